@@ -1,0 +1,716 @@
+//! The HTTP client: one place for concurrency, rate, retries, fatal detection and redaction.
+//!
+//! In: typed requests for the seven endpoints. Out: typed replies or an [`ApiError`] that never
+//! contains the ticket. It never decides what a row's outcome is; callers do.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::de::DeserializeOwned;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::error::{redact, ApiError, Endpoint, Ticket};
+use super::types::*;
+
+/// Records a page of `department/list` and `staff/list` holds.
+pub const PAGE_SIZE: usize = 1000;
+/// `staff/entry-time` takes at most this many rows a call.
+pub const TIMES_CHUNK: usize = 50;
+/// `staff/delete` takes at most this many accounts a call.
+pub const DELETE_CHUNK: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub base_url: reqwest::Url,
+    pub ticket: Ticket,
+    pub concurrency: usize,
+    /// Requests a second; 0 = unlimited.
+    pub rate: f64,
+    pub timeout: Duration,
+    pub tries: u32,
+    /// First backoff; doubles each try, with jitter.
+    pub backoff: Duration,
+}
+
+impl ClientOptions {
+    pub fn new(base_url: reqwest::Url, ticket: Ticket) -> ClientOptions {
+        ClientOptions {
+            base_url,
+            ticket,
+            concurrency: 8,
+            rate: 0.0,
+            timeout: Duration::from_secs(30),
+            tries: 5,
+            backoff: Duration::from_millis(200),
+        }
+    }
+}
+
+/// How a request may be retried after a response that was lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    /// Reads and idempotent writes: retry anything transient.
+    Always,
+    /// Writes whose double effect the server reports (1204, 1213): retry, and tell the caller.
+    Reported,
+    /// Writes that could double (department create): a lost response is returned as
+    /// [`ApiError::Ambiguous`] so the caller checks the server before trying again.
+    Never,
+}
+
+enum Body {
+    None,
+    Form(Vec<(String, String)>),
+    Json(serde_json::Value),
+}
+
+/// An answer with errno 0 or a documented row-level errno.
+#[derive(Debug)]
+pub struct Reply<T> {
+    pub errno: i64,
+    pub errmsg: String,
+    pub data: Option<T>,
+    /// An earlier try of this request may have been applied (its response was lost).
+    pub after_lost_response: bool,
+}
+
+impl<T> Reply<T> {
+    pub fn into_result(self, endpoint: Endpoint) -> Result<Option<T>, ApiError> {
+        if self.errno == 0 {
+            Ok(self.data)
+        } else {
+            Err(ApiError::Errno {
+                endpoint,
+                errno: self.errno,
+                message: self.errmsg,
+            })
+        }
+    }
+}
+
+/// All records of a paged listing, and the `count` the server announced.
+#[derive(Debug, Clone)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub count: i64,
+}
+
+impl<T> Listing<T> {
+    pub fn is_complete(&self) -> bool {
+        self.items.len() as i64 >= self.count
+    }
+
+    /// The records, or [`ApiError::Incomplete`] when fewer came back than announced.
+    pub fn complete(self, endpoint: Endpoint) -> Result<Vec<T>, ApiError> {
+        if self.is_complete() {
+            Ok(self.items)
+        } else {
+            Err(ApiError::Incomplete {
+                endpoint,
+                got: self.items.len(),
+                count: self.count,
+            })
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    options: ClientOptions,
+    slots: Arc<Semaphore>,
+    /// Permits to retire as they come back, after the server asked us to slow down.
+    debt: AtomicUsize,
+    /// The concurrency in force now (≤ options.concurrency).
+    width: AtomicUsize,
+    successes_since_shrink: AtomicUsize,
+    next_slot: Mutex<Instant>,
+    any_success: AtomicBool,
+    calls: AtomicUsize,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.options.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A concurrency slot; retired instead of returned while the client is shrinking.
+struct Slot<'a> {
+    permit: Option<OwnedSemaphorePermit>,
+    inner: &'a Inner,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let retire = self
+            .inner
+            .debt
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| d.checked_sub(1))
+            .is_ok();
+        if let Some(p) = self.permit.take() {
+            if retire {
+                p.forget();
+            }
+        }
+    }
+}
+
+/// A try that failed in a way another try may cure.
+#[derive(Default)]
+struct Transient {
+    /// The request may have been applied (its response was lost).
+    lost: bool,
+    message: String,
+    status: Option<u16>,
+    retry_after: Option<Duration>,
+    rate_limited: bool,
+    network: bool,
+}
+
+impl Client {
+    pub fn new(options: ClientOptions) -> Result<Client, ApiError> {
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(options.concurrency.max(1))
+            .user_agent(concat!("bgy/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ApiError::Malformed {
+                endpoint: Endpoint::DepartmentList,
+                message: format!("cannot build the HTTP client: {}", e.without_url()),
+            })?;
+        let width = options.concurrency.max(1);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                slots: Arc::new(Semaphore::new(width)),
+                debt: AtomicUsize::new(0),
+                width: AtomicUsize::new(width),
+                successes_since_shrink: AtomicUsize::new(0),
+                next_slot: Mutex::new(Instant::now()),
+                any_success: AtomicBool::new(false),
+                calls: AtomicUsize::new(0),
+                options,
+            }),
+        })
+    }
+
+    pub fn base_url(&self) -> &reqwest::Url {
+        &self.inner.options.base_url
+    }
+
+    /// HTTP requests sent so far, retries included.
+    pub fn calls(&self) -> usize {
+        self.inner.calls.load(Ordering::Relaxed)
+    }
+
+    /// The concurrency in force now (halved while the server rate-limits).
+    pub fn concurrency(&self) -> usize {
+        self.inner.width.load(Ordering::Relaxed)
+    }
+
+    pub async fn department_page(&self, page: usize) -> Result<DepartmentPage, ApiError> {
+        let q = vec![("page".to_string(), page.to_string())];
+        self.expect_data(Endpoint::DepartmentList, q, Body::None)
+            .await
+    }
+
+    pub async fn staff_page(
+        &self,
+        we_id: i64,
+        fetch_child: bool,
+        page: usize,
+    ) -> Result<StaffPage, ApiError> {
+        let q = vec![
+            ("we_id".to_string(), we_id.to_string()),
+            ("fetch_child".to_string(), (fetch_child as u8).to_string()),
+            ("page".to_string(), page.to_string()),
+        ];
+        self.expect_data(Endpoint::StaffList, q, Body::None).await
+    }
+
+    /// Every department, all pages.
+    pub async fn departments(&self) -> Result<Listing<Department>, ApiError> {
+        let first = self.department_page(1).await?;
+        let pages = pages_after_first(first.count, first.department_list.len());
+        let rest = futures::future::try_join_all(pages.map(|p| self.department_page(p))).await?;
+        let mut items = first.department_list;
+        rest.into_iter()
+            .for_each(|p| items.extend(p.department_list));
+        Ok(Listing {
+            items,
+            count: first.count,
+        })
+    }
+
+    /// Every person in `we_id` (0 = everyone), all pages.
+    pub async fn staff(&self, we_id: i64, fetch_child: bool) -> Result<Listing<Staff>, ApiError> {
+        self.staff_with_progress(we_id, fetch_child, |_, _| {})
+            .await
+    }
+
+    /// As [`Client::staff`], calling `progress(records so far, count)` after each page.
+    pub async fn staff_with_progress(
+        &self,
+        we_id: i64,
+        fetch_child: bool,
+        progress: impl Fn(usize, i64),
+    ) -> Result<Listing<Staff>, ApiError> {
+        let first = self.staff_page(we_id, fetch_child, 1).await?;
+        let count = first.count;
+        let mut got = first.staff_list.len();
+        progress(got, count);
+        let pages = pages_after_first(count, got);
+        let mut items = first.staff_list;
+        let mut stream =
+            futures::stream::iter(pages.map(|p| self.staff_page(we_id, fetch_child, p)))
+                .buffered(self.inner.options.concurrency.max(1));
+        use futures::StreamExt;
+        while let Some(page) = stream.next().await {
+            let page = page?;
+            got += page.staff_list.len();
+            progress(got, count);
+            items.extend(page.staff_list);
+        }
+        Ok(Listing { items, count })
+    }
+
+    /// `department/createdepartment`. A lost response comes back as [`ApiError::Ambiguous`]:
+    /// re-list before trying again, or the department may be made twice.
+    pub async fn create_department(&self, name: &str, parent: i64) -> Result<(), ApiError> {
+        let form = vec![
+            ("we_name".to_string(), name.to_string()),
+            ("we_parentid".to_string(), parent.to_string()),
+        ];
+        let reply: Reply<serde_json::Value> = self
+            .call(
+                Endpoint::CreateDepartment,
+                vec![],
+                Body::Form(form),
+                Retry::Never,
+            )
+            .await?;
+        reply.into_result(Endpoint::CreateDepartment).map(drop)
+    }
+
+    /// `department/editdepartment` (renaming twice is harmless, so it is retried freely).
+    pub async fn edit_department(&self, we_id: i64, name: &str) -> Result<(), ApiError> {
+        let form = vec![
+            ("we_name".to_string(), name.to_string()),
+            ("we_id".to_string(), we_id.to_string()),
+        ];
+        let reply: Reply<serde_json::Value> = self
+            .call(
+                Endpoint::EditDepartment,
+                vec![],
+                Body::Form(form),
+                Retry::Always,
+            )
+            .await?;
+        reply.into_result(Endpoint::EditDepartment).map(drop)
+    }
+
+    /// `staff/add` with the given form fields (`cover` included by the caller).
+    pub async fn add_staff(&self, form: Vec<(String, String)>) -> Result<Reply<Saved>, ApiError> {
+        self.call(
+            Endpoint::StaffAdd,
+            vec![],
+            Body::Form(form),
+            Retry::Reported,
+        )
+        .await
+    }
+
+    /// `staff/delete` for at most [`DELETE_CHUNK`] accounts, as a comma string.
+    pub async fn delete_staff(
+        &self,
+        accounts: &[String],
+    ) -> Result<Reply<serde_json::Value>, ApiError> {
+        let form = vec![("we_userids".to_string(), accounts.join(","))];
+        self.call(
+            Endpoint::StaffDelete,
+            vec![],
+            Body::Form(form),
+            Retry::Reported,
+        )
+        .await
+    }
+
+    /// `staff/entry-time` for at most [`TIMES_CHUNK`] rows; `data` lists the rows that failed.
+    pub async fn entry_time(
+        &self,
+        rows: &[TimesRow],
+    ) -> Result<Reply<Vec<TimesFailure>>, ApiError> {
+        let time = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        let body = serde_json::to_value(TimesRequest { time, data: rows }).map_err(|e| {
+            ApiError::Malformed {
+                endpoint: Endpoint::EntryTime,
+                message: e.to_string(),
+            }
+        })?;
+        self.call(Endpoint::EntryTime, vec![], Body::Json(body), Retry::Always)
+            .await
+    }
+
+    async fn expect_data<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        query: Vec<(String, String)>,
+        body: Body,
+    ) -> Result<T, ApiError> {
+        let reply: Reply<T> = self.call(endpoint, query, body, Retry::Always).await?;
+        reply
+            .into_result(endpoint)?
+            .ok_or_else(|| ApiError::Malformed {
+                endpoint,
+                message: "no `data` in the answer".into(),
+            })
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        endpoint: Endpoint,
+        query: Vec<(String, String)>,
+        body: Body,
+        retry: Retry,
+    ) -> Result<Reply<T>, ApiError> {
+        let tries = self.inner.options.tries.max(1);
+        let mut lost_before = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let t = match self.attempt(endpoint, &query, &body).await? {
+                Ok(value) => {
+                    let envelope: Envelope<T> =
+                        serde_json::from_value(value).map_err(|e| ApiError::Malformed {
+                            endpoint,
+                            message: format!("unexpected shape: {e}"),
+                        })?;
+                    if envelope.errno == 0 || !is_rate_limit_message(&envelope.errmsg) {
+                        return self.classify(endpoint, envelope, lost_before);
+                    }
+                    Transient {
+                        message: format!(
+                            "errno {}: {}",
+                            envelope.errno,
+                            redact(&envelope.errmsg, self.inner.options.ticket.expose())
+                        ),
+                        rate_limited: true,
+                        ..Transient::default()
+                    }
+                }
+                Err(t) => t,
+            };
+            let Transient {
+                lost,
+                message,
+                status,
+                retry_after,
+                rate_limited,
+                network,
+            } = t;
+            if rate_limited {
+                self.shrink();
+            }
+            if lost && retry == Retry::Never {
+                return Err(ApiError::Ambiguous { endpoint, message });
+            }
+            lost_before |= lost;
+            if attempt >= tries {
+                return Err(if rate_limited {
+                    ApiError::RateLimited {
+                        endpoint,
+                        tries,
+                        message,
+                    }
+                } else if let Some(status) = status {
+                    ApiError::Status {
+                        endpoint,
+                        status,
+                        tries,
+                    }
+                } else if network {
+                    ApiError::Unreachable {
+                        endpoint,
+                        tries,
+                        message,
+                    }
+                } else {
+                    ApiError::Malformed { endpoint, message }
+                });
+            }
+            tokio::time::sleep(retry_after.unwrap_or_else(|| self.backoff(attempt))).await;
+        }
+    }
+
+    fn classify<T>(
+        &self,
+        endpoint: Endpoint,
+        envelope: Envelope<T>,
+        after_lost_response: bool,
+    ) -> Result<Reply<T>, ApiError> {
+        // A server may echo the request (and so the ticket) in its message.
+        let errmsg = redact(&envelope.errmsg, self.inner.options.ticket.expose());
+        if envelope.errno == 0 {
+            self.inner.any_success.store(true, Ordering::Relaxed);
+            self.grow();
+        } else if !endpoint.row_level_errnos().contains(&envelope.errno)
+            && !self.inner.any_success.load(Ordering::Relaxed)
+        {
+            return Err(ApiError::Rejected {
+                endpoint,
+                detail: format!("errno {}: {}", envelope.errno, errmsg),
+            });
+        }
+        Ok(Reply {
+            errno: envelope.errno,
+            errmsg,
+            data: envelope.data,
+            after_lost_response,
+        })
+    }
+
+    /// One HTTP exchange. `Err` only for what no retry can cure (401/403, a 4xx, bad JSON).
+    async fn attempt(
+        &self,
+        endpoint: Endpoint,
+        query: &[(String, String)],
+        body: &Body,
+    ) -> Result<Result<serde_json::Value, Transient>, ApiError> {
+        let inner = &self.inner;
+        let _slot = Slot {
+            permit: Some(
+                inner
+                    .slots
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("the semaphore is never closed"),
+            ),
+            inner,
+        };
+        self.wait_for_rate().await;
+        inner.calls.fetch_add(1, Ordering::Relaxed);
+        let ticket = inner.options.ticket.expose();
+        let mut url = inner.options.base_url.clone();
+        url.set_path(&format!(
+            "{}/address/api/{}",
+            url.path().trim_end_matches('/'),
+            endpoint.path()
+        ));
+        url.query_pairs_mut()
+            .append_pair("ticket", ticket)
+            .extend_pairs(query.iter());
+        let request = match body {
+            Body::None => inner.http.get(url),
+            Body::Form(form) => inner.http.post(url).form(form),
+            Body::Json(json) => inner.http.post(url).json(json),
+        };
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Ok(Err(Transient {
+                    // A refused connection never reached the server; anything else may have.
+                    lost: !e.is_connect(),
+                    message: transport_message(e, ticket),
+                    network: true,
+                    ..Transient::default()
+                }));
+            }
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|s| Duration::from_secs(s.min(60)));
+        if status.as_u16() == 401 || status.as_u16() == 403 {
+            return Err(ApiError::Rejected {
+                endpoint,
+                detail: format!("HTTP {}", status.as_u16()),
+            });
+        }
+        if status.as_u16() == 429 || status.is_server_error() {
+            let rate_limited = status.as_u16() == 429;
+            return Ok(Err(Transient {
+                lost: !rate_limited,
+                message: format!("HTTP {}", status.as_u16()),
+                status: Some(status.as_u16()),
+                retry_after,
+                rate_limited,
+                network: false,
+            }));
+        }
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Ok(Err(Transient {
+                    lost: true,
+                    message: transport_message(e, ticket),
+                    network: true,
+                    ..Transient::default()
+                }))
+            }
+        };
+        if !status.is_success() {
+            return Err(ApiError::Malformed {
+                endpoint,
+                message: format!("HTTP {}", status.as_u16()),
+            });
+        }
+        serde_json::from_slice(&bytes)
+            .map(Ok)
+            .map_err(|e| ApiError::Malformed {
+                endpoint,
+                message: format!("not JSON ({e}): {}", redact(&snippet(&bytes), ticket)),
+            })
+    }
+
+    async fn wait_for_rate(&self) {
+        let rate = self.inner.options.rate;
+        if rate <= 0.0 {
+            return;
+        }
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        let slot = {
+            let mut next = self
+                .inner
+                .next_slot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.inner.options.backoff.as_secs_f64();
+        let exp = base * 2f64.powi(attempt.saturating_sub(1).min(10) as i32);
+        let jitter = 0.5 + rand::random::<f64>();
+        Duration::from_secs_f64((exp * jitter).min(10.0))
+    }
+
+    /// Halve the concurrency in force (not below 1): the slots given up are retired as they
+    /// come back.
+    fn shrink(&self) {
+        let inner = &self.inner;
+        let halve = |w: usize| (w > 1).then_some((w / 2).max(1));
+        if let Ok(old) = inner
+            .width
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, halve)
+        {
+            inner
+                .debt
+                .fetch_add(old - (old / 2).max(1), Ordering::SeqCst);
+        }
+        inner.successes_since_shrink.store(0, Ordering::Relaxed);
+    }
+
+    /// Give back one slot every 20 successes after a shrink.
+    fn grow(&self) {
+        let inner = &self.inner;
+        let max = inner.options.concurrency.max(1);
+        if inner.width.load(Ordering::Relaxed) >= max {
+            return;
+        }
+        if inner.successes_since_shrink.fetch_add(1, Ordering::Relaxed) + 1 >= 20 {
+            inner.successes_since_shrink.store(0, Ordering::Relaxed);
+            let grown = inner
+                .width
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |w| {
+                    (w < max).then_some(w + 1)
+                })
+                .is_ok();
+            if grown {
+                // Pay back debt first, else return a permit.
+                if inner
+                    .debt
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| d.checked_sub(1))
+                    .is_err()
+                {
+                    inner.slots.add_permits(1);
+                }
+            }
+        }
+    }
+}
+
+/// The pages still to fetch once page 1 has come back (none when it was short or empty).
+fn pages_after_first(count: i64, first_len: usize) -> std::ops::Range<usize> {
+    let count = count.max(0) as usize;
+    if first_len == 0 || count <= first_len {
+        return 2..2;
+    }
+    2..count.div_ceil(PAGE_SIZE) + 1
+}
+
+/// A server's way of saying "too fast" in an errmsg.
+fn is_rate_limit_message(msg: &str) -> bool {
+    let lower = msg.to_lowercase();
+    msg.contains("频率")
+        || msg.contains("频繁")
+        || lower.contains("frequency")
+        || lower.contains("limit")
+}
+
+/// A transport error's message and causes, without the URL and without the ticket.
+fn transport_message(e: reqwest::Error, ticket: &str) -> String {
+    let timeout = e.is_timeout();
+    let e = e.without_url();
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    if timeout && !parts.iter().any(|p| p.contains("timed out")) {
+        parts.push("timed out".into());
+    }
+    redact(&parts.join(": "), ticket)
+}
+
+fn snippet(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(80)]);
+    text.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_follow_count() {
+        assert_eq!(pages_after_first(260, 260).count(), 0);
+        assert_eq!(
+            pages_after_first(2500, 1000).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        assert_eq!(pages_after_first(1000, 1000).count(), 0);
+        assert_eq!(pages_after_first(5, 0).count(), 0);
+    }
+
+    #[test]
+    fn rate_limit_messages() {
+        assert!(is_rate_limit_message("调用频率过高"));
+        assert!(is_rate_limit_message("API frequency exceeded"));
+        assert!(!is_rate_limit_message("帐号已存在"));
+    }
+}

@@ -1,0 +1,208 @@
+//! The command line, as clap sees it. Nothing here is validated beyond its type: see
+//! [`crate::config`].
+
+use std::path::PathBuf;
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+
+use crate::model::Layout;
+
+const ABOUT: &str = "Keep the 办公逸 (bangongyi) address book in sync with spreadsheets.
+
+Fill in a template (bgy template), check it (bgy check), import it (bgy import). Every run
+writes a report workbook next to the input; its 失败 Failed sheet is itself an input file: fix
+the red cells and run it again, and only those rows are sent.
+
+Try it without a server: bgy import samples/staff.xlsx --emulator";
+
+const AFTER: &str =
+    "Exit codes: 0 every row succeeded; 1 some rows were invalid or failed (see the report);
+2 usage or input error, nothing sent; 3 stopped by a fatal API condition (ticket rejected,
+server unreachable): what was done is in the report and journal; 130 interrupted by Ctrl-C.";
+
+#[derive(Debug, Parser)]
+#[command(name = "bgy", version, about = ABOUT, after_help = AFTER, max_term_width = 100)]
+pub struct Args {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct Global {
+    /// The API server.
+    #[arg(
+        long,
+        env = "BGY_BASE_URL",
+        default_value = "https://qy.bangongyi.com",
+        global = true
+    )]
+    pub base_url: String,
+
+    /// The API ticket (sent in every call's query string; never printed).
+    #[arg(long, env = "BGY_TICKET", hide_env_values = true, global = true)]
+    pub ticket: Option<String>,
+
+    /// Run against the embedded emulator (state in .bgy/emulator.sqlite) instead of a server.
+    #[arg(long, global = true)]
+    pub emulator: bool,
+
+    /// Calls in flight at once.
+    #[arg(
+        long,
+        env = "BGY_CONCURRENCY",
+        default_value_t = 8,
+        allow_negative_numbers = true,
+        global = true
+    )]
+    pub concurrency: i64,
+
+    /// Requests a second at most; 0 = unlimited.
+    #[arg(
+        long,
+        env = "BGY_RATE",
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        global = true
+    )]
+    pub rate: f64,
+
+    /// Seconds to wait for one request.
+    #[arg(
+        long,
+        default_value_t = 30.0,
+        allow_negative_numbers = true,
+        global = true
+    )]
+    pub timeout: f64,
+
+    /// Print one JSON summary object on stdout at the end; human text goes to stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// No progress bars.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// First retry delay in milliseconds (doubles each try, with jitter).
+    #[arg(
+        long,
+        env = "BGY_RETRY_BASE_MS",
+        default_value_t = 200,
+        hide = true,
+        global = true
+    )]
+    pub retry_base_ms: u64,
+
+    /// Where --emulator keeps its state.
+    #[arg(
+        long,
+        env = "BGY_EMULATOR_STATE",
+        default_value = ".bgy/emulator.sqlite",
+        hide = true,
+        global = true
+    )]
+    pub emulator_state: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Cover {
+    /// Leave existing accounts as they are (cover=0).
+    Skip,
+    /// Overwrite existing accounts with the sheet's values (cover=1).
+    Overwrite,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a blank template workbook: headers, a 说明 Instructions sheet, dropdowns, an example row.
+    Template {
+        /// Which sheet: staff (import/plan/sync), times (bgy times) or delete (bgy delete).
+        #[arg(long, value_enum, default_value = "staff")]
+        kind: Layout,
+        /// Where to write it.
+        #[arg(short, long, default_value = "bgy-template.xlsx")]
+        output: PathBuf,
+    },
+    /// Validate a sheet without changing anything; with a ticket or --emulator, also check
+    /// departments, leaders and existing accounts on the server. Writes the report.
+    Check {
+        #[command(flatten)]
+        input: Input,
+        /// Which layout the sheet is in.
+        #[arg(long, value_enum, default_value = "staff")]
+        kind: Layout,
+        /// Missing departments are fine: they would be created.
+        #[arg(long)]
+        create_departments: bool,
+    },
+    /// Validate, then add or update every valid row with staff/add (one call a row, concurrent).
+    Import {
+        #[command(flatten)]
+        input: Input,
+        /// What to do with accounts that already exist.
+        #[arg(long, value_enum, default_value = "skip")]
+        cover: Cover,
+        /// Create departments named in 部门 that do not exist yet (parents first).
+        #[arg(long)]
+        create_departments: bool,
+        /// Validate and show what would be sent; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Skip the rows that the journal of an earlier run says succeeded.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Update entry/work/positive/leave dates with staff/entry-time, 50 rows a call.
+    Times {
+        #[command(flatten)]
+        input: Input,
+        /// Skip the rows that the journal of an earlier run says succeeded.
+        #[arg(long)]
+        resume: bool,
+    },
+    /// Delete the accounts in the sheet's 帐号 column, 200 a call, after a backup workbook.
+    Delete {
+        #[command(flatten)]
+        input: Input,
+        /// Do not ask for confirmation (required when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Allow deleting more than 20% of the directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Run the API emulator as a server.
+    Emulator {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8700")]
+        listen: String,
+        /// SQLite state file (created and seeded when new).
+        #[arg(long, default_value = ".bgy/emulator.sqlite")]
+        state: PathBuf,
+        /// Org file to seed a new state with (default: the built-in samples/org.json).
+        #[arg(long)]
+        seed: Option<PathBuf>,
+        /// Delay every answer by this many milliseconds.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// Share of requests that fail (HTTP 500, or applied and the connection dropped).
+        #[arg(long, default_value_t = 0.0)]
+        fail_rate: f64,
+        // The ticket it accepts is the global --ticket (default: emulator-ticket).
+    },
+}
+
+#[derive(Debug, Clone, ClapArgs)]
+pub struct Input {
+    /// The sheet: .xlsx, .xlsm, .xls, .ods or .csv (by content), or a report workbook (its 失败
+    /// Failed rows are read).
+    pub file: PathBuf,
+    /// Read this sheet instead of the first.
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Where to write the report (default: next to the input, NAME.report-YYYYMMDD-HHMMSS.xlsx).
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}

@@ -1,0 +1,177 @@
+//! `Config::from_args`: the raw command line checked once, with clear messages.
+//!
+//! In: [`crate::cli::Args`]. Out: a [`Config`] whose values are known good, or a usage error
+//! (exit 2). Nothing here touches the network or the input files.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::api::Ticket;
+use crate::cli::{Args, Command, Global};
+
+/// Where API calls go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Server {
+        base_url: reqwest::Url,
+        ticket: Ticket,
+    },
+    /// The embedded emulator, started in-process on a free loopback port.
+    Emulator { state: PathBuf },
+    /// No ticket and no --emulator: offline.
+    Offline,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub command: Command,
+    pub target: Target,
+    pub concurrency: usize,
+    pub rate: f64,
+    pub timeout: Duration,
+    pub retry_base: Duration,
+    pub json: bool,
+    pub quiet: bool,
+    /// The ticket as given (the emulator command serves it).
+    pub ticket: Option<Ticket>,
+}
+
+/// A bad option value: exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+fn usage<T>(msg: impl Into<String>) -> Result<T, UsageError> {
+    Err(UsageError(msg.into()))
+}
+
+impl Config {
+    pub fn from_args(args: Args) -> Result<Config, UsageError> {
+        let Global {
+            base_url,
+            ticket,
+            emulator,
+            concurrency,
+            rate,
+            timeout,
+            json,
+            quiet,
+            retry_base_ms,
+            emulator_state,
+        } = args.global;
+        if !(1..=1024).contains(&concurrency) {
+            return usage(format!(
+                "--concurrency must be between 1 and 1024, not {concurrency}"
+            ));
+        }
+        if !rate.is_finite() || rate < 0.0 {
+            return usage(format!("--rate must be 0 (unlimited) or a positive number of requests a second, not {rate}"));
+        }
+        if !timeout.is_finite() || timeout <= 0.0 || timeout > 3600.0 {
+            return usage(format!(
+                "--timeout must be between 0 and 3600 seconds, not {timeout}"
+            ));
+        }
+        let ticket = ticket.filter(|t| !t.trim().is_empty()).map(Ticket::new);
+        let target = if emulator {
+            Target::Emulator {
+                state: emulator_state,
+            }
+        } else {
+            let base_url = match reqwest::Url::parse(base_url.trim()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => u,
+                _ => {
+                    return usage(format!(
+                        "--base-url {base_url:?} is not an http(s) URL (example: https://qy.bangongyi.com)"
+                    ))
+                }
+            };
+            match &ticket {
+                Some(t) => Target::Server {
+                    base_url,
+                    ticket: t.clone(),
+                },
+                None => Target::Offline,
+            }
+        };
+        if let Command::Emulator { fail_rate, .. } = &args.command {
+            if !(0.0..=1.0).contains(fail_rate) {
+                return usage(format!(
+                    "--fail-rate must be between 0 and 1, not {fail_rate}"
+                ));
+            }
+        }
+        let needs_api = matches!(
+            args.command,
+            Command::Import { dry_run: false, .. } | Command::Times { .. } | Command::Delete { .. }
+        );
+        if needs_api && matches!(target, Target::Offline) {
+            return usage(
+                "no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator",
+            );
+        }
+        Ok(Config {
+            command: args.command,
+            target,
+            concurrency: concurrency as usize,
+            rate,
+            timeout: Duration::from_secs_f64(timeout),
+            retry_base: Duration::from_millis(retry_base_ms),
+            json,
+            quiet,
+            ticket,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn config(args: &[&str]) -> Result<Config, UsageError> {
+        Config::from_args(Args::try_parse_from(args).expect("parses"))
+    }
+
+    #[test]
+    fn defaults() {
+        let c = config(&["bgy", "template"]).unwrap();
+        assert_eq!(c.concurrency, 8);
+        assert_eq!(c.timeout, Duration::from_secs(30));
+        assert!(matches!(c.target, Target::Offline));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        let e = config(&["bgy", "--concurrency", "0", "template"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--concurrency must be between 1 and 1024, not 0"
+        );
+        let e = config(&["bgy", "--concurrency=-3", "template"]).unwrap_err();
+        assert!(e.to_string().contains("not -3"));
+        let e = config(&[
+            "bgy",
+            "--base-url",
+            "not a url",
+            "--ticket",
+            "t",
+            "template",
+        ])
+        .unwrap_err();
+        assert!(e
+            .to_string()
+            .starts_with("--base-url \"not a url\" is not an http(s) URL"));
+        assert!(config(&["bgy", "--rate", "-1", "template"]).is_err());
+    }
+
+    #[test]
+    fn import_needs_a_ticket_or_the_emulator() {
+        let e = config(&["bgy", "import", "x.xlsx"]).unwrap_err();
+        assert!(e.to_string().contains("BGY_TICKET"));
+        assert!(config(&["bgy", "import", "x.xlsx", "--emulator"]).is_ok());
+        assert!(config(&["bgy", "import", "x.xlsx", "--dry-run"]).is_ok());
+        let c = config(&["bgy", "--ticket", "abc", "import", "x.xlsx"]).unwrap();
+        assert!(matches!(c.target, Target::Server { .. }));
+    }
+}

@@ -1,0 +1,418 @@
+//! The emulator: the seven endpoints of the reference over HTTP (axum), backed by SQLite.
+//!
+//! In: HTTP requests with a ticket in the query string, form or JSON bodies. Out: the
+//! reference's envelopes, numbers as strings. Faults on demand: latency, HTTP 500 before a
+//! request is applied, and a dropped connection after it was applied (a lost response).
+
+pub mod store;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path as UrlPath, Query, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use axum::Router;
+use serde_json::{json, Map, Value};
+
+pub use store::{Refusal, Seed, Store};
+
+/// The ticket the emulator accepts unless told otherwise.
+pub const DEFAULT_TICKET: &str = "emulator-ticket";
+/// The errno the emulator answers to a wrong ticket (the reference names none).
+pub const BAD_TICKET_ERRNO: i64 = 1201;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub ticket: String,
+    pub latency: Duration,
+    /// Share of requests that fail: half with HTTP 500 before being applied, half applied and
+    /// then the connection dropped.
+    pub fail_rate: f64,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            ticket: DEFAULT_TICKET.into(),
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+        }
+    }
+}
+
+/// Requests per endpoint that passed the ticket check, and how many were applied.
+#[derive(Debug, Default)]
+pub struct Stats {
+    calls: std::sync::Mutex<HashMap<String, u64>>,
+    pub injected_failures: AtomicU64,
+}
+
+impl Stats {
+    fn count(&self, path: &str) {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        *calls.entry(path.to_string()).or_default() += 1;
+    }
+
+    /// Requests that reached `path` (e.g. `staff/add`), faults included.
+    pub fn calls(&self, path: &str) -> u64 {
+        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        calls.get(path).copied().unwrap_or(0)
+    }
+
+    pub fn reset(&self) {
+        self.calls.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
+
+#[derive(Clone)]
+struct App {
+    store: Arc<Store>,
+    stats: Arc<Stats>,
+    options: Arc<std::sync::RwLock<Options>>,
+}
+
+/// A running emulator: its address, its store and its counters.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub store: Arc<Store>,
+    pub stats: Arc<Stats>,
+    options: Arc<std::sync::RwLock<Options>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Change the faults while running (tests: fail only during one phase).
+    pub fn set_fail_rate(&self, p: f64) {
+        self.options
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .fail_rate = p;
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        self.options
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .latency = latency;
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Opens (or creates) the state file, seeding it when it is new.
+pub fn open_store(state: &Path, seed: Option<&Path>) -> anyhow::Result<Store> {
+    use anyhow::Context;
+    if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let store = Store::open(state)
+        .with_context(|| format!("cannot open the emulator state {}", state.display()))?;
+    if store.is_empty() {
+        if let Some(seed) = seed {
+            let text = std::fs::read_to_string(seed)
+                .with_context(|| format!("cannot read the seed {}", seed.display()))?;
+            let seed: Seed = serde_json::from_str(&text)
+                .with_context(|| format!("the seed {} is not a valid org file", seed.display()))?;
+            store.seed(&seed).map_err(|r| {
+                anyhow::anyhow!("the seed was refused: errno {}: {}", r.errno, r.message)
+            })?;
+        }
+    }
+    Ok(store)
+}
+
+/// Serves `store` on `listener` until the task is dropped.
+pub async fn start(
+    listener: tokio::net::TcpListener,
+    store: Store,
+    options: Options,
+) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let store = Arc::new(store);
+    let stats = Arc::new(Stats::default());
+    let options = Arc::new(std::sync::RwLock::new(options));
+    let app = App {
+        store: store.clone(),
+        stats: stats.clone(),
+        options: options.clone(),
+    };
+    let router = Router::new()
+        .route("/address/api/{group}/{action}", any(handle))
+        .with_state(app);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    Ok(Running {
+        addr,
+        store,
+        stats,
+        options,
+        task,
+    })
+}
+
+/// Binds a free loopback port and serves `store` there.
+pub async fn start_local(store: Store, options: Options) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    start(listener, store, options).await
+}
+
+fn envelope(errno: i64, errmsg: &str, data: Option<Value>) -> Response {
+    let mut body = json!({ "errno": errno.to_string(), "errmsg": errmsg });
+    if let Some(data) = data {
+        body["data"] = data;
+    }
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+fn refused(r: Refusal) -> Response {
+    envelope(r.errno, &r.message, None)
+}
+
+/// A POST body: its scalar fields, its array items (`we_userids`), and the JSON itself.
+struct Fields {
+    form: HashMap<String, String>,
+    list: Vec<String>,
+    json: Value,
+}
+
+/// The fields of a POST body, form-encoded or JSON.
+fn body_fields(headers: &HeaderMap, body: &[u8]) -> Result<Fields, Refusal> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    let mut fields = HashMap::new();
+    let mut list = Vec::new();
+    if is_json {
+        let value: Value = serde_json::from_slice(body).map_err(|_| Refusal {
+            errno: 1211,
+            message: "参数错误: 请求体不是 JSON".into(),
+        })?;
+        if let Some(obj) = value.as_object() {
+            for (k, v) in obj {
+                match v {
+                    Value::Array(items) => list.extend(items.iter().map(text)),
+                    other => {
+                        fields.insert(k.clone(), text(other));
+                    }
+                }
+            }
+        }
+        return Ok(Fields {
+            form: fields,
+            list,
+            json: value,
+        });
+    }
+    for (k, v) in form_urlencoded::parse(body) {
+        // `we_userids[]=a&we_userids[]=b` and `we_userids[0]=a` are arrays.
+        if k.ends_with(']') {
+            list.push(v.into_owned());
+        } else {
+            fields.insert(k.into_owned(), v.into_owned());
+        }
+    }
+    Ok(Fields {
+        form: fields,
+        list,
+        json: Value::Null,
+    })
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+async fn handle(
+    State(app): State<App>,
+    UrlPath((group, action)): UrlPath<(String, String)>,
+    method: Method,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("{group}/{action}");
+    let options = app
+        .options
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    if !options.latency.is_zero() {
+        tokio::time::sleep(options.latency).await;
+    }
+    if query.get("ticket").map(String::as_str) != Some(options.ticket.as_str()) {
+        return envelope(BAD_TICKET_ERRNO, "ticket 无效或已过期", None);
+    }
+    let expected = match path.as_str() {
+        "department/list" | "staff/list" => Method::GET,
+        "department/createdepartment"
+        | "department/editdepartment"
+        | "staff/add"
+        | "staff/delete"
+        | "staff/entry-time" => Method::POST,
+        _ => return (StatusCode::NOT_FOUND, "no such endpoint").into_response(),
+    };
+    if method != expected {
+        return (StatusCode::METHOD_NOT_ALLOWED, "method not allowed").into_response();
+    }
+    app.stats.count(&path);
+    // Faults: half before applying (HTTP 500), half after (the answer is lost on the wire).
+    let mut drop_answer = false;
+    if options.fail_rate > 0.0 && rand::random::<f64>() < options.fail_rate {
+        app.stats.injected_failures.fetch_add(1, Ordering::Relaxed);
+        if rand::random::<bool>() {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "injected failure").into_response();
+        }
+        drop_answer = true;
+    }
+    let store = app.store.clone();
+    let answer =
+        tokio::task::spawn_blocking(move || dispatch(&store, &path, &query, &headers, &body))
+            .await
+            .unwrap_or_else(|_| envelope(1210, "保存失败: internal error", None));
+    if drop_answer {
+        let failing = futures::stream::once(async {
+            Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped"))
+        });
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from_stream(failing))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
+    answer
+}
+
+fn page_of(query: &HashMap<String, String>) -> i64 {
+    query
+        .get("page")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or(1)
+}
+
+fn dispatch(
+    store: &Store,
+    path: &str,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Response {
+    let fields = match path {
+        "department/list" | "staff/list" => Fields {
+            form: HashMap::new(),
+            list: Vec::new(),
+            json: Value::Null,
+        },
+        _ => match body_fields(headers, body) {
+            Ok(f) => f,
+            Err(r) => return refused(r),
+        },
+    };
+    let Fields {
+        form,
+        list,
+        json: json_body,
+    } = fields;
+    let result: Result<Option<Value>, Refusal> = match path {
+        "department/list" => store.department_page(page_of(query)).map(|(count, list)| {
+            Some(json!({ "count": count.to_string(), "department_list": list }))
+        }),
+        "staff/list" => {
+            let we_id = query
+                .get("we_id")
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            let fetch_child = query.get("fetch_child").is_some_and(|v| v.trim() == "1");
+            store
+                .staff_page(we_id, fetch_child, page_of(query))
+                .map(|(count, list)| {
+                    Some(json!({ "count": count.to_string(), "staff_list": list }))
+                })
+        }
+        "department/createdepartment" => {
+            let name = form.get("we_name").cloned().unwrap_or_default();
+            match form.get("we_parentid").map(|p| p.trim().parse::<i64>()) {
+                Some(Ok(parent)) => store.create_department(&name, parent).map(|_| None),
+                _ => Err(Refusal {
+                    errno: 1205,
+                    message: "部门不存在".into(),
+                }),
+            }
+        }
+        "department/editdepartment" => {
+            let name = form.get("we_name").cloned().unwrap_or_default();
+            match form.get("we_id").map(|p| p.trim().parse::<i64>()) {
+                Some(Ok(we_id)) => store.edit_department(we_id, &name).map(|_| None),
+                _ => Err(Refusal {
+                    errno: 1205,
+                    message: "部门不存在".into(),
+                }),
+            }
+        }
+        "staff/add" => store.add_staff(&form).map(|id| Some(json!({ "id": id }))),
+        "staff/delete" => {
+            let mut accounts = list;
+            if let Some(s) = form.get("we_userids") {
+                accounts.extend(s.split(',').map(|a| a.trim().to_string()));
+            }
+            store.delete_staff(&accounts).map(|_| None)
+        }
+        "staff/entry-time" => {
+            let rows: Option<Vec<Map<String, Value>>> = json_body
+                .get("data")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect());
+            match rows {
+                Some(rows) if !rows.is_empty() => store.entry_time(&rows).map(|failures| {
+                    (!failures.is_empty()).then(|| {
+                        Value::Array(
+                            failures
+                                .into_iter()
+                                .map(|(we_userid, msg)| json!({ "we_userid": we_userid, "msg": msg }))
+                                .collect(),
+                        )
+                    })
+                }),
+                _ => Err(Refusal {
+                    errno: 1211,
+                    message: "参数错误: data 为空".into(),
+                }),
+            }
+        }
+        _ => Err(Refusal {
+            errno: 1211,
+            message: "参数错误".into(),
+        }),
+    };
+    match result {
+        Ok(data) => {
+            let msg = if path == "staff/add" {
+                "保存成功"
+            } else {
+                "ok"
+            };
+            envelope(0, msg, data)
+        }
+        Err(r) => refused(r),
+    }
+}

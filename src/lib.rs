@@ -1,0 +1,208 @@
+//! bgy: keep the 办公逸 address book in sync with spreadsheets.
+//!
+//! The data walks one way: read → validate → plan/batch → execute → report. [`run`] is what
+//! `main` and the tests call.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod emulator;
+pub mod model;
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use serde::Serialize;
+
+use crate::api::{Client, ClientOptions, Ticket};
+use crate::cli::Command;
+use crate::config::{Config, Target};
+
+/// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
+pub const SAMPLE_ORG: &str = include_str!("../samples/org.json");
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every row succeeded, or there was nothing to do.
+    #[default]
+    Ok,
+    /// Finished, but some rows were invalid or failed.
+    RowsFailed,
+    /// Stopped by a fatal API condition.
+    Fatal,
+    /// Stopped by Ctrl-C.
+    Interrupted,
+}
+
+impl Status {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Ok => 0,
+            Status::RowsFailed => 1,
+            Status::Fatal => 3,
+            Status::Interrupted => 130,
+        }
+    }
+}
+
+/// Exit code of an error that ended a run before it got going.
+pub fn error_exit_code(e: &anyhow::Error) -> i32 {
+    match e.downcast_ref::<api::ApiError>() {
+        Some(api) if api.is_fatal() => 3,
+        _ => 2,
+    }
+}
+
+/// The `--json` object: counts are rows of the input.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub command: &'static str,
+    pub total: usize,
+    pub ok: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    pub invalid: usize,
+    pub failed: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    pub elapsed_ms: u128,
+    #[serde(skip)]
+    pub status: Status,
+}
+
+/// What every command may need: the client (when online) and the in-process emulator.
+pub struct Context {
+    pub client: Option<Client>,
+    /// Keeps the in-process emulator alive for the run.
+    pub emulator: Option<emulator::Running>,
+    /// Where calls go, for the report (never the ticket).
+    pub server: String,
+    pub json: bool,
+    pub quiet: bool,
+}
+
+impl Context {
+    pub async fn new(config: &Config) -> anyhow::Result<Context> {
+        let (target, emulator) = match &config.target {
+            Target::Offline => (None, None),
+            Target::Server { base_url, ticket } => (Some((base_url.clone(), ticket.clone())), None),
+            Target::Emulator { state } => {
+                let store = emulator::open_store(state, None)?;
+                if store.is_empty() {
+                    let seed: emulator::Seed = serde_json::from_str(SAMPLE_ORG)
+                        .context("the built-in samples/org.json is not valid")?;
+                    store
+                        .seed(&seed)
+                        .map_err(|r| anyhow::anyhow!("seeding the emulator: {}", r.message))?;
+                }
+                let running = emulator::start_local(store, emulator::Options::default())
+                    .await
+                    .context("cannot start the embedded emulator")?;
+                let url = reqwest::Url::parse(&running.base_url())?;
+                (
+                    Some((url, Ticket::new(emulator::DEFAULT_TICKET))),
+                    Some(running),
+                )
+            }
+        };
+        let (client, server) = match target {
+            None => (None, "(offline)".to_string()),
+            Some((base_url, ticket)) => {
+                let server = if emulator.is_some() {
+                    format!(
+                        "embedded emulator ({})",
+                        base_url.as_str().trim_end_matches('/')
+                    )
+                } else {
+                    base_url.as_str().trim_end_matches('/').to_string()
+                };
+                let mut options = ClientOptions::new(base_url, ticket);
+                options.concurrency = config.concurrency;
+                options.rate = config.rate;
+                options.timeout = config.timeout;
+                options.backoff = config.retry_base;
+                (Some(Client::new(options)?), server)
+            }
+        };
+        Ok(Context {
+            client,
+            emulator,
+            server,
+            json: config.json,
+            quiet: config.quiet,
+        })
+    }
+
+    /// The client, for commands that cannot work offline.
+    pub fn client(&self) -> anyhow::Result<&Client> {
+        self.client.as_ref().ok_or_else(|| {
+            anyhow::anyhow!(
+                "no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator"
+            )
+        })
+    }
+}
+
+/// Runs one command.
+pub async fn run(config: Config) -> anyhow::Result<Summary> {
+    let started = Instant::now();
+    let mut summary = match &config.command {
+        Command::Emulator {
+            listen,
+            state,
+            seed,
+            latency_ms,
+            fail_rate,
+        } => {
+            let options = emulator::Options {
+                ticket: config
+                    .ticket
+                    .as_ref()
+                    .map(|t| t.expose().to_string())
+                    .unwrap_or_else(|| emulator::DEFAULT_TICKET.into()),
+                latency: std::time::Duration::from_millis(*latency_ms),
+                fail_rate: *fail_rate,
+            };
+            serve_emulator(listen, state, seed.as_deref(), options).await?
+        }
+        _ => anyhow::bail!("not implemented yet"),
+    };
+    summary.elapsed_ms = started.elapsed().as_millis();
+    Ok(summary)
+}
+
+async fn serve_emulator(
+    listen: &str,
+    state: &std::path::Path,
+    seed: Option<&std::path::Path>,
+    options: emulator::Options,
+) -> anyhow::Result<Summary> {
+    let store = emulator::open_store(state, seed)?;
+    if store.is_empty() && seed.is_none() {
+        let org: emulator::Seed = serde_json::from_str(SAMPLE_ORG)?;
+        store
+            .seed(&org)
+            .map_err(|r| anyhow::anyhow!("seeding the emulator: {}", r.message))?;
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let running = emulator::start(listener, store, options).await?;
+    eprintln!(
+        "bgy emulator: serving {} (state {}); Ctrl-C to stop",
+        running.base_url(),
+        state.display()
+    );
+    tokio::signal::ctrl_c().await?;
+    Ok(Summary {
+        command: "emulator",
+        ..Summary::default()
+    })
+}

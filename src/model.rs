@@ -1,0 +1,222 @@
+//! The nouns: the columns of the spreadsheet layout, the layouts themselves, and a row's outcome.
+//!
+//! Everything here is plain data; reading, validating and sending live in their own stages.
+
+use std::fmt;
+
+/// What a column holds, which decides how its cells are read and checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Text,
+    /// Digits a person typed (account, phone, card, check id): a number cell is its integer text.
+    Digits,
+    Date,
+}
+
+macro_rules! fields {
+    ($( $var:ident => $key:literal, $label:literal, $kind:ident, $help:literal; )*) => {
+        /// One column of the layout, named by its API key.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[allow(non_camel_case_types)]
+        pub enum Field { $($var),* }
+
+        impl Field {
+            /// Every column, in template order.
+            pub const ALL: &'static [Field] = &[$(Field::$var),*];
+
+            /// The API parameter name.
+            pub fn key(self) -> &'static str {
+                match self { $(Field::$var => $key),* }
+            }
+
+            /// The Chinese header label (without the required mark).
+            pub fn label(self) -> &'static str {
+                match self { $(Field::$var => $label),* }
+            }
+
+            pub fn kind(self) -> Kind {
+                match self { $(Field::$var => Kind::$kind),* }
+            }
+
+            /// One line for the Instructions sheet and `--help`.
+            pub fn help(self) -> &'static str {
+                match self { $(Field::$var => $help),* }
+            }
+        }
+    };
+}
+
+fields! {
+    WeUserid => "we_userid", "帐号", Digits, "必填;文件内唯一;字母、数字及 _ - . @,最多 64 字符 / required, unique, letters digits _ - . @, at most 64";
+    WeName => "we_name", "姓名", Text, "必填,最多 64 字符 / required, at most 64 characters";
+    EnglishName => "english_name", "英文名", Text, "英文名 / English name";
+    WeGender => "we_gender", "性别", Text, "男/女 (1/2, M/F)";
+    WeMobile => "we_mobile", "手机", Digits, "中国大陆 11 位手机号,或 +国家码 加数字 / mainland mobile or +CC digits";
+    WeEmail => "we_email", "邮箱", Text, "邮箱地址 / e-mail address";
+    WeWeixinid => "we_weixinid", "微信号", Text, "手机、邮箱、微信号至少填一项 / one of mobile, e-mail, WeChat id is required";
+    WeDepartment => "we_department", "部门", Text, "从根部门开始的路径,层级用 / 分隔,多个部门用 ; 分隔:办公逸/研发部;办公逸/客服部 (部门 或 部门ID 必填一项)";
+    WeId => "we_id", "部门ID", Digits, "部门 we_id,多个用逗号分隔:2,4,8 / department ids, comma separated";
+    WePosition => "we_position", "职位", Text, "职位 / position";
+    PositionLevelId => "position_level_id", "职级", Text, "职级,如 P1 / grade";
+    LeadId => "lead_id", "直接上级", Text, "上级的帐号 / the manager's account";
+    Subordinate => "subordinate", "直接下属", Text, "下属帐号,用 / 分隔 / accounts separated by /";
+    WeTag => "we_tag", "标签", Text, "标签名称,用 / 分隔 / tag names separated by /";
+    WeTel => "we_tel", "工作电话", Digits, "座机 / office phone";
+    Address => "address", "工作地址", Text, "工作地址 / office address";
+    Status => "status", "人事状态", Text, "已转正/试用期/兼职/已离职 (0-3)";
+    EntryTime => "entry_time", "入职时间", Date, "日期:2016-01-01、2016/1/1、2016.1.1、2016年1月1日、20160101 或日期单元格";
+    PositiveTime => "positive_time", "转正时间", Date, "日期;早于入职时间时给出警告 / date; before entry date is a warning";
+    QuiteTime => "quite_time", "离职时间", Date, "日期 / date";
+    QuiteReason => "quite_reason", "离职原因", Text, "离职原因 / reason for leaving";
+    BackTime => "back_time", "复职时间", Date, "日期 / date";
+    WorkTime => "work_time", "参加工作时间", Date, "日期 / date";
+    BirthdayG => "birthday_g", "公历生日", Date, "日期 / date";
+    BirthdayL => "birthday_l", "农历生日", Date, "日期 / date";
+    BankCard => "bank_card", "银行卡号", Digits, "只能是数字;不会打印到屏幕或日志 / digits only; never printed";
+    BankName => "bank_name", "开户行", Text, "开户行 / bank";
+    CheckId => "check_id", "考勤号", Digits, "纯数字,不能以 0 开头,不大于 2147483647,文件内唯一";
+    ToQy => "toQy", "同步到企业号", Text, "是/否,默认同步 / yes/no, default yes";
+}
+
+impl Field {
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The label as the template shows it: required columns carry a `*`.
+    pub fn header(self, layout: Layout) -> String {
+        if layout.required().contains(&self) {
+            format!("{}*", self.label())
+        } else {
+            self.label().to_string()
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Field> {
+        Field::ALL.iter().copied().find(|f| f.key() == key)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// Which sheet a command reads: the columns it uses and the ones it requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    /// Staff records for import, plan and sync.
+    Staff,
+    /// Date updates for `bgy times`.
+    Times,
+    /// Accounts for `bgy delete`.
+    Delete,
+}
+
+impl Layout {
+    pub fn columns(self) -> &'static [Field] {
+        use Field::*;
+        match self {
+            Layout::Staff => Field::ALL,
+            Layout::Times => &[
+                WeUserid,
+                WeName,
+                EntryTime,
+                WorkTime,
+                PositiveTime,
+                QuiteTime,
+            ],
+            Layout::Delete => &[WeUserid],
+        }
+    }
+
+    pub fn required(self) -> &'static [Field] {
+        match self {
+            Layout::Staff => &[Field::WeUserid, Field::WeName],
+            Layout::Times | Layout::Delete => &[Field::WeUserid],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Staff => "staff",
+            Layout::Times => "times",
+            Layout::Delete => "delete",
+        }
+    }
+
+    /// The name of the data sheet in templates and exports.
+    pub fn sheet_name(self) -> &'static str {
+        match self {
+            Layout::Staff => "成员 Staff",
+            Layout::Times => "时间 Times",
+            Layout::Delete => "删除 Delete",
+        }
+    }
+}
+
+/// What happened to one input row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    Created,
+    Updated,
+    /// `cover=0` and the account already existed.
+    Skipped,
+    Unchanged,
+    Deleted,
+    /// Rejected before sending; the reasons are in the row's issues.
+    Invalid,
+    Failed {
+        errno: Option<i64>,
+        message: String,
+    },
+    /// Not sent because the run stopped (fatal condition or Ctrl-C).
+    NotSent {
+        reason: String,
+    },
+}
+
+impl Outcome {
+    pub fn is_ok(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Created
+                | Outcome::Updated
+                | Outcome::Skipped
+                | Outcome::Unchanged
+                | Outcome::Deleted
+        )
+    }
+
+    /// The word in the report's outcome column.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Created => "created 新增",
+            Outcome::Updated => "updated 更新",
+            Outcome::Skipped => "skipped 已存在跳过",
+            Outcome::Unchanged => "unchanged 无变化",
+            Outcome::Deleted => "deleted 已删除",
+            Outcome::Invalid => "invalid 校验失败",
+            Outcome::Failed { .. } => "failed 失败",
+            Outcome::NotSent { .. } => "not sent 未发送",
+        }
+    }
+
+    /// The API's errno and message, for the report's error column.
+    pub fn error_text(&self) -> Option<String> {
+        match self {
+            Outcome::Failed {
+                errno: Some(e),
+                message,
+            } => Some(format!("errno {e}: {message}")),
+            Outcome::Failed {
+                errno: None,
+                message,
+            } => Some(message.clone()),
+            Outcome::NotSent { reason } => Some(reason.clone()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! The test builder: an emulator on port 0 inside the test process, a temp dir, and the `bgy`
+//! binary run against them.
+// Not every test module uses every helper.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use bgy::api::{Client, ClientOptions, Ticket};
+use bgy::emulator::{self, Running, Seed, Store};
+
+pub const TICKET: &str = "T0pS3cretTicket42";
+
+/// A small org: root, two departments, one sub-department, one read-only department.
+pub fn small_seed() -> Seed {
+    serde_json::from_value(serde_json::json!({
+        "departments": [
+            {"we_id": 1, "we_name": "办公逸", "we_parentid": 0},
+            {"we_id": 2, "we_name": "研发部", "we_parentid": 1, "rank": 100},
+            {"we_id": 3, "we_name": "客服部", "we_parentid": 1, "rank": 200},
+            {"we_id": 4, "we_name": "后端组", "we_parentid": 2, "rank": 100},
+            {"we_id": 9, "we_name": "外包", "we_parentid": 1, "rank": 300, "readonly": true}
+        ],
+        "staff": [
+            {"we_userid": "zhangsan", "we_name": "张三", "we_mobile": "13800138000", "we_id": "2", "check_id": "1001"},
+            {"we_userid": "lisi", "we_name": "李四", "we_email": "lisi@example.com", "we_id": "3,4"}
+        ]
+    }))
+    .expect("seed")
+}
+
+/// `n` generated people in 研发部/后端组.
+pub fn people(prefix: &str, n: usize) -> Vec<HashMap<String, String>> {
+    (0..n)
+        .map(|i| {
+            HashMap::from([
+                ("we_userid".to_string(), format!("{prefix}{i:06}")),
+                ("we_name".to_string(), format!("员工{i}")),
+                ("we_mobile".to_string(), format!("139{:08}", i)),
+                (
+                    "we_id".to_string(),
+                    if i % 2 == 0 { "2" } else { "4" }.to_string(),
+                ),
+            ])
+        })
+        .collect()
+}
+
+pub async fn emulator_with(seed: &Seed, options: emulator::Options) -> Running {
+    let store = Store::in_memory().expect("store");
+    store.seed(seed).expect("seed");
+    emulator::start_local(store, options)
+        .await
+        .expect("emulator")
+}
+
+pub async fn emulator() -> Running {
+    emulator_with(
+        &small_seed(),
+        emulator::Options {
+            ticket: TICKET.into(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+pub fn client_for(emu: &Running, ticket: &str) -> Client {
+    let mut o = ClientOptions::new(emu.base_url().parse().unwrap(), Ticket::new(ticket));
+    o.backoff = std::time::Duration::from_millis(5);
+    Client::new(o).expect("client")
+}
+
+/// A temp dir and a command line against an emulator.
+pub struct Bgy {
+    pub dir: tempfile::TempDir,
+    base_url: Option<String>,
+    ticket: String,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON object ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+impl Bgy {
+    #[must_use]
+    pub fn new() -> Bgy {
+        Bgy {
+            dir: tempfile::tempdir().expect("tempdir"),
+            base_url: None,
+            ticket: TICKET.into(),
+        }
+    }
+
+    #[must_use]
+    pub fn against(mut self, emu: &Running) -> Bgy {
+        self.base_url = Some(emu.base_url());
+        self
+    }
+
+    #[must_use]
+    pub fn ticket(mut self, t: &str) -> Bgy {
+        self.ticket = t.into();
+        self
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, bytes).expect("write");
+        p
+    }
+
+    /// Runs `bgy ARGS` in the temp dir (off the async runtime's threads).
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .env_remove("BGY_TICKET")
+            .env_remove("BGY_BASE_URL")
+            .env("BGY_RETRY_BASE_MS", "5")
+            .env(
+                "BGY_EMULATOR_STATE",
+                self.dir.path().join(".bgy/emulator.sqlite"),
+            );
+        if let Some(url) = &self.base_url {
+            cmd.env("BGY_BASE_URL", url).env("BGY_TICKET", &self.ticket);
+        }
+        let out: Output = tokio::task::spawn_blocking(move || cmd.output().expect("bgy runs"))
+            .await
+            .expect("join");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Every file under `dir`, read as bytes, for "the ticket is nowhere" checks.
+pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.push((p, bytes));
+            }
+        }
+    }
+    out
+}
+
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
