@@ -5,9 +5,18 @@
 
 pub mod api;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod emulator;
+pub mod execute;
+pub mod journal;
 pub mod model;
+pub mod progress;
+pub mod read;
+pub mod report;
+pub mod template;
+pub mod tree;
+pub mod validate;
 
 use std::time::Instant;
 
@@ -172,7 +181,45 @@ pub async fn run(config: Config) -> anyhow::Result<Summary> {
             };
             serve_emulator(listen, state, seed.as_deref(), options).await?
         }
-        _ => anyhow::bail!("not implemented yet"),
+        Command::Template { kind, output } => {
+            template::write(*kind, output)?;
+            eprintln!(
+                "bgy template: wrote {} ({} layout)",
+                output.display(),
+                kind.name()
+            );
+            Summary {
+                command: "template",
+                output: Some(output.display().to_string()),
+                ..Summary::default()
+            }
+        }
+        command => {
+            let ctx = Context::new(&config).await?;
+            match command {
+                Command::Check {
+                    input,
+                    kind,
+                    create_departments,
+                } => cmd::check::run(&ctx, input, *kind, *create_departments).await?,
+                Command::Import {
+                    input,
+                    cover,
+                    create_departments,
+                    dry_run,
+                    resume,
+                } => {
+                    let options = cmd::import::Options {
+                        cover: *cover,
+                        create_departments: *create_departments,
+                        dry_run: *dry_run,
+                        resume: *resume,
+                    };
+                    cmd::import::run(&ctx, input, options).await?
+                }
+                _ => anyhow::bail!("not implemented yet"),
+            }
+        }
     };
     summary.elapsed_ms = started.elapsed().as_millis();
     Ok(summary)

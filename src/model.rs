@@ -166,6 +166,8 @@ pub enum Outcome {
     Skipped,
     Unchanged,
     Deleted,
+    /// Valid, and nothing sent (`check`, `--dry-run`).
+    Valid,
     /// Rejected before sending; the reasons are in the row's issues.
     Invalid,
     Failed {
@@ -187,6 +189,7 @@ impl Outcome {
                 | Outcome::Skipped
                 | Outcome::Unchanged
                 | Outcome::Deleted
+                | Outcome::Valid
         )
     }
 
@@ -198,6 +201,7 @@ impl Outcome {
             Outcome::Skipped => "skipped 已存在跳过",
             Outcome::Unchanged => "unchanged 无变化",
             Outcome::Deleted => "deleted 已删除",
+            Outcome::Valid => "valid 校验通过",
             Outcome::Invalid => "invalid 校验失败",
             Outcome::Failed { .. } => "failed 失败",
             Outcome::NotSent { .. } => "not sent 未发送",

@@ -1,0 +1,73 @@
+//! `bgy check FILE`: validate offline, and online when a ticket or `--emulator` is given.
+//! Writes the report; sends nothing that changes data.
+
+use chrono::Local;
+
+use crate::cli::Input;
+use crate::model::{Layout, Outcome};
+use crate::validate::online::{self, Live};
+use crate::{Context, Summary};
+
+use super::{load, report_path, Finish};
+
+pub async fn run(
+    ctx: &Context,
+    input: &Input,
+    layout: Layout,
+    create_departments: bool,
+) -> anyhow::Result<Summary> {
+    let started = Local::now();
+    let mut table = load(input, layout)?;
+    if let Some(client) = &ctx.client {
+        let live = Live::fetch(client, ctx.quiet).await?;
+        match layout {
+            Layout::Staff => {
+                online::check_staff(
+                    &mut table,
+                    &live,
+                    create_departments,
+                    Some("导入时默认跳过 (skipped unless --cover overwrite)"),
+                );
+            }
+            Layout::Times | Layout::Delete => {
+                for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
+                    if live.person(row.account()).is_none() {
+                        row.issues.push(crate::validate::Issue::warning(
+                            Some(crate::model::Field::WeUserid),
+                            crate::validate::Problem {
+                                reason: "account not found",
+                                zh: "帐号不在通讯录中".into(),
+                                en: "the account is not in the directory".into(),
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+    } else {
+        eprintln!("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked");
+    }
+    let outcomes: Vec<Outcome> = table
+        .rows
+        .iter()
+        .map(|r| {
+            if r.is_valid() {
+                Outcome::Valid
+            } else {
+                Outcome::Invalid
+            }
+        })
+        .collect();
+    let report = report_path(input, started);
+    Finish {
+        command: "check",
+        ctx,
+        table: &table,
+        outcomes: &outcomes,
+        started,
+        report: &report,
+        stop: None,
+        plan: None,
+    }
+    .write()
+}

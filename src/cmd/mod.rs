@@ -1,0 +1,185 @@
+//! The commands: each reads, validates, sends and reports through the stages, and ends in a
+//! [`Summary`]. Shared here: loading the input, writing the report, printing the outcome.
+
+pub mod check;
+pub mod import;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Local};
+
+use crate::cli::Input;
+use crate::model::{Layout, Outcome};
+use crate::progress::Stop;
+use crate::report::{self, Counts, PlanLine, Report};
+use crate::validate::{self, Severity, Table};
+use crate::{Context, Status, Summary};
+
+/// Reads and validates the input; sheet-level warnings go to stderr.
+pub fn load(input: &Input, layout: Layout) -> anyhow::Result<Table> {
+    let table = validate::load(&input.file, input.sheet.as_deref(), layout)?;
+    for w in &table.warnings {
+        eprintln!("bgy: warning: {w}");
+    }
+    if table.is_report {
+        eprintln!(
+            "bgy: {} is a report: reading its {} sheet ({} rows)",
+            input.file.display(),
+            crate::read::REPORT_FAILED_SHEET,
+            table.rows.len()
+        );
+    }
+    Ok(table)
+}
+
+pub fn report_path(input: &Input, started: DateTime<Local>) -> PathBuf {
+    input
+        .report
+        .clone()
+        .unwrap_or_else(|| report::default_path(&input.file, started))
+}
+
+/// Everything a run has to say at its end.
+pub struct Finish<'a> {
+    pub command: &'static str,
+    pub ctx: &'a Context,
+    pub table: &'a Table,
+    pub outcomes: &'a [Outcome],
+    pub started: DateTime<Local>,
+    pub report: &'a Path,
+    pub stop: Option<&'a Stop>,
+    pub plan: Option<&'a [PlanLine]>,
+}
+
+impl Finish<'_> {
+    /// Writes the report, prints the outcome on stderr, and returns the summary.
+    pub fn write(self) -> anyhow::Result<Summary> {
+        let finished = Local::now();
+        let stopped = self.stop.and_then(|s| s.reason());
+        Report {
+            command: self.command,
+            server: &self.ctx.server,
+            table: self.table,
+            outcomes: self.outcomes,
+            started: self.started,
+            finished,
+            stopped: stopped.clone(),
+            plan: self.plan,
+        }
+        .write(self.report)
+        .with_context(|| format!("cannot write the report {}", self.report.display()))?;
+        let c = Counts::of(self.outcomes);
+        let status = match self.stop.and_then(Stop::status) {
+            Some(s) => s,
+            None if c.ok < c.total => Status::RowsFailed,
+            None => Status::Ok,
+        };
+        print_outcome(
+            self.command,
+            self.table,
+            self.outcomes,
+            &c,
+            stopped.as_deref(),
+        );
+        eprintln!("report: {}", self.report.display());
+        Ok(Summary {
+            command: self.command,
+            total: c.total,
+            ok: c.ok,
+            created: c.created,
+            updated: c.updated,
+            skipped: c.skipped,
+            unchanged: c.unchanged,
+            deleted: c.deleted,
+            invalid: c.invalid,
+            failed: c.failed + c.not_sent,
+            report: Some(self.report.display().to_string()),
+            status,
+            ..Summary::default()
+        })
+    }
+}
+
+/// `bgy import: 300 rows: 295 created, 3 invalid …` and the reasons, most frequent first.
+fn print_outcome(
+    command: &str,
+    table: &Table,
+    outcomes: &[Outcome],
+    c: &Counts,
+    stopped: Option<&str>,
+) {
+    let mut parts = Vec::new();
+    for (n, word) in [
+        (c.created, "created"),
+        (c.updated, "updated"),
+        (c.skipped, "skipped (existing)"),
+        (c.unchanged, "unchanged"),
+        (c.deleted, "deleted"),
+        (
+            outcomes.iter().filter(|o| **o == Outcome::Valid).count(),
+            "valid",
+        ),
+        (c.invalid, "invalid"),
+        (c.failed, "failed"),
+        (c.not_sent, "not sent"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("nothing to do".into());
+    }
+    eprintln!("bgy {command}: {} rows: {}", c.total, parts.join(", "));
+    for line in reasons(table, outcomes) {
+        eprintln!("  {line}");
+    }
+    if let Some(why) = stopped {
+        eprintln!("bgy {command}: stopped early: {why}");
+    }
+}
+
+/// Issue and failure counts by reason: `3 × 手机: not a mobile number (first: row 5)`.
+pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<String> {
+    let mut groups: BTreeMap<(Severity, String), (usize, u32, String)> = BTreeMap::new();
+    for (row, outcome) in table.rows.iter().zip(outcomes) {
+        for issue in &row.issues {
+            let label = issue
+                .field
+                .map(|f| format!("{}: ", f.label()))
+                .unwrap_or_default();
+            let key = (issue.severity, format!("{label}{}", issue.reason));
+            let e = groups
+                .entry(key)
+                .or_insert((0, row.source_row, issue.cell_text()));
+            e.0 += 1;
+        }
+        if let Outcome::Failed { errno, message } = outcome {
+            let key = (
+                Severity::Error,
+                format!(
+                    "errno {}: {message}",
+                    errno.map_or("-".into(), |e| e.to_string())
+                ),
+            );
+            let text = key.1.clone();
+            groups.entry(key).or_insert((0, row.source_row, text)).0 += 1;
+        }
+    }
+    let mut lines: Vec<_> = groups.into_iter().collect();
+    lines.sort_by_key(|((sev, _), (n, _, _))| (*sev, std::cmp::Reverse(*n)));
+    lines
+        .into_iter()
+        .take(20)
+        .map(|((sev, _), (n, first, example))| {
+            let mark = if sev == Severity::Warning {
+                "warning: "
+            } else {
+                ""
+            };
+            format!("{n} × {mark}{example} (first: row {first})")
+        })
+        .collect()
+}

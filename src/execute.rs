@@ -1,0 +1,110 @@
+//! Sending: one `staff/add` a row, concurrently, each outcome journaled as it happens.
+//!
+//! In: jobs built from valid rows. Out: one [`Outcome`] per job. A row that fails is an
+//! outcome, never an `Err`; a fatal condition stops new calls ([`Stop`]) and the rows not yet
+//! sent come back as [`Outcome::NotSent`].
+
+use futures::StreamExt;
+
+use crate::api::{ApiError, Client};
+use crate::cli::Cover;
+use crate::journal::Journal;
+use crate::model::Outcome;
+use crate::progress::{Progress, Stop};
+
+/// Where outcomes go as they happen.
+pub struct Sink<'a> {
+    pub journal: Option<&'a Journal>,
+    pub progress: &'a Progress,
+    pub stop: &'a Stop,
+}
+
+impl Sink<'_> {
+    pub fn done(&self, row: u32, account: &str, outcome: &Outcome) {
+        if let Some(j) = self.journal {
+            if let Err(e) = j.record(row, account, outcome) {
+                // Without the journal a kill could lose outcomes: stop sending.
+                self.stop.fatal(format!(
+                    "cannot write the journal {}: {e}",
+                    j.path().display()
+                ));
+            }
+        }
+        self.progress.add(1, outcome.is_ok());
+    }
+
+    /// The outcome of a job not sent because the run stopped.
+    pub fn not_sent(&self) -> Outcome {
+        Outcome::NotSent {
+            reason: format!(
+                "未发送: 运行已停止 (not sent: the run stopped: {})",
+                self.stop.reason().unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The outcome of a call that failed; a fatal error also stops the run.
+    pub fn failure(&self, e: &ApiError) -> Outcome {
+        if e.is_fatal() {
+            self.stop.fatal(e.to_string());
+        }
+        Outcome::Failed {
+            errno: e.errno(),
+            message: e.row_message(),
+        }
+    }
+}
+
+/// One row for `staff/add`.
+#[derive(Debug, Clone)]
+pub struct AddJob {
+    /// Index into the table's rows.
+    pub index: usize,
+    pub row: u32,
+    pub account: String,
+    pub form: Vec<(String, String)>,
+    /// The account was on the server before the run.
+    pub existed: bool,
+}
+
+/// Sends every job with `cover`; at most `width` in flight (the client bounds it too).
+pub async fn add_staff(
+    client: &Client,
+    jobs: Vec<AddJob>,
+    cover: Cover,
+    width: usize,
+    sink: &Sink<'_>,
+) -> Vec<(usize, Outcome)> {
+    let cover_value = match cover {
+        Cover::Skip => "0",
+        Cover::Overwrite => "1",
+    };
+    futures::stream::iter(jobs)
+        .map(|job| async move {
+            if sink.stop.is_stopped() {
+                return (job.index, sink.not_sent());
+            }
+            let mut form = job.form;
+            form.push(("cover".into(), cover_value.into()));
+            let outcome = match client.add_staff(form).await {
+                Ok(reply) => match reply.errno {
+                    0 if job.existed => Outcome::Updated,
+                    0 => Outcome::Created,
+                    // The account exists. Before the run it did not: an earlier try whose
+                    // answer was lost made it.
+                    1204 if !job.existed && reply.after_lost_response => Outcome::Created,
+                    1204 => Outcome::Skipped,
+                    errno => Outcome::Failed {
+                        errno: Some(errno),
+                        message: reply.errmsg,
+                    },
+                },
+                Err(e) => sink.failure(&e),
+            };
+            sink.done(job.row, &job.account, &outcome);
+            (job.index, outcome)
+        })
+        .buffer_unordered(width.max(1) * 2)
+        .collect()
+        .await
+}

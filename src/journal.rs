@@ -1,0 +1,152 @@
+//! The journal (`REPORT.journal.jsonl`): one line per row outcome, written as it happens, so a
+//! run killed halfway loses at most the calls in flight; `--resume` reads it back.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::model::Outcome;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Entry {
+    pub row: u32,
+    pub account: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Head {
+    bgy_journal: u32,
+    command: String,
+    input: String,
+}
+
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+impl Journal {
+    pub fn create(path: &Path, command: &str, input: &Path) -> anyhow::Result<Journal> {
+        let mut file = File::create(path)
+            .with_context(|| format!("cannot write the journal {}", path.display()))?;
+        let head = Head {
+            bgy_journal: 1,
+            command: command.into(),
+            input: input.display().to_string(),
+        };
+        writeln!(file, "{}", serde_json::to_string(&head)?)?;
+        Ok(Journal {
+            path: path.to_path_buf(),
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends one outcome; the line reaches the OS before this returns.
+    pub fn record(&self, row: u32, account: &str, outcome: &Outcome) -> std::io::Result<()> {
+        let line = serde_json::to_string(&Entry {
+            row,
+            account: account.to_string(),
+            outcome: outcome.clone(),
+        })
+        .map_err(std::io::Error::other)?;
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(format!("{line}\n").as_bytes())
+    }
+}
+
+/// The successful outcomes in a journal, by account (lower case). Torn last lines (a kill in
+/// the middle of a write) are ignored.
+pub fn successes(path: &Path, command: &str) -> anyhow::Result<HashMap<String, Entry>> {
+    let file =
+        File::open(path).with_context(|| format!("cannot read the journal {}", path.display()))?;
+    let mut lines = BufReader::new(file).lines();
+    let head: Head = lines
+        .next()
+        .transpose()?
+        .and_then(|l| serde_json::from_str(&l).ok())
+        .with_context(|| format!("{} is not a bgy journal", path.display()))?;
+    anyhow::ensure!(
+        head.command == command,
+        "{} is the journal of `bgy {}`, not `bgy {command}`",
+        path.display(),
+        head.command
+    );
+    let mut done = HashMap::new();
+    for line in lines {
+        let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
+            continue;
+        };
+        if entry.outcome.is_ok() {
+            done.insert(entry.account.to_lowercase(), entry);
+        } else {
+            done.remove(&entry.account.to_lowercase());
+        }
+    }
+    Ok(done)
+}
+
+/// The newest journal of a report of `input` (`NAME.report-*.journal.jsonl` beside it).
+pub fn latest_for(input: &Path) -> Option<PathBuf> {
+    let stem = input.file_stem()?.to_string_lossy();
+    let stem = stem.split(".report-").next()?.to_string();
+    let dir = input
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let prefix = format!("{stem}.report-");
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".journal.jsonl"))
+        })
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_torn_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.report-20260101-000000.journal.jsonl");
+        let j = Journal::create(&path, "import", Path::new("x.xlsx")).unwrap();
+        j.record(2, "Zs", &Outcome::Created).unwrap();
+        j.record(
+            3,
+            "ls",
+            &Outcome::Failed {
+                errno: Some(1205),
+                message: "x".into(),
+            },
+        )
+        .unwrap();
+        j.record(4, "ww", &Outcome::Skipped).unwrap();
+        drop(j);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap();
+        f.write_all(b"{\"row\":5,\"acc").unwrap();
+        let done = successes(&path, "import").unwrap();
+        assert_eq!(done.len(), 2);
+        assert_eq!(done["zs"].outcome, Outcome::Created);
+        assert!(successes(&path, "delete").is_err());
+        assert_eq!(latest_for(&dir.path().join("x.xlsx")), Some(path));
+    }
+}

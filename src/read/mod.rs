@@ -1,0 +1,261 @@
+//! Reading sheets: every format yields the same [`RawRow`]s with their sheet row numbers.
+//!
+//! In: a file path (format sniffed from the content, not only the name) and an optional sheet
+//! name. Out: the rows of one sheet, cells as the person sees them. Never: validation, or a
+//! panic on a malformed file (it is a [`ReadError`]).
+
+pub mod csv;
+pub mod header;
+pub mod xlsx;
+
+use std::path::Path;
+
+use chrono::NaiveDateTime;
+
+/// Excel's own limit on the characters in one cell.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// One cell as read, before any column rule applies.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Number(f64),
+    Date(NaiveDateTime),
+    Bool(bool),
+    /// An Excel error value such as `#N/A`.
+    Error(String),
+}
+
+impl Cell {
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The text a person sees in the cell, with numbers as they would type them.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => number_text(*n),
+            Cell::Date(d) => {
+                if d.time() == chrono::NaiveTime::MIN {
+                    d.format("%Y-%m-%d").to_string()
+                } else {
+                    d.format("%Y-%m-%d %H:%M:%S").to_string()
+                }
+            }
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// `13800138000.0` → `13800138000`; `3.5` stays.
+pub fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e17 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// One sheet row: its 1-based row number in the sheet and its cells from column A.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    pub source_row: u32,
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Xls,
+    Ods,
+    Csv,
+}
+
+/// The rows of the sheet that was read.
+#[derive(Debug)]
+pub struct Sheet {
+    pub name: String,
+    pub format: Format,
+    pub rows: Vec<RawRow>,
+    /// The workbook is a bgy report and this is its Failed sheet.
+    pub is_report: bool,
+}
+
+/// Why a file could not be read: each is one clear sentence, and exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is empty")]
+    Empty { path: String },
+    #[error("{path} is not a workbook or a CSV file: its content is neither a zip (xlsx/ods), an OLE file (xls) nor text")]
+    NotASheet { path: String },
+    #[error("{path} is named like a workbook but its content is not one (it is neither a zip nor an OLE file)")]
+    NotAWorkbook { path: String },
+    #[error("{path} is password-protected: open it in Excel or WPS, remove the password (File → Info → Protect Workbook), save, and try again")]
+    Encrypted { path: String },
+    #[error("{path} is damaged or not a spreadsheet Excel can open: {detail}")]
+    Damaged { path: String, detail: String },
+    #[error("{path} has no sheet named {sheet:?} (it has: {available})")]
+    NoSuchSheet {
+        path: String,
+        sheet: String,
+        available: String,
+    },
+    #[error("{path} has no sheets")]
+    NoSheets { path: String },
+    #[error("{path} is neither UTF-8 nor GBK/GB18030 text (first bad byte at offset {offset}); save it from Excel as \"CSV UTF-8\" and try again")]
+    Encoding { path: String, offset: usize },
+    #[error("{path}, sheet {sheet:?}, cell {cell}: {chars} characters, more than the {MAX_CELL_CHARS} a spreadsheet cell can hold")]
+    CellTooLong {
+        path: String,
+        sheet: String,
+        cell: String,
+        chars: usize,
+    },
+    #[error("{path}: CSV error: {detail}")]
+    Csv { path: String, detail: String },
+}
+
+/// The name of a report workbook's failed-rows sheet; a workbook with it is read as a rerun.
+pub const REPORT_FAILED_SHEET: &str = "失败 Failed";
+/// The report's summary sheet, which marks a workbook as a bgy report.
+pub const REPORT_SUMMARY_SHEET: &str = "汇总 Summary";
+
+/// Reads one sheet of `path`: `sheet` by name, or the report's Failed sheet, or the first.
+pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, ReadError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    read_bytes(&bytes, &shown, sheet)
+}
+
+/// As [`read_sheet`], from bytes already in memory; `name` is used in messages and to tell
+/// a workbook's extension.
+pub fn read_bytes(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Sheet, ReadError> {
+    if bytes.is_empty() {
+        return Err(ReadError::Empty { path: name.into() });
+    }
+    let format = sniff(bytes);
+    let lower = name.to_lowercase();
+    let named_workbook = [".xlsx", ".xlsm", ".xls", ".ods", ".xlsb"]
+        .iter()
+        .any(|e| lower.ends_with(e));
+    match format {
+        Some(Format::Csv) if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
+        Some(Format::Csv) => csv::read(bytes, name),
+        Some(f) => guard(name, || xlsx::read(bytes, f, name, sheet)),
+        None if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
+        None => Err(ReadError::NotASheet { path: name.into() }),
+    }
+}
+
+/// The format by content: zip (xlsx or ods), OLE (xls, or an encrypted xlsx), or text.
+pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        // An ODF package names its mimetype first, uncompressed.
+        let head = &bytes[..bytes.len().min(100)];
+        if head.windows(11).any(|w| w == b"opendocumen") {
+            return Some(Format::Ods);
+        }
+        return Some(Format::Xlsx);
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some(Format::Xls);
+    }
+    // Text: no NUL bytes in the first 8 KiB (UTF-16 files are not supported CSV).
+    let head = &bytes[..bytes.len().min(8192)];
+    (!head.contains(&0)).then_some(Format::Csv)
+}
+
+/// Runs a third-party parser so that a panic on a malformed file becomes an error.
+fn guard<T>(name: &str, f: impl FnOnce() -> Result<T, ReadError>) -> Result<T, ReadError> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    result.unwrap_or_else(|_| {
+        Err(ReadError::Damaged {
+            path: name.into(),
+            detail: "the parser could not make sense of it".into(),
+        })
+    })
+}
+
+/// `A1`-style reference of a 0-based column and a 1-based row.
+pub fn cell_ref(col: usize, row: u32) -> String {
+    format!("{}{row}", column_letters(col))
+}
+
+pub fn column_letters(mut col: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (col % 26) as u8);
+        if col < 26 {
+            break;
+        }
+        col = col / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn letters() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(27), "AB");
+        assert_eq!(cell_ref(701, 3), "ZZ3");
+        assert_eq!(cell_ref(702, 3), "AAA3");
+    }
+
+    #[test]
+    fn numbers_display_as_typed() {
+        assert_eq!(Cell::Number(13800138000.0).display(), "13800138000");
+        assert_eq!(Cell::Number(3.5).display(), "3.5");
+        assert_eq!(number_text(-2.0), "-2");
+    }
+
+    #[test]
+    fn sniffing_is_by_content() {
+        assert_eq!(
+            sniff(b"PK\x03\x04....mimetypeapplication/vnd.oasis.opendocument.spreadsheet"),
+            Some(Format::Ods)
+        );
+        assert_eq!(sniff(b"PK\x03\x04\x14\x00"), Some(Format::Xlsx));
+        assert_eq!(
+            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Some(Format::Xls)
+        );
+        assert_eq!(sniff("帐号,姓名\n".as_bytes()), Some(Format::Csv));
+        assert_eq!(sniff(b"\x00\x01\x02"), None);
+    }
+
+    #[test]
+    fn bad_files_are_one_sentence_errors() {
+        let e = read_bytes(b"", "a.xlsx", None).unwrap_err();
+        assert_eq!(e.to_string(), "a.xlsx is empty");
+        let e = read_bytes(b"hello", "a.xlsx", None).unwrap_err();
+        assert!(matches!(e, ReadError::NotAWorkbook { .. }));
+        let e = read_bytes(b"PK\x03\x04garbage", "a.xlsx", None).unwrap_err();
+        assert!(matches!(e, ReadError::Damaged { .. }), "{e}");
+    }
+}

@@ -1,0 +1,389 @@
+//! The report workbook: 汇总 Summary, 失败 Failed (in the input's layout, so it can be fixed
+//! and fed back), 全部 All (every row with its outcome), and 计划 Plan when there is one.
+//!
+//! In: the validated table and each row's outcome. Out: one .xlsx file, written in constant
+//! memory. It never prints the ticket: the server is given as a URL without query.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Local};
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError,
+};
+
+use crate::model::Outcome;
+use crate::read::header::Column;
+use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
+use crate::validate::{Severity, Table};
+
+pub const REPORT_ALL_SHEET: &str = "全部 All";
+pub const REPORT_PLAN_SHEET: &str = "计划 Plan";
+pub const SOURCE_ROW_TITLE: &str = "源行号 Source row";
+pub const ERROR_TITLE: &str = "错误 Error";
+pub const OUTCOME_TITLE: &str = "结果 Outcome";
+
+/// `DIR/NAME.report-YYYYMMDD-HHMMSS.xlsx` next to the input.
+pub fn default_path(input: &Path, at: DateTime<Local>) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "bgy".into());
+    // A rerun of a report gets a fresh report, not NAME.report-….report-….
+    let stem = stem.split(".report-").next().unwrap_or(&stem).to_string();
+    let name = format!("{stem}.report-{}.xlsx", at.format("%Y%m%d-%H%M%S"));
+    input.with_file_name(name)
+}
+
+/// The journal beside a report: `REPORT.journal.jsonl`.
+pub fn journal_path(report: &Path) -> PathBuf {
+    report.with_extension("journal.jsonl")
+}
+
+/// One line of the 计划 Plan sheet.
+#[derive(Debug, Clone)]
+pub struct PlanLine {
+    pub action: String,
+    pub target: String,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+pub struct Report<'a> {
+    pub command: &'static str,
+    pub server: &'a str,
+    pub table: &'a Table,
+    /// One per `table.rows`, in order.
+    pub outcomes: &'a [Outcome],
+    pub started: DateTime<Local>,
+    pub finished: DateTime<Local>,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+    pub plan: Option<&'a [PlanLine]>,
+}
+
+/// Counts of outcomes, for the summary sheet and the `--json` object.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub total: usize,
+    pub ok: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    pub invalid: usize,
+    pub failed: usize,
+    pub not_sent: usize,
+}
+
+impl Counts {
+    pub fn of(outcomes: &[Outcome]) -> Counts {
+        let mut c = Counts {
+            total: outcomes.len(),
+            ..Counts::default()
+        };
+        for o in outcomes {
+            if o.is_ok() {
+                c.ok += 1;
+            }
+            match o {
+                Outcome::Created => c.created += 1,
+                Outcome::Updated => c.updated += 1,
+                Outcome::Skipped => c.skipped += 1,
+                Outcome::Unchanged => c.unchanged += 1,
+                Outcome::Deleted => c.deleted += 1,
+                Outcome::Valid => {}
+                Outcome::Invalid => c.invalid += 1,
+                Outcome::Failed { .. } => c.failed += 1,
+                Outcome::NotSent { .. } => c.not_sent += 1,
+            }
+        }
+        c
+    }
+}
+
+struct Formats {
+    header: Format,
+    text: Format,
+    bad: Format,
+    key: Format,
+}
+
+impl Formats {
+    fn new() -> Formats {
+        Formats {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xDDEBF7))
+                .set_num_format("@"),
+            text: Format::new().set_num_format("@"),
+            bad: Format::new()
+                .set_num_format("@")
+                .set_background_color(Color::RGB(0xFFC7CE))
+                .set_font_color(Color::RGB(0x9C0006)),
+            key: Format::new().set_bold(),
+        }
+    }
+}
+
+impl Report<'_> {
+    /// The input columns the Failed and All sheets repeat (a rerun's own 源行号/错误 dropped).
+    fn layout_columns(&self) -> Vec<usize> {
+        self.table
+            .header
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c != Column::Meta)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn write(&self, path: &Path) -> Result<(), XlsxError> {
+        let mut workbook = Workbook::new();
+        let created =
+            ExcelDateTime::parse_from_str(&self.finished.format("%Y-%m-%dT%H:%M:%S").to_string())?;
+        workbook.set_properties(
+            &DocProperties::new()
+                .set_author("bgy")
+                .set_creation_datetime(&created),
+        );
+        let formats = Formats::new();
+        let columns = self.layout_columns();
+
+        let summary = workbook.add_worksheet();
+        summary.set_name(REPORT_SUMMARY_SHEET)?;
+        self.write_summary(summary, &formats)?;
+
+        let failed = workbook.add_worksheet_with_constant_memory()?;
+        failed.set_name(REPORT_FAILED_SHEET)?;
+        self.write_failed(failed, &formats, &columns)?;
+
+        let all = workbook.add_worksheet_with_constant_memory()?;
+        all.set_name(REPORT_ALL_SHEET)?;
+        self.write_all(all, &formats, &columns)?;
+
+        if let Some(plan) = self.plan {
+            let sheet = workbook.add_worksheet_with_constant_memory()?;
+            sheet.set_name(REPORT_PLAN_SHEET)?;
+            write_plan(sheet, &formats, plan)?;
+        }
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        workbook.save(path)
+    }
+
+    fn write_summary(&self, ws: &mut Worksheet, f: &Formats) -> Result<(), XlsxError> {
+        let c = Counts::of(self.outcomes);
+        let elapsed = (self.finished - self.started).num_milliseconds().max(0) as f64 / 1000.0;
+        let mut lines: Vec<(&str, String)> = vec![
+            ("命令 Command", format!("bgy {}", self.command)),
+            ("输入 Input", self.table.path.display().to_string()),
+            ("工作表 Sheet", self.table.sheet.clone()),
+            ("服务器 Server", self.server.to_string()),
+            (
+                "开始 Started",
+                self.started.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ),
+            (
+                "结束 Finished",
+                self.finished.format("%Y-%m-%d %H:%M:%S").to_string(),
+            ),
+            ("用时 Elapsed", format!("{elapsed:.1} s")),
+            ("总行数 Rows", c.total.to_string()),
+            ("成功 OK", c.ok.to_string()),
+            ("新增 Created", c.created.to_string()),
+            ("更新 Updated", c.updated.to_string()),
+            ("已存在跳过 Skipped", c.skipped.to_string()),
+            ("无变化 Unchanged", c.unchanged.to_string()),
+            ("已删除 Deleted", c.deleted.to_string()),
+            ("校验失败 Invalid", c.invalid.to_string()),
+            ("失败 Failed", c.failed.to_string()),
+            ("未发送 Not sent", c.not_sent.to_string()),
+        ];
+        if let Some(why) = &self.stopped {
+            lines.push(("提前停止 Stopped", why.clone()));
+        }
+        for w in &self.table.warnings {
+            lines.push(("警告 Warning", w.clone()));
+        }
+        lines.push((
+            "重新运行 Rerun",
+            format!("修改 {REPORT_FAILED_SHEET} 表中标红的单元格后,把本文件作为输入再运行一次,只会发送这些行 / fix the red cells in {REPORT_FAILED_SHEET} and run this file again: only those rows are sent"),
+        ));
+        ws.set_column_width(0, 22)?;
+        ws.set_column_width(1, 80)?;
+        for (i, (k, v)) in lines.iter().enumerate() {
+            ws.write_string_with_format(i as u32, 0, *k, &f.key)?;
+            ws.write_string(i as u32, 1, v)?;
+        }
+        Ok(())
+    }
+
+    fn write_headers(
+        &self,
+        ws: &mut Worksheet,
+        f: &Formats,
+        columns: &[usize],
+        extra: &[&str],
+    ) -> Result<(), XlsxError> {
+        for (j, &i) in columns.iter().enumerate() {
+            ws.write_string_with_format(0, j as u16, &self.table.header.titles[i], &f.header)?;
+            ws.set_column_width(j as u16, 14)?;
+        }
+        for (k, title) in extra.iter().enumerate() {
+            let col = (columns.len() + k) as u16;
+            ws.write_string_with_format(0, col, *title, &f.header)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        Ok(())
+    }
+
+    fn write_failed(
+        &self,
+        ws: &mut Worksheet,
+        f: &Formats,
+        columns: &[usize],
+    ) -> Result<(), XlsxError> {
+        self.write_headers(ws, f, columns, &[SOURCE_ROW_TITLE, ERROR_TITLE])?;
+        let n = columns.len() as u16;
+        ws.set_column_width(n + 1, 60)?;
+        let mut out_row = 1u32;
+        for (row, outcome) in self.table.rows.iter().zip(self.outcomes) {
+            if outcome.is_ok() {
+                continue;
+            }
+            // Notes per input column, from the issues that name a field.
+            let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            for issue in row.errors() {
+                if let Some(col) = issue.field.and_then(|fl| self.table.column_of(fl)) {
+                    notes.entry(col).or_default().push(issue.cell_text());
+                }
+            }
+            for (j, &i) in columns.iter().enumerate() {
+                let value = row.raw.get(i).map(String::as_str).unwrap_or("");
+                if let Some(text) = notes.get(&i) {
+                    ws.write_string_with_format(out_row, j as u16, value, &f.bad)?;
+                    ws.insert_note(
+                        out_row,
+                        j as u16,
+                        &Note::new(text.join("\n")).set_author("bgy").set_width(320),
+                    )?;
+                } else if !value.is_empty() {
+                    ws.write_string_with_format(out_row, j as u16, value, &f.text)?;
+                }
+            }
+            ws.write_number(out_row, n, row.source_row as f64)?;
+            ws.write_string(out_row, n + 1, error_text(row, outcome))?;
+            out_row += 1;
+        }
+        Ok(())
+    }
+
+    fn write_all(
+        &self,
+        ws: &mut Worksheet,
+        f: &Formats,
+        columns: &[usize],
+    ) -> Result<(), XlsxError> {
+        self.write_headers(
+            ws,
+            f,
+            columns,
+            &[SOURCE_ROW_TITLE, OUTCOME_TITLE, ERROR_TITLE],
+        )?;
+        let n = columns.len() as u16;
+        for (k, (row, outcome)) in self.table.rows.iter().zip(self.outcomes).enumerate() {
+            let r = k as u32 + 1;
+            for (j, &i) in columns.iter().enumerate() {
+                if let Some(value) = row.raw.get(i).filter(|v| !v.is_empty()) {
+                    ws.write_string_with_format(r, j as u16, value, &f.text)?;
+                }
+            }
+            ws.write_number(r, n, row.source_row as f64)?;
+            ws.write_string(r, n + 1, outcome.label())?;
+            let text = error_text(row, outcome);
+            if !text.is_empty() {
+                ws.write_string(r, n + 2, text)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the report's 错误 column says for a row: the API's answer, or every issue.
+pub fn error_text(row: &crate::validate::Row, outcome: &Outcome) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(e) = outcome.error_text() {
+        parts.push(e);
+    }
+    let mut issues: Vec<_> = row.issues.iter().collect();
+    issues.sort_by_key(|i| i.severity);
+    for i in issues {
+        let prefix = if i.severity == Severity::Warning {
+            "警告 warning: "
+        } else {
+            ""
+        };
+        parts.push(format!("{prefix}{}", i.cell_text()));
+    }
+    parts.join("; ")
+}
+
+fn write_plan(ws: &mut Worksheet, f: &Formats, plan: &[PlanLine]) -> Result<(), XlsxError> {
+    let titles = [
+        "操作 Action",
+        "对象 Target",
+        "字段 Field",
+        "原值 Old",
+        "新值 New",
+    ];
+    for (j, t) in titles.iter().enumerate() {
+        ws.write_string_with_format(0, j as u16, *t, &f.header)?;
+        ws.set_column_width(j as u16, if j == 1 { 28 } else { 18 })?;
+    }
+    for (k, line) in plan.iter().enumerate() {
+        let r = k as u32 + 1;
+        for (j, v) in [
+            &line.action,
+            &line.target,
+            &line.field,
+            &line.old,
+            &line.new,
+        ]
+        .iter()
+        .enumerate()
+        {
+            if !v.is_empty() {
+                ws.write_string_with_format(r, j as u16, v.as_str(), &f.text)?;
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_paths() {
+        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
+        assert_eq!(
+            default_path(Path::new("/x/staff.xlsx"), at),
+            Path::new("/x/staff.report-20261124-090507.xlsx")
+        );
+        assert_eq!(
+            default_path(Path::new("/x/staff.report-20261101-000000.xlsx"), at),
+            Path::new("/x/staff.report-20261124-090507.xlsx")
+        );
+        assert_eq!(
+            journal_path(Path::new("/x/staff.report-20261124-090507.xlsx")),
+            Path::new("/x/staff.report-20261124-090507.journal.jsonl")
+        );
+    }
+}

@@ -1,0 +1,217 @@
+//! `bgy template`: a blank workbook for a layout, with a 说明 Instructions sheet, dropdowns for
+//! the enumerations, text format where Excel would otherwise eat leading zeros, and one example
+//! row that the reader skips. The committed copies in `templates/` are these bytes.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{
+    Color, DataValidation, DocProperties, ExcelDateTime, Format, Note, Workbook, XlsxError,
+};
+
+use crate::model::{Field, Kind, Layout};
+
+/// Rows that get the dropdowns and formats.
+const TEMPLATE_ROWS: u32 = 100_000;
+
+fn example(field: Field) -> &'static str {
+    match field {
+        Field::WeUserid => "示例-zhangsan",
+        Field::WeName => "张三",
+        Field::EnglishName => "San Zhang",
+        Field::WeGender => "男",
+        Field::WeMobile => "13800138000",
+        Field::WeEmail => "zhangsan@example.com",
+        Field::WeDepartment => "办公逸/研发部",
+        Field::WePosition => "工程师",
+        Field::PositionLevelId => "P3",
+        Field::LeadId => "lisi",
+        Field::WeTag => "新员工",
+        Field::WeTel => "010-12345678",
+        Field::Address => "北京市海淀区",
+        Field::Status => "试用期",
+        Field::EntryTime => "2026-01-05",
+        Field::PositiveTime => "2026-04-05",
+        Field::WorkTime => "2020-07-01",
+        Field::BirthdayG => "1998-05-20",
+        Field::CheckId => "10086",
+        Field::ToQy => "是",
+        _ => "",
+    }
+}
+
+fn choices(field: Field) -> Option<&'static [&'static str]> {
+    match field {
+        Field::WeGender => Some(&["男", "女"]),
+        Field::Status => Some(&["已转正", "试用期", "兼职", "已离职"]),
+        Field::ToQy => Some(&["是", "否"]),
+        _ => None,
+    }
+}
+
+const NOTES: &[&str] = &[
+    "每行一名员工;表头行不要改动,带 * 的列必填。 / One person a row; keep the header row; columns marked * are required.",
+    "第 2 行是示例(帐号以“示例”开头),导入时自动跳过,可以保留也可以删除。 / Row 2 is an example (its account starts with 示例) and is skipped.",
+    "手机、帐号、银行卡号、考勤号列已设为文本格式,请不要改成数字,否则 Excel 会吃掉开头的 0 或显示成 1.38E+10。 / Phone, account, card and check id columns are text: keep them so.",
+    "日期可写成 2016-01-01、2016/1/1、2016.1.1、2016年1月1日、20160101,或使用日期单元格。 / Dates: 2016-01-01, 2016/1/1, 2016.1.1, 2016年1月1日, 20160101 or a date cell.",
+    "先运行 bgy check 文件 检查,再运行 bgy import 文件 导入;每次运行都会生成报告,报告的“失败 Failed”表改好后可直接再次导入。 / Run bgy check FILE first, then bgy import FILE; fix the report's Failed sheet and import it again.",
+];
+
+/// The template workbook's bytes (deterministic: a fixed creation time).
+pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2026, 1, 1)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_author("bgy")
+            .set_title("bgy template")
+            .set_creation_datetime(&created),
+    );
+
+    let required = Format::new()
+        .set_bold()
+        .set_font_color(Color::RGB(0xC00000))
+        .set_background_color(Color::RGB(0xDDEBF7));
+    let optional = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDEBF7));
+    let text = Format::new().set_num_format("@");
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let example_fmt = Format::new()
+        .set_num_format("@")
+        .set_italic()
+        .set_font_color(Color::RGB(0x808080));
+
+    let ws = wb.add_worksheet();
+    ws.set_name(layout.sheet_name())?;
+    for (col, field) in layout.columns().iter().enumerate() {
+        let col = col as u16;
+        let header = if layout.required().contains(field) {
+            &required
+        } else {
+            &optional
+        };
+        ws.write_string_with_format(0, col, field.header(layout), header)?;
+        ws.set_column_width(
+            col,
+            if matches!(field, Field::WeDepartment | Field::Address | Field::WeEmail) {
+                24
+            } else {
+                14
+            },
+        )?;
+        match field.kind() {
+            Kind::Digits => {
+                ws.set_column_format(col, &text)?;
+            }
+            Kind::Date => {
+                ws.set_column_format(col, &date)?;
+            }
+            Kind::Text => {}
+        }
+        if let Some(list) = choices(*field) {
+            let dv = DataValidation::new()
+                .allow_list_strings(list)?
+                .set_error_title(field.label())?
+                .set_error_message(format!("请从下拉列表中选择: {}", list.join("/")))?;
+            ws.add_data_validation(1, col, TEMPLATE_ROWS, col, &dv)?;
+        }
+        let value = example(*field);
+        if !value.is_empty() {
+            ws.write_string_with_format(1, col, value, &example_fmt)?;
+        }
+    }
+    ws.insert_note(
+        1,
+        0,
+        &Note::new("示例行:帐号以“示例”开头,导入时自动跳过 / Example row: skipped on import")
+            .set_author("bgy"),
+    )?;
+    ws.set_freeze_panes(1, 0)?;
+
+    let help = wb.add_worksheet();
+    help.set_name("说明 Instructions")?;
+    let bold = Format::new().set_bold();
+    let wrap = Format::new().set_text_wrap();
+    for (i, line) in NOTES.iter().enumerate() {
+        help.write_string(i as u32, 0, *line)?;
+    }
+    let top = NOTES.len() as u32 + 1;
+    for (j, t) in ["表头 Column", "API 参数 Key", "必填 Required", "规则 Rule"]
+        .iter()
+        .enumerate()
+    {
+        help.write_string_with_format(top, j as u16, *t, &bold)?;
+    }
+    help.set_column_width(0, 16)?;
+    help.set_column_width(1, 18)?;
+    help.set_column_width(2, 12)?;
+    help.set_column_width(3, 90)?;
+    for (i, field) in layout.columns().iter().enumerate() {
+        let r = top + 1 + i as u32;
+        help.write_string(r, 0, field.label())?;
+        help.write_string(r, 1, field.key())?;
+        help.write_string(
+            r,
+            2,
+            if layout.required().contains(field) {
+                "是 yes"
+            } else {
+                ""
+            },
+        )?;
+        help.write_string_with_format(r, 3, field.help(), &wrap)?;
+    }
+    wb.save_to_buffer()
+}
+
+pub fn write(layout: Layout, path: &Path) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let bytes = build(layout).context("cannot build the template")?;
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_deterministic() {
+        assert_eq!(build(Layout::Staff).unwrap(), build(Layout::Staff).unwrap());
+    }
+
+    /// The committed copies must be what the code generates: regenerate them with
+    /// `cargo run -- template --kind K -o templates/K.xlsx` when this fails.
+    #[test]
+    fn committed_templates_match_the_code() {
+        for layout in [Layout::Staff, Layout::Times, Layout::Delete] {
+            let path = format!(
+                "{}/templates/{}.xlsx",
+                env!("CARGO_MANIFEST_DIR"),
+                layout.name()
+            );
+            let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert!(
+                committed == build(layout).unwrap(),
+                "{path} differs from what `bgy template --kind {}` writes",
+                layout.name()
+            );
+        }
+    }
+
+    #[test]
+    fn the_reader_skips_the_example_row_and_finds_every_column() {
+        for layout in [Layout::Staff, Layout::Times, Layout::Delete] {
+            let bytes = build(layout).unwrap();
+            let sheet = crate::read::read_bytes(&bytes, "t.xlsx", None).unwrap();
+            let table = crate::validate::from_sheet(Path::new("t.xlsx"), sheet, layout).unwrap();
+            assert!(
+                table.rows.is_empty(),
+                "{layout:?}: the example row is skipped"
+            );
+            assert!(table.warnings.is_empty(), "{:?}", table.warnings);
+            for f in layout.columns() {
+                assert!(table.column_of(*f).is_some(), "{layout:?} has {f:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,281 @@
+//! The live department tree: paths ↔ we_ids, and creating missing departments safely.
+//!
+//! Creating is the one write the API cannot make idempotent (its answer has no id and a
+//! retry could make a twin), so a create whose answer was lost is followed by a re-list, and
+//! only retried when the department is still missing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::api::{ApiError, Client, Department, Endpoint};
+
+#[derive(Debug, Clone, Default)]
+pub struct DeptTree {
+    by_id: HashMap<i64, Department>,
+    by_parent: HashMap<(i64, String), i64>,
+}
+
+impl DeptTree {
+    pub fn new(list: Vec<Department>) -> DeptTree {
+        let mut tree = DeptTree::default();
+        for d in list {
+            tree.by_parent
+                .insert((d.we_parentid, d.we_name.clone()), d.we_id);
+            tree.by_id.insert(d.we_id, d);
+        }
+        tree
+    }
+
+    /// Lists every department; an incomplete listing is an error.
+    pub async fn fetch(client: &Client) -> Result<DeptTree, ApiError> {
+        let list = client
+            .departments()
+            .await?
+            .complete(Endpoint::DepartmentList)?;
+        Ok(DeptTree::new(list))
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn get(&self, we_id: i64) -> Option<&Department> {
+        self.by_id.get(&we_id)
+    }
+
+    pub fn child(&self, parent: i64, name: &str) -> Option<i64> {
+        self.by_parent.get(&(parent, name.to_string())).copied()
+    }
+
+    /// `办公逸/研发部/后端组` for a we_id (names from the root).
+    pub fn path(&self, we_id: i64) -> Option<String> {
+        let mut parts = Vec::new();
+        let mut id = we_id;
+        while id != 0 {
+            let d = self.by_id.get(&id)?;
+            parts.push(d.we_name.as_str());
+            id = d.we_parentid;
+            if parts.len() > 64 {
+                return None; // a cycle in bad data
+            }
+        }
+        parts.reverse();
+        Some(parts.join("/"))
+    }
+
+    /// The we_id of a path from the root.
+    pub fn resolve(&self, path: &str) -> Option<i64> {
+        let mut id = 0;
+        for name in path.split('/') {
+            id = self.child(id, name)?;
+        }
+        (id != 0).then_some(id)
+    }
+
+    /// Children of `parent`, by rank then we_id.
+    pub fn children(&self, parent: i64) -> Vec<&Department> {
+        let mut v: Vec<&Department> = self
+            .by_id
+            .values()
+            .filter(|d| d.we_parentid == parent)
+            .collect();
+        v.sort_by_key(|d| (d.rank, d.we_id));
+        v
+    }
+
+    /// Every department, parents before children (depth first, by rank).
+    pub fn walk(&self) -> Vec<(usize, &Department)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<(usize, &Department)> =
+            self.children(0).into_iter().rev().map(|d| (0, d)).collect();
+        while let Some((depth, d)) = stack.pop() {
+            out.push((depth, d));
+            for c in self.children(d.we_id).into_iter().rev() {
+                stack.push((depth + 1, c));
+            }
+        }
+        out
+    }
+
+    /// `we_id` and every department below it.
+    pub fn subtree(&self, we_id: i64) -> Vec<i64> {
+        let mut out = vec![we_id];
+        let mut i = 0;
+        while i < out.len() {
+            out.extend(self.children(out[i]).iter().map(|d| d.we_id));
+            i += 1;
+        }
+        out
+    }
+
+    /// The prefixes of `path` that do not exist yet, parents first; `Err` when even the root
+    /// (the first level) is unknown, since a second root cannot be made.
+    pub fn missing(&self, path: &str) -> Result<Vec<String>, String> {
+        let levels: Vec<&str> = path.split('/').collect();
+        let mut out = Vec::new();
+        let mut id = 0;
+        for (depth, name) in levels.iter().enumerate() {
+            match (id, self.child(id, name)) {
+                (_, Some(next)) if out.is_empty() => id = next,
+                (0, None) if depth == 0 => return Err(levels[0].to_string()),
+                _ => out.push(levels[..=depth].join("/")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What creating departments did.
+#[derive(Debug, Default)]
+pub struct Created {
+    /// Paths that were made, parents first.
+    pub made: Vec<String>,
+    /// Paths that could not be made, with the reason (their children were not tried).
+    pub failed: BTreeMap<String, String>,
+    /// Create calls sent (retries after a lost answer included).
+    pub calls: usize,
+}
+
+/// How many times one create is tried when its answers keep getting lost.
+const CREATE_TRIES: usize = 5;
+
+/// Creates every missing level of `paths`, parents first and siblings concurrently, and
+/// returns the re-listed tree with what was made. Fatal API errors stop it.
+pub async fn create_paths(
+    client: &Client,
+    tree: DeptTree,
+    paths: &BTreeSet<String>,
+) -> Result<(DeptTree, Created), ApiError> {
+    let mut tree = tree;
+    let mut created = Created::default();
+    let mut by_depth: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for path in paths {
+        match tree.missing(path) {
+            Ok(missing) => {
+                for p in missing {
+                    by_depth
+                        .entry(p.matches('/').count())
+                        .or_default()
+                        .insert(p);
+                }
+            }
+            Err(root) => {
+                created.failed.insert(path.clone(), format!("根部门 {root:?} 不存在,不能新建根部门 (no root department {root:?}; a root cannot be created)"));
+            }
+        }
+    }
+    for (_, level) in by_depth {
+        let mut jobs = Vec::new();
+        for path in level {
+            let Some((parent_path, name)) = path.rsplit_once('/') else {
+                continue;
+            };
+            match tree.resolve(parent_path) {
+                Some(parent) => jobs.push((path.clone(), parent, name.to_string())),
+                None => {
+                    let why = format!(
+                        "上级部门 {parent_path} 未能创建 (parent {parent_path} was not created)"
+                    );
+                    created.failed.insert(path, why);
+                }
+            }
+        }
+        let results =
+            futures::future::join_all(jobs.iter().map(|(path, parent, name)| async move {
+                (path, create_one(client, *parent, name).await)
+            }))
+            .await;
+        for (path, (calls, result)) in results {
+            created.calls += calls;
+            match result {
+                Ok(()) => created.made.push(path.clone()),
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => {
+                    created.failed.insert(path.clone(), e.to_string());
+                }
+            }
+        }
+        tree = DeptTree::fetch(client).await?;
+    }
+    Ok((tree, created))
+}
+
+/// One create: on a lost answer, re-list; retry only if the department is still missing.
+/// Returns the calls made.
+pub async fn create_one(client: &Client, parent: i64, name: &str) -> (usize, Result<(), ApiError>) {
+    let mut calls = 0;
+    for _ in 0..CREATE_TRIES {
+        calls += 1;
+        match client.create_department(name, parent).await {
+            Ok(()) => return (calls, Ok(())),
+            Err(ApiError::Ambiguous { .. }) => match DeptTree::fetch(client).await {
+                Ok(tree) if tree.child(parent, name).is_some() => return (calls, Ok(())),
+                Ok(_) => continue,
+                Err(e) => return (calls, Err(e)),
+            },
+            Err(e) => return (calls, Err(e)),
+        }
+    }
+    (
+        calls,
+        Err(ApiError::Ambiguous {
+            endpoint: Endpoint::CreateDepartment,
+            message: format!("{CREATE_TRIES} answers lost in a row"),
+        }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(we_id: i64, name: &str, parent: i64) -> Department {
+        Department {
+            department_id: we_id,
+            we_id,
+            we_name: name.into(),
+            we_parentid: parent,
+            rank: 0,
+        }
+    }
+
+    fn tree() -> DeptTree {
+        DeptTree::new(vec![
+            d(1, "办公逸", 0),
+            d(2, "研发部", 1),
+            d(4, "后端组", 2),
+            d(3, "客服部", 1),
+        ])
+    }
+
+    #[test]
+    fn paths_both_ways() {
+        let t = tree();
+        assert_eq!(t.path(4).unwrap(), "办公逸/研发部/后端组");
+        assert_eq!(t.resolve("办公逸/研发部/后端组"), Some(4));
+        assert_eq!(t.resolve("办公逸/研发部/前端组"), None);
+        assert_eq!(t.resolve("研发部"), None, "paths start at the root");
+    }
+
+    #[test]
+    fn missing_prefixes_parents_first() {
+        let t = tree();
+        assert_eq!(t.missing("办公逸/研发部").unwrap(), Vec::<String>::new());
+        assert_eq!(
+            t.missing("办公逸/研发部/前端组/移动端").unwrap(),
+            vec!["办公逸/研发部/前端组", "办公逸/研发部/前端组/移动端"]
+        );
+        assert_eq!(t.missing("别的公司/研发部").unwrap_err(), "别的公司");
+    }
+
+    #[test]
+    fn walk_is_parents_first() {
+        let t = tree();
+        let names: Vec<&str> = t.walk().iter().map(|(_, d)| d.we_name.as_str()).collect();
+        assert_eq!(names, vec!["办公逸", "研发部", "后端组", "客服部"]);
+        assert_eq!(t.subtree(2), vec![2, 4]);
+    }
+}

@@ -1,0 +1,185 @@
+//! Dates in every form people type them, to `YYYY-MM-DD`.
+//!
+//! A date cell, an Excel serial number, `2016-01-01`, `2016/1/1`, `2016.1.1`, `2016年1月1日`,
+//! `20160101`, with or without a time after it. Impossible dates (2016-02-30) are errors.
+
+use chrono::NaiveDate;
+
+use crate::read::Cell;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DateError {
+    /// Not a form we know.
+    Unrecognised(String),
+    /// A form we know, but no such day (2016-02-30).
+    Impossible(String),
+    /// A serial number or year outside 1900–2100.
+    OutOfRange(String),
+}
+
+const MIN_YEAR: i32 = 1900;
+const MAX_YEAR: i32 = 2100;
+
+pub fn parse_cell(cell: &Cell) -> Result<NaiveDate, DateError> {
+    match cell {
+        Cell::Date(d) => in_range(d.date(), &d.to_string()),
+        Cell::Number(n) => serial(*n),
+        other => parse_text(&other.display()),
+    }
+}
+
+fn in_range(d: NaiveDate, shown: &str) -> Result<NaiveDate, DateError> {
+    use chrono::Datelike;
+    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(DateError::OutOfRange(shown.to_string()))
+    }
+}
+
+/// An Excel serial day number (1900 date system, with its phantom 1900-02-29).
+pub fn serial(n: f64) -> Result<NaiveDate, DateError> {
+    let shown = crate::read::number_text(n);
+    if !n.is_finite() || n < 1.0 {
+        return Err(DateError::OutOfRange(shown));
+    }
+    let days = n.floor() as i64;
+    if days == 60 {
+        return Err(DateError::Impossible("1900-02-29".into()));
+    }
+    // Excel counts 1900-02-29, which never was: serials after it are one day late.
+    let base =
+        NaiveDate::from_ymd_opt(1899, 12, if days < 60 { 31 } else { 30 }).expect("a real date");
+    let date = base
+        .checked_add_days(chrono::Days::new(days as u64))
+        .ok_or_else(|| DateError::OutOfRange(shown.clone()))?;
+    in_range(date, &shown)
+}
+
+pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {
+    let s = s.trim();
+    // Drop a time part: `2016-01-01 00:00:00`, `2016-01-01T08:00`.
+    let date_part = s.split([' ', 'T']).next().unwrap_or(s).trim();
+    let unrecognised = || DateError::Unrecognised(s.to_string());
+    if date_part.is_empty() {
+        return Err(unrecognised());
+    }
+    if date_part.bytes().all(|b| b.is_ascii_digit()) {
+        return match date_part.len() {
+            8 => {
+                let (y, m, d) = (&date_part[..4], &date_part[4..6], &date_part[6..]);
+                ymd(y, m, d, s)
+            }
+            // A serial number saved as text (a CSV of an unformatted date column).
+            1..=5 => serial(date_part.parse::<f64>().map_err(|_| unrecognised())?),
+            _ => Err(unrecognised()),
+        };
+    }
+    let cleaned = date_part.trim_end_matches('日').replace(['年', '月'], "-");
+    let parts: Vec<&str> = cleaned.split(['-', '/', '.']).collect();
+    match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) => {
+            ymd(y, m, d, s)
+        }
+        _ => Err(unrecognised()),
+    }
+}
+
+fn ymd(y: &str, m: &str, d: &str, shown: &str) -> Result<NaiveDate, DateError> {
+    let num = |p: &str| -> Result<u32, DateError> {
+        if p.bytes().all(|b| b.is_ascii_digit()) {
+            p.parse().map_err(|_| DateError::Unrecognised(shown.into()))
+        } else {
+            Err(DateError::Unrecognised(shown.into()))
+        }
+    };
+    let (y, m, d) = (num(y)? as i32, num(m)?, num(d)?);
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return Err(DateError::OutOfRange(shown.into()));
+    }
+    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::Impossible(shown.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(s: &str) -> String {
+        parse_text(s)
+            .unwrap_or_else(|e| panic!("{s}: {e:?}"))
+            .to_string()
+    }
+
+    #[test]
+    fn every_accepted_text_form() {
+        for s in [
+            "2016-01-01",
+            "2016/1/1",
+            "2016.1.1",
+            "2016年1月1日",
+            "2016年01月01日",
+            "20160101",
+            "2016-1-1 00:00:00",
+            "42370",
+        ] {
+            assert_eq!(ok(s), "2016-01-01", "{s}");
+        }
+    }
+
+    #[test]
+    fn impossible_and_unknown_dates_are_errors() {
+        assert_eq!(
+            parse_text("2016-02-30"),
+            Err(DateError::Impossible("2016-02-30".into()))
+        );
+        assert_eq!(
+            parse_text("20160230"),
+            Err(DateError::Impossible("20160230".into()))
+        );
+        assert!(matches!(
+            parse_text("2016-13-01"),
+            Err(DateError::Impossible(_))
+        ));
+        assert!(matches!(
+            parse_text("next monday"),
+            Err(DateError::Unrecognised(_))
+        ));
+        assert!(matches!(
+            parse_text("16-1-1"),
+            Err(DateError::Unrecognised(_))
+        ));
+        assert!(matches!(
+            parse_text("1066-10-14"),
+            Err(DateError::OutOfRange(_))
+        ));
+        assert_eq!(ok("2016-02-29"), "2016-02-29");
+    }
+
+    #[test]
+    fn excel_serials_with_the_1900_bug() {
+        assert_eq!(serial(1.0).unwrap().to_string(), "1900-01-01");
+        assert_eq!(serial(59.0).unwrap().to_string(), "1900-02-28");
+        assert!(serial(60.0).is_err());
+        assert_eq!(serial(61.0).unwrap().to_string(), "1900-03-01");
+        assert_eq!(serial(42370.0).unwrap().to_string(), "2016-01-01");
+        assert_eq!(serial(42370.75).unwrap().to_string(), "2016-01-01");
+        assert!(serial(-3.0).is_err());
+        assert!(serial(1e12).is_err());
+    }
+
+    #[test]
+    fn date_cells() {
+        let d = NaiveDate::from_ymd_opt(2020, 4, 22)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        assert_eq!(
+            parse_cell(&Cell::Date(d)).unwrap().to_string(),
+            "2020-04-22"
+        );
+        assert_eq!(
+            parse_cell(&Cell::Number(43943.0)).unwrap().to_string(),
+            "2020-04-22"
+        );
+    }
+}

@@ -1,0 +1,495 @@
+//! One cell, one column: the value as the API wants it, or what is wrong with it.
+
+use crate::model::{Field, Kind};
+use crate::read::Cell;
+
+use super::dates::{self, DateError};
+
+/// What is wrong with one value, in both languages, with a fixed `reason` to group by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub reason: &'static str,
+    pub zh: String,
+    pub en: String,
+}
+
+fn problem(reason: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Problem {
+    Problem {
+        reason,
+        zh: zh.into(),
+        en: en.into(),
+    }
+}
+
+pub const MAX_CHECK_ID: u64 = 2_147_483_647;
+
+/// The normalised value of `cell` in column `field`; `None` when the cell is empty.
+pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    if let Cell::Error(e) = cell {
+        return Err(problem(
+            "excel error value",
+            format!("单元格是 Excel 错误值 {e}"),
+            format!("the cell holds the Excel error {e}"),
+        ));
+    }
+    let text = match field.kind() {
+        Kind::Date => return date(cell).map(Some),
+        Kind::Digits => digits_text(cell)?,
+        Kind::Text => cell.display().trim().to_string(),
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    check(field, text).map(|v| (!v.is_empty()).then_some(v))
+}
+
+fn date(cell: &Cell) -> Result<String, Problem> {
+    match dates::parse_cell(cell) {
+        Ok(d) => Ok(d.format("%Y-%m-%d").to_string()),
+        Err(DateError::Impossible(s)) => Err(problem(
+            "impossible date",
+            format!("日期不存在: {s}"),
+            format!("no such date: {s}"),
+        )),
+        Err(DateError::OutOfRange(s)) => Err(problem(
+            "date out of range",
+            format!("日期超出 1900–2100 年: {s}"),
+            format!("date outside 1900–2100: {s}"),
+        )),
+        Err(DateError::Unrecognised(s)) => Err(problem(
+            "unrecognised date",
+            format!("无法识别的日期 {s:?},请写成 2016-01-01、2016/1/1 或 2016年1月1日"),
+            format!("unrecognised date {s:?}; write it as 2016-01-01, 2016/1/1 or 2016年1月1日"),
+        )),
+    }
+}
+
+/// The digits a person typed: a number cell as its integer text, `1.38001380000E+10` repaired
+/// when it is exact, `13800138000.0` trimmed.
+pub fn digits_text(cell: &Cell) -> Result<String, Problem> {
+    match cell {
+        Cell::Number(n) => {
+            if n.fract() != 0.0 {
+                return Err(problem(
+                    "not a whole number",
+                    format!("应为整数,单元格是 {}", crate::read::number_text(*n)),
+                    format!(
+                        "expected a whole number, the cell holds {}",
+                        crate::read::number_text(*n)
+                    ),
+                ));
+            }
+            if n.abs() >= 1e15 {
+                return Err(lost_precision(&crate::read::number_text(*n)));
+            }
+            Ok(format!("{}", *n as i64))
+        }
+        other => {
+            let text = other.display().trim().to_string();
+            if let Some(repaired) = repair_scientific(&text)? {
+                return Ok(repaired);
+            }
+            // `13800138000.0`, as some exports write integers.
+            if let Some((int, frac)) = text.split_once('.') {
+                if !int.is_empty()
+                    && int.bytes().all(|b| b.is_ascii_digit())
+                    && !frac.is_empty()
+                    && frac.bytes().all(|b| b == b'0')
+                {
+                    return Ok(int.to_string());
+                }
+            }
+            Ok(text)
+        }
+    }
+}
+
+fn lost_precision(shown: &str) -> Problem {
+    problem(
+        "number lost precision",
+        format!("数字 {shown} 超过 15 位,Excel 已丢失末尾数字;请把该列设为文本后重新输入"),
+        format!("{shown} has more than 15 digits and Excel has lost the last ones; format the column as text and type it again"),
+    )
+}
+
+/// `1.38001380000E+10` → `13800138000`; `1.38E+10` (digits lost) → an error; other text → None.
+fn repair_scientific(text: &str) -> Result<Option<String>, Problem> {
+    let Some((mantissa, exp)) = text.split_once(['e', 'E']) else {
+        return Ok(None);
+    };
+    let exp = exp.strip_prefix('+').unwrap_or(exp);
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(int) || !(frac.is_empty() || all_digits(frac)) || !all_digits(exp) {
+        return Ok(None);
+    }
+    let exp: usize = exp.parse().map_err(|_| lost_scientific(text))?;
+    if exp > 30 {
+        return Err(lost_scientific(text));
+    }
+    let digits = format!("{int}{frac}");
+    if frac.len() > exp {
+        // More digits than places: exact only when the extra ones are zeros.
+        let (whole, rest) = digits.split_at(int.len() + exp);
+        if rest.bytes().all(|b| b == b'0') {
+            return Ok(Some(whole.trim_start_matches('0').to_string())
+                .filter(|s| !s.is_empty())
+                .or(Some("0".into())));
+        }
+        return Err(problem(
+            "not a whole number",
+            format!("应为整数: {text}"),
+            format!("expected a whole number: {text}"),
+        ));
+    }
+    if frac.len() == exp {
+        return Ok(Some(digits.trim_start_matches('0').to_string()));
+    }
+    Err(lost_scientific(text))
+}
+
+fn lost_scientific(shown: &str) -> Problem {
+    problem(
+        "number lost precision",
+        format!("{shown} 是科学计数法,末尾数字已丢失;请把该列设为文本后重新输入完整号码"),
+        format!("{shown} is in scientific notation and its last digits are lost; format the column as text and type the full number"),
+    )
+}
+
+fn is_account(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().count() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.@".contains(&b))
+}
+
+fn account_problem(s: &str) -> Problem {
+    if s.chars().count() > 64 {
+        problem(
+            "account too long",
+            "帐号最多 64 个字符",
+            "an account has at most 64 characters",
+        )
+    } else {
+        problem(
+            "account characters",
+            format!("帐号 {s:?} 只能包含字母、数字和 _ - . @"),
+            format!("account {s:?} may only contain letters, digits and _ - . @"),
+        )
+    }
+}
+
+fn split_list(s: &str, seps: &[char]) -> Vec<String> {
+    s.split(seps)
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Field-specific rules on the trimmed text.
+fn check(field: Field, text: String) -> Result<String, Problem> {
+    match field {
+        Field::WeUserid => {
+            if is_account(&text) {
+                Ok(text)
+            } else {
+                Err(account_problem(&text))
+            }
+        }
+        Field::WeName | Field::EnglishName => {
+            if text.chars().count() > 64 {
+                Err(problem(
+                    "name too long",
+                    "姓名最多 64 个字符",
+                    "a name has at most 64 characters",
+                ))
+            } else {
+                Ok(text)
+            }
+        }
+        Field::WeGender => match text.to_lowercase().as_str() {
+            "男" | "1" | "m" | "male" => Ok("1".into()),
+            "女" | "2" | "f" | "female" => Ok("2".into()),
+            _ => Err(problem(
+                "gender",
+                format!("性别应为 男 或 女,不是 {text:?}"),
+                format!("gender must be 男 (male) or 女 (female), not {text:?}"),
+            )),
+        },
+        Field::WeMobile => mobile(&text),
+        Field::WeEmail => {
+            let ok = text.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !domain.contains('@')
+            }) && !text.chars().any(char::is_whitespace);
+            if ok {
+                Ok(text)
+            } else {
+                Err(problem(
+                    "email",
+                    format!("不是有效的邮箱地址: {text}"),
+                    format!("not an e-mail address: {text}"),
+                ))
+            }
+        }
+        Field::WeId => {
+            let ids = split_list(&text, &[',', '，']);
+            for id in &ids {
+                if !id.bytes().all(|b| b.is_ascii_digit())
+                    || id.parse::<u64>().map_or(true, |n| n == 0)
+                {
+                    return Err(problem(
+                        "department id",
+                        format!("部门ID {id:?} 不是正整数,多个用逗号分隔"),
+                        format!("department id {id:?} is not a positive whole number; separate several with commas"),
+                    ));
+                }
+            }
+            Ok(ids.join(","))
+        }
+        Field::WeDepartment => {
+            let mut paths = Vec::new();
+            for path in split_list(&text, &[';', '；']) {
+                let levels: Vec<&str> = path.split(['/', '／']).map(str::trim).collect();
+                if levels.iter().any(|l| l.is_empty()) {
+                    return Err(problem(
+                        "department path",
+                        format!("部门路径 {path:?} 有空的层级;应写成 办公逸/研发部"),
+                        format!("department path {path:?} has an empty level; write it as 办公逸/研发部"),
+                    ));
+                }
+                paths.push(levels.join("/"));
+            }
+            Ok(paths.join(";"))
+        }
+        Field::LeadId => {
+            if is_account(&text) {
+                Ok(text)
+            } else {
+                Err(account_problem(&text))
+            }
+        }
+        Field::Subordinate => {
+            let accounts = split_list(&text, &['/', '／']);
+            match accounts.iter().find(|a| !is_account(a)) {
+                Some(bad) => Err(account_problem(bad)),
+                None => Ok(accounts.join("/")),
+            }
+        }
+        Field::WeTag => Ok(split_list(&text, &['/', '／']).join("/")),
+        Field::Status => match text.as_str() {
+            "已转正" | "转正" | "正式" | "0" => Ok("0".into()),
+            "试用期" | "试用" | "1" => Ok("1".into()),
+            "兼职" | "2" => Ok("2".into()),
+            "已离职" | "离职" | "3" => Ok("3".into()),
+            _ => Err(problem(
+                "status",
+                format!("人事状态应为 已转正/试用期/兼职/已离职,不是 {text:?}"),
+                format!("status must be 已转正/试用期/兼职/已离职 (0-3), not {text:?}"),
+            )),
+        },
+        Field::BankCard => {
+            let card: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            if !card.is_empty() && card.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(card)
+            } else {
+                // Never echo the card number.
+                Err(problem(
+                    "bank card",
+                    "银行卡号只能是数字",
+                    "a bank card number has digits only",
+                ))
+            }
+        }
+        Field::CheckId => {
+            if !text.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(problem(
+                    "check id digits",
+                    format!("考勤号只能是数字,不是 {text:?} (1216)"),
+                    format!("check id must be digits only, not {text:?} (1216)"),
+                ));
+            }
+            if text.starts_with('0') {
+                return Err(problem(
+                    "check id leading zero",
+                    "考勤号不能以 0 开头 (1208)",
+                    "check id must not start with 0 (1208)",
+                ));
+            }
+            if text.len() > 10 || text.parse::<u64>().map_or(true, |n| n > MAX_CHECK_ID) {
+                return Err(problem(
+                    "check id too large",
+                    "考勤号不能大于 2147483647 (1215)",
+                    "check id must be at most 2147483647 (1215)",
+                ));
+            }
+            Ok(text)
+        }
+        Field::ToQy => match text.to_lowercase().as_str() {
+            "是" | "yes" | "y" | "true" | "1" => Ok(String::new()),
+            "否" | "no" | "n" | "false" | "-1" | "0" => Ok("-1".into()),
+            _ => Err(problem(
+                "sync flag",
+                format!("同步到企业号应为 是 或 否,不是 {text:?}"),
+                format!("同步到企业号 must be 是 (yes) or 否 (no), not {text:?}"),
+            )),
+        },
+        _ => Ok(text),
+    }
+}
+
+fn mobile(text: &str) -> Result<String, Problem> {
+    let number: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '-' | '－' | '—'))
+        .collect();
+    let valid = if let Some(rest) = number.strip_prefix('+') {
+        (5..=20).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
+    } else {
+        number.len() == 11
+            && number.starts_with('1')
+            && matches!(number.as_bytes()[1], b'3'..=b'9')
+            && number.bytes().all(|b| b.is_ascii_digit())
+    };
+    if valid {
+        Ok(number)
+    } else {
+        Err(problem(
+            "mobile",
+            format!("不是有效的手机号: {text} (应为 1[3-9] 开头的 11 位数字,或 +国家码)"),
+            format!("not a mobile number: {text} (11 digits starting 13-19, or +country code)"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(field: Field, cell: Cell) -> Result<Option<String>, Problem> {
+        normalize(field, &cell)
+    }
+
+    fn t(s: &str) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    #[test]
+    fn number_cells_read_as_typed() {
+        assert_eq!(
+            n(Field::WeMobile, Cell::Number(13800138000.0))
+                .unwrap()
+                .unwrap(),
+            "13800138000"
+        );
+        assert_eq!(
+            n(Field::WeUserid, Cell::Number(10086.0)).unwrap().unwrap(),
+            "10086"
+        );
+        assert_eq!(
+            n(Field::CheckId, Cell::Number(123.0)).unwrap().unwrap(),
+            "123"
+        );
+        assert_eq!(
+            n(Field::WeMobile, t("13800138000.0")).unwrap().unwrap(),
+            "13800138000"
+        );
+        assert_eq!(
+            n(Field::BankCard, Cell::Number(6.222020200112233e18))
+                .unwrap_err()
+                .reason,
+            "number lost precision"
+        );
+    }
+
+    #[test]
+    fn scientific_text_is_repaired_only_when_exact() {
+        assert_eq!(
+            n(Field::WeMobile, t("1.38001380000E+10")).unwrap().unwrap(),
+            "13800138000"
+        );
+        assert_eq!(
+            n(Field::WeMobile, t("1.3800138E+10")).unwrap_err().reason,
+            "number lost precision"
+        );
+        assert_eq!(
+            n(Field::WeMobile, t("1.38E+10")).unwrap_err().reason,
+            "number lost precision"
+        );
+        assert_eq!(
+            n(Field::WeMobile, t("1.3800138000E+10")).unwrap().unwrap(),
+            "13800138000"
+        );
+    }
+
+    #[test]
+    fn mobiles() {
+        assert_eq!(
+            n(Field::WeMobile, t("138 0013-8000")).unwrap().unwrap(),
+            "13800138000"
+        );
+        assert_eq!(
+            n(Field::WeMobile, t("+852 9123 4567")).unwrap().unwrap(),
+            "+85291234567"
+        );
+        assert!(n(Field::WeMobile, t("12800138000")).is_err());
+        assert!(n(Field::WeMobile, t("1380013800")).is_err());
+    }
+
+    #[test]
+    fn check_ids_follow_the_api() {
+        assert!(n(Field::CheckId, t("0123"))
+            .unwrap_err()
+            .zh
+            .contains("不能以 0 开头"));
+        assert_eq!(
+            n(Field::CheckId, t("2147483648")).unwrap_err().reason,
+            "check id too large"
+        );
+        assert_eq!(
+            n(Field::CheckId, t("2147483647")).unwrap().unwrap(),
+            "2147483647"
+        );
+        assert_eq!(
+            n(Field::CheckId, t("12a")).unwrap_err().reason,
+            "check id digits"
+        );
+    }
+
+    #[test]
+    fn enumerations_and_lists() {
+        assert_eq!(n(Field::WeGender, t("女")).unwrap().unwrap(), "2");
+        assert_eq!(n(Field::WeGender, t("Male")).unwrap().unwrap(), "1");
+        assert!(n(Field::WeGender, t("x")).is_err());
+        assert_eq!(n(Field::Status, t("试用期")).unwrap().unwrap(), "1");
+        assert_eq!(n(Field::ToQy, t("否")).unwrap().unwrap(), "-1");
+        assert_eq!(
+            n(Field::ToQy, t("是")).unwrap(),
+            None,
+            "是 is the default: nothing sent"
+        );
+        assert_eq!(n(Field::WeId, t("2，4, 8")).unwrap().unwrap(), "2,4,8");
+        assert_eq!(
+            n(Field::WeDepartment, t("办公逸／研发部；办公逸/客服部;"))
+                .unwrap()
+                .unwrap(),
+            "办公逸/研发部;办公逸/客服部"
+        );
+        assert!(n(Field::WeDepartment, t("办公逸//研发部")).is_err());
+        assert!(n(Field::WeUserid, t("张三")).is_err());
+        assert!(n(Field::WeEmail, t("a@b")).is_err());
+        assert_eq!(n(Field::WeEmail, t("a@b.cn")).unwrap().unwrap(), "a@b.cn");
+    }
+
+    #[test]
+    fn bank_card_errors_never_echo_the_number() {
+        let e = n(Field::BankCard, t("6222 0202 x")).unwrap_err();
+        assert!(!e.zh.contains("6222") && !e.en.contains("6222"));
+    }
+}

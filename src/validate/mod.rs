@@ -1,0 +1,583 @@
+//! Validation: every rule of the layout, per cell, per row and across rows.
+//!
+//! In: a [`Sheet`](crate::read::Sheet). Out: a [`Table`] whose rows carry their normalised
+//! values and their issues. A bad row is data (issues), never an `Err`; only a sheet that
+//! cannot be understood at all (no header, no 帐号 column) is an error.
+
+pub mod dates;
+pub mod fields;
+pub mod online;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::model::{Field, Layout};
+use crate::read::header::{self, Column, Header};
+use crate::read::{self, Cell, RawRow, ReadError, Sheet};
+
+pub use fields::Problem;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One thing wrong (or doubtful) about a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub field: Option<Field>,
+    pub severity: Severity,
+    /// A fixed rule name, to group issues by.
+    pub reason: &'static str,
+    pub zh: String,
+    pub en: String,
+}
+
+impl Issue {
+    pub fn error(field: Option<Field>, p: Problem) -> Issue {
+        Issue {
+            field,
+            severity: Severity::Error,
+            reason: p.reason,
+            zh: p.zh,
+            en: p.en,
+        }
+    }
+
+    pub fn warning(field: Option<Field>, p: Problem) -> Issue {
+        Issue {
+            severity: Severity::Warning,
+            ..Issue::error(field, p)
+        }
+    }
+
+    /// `第 12 行 考勤号: 不能以 0 开头 (row 12, check_id: must not start with 0)`
+    pub fn describe(&self, row: u32) -> String {
+        match self.field {
+            Some(f) => format!(
+                "第 {row} 行 {}: {} (row {row}, {}: {})",
+                f.label(),
+                self.zh,
+                f.key(),
+                self.en
+            ),
+            None => format!("第 {row} 行: {} (row {row}: {})", self.zh, self.en),
+        }
+    }
+
+    /// The text of a report's error cell: `考勤号: 不能以 0 开头 (check_id: must not start with 0)`.
+    pub fn cell_text(&self) -> String {
+        match self.field {
+            Some(f) => format!("{}: {} ({}: {})", f.label(), self.zh, f.key(), self.en),
+            None => format!("{} ({})", self.zh, self.en),
+        }
+    }
+}
+
+fn problem(reason: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Problem {
+    Problem {
+        reason,
+        zh: zh.into(),
+        en: en.into(),
+    }
+}
+
+/// Normalised values by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Values(Vec<Option<String>>);
+
+impl Values {
+    pub fn new() -> Values {
+        Values(vec![None; Field::ALL.len()])
+    }
+
+    pub fn get(&self, f: Field) -> Option<&str> {
+        self.0.get(f.index()).and_then(|v| v.as_deref())
+    }
+
+    pub fn set(&mut self, f: Field, v: Option<String>) {
+        if self.0.len() < Field::ALL.len() {
+            self.0.resize(Field::ALL.len(), None);
+        }
+        self.0[f.index()] = v;
+    }
+
+    /// The fields that have a value, in template order.
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
+        Field::ALL
+            .iter()
+            .filter_map(|f| self.get(*f).map(|v| (*f, v)))
+    }
+
+    /// The `staff/add` form fields (without `cover`).
+    pub fn form(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(f, v)| (f.key().to_string(), v.to_string()))
+            .collect()
+    }
+}
+
+/// One input row, validated.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub source_row: u32,
+    /// The input cells as the person sees them, one per header column.
+    pub raw: Vec<String>,
+    pub values: Values,
+    pub issues: Vec<Issue>,
+}
+
+impl Row {
+    pub fn is_valid(&self) -> bool {
+        !self.issues.iter().any(|i| i.severity == Severity::Error)
+    }
+
+    pub fn account(&self) -> &str {
+        self.values.get(Field::WeUserid).unwrap_or("")
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Issue> {
+        self.issues.iter().filter(|i| i.severity == Severity::Error)
+    }
+}
+
+/// A validated sheet.
+#[derive(Debug)]
+pub struct Table {
+    pub path: PathBuf,
+    pub sheet: String,
+    pub layout: Layout,
+    pub header: Header,
+    pub rows: Vec<Row>,
+    /// Sheet-level warnings (unknown columns …), one line each.
+    pub warnings: Vec<String>,
+    /// The input was a report's Failed sheet.
+    pub is_report: bool,
+}
+
+impl Table {
+    pub fn valid_rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.is_valid())
+    }
+
+    /// The input column of `field`, to paint a report cell.
+    pub fn column_of(&self, field: Field) -> Option<usize> {
+        self.header.position(field)
+    }
+}
+
+/// Why a sheet could not be used at all (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{path}, sheet {sheet:?}: no header row: none of the first {} rows names two known columns such as 帐号 and 姓名 (run `bgy template` for the layout)", header::HEADER_SEARCH_ROWS)]
+    NoHeader { path: String, sheet: String },
+    #[error("{path}, sheet {sheet:?}: the header row (row {row}) has no {label} column, which this command requires")]
+    MissingColumn {
+        path: String,
+        sheet: String,
+        row: u32,
+        label: &'static str,
+    },
+}
+
+/// Reads and validates `path` for `layout`.
+pub fn load(path: &Path, sheet: Option<&str>, layout: Layout) -> Result<Table, LoadError> {
+    let sheet = read::read_sheet(path, sheet)?;
+    from_sheet(path, sheet, layout)
+}
+
+pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
+    let shown = path.display().to_string();
+    let Some((header_index, header)) = header::find(&sheet.rows, layout) else {
+        return Err(LoadError::NoHeader {
+            path: shown,
+            sheet: sheet.name,
+        });
+    };
+    for f in layout.required() {
+        if header.position(*f).is_none() {
+            return Err(LoadError::MissingColumn {
+                path: shown,
+                sheet: sheet.name,
+                row: header.row,
+                label: f.label(),
+            });
+        }
+    }
+    let mut warnings = Vec::new();
+    for (i, (col, title)) in header.columns.iter().zip(&header.titles).enumerate() {
+        let at = read::cell_ref(i, header.row);
+        match col {
+            Column::Unknown => warnings.push(format!("列 {at} {title:?} 不是已知的列,已忽略 (column {at} {title:?} is not a known column; ignored)")),
+            Column::Duplicate(f) => warnings.push(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key())),
+            Column::Unused(f) if layout != Layout::Delete => warnings.push(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key())),
+            _ => {}
+        }
+    }
+    let data = &sheet.rows[header_index + 1..];
+    let mut rows = validate_rows(data, &header, layout);
+    cross_rows(&mut rows, layout);
+    Ok(Table {
+        path: path.to_path_buf(),
+        sheet: sheet.name,
+        layout,
+        header,
+        rows,
+        warnings,
+        is_report: sheet.is_report,
+    })
+}
+
+/// Rows above this many are validated on two threads.
+const PARALLEL_ROWS: usize = 20_000;
+
+fn validate_rows(data: &[RawRow], header: &Header, layout: Layout) -> Vec<Row> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4);
+    if data.len() < PARALLEL_ROWS || threads < 2 {
+        return data
+            .iter()
+            .filter_map(|r| validate_row(r, header, layout))
+            .collect();
+    }
+    let chunk = data.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = data
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .filter_map(|r| validate_row(r, header, layout))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The template's example row: its 帐号 starts with 示例 or "example".
+pub fn is_example(account_cell: &str) -> bool {
+    let t = account_cell.trim();
+    t.starts_with("示例") || t.to_lowercase().starts_with("example")
+}
+
+/// One row on its own; `None` for the example row and rows with nothing in known columns.
+fn validate_row(raw: &RawRow, header: &Header, layout: Layout) -> Option<Row> {
+    let empty = Cell::Empty;
+    let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
+    let mut values = Values::new();
+    let mut issues = Vec::new();
+    let mut any = false;
+    for (i, col) in header.columns.iter().enumerate() {
+        let Column::Field(f) = col else { continue };
+        let c = cell(i);
+        if c.is_empty() {
+            continue;
+        }
+        any = true;
+        if *f == Field::WeUserid && is_example(&c.display()) {
+            return None;
+        }
+        match fields::normalize(*f, c) {
+            Ok(v) => values.set(*f, v),
+            Err(p) => issues.push(Issue::error(Some(*f), p)),
+        }
+    }
+    if !any {
+        return None;
+    }
+    let failed = |f: Field| issues.iter().any(|i: &Issue| i.field == Some(f));
+    let mut more = Vec::new();
+    for f in layout.required() {
+        if values.get(*f).is_none() && !failed(*f) {
+            more.push(Issue::error(
+                Some(*f),
+                problem("required", "必填", "required"),
+            ));
+        }
+    }
+    match layout {
+        Layout::Staff => {
+            let contact = [Field::WeMobile, Field::WeEmail, Field::WeWeixinid];
+            if contact
+                .iter()
+                .all(|f| values.get(*f).is_none() && !failed(*f))
+            {
+                more.push(Issue::error(
+                    Some(Field::WeMobile),
+                    problem(
+                        "no contact",
+                        "手机、邮箱、微信号至少填一项 (1205)",
+                        "one of mobile, e-mail, WeChat id is required (1205)",
+                    ),
+                ));
+            }
+            let place = [Field::WeId, Field::WeDepartment];
+            if place
+                .iter()
+                .all(|f| values.get(*f).is_none() && !failed(*f))
+            {
+                more.push(Issue::error(
+                    Some(Field::WeDepartment),
+                    problem(
+                        "no department",
+                        "部门 或 部门ID 必填一项 (1207)",
+                        "部门 (department path) or 部门ID is required (1207)",
+                    ),
+                ));
+            }
+            if let (Some(entry), Some(positive)) = (
+                values.get(Field::EntryTime),
+                values.get(Field::PositiveTime),
+            ) {
+                if positive < entry {
+                    more.push(Issue::warning(
+                        Some(Field::PositiveTime),
+                        problem(
+                            "positive before entry",
+                            format!("转正时间 {positive} 早于入职时间 {entry}"),
+                            format!("positive date {positive} is before the entry date {entry}"),
+                        ),
+                    ));
+                }
+            }
+        }
+        Layout::Times => {
+            let dates = [
+                Field::EntryTime,
+                Field::WorkTime,
+                Field::PositiveTime,
+                Field::QuiteTime,
+            ];
+            if dates
+                .iter()
+                .all(|f| values.get(*f).is_none() && !failed(*f))
+            {
+                more.push(Issue::error(
+                    None,
+                    problem(
+                        "no date",
+                        "没有要更新的日期 (入职/参加工作/转正/离职时间)",
+                        "no date to update (entry/work/positive/leave)",
+                    ),
+                ));
+            }
+        }
+        Layout::Delete => {}
+    }
+    issues.extend(more);
+    Some(Row {
+        source_row: raw.source_row,
+        raw: (0..header.columns.len())
+            .map(|i| cell(i).display())
+            .collect(),
+        values,
+        issues,
+    })
+}
+
+/// Accounts and check ids must be unique in the file: every row of a clash is an error that
+/// names the others.
+fn cross_rows(rows: &mut [Row], layout: Layout) {
+    let mut fields = vec![Field::WeUserid];
+    if layout == Layout::Staff {
+        fields.push(Field::CheckId);
+    }
+    for field in fields {
+        let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, row) in rows.iter().enumerate() {
+            if let Some(v) = row.values.get(field) {
+                // Accounts are case-insensitive on WeCom.
+                let key = if field == Field::WeUserid {
+                    v.to_lowercase()
+                } else {
+                    v.to_string()
+                };
+                seen.entry(key).or_default().push(i);
+            }
+        }
+        for indexes in seen.values().filter(|v| v.len() > 1) {
+            for &i in indexes {
+                let others: Vec<String> = indexes
+                    .iter()
+                    .filter(|&&j| j != i)
+                    .map(|&j| rows[j].source_row.to_string())
+                    .collect();
+                let others = others.join(", ");
+                let p = if field == Field::WeUserid {
+                    problem(
+                        "duplicate account",
+                        format!("帐号与第 {others} 行重复"),
+                        format!("the same account as row {others}"),
+                    )
+                } else {
+                    problem(
+                        "duplicate check id",
+                        format!("考勤号与第 {others} 行重复 (1206)"),
+                        format!("the same check id as row {others} (1206)"),
+                    )
+                };
+                rows[i].issues.push(Issue::error(Some(field), p));
+            }
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sheet(rows: &[&[&str]]) -> Sheet {
+        Sheet {
+            name: "S".into(),
+            format: read::Format::Csv,
+            rows: rows
+                .iter()
+                .enumerate()
+                .map(|(i, cells)| RawRow {
+                    source_row: i as u32 + 1,
+                    cells: cells
+                        .iter()
+                        .map(|c| {
+                            if c.is_empty() {
+                                Cell::Empty
+                            } else {
+                                Cell::Text(c.to_string())
+                            }
+                        })
+                        .collect(),
+                })
+                .collect(),
+            is_report: false,
+        }
+    }
+
+    fn table(rows: &[&[&str]]) -> Table {
+        from_sheet(Path::new("t.csv"), sheet(rows), Layout::Staff).unwrap()
+    }
+
+    const HEAD: &[&str] = &[
+        "帐号*",
+        "姓名*",
+        "手机",
+        "部门",
+        "考勤号",
+        "入职时间",
+        "转正时间",
+    ];
+
+    #[test]
+    fn the_message_names_row_and_column() {
+        let t = table(&[
+            HEAD,
+            &["zs", "张三", "13800138000", "办公逸", "0123", "", ""],
+        ]);
+        let row = &t.rows[0];
+        assert!(!row.is_valid());
+        assert_eq!(
+            row.issues[0].describe(row.source_row),
+            "第 2 行 考勤号: 考勤号不能以 0 开头 (1208) (row 2, check_id: check id must not start with 0 (1208))"
+        );
+    }
+
+    #[test]
+    fn row_rules() {
+        let t = table(&[
+            HEAD,
+            &["a1", "甲", "", "", "", "", ""],
+            &[
+                "a2",
+                "乙",
+                "13800138000",
+                "办公逸",
+                "",
+                "2020-05-01",
+                "2020-01-01",
+            ],
+            &["", "丙", "13800138001", "办公逸", "", "", ""],
+        ]);
+        let reasons = |i: usize| {
+            t.rows[i]
+                .issues
+                .iter()
+                .map(|x| x.reason)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reasons(0), vec!["no contact", "no department"]);
+        assert!(t.rows[1].is_valid(), "a warning does not block");
+        assert_eq!(reasons(1), vec!["positive before entry"]);
+        assert_eq!(reasons(2), vec!["required"]);
+    }
+
+    #[test]
+    fn duplicates_name_the_other_row() {
+        let t = table(&[
+            HEAD,
+            &["dup", "甲", "13800138000", "办公逸", "7", "", ""],
+            &["ok", "乙", "13800138001", "办公逸", "8", "", ""],
+            &["DUP", "丙", "13800138002", "办公逸", "7", "", ""],
+        ]);
+        assert!(t.rows[1].is_valid());
+        let msgs: Vec<String> = t.rows[2].issues.iter().map(|i| i.zh.clone()).collect();
+        assert_eq!(
+            msgs,
+            vec!["帐号与第 2 行重复", "考勤号与第 2 行重复 (1206)"]
+        );
+        assert!(!t.rows[0].is_valid());
+    }
+
+    #[test]
+    fn example_and_empty_rows_are_skipped_and_unknown_columns_warned() {
+        let t = from_sheet(
+            Path::new("t.csv"),
+            sheet(&[
+                &["帐号", "姓名", "备注"],
+                &["示例-zhangsan", "张三", ""],
+                &["", "", "only a note"],
+                &["x", "y", ""],
+            ]),
+            Layout::Staff,
+        )
+        .unwrap();
+        assert_eq!(t.rows.len(), 1);
+        assert_eq!(t.rows[0].source_row, 4);
+        assert_eq!(t.warnings.len(), 1);
+        assert!(t.warnings[0].contains("备注"));
+    }
+
+    #[test]
+    fn no_header_and_missing_account_column_are_errors() {
+        let e = from_sheet(
+            Path::new("t.csv"),
+            sheet(&[&["a", "b"], &["c", "d"]]),
+            Layout::Staff,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("no header row"), "{e}");
+        let e = from_sheet(
+            Path::new("t.csv"),
+            sheet(&[&["姓名", "手机"]]),
+            Layout::Staff,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("has no 帐号 column"), "{e}");
+    }
+}

@@ -1,0 +1,143 @@
+//! Online checks against the live directory: every department exists (or will be created),
+//! leaders exist, and which accounts are already there. Reads only; never changes anything.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::api::{ApiError, Client, Staff};
+use crate::model::Field;
+use crate::progress::Progress;
+use crate::tree::DeptTree;
+
+use super::{problem, Issue, Table};
+
+/// The live directory: departments and staff.
+pub struct Live {
+    pub tree: DeptTree,
+    pub staff: Vec<Staff>,
+    /// Lower-case account → index in `staff`.
+    pub by_account: HashMap<String, usize>,
+    /// The staff listing came back with every record its `count` announced.
+    pub complete: bool,
+    pub count: i64,
+}
+
+impl Live {
+    pub async fn fetch(client: &Client, quiet: bool) -> Result<Live, ApiError> {
+        let tree = DeptTree::fetch(client).await?;
+        let progress = Progress::new(0, "listing staff", quiet);
+        let listing = client
+            .staff_with_progress(0, false, |got, count| {
+                progress.set(got as u64, count.max(0) as u64)
+            })
+            .await?;
+        progress.finish();
+        let complete = listing.is_complete();
+        let by_account = listing
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.we_userid.to_lowercase(), i))
+            .collect();
+        Ok(Live {
+            tree,
+            count: listing.count,
+            staff: listing.items,
+            by_account,
+            complete,
+        })
+    }
+
+    pub fn person(&self, account: &str) -> Option<&Staff> {
+        self.by_account
+            .get(&account.to_lowercase())
+            .map(|&i| &self.staff[i])
+    }
+}
+
+/// Adds the online issues to `table`'s rows; returns the department paths to create (when
+/// `create_departments`, else missing paths are row errors). `existing_warning` also warns
+/// about accounts that already exist (for `bgy check`).
+pub fn check_staff(
+    table: &mut Table,
+    live: &Live,
+    create_departments: bool,
+    existing_warning: Option<&str>,
+) -> BTreeSet<String> {
+    let in_file: HashSet<String> = table
+        .rows
+        .iter()
+        .map(|r| r.account().to_lowercase())
+        .collect();
+    let mut to_create = BTreeSet::new();
+    for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
+        let mut issues = Vec::new();
+        if let Some(ids) = row.values.get(Field::WeId) {
+            for id in ids.split(',') {
+                if id.parse().ok().and_then(|id| live.tree.get(id)).is_none() {
+                    issues.push(Issue::error(
+                        Some(Field::WeId),
+                        problem(
+                            "unknown department id",
+                            format!("部门ID {id} 不存在"),
+                            format!("no department with we_id {id}"),
+                        ),
+                    ));
+                }
+            }
+        } else if let Some(paths) = row.values.get(Field::WeDepartment) {
+            for path in paths.split(';') {
+                match live.tree.missing(path) {
+                    Ok(m) if m.is_empty() => {}
+                    Ok(_) if create_departments => {
+                        to_create.insert(path.to_string());
+                    }
+                    Ok(m) => issues.push(Issue::error(
+                        Some(Field::WeDepartment),
+                        problem(
+                            "unknown department",
+                            format!("部门 {} 不存在 (加 --create-departments 可自动创建)", m[0]),
+                            format!("no department {}; --create-departments creates it", m[0]),
+                        ),
+                    )),
+                    Err(root) => issues.push(Issue::error(
+                        Some(Field::WeDepartment),
+                        problem(
+                            "unknown root department",
+                            format!(
+                                "根部门 {root} 不存在;路径要从根部门开始,例如 {}",
+                                live.tree.path(1).unwrap_or_else(|| "办公逸".into())
+                            ),
+                            format!("no root department {root}; paths start at the root"),
+                        ),
+                    )),
+                }
+            }
+        }
+        if let Some(lead) = row.values.get(Field::LeadId) {
+            if live.person(lead).is_none() && !in_file.contains(&lead.to_lowercase()) {
+                issues.push(Issue::warning(
+                    Some(Field::LeadId),
+                    problem(
+                        "leader not found",
+                        format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
+                        format!("leader {lead} is neither in the directory nor in this file"),
+                    ),
+                ));
+            }
+        }
+        if let Some(what) = existing_warning {
+            if live.person(row.account()).is_some() {
+                issues.push(Issue::warning(
+                    Some(Field::WeUserid),
+                    problem(
+                        "account exists",
+                        format!("帐号已存在,{what}"),
+                        format!("the account exists: {what}"),
+                    ),
+                ));
+            }
+        }
+        row.issues.extend(issues);
+    }
+    to_create
+}
