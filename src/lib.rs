@@ -17,6 +17,7 @@ pub mod report;
 pub mod template;
 pub mod tree;
 pub mod validate;
+pub mod write;
 
 use std::time::Instant;
 

@@ -15,6 +15,7 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Sheet, ReadError> {
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut record = ::csv::StringRecord::new();
+    let mut lines = LineCounter::new(text.as_bytes());
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -26,9 +27,7 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Sheet, ReadError> {
                 })
             }
         }
-        let source_row = record
-            .position()
-            .map_or(rows.len() as u64 + 1, |p| p.line()) as u32;
+        let source_row = lines.line_at(record.position().map_or(0, |p| p.byte()) as usize);
         let mut cells: Vec<Cell> = Vec::with_capacity(record.len());
         for (col, field) in record.iter().enumerate() {
             if field.len() > MAX_CELL_CHARS && field.chars().count() > MAX_CELL_CHARS {
@@ -58,6 +57,40 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Sheet, ReadError> {
         rows,
         is_report: false,
     })
+}
+
+/// Line numbers of byte offsets, counted forward once. (The csv crate's own line number puts
+/// a record after a CRLF on the line before.)
+struct LineCounter<'a> {
+    text: &'a [u8],
+    offset: usize,
+    line: u32,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(text: &'a [u8]) -> Self {
+        LineCounter {
+            text,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The 1-based line of the first character of a record starting at `start`.
+    fn line_at(&mut self, start: usize) -> u32 {
+        let mut start = start.min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.offset {
+            self.line += self.text[self.offset..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u32;
+            self.offset = start;
+        }
+        self.line
+    }
 }
 
 /// UTF-8 (BOM stripped), else GB18030 (a superset of GBK), else an error naming the offset.
@@ -142,6 +175,13 @@ mod tests {
     fn neither_utf8_nor_gbk_is_an_error() {
         let e = read(b"abc,\xff\xff\xff\n", "bad.csv").unwrap_err();
         assert!(matches!(e, ReadError::Encoding { offset: 4, .. }), "{e}");
+    }
+
+    #[test]
+    fn crlf_line_numbers() {
+        let s = read("t;;\r\na;b;c\r\n\r\nx;y;z\r\nq;w;e\r\n".as_bytes(), "a.csv").unwrap();
+        let rows: Vec<u32> = s.rows.iter().map(|r| r.source_row).collect();
+        assert_eq!(rows, vec![1, 2, 4, 5]);
     }
 
     #[test]

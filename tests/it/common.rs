@@ -176,3 +176,99 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())
 }
+
+/// A cell for [`write_xlsx`]: text, or a number cell as Excel stores typed numbers.
+#[derive(Clone, Copy)]
+pub enum C<'a> {
+    T(&'a str),
+    N(f64),
+}
+
+/// Writes a one-sheet workbook; `""` cells are left empty.
+pub fn write_xlsx(path: &Path, sheet: &str, rows: &[Vec<C>]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).unwrap();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            match cell {
+                C::T("") => {}
+                C::T(s) => {
+                    ws.write_string(r as u32, c as u16, *s).unwrap();
+                }
+                C::N(n) => {
+                    ws.write_number(r as u32, c as u16, *n).unwrap();
+                }
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+/// Text rows for [`write_xlsx`].
+pub fn text_rows(rows: &[&[&'static str]]) -> Vec<Vec<C<'static>>> {
+    rows.iter()
+        .map(|r| r.iter().map(|s| C::T(s)).collect())
+        .collect()
+}
+
+/// A sheet read back: its cells as text, row by row (numbers as integers when whole).
+pub fn read_sheet(path: &Path, sheet: &str) -> Vec<Vec<String>> {
+    use calamine::{Data, Reader};
+    let mut wb =
+        calamine::open_workbook_auto(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let range = wb
+        .worksheet_range(sheet)
+        .unwrap_or_else(|e| panic!("{}: sheet {sheet}: {e}", path.display()));
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+                    Data::Empty => String::new(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The column of `title` in a sheet's first row.
+pub fn col(sheet: &[Vec<String>], title: &str) -> usize {
+    sheet[0]
+        .iter()
+        .position(|t| t == title)
+        .unwrap_or_else(|| panic!("no column {title:?} in {:?}", sheet[0]))
+}
+
+/// The fill colour (RGB) of a cell, if it has one.
+pub fn fill(path: &Path, sheet: &str, row: u32, col: u32) -> Option<u32> {
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    let styles = wb.worksheet_style(sheet).unwrap();
+    styles
+        .get((row, col))
+        .and_then(|s| s.fill.as_ref())
+        .filter(|f| f.is_visible())
+        .and_then(|f| f.get_color())
+        .map(|c| c.to_argb() & 0xFF_FFFF)
+}
+
+/// The one report workbook in `dir` (panics unless exactly one).
+pub fn the_report(dir: &Path) -> PathBuf {
+    let reports: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.to_string_lossy().contains(".report-") && p.extension().is_some_and(|e| e == "xlsx")
+        })
+        .collect();
+    assert_eq!(
+        reports.len(),
+        1,
+        "reports in {}: {reports:?}",
+        dir.display()
+    );
+    reports.into_iter().next().unwrap()
+}

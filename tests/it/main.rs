@@ -2,6 +2,8 @@
 
 mod common;
 
+mod check;
 mod cli;
 mod emulator_api;
 mod faults;
+mod read_fuzz;

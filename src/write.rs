@@ -1,0 +1,111 @@
+//! Workbooks in the import layout (samples, exports, delete backups): the template's headers,
+//! text format where Excel would eat leading zeros, dates as date cells, enumerations as their
+//! Chinese labels; streamed in constant memory. Whatever this writes, `bgy import` reads back.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+
+use crate::model::{Field, Kind, Layout};
+use crate::validate::Values;
+
+/// The label a person reads for an API value (`we_gender` 1 → 男).
+pub fn display_value(field: Field, value: &str) -> String {
+    let mapped = match (field, value) {
+        (Field::WeGender, "1") => "男",
+        (Field::WeGender, "2") => "女",
+        (Field::WeGender, "0") => "",
+        (Field::Status, "0") => "已转正",
+        (Field::Status, "1") => "试用期",
+        (Field::Status, "2") => "兼职",
+        (Field::Status, "3") => "已离职",
+        (Field::ToQy, "-1") => "否",
+        _ => value,
+    };
+    mapped.to_string()
+}
+
+/// A second sheet of departments (exports).
+pub struct DeptSheet {
+    pub rows: Vec<[String; 6]>,
+}
+
+pub const DEPT_SHEET: &str = "部门 Departments";
+pub const DEPT_TITLES: [&str; 6] = [
+    "部门ID we_id",
+    "名称 Name",
+    "上级ID Parent",
+    "完整路径 Path",
+    "排序 Rank",
+    "人数 Members",
+];
+
+/// Writes `people` in `layout` to `path`; returns how many rows were written.
+pub fn write_people(
+    path: &Path,
+    layout: Layout,
+    columns: &[Field],
+    people: impl IntoIterator<Item = Values>,
+    departments: Option<&DeptSheet>,
+) -> Result<usize, XlsxError> {
+    let mut wb = Workbook::new();
+    wb.set_properties(&DocProperties::new().set_author("bgy"));
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDEBF7));
+    let text = Format::new().set_num_format("@");
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let ws = wb.add_worksheet_with_constant_memory()?;
+    ws.set_name(layout.sheet_name())?;
+    for (j, f) in columns.iter().enumerate() {
+        ws.write_string_with_format(0, j as u16, f.header(layout), &header)?;
+        ws.set_column_width(
+            j as u16,
+            if matches!(f, Field::WeDepartment) {
+                28
+            } else {
+                14
+            },
+        )?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    let mut n = 0u32;
+    for values in people {
+        n += 1;
+        for (j, f) in columns.iter().enumerate() {
+            let Some(v) = values.get(*f).filter(|v| !v.is_empty()) else {
+                continue;
+            };
+            let col = j as u16;
+            match f.kind() {
+                Kind::Date => match ExcelDateTime::parse_from_str(v) {
+                    Ok(d) => ws.write_datetime_with_format(n, col, &d, &date)?,
+                    Err(_) => ws.write_string_with_format(n, col, v, &text)?,
+                },
+                _ => ws.write_string_with_format(n, col, display_value(*f, v), &text)?,
+            };
+        }
+    }
+    if let Some(depts) = departments {
+        let ds = wb.add_worksheet_with_constant_memory()?;
+        ds.set_name(DEPT_SHEET)?;
+        for (j, t) in DEPT_TITLES.iter().enumerate() {
+            ds.write_string_with_format(0, j as u16, *t, &header)?;
+            ds.set_column_width(j as u16, if j == 3 { 36 } else { 14 })?;
+        }
+        for (i, row) in depts.rows.iter().enumerate() {
+            for (j, v) in row.iter().enumerate() {
+                let r = i as u32 + 1;
+                match v.parse::<f64>() {
+                    Ok(num) if j != 1 && j != 3 => ds.write_number(r, j as u16, num)?,
+                    _ => ds.write_string_with_format(r, j as u16, v, &text)?,
+                };
+            }
+        }
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    wb.save(path)?;
+    Ok(n as usize)
+}

@@ -1,0 +1,249 @@
+//! `bgy check` and the readers: bad files are exit 2 with one sentence; bad rows are in the
+//! report with their row, column and reason; nothing is ever sent.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[tokio::test]
+async fn bad_files_are_exit_2_with_one_clear_sentence() {
+    let bgy = Bgy::new();
+    let cases = [
+        ("empty.xlsx", "is empty"),
+        ("random-bytes.xlsx", "its content is not one"),
+        ("protected.xlsx", "is password-protected"),
+        ("no-header.xlsx", "no header row"),
+        ("big-cell.xlsx", "cell B2: 5242880 characters"),
+        ("not-utf8-not-gbk.csv", "is neither UTF-8 nor GBK/GB18030"),
+    ];
+    for (name, expected) in cases {
+        let r = bgy.run(&["check", fixture(name).to_str().unwrap()]).await;
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(expected), "{name}: {}", r.stderr);
+        assert_eq!(
+            r.stderr.trim().lines().count(),
+            1,
+            "{name}: one sentence: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("panicked"));
+    }
+    // A 5 MB cell in a CSV too, and a file that does not exist.
+    let big = format!("帐号,姓名\nzs,{}\n", "长".repeat(2_000_000));
+    bgy.write("big.csv", big);
+    let r = bgy.run(&["check", "big.csv"]).await;
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cell B2: 2000000 characters"),
+        "{}",
+        r.stderr
+    );
+    let r = bgy.run(&["check", "missing.xlsx"]).await;
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("cannot read missing.xlsx"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn the_report_lists_exactly_the_invalid_rows_with_red_cells() {
+    let bgy = Bgy::new();
+    let input = bgy.path("mistakes.xlsx");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff-with-errors.xlsx"),
+        &input,
+    )
+    .unwrap();
+    let r = bgy.run(&["check", "mistakes.xlsx", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let json = r.json();
+    assert_eq!(json["command"], "check");
+    assert_eq!(json["total"], 11);
+    assert_eq!(json["invalid"], 9);
+    // The per-reason summary names the column and the first row.
+    assert!(r.stderr.contains("1 × 考勤号: 考勤号不能以 0 开头 (1208) (check_id: check id must not start with 0 (1208)) (first: row 6)"), "{}", r.stderr);
+
+    let report = the_report(bgy.dir.path());
+    assert_eq!(
+        json["report"],
+        report.file_name().unwrap().to_str().unwrap()
+    );
+    let failed = read_sheet(&report, "失败 Failed");
+    let src = col(&failed, "源行号 Source row");
+    let rows: Vec<&str> = failed[1..].iter().map(|r| r[src].as_str()).collect();
+    assert_eq!(rows, ["3", "4", "5", "6", "7", "8", "9", "10", "12"]);
+    // The input's layout, as the person wrote it.
+    assert_eq!(&failed[0][..4], ["帐号*", "姓名*", "性别", "手机"]);
+    let err = col(&failed, "错误 Error");
+    let phone_row = failed.iter().position(|r| r[0] == "err002").unwrap();
+    assert_eq!(failed[phone_row][3], "1.38E+10");
+    assert!(
+        failed[phone_row][err].contains("手机: 1.38E+10 是科学计数法"),
+        "{}",
+        failed[phone_row][err]
+    );
+    assert_eq!(
+        fill(&report, "失败 Failed", phone_row as u32, 3),
+        Some(0xFFC7CE),
+        "the phone cell is red"
+    );
+    assert_eq!(
+        fill(&report, "失败 Failed", phone_row as u32, 1),
+        None,
+        "the name cell is not"
+    );
+    // All: every row with its outcome; the warning row is valid and says why it warns.
+    let all = read_sheet(&report, "全部 All");
+    assert_eq!(all.len(), 12);
+    let outcome = col(&all, "结果 Outcome");
+    let warned = all.iter().find(|r| r[0] == "err009").unwrap();
+    assert_eq!(warned[outcome], "valid 校验通过");
+    assert!(warned[col(&all, "错误 Error")].contains("警告 warning: 转正时间"));
+    let summary = read_sheet(&report, "汇总 Summary");
+    assert!(summary
+        .iter()
+        .any(|r| r[0] == "校验失败 Invalid" && r[1] == "9"));
+}
+
+#[tokio::test]
+async fn number_and_date_cells_are_read_as_the_person_sees_them() {
+    let bgy = Bgy::new();
+    let path = bgy.path("numbers.xlsx");
+    let mut rows = text_rows(&[&[
+        "帐号",
+        "姓名",
+        "手机",
+        "部门ID",
+        "考勤号",
+        "入职时间",
+        "银行卡号",
+    ]]);
+    rows.push(vec![
+        C::N(10086.0),
+        C::T("张三"),
+        C::N(13800138000.0),
+        C::N(2.0),
+        C::N(1234.0),
+        C::N(42370.0),
+        C::N(6222020200112.0),
+    ]);
+    rows.push(vec![
+        C::T("lisi"),
+        C::T("李四"),
+        C::T("1.38001380000E+10"),
+        C::T("2"),
+        C::T(""),
+        C::T("2016年1月1日"),
+        C::T(""),
+    ]);
+    write_xlsx(&path, "Sheet1", &rows);
+    let r = bgy.run(&["check", "numbers.xlsx", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["invalid"], 0);
+    let all = read_sheet(&the_report(bgy.dir.path()), "全部 All");
+    assert_eq!(&all[1][..5], ["10086", "张三", "13800138000", "2", "1234"]);
+}
+
+#[tokio::test]
+async fn gbk_csv_with_semicolons_and_a_title_row() {
+    let bgy = Bgy::new();
+    let text = "十一月入职;;\r\n帐号*;姓名*;手机;部门\r\nzs;张三;13800138000;办公逸/研发部\r\nls;李四;12345;办公逸/研发部\r\n";
+    let (bytes, _, _) = encoding_rs::GBK.encode(text);
+    bgy.write("gbk.csv", &bytes);
+    let r = bgy.run(&["check", "gbk.csv", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.json()["invalid"], 1);
+    assert!(
+        r.stderr.contains("第") || r.stderr.contains("手机"),
+        "{}",
+        r.stderr
+    );
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    assert_eq!(failed[1][1], "李四");
+    assert_eq!(failed[1][col(&failed, "源行号 Source row")], "4");
+}
+
+#[tokio::test]
+async fn online_check_finds_unknown_departments_and_sends_nothing() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "s.csv",
+        "帐号,姓名,手机,部门,部门ID,直接上级\n\
+         a1,甲,13800138001,办公逸/研发部/后端组,,zhangsan\n\
+         a2,乙,13800138002,办公逸/研发部/不存在,,\n\
+         a3,丙,13800138003,,77,\n\
+         a4,丁,13800138004,办公逸/客服部,,nobody\n\
+         zhangsan,张三,13800138000,办公逸/研发部,,\n",
+    );
+    let r = bgy.run(&["check", "s.csv", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.json()["invalid"], 2);
+    assert!(
+        r.stderr.contains("部门 办公逸/研发部/不存在 不存在"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("部门ID 77 不存在"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: 直接上级: 直接上级 nobody"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("warning: 帐号: 帐号已存在"),
+        "{}",
+        r.stderr
+    );
+    for write in [
+        "staff/add",
+        "staff/delete",
+        "staff/entry-time",
+        "department/createdepartment",
+        "department/editdepartment",
+    ] {
+        assert_eq!(emu.stats.calls(write), 0, "check sent {write}");
+    }
+    assert!(emu.stats.calls("department/list") >= 1);
+    // With --create-departments the missing path is fine.
+    let r = bgy
+        .run(&["check", "s.csv", "--create-departments", "--json"])
+        .await;
+    assert_eq!(r.json()["invalid"], 1);
+    assert_eq!(emu.stats.calls("department/createdepartment"), 0);
+}
+
+#[tokio::test]
+async fn template_command_writes_the_committed_template() {
+    let bgy = Bgy::new();
+    for kind in ["staff", "times", "delete"] {
+        let out = format!("{kind}.xlsx");
+        let r = bgy.run(&["template", "--kind", kind, "-o", &out]).await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let committed = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .join(&out),
+        )
+        .unwrap();
+        assert!(
+            std::fs::read(bgy.path(&out)).unwrap() == committed,
+            "{kind}"
+        );
+    }
+    let sheet = read_sheet(&bgy.path("staff.xlsx"), "成员 Staff");
+    assert_eq!(&sheet[0][..3], ["帐号*", "姓名*", "英文名"]);
+    assert!(sheet[1][0].starts_with("示例"));
+    let help = read_sheet(&bgy.path("staff.xlsx"), "说明 Instructions");
+    assert!(help
+        .iter()
+        .any(|r| r.first().is_some_and(|c| c == "考勤号")));
+}
