@@ -128,8 +128,7 @@ impl Bgy {
         p
     }
 
-    /// Runs `bgy ARGS` in the temp dir (off the async runtime's threads).
-    pub async fn run(&self, args: &[&str]) -> Run {
+    fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
         cmd.current_dir(self.dir.path())
             .args(args)
@@ -143,6 +142,21 @@ impl Bgy {
         if let Some(url) = &self.base_url {
             cmd.env("BGY_BASE_URL", url).env("BGY_TICKET", &self.ticket);
         }
+        cmd
+    }
+
+    /// Starts `bgy ARGS` in the background (to kill or interrupt it).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("bgy starts")
+    }
+
+    /// Runs `bgy ARGS` in the temp dir (off the async runtime's threads).
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
         let out: Output = tokio::task::spawn_blocking(move || cmd.output().expect("bgy runs"))
             .await
             .expect("join");
@@ -271,4 +285,41 @@ pub fn the_report(dir: &Path) -> PathBuf {
         dir.display()
     );
     reports.into_iter().next().unwrap()
+}
+
+/// Lines of the journals in `dir` (the head line excluded).
+pub fn journal_entries(dir: &Path) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = entry.path();
+        if p.to_string_lossy().ends_with(".journal.jsonl") {
+            let text = std::fs::read_to_string(&p).unwrap();
+            out.extend(
+                text.lines()
+                    .skip(1)
+                    .filter_map(|l| serde_json::from_str(l).ok()),
+            );
+        }
+    }
+    out
+}
+
+/// Waits (up to 20 s) until the journals in `dir` hold at least `n` entries.
+pub async fn wait_for_journal(dir: &Path, n: usize) {
+    for _ in 0..400 {
+        if journal_entries(dir).len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the journal never reached {n} entries");
+}
+
+/// A staff CSV of `n` valid new people `{prefix}NNNN` in 研发部.
+pub fn staff_csv(prefix: &str, n: usize) -> String {
+    let mut s = String::from("帐号,姓名,手机,部门\n");
+    for i in 0..n {
+        s.push_str(&format!("{prefix}{i:04},员工{i},139{i:08},办公逸/研发部\n"));
+    }
+    s
 }

@@ -6,4 +6,5 @@ mod check;
 mod cli;
 mod emulator_api;
 mod faults;
+mod import;
 mod read_fuzz;

@@ -1,0 +1,370 @@
+//! `bgy import` against the emulator over HTTP: exactly the valid rows land, normalised; the
+//! report's Failed sheet reruns exactly the fixed rows; faults, kills, Ctrl-C and a bad ticket
+//! lose nothing and send nothing twice.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn a_mixed_file_lands_the_valid_rows_and_the_fixed_report_reruns_only_the_rest() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut rows = text_rows(&[
+        &["员工名单"],
+        &[
+            "帐号*",
+            "姓名*",
+            "性别",
+            "手机",
+            "部门",
+            "人事状态",
+            "入职时间",
+            "考勤号",
+        ],
+    ]);
+    rows.push(vec![
+        C::T("new1"),
+        C::T("甲"),
+        C::T("女"),
+        C::N(13800000001.0),
+        C::T("办公逸/研发部/后端组"),
+        C::T("试用期"),
+        C::T("2016/1/1"),
+        C::N(501.0),
+    ]);
+    rows.push(vec![
+        C::T("new2"),
+        C::T("乙"),
+        C::T("男"),
+        C::T("12345"),
+        C::T("办公逸/研发部"),
+        C::T(""),
+        C::T(""),
+        C::T(""),
+    ]);
+    rows.push(vec![
+        C::T("new3"),
+        C::T("丙"),
+        C::T("M"),
+        C::T("138-0000-0003"),
+        C::T("办公逸／客服部"),
+        C::T("已转正"),
+        C::N(42370.0),
+        C::T(""),
+    ]);
+    rows.push(vec![
+        C::T("new4"),
+        C::T("丁"),
+        C::T(""),
+        C::T("13800000004"),
+        C::T("办公逸/客服部"),
+        C::T(""),
+        C::T(""),
+        C::T("0123"),
+    ]);
+    rows.push(vec![
+        C::T("new5"),
+        C::T("戊"),
+        C::T(""),
+        C::T("13800000005"),
+        C::T("办公逸/研发部"),
+        C::T(""),
+        C::T("2016年1月2日"),
+        C::T(""),
+    ]);
+    write_xlsx(&bgy.path("mixed.xlsx"), "Sheet1", &rows);
+
+    let r = bgy.run(&["import", "mixed.xlsx", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (
+            j["total"].clone(),
+            j["created"].clone(),
+            j["invalid"].clone()
+        ),
+        (json!(5), json!(3), json!(2))
+    );
+    assert_eq!(
+        emu.stats.calls("staff/add"),
+        3,
+        "only the valid rows were sent"
+    );
+    let p = emu.store.person("new1").expect("new1 landed");
+    assert_eq!(p["we_mobile"], "13800000001");
+    assert_eq!(p["we_gender"], "2");
+    assert_eq!(p["status"], "1");
+    assert_eq!(p["entry_time"], "2016-01-01");
+    assert_eq!(p["check_id"], "501");
+    assert_eq!(p["we_department"], "4");
+    let p = emu.store.person("new3").unwrap();
+    assert_eq!(p["we_mobile"], "13800000003");
+    assert_eq!(p["we_gender"], "1");
+    assert_eq!(p["entry_time"], "2016-01-01");
+    assert_eq!(p["we_department"], "3");
+    assert!(emu.store.person("new2").is_none() && emu.store.person("new4").is_none());
+
+    let report = the_report(bgy.dir.path());
+    let failed = read_sheet(&report, "失败 Failed");
+    let src = col(&failed, "源行号 Source row");
+    assert_eq!(failed.len(), 3);
+    assert_eq!(
+        (failed[1][0].as_str(), failed[1][src].as_str()),
+        ("new2", "4")
+    );
+    assert_eq!(
+        (failed[2][0].as_str(), failed[2][src].as_str()),
+        ("new4", "6")
+    );
+
+    // The person fixes the red cells in the report and imports the report itself.
+    let mut fixed = failed.clone();
+    fixed[1][3] = "13800000002".into();
+    fixed[2][7] = "123".into();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet()
+        .set_name("汇总 Summary")
+        .unwrap()
+        .write_string(0, 0, "bgy")
+        .unwrap();
+    let ws = wb.add_worksheet();
+    ws.set_name("失败 Failed").unwrap();
+    for (r, row) in fixed.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    let rerun = bgy.path("mixed.report-fixed.xlsx");
+    wb.save(&rerun).unwrap();
+    emu.stats.reset();
+    let r = bgy
+        .run(&[
+            "import",
+            rerun.to_str().unwrap(),
+            "--json",
+            "--report",
+            "rerun.xlsx",
+        ])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("is a report"), "{}", r.stderr);
+    assert_eq!(r.json()["created"], 2);
+    assert_eq!(
+        emu.stats.calls("staff/add"),
+        2,
+        "only the fixed rows were sent"
+    );
+    assert_eq!(emu.store.person("new4").unwrap()["check_id"], "123");
+    assert_eq!(
+        read_sheet(&bgy.path("rerun.xlsx"), "失败 Failed").len(),
+        1,
+        "nothing failed"
+    );
+}
+
+#[tokio::test]
+async fn cover_skip_and_overwrite() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", "帐号,姓名,手机,部门\nzhangsan,张三丰,13800138000,办公逸/研发部\nfresh,新人,13800138009,办公逸/研发部\n");
+    let r = bgy.run(&["import", "s.csv", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        (r.json()["skipped"].clone(), r.json()["created"].clone()),
+        (json!(1), json!(1))
+    );
+    assert_eq!(emu.store.person("zhangsan").unwrap()["we_name"], "张三");
+    let r = bgy
+        .run(&["import", "s.csv", "--cover", "overwrite", "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["updated"], 2);
+    assert_eq!(emu.store.person("zhangsan").unwrap()["we_name"], "张三丰");
+}
+
+#[tokio::test]
+async fn dry_run_sends_nothing() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("dry", 3));
+    let r = bgy.run(&["import", "s.csv", "--dry-run", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("would send staff/add cover=0 (row 2): we_userid=dry0000"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.stats.calls("staff/add"), 0);
+    assert!(emu.store.person("dry0000").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_faults_and_lost_answers_every_row_lands_exactly_once() {
+    let emu = emulator().await;
+    emu.set_fail_rate(0.2);
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("f", 200));
+    let r = bgy.run(&["import", "s.csv", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.json()["created"],
+        200,
+        "lost answers are not mistaken for skipped rows"
+    );
+    assert_eq!(emu.store.staff_count(), 202);
+    assert!(
+        emu.stats
+            .injected_failures
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 10
+    );
+    let entries = journal_entries(bgy.dir.path());
+    assert_eq!(entries.len(), 200);
+    let accounts: HashSet<&str> = entries
+        .iter()
+        .map(|e| e["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(accounts.len(), 200, "one journal line per row");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_departments_are_made_once_even_when_answers_are_lost() {
+    let emu = emulator().await;
+    emu.set_fail_rate(0.4);
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "s.csv",
+        "帐号,姓名,手机,部门\nd1,甲,13800000001,办公逸/新部门/一组\nd2,乙,13800000002,办公逸/新部门/二组;办公逸/研发部\nd3,丙,13800000003,办公逸/新部门\n",
+    );
+    let r = bgy
+        .run(&["import", "s.csv", "--create-departments", "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let depts = emu.store.departments();
+    let named = |n: &str| depts.iter().filter(|d| d.we_name == n).count();
+    assert_eq!(
+        (named("新部门"), named("一组"), named("二组")),
+        (1, 1, 1),
+        "{depts:?}"
+    );
+    assert_eq!(depts.len(), 8);
+    let new = depts.iter().find(|d| d.we_name == "新部门").unwrap();
+    let one = depts.iter().find(|d| d.we_name == "一组").unwrap();
+    assert_eq!((new.we_parentid, one.we_parentid), (1, new.we_id));
+    assert_eq!(
+        emu.store.person("d1").unwrap()["we_department"],
+        one.we_id.to_string()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_resumes_without_sending_a_finished_row_again() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(25));
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("k", 120));
+    let mut child = bgy.spawn(&["--concurrency", "2", "import", "s.csv"]);
+    wait_for_journal(bgy.dir.path(), 20).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let done: HashSet<String> = journal_entries(bgy.dir.path())
+        .iter()
+        .filter(|e| e["outcome"] == "created")
+        .map(|e| e["account"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        done.len() >= 20 && done.len() < 120,
+        "killed halfway: {}",
+        done.len()
+    );
+    emu.set_latency(Duration::ZERO);
+    emu.stats.reset();
+    let r = bgy.run(&["import", "s.csv", "--resume", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("{} rows already done", done.len())),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(r.json()["ok"], 120);
+    assert_eq!(emu.store.staff_count(), 122, "the final state is complete");
+    assert_eq!(
+        emu.stats.calls("staff/add") as usize,
+        120 - done.len(),
+        "no row that had succeeded was sent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_finishes_in_flight_calls_and_writes_the_report() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(40));
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("c", 100));
+    let child = bgy.spawn(&["--concurrency", "2", "import", "s.csv", "--json"]);
+    wait_for_journal(bgy.dir.path(), 6).await;
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = summary["created"].as_u64().unwrap() as usize;
+    assert!(created < 100);
+    assert_eq!(
+        emu.store.staff_count() as usize,
+        2 + created,
+        "every call sent finished and was counted"
+    );
+    let report = the_report(bgy.dir.path());
+    let all = read_sheet(&report, "全部 All");
+    assert_eq!(all.len(), 101, "every row is in the report");
+    let failed = read_sheet(&report, "失败 Failed");
+    assert_eq!(
+        failed.len() - 1,
+        100 - created,
+        "the rows not sent are in Failed, to run again"
+    );
+    assert!(failed[1][col(&failed, "错误 Error")].contains("Ctrl-C"));
+    assert_eq!(journal_entries(bgy.dir.path()).len(), created);
+}
+
+#[tokio::test]
+async fn a_bad_ticket_stops_at_once_with_exit_3_and_leaks_nowhere() {
+    let emu = emulator().await;
+    let wrong = "Wr0ngTicket-Xq7Zp9";
+    let bgy = Bgy::new().against(&emu).ticket(wrong);
+    bgy.write("s.csv", staff_csv("b", 50));
+    let r = bgy.run(&["import", "s.csv", "--json"]).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("errno 1201"), "{}", r.stderr);
+    let total_calls = emu.stats.calls("department/list")
+        + emu.stats.calls("staff/list")
+        + emu.stats.calls("staff/add");
+    assert!(
+        total_calls <= 3,
+        "a handful of calls, not one per row: {total_calls}"
+    );
+    assert_eq!(r.json()["failed"], 50);
+    assert!(!r.stdout.contains(wrong) && !r.stderr.contains(wrong));
+    for (path, bytes) in all_files(bgy.dir.path()) {
+        assert!(
+            !contains(&bytes, wrong),
+            "the ticket is in {}",
+            path.display()
+        );
+    }
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    assert_eq!(failed.len(), 51, "every row is in the report to run again");
+}
