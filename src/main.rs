@@ -1,5 +1,10 @@
 use clap::Parser;
 
+// Reading and validating run on two threads that allocate and free each other's rows; glibc's
+// allocator serialises that on a lock, mimalloc does not.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args = bgy::cli::Args::parse();
     let json = args.global.json;

@@ -143,6 +143,8 @@ impl Report<'_> {
 
     pub fn write(&self, path: &Path) -> Result<(), XlsxError> {
         let mut workbook = Workbook::new();
+        // Reports are written once and read a few times: favour speed over size.
+        workbook.set_zip_compression_level(1);
         let created =
             ExcelDateTime::parse_from_str(&self.finished.format("%Y-%m-%dT%H:%M:%S").to_string())?;
         workbook.set_properties(
@@ -263,8 +265,9 @@ impl Report<'_> {
                     notes.entry(col).or_default().push(issue.cell_text());
                 }
             }
+            let cells: Vec<&str> = row.raw.iter().collect();
             for (j, &i) in columns.iter().enumerate() {
-                let value = row.raw.get(i).map(String::as_str).unwrap_or("");
+                let value = cells.get(i).copied().unwrap_or("");
                 if let Some(text) = notes.get(&i) {
                     ws.write_string_with_format(out_row, j as u16, value, &f.bad)?;
                     ws.insert_note(
@@ -298,9 +301,11 @@ impl Report<'_> {
         let n = columns.len() as u16;
         for (k, (row, outcome)) in self.table.rows.iter().zip(self.outcomes).enumerate() {
             let r = k as u32 + 1;
+            let cells: Vec<&str> = row.raw.iter().collect();
             for (j, &i) in columns.iter().enumerate() {
-                if let Some(value) = row.raw.get(i).filter(|v| !v.is_empty()) {
-                    ws.write_string_with_format(r, j as u16, value, &f.text)?;
+                // No per-cell format: it costs a hash per cell, and nobody edits this sheet.
+                if let Some(value) = cells.get(i).filter(|v| !v.is_empty()) {
+                    ws.write_string(r, j as u16, *value)?;
                 }
             }
             ws.write_number(r, n, row.source_row as f64)?;

@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use super::{cell_ref, Cell, Format, RawRow, ReadError, Sheet, MAX_CELL_CHARS};
+use super::{cell_ref, Cell, Emit, Format, RawRow, ReadError, SheetInfo, MAX_CELL_CHARS};
 
-pub fn read(bytes: &[u8], name: &str) -> Result<Sheet, ReadError> {
+pub fn read(bytes: &[u8], name: &str, emit: Emit) -> Result<SheetInfo, ReadError> {
     let text = decode(bytes, name)?;
     let delimiter = sniff_delimiter(&text);
     let mut reader = ::csv::ReaderBuilder::new()
@@ -13,7 +13,6 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Sheet, ReadError> {
         .flexible(true)
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let mut rows = Vec::new();
     let mut record = ::csv::StringRecord::new();
     let mut lines = LineCounter::new(text.as_bytes());
     loop {
@@ -47,14 +46,13 @@ pub fn read(bytes: &[u8], name: &str) -> Result<Sheet, ReadError> {
         while cells.last().is_some_and(Cell::is_empty) {
             cells.pop();
         }
-        if !cells.is_empty() {
-            rows.push(RawRow { source_row, cells });
+        if !cells.is_empty() && !emit(RawRow { source_row, cells }) {
+            break;
         }
     }
-    Ok(Sheet {
+    Ok(SheetInfo {
         name: "CSV".into(),
         format: Format::Csv,
-        rows,
         is_report: false,
     })
 }
@@ -139,6 +137,12 @@ fn sniff_delimiter(text: &str) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::read::{read_bytes, Sheet};
+
+    fn read(bytes: &[u8], name: &str) -> Result<Sheet, ReadError> {
+        read_bytes(bytes, name, None)
+    }
 
     fn texts(sheet: &Sheet) -> Vec<Vec<String>> {
         sheet

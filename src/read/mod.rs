@@ -36,6 +36,14 @@ impl Cell {
         }
     }
 
+    /// As [`Cell::display`], borrowing text cells.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(s) => std::borrow::Cow::Borrowed(s),
+            other => std::borrow::Cow::Owned(other.display()),
+        }
+    }
+
     /// The text a person sees in the cell, with numbers as they would type them.
     pub fn display(&self) -> String {
         match self {
@@ -79,6 +87,15 @@ pub enum Format {
     Csv,
 }
 
+/// Which sheet was read.
+#[derive(Debug, Clone)]
+pub struct SheetInfo {
+    pub name: String,
+    pub format: Format,
+    /// The workbook is a bgy report and this is its Failed sheet.
+    pub is_report: bool,
+}
+
 /// The rows of the sheet that was read.
 #[derive(Debug)]
 pub struct Sheet {
@@ -88,6 +105,9 @@ pub struct Sheet {
     /// The workbook is a bgy report and this is its Failed sheet.
     pub is_report: bool,
 }
+
+/// Receives rows as they are read; returning `false` stops the reading.
+pub type Emit<'a> = &'a mut dyn FnMut(RawRow) -> bool;
 
 /// Why a file could not be read: each is one clear sentence, and exit 2.
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +166,36 @@ pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, ReadError> 
 /// As [`read_sheet`], from bytes already in memory; `name` is used in messages and to tell
 /// a workbook's extension.
 pub fn read_bytes(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Sheet, ReadError> {
+    let mut rows = Vec::new();
+    let info = stream_bytes(bytes, name, sheet, &mut |r| {
+        rows.push(r);
+        true
+    })?;
+    Ok(Sheet {
+        name: info.name,
+        format: info.format,
+        rows,
+        is_report: info.is_report,
+    })
+}
+
+/// Reads the file, handing each row to `emit` as soon as it is read.
+pub fn stream_file(path: &Path, sheet: Option<&str>, emit: Emit) -> Result<SheetInfo, ReadError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    stream_bytes(&bytes, &shown, sheet, emit)
+}
+
+/// Hands each row of the chosen sheet to `emit` as soon as it is read.
+pub fn stream_bytes(
+    bytes: &[u8],
+    name: &str,
+    sheet: Option<&str>,
+    emit: Emit,
+) -> Result<SheetInfo, ReadError> {
     if bytes.is_empty() {
         return Err(ReadError::Empty { path: name.into() });
     }
@@ -156,8 +206,8 @@ pub fn read_bytes(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Sheet
         .any(|e| lower.ends_with(e));
     match format {
         Some(Format::Csv) if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
-        Some(Format::Csv) => csv::read(bytes, name),
-        Some(f) => guard(name, || xlsx::read(bytes, f, name, sheet)),
+        Some(Format::Csv) => csv::read(bytes, name, emit),
+        Some(f) => guard(name, || xlsx::read(bytes, f, name, sheet, emit)),
         None if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
         None => Err(ReadError::NotASheet { path: name.into() }),
     }

@@ -4,7 +4,7 @@ use std::io::Cursor;
 
 use calamine::{DataType, Ods, Reader, SheetType, Xls, Xlsx, XlsxError};
 
-use super::{cell_ref, Cell, Format, RawRow, ReadError, Sheet, MAX_CELL_CHARS};
+use super::{cell_ref, Cell, Emit, Format, RawRow, ReadError, SheetInfo, MAX_CELL_CHARS};
 use super::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 
 pub fn read(
@@ -12,7 +12,8 @@ pub fn read(
     format: Format,
     name: &str,
     sheet: Option<&str>,
-) -> Result<Sheet, ReadError> {
+    emit: Emit,
+) -> Result<SheetInfo, ReadError> {
     let damaged = |detail: String| ReadError::Damaged {
         path: name.into(),
         detail,
@@ -24,11 +25,10 @@ pub fn read(
                 other => damaged(other.to_string()),
             })?;
             let (chosen, is_report) = choose(name, wb.sheets_metadata(), sheet)?;
-            let rows = stream_xlsx(&mut wb, &chosen, name)?;
-            Ok(Sheet {
+            stream_xlsx(&mut wb, &chosen, name, emit)?;
+            Ok(SheetInfo {
                 name: chosen,
                 format,
-                rows,
                 is_report,
             })
         }
@@ -45,8 +45,8 @@ pub fn read(
             let range = wb
                 .worksheet_range(&chosen)
                 .map_err(|e| damaged(e.to_string()))?;
-            Ok(Sheet {
-                rows: from_range(&range, name, &chosen)?,
+            from_range(&range, name, &chosen, emit)?;
+            Ok(SheetInfo {
                 name: chosen,
                 format,
                 is_report,
@@ -61,8 +61,8 @@ pub fn read(
             let range = wb
                 .worksheet_range(&chosen)
                 .map_err(|e| damaged(e.to_string()))?;
-            Ok(Sheet {
-                rows: from_range(&range, name, &chosen)?,
+            from_range(&range, name, &chosen, emit)?;
+            Ok(SheetInfo {
                 name: chosen,
                 format,
                 is_report,
@@ -159,13 +159,17 @@ fn stream_xlsx(
     wb: &mut Xlsx<Cursor<&[u8]>>,
     sheet: &str,
     name: &str,
-) -> Result<Vec<RawRow>, ReadError> {
+    emit: Emit,
+) -> Result<(), ReadError> {
     let damaged = |e: XlsxError| ReadError::Damaged {
         path: name.into(),
         detail: e.to_string(),
     };
     let mut reader = wb.worksheet_cells_reader(sheet).map_err(damaged)?;
-    let mut rows: Vec<RawRow> = Vec::new();
+    let mut row = RawRow {
+        source_row: 0,
+        cells: Vec::new(),
+    };
     while let Some(cell) = reader.next_cell().map_err(damaged)? {
         let (r, c) = cell.get_position();
         let value = convert(cell.get_value());
@@ -174,31 +178,40 @@ fn stream_xlsx(
         }
         let source_row = r + 1;
         check_length(&value, c as usize, source_row, name, sheet)?;
-        if rows.last().is_none_or(|last| last.source_row != source_row) {
-            rows.push(RawRow {
-                source_row,
-                cells: Vec::new(),
-            });
+        if source_row != row.source_row {
+            let width = row.cells.len();
+            let done = std::mem::replace(
+                &mut row,
+                RawRow {
+                    source_row,
+                    cells: Vec::with_capacity(width),
+                },
+            );
+            if !done.cells.is_empty() && !emit(done) {
+                return Ok(());
+            }
         }
-        let row = rows.last_mut().expect("pushed above");
         let c = c as usize;
         if c >= row.cells.len() {
             row.cells.resize(c + 1, Cell::Empty);
         }
         row.cells[c] = value;
     }
-    Ok(rows)
+    if !row.cells.is_empty() {
+        emit(row);
+    }
+    Ok(())
 }
 
 fn from_range(
     range: &calamine::Range<calamine::Data>,
     name: &str,
     sheet: &str,
-) -> Result<Vec<RawRow>, ReadError> {
+    emit: Emit,
+) -> Result<(), ReadError> {
     let Some((r0, c0)) = range.start() else {
-        return Ok(Vec::new());
+        return Ok(());
     };
-    let mut rows = Vec::new();
     for (i, values) in range.rows().enumerate() {
         let source_row = r0 + i as u32 + 1;
         let mut cells = vec![Cell::Empty; c0 as usize];
@@ -210,9 +223,9 @@ fn from_range(
         while cells.last().is_some_and(Cell::is_empty) {
             cells.pop();
         }
-        if !cells.is_empty() {
-            rows.push(RawRow { source_row, cells });
+        if !cells.is_empty() && !emit(RawRow { source_row, cells }) {
+            break;
         }
     }
-    Ok(rows)
+    Ok(())
 }

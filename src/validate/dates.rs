@@ -18,6 +18,12 @@ pub enum DateError {
 }
 
 const MIN_YEAR: i32 = 1900;
+
+/// `YYYY-MM-DD` (chrono's `format` parses its pattern on every call: too slow per cell).
+pub fn iso(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
 const MAX_YEAR: i32 = 2100;
 
 pub fn parse_cell(cell: &Cell) -> Result<NaiveDate, DateError> {

@@ -37,18 +37,19 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
     }
     let text = match field.kind() {
         Kind::Date => return date(cell).map(Some),
-        Kind::Digits => digits_text(cell)?,
-        Kind::Text => cell.display().trim().to_string(),
+        Kind::Digits => std::borrow::Cow::Owned(digits_text(cell)?),
+        Kind::Text => cell.text(),
     };
+    let text = text.trim();
     if text.is_empty() {
         return Ok(None);
     }
-    check(field, text).map(|v| (!v.is_empty()).then_some(v))
+    check(field, text.to_string()).map(|v| (!v.is_empty()).then_some(v))
 }
 
 fn date(cell: &Cell) -> Result<String, Problem> {
     match dates::parse_cell(cell) {
-        Ok(d) => Ok(d.format("%Y-%m-%d").to_string()),
+        Ok(d) => Ok(dates::iso(d)),
         Err(DateError::Impossible(s)) => Err(problem(
             "impossible date",
             format!("日期不存在: {s}"),
@@ -88,8 +89,9 @@ pub fn digits_text(cell: &Cell) -> Result<String, Problem> {
             Ok(format!("{}", *n as i64))
         }
         other => {
-            let text = other.display().trim().to_string();
-            if let Some(repaired) = repair_scientific(&text)? {
+            let text = other.text();
+            let text = text.trim();
+            if let Some(repaired) = repair_scientific(text)? {
                 return Ok(repaired);
             }
             // `13800138000.0`, as some exports write integers.
@@ -102,7 +104,7 @@ pub fn digits_text(cell: &Cell) -> Result<String, Problem> {
                     return Ok(int.to_string());
                 }
             }
-            Ok(text)
+            Ok(text.to_string())
         }
     }
 }

@@ -84,31 +84,52 @@ fn problem(reason: &'static str, zh: impl Into<String>, en: impl Into<String>) -
     }
 }
 
-/// Normalised values by field.
+/// Normalised values by field, kept in one string (a 100,000-row sheet is 100,000 of these).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Values(Vec<Option<String>>);
+pub struct Values {
+    text: String,
+    /// Sorted by field: (field, start, end) in `text`.
+    spans: Vec<(Field, u32, u32)>,
+}
 
 impl Values {
     pub fn new() -> Values {
-        Values(vec![None; Field::ALL.len()])
+        Values::default()
     }
 
     pub fn get(&self, f: Field) -> Option<&str> {
-        self.0.get(f.index()).and_then(|v| v.as_deref())
+        let i = self.spans.binary_search_by_key(&f, |s| s.0).ok()?;
+        let (_, start, end) = self.spans[i];
+        Some(&self.text[start as usize..end as usize])
     }
 
     pub fn set(&mut self, f: Field, v: Option<String>) {
-        if self.0.len() < Field::ALL.len() {
-            self.0.resize(Field::ALL.len(), None);
+        match v {
+            Some(v) => self.put(f, &v),
+            None => {
+                if let Ok(i) = self.spans.binary_search_by_key(&f, |s| s.0) {
+                    self.spans.remove(i);
+                }
+            }
         }
-        self.0[f.index()] = v;
+    }
+
+    /// Sets a value (a replaced one stays in the text, unreferenced).
+    pub fn put(&mut self, f: Field, v: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(v);
+        let span = (f, start, self.text.len() as u32);
+        match self.spans.binary_search_by_key(&f, |s| s.0) {
+            Ok(i) => self.spans[i] = span,
+            Err(i) => self.spans.insert(i, span),
+        }
     }
 
     /// The fields that have a value, in template order.
     pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
-        Field::ALL
+        self.spans
             .iter()
-            .filter_map(|f| self.get(*f).map(|v| (*f, v)))
+            .map(|&(f, a, b)| (f, &self.text[a as usize..b as usize]))
     }
 
     /// The `staff/add` form fields (without `cover`).
@@ -119,12 +140,46 @@ impl Values {
     }
 }
 
+/// An input row's cells as the person sees them, kept in one string.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawCells(String);
+
+/// Between cells in [`RawCells`]; an invisible control character nobody types.
+const SEP: char = '\u{1F}';
+
+impl RawCells {
+    pub fn new(cells: impl IntoIterator<Item = impl AsRef<str>>) -> RawCells {
+        let mut s = String::new();
+        for (i, c) in cells.into_iter().enumerate() {
+            if i > 0 {
+                s.push(SEP);
+            }
+            let c = c.as_ref();
+            if c.contains(SEP) {
+                s.push_str(&c.replace(SEP, " "));
+            } else {
+                s.push_str(c);
+            }
+        }
+        RawCells(s)
+    }
+
+    /// Every cell, from column A (trailing empty cells may be missing).
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split(SEP)
+    }
+
+    pub fn get(&self, i: usize) -> &str {
+        self.iter().nth(i).unwrap_or("")
+    }
+}
+
 /// One input row, validated.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub source_row: u32,
-    /// The input cells as the person sees them, one per header column.
-    pub raw: Vec<String>,
+    /// The input cells as the person sees them.
+    pub raw: RawCells,
     pub values: Values,
     pub issues: Vec<Issue>,
 }
@@ -184,25 +239,100 @@ pub enum LoadError {
     },
 }
 
-/// Reads and validates `path` for `layout`.
+/// Reads and validates `path` for `layout`: one thread reads, this one validates as the rows
+/// arrive, so neither the whole sheet nor a second copy of it is ever held.
 pub fn load(path: &Path, sheet: Option<&str>, layout: Layout) -> Result<Table, LoadError> {
-    let sheet = read::read_sheet(path, sheet)?;
-    from_sheet(path, sheet, layout)
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(32);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let info = read::stream_file(path, sheet, &mut |row| {
+                batch.push(row);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    return tx.send(full).is_ok();
+                }
+                true
+            })?;
+            let _ = tx.send(batch);
+            Ok::<_, ReadError>(info)
+        });
+        let rows = validate_stream(path, rx.into_iter().flatten(), layout);
+        let info = reader.join().unwrap_or_else(|_| {
+            Err(ReadError::Damaged {
+                path: path.display().to_string(),
+                detail: "the reader stopped unexpectedly".into(),
+            })
+        })?;
+        let (header, rows, warnings) = rows.map_err(|e| e.in_sheet(&info.name))?;
+        Ok(Table {
+            path: path.to_path_buf(),
+            sheet: info.name,
+            layout,
+            header,
+            rows,
+            warnings,
+            is_report: info.is_report,
+        })
+    })
+}
+
+/// Rows sent from the reader thread at a time.
+const BATCH: usize = 512;
+
+impl LoadError {
+    fn in_sheet(self, name: &str) -> LoadError {
+        match self {
+            LoadError::NoHeader { path, .. } => LoadError::NoHeader {
+                path,
+                sheet: name.into(),
+            },
+            LoadError::MissingColumn {
+                path, row, label, ..
+            } => LoadError::MissingColumn {
+                path,
+                sheet: name.into(),
+                row,
+                label,
+            },
+            other => other,
+        }
+    }
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
+    let (header, rows, warnings) = validate_stream(path, sheet.rows.into_iter(), layout)
+        .map_err(|e| e.in_sheet(&sheet.name))?;
+    Ok(Table {
+        path: path.to_path_buf(),
+        sheet: sheet.name,
+        layout,
+        header,
+        rows,
+        warnings,
+        is_report: sheet.is_report,
+    })
+}
+
+/// Finds the header among the first rows, then validates every row after it as it comes.
+fn validate_stream(
+    path: &Path,
+    mut rows: impl Iterator<Item = RawRow>,
+    layout: Layout,
+) -> Result<(Header, Vec<Row>, Vec<String>), LoadError> {
     let shown = path.display().to_string();
-    let Some((header_index, header)) = header::find(&sheet.rows, layout) else {
+    let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
+    let Some((header_index, header)) = header::find(&head, layout) else {
         return Err(LoadError::NoHeader {
             path: shown,
-            sheet: sheet.name,
+            sheet: String::new(),
         });
     };
     for f in layout.required() {
         if header.position(*f).is_none() {
             return Err(LoadError::MissingColumn {
                 path: shown,
-                sheet: sheet.name,
+                sheet: String::new(),
                 row: header.row,
                 label: f.label(),
             });
@@ -218,50 +348,14 @@ pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, Lo
             _ => {}
         }
     }
-    let data = &sheet.rows[header_index + 1..];
-    let mut rows = validate_rows(data, &header, layout);
-    cross_rows(&mut rows, layout);
-    Ok(Table {
-        path: path.to_path_buf(),
-        sheet: sheet.name,
-        layout,
-        header,
-        rows,
-        warnings,
-        is_report: sheet.is_report,
-    })
-}
-
-/// Rows above this many are validated on two threads.
-const PARALLEL_ROWS: usize = 20_000;
-
-fn validate_rows(data: &[RawRow], header: &Header, layout: Layout) -> Vec<Row> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4);
-    if data.len() < PARALLEL_ROWS || threads < 2 {
-        return data
-            .iter()
-            .filter_map(|r| validate_row(r, header, layout))
-            .collect();
-    }
-    let chunk = data.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = data
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .filter_map(|r| validate_row(r, header, layout))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
+    let mut out: Vec<Row> = head
+        .into_iter()
+        .skip(header_index + 1)
+        .chain(rows)
+        .filter_map(|r| validate_row(r, &header, layout))
+        .collect();
+    cross_rows(&mut out, layout);
+    Ok((header, out, warnings))
 }
 
 /// The template's example row: its 帐号 starts with 示例 or "example".
@@ -271,7 +365,7 @@ pub fn is_example(account_cell: &str) -> bool {
 }
 
 /// One row on its own; `None` for the example row and rows with nothing in known columns.
-fn validate_row(raw: &RawRow, header: &Header, layout: Layout) -> Option<Row> {
+fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     let empty = Cell::Empty;
     let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
     let mut values = Values::new();
@@ -377,9 +471,7 @@ fn validate_row(raw: &RawRow, header: &Header, layout: Layout) -> Option<Row> {
     issues.extend(more);
     Some(Row {
         source_row: raw.source_row,
-        raw: (0..header.columns.len())
-            .map(|i| cell(i).display())
-            .collect(),
+        raw: RawCells::new(raw.cells.iter().map(Cell::text)),
         values,
         issues,
     })
