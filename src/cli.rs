@@ -187,7 +187,8 @@ pub enum Command {
         /// Delay every answer by this many milliseconds.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
-        /// Share of requests that fail (HTTP 500, or applied and the connection dropped).
+        /// Share of requests that fail (HTTP 500, or applied and the connection dropped); the same
+        /// request never fails more than twice in a row, so a client that retries gets through.
         #[arg(long, default_value_t = 0.0)]
         fail_rate: f64,
         // The ticket it accepts is the global --ticket (default: emulator-ticket).

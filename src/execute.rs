@@ -55,6 +55,29 @@ impl Sink<'_> {
     }
 }
 
+/// Splits items into chunks of at most `size`, never putting the same key twice in one chunk
+/// (a repeated key goes to the next chunk that has room and lacks it). Order is kept.
+pub fn chunks<T>(items: Vec<T>, size: usize, key: impl Fn(&T) -> String) -> Vec<Vec<T>> {
+    let mut out: Vec<(std::collections::HashSet<String>, Vec<T>)> = Vec::new();
+    // Chunks before `first_open` are full.
+    let mut first_open = 0;
+    for item in items {
+        let k = key(&item).to_lowercase();
+        let slot =
+            (first_open..out.len()).find(|&i| out[i].1.len() < size && !out[i].0.contains(&k));
+        let i = slot.unwrap_or_else(|| {
+            out.push((Default::default(), Vec::with_capacity(size)));
+            out.len() - 1
+        });
+        out[i].0.insert(k);
+        out[i].1.push(item);
+        while first_open < out.len() && out[first_open].1.len() >= size {
+            first_open += 1;
+        }
+    }
+    out.into_iter().map(|(_, c)| c).collect()
+}
+
 /// One row for `staff/add`.
 #[derive(Debug, Clone)]
 pub struct AddJob {
@@ -107,4 +130,23 @@ pub async fn add_staff(
         .buffer_unordered(width.max(1) * 2)
         .collect()
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_respect_size_and_never_repeat_a_key() {
+        let items: Vec<String> = (0..120).map(|i| format!("u{}", i % 110)).collect();
+        let c = chunks(items, 50, |s| s.clone());
+        assert!(c.iter().all(|c| c.len() <= 50));
+        assert_eq!(c.iter().map(Vec::len).sum::<usize>(), 120);
+        for chunk in &c {
+            let set: std::collections::HashSet<_> = chunk.iter().collect();
+            assert_eq!(set.len(), chunk.len(), "a key twice in one chunk");
+        }
+        let same = chunks(vec!["a".to_string(); 3], 50, |s| s.clone());
+        assert_eq!(same.len(), 3);
+    }
 }

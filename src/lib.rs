@@ -218,7 +218,13 @@ pub async fn run(config: Config) -> anyhow::Result<Summary> {
                     };
                     cmd::import::run(&ctx, input, options).await?
                 }
-                _ => anyhow::bail!("not implemented yet"),
+                Command::Times { input, resume } => cmd::times::run(&ctx, input, *resume).await?,
+                Command::Delete { input, yes, force } => {
+                    cmd::delete::run(&ctx, input, *yes, *force).await?
+                }
+                Command::Template { .. } | Command::Emulator { .. } => {
+                    unreachable!("handled above")
+                }
             }
         }
     };

@@ -16,7 +16,7 @@ use crate::tree;
 use crate::validate::online::{self, Live};
 use crate::{Context, Summary};
 
-use super::{load, report_path, Finish};
+use super::{finish, load, mark_unsent, report_path};
 
 pub struct Options {
     pub cover: Cover,
@@ -90,7 +90,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
 
     if opts.dry_run {
         preview(&table, opts.cover, &to_create);
-        return finish(ctx, &table, &outcomes, started, &report, &stop);
+        return finish("import", ctx, &table, &outcomes, started, &report, &stop);
     }
     let client = ctx.client()?;
     let journal = Journal::create(&journal_path(&report), "import", &input.file)?;
@@ -101,8 +101,8 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
         stop: &stop,
     };
     if stop.is_stopped() {
-        mark_unsent(&table, &mut outcomes, &sink);
-        return finish(ctx, &table, &outcomes, started, &report, &stop);
+        mark_unsent(&mut outcomes, &sink);
+        return finish("import", ctx, &table, &outcomes, started, &report, &stop);
     }
 
     // Rows an earlier run finished: carried over, and journaled again for the next resume.
@@ -177,38 +177,8 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
         outcomes[i] = outcome;
     }
     progress.finish();
-    mark_unsent(&table, &mut outcomes, &sink);
-    finish(ctx, &table, &outcomes, started, &report, &stop)
-}
-
-/// Valid rows nothing was done for (the run stopped before them).
-fn mark_unsent(table: &crate::validate::Table, outcomes: &mut [Outcome], sink: &Sink) {
-    for (i, _) in table.rows.iter().enumerate() {
-        if outcomes[i] == Outcome::Valid {
-            outcomes[i] = sink.not_sent();
-        }
-    }
-}
-
-fn finish(
-    ctx: &Context,
-    table: &crate::validate::Table,
-    outcomes: &[Outcome],
-    started: chrono::DateTime<Local>,
-    report: &std::path::Path,
-    stop: &Stop,
-) -> anyhow::Result<Summary> {
-    Finish {
-        command: "import",
-        ctx,
-        table,
-        outcomes,
-        started,
-        report,
-        stop: Some(stop),
-        plan: None,
-    }
-    .write()
+    mark_unsent(&mut outcomes, &sink);
+    finish("import", ctx, &table, &outcomes, started, &report, &stop)
 }
 
 /// `--dry-run`: what would be sent, the bank card left out.

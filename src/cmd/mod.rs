@@ -2,7 +2,9 @@
 //! [`Summary`]. Shared here: loading the input, writing the report, printing the outcome.
 
 pub mod check;
+pub mod delete;
 pub mod import;
+pub mod times;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -100,6 +102,36 @@ impl Finish<'_> {
             ..Summary::default()
         })
     }
+}
+
+/// Rows still marked valid when the run ends were never sent (it stopped before them).
+pub fn mark_unsent(outcomes: &mut [Outcome], sink: &crate::execute::Sink) {
+    for o in outcomes.iter_mut().filter(|o| **o == Outcome::Valid) {
+        *o = sink.not_sent();
+    }
+}
+
+/// Writes the report of a run that may have stopped early, and returns its summary.
+pub fn finish(
+    command: &'static str,
+    ctx: &Context,
+    table: &Table,
+    outcomes: &[Outcome],
+    started: DateTime<Local>,
+    report: &Path,
+    stop: &Stop,
+) -> anyhow::Result<Summary> {
+    Finish {
+        command,
+        ctx,
+        table,
+        outcomes,
+        started,
+        report,
+        stop: Some(stop),
+        plan: None,
+    }
+    .write()
 }
 
 /// `bgy import: 300 rows: 295 created, 3 invalid …` and the reasons, most frequent first.

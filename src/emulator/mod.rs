@@ -33,7 +33,8 @@ pub struct Options {
     pub ticket: String,
     pub latency: Duration,
     /// Share of requests that fail: half with HTTP 500 before being applied, half applied and
-    /// then the connection dropped.
+    /// then the connection dropped. The same request (path, query and body) never fails more
+    /// than [`MAX_FAILURE_STREAK`] times in a row, so a client that retries gets through.
     pub fail_rate: f64,
 }
 
@@ -47,11 +48,16 @@ impl Default for Options {
     }
 }
 
+/// Injected failures in a row for one request at most.
+pub const MAX_FAILURE_STREAK: u32 = 2;
+
 /// Requests per endpoint that passed the ticket check, and how many were applied.
 #[derive(Debug, Default)]
 pub struct Stats {
     calls: std::sync::Mutex<HashMap<String, u64>>,
     pub injected_failures: AtomicU64,
+    /// Failures in a row by request fingerprint.
+    streaks: std::sync::Mutex<HashMap<u64, u32>>,
 }
 
 impl Stats {
@@ -64,6 +70,21 @@ impl Stats {
     pub fn calls(&self, path: &str) -> u64 {
         let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
         calls.get(path).copied().unwrap_or(0)
+    }
+
+    /// Whether to fail this request now: with probability `p`, but never more than
+    /// [`MAX_FAILURE_STREAK`] times in a row for the same fingerprint.
+    fn inject(&self, fingerprint: u64, p: f64) -> bool {
+        let mut streaks = self.streaks.lock().unwrap_or_else(|e| e.into_inner());
+        let streak = streaks.entry(fingerprint).or_default();
+        if p > 0.0 && *streak < MAX_FAILURE_STREAK && rand::random::<f64>() < p {
+            *streak += 1;
+            self.injected_failures.fetch_add(1, Ordering::Relaxed);
+            true
+        } else {
+            streaks.remove(&fingerprint);
+            false
+        }
     }
 
     pub fn reset(&self) {
@@ -278,8 +299,17 @@ async fn handle(
     app.stats.count(&path);
     // Faults: half before applying (HTTP 500), half after (the answer is lost on the wire).
     let mut drop_answer = false;
-    if options.fail_rate > 0.0 && rand::random::<f64>() < options.fail_rate {
-        app.stats.injected_failures.fetch_add(1, Ordering::Relaxed);
+    let fingerprint = {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        path.hash(&mut h);
+        let mut q: Vec<_> = query.iter().collect();
+        q.sort();
+        q.hash(&mut h);
+        body.hash(&mut h);
+        h.finish()
+    };
+    if options.fail_rate > 0.0 && app.stats.inject(fingerprint, options.fail_rate) {
         if rand::random::<bool>() {
             return (StatusCode::INTERNAL_SERVER_ERROR, "injected failure").into_response();
         }

@@ -480,6 +480,10 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
 /// Accounts and check ids must be unique in the file: every row of a clash is an error that
 /// names the others.
 fn cross_rows(rows: &mut [Row], layout: Layout) {
+    if layout == Layout::Delete {
+        // Deleting an account twice is harmless: `bgy delete` de-duplicates instead.
+        return;
+    }
     let mut fields = vec![Field::WeUserid];
     if layout == Layout::Staff {
         fields.push(Field::CheckId);

@@ -8,7 +8,7 @@ use crate::model::Field;
 use crate::progress::Progress;
 use crate::tree::DeptTree;
 
-use super::{problem, Issue, Table};
+use super::{problem, Issue, Table, Values};
 
 /// The live directory: departments and staff.
 pub struct Live {
@@ -52,6 +52,71 @@ impl Live {
             .get(&account.to_lowercase())
             .map(|&i| &self.staff[i])
     }
+
+    /// A live record in the import layout's terms (the fields `staff/list` returns).
+    pub fn values(&self, s: &Staff) -> Values {
+        record_values(s, &self.tree)
+    }
+}
+
+/// The columns `staff/list` can fill, in template order: what exports, backups and plans use.
+pub const LISTED: &[Field] = &[
+    Field::WeUserid,
+    Field::WeName,
+    Field::WeGender,
+    Field::WeMobile,
+    Field::WeEmail,
+    Field::WeWeixinid,
+    Field::WeDepartment,
+    Field::WeId,
+    Field::WePosition,
+    Field::WeTel,
+    Field::EntryTime,
+    Field::PositiveTime,
+    Field::QuiteTime,
+    Field::WorkTime,
+    Field::BirthdayG,
+    Field::BirthdayL,
+];
+
+/// A `staff/list` record as import-layout values: departments as paths and ids, dates as
+/// `YYYY-MM-DD` (the server's zero dates as empty), gender 0 (unknown) as empty.
+pub fn record_values(s: &Staff, tree: &DeptTree) -> Values {
+    let mut v = Values::new();
+    let mut put = |f: Field, value: &str| {
+        let value = value.trim();
+        if !value.is_empty() {
+            v.put(f, value);
+        }
+    };
+    put(Field::WeUserid, &s.we_userid);
+    put(Field::WeName, &s.we_name);
+    if s.we_gender == "1" || s.we_gender == "2" {
+        put(Field::WeGender, &s.we_gender);
+    }
+    put(Field::WeMobile, &s.we_mobile);
+    put(Field::WeEmail, &s.we_email);
+    put(Field::WeWeixinid, &s.we_weixinid);
+    let ids = s.department_ids();
+    let paths: Vec<String> = ids.iter().filter_map(|id| tree.path(*id)).collect();
+    put(Field::WeDepartment, &paths.join(";"));
+    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+    put(Field::WeId, &ids.join(","));
+    put(Field::WePosition, &s.we_position);
+    put(Field::WeTel, &s.we_tel);
+    for (f, d) in [
+        (Field::EntryTime, &s.entry_time),
+        (Field::PositiveTime, &s.positive_time),
+        (Field::QuiteTime, &s.quite_time),
+        (Field::WorkTime, &s.work_time),
+        (Field::BirthdayG, &s.birthday_g),
+        (Field::BirthdayL, &s.birthday_l),
+    ] {
+        if let Ok(date) = super::dates::parse_text(d) {
+            put(f, &super::dates::iso(date));
+        }
+    }
+    v
 }
 
 /// Adds the online issues to `table`'s rows; returns the department paths to create (when

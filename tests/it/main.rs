@@ -8,3 +8,4 @@ mod emulator_api;
 mod faults;
 mod import;
 mod read_fuzz;
+mod times_delete;

@@ -1,0 +1,188 @@
+//! `bgy times` and `bgy delete` against the emulator: chunk limits, per-row failures mapped to
+//! the right rows, the backup that restores, and no deletion without consent.
+
+use std::collections::HashMap;
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("t", 110)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    let forms = [
+        "2016-01-01",
+        "2016/1/1",
+        "2016.1.1",
+        "2016年1月1日",
+        "20160101",
+    ];
+    let mut csv = String::from("帐号*,姓名,入职时间,参加工作时间,转正时间,离职时间\n");
+    let mut unknown_rows = Vec::new();
+    let mut known = 0;
+    for line in 2..=121 {
+        if line % 12 == 0 {
+            csv.push_str(&format!("ghost{line},,2020-01-01,,,\n"));
+            unknown_rows.push(line.to_string());
+        } else {
+            csv.push_str(&format!(
+                "t{known:06},,{},2010-07-01,,\n",
+                forms[known % forms.len()]
+            ));
+            known += 1;
+        }
+    }
+    assert_eq!((known, unknown_rows.len()), (110, 10));
+    bgy.write("times.csv", csv);
+    let r = bgy.run(&["times", "times.csv", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (j["updated"].clone(), j["failed"].clone()),
+        (json!(110), json!(10))
+    );
+    assert_eq!(
+        emu.stats.calls("staff/entry-time"),
+        3,
+        "120 rows, 50 a call"
+    );
+    for i in [0, 3, 109] {
+        let p = emu.store.person(&format!("t{i:06}")).unwrap();
+        assert_eq!(
+            (p["entry_time"].as_str(), p["work_time"].as_str()),
+            (Some("2016-01-01"), Some("2010-07-01"))
+        );
+    }
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    let src = col(&failed, "源行号 Source row");
+    let rows: Vec<String> = failed[1..].iter().map(|r| r[src].clone()).collect();
+    assert_eq!(rows, unknown_rows);
+    assert!(failed[1..]
+        .iter()
+        .all(|r| r[0].starts_with("ghost")
+            && r[col(&failed, "错误 Error")].contains("员工帐号不存在")));
+}
+
+#[tokio::test]
+async fn delete_450_with_5_unknown_backs_up_and_restores() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("d", 2500)).unwrap();
+    let before: HashMap<String, serde_json::Value> = (0..450)
+        .map(|i| format!("d{i:06}"))
+        .map(|a| {
+            (
+                a.clone(),
+                emu.store.person(&a).unwrap()["we_mobile"].clone(),
+            )
+        })
+        .collect();
+    let bgy = Bgy::new().against(&emu);
+    let mut csv = String::from("帐号*,姓名\n");
+    for i in 0..445 {
+        csv.push_str(&format!("d{i:06},\n"));
+    }
+    for i in 0..5 {
+        csv.push_str(&format!("nobody{i},\n"));
+    }
+    csv.push_str("d000001,\n"); // the same account twice: deleted once
+    bgy.write("leavers.csv", csv);
+    let r = bgy.run(&["delete", "leavers.csv", "--yes", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (
+            j["deleted"].clone(),
+            j["failed"].clone(),
+            j["total"].clone()
+        ),
+        (json!(446), json!(5), json!(451))
+    );
+    assert_eq!(
+        emu.stats.calls("staff/delete"),
+        3,
+        "445 accounts, 200 a call"
+    );
+    assert_eq!(
+        emu.store.staff_count(),
+        2502 - 445,
+        "nobody else was touched"
+    );
+    assert!(emu.store.person("d000444").is_none() && emu.store.person("d000445").is_some());
+    assert!(emu.store.person("zhangsan").is_some());
+
+    let backup = std::fs::read_dir(bgy.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("leavers.backup-"))
+        .expect("a backup next to the input");
+    let sheet = read_sheet(&backup, "成员 Staff");
+    assert_eq!(sheet.len(), 446, "the backup holds the 445");
+    let r = bgy
+        .run(&["import", backup.to_str().unwrap(), "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["created"], 445);
+    assert_eq!(emu.store.staff_count(), 2502);
+    for (account, mobile) in before.iter().take(445) {
+        let p = emu
+            .store
+            .person(account)
+            .unwrap_or_else(|| panic!("{account} restored"));
+        assert_eq!(&p["we_mobile"], mobile);
+    }
+}
+
+#[tokio::test]
+async fn no_deletion_without_consent_or_past_the_guard() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("g", 100)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("few.csv", "帐号\ng000001\ng000002\n");
+    // No terminal (the test's stdin is not one) and no --yes.
+    let r = bgy.run(&["delete", "few.csv"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("needs --yes"), "{}", r.stderr);
+    // Past the guard: 30 of 102 people.
+    let mut csv = String::from("帐号\n");
+    for i in 0..30 {
+        csv.push_str(&format!("g{i:06}\n"));
+    }
+    bgy.write("many.csv", csv);
+    let r = bgy.run(&["delete", "many.csv", "--yes"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("refusing to remove 30 of the 102 people"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.stats.calls("staff/delete"), 0);
+    assert_eq!(emu.store.staff_count(), 102);
+    // --force lets it through.
+    let r = bgy
+        .run(&["delete", "many.csv", "--yes", "--force", "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(emu.store.staff_count(), 72);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deletes_with_lost_answers_count_once_as_deleted() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("l", 1000)).unwrap();
+    emu.set_fail_rate(0.5);
+    let bgy = Bgy::new().against(&emu);
+    let mut csv = String::from("帐号\n");
+    for i in 0..150 {
+        csv.push_str(&format!("l{i:06}\n"));
+    }
+    bgy.write("l.csv", csv);
+    let r = bgy
+        .run(&["--concurrency", "1", "delete", "l.csv", "--yes", "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["deleted"], 150);
+    assert_eq!(emu.store.staff_count(), 1002 - 150);
+}
