@@ -173,6 +173,42 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Export departments and staff in the import layout (export → edit → import round-trips).
+    Export {
+        /// .xlsx (staff and departments sheets) or .csv (staff, UTF-8 with BOM).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Only this department (a path from the root, e.g. 办公逸/研发部).
+        #[arg(long)]
+        department: Option<String>,
+        /// With --department: its sub-departments too.
+        #[arg(long)]
+        recursive: bool,
+    },
+    /// Show what a sheet would change in the live directory: creates, updates field by field,
+    /// unchanged rows, and with --prune the accounts that would be deleted. Changes nothing.
+    Plan {
+        #[command(flatten)]
+        input: Input,
+        /// Also list accounts on the server that are not in the sheet, for deletion.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Apply exactly the plan: staff/add for creates (cover=0) and updates (cover=1), and with
+    /// --prune staff/delete for accounts not in the sheet.
+    Sync {
+        #[command(flatten)]
+        input: Input,
+        /// Delete accounts on the server that are not in the sheet.
+        #[arg(long)]
+        prune: bool,
+        /// Do not ask for confirmation before deleting (required when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Allow pruning more than 20% of the directory.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run the API emulator as a server.
     Emulator {
         /// Address to listen on.

@@ -103,7 +103,12 @@ impl Config {
         }
         let needs_api = matches!(
             args.command,
-            Command::Import { dry_run: false, .. } | Command::Times { .. } | Command::Delete { .. }
+            Command::Import { dry_run: false, .. }
+                | Command::Times { .. }
+                | Command::Delete { .. }
+                | Command::Export { .. }
+                | Command::Plan { .. }
+                | Command::Sync { .. }
         );
         if needs_api && matches!(target, Target::Offline) {
             return usage(

@@ -88,27 +88,27 @@ pub struct AddJob {
     pub form: Vec<(String, String)>,
     /// The account was on the server before the run.
     pub existed: bool,
+    pub cover: Cover,
 }
 
-/// Sends every job with `cover`; at most `width` in flight (the client bounds it too).
+/// Sends every job with its `cover`; at most `width` in flight (the client bounds it too).
 pub async fn add_staff(
     client: &Client,
     jobs: Vec<AddJob>,
-    cover: Cover,
     width: usize,
     sink: &Sink<'_>,
 ) -> Vec<(usize, Outcome)> {
-    let cover_value = match cover {
-        Cover::Skip => "0",
-        Cover::Overwrite => "1",
-    };
     futures::stream::iter(jobs)
         .map(|job| async move {
             if sink.stop.is_stopped() {
                 return (job.index, sink.not_sent());
             }
             let mut form = job.form;
-            form.push(("cover".into(), cover_value.into()));
+            let cover = match job.cover {
+                Cover::Skip => "0",
+                Cover::Overwrite => "1",
+            };
+            form.push(("cover".into(), cover.into()));
             let outcome = match client.add_staff(form).await {
                 Ok(reply) => match reply.errno {
                     0 if job.existed => Outcome::Updated,

@@ -11,6 +11,7 @@ pub mod emulator;
 pub mod execute;
 pub mod journal;
 pub mod model;
+pub mod plan;
 pub mod progress;
 pub mod read;
 pub mod report;
@@ -60,7 +61,7 @@ impl Status {
 /// Exit code of an error that ended a run before it got going.
 pub fn error_exit_code(e: &anyhow::Error) -> i32 {
     match e.downcast_ref::<api::ApiError>() {
-        Some(api) if api.is_fatal() => 3,
+        Some(api) if api.is_fatal() || matches!(api, api::ApiError::Incomplete { .. }) => 3,
         _ => 2,
     }
 }
@@ -222,6 +223,21 @@ pub async fn run(config: Config) -> anyhow::Result<Summary> {
                 Command::Delete { input, yes, force } => {
                     cmd::delete::run(&ctx, input, *yes, *force).await?
                 }
+                Command::Export {
+                    output,
+                    department,
+                    recursive,
+                } => {
+                    cmd::export::run(&ctx, output.clone(), department.as_deref(), *recursive)
+                        .await?
+                }
+                Command::Plan { input, prune } => cmd::plan::plan(&ctx, input, *prune).await?,
+                Command::Sync {
+                    input,
+                    prune,
+                    yes,
+                    force,
+                } => cmd::plan::sync(&ctx, input, *prune, *yes, *force).await?,
                 Command::Template { .. } | Command::Emulator { .. } => {
                     unreachable!("handled above")
                 }

@@ -109,3 +109,28 @@ pub fn write_people(
     wb.save(path)?;
     Ok(n as usize)
 }
+
+/// Writes `people` as CSV, UTF-8 with a BOM so Excel opens the Chinese correctly.
+pub fn write_people_csv(
+    path: &Path,
+    layout: Layout,
+    columns: &[Field],
+    people: impl IntoIterator<Item = Values>,
+) -> anyhow::Result<usize> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    file.write_all(b"\xEF\xBB\xBF")?;
+    let mut w = csv::Writer::from_writer(file);
+    w.write_record(columns.iter().map(|f| f.header(layout)))?;
+    let mut n = 0;
+    for values in people {
+        w.write_record(
+            columns
+                .iter()
+                .map(|f| display_value(*f, values.get(*f).unwrap_or(""))),
+        )?;
+        n += 1;
+    }
+    w.flush()?;
+    Ok(n)
+}

@@ -31,6 +31,34 @@ pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
     input.with_file_name(format!("{stem}.backup-{}.xlsx", at.format("%Y%m%d-%H%M%S")))
 }
 
+/// Writes every to-be-deleted person's record in the import layout beside the input, so that
+/// restoring is `bgy import BACKUP.xlsx`.
+pub fn backup(
+    input: &Path,
+    at: DateTime<Local>,
+    live: &Live,
+    accounts: &[String],
+) -> anyhow::Result<PathBuf> {
+    let path = backup_path(input, at);
+    let people = accounts
+        .iter()
+        .filter_map(|a| live.person(a))
+        .map(|p| live.values(p));
+    crate::write::write_people(&path, Layout::Staff, LISTED, people, None).with_context(|| {
+        format!(
+            "cannot write the backup {}; nothing was deleted",
+            path.display()
+        )
+    })?;
+    eprintln!(
+        "backup of the {} people to delete: {} (restore: bgy import {})",
+        accounts.len(),
+        path.display(),
+        path.display()
+    );
+    Ok(path)
+}
+
 /// SPEC's destructive-safety guard: more than 20 % of the directory, or more than 50 people
 /// when that is over 80 % of a small one, needs `--force`. `None` when within bounds.
 pub fn guard(removing: usize, directory: usize) -> Option<String> {
@@ -44,7 +72,7 @@ pub fn guard(removing: usize, directory: usize) -> Option<String> {
 }
 
 /// Asks for the number of accounts on a terminal; without one, `--yes` is required.
-async fn confirm(n: usize, yes: bool) -> anyhow::Result<()> {
+pub async fn confirm(n: usize, yes: bool) -> anyhow::Result<()> {
     if yes {
         return Ok(());
     }
@@ -166,7 +194,7 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
 }
 
 /// One `staff/delete` call of at most 200 accounts; each account gets its outcome.
-async fn delete_batch(
+pub async fn delete_batch(
     client: &Client,
     accounts: Vec<String>,
     sink: &Sink<'_>,

@@ -163,6 +163,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
             account: row.account().to_string(),
             form: row.values.form(),
             existed: existed(row.account()),
+            cover: opts.cover,
         })
         .collect();
     let progress = Progress::new(jobs.len() as u64, "importing", ctx.quiet);
@@ -171,9 +172,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
         progress: &progress,
         stop: &stop,
     };
-    for (i, outcome) in
-        execute::add_staff(client, jobs, opts.cover, client.concurrency(), &sink).await
-    {
+    for (i, outcome) in execute::add_staff(client, jobs, client.concurrency(), &sink).await {
         outcomes[i] = outcome;
     }
     progress.finish();

@@ -3,7 +3,9 @@
 
 pub mod check;
 pub mod delete;
+pub mod export;
 pub mod import;
+pub mod plan;
 pub mod times;
 
 use std::collections::BTreeMap;

@@ -149,7 +149,32 @@ pub fn check_staff(
                     ));
                 }
             }
-        } else if let Some(paths) = row.values.get(Field::WeDepartment) {
+        }
+        if let (Some(_), Some(_), Some(by_id), Some(by_path)) = (
+            row.values.get(Field::WeId),
+            row.values.get(Field::WeDepartment),
+            crate::plan::sheet_departments(&row.values, &live.tree),
+            row.values.get(Field::WeDepartment).and_then(|p| {
+                p.split(';')
+                    .map(|p| live.tree.resolve(p))
+                    .collect::<Option<Vec<i64>>>()
+            }),
+        ) {
+            let (mut a, mut b) = (by_id, by_path);
+            a.sort_unstable();
+            b.sort_unstable();
+            if a != b {
+                issues.push(Issue::error(
+                    Some(Field::WeDepartment),
+                    problem(
+                        "department mismatch",
+                        "部门 与 部门ID 指向不同的部门;请只改其中一列,或清空另一列",
+                        "部门 (paths) and 部门ID name different departments; change one and clear the other",
+                    ),
+                ));
+            }
+        }
+        if let Some(paths) = row.values.get(Field::WeDepartment) {
             for path in paths.split(';') {
                 match live.tree.missing(path) {
                     Ok(m) if m.is_empty() => {}

@@ -5,6 +5,7 @@ mod common;
 mod check;
 mod cli;
 mod emulator_api;
+mod export_plan;
 mod faults;
 mod import;
 mod read_fuzz;

@@ -1,0 +1,104 @@
+//! `bgy export`: departments and staff, page by page, in the import layout, so that
+//! export → edit → import is a round trip. An incomplete listing is an error, never a
+//! silently short file.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use chrono::Local;
+
+use crate::api::Endpoint;
+use crate::model::{Field, Layout};
+use crate::progress::Progress;
+use crate::tree::DeptTree;
+use crate::validate::online::record_values;
+use crate::write::{self, DeptSheet};
+use crate::{Context, Summary};
+
+/// A department path as typed (full-width slashes, spaces) → the canonical `a/b/c`.
+pub fn canonical_path(path: &str) -> String {
+    path.split(['/', '／'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub async fn run(
+    ctx: &Context,
+    output: Option<PathBuf>,
+    department: Option<&str>,
+    recursive: bool,
+) -> anyhow::Result<Summary> {
+    let client = ctx.client()?;
+    let output = output.unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "bgy-export-{}.xlsx",
+            Local::now().format("%Y%m%d-%H%M%S")
+        ))
+    });
+    let tree = DeptTree::fetch(client).await?;
+    let we_id = match department {
+        Some(path) => tree.resolve(&canonical_path(path)).with_context(|| {
+            format!(
+                "no department {path:?}: paths start at the root, e.g. {}",
+                tree.path(1).unwrap_or_else(|| "办公逸".into())
+            )
+        })?,
+        None => 0,
+    };
+    let progress = Progress::new(0, "listing staff", ctx.quiet);
+    let staff = client
+        .staff_with_progress(we_id, recursive && we_id != 0, |got, count| {
+            progress.set(got as u64, count.max(0) as u64)
+        })
+        .await?
+        .complete(Endpoint::StaffList)?;
+    progress.finish();
+
+    let is_csv = output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let people = staff.iter().map(|s| record_values(s, &tree));
+    let n = if is_csv {
+        write::write_people_csv(&output, Layout::Staff, Field::ALL, people)?
+    } else {
+        let mut members: HashMap<i64, usize> = HashMap::new();
+        for s in &staff {
+            for id in s.department_ids() {
+                *members.entry(id).or_default() += 1;
+            }
+        }
+        let depts = DeptSheet {
+            rows: tree
+                .walk()
+                .into_iter()
+                .map(|(_, d)| {
+                    [
+                        d.we_id.to_string(),
+                        d.we_name.clone(),
+                        d.we_parentid.to_string(),
+                        tree.path(d.we_id).unwrap_or_default(),
+                        d.rank.to_string(),
+                        members.get(&d.we_id).copied().unwrap_or(0).to_string(),
+                    ]
+                })
+                .collect(),
+        };
+        write::write_people(&output, Layout::Staff, Field::ALL, people, Some(&depts))
+            .with_context(|| format!("cannot write {}", output.display()))?
+    };
+    eprintln!(
+        "bgy export: {n} people and {} departments to {}",
+        tree.len(),
+        output.display()
+    );
+    Ok(Summary {
+        command: "export",
+        total: n,
+        ok: n,
+        output: Some(output.display().to_string()),
+        ..Summary::default()
+    })
+}

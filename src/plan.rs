@@ -1,0 +1,192 @@
+//! The diff of a sheet against the live directory: what to create, what to update field by
+//! field, what is unchanged, and (for pruning) who is on the server but not in the sheet.
+//!
+//! In: a validated table and the live directory. Out: a [`Plan`]. Only the fields `staff/list`
+//! returns can be compared; an empty cell means "leave as is", as it does for `staff/add`.
+
+use std::collections::HashSet;
+
+use crate::model::Field;
+use crate::report::PlanLine;
+use crate::tree::DeptTree;
+use crate::validate::online::{Live, LISTED};
+use crate::validate::{Table, Values};
+use crate::write::display_value;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub field: Field,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    Update(Vec<Change>),
+    Unchanged,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// One per table row; `None` for invalid rows.
+    pub actions: Vec<Option<Action>>,
+    /// Accounts on the server and not in the sheet (with `--prune`).
+    pub prune: Vec<String>,
+}
+
+/// Department we_ids a row names: its 部门ID, else its paths resolved in `tree`. `None` when a
+/// path does not exist (yet).
+pub fn sheet_departments(values: &Values, tree: &DeptTree) -> Option<Vec<i64>> {
+    if let Some(ids) = values.get(Field::WeId) {
+        return ids.split(',').map(|i| i.parse().ok()).collect();
+    }
+    values
+        .get(Field::WeDepartment)?
+        .split(';')
+        .map(|p| tree.resolve(p))
+        .collect()
+}
+
+fn paths(ids: &[i64], tree: &DeptTree) -> String {
+    ids.iter()
+        .map(|id| tree.path(*id).unwrap_or_else(|| id.to_string()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// The changes that would bring `live` to `sheet` (empty cells left alone).
+pub fn changes(sheet: &Values, live: &Values, tree: &DeptTree) -> Vec<Change> {
+    let mut out = Vec::new();
+    for &field in LISTED {
+        if matches!(field, Field::WeUserid | Field::WeId | Field::WeDepartment) {
+            continue;
+        }
+        let Some(new) = sheet.get(field) else {
+            continue;
+        };
+        let old = live.get(field).unwrap_or("");
+        if new != old {
+            out.push(Change {
+                field,
+                old: display_value(field, old),
+                new: display_value(field, new),
+            });
+        }
+    }
+    if sheet.get(Field::WeId).is_some() || sheet.get(Field::WeDepartment).is_some() {
+        let old_ids = sheet_departments(live, tree).unwrap_or_default();
+        let old_set: HashSet<i64> = old_ids.iter().copied().collect();
+        let new = match sheet_departments(sheet, tree) {
+            Some(ids) if ids.iter().copied().collect::<HashSet<_>>() == old_set => None,
+            Some(ids) => Some(paths(&ids, tree)),
+            // A path that does not exist yet (created by sync before the staff rows).
+            None => sheet.get(Field::WeDepartment).map(str::to_string),
+        };
+        if let Some(new) = new {
+            out.push(Change {
+                field: Field::WeDepartment,
+                old: paths(&old_ids, tree),
+                new,
+            });
+        }
+    }
+    out
+}
+
+/// The plan of `table` against `live`; `prune` lists the server's accounts missing from the
+/// sheet (any row naming an account, valid or not, keeps it).
+pub fn diff(table: &Table, live: &Live, prune: bool) -> Plan {
+    let actions = table
+        .rows
+        .iter()
+        .map(|row| {
+            row.is_valid().then(|| match live.person(row.account()) {
+                None => Action::Create,
+                Some(person) => {
+                    let changes = changes(&row.values, &live.values(person), &live.tree);
+                    if changes.is_empty() {
+                        Action::Unchanged
+                    } else {
+                        Action::Update(changes)
+                    }
+                }
+            })
+        })
+        .collect();
+    let prune = if prune {
+        let named: HashSet<String> = table
+            .rows
+            .iter()
+            .map(|r| r.account().to_lowercase())
+            .collect();
+        live.staff
+            .iter()
+            .filter(|s| !named.contains(&s.we_userid.to_lowercase()))
+            .map(|s| s.we_userid.clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Plan { actions, prune }
+}
+
+/// Planned counts: (create, update, unchanged, delete).
+impl Plan {
+    pub fn counts(&self) -> (usize, usize, usize, usize) {
+        let count = |f: fn(&Action) -> bool| self.actions.iter().flatten().filter(|a| f(a)).count();
+        (
+            count(|a| *a == Action::Create),
+            count(|a| matches!(a, Action::Update(_))),
+            count(|a| *a == Action::Unchanged),
+            self.prune.len(),
+        )
+    }
+
+    /// The Plan sheet's lines: one per create, one per changed field, one per deletion.
+    pub fn lines(&self, table: &Table, live: &Live) -> Vec<PlanLine> {
+        let mut out = Vec::new();
+        for (row, action) in table.rows.iter().zip(&self.actions) {
+            let target = format!(
+                "{} ({})",
+                row.account(),
+                row.values.get(Field::WeName).unwrap_or("")
+            );
+            match action {
+                Some(Action::Create) => out.push(PlanLine {
+                    action: "create 新增".into(),
+                    target,
+                    field: String::new(),
+                    old: String::new(),
+                    new: format!("第 {} 行 (row {})", row.source_row, row.source_row),
+                }),
+                Some(Action::Update(changes)) => {
+                    for c in changes {
+                        out.push(PlanLine {
+                            action: "update 更新".into(),
+                            target: target.clone(),
+                            field: format!("{} {}", c.field.label(), c.field.key()),
+                            old: c.old.clone(),
+                            new: c.new.clone(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        for account in &self.prune {
+            let name = live
+                .person(account)
+                .map(|p| p.we_name.as_str())
+                .unwrap_or("");
+            out.push(PlanLine {
+                action: "delete 删除".into(),
+                target: format!("{account} ({name})"),
+                field: String::new(),
+                old: String::new(),
+                new: String::new(),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,246 @@
+//! `bgy export`, `bgy plan` and `bgy sync`: the export is a round trip, the plan names exactly
+//! the edited cells, sync sends exactly the plan, and pruning past the guard deletes nothing.
+
+use std::collections::HashSet;
+
+use serde_json::json;
+
+use crate::common::*;
+
+/// Writes `rows` (strings) as a one-sheet workbook named like the export's staff sheet.
+fn write_rows(path: &std::path::Path, rows: &[Vec<String>]) {
+    let cells: Vec<Vec<C>> = rows
+        .iter()
+        .map(|r| r.iter().map(|s| C::T(s.as_str())).collect())
+        .collect();
+    write_xlsx(path, "成员 Staff", &cells);
+}
+
+#[tokio::test]
+async fn export_of_three_pages_has_everyone_once_with_department_paths() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("e", 2100)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    let r = bgy.run(&["export", "-o", "all.xlsx", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["total"], 2102);
+    assert!(emu.stats.calls("staff/list") >= 3, "paged 1000 at a time");
+    let sheet = read_sheet(&bgy.path("all.xlsx"), "成员 Staff");
+    assert_eq!(sheet.len(), 2103);
+    let (acc, dept, ids) = (
+        col(&sheet, "帐号*"),
+        col(&sheet, "部门"),
+        col(&sheet, "部门ID"),
+    );
+    let accounts: HashSet<&str> = sheet[1..].iter().map(|r| r[acc].as_str()).collect();
+    assert_eq!(accounts.len(), 2102, "everyone once");
+    let row = |a: &str| sheet.iter().find(|r| r[acc] == a).unwrap();
+    assert_eq!(row("e000000")[dept], "办公逸/研发部");
+    assert_eq!(row("e000001")[dept], "办公逸/研发部/后端组");
+    assert_eq!(
+        (row("lisi")[dept].as_str(), row("lisi")[ids].as_str()),
+        ("办公逸/客服部;办公逸/研发部/后端组", "3,4")
+    );
+    assert_eq!(row("zhangsan")[col(&sheet, "手机")], "13800138000");
+    let depts = read_sheet(&bgy.path("all.xlsx"), "部门 Departments");
+    let backend = depts.iter().find(|r| r[1] == "后端组").unwrap();
+    assert_eq!(
+        (backend[3].as_str(), backend[5].as_str()),
+        ("办公逸/研发部/后端组", "1051")
+    );
+
+    // One department (its direct members); and CSV with a BOM.
+    let r = bgy
+        .run(&[
+            "export",
+            "-o",
+            "dev.csv",
+            "--department",
+            "办公逸/研发部/后端组",
+            "--json",
+        ])
+        .await;
+    assert_eq!(r.json()["total"], 1051);
+    let bytes = std::fs::read(bgy.path("dev.csv")).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM");
+    assert!(String::from_utf8_lossy(&bytes[3..]).starts_with("帐号*,姓名*"));
+    let r = bgy
+        .run(&["export", "-o", "x.xlsx", "--department", "办公逸/没有"])
+        .await;
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no department"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn export_round_trips_through_plan_and_import() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("r", 300)).unwrap();
+    emu.store
+        .insert_staff(vec![[
+            ("we_userid", "dated"),
+            ("we_name", "日期"),
+            ("we_email", "d@x.cn"),
+            ("we_id", "3"),
+            ("entry_time", "2016-01-01"),
+            ("positive_time", "2016-04-01"),
+            ("we_gender", "2"),
+            ("we_position", "经理"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()])
+        .unwrap();
+    let bgy = Bgy::new().against(&emu);
+    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    let r = bgy.run(&["plan", "x.xlsx", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (
+            j["created"].clone(),
+            j["updated"].clone(),
+            j["unchanged"].clone(),
+            j["deleted"].clone()
+        ),
+        (json!(0), json!(0), json!(303), json!(0)),
+        "{}",
+        r.stderr
+    );
+    let before: Vec<_> = emu
+        .store
+        .accounts()
+        .iter()
+        .map(|a| emu.store.person(a))
+        .collect();
+    let r = bgy
+        .run(&["import", "x.xlsx", "--cover", "overwrite", "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["updated"], 303);
+    let after: Vec<_> = emu
+        .store
+        .accounts()
+        .iter()
+        .map(|a| emu.store.person(a))
+        .collect();
+    assert_eq!(
+        before, after,
+        "re-importing the unedited export changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("p", 100)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let (acc, name, mobile, email, dept, ids) = (
+        col(&sheet, "帐号*"),
+        col(&sheet, "姓名*"),
+        col(&sheet, "手机"),
+        col(&sheet, "邮箱"),
+        col(&sheet, "部门"),
+        col(&sheet, "部门ID"),
+    );
+    let at = |sheet: &Vec<Vec<String>>, a: &str| sheet.iter().position(|r| r[acc] == a).unwrap();
+    let i = at(&sheet, "p000001");
+    sheet[i][name] = "新名字".into();
+    let i = at(&sheet, "p000002");
+    sheet[i][mobile] = "13911112222".into();
+    let i = at(&sheet, "p000003");
+    sheet[i][email] = "p3@example.com".into();
+    let i = at(&sheet, "p000004");
+    sheet[i][dept] = "办公逸/客服部".into();
+    sheet[i][ids] = String::new();
+    let i = at(&sheet, "lisi");
+    sheet[i][mobile] = "13700001111".into();
+    write_rows(&bgy.path("edited.xlsx"), &sheet);
+
+    let r = bgy.run(&["plan", "edited.xlsx", "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        (r.json()["updated"].clone(), r.json()["unchanged"].clone()),
+        (json!(5), json!(97))
+    );
+    for expected in [
+        "p000001 (新名字)  姓名 we_name: 员工1 → 新名字",
+        "p000002 (员工2)  手机 we_mobile: 13900000002 → 13911112222",
+        "p000003 (员工3)  邮箱 we_email: (空 empty) → p3@example.com",
+        "p000004 (员工4)  部门 we_department: 办公逸/研发部 → 办公逸/客服部",
+        "lisi (李四)  手机 we_mobile: (空 empty) → 13700001111",
+    ] {
+        assert!(r.stderr.contains(expected), "{expected:?} in\n{}", r.stderr);
+    }
+    let plan = read_sheet(&the_report(bgy.dir.path()), "计划 Plan");
+    assert_eq!(plan.len(), 6, "five lines: {plan:?}");
+    assert!(plan
+        .iter()
+        .any(|l| l[0] == "update 更新" && l[3] == "13900000002" && l[4] == "13911112222"));
+
+    emu.stats.reset();
+    let r = bgy
+        .run(&["sync", "edited.xlsx", "--json", "--report", "sync.xlsx"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["updated"], 5);
+    assert_eq!(emu.stats.calls("staff/add"), 5, "exactly the plan");
+    assert_eq!(emu.stats.calls("staff/delete"), 0);
+    assert_eq!(emu.store.person("p000004").unwrap()["we_department"], "3");
+    assert_eq!(
+        emu.store.person("lisi").unwrap()["we_mobile"],
+        "13700001111"
+    );
+
+    let r = bgy
+        .run(&["plan", "edited.xlsx", "--json", "--report", "again.xlsx"])
+        .await;
+    assert_eq!(
+        (r.json()["updated"].clone(), r.json()["created"].clone()),
+        (json!(0), json!(0)),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn prune_past_the_guard_refuses_and_within_it_deletes_exactly_the_missing() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("q", 100)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    let sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    // Keep 10 of 102: pruning 92 is far past 20 %.
+    write_rows(&bgy.path("few.xlsx"), &sheet[..11]);
+    let r = bgy.run(&["sync", "few.xlsx", "--prune", "--yes"]).await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("refusing to remove 92 of the 102"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.stats.calls("staff/delete"), 0);
+    assert_eq!(emu.store.staff_count(), 102);
+    // Drop 5 rows: 5 to prune, within the guard.
+    let keep: Vec<Vec<String>> = sheet
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(10..15).contains(i))
+        .map(|(_, r)| r.clone())
+        .collect();
+    let gone: Vec<String> = sheet[10..15].iter().map(|r| r[0].clone()).collect();
+    write_rows(&bgy.path("most.xlsx"), &keep);
+    let r = bgy.run(&["plan", "most.xlsx", "--prune", "--json"]).await;
+    assert_eq!(r.json()["deleted"], 5);
+    assert_eq!(emu.store.staff_count(), 102, "plan changes nothing");
+    let r = bgy.run(&["sync", "most.xlsx", "--prune"]).await;
+    assert_eq!(r.code, 2, "no terminal, no --yes: {}", r.stderr);
+    let r = bgy
+        .run(&["sync", "most.xlsx", "--prune", "--yes", "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["deleted"], 5);
+    assert_eq!(emu.store.staff_count(), 97);
+    assert!(gone.iter().all(|a| emu.store.person(a).is_none()));
+}
