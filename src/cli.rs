@@ -209,6 +209,11 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Departments from the command line, for scripts: list, add, rename.
+    Dept {
+        #[command(subcommand)]
+        action: DeptCommand,
+    },
     /// Run the API emulator as a server.
     Emulator {
         /// Address to listen on.
@@ -228,6 +233,20 @@ pub enum Command {
         #[arg(long, default_value_t = 0.0)]
         fail_rate: f64,
         // The ticket it accepts is the global --ticket (default: emulator-ticket).
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeptCommand {
+    /// Print the tree, indented, with each department's member count (--json: a list).
+    List,
+    /// Create every missing level of PATH (e.g. 办公逸/研发部/平台组); prints the last one's we_id.
+    Add { path: String },
+    /// Rename a department, given by we_id or by path.
+    Rename {
+        /// A we_id (e.g. 12) or a path from the root (e.g. 办公逸/研发部).
+        target: String,
+        new_name: String,
     },
 }
 

@@ -109,6 +109,7 @@ impl Config {
                 | Command::Export { .. }
                 | Command::Plan { .. }
                 | Command::Sync { .. }
+                | Command::Dept { .. }
         );
         if needs_api && matches!(target, Target::Offline) {
             return usage(

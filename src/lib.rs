@@ -7,6 +7,7 @@ pub mod api;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod dept_plan;
 pub mod emulator;
 pub mod execute;
 pub mod journal;
@@ -79,8 +80,19 @@ pub struct Summary {
     pub deleted: usize,
     pub invalid: usize,
     pub failed: usize,
+    /// Departments created / renamed (plan: planned; sync: done), when a departments sheet was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments_created: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments_renamed: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,
+    /// `bgy dept add`: the we_id of the path's last level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub we_id: Option<i64>,
+    /// `bgy dept list --json`: the tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments: Option<Vec<cmd::dept::DeptInfo>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
     pub elapsed_ms: u128,
@@ -232,6 +244,7 @@ pub async fn run(config: Config) -> anyhow::Result<Summary> {
                         .await?
                 }
                 Command::Plan { input, prune } => cmd::plan::plan(&ctx, input, *prune).await?,
+                Command::Dept { action } => cmd::dept::run(&ctx, action).await?,
                 Command::Sync {
                     input,
                     prune,

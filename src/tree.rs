@@ -111,6 +111,42 @@ impl DeptTree {
         out
     }
 
+    /// Renames a department in this copy of the tree (plans are checked against the tree as
+    /// it will be). The old name still resolves, so sheets written before the rename stay
+    /// valid in the same run; paths are shown with the new name.
+    pub fn rename(&mut self, we_id: i64, name: &str) {
+        if let Some(d) = self.by_id.get_mut(&we_id) {
+            d.we_name = name.to_string();
+            self.by_parent
+                .insert((d.we_parentid, d.we_name.clone()), we_id);
+        }
+    }
+
+    /// Adds every missing level of `path` with a placeholder (negative) we_id, as a department
+    /// that will be created. Returns false when the root is unknown.
+    pub fn plan_create(&mut self, path: &str) -> bool {
+        let Ok(missing) = self.missing(path) else {
+            return false;
+        };
+        for p in missing {
+            let (parent_path, name) = p.rsplit_once('/').unwrap_or(("", &p));
+            let Some(parent) = self.resolve(parent_path) else {
+                return false;
+            };
+            let we_id = -(self.by_id.len() as i64) - 1;
+            let d = Department {
+                department_id: 0,
+                we_id,
+                we_name: name.to_string(),
+                we_parentid: parent,
+                rank: i64::MAX,
+            };
+            self.by_parent.insert((parent, d.we_name.clone()), we_id);
+            self.by_id.insert(we_id, d);
+        }
+        true
+    }
+
     /// The prefixes of `path` that do not exist yet, parents first; `Err` when even the root
     /// (the first level) is unknown, since a second root cannot be made.
     pub fn missing(&self, path: &str) -> Result<Vec<String>, String> {
@@ -269,6 +305,22 @@ mod tests {
             vec!["办公逸/研发部/前端组", "办公逸/研发部/前端组/移动端"]
         );
         assert_eq!(t.missing("别的公司/研发部").unwrap_err(), "别的公司");
+    }
+
+    #[test]
+    fn planned_renames_and_creates() {
+        let mut t = tree();
+        t.rename(2, "技术部");
+        assert_eq!(t.path(4).unwrap(), "办公逸/技术部/后端组");
+        assert_eq!(
+            t.resolve("办公逸/研发部/后端组"),
+            Some(4),
+            "the old name still resolves"
+        );
+        assert!(t.plan_create("办公逸/技术部/前端组/移动端"));
+        let id = t.resolve("办公逸/技术部/前端组/移动端").unwrap();
+        assert!(id < 0);
+        assert!(!t.plan_create("别处/x"));
     }
 
     #[test]

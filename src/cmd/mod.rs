@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod delete;
+pub mod dept;
 pub mod export;
 pub mod import;
 pub mod plan;

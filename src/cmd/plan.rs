@@ -7,16 +7,19 @@ use std::path::PathBuf;
 use chrono::{DateTime, Local};
 use futures::StreamExt;
 
-use crate::api::DELETE_CHUNK;
+use crate::api::{Client, DELETE_CHUNK};
 use crate::cli::{Cover, Input};
+use crate::dept_plan::{self, DeptPlan};
 use crate::execute::{self, AddJob, Sink};
 use crate::journal::Journal;
 use crate::model::{Layout, Outcome};
 use crate::plan::{self, Action, Plan};
 use crate::progress::{Progress, Stop};
 use crate::report::{journal_path, PlanLine};
+use crate::tree::{self, DeptTree};
 use crate::validate::online::{self, Live};
 use crate::validate::Table;
+use crate::validate::Values;
 use crate::{Context, Summary};
 
 use super::{delete, load, report_path, Finish};
@@ -24,6 +27,8 @@ use super::{delete, load, report_path, Finish};
 struct Prepared {
     table: Table,
     live: Live,
+    /// The departments sheet's plan, when the workbook has one.
+    depts: Option<DeptPlan>,
     plan: Plan,
     lines: Vec<PlanLine>,
     started: DateTime<Local>,
@@ -34,7 +39,12 @@ async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Pr
     let started = Local::now();
     let mut table = load(input, Layout::Staff)?;
     let client = ctx.client()?;
-    let live = Live::fetch(client, ctx.quiet).await?;
+    let mut live = Live::fetch(client, ctx.quiet).await?;
+    let depts = dept_plan::read(&input.file)?.map(|rows| dept_plan::plan(rows, &live.tree));
+    if let Some(d) = &depts {
+        // Staff rows are checked against the tree as it will be.
+        live.tree = d.planned.clone();
+    }
     anyhow::ensure!(
         !prune || live.complete,
         "the staff listing came back incomplete ({} of {} people): refusing to prune",
@@ -43,12 +53,14 @@ async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Pr
     );
     online::check_staff(&mut table, &live, false, None);
     let plan = plan::diff(&table, &live, prune);
-    let lines = plan.lines(&table, &live);
-    print_plan(&lines, &plan);
+    let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
+    lines.extend(plan.lines(&table, &live));
+    print_plan(&lines, &plan, depts.as_ref());
     Ok(Prepared {
         report: report_path(input, started),
         table,
         live,
+        depts,
         plan,
         lines,
         started,
@@ -56,11 +68,13 @@ async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Pr
 }
 
 /// The plan as a table on stderr (the first lines; all of them are in the report).
-fn print_plan(lines: &[PlanLine], plan: &Plan) {
+fn print_plan(lines: &[PlanLine], plan: &Plan, depts: Option<&DeptPlan>) {
     const SHOWN: usize = 40;
     for l in lines.iter().take(SHOWN) {
-        let detail = if l.field.is_empty() {
+        let detail = if l.field.is_empty() && l.new.is_empty() {
             String::new()
+        } else if l.field.is_empty() {
+            format!("  {}", l.new)
         } else {
             format!(
                 "  {}: {} → {}",
@@ -81,10 +95,14 @@ fn print_plan(lines: &[PlanLine], plan: &Plan) {
             lines.len() - SHOWN
         );
     }
+    if let Some(d) = depts {
+        let (create, rename, invalid) = d.counts();
+        eprintln!(
+            "plan: departments: {create} to create, {rename} to rename, {invalid} invalid rows"
+        );
+    }
     let (create, update, unchanged, delete) = plan.counts();
-    eprintln!(
-        "plan: {create} to create, {update} to update, {unchanged} unchanged, {delete} to delete"
-    );
+    eprintln!("plan: staff: {create} to create, {update} to update, {unchanged} unchanged, {delete} to delete");
 }
 
 fn planned_outcomes(p: &Prepared) -> Vec<Outcome> {
@@ -99,12 +117,31 @@ fn planned_outcomes(p: &Prepared) -> Vec<Outcome> {
         .collect()
 }
 
-fn with_plan_counts(mut summary: Summary, plan: &Plan) -> Summary {
-    let (create, update, unchanged, delete) = plan.counts();
+fn with_plan_counts(mut summary: Summary, p: &Prepared) -> Summary {
+    let (create, update, unchanged, delete) = p.plan.counts();
     summary.created = create;
     summary.updated = update;
     summary.unchanged = unchanged;
     summary.deleted = delete;
+    with_dept_counts(summary, p.depts.as_ref(), None)
+}
+
+/// Adds the departments sheet's counts (planned, or `done` by sync) and its invalid rows.
+fn with_dept_counts(
+    mut summary: Summary,
+    depts: Option<&DeptPlan>,
+    done: Option<(usize, usize)>,
+) -> Summary {
+    if let Some(d) = depts {
+        let (create, rename, invalid) = d.counts();
+        let (create, rename) = done.unwrap_or((create, rename));
+        summary.departments_created = Some(create);
+        summary.departments_renamed = Some(rename);
+        summary.invalid += invalid;
+        if invalid > 0 && summary.status == crate::Status::Ok {
+            summary.status = crate::Status::RowsFailed;
+        }
+    }
     summary
 }
 
@@ -124,7 +161,7 @@ pub async fn plan(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<S
     .write()?;
     Ok(Summary {
         command: "plan",
-        ..with_plan_counts(summary, &p.plan)
+        ..with_plan_counts(summary, &p)
     })
 }
 
@@ -149,6 +186,16 @@ pub async fn sync(
     let stop = Stop::new();
     let _ctrl_c = stop.on_ctrl_c();
     let journal = Journal::create(&journal_path(&p.report), "sync", &input.file)?;
+    let mut lines = p.lines.clone();
+    // Departments first, so staff can be placed in departments made in this run.
+    let (real_tree, dept_done) = match &p.depts {
+        Some(d) => {
+            let (tree, done, failures) = apply_departments(client, d).await?;
+            lines.extend(failures);
+            (Some(tree), Some(done))
+        }
+        None => (None, None),
+    };
     let mut outcomes = planned_outcomes(&p);
     let jobs: Vec<AddJob> = p
         .table
@@ -162,11 +209,15 @@ pub async fn sync(
                 Some(Action::Update(_)) => true,
                 _ => return None,
             };
+            let form = match &real_tree {
+                Some(real) => resolved_form(&row.values, &p.live.tree, real),
+                None => row.values.form(),
+            };
             Some(AddJob {
                 index,
                 row: row.source_row,
                 account: row.account().to_string(),
-                form: row.values.form(),
+                form,
                 existed,
                 cover: if existed {
                     Cover::Overwrite
@@ -200,7 +251,6 @@ pub async fn sync(
         .collect();
     progress.finish();
     super::mark_unsent(&mut outcomes, &sink);
-    let mut lines = p.lines.clone();
     for (account, outcome) in &pruned {
         if !matches!(outcome, Outcome::Deleted) {
             lines.push(PlanLine {
@@ -239,5 +289,73 @@ pub async fn sync(
     if prune_failed > 0 && summary.status == crate::Status::Ok {
         summary.status = crate::Status::RowsFailed;
     }
-    Ok(summary)
+    Ok(with_dept_counts(summary, p.depts.as_ref(), dept_done))
+}
+
+/// Renames, then creates (parents first), then re-lists. Returns the real tree, the numbers
+/// (created, renamed) done, and a plan line per failure. Fatal API errors stop the sync.
+async fn apply_departments(
+    client: &Client,
+    d: &DeptPlan,
+) -> anyhow::Result<(DeptTree, (usize, usize), Vec<PlanLine>)> {
+    let mut failures = Vec::new();
+    let mut renamed = 0;
+    for (we_id, name) in d.renames() {
+        match client.edit_department(we_id, &name).await {
+            Ok(()) => renamed += 1,
+            Err(e) if e.is_fatal() => return Err(e.into()),
+            Err(e) => failures.push(PlanLine {
+                action: "rename failed 重命名失败".into(),
+                target: format!("we_id {we_id}"),
+                field: "名称 we_name".into(),
+                old: String::new(),
+                new: e.to_string(),
+            }),
+        }
+    }
+    let tree = DeptTree::fetch(client).await?;
+    let creates = d.creates();
+    if creates.is_empty() {
+        return Ok((tree, (0, renamed), failures));
+    }
+    let (tree, created) = tree::create_paths(client, tree, &creates).await?;
+    for (path, why) in &created.failed {
+        failures.push(PlanLine {
+            action: "create failed 新建失败".into(),
+            target: path.clone(),
+            field: String::new(),
+            old: String::new(),
+            new: why.clone(),
+        });
+    }
+    eprintln!(
+        "bgy sync: departments: {} created, {renamed} renamed",
+        created.made.len()
+    );
+    Ok((tree, (created.made.len(), renamed), failures))
+}
+
+/// A row's form with its departments as real we_ids: paths and placeholder ids of the planned
+/// tree (renamed or new departments) are looked up in the real tree after the changes.
+fn resolved_form(values: &Values, planned: &DeptTree, real: &DeptTree) -> Vec<(String, String)> {
+    let mut form = values.form();
+    let Some(ids) = plan::sheet_departments(values, planned) else {
+        return form;
+    };
+    let real_ids: Option<Vec<String>> = ids
+        .iter()
+        .map(|&id| {
+            if id > 0 {
+                Some(id)
+            } else {
+                planned.path(id).and_then(|p| real.resolve(&p))
+            }
+        })
+        .map(|id| id.map(|i| i.to_string()))
+        .collect();
+    if let Some(real_ids) = real_ids {
+        form.retain(|(k, _)| k != "we_department" && k != "we_id");
+        form.push(("we_id".into(), real_ids.join(",")));
+    }
+    form
 }

@@ -174,7 +174,23 @@ pub fn check_staff(
                 ));
             }
         }
-        if let Some(paths) = row.values.get(Field::WeDepartment) {
+        if let (Some(_), Some(paths)) = (
+            row.values.get(Field::WeId),
+            row.values.get(Field::WeDepartment),
+        ) {
+            // The ids decide; a path beside them that no longer exists (a department renamed
+            // since the sheet was exported) is only worth a warning.
+            if let Some(stale) = paths.split(';').find(|p| live.tree.resolve(p).is_none()) {
+                issues.push(Issue::warning(
+                    Some(Field::WeDepartment),
+                    problem(
+                        "stale department path",
+                        format!("部门 {stale} 不存在,以 部门ID 为准"),
+                        format!("no department {stale}; 部门ID is used"),
+                    ),
+                ));
+            }
+        } else if let Some(paths) = row.values.get(Field::WeDepartment) {
             for path in paths.split(';') {
                 match live.tree.missing(path) {
                     Ok(m) if m.is_empty() => {}

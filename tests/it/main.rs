@@ -4,6 +4,7 @@ mod common;
 
 mod check;
 mod cli;
+mod departments;
 mod emulator_api;
 mod export_plan;
 mod faults;

@@ -1,0 +1,461 @@
+//! The departments sheet (`部门 Departments`, as `bgy export` writes it) as an input of plan and
+//! sync: creates (a path without a we_id) and renames (a we_id whose name differs), validated
+//! as a whole before anything is sent. Departments are never deleted (the API cannot).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
+
+use crate::read::header::normalize;
+use crate::read::{self, ReadError};
+use crate::report::PlanLine;
+use crate::tree::DeptTree;
+use crate::write::DEPT_SHEET;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeptRow {
+    pub source_row: u32,
+    pub we_id: Option<i64>,
+    pub name: String,
+    /// Canonical `a/b/c`.
+    pub path: String,
+    /// Bilingual messages; any makes the row invalid.
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeptAction {
+    Create(String),
+    Rename {
+        we_id: i64,
+        old: String,
+        new: String,
+    },
+    Unchanged,
+}
+
+#[derive(Debug, Default)]
+pub struct DeptPlan {
+    pub rows: Vec<DeptRow>,
+    /// One per row; `None` for invalid rows.
+    pub actions: Vec<Option<DeptAction>>,
+    /// Paths on the server that no row names (reported, never deleted).
+    pub absent: Vec<String>,
+    /// The tree as it will be: renames applied (old names still resolve), creates added with
+    /// placeholder negative we_ids.
+    pub planned: DeptTree,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Col {
+    WeId,
+    Name,
+    Path,
+    Other,
+}
+
+fn column(title: &str) -> Col {
+    match normalize(title).as_str() {
+        "部门idwe_id" | "部门id" | "we_id" => Col::WeId,
+        "名称name" | "名称" | "name" | "we_name" | "部门名称" => Col::Name,
+        "完整路径path" | "完整路径" | "path" | "路径" | "部门路径" => Col::Path,
+        _ => Col::Other,
+    }
+}
+
+/// The departments sheet of `path`, if the workbook has one.
+pub fn read(path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError> {
+    let sheet = match read::read_sheet(path, Some(DEPT_SHEET)) {
+        Ok(s) if s.name == DEPT_SHEET => s,
+        Ok(_) | Err(ReadError::NoSuchSheet { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut rows = sheet.rows.into_iter();
+    let Some(head) = rows.next() else {
+        return Ok(Some(Vec::new()));
+    };
+    let cols: Vec<Col> = head.cells.iter().map(|c| column(&c.display())).collect();
+    let get = |cells: &[read::Cell], want: Col| -> String {
+        cols.iter()
+            .position(|c| *c == want)
+            .and_then(|i| cells.get(i))
+            .map(|c| c.display().trim().to_string())
+            .unwrap_or_default()
+    };
+    Ok(Some(
+        rows.map(|r| {
+            let mut errors = Vec::new();
+            let id_text = get(&r.cells, Col::WeId);
+            let we_id = if id_text.is_empty() {
+                None
+            } else {
+                match id_text.parse::<i64>() {
+                    Ok(n) if n > 0 => Some(n),
+                    _ => {
+                        errors.push(format!("部门ID {id_text:?} 不是正整数 (we_id {id_text:?} is not a positive number)"));
+                        None
+                    }
+                }
+            };
+            DeptRow {
+                source_row: r.source_row,
+                we_id,
+                name: get(&r.cells, Col::Name),
+                path: crate::cmd::export::canonical_path(&get(&r.cells, Col::Path)),
+                errors,
+            }
+        })
+        .collect(),
+    ))
+}
+
+fn bad_name(name: &str) -> Option<String> {
+    if name.is_empty() {
+        Some("名称不能为空 (the name is empty)".into())
+    } else if name.contains(['/', ';', '／', '；']) {
+        Some(format!(
+            "名称 {name:?} 不能包含 / 或 ; (a name may not contain / or ;)"
+        ))
+    } else if name.chars().count() > 64 {
+        Some("名称最多 64 个字符 (at most 64 characters)".into())
+    } else {
+        None
+    }
+}
+
+/// Validates the rows against `live` and plans their creates and renames.
+pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
+    let mut planned = live.clone();
+    // Renames first: creates may sit under a renamed parent.
+    for row in rows.iter_mut().filter(|r| r.errors.is_empty()) {
+        match row.we_id {
+            Some(id) => match live.get(id) {
+                None => row.errors.push(format!(
+                    "部门ID {id} 不存在 (no department with we_id {id})"
+                )),
+                Some(_) => {
+                    if let Some(e) = bad_name(&row.name) {
+                        row.errors.push(e);
+                    }
+                }
+            },
+            None => {
+                let levels: Vec<&str> = row.path.split('/').filter(|l| !l.is_empty()).collect();
+                if levels.is_empty() {
+                    row.errors.push(
+                        "没有部门ID时必须填写完整路径 (a row without we_id needs a full path)"
+                            .into(),
+                    );
+                } else if let Some(e) = levels.iter().find_map(|l| bad_name(l)) {
+                    row.errors.push(e);
+                } else if !row.name.is_empty() && row.name != *levels.last().unwrap_or(&"") {
+                    row.errors.push(format!(
+                        "名称 {:?} 与完整路径的最后一级不一致 (the name differs from the path's last level)",
+                        row.name
+                    ));
+                }
+            }
+        }
+    }
+    // Sibling clashes after every rename.
+    let renames: Vec<(usize, i64)> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.errors.is_empty())
+        .filter_map(|(i, r)| {
+            r.we_id
+                .filter(|id| live.get(*id).is_some_and(|d| d.we_name != r.name))
+                .map(|id| (i, id))
+        })
+        .collect();
+    let mut final_names: HashMap<i64, String> = HashMap::new();
+    for &(i, id) in &renames {
+        final_names.insert(id, rows[i].name.clone());
+    }
+    for &(i, id) in &renames {
+        let parent = live.get(id).map_or(0, |d| d.we_parentid);
+        let clash = live.children(parent).iter().any(|sib| {
+            sib.we_id != id && final_names.get(&sib.we_id).unwrap_or(&sib.we_name) == &rows[i].name
+        });
+        if clash {
+            let name = rows[i].name.clone();
+            rows[i].errors.push(format!(
+                "同级已有名为 {name:?} 的部门 (a sibling is already named {name:?})"
+            ));
+        }
+    }
+    for &(i, id) in &renames {
+        if rows[i].errors.is_empty() {
+            planned.rename(id, &rows[i].name);
+        }
+    }
+    // Creates: duplicates, roots, and parents that neither exist nor are created here.
+    let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.errors.is_empty() && r.we_id.is_none() && planned.resolve(&r.path).is_none() {
+            by_path.entry(r.path.clone()).or_default().push(i);
+        }
+    }
+    for indexes in by_path.values().filter(|v| v.len() > 1) {
+        for &i in indexes {
+            let others: Vec<String> = indexes
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| rows[j].source_row.to_string())
+                .collect();
+            rows[i].errors.push(format!(
+                "与第 {} 行新建同一个部门 (creates the same department as row {})",
+                others.join(", "),
+                others.join(", ")
+            ));
+        }
+    }
+    let mut creates: BTreeSet<String> = by_path
+        .iter()
+        .filter(|(_, v)| v.len() == 1 && rows[v[0]].errors.is_empty())
+        .map(|(p, _)| p.clone())
+        .collect();
+    loop {
+        let orphan = creates.iter().find(|p| match p.rsplit_once('/') {
+            None => true,
+            Some((parent, _)) => planned.resolve(parent).is_none() && !creates.contains(parent),
+        });
+        let Some(orphan) = orphan.cloned() else { break };
+        creates.remove(&orphan);
+        let i = by_path[&orphan][0];
+        let msg = match orphan.rsplit_once('/') {
+            None => "不能新建根部门 (a root department cannot be created)".to_string(),
+            Some((parent, _)) => format!("上级部门 {parent} 不存在,也不在本表中新建 (the parent {parent} neither exists nor is created in this sheet)"),
+        };
+        rows[i].errors.push(msg);
+    }
+    for p in &creates {
+        planned.plan_create(p);
+    }
+    let actions: Vec<Option<DeptAction>> = rows
+        .iter()
+        .map(|r| {
+            if !r.errors.is_empty() {
+                return None;
+            }
+            Some(match r.we_id {
+                Some(id) => match live.get(id) {
+                    Some(d) if d.we_name != r.name => DeptAction::Rename {
+                        we_id: id,
+                        old: live.path(id).unwrap_or_default(),
+                        new: r.name.clone(),
+                    },
+                    _ => DeptAction::Unchanged,
+                },
+                None if creates.contains(&r.path) => DeptAction::Create(r.path.clone()),
+                None => DeptAction::Unchanged,
+            })
+        })
+        .collect();
+    let named_ids: BTreeSet<i64> = rows
+        .iter()
+        .filter_map(|r| r.we_id.or_else(|| planned.resolve(&r.path)))
+        .collect();
+    let absent = live
+        .walk()
+        .into_iter()
+        .filter(|(_, d)| !named_ids.contains(&d.we_id))
+        .filter_map(|(_, d)| planned.path(d.we_id))
+        .collect();
+    DeptPlan {
+        rows,
+        actions,
+        absent,
+        planned,
+    }
+}
+
+impl DeptPlan {
+    /// (creates, renames, invalid rows)
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let creates = self
+            .actions
+            .iter()
+            .flatten()
+            .filter(|a| matches!(a, DeptAction::Create(_)))
+            .count();
+        let renames = self
+            .actions
+            .iter()
+            .flatten()
+            .filter(|a| matches!(a, DeptAction::Rename { .. }))
+            .count();
+        (
+            creates,
+            renames,
+            self.actions.iter().filter(|a| a.is_none()).count(),
+        )
+    }
+
+    pub fn creates(&self) -> BTreeSet<String> {
+        self.actions
+            .iter()
+            .flatten()
+            .filter_map(|a| match a {
+                DeptAction::Create(p) => Some(p.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn renames(&self) -> Vec<(i64, String)> {
+        self.actions
+            .iter()
+            .flatten()
+            .filter_map(|a| match a {
+                DeptAction::Rename { we_id, new, .. } => Some((*we_id, new.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Plan-sheet lines: invalid rows, renames, creates, and departments the sheet leaves out.
+    pub fn lines(&self) -> Vec<PlanLine> {
+        let mut out = Vec::new();
+        for (row, action) in self.rows.iter().zip(&self.actions) {
+            let line =
+                |action: &str, target: String, field: &str, old: String, new: String| PlanLine {
+                    action: action.into(),
+                    target,
+                    field: field.into(),
+                    old,
+                    new,
+                };
+            match action {
+                None => out.push(line(
+                    "invalid 部门行错误",
+                    format!(
+                        "部门表第 {} 行 (departments row {})",
+                        row.source_row, row.source_row
+                    ),
+                    "",
+                    String::new(),
+                    row.errors.join("; "),
+                )),
+                Some(DeptAction::Rename { we_id, old, new }) => out.push(line(
+                    "rename dept 重命名部门",
+                    format!("{old} (we_id {we_id})"),
+                    "名称 we_name",
+                    old.rsplit('/').next().unwrap_or(old).to_string(),
+                    new.clone(),
+                )),
+                Some(DeptAction::Create(p)) => out.push(line(
+                    "create dept 新建部门",
+                    p.clone(),
+                    "",
+                    String::new(),
+                    String::new(),
+                )),
+                Some(DeptAction::Unchanged) => {}
+            }
+        }
+        for p in &self.absent {
+            out.push(PlanLine {
+                action: "not in sheet 表中没有 (kept)".into(),
+                target: p.clone(),
+                field: String::new(),
+                old: String::new(),
+                new: "不会删除 (never deleted)".into(),
+            });
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Department;
+
+    fn tree() -> DeptTree {
+        let d = |we_id, name: &str, parent| Department {
+            department_id: we_id,
+            we_id,
+            we_name: name.into(),
+            we_parentid: parent,
+            rank: 0,
+        };
+        DeptTree::new(vec![
+            d(1, "办公逸", 0),
+            d(2, "研发部", 1),
+            d(3, "客服部", 1),
+            d(4, "后端组", 2),
+        ])
+    }
+
+    fn row(n: u32, we_id: Option<i64>, name: &str, path: &str) -> DeptRow {
+        DeptRow {
+            source_row: n,
+            we_id,
+            name: name.into(),
+            path: path.into(),
+            errors: vec![],
+        }
+    }
+
+    #[test]
+    fn export_headers_are_recognised() {
+        let cols: Vec<bool> = crate::write::DEPT_TITLES
+            .iter()
+            .map(|t| column(t) != Col::Other)
+            .collect();
+        assert_eq!(cols, [true, true, false, true, false, false]);
+    }
+
+    #[test]
+    fn creates_renames_and_their_errors() {
+        let p = plan(
+            vec![
+                row(2, Some(2), "技术部", "办公逸/研发部"),
+                row(3, None, "", "办公逸/技术部/平台组"),
+                row(4, None, "", "办公逸/技术部/平台组/存储"),
+                row(5, Some(3), "", "办公逸/客服部"),
+                row(6, Some(4), "a/b", ""),
+                row(7, None, "", "办公逸/没有/x"),
+                row(8, None, "", "办公逸/新部/甲"),
+                row(9, None, "", "办公逸/新部/甲"),
+                row(10, Some(99), "x", ""),
+                row(11, None, "", "别的根"),
+            ],
+            &tree(),
+        );
+        let errs = |i: usize| p.rows[i].errors.join("|");
+        assert!(matches!(
+            &p.actions[0],
+            Some(DeptAction::Rename { we_id: 2, .. })
+        ));
+        assert_eq!(
+            p.actions[1],
+            Some(DeptAction::Create("办公逸/技术部/平台组".into()))
+        );
+        assert_eq!(
+            p.actions[2],
+            Some(DeptAction::Create("办公逸/技术部/平台组/存储".into()))
+        );
+        assert!(errs(3).contains("名称不能为空"));
+        assert!(errs(4).contains("不能包含"));
+        assert!(errs(5).contains("上级部门 办公逸/没有 不存在"));
+        assert!(errs(6).contains("与第 9 行新建同一个部门"));
+        assert!(errs(7).contains("与第 8 行"));
+        assert!(errs(8).contains("部门ID 99 不存在"));
+        assert!(errs(9).contains("根部门"));
+        assert_eq!(p.counts(), (2, 1, 7));
+        assert!(p.planned.resolve("办公逸/技术部/平台组/存储").is_some());
+    }
+
+    #[test]
+    fn renaming_to_a_sibling_name_is_an_error_unless_the_sibling_moves_too() {
+        let p = plan(vec![row(2, Some(2), "客服部", "")], &tree());
+        assert!(p.rows[0].errors[0].contains("同级已有"));
+        let p = plan(
+            vec![row(2, Some(2), "客服部", ""), row(3, Some(3), "服务部", "")],
+            &tree(),
+        );
+        assert!(p.rows.iter().all(|r| r.errors.is_empty()), "{:?}", p.rows);
+        assert_eq!(p.counts(), (0, 2, 0));
+    }
+}

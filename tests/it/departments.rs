@@ -1,0 +1,314 @@
+//! Departments as part of plan/sync, and `bgy dept`: creates parents first, renames, row
+//! errors before anything is sent, and no twin departments under lost answers.
+
+use serde_json::json;
+
+use crate::common::*;
+
+/// Writes the export's staff sheet (as is, or with edits) and a departments sheet.
+fn write_book(path: &std::path::Path, staff: &[Vec<String>], depts: &[Vec<String>]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in [("成员 Staff", staff), ("部门 Departments", depts)] {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r as u32, c as u16, v).unwrap();
+                }
+            }
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+/// The edited departments sheet: 客服部 → 客户成功部, 后端组 → 服务端组, and three nested new
+/// departments under 研发部; one person moves into the deepest new one.
+async fn edited_book(bgy: &Bgy) -> std::path::PathBuf {
+    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    let mut staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let mut depts = read_sheet(&bgy.path("x.xlsx"), "部门 Departments");
+    for row in depts.iter_mut() {
+        match row[0].as_str() {
+            "3" => row[1] = "客户成功部".into(),
+            "4" => row[1] = "服务端组".into(),
+            _ => {}
+        }
+    }
+    for path in [
+        "办公逸/研发部/平台组",
+        "办公逸/研发部/平台组/存储",
+        "办公逸/研发部/平台组/存储/冷存储",
+    ] {
+        depts.push(vec![
+            String::new(),
+            String::new(),
+            String::new(),
+            path.into(),
+        ]);
+    }
+    let (acc, dept, ids) = (
+        col(&staff, "帐号*"),
+        col(&staff, "部门"),
+        col(&staff, "部门ID"),
+    );
+    let i = staff.iter().position(|r| r[acc] == "zhangsan").unwrap();
+    staff[i][dept] = "办公逸/研发部/平台组/存储/冷存储".into();
+    staff[i][ids] = String::new();
+    let path = bgy.path("edited.xlsx");
+    write_book(&path, &staff, &depts);
+    path
+}
+
+#[tokio::test]
+async fn three_nested_creates_and_two_renames_plan_sync_export_then_nothing() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let book = edited_book(&bgy).await;
+    let book = book.to_str().unwrap();
+
+    let r = bgy
+        .run(&["plan", book, "--json", "--report", "plan.xlsx"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (
+            j["departments_created"].clone(),
+            j["departments_renamed"].clone()
+        ),
+        (json!(3), json!(2)),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        (j["updated"].clone(), j["unchanged"].clone()),
+        (json!(1), json!(1))
+    );
+    assert!(
+        r.stderr
+            .contains("create dept 新建部门 办公逸/研发部/平台组/存储/冷存储"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("办公逸/客服部 (we_id 3)  名称 we_name: 客服部 → 客户成功部"),
+        "{}",
+        r.stderr
+    );
+    let plan = read_sheet(&bgy.path("plan.xlsx"), "计划 Plan");
+    assert_eq!(
+        plan.iter()
+            .filter(|l| l[0] == "create dept 新建部门")
+            .count(),
+        3
+    );
+    assert_eq!(
+        plan.iter()
+            .filter(|l| l[0] == "rename dept 重命名部门")
+            .count(),
+        2
+    );
+    assert_eq!(
+        emu.stats.calls("department/createdepartment")
+            + emu.stats.calls("department/editdepartment"),
+        0
+    );
+
+    let r = bgy
+        .run(&["sync", book, "--json", "--report", "sync.xlsx"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        (
+            r.json()["departments_created"].clone(),
+            r.json()["updated"].clone()
+        ),
+        (json!(3), json!(1))
+    );
+    assert_eq!(emu.stats.calls("department/createdepartment"), 3);
+    assert_eq!(emu.stats.calls("department/editdepartment"), 2);
+    let depts = emu.store.departments();
+    let by_name = |n: &str| {
+        depts
+            .iter()
+            .find(|d| d.we_name == n)
+            .unwrap_or_else(|| panic!("{n} in {depts:?}"))
+            .clone()
+    };
+    let (platform, storage, cold) = (by_name("平台组"), by_name("存储"), by_name("冷存储"));
+    assert_eq!(
+        (platform.we_parentid, storage.we_parentid, cold.we_parentid),
+        (2, platform.we_id, storage.we_id)
+    );
+    assert!(
+        platform.we_id < storage.we_id && storage.we_id < cold.we_id,
+        "parents first"
+    );
+    assert_eq!(
+        (by_name("客户成功部").we_id, by_name("服务端组").we_id),
+        (3, 4)
+    );
+    assert_eq!(
+        emu.store.person("zhangsan").unwrap()["we_department"],
+        cold.we_id.to_string()
+    );
+
+    assert_eq!(bgy.run(&["export", "-o", "after.xlsx"]).await.code, 0);
+    let paths: Vec<String> = read_sheet(&bgy.path("after.xlsx"), "部门 Departments")
+        .iter()
+        .map(|r| r[3].clone())
+        .collect();
+    for p in [
+        "办公逸/客户成功部",
+        "办公逸/研发部/服务端组",
+        "办公逸/研发部/平台组/存储/冷存储",
+    ] {
+        assert!(paths.contains(&p.to_string()), "{p} in {paths:?}");
+    }
+    emu.stats.reset();
+    for input in ["after.xlsx", book] {
+        let r = bgy
+            .run(&["plan", input, "--json", "--report", "again.xlsx"])
+            .await;
+        let j = r.json();
+        assert_eq!(
+            (
+                j["departments_created"].clone(),
+                j["departments_renamed"].clone(),
+                j["updated"].clone(),
+                j["created"].clone()
+            ),
+            (json!(0), json!(0), json!(0), json!(0)),
+            "{input}: {}",
+            r.stderr
+        );
+    }
+    let r = bgy
+        .run(&["sync", book, "--json", "--report", "again.xlsx"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        emu.stats.calls("department/createdepartment")
+            + emu.stats.calls("department/editdepartment")
+            + emu.stats.calls("staff/add"),
+        0,
+        "a re-run is a no-op"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_faults_the_same_sync_makes_exactly_three_departments() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let book = edited_book(&bgy).await;
+    emu.set_fail_rate(0.35);
+    let r = bgy.run(&["sync", book.to_str().unwrap(), "--json"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    emu.set_fail_rate(0.0);
+    let depts = emu.store.departments();
+    assert_eq!(depts.len(), 5 + 3, "{depts:?}");
+    for n in ["平台组", "存储", "冷存储", "客户成功部", "服务端组"] {
+        assert_eq!(depts.iter().filter(|d| d.we_name == n).count(), 1, "{n}");
+    }
+}
+
+#[tokio::test]
+async fn bad_department_rows_are_errors_before_anything_is_sent() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    let staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let depts = vec![
+        s(&[
+            "部门ID we_id",
+            "名称 Name",
+            "上级ID Parent",
+            "完整路径 Path",
+        ]),
+        s(&["2", "", "", ""]),
+        s(&["3", "研发部", "", ""]),
+        s(&["4", "a/b", "", ""]),
+        s(&["", "", "", "办公逸/新部门"]),
+        s(&["", "", "", "办公逸/新部门"]),
+        s(&["", "", "", "办公逸/不存在/子部门"]),
+        s(&["", "", "", "办公逸/好部门"]),
+    ];
+    write_book(&bgy.path("bad.xlsx"), &staff, &depts);
+    let r = bgy.run(&["sync", "bad.xlsx", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (j["invalid"].clone(), j["departments_created"].clone()),
+        (json!(6), json!(1)),
+        "{}",
+        r.stderr
+    );
+    for expected in [
+        "名称不能为空",
+        "同级已有名为 \"研发部\"",
+        "不能包含 / 或 ;",
+        "与第 6 行新建同一个部门",
+        "上级部门 办公逸/不存在 不存在",
+    ] {
+        assert!(r.stderr.contains(expected), "{expected} in {}", r.stderr);
+    }
+    assert_eq!(emu.stats.calls("department/editdepartment"), 0);
+    assert_eq!(
+        emu.stats.calls("department/createdepartment"),
+        1,
+        "only the valid create"
+    );
+    assert!(emu
+        .store
+        .departments()
+        .iter()
+        .any(|d| d.we_name == "好部门"));
+}
+
+#[tokio::test]
+async fn dept_add_rename_and_list() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let r = bgy.run(&["dept", "add", "办公逸／市场部/华东区"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let depts = emu.store.departments();
+    let east = depts.iter().find(|d| d.we_name == "华东区").unwrap();
+    assert_eq!(r.stdout.trim(), east.we_id.to_string());
+    let r = bgy.run(&["dept", "add", "办公逸/市场部/华东区"]).await;
+    assert_eq!(
+        (r.code, r.stdout.trim()),
+        (0, east.we_id.to_string().as_str()),
+        "idempotent"
+    );
+    assert_eq!(emu.stats.calls("department/createdepartment"), 2);
+
+    let r = bgy
+        .run(&["dept", "rename", "办公逸/市场部", "品牌市场部"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = bgy.run(&["dept", "rename", "3", "研发部"]).await;
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("already has a department named \"研发部\""),
+        "{}",
+        r.stderr
+    );
+
+    let r = bgy.run(&["dept", "list"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("办公逸 [1] 0\n  研发部 [2] 1\n    后端组 [4] 1\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("  品牌市场部 ["), "{}", r.stdout);
+    let r = bgy.run(&["dept", "list", "--json"]).await;
+    let list = r.json()["departments"].as_array().unwrap().clone();
+    let east = list.iter().find(|d| d["name"] == "华东区").unwrap();
+    assert_eq!(east["path"], "办公逸/品牌市场部/华东区");
+}
