@@ -247,3 +247,84 @@ async fn template_command_writes_the_committed_template() {
         .iter()
         .any(|r| r.first().is_some_and(|c| c == "考勤号")));
 }
+
+#[tokio::test]
+async fn xls_ods_and_misnamed_files_are_read_by_content() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // The .ods under a name with no extension: sniffed from its content.
+    std::fs::copy(fixture("staff.ods"), bgy.path("from-wps")).unwrap();
+    for input in [fixture("staff.xls"), bgy.path("from-wps")] {
+        let r = bgy
+            .run(&[
+                "import",
+                input.to_str().unwrap(),
+                "--cover",
+                "overwrite",
+                "--json",
+            ])
+            .await;
+        assert_eq!(r.code, 0, "{}: {}", input.display(), r.stderr);
+        assert_eq!(r.json()["ok"], 2);
+        let p = emu.store.person("xls1").unwrap();
+        assert_eq!(
+            (p["we_mobile"].as_str(), p["entry_time"].as_str()),
+            (Some("13800000001"), Some("2016-01-01"))
+        );
+        assert_eq!(
+            emu.store.person("xls2").unwrap()["entry_time"],
+            "2016-01-02"
+        );
+    }
+    // A workbook named .csv is still a workbook.
+    write_xlsx(
+        &bgy.path("really.csv"),
+        "S",
+        &text_rows(&[
+            &["帐号", "姓名", "手机", "部门"],
+            &["w1", "王", "13800000009", "办公逸"],
+        ]),
+    );
+    let r = bgy.run(&["check", "really.csv", "--json"]).await;
+    assert_eq!(
+        (r.code, r.json()["ok"].clone()),
+        (0, serde_json::json!(1)),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn sheet_picks_a_sheet_by_name() {
+    let bgy = Bgy::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet()
+        .set_name("封面")
+        .unwrap()
+        .write_string(0, 0, "2026 名单")
+        .unwrap();
+    let ws = wb.add_worksheet();
+    ws.set_name("名单").unwrap();
+    for (c, v) in ["帐号", "姓名", "手机", "部门"].iter().enumerate() {
+        ws.write_string(0, c as u16, *v).unwrap();
+    }
+    for (c, v) in ["s1", "孙", "13800000001", "办公逸"].iter().enumerate() {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    wb.save(bgy.path("two.xlsx")).unwrap();
+    let r = bgy.run(&["check", "two.xlsx"]).await;
+    assert_eq!(r.code, 2, "the first sheet has no header: {}", r.stderr);
+    let r = bgy
+        .run(&["check", "two.xlsx", "--sheet", "名单", "--json"])
+        .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json()["ok"], 1);
+    let r = bgy.run(&["check", "two.xlsx", "--sheet", "Sheet9"]).await;
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("has no sheet named \"Sheet9\" (it has: 封面, 名单)"),
+        "{}",
+        r.stderr
+    );
+}
