@@ -221,3 +221,103 @@ async fn the_ticket_is_in_no_error_display_or_debug() {
         assert!(!shown.contains(TICKET), "ticket leaked: {shown}");
     }
 }
+
+#[tokio::test]
+async fn rate_limits_calls_a_second() {
+    let emu = emulator().await;
+    let mut o = ClientOptions::new(emu.base_url().parse().unwrap(), Ticket::new(TICKET));
+    o.rate = 20.0;
+    let c = Client::new(o).unwrap();
+    let started = std::time::Instant::now();
+    futures::future::join_all((0..11).map(|_| c.department_page(1))).await;
+    // 11 calls at 20 a second cannot take less than 10 intervals of 50 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(emu.stats.calls("department/list"), 11);
+}
+
+#[tokio::test]
+async fn a_429_is_retried_after_retry_after_and_halves_the_concurrency() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hits = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = hits.clone();
+    let app = axum::Router::new().fallback(any(move || {
+        let seen = seen.clone();
+        async move {
+            if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "1")],
+                    "slow down",
+                )
+                    .into_response()
+            } else {
+                r#"{"errno":0,"errmsg":"ok","data":{"count":"0","department_list":[]}}"#
+                    .into_response()
+            }
+        }
+    }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut o = ClientOptions::new(
+        format!("http://{addr}").parse().unwrap(),
+        Ticket::new(TICKET),
+    );
+    o.concurrency = 8;
+    o.backoff = Duration::from_millis(1);
+    let c = Client::new(o).unwrap();
+    let started = std::time::Instant::now();
+    let page = c.department_page(1).await.expect("succeeds after the 429");
+    assert_eq!(page.count, 0);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After was honoured"
+    );
+    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    assert_eq!(c.concurrency(), 4, "halved");
+}
+
+#[tokio::test]
+async fn the_emulator_command_serves_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let state = dir.path().join("state.sqlite");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"))
+        .args([
+            "emulator",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--state",
+            state.to_str().unwrap(),
+            "--ticket",
+            TICKET,
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut o = ClientOptions::new(
+        format!("http://127.0.0.1:{port}").parse().unwrap(),
+        Ticket::new(TICKET),
+    );
+    o.backoff = Duration::from_millis(50);
+    o.tries = 8;
+    let c = Client::new(o).unwrap();
+    let listed = c.staff(0, false).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let listed = listed.expect("the emulator answers");
+    assert_eq!(listed.items.len() as i64, listed.count);
+    assert!(
+        listed.count >= 300,
+        "seeded with the sample org: {}",
+        listed.count
+    );
+    assert!(state.exists());
+}
