@@ -9,25 +9,9 @@ use std::time::Instant;
 use bgy::model::{Field, Layout, Outcome};
 use bgy::validate::Values;
 
-// As the binary does.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(|l| l.to_string())
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+// mimalloc as the binary uses, and rss_mb.
+mod support;
+use support::rss_mb;
 
 fn person(i: usize) -> Values {
     let mut v = Values::new();
@@ -72,7 +56,7 @@ fn main() -> anyhow::Result<()> {
         size as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
-    let before = peak_rss_mb();
+    let before = rss_mb("VmHWM:");
 
     // What the commands do: one thread reads, the other validates as rows arrive.
     let t = Instant::now();
@@ -83,7 +67,7 @@ fn main() -> anyhow::Result<()> {
         "read + validate: {:.3} s for {} rows ({valid} valid); peak RSS {:.0} MB (generator left {:.0} MB)",
         total.as_secs_f64(),
         table.rows.len(),
-        peak_rss_mb(),
+        rss_mb("VmHWM:"),
         before
     );
     // The stages alone, for profiling.
@@ -115,7 +99,7 @@ fn main() -> anyhow::Result<()> {
         "report for {} rows written in {:.3} s; peak RSS {:.0} MB",
         table.rows.len(),
         t.elapsed().as_secs_f64(),
-        peak_rss_mb()
+        rss_mb("VmHWM:")
     );
     Ok(())
 }

@@ -195,19 +195,11 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
             by_path.entry(r.path.clone()).or_default().push(i);
         }
     }
-    for indexes in by_path.values().filter(|v| v.len() > 1) {
-        for &i in indexes {
-            let others: Vec<String> = indexes
-                .iter()
-                .filter(|&&j| j != i)
-                .map(|&j| rows[j].source_row.to_string())
-                .collect();
-            rows[i].errors.push(format!(
-                "与第 {} 行新建同一个部门 (creates the same department as row {})",
-                others.join(", "),
-                others.join(", ")
-            ));
-        }
+    let clashes = crate::validate::with_others(by_path.values(), |j| rows[j].source_row);
+    for (i, others) in clashes {
+        rows[i].errors.push(format!(
+            "与第 {others} 行新建同一个部门 (creates the same department as row {others})"
+        ));
     }
     let mut creates: BTreeSet<String> = by_path
         .iter()

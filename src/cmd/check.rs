@@ -47,17 +47,7 @@ pub async fn run(
     } else {
         eprintln!("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked");
     }
-    let outcomes: Vec<Outcome> = table
-        .rows
-        .iter()
-        .map(|r| {
-            if r.is_valid() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            }
-        })
-        .collect();
+    let outcomes: Vec<Outcome> = table.initial_outcomes();
     let report = report_path(input, started);
     Finish {
         command: "check",

@@ -108,17 +108,7 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
         live.count
     );
 
-    let mut outcomes: Vec<Outcome> = table
-        .rows
-        .iter()
-        .map(|r| {
-            if r.is_valid() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            }
-        })
-        .collect();
+    let mut outcomes: Vec<Outcome> = table.initial_outcomes();
     // Each account once, in sheet order; rows naming it share its outcome.
     let mut rows_of: HashMap<String, Vec<usize>> = HashMap::new();
     let mut known: Vec<String> = Vec::new();

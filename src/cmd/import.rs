@@ -76,17 +76,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
     if live.as_ref().is_some_and(|l| !l.complete) {
         eprintln!("bgy import: warning: the staff listing came back incomplete; created/updated counts may be off");
     }
-    let mut outcomes: Vec<Outcome> = table
-        .rows
-        .iter()
-        .map(|r| {
-            if r.is_valid() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            }
-        })
-        .collect();
+    let mut outcomes: Vec<Outcome> = table.initial_outcomes();
 
     if opts.dry_run {
         preview(&table, opts.cover, &to_create);

@@ -40,17 +40,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
         progress: &progress,
         stop: &stop,
     };
-    let mut outcomes: Vec<Outcome> = table
-        .rows
-        .iter()
-        .map(|r| {
-            if r.is_valid() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            }
-        })
-        .collect();
+    let mut outcomes: Vec<Outcome> = table.initial_outcomes();
     let mut items = Vec::new();
     for (i, row) in table.rows.iter().enumerate().filter(|(_, r)| r.is_valid()) {
         if let Some(entry) = done.get(&row.account().to_lowercase()) {

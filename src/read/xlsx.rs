@@ -41,35 +41,45 @@ pub fn read(
                 calamine::XlsError::Password => ReadError::Encrypted { path: name.into() },
                 other => damaged(other.to_string()),
             })?;
-            let (chosen, is_report) = choose(name, wb.sheets_metadata(), sheet)?;
-            let range = wb
-                .worksheet_range(&chosen)
-                .map_err(|e| damaged(e.to_string()))?;
-            from_range(&range, name, &chosen, emit)?;
-            Ok(SheetInfo {
-                name: chosen,
-                format,
-                is_report,
-            })
+            whole_sheet(&mut wb, format, name, sheet, emit)
         }
         Format::Ods => {
             let mut wb: Ods<_> = Ods::new(Cursor::new(bytes)).map_err(|e| match e {
                 calamine::OdsError::Password => ReadError::Encrypted { path: name.into() },
                 other => damaged(other.to_string()),
             })?;
-            let (chosen, is_report) = choose(name, wb.sheets_metadata(), sheet)?;
-            let range = wb
-                .worksheet_range(&chosen)
-                .map_err(|e| damaged(e.to_string()))?;
-            from_range(&range, name, &chosen, emit)?;
-            Ok(SheetInfo {
-                name: chosen,
-                format,
-                is_report,
-            })
+            whole_sheet(&mut wb, format, name, sheet, emit)
         }
-        Format::Csv => unreachable!("CSV is read by read::csv"),
+        Format::Csv => Err(damaged("not a workbook".into())),
     }
+}
+
+/// xls and ods: calamine builds the whole sheet's `Range`, then it is emitted row by row.
+fn whole_sheet<RS, R>(
+    wb: &mut R,
+    format: Format,
+    name: &str,
+    sheet: Option<&str>,
+    emit: Emit,
+) -> Result<SheetInfo, ReadError>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+    R::Error: std::fmt::Display,
+{
+    let (chosen, is_report) = choose(name, wb.sheets_metadata(), sheet)?;
+    let range = wb
+        .worksheet_range(&chosen)
+        .map_err(|e| ReadError::Damaged {
+            path: name.into(),
+            detail: e.to_string(),
+        })?;
+    from_range(&range, name, &chosen, emit)?;
+    Ok(SheetInfo {
+        name: chosen,
+        format,
+        is_report,
+    })
 }
 
 /// The sheet to read: the one asked for, a report's Failed sheet, or the first worksheet.

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Field, Layout};
+use crate::model::{Field, Layout, Outcome};
 use crate::read::header::{self, Column, Header};
 use crate::read::{self, Cell, RawRow, ReadError, Sheet};
 
@@ -215,6 +215,18 @@ pub struct Table {
 impl Table {
     pub fn valid_rows(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| r.is_valid())
+    }
+
+    /// Each row's outcome before anything is sent: valid or invalid.
+    pub fn initial_outcomes(&self) -> Vec<Outcome> {
+        let of = |r: &Row| {
+            if r.is_valid() {
+                Outcome::Valid
+            } else {
+                Outcome::Invalid
+            }
+        };
+        self.rows.iter().map(of).collect()
     }
 
     /// The input column of `field`, to paint a report cell.
@@ -501,31 +513,44 @@ fn cross_rows(rows: &mut [Row], layout: Layout) {
                 seen.entry(key).or_default().push(i);
             }
         }
-        for indexes in seen.values().filter(|v| v.len() > 1) {
-            for &i in indexes {
-                let others: Vec<String> = indexes
-                    .iter()
-                    .filter(|&&j| j != i)
-                    .map(|&j| rows[j].source_row.to_string())
-                    .collect();
-                let others = others.join(", ");
-                let p = if field == Field::WeUserid {
-                    problem(
-                        "duplicate account",
-                        format!("帐号与第 {others} 行重复"),
-                        format!("the same account as row {others}"),
-                    )
-                } else {
-                    problem(
-                        "duplicate check id",
-                        format!("考勤号与第 {others} 行重复 (1206)"),
-                        format!("the same check id as row {others} (1206)"),
-                    )
-                };
-                rows[i].issues.push(Issue::error(Some(field), p));
-            }
+        let clashes = with_others(seen.values(), |j| rows[j].source_row);
+        for (i, others) in clashes {
+            let p = if field == Field::WeUserid {
+                problem(
+                    "duplicate account",
+                    format!("帐号与第 {others} 行重复"),
+                    format!("the same account as row {others}"),
+                )
+            } else {
+                problem(
+                    "duplicate check id",
+                    format!("考勤号与第 {others} 行重复 (1206)"),
+                    format!("the same check id as row {others} (1206)"),
+                )
+            };
+            rows[i].issues.push(Issue::error(Some(field), p));
         }
     }
+}
+
+/// For every row of every group sharing a key (several indexes), that row and the other
+/// rows' sheet numbers, "4, 9": to name the rows a duplicate clashes with.
+pub fn with_others<'a>(
+    groups: impl Iterator<Item = &'a Vec<usize>>,
+    source_row: impl Fn(usize) -> u32,
+) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    for indexes in groups.filter(|v| v.len() > 1) {
+        for &i in indexes {
+            let others: Vec<String> = indexes
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| source_row(j).to_string())
+                .collect();
+            out.push((i, others.join(", ")));
+        }
+    }
+    out
 }
 
 impl fmt::Display for Severity {
