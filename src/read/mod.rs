@@ -112,10 +112,11 @@ pub type Emit<'a> = &'a mut dyn FnMut(RawRow) -> bool;
 /// Why a file could not be read: each is one clear sentence, and exit 2.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         path: String,
-        source: std::io::Error,
+        // Not a `source`: the message already says it, and anyhow's `{:#}` would say it twice.
+        error: std::io::Error,
     },
     #[error("{path} is empty")]
     Empty { path: String },
@@ -156,9 +157,9 @@ pub const REPORT_SUMMARY_SHEET: &str = "汇总 Summary";
 /// Reads one sheet of `path`: `sheet` by name, or the report's Failed sheet, or the first.
 pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, ReadError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
         path: shown.clone(),
-        source,
+        error,
     })?;
     read_bytes(&bytes, &shown, sheet)
 }
@@ -182,9 +183,9 @@ pub fn read_bytes(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Sheet
 /// Reads the file, handing each row to `emit` as soon as it is read.
 pub fn stream_file(path: &Path, sheet: Option<&str>, emit: Emit) -> Result<SheetInfo, ReadError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
         path: shown.clone(),
-        source,
+        error,
     })?;
     stream_bytes(&bytes, &shown, sheet, emit)
 }
