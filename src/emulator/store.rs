@@ -191,7 +191,8 @@ impl Store {
         }))
     }
 
-    /// Adds many people in one transaction (seeding and benchmarks); each must be new and valid.
+    /// Adds many people in one transaction (seeding and benchmarks); each must be new and valid,
+    /// and may be placed in a read-only department, as an administrator can in the console.
     pub fn insert_staff(
         &self,
         people: impl IntoIterator<Item = HashMap<String, String>>,
@@ -200,7 +201,7 @@ impl Store {
             let tree = Tree::load(tx)?;
             for mut form in people {
                 form.insert("cover".into(), "0".into());
-                add_staff(tx, &tree, &form)?;
+                add_staff(tx, &tree, &form, Writer::Admin)?;
             }
             Ok(())
         })
@@ -353,11 +354,13 @@ impl Store {
     pub fn add_staff(&self, form: &HashMap<String, String>) -> Result<i64, Refusal> {
         self.with_tx(|tx| {
             let tree = Tree::load(tx)?;
-            add_staff(tx, &tree, form)
+            add_staff(tx, &tree, form, Writer::Api)
         })
     }
 
-    /// `staff/delete`. 1213 when none exists; 1214 when some do not (those that do are gone).
+    /// `staff/delete`. 1213 when none exists; 1214 when some do not, or some are in a
+    /// read-only department (those stay; the others are gone); 1202 when every one is
+    /// protected so.
     pub fn delete_staff(&self, accounts: &[String]) -> Result<(), Refusal> {
         let accounts: Vec<&str> = accounts
             .iter()
@@ -370,8 +373,8 @@ impl Store {
         if accounts.len() > 200 {
             return refuse(1212, "删除失败,删除数量超过200人");
         }
-        let missing = self.with_tx(|tx| {
-            let mut missing = 0;
+        let (missing, protected) = self.with_tx(|tx| {
+            let (mut missing, mut protected) = (0, 0);
             for account in &accounts {
                 let id: Option<i64> = tx
                     .query_row(
@@ -380,20 +383,31 @@ impl Store {
                         |r| r.get(0),
                     )
                     .optional()?;
-                match id {
-                    Some(id) => {
-                        tx.execute("DELETE FROM staff WHERE staff_id = ?1", [id])?;
-                        tx.execute("DELETE FROM staff_department WHERE staff_id = ?1", [id])?;
-                    }
-                    None => missing += 1,
+                let Some(id) = id else {
+                    missing += 1;
+                    continue;
+                };
+                let readonly: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM staff_department s JOIN department d
+                       ON d.we_id = s.we_id WHERE s.staff_id = ?1 AND d.readonly)",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                if readonly {
+                    protected += 1;
+                    continue;
                 }
+                tx.execute("DELETE FROM staff WHERE staff_id = ?1", [id])?;
+                tx.execute("DELETE FROM staff_department WHERE staff_id = ?1", [id])?;
             }
-            Ok(missing)
+            Ok((missing, protected))
         })?;
-        // As the reference: the ones that exist are gone; it does not say which failed.
+        // As the reference: the ones that could go are gone; it does not say which failed.
         if missing == accounts.len() {
             refuse(1213, "删除失败,员工不存在")
-        } else if missing > 0 {
+        } else if protected == accounts.len() {
+            refuse(1202, "接口调用失败,可能未授权通讯录权限,或者可写部门")
+        } else if missing + protected > 0 {
             refuse(1214, "删除失败(个别员工删除失败)")
         } else {
             Ok(())
@@ -497,6 +511,12 @@ fn check_department_name(name: &str) -> Result<(), Refusal> {
     Ok(())
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    Api,
+    Admin,
+}
+
 /// The department tree of one transaction.
 struct Tree {
     depts: BTreeMap<i64, Dept>,
@@ -578,10 +598,13 @@ fn parse_api_date(s: &str) -> Option<String> {
     chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+/// `by` says who writes: the API, which may not touch read-only departments, or the
+/// console's administrator (seeds and benchmarks), who may.
 fn add_staff(
     tx: &Transaction,
     tree: &Tree,
     form: &HashMap<String, String>,
+    by: Writer,
 ) -> Result<i64, Refusal> {
     let get = |k: &str| form.get(k).map(|v| v.trim()).unwrap_or("");
     let account = get("we_userid");
@@ -664,7 +687,7 @@ fn add_staff(
     if existing.is_none() && departments.as_ref().is_none_or(|d| d.is_empty()) {
         return refuse(1207, "部门不能为空");
     }
-    if let Some(ids) = &departments {
+    if let (Some(ids), Writer::Api) = (&departments, by) {
         if ids
             .iter()
             .any(|id| tree.depts.get(id).is_some_and(|d| d.readonly))

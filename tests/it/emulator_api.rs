@@ -1,5 +1,7 @@
 //! Every endpoint and every documented errno, over HTTP against the emulator.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 
 use crate::common::*;
@@ -282,6 +284,21 @@ async fn staff_delete_limits_and_partial_failures() {
         emu.store.person("zhangsan").is_none(),
         "the known one is gone"
     );
+    // Someone in a read-only department stays; the answer does not say who.
+    emu.store
+        .insert_staff([HashMap::from([
+            ("we_userid".to_string(), "ro".to_string()),
+            ("we_name".to_string(), "外包甲".to_string()),
+            ("we_mobile".to_string(), "13900000001".to_string()),
+            ("we_id".to_string(), "9".to_string()),
+        ])])
+        .unwrap();
+    let v = post_form(&emu, "staff/delete", &[("we_userids", "ro,d000250")]).await;
+    assert_eq!(errno(&v), 1214);
+    assert!(emu.store.person("ro").is_some() && emu.store.person("d000250").is_none());
+    let v = post_form(&emu, "staff/delete", &[("we_userids", "ro")]).await;
+    assert_eq!(errno(&v), 1202, "every one protected: {v}");
+    assert!(emu.store.person("ro").is_some());
     // Arrays work too, and 200 is allowed.
     let form: Vec<(&str, &str)> = accounts[..200]
         .iter()

@@ -69,7 +69,7 @@ async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
 async fn delete_450_with_5_unknown_backs_up_and_restores() {
     let emu = emulator().await;
     emu.store.insert_staff(people("d", 2500)).unwrap();
-    let before: HashMap<String, serde_json::Value> = (0..450)
+    let before: HashMap<String, serde_json::Value> = (0..445)
         .map(|i| format!("d{i:06}"))
         .map(|a| {
             (
@@ -126,12 +126,13 @@ async fn delete_450_with_5_unknown_backs_up_and_restores() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["created"], 445);
     assert_eq!(emu.store.staff_count(), 2502);
-    for (account, mobile) in before.iter().take(445) {
+    for i in 0..445 {
+        let account = format!("d{i:06}");
         let p = emu
             .store
-            .person(account)
+            .person(&account)
             .unwrap_or_else(|| panic!("{account} restored"));
-        assert_eq!(&p["we_mobile"], mobile);
+        assert_eq!(p["we_mobile"], before[&account]);
     }
 }
 
@@ -185,4 +186,54 @@ async fn deletes_with_lost_answers_count_once_as_deleted() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["deleted"], 150);
     assert_eq!(emu.store.staff_count(), 1002 - 150);
+}
+
+#[tokio::test]
+async fn a_partial_delete_re_lists_and_fails_exactly_the_ones_still_there() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("p", 200)).unwrap();
+    // Two people an administrator placed in the read-only department: the server keeps them
+    // and answers 1214 without saying who.
+    let outsourced = ["ro1", "ro2"].map(|a| {
+        HashMap::from([
+            ("we_userid".to_string(), a.to_string()),
+            ("we_name".to_string(), format!("外包{a}")),
+            ("we_email".to_string(), format!("{a}@example.com")),
+            ("we_id".to_string(), "9".to_string()),
+        ])
+    });
+    emu.store.insert_staff(outsourced).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    let mut csv = String::from("帐号\n");
+    for i in 0..20 {
+        csv.push_str(&format!("p{i:06}\n"));
+        if i == 7 {
+            csv.push_str("ro1\n");
+        }
+    }
+    csv.push_str("ro2\n");
+    bgy.write("p.csv", csv);
+    let r = bgy.run(&["delete", "p.csv", "--yes", "--json"]).await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(
+        (j["deleted"].clone(), j["failed"].clone()),
+        (json!(20), json!(2))
+    );
+    assert_eq!(emu.stats.calls("staff/delete"), 1, "22 accounts, one call");
+    assert!(emu.store.person("ro1").is_some() && emu.store.person("ro2").is_some());
+    assert!(emu.store.person("p000019").is_none() && emu.store.person("p000020").is_some());
+
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    let src = col(&failed, "源行号 Source row");
+    let err = col(&failed, "错误 Error");
+    let rows: Vec<(&str, &str)> = failed[1..]
+        .iter()
+        .map(|r| (r[0].as_str(), r[src].as_str()))
+        .collect();
+    assert_eq!(rows, [("ro1", "10"), ("ro2", "23")]);
+    assert!(
+        failed[1..].iter().all(|r| r[err].contains("1214")),
+        "{failed:?}"
+    );
 }
