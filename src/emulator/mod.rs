@@ -264,6 +264,13 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// Waits `d`, to a fraction of a millisecond. tokio's timer rounds every sleep up to its next
+/// 1 ms tick (a 20 ms sleep lasts ~21.1 ms here), which would make `--latency-ms 20` a 21 ms
+/// server; a parked blocking-pool thread wakes within tens of microseconds.
+async fn delay(d: Duration) {
+    let _ = tokio::task::spawn_blocking(move || std::thread::sleep(d)).await;
+}
+
 async fn handle(
     State(app): State<App>,
     UrlPath((group, action)): UrlPath<(String, String)>,
@@ -279,7 +286,7 @@ async fn handle(
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     if !options.latency.is_zero() {
-        tokio::time::sleep(options.latency).await;
+        delay(options.latency).await;
     }
     if query.get("ticket").map(String::as_str) != Some(options.ticket.as_str()) {
         return envelope(BAD_TICKET_ERRNO, "ticket 无效或已过期", None);
