@@ -139,25 +139,7 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
     }
     if !known.is_empty() {
         confirm(known.len(), yes).await?;
-        let backup = backup_path(&input.file, started);
-        let people = known
-            .iter()
-            .filter_map(|a| live.person(a))
-            .map(|p| live.values(p));
-        crate::write::write_people(&backup, Layout::Staff, LISTED, people, None).with_context(
-            || {
-                format!(
-                    "cannot write the backup {}; nothing was deleted",
-                    backup.display()
-                )
-            },
-        )?;
-        eprintln!(
-            "backup of the {} people to delete: {} (restore: bgy import {})",
-            known.len(),
-            backup.display(),
-            backup.display()
-        );
+        backup(&input.file, started, &live, &known)?;
     }
 
     let journal = Journal::create(&journal_path(&report), "delete", &input.file)?;
@@ -167,14 +149,9 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
         progress: &progress,
         stop: &stop,
     };
-    let batches = execute::chunks(known, DELETE_CHUNK, |a| a.clone());
-    let results: Vec<Vec<(String, Outcome)>> = futures::stream::iter(batches)
-        .map(|batch| delete_batch(client, batch, &sink))
-        .buffer_unordered(client.concurrency())
-        .collect()
-        .await;
+    let results = delete_all(client, known, &sink).await;
     progress.finish();
-    for (account, outcome) in results.into_iter().flatten() {
+    for (account, outcome) in results {
         for &i in rows_of.get(&account.to_lowercase()).into_iter().flatten() {
             outcomes[i] = outcome.clone();
         }
@@ -183,8 +160,23 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
     finish("delete", ctx, &table, &outcomes, started, &report, &stop)
 }
 
+/// Deletes `accounts`, 200 a call, calls concurrently; each account gets its outcome.
+pub async fn delete_all(
+    client: &Client,
+    accounts: Vec<String>,
+    sink: &Sink<'_>,
+) -> Vec<(String, Outcome)> {
+    let batches = execute::chunks(accounts, DELETE_CHUNK, |a| a.clone());
+    let results: Vec<Vec<(String, Outcome)>> = futures::stream::iter(batches)
+        .map(|batch| delete_batch(client, batch, sink))
+        .buffer_unordered(client.concurrency())
+        .collect()
+        .await;
+    results.into_iter().flatten().collect()
+}
+
 /// One `staff/delete` call of at most 200 accounts; each account gets its outcome.
-pub async fn delete_batch(
+async fn delete_batch(
     client: &Client,
     accounts: Vec<String>,
     sink: &Sink<'_>,

@@ -4,10 +4,7 @@
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, Local};
-use futures::StreamExt;
-
-use crate::api::{Client, DELETE_CHUNK};
+use crate::api::Client;
 use crate::cli::{Cover, Input};
 use crate::dept_plan::{self, DeptPlan};
 use crate::execute::{self, AddJob, Sink};
@@ -21,6 +18,7 @@ use crate::validate::online::{self, Live};
 use crate::validate::Table;
 use crate::validate::Values;
 use crate::{Context, Summary};
+use chrono::{DateTime, Local};
 
 use super::{delete, load, report_path, Finish};
 
@@ -240,15 +238,7 @@ pub async fn sync(
     for (i, outcome) in execute::add_staff(client, jobs, client.concurrency(), &sink).await {
         outcomes[i] = outcome;
     }
-    let batches = execute::chunks(p.plan.prune.clone(), DELETE_CHUNK, |a| a.clone());
-    let pruned: Vec<(String, Outcome)> = futures::stream::iter(batches)
-        .map(|batch| delete::delete_batch(client, batch, &sink))
-        .buffer_unordered(client.concurrency())
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    let pruned = delete::delete_all(client, p.plan.prune.clone(), &sink).await;
     progress.finish();
     super::mark_unsent(&mut outcomes, &sink);
     for (account, outcome) in &pruned {
