@@ -114,6 +114,16 @@ pub enum Cover {
     Overwrite,
 }
 
+impl Cover {
+    /// The value of `staff/add`'s `cover` field.
+    pub fn api_value(self) -> &'static str {
+        match self {
+            Cover::Skip => "0",
+            Cover::Overwrite => "1",
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a blank template workbook: headers, a 说明 Instructions sheet, dropdowns, an example row.

@@ -104,11 +104,7 @@ pub async fn add_staff(
                 return (job.index, sink.not_sent());
             }
             let mut form = job.form;
-            let cover = match job.cover {
-                Cover::Skip => "0",
-                Cover::Overwrite => "1",
-            };
-            form.push(("cover".into(), cover.into()));
+            form.push(("cover".into(), job.cover.api_value().into()));
             let outcome = match client.add_staff(form).await {
                 Ok(reply) => match reply.errno {
                     0 if job.existed => Outcome::Updated,

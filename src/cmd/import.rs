@@ -176,10 +176,7 @@ fn preview(
     cover: Cover,
     to_create: &std::collections::BTreeSet<String>,
 ) {
-    let cover = match cover {
-        Cover::Skip => 0,
-        Cover::Overwrite => 1,
-    };
+    let cover = cover.api_value();
     for path in to_create {
         eprintln!("would create department {path}");
     }
