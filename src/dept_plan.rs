@@ -100,7 +100,7 @@ pub fn read(path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError> {
                 source_row: r.source_row,
                 we_id,
                 name: get(&r.cells, Col::Name),
-                path: crate::cmd::export::canonical_path(&get(&r.cells, Col::Path)),
+                path: crate::tree::canonical_path(&get(&r.cells, Col::Path)),
                 errors,
             }
         })
@@ -108,7 +108,8 @@ pub fn read(path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError> {
     ))
 }
 
-fn bad_name(name: &str) -> Option<String> {
+/// Why `name` cannot be a department's name, if it cannot.
+pub fn bad_name(name: &str) -> Option<String> {
     if name.is_empty() {
         Some("名称不能为空 (the name is empty)".into())
     } else if name.contains(['/', ';', '／', '；']) {
@@ -264,23 +265,8 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
 impl DeptPlan {
     /// (creates, renames, invalid rows)
     pub fn counts(&self) -> (usize, usize, usize) {
-        let creates = self
-            .actions
-            .iter()
-            .flatten()
-            .filter(|a| matches!(a, DeptAction::Create(_)))
-            .count();
-        let renames = self
-            .actions
-            .iter()
-            .flatten()
-            .filter(|a| matches!(a, DeptAction::Rename { .. }))
-            .count();
-        (
-            creates,
-            renames,
-            self.actions.iter().filter(|a| a.is_none()).count(),
-        )
+        let invalid = self.actions.iter().filter(|a| a.is_none()).count();
+        (self.creates().len(), self.renames().len(), invalid)
     }
 
     pub fn creates(&self) -> BTreeSet<String> {
@@ -307,16 +293,15 @@ impl DeptPlan {
 
     /// Plan-sheet lines: invalid rows, renames, creates, and departments the sheet leaves out.
     pub fn lines(&self) -> Vec<PlanLine> {
+        let line = |action: &str, target: String, field: &str, old: String, new: String| PlanLine {
+            action: action.into(),
+            target,
+            field: field.into(),
+            old,
+            new,
+        };
         let mut out = Vec::new();
         for (row, action) in self.rows.iter().zip(&self.actions) {
-            let line =
-                |action: &str, target: String, field: &str, old: String, new: String| PlanLine {
-                    action: action.into(),
-                    target,
-                    field: field.into(),
-                    old,
-                    new,
-                };
             match action {
                 None => out.push(line(
                     "invalid 部门行错误",
@@ -346,13 +331,13 @@ impl DeptPlan {
             }
         }
         for p in &self.absent {
-            out.push(PlanLine {
-                action: "not in sheet 表中没有 (kept)".into(),
-                target: p.clone(),
-                field: String::new(),
-                old: String::new(),
-                new: "不会删除 (never deleted)".into(),
-            });
+            out.push(line(
+                "not in sheet 表中没有 (kept)",
+                p.clone(),
+                "",
+                String::new(),
+                "不会删除 (never deleted)".into(),
+            ));
         }
         out
     }

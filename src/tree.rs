@@ -8,6 +8,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::api::{ApiError, Client, Department, Endpoint};
 
+/// A department path as typed (full-width slashes, spaces) → the canonical `a/b/c`.
+pub fn canonical_path(path: &str) -> String {
+    path.split(['/', '／'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DeptTree {
     by_id: HashMap<i64, Department>,
@@ -96,17 +105,6 @@ impl DeptTree {
             for c in self.children(d.we_id).into_iter().rev() {
                 stack.push((depth + 1, c));
             }
-        }
-        out
-    }
-
-    /// `we_id` and every department below it.
-    pub fn subtree(&self, we_id: i64) -> Vec<i64> {
-        let mut out = vec![we_id];
-        let mut i = 0;
-        while i < out.len() {
-            out.extend(self.children(out[i]).iter().map(|d| d.we_id));
-            i += 1;
         }
         out
     }
@@ -328,6 +326,5 @@ mod tests {
         let t = tree();
         let names: Vec<&str> = t.walk().iter().map(|(_, d)| d.we_name.as_str()).collect();
         assert_eq!(names, vec!["办公逸", "研发部", "后端组", "客服部"]);
-        assert_eq!(t.subtree(2), vec![2, 4]);
     }
 }

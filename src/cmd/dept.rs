@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::api::Endpoint;
+use crate::api::{Endpoint, Staff};
 use crate::cli::DeptCommand;
-use crate::tree::{self, DeptTree};
+use crate::dept_plan::bad_name;
+use crate::tree::{self, canonical_path, DeptTree};
 use crate::{Context, Summary};
-
-use super::export::canonical_path;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DeptInfo {
@@ -22,6 +21,32 @@ pub struct DeptInfo {
     pub members: usize,
 }
 
+impl DeptInfo {
+    /// Every department in tree order, with its depth and its direct members in `staff`.
+    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<(usize, DeptInfo)> {
+        let mut members: HashMap<i64, usize> = HashMap::new();
+        for s in staff {
+            for id in s.department_ids() {
+                *members.entry(id).or_default() += 1;
+            }
+        }
+        tree.walk()
+            .into_iter()
+            .map(|(depth, d)| {
+                let info = DeptInfo {
+                    we_id: d.we_id,
+                    name: d.we_name.clone(),
+                    parent: d.we_parentid,
+                    path: tree.path(d.we_id).unwrap_or_default(),
+                    rank: d.rank,
+                    members: members.get(&d.we_id).copied().unwrap_or(0),
+                };
+                (depth, info)
+            })
+            .collect()
+    }
+}
+
 pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
     let tree = DeptTree::fetch(client).await?;
@@ -31,35 +56,19 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                 .staff(0, false)
                 .await?
                 .complete(Endpoint::StaffList)?;
-            let mut members: HashMap<i64, usize> = HashMap::new();
-            for s in &staff {
-                for id in s.department_ids() {
-                    *members.entry(id).or_default() += 1;
+            let all = DeptInfo::all(&tree, &staff);
+            if !ctx.json {
+                for (depth, d) in &all {
+                    println!(
+                        "{}{} [{}] {}",
+                        "  ".repeat(*depth),
+                        d.name,
+                        d.we_id,
+                        d.members
+                    );
                 }
             }
-            let list: Vec<DeptInfo> = tree
-                .walk()
-                .into_iter()
-                .map(|(depth, d)| {
-                    let members = members.get(&d.we_id).copied().unwrap_or(0);
-                    if !ctx.json {
-                        println!(
-                            "{}{} [{}] {members}",
-                            "  ".repeat(depth),
-                            d.we_name,
-                            d.we_id
-                        );
-                    }
-                    DeptInfo {
-                        we_id: d.we_id,
-                        name: d.we_name.clone(),
-                        parent: d.we_parentid,
-                        path: tree.path(d.we_id).unwrap_or_default(),
-                        rank: d.rank,
-                        members,
-                    }
-                })
-                .collect();
+            let list: Vec<DeptInfo> = all.into_iter().map(|(_, d)| d).collect();
             Ok(Summary {
                 command: "dept list",
                 total: list.len(),
@@ -76,8 +85,8 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                     tree.path(1).unwrap_or_else(|| "办公逸".into())
                 )
             })?;
-            if let Some(bad) = path.split('/').find(|l| l.contains([';', '；'])) {
-                anyhow::bail!("a department name may not contain ';': {bad:?}");
+            if let Some(why) = path.split('/').find_map(bad_name) {
+                anyhow::bail!("{why}");
             }
             let (tree, created) = tree::create_paths(client, tree, &[path.clone()].into()).await?;
             if let Some((p, why)) = created.failed.iter().next() {
@@ -115,10 +124,9 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                 .get(we_id)
                 .with_context(|| format!("no department with we_id {we_id}"))?;
             let name = new_name.trim();
-            anyhow::ensure!(
-                !name.is_empty() && !name.contains(['/', ';', '／', '；']),
-                "the new name must be non-empty and contain no / or ;"
-            );
+            if let Some(why) = bad_name(name) {
+                anyhow::bail!("{why}");
+            }
             if tree
                 .children(dept.we_parentid)
                 .iter()

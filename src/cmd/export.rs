@@ -2,7 +2,6 @@
 //! export → edit → import is a round trip. An incomplete listing is an error, never a
 //! silently short file.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -11,19 +10,12 @@ use chrono::Local;
 use crate::api::Endpoint;
 use crate::model::{Field, Layout};
 use crate::progress::Progress;
-use crate::tree::DeptTree;
+use crate::tree::{canonical_path, DeptTree};
 use crate::validate::online::record_values;
 use crate::write::{self, DeptSheet};
 use crate::{Context, Summary};
 
-/// A department path as typed (full-width slashes, spaces) → the canonical `a/b/c`.
-pub fn canonical_path(path: &str) -> String {
-    path.split(['/', '／'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("/")
-}
+use super::dept::DeptInfo;
 
 pub async fn run(
     ctx: &Context,
@@ -64,24 +56,17 @@ pub async fn run(
     let n = if is_csv {
         write::write_people_csv(&output, Layout::Staff, Field::ALL, people)?
     } else {
-        let mut members: HashMap<i64, usize> = HashMap::new();
-        for s in &staff {
-            for id in s.department_ids() {
-                *members.entry(id).or_default() += 1;
-            }
-        }
         let depts = DeptSheet {
-            rows: tree
-                .walk()
+            rows: DeptInfo::all(&tree, &staff)
                 .into_iter()
                 .map(|(_, d)| {
                     [
                         d.we_id.to_string(),
-                        d.we_name.clone(),
-                        d.we_parentid.to_string(),
-                        tree.path(d.we_id).unwrap_or_default(),
+                        d.name,
+                        d.parent.to_string(),
+                        d.path,
                         d.rank.to_string(),
-                        members.get(&d.we_id).copied().unwrap_or(0).to_string(),
+                        d.members.to_string(),
                     ]
                 })
                 .collect(),
