@@ -150,45 +150,43 @@ pub fn check_staff(
                 }
             }
         }
-        if let (Some(_), Some(_), Some(by_id), Some(by_path)) = (
-            row.values.get(Field::WeId),
-            row.values.get(Field::WeDepartment),
-            crate::plan::sheet_departments(&row.values, &live.tree),
-            row.values.get(Field::WeDepartment).and_then(|p| {
-                p.split(';')
-                    .map(|p| live.tree.resolve(p))
-                    .collect::<Option<Vec<i64>>>()
-            }),
-        ) {
-            let (mut a, mut b) = (by_id, by_path);
-            a.sort_unstable();
-            b.sort_unstable();
-            if a != b {
-                issues.push(Issue::error(
-                    Some(Field::WeDepartment),
-                    problem(
-                        "department mismatch",
-                        "部门 与 部门ID 指向不同的部门;请只改其中一列,或清空另一列",
-                        "部门 (paths) and 部门ID name different departments; change one and clear the other",
-                    ),
-                ));
-            }
-        }
         if let (Some(_), Some(paths)) = (
             row.values.get(Field::WeId),
             row.values.get(Field::WeDepartment),
         ) {
-            // The ids decide; a path beside them that no longer exists (a department renamed
-            // since the sheet was exported) is only worth a warning.
-            if let Some(stale) = paths.split(';').find(|p| live.tree.resolve(p).is_none()) {
-                issues.push(Issue::warning(
+            // The ids decide. Paths that all exist must name the same departments; a path that
+            // no longer exists (a department renamed since the sheet was exported) is only
+            // worth a warning.
+            let by_path: Result<Vec<i64>, &str> = paths
+                .split(';')
+                .map(|p| live.tree.resolve(p).ok_or(p))
+                .collect();
+            match by_path {
+                Ok(mut by_path) => {
+                    if let Some(mut by_id) = crate::plan::sheet_departments(&row.values, &live.tree)
+                    {
+                        by_id.sort_unstable();
+                        by_path.sort_unstable();
+                        if by_id != by_path {
+                            issues.push(Issue::error(
+                                Some(Field::WeDepartment),
+                                problem(
+                                    "department mismatch",
+                                    "部门 与 部门ID 指向不同的部门;请只改其中一列,或清空另一列",
+                                    "部门 (paths) and 部门ID name different departments; change one and clear the other",
+                                ),
+                            ));
+                        }
+                    }
+                }
+                Err(stale) => issues.push(Issue::warning(
                     Some(Field::WeDepartment),
                     problem(
                         "stale department path",
                         format!("部门 {stale} 不存在,以 部门ID 为准"),
                         format!("no department {stale}; 部门ID is used"),
                     ),
-                ));
+                )),
             }
         } else if let Some(paths) = row.values.get(Field::WeDepartment) {
             for path in paths.split(';') {
