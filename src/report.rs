@@ -114,10 +114,7 @@ struct Formats {
 impl Formats {
     fn new() -> Formats {
         Formats {
-            header: Format::new()
-                .set_bold()
-                .set_background_color(Color::RGB(0xDDEBF7))
-                .set_num_format("@"),
+            header: crate::write::header_format().set_num_format("@"),
             text: Format::new().set_num_format("@"),
             bad: Format::new()
                 .set_num_format("@")
@@ -172,10 +169,7 @@ impl Report<'_> {
             sheet.set_name(REPORT_PLAN_SHEET)?;
             write_plan(sheet, &formats, plan)?;
         }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
-        }
-        workbook.save(path)
+        crate::write::save(&mut workbook, path)
     }
 
     fn write_summary(&self, ws: &mut Worksheet, f: &Formats) -> Result<(), XlsxError> {

@@ -67,13 +67,8 @@ pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
             .set_creation_datetime(&created),
     );
 
-    let required = Format::new()
-        .set_bold()
-        .set_font_color(Color::RGB(0xC00000))
-        .set_background_color(Color::RGB(0xDDEBF7));
-    let optional = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xDDEBF7));
+    let optional = crate::write::header_format();
+    let required = optional.clone().set_font_color(Color::RGB(0xC00000));
     let text = Format::new().set_num_format("@");
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let example_fmt = Format::new()

@@ -9,6 +9,21 @@ use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, Workbook, Xls
 use crate::model::{Field, Kind, Layout};
 use crate::validate::Values;
 
+/// The header cells of every workbook bgy writes: bold on light blue.
+pub fn header_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDEBF7))
+}
+
+/// Saves `wb` to `path`, making its folder first.
+pub fn save(wb: &mut Workbook, path: &Path) -> Result<(), XlsxError> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    wb.save(path)
+}
+
 /// The label a person reads for an API value (`we_gender` 1 → 男).
 pub fn display_value(field: Field, value: &str) -> String {
     let mapped = match (field, value) {
@@ -50,9 +65,7 @@ pub fn write_people(
 ) -> Result<usize, XlsxError> {
     let mut wb = Workbook::new();
     wb.set_properties(&DocProperties::new().set_author("bgy"));
-    let header = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xDDEBF7));
+    let header = header_format();
     let text = Format::new().set_num_format("@");
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let ws = wb.add_worksheet_with_constant_memory()?;
@@ -103,10 +116,7 @@ pub fn write_people(
             }
         }
     }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    wb.save(path)?;
+    save(&mut wb, path)?;
     Ok(n as usize)
 }
 
