@@ -98,13 +98,11 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<HashMap<String, E
 
 /// The newest journal of a report of `input` (`NAME.report-*.journal.jsonl` beside it).
 pub fn latest_for(input: &Path) -> Option<PathBuf> {
-    let stem = input.file_stem()?.to_string_lossy();
-    let stem = stem.split(".report-").next()?.to_string();
     let dir = input
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let prefix = format!("{stem}.report-");
+    let prefix = format!("{}.report-", crate::report::report_stem(input));
     std::fs::read_dir(dir)
         .ok()?
         .flatten()

@@ -23,15 +23,23 @@ pub const SOURCE_ROW_TITLE: &str = "源行号 Source row";
 pub const ERROR_TITLE: &str = "错误 Error";
 pub const OUTCOME_TITLE: &str = "结果 Outcome";
 
-/// `DIR/NAME.report-YYYYMMDD-HHMMSS.xlsx` next to the input.
-pub fn default_path(input: &Path, at: DateTime<Local>) -> PathBuf {
+/// What the reports of `input` are named after: its stem, without a report's own
+/// `.report-…`, so that a rerun of a report gets NAME.report-…, not NAME.report-….report-….
+pub fn report_stem(input: &Path) -> String {
     let stem = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "bgy".into());
-    // A rerun of a report gets a fresh report, not NAME.report-….report-….
-    let stem = stem.split(".report-").next().unwrap_or(&stem).to_string();
-    let name = format!("{stem}.report-{}.xlsx", at.format("%Y%m%d-%H%M%S"));
+    stem.split(".report-").next().unwrap_or(&stem).to_string()
+}
+
+/// `DIR/NAME.report-YYYYMMDD-HHMMSS.xlsx` next to the input.
+pub fn default_path(input: &Path, at: DateTime<Local>) -> PathBuf {
+    let name = format!(
+        "{}.report-{}.xlsx",
+        report_stem(input),
+        at.format("%Y%m%d-%H%M%S")
+    );
     input.with_file_name(name)
 }
 
