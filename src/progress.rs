@@ -88,25 +88,23 @@ impl Stop {
         Stop::default()
     }
 
-    /// Stops the run for a fatal API condition (the first reason wins).
+    /// Stops the run for a fatal API condition.
     pub fn fatal(&self, reason: impl Into<String>) {
-        if self
-            .state
-            .compare_exchange(RUNNING, FATAL, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-        {
-            *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason.into());
-        }
+        self.stop(FATAL, reason.into());
     }
 
     pub fn interrupt(&self) {
+        self.stop(INTERRUPTED, "interrupted by Ctrl-C 被中断".into());
+    }
+
+    /// The first stop wins, with its reason.
+    fn stop(&self, state: u8, reason: String) {
         if self
             .state
-            .compare_exchange(RUNNING, INTERRUPTED, Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(RUNNING, state, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            *self.reason.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some("interrupted by Ctrl-C 被中断".into());
+            *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
         }
     }
 
