@@ -156,19 +156,19 @@ pub const REPORT_SUMMARY_SHEET: &str = "汇总 Summary";
 
 /// Reads one sheet of `path`: `sheet` by name, or the report's Failed sheet, or the first.
 pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, ReadError> {
-    let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
-        path: shown.clone(),
-        error,
-    })?;
-    read_bytes(&bytes, &shown, sheet)
+    collect(|emit| stream_file(path, sheet, emit))
 }
 
 /// As [`read_sheet`], from bytes already in memory; `name` is used in messages and to tell
 /// a workbook's extension.
 pub fn read_bytes(bytes: &[u8], name: &str, sheet: Option<&str>) -> Result<Sheet, ReadError> {
+    collect(|emit| stream_bytes(bytes, name, sheet, emit))
+}
+
+/// Every row a stream emits, in one [`Sheet`].
+fn collect(stream: impl FnOnce(Emit) -> Result<SheetInfo, ReadError>) -> Result<Sheet, ReadError> {
     let mut rows = Vec::new();
-    let info = stream_bytes(bytes, name, sheet, &mut |r| {
+    let info = stream(&mut |r| {
         rows.push(r);
         true
     })?;
