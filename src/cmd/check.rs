@@ -4,8 +4,9 @@
 use chrono::Local;
 
 use crate::cli::Input;
-use crate::model::{Layout, Outcome};
+use crate::model::{Field, Layout, Outcome};
 use crate::validate::online::{self, Live};
+use crate::validate::{problem, Issue};
 use crate::{Context, Summary};
 
 use super::{load, report_path, Finish};
@@ -32,13 +33,13 @@ pub async fn run(
             Layout::Times | Layout::Delete => {
                 for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
                     if live.person(row.account()).is_none() {
-                        row.issues.push(crate::validate::Issue::warning(
-                            Some(crate::model::Field::WeUserid),
-                            crate::validate::Problem {
-                                reason: "account not found",
-                                zh: "帐号不在通讯录中".into(),
-                                en: "the account is not in the directory".into(),
-                            },
+                        row.issues.push(Issue::warning(
+                            Some(Field::WeUserid),
+                            problem(
+                                "account not found",
+                                "帐号不在通讯录中",
+                                "the account is not in the directory",
+                            ),
                         ));
                     }
                 }

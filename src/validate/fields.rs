@@ -13,7 +13,7 @@ pub struct Problem {
     pub en: String,
 }
 
-fn problem(reason: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Problem {
+pub fn problem(reason: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Problem {
     Problem {
         reason,
         zh: zh.into(),

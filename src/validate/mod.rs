@@ -16,7 +16,7 @@ use crate::model::{Field, Layout, Outcome};
 use crate::read::header::{self, Column, Header};
 use crate::read::{self, Cell, RawRow, ReadError, Sheet};
 
-pub use fields::Problem;
+pub use fields::{problem, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Severity {
@@ -73,14 +73,6 @@ impl Issue {
             Some(f) => format!("{}: {} ({}: {})", f.label(), self.zh, f.key(), self.en),
             None => format!("{} ({})", self.zh, self.en),
         }
-    }
-}
-
-fn problem(reason: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Problem {
-    Problem {
-        reason,
-        zh: zh.into(),
-        en: en.into(),
     }
 }
 
@@ -402,9 +394,11 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         return None;
     }
     let failed = |f: Field| issues.iter().any(|i: &Issue| i.field == Some(f));
+    // Neither given nor given wrong (a wrong value already has its error).
+    let absent = |f: &Field| values.get(*f).is_none() && !failed(*f);
     let mut more = Vec::new();
     for f in layout.required() {
-        if values.get(*f).is_none() && !failed(*f) {
+        if absent(f) {
             more.push(Issue::error(
                 Some(*f),
                 problem("required", "必填", "required"),
@@ -414,10 +408,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     match layout {
         Layout::Staff => {
             let contact = [Field::WeMobile, Field::WeEmail, Field::WeWeixinid];
-            if contact
-                .iter()
-                .all(|f| values.get(*f).is_none() && !failed(*f))
-            {
+            if contact.iter().all(absent) {
                 more.push(Issue::error(
                     Some(Field::WeMobile),
                     problem(
@@ -428,10 +419,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
                 ));
             }
             let place = [Field::WeId, Field::WeDepartment];
-            if place
-                .iter()
-                .all(|f| values.get(*f).is_none() && !failed(*f))
-            {
+            if place.iter().all(absent) {
                 more.push(Issue::error(
                     Some(Field::WeDepartment),
                     problem(
@@ -464,10 +452,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
                 Field::PositiveTime,
                 Field::QuiteTime,
             ];
-            if dates
-                .iter()
-                .all(|f| values.get(*f).is_none() && !failed(*f))
-            {
+            if dates.iter().all(absent) {
                 more.push(Issue::error(
                     None,
                     problem(
