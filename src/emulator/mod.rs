@@ -77,7 +77,7 @@ impl Stats {
     fn inject(&self, fingerprint: u64, p: f64) -> bool {
         let mut streaks = self.streaks.lock().unwrap_or_else(|e| e.into_inner());
         let streak = streaks.entry(fingerprint).or_default();
-        if p > 0.0 && *streak < MAX_FAILURE_STREAK && rand::random::<f64>() < p {
+        if *streak < MAX_FAILURE_STREAK && rand::random::<f64>() < p {
             *streak += 1;
             self.injected_failures.fetch_add(1, Ordering::Relaxed);
             true
@@ -271,6 +271,18 @@ async fn delay(d: Duration) {
     let _ = tokio::task::spawn_blocking(move || std::thread::sleep(d)).await;
 }
 
+/// The same request (path, query and body) hashes the same, to count its failures in a row.
+fn fingerprint(path: &str, query: &HashMap<String, String>, body: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.hash(&mut h);
+    let mut q: Vec<_> = query.iter().collect();
+    q.sort();
+    q.hash(&mut h);
+    body.hash(&mut h);
+    h.finish()
+}
+
 async fn handle(
     State(app): State<App>,
     UrlPath((group, action)): UrlPath<(String, String)>,
@@ -306,17 +318,11 @@ async fn handle(
     app.stats.count(&path);
     // Faults: half before applying (HTTP 500), half after (the answer is lost on the wire).
     let mut drop_answer = false;
-    let fingerprint = {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        path.hash(&mut h);
-        let mut q: Vec<_> = query.iter().collect();
-        q.sort();
-        q.hash(&mut h);
-        body.hash(&mut h);
-        h.finish()
-    };
-    if options.fail_rate > 0.0 && app.stats.inject(fingerprint, options.fail_rate) {
+    if options.fail_rate > 0.0
+        && app
+            .stats
+            .inject(fingerprint(&path, &query, &body), options.fail_rate)
+    {
         if rand::random::<bool>() {
             return (StatusCode::INTERNAL_SERVER_ERROR, "injected failure").into_response();
         }
