@@ -91,11 +91,11 @@ pub struct AddJob {
     pub cover: Cover,
 }
 
-/// Sends every job with its `cover`; at most `width` in flight (the client bounds it too).
+/// Sends every job with its `cover`, as many in flight as the client allows; returns each
+/// job's table index with its outcome.
 pub async fn add_staff(
     client: &Client,
     jobs: Vec<AddJob>,
-    width: usize,
     sink: &Sink<'_>,
 ) -> Vec<(usize, Outcome)> {
     futures::stream::iter(jobs)
@@ -123,7 +123,7 @@ pub async fn add_staff(
             sink.done(job.row, &job.account, &outcome);
             (job.index, outcome)
         })
-        .buffer_unordered(width.max(1) * 2)
+        .buffer_unordered(client.concurrency().max(1) * 2)
         .collect()
         .await
 }

@@ -162,7 +162,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
         progress: &progress,
         stop: &stop,
     };
-    for (i, outcome) in execute::add_staff(client, jobs, client.concurrency(), &sink).await {
+    for (i, outcome) in execute::add_staff(client, jobs, &sink).await {
         outcomes[i] = outcome;
     }
     progress.finish();

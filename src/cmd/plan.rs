@@ -235,7 +235,7 @@ pub async fn sync(
         progress: &progress,
         stop: &stop,
     };
-    for (i, outcome) in execute::add_staff(client, jobs, client.concurrency(), &sink).await {
+    for (i, outcome) in execute::add_staff(client, jobs, &sink).await {
         outcomes[i] = outcome;
     }
     let pruned = delete::delete_all(client, p.plan.prune.clone(), &sink).await;
