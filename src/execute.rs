@@ -45,6 +45,14 @@ impl Sink<'_> {
 
     /// The outcome of a call that failed; a fatal error also stops the run.
     pub fn failure(&self, e: &ApiError) -> Outcome {
+        // Stopped before a retry that no earlier try could have made unnecessary.
+        if let ApiError::Interrupted {
+            maybe_applied: false,
+            ..
+        } = e
+        {
+            return self.not_sent();
+        }
         if e.is_fatal() {
             self.stop.fatal(e.to_string());
         }

@@ -11,6 +11,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Outcome;
+use crate::text::{cut_bytes, MESSAGE_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Entry {
@@ -54,10 +55,14 @@ impl Journal {
 
     /// Appends one outcome; the line reaches the OS before this returns.
     pub fn record(&self, row: u32, account: &str, outcome: &Outcome) -> std::io::Result<()> {
+        let mut outcome = outcome.clone();
+        if let Outcome::Failed { message: m, .. } | Outcome::NotSent { reason: m } = &mut outcome {
+            *m = cut_bytes(m, MESSAGE_BYTES).into_owned();
+        }
         let line = serde_json::to_string(&Entry {
             row,
             account: account.to_string(),
-            outcome: outcome.clone(),
+            outcome,
         })
         .map_err(std::io::Error::other)?;
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());

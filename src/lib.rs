@@ -17,6 +17,7 @@ pub mod progress;
 pub mod read;
 pub mod report;
 pub mod template;
+pub mod text;
 pub mod tree;
 pub mod validate;
 pub mod write;
@@ -62,6 +63,7 @@ impl Status {
 /// Exit code of an error that ended a run before it got going.
 pub fn error_exit_code(e: &anyhow::Error) -> i32 {
     match e.downcast_ref::<api::ApiError>() {
+        Some(api::ApiError::Interrupted { .. }) => Status::Interrupted.exit_code(),
         Some(api) if api.is_fatal() || matches!(api, api::ApiError::Incomplete { .. }) => 3,
         _ => 2,
     }

@@ -33,7 +33,7 @@ fn main() {
             summary.status.exit_code()
         }
         Err(e) => {
-            eprintln!("bgy: error: {e:#}");
+            eprintln!("{}", bgy::text::line(&format!("bgy: error: {e:#}")));
             bgy::error_exit_code(&e)
         }
     };

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::api::Client;
 use crate::Status;
 
 pub struct Progress {
@@ -128,13 +129,18 @@ impl Stop {
         }
     }
 
-    /// Interrupts on Ctrl-C for as long as the returned guard lives.
-    pub fn on_ctrl_c(&self) -> CtrlC {
+    /// Interrupts on Ctrl-C for as long as the returned guard lives; the client's waits
+    /// between tries (backoff, `Retry-After`) end at once.
+    pub fn on_ctrl_c(&self, client: Option<&Client>) -> CtrlC {
         let stop = self.clone();
+        let client = client.cloned();
         CtrlC(tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 eprintln!("\nbgy: Ctrl-C: finishing the calls in flight, then writing the report (Ctrl-C again to quit at once)");
                 stop.interrupt();
+                if let Some(c) = &client {
+                    c.cancel();
+                }
                 if tokio::signal::ctrl_c().await.is_ok() {
                     std::process::exit(130);
                 }

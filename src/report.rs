@@ -222,7 +222,7 @@ impl Report<'_> {
         ws.set_column_width(1, 80)?;
         for (i, (k, v)) in lines.iter().enumerate() {
             ws.write_string_with_format(i as u32, 0, *k, &f.key)?;
-            ws.write_string(i as u32, 1, v)?;
+            ws.write_string(i as u32, 1, cell(v))?;
         }
         Ok(())
     }
@@ -282,7 +282,7 @@ impl Report<'_> {
                 }
             }
             ws.write_number(out_row, n, row.source_row as f64)?;
-            ws.write_string(out_row, n + 1, error_text(row, outcome))?;
+            ws.write_string(out_row, n + 1, cell(&error_text(row, outcome)))?;
             out_row += 1;
         }
         Ok(())
@@ -314,11 +314,16 @@ impl Report<'_> {
             ws.write_string(r, n + 1, outcome.label())?;
             let text = error_text(row, outcome);
             if !text.is_empty() {
-                ws.write_string(r, n + 2, text)?;
+                ws.write_string(r, n + 2, cell(&text))?;
             }
         }
         Ok(())
     }
+}
+
+/// A text cut to what one cell holds (a server's message can be longer).
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    crate::text::cut_chars(text, crate::text::CELL_CHARS)
 }
 
 /// What the report's 错误 column says for a row: the API's answer, or every issue.
@@ -365,7 +370,7 @@ fn write_plan(ws: &mut Worksheet, f: &Formats, plan: &[PlanLine]) -> Result<(), 
         .enumerate()
         {
             if !v.is_empty() {
-                ws.write_string_with_format(r, j as u16, v.as_str(), &f.text)?;
+                ws.write_string_with_format(r, j as u16, cell(v), &f.text)?;
             }
         }
     }

@@ -4,7 +4,7 @@
 //! retry could make a twin), so a create whose answer was lost is followed by a re-list, and
 //! only retried when the department is still missing.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::api::{ApiError, Client, Department, Endpoint};
 
@@ -17,10 +17,16 @@ pub fn canonical_path(path: &str) -> String {
         .join("/")
 }
 
+/// The departments a server listed. A listing is data from outside: a department may name
+/// itself or a missing department as its parent, or parents may form a circle. Such
+/// departments are kept, listed after the others and named by [`DeptTree::problems`]; no
+/// walk over the tree can loop.
 #[derive(Debug, Clone, Default)]
 pub struct DeptTree {
     by_id: HashMap<i64, Department>,
     by_parent: HashMap<(i64, String), i64>,
+    /// Parent → children, sorted by (rank, we_id).
+    kids: HashMap<i64, Vec<i64>>,
 }
 
 impl DeptTree {
@@ -31,7 +37,47 @@ impl DeptTree {
                 .insert((d.we_parentid, d.we_name.clone()), d.we_id);
             tree.by_id.insert(d.we_id, d);
         }
+        for d in tree.by_id.values() {
+            tree.kids.entry(d.we_parentid).or_default().push(d.we_id);
+        }
+        let by_id = &tree.by_id;
+        for ids in tree.kids.values_mut() {
+            ids.sort_by_key(|id| (by_id[id].rank, *id));
+        }
         tree
+    }
+
+    /// What is wrong with the tree's shape, one sentence per department, by name: its own
+    /// parent, a parent that is not in the listing, or a circle of parents.
+    pub fn problems(&self) -> Vec<String> {
+        let reachable: HashSet<i64> = self.walk_from_root().iter().map(|(_, d)| d.we_id).collect();
+        let mut out: Vec<(i64, String)> = Vec::new();
+        for d in self
+            .by_id
+            .values()
+            .filter(|d| !reachable.contains(&d.we_id))
+        {
+            let what = if d.we_parentid == d.we_id {
+                "是它自己的上级 (is its own parent)".to_string()
+            } else if !self.by_id.contains_key(&d.we_parentid) && d.we_parentid != 0 {
+                format!(
+                    "的上级 {} 不在部门列表中 (its parent {} is not in the listing)",
+                    d.we_parentid, d.we_parentid
+                )
+            } else if self.in_circle(d.we_id) {
+                "的上级链条成环,到不了根部门 (its parents form a circle that never reaches the root)"
+                    .to_string()
+            } else {
+                // Below one of the departments named here: listed with it.
+                continue;
+            };
+            out.push((
+                d.we_id,
+                format!("部门 {:?} [we_id {}] {what}", d.we_name, d.we_id),
+            ));
+        }
+        out.sort();
+        out.into_iter().map(|(_, s)| s).collect()
     }
 
     /// Lists every department; an incomplete listing is an error.
@@ -84,23 +130,71 @@ impl DeptTree {
         (id != 0).then_some(id)
     }
 
-    /// Children of `parent`, by rank then we_id.
-    pub fn children(&self, parent: i64) -> Vec<&Department> {
-        let mut v: Vec<&Department> = self
-            .by_id
-            .values()
-            .filter(|d| d.we_parentid == parent)
-            .collect();
-        v.sort_by_key(|d| (d.rank, d.we_id));
-        v
+    /// Following the parents of `we_id` leads back to it.
+    fn in_circle(&self, we_id: i64) -> bool {
+        let mut id = we_id;
+        for _ in 0..=self.by_id.len() {
+            match self.by_id.get(&id) {
+                Some(d) if d.we_parentid == we_id => return true,
+                Some(d) => id = d.we_parentid,
+                None => return false,
+            }
+        }
+        false
     }
 
-    /// Every department, parents before children (depth first, by rank).
+    /// Children of `parent`, by rank then we_id (never the department itself).
+    pub fn children(&self, parent: i64) -> Vec<&Department> {
+        self.kids
+            .get(&parent)
+            .into_iter()
+            .flatten()
+            .filter(|id| **id != parent)
+            .filter_map(|id| self.by_id.get(id))
+            .collect()
+    }
+
+    /// Every department, parents before children (depth first, by rank); then, at depth 0,
+    /// those the root never reaches (see [`DeptTree::problems`]) with what hangs below them.
     pub fn walk(&self) -> Vec<(usize, &Department)> {
+        let mut seen = HashSet::new();
+        let mut out = self.walk_below(0, &mut seen);
+        let mut rest: Vec<&Department> = self
+            .by_id
+            .values()
+            .filter(|d| !seen.contains(&d.we_id))
+            .collect();
+        rest.sort_by_key(|d| d.we_id);
+        for d in rest {
+            if seen.insert(d.we_id) {
+                out.push((0, d));
+                out.extend(
+                    self.walk_below(d.we_id, &mut seen)
+                        .into_iter()
+                        .map(|(depth, c)| (depth + 1, c)),
+                );
+            }
+        }
+        out
+    }
+
+    fn walk_from_root(&self) -> Vec<(usize, &Department)> {
+        self.walk_below(0, &mut HashSet::new())
+    }
+
+    /// The departments below `top`, depth first, each once.
+    fn walk_below(&self, top: i64, seen: &mut HashSet<i64>) -> Vec<(usize, &Department)> {
         let mut out = Vec::new();
-        let mut stack: Vec<(usize, &Department)> =
-            self.children(0).into_iter().rev().map(|d| (0, d)).collect();
+        let mut stack: Vec<(usize, &Department)> = self
+            .children(top)
+            .into_iter()
+            .rev()
+            .map(|d| (0, d))
+            .collect();
         while let Some((depth, d)) = stack.pop() {
+            if !seen.insert(d.we_id) {
+                continue;
+            }
             out.push((depth, d));
             for c in self.children(d.we_id).into_iter().rev() {
                 stack.push((depth + 1, c));
@@ -140,6 +234,7 @@ impl DeptTree {
                 rank: i64::MAX,
             };
             self.by_parent.insert((parent, d.we_name.clone()), we_id);
+            self.kids.entry(parent).or_default().push(we_id);
             self.by_id.insert(we_id, d);
         }
         true
@@ -319,6 +414,40 @@ mod tests {
         let id = t.resolve("办公逸/技术部/前端组/移动端").unwrap();
         assert!(id < 0);
         assert!(!t.plan_create("别处/x"));
+    }
+
+    #[test]
+    fn hostile_trees_are_walked_once_and_named() {
+        // A department that is its own parent (we_id 0 under 0), a circle, an orphan.
+        let t = DeptTree::new(vec![
+            d(1, "办公逸", 0),
+            d(2, "研发部", 1),
+            d(0, "自己", 0),
+            d(5, "甲", 6),
+            d(6, "乙", 5),
+            d(7, "孤儿", 99),
+            d(8, "孤儿的孩子", 7),
+        ]);
+        let walked: Vec<(usize, i64)> = t.walk().iter().map(|(k, d)| (*k, d.we_id)).collect();
+        assert_eq!(
+            walked,
+            vec![(0, 1), (1, 2), (0, 0), (0, 5), (1, 6), (0, 7), (1, 8)]
+        );
+        let problems = t.problems();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        assert!(
+            problems[0].contains("\"自己\" [we_id 0]") && problems[0].contains("its own parent")
+        );
+        assert!(problems[1].contains("\"甲\"") && problems[1].contains("circle"));
+        assert!(
+            problems[3].contains("\"孤儿\"") && problems[3].contains("99 is not in the listing")
+        );
+        assert!(
+            !problems.iter().any(|p| p.contains("孤儿的孩子")),
+            "listed below its parent"
+        );
+        assert_eq!(t.path(5), None, "a circle has no path");
+        assert!(tree().problems().is_empty());
     }
 
     #[test]

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::error::{redact, ApiError, Endpoint, Ticket};
+use super::error::{redact, ApiError, Endpoint, Ticket, MAX_RETRY_AFTER_SECS};
 use super::types::*;
+use crate::text::{cut_bytes, cut_chars, MESSAGE_BYTES};
 
 /// Records a page of `department/list` and `staff/list` holds.
 pub const PAGE_SIZE: usize = 1000;
@@ -19,6 +20,10 @@ pub const PAGE_SIZE: usize = 1000;
 pub const TIMES_CHUNK: usize = 50;
 /// `staff/delete` takes at most this many accounts a call.
 pub const DELETE_CHUNK: usize = 200;
+/// A listing stops here even if the server's `count` says there is more (it is then
+/// incomplete): no directory bgy serves is this large, and a server that pages forever must
+/// not exhaust memory.
+pub const MAX_LISTED: usize = 2_000_000;
 
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
@@ -132,6 +137,9 @@ struct Inner {
     next_slot: Mutex<Instant>,
     any_success: AtomicBool,
     calls: AtomicUsize,
+    /// Set by [`Client::cancel`]: waits between tries end at once.
+    cancelled: AtomicBool,
+    wake: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Client {
@@ -182,6 +190,8 @@ impl Client {
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(options.concurrency.max(1))
             .user_agent(concat!("bgy/", env!("CARGO_PKG_VERSION")))
+            // A redirect is an error (see `ApiError::Redirected`), never followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Malformed {
                 endpoint: Endpoint::DepartmentList,
@@ -198,6 +208,8 @@ impl Client {
                 next_slot: Mutex::new(Instant::now()),
                 any_success: AtomicBool::new(false),
                 calls: AtomicUsize::new(0),
+                cancelled: AtomicBool::new(false),
+                wake: tokio::sync::Notify::new(),
                 options,
             }),
         })
@@ -210,6 +222,25 @@ impl Client {
     /// HTTP requests sent so far, retries included.
     pub fn calls(&self) -> usize {
         self.inner.calls.load(Ordering::Relaxed)
+    }
+
+    /// Ends every wait between tries at once, now and later (Ctrl-C): a call that would wait
+    /// returns [`ApiError::Interrupted`]. Calls in flight finish.
+    pub fn cancel(&self) {
+        self.inner.cancelled.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_waiters();
+    }
+
+    /// Sleeps `d`, or less when cancelled; false when cancelled.
+    async fn pause(&self, d: Duration) -> bool {
+        let woken = self.inner.wake.notified();
+        if self.inner.cancelled.load(Ordering::SeqCst) {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(d) => true,
+            _ = woken => false,
+        }
     }
 
     /// The concurrency in force now (halved while the server rate-limits).
@@ -239,16 +270,14 @@ impl Client {
 
     /// Every department, all pages.
     pub async fn departments(&self) -> Result<Listing<Department>, ApiError> {
-        let first = self.department_page(1).await?;
-        let pages = pages_after_first(first.count, first.department_list.len());
-        let rest = futures::future::try_join_all(pages.map(|p| self.department_page(p))).await?;
-        let mut items = first.department_list;
-        rest.into_iter()
-            .for_each(|p| items.extend(p.department_list));
-        Ok(Listing {
-            items,
-            count: first.count,
-        })
+        self.listing(
+            |page| async move {
+                let p = self.department_page(page).await?;
+                Ok((p.count, p.department_list))
+            },
+            |_, _| {},
+        )
+        .await
     }
 
     /// Every person in `we_id` (0 = everyone), all pages.
@@ -264,21 +293,44 @@ impl Client {
         fetch_child: bool,
         progress: impl Fn(usize, i64),
     ) -> Result<Listing<Staff>, ApiError> {
-        let first = self.staff_page(we_id, fetch_child, 1).await?;
-        let count = first.count;
-        let mut got = first.staff_list.len();
-        progress(got, count);
-        let pages = pages_after_first(count, got);
-        let mut items = first.staff_list;
-        let mut stream =
-            futures::stream::iter(pages.map(|p| self.staff_page(we_id, fetch_child, p)))
-                .buffered(self.inner.options.concurrency.max(1));
+        self.listing(
+            |page| async move {
+                let p = self.staff_page(we_id, fetch_child, page).await?;
+                Ok((p.count, p.staff_list))
+            },
+            progress,
+        )
+        .await
+    }
+
+    /// Pages 1, 2, … (several in flight) until `count` records came back. The first empty
+    /// page, or [`MAX_LISTED`] records, ends it early: the listing is then incomplete. Nothing
+    /// is allocated from `count`, which the server may get wrong.
+    async fn listing<T, F, Fut>(
+        &self,
+        fetch: F,
+        progress: impl Fn(usize, i64),
+    ) -> Result<Listing<T>, ApiError>
+    where
+        F: Fn(usize) -> Fut,
+        Fut: std::future::Future<Output = Result<(i64, Vec<T>), ApiError>>,
+    {
         use futures::StreamExt;
+        let (count, mut items) = fetch(1).await?;
+        progress(items.len(), count);
+        let pages = pages_after_first(count, items.len());
+        let mut stream = futures::stream::iter(pages.map(&fetch))
+            .buffered(self.inner.options.concurrency.max(1));
         while let Some(page) = stream.next().await {
-            let page = page?;
-            got += page.staff_list.len();
-            progress(got, count);
-            items.extend(page.staff_list);
+            let (_, list) = page?;
+            if list.is_empty() {
+                break;
+            }
+            items.extend(list);
+            progress(items.len(), count);
+            if items.len() >= MAX_LISTED {
+                break;
+            }
         }
         Ok(Listing { items, count })
     }
@@ -359,8 +411,13 @@ impl Client {
                 message: e.to_string(),
             }
         })?;
-        self.call(Endpoint::EntryTime, vec![], Body::Json(body), Retry::Always)
-            .await
+        let mut reply: Reply<Vec<TimesFailure>> = self
+            .call(Endpoint::EntryTime, vec![], Body::Json(body), Retry::Always)
+            .await?;
+        for failure in reply.data.iter_mut().flatten() {
+            failure.msg = cut_bytes(&failure.msg, MESSAGE_BYTES).into_owned();
+        }
+        Ok(reply)
     }
 
     async fn expect_data<T: DeserializeOwned>(
@@ -404,7 +461,7 @@ impl Client {
                         message: format!(
                             "errno {}: {}",
                             envelope.errno,
-                            redact(&envelope.errmsg, self.inner.options.ticket.expose())
+                            cut_bytes(&envelope.errmsg, MESSAGE_BYTES)
                         ),
                         rate_limited: true,
                         ..Transient::default()
@@ -450,7 +507,15 @@ impl Client {
                     ApiError::Malformed { endpoint, message }
                 });
             }
-            tokio::time::sleep(retry_after.unwrap_or_else(|| self.backoff(attempt))).await;
+            if !self
+                .pause(retry_after.unwrap_or_else(|| self.backoff(attempt)))
+                .await
+            {
+                return Err(ApiError::Interrupted {
+                    endpoint,
+                    maybe_applied: lost_before,
+                });
+            }
         }
     }
 
@@ -460,8 +525,8 @@ impl Client {
         envelope: Envelope<T>,
         after_lost_response: bool,
     ) -> Result<Reply<T>, ApiError> {
-        // A server may echo the request (and so the ticket) in its message.
-        let errmsg = redact(&envelope.errmsg, self.inner.options.ticket.expose());
+        // Already redacted with the rest of the answer (see `attempt`); cut to fit.
+        let errmsg = cut_bytes(&envelope.errmsg, MESSAGE_BYTES).into_owned();
         if envelope.errno == 0 {
             self.inner.any_success.store(true, Ordering::Relaxed);
             self.grow();
@@ -530,25 +595,51 @@ impl Client {
             }
         };
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|s| Duration::from_secs(s.min(60)));
+        if status.is_redirection() {
+            let target = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map_or_else(
+                    || "no Location".to_string(),
+                    |loc| location_origin(&inner.options.base_url, loc),
+                );
+            return Err(ApiError::Redirected {
+                endpoint,
+                status: status.as_u16(),
+                target: redact(&target, ticket),
+            });
+        }
         if status.as_u16() == 401 || status.as_u16() == 403 {
             return Err(ApiError::Rejected {
                 endpoint,
                 detail: format!("HTTP {}", status.as_u16()),
             });
         }
+        if matches!(status.as_u16(), 404 | 405 | 410) {
+            return Err(ApiError::NotTheApi {
+                endpoint,
+                detail: format!("HTTP {}", status.as_u16()),
+            });
+        }
         if status.as_u16() == 429 || status.is_server_error() {
             let rate_limited = status.as_u16() == 429;
+            let asked = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if let Some(seconds) = asked.filter(|s| *s > MAX_RETRY_AFTER_SECS) {
+                return Err(ApiError::TooLongWait { endpoint, seconds });
+            }
             return Ok(Err(Transient {
                 lost: !rate_limited,
-                message: format!("HTTP {}", status.as_u16()),
+                message: match asked {
+                    Some(s) => format!("HTTP {} (Retry-After: {s} s)", status.as_u16()),
+                    None => format!("HTTP {}", status.as_u16()),
+                },
                 status: Some(status.as_u16()),
-                retry_after,
+                retry_after: asked.map(Duration::from_secs),
                 rate_limited,
                 network: false,
             }));
@@ -567,15 +658,25 @@ impl Client {
         if !status.is_success() {
             return Err(ApiError::Malformed {
                 endpoint,
-                message: format!("HTTP {}", status.as_u16()),
+                message: format!("HTTP {}: {}", status.as_u16(), snippet(&bytes, ticket)),
             });
         }
-        serde_json::from_slice(&bytes)
-            .map(Ok)
-            .map_err(|e| ApiError::Malformed {
+        match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(mut value) => {
+                // A server may echo the request, and so the ticket, in any text it sends:
+                // every string is redacted here, once, before anything keeps or cuts it.
+                redact_strings(&mut value, ticket);
+                Ok(Ok(value))
+            }
+            Err(_) => Err(ApiError::NotTheApi {
                 endpoint,
-                message: format!("not JSON ({e}): {}", redact(&snippet(&bytes), ticket)),
-            })
+                detail: format!(
+                    "HTTP {}, not JSON: {}",
+                    status.as_u16(),
+                    snippet(&bytes, ticket)
+                ),
+            }),
+        }
     }
 
     async fn wait_for_rate(&self) {
@@ -684,12 +785,58 @@ fn transport_message(e: reqwest::Error, ticket: &str) -> String {
     if timeout && !parts.iter().any(|p| p.contains("timed out")) {
         parts.push("timed out".into());
     }
-    redact(&parts.join(": "), ticket)
+    cut_bytes(&redact(&parts.join(": "), ticket), MESSAGE_BYTES).into_owned()
 }
 
-fn snippet(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(80)]);
-    text.replace(['\n', '\r'], " ")
+/// Characters of a body that is not the JSON expected, shown in an error.
+const SNIPPET_CHARS: usize = 120;
+
+/// The start of a body, redacted first and then cut, on one line.
+fn snippet(bytes: &[u8], ticket: &str) -> String {
+    // Enough bytes for SNIPPET_CHARS characters plus any spelling of the ticket that starts
+    // among them (at most three bytes a ticket byte, `%XX`).
+    let window = &bytes[..bytes.len().min(SNIPPET_CHARS * 4 + ticket.len() * 3)];
+    let text = redact(&String::from_utf8_lossy(window), ticket).replace(['\n', '\r'], " ");
+    cut_chars(text.trim(), SNIPPET_CHARS).into_owned()
+}
+
+/// Redacts the ticket from every string (and key) of a JSON value.
+fn redact_strings(value: &mut serde_json::Value, ticket: &str) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if might_hold(s, ticket) => *s = redact(s, ticket),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_strings(v, ticket)),
+        Value::Object(map) => {
+            if map.keys().any(|k| might_hold(k, ticket)) {
+                let old = std::mem::take(map);
+                map.extend(old.into_iter().map(|(k, v)| (redact(&k, ticket), v)));
+            }
+            map.values_mut().for_each(|v| redact_strings(v, ticket));
+        }
+        _ => {}
+    }
+}
+
+/// A cheap test that skips most strings: a spelling of the ticket has its first character,
+/// or a `%` (percent-encoding), or a `+` (a form-encoded space).
+fn might_hold(s: &str, ticket: &str) -> bool {
+    match ticket.as_bytes().first() {
+        None => false,
+        Some(&b) => s.bytes().any(|c| c == b || c == b'%' || c == b'+'),
+    }
+}
+
+/// The scheme, host and port a `Location` points to (relative ones against `base`); never its
+/// path or query, which may carry the ticket.
+fn location_origin(base: &reqwest::Url, location: &str) -> String {
+    match base.join(location) {
+        Ok(url) => match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{}://{h}:{p}", url.scheme()),
+            (Some(h), None) => format!("{}://{h}", url.scheme()),
+            _ => "an address without a host".into(),
+        },
+        Err(_) => "an address that is not a URL".into(),
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// The longest `Retry-After` bgy honours; a server that asks for more stops the run.
+pub const MAX_RETRY_AFTER_SECS: u64 = 60;
+
 /// The seven endpoints of the reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -86,6 +89,29 @@ pub enum ApiError {
         tries: u32,
         message: String,
     },
+    /// The server answered with a redirect. bgy never follows one: a POST would turn into a
+    /// GET that looks like success, or the records and the ticket would go to another host.
+    #[error("{endpoint}: the server answered HTTP {status} (a redirect to {target}); bgy never follows redirects: check --base-url (BGY_BASE_URL)")]
+    Redirected {
+        endpoint: Endpoint,
+        status: u16,
+        /// The host of the `Location`, never its path or query.
+        target: String,
+    },
+    /// The server does not speak this API (404, or a web page instead of JSON): every call
+    /// would fail the same way.
+    #[error("{endpoint}: the server at --base-url does not answer like the 办公逸 API ({detail}); check --base-url (BGY_BASE_URL)")]
+    NotTheApi { endpoint: Endpoint, detail: String },
+    /// The server asked to wait longer than bgy waits.
+    #[error("{endpoint}: the server asked to wait {seconds} s before the next call (HTTP 429 Retry-After), more than the {MAX_RETRY_AFTER_SECS} s bgy waits; try again later or lower --rate")]
+    TooLongWait { endpoint: Endpoint, seconds: u64 },
+    /// Ctrl-C came while this call waited to be tried again.
+    #[error("{endpoint}: interrupted while waiting to retry")]
+    Interrupted {
+        endpoint: Endpoint,
+        /// An earlier try's response was lost, so it may have been applied.
+        maybe_applied: bool,
+    },
     /// Not JSON, or JSON of the wrong shape.
     #[error("{endpoint}: malformed response: {message}")]
     Malformed { endpoint: Endpoint, message: String },
@@ -103,7 +129,13 @@ impl ApiError {
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
-            ApiError::Rejected { .. } | ApiError::Unreachable { .. }
+            ApiError::Rejected { .. }
+                | ApiError::Unreachable { .. }
+                | ApiError::Redirected { .. }
+                | ApiError::NotTheApi { .. }
+                | ApiError::TooLongWait { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Interrupted { .. }
         )
     }
 
@@ -123,29 +155,53 @@ impl ApiError {
     }
 }
 
-/// Replaces every occurrence of the ticket (raw or percent-encoded) with `***`.
+/// Replaces every spelling of the ticket with `***`: raw, percent-encoded (any hex case),
+/// form-encoded (`+` for a space), and any mix of these, as a server that echoes the request
+/// may send it back.
 pub fn redact(text: &str, ticket: &str) -> String {
-    if ticket.is_empty() {
+    let needle = ticket.as_bytes();
+    if needle.is_empty() {
         return text.to_string();
     }
-    let mut out = text.replace(ticket, "***");
-    let encoded: String = url_encode(ticket);
-    if encoded != ticket {
-        out = out.replace(&encoded, "***");
-    }
-    out
-}
-
-fn url_encode(s: &str) -> String {
-    let mut out = String::new();
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+    let hay = text.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(hay.len());
+    let mut i = 0;
+    while i < hay.len() {
+        match spelled_at(hay, i, needle) {
+            Some(end) => {
+                out.extend_from_slice(b"***");
+                i = end;
+            }
+            None => {
+                out.push(hay[i]);
+                i += 1;
+            }
         }
     }
-    out
+    // Only whole spellings of the ticket were replaced, so UTF-8 stays intact unless the
+    // ticket itself splits a character, which a lossy conversion then marks.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Where a spelling of `needle` that starts at `hay[start]` ends, if one does.
+fn spelled_at(hay: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
+    let mut i = start;
+    for &b in needle {
+        let c = *hay.get(i)?;
+        if c == b || (c == b'+' && b == b' ') {
+            i += 1;
+        } else if c == b'%' && hex_byte(hay.get(i + 1..i + 3)?) == Some(b) {
+            i += 3;
+        } else {
+            return None;
+        }
+    }
+    Some(i)
+}
+
+fn hex_byte(two: &[u8]) -> Option<u8> {
+    let digit = |c: u8| (c as char).to_digit(16);
+    Some((digit(two[0])? * 16 + digit(two[1])?) as u8)
 }
 
 /// The ticket: its `Debug` never shows the value, and it has no `Display`.
@@ -173,16 +229,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redact_removes_raw_and_encoded_ticket() {
-        let t = "s3cr3t/t+k";
-        let msg = format!(
-            "error for url (http://h/x?ticket={}) and {t}",
-            url_encode(t)
-        );
-        let r = redact(&msg, t);
-        assert!(!r.contains(t));
-        assert!(!r.contains(&url_encode(t)));
-        assert!(r.contains("ticket=***"));
+    fn redact_removes_every_spelling_of_the_ticket() {
+        let t = "LEAK~CANARY*12 34";
+        for spelling in [
+            t.to_string(),
+            "LEAK%7ECANARY%2A12%2034".into(),
+            "LEAK%7eCANARY%2a12+34".into(),
+            form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>(),
+            "LEAK~CANARY*12%2034".into(),
+        ] {
+            let r = redact(
+                &format!("url (http://h/x?ticket={spelling}&p=1) said 无"),
+                t,
+            );
+            assert_eq!(r, "url (http://h/x?ticket=***&p=1) said 无", "{spelling}");
+        }
+        assert_eq!(redact("LEAK~CANARY*12 3", t), "LEAK~CANARY*12 3");
+        assert_eq!(redact("abc", ""), "abc");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use chrono::Local;
 
 use crate::cli::Input;
 use crate::model::{Field, Layout, Outcome};
+use crate::progress::Stop;
 use crate::validate::online::{self, Live};
 use crate::validate::{problem, Issue};
 use crate::{Context, Summary};
@@ -19,8 +20,20 @@ pub async fn run(
 ) -> anyhow::Result<Summary> {
     let started = Local::now();
     let mut table = load(input, layout)?;
-    if let Some(client) = &ctx.client {
-        let live = Live::fetch(client, ctx.quiet).await?;
+    let stop = Stop::new();
+    let live = match &ctx.client {
+        Some(client) => match Live::fetch(client, ctx.quiet).await {
+            Ok(live) => Some(live),
+            // The offline checks still make a report; the run ends as fatal.
+            Err(e) if e.is_fatal() => {
+                stop.fatal(e.to_string());
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    if let Some(live) = live {
         match layout {
             Layout::Staff => {
                 online::check_staff(
@@ -45,7 +58,7 @@ pub async fn run(
                 }
             }
         }
-    } else {
+    } else if ctx.client.is_none() {
         eprintln!("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked");
     }
     let outcomes: Vec<Outcome> = table.initial_outcomes();
@@ -57,7 +70,7 @@ pub async fn run(
         outcomes: &outcomes,
         started,
         report: &report,
-        stop: None,
+        stop: Some(&stop),
         plan: None,
     }
     .write()

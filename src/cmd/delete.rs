@@ -99,7 +99,7 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
     let report = report_path(input, started);
     let client = ctx.client()?;
     let stop = Stop::new();
-    let _ctrl_c = stop.on_ctrl_c();
+    let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
     let live = Live::fetch(client, ctx.quiet).await?;
     anyhow::ensure!(
         live.complete,

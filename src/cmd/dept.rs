@@ -50,6 +50,7 @@ impl DeptInfo {
 pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
     let tree = DeptTree::fetch(client).await?;
+    super::warn_tree(&tree);
     match action {
         DeptCommand::List => {
             let staff = client

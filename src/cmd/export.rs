@@ -31,6 +31,7 @@ pub async fn run(
         ))
     });
     let tree = DeptTree::fetch(client).await?;
+    super::warn_tree(&tree);
     let we_id = match department {
         Some(path) => tree.resolve(&canonical_path(path)).with_context(|| {
             format!(

@@ -51,7 +51,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
     let mut table = load(input, Layout::Staff)?;
     let report = report_path(input, started);
     let stop = Stop::new();
-    let _ctrl_c = stop.on_ctrl_c();
+    let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
     let done = if opts.resume {
         resumed(input, "import")?
     } else {

@@ -39,6 +39,13 @@ pub fn load(input: &Input, layout: Layout) -> anyhow::Result<Table> {
     Ok(table)
 }
 
+/// Warns about departments whose parents are missing or form a circle (they are still listed).
+pub fn warn_tree(tree: &crate::tree::DeptTree) {
+    for p in tree.problems() {
+        eprintln!("bgy: warning: {}", crate::text::line(&p));
+    }
+}
+
 pub fn report_path(input: &Input, started: DateTime<Local>) -> PathBuf {
     input
         .report
@@ -169,10 +176,13 @@ fn print_outcome(
     }
     eprintln!("bgy {command}: {} rows: {}", c.total, parts.join(", "));
     for line in reasons(table, outcomes) {
-        eprintln!("  {line}");
+        eprintln!("  {}", crate::text::line(&line));
     }
     if let Some(why) = stopped {
-        eprintln!("bgy {command}: stopped early: {why}");
+        eprintln!(
+            "{}",
+            crate::text::line(&format!("bgy {command}: stopped early: {why}"))
+        );
     }
 }
 

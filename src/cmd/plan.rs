@@ -182,7 +182,7 @@ pub async fn sync(
         delete::backup(&input.file, p.started, &p.live, &p.plan.prune)?;
     }
     let stop = Stop::new();
-    let _ctrl_c = stop.on_ctrl_c();
+    let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
     let journal = Journal::create(&journal_path(&p.report), "sync", &input.file)?;
     let mut lines = p.lines.clone();
     // Departments first, so staff can be placed in departments made in this run.

@@ -22,7 +22,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     let table = load(input, Layout::Times)?;
     let report = report_path(input, started);
     let stop = Stop::new();
-    let _ctrl_c = stop.on_ctrl_c();
+    let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
     let done = if resume {
         resumed(input, "times")?
     } else {

@@ -194,7 +194,7 @@ pub async fn start_local(store: Store, options: Options) -> std::io::Result<Runn
 }
 
 fn envelope(errno: i64, errmsg: &str, data: Option<Value>) -> Response {
-    let mut body = json!({ "errno": errno.to_string(), "errmsg": errmsg });
+    let mut body = json!({ "errno": errno, "errmsg": errmsg });
     if let Some(data) = data {
         body["data"] = data;
     }

@@ -86,6 +86,17 @@ pub struct Run {
 }
 
 impl Run {
+    /// Fails with the whole output unless the run exited with `code`.
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
             panic!(
@@ -109,6 +120,13 @@ impl Bgy {
     #[must_use]
     pub fn against(mut self, emu: &Running) -> Bgy {
         self.base_url = Some(emu.base_url());
+        self
+    }
+
+    /// Against any server by URL (a hostile one, say).
+    #[must_use]
+    pub fn base(mut self, url: &str) -> Bgy {
+        self.base_url = Some(url.to_string());
         self
     }
 

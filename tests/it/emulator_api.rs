@@ -33,10 +33,10 @@ async fn get(emu: &bgy::emulator::Running, path_and_query: &str) -> Value {
 }
 
 fn errno(v: &Value) -> i64 {
+    // A number, as every example of the reference shows; data fields stay strings.
     v["errno"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no errno in {v}"))
+        .as_i64()
+        .unwrap_or_else(|| panic!("no numeric errno in {v}"))
 }
 
 fn add(

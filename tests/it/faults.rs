@@ -123,16 +123,18 @@ async fn malformed_answers_are_errors_naming_the_endpoint() {
     assert!(
         matches!(
             e,
-            ApiError::Malformed {
+            ApiError::NotTheApi {
                 endpoint: Endpoint::DepartmentList,
                 ..
             }
         ),
         "{e:?}"
     );
+    assert!(e.is_fatal(), "a web page instead of the API stops the run");
     assert!(
-        e.to_string()
-            .starts_with("department/list: malformed response: not JSON"),
+        e.to_string().starts_with(
+            "department/list: the server at --base-url does not answer like the 办公逸 API (HTTP 200, not JSON: <html>oops ticket=***"
+        ),
         "{e}"
     );
     let e = c
@@ -164,7 +166,7 @@ async fn the_ticket_is_in_no_error_display_or_debug() {
     let emu = emulator().await;
     let good = make(&emu.base_url());
     let mut errors: Vec<ApiError> = vec![
-        bad.departments().await.unwrap_err(), // Malformed
+        bad.departments().await.unwrap_err(), // NotTheApi
         bad.staff(0, false)
             .await
             .unwrap()

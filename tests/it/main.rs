@@ -8,6 +8,7 @@ mod departments;
 mod emulator_api;
 mod export_plan;
 mod faults;
+mod hostile;
 mod import;
 mod read_fuzz;
 mod times_delete;

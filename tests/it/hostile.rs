@@ -1,0 +1,507 @@
+//! Hostile servers: small axum apps on 127.0.0.1 inside the test process, each answering the way
+//! a broken or malicious server might. bgy must stop cleanly (exit 3 where the whole run is
+//! doomed), write its report, and leak the ticket nowhere. Tests are named after what broke.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+
+use crate::common::*;
+
+/// What a hostile server got: the path, the raw query and the body.
+#[derive(Clone)]
+struct Got {
+    path: String,
+    query: String,
+    body: String,
+}
+
+type Handler = Arc<dyn Fn(&Got) -> Response + Send + Sync>;
+
+/// Serves `handler` on 127.0.0.1:0; returns its URL and a count of requests per path suffix.
+struct Hostile {
+    url: String,
+    hits: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Hostile {
+    async fn start(handler: impl Fn(&Got) -> Response + Send + Sync + 'static) -> Hostile {
+        let handler: Handler = Arc::new(handler);
+        let hits = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = hits.clone();
+        let route = move |uri: Uri, body: String| {
+            let handler = handler.clone();
+            let seen = seen.clone();
+            async move {
+                let got = Got {
+                    path: uri.path().to_string(),
+                    query: uri.query().unwrap_or_default().to_string(),
+                    body,
+                };
+                seen.lock().unwrap().push(got.path.clone());
+                handler(&got)
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = axum::Router::new().fallback(any(route));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Hostile {
+            url: format!("http://{addr}"),
+            hits,
+        }
+    }
+
+    fn hits(&self, suffix: &str) -> usize {
+        self.hits
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|p| p.ends_with(suffix))
+            .count()
+    }
+}
+
+fn json(text: String) -> Response {
+    ([("content-type", "application/json")], text).into_response()
+}
+
+/// A well-formed department listing: the root and 研发部.
+fn departments() -> Response {
+    json(
+        r#"{"errno":0,"errmsg":"ok","data":{"count":"2","department_list":[
+        {"we_id":"1","we_name":"办公逸","we_parentid":"0"},
+        {"we_id":"2","we_name":"研发部","we_parentid":"1"}]}}"#
+            .into(),
+    )
+}
+
+fn no_staff() -> Response {
+    json(r#"{"errno":0,"errmsg":"ok","data":{"count":"0","staff_list":[]}}"#.into())
+}
+
+fn bgy_against(url: &str, ticket: &str) -> Bgy {
+    let b = Bgy::new();
+    // `against` takes a running emulator; a hostile server is given by URL.
+    b.base(url).ticket(ticket)
+}
+
+#[tokio::test]
+async fn a_redirect_is_fatal_and_never_followed() {
+    for status in [302u16, 307] {
+        let elsewhere = Hostile::start(|_| departments()).await;
+        let target = elsewhere.url.clone();
+        let server = Hostile::start(move |g| {
+            let location = format!("{target}/steal{}?{}", g.path, g.query);
+            (
+                StatusCode::from_u16(status).unwrap(),
+                [("location", location)],
+            )
+                .into_response()
+        })
+        .await;
+        let b = bgy_against(&server.url, TICKET);
+        b.write("staff.csv", staff_csv("r", 2));
+        let r = b.run(&["import", "staff.csv"]).await;
+        r.assert_code(3);
+        let host = elsewhere.url.trim_start_matches("http://");
+        assert!(
+            r.stderr.contains(&format!("HTTP {status}")) && r.stderr.contains(host),
+            "names the status and the Location host: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("--base-url"), "{}", r.stderr);
+        assert!(!r.stderr.contains("steal") && !r.stderr.contains(TICKET));
+        assert!(!r.stderr.contains(" created"), "{}", r.stderr);
+        assert_eq!(elsewhere.hits(""), 0, "no request reached the other host");
+        // The report of the run that was stopped is written.
+        let report = the_report(b.dir.path());
+        let all = read_sheet(&report, "全部 All");
+        assert_eq!(all.len(), 3, "both rows are in the report");
+    }
+}
+
+/// Every spelling the ticket may take in an echo: raw, form-encoded, percent-encoded in upper
+/// and lower case.
+fn spellings(ticket: &str) -> Vec<String> {
+    let form: String = form_urlencoded::byte_serialize(ticket.as_bytes()).collect();
+    let mut lower = String::new();
+    let mut chars = form.chars().peekable();
+    while let Some(c) = chars.next() {
+        lower.push(c);
+        if c == '%' {
+            for _ in 0..2 {
+                lower.extend(chars.next().map(|h| h.to_ascii_lowercase()));
+            }
+        }
+    }
+    let pct = form.replace('+', "%20");
+    vec![ticket.to_string(), form, lower, pct]
+}
+
+#[tokio::test]
+async fn the_ticket_never_leaks_from_a_server_that_echoes_everything() {
+    const CANARY: &str = "LEAK~CANARY*12 34";
+    let echo = |g: &Got| {
+        let all = spellings(CANARY).join(" | ");
+        format!("{} {} {} [{all}]", g.path, g.query, g.body)
+    };
+    let server = Hostile::start(move |g| {
+        let said = serde_json::to_string(&echo(g)).unwrap();
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") {
+            no_staff()
+        } else if g.path.ends_with("staff/add") {
+            json(format!(r#"{{"errno":1209,"errmsg":{said}}}"#))
+        } else if g.path.ends_with("entry-time") {
+            // Every row fails, with a message that echoes the request.
+            let rows: serde_json::Value = serde_json::from_str(&g.body).unwrap();
+            let failures: Vec<serde_json::Value> = rows["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| serde_json::json!({"we_userid": r["we_userid"], "msg": echo(g)}))
+                .collect();
+            json(serde_json::json!({"errno":0,"errmsg":"","data":failures}).to_string())
+        } else {
+            // Not JSON: the ticket starts 70 bytes in, across where a snippet is cut.
+            format!("{}ticket={} {}", "x".repeat(70), CANARY, echo(g)).into_response()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, CANARY);
+    b.write("staff.csv", staff_csv("e", 3));
+    b.write(
+        "dates.csv",
+        "帐号,入职时间\ne0000,2026-01-02\ne0001,2026-01-03\n",
+    );
+    let mut outputs = Vec::new();
+    let r = b.run(&["import", "staff.csv"]).await;
+    r.assert_code(1);
+    assert!(r.stderr.contains("3 failed"), "{}", r.stderr);
+    outputs.push(r);
+    let r = b.run(&["times", "dates.csv", "--json"]).await;
+    r.assert_code(1);
+    outputs.push(r);
+    let r = b.run(&["dept", "add", "办公逸/新部门"]).await;
+    r.assert_code(3);
+    assert!(r.stderr.contains("--base-url"), "{}", r.stderr);
+    outputs.push(r);
+    for r in &outputs {
+        for text in [&r.stdout, &r.stderr] {
+            assert!(
+                !text.contains("CANARY"),
+                "the ticket in the output:\n{text}"
+            );
+        }
+    }
+    let files = all_files(b.dir.path());
+    assert!(files.len() >= 4, "reports and journals were written");
+    for (path, bytes) in files {
+        for text in unpacked(&path, bytes) {
+            assert!(
+                !text.contains("CANARY"),
+                "the ticket in {}: {}",
+                path.display(),
+                text.chars().take(300).collect::<String>()
+            );
+        }
+    }
+}
+
+/// A file's texts: each part of a zip (xlsx) inflated, or the file itself.
+fn unpacked(path: &std::path::Path, bytes: Vec<u8>) -> Vec<String> {
+    if !bytes.starts_with(b"PK") {
+        return vec![String::from_utf8_lossy(&bytes).into_owned()];
+    }
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    (0..zip.len())
+        .map(|i| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut zip.by_index(i).unwrap(), &mut text).unwrap();
+            text
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn hostile_listings_neither_loop_nor_allocate_from_count() {
+    // A department that is its own parent (we_id 0), a circle, an orphan; and a staff count
+    // of two billion with nothing after page 1.
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            json(
+                r#"{"errno":0,"errmsg":"ok","data":{"count":"6","department_list":[
+                {"we_id":"1","we_name":"办公逸","we_parentid":"0"},
+                {"we_id":"0","we_name":"自己","we_parentid":"0"},
+                {"we_id":"5","we_name":"甲","we_parentid":"6"},
+                {"we_id":"6","we_name":"乙","we_parentid":"5"},
+                {"we_id":"7","we_name":"孤儿","we_parentid":"99"},
+                {"we_id":"2","we_name":"研发部","we_parentid":"1"}]}}"#
+                    .into(),
+            )
+        } else if g.query.contains("page=1") && !g.query.contains("page=1000") {
+            json(
+                r#"{"errno":0,"errmsg":"ok","data":{"count":"2000000000","staff_list":[
+                {"we_userid":"a","we_name":"甲","we_department":"2"}]}}"#
+                    .into(),
+            )
+        } else {
+            no_staff()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    let started = Instant::now();
+    let r = b.run(&["dept", "list"]).await;
+    r.assert_code(3);
+    assert!(r.stderr.contains("incomplete listing"), "{}", r.stderr);
+    for name in [
+        "\"自己\" [we_id 0]",
+        "\"甲\" [we_id 5]",
+        "\"乙\" [we_id 6]",
+        "\"孤儿\" [we_id 7]",
+    ] {
+        assert!(r.stderr.contains(name), "{name} named: {}", r.stderr);
+    }
+    let r = b.run(&["export", "-o", "all.xlsx"]).await;
+    r.assert_code(3);
+    assert!(!b.path("all.xlsx").exists(), "no partial export");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(
+        server.hits("staff/list") < 40,
+        "paging stopped at the first empty page: {} calls",
+        server.hits("staff/list")
+    );
+}
+
+#[tokio::test]
+async fn a_tree_with_cycles_is_listed_whole() {
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            json(
+                r#"{"errno":0,"errmsg":"ok","data":{"count":"4","department_list":[
+                {"we_id":"1","we_name":"办公逸","we_parentid":"0"},
+                {"we_id":"0","we_name":"自己","we_parentid":"0"},
+                {"we_id":"5","we_name":"甲","we_parentid":"6"},
+                {"we_id":"6","we_name":"乙","we_parentid":"5"}]}}"#
+                    .into(),
+            )
+        } else {
+            no_staff()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    let r = b.run(&["dept", "list", "--json"]).await;
+    r.assert_code(0);
+    let names: Vec<String> = r.json()["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["办公逸", "自己", "甲", "乙"]);
+    assert!(r.stderr.contains("its own parent"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn a_long_server_message_still_gets_its_report() {
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") {
+            no_staff()
+        } else {
+            let long = "长".repeat(40_000);
+            json(format!(r#"{{"errno":1209,"errmsg":"{long}"}}"#))
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write("staff.csv", staff_csv("l", 2));
+    let r = b.run(&["import", "staff.csv"]).await;
+    r.assert_code(1);
+    for line in r.stderr.lines() {
+        assert!(
+            line.chars().count() <= 310,
+            "a stderr line of {} chars",
+            line.chars().count()
+        );
+    }
+    let report = the_report(b.dir.path());
+    let failed = read_sheet(&report, "失败 Failed");
+    let error = &failed[1][col(&failed, "错误 Error")];
+    assert!(error.starts_with("errno 1209: 长长"), "{}", &error[..40]);
+    assert!(error.chars().count() <= 32_767);
+    for entry in journal_entries(b.dir.path()) {
+        assert!(
+            entry.to_string().len() <= 4096 + 200,
+            "a journal line is cut"
+        );
+    }
+
+    // 50 MB in one message: the same, and quickly.
+    let huge = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            (
+                [("content-type", "application/json")],
+                format!(r#"{{"errno":4001,"errmsg":"{}"}}"#, "x".repeat(50 << 20)),
+            )
+                .into_response()
+        } else {
+            no_staff()
+        }
+    })
+    .await;
+    let b = bgy_against(&huge.url, TICKET);
+    let r = b.run(&["dept", "list"]).await;
+    r.assert_code(3);
+    assert!(
+        r.stderr.len() < 2000,
+        "stderr holds {} bytes",
+        r.stderr.len()
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_a_minute_is_fatal() {
+    let server = Hostile::start(|_| {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "99999")],
+            "slow down",
+        )
+            .into_response()
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    let started = Instant::now();
+    let r = b.run(&["dept", "list"]).await;
+    r.assert_code(3);
+    assert!(r.stderr.contains("99999 s"), "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10), "no long wait");
+}
+
+#[tokio::test]
+async fn a_server_that_rate_limits_every_call_stops_the_run() {
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") {
+            no_staff()
+        } else {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "0")],
+                "slow down",
+            )
+                .into_response()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write("staff.csv", staff_csv("q", 30));
+    let r = b.run(&["import", "staff.csv", "--json"]).await;
+    r.assert_code(3);
+    let j = r.json();
+    assert_eq!(j["total"], 30);
+    assert!(r.stderr.contains("rate limited"), "{}", r.stderr);
+    // Stopped at the first row that ran out of tries, not after all thirty.
+    assert!(
+        server.hits("staff/add") < 30 * 5,
+        "{} calls",
+        server.hits("staff/add")
+    );
+}
+
+#[tokio::test]
+async fn ctrl_c_ends_a_retry_after_wait_at_once() {
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") {
+            no_staff()
+        } else {
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                [("retry-after", "50")],
+                "slow down",
+            )
+                .into_response()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write("staff.csv", staff_csv("c", 5));
+    let child = b.spawn(&["import", "staff.csv"]);
+    let waited = Instant::now();
+    while server.hits("staff/add") == 0 {
+        assert!(waited.elapsed() < Duration::from_secs(20), "no call came");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let interrupted = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(3),
+        "Ctrl-C took {:?}",
+        interrupted.elapsed()
+    );
+    let report = the_report(b.dir.path());
+    let all = read_sheet(&report, "全部 All");
+    assert_eq!(all.len(), 6, "every row is in the report");
+    assert!(
+        !journal_entries(b.dir.path()).is_empty()
+            || all[1..]
+                .iter()
+                .all(|r| r.iter().any(|c| c.contains("未发送")))
+    );
+}
+
+#[tokio::test]
+async fn a_web_page_instead_of_the_api_is_fatal_with_a_hint_and_a_report() {
+    let server = Hostile::start(|_| {
+        (StatusCode::NOT_FOUND, "<html><body>Not Found</body></html>").into_response()
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write("staff.csv", staff_csv("h", 2));
+    let r = b.run(&["import", "staff.csv"]).await;
+    r.assert_code(3);
+    assert!(
+        r.stderr.contains("HTTP 404") && r.stderr.contains("--base-url"),
+        "{}",
+        r.stderr
+    );
+    the_report(b.dir.path());
+    let html = Hostile::start(|_| "<html>portal</html>".into_response()).await;
+    let b = bgy_against(&html.url, TICKET);
+    b.write("staff.csv", staff_csv("h", 2));
+    let r = b.run(&["check", "staff.csv"]).await;
+    r.assert_code(3);
+    assert!(
+        r.stderr.contains("not JSON") && r.stderr.contains("--base-url"),
+        "{}",
+        r.stderr
+    );
+    the_report(b.dir.path());
+}
