@@ -120,7 +120,8 @@ pub fn write_people(
     Ok(n as usize)
 }
 
-/// Writes `people` as CSV, UTF-8 with a BOM so Excel opens the Chinese correctly.
+/// Writes `people` as CSV, UTF-8 with a BOM so Excel opens the Chinese correctly; text that
+/// Excel would run as a formula is guarded with a leading `'` (OWASP's advice on CSV injection).
 pub fn write_people_csv(
     path: &Path,
     layout: Layout,
@@ -134,11 +135,11 @@ pub fn write_people_csv(
     w.write_record(columns.iter().map(|f| f.header(layout)))?;
     let mut n = 0;
     for values in people {
-        w.write_record(
-            columns
-                .iter()
-                .map(|f| display_value(*f, values.get(*f).unwrap_or(""))),
-        )?;
+        // Excel runs a cell that starts with = + - @ as a formula: guard it (the reader
+        // undoes exactly that, so export → import round-trips).
+        w.write_record(columns.iter().map(|f| {
+            crate::read::csv::guard(&display_value(*f, values.get(*f).unwrap_or(""))).into_owned()
+        }))?;
         n += 1;
     }
     w.flush()?;

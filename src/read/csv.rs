@@ -1,20 +1,30 @@
 //! CSV through the csv crate: UTF-8 (with or without BOM) or GBK/GB18030 as Excel on Chinese
 //! Windows saves it; `,`, `;` or tab separated, sniffed from the first lines.
+//!
+//! A stray quote makes the csv crate read everything up to the next quote, or to the end of
+//! the file, as one field: rows vanish without an error, and `sync --prune` would then delete
+//! the people in them. A quoted field that swallows what looks like rows, or is never closed,
+//! is therefore an error naming the line where it opened.
 
 use std::borrow::Cow;
 
-use super::{cell_ref, Cell, Emit, Format, RawRow, ReadError, SheetInfo, MAX_CELL_CHARS};
+use super::{Budget, Cell, Emit, Format, RawRow, ReadError, SheetInfo};
 
 pub fn read(bytes: &[u8], name: &str, emit: Emit) -> Result<SheetInfo, ReadError> {
     let text = decode(bytes, name)?;
+    let raw = text.as_bytes();
     let delimiter = sniff_delimiter(&text);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+        .from_reader(raw);
     let mut record = ::csv::StringRecord::new();
-    let mut lines = LineCounter::new(text.as_bytes());
+    let mut lines = LineCounter::new(raw);
+    let mut budget = Budget::new(name, "CSV");
+    // The widest record so far (the header's width, once read) and where the last one began.
+    let mut width = 0;
+    let mut last_start = 0;
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
@@ -26,22 +36,30 @@ pub fn read(bytes: &[u8], name: &str, emit: Emit) -> Result<SheetInfo, ReadError
                 })
             }
         }
-        let source_row = lines.line_at(record.position().map_or(0, |p| p.byte()) as usize);
-        let mut cells: Vec<Cell> = Vec::with_capacity(record.len());
-        for (col, field) in record.iter().enumerate() {
-            if field.len() > MAX_CELL_CHARS && field.chars().count() > MAX_CELL_CHARS {
-                return Err(ReadError::CellTooLong {
+        let start = record.position().map_or(0, |p| p.byte()) as usize;
+        let end = reader.position().byte() as usize;
+        last_start = start;
+        let source_row = lines.line_at(start);
+        if record.iter().any(|f| f.contains(['\n', '\r'])) {
+            let span = &raw[start.min(end)..end.min(raw.len())];
+            if let Some((open, how)) = swallowed(span, delimiter, width) {
+                return Err(ReadError::CsvQuote {
                     path: name.into(),
-                    sheet: "CSV".into(),
-                    cell: cell_ref(col, source_row),
-                    chars: field.chars().count(),
+                    line: lines.line_at(start + open),
+                    how,
                 });
             }
-            cells.push(if field.trim().is_empty() {
+        }
+        width = width.max(record.len());
+        let mut cells: Vec<Cell> = Vec::with_capacity(record.len());
+        for (col, field) in record.iter().enumerate() {
+            let cell = if field.trim().is_empty() {
                 Cell::Empty
             } else {
-                Cell::Text(field.to_string())
-            });
+                Cell::Text(unguard(field).into_owned())
+            };
+            budget.cell(&cell, col, source_row)?;
+            cells.push(cell);
         }
         while cells.last().is_some_and(Cell::is_empty) {
             cells.pop();
@@ -50,11 +68,124 @@ pub fn read(bytes: &[u8], name: &str, emit: Emit) -> Result<SheetInfo, ReadError
             break;
         }
     }
+    if let Some((open, _)) = first_multiline_quote(&raw[last_start.min(raw.len())..], delimiter)
+        .filter(|(_, closed)| !closed)
+    {
+        return Err(ReadError::CsvQuote {
+            path: name.into(),
+            line: lines.line_at(last_start + open),
+            how: "is never closed".into(),
+        });
+    }
     Ok(SheetInfo {
         name: "CSV".into(),
         format: Format::Csv,
         is_report: false,
+        warnings: Vec::new(),
     })
+}
+
+/// When a record's quoted field spans lines that look like rows of their own (as many
+/// separators as half the header has), where its quote opened and what it swallowed.
+fn swallowed(span: &[u8], delimiter: u8, width: usize) -> Option<(usize, String)> {
+    let (open, closed) = first_multiline_quote(span, delimiter)?;
+    let enough = (width.saturating_sub(1) / 2).max(2);
+    let rest = &span[open..];
+    let row_like = rest
+        .split(|b| *b == b'\n')
+        .skip(1)
+        .filter(|line| line.iter().filter(|b| **b == delimiter).count() >= enough)
+        .count();
+    match (row_like, closed) {
+        (0, true) => None,
+        (0, false) => Some((open, "is never closed".into())),
+        (n, _) => Some((
+            open,
+            format!(
+                "runs over {n} line(s) that look like rows{}",
+                if closed { "" } else { " and is never closed" }
+            ),
+        )),
+    }
+}
+
+/// The first quoted field in `raw` that holds a line break or is never closed: the offset of
+/// its opening quote, and whether it closes. The csv crate's own rules: a quote opens a field
+/// only at its start, and `""` inside is a quote.
+fn first_multiline_quote(raw: &[u8], delimiter: u8) -> Option<(usize, bool)> {
+    let mut i = 0;
+    let mut field_start = true;
+    while i < raw.len() {
+        let c = raw[i];
+        if field_start && c == b'"' {
+            let open = i;
+            let mut breaks = false;
+            i += 1;
+            loop {
+                match raw.get(i) {
+                    None => return Some((open, false)),
+                    Some(b'"') if raw.get(i + 1) == Some(&b'"') => i += 2,
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\n' | b'\r') => {
+                        breaks = true;
+                        i += 1;
+                    }
+                    Some(_) => i += 1,
+                }
+            }
+            if breaks {
+                return Some((open, true));
+            }
+            field_start = false;
+            continue;
+        }
+        field_start = c == delimiter || c == b'\n' || c == b'\r';
+        i += 1;
+    }
+    None
+}
+
+/// Characters that make Excel read a cell as a formula (OWASP's list for CSV injection).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Would Excel take `value` for a formula? A number such as a phone `+852 1234 5678` or `-1`
+/// is harmless and stays as it is. A value that starts with `'` and then such a character is
+/// included, so that [`unguard`] undoes exactly what [`guard`] did.
+fn needs_guard(value: &str) -> bool {
+    let mut chars = value.chars();
+    match chars.next() {
+        Some('\'') => needs_guard(chars.as_str()),
+        Some('+' | '-') => {
+            let rest = chars.as_str();
+            let numeric = rest.chars().any(|c| c.is_ascii_digit())
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " -().".contains(c));
+            !numeric
+        }
+        Some(c) => FORMULA_STARTS.contains(&c),
+        None => false,
+    }
+}
+
+/// A text cell for a CSV file: a `'` before a value Excel would run as a formula.
+pub fn guard(value: &str) -> Cow<'_, str> {
+    if needs_guard(value) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// Undoes [`guard`] on a CSV field: export → import round-trips.
+pub fn unguard(field: &str) -> Cow<'_, str> {
+    match field.strip_prefix('\'') {
+        Some(rest) if needs_guard(rest) => Cow::Borrowed(rest),
+        _ => Cow::Borrowed(field),
+    }
 }
 
 /// Line numbers of byte offsets, counted forward once. (The csv crate's own line number puts
@@ -186,6 +317,54 @@ mod tests {
         let s = read("t;;\r\na;b;c\r\n\r\nx;y;z\r\nq;w;e\r\n".as_bytes(), "a.csv").unwrap();
         let rows: Vec<u32> = s.rows.iter().map(|r| r.source_row).collect();
         assert_eq!(rows, vec![1, 2, 4, 5]);
+    }
+
+    #[test]
+    fn a_stray_quote_that_swallows_rows_is_an_error_naming_its_line() {
+        let text = "帐号,姓名,手机,部门\nq1,张三,13800000001,办公逸\nq2,\"李四,13800000002,办公逸\nq3,王五,13800000003,办公逸\nq4,赵六,13800000004,办公逸\n";
+        let e = read(text.as_bytes(), "a.csv").unwrap_err();
+        assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
+        assert!(e.to_string().contains("第 3 行"), "{e}");
+        // Closed further down, after swallowing rows: the same.
+        let closed = text.replace("赵六", "赵\"六");
+        let e = read(closed.as_bytes(), "a.csv").unwrap_err();
+        assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
+        // Never closed, on the last line.
+        let e = read("帐号,姓名\na,\"b\n".as_bytes(), "a.csv").unwrap_err();
+        assert!(e.to_string().contains("never closed"), "{e}");
+    }
+
+    #[test]
+    fn a_quoted_address_over_two_lines_is_fine() {
+        let s = read(
+            "帐号,姓名,手机,工作地址\na,甲,138,\"北京市, 朝阳区\n某某路 3 号\"\nb,乙,139,上海\n"
+                .as_bytes(),
+            "a.csv",
+        )
+        .unwrap();
+        assert_eq!(s.rows.len(), 3);
+        assert_eq!(texts(&s)[1][3], "北京市, 朝阳区\n某某路 3 号");
+    }
+
+    #[test]
+    fn the_formula_guard_round_trips() {
+        for v in [
+            "=HYPERLINK(\"x\")",
+            "@SUM(1)",
+            "+cmd",
+            "-cmd",
+            "\tx",
+            "'=x",
+            "''+y",
+        ] {
+            let g = guard(v);
+            assert!(g.starts_with('\''), "{v} is guarded");
+            assert_eq!(unguard(&g), v);
+        }
+        for v in ["+852 1234 5678", "-1", "张三", "'hello", "a=b", ""] {
+            assert_eq!(guard(v), v, "{v} stays");
+            assert_eq!(unguard(v), v);
+        }
     }
 
     #[test]

@@ -6,14 +6,17 @@
 
 pub mod csv;
 pub mod header;
+pub mod limits;
 pub mod xlsx;
+
+pub use limits::{Budget, MAX_COLUMNS, MAX_ROWS};
 
 use std::path::Path;
 
 use chrono::NaiveDateTime;
 
 /// Excel's own limit on the characters in one cell.
-pub const MAX_CELL_CHARS: usize = 32_767;
+pub const MAX_CELL_CHARS: usize = crate::text::CELL_CHARS;
 
 /// One cell as read, before any column rule applies.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +97,8 @@ pub struct SheetInfo {
     pub format: Format,
     /// The workbook is a bgy report and this is its Failed sheet.
     pub is_report: bool,
+    /// What a person should know about how the sheet was chosen (hidden sheets skipped).
+    pub warnings: Vec<String>,
 }
 
 /// The rows of the sheet that was read.
@@ -104,6 +109,7 @@ pub struct Sheet {
     pub rows: Vec<RawRow>,
     /// The workbook is a bgy report and this is its Failed sheet.
     pub is_report: bool,
+    pub warnings: Vec<String>,
 }
 
 /// Receives rows as they are read; returning `false` stops the reading.
@@ -147,6 +153,16 @@ pub enum ReadError {
     },
     #[error("{path}: CSV error: {detail}")]
     Csv { path: String, detail: String },
+    #[error("{path}: 第 {line} 行的引号一直没有闭合,吞掉了后面的行;请检查该行的 \" (line {line}: a quote opens a field that {how}; check the \" on that line, or save the file from Excel again)")]
+    CsvQuote {
+        path: String,
+        line: u32,
+        /// "swallows the next N lines" or "is never closed".
+        how: String,
+    },
+    /// Past one of the bounds in [`limits`]: reading on could exhaust memory or time.
+    #[error("{path}: {what} (bgy refuses such files: see \"What bgy refuses\" in its README)")]
+    TooLarge { path: String, what: String },
 }
 
 /// The name of a report workbook's failed-rows sheet; a workbook with it is read as a rerun.
@@ -177,16 +193,20 @@ fn collect(stream: impl FnOnce(Emit) -> Result<SheetInfo, ReadError>) -> Result<
         format: info.format,
         rows,
         is_report: info.is_report,
+        warnings: info.warnings,
     })
 }
 
 /// Reads the file, handing each row to `emit` as soon as it is read.
 pub fn stream_file(path: &Path, sheet: Option<&str>, emit: Emit) -> Result<SheetInfo, ReadError> {
     let shown = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|error| ReadError::Io {
+    let io = |error| ReadError::Io {
         path: shown.clone(),
         error,
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    limits::check_file_size(size, &shown)?;
+    let bytes = std::fs::read(path).map_err(io)?;
     stream_bytes(&bytes, &shown, sheet, emit)
 }
 
@@ -208,7 +228,13 @@ pub fn stream_bytes(
     match format {
         Some(Format::Csv) if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
         Some(Format::Csv) => csv::read(bytes, name, emit),
-        Some(f) => guard(name, || xlsx::read(bytes, f, name, sheet, emit)),
+        Some(f) => {
+            limits::check_file_size(bytes.len() as u64, name)?;
+            if f != Format::Xls {
+                limits::check_zip(bytes, f, name)?;
+            }
+            guard(name, || xlsx::read(bytes, f, name, sheet, emit))
+        }
         None if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
         None => Err(ReadError::NotASheet { path: name.into() }),
     }

@@ -2,9 +2,9 @@
 
 use std::io::Cursor;
 
-use calamine::{DataType, Ods, Reader, SheetType, Xls, Xlsx, XlsxError};
+use calamine::{DataType, Ods, Reader, SheetType, SheetVisible, Xls, Xlsx, XlsxError};
 
-use super::{cell_ref, Cell, Emit, Format, RawRow, ReadError, SheetInfo, MAX_CELL_CHARS};
+use super::{Budget, Cell, Emit, Format, RawRow, ReadError, SheetInfo};
 use super::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 
 pub fn read(
@@ -24,12 +24,13 @@ pub fn read(
                 XlsxError::Password => ReadError::Encrypted { path: name.into() },
                 other => damaged(other.to_string()),
             })?;
-            let (chosen, is_report) = choose(name, wb.sheets_metadata(), sheet)?;
+            let (chosen, is_report, warnings) = choose(name, wb.sheets_metadata(), sheet)?;
             stream_xlsx(&mut wb, &chosen, name, emit)?;
             Ok(SheetInfo {
                 name: chosen,
                 format,
                 is_report,
+                warnings,
             })
         }
         Format::Xls => {
@@ -67,7 +68,7 @@ where
     R: Reader<RS>,
     R::Error: std::fmt::Display,
 {
-    let (chosen, is_report) = choose(name, wb.sheets_metadata(), sheet)?;
+    let (chosen, is_report, warnings) = choose(name, wb.sheets_metadata(), sheet)?;
     let range = wb
         .worksheet_range(&chosen)
         .map_err(|e| ReadError::Damaged {
@@ -79,15 +80,18 @@ where
         name: chosen,
         format,
         is_report,
+        warnings,
     })
 }
 
-/// The sheet to read: the one asked for, a report's Failed sheet, or the first worksheet.
+/// The sheet to read: the one asked for, a report's Failed sheet, or the first visible
+/// worksheet (a hidden one holds lookups or old data, not what the person sees first), with a
+/// warning naming the hidden sheets passed over.
 fn choose(
     name: &str,
     sheets: &[calamine::Sheet],
     wanted: Option<&str>,
-) -> Result<(String, bool), ReadError> {
+) -> Result<(String, bool, Vec<String>), ReadError> {
     let names: Vec<&str> = sheets
         .iter()
         .filter(|s| s.typ == SheetType::WorkSheet)
@@ -96,7 +100,11 @@ fn choose(
     let is_report = names.contains(&REPORT_FAILED_SHEET) && names.contains(&REPORT_SUMMARY_SHEET);
     if let Some(wanted) = wanted {
         return match names.iter().find(|n| n.trim() == wanted.trim()) {
-            Some(n) => Ok((n.to_string(), is_report && *n == REPORT_FAILED_SHEET)),
+            Some(n) => Ok((
+                n.to_string(),
+                is_report && *n == REPORT_FAILED_SHEET,
+                vec![],
+            )),
             None => Err(ReadError::NoSuchSheet {
                 path: name.into(),
                 sheet: wanted.into(),
@@ -105,12 +113,40 @@ fn choose(
         };
     }
     if is_report {
-        return Ok((REPORT_FAILED_SHEET.into(), true));
+        return Ok((REPORT_FAILED_SHEET.into(), true, vec![]));
     }
-    names
+    let worksheets: Vec<&calamine::Sheet> = sheets
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet)
+        .collect();
+    let first = worksheets
         .first()
-        .map(|n| (n.to_string(), false))
-        .ok_or_else(|| ReadError::NoSheets { path: name.into() })
+        .ok_or_else(|| ReadError::NoSheets { path: name.into() })?;
+    let Some(at) = worksheets
+        .iter()
+        .position(|s| s.visible == SheetVisible::Visible)
+    else {
+        let warning = format!(
+            "所有工作表都是隐藏的,读取了第一个 {:?} (every sheet is hidden; read the first, {:?})",
+            first.name, first.name
+        );
+        return Ok((first.name.clone(), false, vec![warning]));
+    };
+    let chosen = worksheets[at].name.clone();
+    let hidden: Vec<String> = worksheets[..at]
+        .iter()
+        .map(|s| format!("{:?}", s.name))
+        .collect();
+    let warnings = if hidden.is_empty() {
+        vec![]
+    } else {
+        vec![format!(
+            "读取了第一个可见的工作表 {chosen:?},跳过了隐藏的 {} (read the first visible sheet, {chosen:?}; hidden sheets before it were skipped: {}; use --sheet to read another)",
+            hidden.join("、"),
+            hidden.join(", ")
+        )]
+    };
+    Ok((chosen, false, warnings))
 }
 
 fn convert<T: DataType>(v: &T) -> Cell {
@@ -140,30 +176,6 @@ fn convert<T: DataType>(v: &T) -> Cell {
     }
 }
 
-fn check_length(
-    cell: &Cell,
-    col: usize,
-    row: u32,
-    name: &str,
-    sheet: &str,
-) -> Result<(), ReadError> {
-    if let Cell::Text(s) = cell {
-        // Bytes first: cheap, and a char count only when it could matter.
-        if s.len() > MAX_CELL_CHARS {
-            let chars = s.chars().count();
-            if chars > MAX_CELL_CHARS {
-                return Err(ReadError::CellTooLong {
-                    path: name.into(),
-                    sheet: sheet.into(),
-                    cell: cell_ref(col, row),
-                    chars,
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Streams an xlsx sheet cell by cell into rows, never holding a full `Range`.
 fn stream_xlsx(
     wb: &mut Xlsx<Cursor<&[u8]>>,
@@ -176,6 +188,7 @@ fn stream_xlsx(
         detail: e.to_string(),
     };
     let mut reader = wb.worksheet_cells_reader(sheet).map_err(damaged)?;
+    let mut budget = Budget::new(name, sheet);
     let mut row = RawRow {
         source_row: 0,
         cells: Vec::new(),
@@ -186,8 +199,8 @@ fn stream_xlsx(
         if value.is_empty() {
             continue;
         }
-        let source_row = r + 1;
-        check_length(&value, c as usize, source_row, name, sheet)?;
+        let source_row = r.saturating_add(1);
+        budget.cell(&value, c as usize, source_row)?;
         if source_row != row.source_row {
             let width = row.cells.len();
             let done = std::mem::replace(
@@ -222,13 +235,18 @@ fn from_range(
     let Some((r0, c0)) = range.start() else {
         return Ok(());
     };
+    let mut budget = Budget::new(name, sheet);
     for (i, values) in range.rows().enumerate() {
-        let source_row = r0 + i as u32 + 1;
-        let mut cells = vec![Cell::Empty; c0 as usize];
+        let source_row = r0.saturating_add(i as u32).saturating_add(1);
+        let mut cells = Vec::new();
         for (j, v) in values.iter().enumerate() {
             let cell = convert(v);
-            check_length(&cell, c0 as usize + j, source_row, name, sheet)?;
-            cells.push(cell);
+            if !cell.is_empty() {
+                let col = c0 as usize + j;
+                budget.cell(&cell, col, source_row)?;
+                cells.resize(col, Cell::Empty);
+                cells.push(cell);
+            }
         }
         while cells.last().is_some_and(Cell::is_empty) {
             cells.pop();

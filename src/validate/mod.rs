@@ -268,7 +268,8 @@ pub fn load(path: &Path, sheet: Option<&str>, layout: Layout) -> Result<Table, L
                 detail: "the reader stopped unexpectedly".into(),
             })
         })?;
-        let (header, rows, warnings) = rows.map_err(|e| e.in_sheet(&info.name))?;
+        let (header, rows, mut warnings) = rows.map_err(|e| e.in_sheet(&info.name))?;
+        warnings.splice(0..0, info.warnings);
         Ok(Table {
             path: path.to_path_buf(),
             sheet: info.name,
@@ -305,8 +306,9 @@ impl LoadError {
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
-    let (header, rows, warnings) = validate_stream(path, sheet.rows.into_iter(), layout)
+    let (header, rows, mut warnings) = validate_stream(path, sheet.rows.into_iter(), layout)
         .map_err(|e| e.in_sheet(&sheet.name))?;
+    warnings.splice(0..0, sheet.warnings);
     Ok(Table {
         path: path.to_path_buf(),
         sheet: sheet.name,
@@ -555,6 +557,7 @@ mod tests {
         Sheet {
             name: "S".into(),
             format: read::Format::Csv,
+            warnings: vec![],
             rows: rows
                 .iter()
                 .enumerate()

@@ -9,6 +9,7 @@ mod emulator_api;
 mod export_plan;
 mod faults;
 mod hostile;
+mod hostile_files;
 mod import;
 mod read_fuzz;
 mod times_delete;
