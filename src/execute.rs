@@ -9,7 +9,7 @@ use futures::StreamExt;
 use crate::api::{ApiError, Client};
 use crate::cli::Cover;
 use crate::journal::Journal;
-use crate::model::Outcome;
+use crate::model::{AccountKey, Outcome};
 use crate::progress::{Progress, Stop};
 
 /// Where outcomes go as they happen.
@@ -65,12 +65,12 @@ impl Sink<'_> {
 
 /// Splits items into chunks of at most `size`, never putting the same key twice in one chunk
 /// (a repeated key goes to the next chunk that has room and lacks it). Order is kept.
-pub fn chunks<T>(items: Vec<T>, size: usize, key: impl Fn(&T) -> String) -> Vec<Vec<T>> {
-    let mut out: Vec<(std::collections::HashSet<String>, Vec<T>)> = Vec::new();
+pub fn chunks<T>(items: Vec<T>, size: usize, key: impl Fn(&T) -> AccountKey) -> Vec<Vec<T>> {
+    let mut out: Vec<(std::collections::HashSet<AccountKey>, Vec<T>)> = Vec::new();
     // Chunks before `first_open` are full.
     let mut first_open = 0;
     for item in items {
-        let k = key(&item).to_lowercase();
+        let k = key(&item);
         let slot =
             (first_open..out.len()).find(|&i| out[i].1.len() < size && !out[i].0.contains(&k));
         let i = slot.unwrap_or_else(|| {
@@ -143,14 +143,16 @@ mod tests {
     #[test]
     fn chunks_respect_size_and_never_repeat_a_key() {
         let items: Vec<String> = (0..120).map(|i| format!("u{}", i % 110)).collect();
-        let c = chunks(items, 50, |s| s.clone());
+        let c = chunks(items, 50, |s| s.into());
         assert!(c.iter().all(|c| c.len() <= 50));
         assert_eq!(c.iter().map(Vec::len).sum::<usize>(), 120);
         for chunk in &c {
             let set: std::collections::HashSet<_> = chunk.iter().collect();
             assert_eq!(set.len(), chunk.len(), "a key twice in one chunk");
         }
-        let same = chunks(vec!["a".to_string(); 3], 50, |s| s.clone());
+        let same = chunks(vec!["a".to_string(), "A".into(), "a".into()], 50, |s| {
+            s.into()
+        });
         assert_eq!(same.len(), 3);
     }
 }

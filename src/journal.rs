@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Outcome;
+use crate::model::{AccountKey, Outcome};
 use crate::text::{cut_bytes, MESSAGE_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -70,9 +70,9 @@ impl Journal {
     }
 }
 
-/// The successful outcomes in a journal, by account (lower case). Torn last lines (a kill in
+/// The successful outcomes in a journal, by account. Torn last lines (a kill in
 /// the middle of a write) are ignored.
-pub fn successes(path: &Path, command: &str) -> anyhow::Result<HashMap<String, Entry>> {
+pub fn successes(path: &Path, command: &str) -> anyhow::Result<HashMap<AccountKey, Entry>> {
     let file =
         File::open(path).with_context(|| format!("cannot read the journal {}", path.display()))?;
     let mut lines = BufReader::new(file).lines();
@@ -92,16 +92,18 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<HashMap<String, E
         let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
             continue;
         };
+        let key = AccountKey::new(&entry.account);
         if entry.outcome.is_ok() {
-            done.insert(entry.account.to_lowercase(), entry);
+            done.insert(key, entry);
         } else {
-            done.remove(&entry.account.to_lowercase());
+            done.remove(&key);
         }
     }
     Ok(done)
 }
 
-/// The newest journal of a report of `input` (`NAME.report-*.journal.jsonl` beside it).
+/// The newest journal of a report of `input` (`NAME.report-*.journal.jsonl` beside it): the
+/// last written, since names of runs in the same second differ only by a suffix.
 pub fn latest_for(input: &Path) -> Option<PathBuf> {
     let dir = input
         .parent()
@@ -117,7 +119,10 @@ pub fn latest_for(input: &Path) -> Option<PathBuf> {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".journal.jsonl"))
         })
-        .max()
+        .max_by_key(|p| {
+            let written = std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            (written, p.clone())
+        })
 }
 
 #[cfg(test)]
@@ -148,7 +153,7 @@ mod tests {
         f.write_all(b"{\"row\":5,\"acc").unwrap();
         let done = successes(&path, "import").unwrap();
         assert_eq!(done.len(), 2);
-        assert_eq!(done["zs"].outcome, Outcome::Created);
+        assert_eq!(done[&AccountKey::new("ZS")].outcome, Outcome::Created);
         assert!(successes(&path, "delete").is_err());
         assert_eq!(latest_for(&dir.path().join("x.xlsx")), Some(path));
     }

@@ -11,6 +11,7 @@ pub mod dept_plan;
 pub mod emulator;
 pub mod execute;
 pub mod journal;
+pub mod lock;
 pub mod model;
 pub mod plan;
 pub mod progress;

@@ -156,6 +156,33 @@ impl Layout {
     }
 }
 
+/// An account as WeCom compares them: ignoring letter case (办公逸 mirrors into WeCom, so
+/// `Zhang` and `zhang` are one person). The one place bgy folds an account's case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountKey(String);
+
+impl AccountKey {
+    pub fn new(account: &str) -> AccountKey {
+        AccountKey(account.trim().to_lowercase())
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl From<&str> for AccountKey {
+    fn from(account: &str) -> AccountKey {
+        AccountKey::new(account)
+    }
+}
+
+impl From<&String> for AccountKey {
+    fn from(account: &String) -> AccountKey {
+        AccountKey::new(account)
+    }
+}
+
 /// What happened to one input row.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]

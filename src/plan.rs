@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::model::Field;
+use crate::model::{AccountKey, Field};
 use crate::report::PlanLine;
 use crate::tree::DeptTree;
 use crate::validate::online::{Live, LISTED};
@@ -115,14 +115,10 @@ pub fn diff(table: &Table, live: &Live, prune: bool) -> Plan {
         })
         .collect();
     let prune = if prune {
-        let named: HashSet<String> = table
-            .rows
-            .iter()
-            .map(|r| r.account().to_lowercase())
-            .collect();
+        let named: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
         live.staff
             .iter()
-            .filter(|s| !named.contains(&s.we_userid.to_lowercase()))
+            .filter(|s| !named.contains(&AccountKey::new(&s.we_userid)))
             .map(|s| s.we_userid.clone())
             .collect()
     } else {

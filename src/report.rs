@@ -43,6 +43,39 @@ pub fn default_path(input: &Path, at: DateTime<Local>) -> PathBuf {
     input.with_file_name(name)
 }
 
+/// The first of `NAME.report-YYYYMMDD-HHMMSS.xlsx`, `…-2.xlsx`, `…-3.xlsx` … beside the input
+/// that no report and no journal uses, taken at once (created empty, `create_new`), so two
+/// runs started in the same second never share a report or a journal.
+pub fn reserve_path(input: &Path, at: DateTime<Local>) -> std::io::Result<PathBuf> {
+    let first = default_path(input, at);
+    for n in 1..=1000 {
+        let candidate = if n == 1 {
+            first.clone()
+        } else {
+            first.with_file_name(format!(
+                "{}-{n}.xlsx",
+                first.file_stem().unwrap_or_default().to_string_lossy()
+            ))
+        };
+        if journal_path(&candidate).exists() {
+            continue;
+        }
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&candidate)
+        {
+            Ok(_) => return Ok(candidate),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "no free report name beside {}",
+        input.display()
+    )))
+}
+
 /// The journal beside a report: `REPORT.journal.jsonl`.
 pub fn journal_path(report: &Path) -> PathBuf {
     report.with_extension("journal.jsonl")
@@ -381,6 +414,27 @@ fn write_plan(ws: &mut Worksheet, f: &Formats, plan: &[PlanLine]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_runs_in_the_same_second_get_two_reports() {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("staff.xlsx");
+        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
+        let a = reserve_path(&input, at).unwrap();
+        let b = reserve_path(&input, at).unwrap();
+        assert_eq!(a, dir.path().join("staff.report-20261124-090507.xlsx"));
+        assert_eq!(b, dir.path().join("staff.report-20261124-090507-2.xlsx"));
+        assert!(a.exists() && b.exists(), "both names are taken at once");
+        // A journal left without its report still holds its name.
+        std::fs::write(
+            journal_path(&dir.path().join("staff.report-20261124-090507-3.xlsx")),
+            "",
+        )
+        .unwrap();
+        let c = reserve_path(&input, at).unwrap();
+        assert_eq!(c, dir.path().join("staff.report-20261124-090507-4.xlsx"));
+        assert_eq!(report_stem(&c), "staff");
+    }
 
     #[test]
     fn report_paths() {

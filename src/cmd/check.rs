@@ -62,7 +62,7 @@ pub async fn run(
         eprintln!("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked");
     }
     let outcomes: Vec<Outcome> = table.initial_outcomes();
-    let report = report_path(input, started);
+    let report = report_path(input, started)?;
     Finish {
         command: "check",
         ctx,

@@ -14,7 +14,7 @@ use crate::api::{Client, Endpoint, DELETE_CHUNK};
 use crate::cli::Input;
 use crate::execute::{self, Sink};
 use crate::journal::Journal;
-use crate::model::{Layout, Outcome};
+use crate::model::{AccountKey, Layout, Outcome};
 use crate::progress::{Progress, Stop};
 use crate::report::journal_path;
 use crate::validate::online::{Live, LISTED};
@@ -96,7 +96,8 @@ pub async fn confirm(n: usize, yes: bool) -> anyhow::Result<()> {
 pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow::Result<Summary> {
     let started = Local::now();
     let table = load(input, Layout::Delete)?;
-    let report = report_path(input, started);
+    let _lock = crate::lock::lock(&input.file, "delete")?;
+    let report = report_path(input, started)?;
     let client = ctx.client()?;
     let stop = Stop::new();
     let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
@@ -110,10 +111,10 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
 
     let mut outcomes: Vec<Outcome> = table.initial_outcomes();
     // Each account once, in sheet order; rows naming it share its outcome.
-    let mut rows_of: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut rows_of: HashMap<AccountKey, Vec<usize>> = HashMap::new();
     let mut known: Vec<String> = Vec::new();
     for (i, row) in table.rows.iter().enumerate().filter(|(_, r)| r.is_valid()) {
-        let key = row.account().to_lowercase();
+        let key = AccountKey::new(row.account());
         let first = !rows_of.contains_key(&key);
         rows_of.entry(key).or_default().push(i);
         if !first {
@@ -152,7 +153,11 @@ pub async fn run(ctx: &Context, input: &Input, yes: bool, force: bool) -> anyhow
     let results = delete_all(client, known, &sink).await;
     progress.finish();
     for (account, outcome) in results {
-        for &i in rows_of.get(&account.to_lowercase()).into_iter().flatten() {
+        for &i in rows_of
+            .get(&AccountKey::new(&account))
+            .into_iter()
+            .flatten()
+        {
             outcomes[i] = outcome.clone();
         }
     }
@@ -166,7 +171,7 @@ pub async fn delete_all(
     accounts: Vec<String>,
     sink: &Sink<'_>,
 ) -> Vec<(String, Outcome)> {
-    let batches = execute::chunks(accounts, DELETE_CHUNK, |a| a.clone());
+    let batches = execute::chunks(accounts, DELETE_CHUNK, |a| a.into());
     let results: Vec<Vec<(String, Outcome)>> = futures::stream::iter(batches)
         .map(|batch| delete_batch(client, batch, sink))
         .buffer_unordered(client.concurrency())
@@ -226,11 +231,11 @@ async fn still_present(
 ) -> Vec<Outcome> {
     match client.staff(0, false).await.and_then(|l| l.complete(Endpoint::StaffList)) {
         Ok(list) => {
-            let present: HashSet<String> = list.iter().map(|s| s.we_userid.to_lowercase()).collect();
+            let present: HashSet<AccountKey> = list.iter().map(|s| (&s.we_userid).into()).collect();
             accounts
                 .iter()
                 .map(|a| {
-                    if present.contains(&a.to_lowercase()) {
+                    if present.contains(&a.into()) {
                         Outcome::Failed {
                             errno,
                             message: message.to_string(),

@@ -9,7 +9,7 @@ use chrono::Local;
 use crate::cli::{Cover, Input};
 use crate::execute::{self, AddJob, Sink};
 use crate::journal::{self, Journal};
-use crate::model::{Field, Layout, Outcome};
+use crate::model::{AccountKey, Field, Layout, Outcome};
 use crate::progress::{Progress, Stop};
 use crate::report::journal_path;
 use crate::tree;
@@ -27,7 +27,10 @@ pub struct Options {
 
 /// The successes of the journal to resume from: the one beside `--report`, or the newest
 /// beside the input.
-pub fn resumed(input: &Input, command: &str) -> anyhow::Result<HashMap<String, journal::Entry>> {
+pub fn resumed(
+    input: &Input,
+    command: &str,
+) -> anyhow::Result<HashMap<AccountKey, journal::Entry>> {
     let path = match &input.report {
         Some(report) => journal_path(report),
         None => journal::latest_for(&input.file).with_context(|| {
@@ -49,7 +52,11 @@ pub fn resumed(input: &Input, command: &str) -> anyhow::Result<HashMap<String, j
 pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<Summary> {
     let started = Local::now();
     let mut table = load(input, Layout::Staff)?;
-    let report = report_path(input, started);
+    let _lock = match opts.dry_run {
+        true => None,
+        false => Some(crate::lock::lock(&input.file, "import")?),
+    };
+    let report = report_path(input, started)?;
     let stop = Stop::new();
     let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
     let done = if opts.resume {
@@ -97,7 +104,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
 
     // Rows an earlier run finished: carried over, and journaled again for the next resume.
     for (i, row) in table.rows.iter().enumerate() {
-        if let (true, Some(entry)) = (row.is_valid(), done.get(&row.account().to_lowercase())) {
+        if let (true, Some(entry)) = (row.is_valid(), done.get(&row.account().into())) {
             outcomes[i] = entry.outcome.clone();
             sink.done(row.source_row, row.account(), &entry.outcome);
         }

@@ -46,11 +46,42 @@ pub fn warn_tree(tree: &crate::tree::DeptTree) {
     }
 }
 
-pub fn report_path(input: &Input, started: DateTime<Local>) -> PathBuf {
-    input
-        .report
-        .clone()
-        .unwrap_or_else(|| report::default_path(&input.file, started))
+/// Where a run's report goes: `--report`, or a name of its own beside the input, taken when
+/// the run starts. A run that ends before writing its report leaves no empty file behind.
+pub struct ReportPath {
+    path: PathBuf,
+    reserved: bool,
+}
+
+impl std::ops::Deref for ReportPath {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ReportPath {
+    fn drop(&mut self) {
+        if self.reserved && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+pub fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<ReportPath> {
+    Ok(match &input.report {
+        Some(path) => ReportPath {
+            path: path.clone(),
+            reserved: false,
+        },
+        None => ReportPath {
+            path: report::reserve_path(&input.file, started).with_context(|| {
+                format!("cannot write a report beside {}", input.file.display())
+            })?,
+            reserved: true,
+        },
+    })
 }
 
 /// Everything a run has to say at its end.

@@ -2,8 +2,6 @@
 //! `staff/add` cover=0 for creates, cover=1 for updates, `staff/delete` for prunes, nothing
 //! for unchanged rows.
 
-use std::path::PathBuf;
-
 use crate::api::Client;
 use crate::cli::{Cover, Input};
 use crate::dept_plan::{self, DeptPlan};
@@ -20,7 +18,7 @@ use crate::validate::Values;
 use crate::{Context, Summary};
 use chrono::{DateTime, Local};
 
-use super::{delete, load, report_path, Finish};
+use super::{delete, load, report_path, Finish, ReportPath};
 
 struct Prepared {
     table: Table,
@@ -30,7 +28,7 @@ struct Prepared {
     plan: Plan,
     lines: Vec<PlanLine>,
     started: DateTime<Local>,
-    report: PathBuf,
+    report: ReportPath,
 }
 
 async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Prepared> {
@@ -55,7 +53,7 @@ async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Pr
     lines.extend(plan.lines(&table, &live));
     print_plan(&lines, &plan, depts.as_ref());
     Ok(Prepared {
-        report: report_path(input, started),
+        report: report_path(input, started)?,
         table,
         live,
         depts,
@@ -170,6 +168,7 @@ pub async fn sync(
     yes: bool,
     force: bool,
 ) -> anyhow::Result<Summary> {
+    let _lock = crate::lock::lock(&input.file, "sync")?;
     let p = prepare(ctx, input, prune).await?;
     let client = ctx.client()?;
     if !p.plan.prune.is_empty() {

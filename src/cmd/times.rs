@@ -10,7 +10,7 @@ use crate::api::{Client, TimesRow, TIMES_CHUNK};
 use crate::cli::Input;
 use crate::execute::{self, Sink};
 use crate::journal::Journal;
-use crate::model::{Field, Layout, Outcome};
+use crate::model::{AccountKey, Field, Layout, Outcome};
 use crate::progress::{Progress, Stop};
 use crate::report::journal_path;
 use crate::{Context, Summary};
@@ -20,7 +20,8 @@ use super::{finish, import::resumed, load, mark_unsent, report_path};
 pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<Summary> {
     let started = Local::now();
     let table = load(input, Layout::Times)?;
-    let report = report_path(input, started);
+    let _lock = crate::lock::lock(&input.file, "times")?;
+    let report = report_path(input, started)?;
     let stop = Stop::new();
     let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
     let done = if resume {
@@ -43,7 +44,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     let mut outcomes: Vec<Outcome> = table.initial_outcomes();
     let mut items = Vec::new();
     for (i, row) in table.rows.iter().enumerate().filter(|(_, r)| r.is_valid()) {
-        if let Some(entry) = done.get(&row.account().to_lowercase()) {
+        if let Some(entry) = done.get(&row.account().into()) {
             outcomes[i] = entry.outcome.clone();
             sink.done(row.source_row, row.account(), &entry.outcome);
             continue;
@@ -60,7 +61,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
         };
         items.push((i, row.source_row, times));
     }
-    let chunks = execute::chunks(items, TIMES_CHUNK, |(_, _, t)| t.we_userid.clone());
+    let chunks = execute::chunks(items, TIMES_CHUNK, |(_, _, t)| (&t.we_userid).into());
     let results: Vec<Vec<(usize, Outcome)>> = futures::stream::iter(chunks)
         .map(|chunk| send_chunk(client, chunk, &sink))
         .buffer_unordered(client.concurrency())
@@ -86,14 +87,14 @@ async fn send_chunk(
         let rows: Vec<TimesRow> = chunk.iter().map(|(_, _, t)| t.clone()).collect();
         match client.entry_time(&rows).await {
             Ok(reply) if reply.errno == 0 => {
-                let failures: HashMap<String, String> = reply
+                let failures: HashMap<AccountKey, String> = reply
                     .data
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|f| (f.we_userid.to_lowercase(), f.msg))
+                    .map(|f| (AccountKey::new(&f.we_userid), f.msg))
                     .collect();
                 rows.iter()
-                    .map(|r| match failures.get(&r.we_userid.to_lowercase()) {
+                    .map(|r| match failures.get(&AccountKey::new(&r.we_userid)) {
                         Some(msg) => Outcome::Failed {
                             errno: None,
                             message: msg.clone(),

@@ -141,7 +141,7 @@ impl Store {
                 readonly INTEGER NOT NULL DEFAULT 0);
              CREATE TABLE IF NOT EXISTS staff (
                 staff_id INTEGER PRIMARY KEY AUTOINCREMENT,
-                we_userid TEXT NOT NULL UNIQUE,
+                we_userid TEXT NOT NULL UNIQUE COLLATE NOCASE,
                 check_id INTEGER UNIQUE,
                 data TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS staff_department (
@@ -378,7 +378,7 @@ impl Store {
             for account in &accounts {
                 let id: Option<i64> = tx
                     .query_row(
-                        "SELECT staff_id FROM staff WHERE we_userid = ?1",
+                        "SELECT staff_id FROM staff WHERE we_userid = ?1 COLLATE NOCASE",
                         [account],
                         |r| r.get(0),
                     )
@@ -428,7 +428,7 @@ impl Store {
                 let account = row.get("we_userid").map(value_text).unwrap_or_default();
                 let found: Option<(i64, String)> = tx
                     .query_row(
-                        "SELECT staff_id, data FROM staff WHERE we_userid = ?1",
+                        "SELECT staff_id, data FROM staff WHERE we_userid = ?1 COLLATE NOCASE",
                         [&account],
                         |r| Ok((r.get(0)?, r.get(1)?)),
                     )
@@ -471,7 +471,7 @@ impl Store {
         let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
         let (id, data): (i64, String) = conn
             .query_row(
-                "SELECT staff_id, data FROM staff WHERE we_userid = ?1",
+                "SELECT staff_id, data FROM staff WHERE we_userid = ?1 COLLATE NOCASE",
                 [account],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -614,7 +614,7 @@ fn add_staff(
     let cover = get("cover") == "1";
     let existing: Option<(i64, String)> = tx
         .query_row(
-            "SELECT staff_id, data FROM staff WHERE we_userid = ?1",
+            "SELECT staff_id, data FROM staff WHERE we_userid = ?1 COLLATE NOCASE",
             [account],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -707,12 +707,15 @@ fn add_staff(
                 |r| r.get(0),
             )
             .optional()?;
-        if holder.is_some_and(|h| h != account) {
+        if holder.is_some_and(|h| !h.eq_ignore_ascii_case(account)) {
             return refuse(1206, "考勤机员工编号已存在");
         }
     }
     let status = if field("toQy") == "-1" { "-1" } else { "4" };
-    record.insert("we_userid".into(), Value::String(account.to_string()));
+    // WeCom ignores the case of accounts and keeps the spelling it was first given.
+    record
+        .entry("we_userid")
+        .or_insert(Value::String(account.to_string()));
     record
         .entry("we_status")
         .or_insert(Value::String(status.into()));

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::model::{Field, Layout, Outcome};
+use crate::model::{AccountKey, Field, Layout, Outcome};
 use crate::read::header::{self, Column, Header};
 use crate::read::{self, Cell, RawRow, ReadError, Sheet};
 
@@ -493,7 +493,7 @@ fn cross_rows(rows: &mut [Row], layout: Layout) {
             if let Some(v) = row.values.get(field) {
                 // Accounts are case-insensitive on WeCom.
                 let key = if field == Field::WeUserid {
-                    v.to_lowercase()
+                    AccountKey::new(v).into_string()
                 } else {
                     v.to_string()
                 };

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::api::{ApiError, Client, Staff};
-use crate::model::Field;
+use crate::model::{AccountKey, Field};
 use crate::progress::Progress;
 use crate::tree::DeptTree;
 
@@ -14,8 +14,8 @@ use super::{problem, Issue, Table, Values};
 pub struct Live {
     pub tree: DeptTree,
     pub staff: Vec<Staff>,
-    /// Lower-case account → index in `staff`.
-    pub by_account: HashMap<String, usize>,
+    /// Account → index in `staff`.
+    pub by_account: HashMap<AccountKey, usize>,
     /// The staff listing came back with every record its `count` announced.
     pub complete: bool,
     pub count: i64,
@@ -36,7 +36,7 @@ impl Live {
             .items
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.we_userid.to_lowercase(), i))
+            .map(|(i, s)| (AccountKey::new(&s.we_userid), i))
             .collect();
         Ok(Live {
             tree,
@@ -49,7 +49,7 @@ impl Live {
 
     pub fn person(&self, account: &str) -> Option<&Staff> {
         self.by_account
-            .get(&account.to_lowercase())
+            .get(&AccountKey::new(account))
             .map(|&i| &self.staff[i])
     }
 
@@ -128,11 +128,7 @@ pub fn check_staff(
     create_departments: bool,
     existing_warning: Option<&str>,
 ) -> BTreeSet<String> {
-    let in_file: HashSet<String> = table
-        .rows
-        .iter()
-        .map(|r| r.account().to_lowercase())
-        .collect();
+    let in_file: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
     let mut to_create = BTreeSet::new();
     for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
         let mut issues = Vec::new();
@@ -218,7 +214,7 @@ pub fn check_staff(
             }
         }
         if let Some(lead) = row.values.get(Field::LeadId) {
-            if live.person(lead).is_none() && !in_file.contains(&lead.to_lowercase()) {
+            if live.person(lead).is_none() && !in_file.contains(&AccountKey::new(lead)) {
                 issues.push(Issue::warning(
                     Some(Field::LeadId),
                     problem(

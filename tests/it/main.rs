@@ -12,4 +12,5 @@ mod hostile;
 mod hostile_files;
 mod import;
 mod read_fuzz;
+mod runs;
 mod times_delete;
