@@ -131,9 +131,13 @@ pub enum Command {
         /// Which sheet: staff (import/plan/sync), times (bgy times) or delete (bgy delete).
         #[arg(long, value_enum, default_value = "staff")]
         kind: Layout,
-        /// Where to write it.
+        /// Where to write it (.xlsx). An existing file is never overwritten without --force:
+        /// it may be a filled-in sheet.
         #[arg(short, long, default_value = "bgy-template.xlsx")]
         output: PathBuf,
+        /// Overwrite OUTPUT if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Validate a sheet without changing anything; with a ticket or --emulator, also check
     /// departments, leaders and existing accounts on the server. Writes the report.

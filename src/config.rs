@@ -41,6 +41,12 @@ pub struct Config {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+fn has_extension(path: &std::path::Path, allowed: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| allowed.iter().any(|a| e.eq_ignore_ascii_case(a)))
+}
+
 fn usage<T>(msg: impl Into<String>) -> Result<T, UsageError> {
     Err(UsageError(msg.into()))
 }
@@ -69,7 +75,7 @@ impl Config {
         }
         if !timeout.is_finite() || timeout <= 0.0 || timeout > 3600.0 {
             return usage(format!(
-                "--timeout must be between 0 and 3600 seconds, not {timeout}"
+                "--timeout must be more than 0 and at most 3600 seconds, not {timeout}"
             ));
         }
         let ticket = ticket.filter(|t| !t.trim().is_empty()).map(Ticket::new);
@@ -100,6 +106,25 @@ impl Config {
                     "--fail-rate must be between 0 and 1, not {fail_rate}"
                 ));
             }
+        }
+        // An output's extension says what the person will open: honoured or refused.
+        match &args.command {
+            Command::Template { output, .. } if !has_extension(output, &["xlsx"]) => {
+                return usage(format!(
+                    "-o {}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx",
+                    output.display()
+                ));
+            }
+            Command::Export {
+                output: Some(output),
+                ..
+            } if !has_extension(output, &["xlsx", "csv"]) => {
+                return usage(format!(
+                    "-o {}: bgy export writes .xlsx or .csv; name the file one of those",
+                    output.display()
+                ));
+            }
+            _ => {}
         }
         let needs_api = matches!(
             args.command,

@@ -116,6 +116,11 @@ pub fn bad_name(name: &str) -> Option<String> {
         Some(format!(
             "名称 {name:?} 不能包含 / 或 ; (a name may not contain / or ;)"
         ))
+    } else if let Some(c) = crate::validate::fields::control_char(name) {
+        Some(format!(
+            "名称包含控制字符 U+{:04X} (the name holds the control character U+{:04X})",
+            c as u32, c as u32
+        ))
     } else if name.chars().count() > 64 {
         Some("名称最多 64 个字符 (at most 64 characters)".into())
     } else {

@@ -103,6 +103,19 @@ pub struct Summary {
     pub status: Status,
 }
 
+/// Writes lines to stdout; a reader that has gone (`bgy dept list | head -1`) ends the
+/// writing quietly instead of a panic.
+pub fn stdout_lines(lines: impl IntoIterator<Item = String>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        if writeln!(out, "{line}").is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
 /// What every command may need: the client (when online) and the in-process emulator.
 pub struct Context {
     pub client: Option<Client>,
@@ -198,7 +211,16 @@ pub async fn run(config: Config) -> anyhow::Result<Summary> {
             };
             serve_emulator(listen, state, seed.as_deref(), options).await?
         }
-        Command::Template { kind, output } => {
+        Command::Template {
+            kind,
+            output,
+            force,
+        } => {
+            anyhow::ensure!(
+                *force || !output.exists(),
+                "{} exists: bgy template never overwrites a file, which may be a filled-in sheet; choose another -o, or add --force",
+                output.display()
+            );
             template::write(*kind, output)?;
             eprintln!(
                 "bgy template: wrote {} ({} layout)",

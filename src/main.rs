@@ -28,7 +28,7 @@ fn main() {
     let code = match runtime.block_on(bgy::run(config)) {
         Ok(summary) => {
             if json {
-                println!("{}", serde_json::to_string(&summary).unwrap_or_default());
+                bgy::stdout_lines([serde_json::to_string(&summary).unwrap_or_default()]);
             }
             summary.status.exit_code()
         }

@@ -59,15 +59,16 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                 .complete(Endpoint::StaffList)?;
             let all = DeptInfo::all(&tree, &staff);
             if !ctx.json {
-                for (depth, d) in &all {
-                    println!(
+                let lines = all.iter().map(|(depth, d)| {
+                    format!(
                         "{}{} [{}] {}",
                         "  ".repeat(*depth),
                         d.name,
                         d.we_id,
                         d.members
-                    );
-                }
+                    )
+                });
+                crate::stdout_lines(lines);
             }
             let list: Vec<DeptInfo> = all.into_iter().map(|(_, d)| d).collect();
             Ok(Summary {
@@ -103,7 +104,7 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                 eprintln!("{path} exists already [{we_id}]");
             }
             if !ctx.json {
-                println!("{we_id}");
+                crate::stdout_lines([we_id.to_string()]);
             }
             Ok(Summary {
                 command: "dept add",

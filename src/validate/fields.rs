@@ -44,6 +44,16 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
     if text.is_empty() {
         return Ok(None);
     }
+    if let Some(c) = control_char(text) {
+        return Err(problem(
+            "control character",
+            format!("包含不可见的控制字符 U+{:04X}", c as u32),
+            format!(
+                "contains the invisible control character U+{:04X}",
+                c as u32
+            ),
+        ));
+    }
     check(field, text.to_string()).map(|v| (!v.is_empty()).then_some(v))
 }
 
@@ -159,6 +169,13 @@ fn lost_scientific(shown: &str) -> Problem {
         format!("{shown} 是科学计数法,末尾数字已丢失;请把该列设为文本后重新输入完整号码"),
         format!("{shown} is in scientific notation and its last digits are lost; format the column as text and type the full number"),
     )
+}
+
+/// A control character no one types into a cell (NUL and the like); tabs and line breaks are
+/// a person's, and allowed.
+pub fn control_char(s: &str) -> Option<char> {
+    s.chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 fn is_account(s: &str) -> bool {
@@ -428,6 +445,13 @@ mod tests {
             n(Field::WeMobile, t("1.3800138000E+10")).unwrap().unwrap(),
             "13800138000"
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused() {
+        let e = n(Field::WeName, t("张\u{0}三")).unwrap_err();
+        assert!(e.en.contains("U+0000"), "{}", e.en);
+        assert!(n(Field::Address, t("北京\n朝阳")).is_ok());
     }
 
     #[test]

@@ -38,3 +38,89 @@ async fn help_never_shows_the_ticket_from_the_environment() {
     assert!(!text.contains(TICKET));
     drop(bgy);
 }
+
+#[tokio::test]
+async fn template_never_overwrites_a_filled_in_sheet() {
+    let b = Bgy::new();
+    b.write("staff.xlsx", b"a filled-in sheet");
+    let r = b.run(&["template", "-o", "staff.xlsx"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read(b.path("staff.xlsx")).unwrap(),
+        b"a filled-in sheet"
+    );
+    b.run(&["template", "-o", "staff.xlsx", "--force"])
+        .await
+        .assert_code(0);
+    assert!(std::fs::read(b.path("staff.xlsx"))
+        .unwrap()
+        .starts_with(b"PK"));
+}
+
+#[tokio::test]
+async fn an_output_extension_is_honoured_or_refused() {
+    let b = Bgy::new();
+    let r = b.run(&["template", "-o", "t.csv"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains(".xlsx"), "{}", r.stderr);
+    assert!(!b.path("t.csv").exists());
+    let r = b.run(&["--emulator", "export", "-o", "all.txt"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains(".xlsx or .csv"), "{}", r.stderr);
+    assert!(!b.path("all.txt").exists());
+}
+
+#[tokio::test]
+async fn a_closed_pipe_ends_the_output_quietly() {
+    let b = Bgy::new();
+    let mut child = b.spawn(&["--emulator", "dept", "list"]);
+    // The reader goes away before bgy writes a line (`bgy dept list | head -0`).
+    drop(child.stdout.take());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[tokio::test]
+async fn control_characters_in_names_are_refused() {
+    let b = Bgy::new();
+    // An xlsx holds a NUL as `_x0000_`; a CSV with NUL bytes is not text at all.
+    b.write(
+        "staff.xlsx",
+        crate::hostile_files::xlsx_with(
+            r#"<row r="1"><c r="A1" t="inlineStr"><is><t>帐号</t></is></c><c r="B1" t="inlineStr"><is><t>姓名</t></is></c><c r="C1" t="inlineStr"><is><t>手机</t></is></c><c r="D1" t="inlineStr"><is><t>部门</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>n1</t></is></c><c r="B2" t="inlineStr"><is><t>张_x0000_三</t></is></c><c r="C2" t="inlineStr"><is><t>13800000001</t></is></c><c r="D2" t="inlineStr"><is><t>办公逸</t></is></c></row>"#,
+            None,
+        ),
+    );
+    let r = b.run(&["check", "staff.xlsx"]).await;
+    r.assert_code(1);
+    assert!(r.stderr.contains("U+0000"), "{}", r.stderr);
+    b.write(
+        "staff.csv",
+        "帐号,姓名,手机,部门\nn1,张\u{1}三,13800000001,办公逸\n",
+    );
+    let r = b.run(&["check", "staff.csv"]).await;
+    r.assert_code(1);
+    assert!(r.stderr.contains("U+0001"), "{}", r.stderr);
+    let r = b
+        .run(&["--emulator", "dept", "add", "办公逸/a\u{1}b"])
+        .await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("U+0001"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn a_zero_timeout_says_what_is_allowed() {
+    let r = Bgy::new().run(&["--timeout", "0", "template"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("--timeout must be more than 0 and at most 3600 seconds, not 0"),
+        "{}",
+        r.stderr
+    );
+}
