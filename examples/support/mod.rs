@@ -14,3 +14,5 @@ pub fn rss_mb(field: &str) -> f64 {
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
+
+pub mod workbooks;

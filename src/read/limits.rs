@@ -24,8 +24,9 @@ pub const MAX_SHEET_PART_BYTES: u64 = 512 << 20;
 pub const MAX_OTHER_PART_BYTES: u64 = 128 << 20;
 /// All parts of one archive, inflated.
 pub const MAX_ARCHIVE_BYTES: u64 = 1 << 30;
-/// The text of the cells kept from one sheet: about a million rows of staff data.
-pub const MAX_TEXT_BYTES: usize = 256 << 20;
+/// The text of the cells kept from one sheet: some 800,000 rows of staff data. bgy holds
+/// about four bytes for each byte of text (the cells as read, then the row as validated).
+pub const MAX_TEXT_BYTES: usize = 128 << 20;
 /// An ods sheet's grid once repeated rows and cells are expanded (calamine holds it whole).
 pub const MAX_GRID_CELLS: u64 = 10_000_000;
 

@@ -91,7 +91,7 @@ async fn control_characters_in_names_are_refused() {
     // An xlsx holds a NUL as `_x0000_`; a CSV with NUL bytes is not text at all.
     b.write(
         "staff.xlsx",
-        crate::hostile_files::xlsx_with(
+        crate::workbooks::xlsx_bytes(
             r#"<row r="1"><c r="A1" t="inlineStr"><is><t>帐号</t></is></c><c r="B1" t="inlineStr"><is><t>姓名</t></is></c><c r="C1" t="inlineStr"><is><t>手机</t></is></c><c r="D1" t="inlineStr"><is><t>部门</t></is></c></row><row r="2"><c r="A2" t="inlineStr"><is><t>n1</t></is></c><c r="B2" t="inlineStr"><is><t>张_x0000_三</t></is></c><c r="C2" t="inlineStr"><is><t>13800000001</t></is></c><c r="D2" t="inlineStr"><is><t>办公逸</t></is></c></row>"#,
             None,
         ),

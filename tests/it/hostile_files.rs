@@ -2,53 +2,10 @@
 //! hidden sheets, formulas in CSV exports. Each is refused with exit 2 and one clear sentence,
 //! quickly, or read the way the person meant. Tests are named after what broke.
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-
-/// A zip of `parts`, deflated (`stored` parts uncompressed and first, as an ods's mimetype).
-pub fn zip_of(parts: &[(&str, &[u8], bool)]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes, stored) in parts {
-        let method = if *stored {
-            zip::CompressionMethod::Stored
-        } else {
-            zip::CompressionMethod::Deflated
-        };
-        let options = zip::write::SimpleFileOptions::default().compression_method(method);
-        w.start_file(*name, options).unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
-/// A minimal xlsx whose one sheet is `sheet_xml` (its `<sheetData>` content).
-pub fn xlsx_with(sheet_data: &str, shared: Option<&str>) -> Vec<u8> {
-    let sheet = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{sheet_data}</sheetData></worksheet>"#
-    );
-    let sst = shared.map(|s| {
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{s}</sst>"#
-        )
-    });
-    let mut parts: Vec<(&str, Vec<u8>)> = vec![
-        ("[Content_Types].xml", br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_vec()),
-        ("_rels/.rels", br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_vec()),
-        ("xl/workbook.xml", br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_vec()),
-        ("xl/_rels/workbook.xml.rels", br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#.to_vec()),
-        ("xl/worksheets/sheet1.xml", sheet.into_bytes()),
-    ];
-    if let Some(sst) = sst {
-        parts.push(("xl/sharedStrings.xml", sst.into_bytes()));
-    }
-    let parts: Vec<(&str, &[u8], bool)> = parts
-        .iter()
-        .map(|(n, b)| (*n, b.as_slice(), false))
-        .collect();
-    zip_of(&parts)
-}
+use crate::workbooks::{ods_bytes, xlsx_bytes};
 
 /// Sets the declared uncompressed size of `part` (local header and central directory).
 pub fn declare_size(zip: &mut [u8], part: &str, size: u32) {
@@ -67,18 +24,6 @@ pub fn declare_size(zip: &mut [u8], part: &str, size: u32) {
         }
     }
     assert_eq!(patched, 2, "{part} patched in both headers");
-}
-
-/// A minimal ods whose content.xml body is `table`.
-pub fn ods_with(table: &str) -> Vec<u8> {
-    let content = format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet>{table}</office:spreadsheet></office:body></office:document-content>"#
-    );
-    zip_of(&[
-        ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet", true),
-        ("content.xml", content.as_bytes(), false),
-        ("META-INF/manifest.xml", br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#, false),
-    ])
 }
 
 /// `bgy check FILE` must refuse it with exit 2, quickly, saying `expect`.
@@ -101,14 +46,14 @@ const HEADER_ROW: &str = r#"<row r="1"><c r="A1" t="inlineStr"><is><t>帐号</t>
 
 #[tokio::test]
 async fn a_sheet_that_declares_gigabytes_is_refused_before_inflating() {
-    let mut bomb = xlsx_with(HEADER_ROW, None);
+    let mut bomb = xlsx_bytes(HEADER_ROW, None);
     declare_size(&mut bomb, "xl/worksheets/sheet1.xml", 3 << 30);
     refused("bomb.xlsx", &bomb, "inflates to 3221225472 bytes").await;
 }
 
 #[tokio::test]
 async fn a_two_gigabyte_shared_string_is_refused_before_inflating() {
-    let mut bomb = xlsx_with(HEADER_ROW, Some("<si><t>x</t></si>"));
+    let mut bomb = xlsx_bytes(HEADER_ROW, Some("<si><t>x</t></si>"));
     declare_size(&mut bomb, "xl/sharedStrings.xml", 2 << 30);
     refused("sst.xlsx", &bomb, "xl/sharedStrings.xml").await;
 }
@@ -121,7 +66,7 @@ async fn a_part_larger_than_it_declares_stops_at_what_it_declared() {
             format!(r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>u{r}</t></is></c></row>"#)
         })
         .collect();
-    let mut liar = xlsx_with(&format!("{HEADER_ROW}{rows}"), None);
+    let mut liar = xlsx_bytes(&format!("{HEADER_ROW}{rows}"), None);
     declare_size(&mut liar, "xl/worksheets/sheet1.xml", 1024);
     refused("liar.xlsx", &liar, "damaged").await;
 }
@@ -129,7 +74,7 @@ async fn a_part_larger_than_it_declares_stops_at_what_it_declared() {
 #[tokio::test]
 async fn an_ods_of_repeated_cells_is_refused_before_expanding() {
     let table = r#"<table:table table:name="炸弹"><table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row></table:table>"#;
-    let bomb = ods_with(table);
+    let bomb = ods_bytes(table);
     assert!(bomb.len() < 2000, "a small file: {} bytes", bomb.len());
     refused("bomb.ods", &bomb, "repeated cells").await;
 }
@@ -139,7 +84,7 @@ async fn an_ods_with_trailing_empty_repeats_still_reads() {
     // LibreOffice ends every sheet with an empty row repeated to the last row.
     let table = r#"<table:table table:name="员工"><table:table-row><table:table-cell office:value-type="string"><text:p>帐号</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>姓名</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>手机</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>部门</text:p></table:table-cell><table:table-cell table:number-columns-repeated="16380"/></table:table-row><table:table-row><table:table-cell office:value-type="string"><text:p>od1</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>甲</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>13800000001</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>办公逸</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1048574"><table:table-cell table:number-columns-repeated="16384"/></table:table-row></table:table>"#;
     let b = Bgy::new();
-    b.write("ok.ods", ods_with(table));
+    b.write("ok.ods", ods_bytes(table));
     let r = b.run(&["check", "ok.ods", "--json"]).await;
     r.assert_code(0);
     assert_eq!(r.json()["total"], 1);
@@ -150,10 +95,10 @@ async fn a_cell_past_the_last_row_is_refused() {
     let far = format!(
         r#"{HEADER_ROW}<row r="5000000"><c r="A5000000" t="inlineStr"><is><t>x</t></is></c></row>"#
     );
-    refused("far.xlsx", &xlsx_with(&far, None), "last row").await;
+    refused("far.xlsx", &xlsx_bytes(&far, None), "last row").await;
     let wide =
         format!(r#"{HEADER_ROW}<row r="2"><c r="ZZZZ2" t="inlineStr"><is><t>x</t></is></c></row>"#);
-    refused("wide.xlsx", &xlsx_with(&wide, None), "last column").await;
+    refused("wide.xlsx", &xlsx_bytes(&wide, None), "last column").await;
 }
 
 #[tokio::test]

@@ -14,3 +14,7 @@ mod import;
 mod read_fuzz;
 mod runs;
 mod times_delete;
+
+// The minimal workbooks examples/hostile.rs makes, for the same hostile files.
+#[path = "../../examples/support/workbooks.rs"]
+mod workbooks;

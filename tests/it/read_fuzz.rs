@@ -1,9 +1,36 @@
-//! Arbitrary bytes into every reader: an error or rows, never a panic.
+//! Arbitrary bytes, and real files damaged at random, into every reader: an error or rows,
+//! never a panic. (Memory under hostile files is measured by `examples/hostile.rs`.)
 
 use proptest::prelude::*;
 
 fn template_bytes() -> Vec<u8> {
     bgy::template::build(bgy::model::Layout::Times).unwrap()
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// A staff CSV with quotes, separators inside quotes and a line break inside a quoted field.
+const CSV: &str = "帐号,姓名,手机,部门,工作地址\nq1,\"张,三\",13800000001,办公逸/研发部,\"北京\n朝阳\"\nq2,李四,13800000002,\"办公逸/研发部;办公逸/客服部\",'=x\n";
+
+fn damage(mut bytes: Vec<u8>, flips: &[(prop::sample::Index, u8)]) -> Vec<u8> {
+    for (at, value) in flips {
+        let i = at.index(bytes.len());
+        bytes[i] = *value;
+    }
+    bytes
+}
+
+fn read_and_validate(bytes: &[u8], name: &str) {
+    if let Ok(sheet) = bgy::read::read_bytes(bytes, name, None) {
+        let _ =
+            bgy::validate::from_sheet(std::path::Path::new(name), sheet, bgy::model::Layout::Staff);
+    }
 }
 
 proptest! {
@@ -33,6 +60,27 @@ proptest! {
         if let Ok(sheet) = bgy::read::read_bytes(&bytes, "t.xlsx", None) {
             let _ = bgy::validate::from_sheet(std::path::Path::new("t.xlsx"), sheet, bgy::model::Layout::Times);
         }
+    }
+
+    #[test]
+    fn a_damaged_real_csv_never_panics(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..10)) {
+        read_and_validate(&damage(CSV.as_bytes().to_vec(), &flips), "f.csv");
+    }
+
+    #[test]
+    fn a_damaged_ods_or_xls_never_panics(flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..20)) {
+        read_and_validate(&damage(fixture("staff.ods"), &flips), "f.ods");
+        read_and_validate(&damage(fixture("staff.xls"), &flips), "f.xls");
+    }
+
+    #[test]
+    fn cells_anywhere_never_panic(cells in proptest::collection::vec((0u32..3_000_000, 0u32..20_000, "\\PC{0,20}"), 0..8)) {
+        let mut data = crate::workbooks::header_row();
+        for (r, c, text) in &cells {
+            let text = text.replace(['<', '&', '>'], "");
+            data.push_str(&format!(r#"<row r="{}"><c r="{}" t="inlineStr"><is><t>{text}</t></is></c></row>"#, r + 2, bgy::read::cell_ref(*c as usize, r + 2)));
+        }
+        read_and_validate(&crate::workbooks::xlsx_bytes(&data, None), "f.xlsx");
     }
 
     #[test]
