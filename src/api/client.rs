@@ -447,7 +447,17 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let t = match self.attempt(endpoint, &query, &body).await? {
+            let answer = match self.attempt(endpoint, &query, &body).await {
+                // Cancelled while waiting for its turn: an earlier try may still have landed.
+                Err(ApiError::Interrupted { .. }) => {
+                    return Err(ApiError::Interrupted {
+                        endpoint,
+                        maybe_applied: lost_before,
+                    })
+                }
+                other => other?,
+            };
+            let t = match answer {
                 Ok(value) => {
                     let envelope: Envelope<T> =
                         serde_json::from_value(value).map_err(|e| ApiError::Malformed {
@@ -565,7 +575,12 @@ impl Client {
             ),
             inner,
         };
-        self.wait_for_rate().await;
+        if !self.wait_for_rate().await {
+            return Err(ApiError::Interrupted {
+                endpoint,
+                maybe_applied: false,
+            });
+        }
         inner.calls.fetch_add(1, Ordering::Relaxed);
         let ticket = inner.options.ticket.expose();
         let mut url = inner.options.base_url.clone();
@@ -679,10 +694,11 @@ impl Client {
         }
     }
 
-    async fn wait_for_rate(&self) {
+    /// Waits for this call's turn under `--rate`; false when cancelled meanwhile.
+    async fn wait_for_rate(&self) -> bool {
         let rate = self.inner.options.rate;
         if rate <= 0.0 {
-            return;
+            return true;
         }
         let interval = Duration::from_secs_f64(1.0 / rate);
         let slot = {
@@ -696,7 +712,8 @@ impl Client {
             *next = slot + interval;
             slot
         };
-        tokio::time::sleep_until(slot.into()).await;
+        self.pause(slot.saturating_duration_since(Instant::now()))
+            .await
     }
 
     fn backoff(&self, attempt: u32) -> Duration {

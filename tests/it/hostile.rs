@@ -505,3 +505,41 @@ async fn a_web_page_instead_of_the_api_is_fatal_with_a_hint_and_a_report() {
     );
     the_report(b.dir.path());
 }
+
+#[tokio::test]
+async fn ctrl_c_ends_a_rate_wait_at_once() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("staff.csv", staff_csv("w", 6));
+    // One call every 5 s: after the listings, each row waits its turn.
+    let child = b.spawn(&["--rate", "0.2", "import", "staff.csv"]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let interrupted = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(3),
+        "Ctrl-C took {:?}",
+        interrupted.elapsed()
+    );
+    let all = read_sheet(&the_report(b.dir.path()), "全部 All");
+    let not_sent = all
+        .iter()
+        .filter(|r| r.iter().any(|c| c.contains("未发送")))
+        .count();
+    assert!(
+        not_sent >= 5,
+        "the rows still waiting were not sent: {all:?}"
+    );
+}
