@@ -7,26 +7,28 @@ pub mod api;
 pub mod cli;
 pub mod cmd;
 pub mod config;
-pub mod dept_plan;
 pub mod emulator;
 pub mod execute;
 pub mod journal;
+pub mod live;
 pub mod lock;
 pub mod model;
+pub mod outcome;
 pub mod plan;
 pub mod progress;
 pub mod read;
 pub mod report;
+pub mod safety;
 pub mod template;
 pub mod text;
-pub mod tree;
 pub mod validate;
 pub mod write;
+
+pub use outcome::{error_exit_code, Status, Summary};
 
 use std::time::Instant;
 
 use anyhow::Context as _;
-use serde::Serialize;
 
 use crate::api::{Client, ClientOptions, Ticket};
 use crate::cli::Command;
@@ -34,74 +36,6 @@ use crate::config::{Config, Target};
 
 /// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
 pub const SAMPLE_ORG: &str = include_str!("../samples/org.json");
-
-/// How a run ended, for the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// Every row succeeded, or there was nothing to do.
-    #[default]
-    Ok,
-    /// Finished, but some rows were invalid or failed.
-    RowsFailed,
-    /// Stopped by a fatal API condition.
-    Fatal,
-    /// Stopped by Ctrl-C.
-    Interrupted,
-}
-
-impl Status {
-    pub fn exit_code(self) -> i32 {
-        match self {
-            Status::Ok => 0,
-            Status::RowsFailed => 1,
-            Status::Fatal => 3,
-            Status::Interrupted => 130,
-        }
-    }
-}
-
-/// Exit code of an error that ended a run before it got going.
-pub fn error_exit_code(e: &anyhow::Error) -> i32 {
-    match e.downcast_ref::<api::ApiError>() {
-        Some(api::ApiError::Interrupted { .. }) => Status::Interrupted.exit_code(),
-        Some(api) if api.is_fatal() || matches!(api, api::ApiError::Incomplete { .. }) => 3,
-        _ => 2,
-    }
-}
-
-/// The `--json` object: counts are rows of the input.
-#[derive(Debug, Default, Serialize)]
-pub struct Summary {
-    pub command: &'static str,
-    pub total: usize,
-    pub ok: usize,
-    pub created: usize,
-    pub updated: usize,
-    pub skipped: usize,
-    pub unchanged: usize,
-    pub deleted: usize,
-    pub invalid: usize,
-    pub failed: usize,
-    /// Departments created / renamed (plan: planned; sync: done), when a departments sheet was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departments_created: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departments_renamed: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub report: Option<String>,
-    /// `bgy dept add`: the we_id of the path's last level.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub we_id: Option<i64>,
-    /// `bgy dept list --json`: the tree.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departments: Option<Vec<cmd::dept::DeptInfo>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output: Option<String>,
-    pub elapsed_ms: u128,
-    #[serde(skip)]
-    pub status: Status,
-}
 
 /// Writes lines to stdout; a reader that has gone (`bgy dept list | head -1`) ends the
 /// writing quietly instead of a panic.

@@ -13,6 +13,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::Outcome;
+use crate::outcome::Counts;
 use crate::read::header::Column;
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use crate::validate::{Severity, Table};
@@ -102,47 +103,6 @@ pub struct Report<'a> {
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     pub plan: Option<&'a [PlanLine]>,
-}
-
-/// Counts of outcomes, for the summary sheet and the `--json` object.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Counts {
-    pub total: usize,
-    pub ok: usize,
-    pub created: usize,
-    pub updated: usize,
-    pub skipped: usize,
-    pub unchanged: usize,
-    pub deleted: usize,
-    pub invalid: usize,
-    pub failed: usize,
-    pub not_sent: usize,
-}
-
-impl Counts {
-    pub fn of(outcomes: &[Outcome]) -> Counts {
-        let mut c = Counts {
-            total: outcomes.len(),
-            ..Counts::default()
-        };
-        for o in outcomes {
-            if o.is_ok() {
-                c.ok += 1;
-            }
-            match o {
-                Outcome::Created => c.created += 1,
-                Outcome::Updated => c.updated += 1,
-                Outcome::Skipped => c.skipped += 1,
-                Outcome::Unchanged => c.unchanged += 1,
-                Outcome::Deleted => c.deleted += 1,
-                Outcome::Valid => {}
-                Outcome::Invalid => c.invalid += 1,
-                Outcome::Failed { .. } => c.failed += 1,
-                Outcome::NotSent { .. } => c.not_sent += 1,
-            }
-        }
-        c
-    }
 }
 
 struct Formats {

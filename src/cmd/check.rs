@@ -4,9 +4,9 @@
 use chrono::Local;
 
 use crate::cli::Input;
+use crate::live::{self, Live};
 use crate::model::{Field, Layout, Outcome};
 use crate::progress::Stop;
-use crate::validate::online::{self, Live};
 use crate::validate::{problem, Issue};
 use crate::{Context, Summary};
 
@@ -36,7 +36,7 @@ pub async fn run(
     if let Some(live) = live {
         match layout {
             Layout::Staff => {
-                online::check_staff(
+                live::check_staff(
                     &mut table,
                     &live,
                     create_departments,

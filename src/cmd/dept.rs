@@ -1,55 +1,17 @@
 //! `bgy dept list|add|rename`: one-off department operations for scripts.
 
-use std::collections::HashMap;
-
 use anyhow::Context as _;
-use serde::Serialize;
 
-use crate::api::{Endpoint, Staff};
+use crate::api::Endpoint;
 use crate::cli::DeptCommand;
-use crate::dept_plan::bad_name;
-use crate::tree::{self, canonical_path, DeptTree};
+use crate::live::DeptInfo;
+use crate::model::tree::canonical_path;
+use crate::plan::depts::bad_name;
 use crate::{Context, Summary};
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DeptInfo {
-    pub we_id: i64,
-    pub name: String,
-    pub parent: i64,
-    pub path: String,
-    pub rank: i64,
-    pub members: usize,
-}
-
-impl DeptInfo {
-    /// Every department in tree order, with its depth and its direct members in `staff`.
-    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<(usize, DeptInfo)> {
-        let mut members: HashMap<i64, usize> = HashMap::new();
-        for s in staff {
-            for id in s.department_ids() {
-                *members.entry(id).or_default() += 1;
-            }
-        }
-        tree.walk()
-            .into_iter()
-            .map(|(depth, d)| {
-                let info = DeptInfo {
-                    we_id: d.we_id,
-                    name: d.we_name.clone(),
-                    parent: d.we_parentid,
-                    path: tree.path(d.we_id).unwrap_or_default(),
-                    rank: d.rank,
-                    members: members.get(&d.we_id).copied().unwrap_or(0),
-                };
-                (depth, info)
-            })
-            .collect()
-    }
-}
 
 pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
-    let tree = DeptTree::fetch(client).await?;
+    let tree = crate::live::departments(client).await?;
     super::warn_tree(&tree);
     match action {
         DeptCommand::List => {
@@ -90,7 +52,8 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
             if let Some(why) = path.split('/').find_map(bad_name) {
                 anyhow::bail!("{why}");
             }
-            let (tree, created) = tree::create_paths(client, tree, &[path.clone()].into()).await?;
+            let (tree, created) =
+                crate::execute::depts::create_paths(client, tree, &[path.clone()].into()).await?;
             if let Some((p, why)) = created.failed.iter().next() {
                 anyhow::bail!("could not create {p}: {why}");
             }

@@ -8,14 +8,14 @@ use anyhow::Context as _;
 use chrono::Local;
 
 use crate::api::Endpoint;
+use crate::live::record_values;
+use crate::model::tree::canonical_path;
 use crate::model::{Field, Layout};
 use crate::progress::Progress;
-use crate::tree::{canonical_path, DeptTree};
-use crate::validate::online::record_values;
 use crate::write::{self, DeptSheet};
 use crate::{Context, Summary};
 
-use super::dept::DeptInfo;
+use crate::live::DeptInfo;
 
 pub async fn run(
     ctx: &Context,
@@ -30,7 +30,7 @@ pub async fn run(
             Local::now().format("%Y%m%d-%H%M%S")
         ))
     });
-    let tree = DeptTree::fetch(client).await?;
+    let tree = crate::live::departments(client).await?;
     super::warn_tree(&tree);
     let we_id = match department {
         Some(path) => tree.resolve(&canonical_path(path)).with_context(|| {

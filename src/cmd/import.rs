@@ -9,11 +9,10 @@ use chrono::Local;
 use crate::cli::{Cover, Input};
 use crate::execute::{self, AddJob, Sink};
 use crate::journal::{self, Journal};
+use crate::live::{self, Live};
 use crate::model::{AccountKey, Field, Layout, Outcome};
 use crate::progress::{Progress, Stop};
 use crate::report::journal_path;
-use crate::tree;
-use crate::validate::online::{self, Live};
 use crate::{Context, Summary};
 
 use super::{finish, load, mark_unsent, report_path};
@@ -77,7 +76,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
         None => None,
     };
     let to_create = match &live {
-        Some(live) => online::check_staff(&mut table, live, opts.create_departments, None),
+        Some(live) => live::check_staff(&mut table, live, opts.create_departments, None),
         None => Default::default(),
     };
     if live.as_ref().is_some_and(|l| !l.complete) {
@@ -118,7 +117,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
             "bgy import: creating the missing departments of {} path(s)",
             to_create.len()
         );
-        match tree::create_paths(client, live.tree.clone(), &to_create).await {
+        match crate::execute::depts::create_paths(client, live.tree.clone(), &to_create).await {
             Ok((_, created)) => {
                 for path in &created.made {
                     eprintln!("  created {path}");

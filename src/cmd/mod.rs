@@ -17,8 +17,9 @@ use chrono::{DateTime, Local};
 
 use crate::cli::Input;
 use crate::model::{Layout, Outcome};
+use crate::outcome::Counts;
 use crate::progress::Stop;
-use crate::report::{self, Counts, PlanLine, Report};
+use crate::report::{self, PlanLine, Report};
 use crate::validate::{self, Severity, Table};
 use crate::{Context, Status, Summary};
 
@@ -40,7 +41,7 @@ pub fn load(input: &Input, layout: Layout) -> anyhow::Result<Table> {
 }
 
 /// Warns about departments whose parents are missing or form a circle (they are still listed).
-pub fn warn_tree(tree: &crate::tree::DeptTree) {
+pub fn warn_tree(tree: &crate::model::tree::DeptTree) {
     for p in tree.problems() {
         eprintln!("bgy: warning: {}", crate::text::line(&p));
     }

@@ -2,23 +2,21 @@
 //! `staff/add` cover=0 for creates, cover=1 for updates, `staff/delete` for prunes, nothing
 //! for unchanged rows.
 
-use crate::api::Client;
 use crate::cli::{Cover, Input};
-use crate::dept_plan::{self, DeptPlan};
 use crate::execute::{self, AddJob, Sink};
 use crate::journal::Journal;
+use crate::live::{self, Live};
 use crate::model::{Layout, Outcome};
+use crate::plan::depts::{self, DeptPlan};
 use crate::plan::{self, Action, Plan};
 use crate::progress::{Progress, Stop};
 use crate::report::{journal_path, PlanLine};
-use crate::tree::{self, DeptTree};
-use crate::validate::online::{self, Live};
 use crate::validate::Table;
-use crate::validate::Values;
 use crate::{Context, Summary};
 use chrono::{DateTime, Local};
 
-use super::{delete, load, report_path, Finish, ReportPath};
+use super::{load, report_path, Finish, ReportPath};
+use crate::safety;
 
 struct Prepared {
     table: Table,
@@ -36,7 +34,7 @@ async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Pr
     let mut table = load(input, Layout::Staff)?;
     let client = ctx.client()?;
     let mut live = Live::fetch(client, ctx.quiet).await?;
-    let depts = dept_plan::read(&input.file)?.map(|rows| dept_plan::plan(rows, &live.tree));
+    let depts = depts::read(&input.file)?.map(|rows| depts::plan(rows, &live.tree));
     if let Some(d) = &depts {
         // Staff rows are checked against the tree as it will be.
         live.tree = d.planned.clone();
@@ -47,7 +45,7 @@ async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Pr
         live.staff.len(),
         live.count
     );
-    online::check_staff(&mut table, &live, false, None);
+    live::check_staff(&mut table, &live, false, None);
     let plan = plan::diff(&table, &live, prune);
     let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
     lines.extend(plan.lines(&table, &live));
@@ -173,12 +171,12 @@ pub async fn sync(
     let client = ctx.client()?;
     if !p.plan.prune.is_empty() {
         if let Some(refusal) =
-            delete::guard(p.plan.prune.len(), p.live.staff.len()).filter(|_| !force)
+            safety::guard(p.plan.prune.len(), p.live.staff.len()).filter(|_| !force)
         {
             anyhow::bail!(refusal);
         }
-        delete::confirm(p.plan.prune.len(), yes).await?;
-        delete::backup(&input.file, p.started, &p.live, &p.plan.prune)?;
+        safety::confirm(p.plan.prune.len(), yes).await?;
+        safety::backup(&input.file, p.started, &p.live, &p.plan.prune)?;
     }
     let stop = Stop::new();
     let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
@@ -187,7 +185,8 @@ pub async fn sync(
     // Departments first, so staff can be placed in departments made in this run.
     let (real_tree, dept_done) = match &p.depts {
         Some(d) => {
-            let (tree, done, failures) = apply_departments(client, d).await?;
+            let (tree, done, failures) =
+                crate::execute::depts::apply_departments(client, d).await?;
             lines.extend(failures);
             (Some(tree), Some(done))
         }
@@ -207,7 +206,7 @@ pub async fn sync(
                 _ => return None,
             };
             let form = match &real_tree {
-                Some(real) => resolved_form(&row.values, &p.live.tree, real),
+                Some(real) => crate::execute::depts::resolved_form(&row.values, &p.live.tree, real),
                 None => row.values.form(),
             };
             Some(AddJob {
@@ -237,7 +236,7 @@ pub async fn sync(
     for (i, outcome) in execute::add_staff(client, jobs, &sink).await {
         outcomes[i] = outcome;
     }
-    let pruned = delete::delete_all(client, p.plan.prune.clone(), &sink).await;
+    let pruned = crate::execute::delete::delete_all(client, p.plan.prune.clone(), &sink).await;
     progress.finish();
     super::mark_unsent(&mut outcomes, &sink);
     for (account, outcome) in &pruned {
@@ -279,72 +278,4 @@ pub async fn sync(
         summary.status = crate::Status::RowsFailed;
     }
     Ok(with_dept_counts(summary, p.depts.as_ref(), dept_done))
-}
-
-/// Renames, then creates (parents first), then re-lists. Returns the real tree, the numbers
-/// (created, renamed) done, and a plan line per failure. Fatal API errors stop the sync.
-async fn apply_departments(
-    client: &Client,
-    d: &DeptPlan,
-) -> anyhow::Result<(DeptTree, (usize, usize), Vec<PlanLine>)> {
-    let mut failures = Vec::new();
-    let mut renamed = 0;
-    for (we_id, name) in d.renames() {
-        match client.edit_department(we_id, &name).await {
-            Ok(()) => renamed += 1,
-            Err(e) if e.is_fatal() => return Err(e.into()),
-            Err(e) => failures.push(PlanLine {
-                action: "rename failed 重命名失败".into(),
-                target: format!("we_id {we_id}"),
-                field: "名称 we_name".into(),
-                old: String::new(),
-                new: e.to_string(),
-            }),
-        }
-    }
-    let tree = DeptTree::fetch(client).await?;
-    let creates = d.creates();
-    if creates.is_empty() {
-        return Ok((tree, (0, renamed), failures));
-    }
-    let (tree, created) = tree::create_paths(client, tree, &creates).await?;
-    for (path, why) in &created.failed {
-        failures.push(PlanLine {
-            action: "create failed 新建失败".into(),
-            target: path.clone(),
-            field: String::new(),
-            old: String::new(),
-            new: why.clone(),
-        });
-    }
-    eprintln!(
-        "bgy sync: departments: {} created, {renamed} renamed",
-        created.made.len()
-    );
-    Ok((tree, (created.made.len(), renamed), failures))
-}
-
-/// A row's form with its departments as real we_ids: paths and placeholder ids of the planned
-/// tree (renamed or new departments) are looked up in the real tree after the changes.
-fn resolved_form(values: &Values, planned: &DeptTree, real: &DeptTree) -> Vec<(String, String)> {
-    let mut form = values.form();
-    let Some(ids) = plan::sheet_departments(values, planned) else {
-        return form;
-    };
-    let real_ids: Option<Vec<String>> = ids
-        .iter()
-        .map(|&id| {
-            if id > 0 {
-                Some(id)
-            } else {
-                planned.path(id).and_then(|p| real.resolve(&p))
-            }
-        })
-        .map(|id| id.map(|i| i.to_string()))
-        .collect();
-    if let Some(real_ids) = real_ids {
-        form.retain(|(k, _)| k != "we_department" && k != "we_id");
-        form.push(("we_id".into(), real_ids.join(",")));
-    }
-    form
 }

@@ -6,11 +6,11 @@ use std::collections::HashMap;
 use chrono::Local;
 use futures::StreamExt;
 
-use crate::api::{Client, TimesRow, TIMES_CHUNK};
+use crate::api::{TimesRow, TIMES_CHUNK};
 use crate::cli::Input;
 use crate::execute::{self, Sink};
 use crate::journal::Journal;
-use crate::model::{AccountKey, Field, Layout, Outcome};
+use crate::model::{Field, Layout, Outcome};
 use crate::progress::{Progress, Stop};
 use crate::report::journal_path;
 use crate::{Context, Summary};
@@ -63,7 +63,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     }
     let chunks = execute::chunks(items, TIMES_CHUNK, |(_, _, t)| (&t.we_userid).into());
     let results: Vec<Vec<(usize, Outcome)>> = futures::stream::iter(chunks)
-        .map(|chunk| send_chunk(client, chunk, &sink))
+        .map(|chunk| crate::execute::times::send_chunk(client, chunk, &sink))
         .buffer_unordered(client.concurrency())
         .collect()
         .await;
@@ -73,54 +73,4 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     progress.finish();
     mark_unsent(&mut outcomes, &sink);
     finish("times", ctx, &table, &outcomes, started, &report, &stop)
-}
-
-/// One `staff/entry-time` call; every row of the chunk gets its outcome.
-async fn send_chunk(
-    client: &Client,
-    chunk: Vec<(usize, u32, TimesRow)>,
-    sink: &Sink<'_>,
-) -> Vec<(usize, Outcome)> {
-    let outcomes: Vec<Outcome> = if sink.stop.is_stopped() {
-        chunk.iter().map(|_| sink.not_sent()).collect()
-    } else {
-        let rows: Vec<TimesRow> = chunk.iter().map(|(_, _, t)| t.clone()).collect();
-        match client.entry_time(&rows).await {
-            Ok(reply) if reply.errno == 0 => {
-                let failures: HashMap<AccountKey, String> = reply
-                    .data
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|f| (AccountKey::new(&f.we_userid), f.msg))
-                    .collect();
-                rows.iter()
-                    .map(|r| match failures.get(&AccountKey::new(&r.we_userid)) {
-                        Some(msg) => Outcome::Failed {
-                            errno: None,
-                            message: msg.clone(),
-                        },
-                        None => Outcome::Updated,
-                    })
-                    .collect()
-            }
-            Ok(reply) => rows
-                .iter()
-                .map(|_| Outcome::Failed {
-                    errno: Some(reply.errno),
-                    message: reply.errmsg.clone(),
-                })
-                .collect(),
-            Err(e) => rows.iter().map(|_| sink.failure(&e)).collect(),
-        }
-    };
-    chunk
-        .into_iter()
-        .zip(outcomes)
-        .map(|((i, row, t), outcome)| {
-            if !matches!(outcome, Outcome::NotSent { .. }) {
-                sink.done(row, &t.we_userid, &outcome);
-            }
-            (i, outcome)
-        })
-        .collect()
 }

@@ -6,7 +6,6 @@
 
 pub mod dates;
 pub mod fields;
-pub mod online;
 
 use std::collections::HashMap;
 use std::fmt;

@@ -1,14 +1,62 @@
-//! Online checks against the live directory: every department exists (or will be created),
+//! The live directory (departments and staff as the server lists them) and the online checks
+//! against it: every department exists (or will be created),
 //! leaders exist, and which accounts are already there. Reads only; never changes anything.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use crate::api::{ApiError, Client, Staff};
+use serde::Serialize;
+
+use crate::api::{ApiError, Client, Endpoint, Staff};
+use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, Field};
 use crate::progress::Progress;
-use crate::tree::DeptTree;
 
-use super::{problem, Issue, Table, Values};
+use crate::validate::{problem, Issue, Table, Values};
+
+/// Lists every department; an incomplete listing is an error.
+pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
+    let list = client
+        .departments()
+        .await?
+        .complete(Endpoint::DepartmentList)?;
+    Ok(DeptTree::new(list))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DeptInfo {
+    pub we_id: i64,
+    pub name: String,
+    pub parent: i64,
+    pub path: String,
+    pub rank: i64,
+    pub members: usize,
+}
+
+impl DeptInfo {
+    /// Every department in tree order, with its depth and its direct members in `staff`.
+    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<(usize, DeptInfo)> {
+        let mut members: HashMap<i64, usize> = HashMap::new();
+        for s in staff {
+            for id in s.department_ids() {
+                *members.entry(id).or_default() += 1;
+            }
+        }
+        tree.walk()
+            .into_iter()
+            .map(|(depth, d)| {
+                let info = DeptInfo {
+                    we_id: d.we_id,
+                    name: d.we_name.clone(),
+                    parent: d.we_parentid,
+                    path: tree.path(d.we_id).unwrap_or_default(),
+                    rank: d.rank,
+                    members: members.get(&d.we_id).copied().unwrap_or(0),
+                };
+                (depth, info)
+            })
+            .collect()
+    }
+}
 
 /// The live directory: departments and staff.
 pub struct Live {
@@ -23,7 +71,7 @@ pub struct Live {
 
 impl Live {
     pub async fn fetch(client: &Client, quiet: bool) -> Result<Live, ApiError> {
-        let tree = DeptTree::fetch(client).await?;
+        let tree = departments(client).await?;
         let progress = Progress::new(0, "listing staff", quiet);
         let listing = client
             .staff_with_progress(0, false, |got, count| {
@@ -57,6 +105,19 @@ impl Live {
     pub fn values(&self, s: &Staff) -> Values {
         record_values(s, &self.tree)
     }
+}
+
+/// Department we_ids a row names: its 部门ID, else its paths resolved in `tree`. `None` when a
+/// path does not exist (yet).
+pub fn sheet_departments(values: &Values, tree: &DeptTree) -> Option<Vec<i64>> {
+    if let Some(ids) = values.get(Field::WeId) {
+        return ids.split(',').map(|i| i.parse().ok()).collect();
+    }
+    values
+        .get(Field::WeDepartment)?
+        .split(';')
+        .map(|p| tree.resolve(p))
+        .collect()
 }
 
 /// The columns `staff/list` can fill, in template order: what exports, backups and plans use.
@@ -112,8 +173,8 @@ pub fn record_values(s: &Staff, tree: &DeptTree) -> Values {
         (Field::BirthdayG, &s.birthday_g),
         (Field::BirthdayL, &s.birthday_l),
     ] {
-        if let Ok(date) = super::dates::parse_text(d) {
-            put(f, &super::dates::iso(date));
+        if let Ok(date) = crate::validate::dates::parse_text(d) {
+            put(f, &crate::validate::dates::iso(date));
         }
     }
     v
@@ -159,8 +220,7 @@ pub fn check_staff(
                 .collect();
             match by_path {
                 Ok(mut by_path) => {
-                    if let Some(mut by_id) = crate::plan::sheet_departments(&row.values, &live.tree)
-                    {
+                    if let Some(mut by_id) = sheet_departments(&row.values, &live.tree) {
                         by_id.sort_unstable();
                         by_path.sort_unstable();
                         if by_id != by_path {

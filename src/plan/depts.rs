@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
+use crate::model::tree::DeptTree;
 use crate::read::header::normalize;
 use crate::read::{self, ReadError};
 use crate::report::PlanLine;
-use crate::tree::DeptTree;
 use crate::write::DEPT_SHEET;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,7 +100,7 @@ pub fn read(path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError> {
                 source_row: r.source_row,
                 we_id,
                 name: get(&r.cells, Col::Name),
-                path: crate::tree::canonical_path(&get(&r.cells, Col::Path)),
+                path: crate::model::tree::canonical_path(&get(&r.cells, Col::Path)),
                 errors,
             }
         })

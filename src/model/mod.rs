@@ -2,6 +2,8 @@
 //!
 //! Everything here is plain data; reading, validating and sending live in their own stages.
 
+pub mod tree;
+
 use std::fmt;
 
 /// What a column holds, which decides how its cells are read and checked.

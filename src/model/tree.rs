@@ -1,12 +1,9 @@
-//! The live department tree: paths ↔ we_ids, and creating missing departments safely.
-//!
-//! Creating is the one write the API cannot make idempotent (its answer has no id and a
-//! retry could make a twin), so a create whose answer was lost is followed by a re-list, and
-//! only retried when the department is still missing.
+//! The department tree: paths ↔ we_ids, pure (listing it is `live`, creating departments is
+//! `execute::depts`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
-use crate::api::{ApiError, Client, Department, Endpoint};
+use crate::api::Department;
 
 /// A department path as typed (full-width slashes, spaces) → the canonical `a/b/c`.
 pub fn canonical_path(path: &str) -> String {
@@ -78,15 +75,6 @@ impl DeptTree {
         }
         out.sort();
         out.into_iter().map(|(_, s)| s).collect()
-    }
-
-    /// Lists every department; an incomplete listing is an error.
-    pub async fn fetch(client: &Client) -> Result<DeptTree, ApiError> {
-        let list = client
-            .departments()
-            .await?
-            .complete(Endpoint::DepartmentList)?;
-        Ok(DeptTree::new(list))
     }
 
     pub fn len(&self) -> usize {
@@ -255,106 +243,6 @@ impl DeptTree {
         }
         Ok(out)
     }
-}
-
-/// What creating departments did.
-#[derive(Debug, Default)]
-pub struct Created {
-    /// Paths that were made, parents first.
-    pub made: Vec<String>,
-    /// Paths that could not be made, with the reason (their children were not tried).
-    pub failed: BTreeMap<String, String>,
-    /// Create calls sent (retries after a lost answer included).
-    pub calls: usize,
-}
-
-/// How many times one create is tried when its answers keep getting lost.
-const CREATE_TRIES: usize = 5;
-
-/// Creates every missing level of `paths`, parents first and siblings concurrently, and
-/// returns the re-listed tree with what was made. Fatal API errors stop it.
-pub async fn create_paths(
-    client: &Client,
-    tree: DeptTree,
-    paths: &BTreeSet<String>,
-) -> Result<(DeptTree, Created), ApiError> {
-    let mut tree = tree;
-    let mut created = Created::default();
-    let mut by_depth: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
-    for path in paths {
-        match tree.missing(path) {
-            Ok(missing) => {
-                for p in missing {
-                    by_depth
-                        .entry(p.matches('/').count())
-                        .or_default()
-                        .insert(p);
-                }
-            }
-            Err(root) => {
-                created.failed.insert(path.clone(), format!("根部门 {root:?} 不存在,不能新建根部门 (no root department {root:?}; a root cannot be created)"));
-            }
-        }
-    }
-    for (_, level) in by_depth {
-        let mut jobs = Vec::new();
-        for path in level {
-            let Some((parent_path, name)) = path.rsplit_once('/') else {
-                continue;
-            };
-            match tree.resolve(parent_path) {
-                Some(parent) => jobs.push((path.clone(), parent, name.to_string())),
-                None => {
-                    let why = format!(
-                        "上级部门 {parent_path} 未能创建 (parent {parent_path} was not created)"
-                    );
-                    created.failed.insert(path, why);
-                }
-            }
-        }
-        let results =
-            futures::future::join_all(jobs.iter().map(|(path, parent, name)| async move {
-                (path, create_one(client, *parent, name).await)
-            }))
-            .await;
-        for (path, (calls, result)) in results {
-            created.calls += calls;
-            match result {
-                Ok(()) => created.made.push(path.clone()),
-                Err(e) if e.is_fatal() => return Err(e),
-                Err(e) => {
-                    created.failed.insert(path.clone(), e.to_string());
-                }
-            }
-        }
-        tree = DeptTree::fetch(client).await?;
-    }
-    Ok((tree, created))
-}
-
-/// One create: on a lost answer, re-list; retry only if the department is still missing.
-/// Returns the calls made.
-pub async fn create_one(client: &Client, parent: i64, name: &str) -> (usize, Result<(), ApiError>) {
-    let mut calls = 0;
-    for _ in 0..CREATE_TRIES {
-        calls += 1;
-        match client.create_department(name, parent).await {
-            Ok(()) => return (calls, Ok(())),
-            Err(ApiError::Ambiguous { .. }) => match DeptTree::fetch(client).await {
-                Ok(tree) if tree.child(parent, name).is_some() => return (calls, Ok(())),
-                Ok(_) => continue,
-                Err(e) => return (calls, Err(e)),
-            },
-            Err(e) => return (calls, Err(e)),
-        }
-    }
-    (
-        calls,
-        Err(ApiError::Ambiguous {
-            endpoint: Endpoint::CreateDepartment,
-            message: format!("{CREATE_TRIES} answers lost in a row"),
-        }),
-    )
 }
 
 #[cfg(test)]

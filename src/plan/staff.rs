@@ -6,10 +6,10 @@
 
 use std::collections::HashSet;
 
+use crate::live::{sheet_departments, Live, LISTED};
+use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, Field};
 use crate::report::PlanLine;
-use crate::tree::DeptTree;
-use crate::validate::online::{Live, LISTED};
 use crate::validate::{Table, Values};
 use crate::write::display_value;
 
@@ -33,19 +33,6 @@ pub struct Plan {
     pub actions: Vec<Option<Action>>,
     /// Accounts on the server and not in the sheet (with `--prune`).
     pub prune: Vec<String>,
-}
-
-/// Department we_ids a row names: its 部门ID, else its paths resolved in `tree`. `None` when a
-/// path does not exist (yet).
-pub fn sheet_departments(values: &Values, tree: &DeptTree) -> Option<Vec<i64>> {
-    if let Some(ids) = values.get(Field::WeId) {
-        return ids.split(',').map(|i| i.parse().ok()).collect();
-    }
-    values
-        .get(Field::WeDepartment)?
-        .split(';')
-        .map(|p| tree.resolve(p))
-        .collect()
 }
 
 fn paths(ids: &[i64], tree: &DeptTree) -> String {

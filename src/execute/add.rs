@@ -1,0 +1,59 @@
+//! `staff/add`: one call a row, as many in flight as the client allows.
+
+use futures::StreamExt;
+
+use crate::api::Client;
+use crate::cli::Cover;
+use crate::model::Outcome;
+
+use super::Sink;
+
+/// One row for `staff/add`.
+#[derive(Debug, Clone)]
+pub struct AddJob {
+    /// Index into the table's rows.
+    pub index: usize,
+    pub row: u32,
+    pub account: String,
+    pub form: Vec<(String, String)>,
+    /// The account was on the server before the run.
+    pub existed: bool,
+    pub cover: Cover,
+}
+
+/// Sends every job with its `cover`, as many in flight as the client allows; returns each
+/// job's table index with its outcome.
+pub async fn add_staff(
+    client: &Client,
+    jobs: Vec<AddJob>,
+    sink: &Sink<'_>,
+) -> Vec<(usize, Outcome)> {
+    futures::stream::iter(jobs)
+        .map(|job| async move {
+            if sink.stop.is_stopped() {
+                return (job.index, sink.not_sent());
+            }
+            let mut form = job.form;
+            form.push(("cover".into(), job.cover.api_value().into()));
+            let outcome = match client.add_staff(form).await {
+                Ok(reply) => match reply.errno {
+                    0 if job.existed => Outcome::Updated,
+                    0 => Outcome::Created,
+                    // The account exists. Before the run it did not: an earlier try whose
+                    // answer was lost made it.
+                    1204 if !job.existed && reply.after_lost_response => Outcome::Created,
+                    1204 => Outcome::Skipped,
+                    errno => Outcome::Failed {
+                        errno: Some(errno),
+                        message: reply.errmsg,
+                    },
+                },
+                Err(e) => sink.failure(&e),
+            };
+            sink.done(job.row, &job.account, &outcome);
+            (job.index, outcome)
+        })
+        .buffer_unordered(client.concurrency().max(1) * 2)
+        .collect()
+        .await
+}

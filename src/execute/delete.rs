@@ -1,0 +1,105 @@
+//! `staff/delete`, 200 accounts a call, calls concurrently. A partial failure (1214), or
+//! retries that ran out, is resolved by re-listing the directory.
+
+use std::collections::HashSet;
+
+use futures::StreamExt;
+
+use crate::api::{Client, Endpoint, DELETE_CHUNK};
+use crate::model::{AccountKey, Outcome};
+
+use super::Sink;
+
+/// Deletes `accounts`, 200 a call, calls concurrently; each account gets its outcome.
+pub async fn delete_all(
+    client: &Client,
+    accounts: Vec<String>,
+    sink: &Sink<'_>,
+) -> Vec<(String, Outcome)> {
+    let batches = super::chunks(accounts, DELETE_CHUNK, |a| a.into());
+    let results: Vec<Vec<(String, Outcome)>> = futures::stream::iter(batches)
+        .map(|batch| delete_batch(client, batch, sink))
+        .buffer_unordered(client.concurrency())
+        .collect()
+        .await;
+    results.into_iter().flatten().collect()
+}
+
+/// One `staff/delete` call of at most 200 accounts; each account gets its outcome.
+async fn delete_batch(
+    client: &Client,
+    accounts: Vec<String>,
+    sink: &Sink<'_>,
+) -> Vec<(String, Outcome)> {
+    if sink.stop.is_stopped() {
+        return accounts.into_iter().map(|a| (a, sink.not_sent())).collect();
+    }
+    let outcomes: Vec<Outcome> = match client.delete_staff(&accounts).await {
+        Ok(r) if r.errno == 0 => accounts.iter().map(|_| Outcome::Deleted).collect(),
+        // None exists any more: a try whose answer was lost deleted them.
+        Ok(r) if r.errno == 1213 && r.after_lost_response => {
+            accounts.iter().map(|_| Outcome::Deleted).collect()
+        }
+        // Some failed and the answer does not say which: ask the directory.
+        Ok(r) if r.errno == 1213 || r.errno == 1214 => {
+            still_present(client, &accounts, Some(r.errno), &r.errmsg, sink).await
+        }
+        Ok(r) => accounts
+            .iter()
+            .map(|_| Outcome::Failed {
+                errno: Some(r.errno),
+                message: r.errmsg.clone(),
+            })
+            .collect(),
+        Err(e) if e.is_fatal() => accounts.iter().map(|_| sink.failure(&e)).collect(),
+        // Retries ran out: some may be gone all the same.
+        Err(e) => still_present(client, &accounts, None, &e.row_message(), sink).await,
+    };
+    accounts
+        .into_iter()
+        .zip(outcomes)
+        .map(|(account, outcome)| {
+            sink.done(0, &account, &outcome);
+            (account, outcome)
+        })
+        .collect()
+}
+
+/// Re-lists the directory: accounts still there failed (with the call's answer), the others
+/// are deleted.
+async fn still_present(
+    client: &Client,
+    accounts: &[String],
+    errno: Option<i64>,
+    message: &str,
+    sink: &Sink<'_>,
+) -> Vec<Outcome> {
+    match client.staff(0, false).await.and_then(|l| l.complete(Endpoint::StaffList)) {
+        Ok(list) => {
+            let present: HashSet<AccountKey> = list.iter().map(|s| (&s.we_userid).into()).collect();
+            accounts
+                .iter()
+                .map(|a| {
+                    if present.contains(&a.into()) {
+                        Outcome::Failed {
+                            errno,
+                            message: message.to_string(),
+                        }
+                    } else {
+                        Outcome::Deleted
+                    }
+                })
+                .collect()
+        }
+        Err(e) => accounts
+            .iter()
+            .map(|_| {
+                let mut o = sink.failure(&e);
+                if let Outcome::Failed { message: m, .. } = &mut o {
+                    *m = format!("{message}; and the directory could not be re-listed to tell which were deleted: {m}");
+                }
+                o
+            })
+            .collect(),
+    }
+}

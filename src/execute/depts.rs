@@ -1,0 +1,184 @@
+//! Creating departments: the one write the API cannot make idempotent (its answer has no id,
+//! and a retry could make a twin), so a create whose answer was lost is followed by a re-list,
+//! and only retried when the department is still missing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::api::{ApiError, Client, Endpoint};
+use crate::live;
+use crate::model::tree::DeptTree;
+use crate::plan::depts::DeptPlan;
+use crate::report::PlanLine;
+use crate::validate::Values;
+
+/// What creating departments did.
+#[derive(Debug, Default)]
+pub struct Created {
+    /// Paths that were made, parents first.
+    pub made: Vec<String>,
+    /// Paths that could not be made, with the reason (their children were not tried).
+    pub failed: BTreeMap<String, String>,
+    /// Create calls sent (retries after a lost answer included).
+    pub calls: usize,
+}
+
+/// How many times one create is tried when its answers keep getting lost.
+const CREATE_TRIES: usize = 5;
+
+/// Creates every missing level of `paths`, parents first and siblings concurrently, and
+/// returns the re-listed tree with what was made. Fatal API errors stop it.
+pub async fn create_paths(
+    client: &Client,
+    tree: DeptTree,
+    paths: &BTreeSet<String>,
+) -> Result<(DeptTree, Created), ApiError> {
+    let mut tree = tree;
+    let mut created = Created::default();
+    let mut by_depth: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    for path in paths {
+        match tree.missing(path) {
+            Ok(missing) => {
+                for p in missing {
+                    by_depth
+                        .entry(p.matches('/').count())
+                        .or_default()
+                        .insert(p);
+                }
+            }
+            Err(root) => {
+                created.failed.insert(path.clone(), format!("根部门 {root:?} 不存在,不能新建根部门 (no root department {root:?}; a root cannot be created)"));
+            }
+        }
+    }
+    for (_, level) in by_depth {
+        let mut jobs = Vec::new();
+        for path in level {
+            let Some((parent_path, name)) = path.rsplit_once('/') else {
+                continue;
+            };
+            match tree.resolve(parent_path) {
+                Some(parent) => jobs.push((path.clone(), parent, name.to_string())),
+                None => {
+                    let why = format!(
+                        "上级部门 {parent_path} 未能创建 (parent {parent_path} was not created)"
+                    );
+                    created.failed.insert(path, why);
+                }
+            }
+        }
+        let results =
+            futures::future::join_all(jobs.iter().map(|(path, parent, name)| async move {
+                (path, create_one(client, *parent, name).await)
+            }))
+            .await;
+        for (path, (calls, result)) in results {
+            created.calls += calls;
+            match result {
+                Ok(()) => created.made.push(path.clone()),
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => {
+                    created.failed.insert(path.clone(), e.to_string());
+                }
+            }
+        }
+        tree = live::departments(client).await?;
+    }
+    Ok((tree, created))
+}
+
+/// One create: on a lost answer, re-list; retry only if the department is still missing.
+/// Returns the calls made.
+pub async fn create_one(client: &Client, parent: i64, name: &str) -> (usize, Result<(), ApiError>) {
+    let mut calls = 0;
+    for _ in 0..CREATE_TRIES {
+        calls += 1;
+        match client.create_department(name, parent).await {
+            Ok(()) => return (calls, Ok(())),
+            Err(ApiError::Ambiguous { .. }) => match live::departments(client).await {
+                Ok(tree) if tree.child(parent, name).is_some() => return (calls, Ok(())),
+                Ok(_) => continue,
+                Err(e) => return (calls, Err(e)),
+            },
+            Err(e) => return (calls, Err(e)),
+        }
+    }
+    (
+        calls,
+        Err(ApiError::Ambiguous {
+            endpoint: Endpoint::CreateDepartment,
+            message: format!("{CREATE_TRIES} answers lost in a row"),
+        }),
+    )
+}
+
+/// Renames, then creates (parents first), then re-lists. Returns the real tree, the numbers
+/// (created, renamed) done, and a plan line per failure. Fatal API errors stop the sync.
+pub async fn apply_departments(
+    client: &Client,
+    d: &DeptPlan,
+) -> anyhow::Result<(DeptTree, (usize, usize), Vec<PlanLine>)> {
+    let mut failures = Vec::new();
+    let mut renamed = 0;
+    for (we_id, name) in d.renames() {
+        match client.edit_department(we_id, &name).await {
+            Ok(()) => renamed += 1,
+            Err(e) if e.is_fatal() => return Err(e.into()),
+            Err(e) => failures.push(PlanLine {
+                action: "rename failed 重命名失败".into(),
+                target: format!("we_id {we_id}"),
+                field: "名称 we_name".into(),
+                old: String::new(),
+                new: e.to_string(),
+            }),
+        }
+    }
+    let tree = crate::live::departments(client).await?;
+    let creates = d.creates();
+    if creates.is_empty() {
+        return Ok((tree, (0, renamed), failures));
+    }
+    let (tree, created) = create_paths(client, tree, &creates).await?;
+    for (path, why) in &created.failed {
+        failures.push(PlanLine {
+            action: "create failed 新建失败".into(),
+            target: path.clone(),
+            field: String::new(),
+            old: String::new(),
+            new: why.clone(),
+        });
+    }
+    eprintln!(
+        "bgy sync: departments: {} created, {renamed} renamed",
+        created.made.len()
+    );
+    Ok((tree, (created.made.len(), renamed), failures))
+}
+
+/// A row's form with its departments as real we_ids: paths and placeholder ids of the planned
+/// tree (renamed or new departments) are looked up in the real tree after the changes.
+pub fn resolved_form(
+    values: &Values,
+    planned: &DeptTree,
+    real: &DeptTree,
+) -> Vec<(String, String)> {
+    let mut form = values.form();
+    let Some(ids) = crate::live::sheet_departments(values, planned) else {
+        return form;
+    };
+    let real_ids: Option<Vec<String>> = ids
+        .iter()
+        .map(|&id| {
+            if id > 0 {
+                Some(id)
+            } else {
+                planned.path(id).and_then(|p| real.resolve(&p))
+            }
+        })
+        .map(|id| id.map(|i| i.to_string()))
+        .collect();
+    if let Some(real_ids) = real_ids {
+        form.retain(|(k, _)| k != "we_department" && k != "we_id");
+        form.push(("we_id".into(), real_ids.join(",")));
+    }
+    form
+}

@@ -1,0 +1,116 @@
+//! How a run ended: its status and exit code, the counts of its outcomes, and the summary the
+//! front-ends show (`--json` prints it whole). The one place exit codes are decided.
+
+use serde::Serialize;
+
+use crate::api;
+use crate::model::Outcome;
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every row succeeded, or there was nothing to do.
+    #[default]
+    Ok,
+    /// Finished, but some rows were invalid or failed.
+    RowsFailed,
+    /// Stopped by a fatal API condition.
+    Fatal,
+    /// Stopped by Ctrl-C.
+    Interrupted,
+}
+
+impl Status {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Ok => 0,
+            Status::RowsFailed => 1,
+            Status::Fatal => 3,
+            Status::Interrupted => 130,
+        }
+    }
+}
+
+/// Exit code of an error that ended a run before it got going.
+pub fn error_exit_code(e: &anyhow::Error) -> i32 {
+    match e.downcast_ref::<api::ApiError>() {
+        Some(api::ApiError::Interrupted { .. }) => Status::Interrupted.exit_code(),
+        Some(api) if api.is_fatal() || matches!(api, api::ApiError::Incomplete { .. }) => 3,
+        _ => 2,
+    }
+}
+
+/// The `--json` object: counts are rows of the input.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    pub command: &'static str,
+    pub total: usize,
+    pub ok: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    pub invalid: usize,
+    pub failed: usize,
+    /// Departments created / renamed (plan: planned; sync: done), when a departments sheet was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments_created: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments_renamed: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+    /// `bgy dept add`: the we_id of the path's last level.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub we_id: Option<i64>,
+    /// `bgy dept list --json`: the tree.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments: Option<Vec<crate::live::DeptInfo>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    pub elapsed_ms: u128,
+    #[serde(skip)]
+    pub status: Status,
+}
+
+/// Counts of outcomes, for the summary sheet and the `--json` object.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub total: usize,
+    pub ok: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub skipped: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    pub invalid: usize,
+    pub failed: usize,
+    pub not_sent: usize,
+}
+
+impl Counts {
+    pub fn of(outcomes: &[Outcome]) -> Counts {
+        let mut c = Counts {
+            total: outcomes.len(),
+            ..Counts::default()
+        };
+        for o in outcomes {
+            if o.is_ok() {
+                c.ok += 1;
+            }
+            match o {
+                Outcome::Created => c.created += 1,
+                Outcome::Updated => c.updated += 1,
+                Outcome::Skipped => c.skipped += 1,
+                Outcome::Unchanged => c.unchanged += 1,
+                Outcome::Deleted => c.deleted += 1,
+                Outcome::Valid => {}
+                Outcome::Invalid => c.invalid += 1,
+                Outcome::Failed { .. } => c.failed += 1,
+                Outcome::NotSent { .. } => c.not_sent += 1,
+            }
+        }
+        c
+    }
+}
