@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 
-use crate::model::Layout;
+use crate::model::{Cover, Layout};
 
 const ABOUT: &str = "Keep the 办公逸 (bangongyi) address book in sync with spreadsheets.
 
@@ -107,19 +107,38 @@ pub struct Global {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Cover {
+pub enum CoverArg {
     /// Leave existing accounts as they are (cover=0).
     Skip,
     /// Overwrite existing accounts with the sheet's values (cover=1).
     Overwrite,
 }
 
-impl Cover {
-    /// The value of `staff/add`'s `cover` field.
-    pub fn api_value(self) -> &'static str {
-        match self {
-            Cover::Skip => "0",
-            Cover::Overwrite => "1",
+impl From<CoverArg> for Cover {
+    fn from(c: CoverArg) -> Cover {
+        match c {
+            CoverArg::Skip => Cover::Skip,
+            CoverArg::Overwrite => Cover::Overwrite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// Staff records for import, plan and sync.
+    Staff,
+    /// Date updates for bgy times.
+    Times,
+    /// Accounts for bgy delete.
+    Delete,
+}
+
+impl From<KindArg> for Layout {
+    fn from(k: KindArg) -> Layout {
+        match k {
+            KindArg::Staff => Layout::Staff,
+            KindArg::Times => Layout::Times,
+            KindArg::Delete => Layout::Delete,
         }
     }
 }
@@ -130,7 +149,7 @@ pub enum Command {
     Template {
         /// Which sheet: staff (import/plan/sync), times (bgy times) or delete (bgy delete).
         #[arg(long, value_enum, default_value = "staff")]
-        kind: Layout,
+        kind: KindArg,
         /// Where to write it (.xlsx). An existing file is never overwritten without --force:
         /// it may be a filled-in sheet.
         #[arg(short, long, default_value = "bgy-template.xlsx")]
@@ -146,7 +165,7 @@ pub enum Command {
         input: Input,
         /// Which layout the sheet is in.
         #[arg(long, value_enum, default_value = "staff")]
-        kind: Layout,
+        kind: KindArg,
         /// Missing departments are fine: they would be created.
         #[arg(long)]
         create_departments: bool,
@@ -157,7 +176,7 @@ pub enum Command {
         input: Input,
         /// What to do with accounts that already exist.
         #[arg(long, value_enum, default_value = "skip")]
-        cover: Cover,
+        cover: CoverArg,
         /// Create departments named in 部门 that do not exist yet (parents first).
         #[arg(long)]
         create_departments: bool,

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::api::Ticket;
-use crate::cli::{Args, Command, Global};
+use crate::cli::{self, Args, Command, DeptCommand, Global};
+use crate::model::{Cover, Layout};
 
 /// Where API calls go.
 #[derive(Debug, Clone)]
@@ -22,9 +23,214 @@ pub enum Target {
     Offline,
 }
 
+/// The sheet a command reads, and where its report goes.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub file: PathBuf,
+    /// This sheet instead of the first visible one.
+    pub sheet: Option<String>,
+    /// The report's path instead of `NAME.report-….xlsx` beside the input.
+    pub report: Option<PathBuf>,
+}
+
+/// What `bgy import` does with what it read.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportOptions {
+    pub cover: Cover,
+    pub create_departments: bool,
+    /// Validate and show what would be sent; send nothing.
+    pub dry_run: bool,
+    /// Skip the rows an earlier run's journal says succeeded.
+    pub resume: bool,
+}
+
+/// What a command that deletes people may do without asking.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Destructive {
+    /// Do not ask for the typed confirmation.
+    pub yes: bool,
+    /// Go past the guard (more than 20% of the directory).
+    pub force: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum DeptJob {
+    List,
+    Add { path: String },
+    Rename { target: String, new_name: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct EmulatorJob {
+    pub listen: String,
+    pub state: PathBuf,
+    pub seed: Option<PathBuf>,
+    pub latency: Duration,
+    pub fail_rate: f64,
+}
+
+/// One command, its options checked and typed: nothing of clap past here.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Template {
+        layout: Layout,
+        output: PathBuf,
+        force: bool,
+    },
+    Check {
+        input: Input,
+        layout: Layout,
+        create_departments: bool,
+    },
+    Import {
+        input: Input,
+        options: ImportOptions,
+    },
+    Times {
+        input: Input,
+        resume: bool,
+    },
+    Delete {
+        input: Input,
+        destructive: Destructive,
+    },
+    Export {
+        output: PathBuf,
+        department: Option<String>,
+        recursive: bool,
+    },
+    Plan {
+        input: Input,
+        prune: bool,
+    },
+    Sync {
+        input: Input,
+        prune: bool,
+        destructive: Destructive,
+    },
+    Dept(DeptJob),
+    Emulator(EmulatorJob),
+}
+
+impl Job {
+    /// The job changes the directory: it holds its input's lock, keeps a journal, and Ctrl-C
+    /// stops it cleanly.
+    pub fn sends(&self) -> bool {
+        match self {
+            Job::Import { options, .. } => !options.dry_run,
+            Job::Times { .. } | Job::Delete { .. } | Job::Sync { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+impl From<cli::Input> for Input {
+    fn from(i: cli::Input) -> Input {
+        Input {
+            file: i.file,
+            sheet: i.sheet,
+            report: i.report,
+        }
+    }
+}
+
+impl From<Command> for Job {
+    fn from(command: Command) -> Job {
+        match command {
+            Command::Template {
+                kind,
+                output,
+                force,
+            } => Job::Template {
+                layout: kind.into(),
+                output,
+                force,
+            },
+            Command::Check {
+                input,
+                kind,
+                create_departments,
+            } => Job::Check {
+                input: input.into(),
+                layout: kind.into(),
+                create_departments,
+            },
+            Command::Import {
+                input,
+                cover,
+                create_departments,
+                dry_run,
+                resume,
+            } => Job::Import {
+                input: input.into(),
+                options: ImportOptions {
+                    cover: cover.into(),
+                    create_departments,
+                    dry_run,
+                    resume,
+                },
+            },
+            Command::Times { input, resume } => Job::Times {
+                input: input.into(),
+                resume,
+            },
+            Command::Delete { input, yes, force } => Job::Delete {
+                input: input.into(),
+                destructive: Destructive { yes, force },
+            },
+            Command::Export {
+                output,
+                department,
+                recursive,
+            } => Job::Export {
+                output: output.unwrap_or_else(|| {
+                    PathBuf::from(format!(
+                        "bgy-export-{}.xlsx",
+                        chrono::Local::now().format("%Y%m%d-%H%M%S")
+                    ))
+                }),
+                department,
+                recursive,
+            },
+            Command::Plan { input, prune } => Job::Plan {
+                input: input.into(),
+                prune,
+            },
+            Command::Sync {
+                input,
+                prune,
+                yes,
+                force,
+            } => Job::Sync {
+                input: input.into(),
+                prune,
+                destructive: Destructive { yes, force },
+            },
+            Command::Dept { action } => Job::Dept(match action {
+                DeptCommand::List => DeptJob::List,
+                DeptCommand::Add { path } => DeptJob::Add { path },
+                DeptCommand::Rename { target, new_name } => DeptJob::Rename { target, new_name },
+            }),
+            Command::Emulator {
+                listen,
+                state,
+                seed,
+                latency_ms,
+                fail_rate,
+            } => Job::Emulator(EmulatorJob {
+                listen,
+                state,
+                seed,
+                latency: Duration::from_millis(latency_ms),
+                fail_rate,
+            }),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Config {
-    pub command: Command,
+    pub job: Job,
     pub target: Target,
     pub concurrency: usize,
     pub rate: f64,
@@ -142,7 +348,7 @@ impl Config {
             );
         }
         Ok(Config {
-            command: args.command,
+            job: args.command.into(),
             target,
             concurrency: concurrency as usize,
             rate,

@@ -15,7 +15,9 @@ use crate::text::{cut_bytes, MESSAGE_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Entry {
-    pub row: u32,
+    /// The row in the sheet; none for an account the sheet does not name (a prune).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u32>,
     pub account: String,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -54,7 +56,12 @@ impl Journal {
     }
 
     /// Appends one outcome; the line reaches the OS before this returns.
-    pub fn record(&self, row: u32, account: &str, outcome: &Outcome) -> std::io::Result<()> {
+    pub fn record(
+        &self,
+        row: Option<u32>,
+        account: &str,
+        outcome: &Outcome,
+    ) -> std::io::Result<()> {
         let mut outcome = outcome.clone();
         if let Outcome::Failed { message: m, .. } | Outcome::NotSent { reason: m } = &mut outcome {
             *m = cut_bytes(m, MESSAGE_BYTES).into_owned();
@@ -134,9 +141,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.report-20260101-000000.journal.jsonl");
         let j = Journal::create(&path, "import", Path::new("x.xlsx")).unwrap();
-        j.record(2, "Zs", &Outcome::Created).unwrap();
+        j.record(Some(2), "Zs", &Outcome::Created).unwrap();
         j.record(
-            3,
+            Some(3),
             "ls",
             &Outcome::Failed {
                 errno: Some(1205),
@@ -144,7 +151,7 @@ mod tests {
             },
         )
         .unwrap();
-        j.record(4, "ww", &Outcome::Skipped).unwrap();
+        j.record(Some(4), "ww", &Outcome::Skipped).unwrap();
         drop(j);
         let mut f = std::fs::OpenOptions::new()
             .append(true)

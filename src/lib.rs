@@ -7,7 +7,9 @@ pub mod api;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod console;
 pub mod emulator;
+pub mod events;
 pub mod execute;
 pub mod journal;
 pub mod live;
@@ -15,7 +17,6 @@ pub mod lock;
 pub mod model;
 pub mod outcome;
 pub mod plan;
-pub mod progress;
 pub mod read;
 pub mod report;
 pub mod safety;
@@ -26,43 +27,34 @@ pub mod write;
 
 pub use outcome::{error_exit_code, Status, Summary};
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 
 use crate::api::{Client, ClientOptions, Ticket};
-use crate::cli::Command;
-use crate::config::{Config, Target};
+use crate::config::{Config, EmulatorJob, Job, Target};
+use crate::events::{Emit, Observer};
+use crate::execute::Stop;
 
 /// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
 pub const SAMPLE_ORG: &str = include_str!("../samples/org.json");
-
-/// Writes lines to stdout; a reader that has gone (`bgy dept list | head -1`) ends the
-/// writing quietly instead of a panic.
-pub fn stdout_lines(lines: impl IntoIterator<Item = String>) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    for line in lines {
-        if writeln!(out, "{line}").is_err() {
-            return;
-        }
-    }
-    let _ = out.flush();
-}
 
 /// What every command may need: the client (when online) and the in-process emulator.
 pub struct Context {
     pub client: Option<Client>,
     /// Keeps the in-process emulator alive for the run.
-    pub emulator: Option<emulator::Running>,
+    pub emulator: Option<Arc<emulator::Running>>,
     /// Where calls go, for the report (never the ticket).
     pub server: String,
-    pub json: bool,
-    pub quiet: bool,
+    /// Where the run's events go (the front-end).
+    pub events: Arc<dyn Observer>,
+    /// Stops the run: a fatal API condition, or the person (Ctrl-C, a Stop button).
+    pub stop: Stop,
 }
 
 impl Context {
-    pub async fn new(config: &Config) -> anyhow::Result<Context> {
+    pub async fn new(config: &Config, events: Arc<dyn Observer>) -> anyhow::Result<Context> {
         let (target, emulator) = match &config.target {
             Target::Offline => (None, None),
             Target::Server { base_url, ticket } => (Some((base_url.clone(), ticket.clone())), None),
@@ -104,13 +96,32 @@ impl Context {
                 (Some(Client::new(options)?), server)
             }
         };
+        let stop = Stop::new();
+        if let Some(c) = &client {
+            stop.cancels(c);
+        }
         Ok(Context {
             client,
-            emulator,
+            emulator: emulator.map(Arc::new),
             server,
-            json: config.json,
-            quiet: config.quiet,
+            events,
+            stop,
         })
+    }
+
+    /// The same directory for another run: its own front-end and its own stop.
+    pub fn for_run(&self, events: Arc<dyn Observer>) -> Context {
+        let stop = Stop::new();
+        if let Some(c) = &self.client {
+            stop.cancels(c);
+        }
+        Context {
+            client: self.client.clone(),
+            emulator: self.emulator.clone(),
+            server: self.server.clone(),
+            events,
+            stop,
+        }
     }
 
     /// The client, for commands that cannot work offline.
@@ -123,30 +134,31 @@ impl Context {
     }
 }
 
-/// Runs one command.
+/// Runs one command from the command line: the console draws its events, and Ctrl-C stops a
+/// run that sends.
 pub async fn run(config: Config) -> anyhow::Result<Summary> {
+    let events = Arc::new(console::Console::new(config.quiet));
+    run_with(config, events).await
+}
+
+/// Runs one command, telling `events` how it goes.
+pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Result<Summary> {
     let started = Instant::now();
-    let mut summary = match &config.command {
-        Command::Emulator {
-            listen,
-            state,
-            seed,
-            latency_ms,
-            fail_rate,
-        } => {
+    let mut summary = match &config.job {
+        Job::Emulator(job) => {
             let options = emulator::Options {
                 ticket: config
                     .ticket
                     .as_ref()
                     .map(|t| t.expose().to_string())
                     .unwrap_or_else(|| emulator::DEFAULT_TICKET.into()),
-                latency: std::time::Duration::from_millis(*latency_ms),
-                fail_rate: *fail_rate,
+                latency: job.latency,
+                fail_rate: job.fail_rate,
             };
-            serve_emulator(listen, state, seed.as_deref(), options).await?
+            serve_emulator(job, options, events.as_ref()).await?
         }
-        Command::Template {
-            kind,
+        Job::Template {
+            layout,
             output,
             force,
         } => {
@@ -155,77 +167,63 @@ pub async fn run(config: Config) -> anyhow::Result<Summary> {
                 "{} exists: bgy template never overwrites a file, which may be a filled-in sheet; choose another -o, or add --force",
                 output.display()
             );
-            template::write(*kind, output)?;
-            eprintln!(
+            template::write(*layout, output)?;
+            events.note(format!(
                 "bgy template: wrote {} ({} layout)",
                 output.display(),
-                kind.name()
-            );
+                layout.name()
+            ));
             Summary {
                 command: "template",
                 output: Some(output.display().to_string()),
                 ..Summary::default()
             }
         }
-        command => {
-            let ctx = Context::new(&config).await?;
-            match command {
-                Command::Check {
-                    input,
-                    kind,
-                    create_departments,
-                } => cmd::check::run(&ctx, input, *kind, *create_departments).await?,
-                Command::Import {
-                    input,
-                    cover,
-                    create_departments,
-                    dry_run,
-                    resume,
-                } => {
-                    let options = cmd::import::Options {
-                        cover: *cover,
-                        create_departments: *create_departments,
-                        dry_run: *dry_run,
-                        resume: *resume,
-                    };
-                    cmd::import::run(&ctx, input, options).await?
-                }
-                Command::Times { input, resume } => cmd::times::run(&ctx, input, *resume).await?,
-                Command::Delete { input, yes, force } => {
-                    cmd::delete::run(&ctx, input, *yes, *force).await?
-                }
-                Command::Export {
-                    output,
-                    department,
-                    recursive,
-                } => {
-                    cmd::export::run(&ctx, output.clone(), department.as_deref(), *recursive)
-                        .await?
-                }
-                Command::Plan { input, prune } => cmd::plan::plan(&ctx, input, *prune).await?,
-                Command::Dept { action } => cmd::dept::run(&ctx, action).await?,
-                Command::Sync {
-                    input,
-                    prune,
-                    yes,
-                    force,
-                } => cmd::plan::sync(&ctx, input, *prune, *yes, *force).await?,
-                Command::Template { .. } | Command::Emulator { .. } => {
-                    unreachable!("handled above")
-                }
-            }
+        job => {
+            let ctx = Context::new(&config, events).await?;
+            let _ctrl_c = job.sends().then(|| console::on_ctrl_c(ctx.stop.clone()));
+            run_job(&ctx, job).await?
         }
     };
     summary.elapsed_ms = started.elapsed().as_millis();
     Ok(summary)
 }
 
+/// Runs a job that reads or changes the directory, in `ctx`.
+pub async fn run_job(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
+    match job {
+        Job::Check {
+            input,
+            layout,
+            create_departments,
+        } => cmd::check::run(ctx, input, *layout, *create_departments).await,
+        Job::Import { input, options } => cmd::import::run(ctx, input, *options).await,
+        Job::Times { input, resume } => cmd::times::run(ctx, input, *resume).await,
+        Job::Delete { input, destructive } => cmd::delete::run(ctx, input, *destructive).await,
+        Job::Export {
+            output,
+            department,
+            recursive,
+        } => cmd::export::run(ctx, output, department.as_deref(), *recursive).await,
+        Job::Plan { input, prune } => cmd::plan::plan(ctx, input, *prune).await,
+        Job::Sync {
+            input,
+            prune,
+            destructive,
+        } => cmd::plan::sync(ctx, input, *prune, *destructive).await,
+        Job::Dept(job) => cmd::dept::run(ctx, job).await,
+        Job::Template { .. } | Job::Emulator(_) => {
+            anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
+        }
+    }
+}
+
 async fn serve_emulator(
-    listen: &str,
-    state: &std::path::Path,
-    seed: Option<&std::path::Path>,
+    job: &EmulatorJob,
     options: emulator::Options,
+    events: &dyn Observer,
 ) -> anyhow::Result<Summary> {
+    let (listen, state, seed) = (&job.listen, &job.state, job.seed.as_deref());
     let store = emulator::open_store(state, seed)?;
     if store.is_empty() && seed.is_none() {
         let org: emulator::Seed = serde_json::from_str(SAMPLE_ORG)?;
@@ -237,11 +235,11 @@ async fn serve_emulator(
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let running = emulator::start(listener, store, options).await?;
-    eprintln!(
+    events.note(format!(
         "bgy emulator: serving {} (state {}); Ctrl-C to stop",
         running.base_url(),
         state.display()
-    );
+    ));
     tokio::signal::ctrl_c().await?;
     Ok(Summary {
         command: "emulator",

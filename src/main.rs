@@ -27,9 +27,7 @@ fn main() {
     };
     let code = match runtime.block_on(bgy::run(config)) {
         Ok(summary) => {
-            if json {
-                bgy::stdout_lines([serde_json::to_string(&summary).unwrap_or_default()]);
-            }
+            bgy::console::print_result(&summary, json);
             summary.status.exit_code()
         }
         Err(e) => {

@@ -75,7 +75,7 @@ pub struct Summary {
 }
 
 /// Counts of outcomes, for the summary sheet and the `--json` object.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
 pub struct Counts {
     pub total: usize,
     pub ok: usize,

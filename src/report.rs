@@ -83,7 +83,7 @@ pub fn journal_path(report: &Path) -> PathBuf {
 }
 
 /// One line of the 计划 Plan sheet.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PlanLine {
     pub action: String,
     pub target: String,

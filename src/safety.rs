@@ -1,14 +1,16 @@
 //! Destructive safety: the guard on how much one run may remove, the typed confirmation, and
 //! the backup written before anything is deleted.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Local};
 
+use crate::config::Destructive;
+use crate::events::Emit;
 use crate::live::{Live, LISTED};
 use crate::model::Layout;
+use crate::Context;
 
 /// `NAME.backup-YYYYMMDD-HHMMSS.xlsx` beside the input.
 pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
@@ -22,6 +24,7 @@ pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
 /// Writes every to-be-deleted person's record in the import layout beside the input, so that
 /// restoring is `bgy import BACKUP.xlsx`.
 pub fn backup(
+    ctx: &Context,
     input: &Path,
     at: DateTime<Local>,
     live: &Live,
@@ -38,12 +41,12 @@ pub fn backup(
             path.display()
         )
     })?;
-    eprintln!(
+    ctx.events.note(format!(
         "backup of the {} people to delete: {} (restore: bgy import {})",
         accounts.len(),
         path.display(),
         path.display()
-    );
+    ));
     Ok(path)
 }
 
@@ -59,25 +62,25 @@ pub fn guard(removing: usize, directory: usize) -> Option<String> {
     })
 }
 
-/// Asks for the number of accounts on a terminal; without one, `--yes` is required.
-pub async fn confirm(n: usize, yes: bool) -> anyhow::Result<()> {
-    if yes {
+/// Lets a run remove `n` of the `directory`'s people, or refuses (exit 2, nothing deleted):
+/// past the guard without `--force`, or not confirmed (the person types `n`; `--yes` skips
+/// asking).
+pub async fn approve(
+    ctx: &Context,
+    command: &'static str,
+    n: usize,
+    directory: usize,
+    destructive: Destructive,
+) -> anyhow::Result<()> {
+    if let Some(refusal) = guard(n, directory).filter(|_| !destructive.force) {
+        anyhow::bail!(refusal);
+    }
+    if n == 0 || destructive.yes {
         return Ok(());
     }
-    anyhow::ensure!(
-        std::io::stdin().is_terminal(),
-        "deleting {n} people needs --yes when not run from a terminal; nothing was deleted"
-    );
-    eprint!("bgy delete: this deletes {n} people from the directory. Type {n} to go on: ");
-    let answer = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).map(|_| line)
-    })
-    .await??;
-    anyhow::ensure!(
-        answer.trim() == n.to_string(),
-        "not confirmed; nothing was deleted"
-    );
+    let events = ctx.events.clone();
+    let yes = tokio::task::spawn_blocking(move || events.confirm_delete(command, n)).await??;
+    anyhow::ensure!(yes, "not confirmed; nothing was deleted");
     Ok(())
 }
 

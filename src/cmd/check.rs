@@ -1,16 +1,13 @@
 //! `bgy check FILE`: validate offline, and online when a ticket or `--emulator` is given.
 //! Writes the report; sends nothing that changes data.
 
-use chrono::Local;
-
-use crate::cli::Input;
+use crate::config::Input;
+use crate::events::Emit;
+use crate::execute::session::{Extra, Session};
 use crate::live::{self, Live};
-use crate::model::{Field, Layout, Outcome};
-use crate::progress::Stop;
+use crate::model::{Field, Layout};
 use crate::validate::{problem, Issue};
 use crate::{Context, Summary};
-
-use super::{load, report_path, Finish};
 
 pub async fn run(
     ctx: &Context,
@@ -18,60 +15,43 @@ pub async fn run(
     layout: Layout,
     create_departments: bool,
 ) -> anyhow::Result<Summary> {
-    let started = Local::now();
-    let mut table = load(input, layout)?;
-    let stop = Stop::new();
-    let live = match &ctx.client {
-        Some(client) => match Live::fetch(client, ctx.quiet).await {
-            Ok(live) => Some(live),
+    let mut s = Session::open(ctx, "check", input, layout, false)?;
+    match &ctx.client {
+        Some(client) => match Live::fetch(client, ctx.events.as_ref()).await {
+            Ok(live) => online(&mut s, &live, layout, create_departments),
             // The offline checks still make a report; the run ends as fatal.
-            Err(e) if e.is_fatal() => {
-                stop.fatal(e.to_string());
-                None
-            }
+            Err(e) if e.is_fatal() => ctx.stop.fatal(e.to_string()),
             Err(e) => return Err(e.into()),
         },
-        None => None,
-    };
-    if let Some(live) = live {
-        match layout {
-            Layout::Staff => {
-                live::check_staff(
-                    &mut table,
-                    &live,
-                    create_departments,
-                    Some("导入时默认跳过 (skipped unless --cover overwrite)"),
-                );
-            }
-            Layout::Times | Layout::Delete => {
-                for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
-                    if live.person(row.account()).is_none() {
-                        row.issues.push(Issue::warning(
-                            Some(Field::WeUserid),
-                            problem(
-                                "account not found",
-                                "帐号不在通讯录中",
-                                "the account is not in the directory",
-                            ),
-                        ));
-                    }
+        None => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
+    }
+    s.outcomes = s.table.initial_outcomes();
+    s.finish(None, Extra::default())
+}
+
+fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool) {
+    match layout {
+        Layout::Staff => {
+            live::check_staff(
+                &mut s.table,
+                live,
+                create_departments,
+                Some("导入时默认跳过 (skipped unless --cover overwrite)"),
+            );
+        }
+        Layout::Times | Layout::Delete => {
+            for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
+                if live.person(row.account()).is_none() {
+                    row.issues.push(Issue::warning(
+                        Some(Field::WeUserid),
+                        problem(
+                            "account not found",
+                            "帐号不在通讯录中",
+                            "the account is not in the directory",
+                        ),
+                    ));
                 }
             }
         }
-    } else if ctx.client.is_none() {
-        eprintln!("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked");
     }
-    let outcomes: Vec<Outcome> = table.initial_outcomes();
-    let report = report_path(input, started)?;
-    Finish {
-        command: "check",
-        ctx,
-        table: &table,
-        outcomes: &outcomes,
-        started,
-        report: &report,
-        stop: Some(&stop),
-        plan: None,
-    }
-    .write()
 }

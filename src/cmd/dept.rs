@@ -3,36 +3,23 @@
 use anyhow::Context as _;
 
 use crate::api::Endpoint;
-use crate::cli::DeptCommand;
+use crate::config::DeptJob;
+use crate::events::Emit;
 use crate::live::DeptInfo;
 use crate::model::tree::canonical_path;
 use crate::plan::depts::bad_name;
 use crate::{Context, Summary};
 
-pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary> {
+pub async fn run(ctx: &Context, job: &DeptJob) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
     let tree = crate::live::departments(client).await?;
-    super::warn_tree(&tree);
-    match action {
-        DeptCommand::List => {
-            let staff = client
-                .staff(0, false)
+    super::warn_tree(ctx, &tree);
+    match job {
+        DeptJob::List => {
+            let staff = crate::live::staff(client, 0, false, ctx.events.as_ref())
                 .await?
                 .complete(Endpoint::StaffList)?;
-            let all = DeptInfo::all(&tree, &staff);
-            if !ctx.json {
-                let lines = all.iter().map(|(depth, d)| {
-                    format!(
-                        "{}{} [{}] {}",
-                        "  ".repeat(*depth),
-                        d.name,
-                        d.we_id,
-                        d.members
-                    )
-                });
-                crate::stdout_lines(lines);
-            }
-            let list: Vec<DeptInfo> = all.into_iter().map(|(_, d)| d).collect();
+            let list = DeptInfo::all(&tree, &staff);
             Ok(Summary {
                 command: "dept list",
                 total: list.len(),
@@ -41,7 +28,7 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                 ..Summary::default()
             })
         }
-        DeptCommand::Add { path } => {
+        DeptJob::Add { path } => {
             let path = canonical_path(path);
             let missing = tree.missing(&path).map_err(|root| {
                 anyhow::anyhow!(
@@ -61,13 +48,13 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                 .resolve(&path)
                 .with_context(|| format!("{path} is still missing after creating it"))?;
             for p in &created.made {
-                eprintln!("created {p} [{}]", tree.resolve(p).unwrap_or_default());
+                ctx.events.note(format!(
+                    "created {p} [{}]",
+                    tree.resolve(p).unwrap_or_default()
+                ));
             }
             if missing.is_empty() {
-                eprintln!("{path} exists already [{we_id}]");
-            }
-            if !ctx.json {
-                crate::stdout_lines([we_id.to_string()]);
+                ctx.events.note(format!("{path} exists already [{we_id}]"));
             }
             Ok(Summary {
                 command: "dept add",
@@ -78,7 +65,7 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
                 ..Summary::default()
             })
         }
-        DeptCommand::Rename { target, new_name } => {
+        DeptJob::Rename { target, new_name } => {
             let we_id = match target.trim().parse::<i64>() {
                 Ok(id) => id,
                 Err(_) => tree.resolve(&canonical_path(target)).with_context(|| {
@@ -107,10 +94,10 @@ pub async fn run(ctx: &Context, action: &DeptCommand) -> anyhow::Result<Summary>
             if renamed {
                 client.edit_department(we_id, name).await?;
             }
-            eprintln!(
+            ctx.events.note(format!(
                 "{old} [{we_id}] → {name}{}",
                 if renamed { "" } else { " (unchanged)" }
-            );
+            ));
             Ok(Summary {
                 command: "dept rename",
                 total: 1,

@@ -2,16 +2,15 @@
 //! export → edit → import is a round trip. An incomplete listing is an error, never a
 //! silently short file.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::Context as _;
-use chrono::Local;
 
 use crate::api::Endpoint;
+use crate::events::Emit;
 use crate::live::record_values;
 use crate::model::tree::canonical_path;
 use crate::model::{Field, Layout};
-use crate::progress::Progress;
 use crate::write::{self, DeptSheet};
 use crate::{Context, Summary};
 
@@ -19,19 +18,13 @@ use crate::live::DeptInfo;
 
 pub async fn run(
     ctx: &Context,
-    output: Option<PathBuf>,
+    output: &Path,
     department: Option<&str>,
     recursive: bool,
 ) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
-    let output = output.unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "bgy-export-{}.xlsx",
-            Local::now().format("%Y%m%d-%H%M%S")
-        ))
-    });
     let tree = crate::live::departments(client).await?;
-    super::warn_tree(&tree);
+    super::warn_tree(ctx, &tree);
     let we_id = match department {
         Some(path) => tree.resolve(&canonical_path(path)).with_context(|| {
             format!(
@@ -41,26 +34,21 @@ pub async fn run(
         })?,
         None => 0,
     };
-    let progress = Progress::new(0, "listing staff", ctx.quiet);
-    let staff = client
-        .staff_with_progress(we_id, recursive && we_id != 0, |got, count| {
-            progress.set(got as u64, count.max(0) as u64)
-        })
+    let staff = crate::live::staff(client, we_id, recursive && we_id != 0, ctx.events.as_ref())
         .await?
         .complete(Endpoint::StaffList)?;
-    progress.finish();
 
     let is_csv = output
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let people = staff.iter().map(|s| record_values(s, &tree));
     let n = if is_csv {
-        write::write_people_csv(&output, Layout::Staff, Field::ALL, people)?
+        write::write_people_csv(output, Layout::Staff, Field::ALL, people)?
     } else {
         let depts = DeptSheet {
             rows: DeptInfo::all(&tree, &staff)
                 .into_iter()
-                .map(|(_, d)| {
+                .map(|d| {
                     [
                         d.we_id.to_string(),
                         d.name,
@@ -72,14 +60,14 @@ pub async fn run(
                 })
                 .collect(),
         };
-        write::write_people(&output, Layout::Staff, Field::ALL, people, Some(&depts))
+        write::write_people(output, Layout::Staff, Field::ALL, people, Some(&depts))
             .with_context(|| format!("cannot write {}", output.display()))?
     };
-    eprintln!(
+    ctx.events.note(format!(
         "bgy export: {n} people and {} departments to {}",
         tree.len(),
         output.display()
-    );
+    ));
     Ok(Summary {
         command: "export",
         total: n,

@@ -1,158 +1,52 @@
 //! `bgy import FILE`: validate, check online, create missing departments if asked, then one
 //! `staff/add` a valid row, concurrently; every outcome journaled, then the report.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use anyhow::Context as _;
-use chrono::Local;
-
-use crate::cli::{Cover, Input};
-use crate::execute::{self, AddJob, Sink};
-use crate::journal::{self, Journal};
+use crate::config::{ImportOptions, Input};
+use crate::events::Emit;
+use crate::execute::session::{Extra, Session};
+use crate::execute::{self, depts, AddJob};
 use crate::live::{self, Live};
-use crate::model::{AccountKey, Field, Layout, Outcome};
-use crate::progress::{Progress, Stop};
-use crate::report::journal_path;
+use crate::model::{Field, Layout, Outcome};
 use crate::{Context, Summary};
 
-use super::{finish, load, mark_unsent, report_path};
-
-pub struct Options {
-    pub cover: Cover,
-    pub create_departments: bool,
-    pub dry_run: bool,
-    pub resume: bool,
-}
-
-/// The successes of the journal to resume from: the one beside `--report`, or the newest
-/// beside the input.
-pub fn resumed(
-    input: &Input,
-    command: &str,
-) -> anyhow::Result<HashMap<AccountKey, journal::Entry>> {
-    let path = match &input.report {
-        Some(report) => journal_path(report),
-        None => journal::latest_for(&input.file).with_context(|| {
-            format!(
-                "--resume: no journal of an earlier run next to {} (looked for its .report-*.journal.jsonl)",
-                input.file.display()
-            )
-        })?,
+pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
+    let mut s = Session::open(ctx, "import", input, Layout::Staff, !opts.dry_run)?;
+    let done = match opts.resume {
+        true => s.resumed()?,
+        false => HashMap::new(),
     };
-    let done = journal::successes(&path, command)?;
-    eprintln!(
-        "bgy {command}: resuming from {}: {} rows already done",
-        path.display(),
-        done.len()
-    );
-    Ok(done)
-}
-
-pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<Summary> {
-    let started = Local::now();
-    let mut table = load(input, Layout::Staff)?;
-    let _lock = match opts.dry_run {
-        true => None,
-        false => Some(crate::lock::lock(&input.file, "import")?),
-    };
-    let report = report_path(input, started)?;
-    let stop = Stop::new();
-    let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
-    let done = if opts.resume {
-        resumed(input, "import")?
-    } else {
-        HashMap::new()
-    };
-
-    let live = match &ctx.client {
-        Some(client) => match Live::fetch(client, ctx.quiet).await {
-            Ok(live) => Some(live),
-            Err(e) if e.is_fatal() => {
-                stop.fatal(e.to_string());
-                None
-            }
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
+    let live = fetch_live(ctx).await?;
     let to_create = match &live {
-        Some(live) => live::check_staff(&mut table, live, opts.create_departments, None),
-        None => Default::default(),
+        Some(live) => live::check_staff(&mut s.table, live, opts.create_departments, None),
+        None => BTreeSet::new(),
     };
     if live.as_ref().is_some_and(|l| !l.complete) {
-        eprintln!("bgy import: warning: the staff listing came back incomplete; created/updated counts may be off");
+        ctx.events
+            .warn("the staff listing came back incomplete; created/updated counts may be off");
     }
-    let mut outcomes: Vec<Outcome> = table.initial_outcomes();
-
+    s.outcomes = s.table.initial_outcomes();
     if opts.dry_run {
-        preview(&table, opts.cover, &to_create);
-        return finish("import", ctx, &table, &outcomes, started, &report, &stop);
+        preview(ctx, &s, opts, &to_create);
+        return s.finish(None, Extra::default());
     }
     let client = ctx.client()?;
-    let journal = Journal::create(&journal_path(&report), "import", &input.file)?;
-    let sink_progress = Progress::new(0, "", true);
-    let sink = Sink {
-        journal: Some(&journal),
-        progress: &sink_progress,
-        stop: &stop,
-    };
-    if stop.is_stopped() {
-        mark_unsent(&mut outcomes, &sink);
-        return finish("import", ctx, &table, &outcomes, started, &report, &stop);
+    s.start_journal()?;
+    if ctx.stop.is_stopped() {
+        return s.finish(None, Extra::default());
     }
-
-    // Rows an earlier run finished: carried over, and journaled again for the next resume.
-    for (i, row) in table.rows.iter().enumerate() {
-        if let (true, Some(entry)) = (row.is_valid(), done.get(&row.account().into())) {
-            outcomes[i] = entry.outcome.clone();
-            sink.done(row.source_row, row.account(), &entry.outcome);
-        }
+    s.carry_over(&done);
+    if let (false, Some(live)) = (to_create.is_empty(), &live) {
+        create_departments(&mut s, live, &to_create).await;
     }
-
-    if !to_create.is_empty() {
-        let live = live
-            .as_ref()
-            .expect("paths to create come from a live tree");
-        eprintln!(
-            "bgy import: creating the missing departments of {} path(s)",
-            to_create.len()
-        );
-        match crate::execute::depts::create_paths(client, live.tree.clone(), &to_create).await {
-            Ok((_, created)) => {
-                for path in &created.made {
-                    eprintln!("  created {path}");
-                }
-                for (i, row) in table.rows.iter().enumerate() {
-                    if outcomes[i] != Outcome::Valid {
-                        continue;
-                    }
-                    let paths = row.values.get(Field::WeDepartment).unwrap_or("");
-                    if let Some((path, why)) = created.failed.iter().find(|(p, _)| {
-                        paths
-                            .split(';')
-                            .any(|rp| rp == p.as_str() || rp.starts_with(&format!("{p}/")))
-                    }) {
-                        let outcome = Outcome::Failed {
-                            errno: None,
-                            message: format!(
-                                "部门 {path} 未能创建 (department not created): {why}"
-                            ),
-                        };
-                        sink.done(row.source_row, row.account(), &outcome);
-                        outcomes[i] = outcome;
-                    }
-                }
-            }
-            Err(e) => stop.fatal(e.to_string()),
-        }
-    }
-
     let existed = |account: &str| live.as_ref().is_some_and(|l| l.person(account).is_some());
-    let jobs: Vec<AddJob> = table
+    let jobs: Vec<AddJob> = s
+        .table
         .rows
         .iter()
         .enumerate()
-        .filter(|(i, _)| outcomes[*i] == Outcome::Valid)
+        .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
         .map(|(index, row)| AddJob {
             index,
             row: row.source_row,
@@ -162,31 +56,76 @@ pub async fn run(ctx: &Context, input: &Input, opts: Options) -> anyhow::Result<
             cover: opts.cover,
         })
         .collect();
-    let progress = Progress::new(jobs.len() as u64, "importing", ctx.quiet);
-    let sink = Sink {
-        journal: Some(&journal),
-        progress: &progress,
-        stop: &stop,
-    };
-    for (i, outcome) in execute::add_staff(client, jobs, &sink).await {
-        outcomes[i] = outcome;
+    ctx.events.phase("importing", jobs.len() as u64);
+    let results = execute::add_staff(client, jobs, &s.sink()).await;
+    for (i, outcome) in results {
+        s.outcomes[i] = outcome;
     }
-    progress.finish();
-    mark_unsent(&mut outcomes, &sink);
-    finish("import", ctx, &table, &outcomes, started, &report, &stop)
+    s.finish(None, Extra::default())
+}
+
+/// The live directory, when online; a fatal condition stops the run (the report is still
+/// written) instead of ending it with an error.
+pub async fn fetch_live(ctx: &Context) -> anyhow::Result<Option<Live>> {
+    let Some(client) = &ctx.client else {
+        return Ok(None);
+    };
+    match Live::fetch(client, ctx.events.as_ref()).await {
+        Ok(live) => Ok(Some(live)),
+        Err(e) if e.is_fatal() => {
+            ctx.stop.fatal(e.to_string());
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `--create-departments`: every missing level of the rows' paths, parents first; rows under
+/// a department that could not be made fail.
+async fn create_departments(s: &mut Session<'_>, live: &Live, to_create: &BTreeSet<String>) {
+    let ctx = s.ctx;
+    let Ok(client) = ctx.client() else {
+        return;
+    };
+    ctx.events.note(format!(
+        "bgy import: creating the missing departments of {} path(s)",
+        to_create.len()
+    ));
+    let created = match depts::create_paths(client, live.tree.clone(), to_create).await {
+        Ok((_, created)) => created,
+        Err(e) => return ctx.stop.fatal(e.to_string()),
+    };
+    for path in &created.made {
+        ctx.events.note(format!("  created {path}"));
+    }
+    for (i, row) in s.table.rows.iter().enumerate() {
+        if s.outcomes[i] != Outcome::Valid {
+            continue;
+        }
+        let paths = row.values.get(Field::WeDepartment).unwrap_or("");
+        let under = |p: &String| {
+            paths
+                .split(';')
+                .any(|rp| rp == p.as_str() || rp.starts_with(&format!("{p}/")))
+        };
+        if let Some((path, why)) = created.failed.iter().find(|(p, _)| under(p)) {
+            let outcome = Outcome::Failed {
+                errno: None,
+                message: format!("部门 {path} 未能创建 (department not created): {why}"),
+            };
+            s.sink().done(Some(row.source_row), row.account(), &outcome);
+            s.outcomes[i] = outcome;
+        }
+    }
 }
 
 /// `--dry-run`: what would be sent, the bank card left out.
-fn preview(
-    table: &crate::validate::Table,
-    cover: Cover,
-    to_create: &std::collections::BTreeSet<String>,
-) {
-    let cover = cover.api_value();
+fn preview(ctx: &Context, s: &Session, opts: ImportOptions, to_create: &BTreeSet<String>) {
+    let cover = opts.cover.api_value();
     for path in to_create {
-        eprintln!("would create department {path}");
+        ctx.events.note(format!("would create department {path}"));
     }
-    let valid: Vec<_> = table.valid_rows().collect();
+    let valid: Vec<_> = s.table.valid_rows().collect();
     for row in valid.iter().take(10) {
         let fields: Vec<String> = row
             .values
@@ -194,14 +133,15 @@ fn preview(
             .filter(|(f, _)| *f != Field::BankCard)
             .map(|(f, v)| format!("{}={v}", f.key()))
             .collect();
-        eprintln!(
+        ctx.events.note(format!(
             "would send staff/add cover={cover} (row {}): {}",
             row.source_row,
             fields.join(" ")
-        );
+        ));
     }
     if valid.len() > 10 {
-        eprintln!("… and {} more rows", valid.len() - 10);
+        ctx.events
+            .note(format!("… and {} more rows", valid.len() - 10));
     }
-    eprintln!("dry run: nothing was sent");
+    ctx.events.note("dry run: nothing was sent");
 }

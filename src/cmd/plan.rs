@@ -2,39 +2,40 @@
 //! `staff/add` cover=0 for creates, cover=1 for updates, `staff/delete` for prunes, nothing
 //! for unchanged rows.
 
-use crate::cli::{Cover, Input};
-use crate::execute::{self, AddJob, Sink};
-use crate::journal::Journal;
+use crate::config::{Destructive, Input};
+use crate::events::{Emit, Event, PlanShown};
+use crate::execute::session::{Extra, Session};
+use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::live::{self, Live};
-use crate::model::{Layout, Outcome};
-use crate::plan::depts::{self, DeptPlan};
+use crate::model::{Cover, Layout, Outcome};
+use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
-use crate::progress::{Progress, Stop};
-use crate::report::{journal_path, PlanLine};
-use crate::validate::Table;
-use crate::{Context, Summary};
-use chrono::{DateTime, Local};
-
-use super::{load, report_path, Finish, ReportPath};
+use crate::report::PlanLine;
 use crate::safety;
+use crate::{Context, Summary};
 
-struct Prepared {
-    table: Table,
+/// Plan lines shown on the console; all of them are in the report's 计划 Plan sheet.
+const SHOWN: usize = 40;
+
+struct Prepared<'a> {
+    session: Session<'a>,
     live: Live,
     /// The departments sheet's plan, when the workbook has one.
     depts: Option<DeptPlan>,
     plan: Plan,
     lines: Vec<PlanLine>,
-    started: DateTime<Local>,
-    report: ReportPath,
 }
 
-async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Prepared> {
-    let started = Local::now();
-    let mut table = load(input, Layout::Staff)?;
+async fn prepare<'a>(
+    ctx: &'a Context,
+    command: &'static str,
+    input: &'a Input,
+    prune: bool,
+) -> anyhow::Result<Prepared<'a>> {
+    let mut session = Session::open(ctx, command, input, Layout::Staff, command == "sync")?;
     let client = ctx.client()?;
-    let mut live = Live::fetch(client, ctx.quiet).await?;
-    let depts = depts::read(&input.file)?.map(|rows| depts::plan(rows, &live.tree));
+    let mut live = Live::fetch(client, ctx.events.as_ref()).await?;
+    let depts = plan::depts::read(&input.file)?.map(|rows| plan::depts::plan(rows, &live.tree));
     if let Some(d) = &depts {
         // Staff rows are checked against the tree as it will be.
         live.tree = d.planned.clone();
@@ -45,63 +46,28 @@ async fn prepare(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Pr
         live.staff.len(),
         live.count
     );
-    live::check_staff(&mut table, &live, false, None);
-    let plan = plan::diff(&table, &live, prune);
+    live::check_staff(&mut session.table, &live, false, None);
+    let plan = plan::diff(&session.table, &live, prune);
     let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
-    lines.extend(plan.lines(&table, &live));
-    print_plan(&lines, &plan, depts.as_ref());
+    lines.extend(plan.lines(&session.table, &live));
+    ctx.events.event(Event::Plan(PlanShown {
+        lines: lines.iter().take(SHOWN).cloned().collect(),
+        more: lines.len().saturating_sub(SHOWN),
+        staff: plan.counts(),
+        departments: depts.as_ref().map(DeptPlan::counts),
+    }));
+    session.outcomes = planned_outcomes(&plan);
     Ok(Prepared {
-        report: report_path(input, started)?,
-        table,
+        session,
         live,
         depts,
         plan,
         lines,
-        started,
     })
 }
 
-/// The plan as a table on stderr (the first lines; all of them are in the report).
-fn print_plan(lines: &[PlanLine], plan: &Plan, depts: Option<&DeptPlan>) {
-    const SHOWN: usize = 40;
-    for l in lines.iter().take(SHOWN) {
-        let detail = if l.field.is_empty() && l.new.is_empty() {
-            String::new()
-        } else if l.field.is_empty() {
-            format!("  {}", l.new)
-        } else {
-            format!(
-                "  {}: {} → {}",
-                l.field,
-                if l.old.is_empty() {
-                    "(空 empty)"
-                } else {
-                    &l.old
-                },
-                l.new
-            )
-        };
-        eprintln!("  {:<10} {}{detail}", l.action, l.target);
-    }
-    if lines.len() > SHOWN {
-        eprintln!(
-            "  … {} more lines in the report's 计划 Plan sheet",
-            lines.len() - SHOWN
-        );
-    }
-    if let Some(d) = depts {
-        let (create, rename, invalid) = d.counts();
-        eprintln!(
-            "plan: departments: {create} to create, {rename} to rename, {invalid} invalid rows"
-        );
-    }
-    let (create, update, unchanged, delete) = plan.counts();
-    eprintln!("plan: staff: {create} to create, {update} to update, {unchanged} unchanged, {delete} to delete");
-}
-
-fn planned_outcomes(p: &Prepared) -> Vec<Outcome> {
-    p.plan
-        .actions
+fn planned_outcomes(plan: &Plan) -> Vec<Outcome> {
+    plan.actions
         .iter()
         .map(|a| match a {
             None => Outcome::Invalid,
@@ -111,51 +77,34 @@ fn planned_outcomes(p: &Prepared) -> Vec<Outcome> {
         .collect()
 }
 
-fn with_plan_counts(mut summary: Summary, p: &Prepared) -> Summary {
-    let (create, update, unchanged, delete) = p.plan.counts();
-    summary.created = create;
-    summary.updated = update;
-    summary.unchanged = unchanged;
-    summary.deleted = delete;
-    with_dept_counts(summary, p.depts.as_ref(), None)
-}
-
-/// Adds the departments sheet's counts (planned, or `done` by sync) and its invalid rows.
-fn with_dept_counts(
-    mut summary: Summary,
-    depts: Option<&DeptPlan>,
-    done: Option<(usize, usize)>,
-) -> Summary {
-    if let Some(d) = depts {
-        let (create, rename, invalid) = d.counts();
-        let (create, rename) = done.unwrap_or((create, rename));
-        summary.departments_created = Some(create);
-        summary.departments_renamed = Some(rename);
-        summary.invalid += invalid;
-        if invalid > 0 && summary.status == crate::Status::Ok {
-            summary.status = crate::Status::RowsFailed;
-        }
+/// The departments sheet's invalid rows, and its creates and renames (planned, or `done`).
+fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
+    let Some(d) = depts else {
+        return Extra::default();
+    };
+    let c = d.counts();
+    let (created, renamed) = done.unwrap_or((c.create, c.rename));
+    Extra {
+        invalid: c.invalid,
+        departments_created: Some(created),
+        departments_renamed: Some(renamed),
+        ..Extra::default()
     }
-    summary
 }
 
 pub async fn plan(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Summary> {
-    let p = prepare(ctx, input, prune).await?;
-    let outcomes = planned_outcomes(&p);
-    let summary = Finish {
-        command: "plan",
-        ctx,
-        table: &p.table,
-        outcomes: &outcomes,
-        started: p.started,
-        report: &p.report,
-        stop: None,
-        plan: Some(&p.lines),
-    }
-    .write()?;
+    let p = prepare(ctx, "plan", input, prune).await?;
+    let counts = p.plan.counts();
+    let summary = p
+        .session
+        .finish(Some(&p.lines), dept_extra(p.depts.as_ref(), None))?;
+    // A plan counts what it would do, not what it did.
     Ok(Summary {
-        command: "plan",
-        ..with_plan_counts(summary, &p)
+        created: counts.create,
+        updated: counts.update,
+        unchanged: counts.unchanged,
+        deleted: counts.delete,
+        ..summary
     })
 }
 
@@ -163,37 +112,67 @@ pub async fn sync(
     ctx: &Context,
     input: &Input,
     prune: bool,
-    yes: bool,
-    force: bool,
+    destructive: Destructive,
 ) -> anyhow::Result<Summary> {
-    let _lock = crate::lock::lock(&input.file, "sync")?;
-    let p = prepare(ctx, input, prune).await?;
+    let mut p = prepare(ctx, "sync", input, prune).await?;
     let client = ctx.client()?;
-    if !p.plan.prune.is_empty() {
-        if let Some(refusal) =
-            safety::guard(p.plan.prune.len(), p.live.staff.len()).filter(|_| !force)
-        {
-            anyhow::bail!(refusal);
-        }
-        safety::confirm(p.plan.prune.len(), yes).await?;
-        safety::backup(&input.file, p.started, &p.live, &p.plan.prune)?;
+    let prunes = p.plan.prune.clone();
+    safety::approve(ctx, "sync", prunes.len(), p.live.staff.len(), destructive).await?;
+    if !prunes.is_empty() {
+        safety::backup(ctx, &input.file, p.session.started, &p.live, &prunes)?;
     }
-    let stop = Stop::new();
-    let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
-    let journal = Journal::create(&journal_path(&p.report), "sync", &input.file)?;
-    let mut lines = p.lines.clone();
+    p.session.start_journal()?;
     // Departments first, so staff can be placed in departments made in this run.
-    let (real_tree, dept_done) = match &p.depts {
-        Some(d) => {
-            let (tree, done, failures) =
-                crate::execute::depts::apply_departments(client, d).await?;
-            lines.extend(failures);
-            (Some(tree), Some(done))
-        }
-        None => (None, None),
+    let applied = match &p.depts {
+        Some(d) => Some(depts::apply_departments(client, d, ctx.events.as_ref()).await?),
+        None => None,
     };
-    let mut outcomes = planned_outcomes(&p);
-    let jobs: Vec<AddJob> = p
+    let jobs = add_jobs(&p, applied.as_ref().map(|a| &a.tree));
+    ctx.events
+        .phase("syncing", (jobs.len() + prunes.len()) as u64);
+    let s = &mut p.session;
+    let results = execute::add_staff(client, jobs, &s.sink()).await;
+    for (i, outcome) in results {
+        s.outcomes[i] = outcome;
+    }
+    let targets = prunes.into_iter().map(|a| (None, a)).collect();
+    let pruned = delete_all(client, targets, &s.sink()).await;
+    let mut lines = p.lines;
+    if let Some(a) = &applied {
+        lines.extend(a.failures.iter().cloned());
+    }
+    let mut extra = dept_extra(
+        p.depts.as_ref(),
+        applied.as_ref().map(|a| (a.created, a.renamed)),
+    );
+    for (account, outcome) in &pruned {
+        if outcome == &Outcome::Deleted {
+            extra.deleted += 1;
+            continue;
+        }
+        extra.failed += 1;
+        lines.push(PlanLine {
+            action: "delete failed 删除失败".into(),
+            target: account.clone(),
+            field: String::new(),
+            old: String::new(),
+            new: outcome.error_text().unwrap_or_default(),
+        });
+    }
+    if !pruned.is_empty() {
+        ctx.events.note(format!(
+            "bgy sync: pruned {} of {} accounts not in the sheet",
+            extra.deleted,
+            pruned.len()
+        ));
+    }
+    p.session.finish(Some(&lines), extra)
+}
+
+/// `staff/add` for each create (cover=0) and update (cover=1); departments resolved in the
+/// `real` tree when the sync changed it.
+fn add_jobs(p: &Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<AddJob> {
+    p.session
         .table
         .rows
         .iter()
@@ -205,8 +184,8 @@ pub async fn sync(
                 Some(Action::Update(_)) => true,
                 _ => return None,
             };
-            let form = match &real_tree {
-                Some(real) => crate::execute::depts::resolved_form(&row.values, &p.live.tree, real),
+            let form = match real {
+                Some(real) => depts::resolved_form(&row.values, &p.live.tree, real),
                 None => row.values.form(),
             };
             Some(AddJob {
@@ -222,60 +201,5 @@ pub async fn sync(
                 },
             })
         })
-        .collect();
-    let progress = Progress::new(
-        (jobs.len() + p.plan.prune.len()) as u64,
-        "syncing",
-        ctx.quiet,
-    );
-    let sink = Sink {
-        journal: Some(&journal),
-        progress: &progress,
-        stop: &stop,
-    };
-    for (i, outcome) in execute::add_staff(client, jobs, &sink).await {
-        outcomes[i] = outcome;
-    }
-    let pruned = crate::execute::delete::delete_all(client, p.plan.prune.clone(), &sink).await;
-    progress.finish();
-    super::mark_unsent(&mut outcomes, &sink);
-    for (account, outcome) in &pruned {
-        if !matches!(outcome, Outcome::Deleted) {
-            lines.push(PlanLine {
-                action: "delete failed 删除失败".into(),
-                target: account.clone(),
-                field: String::new(),
-                old: String::new(),
-                new: outcome.error_text().unwrap_or_default(),
-            });
-        }
-    }
-    let mut summary = Finish {
-        command: "sync",
-        ctx,
-        table: &p.table,
-        outcomes: &outcomes,
-        started: p.started,
-        report: &p.report,
-        stop: Some(&stop),
-        plan: Some(&lines),
-    }
-    .write()?;
-    let deleted = pruned
-        .iter()
-        .filter(|(_, o)| *o == Outcome::Deleted)
-        .count();
-    let prune_failed = pruned.len() - deleted;
-    if !pruned.is_empty() {
-        eprintln!(
-            "bgy sync: pruned {deleted} of {} accounts not in the sheet",
-            pruned.len()
-        );
-    }
-    summary.deleted = deleted;
-    summary.failed += prune_failed;
-    if prune_failed > 0 && summary.status == crate::Status::Ok {
-        summary.status = crate::Status::RowsFailed;
-    }
-    Ok(with_dept_counts(summary, p.depts.as_ref(), dept_done))
+        .collect()
 }

@@ -1,56 +1,31 @@
 //! `bgy times FILE`: entry/work/positive/leave dates with `staff/entry-time`, at most 50 rows a
 //! call and never one account twice in a call; the answer's failure list maps back to rows.
 
-use std::collections::HashMap;
-
-use chrono::Local;
 use futures::StreamExt;
 
 use crate::api::{TimesRow, TIMES_CHUNK};
-use crate::cli::Input;
-use crate::execute::{self, Sink};
-use crate::journal::Journal;
-use crate::model::{Field, Layout, Outcome};
-use crate::progress::{Progress, Stop};
-use crate::report::journal_path;
+use crate::config::Input;
+use crate::events::Emit;
+use crate::execute::session::{Extra, Session};
+use crate::execute::{self, times::send_chunk};
+use crate::model::{Field, Layout};
 use crate::{Context, Summary};
 
-use super::{finish, import::resumed, load, mark_unsent, report_path};
-
 pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<Summary> {
-    let started = Local::now();
-    let table = load(input, Layout::Times)?;
-    let _lock = crate::lock::lock(&input.file, "times")?;
-    let report = report_path(input, started)?;
-    let stop = Stop::new();
-    let _ctrl_c = stop.on_ctrl_c(ctx.client.as_ref());
-    let done = if resume {
-        resumed(input, "times")?
-    } else {
-        HashMap::new()
+    let mut s = Session::open(ctx, "times", input, Layout::Times, true)?;
+    let done = match resume {
+        true => s.resumed()?,
+        false => Default::default(),
     };
     let client = ctx.client()?;
-    let journal = Journal::create(&journal_path(&report), "times", &input.file)?;
-    let progress = Progress::new(
-        table.valid_rows().count() as u64,
-        "updating dates",
-        ctx.quiet,
-    );
-    let sink = Sink {
-        journal: Some(&journal),
-        progress: &progress,
-        stop: &stop,
-    };
-    let mut outcomes: Vec<Outcome> = table.initial_outcomes();
+    s.start_journal()?;
+    s.carry_over(&done);
     let mut items = Vec::new();
-    for (i, row) in table.rows.iter().enumerate().filter(|(_, r)| r.is_valid()) {
-        if let Some(entry) = done.get(&row.account().into()) {
-            outcomes[i] = entry.outcome.clone();
-            sink.done(row.source_row, row.account(), &entry.outcome);
+    for (i, row) in s.table.rows.iter().enumerate() {
+        if s.outcomes[i] != crate::model::Outcome::Valid {
             continue;
         }
-        let v = &row.values;
-        let get = |f: Field| v.get(f).unwrap_or("").to_string();
+        let get = |f: Field| row.values.get(f).unwrap_or("").to_string();
         let times = TimesRow {
             we_userid: get(Field::WeUserid),
             we_name: get(Field::WeName),
@@ -61,16 +36,18 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
         };
         items.push((i, row.source_row, times));
     }
+    ctx.events.phase("updating dates", items.len() as u64);
     let chunks = execute::chunks(items, TIMES_CHUNK, |(_, _, t)| (&t.we_userid).into());
-    let results: Vec<Vec<(usize, Outcome)>> = futures::stream::iter(chunks)
-        .map(|chunk| crate::execute::times::send_chunk(client, chunk, &sink))
-        .buffer_unordered(client.concurrency())
-        .collect()
-        .await;
+    let results: Vec<_> = {
+        let sink = s.sink();
+        futures::stream::iter(chunks)
+            .map(|chunk| send_chunk(client, chunk, &sink))
+            .buffer_unordered(client.concurrency())
+            .collect()
+            .await
+    };
     for (i, outcome) in results.into_iter().flatten() {
-        outcomes[i] = outcome;
+        s.outcomes[i] = outcome;
     }
-    progress.finish();
-    mark_unsent(&mut outcomes, &sink);
-    finish("times", ctx, &table, &outcomes, started, &report, &stop)
+    s.finish(None, Extra::default())
 }

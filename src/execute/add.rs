@@ -3,8 +3,7 @@
 use futures::StreamExt;
 
 use crate::api::Client;
-use crate::cli::Cover;
-use crate::model::Outcome;
+use crate::model::{Cover, Outcome};
 
 use super::Sink;
 
@@ -50,7 +49,7 @@ pub async fn add_staff(
                 },
                 Err(e) => sink.failure(&e),
             };
-            sink.done(job.row, &job.account, &outcome);
+            sink.done(Some(job.row), &job.account, &outcome);
             (job.index, outcome)
         })
         .buffer_unordered(client.concurrency().max(1) * 2)

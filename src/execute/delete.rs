@@ -10,13 +10,16 @@ use crate::model::{AccountKey, Outcome};
 
 use super::Sink;
 
+/// An account to delete, and the first row of the sheet that names it (none for a prune).
+pub type Target = (Option<u32>, String);
+
 /// Deletes `accounts`, 200 a call, calls concurrently; each account gets its outcome.
 pub async fn delete_all(
     client: &Client,
-    accounts: Vec<String>,
+    accounts: Vec<Target>,
     sink: &Sink<'_>,
 ) -> Vec<(String, Outcome)> {
-    let batches = super::chunks(accounts, DELETE_CHUNK, |a| a.into());
+    let batches = super::chunks(accounts, DELETE_CHUNK, |(_, a)| a.into());
     let results: Vec<Vec<(String, Outcome)>> = futures::stream::iter(batches)
         .map(|batch| delete_batch(client, batch, sink))
         .buffer_unordered(client.concurrency())
@@ -28,12 +31,16 @@ pub async fn delete_all(
 /// One `staff/delete` call of at most 200 accounts; each account gets its outcome.
 async fn delete_batch(
     client: &Client,
-    accounts: Vec<String>,
+    targets: Vec<Target>,
     sink: &Sink<'_>,
 ) -> Vec<(String, Outcome)> {
     if sink.stop.is_stopped() {
-        return accounts.into_iter().map(|a| (a, sink.not_sent())).collect();
+        return targets
+            .into_iter()
+            .map(|(_, a)| (a, sink.not_sent()))
+            .collect();
     }
+    let accounts: Vec<String> = targets.iter().map(|(_, a)| a.clone()).collect();
     let outcomes: Vec<Outcome> = match client.delete_staff(&accounts).await {
         Ok(r) if r.errno == 0 => accounts.iter().map(|_| Outcome::Deleted).collect(),
         // None exists any more: a try whose answer was lost deleted them.
@@ -55,11 +62,11 @@ async fn delete_batch(
         // Retries ran out: some may be gone all the same.
         Err(e) => still_present(client, &accounts, None, &e.row_message(), sink).await,
     };
-    accounts
+    targets
         .into_iter()
         .zip(outcomes)
-        .map(|(account, outcome)| {
-            sink.done(0, &account, &outcome);
+        .map(|((row, account), outcome)| {
+            sink.done(row, &account, &outcome);
             (account, outcome)
         })
         .collect()

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{ApiError, Client, Endpoint};
+use crate::events::{Emit, Observer};
 use crate::live;
 use crate::model::tree::DeptTree;
 use crate::plan::depts::DeptPlan;
@@ -111,18 +112,28 @@ pub async fn create_one(client: &Client, parent: i64, name: &str) -> (usize, Res
     )
 }
 
-/// Renames, then creates (parents first), then re-lists. Returns the real tree, the numbers
-/// (created, renamed) done, and a plan line per failure. Fatal API errors stop the sync.
+/// What applying a departments plan did.
+pub struct Applied {
+    /// The directory's tree after the changes.
+    pub tree: DeptTree,
+    pub created: usize,
+    pub renamed: usize,
+    /// A plan line per rename or create that failed.
+    pub failures: Vec<PlanLine>,
+}
+
+/// Renames, then creates (parents first), then re-lists. Fatal API errors stop it.
 pub async fn apply_departments(
     client: &Client,
     d: &DeptPlan,
-) -> anyhow::Result<(DeptTree, (usize, usize), Vec<PlanLine>)> {
+    events: &dyn Observer,
+) -> Result<Applied, ApiError> {
     let mut failures = Vec::new();
     let mut renamed = 0;
     for (we_id, name) in d.renames() {
         match client.edit_department(we_id, &name).await {
             Ok(()) => renamed += 1,
-            Err(e) if e.is_fatal() => return Err(e.into()),
+            Err(e) if e.is_fatal() => return Err(e),
             Err(e) => failures.push(PlanLine {
                 action: "rename failed 重命名失败".into(),
                 target: format!("we_id {we_id}"),
@@ -132,12 +143,12 @@ pub async fn apply_departments(
             }),
         }
     }
-    let tree = crate::live::departments(client).await?;
+    let tree = live::departments(client).await?;
     let creates = d.creates();
-    if creates.is_empty() {
-        return Ok((tree, (0, renamed), failures));
-    }
-    let (tree, created) = create_paths(client, tree, &creates).await?;
+    let (tree, created) = match creates.is_empty() {
+        true => (tree, Created::default()),
+        false => create_paths(client, tree, &creates).await?,
+    };
     for (path, why) in &created.failed {
         failures.push(PlanLine {
             action: "create failed 新建失败".into(),
@@ -147,11 +158,18 @@ pub async fn apply_departments(
             new: why.clone(),
         });
     }
-    eprintln!(
-        "bgy sync: departments: {} created, {renamed} renamed",
-        created.made.len()
-    );
-    Ok((tree, (created.made.len(), renamed), failures))
+    if !creates.is_empty() {
+        events.note(format!(
+            "bgy sync: departments: {} created, {renamed} renamed",
+            created.made.len()
+        ));
+    }
+    Ok(Applied {
+        tree,
+        created: created.made.len(),
+        renamed,
+        failures,
+    })
 }
 
 /// A row's form with its departments as real we_ids: paths and placeholder ids of the planned

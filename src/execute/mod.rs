@@ -1,4 +1,5 @@
-//! Sending: one `staff/add` a row, concurrently, each outcome journaled as it happens.
+//! Sending: a run's [`Session`] (its input, lock, journal, report and stop), and the senders
+//! for each endpoint, concurrent, each outcome journaled and emitted as it happens.
 //!
 //! In: jobs built from valid rows. Out: one [`Outcome`] per job. A row that fails is an
 //! outcome, never an `Err`; a fatal condition stops new calls ([`Stop`]) and the rows not yet
@@ -7,24 +8,29 @@
 pub mod add;
 pub mod delete;
 pub mod depts;
+pub mod session;
+pub mod stop;
 pub mod times;
 
 pub use add::{add_staff, AddJob};
+pub use session::Session;
+pub use stop::Stop;
 
 use crate::api::ApiError;
+use crate::events::{Event, Observer};
 use crate::journal::Journal;
 use crate::model::{AccountKey, Outcome};
-use crate::progress::{Progress, Stop};
 
-/// Where outcomes go as they happen.
+/// Where outcomes go as they happen: the journal, then the front-end.
 pub struct Sink<'a> {
     pub journal: Option<&'a Journal>,
-    pub progress: &'a Progress,
+    pub events: &'a dyn Observer,
     pub stop: &'a Stop,
 }
 
 impl Sink<'_> {
-    pub fn done(&self, row: u32, account: &str, outcome: &Outcome) {
+    /// Records a row's outcome (`row`: its row in the sheet, when it has one).
+    pub fn done(&self, row: Option<u32>, account: &str, outcome: &Outcome) {
         if let Some(j) = self.journal {
             if let Err(e) = j.record(row, account, outcome) {
                 // Without the journal a kill could lose outcomes: stop sending.
@@ -34,7 +40,11 @@ impl Sink<'_> {
                 ));
             }
         }
-        self.progress.add(1, outcome.is_ok());
+        self.events.event(Event::Row {
+            row,
+            account: account.to_string(),
+            ok: outcome.is_ok(),
+        });
     }
 
     /// The outcome of a job not sent because the run stopped.

@@ -51,7 +51,7 @@ pub async fn send_chunk(
         .zip(outcomes)
         .map(|((i, row, t), outcome)| {
             if !matches!(outcome, Outcome::NotSent { .. }) {
-                sink.done(row, &t.we_userid, &outcome);
+                sink.done(Some(row), &t.we_userid, &outcome);
             }
             (i, outcome)
         })

@@ -7,9 +7,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::api::{ApiError, Client, Endpoint, Staff};
+use crate::events::{Emit, Event, Observer};
 use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, Field};
-use crate::progress::Progress;
 
 use crate::validate::{problem, Issue, Table, Values};
 
@@ -30,11 +30,13 @@ pub struct DeptInfo {
     pub path: String,
     pub rank: i64,
     pub members: usize,
+    /// Levels below the root (0: the root, or a department the root does not reach).
+    pub depth: usize,
 }
 
 impl DeptInfo {
     /// Every department in tree order, with its depth and its direct members in `staff`.
-    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<(usize, DeptInfo)> {
+    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<DeptInfo> {
         let mut members: HashMap<i64, usize> = HashMap::new();
         for s in staff {
             for id in s.department_ids() {
@@ -43,19 +45,35 @@ impl DeptInfo {
         }
         tree.walk()
             .into_iter()
-            .map(|(depth, d)| {
-                let info = DeptInfo {
-                    we_id: d.we_id,
-                    name: d.we_name.clone(),
-                    parent: d.we_parentid,
-                    path: tree.path(d.we_id).unwrap_or_default(),
-                    rank: d.rank,
-                    members: members.get(&d.we_id).copied().unwrap_or(0),
-                };
-                (depth, info)
+            .map(|(depth, d)| DeptInfo {
+                we_id: d.we_id,
+                name: d.we_name.clone(),
+                parent: d.we_parentid,
+                path: tree.path(d.we_id).unwrap_or_default(),
+                rank: d.rank,
+                members: members.get(&d.we_id).copied().unwrap_or(0),
+                depth,
             })
             .collect()
     }
+}
+
+/// Lists the people of `we_id` (0: everyone), telling `events` how far it got.
+pub async fn staff(
+    client: &Client,
+    we_id: i64,
+    fetch_child: bool,
+    events: &dyn Observer,
+) -> Result<crate::api::Listing<Staff>, ApiError> {
+    events.phase("listing staff", 0);
+    client
+        .staff_with_progress(we_id, fetch_child, |got, count| {
+            events.event(Event::Progress {
+                done: got as u64,
+                total: count.max(0) as u64,
+            })
+        })
+        .await
 }
 
 /// The live directory: departments and staff.
@@ -70,15 +88,9 @@ pub struct Live {
 }
 
 impl Live {
-    pub async fn fetch(client: &Client, quiet: bool) -> Result<Live, ApiError> {
+    pub async fn fetch(client: &Client, events: &dyn Observer) -> Result<Live, ApiError> {
         let tree = departments(client).await?;
-        let progress = Progress::new(0, "listing staff", quiet);
-        let listing = client
-            .staff_with_progress(0, false, |got, count| {
-                progress.set(got as u64, count.max(0) as u64)
-            })
-            .await?;
-        progress.finish();
+        let listing = staff(client, 0, false, events).await?;
         let complete = listing.is_complete();
         let by_account = listing
             .items

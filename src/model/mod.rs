@@ -105,8 +105,27 @@ impl fmt::Display for Field {
     }
 }
 
+/// What `staff/add` does with an account that exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cover {
+    /// Leave it as it is (cover=0).
+    Skip,
+    /// Overwrite it with the sheet's values (cover=1).
+    Overwrite,
+}
+
+impl Cover {
+    /// The value of `staff/add`'s `cover` field.
+    pub fn api_value(self) -> &'static str {
+        match self {
+            Cover::Skip => "0",
+            Cover::Overwrite => "1",
+        }
+    }
+}
+
 /// Which sheet a command reads: the columns it uses and the ones it requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
     /// Staff records for import, plan and sync.
     Staff,

@@ -128,6 +128,14 @@ pub fn bad_name(name: &str) -> Option<String> {
     }
 }
 
+/// What a departments plan would do, by kind, and the sheet's rows that are invalid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeptCounts {
+    pub create: usize,
+    pub rename: usize,
+    pub invalid: usize,
+}
+
 /// Validates the rows against `live` and plans their creates and renames.
 pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
     let mut planned = live.clone();
@@ -269,9 +277,12 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
 
 impl DeptPlan {
     /// (creates, renames, invalid rows)
-    pub fn counts(&self) -> (usize, usize, usize) {
-        let invalid = self.actions.iter().filter(|a| a.is_none()).count();
-        (self.creates().len(), self.renames().len(), invalid)
+    pub fn counts(&self) -> DeptCounts {
+        DeptCounts {
+            create: self.creates().len(),
+            rename: self.renames().len(),
+            invalid: self.actions.iter().filter(|a| a.is_none()).count(),
+        }
     }
 
     pub fn creates(&self) -> BTreeSet<String> {
@@ -425,7 +436,14 @@ mod tests {
         assert!(errs(7).contains("与第 8 行"));
         assert!(errs(8).contains("部门ID 99 不存在"));
         assert!(errs(9).contains("根部门"));
-        assert_eq!(p.counts(), (2, 1, 7));
+        assert_eq!(
+            p.counts(),
+            DeptCounts {
+                create: 2,
+                rename: 1,
+                invalid: 7
+            }
+        );
         assert!(p.planned.resolve("办公逸/技术部/平台组/存储").is_some());
     }
 
@@ -438,6 +456,13 @@ mod tests {
             &tree(),
         );
         assert!(p.rows.iter().all(|r| r.errors.is_empty()), "{:?}", p.rows);
-        assert_eq!(p.counts(), (0, 2, 0));
+        assert_eq!(
+            p.counts(),
+            DeptCounts {
+                create: 0,
+                rename: 2,
+                invalid: 0
+            }
+        );
     }
 }

@@ -42,6 +42,15 @@ fn paths(ids: &[i64], tree: &DeptTree) -> String {
         .join(";")
 }
 
+/// What a staff plan would do, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StaffCounts {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub delete: usize,
+}
+
 /// The changes that would bring `live` to `sheet` (empty cells left alone).
 pub fn changes(sheet: &Values, live: &Values, tree: &DeptTree) -> Vec<Change> {
     let mut out = Vec::new();
@@ -116,14 +125,14 @@ pub fn diff(table: &Table, live: &Live, prune: bool) -> Plan {
 
 /// Planned counts: (create, update, unchanged, delete).
 impl Plan {
-    pub fn counts(&self) -> (usize, usize, usize, usize) {
+    pub fn counts(&self) -> StaffCounts {
         let count = |f: fn(&Action) -> bool| self.actions.iter().flatten().filter(|a| f(a)).count();
-        (
-            count(|a| *a == Action::Create),
-            count(|a| matches!(a, Action::Update(_))),
-            count(|a| *a == Action::Unchanged),
-            self.prune.len(),
-        )
+        StaffCounts {
+            create: count(|a| *a == Action::Create),
+            update: count(|a| matches!(a, Action::Update(_))),
+            unchanged: count(|a| *a == Action::Unchanged),
+            delete: self.prune.len(),
+        }
     }
 
     /// The Plan sheet's lines: one per create, one per changed field, one per deletion.

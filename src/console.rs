@@ -1,0 +1,255 @@
+//! The command line's front-end: draws a run's events on the terminal. Progress bars (on a
+//! terminal, never with `-q`), warnings and notes on stderr, the summary by reason at the end,
+//! the typed confirmation before a delete, and Ctrl-C. The one place below `main` that prints.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::events::{Event, Finished, Observer, PlanShown};
+use crate::execute::Stop;
+use crate::outcome::Summary;
+use crate::text::line;
+
+pub struct Console {
+    quiet: bool,
+    bar: Mutex<Option<ProgressBar>>,
+    ok: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl Console {
+    pub fn new(quiet: bool) -> Console {
+        Console {
+            quiet,
+            bar: Mutex::new(None),
+            ok: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+        }
+    }
+
+    fn with_bar(&self, f: impl FnOnce(&ProgressBar)) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            f(bar);
+        }
+    }
+
+    /// Prints a line on stderr, above the bar if one is drawn.
+    fn say(&self, text: &str) {
+        let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        match bar.as_ref() {
+            Some(b) => b.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn phase(&self, what: &str, total: u64) {
+        let mut bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(old) = bar.take() {
+            old.finish_and_clear();
+        }
+        self.ok.store(0, Ordering::Relaxed);
+        self.failed.store(0, Ordering::Relaxed);
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let b = ProgressBar::new(total);
+        let style = ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}} ETA {{eta}} {{msg}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        b.set_style(style);
+        b.enable_steady_tick(Duration::from_millis(120));
+        *bar = Some(b);
+    }
+
+    fn end_bar(&self) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Console {
+    fn event(&self, event: Event) {
+        match event {
+            Event::Phase { what, total } => self.phase(&what, total),
+            Event::Progress { done, total } => self.with_bar(|b| {
+                b.set_length(total);
+                b.set_position(done);
+            }),
+            Event::Row { ok, .. } => {
+                let counter = if ok { &self.ok } else { &self.failed };
+                counter.fetch_add(1, Ordering::Relaxed);
+                self.with_bar(|b| {
+                    b.inc(1);
+                    b.set_message(format!(
+                        "ok {} failed {}",
+                        self.ok.load(Ordering::Relaxed),
+                        self.failed.load(Ordering::Relaxed)
+                    ));
+                });
+            }
+            Event::Warning { text } => self.say(&line(&format!("bgy: warning: {text}"))),
+            Event::Note { text } => self.say(&text),
+            Event::Plan(plan) => {
+                self.end_bar();
+                print_plan(&plan);
+            }
+            Event::Finished(f) => {
+                self.end_bar();
+                print_finished(&f);
+            }
+        }
+    }
+
+    fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool> {
+        anyhow::ensure!(
+            std::io::stdin().is_terminal(),
+            "deleting {n} people needs --yes when not run from a terminal; nothing was deleted"
+        );
+        self.end_bar();
+        eprint!("bgy {command}: this deletes {n} people from the directory. Type {n} to go on: ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        Ok(answer.trim() == n.to_string())
+    }
+}
+
+/// `bgy import: 300 rows: 295 created, 3 invalid …`, the reasons, why it stopped, the report.
+fn print_finished(f: &Finished) {
+    let c = &f.counts;
+    let mut parts = Vec::new();
+    for (n, word) in [
+        (c.created, "created"),
+        (c.updated, "updated"),
+        (c.skipped, "skipped (existing)"),
+        (c.unchanged, "unchanged"),
+        (c.deleted, "deleted"),
+        (f.valid, "valid"),
+        (c.invalid, "invalid"),
+        (c.failed, "failed"),
+        (c.not_sent, "not sent"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {word}"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("nothing to do".into());
+    }
+    eprintln!("bgy {}: {} rows: {}", f.command, c.total, parts.join(", "));
+    for r in &f.reasons {
+        let mark = if r.warning { "warning: " } else { "" };
+        eprintln!(
+            "  {}",
+            line(&format!(
+                "{} × {mark}{} (first: row {})",
+                r.count, r.example, r.first_row
+            ))
+        );
+    }
+    if let Some(why) = &f.stopped {
+        eprintln!(
+            "{}",
+            line(&format!("bgy {}: stopped early: {why}", f.command))
+        );
+    }
+    if let Some(report) = &f.report {
+        eprintln!("report: {report}");
+    }
+}
+
+/// The plan as a table on stderr, and its counts.
+fn print_plan(p: &PlanShown) {
+    for l in &p.lines {
+        let detail = if l.field.is_empty() && l.new.is_empty() {
+            String::new()
+        } else if l.field.is_empty() {
+            format!("  {}", l.new)
+        } else {
+            let old = if l.old.is_empty() {
+                "(空 empty)"
+            } else {
+                &l.old
+            };
+            format!("  {}: {old} → {}", l.field, l.new)
+        };
+        eprintln!(
+            "{}",
+            line(&format!("  {:<10} {}{detail}", l.action, l.target))
+        );
+    }
+    if p.more > 0 {
+        eprintln!("  … {} more lines in the report's 计划 Plan sheet", p.more);
+    }
+    if let Some(d) = p.departments {
+        eprintln!(
+            "plan: departments: {} to create, {} to rename, {} invalid rows",
+            d.create, d.rename, d.invalid
+        );
+    }
+    let s = p.staff;
+    eprintln!(
+        "plan: staff: {} to create, {} to update, {} unchanged, {} to delete",
+        s.create, s.update, s.unchanged, s.delete
+    );
+}
+
+/// What a command prints on stdout: the `--json` summary, or its data (the department tree,
+/// a new department's we_id). A reader that has gone (`| head -1`) ends it quietly.
+pub fn print_result(summary: &Summary, json: bool) {
+    let lines: Vec<String> = if json {
+        vec![serde_json::to_string(summary).unwrap_or_default()]
+    } else if let Some(departments) = &summary.departments {
+        departments
+            .iter()
+            .map(|d| {
+                format!(
+                    "{}{} [{}] {}",
+                    "  ".repeat(d.depth),
+                    d.name,
+                    d.we_id,
+                    d.members
+                )
+            })
+            .collect()
+    } else if let (Some(we_id), "dept add") = (summary.we_id, summary.command) {
+        vec![we_id.to_string()]
+    } else {
+        vec![]
+    };
+    let mut out = std::io::stdout().lock();
+    for l in lines {
+        if writeln!(out, "{l}").is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
+/// Ctrl-C stops the run (in-flight calls finish, the report and journal are written) for as
+/// long as the guard lives; a second Ctrl-C quits at once.
+pub fn on_ctrl_c(stop: Stop) -> CtrlC {
+    CtrlC(tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nbgy: Ctrl-C: finishing the calls in flight, then writing the report (Ctrl-C again to quit at once)");
+            stop.interrupt();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    }))
+}
+
+pub struct CtrlC(tokio::task::JoinHandle<()>);
+
+impl Drop for CtrlC {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,122 @@
+//! What a run tells the person running it. The stages never print: they emit these events to
+//! an [`Observer`] the front-end supplies. The command line's (`console.rs`) draws progress
+//! bars and writes the summary on stderr; the web console forwards the same events to the
+//! browser. Tests collect them ([`Collect`]).
+
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use crate::outcome::Counts;
+use crate::plan::depts::DeptCounts;
+use crate::plan::StaffCounts;
+use crate::report::PlanLine;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A stage starts: what it does ("listing staff", "importing") over `total` units (0: not
+    /// known yet). Rows and progress that follow belong to it.
+    Phase { what: String, total: u64 },
+    /// Progress of a stage whose units are not rows (pages of a listing).
+    Progress { done: u64, total: u64 },
+    /// One row's outcome, as it happens (`row` is its row in the sheet, when it has one).
+    Row {
+        row: Option<u32>,
+        account: String,
+        ok: bool,
+    },
+    /// About the sheet, the directory or the run, not one row.
+    Warning { text: String },
+    /// Worth a line of its own: a department created, the backup written, a dry run's preview.
+    Note { text: String },
+    /// What a plan would change (the first lines; the report holds all of them).
+    Plan(PlanShown),
+    /// The run is over.
+    Finished(Finished),
+}
+
+/// A reason rows failed or were warned about, with how many and the first of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub count: usize,
+    pub warning: bool,
+    /// The reason as the first row had it (cell text, API message).
+    pub example: String,
+    pub first_row: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finished {
+    pub command: String,
+    pub counts: Counts,
+    /// Rows left valid and unsent (a check, a dry run).
+    pub valid: usize,
+    /// Most frequent first.
+    pub reasons: Vec<Reason>,
+    /// Why the run stopped early, if it did.
+    pub stopped: Option<String>,
+    pub report: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanShown {
+    pub lines: Vec<PlanLine>,
+    /// Lines not shown (they are in the report's 计划 Plan sheet).
+    pub more: usize,
+    pub staff: StaffCounts,
+    pub departments: Option<DeptCounts>,
+}
+
+/// Receives a run's events; a front-end implements it.
+pub trait Observer: Send + Sync {
+    fn event(&self, event: Event);
+
+    /// Asks the person to confirm that `bgy COMMAND` deletes `n` people (by typing `n`).
+    /// `Err` when there is nobody to ask: then `--yes` is needed.
+    fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool>;
+}
+
+/// Keeps every event, and confirms nothing: for tests and for runs without a person.
+#[derive(Default)]
+pub struct Collect(pub Mutex<Vec<Event>>);
+
+impl Collect {
+    pub fn events(&self) -> Vec<Event> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl Observer for Collect {
+    fn event(&self, event: Event) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    }
+
+    fn confirm_delete(&self, _command: &str, n: usize) -> anyhow::Result<bool> {
+        anyhow::bail!("deleting {n} people needs --yes here; nothing was deleted")
+    }
+}
+
+/// Shorthands for the stages.
+pub trait Emit {
+    fn warn(&self, text: impl Into<String>);
+    fn note(&self, text: impl Into<String>);
+    fn phase(&self, what: &str, total: u64);
+}
+
+impl<T: Observer + ?Sized> Emit for T {
+    fn warn(&self, text: impl Into<String>) {
+        self.event(Event::Warning { text: text.into() });
+    }
+
+    fn note(&self, text: impl Into<String>) {
+        self.event(Event::Note { text: text.into() });
+    }
+
+    fn phase(&self, what: &str, total: u64) {
+        self.event(Event::Phase {
+            what: what.into(),
+            total,
+        });
+    }
+}

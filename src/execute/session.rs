@@ -1,0 +1,276 @@
+//! A run over a sheet, from its input to its report: what every command that reads rows
+//! shares, written once. It reads and validates the input, takes the input's lock when it
+//! sends, names its report, keeps the journal, and at the end marks what was never sent,
+//! writes the report and tells the front-end how it went.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use chrono::{DateTime, Local};
+
+use super::Sink;
+use crate::config::Input;
+use crate::events::{Emit, Event, Finished, Reason};
+use crate::journal::{self, Journal};
+use crate::lock::{self, RunLock};
+use crate::model::{AccountKey, Layout, Outcome};
+use crate::outcome::{Counts, Status, Summary};
+use crate::report::{self, PlanLine, Report};
+use crate::validate::{self, Severity, Table};
+use crate::Context;
+
+pub struct Session<'a> {
+    pub ctx: &'a Context,
+    pub command: &'static str,
+    pub input: &'a Input,
+    pub table: Table,
+    /// One per row of `table`, in order.
+    pub outcomes: Vec<Outcome>,
+    pub started: DateTime<Local>,
+    pub report: ReportPath,
+    journal: Option<Journal>,
+    _lock: Option<RunLock>,
+}
+
+/// What a run adds to the counts of its rows: accounts the sheet does not name (prunes), and
+/// the rows of a departments sheet.
+#[derive(Debug, Default)]
+pub struct Extra {
+    pub deleted: usize,
+    pub failed: usize,
+    pub invalid: usize,
+    pub departments_created: Option<usize>,
+    pub departments_renamed: Option<usize>,
+}
+
+impl<'a> Session<'a> {
+    /// Reads and validates `input`; a run that `sends` takes the input's lock first, so a
+    /// second one refuses before it reads anything.
+    pub fn open(
+        ctx: &'a Context,
+        command: &'static str,
+        input: &'a Input,
+        layout: Layout,
+        sends: bool,
+    ) -> anyhow::Result<Session<'a>> {
+        let started = Local::now();
+        let lock = match sends {
+            true => Some(lock::lock(&input.file, command)?),
+            false => None,
+        };
+        let table = validate::load(&input.file, input.sheet.as_deref(), layout)?;
+        for w in &table.warnings {
+            ctx.events.warn(w.clone());
+        }
+        if table.is_report {
+            ctx.events.note(format!(
+                "bgy: {} is a report: reading its {} sheet ({} rows)",
+                input.file.display(),
+                crate::read::REPORT_FAILED_SHEET,
+                table.rows.len()
+            ));
+        }
+        let report = report_path(input, started)?;
+        Ok(Session {
+            ctx,
+            command,
+            input,
+            outcomes: table.initial_outcomes(),
+            table,
+            started,
+            report,
+            journal: None,
+            _lock: lock,
+        })
+    }
+
+    /// Starts the journal: from here on, every outcome is written down as it happens.
+    pub fn start_journal(&mut self) -> anyhow::Result<()> {
+        let path = report::journal_path(&self.report);
+        self.journal = Some(Journal::create(&path, self.command, &self.input.file)?);
+        Ok(())
+    }
+
+    /// Where outcomes go as they happen.
+    pub fn sink(&self) -> Sink<'_> {
+        Sink {
+            journal: self.journal.as_ref(),
+            events: self.ctx.events.as_ref(),
+            stop: &self.ctx.stop,
+        }
+    }
+
+    /// With `--resume`: the successes of an earlier run's journal (the one beside `--report`,
+    /// or the newest beside the input). Read before [`Session::start_journal`], which may
+    /// start the same file anew.
+    pub fn resumed(&self) -> anyhow::Result<HashMap<AccountKey, journal::Entry>> {
+        let path = match &self.input.report {
+            Some(report) => report::journal_path(report),
+            None => journal::latest_for(&self.input.file).with_context(|| {
+                format!(
+                    "--resume: no journal of an earlier run next to {} (looked for its .report-*.journal.jsonl)",
+                    self.input.file.display()
+                )
+            })?,
+        };
+        let done = journal::successes(&path, self.command)?;
+        self.ctx.events.note(format!(
+            "bgy {}: resuming from {}: {} rows already done",
+            self.command,
+            path.display(),
+            done.len()
+        ));
+        Ok(done)
+    }
+
+    /// The rows an earlier run finished keep its outcome, journaled again for the next resume.
+    pub fn carry_over(&mut self, done: &HashMap<AccountKey, journal::Entry>) {
+        for (i, row) in self.table.rows.iter().enumerate() {
+            if let (true, Some(entry)) = (row.is_valid(), done.get(&row.account().into())) {
+                self.outcomes[i] = entry.outcome.clone();
+                self.sink()
+                    .done(Some(row.source_row), row.account(), &entry.outcome);
+            }
+        }
+    }
+
+    /// Ends the run: rows a sending run never reached are not sent, the report is written,
+    /// the front-end hears how it went.
+    pub fn finish(mut self, plan: Option<&[PlanLine]>, extra: Extra) -> anyhow::Result<Summary> {
+        if self.journal.is_some() {
+            let not_sent = self.sink().not_sent();
+            for o in self.outcomes.iter_mut().filter(|o| **o == Outcome::Valid) {
+                *o = not_sent.clone();
+            }
+        }
+        let stop = &self.ctx.stop;
+        let stopped = stop.reason();
+        Report {
+            command: self.command,
+            server: &self.ctx.server,
+            table: &self.table,
+            outcomes: &self.outcomes,
+            started: self.started,
+            finished: Local::now(),
+            stopped: stopped.clone(),
+            plan,
+        }
+        .write(&self.report)
+        .with_context(|| format!("cannot write the report {}", self.report.display()))?;
+        let c = Counts::of(&self.outcomes);
+        let status = match stop.status() {
+            Some(s) => s,
+            None if c.ok < c.total || extra.failed + extra.invalid > 0 => Status::RowsFailed,
+            None => Status::Ok,
+        };
+        self.ctx.events.event(Event::Finished(Finished {
+            command: self.command.to_string(),
+            counts: c.clone(),
+            valid: self
+                .outcomes
+                .iter()
+                .filter(|o| **o == Outcome::Valid)
+                .count(),
+            reasons: reasons(&self.table, &self.outcomes),
+            stopped,
+            report: Some(self.report.display().to_string()),
+        }));
+        Ok(Summary {
+            command: self.command,
+            total: c.total,
+            ok: c.ok,
+            created: c.created,
+            updated: c.updated,
+            skipped: c.skipped,
+            unchanged: c.unchanged,
+            deleted: c.deleted + extra.deleted,
+            invalid: c.invalid + extra.invalid,
+            failed: c.failed + c.not_sent + extra.failed,
+            departments_created: extra.departments_created,
+            departments_renamed: extra.departments_renamed,
+            report: Some(self.report.display().to_string()),
+            status,
+            ..Summary::default()
+        })
+    }
+}
+
+/// Issue and failure counts by reason, most frequent first: `3 × 手机: … (first: row 5)`.
+pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
+    let mut groups: BTreeMap<(Severity, String), (usize, u32, String)> = BTreeMap::new();
+    for (row, outcome) in table.rows.iter().zip(outcomes) {
+        for issue in &row.issues {
+            let label = issue
+                .field
+                .map(|f| format!("{}: ", f.label()))
+                .unwrap_or_default();
+            let key = (issue.severity, format!("{label}{}", issue.reason));
+            let e = groups
+                .entry(key)
+                .or_insert((0, row.source_row, issue.cell_text()));
+            e.0 += 1;
+        }
+        if let Outcome::Failed { errno, message } = outcome {
+            let key = (
+                Severity::Error,
+                format!(
+                    "errno {}: {message}",
+                    errno.map_or("-".into(), |e| e.to_string())
+                ),
+            );
+            let text = key.1.clone();
+            groups.entry(key).or_insert((0, row.source_row, text)).0 += 1;
+        }
+    }
+    let mut lines: Vec<_> = groups.into_iter().collect();
+    lines.sort_by_key(|((sev, _), (n, _, _))| (*sev, std::cmp::Reverse(*n)));
+    lines
+        .into_iter()
+        .take(20)
+        .map(|((sev, _), (count, first_row, example))| Reason {
+            count,
+            warning: sev == Severity::Warning,
+            example,
+            first_row,
+        })
+        .collect()
+}
+
+/// Where a run's report goes: `--report`, or a name of its own beside the input, taken when
+/// the run starts. A run that ends before writing its report leaves no empty file behind.
+pub struct ReportPath {
+    path: PathBuf,
+    reserved: bool,
+}
+
+impl std::ops::Deref for ReportPath {
+    type Target = Path;
+
+    fn deref(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for ReportPath {
+    fn drop(&mut self) {
+        if self.reserved && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<ReportPath> {
+    Ok(match &input.report {
+        Some(path) => ReportPath {
+            path: path.clone(),
+            reserved: false,
+        },
+        None => ReportPath {
+            path: report::reserve_path(&input.file, started).with_context(|| {
+                format!("cannot write a report beside {}", input.file.display())
+            })?,
+            reserved: true,
+        },
+    })
+}

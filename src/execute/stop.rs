@@ -1,0 +1,84 @@
+//! Why a run stops early, shared by its tasks: a fatal API condition, or the person (Ctrl-C on
+//! the command line, the Stop button in the web console). New work stops; calls in flight
+//! finish; waits between tries end at once.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::api::Client;
+use crate::outcome::Status;
+
+const RUNNING: u8 = 0;
+const FATAL: u8 = 1;
+const INTERRUPTED: u8 = 2;
+
+#[derive(Clone, Default)]
+pub struct Stop {
+    state: Arc<AtomicU8>,
+    reason: Arc<Mutex<Option<String>>>,
+    /// Clients whose waits an interruption ends.
+    clients: Arc<Mutex<Vec<Client>>>,
+}
+
+impl Stop {
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// An interruption also ends this client's waits between tries.
+    pub fn cancels(&self, client: &Client) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(client.clone());
+    }
+
+    /// Stops the run for a fatal API condition.
+    pub fn fatal(&self, reason: impl Into<String>) {
+        self.stop(FATAL, reason.into());
+    }
+
+    /// Stops the run because the person asked.
+    pub fn interrupt(&self) {
+        self.stop(INTERRUPTED, "interrupted by Ctrl-C 被中断".into());
+        for client in self
+            .clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            client.cancel();
+        }
+    }
+
+    /// The first stop wins, with its reason.
+    fn stop(&self, state: u8, reason: String) {
+        if self
+            .state
+            .compare_exchange(RUNNING, state, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        }
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.state.load(Ordering::SeqCst) != RUNNING
+    }
+
+    pub fn reason(&self) -> Option<String> {
+        self.reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The status a stopped run ends with.
+    pub fn status(&self) -> Option<Status> {
+        match self.state.load(Ordering::SeqCst) {
+            FATAL => Some(Status::Fatal),
+            INTERRUPTED => Some(Status::Interrupted),
+            _ => None,
+        }
+    }
+}
