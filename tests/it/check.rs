@@ -38,14 +38,14 @@ async fn bad_files_are_exit_2_with_one_clear_sentence() {
     let big = format!("帐号,姓名\nzs,{}\n", "长".repeat(2_000_000));
     bgy.write("big.csv", big);
     let r = bgy.run(&["check", "big.csv"]).await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     assert!(
         r.stderr.contains("cell B2: 2000000 characters"),
         "{}",
         r.stderr
     );
     let r = bgy.run(&["check", "missing.xlsx"]).await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     assert!(
         r.stderr.contains("cannot read missing.xlsx"),
         "{}",
@@ -63,7 +63,7 @@ async fn the_report_lists_exactly_the_invalid_rows_with_red_cells() {
     )
     .unwrap();
     let r = bgy.run(&["check", "mistakes.xlsx", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     let json = r.json();
     assert_eq!(json["command"], "check");
     assert_eq!(json["total"], 11);
@@ -114,6 +114,30 @@ async fn the_report_lists_exactly_the_invalid_rows_with_red_cells() {
 }
 
 #[tokio::test]
+async fn a_red_cell_carries_a_note_with_its_reason() {
+    let bgy = Bgy::new();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff-with-errors.xlsx"),
+        bgy.path("mistakes.xlsx"),
+    )
+    .unwrap();
+    bgy.run(&["check", "mistakes.xlsx"]).await.assert_code(1);
+    let report = the_report(bgy.dir.path());
+    let failed = Sheet::read(&report, "失败 Failed");
+    let row = failed.row_where("帐号*", "err004");
+    assert_eq!(failed.cell(row, "考勤号"), "030004");
+    assert_eq!(failed.cell(row, "源行号 Source row"), "6");
+    let notes = notes(&report);
+    let check_id = col(&failed.rows, "考勤号");
+    let at = format!("ref=\"{}\"", bgy::read::cell_ref(check_id, row as u32 + 1));
+    assert!(notes.contains(&at), "a note on the red cell {at}: {notes}");
+    assert!(
+        notes.contains("考勤号不能以 0 开头 (1208)"),
+        "the note says why: {notes}"
+    );
+}
+
+#[tokio::test]
 async fn number_and_date_cells_are_read_as_the_person_sees_them() {
     let bgy = Bgy::new();
     let path = bgy.path("numbers.xlsx");
@@ -146,7 +170,7 @@ async fn number_and_date_cells_are_read_as_the_person_sees_them() {
     ]);
     write_xlsx(&path, "Sheet1", &rows);
     let r = bgy.run(&["check", "numbers.xlsx", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["invalid"], 0);
     let all = read_sheet(&the_report(bgy.dir.path()), "全部 All");
     assert_eq!(&all[1][..5], ["10086", "张三", "13800138000", "2", "1234"]);
@@ -159,7 +183,7 @@ async fn gbk_csv_with_semicolons_and_a_title_row() {
     let (bytes, _, _) = encoding_rs::GBK.encode(text);
     bgy.write("gbk.csv", &bytes);
     let r = bgy.run(&["check", "gbk.csv", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     assert_eq!(r.json()["invalid"], 1);
     assert!(
         r.stderr.contains("第") || r.stderr.contains("手机"),
@@ -185,7 +209,7 @@ async fn online_check_finds_unknown_departments_and_sends_nothing() {
          zhangsan,张三,13800138000,办公逸/研发部,,\n",
     );
     let r = bgy.run(&["check", "s.csv", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     assert_eq!(r.json()["invalid"], 2);
     assert!(
         r.stderr.contains("部门 办公逸/研发部/不存在 不存在"),
@@ -227,7 +251,7 @@ async fn template_command_writes_the_committed_template() {
     for kind in ["staff", "times", "delete"] {
         let out = format!("{kind}.xlsx");
         let r = bgy.run(&["template", "--kind", kind, "-o", &out]).await;
-        assert_eq!(r.code, 0, "{}", r.stderr);
+        r.assert_code(0);
         let committed = std::fs::read(
             Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("templates")
@@ -319,10 +343,10 @@ async fn sheet_picks_a_sheet_by_name() {
     let r = bgy
         .run(&["check", "two.xlsx", "--sheet", "名单", "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["ok"], 1);
     let r = bgy.run(&["check", "two.xlsx", "--sheet", "Sheet9"]).await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     assert!(
         r.stderr
             .contains("has no sheet named \"Sheet9\" (it has: 封面, 名单)"),

@@ -6,7 +6,7 @@ use crate::common::*;
 async fn bad_option_values_are_exit_2_with_a_message() {
     let bgy = Bgy::new();
     let r = bgy.run(&["--concurrency", "-1", "template"]).await;
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    r.assert_code(2);
     assert!(
         r.stderr
             .contains("--concurrency must be between 1 and 1024, not -1"),
@@ -16,12 +16,12 @@ async fn bad_option_values_are_exit_2_with_a_message() {
     let r = bgy
         .run(&["--base-url", "::nope::", "--ticket", "x", "template"])
         .await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     assert!(r.stderr.contains("is not an http(s) URL"), "{}", r.stderr);
     let r = bgy.run(&["--concurrency", "many", "template"]).await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     let r = bgy.run(&["import", "x.xlsx"]).await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     assert!(r.stderr.contains("BGY_TICKET"), "{}", r.stderr);
 }
 

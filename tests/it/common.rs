@@ -341,3 +341,65 @@ pub fn staff_csv(prefix: &str, n: usize) -> String {
     }
     s
 }
+
+/// A sheet of a workbook read back, whose cells are looked up by row and column title; a
+/// failure names the sheet, the row and the column (calamine's `range_eq!` spirit).
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Sheet {
+    pub fn read(path: &Path, name: &str) -> Sheet {
+        Sheet {
+            name: name.to_string(),
+            rows: read_sheet(path, name),
+        }
+    }
+
+    /// The cell of 1-based data row `row` (the header is row 0) under `title`.
+    #[track_caller]
+    pub fn cell(&self, row: usize, title: &str) -> &str {
+        let header = self
+            .rows
+            .first()
+            .unwrap_or_else(|| panic!("sheet {:?} is empty", self.name));
+        let c = header
+            .iter()
+            .position(|t| t == title)
+            .unwrap_or_else(|| panic!("sheet {:?} has no column {title:?}: {header:?}", self.name));
+        self.rows
+            .get(row)
+            .unwrap_or_else(|| {
+                panic!(
+                    "sheet {:?} has no row {row} ({} rows)",
+                    self.name,
+                    self.rows.len()
+                )
+            })
+            .get(c)
+            .map_or("", String::as_str)
+    }
+
+    /// The data row whose `title` column holds `value`.
+    #[track_caller]
+    pub fn row_where(&self, title: &str, value: &str) -> usize {
+        (1..self.rows.len())
+            .find(|&r| self.cell(r, title) == value)
+            .unwrap_or_else(|| panic!("sheet {:?}: no row with {title} = {value:?}", self.name))
+    }
+}
+
+/// The notes (comments) of a workbook's sheets, as the XML text of each comments part.
+pub fn notes(path: &Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut all = String::new();
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).unwrap();
+        if part.name().unwrap().contains("comments") {
+            std::io::Read::read_to_string(&mut part, &mut all).unwrap();
+        }
+    }
+    all
+}

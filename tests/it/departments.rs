@@ -25,7 +25,7 @@ fn write_book(path: &std::path::Path, staff: &[Vec<String>], depts: &[Vec<String
 /// The edited departments sheet: 客服部 → 客户成功部, 后端组 → 服务端组, and three nested new
 /// departments under 研发部; one person moves into the deepest new one.
 async fn edited_book(bgy: &Bgy) -> std::path::PathBuf {
-    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
     let mut staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
     let mut depts = read_sheet(&bgy.path("x.xlsx"), "部门 Departments");
     for row in depts.iter_mut() {
@@ -70,7 +70,7 @@ async fn three_nested_creates_and_two_renames_plan_sync_export_then_nothing() {
     let r = bgy
         .run(&["plan", book, "--json", "--report", "plan.xlsx"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     let j = r.json();
     assert_eq!(
         (
@@ -119,7 +119,7 @@ async fn three_nested_creates_and_two_renames_plan_sync_export_then_nothing() {
     let r = bgy
         .run(&["sync", book, "--json", "--report", "sync.xlsx"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(
         (
             r.json()["departments_created"].clone(),
@@ -155,7 +155,9 @@ async fn three_nested_creates_and_two_renames_plan_sync_export_then_nothing() {
         cold.we_id.to_string()
     );
 
-    assert_eq!(bgy.run(&["export", "-o", "after.xlsx"]).await.code, 0);
+    bgy.run(&["export", "-o", "after.xlsx"])
+        .await
+        .assert_code(0);
     let paths: Vec<String> = read_sheet(&bgy.path("after.xlsx"), "部门 Departments")
         .iter()
         .map(|r| r[3].clone())
@@ -188,7 +190,7 @@ async fn three_nested_creates_and_two_renames_plan_sync_export_then_nothing() {
     let r = bgy
         .run(&["sync", book, "--json", "--report", "again.xlsx"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(
         emu.stats.calls("department/createdepartment")
             + emu.stats.calls("department/editdepartment")
@@ -205,7 +207,7 @@ async fn under_faults_the_same_sync_makes_exactly_three_departments() {
     let book = edited_book(&bgy).await;
     emu.set_fail_rate(0.35);
     let r = bgy.run(&["sync", book.to_str().unwrap(), "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     emu.set_fail_rate(0.0);
     let depts = emu.store.departments();
     assert_eq!(depts.len(), 5 + 3, "{depts:?}");
@@ -218,7 +220,7 @@ async fn under_faults_the_same_sync_makes_exactly_three_departments() {
 async fn bad_department_rows_are_errors_before_anything_is_sent() {
     let emu = emulator().await;
     let bgy = Bgy::new().against(&emu);
-    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
     let staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
     let depts = vec![
@@ -238,7 +240,7 @@ async fn bad_department_rows_are_errors_before_anything_is_sent() {
     ];
     write_book(&bgy.path("bad.xlsx"), &staff, &depts);
     let r = bgy.run(&["sync", "bad.xlsx", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     let j = r.json();
     assert_eq!(
         (j["invalid"].clone(), j["departments_created"].clone()),
@@ -273,7 +275,7 @@ async fn dept_add_rename_and_list() {
     let emu = emulator().await;
     let bgy = Bgy::new().against(&emu);
     let r = bgy.run(&["dept", "add", "办公逸／市场部/华东区"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     let depts = emu.store.departments();
     let east = depts.iter().find(|d| d.we_name == "华东区").unwrap();
     assert_eq!(r.stdout.trim(), east.we_id.to_string());
@@ -288,9 +290,9 @@ async fn dept_add_rename_and_list() {
     let r = bgy
         .run(&["dept", "rename", "办公逸/市场部", "品牌市场部"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     let r = bgy.run(&["dept", "rename", "3", "研发部"]).await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     assert!(
         r.stderr
             .contains("already has a department named \"研发部\""),
@@ -299,7 +301,7 @@ async fn dept_add_rename_and_list() {
     );
 
     let r = bgy.run(&["dept", "list"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert!(
         r.stdout
             .contains("办公逸 [1] 0\n  研发部 [2] 1\n    后端组 [4] 1\n"),

@@ -22,7 +22,7 @@ async fn export_of_three_pages_has_everyone_once_with_department_paths() {
     emu.store.insert_staff(people("e", 2100)).unwrap();
     let bgy = Bgy::new().against(&emu);
     let r = bgy.run(&["export", "-o", "all.xlsx", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["total"], 2102);
     assert!(emu.stats.calls("staff/list") >= 3, "paged 1000 at a time");
     let sheet = read_sheet(&bgy.path("all.xlsx"), "成员 Staff");
@@ -67,7 +67,7 @@ async fn export_of_three_pages_has_everyone_once_with_department_paths() {
     let r = bgy
         .run(&["export", "-o", "x.xlsx", "--department", "办公逸/没有"])
         .await;
-    assert_eq!(r.code, 2);
+    r.assert_code(2);
     assert!(r.stderr.contains("no department"), "{}", r.stderr);
 }
 
@@ -91,9 +91,9 @@ async fn export_round_trips_through_plan_and_import() {
         .collect()])
         .unwrap();
     let bgy = Bgy::new().against(&emu);
-    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
     let r = bgy.run(&["plan", "x.xlsx", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     let j = r.json();
     assert_eq!(
         (
@@ -115,7 +115,7 @@ async fn export_round_trips_through_plan_and_import() {
     let r = bgy
         .run(&["import", "x.xlsx", "--cover", "overwrite", "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["updated"], 303);
     let after: Vec<_> = emu
         .store
@@ -134,7 +134,7 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
     let emu = emulator().await;
     emu.store.insert_staff(people("p", 100)).unwrap();
     let bgy = Bgy::new().against(&emu);
-    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
     let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
     let (acc, name, mobile, email, dept, ids) = (
         col(&sheet, "帐号*"),
@@ -159,7 +159,7 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
     write_rows(&bgy.path("edited.xlsx"), &sheet);
 
     let r = bgy.run(&["plan", "edited.xlsx", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(
         (r.json()["updated"].clone(), r.json()["unchanged"].clone()),
         (json!(5), json!(97))
@@ -183,7 +183,7 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
     let r = bgy
         .run(&["sync", "edited.xlsx", "--json", "--report", "sync.xlsx"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["updated"], 5);
     assert_eq!(emu.stats.calls("staff/add"), 5, "exactly the plan");
     assert_eq!(emu.stats.calls("staff/delete"), 0);
@@ -209,12 +209,12 @@ async fn prune_past_the_guard_refuses_and_within_it_deletes_exactly_the_missing(
     let emu = emulator().await;
     emu.store.insert_staff(people("q", 100)).unwrap();
     let bgy = Bgy::new().against(&emu);
-    assert_eq!(bgy.run(&["export", "-o", "x.xlsx"]).await.code, 0);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
     let sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
     // Keep 10 of 102: pruning 92 is far past 20 %.
     write_rows(&bgy.path("few.xlsx"), &sheet[..11]);
     let r = bgy.run(&["sync", "few.xlsx", "--prune", "--yes"]).await;
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    r.assert_code(2);
     assert!(
         r.stderr.contains("refusing to remove 92 of the 102"),
         "{}",
@@ -239,7 +239,7 @@ async fn prune_past_the_guard_refuses_and_within_it_deletes_exactly_the_missing(
     let r = bgy
         .run(&["sync", "most.xlsx", "--prune", "--yes", "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["deleted"], 5);
     assert_eq!(emu.store.staff_count(), 97);
     assert!(gone.iter().all(|a| emu.store.person(a).is_none()));

@@ -79,7 +79,7 @@ async fn a_mixed_file_lands_the_valid_rows_and_the_fixed_report_reruns_only_the_
     write_xlsx(&bgy.path("mixed.xlsx"), "Sheet1", &rows);
 
     let r = bgy.run(&["import", "mixed.xlsx", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     let j = r.json();
     assert_eq!(
         (
@@ -109,22 +109,18 @@ async fn a_mixed_file_lands_the_valid_rows_and_the_fixed_report_reruns_only_the_
     assert!(emu.store.person("new2").is_none() && emu.store.person("new4").is_none());
 
     let report = the_report(bgy.dir.path());
-    let failed = read_sheet(&report, "失败 Failed");
-    let src = col(&failed, "源行号 Source row");
-    assert_eq!(failed.len(), 3);
-    assert_eq!(
-        (failed[1][0].as_str(), failed[1][src].as_str()),
-        ("new2", "4")
-    );
-    assert_eq!(
-        (failed[2][0].as_str(), failed[2][src].as_str()),
-        ("new4", "6")
-    );
+    let failed = Sheet::read(&report, "失败 Failed");
+    assert_eq!(failed.rows.len(), 3);
+    for (row, account, source) in [(1, "new2", "4"), (2, "new4", "6")] {
+        assert_eq!(failed.cell(row, "帐号*"), account);
+        assert_eq!(failed.cell(row, "源行号 Source row"), source);
+    }
 
     // The person fixes the red cells in the report and imports the report itself.
-    let mut fixed = failed.clone();
-    fixed[1][3] = "13800000002".into();
-    fixed[2][7] = "123".into();
+    let mut fixed = failed.rows.clone();
+    let (phone, check_id) = (col(&fixed, "手机"), col(&fixed, "考勤号"));
+    fixed[1][phone] = "13800000002".into();
+    fixed[2][check_id] = "123".into();
     let mut wb = rust_xlsxwriter::Workbook::new();
     wb.add_worksheet()
         .set_name("汇总 Summary")
@@ -150,7 +146,7 @@ async fn a_mixed_file_lands_the_valid_rows_and_the_fixed_report_reruns_only_the_
             "rerun.xlsx",
         ])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert!(r.stderr.contains("is a report"), "{}", r.stderr);
     assert_eq!(r.json()["created"], 2);
     assert_eq!(
@@ -172,7 +168,7 @@ async fn cover_skip_and_overwrite() {
     let bgy = Bgy::new().against(&emu);
     bgy.write("s.csv", "帐号,姓名,手机,部门\nzhangsan,张三丰,13800138000,办公逸/研发部\nfresh,新人,13800138009,办公逸/研发部\n");
     let r = bgy.run(&["import", "s.csv", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(
         (r.json()["skipped"].clone(), r.json()["created"].clone()),
         (json!(1), json!(1))
@@ -181,7 +177,7 @@ async fn cover_skip_and_overwrite() {
     let r = bgy
         .run(&["import", "s.csv", "--cover", "overwrite", "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["updated"], 2);
     assert_eq!(emu.store.person("zhangsan").unwrap()["we_name"], "张三丰");
 }
@@ -192,7 +188,7 @@ async fn dry_run_sends_nothing() {
     let bgy = Bgy::new().against(&emu);
     bgy.write("s.csv", staff_csv("dry", 3));
     let r = bgy.run(&["import", "s.csv", "--dry-run", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert!(
         r.stderr
             .contains("would send staff/add cover=0 (row 2): we_userid=dry0000"),
@@ -210,7 +206,7 @@ async fn with_faults_and_lost_answers_every_row_lands_exactly_once() {
     let bgy = Bgy::new().against(&emu);
     bgy.write("s.csv", staff_csv("f", 200));
     let r = bgy.run(&["import", "s.csv", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(
         r.json()["created"],
         200,
@@ -244,7 +240,7 @@ async fn new_departments_are_made_once_even_when_answers_are_lost() {
     let r = bgy
         .run(&["import", "s.csv", "--create-departments", "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     let depts = emu.store.departments();
     let named = |n: &str| depts.iter().filter(|d| d.we_name == n).count();
     assert_eq!(
@@ -285,7 +281,7 @@ async fn a_killed_run_resumes_without_sending_a_finished_row_again() {
     emu.set_latency(Duration::ZERO);
     emu.stats.reset();
     let r = bgy.run(&["import", "s.csv", "--resume", "--json"]).await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert!(
         r.stderr
             .contains(&format!("{} rows already done", done.len())),
@@ -347,7 +343,7 @@ async fn a_bad_ticket_stops_at_once_with_exit_3_and_leaks_nowhere() {
     let bgy = Bgy::new().against(&emu).ticket(wrong);
     bgy.write("s.csv", staff_csv("b", 50));
     let r = bgy.run(&["import", "s.csv", "--json"]).await;
-    assert_eq!(r.code, 3, "{}", r.stderr);
+    r.assert_code(3);
     assert!(r.stderr.contains("errno 1201"), "{}", r.stderr);
     let total_calls = emu.stats.calls("department/list")
         + emu.stats.calls("staff/list")

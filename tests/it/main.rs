@@ -13,6 +13,7 @@ mod hostile_files;
 mod import;
 mod read_fuzz;
 mod runs;
+mod snapshots;
 mod times_delete;
 
 // The minimal workbooks examples/hostile.rs makes, for the same hostile files.

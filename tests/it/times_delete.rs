@@ -8,6 +8,31 @@ use serde_json::json;
 use crate::common::*;
 
 #[tokio::test]
+async fn times_resume_sends_only_what_its_journal_lacks() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("r", 120)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    let mut csv = String::from("帐号*,入职时间\n");
+    for i in 0..120 {
+        csv.push_str(&format!("r{i:06},2020-01-02\n"));
+    }
+    bgy.write("dates.csv", &csv);
+    bgy.run(&["times", "dates.csv"]).await.assert_code(0);
+    let sent = emu.stats.calls("staff/entry-time");
+    assert_eq!(sent, 3, "120 rows, 50 a call");
+    // Everything is in the journal: a resume sends nothing and still reports every row.
+    let r = bgy.run(&["times", "dates.csv", "--resume", "--json"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("120 rows already done"), "{}", r.stderr);
+    assert_eq!(
+        emu.stats.calls("staff/entry-time"),
+        sent,
+        "nothing sent again"
+    );
+    assert_eq!(r.json()["updated"], 120);
+}
+
+#[tokio::test]
 async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
     let emu = emulator().await;
     emu.store.insert_staff(people("t", 110)).unwrap();
@@ -37,7 +62,7 @@ async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
     assert_eq!((known, unknown_rows.len()), (110, 10));
     bgy.write("times.csv", csv);
     let r = bgy.run(&["times", "times.csv", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     let j = r.json();
     assert_eq!(
         (j["updated"].clone(), j["failed"].clone()),
@@ -89,7 +114,7 @@ async fn delete_450_with_5_unknown_backs_up_and_restores() {
     csv.push_str("d000001,\n"); // the same account twice: deleted once
     bgy.write("leavers.csv", csv);
     let r = bgy.run(&["delete", "leavers.csv", "--yes", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     let j = r.json();
     assert_eq!(
         (
@@ -123,7 +148,7 @@ async fn delete_450_with_5_unknown_backs_up_and_restores() {
     let r = bgy
         .run(&["import", backup.to_str().unwrap(), "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["created"], 445);
     assert_eq!(emu.store.staff_count(), 2502);
     for i in 0..445 {
@@ -144,7 +169,7 @@ async fn no_deletion_without_consent_or_past_the_guard() {
     bgy.write("few.csv", "帐号\ng000001\ng000002\n");
     // No terminal (the test's stdin is not one) and no --yes.
     let r = bgy.run(&["delete", "few.csv"]).await;
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    r.assert_code(2);
     assert!(r.stderr.contains("needs --yes"), "{}", r.stderr);
     // Past the guard: 30 of 102 people.
     let mut csv = String::from("帐号\n");
@@ -153,7 +178,7 @@ async fn no_deletion_without_consent_or_past_the_guard() {
     }
     bgy.write("many.csv", csv);
     let r = bgy.run(&["delete", "many.csv", "--yes"]).await;
-    assert_eq!(r.code, 2, "{}", r.stderr);
+    r.assert_code(2);
     assert!(
         r.stderr.contains("refusing to remove 30 of the 102 people"),
         "{}",
@@ -165,7 +190,7 @@ async fn no_deletion_without_consent_or_past_the_guard() {
     let r = bgy
         .run(&["delete", "many.csv", "--yes", "--force", "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(emu.store.staff_count(), 72);
 }
 
@@ -183,7 +208,7 @@ async fn deletes_with_lost_answers_count_once_as_deleted() {
     let r = bgy
         .run(&["--concurrency", "1", "delete", "l.csv", "--yes", "--json"])
         .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    r.assert_code(0);
     assert_eq!(r.json()["deleted"], 150);
     assert_eq!(emu.store.staff_count(), 1002 - 150);
 }
@@ -214,7 +239,7 @@ async fn a_partial_delete_re_lists_and_fails_exactly_the_ones_still_there() {
     csv.push_str("ro2\n");
     bgy.write("p.csv", csv);
     let r = bgy.run(&["delete", "p.csv", "--yes", "--json"]).await;
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    r.assert_code(1);
     let j = r.json();
     assert_eq!(
         (j["deleted"].clone(), j["failed"].clone()),
