@@ -135,6 +135,8 @@ impl From<cli::Input> for Input {
 }
 
 impl From<Command> for Job {
+    // A flat match: one arm a command, each a field-by-field copy.
+    #[allow(clippy::too_many_lines)]
     fn from(command: Command) -> Job {
         match command {
             Command::Template {
@@ -257,6 +259,79 @@ fn usage<T>(msg: impl Into<String>) -> Result<T, UsageError> {
     Err(UsageError(msg.into()))
 }
 
+/// Where calls go: the emulator, a server (with a ticket), or nowhere.
+fn target(
+    emulator: bool,
+    base_url: &str,
+    ticket: Option<&Ticket>,
+    state: PathBuf,
+) -> Result<Target, UsageError> {
+    if emulator {
+        return Ok(Target::Emulator { state });
+    }
+    let base_url = match reqwest::Url::parse(base_url.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => u,
+        _ => {
+            return usage(format!(
+                "--base-url {base_url:?} is not an http(s) URL (example: https://qy.bangongyi.com)"
+            ))
+        }
+    };
+    Ok(match ticket {
+        Some(t) => Target::Server {
+            base_url,
+            ticket: t.clone(),
+        },
+        None => Target::Offline,
+    })
+}
+
+/// A command's own options, and whether it can run where calls would go.
+fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
+    if let Command::Emulator { fail_rate, .. } = command {
+        if !(0.0..=1.0).contains(fail_rate) {
+            return usage(format!(
+                "--fail-rate must be between 0 and 1, not {fail_rate}"
+            ));
+        }
+    }
+    // An output's extension says what the person will open: honoured or refused.
+    match command {
+        Command::Template { output, .. } if !has_extension(output, &["xlsx"]) => {
+            return usage(format!(
+                "-o {}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx",
+                output.display()
+            ));
+        }
+        Command::Export {
+            output: Some(output),
+            ..
+        } if !has_extension(output, &["xlsx", "csv"]) => {
+            return usage(format!(
+                "-o {}: bgy export writes .xlsx or .csv; name the file one of those",
+                output.display()
+            ));
+        }
+        _ => {}
+    }
+    let needs_api = matches!(
+        command,
+        Command::Import { dry_run: false, .. }
+            | Command::Times { .. }
+            | Command::Delete { .. }
+            | Command::Export { .. }
+            | Command::Plan { .. }
+            | Command::Sync { .. }
+            | Command::Dept { .. }
+    );
+    if needs_api && matches!(target, Target::Offline) {
+        return usage(
+            "no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator",
+        );
+    }
+    Ok(())
+}
+
 impl Config {
     pub fn from_args(args: Args) -> Result<Config, UsageError> {
         let Global {
@@ -285,68 +360,8 @@ impl Config {
             ));
         }
         let ticket = ticket.filter(|t| !t.trim().is_empty()).map(Ticket::new);
-        let target = if emulator {
-            Target::Emulator {
-                state: emulator_state,
-            }
-        } else {
-            let base_url = match reqwest::Url::parse(base_url.trim()) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => u,
-                _ => {
-                    return usage(format!(
-                        "--base-url {base_url:?} is not an http(s) URL (example: https://qy.bangongyi.com)"
-                    ))
-                }
-            };
-            match &ticket {
-                Some(t) => Target::Server {
-                    base_url,
-                    ticket: t.clone(),
-                },
-                None => Target::Offline,
-            }
-        };
-        if let Command::Emulator { fail_rate, .. } = &args.command {
-            if !(0.0..=1.0).contains(fail_rate) {
-                return usage(format!(
-                    "--fail-rate must be between 0 and 1, not {fail_rate}"
-                ));
-            }
-        }
-        // An output's extension says what the person will open: honoured or refused.
-        match &args.command {
-            Command::Template { output, .. } if !has_extension(output, &["xlsx"]) => {
-                return usage(format!(
-                    "-o {}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx",
-                    output.display()
-                ));
-            }
-            Command::Export {
-                output: Some(output),
-                ..
-            } if !has_extension(output, &["xlsx", "csv"]) => {
-                return usage(format!(
-                    "-o {}: bgy export writes .xlsx or .csv; name the file one of those",
-                    output.display()
-                ));
-            }
-            _ => {}
-        }
-        let needs_api = matches!(
-            args.command,
-            Command::Import { dry_run: false, .. }
-                | Command::Times { .. }
-                | Command::Delete { .. }
-                | Command::Export { .. }
-                | Command::Plan { .. }
-                | Command::Sync { .. }
-                | Command::Dept { .. }
-        );
-        if needs_api && matches!(target, Target::Offline) {
-            return usage(
-                "no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator",
-            );
-        }
+        let target = target(emulator, &base_url, ticket.as_ref(), emulator_state)?;
+        check_command(&args.command, &target)?;
         Ok(Config {
             job: args.command.into(),
             target,

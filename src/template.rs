@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    Color, DataValidation, DocProperties, ExcelDateTime, Format, Note, Workbook, XlsxError,
+    Color, DataValidation, DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet,
+    XlsxError,
 };
 
 use crate::model::{Field, Kind, Layout};
@@ -67,6 +68,13 @@ pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
             .set_creation_datetime(&created),
     );
 
+    data_sheet(wb.add_worksheet(), layout)?;
+    instructions(wb.add_worksheet(), layout)?;
+    wb.save_to_buffer()
+}
+
+/// The sheet to fill in: headers (required ones red), column formats, dropdowns, the example.
+fn data_sheet(ws: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
     let optional = crate::write::header_format();
     let required = optional.clone().set_font_color(Color::RGB(0xC00000));
     let text = Format::new().set_num_format("@");
@@ -76,7 +84,6 @@ pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
         .set_italic()
         .set_font_color(Color::RGB(0x808080));
 
-    let ws = wb.add_worksheet();
     ws.set_name(layout.sheet_name())?;
     for (col, field) in layout.columns().iter().enumerate() {
         let col = col as u16;
@@ -123,7 +130,11 @@ pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
     )?;
     ws.set_freeze_panes(1, 0)?;
 
-    let help = wb.add_worksheet();
+    Ok(())
+}
+
+/// 说明 Instructions: how to fill it in, then every column with its rule.
+fn instructions(help: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
     help.set_name("说明 Instructions")?;
     let bold = Format::new().set_bold();
     let wrap = Format::new().set_text_wrap();
@@ -156,7 +167,7 @@ pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
         )?;
         help.write_string_with_format(r, 3, field.help(), &wrap)?;
     }
-    wb.save_to_buffer()
+    Ok(())
 }
 
 pub fn write(layout: Layout, path: &Path) -> anyhow::Result<()> {

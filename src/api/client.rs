@@ -183,6 +183,58 @@ struct Transient {
     network: bool,
 }
 
+impl Transient {
+    /// The error of a call whose every try failed this way.
+    fn into_error(self, endpoint: Endpoint, tries: u32) -> ApiError {
+        let message = self.message;
+        if self.rate_limited {
+            ApiError::RateLimited {
+                endpoint,
+                tries,
+                message,
+            }
+        } else if let Some(status) = self.status {
+            ApiError::Status {
+                endpoint,
+                status,
+                tries,
+            }
+        } else if self.network {
+            ApiError::Unreachable {
+                endpoint,
+                tries,
+                message,
+            }
+        } else {
+            ApiError::Malformed { endpoint, message }
+        }
+    }
+}
+
+/// The answer's envelope, or a try to repeat when its message says the server is rate
+/// limiting (an errno whose message says 频率/frequency/limit).
+fn envelope_or_slow_down<T: DeserializeOwned>(
+    endpoint: Endpoint,
+    value: serde_json::Value,
+) -> Result<Result<Envelope<T>, Transient>, ApiError> {
+    let envelope: Envelope<T> = serde_json::from_value(value).map_err(|e| ApiError::Malformed {
+        endpoint,
+        message: format!("unexpected shape: {e}"),
+    })?;
+    if envelope.errno == 0 || !is_rate_limit_message(&envelope.errmsg) {
+        return Ok(Ok(envelope));
+    }
+    Ok(Err(Transient {
+        message: format!(
+            "errno {}: {}",
+            envelope.errno,
+            cut_bytes(&envelope.errmsg, MESSAGE_BYTES)
+        ),
+        rate_limited: true,
+        ..Transient::default()
+    }))
+}
+
 impl Client {
     pub fn new(options: ClientOptions) -> Result<Client, ApiError> {
         let http = reqwest::Client::builder()
@@ -458,67 +510,28 @@ impl Client {
                 other => other?,
             };
             let t = match answer {
-                Ok(value) => {
-                    let envelope: Envelope<T> =
-                        serde_json::from_value(value).map_err(|e| ApiError::Malformed {
-                            endpoint,
-                            message: format!("unexpected shape: {e}"),
-                        })?;
-                    if envelope.errno == 0 || !is_rate_limit_message(&envelope.errmsg) {
-                        return self.classify(endpoint, envelope, lost_before);
-                    }
-                    Transient {
-                        message: format!(
-                            "errno {}: {}",
-                            envelope.errno,
-                            cut_bytes(&envelope.errmsg, MESSAGE_BYTES)
-                        ),
-                        rate_limited: true,
-                        ..Transient::default()
-                    }
-                }
+                Ok(value) => match envelope_or_slow_down(endpoint, value)? {
+                    Ok(envelope) => return self.classify(endpoint, envelope, lost_before),
+                    Err(slow_down) => slow_down,
+                },
                 Err(t) => t,
             };
-            let Transient {
-                lost,
-                message,
-                status,
-                retry_after,
-                rate_limited,
-                network,
-            } = t;
-            if rate_limited {
+            if t.rate_limited {
                 self.shrink();
             }
-            if lost && retry == Retry::Never {
-                return Err(ApiError::Ambiguous { endpoint, message });
-            }
-            lost_before |= lost;
-            if attempt >= tries {
-                return Err(if rate_limited {
-                    ApiError::RateLimited {
-                        endpoint,
-                        tries,
-                        message,
-                    }
-                } else if let Some(status) = status {
-                    ApiError::Status {
-                        endpoint,
-                        status,
-                        tries,
-                    }
-                } else if network {
-                    ApiError::Unreachable {
-                        endpoint,
-                        tries,
-                        message,
-                    }
-                } else {
-                    ApiError::Malformed { endpoint, message }
+            if t.lost && retry == Retry::Never {
+                return Err(ApiError::Ambiguous {
+                    endpoint,
+                    message: t.message,
                 });
             }
+            lost_before |= t.lost;
+            let wait = t.retry_after;
+            if attempt >= tries {
+                return Err(t.into_error(endpoint, tries));
+            }
             if !self
-                .pause(retry_after.unwrap_or_else(|| self.backoff(attempt)))
+                .pause(wait.unwrap_or_else(|| self.backoff(attempt)))
                 .await
             {
                 return Err(ApiError::Interrupted {
@@ -583,21 +596,7 @@ impl Client {
         }
         inner.calls.fetch_add(1, Ordering::Relaxed);
         let ticket = inner.options.ticket.expose();
-        let mut url = inner.options.base_url.clone();
-        url.set_path(&format!(
-            "{}/address/api/{}",
-            url.path().trim_end_matches('/'),
-            endpoint.path()
-        ));
-        url.query_pairs_mut()
-            .append_pair("ticket", ticket)
-            .extend_pairs(query.iter());
-        let request = match body {
-            Body::None => inner.http.get(url),
-            Body::Form(form) => inner.http.post(url).form(form),
-            Body::Json(json) => inner.http.post(url).json(json),
-        };
-        let response = match request.send().await {
+        let response = match self.request(endpoint, query, body).send().await {
             Ok(r) => r,
             Err(e) => {
                 return Ok(Err(Transient {
@@ -610,6 +609,56 @@ impl Client {
             }
         };
         let status = response.status();
+        if let Some(t) = self.judge_status(endpoint, &response)? {
+            return Ok(Err(t));
+        }
+        let bytes = match response.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                return Ok(Err(Transient {
+                    lost: true,
+                    message: transport_message(e, ticket),
+                    network: true,
+                    ..Transient::default()
+                }))
+            }
+        };
+        parse_body(endpoint, status, &bytes, ticket).map(Ok)
+    }
+
+    /// The request: the endpoint's URL with the ticket and `query`, and its body.
+    fn request(
+        &self,
+        endpoint: Endpoint,
+        query: &[(String, String)],
+        body: &Body,
+    ) -> reqwest::RequestBuilder {
+        let inner = &self.inner;
+        let mut url = inner.options.base_url.clone();
+        url.set_path(&format!(
+            "{}/address/api/{}",
+            url.path().trim_end_matches('/'),
+            endpoint.path()
+        ));
+        url.query_pairs_mut()
+            .append_pair("ticket", inner.options.ticket.expose())
+            .extend_pairs(query.iter());
+        match body {
+            Body::None => inner.http.get(url),
+            Body::Form(form) => inner.http.post(url).form(form),
+            Body::Json(json) => inner.http.post(url).json(json),
+        }
+    }
+
+    /// What the status alone says: fatal (a redirect, rejected, not the API, a wait too
+    /// long), a try to repeat (429, 5xx), or nothing yet (`Ok(None)`: read the body).
+    fn judge_status(
+        &self,
+        endpoint: Endpoint,
+        response: &reqwest::Response,
+    ) -> Result<Option<Transient>, ApiError> {
+        let status = response.status();
+        let ticket = self.inner.options.ticket.expose();
         if status.is_redirection() {
             let target = response
                 .headers()
@@ -617,7 +666,7 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .map_or_else(
                     || "no Location".to_string(),
-                    |loc| location_origin(&inner.options.base_url, loc),
+                    |loc| location_origin(&self.inner.options.base_url, loc),
                 );
             return Err(ApiError::Redirected {
                 endpoint,
@@ -647,7 +696,7 @@ impl Client {
             if let Some(seconds) = asked.filter(|s| *s > MAX_RETRY_AFTER_SECS) {
                 return Err(ApiError::TooLongWait { endpoint, seconds });
             }
-            return Ok(Err(Transient {
+            return Ok(Some(Transient {
                 lost: !rate_limited,
                 message: match asked {
                     Some(s) => format!("HTTP {} (Retry-After: {s} s)", status.as_u16()),
@@ -659,39 +708,7 @@ impl Client {
                 network: false,
             }));
         }
-        let bytes = match response.bytes().await {
-            Ok(b) => b,
-            Err(e) => {
-                return Ok(Err(Transient {
-                    lost: true,
-                    message: transport_message(e, ticket),
-                    network: true,
-                    ..Transient::default()
-                }))
-            }
-        };
-        if !status.is_success() {
-            return Err(ApiError::Malformed {
-                endpoint,
-                message: format!("HTTP {}: {}", status.as_u16(), snippet(&bytes, ticket)),
-            });
-        }
-        match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(mut value) => {
-                // A server may echo the request, and so the ticket, in any text it sends:
-                // every string is redacted here, once, before anything keeps or cuts it.
-                redact_strings(&mut value, ticket);
-                Ok(Ok(value))
-            }
-            Err(_) => Err(ApiError::NotTheApi {
-                endpoint,
-                detail: format!(
-                    "HTTP {}, not JSON: {}",
-                    status.as_u16(),
-                    snippet(&bytes, ticket)
-                ),
-            }),
-        }
+        Ok(None)
     }
 
     /// Waits for this call's turn under `--rate`; false when cancelled meanwhile.
@@ -784,6 +801,37 @@ fn is_rate_limit_message(msg: &str) -> bool {
         || msg.contains("频繁")
         || lower.contains("frequency")
         || lower.contains("limit")
+}
+
+/// An answer's body: JSON with every string redacted, or an error naming the status.
+fn parse_body(
+    endpoint: Endpoint,
+    status: reqwest::StatusCode,
+    bytes: &[u8],
+    ticket: &str,
+) -> Result<serde_json::Value, ApiError> {
+    if !status.is_success() {
+        return Err(ApiError::Malformed {
+            endpoint,
+            message: format!("HTTP {}: {}", status.as_u16(), snippet(bytes, ticket)),
+        });
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(mut value) => {
+            // A server may echo the request, and so the ticket, in any text it sends:
+            // every string is redacted here, once, before anything keeps or cuts it.
+            redact_strings(&mut value, ticket);
+            Ok(value)
+        }
+        Err(_) => Err(ApiError::NotTheApi {
+            endpoint,
+            detail: format!(
+                "HTTP {}, not JSON: {}",
+                status.as_u16(),
+                snippet(bytes, ticket)
+            ),
+        }),
+    }
 }
 
 /// A transport error's message and causes, without the URL and without the ticket.

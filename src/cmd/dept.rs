@@ -2,11 +2,11 @@
 
 use anyhow::Context as _;
 
-use crate::api::Endpoint;
+use crate::api::{Client, Endpoint};
 use crate::config::DeptJob;
 use crate::events::Emit;
 use crate::live::DeptInfo;
-use crate::model::tree::canonical_path;
+use crate::model::tree::{canonical_path, DeptTree};
 use crate::plan::depts::bad_name;
 use crate::{Context, Summary};
 
@@ -15,97 +15,123 @@ pub async fn run(ctx: &Context, job: &DeptJob) -> anyhow::Result<Summary> {
     let tree = crate::live::departments(client).await?;
     super::warn_tree(ctx, &tree);
     match job {
-        DeptJob::List => {
-            let staff = crate::live::staff(client, 0, false, ctx.events.as_ref())
-                .await?
-                .complete(Endpoint::StaffList)?;
-            let list = DeptInfo::all(&tree, &staff);
-            Ok(Summary {
-                command: "dept list",
-                total: list.len(),
-                ok: list.len(),
-                departments: Some(list),
-                ..Summary::default()
-            })
-        }
-        DeptJob::Add { path } => {
-            let path = canonical_path(path);
-            let missing = tree.missing(&path).map_err(|root| {
-                anyhow::anyhow!(
-                    "no root department {root:?}: paths start at the root, e.g. {}",
-                    tree.path(1).unwrap_or_else(|| "办公逸".into())
-                )
-            })?;
-            if let Some(why) = path.split('/').find_map(bad_name) {
-                anyhow::bail!("{why}");
-            }
-            let (tree, created) =
-                crate::execute::depts::create_paths(client, tree, &[path.clone()].into()).await?;
-            if let Some((p, why)) = created.failed.iter().next() {
-                anyhow::bail!("could not create {p}: {why}");
-            }
-            let we_id = tree
-                .resolve(&path)
-                .with_context(|| format!("{path} is still missing after creating it"))?;
-            for p in &created.made {
-                ctx.events.note(format!(
-                    "created {p} [{}]",
-                    tree.resolve(p).unwrap_or_default()
-                ));
-            }
-            if missing.is_empty() {
-                ctx.events.note(format!("{path} exists already [{we_id}]"));
-            }
-            Ok(Summary {
-                command: "dept add",
-                total: 1,
-                ok: 1,
-                created: created.made.len(),
-                we_id: Some(we_id),
-                ..Summary::default()
-            })
-        }
-        DeptJob::Rename { target, new_name } => {
-            let we_id = match target.trim().parse::<i64>() {
-                Ok(id) => id,
-                Err(_) => tree.resolve(&canonical_path(target)).with_context(|| {
-                    format!("no department {target:?} (a we_id, or a path from the root)")
-                })?,
-            };
-            let dept = tree
-                .get(we_id)
-                .with_context(|| format!("no department with we_id {we_id}"))?;
-            let name = new_name.trim();
-            if let Some(why) = bad_name(name) {
-                anyhow::bail!("{why}");
-            }
-            if tree
-                .children(dept.we_parentid)
-                .iter()
-                .any(|s| s.we_id != we_id && s.we_name == name)
-            {
-                anyhow::bail!(
-                    "{} already has a department named {name:?}",
-                    tree.path(dept.we_parentid).unwrap_or_default()
-                );
-            }
-            let old = tree.path(we_id).unwrap_or_default();
-            let renamed = dept.we_name != name;
-            if renamed {
-                client.edit_department(we_id, name).await?;
-            }
-            ctx.events.note(format!(
-                "{old} [{we_id}] → {name}{}",
-                if renamed { "" } else { " (unchanged)" }
-            ));
-            Ok(Summary {
-                command: "dept rename",
-                total: 1,
-                ok: 1,
-                updated: renamed as usize,
-                we_id: Some(we_id),
-                ..Summary::default()
-            })
-        }
+        DeptJob::List => list(ctx, client, &tree).await,
+        DeptJob::Add { path } => add(ctx, client, tree, path).await,
+        DeptJob::Rename { target, new_name } => rename(ctx, client, &tree, target, new_name).await,
     }
+}
+
+async fn list(ctx: &Context, client: &Client, tree: &DeptTree) -> anyhow::Result<Summary> {
+    let staff = crate::live::staff(client, 0, false, ctx.events.as_ref())
+        .await?
+        .complete(Endpoint::StaffList)?;
+    let list = DeptInfo::all(tree, &staff);
+    Ok(Summary {
+        command: "dept list",
+        total: list.len(),
+        ok: list.len(),
+        departments: Some(list),
+        ..Summary::default()
+    })
+}
+
+async fn add(
+    ctx: &Context,
+    client: &Client,
+    tree: DeptTree,
+    typed: &str,
+) -> anyhow::Result<Summary> {
+    let levels: Vec<&str> = typed
+        .trim()
+        .trim_end_matches(['/', '／'])
+        .split(['/', '／'])
+        .collect();
+    anyhow::ensure!(
+        !levels.iter().any(|l| l.trim().is_empty()),
+        "{typed:?} has an empty level (两个 / 之间没有名称; nothing between two slashes): write each level's name, e.g. 办公逸/研发部/平台组"
+    );
+    let path = canonical_path(typed);
+    let missing = tree.missing(&path).map_err(|root| {
+        anyhow::anyhow!(
+            "no root department {root:?}: paths start at the root, e.g. {}",
+            tree.path(1).unwrap_or_else(|| "办公逸".into())
+        )
+    })?;
+    if let Some(why) = path.split('/').find_map(bad_name) {
+        anyhow::bail!("{why}");
+    }
+    let (tree, created) =
+        crate::execute::depts::create_paths(client, tree, &[path.clone()].into()).await?;
+    if let Some((p, why)) = created.failed.iter().next() {
+        anyhow::bail!("could not create {p}: {why}");
+    }
+    let we_id = tree
+        .resolve(&path)
+        .with_context(|| format!("{path} is still missing after creating it"))?;
+    for p in &created.made {
+        ctx.events.note(format!(
+            "created {p} [{}]",
+            tree.resolve(p).unwrap_or_default()
+        ));
+    }
+    if missing.is_empty() {
+        ctx.events.note(format!("{path} exists already [{we_id}]"));
+    }
+    Ok(Summary {
+        command: "dept add",
+        total: 1,
+        ok: 1,
+        created: created.made.len(),
+        we_id: Some(we_id),
+        ..Summary::default()
+    })
+}
+
+async fn rename(
+    ctx: &Context,
+    client: &Client,
+    tree: &DeptTree,
+    target: &str,
+    new_name: &str,
+) -> anyhow::Result<Summary> {
+    let we_id = match target.trim().parse::<i64>() {
+        Ok(id) => id,
+        Err(_) => tree.resolve(&canonical_path(target)).with_context(|| {
+            format!("no department {target:?} (a we_id, or a path from the root)")
+        })?,
+    };
+    let dept = tree
+        .get(we_id)
+        .with_context(|| format!("no department with we_id {we_id}"))?;
+    let name = new_name.trim();
+    if let Some(why) = bad_name(name) {
+        anyhow::bail!("{why}");
+    }
+    if tree
+        .children(dept.we_parentid)
+        .iter()
+        .any(|s| s.we_id != we_id && s.we_name == name)
+    {
+        anyhow::bail!(
+            "{} already has a department named {name:?}",
+            tree.path(dept.we_parentid).unwrap_or_default()
+        );
+    }
+    let old = tree.path(we_id).unwrap_or_default();
+    let renamed = dept.we_name != name;
+    if renamed {
+        client.edit_department(we_id, name).await?;
+    }
+    ctx.events.note(format!(
+        "{old} [{we_id}] → {name}{}",
+        if renamed { "" } else { " (unchanged)" }
+    ));
+    Ok(Summary {
+        command: "dept rename",
+        total: 1,
+        ok: 1,
+        updated: renamed as usize,
+        we_id: Some(we_id),
+        ..Summary::default()
+    })
 }

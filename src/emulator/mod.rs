@@ -371,83 +371,7 @@ fn dispatch(
             Err(r) => return refused(r),
         },
     };
-    let Fields {
-        form,
-        list,
-        json: json_body,
-    } = fields;
-    let result: Result<Option<Value>, Refusal> = match path {
-        "department/list" => store.department_page(page_of(query)).map(|(count, list)| {
-            Some(json!({ "count": count.to_string(), "department_list": list }))
-        }),
-        "staff/list" => {
-            let we_id = query
-                .get("we_id")
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            let fetch_child = query.get("fetch_child").is_some_and(|v| v.trim() == "1");
-            store
-                .staff_page(we_id, fetch_child, page_of(query))
-                .map(|(count, list)| {
-                    Some(json!({ "count": count.to_string(), "staff_list": list }))
-                })
-        }
-        "department/createdepartment" => {
-            let name = form.get("we_name").cloned().unwrap_or_default();
-            match form.get("we_parentid").map(|p| p.trim().parse::<i64>()) {
-                Some(Ok(parent)) => store.create_department(&name, parent).map(|_| None),
-                _ => Err(Refusal {
-                    errno: 1205,
-                    message: "部门不存在".into(),
-                }),
-            }
-        }
-        "department/editdepartment" => {
-            let name = form.get("we_name").cloned().unwrap_or_default();
-            match form.get("we_id").map(|p| p.trim().parse::<i64>()) {
-                Some(Ok(we_id)) => store.edit_department(we_id, &name).map(|_| None),
-                _ => Err(Refusal {
-                    errno: 1205,
-                    message: "部门不存在".into(),
-                }),
-            }
-        }
-        "staff/add" => store.add_staff(&form).map(|id| Some(json!({ "id": id }))),
-        "staff/delete" => {
-            let mut accounts = list;
-            if let Some(s) = form.get("we_userids") {
-                accounts.extend(s.split(',').map(|a| a.trim().to_string()));
-            }
-            store.delete_staff(&accounts).map(|_| None)
-        }
-        "staff/entry-time" => {
-            let rows: Option<Vec<Map<String, Value>>> = json_body
-                .get("data")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect());
-            match rows {
-                Some(rows) if !rows.is_empty() => store.entry_time(&rows).map(|failures| {
-                    (!failures.is_empty()).then(|| {
-                        Value::Array(
-                            failures
-                                .into_iter()
-                                .map(|(we_userid, msg)| json!({ "we_userid": we_userid, "msg": msg }))
-                                .collect(),
-                        )
-                    })
-                }),
-                _ => Err(Refusal {
-                    errno: 1211,
-                    message: "参数错误: data 为空".into(),
-                }),
-            }
-        }
-        _ => Err(Refusal {
-            errno: 1211,
-            message: "参数错误".into(),
-        }),
-    };
-    match result {
+    match route(store, path, query, fields) {
         Ok(data) => {
             let msg = if path == "staff/add" {
                 "保存成功"
@@ -458,4 +382,90 @@ fn dispatch(
         }
         Err(r) => refused(r),
     }
+}
+
+/// The seven endpoints: what each answers in `data`.
+fn route(
+    store: &Store,
+    path: &str,
+    query: &HashMap<String, String>,
+    fields: Fields,
+) -> Result<Option<Value>, Refusal> {
+    let Fields { form, list, json } = fields;
+    match path {
+        "department/list" => store.department_page(page_of(query)).map(|(count, list)| {
+            Some(json!({ "count": count.to_string(), "department_list": list }))
+        }),
+        "staff/list" => staff_list(store, query),
+        "department/createdepartment" => match number(&form, "we_parentid") {
+            Some(parent) => store
+                .create_department(form.get("we_name").map_or("", String::as_str), parent)
+                .map(|_| None),
+            None => refuse_1205(),
+        },
+        "department/editdepartment" => match number(&form, "we_id") {
+            Some(we_id) => store
+                .edit_department(we_id, form.get("we_name").map_or("", String::as_str))
+                .map(|_| None),
+            None => refuse_1205(),
+        },
+        "staff/add" => store.add_staff(&form).map(|id| Some(json!({ "id": id }))),
+        "staff/delete" => {
+            let mut accounts = list;
+            if let Some(s) = form.get("we_userids") {
+                accounts.extend(s.split(',').map(|a| a.trim().to_string()));
+            }
+            store.delete_staff(&accounts).map(|_| None)
+        }
+        "staff/entry-time" => entry_time(store, &json),
+        _ => Err(Refusal {
+            errno: 1211,
+            message: "参数错误".into(),
+        }),
+    }
+}
+
+fn number(form: &HashMap<String, String>, key: &str) -> Option<i64> {
+    form.get(key).and_then(|v| v.trim().parse().ok())
+}
+
+fn refuse_1205() -> Result<Option<Value>, Refusal> {
+    Err(Refusal {
+        errno: 1205,
+        message: "部门不存在".into(),
+    })
+}
+
+fn staff_list(store: &Store, query: &HashMap<String, String>) -> Result<Option<Value>, Refusal> {
+    let we_id = query
+        .get("we_id")
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let fetch_child = query.get("fetch_child").is_some_and(|v| v.trim() == "1");
+    store
+        .staff_page(we_id, fetch_child, page_of(query))
+        .map(|(count, list)| Some(json!({ "count": count.to_string(), "staff_list": list })))
+}
+
+fn entry_time(store: &Store, body: &Value) -> Result<Option<Value>, Refusal> {
+    let rows: Option<Vec<Map<String, Value>>> = body
+        .get("data")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|v| v.as_object().cloned()).collect());
+    let Some(rows) = rows.filter(|r| !r.is_empty()) else {
+        return Err(Refusal {
+            errno: 1211,
+            message: "参数错误: data 为空".into(),
+        });
+    };
+    store.entry_time(&rows).map(|failures| {
+        (!failures.is_empty()).then(|| {
+            Value::Array(
+                failures
+                    .into_iter()
+                    .map(|(we_userid, msg)| json!({ "we_userid": we_userid, "msg": msg }))
+                    .collect(),
+            )
+        })
+    })
 }

@@ -641,49 +641,8 @@ fn add_staff(
     {
         return refuse(1205, "手机号&微信号&邮箱三者不能同时为空");
     }
-    let check_id = field("check_id");
-    let check_number = if check_id.is_empty() {
-        None
-    } else {
-        if !check_id.bytes().all(|b| b.is_ascii_digit()) {
-            return refuse(1216, "考勤机员工编号必须为数字");
-        }
-        if check_id.starts_with('0') {
-            return refuse(1208, "考勤机员工编号不能以0开头");
-        }
-        match check_id.parse::<i64>() {
-            Ok(n) if n <= 2_147_483_647 => Some(n),
-            _ => return refuse(1215, "考勤机员工编号不能大于2147483647"),
-        }
-    };
-    // Departments: ids win over paths; an update without either keeps the old ones.
-    let ids_text = get("we_id");
-    let paths_text = get("we_department");
-    let departments: Option<Vec<i64>> = if !ids_text.is_empty() {
-        let mut ids = Vec::new();
-        for part in ids_text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.parse::<i64>() {
-                Ok(id) if tree.depts.contains_key(&id) => ids.push(id),
-                _ => return refuse(1209, format!("添加或者更新员工失败: 部门 {part} 不存在")),
-            }
-        }
-        Some(ids)
-    } else if !paths_text.is_empty() {
-        let mut ids = Vec::new();
-        for path in paths_text
-            .split(';')
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            match tree.resolve(path) {
-                Some(id) => ids.push(id),
-                None => return refuse(1209, format!("添加或者更新员工失败: 部门 {path} 不存在")),
-            }
-        }
-        Some(ids)
-    } else {
-        None
-    };
+    let check_number = check_number(&field("check_id"))?;
+    let departments = departments(tree, get("we_id"), get("we_department"))?;
     if existing.is_none() && departments.as_ref().is_none_or(|d| d.is_empty()) {
         return refuse(1207, "部门不能为空");
     }
@@ -700,16 +659,7 @@ fn add_staff(
         return refuse(1210, "保存失败: 姓名为空或帐号、姓名过长");
     }
     if let Some(n) = check_number {
-        let holder: Option<String> = tx
-            .query_row(
-                "SELECT we_userid FROM staff WHERE check_id = ?1",
-                [n],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if holder.is_some_and(|h| !h.eq_ignore_ascii_case(account)) {
-            return refuse(1206, "考勤机员工编号已存在");
-        }
+        check_id_free(tx, n, account)?;
     }
     let status = if field("toQy") == "-1" { "-1" } else { "4" };
     // WeCom ignores the case of accounts and keeps the spelling it was first given.
@@ -722,9 +672,90 @@ fn add_staff(
     record
         .entry("we_avatar")
         .or_insert(Value::String(String::new()));
+    let id = write_staff(
+        tx,
+        existing.map(|(id, _)| id),
+        account,
+        check_number,
+        record,
+    )?;
+    if let Some(ids) = departments {
+        place(tx, id, ids)?;
+    }
+    Ok(id)
+}
+
+/// 1206 when another account holds check id `n`.
+fn check_id_free(tx: &Transaction, n: i64, account: &str) -> Result<(), Refusal> {
+    let holder: Option<String> = tx
+        .query_row(
+            "SELECT we_userid FROM staff WHERE check_id = ?1",
+            [n],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if holder.is_some_and(|h| !h.eq_ignore_ascii_case(account)) {
+        return refuse(1206, "考勤机员工编号已存在");
+    }
+    Ok(())
+}
+
+/// A check id as the reference's errnos judge it (1216, 1208, 1215); none when empty.
+fn check_number(check_id: &str) -> Result<Option<i64>, Refusal> {
+    if check_id.is_empty() {
+        return Ok(None);
+    }
+    if !check_id.bytes().all(|b| b.is_ascii_digit()) {
+        return refuse(1216, "考勤机员工编号必须为数字");
+    }
+    if check_id.starts_with('0') {
+        return refuse(1208, "考勤机员工编号不能以0开头");
+    }
+    match check_id.parse::<i64>() {
+        Ok(n) if n <= 2_147_483_647 => Ok(Some(n)),
+        _ => refuse(1215, "考勤机员工编号不能大于2147483647"),
+    }
+}
+
+/// A form's departments: ids win over paths; none when it names neither (an update keeps the
+/// old ones).
+fn departments(tree: &Tree, ids_text: &str, paths_text: &str) -> Result<Option<Vec<i64>>, Refusal> {
+    let mut ids = Vec::new();
+    if !ids_text.is_empty() {
+        for part in ids_text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.parse::<i64>() {
+                Ok(id) if tree.depts.contains_key(&id) => ids.push(id),
+                _ => return refuse(1209, format!("添加或者更新员工失败: 部门 {part} 不存在")),
+            }
+        }
+    } else if !paths_text.is_empty() {
+        for path in paths_text
+            .split(';')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match tree.resolve(path) {
+                Some(id) => ids.push(id),
+                None => return refuse(1209, format!("添加或者更新员工失败: 部门 {path} 不存在")),
+            }
+        }
+    } else {
+        return Ok(None);
+    }
+    Ok(Some(ids))
+}
+
+/// Inserts or updates the record; its staff_id.
+fn write_staff(
+    tx: &Transaction,
+    existing: Option<i64>,
+    account: &str,
+    check_number: Option<i64>,
+    record: Map<String, Value>,
+) -> Result<i64, Refusal> {
     let data = Value::Object(record).to_string();
-    let id = match existing {
-        Some((id, _)) => {
+    Ok(match existing {
+        Some(id) => {
             tx.execute(
                 "UPDATE staff SET data = ?1, check_id = ?2 WHERE staff_id = ?3",
                 params![data, check_number, id],
@@ -738,16 +769,18 @@ fn add_staff(
             )?;
             tx.last_insert_rowid()
         }
-    };
-    if let Some(ids) = departments {
-        tx.execute("DELETE FROM staff_department WHERE staff_id = ?1", [id])?;
-        let mut seen = HashSet::new();
-        for (pos, we_id) in ids.into_iter().filter(|i| seen.insert(*i)).enumerate() {
-            tx.execute(
-                "INSERT INTO staff_department (staff_id, we_id, pos) VALUES (?1, ?2, ?3)",
-                params![id, we_id, pos as i64],
-            )?;
-        }
+    })
+}
+
+/// Puts a person in exactly these departments, in this order.
+fn place(tx: &Transaction, id: i64, ids: Vec<i64>) -> Result<(), Refusal> {
+    tx.execute("DELETE FROM staff_department WHERE staff_id = ?1", [id])?;
+    let mut seen = HashSet::new();
+    for (pos, we_id) in ids.into_iter().filter(|i| seen.insert(*i)).enumerate() {
+        tx.execute(
+            "INSERT INTO staff_department (staff_id, we_id, pos) VALUES (?1, ?2, ?3)",
+            params![id, we_id, pos as i64],
+        )?;
     }
-    Ok(id)
+    Ok(())
 }

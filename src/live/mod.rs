@@ -204,88 +204,24 @@ pub fn check_staff(
     let in_file: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
     let mut to_create = BTreeSet::new();
     for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
-        let mut issues = Vec::new();
-        if let Some(ids) = row.values.get(Field::WeId) {
-            for id in ids.split(',') {
-                if id.parse().ok().and_then(|id| live.tree.get(id)).is_none() {
-                    issues.push(Issue::error(
-                        Some(Field::WeId),
-                        problem(
-                            "unknown department id",
-                            format!("部门ID {id} 不存在"),
-                            format!("no department with we_id {id}"),
-                        ),
-                    ));
-                }
-            }
-        }
-        if let (Some(_), Some(paths)) = (
-            row.values.get(Field::WeId),
-            row.values.get(Field::WeDepartment),
-        ) {
-            // The ids decide. Paths that all exist must name the same departments; a path that
-            // no longer exists (a department renamed since the sheet was exported) is only
-            // worth a warning.
-            let by_path: Result<Vec<i64>, &str> = paths
-                .split(';')
-                .map(|p| live.tree.resolve(p).ok_or(p))
-                .collect();
-            match by_path {
-                Ok(mut by_path) => {
-                    if let Some(mut by_id) = sheet_departments(&row.values, &live.tree) {
-                        by_id.sort_unstable();
-                        by_path.sort_unstable();
-                        if by_id != by_path {
-                            issues.push(Issue::error(
-                                Some(Field::WeDepartment),
-                                problem(
-                                    "department mismatch",
-                                    "部门 与 部门ID 指向不同的部门;请只改其中一列,或清空另一列",
-                                    "部门 (paths) and 部门ID name different departments; change one and clear the other",
-                                ),
-                            ));
+        let v = &row.values;
+        let mut issues = unknown_ids(v, &live.tree);
+        match (v.get(Field::WeId), v.get(Field::WeDepartment)) {
+            (Some(_), Some(paths)) => issues.extend(ids_against_paths(v, paths, &live.tree)),
+            (None, Some(paths)) => {
+                for path in paths.split(';') {
+                    match missing_path(path, &live.tree) {
+                        Ok(None) => {}
+                        Ok(Some(_)) if create_departments => {
+                            to_create.insert(path.to_string());
                         }
+                        Ok(Some(issue)) | Err(issue) => issues.push(issue),
                     }
                 }
-                Err(stale) => issues.push(Issue::warning(
-                    Some(Field::WeDepartment),
-                    problem(
-                        "stale department path",
-                        format!("部门 {stale} 不存在,以 部门ID 为准"),
-                        format!("no department {stale}; 部门ID is used"),
-                    ),
-                )),
             }
-        } else if let Some(paths) = row.values.get(Field::WeDepartment) {
-            for path in paths.split(';') {
-                match live.tree.missing(path) {
-                    Ok(m) if m.is_empty() => {}
-                    Ok(_) if create_departments => {
-                        to_create.insert(path.to_string());
-                    }
-                    Ok(m) => issues.push(Issue::error(
-                        Some(Field::WeDepartment),
-                        problem(
-                            "unknown department",
-                            format!("部门 {} 不存在 (加 --create-departments 可自动创建)", m[0]),
-                            format!("no department {}; --create-departments creates it", m[0]),
-                        ),
-                    )),
-                    Err(root) => issues.push(Issue::error(
-                        Some(Field::WeDepartment),
-                        problem(
-                            "unknown root department",
-                            format!(
-                                "根部门 {root} 不存在;路径要从根部门开始,例如 {}",
-                                live.tree.path(1).unwrap_or_else(|| "办公逸".into())
-                            ),
-                            format!("no root department {root}; paths start at the root"),
-                        ),
-                    )),
-                }
-            }
+            _ => {}
         }
-        if let Some(lead) = row.values.get(Field::LeadId) {
+        if let Some(lead) = v.get(Field::LeadId) {
             if live.person(lead).is_none() && !in_file.contains(&AccountKey::new(lead)) {
                 issues.push(Issue::warning(
                     Some(Field::LeadId),
@@ -297,19 +233,97 @@ pub fn check_staff(
                 ));
             }
         }
-        if let Some(what) = existing_warning {
-            if live.person(row.account()).is_some() {
-                issues.push(Issue::warning(
-                    Some(Field::WeUserid),
-                    problem(
-                        "account exists",
-                        format!("帐号已存在,{what}"),
-                        format!("the account exists: {what}"),
-                    ),
-                ));
-            }
+        if let (Some(what), Some(_)) = (existing_warning, live.person(row.account())) {
+            issues.push(Issue::warning(
+                Some(Field::WeUserid),
+                problem(
+                    "account exists",
+                    format!("帐号已存在,{what}"),
+                    format!("the account exists: {what}"),
+                ),
+            ));
         }
         row.issues.extend(issues);
     }
     to_create
+}
+
+/// 部门ID values that name no department.
+fn unknown_ids(v: &Values, tree: &DeptTree) -> Vec<Issue> {
+    let Some(ids) = v.get(Field::WeId) else {
+        return Vec::new();
+    };
+    ids.split(',')
+        .filter(|id| id.parse().ok().and_then(|id| tree.get(id)).is_none())
+        .map(|id| {
+            Issue::error(
+                Some(Field::WeId),
+                problem(
+                    "unknown department id",
+                    format!("部门ID {id} 不存在"),
+                    format!("no department with we_id {id}"),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// A row with both 部门ID and 部门 (as exports have): the ids decide. Paths that all exist
+/// must name the same departments; a path that no longer exists (a department renamed since
+/// the sheet was exported) is only worth a warning.
+fn ids_against_paths(v: &Values, paths: &str, tree: &DeptTree) -> Option<Issue> {
+    let by_path: Result<Vec<i64>, &str> =
+        paths.split(';').map(|p| tree.resolve(p).ok_or(p)).collect();
+    match by_path {
+        Ok(mut by_path) => {
+            let mut by_id = sheet_departments(v, tree)?;
+            by_id.sort_unstable();
+            by_path.sort_unstable();
+            (by_id != by_path).then(|| {
+                Issue::error(
+                    Some(Field::WeDepartment),
+                    problem(
+                        "department mismatch",
+                        "部门 与 部门ID 指向不同的部门;请只改其中一列,或清空另一列",
+                        "部门 (paths) and 部门ID name different departments; change one and clear the other",
+                    ),
+                )
+            })
+        }
+        Err(stale) => Some(Issue::warning(
+            Some(Field::WeDepartment),
+            problem(
+                "stale department path",
+                format!("部门 {stale} 不存在,以 部门ID 为准"),
+                format!("no department {stale}; 部门ID is used"),
+            ),
+        )),
+    }
+}
+
+/// A path that does not exist: `Ok(None)` when it does, `Ok(Some(issue))` when levels below
+/// the root are missing (they could be created), `Err` when even the root is unknown.
+fn missing_path(path: &str, tree: &DeptTree) -> Result<Option<Issue>, Issue> {
+    match tree.missing(path) {
+        Ok(m) if m.is_empty() => Ok(None),
+        Ok(m) => Ok(Some(Issue::error(
+            Some(Field::WeDepartment),
+            problem(
+                "unknown department",
+                format!("部门 {} 不存在 (加 --create-departments 可自动创建)", m[0]),
+                format!("no department {}; --create-departments creates it", m[0]),
+            ),
+        ))),
+        Err(root) => Err(Issue::error(
+            Some(Field::WeDepartment),
+            problem(
+                "unknown root department",
+                format!(
+                    "根部门 {root} 不存在;路径要从根部门开始,例如 {}",
+                    tree.path(1).unwrap_or_else(|| "办公逸".into())
+                ),
+                format!("no root department {root}; paths start at the root"),
+            ),
+        )),
+    }
 }

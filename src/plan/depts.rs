@@ -139,7 +139,34 @@ pub struct DeptCounts {
 /// Validates the rows against `live` and plans their creates and renames.
 pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
     let mut planned = live.clone();
+    check_rows(&mut rows, live);
     // Renames first: creates may sit under a renamed parent.
+    plan_renames(&mut rows, live, &mut planned);
+    let creates = plan_creates(&mut rows, &planned);
+    for p in &creates {
+        planned.plan_create(p);
+    }
+    let actions = rows.iter().map(|r| action(r, live, &creates)).collect();
+    let named_ids: BTreeSet<i64> = rows
+        .iter()
+        .filter_map(|r| r.we_id.or_else(|| planned.resolve(&r.path)))
+        .collect();
+    let absent = live
+        .walk()
+        .into_iter()
+        .filter(|(_, d)| !named_ids.contains(&d.we_id))
+        .filter_map(|(_, d)| planned.path(d.we_id))
+        .collect();
+    DeptPlan {
+        rows,
+        actions,
+        absent,
+        planned,
+    }
+}
+
+/// Each row on its own: its we_id exists, its names are good, its path is whole.
+fn check_rows(rows: &mut [DeptRow], live: &DeptTree) {
     for row in rows.iter_mut().filter(|r| r.errors.is_empty()) {
         match row.we_id {
             Some(id) => match live.get(id) {
@@ -170,7 +197,10 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
             }
         }
     }
-    // Sibling clashes after every rename.
+}
+
+/// The renames (a we_id whose name changes), refused where a sibling would share the name.
+fn plan_renames(rows: &mut [DeptRow], live: &DeptTree, planned: &mut DeptTree) {
     let renames: Vec<(usize, i64)> = rows
         .iter()
         .enumerate()
@@ -202,7 +232,11 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
             planned.rename(id, &rows[i].name);
         }
     }
-    // Creates: duplicates, roots, and parents that neither exist nor are created here.
+}
+
+/// The creates (a path without we_id that does not exist), refused for duplicates, roots,
+/// and parents that neither exist nor are created here.
+fn plan_creates(rows: &mut [DeptRow], planned: &DeptTree) -> BTreeSet<String> {
     let mut by_path: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
         if r.errors.is_empty() && r.we_id.is_none() && planned.resolve(&r.path).is_none() {
@@ -234,45 +268,26 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
         };
         rows[i].errors.push(msg);
     }
-    for p in &creates {
-        planned.plan_create(p);
+    creates
+}
+
+/// What a valid row does; none for an invalid one.
+fn action(r: &DeptRow, live: &DeptTree, creates: &BTreeSet<String>) -> Option<DeptAction> {
+    if !r.errors.is_empty() {
+        return None;
     }
-    let actions: Vec<Option<DeptAction>> = rows
-        .iter()
-        .map(|r| {
-            if !r.errors.is_empty() {
-                return None;
-            }
-            Some(match r.we_id {
-                Some(id) => match live.get(id) {
-                    Some(d) if d.we_name != r.name => DeptAction::Rename {
-                        we_id: id,
-                        old: live.path(id).unwrap_or_default(),
-                        new: r.name.clone(),
-                    },
-                    _ => DeptAction::Unchanged,
-                },
-                None if creates.contains(&r.path) => DeptAction::Create(r.path.clone()),
-                None => DeptAction::Unchanged,
-            })
-        })
-        .collect();
-    let named_ids: BTreeSet<i64> = rows
-        .iter()
-        .filter_map(|r| r.we_id.or_else(|| planned.resolve(&r.path)))
-        .collect();
-    let absent = live
-        .walk()
-        .into_iter()
-        .filter(|(_, d)| !named_ids.contains(&d.we_id))
-        .filter_map(|(_, d)| planned.path(d.we_id))
-        .collect();
-    DeptPlan {
-        rows,
-        actions,
-        absent,
-        planned,
-    }
+    Some(match r.we_id {
+        Some(id) => match live.get(id) {
+            Some(d) if d.we_name != r.name => DeptAction::Rename {
+                we_id: id,
+                old: live.path(id).unwrap_or_default(),
+                new: r.name.clone(),
+            },
+            _ => DeptAction::Unchanged,
+        },
+        None if creates.contains(&r.path) => DeptAction::Create(r.path.clone()),
+        None => DeptAction::Unchanged,
+    })
 }
 
 impl DeptPlan {

@@ -108,30 +108,11 @@ pub fn check_zip(bytes: &[u8], format: Format, path: &str) -> Result<(), ReadErr
 /// Works out each ods table's grid as calamine would expand it (rows up to the last non-empty
 /// one, times the widest non-empty row) without expanding anything.
 fn check_ods_grid(content: impl std::io::BufRead, path: &str) -> Result<(), ReadError> {
-    use quick_xml::events::{BytesStart, Event};
-
-    fn repeats(e: &BytesStart, attr: &str) -> u64 {
-        e.try_get_attribute(attr)
-            .ok()
-            .flatten()
-            .and_then(|a| a.value.trim().parse().ok())
-            .unwrap_or(1)
-    }
-    fn has_value(e: &BytesStart) -> bool {
-        e.attributes().flatten().any(|a| {
-            let key = a.key.as_ref();
-            key == "office:value-type" || key == "table:formula"
-        })
-    }
+    use quick_xml::events::Event;
 
     let mut reader = quick_xml::Reader::from_reader(content);
     let mut buf = Vec::new();
-    let mut table = String::new();
-    // Per table: rows so far, rows up to the last non-empty one, widest non-empty row.
-    let (mut rows, mut used_rows, mut width) = (0u64, 0u64, 0u64);
-    // Per row: its repeat count, columns so far, columns up to its last non-empty cell.
-    let (mut row_repeats, mut cols, mut used_cols) = (1u64, 0u64, 0u64);
-    let mut in_cell: Option<u64> = None;
+    let mut grid = Grid::default();
     loop {
         let event = reader
             .read_event_into(&mut buf)
@@ -139,71 +120,118 @@ fn check_ods_grid(content: impl std::io::BufRead, path: &str) -> Result<(), Read
                 path: path.into(),
                 detail: format!("content.xml: {e}"),
             })?;
-        // A cell with content (`<table:table-cell>…</…>`) rather than `<table:table-cell/>`.
-        let opens = matches!(event, Event::Start(_));
         match event {
-            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "table:table" => {
-                table = e
-                    .try_get_attribute("table:name")
-                    .ok()
-                    .flatten()
-                    .map(|a| a.value.into_owned())
-                    .unwrap_or_default();
-                (rows, used_rows, width) = (0, 0, 0);
-            }
-            Event::Start(e) if e.name().as_ref() == "table:table-row" => {
-                (row_repeats, cols, used_cols) = (repeats(&e, "table:number-rows-repeated"), 0, 0);
-            }
-            Event::Empty(e) if e.name().as_ref() == "table:table-row" => {
-                rows = rows.saturating_add(repeats(&e, "table:number-rows-repeated"));
-            }
-            Event::End(e) if e.name().as_ref() == "table:table-row" => {
-                rows = rows.saturating_add(row_repeats);
-                if used_cols > 0 {
-                    used_rows = rows;
-                    width = width.max(used_cols);
-                }
-                if used_rows.saturating_mul(width) > MAX_GRID_CELLS {
-                    return Err(too_large(
-                        path,
-                        format!(
-                            "工作表 {table:?} 展开重复单元格后超过 {MAX_GRID_CELLS} 个单元格 (sheet {table:?} spans {used_rows} rows × {width} columns once its repeated cells are expanded, more than the {MAX_GRID_CELLS} cells bgy reads from an .ods sheet)"
-                        ),
-                    ));
+            Event::Start(e) => grid.start(&e, true),
+            Event::Empty(e) => grid.start(&e, false),
+            Event::End(e) => {
+                if let Some(what) = grid.end(e.name().as_ref()) {
+                    return Err(too_large(path, what));
                 }
             }
-            Event::Start(e) | Event::Empty(e)
-                if matches!(
-                    e.name().as_ref(),
-                    "table:table-cell" | "table:covered-table-cell"
-                ) =>
-            {
-                let n = repeats(&e, "table:number-columns-repeated");
-                cols = cols.saturating_add(n);
-                if has_value(&e) {
-                    used_cols = cols;
-                }
-                if opens {
-                    in_cell = Some(cols);
-                }
-            }
-            Event::Text(t) if in_cell.is_some() && !t.trim().is_empty() => {
-                used_cols = used_cols.max(in_cell.unwrap_or(0));
-            }
-            Event::End(e)
-                if matches!(
-                    e.name().as_ref(),
-                    "table:table-cell" | "table:covered-table-cell"
-                ) =>
-            {
-                in_cell = None;
-            }
-            Event::Eof => break,
+            Event::Text(t) if !t.trim().is_empty() => grid.text(),
+            Event::Eof => return Ok(()),
             _ => {}
         }
         buf.clear();
     }
-    Ok(())
+}
+
+/// The size of the ods table being read, as calamine would expand it.
+#[derive(Default)]
+struct Grid {
+    table: String,
+    /// Rows so far, rows up to the last non-empty one, the widest non-empty row.
+    rows: u64,
+    used_rows: u64,
+    width: u64,
+    /// The row being read: its repeat count, its columns so far, up to its last non-empty cell.
+    row_repeats: u64,
+    cols: u64,
+    used_cols: u64,
+    /// Inside a cell with content: the column after it.
+    in_cell: Option<u64>,
+}
+
+fn repeats(e: &quick_xml::events::BytesStart, attr: &str) -> u64 {
+    e.try_get_attribute(attr)
+        .ok()
+        .flatten()
+        .and_then(|a| a.value.trim().parse().ok())
+        .unwrap_or(1)
+}
+
+fn is_cell(name: &str) -> bool {
+    matches!(name, "table:table-cell" | "table:covered-table-cell")
+}
+
+impl Grid {
+    /// An element opens (`opens`: it has content, `<x>…</x>` rather than `<x/>`).
+    fn start(&mut self, e: &quick_xml::events::BytesStart, opens: bool) {
+        match e.name().as_ref() {
+            "table:table" => {
+                *self = Grid {
+                    table: e
+                        .try_get_attribute("table:name")
+                        .ok()
+                        .flatten()
+                        .map(|a| a.value.into_owned())
+                        .unwrap_or_default(),
+                    ..Grid::default()
+                };
+            }
+            "table:table-row" if opens => {
+                (self.row_repeats, self.cols, self.used_cols) =
+                    (repeats(e, "table:number-rows-repeated"), 0, 0);
+            }
+            "table:table-row" => {
+                self.rows = self
+                    .rows
+                    .saturating_add(repeats(e, "table:number-rows-repeated"));
+            }
+            name if is_cell(name) => {
+                self.cols = self
+                    .cols
+                    .saturating_add(repeats(e, "table:number-columns-repeated"));
+                let valued = e.attributes().flatten().any(|a| {
+                    let key = a.key.as_ref();
+                    key == "office:value-type" || key == "table:formula"
+                });
+                if valued {
+                    self.used_cols = self.cols;
+                }
+                self.in_cell = opens.then_some(self.cols);
+            }
+            _ => {}
+        }
+    }
+
+    /// Text inside a cell makes it non-empty.
+    fn text(&mut self) {
+        if let Some(col) = self.in_cell {
+            self.used_cols = self.used_cols.max(col);
+        }
+    }
+
+    /// An element closes; what is too large, once the grid passes [`MAX_GRID_CELLS`].
+    fn end(&mut self, name: &str) -> Option<String> {
+        if is_cell(name) {
+            self.in_cell = None;
+        }
+        if name != "table:table-row" {
+            return None;
+        }
+        self.rows = self.rows.saturating_add(self.row_repeats);
+        if self.used_cols > 0 {
+            self.used_rows = self.rows;
+            self.width = self.width.max(self.used_cols);
+        }
+        let (table, rows, width) = (&self.table, self.used_rows, self.width);
+        (rows.saturating_mul(width) > MAX_GRID_CELLS).then(|| {
+            format!(
+                "工作表 {table:?} 展开重复单元格后超过 {MAX_GRID_CELLS} 个单元格 (sheet {table:?} spans {rows} rows × {width} columns once its repeated cells are expanded, more than the {MAX_GRID_CELLS} cells bgy reads from an .ods sheet)"
+            )
+        })
+    }
 }
 
 /// Counts what a sheet's rows cost as they are read: refuses a row or column past Excel's

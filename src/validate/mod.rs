@@ -394,6 +394,18 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     if !any {
         return None;
     }
+    let more = row_rules(&values, &issues, layout);
+    issues.extend(more);
+    Some(Row {
+        source_row: raw.source_row,
+        raw: RawCells::new(raw.cells.iter().map(Cell::text)),
+        values,
+        issues,
+    })
+}
+
+/// The rules on a row as a whole: required columns, one contact, a department, dates in order.
+fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
     let failed = |f: Field| issues.iter().any(|i: &Issue| i.field == Some(f));
     // Neither given nor given wrong (a wrong value already has its error).
     let absent = |f: &Field| values.get(*f).is_none() && !failed(*f);
@@ -466,13 +478,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         }
         Layout::Delete => {}
     }
-    issues.extend(more);
-    Some(Row {
-        source_row: raw.source_row,
-        raw: RawCells::new(raw.cells.iter().map(Cell::text)),
-        values,
-        issues,
-    })
+    more
 }
 
 /// Accounts and check ids must be unique in the file: every row of a clash is an error that

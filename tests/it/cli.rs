@@ -124,3 +124,17 @@ async fn a_zero_timeout_says_what_is_allowed() {
         r.stderr
     );
 }
+
+#[tokio::test]
+async fn an_empty_level_in_a_department_path_is_an_error() {
+    let b = Bgy::new();
+    let r = b.run(&["--emulator", "dept", "add", "办公逸//x"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("empty level"), "{}", r.stderr);
+    let r = b.run(&["--emulator", "dept", "list"]).await;
+    assert!(
+        !r.stdout.contains(" x ["),
+        "nothing was created: {}",
+        r.stdout
+    );
+}
