@@ -40,13 +40,9 @@ fn example(field: Field) -> &'static str {
     }
 }
 
-fn choices(field: Field) -> Option<&'static [&'static str]> {
-    match field {
-        Field::WeGender => Some(&["男", "女"]),
-        Field::Status => Some(&["已转正", "试用期", "兼职", "已离职"]),
-        Field::ToQy => Some(&["是", "否"]),
-        _ => None,
-    }
+/// The labels a dropdown offers.
+fn choices(field: Field) -> Option<Vec<&'static str>> {
+    Some(field.choices()?.iter().map(|c| c.label).collect())
 }
 
 const NOTES: &[&str] = &[
@@ -112,7 +108,7 @@ fn data_sheet(ws: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
         }
         if let Some(list) = choices(*field) {
             let dv = DataValidation::new()
-                .allow_list_strings(list)?
+                .allow_list_strings(&list)?
                 .set_error_title(field.label())?
                 .set_error_message(format!("请从下拉列表中选择: {}", list.join("/")))?;
             ws.add_data_validation(1, col, TEMPLATE_ROWS, col, &dv)?;

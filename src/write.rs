@@ -26,18 +26,12 @@ pub fn save(wb: &mut Workbook, path: &Path) -> Result<(), XlsxError> {
 
 /// The label a person reads for an API value (`we_gender` 1 → 男).
 pub fn display_value(field: Field, value: &str) -> String {
-    let mapped = match (field, value) {
-        (Field::WeGender, "1") => "男",
-        (Field::WeGender, "2") => "女",
-        (Field::WeGender, "0") => "",
-        (Field::Status, "0") => "已转正",
-        (Field::Status, "1") => "试用期",
-        (Field::Status, "2") => "兼职",
-        (Field::Status, "3") => "已离职",
-        (Field::ToQy, "-1") => "否",
-        _ => value,
-    };
-    mapped.to_string()
+    match (field, field.choice_label(value)) {
+        // The API's "unknown" gender.
+        (Field::WeGender, None) if value == "0" => String::new(),
+        (_, Some(label)) => label.to_string(),
+        (_, None) => value.to_string(),
+    }
 }
 
 /// A second sheet of departments (exports).

@@ -177,6 +177,101 @@ impl Layout {
     }
 }
 
+/// One choice of a column whose cells come from a list: the label a person writes and
+/// reads, the value the API takes, and other spellings accepted on the way in.
+#[derive(Debug)]
+pub struct Choice {
+    pub label: &'static str,
+    pub api: &'static str,
+    pub also: &'static [&'static str],
+}
+
+const GENDERS: &[Choice] = &[
+    Choice {
+        label: "男",
+        api: "1",
+        also: &["m", "male"],
+    },
+    Choice {
+        label: "女",
+        api: "2",
+        also: &["f", "female"],
+    },
+];
+
+const STATUSES: &[Choice] = &[
+    Choice {
+        label: "已转正",
+        api: "0",
+        also: &["转正", "正式"],
+    },
+    Choice {
+        label: "试用期",
+        api: "1",
+        also: &["试用"],
+    },
+    Choice {
+        label: "兼职",
+        api: "2",
+        also: &[],
+    },
+    Choice {
+        label: "已离职",
+        api: "3",
+        also: &["离职"],
+    },
+];
+
+/// 同步到企业号: yes is the API's default, so it sends nothing.
+const TO_QY: &[Choice] = &[
+    Choice {
+        label: "是",
+        api: "",
+        also: &["yes", "y", "true", "1"],
+    },
+    Choice {
+        label: "否",
+        api: "-1",
+        also: &["no", "n", "false", "0"],
+    },
+];
+
+impl Field {
+    /// The list a column's cells come from: the one mapping each way between what a person
+    /// writes (labels, in the template's dropdowns and in exports) and what the API takes.
+    pub fn choices(self) -> Option<&'static [Choice]> {
+        match self {
+            Field::WeGender => Some(GENDERS),
+            Field::Status => Some(STATUSES),
+            Field::ToQy => Some(TO_QY),
+            _ => None,
+        }
+    }
+
+    /// The API value of what a person wrote (a label, the API value itself, or another
+    /// accepted spelling; any case).
+    pub fn choice_value(self, text: &str) -> Option<&'static str> {
+        let text = text.trim().to_lowercase();
+        self.choices()?
+            .iter()
+            .find(|c| {
+                c.label == text
+                    || (!c.api.is_empty() && c.api == text)
+                    || c.also.contains(&text.as_str())
+            })
+            .map(|c| c.api)
+    }
+
+    /// The label a person reads for an API value (`we_gender` 1 → 男); `None` when the column
+    /// has no list or the value is not on it.
+    pub fn choice_label(self, api: &str) -> Option<&'static str> {
+        self.choices()?
+            .iter()
+            .find(|c| !c.api.is_empty() && c.api == api)
+            .map(|c| c.label)
+    }
+}
+
 /// An account as WeCom compares them: ignoring letter case (办公逸 mirrors into WeCom, so
 /// `Zhang` and `zhang` are one person). The one place bgy folds an account's case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

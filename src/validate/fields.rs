@@ -231,10 +231,9 @@ fn check(field: Field, text: String) -> Result<String, Problem> {
                 Ok(text)
             }
         }
-        Field::WeGender => match text.to_lowercase().as_str() {
-            "男" | "1" | "m" | "male" => Ok("1".into()),
-            "女" | "2" | "f" | "female" => Ok("2".into()),
-            _ => Err(problem(
+        Field::WeGender => match field.choice_value(&text) {
+            Some(v) => Ok(v.into()),
+            None => Err(problem(
                 "gender",
                 format!("性别应为 男 或 女,不是 {text:?}"),
                 format!("gender must be 男 (male) or 女 (female), not {text:?}"),
@@ -304,12 +303,9 @@ fn check(field: Field, text: String) -> Result<String, Problem> {
             }
         }
         Field::WeTag => Ok(split_list(&text, &['/', '／']).join("/")),
-        Field::Status => match text.as_str() {
-            "已转正" | "转正" | "正式" | "0" => Ok("0".into()),
-            "试用期" | "试用" | "1" => Ok("1".into()),
-            "兼职" | "2" => Ok("2".into()),
-            "已离职" | "离职" | "3" => Ok("3".into()),
-            _ => Err(problem(
+        Field::Status => match field.choice_value(&text) {
+            Some(v) => Ok(v.into()),
+            None => Err(problem(
                 "status",
                 format!("人事状态应为 已转正/试用期/兼职/已离职,不是 {text:?}"),
                 format!("status must be 已转正/试用期/兼职/已离职 (0-3), not {text:?}"),
@@ -352,10 +348,9 @@ fn check(field: Field, text: String) -> Result<String, Problem> {
             }
             Ok(text)
         }
-        Field::ToQy => match text.to_lowercase().as_str() {
-            "是" | "yes" | "y" | "true" | "1" => Ok(String::new()),
-            "否" | "no" | "n" | "false" | "-1" | "0" => Ok("-1".into()),
-            _ => Err(problem(
+        Field::ToQy => match field.choice_value(&text) {
+            Some(v) => Ok(v.into()),
+            None => Err(problem(
                 "sync flag",
                 format!("同步到企业号应为 是 或 否,不是 {text:?}"),
                 format!("同步到企业号 must be 是 (yes) or 否 (no), not {text:?}"),
