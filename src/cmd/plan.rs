@@ -35,7 +35,8 @@ async fn prepare<'a>(
     let mut session = Session::open(ctx, command, input, Layout::Staff, command == "sync")?;
     let client = ctx.client()?;
     let mut live = Live::fetch(client, ctx.events.as_ref()).await?;
-    let depts = plan::depts::read(&input.file)?.map(|rows| plan::depts::plan(rows, &live.tree));
+    let depts = plan::depts::read(&session.bytes, &input.file)?
+        .map(|rows| plan::depts::plan(rows, &live.tree));
     if let Some(d) = &depts {
         // Staff rows are checked against the tree as it will be.
         live.tree = d.planned.clone();

@@ -31,6 +31,8 @@ pub struct Session<'a> {
     pub report: ReportPath,
     journal: Option<Journal>,
     _lock: Option<RunLock>,
+    /// The input as read, once: other sheets of it are read from here.
+    pub bytes: Vec<u8>,
 }
 
 /// What a run adds to the counts of its rows: accounts the sheet does not name (prunes), and
@@ -59,7 +61,8 @@ impl<'a> Session<'a> {
             true => Some(lock::lock(&input.file, command)?),
             false => None,
         };
-        let table = validate::load(&input.file, input.sheet.as_deref(), layout)?;
+        let bytes = crate::read::read_file(&input.file)?;
+        let table = validate::load_bytes(&bytes, &input.file, input.sheet.as_deref(), layout)?;
         for w in &table.warnings {
             ctx.events.warn(w.clone());
         }
@@ -82,6 +85,7 @@ impl<'a> Session<'a> {
             report,
             journal: None,
             _lock: lock,
+            bytes,
         })
     }
 

@@ -63,8 +63,9 @@ fn column(title: &str) -> Col {
 }
 
 /// The departments sheet of `path`, if the workbook has one.
-pub fn read(path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError> {
-    let sheet = match read::read_sheet(path, Some(DEPT_SHEET)) {
+/// The 部门 Departments sheet of a workbook's `bytes`, when it has one.
+pub fn read(bytes: &[u8], path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError> {
+    let sheet = match read::read_bytes(bytes, &path.display().to_string(), Some(DEPT_SHEET)) {
         Ok(s) if s.name == DEPT_SHEET => s,
         Ok(_) | Err(ReadError::NoSuchSheet { .. }) => return Ok(None),
         Err(e) => return Err(e),

@@ -199,6 +199,12 @@ fn collect(stream: impl FnOnce(Emit) -> Result<SheetInfo, ReadError>) -> Result<
 
 /// Reads the file, handing each row to `emit` as soon as it is read.
 pub fn stream_file(path: &Path, sheet: Option<&str>, emit: Emit) -> Result<SheetInfo, ReadError> {
+    let bytes = read_file(path)?;
+    stream_bytes(&bytes, &path.display().to_string(), sheet, emit)
+}
+
+/// A file's bytes, when it is not past [`limits::MAX_FILE_BYTES`].
+pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
     let shown = path.display().to_string();
     let io = |error| ReadError::Io {
         path: shown.clone(),
@@ -206,8 +212,7 @@ pub fn stream_file(path: &Path, sheet: Option<&str>, emit: Emit) -> Result<Sheet
     };
     let size = std::fs::metadata(path).map_err(io)?.len();
     limits::check_file_size(size, &shown)?;
-    let bytes = std::fs::read(path).map_err(io)?;
-    stream_bytes(&bytes, &shown, sheet, emit)
+    std::fs::read(path).map_err(io)
 }
 
 /// Hands each row of the chosen sheet to `emit` as soon as it is read.

@@ -245,11 +245,23 @@ pub enum LoadError {
 /// Reads and validates `path` for `layout`: one thread reads, this one validates as the rows
 /// arrive, so neither the whole sheet nor a second copy of it is ever held.
 pub fn load(path: &Path, sheet: Option<&str>, layout: Layout) -> Result<Table, LoadError> {
+    let bytes = read::read_file(path)?;
+    load_bytes(&bytes, path, sheet, layout)
+}
+
+/// As [`load`], from the file's bytes already read (`path` names it in messages).
+pub fn load_bytes(
+    bytes: &[u8],
+    path: &Path,
+    sheet: Option<&str>,
+    layout: Layout,
+) -> Result<Table, LoadError> {
+    let name = path.display().to_string();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(32);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
-            let info = read::stream_file(path, sheet, &mut |row| {
+            let info = read::stream_bytes(bytes, &name, sheet, &mut |row| {
                 batch.push(row);
                 if batch.len() == BATCH {
                     let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
