@@ -10,8 +10,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::events::{Event, Finished, Observer, PlanShown};
-use crate::execute::Stop;
 use crate::outcome::Summary;
+use crate::stop::Stop;
 use crate::text::line;
 
 pub struct Console {

@@ -8,9 +8,9 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use crate::outcome::Counts;
-use crate::plan::depts::DeptCounts;
-use crate::plan::StaffCounts;
-use crate::report::PlanLine;
+use crate::outcome::DeptCounts;
+use crate::outcome::PlanLine;
+use crate::outcome::StaffCounts;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

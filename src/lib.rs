@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod console;
+pub mod context;
 pub mod emulator;
 pub mod events;
 pub mod execute;
@@ -20,11 +21,13 @@ pub mod plan;
 pub mod read;
 pub mod report;
 pub mod safety;
+pub mod stop;
 pub mod template;
 pub mod text;
 pub mod validate;
 pub mod write;
 
+pub use context::{Context, SAMPLE_ORG};
 pub use outcome::{error_exit_code, Status, Summary};
 
 use std::sync::Arc;
@@ -32,107 +35,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::api::{Client, ClientOptions, Ticket};
-use crate::config::{Config, EmulatorJob, Job, Target};
+use crate::config::{Config, EmulatorJob, Job};
 use crate::events::{Emit, Observer};
-use crate::execute::Stop;
-
-/// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
-pub const SAMPLE_ORG: &str = include_str!("../samples/org.json");
-
-/// What every command may need: the client (when online) and the in-process emulator.
-pub struct Context {
-    pub client: Option<Client>,
-    /// Keeps the in-process emulator alive for the run.
-    pub emulator: Option<Arc<emulator::Running>>,
-    /// Where calls go, for the report (never the ticket).
-    pub server: String,
-    /// Where the run's events go (the front-end).
-    pub events: Arc<dyn Observer>,
-    /// Stops the run: a fatal API condition, or the person (Ctrl-C, a Stop button).
-    pub stop: Stop,
-}
-
-impl Context {
-    pub async fn new(config: &Config, events: Arc<dyn Observer>) -> anyhow::Result<Context> {
-        let (target, emulator) = match &config.target {
-            Target::Offline => (None, None),
-            Target::Server { base_url, ticket } => (Some((base_url.clone(), ticket.clone())), None),
-            Target::Emulator { state } => {
-                let store = emulator::open_store(state, None)?;
-                if store.is_empty() {
-                    let seed: emulator::Seed = serde_json::from_str(SAMPLE_ORG)
-                        .context("the built-in samples/org.json is not valid")?;
-                    store
-                        .seed(&seed)
-                        .map_err(|r| anyhow::anyhow!("seeding the emulator: {}", r.message))?;
-                }
-                let running = emulator::start_local(store, emulator::Options::default())
-                    .await
-                    .context("cannot start the embedded emulator")?;
-                let url = reqwest::Url::parse(&running.base_url())?;
-                (
-                    Some((url, Ticket::new(emulator::DEFAULT_TICKET))),
-                    Some(running),
-                )
-            }
-        };
-        let (client, server) = match target {
-            None => (None, "(offline)".to_string()),
-            Some((base_url, ticket)) => {
-                let server = if emulator.is_some() {
-                    format!(
-                        "embedded emulator ({})",
-                        base_url.as_str().trim_end_matches('/')
-                    )
-                } else {
-                    base_url.as_str().trim_end_matches('/').to_string()
-                };
-                let mut options = ClientOptions::new(base_url, ticket);
-                options.concurrency = config.concurrency;
-                options.rate = config.rate;
-                options.timeout = config.timeout;
-                options.backoff = config.retry_base;
-                (Some(Client::new(options)?), server)
-            }
-        };
-        let stop = Stop::new();
-        if let Some(c) = &client {
-            stop.cancels(c);
-        }
-        Ok(Context {
-            client,
-            emulator: emulator.map(Arc::new),
-            server,
-            events,
-            stop,
-        })
-    }
-
-    /// The same directory for another run: its own front-end and its own stop.
-    pub fn for_run(&self, events: Arc<dyn Observer>) -> Context {
-        let stop = Stop::new();
-        if let Some(c) = &self.client {
-            stop.cancels(c);
-        }
-        Context {
-            client: self.client.clone(),
-            emulator: self.emulator.clone(),
-            server: self.server.clone(),
-            events,
-            stop,
-        }
-    }
-
-    /// The client, for commands that cannot work offline.
-    pub fn client(&self) -> anyhow::Result<&Client> {
-        self.client.as_ref().ok_or_else(|| {
-            anyhow::anyhow!(
-                "no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator"
-            )
-        })
-    }
-}
 
 /// Runs one command from the command line: the console draws its events, and Ctrl-C stops a
 /// run that sends.

@@ -66,7 +66,7 @@ pub struct Summary {
     pub we_id: Option<i64>,
     /// `bgy dept list --json`: the tree.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub departments: Option<Vec<crate::live::DeptInfo>>,
+    pub departments: Option<Vec<crate::model::tree::DeptInfo>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
     pub elapsed_ms: u128,
@@ -113,4 +113,31 @@ impl Counts {
         }
         c
     }
+}
+
+/// One line of the 计划 Plan sheet.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlanLine {
+    pub action: String,
+    pub target: String,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+/// What a staff plan would do, by kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StaffCounts {
+    pub create: usize,
+    pub update: usize,
+    pub unchanged: usize,
+    pub delete: usize,
+}
+
+/// What a departments plan would do, by kind, and the sheet's rows that are invalid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeptCounts {
+    pub create: usize,
+    pub rename: usize,
+    pub invalid: usize,
 }

@@ -13,7 +13,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::Outcome;
-use crate::outcome::Counts;
+use crate::outcome::{Counts, PlanLine};
 use crate::read::header::Column;
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use crate::validate::{Severity, Table};
@@ -80,16 +80,6 @@ pub fn reserve_path(input: &Path, at: DateTime<Local>) -> std::io::Result<PathBu
 /// The journal beside a report: `REPORT.journal.jsonl`.
 pub fn journal_path(report: &Path) -> PathBuf {
     report.with_extension("journal.jsonl")
-}
-
-/// One line of the 计划 Plan sheet.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PlanLine {
-    pub action: String,
-    pub target: String,
-    pub field: String,
-    pub old: String,
-    pub new: String,
 }
 
 pub struct Report<'a> {

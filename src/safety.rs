@@ -7,10 +7,10 @@ use anyhow::Context as _;
 use chrono::{DateTime, Local};
 
 use crate::config::Destructive;
+use crate::context::Context;
 use crate::events::Emit;
 use crate::live::{Live, LISTED};
 use crate::model::Layout;
-use crate::Context;
 
 /// `NAME.backup-YYYYMMDD-HHMMSS.xlsx` beside the input.
 pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {

@@ -2,12 +2,13 @@
 //! Writes the report; sends nothing that changes data.
 
 use crate::config::Input;
+use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
 use crate::live::{self, Live};
 use crate::model::{Field, Layout};
+use crate::outcome::Summary;
 use crate::validate::{problem, Issue};
-use crate::{Context, Summary};
 
 pub async fn run(
     ctx: &Context,

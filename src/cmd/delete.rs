@@ -5,13 +5,14 @@
 use std::collections::HashMap;
 
 use crate::config::{Destructive, Input};
+use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::delete::{delete_all, Target};
 use crate::execute::session::{Extra, Session};
 use crate::live::Live;
 use crate::model::{AccountKey, Layout, Outcome};
+use crate::outcome::Summary;
 use crate::safety;
-use crate::{Context, Summary};
 
 pub async fn run(
     ctx: &Context,

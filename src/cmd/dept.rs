@@ -4,11 +4,12 @@ use anyhow::Context as _;
 
 use crate::api::{Client, Endpoint};
 use crate::config::DeptJob;
+use crate::context::Context;
 use crate::events::Emit;
-use crate::live::DeptInfo;
+use crate::model::tree::DeptInfo;
 use crate::model::tree::{canonical_path, DeptTree};
+use crate::outcome::Summary;
 use crate::plan::depts::bad_name;
-use crate::{Context, Summary};
 
 pub async fn run(ctx: &Context, job: &DeptJob) -> anyhow::Result<Summary> {
     let client = ctx.client()?;

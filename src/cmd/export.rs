@@ -7,14 +7,15 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::api::Endpoint;
+use crate::context::Context;
 use crate::events::Emit;
 use crate::live::record_values;
 use crate::model::tree::canonical_path;
 use crate::model::{Field, Layout};
+use crate::outcome::Summary;
 use crate::write::{self, DeptSheet};
-use crate::{Context, Summary};
 
-use crate::live::DeptInfo;
+use crate::model::tree::DeptInfo;
 
 pub async fn run(
     ctx: &Context,

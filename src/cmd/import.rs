@@ -4,12 +4,13 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::config::{ImportOptions, Input};
+use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, depts, AddJob};
 use crate::live::{self, Live};
 use crate::model::{Field, Layout, Outcome};
-use crate::{Context, Summary};
+use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
     let mut s = Session::open(ctx, "import", input, Layout::Staff, !opts.dry_run)?;

@@ -1,5 +1,5 @@
 //! The commands: each is load → live → plan → send → report through the stages, and ends in a
-//! [`crate::Summary`]. They print nothing: what they have to say goes to the front-end as events.
+//! [`crate::outcome::Summary`]. They print nothing: what they have to say goes to the front-end as events.
 
 pub mod check;
 pub mod delete;
@@ -9,9 +9,9 @@ pub mod import;
 pub mod plan;
 pub mod times;
 
+use crate::context::Context;
 use crate::events::Emit;
 use crate::model::tree::DeptTree;
-use crate::Context;
 
 /// Warns about departments whose parents are missing or form a circle (they are still listed).
 pub fn warn_tree(ctx: &Context, tree: &DeptTree) {

@@ -3,16 +3,17 @@
 //! for unchanged rows.
 
 use crate::config::{Destructive, Input};
+use crate::context::Context;
 use crate::events::{Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::live::{self, Live};
 use crate::model::{Cover, Layout, Outcome};
+use crate::outcome::PlanLine;
+use crate::outcome::Summary;
 use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
-use crate::report::PlanLine;
 use crate::safety;
-use crate::{Context, Summary};
 
 /// Plan lines shown on the console; all of them are in the report's 计划 Plan sheet.
 const SHOWN: usize = 40;

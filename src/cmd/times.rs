@@ -5,11 +5,12 @@ use futures::StreamExt;
 
 use crate::api::{TimesRow, TIMES_CHUNK};
 use crate::config::Input;
+use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, times::send_chunk};
 use crate::model::{Field, Layout};
-use crate::{Context, Summary};
+use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<Summary> {
     let mut s = Session::open(ctx, "times", input, Layout::Times, true)?;

@@ -8,8 +8,8 @@ use crate::api::{ApiError, Client, Endpoint};
 use crate::events::{Emit, Observer};
 use crate::live;
 use crate::model::tree::DeptTree;
+use crate::outcome::PlanLine;
 use crate::plan::depts::DeptPlan;
-use crate::report::PlanLine;
 use crate::validate::Values;
 
 /// What creating departments did.

@@ -9,12 +9,11 @@ pub mod add;
 pub mod delete;
 pub mod depts;
 pub mod session;
-pub mod stop;
 pub mod times;
 
+pub use crate::stop::Stop;
 pub use add::{add_staff, AddJob};
 pub use session::Session;
-pub use stop::Stop;
 
 use crate::api::ApiError;
 use crate::events::{Event, Observer};

@@ -11,14 +11,15 @@ use chrono::{DateTime, Local};
 
 use super::Sink;
 use crate::config::Input;
+use crate::context::Context;
 use crate::events::{Emit, Event, Finished, Reason};
 use crate::journal::{self, Journal};
 use crate::lock::{self, RunLock};
 use crate::model::{AccountKey, Layout, Outcome};
+use crate::outcome::PlanLine;
 use crate::outcome::{Counts, Status, Summary};
-use crate::report::{self, PlanLine, Report};
+use crate::report::{self, Report};
 use crate::validate::{self, Severity, Table};
-use crate::Context;
 
 pub struct Session<'a> {
     pub ctx: &'a Context,

@@ -4,8 +4,6 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use serde::Serialize;
-
 use crate::api::{ApiError, Client, Endpoint, Staff};
 use crate::events::{Emit, Event, Observer};
 use crate::model::tree::DeptTree;
@@ -20,42 +18,6 @@ pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
         .await?
         .complete(Endpoint::DepartmentList)?;
     Ok(DeptTree::new(list))
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DeptInfo {
-    pub we_id: i64,
-    pub name: String,
-    pub parent: i64,
-    pub path: String,
-    pub rank: i64,
-    pub members: usize,
-    /// Levels below the root (0: the root, or a department the root does not reach).
-    pub depth: usize,
-}
-
-impl DeptInfo {
-    /// Every department in tree order, with its depth and its direct members in `staff`.
-    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<DeptInfo> {
-        let mut members: HashMap<i64, usize> = HashMap::new();
-        for s in staff {
-            for id in s.department_ids() {
-                *members.entry(id).or_default() += 1;
-            }
-        }
-        tree.walk()
-            .into_iter()
-            .map(|(depth, d)| DeptInfo {
-                we_id: d.we_id,
-                name: d.we_name.clone(),
-                parent: d.we_parentid,
-                path: tree.path(d.we_id).unwrap_or_default(),
-                rank: d.rank,
-                members: members.get(&d.we_id).copied().unwrap_or(0),
-                depth,
-            })
-            .collect()
-    }
 }
 
 /// Lists the people of `we_id` (0: everyone), telling `events` how far it got.

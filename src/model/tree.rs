@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::api::Department;
+use crate::api::{Department, Staff};
 
 /// A department path as typed (full-width slashes, spaces) → the canonical `a/b/c`.
 pub fn canonical_path(path: &str) -> String {
@@ -242,6 +242,42 @@ impl DeptTree {
             }
         }
         Ok(out)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DeptInfo {
+    pub we_id: i64,
+    pub name: String,
+    pub parent: i64,
+    pub path: String,
+    pub rank: i64,
+    pub members: usize,
+    /// Levels below the root (0: the root, or a department the root does not reach).
+    pub depth: usize,
+}
+
+impl DeptInfo {
+    /// Every department in tree order, with its depth and its direct members in `staff`.
+    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<DeptInfo> {
+        let mut members: HashMap<i64, usize> = HashMap::new();
+        for s in staff {
+            for id in s.department_ids() {
+                *members.entry(id).or_default() += 1;
+            }
+        }
+        tree.walk()
+            .into_iter()
+            .map(|(depth, d)| DeptInfo {
+                we_id: d.we_id,
+                name: d.we_name.clone(),
+                parent: d.we_parentid,
+                path: tree.path(d.we_id).unwrap_or_default(),
+                rank: d.rank,
+                members: members.get(&d.we_id).copied().unwrap_or(0),
+                depth,
+            })
+            .collect()
     }
 }
 

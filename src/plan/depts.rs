@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::model::tree::DeptTree;
+use crate::outcome::{DeptCounts, PlanLine};
 use crate::read::header::normalize;
 use crate::read::{self, ReadError};
-use crate::report::PlanLine;
 use crate::write::DEPT_SHEET;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,14 +127,6 @@ pub fn bad_name(name: &str) -> Option<String> {
     } else {
         None
     }
-}
-
-/// What a departments plan would do, by kind, and the sheet's rows that are invalid.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct DeptCounts {
-    pub create: usize,
-    pub rename: usize,
-    pub invalid: usize,
 }
 
 /// Validates the rows against `live` and plans their creates and renames.

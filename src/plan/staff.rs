@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use crate::live::{sheet_departments, Live, LISTED};
 use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, Field};
-use crate::report::PlanLine;
+use crate::outcome::{PlanLine, StaffCounts};
 use crate::validate::{Table, Values};
 use crate::write::display_value;
 
@@ -40,15 +40,6 @@ fn paths(ids: &[i64], tree: &DeptTree) -> String {
         .map(|id| tree.path(*id).unwrap_or_else(|| id.to_string()))
         .collect::<Vec<_>>()
         .join(";")
-}
-
-/// What a staff plan would do, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct StaffCounts {
-    pub create: usize,
-    pub update: usize,
-    pub unchanged: usize,
-    pub delete: usize,
 }
 
 /// The changes that would bring `live` to `sheet` (empty cells left alone).
