@@ -247,6 +247,26 @@ pub enum Command {
         #[command(subcommand)]
         action: DeptCommand,
     },
+    /// The web console: the same checks, imports and reports in a browser, for HR. Prints the
+    /// address to open (with a one-time token); on an address other than 127.0.0.1 it needs
+    /// --users and shows a login page.
+    Serve {
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:8700")]
+        listen: String,
+        /// Where runs keep their input, report, journal and backup, one folder a run.
+        #[arg(long, default_value = ".bgy/runs")]
+        data: PathBuf,
+        /// Who may log in: one `name:argon2-hash` a line (make a hash with --hash-password).
+        #[arg(long)]
+        users: Option<PathBuf>,
+        /// The largest upload, in megabytes.
+        #[arg(long, default_value_t = 50)]
+        max_upload_mb: u64,
+        /// Read a password on stdin, print its argon2 hash for --users, and exit.
+        #[arg(long)]
+        hash_password: bool,
+    },
     /// Run the API emulator as a server.
     Emulator {
         /// Address to listen on.

@@ -61,6 +61,15 @@ pub enum DeptJob {
 }
 
 #[derive(Debug, Clone)]
+pub struct ServeJob {
+    pub listen: String,
+    pub data: PathBuf,
+    pub users: Option<PathBuf>,
+    pub max_upload_bytes: usize,
+    pub hash_password: bool,
+}
+
+#[derive(Debug, Clone)]
 pub struct EmulatorJob {
     pub listen: String,
     pub state: PathBuf,
@@ -110,6 +119,7 @@ pub enum Job {
     },
     Dept(DeptJob),
     Emulator(EmulatorJob),
+    Serve(ServeJob),
 }
 
 impl Job {
@@ -213,6 +223,19 @@ impl From<Command> for Job {
                 DeptCommand::Add { path } => DeptJob::Add { path },
                 DeptCommand::Rename { target, new_name } => DeptJob::Rename { target, new_name },
             }),
+            Command::Serve {
+                listen,
+                data,
+                users,
+                max_upload_mb,
+                hash_password,
+            } => Job::Serve(ServeJob {
+                listen,
+                data,
+                users,
+                max_upload_bytes: (max_upload_mb as usize).saturating_mul(1 << 20),
+                hash_password,
+            }),
             Command::Emulator {
                 listen,
                 state,
@@ -288,6 +311,13 @@ fn target(
 
 /// A command's own options, and whether it can run where calls would go.
 fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
+    if let Command::Serve { max_upload_mb, .. } = command {
+        if !(1..=2048).contains(max_upload_mb) {
+            return usage(format!(
+                "--max-upload-mb must be between 1 and 2048, not {max_upload_mb}"
+            ));
+        }
+    }
     if let Command::Emulator { fail_rate, .. } = command {
         if !(0.0..=1.0).contains(fail_rate) {
             return usage(format!(

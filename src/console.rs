@@ -220,6 +220,8 @@ pub fn print_result(summary: &Summary, json: bool) {
             .collect()
     } else if let (Some(we_id), "dept add") = (summary.we_id, summary.command) {
         vec![we_id.to_string()]
+    } else if let (Some(hash), "serve --hash-password") = (&summary.output, summary.command) {
+        vec![hash.clone()]
     } else {
         vec![]
     };

@@ -25,6 +25,7 @@ pub mod stop;
 pub mod template;
 pub mod text;
 pub mod validate;
+pub mod web;
 pub mod write;
 
 pub use context::{Context, SAMPLE_ORG};
@@ -83,6 +84,11 @@ pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Resu
                 ..Summary::default()
             }
         }
+        Job::Serve(job) if job.hash_password => web::hash_password_from_stdin()?,
+        Job::Serve(job) => {
+            let ctx = Context::new(&config, events).await?;
+            web::serve(ctx, job).await?
+        }
         job => {
             let ctx = Context::new(&config, events).await?;
             let _ctrl_c = job.sends().then(|| console::on_ctrl_c(ctx.stop.clone()));
@@ -116,7 +122,7 @@ pub async fn run_job(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             destructive,
         } => cmd::plan::sync(ctx, input, *prune, *destructive).await,
         Job::Dept(job) => cmd::dept::run(ctx, job).await,
-        Job::Template { .. } | Job::Emulator(_) => {
+        Job::Template { .. } | Job::Emulator(_) | Job::Serve(_) => {
             anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
         }
     }

@@ -53,7 +53,10 @@ pub struct Summary {
     pub unchanged: usize,
     pub deleted: usize,
     pub invalid: usize,
+    /// Rows that failed, and rows never sent because the run stopped.
     pub failed: usize,
+    /// Of `failed`: rows never sent because the run stopped.
+    pub not_sent: usize,
     /// Departments created / renamed (plan: planned; sync: done), when a departments sheet was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub departments_created: Option<usize>,

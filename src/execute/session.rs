@@ -192,6 +192,7 @@ impl<'a> Session<'a> {
             deleted: c.deleted + extra.deleted,
             invalid: c.invalid + extra.invalid,
             failed: c.failed + c.not_sent + extra.failed,
+            not_sent: c.not_sent,
             departments_created: extra.departments_created,
             departments_renamed: extra.departments_renamed,
             report: Some(self.report.display().to_string()),

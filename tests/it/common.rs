@@ -166,6 +166,7 @@ impl Bgy {
     /// Starts `bgy ARGS` in the background (to kill or interrupt it).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
         self.command(args)
+            .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()

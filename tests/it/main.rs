@@ -15,6 +15,7 @@ mod read_fuzz;
 mod runs;
 mod snapshots;
 mod times_delete;
+mod web;
 
 // The minimal workbooks examples/hostile.rs makes, for the same hostile files.
 #[path = "../../examples/support/workbooks.rs"]

@@ -1,0 +1,590 @@
+//! The console's pages and what their forms do. Each run is a job of the command line's own
+//! (`lib::run_job`) on the run's input, in the run's folder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Multipart, Path as UrlPath, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use super::auth::{constant_eq, session_cookie, Session};
+use super::runs::{self, RunInfo};
+use super::watch::WebRun;
+use super::App;
+use crate::config::{ImportOptions, Input, Job};
+use crate::model::{Cover, Layout};
+
+/// Failed rows a page.
+const PAGE_ROWS: usize = 100;
+
+pub fn templates() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    for (name, text) in [
+        ("base.html", include_str!("templates/base.html")),
+        ("home.html", include_str!("templates/home.html")),
+        ("run.html", include_str!("templates/run.html")),
+        ("runs.html", include_str!("templates/runs.html")),
+        ("message.html", include_str!("templates/message.html")),
+        ("login.html", include_str!("templates/login.html")),
+    ] {
+        env.add_template(name, text)
+            .expect("the embedded templates are valid");
+    }
+    env
+}
+
+fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
+    match app.templates.get_template(name).and_then(|t| t.render(ctx)) {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            plain_page("页面出错 Page error", &e.to_string()),
+        )
+            .into_response(),
+    }
+}
+
+/// A page of one message, for answers outside the templates (401 before any session).
+pub fn plain_page(title: &str, text: &str) -> Html<String> {
+    let env = templates();
+    let html = env
+        .get_template("message.html")
+        .and_then(|t| t.render(minijinja::context! { title, text }))
+        .unwrap_or_else(|_| text.to_string());
+    Html(html)
+}
+
+fn message(app: &App, status: StatusCode, title: &str, text: &str) -> Response {
+    (
+        status,
+        render(app, "message.html", minijinja::context! { title, text }),
+    )
+        .into_response()
+}
+
+pub async fn script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("assets/app.js"),
+    )
+}
+
+pub async fn style() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("assets/app.css"),
+    )
+}
+
+pub async fn home(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
+    let busy = app.busy.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    render(
+        &app,
+        "home.html",
+        minijinja::context! { csrf => s.csrf, user => s.user, busy, max_mb => app.max_upload >> 20 },
+    )
+}
+
+pub async fn runs(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
+    let runs = runs::list(&app.data);
+    render(
+        &app,
+        "runs.html",
+        minijinja::context! { runs, user => s.user },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    name: String,
+    password: String,
+}
+
+pub async fn login_page(State(app): State<Arc<App>>) -> Response {
+    render(&app, "login.html", minijinja::context! { failed => false })
+}
+
+pub async fn login(State(app): State<Arc<App>>, Form(f): Form<LoginForm>) -> Response {
+    match app.auth.login(f.name.trim(), &f.password) {
+        Some(id) => (
+            [(header::SET_COOKIE, session_cookie(&id))],
+            Redirect::to("/"),
+        )
+            .into_response(),
+        None => (
+            StatusCode::UNAUTHORIZED,
+            render(&app, "login.html", minijinja::context! { failed => true }),
+        )
+            .into_response(),
+    }
+}
+
+fn csrf_ok(s: &Session, given: &str) -> bool {
+    constant_eq(&s.csrf, given)
+}
+
+fn forbidden(app: &App) -> Response {
+    message(
+        app,
+        StatusCode::FORBIDDEN,
+        "请求被拒绝 Request refused",
+        "页面已过期,请回到首页重试 (the page has expired: go back to the home page and try again).",
+    )
+}
+
+/// Upload → a check run: the file goes into a new run folder under a name of the store's own.
+pub async fn check(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    mut form: Multipart,
+) -> Response {
+    let (mut csrf, mut upload) = (String::new(), None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or_default().to_string();
+                let file = field.file_name().map(str::to_string);
+                match field.bytes().await {
+                    Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into(),
+                    Ok(bytes) if name == "file" => upload = Some((file.unwrap_or_default(), bytes)),
+                    Ok(_) => {}
+                    Err(e) => return upload_error(&app, e.status()),
+                }
+            }
+            Ok(None) => break,
+            Err(e) => return upload_error(&app, e.status()),
+        }
+    }
+    if !csrf_ok(&s, &csrf) {
+        return forbidden(&app);
+    }
+    let Some((file, bytes)) = upload.filter(|(_, b)| !b.is_empty()) else {
+        return message(
+            &app,
+            StatusCode::BAD_REQUEST,
+            "没有文件 No file",
+            "请选择一个文件 (choose a file to check).",
+        );
+    };
+    let id = runs::new_id();
+    let dir = app.data.join(&id);
+    let input = runs::input_name(&file, &bytes);
+    if let Err(e) =
+        std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join(&input), &bytes))
+    {
+        return message(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "无法保存 Cannot save",
+            &e.to_string(),
+        );
+    }
+    let info = RunInfo {
+        id: id.clone(),
+        started: now(),
+        finished: None,
+        who: s.user.clone(),
+        command: "check".into(),
+        file: file.chars().take(200).collect(),
+        input,
+        status: "running".into(),
+        summary: None,
+        error: None,
+        warnings: vec![],
+        notes: vec![],
+        row_warnings: 0,
+        from: None,
+    };
+    let job = Job::Check {
+        input: run_input(&dir, &info.input),
+        layout: Layout::Staff,
+        create_departments: false,
+    };
+    // A check sends nothing: it runs now, and the page shows its result.
+    let watch = follow(&app, &info.id);
+    execute(app.clone(), dir, info, job, watch).await;
+    Redirect::to(&format!("/runs/{id}")).into_response()
+}
+
+fn upload_error(app: &App, status: StatusCode) -> Response {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        let text = format!(
+            "文件超过 {} MB 上限 (the file is larger than the {} MB this console takes; ask IT to start bgy serve with a larger --max-upload-mb)",
+            app.max_upload >> 20,
+            app.max_upload >> 20
+        );
+        return message(app, status, "文件太大 File too large", &text);
+    }
+    message(
+        app,
+        StatusCode::BAD_REQUEST,
+        "上传失败 Upload failed",
+        "上传没有完成,请重试 (the upload did not complete; try again).",
+    )
+}
+
+fn run_input(dir: &std::path::Path, input: &str) -> Input {
+    Input {
+        file: dir.join(input),
+        sheet: None,
+        report: Some(dir.join(runs::REPORT)),
+    }
+}
+
+fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A new run's observer, followed by its page from now on.
+fn follow(app: &App, id: &str) -> Arc<WebRun> {
+    let watch = Arc::new(WebRun::new());
+    app.running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_string(), watch.clone());
+    watch
+}
+
+/// Runs `job` in the run's folder with the observer its page follows, and records how it
+/// ended.
+async fn execute(
+    app: Arc<App>,
+    dir: std::path::PathBuf,
+    mut info: RunInfo,
+    job: Job,
+    watch: Arc<WebRun>,
+) {
+    let ctx = app.ctx.for_run(watch.clone());
+    *watch.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(ctx.stop.clone());
+    let _ = runs::save(&dir, &info);
+    let result = crate::run_job(&ctx, &job).await;
+    let (warnings, notes) = watch.said();
+    info.warnings = warnings;
+    info.notes = notes;
+    info.row_warnings = watch.finished().map_or(0, |f| {
+        f.reasons
+            .iter()
+            .filter(|r| r.warning)
+            .map(|r| r.count as u64)
+            .sum()
+    });
+    info.finished = Some(now());
+    match result {
+        Ok(summary) => {
+            info.status = match summary.status {
+                crate::outcome::Status::Ok => "ok",
+                crate::outcome::Status::RowsFailed => "rows failed",
+                crate::outcome::Status::Fatal => "fatal",
+                crate::outcome::Status::Interrupted => "interrupted",
+            }
+            .into();
+            info.summary = serde_json::to_value(&summary).ok();
+            if let Some(stopped) = watch.finished().and_then(|f| f.stopped) {
+                info.error = Some(stopped);
+            }
+        }
+        Err(e) => {
+            info.status = "error".into();
+            info.error = Some(crate::text::line(&format!("{e:#}")));
+        }
+    }
+    if dir.join(runs::REPORT).is_file() {
+        if let Err(e) = runs::extract_failed(&dir) {
+            info.notes
+                .push(format!("the report could not be read back: {e}"));
+        }
+    }
+    let _ = runs::save(&dir, &info);
+    watch.close();
+    app.running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&info.id);
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<usize>,
+}
+
+pub async fn run(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let Some(dir) = runs::dir(&app.data, &id) else {
+        return not_found(&app);
+    };
+    let Some(info) = runs::load(&dir) else {
+        return not_found(&app);
+    };
+    let running = app
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .map(|w| w.snapshot());
+    let failed = runs::failed(&dir);
+    let pages = failed.rows.len().div_ceil(PAGE_ROWS).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let rows: Vec<_> = failed
+        .rows
+        .iter()
+        .skip((page - 1) * PAGE_ROWS)
+        .take(PAGE_ROWS)
+        .collect();
+    let counts = counts(&info);
+    let importable = info.command == "check"
+        && info
+            .summary
+            .as_ref()
+            .is_some_and(|s| s["ok"].as_u64().unwrap_or(0) > 0);
+    let busy = app.busy.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    render(
+        &app,
+        "run.html",
+        minijinja::context! {
+            info, running, counts, header => failed.header, rows, page, pages,
+            failed_rows => failed.rows.len(), importable, busy, csrf => s.csrf,
+            report => dir.join(runs::REPORT).is_file(),
+        },
+    )
+}
+
+/// The counts a run's page shows, by `data-count` name.
+fn counts(info: &RunInfo) -> Vec<(&'static str, String, u64)> {
+    let Some(s) = &info.summary else {
+        return vec![];
+    };
+    let n = |k: &str| s[k].as_u64().unwrap_or(0);
+    let warnings = info.warnings.len() as u64 + info.row_warnings;
+    match info.command.as_str() {
+        "check" => vec![
+            ("total", "总行数 Rows".into(), n("total")),
+            ("valid", "通过 Valid".into(), n("ok")),
+            ("invalid", "校验失败 Invalid".into(), n("invalid")),
+            ("warnings", "警告 Warnings".into(), warnings),
+        ],
+        _ => vec![
+            ("total", "总行数 Rows".into(), n("total")),
+            ("created", "新增 Created".into(), n("created")),
+            ("updated", "更新 Updated".into(), n("updated")),
+            ("skipped", "已存在跳过 Skipped".into(), n("skipped")),
+            ("invalid", "校验失败 Invalid".into(), n("invalid")),
+            (
+                "failed",
+                "失败 Failed".into(),
+                n("failed").saturating_sub(not_sent(info)),
+            ),
+            ("not_sent", "未发送 Not sent".into(), not_sent(info)),
+        ],
+    }
+}
+
+/// Rows never sent: the report's outcome column says so (the summary counts them as failed).
+fn not_sent(info: &RunInfo) -> u64 {
+    info.summary
+        .as_ref()
+        .and_then(|s| s["not_sent"].as_u64())
+        .unwrap_or(0)
+}
+
+fn not_found(app: &App) -> Response {
+    message(
+        app,
+        StatusCode::NOT_FOUND,
+        "没有这个运行 No such run",
+        "这个运行不存在 (there is no such run).",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ImportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    cover: String,
+    #[serde(default)]
+    create_departments: Option<String>,
+}
+
+/// Imports the valid rows of a checked file, as a run of its own, in the background.
+pub async fn import(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<ImportForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let Some(from) = runs::dir(&app.data, &id).and_then(|d| runs::load(&d).map(|i| (d, i))) else {
+        return not_found(&app);
+    };
+    let new_id = runs::new_id();
+    {
+        let mut busy = app.busy.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(other) = busy.as_ref() {
+            let text = format!("运行 {other} 正在发送数据,请等它结束 (run {other} is sending; wait for it to finish).");
+            return message(&app, StatusCode::CONFLICT, "正在运行 A run is busy", &text);
+        }
+        *busy = Some(new_id.clone());
+    }
+    let (from_dir, from_info) = from;
+    let dir = app.data.join(&new_id);
+    let copied = std::fs::create_dir_all(&dir)
+        .and_then(|_| std::fs::copy(from_dir.join(&from_info.input), dir.join(&from_info.input)));
+    if let Err(e) = copied {
+        *app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        return message(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "无法保存 Cannot save",
+            &e.to_string(),
+        );
+    }
+    let info = RunInfo {
+        id: new_id.clone(),
+        started: now(),
+        finished: None,
+        who: s.user.clone(),
+        command: "import".into(),
+        file: from_info.file.clone(),
+        input: from_info.input.clone(),
+        status: "running".into(),
+        summary: None,
+        error: None,
+        warnings: vec![],
+        notes: vec![],
+        row_warnings: 0,
+        from: Some(id),
+    };
+    let job = Job::Import {
+        input: run_input(&dir, &info.input),
+        options: ImportOptions {
+            cover: if f.cover == "overwrite" {
+                Cover::Overwrite
+            } else {
+                Cover::Skip
+            },
+            create_departments: f.create_departments.is_some(),
+            dry_run: false,
+            resume: false,
+        },
+    };
+    let _ = runs::save(&dir, &info);
+    let watch = follow(&app, &new_id);
+    let task_app = app.clone();
+    tokio::spawn(async move {
+        execute(task_app.clone(), dir, info, job, watch).await;
+        *task_app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    });
+    Redirect::to(&format!("/runs/{new_id}")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Stop: as Ctrl-C, in-flight calls finish and the report and journal are written.
+pub async fn stop(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let watch = app
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned();
+    if let Some(stop) = watch.and_then(|w| w.stop.lock().unwrap_or_else(|e| e.into_inner()).clone())
+    {
+        stop.interrupt();
+    }
+    Redirect::to(&format!("/runs/{id}")).into_response()
+}
+
+/// Progress as server-sent events: a `progress` event on every change (at most ten a
+/// second), `done` at the end.
+pub async fn events(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>) -> Response {
+    let watch = app
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&id)
+        .cloned();
+    let stream = futures::stream::unfold((watch, false), |(watch, done)| async move {
+        if done {
+            return None;
+        }
+        let Some(w) = watch else {
+            return Some((
+                Ok::<_, std::convert::Infallible>(SseEvent::default().event("done").data("{}")),
+                (None, true),
+            ));
+        };
+        let mut rx = w.subscribe();
+        let snap = w.snapshot();
+        if snap.finished {
+            let data = serde_json::to_string(&snap).unwrap_or_default();
+            return Some((
+                Ok(SseEvent::default().event("done").data(data)),
+                (None, true),
+            ));
+        }
+        let data = serde_json::to_string(&snap).unwrap_or_default();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), rx.changed()).await;
+        Some((
+            Ok(SseEvent::default().event("progress").data(data)),
+            (Some(w), false),
+        ))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+/// Downloads from the run store only: a run's report or its input.
+pub async fn download(
+    State(app): State<Arc<App>>,
+    UrlPath((id, file)): UrlPath<(String, String)>,
+) -> Response {
+    let Some(dir) = runs::dir(&app.data, &id) else {
+        return not_found(&app);
+    };
+    let Some(info) = runs::load(&dir) else {
+        return not_found(&app);
+    };
+    let (path, name) = match file.as_str() {
+        "report" => (dir.join(runs::REPORT), format!("{id}.report.xlsx")),
+        "input" => (dir.join(&info.input), format!("{id}.{}", info.input)),
+        _ => return not_found(&app),
+    };
+    match std::fs::read(&path) {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => not_found(&app),
+    }
+}

@@ -1,0 +1,495 @@
+//! The web console over HTTP: every route needs a session, every POST its CSRF token, uploads
+//! have a limit and never choose a path, downloads come only from the run store, the ticket is
+//! in no answer, and one run sends at a time. `bgy serve` runs as its own process against the
+//! test's emulator.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Child;
+use std::time::Duration;
+
+use crate::common::*;
+
+/// A running `bgy serve`: its base URL and start token, and a client that keeps cookies.
+pub struct Console {
+    child: Child,
+    pub base: String,
+    pub token: Option<String>,
+    pub http: reqwest::Client,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Console {
+    /// Starts `bgy serve ARGS` in `b`'s folder (against `b`'s server) and waits for its line.
+    pub fn start(b: &Bgy, args: &[&str]) -> Console {
+        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        let mut child = b.spawn(&all);
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let line = lines
+            .next()
+            .expect("bgy serve prints its address")
+            .expect("a line");
+        // Keep reading stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        let url = line
+            .strip_prefix("bgy serve: ")
+            .unwrap_or_else(|| panic!("not the start line: {line}"))
+            .to_string();
+        let (base, token) = match url.split_once("/?token=") {
+            Some((b, t)) => (b.to_string(), Some(t.to_string())),
+            None => (url.trim_end_matches("/login").to_string(), None),
+        };
+        Console {
+            child,
+            base,
+            token,
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// Opens the start address: the client holds a session from now on.
+    pub async fn sign_in(&self) {
+        let url = format!("{}/?token={}", self.base, self.token.as_deref().unwrap());
+        let r = self.http.get(url).send().await.unwrap();
+        assert_eq!(r.status(), 200, "the token leads home");
+    }
+
+    pub async fn page(&self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// The CSRF token of the home page's forms.
+    pub async fn csrf(&self) -> String {
+        let (_, html) = self.page("/").await;
+        attr_after(&html, "name=\"csrf\" value=\"").expect("a csrf field")
+    }
+
+    /// Uploads `bytes` as `name` for a check; the status and where it led.
+    pub async fn upload(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        csrf: Option<&str>,
+    ) -> (u16, String, String) {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(c) = csrf {
+            form = form.text("csrf", c.to_string());
+        }
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+        );
+        let r = self
+            .http
+            .post(format!("{}/check", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let at = r.url().path().to_string();
+        (r.status().as_u16(), at, r.text().await.unwrap())
+    }
+}
+
+/// The text after `marker` up to the next `"`.
+pub fn attr_after(html: &str, marker: &str) -> Option<String> {
+    let at = html.find(marker)? + marker.len();
+    Some(html[at..].split('"').next()?.to_string())
+}
+
+/// The number in `data-count="NAME"`.
+pub fn count(html: &str, name: &str) -> u64 {
+    let marker = format!("data-count=\"{name}\">");
+    let at = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no data-count={name} in the page"))
+        + marker.len();
+    html[at..]
+        .split('<')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn every_page_needs_a_session_and_the_token_gives_a_strict_cookie() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &[]);
+    for path in [
+        "/",
+        "/runs",
+        "/runs/20260101-000000-abcdef",
+        "/runs/x/report",
+    ] {
+        let (status, html) = c.page(path).await;
+        assert_eq!(status, 401, "{path}");
+        assert!(!html.contains("csrf"), "no data without a session: {path}");
+    }
+    let r = c
+        .http
+        .post(format!("{}/check", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // A wrong token is no way in; the right one sets the cookie and leads home.
+    let (status, _) = c.page("/?token=0123456789abcdef0123456789abcdef").await;
+    assert_eq!(status, 401);
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = bare
+        .get(format!("{}/?token={}", c.base, c.token.as_deref().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    // Static files carry no data and need no session; every answer has the CSP.
+    let r = bare
+        .get(format!("{}/static/app.js", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+}
+
+#[tokio::test]
+async fn a_check_shows_the_counts_the_red_cells_and_the_report() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let (status, at, html) = c
+        .upload(
+            "staff-with-errors.xlsx",
+            sample("staff-with-errors.xlsx"),
+            Some(&csrf),
+        )
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(at.starts_with("/runs/"), "{at}");
+    assert!(html.contains("data-testid=\"summary\""));
+    // The same counts as the command line's check of the same file, online.
+    b.write("same.xlsx", sample("staff-with-errors.xlsx"));
+    let cli = b.run(&["check", "same.xlsx", "--json"]).await.json();
+    assert_eq!(
+        (
+            count(&html, "total"),
+            count(&html, "valid"),
+            count(&html, "invalid")
+        ),
+        (
+            11,
+            cli["ok"].as_u64().unwrap(),
+            cli["invalid"].as_u64().unwrap()
+        )
+    );
+    assert!(count(&html, "invalid") >= 9);
+    assert!(
+        count(&html, "warnings") >= 1,
+        "the unknown column and the row warning"
+    );
+    assert!(html.matches("<td class=\"bad\">").count() >= 11, "{html}");
+    assert!(html.contains("考勤号: 考勤号不能以 0 开头 (1208)"));
+    let (status, report) = c.page(&format!("{at}/report")).await;
+    assert_eq!(status, 200);
+    assert!(report.starts_with("PK"), "an xlsx");
+    let (_, runs) = c.page("/runs").await;
+    assert!(runs.contains("staff-with-errors.xlsx") && runs.contains("check"));
+    // Nothing was sent.
+    assert_eq!(emu.stats.calls("staff/add"), 0);
+}
+
+#[tokio::test]
+async fn every_post_needs_its_csrf_token() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &[]);
+    c.sign_in().await;
+    let (status, _, _) = c.upload("staff.xlsx", sample("staff.xlsx"), None).await;
+    assert_eq!(status, 403);
+    let (status, _, _) = c
+        .upload("staff.xlsx", sample("staff.xlsx"), Some("0000"))
+        .await;
+    assert_eq!(status, 403);
+    let csrf = c.csrf().await;
+    let (_, at, _) = c
+        .upload("staff.xlsx", sample("staff.xlsx"), Some(&csrf))
+        .await;
+    for body in ["cover=skip", "csrf=wrong&cover=skip"] {
+        let r = c
+            .http
+            .post(format!("{}{at}/import", c.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{body}");
+    }
+    let r = c
+        .http
+        .post(format!("{}{at}/stop", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    assert_eq!(emu.stats.calls("staff/add"), 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_gets_a_clear_413() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--max-upload-mb", "1"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let (status, _, html) = c.upload("big.csv", vec![b'x'; 2 << 20], Some(&csrf)).await;
+    assert_eq!(status, 413);
+    assert!(
+        html.contains("文件太大 File too large") && html.contains("1 MB"),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn names_from_uploads_never_become_paths_and_downloads_stay_in_the_store() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let (_, at, _) = c
+        .upload(
+            "../../evil.csv",
+            staff_csv("e", 2).into_bytes(),
+            Some(&csrf),
+        )
+        .await;
+    let id = at.trim_start_matches("/runs/");
+    let dir = b.path("runs").join(id);
+    assert!(
+        dir.join("input.csv").is_file(),
+        "stored under the store's own name"
+    );
+    for (path, _) in all_files(b.dir.path()) {
+        assert!(
+            !path.to_string_lossy().contains("evil"),
+            "{}",
+            path.display()
+        );
+    }
+    for path in [
+        format!("/runs/{id}/..%2Frun.json"),
+        format!("/runs/{id}/run.json"),
+        "/runs/..%2F..%2Fetc/report".to_string(),
+        "/runs/..%2Fruns/input".to_string(),
+    ] {
+        let (status, body) = c.page(&path).await;
+        assert_eq!(status, 404, "{path}");
+        assert!(!body.contains("\"who\""), "{path}");
+    }
+    let (status, input) = c.page(&format!("/runs/{id}/input")).await;
+    assert_eq!((status, input.starts_with("帐号")), (200, true));
+}
+
+#[tokio::test]
+async fn the_ticket_reaches_no_page_event_or_header() {
+    const CANARY: &str = "WEB~CANARY*77";
+    let emu = emulator_with(
+        &small_seed(),
+        bgy::emulator::Options {
+            ticket: CANARY.into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let b = Bgy::new().against(&emu).ticket(CANARY);
+    let c = Console::start(&b, &["--data", "runs"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let (_, at, checked) = c
+        .upload("staff.xlsx", sample("staff-with-errors.xlsx"), Some(&csrf))
+        .await;
+    let valid = count(&checked, "valid");
+    assert!(valid > 0, "some rows are sent");
+    let r = c
+        .http
+        .post(format!("{}{at}/import", c.base))
+        .form(&[("csrf", csrf.as_str()), ("cover", "skip")])
+        .send()
+        .await
+        .unwrap();
+    let import = r.url().path().to_string();
+    wait_until_done(&c, &import).await;
+    let mut seen = Vec::new();
+    for path in [
+        "/".to_string(),
+        "/runs".to_string(),
+        at.clone(),
+        import.clone(),
+        format!("{import}/events"),
+    ] {
+        let r = c
+            .http
+            .get(format!("{}{path}", c.base))
+            .send()
+            .await
+            .unwrap();
+        for (k, v) in r.headers() {
+            seen.push(format!("{k}: {}", v.to_str().unwrap_or_default()));
+        }
+        seen.push(r.text().await.unwrap());
+    }
+    for text in &seen {
+        for spelling in ["CANARY", "WEB%7E", "WEB~"] {
+            assert!(!text.contains(spelling), "{spelling} in {text}");
+        }
+    }
+    assert_eq!(
+        emu.stats.calls("staff/add"),
+        valid,
+        "the valid rows were sent"
+    );
+}
+
+/// Polls a run's page until it no longer shows progress.
+pub async fn wait_until_done(c: &Console, run: &str) -> String {
+    for _ in 0..300 {
+        let (_, html) = c.page(run).await;
+        if !html.contains("data-testid=\"progress\"") && html.contains("data-testid=\"summary\"") {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{run} never finished");
+}
+
+#[tokio::test]
+async fn one_run_sends_at_a_time_and_stop_ends_it_with_a_report() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(40));
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs", "--concurrency", "1"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let (_, at, _) = c
+        .upload("many.csv", staff_csv("m", 200).into_bytes(), Some(&csrf))
+        .await;
+    let start = |c: &Console| {
+        c.http
+            .post(format!("{}{at}/import", c.base))
+            .form(&[("csrf", csrf.as_str()), ("cover", "skip")])
+            .send()
+    };
+    let first = start(&c).await.unwrap();
+    let running = first.url().path().to_string();
+    let html = first.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"progress\""),
+        "the progress view: {html}"
+    );
+    let second = start(&c).await.unwrap();
+    assert_eq!(second.status(), 409);
+    let text = second.text().await.unwrap();
+    assert!(
+        text.contains(running.trim_start_matches("/runs/")),
+        "names the busy run: {text}"
+    );
+    // Stop: calls in flight finish, the rest is not sent, the report is written.
+    let r = c
+        .http
+        .post(format!("{}{running}/stop", c.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = wait_until_done(&c, &running).await;
+    assert!(count(&html, "not_sent") > 0, "{html}");
+    assert!(count(&html, "created") < 200);
+    assert!(html.contains("data-testid=\"report\""));
+    assert!(emu.stats.calls("staff/add") < 200);
+}
+
+#[tokio::test]
+async fn beyond_loopback_it_needs_users_and_a_login() {
+    let b = Bgy::new();
+    let r = b
+        .run(&["--emulator", "serve", "--listen", "0.0.0.0:0"])
+        .await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("--users"), "{}", r.stderr);
+    // A users file made with --hash-password, and a login page.
+    let mut child = b.spawn(&["serve", "--hash-password"]);
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .map(|mut i| i.write_all(b"s3cret pass\n"));
+    let out = child.wait_with_output().unwrap();
+    let hash = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(hash.starts_with("$argon2"), "{hash}");
+    b.write("users.txt", format!("hr:{hash}\n"));
+    let emu = emulator().await;
+    let b2 = Bgy::new().against(&emu);
+    std::fs::copy(b.path("users.txt"), b2.path("users.txt")).unwrap();
+    let c = Console::start(&b2, &["--users", "users.txt"]);
+    assert!(c.token.is_none(), "no token with users");
+    let (status, html) = c.page("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("name=\"password\""), "the login page");
+    let login = |p: &'static str| {
+        c.http
+            .post(format!("{}/login", c.base))
+            .form(&[("name", "hr"), ("password", p)])
+            .send()
+    };
+    assert_eq!(login("wrong").await.unwrap().status(), 401);
+    let r = login("s3cret pass").await.unwrap();
+    assert_eq!(r.status(), 200);
+    let (status, html) = c.page("/").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"upload\"") && html.contains(">hr<"));
+}
