@@ -32,6 +32,7 @@ fn help_of_bgy_and_every_command() {
         &["dept", "add", "--help"],
         &["dept", "rename", "--help"],
         &["emulator", "--help"],
+        &["serve", "--help"],
     ] {
         let name = format!("help_{}", args[..args.len() - 1].join("_"))
             .trim_end_matches('_')
