@@ -2,6 +2,7 @@
 
 mod common;
 
+mod browser;
 mod check;
 mod cli;
 mod departments;
