@@ -90,6 +90,9 @@ fn router(app: Arc<App>) -> Router {
         .route("/runs/{id}/import", post(pages::import))
         .route("/runs/{id}/stop", post(pages::stop))
         .route("/runs/{id}/{file}", get(pages::download))
+        .route("/template/{kind}", get(pages::template))
+        .route("/export", post(pages::export))
+        .route("/departments", get(pages::departments))
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             auth::require_session,

@@ -15,7 +15,7 @@ use super::auth::{constant_eq, session_cookie, Session};
 use super::runs::{self, RunInfo};
 use super::watch::WebRun;
 use super::App;
-use crate::config::{ImportOptions, Input, Job};
+use crate::config::{DeptJob, ImportOptions, Input, Job};
 use crate::model::{Cover, Layout};
 
 /// Failed rows a page.
@@ -30,6 +30,10 @@ pub fn templates() -> minijinja::Environment<'static> {
         ("runs.html", include_str!("templates/runs.html")),
         ("message.html", include_str!("templates/message.html")),
         ("login.html", include_str!("templates/login.html")),
+        (
+            "departments.html",
+            include_str!("templates/departments.html"),
+        ),
     ] {
         env.add_template(name, text)
             .expect("the embedded templates are valid");
@@ -183,22 +187,7 @@ pub async fn check(
             &e.to_string(),
         );
     }
-    let info = RunInfo {
-        id: id.clone(),
-        started: now(),
-        finished: None,
-        who: s.user.clone(),
-        command: "check".into(),
-        file: file.chars().take(200).collect(),
-        input,
-        status: "running".into(),
-        summary: None,
-        error: None,
-        warnings: vec![],
-        notes: vec![],
-        row_warnings: 0,
-        from: None,
-    };
+    let info = RunInfo::new(&id, &s.user, "check", &file, &input);
     let job = Job::Check {
         input: run_input(&dir, &info.input),
         layout: Layout::Staff,
@@ -344,13 +333,16 @@ pub async fn run(
             .summary
             .as_ref()
             .is_some_and(|s| s["ok"].as_u64().unwrap_or(0) > 0);
+    let resumable = info.command == "import"
+        && matches!(info.status.as_str(), "interrupted" | "fatal")
+        && running.is_none();
     let busy = app.busy.lock().unwrap_or_else(|e| e.into_inner()).clone();
     render(
         &app,
         "run.html",
         minijinja::context! {
             info, running, counts, header => failed.header, rows, page, pages,
-            failed_rows => failed.rows.len(), importable, busy, csrf => s.csrf,
+            failed_rows => failed.rows.len(), importable, resumable, busy, csrf => s.csrf,
             report => dir.join(runs::REPORT).is_file(),
         },
     )
@@ -411,6 +403,9 @@ pub struct ImportForm {
     cover: String,
     #[serde(default)]
     create_departments: Option<String>,
+    /// Resume a stopped import from its journal.
+    #[serde(default)]
+    resume: Option<String>,
 }
 
 /// Imports the valid rows of a checked file, as a run of its own, in the background.
@@ -448,34 +443,12 @@ pub async fn import(
             &e.to_string(),
         );
     }
-    let info = RunInfo {
-        id: new_id.clone(),
-        started: now(),
-        finished: None,
-        who: s.user.clone(),
-        command: "import".into(),
-        file: from_info.file.clone(),
-        input: from_info.input.clone(),
-        status: "running".into(),
-        summary: None,
-        error: None,
-        warnings: vec![],
-        notes: vec![],
-        row_warnings: 0,
-        from: Some(id),
-    };
-    let job = Job::Import {
-        input: run_input(&dir, &info.input),
-        options: ImportOptions {
-            cover: if f.cover == "overwrite" {
-                Cover::Overwrite
-            } else {
-                Cover::Skip
-            },
-            create_departments: f.create_departments.is_some(),
-            dry_run: false,
-            resume: false,
-        },
+    let (info, job) = match import_job(&new_id, &s, &f, &from_dir, &from_info, &dir) {
+        Ok(ready) => ready,
+        Err(e) => {
+            *app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            return message(&app, StatusCode::CONFLICT, "无法继续 Cannot resume", &e);
+        }
     };
     let _ = runs::save(&dir, &info);
     let watch = follow(&app, &new_id);
@@ -485,6 +458,48 @@ pub async fn import(
         *task_app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
     });
     Redirect::to(&format!("/runs/{new_id}")).into_response()
+}
+
+/// The new import run's record and job: its options from the form, or, to resume, the stopped
+/// run's options and a copy of its journal.
+fn import_job(
+    new_id: &str,
+    s: &Session,
+    f: &ImportForm,
+    from_dir: &std::path::Path,
+    from_info: &RunInfo,
+    dir: &std::path::Path,
+) -> Result<(RunInfo, Job), String> {
+    let mut info = RunInfo::new(new_id, &s.user, "import", &from_info.file, &from_info.input);
+    info.from = Some(from_info.id.clone());
+    let overwrite = f.cover == "overwrite";
+    info.cover = Some(if overwrite { "overwrite" } else { "skip" }.into());
+    info.create_departments = f.create_departments.is_some();
+    let resume = f.resume.is_some() && from_info.command == "import";
+    if resume {
+        info.cover = from_info.cover.clone();
+        info.create_departments = from_info.create_departments;
+        let journal = crate::report::journal_path(&from_dir.join(runs::REPORT));
+        std::fs::copy(
+            &journal,
+            crate::report::journal_path(&dir.join(runs::REPORT)),
+        )
+        .map_err(|_| "这个运行没有日志 (this run has no journal to resume from).".to_string())?;
+    }
+    let cover = match info.cover.as_deref() {
+        Some("overwrite") => Cover::Overwrite,
+        _ => Cover::Skip,
+    };
+    let job = Job::Import {
+        input: run_input(dir, &info.input),
+        options: ImportOptions {
+            cover,
+            create_departments: info.create_departments,
+            dry_run: false,
+            resume,
+        },
+    };
+    Ok((info, job))
 }
 
 #[derive(Deserialize)]
@@ -571,6 +586,10 @@ pub async fn download(
     let (path, name) = match file.as_str() {
         "report" => (dir.join(runs::REPORT), format!("{id}.report.xlsx")),
         "input" => (dir.join(&info.input), format!("{id}.{}", info.input)),
+        "output" => match &info.output {
+            Some(out) => (dir.join(out), format!("{id}.{out}")),
+            None => return not_found(&app),
+        },
         _ => return not_found(&app),
     };
     match std::fs::read(&path) {
@@ -587,4 +606,102 @@ pub async fn download(
             .into_response(),
         Err(_) => not_found(&app),
     }
+}
+
+/// A blank template to fill in, as `bgy template` writes it.
+pub async fn template(State(app): State<Arc<App>>, UrlPath(kind): UrlPath<String>) -> Response {
+    let layout = match kind.as_str() {
+        "staff" => Layout::Staff,
+        "times" => Layout::Times,
+        "delete" => Layout::Delete,
+        _ => return not_found(&app),
+    };
+    match crate::template::build(layout) {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"bgy-{kind}-template.xlsx\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => message(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "模板出错 Template error",
+            &e.to_string(),
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ExportForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    department: String,
+    #[serde(default)]
+    recursive: Option<String>,
+    #[serde(default)]
+    format: String,
+}
+
+/// The directory (or one department) as `bgy export` writes it, as a run of its own.
+pub async fn export(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Form(f): Form<ExportForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let id = runs::new_id();
+    let dir = app.data.join(&id);
+    let output = if f.format == "csv" {
+        "export.csv"
+    } else {
+        "export.xlsx"
+    };
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return message(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "无法保存 Cannot save",
+            &e.to_string(),
+        );
+    }
+    let department = Some(f.department.trim().to_string()).filter(|d| !d.is_empty());
+    let shown = department.clone().unwrap_or_else(|| "全部 everyone".into());
+    let mut info = RunInfo::new(&id, &s.user, "export", &shown, "");
+    info.output = Some(output.into());
+    let job = Job::Export {
+        output: dir.join(output),
+        department,
+        recursive: f.recursive.is_some(),
+    };
+    let watch = follow(&app, &id);
+    execute(app.clone(), dir, info, job, watch).await;
+    Redirect::to(&format!("/runs/{id}")).into_response()
+}
+
+/// The department tree with member counts, as `bgy dept list` lists it.
+pub async fn departments(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+) -> Response {
+    let watch = Arc::new(WebRun::new());
+    let ctx = app.ctx.for_run(watch.clone());
+    let (departments, error) = match crate::run_job(&ctx, &Job::Dept(DeptJob::List)).await {
+        Ok(summary) => (summary.departments.unwrap_or_default(), None),
+        Err(e) => (vec![], Some(crate::text::line(&format!("{e:#}")))),
+    };
+    let (warnings, _) = watch.said();
+    render(
+        &app,
+        "departments.html",
+        minijinja::context! { departments, warnings, error, user => s.user },
+    )
 }

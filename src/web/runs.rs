@@ -42,6 +42,39 @@ pub struct RunInfo {
     /// The run this one took its input from (an import from a check).
     #[serde(default)]
     pub from: Option<String>,
+    /// An import's options, to resume it with the same ones.
+    #[serde(default)]
+    pub cover: Option<String>,
+    #[serde(default)]
+    pub create_departments: bool,
+    /// A file the run made (an export), in its folder.
+    #[serde(default)]
+    pub output: Option<String>,
+}
+
+impl RunInfo {
+    /// A new run of `command` by `who` on `file` (stored as `input`).
+    pub fn new(id: &str, who: &str, command: &str, file: &str, input: &str) -> RunInfo {
+        RunInfo {
+            id: id.to_string(),
+            started: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+            finished: None,
+            who: who.to_string(),
+            command: command.to_string(),
+            file: file.chars().take(200).collect(),
+            input: input.to_string(),
+            status: "running".into(),
+            summary: None,
+            error: None,
+            warnings: vec![],
+            notes: vec![],
+            row_warnings: 0,
+            from: None,
+            cover: None,
+            create_departments: false,
+            output: None,
+        }
+    }
 }
 
 /// A run id: the time it started and a random suffix; nothing else passes.

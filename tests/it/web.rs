@@ -493,3 +493,112 @@ async fn beyond_loopback_it_needs_users_and_a_login() {
     assert_eq!(status, 200);
     assert!(html.contains("data-testid=\"upload\"") && html.contains(">hr<"));
 }
+
+#[tokio::test]
+async fn a_stopped_import_resumes_from_its_journal_without_sending_a_row_twice() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(30));
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs", "--concurrency", "1"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let (_, at, _) = c
+        .upload("many.csv", staff_csv("r", 120).into_bytes(), Some(&csrf))
+        .await;
+    let form = [("csrf", csrf.as_str()), ("cover", "skip")];
+    let first = c
+        .http
+        .post(format!("{}{at}/import", c.base))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let stopped = first.url().path().to_string();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    c.http
+        .post(format!("{}{stopped}/stop", c.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let html = wait_until_done(&c, &stopped).await;
+    let created = count(&html, "created");
+    assert!(created > 0 && created < 120, "stopped halfway: {created}");
+    assert!(
+        html.contains("data-testid=\"resume\""),
+        "a stopped import offers to resume"
+    );
+    emu.stats.reset();
+    let resumed = c
+        .http
+        .post(format!("{}{stopped}/import", c.base))
+        .form(&[("csrf", csrf.as_str()), ("resume", "1")])
+        .send()
+        .await
+        .unwrap();
+    let resumed = resumed.url().path().to_string();
+    let html = wait_until_done(&c, &resumed).await;
+    // Every row with its outcome, the first run's carried over from the journal.
+    assert_eq!(count(&html, "created"), 120, "{html}");
+    assert_eq!(
+        emu.stats.calls("staff/add"),
+        120 - created,
+        "nothing sent twice"
+    );
+    assert_eq!(emu.store.staff_count(), 2 + 120);
+}
+
+#[tokio::test]
+async fn templates_export_and_the_department_tree() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs"]);
+    c.sign_in().await;
+    for kind in ["staff", "times", "delete"] {
+        let r = c
+            .http
+            .get(format!("{}/template/{kind}", c.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let bytes = r.bytes().await.unwrap();
+        let expected = bgy::template::build(match kind {
+            "staff" => bgy::model::Layout::Staff,
+            "times" => bgy::model::Layout::Times,
+            _ => bgy::model::Layout::Delete,
+        })
+        .unwrap();
+        assert_eq!(
+            bytes.as_ref(),
+            expected.as_slice(),
+            "{kind}: bgy template's own"
+        );
+    }
+    let csrf = c.csrf().await;
+    let r = c
+        .http
+        .post(format!("{}/export", c.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("format", "csv"),
+            ("department", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let run = r.url().path().to_string();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-testid=\"export\""), "{html}");
+    let (status, csv) = c.page(&format!("{run}/output")).await;
+    assert_eq!(status, 200);
+    assert!(
+        csv.contains("帐号") && csv.contains("zhangsan") && csv.contains("lisi"),
+        "{csv}"
+    );
+    let (_, tree) = c.page("/departments").await;
+    assert!(tree.contains("data-testid=\"departments\""));
+    for name in ["办公逸", "研发部", "后端组", "客服部"] {
+        assert!(tree.contains(name), "{name} in the tree");
+    }
+}
