@@ -89,6 +89,8 @@ fn router(app: Arc<App>) -> Router {
         .route("/runs/{id}/events", get(pages::events))
         .route("/runs/{id}/import", post(pages::import))
         .route("/runs/{id}/stop", post(pages::stop))
+        .route("/runs/{id}/plan", post(pages::plan))
+        .route("/runs/{id}/sync", post(pages::sync))
         .route("/runs/{id}/{file}", get(pages::download))
         .route("/template/{kind}", get(pages::template))
         .route("/export", post(pages::export))

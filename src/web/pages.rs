@@ -333,6 +333,22 @@ pub async fn run(
             .summary
             .as_ref()
             .is_some_and(|s| s["ok"].as_u64().unwrap_or(0) > 0);
+    let plan = matches!(info.command.as_str(), "plan" | "sync")
+        .then(|| runs::plan(&dir))
+        .flatten();
+    let (plan_header, plan_lines, plan_more) = match plan {
+        Some((h, lines)) => {
+            let more = lines.len().saturating_sub(500);
+            (h, lines.into_iter().take(500).collect(), more)
+        }
+        None => (vec![], vec![], 0),
+    };
+    let deleting = info
+        .summary
+        .as_ref()
+        .and_then(|s| s["deleted"].as_u64())
+        .unwrap_or(0);
+    let backup = runs::backup(&dir).is_some();
     let resumable = info.command == "import"
         && matches!(info.status.as_str(), "interrupted" | "fatal")
         && running.is_none();
@@ -343,6 +359,7 @@ pub async fn run(
         minijinja::context! {
             info, running, counts, header => failed.header, rows, page, pages,
             failed_rows => failed.rows.len(), importable, resumable, busy, csrf => s.csrf,
+            plan_header, plan_lines, plan_more, deleting, backup,
             report => dir.join(runs::REPORT).is_file(),
         },
     )
@@ -362,9 +379,18 @@ fn counts(info: &RunInfo) -> Vec<(&'static str, String, u64)> {
             ("invalid", "校验失败 Invalid".into(), n("invalid")),
             ("warnings", "警告 Warnings".into(), warnings),
         ],
+        "plan" => vec![
+            ("total", "总行数 Rows".into(), n("total")),
+            ("created", "将新增 To create".into(), n("created")),
+            ("updated", "将更新 To update".into(), n("updated")),
+            ("unchanged", "无变化 Unchanged".into(), n("unchanged")),
+            ("deleted", "将删除 To delete".into(), n("deleted")),
+            ("invalid", "校验失败 Invalid".into(), n("invalid")),
+        ],
         _ => vec![
             ("total", "总行数 Rows".into(), n("total")),
             ("created", "新增 Created".into(), n("created")),
+            ("deleted", "已删除 Deleted".into(), n("deleted")),
             ("updated", "更新 Updated".into(), n("updated")),
             ("skipped", "已存在跳过 Skipped".into(), n("skipped")),
             ("invalid", "校验失败 Invalid".into(), n("invalid")),
@@ -586,6 +612,10 @@ pub async fn download(
     let (path, name) = match file.as_str() {
         "report" => (dir.join(runs::REPORT), format!("{id}.report.xlsx")),
         "input" => (dir.join(&info.input), format!("{id}.{}", info.input)),
+        "backup" => match runs::backup(&dir) {
+            Some(path) => (path, format!("{id}.backup.xlsx")),
+            None => return not_found(&app),
+        },
         "output" => match &info.output {
             Some(out) => (dir.join(out), format!("{id}.{out}")),
             None => return not_found(&app),
@@ -704,4 +734,142 @@ pub async fn departments(
         "departments.html",
         minijinja::context! { departments, warnings, error, user => s.user },
     )
+}
+
+/// A new run's folder with a copy of another run's input.
+fn fork(
+    app: &App,
+    from_dir: &std::path::Path,
+    from: &RunInfo,
+) -> std::io::Result<(String, std::path::PathBuf)> {
+    let id = runs::new_id();
+    let dir = app.data.join(&id);
+    std::fs::create_dir_all(&dir)?;
+    std::fs::copy(from_dir.join(&from.input), dir.join(&from.input))?;
+    Ok((id, dir))
+}
+
+#[derive(Deserialize)]
+pub struct PlanForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    prune: Option<String>,
+}
+
+/// What the sheet would change in the directory, as `bgy plan` shows it; changes nothing.
+pub async fn plan(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<PlanForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let Some((from_dir, from)) =
+        runs::dir(&app.data, &id).and_then(|d| runs::load(&d).map(|i| (d, i)))
+    else {
+        return not_found(&app);
+    };
+    let (new_id, dir) = match fork(&app, &from_dir, &from) {
+        Ok(made) => made,
+        Err(e) => {
+            return message(
+                &app,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "无法保存 Cannot save",
+                &e.to_string(),
+            )
+        }
+    };
+    let mut info = RunInfo::new(&new_id, &s.user, "plan", &from.file, &from.input);
+    info.from = Some(id);
+    info.prune = f.prune.is_some();
+    let job = Job::Plan {
+        input: run_input(&dir, &info.input),
+        prune: info.prune,
+    };
+    let watch = follow(&app, &new_id);
+    execute(app.clone(), dir, info, job, watch).await;
+    Redirect::to(&format!("/runs/{new_id}")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SyncForm {
+    #[serde(default)]
+    csrf: String,
+    /// The number of people to delete, typed by the person.
+    #[serde(default)]
+    confirm: String,
+    #[serde(default)]
+    force: Option<String>,
+}
+
+/// Applies exactly a plan, as `bgy sync` does, in the background. Deleting needs the person
+/// to type how many; more than 20% of the directory also needs `force`.
+pub async fn sync(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<SyncForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let Some((from_dir, from)) = runs::dir(&app.data, &id)
+        .and_then(|d| runs::load(&d).map(|i| (d, i)))
+        .filter(|(_, i)| i.command == "plan")
+    else {
+        return not_found(&app);
+    };
+    let deleting = from
+        .summary
+        .as_ref()
+        .and_then(|s| s["deleted"].as_u64())
+        .unwrap_or(0);
+    if deleting > 0 && f.confirm.trim() != deleting.to_string() {
+        let text = format!("要删除 {deleting} 人,请在框中输入 {deleting} 确认 (this deletes {deleting} people: type {deleting} to go on). 什么也没有删除 (nothing was deleted).");
+        return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
+    }
+    let new_id = {
+        let mut busy = app.busy.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(other) = busy.as_ref() {
+            let text = format!("运行 {other} 正在发送数据,请等它结束 (run {other} is sending; wait for it to finish).");
+            return message(&app, StatusCode::CONFLICT, "正在运行 A run is busy", &text);
+        }
+        let (new_id, _) = match fork(&app, &from_dir, &from) {
+            Ok(made) => made,
+            Err(e) => {
+                return message(
+                    &app,
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "无法保存 Cannot save",
+                    &e.to_string(),
+                )
+            }
+        };
+        *busy = Some(new_id.clone());
+        new_id
+    };
+    let dir = app.data.join(&new_id);
+    let mut info = RunInfo::new(&new_id, &s.user, "sync", &from.file, &from.input);
+    info.from = Some(id);
+    info.prune = from.prune;
+    let job = Job::Sync {
+        input: run_input(&dir, &info.input),
+        prune: info.prune,
+        destructive: crate::config::Destructive {
+            yes: true,
+            force: f.force.is_some(),
+        },
+    };
+    let _ = runs::save(&dir, &info);
+    let watch = follow(&app, &new_id);
+    let task_app = app.clone();
+    tokio::spawn(async move {
+        execute(task_app.clone(), dir, info, job, watch).await;
+        *task_app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    });
+    Redirect::to(&format!("/runs/{new_id}")).into_response()
 }

@@ -50,6 +50,9 @@ pub struct RunInfo {
     /// A file the run made (an export), in its folder.
     #[serde(default)]
     pub output: Option<String>,
+    /// A plan or sync that deletes the accounts the sheet does not name.
+    #[serde(default)]
+    pub prune: bool,
 }
 
 impl RunInfo {
@@ -73,6 +76,7 @@ impl RunInfo {
             cover: None,
             create_departments: false,
             output: None,
+            prune: false,
         }
     }
 }
@@ -149,6 +153,31 @@ pub struct Failed {
 pub struct FailedRow {
     pub cells: Vec<String>,
     pub bad: Vec<usize>,
+}
+
+/// The report's 计划 Plan sheet, when it has one: its header and lines.
+pub fn plan(dir: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
+    use calamine::{Reader, Xlsx};
+    let mut wb: Xlsx<_> = calamine::open_workbook(dir.join(REPORT)).ok()?;
+    let range = wb.worksheet_range(crate::report::REPORT_PLAN_SHEET).ok()?;
+    let mut rows = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<String>>());
+    let header = rows.next()?;
+    Some((header, rows.collect()))
+}
+
+/// The backup a delete or a prune wrote beside the run's input, if any.
+pub fn backup(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("input.backup-") && n.ends_with(".xlsx"))
+        })
 }
 
 /// Reads the report's Failed sheet once (values and red fills) into the run's folder.

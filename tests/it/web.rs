@@ -602,3 +602,75 @@ async fn templates_export_and_the_department_tree() {
         assert!(tree.contains(name), "{name} in the tree");
     }
 }
+
+#[tokio::test]
+async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("p", 20)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let mut csv = String::from("帐号,姓名,手机,部门ID\n");
+    for (i, p) in people("p", 20).iter().enumerate() {
+        let name = if i < 2 {
+            format!("新名{i}")
+        } else {
+            p["we_name"].clone()
+        };
+        csv.push_str(&format!(
+            "{},{name},{},{}\n",
+            p["we_userid"], p["we_mobile"], p["we_id"]
+        ));
+    }
+    csv.push_str("newbie,新人,13700000000,2\n");
+    let (_, at, _) = c.upload("all.csv", csv.into_bytes(), Some(&csrf)).await;
+    let r = c
+        .http
+        .post(format!("{}{at}/plan", c.base))
+        .form(&[("csrf", csrf.as_str()), ("prune", "1")])
+        .send()
+        .await
+        .unwrap();
+    let plan = r.url().path().to_string();
+    let html = r.text().await.unwrap();
+    let planned = ["created", "updated", "unchanged", "deleted"].map(|k| count(&html, k));
+    assert_eq!(planned, [1, 2, 18, 2], "{html}");
+    assert!(html.contains("data-testid=\"plan-lines\"") && html.contains("新名0"));
+    assert_eq!(
+        emu.stats.calls("staff/add") + emu.stats.calls("staff/delete"),
+        0
+    );
+    // Deleting needs the count typed.
+    let sync = |confirm: &'static str| {
+        c.http
+            .post(format!("{}{plan}/sync", c.base))
+            .form(&[("csrf", csrf.as_str()), ("confirm", confirm)])
+            .send()
+    };
+    let refused = sync("1").await.unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("nothing was deleted"));
+    assert_eq!(emu.store.staff_count(), 22);
+    let r = sync("2").await.unwrap();
+    let run = r.url().path().to_string();
+    let html = wait_until_done(&c, &run).await;
+    assert_eq!(
+        [
+            count(&html, "created"),
+            count(&html, "updated"),
+            count(&html, "deleted")
+        ],
+        [1, 2, 2],
+        "{html}"
+    );
+    assert!(html.contains("data-testid=\"backup\""));
+    let (status, backup) = c.page(&format!("{run}/backup")).await;
+    assert_eq!((status, backup.starts_with("PK")), (200, true));
+    assert_eq!(emu.store.staff_count(), 22 + 1 - 2);
+    assert!(!emu.store.accounts().contains(&"zhangsan".to_string()));
+}
