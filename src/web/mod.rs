@@ -91,6 +91,8 @@ fn router(app: Arc<App>) -> Router {
         .route("/runs/{id}/stop", post(pages::stop))
         .route("/runs/{id}/plan", post(pages::plan))
         .route("/runs/{id}/sync", post(pages::sync))
+        .route("/runs/{id}/times", post(pages::times))
+        .route("/runs/{id}/delete", post(pages::delete))
         .route("/runs/{id}/{file}", get(pages::download))
         .route("/template/{kind}", get(pages::template))
         .route("/export", post(pages::export))

@@ -146,7 +146,7 @@ pub async fn check(
     Extension(s): Extension<Session>,
     mut form: Multipart,
 ) -> Response {
-    let (mut csrf, mut upload) = (String::new(), None);
+    let (mut csrf, mut kind, mut upload) = (String::new(), String::new(), None);
     loop {
         match form.next_field().await {
             Ok(Some(field)) => {
@@ -154,6 +154,7 @@ pub async fn check(
                 let file = field.file_name().map(str::to_string);
                 match field.bytes().await {
                     Ok(bytes) if name == "csrf" => csrf = String::from_utf8_lossy(&bytes).into(),
+                    Ok(bytes) if name == "kind" => kind = String::from_utf8_lossy(&bytes).into(),
                     Ok(bytes) if name == "file" => upload = Some((file.unwrap_or_default(), bytes)),
                     Ok(_) => {}
                     Err(e) => return upload_error(&app, e.status()),
@@ -187,10 +188,16 @@ pub async fn check(
             &e.to_string(),
         );
     }
-    let info = RunInfo::new(&id, &s.user, "check", &file, &input);
+    let mut info = RunInfo::new(&id, &s.user, "check", &file, &input);
+    let layout = match kind.as_str() {
+        "times" => Layout::Times,
+        "delete" => Layout::Delete,
+        _ => Layout::Staff,
+    };
+    info.kind = layout.name().to_string();
     let job = Job::Check {
         input: run_input(&dir, &info.input),
-        layout: Layout::Staff,
+        layout,
         create_departments: false,
     };
     // A check sends nothing: it runs now, and the page shows its result.
@@ -329,6 +336,7 @@ pub async fn run(
         .collect();
     let counts = counts(&info);
     let importable = info.command == "check"
+        && info.kind == "staff"
         && info
             .summary
             .as_ref()
@@ -444,46 +452,77 @@ pub async fn import(
     if !csrf_ok(&s, &f.csrf) {
         return forbidden(&app);
     }
-    let Some(from) = runs::dir(&app.data, &id).and_then(|d| runs::load(&d).map(|i| (d, i))) else {
+    let Some((from_dir, from)) = run_of(&app, &id, &["check", "import"]) else {
         return not_found(&app);
     };
-    let new_id = runs::new_id();
-    {
-        let mut busy = app.busy.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(other) = busy.as_ref() {
-            let text = format!("运行 {other} 正在发送数据,请等它结束 (run {other} is sending; wait for it to finish).");
-            return message(&app, StatusCode::CONFLICT, "正在运行 A run is busy", &text);
+    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+        Ok(started) => started,
+        Err(refusal) => return refusal,
+    };
+    match import_job(&new_id, &s, &f, &from_dir, &from, &dir) {
+        Ok((info, job)) => launch(app, dir, info, job),
+        Err(e) => {
+            abandon(&app);
+            message(&app, StatusCode::CONFLICT, "无法继续 Cannot resume", &e)
         }
-        *busy = Some(new_id.clone());
     }
-    let (from_dir, from_info) = from;
-    let dir = app.data.join(&new_id);
-    let copied = std::fs::create_dir_all(&dir)
-        .and_then(|_| std::fs::copy(from_dir.join(&from_info.input), dir.join(&from_info.input)));
-    if let Err(e) = copied {
-        *app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        return message(
-            &app,
+}
+
+/// A run and its folder, when it is one of `commands`.
+fn run_of(app: &App, id: &str, commands: &[&str]) -> Option<(std::path::PathBuf, RunInfo)> {
+    let dir = runs::dir(&app.data, id)?;
+    let info = runs::load(&dir)?;
+    commands
+        .contains(&info.command.as_str())
+        .then_some((dir, info))
+}
+
+/// Starts a sending run on a copy of `from`'s input; one at a time (409 names the busy one).
+fn begin(
+    app: &App,
+    from_dir: &std::path::Path,
+    from: &RunInfo,
+) -> Result<(String, std::path::PathBuf), Response> {
+    let mut busy = app.busy.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(other) = busy.as_ref() {
+        let text = format!(
+            "运行 {other} 正在发送数据,请等它结束 (run {other} is sending; wait for it to finish)."
+        );
+        return Err(message(
+            app,
+            StatusCode::CONFLICT,
+            "正在运行 A run is busy",
+            &text,
+        ));
+    }
+    let (id, dir) = fork(app, from_dir, from).map_err(|e| {
+        message(
+            app,
             StatusCode::INTERNAL_SERVER_ERROR,
             "无法保存 Cannot save",
             &e.to_string(),
-        );
-    }
-    let (info, job) = match import_job(&new_id, &s, &f, &from_dir, &from_info, &dir) {
-        Ok(ready) => ready,
-        Err(e) => {
-            *app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            return message(&app, StatusCode::CONFLICT, "无法继续 Cannot resume", &e);
-        }
-    };
+        )
+    })?;
+    *busy = Some(id.clone());
+    Ok((id, dir))
+}
+
+/// A sending run that could not start after [`begin`].
+fn abandon(app: &App) {
+    *app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// Runs a sending job in the background and shows its page; the console is no longer busy
+/// when it ends.
+fn launch(app: Arc<App>, dir: std::path::PathBuf, info: RunInfo, job: Job) -> Response {
+    let id = info.id.clone();
     let _ = runs::save(&dir, &info);
-    let watch = follow(&app, &new_id);
-    let task_app = app.clone();
+    let watch = follow(&app, &id);
     tokio::spawn(async move {
-        execute(task_app.clone(), dir, info, job, watch).await;
-        *task_app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        execute(app.clone(), dir, info, job, watch).await;
+        abandon(&app);
     });
-    Redirect::to(&format!("/runs/{new_id}")).into_response()
+    Redirect::to(&format!("/runs/{id}")).into_response()
 }
 
 /// The new import run's record and job: its options from the form, or, to resume, the stopped
@@ -767,9 +806,7 @@ pub async fn plan(
     if !csrf_ok(&s, &f.csrf) {
         return forbidden(&app);
     }
-    let Some((from_dir, from)) =
-        runs::dir(&app.data, &id).and_then(|d| runs::load(&d).map(|i| (d, i)))
-    else {
+    let Some((from_dir, from)) = run_of(&app, &id, &["check"]) else {
         return not_found(&app);
     };
     let (new_id, dir) = match fork(&app, &from_dir, &from) {
@@ -817,10 +854,7 @@ pub async fn sync(
     if !csrf_ok(&s, &f.csrf) {
         return forbidden(&app);
     }
-    let Some((from_dir, from)) = runs::dir(&app.data, &id)
-        .and_then(|d| runs::load(&d).map(|i| (d, i)))
-        .filter(|(_, i)| i.command == "plan")
-    else {
+    let Some((from_dir, from)) = run_of(&app, &id, &["plan"]) else {
         return not_found(&app);
     };
     let deleting = from
@@ -832,27 +866,10 @@ pub async fn sync(
         let text = format!("要删除 {deleting} 人,请在框中输入 {deleting} 确认 (this deletes {deleting} people: type {deleting} to go on). 什么也没有删除 (nothing was deleted).");
         return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
     }
-    let new_id = {
-        let mut busy = app.busy.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(other) = busy.as_ref() {
-            let text = format!("运行 {other} 正在发送数据,请等它结束 (run {other} is sending; wait for it to finish).");
-            return message(&app, StatusCode::CONFLICT, "正在运行 A run is busy", &text);
-        }
-        let (new_id, _) = match fork(&app, &from_dir, &from) {
-            Ok(made) => made,
-            Err(e) => {
-                return message(
-                    &app,
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "无法保存 Cannot save",
-                    &e.to_string(),
-                )
-            }
-        };
-        *busy = Some(new_id.clone());
-        new_id
+    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+        Ok(started) => started,
+        Err(refusal) => return refusal,
     };
-    let dir = app.data.join(&new_id);
     let mut info = RunInfo::new(&new_id, &s.user, "sync", &from.file, &from.input);
     info.from = Some(id);
     info.prune = from.prune;
@@ -864,12 +881,74 @@ pub async fn sync(
             force: f.force.is_some(),
         },
     };
-    let _ = runs::save(&dir, &info);
-    let watch = follow(&app, &new_id);
-    let task_app = app.clone();
-    tokio::spawn(async move {
-        execute(task_app.clone(), dir, info, job, watch).await;
-        *task_app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    });
-    Redirect::to(&format!("/runs/{new_id}")).into_response()
+    launch(app, dir, info, job)
+}
+
+/// Updates the dates of a checked times sheet, as `bgy times` does, in the background.
+pub async fn times(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let Some((from_dir, from)) = run_of(&app, &id, &["check"]).filter(|(_, i)| i.kind == "times")
+    else {
+        return not_found(&app);
+    };
+    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+        Ok(started) => started,
+        Err(refusal) => return refusal,
+    };
+    let mut info = RunInfo::new(&new_id, &s.user, "times", &from.file, &from.input);
+    info.from = Some(id);
+    info.kind = from.kind.clone();
+    let job = Job::Times {
+        input: run_input(&dir, &info.input),
+        resume: false,
+    };
+    launch(app, dir, info, job)
+}
+
+/// Deletes the accounts of a checked delete sheet, as `bgy delete` does: the person types how
+/// many, more than 20% of the directory needs `force`, and the backup comes first.
+pub async fn delete(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<SyncForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let Some((from_dir, from)) = run_of(&app, &id, &["check"]).filter(|(_, i)| i.kind == "delete")
+    else {
+        return not_found(&app);
+    };
+    let rows = from
+        .summary
+        .as_ref()
+        .and_then(|s| s["ok"].as_u64())
+        .unwrap_or(0);
+    if f.confirm.trim() != rows.to_string() {
+        let text = format!("要删除 {rows} 人,请在框中输入 {rows} 确认 (this deletes up to {rows} people: type {rows} to go on). 什么也没有删除 (nothing was deleted).");
+        return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
+    }
+    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+        Ok(started) => started,
+        Err(refusal) => return refusal,
+    };
+    let mut info = RunInfo::new(&new_id, &s.user, "delete", &from.file, &from.input);
+    info.from = Some(id);
+    info.kind = from.kind.clone();
+    let job = Job::Delete {
+        input: run_input(&dir, &info.input),
+        destructive: crate::config::Destructive {
+            yes: true,
+            force: f.force.is_some(),
+        },
+    };
+    launch(app, dir, info, job)
 }

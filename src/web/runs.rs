@@ -53,6 +53,13 @@ pub struct RunInfo {
     /// A plan or sync that deletes the accounts the sheet does not name.
     #[serde(default)]
     pub prune: bool,
+    /// The sheet's layout: staff, times or delete.
+    #[serde(default = "staff")]
+    pub kind: String,
+}
+
+fn staff() -> String {
+    "staff".into()
 }
 
 impl RunInfo {
@@ -77,6 +84,7 @@ impl RunInfo {
             create_departments: false,
             output: None,
             prune: false,
+            kind: staff(),
         }
     }
 }

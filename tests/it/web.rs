@@ -88,7 +88,18 @@ impl Console {
         bytes: Vec<u8>,
         csrf: Option<&str>,
     ) -> (u16, String, String) {
-        let mut form = reqwest::multipart::Form::new();
+        self.upload_kind(name, bytes, csrf, "staff").await
+    }
+
+    /// As [`Console::upload`], for a sheet of `kind` (staff, times, delete).
+    pub async fn upload_kind(
+        &self,
+        name: &str,
+        bytes: Vec<u8>,
+        csrf: Option<&str>,
+        kind: &str,
+    ) -> (u16, String, String) {
+        let mut form = reqwest::multipart::Form::new().text("kind", kind.to_string());
         if let Some(c) = csrf {
             form = form.text("csrf", c.to_string());
         }
@@ -673,4 +684,61 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
     assert_eq!((status, backup.starts_with("PK")), (200, true));
     assert_eq!(emu.store.staff_count(), 22 + 1 - 2);
     assert!(!emu.store.accounts().contains(&"zhangsan".to_string()));
+}
+
+#[tokio::test]
+async fn dates_and_deletes_from_their_own_sheets() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("d", 10)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    // Dates.
+    let (_, at, html) = c
+        .upload_kind(
+            "dates.csv",
+            "帐号,入职时间\nd000000,2020-03-04\nd000001,2020/3/5\n".into(),
+            Some(&csrf),
+            "times",
+        )
+        .await;
+    assert_eq!(count(&html, "valid"), 2, "{html}");
+    assert!(html.contains("data-testid=\"times\"") && !html.contains("data-testid=\"import\""));
+    let r = c
+        .http
+        .post(format!("{}{at}/times", c.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&html, "updated"), 2, "{html}");
+    assert_eq!(
+        emu.store.person("d000001").unwrap()["entry_time"],
+        "2020-03-05"
+    );
+    // Deletes: the typed count, then the backup first.
+    let (_, at, html) = c
+        .upload_kind(
+            "leavers.csv",
+            "帐号\nd000008\nd000009\n".into(),
+            Some(&csrf),
+            "delete",
+        )
+        .await;
+    assert!(html.contains("data-testid=\"delete\""));
+    let delete = |confirm: &'static str| {
+        c.http
+            .post(format!("{}{at}/delete", c.base))
+            .form(&[("csrf", csrf.as_str()), ("confirm", confirm)])
+            .send()
+    };
+    assert_eq!(delete("3").await.unwrap().status(), 400);
+    assert_eq!(emu.store.staff_count(), 12);
+    let r = delete("2").await.unwrap();
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&html, "deleted"), 2, "{html}");
+    assert!(html.contains("data-testid=\"backup\""));
+    assert_eq!(emu.store.staff_count(), 10);
 }
