@@ -457,7 +457,7 @@ pub async fn import(
     };
     let (new_id, dir) = match begin(&app, &from_dir, &from) {
         Ok(started) => started,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     match import_job(&new_id, &s, &f, &from_dir, &from, &dir) {
         Ok((info, job)) => launch(app, dir, info, job),
@@ -482,26 +482,26 @@ fn begin(
     app: &App,
     from_dir: &std::path::Path,
     from: &RunInfo,
-) -> Result<(String, std::path::PathBuf), Response> {
+) -> Result<(String, std::path::PathBuf), Box<Response>> {
     let mut busy = app.busy.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(other) = busy.as_ref() {
         let text = format!(
             "运行 {other} 正在发送数据,请等它结束 (run {other} is sending; wait for it to finish)."
         );
-        return Err(message(
+        return Err(Box::new(message(
             app,
             StatusCode::CONFLICT,
             "正在运行 A run is busy",
             &text,
-        ));
+        )));
     }
     let (id, dir) = fork(app, from_dir, from).map_err(|e| {
-        message(
+        Box::new(message(
             app,
             StatusCode::INTERNAL_SERVER_ERROR,
             "无法保存 Cannot save",
             &e.to_string(),
-        )
+        ))
     })?;
     *busy = Some(id.clone());
     Ok((id, dir))
@@ -868,7 +868,7 @@ pub async fn sync(
     }
     let (new_id, dir) = match begin(&app, &from_dir, &from) {
         Ok(started) => started,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let mut info = RunInfo::new(&new_id, &s.user, "sync", &from.file, &from.input);
     info.from = Some(id);
@@ -900,7 +900,7 @@ pub async fn times(
     };
     let (new_id, dir) = match begin(&app, &from_dir, &from) {
         Ok(started) => started,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let mut info = RunInfo::new(&new_id, &s.user, "times", &from.file, &from.input);
     info.from = Some(id);
@@ -938,7 +938,7 @@ pub async fn delete(
     }
     let (new_id, dir) = match begin(&app, &from_dir, &from) {
         Ok(started) => started,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let mut info = RunInfo::new(&new_id, &s.user, "delete", &from.file, &from.input);
     info.from = Some(id);
