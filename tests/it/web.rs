@@ -279,14 +279,30 @@ async fn every_post_needs_its_csrf_token() {
             .unwrap();
         assert_eq!(r.status(), 403, "{body}");
     }
+    for route in ["stop", "plan", "sync", "times", "delete"] {
+        let r = c
+            .http
+            .post(format!("{}{at}/{route}", c.base))
+            .form(&[("confirm", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{route}");
+    }
     let r = c
         .http
-        .post(format!("{}{at}/stop", c.base))
+        .post(format!("{}/export", c.base))
+        .form(&[("format", "csv")])
         .send()
         .await
         .unwrap();
-    assert!(r.status().is_client_error());
+    assert_eq!(r.status(), 403, "export");
     assert_eq!(emu.stats.calls("staff/add"), 0, "nothing was sent");
+    assert_eq!(
+        emu.stats.calls("staff/list"),
+        1,
+        "only the check listed the directory"
+    );
 }
 
 #[tokio::test]
