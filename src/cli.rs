@@ -95,6 +95,15 @@ pub struct Global {
     )]
     pub retry_base_ms: u64,
 
+    /// Where runs that change the directory are recorded, with every change they make.
+    #[arg(
+        long,
+        env = "BGY_HISTORY",
+        default_value = ".bgy/history.sqlite",
+        global = true
+    )]
+    pub history: PathBuf,
+
     /// Where --emulator keeps its state.
     #[arg(
         long,
@@ -247,6 +256,18 @@ pub enum Command {
         #[command(subcommand)]
         action: DeptCommand,
     },
+    /// The runs that changed the directory, newest first; `history show RUN` lists a run's
+    /// changes, `--export FILE.xlsx` writes the audit log (bank cards never shown).
+    History {
+        #[command(subcommand)]
+        action: Option<HistoryCommand>,
+        /// At most this many runs.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Write the audit log (one row per changed field) to this workbook.
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
     /// The web console: the same checks, imports and reports in a browser, for HR. Prints the
     /// address to open (with a one-time token); on an address other than 127.0.0.1 it needs
     /// --users and shows a login page.
@@ -287,6 +308,12 @@ pub enum Command {
         fail_rate: f64,
         // The ticket it accepts is the global --ticket (default: emulator-ticket).
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HistoryCommand {
+    /// The changes of one run: each account, what it was, what was sent.
+    Show { run: i64 },
 }
 
 #[derive(Debug, Subcommand)]

@@ -120,6 +120,15 @@ pub enum Job {
     Dept(DeptJob),
     Emulator(EmulatorJob),
     Serve(ServeJob),
+    History(HistoryJob),
+}
+
+#[derive(Debug, Clone)]
+pub struct HistoryJob {
+    /// One run's changes, or (none) the runs.
+    pub show: Option<i64>,
+    pub limit: usize,
+    pub export: Option<PathBuf>,
 }
 
 impl Job {
@@ -223,6 +232,15 @@ impl From<Command> for Job {
                 DeptCommand::Add { path } => DeptJob::Add { path },
                 DeptCommand::Rename { target, new_name } => DeptJob::Rename { target, new_name },
             }),
+            Command::History {
+                action,
+                limit,
+                export,
+            } => Job::History(HistoryJob {
+                show: action.map(|cli::HistoryCommand::Show { run }| run),
+                limit,
+                export,
+            }),
             Command::Serve {
                 listen,
                 data,
@@ -256,6 +274,8 @@ impl From<Command> for Job {
 #[derive(Debug)]
 pub struct Config {
     pub job: Job,
+    /// The history store.
+    pub history: PathBuf,
     pub target: Target,
     pub concurrency: usize,
     pub rate: f64,
@@ -375,6 +395,7 @@ impl Config {
             quiet,
             retry_base_ms,
             emulator_state,
+            history,
         } = args.global;
         if !(1..=1024).contains(&concurrency) {
             return usage(format!(
@@ -393,6 +414,7 @@ impl Config {
         let target = target(emulator, &base_url, ticket.as_ref(), emulator_state)?;
         check_command(&args.command, &target)?;
         Ok(Config {
+            history,
             job: args.command.into(),
             target,
             concurrency: concurrency as usize,

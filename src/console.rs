@@ -222,6 +222,10 @@ pub fn print_result(summary: &Summary, json: bool) {
         vec![we_id.to_string()]
     } else if let (Some(hash), "serve --hash-password") = (&summary.output, summary.command) {
         vec![hash.clone()]
+    } else if let Some(runs) = summary.runs.as_ref().and_then(|r| r.as_array()) {
+        runs.iter().map(run_line).collect()
+    } else if let Some(changes) = summary.changes.as_ref().and_then(|c| c.as_array()) {
+        changes.iter().map(change_line).collect()
     } else {
         vec![]
     };
@@ -232,6 +236,46 @@ pub fn print_result(summary: &Summary, json: bool) {
         }
     }
     let _ = out.flush();
+}
+
+/// `bgy history`: one line a run.
+fn run_line(r: &serde_json::Value) -> String {
+    let c = &r["counts"];
+    let n = |k: &str| c[k].as_u64().unwrap_or(0);
+    format!(
+        "{:>4}  {}  {:<10} {:<8} {:<24} {:<11} {} created, {} updated, {} deleted, {} failed; {} changes",
+        r["id"],
+        r["started"].as_str().unwrap_or(""),
+        r["who"].as_str().unwrap_or(""),
+        r["command"].as_str().unwrap_or(""),
+        r["input"].as_str().unwrap_or(""),
+        r["status"].as_str().unwrap_or(""),
+        n("created"),
+        n("updated"),
+        n("deleted"),
+        n("failed"),
+        r["changes"],
+    )
+}
+
+/// `bgy history show`: one line a change, with what was sent.
+fn change_line(c: &serde_json::Value) -> String {
+    let sent: Vec<String> = c["sent"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "cover")
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    line(&format!(
+        "{}  {:<8} {:<20} {}",
+        c["at"].as_str().unwrap_or(""),
+        c["kind"].as_str().unwrap_or(""),
+        c["account"].as_str().unwrap_or(""),
+        sent.join(" ")
+    ))
 }
 
 /// Ctrl-C stops the run (in-flight calls finish, the report and journal are written) for as

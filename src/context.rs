@@ -1,7 +1,8 @@
 //! The directory a run works on: the client (and the in-process emulator behind it), where
 //! calls go, and the run's front-end and stop.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 
@@ -9,6 +10,7 @@ use crate::api::{Client, ClientOptions, Ticket};
 use crate::config::{Config, Target};
 use crate::emulator;
 use crate::events::Observer;
+use crate::history::History;
 use crate::stop::Stop;
 
 /// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
@@ -25,6 +27,11 @@ pub struct Context {
     pub events: Arc<dyn Observer>,
     /// Stops the run: a fatal API condition, or the person (Ctrl-C, a Stop button).
     pub stop: Stop,
+    /// Who runs it, for the history: the OS user, or the web console's.
+    pub who: String,
+    history_path: PathBuf,
+    /// Opened when a run first records something.
+    history: Arc<OnceLock<Arc<History>>>,
 }
 
 impl Context {
@@ -80,11 +87,23 @@ impl Context {
             server,
             events,
             stop,
+            who: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            history_path: config.history.clone(),
+            history: Arc::new(OnceLock::new()),
         })
     }
 
-    /// The same directory for another run: its own front-end and its own stop.
-    pub fn for_run(&self, events: Arc<dyn Observer>) -> Context {
+    /// The history store (opened on first use).
+    pub fn history(&self) -> anyhow::Result<Arc<History>> {
+        if let Some(h) = self.history.get() {
+            return Ok(h.clone());
+        }
+        let opened = Arc::new(History::open(&self.history_path)?);
+        Ok(self.history.get_or_init(|| opened).clone())
+    }
+
+    /// The same directory for another run by `who`: its own front-end and its own stop.
+    pub fn for_run(&self, events: Arc<dyn Observer>, who: &str) -> Context {
         let stop = Stop::new();
         if let Some(c) = &self.client {
             stop.cancels(c);
@@ -95,6 +114,9 @@ impl Context {
             server: self.server.clone(),
             events,
             stop,
+            who: who.to_string(),
+            history_path: self.history_path.clone(),
+            history: self.history.clone(),
         }
     }
 

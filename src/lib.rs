@@ -12,6 +12,7 @@ pub mod context;
 pub mod emulator;
 pub mod events;
 pub mod execute;
+pub mod history;
 pub mod journal;
 pub mod live;
 pub mod lock;
@@ -122,6 +123,7 @@ pub async fn run_job(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             destructive,
         } => cmd::plan::sync(ctx, input, *prune, *destructive).await,
         Job::Dept(job) => cmd::dept::run(ctx, job).await,
+        Job::History(job) => cmd::history::run(ctx, job),
         Job::Template { .. } | Job::Emulator(_) | Job::Serve(_) => {
             anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
         }

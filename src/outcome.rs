@@ -72,6 +72,12 @@ pub struct Summary {
     pub departments: Option<Vec<crate::model::tree::DeptInfo>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub output: Option<String>,
+    /// `bgy history`: the runs, newest first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs: Option<serde_json::Value>,
+    /// `bgy history show`: a run's changes, bank cards masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<serde_json::Value>,
     pub elapsed_ms: u128,
     #[serde(skip)]
     pub status: Status,

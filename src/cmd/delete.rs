@@ -65,6 +65,7 @@ pub async fn run(
         safety::backup(ctx, &input.file, s.started, &live, &accounts)?;
     }
     s.start_journal()?;
+    s.remember(&live, accounts.iter().map(String::as_str));
     ctx.events.phase("deleting", known.len() as u64);
     let results = delete_all(client, known, &s.sink()).await;
     for (account, outcome) in results {

@@ -38,6 +38,14 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         return s.finish(None, Extra::default());
     }
     s.carry_over(&done);
+    if let Some(live) = &live {
+        let accounts: Vec<String> = s
+            .table
+            .valid_rows()
+            .map(|r| r.account().to_string())
+            .collect();
+        s.remember(live, accounts.iter().map(String::as_str));
+    }
     if let (false, Some(live)) = (to_create.is_empty(), &live) {
         create_departments(&mut s, live, &to_create).await;
     }

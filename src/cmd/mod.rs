@@ -5,6 +5,7 @@ pub mod check;
 pub mod delete;
 pub mod dept;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod plan;
 pub mod times;

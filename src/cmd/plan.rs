@@ -124,6 +124,14 @@ pub async fn sync(
         safety::backup(ctx, &input.file, p.session.started, &p.live, &prunes)?;
     }
     p.session.start_journal()?;
+    let named: Vec<String> = p
+        .session
+        .table
+        .valid_rows()
+        .map(|r| r.account().to_string())
+        .collect();
+    p.session
+        .remember(&p.live, named.iter().chain(&prunes).map(String::as_str));
     // Departments first, so staff can be placed in departments made in this run.
     let applied = match &p.depts {
         Some(d) => Some(depts::apply_departments(client, d, ctx.events.as_ref()).await?),

@@ -34,6 +34,10 @@ pub async fn add_staff(
             }
             let mut form = job.form;
             form.push(("cover".into(), job.cover.api_value().into()));
+            let sent: serde_json::Map<String, serde_json::Value> = form
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
             let outcome = match client.add_staff(form).await {
                 Ok(reply) => match reply.errno {
                     0 if job.existed => Outcome::Updated,
@@ -49,7 +53,7 @@ pub async fn add_staff(
                 },
                 Err(e) => sink.failure(&e),
             };
-            sink.done(Some(job.row), &job.account, &outcome);
+            sink.done_with(Some(job.row), &job.account, &outcome, sent.into());
             (job.index, outcome)
         })
         .buffer_unordered(client.concurrency().max(1) * 2)

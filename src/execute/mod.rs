@@ -20,9 +20,10 @@ use crate::events::{Event, Observer};
 use crate::journal::Journal;
 use crate::model::{AccountKey, Outcome};
 
-/// Where outcomes go as they happen: the journal, then the front-end.
+/// Where outcomes go as they happen: the journal, the history, then the front-end.
 pub struct Sink<'a> {
     pub journal: Option<&'a Journal>,
+    pub history: Option<&'a session::Recorder>,
     pub events: &'a dyn Observer,
     pub stop: &'a Stop,
 }
@@ -30,6 +31,23 @@ pub struct Sink<'a> {
 impl Sink<'_> {
     /// Records a row's outcome (`row`: its row in the sheet, when it has one).
     pub fn done(&self, row: Option<u32>, account: &str, outcome: &Outcome) {
+        self.done_with(row, account, outcome, serde_json::Value::Null);
+    }
+
+    /// As [`Sink::done`], with the values that were sent, for the history.
+    pub fn done_with(
+        &self,
+        row: Option<u32>,
+        account: &str,
+        outcome: &Outcome,
+        sent: serde_json::Value,
+    ) {
+        if let Some(h) = self.history {
+            if let Err(e) = h.record(account, outcome, &sent) {
+                // Without the history, the run could not be seen or undone: stop sending.
+                self.stop.fatal(format!("cannot write the history: {e:#}"));
+            }
+        }
         if let Some(j) = self.journal {
             if let Err(e) = j.record(row, account, outcome) {
                 // Without the journal a kill could lose outcomes: stop sending.

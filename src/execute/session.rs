@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use chrono::{DateTime, Local};
+use serde_json::{Map, Value};
 
 use super::Sink;
 use crate::config::Input;
 use crate::context::Context;
 use crate::events::{Emit, Event, Finished, Reason};
+use crate::history::History;
 use crate::journal::{self, Journal};
+use crate::live::Live;
 use crate::lock::{self, RunLock};
 use crate::model::{AccountKey, Layout, Outcome};
 use crate::outcome::PlanLine;
@@ -31,6 +34,7 @@ pub struct Session<'a> {
     pub started: DateTime<Local>,
     pub report: ReportPath,
     journal: Option<Journal>,
+    recorder: Option<Recorder>,
     _lock: Option<RunLock>,
     /// The input as read, once: other sheets of it are read from here.
     pub bytes: Vec<u8>,
@@ -85,22 +89,65 @@ impl<'a> Session<'a> {
             started,
             report,
             journal: None,
+            recorder: None,
             _lock: lock,
             bytes,
         })
     }
 
-    /// Starts the journal: from here on, every outcome is written down as it happens.
+    /// Starts the journal and the run's history: from here on, every outcome is written down
+    /// as it happens, and every change with the record before it.
     pub fn start_journal(&mut self) -> anyhow::Result<()> {
         let path = report::journal_path(&self.report);
         self.journal = Some(Journal::create(&path, self.command, &self.input.file)?);
+        let history = self.ctx.history()?;
+        let run = history.begin(
+            self.command,
+            &self.input.file,
+            &self.ctx.server,
+            &self.ctx.who,
+        )?;
+        self.recorder = Some(Recorder {
+            history,
+            run,
+            command: self.command,
+            before: HashMap::new(),
+        });
         Ok(())
+    }
+
+    /// Keeps the live records of `accounts` (and what bgy last sent them) as they are before
+    /// the run changes them, for the history.
+    pub fn remember<'b>(&mut self, live: &Live, accounts: impl IntoIterator<Item = &'b str>) {
+        let Some(r) = self.recorder.as_mut() else {
+            return;
+        };
+        for account in accounts {
+            let Some(person) = live.person(account) else {
+                continue;
+            };
+            let mut before = Map::new();
+            for (field, value) in live.values(person).iter() {
+                before.insert(
+                    field.key().into(),
+                    serde_json::json!({"value": value, "source": "listing"}),
+                );
+            }
+            for (key, value) in r.history.last_sent(account) {
+                before
+                    .entry(key)
+                    .or_insert_with(|| serde_json::json!({"value": value, "source": "sent"}));
+            }
+            r.before
+                .insert(AccountKey::new(account), Value::Object(before));
+        }
     }
 
     /// Where outcomes go as they happen.
     pub fn sink(&self) -> Sink<'_> {
         Sink {
             journal: self.journal.as_ref(),
+            history: self.recorder.as_ref(),
             events: self.ctx.events.as_ref(),
             stop: &self.ctx.stop,
         }
@@ -131,12 +178,20 @@ impl<'a> Session<'a> {
 
     /// The rows an earlier run finished keep its outcome, journaled again for the next resume.
     pub fn carry_over(&mut self, done: &HashMap<AccountKey, journal::Entry>) {
+        // An earlier run made these changes (and recorded them): journal them, no more.
+        let sink = Sink {
+            history: None,
+            ..self.sink()
+        };
+        let mut carried = Vec::new();
         for (i, row) in self.table.rows.iter().enumerate() {
             if let (true, Some(entry)) = (row.is_valid(), done.get(&row.account().into())) {
-                self.outcomes[i] = entry.outcome.clone();
-                self.sink()
-                    .done(Some(row.source_row), row.account(), &entry.outcome);
+                sink.done(Some(row.source_row), row.account(), &entry.outcome);
+                carried.push((i, entry.outcome.clone()));
             }
+        }
+        for (i, outcome) in carried {
+            self.outcomes[i] = outcome;
         }
     }
 
@@ -169,6 +224,21 @@ impl<'a> Session<'a> {
             None if c.ok < c.total || extra.failed + extra.invalid > 0 => Status::RowsFailed,
             None => Status::Ok,
         };
+        if let Some(r) = &self.recorder {
+            let status = match status {
+                Status::Ok => "ok",
+                Status::RowsFailed => "rows failed",
+                Status::Fatal => "fatal",
+                Status::Interrupted => "interrupted",
+            };
+            let counts = serde_json::to_value(&c).unwrap_or_default();
+            let report = self.report.display().to_string();
+            if let Err(e) = r.history.end(r.run, status, &counts, Some(&report)) {
+                self.ctx
+                    .events
+                    .warn(format!("the history could not record the run's end: {e:#}"));
+            }
+        }
         self.ctx.events.event(Event::Finished(Finished {
             command: self.command.to_string(),
             counts: c.clone(),
@@ -279,4 +349,32 @@ fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<Report
             reserved: true,
         },
     })
+}
+
+/// The history of one sending run: its id, and the records as they were before it.
+pub struct Recorder {
+    history: std::sync::Arc<History>,
+    run: i64,
+    command: &'static str,
+    before: HashMap<AccountKey, Value>,
+}
+
+impl Recorder {
+    /// Records a change, when the outcome is one (created, updated, deleted; dates for
+    /// `times`).
+    pub fn record(&self, account: &str, outcome: &Outcome, sent: &Value) -> anyhow::Result<()> {
+        let kind = match outcome {
+            Outcome::Created => "created",
+            Outcome::Updated if self.command == "times" => "dates",
+            Outcome::Updated => "updated",
+            Outcome::Deleted => "deleted",
+            _ => return Ok(()),
+        };
+        let before = self
+            .before
+            .get(&AccountKey::new(account))
+            .cloned()
+            .unwrap_or(Value::Null);
+        self.history.change(self.run, account, kind, &before, sent)
+    }
 }

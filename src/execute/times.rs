@@ -51,7 +51,8 @@ pub async fn send_chunk(
         .zip(outcomes)
         .map(|((i, row, t), outcome)| {
             if !matches!(outcome, Outcome::NotSent { .. }) {
-                sink.done(Some(row), &t.we_userid, &outcome);
+                let sent = serde_json::to_value(&t).unwrap_or_default();
+                sink.done_with(Some(row), &t.we_userid, &outcome, sent);
             }
             (i, outcome)
         })

@@ -254,7 +254,7 @@ async fn execute(
     job: Job,
     watch: Arc<WebRun>,
 ) {
-    let ctx = app.ctx.for_run(watch.clone());
+    let ctx = app.ctx.for_run(watch.clone(), &info.who);
     *watch.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(ctx.stop.clone());
     let _ = runs::save(&dir, &info);
     let result = crate::run_job(&ctx, &job).await;
@@ -762,7 +762,7 @@ pub async fn departments(
     Extension(s): Extension<Session>,
 ) -> Response {
     let watch = Arc::new(WebRun::new());
-    let ctx = app.ctx.for_run(watch.clone());
+    let ctx = app.ctx.for_run(watch.clone(), &s.user);
     let (departments, error) = match crate::run_job(&ctx, &Job::Dept(DeptJob::List)).await {
         Ok(summary) => (summary.departments.unwrap_or_default(), None),
         Err(e) => (vec![], Some(crate::text::line(&format!("{e:#}")))),

@@ -9,6 +9,7 @@ mod departments;
 mod emulator_api;
 mod export_plan;
 mod faults;
+mod history;
 mod hostile;
 mod hostile_files;
 mod import;

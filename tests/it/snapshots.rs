@@ -33,6 +33,7 @@ fn help_of_bgy_and_every_command() {
         &["dept", "rename", "--help"],
         &["emulator", "--help"],
         &["serve", "--help"],
+        &["history", "--help"],
     ] {
         let name = format!("help_{}", args[..args.len() - 1].join("_"))
             .trim_end_matches('_')
