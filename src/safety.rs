@@ -1,6 +1,7 @@
 //! Destructive safety: the guard on how much one run may remove, the typed confirmation, and
 //! the backup written before anything is deleted.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -10,7 +11,8 @@ use crate::config::Destructive;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::live::{Live, LISTED};
-use crate::model::Layout;
+use crate::model::{Field, Layout};
+use crate::validate::Values;
 
 /// `NAME.backup-YYYYMMDD-HHMMSS.xlsx` beside the input.
 pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
@@ -21,33 +23,95 @@ pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
     input.with_file_name(format!("{stem}.backup-{}.xlsx", at.format("%Y%m%d-%H%M%S")))
 }
 
-/// Writes every to-be-deleted person's record in the import layout beside the input, so that
-/// restoring is `bgy import BACKUP.xlsx`.
-pub fn backup(
-    ctx: &Context,
-    input: &Path,
-    at: DateTime<Local>,
-    live: &Live,
-    accounts: &[String],
-) -> anyhow::Result<PathBuf> {
-    let path = backup_path(input, at);
-    let people = accounts
-        .iter()
-        .filter_map(|a| live.person(a))
-        .map(|p| live.values(p));
-    crate::write::write_people(&path, Layout::Staff, LISTED, people, None).with_context(|| {
-        format!(
-            "cannot write the backup {}; nothing was deleted",
-            path.display()
+/// The backup of the people a run is about to delete: every field the listing returns, and
+/// every field bgy itself last sent (bank card, 考勤号 …, from the history), in the import
+/// layout, so that restoring is `bgy import BACKUP.xlsx`.
+pub struct Backup {
+    people: Vec<Values>,
+    /// Fields neither the listing nor the history knows, with how many people lack them.
+    gaps: Vec<String>,
+}
+
+impl Backup {
+    pub fn collect(ctx: &Context, live: &Live, accounts: &[String]) -> anyhow::Result<Backup> {
+        let history = ctx.history()?;
+        let mut unknown: BTreeMap<Field, usize> = BTreeMap::new();
+        let people: Vec<Values> = accounts
+            .iter()
+            .filter_map(|a| live.person(a))
+            .map(|p| {
+                let mut v = live.values(p);
+                for (key, value) in history.last_sent(&p.we_userid) {
+                    let (Some(field), Some(text)) = (Field::from_key(&key), value.as_str()) else {
+                        continue;
+                    };
+                    if v.get(field).is_none() {
+                        v.put(field, text);
+                    }
+                }
+                for f in Field::ALL.iter().filter(|f| !LISTED.contains(f)) {
+                    if v.get(*f).is_none() {
+                        *unknown.entry(*f).or_default() += 1;
+                    }
+                }
+                v
+            })
+            .collect();
+        let n = people.len();
+        let gaps = unknown
+            .iter()
+            .map(|(f, missing)| format!("{} {missing}/{n}", f.label()))
+            .collect();
+        Ok(Backup { people, gaps })
+    }
+
+    /// Says, before anything is confirmed, what the backup cannot restore.
+    pub fn warn(&self, ctx: &Context) {
+        if !self.gaps.is_empty() {
+            ctx.events.warn(format!(
+                "the backup cannot restore these fields, which the API does not list and bgy never sent (people lacking them): {}",
+                self.gaps.join(", ")
+            ));
+        }
+    }
+
+    /// Writes the backup beside the input; its first line says what it cannot restore.
+    pub fn write(
+        self,
+        ctx: &Context,
+        input: &Path,
+        at: DateTime<Local>,
+    ) -> anyhow::Result<PathBuf> {
+        let path = backup_path(input, at);
+        let n = self.people.len();
+        let title = match self.gaps.is_empty() {
+            true => format!("备份 Backup: {n} 人的全部字段 (every field of {n} people); 恢复 restore: bgy import 本文件 this file"),
+            false => format!(
+                "备份 Backup: 以下字段接口读不回、bgy 也没有发送过,无法恢复 (fields the API cannot give back and bgy never sent, so not restorable): {}; 恢复 restore: bgy import 本文件 this file",
+                self.gaps.join(", ")
+            ),
+        };
+        crate::write::write_people_titled(
+            &path,
+            Layout::Staff,
+            Field::ALL,
+            self.people,
+            None,
+            Some(&title),
         )
-    })?;
-    ctx.events.note(format!(
-        "backup of the {} people to delete: {} (restore: bgy import {})",
-        accounts.len(),
-        path.display(),
-        path.display()
-    ));
-    Ok(path)
+        .with_context(|| {
+            format!(
+                "cannot write the backup {}; nothing was deleted",
+                path.display()
+            )
+        })?;
+        ctx.events.note(format!(
+            "backup of the {n} people to delete: {} (restore: bgy import {})",
+            path.display(),
+            path.display()
+        ));
+        Ok(path)
+    }
 }
 
 /// SPEC's destructive-safety guard: more than 20 % of the directory, or more than 50 people

@@ -57,6 +57,18 @@ pub fn write_people(
     people: impl IntoIterator<Item = Values>,
     departments: Option<&DeptSheet>,
 ) -> Result<usize, XlsxError> {
+    write_people_titled(path, layout, columns, people, departments, None)
+}
+
+/// As [`write_people`], with a line above the header (the reader skips title rows).
+pub fn write_people_titled(
+    path: &Path,
+    layout: Layout,
+    columns: &[Field],
+    people: impl IntoIterator<Item = Values>,
+    departments: Option<&DeptSheet>,
+    title: Option<&str>,
+) -> Result<usize, XlsxError> {
     let mut wb = Workbook::new();
     wb.set_properties(&DocProperties::new().set_author("bgy"));
     let header = header_format();
@@ -64,8 +76,12 @@ pub fn write_people(
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name(layout.sheet_name())?;
+    let top = u32::from(title.is_some());
+    if let Some(title) = title {
+        ws.write_string_with_format(0, 0, title, &Format::new().set_bold())?;
+    }
     for (j, f) in columns.iter().enumerate() {
-        ws.write_string_with_format(0, j as u16, f.header(layout), &header)?;
+        ws.write_string_with_format(top, j as u16, f.header(layout), &header)?;
         ws.set_column_width(
             j as u16,
             if matches!(f, Field::WeDepartment) {
@@ -75,10 +91,11 @@ pub fn write_people(
             },
         )?;
     }
-    ws.set_freeze_panes(1, 0)?;
+    ws.set_freeze_panes(top + 1, 0)?;
     let mut n = 0u32;
     for values in people {
         n += 1;
+        let row = top + n;
         for (j, f) in columns.iter().enumerate() {
             let Some(v) = values.get(*f).filter(|v| !v.is_empty()) else {
                 continue;
@@ -86,10 +103,10 @@ pub fn write_people(
             let col = j as u16;
             match f.kind() {
                 Kind::Date => match ExcelDateTime::parse_from_str(v) {
-                    Ok(d) => ws.write_datetime_with_format(n, col, &d, &date)?,
-                    Err(_) => ws.write_string_with_format(n, col, v, &text)?,
+                    Ok(d) => ws.write_datetime_with_format(row, col, &d, &date)?,
+                    Err(_) => ws.write_string_with_format(row, col, v, &text)?,
                 },
-                _ => ws.write_string_with_format(n, col, display_value(*f, v), &text)?,
+                _ => ws.write_string_with_format(row, col, display_value(*f, v), &text)?,
             };
         }
     }

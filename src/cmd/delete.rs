@@ -60,9 +60,11 @@ pub async fn run(
         }
     }
     let accounts: Vec<String> = known.iter().map(|(_, a)| a.clone()).collect();
+    let backup = safety::Backup::collect(ctx, &live, &accounts)?;
+    backup.warn(ctx);
     safety::approve(ctx, "delete", accounts.len(), live.staff.len(), destructive).await?;
     if !accounts.is_empty() {
-        safety::backup(ctx, &input.file, s.started, &live, &accounts)?;
+        backup.write(ctx, &input.file, s.started)?;
     }
     s.start_journal()?;
     s.remember(&live, accounts.iter().map(String::as_str));

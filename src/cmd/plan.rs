@@ -119,9 +119,13 @@ pub async fn sync(
     let mut p = prepare(ctx, "sync", input, prune).await?;
     let client = ctx.client()?;
     let prunes = p.plan.prune.clone();
+    let backup = safety::Backup::collect(ctx, &p.live, &prunes)?;
+    if !prunes.is_empty() {
+        backup.warn(ctx);
+    }
     safety::approve(ctx, "sync", prunes.len(), p.live.staff.len(), destructive).await?;
     if !prunes.is_empty() {
-        safety::backup(ctx, &input.file, p.session.started, &p.live, &prunes)?;
+        backup.write(ctx, &input.file, p.session.started)?;
     }
     p.session.start_journal()?;
     let named: Vec<String> = p
