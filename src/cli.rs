@@ -268,6 +268,23 @@ pub enum Command {
         #[arg(long)]
         export: Option<PathBuf>,
     },
+    /// Plans the inverse of a run from the history and applies it as a run of its own: what it
+    /// created is deleted, what it updated gets its old values back (unless changed since:
+    /// a conflict, left alone without --force), what it deleted is re-created with every field
+    /// bgy knew, dates go back. Undoing an undo redoes.
+    Undo {
+        /// The run's number in `bgy history`.
+        run: i64,
+        /// Show the inverse and write the report; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Do not ask before deleting (required when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Allow deleting more than 20% of the directory, and restore over conflicts.
+        #[arg(long)]
+        force: bool,
+    },
     /// The web console: the same checks, imports and reports in a browser, for HR. Prints the
     /// address to open (with a one-time token); on an address other than 127.0.0.1 it needs
     /// --users and shows a login page.

@@ -121,6 +121,11 @@ pub enum Job {
     Emulator(EmulatorJob),
     Serve(ServeJob),
     History(HistoryJob),
+    Undo {
+        run: i64,
+        dry_run: bool,
+        destructive: Destructive,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +143,7 @@ impl Job {
         match self {
             Job::Import { options, .. } => !options.dry_run,
             Job::Times { .. } | Job::Delete { .. } | Job::Sync { .. } => true,
+            Job::Undo { dry_run, .. } => !dry_run,
             _ => false,
         }
     }
@@ -232,6 +238,16 @@ impl From<Command> for Job {
                 DeptCommand::Add { path } => DeptJob::Add { path },
                 DeptCommand::Rename { target, new_name } => DeptJob::Rename { target, new_name },
             }),
+            Command::Undo {
+                run,
+                dry_run,
+                yes,
+                force,
+            } => Job::Undo {
+                run,
+                dry_run,
+                destructive: Destructive { yes, force },
+            },
             Command::History {
                 action,
                 limit,
@@ -373,6 +389,7 @@ fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
             | Command::Plan { .. }
             | Command::Sync { .. }
             | Command::Dept { .. }
+            | Command::Undo { .. }
     );
     if needs_api && matches!(target, Target::Offline) {
         return usage(

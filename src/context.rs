@@ -93,6 +93,14 @@ impl Context {
         })
     }
 
+    /// The folder of the history store, for what runs keep beside it.
+    pub fn history_dir(&self) -> PathBuf {
+        self.history_path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from)
+    }
+
     /// The history store (opened on first use).
     pub fn history(&self) -> anyhow::Result<Arc<History>> {
         if let Some(h) = self.history.get() {

@@ -124,6 +124,11 @@ pub async fn run_job(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
         } => cmd::plan::sync(ctx, input, *prune, *destructive).await,
         Job::Dept(job) => cmd::dept::run(ctx, job).await,
         Job::History(job) => cmd::history::run(ctx, job),
+        Job::Undo {
+            run,
+            dry_run,
+            destructive,
+        } => cmd::undo::run(ctx, *run, *dry_run, *destructive).await,
         Job::Template { .. } | Job::Emulator(_) | Job::Serve(_) => {
             anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
         }

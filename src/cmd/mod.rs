@@ -9,6 +9,7 @@ pub mod history;
 pub mod import;
 pub mod plan;
 pub mod times;
+pub mod undo;
 
 use crate::context::Context;
 use crate::events::Emit;

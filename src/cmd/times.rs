@@ -21,6 +21,14 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     let client = ctx.client()?;
     s.start_journal()?;
     s.carry_over(&done);
+    // The dates as they are, for the history (and an undo).
+    let live = crate::live::Live::fetch(client, ctx.events.as_ref()).await?;
+    let accounts: Vec<String> = s
+        .table
+        .valid_rows()
+        .map(|r| r.account().to_string())
+        .collect();
+    s.remember(&live, accounts.iter().map(String::as_str));
     let mut items = Vec::new();
     for (i, row) in s.table.rows.iter().enumerate() {
         if s.outcomes[i] != crate::model::Outcome::Valid {

@@ -166,3 +166,153 @@ async fn a_delete_backup_restores_every_field_bgy_knew() {
         "lisi stayed, the three came back"
     );
 }
+
+/// `n` people with every field filled, as a CSV.
+fn everyone(prefix: &str, n: usize, name: &str) -> String {
+    let mut s = String::from(
+        "帐号,姓名,英文名,性别,手机,邮箱,部门,职位,职级,工作电话,工作地址,入职时间,银行卡号,开户行,考勤号\n",
+    );
+    for i in 0..n {
+        s.push_str(&format!(
+            "{prefix}{i:03},{name}{i},Name{i},{},139{i:08},{prefix}{i}@example.com,办公逸/研发部,工程师,P{},010-{i:04},北京路{i}号,2020-01-{:02},62220202{i:011},工商银行,{}\n",
+            if i % 2 == 0 { "男" } else { "女" },
+            i % 5,
+            1 + i % 28,
+            7000 + i,
+        ));
+    }
+    s
+}
+
+fn records(
+    emu: &bgy::emulator::Running,
+    prefix: &str,
+    n: usize,
+) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    (0..n)
+        .map(|i| emu.store.person(&format!("{prefix}{i:03}")).unwrap())
+        .collect()
+}
+
+/// The id of the newest run in the history.
+async fn last_run(b: &Bgy) -> String {
+    b.run(&["history", "--json", "--limit", "1"]).await.json()["runs"][0]["id"].to_string()
+}
+
+#[tokio::test]
+async fn undo_of_an_update_restores_every_field_and_undo_of_the_undo_redoes() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("u", 10, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    let before = records(&emu, "u", 10);
+    // Half of them updated, every field that can change.
+    let changed: String = everyone("u", 10, "改名")
+        .replace("工程师", "经理")
+        .replace("工商银行", "招商银行")
+        .replace("北京路", "上海路")
+        .lines()
+        .take(6)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    b.write("half.csv", changed);
+    b.run(&["import", "half.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    let updated = records(&emu, "u", 10);
+    assert_ne!(updated, before);
+    let update_run = last_run(&b).await;
+    let r = b.run(&["undo", &update_run, "--dry-run"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("restore 恢复"), "{}", r.stderr);
+    assert_eq!(records(&emu, "u", 10), updated, "a dry run sends nothing");
+    let r = b.run(&["undo", &update_run, "--yes", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["updated"], 5);
+    assert_eq!(
+        records(&emu, "u", 10),
+        before,
+        "every field as before the update"
+    );
+    // The undo is a run of its own: undoing it redoes the update.
+    let undo_run = last_run(&b).await;
+    assert_ne!(undo_run, update_run);
+    b.run(&["undo", &undo_run, "--yes"]).await.assert_code(0);
+    assert_eq!(records(&emu, "u", 10), updated, "redone");
+}
+
+#[tokio::test]
+async fn undo_of_a_delete_brings_back_thirty_with_every_field() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("d", 30, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    let before = records(&emu, "d", 30);
+    let leavers: String = (0..30).map(|i| format!("d{i:03}\n")).collect();
+    b.write("leavers.csv", format!("帐号\n{leavers}"));
+    b.run(&["delete", "leavers.csv", "--yes", "--force"])
+        .await
+        .assert_code(0);
+    assert_eq!(emu.store.staff_count(), 2);
+    let delete_run = last_run(&b).await;
+    let r = b.run(&["undo", &delete_run, "--yes", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 30);
+    let after = records(&emu, "d", 30);
+    for (a, b) in before.iter().zip(&after) {
+        for key in [
+            "we_name",
+            "english_name",
+            "we_gender",
+            "we_mobile",
+            "we_email",
+            "we_department",
+            "we_position",
+            "position_level_id",
+            "we_tel",
+            "address",
+            "entry_time",
+            "bank_card",
+            "bank_name",
+            "check_id",
+        ] {
+            assert_eq!(a.get(key), b.get(key), "{key} of {}", a["we_userid"]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("c", 2, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    b.write("renamed.csv", everyone("c", 2, "改名"));
+    b.run(&["import", "renamed.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    let rename_run = last_run(&b).await;
+    // Someone renames c000 again afterwards.
+    b.write("again.csv", everyone("c", 1, "后来"));
+    b.run(&["import", "again.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    let r = b.run(&["undo", &rename_run, "--yes", "--json"]).await;
+    r.assert_code(1);
+    assert!(r.stderr.contains("conflict"), "{}", r.stderr);
+    assert_eq!(
+        emu.store.person("c000").unwrap()["we_name"],
+        "后来0",
+        "the newer value stays"
+    );
+    assert_eq!(
+        emu.store.person("c001").unwrap()["we_name"],
+        "员工1",
+        "the other is restored"
+    );
+    // --force restores over the conflict.
+    b.run(&["undo", &rename_run, "--yes", "--force"])
+        .await
+        .assert_code(0);
+    assert_eq!(emu.store.person("c000").unwrap()["we_name"], "员工0");
+}

@@ -34,6 +34,7 @@ fn help_of_bgy_and_every_command() {
         &["emulator", "--help"],
         &["serve", "--help"],
         &["history", "--help"],
+        &["undo", "--help"],
     ] {
         let name = format!("help_{}", args[..args.len() - 1].join("_"))
             .trim_end_matches('_')

@@ -1,0 +1,294 @@
+//! `bgy undo RUN`: the inverse of a run, from its history, shown like a plan and then applied
+//! as a run of its own (its report, journal and history), so undoing an undo redoes.
+//!
+//! created → deleted (the guard, the confirmation and the backup, as `bgy delete`);
+//! updated → the old values sent back (cover=1), only where the live record still holds what
+//! the run set (otherwise a conflict, left alone unless `--force`); deleted → re-created with
+//! every field bgy knew; dates → the old dates. Departments are not in the history yet: a run's
+//! department creates and renames are reported, not undone.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use crate::config::{Destructive, Input};
+use crate::context::Context;
+use crate::events::{Emit, Event, PlanShown};
+use crate::execute::delete::delete_all;
+use crate::execute::session::{Extra, Session};
+use crate::execute::{self, AddJob};
+use crate::history::ChangeRecord;
+use crate::live::{Live, LISTED};
+use crate::model::{Cover, Field, Layout, Outcome};
+use crate::outcome::{PlanLine, StaffCounts, Summary};
+use crate::safety;
+use crate::validate::Values;
+
+/// What undoing one account's changes does.
+enum Inverse {
+    /// Send these old values (cover=1).
+    Restore(Values),
+    /// Re-create with every field bgy knew (cover=0).
+    Recreate(Values),
+    /// The run created the account: delete it.
+    Delete,
+    /// The live record no longer holds what the run set.
+    Conflict(Values, String),
+    /// Nothing to do, and why.
+    Nothing(String),
+}
+
+pub async fn run(
+    ctx: &Context,
+    run: i64,
+    dry_run: bool,
+    destructive: Destructive,
+) -> anyhow::Result<Summary> {
+    let history = ctx.history()?;
+    let changes = history.changes(run)?;
+    anyhow::ensure!(
+        !changes.is_empty(),
+        "run {run} changed nothing that bgy can undo (bgy history lists the runs)"
+    );
+    let client = ctx.client()?;
+    let live = Live::fetch(client, ctx.events.as_ref()).await?;
+    let plan = invert(&changes, &live, destructive.force);
+    let input = write_input(ctx, run, &plan)?;
+    let mut s = Session::open(ctx, "undo", &input, Layout::Staff, !dry_run)?;
+    let lines = show(ctx, &plan, run);
+    let deletes: Vec<String> = plan
+        .iter()
+        .filter(|(_, i)| matches!(i, Inverse::Delete))
+        .map(|(a, _)| a.clone())
+        .collect();
+    mark(&mut s, &plan);
+    if dry_run {
+        ctx.events.note("dry run: nothing was sent");
+        return s.finish(Some(&lines), Extra::default());
+    }
+    let backup = safety::Backup::collect(ctx, &live, &deletes)?;
+    if !deletes.is_empty() {
+        backup.warn(ctx);
+    }
+    safety::approve(ctx, "undo", deletes.len(), live.staff.len(), destructive).await?;
+    if !deletes.is_empty() {
+        backup.write(ctx, &input.file, s.started)?;
+    }
+    s.start_journal()?;
+    let accounts: Vec<String> = plan.iter().map(|(a, _)| a.clone()).collect();
+    s.remember(&live, accounts.iter().map(String::as_str));
+    let jobs = jobs(&s, &plan);
+    ctx.events
+        .phase("undoing", (jobs.len() + deletes.len()) as u64);
+    let results = execute::add_staff(client, jobs, &s.sink()).await;
+    for (i, outcome) in results {
+        s.outcomes[i] = outcome;
+    }
+    let targets = deletes.into_iter().map(|a| (None, a)).collect();
+    let mut extra = Extra::default();
+    for (_, outcome) in delete_all(client, targets, &s.sink()).await {
+        match outcome {
+            Outcome::Deleted => extra.deleted += 1,
+            _ => extra.failed += 1,
+        }
+    }
+    s.finish(Some(&lines), extra)
+}
+
+/// Each account's inverse, from the first record before and the last values sent.
+fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, Inverse)> {
+    let mut by_account: BTreeMap<String, (Vec<&str>, &Value, &Value)> = BTreeMap::new();
+    for c in changes {
+        let e = by_account
+            .entry(c.account.clone())
+            .or_insert((Vec::new(), &c.before, &c.sent));
+        e.0.push(&c.kind);
+        e.2 = &c.sent;
+    }
+    by_account
+        .into_iter()
+        .map(|(account, (kinds, before, sent))| {
+            let now = live.person(&account);
+            let inverse = match (kinds[0], now) {
+                ("created", Some(_)) => Inverse::Delete,
+                ("created", None) => Inverse::Nothing("已不存在 (gone already)".into()),
+                ("deleted", None) => Inverse::Recreate(values_of(&account, before, |_| true)),
+                ("deleted", Some(_)) => Inverse::Nothing("已重新存在 (exists again)".into()),
+                (_, None) => Inverse::Nothing("已被删除 (deleted since)".into()),
+                (_, Some(p)) => {
+                    // The record as it is now, with the old values of what the run set.
+                    let now = live.values(p);
+                    let mut old = now.clone();
+                    let set = |k: &str| sent.get(k).is_some();
+                    if set("we_department") || set("we_id") {
+                        old.set(Field::WeDepartment, None);
+                    }
+                    for (f, x) in values_of(&account, before, set).iter() {
+                        old.put(f, x);
+                    }
+                    match changed_since(&now, sent) {
+                        Some(why) if !force => Inverse::Conflict(old, why),
+                        _ => Inverse::Restore(old),
+                    }
+                }
+            };
+            (account, inverse)
+        })
+        .collect()
+}
+
+/// The values of a record before (`{"field": {"value": …}}`) whose key `keep` admits.
+fn values_of(account: &str, before: &Value, keep: impl Fn(&str) -> bool) -> Values {
+    let mut v = Values::new();
+    v.put(Field::WeUserid, account);
+    let empty = Map::new();
+    for (key, field) in before.as_object().unwrap_or(&empty) {
+        let (Some(f), Some(text)) = (Field::from_key(key), field["value"].as_str()) else {
+            continue;
+        };
+        // Departments go back by we_id; the paths are shown, not sent.
+        if f != Field::WeUserid && f != Field::WeDepartment && keep(key) && !text.is_empty() {
+            v.put(f, text);
+        }
+    }
+    if keep("we_department") || keep("we_id") {
+        if let Some(ids) = before["we_id"]["value"].as_str().filter(|s| !s.is_empty()) {
+            v.put(Field::WeId, ids);
+        }
+    }
+    v
+}
+
+/// A listed field whose live value is no longer what the run sent: the person was changed
+/// since.
+fn changed_since(now: &Values, sent: &Value) -> Option<String> {
+    LISTED
+        .iter()
+        .filter(|f| !matches!(f, Field::WeUserid | Field::WeDepartment | Field::WeId))
+        .find_map(|f| {
+            let set = sent.get(f.key())?.as_str().filter(|s| !s.is_empty())?;
+            let is = now.get(*f).unwrap_or("");
+            (is != set).then(|| {
+                format!(
+                    "{} 已改为 {is:?},不是本次运行设的 {set:?} (changed since: now {is:?}, the run set {set:?})",
+                    f.label()
+                )
+            })
+        })
+}
+
+/// The rows the undo sends (restores, re-creates, conflicts), as a sheet of its own under
+/// `.bgy/undo/`: the report and the journal are about them.
+fn write_input(ctx: &Context, run: i64, plan: &[(String, Inverse)]) -> anyhow::Result<Input> {
+    let dir = ctx.history_dir().join("undo");
+    std::fs::create_dir_all(&dir)?;
+    let file: PathBuf = dir.join(format!(
+        "undo-{run}-{}.xlsx",
+        chrono::Local::now().format("%Y%m%d-%H%M%S")
+    ));
+    let rows = plan.iter().filter_map(|(_, i)| match i {
+        Inverse::Restore(v) | Inverse::Recreate(v) | Inverse::Conflict(v, _) => Some(v.clone()),
+        _ => None,
+    });
+    crate::write::write_people(&file, Layout::Staff, Field::ALL, rows, None)?;
+    Ok(Input {
+        file,
+        sheet: None,
+        report: None,
+    })
+}
+
+/// The inverse as plan lines, shown and kept in the report.
+fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
+    let line = |action: &str, target: &str, new: String| PlanLine {
+        action: action.into(),
+        target: target.into(),
+        field: String::new(),
+        old: String::new(),
+        new,
+    };
+    let mut counts = StaffCounts::default();
+    let lines: Vec<PlanLine> = plan
+        .iter()
+        .map(|(account, inverse)| match inverse {
+            Inverse::Restore(v) => {
+                counts.update += 1;
+                let fields: Vec<String> =
+                    v.iter().map(|(f, x)| format!("{}={x}", f.key())).collect();
+                line("restore 恢复", account, fields.join(" "))
+            }
+            Inverse::Recreate(_) => {
+                counts.create += 1;
+                line("recreate 重建", account, String::new())
+            }
+            Inverse::Delete => {
+                counts.delete += 1;
+                line("delete 删除", account, String::new())
+            }
+            Inverse::Conflict(_, why) => line("conflict 冲突", account, why.clone()),
+            Inverse::Nothing(why) => {
+                counts.unchanged += 1;
+                line("nothing 无需", account, why.clone())
+            }
+        })
+        .collect();
+    ctx.events
+        .note(format!("bgy undo: the inverse of run {run}"));
+    ctx.events.event(Event::Plan(PlanShown {
+        lines: lines.iter().take(40).cloned().collect(),
+        more: lines.len().saturating_sub(40),
+        staff: counts,
+        departments: None,
+    }));
+    lines
+}
+
+/// Conflicts are failures of their rows (left alone); the rest stay to be sent.
+fn mark(s: &mut Session, plan: &[(String, Inverse)]) {
+    let conflicts: BTreeMap<&str, &str> = plan
+        .iter()
+        .filter_map(|(a, i)| match i {
+            Inverse::Conflict(_, why) => Some((a.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect();
+    for (i, row) in s.table.rows.iter().enumerate() {
+        if let Some(why) = conflicts.get(row.account()) {
+            s.outcomes[i] = Outcome::Failed {
+                errno: None,
+                message: format!("冲突,未恢复 (conflict, left alone; --force restores it): {why}"),
+            };
+        }
+    }
+}
+
+/// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create.
+fn jobs(s: &Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
+    let recreate: Vec<&str> = plan
+        .iter()
+        .filter(|(_, i)| matches!(i, Inverse::Recreate(_)))
+        .map(|(a, _)| a.as_str())
+        .collect();
+    s.table
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
+        .map(|(index, row)| {
+            let existed = !recreate.contains(&row.account());
+            AddJob {
+                index,
+                row: row.source_row,
+                account: row.account().to_string(),
+                form: row.values.form(),
+                existed,
+                cover: if existed {
+                    Cover::Overwrite
+                } else {
+                    Cover::Skip
+                },
+            }
+        })
+        .collect()
+}
