@@ -125,6 +125,8 @@ pub enum Job {
         run: i64,
         dry_run: bool,
         destructive: Destructive,
+        /// Where the undo's report goes (default: beside its rows in .bgy/undo/).
+        report: Option<PathBuf>,
     },
 }
 
@@ -247,6 +249,7 @@ impl From<Command> for Job {
                 run,
                 dry_run,
                 destructive: Destructive { yes, force },
+                report: None,
             },
             Command::History {
                 action,

@@ -128,7 +128,8 @@ pub async fn run_job(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             run,
             dry_run,
             destructive,
-        } => cmd::undo::run(ctx, *run, *dry_run, *destructive).await,
+            report,
+        } => cmd::undo::run(ctx, *run, *dry_run, *destructive, report.clone()).await,
         Job::Template { .. } | Job::Emulator(_) | Job::Serve(_) => {
             anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
         }

@@ -44,6 +44,7 @@ pub async fn run(
     run: i64,
     dry_run: bool,
     destructive: Destructive,
+    report: Option<PathBuf>,
 ) -> anyhow::Result<Summary> {
     let history = ctx.history()?;
     let changes = history.changes(run)?;
@@ -54,7 +55,8 @@ pub async fn run(
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     let plan = invert(&changes, &live, destructive.force);
-    let input = write_input(ctx, run, &plan)?;
+    let mut input = write_input(ctx, run, &plan)?;
+    input.report = report;
     let mut s = Session::open(ctx, "undo", &input, Layout::Staff, !dry_run)?;
     let lines = show(ctx, &plan, run);
     let deletes: Vec<String> = plan

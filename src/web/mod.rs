@@ -97,6 +97,10 @@ fn router(app: Arc<App>) -> Router {
         .route("/template/{kind}", get(pages::template))
         .route("/export", post(pages::export))
         .route("/departments", get(pages::departments))
+        .route("/history", get(pages::history))
+        .route("/history/{run}", get(pages::history_run))
+        .route("/history/{run}/undo", post(pages::undo_plan))
+        .route("/runs/{id}/undo", post(pages::undo))
         .route_layer(axum::middleware::from_fn_with_state(
             app.clone(),
             auth::require_session,

@@ -34,6 +34,11 @@ pub fn templates() -> minijinja::Environment<'static> {
             "departments.html",
             include_str!("templates/departments.html"),
         ),
+        ("history.html", include_str!("templates/history.html")),
+        (
+            "history_run.html",
+            include_str!("templates/history_run.html"),
+        ),
     ] {
         env.add_template(name, text)
             .expect("the embedded templates are valid");
@@ -341,9 +346,12 @@ pub async fn run(
             .summary
             .as_ref()
             .is_some_and(|s| s["ok"].as_u64().unwrap_or(0) > 0);
-    let plan = matches!(info.command.as_str(), "plan" | "sync")
-        .then(|| runs::plan(&dir))
-        .flatten();
+    let plan = matches!(
+        info.command.as_str(),
+        "plan" | "sync" | "undo-plan" | "undo"
+    )
+    .then(|| runs::plan(&dir))
+    .flatten();
     let (plan_header, plan_lines, plan_more) = match plan {
         Some((h, lines)) => {
             let more = lines.len().saturating_sub(500);
@@ -351,11 +359,15 @@ pub async fn run(
         }
         None => (vec![], vec![], 0),
     };
-    let deleting = info
-        .summary
-        .as_ref()
-        .and_then(|s| s["deleted"].as_u64())
-        .unwrap_or(0);
+    let deleting = match info.command.as_str() {
+        // An undo's plan says how many it deletes in its lines.
+        "undo-plan" => deletes_in(&plan_lines) as u64,
+        _ => info
+            .summary
+            .as_ref()
+            .and_then(|s| s["deleted"].as_u64())
+            .unwrap_or(0),
+    };
     let backup = runs::backup(&dir).is_some();
     let resumable = info.command == "import"
         && matches!(info.status.as_str(), "interrupted" | "fatal")
@@ -455,7 +467,7 @@ pub async fn import(
     let Some((from_dir, from)) = run_of(&app, &id, &["check", "import"]) else {
         return not_found(&app);
     };
-    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+    let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
         Ok(started) => started,
         Err(refusal) => return *refusal,
     };
@@ -477,11 +489,11 @@ fn run_of(app: &App, id: &str, commands: &[&str]) -> Option<(std::path::PathBuf,
         .then_some((dir, info))
 }
 
-/// Starts a sending run on a copy of `from`'s input; one at a time (409 names the busy one).
+/// Starts a sending run (on a copy of `from`'s input, if any); one at a time (409 names the
+/// busy one).
 fn begin(
     app: &App,
-    from_dir: &std::path::Path,
-    from: &RunInfo,
+    from: Option<(&std::path::Path, &RunInfo)>,
 ) -> Result<(String, std::path::PathBuf), Box<Response>> {
     let mut busy = app.busy.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(other) = busy.as_ref() {
@@ -495,7 +507,15 @@ fn begin(
             &text,
         )));
     }
-    let (id, dir) = fork(app, from_dir, from).map_err(|e| {
+    let made = match from {
+        Some((from_dir, from)) => fork(app, from_dir, from),
+        None => {
+            let id = runs::new_id();
+            let dir = app.data.join(&id);
+            std::fs::create_dir_all(&dir).map(|_| (id, dir))
+        }
+    };
+    let (id, dir) = made.map_err(|e| {
         Box::new(message(
             app,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -866,7 +886,7 @@ pub async fn sync(
         let text = format!("要删除 {deleting} 人,请在框中输入 {deleting} 确认 (this deletes {deleting} people: type {deleting} to go on). 什么也没有删除 (nothing was deleted).");
         return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
     }
-    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+    let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
         Ok(started) => started,
         Err(refusal) => return *refusal,
     };
@@ -898,7 +918,7 @@ pub async fn times(
     else {
         return not_found(&app);
     };
-    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+    let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
         Ok(started) => started,
         Err(refusal) => return *refusal,
     };
@@ -936,7 +956,7 @@ pub async fn delete(
         let text = format!("要删除 {rows} 人,请在框中输入 {rows} 确认 (this deletes up to {rows} people: type {rows} to go on). 什么也没有删除 (nothing was deleted).");
         return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
     }
-    let (new_id, dir) = match begin(&app, &from_dir, &from) {
+    let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
         Ok(started) => started,
         Err(refusal) => return *refusal,
     };
@@ -951,4 +971,122 @@ pub async fn delete(
         },
     };
     launch(app, dir, info, job)
+}
+
+/// How many people an undo's plan lines delete.
+fn deletes_in(lines: &[Vec<String>]) -> usize {
+    lines
+        .iter()
+        .filter(|l| l.first().is_some_and(|a| a.starts_with("delete")))
+        .count()
+}
+
+/// The history: every run that changed the directory.
+pub async fn history(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
+    let (runs, error) = match app.ctx.history().and_then(|h| h.runs(200)) {
+        Ok(runs) => (runs, None),
+        Err(e) => (vec![], Some(format!("{e:#}"))),
+    };
+    render(
+        &app,
+        "history.html",
+        minijinja::context! { runs, error, user => s.user },
+    )
+}
+
+/// One run's changes, bank cards masked, and its Undo button.
+pub async fn history_run(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(run): UrlPath<i64>,
+) -> Response {
+    let changes = match app.ctx.history().and_then(|h| h.changes(run)) {
+        Ok(c) => crate::history::mask(serde_json::to_value(c).unwrap_or_default()),
+        Err(e) => {
+            let text = format!("{e:#}");
+            return message(
+                &app,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "历史出错 History error",
+                &text,
+            );
+        }
+    };
+    render(
+        &app,
+        "history_run.html",
+        minijinja::context! { run, changes, csrf => s.csrf, user => s.user },
+    )
+}
+
+/// Undo, step one: the inverse of a history run as a plan (`bgy undo --dry-run`), in a run
+/// folder of its own; its page offers to apply it.
+pub async fn undo_plan(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(run): UrlPath<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let id = runs::new_id();
+    let dir = app.data.join(&id);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return message(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "无法保存 Cannot save",
+            &e.to_string(),
+        );
+    }
+    let mut info = RunInfo::new(&id, &s.user, "undo-plan", &format!("#{run}"), "");
+    info.undoes = Some(run);
+    let job = undo_job(run, true, false, &dir);
+    let watch = follow(&app, &id);
+    execute(app.clone(), dir, info, job, watch).await;
+    Redirect::to(&format!("/runs/{id}")).into_response()
+}
+
+fn undo_job(run: i64, dry_run: bool, force: bool, dir: &std::path::Path) -> Job {
+    Job::Undo {
+        run,
+        dry_run,
+        destructive: crate::config::Destructive { yes: true, force },
+        report: Some(dir.join(runs::REPORT)),
+    }
+}
+
+/// Undo, step two: apply the plan an undo-plan run showed, with the typed count when it
+/// deletes, in the background.
+pub async fn undo(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Form(f): Form<SyncForm>,
+) -> Response {
+    if !csrf_ok(&s, &f.csrf) {
+        return forbidden(&app);
+    }
+    let Some((dir, from)) = run_of(&app, &id, &["undo-plan"]) else {
+        return not_found(&app);
+    };
+    let Some(target) = from.undoes else {
+        return not_found(&app);
+    };
+    let deleting = runs::plan(&dir).map_or(0, |(_, lines)| deletes_in(&lines));
+    if deleting > 0 && f.confirm.trim() != deleting.to_string() {
+        let text = format!("要删除 {deleting} 人,请输入 {deleting} 确认 (this deletes {deleting} people: type {deleting} to go on). 什么也没有删除 (nothing was deleted).");
+        return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
+    }
+    // No input to copy: the undo writes its own rows.
+    let (new_id, new_dir) = match begin(&app, None) {
+        Ok(started) => started,
+        Err(refusal) => return *refusal,
+    };
+    let mut info = RunInfo::new(&new_id, &s.user, "undo", &from.file, "");
+    info.undoes = Some(target);
+    info.from = Some(id);
+    let job = undo_job(target, false, f.force.is_some(), &new_dir);
+    launch(app, new_dir, info, job)
 }

@@ -53,6 +53,9 @@ pub struct RunInfo {
     /// A plan or sync that deletes the accounts the sheet does not name.
     #[serde(default)]
     pub prune: bool,
+    /// An undo's run in the history.
+    #[serde(default)]
+    pub undoes: Option<i64>,
     /// The sheet's layout: staff, times or delete.
     #[serde(default = "staff")]
     pub kind: String,
@@ -84,6 +87,7 @@ impl RunInfo {
             create_departments: false,
             output: None,
             prune: false,
+            undoes: None,
             kind: staff(),
         }
     }

@@ -758,3 +758,62 @@ async fn dates_and_deletes_from_their_own_sheets() {
     assert!(html.contains("data-testid=\"backup\""));
     assert_eq!(emu.store.staff_count(), 10);
 }
+
+#[tokio::test]
+async fn history_and_undo_in_the_console_plan_first_then_confirm() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &["--data", "runs"]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let sheet = "帐号,姓名,手机,部门,银行卡号\nw1,甲,13800000001,办公逸/研发部,6222000011112222\nw2,乙,13800000002,办公逸/研发部,\n";
+    let (_, at, _) = c.upload("two.csv", sheet.into(), Some(&csrf)).await;
+    let r = c
+        .http
+        .post(format!("{}{at}/import", c.base))
+        .form(&[("csrf", csrf.as_str()), ("cover", "skip")])
+        .send()
+        .await
+        .unwrap();
+    wait_until_done(&c, r.url().path()).await;
+    assert_eq!(emu.store.staff_count(), 4);
+    let (_, list) = c.page("/history").await;
+    let run = attr_after(&list, "<a href=\"/history/").expect("the import in the history");
+    let (_, changes) = c.page(&format!("/history/{run}")).await;
+    assert!(
+        changes.contains(">w1<") && changes.contains("created"),
+        "{changes}"
+    );
+    assert!(
+        !changes.contains("6222000011112222"),
+        "no bank card on the page"
+    );
+    // Undo: the plan first, nothing sent.
+    let r = c
+        .http
+        .post(format!("{}/history/{run}/undo", c.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let plan = r.url().path().to_string();
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches("delete 删除").count(), 2, "{html}");
+    assert!(html.contains("data-testid=\"apply-undo\""));
+    assert_eq!(emu.store.staff_count(), 4, "a plan sends nothing");
+    let apply = |confirm: &'static str| {
+        c.http
+            .post(format!("{}{plan}/undo", c.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("confirm", confirm),
+                ("force", "1"),
+            ])
+            .send()
+    };
+    assert_eq!(apply("1").await.unwrap().status(), 400);
+    let r = apply("2").await.unwrap();
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&html, "deleted"), 2, "{html}");
+    assert_eq!(emu.store.staff_count(), 2, "the import is undone");
+}
