@@ -6,10 +6,12 @@ use crate::api::{Client, Endpoint};
 use crate::config::DeptJob;
 use crate::context::Context;
 use crate::events::Emit;
+use crate::history::History;
 use crate::model::tree::DeptInfo;
 use crate::model::tree::{canonical_path, DeptTree};
 use crate::outcome::Summary;
 use crate::plan::depts::bad_name;
+use serde_json::Value;
 
 pub async fn run(ctx: &Context, job: &DeptJob) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
@@ -20,6 +22,18 @@ pub async fn run(ctx: &Context, job: &DeptJob) -> anyhow::Result<Summary> {
         DeptJob::Add { path } => add(ctx, client, tree, path).await,
         DeptJob::Rename { target, new_name } => rename(ctx, client, &tree, target, new_name).await,
     }
+}
+
+/// Records a department command as a run of the history, with its changes.
+fn record(
+    ctx: &Context,
+    command: &str,
+    changes: impl FnOnce(&History, i64) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let h = ctx.history()?;
+    let run = h.begin(command, std::path::Path::new(""), &ctx.server, &ctx.who)?;
+    changes(&h, run)?;
+    h.end(run, "ok", &serde_json::json!({"ok": 1}), None)
 }
 
 async fn list(ctx: &Context, client: &Client, tree: &DeptTree) -> anyhow::Result<Summary> {
@@ -75,6 +89,20 @@ async fn add(
             tree.resolve(p).unwrap_or_default()
         ));
     }
+    if !created.made.is_empty() {
+        record(ctx, "dept add", |h, run| {
+            for p in &created.made {
+                h.change(
+                    run,
+                    p,
+                    "dept_created",
+                    &Value::Null,
+                    &serde_json::json!({"path": p}),
+                )?;
+            }
+            Ok(())
+        })?;
+    }
     if missing.is_empty() {
         ctx.events.note(format!("{path} exists already [{we_id}]"));
     }
@@ -122,6 +150,17 @@ async fn rename(
     let renamed = dept.we_name != name;
     if renamed {
         client.edit_department(we_id, name).await?;
+        let before = serde_json::json!({"we_name": {"value": dept.we_name, "source": "listing"}});
+        let sent = serde_json::json!({"we_id": we_id.to_string(), "we_name": name});
+        record(ctx, "dept rename", |h, run| {
+            h.change(
+                run,
+                &format!("we_id {we_id}"),
+                "dept_renamed",
+                &before,
+                &sent,
+            )
+        })?;
     }
     ctx.events.note(format!(
         "{old} [{we_id}] → {name}{}",

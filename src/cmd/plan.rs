@@ -138,7 +138,10 @@ pub async fn sync(
         .remember(&p.live, named.iter().chain(&prunes).map(String::as_str));
     // Departments first, so staff can be placed in departments made in this run.
     let applied = match &p.depts {
-        Some(d) => Some(depts::apply_departments(client, d, ctx.events.as_ref()).await?),
+        Some(d) => {
+            let history = p.session.recorder();
+            Some(depts::apply_departments(client, d, ctx.events.as_ref(), history).await?)
+        }
         None => None,
     };
     let jobs = add_jobs(&p, applied.as_ref().map(|a| &a.tree));

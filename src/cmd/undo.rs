@@ -35,6 +35,10 @@ enum Inverse {
     Delete,
     /// The live record no longer holds what the run set.
     Conflict(Values, String),
+    /// The run renamed a department: give it its old name (we_id, old name, the run's name).
+    RenameBack(i64, String, String),
+    /// The department was renamed since: left alone unless `--force`.
+    DeptConflict(String),
     /// Nothing to do, and why.
     Nothing(String),
 }
@@ -89,6 +93,30 @@ pub async fn run(
     }
     let targets = deletes.into_iter().map(|a| (None, a)).collect();
     let mut extra = Extra::default();
+    for (_, inverse) in &plan {
+        if let Inverse::DeptConflict(_) = inverse {
+            extra.failed += 1;
+        }
+        if let Inverse::RenameBack(we_id, old, set) = inverse {
+            match client.edit_department(*we_id, old).await {
+                Ok(()) => {
+                    let history = s.recorder();
+                    crate::execute::depts::record_rename(
+                        history,
+                        ctx.events.as_ref(),
+                        *we_id,
+                        set,
+                        old,
+                    );
+                }
+                Err(e) => {
+                    extra.failed += 1;
+                    ctx.events
+                        .warn(format!("we_id {we_id} could not be renamed back: {e}"));
+                }
+            }
+        }
+    }
     for (_, outcome) in delete_all(client, targets, &s.sink()).await {
         match outcome {
             Outcome::Deleted => extra.deleted += 1,
@@ -111,6 +139,9 @@ fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, In
     by_account
         .into_iter()
         .map(|(account, (kinds, before, sent))| {
+            if let Some(inverse) = department(kinds[0], before, sent, live, force) {
+                return (account, inverse);
+            }
             let now = live.person(&account);
             let inverse = match (kinds[0], now) {
                 ("created", Some(_)) => Inverse::Delete,
@@ -138,6 +169,36 @@ fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, In
             (account, inverse)
         })
         .collect()
+}
+
+/// The inverse of a department's change: a rename goes back (a conflict when renamed since);
+/// a department created stays, as the API cannot delete one.
+fn department(
+    kind: &str,
+    before: &Value,
+    sent: &Value,
+    live: &Live,
+    force: bool,
+) -> Option<Inverse> {
+    match kind {
+        "dept_created" => Some(Inverse::Nothing(
+            "部门不能通过接口删除,保留 (the API cannot delete a department; left in place)".into(),
+        )),
+        "dept_renamed" => {
+            let we_id: i64 = sent["we_id"].as_str()?.parse().ok()?;
+            let old = before["we_name"]["value"].as_str()?.to_string();
+            let set = sent["we_name"].as_str()?.to_string();
+            let now = live.tree.get(we_id).map(|d| d.we_name.clone());
+            Some(match now {
+                None => Inverse::Nothing("部门已不存在 (the department is gone)".into()),
+                Some(n) if n != set && !force => {
+                    Inverse::DeptConflict(format!("部门已改名为 {n:?} (renamed since to {n:?})"))
+                }
+                Some(_) => Inverse::RenameBack(we_id, old, set),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// The values of a record before (`{"field": {"value": …}}`) whose key `keep` admits.
@@ -229,6 +290,8 @@ fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
                 line("delete 删除", account, String::new())
             }
             Inverse::Conflict(_, why) => line("conflict 冲突", account, why.clone()),
+            Inverse::RenameBack(_, old, _) => line("rename back 改回", account, old.clone()),
+            Inverse::DeptConflict(why) => line("conflict 冲突", account, why.clone()),
             Inverse::Nothing(why) => {
                 counts.unchanged += 1;
                 line("nothing 无需", account, why.clone())

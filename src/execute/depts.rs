@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::api::{ApiError, Client, Endpoint};
 use crate::events::{Emit, Observer};
+use crate::execute::session::Recorder;
 use crate::live;
 use crate::model::tree::DeptTree;
 use crate::outcome::PlanLine;
@@ -127,12 +128,16 @@ pub async fn apply_departments(
     client: &Client,
     d: &DeptPlan,
     events: &dyn Observer,
+    history: Option<&Recorder>,
 ) -> Result<Applied, ApiError> {
     let mut failures = Vec::new();
     let mut renamed = 0;
-    for (we_id, name) in d.renames() {
+    for (we_id, old, name) in d.renames_from() {
         match client.edit_department(we_id, &name).await {
-            Ok(()) => renamed += 1,
+            Ok(()) => {
+                renamed += 1;
+                record_rename(history, events, we_id, &old, &name);
+            }
             Err(e) if e.is_fatal() => return Err(e),
             Err(e) => failures.push(PlanLine {
                 action: "rename failed 重命名失败".into(),
@@ -149,6 +154,9 @@ pub async fn apply_departments(
         true => (tree, Created::default()),
         false => create_paths(client, tree, &creates).await?,
     };
+    for path in &created.made {
+        record_create(history, events, path);
+    }
     for (path, why) in &created.failed {
         failures.push(PlanLine {
             action: "create failed 新建失败".into(),
@@ -170,6 +178,35 @@ pub async fn apply_departments(
         renamed,
         failures,
     })
+}
+
+/// Records a rename in the history (a failure to record is said, not fatal: it is made).
+pub fn record_rename(
+    history: Option<&Recorder>,
+    events: &dyn Observer,
+    we_id: i64,
+    old: &str,
+    new: &str,
+) {
+    if let Some(h) = history {
+        let before = serde_json::json!({"we_name": {"value": old, "source": "listing"}});
+        let sent = serde_json::json!({"we_id": we_id.to_string(), "we_name": new});
+        if let Err(e) = h.department("dept_renamed", &format!("we_id {we_id}"), &before, &sent) {
+            events.warn(format!("the history could not record a rename: {e:#}"));
+        }
+    }
+}
+
+/// Records a department created, in the history.
+pub fn record_create(history: Option<&Recorder>, events: &dyn Observer, path: &str) {
+    if let Some(h) = history {
+        let sent = serde_json::json!({"path": path});
+        if let Err(e) = h.department("dept_created", path, &serde_json::Value::Null, &sent) {
+            events.warn(format!(
+                "the history could not record a department created: {e:#}"
+            ));
+        }
+    }
 }
 
 /// A row's form with its departments as real we_ids: paths and placeholder ids of the planned

@@ -143,6 +143,11 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// The run's history, once its journal started.
+    pub fn recorder(&self) -> Option<&Recorder> {
+        self.recorder.as_ref()
+    }
+
     /// Where outcomes go as they happen.
     pub fn sink(&self) -> Sink<'_> {
         Sink {
@@ -360,6 +365,18 @@ pub struct Recorder {
 }
 
 impl Recorder {
+    /// Records a department's change: `dept_renamed` (target `we_id N`, the old name before)
+    /// or `dept_created` (target its path).
+    pub fn department(
+        &self,
+        kind: &str,
+        target: &str,
+        before: &Value,
+        sent: &Value,
+    ) -> anyhow::Result<()> {
+        self.history.change(self.run, target, kind, before, sent)
+    }
+
     /// Records a change, when the outcome is one (created, updated, deleted; dates for
     /// `times`).
     pub fn record(&self, account: &str, outcome: &Outcome, sent: &Value) -> anyhow::Result<()> {

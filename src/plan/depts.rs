@@ -305,11 +305,22 @@ impl DeptPlan {
     }
 
     pub fn renames(&self) -> Vec<(i64, String)> {
+        self.renames_from()
+            .into_iter()
+            .map(|(id, _, new)| (id, new))
+            .collect()
+    }
+
+    /// The renames with each department's name before: (we_id, old name, new name).
+    pub fn renames_from(&self) -> Vec<(i64, String, String)> {
         self.actions
             .iter()
             .flatten()
             .filter_map(|a| match a {
-                DeptAction::Rename { we_id, new, .. } => Some((*we_id, new.clone())),
+                DeptAction::Rename { we_id, old, new } => {
+                    let old_name = old.rsplit('/').next().unwrap_or(old).to_string();
+                    Some((*we_id, old_name, new.clone()))
+                }
                 _ => None,
             })
             .collect()

@@ -316,3 +316,39 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
         .assert_code(0);
     assert_eq!(emu.store.person("c000").unwrap()["we_name"], "员工0");
 }
+
+#[tokio::test]
+async fn a_department_rename_is_undone_and_a_create_is_reported() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.run(&["dept", "rename", "办公逸/客服部", "服务部"])
+        .await
+        .assert_code(0);
+    let rename = last_run(&b).await;
+    b.run(&["dept", "add", "办公逸/新部门"])
+        .await
+        .assert_code(0);
+    let create = last_run(&b).await;
+    let r = b.run(&["undo", &create, "--yes"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("left in place"), "{}", r.stderr);
+    let r = b.run(&["undo", &rename, "--yes"]).await;
+    r.assert_code(0);
+    let tree = b.run(&["dept", "list", "--json"]).await.json();
+    let names: Vec<&str> = tree["departments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"客服部") && !names.contains(&"服务部"),
+        "{names:?}"
+    );
+    assert!(names.contains(&"新部门"), "a create stays: {names:?}");
+    // The undo renamed it back and recorded that: undoing the undo renames it again.
+    let undo = last_run(&b).await;
+    b.run(&["undo", &undo, "--yes"]).await.assert_code(0);
+    let tree = b.run(&["dept", "list", "--json"]).await.json();
+    assert!(tree.to_string().contains("服务部"));
+}
