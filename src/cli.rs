@@ -29,23 +29,27 @@ pub struct Args {
     pub command: Command,
 }
 
+/// Where the options that concern the server are listed in `--help`.
+const SERVER: &str = "Server options";
+
 #[derive(Debug, ClapArgs)]
 pub struct Global {
-    /// The API server.
-    #[arg(
-        long,
-        env = "BGY_BASE_URL",
-        default_value = "https://qy.bangongyi.com",
-        global = true
-    )]
-    pub base_url: String,
+    /// The API server (default https://qy.bangongyi.com); needs a ticket.
+    #[arg(long, env = "BGY_BASE_URL", global = true, help_heading = SERVER)]
+    pub base_url: Option<String>,
 
     /// The API ticket (sent in every call's query string; never printed).
-    #[arg(long, env = "BGY_TICKET", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "BGY_TICKET",
+        hide_env_values = true,
+        global = true,
+        help_heading = SERVER
+    )]
     pub ticket: Option<String>,
 
     /// Run against the embedded emulator (state in .bgy/emulator.sqlite) instead of a server.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = SERVER)]
     pub emulator: bool,
 
     /// Calls in flight at once.
@@ -54,7 +58,8 @@ pub struct Global {
         env = "BGY_CONCURRENCY",
         default_value_t = 8,
         allow_negative_numbers = true,
-        global = true
+        global = true,
+        help_heading = SERVER
     )]
     pub concurrency: i64,
 
@@ -64,7 +69,8 @@ pub struct Global {
         env = "BGY_RATE",
         default_value_t = 0.0,
         allow_negative_numbers = true,
-        global = true
+        global = true,
+        help_heading = SERVER
     )]
     pub rate: f64,
 
@@ -73,7 +79,8 @@ pub struct Global {
         long,
         default_value_t = 30.0,
         allow_negative_numbers = true,
-        global = true
+        global = true,
+        help_heading = SERVER
     )]
     pub timeout: f64,
 
@@ -148,6 +155,27 @@ impl From<KindArg> for Layout {
             KindArg::Staff => Layout::Staff,
             KindArg::Times => Layout::Times,
             KindArg::Delete => Layout::Delete,
+        }
+    }
+}
+
+impl Command {
+    /// The command's name, as `--json` reports it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Template { .. } => "template",
+            Command::Check { .. } => "check",
+            Command::Import { .. } => "import",
+            Command::Times { .. } => "times",
+            Command::Delete { .. } => "delete",
+            Command::Export { .. } => "export",
+            Command::Plan { .. } => "plan",
+            Command::Sync { .. } => "sync",
+            Command::Dept { .. } => "dept",
+            Command::History { .. } => "history",
+            Command::Undo { .. } => "undo",
+            Command::Serve { .. } => "serve",
+            Command::Emulator { .. } => "emulator",
         }
     }
 }
@@ -305,7 +333,8 @@ pub enum Command {
         #[arg(long)]
         hash_password: bool,
     },
-    /// Run the API emulator as a server.
+    /// Run the API emulator as a server. It accepts the ticket given with --ticket, by default
+    /// `emulator-ticket` (so: BGY_BASE_URL=http://127.0.0.1:8700 BGY_TICKET=emulator-ticket bgy …).
     Emulator {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8700")]

@@ -321,16 +321,26 @@ fn usage<T>(msg: impl Into<String>) -> Result<T, UsageError> {
     Err(UsageError(msg.into()))
 }
 
-/// Where calls go: the emulator, a server (with a ticket), or nowhere.
+/// The server when no --base-url is given.
+pub const DEFAULT_BASE_URL: &str = "https://qy.bangongyi.com";
+
+/// Where calls go: the emulator, a server (with a ticket), or nowhere. A server named without
+/// a ticket is an error, not a silent offline run.
 fn target(
     emulator: bool,
-    base_url: &str,
+    base_url: Option<&str>,
     ticket: Option<&Ticket>,
     state: PathBuf,
 ) -> Result<Target, UsageError> {
     if emulator {
         return Ok(Target::Emulator { state });
     }
+    if let (Some(url), None) = (base_url, ticket) {
+        return usage(format!(
+            "--base-url {url} needs a ticket: set --ticket, or the BGY_TICKET environment variable (export BGY_TICKET=…)"
+        ));
+    }
+    let base_url = base_url.unwrap_or(DEFAULT_BASE_URL);
     let base_url = match reqwest::Url::parse(base_url.trim()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => u,
         _ => {
@@ -431,7 +441,12 @@ impl Config {
             ));
         }
         let ticket = ticket.filter(|t| !t.trim().is_empty()).map(Ticket::new);
-        let target = target(emulator, &base_url, ticket.as_ref(), emulator_state)?;
+        let target = target(
+            emulator,
+            base_url.as_deref(),
+            ticket.as_ref(),
+            emulator_state,
+        )?;
         check_command(&args.command, &target)?;
         Ok(Config {
             history,

@@ -138,3 +138,38 @@ async fn an_empty_level_in_a_department_path_is_an_error() {
         r.stdout
     );
 }
+
+#[tokio::test]
+async fn a_base_url_without_a_ticket_is_an_error_not_an_offline_run() {
+    let b = Bgy::new();
+    b.write("staff.csv", staff_csv("o", 1));
+    let r = b
+        .run(&["--base-url", "http://127.0.0.1:9", "check", "staff.csv"])
+        .await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("BGY_TICKET"), "{}", r.stderr);
+    assert!(!b.dir.path().join(".bgy").exists());
+}
+
+#[tokio::test]
+async fn with_json_an_error_is_still_one_json_object() {
+    let b = Bgy::new();
+    let r = b.run(&["check", "missing.xlsx", "--json"]).await;
+    r.assert_code(2);
+    let j = r.json();
+    assert_eq!(j["command"], "check");
+    assert_eq!(j["exit"], 2);
+    assert!(j["error"].as_str().unwrap().contains("missing.xlsx"), "{j}");
+    let r = b
+        .run(&["--concurrency", "0", "import", "x.csv", "--json"])
+        .await;
+    r.assert_code(2);
+    assert_eq!(r.json()["command"], "import");
+}
+
+#[tokio::test]
+async fn the_emulator_help_names_its_default_ticket() {
+    let r = Bgy::new().run(&["emulator", "--help"]).await;
+    r.assert_code(0);
+    assert!(r.stdout.contains("emulator-ticket"), "{}", r.stdout);
+}
