@@ -33,6 +33,14 @@ pub struct Header {
 }
 
 impl Header {
+    /// The column of a report's 源行号 Source row (the row in the person's own file).
+    pub fn source_row_column(&self) -> Option<usize> {
+        self.titles
+            .iter()
+            .zip(&self.columns)
+            .position(|(t, c)| *c == Column::Meta && normalize(t).starts_with("源行号"))
+    }
+
     pub fn position(&self, field: Field) -> Option<usize> {
         self.columns.iter().position(|c| *c == Column::Field(field))
     }

@@ -409,7 +409,12 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     let more = row_rules(&values, &issues, layout);
     issues.extend(more);
     Some(Row {
-        source_row: raw.source_row,
+        // A rerun of a report keeps the row of the person's own file, not the report's.
+        source_row: header
+            .source_row_column()
+            .and_then(|c| raw.cells.get(c))
+            .and_then(|c| c.display().trim().parse().ok())
+            .unwrap_or(raw.source_row),
         raw: RawCells::new(raw.cells.iter().map(Cell::text)),
         values,
         issues,

@@ -160,6 +160,10 @@ async fn a_mixed_file_lands_the_valid_rows_and_the_fixed_report_reruns_only_the_
         1,
         "nothing failed"
     );
+    // The rerun's rows keep the rows of the person's own file, not the report's.
+    let all = Sheet::read(&bgy.path("rerun.xlsx"), "全部 All");
+    assert_eq!(all.cell(1, "源行号 Source row"), "4");
+    assert_eq!(all.cell(2, "源行号 Source row"), "6");
 }
 
 #[tokio::test]
