@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::events::{Event, Finished, Observer, PlanShown};
 use crate::outcome::Summary;
 use crate::stop::Stop;
-use crate::text::line;
+use crate::text::{line, people};
 
 pub struct Console {
     quiet: bool,
@@ -110,10 +110,14 @@ impl Observer for Console {
     fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool> {
         anyhow::ensure!(
             std::io::stdin().is_terminal(),
-            "deleting {n} people needs --yes when not run from a terminal; nothing was deleted"
+            "deleting {} needs --yes when not run from a terminal; nothing was deleted",
+            people(n)
         );
         self.end_bar();
-        eprint!("bgy {command}: this deletes {n} people from the directory. Type {n} to go on: ");
+        eprint!(
+            "bgy {command}: this deletes {} from the directory. Type {n} to go on: ",
+            people(n)
+        );
         let mut answer = String::new();
         std::io::stdin().read_line(&mut answer)?;
         Ok(answer.trim() == n.to_string())
@@ -145,13 +149,18 @@ fn print_finished(f: &Finished) {
     eprintln!("bgy {}: {} rows: {}", f.command, c.total, parts.join(", "));
     for r in &f.reasons {
         let mark = if r.warning { "warning: " } else { "" };
-        eprintln!(
-            "  {}",
-            line(&format!(
-                "{} × {mark}{} (first: row {})",
-                r.count, r.example, r.first_row
-            ))
-        );
+        // One row says it all; for a group, the rule and one example.
+        let text = match r.count {
+            1 => format!("1 × {mark}{} (first: row {})", r.example, r.first_row),
+            n if r.rule == r.example => {
+                format!("{n} × {mark}{} (first: row {})", r.example, r.first_row)
+            }
+            n => format!(
+                "{n} × {mark}{}, e.g. {} (first: row {})",
+                r.rule, r.example, r.first_row
+            ),
+        };
+        eprintln!("  {}", line(&text));
     }
     if let Some(why) = &f.stopped {
         eprintln!(

@@ -41,6 +41,8 @@ pub enum Event {
 pub struct Reason {
     pub count: usize,
     pub warning: bool,
+    /// The rule, as the column and the rule's name (`部门: unknown department`).
+    pub rule: String,
     /// The reason as the first row had it (cell text, API message).
     pub example: String,
     pub first_row: u32,
@@ -93,7 +95,10 @@ impl Observer for Collect {
     }
 
     fn confirm_delete(&self, _command: &str, n: usize) -> anyhow::Result<bool> {
-        anyhow::bail!("deleting {n} people needs --yes here; nothing was deleted")
+        anyhow::bail!(
+            "deleting {} needs --yes here; nothing was deleted",
+            crate::text::people(n)
+        )
     }
 }
 

@@ -12,6 +12,7 @@ use crate::context::Context;
 use crate::events::Emit;
 use crate::live::{Live, LISTED};
 use crate::model::{Field, Layout};
+use crate::text::people;
 use crate::validate::Values;
 
 /// `NAME.backup-YYYYMMDD-HHMMSS.xlsx` beside the input.
@@ -85,7 +86,10 @@ impl Backup {
         let path = backup_path(input, at);
         let n = self.people.len();
         let title = match self.gaps.is_empty() {
-            true => format!("备份 Backup: {n} 人的全部字段 (every field of {n} people); 恢复 restore: bgy import 本文件 this file"),
+            true => format!(
+                "备份 Backup: {n} 人的全部字段 (every field of {}); 恢复 restore: bgy import 本文件 this file",
+                people(n)
+            ),
             false => format!(
                 "备份 Backup: 以下字段接口读不回、bgy 也没有发送过,无法恢复 (fields the API cannot give back and bgy never sent, so not restorable): {}; 恢复 restore: bgy import 本文件 this file",
                 self.gaps.join(", ")
@@ -106,7 +110,8 @@ impl Backup {
             )
         })?;
         ctx.events.note(format!(
-            "backup of the {n} people to delete: {} (restore: bgy import {})",
+            "backup of the {} to delete: {} (restore: bgy import {})",
+            people(n),
             path.display(),
             path.display()
         ));

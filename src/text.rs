@@ -34,6 +34,14 @@ pub fn cut_bytes(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}…", &s[..end]))
 }
 
+/// `1 person`, `2 people`.
+pub fn people(n: usize) -> String {
+    match n {
+        1 => "1 person".into(),
+        n => format!("{n} people"),
+    }
+}
+
 /// A text for one console line: line breaks folded, at most [`LINE_CHARS`] characters.
 pub fn line(s: &str) -> String {
     let folded = if s.contains(['\n', '\r']) {

@@ -64,9 +64,18 @@ pub async fn run(
         write::write_people(output, Layout::Staff, Field::ALL, people, Some(&depts))
             .with_context(|| format!("cannot write {}", output.display()))?
     };
+    let whose = match department {
+        Some(path) if recursive => format!(" of {} and its sub-departments", canonical_path(path)),
+        Some(path) => format!(" of {}", canonical_path(path)),
+        None => String::new(),
+    };
+    let sheet = match is_csv {
+        true => String::new(),
+        false => format!(", and the {} departments of the directory", tree.len()),
+    };
     ctx.events.note(format!(
-        "bgy export: {n} people and {} departments to {}",
-        tree.len(),
+        "bgy export: {}{whose}{sheet} to {}",
+        crate::text::people(n),
         output.display()
     ));
     Ok(Summary {

@@ -309,9 +309,10 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
     lines
         .into_iter()
         .take(20)
-        .map(|((sev, _), (count, first_row, example))| Reason {
+        .map(|((sev, rule), (count, first_row, example))| Reason {
             count,
             warning: sev == Severity::Warning,
+            rule,
             example,
             first_row,
         })

@@ -124,7 +124,8 @@ impl Observer for WebRun {
 
     fn confirm_delete(&self, _command: &str, n: usize) -> anyhow::Result<bool> {
         anyhow::bail!(
-            "deleting {n} people is confirmed in the page before a run starts; nothing was deleted"
+            "deleting {} is confirmed in the page before a run starts; nothing was deleted",
+            crate::text::people(n)
         )
     }
 }
