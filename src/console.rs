@@ -134,6 +134,7 @@ fn print_finished(f: &Finished) {
         (c.skipped, "skipped (existing)"),
         (c.unchanged, "unchanged"),
         (c.deleted, "deleted"),
+        (c.not_found, "not found"),
         (f.valid, "valid"),
         (c.invalid, "invalid"),
         (c.failed, "failed"),

@@ -57,6 +57,8 @@ pub struct Summary {
     pub failed: usize,
     /// Of `failed`: rows never sent because the run stopped.
     pub not_sent: usize,
+    /// `delete`: accounts the directory did not have (nothing to do; not a failure).
+    pub not_found: usize,
     /// Departments created / renamed (plan: planned; sync: done), when a departments sheet was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub departments_created: Option<usize>,
@@ -96,6 +98,7 @@ pub struct Counts {
     pub invalid: usize,
     pub failed: usize,
     pub not_sent: usize,
+    pub not_found: usize,
 }
 
 impl Counts {
@@ -118,6 +121,7 @@ impl Counts {
                 Outcome::Invalid => c.invalid += 1,
                 Outcome::Failed { .. } => c.failed += 1,
                 Outcome::NotSent { .. } => c.not_sent += 1,
+                Outcome::NotFound => c.not_found += 1,
             }
         }
         c

@@ -46,12 +46,7 @@ pub async fn run(
         }
         match live.person(row.account()) {
             Some(p) => known.push((Some(row.source_row), p.we_userid.clone())),
-            None => {
-                s.outcomes[i] = Outcome::Failed {
-                    errno: None,
-                    message: "帐号不在通讯录中,未发送 (not in the directory; not sent)".into(),
-                }
-            }
+            None => s.outcomes[i] = Outcome::NotFound,
         }
     }
     for indexes in rows_of.values() {

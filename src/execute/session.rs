@@ -268,6 +268,7 @@ impl<'a> Session<'a> {
             invalid: c.invalid + extra.invalid,
             failed: c.failed + c.not_sent + extra.failed,
             not_sent: c.not_sent,
+            not_found: c.not_found,
             departments_created: extra.departments_created,
             departments_renamed: extra.departments_renamed,
             report: Some(self.report.display().to_string()),

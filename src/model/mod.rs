@@ -309,6 +309,8 @@ pub enum Outcome {
     Skipped,
     Unchanged,
     Deleted,
+    /// A delete of an account the directory does not have: nothing to do, not a failure.
+    NotFound,
     /// Valid, and nothing sent (`check`, `--dry-run`).
     Valid,
     /// Rejected before sending; the reasons are in the row's issues.
@@ -332,6 +334,7 @@ impl Outcome {
                 | Outcome::Skipped
                 | Outcome::Unchanged
                 | Outcome::Deleted
+                | Outcome::NotFound
                 | Outcome::Valid
         )
     }
@@ -344,6 +347,7 @@ impl Outcome {
             Outcome::Skipped => "skipped 已存在跳过",
             Outcome::Unchanged => "unchanged 无变化",
             Outcome::Deleted => "deleted 已删除",
+            Outcome::NotFound => "not found 不在通讯录",
             Outcome::Valid => "valid 校验通过",
             Outcome::Invalid => "invalid 校验失败",
             Outcome::Failed { .. } => "failed 失败",
@@ -363,6 +367,9 @@ impl Outcome {
                 message,
             } => Some(message.clone()),
             Outcome::NotSent { reason } => Some(reason.clone()),
+            Outcome::NotFound => {
+                Some("帐号不在通讯录中,无需删除 (not in the directory; nothing to delete)".into())
+            }
             _ => None,
         }
     }

@@ -399,6 +399,18 @@ fn counts(info: &RunInfo) -> Vec<(&'static str, String, u64)> {
             ("invalid", "校验失败 Invalid".into(), n("invalid")),
             ("warnings", "警告 Warnings".into(), warnings),
         ],
+        "delete" => vec![
+            ("total", "总行数 Rows".into(), n("total")),
+            ("deleted", "已删除 Deleted".into(), n("deleted")),
+            ("not_found", "不在通讯录 Not found".into(), n("not_found")),
+            ("invalid", "校验失败 Invalid".into(), n("invalid")),
+            (
+                "failed",
+                "失败 Failed".into(),
+                n("failed").saturating_sub(not_sent(info)),
+            ),
+            ("not_sent", "未发送 Not sent".into(), not_sent(info)),
+        ],
         "plan" => vec![
             ("total", "总行数 Rows".into(), n("total")),
             ("created", "将新增 To create".into(), n("created")),

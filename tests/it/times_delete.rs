@@ -114,16 +114,19 @@ async fn delete_450_with_5_unknown_backs_up_and_restores() {
     csv.push_str("d000001,\n"); // the same account twice: deleted once
     bgy.write("leavers.csv", csv);
     let r = bgy.run(&["delete", "leavers.csv", "--yes", "--json"]).await;
-    r.assert_code(1);
+    // Accounts already absent are 'not found', not failures: nothing failed.
+    r.assert_code(0);
     let j = r.json();
     assert_eq!(
         (
             j["deleted"].clone(),
+            j["not_found"].clone(),
             j["failed"].clone(),
             j["total"].clone()
         ),
-        (json!(446), json!(5), json!(451))
+        (json!(446), json!(5), json!(0), json!(451))
     );
+    assert!(r.stderr.contains("5 not found"), "{}", r.stderr);
     assert_eq!(
         emu.stats.calls("staff/delete"),
         3,
