@@ -186,12 +186,7 @@ pub async fn check(
     if let Err(e) =
         std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join(&input), &bytes))
     {
-        return message(
-            &app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "无法保存 Cannot save",
-            &e.to_string(),
-        );
+        return cannot_save(&app, &e);
     }
     let mut info = RunInfo::new(&id, &s.user, "check", &file, &input);
     let layout = match kind.as_str() {
@@ -444,6 +439,16 @@ fn not_sent(info: &RunInfo) -> u64 {
         .unwrap_or(0)
 }
 
+/// The page of a run store that could not be written.
+fn cannot_save(app: &App, e: &std::io::Error) -> Response {
+    message(
+        app,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "无法保存 Cannot save",
+        &e.to_string(),
+    )
+}
+
 fn not_found(app: &App) -> Response {
     message(
         app,
@@ -527,14 +532,7 @@ fn begin(
             std::fs::create_dir_all(&dir).map(|_| (id, dir))
         }
     };
-    let (id, dir) = made.map_err(|e| {
-        Box::new(message(
-            app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "无法保存 Cannot save",
-            &e.to_string(),
-        ))
-    })?;
+    let (id, dir) = made.map_err(|e| Box::new(cannot_save(app, &e)))?;
     *busy = Some(id.clone());
     Ok((id, dir))
 }
@@ -767,12 +765,7 @@ pub async fn export(
         "export.xlsx"
     };
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        return message(
-            &app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "无法保存 Cannot save",
-            &e.to_string(),
-        );
+        return cannot_save(&app, &e);
     }
     let department = Some(f.department.trim().to_string()).filter(|d| !d.is_empty());
     let shown = department.clone().unwrap_or_else(|| "全部 everyone".into());
@@ -843,14 +836,7 @@ pub async fn plan(
     };
     let (new_id, dir) = match fork(&app, &from_dir, &from) {
         Ok(made) => made,
-        Err(e) => {
-            return message(
-                &app,
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "无法保存 Cannot save",
-                &e.to_string(),
-            )
-        }
+        Err(e) => return cannot_save(&app, &e),
     };
     let mut info = RunInfo::new(&new_id, &s.user, "plan", &from.file, &from.input);
     info.from = Some(id);
@@ -894,26 +880,15 @@ pub async fn sync(
         .as_ref()
         .and_then(|s| s["deleted"].as_u64())
         .unwrap_or(0);
-    if deleting > 0 && f.confirm.trim() != deleting.to_string() {
-        let text = format!("要删除 {deleting} 人,请在框中输入 {deleting} 确认 (this deletes {deleting} people: type {deleting} to go on). 什么也没有删除 (nothing was deleted).");
-        return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
+    if let Err(refused) = confirmed(&app, deleting, &f.confirm) {
+        return *refused;
     }
-    let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
-        Ok(started) => started,
-        Err(refusal) => return *refusal,
-    };
-    let mut info = RunInfo::new(&new_id, &s.user, "sync", &from.file, &from.input);
-    info.from = Some(id);
-    info.prune = from.prune;
-    let job = Job::Sync {
-        input: run_input(&dir, &info.input),
-        prune: info.prune,
-        destructive: crate::config::Destructive {
-            yes: true,
-            force: f.force.is_some(),
-        },
-    };
-    launch(app, dir, info, job)
+    let force = f.force.is_some();
+    send_from(app, &s, &from_dir, &from, "sync", |input| Job::Sync {
+        input,
+        prune: from.prune,
+        destructive: crate::config::Destructive { yes: true, force },
+    })
 }
 
 /// Updates the dates of a checked times sheet, as `bgy times` does, in the background.
@@ -930,18 +905,10 @@ pub async fn times(
     else {
         return not_found(&app);
     };
-    let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
-        Ok(started) => started,
-        Err(refusal) => return *refusal,
-    };
-    let mut info = RunInfo::new(&new_id, &s.user, "times", &from.file, &from.input);
-    info.from = Some(id);
-    info.kind = from.kind.clone();
-    let job = Job::Times {
-        input: run_input(&dir, &info.input),
+    send_from(app, &s, &from_dir, &from, "times", |input| Job::Times {
+        input,
         resume: false,
-    };
-    launch(app, dir, info, job)
+    })
 }
 
 /// Deletes the accounts of a checked delete sheet, as `bgy delete` does: the person types how
@@ -964,25 +931,55 @@ pub async fn delete(
         .as_ref()
         .and_then(|s| s["ok"].as_u64())
         .unwrap_or(0);
-    if f.confirm.trim() != rows.to_string() {
-        let text = format!("要删除 {rows} 人,请在框中输入 {rows} 确认 (this deletes up to {rows} people: type {rows} to go on). 什么也没有删除 (nothing was deleted).");
-        return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
+    // Up to this many: accounts the directory lacks are found out when it runs.
+    if let Err(refused) = confirmed(&app, rows, &f.confirm) {
+        return *refused;
     }
-    let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
+    let force = f.force.is_some();
+    send_from(app, &s, &from_dir, &from, "delete", |input| Job::Delete {
+        input,
+        destructive: crate::config::Destructive { yes: true, force },
+    })
+}
+
+/// Starts `command` as a sending run on a copy of `from`'s input (the new run keeps the
+/// sheet's kind and prune), with the job `job` makes for the copy.
+fn send_from(
+    app: Arc<App>,
+    s: &Session,
+    from_dir: &std::path::Path,
+    from: &RunInfo,
+    command: &str,
+    job: impl FnOnce(Input) -> Job,
+) -> Response {
+    let (new_id, dir) = match begin(&app, Some((from_dir, from))) {
         Ok(started) => started,
         Err(refusal) => return *refusal,
     };
-    let mut info = RunInfo::new(&new_id, &s.user, "delete", &from.file, &from.input);
-    info.from = Some(id);
+    let mut info = RunInfo::new(&new_id, &s.user, command, &from.file, &from.input);
+    info.from = Some(from.id.clone());
     info.kind = from.kind.clone();
-    let job = Job::Delete {
-        input: run_input(&dir, &info.input),
-        destructive: crate::config::Destructive {
-            yes: true,
-            force: f.force.is_some(),
-        },
-    };
+    info.prune = from.prune;
+    let job = job(run_input(&dir, &info.input));
     launch(app, dir, info, job)
+}
+
+/// A run that deletes `n` people goes on only when the person typed `n`; otherwise the page
+/// says so and nothing is deleted.
+fn confirmed(app: &App, n: u64, typed: &str) -> Result<(), Box<Response>> {
+    if n == 0 || typed.trim() == n.to_string() {
+        return Ok(());
+    }
+    let text = format!(
+        "要删除 {n} 人,请在框中输入 {n} 确认 (this deletes {}: type {n} to go on). 什么也没有删除 (nothing was deleted).",
+        crate::text::people(n as usize)
+    );
+    Err(Box::new(message(
+        app,
+        StatusCode::BAD_REQUEST,
+        "未确认 Not confirmed",
+        &text,
+    )))
 }
 
 /// How many people an undo's plan lines delete.
@@ -1045,12 +1042,7 @@ pub async fn undo_plan(
     let id = runs::new_id();
     let dir = app.data.join(&id);
     if let Err(e) = std::fs::create_dir_all(&dir) {
-        return message(
-            &app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "无法保存 Cannot save",
-            &e.to_string(),
-        );
+        return cannot_save(&app, &e);
     }
     let mut info = RunInfo::new(&id, &s.user, "undo-plan", &format!("#{run}"), "");
     info.undoes = Some(run);
@@ -1087,9 +1079,8 @@ pub async fn undo(
         return not_found(&app);
     };
     let deleting = runs::plan(&dir).map_or(0, |(_, lines)| deletes_in(&lines));
-    if deleting > 0 && f.confirm.trim() != deleting.to_string() {
-        let text = format!("要删除 {deleting} 人,请输入 {deleting} 确认 (this deletes {deleting} people: type {deleting} to go on). 什么也没有删除 (nothing was deleted).");
-        return message(&app, StatusCode::BAD_REQUEST, "未确认 Not confirmed", &text);
+    if let Err(refused) = confirmed(&app, deleting as u64, &f.confirm) {
+        return *refused;
     }
     // No input to copy: the undo writes its own rows.
     let (new_id, new_dir) = match begin(&app, None) {
