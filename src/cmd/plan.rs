@@ -8,7 +8,7 @@ use crate::events::{Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::live::{self, Live};
-use crate::model::{Cover, Layout, Outcome};
+use crate::model::{Layout, Outcome};
 use crate::outcome::PlanLine;
 use crate::outcome::Summary;
 use crate::plan::depts::DeptPlan;
@@ -205,18 +205,7 @@ fn add_jobs(p: &Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<Ad
                 Some(real) => depts::resolved_form(&row.values, &p.live.tree, real),
                 None => row.values.form(),
             };
-            Some(AddJob {
-                index,
-                row: row.source_row,
-                account: row.account().to_string(),
-                form,
-                existed,
-                cover: if existed {
-                    Cover::Overwrite
-                } else {
-                    Cover::Skip
-                },
-            })
+            Some(AddJob::to_match(index, row, form, existed))
         })
         .collect()
 }

@@ -20,7 +20,7 @@ use crate::execute::session::{Extra, Session};
 use crate::execute::{self, AddJob};
 use crate::history::ChangeRecord;
 use crate::live::{Live, LISTED};
-use crate::model::{Cover, Field, Layout, Outcome};
+use crate::model::{Field, Layout, Outcome};
 use crate::outcome::{PlanLine, StaffCounts, Summary};
 use crate::safety;
 use crate::validate::Values;
@@ -342,18 +342,7 @@ fn jobs(s: &Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
         .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
         .map(|(index, row)| {
             let existed = !recreate.contains(&row.account());
-            AddJob {
-                index,
-                row: row.source_row,
-                account: row.account().to_string(),
-                form: row.values.form(),
-                existed,
-                cover: if existed {
-                    Cover::Overwrite
-                } else {
-                    Cover::Skip
-                },
-            }
+            AddJob::to_match(index, row, row.values.form(), existed)
         })
         .collect()
 }

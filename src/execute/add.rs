@@ -20,6 +20,30 @@ pub struct AddJob {
     pub cover: Cover,
 }
 
+impl AddJob {
+    /// The job that makes a row's account what the row says: an update (cover=1) when the
+    /// account `existed`, a create (cover=0) when not, as sync and undo send them.
+    pub fn to_match(
+        index: usize,
+        row: &crate::validate::Row,
+        form: Vec<(String, String)>,
+        existed: bool,
+    ) -> AddJob {
+        AddJob {
+            index,
+            row: row.source_row,
+            account: row.account().to_string(),
+            form,
+            existed,
+            cover: if existed {
+                Cover::Overwrite
+            } else {
+                Cover::Skip
+            },
+        }
+    }
+}
+
 /// Sends every job with its `cover`, as many in flight as the client allows; returns each
 /// job's table index with its outcome.
 pub async fn add_staff(
