@@ -108,9 +108,14 @@ async fn upload(c: &Client, file: &Path) {
         .await
         .unwrap();
     input.send_keys(&file.display().to_string()).await.unwrap();
-    c.find(Locator::Css("[data-testid=\"check\"]"))
+    click(c, "check").await;
+}
+
+/// Clicks the element of a `data-testid`.
+async fn click(c: &Client, testid: &str) {
+    c.find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{testid}: {e}"))
         .click()
         .await
         .unwrap();
@@ -180,20 +185,7 @@ fn fixed_report(report: &Path, out: &Path) -> usize {
         row[phone] = format!("1370000{i:04}");
         row[dept] = "办公逸/研发部".into();
     }
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    wb.add_worksheet()
-        .set_name("汇总 Summary")
-        .unwrap()
-        .write_string(0, 0, "bgy")
-        .unwrap();
-    let ws = wb.add_worksheet();
-    ws.set_name("失败 Failed").unwrap();
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32, c as u16, v).unwrap();
-        }
-    }
-    wb.save(out).unwrap();
+    write_fixed_report(out, &rows);
     rows.len() - 1
 }
 
@@ -232,12 +224,7 @@ async fn check_import_and_rerun_in_a_real_browser() {
     screenshot(&c, "console-check.png").await;
 
     // Import: the progress view, then the end's counts (the page reloads itself on `done`).
-    c.find(Locator::Css("[data-testid=\"import\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "import").await;
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css("[data-testid=\"progress\"]"))
@@ -280,12 +267,7 @@ async fn check_import_and_rerun_in_a_real_browser() {
     upload(&c, &fixed).await;
     assert_eq!(count(&c, "total").await, 3);
     assert_eq!(count(&c, "valid").await, 3);
-    c.find(Locator::Css("[data-testid=\"import\"]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&c, "import").await;
     assert_eq!(count(&c, "created").await, 3);
     assert_eq!(
         emu.stats.calls("staff/add"),

@@ -404,3 +404,48 @@ pub fn notes(path: &Path) -> String {
     }
     all
 }
+
+/// A report workbook as a person saves it after fixing its Failed sheet: `rows` (header
+/// first) in 失败 Failed, beside a 汇总 Summary sheet that marks it as a report.
+pub fn write_fixed_report(path: &Path, rows: &[Vec<String>]) {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    wb.add_worksheet()
+        .set_name("汇总 Summary")
+        .unwrap()
+        .write_string(0, 0, "bgy")
+        .unwrap();
+    let ws = wb.add_worksheet();
+    ws.set_name("失败 Failed").unwrap();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            ws.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    wb.save(path).unwrap();
+}
+
+/// Sends Ctrl-C (SIGINT) to a running bgy and waits for it: its output, and how long it took
+/// to end after the signal. Asserts it ended with 130 within 3 s.
+pub async fn interrupt(child: std::process::Child) -> Output {
+    let interrupted = std::time::Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        interrupted.elapsed() < std::time::Duration::from_secs(3),
+        "Ctrl-C took {:?}",
+        interrupted.elapsed()
+    );
+    out
+}

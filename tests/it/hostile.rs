@@ -446,26 +446,7 @@ async fn ctrl_c_ends_a_retry_after_wait_at_once() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let interrupted = Instant::now();
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        interrupted.elapsed() < Duration::from_secs(3),
-        "Ctrl-C took {:?}",
-        interrupted.elapsed()
-    );
+    interrupt(child).await;
     let report = the_report(b.dir.path());
     let all = read_sheet(&report, "全部 All");
     assert_eq!(all.len(), 6, "every row is in the report");
@@ -514,25 +495,7 @@ async fn ctrl_c_ends_a_rate_wait_at_once() {
     // One call every 5 s: after the listings, each row waits its turn.
     let child = b.spawn(&["--rate", "0.2", "import", "staff.csv"]);
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let interrupted = Instant::now();
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        interrupted.elapsed() < Duration::from_secs(3),
-        "Ctrl-C took {:?}",
-        interrupted.elapsed()
-    );
+    interrupt(child).await;
     let all = read_sheet(&the_report(b.dir.path()), "全部 All");
     let not_sent = all
         .iter()

@@ -121,21 +121,8 @@ async fn a_mixed_file_lands_the_valid_rows_and_the_fixed_report_reruns_only_the_
     let (phone, check_id) = (col(&fixed, "手机"), col(&fixed, "考勤号"));
     fixed[1][phone] = "13800000002".into();
     fixed[2][check_id] = "123".into();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    wb.add_worksheet()
-        .set_name("汇总 Summary")
-        .unwrap()
-        .write_string(0, 0, "bgy")
-        .unwrap();
-    let ws = wb.add_worksheet();
-    ws.set_name("失败 Failed").unwrap();
-    for (r, row) in fixed.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(r as u32, c as u16, v).unwrap();
-        }
-    }
     let rerun = bgy.path("mixed.report-fixed.xlsx");
-    wb.save(&rerun).unwrap();
+    write_fixed_report(&rerun, &fixed);
     emu.stats.reset();
     let r = bgy
         .run(&[
@@ -309,16 +296,7 @@ async fn ctrl_c_finishes_in_flight_calls_and_writes_the_report() {
     bgy.write("s.csv", staff_csv("c", 100));
     let child = bgy.spawn(&["--concurrency", "2", "import", "s.csv", "--json"]);
     wait_for_journal(bgy.dir.path(), 6).await;
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let out = interrupt(child).await;
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let created = summary["created"].as_u64().unwrap() as usize;
     assert!(created < 100);

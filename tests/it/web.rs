@@ -58,6 +58,14 @@ impl Console {
         }
     }
 
+    /// Starts the console, signs in with its token, and gives the home page's CSRF token.
+    pub async fn signed_in(b: &Bgy, args: &[&str]) -> (Console, String) {
+        let c = Console::start(b, args);
+        c.sign_in().await;
+        let csrf = c.csrf().await;
+        (c, csrf)
+    }
+
     /// Opens the start address: the client holds a session from now on.
     pub async fn sign_in(&self) {
         let url = format!("{}/?token={}", self.base, self.token.as_deref().unwrap());
@@ -208,9 +216,7 @@ async fn every_page_needs_a_session_and_the_token_gives_a_strict_cookie() {
 async fn a_check_shows_the_counts_the_red_cells_and_the_report() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--data", "runs"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let (status, at, html) = c
         .upload(
             "staff-with-errors.xlsx",
@@ -309,9 +315,7 @@ async fn every_post_needs_its_csrf_token() {
 async fn an_upload_over_the_limit_gets_a_clear_413() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--max-upload-mb", "1"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--max-upload-mb", "1"]).await;
     let (status, _, html) = c.upload("big.csv", vec![b'x'; 2 << 20], Some(&csrf)).await;
     assert_eq!(status, 413);
     assert!(
@@ -324,9 +328,7 @@ async fn an_upload_over_the_limit_gets_a_clear_413() {
 async fn names_from_uploads_never_become_paths_and_downloads_stay_in_the_store() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--data", "runs"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let (_, at, _) = c
         .upload(
             "../../evil.csv",
@@ -373,9 +375,7 @@ async fn the_ticket_reaches_no_page_event_or_header() {
     )
     .await;
     let b = Bgy::new().against(&emu).ticket(CANARY);
-    let c = Console::start(&b, &["--data", "runs"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let (_, at, checked) = c
         .upload("staff.xlsx", sample("staff-with-errors.xlsx"), Some(&csrf))
         .await;
@@ -438,9 +438,7 @@ async fn one_run_sends_at_a_time_and_stop_ends_it_with_a_report() {
     let emu = emulator().await;
     emu.set_latency(Duration::from_millis(40));
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--data", "runs", "--concurrency", "1"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs", "--concurrency", "1"]).await;
     let (_, at, _) = c
         .upload("many.csv", staff_csv("m", 200).into_bytes(), Some(&csrf))
         .await;
@@ -526,9 +524,7 @@ async fn a_stopped_import_resumes_from_its_journal_without_sending_a_row_twice()
     let emu = emulator().await;
     emu.set_latency(Duration::from_millis(30));
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--data", "runs", "--concurrency", "1"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs", "--concurrency", "1"]).await;
     let (_, at, _) = c
         .upload("many.csv", staff_csv("r", 120).into_bytes(), Some(&csrf))
         .await;
@@ -635,9 +631,7 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
     let emu = emulator().await;
     emu.store.insert_staff(people("p", 20)).unwrap();
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--data", "runs"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let mut csv = String::from("帐号,姓名,手机,部门ID\n");
     for (i, p) in people("p", 20).iter().enumerate() {
         let name = if i < 2 {
@@ -707,9 +701,7 @@ async fn dates_and_deletes_from_their_own_sheets() {
     let emu = emulator().await;
     emu.store.insert_staff(people("d", 10)).unwrap();
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--data", "runs"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     // Dates.
     let (_, at, html) = c
         .upload_kind(
@@ -763,9 +755,7 @@ async fn dates_and_deletes_from_their_own_sheets() {
 async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
-    let c = Console::start(&b, &["--data", "runs"]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let sheet = "帐号,姓名,手机,部门,银行卡号\nw1,甲,13800000001,办公逸/研发部,6222000011112222\nw2,乙,13800000002,办公逸/研发部,\n";
     let (_, at, _) = c.upload("two.csv", sheet.into(), Some(&csrf)).await;
     let r = c
