@@ -29,6 +29,9 @@ pub const MAX_ARCHIVE_BYTES: u64 = 1 << 30;
 pub const MAX_TEXT_BYTES: usize = 128 << 20;
 /// An ods sheet's grid once repeated rows and cells are expanded (calamine holds it whole).
 pub const MAX_GRID_CELLS: u64 = 10_000_000;
+/// An xls sheet's declared dimensions (calamine reserves room for each cell of them at once,
+/// before reading any). An xls holds at most 65,536 rows; 64 columns of them fit.
+pub const MAX_XLS_CELLS: u64 = 4_194_304;
 
 fn too_large(path: &str, what: String) -> ReadError {
     ReadError::TooLarge {
@@ -103,6 +106,146 @@ pub fn check_zip(bytes: &[u8], format: Format, path: &str) -> Result<(), ReadErr
         }
     }
     Ok(())
+}
+
+/// Refuses an xls whose sheets would make calamine hold more than [`MAX_XLS_CELLS`] cells:
+/// it reserves room for every cell a sheet's DIMENSIONS record declares before it reads one,
+/// and then allocates the whole box between the first and the last cell it read, so a few
+/// damaged bytes could ask for hundreds of gigabytes. The records are read where calamine
+/// reads them: from each sheet's offset that the workbook's BOUNDSHEET records give.
+pub fn check_xls(bytes: &[u8], path: &str) -> Result<(), ReadError> {
+    let stream = match workbook_stream(bytes) {
+        Ok(Some(stream)) => stream,
+        // No workbook stream (an encrypted package, say): calamine says what it is.
+        Ok(None) => return Ok(()),
+        // calamine's own reader is more lenient, and then nothing here could tell how much
+        // it would allocate: refused, with the way out.
+        Err(e) => {
+            return Err(ReadError::Damaged {
+                path: path.to_string(),
+                detail: format!(
+                    "文件结构已损坏,请用 Excel 或 WPS 打开并另存为 .xlsx (its compound-file structure is broken: {e}; open it in Excel or WPS and save it as .xlsx)"
+                ),
+            })
+        }
+    };
+    let cells = records(&stream, 0)
+        .take_while(|(typ, _)| *typ != 0x000A)
+        .filter(|(typ, data)| *typ == 0x0085 && data.len() >= 4)
+        .map(|(_, data)| u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize)
+        .map(|start| sheet_cells(&stream, start))
+        .max();
+    match cells {
+        Some(cells) if cells > MAX_XLS_CELLS => Err(too_large(
+            path,
+            format!(
+                "工作表有 {cells} 个单元格,超过上限 {MAX_XLS_CELLS} (a sheet spans {cells} cells, more than the {MAX_XLS_CELLS} bgy reads from an .xls sheet)"
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The most cells calamine allocates for the sheet at `start`: what its DIMENSIONS records
+/// declare, or the box around the cells (and the formulas) it holds, records of embedded
+/// charts skipped as calamine skips them.
+fn sheet_cells(stream: &[u8], start: usize) -> u64 {
+    let (mut cells, mut formulas) = (Span::default(), Span::default());
+    let (mut declared, mut depth, mut seen_bof) = (0, 0usize, false);
+    for (typ, r) in records(stream, start) {
+        let u16_at = |i: usize| {
+            r.get(i..i + 2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]) as u32)
+        };
+        let at = u16_at(0).zip(u16_at(2));
+        match (depth, typ) {
+            (0, 0x000A) => break,
+            (_, 0x0809) if depth > 0 || seen_bof => depth += 1,
+            (_, 0x0809) => seen_bof = true,
+            (_, 0x000A) => depth -= 1,
+            (1.., _) => {}
+            (0, 0x0200) => declared = declared.max(declared_cells(r)),
+            (0, 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006) => {
+                cells.add(at);
+                if typ == 0x0006 {
+                    formulas.add(at);
+                }
+            }
+            (0, 0x00BD) => {
+                cells.add(at);
+                cells.add(u16_at(0).zip(u16_at(r.len().saturating_sub(2))));
+            }
+            _ => {}
+        }
+    }
+    declared.max(cells.cells()).max(formulas.cells())
+}
+
+/// The box around the (row, column) positions seen so far.
+#[derive(Default)]
+struct Span(Option<(u32, u32, u32, u32)>);
+
+impl Span {
+    fn add(&mut self, at: Option<(u32, u32)>) {
+        let Some((r, c)) = at else { return };
+        let (r0, r1, c0, c1) = self.0.unwrap_or((r, r, c, c));
+        self.0 = Some((r0.min(r), r1.max(r), c0.min(c), c1.max(c)));
+    }
+
+    fn cells(&self) -> u64 {
+        self.0.map_or(0, |(r0, r1, c0, c1)| {
+            (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1)
+        })
+    }
+}
+
+/// The Workbook (or BIFF5 Book) stream of an OLE compound file, if it has one.
+fn workbook_stream(bytes: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))?;
+    let Ok(mut s) = file
+        .open_stream("/Workbook")
+        .or_else(|_| file.open_stream("/Book"))
+    else {
+        return Ok(None);
+    };
+    let mut stream = Vec::new();
+    std::io::Read::read_to_end(&mut s, &mut stream)?;
+    Ok(Some(stream))
+}
+
+/// The BIFF records of `stream` from `start`: (type, data), until one does not fit.
+fn records(stream: &[u8], start: usize) -> impl Iterator<Item = (u16, &[u8])> {
+    let mut at = start;
+    std::iter::from_fn(move || {
+        let head = stream.get(at..at.checked_add(4)?)?;
+        let typ = u16::from_le_bytes([head[0], head[1]]);
+        let len = u16::from_le_bytes([head[2], head[3]]) as usize;
+        let data = stream.get(at + 4..at + 4 + len)?;
+        at += 4 + len;
+        Some((typ, data))
+    })
+}
+
+/// The cells a DIMENSIONS record makes calamine reserve, with its arithmetic (which wraps).
+fn declared_cells(r: &[u8]) -> u64 {
+    let u16_at = |i: usize| u16::from_le_bytes([r[i], r[i + 1]]) as u32;
+    let u32_at = |i: usize| u32::from_le_bytes([r[i], r[i + 1], r[i + 2], r[i + 3]]);
+    let (rf, rl, mut cf, cl) = match r.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 | 16 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+        _ => return 0,
+    };
+    if 0xFF < cf || cl < cf {
+        cf = 0;
+    }
+    let (start, end) = if 1 <= rl && 1 <= cl {
+        ((rf, cf), (rl - 1, cl - 1))
+    } else {
+        ((rf, cf), (rf, cf))
+    };
+    let rows = end.0.wrapping_sub(start.0).wrapping_add(1) as u64;
+    let cols = end.1.wrapping_sub(start.1).wrapping_add(1) as u64;
+    rows.saturating_mul(cols)
 }
 
 /// Works out each ods table's grid as calamine would expand it (rows up to the last non-empty

@@ -235,7 +235,9 @@ pub fn stream_bytes(
         Some(Format::Csv) => csv::read(bytes, name, emit),
         Some(f) => {
             limits::check_file_size(bytes.len() as u64, name)?;
-            if f != Format::Xls {
+            if f == Format::Xls {
+                limits::check_xls(bytes, name)?;
+            } else {
                 limits::check_zip(bytes, f, name)?;
             }
             guard(name, || xlsx::read(bytes, f, name, sheet, emit))

@@ -214,3 +214,42 @@ async fn formulas_in_a_csv_export_are_guarded_and_round_trip() {
     assert_eq!(j["updated"], 0, "{}", r.stderr);
     assert_eq!(j["created"], 0, "{}", r.stderr);
 }
+
+fn staff_xls() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/staff.xls"
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_xls_that_would_make_calamine_allocate_billions_of_cells_is_refused_first() {
+    // The damaged-file property test found all three: calamine reserves room for every cell
+    // a sheet's DIMENSIONS record declares before reading one (this one declares 2^31 rows),
+    // allocates the whole box between the first and the last cell it read (one moved to
+    // row 65,536, column 65,536), and reads compound files the strict cfb crate will not.
+    let mut xls = staff_xls();
+    let at = xls
+        .windows(4)
+        .position(|w| w == b"\x00\x02\x0e\x00")
+        .expect("the fixture's DIMENSIONS record");
+    xls[at + 8..at + 12].copy_from_slice(&0x7FFF_FFFFu32.to_le_bytes());
+    refused("declared.xls", &xls, "spans 10737418235 cells").await;
+
+    let mut xls = staff_xls();
+    let at = xls
+        .windows(4)
+        .position(|w| w == b"\xfd\x00\x0a\x00")
+        .expect("a LABELSST cell");
+    xls[at + 4..at + 8].copy_from_slice(&[0xFF; 4]);
+    refused("far-cell.xls", &xls, "more than the 4194304").await;
+
+    let xls = staff_xls();
+    refused("cut.xls", &xls[..xls.len() - 512], "save it as .xlsx").await;
+
+    // The fixture itself still reads.
+    let b = Bgy::new();
+    b.write("staff.xls", staff_xls());
+    b.run(&["check", "staff.xls"]).await.assert_code(0);
+}
