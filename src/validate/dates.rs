@@ -29,6 +29,10 @@ const MAX_YEAR: i32 = 2100;
 pub fn parse_cell(cell: &Cell) -> Result<NaiveDate, DateError> {
     match cell {
         Cell::Date(d) => in_range(d.date(), &d.to_string()),
+        // `20261102` typed into a number cell: no serial that large is a date before 2100.
+        Cell::Number(n) if (19_000_101.0..=21_001_231.0).contains(n) && n.fract() == 0.0 => {
+            parse_text(&format!("{}", *n as i64))
+        }
         Cell::Number(n) => serial(*n),
         other => parse_text(&other.display()),
     }

@@ -35,6 +35,15 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
             format!("the cell holds the Excel error {e}"),
         ));
     }
+    // Digits and dates typed with a Chinese input method: `１３８…`, `２０２６－１１－０２`.
+    let half;
+    let cell = match cell {
+        Cell::Text(s) if field.kind() != Kind::Text && s.chars().any(is_full_width) => {
+            half = Cell::Text(s.chars().map(half_width).collect());
+            &half
+        }
+        _ => cell,
+    };
     let text = match field.kind() {
         Kind::Date => return date(cell).map(Some),
         Kind::Digits => std::borrow::Cow::Owned(digits_text(cell)?),
@@ -55,6 +64,20 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
         ));
     }
     check(field, text.to_string()).map(|v| (!v.is_empty()).then_some(v))
+}
+
+/// A full-width form of an ASCII character (or the ideographic space).
+fn is_full_width(c: char) -> bool {
+    matches!(c, '\u{FF01}'..='\u{FF5E}' | '\u{3000}')
+}
+
+/// The ASCII character a full-width one stands for; any other character as it is.
+fn half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
 }
 
 fn date(cell: &Cell) -> Result<String, Problem> {
@@ -442,6 +465,46 @@ mod tests {
             n(Field::WeMobile, t("1.3800138000E+10")).unwrap().unwrap(),
             "13800138000"
         );
+    }
+
+    #[test]
+    fn full_width_digits_and_dates_are_normalised() {
+        assert_eq!(
+            n(Field::WeMobile, t("１３８００１３８０００"))
+                .unwrap()
+                .as_deref(),
+            Some("13800138000")
+        );
+        assert_eq!(
+            n(Field::WeUserid, t("ｚｈａｎｇ＿３")).unwrap().as_deref(),
+            Some("zhang_3")
+        );
+        assert_eq!(
+            n(Field::EntryTime, t("２０２６－１１－０２"))
+                .unwrap()
+                .as_deref(),
+            Some("2026-11-02")
+        );
+        assert_eq!(
+            n(Field::WeName, t("张三（销售）")).unwrap().as_deref(),
+            Some("张三（销售）"),
+            "names keep what the person wrote"
+        );
+        assert_eq!(
+            n(Field::EntryTime, Cell::Number(20261102.0))
+                .unwrap()
+                .as_deref(),
+            Some("2026-11-02"),
+            "a date typed as a number, as the README promises"
+        );
+        assert_eq!(
+            n(Field::EntryTime, Cell::Number(46328.0))
+                .unwrap()
+                .as_deref(),
+            Some("2026-11-02"),
+            "a serial stays a serial"
+        );
+        assert!(n(Field::EntryTime, Cell::Number(20261302.0)).is_err());
     }
 
     #[test]

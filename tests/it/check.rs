@@ -354,3 +354,38 @@ async fn sheet_picks_a_sheet_by_name() {
         r.stderr
     );
 }
+
+#[tokio::test]
+async fn full_width_digits_and_a_date_typed_as_a_number_reach_the_server_normalised() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let path = bgy.path("habits.xlsx");
+    let mut rows = text_rows(&[&["帐号", "姓名", "手机", "部门", "入职时间"]]);
+    rows.push(vec![
+        C::T("ｆｗ１"),
+        C::T("全角"),
+        C::T("１３８００１３８０００"),
+        C::T("办公逸/研发部"),
+        C::N(20261102.0),
+    ]);
+    rows.push(vec![
+        C::T("fw2"),
+        C::T("半角"),
+        C::T("13800138002"),
+        C::T("办公逸/研发部"),
+        C::T("２０２６－１１－０３"),
+    ]);
+    write_xlsx(&path, "Sheet1", &rows);
+    bgy.run(&["import", "habits.xlsx"]).await.assert_code(0);
+    bgy.run(&["export", "-o", "after.csv"]).await.assert_code(0);
+    let csv = std::fs::read_to_string(bgy.path("after.csv")).unwrap();
+    let line = |account: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("{account},")))
+            .unwrap_or_else(|| panic!("{account} in {csv}"))
+            .to_string()
+    };
+    assert!(line("fw1").contains(",13800138000,"), "{}", line("fw1"));
+    assert!(line("fw1").contains("2026-11-02"), "{}", line("fw1"));
+    assert!(line("fw2").contains("2026-11-03"), "{}", line("fw2"));
+}
