@@ -28,7 +28,8 @@ pub async fn run(
         live.staff.len(),
         live.count
     );
-    // Each account once, in sheet order; rows naming it share its outcome.
+    // Each account once, in sheet order; a repeat (warned about) is skipped, so that one
+    // person deleted counts once.
     let mut rows_of: HashMap<AccountKey, Vec<usize>> = HashMap::new();
     let mut known: Vec<Target> = Vec::new();
     for (i, row) in s
@@ -51,7 +52,7 @@ pub async fn run(
     }
     for indexes in rows_of.values() {
         for &i in &indexes[1..] {
-            s.outcomes[i] = s.outcomes[indexes[0]].clone();
+            s.outcomes[i] = Outcome::Skipped;
         }
     }
     let accounts: Vec<String> = known.iter().map(|(_, a)| a.clone()).collect();
@@ -66,12 +67,11 @@ pub async fn run(
     ctx.events.phase("deleting", known.len() as u64);
     let results = delete_all(client, known, &s.sink()).await;
     for (account, outcome) in results {
-        for &i in rows_of
+        if let Some(&i) = rows_of
             .get(&AccountKey::new(&account))
-            .into_iter()
-            .flatten()
+            .and_then(|r| r.first())
         {
-            s.outcomes[i] = outcome.clone();
+            s.outcomes[i] = outcome;
         }
     }
     s.finish(None, Extra::default())

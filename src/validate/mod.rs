@@ -501,10 +501,6 @@ fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
 /// Accounts and check ids must be unique in the file: every row of a clash is an error that
 /// names the others.
 fn cross_rows(rows: &mut [Row], layout: Layout) {
-    if layout == Layout::Delete {
-        // Deleting an account twice is harmless: `bgy delete` de-duplicates instead.
-        return;
-    }
     let mut fields = vec![Field::WeUserid];
     if layout == Layout::Staff {
         fields.push(Field::CheckId);
@@ -524,6 +520,18 @@ fn cross_rows(rows: &mut [Row], layout: Layout) {
         }
         let clashes = with_others(seen.values(), |j| rows[j].source_row);
         for (i, others) in clashes {
+            if layout == Layout::Delete {
+                // Deleting an account twice is harmless: `bgy delete` deletes it once.
+                rows[i].issues.push(Issue::warning(
+                    Some(field),
+                    problem(
+                        "duplicate account",
+                        format!("帐号与第 {others} 行重复,只删除一次"),
+                        format!("the same account as row {others}: deleted once"),
+                    ),
+                ));
+                continue;
+            }
             let p = if field == Field::WeUserid {
                 problem(
                     "duplicate account",

@@ -122,9 +122,15 @@ async fn delete_450_with_5_unknown_backs_up_and_restores() {
             j["deleted"].clone(),
             j["not_found"].clone(),
             j["failed"].clone(),
+            j["skipped"].clone(),
             j["total"].clone()
         ),
-        (json!(446), json!(5), json!(0), json!(451))
+        (json!(445), json!(5), json!(0), json!(1), json!(451))
+    );
+    assert!(
+        r.stderr.contains("deleted once"),
+        "the repeat is a warning: {}",
+        r.stderr
     );
     assert!(r.stderr.contains("5 not found"), "{}", r.stderr);
     assert_eq!(
