@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::outcome::Counts;
 use crate::outcome::DeptCounts;
 use crate::outcome::PlanLine;
+pub use crate::outcome::Reason;
 use crate::outcome::StaffCounts;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -34,18 +35,6 @@ pub enum Event {
     Plan(PlanShown),
     /// The run is over.
     Finished(Finished),
-}
-
-/// A reason rows failed or were warned about, with how many and the first of them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    pub count: usize,
-    pub warning: bool,
-    /// The rule, as the column and the rule's name (`部门: unknown department`).
-    pub rule: String,
-    /// The reason as the first row had it (cell text, API message).
-    pub example: String,
-    pub first_row: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,10 +1,13 @@
 //! How a run ended: its status and exit code, the counts of its outcomes, and the summary the
 //! front-ends show (`--json` prints it whole). The one place exit codes are decided.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::api;
 use crate::model::Outcome;
+use crate::validate::{Severity, Table};
 
 /// How a run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -153,4 +156,58 @@ pub struct DeptCounts {
     pub create: usize,
     pub rename: usize,
     pub invalid: usize,
+}
+
+/// A reason rows failed or were warned about, with how many and the first of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub count: usize,
+    pub warning: bool,
+    /// The rule, as the column and the rule's name (`部门: unknown department`).
+    pub rule: String,
+    /// The reason as the first row had it (cell text, API message).
+    pub example: String,
+    pub first_row: u32,
+}
+
+/// Issue and failure counts by reason, most frequent first: `3 × 手机: … (first: row 5)`.
+pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
+    let mut groups: BTreeMap<(Severity, String), (usize, u32, String)> = BTreeMap::new();
+    for (row, outcome) in table.rows.iter().zip(outcomes) {
+        for issue in &row.issues {
+            let label = issue
+                .field
+                .map(|f| format!("{}: ", f.label()))
+                .unwrap_or_default();
+            let key = (issue.severity, format!("{label}{}", issue.reason));
+            let e = groups
+                .entry(key)
+                .or_insert((0, row.source_row, issue.cell_text()));
+            e.0 += 1;
+        }
+        if let Outcome::Failed { errno, message } = outcome {
+            let key = (
+                Severity::Error,
+                format!(
+                    "errno {}: {message}",
+                    errno.map_or("-".into(), |e| e.to_string())
+                ),
+            );
+            let text = key.1.clone();
+            groups.entry(key).or_insert((0, row.source_row, text)).0 += 1;
+        }
+    }
+    let mut lines: Vec<_> = groups.into_iter().collect();
+    lines.sort_by_key(|((sev, _), (n, _, _))| (*sev, std::cmp::Reverse(*n)));
+    lines
+        .into_iter()
+        .take(20)
+        .map(|((sev, rule), (count, first_row, example))| Reason {
+            count,
+            warning: sev == Severity::Warning,
+            rule,
+            example,
+            first_row,
+        })
+        .collect()
 }

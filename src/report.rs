@@ -13,7 +13,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::Outcome;
-use crate::outcome::{Counts, PlanLine};
+use crate::outcome::{reasons, Counts, PlanLine};
 use crate::read::header::Column;
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use crate::validate::{Severity, Table};
@@ -100,6 +100,7 @@ struct Formats {
     text: Format,
     bad: Format,
     key: Format,
+    wrap: Format,
 }
 
 impl Formats {
@@ -112,6 +113,7 @@ impl Formats {
                 .set_background_color(Color::RGB(0xFFC7CE))
                 .set_font_color(Color::RGB(0x9C0006)),
             key: Format::new().set_bold(),
+            wrap: Format::new().set_text_wrap(),
         }
     }
 }
@@ -160,52 +162,82 @@ impl Report<'_> {
             sheet.set_name(REPORT_PLAN_SHEET)?;
             write_plan(sheet, &formats, plan)?;
         }
+        for ws in workbook.worksheets_mut() {
+            print_setup(ws)?;
+        }
         crate::write::save(&mut workbook, path)
     }
 
     fn write_summary(&self, ws: &mut Worksheet, f: &Formats) -> Result<(), XlsxError> {
         let c = Counts::of(self.outcomes);
         let elapsed = (self.finished - self.started).num_milliseconds().max(0) as f64 / 1000.0;
-        let mut lines: Vec<(&str, String)> = vec![
-            ("命令 Command", format!("bgy {}", self.command)),
-            ("输入 Input", self.table.path.display().to_string()),
-            ("工作表 Sheet", self.table.sheet.clone()),
-            ("服务器 Server", self.server.to_string()),
-            (
+        let text = |k: &'static str, v: String| (k, Line::Text(v));
+        let ok_title = if self.command == "check" {
+            "有效 Valid"
+        } else {
+            "成功 OK"
+        };
+        let mut lines: Vec<(&str, Line)> = vec![
+            text("命令 Command", format!("bgy {}", self.command)),
+            text("输入 Input", self.table.path.display().to_string()),
+            text("工作表 Sheet", self.table.sheet.clone()),
+            text("服务器 Server", self.server.to_string()),
+            text(
                 "开始 Started",
                 self.started.format("%Y-%m-%d %H:%M:%S").to_string(),
             ),
-            (
+            text(
                 "结束 Finished",
                 self.finished.format("%Y-%m-%d %H:%M:%S").to_string(),
             ),
-            ("用时 Elapsed", format!("{elapsed:.1} s")),
-            ("总行数 Rows", c.total.to_string()),
-            ("成功 OK", c.ok.to_string()),
-            ("新增 Created", c.created.to_string()),
-            ("更新 Updated", c.updated.to_string()),
-            ("已存在跳过 Skipped", c.skipped.to_string()),
-            ("无变化 Unchanged", c.unchanged.to_string()),
-            ("已删除 Deleted", c.deleted.to_string()),
-            ("校验失败 Invalid", c.invalid.to_string()),
-            ("失败 Failed", c.failed.to_string()),
-            ("未发送 Not sent", c.not_sent.to_string()),
+            text("用时 Elapsed", format!("{elapsed:.1} s")),
+            ("总行数 Rows", Line::Count(c.total)),
+            (ok_title, Line::Count(c.ok)),
+            ("新增 Created", Line::Count(c.created)),
+            ("更新 Updated", Line::Count(c.updated)),
+            ("已存在跳过 Skipped", Line::Count(c.skipped)),
+            ("无变化 Unchanged", Line::Count(c.unchanged)),
+            ("已删除 Deleted", Line::Count(c.deleted)),
+            ("校验失败 Invalid", Line::Count(c.invalid)),
+            ("失败 Failed", Line::Count(c.failed)),
+            ("未发送 Not sent", Line::Count(c.not_sent)),
         ];
         if let Some(why) = &self.stopped {
-            lines.push(("提前停止 Stopped", why.clone()));
+            lines.push(text("提前停止 Stopped", why.clone()));
         }
         for w in &self.table.warnings {
-            lines.push(("警告 Warning", w.clone()));
+            lines.push(text("警告 Warning", w.clone()));
         }
-        lines.push((
+        lines.push(text(
             "重新运行 Rerun",
             format!("修改 {REPORT_FAILED_SHEET} 表中标红的单元格后,把本文件作为输入再运行一次,只会发送这些行 / fix the red cells in {REPORT_FAILED_SHEET} and run this file again: only those rows are sent"),
         ));
         ws.set_column_width(0, 22)?;
         ws.set_column_width(1, 80)?;
+        ws.set_column_width(2, 12)?;
+        ws.set_column_width(3, 60)?;
         for (i, (k, v)) in lines.iter().enumerate() {
             ws.write_string_with_format(i as u32, 0, *k, &f.key)?;
-            ws.write_string(i as u32, 1, cell(v))?;
+            match v {
+                Line::Text(v) => ws.write_string_with_format(i as u32, 1, cell(v), &f.wrap)?,
+                Line::Count(n) => ws.write_number(i as u32, 1, *n as f64)?,
+            };
+        }
+        // The reasons stderr shows, as a table.
+        let top = lines.len() as u32 + 1;
+        for (j, t) in ["原因 Reason", "行数 Rows", "首行 First row", "例 Example"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string_with_format(top, j as u16, *t, &f.header)?;
+        }
+        for (k, r) in reasons(self.table, self.outcomes).iter().enumerate() {
+            let at = top + 1 + k as u32;
+            let mark = if r.warning { "警告 warning: " } else { "" };
+            ws.write_string_with_format(at, 0, cell(&format!("{mark}{}", r.rule)), &f.wrap)?;
+            ws.write_number(at, 1, r.count as f64)?;
+            ws.write_number(at, 2, f64::from(r.first_row))?;
+            ws.write_string_with_format(at, 3, cell(&r.example), &f.wrap)?;
         }
         Ok(())
     }
@@ -218,12 +250,27 @@ impl Report<'_> {
         extra: &[&str],
     ) -> Result<(), XlsxError> {
         for (j, &i) in columns.iter().enumerate() {
-            ws.write_string_with_format(0, j as u16, &self.table.header.titles[i], &f.header)?;
-            ws.set_column_width(j as u16, 14)?;
+            let title = &self.table.header.titles[i];
+            ws.write_string_with_format(0, j as u16, title, &f.header)?;
+            // As wide as the title and the first rows need, within reason.
+            let widest = self
+                .table
+                .rows
+                .iter()
+                .take(WIDTH_SAMPLE)
+                .map(|r| width(r.raw.get(i)));
+            let w = widest.chain([width(title)]).max().unwrap_or(0);
+            ws.set_column_width(j as u16, (w + 2).clamp(8, 50) as f64)?;
         }
         for (k, title) in extra.iter().enumerate() {
             let col = (columns.len() + k) as u16;
             ws.write_string_with_format(0, col, *title, &f.header)?;
+            let w = if *title == ERROR_TITLE {
+                60
+            } else {
+                width(title) + 2
+            };
+            ws.set_column_width(col, w as f64)?;
         }
         ws.set_freeze_panes(1, 0)?;
         Ok(())
@@ -237,7 +284,6 @@ impl Report<'_> {
     ) -> Result<(), XlsxError> {
         self.write_headers(ws, f, columns, &[SOURCE_ROW_TITLE, ERROR_TITLE])?;
         let n = columns.len() as u16;
-        ws.set_column_width(n + 1, 60)?;
         let mut out_row = 1u32;
         for (row, outcome) in self.table.rows.iter().zip(self.outcomes) {
             if outcome.is_ok() {
@@ -265,7 +311,7 @@ impl Report<'_> {
                 }
             }
             ws.write_number(out_row, n, row.source_row as f64)?;
-            ws.write_string(out_row, n + 1, cell(&error_text(row, outcome)))?;
+            ws.write_string_with_format(out_row, n + 1, cell(&error_text(row, outcome)), &f.wrap)?;
             out_row += 1;
         }
         Ok(())
@@ -297,11 +343,35 @@ impl Report<'_> {
             ws.write_string(r, n + 1, outcome.label())?;
             let text = error_text(row, outcome);
             if !text.is_empty() {
-                ws.write_string(r, n + 2, cell(&text))?;
+                ws.write_string_with_format(r, n + 2, cell(&text), &f.wrap)?;
             }
         }
         Ok(())
     }
+}
+
+/// How many rows the column widths are worked out from.
+const WIDTH_SAMPLE: usize = 1000;
+
+/// A line of the Summary sheet: text, or a count written as a number.
+enum Line {
+    Text(String),
+    Count(usize),
+}
+
+/// The columns a text takes on screen (a Chinese character two).
+fn width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// Landscape, one page wide, the header row on every page.
+fn print_setup(ws: &mut Worksheet) -> Result<(), XlsxError> {
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
+    if ws.name() != REPORT_SUMMARY_SHEET {
+        ws.set_repeat_rows(0, 0)?;
+    }
+    Ok(())
 }
 
 /// A text cut to what one cell holds (a server's message can be longer).

@@ -3,7 +3,7 @@
 //! sends, names its report, keeps the journal, and at the end marks what was never sent,
 //! writes the report and tells the front-end how it went.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::Sink;
 use crate::config::Input;
 use crate::context::Context;
-use crate::events::{Emit, Event, Finished, Reason};
+use crate::events::{Emit, Event, Finished};
 use crate::history::History;
 use crate::journal::{self, Journal};
 use crate::live::Live;
@@ -22,7 +22,7 @@ use crate::model::{AccountKey, Layout, Outcome};
 use crate::outcome::PlanLine;
 use crate::outcome::{Counts, Status, Summary};
 use crate::report::{self, Report};
-use crate::validate::{self, Severity, Table};
+use crate::validate::{self, Table};
 
 pub struct Session<'a> {
     pub ctx: &'a Context,
@@ -252,7 +252,7 @@ impl<'a> Session<'a> {
                 .iter()
                 .filter(|o| **o == Outcome::Valid)
                 .count(),
-            reasons: reasons(&self.table, &self.outcomes),
+            reasons: crate::outcome::reasons(&self.table, &self.outcomes),
             stopped,
             report: Some(self.report.display().to_string()),
         }));
@@ -276,48 +276,6 @@ impl<'a> Session<'a> {
             ..Summary::default()
         })
     }
-}
-
-/// Issue and failure counts by reason, most frequent first: `3 × 手机: … (first: row 5)`.
-pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
-    let mut groups: BTreeMap<(Severity, String), (usize, u32, String)> = BTreeMap::new();
-    for (row, outcome) in table.rows.iter().zip(outcomes) {
-        for issue in &row.issues {
-            let label = issue
-                .field
-                .map(|f| format!("{}: ", f.label()))
-                .unwrap_or_default();
-            let key = (issue.severity, format!("{label}{}", issue.reason));
-            let e = groups
-                .entry(key)
-                .or_insert((0, row.source_row, issue.cell_text()));
-            e.0 += 1;
-        }
-        if let Outcome::Failed { errno, message } = outcome {
-            let key = (
-                Severity::Error,
-                format!(
-                    "errno {}: {message}",
-                    errno.map_or("-".into(), |e| e.to_string())
-                ),
-            );
-            let text = key.1.clone();
-            groups.entry(key).or_insert((0, row.source_row, text)).0 += 1;
-        }
-    }
-    let mut lines: Vec<_> = groups.into_iter().collect();
-    lines.sort_by_key(|((sev, _), (n, _, _))| (*sev, std::cmp::Reverse(*n)));
-    lines
-        .into_iter()
-        .take(20)
-        .map(|((sev, rule), (count, first_row, example))| Reason {
-            count,
-            warning: sev == Severity::Warning,
-            rule,
-            example,
-            first_row,
-        })
-        .collect()
 }
 
 /// Where a run's report goes: `--report`, or a name of its own beside the input, taken when

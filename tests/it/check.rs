@@ -389,3 +389,59 @@ async fn full_width_digits_and_a_date_typed_as_a_number_reach_the_server_normali
     assert!(line("fw1").contains("2026-11-02"), "{}", line("fw1"));
     assert!(line("fw2").contains("2026-11-03"), "{}", line("fw2"));
 }
+
+#[tokio::test]
+async fn the_report_prints_one_page_wide_with_numbers_and_the_reasons_table() {
+    use calamine::{Data, Reader};
+    let bgy = Bgy::new();
+    bgy.write(
+        "s.csv",
+        "帐号,姓名,手机,部门\na1,甲,12345,办公逸/研发部\na2,乙,12346,办公逸/研发部\na3,丙,13800138003,办公逸/研发部\n",
+    );
+    bgy.run(&["check", "s.csv"]).await.assert_code(1);
+    let report = the_report(bgy.dir.path());
+
+    let mut wb = calamine::open_workbook_auto(&report).unwrap();
+    let summary = wb.worksheet_range("汇总 Summary").unwrap();
+    let value = |title: &str| {
+        summary
+            .rows()
+            .find(|r| r[0] == Data::String(title.into()))
+            .unwrap_or_else(|| panic!("{title} in the Summary"))[1]
+            .clone()
+    };
+    assert_eq!(
+        value("有效 Valid"),
+        Data::Float(1.0),
+        "a count, as a number"
+    );
+    assert_eq!(value("校验失败 Invalid"), Data::Float(2.0));
+    let reasons = summary
+        .rows()
+        .position(|r| r[0] == Data::String("原因 Reason".into()))
+        .expect("the reasons table");
+    let first = summary.rows().nth(reasons + 1).unwrap();
+    assert!(first[0].to_string().contains("手机"), "{first:?}");
+    assert_eq!(first[1], Data::Float(2.0), "both rows under one reason");
+    assert_eq!(first[2], Data::Float(2.0), "first seen on row 2");
+
+    // Page setup, as the workbook's XML says it.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&report).unwrap()).unwrap();
+    let mut part = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    for n in 1..=3 {
+        let sheet = part(&format!("xl/worksheets/sheet{n}.xml"));
+        assert!(sheet.contains(r#"orientation="landscape""#), "sheet{n}");
+        assert!(sheet.contains(r#"fitToPage="1""#), "sheet{n}");
+    }
+    let titles = part("xl/workbook.xml");
+    assert!(titles.contains("_xlnm.Print_Titles"), "{titles}");
+    let failed = part("xl/worksheets/sheet2.xml");
+    assert!(
+        !failed.contains(r#"width="14.7109375""#),
+        "widths come from the content, not one for all: {failed}"
+    );
+}
