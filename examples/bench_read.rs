@@ -93,6 +93,7 @@ fn main() -> anyhow::Result<()> {
         finished: now,
         stopped: None,
         plan: None,
+        reasons: &bgy::outcome::reasons(&table, &outcomes),
     }
     .write(&dir.path().join("big.report.xlsx"))?;
     println!(

@@ -13,7 +13,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::Outcome;
-use crate::outcome::{reasons, Counts, PlanLine};
+use crate::outcome::{Counts, PlanLine, Reason};
 use crate::read::header::Column;
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use crate::validate::{Severity, Table};
@@ -93,6 +93,8 @@ pub struct Report<'a> {
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     pub plan: Option<&'a [PlanLine]>,
+    /// The reasons rows failed or were warned about, as stderr shows them.
+    pub reasons: &'a [Reason],
 }
 
 struct Formats {
@@ -231,7 +233,7 @@ impl Report<'_> {
         {
             ws.write_string_with_format(top, j as u16, *t, &f.header)?;
         }
-        for (k, r) in reasons(self.table, self.outcomes).iter().enumerate() {
+        for (k, r) in self.reasons.iter().enumerate() {
             let at = top + 1 + k as u32;
             let mark = if r.warning { "警告 warning: " } else { "" };
             ws.write_string_with_format(at, 0, cell(&format!("{mark}{}", r.rule)), &f.wrap)?;

@@ -211,6 +211,7 @@ impl<'a> Session<'a> {
         }
         let stop = &self.ctx.stop;
         let stopped = stop.reason();
+        let reasons = crate::outcome::reasons(&self.table, &self.outcomes);
         Report {
             command: self.command,
             server: &self.ctx.server,
@@ -220,6 +221,7 @@ impl<'a> Session<'a> {
             finished: Local::now(),
             stopped: stopped.clone(),
             plan,
+            reasons: &reasons,
         }
         .write(&self.report)
         .with_context(|| format!("cannot write the report {}", self.report.display()))?;
@@ -252,7 +254,7 @@ impl<'a> Session<'a> {
                 .iter()
                 .filter(|o| **o == Outcome::Valid)
                 .count(),
-            reasons: crate::outcome::reasons(&self.table, &self.outcomes),
+            reasons,
             stopped,
             report: Some(self.report.display().to_string()),
         }));
