@@ -189,8 +189,9 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
             let key = (
                 Severity::Error,
                 format!(
-                    "errno {}: {message}",
-                    errno.map_or("-".into(), |e| e.to_string())
+                    "errno {}: {}",
+                    errno.map_or("-".into(), |e| e.to_string()),
+                    api::error::with_english(message)
                 ),
             );
             let text = key.1.clone();

@@ -283,3 +283,68 @@ mod tests {
         .is_fatal());
     }
 }
+
+/// The messages the reference documents, in English, for a server that answers in Chinese.
+const ENGLISH: &[(&str, &str)] = &[
+    (
+        "接口调用失败",
+        "the call failed: the app may lack address-book permission, or write access to the department",
+    ),
+    ("帐号不能为空", "the account is required"),
+    ("帐号已存在", "the account already exists"),
+    (
+        "手机号&微信号&邮箱三者不能同时为空",
+        "one of mobile, WeChat id and e-mail is required",
+    ),
+    ("考勤机员工编号已存在", "the check id is already taken"),
+    ("考勤机员工编号不能以0开头", "the check id must not start with 0"),
+    (
+        "考勤机员工编号不能大于2147483647",
+        "the check id must not exceed 2147483647",
+    ),
+    ("考勤机员工编号必须为数字", "the check id must be a number"),
+    ("部门不能为空", "the department is required"),
+    ("添加或者更新员工失败", "adding or updating the person failed"),
+    ("保存失败", "saving failed"),
+    ("we_userids不存在", "no we_userids were given"),
+    ("删除数量超过200人", "more than 200 accounts in one delete"),
+    ("删除失败,员工不存在", "no such person to delete"),
+    ("个别员工删除失败", "some of the accounts could not be deleted"),
+    ("员工帐不存在", "no such account"),
+    ("员工帐号不存在", "no such account"),
+    ("部门不存在", "no such department"),
+    ("非法操作部门", "this department cannot be changed"),
+    ("部门操作失败", "the department operation failed"),
+];
+
+/// A server's message with its English beside it, when it is one the reference documents
+/// and does not carry English already: `员工帐不存在 (no such account)`.
+pub fn with_english(message: &str) -> String {
+    let known = ENGLISH
+        .iter()
+        .find(|(zh, _)| message.replace('，', ",").contains(zh));
+    match known {
+        Some((_, en)) if !message.contains(en) => format!("{message} ({en})"),
+        _ => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod english_tests {
+    use super::with_english;
+
+    #[test]
+    fn documented_messages_get_their_english() {
+        assert_eq!(
+            with_english("员工帐不存在"),
+            "员工帐不存在 (no such account)"
+        );
+        assert_eq!(
+            with_english("删除失败，员工不存在"),
+            "删除失败，员工不存在 (no such person to delete)"
+        );
+        assert_eq!(with_english("something else"), "something else");
+        let once = with_english("帐号已存在");
+        assert_eq!(with_english(&once), once, "never twice");
+    }
+}

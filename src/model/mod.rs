@@ -361,11 +361,14 @@ impl Outcome {
             Outcome::Failed {
                 errno: Some(e),
                 message,
-            } => Some(format!("errno {e}: {message}")),
+            } => Some(format!(
+                "errno {e}: {}",
+                crate::api::error::with_english(message)
+            )),
             Outcome::Failed {
                 errno: None,
                 message,
-            } => Some(message.clone()),
+            } => Some(crate::api::error::with_english(message)),
             Outcome::NotSent { reason } => Some(reason.clone()),
             Outcome::NotFound => {
                 Some("帐号不在通讯录中,无需删除 (not in the directory; nothing to delete)".into())

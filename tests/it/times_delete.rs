@@ -84,10 +84,8 @@ async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
     let src = col(&failed, "源行号 Source row");
     let rows: Vec<String> = failed[1..].iter().map(|r| r[src].clone()).collect();
     assert_eq!(rows, unknown_rows);
-    assert!(failed[1..]
-        .iter()
-        .all(|r| r[0].starts_with("ghost")
-            && r[col(&failed, "错误 Error")].contains("员工帐号不存在")));
+    assert!(failed[1..].iter().all(|r| r[0].starts_with("ghost")
+        && r[col(&failed, "错误 Error")].contains("员工帐号不存在 (no such account)")));
 }
 
 #[tokio::test]
