@@ -200,9 +200,11 @@ pub enum Command {
     Check {
         #[command(flatten)]
         input: Input,
-        /// Which layout the sheet is in.
-        #[arg(long, value_enum, default_value = "staff")]
-        kind: KindArg,
+        /// Which layout the sheet is in. Without it, a sheet whose columns are only 帐号, 姓名
+        /// and the four dates is a times sheet, one with only 帐号 and 姓名 a delete sheet, any
+        /// other a staff sheet.
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
         /// Missing departments are fine: they would be created.
         #[arg(long)]
         create_departments: bool,

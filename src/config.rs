@@ -88,7 +88,8 @@ pub enum Job {
     },
     Check {
         input: Input,
-        layout: Layout,
+        /// `None`: worked out from the sheet's header.
+        layout: Option<Layout>,
         create_departments: bool,
     },
     Import {
@@ -181,7 +182,7 @@ impl From<Command> for Job {
                 create_departments,
             } => Job::Check {
                 input: input.into(),
-                layout: kind.into(),
+                layout: kind.map(Layout::from),
                 create_departments,
             },
             Command::Import {

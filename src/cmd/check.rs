@@ -13,10 +13,11 @@ use crate::validate::{problem, Issue};
 pub async fn run(
     ctx: &Context,
     input: &Input,
-    layout: Layout,
+    layout: Option<Layout>,
     create_departments: bool,
 ) -> anyhow::Result<Summary> {
-    let mut s = Session::open(ctx, "check", input, layout, false)?;
+    let mut s = Session::open_as(ctx, "check", input, layout, false)?;
+    let layout = s.table.layout;
     match &ctx.client {
         Some(client) => match Live::fetch(client, ctx.events.as_ref()).await {
             Ok(live) => online(&mut s, &live, layout, create_departments),

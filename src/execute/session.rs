@@ -61,13 +61,33 @@ impl<'a> Session<'a> {
         layout: Layout,
         sends: bool,
     ) -> anyhow::Result<Session<'a>> {
+        Session::open_as(ctx, command, input, Some(layout), sends)
+    }
+
+    /// [`Session::open`], the layout (`None`) worked out from the sheet's header.
+    pub fn open_as(
+        ctx: &'a Context,
+        command: &'static str,
+        input: &'a Input,
+        layout: Option<Layout>,
+        sends: bool,
+    ) -> anyhow::Result<Session<'a>> {
         let started = Local::now();
         let lock = match sends {
             true => Some(lock::lock(&input.file, command)?),
             false => None,
         };
         let bytes = crate::read::read_file(&input.file)?;
-        let table = validate::load_bytes(&bytes, &input.file, input.sheet.as_deref(), layout)?;
+        let load =
+            |layout| validate::load_bytes(&bytes, &input.file, input.sheet.as_deref(), layout);
+        let mut table = load(layout.unwrap_or(Layout::Staff))?;
+        if layout.is_none() && validate::layout_of(&table.header) != Layout::Staff {
+            table = load(validate::layout_of(&table.header))?;
+            ctx.events.note(format!(
+                "bgy {command}: the sheet's columns are a {} sheet's: checking it as one (--kind to choose)",
+                table.layout.name()
+            ));
+        }
         for w in &table.warnings {
             ctx.events.warn(w.clone());
         }

@@ -376,6 +376,29 @@ fn validate_stream(
 }
 
 /// The template's example row: its 帐号 starts with 示例 or "example".
+/// The layout a sheet's header (read as a staff sheet) is in: only the times sheet's
+/// columns make a times sheet, only 帐号 and 姓名 a delete sheet, anything else staff.
+pub fn layout_of(header: &Header) -> Layout {
+    let fields: Vec<Field> = header
+        .columns
+        .iter()
+        .filter_map(|c| match c {
+            Column::Field(f) => Some(*f),
+            _ => None,
+        })
+        .collect();
+    if fields
+        .iter()
+        .all(|f| matches!(f, Field::WeUserid | Field::WeName))
+    {
+        Layout::Delete
+    } else if fields.iter().all(|f| Layout::Times.columns().contains(f)) {
+        Layout::Times
+    } else {
+        Layout::Staff
+    }
+}
+
 pub fn is_example(account_cell: &str) -> bool {
     let t = account_cell.trim();
     t.starts_with("示例") || t.to_lowercase().starts_with("example")

@@ -197,7 +197,7 @@ pub async fn check(
     info.kind = layout.name().to_string();
     let job = Job::Check {
         input: run_input(&dir, &info.input),
-        layout,
+        layout: Some(layout),
         create_departments: false,
     };
     // A check sends nothing: it runs now, and the page shows its result.

@@ -270,3 +270,34 @@ async fn a_partial_delete_re_lists_and_fails_exactly_the_ones_still_there() {
         "{failed:?}"
     );
 }
+
+#[tokio::test]
+async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
+    let bgy = Bgy::new();
+    bgy.write(
+        "dates.csv",
+        "帐号,姓名,入职时间,转正时间\nt1,甲,2026-01-05,2026-04-05\n",
+    );
+    let r = bgy.run(&["check", "dates.csv", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["ok"], 1, "no contact or department asked of it");
+    assert!(r.stderr.contains("a times sheet"), "{}", r.stderr);
+
+    bgy.write("leavers.csv", "帐号,姓名\nd1,乙\nd2,\n");
+    let r = bgy.run(&["check", "leavers.csv", "--json"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("a delete sheet"), "{}", r.stderr);
+
+    // --kind still decides, and a staff sheet stays one.
+    let r = bgy
+        .run(&["check", "leavers.csv", "--kind", "staff", "--json"])
+        .await;
+    r.assert_code(1);
+    bgy.write(
+        "staff.csv",
+        "帐号,姓名,手机,入职时间\ns1,丙,13800138000,2026-01-05\n",
+    );
+    let r = bgy.run(&["check", "staff.csv", "--json"]).await;
+    r.assert_code(1);
+    assert!(!r.stderr.contains("sheet's columns"), "{}", r.stderr);
+}
