@@ -152,16 +152,16 @@ fn instructions(help: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
         let r = top + 1 + i as u32;
         help.write_string(r, 0, field.label())?;
         help.write_string(r, 1, field.key())?;
-        help.write_string(
-            r,
-            2,
-            if layout.required().contains(field) {
-                "是 yes"
-            } else {
-                ""
-            },
-        )?;
-        help.write_string_with_format(r, 3, field.help(), &wrap)?;
+        let required = layout.required().contains(field);
+        help.write_string(r, 2, if required { "是 yes" } else { "" })?;
+        // 姓名 is required of a staff sheet only; elsewhere it is there for the reader.
+        let rule = match field {
+            Field::WeName if !required => {
+                "可不填,仅供核对,不会发送 / optional: for your reference, never sent"
+            }
+            _ => field.help(),
+        };
+        help.write_string_with_format(r, 3, rule, &wrap)?;
     }
     Ok(())
 }

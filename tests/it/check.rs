@@ -270,6 +270,23 @@ async fn template_command_writes_the_committed_template() {
     assert!(help
         .iter()
         .any(|r| r.first().is_some_and(|c| c == "考勤号")));
+    // The times sheet's 说明 agrees with its rules: 姓名 is not required there.
+    let help = read_sheet(&bgy.path("times.xlsx"), "说明 Instructions");
+    let name = help
+        .iter()
+        .find(|r| r[0] == "姓名")
+        .expect("姓名 explained");
+    assert_eq!(name[2], "", "{name:?}");
+    assert!(!name[3].contains("必填"), "{name:?}");
+    bgy.write(
+        "t.csv",
+        "帐号,姓名,入职时间
+t1,,2026-01-05
+",
+    );
+    bgy.run(&["check", "t.csv", "--kind", "times"])
+        .await
+        .assert_code(0);
 }
 
 #[tokio::test]
