@@ -9,7 +9,7 @@ use crate::events::{Emit, Event, Observer};
 use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, Field};
 
-use crate::validate::{problem, Issue, Table, Values};
+use crate::validate::{problem, Issue, Severity, Table, Values};
 
 /// Lists every department; an incomplete listing is an error.
 pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
@@ -166,10 +166,13 @@ pub fn check_staff(
     let in_file: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
     let mut to_create = BTreeSet::new();
     for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
+        let mut issues = complete_tails(&mut row.values, &live.tree);
         let v = &row.values;
-        let mut issues = unknown_ids(v, &live.tree);
+        issues.extend(unknown_ids(v, &live.tree));
         match (v.get(Field::WeId), v.get(Field::WeDepartment)) {
             (Some(_), Some(paths)) => issues.extend(ids_against_paths(v, paths, &live.tree)),
+            // An ambiguous tail is already the row's error.
+            (None, Some(_)) if issues.iter().any(|i| i.severity == Severity::Error) => {}
             (None, Some(paths)) => {
                 for path in paths.split(';') {
                     match missing_path(path, &live.tree) {
@@ -208,6 +211,56 @@ pub fn check_staff(
         row.issues.extend(issues);
     }
     to_create
+}
+
+/// 部门 paths that do not start at the root but end exactly one existing path
+/// (`研发部/后端组`) become that path, with a warning; a tail several paths end with is an
+/// error naming them. Other paths are left for [`missing_path`].
+fn complete_tails(v: &mut Values, tree: &DeptTree) -> Vec<Issue> {
+    let Some(paths) = v.get(Field::WeDepartment) else {
+        return Vec::new();
+    };
+    let mut issues = Vec::new();
+    let mut full = Vec::new();
+    for path in paths.split(';') {
+        if tree.missing(path).is_ok() {
+            full.push(path.to_string());
+            continue;
+        }
+        match tree.ending_with(path).as_slice() {
+            [one] => {
+                issues.push(Issue::warning(
+                    Some(Field::WeDepartment),
+                    problem(
+                        "department completed",
+                        format!("部门 {path} 按 {one} 处理"),
+                        format!("department {path} taken as {one}"),
+                    ),
+                ));
+                full.push(one.clone());
+            }
+            [] => full.push(path.to_string()),
+            many => {
+                let shown = many.iter().take(5).cloned().collect::<Vec<_>>().join("、");
+                issues.push(Issue::error(
+                    Some(Field::WeDepartment),
+                    problem(
+                        "ambiguous department",
+                        format!("部门 {path} 不明确,可能是: {shown};请写从根部门开始的完整路径"),
+                        format!(
+                            "department {path} could be any of: {shown}; write the full path from the root"
+                        ),
+                    ),
+                ));
+                full.push(path.to_string());
+            }
+        }
+    }
+    let full = full.join(";");
+    if full != paths {
+        v.put(Field::WeDepartment, &full);
+    }
+    issues
 }
 
 /// 部门ID values that name no department.

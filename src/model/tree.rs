@@ -109,6 +109,19 @@ impl DeptTree {
         Some(parts.join("/"))
     }
 
+    /// The full paths of the departments whose path ends with `tail` (`研发部/后端组`), sorted.
+    pub fn ending_with(&self, tail: &str) -> Vec<String> {
+        let suffix = format!("/{tail}");
+        let mut paths: Vec<String> = self
+            .by_id
+            .keys()
+            .filter_map(|&id| self.path(id))
+            .filter(|p| p.ends_with(&suffix))
+            .collect();
+        paths.sort();
+        paths
+    }
+
     /// The we_id of a path from the root.
     pub fn resolve(&self, path: &str) -> Option<i64> {
         let mut id = 0;

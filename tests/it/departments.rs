@@ -314,3 +314,44 @@ async fn dept_add_rename_and_list() {
     let east = list.iter().find(|d| d["name"] == "华东区").unwrap();
     assert_eq!(east["path"], "办公逸/品牌市场部/华东区");
 }
+
+#[tokio::test]
+async fn a_path_without_its_root_is_completed_when_one_department_ends_it() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "tails.csv",
+        "帐号,姓名,手机,部门\ntail1,甲,13800000101,研发部/后端组\n",
+    );
+    let r = bgy.run(&["import", "tails.csv"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("taken as 办公逸/研发部/后端组"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        emu.store.person("tail1").unwrap()["we_department"],
+        "4",
+        "sent as the full path"
+    );
+
+    // Two 后端组 now: the tail alone could be either.
+    bgy.run(&["dept", "add", "办公逸/客服部/后端组"])
+        .await
+        .assert_code(0);
+    bgy.write(
+        "ambiguous.csv",
+        "帐号,姓名,手机,部门\ntail2,乙,13800000102,后端组\n",
+    );
+    let r = bgy.run(&["import", "ambiguous.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 1);
+    assert!(
+        r.stderr
+            .contains("办公逸/客服部/后端组、办公逸/研发部/后端组"),
+        "both candidates named: {}",
+        r.stderr
+    );
+    assert!(emu.store.person("tail2").is_none());
+}
