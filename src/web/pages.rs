@@ -180,14 +180,13 @@ pub async fn check(
             "请选择一个文件 (choose a file to check).",
         );
     };
-    let id = runs::new_id();
-    let dir = app.data.join(&id);
     let input = runs::input_name(&file, &bytes);
-    if let Err(e) =
-        std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join(&input), &bytes))
+    let (id, dir) = match runs::create(&app.data)
+        .and_then(|(id, dir)| std::fs::write(dir.join(&input), &bytes).map(|_| (id, dir)))
     {
-        return cannot_save(&app, &e);
-    }
+        Ok(made) => made,
+        Err(e) => return cannot_save(&app, &e),
+    };
     let mut info = RunInfo::new(&id, &s.user, "check", &file, &input);
     let layout = match kind.as_str() {
         "times" => Layout::Times,
@@ -201,9 +200,7 @@ pub async fn check(
         create_departments: false,
     };
     // A check sends nothing: it runs now, and the page shows its result.
-    let watch = follow(&app, &info.id);
-    execute(app.clone(), dir, info, job, watch).await;
-    Redirect::to(&format!("/runs/{id}")).into_response()
+    run_now(app, dir, info, job).await
 }
 
 fn upload_error(app: &App, status: StatusCode) -> Response {
@@ -478,11 +475,9 @@ pub async fn import(
     UrlPath(id): UrlPath<String>,
     Form(f): Form<ImportForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f.csrf) {
-        return forbidden(&app);
-    }
-    let Some((from_dir, from)) = run_of(&app, &id, &["check", "import"]) else {
-        return not_found(&app);
+    let (from_dir, from) = match acting_on(&app, &s, &f.csrf, &id, &["check", "import"], None) {
+        Ok(run) => run,
+        Err(refused) => return *refused,
     };
     let (new_id, dir) = match begin(&app, Some((&from_dir, &from))) {
         Ok(started) => started,
@@ -497,13 +492,25 @@ pub async fn import(
     }
 }
 
-/// A run and its folder, when it is one of `commands`.
-fn run_of(app: &App, id: &str, commands: &[&str]) -> Option<(std::path::PathBuf, RunInfo)> {
-    let dir = runs::dir(&app.data, id)?;
-    let info = runs::load(&dir)?;
-    commands
-        .contains(&info.command.as_str())
-        .then_some((dir, info))
+/// The run a form acts on, and its folder: refused (403) without the session's CSRF token,
+/// not found (404) unless it is a run of one of `commands`, and of `kind` when given.
+fn acting_on(
+    app: &App,
+    s: &Session,
+    csrf: &str,
+    id: &str,
+    commands: &[&str],
+    kind: Option<&str>,
+) -> Result<(std::path::PathBuf, RunInfo), Box<Response>> {
+    if !csrf_ok(s, csrf) {
+        return Err(Box::new(forbidden(app)));
+    }
+    runs::dir(&app.data, id)
+        .and_then(|dir| Some((runs::load(&dir)?, dir)))
+        .filter(|(info, _)| commands.contains(&info.command.as_str()))
+        .filter(|(info, _)| kind.is_none_or(|k| info.kind == k))
+        .map(|(info, dir)| (dir, info))
+        .ok_or_else(|| Box::new(not_found(app)))
 }
 
 /// Starts a sending run (on a copy of `from`'s input, if any); one at a time (409 names the
@@ -526,11 +533,7 @@ fn begin(
     }
     let made = match from {
         Some((from_dir, from)) => fork(app, from_dir, from),
-        None => {
-            let id = runs::new_id();
-            let dir = app.data.join(&id);
-            std::fs::create_dir_all(&dir).map(|_| (id, dir))
-        }
+        None => runs::create(&app.data),
     };
     let (id, dir) = made.map_err(|e| Box::new(cannot_save(app, &e)))?;
     *busy = Some(id.clone());
@@ -540,6 +543,14 @@ fn begin(
 /// A sending run that could not start after [`begin`].
 fn abandon(app: &App) {
     *app.busy.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// Runs a job that sends nothing to its end, then shows its page.
+async fn run_now(app: Arc<App>, dir: std::path::PathBuf, info: RunInfo, job: Job) -> Response {
+    let id = info.id.clone();
+    let watch = follow(&app, &id);
+    execute(app, dir, info, job, watch).await;
+    Redirect::to(&format!("/runs/{id}")).into_response()
 }
 
 /// Runs a sending job in the background and shows its page; the console is no longer busy
@@ -757,16 +768,15 @@ pub async fn export(
     if !csrf_ok(&s, &f.csrf) {
         return forbidden(&app);
     }
-    let id = runs::new_id();
-    let dir = app.data.join(&id);
     let output = if f.format == "csv" {
         "export.csv"
     } else {
         "export.xlsx"
     };
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return cannot_save(&app, &e);
-    }
+    let (id, dir) = match runs::create(&app.data) {
+        Ok(made) => made,
+        Err(e) => return cannot_save(&app, &e),
+    };
     let department = Some(f.department.trim().to_string()).filter(|d| !d.is_empty());
     let shown = department.clone().unwrap_or_else(|| "全部 everyone".into());
     let mut info = RunInfo::new(&id, &s.user, "export", &shown, "");
@@ -776,9 +786,7 @@ pub async fn export(
         department,
         recursive: f.recursive.is_some(),
     };
-    let watch = follow(&app, &id);
-    execute(app.clone(), dir, info, job, watch).await;
-    Redirect::to(&format!("/runs/{id}")).into_response()
+    run_now(app, dir, info, job).await
 }
 
 /// The department tree with member counts, as `bgy dept list` lists it.
@@ -806,9 +814,7 @@ fn fork(
     from_dir: &std::path::Path,
     from: &RunInfo,
 ) -> std::io::Result<(String, std::path::PathBuf)> {
-    let id = runs::new_id();
-    let dir = app.data.join(&id);
-    std::fs::create_dir_all(&dir)?;
+    let (id, dir) = runs::create(&app.data)?;
     std::fs::copy(from_dir.join(&from.input), dir.join(&from.input))?;
     Ok((id, dir))
 }
@@ -828,11 +834,9 @@ pub async fn plan(
     UrlPath(id): UrlPath<String>,
     Form(f): Form<PlanForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f.csrf) {
-        return forbidden(&app);
-    }
-    let Some((from_dir, from)) = run_of(&app, &id, &["check"]) else {
-        return not_found(&app);
+    let (from_dir, from) = match acting_on(&app, &s, &f.csrf, &id, &["check"], None) {
+        Ok(run) => run,
+        Err(refused) => return *refused,
     };
     let (new_id, dir) = match fork(&app, &from_dir, &from) {
         Ok(made) => made,
@@ -845,9 +849,7 @@ pub async fn plan(
         input: run_input(&dir, &info.input),
         prune: info.prune,
     };
-    let watch = follow(&app, &new_id);
-    execute(app.clone(), dir, info, job, watch).await;
-    Redirect::to(&format!("/runs/{new_id}")).into_response()
+    run_now(app, dir, info, job).await
 }
 
 #[derive(Deserialize)]
@@ -869,11 +871,9 @@ pub async fn sync(
     UrlPath(id): UrlPath<String>,
     Form(f): Form<SyncForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f.csrf) {
-        return forbidden(&app);
-    }
-    let Some((from_dir, from)) = run_of(&app, &id, &["plan"]) else {
-        return not_found(&app);
+    let (from_dir, from) = match acting_on(&app, &s, &f.csrf, &id, &["plan"], None) {
+        Ok(run) => run,
+        Err(refused) => return *refused,
     };
     let deleting = from
         .summary
@@ -898,12 +898,9 @@ pub async fn times(
     UrlPath(id): UrlPath<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f.csrf) {
-        return forbidden(&app);
-    }
-    let Some((from_dir, from)) = run_of(&app, &id, &["check"]).filter(|(_, i)| i.kind == "times")
-    else {
-        return not_found(&app);
+    let (from_dir, from) = match acting_on(&app, &s, &f.csrf, &id, &["check"], Some("times")) {
+        Ok(run) => run,
+        Err(refused) => return *refused,
     };
     send_from(app, &s, &from_dir, &from, "times", |input| Job::Times {
         input,
@@ -919,12 +916,9 @@ pub async fn delete(
     UrlPath(id): UrlPath<String>,
     Form(f): Form<SyncForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f.csrf) {
-        return forbidden(&app);
-    }
-    let Some((from_dir, from)) = run_of(&app, &id, &["check"]).filter(|(_, i)| i.kind == "delete")
-    else {
-        return not_found(&app);
+    let (from_dir, from) = match acting_on(&app, &s, &f.csrf, &id, &["check"], Some("delete")) {
+        Ok(run) => run,
+        Err(refused) => return *refused,
     };
     let rows = from
         .summary
@@ -1039,17 +1033,14 @@ pub async fn undo_plan(
     if !csrf_ok(&s, &f.csrf) {
         return forbidden(&app);
     }
-    let id = runs::new_id();
-    let dir = app.data.join(&id);
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        return cannot_save(&app, &e);
-    }
+    let (id, dir) = match runs::create(&app.data) {
+        Ok(made) => made,
+        Err(e) => return cannot_save(&app, &e),
+    };
     let mut info = RunInfo::new(&id, &s.user, "undo-plan", &format!("#{run}"), "");
     info.undoes = Some(run);
     let job = undo_job(run, true, false, &dir);
-    let watch = follow(&app, &id);
-    execute(app.clone(), dir, info, job, watch).await;
-    Redirect::to(&format!("/runs/{id}")).into_response()
+    run_now(app, dir, info, job).await
 }
 
 fn undo_job(run: i64, dry_run: bool, force: bool, dir: &std::path::Path) -> Job {
@@ -1069,11 +1060,9 @@ pub async fn undo(
     UrlPath(id): UrlPath<String>,
     Form(f): Form<SyncForm>,
 ) -> Response {
-    if !csrf_ok(&s, &f.csrf) {
-        return forbidden(&app);
-    }
-    let Some((dir, from)) = run_of(&app, &id, &["undo-plan"]) else {
-        return not_found(&app);
+    let (dir, from) = match acting_on(&app, &s, &f.csrf, &id, &["undo-plan"], None) {
+        Ok(run) => run,
+        Err(refused) => return *refused,
     };
     let Some(target) = from.undoes else {
         return not_found(&app);

@@ -98,7 +98,15 @@ pub fn valid_id(id: &str) -> bool {
     id.len() <= 40 && !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-pub fn new_id() -> String {
+/// A new run's id and its folder under `data`, made.
+pub fn create(data: &Path) -> std::io::Result<(String, PathBuf)> {
+    let id = new_id();
+    let dir = data.join(&id);
+    std::fs::create_dir_all(&dir)?;
+    Ok((id, dir))
+}
+
+fn new_id() -> String {
     let suffix: [u8; 3] = rand::random();
     format!(
         "{}-{}",
