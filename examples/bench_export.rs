@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
     let summary = bgy::run(bgy::config::Config::from_args(args)?).await?;
     println!(
         "exported {} staff to xlsx ({:.1} MB) in {:.2} s; RSS before {before:.0} MB, peak {:.0} MB (emulator included)",
-        summary.total,
+        summary.counts.total,
         std::fs::metadata(&out)?.len() as f64 / 1e6,
         t.elapsed().as_secs_f64(),
         rss_mb("VmHWM:")

@@ -60,10 +60,10 @@ async fn main() -> anyhow::Result<()> {
     let secs = t.elapsed().as_secs_f64();
     let calls = emu.stats.calls("staff/add");
     let bound = concurrency as f64 * 1000.0 / latency as f64;
-    let rate = summary.created as f64 / secs;
+    let rate = summary.counts.created as f64 / secs;
     println!(
         "{} rows created ({calls} staff/add calls) in {secs:.2} s: {rate:.0} rows/s = {:.1}% of the bound {concurrency} / {latency} ms = {bound:.0} rows/s",
-        summary.created,
+        summary.counts.created,
         100.0 * rate / bound
     );
     println!(

@@ -75,7 +75,7 @@ fn one(file: &str) -> anyhow::Result<()> {
     let (code, said) = match runtime.block_on(bgy::run(config)) {
         Ok(summary) => (
             summary.status.exit_code(),
-            format!("{} rows", summary.total),
+            format!("{} rows", summary.counts.total),
         ),
         Err(e) => (bgy::error_exit_code(&e), format!("{e:#}")),
     };

@@ -48,20 +48,9 @@ pub fn error_exit_code(e: &anyhow::Error) -> i32 {
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
     pub command: &'static str,
-    pub total: usize,
-    pub ok: usize,
-    pub created: usize,
-    pub updated: usize,
-    pub skipped: usize,
-    pub unchanged: usize,
-    pub deleted: usize,
-    pub invalid: usize,
-    /// Rows that failed, and rows never sent because the run stopped.
-    pub failed: usize,
-    /// Of `failed`: rows never sent because the run stopped.
-    pub not_sent: usize,
-    /// `delete`: accounts the directory did not have (nothing to do; not a failure).
-    pub not_found: usize,
+    /// Its `failed` counts the rows never sent too (`not_sent` says how many of them).
+    #[serde(flatten)]
+    pub counts: Counts,
     /// Departments created / renamed (plan: planned; sync: done), when a departments sheet was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub departments_created: Option<usize>,
@@ -101,6 +90,7 @@ pub struct Counts {
     pub invalid: usize,
     pub failed: usize,
     pub not_sent: usize,
+    /// `delete`: accounts the directory did not have (nothing to do; not a failure).
     pub not_found: usize,
 }
 

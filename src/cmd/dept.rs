@@ -9,7 +9,7 @@ use crate::events::Emit;
 use crate::history::History;
 use crate::model::tree::DeptInfo;
 use crate::model::tree::{canonical_path, DeptTree};
-use crate::outcome::Summary;
+use crate::outcome::{Counts, Summary};
 use crate::plan::depts::bad_name;
 use serde_json::Value;
 
@@ -43,8 +43,11 @@ async fn list(ctx: &Context, client: &Client, tree: &DeptTree) -> anyhow::Result
     let list = DeptInfo::all(tree, &staff);
     Ok(Summary {
         command: "dept list",
-        total: list.len(),
-        ok: list.len(),
+        counts: Counts {
+            total: list.len(),
+            ok: list.len(),
+            ..Counts::default()
+        },
         departments: Some(list),
         ..Summary::default()
     })
@@ -108,9 +111,12 @@ async fn add(
     }
     Ok(Summary {
         command: "dept add",
-        total: 1,
-        ok: 1,
-        created: created.made.len(),
+        counts: Counts {
+            total: 1,
+            ok: 1,
+            created: created.made.len(),
+            ..Counts::default()
+        },
         we_id: Some(we_id),
         ..Summary::default()
     })
@@ -168,9 +174,12 @@ async fn rename(
     ));
     Ok(Summary {
         command: "dept rename",
-        total: 1,
-        ok: 1,
-        updated: renamed as usize,
+        counts: Counts {
+            total: 1,
+            ok: 1,
+            updated: renamed as usize,
+            ..Counts::default()
+        },
         we_id: Some(we_id),
         ..Summary::default()
     })

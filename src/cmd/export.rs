@@ -12,7 +12,7 @@ use crate::events::Emit;
 use crate::live::record_values;
 use crate::model::tree::canonical_path;
 use crate::model::{Field, Layout};
-use crate::outcome::Summary;
+use crate::outcome::{Counts, Summary};
 use crate::write::{self, DeptSheet};
 
 use crate::model::tree::DeptInfo;
@@ -80,8 +80,11 @@ pub async fn run(
     ));
     Ok(Summary {
         command: "export",
-        total: n,
-        ok: n,
+        counts: Counts {
+            total: n,
+            ok: n,
+            ..Counts::default()
+        },
         output: Some(output.display().to_string()),
         ..Summary::default()
     })

@@ -11,7 +11,7 @@ use crate::config::HistoryJob;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::history::{mask, History};
-use crate::outcome::Summary;
+use crate::outcome::{Counts, Summary};
 
 pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
     let history = ctx.history()?;
@@ -23,7 +23,10 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
         ));
         return Ok(Summary {
             command: "history",
-            total: n,
+            counts: Counts {
+                total: n,
+                ..Counts::default()
+            },
             output: Some(path.display().to_string()),
             ..Summary::default()
         });
@@ -33,7 +36,10 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
             let changes = history.changes(run)?;
             Ok(Summary {
                 command: "history show",
-                total: changes.len(),
+                counts: Counts {
+                    total: changes.len(),
+                    ..Counts::default()
+                },
                 changes: Some(mask(serde_json::to_value(changes)?)),
                 ..Summary::default()
             })
@@ -42,7 +48,10 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
             let runs = history.runs(job.limit)?;
             Ok(Summary {
                 command: "history",
-                total: runs.len(),
+                counts: Counts {
+                    total: runs.len(),
+                    ..Counts::default()
+                },
                 runs: Some(serde_json::to_value(runs)?),
                 ..Summary::default()
             })

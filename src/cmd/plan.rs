@@ -10,7 +10,7 @@ use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::live::{self, Live};
 use crate::model::{Layout, Outcome};
 use crate::outcome::PlanLine;
-use crate::outcome::Summary;
+use crate::outcome::{Counts, Summary};
 use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
 use crate::safety;
@@ -102,10 +102,13 @@ pub async fn plan(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<S
         .finish(Some(&p.lines), dept_extra(p.depts.as_ref(), None))?;
     // A plan counts what it would do, not what it did.
     Ok(Summary {
-        created: counts.create,
-        updated: counts.update,
-        unchanged: counts.unchanged,
-        deleted: counts.delete,
+        counts: Counts {
+            created: counts.create,
+            updated: counts.update,
+            unchanged: counts.unchanged,
+            deleted: counts.delete,
+            ..summary.counts
+        },
         ..summary
     })
 }

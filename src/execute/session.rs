@@ -280,17 +280,12 @@ impl<'a> Session<'a> {
         }));
         Ok(Summary {
             command: self.command,
-            total: c.total,
-            ok: c.ok,
-            created: c.created,
-            updated: c.updated,
-            skipped: c.skipped,
-            unchanged: c.unchanged,
-            deleted: c.deleted + extra.deleted,
-            invalid: c.invalid + extra.invalid,
-            failed: c.failed + c.not_sent + extra.failed,
-            not_sent: c.not_sent,
-            not_found: c.not_found,
+            counts: Counts {
+                deleted: c.deleted + extra.deleted,
+                invalid: c.invalid + extra.invalid,
+                failed: c.failed + c.not_sent + extra.failed,
+                ..c
+            },
             departments_created: extra.departments_created,
             departments_renamed: extra.departments_renamed,
             report: Some(self.report.display().to_string()),
