@@ -188,14 +188,28 @@ fn stream_xlsx(
         detail: e.to_string(),
     };
     let mut reader = wb.worksheet_cells_reader(sheet).map_err(damaged)?;
+    // Per style id: the mantissa's decimals of a scientific number format (`0.00E+00` → 2).
+    let scientific: Vec<Option<usize>> = reader
+        .styles()
+        .iter()
+        .map(|s| {
+            s.number_format
+                .as_ref()
+                .and_then(|f| scientific_decimals(&f.format_code))
+        })
+        .collect();
     let mut budget = Budget::new(name, sheet);
     let mut row = RawRow {
         source_row: 0,
         cells: Vec::new(),
     };
-    while let Some(cell) = reader.next_cell().map_err(damaged)? {
+    while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(damaged)? {
         let (r, c) = cell.get_position();
-        let value = convert(cell.get_value());
+        let value = match (convert(cell.get_value()), scientific.get(style)) {
+            // What the person saw: `1.38E+10`, its other digits gone from the screen.
+            (Cell::Number(n), Some(Some(decimals))) => Cell::Text(excel_scientific(n, *decimals)),
+            (value, _) => value,
+        };
         if value.is_empty() {
             continue;
         }
@@ -224,6 +238,46 @@ fn stream_xlsx(
         emit(row);
     }
     Ok(())
+}
+
+/// The decimals a scientific number format shows (`0.00E+00` → 2, `0E+0` → 0); `None` for any
+/// other format. Quoted text and `[...]` sections are skipped; only the first section counts.
+fn scientific_decimals(code: &str) -> Option<usize> {
+    let section = code.split(';').next().unwrap_or("");
+    let mut plain = String::new();
+    let (mut quoted, mut bracket) = (false, false);
+    for ch in section.chars() {
+        match ch {
+            '"' => quoted = !quoted,
+            '[' if !quoted => bracket = true,
+            ']' if !quoted => bracket = false,
+            _ if !quoted && !bracket => plain.push(ch),
+            _ => {}
+        }
+    }
+    let at = plain
+        .to_ascii_uppercase()
+        .find("E+")
+        .or_else(|| plain.to_ascii_uppercase().find("E-"))?;
+    let mantissa = &plain[..at];
+    Some(match mantissa.split_once('.') {
+        Some((_, frac)) => frac
+            .chars()
+            .filter(|c| matches!(c, '0' | '#' | '?'))
+            .count(),
+        None => 0,
+    })
+}
+
+/// `13800138000` with 2 decimals → `1.38E+10`, as Excel shows it.
+fn excel_scientific(n: f64, decimals: usize) -> String {
+    let s = format!("{:.*e}", decimals.min(30), n);
+    let Some((mantissa, exp)) = s.split_once('e') else {
+        return s;
+    };
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let sign = if exp < 0 { '-' } else { '+' };
+    format!("{mantissa}E{sign}{:02}", exp.abs())
 }
 
 fn from_range(
@@ -256,4 +310,28 @@ fn from_range(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scientific_formats_and_what_they_show() {
+        assert_eq!(scientific_decimals("0.00E+00"), Some(2));
+        assert_eq!(scientific_decimals("0E+0"), Some(0));
+        assert_eq!(scientific_decimals("##0.0E+0"), Some(1));
+        assert_eq!(scientific_decimals("0.00e-00"), Some(2));
+        assert_eq!(scientific_decimals("General"), None);
+        assert_eq!(scientific_decimals("0"), None);
+        assert_eq!(
+            scientific_decimals("\"E+\"0"),
+            None,
+            "quoted text is not the exponent"
+        );
+        assert_eq!(scientific_decimals("yyyy-mm-dd"), None);
+        assert_eq!(excel_scientific(13800138000.0, 2), "1.38E+10");
+        assert_eq!(excel_scientific(13800138000.0, 10), "1.3800138000E+10");
+        assert_eq!(excel_scientific(0.000123, 1), "1.2E-04");
+    }
 }
