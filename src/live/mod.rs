@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::api::{ApiError, Client, Endpoint, Staff};
 use crate::events::{Emit, Event, Observer};
-use crate::model::tree::DeptTree;
+use crate::model::tree::{self, DeptTree};
 use crate::model::{AccountKey, Field};
 
 use crate::validate::{problem, Issue, Severity, Table, Values};
@@ -165,22 +165,33 @@ pub fn check_staff(
 ) -> BTreeSet<String> {
     let in_file: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
     let mut to_create = BTreeSet::new();
+    let paths = live.tree.all_paths();
+    // An unknown path's suggestions, worked out once however many rows name it.
+    let mut nearest: HashMap<String, Vec<String>> = HashMap::new();
     for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
-        let mut issues = complete_tails(&mut row.values, &live.tree);
+        let mut issues = complete_tails(&mut row.values, &live.tree, &paths);
         let v = &row.values;
         issues.extend(unknown_ids(v, &live.tree));
         match (v.get(Field::WeId), v.get(Field::WeDepartment)) {
             (Some(_), Some(paths)) => issues.extend(ids_against_paths(v, paths, &live.tree)),
             // An ambiguous tail is already the row's error.
             (None, Some(_)) if issues.iter().any(|i| i.severity == Severity::Error) => {}
-            (None, Some(paths)) => {
-                for path in paths.split(';') {
+            (None, Some(sheet_paths)) => {
+                for path in sheet_paths.split(';') {
                     match missing_path(path, &live.tree) {
                         Ok(None) => {}
                         Ok(Some(_)) if create_departments => {
                             to_create.insert(path.to_string());
                         }
-                        Ok(Some(issue)) | Err(issue) => issues.push(issue),
+                        Ok(Some(issue)) | Err(issue) => {
+                            let hint = nearest.entry(path.to_string()).or_insert_with(|| {
+                                tree::nearest_paths(&paths, path)
+                                    .into_iter()
+                                    .map(String::from)
+                                    .collect()
+                            });
+                            issues.push(did_you_mean(issue, hint));
+                        }
                     }
                 }
             }
@@ -216,7 +227,7 @@ pub fn check_staff(
 /// 部门 paths that do not start at the root but end exactly one existing path
 /// (`研发部/后端组`) become that path, with a warning; a tail several paths end with is an
 /// error naming them. Other paths are left for [`missing_path`].
-fn complete_tails(v: &mut Values, tree: &DeptTree) -> Vec<Issue> {
+fn complete_tails(v: &mut Values, tree: &DeptTree, all: &[String]) -> Vec<Issue> {
     let Some(paths) = v.get(Field::WeDepartment) else {
         return Vec::new();
     };
@@ -227,7 +238,7 @@ fn complete_tails(v: &mut Values, tree: &DeptTree) -> Vec<Issue> {
             full.push(path.to_string());
             continue;
         }
-        match tree.ending_with(path).as_slice() {
+        match tree::ending_with(all, path).as_slice() {
             [one] => {
                 issues.push(Issue::warning(
                     Some(Field::WeDepartment),
@@ -237,11 +248,11 @@ fn complete_tails(v: &mut Values, tree: &DeptTree) -> Vec<Issue> {
                         format!("department {path} taken as {one}"),
                     ),
                 ));
-                full.push(one.clone());
+                full.push(one.to_string());
             }
             [] => full.push(path.to_string()),
             many => {
-                let shown = many.iter().take(5).cloned().collect::<Vec<_>>().join("、");
+                let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
                 issues.push(Issue::error(
                     Some(Field::WeDepartment),
                     problem(
@@ -314,6 +325,19 @@ fn ids_against_paths(v: &Values, paths: &str, tree: &DeptTree) -> Option<Issue> 
             ),
         )),
     }
+}
+
+/// An unknown path's issue with the existing paths it most likely meant.
+fn did_you_mean(mut issue: Issue, nearest: &[String]) -> Issue {
+    if !nearest.is_empty() {
+        issue
+            .zh
+            .push_str(&format!(";是否指 {}?", nearest.join(" 或 ")));
+        issue
+            .en
+            .push_str(&format!("; did you mean {}?", nearest.join(" or ")));
+    }
+    issue
 }
 
 /// A path that does not exist: `Ok(None)` when it does, `Ok(Some(issue))` when levels below

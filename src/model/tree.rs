@@ -109,15 +109,9 @@ impl DeptTree {
         Some(parts.join("/"))
     }
 
-    /// The full paths of the departments whose path ends with `tail` (`研发部/后端组`), sorted.
-    pub fn ending_with(&self, tail: &str) -> Vec<String> {
-        let suffix = format!("/{tail}");
-        let mut paths: Vec<String> = self
-            .by_id
-            .keys()
-            .filter_map(|&id| self.path(id))
-            .filter(|p| p.ends_with(&suffix))
-            .collect();
+    /// Every department's full path, sorted.
+    pub fn all_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.by_id.keys().filter_map(|&id| self.path(id)).collect();
         paths.sort();
         paths
     }
@@ -294,6 +288,35 @@ impl DeptInfo {
     }
 }
 
+/// The full paths of `paths` (sorted) that end with `tail` (`研发部/后端组`).
+pub fn ending_with<'a>(paths: &'a [String], tail: &str) -> Vec<&'a str> {
+    let suffix = format!("/{tail}");
+    paths
+        .iter()
+        .filter(|p| p.ends_with(&suffix))
+        .map(String::as_str)
+        .collect()
+}
+
+/// The existing paths closest to a path that exists nowhere, best first (at most three): a
+/// quarter of its characters off (at least two) (`办公逸/研发部/后端` → `办公逸/研发部/后端组`), whole or by the same
+/// number of trailing levels (`研发/后端组` → `办公逸/研发部/后端组`).
+pub fn nearest_paths<'a>(paths: &'a [String], wanted: &str) -> Vec<&'a str> {
+    let levels = wanted.split('/').count();
+    let limit = (wanted.chars().count() / 4).max(2);
+    let mut scored: Vec<(usize, &str)> = paths
+        .iter()
+        .filter_map(|p| {
+            let parts: Vec<&str> = p.split('/').collect();
+            let tail = parts[parts.len().saturating_sub(levels)..].join("/");
+            let d = strsim::levenshtein(wanted, p).min(strsim::levenshtein(wanted, &tail));
+            (d <= limit).then_some((d, p.as_str()))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, p)| p).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,5 +415,32 @@ mod tests {
         let t = tree();
         let names: Vec<&str> = t.walk().iter().map(|(_, d)| d.we_name.as_str()).collect();
         assert_eq!(names, vec!["办公逸", "研发部", "后端组", "客服部"]);
+    }
+
+    #[test]
+    fn tails_and_the_nearest_paths() {
+        let paths: Vec<String> = [
+            "办公逸",
+            "办公逸/研发部",
+            "办公逸/研发部/后端组",
+            "办公逸/客服部/后端组",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            ending_with(&paths, "研发部/后端组"),
+            ["办公逸/研发部/后端组"]
+        );
+        assert_eq!(ending_with(&paths, "后端组").len(), 2);
+        assert_eq!(
+            nearest_paths(&paths, "办公逸/研发部/后端"),
+            ["办公逸/研发部/后端组"]
+        );
+        assert_eq!(nearest_paths(&paths, "办公逸/研发布"), ["办公逸/研发部"]);
+        assert_eq!(
+            nearest_paths(&paths, "研发/后端组")[0],
+            "办公逸/研发部/后端组"
+        );
+        assert!(nearest_paths(&paths, "办公逸/财务部/出纳组").is_empty());
     }
 }
