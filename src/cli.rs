@@ -389,4 +389,9 @@ pub struct Input {
     /// Where to write the report (default: next to the input, NAME.report-YYYYMMDD-HHMMSS.xlsx).
     #[arg(long)]
     pub report: Option<PathBuf>,
+    /// Read the column headed HEADER as COLUMN (a template header such as 帐号 or 部门, or an
+    /// API key such as we_userid; `-` ignores it). Repeatable; wins over bgy.toml's [columns].
+    /// E.g. --map 工号=帐号 --map 'Dept=部门'.
+    #[arg(long = "map", value_name = "HEADER=COLUMN", value_parser = crate::read::header::Names::parse_pair)]
+    pub map: Vec<(String, Option<crate::model::Field>)>,
 }

@@ -3,12 +3,13 @@
 //! In: [`crate::cli::Args`]. Out: a [`Config`] whose values are known good, or a usage error
 //! (exit 2). Nothing here touches the network or the input files.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::api::Ticket;
 use crate::cli::{self, Args, Command, DeptCommand, Global};
 use crate::model::{Cover, Layout};
+use crate::read::header::Names;
 
 /// Where API calls go.
 #[derive(Debug, Clone)]
@@ -31,6 +32,59 @@ pub struct Input {
     pub sheet: Option<String>,
     /// The report's path instead of `NAME.report-….xlsx` beside the input.
     pub report: Option<PathBuf>,
+    /// Column names given with `--map` (over `bgy.toml`'s, which a run adds when it reads).
+    pub columns: Names,
+}
+
+impl Input {
+    /// Just a file, as the web console and `bgy undo` make one.
+    pub fn file(file: PathBuf) -> Input {
+        Input {
+            file,
+            sheet: None,
+            report: None,
+            columns: Names::default(),
+        }
+    }
+}
+
+/// The company settings file, read from the working directory when it exists.
+pub const SETTINGS_FILE: &str = "bgy.toml";
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    /// A company's own header → a column bgy knows (`-` to ignore it).
+    #[serde(default)]
+    columns: std::collections::BTreeMap<String, String>,
+}
+
+/// The column names a run reads a sheet with: `bgy.toml`'s `[columns]` in `dir`, then the
+/// `--map` ones over them.
+pub fn column_names(dir: &Path, map: &Names) -> anyhow::Result<Names> {
+    let path = dir.join(SETTINGS_FILE);
+    let mut names = Names::default();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            let settings: Settings = toml::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: {} (expected e.g. [columns] then \"工号\" = \"帐号\")",
+                    path.display(),
+                    e.to_string().trim()
+                )
+            })?;
+            for (header, column) in &settings.columns {
+                let field = Names::target(column).map_err(|e| {
+                    anyhow::anyhow!("{}: [columns] {header:?}: {e}", path.display())
+                })?;
+                names.add(header, field);
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    }
+    names.extend(map);
+    Ok(names)
 }
 
 /// What `bgy import` does with what it read.
@@ -154,10 +208,15 @@ impl Job {
 
 impl From<cli::Input> for Input {
     fn from(i: cli::Input) -> Input {
+        let mut columns = Names::default();
+        for (header, field) in &i.map {
+            columns.add(header, *field);
+        }
         Input {
             file: i.file,
             sheet: i.sheet,
             report: i.report,
+            columns,
         }
     }
 }

@@ -255,11 +255,7 @@ fn write_input(ctx: &Context, run: i64, plan: &[(String, Inverse)]) -> anyhow::R
         _ => None,
     });
     crate::write::write_people(&file, Layout::Staff, Field::ALL, rows, None)?;
-    Ok(Input {
-        file,
-        sheet: None,
-        report: None,
-    })
+    Ok(Input::file(file))
 }
 
 /// The inverse as plan lines, shown and kept in the report.

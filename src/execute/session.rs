@@ -77,9 +77,11 @@ impl<'a> Session<'a> {
             true => Some(lock::lock(&input.file, command)?),
             false => None,
         };
+        let names = crate::config::column_names(Path::new("."), &input.columns)?;
         let bytes = crate::read::read_file(&input.file)?;
-        let load =
-            |layout| validate::load_bytes(&bytes, &input.file, input.sheet.as_deref(), layout);
+        let load = |layout| {
+            validate::load_bytes(&bytes, &input.file, input.sheet.as_deref(), layout, &names)
+        };
         let mut table = load(layout.unwrap_or(Layout::Staff))?;
         if layout.is_none() && validate::layout_of(&table.header) != Layout::Staff {
             table = load(validate::layout_of(&table.header))?;

@@ -1,7 +1,8 @@
 //! Header matching: which row is the header, and which column is which field.
 //!
-//! The header is the first row naming at least two known columns. Names match by Chinese
-//! label, API key or a common alias, ignoring case, spaces, full-width forms and a trailing `*`.
+//! The header is the first row naming at least two known columns. Names match by the
+//! company's own names first (`--map`, `bgy.toml`), then by Chinese label, API key or a common
+//! alias, ignoring case, spaces, full-width forms and a trailing `*`.
 
 use crate::model::{Field, Layout};
 
@@ -66,32 +67,141 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-/// Other names people give these columns.
+/// Other names people and HR systems give these columns.
+///
+/// 工号 and 员工编号 are deliberately absent: they are the HR system's employee number, which
+/// is often not the WeCom account, and guessing wrong would create the whole company under the
+/// wrong accounts. A sheet with such a column and no 帐号 is told how to map it (`--map`).
 const ALIASES: &[(&str, Field)] = &[
     ("账号", Field::WeUserid),
     ("帐户", Field::WeUserid),
     ("账户", Field::WeUserid),
     ("用户名", Field::WeUserid),
     ("userid", Field::WeUserid),
+    ("企业微信账号", Field::WeUserid),
+    ("企业微信帐号", Field::WeUserid),
     ("名字", Field::WeName),
+    ("员工姓名", Field::WeName),
+    ("成员姓名", Field::WeName),
+    ("name", Field::WeName),
+    ("英文名称", Field::EnglishName),
+    ("englishname", Field::EnglishName),
+    ("gender", Field::WeGender),
     ("手机号", Field::WeMobile),
     ("手机号码", Field::WeMobile),
+    ("联系电话", Field::WeMobile),
+    ("移动电话", Field::WeMobile),
+    ("mobile", Field::WeMobile),
     ("电子邮箱", Field::WeEmail),
+    ("电子邮件", Field::WeEmail),
+    ("邮箱地址", Field::WeEmail),
     ("email", Field::WeEmail),
+    ("e-mail", Field::WeEmail),
     ("所在部门", Field::WeDepartment),
+    ("所属部门", Field::WeDepartment),
+    ("部门名称", Field::WeDepartment),
     ("部门路径", Field::WeDepartment),
+    ("department", Field::WeDepartment),
     ("部门编号", Field::WeId),
+    ("岗位", Field::WePosition),
+    ("职务", Field::WePosition),
+    ("岗位名称", Field::WePosition),
+    ("position", Field::WePosition),
+    ("级别", Field::PositionLevelId),
+    ("职级编号", Field::PositionLevelId),
     ("上级", Field::LeadId),
+    ("直属上级", Field::LeadId),
+    ("汇报对象", Field::LeadId),
     ("下属", Field::Subordinate),
     ("座机", Field::WeTel),
-    ("考勤机员工编号", Field::CheckId),
+    ("办公电话", Field::WeTel),
+    ("工作地点", Field::Address),
+    ("办公地点", Field::Address),
+    ("员工状态", Field::Status),
+    ("人员状态", Field::Status),
+    ("在职状态", Field::Status),
+    ("入职日期", Field::EntryTime),
+    ("转正日期", Field::PositiveTime),
+    ("离职日期", Field::QuiteTime),
     ("离职理由", Field::QuiteReason),
+    ("复职日期", Field::BackTime),
+    ("参加工作日期", Field::WorkTime),
+    ("开始工作日期", Field::WorkTime),
+    ("首次参加工作时间", Field::WorkTime),
+    ("出生日期", Field::BirthdayG),
+    ("生日", Field::BirthdayG),
     ("阳历生日", Field::BirthdayG),
     ("阴历生日", Field::BirthdayL),
-    ("开始工作日期", Field::WorkTime),
     ("银行卡账户", Field::BankCard),
+    ("银行账号", Field::BankCard),
+    ("工资卡号", Field::BankCard),
+    ("开户银行", Field::BankName),
+    ("考勤机编号", Field::CheckId),
+    ("考勤编号", Field::CheckId),
+    ("考勤机员工编号", Field::CheckId),
     ("是否同步到企业号", Field::ToQy),
 ];
+
+/// The HR system's employee number: never taken for 帐号 on its own (see [`ALIASES`]).
+const EMPLOYEE_NUMBERS: &[&str] = &["工号", "员工编号", "员工号", "职工编号", "人员编号"];
+
+/// The company's own column names, from `bgy.toml`'s `[columns]` and `--map`: a header that
+/// matches one (as [`normalize`] folds it) is that field, or ignored silently when `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Names(Vec<(String, Option<Field>)>);
+
+impl Names {
+    /// Adds `header` → `field`; a later name for the same header wins (`--map` over `bgy.toml`).
+    pub fn add(&mut self, header: &str, field: Option<Field>) {
+        let n = normalize(header);
+        self.0.retain(|(h, _)| *h != n);
+        self.0.push((n, field));
+    }
+
+    /// Adds every name of `other`, over these.
+    pub fn extend(&mut self, other: &Names) {
+        for (h, f) in &other.0 {
+            self.0.retain(|(x, _)| x != h);
+            self.0.push((h.clone(), *f));
+        }
+    }
+
+    fn get(&self, normalized: &str) -> Option<Option<Field>> {
+        self.0
+            .iter()
+            .find(|(h, _)| h == normalized)
+            .map(|(_, f)| *f)
+    }
+
+    /// `HEADER=COLUMN` as `--map` takes it; COLUMN is a label, an API key or an alias, or `-`
+    /// to ignore the column.
+    pub fn parse_pair(pair: &str) -> Result<(String, Option<Field>), String> {
+        let Some((header, column)) = pair.rsplit_once('=') else {
+            return Err(format!(
+                "{pair:?} is not HEADER=COLUMN (e.g. --map 工号=帐号, or --map 备注=- to ignore a column)"
+            ));
+        };
+        if normalize(header).is_empty() {
+            return Err(format!("{pair:?}: the header before = is empty"));
+        }
+        Ok((header.trim().to_string(), Names::target(column)?))
+    }
+
+    /// What a mapping's right-hand side names: a field, or `-` for none.
+    pub fn target(column: &str) -> Result<Option<Field>, String> {
+        if column.trim() == "-" {
+            return Ok(None);
+        }
+        builtin(column).map(Some).ok_or_else(|| {
+            let hint = nearest(column)
+                .map(|f| format!("did you mean {} ({})? ", f.label(), f.key()))
+                .unwrap_or_default();
+            format!(
+                "{column:?} is not a column bgy knows; {hint}use a template header such as 帐号, 姓名, 手机, 部门 or an API key such as we_userid, or - to ignore the column"
+            )
+        })
+    }
+}
 
 /// Columns the report adds; read back silently.
 const META: &[&str] = &[
@@ -103,7 +213,12 @@ const META: &[&str] = &[
     "结果",
 ];
 
+/// The field a header names by the template's labels, API keys and [`ALIASES`].
 pub fn field_of(title: &str) -> Option<Field> {
+    builtin(title)
+}
+
+fn builtin(title: &str) -> Option<Field> {
     let n = normalize(title);
     if n.is_empty() {
         return None;
@@ -120,35 +235,77 @@ pub fn field_of(title: &str) -> Option<Field> {
         })
 }
 
+/// The known column a header that matched none most likely meant: within a third of its
+/// length in edits (at least one), or one contains the other (员工手机 → 手机).
+pub fn nearest(title: &str) -> Option<Field> {
+    let n = normalize(title);
+    let len = n.chars().count();
+    if len < 2 {
+        return None;
+    }
+    let names = Field::ALL
+        .iter()
+        .flat_map(|f| [(normalize(f.label()), *f), (normalize(f.key()), *f)])
+        .chain(ALIASES.iter().map(|(a, f)| (normalize(a), *f)));
+    let mut best: Option<(usize, Field)> = None;
+    for (name, field) in names {
+        let distance = strsim::levenshtein(&n, &name);
+        let contained = name.chars().count() >= 2 && (n.contains(&name) || name.contains(&n));
+        let close = distance <= (len / 3).max(1) || contained;
+        if close && best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, field));
+        }
+    }
+    best.map(|(_, f)| f)
+}
+
+/// A header the HR system gives its employee number (工号, 员工编号 …).
+pub fn is_employee_number(title: &str) -> bool {
+    let n = normalize(title);
+    EMPLOYEE_NUMBERS.iter().any(|e| normalize(e) == n)
+}
+
+/// What a header names: the company's own names first, then the built-in ones.
+/// `Some(None)`: a column the company told bgy to ignore.
+fn resolve(title: &str, names: &Names) -> Option<Option<Field>> {
+    names
+        .get(&normalize(title))
+        .or_else(|| builtin(title).map(Some))
+}
+
 fn is_meta(title: &str) -> bool {
     let n = normalize(title);
     META.iter().any(|m| *m == n)
 }
 
 /// Finds the header among the first rows; `None` when no row names two known columns.
-pub fn find(rows: &[RawRow], layout: Layout) -> Option<(usize, Header)> {
+pub fn find(rows: &[RawRow], layout: Layout, names: &Names) -> Option<(usize, Header)> {
     rows.iter()
         .take(HEADER_SEARCH_ROWS)
         .enumerate()
         .find_map(|(i, row)| {
             let titles: Vec<String> = row.cells.iter().map(Cell::display).collect();
-            let known = titles.iter().filter(|t| field_of(t).is_some()).count();
+            let known = titles
+                .iter()
+                .filter(|t| matches!(resolve(t, names), Some(Some(_))))
+                .count();
             (known >= 2 || (known == 1 && layout == Layout::Delete && titles.len() == 1))
-                .then(|| (i, map(row.source_row, titles, layout)))
+                .then(|| (i, map(row.source_row, titles, layout, names)))
         })
 }
 
-fn map(row: u32, titles: Vec<String>, layout: Layout) -> Header {
+fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
     let mut seen = Vec::new();
     let columns = titles
         .iter()
-        .map(|t| match field_of(t) {
-            Some(f) if seen.contains(&f) => Column::Duplicate(f),
-            Some(f) if layout.columns().contains(&f) => {
+        .map(|t| match resolve(t, names) {
+            Some(Some(f)) if seen.contains(&f) => Column::Duplicate(f),
+            Some(Some(f)) if layout.columns().contains(&f) => {
                 seen.push(f);
                 Column::Field(f)
             }
-            Some(f) => Column::Unused(f),
+            Some(Some(f)) => Column::Unused(f),
+            Some(None) => Column::Meta,
             None if is_meta(t) || t.trim().is_empty() => Column::Meta,
             None => Column::Unknown,
         })
@@ -190,7 +347,7 @@ mod tests {
             row(2, &["帐号"]),
             row(3, &["帐号*", "姓名*", "备注", "源行号 Source row", "帐号"]),
         ];
-        let (i, h) = find(&rows, Layout::Staff).unwrap();
+        let (i, h) = find(&rows, Layout::Staff, &Names::default()).unwrap();
         assert_eq!(i, 2);
         assert_eq!(h.row, 3);
         assert_eq!(
@@ -207,12 +364,73 @@ mod tests {
 
     #[test]
     fn no_header_is_none() {
-        assert!(find(&[row(1, &["a", "b"]), row(2, &["1", "2"])], Layout::Staff).is_none());
+        assert!(find(
+            &[row(1, &["a", "b"]), row(2, &["1", "2"])],
+            Layout::Staff,
+            &Names::default()
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn hr_system_names_and_the_company_s_own() {
+        for (title, field) in [
+            ("员工姓名", Field::WeName),
+            ("手机号码", Field::WeMobile),
+            ("联系电话", Field::WeMobile),
+            ("Email", Field::WeEmail),
+            ("所属部门", Field::WeDepartment),
+            ("部门名称", Field::WeDepartment),
+            ("岗位", Field::WePosition),
+            ("入职日期", Field::EntryTime),
+            ("转正日期", Field::PositiveTime),
+            ("离职日期", Field::QuiteTime),
+            ("参加工作日期", Field::WorkTime),
+            ("考勤机编号", Field::CheckId),
+        ] {
+            assert_eq!(field_of(title), Some(field), "{title}");
+        }
+        assert_eq!(field_of("工号"), None, "never guessed to be the account");
+        assert!(is_employee_number("员工编号"));
+
+        let mut names = Names::default();
+        let (h, f) = Names::parse_pair("工号=帐号").unwrap();
+        names.add(&h, f);
+        names.add("部门", None);
+        let (_, header) =
+            find(&[row(1, &["工号", "姓名", "部门"])], Layout::Staff, &names).unwrap();
+        assert_eq!(
+            header.columns,
+            vec![
+                Column::Field(Field::WeUserid),
+                Column::Field(Field::WeName),
+                Column::Meta
+            ],
+            "the company's names win over the built-in ones"
+        );
+        assert!(Names::parse_pair("工号").is_err());
+        assert!(Names::parse_pair("=帐号").is_err());
+        let e = Names::parse_pair("工号=帐户名").unwrap_err();
+        assert!(e.contains("did you mean 帐号"), "{e}");
+    }
+
+    #[test]
+    fn the_nearest_known_column() {
+        assert_eq!(nearest("手机号吗"), Some(Field::WeMobile));
+        assert_eq!(nearest("员工手机"), Some(Field::WeMobile));
+        assert_eq!(nearest("参加工作日起"), Some(Field::WorkTime));
+        assert_eq!(nearest("紧急联系人"), None);
+        assert_eq!(nearest("x"), None);
     }
 
     #[test]
     fn fields_outside_the_layout_are_unused() {
-        let (_, h) = find(&[row(1, &["帐号", "姓名", "部门"])], Layout::Delete).unwrap();
+        let (_, h) = find(
+            &[row(1, &["帐号", "姓名", "部门"])],
+            Layout::Delete,
+            &Names::default(),
+        )
+        .unwrap();
         assert_eq!(h.columns[2], Column::Unused(Field::WeDepartment));
     }
 }

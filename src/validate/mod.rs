@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::model::{AccountKey, Field, Layout, Outcome};
-use crate::read::header::{self, Column, Header};
+use crate::read::header::{self, Column, Header, Names};
 use crate::read::{self, Cell, RawRow, ReadError, Sheet};
 
 pub use fields::{problem, Problem};
@@ -233,12 +233,14 @@ pub enum LoadError {
     Read(#[from] ReadError),
     #[error("{path}, sheet {sheet:?}: no header row: none of the first {} rows names two known columns such as 帐号 and 姓名 (run `bgy template` for the layout)", header::HEADER_SEARCH_ROWS)]
     NoHeader { path: String, sheet: String },
-    #[error("{path}, sheet {sheet:?}: the header row (row {row}) has no {label} column, which this command requires")]
+    #[error("{path}, sheet {sheet:?}: the header row (row {row}) has no {label} column, which this command requires{hint}")]
     MissingColumn {
         path: String,
         sheet: String,
         row: u32,
         label: &'static str,
+        /// How to name it, when the sheet seems to have it under another name.
+        hint: String,
     },
 }
 
@@ -246,7 +248,7 @@ pub enum LoadError {
 /// arrive, so neither the whole sheet nor a second copy of it is ever held.
 pub fn load(path: &Path, sheet: Option<&str>, layout: Layout) -> Result<Table, LoadError> {
     let bytes = read::read_file(path)?;
-    load_bytes(&bytes, path, sheet, layout)
+    load_bytes(&bytes, path, sheet, layout, &Names::default())
 }
 
 /// As [`load`], from the file's bytes already read (`path` names it in messages).
@@ -255,6 +257,7 @@ pub fn load_bytes(
     path: &Path,
     sheet: Option<&str>,
     layout: Layout,
+    names: &Names,
 ) -> Result<Table, LoadError> {
     let name = path.display().to_string();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(32);
@@ -272,7 +275,7 @@ pub fn load_bytes(
             let _ = tx.send(batch);
             Ok::<_, ReadError>(info)
         });
-        let rows = validate_stream(path, rx.into_iter().flatten(), layout);
+        let rows = validate_stream(path, rx.into_iter().flatten(), layout, names);
         let info = reader.join().unwrap_or_else(|_| {
             Err(ReadError::Damaged {
                 path: path.display().to_string(),
@@ -304,12 +307,17 @@ impl LoadError {
                 sheet: name.into(),
             },
             LoadError::MissingColumn {
-                path, row, label, ..
+                path,
+                row,
+                label,
+                hint,
+                ..
             } => LoadError::MissingColumn {
                 path,
                 sheet: name.into(),
                 row,
                 label,
+                hint,
             },
             other => other,
         }
@@ -317,8 +325,9 @@ impl LoadError {
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
-    let (header, rows, mut warnings) = validate_stream(path, sheet.rows.into_iter(), layout)
-        .map_err(|e| e.in_sheet(&sheet.name))?;
+    let (header, rows, mut warnings) =
+        validate_stream(path, sheet.rows.into_iter(), layout, &Names::default())
+            .map_err(|e| e.in_sheet(&sheet.name))?;
     warnings.splice(0..0, sheet.warnings);
     Ok(Table {
         path: path.to_path_buf(),
@@ -336,10 +345,11 @@ fn validate_stream(
     path: &Path,
     mut rows: impl Iterator<Item = RawRow>,
     layout: Layout,
+    names: &Names,
 ) -> Result<(Header, Vec<Row>, Vec<String>), LoadError> {
     let shown = path.display().to_string();
     let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
-    let Some((header_index, header)) = header::find(&head, layout) else {
+    let Some((header_index, header)) = header::find(&head, layout, names) else {
         return Err(LoadError::NoHeader {
             path: shown,
             sheet: String::new(),
@@ -352,6 +362,7 @@ fn validate_stream(
                 sheet: String::new(),
                 row: header.row,
                 label: f.label(),
+                hint: missing_hint(&header, *f),
             });
         }
     }
@@ -359,7 +370,7 @@ fn validate_stream(
     for (i, (col, title)) in header.columns.iter().zip(&header.titles).enumerate() {
         let at = read::cell_ref(i, header.row);
         match col {
-            Column::Unknown => warnings.push(format!("列 {at} {title:?} 不是已知的列,已忽略 (column {at} {title:?} is not a known column; ignored)")),
+            Column::Unknown => warnings.push(unknown_column(&at, title)),
             Column::Duplicate(f) => warnings.push(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key())),
             Column::Unused(f) if layout != Layout::Delete => warnings.push(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key())),
             _ => {}
@@ -375,7 +386,43 @@ fn validate_stream(
     Ok((header, out, warnings))
 }
 
-/// The template's example row: its 帐号 starts with 示例 or "example".
+/// The warning for a column no name matched, naming the known column it most likely meant.
+fn unknown_column(at: &str, title: &str) -> String {
+    match header::nearest(title) {
+        Some(f) => format!(
+            "列 {at} {title:?} 不是已知的列,已忽略;是否指 {}?可用 --map '{}={}' 或 bgy.toml 的 [columns] 指定 (column {at} {title:?} is not a known column; ignored; did you mean {} ({})? name it with --map '{}={}' or in bgy.toml [columns])",
+            f.label(), title.trim(), f.label(), f.label(), f.key(), title.trim(), f.key()
+        ),
+        None => format!(
+            "列 {at} {title:?} 不是已知的列,已忽略;可用 --map 或 bgy.toml 的 [columns] 指定 (column {at} {title:?} is not a known column; ignored; name it with --map or in bgy.toml [columns])"
+        ),
+    }
+}
+
+/// For a required column the header lacks: how to map the column that seems to hold it.
+fn missing_hint(header: &Header, field: Field) -> String {
+    let unknown = |i: usize| header.columns[i] == Column::Unknown;
+    let candidate = header.titles.iter().enumerate().find(|&(i, t)| {
+        unknown(i)
+            && ((field == Field::WeUserid && header::is_employee_number(t))
+                || header::nearest(t) == Some(field))
+    });
+    let Some((_, t)) = candidate else {
+        return String::new();
+    };
+    let why = if field == Field::WeUserid {
+        " (工号 is never taken for 帐号 on its own: an HR number is often not the WeCom account)"
+    } else {
+        ""
+    };
+    format!(
+        "; if column {:?} holds it, run with --map '{}={}' or name it in bgy.toml under [columns]{why}",
+        t.trim(),
+        t.trim(),
+        field.key()
+    )
+}
+
 /// The layout a sheet's header (read as a staff sheet) is in: only the times sheet's
 /// columns make a times sheet, only 帐号 and 姓名 a delete sheet, anything else staff.
 pub fn layout_of(header: &Header) -> Layout {
@@ -399,6 +446,7 @@ pub fn layout_of(header: &Header) -> Layout {
     }
 }
 
+/// The template's example row: its 帐号 starts with 示例 or "example".
 pub fn is_example(account_cell: &str) -> bool {
     let t = account_cell.trim();
     t.starts_with("示例") || t.to_lowercase().starts_with("example")

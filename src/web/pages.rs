@@ -222,9 +222,8 @@ fn upload_error(app: &App, status: StatusCode) -> Response {
 
 fn run_input(dir: &std::path::Path, input: &str) -> Input {
     Input {
-        file: dir.join(input),
-        sheet: None,
         report: Some(dir.join(runs::REPORT)),
+        ..Input::file(dir.join(input))
     }
 }
 
@@ -726,7 +725,7 @@ pub async fn template(State(app): State<Arc<App>>, UrlPath(kind): UrlPath<String
         "delete" => Layout::Delete,
         _ => return not_found(&app),
     };
-    match crate::template::build(layout) {
+    match crate::template::build(layout, None) {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, "application/octet-stream".to_string()),
