@@ -37,8 +37,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::config::{Config, EmulatorJob, Job};
+use crate::config::{Config, EmulatorJob, Job, Target};
 use crate::events::{Emit, Observer};
+use crate::model::Layout;
 
 /// Runs one command from the command line: the console draws its events, and Ctrl-C stops a
 /// run that sends.
@@ -73,9 +74,26 @@ pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Resu
                 "{} exists: bgy template never overwrites a file, which may be a filled-in sheet; choose another -o, or add --force",
                 output.display()
             );
-            template::write(*layout, output)?;
+            // With a server, the 部门 dropdown offers its departments.
+            let departments = match (&config.target, layout) {
+                (Target::Offline, _) | (_, Layout::Times | Layout::Delete) => None,
+                _ => {
+                    let ctx = Context::new(&config, events.clone()).await?;
+                    let client = ctx.client()?;
+                    Some(live::departments(client).await?.all_paths())
+                }
+            };
+            template::write(*layout, departments.as_deref(), output)?;
+            let listed = match &departments {
+                Some(d) => format!(
+                    ", {} sheet with {} departments",
+                    template::DEPARTMENTS_SHEET,
+                    d.len()
+                ),
+                None => String::new(),
+            };
             events.note(format!(
-                "bgy template: wrote {} ({} layout)",
+                "bgy template: wrote {} ({} layout{listed})",
                 output.display(),
                 layout.name()
             ));

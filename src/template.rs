@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use rust_xlsxwriter::{
-    Color, DataValidation, DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet,
-    XlsxError,
+    Color, DataValidation, DocProperties, ExcelDateTime, Format, Formula, Note, Workbook,
+    Worksheet, XlsxError,
 };
 
 use crate::model::{Field, Kind, Layout};
@@ -53,8 +53,13 @@ const NOTES: &[&str] = &[
     "先运行 bgy check 文件 检查,再运行 bgy import 文件 导入;每次运行都会生成报告,报告的“失败 Failed”表改好后可直接再次导入。 / Run bgy check FILE first, then bgy import FILE; fix the report's Failed sheet and import it again.",
 ];
 
-/// The template workbook's bytes (deterministic: a fixed creation time).
-pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
+/// The sheet of live department paths a template's 部门 dropdown offers.
+pub const DEPARTMENTS_SHEET: &str = "部门列表";
+
+/// The template workbook's bytes (deterministic: a fixed creation time). With `departments`
+/// (every live path, from the server), a staff template also gets a [`DEPARTMENTS_SHEET`] and
+/// a dropdown on 部门 that offers them.
+pub fn build(layout: Layout, departments: Option<&[String]>) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let created = ExcelDateTime::from_ymd(2026, 1, 1)?;
     wb.set_properties(
@@ -64,13 +69,21 @@ pub fn build(layout: Layout) -> Result<Vec<u8>, XlsxError> {
             .set_creation_datetime(&created),
     );
 
-    data_sheet(wb.add_worksheet(), layout)?;
+    let departments = departments.filter(|_| layout.columns().contains(&Field::WeDepartment));
+    data_sheet(wb.add_worksheet(), layout, departments)?;
     instructions(wb.add_worksheet(), layout)?;
+    if let Some(paths) = departments {
+        department_sheet(wb.add_worksheet(), paths)?;
+    }
     wb.save_to_buffer()
 }
 
 /// The sheet to fill in: headers (required ones red), column formats, dropdowns, the example.
-fn data_sheet(ws: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
+fn data_sheet(
+    ws: &mut Worksheet,
+    layout: Layout,
+    departments: Option<&[String]>,
+) -> Result<(), XlsxError> {
     let optional = crate::write::header_format();
     let required = optional.clone().set_font_color(Color::RGB(0xC00000));
     let text = Format::new().set_num_format("@");
@@ -113,6 +126,9 @@ fn data_sheet(ws: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
                 .set_error_message(format!("请从下拉列表中选择: {}", list.join("/")))?;
             ws.add_data_validation(1, col, TEMPLATE_ROWS, col, &dv)?;
         }
+        if let (Field::WeDepartment, Some(paths)) = (field, departments) {
+            ws.add_data_validation(1, col, TEMPLATE_ROWS, col, &department_list(paths.len())?)?;
+        }
         let value = example(*field);
         if !value.is_empty() {
             ws.write_string_with_format(1, col, value, &example_fmt)?;
@@ -126,6 +142,36 @@ fn data_sheet(ws: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
     )?;
     ws.set_freeze_panes(1, 0)?;
 
+    Ok(())
+}
+
+/// 部门's dropdown: the [`DEPARTMENTS_SHEET`]'s paths, with the error alert off, so that
+/// `办公逸/研发部;办公逸/客服部` (several departments) or a department to create still go in.
+fn department_list(count: usize) -> Result<DataValidation, XlsxError> {
+    let last = count.max(1) + 1;
+    DataValidation::new()
+        .allow_list_formula(Formula::new(format!(
+            "='{DEPARTMENTS_SHEET}'!$A$2:$A${last}"
+        )))
+        .show_error_message(false)
+        .set_input_title("部门 Department")?
+        .set_input_message(
+            "从列表选择,或写路径;多个部门用 ; 分隔 / pick one, or type paths separated by ;",
+        )
+}
+
+/// Every live department path, one a row, for the 部门 dropdown and to look up.
+fn department_sheet(ws: &mut Worksheet, paths: &[String]) -> Result<(), XlsxError> {
+    ws.set_name(DEPARTMENTS_SHEET)?;
+    ws.write_string_with_format(0, 0, "部门 Department", &crate::write::header_format())?;
+    let widest = paths
+        .iter()
+        .map(|p| unicode_width::UnicodeWidthStr::width(p.as_str()));
+    ws.set_column_width(0, (widest.max().unwrap_or(0) + 2).clamp(16, 80) as f64)?;
+    for (i, p) in paths.iter().enumerate() {
+        ws.write_string(i as u32 + 1, 0, p)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
     Ok(())
 }
 
@@ -166,9 +212,9 @@ fn instructions(help: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
     Ok(())
 }
 
-pub fn write(layout: Layout, path: &Path) -> anyhow::Result<()> {
+pub fn write(layout: Layout, departments: Option<&[String]>, path: &Path) -> anyhow::Result<()> {
     use anyhow::Context;
-    let bytes = build(layout).context("cannot build the template")?;
+    let bytes = build(layout, departments).context("cannot build the template")?;
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -178,7 +224,10 @@ mod tests {
 
     #[test]
     fn templates_are_deterministic() {
-        assert_eq!(build(Layout::Staff).unwrap(), build(Layout::Staff).unwrap());
+        assert_eq!(
+            build(Layout::Staff, None).unwrap(),
+            build(Layout::Staff, None).unwrap()
+        );
     }
 
     /// The committed copies must be what the code generates: regenerate them with
@@ -193,7 +242,7 @@ mod tests {
             );
             let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
             assert!(
-                committed == build(layout).unwrap(),
+                committed == build(layout, None).unwrap(),
                 "{path} differs from what `bgy template --kind {}` writes",
                 layout.name()
             );
@@ -203,7 +252,7 @@ mod tests {
     #[test]
     fn the_reader_skips_the_example_row_and_finds_every_column() {
         for layout in [Layout::Staff, Layout::Times, Layout::Delete] {
-            let bytes = build(layout).unwrap();
+            let bytes = build(layout, None).unwrap();
             let sheet = crate::read::read_bytes(&bytes, "t.xlsx", None).unwrap();
             let table = crate::validate::from_sheet(Path::new("t.xlsx"), sheet, layout).unwrap();
             assert!(

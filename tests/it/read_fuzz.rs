@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 fn template_bytes() -> Vec<u8> {
-    bgy::template::build(bgy::model::Layout::Times).unwrap()
+    bgy::template::build(bgy::model::Layout::Times, None).unwrap()
 }
 
 fn fixture(name: &str) -> Vec<u8> {

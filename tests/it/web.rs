@@ -586,12 +586,12 @@ async fn templates_export_and_the_department_tree() {
             .unwrap();
         assert_eq!(r.status(), 200);
         let bytes = r.bytes().await.unwrap();
-        let expected = bgy::template::build(match kind {
+        let layout = match kind {
             "staff" => bgy::model::Layout::Staff,
             "times" => bgy::model::Layout::Times,
             _ => bgy::model::Layout::Delete,
-        })
-        .unwrap();
+        };
+        let expected = bgy::template::build(layout, None).unwrap();
         assert_eq!(
             bytes.as_ref(),
             expected.as_slice(),
