@@ -12,6 +12,7 @@ mod faults;
 mod history;
 mod hostile;
 mod hostile_files;
+mod hr_sheets;
 mod import;
 mod read_fuzz;
 mod runs;

@@ -1,0 +1,212 @@
+//! The sheets HR already have (#15): their own column names (built-in aliases, `--map`,
+//! `bgy.toml`), department paths as HR writes them, Excel's number habits, and a template
+//! that knows the company's departments. The sheet is `tests/fixtures/hr-export.xlsx`, made by
+//! XlsxWriter (`make_hr_sheet.py`), not by bgy.
+
+use std::path::Path;
+
+use crate::common::*;
+
+fn hr_sheet(bgy: &Bgy) {
+    let bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hr-export.xlsx"))
+            .unwrap();
+    bgy.write("hr.xlsx", bytes);
+}
+
+#[tokio::test]
+async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
+    let bgy = Bgy::new();
+    hr_sheet(&bgy);
+    // 工号 is never guessed to be 帐号: the error says how to say so.
+    let r = bgy.run(&["check", "hr.xlsx"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("no 帐号 column"), "{}", r.stderr);
+    assert!(r.stderr.contains("--map '工号=we_userid'"), "{}", r.stderr);
+
+    let r = bgy
+        .run(&["check", "hr.xlsx", "--map", "工号=帐号", "--json"])
+        .await;
+    r.assert_code(1);
+    let j = r.json();
+    // The aliases found 员工姓名, 手机号码, 所属部门, 入职日期 …; the phone shown as 1.38E+10
+    // is the one invalid row, the full-width phone and the date typed as 20261103 are fine.
+    assert_eq!(
+        (j["total"].as_u64(), j["invalid"].as_u64()),
+        (Some(4), Some(1)),
+        "{j}"
+    );
+    assert!(
+        r.stderr.contains("1.38E+10 is in scientific notation"),
+        "{}",
+        r.stderr
+    );
+    // A typo'd header is ignored with the column it most likely meant.
+    assert!(
+        r.stderr.contains(r#""参加工作日起" is not a known column; ignored; did you mean 参加工作时间 (work_time)?"#),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(r#""紧急联系人" is not a known column"#),
+        "{}",
+        r.stderr
+    );
+
+    // `-` silences a column on purpose.
+    let r = bgy
+        .run(&[
+            "check",
+            "hr.xlsx",
+            "--map",
+            "工号=we_userid",
+            "--map",
+            "紧急联系人=-",
+        ])
+        .await;
+    assert!(!r.stderr.contains("紧急联系人"), "{}", r.stderr);
+
+    let r = bgy.run(&["check", "hr.xlsx", "--map", "工号=职员"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("\"职员\" is not a column bgy knows"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn bgy_toml_names_the_columns_and_paths_are_completed_or_corrected() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    hr_sheet(&bgy);
+    bgy.write(
+        "bgy.toml",
+        "[columns]\n\"工号\" = \"帐号\"\n\"参加工作日起\" = \"work_time\"\n",
+    );
+
+    let r = bgy.run(&["check", "hr.xlsx", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"].as_u64(), Some(2), "{}", r.stderr);
+    // A path without its root that ends one department's path is completed, with a warning.
+    assert!(
+        r.stderr
+            .contains("department 研发部/后端组 taken as 办公逸/研发部/后端组"),
+        "{}",
+        r.stderr
+    );
+    // An unknown one suggests the nearest existing path.
+    assert!(
+        r.stderr.contains("no department 办公逸/研发部/后端; --create-departments creates it; did you mean 办公逸/研发部/后端组?"),
+        "{}",
+        r.stderr
+    );
+
+    bgy.run(&["import", "hr.xlsx"]).await.assert_code(1);
+    bgy.run(&["export", "-o", "after.csv"]).await.assert_code(0);
+    let csv = std::fs::read_to_string(bgy.path("after.csv")).unwrap();
+    let line = |account: &str| {
+        csv.lines()
+            .find(|l| l.to_lowercase().starts_with(&format!("{account},")))
+            .unwrap_or_else(|| panic!("{account} in {csv}"))
+            .to_string()
+    };
+    for (account, expected) in [
+        (
+            "e001",
+            [
+                "13800000101",
+                "办公逸/研发部/后端组",
+                "2026-11-02",
+                "2020-07-01",
+            ],
+        ),
+        (
+            "e004",
+            ["13800000104", "办公逸/研发部/后端组", "2026-11-04", ""],
+        ),
+    ] {
+        let l = line(account);
+        for e in expected.iter().filter(|e| !e.is_empty()) {
+            assert!(l.contains(e), "{account}: {e} in {l}");
+        }
+    }
+    assert!(
+        !csv.to_lowercase().contains("e002"),
+        "the 1.38E+10 row is not sent"
+    );
+    assert!(
+        !csv.to_lowercase().contains("e003"),
+        "the unknown path is not sent"
+    );
+
+    // A bad bgy.toml is a clear error naming the file.
+    bgy.write("bgy.toml", "[columns]\n\"工号\" = \"帐\"\n");
+    let r = bgy.run(&["check", "hr.xlsx"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("bgy.toml: [columns] \"工号\""),
+        "{}",
+        r.stderr
+    );
+    bgy.write("bgy.toml", "[column]\n");
+    let r = bgy.run(&["check", "hr.xlsx"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("bgy.toml"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn a_template_made_against_a_server_offers_its_departments() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let r = bgy.run(&["template", "-o", "ours.xlsx"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("部门列表 sheet with 5 departments"),
+        "{}",
+        r.stderr
+    );
+    let listed = read_sheet(&bgy.path("ours.xlsx"), "部门列表");
+    let paths: Vec<&str> = listed.iter().skip(1).map(|r| r[0].as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "办公逸",
+            "办公逸/外包",
+            "办公逸/客服部",
+            "办公逸/研发部",
+            "办公逸/研发部/后端组"
+        ]
+    );
+    // The 部门 column's dropdown is that list, with the error alert off (a;b still goes in).
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(bgy.path("ours.xlsx")).unwrap()).unwrap();
+    let mut sheet = String::new();
+    std::io::Read::read_to_string(
+        &mut zip.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet,
+    )
+    .unwrap();
+    let dv = sheet
+        .split("<dataValidation ")
+        .find(|d| d.contains("部门列表"))
+        .unwrap_or_else(|| panic!("a validation from 部门列表: {sheet}"));
+    assert!(
+        dv.contains("<formula1>'部门列表'!$A$2:$A$6</formula1>"),
+        "{dv}"
+    );
+    assert!(
+        dv.contains(r#"sqref="H2:H100001""#),
+        "on 部门 (column H): {dv}"
+    );
+    assert!(!dv.contains("showErrorMessage=\"1\""), "{dv}");
+
+    // Offline, the template is the committed one: no departments sheet.
+    let offline = Bgy::new();
+    offline
+        .run(&["template", "-o", "t.xlsx"])
+        .await
+        .assert_code(0);
+    let wb = calamine::open_workbook_auto(offline.path("t.xlsx")).unwrap();
+    assert!(!calamine::Reader::sheet_names(&wb).contains(&"部门列表".to_string()));
+}
