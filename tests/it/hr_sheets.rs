@@ -25,7 +25,15 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
     assert!(r.stderr.contains("--map '工号=we_userid'"), "{}", r.stderr);
 
     let r = bgy
-        .run(&["check", "hr.xlsx", "--map", "工号=帐号", "--json"])
+        .run(&[
+            "check",
+            "hr.xlsx",
+            "--map",
+            "工号=帐号",
+            "--json",
+            "--report",
+            "first.xlsx",
+        ])
         .await;
     r.assert_code(1);
     let j = r.json();
@@ -52,6 +60,29 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
         "{}",
         r.stderr
     );
+
+    // The report's Failed sheet, fixed or not and run again, still points at the HR file's row.
+    let failed = |report: &str| {
+        let sheet = read_sheet(&bgy.path(report), "失败 Failed");
+        let at = sheet[0]
+            .iter()
+            .position(|t| t == "源行号 Source row")
+            .unwrap();
+        assert_eq!(sheet[1][0], "E002", "{sheet:?}");
+        sheet[1][at].clone()
+    };
+    assert_eq!(failed("first.xlsx"), "4");
+    bgy.run(&[
+        "check",
+        "first.xlsx",
+        "--map",
+        "工号=帐号",
+        "--report",
+        "second.xlsx",
+    ])
+    .await
+    .assert_code(1);
+    assert_eq!(failed("second.xlsx"), "4", "not the report's own row 2");
 
     // `-` silences a column on purpose.
     let r = bgy
