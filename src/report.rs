@@ -14,9 +14,9 @@ use rust_xlsxwriter::{
 
 use crate::model::Outcome;
 use crate::outcome::{Counts, PlanLine, Reason};
-use crate::read::header::Column;
+use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
-use crate::validate::{Severity, Table};
+use crate::validate::{Row, Severity, Table};
 
 pub const REPORT_ALL_SHEET: &str = "全部 All";
 pub const REPORT_PLAN_SHEET: &str = "计划 Plan";
@@ -120,54 +120,24 @@ impl Formats {
     }
 }
 
+/// The input columns the Failed and All sheets repeat (a rerun's own 源行号/错误 dropped).
+fn layout_columns(header: &Header) -> Vec<usize> {
+    header
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| **c != Column::Meta)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 impl Report<'_> {
-    /// The input columns the Failed and All sheets repeat (a rerun's own 源行号/错误 dropped).
-    fn layout_columns(&self) -> Vec<usize> {
-        self.table
-            .header
-            .columns
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c != Column::Meta)
-            .map(|(i, _)| i)
-            .collect()
-    }
-
     pub fn write(&self, path: &Path) -> Result<(), XlsxError> {
-        let mut workbook = Workbook::new();
-        // Reports are written once and read a few times: favour speed over size.
-        workbook.set_zip_compression_level(1);
-        let created =
-            ExcelDateTime::parse_from_str(&self.finished.format("%Y-%m-%dT%H:%M:%S").to_string())?;
-        workbook.set_properties(
-            &DocProperties::new()
-                .set_author("bgy")
-                .set_creation_datetime(&created),
-        );
-        let formats = Formats::new();
-        let columns = self.layout_columns();
-
-        let summary = workbook.add_worksheet();
-        summary.set_name(REPORT_SUMMARY_SHEET)?;
-        self.write_summary(summary, &formats)?;
-
-        let failed = workbook.add_worksheet_with_constant_memory()?;
-        failed.set_name(REPORT_FAILED_SHEET)?;
-        self.write_failed(failed, &formats, &columns)?;
-
-        let all = workbook.add_worksheet_with_constant_memory()?;
-        all.set_name(REPORT_ALL_SHEET)?;
-        self.write_all(all, &formats, &columns)?;
-
-        if let Some(plan) = self.plan {
-            let sheet = workbook.add_worksheet_with_constant_memory()?;
-            sheet.set_name(REPORT_PLAN_SHEET)?;
-            write_plan(sheet, &formats, plan)?;
+        let mut sheets = Sheets::new(&self.table.header)?;
+        for (row, outcome) in self.table.rows.iter().zip(self.outcomes) {
+            sheets.row(row, outcome)?;
         }
-        for ws in workbook.worksheets_mut() {
-            print_setup(ws)?;
-        }
-        crate::write::save(&mut workbook, path)
+        sheets.finish(self, path)
     }
 
     fn write_summary(&self, ws: &mut Worksheet, f: &Formats) -> Result<(), XlsxError> {
@@ -244,28 +214,62 @@ impl Report<'_> {
         Ok(())
     }
 
-    fn write_headers(
-        &self,
-        ws: &mut Worksheet,
-        f: &Formats,
-        columns: &[usize],
-        extra: &[&str],
-    ) -> Result<(), XlsxError> {
-        for (j, &i) in columns.iter().enumerate() {
-            let title = &self.table.header.titles[i];
-            ws.write_string_with_format(0, j as u16, title, &f.header)?;
-            // As wide as the title and the first rows need, within reason.
-            let widest = self
-                .table
-                .rows
-                .iter()
-                .take(WIDTH_SAMPLE)
-                .map(|r| width(r.raw.get(i)));
-            let w = widest.chain([width(title)]).max().unwrap_or(0);
-            ws.set_column_width(j as u16, (w + 2).clamp(8, 50) as f64)?;
+}
+
+/// The report's workbook while its rows are written, one at a time and in order: the Failed
+/// and All sheets in constant memory, the Summary (and Plan) once the run is over.
+struct Sheets {
+    workbook: Workbook,
+    formats: Formats,
+    header: Header,
+    /// The input columns repeated, and the widest cell of each in the first rows.
+    columns: Vec<usize>,
+    widths: Vec<usize>,
+    /// Rows written so far: of the input, and to the Failed sheet.
+    rows: u32,
+    failed: u32,
+}
+
+/// The sheets' positions in the workbook.
+const FAILED: usize = 1;
+const ALL: usize = 2;
+
+impl Sheets {
+    fn new(header: &Header) -> Result<Sheets, XlsxError> {
+        let mut workbook = Workbook::new();
+        // Reports are written once and read a few times: favour speed over size.
+        workbook.set_zip_compression_level(1);
+        workbook.add_worksheet().set_name(REPORT_SUMMARY_SHEET)?;
+        workbook
+            .add_worksheet_with_constant_memory()?
+            .set_name(REPORT_FAILED_SHEET)?;
+        workbook
+            .add_worksheet_with_constant_memory()?
+            .set_name(REPORT_ALL_SHEET)?;
+        let columns = layout_columns(header);
+        let widths = columns.iter().map(|&i| width(&header.titles[i])).collect();
+        let mut sheets = Sheets {
+            workbook,
+            formats: Formats::new(),
+            header: header.clone(),
+            columns,
+            widths,
+            rows: 0,
+            failed: 0,
+        };
+        sheets.titles(FAILED, &[SOURCE_ROW_TITLE, ERROR_TITLE])?;
+        sheets.titles(ALL, &[SOURCE_ROW_TITLE, OUTCOME_TITLE, ERROR_TITLE])?;
+        Ok(sheets)
+    }
+
+    fn titles(&mut self, sheet: usize, extra: &[&str]) -> Result<(), XlsxError> {
+        let ws = self.workbook.worksheet_from_index(sheet)?;
+        let f = &self.formats;
+        for (j, &i) in self.columns.iter().enumerate() {
+            ws.write_string_with_format(0, j as u16, &self.header.titles[i], &f.header)?;
         }
         for (k, title) in extra.iter().enumerate() {
-            let col = (columns.len() + k) as u16;
+            let col = (self.columns.len() + k) as u16;
             ws.write_string_with_format(0, col, *title, &f.header)?;
             let w = if *title == ERROR_TITLE {
                 60
@@ -278,77 +282,92 @@ impl Report<'_> {
         Ok(())
     }
 
-    fn write_failed(
-        &self,
-        ws: &mut Worksheet,
-        f: &Formats,
-        columns: &[usize],
-    ) -> Result<(), XlsxError> {
-        self.write_headers(ws, f, columns, &[SOURCE_ROW_TITLE, ERROR_TITLE])?;
-        let n = columns.len() as u16;
-        let mut out_row = 1u32;
-        for (row, outcome) in self.table.rows.iter().zip(self.outcomes) {
-            if outcome.is_ok() {
-                continue;
+    /// The next input row: on the All sheet, and on the Failed sheet unless it went well.
+    fn row(&mut self, row: &Row, outcome: &Outcome) -> Result<(), XlsxError> {
+        let cells: Vec<&str> = row.raw.iter().collect();
+        let cell_of = |i: usize| cells.get(i).copied().unwrap_or("");
+        if (self.rows as usize) < WIDTH_SAMPLE {
+            for (w, &i) in self.widths.iter_mut().zip(&self.columns) {
+                *w = (*w).max(width(cell_of(i)));
             }
+        }
+        self.rows += 1;
+        let text = error_text(row, outcome);
+        let n = self.columns.len() as u16;
+        if !outcome.is_ok() {
+            self.failed += 1;
+            let r = self.failed;
             // Notes per input column, from the issues that name a field.
             let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
             for issue in row.errors() {
-                if let Some(col) = issue.field.and_then(|fl| self.table.column_of(fl)) {
+                if let Some(col) = issue.field.and_then(|fl| self.header.position(fl)) {
                     notes.entry(col).or_default().push(issue.cell_text());
                 }
             }
-            let cells: Vec<&str> = row.raw.iter().collect();
-            for (j, &i) in columns.iter().enumerate() {
-                let value = cells.get(i).copied().unwrap_or("");
+            let f = &self.formats;
+            let ws = self.workbook.worksheet_from_index(FAILED)?;
+            for (j, &i) in self.columns.iter().enumerate() {
+                let value = cell_of(i);
                 if let Some(text) = notes.get(&i) {
-                    ws.write_string_with_format(out_row, j as u16, value, &f.bad)?;
+                    ws.write_string_with_format(r, j as u16, value, &f.bad)?;
                     ws.insert_note(
-                        out_row,
+                        r,
                         j as u16,
                         &Note::new(text.join("\n")).set_author("bgy").set_width(320),
                     )?;
                 } else if !value.is_empty() {
-                    ws.write_string_with_format(out_row, j as u16, value, &f.text)?;
+                    ws.write_string_with_format(r, j as u16, value, &f.text)?;
                 }
             }
-            ws.write_number(out_row, n, row.source_row as f64)?;
-            ws.write_string_with_format(out_row, n + 1, cell(&error_text(row, outcome)), &f.wrap)?;
-            out_row += 1;
+            ws.write_number(r, n, row.source_row as f64)?;
+            ws.write_string_with_format(r, n + 1, cell(&text), &f.wrap)?;
+        }
+        let r = self.rows;
+        let f = &self.formats;
+        let ws = self.workbook.worksheet_from_index(ALL)?;
+        for (j, &i) in self.columns.iter().enumerate() {
+            // No per-cell format: it costs a hash per cell, and nobody edits this sheet.
+            let value = cell_of(i);
+            if !value.is_empty() {
+                ws.write_string(r, j as u16, value)?;
+            }
+        }
+        ws.write_number(r, n, row.source_row as f64)?;
+        ws.write_string(r, n + 1, outcome.label())?;
+        if !text.is_empty() {
+            ws.write_string_with_format(r, n + 2, cell(&text), &f.wrap)?;
         }
         Ok(())
     }
 
-    fn write_all(
-        &self,
-        ws: &mut Worksheet,
-        f: &Formats,
-        columns: &[usize],
-    ) -> Result<(), XlsxError> {
-        self.write_headers(
-            ws,
-            f,
-            columns,
-            &[SOURCE_ROW_TITLE, OUTCOME_TITLE, ERROR_TITLE],
+    /// Column widths from the first rows, the Summary (and Plan) sheet, print setup, saved.
+    fn finish(mut self, report: &Report, path: &Path) -> Result<(), XlsxError> {
+        let created = ExcelDateTime::parse_from_str(
+            &report.finished.format("%Y-%m-%dT%H:%M:%S").to_string(),
         )?;
-        let n = columns.len() as u16;
-        for (k, (row, outcome)) in self.table.rows.iter().zip(self.outcomes).enumerate() {
-            let r = k as u32 + 1;
-            let cells: Vec<&str> = row.raw.iter().collect();
-            for (j, &i) in columns.iter().enumerate() {
-                // No per-cell format: it costs a hash per cell, and nobody edits this sheet.
-                if let Some(value) = cells.get(i).filter(|v| !v.is_empty()) {
-                    ws.write_string(r, j as u16, *value)?;
-                }
-            }
-            ws.write_number(r, n, row.source_row as f64)?;
-            ws.write_string(r, n + 1, outcome.label())?;
-            let text = error_text(row, outcome);
-            if !text.is_empty() {
-                ws.write_string_with_format(r, n + 2, cell(&text), &f.wrap)?;
+        self.workbook.set_properties(
+            &DocProperties::new()
+                .set_author("bgy")
+                .set_creation_datetime(&created),
+        );
+        for sheet in [FAILED, ALL] {
+            let ws = self.workbook.worksheet_from_index(sheet)?;
+            for (j, w) in self.widths.iter().enumerate() {
+                // As wide as the title and the first rows need, within reason.
+                ws.set_column_width(j as u16, (w + 2).clamp(8, 50) as f64)?;
             }
         }
-        Ok(())
+        let summary = self.workbook.worksheet_from_index(0)?;
+        report.write_summary(summary, &self.formats)?;
+        if let Some(plan) = report.plan {
+            let sheet = self.workbook.add_worksheet_with_constant_memory()?;
+            sheet.set_name(REPORT_PLAN_SHEET)?;
+            write_plan(sheet, &self.formats, plan)?;
+        }
+        for ws in self.workbook.worksheets_mut() {
+            print_setup(ws)?;
+        }
+        crate::write::save(&mut self.workbook, path)
     }
 }
 
