@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::thread::JoinHandle;
 
 use chrono::{DateTime, Local};
 use rust_xlsxwriter::{
@@ -16,7 +18,7 @@ use crate::model::Outcome;
 use crate::outcome::{Counts, PlanLine, Reason};
 use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
-use crate::validate::{Row, Severity, Table};
+use crate::validate::{Row, Severity, Table, Values};
 
 pub const REPORT_ALL_SHEET: &str = "全部 All";
 pub const REPORT_PLAN_SHEET: &str = "计划 Plan";
@@ -213,7 +215,6 @@ impl Report<'_> {
         }
         Ok(())
     }
-
 }
 
 /// The report's workbook while its rows are written, one at a time and in order: the Failed
@@ -371,6 +372,102 @@ impl Sheets {
     }
 }
 
+/// A report written while the rows are still being read and validated, on a thread of its
+/// own, on the guess that nothing after validation changes them (an offline check, a dry
+/// run). [`Stream::finish`] checks the guess row by row; when a later stage did change a row
+/// (a duplicate found across rows, an online check, a send), the report is written whole.
+pub struct Stream {
+    tx: Option<SyncSender<Vec<(Row, Outcome)>>>,
+    batch: Vec<(Row, Outcome)>,
+    writer: Option<JoinHandle<Result<Streamed, XlsxError>>>,
+}
+
+/// What the writer thread leaves: the sheets so far, and what each row was written as.
+struct Streamed {
+    sheets: Sheets,
+    digests: Vec<u64>,
+}
+
+/// Rows handed to the writer thread at a time.
+const STREAM_BATCH: usize = 256;
+
+impl Stream {
+    pub fn start(header: &Header) -> Stream {
+        let (tx, rx) = sync_channel::<Vec<(Row, Outcome)>>(64);
+        let header = header.clone();
+        let writer = std::thread::spawn(move || {
+            let mut sheets = Sheets::new(&header)?;
+            let mut digests = Vec::new();
+            for (row, outcome) in rx.into_iter().flatten() {
+                digests.push(digest(&row, &outcome));
+                sheets.row(&row, &outcome)?;
+            }
+            Ok(Streamed { sheets, digests })
+        });
+        Stream {
+            tx: Some(tx),
+            batch: Vec::with_capacity(STREAM_BATCH),
+            writer: Some(writer),
+        }
+    }
+
+    /// A row as validation left it, with the outcome a run that sends nothing gives it.
+    pub fn row(&mut self, row: &Row) {
+        let copy = Row {
+            source_row: row.source_row,
+            raw: row.raw.clone(),
+            values: Values::new(),
+            issues: row.issues.clone(),
+        };
+        self.batch.push((copy, Outcome::initial(row.is_valid())));
+        if self.batch.len() == STREAM_BATCH {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(STREAM_BATCH));
+        if let Some(tx) = &self.tx {
+            // A writer that failed has gone; the report is then written whole at the end.
+            let _ = tx.send(batch);
+        }
+    }
+
+    /// Ends the stream and writes `report` from it when every row and outcome is the one
+    /// streamed: `Ok(false)` (nothing written) when one is not, or the writer failed.
+    pub fn finish(mut self, report: &Report, path: &Path) -> Result<bool, XlsxError> {
+        self.send();
+        self.tx = None;
+        let Some(Ok(Ok(streamed))) = self.writer.take().map(JoinHandle::join) else {
+            return Ok(false);
+        };
+        let same = streamed.digests.len() == report.table.rows.len()
+            && report
+                .table
+                .rows
+                .iter()
+                .zip(report.outcomes)
+                .zip(&streamed.digests)
+                .all(|((row, outcome), d)| digest(row, outcome) == *d);
+        if !same {
+            return Ok(false);
+        }
+        streamed.sheets.finish(report, path)?;
+        Ok(true)
+    }
+}
+
+/// What the report shows of a row: its cells, its outcome and its issues.
+fn digest(row: &Row, outcome: &Outcome) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    row.source_row.hash(&mut h);
+    row.raw.hash(&mut h);
+    outcome.hash(&mut h);
+    row.issues.hash(&mut h);
+    h.finish()
+}
+
 /// How many rows the column widths are worked out from.
 const WIDTH_SAMPLE: usize = 1000;
 
@@ -455,6 +552,85 @@ fn write_plan(ws: &mut Worksheet, f: &Formats, plan: &[PlanLine]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn table(rows: &[&[&str]]) -> Table {
+        let rows = rows
+            .iter()
+            .enumerate()
+            .map(|(i, cells)| crate::read::RawRow {
+                source_row: i as u32 + 1,
+                cells: cells
+                    .iter()
+                    .map(|c| crate::read::Cell::Text(c.to_string()))
+                    .collect(),
+            })
+            .collect();
+        let sheet = crate::read::Sheet {
+            name: "S".into(),
+            format: crate::read::Format::Csv,
+            rows,
+            is_report: false,
+            warnings: vec![],
+        };
+        crate::validate::from_sheet(Path::new("s.csv"), sheet, crate::model::Layout::Staff).unwrap()
+    }
+
+    fn report<'a>(table: &'a Table, outcomes: &'a [Outcome], reasons: &'a [Reason]) -> Report<'a> {
+        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 26, 9, 0, 0).unwrap();
+        Report {
+            command: "check",
+            server: "offline",
+            table,
+            outcomes,
+            started: at,
+            finished: at,
+            stopped: None,
+            plan: None,
+            reasons,
+        }
+    }
+
+    #[test]
+    fn a_streamed_report_is_the_report_written_whole_or_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = table(&[
+            &["帐号", "姓名", "手机", "部门"],
+            &["a1", "甲", "13800138000", "办公逸/研发部"],
+            &["a2", "乙", "123", "办公逸/研发部"],
+            &["a3", "丙", "13800138003", ""],
+        ]);
+        let outcomes = table.initial_outcomes();
+        let reasons = crate::outcome::reasons(&table, &outcomes);
+        let whole_report = report(&table, &outcomes, &reasons);
+        let stream = |outcomes: &[Outcome], name: &str| {
+            let mut stream = Stream::start(&table.header);
+            for row in &table.rows {
+                stream.row(row);
+            }
+            let reasons = crate::outcome::reasons(&table, outcomes);
+            let path = dir.path().join(name);
+            let written = stream
+                .finish(&report(&table, outcomes, &reasons), &path)
+                .unwrap();
+            (written, path)
+        };
+        let whole = dir.path().join("whole.xlsx");
+        whole_report.write(&whole).unwrap();
+        let (written, streamed) = stream(&outcomes, "streamed.xlsx");
+        assert!(written);
+        assert_eq!(
+            std::fs::read(&whole).unwrap(),
+            std::fs::read(&streamed).unwrap(),
+            "the same workbook, byte for byte"
+        );
+        // A row whose outcome changed after it was streamed (a send, a check across rows):
+        // nothing is written from the stream, the caller writes the report whole.
+        let mut changed = outcomes.clone();
+        changed[0] = Outcome::Created;
+        let (written, path) = stream(&changed, "changed.xlsx");
+        assert!(!written);
+        assert!(!path.exists());
+    }
 
     #[test]
     fn two_runs_in_the_same_second_get_two_reports() {

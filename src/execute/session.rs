@@ -38,6 +38,8 @@ pub struct Session<'a> {
     _lock: Option<RunLock>,
     /// The input as read, once: other sheets of it are read from here.
     pub bytes: Vec<u8>,
+    /// The report, written while the rows were read, for a run that sends nothing.
+    stream: Option<report::Stream>,
 }
 
 /// What a run adds to the counts of its rows: accounts the sheet does not name (prunes), and
@@ -79,12 +81,26 @@ impl<'a> Session<'a> {
         };
         let names = crate::config::column_names(Path::new("."), &input.columns)?;
         let bytes = crate::read::read_file(&input.file)?;
-        let load = |layout| {
-            validate::load_bytes(&bytes, &input.file, input.sheet.as_deref(), layout, &names)
+        // A run that sends nothing and checks nothing online leaves its rows as validation
+        // made them: its report is written while they are read (and checked at the end).
+        let stream_report = !sends && ctx.client.is_none();
+        let load = |layout| -> Result<(Table, Option<report::Stream>), validate::LoadError> {
+            let mut stream: Option<report::Stream> = None;
+            let mut watch = |header: &crate::read::header::Header, row: &validate::Row| {
+                if stream_report {
+                    stream
+                        .get_or_insert_with(|| report::Stream::start(header))
+                        .row(row);
+                }
+            };
+            let sheet = input.sheet.as_deref();
+            let table =
+                validate::load_watched(&bytes, &input.file, sheet, layout, &names, &mut watch)?;
+            Ok((table, stream))
         };
-        let mut table = load(layout.unwrap_or(Layout::Staff))?;
+        let (mut table, mut stream) = load(layout.unwrap_or(Layout::Staff))?;
         if layout.is_none() && validate::layout_of(&table.header) != Layout::Staff {
-            table = load(validate::layout_of(&table.header))?;
+            (table, stream) = load(validate::layout_of(&table.header))?;
             ctx.events.note(format!(
                 "bgy {command}: the sheet's columns are a {} sheet's: checking it as one (--kind to choose)",
                 table.layout.name()
@@ -114,6 +130,7 @@ impl<'a> Session<'a> {
             recorder: None,
             _lock: lock,
             bytes,
+            stream,
         })
     }
 
@@ -234,7 +251,7 @@ impl<'a> Session<'a> {
         let stop = &self.ctx.stop;
         let stopped = stop.reason();
         let reasons = crate::outcome::reasons(&self.table, &self.outcomes);
-        Report {
+        let report = Report {
             command: self.command,
             server: &self.ctx.server,
             table: &self.table,
@@ -244,8 +261,16 @@ impl<'a> Session<'a> {
             stopped: stopped.clone(),
             plan,
             reasons: &reasons,
+        };
+        let streamed = match self.stream.take() {
+            Some(stream) => stream.finish(&report, &self.report),
+            None => Ok(false),
+        };
+        match streamed {
+            Ok(true) => Ok(()),
+            Ok(false) => report.write(&self.report),
+            Err(e) => Err(e),
         }
-        .write(&self.report)
         .with_context(|| format!("cannot write the report {}", self.report.display()))?;
         let c = Counts::of(&self.outcomes);
         let status = match stop.status() {

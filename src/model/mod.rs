@@ -300,7 +300,7 @@ impl From<&String> for AccountKey {
 }
 
 /// What happened to one input row.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum Outcome {
     Created,
@@ -326,6 +326,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// A row's outcome before anything is sent: valid or invalid.
+    pub fn initial(valid: bool) -> Outcome {
+        if valid {
+            Outcome::Valid
+        } else {
+            Outcome::Invalid
+        }
+    }
+
     pub fn is_ok(&self) -> bool {
         matches!(
             self,

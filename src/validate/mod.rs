@@ -24,7 +24,7 @@ pub enum Severity {
 }
 
 /// One thing wrong (or doubtful) about a row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Issue {
     pub field: Option<Field>,
     pub severity: Severity,
@@ -132,7 +132,7 @@ impl Values {
 }
 
 /// An input row's cells as the person sees them, kept in one string.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RawCells(String);
 
 /// Between cells in [`RawCells`]; an invisible control character nobody types.
@@ -210,14 +210,10 @@ impl Table {
 
     /// Each row's outcome before anything is sent: valid or invalid.
     pub fn initial_outcomes(&self) -> Vec<Outcome> {
-        let of = |r: &Row| {
-            if r.is_valid() {
-                Outcome::Valid
-            } else {
-                Outcome::Invalid
-            }
-        };
-        self.rows.iter().map(of).collect()
+        self.rows
+            .iter()
+            .map(|r| Outcome::initial(r.is_valid()))
+            .collect()
     }
 
     /// The input column of `field`, to paint a report cell.
@@ -259,6 +255,21 @@ pub fn load_bytes(
     layout: Layout,
     names: &Names,
 ) -> Result<Table, LoadError> {
+    load_watched(bytes, path, sheet, layout, names, &mut |_, _| {})
+}
+
+/// A row as validated (before the checks across rows), with the sheet's header.
+pub type Watch<'a> = &'a mut dyn FnMut(&Header, &Row);
+
+/// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
+pub fn load_watched(
+    bytes: &[u8],
+    path: &Path,
+    sheet: Option<&str>,
+    layout: Layout,
+    names: &Names,
+    watch: Watch,
+) -> Result<Table, LoadError> {
     let name = path.display().to_string();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(32);
     std::thread::scope(|scope| {
@@ -275,7 +286,7 @@ pub fn load_bytes(
             let _ = tx.send(batch);
             Ok::<_, ReadError>(info)
         });
-        let rows = validate_stream(path, rx.into_iter().flatten(), layout, names);
+        let rows = validate_stream(path, rx.into_iter().flatten(), layout, names, watch);
         let info = reader.join().unwrap_or_else(|_| {
             Err(ReadError::Damaged {
                 path: path.display().to_string(),
@@ -325,9 +336,14 @@ impl LoadError {
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
-    let (header, rows, mut warnings) =
-        validate_stream(path, sheet.rows.into_iter(), layout, &Names::default())
-            .map_err(|e| e.in_sheet(&sheet.name))?;
+    let (header, rows, mut warnings) = validate_stream(
+        path,
+        sheet.rows.into_iter(),
+        layout,
+        &Names::default(),
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.in_sheet(&sheet.name))?;
     warnings.splice(0..0, sheet.warnings);
     Ok(Table {
         path: path.to_path_buf(),
@@ -346,6 +362,7 @@ fn validate_stream(
     mut rows: impl Iterator<Item = RawRow>,
     layout: Layout,
     names: &Names,
+    watch: Watch,
 ) -> Result<(Header, Vec<Row>, Vec<String>), LoadError> {
     let shown = path.display().to_string();
     let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
@@ -381,6 +398,7 @@ fn validate_stream(
         .skip(header_index + 1)
         .chain(rows)
         .filter_map(|r| validate_row(r, &header, layout))
+        .inspect(|row| watch(&header, row))
         .collect();
     cross_rows(&mut out, layout);
     Ok((header, out, warnings))
