@@ -1,0 +1,222 @@
+//! Benchmark: `bgy check` (and `bgy import --dry-run`) of a 100,000-row, 16-column template
+//! end to end, report included, beside a bare python-calamine read of the same file, measured
+//! in the same run.
+//!
+//! `cargo build --release && cargo run --release --example bench_check [ROWS] [RUNS]` — makes
+//! its file once (`target/bench/check-ROWS.xlsx`: shared strings, dates as date cells and as
+//! text, phones and check ids as number cells, as Excel and XlsxWriter write them), then runs
+//! each command RUNS times (default 5), alternating, and prints the median wall time, CPU time
+//! (user + system) and peak memory of each, and bgy's wall time as a share of the read's
+//! (target: ≤ 0.55, ≤ 200 MB). The read is `python3` with `pip install python-calamine`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+/// One run of a child process: wall seconds, CPU seconds, peak resident MB.
+#[derive(Debug, Clone, Copy)]
+struct Figures {
+    wall: f64,
+    cpu: f64,
+    peak_mb: f64,
+}
+
+const HEADERS: [&str; 16] = [
+    "帐号",
+    "姓名",
+    "性别",
+    "手机",
+    "邮箱",
+    "部门",
+    "职位",
+    "人事状态",
+    "入职时间",
+    "参加工作时间",
+    "考勤号",
+    "银行卡号",
+    "工作地址",
+    "英文名",
+    "转正时间",
+    "离职时间",
+];
+
+fn make_file(path: &Path, rows: u32) -> anyhow::Result<()> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("成员 Staff")?;
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (c, h) in HEADERS.iter().enumerate() {
+        ws.write_string(0, c as u16, *h)?;
+    }
+    for i in 0..rows {
+        let r = i + 1;
+        let n = i as usize;
+        ws.write_string(r, 0, format!("user{n:06}"))?;
+        ws.write_string(r, 1, format!("员工{n}"))?;
+        ws.write_number(r, 2, f64::from(1 + i % 2))?;
+        ws.write_number(r, 3, 13_900_000_000.0 + f64::from(i))?;
+        ws.write_string(r, 4, format!("user{n:06}@example.com"))?;
+        ws.write_string(r, 5, format!("办公逸/研发部/组{}", i % 50))?;
+        ws.write_string(r, 6, "工程师")?;
+        ws.write_number(r, 7, f64::from(i % 4))?;
+        let entry = ExcelDateTime::from_ymd(
+            2010 + (i % 15) as u16,
+            1 + (i % 12) as u8,
+            1 + (i % 28) as u8,
+        )?;
+        ws.write_datetime_with_format(r, 8, &entry, &date)?;
+        ws.write_string(r, 9, "2010-07-01")?;
+        ws.write_number(r, 10, 100_000.0 + f64::from(i))?;
+        ws.write_string(r, 11, format!("62220202{n:011}"))?;
+        ws.write_string(r, 12, "北京市海淀区中关村大街 1 号")?;
+        ws.write_string(r, 13, format!("Emp{n}"))?;
+        let positive = ExcelDateTime::from_ymd(
+            2011 + (i % 15) as u16,
+            1 + (i % 12) as u8,
+            1 + (i % 28) as u8,
+        )?;
+        ws.write_datetime_with_format(r, 14, &positive, &date)?;
+    }
+    wb.save(path)?;
+    Ok(())
+}
+
+/// Runs `cmd` to the end and reads its own CPU time and peak memory (wait4).
+fn measure(cmd: &mut Command) -> anyhow::Result<Figures> {
+    let start = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 only writes into it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet waited for; the pointers are to live locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        waited == pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let exit = libc::WEXITSTATUS(status);
+    anyhow::ensure!(
+        libc::WIFEXITED(status) && exit <= 1,
+        "{cmd:?} exited with {exit}"
+    );
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Figures {
+        wall,
+        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
+        peak_mb: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1).peekable();
+    // The file is made in a process of its own: a child forked from a parent that held the
+    // whole workbook would count that memory as its own peak.
+    if args.peek().is_some_and(|a| a == "--make") {
+        let path = PathBuf::from(args.nth(1).unwrap_or_default());
+        let rows = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+        return make_file(&path, rows);
+    }
+    let rows: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
+
+    let exe = std::env::current_exe()?;
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .ok_or_else(|| anyhow::anyhow!("where is target/?"))?
+        .to_path_buf();
+    let bgy = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("bgy"))
+        .filter(|b| b.exists())
+        .ok_or_else(|| {
+            anyhow::anyhow!("no bgy binary beside the example: run `cargo build --release` first")
+        })?;
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(format!("check-{rows}.xlsx"));
+    if !file.exists() {
+        let t = Instant::now();
+        let made = Command::new(&exe)
+            .arg("--make")
+            .arg(&file)
+            .arg(rows.to_string())
+            .status()?;
+        anyhow::ensure!(made.success(), "could not make {}", file.display());
+        println!(
+            "made {} in {:.1} s",
+            file.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    println!(
+        "{rows} rows, {:.1} MB, {runs} runs each, alternating; medians:",
+        std::fs::metadata(&file)?.len() as f64 / 1e6
+    );
+    let work = tempfile::tempdir()?;
+    let report: PathBuf = work.path().join("report.xlsx");
+    let python_read = format!(
+        "import python_calamine as c; c.CalamineWorkbook.from_path({:?}).get_sheet_by_index(0).to_python()",
+        file.display().to_string()
+    );
+    let has_python = Command::new("python3")
+        .args(["-c", "import python_calamine"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+
+    let mut check = Vec::new();
+    let mut dry_run = Vec::new();
+    let mut read = Vec::new();
+    for _ in 0..runs {
+        let mut c = Command::new(&bgy);
+        c.current_dir(work.path())
+            .arg("check")
+            .arg(&file)
+            .arg("--report")
+            .arg(&report)
+            .arg("-q");
+        check.push(measure(&mut c)?);
+        let mut c = Command::new(&bgy);
+        c.current_dir(work.path())
+            .args(["import", "--dry-run", "-q"])
+            .arg(&file)
+            .arg("--report")
+            .arg(&report);
+        dry_run.push(measure(&mut c)?);
+        if has_python {
+            read.push(measure(Command::new("python3").args(["-c", &python_read]))?);
+        }
+    }
+    let show = |name: &str, f: &[Figures]| -> f64 {
+        let wall = median(f.iter().map(|x| x.wall).collect());
+        println!(
+            "  {name:<38} wall {wall:.3} s  cpu {:.3} s  peak {:.0} MB",
+            median(f.iter().map(|x| x.cpu).collect()),
+            median(f.iter().map(|x| x.peak_mb).collect()),
+        );
+        wall
+    };
+    let c = show("bgy check FILE (report included)", &check);
+    let d = show("bgy import --dry-run FILE", &dry_run);
+    if has_python {
+        let r = show("python-calamine to_python() (bare read)", &read);
+        println!("  bgy check / bare read: {:.2}   import --dry-run / bare read: {:.2}   (target ≤ 0.55)", c / r, d / r);
+    } else {
+        println!("  (no python-calamine here: `pip install python-calamine` for the comparison)");
+    }
+    Ok(())
+}
