@@ -69,66 +69,107 @@ pub fn write_people_titled(
     departments: Option<&DeptSheet>,
     title: Option<&str>,
 ) -> Result<usize, XlsxError> {
-    let mut wb = Workbook::new();
-    wb.set_properties(&DocProperties::new().set_author("bgy"));
-    let header = header_format();
-    let text = Format::new().set_num_format("@");
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let ws = wb.add_worksheet_with_constant_memory()?;
-    ws.set_name(layout.sheet_name())?;
-    let top = u32::from(title.is_some());
-    if let Some(title) = title {
-        ws.write_string_with_format(0, 0, title, &Format::new().set_bold())?;
-    }
-    for (j, f) in columns.iter().enumerate() {
-        ws.write_string_with_format(top, j as u16, f.header(layout), &header)?;
-        ws.set_column_width(
-            j as u16,
-            if matches!(f, Field::WeDepartment) {
-                28
-            } else {
-                14
-            },
-        )?;
-    }
-    ws.set_freeze_panes(top + 1, 0)?;
-    let mut n = 0u32;
+    let mut w = PeopleXlsx::new(layout, columns, title)?;
     for values in people {
-        n += 1;
-        let row = top + n;
+        w.push(&values)?;
+    }
+    w.finish(path, departments)
+}
+
+/// A workbook of people in the import layout, written a person at a time in constant memory.
+pub struct PeopleXlsx<'a> {
+    wb: Workbook,
+    columns: &'a [Field],
+    text: Format,
+    date: Format,
+    /// The header's row, and the people written below it.
+    top: u32,
+    n: u32,
+}
+
+impl<'a> PeopleXlsx<'a> {
+    pub fn new(
+        layout: Layout,
+        columns: &'a [Field],
+        title: Option<&str>,
+    ) -> Result<PeopleXlsx<'a>, XlsxError> {
+        let mut wb = Workbook::new();
+        wb.set_properties(&DocProperties::new().set_author("bgy"));
+        let header = header_format();
+        let ws = wb.add_worksheet_with_constant_memory()?;
+        ws.set_name(layout.sheet_name())?;
+        let top = u32::from(title.is_some());
+        if let Some(title) = title {
+            ws.write_string_with_format(0, 0, title, &Format::new().set_bold())?;
+        }
         for (j, f) in columns.iter().enumerate() {
+            ws.write_string_with_format(top, j as u16, f.header(layout), &header)?;
+            ws.set_column_width(
+                j as u16,
+                if matches!(f, Field::WeDepartment) {
+                    28
+                } else {
+                    14
+                },
+            )?;
+        }
+        ws.set_freeze_panes(top + 1, 0)?;
+        Ok(PeopleXlsx {
+            wb,
+            columns,
+            text: Format::new().set_num_format("@"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            top,
+            n: 0,
+        })
+    }
+
+    pub fn push(&mut self, values: &Values) -> Result<(), XlsxError> {
+        self.n += 1;
+        let row = self.top + self.n;
+        let ws = self.wb.worksheet_from_index(0)?;
+        for (j, f) in self.columns.iter().enumerate() {
             let Some(v) = values.get(*f).filter(|v| !v.is_empty()) else {
                 continue;
             };
             let col = j as u16;
             match f.kind() {
                 Kind::Date => match ExcelDateTime::parse_from_str(v) {
-                    Ok(d) => ws.write_datetime_with_format(row, col, &d, &date)?,
-                    Err(_) => ws.write_string_with_format(row, col, v, &text)?,
+                    Ok(d) => ws.write_datetime_with_format(row, col, &d, &self.date)?,
+                    Err(_) => ws.write_string_with_format(row, col, v, &self.text)?,
                 },
-                _ => ws.write_string_with_format(row, col, display_value(*f, v), &text)?,
+                _ => ws.write_string_with_format(row, col, display_value(*f, v), &self.text)?,
             };
         }
+        Ok(())
     }
-    if let Some(depts) = departments {
-        let ds = wb.add_worksheet_with_constant_memory()?;
-        ds.set_name(DEPT_SHEET)?;
-        for (j, t) in DEPT_TITLES.iter().enumerate() {
-            ds.write_string_with_format(0, j as u16, *t, &header)?;
-            ds.set_column_width(j as u16, if j == 3 { 36 } else { 14 })?;
-        }
-        for (i, row) in depts.rows.iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                let r = i as u32 + 1;
-                match v.parse::<f64>() {
-                    Ok(num) if j != 1 && j != 3 => ds.write_number(r, j as u16, num)?,
-                    _ => ds.write_string_with_format(r, j as u16, v, &text)?,
-                };
+
+    /// Adds the departments sheet, if any, and saves; returns how many people were written.
+    pub fn finish(
+        mut self,
+        path: &Path,
+        departments: Option<&DeptSheet>,
+    ) -> Result<usize, XlsxError> {
+        if let Some(depts) = departments {
+            let ds = self.wb.add_worksheet_with_constant_memory()?;
+            ds.set_name(DEPT_SHEET)?;
+            for (j, t) in DEPT_TITLES.iter().enumerate() {
+                ds.write_string_with_format(0, j as u16, *t, &header_format())?;
+                ds.set_column_width(j as u16, if j == 3 { 36 } else { 14 })?;
+            }
+            for (i, row) in depts.rows.iter().enumerate() {
+                for (j, v) in row.iter().enumerate() {
+                    let r = i as u32 + 1;
+                    match v.parse::<f64>() {
+                        Ok(num) if j != 1 && j != 3 => ds.write_number(r, j as u16, num)?,
+                        _ => ds.write_string_with_format(r, j as u16, v, &self.text)?,
+                    };
+                }
             }
         }
+        save(&mut self.wb, path)?;
+        Ok(self.n as usize)
     }
-    save(&mut wb, path)?;
-    Ok(n as usize)
 }
 
 /// Writes `people` as CSV, UTF-8 with a BOM so Excel opens the Chinese correctly; text that
@@ -139,20 +180,43 @@ pub fn write_people_csv(
     columns: &[Field],
     people: impl IntoIterator<Item = Values>,
 ) -> anyhow::Result<usize> {
-    use std::io::Write;
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
-    file.write_all(b"\xEF\xBB\xBF")?;
-    let mut w = csv::Writer::from_writer(file);
-    w.write_record(columns.iter().map(|f| f.header(layout)))?;
-    let mut n = 0;
+    let mut w = PeopleCsv::new(std::fs::File::create(path)?, layout, columns)?;
     for values in people {
+        w.push(&values)?;
+    }
+    w.finish()
+}
+
+/// [`write_people_csv`] a person at a time.
+pub struct PeopleCsv<'a, W: std::io::Write> {
+    w: csv::Writer<std::io::BufWriter<W>>,
+    columns: &'a [Field],
+    n: usize,
+}
+
+impl<'a, W: std::io::Write> PeopleCsv<'a, W> {
+    pub fn new(out: W, layout: Layout, columns: &'a [Field]) -> anyhow::Result<PeopleCsv<'a, W>> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::new(out);
+        out.write_all(b"\xEF\xBB\xBF")?;
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(columns.iter().map(|f| f.header(layout)))?;
+        Ok(PeopleCsv { w, columns, n: 0 })
+    }
+
+    pub fn push(&mut self, values: &Values) -> anyhow::Result<()> {
         // Excel runs a cell that starts with = + - @ as a formula: guard it (the reader
         // undoes exactly that, so export → import round-trips).
-        w.write_record(columns.iter().map(|f| {
+        self.w.write_record(self.columns.iter().map(|f| {
             crate::read::csv::guard(&display_value(*f, values.get(*f).unwrap_or(""))).into_owned()
         }))?;
-        n += 1;
+        self.n += 1;
+        Ok(())
     }
-    w.flush()?;
-    Ok(n)
+
+    /// Flushes; returns how many people were written.
+    pub fn finish(mut self) -> anyhow::Result<usize> {
+        self.w.flush()?;
+        Ok(self.n)
+    }
 }

@@ -322,14 +322,21 @@ impl Client {
 
     /// Every department, all pages.
     pub async fn departments(&self) -> Result<Listing<Department>, ApiError> {
-        self.listing(
-            |page| async move {
-                let p = self.department_page(page).await?;
-                Ok((p.count, p.department_list))
-            },
-            |_, _| {},
-        )
-        .await
+        let mut items = Vec::new();
+        let count = self
+            .listing(
+                |page| async move {
+                    let p = self.department_page(page).await?;
+                    Ok((p.count, p.department_list))
+                },
+                |_, _| {},
+                |page| {
+                    items.extend(page);
+                    true
+                },
+            )
+            .await?;
+        Ok(Listing { items, count })
     }
 
     /// Every person in `we_id` (0 = everyone), all pages.
@@ -345,32 +352,58 @@ impl Client {
         fetch_child: bool,
         progress: impl Fn(usize, i64),
     ) -> Result<Listing<Staff>, ApiError> {
+        let mut items = Vec::new();
+        let count = self
+            .staff_pages(we_id, fetch_child, progress, |page| {
+                items.extend(page);
+                true
+            })
+            .await?;
+        Ok(Listing { items, count })
+    }
+
+    /// As [`Client::staff_with_progress`], handing each page to `each` instead of keeping it
+    /// (`each` returns false to stop); returns the `count` the server announced.
+    pub async fn staff_pages(
+        &self,
+        we_id: i64,
+        fetch_child: bool,
+        progress: impl Fn(usize, i64),
+        each: impl FnMut(Vec<Staff>) -> bool,
+    ) -> Result<i64, ApiError> {
         self.listing(
             |page| async move {
                 let p = self.staff_page(we_id, fetch_child, page).await?;
                 Ok((p.count, p.staff_list))
             },
             progress,
+            each,
         )
         .await
     }
 
-    /// Pages 1, 2, … (several in flight) until `count` records came back. The first empty
-    /// page, or [`MAX_LISTED`] records, ends it early: the listing is then incomplete. Nothing
-    /// is allocated from `count`, which the server may get wrong.
+    /// Pages 1, 2, … (several in flight) until `count` records came back, each handed to
+    /// `each` in order. The first empty page, or [`MAX_LISTED`] records, ends it early: the
+    /// listing is then incomplete. Nothing is allocated from `count`, which the server may get
+    /// wrong. Returns `count`.
     async fn listing<T, F, Fut>(
         &self,
         fetch: F,
         progress: impl Fn(usize, i64),
-    ) -> Result<Listing<T>, ApiError>
+        mut each: impl FnMut(Vec<T>) -> bool,
+    ) -> Result<i64, ApiError>
     where
         F: Fn(usize) -> Fut,
         Fut: std::future::Future<Output = Result<(i64, Vec<T>), ApiError>>,
     {
         use futures::StreamExt;
-        let (count, mut items) = fetch(1).await?;
-        progress(items.len(), count);
-        let pages = pages_after_first(count, items.len());
+        let (count, first) = fetch(1).await?;
+        let mut got = first.len();
+        progress(got, count);
+        if !each(first) {
+            return Ok(count);
+        }
+        let pages = pages_after_first(count, got);
         let mut stream = futures::stream::iter(pages.map(&fetch))
             .buffered(self.inner.options.concurrency.max(1));
         while let Some(page) = stream.next().await {
@@ -378,13 +411,13 @@ impl Client {
             if list.is_empty() {
                 break;
             }
-            items.extend(list);
-            progress(items.len(), count);
-            if items.len() >= MAX_LISTED {
+            got += list.len();
+            progress(got, count);
+            if !each(list) || got >= MAX_LISTED {
                 break;
             }
         }
-        Ok(Listing { items, count })
+        Ok(count)
     }
 
     /// `department/createdepartment`. A lost response comes back as [`ApiError::Ambiguous`]:

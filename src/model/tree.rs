@@ -267,12 +267,16 @@ pub struct DeptInfo {
 impl DeptInfo {
     /// Every department in tree order, with its depth and its direct members in `staff`.
     pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<DeptInfo> {
-        let mut members: HashMap<i64, usize> = HashMap::new();
+        let mut members = Members::default();
         for s in staff {
-            for id in s.department_ids() {
-                *members.entry(id).or_default() += 1;
-            }
+            members.add(s);
         }
+        DeptInfo::counted(tree, &members)
+    }
+
+    /// As [`DeptInfo::all`], from members counted as the staff went by.
+    pub fn counted(tree: &DeptTree, members: &Members) -> Vec<DeptInfo> {
+        let members = &members.0;
         tree.walk()
             .into_iter()
             .map(|(depth, d)| DeptInfo {
@@ -288,6 +292,18 @@ impl DeptInfo {
     }
 }
 
+/// Direct members of each department, counted one person at a time.
+#[derive(Debug, Default)]
+pub struct Members(HashMap<i64, usize>);
+
+impl Members {
+    pub fn add(&mut self, s: &Staff) {
+        for id in s.department_ids() {
+            *self.0.entry(id).or_default() += 1;
+        }
+    }
+}
+
 /// The full paths of `paths` (sorted) that end with `tail` (`研发部/后端组`).
 pub fn ending_with<'a>(paths: &'a [String], tail: &str) -> Vec<&'a str> {
     let suffix = format!("/{tail}");
@@ -298,9 +314,10 @@ pub fn ending_with<'a>(paths: &'a [String], tail: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// The existing paths closest to a path that exists nowhere, best first (at most three): a
-/// quarter of its characters off (at least two) (`办公逸/研发部/后端` → `办公逸/研发部/后端组`), whole or by the same
-/// number of trailing levels (`研发/后端组` → `办公逸/研发部/后端组`).
+/// The existing paths closest to a path that exists nowhere, best first (at most three): off
+/// by at most a quarter of its characters, at least two (`办公逸/研发部/后端` →
+/// `办公逸/研发部/后端组`), whole or by as many trailing levels (`研发/后端组` →
+/// `办公逸/研发部/后端组`).
 pub fn nearest_paths<'a>(paths: &'a [String], wanted: &str) -> Vec<&'a str> {
     let levels = wanted.split('/').count();
     let limit = (wanted.chars().count() / 4).max(2);
