@@ -6,16 +6,30 @@ use std::path::Path;
 
 use anyhow::Context as _;
 
-use crate::api::Endpoint;
+use crate::api::{ApiError, Client, Endpoint};
 use crate::context::Context;
-use crate::events::Emit;
+use crate::events::{Emit, Event};
 use crate::live::record_values;
-use crate::model::tree::canonical_path;
+use crate::model::tree::{canonical_path, DeptInfo, DeptTree, Members};
 use crate::model::{Field, Layout};
 use crate::outcome::{Counts, Summary};
+use crate::validate::Values;
 use crate::write::{self, DeptSheet};
 
-use crate::model::tree::DeptInfo;
+/// The export being written.
+enum Out<'a> {
+    Csv(Box<write::PeopleCsv<'a, std::fs::File>>),
+    Xlsx(Box<write::PeopleXlsx<'a>>),
+}
+
+impl Out<'_> {
+    fn push(&mut self, values: &Values) -> anyhow::Result<()> {
+        match self {
+            Out::Csv(w) => w.push(values),
+            Out::Xlsx(w) => Ok(w.push(values)?),
+        }
+    }
+}
 
 pub async fn run(
     ctx: &Context,
@@ -35,35 +49,8 @@ pub async fn run(
         })?,
         None => 0,
     };
-    let staff = crate::live::staff(client, we_id, recursive && we_id != 0, ctx.events.as_ref())
-        .await?
-        .complete(Endpoint::StaffList)?;
-
-    let is_csv = output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let people = staff.iter().map(|s| record_values(s, &tree));
-    let n = if is_csv {
-        write::write_people_csv(output, Layout::Staff, Field::ALL, people)?
-    } else {
-        let depts = DeptSheet {
-            rows: DeptInfo::all(&tree, &staff)
-                .into_iter()
-                .map(|d| {
-                    [
-                        d.we_id.to_string(),
-                        d.name,
-                        d.parent.to_string(),
-                        d.path,
-                        d.rank.to_string(),
-                        d.members.to_string(),
-                    ]
-                })
-                .collect(),
-        };
-        write::write_people(output, Layout::Staff, Field::ALL, people, Some(&depts))
-            .with_context(|| format!("cannot write {}", output.display()))?
-    };
+    let n = export(ctx, client, &tree, we_id, recursive && we_id != 0, output).await?;
+    let is_csv = is_csv(output);
     let whose = match department {
         Some(path) if recursive => format!(" of {} and its sub-departments", canonical_path(path)),
         Some(path) => format!(" of {}", canonical_path(path)),
@@ -88,4 +75,108 @@ pub async fn run(
         output: Some(output.display().to_string()),
         ..Summary::default()
     })
+}
+
+/// Lists the staff of `we_id` page by page into a file beside `output`, renamed over it only
+/// when the listing proved complete: memory does not grow with the directory, and an
+/// incomplete listing never leaves a partial export behind. Returns the people written.
+async fn export(
+    ctx: &Context,
+    client: &Client,
+    tree: &DeptTree,
+    we_id: i64,
+    recursive: bool,
+    output: &Path,
+) -> anyhow::Result<usize> {
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot write {}", output.display()))?;
+    let partial = tempfile::Builder::new()
+        .prefix(".bgy-export-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot write beside {}", output.display()))?;
+    let mut out = match is_csv(output) {
+        true => Out::Csv(Box::new(write::PeopleCsv::new(
+            partial.reopen()?,
+            Layout::Staff,
+            Field::ALL,
+        )?)),
+        false => Out::Xlsx(Box::new(write::PeopleXlsx::new(
+            Layout::Staff,
+            Field::ALL,
+            None,
+        )?)),
+    };
+    let mut members = Members::default();
+    let mut got = 0usize;
+    let mut failed: Option<anyhow::Error> = None;
+    ctx.events.phase("listing staff", 0);
+    let progress = |got: usize, count: i64| {
+        ctx.events.event(Event::Progress {
+            done: got as u64,
+            total: count.max(0) as u64,
+        })
+    };
+    let count = client
+        .staff_pages(we_id, recursive, progress, |page| {
+            for s in &page {
+                members.add(s);
+                if let Err(e) = out.push(&record_values(s, tree)) {
+                    failed = Some(e);
+                    return false;
+                }
+            }
+            got += page.len();
+            true
+        })
+        .await?;
+    if let Some(e) = failed {
+        return Err(e.context(format!("cannot write {}", output.display())));
+    }
+    if (got as i64) < count {
+        return Err(ApiError::Incomplete {
+            endpoint: Endpoint::StaffList,
+            got,
+            count,
+        }
+        .into());
+    }
+    let n = match out {
+        Out::Csv(w) => w.finish()?,
+        Out::Xlsx(w) => w
+            .finish(partial.path(), Some(&dept_sheet(tree, &members)))
+            .with_context(|| format!("cannot write {}", output.display()))?,
+    };
+    partial
+        .persist(output)
+        .with_context(|| format!("cannot write {}", output.display()))?;
+    Ok(n)
+}
+
+/// The departments sheet of an export: every department with its direct members.
+fn dept_sheet(tree: &DeptTree, members: &Members) -> DeptSheet {
+    DeptSheet {
+        rows: DeptInfo::counted(tree, members)
+            .into_iter()
+            .map(|d| {
+                [
+                    d.we_id.to_string(),
+                    d.name,
+                    d.parent.to_string(),
+                    d.path,
+                    d.rank.to_string(),
+                    d.members.to_string(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn is_csv(output: &Path) -> bool {
+    output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }

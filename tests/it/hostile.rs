@@ -272,6 +272,20 @@ async fn hostile_listings_neither_loop_nor_allocate_from_count() {
     let r = b.run(&["export", "-o", "all.xlsx"]).await;
     r.assert_code(3);
     assert!(!b.path("all.xlsx").exists(), "no partial export");
+    // The rows streamed to a file beside it are gone, and an earlier export is left whole.
+    b.write("old.csv", "an earlier export");
+    b.run(&["export", "-o", "old.csv"]).await.assert_code(3);
+    assert_eq!(
+        std::fs::read_to_string(b.path("old.csv")).unwrap(),
+        "an earlier export"
+    );
+    let left: Vec<_> = std::fs::read_dir(b.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(
         server.hits("staff/list") < 40,
