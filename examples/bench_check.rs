@@ -15,13 +15,9 @@ use std::time::Instant;
 
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
-/// One run of a child process: wall seconds, CPU seconds, peak resident MB.
-#[derive(Debug, Clone, Copy)]
-struct Figures {
-    wall: f64,
-    cpu: f64,
-    peak_mb: f64,
-}
+// mimalloc as the binary uses (for the file maker), and the child-process figures.
+mod support;
+use support::{measure, median, Figures};
 
 const HEADERS: [&str; 16] = [
     "帐号",
@@ -81,43 +77,6 @@ fn make_file(path: &Path, rows: u32) -> anyhow::Result<()> {
     }
     wb.save(path)?;
     Ok(())
-}
-
-/// Runs `cmd` to the end and reads its own CPU time and peak memory (wait4).
-fn measure(cmd: &mut Command) -> anyhow::Result<Figures> {
-    let start = Instant::now();
-    let child = cmd
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?;
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid, and wait4 only writes into it.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet waited for; the pointers are to live locals.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    anyhow::ensure!(
-        waited == pid,
-        "wait4 failed: {}",
-        std::io::Error::last_os_error()
-    );
-    let exit = libc::WEXITSTATUS(status);
-    anyhow::ensure!(
-        libc::WIFEXITED(status) && exit <= 1,
-        "{cmd:?} exited with {exit}"
-    );
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Ok(Figures {
-        wall,
-        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
-        peak_mb: usage.ru_maxrss as f64 / 1024.0,
-    })
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 fn main() -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A memory figure of this process from `/proc/self/status`, in MB: `"VmRSS:"` now,
 /// `"VmHWM:"` the peak. NaN where there is no /proc.
+#[allow(dead_code)] // not every benchmark reads its own memory
 pub fn rss_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -13,6 +14,68 @@ pub fn rss_mb(field: &str) -> f64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// One run of a child process: wall seconds, CPU seconds (user + system), peak resident MB.
+#[derive(Debug, Clone, Copy)]
+#[allow(dead_code)] // not every benchmark runs children
+pub struct Figures {
+    pub wall: f64,
+    pub cpu: f64,
+    pub peak_mb: f64,
+}
+
+/// Runs `cmd` to the end (exit 0 or 1) and reads its own CPU time and peak memory (wait4).
+#[allow(dead_code)]
+pub fn measure(cmd: &mut std::process::Command) -> anyhow::Result<Figures> {
+    let start = std::time::Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid, and wait4 only writes into it.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet waited for; the pointers are to live locals.
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        waited == pid,
+        "wait4 failed: {}",
+        std::io::Error::last_os_error()
+    );
+    let exit = libc::WEXITSTATUS(status);
+    anyhow::ensure!(
+        libc::WIFEXITED(status) && exit <= 1,
+        "{cmd:?} exited with {exit}"
+    );
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Ok(Figures {
+        wall,
+        cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
+        peak_mb: usage.ru_maxrss as f64 / 1024.0,
+    })
+}
+
+/// The middle value.
+#[allow(dead_code)]
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// The release `bgy` binary beside this example (`cargo build --release` makes it).
+#[allow(dead_code)]
+pub fn bgy_binary() -> anyhow::Result<std::path::PathBuf> {
+    std::env::current_exe()?
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|d| d.join("bgy"))
+        .filter(|b| b.exists())
+        .ok_or_else(|| {
+            anyhow::anyhow!("no bgy binary beside the example: run `cargo build --release` first")
+        })
 }
 
 pub mod workbooks;
