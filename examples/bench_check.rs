@@ -127,7 +127,6 @@ fn main() -> anyhow::Result<()> {
         std::fs::metadata(&file)?.len() as f64 / 1e6
     );
     let work = tempfile::tempdir()?;
-    let report: PathBuf = work.path().join("report.xlsx");
     let python_read = format!(
         "import python_calamine as c; c.CalamineWorkbook.from_path({:?}).get_sheet_by_index(0).to_python()",
         file.display().to_string()
@@ -140,13 +139,16 @@ fn main() -> anyhow::Result<()> {
     let mut check = Vec::new();
     let mut dry_run = Vec::new();
     let mut read = Vec::new();
-    for _ in 0..runs {
+    for i in 0..runs {
+        // A new report each time, as a person's runs get: ext4 flushes a file that is
+        // truncated and rewritten when it is closed, which a fresh name never pays for.
+        let report = |what: &str| work.path().join(format!("{what}-{i}.xlsx"));
         let mut c = Command::new(&bgy);
         c.current_dir(work.path())
             .arg("check")
             .arg(&file)
             .arg("--report")
-            .arg(&report)
+            .arg(report("check"))
             .arg("-q");
         check.push(measure(&mut c)?);
         let mut c = Command::new(&bgy);
@@ -154,11 +156,13 @@ fn main() -> anyhow::Result<()> {
             .args(["import", "--dry-run", "-q"])
             .arg(&file)
             .arg("--report")
-            .arg(&report);
+            .arg(report("dry-run"));
         dry_run.push(measure(&mut c)?);
         if has_python {
             read.push(measure(Command::new("python3").args(["-c", &python_read]))?);
         }
+        let _ = std::fs::remove_file(report("check"));
+        let _ = std::fs::remove_file(report("dry-run"));
     }
     let show = |name: &str, f: &[Figures]| -> f64 {
         let wall = median(f.iter().map(|x| x.wall).collect());
