@@ -57,23 +57,21 @@ fn make_file(path: &Path, rows: u32) -> anyhow::Result<()> {
         ws.write_string(r, 5, format!("办公逸/研发部/组{}", i % 50))?;
         ws.write_string(r, 6, "工程师")?;
         ws.write_number(r, 7, f64::from(i % 4))?;
-        let entry = ExcelDateTime::from_ymd(
-            2010 + (i % 15) as u16,
-            1 + (i % 12) as u8,
-            1 + (i % 28) as u8,
-        )?;
-        ws.write_datetime_with_format(r, 8, &entry, &date)?;
+        // A date that moves with the row, from a first year on.
+        let day = |first: u16| {
+            ExcelDateTime::from_ymd(
+                first + (i % 15) as u16,
+                1 + (i % 12) as u8,
+                1 + (i % 28) as u8,
+            )
+        };
+        ws.write_datetime_with_format(r, 8, &day(2010)?, &date)?;
         ws.write_string(r, 9, "2010-07-01")?;
         ws.write_number(r, 10, 100_000.0 + f64::from(i))?;
         ws.write_string(r, 11, format!("62220202{n:011}"))?;
         ws.write_string(r, 12, "北京市海淀区中关村大街 1 号")?;
         ws.write_string(r, 13, format!("Emp{n}"))?;
-        let positive = ExcelDateTime::from_ymd(
-            2011 + (i % 15) as u16,
-            1 + (i % 12) as u8,
-            1 + (i % 28) as u8,
-        )?;
-        ws.write_datetime_with_format(r, 14, &positive, &date)?;
+        ws.write_datetime_with_format(r, 14, &day(2011)?, &date)?;
     }
     wb.save(path)?;
     Ok(())
