@@ -16,6 +16,7 @@ use super::runs::{self, RunInfo};
 use super::watch::WebRun;
 use super::App;
 use crate::config::{DeptJob, ImportOptions, Input, Job};
+use crate::events::Emit as _;
 use crate::model::{Cover, Layout};
 
 /// Failed rows a page.
@@ -725,7 +726,21 @@ pub async fn template(State(app): State<Arc<App>>, UrlPath(kind): UrlPath<String
         "delete" => Layout::Delete,
         _ => return not_found(&app),
     };
-    match crate::template::build(layout, None) {
+    // As `bgy template` with a server: the 部门 dropdown offers the live departments (a
+    // listing that fails leaves them out; the template is still a template).
+    let departments = match (&app.ctx.client, layout) {
+        (Some(client), Layout::Staff) => crate::live::departments(client)
+            .await
+            .map(|tree| tree.all_paths())
+            .inspect_err(|e| {
+                app.ctx
+                    .events
+                    .warn(format!("template: departments not listed: {e}"))
+            })
+            .ok(),
+        _ => None,
+    };
+    match crate::template::build(layout, departments.as_deref()) {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, "application/octet-stream".to_string()),

@@ -591,7 +591,17 @@ async fn templates_export_and_the_department_tree() {
             "times" => bgy::model::Layout::Times,
             _ => bgy::model::Layout::Delete,
         };
-        let expected = bgy::template::build(layout, None).unwrap();
+        // With a server, a staff template lists its departments, as `bgy template` does.
+        let listed = (kind == "staff").then(|| {
+            vec![
+                "办公逸".to_string(),
+                "办公逸/外包".into(),
+                "办公逸/客服部".into(),
+                "办公逸/研发部".into(),
+                "办公逸/研发部/后端组".into(),
+            ]
+        });
+        let expected = bgy::template::build(layout, listed.as_deref()).unwrap();
         assert_eq!(
             bytes.as_ref(),
             expected.as_slice(),
