@@ -39,6 +39,16 @@ impl Cell {
         }
     }
 
+    /// About how many bytes the cell's text takes (a date or a number: its usual length).
+    pub fn len_hint(&self) -> usize {
+        match self {
+            Cell::Empty => 0,
+            Cell::Text(s) | Cell::Error(s) => s.len(),
+            Cell::Number(_) | Cell::Date(_) => 12,
+            Cell::Bool(_) => 5,
+        }
+    }
+
     /// As [`Cell::display`], borrowing text cells.
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
@@ -54,10 +64,14 @@ impl Cell {
             Cell::Text(s) => s.clone(),
             Cell::Number(n) => number_text(*n),
             Cell::Date(d) => {
+                // Written out rather than through chrono's format strings, which parse the
+                // pattern on every call (a 100,000-row sheet has hundreds of thousands).
+                use chrono::{Datelike, Timelike};
+                let day = format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
                 if d.time() == chrono::NaiveTime::MIN {
-                    d.format("%Y-%m-%d").to_string()
+                    day
                 } else {
-                    d.format("%Y-%m-%d %H:%M:%S").to_string()
+                    format!("{day} {:02}:{:02}:{:02}", d.hour(), d.minute(), d.second())
                 }
             }
             Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
@@ -313,6 +327,15 @@ mod tests {
 
     #[test]
     fn numbers_display_as_typed() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        assert_eq!(
+            Cell::Date(day.and_hms_opt(0, 0, 0).unwrap()).display(),
+            "2026-01-05"
+        );
+        assert_eq!(
+            Cell::Date(day.and_hms_opt(9, 3, 7).unwrap()).display(),
+            "2026-01-05 09:03:07"
+        );
         assert_eq!(Cell::Number(13800138000.0).display(), "13800138000");
         assert_eq!(Cell::Number(3.5).display(), "3.5");
         assert_eq!(number_text(-2.0), "-2");

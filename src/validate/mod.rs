@@ -88,6 +88,15 @@ impl Values {
         Values::default()
     }
 
+    /// Room for `fields` values of `bytes` in all, so that a row's values are not grown and
+    /// moved a field at a time.
+    pub fn with_capacity(fields: usize, bytes: usize) -> Values {
+        Values {
+            text: String::with_capacity(bytes),
+            spans: Vec::with_capacity(fields),
+        }
+    }
+
     pub fn get(&self, f: Field) -> Option<&str> {
         let i = self.spans.binary_search_by_key(&f, |s| s.0).ok()?;
         let (_, start, end) = self.spans[i];
@@ -467,14 +476,17 @@ pub fn layout_of(header: &Header) -> Layout {
 /// The template's example row: its 帐号 starts with 示例 or "example".
 pub fn is_example(account_cell: &str) -> bool {
     let t = account_cell.trim();
-    t.starts_with("示例") || t.to_lowercase().starts_with("example")
+    t.starts_with("示例")
+        || t.get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("example"))
 }
 
 /// One row on its own; `None` for the example row and rows with nothing in known columns.
 fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     let empty = Cell::Empty;
     let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
-    let mut values = Values::new();
+    let text_bytes = raw.cells.iter().map(Cell::len_hint).sum();
+    let mut values = Values::with_capacity(header.columns.len(), text_bytes);
     let mut issues = Vec::new();
     let mut any = false;
     for (i, col) in header.columns.iter().enumerate() {
@@ -484,7 +496,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
             continue;
         }
         any = true;
-        if *f == Field::WeUserid && is_example(&c.display()) {
+        if *f == Field::WeUserid && is_example(&c.text()) {
             return None;
         }
         match fields::normalize(*f, c) {
@@ -770,6 +782,16 @@ mod tests {
             vec!["帐号与第 2 行重复", "考勤号与第 2 行重复 (1206)"]
         );
         assert!(!t.rows[0].is_valid());
+    }
+
+    #[test]
+    fn example_accounts() {
+        for yes in ["示例-zhangsan", "example1", " Example-lisi", "EXAMPLE"] {
+            assert!(is_example(yes), "{yes}");
+        }
+        for no in ["zhangsan", "exam", "例子例子例子", "ex-ample"] {
+            assert!(!is_example(no), "{no}");
+        }
     }
 
     #[test]
