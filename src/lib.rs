@@ -77,11 +77,17 @@ pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Resu
             // With a server, the 部门 dropdown offers its departments.
             let departments = match (&config.target, layout) {
                 (Target::Offline, _) | (_, Layout::Times | Layout::Delete) => None,
-                _ => {
-                    let ctx = Context::new(&config, events.clone()).await?;
-                    let client = ctx.client()?;
-                    Some(live::departments(client).await?.all_paths())
-                }
+                // A server that cannot be reached costs the dropdown, not the template.
+                _ => match live_paths(&config, events.clone()).await {
+                    Ok(paths) => Some(paths),
+                    Err(e) => {
+                        events.warn(format!(
+                            "bgy template: the departments could not be listed ({e:#}); the template has no {} sheet",
+                            template::DEPARTMENTS_SHEET
+                        ));
+                        None
+                    }
+                },
             };
             template::write(*layout, departments.as_deref(), output)?;
             let listed = match &departments {
@@ -152,6 +158,12 @@ pub async fn run_job(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
         }
     }
+}
+
+/// Every live department path, for a template's dropdown.
+async fn live_paths(config: &Config, events: Arc<dyn Observer>) -> anyhow::Result<Vec<String>> {
+    let ctx = Context::new(config, events).await?;
+    Ok(live::departments(ctx.client()?).await?.all_paths())
 }
 
 async fn serve_emulator(

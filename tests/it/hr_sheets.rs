@@ -232,6 +232,15 @@ async fn a_template_made_against_a_server_offers_its_departments() {
     );
     assert!(!dv.contains("showErrorMessage=\"1\""), "{dv}");
 
+    // A server that cannot be reached costs the dropdown, not the template.
+    let unreachable = Bgy::new().base("http://127.0.0.1:9").ticket(TICKET);
+    let r = unreachable.run(&["template", "-o", "t.xlsx"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("could not be listed"), "{}", r.stderr);
+    assert!(!r.stderr.contains(TICKET), "{}", r.stderr);
+    let sheets = calamine::open_workbook_auto(unreachable.path("t.xlsx")).unwrap();
+    assert!(!calamine::Reader::sheet_names(&sheets).contains(&"部门列表".to_string()));
+
     // Offline, the template is the committed one: no departments sheet.
     let offline = Bgy::new();
     offline
