@@ -117,47 +117,11 @@ pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Resu
         job => {
             let ctx = Context::new(&config, events).await?;
             let _ctrl_c = job.sends().then(|| console::on_ctrl_c(ctx.stop.clone()));
-            run_job(&ctx, job).await?
+            cmd::run(&ctx, job).await?
         }
     };
     summary.elapsed_ms = started.elapsed().as_millis();
     Ok(summary)
-}
-
-/// Runs a job that reads or changes the directory, in `ctx`.
-pub async fn run_job(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
-    match job {
-        Job::Check {
-            input,
-            layout,
-            create_departments,
-        } => cmd::check::run(ctx, input, *layout, *create_departments).await,
-        Job::Import { input, options } => cmd::import::run(ctx, input, *options).await,
-        Job::Times { input, resume } => cmd::times::run(ctx, input, *resume).await,
-        Job::Delete { input, destructive } => cmd::delete::run(ctx, input, *destructive).await,
-        Job::Export {
-            output,
-            department,
-            recursive,
-        } => cmd::export::run(ctx, output, department.as_deref(), *recursive).await,
-        Job::Plan { input, prune } => cmd::plan::plan(ctx, input, *prune).await,
-        Job::Sync {
-            input,
-            prune,
-            destructive,
-        } => cmd::plan::sync(ctx, input, *prune, *destructive).await,
-        Job::Dept(job) => cmd::dept::run(ctx, job).await,
-        Job::History(job) => cmd::history::run(ctx, job),
-        Job::Undo {
-            run,
-            dry_run,
-            destructive,
-            report,
-        } => cmd::undo::run(ctx, *run, *dry_run, *destructive, report.clone()).await,
-        Job::Template { .. } | Job::Emulator(_) | Job::Serve(_) => {
-            anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
-        }
-    }
 }
 
 /// Every live department path, for a template's dropdown.

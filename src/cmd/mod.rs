@@ -11,9 +11,47 @@ pub mod plan;
 pub mod times;
 pub mod undo;
 
+use crate::config::Job;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::model::tree::DeptTree;
+use crate::outcome::Summary;
+
+/// Runs a job that reads or changes the directory, in `ctx`.
+pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
+    match job {
+        Job::Check {
+            input,
+            layout,
+            create_departments,
+        } => check::run(ctx, input, *layout, *create_departments).await,
+        Job::Import { input, options } => import::run(ctx, input, *options).await,
+        Job::Times { input, resume } => times::run(ctx, input, *resume).await,
+        Job::Delete { input, destructive } => delete::run(ctx, input, *destructive).await,
+        Job::Export {
+            output,
+            department,
+            recursive,
+        } => export::run(ctx, output, department.as_deref(), *recursive).await,
+        Job::Plan { input, prune } => plan::plan(ctx, input, *prune).await,
+        Job::Sync {
+            input,
+            prune,
+            destructive,
+        } => plan::sync(ctx, input, *prune, *destructive).await,
+        Job::Dept(job) => dept::run(ctx, job).await,
+        Job::History(job) => history::run(ctx, job),
+        Job::Undo {
+            run,
+            dry_run,
+            destructive,
+            report,
+        } => undo::run(ctx, *run, *dry_run, *destructive, report.clone()).await,
+        Job::Template { .. } | Job::Emulator(_) | Job::Serve(_) => {
+            anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
+        }
+    }
+}
 
 /// Warns about departments whose parents are missing or form a circle (they are still listed).
 pub fn warn_tree(ctx: &Context, tree: &DeptTree) {

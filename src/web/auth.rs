@@ -186,7 +186,7 @@ pub async fn require_session(
     }
     (
         StatusCode::UNAUTHORIZED,
-        super::pages::plain_page(
+        super::html::plain_page(
             "需要登录 Sign-in needed",
             "请打开 bgy serve 启动时打印的地址 (open the address bgy serve printed when it started).",
         ),

@@ -1,5 +1,5 @@
 //! `bgy serve`: the web console, a second front-end on the same stages. It runs the commands'
-//! own code (`lib::run_job`) with an observer that keeps each run's progress for the browser,
+//! own code (`cmd::run`) with an observer that keeps each run's progress for the browser,
 //! and it adds no rule, reader or sender of its own.
 //!
 //! In: requests from a browser that holds a session (a one-time token on 127.0.0.1, a login
@@ -8,6 +8,7 @@
 //! a path made from an upload's name; a download from outside the run store.
 
 mod auth;
+mod html;
 mod pages;
 mod runs;
 mod watch;
@@ -55,7 +56,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         ctx,
         data: job.data.clone(),
         max_upload: job.max_upload_bytes,
-        templates: pages::templates(),
+        templates: html::templates(),
         auth,
         running: Mutex::new(HashMap::new()),
         busy: Mutex::new(None),

@@ -1,5 +1,5 @@
 //! The console's pages and what their forms do. Each run is a job of the command line's own
-//! (`lib::run_job`) on the run's input, in the run's folder.
+//! (`cmd::run`) on the run's input, in the run's folder.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +12,7 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::auth::{constant_eq, session_cookie, Session};
+use super::html::plain_page;
 use super::runs::{self, RunInfo};
 use super::watch::WebRun;
 use super::App;
@@ -22,31 +23,6 @@ use crate::model::{Cover, Layout};
 /// Failed rows a page.
 const PAGE_ROWS: usize = 100;
 
-pub fn templates() -> minijinja::Environment<'static> {
-    let mut env = minijinja::Environment::new();
-    for (name, text) in [
-        ("base.html", include_str!("templates/base.html")),
-        ("home.html", include_str!("templates/home.html")),
-        ("run.html", include_str!("templates/run.html")),
-        ("runs.html", include_str!("templates/runs.html")),
-        ("message.html", include_str!("templates/message.html")),
-        ("login.html", include_str!("templates/login.html")),
-        (
-            "departments.html",
-            include_str!("templates/departments.html"),
-        ),
-        ("history.html", include_str!("templates/history.html")),
-        (
-            "history_run.html",
-            include_str!("templates/history_run.html"),
-        ),
-    ] {
-        env.add_template(name, text)
-            .expect("the embedded templates are valid");
-    }
-    env
-}
-
 fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
     match app.templates.get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => Html(html).into_response(),
@@ -56,16 +32,6 @@ fn render(app: &App, name: &str, ctx: minijinja::Value) -> Response {
         )
             .into_response(),
     }
-}
-
-/// A page of one message, for answers outside the templates (401 before any session).
-pub fn plain_page(title: &str, text: &str) -> Html<String> {
-    let env = templates();
-    let html = env
-        .get_template("message.html")
-        .and_then(|t| t.render(minijinja::context! { title, text }))
-        .unwrap_or_else(|_| text.to_string());
-    Html(html)
 }
 
 fn message(app: &App, status: StatusCode, title: &str, text: &str) -> Response {
@@ -254,7 +220,7 @@ async fn execute(
     let ctx = app.ctx.for_run(watch.clone(), &info.who);
     *watch.stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(ctx.stop.clone());
     let _ = runs::save(&dir, &info);
-    let result = crate::run_job(&ctx, &job).await;
+    let result = crate::cmd::run(&ctx, &job).await;
     let (warnings, notes) = watch.said();
     info.warnings = warnings;
     info.notes = notes;
@@ -810,7 +776,7 @@ pub async fn departments(
 ) -> Response {
     let watch = Arc::new(WebRun::new());
     let ctx = app.ctx.for_run(watch.clone(), &s.user);
-    let (departments, error) = match crate::run_job(&ctx, &Job::Dept(DeptJob::List)).await {
+    let (departments, error) = match crate::cmd::run(&ctx, &Job::Dept(DeptJob::List)).await {
         Ok(summary) => (summary.departments.unwrap_or_default(), None),
         Err(e) => (vec![], Some(crate::text::line(&format!("{e:#}")))),
     };
