@@ -233,7 +233,11 @@ async fn a_template_made_against_a_server_offers_its_departments() {
     assert!(!dv.contains("showErrorMessage=\"1\""), "{dv}");
 
     // A server that cannot be reached costs the dropdown, not the template.
-    let unreachable = Bgy::new().base("http://127.0.0.1:9").ticket(TICKET);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let unreachable = Bgy::new().base(&format!("http://{closed}")).ticket(TICKET);
     let r = unreachable.run(&["template", "-o", "t.xlsx"]).await;
     r.assert_code(0);
     assert!(r.stderr.contains("could not be listed"), "{}", r.stderr);
