@@ -8,7 +8,10 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let args = bgy::cli::Args::parse();
+    let args = match bgy::cli::Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => refused(e),
+    };
     let json = args.global.json;
     let command = args.command.name();
     let config = match bgy::config::Config::from_args(args) {
@@ -41,6 +44,34 @@ fn main() {
     // Dropping the runtime would wait for blocking tasks; the run is over.
     runtime.shutdown_background();
     std::process::exit(code);
+}
+
+/// A command line clap refused: its own message (and help and version as clap shows them);
+/// with `--json` anywhere on it, the same one JSON object as any other error, too.
+fn refused(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    let json = std::env::args().skip(1).any(|a| a == "--json");
+    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    // The subcommand by its name, never "the first word": that could be an option's value,
+    // such as a ticket.
+    let names: Vec<String> = <bgy::cli::Args as clap::CommandFactory>::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let command = std::env::args()
+        .skip(1)
+        .find(|a| names.contains(a))
+        .unwrap_or_else(|| "bgy".into());
+    let text = e.to_string();
+    // clap's first line is the error; the rest is usage and a hint to --help.
+    let first = text
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("error: ");
+    fail(&command, true, first, 2)
 }
 
 /// Ends with an error: one line on stderr, and with `--json` one object on stdout too.

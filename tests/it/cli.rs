@@ -165,6 +165,22 @@ async fn with_json_an_error_is_still_one_json_object() {
         .await;
     r.assert_code(2);
     assert_eq!(r.json()["command"], "import");
+    // What clap itself refuses too.
+    let r = b.run(&["check", "x.csv", "--map", "工号", "--json"]).await;
+    r.assert_code(2);
+    let j = r.json();
+    assert_eq!(j["command"], "check");
+    assert!(
+        j["error"].as_str().unwrap().contains("HEADER=COLUMN"),
+        "{j}"
+    );
+    // An option's value before the command is never taken for the command's name.
+    let r = b
+        .run(&["--ticket", "S3cr3tTicket", "--json", "chek", "x.csv"])
+        .await;
+    r.assert_code(2);
+    assert_eq!(r.json()["command"], "bgy");
+    assert!(!r.stdout.contains("S3cr3tTicket"), "{}", r.stdout);
 }
 
 #[tokio::test]
