@@ -20,6 +20,9 @@ pub enum Column {
     /// A known field this command does not use (e.g. 部门 in a delete sheet).
     Unused(Field),
     Unknown,
+    /// A column the company said to ignore (`--map HEADER=-`): kept in the report, never warned
+    /// about, never sent.
+    Ignored,
     /// A second column for a field already matched.
     Duplicate(Field),
 }
@@ -305,7 +308,7 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
                 Column::Field(f)
             }
             Some(Some(f)) => Column::Unused(f),
-            Some(None) => Column::Meta,
+            Some(None) => Column::Ignored,
             None if is_meta(t) || t.trim().is_empty() => Column::Meta,
             None => Column::Unknown,
         })
@@ -404,7 +407,7 @@ mod tests {
             vec![
                 Column::Field(Field::WeUserid),
                 Column::Field(Field::WeName),
-                Column::Meta
+                Column::Ignored
             ],
             "the company's names win over the built-in ones"
         );

@@ -84,7 +84,8 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
     .assert_code(1);
     assert_eq!(failed("second.xlsx"), "4", "not the report's own row 2");
 
-    // `-` silences a column on purpose.
+    // `-` silences a column on purpose; the report still carries it, so the rerun file keeps
+    // the person's data.
     let r = bgy
         .run(&[
             "check",
@@ -93,9 +94,13 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
             "工号=we_userid",
             "--map",
             "紧急联系人=-",
+            "--report",
+            "quiet.xlsx",
         ])
         .await;
     assert!(!r.stderr.contains("紧急联系人"), "{}", r.stderr);
+    let sheet = read_sheet(&bgy.path("quiet.xlsx"), "失败 Failed");
+    assert!(sheet[0].iter().any(|t| t == "紧急联系人"), "{:?}", sheet[0]);
 
     let r = bgy.run(&["check", "hr.xlsx", "--map", "工号=职员"]).await;
     r.assert_code(2);
