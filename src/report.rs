@@ -630,6 +630,30 @@ mod tests {
         let (written, path) = stream(&changed, "changed.xlsx");
         assert!(!written);
         assert!(!path.exists());
+
+        // A row that gained an issue after it was streamed (an online warning), its outcome
+        // still the same: written whole too.
+        let mut warned = self::table(&[
+            &["帐号", "姓名", "手机", "部门"],
+            &["a1", "甲", "13800138000", "办公逸/研发部"],
+            &["a2", "乙", "123", "办公逸/研发部"],
+            &["a3", "丙", "13800138003", ""],
+        ]);
+        warned.rows[0].issues.push(crate::validate::Issue::warning(
+            None,
+            crate::validate::problem("account exists", "帐号已存在", "the account exists"),
+        ));
+        assert_eq!(warned.initial_outcomes(), outcomes);
+        let mut stream = Stream::start(&table.header);
+        for row in &table.rows {
+            stream.row(row);
+        }
+        let reasons = crate::outcome::reasons(&warned, &outcomes);
+        let path = dir.path().join("warned.xlsx");
+        assert!(!stream
+            .finish(&report(&warned, &outcomes, &reasons), &path)
+            .unwrap());
+        assert!(!path.exists());
     }
 
     #[test]
