@@ -1,6 +1,7 @@
 //! `bgy check FILE`: validate offline, and online when a ticket or `--emulator` is given.
 //! Writes the report; sends nothing that changes data.
 
+use super::Listing;
 use crate::config::Input;
 use crate::context::Context;
 use crate::events::Emit;
@@ -16,15 +17,14 @@ pub async fn run(
     layout: Option<Layout>,
     create_departments: bool,
 ) -> anyhow::Result<Summary> {
+    let listing = Listing::start(ctx);
     let mut s = Session::open_as(ctx, "check", input, layout, false)?;
     let layout = s.table.layout;
-    match &ctx.client {
-        Some(client) => match Live::fetch(client, ctx.events.as_ref()).await {
-            Ok(live) => online(&mut s, &live, layout, create_departments),
-            // The offline checks still make a report; the run ends as fatal.
-            Err(e) if e.is_fatal() => ctx.stop.fatal(e.to_string()),
-            Err(e) => return Err(e.into()),
-        },
+    match listing.done().await? {
+        Some(Ok(live)) => online(&mut s, &live, layout, create_departments),
+        // The offline checks still make a report; the run ends as fatal.
+        Some(Err(e)) if e.is_fatal() => ctx.stop.fatal(e.to_string()),
+        Some(Err(e)) => return Err(e.into()),
         None => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
     }
     s.outcomes = s.table.initial_outcomes();

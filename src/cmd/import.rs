@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::Listing;
 use crate::config::{ImportOptions, Input};
 use crate::context::Context;
 use crate::events::Emit;
@@ -13,12 +14,13 @@ use crate::model::{Field, Layout, Outcome};
 use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
+    let listing = Listing::start(ctx);
     let mut s = Session::open(ctx, "import", input, Layout::Staff, !opts.dry_run)?;
     let done = match opts.resume {
         true => s.resumed()?,
         false => HashMap::new(),
     };
-    let live = fetch_live(ctx).await?;
+    let live = listing.live(ctx).await?;
     let to_create = match &live {
         Some(live) => live::check_staff(&mut s.table, live, opts.create_departments, None),
         None => BTreeSet::new(),
@@ -71,22 +73,6 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         s.outcomes[i] = outcome;
     }
     s.finish(None, Extra::default())
-}
-
-/// The live directory, when online; a fatal condition stops the run (the report is still
-/// written) instead of ending it with an error.
-pub async fn fetch_live(ctx: &Context) -> anyhow::Result<Option<Live>> {
-    let Some(client) = &ctx.client else {
-        return Ok(None);
-    };
-    match Live::fetch(client, ctx.events.as_ref()).await {
-        Ok(live) => Ok(Some(live)),
-        Err(e) if e.is_fatal() => {
-            ctx.stop.fatal(e.to_string());
-            Ok(None)
-        }
-        Err(e) => Err(e.into()),
-    }
 }
 
 /// `--create-departments`: every missing level of the rows' paths, parents first; rows under

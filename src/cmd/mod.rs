@@ -11,9 +11,13 @@ pub mod plan;
 pub mod times;
 pub mod undo;
 
+use anyhow::Context as _;
+
+use crate::api::ApiError;
 use crate::config::Job;
 use crate::context::Context;
 use crate::events::Emit;
+use crate::live::Live;
 use crate::model::tree::DeptTree;
 use crate::outcome::Summary;
 
@@ -57,5 +61,53 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
 pub fn warn_tree(ctx: &Context, tree: &DeptTree) {
     for p in tree.problems() {
         ctx.events.warn(p);
+    }
+}
+
+/// The live directory, listed on a task of its own from the start of a run, so that the
+/// network and reading the sheet overlap instead of one waiting for the other. Dropped unused
+/// (the sheet could not be read, the lock was taken), it stops listing.
+pub struct Listing(Option<tokio::task::JoinHandle<Result<Live, ApiError>>>);
+
+impl Listing {
+    /// Starts listing when the run has a server; a run without one lists nothing.
+    pub fn start(ctx: &Context) -> Listing {
+        Listing(ctx.client.clone().map(|client| {
+            let events = ctx.events.clone();
+            tokio::spawn(async move { Live::fetch(&client, events.as_ref()).await })
+        }))
+    }
+
+    /// The directory once listed; `None` without a server.
+    pub async fn done(mut self) -> anyhow::Result<Option<Result<Live, ApiError>>> {
+        match self.0.take() {
+            Some(task) => Ok(Some(
+                task.await
+                    .context("the directory listing stopped unexpectedly")?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// As [`Listing::done`], a fatal API condition ending the run (the report is still
+    /// written) rather than returned as an error.
+    pub async fn live(self, ctx: &Context) -> anyhow::Result<Option<Live>> {
+        match self.done().await? {
+            Some(Ok(live)) => Ok(Some(live)),
+            Some(Err(e)) if e.is_fatal() => {
+                ctx.stop.fatal(e.to_string());
+                Ok(None)
+            }
+            Some(Err(e)) => Err(e.into()),
+            None => Ok(None),
+        }
+    }
+}
+
+impl Drop for Listing {
+    fn drop(&mut self) {
+        if let Some(task) = &self.0 {
+            task.abort();
+        }
     }
 }

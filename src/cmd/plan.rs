@@ -33,9 +33,13 @@ async fn prepare<'a>(
     input: &'a Input,
     prune: bool,
 ) -> anyhow::Result<Prepared<'a>> {
+    ctx.client()?;
+    let listing = super::Listing::start(ctx);
     let mut session = Session::open(ctx, command, input, Layout::Staff, command == "sync")?;
-    let client = ctx.client()?;
-    let mut live = Live::fetch(client, ctx.events.as_ref()).await?;
+    let mut live = match listing.done().await? {
+        Some(listed) => listed?,
+        None => anyhow::bail!("bgy {command} needs the directory: set a ticket or use --emulator"),
+    };
     let depts = plan::depts::read(&session.bytes, &input.file)?
         .map(|rows| plan::depts::plan(rows, &live.tree));
     if let Some(d) = &depts {
