@@ -7,21 +7,11 @@
 //! the export process's wall time, CPU time and peak memory, so that the sizes can be compared.
 
 use std::collections::HashMap;
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Instant;
 
 mod support;
 use support::measure;
-
-/// Kills the emulator when the benchmark ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn fill(state: &std::path::Path, n: usize) -> anyhow::Result<()> {
     let store = bgy::emulator::Store::open(state)?;
@@ -62,29 +52,12 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         fill(&state, n)?;
         let filled = t.elapsed().as_secs_f64();
-        let listen = format!("127.0.0.1:{}", 18_700 + k);
-        let _server = Server(
-            Command::new(&bgy)
-                .current_dir(dir.path())
-                .args(["emulator", "-q", "--listen", &listen, "--state"])
-                .arg(&state)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()?,
-        );
-        let up = Instant::now();
-        while std::net::TcpStream::connect(&listen).is_err() {
-            anyhow::ensure!(
-                up.elapsed() < Duration::from_secs(30),
-                "the emulator did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let emulator = support::Emulator::start(&bgy, &state, 18_700 + k as u16, &[])?;
         let out = dir.path().join("export.xlsx");
         let f = measure(
             Command::new(&bgy)
                 .current_dir(dir.path())
-                .args(["--base-url", &format!("http://{listen}")])
+                .args(["--base-url", &emulator.url])
                 .args([
                     "--ticket",
                     bgy::emulator::DEFAULT_TICKET,

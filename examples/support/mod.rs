@@ -78,4 +78,52 @@ pub fn bgy_binary() -> anyhow::Result<std::path::PathBuf> {
         })
 }
 
+/// `bgy emulator` in a process of its own, serving `state`, killed when dropped.
+#[allow(dead_code)]
+pub struct Emulator {
+    child: std::process::Child,
+    pub url: String,
+}
+
+#[allow(dead_code)]
+impl Emulator {
+    /// Starts it on `port` with `args` (e.g. `--latency-ms 20`) and waits until it answers.
+    pub fn start(
+        bgy: &std::path::Path,
+        state: &std::path::Path,
+        port: u16,
+        args: &[&str],
+    ) -> anyhow::Result<Emulator> {
+        let listen = format!("127.0.0.1:{port}");
+        let child = std::process::Command::new(bgy)
+            .current_dir(state.parent().unwrap_or(std::path::Path::new(".")))
+            .args(["emulator", "-q", "--listen", &listen, "--state"])
+            .arg(state)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()?;
+        let emulator = Emulator {
+            child,
+            url: format!("http://{listen}"),
+        };
+        let up = std::time::Instant::now();
+        while std::net::TcpStream::connect(&listen).is_err() {
+            anyhow::ensure!(
+                up.elapsed() < std::time::Duration::from_secs(30),
+                "the emulator did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Ok(emulator)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 pub mod workbooks;
