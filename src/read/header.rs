@@ -156,17 +156,19 @@ pub struct Names(Vec<(String, Option<Field>)>);
 impl Names {
     /// Adds `header` → `field`; a later name for the same header wins (`--map` over `bgy.toml`).
     pub fn add(&mut self, header: &str, field: Option<Field>) {
-        let n = normalize(header);
-        self.0.retain(|(h, _)| *h != n);
-        self.0.push((n, field));
+        self.put(normalize(header), field);
     }
 
     /// Adds every name of `other`, over these.
     pub fn extend(&mut self, other: &Names) {
         for (h, f) in &other.0 {
-            self.0.retain(|(x, _)| x != h);
-            self.0.push((h.clone(), *f));
+            self.put(h.clone(), *f);
         }
+    }
+
+    fn put(&mut self, normalized: String, field: Option<Field>) {
+        self.0.retain(|(h, _)| *h != normalized);
+        self.0.push((normalized, field));
     }
 
     fn get(&self, normalized: &str) -> Option<Option<Field>> {
