@@ -8,6 +8,8 @@
 //! each command RUNS times (default 5), alternating, and prints the median wall time, CPU time
 //! (user + system) and peak memory of each, and bgy's wall time as a share of the read's
 //! (target: ≤ 0.55, ≤ 200 MB). The read is `python3` with `pip install python-calamine`.
+//! Beside them, calamine's own streaming read of the file with nothing kept (this program
+//! run again with `--calamine-read FILE`): the floor under a check that reads through calamine.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -77,8 +79,31 @@ fn make_file(path: &Path, rows: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// calamine's own streaming read of the sheet, as bgy's reader drives it (every cell with its
+/// style id), keeping nothing: the floor under any check that reads through calamine.
+fn calamine_read(path: &Path) -> anyhow::Result<()> {
+    use calamine::{Reader, Xlsx};
+    let bytes = std::fs::read(path)?;
+    let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(&bytes[..]))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("no sheet"))?;
+    let mut cells = wb.worksheet_cells_reader(&sheet)?;
+    let mut n = 0usize;
+    while cells.next_cell_with_style_id()?.is_some() {
+        n += 1;
+    }
+    anyhow::ensure!(n > 0, "no cells read");
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1).peekable();
+    if args.peek().is_some_and(|a| a == "--calamine-read") {
+        return calamine_read(Path::new(&args.nth(1).unwrap_or_default()));
+    }
     // The file is made in a process of its own: a child forked from a parent that held the
     // whole workbook would count that memory as its own peak.
     if args.peek().is_some_and(|a| a == "--make") {
@@ -130,6 +155,7 @@ fn main() -> anyhow::Result<()> {
     let mut check = Vec::new();
     let mut dry_run = Vec::new();
     let mut read = Vec::new();
+    let mut floor = Vec::new();
     for i in 0..runs {
         // A new report each time, as a person's runs get: ext4 flushes a file that is
         // truncated and rewritten when it is closed, which a fresh name never pays for.
@@ -152,6 +178,9 @@ fn main() -> anyhow::Result<()> {
         if has_python {
             read.push(measure(Command::new("python3").args(["-c", &python_read]))?);
         }
+        floor.push(measure(
+            Command::new(&exe).arg("--calamine-read").arg(&file),
+        )?);
         let _ = std::fs::remove_file(report("check"));
         let _ = std::fs::remove_file(report("dry-run"));
     }
@@ -166,9 +195,11 @@ fn main() -> anyhow::Result<()> {
     };
     let c = show("bgy check FILE (report included)", &check);
     let d = show("bgy import --dry-run FILE", &dry_run);
+    let f = show("calamine's streaming read alone", &floor);
     if has_python {
         let r = show("python-calamine to_python() (bare read)", &read);
         println!("  bgy check / bare read: {:.2}   import --dry-run / bare read: {:.2}   (target ≤ 0.55)", c / r, d / r);
+        println!("  calamine's streaming read alone / bare read: {:.2} (what any check through calamine pays before it validates or writes)", f / r);
     } else {
         println!("  (no python-calamine here: `pip install python-calamine` for the comparison)");
     }
