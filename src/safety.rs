@@ -131,25 +131,34 @@ pub fn guard(removing: usize, directory: usize) -> Option<String> {
     })
 }
 
-/// Lets a run remove `n` of the `directory`'s people, or refuses (exit 2, nothing deleted):
-/// past the guard without `--force`, or not confirmed (the person types `n`; `--yes` skips
-/// asking).
-pub async fn approve(
+/// Everything a run does before it removes `accounts` from the directory, in this order: the
+/// guard (past it without `--force`: refused before anything else is said), what the backup
+/// cannot restore, the confirmation (the person types `y`; `--yes` skips asking), then the
+/// backup written beside `input`. A refusal is exit 2 with nothing deleted and no backup.
+pub async fn before_removing(
     ctx: &Context,
     command: &'static str,
-    n: usize,
-    directory: usize,
+    live: &Live,
+    accounts: &[String],
     destructive: Destructive,
+    input: &Path,
+    started: DateTime<Local>,
 ) -> anyhow::Result<()> {
-    if let Some(refusal) = guard(n, directory).filter(|_| !destructive.force) {
+    let n = accounts.len();
+    if let Some(refusal) = guard(n, live.staff.len()).filter(|_| !destructive.force) {
         anyhow::bail!(refusal);
     }
-    if n == 0 || destructive.yes {
+    if n == 0 {
         return Ok(());
     }
-    let events = ctx.events.clone();
-    let yes = tokio::task::spawn_blocking(move || events.confirm_delete(command, n)).await??;
-    anyhow::ensure!(yes, "not confirmed; nothing was deleted");
+    let backup = Backup::collect(ctx, live, accounts)?;
+    backup.warn(ctx);
+    if !destructive.yes {
+        let events = ctx.events.clone();
+        let yes = tokio::task::spawn_blocking(move || events.confirm_delete(command, n)).await??;
+        anyhow::ensure!(yes, "not confirmed; nothing was deleted");
+    }
+    backup.write(ctx, input, started)?;
     Ok(())
 }
 

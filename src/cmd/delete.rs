@@ -56,12 +56,16 @@ pub async fn run(
         }
     }
     let accounts: Vec<String> = known.iter().map(|(_, a)| a.clone()).collect();
-    let backup = safety::Backup::collect(ctx, &live, &accounts)?;
-    backup.warn(ctx);
-    safety::approve(ctx, "delete", accounts.len(), live.staff.len(), destructive).await?;
-    if !accounts.is_empty() {
-        backup.write(ctx, &input.file, s.started)?;
-    }
+    safety::before_removing(
+        ctx,
+        "delete",
+        &live,
+        &accounts,
+        destructive,
+        &input.file,
+        s.started,
+    )
+    .await?;
     s.start_journal()?;
     s.remember(&live, accounts.iter().map(String::as_str));
     ctx.events.phase("deleting", known.len() as u64);

@@ -126,14 +126,17 @@ pub async fn sync(
     let mut p = prepare(ctx, "sync", input, prune).await?;
     let client = ctx.client()?;
     let prunes = p.plan.prune.clone();
-    let backup = safety::Backup::collect(ctx, &p.live, &prunes)?;
-    if !prunes.is_empty() {
-        backup.warn(ctx);
-    }
-    safety::approve(ctx, "sync", prunes.len(), p.live.staff.len(), destructive).await?;
-    if !prunes.is_empty() {
-        backup.write(ctx, &input.file, p.session.started)?;
-    }
+    let started = p.session.started;
+    safety::before_removing(
+        ctx,
+        "sync",
+        &p.live,
+        &prunes,
+        destructive,
+        &input.file,
+        started,
+    )
+    .await?;
     p.session.start_journal()?;
     let named: Vec<String> = p
         .session

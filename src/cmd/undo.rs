@@ -73,14 +73,16 @@ pub async fn run(
         ctx.events.note("dry run: nothing was sent");
         return s.finish(Some(&lines), Extra::default());
     }
-    let backup = safety::Backup::collect(ctx, &live, &deletes)?;
-    if !deletes.is_empty() {
-        backup.warn(ctx);
-    }
-    safety::approve(ctx, "undo", deletes.len(), live.staff.len(), destructive).await?;
-    if !deletes.is_empty() {
-        backup.write(ctx, &input.file, s.started)?;
-    }
+    safety::before_removing(
+        ctx,
+        "undo",
+        &live,
+        &deletes,
+        destructive,
+        &input.file,
+        s.started,
+    )
+    .await?;
     s.start_journal()?;
     let accounts: Vec<String> = plan.iter().map(|(a, _)| a.clone()).collect();
     s.remember(&live, accounts.iter().map(String::as_str));

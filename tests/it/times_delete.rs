@@ -179,6 +179,16 @@ async fn no_deletion_without_consent_or_past_the_guard() {
     let r = bgy.run(&["delete", "few.csv"]).await;
     r.assert_code(2);
     assert!(r.stderr.contains("needs --yes"), "{}", r.stderr);
+    // Not confirmed: what the backup cannot restore was said, but no backup was written.
+    assert!(
+        r.stderr.contains("the backup cannot restore"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !has_backup(&bgy),
+        "a backup of a delete that did not happen"
+    );
     // Past the guard: 30 of 102 people.
     let mut csv = String::from("帐号\n");
     for i in 0..30 {
@@ -192,14 +202,26 @@ async fn no_deletion_without_consent_or_past_the_guard() {
         "{}",
         r.stderr
     );
+    // The guard refuses first: nothing about a backup that will not be made.
+    assert!(!r.stderr.contains("backup"), "{}", r.stderr);
+    assert!(!has_backup(&bgy));
     assert_eq!(emu.stats.calls("staff/delete"), 0);
     assert_eq!(emu.store.staff_count(), 102);
-    // --force lets it through.
+    // --force lets it through, the backup written first.
     let r = bgy
         .run(&["delete", "many.csv", "--yes", "--force", "--json"])
         .await;
     r.assert_code(0);
     assert_eq!(emu.store.staff_count(), 72);
+    assert!(has_backup(&bgy));
+}
+
+/// Whether a `*.backup-*.xlsx` is in the run's folder.
+fn has_backup(bgy: &Bgy) -> bool {
+    std::fs::read_dir(bgy.dir.path())
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().contains(".backup-"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
