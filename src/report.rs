@@ -142,7 +142,13 @@ impl Report<'_> {
         sheets.finish(self, path)
     }
 
-    fn write_summary(&self, ws: &mut Worksheet, f: &Formats) -> Result<(), XlsxError> {
+    /// `unnoted`: red cells left without a note (past [`MAX_NOTES`]).
+    fn write_summary(
+        &self,
+        ws: &mut Worksheet,
+        f: &Formats,
+        unnoted: u32,
+    ) -> Result<(), XlsxError> {
         let c = Counts::of(self.outcomes);
         let elapsed = (self.finished - self.started).num_milliseconds().max(0) as f64 / 1000.0;
         let text = |k: &'static str, v: String| (k, Line::Text(v));
@@ -181,6 +187,12 @@ impl Report<'_> {
         }
         for w in &self.table.warnings {
             lines.push(text("警告 Warning", w.clone()));
+        }
+        if unnoted > 0 {
+            lines.push(text(
+                "批注 Notes",
+                format!("只有前 {MAX_NOTES} 个标红的单元格带批注,其余 {unnoted} 个的原因见所在行的 {ERROR_TITLE} 列 / only the first {MAX_NOTES} red cells have a note; the reason for the other {unnoted} is in their row's {ERROR_TITLE} column"),
+            ));
         }
         lines.push(text(
             "重新运行 Rerun",
@@ -229,7 +241,15 @@ struct Sheets {
     /// Rows written so far: of the input, and to the Failed sheet.
     rows: u32,
     failed: u32,
+    /// Red cells given a note, and red cells past [`MAX_NOTES`] left without one.
+    notes: u32,
+    unnoted: u32,
 }
+
+/// Red cells that get a note. rust_xlsxwriter holds every note, and builds its drawing, in
+/// memory (~15 KB a note: 100,000 of them took 1.5 GB); past this many, a red cell's reason is
+/// in its row's 错误 Error column only, as it is for every row anyway.
+pub const MAX_NOTES: u32 = 2_000;
 
 /// The sheets' positions in the workbook.
 const FAILED: usize = 1;
@@ -257,6 +277,8 @@ impl Sheets {
             widths,
             rows: 0,
             failed: 0,
+            notes: 0,
+            unnoted: 0,
         };
         sheets.titles(FAILED, &[SOURCE_ROW_TITLE, ERROR_TITLE])?;
         sheets.titles(ALL, &[SOURCE_ROW_TITLE, OUTCOME_TITLE, ERROR_TITLE])?;
@@ -311,11 +333,16 @@ impl Sheets {
                 let value = cell_of(i);
                 if let Some(text) = notes.get(&i) {
                     ws.write_string_with_format(r, j as u16, value, &f.bad)?;
-                    ws.insert_note(
-                        r,
-                        j as u16,
-                        &Note::new(text.join("\n")).set_author("bgy").set_width(320),
-                    )?;
+                    if self.notes < MAX_NOTES {
+                        self.notes += 1;
+                        ws.insert_note(
+                            r,
+                            j as u16,
+                            &Note::new(text.join("\n")).set_author("bgy").set_width(320),
+                        )?;
+                    } else {
+                        self.unnoted += 1;
+                    }
                 } else if !value.is_empty() {
                     ws.write_string_with_format(r, j as u16, value, &f.text)?;
                 }
@@ -359,7 +386,7 @@ impl Sheets {
             }
         }
         let summary = self.workbook.worksheet_from_index(0)?;
-        report.write_summary(summary, &self.formats)?;
+        report.write_summary(summary, &self.formats, self.unnoted)?;
         if let Some(plan) = report.plan {
             let sheet = self.workbook.add_worksheet_with_constant_memory()?;
             sheet.set_name(REPORT_PLAN_SHEET)?;

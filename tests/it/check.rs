@@ -462,3 +462,48 @@ async fn the_report_prints_one_page_wide_with_numbers_and_the_reasons_table() {
         "widths come from the content, not one for all: {failed}"
     );
 }
+
+/// A sheet that is wrong in every row still gets a report in bounded memory: the first
+/// MAX_NOTES red cells have a note, the rest are red with their reason in the 错误 column, and
+/// the Summary says so. (Before the cap, 100,000 notes took 1.5 GB.)
+#[tokio::test]
+async fn notes_stop_at_the_cap_and_every_row_keeps_its_reason() {
+    let bgy = Bgy::new();
+    let n = bgy::report::MAX_NOTES as usize + 150;
+    let mut csv = String::from("帐号,姓名,手机,部门\n");
+    for i in 0..n {
+        csv.push_str(&format!("u{i:05},员工{i},123,办公逸/研发部\n"));
+    }
+    bgy.write("wrong.csv", csv);
+    let r = bgy.run(&["check", "wrong.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], n);
+    let report = the_report(bgy.dir.path());
+    assert_eq!(
+        notes(&report).matches("<comment ").count(),
+        bgy::report::MAX_NOTES as usize
+    );
+    let failed = read_sheet(&report, "失败 Failed");
+    assert_eq!(failed.len(), n + 1);
+    let err = col(&failed, "错误 Error");
+    let phone = col(&failed, "手机");
+    // The last row has no note, but is red and says why.
+    assert!(failed[n][err].contains("手机"), "{}", failed[n][err]);
+    assert_eq!(
+        fill(&report, "失败 Failed", n as u32, phone as u32),
+        Some(0xFFC7CE)
+    );
+    let summary = read_sheet(&report, "汇总 Summary");
+    let line = summary
+        .iter()
+        .find(|r| r[0] == "批注 Notes")
+        .expect("a Notes line in the Summary");
+    assert!(
+        line[1].contains(&format!(
+            "only the first {} red cells",
+            bgy::report::MAX_NOTES
+        )) && line[1].contains("the other 150"),
+        "{}",
+        line[1]
+    );
+}
