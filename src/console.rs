@@ -56,13 +56,9 @@ impl Console {
         if self.quiet || !std::io::stderr().is_terminal() {
             return;
         }
-        let b = ProgressBar::new(total);
-        let style = ProgressStyle::with_template(&format!(
-            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}} ETA {{eta}} {{msg}}"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        b.set_style(style);
+        let b = ProgressBar::new(total)
+            .with_style(style(total))
+            .with_prefix(what.to_string());
         b.enable_steady_tick(Duration::from_millis(120));
         *bar = Some(b);
     }
@@ -78,8 +74,18 @@ impl Observer for Console {
     fn event(&self, event: Event) {
         match event {
             Event::Phase { what, total } => self.phase(&what, total),
+            Event::Progress { done, total: 0 } => self.with_bar(|b| {
+                // No total yet (rows being read): the count alone.
+                b.set_position(done);
+                b.set_message(done.to_string());
+            }),
             Event::Progress { done, total } => self.with_bar(|b| {
-                b.set_length(total);
+                if b.length() != Some(total) {
+                    // A total learnt on the way (a listing's count): from a spinner to a bar.
+                    b.set_style(style(total));
+                    b.set_length(total);
+                    b.set_message("");
+                }
                 b.set_position(done);
             }),
             Event::Row { ok, .. } => {
@@ -122,6 +128,17 @@ impl Observer for Console {
         std::io::stdin().read_line(&mut answer)?;
         Ok(answer.trim() == n.to_string())
     }
+}
+
+/// A bar over `total` units, or, while the total is not known (0), a spinner and a count.
+fn style(total: u64) -> ProgressStyle {
+    let template = match total {
+        0 => "{spinner} {prefix} {msg}",
+        _ => "{spinner} {prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 /// `bgy import: 300 rows: 295 created, 3 invalid …`, the reasons, why it stopped, the report.

@@ -11,12 +11,14 @@ pub mod plan;
 pub mod times;
 pub mod undo;
 
+use std::sync::{Arc, Mutex, MutexGuard};
+
 use anyhow::Context as _;
 
 use crate::api::ApiError;
 use crate::config::Job;
 use crate::context::Context;
-use crate::events::Emit;
+use crate::events::{Emit, Event, Observer};
 use crate::live::Live;
 use crate::model::tree::DeptTree;
 use crate::outcome::Summary;
@@ -67,24 +69,35 @@ pub fn warn_tree(ctx: &Context, tree: &DeptTree) {
 /// The live directory, listed on a task of its own from the start of a run, so that the
 /// network and reading the sheet overlap instead of one waiting for the other. Dropped unused
 /// (the sheet could not be read, the lock was taken), it stops listing.
-pub struct Listing(Option<tokio::task::JoinHandle<Result<Live, ApiError>>>);
+pub struct Listing {
+    task: Option<tokio::task::JoinHandle<Result<Live, ApiError>>>,
+    events: Arc<Held>,
+}
 
 impl Listing {
     /// Starts listing when the run has a server; a run without one lists nothing.
     pub fn start(ctx: &Context) -> Listing {
-        Listing(ctx.client.clone().map(|client| {
-            let events = ctx.events.clone();
+        let events = Arc::new(Held::new(ctx.events.clone()));
+        let task = ctx.client.clone().map(|client| {
+            let events = events.clone();
             tokio::spawn(async move { Live::fetch(&client, events.as_ref()).await })
-        }))
+        });
+        Listing { task, events }
     }
 
-    /// The directory once listed; `None` without a server.
+    /// The directory once listed; `None` without a server. From here on the listing's
+    /// progress is shown, if it is still going.
     pub async fn done(mut self) -> anyhow::Result<Option<Result<Live, ApiError>>> {
-        match self.0.take() {
-            Some(task) => Ok(Some(
-                task.await
-                    .context("the directory listing stopped unexpectedly")?,
-            )),
+        match self.task.take() {
+            Some(task) => {
+                if !task.is_finished() {
+                    self.events.show();
+                }
+                Ok(Some(
+                    task.await
+                        .context("the directory listing stopped unexpectedly")?,
+                ))
+            }
             None => Ok(None),
         }
     }
@@ -104,10 +117,112 @@ impl Listing {
     }
 }
 
+/// The listing's events while the sheet is still being read: its warnings pass at once, its
+/// phase and progress are held (the latest of each) until the run waits for it, so that the
+/// one progress bar shows one thing at a time: the rows read, then the listing.
+struct Held {
+    inner: Arc<dyn Observer>,
+    state: Mutex<HeldState>,
+}
+
+#[derive(Default)]
+struct HeldState {
+    shown: bool,
+    phase: Option<Event>,
+    progress: Option<Event>,
+}
+
+impl Held {
+    fn new(inner: Arc<dyn Observer>) -> Held {
+        Held {
+            inner,
+            state: Mutex::new(HeldState::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HeldState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Passes what was held, and everything from now on.
+    fn show(&self) {
+        let mut state = self.lock();
+        state.shown = true;
+        for event in [state.phase.take(), state.progress.take()]
+            .into_iter()
+            .flatten()
+        {
+            self.inner.event(event);
+        }
+    }
+}
+
+impl Observer for Held {
+    fn event(&self, event: Event) {
+        let mut state = self.lock();
+        match event {
+            Event::Phase { .. } if !state.shown => {
+                state.phase = Some(event);
+                state.progress = None;
+            }
+            Event::Progress { .. } if !state.shown => state.progress = Some(event),
+            other => {
+                drop(state);
+                self.inner.event(other);
+            }
+        }
+    }
+
+    fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool> {
+        self.inner.confirm_delete(command, n)
+    }
+}
+
 impl Drop for Listing {
     fn drop(&mut self) {
-        if let Some(task) = &self.0 {
+        if let Some(task) = &self.task {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::Collect;
+
+    fn progress(done: u64, total: u64) -> Event {
+        Event::Progress { done, total }
+    }
+
+    #[test]
+    fn a_listing_shows_its_progress_only_once_waited_for() {
+        let seen = Arc::new(Collect::default());
+        let held = Held::new(seen.clone());
+        held.phase("listing staff", 0);
+        held.event(progress(1000, 2500));
+        held.warn("a department without a parent");
+        held.event(progress(2000, 2500));
+        // While the sheet is read: the warning only.
+        assert_eq!(
+            seen.events(),
+            [Event::Warning {
+                text: "a department without a parent".into()
+            }]
+        );
+        held.show();
+        held.event(progress(2500, 2500));
+        // Then the phase and the latest progress, and from then on everything.
+        assert_eq!(
+            seen.events()[1..],
+            [
+                Event::Phase {
+                    what: "listing staff".into(),
+                    total: 0
+                },
+                progress(2000, 2500),
+                progress(2500, 2500),
+            ]
+        );
     }
 }

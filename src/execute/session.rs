@@ -24,6 +24,10 @@ use crate::outcome::{Counts, Status, Summary};
 use crate::report::{self, Report};
 use crate::validate::{self, Table};
 
+/// Rows read between two progress events while a sheet is read (a count: the total is known
+/// only at the end).
+const PROGRESS_ROWS: u64 = 5_000;
+
 pub struct Session<'a> {
     pub ctx: &'a Context,
     pub command: &'static str,
@@ -84,9 +88,18 @@ impl<'a> Session<'a> {
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end).
         let stream_report = !sends && ctx.client.is_none();
+        ctx.events.phase("reading rows", 0);
         let load = |layout| -> Result<(Table, Option<report::Stream>), validate::LoadError> {
             let mut stream: Option<report::Stream> = None;
+            let mut read = 0u64;
             let mut watch = |header: &crate::read::header::Header, row: &validate::Row| {
+                read += 1;
+                if read.is_multiple_of(PROGRESS_ROWS) {
+                    ctx.events.event(Event::Progress {
+                        done: read,
+                        total: 0,
+                    });
+                }
                 if stream_report {
                     stream
                         .get_or_insert_with(|| report::Stream::start(header))
@@ -242,6 +255,11 @@ impl<'a> Session<'a> {
     /// Ends the run: rows a sending run never reached are not sent, the report is written,
     /// the front-end hears how it went.
     pub fn finish(mut self, plan: Option<&[PlanLine]>, extra: Extra) -> anyhow::Result<Summary> {
+        // A run that sent nothing has no row progress to keep on show: the report is what it
+        // is doing now (seconds, for a large sheet).
+        if self.journal.is_none() {
+            self.ctx.events.phase("writing the report", 0);
+        }
         if self.journal.is_some() {
             let not_sent = self.sink().not_sent();
             for o in self.outcomes.iter_mut().filter(|o| **o == Outcome::Valid) {

@@ -463,6 +463,69 @@ async fn the_report_prints_one_page_wide_with_numbers_and_the_reasons_table() {
     );
 }
 
+/// While the sheet is read, progress counts its rows (the total is known only at the end); a
+/// directory listing running meanwhile shows its own progress only once the run waits for it,
+/// never mixed into the reading's on the one bar.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_counts_the_rows_read_then_shows_the_listing() {
+    use bgy::events::{Collect, Event};
+    use clap::Parser;
+
+    let emu = emulator().await;
+    emu.store.insert_staff(people("p", 2_500)).unwrap();
+    // Slow enough that the listing (four calls) outlasts reading the sheet.
+    emu.set_latency(std::time::Duration::from_millis(400));
+    let bgy = Bgy::new().against(&emu);
+    let input = bgy.write("many.csv", staff_csv("n", 12_000));
+    let url = emu.base_url();
+    let args = [
+        "bgy",
+        "--base-url",
+        &url,
+        "--ticket",
+        TICKET,
+        "check",
+        input.to_str().unwrap(),
+    ];
+    let config = bgy::config::Config::from_args(bgy::cli::Args::try_parse_from(args).unwrap())
+        .expect("config");
+    let collect = std::sync::Arc::new(Collect::default());
+    bgy::run_with(config, collect.clone()).await.expect("check");
+    let events = collect.events();
+
+    let phase = |name: &str| {
+        events
+            .iter()
+            .position(|e| matches!(e, Event::Phase { what, .. } if what == name))
+            .unwrap_or_else(|| panic!("no {name} phase in {events:?}"))
+    };
+    let (reading, listing) = (phase("reading rows"), phase("listing staff"));
+    assert!(reading < listing, "{events:?}");
+    let counted: Vec<u64> = events[reading..listing]
+        .iter()
+        .filter_map(|e| match e {
+            Event::Progress { done, total: 0 } => Some(*done),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(counted, [5_000, 10_000]);
+    // Nothing of the listing's before it is shown: no progress with a total, no second phase.
+    assert!(
+        events[..listing]
+            .iter()
+            .all(|e| !matches!(e, Event::Progress { total, .. } if *total > 0)),
+        "{events:?}"
+    );
+    // Then its pages, up to the whole directory.
+    let people = emu.store.staff_count() as u64;
+    assert!(
+        events[listing..].iter().any(
+            |e| matches!(e, Event::Progress { done, total } if *done == people && *total == people)
+        ),
+        "{events:?}"
+    );
+}
+
 /// A sheet that is wrong in every row still gets a report in bounded memory: the first
 /// MAX_NOTES red cells have a note, the rest are red with their reason in the 错误 column, and
 /// the Summary says so. (Before the cap, 100,000 notes took 1.5 GB.)
