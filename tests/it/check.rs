@@ -524,6 +524,12 @@ async fn progress_counts_the_rows_read_then_shows_the_listing() {
         ),
         "{events:?}"
     );
+    // A run that sends nothing ends on its report.
+    let last = events.iter().rev().find_map(|e| match e {
+        Event::Phase { what, .. } => Some(what.as_str()),
+        _ => None,
+    });
+    assert_eq!(last, Some("writing the report"));
 }
 
 /// A sheet that is wrong in every row still gets a report in bounded memory: the first
