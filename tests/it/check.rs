@@ -464,8 +464,8 @@ async fn the_report_prints_one_page_wide_with_numbers_and_the_reasons_table() {
 }
 
 /// While the sheet is read, progress counts its rows (the total is known only at the end); a
-/// directory listing running meanwhile shows its own progress only once the run waits for it,
-/// never mixed into the reading's on the one bar.
+/// directory listing still running when the run waits for it shows its progress then (how it is
+/// held back until then is `cmd::tests`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_counts_the_rows_read_then_shows_the_listing() {
     use bgy::events::{Collect, Event};
