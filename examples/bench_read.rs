@@ -89,6 +89,7 @@ fn main() -> anyhow::Result<()> {
         server: "bench",
         table: &table,
         outcomes: &outcomes,
+        counts: &bgy::outcome::Counts::of(&outcomes),
         started: now,
         finished: now,
         stopped: None,

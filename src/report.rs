@@ -90,6 +90,8 @@ pub struct Report<'a> {
     pub table: &'a Table,
     /// One per `table.rows`, in order.
     pub outcomes: &'a [Outcome],
+    /// The run's counts: the outcomes', and what it did besides its rows (a sync's prunes).
+    pub counts: &'a Counts,
     pub started: DateTime<Local>,
     pub finished: DateTime<Local>,
     /// Why the run stopped early, if it did.
@@ -149,7 +151,7 @@ impl Report<'_> {
         f: &Formats,
         unnoted: u32,
     ) -> Result<(), XlsxError> {
-        let c = Counts::of(self.outcomes);
+        let c = self.counts;
         let elapsed = (self.finished - self.started).num_milliseconds().max(0) as f64 / 1000.0;
         let text = |k: &'static str, v: String| (k, Line::Text(v));
         let ok_title = if self.command == "check" {
@@ -602,13 +604,19 @@ mod tests {
         crate::validate::from_sheet(Path::new("s.csv"), sheet, crate::model::Layout::Staff).unwrap()
     }
 
-    fn report<'a>(table: &'a Table, outcomes: &'a [Outcome], reasons: &'a [Reason]) -> Report<'a> {
+    fn report<'a>(
+        table: &'a Table,
+        outcomes: &'a [Outcome],
+        counts: &'a Counts,
+        reasons: &'a [Reason],
+    ) -> Report<'a> {
         let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 26, 9, 0, 0).unwrap();
         Report {
             command: "check",
             server: "offline",
             table,
             outcomes,
+            counts,
             started: at,
             finished: at,
             stopped: None,
@@ -628,16 +636,18 @@ mod tests {
         ]);
         let outcomes = table.initial_outcomes();
         let reasons = crate::outcome::reasons(&table, &outcomes);
-        let whole_report = report(&table, &outcomes, &reasons);
+        let counts = Counts::of(&outcomes);
+        let whole_report = report(&table, &outcomes, &counts, &reasons);
         let stream = |outcomes: &[Outcome], name: &str| {
             let mut stream = Stream::start(&table.header);
             for row in &table.rows {
                 stream.row(row);
             }
             let reasons = crate::outcome::reasons(&table, outcomes);
+            let counts = Counts::of(outcomes);
             let path = dir.path().join(name);
             let written = stream
-                .finish(&report(&table, outcomes, &reasons), &path)
+                .finish(&report(&table, outcomes, &counts, &reasons), &path)
                 .unwrap();
             (written, path)
         };
@@ -678,7 +688,7 @@ mod tests {
         let reasons = crate::outcome::reasons(&warned, &outcomes);
         let path = dir.path().join("warned.xlsx");
         assert!(!stream
-            .finish(&report(&warned, &outcomes, &reasons), &path)
+            .finish(&report(&warned, &outcomes, &counts, &reasons), &path)
             .unwrap());
         assert!(!path.exists());
     }

@@ -57,6 +57,19 @@ pub struct Extra {
     pub departments_renamed: Option<usize>,
 }
 
+impl Extra {
+    /// The rows' counts and what the run did besides its rows (a sync's prunes, an undo's
+    /// deletes): the one set of counts the report, the history and the front-end show.
+    fn added_to(&self, rows: Counts) -> Counts {
+        Counts {
+            deleted: rows.deleted + self.deleted,
+            invalid: rows.invalid + self.invalid,
+            failed: rows.failed + self.failed,
+            ..rows
+        }
+    }
+}
+
 impl<'a> Session<'a> {
     /// Reads and validates `input`; a run that `sends` takes the input's lock first, so a
     /// second one refuses before it reads anything.
@@ -269,11 +282,13 @@ impl<'a> Session<'a> {
         let stop = &self.ctx.stop;
         let stopped = stop.reason();
         let reasons = crate::outcome::reasons(&self.table, &self.outcomes);
+        let c = extra.added_to(Counts::of(&self.outcomes));
         let report = Report {
             command: self.command,
             server: &self.ctx.server,
             table: &self.table,
             outcomes: &self.outcomes,
+            counts: &c,
             started: self.started,
             finished: Local::now(),
             stopped: stopped.clone(),
@@ -290,27 +305,12 @@ impl<'a> Session<'a> {
             Err(e) => Err(e),
         }
         .with_context(|| format!("cannot write the report {}", self.report.display()))?;
-        let c = Counts::of(&self.outcomes);
         let status = match stop.status() {
             Some(s) => s,
             None if c.ok < c.total || extra.failed + extra.invalid > 0 => Status::RowsFailed,
             None => Status::Ok,
         };
-        if let Some(r) = &self.recorder {
-            let status = match status {
-                Status::Ok => "ok",
-                Status::RowsFailed => "rows failed",
-                Status::Fatal => "fatal",
-                Status::Interrupted => "interrupted",
-            };
-            let counts = serde_json::to_value(&c).unwrap_or_default();
-            let report = self.report.display().to_string();
-            if let Err(e) = r.history.end(r.run, status, &counts, Some(&report)) {
-                self.ctx
-                    .events
-                    .warn(format!("the history could not record the run's end: {e:#}"));
-            }
-        }
+        self.record_end(status, &c);
         self.ctx.events.event(Event::Finished(Finished {
             command: self.command.to_string(),
             counts: c.clone(),
@@ -326,9 +326,7 @@ impl<'a> Session<'a> {
         Ok(Summary {
             command: self.command,
             counts: Counts {
-                deleted: c.deleted + extra.deleted,
-                invalid: c.invalid + extra.invalid,
-                failed: c.failed + c.not_sent + extra.failed,
+                failed: c.failed + c.not_sent,
                 ..c
             },
             departments_created: extra.departments_created,
@@ -337,6 +335,26 @@ impl<'a> Session<'a> {
             status,
             ..Summary::default()
         })
+    }
+
+    /// The run's end in the history (a run that changed nothing has no record).
+    fn record_end(&self, status: Status, counts: &Counts) {
+        let Some(r) = &self.recorder else {
+            return;
+        };
+        let status = match status {
+            Status::Ok => "ok",
+            Status::RowsFailed => "rows failed",
+            Status::Fatal => "fatal",
+            Status::Interrupted => "interrupted",
+        };
+        let counts = serde_json::to_value(counts).unwrap_or_default();
+        let report = self.report.display().to_string();
+        if let Err(e) = r.history.end(r.run, status, &counts, Some(&report)) {
+            self.ctx
+                .events
+                .warn(format!("the history could not record the run's end: {e:#}"));
+        }
     }
 }
 

@@ -243,4 +243,14 @@ async fn prune_past_the_guard_refuses_and_within_it_deletes_exactly_the_missing(
     assert_eq!(r.json()["deleted"], 5);
     assert_eq!(emu.store.staff_count(), 97);
     assert!(gone.iter().all(|a| emu.store.person(a).is_none()));
+    // The prunes count wherever the run's counts are shown, not in --json alone: the line on
+    // stderr, the report's Summary, the history.
+    assert!(r.stderr.contains("97 unchanged, 5 deleted"), "{}", r.stderr);
+    let report = bgy.path(r.json()["report"].as_str().unwrap());
+    let summary = read_sheet(&report, "汇总 Summary");
+    let deleted = summary.iter().find(|l| l[0] == "已删除 Deleted").unwrap();
+    assert_eq!(deleted[1], "5");
+    let runs = bgy.run(&["history", "--json"]).await.json()["runs"].clone();
+    assert_eq!(runs[0]["command"], "sync");
+    assert_eq!(runs[0]["counts"]["deleted"], 5);
 }
