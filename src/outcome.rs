@@ -175,17 +175,12 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
                 .or_insert((0, row.source_row, issue.cell_text()));
             e.0 += 1;
         }
-        if let Outcome::Failed { errno, message } = outcome {
-            let key = (
-                Severity::Error,
-                format!(
-                    "errno {}: {}",
-                    errno.map_or("-".into(), |e| e.to_string()),
-                    api::error::with_english(message)
-                ),
-            );
-            let text = key.1.clone();
-            groups.entry(key).or_insert((0, row.source_row, text)).0 += 1;
+        // A failure the server gave no errno (a dates call's failed row) is its message alone.
+        if let (Outcome::Failed { .. }, Some(text)) = (outcome, outcome.error_text()) {
+            groups
+                .entry((Severity::Error, text.clone()))
+                .or_insert((0, row.source_row, text))
+                .0 += 1;
         }
     }
     let mut lines: Vec<_> = groups.into_iter().collect();

@@ -63,6 +63,13 @@ async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
     bgy.write("times.csv", csv);
     let r = bgy.run(&["times", "times.csv", "--json"]).await;
     r.assert_code(1);
+    // The server names no errno for a failed row: its message alone, no "errno -".
+    assert!(
+        r.stderr
+            .contains("10 × 员工帐号不存在 (no such account) (first: row"),
+        "{}",
+        r.stderr
+    );
     let j = r.json();
     assert_eq!(
         (j["updated"].clone(), j["failed"].clone()),
