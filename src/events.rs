@@ -59,6 +59,18 @@ pub struct PlanShown {
     pub departments: Option<DeptCounts>,
 }
 
+/// The stages' names as the front-ends show them: Chinese first, English beside it.
+pub mod phases {
+    pub const READING: &str = "读取表格 reading rows";
+    pub const LISTING: &str = "读取通讯录 listing staff";
+    pub const IMPORTING: &str = "导入 importing";
+    pub const DATES: &str = "更新日期 updating dates";
+    pub const DELETING: &str = "删除 deleting";
+    pub const SYNCING: &str = "同步 syncing";
+    pub const UNDOING: &str = "撤销 undoing";
+    pub const REPORT: &str = "写报告 writing the report";
+}
+
 /// Receives a run's events; a front-end implements it.
 pub trait Observer: Send + Sync {
     fn event(&self, event: Event);

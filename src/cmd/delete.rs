@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::config::{Destructive, Input};
 use crate::context::Context;
-use crate::events::Emit;
+use crate::events::{phases, Emit};
 use crate::execute::delete::{delete_all, Target};
 use crate::execute::session::{Extra, Session};
 use crate::live::Live;
@@ -68,7 +68,7 @@ pub async fn run(
     .await?;
     s.start_journal()?;
     s.remember(&live, accounts.iter().map(String::as_str));
-    ctx.events.phase("deleting", known.len() as u64);
+    ctx.events.phase(phases::DELETING, known.len() as u64);
     let results = delete_all(client, known, &s.sink()).await;
     for (account, outcome) in results {
         if let Some(&i) = rows_of

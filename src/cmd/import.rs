@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use super::Listing;
 use crate::config::{ImportOptions, Input};
 use crate::context::Context;
-use crate::events::Emit;
+use crate::events::{phases, Emit};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, depts, AddJob};
 use crate::live::{self, Live};
@@ -67,7 +67,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
             cover: opts.cover,
         })
         .collect();
-    ctx.events.phase("importing", jobs.len() as u64);
+    ctx.events.phase(phases::IMPORTING, jobs.len() as u64);
     let results = execute::add_staff(client, jobs, &s.sink()).await;
     for (i, outcome) in results {
         s.outcomes[i] = outcome;

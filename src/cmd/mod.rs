@@ -189,7 +189,7 @@ impl Drop for Listing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Collect;
+    use crate::events::{phases, Collect};
 
     fn progress(done: u64, total: u64) -> Event {
         Event::Progress { done, total }
@@ -199,7 +199,7 @@ mod tests {
     fn a_listing_shows_its_progress_only_once_waited_for() {
         let seen = Arc::new(Collect::default());
         let held = Held::new(seen.clone());
-        held.phase("listing staff", 0);
+        held.phase(phases::LISTING, 0);
         held.event(progress(1000, 2500));
         held.warn("a department without a parent");
         held.event(progress(2000, 2500));
@@ -217,7 +217,7 @@ mod tests {
             seen.events()[1..],
             [
                 Event::Phase {
-                    what: "listing staff".into(),
+                    what: phases::LISTING.into(),
                     total: 0
                 },
                 progress(2000, 2500),

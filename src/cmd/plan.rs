@@ -4,7 +4,7 @@
 
 use crate::config::{Destructive, Input};
 use crate::context::Context;
-use crate::events::{Emit, Event, PlanShown};
+use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::live::{self, Live};
@@ -156,7 +156,7 @@ pub async fn sync(
     };
     let jobs = add_jobs(&p, applied.as_ref().map(|a| &a.tree));
     ctx.events
-        .phase("syncing", (jobs.len() + prunes.len()) as u64);
+        .phase(phases::SYNCING, (jobs.len() + prunes.len()) as u64);
     let s = &mut p.session;
     let results = execute::add_staff(client, jobs, &s.sink()).await;
     for (i, outcome) in results {

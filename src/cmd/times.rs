@@ -6,7 +6,7 @@ use futures::StreamExt;
 use crate::api::{TimesRow, TIMES_CHUNK};
 use crate::config::Input;
 use crate::context::Context;
-use crate::events::Emit;
+use crate::events::{phases, Emit};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, times::send_chunk};
 use crate::model::{Field, Layout};
@@ -45,7 +45,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
         };
         items.push((i, row.source_row, times));
     }
-    ctx.events.phase("updating dates", items.len() as u64);
+    ctx.events.phase(phases::DATES, items.len() as u64);
     let chunks = execute::chunks(items, TIMES_CHUNK, |(_, _, t)| (&t.we_userid).into());
     let results: Vec<_> = {
         let sink = s.sink();

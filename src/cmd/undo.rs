@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::config::{Destructive, Input};
 use crate::context::Context;
-use crate::events::{Emit, Event, PlanShown};
+use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::delete::delete_all;
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, AddJob};
@@ -88,7 +88,7 @@ pub async fn run(
     s.remember(&live, accounts.iter().map(String::as_str));
     let jobs = jobs(&s, &plan);
     ctx.events
-        .phase("undoing", (jobs.len() + deletes.len()) as u64);
+        .phase(phases::UNDOING, (jobs.len() + deletes.len()) as u64);
     let results = execute::add_staff(client, jobs, &s.sink()).await;
     for (i, outcome) in results {
         s.outcomes[i] = outcome;

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::Sink;
 use crate::config::Input;
 use crate::context::Context;
-use crate::events::{Emit, Event, Finished};
+use crate::events::{phases, Emit, Event, Finished};
 use crate::history::History;
 use crate::journal::{self, Journal};
 use crate::live::Live;
@@ -101,7 +101,7 @@ impl<'a> Session<'a> {
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end).
         let stream_report = !sends && ctx.client.is_none();
-        ctx.events.phase("reading rows", 0);
+        ctx.events.phase(phases::READING, 0);
         let load = |layout| -> Result<(Table, Option<report::Stream>), validate::LoadError> {
             let mut stream: Option<report::Stream> = None;
             let mut read = 0u64;
@@ -271,7 +271,7 @@ impl<'a> Session<'a> {
         // A run that sent nothing has no row progress to keep on show: the report is what it
         // is doing now (seconds, for a large sheet).
         if self.journal.is_none() {
-            self.ctx.events.phase("writing the report", 0);
+            self.ctx.events.phase(phases::REPORT, 0);
         }
         if self.journal.is_some() {
             let not_sent = self.sink().not_sent();

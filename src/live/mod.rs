@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::api::{ApiError, Client, Endpoint, Staff};
-use crate::events::{Emit, Event, Observer};
+use crate::events::{phases, Emit, Event, Observer};
 use crate::model::tree::{self, DeptTree};
 use crate::model::{AccountKey, Field};
 
@@ -27,7 +27,7 @@ pub async fn staff(
     fetch_child: bool,
     events: &dyn Observer,
 ) -> Result<crate::api::Listing<Staff>, ApiError> {
-    events.phase("listing staff", 0);
+    events.phase(phases::LISTING, 0);
     client
         .staff_with_progress(we_id, fetch_child, |got, count| {
             events.event(Event::Progress {

@@ -468,7 +468,7 @@ async fn the_report_prints_one_page_wide_with_numbers_and_the_reasons_table() {
 /// held back until then is `cmd::tests`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn progress_counts_the_rows_read_then_shows_the_listing() {
-    use bgy::events::{Collect, Event};
+    use bgy::events::{phases, Collect, Event};
     use clap::Parser;
 
     let emu = emulator().await;
@@ -499,7 +499,7 @@ async fn progress_counts_the_rows_read_then_shows_the_listing() {
             .position(|e| matches!(e, Event::Phase { what, .. } if what == name))
             .unwrap_or_else(|| panic!("no {name} phase in {events:?}"))
     };
-    let (reading, listing) = (phase("reading rows"), phase("listing staff"));
+    let (reading, listing) = (phase(phases::READING), phase(phases::LISTING));
     assert!(reading < listing, "{events:?}");
     let counted: Vec<u64> = events[reading..listing]
         .iter()
@@ -529,7 +529,7 @@ async fn progress_counts_the_rows_read_then_shows_the_listing() {
         Event::Phase { what, .. } => Some(what.as_str()),
         _ => None,
     });
-    assert_eq!(last, Some("writing the report"));
+    assert_eq!(last, Some(phases::REPORT));
 }
 
 /// A sheet that is wrong in every row still gets a report in bounded memory: the first
