@@ -134,7 +134,7 @@ impl Observer for Console {
 fn style(total: u64) -> ProgressStyle {
     let template = match total {
         0 => "{spinner} {prefix} {msg}",
-        _ => "{spinner} {prefix} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}",
+        _ => "{spinner} {prefix} [{bar:30}] {pos}/{len} {per_sec:0} ETA {eta} {msg}",
     };
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
