@@ -63,7 +63,8 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
 /// field, old → new), newest run first.
 fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize> {
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
+    // Rows go out in order and are not kept: a long history is not held in memory whole.
+    let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name("审计 Audit")?;
     let header = crate::write::header_format();
     let titles = [
