@@ -178,6 +178,19 @@ impl Command {
             Command::Emulator { .. } => "emulator",
         }
     }
+
+    /// The sheet a command reads, for the commands that read one.
+    pub fn input(&self) -> Option<&Input> {
+        match self {
+            Command::Check { input, .. }
+            | Command::Import { input, .. }
+            | Command::Times { input, .. }
+            | Command::Delete { input, .. }
+            | Command::Plan { input, .. }
+            | Command::Sync { input, .. } => Some(input),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -386,7 +399,8 @@ pub struct Input {
     /// Read this sheet instead of the first.
     #[arg(long)]
     pub sheet: Option<String>,
-    /// Where to write the report (default: next to the input, NAME.report-YYYYMMDD-HHMMSS.xlsx).
+    /// Where to write the report, an .xlsx, never the input itself (default: next to the
+    /// input, NAME.report-YYYYMMDD-HHMMSS.xlsx).
     #[arg(long)]
     pub report: Option<PathBuf>,
     /// Read the column headed HEADER as COLUMN (a template header such as 帐号 or 部门, or an

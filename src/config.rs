@@ -418,6 +418,32 @@ fn target(
     })
 }
 
+/// `--report`: an .xlsx workbook (the extension says what the person will open), and never
+/// the input itself, which it would overwrite.
+fn check_report(input: &cli::Input) -> Result<(), UsageError> {
+    let Some(report) = &input.report else {
+        return Ok(());
+    };
+    if !has_extension(report, &["xlsx"]) {
+        return usage(format!(
+            "--report {}: a report is an .xlsx workbook; name the file .xlsx",
+            report.display()
+        ));
+    }
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
+    {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if same(report, &input.file) {
+        return usage(format!(
+            "--report {}: that is the input itself, and the report would overwrite it; name another file",
+            report.display()
+        ));
+    }
+    Ok(())
+}
+
 /// A command's own options, and whether it can run where calls would go.
 fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
     if let Command::Serve { max_upload_mb, .. } = command {
@@ -452,6 +478,9 @@ fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
             ));
         }
         _ => {}
+    }
+    if let Some(input) = command.input() {
+        check_report(input)?;
     }
     let needs_api = matches!(
         command,
@@ -562,6 +591,26 @@ mod tests {
             .to_string()
             .starts_with("--base-url \"not a url\" is not an http(s) URL"));
         assert!(config(&["bgy", "--rate", "-1", "template"]).is_err());
+    }
+
+    #[test]
+    fn a_report_is_an_xlsx_and_never_the_input() {
+        let e = config(&["bgy", "check", "x.xlsx", "--report", "r.csv"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--report r.csv: a report is an .xlsx workbook; name the file .xlsx"
+        );
+        assert!(config(&["bgy", "check", "x.xlsx", "--report", "r.XLSX"]).is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("staff.xlsx");
+        std::fs::write(&input, b"a sheet").unwrap();
+        // The same file by another spelling of its path.
+        let other = dir.path().join(".").join("staff.xlsx");
+        let (input, other) = (input.to_str().unwrap(), other.to_str().unwrap());
+        let e = config(&["bgy", "check", input, "--report", other]).unwrap_err();
+        assert!(e.to_string().contains("that is the input itself"), "{e}");
+        let e = config(&["bgy", "--emulator", "import", input, "--report", input]).unwrap_err();
+        assert!(e.to_string().contains("would overwrite it"), "{e}");
     }
 
     #[test]

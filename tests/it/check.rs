@@ -576,3 +576,32 @@ async fn notes_stop_at_the_cap_and_every_row_keeps_its_reason() {
         line[1]
     );
 }
+
+/// `--report` naming the input is refused before anything is read or written: the person's
+/// sheet stays as it was. (It used to be overwritten by the report.)
+#[tokio::test]
+async fn a_report_never_overwrites_its_input() {
+    let bgy = Bgy::new();
+    let input = bgy.path("staff.xlsx");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff.xlsx"),
+        &input,
+    )
+    .unwrap();
+    let before = std::fs::read(&input).unwrap();
+    let r = bgy
+        .run(&["check", "staff.xlsx", "--report", "./staff.xlsx"])
+        .await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("that is the input itself"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read(&input).unwrap(), before);
+    let r = bgy
+        .run(&["check", "staff.xlsx", "--report", "out.csv"])
+        .await;
+    r.assert_code(2);
+    assert!(!bgy.path("out.csv").exists());
+}
