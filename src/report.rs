@@ -47,20 +47,25 @@ pub fn default_path(input: &Path, at: DateTime<Local>) -> PathBuf {
 }
 
 /// The first of `NAME.report-YYYYMMDD-HHMMSS.xlsx`, `…-2.xlsx`, `…-3.xlsx` … beside the input
-/// that no report and no journal uses, taken at once (created empty, `create_new`), so two
-/// runs started in the same second never share a report or a journal.
+/// that no report and no journal uses, taken at once, so two runs started in the same second
+/// never share a report or a journal.
 pub fn reserve_path(input: &Path, at: DateTime<Local>) -> std::io::Result<PathBuf> {
-    let first = default_path(input, at);
+    reserve(&default_path(input, at), |p| journal_path(p).exists())
+}
+
+/// The first of `FIRST`, `FIRST-2.xlsx`, `FIRST-3.xlsx` … that is no file yet and not `taken`,
+/// created empty at once (`create_new`), so two runs never write the same file.
+pub fn reserve(first: &Path, taken: impl Fn(&Path) -> bool) -> std::io::Result<PathBuf> {
     for n in 1..=1000 {
         let candidate = if n == 1 {
-            first.clone()
+            first.to_path_buf()
         } else {
             first.with_file_name(format!(
                 "{}-{n}.xlsx",
                 first.file_stem().unwrap_or_default().to_string_lossy()
             ))
         };
-        if journal_path(&candidate).exists() {
+        if taken(&candidate) {
             continue;
         }
         match std::fs::OpenOptions::new()
@@ -74,8 +79,8 @@ pub fn reserve_path(input: &Path, at: DateTime<Local>) -> std::io::Result<PathBu
         }
     }
     Err(std::io::Error::other(format!(
-        "no free report name beside {}",
-        input.display()
+        "no free name like {}",
+        first.display()
     )))
 }
 

@@ -83,7 +83,15 @@ impl Backup {
         input: &Path,
         at: DateTime<Local>,
     ) -> anyhow::Result<PathBuf> {
-        let path = backup_path(input, at);
+        // A name of its own: two runs on one input in the same second (a delete, then a
+        // sync --prune) must not write one backup over the other.
+        let path =
+            crate::report::reserve(&backup_path(input, at), |_| false).with_context(|| {
+                format!(
+                    "cannot write a backup beside {}; nothing was deleted",
+                    input.display()
+                )
+            })?;
         let n = self.people.len();
         let title = match self.gaps.is_empty() {
             true => format!(
@@ -95,20 +103,24 @@ impl Backup {
                 self.gaps.join(", ")
             ),
         };
-        crate::write::write_people_titled(
+        let written = crate::write::write_people_titled(
             &path,
             Layout::Staff,
             Field::ALL,
             self.people,
             None,
             Some(&title),
-        )
-        .with_context(|| {
-            format!(
-                "cannot write the backup {}; nothing was deleted",
-                path.display()
-            )
-        })?;
+        );
+        if let Err(e) = written {
+            // Not an empty file that looks like a backup.
+            let _ = std::fs::remove_file(&path);
+            return Err(e).with_context(|| {
+                format!(
+                    "cannot write the backup {}; nothing was deleted",
+                    path.display()
+                )
+            });
+        }
         ctx.events.note(format!(
             "backup of the {} to delete: {} (restore: bgy import {})",
             people(n),
@@ -177,6 +189,44 @@ mod tests {
             guard(30, 100).unwrap(),
             "refusing to remove 30 of the 100 people in the directory (more than 20%) without --force; nothing was deleted"
         );
+    }
+
+    /// A delete and then a `sync --prune` of one input in the same second: two backups, each
+    /// with its own people (the second used to be written over the first).
+    #[tokio::test]
+    async fn two_backups_in_the_same_second_keep_their_own_files() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("leavers.csv");
+        let args = crate::cli::Args::try_parse_from(["bgy", "template"]).unwrap();
+        let config = crate::config::Config::from_args(args).unwrap();
+        let events = std::sync::Arc::new(crate::events::Collect::default());
+        let ctx = Context::new(&config, events).await.unwrap();
+        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
+        let backup = |account: &str| {
+            let mut v = Values::new();
+            v.set(Field::WeUserid, Some(account.into()));
+            Backup {
+                people: vec![v],
+                gaps: vec![],
+            }
+        };
+        let first = backup("first01").write(&ctx, &input, at).unwrap();
+        let second = backup("second02").write(&ctx, &input, at).unwrap();
+        assert_eq!(first, backup_path(&input, at));
+        assert_eq!(
+            second,
+            dir.path().join("leavers.backup-20261124-090507-2.xlsx")
+        );
+        let holds = |path: &Path, account: &str| {
+            crate::read::read_sheet(path, None)
+                .unwrap()
+                .rows
+                .iter()
+                .any(|r| r.cells.iter().any(|c| c.text() == account))
+        };
+        assert!(holds(&first, "first01") && !holds(&first, "second02"));
+        assert!(holds(&second, "second02"));
     }
 
     #[test]
