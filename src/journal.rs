@@ -37,6 +37,12 @@ pub struct Journal {
 
 impl Journal {
     pub fn create(path: &Path, command: &str, input: &Path) -> anyhow::Result<Journal> {
+        // Beside the report, whose folder `--report` may name before it exists (the report
+        // makes it too).
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot make the folder {}", dir.display()))?;
+        }
         let mut file = File::create(path)
             .with_context(|| format!("cannot write the journal {}", path.display()))?;
         let head = Head {

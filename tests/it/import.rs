@@ -346,3 +346,18 @@ async fn a_bad_ticket_stops_at_once_with_exit_3_and_leaks_nowhere() {
     let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
     assert_eq!(failed.len(), 51, "every row is in the report to run again");
 }
+
+/// `--report` may name a folder that does not exist yet: the report and its journal go there
+/// (the journal used to stop the import before it started).
+#[tokio::test]
+async fn the_report_and_its_journal_go_into_a_new_folder() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("staff.csv", staff_csv("nf", 3));
+    let r = bgy
+        .run(&["import", "staff.csv", "--report", "runs/today/import.xlsx"])
+        .await;
+    r.assert_code(0);
+    assert!(bgy.path("runs/today/import.xlsx").exists());
+    assert_eq!(journal_entries(&bgy.path("runs/today")).len(), 3);
+}
