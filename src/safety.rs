@@ -145,7 +145,7 @@ pub fn guard(removing: usize, directory: usize) -> Option<String> {
 
 /// Everything a run does before it removes `accounts` from the directory, in this order: the
 /// guard (past it without `--force`: refused before anything else is said), what the backup
-/// cannot restore, the confirmation (the person types `y`; `--yes` skips asking), then the
+/// cannot restore, the confirmation (the person types how many; `--yes` skips asking), then the
 /// backup written beside `input`. A refusal is exit 2 with nothing deleted and no backup.
 pub async fn before_removing(
     ctx: &Context,
