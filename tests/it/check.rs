@@ -56,12 +56,7 @@ async fn bad_files_are_exit_2_with_one_clear_sentence() {
 #[tokio::test]
 async fn the_report_lists_exactly_the_invalid_rows_with_red_cells() {
     let bgy = Bgy::new();
-    let input = bgy.path("mistakes.xlsx");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff-with-errors.xlsx"),
-        &input,
-    )
-    .unwrap();
+    bgy.sample("staff-with-errors.xlsx", "mistakes.xlsx");
     let r = bgy.run(&["check", "mistakes.xlsx", "--json"]).await;
     r.assert_code(1);
     let json = r.json();
@@ -116,11 +111,7 @@ async fn the_report_lists_exactly_the_invalid_rows_with_red_cells() {
 #[tokio::test]
 async fn a_red_cell_carries_a_note_with_its_reason() {
     let bgy = Bgy::new();
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff-with-errors.xlsx"),
-        bgy.path("mistakes.xlsx"),
-    )
-    .unwrap();
+    bgy.sample("staff-with-errors.xlsx", "mistakes.xlsx");
     bgy.run(&["check", "mistakes.xlsx"]).await.assert_code(1);
     let report = the_report(bgy.dir.path());
     let failed = Sheet::read(&report, "失败 Failed");
@@ -582,12 +573,7 @@ async fn notes_stop_at_the_cap_and_every_row_keeps_its_reason() {
 #[tokio::test]
 async fn a_report_never_overwrites_its_input() {
     let bgy = Bgy::new();
-    let input = bgy.path("staff.xlsx");
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff.xlsx"),
-        &input,
-    )
-    .unwrap();
+    let input = bgy.sample("staff.xlsx", "staff.xlsx");
     let before = std::fs::read(&input).unwrap();
     let r = bgy
         .run(&["check", "staff.xlsx", "--report", "./staff.xlsx"])

@@ -146,6 +146,16 @@ impl Bgy {
         p
     }
 
+    /// A copy of `samples/SAMPLE` in the run's folder, named `name`.
+    pub fn sample(&self, sample: &str, name: &str) -> PathBuf {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples")
+            .join(sample);
+        let p = self.path(name);
+        std::fs::copy(&from, &p).expect("copy the sample");
+        p
+    }
+
     fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
         cmd.current_dir(self.dir.path())
