@@ -268,16 +268,15 @@ impl<'a> Session<'a> {
     /// Ends the run: rows a sending run never reached are not sent, the report is written,
     /// the front-end hears how it went.
     pub fn finish(mut self, plan: Option<&[PlanLine]>, extra: Extra) -> anyhow::Result<Summary> {
-        // A run that sent nothing has no row progress to keep on show: the report is what it
-        // is doing now (seconds, for a large sheet).
-        if self.journal.is_none() {
-            self.ctx.events.phase(phases::REPORT, 0);
-        }
         if self.journal.is_some() {
             let not_sent = self.sink().not_sent();
             for o in self.outcomes.iter_mut().filter(|o| **o == Outcome::Valid) {
                 *o = not_sent.clone();
             }
+        } else {
+            // A run that sent nothing has no row progress to keep on show: the report is what
+            // it is doing now (seconds, for a large sheet).
+            self.ctx.events.phase(phases::REPORT, 0);
         }
         let stop = &self.ctx.stop;
         let stopped = stop.reason();
