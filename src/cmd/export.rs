@@ -8,7 +8,7 @@ use anyhow::Context as _;
 
 use crate::api::{ApiError, Client, Endpoint};
 use crate::context::Context;
-use crate::events::{phases, Emit, Event};
+use crate::events::Emit;
 use crate::live::record_values;
 use crate::model::tree::{canonical_path, DeptInfo, DeptTree, Members};
 use crate::model::{Field, Layout};
@@ -113,13 +113,7 @@ async fn export(
     let mut members = Members::default();
     let mut got = 0usize;
     let mut failed: Option<anyhow::Error> = None;
-    ctx.events.phase(phases::LISTING, 0);
-    let progress = |got: usize, count: i64| {
-        ctx.events.event(Event::Progress {
-            done: got as u64,
-            total: count.max(0) as u64,
-        })
-    };
+    let progress = crate::live::start_listing(ctx.events.as_ref());
     let count = client
         .staff_pages(we_id, recursive, progress, |page| {
             for s in &page {

@@ -27,15 +27,21 @@ pub async fn staff(
     fetch_child: bool,
     events: &dyn Observer,
 ) -> Result<crate::api::Listing<Staff>, ApiError> {
-    events.phase(phases::LISTING, 0);
     client
-        .staff_with_progress(we_id, fetch_child, |got, count| {
-            events.event(Event::Progress {
-                done: got as u64,
-                total: count.max(0) as u64,
-            })
-        })
+        .staff_with_progress(we_id, fetch_child, start_listing(events))
         .await
+}
+
+/// Starts the staff listing's phase and gives the progress callback of its pages (people
+/// listed so far, of the `count` the server gives).
+pub fn start_listing(events: &dyn Observer) -> impl Fn(usize, i64) + '_ {
+    events.phase(phases::LISTING, 0);
+    move |got, count| {
+        events.event(Event::Progress {
+            done: got as u64,
+            total: count.max(0) as u64,
+        })
+    }
 }
 
 /// The live directory: departments and staff.
