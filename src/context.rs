@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use crate::api::{Client, ClientOptions, Ticket};
 use crate::config::{Config, Target};
 use crate::emulator;
-use crate::events::Observer;
+use crate::events::{Emit as _, Observer};
 use crate::history::History;
 use crate::stop::Stop;
 
@@ -29,6 +29,9 @@ pub struct Context {
     pub stop: Stop,
     /// Who runs it, for the history: the OS user, or the web console's.
     pub who: String,
+    /// The front-end already holds the directory's sending lock for this run (the web console
+    /// takes it before it answers the page), so `cmd::run` does not take it again.
+    pub directory_held: bool,
     history_path: PathBuf,
     /// Opened when a run first records something.
     history: Arc<OnceLock<Arc<History>>>,
@@ -88,6 +91,7 @@ impl Context {
             events,
             stop,
             who: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            directory_held: false,
             history_path: config.history.clone(),
             history: Arc::new(OnceLock::new()),
         })
@@ -101,28 +105,49 @@ impl Context {
             .map_or_else(|| PathBuf::from("."), PathBuf::from)
     }
 
-    /// The history store (opened on first use).
+    /// The history store (opened on first use). Opened while no run changes the directory,
+    /// the runs it says are running were killed: they become interrupted.
     pub fn history(&self) -> anyhow::Result<Arc<History>> {
         if let Some(h) = self.history.get() {
             return Ok(h.clone());
         }
         let opened = Arc::new(History::open(&self.history_path)?);
+        if opened.was_emptied() {
+            self.events.warn(format!(
+                "历史记录 {} 是空文件 (0 字节):之前记录的运行已丢失,无法撤销 (the history {} was empty, 0 bytes: the runs it recorded are lost and cannot be undone; it starts again from here)",
+                self.history_path.display(),
+                self.history_path.display()
+            ));
+        }
+        if !self.directory_held && crate::lock::directory_is_free(&self.history_dir()) {
+            match opened.interrupt_stale() {
+                Ok(0) => {}
+                Ok(n) => self.events.note(format!(
+                    "bgy: {n} run(s) recorded as running had been stopped (killed, or the machine went down): now interrupted 已中断"
+                )),
+                Err(e) => self.events.warn(format!("the history could not be tidied: {e:#}")),
+            }
+        }
         Ok(self.history.get_or_init(|| opened).clone())
     }
 
-    /// The same directory for another run by `who`: its own front-end and its own stop.
+    /// The same directory for another run by `who`: its own front-end, its own stop, and a
+    /// client whose waits only that stop ends (a Stop pressed for one run in the web console
+    /// must not end the waits of the next).
     pub fn for_run(&self, events: Arc<dyn Observer>, who: &str) -> Context {
         let stop = Stop::new();
-        if let Some(c) = &self.client {
+        let client = self.client.as_ref().map(Client::for_run);
+        if let Some(c) = &client {
             stop.cancels(c);
         }
         Context {
-            client: self.client.clone(),
+            client,
             emulator: self.emulator.clone(),
             server: self.server.clone(),
             events,
             stop,
             who: who.to_string(),
+            directory_held: false,
             history_path: self.history_path.clone(),
             history: self.history.clone(),
         }

@@ -38,9 +38,15 @@ impl Stop {
         self.stop(FATAL, reason.into());
     }
 
-    /// Stops the run because the person asked.
+    /// Stops the run because the person pressed Ctrl-C.
     pub fn interrupt(&self) {
-        self.stop(INTERRUPTED, "interrupted by Ctrl-C 被中断".into());
+        self.interrupt_because("interrupted by Ctrl-C 被中断");
+    }
+
+    /// Stops the run because a person asked, in their words (the web console's Stop button
+    /// names who pressed it).
+    pub fn interrupt_because(&self, reason: impl Into<String>) {
+        self.stop(INTERRUPTED, reason.into());
         for client in self
             .clients
             .lock()

@@ -123,6 +123,15 @@ impl<T> Listing<T> {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Whose waits [`Client::cancel`] ends: every clone's, but not a [`Client::for_run`]'s.
+    cancel: Arc<Cancel>,
+}
+
+/// Set by [`Client::cancel`]: waits between tries end at once.
+#[derive(Default)]
+struct Cancel {
+    cancelled: AtomicBool,
+    wake: tokio::sync::Notify,
 }
 
 struct Inner {
@@ -137,9 +146,6 @@ struct Inner {
     next_slot: Mutex<Instant>,
     any_success: AtomicBool,
     calls: AtomicUsize,
-    /// Set by [`Client::cancel`]: waits between tries end at once.
-    cancelled: AtomicBool,
-    wake: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Client {
@@ -260,10 +266,9 @@ impl Client {
                 next_slot: Mutex::new(Instant::now()),
                 any_success: AtomicBool::new(false),
                 calls: AtomicUsize::new(0),
-                cancelled: AtomicBool::new(false),
-                wake: tokio::sync::Notify::new(),
                 options,
             }),
+            cancel: Arc::default(),
         })
     }
 
@@ -276,17 +281,27 @@ impl Client {
         self.inner.calls.load(Ordering::Relaxed)
     }
 
+    /// The same server, connections, concurrency and rate, for one run of its own: its
+    /// [`Client::cancel`] ends that run's waits, and no other's (the web console runs many).
+    pub fn for_run(&self) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            cancel: Arc::default(),
+        }
+    }
+
     /// Ends every wait between tries at once, now and later (Ctrl-C): a call that would wait
-    /// returns [`ApiError::Interrupted`]. Calls in flight finish.
+    /// returns [`ApiError::Interrupted`]. Calls in flight finish. Only this client and its
+    /// clones: not the other runs' ([`Client::for_run`]).
     pub fn cancel(&self) {
-        self.inner.cancelled.store(true, Ordering::SeqCst);
-        self.inner.wake.notify_waiters();
+        self.cancel.cancelled.store(true, Ordering::SeqCst);
+        self.cancel.wake.notify_waiters();
     }
 
     /// Sleeps `d`, or less when cancelled; false when cancelled.
     async fn pause(&self, d: Duration) -> bool {
-        let woken = self.inner.wake.notified();
-        if self.inner.cancelled.load(Ordering::SeqCst) {
+        let woken = self.cancel.wake.notified();
+        if self.cancel.cancelled.load(Ordering::SeqCst) {
             return false;
         }
         tokio::select! {
