@@ -204,6 +204,35 @@ impl Job {
             _ => false,
         }
     }
+
+    /// The job changes the directory (a sending run, or a department added or renamed): one
+    /// such job at a time in a working directory, whoever starts it ([`crate::lock::directory`]).
+    pub fn changes_directory(&self) -> bool {
+        self.sends()
+            || matches!(
+                self,
+                Job::Dept(DeptJob::Add { .. } | DeptJob::Rename { .. })
+            )
+    }
+
+    /// The command's name, as `bgy NAME` runs it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::Template { .. } => "template",
+            Job::Check { .. } => "check",
+            Job::Import { .. } => "import",
+            Job::Times { .. } => "times",
+            Job::Delete { .. } => "delete",
+            Job::Export { .. } => "export",
+            Job::Plan { .. } => "plan",
+            Job::Sync { .. } => "sync",
+            Job::Dept(_) => "dept",
+            Job::Emulator(_) => "emulator",
+            Job::Serve(_) => "serve",
+            Job::History(_) => "history",
+            Job::Undo { .. } => "undo",
+        }
+    }
 }
 
 impl From<cli::Input> for Input {

@@ -1,13 +1,16 @@
-//! One sending run per input file at a time. Two imports of one file at once would send every
-//! row twice and write over each other's journal; the second one refuses instead (exit 2),
-//! naming the process that holds the file.
+//! One sending run at a time: per input file, and per working directory (the folder of the
+//! history store, which the web console's run store shares). Two imports of one file at once
+//! would send every row twice and write over each other's journal; two consoles on one
+//! directory would send the same checked sheet twice and record it twice. The second one
+//! refuses instead (exit 2, or 409 in the console), naming whoever holds the lock.
 //!
-//! The lock is the operating system's (`flock`), on a hidden file beside the input: it goes
-//! with the process, however that ends, so a killed run never leaves a stale lock behind.
+//! The locks are the operating system's (`flock`), on hidden files: they go with the process,
+//! however that ends, so a killed run never leaves a stale lock behind.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -16,6 +19,22 @@ use anyhow::Context as _;
 pub struct RunLock {
     _file: File,
 }
+
+/// Another run holds the lock: who, as it wrote itself down.
+#[derive(Debug, thiserror::Error)]
+#[error("另一个 bgy 正在{what}发送数据 ({holder}); 等它结束后再运行 (another bgy run is sending {what_en}: {holder}; wait for it to finish; nothing was sent)")]
+pub struct Locked {
+    pub holder: String,
+    what: String,
+    what_en: String,
+}
+
+/// The lock file of a working directory's sending runs.
+pub const DIRECTORY_LOCK: &str = "sending.lock";
+
+/// How long a run waits for a lock that someone only looked at ([`directory_is_free`] holds
+/// it for an instant) before it says who holds it.
+const PATIENCE: Duration = Duration::from_millis(250);
 
 /// `DIR/.NAME.bgy-lock` for `DIR/NAME`.
 pub fn lock_path(input: &Path) -> PathBuf {
@@ -28,40 +47,104 @@ pub fn lock_path(input: &Path) -> PathBuf {
 
 /// Takes the lock of `input` for `bgy COMMAND`, or says who holds it.
 pub fn lock(input: &Path, command: &str) -> anyhow::Result<RunLock> {
-    let path = lock_path(input);
+    let file =
+        take(&lock_path(input), &format!("bgy {command}"), Duration::ZERO).map_err(|e| match e
+            .downcast::<Held>()
+        {
+            Ok(Held(holder)) => Locked {
+                holder,
+                what: format!("用 {} ", input.display()),
+                what_en: format!("from {}", input.display()),
+            }
+            .into(),
+            Err(e) => e,
+        })?;
+    Ok(RunLock { _file: file })
+}
+
+/// Held for as long as a run changes the directory of `dir`, whoever started it.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+/// Takes the working directory's sending lock (`DIR/sending.lock`, DIR the history store's
+/// folder) for a run described as `what` (`bgy import by alice`), or says who holds it.
+pub fn directory(dir: &Path, what: &str) -> anyhow::Result<DirLock> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let file = take(&dir.join(DIRECTORY_LOCK), what, PATIENCE).map_err(|e| {
+        match e.downcast::<Held>() {
+            Ok(Held(holder)) => Locked {
+                holder,
+                what: format!("在 {} 中", dir.display()),
+                what_en: format!("in {}", dir.display()),
+            }
+            .into(),
+            Err(e) => e,
+        }
+    })?;
+    Ok(DirLock { _file: file })
+}
+
+/// No run changes the directory of `dir` now (so a run recorded as running there was killed).
+/// It holds the lock for an instant; a run starting meanwhile waits for it ([`PATIENCE`]).
+pub fn directory_is_free(dir: &Path) -> bool {
+    let Ok(file) = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join(DIRECTORY_LOCK))
+    else {
+        return false;
+    };
+    file.try_lock().is_ok()
+}
+
+/// The lock was held: the holder's words.
+#[derive(Debug, thiserror::Error)]
+#[error("held by {0}")]
+struct Held(String);
+
+/// Takes the lock on `path`, trying again for `patience`, and writes down who holds it.
+fn take(path: &Path, what: &str, patience: Duration) -> anyhow::Result<File> {
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
+        .open(path)
         .with_context(|| format!("cannot create the lock file {}", path.display()))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(TryLockError::WouldBlock) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            anyhow::bail!(
-                "另一个 bgy 正在用 {} 发送数据 ({}); 等它结束后再运行 (another bgy run is sending from {}: {}; wait for it to finish; nothing was sent)",
-                input.display(),
-                holder.trim(),
-                input.display(),
-                holder.trim()
-            );
-        }
-        Err(TryLockError::Error(e)) => {
-            return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            Err(TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                let holder = match holder.trim() {
+                    "" => "another process".to_string(),
+                    h => h.to_string(),
+                };
+                return Err(Held(holder).into());
+            }
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+            }
         }
     }
     let holder = format!(
-        "process {} (bgy {command}, started {})",
+        "process {} ({what}, started {})",
         std::process::id(),
         chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
     );
     file.set_len(0)?;
     file.rewind()?;
     file.write_all(holder.as_bytes())?;
-    Ok(RunLock { _file: file })
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -81,5 +164,29 @@ mod tests {
         drop(first);
         lock(&input, "sync").unwrap();
         assert_eq!(lock_path(&input), dir.path().join(".staff.xlsx.bgy-lock"));
+    }
+
+    #[test]
+    fn one_run_changes_a_directory_and_a_look_does_not_take_it_away() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(directory_is_free(dir.path()));
+        let first = directory(dir.path(), "bgy serve: import by alice").unwrap();
+        assert!(!directory_is_free(dir.path()), "held");
+        let e = directory(dir.path(), "bgy sync").unwrap_err();
+        let locked = e.downcast_ref::<Locked>().expect("a Locked refusal");
+        assert!(
+            locked.holder.contains("import by alice"),
+            "{}",
+            locked.holder
+        );
+        drop(first);
+        assert!(directory_is_free(dir.path()));
+        // A look at the lock while a run starts costs the run a moment, not a refusal.
+        let looking = std::thread::spawn({
+            let dir = dir.path().to_path_buf();
+            move || (0..200).for_each(|_| _ = directory_is_free(&dir))
+        });
+        directory(dir.path(), "bgy import").expect("waits out the looks");
+        looking.join().unwrap();
     }
 }

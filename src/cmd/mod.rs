@@ -23,8 +23,16 @@ use crate::live::Live;
 use crate::model::tree::DeptTree;
 use crate::outcome::Summary;
 
-/// Runs a job that reads or changes the directory, in `ctx`.
+/// Runs a job that reads or changes the directory, in `ctx`. A job that changes it holds the
+/// working directory's sending lock throughout (unless the front-end took it already).
 pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
+    let _sending = match job.changes_directory() && !ctx.directory_held {
+        true => Some(crate::lock::directory(
+            &ctx.history_dir(),
+            &format!("bgy {} by {}", job.name(), ctx.who),
+        )?),
+        false => None,
+    };
     match job {
         Job::Check {
             input,
