@@ -21,6 +21,8 @@ use crate::model::AccountKey;
 
 pub struct History {
     conn: Mutex<Connection>,
+    /// The file was there and empty (0 bytes) when opened: the runs it held are lost.
+    emptied: bool,
 }
 
 /// A run as the history lists it.
@@ -85,6 +87,9 @@ impl History {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
+        // SQLite takes an empty file for a new database: a history cut to 0 bytes (a full disk,
+        // a mistake) would silently start again. Say so instead.
+        let emptied = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the history {}", path.display()))?;
         // WAL: each change is committed on its own and survives a kill of the process.
@@ -110,7 +115,32 @@ impl History {
         .context("cannot set up the history")?;
         Ok(History {
             conn: Mutex::new(conn),
+            emptied,
         })
+    }
+
+    /// The file was empty when opened: whatever it recorded before is lost.
+    pub fn was_emptied(&self) -> bool {
+        self.emptied
+    }
+
+    /// Runs recorded as running, when nothing runs: their process was killed. They become
+    /// `interrupted`; how many.
+    pub fn interrupt_stale(&self) -> anyhow::Result<usize> {
+        Ok(self.conn().execute(
+            "UPDATE runs SET status = 'interrupted', finished = ?1 WHERE status = 'running'",
+            [now()],
+        )?)
+    }
+
+    /// Whether the history has run `id`.
+    pub fn knows(&self, id: i64) -> bool {
+        self.conn()
+            .query_row("SELECT 1 FROM runs WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .ok()
+            .flatten()
+            .is_some()
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -51,6 +51,15 @@ pub async fn run(
     report: Option<PathBuf>,
 ) -> anyhow::Result<Summary> {
     let history = ctx.history()?;
+    anyhow::ensure!(
+        history.knows(run),
+        "历史中没有运行 {run},无法撤销 (run {run} is not in the history{}; bgy history lists the runs it knows)",
+        if history.was_emptied() {
+            ", which was an empty file when opened: the runs recorded before are lost"
+        } else {
+            ""
+        }
+    );
     let changes = history.changes(run)?;
     anyhow::ensure!(
         !changes.is_empty(),
@@ -298,9 +307,10 @@ fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
         .collect();
     ctx.events
         .note(format!("bgy undo: the inverse of run {run}"));
+    let shown = ctx.events.plan_lines();
     ctx.events.event(Event::Plan(PlanShown {
-        lines: lines.iter().take(40).cloned().collect(),
-        more: lines.len().saturating_sub(40),
+        lines: lines.iter().take(shown).cloned().collect(),
+        more: lines.len().saturating_sub(shown),
         staff: counts,
         departments: None,
     }));
