@@ -83,9 +83,19 @@ impl Journal {
     }
 }
 
-/// The successful outcomes in a journal, by account. Torn last lines (a kill in
-/// the middle of a write) are ignored.
-pub fn successes(path: &Path, command: &str) -> anyhow::Result<HashMap<AccountKey, Entry>> {
+/// What an earlier run's journal says it did.
+#[derive(Debug, Default)]
+pub struct Done {
+    /// The successful outcomes, by account.
+    pub rows: HashMap<AccountKey, Entry>,
+    /// Lines that could not be read: a line torn by a kill or a full disk in the middle of a
+    /// write (its call's outcome is unknown, so its row is sent again: a create answers 1204
+    /// and counts as done).
+    pub torn: usize,
+}
+
+/// The successful outcomes in a journal, by account; torn lines are counted and skipped.
+pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
     let file =
         File::open(path).with_context(|| format!("cannot read the journal {}", path.display()))?;
     let mut lines = BufReader::new(file).lines();
@@ -100,16 +110,26 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<HashMap<AccountKe
         path.display(),
         head.command
     );
-    let mut done = HashMap::new();
+    let mut done = Done::default();
     for line in lines {
-        let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
+        // A torn line can end inside a character: bytes, not text.
+        let line = match line {
+            Ok(line) => line,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                done.torn += 1;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
+            done.torn += usize::from(!line.trim().is_empty());
             continue;
         };
         let key = AccountKey::new(&entry.account);
         if entry.outcome.is_ok() {
-            done.insert(key, entry);
+            done.rows.insert(key, entry);
         } else {
-            done.remove(&key);
+            done.rows.remove(&key);
         }
     }
     Ok(done)
@@ -165,8 +185,12 @@ mod tests {
             .unwrap();
         f.write_all(b"{\"row\":5,\"acc").unwrap();
         let done = successes(&path, "import").unwrap();
-        assert_eq!(done.len(), 2);
-        assert_eq!(done[&AccountKey::new("ZS")].outcome, Outcome::Created);
+        assert_eq!((done.rows.len(), done.torn), (2, 1));
+        assert_eq!(done.rows[&AccountKey::new("ZS")].outcome, Outcome::Created);
+        // Torn inside a character.
+        let torn = "\n{\"row\":6,\"account\":\"张".as_bytes();
+        f.write_all(&torn[..torn.len() - 1]).unwrap();
+        assert_eq!(successes(&path, "import").unwrap().torn, 2);
         assert!(successes(&path, "delete").is_err());
         assert_eq!(latest_for(&dir.path().join("x.xlsx")), Some(path));
     }

@@ -237,13 +237,22 @@ impl<'a> Session<'a> {
             })?,
         };
         let done = journal::successes(&path, self.command)?;
+        if done.torn > 0 {
+            self.ctx.events.warn(format!(
+                "日志 {} 有 {} 行不完整 (写入时被中断),已跳过;这些行会重新发送,已创建的帐号不会重复创建 (the journal {} has {} torn line(s), cut off by a kill or a full disk: skipped; their rows are sent again, and an account that was created then is not created twice: the server answers that it exists)",
+                path.display(),
+                done.torn,
+                path.display(),
+                done.torn
+            ));
+        }
         self.ctx.events.note(format!(
             "bgy {}: resuming from {}: {} rows already done",
             self.command,
             path.display(),
-            done.len()
+            done.rows.len()
         ));
-        Ok(done)
+        Ok(done.rows)
     }
 
     /// The rows an earlier run finished keep its outcome, journaled again for the next resume.
@@ -298,18 +307,22 @@ impl<'a> Session<'a> {
             Some(stream) => stream.finish(&report, &self.report),
             None => Ok(false),
         };
-        match streamed {
+        // A report that cannot be written (a full disk) does not hide how the run went: the
+        // history and the front-end still hear it, then the error ends the run.
+        let written = match streamed {
             Ok(true) => Ok(()),
             Ok(false) => report.write(&self.report),
             Err(e) => Err(e),
         }
-        .with_context(|| format!("cannot write the report {}", self.report.display()))?;
+        .with_context(|| format!("cannot write the report {}", self.report.display()));
         let status = match stop.status() {
             Some(s) => s,
             None if c.ok < c.total || extra.failed + extra.invalid > 0 => Status::RowsFailed,
             None => Status::Ok,
         };
-        self.record_end(status, &c);
+        let report_path = written.is_ok().then(|| self.report.display().to_string());
+        self.record_end(status, &c, report_path.as_deref());
+        self.failed_rows();
         self.ctx.events.event(Event::Finished(Finished {
             command: self.command.to_string(),
             counts: c.clone(),
@@ -320,8 +333,10 @@ impl<'a> Session<'a> {
                 .count(),
             reasons,
             stopped,
-            report: Some(self.report.display().to_string()),
+            report: report_path.clone(),
+            history_run: self.recorder.as_ref().map(|r| r.run),
         }));
+        written?;
         Ok(Summary {
             command: self.command,
             counts: Counts {
@@ -330,14 +345,30 @@ impl<'a> Session<'a> {
             },
             departments_created: extra.departments_created,
             departments_renamed: extra.departments_renamed,
-            report: Some(self.report.display().to_string()),
+            report: report_path,
+            history_run: self.recorder.as_ref().map(|r| r.run),
             status,
             ..Summary::default()
         })
     }
 
+    /// The rows that did not succeed, for a front-end that shows them.
+    fn failed_rows(&self) {
+        let events = self.ctx.events.as_ref();
+        if !events.wants_failed_rows() {
+            return;
+        }
+        let header = &self.table.header;
+        events.event(Event::FailedHeader(report::failed_header(header)));
+        for (row, outcome) in self.table.rows.iter().zip(&self.outcomes) {
+            if let Some(failed) = report::failed_row(header, row, outcome) {
+                events.event(Event::Failed(failed));
+            }
+        }
+    }
+
     /// The run's end in the history (a run that changed nothing has no record).
-    fn record_end(&self, status: Status, counts: &Counts) {
+    fn record_end(&self, status: Status, counts: &Counts, report: Option<&str>) {
         let Some(r) = &self.recorder else {
             return;
         };
@@ -348,8 +379,7 @@ impl<'a> Session<'a> {
             Status::Interrupted => "interrupted",
         };
         let counts = serde_json::to_value(counts).unwrap_or_default();
-        let report = self.report.display().to_string();
-        if let Err(e) = r.history.end(r.run, status, &counts, Some(&report)) {
+        if let Err(e) = r.history.end(r.run, status, &counts, report) {
             self.ctx
                 .events
                 .warn(format!("the history could not record the run's end: {e:#}"));
