@@ -16,12 +16,30 @@ pub fn header_format() -> Format {
         .set_background_color(Color::RGB(0xDDEBF7))
 }
 
-/// Saves `wb` to `path`, making its folder first.
+/// Saves `wb` to `path`, making its folder first. The workbook is written beside it under a
+/// temporary name and renamed over `path` only once whole, so a save cut short (a full disk,
+/// a kill) never leaves a partial or empty workbook that looks like a report or a backup.
 pub fn save(wb: &mut Workbook, path: &Path) -> Result<(), XlsxError> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    wb.save(path)
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir
+        }
+        None => Path::new("."),
+    };
+    let mut partial = tempfile::Builder::new()
+        .prefix(".bgy-partial-")
+        .suffix(".xlsx")
+        .tempfile_in(dir)?;
+    let mut out = std::io::BufWriter::new(partial.as_file_mut());
+    wb.save_to_writer(&mut out)?;
+    // A buffer dropped unflushed would lose its error (a full disk) and the workbook's end.
+    std::io::Write::flush(&mut out)?;
+    drop(out);
+    partial
+        .persist(path)
+        .map_err(|e| XlsxError::IoError(e.error))?;
+    Ok(())
 }
 
 /// The label a person reads for an API value (`we_gender` 1 → 男).
