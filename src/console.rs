@@ -106,6 +106,8 @@ impl Observer for Console {
                 self.end_bar();
                 print_plan(&plan);
             }
+            // The report has them; the terminal shows the reasons.
+            Event::FailedHeader(_) | Event::Failed(_) => {}
             Event::Finished(f) => {
                 self.end_bar();
                 print_finished(&f);

@@ -33,8 +33,29 @@ pub enum Event {
     Note { text: String },
     /// What a plan would change (the first lines; the report holds all of them).
     Plan(PlanShown),
+    /// The titles of the report's 失败 Failed sheet, before its rows ([`Event::Failed`]); only
+    /// to a front-end that shows them ([`Observer::wants_failed_rows`]).
+    FailedHeader(FailedHeader),
+    /// A row that did not succeed, as the report's 失败 Failed sheet has it.
+    Failed(FailedRow),
     /// The run is over.
     Finished(Finished),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct FailedHeader {
+    /// The input's own columns, then 源行号 Source row and 错误 Error.
+    pub titles: Vec<String>,
+    /// Columns a person must never see whole (bank card numbers): a front-end masks them.
+    pub masked: Vec<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct FailedRow {
+    /// One a title: the input's cells, the source row, the reason.
+    pub cells: Vec<String>,
+    /// The columns filled red in the report.
+    pub bad: Vec<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,7 +68,10 @@ pub struct Finished {
     pub reasons: Vec<Reason>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
+    /// The report, when it was written.
     pub report: Option<String>,
+    /// The run's id in the history, when it changed the directory.
+    pub history_run: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,6 +102,17 @@ pub trait Observer: Send + Sync {
     /// Asks the person to confirm that `bgy COMMAND` deletes `n` people (by typing `n`).
     /// `Err` when there is nobody to ask: then `--yes` is needed.
     fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool>;
+
+    /// How many lines of a plan this front-end shows (all of them are in the report).
+    fn plan_lines(&self) -> usize {
+        40
+    }
+
+    /// This front-end shows the failed rows itself (the web console's table): a run's end
+    /// sends them as [`Event::FailedHeader`] and [`Event::Failed`].
+    fn wants_failed_rows(&self) -> bool {
+        false
+    }
 }
 
 /// Keeps every event, and confirms nothing: for tests and for runs without a person.

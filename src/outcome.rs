@@ -58,6 +58,9 @@ pub struct Summary {
     pub departments_renamed: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,
+    /// The run's id in the history (`bgy undo ID`), when it changed the directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_run: Option<i64>,
     /// `bgy dept add`: the we_id of the path's last level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub we_id: Option<i64>,

@@ -14,7 +14,7 @@ use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError,
 };
 
-use crate::model::Outcome;
+use crate::model::{Field, Outcome};
 use crate::outcome::{Counts, PlanLine, Reason};
 use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
@@ -327,13 +327,7 @@ impl Sheets {
         if !outcome.is_ok() {
             self.failed += 1;
             let r = self.failed;
-            // Notes per input column, from the issues that name a field.
-            let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-            for issue in row.errors() {
-                if let Some(col) = issue.field.and_then(|fl| self.header.position(fl)) {
-                    notes.entry(col).or_default().push(issue.cell_text());
-                }
-            }
+            let notes = red_cells(&self.header, row);
             let f = &self.formats;
             let ws = self.workbook.worksheet_from_index(FAILED)?;
             for (j, &i) in self.columns.iter().enumerate() {
@@ -404,6 +398,64 @@ impl Sheets {
         }
         crate::write::save(&mut self.workbook, path)
     }
+}
+
+/// A row's cells to fill red, by input column, each with the reasons for its note: the
+/// errors that name a field.
+fn red_cells(header: &Header, row: &Row) -> BTreeMap<usize, Vec<String>> {
+    let mut notes: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for issue in row.errors() {
+        if let Some(col) = issue.field.and_then(|fl| header.position(fl)) {
+            notes.entry(col).or_default().push(issue.cell_text());
+        }
+    }
+    notes
+}
+
+/// The 失败 Failed sheet's titles as data, and which columns hold bank card numbers.
+pub fn failed_header(header: &Header) -> crate::events::FailedHeader {
+    let columns = layout_columns(header);
+    let card = |c: &Column| {
+        matches!(
+            c,
+            Column::Field(Field::BankCard)
+                | Column::Unused(Field::BankCard)
+                | Column::Duplicate(Field::BankCard)
+        )
+    };
+    let mut titles: Vec<String> = columns.iter().map(|&i| header.titles[i].clone()).collect();
+    let mut masked: Vec<bool> = columns.iter().map(|&i| card(&header.columns[i])).collect();
+    titles.extend([SOURCE_ROW_TITLE.to_string(), ERROR_TITLE.to_string()]);
+    masked.extend([false, false]);
+    crate::events::FailedHeader { titles, masked }
+}
+
+/// A row of the 失败 Failed sheet as data (`None` for a row that went well): the cells, the
+/// source row, the reason, and which cells are red.
+pub fn failed_row(
+    header: &Header,
+    row: &Row,
+    outcome: &Outcome,
+) -> Option<crate::events::FailedRow> {
+    if outcome.is_ok() {
+        return None;
+    }
+    let columns = layout_columns(header);
+    let red = red_cells(header, row);
+    let cells: Vec<&str> = row.raw.iter().collect();
+    let mut out: Vec<String> = columns
+        .iter()
+        .map(|&i| cells.get(i).copied().unwrap_or("").to_string())
+        .collect();
+    let bad = columns
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| red.contains_key(i))
+        .map(|(j, _)| j)
+        .collect();
+    out.push(row.source_row.to_string());
+    out.push(cell(&error_text(row, outcome)).into_owned());
+    Some(crate::events::FailedRow { cells: out, bad })
 }
 
 /// A report written while the rows are still being read and validated, on a thread of its

@@ -15,9 +15,6 @@ use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
 use crate::safety;
 
-/// Plan lines shown on the console; all of them are in the report's 计划 Plan sheet.
-const SHOWN: usize = 40;
-
 struct Prepared<'a> {
     session: Session<'a>,
     live: Live,
@@ -56,9 +53,10 @@ async fn prepare<'a>(
     let plan = plan::diff(&session.table, &live, prune);
     let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
     lines.extend(plan.lines(&session.table, &live));
+    let shown = ctx.events.plan_lines();
     ctx.events.event(Event::Plan(PlanShown {
-        lines: lines.iter().take(SHOWN).cloned().collect(),
-        more: lines.len().saturating_sub(SHOWN),
+        lines: lines.iter().take(shown).cloned().collect(),
+        more: lines.len().saturating_sub(shown),
         staff: plan.counts(),
         departments: depts.as_ref().map(DeptPlan::counts),
     }));

@@ -110,7 +110,7 @@ impl Observer for WebRun {
                 }
                 Event::Warning { text } => s.warnings.push(text),
                 Event::Note { text } => s.notes.push(text),
-                Event::Plan(_) => {}
+                Event::Plan(_) | Event::FailedHeader(_) | Event::Failed(_) => {}
                 Event::Finished(f) => s.end = Some(f),
             }
             let elapsed = s.phase_started.elapsed().as_secs_f64().max(0.001);
