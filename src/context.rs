@@ -13,6 +13,32 @@ use crate::events::{Emit as _, Observer};
 use crate::history::History;
 use crate::stop::Stop;
 
+/// Who runs bgy on this computer: `USER` (or `LOGNAME`), else the OS account's name for the
+/// process's user id (services, containers and cron often set neither).
+pub fn os_user() -> String {
+    if let Some(name) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+    {
+        return name;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        // /proc/self belongs to the process's user.
+        if let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) {
+            let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+            let name = passwd.lines().find_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            });
+            return name.unwrap_or_else(|| format!("uid {uid}"));
+        }
+    }
+    "unknown".into()
+}
+
 /// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
 pub const SAMPLE_ORG: &str = include_str!("../samples/org.json");
 
@@ -90,7 +116,7 @@ impl Context {
             server,
             events,
             stop,
-            who: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+            who: os_user(),
             directory_held: false,
             history_path: config.history.clone(),
             history: Arc::new(OnceLock::new()),
@@ -131,11 +157,10 @@ impl Context {
         Ok(self.history.get_or_init(|| opened).clone())
     }
 
-    /// The same directory for another run by `who`: its own front-end, its own stop, and a
+    /// The same directory for another run by `who`: its own front-end, its own `stop`, and a
     /// client whose waits only that stop ends (a Stop pressed for one run in the web console
     /// must not end the waits of the next).
-    pub fn for_run(&self, events: Arc<dyn Observer>, who: &str) -> Context {
-        let stop = Stop::new();
+    pub fn for_run(&self, events: Arc<dyn Observer>, who: &str, stop: Stop) -> Context {
         let client = self.client.as_ref().map(Client::for_run);
         if let Some(c) = &client {
             stop.cancels(c);
