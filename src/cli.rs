@@ -329,8 +329,9 @@ pub enum Command {
         force: bool,
     },
     /// The web console: the same checks, imports and reports in a browser, for HR. Prints the
-    /// address to open (with a one-time token); on an address other than 127.0.0.1 it needs
-    /// --users and shows a login page.
+    /// address to open: on a loopback address (127.0.0.1, ::1, localhost) one with a token that
+    /// signs in once, within minutes; on any other address it needs --users and shows a login
+    /// page.
     Serve {
         /// Address to listen on (port 0: any free port).
         #[arg(long, default_value = "127.0.0.1:8700")]
@@ -338,12 +339,36 @@ pub enum Command {
         /// Where runs keep their input, report, journal and backup, one folder a run.
         #[arg(long, default_value = ".bgy/runs")]
         data: PathBuf,
-        /// Who may log in: one `name:argon2-hash` a line (make a hash with --hash-password).
+        /// Who may log in, one a line: `name:argon2-hash`, or `name:role:argon2-hash` with the
+        /// role view (counts only), run (their own checks, imports, syncs without deleting)
+        /// or approve (everything; the default). Make a hash with --hash-password.
         #[arg(long)]
         users: Option<PathBuf>,
-        /// The largest upload, in megabytes.
+        /// The largest upload, in megabytes (at most 512, the largest sheet bgy reads).
         #[arg(long, default_value_t = 50)]
         max_upload_mb: u64,
+        /// Finished runs older than this many days are removed from the run store.
+        #[arg(long, default_value_t = 30)]
+        keep_runs: u64,
+        /// The run store's size cap in megabytes: past it, the oldest finished runs go, and
+        /// uploads are refused while runs in progress keep it full.
+        #[arg(long, default_value_t = 10_240)]
+        max_store_mb: u64,
+        /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Behind the company's reverse proxy (which does TLS): take the client's address from
+        /// X-Forwarded-For and mark cookies Secure. Needs --users.
+        #[arg(long, requires = "users")]
+        trust_proxy: bool,
+        /// Also answer to this host name (the name people type, e.g. hr.example.com);
+        /// repeatable. The listening address's own names are always allowed; requests naming
+        /// any other host are refused (DNS rebinding).
+        #[arg(long = "host", value_name = "NAME")]
+        hosts: Vec<String>,
         /// Read a password on stdin, print its argon2 hash for --users, and exit.
         #[arg(long)]
         hash_password: bool,

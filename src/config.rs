@@ -119,7 +119,13 @@ pub struct ServeJob {
     pub listen: String,
     pub data: PathBuf,
     pub users: Option<PathBuf>,
-    pub max_upload_bytes: usize,
+    pub max_upload_bytes: u64,
+    pub keep_runs_days: u64,
+    pub max_store_bytes: u64,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub trust_proxy: bool,
+    pub hosts: Vec<String>,
     pub hash_password: bool,
 }
 
@@ -354,12 +360,24 @@ impl From<Command> for Job {
                 data,
                 users,
                 max_upload_mb,
+                keep_runs,
+                max_store_mb,
+                tls_cert,
+                tls_key,
+                trust_proxy,
+                hosts,
                 hash_password,
             } => Job::Serve(ServeJob {
                 listen,
                 data,
                 users,
-                max_upload_bytes: (max_upload_mb as usize).saturating_mul(1 << 20),
+                max_upload_bytes: max_upload_mb.saturating_mul(1 << 20),
+                keep_runs_days: keep_runs,
+                max_store_bytes: max_store_mb.saturating_mul(1 << 20),
+                tls_cert,
+                tls_key,
+                trust_proxy,
+                hosts,
                 hash_password,
             }),
             Command::Emulator {
@@ -475,10 +493,26 @@ fn check_report(input: &cli::Input) -> Result<(), UsageError> {
 
 /// A command's own options, and whether it can run where calls would go.
 fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
-    if let Command::Serve { max_upload_mb, .. } = command {
-        if !(1..=2048).contains(max_upload_mb) {
+    if let Command::Serve {
+        max_upload_mb,
+        keep_runs,
+        max_store_mb,
+        ..
+    } = command
+    {
+        // A larger upload could never be read: the input limit is the same file's.
+        let most = crate::read::limits::MAX_FILE_BYTES >> 20;
+        if !(1..=most).contains(max_upload_mb) {
             return usage(format!(
-                "--max-upload-mb must be between 1 and 2048, not {max_upload_mb}"
+                "--max-upload-mb must be between 1 and {most} (the largest sheet bgy reads), not {max_upload_mb}"
+            ));
+        }
+        if *keep_runs == 0 {
+            return usage("--keep-runs must be at least 1 day");
+        }
+        if max_store_mb < max_upload_mb {
+            return usage(format!(
+                "--max-store-mb ({max_store_mb}) must be at least --max-upload-mb ({max_upload_mb})"
             ));
         }
     }

@@ -42,7 +42,7 @@ pub enum Event {
     Finished(Finished),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct FailedHeader {
     /// The input's own columns, then 源行号 Source row and 错误 Error.
     pub titles: Vec<String>,
@@ -74,7 +74,7 @@ pub struct Finished {
     pub history_run: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct PlanShown {
     pub lines: Vec<PlanLine>,
     /// Lines not shown (they are in the report's 计划 Plan sheet).

@@ -81,7 +81,8 @@ pub struct Summary {
 }
 
 /// Counts of outcomes, for the summary sheet and the `--json` object.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Counts {
     pub total: usize,
     pub ok: usize,
@@ -125,7 +126,7 @@ impl Counts {
 }
 
 /// One line of the 计划 Plan sheet.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlanLine {
     pub action: String,
     pub target: String,
@@ -135,7 +136,7 @@ pub struct PlanLine {
 }
 
 /// What a staff plan would do, by kind.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StaffCounts {
     pub create: usize,
     pub update: usize,
@@ -144,7 +145,7 @@ pub struct StaffCounts {
 }
 
 /// What a departments plan would do, by kind, and the sheet's rows that are invalid.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeptCounts {
     pub create: usize,
     pub rename: usize,

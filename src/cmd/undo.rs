@@ -43,13 +43,8 @@ enum Inverse {
     Nothing(String),
 }
 
-pub async fn run(
-    ctx: &Context,
-    run: i64,
-    dry_run: bool,
-    destructive: Destructive,
-    report: Option<PathBuf>,
-) -> anyhow::Result<Summary> {
+/// The changes run `run` made, when the history knows it.
+fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Vec<ChangeRecord>> {
     let history = ctx.history()?;
     anyhow::ensure!(
         history.knows(run),
@@ -60,7 +55,17 @@ pub async fn run(
             ""
         }
     );
-    let changes = history.changes(run)?;
+    history.changes(run)
+}
+
+pub async fn run(
+    ctx: &Context,
+    run: i64,
+    dry_run: bool,
+    destructive: Destructive,
+    report: Option<PathBuf>,
+) -> anyhow::Result<Summary> {
+    let changes = known_changes(ctx, run)?;
     anyhow::ensure!(
         !changes.is_empty(),
         "run {run} changed nothing that bgy can undo (bgy history lists the runs)"

@@ -125,7 +125,8 @@ impl Cover {
 }
 
 /// Which sheet a command reads: the columns it uses and the ones it requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// Staff records for import, plan and sync.
     Staff,

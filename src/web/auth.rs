@@ -1,38 +1,130 @@
-//! Who may use the console. On a loopback address, whoever opens the address printed at start:
-//! its one-time token sets a session cookie (HttpOnly, SameSite=Strict). Elsewhere, the people
-//! named in `--users` (`name:argon2-hash` lines), with a login page. Every request without a
-//! valid session gets 401 or the login page; every state-changing request also needs the
-//! session's CSRF token.
+//! Who may use the console, as what, and for how long.
+//!
+//! On a loopback address with no `--users`: whoever opens the address printed at start. Its
+//! token works once and for a few minutes; a page asked for without a session prints a new
+//! one in the terminal. With `--users` (`name:argon2-hash` or `name:role:argon2-hash` lines):
+//! a login page, whose form carries a token of its own (login CSRF), with backoff per name and
+//! per address after a few failures, and the same work for a name that does not exist as for
+//! one that does (no timing tells which names exist). Password hashing runs off the async
+//! runtime, a few at a time.
+//!
+//! A session ends when idle and at an absolute age, and at `/logout`. Its cookie is HttpOnly,
+//! SameSite=Strict, and Secure on TLS. Every state-changing request needs the session's CSRF
+//! token besides.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+use tokio::sync::Semaphore;
 
-use super::App;
 use crate::outcome::Summary;
 
-const COOKIE: &str = "bgy_session";
+pub const COOKIE: &str = "bgy_session";
+/// The login form's own token, before there is a session.
+pub const LOGIN_COOKIE: &str = "bgy_login";
 
-/// A person's session: who, and the token their forms carry.
-#[derive(Clone)]
+/// What a person may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Counts and statuses: no sheets, no reports, no changes.
+    View,
+    /// Checks, imports, plans, syncs without deleting, dates, exports: their own runs.
+    Run,
+    /// Everything: every run, deleting, pruning, undoing, deciding runs that wait.
+    Approve,
+}
+
+impl Role {
+    fn parse(s: &str) -> Option<Role> {
+        match s.trim() {
+            "view" => Some(Role::View),
+            "run" => Some(Role::Run),
+            "approve" => Some(Role::Approve),
+            _ => None,
+        }
+    }
+}
+
+/// A person's session: who, their role, and the token their forms carry.
+#[derive(Clone, Debug)]
 pub struct Session {
     pub user: String,
+    pub role: Role,
     pub csrf: String,
+    created: Instant,
+    seen: Instant,
+}
+
+impl Session {
+    /// May act on (and see the sheets of) a run started by `who`.
+    pub fn owns(&self, who: &str) -> bool {
+        self.role == Role::Approve || (self.role == Role::Run && self.user == who)
+    }
+}
+
+/// How long things last. Shortened by environment variables in tests only.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifetimes {
+    /// The start token.
+    pub token: Duration,
+    /// A session without a request.
+    pub idle: Duration,
+    /// A session, however busy.
+    pub max: Duration,
+}
+
+impl Lifetimes {
+    pub fn from_env() -> Lifetimes {
+        let secs = |name: &str, default: u64| {
+            Duration::from_secs(
+                std::env::var(name)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(default),
+            )
+        };
+        Lifetimes {
+            token: secs("BGY_TOKEN_SECS", 5 * 60),
+            idle: secs("BGY_SESSION_IDLE_SECS", 60 * 60),
+            max: secs("BGY_SESSION_MAX_SECS", 12 * 60 * 60),
+        }
+    }
+}
+
+struct User {
+    hash: String,
+    role: Role,
+}
+
+struct Token {
+    value: String,
+    until: Instant,
 }
 
 pub struct Auth {
-    /// The start token (loopback only).
-    token: Option<String>,
-    users: HashMap<String, String>,
+    /// Token mode (loopback, no users): the current start token, if one is valid.
+    token: Option<Mutex<Option<Token>>>,
+    /// When a new start token was last printed.
+    reissued: Mutex<Option<Instant>>,
+    users: HashMap<String, User>,
+    /// What an unknown name is checked against, so it costs what a known one does.
+    dummy: String,
     sessions: Mutex<HashMap<String, Session>>,
+    logins: Mutex<HashMap<String, Instant>>,
+    throttle: Throttle,
+    /// Password checks at once (each is ~20 ms of a core).
+    hashing: Arc<Semaphore>,
+    pub lifetimes: Lifetimes,
+    /// The console is reached over TLS: cookies are Secure.
+    pub secure: bool,
 }
 
 /// 32 random hex digits.
@@ -41,76 +133,306 @@ pub fn random_token() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a login attempt came to.
+pub enum Login {
+    /// A new session, by its cookie value.
+    Ok(String),
+    Wrong,
+    /// Too many failures: try again in this many seconds (nothing was checked).
+    Wait(u64),
+}
+
 impl Auth {
-    pub fn new(loopback: bool, users: Option<&Path>) -> anyhow::Result<Auth> {
+    /// `loopback`: the console listens on a loopback address (token mode without `--users`).
+    pub fn new(
+        loopback: bool,
+        users: Option<&Path>,
+        lifetimes: Lifetimes,
+        secure: bool,
+    ) -> anyhow::Result<Auth> {
         let users = match users {
             Some(path) => read_users(path)?,
             None if loopback => HashMap::new(),
             None => anyhow::bail!(
-                "bgy serve listens beyond this computer only with --users FILE (one name:argon2-hash a line; make a hash with bgy serve --hash-password)"
+                "bgy serve listens beyond this computer only with --users FILE (one name:argon2-hash or name:role:argon2-hash a line, role view, run or approve; make a hash with bgy serve --hash-password)"
             ),
         };
+        let dummy = hash(&random_token())?;
+        let token = users.is_empty().then(|| {
+            Mutex::new(Some(Token {
+                value: random_token(),
+                until: Instant::now() + lifetimes.token,
+            }))
+        });
         Ok(Auth {
-            token: users.is_empty().then(random_token),
+            token,
+            reissued: Mutex::new(None),
             users,
-            sessions: Mutex::new(HashMap::new()),
+            dummy,
+            sessions: Mutex::default(),
+            logins: Mutex::default(),
+            throttle: Throttle::default(),
+            hashing: Arc::new(Semaphore::new(2)),
+            lifetimes,
+            secure,
         })
     }
 
-    pub fn token(&self) -> Option<&str> {
-        self.token.as_deref()
+    /// Token mode: no users, the printed address signs in.
+    pub fn token_mode(&self) -> bool {
+        self.token.is_some()
     }
 
-    fn start(&self, user: &str) -> (String, Session) {
+    /// The start token, while it is valid and unused.
+    pub fn token(&self) -> Option<String> {
+        let slot = self
+            .token
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        slot.as_ref()
+            .filter(|t| t.until > Instant::now())
+            .map(|t| t.value.clone())
+    }
+
+    /// Signs in with the start token: it works once, and only before it expires.
+    pub fn use_token(&self, given: &str) -> Option<String> {
+        let mut slot = self
+            .token
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let valid = slot
+            .as_ref()
+            .is_some_and(|t| t.until > Instant::now() && constant_eq(&t.value, given));
+        if !valid {
+            return None;
+        }
+        *slot = None;
+        drop(slot);
+        Some(self.start(&crate::context::os_user(), Role::Approve))
+    }
+
+    /// A new start token, when none is valid and none was made in the last 30 seconds (a page
+    /// asked for without a session makes one, printed where the console was started).
+    pub fn reissue(&self) -> Option<String> {
+        let slot = self.token.as_ref()?;
+        let mut last = self.reissued.lock().unwrap_or_else(|e| e.into_inner());
+        if last.is_some_and(|at| at.elapsed() < Duration::from_secs(30)) {
+            return None;
+        }
+        let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_some_and(|t| t.until > Instant::now()) {
+            return None;
+        }
+        let value = random_token();
+        *slot = Some(Token {
+            value: value.clone(),
+            until: Instant::now() + self.lifetimes.token,
+        });
+        *last = Some(Instant::now());
+        Some(value)
+    }
+
+    fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Session>> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn start(&self, user: &str, role: Role) -> String {
         let id = random_token();
+        let now = Instant::now();
         let session = Session {
             user: user.to_string(),
+            role,
             csrf: random_token(),
+            created: now,
+            seen: now,
         };
-        self.sessions
+        let mut sessions = self.sessions();
+        let (idle, max) = (self.lifetimes.idle, self.lifetimes.max);
+        sessions.retain(|_, s| s.seen.elapsed() < idle && s.created.elapsed() < max);
+        sessions.insert(id.clone(), session);
+        id
+    }
+
+    /// The session of a cookie, while it is neither idle too long nor too old; the request
+    /// counts as activity.
+    pub fn session(&self, cookie_value: &str) -> Option<Session> {
+        let mut sessions = self.sessions();
+        let s = sessions.get_mut(cookie_value)?;
+        if s.seen.elapsed() >= self.lifetimes.idle || s.created.elapsed() >= self.lifetimes.max {
+            sessions.remove(cookie_value);
+            return None;
+        }
+        s.seen = Instant::now();
+        Some(s.clone())
+    }
+
+    /// Ends a session (`/logout`).
+    pub fn end(&self, cookie_value: &str) {
+        self.sessions().remove(cookie_value);
+    }
+
+    /// A token for one login form, valid for ten minutes.
+    pub fn login_form(&self) -> String {
+        let value = random_token();
+        let mut logins = self.logins.lock().unwrap_or_else(|e| e.into_inner());
+        logins.retain(|_, until| *until > Instant::now());
+        if logins.len() >= 10_000 {
+            logins.clear();
+        }
+        logins.insert(value.clone(), Instant::now() + Duration::from_secs(600));
+        value
+    }
+
+    /// The login form's token came back, with the cookie set when the form was shown.
+    pub fn login_form_ok(&self, cookie: Option<&str>, field: &str) -> bool {
+        let Some(cookie) = cookie else {
+            return false;
+        };
+        let logins = self.logins.lock().unwrap_or_else(|e| e.into_inner());
+        constant_eq(cookie, field) && logins.get(field).is_some_and(|u| *u > Instant::now())
+    }
+
+    /// A login by `name` with `password` from `addr`.
+    pub async fn login(&self, name: &str, password: &str, addr: IpAddr) -> Login {
+        if let Some(wait) = self.throttle.wait(name, addr) {
+            return Login::Wait(wait.as_secs().max(1));
+        }
+        let (hash, role) = match self.users.get(name) {
+            Some(u) => (u.hash.clone(), Some(u.role)),
+            // The same work for a name that does not exist.
+            None => (self.dummy.clone(), None),
+        };
+        let Ok(_permit) = self.hashing.clone().acquire_owned().await else {
+            return Login::Wrong;
+        };
+        let password = password.to_string();
+        let matches = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        })
+        .await
+        .unwrap_or(false);
+        match (matches, role) {
+            (true, Some(role)) => {
+                self.throttle.forget(name, addr);
+                Login::Ok(self.start(name, role))
+            }
+            _ => {
+                self.throttle.failed(name, addr);
+                Login::Wrong
+            }
+        }
+    }
+
+    /// The `Set-Cookie` of a new session.
+    pub fn session_cookie(&self, id: &str) -> String {
+        format!(
+            "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/{}",
+            self.secure_flag()
+        )
+    }
+
+    /// The `Set-Cookie` of a login form's token.
+    pub fn login_cookie(&self, value: &str) -> String {
+        format!(
+            "{LOGIN_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/login; Max-Age=600{}",
+            self.secure_flag()
+        )
+    }
+
+    /// The `Set-Cookie` that ends a session in the browser.
+    pub fn cleared_cookie(&self) -> String {
+        format!(
+            "{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+            self.secure_flag()
+        )
+    }
+
+    fn secure_flag(&self) -> &'static str {
+        if self.secure {
+            "; Secure"
+        } else {
+            ""
+        }
+    }
+}
+
+/// Failed logins by name and by address; past a few, each one doubles the wait.
+#[derive(Default)]
+struct Throttle {
+    names: Mutex<HashMap<String, Failures>>,
+    addrs: Mutex<HashMap<IpAddr, Failures>>,
+}
+
+#[derive(Clone, Copy)]
+struct Failures {
+    count: u32,
+    until: Instant,
+}
+
+/// Failures before the waits begin.
+const FREE_FAILURES: u32 = 3;
+const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
+impl Throttle {
+    /// How long a login by `name` from `addr` must wait, if it must.
+    fn wait(&self, name: &str, addr: IpAddr) -> Option<Duration> {
+        let now = Instant::now();
+        let left = |f: Option<&Failures>| f.and_then(|f| f.until.checked_duration_since(now));
+        let by_name = left(
+            self.names
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(name),
+        );
+        let by_addr = left(
+            self.addrs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&addr),
+        );
+        by_name.max(by_addr)
+    }
+
+    fn failed(&self, name: &str, addr: IpAddr) {
+        fn bump<K: std::hash::Hash + Eq>(map: &Mutex<HashMap<K, Failures>>, key: K) {
+            let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+            if map.len() >= 10_000 {
+                let now = Instant::now();
+                map.retain(|_, f| f.until > now);
+            }
+            let f = map.entry(key).or_insert(Failures {
+                count: 0,
+                until: Instant::now(),
+            });
+            f.count += 1;
+            if f.count > FREE_FAILURES {
+                let wait = Duration::from_secs(1 << (f.count - FREE_FAILURES - 1).min(12));
+                f.until = Instant::now() + wait.min(MAX_WAIT);
+            }
+        }
+        bump(&self.names, name.to_string());
+        bump(&self.addrs, addr);
+    }
+
+    fn forget(&self, name: &str, addr: IpAddr) {
+        self.names
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), session.clone());
-        (id, session)
-    }
-
-    pub fn session(&self, headers: &HeaderMap) -> Option<Session> {
-        let id = cookie(headers, COOKIE)?;
-        self.sessions
+            .remove(name);
+        self.addrs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&id)
-            .cloned()
-    }
-
-    /// A session for `name` when the password matches its hash.
-    pub fn login(&self, name: &str, password: &str) -> Option<String> {
-        let hash = self.users.get(name)?;
-        let parsed = PasswordHash::new(hash).ok()?;
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .ok()?;
-        Some(self.start(name).0)
+            .remove(&addr);
     }
 }
 
-/// The `Set-Cookie` of a new session.
-pub fn session_cookie(id: &str) -> String {
-    format!("{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/")
-}
-
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
-
-fn read_users(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+fn read_users(path: &Path) -> anyhow::Result<HashMap<String, User>> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read --users {}", path.display()))?;
     let mut users = HashMap::new();
@@ -119,20 +441,44 @@ fn read_users(path: &Path) -> anyhow::Result<HashMap<String, String>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (name, hash) = line
-            .split_once(':')
-            .with_context(|| format!("{} line {}: not name:argon2-hash", path.display(), i + 1))?;
+        let at = || format!("{} line {}", path.display(), i + 1);
+        let parts: Vec<&str> = line.split(':').collect();
+        let (name, role, hash) = match parts.as_slice() {
+            [name, hash] => (*name, Role::Approve, *hash),
+            [name, role, hash] => (
+                *name,
+                Role::parse(role).with_context(|| {
+                    format!("{}: role {role:?} is not view, run or approve", at())
+                })?,
+                *hash,
+            ),
+            _ => anyhow::bail!("{}: not name:argon2-hash or name:role:argon2-hash", at()),
+        };
         PasswordHash::new(hash.trim()).map_err(|e| {
             anyhow::anyhow!(
-                "{} line {}: not an argon2 hash ({e}); make one with bgy serve --hash-password",
-                path.display(),
-                i + 1
+                "{}: not an argon2 hash ({e}); make one with bgy serve --hash-password",
+                at()
             )
         })?;
-        users.insert(name.trim().to_string(), hash.trim().to_string());
+        users.insert(
+            name.trim().to_string(),
+            User {
+                hash: hash.trim().to_string(),
+                role,
+            },
+        );
     }
     anyhow::ensure!(!users.is_empty(), "{} names nobody", path.display());
     Ok(users)
+}
+
+fn hash(password: &str) -> anyhow::Result<String> {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .to_string())
 }
 
 /// `bgy serve --hash-password`: a line for `--users`.
@@ -141,60 +487,68 @@ pub fn hash_password_from_stdin() -> anyhow::Result<Summary> {
     std::io::stdin().read_line(&mut password)?;
     let password = password.trim_end_matches(['\n', '\r']);
     anyhow::ensure!(!password.is_empty(), "no password on stdin");
-    let salt_bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Summary {
         command: "serve --hash-password",
-        output: Some(hash.to_string()),
+        output: Some(hash(password)?),
         ..Summary::default()
     })
-}
-
-/// Lets a request through with its session; the start token makes one. Otherwise 401, or the
-/// login page when there are users.
-pub async fn require_session(
-    State(app): State<Arc<App>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
-    if let Some(session) = app.auth.session(request.headers()) {
-        request.extensions_mut().insert(session);
-        return next.run(request).await;
-    }
-    let given = request.uri().query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "token")
-            .map(|(_, v)| v.to_string())
-    });
-    if let (Some(token), Some(given)) = (app.auth.token(), given) {
-        if constant_eq(token, &given) {
-            let user = std::env::var("USER").unwrap_or_else(|_| "local".into());
-            let (id, _) = app.auth.start(&user);
-            return (
-                [(header::SET_COOKIE, session_cookie(&id))],
-                Redirect::to("/"),
-            )
-                .into_response();
-        }
-    }
-    if app.auth.token().is_none() {
-        return Redirect::to("/login").into_response();
-    }
-    (
-        StatusCode::UNAUTHORIZED,
-        super::html::plain_page(
-            "需要登录 Sign-in needed",
-            "请打开 bgy serve 启动时打印的地址 (open the address bgy serve printed when it started).",
-        ),
-    )
-        .into_response()
 }
 
 /// Compares without stopping at the first difference.
 pub fn constant_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_past_three_wait_longer_each_time_and_a_success_forgets_them() {
+        let t = Throttle::default();
+        let addr: IpAddr = "10.0.0.7".parse().unwrap();
+        for _ in 0..FREE_FAILURES {
+            t.failed("alice", addr);
+            assert!(t.wait("alice", addr).is_none());
+        }
+        t.failed("alice", addr);
+        let first = t.wait("alice", addr).expect("a wait");
+        t.failed("alice", addr);
+        assert!(t.wait("alice", addr).unwrap() > first);
+        // The address waits for any name; the name from any address.
+        assert!(t.wait("bob", addr).is_some());
+        assert!(t.wait("alice", "10.0.0.8".parse().unwrap()).is_some());
+        t.forget("alice", addr);
+        assert!(t.wait("alice", addr).is_none());
+    }
+
+    #[test]
+    fn a_start_token_works_once_and_not_after_it_expires() {
+        let lifetimes = Lifetimes {
+            token: Duration::from_millis(300),
+            idle: Duration::from_secs(60),
+            max: Duration::from_secs(60),
+        };
+        let auth = Auth::new(true, None, lifetimes, false).unwrap();
+        let token = auth.token().unwrap();
+        assert!(auth.use_token("0000").is_none());
+        let id = auth.use_token(&token).expect("the first use");
+        assert!(auth.session(&id).is_some());
+        assert!(auth.use_token(&token).is_none(), "used up");
+        assert!(auth.reissue().is_some(), "a new one is printed");
+        assert!(auth.reissue().is_none(), "not again within 30 s");
+        std::thread::sleep(Duration::from_millis(400));
+        assert!(auth.token().is_none(), "expired");
+        let expired = auth
+            .token
+            .as_ref()
+            .unwrap()
+            .lock()
+            .unwrap()
+            .as_ref()
+            .unwrap()
+            .value
+            .clone();
+        assert!(auth.use_token(&expired).is_none());
+    }
 }

@@ -2,29 +2,37 @@
 //! own code (`cmd::run`) with an observer that keeps each run's progress for the browser,
 //! and it adds no rule, reader or sender of its own.
 //!
-//! In: requests from a browser that holds a session (a one-time token on 127.0.0.1, a login
-//! elsewhere). Out: server-rendered pages (minijinja, everything embedded), server-sent
+//! In: requests from a browser that holds a session (a one-time token on a loopback address,
+//! a login elsewhere). Out: server-rendered pages (minijinja, everything embedded), server-sent
 //! progress, downloads from the run store. Never: the ticket, in any page, event or header;
-//! a path made from an upload's name; a download from outside the run store.
+//! a bank card number whole on a page; a path made from an upload's name; a download from
+//! outside the run store; blocking work on the async runtime's threads.
+//!
+//! `net` owns connections, `auth` sessions, `jobs` a run's life, `runs` the store, `pages/`
+//! one file a page.
 
 mod auth;
+mod error;
 mod html;
+mod jobs;
+mod net;
 mod pages;
 mod runs;
+mod upload;
 mod watch;
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
+use tokio::sync::Semaphore;
 
 use crate::config::ServeJob;
 use crate::context::Context;
+use crate::events::Emit as _;
 use crate::outcome::Summary;
 
 pub use auth::hash_password_from_stdin;
@@ -33,105 +41,159 @@ pub use auth::hash_password_from_stdin;
 pub struct App {
     /// The directory: each run gets `ctx.for_run(..)`, with its own observer and stop.
     ctx: Context,
-    data: PathBuf,
-    max_upload: usize,
+    store: runs::Store,
+    max_upload: u64,
     auth: auth::Auth,
-    templates: minijinja::Environment<'static>,
-    /// Runs in progress, by id.
-    running: Mutex<HashMap<String, Arc<watch::WebRun>>>,
-    /// The one run that sends, if any.
-    busy: Mutex<Option<String>>,
+    hosts: net::Hosts,
+    /// `--trust-proxy`: the client's address is the proxy's `X-Forwarded-For`.
+    trust_proxy: bool,
+    jobs: jobs::Jobs,
+    uploads: Semaphore,
 }
 
-/// Serves the console until Ctrl-C.
+/// Serves the console until Ctrl-C; then stops its runs (the calls in flight finish, the
+/// reports are written) and ends.
 pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
+    let tls = match (&job.tls_cert, &job.tls_key) {
+        (Some(cert), Some(key)) => Some(net::tls(cert, key)?),
+        _ => None,
+    };
     let listener = tokio::net::TcpListener::bind(&job.listen)
         .await
         .with_context(|| format!("cannot listen on {}", job.listen))?;
     let addr = listener.local_addr()?;
-    let auth = auth::Auth::new(addr.ip().is_loopback(), job.users.as_deref())?;
+    let secure = tls.is_some() || job.trust_proxy;
+    let auth = auth::Auth::new(
+        addr.ip().is_loopback(),
+        job.users.as_deref(),
+        auth::Lifetimes::from_env(),
+        secure,
+    )?;
     std::fs::create_dir_all(&job.data)
         .with_context(|| format!("cannot create the run store {}", job.data.display()))?;
     let app = Arc::new(App {
+        store: runs::Store {
+            data: job.data.clone(),
+            keep: Duration::from_secs(job.keep_runs_days * 24 * 3600),
+            max_bytes: job.max_store_bytes,
+        },
         ctx,
-        data: job.data.clone(),
         max_upload: job.max_upload_bytes,
-        templates: html::templates(),
+        hosts: net::Hosts::new(addr, &job.hosts),
+        trust_proxy: job.trust_proxy,
         auth,
-        running: Mutex::new(HashMap::new()),
-        busy: Mutex::new(None),
+        jobs: jobs::Jobs::default(),
+        uploads: Semaphore::new(upload::AT_ONCE),
     });
-    let start = match app.auth.token() {
-        Some(token) => format!("http://{addr}/?token={token}"),
-        None => format!("http://{addr}/login"),
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let shown = match addr {
+        std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+        a => a.to_string(),
     };
-    eprintln!("bgy serve: {start}");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    let base = format!("{scheme}://{shown}");
+    match app.auth.token() {
+        Some(token) => eprintln!("bgy serve: {base}/?token={token}"),
+        None => eprintln!("bgy serve: {base}/login"),
+    }
+    tidy(&app).await;
+    let keeper = tokio::spawn(keep_tidy(app.clone()));
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    net::serve(
+        listener,
+        tls,
+        router(app.clone(), base),
+        net::Limits::from_env(),
+        shutdown,
+    )
+    .await;
+    keeper.abort();
+    eprintln!("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
+    app.jobs.stop_all().await;
     Ok(Summary {
         command: "serve",
         ..Summary::default()
     })
 }
 
-fn router(app: Arc<App>) -> Router {
-    let limit = app.max_upload;
-    let guarded = Router::new()
-        .route("/", get(pages::home))
-        .route("/runs", get(pages::runs))
-        .route(
-            "/check",
-            post(pages::check).layer(DefaultBodyLimit::max(limit)),
-        )
-        .route("/runs/{id}", get(pages::run))
-        .route("/runs/{id}/events", get(pages::events))
-        .route("/runs/{id}/import", post(pages::import))
-        .route("/runs/{id}/stop", post(pages::stop))
-        .route("/runs/{id}/plan", post(pages::plan))
-        .route("/runs/{id}/sync", post(pages::sync))
-        .route("/runs/{id}/times", post(pages::times))
-        .route("/runs/{id}/delete", post(pages::delete))
-        .route("/runs/{id}/{file}", get(pages::download))
-        .route("/template/{kind}", get(pages::template))
-        .route("/export", post(pages::export))
-        .route("/departments", get(pages::departments))
-        .route("/history", get(pages::history))
-        .route("/history/{run}", get(pages::history_run))
-        .route("/history/{run}/undo", post(pages::undo_plan))
-        .route("/runs/{id}/undo", post(pages::undo))
-        .route_layer(axum::middleware::from_fn_with_state(
-            app.clone(),
-            auth::require_session,
-        ));
-    Router::new()
-        .merge(guarded)
-        .route("/login", get(pages::login_page).post(pages::login))
-        .route("/static/app.js", get(pages::script))
-        .route("/static/app.css", get(pages::style))
-        .layer(axum::middleware::map_response(secure_headers))
-        .with_state(app)
+/// At start: runs a killed console left "running" become interrupted (in the store and in the
+/// history), and old runs go.
+async fn tidy(app: &Arc<App>) {
+    let app = app.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        let mut runs = app.store.list();
+        let settled = app.store.settle(&mut runs);
+        if settled > 0 {
+            eprintln!(
+                "bgy serve: {settled} run(s) had been cut off while running (the console was killed): now interrupted, and an import can be resumed from its page"
+            );
+        }
+        if let Err(e) = app.ctx.history() {
+            app.ctx
+                .events
+                .warn(format!("the history cannot be opened: {e:#}"));
+        }
+        app.store.prune();
+        app.store.reserve();
+    })
+    .await;
 }
 
-/// On every answer: a Content-Security-Policy that allows no inline script and nothing from
-/// elsewhere, and no framing or sniffing.
-async fn secure_headers(mut response: axum::response::Response) -> axum::response::Response {
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
+/// Every hour: the store's retention and size cap.
+async fn keep_tidy(app: Arc<App>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        let app = app.clone();
+        let _ = tokio::task::spawn_blocking(move || app.store.prune()).await;
+    }
+}
+
+fn router(app: Arc<App>, base: String) -> Router {
+    let guarded = Router::new()
+        .route("/", get(pages::home::page))
+        .route("/runs", get(pages::runs::page))
+        .route(
+            "/check",
+            post(pages::check::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/runs/{id}", get(pages::run::page))
+        .route("/runs/{id}/events", get(pages::run::events))
+        .route("/runs/{id}/stop", post(pages::run::stop))
+        .route("/runs/{id}/{file}", get(pages::run::download))
+        .route("/runs/{id}/import", post(pages::import::start))
+        .route("/runs/{id}/plan", post(pages::plan::plan))
+        .route("/runs/{id}/sync", post(pages::plan::sync))
+        .route("/runs/{id}/times", post(pages::times::start))
+        .route("/runs/{id}/delete", post(pages::delete::start))
+        .route("/runs/{id}/undo", post(pages::undo::apply))
+        .route("/template/{kind}", get(pages::template::download))
+        .route("/export", post(pages::export::start))
+        .route("/departments", get(pages::departments::page))
+        .route("/history", get(pages::history::page))
+        .route("/history/{run}", get(pages::history::run))
+        .route("/history/{run}/undo", post(pages::undo::plan))
+        .route("/logout", post(pages::login::logout))
+        .route_layer(axum::middleware::from_fn_with_state(
+            (app.clone(), base),
+            pages::login::require_session,
+        ));
+    let limits = net::Limits::from_env();
+    Router::new()
+        .merge(guarded)
+        .route("/login", get(pages::login::page).post(pages::login::login))
+        .route("/static/app.js", get(pages::assets::script))
+        .route("/static/app.css", get(pages::assets::style))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            limits.body,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            net::secure_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            net::guard,
+        ))
+        .with_state(app)
 }

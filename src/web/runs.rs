@@ -1,17 +1,105 @@
 //! The run store: one folder a run under `--data`, holding its input, report, journal and
-//! backup, and `run.json` (when, who, command, file, counts, status). Paths come from run ids
-//! this module made and checks, never from a name a browser sent.
+//! backup, `run.json` (when, who, command, file, counts, status), and what its page shows as
+//! data: the failed rows (`failed.jsonl`) and the plan (`plan.json`), so no page reads a
+//! workbook. Paths come from run ids this module made and checks, never from a name a browser
+//! sent.
+//!
+//! A run being carried out holds `run.lock` in its folder (an OS lock): a run recorded as
+//! running whose lock is free was killed, and [`Store::settle`] says so.
 
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
+use crate::events::{FailedHeader, FailedRow, PlanShown};
+use crate::model::Layout;
+use crate::outcome::Counts;
 use crate::read::{self, Format};
 
 pub const INFO: &str = "run.json";
 pub const REPORT: &str = "report.xlsx";
-/// The report's Failed sheet, row by row, for the pages.
-const FAILED: &str = "failed.json";
+const FAILED: &str = "failed.jsonl";
+const PLAN: &str = "plan.json";
+const LIVE: &str = "run.lock";
+/// Freed when the disk fills, so that a run can still say how it ended.
+const BALLAST: &str = ".reserve";
+const BALLAST_BYTES: usize = 4 << 20;
+
+/// What a run does, as the console starts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Command {
+    Check,
+    Import,
+    Plan,
+    Sync,
+    Times,
+    Delete,
+    Export,
+    UndoPlan,
+    Undo,
+}
+
+impl Command {
+    /// It changes the directory (and holds the directory's sending lock while it runs).
+    pub fn sends(self) -> bool {
+        matches!(
+            self,
+            Command::Import | Command::Sync | Command::Times | Command::Delete | Command::Undo
+        )
+    }
+
+    /// Its `bgy` command's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Check => "check",
+            Command::Import => "import",
+            Command::Plan => "plan",
+            Command::Sync => "sync",
+            Command::Times => "times",
+            Command::Delete => "delete",
+            Command::Export => "export",
+            Command::UndoPlan => "undo-plan",
+            Command::Undo => "undo",
+        }
+    }
+}
+
+/// How a run stands. `data-status` on its page is this, whatever the language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Running,
+    Ok,
+    #[serde(alias = "rows failed")]
+    RowsFailed,
+    /// Stopped by a fatal API condition.
+    Fatal,
+    /// Cut off: the console was killed or shut down while it ran.
+    Interrupted,
+    /// A person pressed Stop.
+    Stopped,
+    /// It could not go on: a full disk, an unreadable sheet, another run holding the lock.
+    #[serde(alias = "error")]
+    Failed,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Ok => "ok",
+            Status::RowsFailed => "rows-failed",
+            Status::Fatal => "fatal",
+            Status::Interrupted => "interrupted",
+            Status::Stopped => "stopped",
+            Status::Failed => "failed",
+        }
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunInfo {
@@ -20,18 +108,21 @@ pub struct RunInfo {
     #[serde(default)]
     pub finished: Option<String>,
     pub who: String,
-    pub command: String,
+    pub command: Command,
     /// The uploaded file's name, as the person knows it (shown, never used as a path).
     pub file: String,
     /// The input's name in the run's folder.
     pub input: String,
-    /// running, ok, rows failed, fatal, interrupted, error.
-    pub status: String,
-    /// The summary's counts (`--json`'s object).
-    #[serde(default)]
-    pub summary: Option<serde_json::Value>,
+    pub status: Status,
+    /// The run's counts (`--json`'s).
+    #[serde(default, alias = "summary")]
+    pub counts: Option<Counts>,
+    /// Why it failed or stopped, in a sentence.
     #[serde(default)]
     pub error: Option<String>,
+    /// Who pressed Stop.
+    #[serde(default)]
+    pub stopped_by: Option<String>,
     #[serde(default)]
     pub warnings: Vec<String>,
     #[serde(default)]
@@ -39,12 +130,15 @@ pub struct RunInfo {
     /// Warnings on rows (the sheet-level ones are `warnings`).
     #[serde(default)]
     pub row_warnings: u64,
+    /// Rows in `failed.jsonl`.
+    #[serde(default)]
+    pub failed_rows: usize,
     /// The run this one took its input from (an import from a check).
     #[serde(default)]
     pub from: Option<String>,
     /// An import's options, to resume it with the same ones.
     #[serde(default)]
-    pub cover: Option<String>,
+    pub overwrite: bool,
     #[serde(default)]
     pub create_departments: bool,
     /// A file the run made (an export), in its folder.
@@ -56,54 +150,70 @@ pub struct RunInfo {
     /// An undo's run in the history.
     #[serde(default)]
     pub undoes: Option<i64>,
-    /// The sheet's layout: staff, times or delete.
+    /// The run's own record in the history, when it changed the directory.
+    #[serde(default)]
+    pub history_run: Option<i64>,
+    /// The sheet's layout.
     #[serde(default = "staff")]
-    pub kind: String,
+    pub kind: Layout,
 }
 
-fn staff() -> String {
-    "staff".into()
+fn staff() -> Layout {
+    Layout::Staff
+}
+
+pub fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 impl RunInfo {
     /// A new run of `command` by `who` on `file` (stored as `input`).
-    pub fn new(id: &str, who: &str, command: &str, file: &str, input: &str) -> RunInfo {
+    pub fn new(id: &str, who: &str, command: Command, file: &str, input: &str) -> RunInfo {
         RunInfo {
             id: id.to_string(),
-            started: chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+            started: now(),
             finished: None,
             who: who.to_string(),
-            command: command.to_string(),
+            command,
             file: file.chars().take(200).collect(),
             input: input.to_string(),
-            status: "running".into(),
-            summary: None,
+            status: Status::Running,
+            counts: None,
             error: None,
+            stopped_by: None,
             warnings: vec![],
             notes: vec![],
             row_warnings: 0,
+            failed_rows: 0,
             from: None,
-            cover: None,
+            overwrite: false,
             create_departments: false,
             output: None,
             prune: false,
             undoes: None,
-            kind: staff(),
+            history_run: None,
+            kind: Layout::Staff,
         }
+    }
+
+    /// A run of the same sheet (its name, input, kind and prune) by `who`, from this one.
+    pub fn next(&self, id: &str, who: &str, command: Command) -> RunInfo {
+        RunInfo {
+            from: Some(self.id.clone()),
+            kind: self.kind,
+            prune: self.prune,
+            ..RunInfo::new(id, who, command, &self.file, &self.input)
+        }
+    }
+
+    pub fn count(&self, pick: impl Fn(&Counts) -> usize) -> usize {
+        self.counts.as_ref().map_or(0, pick)
     }
 }
 
 /// A run id: the time it started and a random suffix; nothing else passes.
 pub fn valid_id(id: &str) -> bool {
     id.len() <= 40 && !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-}
-
-/// A new run's id and its folder under `data`, made.
-pub fn create(data: &Path) -> std::io::Result<(String, PathBuf)> {
-    let id = new_id();
-    let dir = data.join(&id);
-    std::fs::create_dir_all(&dir)?;
-    Ok((id, dir))
 }
 
 fn new_id() -> String {
@@ -118,18 +228,13 @@ fn new_id() -> String {
     )
 }
 
-pub fn dir(data: &Path, id: &str) -> Option<PathBuf> {
-    let d = data.join(id);
-    (valid_id(id) && d.join(INFO).is_file()).then_some(d)
-}
-
 /// The input's name in the store: `input.` and its format's extension, whatever it was called.
-pub fn input_name(uploaded: &str, bytes: &[u8]) -> String {
+pub fn input_name(uploaded: &str, first_bytes: &[u8]) -> String {
     let lower = uploaded.to_lowercase();
     let named = ["xlsx", "xlsm", "xls", "ods", "csv"]
         .into_iter()
         .find(|e| lower.ends_with(&format!(".{e}")));
-    let ext = named.unwrap_or(match read::sniff(bytes) {
+    let ext = named.unwrap_or(match read::sniff(first_bytes) {
         Some(Format::Xlsx) => "xlsx",
         Some(Format::Xls) => "xls",
         Some(Format::Ods) => "ods",
@@ -138,53 +243,236 @@ pub fn input_name(uploaded: &str, bytes: &[u8]) -> String {
     format!("input.{ext}")
 }
 
+/// The run store's folder, and what it keeps.
+pub struct Store {
+    pub data: PathBuf,
+    /// Finished runs older than this are removed.
+    pub keep: Duration,
+    /// The store's size past which the oldest finished runs are removed.
+    pub max_bytes: u64,
+}
+
+/// A run being carried out: its folder's `run.lock`, held until it is dropped.
+pub struct Live {
+    _file: File,
+}
+
+impl Store {
+    /// A new run's id and its folder, made.
+    pub fn create(&self) -> std::io::Result<(String, PathBuf)> {
+        let id = new_id();
+        let dir = self.data.join(&id);
+        std::fs::create_dir_all(&dir)?;
+        Ok((id, dir))
+    }
+
+    /// The folder of run `id`, when there is such a run.
+    pub fn dir(&self, id: &str) -> Option<PathBuf> {
+        let d = self.data.join(id);
+        (valid_id(id) && d.join(INFO).is_file()).then_some(d)
+    }
+
+    /// Run `id` as recorded, and its folder.
+    pub fn get(&self, id: &str) -> Option<(RunInfo, PathBuf)> {
+        let dir = self.dir(id)?;
+        Some((load(&dir)?, dir))
+    }
+
+    /// Every run, newest first.
+    pub fn list(&self) -> Vec<RunInfo> {
+        let mut runs: Vec<RunInfo> = std::fs::read_dir(&self.data)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| load(&e.path()))
+            .collect();
+        runs.sort_by(|a, b| b.id.cmp(&a.id));
+        runs
+    }
+
+    /// Marks a run as carried out by this process, for as long as the guard lives.
+    pub fn live(&self, dir: &Path) -> std::io::Result<Live> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(dir.join(LIVE))?;
+        file.try_lock().map_err(std::io::Error::other)?;
+        Ok(Live { _file: file })
+    }
+
+    /// Runs recorded as running that no process carries out any more (killed, or the
+    /// machine went down) become interrupted; how many.
+    pub fn settle(&self, runs: &mut [RunInfo]) -> usize {
+        let mut settled = 0;
+        for info in runs.iter_mut().filter(|r| r.status == Status::Running) {
+            let dir = self.data.join(&info.id);
+            if !abandoned(&dir) {
+                continue;
+            }
+            info.status = Status::Interrupted;
+            info.finished.get_or_insert_with(now);
+            info.error = Some(
+                "运行中途被终止 (控制台被关闭或被杀死);日志中已完成的行不会再发送 (cut off: the console was killed or shut down while it ran; what the journal says was done is not sent again)"
+                    .into(),
+            );
+            if save(&dir, info).is_ok() {
+                settled += 1;
+            }
+        }
+        settled
+    }
+
+    /// Removes finished runs older than `keep`, then the oldest finished runs while the store
+    /// is larger than `max_bytes`. Runs in progress are never removed. How many went.
+    pub fn prune(&self) -> usize {
+        let now = SystemTime::now();
+        let mut runs: Vec<(RunInfo, PathBuf, u64, SystemTime)> = self
+            .list()
+            .into_iter()
+            .filter(|r| r.status != Status::Running)
+            .map(|r| {
+                let dir = self.data.join(&r.id);
+                let size = folder_size(&dir);
+                let at = std::fs::metadata(dir.join(INFO))
+                    .and_then(|m| m.modified())
+                    .unwrap_or(now);
+                (r, dir, size, at)
+            })
+            .collect();
+        let mut total = folder_size(&self.data);
+        // Oldest first.
+        runs.reverse();
+        let mut removed = 0;
+        for (_, dir, size, at) in runs {
+            let old = now.duration_since(at).unwrap_or_default() > self.keep;
+            if (old || total > self.max_bytes) && std::fs::remove_dir_all(&dir).is_ok() {
+                total = total.saturating_sub(size);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// The store is past its size cap even after [`Store::prune`].
+    pub fn full(&self) -> bool {
+        folder_size(&self.data) > self.max_bytes
+    }
+
+    /// Keeps a few megabytes in reserve on the store's disk.
+    pub fn reserve(&self) {
+        let path = self.data.join(BALLAST);
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() as usize >= BALLAST_BYTES) {
+            return;
+        }
+        // Real bytes: a file only extended with set_len holds no space.
+        let written = File::create(&path).and_then(|mut f| f.write_all(&[0u8; BALLAST_BYTES]));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+
+    /// Gives the reserve back to the disk, so that a run on a full disk can say how it ended.
+    pub fn release_reserve(&self) {
+        let _ = std::fs::remove_file(self.data.join(BALLAST));
+    }
+}
+
+/// A run's folder whose `run.lock` nobody holds.
+fn abandoned(dir: &Path) -> bool {
+    match OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(dir.join(LIVE))
+    {
+        Ok(f) => f.try_lock().is_ok(),
+        Err(_) => false,
+    }
+}
+
+fn folder_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => folder_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Writes `run.json` whole, or leaves the one before.
 pub fn save(dir: &Path, info: &RunInfo) -> std::io::Result<()> {
     let text = serde_json::to_string_pretty(info).map_err(std::io::Error::other)?;
     let tmp = dir.join(format!("{INFO}.tmp"));
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(tmp, dir.join(INFO))
+    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, dir.join(INFO)));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 pub fn load(dir: &Path) -> Option<RunInfo> {
     serde_json::from_str(&std::fs::read_to_string(dir.join(INFO)).ok()?).ok()
 }
 
-/// Every run, newest first.
-pub fn list(data: &Path) -> Vec<RunInfo> {
-    let mut runs: Vec<RunInfo> = std::fs::read_dir(data)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| load(&e.path()))
+/// A file of the run's that a person may download: there, and not empty (a file cut short
+/// by a full disk is never served).
+pub fn servable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() > 0)
+}
+
+/// The failed rows as they come, one JSON line each after the header's.
+pub struct FailedWriter {
+    out: std::io::BufWriter<File>,
+    pub rows: usize,
+}
+
+impl FailedWriter {
+    pub fn create(dir: &Path, header: &FailedHeader) -> std::io::Result<FailedWriter> {
+        let mut out = std::io::BufWriter::new(File::create(dir.join(FAILED))?);
+        serde_json::to_writer(&mut out, header)?;
+        out.write_all(b"\n")?;
+        Ok(FailedWriter { out, rows: 0 })
+    }
+
+    pub fn push(&mut self, row: &FailedRow) -> std::io::Result<()> {
+        serde_json::to_writer(&mut self.out, row)?;
+        self.out.write_all(b"\n")?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> std::io::Result<usize> {
+        self.out.flush()?;
+        Ok(self.rows)
+    }
+}
+
+/// The failed rows' header and the rows `skip..skip + take`.
+pub fn failed(dir: &Path, skip: usize, take: usize) -> Option<(FailedHeader, Vec<FailedRow>)> {
+    let mut lines = BufReader::new(File::open(dir.join(FAILED)).ok()?).lines();
+    let header: FailedHeader = serde_json::from_str(&lines.next()?.ok()?).ok()?;
+    let rows = lines
+        .skip(skip)
+        .take(take)
+        .map_while(|l| serde_json::from_str(&l.ok()?).ok())
         .collect();
-    runs.sort_by(|a, b| b.id.cmp(&a.id));
-    runs
+    Some((header, rows))
 }
 
-/// The Failed sheet of a run's report: its header, and each row's cells with the columns that
-/// were filled red.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Failed {
-    pub header: Vec<String>,
-    pub rows: Vec<FailedRow>,
+pub fn save_plan(dir: &Path, plan: &PlanShown) -> std::io::Result<()> {
+    std::fs::write(
+        dir.join(PLAN),
+        serde_json::to_vec(plan).map_err(std::io::Error::other)?,
+    )
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct FailedRow {
-    pub cells: Vec<String>,
-    pub bad: Vec<usize>,
-}
-
-/// The report's 计划 Plan sheet, when it has one: its header and lines.
-pub fn plan(dir: &Path) -> Option<(Vec<String>, Vec<Vec<String>>)> {
-    use calamine::{Reader, Xlsx};
-    let mut wb: Xlsx<_> = calamine::open_workbook(dir.join(REPORT)).ok()?;
-    let range = wb.worksheet_range(crate::report::REPORT_PLAN_SHEET).ok()?;
-    let mut rows = range
-        .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<String>>());
-    let header = rows.next()?;
-    Some((header, rows.collect()))
+pub fn plan(dir: &Path) -> Option<PlanShown> {
+    serde_json::from_slice(&std::fs::read(dir.join(PLAN)).ok()?).ok()
 }
 
 /// The backup a delete or a prune wrote beside the run's input, if any.
@@ -198,51 +486,5 @@ pub fn backup(dir: &Path) -> Option<PathBuf> {
                 .and_then(|n| n.to_str())
                 .is_some_and(|n| n.starts_with("input.backup-") && n.ends_with(".xlsx"))
         })
-}
-
-/// Reads the report's Failed sheet once (values and red fills) into the run's folder.
-pub fn extract_failed(dir: &Path) -> anyhow::Result<()> {
-    use calamine::{Data, Reader, Xlsx};
-    let mut wb: Xlsx<_> = calamine::open_workbook(dir.join(REPORT))?;
-    let range = wb.worksheet_range(read::REPORT_FAILED_SHEET)?;
-    let styles = wb.worksheet_style(read::REPORT_FAILED_SHEET).ok();
-    let text = |c: &Data| match c {
-        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
-        Data::Empty => String::new(),
-        other => other.to_string(),
-    };
-    let mut rows = range.rows();
-    let header: Vec<String> = rows
-        .next()
-        .map(|r| r.iter().map(text).collect())
-        .unwrap_or_default();
-    let mut failed = Failed {
-        header,
-        rows: Vec::new(),
-    };
-    for (i, row) in rows.enumerate() {
-        let r = i as u32 + 1;
-        let bad = (0..row.len())
-            .filter(|&c| {
-                styles
-                    .as_ref()
-                    .and_then(|s| s.get((r, c as u32)))
-                    .and_then(|s| s.fill.as_ref())
-                    .is_some_and(|f| f.is_visible())
-            })
-            .collect();
-        failed.rows.push(FailedRow {
-            cells: row.iter().map(text).collect(),
-            bad,
-        });
-    }
-    std::fs::write(dir.join(FAILED), serde_json::to_vec(&failed)?)?;
-    Ok(())
-}
-
-pub fn failed(dir: &Path) -> Failed {
-    std::fs::read(dir.join(FAILED))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or_default()
+        .filter(|p| servable(p))
 }

@@ -1,13 +1,19 @@
 //! A run's events as the browser sees them: the console's observer keeps a snapshot of the
-//! progress, and wakes the pages that follow it (server-sent events).
+//! progress and wakes the pages that follow it (server-sent events), and writes what the
+//! run's page shows as data into its folder: the failed rows (bank cards masked) and the plan.
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::events::{Event, Finished, Observer};
+use super::runs::FailedWriter;
+use crate::events::{Event, FailedRow, Finished, Observer, PlanShown};
 use crate::stop::Stop;
+
+/// Plan lines a run's page shows (all of them are in the report's Plan sheet).
+pub const PLAN_LINES: usize = 500;
 
 /// What the progress view shows.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -30,26 +36,41 @@ struct State {
     notes: Vec<String>,
     warnings: Vec<String>,
     end: Option<Finished>,
+    failed: Option<FailedWriter>,
+    /// The failed rows could not be kept (a full disk): the report still has them.
+    failed_lost: bool,
+    masked: Vec<bool>,
+    plan: Option<PlanShown>,
 }
 
 pub struct WebRun {
+    dir: PathBuf,
     state: Mutex<State>,
     changed: tokio::sync::watch::Sender<u64>,
-    pub stop: Mutex<Option<Stop>>,
+    pub stop: Stop,
+    /// Who pressed Stop.
+    pub stopped_by: Mutex<Option<String>>,
 }
 
 impl WebRun {
-    pub fn new() -> WebRun {
+    /// The observer of a run whose folder is `dir`, stopped by `stop`.
+    pub fn new(dir: PathBuf, stop: Stop) -> WebRun {
         WebRun {
+            dir,
             state: Mutex::new(State {
                 snapshot: Snapshot::default(),
                 phase_started: Instant::now(),
                 notes: Vec::new(),
                 warnings: Vec::new(),
                 end: None,
+                failed: None,
+                failed_lost: false,
+                masked: Vec::new(),
+                plan: None,
             }),
             changed: tokio::sync::watch::channel(0).0,
-            stop: Mutex::new(None),
+            stop,
+            stopped_by: Mutex::new(None),
         }
     }
 
@@ -66,14 +87,37 @@ impl WebRun {
         self.changed.subscribe()
     }
 
-    /// Sheet-level warnings and notes, for the run's record.
-    pub fn said(&self) -> (Vec<String>, Vec<String>) {
-        let s = self.state();
-        (s.warnings.clone(), s.notes.clone())
+    /// A person stops the run.
+    pub fn stop_by(&self, who: &str) {
+        *self.stopped_by.lock().unwrap_or_else(|e| e.into_inner()) = Some(who.to_string());
+        self.stop
+            .interrupt_because(format!("已停止 (由 {who} 停止) stopped by {who}"));
     }
 
-    pub fn finished(&self) -> Option<Finished> {
-        self.state().end.clone()
+    pub fn stopper(&self) -> Option<String> {
+        self.stopped_by
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// What the run said, for its record: sheet-level warnings and notes, its end, how many
+    /// failed rows were kept (`None` when they could not be), and its plan.
+    pub fn outcome(&self) -> Said {
+        let mut s = self.state();
+        let failed = match s.failed.take().map(FailedWriter::finish) {
+            Some(Ok(n)) if !s.failed_lost => Some(n),
+            Some(_) => None,
+            None if s.failed_lost => None,
+            None => Some(0),
+        };
+        Said {
+            warnings: s.warnings.clone(),
+            notes: s.notes.clone(),
+            end: s.end.clone(),
+            failed_rows: failed,
+            plan: s.plan.take(),
+        }
     }
 
     /// The run is over (also when it ended in an error, with no Finished event).
@@ -81,6 +125,33 @@ impl WebRun {
         self.state().snapshot.finished = true;
         self.changed.send_modify(|v| *v += 1);
     }
+
+    fn keep_failed(&self, s: &mut State, row: FailedRow) {
+        if s.failed_lost {
+            return;
+        }
+        let mut row = row;
+        for (cell, masked) in row.cells.iter_mut().zip(&s.masked) {
+            if *masked {
+                *cell = super::pages::mask_card(cell);
+            }
+        }
+        if let Some(w) = s.failed.as_mut() {
+            if w.push(&row).is_err() {
+                s.failed_lost = true;
+                s.failed = None;
+            }
+        }
+    }
+}
+
+/// What a finished run said.
+pub struct Said {
+    pub warnings: Vec<String>,
+    pub notes: Vec<String>,
+    pub end: Option<Finished>,
+    pub failed_rows: Option<usize>,
+    pub plan: Option<PlanShown>,
 }
 
 impl Observer for WebRun {
@@ -110,7 +181,15 @@ impl Observer for WebRun {
                 }
                 Event::Warning { text } => s.warnings.push(text),
                 Event::Note { text } => s.notes.push(text),
-                Event::Plan(_) | Event::FailedHeader(_) | Event::Failed(_) => {}
+                Event::Plan(plan) => s.plan = Some(plan),
+                Event::FailedHeader(header) => {
+                    s.masked = header.masked.clone();
+                    match FailedWriter::create(&self.dir, &header) {
+                        Ok(w) => s.failed = Some(w),
+                        Err(_) => s.failed_lost = true,
+                    }
+                }
+                Event::Failed(row) => self.keep_failed(&mut s, row),
                 Event::Finished(f) => s.end = Some(f),
             }
             let elapsed = s.phase_started.elapsed().as_secs_f64().max(0.001);
@@ -127,5 +206,13 @@ impl Observer for WebRun {
             "deleting {} is confirmed in the page before a run starts; nothing was deleted",
             crate::text::people(n)
         )
+    }
+
+    fn plan_lines(&self) -> usize {
+        PLAN_LINES
+    }
+
+    fn wants_failed_rows(&self) -> bool {
+        true
     }
 }

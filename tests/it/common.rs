@@ -175,7 +175,13 @@ impl Bgy {
 
     /// Starts `bgy ARGS` in the background (to kill or interrupt it).
     pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.spawn_env(args, &[])
+    }
+
+    /// As [`Bgy::spawn`], with more environment variables.
+    pub fn spawn_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
         self.command(args)
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())

@@ -5,6 +5,8 @@ mod common;
 mod browser;
 mod check;
 mod cli;
+mod console_access;
+mod console_runs;
 mod departments;
 mod emulator_api;
 mod export_plan;

@@ -12,10 +12,12 @@ use crate::common::*;
 
 /// A running `bgy serve`: its base URL and start token, and a client that keeps cookies.
 pub struct Console {
-    child: Child,
+    pub child: Child,
     pub base: String,
     pub token: Option<String>,
     pub http: reqwest::Client,
+    /// What it printed on stderr after its first line.
+    pub stderr: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for Console {
@@ -28,9 +30,17 @@ impl Drop for Console {
 impl Console {
     /// Starts `bgy serve ARGS` in `b`'s folder (against `b`'s server) and waits for its line.
     pub fn start(b: &Bgy, args: &[&str]) -> Console {
-        let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
+        Console::start_env(b, args, &[])
+    }
+
+    /// As [`Console::start`], with more environment variables (shorter timeouts).
+    pub fn start_env(b: &Bgy, args: &[&str], env: &[(&str, &str)]) -> Console {
+        let mut all = vec!["serve"];
+        if !args.contains(&"--listen") {
+            all.extend(["--listen", "127.0.0.1:0"]);
+        }
         all.extend_from_slice(args);
-        let mut child = b.spawn(&all);
+        let mut child = b.spawn_env(&all, env);
         let stderr = child.stderr.take().expect("stderr");
         let mut lines = BufReader::new(stderr).lines();
         let line = lines
@@ -38,11 +48,17 @@ impl Console {
             .expect("bgy serve prints its address")
             .expect("a line");
         // Keep reading stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        let (tx, stderr) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
         let url = line
             .strip_prefix("bgy serve: ")
             .unwrap_or_else(|| panic!("not the start line: {line}"))
             .to_string();
+        let url = url.trim_end_matches('/').to_string();
         let (base, token) = match url.split_once("/?token=") {
             Some((b, t)) => (b.to_string(), Some(t.to_string())),
             None => (url.trim_end_matches("/login").to_string(), None),
@@ -51,11 +67,22 @@ impl Console {
             child,
             base,
             token,
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .build()
-                .unwrap(),
+            http: Console::client(),
+            stderr,
         }
+    }
+
+    /// The next line it prints on stderr, within `wait`.
+    pub fn line(&self, wait: Duration) -> Option<String> {
+        self.stderr.recv_timeout(wait).ok()
+    }
+
+    /// A console on the same folder as a second browser would use it: its own cookies.
+    pub fn client() -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
     }
 
     /// Starts the console, signs in with its token, and gives the home page's CSRF token.
@@ -86,7 +113,8 @@ impl Console {
     /// The CSRF token of the home page's forms.
     pub async fn csrf(&self) -> String {
         let (_, html) = self.page("/").await;
-        attr_after(&html, "name=\"csrf\" value=\"").expect("a csrf field")
+        attr_after(&html, "name=\"csrf\" value=\"")
+            .unwrap_or_else(|| panic!("a csrf field: {html}"))
     }
 
     /// Uploads `bytes` as `name` for a check; the status and where it led.
@@ -285,7 +313,7 @@ async fn every_post_needs_its_csrf_token() {
             .unwrap();
         assert_eq!(r.status(), 403, "{body}");
     }
-    for route in ["stop", "plan", "sync", "times", "delete"] {
+    for route in ["stop", "plan", "sync", "times", "delete", "undo"] {
         let r = c
             .http
             .post(format!("{}{at}/{route}", c.base))
@@ -294,6 +322,16 @@ async fn every_post_needs_its_csrf_token() {
             .await
             .unwrap();
         assert_eq!(r.status(), 403, "{route}");
+    }
+    for path in ["/history/1/undo", "/logout"] {
+        let r = c
+            .http
+            .post(format!("{}{path}", c.base))
+            .form(&[("confirm", "1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{path}");
     }
     let r = c
         .http
@@ -505,14 +543,18 @@ async fn beyond_loopback_it_needs_users_and_a_login() {
     let (status, html) = c.page("/").await;
     assert_eq!(status, 200);
     assert!(html.contains("name=\"password\""), "the login page");
-    let login = |p: &'static str| {
+    let token = |html: &str| attr_after(html, "name=\"csrf\" value=\"").expect("the form's token");
+    let login = |p: &'static str, form: String| {
         c.http
             .post(format!("{}/login", c.base))
-            .form(&[("name", "hr"), ("password", p)])
+            .form(&[("name", "hr"), ("password", p), ("csrf", form.as_str())])
             .send()
     };
-    assert_eq!(login("wrong").await.unwrap().status(), 401);
-    let r = login("s3cret pass").await.unwrap();
+    let wrong = login("wrong", token(&html)).await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    // The form shown again carries a token of its own.
+    let again = wrong.text().await.unwrap();
+    let r = login("s3cret pass", token(&again)).await.unwrap();
     assert_eq!(r.status(), 200);
     let (status, html) = c.page("/").await;
     assert_eq!(status, 200);

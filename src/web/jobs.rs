@@ -1,0 +1,347 @@
+//! A run's life in the console: started (a sending run only with the directory's sending lock,
+//! which it holds to its end, whatever that end is), carried out off the async runtime's
+//! threads (reading, validating, SQLite and reports are blocking work), stopped by a person,
+//! recorded when it ends (a full disk included), and settled after a kill.
+//!
+//! In: a run's folder, record and job. Out: the run's `run.json`, its failed rows and plan as
+//! data, its page's progress. Never: a run left "running" by this process, a lock kept past
+//! its run, a stop that reaches another run.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Semaphore;
+
+use super::error::AppError;
+use super::runs::{self, RunInfo, Status};
+use super::watch::{Said, Snapshot, WebRun};
+use super::App;
+use crate::config::Job;
+use crate::lock::{DirLock, Locked};
+use crate::outcome::Summary;
+use crate::stop::Stop;
+
+/// Runs that send nothing (checks, plans, exports) at once: each reads and validates a whole
+/// sheet, and the machine has two cores.
+const CHECKS_AT_ONCE: usize = 2;
+
+/// The runs this console is carrying out.
+pub struct Jobs {
+    running: Mutex<HashMap<String, Arc<WebRun>>>,
+    checks: Semaphore,
+    /// This console's sending run, for the pages.
+    sending: Mutex<Option<String>>,
+}
+
+impl Default for Jobs {
+    fn default() -> Jobs {
+        Jobs {
+            running: Mutex::default(),
+            checks: Semaphore::new(CHECKS_AT_ONCE),
+            sending: Mutex::default(),
+        }
+    }
+}
+
+/// A run about to start: its folder, its record, and what it does.
+pub struct NewRun {
+    pub dir: PathBuf,
+    pub info: RunInfo,
+    pub job: Job,
+}
+
+impl Jobs {
+    pub fn watch(&self, id: &str) -> Option<Arc<WebRun>> {
+        self.running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    pub fn snapshot(&self, id: &str) -> Option<Snapshot> {
+        self.watch(id).map(|w| w.snapshot())
+    }
+
+    /// This console's sending run, if one is going.
+    pub fn sending(&self) -> Option<String> {
+        self.sending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Stops every run (the console is shutting down) and waits for them to end.
+    pub async fn stop_all(&self) {
+        let all: Vec<Arc<WebRun>> = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for w in &all {
+            w.stop
+                .interrupt_because("bgy serve 已关闭 (the console was shut down)");
+        }
+        for _ in 0..600 {
+            if self
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Takes the working directory's sending lock for a run described as `what`; refused with
+/// who holds it (this console's run, another console's, or a command line's).
+pub async fn take_directory(app: &App, what: String) -> Result<DirLock, AppError> {
+    let dir = app.ctx.history_dir();
+    let taken = tokio::task::spawn_blocking(move || crate::lock::directory(&dir, &what))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    taken.map_err(|e| match e.downcast_ref::<Locked>() {
+        Some(locked) => AppError::conflict(
+            "正在运行 A run is busy",
+            format!(
+                "另一个运行正在修改通讯录: {} 请等它结束后再试,什么也没有发送 (another run is changing the directory: {}; wait for it to finish; nothing was sent).",
+                locked.holder, locked.holder
+            ),
+        ),
+        None => AppError::Internal(format!("{e:#}")),
+    })
+}
+
+/// Runs a job that keeps no run folder (the department tree) off the runtime's threads; its
+/// summary and the warnings it gave.
+pub async fn quick(app: &App, who: &str, job: Job) -> (anyhow::Result<Summary>, Vec<String>) {
+    let watch = Arc::new(WebRun::new(std::env::temp_dir(), Stop::new()));
+    let ctx = app.ctx.for_run(watch.clone(), who, watch.stop.clone());
+    let handle = tokio::runtime::Handle::current();
+    let result = tokio::task::spawn_blocking(move || handle.block_on(crate::cmd::run(&ctx, &job)))
+        .await
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("internal error: {e}")));
+    (result, watch.outcome().warnings)
+}
+
+/// Runs a job that sends nothing to its end (when a check slot is free), then its page.
+pub async fn run_now(app: Arc<App>, run: NewRun) -> Result<String, AppError> {
+    let _slot = app
+        .jobs
+        .checks
+        .acquire()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let id = run.info.id.clone();
+    let (watch, live) = begin(&app, &run)?;
+    carry_out(app.clone(), run, watch, live, None).await;
+    drop(_slot);
+    Ok(id)
+}
+
+/// Starts a sending job in the background, holding the directory's `lock` until it ends.
+pub fn launch(app: Arc<App>, run: NewRun, lock: DirLock) -> Result<String, AppError> {
+    let id = run.info.id.clone();
+    let (watch, live) = begin(&app, &run)?;
+    *app.jobs.sending.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.clone());
+    tokio::spawn(carry_out(app, run, watch, live, Some(lock)));
+    Ok(id)
+}
+
+/// The run's record saved as running, its folder marked live, its observer followed.
+fn begin(app: &App, run: &NewRun) -> Result<(Arc<WebRun>, runs::Live), AppError> {
+    app.store.reserve();
+    runs::save(&run.dir, &run.info).map_err(|e| AppError::storage(&e))?;
+    let live = app
+        .store
+        .live(&run.dir)
+        .map_err(|e| AppError::storage(&e))?;
+    let watch = Arc::new(WebRun::new(run.dir.clone(), Stop::new()));
+    app.jobs
+        .running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(run.info.id.clone(), watch.clone());
+    Ok((watch, live))
+}
+
+/// Ends the run's bookkeeping on every path: dropped, it forgets the run and, for a sending
+/// run, frees the console (the directory's lock goes with it).
+struct Done<'a> {
+    app: &'a App,
+    id: String,
+    sending: bool,
+    _lock: Option<DirLock>,
+    _live: runs::Live,
+}
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.app
+            .jobs
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
+        if self.sending {
+            let mut sending = self
+                .app
+                .jobs
+                .sending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if sending.as_deref() == Some(self.id.as_str()) {
+                *sending = None;
+            }
+        }
+    }
+}
+
+async fn carry_out(
+    app: Arc<App>,
+    run: NewRun,
+    watch: Arc<WebRun>,
+    live: runs::Live,
+    lock: Option<DirLock>,
+) {
+    let NewRun { dir, mut info, job } = run;
+    let _done = Done {
+        app: &app,
+        id: info.id.clone(),
+        sending: lock.is_some(),
+        _lock: lock,
+        _live: live,
+    };
+    let mut ctx = app
+        .ctx
+        .for_run(watch.clone(), &info.who, watch.stop.clone());
+    ctx.directory_held = _done._lock.is_some();
+    let handle = tokio::runtime::Handle::current();
+    // The job's blocking work (reading, validating, SQLite, the report) runs on a thread of
+    // its own; its calls still go through this runtime.
+    let result = tokio::task::spawn_blocking(move || handle.block_on(crate::cmd::run(&ctx, &job)))
+        .await
+        .unwrap_or_else(|e| {
+            Err(anyhow::anyhow!(
+                "内部错误,运行中止 (an internal error ended the run: {})",
+                if e.is_panic() { "panic" } else { "cancelled" }
+            ))
+        });
+    record(&app, &dir, &mut info, &watch, result);
+    watch.close();
+}
+
+/// Writes down how the run ended. On a full disk the reserve is given back first, so that
+/// the record says so instead of staying "running".
+fn record(
+    app: &App,
+    dir: &std::path::Path,
+    info: &mut RunInfo,
+    watch: &WebRun,
+    result: anyhow::Result<Summary>,
+) {
+    let said = watch.outcome();
+    let full = match &result {
+        Err(e) => disk_full(&format!("{e:#}")),
+        Ok(_) => said
+            .end
+            .as_ref()
+            .and_then(|f| f.stopped.as_deref())
+            .is_some_and(disk_full),
+    };
+    if full {
+        app.store.release_reserve();
+    }
+    ended(info, watch, &said, &result, full);
+    if let Some(plan) = &said.plan {
+        if runs::save_plan(dir, plan).is_err() {
+            info.notes
+                .push("计划未能保存 (the plan could not be kept; the report has it)".into());
+        }
+    }
+    let saved = runs::save(dir, info).or_else(|_| {
+        app.store.release_reserve();
+        runs::save(dir, info)
+    });
+    if let Err(e) = saved {
+        eprintln!(
+            "bgy serve: run {} ended ({}), but its record could not be written: {e}",
+            info.id,
+            info.status.name()
+        );
+    }
+}
+
+/// The record of a run that ended with `result`.
+fn ended(
+    info: &mut RunInfo,
+    watch: &WebRun,
+    said: &Said,
+    result: &anyhow::Result<Summary>,
+    full: bool,
+) {
+    info.warnings.clone_from(&said.warnings);
+    info.notes.clone_from(&said.notes);
+    info.finished = Some(runs::now());
+    info.failed_rows = said.failed_rows.unwrap_or(0);
+    if said.failed_rows.is_none() {
+        info.notes.push(
+            "未通过的行未能保存在控制台,报告中有全部 (the failed rows could not be kept for this page; the report has them)".into(),
+        );
+    }
+    if let Some(end) = &said.end {
+        info.row_warnings = end
+            .reasons
+            .iter()
+            .filter(|r| r.warning)
+            .map(|r| r.count as u64)
+            .sum();
+        info.counts = Some(end.counts.clone());
+        info.history_run = end.history_run;
+    }
+    info.stopped_by = watch.stopper();
+    let stopped = said.end.as_ref().and_then(|f| f.stopped.clone());
+    (info.status, info.error) = match result {
+        Ok(summary) => {
+            info.counts = Some(summary.counts.clone());
+            info.history_run = summary.history_run.or(info.history_run);
+            match summary.status {
+                _ if full => (Status::Failed, Some(disk_full_text(stopped.as_deref()))),
+                crate::Status::Ok => (Status::Ok, None),
+                crate::Status::RowsFailed => (Status::RowsFailed, None),
+                crate::Status::Fatal => (Status::Fatal, stopped),
+                crate::Status::Interrupted if info.stopped_by.is_some() => (Status::Stopped, None),
+                crate::Status::Interrupted => (Status::Interrupted, stopped),
+            }
+        }
+        Err(e) if full => (
+            Status::Failed,
+            Some(disk_full_text(Some(&format!("{e:#}")))),
+        ),
+        Err(e) => (Status::Failed, Some(crate::text::line(&format!("{e:#}")))),
+    };
+}
+
+fn disk_full_text(detail: Option<&str>) -> String {
+    format!(
+        "磁盘已满,运行已停止;日志记下了已完成的行,腾出空间后可以继续 (the disk is full: the run stopped; the journal kept what was done, and it can be resumed once there is space){}",
+        detail.map(|d| format!(": {}", crate::text::line(d))).unwrap_or_default()
+    )
+}
+
+/// A message that says the disk (or the history's database) is full.
+fn disk_full(text: &str) -> bool {
+    [
+        "No space left on device",
+        "os error 28",
+        "database or disk is full",
+    ]
+    .iter()
+    .any(|s| text.contains(s))
+}

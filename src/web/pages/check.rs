@@ -1,0 +1,49 @@
+//! Upload → a check run: the file streams into a new run's folder under a name of the store's
+//! own, is checked (as `bgy check`, online when the console has a server), and the page shows
+//! the result. A check sends nothing.
+
+use std::sync::Arc;
+
+use axum::extract::{Multipart, State};
+use axum::response::Response;
+use axum::Extension;
+
+use super::{require, run_input, to_run};
+use crate::config::Job;
+use crate::model::Layout;
+use crate::web::auth::{Role, Session};
+use crate::web::error::AppError;
+use crate::web::jobs::{self, NewRun};
+use crate::web::runs::{Command, RunInfo};
+use crate::web::{upload, App};
+
+pub async fn upload(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    form: Multipart,
+) -> Result<Response, AppError> {
+    require(&s, Role::Run)?;
+    let up = upload::receive(&app, &s, form).await?;
+    let layout = match up.kind.as_str() {
+        "times" => Layout::Times,
+        "delete" => Layout::Delete,
+        _ => Layout::Staff,
+    };
+    let mut info = RunInfo::new(&up.id, &s.user, Command::Check, &up.file, &up.input);
+    info.kind = layout;
+    let job = Job::Check {
+        input: run_input(&up.dir, &up.input),
+        layout: Some(layout),
+        create_departments: false,
+    };
+    let id = jobs::run_now(
+        app,
+        NewRun {
+            dir: up.dir,
+            info,
+            job,
+        },
+    )
+    .await?;
+    Ok(to_run(&id))
+}

@@ -1,0 +1,185 @@
+//! The console's pages, one file a page (as `cmd/` is one a command), and what they share:
+//! the form extractor that checks the CSRF token, the counts a run shows, bank card masking,
+//! and starting a run from another run's sheet.
+
+pub mod assets;
+pub mod check;
+pub mod delete;
+pub mod departments;
+pub mod export;
+pub mod history;
+pub mod home;
+pub mod import;
+pub mod login;
+pub mod plan;
+pub mod run;
+pub mod runs;
+pub mod template;
+pub mod times;
+pub mod undo;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, Request};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::auth::{constant_eq, Role, Session};
+use super::error::AppError;
+use super::jobs::{self, NewRun};
+use super::runs::{Command, RunInfo};
+use super::App;
+use crate::config::{Input, Job};
+
+/// A form posted with the session's CSRF token; refused (403) without it.
+pub struct Posted<T>(pub T);
+
+#[derive(Deserialize)]
+struct WithToken<T> {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    form: T,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequest<S> for Posted<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, AppError> {
+        let session = request
+            .extensions()
+            .get::<Session>()
+            .cloned()
+            .ok_or(AppError::Forbidden)?;
+        let Form(posted) = Form::<WithToken<T>>::from_request(request, state)
+            .await
+            .map_err(|_| AppError::Forbidden)?;
+        if !constant_eq(&session.csrf, &posted.csrf) {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Posted(posted.form))
+    }
+}
+
+/// A form with nothing but its token.
+#[derive(Deserialize)]
+pub struct Nothing {}
+
+/// A bank card number as a person may see it: its last four digits.
+pub fn mask_card(card: &str) -> String {
+    let digits: Vec<char> = card.chars().filter(char::is_ascii_digit).collect();
+    match digits.len() {
+        0 if card.trim().is_empty() => String::new(),
+        n if n >= 8 => format!("**** {}", digits[n - 4..].iter().collect::<String>()),
+        _ => "****".into(),
+    }
+}
+
+/// At least `role`.
+pub fn require(s: &Session, role: Role) -> Result<(), AppError> {
+    if s.role >= role {
+        Ok(())
+    } else {
+        Err(AppError::NotAllowed)
+    }
+}
+
+/// Run `id`, of one of `commands` (and of `kind` when given), that `s` may act on.
+pub fn acting_on(
+    app: &App,
+    s: &Session,
+    id: &str,
+    commands: &[Command],
+    kind: Option<crate::model::Layout>,
+) -> Result<(RunInfo, PathBuf), AppError> {
+    let (info, dir) = app.store.get(id).ok_or(AppError::NotFound)?;
+    if !commands.contains(&info.command) || kind.is_some_and(|k| k != info.kind) {
+        return Err(AppError::NotFound);
+    }
+    if !s.owns(&info.who) {
+        return Err(AppError::NotAllowed);
+    }
+    Ok((info, dir))
+}
+
+/// The job's input: the run's copy of the sheet, its report in the run's folder.
+pub fn run_input(dir: &Path, input: &str) -> Input {
+    Input {
+        report: Some(dir.join(super::runs::REPORT)),
+        ..Input::file(dir.join(input))
+    }
+}
+
+/// A new run's folder with a copy of another run's input.
+pub fn fork(app: &App, from_dir: &Path, from: &RunInfo) -> Result<(String, PathBuf), AppError> {
+    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
+    if let Err(e) = std::fs::copy(from_dir.join(&from.input), dir.join(&from.input)) {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(AppError::storage(&e));
+    }
+    Ok((id, dir))
+}
+
+/// Where a run's page is.
+pub fn to_run(id: &str) -> Response {
+    Redirect::to(&format!("/runs/{id}")).into_response()
+}
+
+/// Starts `command` as a sending run on a copy of `from`'s sheet, with the job `job` makes
+/// for the copy: the directory's sending lock first (refused with who holds it), then the
+/// run in the background, then its page.
+pub async fn send_from(
+    app: Arc<App>,
+    s: &Session,
+    from: (&RunInfo, &Path),
+    command: Command,
+    shape: impl FnOnce(&mut RunInfo),
+    job: impl FnOnce(Input) -> Result<Job, AppError>,
+) -> Result<Response, AppError> {
+    let (from, from_dir) = from;
+    let (id, dir) = fork(&app, from_dir, from)?;
+    let lock = match jobs::take_directory(&app, holder(s, command, &id)).await {
+        Ok(lock) => lock,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
+    let mut info = from.next(&id, &s.user, command);
+    shape(&mut info);
+    let job = match job(run_input(&dir, &info.input)) {
+        Ok(job) => job,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
+    let made = dir.clone();
+    let id = jobs::launch(app, NewRun { dir, info, job }, lock).inspect_err(|_| {
+        let _ = std::fs::remove_dir_all(made);
+    })?;
+    Ok(to_run(&id))
+}
+
+/// How a sending run of the console names itself to whoever finds the directory busy.
+pub fn holder(s: &Session, command: Command, id: &str) -> String {
+    format!("bgy serve: {} by {}, run {id}", command.name(), s.user)
+}
+
+/// A run that deletes `n` people goes on only when the person typed `n`; otherwise the page
+/// says so and nothing is deleted.
+pub fn confirmed(n: usize, typed: &str) -> Result<(), AppError> {
+    if n == 0 || typed.trim() == n.to_string() {
+        return Ok(());
+    }
+    Err(AppError::bad_request(
+        "未确认 Not confirmed",
+        format!(
+            "要删除 {n} 人,请在框中输入 {n} 确认 (this deletes {}: type {n} to go on). 什么也没有删除 (nothing was deleted).",
+            crate::text::people(n)
+        ),
+    ))
+}

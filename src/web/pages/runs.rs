@@ -1,0 +1,35 @@
+//! The runs page: every run of the store, newest first.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::Extension;
+
+use crate::web::auth::Session;
+use crate::web::{html, App};
+
+pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
+    let store = app.clone();
+    let runs = tokio::task::spawn_blocking(move || {
+        let mut runs = store.store.list();
+        // A run another console was carrying out when it was killed.
+        store.store.settle(&mut runs);
+        runs
+    })
+    .await
+    .unwrap_or_default();
+    let runs: Vec<minijinja::Value> = runs
+        .iter()
+        .map(|r| {
+            minijinja::context! {
+                info => r, status => r.status.name(),
+                mine => s.owns(&r.who),
+            }
+        })
+        .collect();
+    html::render(
+        "runs.html",
+        minijinja::context! { runs, user => s.user, csrf => s.csrf },
+    )
+}

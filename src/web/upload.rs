@@ -1,0 +1,163 @@
+//! An upload, streamed to its run's folder as it arrives: never held whole in memory, stopped
+//! at the cap, and gone again (folder and all) when it does not arrive whole. A few at once.
+
+use std::path::PathBuf;
+
+use axum::extract::Multipart;
+use tokio::io::AsyncWriteExt as _;
+
+use super::auth::{constant_eq, Session};
+use super::error::AppError;
+use super::runs;
+use super::App;
+
+/// Uploads received at once; more are told to try again.
+pub const AT_ONCE: usize = 4;
+
+/// A sheet received into a new run's folder.
+pub struct Upload {
+    pub id: String,
+    pub dir: PathBuf,
+    /// The name the person's file had (shown, never a path).
+    pub file: String,
+    /// Its name in the folder.
+    pub input: String,
+    /// The form's other fields.
+    pub kind: String,
+}
+
+/// Removes a new run's folder unless the upload is kept.
+struct Partial {
+    dir: Option<PathBuf>,
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Receives the check form: its CSRF token (before any file), the sheet's kind, and the file,
+/// written to a new run's folder as it arrives.
+pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Upload, AppError> {
+    let _slot = app.uploads.try_acquire().map_err(|_| {
+        AppError::Busy(
+            "同时上传的文件太多,请稍后再试 (too many uploads at once: try again in a moment)."
+                .into(),
+        )
+    })?;
+    if app.store.full() && app.store.prune() == 0 && app.store.full() {
+        return Err(AppError::Storage(
+            "运行记录已占满为它设定的空间,请让 IT 清理或调大 --max-store-mb (the run store is at its size cap: ask IT to clear it or raise --max-store-mb)".into(),
+        ));
+    }
+    let (mut csrf, mut kind) = (String::new(), String::new());
+    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
+    let mut partial = Partial {
+        dir: Some(dir.clone()),
+    };
+    let mut received = None;
+    while let Some(mut field) = next(app, &mut form).await? {
+        match field.name().unwrap_or_default() {
+            "csrf" => csrf = text(app, field).await?,
+            "kind" => kind = text(app, field).await?,
+            "file" if received.is_none() => {
+                // The token comes before the file in the form: a file without it is not kept.
+                // It is read to its end (up to the cap) all the same, so that the browser
+                // gets the answer rather than a connection cut while it was still sending.
+                if !constant_eq(&s.csrf, &csrf) {
+                    let mut size = 0u64;
+                    while let Ok(Some(chunk)) = field.chunk().await {
+                        size += chunk.len() as u64;
+                        if size > app.max_upload {
+                            break;
+                        }
+                    }
+                    return Err(AppError::Forbidden);
+                }
+                received = Some(keep(app, &dir, field).await?);
+            }
+            _ => {}
+        }
+    }
+    if !constant_eq(&s.csrf, &csrf) {
+        return Err(AppError::Forbidden);
+    }
+    let Some((file, input, _)) = received.filter(|(_, _, size)| *size > 0) else {
+        return Err(AppError::bad_request(
+            "没有文件 No file",
+            "请选择一个文件 (choose a file to check).",
+        ));
+    };
+    partial.dir = None;
+    Ok(Upload {
+        id,
+        dir,
+        file,
+        input,
+        kind,
+    })
+}
+
+/// Writes the file field into `dir` as it arrives: its name as uploaded, its name in the
+/// folder (`input.EXT`), its size.
+async fn keep(
+    app: &App,
+    dir: &std::path::Path,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<(String, String, u64), AppError> {
+    let file = field.file_name().unwrap_or_default().to_string();
+    let part = dir.join("upload.part");
+    let mut out = tokio::fs::File::create(&part)
+        .await
+        .map_err(|e| AppError::storage(&e))?;
+    let (mut size, mut head) = (0u64, Vec::new());
+    while let Some(chunk) = field.chunk().await.map_err(|e| failed(app, e.status()))? {
+        size += chunk.len() as u64;
+        if size > app.max_upload {
+            return Err(AppError::TooLarge {
+                mb: app.max_upload >> 20,
+            });
+        }
+        if head.len() < 8 {
+            head.extend_from_slice(&chunk[..chunk.len().min(8)]);
+        }
+        out.write_all(&chunk)
+            .await
+            .map_err(|e| AppError::storage(&e))?;
+    }
+    out.flush().await.map_err(|e| AppError::storage(&e))?;
+    let input = runs::input_name(&file, &head);
+    tokio::fs::rename(&part, dir.join(&input))
+        .await
+        .map_err(|e| AppError::storage(&e))?;
+    Ok((file, input, size))
+}
+
+async fn next<'a>(
+    app: &App,
+    form: &'a mut Multipart,
+) -> Result<Option<axum::extract::multipart::Field<'a>>, AppError> {
+    form.next_field().await.map_err(|e| failed(app, e.status()))
+}
+
+async fn text(app: &App, field: axum::extract::multipart::Field<'_>) -> Result<String, AppError> {
+    let bytes = field.bytes().await.map_err(|e| failed(app, e.status()))?;
+    Ok(String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned())
+}
+
+/// An upload that did not arrive whole: past the cap, stalled (no data for a minute), or
+/// cut off.
+fn failed(app: &App, status: axum::http::StatusCode) -> AppError {
+    match status {
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge {
+            mb: app.max_upload >> 20,
+        },
+        _ => AppError::bad_request(
+            "上传失败 Upload failed",
+            "上传没有完成或中途停止,请重试 (the upload did not complete, or stopped arriving; try again).",
+        ),
+    }
+}

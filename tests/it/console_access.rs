@@ -1,0 +1,544 @@
+//! The console as an intranet would attack it: tokens and sessions that expire, logins that
+//! back off and do not tell which names exist, login CSRF, other host names, other sites'
+//! forms, connections that never finish, uploads that would stall everyone, bank cards on
+//! pages, roles, TLS. Named after what broke.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+use crate::console_runs::post;
+use crate::web::{attr_after, count, Console};
+
+#[tokio::test]
+async fn the_start_token_works_once_and_expires_and_sessions_end() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let env = [("BGY_TOKEN_SECS", "2"), ("BGY_SESSION_IDLE_SECS", "2")];
+    let c = Console::start_env(&b, &[], &env);
+    let token = c.token.clone().unwrap();
+    let start = format!("{}/?token={token}", c.base);
+    assert_eq!(c.http.get(&start).send().await.unwrap().status(), 200);
+    // A second browser with the same address: no way in.
+    let other = Console::client();
+    assert_eq!(other.get(&start).send().await.unwrap().status(), 401);
+    // …and the terminal gets a new address, which works once.
+    let line = c.line(Duration::from_secs(5)).expect("a new address");
+    let fresh = line
+        .split("token=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{line}"))
+        .trim()
+        .to_string();
+    assert_ne!(fresh, token);
+    let r = other
+        .get(format!("{}/?token={fresh}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // A token not used in time is no way in either.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let third = Console::client();
+    let stale = third
+        .get(format!("{}/?token={fresh}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 401);
+    // A session left idle ends.
+    let (status, _) = c.page("/").await;
+    assert_eq!(status, 401, "idle for longer than the idle time");
+    // Logout ends a session at once.
+    let c = Console::start(&b, &[]);
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let r = post(&c, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status(), 200);
+    let (status, _) = c.page("/").await;
+    assert_eq!(status, 401);
+}
+
+/// A `--users` file where everyone has the password `pw`.
+fn users(b: &Bgy, lines: &[(&str, &str)]) -> String {
+    let mut child = b.spawn(&["serve", "--hash-password"]);
+    child.stdin.take().unwrap().write_all(b"pw\n").unwrap();
+    let hash = String::from_utf8(child.wait_with_output().unwrap().stdout)
+        .unwrap()
+        .trim()
+        .to_string();
+    let text: String = lines
+        .iter()
+        .map(|(name, role)| match role {
+            &"" => format!("{name}:{hash}\n"),
+            role => format!("{name}:{role}:{hash}\n"),
+        })
+        .collect();
+    b.write("users.txt", text);
+    "users.txt".to_string()
+}
+
+/// Signs in as `name` on a console with users; the response.
+async fn log_in(
+    c: &Console,
+    http: &reqwest::Client,
+    name: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = http
+        .get(format!("{}/login", c.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let form = attr_after(&page, "name=\"csrf\" value=\"").expect("the login form's token");
+    http.post(format!("{}/login", c.base))
+        .form(&[("name", name), ("password", password), ("csrf", &form)])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn failed_logins_back_off_by_name_and_address_and_unknown_names_cost_the_same() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let file = users(&b, &[("alice", ""), ("bob", "")]);
+    let c = Console::start(&b, &["--users", &file]);
+    let http = Console::client();
+    // Unknown names take as long as known names with a wrong password.
+    let timed = |name: &'static str| {
+        let (c, http) = (&c, &http);
+        async move {
+            let t = Instant::now();
+            let r = log_in(c, http, name, "wrong").await;
+            assert_eq!(r.status(), 401);
+            t.elapsed()
+        }
+    };
+    let known = timed("alice").await.min(timed("alice").await);
+    let unknown = timed("nobody").await;
+    assert!(
+        unknown * 2 > known,
+        "an unknown name answered in {unknown:?}, a known one in {known:?}"
+    );
+    // Past three failures from this address, every name waits, the right password too.
+    let r = log_in(&c, &http, "bob", "wrong").await;
+    assert_eq!(r.status(), 401);
+    let r = log_in(&c, &http, "bob", "pw").await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    let text = r.text().await.unwrap();
+    assert!(text.contains("too many failed sign-ins"), "{text}");
+}
+
+#[tokio::test]
+async fn a_login_needs_its_forms_token_and_a_form_of_another_site_is_refused() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let file = users(&b, &[("alice", "")]);
+    let c = Console::start(&b, &["--users", &file]);
+    // A page elsewhere posting the attacker's name and password: no token.
+    let http = Console::client();
+    let r = http
+        .post(format!("{}/login", c.base))
+        .form(&[("name", "alice"), ("password", "pw")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(r.headers().get("set-cookie").is_none());
+    // With a token but from another origin (another port of the same host).
+    let page = http.get(format!("{}/login", c.base)).send().await.unwrap();
+    let form = attr_after(&page.text().await.unwrap(), "name=\"csrf\" value=\"").unwrap();
+    let r = http
+        .post(format!("{}/login", c.base))
+        .header("origin", "http://127.0.0.1:9")
+        .header("sec-fetch-site", "same-site")
+        .form(&[("name", "alice"), ("password", "pw"), ("csrf", &form)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(log_in(&c, &http, "alice", "pw").await.status(), 200);
+}
+
+#[tokio::test]
+async fn only_the_listening_host_names_are_served() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let c = Console::start(&b, &[]);
+    let token = c.token.clone().unwrap();
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The start address under a rebound name mints nothing.
+    let r = bare
+        .get(format!("{}/?token={token}", c.base))
+        .header("host", "evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 421);
+    assert!(r.headers().get("set-cookie").is_none());
+    c.sign_in().await;
+    let csrf = c.csrf().await;
+    let r = c
+        .http
+        .get(format!("{}/", c.base))
+        .header("host", "evil.example:8700")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 421, "a valid cookie under another name");
+    let port = c.base.rsplit(':').next().unwrap();
+    let r = c
+        .http
+        .get(format!("{}/", c.base))
+        .header("host", format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "localhost is the same console");
+    // A form another site posts, even with the right token (a page that read it somehow).
+    let r = c
+        .http
+        .post(format!("{}/export", c.base))
+        .header("origin", "http://attacker.example")
+        .form(&[("csrf", csrf.as_str()), ("format", "csv")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(emu.stats.calls("staff/list"), 0, "nothing exported");
+}
+
+/// Reads from a connection until it is closed (true) or `wait` passes (false).
+fn closed_within(stream: &mut TcpStream, wait: Duration) -> bool {
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let mut buf = [0u8; 4096];
+    let until = Instant::now() + wait;
+    while Instant::now() < until {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[tokio::test]
+async fn half_sent_and_idle_connections_are_closed_and_a_flood_is_capped() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let env = [
+        ("BGY_HEADER_TIMEOUT_MS", "600"),
+        ("BGY_MAX_CONNECTIONS", "24"),
+    ];
+    let c = Console::start_env(&b, &[], &env);
+    let addr = c.base.trim_start_matches("http://").to_string();
+    let checks = tokio::task::spawn_blocking(move || {
+        // Half a header.
+        let mut half = TcpStream::connect(&addr).unwrap();
+        half.write_all(b"GET / HTTP/1.1\r\nHost: x").unwrap();
+        let half_closed = closed_within(&mut half, Duration::from_secs(5));
+        // A whole request, then nothing.
+        let mut idle = TcpStream::connect(&addr).unwrap();
+        idle.write_all(b"GET /static/app.css HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .unwrap();
+        let idle_closed = closed_within(&mut idle, Duration::from_secs(5));
+        // A flood of half-open connections: past the cap, each is told 503 at once.
+        let flood: Vec<TcpStream> = (0..60)
+            .map(|_| {
+                let mut s = TcpStream::connect(&addr).unwrap();
+                let _ = s.write_all(b"GET / HTTP/1.1\r\n");
+                s
+            })
+            .collect();
+        let mut extra = TcpStream::connect(&addr).unwrap();
+        extra
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        let mut answer = String::new();
+        let _ = extra.read_to_string(&mut answer);
+        (half_closed, idle_closed, answer, flood)
+    })
+    .await
+    .unwrap();
+    let (half_closed, idle_closed, answer, flood) = checks;
+    assert!(half_closed, "half a header is not waited for");
+    assert!(idle_closed, "an idle connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer:?}");
+    // Once the flood's connections time out, the console answers again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (status, _) = c.page("/").await;
+    assert_eq!(status, 401, "reachable (and asking to sign in)");
+    drop(flood);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checking_large_sheets_does_not_stall_other_pages() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let big = staff_csv("l", 60_000).into_bytes();
+    let uploads: Vec<_> = (0..2)
+        .map(|_| c.upload("big.csv", big.clone(), Some(&csrf)))
+        .collect();
+    let pages = async {
+        // While both checks read and validate, the home page answers.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let mut slowest = Duration::ZERO;
+        for _ in 0..10 {
+            let t = Instant::now();
+            let (status, _) = c.page("/static/app.css").await;
+            assert_eq!(status, 200);
+            slowest = slowest.max(t.elapsed());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        slowest
+    };
+    let (done, slowest) = tokio::join!(futures::future::join_all(uploads), pages);
+    for (status, _, html) in &done {
+        assert_eq!(*status, 200);
+        assert_eq!(count(html, "valid"), 60_000);
+    }
+    assert!(
+        slowest < Duration::from_millis(500),
+        "a page took {slowest:?} while two sheets were checked"
+    );
+}
+
+#[tokio::test]
+async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
+    let b = Bgy::new();
+    let r = b
+        .run(&["--emulator", "serve", "--max-upload-mb", "600"])
+        .await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("512"), "{}", r.stderr);
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    // A run finished long ago.
+    let old = b.path("runs/20200101-000000-aaaaaa");
+    std::fs::create_dir_all(&old).unwrap();
+    std::fs::write(
+        old.join("run.json"),
+        r#"{"id":"20200101-000000-aaaaaa","started":"2020-01-01 00:00:00","who":"hr","command":"check","file":"a.csv","input":"input.csv","status":"ok"}"#,
+    )
+    .unwrap();
+    let month_ago = std::time::SystemTime::now() - Duration::from_secs(40 * 24 * 3600);
+    std::fs::File::options()
+        .write(true)
+        .open(old.join("run.json"))
+        .unwrap()
+        .set_modified(month_ago)
+        .unwrap();
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs", "--max-upload-mb", "1"]).await;
+    assert!(!old.exists(), "older than --keep-runs (30 days)");
+    // An upload past the cap leaves nothing behind.
+    let (status, _, _) = c.upload("big.csv", vec![b'x'; 3 << 20], Some(&csrf)).await;
+    assert_eq!(status, 413);
+    let left: Vec<_> = std::fs::read_dir(b.path("runs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn bank_cards_are_masked_on_pages_and_no_page_is_kept_or_framed() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let sheet = "帐号,姓名,手机,部门,银行卡号\nbad1,甲,12345,办公逸/研发部,6222020200112233445\n";
+    let (_, at, html) = c.upload("cards.csv", sheet.into(), Some(&csrf)).await;
+    assert!(html.contains("<td class=\"bad\">12345</td>"), "{html}");
+    assert!(!html.contains("6222020200112233445"), "{html}");
+    assert!(html.contains("**** 3445"), "{html}");
+    for path in ["/".to_string(), at.clone(), format!("{at}/report")] {
+        let r = c
+            .http
+            .get(format!("{}{path}", c.base))
+            .send()
+            .await
+            .unwrap();
+        let h = r.headers();
+        for (name, value) in [
+            ("cache-control", "no-store"),
+            ("x-frame-options", "DENY"),
+            ("cross-origin-opener-policy", "same-origin"),
+            ("cross-origin-resource-policy", "same-origin"),
+        ] {
+            assert_eq!(
+                h.get(name).map(|v| v.to_str().unwrap()),
+                Some(value),
+                "{path} {name}"
+            );
+        }
+        assert!(h.contains_key("permissions-policy"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn roles_limit_what_each_person_sees_and_does() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("r", 10)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let file = users(&b, &[("viewer", "view"), ("runner", "run"), ("boss", "")]);
+    let c = Console::start(&b, &["--users", &file, "--data", "runs"]);
+    let as_user = |name: &'static str| {
+        let c = &c;
+        async move {
+            let http = Console::client();
+            assert_eq!(log_in(c, &http, name, "pw").await.status(), 200, "{name}");
+            let home = http.get(format!("{}/", c.base)).send().await.unwrap();
+            let csrf = attr_after(&home.text().await.unwrap(), "name=\"csrf\" value=\"").unwrap();
+            (http, csrf)
+        }
+    };
+    let (runner, runner_csrf) = as_user("runner").await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", runner_csrf.clone())
+        .text("kind", "staff")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(
+                "帐号,姓名,手机,部门\nnew1,新,13700000001,办公逸/研发部\nbad,坏,1,办公逸/研发部\n"
+                    .as_bytes()
+                    .to_vec(),
+            )
+            .file_name("mine.csv"),
+        );
+    let r = runner
+        .post(format!("{}/check", c.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let checked = r.url().path().to_string();
+    assert!(checked.starts_with("/runs/"), "{checked}");
+    // The runner imports its own check; the history says who.
+    let r = runner
+        .post(format!("{}{checked}/import", c.base))
+        .form(&[("csrf", runner_csrf.as_str()), ("cover", "skip")])
+        .send()
+        .await
+        .unwrap();
+    let import = r.url().path().to_string();
+    for _ in 0..100 {
+        let html = runner
+            .get(format!("{}{import}", c.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if !html.contains("data-testid=\"progress\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let history = b.run(&["history", "--json"]).await.json();
+    assert_eq!(history["runs"][0]["who"], "runner", "{history}");
+    // …but cannot delete, prune or undo.
+    let r = runner
+        .post(format!("{}/history/1/undo", c.base))
+        .form(&[("csrf", runner_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // The viewer sees counts, not sheets, and changes nothing.
+    let (viewer, viewer_csrf) = as_user("viewer").await;
+    let page = viewer
+        .get(format!("{}{checked}", c.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-count=\"total\""), "counts: {page}");
+    assert!(
+        !page.contains("data-testid=\"failed\"") && !page.contains("new1"),
+        "{page}"
+    );
+    for file in ["input", "report"] {
+        let r = viewer
+            .get(format!("{}{checked}/{file}", c.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{file}");
+    }
+    let r = viewer
+        .post(format!("{}{checked}/import", c.base))
+        .form(&[("csrf", viewer_csrf.as_str()), ("cover", "skip")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Another runner's run is not yours; the approver sees and may act on everything.
+    let (boss, boss_csrf) = as_user("boss").await;
+    let r = boss
+        .get(format!("{}{checked}/input", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = boss
+        .post(format!("{}/history/1/undo", c.base))
+        .form(&[("csrf", boss_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the approver plans the undo");
+    assert_eq!(emu.store.staff_count(), 2 + 10 + 1);
+}
+
+#[tokio::test]
+async fn tls_serves_https_with_secure_cookies_and_loopback_names_start_in_token_mode() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    b.write("cert.pem", cert.cert.pem());
+    b.write("key.pem", cert.signing_key.serialize_pem());
+    let c = Console::start(&b, &["--tls-cert", "cert.pem", "--tls-key", "key.pem"]);
+    assert!(c.base.starts_with("https://"), "{}", c.base);
+    let https = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = https
+        .get(format!("{}/?token={}", c.base, c.token.as_deref().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert!(r.headers().contains_key("strict-transport-security"));
+    // Plain HTTP on the TLS port gets nothing.
+    let plain = reqwest::get(c.base.replace("https://", "http://")).await;
+    assert!(plain.is_err() || plain.unwrap().status() != 200);
+    // Every loopback address signs in with a token, not only 127.0.0.1.
+    let local = Console::start(&b, &["--listen", "127.0.0.2:0"]);
+    assert!(local.token.is_some(), "{}", local.base);
+    // Behind a proxy, only with users.
+    let r = b.run(&["--emulator", "serve", "--trust-proxy"]).await;
+    r.assert_code(2);
+}
