@@ -277,3 +277,101 @@ async fn check_import_and_rerun_in_a_real_browser() {
     assert_eq!(emu.store.staff_count(), 2 + 303);
     c.close().await.unwrap();
 }
+
+/// The `data-status` of the run page open in the browser, once it is one of `wanted`.
+async fn status_becomes(c: &Client, wanted: &[&str]) -> String {
+    for _ in 0..300 {
+        if let Ok(e) = c.find(Locator::Css("[data-testid=\"status\"]")).await {
+            if let Ok(Some(s)) = e.attr("data-status").await {
+                if wanted.contains(&s.as_str()) {
+                    return s;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the run's status never became one of {wanted:?}");
+}
+
+/// Waits until the progress view counts at least `n` rows.
+async fn progress_reaches(c: &Client, n: u64) {
+    for _ in 0..300 {
+        if let Ok(e) = c.find(Locator::Css("[data-field=\"done\"]")).await {
+            if e.text()
+                .await
+                .unwrap_or_default()
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0)
+                >= n
+            {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the progress never reached {n}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_says_who_and_a_console_killed_mid_import_resumes_in_a_real_browser() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(25));
+    let b = Bgy::new().against(&emu);
+    let args = ["--data", "runs", "--concurrency", "1"];
+    let console = Console::start(&b, &args);
+    let driver = driver().await;
+    let c = browser(&driver, &b.path("chromium-profile")).await;
+    c.goto(&format!(
+        "{}/?token={}",
+        console.base,
+        console.token.as_deref().unwrap()
+    ))
+    .await
+    .unwrap();
+    std::fs::write(b.path("many.csv"), staff_csv("b", 200)).unwrap();
+    upload(&c, &b.path("many.csv")).await;
+    assert_eq!(count(&c, "valid").await, 200);
+
+    // Stop: the page says who stopped it, not Ctrl-C.
+    click(&c, "import").await;
+    progress_reaches(&c, 5).await;
+    click(&c, "stop").await;
+    assert_eq!(status_becomes(&c, &["stopped"]).await, "stopped");
+    let said = text(&c, "[data-testid=\"stopped\"]").await;
+    assert!(said.contains("stopped by"), "{said}");
+    let body = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!body.contains("Ctrl-C"), "{body}");
+    let stopped_at = count(&c, "created").await;
+
+    // Resume, then kill -9 the console while it sends.
+    click(&c, "resume").await;
+    progress_reaches(&c, stopped_at + 5).await;
+    let run = c.current_url().await.unwrap().path().to_string();
+    let mut console = console;
+    console.child.kill().unwrap();
+    console.child.wait().unwrap();
+
+    // A new console on the same folder: the run is interrupted, and Resume finishes it.
+    let console = Console::start(&b, &args);
+    c.goto(&format!(
+        "{}/?token={}",
+        console.base,
+        console.token.as_deref().unwrap()
+    ))
+    .await
+    .unwrap();
+    c.goto(&format!("{}{run}", console.base)).await.unwrap();
+    assert_eq!(status_becomes(&c, &["interrupted"]).await, "interrupted");
+    screenshot(&c, "console-interrupted.png").await;
+    click(&c, "resume").await;
+    assert_eq!(status_becomes(&c, &["ok"]).await, "ok");
+    assert_eq!(emu.store.staff_count(), 2 + 200, "every row, none twice");
+    c.close().await.unwrap();
+}
