@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::events::{Event, Finished, Observer, PlanShown};
+use crate::events::{Event, Finished, Observer, PlanShown, Remedy};
 use crate::outcome::Summary;
 use crate::stop::Stop;
 use crate::text::{line, people};
@@ -100,8 +100,12 @@ impl Observer for Console {
                     ));
                 });
             }
-            Event::Warning { text } => self.say(&line(&format!("bgy: warning: {text}"))),
-            Event::Note { text } => self.say(&text),
+            Event::Warning { text, remedy } => self.say(&format!(
+                "{}{}",
+                line(&format!("bgy: warning: {text}")),
+                hint(remedy.as_ref())
+            )),
+            Event::Note { text, remedy } => self.say(&format!("{text}{}", hint(remedy.as_ref()))),
             Event::Plan(plan) => {
                 self.end_bar();
                 print_plan(&plan);
@@ -180,7 +184,7 @@ fn print_finished(f: &Finished) {
                 r.rule, r.example, r.first_row
             ),
         };
-        eprintln!("  {}", line(&text));
+        eprintln!("  {}{}", line(&text), hint(r.remedy.as_ref()));
     }
     if let Some(why) = &f.stopped {
         eprintln!(
@@ -305,6 +309,38 @@ fn change_line(c: &serde_json::Value) -> String {
         c["account"].as_str().unwrap_or(""),
         sent.join(" ")
     ))
+}
+
+/// A remedy as the terminal says it: the option to add.
+pub fn flag(remedy: &Remedy) -> String {
+    match remedy {
+        Remedy::MapColumn {
+            header,
+            field: Some(f),
+        } => format!(
+            "--map '{header}={}' (或在 bgy.toml 的 [columns] 中写 \"{header}\" = \"{}\" / or \"{header}\" = \"{}\" under [columns] in bgy.toml)",
+            f.key(),
+            f.label(),
+            f.label()
+        ),
+        Remedy::MapColumn {
+            header,
+            field: None,
+        } => format!("--map '{header}=COLUMN', --map '{header}=-' (或 bgy.toml 的 [columns] / or bgy.toml [columns])"),
+        Remedy::CreateDepartments => "--create-departments".into(),
+        Remedy::Overwrite => "--cover overwrite".into(),
+        Remedy::Force => "--force".into(),
+        Remedy::ChooseSheet => "--sheet NAME".into(),
+        Remedy::ChooseKind => "--kind staff|times|delete".into(),
+        Remedy::Confirm => "--yes".into(),
+    }
+}
+
+/// ` → OPTION` after a line whose remedy is an option.
+pub fn hint(remedy: Option<&Remedy>) -> String {
+    remedy
+        .map(|r| format!(" → {}", flag(r)))
+        .unwrap_or_default()
 }
 
 /// Ctrl-C stops the run (in-flight calls finish, the report and journal are written) for as

@@ -12,6 +12,8 @@ use crate::outcome::DeptCounts;
 use crate::outcome::PlanLine;
 pub use crate::outcome::Reason;
 use crate::outcome::StaffCounts;
+use crate::remedy::Advice;
+pub use crate::remedy::Remedy;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -27,10 +29,18 @@ pub enum Event {
         account: String,
         ok: bool,
     },
-    /// About the sheet, the directory or the run, not one row.
-    Warning { text: String },
+    /// About the sheet, the directory or the run, not one row; with what can be done about it.
+    Warning {
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remedy: Option<Remedy>,
+    },
     /// Worth a line of its own: a department created, the backup written, a dry run's preview.
-    Note { text: String },
+    Note {
+        text: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        remedy: Option<Remedy>,
+    },
     /// What a plan would change (the first lines; the report holds all of them).
     Plan(PlanShown),
     /// The titles of the report's 失败 Failed sheet, before its rows ([`Event::Failed`]); only
@@ -141,17 +151,32 @@ impl Observer for Collect {
 /// Shorthands for the stages.
 pub trait Emit {
     fn warn(&self, text: impl Into<String>);
+    /// A warning with what can be done about it.
+    fn advise(&self, advice: Advice);
     fn note(&self, text: impl Into<String>);
     fn phase(&self, what: &str, total: u64);
 }
 
 impl<T: Observer + ?Sized> Emit for T {
     fn warn(&self, text: impl Into<String>) {
-        self.event(Event::Warning { text: text.into() });
+        self.event(Event::Warning {
+            text: text.into(),
+            remedy: None,
+        });
+    }
+
+    fn advise(&self, advice: Advice) {
+        self.event(Event::Warning {
+            text: advice.text,
+            remedy: advice.remedy,
+        });
     }
 
     fn note(&self, text: impl Into<String>) {
-        self.event(Event::Note { text: text.into() });
+        self.event(Event::Note {
+            text: text.into(),
+            remedy: None,
+        });
     }
 
     fn phase(&self, what: &str, total: u64) {

@@ -20,6 +20,7 @@ pub mod model;
 pub mod outcome;
 pub mod plan;
 pub mod read;
+pub mod remedy;
 pub mod report;
 pub mod safety;
 pub mod stop;

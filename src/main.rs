@@ -38,7 +38,9 @@ fn main() {
         Err(e) => {
             let code = bgy::error_exit_code(&e);
             runtime.shutdown_background();
-            fail(command, json, &format!("{e:#}"), code);
+            // The stages name no option: the terminal adds the one that helps.
+            let hint = bgy::console::hint(bgy::remedy::of_error(&e).as_ref());
+            fail(command, json, &format!("{e:#}{hint}"), code);
         }
     };
     // Dropping the runtime would wait for blocking tasks; the run is over.

@@ -153,7 +153,7 @@ pub struct DeptCounts {
 }
 
 /// A reason rows failed or were warned about, with how many and the first of them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Reason {
     pub count: usize,
     pub warning: bool,
@@ -162,11 +162,15 @@ pub struct Reason {
     /// The reason as the first row had it (cell text, API message).
     pub example: String,
     pub first_row: u32,
+    /// What can be done about it, besides fixing the cells.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<crate::remedy::Remedy>,
 }
 
 /// Issue and failure counts by reason, most frequent first: `3 × 手机: … (first: row 5)`.
 pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
-    let mut groups: BTreeMap<(Severity, String), (usize, u32, String)> = BTreeMap::new();
+    type Group = (usize, u32, String, Option<crate::remedy::Remedy>);
+    let mut groups: BTreeMap<(Severity, String), Group> = BTreeMap::new();
     for (row, outcome) in table.rows.iter().zip(outcomes) {
         for issue in &row.issues {
             let label = issue
@@ -176,28 +180,31 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
             let key = (issue.severity, format!("{label}{}", issue.reason));
             let e = groups
                 .entry(key)
-                .or_insert((0, row.source_row, issue.cell_text()));
+                .or_insert_with(|| (0, row.source_row, issue.cell_text(), issue.remedy.clone()));
             e.0 += 1;
         }
         // A failure the server gave no errno (a dates call's failed row) is its message alone.
         if let (Outcome::Failed { .. }, Some(text)) = (outcome, outcome.error_text()) {
             groups
                 .entry((Severity::Error, text.clone()))
-                .or_insert((0, row.source_row, text))
+                .or_insert((0, row.source_row, text, None))
                 .0 += 1;
         }
     }
     let mut lines: Vec<_> = groups.into_iter().collect();
-    lines.sort_by_key(|((sev, _), (n, _, _))| (*sev, std::cmp::Reverse(*n)));
+    lines.sort_by_key(|((sev, _), (n, ..))| (*sev, std::cmp::Reverse(*n)));
     lines
         .into_iter()
         .take(20)
-        .map(|((sev, rule), (count, first_row, example))| Reason {
-            count,
-            warning: sev == Severity::Warning,
-            rule,
-            example,
-            first_row,
-        })
+        .map(
+            |((sev, rule), (count, first_row, example, remedy))| Reason {
+                count,
+                warning: sev == Severity::Warning,
+                rule,
+                example,
+                first_row,
+                remedy,
+            },
+        )
         .collect()
 }

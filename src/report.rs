@@ -193,7 +193,7 @@ impl Report<'_> {
             lines.push(text("提前停止 Stopped", why.clone()));
         }
         for w in &self.table.warnings {
-            lines.push(text("警告 Warning", w.clone()));
+            lines.push(text("警告 Warning", w.text.clone()));
         }
         if unnoted > 0 {
             lines.push(text(

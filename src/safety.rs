@@ -1,6 +1,7 @@
 //! Destructive safety: the guard on how much one run may remove, the typed confirmation, and
 //! the backup written before anything is deleted.
 
+use crate::remedy::Guard;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -133,13 +134,12 @@ impl Backup {
 
 /// SPEC's destructive-safety guard: more than 20 % of the directory, or more than 50 people
 /// when that is over 80 % of a small one, needs `--force`. `None` when within bounds.
-pub fn guard(removing: usize, directory: usize) -> Option<String> {
+pub fn guard(removing: usize, directory: usize) -> Option<Guard> {
     let over_fifth = removing * 5 > directory;
     let most_of_small = removing > 50 && removing * 5 > directory * 4;
-    (removing > 0 && (over_fifth || most_of_small)).then(|| {
-        format!(
-            "refusing to remove {removing} of the {directory} people in the directory (more than 20%) without --force; nothing was deleted"
-        )
+    (removing > 0 && (over_fifth || most_of_small)).then_some(Guard {
+        removing,
+        of: directory,
     })
 }
 
@@ -158,7 +158,7 @@ pub async fn before_removing(
 ) -> anyhow::Result<()> {
     let n = accounts.len();
     if let Some(refusal) = guard(n, live.staff.len()).filter(|_| !destructive.force) {
-        anyhow::bail!(refusal);
+        return Err(refusal.into());
     }
     if n == 0 {
         return Ok(());
@@ -186,8 +186,8 @@ mod tests {
         assert!(guard(3, 10).is_some());
         assert!(guard(0, 0).is_none());
         assert_eq!(
-            guard(30, 100).unwrap(),
-            "refusing to remove 30 of the 100 people in the directory (more than 20%) without --force; nothing was deleted"
+            guard(30, 100).unwrap().to_string(),
+            "不会删除通讯录 100 人中的 30 人 (超过 20%),什么也没有删除 (refusing to remove 30 of the 100 people in the directory, more than 20%; nothing was deleted)"
         );
     }
 

@@ -33,12 +33,7 @@ pub async fn run(
 fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool) {
     match layout {
         Layout::Staff => {
-            live::check_staff(
-                &mut s.table,
-                live,
-                create_departments,
-                Some("导入时默认跳过 (skipped unless --cover overwrite)"),
-            );
+            live::check_staff(&mut s.table, live, create_departments, true);
         }
         Layout::Times | Layout::Delete => {
             for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {

@@ -22,7 +22,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
     };
     let live = listing.live(ctx).await?;
     let to_create = match &live {
-        Some(live) => live::check_staff(&mut s.table, live, opts.create_departments, None),
+        Some(live) => live::check_staff(&mut s.table, live, opts.create_departments, false),
         None => BTreeSet::new(),
     };
     if live.as_ref().is_some_and(|l| !l.complete) {

@@ -215,7 +215,8 @@ mod tests {
         assert_eq!(
             seen.events(),
             [Event::Warning {
-                text: "a department without a parent".into()
+                text: "a department without a parent".into(),
+                remedy: None
             }]
         );
         held.show();

@@ -49,7 +49,7 @@ async fn prepare<'a>(
         live.staff.len(),
         live.count
     );
-    live::check_staff(&mut session.table, &live, false, None);
+    live::check_staff(&mut session.table, &live, false, false);
     let plan = plan::diff(&session.table, &live, prune);
     let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
     lines.extend(plan.lines(&session.table, &live));

@@ -335,7 +335,9 @@ fn mark(s: &mut Session, plan: &[(String, Inverse)]) {
         if let Some(why) = conflicts.get(row.account()) {
             s.outcomes[i] = Outcome::Failed {
                 errno: None,
-                message: format!("冲突,未恢复 (conflict, left alone; --force restores it): {why}"),
+                message: format!(
+                    "冲突,未恢复:之后有人改过 (conflict, left alone: changed since the run): {why}"
+                ),
             };
         }
     }

@@ -127,13 +127,21 @@ impl<'a> Session<'a> {
         let (mut table, mut stream) = load(layout.unwrap_or(Layout::Staff))?;
         if layout.is_none() && validate::layout_of(&table.header) != Layout::Staff {
             (table, stream) = load(validate::layout_of(&table.header))?;
-            ctx.events.note(format!(
-                "bgy {command}: the sheet's columns are a {} sheet's: checking it as one (--kind to choose)",
-                table.layout.name()
-            ));
+            ctx.events.event(Event::Note {
+                text: format!(
+                    "bgy {command}: 表格的列是{}表的列,按此检查 (the sheet's columns are a {} sheet's: checking it as one)",
+                    match table.layout {
+                        Layout::Times => "日期",
+                        Layout::Delete => "删除",
+                        Layout::Staff => "员工",
+                    },
+                    table.layout.name()
+                ),
+                remedy: Some(crate::remedy::Remedy::ChooseKind),
+            });
         }
         for w in &table.warnings {
-            ctx.events.warn(w.clone());
+            ctx.events.advise(w.clone());
         }
         if table.is_report {
             ctx.events.note(format!(

@@ -9,6 +9,7 @@ use crate::events::{phases, Emit, Event, Observer};
 use crate::model::tree::{self, DeptTree};
 use crate::model::{AccountKey, Field};
 
+use crate::remedy::Remedy;
 use crate::validate::{problem, Issue, Severity, Table, Values};
 
 /// Lists every department; an incomplete listing is an error.
@@ -160,14 +161,17 @@ pub fn record_values(s: &Staff, tree: &DeptTree) -> Values {
     v
 }
 
+/// The rule of a row whose account the directory has (a check's warning).
+pub const EXISTS: &str = "account exists";
+
 /// Adds the online issues to `table`'s rows; returns the department paths to create (when
-/// `create_departments`, else missing paths are row errors). `existing_warning` also warns
+/// `create_departments`, else missing paths are row errors). `warn_existing` also warns
 /// about accounts that already exist (for `bgy check`).
 pub fn check_staff(
     table: &mut Table,
     live: &Live,
     create_departments: bool,
-    existing_warning: Option<&str>,
+    warn_existing: bool,
 ) -> BTreeSet<String> {
     let in_file: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
     let mut to_create = BTreeSet::new();
@@ -215,15 +219,18 @@ pub fn check_staff(
                 ));
             }
         }
-        if let (Some(what), Some(_)) = (existing_warning, live.person(row.account())) {
-            issues.push(Issue::warning(
-                Some(Field::WeUserid),
-                problem(
-                    "account exists",
-                    format!("帐号已存在,{what}"),
-                    format!("the account exists: {what}"),
-                ),
-            ));
+        if let (true, Some(_)) = (warn_existing, live.person(row.account())) {
+            issues.push(
+                Issue::warning(
+                    Some(Field::WeUserid),
+                    problem(
+                        EXISTS,
+                        "帐号已在通讯录中,导入时默认跳过",
+                        "the account is in the directory: an import skips it unless told to overwrite",
+                    ),
+                )
+                .with_remedy(Remedy::Overwrite),
+            );
         }
         row.issues.extend(issues);
     }
@@ -351,14 +358,17 @@ fn did_you_mean(mut issue: Issue, nearest: &[String]) -> Issue {
 fn missing_path(path: &str, tree: &DeptTree) -> Result<Option<Issue>, Issue> {
     match tree.missing(path) {
         Ok(m) if m.is_empty() => Ok(None),
-        Ok(m) => Ok(Some(Issue::error(
-            Some(Field::WeDepartment),
-            problem(
-                "unknown department",
-                format!("部门 {} 不存在 (加 --create-departments 可自动创建)", m[0]),
-                format!("no department {}; --create-departments creates it", m[0]),
-            ),
-        ))),
+        Ok(m) => Ok(Some(
+            Issue::error(
+                Some(Field::WeDepartment),
+                problem(
+                    "unknown department",
+                    format!("部门 {} 不存在,导入时可以自动创建", m[0]),
+                    format!("no department {}; an import can create it", m[0]),
+                ),
+            )
+            .with_remedy(Remedy::CreateDepartments),
+        )),
         Err(root) => Err(Issue::error(
             Some(Field::WeDepartment),
             problem(

@@ -99,6 +99,20 @@ impl Field {
     }
 }
 
+/// A field is written as its API key.
+impl serde::Serialize for Field {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.key())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Field {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Field, D::Error> {
+        let key = String::deserialize(d)?;
+        Field::from_key(&key).ok_or_else(|| serde::de::Error::custom(format!("no field {key:?}")))
+    }
+}
+
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())

@@ -27,6 +27,33 @@ pub enum Column {
     Duplicate(Field),
 }
 
+/// A header as a person chooses its columns: each title, what bgy made of it, and for a
+/// column it does not know (or 工号 where 帐号 is missing) the column it most likely means.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnsSeen {
+    /// The header's row in the sheet.
+    pub row: u32,
+    pub columns: Vec<SeenColumn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SeenColumn {
+    pub title: String,
+    /// The field's API key when bgy reads the column as one.
+    pub field: Option<String>,
+    /// bgy does not know the column (it is ignored, with a warning).
+    pub unknown: bool,
+    /// The field's API key this column most likely holds, for a column bgy does not know.
+    pub guess: Option<String>,
+}
+
+impl ColumnsSeen {
+    /// Columns a person should choose for: unknown ones.
+    pub fn questions(&self) -> usize {
+        self.columns.iter().filter(|c| c.unknown).count()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Header {
     /// 1-based sheet row of the header.
@@ -47,6 +74,40 @@ impl Header {
 
     pub fn position(&self, field: Field) -> Option<usize> {
         self.columns.iter().position(|c| *c == Column::Field(field))
+    }
+
+    /// The header as a person chooses its columns; for a `layout` missing its 帐号, a 工号
+    /// column is offered as it (and the person confirms it).
+    pub fn seen(&self, layout: Layout) -> ColumnsSeen {
+        let no_account = layout.required().contains(&Field::WeUserid)
+            && self.position(Field::WeUserid).is_none();
+        let columns = self
+            .columns
+            .iter()
+            .zip(&self.titles)
+            .filter(|(c, t)| **c != Column::Meta && !t.trim().is_empty())
+            .map(|(c, title)| {
+                let unknown = *c == Column::Unknown;
+                let guess = match unknown {
+                    true if no_account && is_employee_number(title) => Some(Field::WeUserid),
+                    true => nearest(title),
+                    false => None,
+                };
+                SeenColumn {
+                    title: title.clone(),
+                    field: match c {
+                        Column::Field(f) => Some(f.key().to_string()),
+                        _ => None,
+                    },
+                    unknown,
+                    guess: guess.map(|f| f.key().to_string()),
+                }
+            })
+            .collect();
+        ColumnsSeen {
+            row: self.row,
+            columns,
+        }
     }
 }
 

@@ -112,7 +112,7 @@ pub struct SheetInfo {
     /// The workbook is a bgy report and this is its Failed sheet.
     pub is_report: bool,
     /// What a person should know about how the sheet was chosen (hidden sheets skipped).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::remedy::Advice>,
 }
 
 /// The rows of the sheet that was read.
@@ -123,7 +123,7 @@ pub struct Sheet {
     pub rows: Vec<RawRow>,
     /// The workbook is a bgy report and this is its Failed sheet.
     pub is_report: bool,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<crate::remedy::Advice>,
 }
 
 /// Receives rows as they are read; returning `false` stops the reading.

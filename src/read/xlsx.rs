@@ -1,5 +1,6 @@
 //! Workbooks through calamine: xlsx/xlsm (streamed cell by cell, no full `Range`), xls and ods.
 
+use crate::remedy::{Advice, Remedy};
 use std::io::Cursor;
 
 use calamine::{DataType, Ods, Reader, SheetType, SheetVisible, Xls, Xlsx, XlsxError};
@@ -91,7 +92,7 @@ fn choose(
     name: &str,
     sheets: &[calamine::Sheet],
     wanted: Option<&str>,
-) -> Result<(String, bool, Vec<String>), ReadError> {
+) -> Result<(String, bool, Vec<Advice>), ReadError> {
     let names: Vec<&str> = sheets
         .iter()
         .filter(|s| s.typ == SheetType::WorkSheet)
@@ -130,7 +131,7 @@ fn choose(
             "所有工作表都是隐藏的,读取了第一个 {:?} (every sheet is hidden; read the first, {:?})",
             first.name, first.name
         );
-        return Ok((first.name.clone(), false, vec![warning]));
+        return Ok((first.name.clone(), false, vec![Advice::new(warning)]));
     };
     let chosen = worksheets[at].name.clone();
     let hidden: Vec<String> = worksheets[..at]
@@ -140,11 +141,14 @@ fn choose(
     let warnings = if hidden.is_empty() {
         vec![]
     } else {
-        vec![format!(
-            "读取了第一个可见的工作表 {chosen:?},跳过了隐藏的 {} (read the first visible sheet, {chosen:?}; hidden sheets before it were skipped: {}; use --sheet to read another)",
-            hidden.join("、"),
-            hidden.join(", ")
-        )]
+        vec![Advice {
+            text: format!(
+                "读取了第一个可见的工作表 {chosen:?},跳过了隐藏的 {} (read the first visible sheet, {chosen:?}; hidden sheets before it were skipped: {})",
+                hidden.join("、"),
+                hidden.join(", ")
+            ),
+            remedy: Some(Remedy::ChooseSheet),
+        }]
     };
     Ok((chosen, false, warnings))
 }

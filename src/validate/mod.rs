@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{AccountKey, Field, Layout, Outcome};
 use crate::read::header::{self, Column, Header, Names};
 use crate::read::{self, Cell, RawRow, ReadError, Sheet};
+use crate::remedy::{Advice, Remedy};
 
 pub use fields::{problem, Problem};
 
@@ -32,6 +33,8 @@ pub struct Issue {
     pub reason: &'static str,
     pub zh: String,
     pub en: String,
+    /// What the person can do about it, besides fixing the cell.
+    pub remedy: Option<Remedy>,
 }
 
 impl Issue {
@@ -42,6 +45,15 @@ impl Issue {
             reason: p.reason,
             zh: p.zh,
             en: p.en,
+            remedy: None,
+        }
+    }
+
+    /// The same issue, with what can be done about it.
+    pub fn with_remedy(self, remedy: Remedy) -> Issue {
+        Issue {
+            remedy: Some(remedy),
+            ..self
         }
     }
 
@@ -207,7 +219,7 @@ pub struct Table {
     pub header: Header,
     pub rows: Vec<Row>,
     /// Sheet-level warnings (unknown columns …), one line each.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Advice>,
     /// The input was a report's Failed sheet.
     pub is_report: bool,
 }
@@ -238,15 +250,29 @@ pub enum LoadError {
     Read(#[from] ReadError),
     #[error("{path}, sheet {sheet:?}: no header row: none of the first {} rows names two known columns such as 帐号 and 姓名 (run `bgy template` for the layout)", header::HEADER_SEARCH_ROWS)]
     NoHeader { path: String, sheet: String },
-    #[error("{path}, sheet {sheet:?}: the header row (row {row}) has no {label} column, which this command requires{hint}")]
+    #[error("{path}, sheet {sheet:?}: 表头 (第 {row} 行) 没有 {label} 列 (the header row, row {row}, has no {label} column, which this command requires){}", missing_hint(*field, candidate.as_deref()))]
     MissingColumn {
         path: String,
         sheet: String,
         row: u32,
         label: &'static str,
-        /// How to name it, when the sheet seems to have it under another name.
-        hint: String,
+        field: Field,
+        /// The title of the column that seems to hold it under another name.
+        candidate: Option<String>,
+        /// The header, for a front-end that lets the person choose the columns.
+        columns: Box<header::ColumnsSeen>,
     },
+}
+
+/// What a missing column's error adds when another column seems to hold it.
+fn missing_hint(field: Field, candidate: Option<&str>) -> String {
+    match candidate {
+        Some(t) if field == Field::WeUserid => format!(
+            "; 列 {t:?} 可能就是帐号,但工号不会自动当作帐号 (column {t:?} may hold it, but 工号 is never taken for 帐号 on its own: an HR number is often not the WeCom account)"
+        ),
+        Some(t) => format!("; 列 {t:?} 可能就是 {} (column {t:?} may hold it)", field.label()),
+        None => String::new(),
+    }
 }
 
 /// Reads and validates `path` for `layout`: one thread reads, this one validates as the rows
@@ -330,14 +356,18 @@ impl LoadError {
                 path,
                 row,
                 label,
-                hint,
+                field,
+                candidate,
+                columns,
                 ..
             } => LoadError::MissingColumn {
                 path,
                 sheet: name.into(),
                 row,
                 label,
-                hint,
+                field,
+                candidate,
+                columns,
             },
             other => other,
         }
@@ -372,7 +402,7 @@ fn validate_stream(
     layout: Layout,
     names: &Names,
     watch: Watch,
-) -> Result<(Header, Vec<Row>, Vec<String>), LoadError> {
+) -> Result<(Header, Vec<Row>, Vec<Advice>), LoadError> {
     let shown = path.display().to_string();
     let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
     let Some((header_index, header)) = header::find(&head, layout, names) else {
@@ -388,7 +418,9 @@ fn validate_stream(
                 sheet: String::new(),
                 row: header.row,
                 label: f.label(),
-                hint: missing_hint(&header, *f),
+                field: *f,
+                candidate: candidate(&header, *f),
+                columns: Box::new(header.seen(layout)),
             });
         }
     }
@@ -397,8 +429,8 @@ fn validate_stream(
         let at = read::cell_ref(i, header.row);
         match col {
             Column::Unknown => warnings.push(unknown_column(&at, title)),
-            Column::Duplicate(f) => warnings.push(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key())),
-            Column::Unused(f) if layout != Layout::Delete => warnings.push(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key())),
+            Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key()))),
+            Column::Unused(f) if layout != Layout::Delete => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key()))),
             _ => {}
         }
     }
@@ -413,41 +445,41 @@ fn validate_stream(
     Ok((header, out, warnings))
 }
 
-/// The warning for a column no name matched, naming the known column it most likely meant.
-fn unknown_column(at: &str, title: &str) -> String {
-    match header::nearest(title) {
+/// The warning for a column no name matched, naming the known column it most likely meant;
+/// its remedy is reading it as that column.
+fn unknown_column(at: &str, title: &str) -> Advice {
+    let guess = header::nearest(title);
+    let text = match guess {
         Some(f) => format!(
-            "列 {at} {title:?} 不是已知的列,已忽略;是否指 {}?可用 --map '{}={}' 或 bgy.toml 的 [columns] 指定 (column {at} {title:?} is not a known column; ignored; did you mean {} ({})? name it with --map '{}={}' or in bgy.toml [columns])",
-            f.label(), title.trim(), f.label(), f.label(), f.key(), title.trim(), f.key()
+            "列 {at} {title:?} 不是已知的列,已忽略;是否指 {}? (column {at} {title:?} is not a known column; ignored; did you mean {} ({})?)",
+            f.label(), f.label(), f.key()
         ),
         None => format!(
-            "列 {at} {title:?} 不是已知的列,已忽略;可用 --map 或 bgy.toml 的 [columns] 指定 (column {at} {title:?} is not a known column; ignored; name it with --map or in bgy.toml [columns])"
+            "列 {at} {title:?} 不是已知的列,已忽略 (column {at} {title:?} is not a known column; ignored)"
         ),
+    };
+    Advice {
+        text,
+        remedy: Some(Remedy::MapColumn {
+            header: title.trim().to_string(),
+            field: guess,
+        }),
     }
 }
 
-/// For a required column the header lacks: how to map the column that seems to hold it.
-fn missing_hint(header: &Header, field: Field) -> String {
+/// For a required column the header lacks: the column that seems to hold it.
+fn candidate(header: &Header, field: Field) -> Option<String> {
     let unknown = |i: usize| header.columns[i] == Column::Unknown;
-    let candidate = header.titles.iter().enumerate().find(|&(i, t)| {
-        unknown(i)
-            && ((field == Field::WeUserid && header::is_employee_number(t))
-                || header::nearest(t) == Some(field))
-    });
-    let Some((_, t)) = candidate else {
-        return String::new();
-    };
-    let why = if field == Field::WeUserid {
-        " (工号 is never taken for 帐号 on its own: an HR number is often not the WeCom account)"
-    } else {
-        ""
-    };
-    format!(
-        "; if column {:?} holds it, run with --map '{}={}' or name it in bgy.toml under [columns]{why}",
-        t.trim(),
-        t.trim(),
-        field.key()
-    )
+    header
+        .titles
+        .iter()
+        .enumerate()
+        .find(|&(i, t)| {
+            unknown(i)
+                && ((field == Field::WeUserid && header::is_employee_number(t))
+                    || header::nearest(t) == Some(field))
+        })
+        .map(|(_, t)| t.trim().to_string())
 }
 
 /// The layout a sheet's header (read as a staff sheet) is in: only the times sheet's
@@ -810,7 +842,7 @@ mod tests {
         assert_eq!(t.rows.len(), 1);
         assert_eq!(t.rows[0].source_row, 4);
         assert_eq!(t.warnings.len(), 1);
-        assert!(t.warnings[0].contains("备注"));
+        assert!(t.warnings[0].text.contains("备注"));
     }
 
     #[test]

@@ -288,6 +288,7 @@ fn ended(
 ) {
     info.warnings.clone_from(&said.warnings);
     info.notes.clone_from(&said.notes);
+    info.remedies.clone_from(&said.remedies);
     info.finished = Some(runs::now());
     info.failed_rows = said.failed_rows.unwrap_or(0);
     if said.failed_rows.is_none() {
@@ -304,6 +305,12 @@ fn ended(
             .sum();
         info.counts = Some(end.counts.clone());
         info.history_run = end.history_run;
+        info.reasons.clone_from(&end.reasons);
+        for r in &end.reasons {
+            if let Some(remedy) = r.remedy.as_ref().filter(|r| !info.remedies.contains(r)) {
+                info.remedies.push(remedy.clone());
+            }
+        }
     }
     info.stopped_by = watch.stopper();
     let stopped = said.end.as_ref().and_then(|f| f.stopped.clone());

@@ -156,6 +156,12 @@ pub struct RunInfo {
     /// The sheet's layout.
     #[serde(default = "staff")]
     pub kind: Layout,
+    /// What the run said could be done (the page offers the controls for them).
+    #[serde(default)]
+    pub remedies: Vec<crate::remedy::Remedy>,
+    /// Why rows failed or were warned about, most frequent first.
+    #[serde(default)]
+    pub reasons: Vec<crate::outcome::Reason>,
 }
 
 fn staff() -> Layout {
@@ -193,6 +199,8 @@ impl RunInfo {
             undoes: None,
             history_run: None,
             kind: Layout::Staff,
+            remedies: Vec::new(),
+            reasons: Vec::new(),
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::runs::FailedWriter;
-use crate::events::{Event, FailedRow, Finished, Observer, PlanShown};
+use crate::events::{Event, FailedRow, Finished, Observer, PlanShown, Remedy};
 use crate::stop::Stop;
 
 /// Plan lines a run's page shows (all of them are in the report's Plan sheet).
@@ -35,6 +35,8 @@ struct State {
     phase_started: Instant,
     notes: Vec<String>,
     warnings: Vec<String>,
+    /// What the run's warnings and notes said could be done (the page offers the controls).
+    remedies: Vec<Remedy>,
     end: Option<Finished>,
     failed: Option<FailedWriter>,
     /// The failed rows could not be kept (a full disk): the report still has them.
@@ -62,6 +64,7 @@ impl WebRun {
                 phase_started: Instant::now(),
                 notes: Vec::new(),
                 warnings: Vec::new(),
+                remedies: Vec::new(),
                 end: None,
                 failed: None,
                 failed_lost: false,
@@ -114,6 +117,7 @@ impl WebRun {
         Said {
             warnings: s.warnings.clone(),
             notes: s.notes.clone(),
+            remedies: s.remedies.clone(),
             end: s.end.clone(),
             failed_rows: failed,
             plan: s.plan.take(),
@@ -149,6 +153,7 @@ impl WebRun {
 pub struct Said {
     pub warnings: Vec<String>,
     pub notes: Vec<String>,
+    pub remedies: Vec<Remedy>,
     pub end: Option<Finished>,
     pub failed_rows: Option<usize>,
     pub plan: Option<PlanShown>,
@@ -179,8 +184,14 @@ impl Observer for WebRun {
                         s.snapshot.failed += 1;
                     }
                 }
-                Event::Warning { text } => s.warnings.push(text),
-                Event::Note { text } => s.notes.push(text),
+                Event::Warning { text, remedy } => {
+                    s.warnings.push(text);
+                    s.remedies.extend(remedy);
+                }
+                Event::Note { text, remedy } => {
+                    s.notes.push(text);
+                    s.remedies.extend(remedy);
+                }
                 Event::Plan(plan) => s.plan = Some(plan),
                 Event::FailedHeader(header) => {
                     s.masked = header.masked.clone();

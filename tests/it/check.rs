@@ -214,7 +214,8 @@ async fn online_check_finds_unknown_departments_and_sends_nothing() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("warning: 帐号: 帐号已存在"),
+        r.stderr.contains("warning: 帐号: 帐号已在通讯录中")
+            && r.stderr.contains("→ --cover overwrite"),
         "{}",
         r.stderr
     );

@@ -1,0 +1,208 @@
+//! The console's language: Chinese, or English when the person switched (a cookie). Each
+//! request runs in the scope of its language, so pages, refusals and the words for statuses,
+//! commands and outcomes all come out in one language, never both on a line.
+//!
+//! The stages' own sentences are written `中文 (English)`; [`pick`] takes the half that is
+//! wanted.
+
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::App;
+
+pub const COOKIE: &str = "bgy_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    fn from_headers(headers: &HeaderMap) -> Lang {
+        let chosen = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == COOKIE)
+            .map(|(_, v)| v.to_string());
+        match chosen.as_deref() {
+            Some("en") => Lang::En,
+            _ => Lang::Zh,
+        }
+    }
+}
+
+tokio::task_local! {
+    static LANG: Lang;
+}
+
+/// The language of the request being answered.
+pub fn lang() -> Lang {
+    LANG.try_with(|l| *l).unwrap_or_default()
+}
+
+/// `zh` or `en`, as the person reads.
+pub fn tr(zh: &str, en: &str) -> String {
+    match lang() {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+/// Answers each request in its language.
+pub async fn scope(request: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    LANG.scope(lang, next.run(request)).await
+}
+
+#[derive(Deserialize)]
+pub struct Back {
+    #[serde(default)]
+    back: String,
+}
+
+/// `/lang/en?back=/runs/…`: switches the language, back to the same page.
+pub async fn switch(
+    State(app): State<Arc<App>>,
+    UrlPath(to): UrlPath<String>,
+    Query(q): Query<Back>,
+) -> Response {
+    let code = if to == "en" { "en" } else { "zh" };
+    // Only a page of the console's own: a path, never another site.
+    let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\')
+    {
+        q.back
+    } else {
+        "/".to_string()
+    };
+    let secure = if app.auth.secure { "; Secure" } else { "" };
+    (
+        [(
+            header::SET_COOKIE,
+            format!("{COOKIE}={code}; SameSite=Strict; Path=/; Max-Age=31536000{secure}"),
+        )],
+        Redirect::to(&back),
+    )
+        .into_response()
+}
+
+/// The half of a `中文 (English)` sentence in this language; a sentence in one language only
+/// is itself.
+pub fn pick(text: &str) -> String {
+    let Some((zh, en)) = split(text) else {
+        return text.to_string();
+    };
+    match lang() {
+        Lang::Zh => zh.to_string(),
+        Lang::En => en.to_string(),
+    }
+}
+
+/// `中文 (English)` → (`中文`, `English`): the last parenthesis that closes at the end, when
+/// what comes before it is Chinese and what is inside is not.
+fn split(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim();
+    let body = text.strip_suffix(')')?;
+    let mut depth = 0usize;
+    let mut open = None;
+    for (i, c) in body.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' if depth == 0 => {
+                open = Some(i);
+                break;
+            }
+            '(' => depth -= 1,
+            _ => {}
+        }
+    }
+    let open = open?;
+    let (zh, en) = (body[..open].trim_end(), &body[open + 1..]);
+    let chinese = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let english = |s: &str| s.chars().filter(char::is_ascii_alphabetic).count() >= 3;
+    (chinese(zh) && english(en) && !zh.is_empty()).then_some((zh, en))
+}
+
+/// The words for a run's status.
+pub fn status(name: &str) -> String {
+    let (zh, en) = match name {
+        "running" => ("进行中", "running"),
+        "ok" => ("完成", "done"),
+        "rows-failed" => ("完成,部分行未通过", "done, some rows failed"),
+        "fatal" => ("已中止 (服务器)", "stopped by the server"),
+        "interrupted" => ("已中断", "interrupted"),
+        "stopped" => ("已停止", "stopped"),
+        "failed" => ("失败", "failed"),
+        "pending" => ("待确认", "waiting for approval"),
+        "rejected" => ("已拒绝", "rejected"),
+        other => (other, other),
+    };
+    tr(zh, en)
+}
+
+/// The words for what a run does.
+pub fn command(name: &str) -> String {
+    let (zh, en) = match name {
+        "check" => ("检查", "Check"),
+        "import" => ("导入", "Import"),
+        "plan" => ("对比计划", "Plan"),
+        "sync" => ("同步", "Sync"),
+        "times" => ("更新日期", "Dates"),
+        "delete" => ("删除", "Delete"),
+        "export" => ("导出", "Export"),
+        "undo-plan" => ("撤销计划", "Undo plan"),
+        "undo" => ("撤销", "Undo"),
+        "dept_created" => ("新建部门", "department created"),
+        "dept_renamed" => ("部门改名", "department renamed"),
+        "created" => ("新增", "created"),
+        "updated" => ("更新", "updated"),
+        "deleted" => ("删除", "deleted"),
+        "dates" => ("日期", "dates"),
+        other => (other, other),
+    };
+    tr(zh, en)
+}
+
+/// Adds `t(zh, en)`, and the filters `pick`, `status` and `command`, to the templates.
+pub fn register(env: &mut minijinja::Environment<'static>) {
+    env.add_function("t", |zh: String, en: String| tr(&zh, &en));
+    env.add_filter("pick", |s: String| pick(&s));
+    env.add_filter("status", |s: String| status(&s));
+    env.add_filter("command", |s: String| command(&s));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_half_of_a_sentence_in_each_language() {
+        let s = "考勤号: 考勤号不能以 0 开头 (1208) (check_id: check id must not start with 0 (1208))";
+        assert_eq!(
+            split(s),
+            Some((
+                "考勤号: 考勤号不能以 0 开头 (1208)",
+                "check_id: check id must not start with 0 (1208)"
+            ))
+        );
+        assert_eq!(split("cannot write the report (disk full)"), None);
+        assert_eq!(split("部门 (研发)"), None, "no English inside");
+        assert_eq!(split("帐号"), None);
+    }
+}
