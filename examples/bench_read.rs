@@ -86,6 +86,7 @@ fn main() -> anyhow::Result<()> {
     let now = chrono::Local::now();
     bgy::report::Report {
         command: "import",
+        input: table.path.display().to_string(),
         server: "bench",
         table: &table,
         outcomes: &outcomes,

@@ -34,9 +34,19 @@ pub struct Input {
     pub report: Option<PathBuf>,
     /// Column names given with `--map` (over `bgy.toml`'s, which a run adds when it reads).
     pub columns: Names,
+    /// The name a person knows the file by, when it is stored under another (the web
+    /// console's uploads): reports and the history show it.
+    pub shown: Option<String>,
 }
 
 impl Input {
+    /// The file as a person knows it: its uploaded name, or its path.
+    pub fn name(&self) -> String {
+        self.shown
+            .clone()
+            .unwrap_or_else(|| self.file.display().to_string())
+    }
+
     /// Just a file, as the web console and `bgy undo` make one.
     pub fn file(file: PathBuf) -> Input {
         Input {
@@ -44,6 +54,7 @@ impl Input {
             sheet: None,
             report: None,
             columns: Names::default(),
+            shown: None,
         }
     }
 }
@@ -85,6 +96,38 @@ pub fn column_names(dir: &Path, map: &Names) -> anyhow::Result<Names> {
     }
     names.extend(map);
     Ok(names)
+}
+
+/// Remembers a company's own column names in `bgy.toml`'s `[columns]` in `dir` (each header
+/// → a template label, or `-` to ignore it), keeping what the file already says and its
+/// comments.
+pub fn remember_columns(dir: &Path, columns: &[(String, String)]) -> anyhow::Result<()> {
+    let path = dir.join(SETTINGS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    };
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let table = doc
+        .entry("columns")
+        .or_insert(toml_edit::table())
+        .as_table_mut()
+        .ok_or_else(|| anyhow::anyhow!("{}: [columns] is not a table", path.display()))?;
+    for (header, column) in columns {
+        // Only what a run would read back.
+        Names::target(column).map_err(|e| anyhow::anyhow!("{header:?}: {e}"))?;
+        table.insert(header.trim(), toml_edit::value(column.as_str()));
+    }
+    let tmp = dir.join(format!(".{SETTINGS_FILE}.tmp"));
+    std::fs::write(&tmp, doc.to_string())
+        .and_then(|()| std::fs::rename(&tmp, &path))
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    // What was written reads back.
+    column_names(dir, &Names::default())?;
+    Ok(())
 }
 
 /// What `bgy import` does with what it read.
@@ -252,6 +295,7 @@ impl From<cli::Input> for Input {
             sheet: i.sheet,
             report: i.report,
             columns,
+            shown: None,
         }
     }
 }
@@ -622,6 +666,33 @@ mod tests {
 
     fn config(args: &[&str]) -> Result<Config, UsageError> {
         Config::from_args(Args::try_parse_from(args).expect("parses"))
+    }
+
+    #[test]
+    fn remembered_columns_read_back_and_keep_the_file_s_comments() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            "# our names\n[columns]\n\"Dept\" = \"部门\"\n",
+        )
+        .unwrap();
+        remember_columns(
+            dir.path(),
+            &[
+                ("工号".into(), "帐号".into()),
+                ("紧急联系人".into(), "-".into()),
+            ],
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(dir.path().join(SETTINGS_FILE)).unwrap();
+        assert!(text.starts_with("# our names"), "{text}");
+        let names = column_names(dir.path(), &Names::default()).unwrap();
+        let mut expected = Names::default();
+        expected.add("Dept", Some(crate::model::Field::WeDepartment));
+        expected.add("工号", Some(crate::model::Field::WeUserid));
+        expected.add("紧急联系人", None);
+        assert_eq!(names, expected);
+        assert!(remember_columns(dir.path(), &[("x".into(), "nonsense".into())]).is_err());
     }
 
     #[test]

@@ -110,8 +110,9 @@ impl Observer for Console {
                 self.end_bar();
                 print_plan(&plan);
             }
-            // The report has them; the terminal shows the reasons.
-            Event::FailedHeader(_) | Event::Failed(_) => {}
+            // The report has them; the terminal shows the reasons, and the warnings name the
+            // columns it did not know.
+            Event::FailedHeader(_) | Event::Failed(_) | Event::Columns(_) => {}
             Event::Finished(f) => {
                 self.end_bar();
                 print_finished(&f);

@@ -43,6 +43,9 @@ pub enum Event {
     },
     /// What a plan would change (the first lines; the report holds all of them).
     Plan(PlanShown),
+    /// The sheet's header as read, when it has columns bgy does not know: a front-end may let
+    /// the person choose what they are.
+    Columns(crate::read::header::ColumnsSeen),
     /// The titles of the report's 失败 Failed sheet, before its rows ([`Event::Failed`]); only
     /// to a front-end that shows them ([`Observer::wants_failed_rows`]).
     FailedHeader(FailedHeader),
@@ -82,6 +85,8 @@ pub struct Finished {
     pub report: Option<String>,
     /// The run's id in the history, when it changed the directory.
     pub history_run: Option<i64>,
+    /// A check online: valid rows whose account the directory has.
+    pub existing: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
@@ -93,16 +98,16 @@ pub struct PlanShown {
     pub departments: Option<DeptCounts>,
 }
 
-/// The stages' names as the front-ends show them: Chinese first, English beside it.
+/// The stages' names as the front-ends show them: `中文 (English)`, as every sentence.
 pub mod phases {
-    pub const READING: &str = "读取表格 reading rows";
-    pub const LISTING: &str = "读取通讯录 listing staff";
-    pub const IMPORTING: &str = "导入 importing";
-    pub const DATES: &str = "更新日期 updating dates";
-    pub const DELETING: &str = "删除 deleting";
-    pub const SYNCING: &str = "同步 syncing";
-    pub const UNDOING: &str = "撤销 undoing";
-    pub const REPORT: &str = "写报告 writing the report";
+    pub const READING: &str = "读取表格 (reading rows)";
+    pub const LISTING: &str = "读取通讯录 (listing staff)";
+    pub const IMPORTING: &str = "导入 (importing)";
+    pub const DATES: &str = "更新日期 (updating dates)";
+    pub const DELETING: &str = "删除 (deleting)";
+    pub const SYNCING: &str = "同步 (syncing)";
+    pub const UNDOING: &str = "撤销 (undoing)";
+    pub const REPORT: &str = "写报告 (writing the report)";
 }
 
 /// Receives a run's events; a front-end implements it.

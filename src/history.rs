@@ -40,6 +40,8 @@ pub struct RunRecord {
     pub counts: Value,
     pub report: Option<String>,
     pub changes: i64,
+    /// The columns a person named for the run, if any.
+    pub columns: Option<String>,
 }
 
 /// One change a run made.
@@ -113,6 +115,14 @@ impl History {
                 account TEXT PRIMARY KEY, fields TEXT NOT NULL);",
         )
         .context("cannot set up the history")?;
+        // Added later: the columns a person named for the run (`工号→帐号`).
+        let has_columns = conn
+            .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'columns'")?
+            .exists([])?;
+        if !has_columns {
+            conn.execute_batch("ALTER TABLE runs ADD COLUMN columns TEXT")
+                .context("cannot set up the history")?;
+        }
         Ok(History {
             conn: Mutex::new(conn),
             emptied,
@@ -147,19 +157,17 @@ impl History {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a run's start; its id.
+    /// Records a run's start, on `input` known as `name` (the file's own name, or the name a
+    /// person uploaded it under); its id.
     pub fn begin(
         &self,
         command: &str,
         input: &Path,
+        name: &str,
         server: &str,
         who: &str,
     ) -> anyhow::Result<i64> {
         let sha = std::fs::read(input).map(|b| sha256(&b)).unwrap_or_default();
-        let name = input
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
         let conn = self.conn();
         conn.execute(
             "INSERT INTO runs (started, command, input, sha256, server, who, status)
@@ -167,6 +175,15 @@ impl History {
             params![now(), command, name, sha, server, who],
         )?;
         Ok(conn.last_insert_rowid())
+    }
+
+    /// Records the columns a person named for a run (`工号→帐号, 紧急联系人→-`).
+    pub fn columns(&self, run: i64, columns: &str) -> anyhow::Result<()> {
+        self.conn().execute(
+            "UPDATE runs SET columns = ?1 WHERE id = ?2",
+            params![columns, run],
+        )?;
+        Ok(())
     }
 
     /// Records a run's end.
@@ -224,6 +241,20 @@ impl History {
         Ok(())
     }
 
+    /// bgy created the account (so every field it had then is one bgy sent).
+    pub fn created(&self, account: &str) -> bool {
+        self.conn()
+            .query_row(
+                "SELECT 1 FROM changes WHERE account = ?1 COLLATE NOCASE AND kind = 'created' LIMIT 1",
+                [account],
+                |_| Ok(()),
+            )
+            .optional()
+            .ok()
+            .flatten()
+            .is_some()
+    }
+
     /// What bgy last sent for an account: field → value (bank card included).
     pub fn last_sent(&self, account: &str) -> Map<String, Value> {
         self.conn()
@@ -245,7 +276,7 @@ impl History {
         let mut stmt = conn.prepare(
             "SELECT r.id, r.started, r.finished, r.command, r.input, r.sha256, r.server, r.who,
                     r.status, r.counts, r.report,
-                    (SELECT COUNT(*) FROM changes c WHERE c.run = r.id)
+                    (SELECT COUNT(*) FROM changes c WHERE c.run = r.id), r.columns
              FROM runs r ORDER BY r.id DESC LIMIT ?1",
         )?;
         let rows = stmt.query_map([limit as i64], |r| {
@@ -262,6 +293,7 @@ impl History {
                 counts: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
                 report: r.get(10)?,
                 changes: r.get(11)?,
+                columns: r.get(12)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -308,7 +340,9 @@ mod tests {
         let h = History::open(&dir.path().join("h.sqlite")).unwrap();
         let input = dir.path().join("staff.csv");
         std::fs::write(&input, "帐号\n").unwrap();
-        let run = h.begin("import", &input, "https://example", "hr").unwrap();
+        let run = h
+            .begin("import", &input, "staff.csv", "https://example", "hr")
+            .unwrap();
         let sent = serde_json::json!({"we_userid": "Zs", "bank_card": "6222", "cover": "0"});
         h.change(run, "Zs", "created", &Value::Null, &sent).unwrap();
         h.change(

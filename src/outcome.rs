@@ -61,6 +61,10 @@ pub struct Summary {
     /// The run's id in the history (`bgy undo ID`), when it changed the directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history_run: Option<i64>,
+    /// `bgy check` online: valid rows whose account the directory already has (an import
+    /// skips them, or updates them with `--cover overwrite`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<usize>,
     /// `bgy dept add`: the we_id of the path's last level.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub we_id: Option<i64>,

@@ -91,6 +91,8 @@ pub fn journal_path(report: &Path) -> PathBuf {
 
 pub struct Report<'a> {
     pub command: &'static str,
+    /// The input as a person knows it (an upload's own name, not the run store's copy).
+    pub input: String,
     pub server: &'a str,
     pub table: &'a Table,
     /// One per `table.rows`, in order.
@@ -166,7 +168,7 @@ impl Report<'_> {
         };
         let mut lines: Vec<(&str, Line)> = vec![
             text("命令 Command", format!("bgy {}", self.command)),
-            text("输入 Input", self.table.path.display().to_string()),
+            text("输入 Input", self.input.clone()),
             text("工作表 Sheet", self.table.sheet.clone()),
             text("服务器 Server", self.server.to_string()),
             text(
@@ -670,6 +672,7 @@ mod tests {
         let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 26, 9, 0, 0).unwrap();
         Report {
             command: "check",
+            input: table.path.display().to_string(),
             server: "offline",
             table,
             outcomes,

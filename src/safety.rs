@@ -51,9 +51,13 @@ impl Backup {
                         v.put(field, text);
                     }
                 }
-                for f in Field::ALL.iter().filter(|f| !LISTED.contains(f)) {
-                    if v.get(*f).is_none() {
-                        *unknown.entry(*f).or_default() += 1;
+                // Someone bgy created had, then, exactly what bgy sent: a field it never
+                // sent was empty, not lost.
+                if !history.created(&p.we_userid) {
+                    for f in Field::ALL.iter().filter(|f| !LISTED.contains(f)) {
+                        if v.get(*f).is_none() {
+                            *unknown.entry(*f).or_default() += 1;
+                        }
                     }
                 }
                 v
@@ -71,7 +75,8 @@ impl Backup {
     pub fn warn(&self, ctx: &Context) {
         if !self.gaps.is_empty() {
             ctx.events.warn(format!(
-                "the backup cannot restore these fields, which the API does not list and bgy never sent (people lacking them): {}",
+                "备份无法恢复这些字段:接口读不到,bgy 也没有发送过 (缺少的人数): {} (the backup cannot restore these fields, which the API does not list and bgy never sent; people lacking them: {})",
+                self.gaps.join("、"),
                 self.gaps.join(", ")
             ));
         }

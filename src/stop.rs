@@ -40,7 +40,7 @@ impl Stop {
 
     /// Stops the run because the person pressed Ctrl-C.
     pub fn interrupt(&self) {
-        self.interrupt_because("interrupted by Ctrl-C 被中断");
+        self.interrupt_because("按了 Ctrl-C,已中断 (interrupted by Ctrl-C)");
     }
 
     /// Stops the run because a person asked, in their words (the web console's Stop button

@@ -43,6 +43,32 @@ pub fn people(n: usize) -> String {
 }
 
 /// A text for one console line: line breaks folded, at most [`LINE_CHARS`] characters.
+/// `中文 (English)` → (`中文`, `English`): the last parenthesis that closes at the end, when
+/// what comes before it is Chinese and what is inside is English. The stages write their
+/// sentences so; a front-end in one language shows one half.
+pub fn bilingual(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim().trim_end_matches('.');
+    let body = text.strip_suffix(')')?;
+    let mut depth = 0usize;
+    let mut open = None;
+    for (i, c) in body.char_indices().rev() {
+        match c {
+            ')' => depth += 1,
+            '(' if depth == 0 => {
+                open = Some(i);
+                break;
+            }
+            '(' => depth -= 1,
+            _ => {}
+        }
+    }
+    let open = open?;
+    let (zh, en) = (body[..open].trim_end(), &body[open + 1..]);
+    let chinese = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+    let english = |s: &str| s.chars().filter(char::is_ascii_alphabetic).count() >= 3;
+    (chinese(zh) && english(en)).then_some((zh, en))
+}
+
 pub fn line(s: &str) -> String {
     let folded = if s.contains(['\n', '\r']) {
         Cow::Owned(s.replace(['\n', '\r'], " "))
@@ -55,6 +81,22 @@ pub fn line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_halves_of_a_sentence_in_two_languages() {
+        let s =
+            "考勤号: 考勤号不能以 0 开头 (1208) (check_id: check id must not start with 0 (1208))";
+        assert_eq!(
+            bilingual(s),
+            Some((
+                "考勤号: 考勤号不能以 0 开头 (1208)",
+                "check_id: check id must not start with 0 (1208)"
+            ))
+        );
+        assert_eq!(bilingual("cannot write the report (disk full)"), None);
+        assert_eq!(bilingual("部门 (研发)"), None, "no English inside");
+        assert_eq!(bilingual("帐号"), None);
+    }
 
     #[test]
     fn cuts_mark_what_was_cut() {

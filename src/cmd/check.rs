@@ -20,14 +20,24 @@ pub async fn run(
     let listing = Listing::start(ctx);
     let mut s = Session::open_as(ctx, "check", input, layout, false)?;
     let layout = s.table.layout;
+    let mut extra = Extra::default();
     match listing.live(ctx).await? {
-        Some(live) => online(&mut s, &live, layout, create_departments),
+        Some(live) => {
+            online(&mut s, &live, layout, create_departments);
+            extra.existing = Some(
+                s.table
+                    .rows
+                    .iter()
+                    .filter(|r| r.is_valid() && live.person(r.account()).is_some())
+                    .count(),
+            );
+        }
         None if ctx.client.is_none() => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
         // A fatal condition: the offline checks still make a report; the run ends as fatal.
         None => {}
     }
     s.outcomes = s.table.initial_outcomes();
-    s.finish(None, Extra::default())
+    s.finish(None, extra)
 }
 
 fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool) {

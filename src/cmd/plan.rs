@@ -177,7 +177,7 @@ pub async fn sync(
         }
         extra.failed += 1;
         lines.push(PlanLine {
-            action: "delete failed 删除失败".into(),
+            action: "删除失败 (delete failed)".into(),
             target: account.clone(),
             field: String::new(),
             old: String::new(),

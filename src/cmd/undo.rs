@@ -8,7 +8,7 @@
 //! department creates and renames are reported, not undone.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -43,6 +43,38 @@ enum Inverse {
     Nothing(String),
 }
 
+/// Renames the departments back; what failed (and department conflicts) counted.
+async fn departments_back(
+    ctx: &Context,
+    client: &crate::api::Client,
+    s: &Session<'_>,
+    plan: &[(String, Inverse)],
+) -> Extra {
+    let mut extra = Extra::default();
+    for (_, inverse) in plan {
+        if let Inverse::DeptConflict(_) = inverse {
+            extra.failed += 1;
+        }
+        if let Inverse::RenameBack(we_id, old, set) = inverse {
+            match client.edit_department(*we_id, old).await {
+                Ok(()) => crate::execute::depts::record_rename(
+                    s.recorder(),
+                    ctx.events.as_ref(),
+                    *we_id,
+                    set,
+                    old,
+                ),
+                Err(e) => {
+                    extra.failed += 1;
+                    ctx.events
+                        .warn(format!("we_id {we_id} could not be renamed back: {e}"));
+                }
+            }
+        }
+    }
+    extra
+}
+
 /// The changes run `run` made, when the history knows it.
 fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Vec<ChangeRecord>> {
     let history = ctx.history()?;
@@ -73,7 +105,12 @@ pub async fn run(
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     let plan = invert(&changes, &live, destructive.force);
-    let mut input = write_input(ctx, run, &plan)?;
+    // Beside its report when it has one (the web console's run folder), so the backup is too.
+    let folder = report
+        .as_deref()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf);
+    let mut input = write_input(ctx, run, &plan, folder)?;
     input.report = report;
     let mut s = Session::open(ctx, "undo", &input, Layout::Staff, !dry_run)?;
     let lines = show(ctx, &plan, run);
@@ -84,6 +121,10 @@ pub async fn run(
         .collect();
     mark(&mut s, &plan);
     if dry_run {
+        // Before anyone confirms: what a backup of the people it would delete cannot restore.
+        if !deletes.is_empty() {
+            safety::Backup::collect(ctx, &live, &deletes)?.warn(ctx);
+        }
         ctx.events.note("dry run: nothing was sent");
         return s.finish(Some(&lines), Extra::default());
     }
@@ -108,31 +149,7 @@ pub async fn run(
         s.outcomes[i] = outcome;
     }
     let targets = deletes.into_iter().map(|a| (None, a)).collect();
-    let mut extra = Extra::default();
-    for (_, inverse) in &plan {
-        if let Inverse::DeptConflict(_) = inverse {
-            extra.failed += 1;
-        }
-        if let Inverse::RenameBack(we_id, old, set) = inverse {
-            match client.edit_department(*we_id, old).await {
-                Ok(()) => {
-                    let history = s.recorder();
-                    crate::execute::depts::record_rename(
-                        history,
-                        ctx.events.as_ref(),
-                        *we_id,
-                        set,
-                        old,
-                    );
-                }
-                Err(e) => {
-                    extra.failed += 1;
-                    ctx.events
-                        .warn(format!("we_id {we_id} could not be renamed back: {e}"));
-                }
-            }
-        }
-    }
+    let mut extra = departments_back(ctx, client, &s, &plan).await;
     for (_, outcome) in delete_all(client, targets, &s.sink()).await {
         match outcome {
             Outcome::Deleted => extra.deleted += 1,
@@ -259,8 +276,13 @@ fn changed_since(now: &Values, sent: &Value) -> Option<String> {
 
 /// The rows the undo sends (restores, re-creates, conflicts), as a sheet of its own under
 /// `.bgy/undo/`: the report and the journal are about them.
-fn write_input(ctx: &Context, run: i64, plan: &[(String, Inverse)]) -> anyhow::Result<Input> {
-    let dir = ctx.history_dir().join("undo");
+fn write_input(
+    ctx: &Context,
+    run: i64,
+    plan: &[(String, Inverse)],
+    folder: Option<PathBuf>,
+) -> anyhow::Result<Input> {
+    let dir = folder.unwrap_or_else(|| ctx.history_dir().join("undo"));
     std::fs::create_dir_all(&dir)?;
     let file: PathBuf = dir.join(format!(
         "undo-{run}-{}.xlsx",
@@ -272,6 +294,12 @@ fn write_input(ctx: &Context, run: i64, plan: &[(String, Inverse)]) -> anyhow::R
     });
     crate::write::write_people(&file, Layout::Staff, Field::ALL, rows, None)?;
     Ok(Input::file(file))
+}
+
+/// The last four digits of a card number.
+fn last4(card: &str) -> String {
+    let digits: Vec<char> = card.chars().collect();
+    digits[digits.len().saturating_sub(4)..].iter().collect()
 }
 
 /// The inverse as plan lines, shown and kept in the report.
@@ -289,24 +317,30 @@ fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
         .map(|(account, inverse)| match inverse {
             Inverse::Restore(v) => {
                 counts.update += 1;
-                let fields: Vec<String> =
-                    v.iter().map(|(f, x)| format!("{}={x}", f.key())).collect();
-                line("restore 恢复", account, fields.join(" "))
+                // As a person reads them; a bank card never whole.
+                let fields: Vec<String> = v
+                    .iter()
+                    .map(|(f, x)| match f {
+                        Field::BankCard => format!("{}=****{}", f.label(), last4(x)),
+                        f => format!("{}={}", f.label(), crate::write::display_value(f, x)),
+                    })
+                    .collect();
+                line("恢复 (restore)", account, fields.join(" "))
             }
             Inverse::Recreate(_) => {
                 counts.create += 1;
-                line("recreate 重建", account, String::new())
+                line("重建 (re-create)", account, String::new())
             }
             Inverse::Delete => {
                 counts.delete += 1;
-                line("delete 删除", account, String::new())
+                line("删除 (delete)", account, String::new())
             }
-            Inverse::Conflict(_, why) => line("conflict 冲突", account, why.clone()),
-            Inverse::RenameBack(_, old, _) => line("rename back 改回", account, old.clone()),
-            Inverse::DeptConflict(why) => line("conflict 冲突", account, why.clone()),
+            Inverse::Conflict(_, why) => line("冲突 (conflict)", account, why.clone()),
+            Inverse::RenameBack(_, old, _) => line("改回 (rename back)", account, old.clone()),
+            Inverse::DeptConflict(why) => line("冲突 (conflict)", account, why.clone()),
             Inverse::Nothing(why) => {
                 counts.unchanged += 1;
-                line("nothing 无需", account, why.clone())
+                line("无需改动 (nothing to do)", account, why.clone())
             }
         })
         .collect();

@@ -64,14 +64,14 @@ impl Sink<'_> {
         });
     }
 
-    /// The outcome of a job not sent because the run stopped.
+    /// The outcome of a job not sent because the run stopped, with why, in both languages.
     pub fn not_sent(&self) -> Outcome {
-        Outcome::NotSent {
-            reason: format!(
-                "未发送: 运行已停止 (not sent: the run stopped: {})",
-                self.stop.reason().unwrap_or_default()
-            ),
-        }
+        let why = self.stop.reason().unwrap_or_default();
+        let reason = match crate::text::bilingual(&why) {
+            Some((zh, en)) => format!("未发送:{zh} (not sent: {en})"),
+            None => format!("未发送:运行已停止 (not sent: the run stopped: {why})"),
+        };
+        Outcome::NotSent { reason }
     }
 
     /// The outcome of a call that failed; a fatal error also stops the run.

@@ -55,6 +55,9 @@ pub struct Extra {
     pub invalid: usize,
     pub departments_created: Option<usize>,
     pub departments_renamed: Option<usize>,
+    /// A check online: valid rows whose account the directory has (an import skips or
+    /// updates them; the others it creates).
+    pub existing: Option<usize>,
 }
 
 impl Extra {
@@ -140,6 +143,10 @@ impl<'a> Session<'a> {
                 remedy: Some(crate::remedy::Remedy::ChooseKind),
             });
         }
+        let seen = table.header.seen(table.layout);
+        if seen.questions() > 0 {
+            ctx.events.event(Event::Columns(seen));
+        }
         for w in &table.warnings {
             ctx.events.advise(w.clone());
         }
@@ -174,12 +181,25 @@ impl<'a> Session<'a> {
         let path = report::journal_path(&self.report);
         self.journal = Some(Journal::create(&path, self.command, &self.input.file)?);
         let history = self.ctx.history()?;
+        let name = match &self.input.shown {
+            Some(shown) => shown.clone(),
+            None => self
+                .input
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        };
         let run = history.begin(
             self.command,
             &self.input.file,
+            &name,
             &self.ctx.server,
             &self.ctx.who,
         )?;
+        if !self.input.columns.is_empty() {
+            history.columns(run, &self.input.columns.describe())?;
+        }
         self.recorder = Some(Recorder {
             history,
             run,
@@ -301,6 +321,7 @@ impl<'a> Session<'a> {
         let c = extra.added_to(Counts::of(&self.outcomes));
         let report = Report {
             command: self.command,
+            input: self.input.name(),
             server: &self.ctx.server,
             table: &self.table,
             outcomes: &self.outcomes,
@@ -343,6 +364,7 @@ impl<'a> Session<'a> {
             stopped,
             report: report_path.clone(),
             history_run: self.recorder.as_ref().map(|r| r.run),
+            existing: extra.existing,
         }));
         written?;
         Ok(Summary {
@@ -355,6 +377,7 @@ impl<'a> Session<'a> {
             departments_renamed: extra.departments_renamed,
             report: report_path,
             history_run: self.recorder.as_ref().map(|r| r.run),
+            existing: extra.existing,
             status,
             ..Summary::default()
         })

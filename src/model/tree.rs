@@ -94,6 +94,21 @@ impl DeptTree {
     }
 
     /// `办公逸/研发部/后端组` for a we_id (names from the root).
+    /// A department and those above it, up to the root (a circle of parents ends where it
+    /// comes round).
+    pub fn up_from(&self, we_id: i64) -> Vec<i64> {
+        let mut up = Vec::new();
+        let mut at = Some(we_id);
+        while let Some(id) = at.filter(|id| !up.contains(id)) {
+            let Some(d) = self.get(id) else {
+                break;
+            };
+            up.push(id);
+            at = (d.we_parentid != 0).then_some(d.we_parentid);
+        }
+        up
+    }
+
     pub fn path(&self, we_id: i64) -> Option<String> {
         let mut parts = Vec::new();
         let mut id = we_id;
@@ -260,21 +275,39 @@ pub struct DeptInfo {
     pub path: String,
     pub rank: i64,
     pub members: usize,
+    /// People in it or in a department below it, each once.
+    pub total: usize,
     /// Levels below the root (0: the root, or a department the root does not reach).
     pub depth: usize,
 }
 
 impl DeptInfo {
-    /// Every department in tree order, with its depth and its direct members in `staff`.
+    /// Every department in tree order, with its depth, its direct members in `staff`, and
+    /// everyone in it or below it (a person in two departments under one parent counts once
+    /// there).
     pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<DeptInfo> {
         let mut members = Members::default();
+        let mut totals: HashMap<i64, usize> = HashMap::new();
         for s in staff {
             members.add(s);
+            let mut seen = std::collections::HashSet::new();
+            for id in s.department_ids() {
+                for up in tree.up_from(id) {
+                    if seen.insert(up) {
+                        *totals.entry(up).or_default() += 1;
+                    }
+                }
+            }
         }
-        DeptInfo::counted(tree, &members)
+        let mut all = DeptInfo::counted(tree, &members);
+        for d in &mut all {
+            d.total = totals.get(&d.we_id).copied().unwrap_or(0);
+        }
+        all
     }
 
-    /// As [`DeptInfo::all`], from members counted as the staff went by.
+    /// As [`DeptInfo::all`], from members counted as the staff went by (without the people,
+    /// a department's `total` is its direct members).
     pub fn counted(tree: &DeptTree, members: &Members) -> Vec<DeptInfo> {
         let members = &members.0;
         tree.walk()
@@ -286,6 +319,7 @@ impl DeptInfo {
                 path: tree.path(d.we_id).unwrap_or_default(),
                 rank: d.rank,
                 members: members.get(&d.we_id).copied().unwrap_or(0),
+                total: members.get(&d.we_id).copied().unwrap_or(0),
                 depth,
             })
             .collect()

@@ -339,7 +339,7 @@ impl DeptPlan {
         for (row, action) in self.rows.iter().zip(&self.actions) {
             match action {
                 None => out.push(line(
-                    "invalid 部门行错误",
+                    "部门行错误 (invalid department row)",
                     format!(
                         "部门表第 {} 行 (departments row {})",
                         row.source_row, row.source_row
@@ -349,14 +349,14 @@ impl DeptPlan {
                     row.errors.join("; "),
                 )),
                 Some(DeptAction::Rename { we_id, old, new }) => out.push(line(
-                    "rename dept 重命名部门",
+                    "重命名部门 (rename department)",
                     format!("{old} (we_id {we_id})"),
                     "名称 we_name",
                     old.rsplit('/').next().unwrap_or(old).to_string(),
                     new.clone(),
                 )),
                 Some(DeptAction::Create(p)) => out.push(line(
-                    "create dept 新建部门",
+                    "新建部门 (create department)",
                     p.clone(),
                     "",
                     String::new(),
@@ -367,7 +367,7 @@ impl DeptPlan {
         }
         for p in &self.absent {
             out.push(line(
-                "not in sheet 表中没有 (kept)",
+                "表中没有,保留 (not in the sheet: kept)",
                 p.clone(),
                 "",
                 String::new(),

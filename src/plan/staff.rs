@@ -137,7 +137,7 @@ impl Plan {
             );
             match action {
                 Some(Action::Create) => out.push(PlanLine {
-                    action: "create 新增".into(),
+                    action: "新增 (create)".into(),
                     target,
                     field: String::new(),
                     old: String::new(),
@@ -146,7 +146,7 @@ impl Plan {
                 Some(Action::Update(changes)) => {
                     for c in changes {
                         out.push(PlanLine {
-                            action: "update 更新".into(),
+                            action: "更新 (update)".into(),
                             target: target.clone(),
                             field: format!("{} {}", c.field.label(), c.field.key()),
                             old: c.old.clone(),
@@ -163,7 +163,7 @@ impl Plan {
                 .map(|p| p.we_name.as_str())
                 .unwrap_or("");
             out.push(PlanLine {
-                action: "delete 删除".into(),
+                action: "删除 (delete)".into(),
                 target: format!("{account} ({name})"),
                 field: String::new(),
                 old: String::new(),

@@ -239,6 +239,19 @@ impl Names {
             .map(|(_, f)| *f)
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `工号→帐号, 紧急联系人→-`, for the history.
+    pub fn describe(&self) -> String {
+        self.0
+            .iter()
+            .map(|(h, f)| format!("{h}→{}", f.map_or("-", Field::label)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `HEADER=COLUMN` as `--map` takes it; COLUMN is a label, an API key or an alias, or `-`
     /// to ignore the column.
     pub fn parse_pair(pair: &str) -> Result<(String, Option<Field>), String> {

@@ -64,17 +64,17 @@ impl AppError {
         let (status, title, text) = match self {
             AppError::Forbidden => (
                 StatusCode::FORBIDDEN,
-                "请求被拒绝 Request refused",
+                "请求被拒绝 (Request refused)",
                 "页面已过期,请回到首页重试 (the page has expired: go back to the home page and try again).".to_string(),
             ),
             AppError::NotAllowed => (
                 StatusCode::FORBIDDEN,
-                "没有权限 Not allowed",
+                "没有权限 (Not allowed)",
                 "你的角色不能做这件事,请找有权限的同事 (your role does not allow this: ask a colleague who may).".to_string(),
             ),
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
-                "没有这个运行 No such run",
+                "没有这个运行 (No such run)",
                 "这个运行不存在,或者不能这样操作 (there is no such run, or it cannot be acted on this way).".to_string(),
             ),
             AppError::Conflict { title, text } => (StatusCode::CONFLICT, title.as_str(), text.clone()),
@@ -83,22 +83,22 @@ impl AppError {
             }
             AppError::Busy(text) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                "正忙 Busy",
+                "正忙 (Busy)",
                 text.clone(),
             ),
             AppError::TooLarge { mb } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "文件太大 File too large",
+                "文件太大 (File too large)",
                 format!("文件超过 {mb} MB 上限 (the file is larger than the {mb} MB this console takes)"),
             ),
             AppError::Storage(text) => (
                 StatusCode::INSUFFICIENT_STORAGE,
-                "无法保存 Cannot save",
+                "无法保存 (Cannot save)",
                 text.clone(),
             ),
             AppError::Internal(text) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "出错了 Something went wrong",
+                "出错了 (Something went wrong)",
                 text.clone(),
             ),
         };

@@ -30,27 +30,34 @@ pub fn env() -> &'static minijinja::Environment<'static> {
             env.add_template(name, text)
                 .expect("the embedded templates are valid");
         }
+        super::i18n::register(&mut env);
         env
     })
 }
 
-/// A page from its template.
+/// A page from its template, in the request's language.
 pub fn render(name: &str, ctx: minijinja::Value) -> Response {
+    let lang = super::i18n::lang().code();
+    let here = super::i18n::here();
+    let ctx = minijinja::context! { lang, here, ..ctx };
     match env().get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => Html(html).into_response(),
         Err(e) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            message("页面出错 Page error", &e.to_string()),
+            message("页面出错 (Page error)", &e.to_string()),
         )
             .into_response(),
     }
 }
 
-/// A page of one message.
+/// A page of one message (its title and text `中文 (English)`: the half in the request's
+/// language is shown).
 pub fn message(title: &str, text: &str) -> Html<String> {
+    let lang = super::i18n::lang().code();
+    let (title, text) = (super::i18n::pick(title), super::i18n::pick(text));
     let html = env()
         .get_template("message.html")
-        .and_then(|t| t.render(minijinja::context! { title, text }))
+        .and_then(|t| t.render(minijinja::context! { title, text, lang }))
         .unwrap_or_else(|_| text.to_string());
     Html(html)
 }

@@ -48,13 +48,28 @@ impl Lang {
     }
 }
 
+/// What a page needs to know of the request it answers.
+#[derive(Clone)]
+struct Asked {
+    lang: Lang,
+    /// The page's own address (path and query), for the language switch to come back to.
+    here: String,
+}
+
 tokio::task_local! {
-    static LANG: Lang;
+    static ASKED: Asked;
 }
 
 /// The language of the request being answered.
 pub fn lang() -> Lang {
-    LANG.try_with(|l| *l).unwrap_or_default()
+    ASKED.try_with(|a| a.lang).unwrap_or_default()
+}
+
+/// The address of the page being answered.
+pub fn here() -> String {
+    ASKED
+        .try_with(|a| a.here.clone())
+        .unwrap_or_else(|_| "/".into())
 }
 
 /// `zh` or `en`, as the person reads.
@@ -67,8 +82,15 @@ pub fn tr(zh: &str, en: &str) -> String {
 
 /// Answers each request in its language.
 pub async fn scope(request: Request, next: Next) -> Response {
-    let lang = Lang::from_headers(request.headers());
-    LANG.scope(lang, next.run(request)).await
+    let asked = Asked {
+        lang: Lang::from_headers(request.headers()),
+        // Never the start token, which is in a query.
+        here: match request.uri().query() {
+            Some(q) if !q.contains("token") => format!("{}?{q}", request.uri().path()),
+            _ => request.uri().path().to_string(),
+        },
+    };
+    ASKED.scope(asked, next.run(request)).await
 }
 
 #[derive(Deserialize)]
@@ -85,8 +107,7 @@ pub async fn switch(
 ) -> Response {
     let code = if to == "en" { "en" } else { "zh" };
     // Only a page of the console's own: a path, never another site.
-    let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\')
-    {
+    let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\') {
         q.back
     } else {
         "/".to_string()
@@ -105,38 +126,18 @@ pub async fn switch(
 /// The half of a `中文 (English)` sentence in this language; a sentence in one language only
 /// is itself.
 pub fn pick(text: &str) -> String {
-    let Some((zh, en)) = split(text) else {
+    pick_in(lang(), text)
+}
+
+/// [`pick`] in `lang`, for what is written after the request's own future (a stream).
+pub fn pick_in(lang: Lang, text: &str) -> String {
+    let Some((zh, en)) = crate::text::bilingual(text) else {
         return text.to_string();
     };
-    match lang() {
+    match lang {
         Lang::Zh => zh.to_string(),
         Lang::En => en.to_string(),
     }
-}
-
-/// `中文 (English)` → (`中文`, `English`): the last parenthesis that closes at the end, when
-/// what comes before it is Chinese and what is inside is not.
-fn split(text: &str) -> Option<(&str, &str)> {
-    let text = text.trim();
-    let body = text.strip_suffix(')')?;
-    let mut depth = 0usize;
-    let mut open = None;
-    for (i, c) in body.char_indices().rev() {
-        match c {
-            ')' => depth += 1,
-            '(' if depth == 0 => {
-                open = Some(i);
-                break;
-            }
-            '(' => depth -= 1,
-            _ => {}
-        }
-    }
-    let open = open?;
-    let (zh, en) = (body[..open].trim_end(), &body[open + 1..]);
-    let chinese = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
-    let english = |s: &str| s.chars().filter(char::is_ascii_alphabetic).count() >= 3;
-    (chinese(zh) && english(en) && !zh.is_empty()).then_some((zh, en))
 }
 
 /// The words for a run's status.
@@ -185,24 +186,4 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
     env.add_filter("pick", |s: String| pick(&s));
     env.add_filter("status", |s: String| status(&s));
     env.add_filter("command", |s: String| command(&s));
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_half_of_a_sentence_in_each_language() {
-        let s = "考勤号: 考勤号不能以 0 开头 (1208) (check_id: check id must not start with 0 (1208))";
-        assert_eq!(
-            split(s),
-            Some((
-                "考勤号: 考勤号不能以 0 开头 (1208)",
-                "check_id: check id must not start with 0 (1208)"
-            ))
-        );
-        assert_eq!(split("cannot write the report (disk full)"), None);
-        assert_eq!(split("部门 (研发)"), None, "no English inside");
-        assert_eq!(split("帐号"), None);
-    }
 }

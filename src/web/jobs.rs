@@ -83,7 +83,7 @@ impl Jobs {
             .collect();
         for w in &all {
             w.stop
-                .interrupt_because("bgy serve 已关闭 (the console was shut down)");
+                .interrupt_because("控制台已关闭 (the console was shut down)");
         }
         for _ in 0..600 {
             if self
@@ -108,7 +108,7 @@ pub async fn take_directory(app: &App, what: String) -> Result<DirLock, AppError
         .map_err(|e| AppError::Internal(e.to_string()))?;
     taken.map_err(|e| match e.downcast_ref::<Locked>() {
         Some(locked) => AppError::conflict(
-            "正在运行 A run is busy",
+            "正在运行 (A run is busy)",
             format!(
                 "另一个运行正在修改通讯录: {} 请等它结束后再试,什么也没有发送 (another run is changing the directory: {}; wait for it to finish; nothing was sent).",
                 locked.holder, locked.holder
@@ -289,6 +289,7 @@ fn ended(
     info.warnings.clone_from(&said.warnings);
     info.notes.clone_from(&said.notes);
     info.remedies.clone_from(&said.remedies);
+    info.columns.clone_from(&said.columns);
     info.finished = Some(runs::now());
     info.failed_rows = said.failed_rows.unwrap_or(0);
     if said.failed_rows.is_none() {
@@ -306,6 +307,7 @@ fn ended(
         info.counts = Some(end.counts.clone());
         info.history_run = end.history_run;
         info.reasons.clone_from(&end.reasons);
+        info.existing = end.existing;
         for r in &end.reasons {
             if let Some(remedy) = r.remedy.as_ref().filter(|r| !info.remedies.contains(r)) {
                 info.remedies.push(remedy.clone());

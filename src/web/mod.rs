@@ -14,6 +14,7 @@
 mod auth;
 mod error;
 mod html;
+mod i18n;
 mod jobs;
 mod net;
 mod pages;
@@ -162,6 +163,7 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/runs/{id}/stop", post(pages::run::stop))
         .route("/runs/{id}/{file}", get(pages::run::download))
         .route("/runs/{id}/import", post(pages::import::start))
+        .route("/runs/{id}/columns", post(pages::columns::apply))
         .route("/runs/{id}/plan", post(pages::plan::plan))
         .route("/runs/{id}/sync", post(pages::plan::sync))
         .route("/runs/{id}/times", post(pages::times::start))
@@ -182,6 +184,7 @@ fn router(app: Arc<App>, base: String) -> Router {
     Router::new()
         .merge(guarded)
         .route("/login", get(pages::login::page).post(pages::login::login))
+        .route("/lang/{to}", get(i18n::switch))
         .route("/static/app.js", get(pages::assets::script))
         .route("/static/app.css", get(pages::assets::style))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
@@ -195,5 +198,7 @@ fn router(app: Arc<App>, base: String) -> Router {
             app.clone(),
             net::guard,
         ))
+        // Outermost: every answer, refusals included, in the person's language.
+        .layer(axum::middleware::from_fn(i18n::scope))
         .with_state(app)
 }

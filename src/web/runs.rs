@@ -162,6 +162,16 @@ pub struct RunInfo {
     /// Why rows failed or were warned about, most frequent first.
     #[serde(default)]
     pub reasons: Vec<crate::outcome::Reason>,
+    /// The sheet's header, when it had columns bgy did not know (or no 帐号): the page lets
+    /// the person choose them.
+    #[serde(default)]
+    pub columns: Option<crate::read::header::ColumnsSeen>,
+    /// The columns the person chose for this run: header → the column's label, or `-`.
+    #[serde(default)]
+    pub mapping: Vec<(String, String)>,
+    /// A check online: valid rows whose account the directory already has.
+    #[serde(default)]
+    pub existing: Option<usize>,
 }
 
 fn staff() -> Layout {
@@ -201,6 +211,9 @@ impl RunInfo {
             kind: Layout::Staff,
             remedies: Vec::new(),
             reasons: Vec::new(),
+            columns: None,
+            mapping: Vec::new(),
+            existing: None,
         }
     }
 
@@ -210,6 +223,7 @@ impl RunInfo {
             from: Some(self.id.clone()),
             kind: self.kind,
             prune: self.prune,
+            mapping: self.mapping.clone(),
             ..RunInfo::new(id, who, command, &self.file, &self.input)
         }
     }
@@ -483,7 +497,7 @@ pub fn plan(dir: &Path) -> Option<PlanShown> {
     serde_json::from_slice(&std::fs::read(dir.join(PLAN)).ok()?).ok()
 }
 
-/// The backup a delete or a prune wrote beside the run's input, if any.
+/// The backup a delete, a prune or an undo wrote in the run's folder, if any.
 pub fn backup(dir: &Path) -> Option<PathBuf> {
     std::fs::read_dir(dir)
         .ok()?
@@ -492,7 +506,7 @@ pub fn backup(dir: &Path) -> Option<PathBuf> {
         .find(|p| {
             p.file_name()
                 .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("input.backup-") && n.ends_with(".xlsx"))
+                .is_some_and(|n| n.contains(".backup-") && n.ends_with(".xlsx"))
         })
         .filter(|p| servable(p))
 }

@@ -87,7 +87,7 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
     }
     let Some((file, input, _)) = received.filter(|(_, _, size)| *size > 0) else {
         return Err(AppError::bad_request(
-            "没有文件 No file",
+            "没有文件 (No file)",
             "请选择一个文件 (choose a file to check).",
         ));
     };
@@ -156,7 +156,7 @@ fn failed(app: &App, status: axum::http::StatusCode) -> AppError {
             mb: app.max_upload >> 20,
         },
         _ => AppError::bad_request(
-            "上传失败 Upload failed",
+            "上传失败 (Upload failed)",
             "上传没有完成或中途停止,请重试 (the upload did not complete, or stopped arriving; try again).",
         ),
     }

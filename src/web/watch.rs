@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::runs::FailedWriter;
 use crate::events::{Event, FailedRow, Finished, Observer, PlanShown, Remedy};
+use crate::read::header::ColumnsSeen;
 use crate::stop::Stop;
 
 /// Plan lines a run's page shows (all of them are in the report's Plan sheet).
@@ -43,6 +44,7 @@ struct State {
     failed_lost: bool,
     masked: Vec<bool>,
     plan: Option<PlanShown>,
+    columns: Option<ColumnsSeen>,
 }
 
 pub struct WebRun {
@@ -70,6 +72,7 @@ impl WebRun {
                 failed_lost: false,
                 masked: Vec::new(),
                 plan: None,
+                columns: None,
             }),
             changed: tokio::sync::watch::channel(0).0,
             stop,
@@ -94,7 +97,7 @@ impl WebRun {
     pub fn stop_by(&self, who: &str) {
         *self.stopped_by.lock().unwrap_or_else(|e| e.into_inner()) = Some(who.to_string());
         self.stop
-            .interrupt_because(format!("已停止 (由 {who} 停止) stopped by {who}"));
+            .interrupt_because(format!("已停止,由 {who} 停止 (stopped by {who})"));
     }
 
     pub fn stopper(&self) -> Option<String> {
@@ -121,6 +124,7 @@ impl WebRun {
             end: s.end.clone(),
             failed_rows: failed,
             plan: s.plan.take(),
+            columns: s.columns.take(),
         }
     }
 
@@ -157,6 +161,7 @@ pub struct Said {
     pub end: Option<Finished>,
     pub failed_rows: Option<usize>,
     pub plan: Option<PlanShown>,
+    pub columns: Option<ColumnsSeen>,
 }
 
 impl Observer for WebRun {
@@ -193,6 +198,7 @@ impl Observer for WebRun {
                     s.remedies.extend(remedy);
                 }
                 Event::Plan(plan) => s.plan = Some(plan),
+                Event::Columns(seen) => s.columns = Some(seen),
                 Event::FailedHeader(header) => {
                     s.masked = header.masked.clone();
                     match FailedWriter::create(&self.dir, &header) {

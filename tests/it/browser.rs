@@ -339,7 +339,7 @@ async fn stop_says_who_and_a_console_killed_mid_import_resumes_in_a_real_browser
     click(&c, "stop").await;
     assert_eq!(status_becomes(&c, &["stopped"]).await, "stopped");
     let said = text(&c, "[data-testid=\"stopped\"]").await;
-    assert!(said.contains("stopped by"), "{said}");
+    assert!(said.contains("已停止,由"), "{said}");
     let body = c
         .find(Locator::Css("main"))
         .await

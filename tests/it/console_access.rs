@@ -132,7 +132,7 @@ async fn failed_logins_back_off_by_name_and_address_and_unknown_names_cost_the_s
     assert_eq!(r.status(), 429);
     assert!(r.headers().contains_key("retry-after"));
     let text = r.text().await.unwrap();
-    assert!(text.contains("too many failed sign-ins"), "{text}");
+    assert!(text.contains("登录失败次数太多"), "{text}");
 }
 
 #[tokio::test]

@@ -69,7 +69,7 @@ async fn two_consoles_on_one_directory_send_each_row_once() {
     let run = running.url().path().to_string();
     let text = refused.text().await.unwrap();
     assert!(
-        text.contains("another run is changing the directory")
+        text.contains("另一个运行正在修改通讯录")
             && text.contains(run.trim_start_matches("/runs/")),
         "names who holds it: {text}"
     );
@@ -176,7 +176,9 @@ async fn a_stop_ends_its_own_run_and_the_next_import_still_retries() {
     let html = wait_until_done(&c, &stopped).await;
     assert_eq!(status(&html), "stopped", "{html}");
     assert!(
-        html.contains("stopped by") && !html.contains("Ctrl-C"),
+        html.contains("data-testid=\"stopped\"")
+            && html.contains("已停止,由")
+            && !html.contains("Ctrl-C"),
         "{html}"
     );
     // The next import meets a failing server: its retries wait, and are not cut short by the
@@ -357,7 +359,7 @@ async fn an_emptied_history_is_said_and_its_runs_are_not_undone() {
     );
     let r = post(&c, "/history/1/undo", &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), 409);
-    assert!(r.text().await.unwrap().contains("does not know run #1"));
+    assert!(r.text().await.unwrap().contains("历史中没有运行 #1"));
     let undo = b.run(&["undo", "1", "--yes"]).await;
     undo.assert_code(2);
     assert!(

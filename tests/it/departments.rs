@@ -87,7 +87,7 @@ async fn three_nested_creates_and_two_renames_plan_sync_export_then_nothing() {
     );
     assert!(
         r.stderr
-            .contains("create dept 新建部门 办公逸/研发部/平台组/存储/冷存储"),
+            .contains("新建部门 (create department) 办公逸/研发部/平台组/存储/冷存储"),
         "{}",
         r.stderr
     );
@@ -100,13 +100,13 @@ async fn three_nested_creates_and_two_renames_plan_sync_export_then_nothing() {
     let plan = read_sheet(&bgy.path("plan.xlsx"), "计划 Plan");
     assert_eq!(
         plan.iter()
-            .filter(|l| l[0] == "create dept 新建部门")
+            .filter(|l| l[0] == "新建部门 (create department)")
             .count(),
         3
     );
     assert_eq!(
         plan.iter()
-            .filter(|l| l[0] == "rename dept 重命名部门")
+            .filter(|l| l[0] == "重命名部门 (rename department)")
             .count(),
         2
     );

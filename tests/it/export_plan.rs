@@ -177,7 +177,7 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
     assert_eq!(plan.len(), 6, "five lines: {plan:?}");
     assert!(plan
         .iter()
-        .any(|l| l[0] == "update 更新" && l[3] == "13900000002" && l[4] == "13911112222"));
+        .any(|l| l[0] == "更新 (update)" && l[3] == "13900000002" && l[4] == "13911112222"));
 
     emu.stats.reset();
     let r = bgy

@@ -225,7 +225,12 @@ async fn undo_of_an_update_restores_every_field_and_undo_of_the_undo_redoes() {
     let update_run = last_run(&b).await;
     let r = b.run(&["undo", &update_run, "--dry-run"]).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("restore 恢复"), "{}", r.stderr);
+    assert!(r.stderr.contains("恢复 (restore)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("性别=女") && !r.stderr.contains("6222020200000000001"),
+        "as a person reads it, the card masked: {}",
+        r.stderr
+    );
     assert_eq!(records(&emu, "u", 10), updated, "a dry run sends nothing");
     let r = b.run(&["undo", &update_run, "--yes", "--json"]).await;
     r.assert_code(0);

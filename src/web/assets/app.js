@@ -31,7 +31,7 @@ document.addEventListener("DOMContentLoaded", () => {
       set("phase", s.phase);
       set("done", s.done);
       set("total", s.total);
-      set("rate", s.rate.toFixed(1));
+      set("rate", Math.round(s.rate));
       set("eta", s.eta === null ? "-" : s.eta);
       set("ok", s.ok);
       set("failed", s.failed);

@@ -32,7 +32,7 @@ pub async fn upload(
     let mut info = RunInfo::new(&up.id, &s.user, Command::Check, &up.file, &up.input);
     info.kind = layout;
     let job = Job::Check {
-        input: run_input(&up.dir, &up.input),
+        input: run_input(&up.dir, &info),
         layout: Some(layout),
         create_departments: false,
     };

@@ -59,12 +59,46 @@ pub async fn run(
     if !s.owns(&record.who) {
         return Err(AppError::NotAllowed);
     }
-    let changes = crate::history::mask(serde_json::to_value(changes).unwrap_or_default());
+    let changes: Vec<minijinja::Value> = changes.iter().map(shown).collect();
     Ok(html::render(
         "history_run.html",
         minijinja::context! {
-            run, changes, csrf => s.csrf, user => s.user,
+            run, record, changes, csrf => s.csrf, user => s.user,
             can_undo => s.role == Role::Approve,
         },
     ))
+}
+
+/// A change as a person reads it: the person's name, and what was sent as labelled values
+/// (性别 女, not we_gender=2), bank cards masked.
+fn shown(c: &crate::history::ChangeRecord) -> minijinja::Value {
+    let value = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let name = c
+        .sent
+        .get("we_name")
+        .map(value)
+        .filter(|n| !n.is_empty())
+        .or_else(|| {
+            c.before
+                .get("we_name")
+                .and_then(|b| b.get("value"))
+                .map(value)
+        })
+        .unwrap_or_default();
+    let fields: Vec<(String, String)> = c
+        .sent
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(key, v)| {
+            let field = crate::model::Field::from_key(key)?;
+            let v = value(v);
+            let shown = match field {
+                crate::model::Field::BankCard => super::mask_card(&v),
+                f => crate::write::display_value(f, &v),
+            };
+            (!shown.is_empty()).then(|| (field.label().to_string(), shown))
+        })
+        .collect();
+    minijinja::context! { at => c.at, kind => c.kind, account => c.account, name, fields }
 }

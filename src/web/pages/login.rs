@@ -158,7 +158,7 @@ pub async fn logout(
         return (
             cleared,
             html::message(
-                "已退出 Signed out",
+                "已退出 (Signed out)",
                 "要再次登录,请打开运行 bgy serve 的终端里打印的新地址 (to sign in again, open the new address printed in the terminal where bgy serve runs).",
             ),
         )

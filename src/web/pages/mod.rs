@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod check;
+pub mod columns;
 pub mod delete;
 pub mod departments;
 pub mod export;
@@ -105,11 +106,20 @@ pub fn acting_on(
     Ok((info, dir))
 }
 
-/// The job's input: the run's copy of the sheet, its report in the run's folder.
-pub fn run_input(dir: &Path, input: &str) -> Input {
+/// The job's input: the run's copy of the sheet, read with the columns the person chose, as
+/// the name they uploaded it under; its report in the run's folder.
+pub fn run_input(dir: &Path, info: &RunInfo) -> Input {
+    let mut columns = crate::read::header::Names::default();
+    for (header, column) in &info.mapping {
+        if let Ok(field) = crate::read::header::Names::target(column) {
+            columns.add(header, field);
+        }
+    }
     Input {
         report: Some(dir.join(super::runs::REPORT)),
-        ..Input::file(dir.join(input))
+        columns,
+        shown: Some(info.file.clone()),
+        ..Input::file(dir.join(&info.input))
     }
 }
 
@@ -150,7 +160,7 @@ pub async fn send_from(
     };
     let mut info = from.next(&id, &s.user, command);
     shape(&mut info);
-    let job = match job(run_input(&dir, &info.input)) {
+    let job = match job(run_input(&dir, &info)) {
         Ok(job) => job,
         Err(e) => {
             let _ = std::fs::remove_dir_all(&dir);
@@ -176,7 +186,7 @@ pub fn confirmed(n: usize, typed: &str) -> Result<(), AppError> {
         return Ok(());
     }
     Err(AppError::bad_request(
-        "未确认 Not confirmed",
+        "未确认 (Not confirmed)",
         format!(
             "要删除 {n} 人,请在框中输入 {n} 确认 (this deletes {}: type {n} to go on). 什么也没有删除 (nothing was deleted).",
             crate::text::people(n)

@@ -36,7 +36,7 @@ pub async fn plan(
     let mut info = from.next(&new_id, &s.user, Command::Plan);
     info.prune = f.prune.is_some();
     let job = Job::Plan {
-        input: run_input(&dir, &info.input),
+        input: run_input(&dir, &info),
         prune: info.prune,
     };
     let id = jobs::run_now(app, NewRun { dir, info, job }).await?;

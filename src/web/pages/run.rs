@@ -16,8 +16,10 @@ use serde::Deserialize;
 use super::{acting_on, mask_card, to_run, Nothing, Posted};
 use crate::events::PlanShown;
 use crate::model::Layout;
-use crate::web::auth::Session;
+use crate::remedy::Remedy;
+use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
+use crate::web::i18n::{self, tr};
 use crate::web::runs::{self, Command, RunInfo, Status};
 use crate::web::{html, App};
 
@@ -49,7 +51,6 @@ pub async fn page(
         false => Default::default(),
     };
     let plan = runs::plan(&dir);
-    let deleting = deleting(&info, plan.as_ref());
     let resumable = mine
         && running.is_none()
         && info.command == Command::Import
@@ -66,19 +67,103 @@ pub async fn page(
         "run.html",
         minijinja::context! {
             status => info.status.name(),
+            title => format!("{} · {}", i18n::command(info.command.name()), info.file),
             counts => counts(&info, plan.as_ref()),
             plan_lines => plan.as_ref().filter(|_| mine).map(plan_lines).unwrap_or_default(),
             plan_more => plan.as_ref().map_or(0, |p| p.more),
-            header => header.titles, rows, page, pages,
-            failed_rows => info.failed_rows,
-            info, running, mine, importable, resumable, deleting,
+            deleting => deleting(&info, plan.as_ref()),
+            header => header.titles, rows => rows.iter().map(shown_row).collect::<Vec<_>>(),
+            page, pages, failed_rows => info.failed_rows,
+            reasons => reasons(&info),
+            columns => columns(&info, mine),
+            error => info.error.as_deref().map(i18n::pick),
+            warnings => info.warnings.iter().map(|w| i18n::pick(w)).collect::<Vec<_>>(),
+            new_people => info.existing.map(|e| info.count(|c| c.ok).saturating_sub(e)),
+            remedies => remedies(&info),
+            rerun => matches!(info.command, Command::Check | Command::Import | Command::Times | Command::Delete) && info.failed_rows > 0,
+            info, running, mine, importable, resumable,
             busy => app.jobs.sending(), csrf => s.csrf, user => s.user,
-            approver => s.role == crate::web::auth::Role::Approve,
+            approver => s.role == Role::Approve,
             report => mine && runs::servable(&dir.join(runs::REPORT)),
             backup => mine && runs::backup(&dir).is_some(),
             output => mine && info.output.as_ref().is_some_and(|o| runs::servable(&dir.join(o))),
         },
     ))
+}
+
+/// A failed row as the page shows it: its reason in the page's language.
+fn shown_row(row: &crate::events::FailedRow) -> minijinja::Value {
+    let mut cells = row.cells.clone();
+    if let Some(reason) = cells.last_mut() {
+        *reason = reason
+            .split("; ")
+            .map(i18n::pick)
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
+    minijinja::context! { cells, bad => row.bad }
+}
+
+/// Why rows failed or were warned about: how many, the first row, an example.
+fn reasons(info: &RunInfo) -> Vec<minijinja::Value> {
+    info.reasons
+        .iter()
+        .map(|r| {
+            minijinja::context! {
+                count => r.count, warning => r.warning, first_row => r.first_row,
+                text => i18n::pick(&r.example),
+            }
+        })
+        .collect()
+}
+
+/// What the run said could be done, by name, for the page's controls.
+fn remedies(info: &RunInfo) -> Vec<&'static str> {
+    info.remedies
+        .iter()
+        .map(|r| match r {
+            Remedy::MapColumn { .. } => "map_column",
+            Remedy::CreateDepartments => "create_departments",
+            Remedy::Overwrite => "overwrite",
+            Remedy::Force => "force",
+            Remedy::ChooseSheet => "choose_sheet",
+            Remedy::ChooseKind => "choose_kind",
+            Remedy::Confirm => "confirm",
+        })
+        .collect()
+}
+
+/// The column choices of a check whose sheet had columns bgy did not know: every header, a
+/// choice for each unknown one (its best guess chosen), and the columns to choose from.
+fn columns(info: &RunInfo, mine: bool) -> Option<minijinja::Value> {
+    let seen = info
+        .columns
+        .as_ref()
+        .filter(|c| mine && c.questions() > 0)?;
+    let fields: Vec<(&str, &str)> = info
+        .kind
+        .columns()
+        .iter()
+        .map(|f| (f.key(), f.label()))
+        .collect();
+    let list: Vec<minijinja::Value> = seen
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let label = c
+                .field
+                .as_deref()
+                .and_then(crate::model::Field::from_key)
+                .map(crate::model::Field::label);
+            minijinja::context! {
+                name => format!("c{i}"), title => c.title, unknown => c.unknown,
+                guess => c.guess, label,
+                employee_number => crate::read::header::is_employee_number(&c.title),
+            }
+        })
+        .collect();
+    Some(minijinja::context! { list, fields })
 }
 
 /// How many people the run would delete (a plan's prunes, an undo's deletes), to confirm.
@@ -108,54 +193,55 @@ fn plan_lines(plan: &PlanShown) -> Vec<[String; 5]> {
 }
 
 /// The counts a run's page shows, by `data-count` name.
-fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, &'static str, usize)> {
+fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String, usize)> {
     let Some(c) = &info.counts else {
         return vec![];
     };
     let warnings = info.warnings.len() + info.row_warnings as usize;
     let failed = c.failed.saturating_sub(c.not_sent);
+    let n = |key, zh, en, count| (key, tr(zh, en), count);
     match info.command {
         Command::Check => vec![
-            ("total", "总行数 Rows", c.total),
-            ("valid", "通过 Valid", c.ok),
-            ("invalid", "校验失败 Invalid", c.invalid),
-            ("warnings", "警告 Warnings", warnings),
+            n("total", "总行数", "Rows", c.total),
+            n("valid", "通过", "Valid", c.ok),
+            n("invalid", "未通过", "Invalid", c.invalid),
+            n("warnings", "警告", "Warnings", warnings),
         ],
         Command::Delete => vec![
-            ("total", "总行数 Rows", c.total),
-            ("deleted", "已删除 Deleted", c.deleted),
-            ("not_found", "不在通讯录 Not found", c.not_found),
-            ("invalid", "校验失败 Invalid", c.invalid),
-            ("failed", "失败 Failed", failed),
-            ("not_sent", "未发送 Not sent", c.not_sent),
+            n("total", "总行数", "Rows", c.total),
+            n("deleted", "已删除", "Deleted", c.deleted),
+            n("not_found", "不在通讯录", "Not found", c.not_found),
+            n("invalid", "未通过", "Invalid", c.invalid),
+            n("failed", "失败", "Failed", failed),
+            n("not_sent", "未发送", "Not sent", c.not_sent),
         ],
         Command::Plan => vec![
-            ("total", "总行数 Rows", c.total),
-            ("created", "将新增 To create", c.created),
-            ("updated", "将更新 To update", c.updated),
-            ("unchanged", "无变化 Unchanged", c.unchanged),
-            ("deleted", "将删除 To delete", c.deleted),
-            ("invalid", "校验失败 Invalid", c.invalid),
+            n("total", "总行数", "Rows", c.total),
+            n("created", "将新增", "To create", c.created),
+            n("updated", "将更新", "To update", c.updated),
+            n("unchanged", "无变化", "Unchanged", c.unchanged),
+            n("deleted", "将删除", "To delete", c.deleted),
+            n("invalid", "未通过", "Invalid", c.invalid),
         ],
         Command::UndoPlan => {
             let p = plan.map(|p| p.staff).unwrap_or_default();
             vec![
-                ("created", "将重建 To re-create", p.create),
-                ("updated", "将恢复 To restore", p.update),
-                ("deleted", "将删除 To delete", p.delete),
-                ("unchanged", "无需改动 Nothing to do", p.unchanged),
+                n("created", "将重建", "To re-create", p.create),
+                n("updated", "将恢复", "To restore", p.update),
+                n("deleted", "将删除", "To delete", p.delete),
+                n("unchanged", "无需改动", "Nothing to do", p.unchanged),
             ]
         }
         Command::Export => vec![],
         _ => vec![
-            ("total", "总行数 Rows", c.total),
-            ("created", "新增 Created", c.created),
-            ("deleted", "已删除 Deleted", c.deleted),
-            ("updated", "更新 Updated", c.updated),
-            ("skipped", "已存在跳过 Skipped", c.skipped),
-            ("invalid", "校验失败 Invalid", c.invalid),
-            ("failed", "失败 Failed", failed),
-            ("not_sent", "未发送 Not sent", c.not_sent),
+            n("total", "总行数", "Rows", c.total),
+            n("created", "新增", "Created", c.created),
+            n("deleted", "已删除", "Deleted", c.deleted),
+            n("updated", "更新", "Updated", c.updated),
+            n("skipped", "已存在,跳过", "Skipped", c.skipped),
+            n("invalid", "未通过", "Invalid", c.invalid),
+            n("failed", "失败", "Failed", failed),
+            n("not_sent", "未发送", "Not sent", c.not_sent),
         ],
     }
 }
@@ -183,7 +269,9 @@ pub async fn stop(
 /// second), `done` at the end.
 pub async fn events(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>) -> Response {
     let watch = app.jobs.watch(&id);
-    let stream = futures::stream::unfold((watch, false), |(watch, done)| async move {
+    // The stream is written after this function returns: it keeps the request's language.
+    let lang = i18n::lang();
+    let stream = futures::stream::unfold((watch, false), move |(watch, done)| async move {
         if done {
             return None;
         }
@@ -194,7 +282,8 @@ pub async fn events(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>) -
             ));
         };
         let mut rx = w.subscribe();
-        let snap = w.snapshot();
+        let mut snap = w.snapshot();
+        snap.phase = i18n::pick_in(lang, &snap.phase);
         let data = serde_json::to_string(&snap).unwrap_or_default();
         if snap.finished {
             return Some((
@@ -225,16 +314,23 @@ pub async fn download(
     if !s.owns(&info.who) {
         return Err(AppError::NotAllowed);
     }
+    let stem = safe_stem(&info.file);
+    let at: String = info.started.chars().filter(char::is_ascii_digit).collect();
+    let at = format!("{}-{}", &at[..at.len().min(8)], at.get(8..).unwrap_or(""));
     let (path, name) = match file.as_str() {
-        "report" => (dir.join(runs::REPORT), format!("{id}.report.xlsx")),
-        "input" => (dir.join(&info.input), format!("{id}.{}", info.input)),
+        "report" => (dir.join(runs::REPORT), format!("{stem}.report-{at}.xlsx")),
+        "input" => (dir.join(&info.input), safe_name(&info.file)),
         "backup" => (
             runs::backup(&dir).ok_or(AppError::NotFound)?,
-            format!("{id}.backup.xlsx"),
+            format!("{stem}.backup-{at}.xlsx"),
         ),
         "output" => {
             let out = info.output.as_ref().ok_or(AppError::NotFound)?;
-            (dir.join(out), format!("{id}.{out}"))
+            let ext = out.rsplit('.').next().unwrap_or("xlsx");
+            (
+                dir.join(out),
+                format!("{}-{at}.{ext}", tr("通讯录", "directory")),
+            )
         }
         _ => return Err(AppError::NotFound),
     };
@@ -261,12 +357,60 @@ pub async fn download(
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
+            (header::CONTENT_DISPOSITION, disposition(&name)),
         ],
         Body::from_stream(chunks),
     )
         .into_response())
+}
+
+/// An uploaded file's name as a download may carry it: its last part only, without control
+/// characters or quotes, not too long.
+pub fn safe_name(uploaded: &str) -> String {
+    let last = uploaded.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !matches!(c, '"' | '\\' | '/' | ':' | '*' | '?' | '<' | '>' | '|')
+        })
+        .take(120)
+        .collect();
+    match clean.trim().trim_matches('.') {
+        "" => "bgy".to_string(),
+        name => name.to_string(),
+    }
+}
+
+/// The name without its extension.
+fn safe_stem(uploaded: &str) -> String {
+    let name = safe_name(uploaded);
+    match name.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
+        _ => name,
+    }
+}
+
+/// `Content-Disposition` with a name in any script (RFC 6266 and 8187), and a plain one for
+/// old browsers.
+fn disposition(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in name.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                encoded.push(b as char)
+            }
+            _ => encoded.push_str(&format!("%{b:02X}")),
+        }
+    }
+    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
 }

@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::Extension;
 
 use crate::web::auth::Session;
-use crate::web::{html, App};
+use crate::web::{html, runs, App};
 
 pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
     let store = app.clone();
@@ -22,9 +22,12 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
     let runs: Vec<minijinja::Value> = runs
         .iter()
         .map(|r| {
+            let dir = app.store.data.join(&r.id);
             minijinja::context! {
                 info => r, status => r.status.name(),
                 mine => s.owns(&r.who),
+                report => runs::servable(&dir.join(runs::REPORT)),
+                output => r.output.as_ref().is_some_and(|o| runs::servable(&dir.join(o))),
             }
         })
         .collect();

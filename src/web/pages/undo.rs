@@ -43,7 +43,7 @@ pub async fn plan(
     };
     if !known {
         return Err(AppError::conflict(
-            "无法撤销 Cannot undo",
+            "无法撤销 (Cannot undo)",
             format!("历史中没有运行 #{run},无法撤销 (the history does not know run #{run}: it cannot be undone)."),
         ));
     }

@@ -1,0 +1,75 @@
+//! Choosing columns in the browser: a check whose sheet had columns bgy did not know (or 工号
+//! and no 帐号) shows each header with a choice; applying checks the same upload again, read
+//! with those choices, and "remember for this company" writes them to `bgy.toml`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::response::Response;
+use axum::Extension;
+
+use super::{acting_on, fork, require, run_input, to_run, Posted};
+use crate::config::Job;
+use crate::model::Field;
+use crate::read::header::normalize;
+use crate::web::auth::{Role, Session};
+use crate::web::error::AppError;
+use crate::web::i18n::tr;
+use crate::web::jobs::{self, NewRun};
+use crate::web::runs::Command;
+use crate::web::App;
+
+/// What a column's choice is sent as: a field's API key, `-` to ignore it, or empty to leave
+/// it as bgy reads it.
+pub fn choice(value: &str) -> Result<Option<Option<Field>>, AppError> {
+    match value.trim() {
+        "" => Ok(None),
+        "-" => Ok(Some(None)),
+        key => Field::from_key(key)
+            .map(|f| Some(Some(f)))
+            .ok_or(AppError::bad_request(
+                "没有这一列 (No such column)",
+                tr("所选的列不存在。", "The column chosen does not exist."),
+            )),
+    }
+}
+
+pub async fn apply(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Posted(form): Posted<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Run)?;
+    let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], None)?;
+    let seen = from.columns.clone().ok_or(AppError::NotFound)?;
+    // The earlier choices, then these over them.
+    let mut mapping = from.mapping.clone();
+    for (i, column) in seen.columns.iter().enumerate() {
+        let Some(value) = form.get(&format!("c{i}")) else {
+            continue;
+        };
+        let Some(field) = choice(value)? else {
+            continue;
+        };
+        let target = field.map_or("-".to_string(), |f| f.label().to_string());
+        mapping.retain(|(h, _)| normalize(h) != normalize(&column.title));
+        mapping.push((column.title.trim().to_string(), target));
+    }
+    if form.contains_key("remember") {
+        require(&s, Role::Approve)?;
+        crate::config::remember_columns(std::path::Path::new("."), &mapping)
+            .map_err(|e| AppError::Internal(format!("{e:#}")))?;
+    }
+    let (new_id, dir) = fork(&app, &from_dir, &from)?;
+    let mut info = from.next(&new_id, &s.user, Command::Check);
+    info.mapping = mapping;
+    let job = Job::Check {
+        input: run_input(&dir, &info),
+        layout: Some(info.kind),
+        create_departments: false,
+    };
+    let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
+    Ok(to_run(&id))
+}
