@@ -69,6 +69,9 @@ pub struct FailedRow {
     pub cells: Vec<String>,
     /// The columns filled red in the report.
     pub bad: Vec<usize>,
+    /// The reason, one sentence (`中文 (English)`) an issue or failure, as the 错误 cell joins them.
+    #[serde(default)]
+    pub reasons: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

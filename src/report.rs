@@ -455,9 +455,14 @@ pub fn failed_row(
         .filter(|(_, i)| red.contains_key(i))
         .map(|(j, _)| j)
         .collect();
+    let reasons = error_parts(row, outcome);
     out.push(row.source_row.to_string());
-    out.push(cell(&error_text(row, outcome)).into_owned());
-    Some(crate::events::FailedRow { cells: out, bad })
+    out.push(cell(&reasons.join("; ")).into_owned());
+    Some(crate::events::FailedRow {
+        cells: out,
+        bad,
+        reasons,
+    })
 }
 
 /// A report written while the rows are still being read and validated, on a thread of its
@@ -587,6 +592,11 @@ fn cell(text: &str) -> std::borrow::Cow<'_, str> {
 
 /// What the report's 错误 column says for a row: the API's answer, or every issue.
 pub fn error_text(row: &crate::validate::Row, outcome: &Outcome) -> String {
+    error_parts(row, outcome).join("; ")
+}
+
+/// The sentences of a row's 错误 cell: the API's answer, then its issues, errors first.
+pub fn error_parts(row: &crate::validate::Row, outcome: &Outcome) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     if let Some(e) = outcome.error_text() {
         parts.push(e);
@@ -601,7 +611,7 @@ pub fn error_text(row: &crate::validate::Row, outcome: &Outcome) -> String {
         };
         parts.push(format!("{prefix}{}", i.cell_text()));
     }
-    parts.join("; ")
+    parts
 }
 
 fn write_plan(ws: &mut Worksheet, f: &Formats, plan: &[PlanLine]) -> Result<(), XlsxError> {

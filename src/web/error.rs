@@ -14,6 +14,8 @@ pub enum AppError {
     NotAllowed,
     /// No such run, or not one this action applies to.
     NotFound,
+    /// The run has no such file (it was never written, or not whole).
+    NoFile,
     /// A run is busy (another sending run holds the directory), or the run cannot go on.
     Conflict {
         title: String,
@@ -76,6 +78,11 @@ impl AppError {
                 StatusCode::NOT_FOUND,
                 "没有这个运行 (No such run)",
                 "这个运行不存在,或者不能这样操作 (there is no such run, or it cannot be acted on this way).".to_string(),
+            ),
+            AppError::NoFile => (
+                StatusCode::NOT_FOUND,
+                "没有这个文件 (No such file)",
+                "这个运行没有写出这个文件 (this run did not write this file).".to_string(),
             ),
             AppError::Conflict { title, text } => (StatusCode::CONFLICT, title.as_str(), text.clone()),
             AppError::BadRequest { title, text } => {

@@ -259,6 +259,16 @@ fn record(
         app.store.release_reserve();
     }
     ended(info, watch, &said, &result, full);
+    // The sheet as the person knows it, not the run store's copy.
+    let stored = dir.join(&info.input).display().to_string();
+    if !info.input.is_empty() {
+        if let Some(e) = info.error.as_mut() {
+            *e = e.replace(&stored, &info.file);
+        }
+        for w in info.warnings.iter_mut().chain(info.notes.iter_mut()) {
+            *w = w.replace(&stored, &info.file);
+        }
+    }
     if let Some(plan) = &said.plan {
         if runs::save_plan(dir, plan).is_err() {
             info.notes
@@ -333,7 +343,16 @@ fn ended(
             Status::Failed,
             Some(disk_full_text(Some(&format!("{e:#}")))),
         ),
-        Err(e) => (Status::Failed, Some(crate::text::line(&format!("{e:#}")))),
+        Err(e) => {
+            info.remedies.extend(crate::remedy::of_error(e));
+            let load = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<crate::validate::LoadError>());
+            if let Some(crate::validate::LoadError::MissingColumn { columns, .. }) = load {
+                info.columns = Some((**columns).clone());
+            }
+            (Status::Failed, Some(crate::text::line(&format!("{e:#}"))))
+        }
     };
 }
 

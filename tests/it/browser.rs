@@ -1,8 +1,10 @@
 //! The web console in a real browser: headless Chromium (Debian's `chromium`), driven over
-//! WebDriver (`chromedriver`, Debian's `chromium-driver`). Upload a sheet with errors, see the
-//! red cells and the counts, import, watch the progress reach the end, then fix the report
-//! and upload it again: only those rows are sent. It fails, never skips, when the browser is
-//! missing. Its screenshots are the README's (target/screenshots/).
+//! WebDriver (`chromedriver`, Debian's `chromium-driver`). An HR system's export goes from
+//! its own columns, chosen in the page, to a finished import, in Chinese and in English, every
+//! page scanned by axe-core (from the npm registry) for serious accessibility faults; a sheet
+//! with errors shows its red cells, imports, and its fixed report reruns only those rows; Stop
+//! says who stopped, and a console killed mid-import resumes. It fails, never skips, when the
+//! browser is missing. Its screenshots (target/screenshots/) are the README's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -221,7 +223,7 @@ async fn check_import_and_rerun_in_a_real_browser() {
     let color = red[0].css_value("background-color").await.unwrap();
     assert_eq!(color, "rgba(255, 199, 206, 1)", "red as in the report");
     let check_page = c.current_url().await.unwrap().path().to_string();
-    screenshot(&c, "console-check.png").await;
+    screenshot(&c, "console-red-cells.png").await;
 
     // Import: the progress view, then the end's counts (the page reloads itself on `done`).
     click(&c, "import").await;
@@ -256,7 +258,7 @@ async fn check_import_and_rerun_in_a_real_browser() {
         .unwrap()
         .unwrap();
     assert!(report.ends_with("/report"), "{report}");
-    screenshot(&c, "console-import.png").await;
+    screenshot(&c, "console-import-done.png").await;
 
     // Fix the report's red cells and upload it again: only those rows are sent.
     let fixed = b.path("fixed.report.xlsx");
@@ -374,4 +376,199 @@ async fn stop_says_who_and_a_console_killed_mid_import_resumes_in_a_real_browser
     assert_eq!(status_becomes(&c, &["ok"]).await, "ok");
     assert_eq!(emu.store.staff_count(), 2 + 200, "every row, none twice");
     c.close().await.unwrap();
+}
+
+/// axe-core from the npm registry (a pinned version, its checksum verified), kept in target/.
+async fn axe_source() -> String {
+    const VERSION: &str = "4.14.1";
+    const SHA512: &str = "1477dafa598d8d065f273d6af302aa203c02e83131707b7fa648cd41bd3d6b734f8c22a0dab86ee6a6f64b8afbe804b214d36db85a2826965edfb3a0b9d546b5";
+    let cached =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/axe-core-{VERSION}.min.js"));
+    if let Ok(text) = std::fs::read_to_string(&cached) {
+        return text;
+    }
+    let url = format!("https://registry.npmjs.org/axe-core/-/axe-core-{VERSION}.tgz");
+    let tgz = reqwest::get(&url)
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .unwrap_or_else(|e| panic!("axe-core from the npm registry ({url}): {e}"))
+        .bytes()
+        .await
+        .unwrap();
+    use sha2::Digest;
+    let sum: String = sha2::Sha512::digest(&tgz)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(sum, SHA512, "axe-core {VERSION}'s checksum");
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(&tgz[..]));
+    let mut text = None;
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        if entry.path().unwrap().ends_with("axe.min.js") {
+            let mut s = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut s).unwrap();
+            text = Some(s);
+        }
+    }
+    let text = text.expect("axe.min.js in the package");
+    let _ = std::fs::write(&cached, &text);
+    text
+}
+
+/// The serious and critical accessibility violations of the page open in the browser.
+async fn violations(c: &Client, axe: &str) -> Vec<String> {
+    c.execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .expect("axe-core loads");
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', '))));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    serde_json::from_value(found).unwrap()
+}
+
+/// Checks the page open in the browser: no serious or critical accessibility violation, and no
+/// command-line option in its text.
+async fn page_is_for_hr(c: &Client, axe: &str) {
+    let url = c.current_url().await.unwrap();
+    let found = violations(c, axe).await;
+    assert!(found.is_empty(), "{url}: {found:#?}");
+    let text = c
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let flag = text
+        .match_indices("--")
+        .find(|(i, _)| text[i + 2..].starts_with(|ch: char| ch.is_ascii_lowercase()));
+    assert!(
+        flag.is_none(),
+        "{url}: a command-line option on the page: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_hr_export_goes_from_its_own_columns_to_a_finished_import_in_chinese_and_english() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let console = Console::start(&b, &["--data", "runs"]);
+    let axe = axe_source().await;
+    let driver = driver().await;
+    let c = browser(&driver, &b.path("chromium-profile")).await;
+    c.set_window_size(1366, 900).await.unwrap();
+    c.goto(&format!(
+        "{}/?token={}",
+        console.base,
+        console.token.as_deref().unwrap()
+    ))
+    .await
+    .unwrap();
+    page_is_for_hr(&c, &axe).await;
+
+    // The HR system's export: a title row, 工号 and no 帐号, its own names, an unknown column.
+    let hr = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hr-export.xlsx");
+    upload(&c, &hr).await;
+    let map = c
+        .wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css("[data-testid=\"column-map\"]"))
+        .await
+        .expect("the columns to choose");
+    let employee = map
+        .find(Locator::Css("select[data-header=\"工号\"]"))
+        .await
+        .expect("工号 to choose for");
+    assert_eq!(
+        employee.prop("value").await.unwrap().as_deref(),
+        Some("we_userid"),
+        "the best guess"
+    );
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("工号不会自动当作帐号"),
+        "the rule, said: {text}"
+    );
+    page_is_for_hr(&c, &axe).await;
+    screenshot(&c, "console-columns.png").await;
+    click(&c, "apply-map").await;
+
+    // Checked again with those columns: the counts, and what an import would do.
+    assert_eq!(count(&c, "total").await, 4);
+    let valid = count(&c, "valid").await;
+    assert!(valid >= 2, "{valid}");
+    let preview = text_of(&c, "[data-testid=\"import-preview\"]").await;
+    assert!(preview.contains(&format!("将新增 {valid} 人")), "{preview}");
+    page_is_for_hr(&c, &axe).await;
+    screenshot(&c, "console-check.png").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(&c, "console-check-390.png").await;
+    page_is_for_hr(&c, &axe).await;
+    c.set_window_size(1366, 900).await.unwrap();
+
+    // English, and back.
+    click(&c, "lang").await;
+    let title = text_of(&c, "h1").await;
+    assert!(title.starts_with("Check"), "{title}");
+    assert!(text_of(&c, "[data-testid=\"summary\"]")
+        .await
+        .contains("Rows"));
+    page_is_for_hr(&c, &axe).await;
+    click(&c, "lang").await;
+    assert!(text_of(&c, "h1").await.starts_with("检查"));
+
+    // The department that does not exist yet is created on import.
+    click(&c, "create-departments").await;
+    click(&c, "import").await;
+    status_becomes(&c, &["ok", "rows-failed"]).await;
+    // The rows whose department was missing are created with it.
+    assert_eq!(count(&c, "created").await, valid + 1);
+    assert!(
+        emu.store.departments().iter().any(|d| d.we_name == "后端"),
+        "the department was created"
+    );
+    page_is_for_hr(&c, &axe).await;
+    screenshot(&c, "console-import.png").await;
+    assert!(
+        emu.store.person("E001").is_some(),
+        "imported under the HR numbers"
+    );
+    let run = c.current_url().await.unwrap();
+    let text = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("工号 → 帐号"),
+        "the columns chosen, on the run's page: {text}"
+    );
+
+    // Every other page HR may open.
+    for path in ["/runs", "/history", "/departments", "/history/1"] {
+        c.goto(&format!("{}{path}", console.base)).await.unwrap();
+        page_is_for_hr(&c, &axe).await;
+    }
+    c.goto(run.as_str()).await.unwrap();
+    c.close().await.unwrap();
+}
+
+async fn text_of(c: &Client, css: &str) -> String {
+    text(c, css).await
 }

@@ -6,6 +6,7 @@ mod browser;
 mod check;
 mod cli;
 mod console_access;
+mod console_hr;
 mod console_runs;
 mod departments;
 mod emulator_api;

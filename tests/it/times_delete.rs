@@ -330,3 +330,26 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
     r.assert_code(1);
     assert!(!r.stderr.contains("sheet's columns"), "{}", r.stderr);
 }
+
+#[tokio::test]
+async fn a_backup_speaks_of_fields_it_cannot_restore_only_for_people_bgy_did_not_create() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("p", 20)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("new.csv", staff_csv("n", 2));
+    bgy.run(&["import", "new.csv"]).await.assert_code(0);
+    // bgy created them: every field they had is one bgy sent, and the backup has it.
+    bgy.write("gone.csv", "帐号\nn0000\nn0001\n");
+    let r = bgy.run(&["delete", "gone.csv", "--yes"]).await;
+    r.assert_code(0);
+    assert!(!r.stderr.contains("cannot restore"), "{}", r.stderr);
+    // Someone who was there before bgy may have had fields no listing returns.
+    bgy.write("old.csv", "帐号\nzhangsan\n");
+    let r = bgy.run(&["delete", "old.csv", "--yes"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("the backup cannot restore"),
+        "{}",
+        r.stderr
+    );
+}

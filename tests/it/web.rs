@@ -837,6 +837,8 @@ async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     let plan = r.url().path().to_string();
     let html = r.text().await.unwrap();
     assert_eq!(html.matches("<td>删除</td>").count(), 2, "{html}");
+    // bgy created them: it knows every field they had, and says of nothing it cannot restore.
+    assert!(!html.contains("备份无法恢复"), "{html}");
     assert!(html.contains("data-testid=\"apply-undo\""));
     assert_eq!(emu.store.staff_count(), 4, "a plan sends nothing");
     let apply = |confirm: &'static str| {
@@ -854,4 +856,9 @@ async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     let html = wait_until_done(&c, r.url().path()).await;
     assert_eq!(count(&html, "deleted"), 2, "{html}");
     assert_eq!(emu.store.staff_count(), 2, "the import is undone");
+    // The backup of those it deleted, from the undo's own page.
+    assert!(html.contains("data-testid=\"backup\""), "{html}");
+    let undo_run = r.url().path().to_string();
+    let (status, backup) = c.page(&format!("{undo_run}/backup")).await;
+    assert_eq!((status, backup.starts_with("PK")), (200, true));
 }

@@ -72,7 +72,8 @@ pub async fn page(
             plan_lines => plan.as_ref().filter(|_| mine).map(plan_lines).unwrap_or_default(),
             plan_more => plan.as_ref().map_or(0, |p| p.more),
             deleting => deleting(&info, plan.as_ref()),
-            header => header.titles, rows => rows.iter().map(shown_row).collect::<Vec<_>>(),
+            header => header.titles[..header.titles.len().saturating_sub(2)],
+            rows => rows.iter().map(shown_row).collect::<Vec<_>>(),
             page, pages, failed_rows => info.failed_rows,
             reasons => reasons(&info),
             columns => columns(&info, mine),
@@ -91,17 +92,22 @@ pub async fn page(
     ))
 }
 
-/// A failed row as the page shows it: its reason in the page's language.
+/// A failed row as the page shows it: where it is and why first, each reason in the page's
+/// language, then the sheet's own cells.
 fn shown_row(row: &crate::events::FailedRow) -> minijinja::Value {
-    let mut cells = row.cells.clone();
-    if let Some(reason) = cells.last_mut() {
-        *reason = reason
-            .split("; ")
-            .map(i18n::pick)
-            .collect::<Vec<_>>()
-            .join("; ");
+    let n = row.cells.len().saturating_sub(2);
+    let reasons: Vec<String> = row
+        .reasons
+        .iter()
+        .map(|r| match r.strip_prefix("警告 warning: ") {
+            Some(rest) => format!("{}{}", tr("警告:", "warning: "), i18n::pick(rest)),
+            None => i18n::pick(r),
+        })
+        .collect();
+    minijinja::context! {
+        source_row => row.cells.get(n), reason => reasons.join("; "),
+        cells => row.cells[..n], bad => row.bad,
     }
-    minijinja::context! { cells, bad => row.bad }
 }
 
 /// Why rows failed or were warned about: how many, the first row, an example.
@@ -321,11 +327,11 @@ pub async fn download(
         "report" => (dir.join(runs::REPORT), format!("{stem}.report-{at}.xlsx")),
         "input" => (dir.join(&info.input), safe_name(&info.file)),
         "backup" => (
-            runs::backup(&dir).ok_or(AppError::NotFound)?,
+            runs::backup(&dir).ok_or(AppError::NoFile)?,
             format!("{stem}.backup-{at}.xlsx"),
         ),
         "output" => {
-            let out = info.output.as_ref().ok_or(AppError::NotFound)?;
+            let out = info.output.as_ref().ok_or(AppError::NoFile)?;
             let ext = out.rsplit('.').next().unwrap_or("xlsx");
             (
                 dir.join(out),
@@ -335,11 +341,11 @@ pub async fn download(
         _ => return Err(AppError::NotFound),
     };
     if !runs::servable(&path) {
-        return Err(AppError::NotFound);
+        return Err(AppError::NoFile);
     }
     let file = tokio::fs::File::open(&path)
         .await
-        .map_err(|_| AppError::NotFound)?;
+        .map_err(|_| AppError::NoFile)?;
     let chunks = futures::stream::unfold(Some(file), |file| async move {
         use tokio::io::AsyncReadExt as _;
         let mut file = file?;

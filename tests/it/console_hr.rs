@@ -1,0 +1,249 @@
+//! The console as HR reads it: one language, the names HR knows, no command line, and what
+//! each page is about. Named after what broke.
+
+use std::path::Path;
+
+use crate::common::*;
+use crate::console_runs::post;
+use crate::web::{attr_after, count, wait_until_done, Console};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// The text of `<title>`.
+fn title(html: &str) -> String {
+    let at = html.find("<title>").unwrap() + "<title>".len();
+    html[at..].split("</title>").next().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (_, at, html) = c
+        .upload("花名册 11月.xlsx", fixture("hr-export.xlsx"), Some(&csrf))
+        .await;
+    assert!(html.contains("data-testid=\"column-map\""), "{html}");
+    assert!(
+        html.contains("data-header=\"工号\"") && html.contains("data-header=\"紧急联系人\""),
+        "{html}"
+    );
+    // The form's fields are named by position; the header names the select.
+    let field_of = |header: &str| {
+        let at = html.find(&format!("data-header=\"{header}\"")).unwrap();
+        let before = &html[..at];
+        let name_at = before.rfind("name=\"").unwrap() + 6;
+        before[name_at..].split('"').next().unwrap().to_string()
+    };
+    let (employee, contact) = (field_of("工号"), field_of("紧急联系人"));
+    let r = post(
+        &c,
+        &format!("{at}/columns"),
+        &[
+            ("csrf", &csrf),
+            (&employee, "we_userid"),
+            (&contact, "-"),
+            ("remember", "1"),
+        ],
+    )
+    .await;
+    let html = r.text().await.unwrap();
+    assert_eq!(count(&html, "total"), 4, "{html}");
+    assert!(
+        html.contains("工号 → 帐号"),
+        "the mapping on the page: {html}"
+    );
+    // Remembered for the company: the command line reads the same sheet with it.
+    let toml = std::fs::read_to_string(b.path("bgy.toml")).unwrap();
+    assert!(
+        toml.contains("[columns]") && toml.contains("\"工号\" = \"帐号\""),
+        "{toml}"
+    );
+    b.write("hr.xlsx", fixture("hr-export.xlsx"));
+    let cli = b.run(&["check", "hr.xlsx", "--json"]).await;
+    assert_eq!(cli.json()["total"], 4, "{}", cli.stderr);
+    // The import keeps the columns, and the history records them and the file's own name.
+    let check = attr_after(&html, "action=\"/runs/").unwrap();
+    let check = check.split('/').next().unwrap();
+    let r = post(
+        &c,
+        &format!("/runs/{check}/import"),
+        &[
+            ("csrf", &csrf),
+            ("cover", "skip"),
+            ("create_departments", "1"),
+        ],
+    )
+    .await;
+    let done = wait_until_done(&c, r.url().path()).await;
+    assert!(count(&done, "created") >= 3, "{done}");
+    let history = b.run(&["history", "--json"]).await.json();
+    let run = &history["runs"][0];
+    assert_eq!(run["input"], "花名册 11月.xlsx", "{history}");
+    assert!(
+        run["columns"].as_str().unwrap().contains("工号→帐号"),
+        "{history}"
+    );
+    // Downloads carry the uploaded name.
+    let report = c
+        .http
+        .get(format!("{}{}/report", c.base, r.url().path()))
+        .send()
+        .await
+        .unwrap();
+    let disposition = report.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.contains("filename*=UTF-8''%E8%8A%B1%E5%90%8D%E5%86%8C%2011%E6%9C%88.report-"),
+        "{disposition}"
+    );
+    // …and so does the report's Summary.
+    let bytes = report.bytes().await.unwrap();
+    b.write("got.xlsx", &bytes);
+    let summary = read_sheet(&b.path("got.xlsx"), "汇总 Summary");
+    let input = summary.iter().find(|r| r[0] == "输入 Input").unwrap();
+    assert_eq!(input[1], "花名册 11月.xlsx");
+}
+
+#[tokio::test]
+async fn pages_speak_one_language_and_no_command_line() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff-with-errors.xlsx");
+    let (_, at, html) = c
+        .upload(
+            "staff-with-errors.xlsx",
+            std::fs::read(sample).unwrap(),
+            Some(&csrf),
+        )
+        .await;
+    // Warnings are listed, not only counted; statuses are words.
+    assert!(
+        html.contains("data-testid=\"warnings\"") && html.contains("备注"),
+        "{html}"
+    );
+    assert!(html.contains("完成,部分行未通过"), "{html}");
+    for english in [
+        "Warnings",
+        "Rows that failed",
+        "Download the report",
+        "rows failed",
+    ] {
+        assert!(!html.contains(english), "{english} on a Chinese page");
+    }
+    let flag = html
+        .match_indices("--")
+        .find(|(i, _)| html[i + 2..].starts_with(|ch: char| ch.is_ascii_lowercase()));
+    assert!(flag.is_none(), "a command-line option: {html}");
+    // The English switch: the same page in English, and back.
+    let r = c
+        .http
+        .get(format!("{}/lang/en?back={at}", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.url().path(), at);
+    let english = r.text().await.unwrap();
+    assert!(
+        english.contains("Warnings") && english.contains("lang=\"en\""),
+        "{english}"
+    );
+    assert!(!english.contains("未通过的行"), "{english}");
+    c.http
+        .get(format!("{}/lang/zh?back=/", c.base))
+        .send()
+        .await
+        .unwrap();
+    // A switch back to another site is a switch back home.
+    let r = c
+        .http
+        .get(format!("{}/lang/en?back=//evil.example/", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.url().host_str(), Some("127.0.0.1"));
+}
+
+#[tokio::test]
+async fn each_page_is_titled_by_what_it_does_and_a_failed_export_offers_nothing() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    // An export of a department that does not exist fails, and offers no download.
+    let r = post(
+        &c,
+        "/export",
+        &[
+            ("csrf", &csrf),
+            ("format", "xlsx"),
+            ("department", "办公逸/没有"),
+        ],
+    )
+    .await;
+    let export = r.url().path().to_string();
+    let html = r.text().await.unwrap();
+    assert!(title(&html).starts_with("导出"), "{}", title(&html));
+    assert!(!html.contains("data-testid=\"export\""), "{html}");
+    let (status, page) = c.page(&format!("{export}/output")).await;
+    assert_eq!(status, 404);
+    assert!(!page.contains("没有这个运行"), "the run exists: {page}");
+    // A plan is titled as one; an undo's plan counts what it does, with no rerun hint.
+    let (_, checked, _) = c
+        .upload("two.csv", staff_csv("u", 2).into_bytes(), Some(&csrf))
+        .await;
+    let r = post(&c, &format!("{checked}/plan"), &[("csrf", &csrf)]).await;
+    assert!(title(&r.text().await.unwrap()).starts_with("对比计划"));
+    let r = post(
+        &c,
+        &format!("{checked}/import"),
+        &[("csrf", &csrf), ("cover", "skip")],
+    )
+    .await;
+    wait_until_done(&c, r.url().path()).await;
+    let r = post(&c, "/history/1/undo", &[("csrf", &csrf)]).await;
+    let html = r.text().await.unwrap();
+    assert!(title(&html).starts_with("撤销计划"), "{}", title(&html));
+    assert_eq!(count(&html, "deleted"), 2, "{html}");
+    assert!(
+        !html.contains("失败”表"),
+        "no rerun hint on an undo: {html}"
+    );
+}
+
+#[tokio::test]
+async fn departments_show_the_path_a_sheet_needs_and_everyone_below() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("t", 6)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let (c, _) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (_, html) = c.page("/departments").await;
+    // (The page escapes `/` as `&#x2f;`, which a browser shows as `/`.)
+    let esc = |path: &str| path.replace('/', "&#x2f;");
+    assert!(
+        html.contains(&format!(
+            "<td class=\"depth-2\">{}</td>",
+            esc("办公逸/研发部/后端组")
+        )),
+        "{html}"
+    );
+    // 研发部: zhangsan; lisi, through 后端组; the six generated people (in 研发部 and 后端组).
+    // 办公逸: everyone, lisi once though in 客服部 and 后端组.
+    let total = |path: &str| {
+        let marker = format!("data-total=\"{}\">", esc(path));
+        let at = html.find(&marker).unwrap() + marker.len();
+        html[at..].split('<').next().unwrap().to_string()
+    };
+    assert_eq!(total("办公逸"), "8", "{html}");
+    let total = total("办公逸/研发部");
+    assert_eq!(total, "8", "{html}");
+}
