@@ -48,7 +48,11 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
                 .into(),
         )
     })?;
-    if app.store.full() && app.store.prune() == 0 && app.store.full() {
+    // Past the cap: the oldest finished runs go first; still past it, nothing is taken.
+    if app.store.full() && {
+        app.store.prune();
+        app.store.full()
+    } {
         return Err(AppError::Storage(
             "运行记录已占满为它设定的空间,请让 IT 清理或调大 --max-store-mb (the run store is at its size cap: ask IT to clear it or raise --max-store-mb)".into(),
         ));

@@ -528,6 +528,7 @@ async fn an_hr_export_goes_from_its_own_columns_to_a_finished_import_in_chinese_
         .await
         .contains("Rows"));
     page_is_for_hr(&c, &axe).await;
+    screenshot(&c, "console-check-en.png").await;
     click(&c, "lang").await;
     assert!(text_of(&c, "h1").await.starts_with("检查"));
 

@@ -64,7 +64,7 @@ pub async fn require_session(
     (
         StatusCode::UNAUTHORIZED,
         html::message(
-            "需要登录 Sign-in needed",
+            "需要登录 (Sign-in needed)",
             "请打开运行 bgy serve 的终端里打印的最新地址;每个地址只能用一次,几分钟内有效 (open the newest address printed in the terminal where bgy serve runs; each works once, for a few minutes).",
         ),
     )

@@ -190,7 +190,8 @@ fn plan_lines(plan: &PlanShown) -> Vec<[String; 5]> {
             [
                 l.action.clone(),
                 l.target.clone(),
-                l.field.clone(),
+                // The column as the sheet names it (`姓名 we_name` → `姓名`).
+                l.field.split(' ').next().unwrap_or_default().to_string(),
                 shown(&l.old),
                 shown(&l.new),
             ]
