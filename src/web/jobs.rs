@@ -279,6 +279,10 @@ fn record(
         app.store.release_reserve();
         runs::save(dir, info)
     });
+    // A run's files may have taken the store past its cap: the oldest finished runs go.
+    if app.store.full() {
+        app.store.prune();
+    }
     if let Err(e) = saved {
         eprintln!(
             "bgy serve: run {} ended ({}), but its record could not be written: {e}",

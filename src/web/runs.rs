@@ -362,7 +362,7 @@ impl Store {
                 (r, dir, size, at)
             })
             .collect();
-        let mut total = folder_size(&self.data);
+        let mut total = self.size();
         // Oldest first.
         runs.reverse();
         let mut removed = 0;
@@ -376,9 +376,15 @@ impl Store {
         removed
     }
 
-    /// The store is past its size cap even after [`Store::prune`].
+    /// The store is past its size cap.
     pub fn full(&self) -> bool {
-        folder_size(&self.data) > self.max_bytes
+        self.size() > self.max_bytes
+    }
+
+    /// What the runs take on disk (the reserve is not theirs).
+    fn size(&self) -> u64 {
+        let reserve = std::fs::metadata(self.data.join(BALLAST)).map_or(0, |m| m.len());
+        folder_size(&self.data).saturating_sub(reserve)
     }
 
     /// Keeps a few megabytes in reserve on the store's disk.

@@ -351,6 +351,31 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
         .filter(|e| e.path().is_dir())
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // Past the store's size cap, the oldest finished runs go.
+    drop(c);
+    let (c, csrf) = Console::signed_in(
+        &b,
+        &[
+            "--data",
+            "runs",
+            "--max-upload-mb",
+            "1",
+            "--max-store-mb",
+            "1",
+        ],
+    )
+    .await;
+    let mut sheet = staff_csv("s", 9_000).into_bytes();
+    sheet.truncate(700_000);
+    let (_, first, _) = c.upload("first.csv", sheet.clone(), Some(&csrf)).await;
+    let (status, second, _) = c.upload("second.csv", sheet, Some(&csrf)).await;
+    assert_eq!(status, 200);
+    let gone = |run: &str| {
+        !b.path("runs")
+            .join(run.trim_start_matches("/runs/"))
+            .exists()
+    };
+    assert!(gone(&first) && !gone(&second), "the older run made room");
 }
 
 #[tokio::test]
