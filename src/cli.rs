@@ -29,6 +29,68 @@ pub struct Args {
     pub command: Command,
 }
 
+impl Args {
+    /// The command line, each command's help showing only the options it uses.
+    pub fn command() -> clap::Command {
+        let mut cmd = <Args as clap::CommandFactory>::command();
+        let globals: Vec<clap::Arg> = cmd.get_arguments().cloned().collect();
+        for (sub, unused) in UNUSED {
+            cmd = cmd.mut_subcommand(sub, |mut s| {
+                // A command's own copy of an option it does not use, hidden: clap then gives
+                // it the global one neither in its help nor in what it parses.
+                for id in *unused {
+                    if let Some(arg) = globals.iter().find(|a| a.get_id() == id) {
+                        s = s.arg(arg.clone().global(false).hide(true));
+                    }
+                }
+                s
+            });
+        }
+        cmd
+    }
+
+    /// Parses the process's arguments with [`Args::command`].
+    pub fn try_parse_args() -> Result<Args, clap::Error> {
+        let mut matches = Args::command().try_get_matches()?;
+        <Args as clap::FromArgMatches>::from_arg_matches_mut(&mut matches)
+    }
+}
+
+const SERVER_OPTIONS: &[&str] = &[
+    "base_url",
+    "ticket",
+    "emulator",
+    "concurrency",
+    "rate",
+    "timeout",
+];
+
+/// The global options each command does not use (hidden from its help).
+const UNUSED: &[(&str, &[&str])] = &[
+    (
+        "template",
+        &["history", "who", "concurrency", "rate", "timeout"],
+    ),
+    ("check", &["history", "who"]),
+    ("export", &["history", "who"]),
+    ("plan", &["history", "who"]),
+    ("history", SERVER_OPTIONS),
+    (
+        "emulator",
+        &[
+            "base_url",
+            "emulator",
+            "concurrency",
+            "rate",
+            "timeout",
+            "history",
+            "who",
+            "json",
+        ],
+    ),
+    ("serve", &["json"]),
+];
+
 /// Where the options that concern the server are listed in `--help`.
 const SERVER: &str = "Server options";
 
@@ -110,6 +172,10 @@ pub struct Global {
         global = true
     )]
     pub history: PathBuf,
+
+    /// Who the history says ran it: a person a script runs bgy for (default: the OS account).
+    #[arg(long, env = "BGY_WHO", global = true)]
+    pub who: Option<String>,
 
     /// Where --emulator keeps its state.
     #[arg(
@@ -221,6 +287,9 @@ pub enum Command {
         /// Missing departments are fine: they would be created.
         #[arg(long)]
         create_departments: bool,
+        /// A quick look: the summary only, no report workbook.
+        #[arg(long, conflicts_with_all = ["report", "report_dir"])]
+        no_report: bool,
     },
     /// Validate, then add or update every valid row with staff/add (one call a row, concurrent).
     Import {
@@ -260,9 +329,15 @@ pub enum Command {
     },
     /// Export departments and staff in the import layout (export → edit → import round-trips).
     Export {
-        /// .xlsx (staff and departments sheets) or .csv (staff, UTF-8 with BOM).
+        /// .xlsx (staff and departments sheets) or .csv (staff, UTF-8 with a BOM, which Excel
+        /// needs); `-` writes CSV to stdout (UTF-8 without a BOM), for pipes, once the
+        /// listing is complete.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// The CSV's encoding: utf-8, or gbk (GB18030, what Excel on Chinese Windows reads
+        /// without being told).
+        #[arg(long, value_enum, default_value_t = Encoding::Utf8)]
+        encoding: Encoding,
         /// Only this department (a path from the root, e.g. 办公逸/研发部).
         #[arg(long)]
         department: Option<String>,
@@ -396,6 +471,15 @@ pub enum Command {
     },
 }
 
+/// A CSV export's encoding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    #[value(name = "gbk", alias = "gb18030")]
+    Gbk,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum HistoryCommand {
     /// The changes of one run: each account, what it was, what was sent.
@@ -418,7 +502,7 @@ pub enum DeptCommand {
 
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Input {
-    /// The sheet: .xlsx, .xlsm, .xls, .ods or .csv (by content), or a report workbook (its 失败
+    /// The sheet: .xlsx, .xlsm, .xlsb, .xls, .ods or .csv (by content), or a report workbook (its 失败
     /// Failed rows are read).
     pub file: PathBuf,
     /// Read this sheet instead of the first.
@@ -433,4 +517,8 @@ pub struct Input {
     /// E.g. --map 工号=帐号 --map 'Dept=部门'.
     #[arg(long = "map", value_name = "HEADER=COLUMN", value_parser = crate::read::header::Names::parse_pair)]
     pub map: Vec<(String, Option<crate::model::Field>)>,
+    /// Write reports (and journals) in this folder instead of beside the input (or name one
+    /// as report_dir in bgy.toml).
+    #[arg(long, value_name = "DIR", conflicts_with = "report")]
+    pub report_dir: Option<PathBuf>,
 }

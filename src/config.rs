@@ -37,6 +37,10 @@ pub struct Input {
     /// The name a person knows the file by, when it is stored under another (the web
     /// console's uploads): reports and the history show it.
     pub shown: Option<String>,
+    /// Where reports go instead of beside the input (`--report-dir`, `bgy.toml`'s `report_dir`).
+    pub report_dir: Option<PathBuf>,
+    /// `check --no-report`: a quick look, no workbook written.
+    pub no_report: bool,
 }
 
 impl Input {
@@ -55,6 +59,8 @@ impl Input {
             report: None,
             columns: Names::default(),
             shown: None,
+            report_dir: None,
+            no_report: false,
         }
     }
 }
@@ -68,6 +74,19 @@ struct Settings {
     /// A company's own header → a column bgy knows (`-` to ignore it).
     #[serde(default)]
     columns: std::collections::BTreeMap<String, String>,
+    /// Where reports go instead of beside their input.
+    #[serde(default)]
+    report_dir: Option<PathBuf>,
+}
+
+/// `bgy.toml`'s `report_dir`, when the working directory's file names one.
+fn settings_report_dir(dir: &Path) -> Result<Option<PathBuf>, UsageError> {
+    match std::fs::read_to_string(dir.join(SETTINGS_FILE)) {
+        Ok(text) => toml::from_str::<Settings>(&text)
+            .map(|s| s.report_dir)
+            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", e.to_string().trim()))),
+        Err(_) => Ok(None),
+    }
 }
 
 /// The column names a run reads a sheet with: `bgy.toml`'s `[columns]` in `dir`, then the
@@ -208,9 +227,11 @@ pub enum Job {
         destructive: Destructive,
     },
     Export {
+        /// `-`: CSV on stdout.
         output: PathBuf,
         department: Option<String>,
         recursive: bool,
+        encoding: cli::Encoding,
     },
     Plan {
         input: Input,
@@ -264,6 +285,19 @@ impl Job {
             )
     }
 
+    /// The sheet the job reads, when it reads one.
+    pub fn input_mut(&mut self) -> Option<&mut Input> {
+        match self {
+            Job::Check { input, .. }
+            | Job::Import { input, .. }
+            | Job::Times { input, .. }
+            | Job::Delete { input, .. }
+            | Job::Plan { input, .. }
+            | Job::Sync { input, .. } => Some(input),
+            _ => None,
+        }
+    }
+
     /// The command's name, as `bgy NAME` runs it.
     pub fn name(&self) -> &'static str {
         match self {
@@ -296,6 +330,8 @@ impl From<cli::Input> for Input {
             report: i.report,
             columns,
             shown: None,
+            report_dir: i.report_dir,
+            no_report: false,
         }
     }
 }
@@ -318,8 +354,12 @@ impl From<Command> for Job {
                 input,
                 kind,
                 create_departments,
+                no_report,
             } => Job::Check {
-                input: input.into(),
+                input: Input {
+                    no_report,
+                    ..input.into()
+                },
                 layout: kind.map(Layout::from),
                 create_departments,
             },
@@ -350,7 +390,9 @@ impl From<Command> for Job {
                 output,
                 department,
                 recursive,
+                encoding,
             } => Job::Export {
+                encoding,
                 output: output.unwrap_or_else(|| {
                     PathBuf::from(format!(
                         "bgy-export-{}.xlsx",
@@ -446,6 +488,8 @@ pub struct Config {
     pub job: Job,
     /// The history store.
     pub history: PathBuf,
+    /// Who runs it, for the history.
+    pub who: String,
     pub target: Target,
     pub concurrency: usize,
     pub rate: f64,
@@ -536,30 +580,37 @@ fn check_report(input: &cli::Input) -> Result<(), UsageError> {
 }
 
 /// A command's own options, and whether it can run where calls would go.
-fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
-    if let Command::Serve {
+/// `bgy serve`'s sizes and ages.
+fn check_serve(command: &Command) -> Result<(), UsageError> {
+    let Command::Serve {
         max_upload_mb,
         keep_runs,
         max_store_mb,
         ..
     } = command
-    {
-        // A larger upload could never be read: the input limit is the same file's.
-        let most = crate::read::limits::MAX_FILE_BYTES >> 20;
-        if !(1..=most).contains(max_upload_mb) {
-            return usage(format!(
-                "--max-upload-mb must be between 1 and {most} (the largest sheet bgy reads), not {max_upload_mb}"
-            ));
-        }
-        if *keep_runs == 0 {
-            return usage("--keep-runs must be at least 1 day");
-        }
-        if max_store_mb < max_upload_mb {
-            return usage(format!(
-                "--max-store-mb ({max_store_mb}) must be at least --max-upload-mb ({max_upload_mb})"
-            ));
-        }
+    else {
+        return Ok(());
+    };
+    // A larger upload could never be read: the input limit is the same file's.
+    let most = crate::read::limits::MAX_FILE_BYTES >> 20;
+    if !(1..=most).contains(max_upload_mb) {
+        return usage(format!(
+            "--max-upload-mb must be between 1 and {most} (the largest sheet bgy reads), not {max_upload_mb}"
+        ));
     }
+    if *keep_runs == 0 {
+        return usage("--keep-runs must be at least 1 day");
+    }
+    if max_store_mb < max_upload_mb {
+        return usage(format!(
+            "--max-store-mb ({max_store_mb}) must be at least --max-upload-mb ({max_upload_mb})"
+        ));
+    }
+    Ok(())
+}
+
+fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), UsageError> {
+    check_serve(command)?;
     if let Command::Emulator { fail_rate, .. } = command {
         if !(0.0..=1.0).contains(fail_rate) {
             return usage(format!(
@@ -578,13 +629,27 @@ fn check_command(command: &Command, target: &Target) -> Result<(), UsageError> {
         Command::Export {
             output: Some(output),
             ..
-        } if !has_extension(output, &["xlsx", "csv"]) => {
+        } if output.as_os_str() != "-" && !has_extension(output, &["xlsx", "csv"]) => {
             return usage(format!(
                 "-o {}: bgy export writes .xlsx or .csv; name the file one of those",
                 output.display()
             ));
         }
         _ => {}
+    }
+    if let (
+        Command::Export {
+            output: Some(output),
+            ..
+        },
+        true,
+    ) = (command, json)
+    {
+        if output.as_os_str() == "-" {
+            return usage(
+                "-o - writes the export on stdout, where --json would write its object too: use one or the other",
+            );
+        }
     }
     if let Some(input) = command.input() {
         check_report(input)?;
@@ -622,6 +687,7 @@ impl Config {
             retry_base_ms,
             emulator_state,
             history,
+            who,
         } = args.global;
         if !(1..=1024).contains(&concurrency) {
             return usage(format!(
@@ -643,10 +709,23 @@ impl Config {
             ticket.as_ref(),
             emulator_state,
         )?;
-        check_command(&args.command, &target)?;
+        check_command(&args.command, &target, json)?;
+        let who = match who.as_deref().map(str::trim) {
+            Some("") => return usage("--who (BGY_WHO) names nobody"),
+            Some(name) => name.chars().take(100).collect(),
+            None => crate::context::os_user(),
+        };
+        let mut job: Job = args.command.into();
+        if let Some(input) = job
+            .input_mut()
+            .filter(|i| i.report.is_none() && i.report_dir.is_none())
+        {
+            input.report_dir = settings_report_dir(Path::new("."))?;
+        }
         Ok(Config {
             history,
-            job: args.command.into(),
+            who,
+            job,
             target,
             concurrency: concurrency as usize,
             rate,

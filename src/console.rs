@@ -14,17 +14,40 @@ use crate::outcome::Summary;
 use crate::stop::Stop;
 use crate::text::{line, people};
 
+/// [`say`] with `format!`'s arguments: what `eprintln!` would print, without its panic on a
+/// closed stderr.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::console::say(format!($($arg)*))
+    };
+}
+
+/// A line on stderr. A reader that has gone (`2>&1 | head -2`) is no reason to stop a run:
+/// the line is lost, the run goes on, and its report and journal are written.
+pub fn say(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// A line of a command's product on stdout, lost as quietly when nobody reads it.
+pub fn put(text: impl std::fmt::Display) {
+    let _ = writeln!(std::io::stdout(), "{text}");
+}
+
 pub struct Console {
     quiet: bool,
+    /// `--json`: stdout holds the one summary object, so a plan goes to stderr.
+    json: bool,
     bar: Mutex<Option<ProgressBar>>,
     ok: AtomicU64,
     failed: AtomicU64,
 }
 
 impl Console {
-    pub fn new(quiet: bool) -> Console {
+    pub fn new(quiet: bool, json: bool) -> Console {
         Console {
             quiet,
+            json,
             bar: Mutex::new(None),
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
@@ -41,8 +64,8 @@ impl Console {
     fn say(&self, text: &str) {
         let bar = self.bar.lock().unwrap_or_else(|e| e.into_inner());
         match bar.as_ref() {
-            Some(b) => b.suspend(|| eprintln!("{text}")),
-            None => eprintln!("{text}"),
+            Some(b) => b.suspend(|| say(text)),
+            None => say(text),
         }
     }
 
@@ -108,7 +131,9 @@ impl Observer for Console {
             Event::Note { text, remedy } => self.say(&format!("{text}{}", hint(remedy.as_ref()))),
             Event::Plan(plan) => {
                 self.end_bar();
-                print_plan(&plan);
+                // The plan is the command's product: stdout, unless that is the JSON's.
+                let json = self.json;
+                print_plan(&plan, &|l| if json { say(l) } else { put(l) });
             }
             // The report has them; the terminal shows the reasons, and the warnings name the
             // columns it did not know.
@@ -127,7 +152,8 @@ impl Observer for Console {
             people(n)
         );
         self.end_bar();
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "bgy {command}: this deletes {} from the directory. Type {n} to go on: ",
             people(n)
         );
@@ -168,10 +194,32 @@ fn print_finished(f: &Finished) {
             parts.push(format!("{n} {word}"));
         }
     }
+    if let Some(p) = f.planned {
+        // What it would do, not rows left valid.
+        parts.clear();
+        for (n, word) in [
+            (p.create, "to create"),
+            (p.update, "to update"),
+            (p.delete, "to delete"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {word}"));
+            }
+        }
+        parts.push("nothing sent".into());
+    }
     if parts.is_empty() {
         parts.push("nothing to do".into());
     }
-    eprintln!("bgy {}: {} rows: {}", f.command, c.total, parts.join(", "));
+    // What the numbers count: an undo's changes are people, not the rows of a sheet; a sync's
+    // prunes are accounts the sheet does not name.
+    let planned = f.planned.map(|p| p.create + p.update + p.delete);
+    let what = match (f.command.as_str(), f.besides) {
+        ("undo", besides) => format!("{} changes", planned.unwrap_or(c.total + besides)),
+        (_, 0) => format!("{} rows", c.total),
+        (_, besides) => format!("{} rows and {besides} accounts not in the sheet", c.total),
+    };
+    say(format!("bgy {}: {what}: {}", f.command, parts.join(", ")));
     for r in &f.reasons {
         let mark = if r.warning { "warning: " } else { "" };
         // One row says it all; for a group, the rule and one example.
@@ -185,21 +233,18 @@ fn print_finished(f: &Finished) {
                 r.rule, r.example, r.first_row
             ),
         };
-        eprintln!("  {}{}", line(&text), hint(r.remedy.as_ref()));
+        say(format!("  {}{}", line(&text), hint(r.remedy.as_ref())));
     }
     if let Some(why) = &f.stopped {
-        eprintln!(
-            "{}",
-            line(&format!("bgy {}: stopped early: {why}", f.command))
-        );
+        say(line(&format!("bgy {}: stopped early: {why}", f.command)));
     }
     if let Some(report) = &f.report {
-        eprintln!("report: {report}");
+        say(format!("report: {report}"));
     }
 }
 
-/// The plan as a table on stderr, and its counts.
-fn print_plan(p: &PlanShown) {
+/// The plan as a table, and its counts, written by `out`.
+fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
     for l in &p.lines {
         let detail = if l.field.is_empty() && l.new.is_empty() {
             String::new()
@@ -213,25 +258,25 @@ fn print_plan(p: &PlanShown) {
             };
             format!("  {}: {old} → {}", l.field, l.new)
         };
-        eprintln!(
-            "{}",
-            line(&format!("  {:<10} {}{detail}", l.action, l.target))
-        );
+        out(line(&format!("  {:<10} {}{detail}", l.action, l.target)));
     }
     if p.more > 0 {
-        eprintln!("  … {} more lines in the report's 计划 Plan sheet", p.more);
+        out(format!(
+            "  … {} more lines in the report's 计划 Plan sheet",
+            p.more
+        ));
     }
     if let Some(d) = p.departments {
-        eprintln!(
+        out(format!(
             "plan: departments: {} to create, {} to rename, {} invalid rows",
             d.create, d.rename, d.invalid
-        );
+        ));
     }
     let s = p.staff;
-    eprintln!(
+    out(format!(
         "plan: staff: {} to create, {} to update, {} unchanged, {} to delete",
         s.create, s.update, s.unchanged, s.delete
-    );
+    ));
 }
 
 /// What a command prints on stdout: the `--json` summary, or its data (the department tree,
@@ -257,7 +302,13 @@ pub fn print_result(summary: &Summary, json: bool) {
     } else if let (Some(hash), "serve --hash-password") = (&summary.output, summary.command) {
         vec![hash.clone()]
     } else if let Some(runs) = summary.runs.as_ref().and_then(|r| r.as_array()) {
-        runs.iter().map(run_line).collect()
+        let header = format!(
+            "{:>4}  {:<19}  {:<10} {:<8} {:<24} {:<11} {}",
+            "run", "started", "who", "command", "input", "status", "counts"
+        );
+        std::iter::once(header)
+            .chain(runs.iter().map(run_line))
+            .collect()
     } else if let Some(changes) = summary.changes.as_ref().and_then(|c| c.as_array()) {
         changes.iter().map(change_line).collect()
     } else {
@@ -349,7 +400,7 @@ pub fn hint(remedy: Option<&Remedy>) -> String {
 pub fn on_ctrl_c(stop: Stop) -> CtrlC {
     CtrlC(tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nbgy: Ctrl-C: finishing the calls in flight, then writing the report (Ctrl-C again to quit at once)");
+            say("\nbgy: Ctrl-C: finishing the calls in flight, then writing the report (Ctrl-C again to quit at once)");
             stop.interrupt();
             if tokio::signal::ctrl_c().await.is_ok() {
                 std::process::exit(130);

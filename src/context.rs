@@ -116,7 +116,7 @@ impl Context {
             server,
             events,
             stop,
-            who: os_user(),
+            who: config.who.clone(),
             directory_held: false,
             history_path: config.history.clone(),
             history: Arc::new(OnceLock::new()),

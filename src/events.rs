@@ -90,6 +90,11 @@ pub struct Finished {
     pub history_run: Option<i64>,
     /// A check online: valid rows whose account the directory has.
     pub existing: Option<usize>,
+    /// Accounts the run changed (or failed to) that are not rows of its sheet: a sync's
+    /// prunes, an undo's deletes.
+    pub besides: usize,
+    /// A run that only planned: what it would do.
+    pub planned: Option<StaffCounts>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

@@ -135,13 +135,16 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
     Ok(done)
 }
 
-/// The newest journal of a report of `input` (`NAME.report-*.journal.jsonl` beside it): the
-/// last written, since names of runs in the same second differ only by a suffix.
-pub fn latest_for(input: &Path) -> Option<PathBuf> {
-    let dir = input
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+/// The newest journal of a report of `input` (`NAME.report-*.journal.jsonl` beside it, or in
+/// `reports`): the last written, since names of runs in the same second differ only by a
+/// suffix.
+pub fn latest_for(input: &Path, reports: Option<&Path>) -> Option<PathBuf> {
+    let dir = reports.unwrap_or_else(|| {
+        input
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    });
     let prefix = format!("{}.report-", crate::report::report_stem(input));
     std::fs::read_dir(dir)
         .ok()?
@@ -192,6 +195,6 @@ mod tests {
         f.write_all(&torn[..torn.len() - 1]).unwrap();
         assert_eq!(successes(&path, "import").unwrap().torn, 2);
         assert!(successes(&path, "delete").is_err());
-        assert_eq!(latest_for(&dir.path().join("x.xlsx")), Some(path));
+        assert_eq!(latest_for(&dir.path().join("x.xlsx"), None), Some(path));
     }
 }

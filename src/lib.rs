@@ -45,7 +45,7 @@ use crate::model::Layout;
 /// Runs one command from the command line: the console draws its events, and Ctrl-C stops a
 /// run that sends.
 pub async fn run(config: Config) -> anyhow::Result<Summary> {
-    let events = Arc::new(console::Console::new(config.quiet));
+    let events = Arc::new(console::Console::new(config.quiet, config.json));
     run_with(config, events).await
 }
 

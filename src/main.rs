@@ -1,14 +1,12 @@
 use std::io::Write;
 
-use clap::Parser;
-
 // Reading and validating run on two threads that allocate and free each other's rows; glibc's
 // allocator serialises that on a lock, mimalloc does not.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let args = match bgy::cli::Args::try_parse() {
+    let args = match bgy::cli::Args::try_parse_args() {
         Ok(args) => args,
         Err(e) => refused(e),
     };
@@ -58,7 +56,7 @@ fn refused(e: clap::Error) -> ! {
     }
     // The subcommand by its name, never "the first word": that could be an option's value,
     // such as a ticket.
-    let names: Vec<String> = <bgy::cli::Args as clap::CommandFactory>::command()
+    let names: Vec<String> = bgy::cli::Args::command()
         .get_subcommands()
         .map(|c| c.get_name().to_string())
         .collect();
@@ -78,7 +76,7 @@ fn refused(e: clap::Error) -> ! {
 
 /// Ends with an error: one line on stderr, and with `--json` one object on stdout too.
 fn fail(command: &str, json: bool, error: &str, code: i32) -> ! {
-    eprintln!("{}", bgy::text::line(&format!("bgy: error: {error}")));
+    bgy::console::say(bgy::text::line(&format!("bgy: error: {error}")));
     if json {
         let object = serde_json::json!({"command": command, "error": error, "exit": code});
         // A reader that has gone is no reason to panic.

@@ -38,19 +38,34 @@ pub fn report_stem(input: &Path) -> String {
 
 /// `DIR/NAME.report-YYYYMMDD-HHMMSS.xlsx` next to the input.
 pub fn default_path(input: &Path, at: DateTime<Local>) -> PathBuf {
-    let name = format!(
+    input.with_file_name(report_name(input, at))
+}
+
+/// `NAME.report-YYYYMMDD-HHMMSS.xlsx`.
+fn report_name(input: &Path, at: DateTime<Local>) -> String {
+    format!(
         "{}.report-{}.xlsx",
         report_stem(input),
         at.format("%Y%m%d-%H%M%S")
-    );
-    input.with_file_name(name)
+    )
 }
 
 /// The first of `NAME.report-YYYYMMDD-HHMMSS.xlsx`, `…-2.xlsx`, `…-3.xlsx` … beside the input
-/// that no report and no journal uses, taken at once, so two runs started in the same second
-/// never share a report or a journal.
-pub fn reserve_path(input: &Path, at: DateTime<Local>) -> std::io::Result<PathBuf> {
-    reserve(&default_path(input, at), |p| journal_path(p).exists())
+/// (or in `dir`, `--report-dir`) that no report and no journal uses, taken at once, so two
+/// runs started in the same second never share a report or a journal.
+pub fn reserve_path(
+    input: &Path,
+    dir: Option<&Path>,
+    at: DateTime<Local>,
+) -> std::io::Result<PathBuf> {
+    let first = match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            dir.join(report_name(input, at))
+        }
+        None => default_path(input, at),
+    };
+    reserve(&first, |p| journal_path(p).exists())
 }
 
 /// The first of `FIRST`, `FIRST-2.xlsx`, `FIRST-3.xlsx` … that is no file yet and not `taken`,
@@ -768,8 +783,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("staff.xlsx");
         let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
-        let a = reserve_path(&input, at).unwrap();
-        let b = reserve_path(&input, at).unwrap();
+        let a = reserve_path(&input, None, at).unwrap();
+        let b = reserve_path(&input, None, at).unwrap();
         assert_eq!(a, dir.path().join("staff.report-20261124-090507.xlsx"));
         assert_eq!(b, dir.path().join("staff.report-20261124-090507-2.xlsx"));
         assert!(a.exists() && b.exists(), "both names are taken at once");
@@ -779,7 +794,7 @@ mod tests {
             "",
         )
         .unwrap();
-        let c = reserve_path(&input, at).unwrap();
+        let c = reserve_path(&input, None, at).unwrap();
         assert_eq!(c, dir.path().join("staff.report-20261124-090507-4.xlsx"));
         assert_eq!(report_stem(&c), "staff");
     }

@@ -198,7 +198,7 @@ pub fn write_people_csv(
     columns: &[Field],
     people: impl IntoIterator<Item = Values>,
 ) -> anyhow::Result<usize> {
-    let mut w = PeopleCsv::new(std::fs::File::create(path)?, layout, columns)?;
+    let mut w = PeopleCsv::new(std::fs::File::create(path)?, layout, columns, true)?;
     for values in people {
         w.push(&values)?;
     }
@@ -213,10 +213,18 @@ pub struct PeopleCsv<'a, W: std::io::Write> {
 }
 
 impl<'a, W: std::io::Write> PeopleCsv<'a, W> {
-    pub fn new(out: W, layout: Layout, columns: &'a [Field]) -> anyhow::Result<PeopleCsv<'a, W>> {
+    /// `bom`: the UTF-8 mark first, which Excel needs to read the file as UTF-8.
+    pub fn new(
+        out: W,
+        layout: Layout,
+        columns: &'a [Field],
+        bom: bool,
+    ) -> anyhow::Result<PeopleCsv<'a, W>> {
         use std::io::Write;
         let mut out = std::io::BufWriter::new(out);
-        out.write_all(b"\xEF\xBB\xBF")?;
+        if bom {
+            out.write_all(b"\xEF\xBB\xBF")?;
+        }
         let mut w = csv::Writer::from_writer(out);
         w.write_record(columns.iter().map(|f| f.header(layout)))?;
         Ok(PeopleCsv { w, columns, n: 0 })

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use crate::api::{ApiError, Client, Endpoint};
+use crate::cli::Encoding;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::live::record_values;
@@ -36,20 +37,34 @@ pub async fn run(
     output: &Path,
     department: Option<&str>,
     recursive: bool,
+    encoding: Encoding,
 ) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
     let tree = crate::live::departments(client).await?;
     super::warn_tree(ctx, &tree);
-    let we_id = match department {
-        Some(path) => tree.resolve(&canonical_path(path)).with_context(|| {
-            format!(
-                "no department {path:?}: paths start at the root, e.g. {}",
-                tree.path(1).unwrap_or_else(|| "办公逸".into())
-            )
-        })?,
-        None => 0,
+    // A department as a sheet names one: from the root, or its path's end.
+    let (we_id, department) = match department {
+        Some(path) => {
+            let (we_id, completed) = tree.find(path).map_err(anyhow::Error::msg)?;
+            if let Some(full) = &completed {
+                ctx.events.warn(format!(
+                    "部门 {path} 按 {full} 处理 (department {path} taken as {full})"
+                ));
+            }
+            (we_id, Some(completed.unwrap_or_else(|| path.to_string())))
+        }
+        None => (0, None),
     };
-    let n = export(ctx, client, &tree, we_id, recursive && we_id != 0, output).await?;
+    let department = department.as_deref();
+    let n = export(
+        ctx,
+        client,
+        &tree,
+        (we_id, recursive && we_id != 0),
+        output,
+        encoding,
+    )
+    .await?;
     let is_csv = is_csv(output);
     let whose = match department {
         Some(path) if recursive => format!(" of {} and its sub-departments", canonical_path(path)),
@@ -63,7 +78,10 @@ pub async fn run(
     ctx.events.note(format!(
         "bgy export: {}{whose}{sheet} to {}",
         crate::text::people(n),
-        output.display()
+        match to_stdout(output) {
+            true => "stdout".to_string(),
+            false => output.display().to_string(),
+        }
     ));
     Ok(Summary {
         command: "export",
@@ -84,9 +102,9 @@ async fn export(
     ctx: &Context,
     client: &Client,
     tree: &DeptTree,
-    we_id: i64,
-    recursive: bool,
+    (we_id, recursive): (i64, bool),
     output: &Path,
+    encoding: Encoding,
 ) -> anyhow::Result<usize> {
     let dir = match output.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -103,6 +121,8 @@ async fn export(
             partial.reopen()?,
             Layout::Staff,
             Field::ALL,
+            // Excel needs the mark to read UTF-8; a pipe does not want it; GB18030 has none.
+            encoding == Encoding::Utf8 && !to_stdout(output),
         )?)),
         false => Out::Xlsx(Box::new(write::PeopleXlsx::new(
             Layout::Staff,
@@ -144,10 +164,68 @@ async fn export(
             .finish(partial.path(), Some(&dept_sheet(tree, &members)))
             .with_context(|| format!("cannot write {}", output.display()))?,
     };
-    partial
-        .persist(output)
-        .with_context(|| format!("cannot write {}", output.display()))?;
+    deliver(partial, output, encoding)?;
     Ok(n)
+}
+
+/// `-o -`: the export goes to stdout.
+fn to_stdout(output: &Path) -> bool {
+    output.as_os_str() == "-"
+}
+
+/// The complete export, from its partial file to `output` (or stdout), in `encoding`.
+fn deliver(
+    partial: tempfile::NamedTempFile,
+    output: &Path,
+    encoding: Encoding,
+) -> anyhow::Result<()> {
+    let cannot = || format!("cannot write {}", output.display());
+    let gbk = encoding == Encoding::Gbk && is_csv(output);
+    if to_stdout(output) {
+        let mut stdout = std::io::stdout().lock();
+        let mut from = partial.reopen()?;
+        return match gbk {
+            true => transcode(&mut from, &mut stdout),
+            false => std::io::copy(&mut from, &mut stdout).map(drop),
+        }
+        .or_else(|e| match e.kind() {
+            // A reader that has gone (`| head`) had what it wanted.
+            std::io::ErrorKind::BrokenPipe => Ok(()),
+            _ => Err(e),
+        })
+        .with_context(cannot);
+    }
+    if gbk {
+        let dir = partial.path().parent().unwrap_or(Path::new("."));
+        let mut encoded = tempfile::Builder::new()
+            .prefix(".bgy-export-")
+            .suffix(".partial")
+            .tempfile_in(dir)
+            .with_context(cannot)?;
+        transcode(&mut partial.reopen()?, encoded.as_file_mut()).with_context(cannot)?;
+        encoded.persist(output).with_context(cannot)?;
+        return Ok(());
+    }
+    partial.persist(output).with_context(cannot)?;
+    Ok(())
+}
+
+/// UTF-8 to GB18030, a chunk at a time.
+fn transcode(from: &mut impl std::io::Read, to: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut encoder = encoding_rs::GB18030.new_encoder();
+    let mut input = Vec::new();
+    from.read_to_end(&mut input)?;
+    let text = String::from_utf8_lossy(&input);
+    let mut out = vec![0u8; 64 * 1024];
+    let mut rest: &str = &text;
+    loop {
+        let (result, read, written, _) = encoder.encode_from_utf8(rest, &mut out, true);
+        to.write_all(&out[..written])?;
+        rest = &rest[read..];
+        if result == encoding_rs::CoderResult::InputEmpty {
+            return to.flush();
+        }
+    }
 }
 
 /// The departments sheet of an export: every department with its direct members.
@@ -169,8 +247,10 @@ fn dept_sheet(tree: &DeptTree, members: &Members) -> DeptSheet {
     }
 }
 
+/// CSV: named .csv, or stdout.
 fn is_csv(output: &Path) -> bool {
-    output
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+    to_stdout(output)
+        || output
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
 }

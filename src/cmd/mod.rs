@@ -46,7 +46,8 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             output,
             department,
             recursive,
-        } => export::run(ctx, output, department.as_deref(), *recursive).await,
+            encoding,
+        } => export::run(ctx, output, department.as_deref(), *recursive, *encoding).await,
         Job::Plan { input, prune } => plan::plan(ctx, input, *prune).await,
         Job::Sync {
             input,

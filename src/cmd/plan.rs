@@ -99,9 +99,11 @@ fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
 pub async fn plan(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Summary> {
     let p = prepare(ctx, "plan", input, prune).await?;
     let counts = p.plan.counts();
-    let summary = p
-        .session
-        .finish(Some(&p.lines), dept_extra(p.depts.as_ref(), None))?;
+    let extra = Extra {
+        planned: Some(counts),
+        ..dept_extra(p.depts.as_ref(), None)
+    };
+    let summary = p.session.finish(Some(&p.lines), extra)?;
     // A plan counts what it would do, not what it did.
     Ok(Summary {
         counts: Counts {

@@ -126,7 +126,11 @@ pub async fn run(
             safety::Backup::collect(ctx, &live, &deletes)?.warn(ctx);
         }
         ctx.events.note("dry run: nothing was sent");
-        return s.finish(Some(&lines), Extra::default());
+        let planned = Extra {
+            planned: Some(planned_counts(&plan)),
+            ..Extra::default()
+        };
+        return s.finish(Some(&lines), planned);
     }
     safety::before_removing(
         ctx,
@@ -294,6 +298,21 @@ fn write_input(
     });
     crate::write::write_people(&file, Layout::Staff, Field::ALL, rows, None)?;
     Ok(Input::file(file))
+}
+
+/// What the inverse would do, by kind.
+fn planned_counts(plan: &[(String, Inverse)]) -> StaffCounts {
+    let mut c = StaffCounts::default();
+    for (_, inverse) in plan {
+        match inverse {
+            Inverse::Restore(_) => c.update += 1,
+            Inverse::Recreate(_) => c.create += 1,
+            Inverse::Delete => c.delete += 1,
+            Inverse::Nothing(_) => c.unchanged += 1,
+            _ => {}
+        }
+    }
+    c
 }
 
 /// The last four digits of a card number.

@@ -58,6 +58,8 @@ pub struct Extra {
     /// A check online: valid rows whose account the directory has (an import skips or
     /// updates them; the others it creates).
     pub existing: Option<usize>,
+    /// A run that only planned (a plan, an undo's dry run): what it would do.
+    pub planned: Option<crate::outcome::StaffCounts>,
 }
 
 impl Extra {
@@ -103,7 +105,7 @@ impl<'a> Session<'a> {
         let bytes = crate::read::read_file(&input.file)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end).
-        let stream_report = !sends && ctx.client.is_none();
+        let stream_report = !sends && ctx.client.is_none() && !input.no_report;
         ctx.events.phase(phases::READING, 0);
         let load = |layout| -> Result<(Table, Option<report::Stream>), validate::LoadError> {
             let mut stream: Option<report::Stream> = None;
@@ -257,7 +259,8 @@ impl<'a> Session<'a> {
     pub fn resumed(&self) -> anyhow::Result<HashMap<AccountKey, journal::Entry>> {
         let path = match &self.input.report {
             Some(report) => report::journal_path(report),
-            None => journal::latest_for(&self.input.file).with_context(|| {
+            None => journal::latest_for(&self.input.file, self.input.report_dir.as_deref())
+                .with_context(|| {
                 format!(
                     "--resume: no journal of an earlier run next to {} (looked for its .report-*.journal.jsonl)",
                     self.input.file.display()
@@ -339,6 +342,7 @@ impl<'a> Session<'a> {
         // A report that cannot be written (a full disk) does not hide how the run went: the
         // history and the front-end still hear it, then the error ends the run.
         let written = match streamed {
+            _ if self.input.no_report => Ok(()),
             Ok(true) => Ok(()),
             Ok(false) => report.write(&self.report),
             Err(e) => Err(e),
@@ -349,7 +353,8 @@ impl<'a> Session<'a> {
             None if c.ok < c.total || extra.failed + extra.invalid > 0 => Status::RowsFailed,
             None => Status::Ok,
         };
-        let report_path = written.is_ok().then(|| self.report.display().to_string());
+        let report_path =
+            (written.is_ok() && !self.input.no_report).then(|| self.report.display().to_string());
         self.record_end(status, &c, report_path.as_deref());
         self.failed_rows();
         self.ctx.events.event(Event::Finished(Finished {
@@ -365,6 +370,8 @@ impl<'a> Session<'a> {
             report: report_path.clone(),
             history_run: self.recorder.as_ref().map(|r| r.run),
             existing: extra.existing,
+            besides: extra.deleted + extra.failed,
+            planned: extra.planned,
         }));
         written?;
         Ok(Summary {
@@ -443,14 +450,20 @@ impl Drop for ReportPath {
 
 fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<ReportPath> {
     Ok(match &input.report {
+        // `check --no-report`: no name taken, nothing written.
+        _ if input.no_report => ReportPath {
+            path: PathBuf::new(),
+            reserved: false,
+        },
         Some(path) => ReportPath {
             path: path.clone(),
             reserved: false,
         },
         None => ReportPath {
-            path: report::reserve_path(&input.file, started).with_context(|| {
-                format!("cannot write a report beside {}", input.file.display())
-            })?,
+            path: report::reserve_path(&input.file, input.report_dir.as_deref(), started)
+                .with_context(|| {
+                    format!("cannot write a report beside {}", input.file.display())
+                })?,
             reserved: true,
         },
     })

@@ -93,7 +93,6 @@ impl DeptTree {
         self.by_parent.get(&(parent, name.to_string())).copied()
     }
 
-    /// `办公逸/研发部/后端组` for a we_id (names from the root).
     /// A department and those above it, up to the root (a circle of parents ends where it
     /// comes round).
     pub fn up_from(&self, we_id: i64) -> Vec<i64> {
@@ -109,6 +108,7 @@ impl DeptTree {
         up
     }
 
+    /// `办公逸/研发部/后端组` for a we_id (names from the root).
     pub fn path(&self, we_id: i64) -> Option<String> {
         let mut parts = Vec::new();
         let mut id = we_id;
@@ -138,6 +138,40 @@ impl DeptTree {
             id = self.child(id, name)?;
         }
         (id != 0).then_some(id)
+    }
+
+    /// The department a person names by `path`, as a sheet's 部门 column is read: a path
+    /// from the root, or its end when exactly one department's path ends so (`研发部/后端组`);
+    /// its we_id, and its full path when it was completed. An error names the departments a
+    /// tail could be, or the nearest paths to one that exists nowhere.
+    pub fn find(&self, path: &str) -> Result<(i64, Option<String>), String> {
+        let path = canonical_path(path);
+        if let Some(id) = self.resolve(&path) {
+            return Ok((id, None));
+        }
+        let all = self.all_paths();
+        match ending_with(&all, &path).as_slice() {
+            [one] => Ok((self.resolve(one).unwrap_or(0), Some(one.to_string()))),
+            [] => {
+                let near = nearest_paths(&all, &path);
+                Err(match near.is_empty() {
+                    true => format!("没有部门 {path} (no department {path})"),
+                    false => format!(
+                        "没有部门 {path};是否指 {}? (no department {path}; did you mean {}?)",
+                        near.join(" 或 "),
+                        near.join(" or ")
+                    ),
+                })
+            }
+            many => {
+                let shown = many.iter().take(5).copied().collect::<Vec<_>>();
+                Err(format!(
+                    "部门 {path} 不明确,可能是: {};请写从根部门开始的完整路径 (department {path} could be any of: {}; write the full path from the root)",
+                    shown.join("、"),
+                    shown.join(", ")
+                ))
+            }
+        }
     }
 
     /// Following the parents of `we_id` leads back to it.

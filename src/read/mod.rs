@@ -99,6 +99,8 @@ pub struct RawRow {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Xlsx,
+    /// Excel's binary workbook (a zip of `.bin` parts).
+    Xlsb,
     Xls,
     Ods,
     Csv,
@@ -248,6 +250,10 @@ pub fn stream_bytes(
         Some(Format::Csv) if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
         Some(Format::Csv) => csv::read(bytes, name, emit),
         Some(f) => {
+            let f = match f {
+                Format::Xlsx if zip_holds(bytes, "xl/workbook.bin") => Format::Xlsb,
+                f => f,
+            };
             limits::check_file_size(bytes.len() as u64, name)?;
             if f == Format::Xls {
                 limits::check_xls(bytes, name)?;
@@ -259,6 +265,11 @@ pub fn stream_bytes(
         None if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
         None => Err(ReadError::NotASheet { path: name.into() }),
     }
+}
+
+/// The zip archive has a part of that name (an xlsb's `xl/workbook.bin`).
+fn zip_holds(bytes: &[u8], part: &str) -> bool {
+    zip::ZipArchive::new(std::io::Cursor::new(bytes)).is_ok_and(|mut zip| zip.by_name(part).is_ok())
 }
 
 /// The format by content: zip (xlsx or ods), OLE (xls, or an encrypted xlsx), or text.
@@ -364,5 +375,34 @@ mod tests {
         assert!(matches!(e, ReadError::NotAWorkbook { .. }));
         let e = read_bytes(b"PK\x03\x04garbage", "a.xlsx", None).unwrap_err();
         assert!(matches!(e, ReadError::Damaged { .. }), "{e}");
+    }
+
+    #[test]
+    fn an_xlsb_is_read_cell_for_cell_as_calamine_reads_it() {
+        use calamine::{open_workbook, Reader, Xlsb};
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/issues.xlsb");
+        let bytes = std::fs::read(path).unwrap();
+        let mut rows = Vec::new();
+        let info = stream_bytes(&bytes, "issues.xlsb", None, &mut |r| {
+            rows.push(r);
+            true
+        })
+        .expect("an xlsb is read");
+        assert_eq!(info.format, Format::Xlsb);
+        let mut wb: Xlsb<_> = open_workbook(path).unwrap();
+        let range = wb.worksheet_range(&info.name).unwrap();
+        let mut expected = Vec::new();
+        from_range_for_test(&range, &mut expected);
+        assert!(!rows.is_empty());
+        assert_eq!(rows, expected);
+    }
+
+    /// calamine's whole `Range`, as rows the way bgy's readers make them.
+    fn from_range_for_test(range: &calamine::Range<calamine::Data>, out: &mut Vec<RawRow>) {
+        xlsx::rows_of(range, "x", "x", &mut |r| {
+            out.push(r);
+            true
+        })
+        .unwrap();
     }
 }

@@ -3,7 +3,7 @@
 use crate::remedy::{Advice, Remedy};
 use std::io::Cursor;
 
-use calamine::{DataType, Ods, Reader, SheetType, SheetVisible, Xls, Xlsx, XlsxError};
+use calamine::{DataType, Ods, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx, XlsxError};
 
 use super::{Budget, Cell, Emit, Format, RawRow, ReadError, SheetInfo};
 use super::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
@@ -27,6 +27,20 @@ pub fn read(
             })?;
             let (chosen, is_report, warnings) = choose(name, wb.sheets_metadata(), sheet)?;
             stream_xlsx(&mut wb, &chosen, name, emit)?;
+            Ok(SheetInfo {
+                name: chosen,
+                format,
+                is_report,
+                warnings,
+            })
+        }
+        Format::Xlsb => {
+            let mut wb: Xlsb<_> = Xlsb::new(Cursor::new(bytes)).map_err(|e| match e {
+                calamine::XlsbError::Password => ReadError::Encrypted { path: name.into() },
+                other => damaged(other.to_string()),
+            })?;
+            let (chosen, is_report, warnings) = choose(name, wb.sheets_metadata(), sheet)?;
+            stream_xlsb(&mut wb, &chosen, name, emit)?;
             Ok(SheetInfo {
                 name: chosen,
                 format,
@@ -76,7 +90,7 @@ where
             path: name.into(),
             detail: e.to_string(),
         })?;
-    from_range(&range, name, &chosen, emit)?;
+    rows_of(&range, name, &chosen, emit)?;
     Ok(SheetInfo {
         name: chosen,
         format,
@@ -202,11 +216,7 @@ fn stream_xlsx(
                 .and_then(|f| scientific_decimals(&f.format_code))
         })
         .collect();
-    let mut budget = Budget::new(name, sheet);
-    let mut row = RawRow {
-        source_row: 0,
-        cells: Vec::new(),
-    };
+    let mut rows = Rows::new(name, sheet, emit);
     while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(damaged)? {
         let (r, c) = cell.get_position();
         let value = match (convert(cell.get_value()), scientific.get(style)) {
@@ -214,34 +224,91 @@ fn stream_xlsx(
             (Cell::Number(n), Some(Some(decimals))) => Cell::Text(excel_scientific(n, *decimals)),
             (value, _) => value,
         };
+        if !rows.cell(r, c, value)? {
+            return Ok(());
+        }
+    }
+    rows.end();
+    Ok(())
+}
+
+/// xlsb: streamed cell by cell like xlsx (its number formats are not read: a number is its
+/// value).
+fn stream_xlsb(
+    wb: &mut Xlsb<Cursor<&[u8]>>,
+    sheet: &str,
+    name: &str,
+    emit: Emit,
+) -> Result<(), ReadError> {
+    let damaged = |e: calamine::XlsbError| ReadError::Damaged {
+        path: name.into(),
+        detail: e.to_string(),
+    };
+    let mut reader = wb.worksheet_cells_reader(sheet).map_err(damaged)?;
+    let mut rows = Rows::new(name, sheet, emit);
+    while let Some(cell) = reader.next_cell().map_err(damaged)? {
+        let (r, c) = cell.get_position();
+        if !rows.cell(r, c, convert(cell.get_value()))? {
+            return Ok(());
+        }
+    }
+    rows.end();
+    Ok(())
+}
+
+/// Cells in sheet order, gathered into rows and handed on a row at a time, within the
+/// sheet's budget.
+struct Rows<'n, 'e> {
+    budget: Budget<'n>,
+    row: RawRow,
+    emit: Emit<'e>,
+}
+
+impl<'n, 'e> Rows<'n, 'e> {
+    fn new(name: &'n str, sheet: &'n str, emit: Emit<'e>) -> Self {
+        Rows {
+            budget: Budget::new(name, sheet),
+            row: RawRow {
+                source_row: 0,
+                cells: Vec::new(),
+            },
+            emit,
+        }
+    }
+
+    /// The cell at 0-based (row, column); false once the reader wants no more.
+    fn cell(&mut self, r: u32, c: u32, value: Cell) -> Result<bool, ReadError> {
         if value.is_empty() {
-            continue;
+            return Ok(true);
         }
         let source_row = r.saturating_add(1);
-        budget.cell(&value, c as usize, source_row)?;
-        if source_row != row.source_row {
-            let width = row.cells.len();
+        self.budget.cell(&value, c as usize, source_row)?;
+        if source_row != self.row.source_row {
+            let width = self.row.cells.len();
             let done = std::mem::replace(
-                &mut row,
+                &mut self.row,
                 RawRow {
                     source_row,
                     cells: Vec::with_capacity(width),
                 },
             );
-            if !done.cells.is_empty() && !emit(done) {
-                return Ok(());
+            if !done.cells.is_empty() && !(self.emit)(done) {
+                return Ok(false);
             }
         }
         let c = c as usize;
-        if c >= row.cells.len() {
-            row.cells.resize(c + 1, Cell::Empty);
+        if c >= self.row.cells.len() {
+            self.row.cells.resize(c + 1, Cell::Empty);
         }
-        row.cells[c] = value;
+        self.row.cells[c] = value;
+        Ok(true)
     }
-    if !row.cells.is_empty() {
-        emit(row);
+
+    fn end(self) {
+        if !self.row.cells.is_empty() {
+            (self.emit)(self.row);
+        }
     }
-    Ok(())
 }
 
 /// The decimals a scientific number format shows (`0.00E+00` → 2, `0E+0` → 0); `None` for any
@@ -284,7 +351,8 @@ fn excel_scientific(n: f64, decimals: usize) -> String {
     format!("{mantissa}E{sign}{:02}", exp.abs())
 }
 
-fn from_range(
+/// A whole `Range` (xls, ods) as rows.
+pub(super) fn rows_of(
     range: &calamine::Range<calamine::Data>,
     name: &str,
     sheet: &str,

@@ -125,6 +125,8 @@ pub struct Auth {
     pub lifetimes: Lifetimes,
     /// The console is reached over TLS: cookies are Secure.
     pub secure: bool,
+    /// Who signs in with the start token: the person who started the console.
+    local: String,
 }
 
 /// 32 random hex digits.
@@ -149,6 +151,7 @@ impl Auth {
         users: Option<&Path>,
         lifetimes: Lifetimes,
         secure: bool,
+        local: &str,
     ) -> anyhow::Result<Auth> {
         let users = match users {
             Some(path) => read_users(path)?,
@@ -175,6 +178,7 @@ impl Auth {
             hashing: Arc::new(Semaphore::new(2)),
             lifetimes,
             secure,
+            local: local.to_string(),
         })
     }
 
@@ -210,7 +214,7 @@ impl Auth {
         }
         *slot = None;
         drop(slot);
-        Some(self.start(&crate::context::os_user(), Role::Approve))
+        Some(self.start(&self.local.clone(), Role::Approve))
     }
 
     /// A new start token, when none is valid and none was made in the last 30 seconds (a page
@@ -529,7 +533,7 @@ mod tests {
             idle: Duration::from_secs(60),
             max: Duration::from_secs(60),
         };
-        let auth = Auth::new(true, None, lifetimes, false).unwrap();
+        let auth = Auth::new(true, None, lifetimes, false, "hr").unwrap();
         let token = auth.token().unwrap();
         assert!(auth.use_token("0000").is_none());
         let id = auth.use_token(&token).expect("the first use");

@@ -284,7 +284,7 @@ fn record(
         app.store.prune();
     }
     if let Err(e) = saved {
-        eprintln!(
+        crate::say!(
             "bgy serve: run {} ended ({}), but its record could not be written: {e}",
             info.id,
             info.status.name()

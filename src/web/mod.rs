@@ -69,6 +69,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         job.users.as_deref(),
         auth::Lifetimes::from_env(),
         secure,
+        &ctx.who,
     )?;
     std::fs::create_dir_all(&job.data)
         .with_context(|| format!("cannot create the run store {}", job.data.display()))?;
@@ -93,8 +94,8 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     };
     let base = format!("{scheme}://{shown}");
     match app.auth.token() {
-        Some(token) => eprintln!("bgy serve: {base}/?token={token}"),
-        None => eprintln!("bgy serve: {base}/login"),
+        Some(token) => crate::say!("bgy serve: {base}/?token={token}"),
+        None => crate::say!("bgy serve: {base}/login"),
     }
     tidy(&app).await;
     let keeper = tokio::spawn(keep_tidy(app.clone()));
@@ -110,7 +111,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     )
     .await;
     keeper.abort();
-    eprintln!("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
+    crate::say!("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
     app.jobs.stop_all().await;
     Ok(Summary {
         command: "serve",
@@ -126,7 +127,7 @@ async fn tidy(app: &Arc<App>) {
         let mut runs = app.store.list();
         let settled = app.store.settle(&mut runs);
         if settled > 0 {
-            eprintln!(
+            crate::say!(
                 "bgy serve: {settled} run(s) had been cut off while running (the console was killed): now interrupted, and an import can be resumed from its page"
             );
         }

@@ -253,11 +253,12 @@ fn new_id() -> String {
 /// The input's name in the store: `input.` and its format's extension, whatever it was called.
 pub fn input_name(uploaded: &str, first_bytes: &[u8]) -> String {
     let lower = uploaded.to_lowercase();
-    let named = ["xlsx", "xlsm", "xls", "ods", "csv"]
+    let named = ["xlsx", "xlsm", "xlsb", "xls", "ods", "csv"]
         .into_iter()
         .find(|e| lower.ends_with(&format!(".{e}")));
     let ext = named.unwrap_or(match read::sniff(first_bytes) {
         Some(Format::Xlsx) => "xlsx",
+        Some(Format::Xlsb) => "xlsb",
         Some(Format::Xls) => "xls",
         Some(Format::Ods) => "ods",
         _ => "csv",

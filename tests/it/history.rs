@@ -225,10 +225,17 @@ async fn undo_of_an_update_restores_every_field_and_undo_of_the_undo_redoes() {
     let update_run = last_run(&b).await;
     let r = b.run(&["undo", &update_run, "--dry-run"]).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("恢复 (restore)"), "{}", r.stderr);
+    // The inverse is the product, on stdout; the last line counts what the undo would do.
+    assert!(r.stdout.contains("恢复 (restore)"), "{}", r.stdout);
     assert!(
-        r.stderr.contains("性别=女") && !r.stderr.contains("6222020200000000001"),
+        r.stdout.contains("性别=女") && !r.stdout.contains("6222020200000000001"),
         "as a person reads it, the card masked: {}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("bgy undo: 5 changes: 5 to update, nothing sent"),
+        "{}",
         r.stderr
     );
     assert_eq!(records(&emu, "u", 10), updated, "a dry run sends nothing");
@@ -337,7 +344,7 @@ async fn a_department_rename_is_undone_and_a_create_is_reported() {
     let create = last_run(&b).await;
     let r = b.run(&["undo", &create, "--yes"]).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("left in place"), "{}", r.stderr);
+    assert!(r.stdout.contains("left in place"), "{}", r.stdout);
     let r = b.run(&["undo", &rename, "--yes"]).await;
     r.assert_code(0);
     let tree = b.run(&["dept", "list", "--json"]).await.json();
@@ -357,4 +364,29 @@ async fn a_department_rename_is_undone_and_a_create_is_reported() {
     b.run(&["undo", &undo, "--yes"]).await.assert_code(0);
     let tree = b.run(&["dept", "list", "--json"]).await.json();
     assert!(tree.to_string().contains("服务部"));
+}
+
+#[tokio::test]
+async fn an_undo_says_what_it_does_not_how_many_rows_its_sheet_had() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("x", 20)).unwrap();
+    let b = Bgy::new().against(&emu);
+    b.write("new.csv", staff_csv("n", 3));
+    b.run(&["import", "new.csv"]).await.assert_code(0);
+    let run = last_run(&b).await;
+    let r = b.run(&["undo", &run, "--dry-run"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains("bgy undo: 3 changes: 3 to delete, nothing sent"),
+        "{}",
+        r.stderr
+    );
+    let r = b.run(&["undo", &run, "--yes"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("bgy undo: 3 changes: 3 deleted"),
+        "{}",
+        r.stderr
+    );
 }

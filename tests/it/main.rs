@@ -5,6 +5,7 @@ mod common;
 mod browser;
 mod check;
 mod cli;
+mod cli_edges;
 mod console_access;
 mod console_hr;
 mod console_runs;

@@ -98,5 +98,7 @@ async fn console_summaries_of_an_import_and_a_plan() {
     );
     let r = b.run(&["plan", "plan.csv"]).await;
     r.assert_code(0);
-    settings.bind(|| insta::assert_snapshot!("plan", r.stderr));
+    // The plan is the command's product, on stdout; what the run says, on stderr.
+    settings.bind(|| insta::assert_snapshot!("plan", r.stdout));
+    settings.bind(|| insta::assert_snapshot!("plan_stderr", r.stderr));
 }

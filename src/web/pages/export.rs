@@ -46,6 +46,7 @@ pub async fn start(
         output: dir.join(output),
         department,
         recursive: f.recursive.is_some(),
+        encoding: crate::cli::Encoding::Utf8,
     };
     let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
     Ok(to_run(&id))

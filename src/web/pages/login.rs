@@ -59,7 +59,7 @@ pub async fn require_session(
         }
     }
     if let Some(token) = app.auth.reissue() {
-        eprintln!("bgy serve: a new sign-in address (works once, for a few minutes): {base}/?token={token}");
+        crate::say!("bgy serve: a new sign-in address (works once, for a few minutes): {base}/?token={token}");
     }
     (
         StatusCode::UNAUTHORIZED,

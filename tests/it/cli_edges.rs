@@ -1,0 +1,221 @@
+//! The command line as IT uses it: pipes that close early, a command's product on stdout, the
+//! directory on stdout, Excel's binary workbooks, who ran it, help that shows what a command
+//! uses, reports somewhere else, and short department paths. Named after what broke.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+
+use crate::common::*;
+
+/// Runs `bgy ARGS` with stdout and stderr into pipes whose readers have gone before it says
+/// anything (as `| head -0` would): its exit code.
+fn with_readers_gone(b: &Bgy, args: &[&str]) -> i32 {
+    let mut child = b.spawn(args);
+    drop(child.stdin.take());
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    child.wait().unwrap().code().unwrap_or(-1)
+}
+
+// Blocking reads of a child's output while the emulator answers it: two threads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_that_goes_early_ends_nothing_but_its_own_reading() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.sample("staff.xlsx", "staff.xlsx");
+    b.sample("staff-with-errors.xlsx", "errors.xlsx");
+    b.run(&["import", "staff.xlsx", "--create-departments"])
+        .await
+        .assert_code(0);
+    for (args, code) in [
+        (vec!["check", "errors.xlsx"], 1),
+        (vec!["plan", "staff.xlsx", "--prune"], 0),
+        (vec!["history"], 0),
+        (vec!["history", "show", "1"], 0),
+        (vec!["dept", "list"], 0),
+        (vec!["export", "-o", "-"], 0),
+        (vec!["--help"], 0),
+        (vec!["import", "errors.xlsx", "--dry-run"], 1),
+    ] {
+        assert_eq!(with_readers_gone(&b, &args), code, "bgy {args:?}");
+    }
+    // The run went on to its end: its report is there.
+    let reports = std::fs::read_dir(b.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("errors.report-")
+        })
+        .count();
+    assert!(reports >= 2, "the reports of the check and the dry run");
+}
+
+#[tokio::test]
+async fn a_command_s_product_is_on_stdout_and_what_it_says_on_stderr() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write(
+        "plan.csv",
+        "帐号,姓名,手机,部门\nzhangsan,张三丰,13800138000,办公逸/研发部\n",
+    );
+    let r = b.run(&["plan", "plan.csv"]).await;
+    r.assert_code(0);
+    assert!(r.stdout.contains("更新 (update) zhangsan"), "{}", r.stdout);
+    assert!(!r.stderr.contains("zhangsan"), "{}", r.stderr);
+    // With --json, stdout is the one object.
+    let r = b.run(&["plan", "plan.csv", "--json"]).await;
+    assert_eq!(r.json()["updated"], 1);
+    b.write("new.csv", staff_csv("o", 2));
+    b.run(&["import", "new.csv"]).await.assert_code(0);
+    let r = b.run(&["history"]).await;
+    let mut lines = r.stdout.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .trim_start()
+            .starts_with("run  started"),
+        "a header row: {}",
+        r.stdout
+    );
+    assert!(lines.next().unwrap().contains("import"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_directory_goes_to_stdout_as_csv_in_utf8_or_gbk() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let r = b.run(&["export", "-o", "-"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stdout.starts_with("帐号*,姓名*"),
+        "no BOM: {:?}",
+        &r.stdout[..20]
+    );
+    assert!(r.stdout.contains("zhangsan,张三"), "{}", r.stdout);
+    let mut child = b.spawn(&["export", "-o", "-", "--encoding", "gbk"]);
+    let mut bytes = Vec::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut bytes)
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
+    assert!(!bad && text.contains("zhangsan,张三"), "{text}");
+    assert!(std::str::from_utf8(&bytes).is_err(), "not UTF-8");
+    // Its one JSON object would share stdout.
+    b.run(&["export", "-o", "-", "--json"]).await.assert_code(2);
+    // A department as a sheet names it: the end of its path when only one ends so.
+    let r = b
+        .run(&["export", "--department", "后端组", "-o", "backend.csv"])
+        .await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("taken as 办公逸/研发部/后端组"),
+        "{}",
+        r.stderr
+    );
+    let text = std::fs::read_to_string(b.path("backend.csv")).unwrap();
+    assert!(
+        text.contains("lisi") && !text.contains("zhangsan"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn an_excel_binary_workbook_is_read() {
+    let b = Bgy::new();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/issues.xlsb"),
+        b.path("issues.xlsb"),
+    )
+    .unwrap();
+    let r = b.run(&["check", "issues.xlsb"]).await;
+    // Read: it is not a staff sheet (no header), rather than "damaged".
+    r.assert_code(2);
+    assert!(r.stderr.contains("no header row"), "{}", r.stderr);
+    assert!(!r.stderr.contains("damaged"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_says_who_without_user_and_whom_a_script_names() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("a.csv", staff_csv("a", 1));
+    b.write("b.csv", staff_csv("b", 1));
+    let mut no_user = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
+    no_user
+        .current_dir(b.dir.path())
+        .args(["import", "a.csv"])
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .env("BGY_BASE_URL", emu.base_url())
+        .env("BGY_TICKET", TICKET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    assert!(no_user.status().unwrap().success());
+    let r = b.run(&["import", "b.csv", "--who", "王经理"]).await;
+    r.assert_code(0);
+    let runs = b.run(&["history", "--json"]).await.json();
+    assert_eq!(runs["runs"][0]["who"], "王经理");
+    let os = runs["runs"][1]["who"].as_str().unwrap().to_string();
+    assert!(!os.is_empty() && os != "unknown", "{os}");
+}
+
+#[tokio::test]
+async fn each_command_s_help_shows_the_options_it_uses() {
+    let b = Bgy::new();
+    let emulator = b.run(&["emulator", "--help"]).await.stdout;
+    for unused in [
+        "--history",
+        "--base-url",
+        "--emulator ",
+        "--concurrency",
+        "--who",
+    ] {
+        assert!(!emulator.contains(unused), "{unused}: {emulator}");
+    }
+    assert!(emulator.contains("--ticket") && emulator.contains("--latency-ms"));
+    let history = b.run(&["history", "--help"]).await.stdout;
+    assert!(!history.contains("--ticket") && history.contains("--history"));
+    let import = b.run(&["import", "--help"]).await.stdout;
+    for used in [
+        "--ticket",
+        "--history",
+        "--who",
+        "--report-dir",
+        "--concurrency",
+    ] {
+        assert!(import.contains(used), "{used}: {import}");
+    }
+}
+
+#[tokio::test]
+async fn reports_go_where_they_are_told_or_nowhere_for_a_quick_look() {
+    let b = Bgy::new();
+    b.write("s.csv", staff_csv("r", 2));
+    let beside = |b: &Bgy| {
+        std::fs::read_dir(b.dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".report-"))
+            .count()
+    };
+    let r = b.run(&["check", "s.csv", "--no-report"]).await;
+    r.assert_code(0);
+    assert!(!r.stderr.contains("report:"), "{}", r.stderr);
+    assert_eq!(beside(&b), 0);
+    b.run(&["check", "s.csv", "--report-dir", "reports"])
+        .await
+        .assert_code(0);
+    assert_eq!(std::fs::read_dir(b.path("reports")).unwrap().count(), 1);
+    b.write("bgy.toml", "report_dir = \"from-toml\"\n");
+    b.run(&["check", "s.csv"]).await.assert_code(0);
+    assert_eq!(std::fs::read_dir(b.path("from-toml")).unwrap().count(), 1);
+    assert_eq!(beside(&b), 0, "none beside the input");
+}
