@@ -201,6 +201,8 @@ fn print_finished(f: &Finished) {
             (p.create, "to create"),
             (p.update, "to update"),
             (p.delete, "to delete"),
+            (p.unchanged, "unchanged"),
+            (c.invalid, "invalid"),
         ] {
             if n > 0 {
                 parts.push(format!("{n} {word}"));

@@ -356,7 +356,9 @@ impl Sheets {
                         ws.insert_note(
                             r,
                             j as u16,
-                            &Note::new(text.join("\n")).set_author("bgy").set_width(320),
+                            &Note::new(cell(&text.join("\n")))
+                                .set_author("bgy")
+                                .set_width(320),
                         )?;
                     } else {
                         self.unnoted += 1;

@@ -174,6 +174,7 @@ pub fn check_staff(
     warn_existing: bool,
 ) -> BTreeSet<String> {
     let in_file: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
+    let taken = Taken::of(live);
     let mut to_create = BTreeSet::new();
     let paths = live.tree.all_paths();
     // An unknown path's suggestions, worked out once however many rows name it.
@@ -219,6 +220,7 @@ pub fn check_staff(
                 ));
             }
         }
+        issues.extend(taken.clashes(row.account(), v));
         if let (true, Some(_)) = (warn_existing, live.person(row.account())) {
             issues.push(
                 Issue::warning(
@@ -235,6 +237,59 @@ pub fn check_staff(
         row.issues.extend(issues);
     }
     to_create
+}
+
+/// The directory's mobiles and e-mails, and whose they are: one member's each, in WeCom.
+struct Taken<'a> {
+    by: [(Field, HashMap<String, &'a str>); 2],
+}
+
+impl<'a> Taken<'a> {
+    fn of(live: &'a Live) -> Taken<'a> {
+        let index = |field: Field, value: fn(&Staff) -> &str| {
+            let map = live
+                .staff
+                .iter()
+                .filter_map(|s| {
+                    let key = crate::validate::same_key(field, value(s))?;
+                    Some((key, s.we_userid.as_str()))
+                })
+                .collect();
+            (field, map)
+        };
+        Taken {
+            by: [
+                index(Field::WeMobile, |s| &s.we_mobile),
+                index(Field::WeEmail, |s| &s.we_email),
+            ],
+        }
+    }
+
+    /// The row's mobile or e-mail the directory has on another account.
+    fn clashes(&self, account: &str, v: &Values) -> Vec<Issue> {
+        let mine = AccountKey::new(account);
+        self.by
+            .iter()
+            .filter_map(|(field, map)| {
+                let key = crate::validate::same_key(*field, v.get(*field)?)?;
+                let owner = *map.get(&key)?;
+                (AccountKey::new(owner) != mine).then(|| {
+                    let (zh, en) = match field {
+                        Field::WeMobile => ("手机号", "mobile"),
+                        _ => ("邮箱", "e-mail"),
+                    };
+                    Issue::error(
+                        Some(*field),
+                        problem(
+                            "taken in the directory",
+                            format!("{zh}已属于通讯录中的 {owner}:企业微信中一个{zh}只属于一人"),
+                            format!("the directory has this {en} on {owner}: in WeCom it belongs to one member"),
+                        ),
+                    )
+                })
+            })
+            .collect()
+    }
 }
 
 /// 部门 paths that do not start at the root but end exactly one existing path

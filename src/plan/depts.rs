@@ -236,7 +236,7 @@ fn plan_creates(rows: &mut [DeptRow], planned: &DeptTree) -> BTreeSet<String> {
             by_path.entry(r.path.clone()).or_default().push(i);
         }
     }
-    let clashes = crate::validate::with_others(by_path.values(), |j| rows[j].source_row);
+    let clashes = crate::validate::first_of(by_path.values(), |j| rows[j].source_row);
     for (i, others) in clashes {
         rows[i].errors.push(format!(
             "与第 {others} 行新建同一个部门 (creates the same department as row {others})"

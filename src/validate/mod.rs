@@ -636,69 +636,95 @@ fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
 fn cross_rows(rows: &mut [Row], layout: Layout) {
     let mut fields = vec![Field::WeUserid];
     if layout == Layout::Staff {
-        fields.push(Field::CheckId);
+        // In WeCom, which 办公逸 mirrors into, a mobile and an e-mail belong to one member.
+        fields.extend([Field::CheckId, Field::WeMobile, Field::WeEmail]);
     }
     for field in fields {
         let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
         for (i, row) in rows.iter().enumerate() {
-            if let Some(v) = row.values.get(field) {
-                // Accounts are case-insensitive on WeCom.
-                let key = if field == Field::WeUserid {
-                    AccountKey::new(v).into_string()
-                } else {
-                    v.to_string()
-                };
+            if let Some(key) = row.values.get(field).and_then(|v| same_key(field, v)) {
                 seen.entry(key).or_default().push(i);
             }
         }
-        let clashes = with_others(seen.values(), |j| rows[j].source_row);
-        for (i, others) in clashes {
-            if layout == Layout::Delete {
+        for (i, other) in first_of(seen.values(), |j| rows[j].source_row) {
+            let issue = duplicate(field, other);
+            rows[i].issues.push(match layout {
                 // Deleting an account twice is harmless: `bgy delete` deletes it once.
-                rows[i].issues.push(Issue::warning(
+                Layout::Delete => Issue::warning(
                     Some(field),
                     problem(
                         "duplicate account",
-                        format!("帐号与第 {others} 行重复,只删除一次"),
-                        format!("the same account as row {others}: deleted once"),
+                        format!("帐号与第 {other} 行重复,只删除一次"),
+                        format!("the same account as row {other}: deleted once"),
                     ),
-                ));
-                continue;
-            }
-            let p = if field == Field::WeUserid {
-                problem(
-                    "duplicate account",
-                    format!("帐号与第 {others} 行重复"),
-                    format!("the same account as row {others}"),
-                )
-            } else {
-                problem(
-                    "duplicate check id",
-                    format!("考勤号与第 {others} 行重复 (1206)"),
-                    format!("the same check id as row {others} (1206)"),
-                )
-            };
-            rows[i].issues.push(Issue::error(Some(field), p));
+                ),
+                _ => Issue::error(Some(field), issue),
+            });
         }
     }
 }
 
-/// For every row of every group sharing a key (several indexes), that row and the other
-/// rows' sheet numbers, "4, 9": to name the rows a duplicate clashes with.
-pub fn with_others<'a>(
+/// What makes two values of `field` the same: accounts and e-mails without letter case,
+/// phones as their digits (a mainland number with or without +86).
+pub fn same_key(field: Field, value: &str) -> Option<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    Some(match field {
+        Field::WeUserid => AccountKey::new(value).into_string(),
+        Field::WeEmail => value.to_lowercase(),
+        Field::WeMobile => {
+            let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+            match digits.strip_prefix("86") {
+                Some(rest) if value.starts_with('+') && rest.len() == 11 => rest.to_string(),
+                _ if value.starts_with('+') => format!("+{digits}"),
+                _ => digits,
+            }
+        }
+        _ => value.to_string(),
+    })
+}
+
+/// The issue of a row whose `field` is the same as row `other`'s.
+fn duplicate(field: Field, other: u32) -> Problem {
+    match field {
+        Field::CheckId => problem(
+            "duplicate check id",
+            format!("考勤号与第 {other} 行重复 (1206)"),
+            format!("the same check id as row {other} (1206)"),
+        ),
+        Field::WeMobile => problem(
+            "duplicate mobile",
+            format!("手机号与第 {other} 行重复:企业微信中一个手机号只属于一人"),
+            format!("the same mobile as row {other}: in WeCom a mobile belongs to one member"),
+        ),
+        Field::WeEmail => problem(
+            "duplicate e-mail",
+            format!("邮箱与第 {other} 行重复:企业微信中一个邮箱只属于一人"),
+            format!("the same e-mail as row {other}: in WeCom an e-mail belongs to one member"),
+        ),
+        _ => problem(
+            "duplicate account",
+            format!("帐号与第 {other} 行重复"),
+            format!("the same account as row {other}"),
+        ),
+    }
+}
+
+/// For every row of every group sharing a key (several indexes): the row it clashes with, by
+/// its number in the sheet. Every row names the group's first; the first names the second.
+/// One number a row, however many share the key (20,000 rows of one value would otherwise
+/// each name the 19,999 others).
+pub fn first_of<'a>(
     groups: impl Iterator<Item = &'a Vec<usize>>,
     source_row: impl Fn(usize) -> u32,
-) -> Vec<(usize, String)> {
+) -> Vec<(usize, u32)> {
     let mut out = Vec::new();
     for indexes in groups.filter(|v| v.len() > 1) {
-        for &i in indexes {
-            let others: Vec<String> = indexes
-                .iter()
-                .filter(|&&j| j != i)
-                .map(|&j| source_row(j).to_string())
-                .collect();
-            out.push((i, others.join(", ")));
-        }
+        let (first, second) = (indexes[0], indexes[1]);
+        out.push((first, source_row(second)));
+        out.extend(indexes[1..].iter().map(|&i| (i, source_row(first))));
     }
     out
 }

@@ -144,7 +144,7 @@ async fn number_and_date_cells_are_read_as_the_person_sees_them() {
     rows.push(vec![
         C::N(10086.0),
         C::T("张三"),
-        C::N(13800138000.0),
+        C::N(13800138001.0),
         C::N(2.0),
         C::N(1234.0),
         C::N(42370.0),
@@ -164,7 +164,7 @@ async fn number_and_date_cells_are_read_as_the_person_sees_them() {
     r.assert_code(0);
     assert_eq!(r.json()["invalid"], 0);
     let all = read_sheet(&the_report(bgy.dir.path()), "全部 All");
-    assert_eq!(&all[1][..5], ["10086", "张三", "13800138000", "2", "1234"]);
+    assert_eq!(&all[1][..5], ["10086", "张三", "13800138001", "2", "1234"]);
 }
 
 #[tokio::test]
@@ -373,7 +373,7 @@ async fn full_width_digits_and_a_date_typed_as_a_number_reach_the_server_normali
     rows.push(vec![
         C::T("ｆｗ１"),
         C::T("全角"),
-        C::T("１３８００１３８０００"),
+        C::T("１３８００１３８００１"),
         C::T("办公逸/研发部"),
         C::N(20261102.0),
     ]);
@@ -394,7 +394,7 @@ async fn full_width_digits_and_a_date_typed_as_a_number_reach_the_server_normali
             .unwrap_or_else(|| panic!("{account} in {csv}"))
             .to_string()
     };
-    assert!(line("fw1").contains(",13800138000,"), "{}", line("fw1"));
+    assert!(line("fw1").contains(",13800138001,"), "{}", line("fw1"));
     assert!(line("fw1").contains("2026-11-02"), "{}", line("fw1"));
     assert!(line("fw2").contains("2026-11-03"), "{}", line("fw2"));
 }
@@ -591,4 +591,80 @@ async fn a_report_never_overwrites_its_input() {
         .await;
     r.assert_code(2);
     assert!(!bgy.path("out.csv").exists());
+}
+
+#[tokio::test]
+async fn one_account_dragged_down_twenty_thousand_rows_names_the_first_row_and_reports() {
+    let b = Bgy::new();
+    let mut csv = String::from("帐号,姓名,手机,部门\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("same,员工{i},{},办公逸/研发部\n", mobile("d", i)));
+    }
+    b.write("dragged.csv", csv);
+    let r = b.run(&["check", "dragged.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 20_000);
+    let failed = read_sheet(&the_report(b.dir.path()), "失败 Failed");
+    let error = col(&failed, "错误 Error");
+    // Every row names the first (row 2), which names the second.
+    assert_eq!(
+        failed[1][error],
+        "帐号: 帐号与第 3 行重复 (we_userid: the same account as row 3)"
+    );
+    assert_eq!(
+        failed[20_000][error],
+        "帐号: 帐号与第 2 行重复 (we_userid: the same account as row 2)"
+    );
+    assert!(
+        r.stderr.contains("20000 × 帐号: duplicate account"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_mobile_or_an_e_mail_belongs_to_one_member() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write(
+        "twice.csv",
+        "帐号,姓名,手机,邮箱,部门\n\
+         a1,甲,13700000001,A@Example.com,办公逸/研发部\n\
+         a2,乙,+86 137 0000 0001,,办公逸/研发部\n\
+         a3,丙,13700000003,a@example.COM,办公逸/研发部\n\
+         a4,丁,13800138000,,办公逸/研发部\n\
+         a5,戊,13700000005,lisi@EXAMPLE.com,办公逸/研发部\n",
+    );
+    let r = b.run(&["check", "twice.csv", "--json"]).await;
+    r.assert_code(1);
+    let failed = read_sheet(&the_report(b.dir.path()), "失败 Failed");
+    let (acc, error) = (col(&failed, "帐号"), col(&failed, "错误 Error"));
+    let why = |account: &str| {
+        failed
+            .iter()
+            .find(|r| r[acc] == account)
+            .map(|r| r[error].clone())
+            .unwrap_or_default()
+    };
+    // In the sheet: the same phone by its digits, the same e-mail in any case.
+    assert!(why("a1").contains("手机号与第 3 行重复"), "{}", why("a1"));
+    assert!(why("a2").contains("手机号与第 2 行重复"), "{}", why("a2"));
+    assert!(why("a3").contains("邮箱与第 2 行重复"), "{}", why("a3"));
+    // In the directory, on another account (zhangsan keeps his own).
+    assert!(
+        why("a4").contains("手机号已属于通讯录中的 zhangsan"),
+        "{}",
+        why("a4")
+    );
+    assert!(
+        why("a5").contains("邮箱已属于通讯录中的 lisi"),
+        "{}",
+        why("a5")
+    );
+    // A person's own number is theirs.
+    b.write(
+        "own.csv",
+        "帐号,姓名,手机,部门\nZhangSan,张三,13800138000,办公逸/研发部\n",
+    );
+    b.run(&["check", "own.csv"]).await.assert_code(0);
 }

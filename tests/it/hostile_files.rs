@@ -173,17 +173,22 @@ async fn the_first_visible_sheet_is_read_and_the_hidden_one_named() {
 #[tokio::test]
 async fn formulas_in_a_csv_export_are_guarded_and_round_trip() {
     let hostile: Vec<std::collections::HashMap<String, String>> = [
-        ("f1", "=HYPERLINK(\"http://x\",\"点我\")", "+cmd"),
-        ("f2", "@SUM(1)", "-2+3"),
-        ("f3", "正常", "+852 1234 5678"),
+        (
+            "f1",
+            "=HYPERLINK(\"http://x\",\"点我\")",
+            "+cmd",
+            "13800000007",
+        ),
+        ("f2", "@SUM(1)", "-2+3", "13800000008"),
+        ("f3", "正常", "+852 1234 5678", "13800000009"),
     ]
     .iter()
-    .map(|(a, name, position)| {
+    .map(|(a, name, position, mobile)| {
         [
             ("we_userid", *a),
             ("we_name", *name),
             ("we_position", *position),
-            ("we_mobile", "13800000009"),
+            ("we_mobile", *mobile),
             ("we_id", "2"),
         ]
         .iter()
