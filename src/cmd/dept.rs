@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::events::Emit;
 use crate::history::History;
 use crate::model::tree::DeptInfo;
-use crate::model::tree::{canonical_path, DeptTree};
+use crate::model::tree::{DeptPath, DeptTree};
 use crate::outcome::{Counts, Summary};
 use crate::plan::depts::bad_name;
 use serde_json::Value;
@@ -59,25 +59,13 @@ async fn add(
     tree: DeptTree,
     typed: &str,
 ) -> anyhow::Result<Summary> {
-    let levels: Vec<&str> = typed
-        .trim()
-        .trim_end_matches(['/', '／'])
-        .split(['/', '／'])
-        .collect();
-    anyhow::ensure!(
-        !levels.iter().any(|l| l.trim().is_empty()),
-        "{typed:?} has an empty level (两个 / 之间没有名称; nothing between two slashes): write each level's name, e.g. 办公逸/研发部/平台组"
-    );
-    let path = canonical_path(typed);
+    let path = typed.parse::<DeptPath>()?.to_string();
     let missing = tree.missing(&path).map_err(|root| {
         anyhow::anyhow!(
             "no root department {root:?}: paths start at the root, e.g. {}",
             tree.path(1).unwrap_or_else(|| "办公逸".into())
         )
     })?;
-    if let Some(why) = path.split('/').find_map(bad_name) {
-        anyhow::bail!("{why}");
-    }
     let (tree, created) =
         crate::execute::depts::create_paths(client, tree, &[path.clone()].into()).await?;
     if let Some((p, why)) = created.failed.iter().next() {
@@ -131,9 +119,11 @@ async fn rename(
 ) -> anyhow::Result<Summary> {
     let we_id = match target.trim().parse::<i64>() {
         Ok(id) => id,
-        Err(_) => tree.resolve(&canonical_path(target)).with_context(|| {
-            format!("no department {target:?} (a we_id, or a path from the root)")
-        })?,
+        Err(_) => tree
+            .resolve(&target.parse::<DeptPath>()?.to_string())
+            .with_context(|| {
+                format!("no department {target:?} (a we_id, or a path from the root)")
+            })?,
     };
     let dept = tree
         .get(we_id)

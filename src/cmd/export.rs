@@ -11,7 +11,7 @@ use crate::cli::Encoding;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::live::record_values;
-use crate::model::tree::{canonical_path, DeptInfo, DeptTree, Members};
+use crate::model::tree::{DeptInfo, DeptTree, Members};
 use crate::model::{Field, Layout};
 use crate::outcome::{Counts, Summary};
 use crate::validate::Values;
@@ -45,13 +45,14 @@ pub async fn run(
     // A department as a sheet names one: from the root, or its path's end.
     let (we_id, department) = match department {
         Some(path) => {
-            let (we_id, completed) = tree.find(path).map_err(anyhow::Error::msg)?;
+            let parsed: crate::model::tree::DeptPath = path.parse()?;
+            let (we_id, completed) = tree.find(&parsed).map_err(anyhow::Error::msg)?;
             if let Some(full) = &completed {
                 ctx.events.warn(format!(
                     "部门 {path} 按 {full} 处理 (department {path} taken as {full})"
                 ));
             }
-            (we_id, Some(completed.unwrap_or_else(|| path.to_string())))
+            (we_id, Some(completed.unwrap_or_else(|| parsed.to_string())))
         }
         None => (0, None),
     };
@@ -67,8 +68,8 @@ pub async fn run(
     .await?;
     let is_csv = is_csv(output);
     let whose = match department {
-        Some(path) if recursive => format!(" of {} and its sub-departments", canonical_path(path)),
-        Some(path) => format!(" of {}", canonical_path(path)),
+        Some(path) if recursive => format!(" of {path} and its sub-departments"),
+        Some(path) => format!(" of {path}"),
         None => String::new(),
     };
     let sheet = match is_csv {

@@ -5,13 +5,95 @@ use std::collections::{HashMap, HashSet};
 
 use crate::api::{Department, Staff};
 
-/// A department path as typed (full-width slashes, spaces) → the canonical `a/b/c`.
-pub fn canonical_path(path: &str) -> String {
-    path.split(['/', '／'])
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect::<Vec<_>>()
-        .join("/")
+/// A department path, parsed once wherever a person typed one (a staff sheet's 部门 cell, a
+/// departments sheet, `dept add`, `export --department`): its levels from the root (or, for
+/// a path that leaves the root out, from wherever it starts). `/` or `／` between levels,
+/// spaces around a level trimmed, one trailing separator forgiven; an empty level, and a
+/// level that breaks the name rule (at most 64 characters, no control characters, no `;`),
+/// are refused, the same way everywhere.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeptPath(Vec<String>);
+
+/// Why a path cannot be a department path, in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{zh} ({en})")]
+pub struct PathError {
+    pub zh: String,
+    pub en: String,
+}
+
+impl std::str::FromStr for DeptPath {
+    type Err = PathError;
+
+    fn from_str(typed: &str) -> Result<DeptPath, PathError> {
+        let trimmed = typed.trim();
+        let body = trimmed
+            .strip_suffix(['/', '／'])
+            .unwrap_or(trimmed)
+            .trim_end();
+        if body.is_empty() {
+            return Err(PathError {
+                zh: "部门路径是空的".into(),
+                en: "the department path is empty".into(),
+            });
+        }
+        let levels: Vec<String> = body
+            .split(['/', '／'])
+            .map(|l| l.trim().to_string())
+            .collect();
+        if levels.iter().any(String::is_empty) {
+            return Err(PathError {
+                zh: format!("部门路径 {typed:?} 有空的层级;应写成 办公逸/研发部"),
+                en: format!(
+                    "department path {typed:?} has an empty level; write it as 办公逸/研发部"
+                ),
+            });
+        }
+        if let Some(e) = levels.iter().find_map(|l| name_rule(l)) {
+            return Err(e);
+        }
+        Ok(DeptPath(levels))
+    }
+}
+
+impl std::fmt::Display for DeptPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.join("/"))
+    }
+}
+
+impl DeptPath {
+    pub fn levels(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// Why `name` cannot be one department's name (one level of a path), if it cannot.
+pub fn name_rule(name: &str) -> Option<PathError> {
+    let e = |zh: String, en: String| Some(PathError { zh, en });
+    if name.is_empty() {
+        e("名称不能为空".into(), "the name is empty".into())
+    } else if name.contains(['/', ';', '／', '；']) {
+        e(
+            format!("名称 {name:?} 不能包含 / 或 ;"),
+            format!("the name {name:?} may not contain / or ;"),
+        )
+    } else if let Some(c) = crate::validate::fields::control_char(name) {
+        e(
+            format!("名称 {name:?} 包含控制字符 U+{:04X}", c as u32),
+            format!(
+                "the name {name:?} holds the control character U+{:04X}",
+                c as u32
+            ),
+        )
+    } else if name.chars().count() > 64 {
+        e(
+            format!("名称 {name:?} 超过 64 个字符"),
+            format!("the name {name:?} is longer than 64 characters"),
+        )
+    } else {
+        None
+    }
 }
 
 /// The departments a server listed. A listing is data from outside: a department may name
@@ -144,8 +226,8 @@ impl DeptTree {
     /// from the root, or its end when exactly one department's path ends so (`研发部/后端组`);
     /// its we_id, and its full path when it was completed. An error names the departments a
     /// tail could be, or the nearest paths to one that exists nowhere.
-    pub fn find(&self, path: &str) -> Result<(i64, Option<String>), String> {
-        let path = canonical_path(path);
+    pub fn find(&self, path: &DeptPath) -> Result<(i64, Option<String>), String> {
+        let path = path.to_string();
         if let Some(id) = self.resolve(&path) {
             return Ok((id, None));
         }
@@ -527,5 +609,21 @@ mod tests {
             "办公逸/研发部/后端组"
         );
         assert!(nearest_paths(&paths, "办公逸/财务部/出纳组").is_empty());
+    }
+
+    #[test]
+    fn one_parser_for_every_department_path() {
+        let p = |s: &str| s.parse::<DeptPath>().map(|p| p.to_string());
+        assert_eq!(p(" 办公逸 ／ 研发部 / ").unwrap(), "办公逸/研发部");
+        assert!(p("办公逸//研发部").unwrap_err().en.contains("empty level"));
+        assert!(p("").is_err() && p(" / ").is_err());
+        assert!(p(&format!("办公逸/{}", "长".repeat(65)))
+            .unwrap_err()
+            .en
+            .contains("64 characters"));
+        assert!(p("办公逸/研发\u{7}部")
+            .unwrap_err()
+            .en
+            .contains("control character"));
     }
 }

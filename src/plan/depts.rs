@@ -2,6 +2,7 @@
 //! sync: creates (a path without a we_id) and renames (a we_id whose name differs), validated
 //! as a whole before anything is sent. Departments are never deleted (the API cannot).
 
+use crate::model::tree::DeptPath;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
@@ -97,11 +98,23 @@ pub fn read(bytes: &[u8], path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError
                     }
                 }
             };
+            // The same path rule as a staff sheet's 部门 column.
+            let typed = get(&r.cells, Col::Path);
+            let path = match typed.trim() {
+                "" => String::new(),
+                _ => match typed.parse::<DeptPath>() {
+                    Ok(p) => p.to_string(),
+                    Err(e) => {
+                        errors.push(e.to_string());
+                        String::new()
+                    }
+                },
+            };
             DeptRow {
                 source_row: r.source_row,
                 we_id,
                 name: get(&r.cells, Col::Name),
-                path: crate::model::tree::canonical_path(&get(&r.cells, Col::Path)),
+                path,
                 errors,
             }
         })
@@ -111,22 +124,7 @@ pub fn read(bytes: &[u8], path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError
 
 /// Why `name` cannot be a department's name, if it cannot.
 pub fn bad_name(name: &str) -> Option<String> {
-    if name.is_empty() {
-        Some("名称不能为空 (the name is empty)".into())
-    } else if name.contains(['/', ';', '／', '；']) {
-        Some(format!(
-            "名称 {name:?} 不能包含 / 或 ; (a name may not contain / or ;)"
-        ))
-    } else if let Some(c) = crate::validate::fields::control_char(name) {
-        Some(format!(
-            "名称包含控制字符 U+{:04X} (the name holds the control character U+{:04X})",
-            c as u32, c as u32
-        ))
-    } else if name.chars().count() > 64 {
-        Some("名称最多 64 个字符 (at most 64 characters)".into())
-    } else {
-        None
-    }
+    crate::model::tree::name_rule(name).map(|e| e.to_string())
 }
 
 /// Validates the rows against `live` and plans their creates and renames.
@@ -174,7 +172,7 @@ fn check_rows(rows: &mut [DeptRow], live: &DeptTree) {
             },
             None => {
                 let levels: Vec<&str> = row.path.split('/').filter(|l| !l.is_empty()).collect();
-                if levels.is_empty() {
+                if levels.is_empty() && row.errors.is_empty() {
                     row.errors.push(
                         "没有部门ID时必须填写完整路径 (a row without we_id needs a full path)"
                             .into(),

@@ -299,15 +299,11 @@ fn check(field: Field, text: String) -> Result<String, Problem> {
         Field::WeDepartment => {
             let mut paths = Vec::new();
             for path in split_list(&text, &[';', '；']) {
-                let levels: Vec<&str> = path.split(['/', '／']).map(str::trim).collect();
-                if levels.iter().any(|l| l.is_empty()) {
-                    return Err(problem(
-                        "department path",
-                        format!("部门路径 {path:?} 有空的层级;应写成 办公逸/研发部"),
-                        format!("department path {path:?} has an empty level; write it as 办公逸/研发部"),
-                    ));
-                }
-                paths.push(levels.join("/"));
+                let path: crate::model::tree::DeptPath =
+                    path.parse().map_err(|e: crate::model::tree::PathError| {
+                        problem("department path", e.zh, e.en)
+                    })?;
+                paths.push(path.to_string());
             }
             Ok(paths.join(";"))
         }

@@ -596,7 +596,10 @@ fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
                 values.get(Field::EntryTime),
                 values.get(Field::PositiveTime),
             ) {
-                if positive < entry {
+                // Compared as dates (the values are `YYYY-MM-DD` by now; a value that is not
+                // one cannot be compared and is not said to be early).
+                let date = |v: &str| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
+                if date(positive).zip(date(entry)).is_some_and(|(p, e)| p < e) {
                     more.push(Issue::warning(
                         Some(Field::PositiveTime),
                         problem(

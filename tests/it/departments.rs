@@ -355,3 +355,62 @@ async fn a_path_without_its_root_is_completed_when_one_department_ends_it() {
     );
     assert!(emu.store.person("tail2").is_none());
 }
+
+#[tokio::test]
+async fn a_department_path_has_one_rule_wherever_it_is_typed() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let long = format!("办公逸/{}", "长".repeat(65));
+    // A staff sheet's 部门 column.
+    bgy.write(
+        "staff.csv",
+        format!(
+            "帐号,姓名,手机,部门\nx1,甲,13700000001,办公逸//研发部\nx2,乙,13700000002,{long}\n"
+        ),
+    );
+    bgy.run(&["check", "staff.csv"]).await.assert_code(1);
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    let error = col(&failed, "错误 Error");
+    assert!(
+        failed[1][error].contains("has an empty level"),
+        "{:?}",
+        failed[1]
+    );
+    assert!(
+        failed[2][error].contains("longer than 64 characters"),
+        "{:?}",
+        failed[2]
+    );
+    // A departments sheet: refused, not dropped.
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    let staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let header = [
+        "部门ID we_id",
+        "名称 Name",
+        "上级ID Parent",
+        "完整路径 Path",
+    ]
+    .map(String::from);
+    let row = ["", "", "", "办公逸//新部门"].map(String::from);
+    write_book(
+        &bgy.path("depts.xlsx"),
+        &staff,
+        &[header.to_vec(), row.to_vec()],
+    );
+    let r = bgy.run(&["plan", "depts.xlsx", "--json"]).await;
+    assert_eq!(r.json()["invalid"], 1, "{}", r.stderr);
+    // dept add and export --department.
+    let r = bgy.run(&["dept", "add", "办公逸//新部门"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("has an empty level"), "{}", r.stderr);
+    let r = bgy
+        .run(&["export", "--department", &long, "-o", "y.csv"])
+        .await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("longer than 64 characters"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.stats.calls("department/createdepartment"), 0);
+}
