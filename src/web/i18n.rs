@@ -33,15 +33,7 @@ impl Lang {
     }
 
     fn from_headers(headers: &HeaderMap) -> Lang {
-        let chosen = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == COOKIE)
-            .map(|(_, v)| v.to_string());
-        match chosen.as_deref() {
+        match super::pages::login::cookie(headers, COOKIE).as_deref() {
             Some("en") => Lang::En,
             _ => Lang::Zh,
         }

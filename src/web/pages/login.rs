@@ -16,7 +16,8 @@ use crate::web::auth::{Login, Session, COOKIE, LOGIN_COOKIE};
 use crate::web::error::AppError;
 use crate::web::{html, net, App};
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of cookie `name` in a request's headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
