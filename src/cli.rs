@@ -206,6 +206,14 @@ impl From<CoverArg> for Cover {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PruneArg {
+    /// Mark them 已离职 (status 3) with today's 离职时间.
+    Leave,
+    /// Delete them.
+    Delete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum KindArg {
     /// Staff records for import, plan and sync.
     Staff,
@@ -241,6 +249,9 @@ impl Command {
             Command::History { .. } => "history",
             Command::Undo { .. } => "undo",
             Command::Serve { .. } => "serve",
+            Command::Schedule { .. } => "schedule",
+            Command::Approve { .. } => "approve",
+            Command::Reject { .. } => "reject",
             Command::Emulator { .. } => "emulator",
         }
     }
@@ -346,22 +357,33 @@ pub enum Command {
         recursive: bool,
     },
     /// Show what a sheet would change in the live directory: creates, updates field by field,
-    /// unchanged rows, and with --prune the accounts that would be deleted. Changes nothing.
+    /// unchanged rows, and with --prune (or --prune-mode leave) the accounts that would be
+    /// deleted (or marked as leavers). Changes nothing.
     Plan {
         #[command(flatten)]
         input: Input,
         /// Also list accounts on the server that are not in the sheet, for deletion.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "prune_mode")]
         prune: bool,
+        /// What to do with accounts on the server that are not in the sheet: leave (mark them
+        /// 已离职, with today's date) or delete (as --prune).
+        #[arg(long, value_name = "MODE")]
+        prune_mode: Option<PruneArg>,
     },
-    /// Apply exactly the plan: staff/add for creates (cover=0) and updates (cover=1), and with
-    /// --prune staff/delete for accounts not in the sheet.
+    /// Apply exactly the plan: staff/add for creates (cover=0) and updates (cover=1); with
+    /// --prune staff/delete for accounts not in the sheet, with --prune-mode leave 人事状态
+    /// 已离职 for them instead.
     Sync {
         #[command(flatten)]
         input: Input,
         /// Delete accounts on the server that are not in the sheet.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "prune_mode")]
         prune: bool,
+        /// What to do with accounts on the server that are not in the sheet: leave (mark them
+        /// 已离职 with today's date, quite_reason saying why; undo gives the status back) or
+        /// delete (as --prune: the guard, the confirmation and the backup).
+        #[arg(long, value_name = "MODE")]
+        prune_mode: Option<PruneArg>,
         /// Do not ask for confirmation before deleting (required when not on a terminal).
         #[arg(long)]
         yes: bool,
@@ -402,6 +424,35 @@ pub enum Command {
         /// Allow deleting more than 20% of the directory, and restore over conflicts.
         #[arg(long)]
         force: bool,
+    },
+    /// The unattended job of bgy.toml's [schedule]: the newest sheet in its folder, planned and
+    /// synced, paused for approval past max_changes, the 企业微信 robot told. `bgy serve` runs
+    /// it on its cron; --once runs it now (for system cron and timers); --check says what it
+    /// would read and when it runs next.
+    ///
+    /// Exit codes: 0 done (or nothing new), 1 rows failed, 2 bad settings, 3 fatal, 4 paused
+    /// for approval (bgy approve RUN / bgy reject RUN).
+    #[command(group(clap::ArgGroup::new("when").required(true).args(["once", "check"])))]
+    Schedule {
+        /// Run the job now, once, and exit.
+        #[arg(long)]
+        once: bool,
+        /// Check bgy.toml's [schedule] and [notify]; say when the job runs next and which
+        /// file it would read. Sends nothing.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Approve a run the schedule paused: it is planned again against the live directory and
+    /// sent only if the plan is the one that was paused; otherwise the difference is shown and
+    /// the run keeps waiting.
+    Approve {
+        /// The paused run's number (bgy history; status pending).
+        run: i64,
+    },
+    /// Reject a run the schedule paused: nothing is sent, and the same file is not tried again.
+    Reject {
+        /// The paused run's number (bgy history; status pending).
+        run: i64,
     },
     /// The web console: the same checks, imports and reports in a browser, for HR. Prints the
     /// address to open: on a loopback address (127.0.0.1, ::1, localhost) one with a token that

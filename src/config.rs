@@ -77,6 +77,11 @@ struct Settings {
     /// Where reports go instead of beside their input.
     #[serde(default)]
     report_dir: Option<PathBuf>,
+    /// The unattended job and who hears of it: read by [`crate::unattended::Settings`].
+    #[serde(default, rename = "schedule")]
+    _schedule: Option<toml::Table>,
+    #[serde(default, rename = "notify")]
+    _notify: Option<toml::Table>,
 }
 
 /// `bgy.toml`'s `report_dir`, when the working directory's file names one.
@@ -169,6 +174,34 @@ pub struct Destructive {
     pub force: bool,
 }
 
+/// What a sync does with the people the directory has and the sheet does not name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PruneMode {
+    /// Leaves them alone.
+    #[default]
+    None,
+    /// Marks them as leavers: 人事状态 已离职, 离职时间 today, and why (`staff/add` cover=1).
+    Leave,
+    /// Deletes them (`staff/delete`).
+    Delete,
+}
+
+impl PruneMode {
+    pub fn any(self) -> bool {
+        self != PruneMode::None
+    }
+
+    /// As `bgy.toml` and `--prune-mode` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PruneMode::None => "none",
+            PruneMode::Leave => "leave",
+            PruneMode::Delete => "delete",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum DeptJob {
     List,
@@ -178,6 +211,8 @@ pub enum DeptJob {
 
 #[derive(Debug, Clone)]
 pub struct ServeJob {
+    /// `bgy.toml`'s unattended job, run on its schedule while the console serves.
+    pub schedule: Option<std::sync::Arc<crate::unattended::Settings>>,
     pub listen: String,
     pub data: PathBuf,
     pub users: Option<PathBuf>,
@@ -235,12 +270,23 @@ pub enum Job {
     },
     Plan {
         input: Input,
-        prune: bool,
+        prune: PruneMode,
     },
     Sync {
         input: Input,
-        prune: bool,
+        prune: PruneMode,
         destructive: Destructive,
+    },
+    /// `bgy schedule`: the job in `bgy.toml`, run now (`once`) or only checked.
+    Schedule {
+        once: bool,
+        settings: std::sync::Arc<crate::unattended::Settings>,
+    },
+    /// `bgy approve RUN` / `bgy reject RUN`: a run the schedule paused.
+    Decide {
+        run: i64,
+        approve: bool,
+        settings: std::sync::Arc<crate::unattended::Settings>,
     },
     Dept(DeptJob),
     Emulator(EmulatorJob),
@@ -270,6 +316,8 @@ impl Job {
         match self {
             Job::Import { options, .. } => !options.dry_run,
             Job::Times { .. } | Job::Delete { .. } | Job::Sync { .. } => true,
+            Job::Schedule { once, .. } => *once,
+            Job::Decide { approve, .. } => *approve,
             Job::Undo { dry_run, .. } => !dry_run,
             _ => false,
         }
@@ -281,7 +329,7 @@ impl Job {
         self.sends()
             || matches!(
                 self,
-                Job::Dept(DeptJob::Add { .. } | DeptJob::Rename { .. })
+                Job::Dept(DeptJob::Add { .. } | DeptJob::Rename { .. }) | Job::Decide { .. }
             )
     }
 
@@ -314,6 +362,9 @@ impl Job {
             Job::Serve(_) => "serve",
             Job::History(_) => "history",
             Job::Undo { .. } => "undo",
+            Job::Schedule { .. } => "schedule",
+            Job::Decide { approve: true, .. } => "approve",
+            Job::Decide { approve: false, .. } => "reject",
         }
     }
 }
@@ -336,11 +387,35 @@ impl From<cli::Input> for Input {
     }
 }
 
-impl From<Command> for Job {
+fn prune_mode_of(prune: bool, mode: Option<cli::PruneArg>) -> PruneMode {
+    match (prune, mode) {
+        (_, Some(cli::PruneArg::Leave)) => PruneMode::Leave,
+        (true, _) | (_, Some(cli::PruneArg::Delete)) => PruneMode::Delete,
+        (false, None) => PruneMode::None,
+    }
+}
+
+/// `bgy.toml`'s `[schedule]` and `[notify]` in the working directory; `needs_job`: a missing
+/// `[schedule]` is an error.
+fn read_unattended(
+    needs_job: bool,
+) -> Result<std::sync::Arc<crate::unattended::Settings>, UsageError> {
+    let settings = crate::unattended::Settings::read(Path::new("."))?;
+    if needs_job && settings.schedule.is_none() {
+        return usage(format!(
+            "{SETTINGS_FILE} has no [schedule]: add one (cron, folder, prune, max_changes; see the README's \"Running it unattended\")"
+        ));
+    }
+    Ok(std::sync::Arc::new(settings))
+}
+
+impl Job {
+    /// The job a command asks for; `bgy.toml` is read for the commands that need its
+    /// `[schedule]` (a bad one: exit 2 naming the key).
     // A flat match: one arm a command, each a field-by-field copy.
     #[allow(clippy::too_many_lines)]
-    fn from(command: Command) -> Job {
-        match command {
+    fn of(command: Command) -> Result<Job, UsageError> {
+        Ok(match command {
             Command::Template {
                 kind,
                 output,
@@ -402,19 +477,38 @@ impl From<Command> for Job {
                 department,
                 recursive,
             },
-            Command::Plan { input, prune } => Job::Plan {
-                input: input.into(),
+            Command::Plan {
+                input,
                 prune,
+                prune_mode,
+            } => Job::Plan {
+                input: input.into(),
+                prune: prune_mode_of(prune, prune_mode),
             },
             Command::Sync {
                 input,
                 prune,
+                prune_mode,
                 yes,
                 force,
             } => Job::Sync {
                 input: input.into(),
-                prune,
+                prune: prune_mode_of(prune, prune_mode),
                 destructive: Destructive { yes, force },
+            },
+            Command::Schedule { once, .. } => Job::Schedule {
+                once,
+                settings: read_unattended(true)?,
+            },
+            Command::Approve { run } => Job::Decide {
+                run,
+                approve: true,
+                settings: read_unattended(false)?,
+            },
+            Command::Reject { run } => Job::Decide {
+                run,
+                approve: false,
+                settings: read_unattended(false)?,
             },
             Command::Dept { action } => Job::Dept(match action {
                 DeptCommand::List => DeptJob::List,
@@ -454,6 +548,11 @@ impl From<Command> for Job {
                 hosts,
                 hash_password,
             } => Job::Serve(ServeJob {
+                schedule: if hash_password {
+                    None
+                } else {
+                    Some(read_unattended(false)?).filter(|s| s.schedule.is_some())
+                },
                 listen,
                 data,
                 users,
@@ -479,7 +578,7 @@ impl From<Command> for Job {
                 latency: Duration::from_millis(latency_ms),
                 fail_rate,
             }),
-        }
+        })
     }
 }
 
@@ -664,6 +763,8 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
             | Command::Sync { .. }
             | Command::Dept { .. }
             | Command::Undo { .. }
+            | Command::Approve { .. }
+            | Command::Schedule { once: true, .. }
     );
     if needs_api && matches!(target, Target::Offline) {
         return usage(
@@ -715,7 +816,7 @@ impl Config {
             Some(name) => name.chars().take(100).collect(),
             None => crate::context::os_user(),
         };
-        let mut job: Job = args.command.into();
+        let mut job = Job::of(args.command)?;
         if let Some(input) = job
             .input_mut()
             .filter(|i| i.report.is_none() && i.report_dir.is_none())

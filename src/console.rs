@@ -184,6 +184,7 @@ fn print_finished(f: &Finished) {
         (c.skipped, "skipped (existing)"),
         (c.unchanged, "unchanged"),
         (c.deleted, "deleted"),
+        (c.left, "marked as leavers"),
         (c.not_found, "not found"),
         (f.valid, "valid"),
         (c.invalid, "invalid"),
@@ -201,6 +202,7 @@ fn print_finished(f: &Finished) {
             (p.create, "to create"),
             (p.update, "to update"),
             (p.delete, "to delete"),
+            (p.leave, "to mark as leavers"),
             (p.unchanged, "unchanged"),
             (c.invalid, "invalid"),
         ] {
@@ -215,7 +217,7 @@ fn print_finished(f: &Finished) {
     }
     // What the numbers count: an undo's changes are people, not the rows of a sheet; a sync's
     // prunes are accounts the sheet does not name.
-    let planned = f.planned.map(|p| p.create + p.update + p.delete);
+    let planned = f.planned.map(|p| p.changes());
     let what = match (f.command.as_str(), f.besides) {
         ("undo", besides) => format!("{} changes", planned.unwrap_or(c.total + besides)),
         (_, 0) => format!("{} rows", c.total),
@@ -275,8 +277,12 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
         ));
     }
     let s = p.staff;
+    let leave = match s.leave {
+        0 => String::new(),
+        n => format!(", {n} to mark as leavers (已离职)"),
+    };
     out(format!(
-        "plan: staff: {} to create, {} to update, {} unchanged, {} to delete",
+        "plan: staff: {} to create, {} to update, {} unchanged, {} to delete{leave}",
         s.create, s.update, s.unchanged, s.delete
     ));
 }
@@ -329,18 +335,39 @@ pub fn print_result(summary: &Summary, json: bool) {
 fn run_line(r: &serde_json::Value) -> String {
     let c = &r["counts"];
     let n = |k: &str| c[k].as_u64().unwrap_or(0);
+    let counts = match c.get("create") {
+        // A paused run (or one a gate held): what it would do.
+        Some(_) => format!(
+            "would: {} create, {} update, {} mark as leavers, {} delete",
+            n("create"),
+            n("update"),
+            n("leave"),
+            n("delete")
+        ),
+        None if n("left") > 0 => format!(
+            "{} created, {} updated, {} deleted, {} marked as leavers, {} failed",
+            n("created"),
+            n("updated"),
+            n("deleted"),
+            n("left"),
+            n("failed")
+        ),
+        None => format!(
+            "{} created, {} updated, {} deleted, {} failed",
+            n("created"),
+            n("updated"),
+            n("deleted"),
+            n("failed")
+        ),
+    };
     format!(
-        "{:>4}  {}  {:<10} {:<8} {:<24} {:<11} {} created, {} updated, {} deleted, {} failed; {} changes",
+        "{:>4}  {}  {:<10} {:<8} {:<24} {:<11} {counts}; {} changes",
         r["id"],
         r["started"].as_str().unwrap_or(""),
         r["who"].as_str().unwrap_or(""),
         r["command"].as_str().unwrap_or(""),
         r["input"].as_str().unwrap_or(""),
         r["status"].as_str().unwrap_or(""),
-        n("created"),
-        n("updated"),
-        n("deleted"),
-        n("failed"),
         r["changes"],
     )
 }

@@ -112,7 +112,11 @@ impl History {
                 before TEXT NOT NULL, sent TEXT NOT NULL);
              CREATE INDEX IF NOT EXISTS changes_run ON changes(run);
              CREATE TABLE IF NOT EXISTS last_sent (
-                account TEXT PRIMARY KEY, fields TEXT NOT NULL);",
+                account TEXT PRIMARY KEY, fields TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS pending (
+                run INTEGER PRIMARY KEY, path TEXT NOT NULL, options TEXT NOT NULL,
+                plan_hash TEXT NOT NULL, why TEXT NOT NULL,
+                decided TEXT, decided_by TEXT, decided_run INTEGER);",
         )
         .context("cannot set up the history")?;
         // Added later: the columns a person named for the run (`工号→帐号`).
@@ -215,7 +219,7 @@ impl History {
             "INSERT INTO changes (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![run, now(), account, kind, before.to_string(), sent.to_string()],
         )?;
-        if let (Value::Object(fields), "created" | "updated") = (sent, kind) {
+        if let (Value::Object(fields), "created" | "updated" | "left") = (sent, kind) {
             let key = AccountKey::new(account).into_string();
             let old: Option<String> = conn
                 .query_row(
@@ -322,7 +326,165 @@ impl History {
     }
 }
 
-fn sha256(bytes: &[u8]) -> String {
+/// A run the schedule paused, waiting for a person.
+#[derive(Debug, Clone, Serialize)]
+pub struct Pending {
+    pub run: i64,
+    /// The sheet it read, where it read it.
+    pub path: String,
+    /// Its content's hash when it was read.
+    pub sha256: String,
+    /// How it was to be applied (prune mode, what invalid rows do), as JSON.
+    pub options: Value,
+    /// The plan's fingerprint: an approval sends only this plan.
+    pub plan_hash: String,
+    /// Why it waits.
+    pub why: String,
+    /// `pending`, `approved`, `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    /// The run that carried out the approval.
+    pub decided_run: Option<i64>,
+    pub started: String,
+    pub input: String,
+    pub counts: Value,
+    pub report: Option<String>,
+}
+
+/// A run that ends as it starts (a pause, a sheet that sent nothing): what the history keeps.
+pub struct Settled<'a> {
+    pub command: &'a str,
+    pub input: &'a Path,
+    pub name: &'a str,
+    pub server: &'a str,
+    pub who: &'a str,
+    pub status: &'a str,
+    pub counts: &'a Value,
+    pub report: Option<&'a str>,
+}
+
+impl History {
+    /// Records a run that sent nothing and is over as it starts; its id.
+    pub fn settled(&self, run: &Settled) -> anyhow::Result<i64> {
+        let id = self.begin(run.command, run.input, run.name, run.server, run.who)?;
+        self.end(id, run.status, run.counts, run.report)?;
+        Ok(id)
+    }
+
+    /// Records a paused run: `run` (status `pending`) and what an approval needs.
+    pub fn pause(
+        &self,
+        run: &Settled,
+        options: &Value,
+        plan_hash: &str,
+        why: &str,
+    ) -> anyhow::Result<i64> {
+        let id = self.settled(run)?;
+        self.conn().execute(
+            "INSERT INTO pending (run, path, options, plan_hash, why) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                run.input.to_string_lossy(),
+                options.to_string(),
+                plan_hash,
+                why
+            ],
+        )?;
+        Ok(id)
+    }
+
+    /// The paused runs, newest first (`all`: decided ones too).
+    pub fn paused(&self, all: bool, limit: usize) -> anyhow::Result<Vec<Pending>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT p.run, p.path, r.sha256, p.options, p.plan_hash, p.why, r.status,
+                    p.decided_by, p.decided_run, r.started, r.input, r.counts, r.report
+             FROM pending p JOIN runs r ON r.id = p.run
+             WHERE ?1 OR r.status = 'pending' ORDER BY p.run DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![all, limit as i64], |r| {
+            let json = |i: usize| -> rusqlite::Result<Value> {
+                Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
+            };
+            Ok(Pending {
+                run: r.get(0)?,
+                path: r.get(1)?,
+                sha256: r.get(2)?,
+                options: json(3)?,
+                plan_hash: r.get(4)?,
+                why: r.get(5)?,
+                status: r.get(6)?,
+                decided_by: r.get(7)?,
+                decided_run: r.get(8)?,
+                started: r.get(9)?,
+                input: r.get(10)?,
+                counts: json(11)?,
+                report: r.get(12)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Paused run `run`, decided or not.
+    pub fn paused_run(&self, run: i64) -> anyhow::Result<Option<Pending>> {
+        Ok(self
+            .paused(true, i64::MAX as usize)?
+            .into_iter()
+            .find(|p| p.run == run))
+    }
+
+    /// Decides paused run `run` (`approved` or `rejected`) by `who`, carried out by `by_run`;
+    /// false when it was no longer pending (someone decided first).
+    pub fn decide(
+        &self,
+        run: i64,
+        status: &str,
+        who: &str,
+        by_run: Option<i64>,
+    ) -> anyhow::Result<bool> {
+        let conn = self.conn();
+        let changed = conn.execute(
+            "UPDATE runs SET status = ?1 WHERE id = ?2 AND status = 'pending'",
+            params![status, run],
+        )?;
+        if changed == 1 {
+            conn.execute(
+                "UPDATE pending SET decided = ?1, decided_by = ?2, decided_run = ?3 WHERE run = ?4",
+                params![now(), who, by_run, run],
+            )?;
+        }
+        Ok(changed == 1)
+    }
+
+    /// The newest run by `who` of a file with this content that ran to an end (not killed,
+    /// not stopped by a fatal error): its id and status.
+    pub fn seen_source(&self, who: &str, sha256: &str) -> Option<(i64, String)> {
+        self.conn()
+            .query_row(
+                "SELECT id, status FROM runs WHERE who = ?1 AND sha256 = ?2
+                   AND status NOT IN ('running', 'interrupted', 'fatal')
+                 ORDER BY id DESC LIMIT 1",
+                params![who, sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .ok()
+            .flatten()
+    }
+
+    /// The newest runs by `who`.
+    pub fn runs_by(&self, who: &str, limit: usize) -> anyhow::Result<Vec<RunRecord>> {
+        Ok(self
+            .runs(10_000)?
+            .into_iter()
+            .filter(|r| r.who == who)
+            .take(limit)
+            .collect())
+    }
+}
+
+/// The SHA-256 of `bytes`, in hex.
+pub fn sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)
         .iter()

@@ -26,6 +26,7 @@ pub mod safety;
 pub mod stop;
 pub mod template;
 pub mod text;
+pub mod unattended;
 pub mod validate;
 pub mod web;
 pub mod write;

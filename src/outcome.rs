@@ -22,6 +22,8 @@ pub enum Status {
     Fatal,
     /// Stopped by Ctrl-C.
     Interrupted,
+    /// An unattended run past its limits: nothing sent, waiting for `bgy approve`.
+    Paused,
 }
 
 impl Status {
@@ -31,6 +33,7 @@ impl Status {
             Status::RowsFailed => 1,
             Status::Fatal => 3,
             Status::Interrupted => 130,
+            Status::Paused => 4,
         }
     }
 }
@@ -79,6 +82,9 @@ pub struct Summary {
     /// `bgy history show`: a run's changes, bank cards masked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<serde_json::Value>,
+    /// An unattended run that waits for approval: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paused: Option<String>,
     pub elapsed_ms: u128,
     #[serde(skip)]
     pub status: Status,
@@ -95,6 +101,9 @@ pub struct Counts {
     pub skipped: usize,
     pub unchanged: usize,
     pub deleted: usize,
+    /// Marked as leavers (`--prune-mode leave`).
+    #[serde(default)]
+    pub left: usize,
     pub invalid: usize,
     pub failed: usize,
     pub not_sent: usize,
@@ -118,6 +127,7 @@ impl Counts {
                 Outcome::Skipped => c.skipped += 1,
                 Outcome::Unchanged => c.unchanged += 1,
                 Outcome::Deleted => c.deleted += 1,
+                Outcome::Left => c.left += 1,
                 Outcome::Valid => {}
                 Outcome::Invalid => c.invalid += 1,
                 Outcome::Failed { .. } => c.failed += 1,
@@ -146,6 +156,16 @@ pub struct StaffCounts {
     pub update: usize,
     pub unchanged: usize,
     pub delete: usize,
+    /// People to mark as leavers (`--prune-mode leave`).
+    #[serde(default)]
+    pub leave: usize,
+}
+
+impl StaffCounts {
+    /// Every change: creates, updates, leavers and deletes.
+    pub fn changes(&self) -> usize {
+        self.create + self.update + self.leave + self.delete
+    }
 }
 
 /// What a departments plan would do, by kind, and the sheet's rows that are invalid.

@@ -60,7 +60,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
         .map(|(index, row)| AddJob {
             index,
-            row: row.source_row,
+            row: Some(row.source_row),
             account: row.account().to_string(),
             form: row.values.form(),
             existed: existed(row.account()),

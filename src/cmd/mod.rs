@@ -54,6 +54,19 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             prune,
             destructive,
         } => plan::sync(ctx, input, *prune, *destructive).await,
+        Job::Schedule {
+            once: true,
+            settings,
+        } => crate::unattended::once(ctx, settings).await,
+        Job::Schedule {
+            once: false,
+            settings,
+        } => crate::unattended::check(ctx, settings),
+        Job::Decide {
+            run,
+            approve,
+            settings,
+        } => crate::unattended::decide(ctx, *run, *approve, settings).await,
         Job::Dept(job) => dept::run(ctx, job).await,
         Job::History(job) => history::run(ctx, job),
         Job::Undo {

@@ -2,18 +2,22 @@
 //! `staff/add` cover=0 for creates, cover=1 for updates, `staff/delete` for prunes, nothing
 //! for unchanged rows.
 
-use crate::config::{Destructive, Input};
+use crate::api::types::Staff;
+use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
 use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
+use crate::history::{History, Settled};
 use crate::live::{self, Live};
 use crate::model::{Layout, Outcome};
 use crate::outcome::PlanLine;
+use crate::outcome::Status;
 use crate::outcome::{Counts, Summary};
 use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
 use crate::safety;
+use crate::unattended::{OnInvalid, Threshold};
 
 struct Prepared<'a> {
     session: Session<'a>,
@@ -28,7 +32,7 @@ async fn prepare<'a>(
     ctx: &'a Context,
     command: &'static str,
     input: &'a Input,
-    prune: bool,
+    prune: PruneMode,
 ) -> anyhow::Result<Prepared<'a>> {
     ctx.client()?;
     let listing = super::Listing::start(ctx);
@@ -44,13 +48,19 @@ async fn prepare<'a>(
         live.tree = d.planned.clone();
     }
     anyhow::ensure!(
-        !prune || live.complete,
+        !prune.any() || live.complete,
         "the staff listing came back incomplete ({} of {} people): refusing to prune",
         live.staff.len(),
         live.count
     );
     live::check_staff(&mut session.table, &live, false, false);
-    let plan = plan::diff(&session.table, &live, prune);
+    let history = match prune {
+        PruneMode::Leave => Some(ctx.history()?),
+        _ => None,
+    };
+    let plan = plan::diff(&session.table, &live, prune, |s| {
+        history.as_ref().is_some_and(|h| has_left(h, s))
+    });
     let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
     lines.extend(plan.lines(&session.table, &live));
     let shown = ctx.events.plan_lines();
@@ -68,6 +78,16 @@ async fn prepare<'a>(
         plan,
         lines,
     })
+}
+
+/// Someone already marked as a leaver: bgy marked them last (its last `status` sent is 3), or
+/// the listing has a 离职时间 and bgy never sent them a status (HR marked them by hand). One
+/// whose leave an undo took back (status sent again) is not.
+fn has_left(history: &History, s: &Staff) -> bool {
+    match history.last_sent(&s.we_userid).get("status") {
+        Some(status) => status.as_str() == Some("3"),
+        None => !s.quite_time.trim().is_empty(),
+    }
 }
 
 fn planned_outcomes(plan: &Plan) -> Vec<Outcome> {
@@ -96,7 +116,7 @@ fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
     }
 }
 
-pub async fn plan(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<Summary> {
+pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Result<Summary> {
     let p = prepare(ctx, "plan", input, prune).await?;
     let counts = p.plan.counts();
     let extra = Extra {
@@ -111,6 +131,7 @@ pub async fn plan(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<S
             updated: counts.update,
             unchanged: counts.unchanged,
             deleted: counts.delete,
+            left: counts.leave,
             ..summary.counts
         },
         ..summary
@@ -120,12 +141,201 @@ pub async fn plan(ctx: &Context, input: &Input, prune: bool) -> anyhow::Result<S
 pub async fn sync(
     ctx: &Context,
     input: &Input,
-    prune: bool,
+    prune: PruneMode,
     destructive: Destructive,
 ) -> anyhow::Result<Summary> {
-    let mut p = prepare(ctx, "sync", input, prune).await?;
+    sync_gated(ctx, input, prune, destructive, None).await
+}
+
+/// An unattended sync's limits: past them it sends nothing and waits for a person.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub max_changes: Threshold,
+    pub on_invalid: OnInvalid,
+    /// An approval of a paused run: the plan it paused with (its fingerprint), the only plan
+    /// it may send.
+    pub approving: Option<(i64, String)>,
+}
+
+/// Why an unattended run should wait for a person, if it should.
+fn pause_reason(p: &Prepared, gate: &Gate) -> Option<String> {
+    let directory = p.live.staff.len();
+    let counts = p.plan.counts();
+    // A sheet that has lost most of the directory (an empty or cut-off export): never pruned
+    // on its own.
+    let named = p
+        .session
+        .table
+        .rows
+        .iter()
+        .filter(|r| p.live.person(r.account()).is_some())
+        .count();
+    if (counts.leave + counts.delete) > 0 && named * 2 < directory {
+        return Some(format!(
+            "表格只有通讯录 {directory} 人中的 {named} 人,像是不完整的导出;未做任何改动 (the sheet names only {named} of the {directory} people in the directory, like an empty or cut-off export; nothing was changed)"
+        ));
+    }
+    let limit = gate.max_changes.limit(directory);
+    if counts.changes() > limit {
+        return Some(format!(
+            "改动 {} 处,超过 max_changes {} (上限 {limit}) (the run would make {} changes, past max_changes {}: at most {limit})",
+            counts.changes(),
+            gate.max_changes.describe(),
+            counts.changes(),
+            gate.max_changes.describe()
+        ));
+    }
+    safety::guard(counts.delete, directory).map(|g| g.to_string())
+}
+
+/// The plan's fingerprint: the same lines give the same hash.
+pub fn plan_hash(lines: &[PlanLine]) -> String {
+    let mut text = String::new();
+    for l in lines {
+        for part in [&l.action, &l.target, &l.field, &l.old, &l.new] {
+            text.push_str(part);
+            text.push('\u{1f}');
+        }
+        text.push('\n');
+    }
+    crate::history::sha256(text.as_bytes())
+}
+
+/// [`sync`], or with a `gate` the unattended one: a sheet with invalid rows sends nothing
+/// (unless `send-valid`), a run past the limits is paused (recorded as `pending` with its
+/// plan), an approval sends only the plan it approved.
+pub async fn sync_gated(
+    ctx: &Context,
+    input: &Input,
+    prune: PruneMode,
+    destructive: Destructive,
+    gate: Option<&Gate>,
+) -> anyhow::Result<Summary> {
+    let p = prepare(ctx, "sync", input, prune).await?;
+    let mut destructive = destructive;
+    if let Some(gate) = gate {
+        if let Some(held) = hold(&p, gate) {
+            return held.finish(ctx, p, input, prune, gate);
+        }
+        // Approved by a person, or within the limits the person set in bgy.toml.
+        destructive = Destructive {
+            yes: true,
+            force: gate.approving.is_some(),
+        };
+    }
+    send(ctx, p, input, destructive).await
+}
+
+/// Why a gated run sends nothing, when it does not.
+enum Held {
+    Invalid,
+    Paused(String),
+    Changed(i64),
+}
+
+fn hold(p: &Prepared, gate: &Gate) -> Option<Held> {
+    let invalid = p
+        .session
+        .table
+        .rows
+        .iter()
+        .filter(|r| !r.is_valid())
+        .count();
+    if let Some((run, hash)) = &gate.approving {
+        return (plan_hash(&p.lines) != *hash).then_some(Held::Changed(*run));
+    }
+    if invalid > 0 && gate.on_invalid == OnInvalid::Nothing {
+        return Some(Held::Invalid);
+    }
+    pause_reason(p, gate).map(Held::Paused)
+}
+
+impl Held {
+    fn finish(
+        self,
+        ctx: &Context,
+        p: Prepared,
+        input: &Input,
+        prune: PruneMode,
+        gate: &Gate,
+    ) -> anyhow::Result<Summary> {
+        let counts = p.plan.counts();
+        let hash = plan_hash(&p.lines);
+        let extra = Extra {
+            planned: Some(counts),
+            ..dept_extra(p.depts.as_ref(), None)
+        };
+        let mut summary = p.session.finish(Some(&p.lines), extra)?;
+        let history = ctx.history()?;
+        let name = input
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let planned = serde_json::to_value(counts).unwrap_or_default();
+        let run = Settled {
+            command: "sync",
+            input: &input.file,
+            name: &name,
+            server: &ctx.server,
+            who: &ctx.who,
+            status: "",
+            counts: &planned,
+            report: summary.report.as_deref(),
+        };
+        match self {
+            Held::Invalid => {
+                let id = history.settled(&Settled {
+                    status: "rows failed",
+                    ..run
+                })?;
+                ctx.events.warn(format!(
+                    "表格有 {} 行无效,按 on_invalid = \"nothing\" 什么也没有发送 (the sheet has {} invalid rows: with on_invalid = \"nothing\", nothing was sent; the report names them)",
+                    summary.counts.invalid, summary.counts.invalid
+                ));
+                summary.history_run = Some(id);
+                summary.status = Status::RowsFailed;
+            }
+            Held::Paused(why) => {
+                let options = serde_json::json!({
+                    "prune": prune,
+                    "on_invalid": gate.on_invalid,
+                });
+                let id = history.pause(
+                    &Settled {
+                        status: "pending",
+                        ..run
+                    },
+                    &options,
+                    &hash,
+                    &why,
+                )?;
+                ctx.events.warn(format!(
+                    "运行 {id} 等待确认:{why};批准 bgy approve {id},拒绝 bgy reject {id} (run {id} waits for approval; nothing was sent)"
+                ));
+                summary.history_run = Some(id);
+                summary.paused = Some(why);
+                summary.status = Status::Paused;
+            }
+            Held::Changed(run) => {
+                anyhow::bail!(
+                    "计划已变:运行 {run} 暂停后通讯录或表格有了变化,上面是现在的计划;什么也没有发送,运行 {run} 仍在等待 (the plan changed since run {run} was paused: the plan above is today's; nothing was sent and run {run} still waits: bgy reject {run}, or approve it again once the plan is what you want)"
+                );
+            }
+        }
+        Ok(summary)
+    }
+}
+
+async fn send(
+    ctx: &Context,
+    mut p: Prepared<'_>,
+    input: &Input,
+    destructive: Destructive,
+) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
     let prunes = p.plan.prune.clone();
+    let leavers = p.plan.leave.clone();
     let started = p.session.started;
     safety::before_removing(
         ctx,
@@ -144,8 +354,14 @@ pub async fn sync(
         .valid_rows()
         .map(|r| r.account().to_string())
         .collect();
-    p.session
-        .remember(&p.live, named.iter().chain(&prunes).map(String::as_str));
+    p.session.remember(
+        &p.live,
+        named
+            .iter()
+            .chain(&prunes)
+            .chain(&leavers)
+            .map(String::as_str),
+    );
     // Departments first, so staff can be placed in departments made in this run.
     let applied = match &p.depts {
         Some(d) => {
@@ -155,13 +371,23 @@ pub async fn sync(
         None => None,
     };
     let jobs = add_jobs(&p, applied.as_ref().map(|a| &a.tree));
-    ctx.events
-        .phase(phases::SYNCING, (jobs.len() + prunes.len()) as u64);
+    ctx.events.phase(
+        phases::SYNCING,
+        (jobs.len() + prunes.len() + leavers.len()) as u64,
+    );
     let s = &mut p.session;
     let results = execute::add_staff(client, jobs, &s.sink()).await;
     for (i, outcome) in results {
         s.outcomes[i] = outcome;
     }
+    let why = format!("不在 {} 中 (not in the sheet; bgy sync)", input.name());
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let leave_jobs = leavers
+        .iter()
+        .enumerate()
+        .map(|(i, a)| AddJob::leaver(i, a, &today, &why))
+        .collect();
+    let left = execute::add_staff(client, leave_jobs, &s.sink()).await;
     let targets = prunes.into_iter().map(|a| (None, a)).collect();
     let pruned = delete_all(client, targets, &s.sink()).await;
     let mut lines = p.lines;
@@ -172,28 +398,48 @@ pub async fn sync(
         p.depts.as_ref(),
         applied.as_ref().map(|a| (a.created, a.renamed)),
     );
-    for (account, outcome) in &pruned {
-        if outcome == &Outcome::Deleted {
-            extra.deleted += 1;
-            continue;
+    let left = left.into_iter().map(|(i, o)| (leavers[i].clone(), o));
+    tally_besides(&mut extra, &mut lines, pruned, "删除失败 (delete failed)");
+    let failed = "标记离职失败 (marking as leaver failed)";
+    tally_besides(&mut extra, &mut lines, left, failed);
+    if extra.deleted + extra.left > 0 {
+        ctx.events.note(format!(
+            "bgy sync: of the accounts not in the sheet, {} deleted, {} marked as leavers",
+            extra.deleted, extra.left
+        ));
+    }
+    p.session.finish(Some(&lines), extra)
+}
+
+/// Counts the accounts the sheet does not name (deleted, marked as leavers, or failed: a plan
+/// line each, `action` and why).
+fn tally_besides(
+    extra: &mut Extra,
+    lines: &mut Vec<PlanLine>,
+    outcomes: impl IntoIterator<Item = (String, Outcome)>,
+    action: &str,
+) {
+    for (account, outcome) in outcomes {
+        match outcome {
+            Outcome::Deleted => {
+                extra.deleted += 1;
+                continue;
+            }
+            Outcome::Left => {
+                extra.left += 1;
+                continue;
+            }
+            _ => {}
         }
         extra.failed += 1;
         lines.push(PlanLine {
-            action: "删除失败 (delete failed)".into(),
-            target: account.clone(),
+            action: action.into(),
+            target: account,
             field: String::new(),
             old: String::new(),
             new: outcome.error_text().unwrap_or_default(),
         });
     }
-    if !pruned.is_empty() {
-        ctx.events.note(format!(
-            "bgy sync: pruned {} of {} accounts not in the sheet",
-            extra.deleted,
-            pruned.len()
-        ));
-    }
-    p.session.finish(Some(&lines), extra)
 }
 
 /// `staff/add` for each create (cover=0) and update (cover=1); departments resolved in the

@@ -197,6 +197,9 @@ fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, In
                     for (f, x) in values_of(&account, before, set).iter() {
                         old.put(f, x);
                     }
+                    if kinds[0] == "left" {
+                        reinstate(&mut old, before);
+                    }
                     match changed_since(&now, sent) {
                         Some(why) if !force => Inverse::Conflict(old, why),
                         _ => Inverse::Restore(old),
@@ -235,6 +238,22 @@ fn department(
             })
         }
         _ => None,
+    }
+}
+
+/// A leave taken back: the 人事状态 bgy last sent before it (已转正 when it never sent one),
+/// and 复职时间 today when the person had no 离职时间 before (the API cannot empty a date, so
+/// the day of return says the leave is over).
+fn reinstate(old: &mut Values, before: &Value) {
+    if old.get(Field::Status).is_none() {
+        old.put(Field::Status, "0");
+    }
+    let had_left = before["quite_time"]["value"]
+        .as_str()
+        .is_some_and(|s| !s.trim().is_empty());
+    if !had_left {
+        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        old.put(Field::BackTime, &today);
     }
 }
 

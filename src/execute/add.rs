@@ -12,7 +12,8 @@ use super::Sink;
 pub struct AddJob {
     /// Index into the table's rows.
     pub index: usize,
-    pub row: u32,
+    /// Its row in the sheet; none for a leaver the sheet does not name.
+    pub row: Option<u32>,
     pub account: String,
     pub form: Vec<(String, String)>,
     /// The account was on the server before the run.
@@ -31,7 +32,7 @@ impl AddJob {
     ) -> AddJob {
         AddJob {
             index,
-            row: row.source_row,
+            row: Some(row.source_row),
             account: row.account().to_string(),
             form,
             existed,
@@ -40,6 +41,24 @@ impl AddJob {
             } else {
                 Cover::Skip
             },
+        }
+    }
+
+    /// Marks `account` as a leaver: 人事状态 已离职 (status 3), 离职时间 `today`, and why
+    /// (cover=1). `index` numbers the leavers.
+    pub fn leaver(index: usize, account: &str, today: &str, why: &str) -> AddJob {
+        AddJob {
+            index,
+            row: None,
+            account: account.to_string(),
+            form: vec![
+                ("we_userid".into(), account.to_string()),
+                ("status".into(), "3".into()),
+                ("quite_time".into(), today.to_string()),
+                ("quite_reason".into(), why.to_string()),
+            ],
+            existed: true,
+            cover: Cover::Overwrite,
         }
     }
 }
@@ -64,6 +83,7 @@ pub async fn add_staff(
                 .collect();
             let outcome = match client.add_staff(form).await {
                 Ok(reply) => match reply.errno {
+                    0 if job.row.is_none() => Outcome::Left,
                     0 if job.existed => Outcome::Updated,
                     0 => Outcome::Created,
                     // The account exists. Before the run it did not: an earlier try whose
@@ -77,7 +97,7 @@ pub async fn add_staff(
                 },
                 Err(e) => sink.failure(&e),
             };
-            sink.done_with(Some(job.row), &job.account, &outcome, sent.into());
+            sink.done_with(job.row, &job.account, &outcome, sent.into());
             (job.index, outcome)
         })
         .buffer_unordered(client.concurrency().max(1) * 2)

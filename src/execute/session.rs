@@ -51,6 +51,8 @@ pub struct Session<'a> {
 #[derive(Debug, Default)]
 pub struct Extra {
     pub deleted: usize,
+    /// Marked as leavers.
+    pub left: usize,
     pub failed: usize,
     pub invalid: usize,
     pub departments_created: Option<usize>,
@@ -68,6 +70,7 @@ impl Extra {
     fn added_to(&self, rows: Counts) -> Counts {
         Counts {
             deleted: rows.deleted + self.deleted,
+            left: rows.left + self.left,
             invalid: rows.invalid + self.invalid,
             failed: rows.failed + self.failed,
             ..rows
@@ -370,7 +373,7 @@ impl<'a> Session<'a> {
             report: report_path.clone(),
             history_run: self.recorder.as_ref().map(|r| r.run),
             existing: extra.existing,
-            besides: extra.deleted + extra.failed,
+            besides: extra.deleted + extra.left + extra.failed,
             planned: extra.planned,
         }));
         written?;
@@ -415,6 +418,7 @@ impl<'a> Session<'a> {
             Status::RowsFailed => "rows failed",
             Status::Fatal => "fatal",
             Status::Interrupted => "interrupted",
+            Status::Paused => "pending",
         };
         let counts = serde_json::to_value(counts).unwrap_or_default();
         if let Err(e) = r.history.end(r.run, status, &counts, report) {
@@ -498,6 +502,7 @@ impl Recorder {
             Outcome::Updated if self.command == "times" => "dates",
             Outcome::Updated => "updated",
             Outcome::Deleted => "deleted",
+            Outcome::Left => "left",
             _ => return Ok(()),
         };
         let before = self

@@ -324,6 +324,8 @@ pub enum Outcome {
     Skipped,
     Unchanged,
     Deleted,
+    /// Marked as a leaver (人事状态 已离职): a sync's `--prune-mode leave`.
+    Left,
     /// A delete of an account the directory does not have: nothing to do, not a failure.
     NotFound,
     /// Valid, and nothing sent (`check`, `--dry-run`).
@@ -358,6 +360,7 @@ impl Outcome {
                 | Outcome::Skipped
                 | Outcome::Unchanged
                 | Outcome::Deleted
+                | Outcome::Left
                 | Outcome::NotFound
                 | Outcome::Valid
         )
@@ -371,6 +374,7 @@ impl Outcome {
             Outcome::Skipped => "skipped 已存在跳过",
             Outcome::Unchanged => "unchanged 无变化",
             Outcome::Deleted => "deleted 已删除",
+            Outcome::Left => "left 已标记离职",
             Outcome::NotFound => "not found 不在通讯录",
             Outcome::Valid => "valid 校验通过",
             Outcome::Invalid => "invalid 校验失败",

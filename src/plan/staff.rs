@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use crate::api::types::Staff;
+use crate::config::PruneMode;
 use crate::live::{sheet_departments, Live, LISTED};
 use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, Field};
@@ -33,6 +35,9 @@ pub struct Plan {
     pub actions: Vec<Option<Action>>,
     /// Accounts on the server and not in the sheet (with `--prune`).
     pub prune: Vec<String>,
+    /// Accounts on the server and not in the sheet, to mark as leavers (`--prune-mode
+    /// leave`), less those marked already.
+    pub leave: Vec<String>,
 }
 
 fn paths(ids: &[i64], tree: &DeptTree) -> String {
@@ -82,8 +87,14 @@ pub fn changes(sheet: &Values, live: &Values, tree: &DeptTree) -> Vec<Change> {
 }
 
 /// The plan of `table` against `live`; `prune` lists the server's accounts missing from the
-/// sheet (any row naming an account, valid or not, keeps it).
-pub fn diff(table: &Table, live: &Live, prune: bool) -> Plan {
+/// sheet (any row naming an account, valid or not, keeps it) to delete, or to mark as leavers
+/// unless `has_left` says they are already.
+pub fn diff(
+    table: &Table,
+    live: &Live,
+    prune: PruneMode,
+    has_left: impl Fn(&Staff) -> bool,
+) -> Plan {
     let actions = table
         .rows
         .iter()
@@ -101,17 +112,31 @@ pub fn diff(table: &Table, live: &Live, prune: bool) -> Plan {
             })
         })
         .collect();
-    let prune = if prune {
-        let named: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
+    let named: HashSet<AccountKey> = match prune {
+        PruneMode::None => HashSet::new(),
+        _ => table.rows.iter().map(|r| r.account().into()).collect(),
+    };
+    let missing = || {
         live.staff
             .iter()
             .filter(|s| !named.contains(&AccountKey::new(&s.we_userid)))
-            .map(|s| s.we_userid.clone())
-            .collect()
-    } else {
-        Vec::new()
     };
-    Plan { actions, prune }
+    let (prune, leave) = match prune {
+        PruneMode::None => (Vec::new(), Vec::new()),
+        PruneMode::Delete => (missing().map(|s| s.we_userid.clone()).collect(), Vec::new()),
+        PruneMode::Leave => (
+            Vec::new(),
+            missing()
+                .filter(|s| !has_left(s))
+                .map(|s| s.we_userid.clone())
+                .collect(),
+        ),
+    };
+    Plan {
+        actions,
+        prune,
+        leave,
+    }
 }
 
 /// Planned counts: (create, update, unchanged, delete).
@@ -123,6 +148,7 @@ impl Plan {
             update: count(|a| matches!(a, Action::Update(_))),
             unchanged: count(|a| *a == Action::Unchanged),
             delete: self.prune.len(),
+            leave: self.leave.len(),
         }
     }
 
@@ -157,17 +183,29 @@ impl Plan {
                 _ => {}
             }
         }
-        for account in &self.prune {
+        let named = |account: &str| {
             let name = live
                 .person(account)
                 .map(|p| p.we_name.as_str())
                 .unwrap_or("");
+            format!("{account} ({name})")
+        };
+        for account in &self.prune {
             out.push(PlanLine {
                 action: "删除 (delete)".into(),
-                target: format!("{account} ({name})"),
+                target: named(account),
                 field: String::new(),
                 old: String::new(),
                 new: String::new(),
+            });
+        }
+        for account in &self.leave {
+            out.push(PlanLine {
+                action: "标记离职 (mark as leaver)".into(),
+                target: named(account),
+                field: format!("{} status", Field::Status.label()),
+                old: String::new(),
+                new: "已离职 (left)".into(),
             });
         }
         out

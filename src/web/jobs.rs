@@ -341,6 +341,7 @@ fn ended(
                 crate::Status::Fatal => (Status::Fatal, stopped),
                 crate::Status::Interrupted if info.stopped_by.is_some() => (Status::Stopped, None),
                 crate::Status::Interrupted => (Status::Interrupted, stopped),
+                crate::Status::Paused => (Status::Pending, summary.paused.clone()),
             }
         }
         Err(e) if full => (

@@ -82,6 +82,8 @@ pub enum Status {
     Interrupted,
     /// A person pressed Stop.
     Stopped,
+    /// An unattended run past its limits, waiting for a person.
+    Pending,
     /// It could not go on: a full disk, an unreadable sheet, another run holding the lock.
     #[serde(alias = "error")]
     Failed,
@@ -96,6 +98,7 @@ impl Status {
             Status::Fatal => "fatal",
             Status::Interrupted => "interrupted",
             Status::Stopped => "stopped",
+            Status::Pending => "pending",
             Status::Failed => "failed",
         }
     }

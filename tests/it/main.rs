@@ -22,6 +22,7 @@ mod read_fuzz;
 mod runs;
 mod snapshots;
 mod times_delete;
+mod unattended;
 mod web;
 
 // The minimal workbooks examples/hostile.rs makes, for the same hostile files.

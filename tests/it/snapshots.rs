@@ -35,6 +35,9 @@ fn help_of_bgy_and_every_command() {
         &["serve", "--help"],
         &["history", "--help"],
         &["undo", "--help"],
+        &["schedule", "--help"],
+        &["approve", "--help"],
+        &["reject", "--help"],
     ] {
         let name = format!("help_{}", args[..args.len() - 1].join("_"))
             .trim_end_matches('_')

@@ -10,7 +10,7 @@ use axum::Extension;
 use serde::Deserialize;
 
 use super::{acting_on, confirmed, fork, require, run_input, send_from, to_run, Posted};
-use crate::config::{Destructive, Job};
+use crate::config::{Destructive, Job, PruneMode};
 use crate::model::Layout;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
@@ -37,7 +37,7 @@ pub async fn plan(
     info.prune = f.prune.is_some();
     let job = Job::Plan {
         input: run_input(&dir, &info),
-        prune: info.prune,
+        prune: prune_mode(info.prune),
     };
     let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
     Ok(to_run(&id))
@@ -66,7 +66,7 @@ pub async fn sync(
     }
     confirmed(deleting, &f.confirm)?;
     let force = f.force.is_some();
-    let prune = from.prune;
+    let prune = prune_mode(from.prune);
     send_from(
         app.clone(),
         &s,
@@ -82,4 +82,12 @@ pub async fn sync(
         },
     )
     .await
+}
+
+/// The console's "delete who is not in the sheet" box.
+fn prune_mode(prune: bool) -> PruneMode {
+    match prune {
+        true => PruneMode::Delete,
+        false => PruneMode::None,
+    }
 }

@@ -1,0 +1,341 @@
+//! The sync that runs by itself: `bgy.toml`'s `[schedule]` read once ([`Settings`]), the
+//! newest sheet of a folder picked and waited for until it is whole, a file already run left
+//! alone, the sync gated (invalid rows, a cut-off export, too many changes: paused for a
+//! person), its runs recorded as who = `schedule`, and the 企业微信 robot told ([`notify`]).
+//!
+//! In: the settings and a context. Out: the run's summary; `Status::Paused` when it waits for
+//! `bgy approve RUN` / `bgy reject RUN` ([`decide`]).
+
+pub mod notify;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
+
+pub use settings::{Notify, OnInvalid, Schedule, Settings, Threshold, Webhook};
+
+use crate::cmd::plan::{sync_gated, Gate};
+use crate::config::{Destructive, Input, PruneMode};
+use crate::context::Context;
+use crate::events::{Emit, Event, Observer};
+use crate::outcome::{Reason, Status, Summary};
+
+/// Who the history names for a scheduled run.
+pub const WHO: &str = "schedule";
+
+/// The sheets a folder may hold: what bgy reads, less Excel's lock files, hidden files, and
+/// bgy's own reports and backups.
+fn is_sheet(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    let readable = ["xlsx", "xlsm", "xls", "xlsb", "ods", "csv"]
+        .iter()
+        .any(|ext| lower.ends_with(&format!(".{ext}")));
+    readable
+        && !name.starts_with("~$")
+        && !name.starts_with('.')
+        && !lower.contains(".report-")
+        && !lower.contains(".backup-")
+}
+
+/// The newest sheet in the job's folder (that its pattern admits), by modification time.
+pub fn newest_sheet(job: &Schedule) -> anyhow::Result<Option<PathBuf>> {
+    let entries = std::fs::read_dir(&job.folder).with_context(|| {
+        format!(
+            "cannot read the folder {} ([schedule] folder)",
+            job.folder.display()
+        )
+    })?;
+    let mut newest: Option<(SystemTime, PathBuf)> = None;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_sheet(&name) || job.pattern.as_ref().is_some_and(|p| !p.matches(&name)) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        let at = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+        if meta.is_file() && newest.as_ref().is_none_or(|(t, _)| at > *t) {
+            newest = Some((at, entry.path()));
+        }
+    }
+    Ok(newest.map(|(_, p)| p))
+}
+
+/// Waits until `path` stops changing (size and time the same across `settle`): an export
+/// still being written is not read half-way. Gives up after twenty tries.
+async fn settled(path: &Path, settle: Duration) -> anyhow::Result<()> {
+    let stamp = |p: &Path| {
+        std::fs::metadata(p)
+            .map(|m| (m.len(), m.modified().ok()))
+            .with_context(|| format!("cannot read {}", p.display()))
+    };
+    let mut last = stamp(path)?;
+    for _ in 0..20 {
+        if settle.is_zero() {
+            return Ok(());
+        }
+        tokio::time::sleep(settle).await;
+        let now = stamp(path)?;
+        if now == last {
+            return Ok(());
+        }
+        last = now;
+    }
+    anyhow::bail!(
+        "{} 仍在写入,本次不读 ({} is still being written: it kept changing for {} s; the next run reads it)",
+        path.display(),
+        path.display(),
+        (settle * 20).as_secs()
+    )
+}
+
+/// Keeps the reasons of a run's end beside passing every event on, for the robot's message.
+struct Heard {
+    inner: Arc<dyn Observer>,
+    reasons: Mutex<Vec<Reason>>,
+}
+
+impl Observer for Heard {
+    fn event(&self, event: Event) {
+        if let Event::Finished(f) = &event {
+            *self.reasons.lock().unwrap_or_else(|e| e.into_inner()) = f.reasons.clone();
+        }
+        self.inner.event(event);
+    }
+
+    fn confirm_delete(&self, _command: &str, _n: usize) -> anyhow::Result<bool> {
+        // Nobody is there: the gate decided already.
+        anyhow::bail!("an unattended run asks nobody")
+    }
+
+    fn plan_lines(&self) -> usize {
+        self.inner.plan_lines()
+    }
+}
+
+/// What a scheduled run ended as, for the robot.
+pub struct Ended<'a> {
+    pub file: Option<String>,
+    pub result: &'a anyhow::Result<Summary>,
+    pub reasons: Vec<Reason>,
+}
+
+/// Runs the job once now: reads the newest sheet, syncs it within the limits or pauses, and
+/// tells the robot.
+pub async fn once(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
+    let job = settings
+        .schedule
+        .as_ref()
+        .context("bgy.toml has no [schedule]")?;
+    let heard = Arc::new(Heard {
+        inner: ctx.events.clone(),
+        reasons: Mutex::new(Vec::new()),
+    });
+    let run = ctx.for_run(heard.clone(), WHO, ctx.stop.clone());
+    let mut file = None;
+    let result = attempt(&run, job, &mut file).await;
+    let reasons = std::mem::take(&mut *heard.reasons.lock().unwrap_or_else(|e| e.into_inner()));
+    let ended = Ended {
+        file,
+        result: &result,
+        reasons,
+    };
+    notify::tell(ctx.events.as_ref(), &settings.notify, &ended).await;
+    result
+}
+
+async fn attempt(
+    ctx: &Context,
+    job: &Schedule,
+    file: &mut Option<String>,
+) -> anyhow::Result<Summary> {
+    let Some(path) = newest_sheet(job)? else {
+        anyhow::bail!(
+            "{} 中没有可读的表格 (no sheet to read in {}{}: .xlsx, .xls, .xlsb, .ods or .csv)",
+            job.folder.display(),
+            job.folder.display(),
+            job.pattern
+                .as_ref()
+                .map(|p| format!(" matching {:?}", p.as_str()))
+                .unwrap_or_default()
+        );
+    };
+    *file = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    settled(&path, job.settle).await?;
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let sha = crate::history::sha256(&bytes);
+    drop(bytes);
+    if let Some((run, status)) = ctx.history()?.seen_source(WHO, &sha) {
+        ctx.events.note(format!(
+            "bgy schedule: {} 与运行 {run} 读过的文件相同 ({status}),无需再做 (the same file as run {run}, {status}: nothing to do)",
+            path.display()
+        ));
+        return Ok(Summary {
+            command: "schedule",
+            ..Summary::default()
+        });
+    }
+    let input = scheduled_input(ctx, path)?;
+    let gate = Gate {
+        max_changes: job.max_changes,
+        on_invalid: job.on_invalid,
+        approving: None,
+    };
+    let destructive = Destructive::default();
+    let mut summary = sync_gated(ctx, &input, job.prune, destructive, Some(&gate)).await?;
+    summary.command = "schedule";
+    Ok(summary)
+}
+
+/// A scheduled run's input: its reports go under the history's folder, not into the HR
+/// system's export folder.
+fn scheduled_input(ctx: &Context, path: PathBuf) -> anyhow::Result<Input> {
+    let reports = ctx.history_dir().join("schedule");
+    std::fs::create_dir_all(&reports)
+        .with_context(|| format!("cannot create {}", reports.display()))?;
+    let mut input = Input::file(path);
+    input.report_dir = Some(reports);
+    Ok(input)
+}
+
+/// `bgy approve RUN` / `bgy reject RUN`: decides a paused run. Approving plans it again
+/// against the live directory and sends only that same plan.
+pub async fn decide(
+    ctx: &Context,
+    run: i64,
+    approve: bool,
+    settings: &Settings,
+) -> anyhow::Result<Summary> {
+    let history = ctx.history()?;
+    let paused = history.paused_run(run)?.with_context(|| {
+        format!("运行 {run} 不是等待确认的定时同步 (run {run} is not a run the schedule paused; bgy history lists the runs, pending ones as pending)")
+    })?;
+    anyhow::ensure!(
+        paused.status == "pending",
+        "运行 {run} 已经处理过:{} (run {run} was {} already{})",
+        paused.status,
+        paused.status,
+        paused
+            .decided_by
+            .as_deref()
+            .map(|w| format!(" by {w}"))
+            .unwrap_or_default()
+    );
+    if !approve {
+        history.decide(run, "rejected", &ctx.who, None)?;
+        ctx.events.note(format!(
+            "bgy reject: 运行 {run} 已拒绝,什么也没有发送;同一文件不会再次运行 (run {run} rejected: nothing was sent, and the schedule will not run the same file again)"
+        ));
+        return Ok(Summary {
+            command: "reject",
+            history_run: Some(run),
+            ..Summary::default()
+        });
+    }
+    let path = PathBuf::from(&paused.path);
+    let bytes = std::fs::read(&path).with_context(|| {
+        format!(
+            "运行 {run} 读过的表格已不在 (the sheet run {run} read, {}, is gone): bgy reject {run}",
+            path.display()
+        )
+    })?;
+    anyhow::ensure!(
+        crate::history::sha256(&bytes) == paused.sha256,
+        "运行 {run} 暂停后表格 {} 已改动 (the sheet changed since run {run} was paused; nothing was sent): bgy reject {run}, and the schedule reads the new file at its next run",
+        path.display()
+    );
+    drop(bytes);
+    let options = &paused.options;
+    let prune: PruneMode = serde_json::from_value(options["prune"].clone()).unwrap_or_default();
+    let on_invalid: OnInvalid =
+        serde_json::from_value(options["on_invalid"].clone()).unwrap_or_default();
+    let input = scheduled_input(ctx, path)?;
+    let gate = Gate {
+        max_changes: Threshold::Count(usize::MAX),
+        on_invalid,
+        approving: Some((run, paused.plan_hash.clone())),
+    };
+    let mut summary = sync_gated(ctx, &input, prune, Destructive::default(), Some(&gate)).await?;
+    history.decide(run, "approved", &ctx.who, summary.history_run)?;
+    ctx.events.note(format!(
+        "bgy approve: 运行 {run} 已批准并发送 (run {run} approved and sent{})",
+        summary
+            .history_run
+            .map(|r| format!(" as run {r}"))
+            .unwrap_or_default()
+    ));
+    summary.command = "approve";
+    let file = input
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    let result = Ok(summary);
+    let ended = Ended {
+        file,
+        result: &result,
+        reasons: Vec::new(),
+    };
+    notify::tell(ctx.events.as_ref(), &settings.notify, &ended).await;
+    result
+}
+
+/// `bgy schedule --check`: the job as read, when it runs next, and what it would read now.
+pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
+    let job = settings
+        .schedule
+        .as_ref()
+        .context("bgy.toml has no [schedule]")?;
+    let next = job
+        .next_after(chrono::Utc::now())
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
+        .unwrap_or_else(|| "never (the cron names no future time)".into());
+    let file = match newest_sheet(job) {
+        Ok(Some(p)) => p.display().to_string(),
+        Ok(None) => "none yet".into(),
+        Err(e) => format!("{e:#}"),
+    };
+    let robot = match &settings.notify.webhook {
+        Some(w) => w.shown(),
+        None => "none".into(),
+    };
+    ctx.events.note(format!(
+        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}\n  robot {robot}",
+        job.cron_text,
+        job.tz.name(),
+        job.folder.display(),
+        job.pattern
+            .as_ref()
+            .map(|p| format!(" (pattern {:?})", p.as_str()))
+            .unwrap_or_default(),
+        job.prune.name(),
+        job.max_changes.describe(),
+        match job.on_invalid {
+            OnInvalid::Nothing => "nothing",
+            OnInvalid::SendValid => "send-valid",
+        }
+    ));
+    Ok(Summary {
+        command: "schedule",
+        output: Some(next),
+        status: Status::Ok,
+        ..Summary::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_sheets_bgy_reads_and_did_not_write() {
+        assert!(is_sheet("花名册-11月.xlsx"));
+        assert!(is_sheet("export.CSV"));
+        assert!(!is_sheet("~$花名册.xlsx"));
+        assert!(!is_sheet(".hidden.xlsx"));
+        assert!(!is_sheet("花名册.report-20261129-023000.xlsx"));
+        assert!(!is_sheet("花名册.backup-20261129-023000.xlsx"));
+        assert!(!is_sheet("notes.txt"));
+    }
+}

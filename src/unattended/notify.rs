@@ -1,0 +1,264 @@
+//! The 企业微信 group robot: a markdown message for a scheduled run's end (failure, pause,
+//! success, each on or off), then its report as a file (`upload_media`, then a `file`
+//! message). At most 20 messages a minute a robot, as the robot allows. A robot that fails is
+//! a warning, never a failed run; its key is never shown.
+
+use std::collections::{HashMap, VecDeque};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use super::{Ended, Notify, Webhook};
+use crate::events::{Emit, Observer};
+use crate::outcome::{Status, Summary};
+
+/// The robot's limit on a message's content.
+pub const MAX_MARKDOWN_BYTES: usize = 4096;
+/// The robot's limit on a file.
+pub const MAX_FILE_BYTES: u64 = 20 << 20;
+/// Messages a robot takes in a minute.
+const PER_MINUTE: usize = 20;
+
+/// What the run ended as, for the message's title and whether it is sent at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Success,
+    Paused,
+    Failure,
+}
+
+fn kind_of(ended: &Ended) -> Option<Kind> {
+    match ended.result {
+        Err(_) => Some(Kind::Failure),
+        Ok(s) if s.status == Status::Paused => Some(Kind::Paused),
+        Ok(s) if s.status == Status::Ok => {
+            // The same file again: nothing ran, nothing to tell.
+            s.history_run.map(|_| Kind::Success)
+        }
+        Ok(_) => Some(Kind::Failure),
+    }
+}
+
+/// Tells the robot how the run ended, as `notify` asks; what goes wrong is a warning.
+pub async fn tell(events: &dyn Observer, notify: &Notify, ended: &Ended<'_>) {
+    let Some(hook) = &notify.webhook else {
+        return;
+    };
+    let Some(kind) = kind_of(ended) else {
+        return;
+    };
+    let wanted = match kind {
+        Kind::Success => notify.on_success,
+        Kind::Paused => notify.on_pause,
+        Kind::Failure => notify.on_failure,
+    };
+    if !wanted {
+        return;
+    }
+    let text = message(kind, ended, notify.console_url.as_deref());
+    let body = json!({"msgtype": "markdown", "markdown": {"content": text}});
+    if let Err(e) = post_json(hook, &body).await {
+        return warn(events, hook, &e);
+    }
+    let report = match ended.result {
+        Ok(Summary {
+            report: Some(r), ..
+        }) if notify.attach_report => r.clone(),
+        _ => return,
+    };
+    if let Err(e) = send_file(hook, Path::new(&report)).await {
+        warn(events, hook, &e);
+    }
+}
+
+fn warn(events: &dyn Observer, hook: &Webhook, e: &anyhow::Error) {
+    let text = crate::api::error::redact(&format!("{e:#}"), hook.key());
+    events.warn(format!(
+        "企业微信机器人没有收到通知 (the 企业微信 robot was not told: {text}); the run itself is not affected"
+    ));
+}
+
+/// The message: a title, the file, the counts, why it waits and how to decide, the top
+/// reasons, the console's link; cut to the robot's 4,096 bytes.
+fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
+    let title = match kind {
+        Kind::Success => "<font color=\"info\">成功</font>",
+        Kind::Paused => "<font color=\"warning\">等待确认</font>",
+        Kind::Failure => "<font color=\"warning\">失败</font>",
+    };
+    let mut out = format!("## bgy 定时同步:{title}\n");
+    if let Some(file) = &ended.file {
+        out.push_str(&format!("> 文件:{file}\n"));
+    }
+    match ended.result {
+        Err(e) => out.push_str(&format!("> 错误:{}\n", first_chars(&format!("{e:#}"), 600))),
+        Ok(s) => {
+            let c = &s.counts;
+            out.push_str(&format!(
+                "> 新增 **{}** · 更新 **{}** · 离职 **{}** · 删除 **{}** · 无变化 {} · 无效 **{}** · 失败 **{}**\n",
+                c.created, c.updated, c.left, c.deleted, c.unchanged, c.invalid, c.failed
+            ));
+            if let (Some(why), Some(run)) = (&s.paused, s.history_run) {
+                out.push_str(&format!(
+                    "> 原因:{why}\n> 批准:`bgy approve {run}` · 拒绝:`bgy reject {run}`\n"
+                ));
+            } else if let Some(run) = s.history_run {
+                out.push_str(&format!("> 运行 {run}(撤销:`bgy undo {run}`)\n"));
+            }
+        }
+    }
+    if !ended.reasons.is_empty() {
+        out.push_str("\n**主要原因**\n");
+        for r in ended.reasons.iter().take(5) {
+            out.push_str(&format!(
+                "- {} ×{}(第 {} 行:{})\n",
+                r.rule,
+                r.count,
+                r.first_row,
+                first_chars(&r.example, 80)
+            ));
+        }
+    }
+    if let Some(url) = console {
+        out.push_str(&format!(
+            "\n[在控制台查看]({}/schedule)\n",
+            url.trim_end_matches('/')
+        ));
+    }
+    cut(out, MAX_MARKDOWN_BYTES)
+}
+
+fn first_chars(text: &str, n: usize) -> String {
+    match text.char_indices().nth(n) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
+/// `text` within `max` bytes, cut at a character with `…`.
+fn cut(text: String, max: usize) -> String {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max - '…'.len_utf8();
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
+/// Waits, when needed, until the robot takes another message (20 a minute).
+async fn rate_limited(hook: &Webhook) {
+    static SENT: Mutex<Option<HashMap<String, VecDeque<Instant>>>> = Mutex::new(None);
+    loop {
+        let wait = {
+            let mut guard = SENT.lock().unwrap_or_else(|e| e.into_inner());
+            let sent = guard
+                .get_or_insert_with(HashMap::new)
+                .entry(hook.key().to_string())
+                .or_default();
+            let now = Instant::now();
+            while sent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+            {
+                sent.pop_front();
+            }
+            if sent.len() < PER_MINUTE {
+                sent.push_back(now);
+                None
+            } else {
+                sent.front()
+                    .map(|t| Duration::from_secs(60).saturating_sub(now.duration_since(*t)))
+            }
+        };
+        match wait {
+            None => return,
+            Some(d) => tokio::time::sleep(d).await,
+        }
+    }
+}
+
+/// The robot's answer: `errcode` 0, or an error naming it.
+async fn answer(reply: reqwest::Response) -> anyhow::Result<Value> {
+    let status = reply.status();
+    anyhow::ensure!(status.is_success(), "HTTP {status}");
+    let body: Value = reply
+        .json()
+        .await
+        .map_err(|e| anyhow::Error::new(e.without_url()).context("not the robot's answer"))?;
+    let code = body["errcode"].as_i64().unwrap_or(-1);
+    anyhow::ensure!(
+        code == 0,
+        "errcode {code}: {}",
+        body["errmsg"].as_str().unwrap_or("")
+    );
+    Ok(body)
+}
+
+async fn post_json(hook: &Webhook, body: &Value) -> anyhow::Result<Value> {
+    rate_limited(hook).await;
+    let reply = client()?
+        .post(hook.url().clone())
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.without_url()))?;
+    answer(reply).await
+}
+
+/// Uploads `path` (`upload_media`, type file) and sends it as a `file` message.
+async fn send_file(hook: &Webhook, path: &Path) -> anyhow::Result<()> {
+    let size = std::fs::metadata(path)?.len();
+    anyhow::ensure!(
+        size <= MAX_FILE_BYTES,
+        "the report is {} MB, more than the robot's 20 MB: not attached",
+        size >> 20
+    );
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report.xlsx".into());
+    let part = reqwest::multipart::Part::bytes(std::fs::read(path)?)
+        .file_name(name)
+        .mime_str("application/octet-stream")?;
+    let form = reqwest::multipart::Form::new().part("media", part);
+    let reply = client()?
+        .post(hook.upload_url())
+        .multipart(form)
+        .send()
+        .await
+        .map_err(|e| anyhow::Error::new(e.without_url()))?;
+    let body = answer(reply).await?;
+    let media = body["media_id"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("upload_media gave no media_id"))?;
+    post_json(
+        hook,
+        &json!({"msgtype": "file", "file": {"media_id": media}}),
+    )
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_message_is_cut_within_the_robot_s_limit_at_a_character() {
+        let long = "离".repeat(3000);
+        let cut = cut(long, MAX_MARKDOWN_BYTES);
+        assert!(cut.len() <= MAX_MARKDOWN_BYTES);
+        assert!(cut.ends_with('…'));
+    }
+}

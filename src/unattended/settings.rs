@@ -1,0 +1,463 @@
+//! `bgy.toml`'s `[schedule]` and `[notify]`, read once and typed: a bad key is exit 2 naming it.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::{PruneMode, UsageError, SETTINGS_FILE};
+
+/// The unattended job and who hears of it.
+#[derive(Debug, Default)]
+pub struct Settings {
+    pub schedule: Option<Schedule>,
+    pub notify: Notify,
+}
+
+/// `[schedule]`: when, from where, and how far it may go on its own.
+#[derive(Debug)]
+pub struct Schedule {
+    pub cron: cron::Schedule,
+    /// As written, to show.
+    pub cron_text: String,
+    pub tz: chrono_tz::Tz,
+    pub folder: PathBuf,
+    pub pattern: Option<glob::Pattern>,
+    pub prune: PruneMode,
+    pub max_changes: Threshold,
+    pub on_invalid: OnInvalid,
+    /// How long a file's size and time must stay the same before it is read.
+    pub settle: Duration,
+}
+
+/// How many changes an unattended run may make before it waits for a person.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum Threshold {
+    /// A share of the directory, in per cent.
+    Percent(f64),
+    Count(usize),
+}
+
+impl Threshold {
+    /// The most changes allowed in a directory of `people`.
+    pub fn limit(self, people: usize) -> usize {
+        match self {
+            Threshold::Percent(p) => (people as f64 * p / 100.0).floor() as usize,
+            Threshold::Count(n) => n,
+        }
+    }
+
+    pub fn describe(self) -> String {
+        match self {
+            Threshold::Percent(p) => format!("{p}%"),
+            Threshold::Count(n) => n.to_string(),
+        }
+    }
+}
+
+/// What a sheet with invalid rows does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnInvalid {
+    /// Sends nothing; the run is a failure that names the rows.
+    #[default]
+    Nothing,
+    /// Sends the valid rows, as `bgy sync` by hand does.
+    SendValid,
+}
+
+/// `[notify]`: the 企业微信 group robot, and what it is told.
+#[derive(Debug)]
+pub struct Notify {
+    pub webhook: Option<Webhook>,
+    pub on_failure: bool,
+    pub on_pause: bool,
+    pub on_success: bool,
+    /// Send the run's report workbook after the message.
+    pub attach_report: bool,
+    /// The console's address, for a link in the message.
+    pub console_url: Option<String>,
+}
+
+impl Default for Notify {
+    fn default() -> Notify {
+        Notify {
+            webhook: None,
+            on_failure: true,
+            on_pause: true,
+            on_success: true,
+            attach_report: true,
+            console_url: None,
+        }
+    }
+}
+
+/// The robot's address. Its `key` is a secret like the ticket: `Debug` hides it and there is
+/// no `Display`.
+#[derive(Clone)]
+pub struct Webhook {
+    url: reqwest::Url,
+    key: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Webhook({}://{}{}?key=***)",
+            self.url.scheme(),
+            self.url.host_str().unwrap_or(""),
+            self.url.path()
+        )
+    }
+}
+
+impl Webhook {
+    pub fn url(&self) -> &reqwest::Url {
+        &self.url
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The robot's `upload_media` address beside its `send`, for a file of type `file`.
+    pub fn upload_url(&self) -> reqwest::Url {
+        let mut url = self.url.clone();
+        let path = match self.url.path().rsplit_once('/') {
+            Some((dir, _)) => format!("{dir}/upload_media"),
+            None => "/upload_media".into(),
+        };
+        url.set_path(&path);
+        url.query_pairs_mut().append_pair("type", "file");
+        url
+    }
+
+    /// The address with the key hidden, to show.
+    pub fn shown(&self) -> String {
+        format!("{:?}", self)
+            .trim_start_matches("Webhook(")
+            .trim_end_matches(')')
+            .to_string()
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    cron: Option<String>,
+    tz: Option<String>,
+    folder: Option<PathBuf>,
+    pattern: Option<String>,
+    prune: Option<String>,
+    max_changes: Option<toml::Value>,
+    on_invalid: Option<String>,
+    settle_seconds: Option<f64>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    wecom_webhook: Option<String>,
+    on_failure: Option<bool>,
+    on_pause: Option<bool>,
+    on_success: Option<bool>,
+    attach_report: Option<bool>,
+    console_url: Option<String>,
+}
+
+fn bad<T>(table: &str, key: &str, why: impl std::fmt::Display) -> Result<T, UsageError> {
+    Err(UsageError(format!(
+        "{SETTINGS_FILE} [{table}] {key}: {why}"
+    )))
+}
+
+impl Settings {
+    /// `bgy.toml` in `dir`: none is no job and no robot.
+    pub fn read(dir: &Path) -> Result<Settings, UsageError> {
+        let text = match std::fs::read_to_string(dir.join(SETTINGS_FILE)) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
+            Err(e) => return Err(UsageError(format!("cannot read {SETTINGS_FILE}: {e}"))),
+        };
+        Settings::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Settings, UsageError> {
+        let doc: toml::Table = toml::from_str(text)
+            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", e.to_string().trim())))?;
+        let table = |name: &str| -> Result<Option<toml::Table>, UsageError> {
+            match doc.get(name) {
+                None => Ok(None),
+                Some(toml::Value::Table(t)) => Ok(Some(t.clone())),
+                Some(_) => Err(UsageError(format!(
+                    "{SETTINGS_FILE}: {name} must be a table ([{name}] on a line of its own)"
+                ))),
+            }
+        };
+        let schedule = match table("schedule")? {
+            Some(t) => Some(schedule(t)?),
+            None => None,
+        };
+        let notify = match table("notify")? {
+            Some(t) => notify(t)?,
+            None => Notify::default(),
+        };
+        Ok(Settings { schedule, notify })
+    }
+}
+
+/// A table's keys, typed; an unknown key named.
+fn raw<T: serde::de::DeserializeOwned>(name: &str, t: toml::Table) -> Result<T, UsageError> {
+    T::deserialize(toml::Value::Table(t)).map_err(|e| {
+        UsageError(format!(
+            "{SETTINGS_FILE} [{name}]: {}",
+            e.to_string().trim()
+        ))
+    })
+}
+
+fn schedule(t: toml::Table) -> Result<Schedule, UsageError> {
+    let raw: RawSchedule = raw("schedule", t)?;
+    let s = "schedule";
+    let Some(cron_text) = raw.cron.clone() else {
+        return bad(s, "cron", "missing: e.g. cron = \"0 30 2 * * *\" (seconds minutes hours day month weekday: 02:30 every day)");
+    };
+    let cron = match cron::Schedule::from_str(cron_text.trim()) {
+        Ok(c) => c,
+        Err(e) => return bad(s, "cron", format!("{cron_text:?} is not a schedule ({e}); six fields: seconds minutes hours day month weekday, e.g. \"0 30 2 * * *\"")),
+    };
+    let tz = match raw.tz.as_deref() {
+        None => chrono_tz::Asia::Shanghai,
+        Some(name) => match name.parse() {
+            Ok(tz) => tz,
+            Err(_) => {
+                return bad(
+                    s,
+                    "tz",
+                    format!("{name:?} is not a time zone (e.g. \"Asia/Shanghai\")"),
+                )
+            }
+        },
+    };
+    let Some(folder) = raw.folder.clone() else {
+        return bad(
+            s,
+            "folder",
+            "missing: the folder the HR system writes its exports to",
+        );
+    };
+    let pattern = match raw.pattern.as_deref() {
+        None => None,
+        Some(p) => match glob::Pattern::new(p) {
+            Ok(p) => Some(p),
+            Err(e) => return bad(s, "pattern", format!("{p:?}: {e}")),
+        },
+    };
+    let (prune, max_changes, on_invalid) = limits(&raw)?;
+    let settle = match raw.settle_seconds {
+        None => Duration::from_secs(5),
+        Some(x) if x.is_finite() && (0.0..=600.0).contains(&x) => Duration::from_secs_f64(x),
+        Some(x) => return bad(s, "settle_seconds", format!("{x}: between 0 and 600")),
+    };
+    Ok(Schedule {
+        cron,
+        cron_text,
+        tz,
+        folder,
+        pattern,
+        prune,
+        max_changes,
+        on_invalid,
+        settle,
+    })
+}
+
+/// How far the job may go alone: what it does with leavers, how many changes, invalid rows.
+fn limits(raw: &RawSchedule) -> Result<(PruneMode, Threshold, OnInvalid), UsageError> {
+    let s = "schedule";
+    let prune = match raw.prune.as_deref() {
+        None | Some("leave") => PruneMode::Leave,
+        Some("delete") => PruneMode::Delete,
+        Some("none") => PruneMode::None,
+        Some(other) => {
+            return bad(
+                s,
+                "prune",
+                format!("{other:?}: one of \"leave\", \"delete\", \"none\""),
+            )
+        }
+    };
+    let max_changes = match &raw.max_changes {
+        None => Threshold::Percent(5.0),
+        Some(v) => threshold(v).ok_or(()).or_else(|_| {
+            bad(
+                s,
+                "max_changes",
+                format!("{v:?}: a share such as \"5%\" or a count such as 50"),
+            )
+        })?,
+    };
+    let on_invalid = match raw.on_invalid.as_deref() {
+        None | Some("nothing") => OnInvalid::Nothing,
+        Some("send-valid") => OnInvalid::SendValid,
+        Some(other) => {
+            return bad(
+                s,
+                "on_invalid",
+                format!("{other:?}: \"nothing\" (the default) or \"send-valid\""),
+            )
+        }
+    };
+    Ok((prune, max_changes, on_invalid))
+}
+
+fn threshold(v: &toml::Value) -> Option<Threshold> {
+    match v {
+        toml::Value::Integer(n) => usize::try_from(*n).ok().map(Threshold::Count),
+        toml::Value::String(text) => {
+            let text = text.trim();
+            match text.strip_suffix('%') {
+                Some(p) => p
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| p.is_finite() && (0.0..=100.0).contains(p))
+                    .map(Threshold::Percent),
+                None => text.parse().ok().map(Threshold::Count),
+            }
+        }
+        _ => None,
+    }
+}
+
+fn notify(t: toml::Table) -> Result<Notify, UsageError> {
+    let raw: RawNotify = raw("notify", t)?;
+    let webhook = match raw.wecom_webhook.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(webhook(text)?),
+    };
+    let d = Notify::default();
+    Ok(Notify {
+        webhook,
+        on_failure: raw.on_failure.unwrap_or(d.on_failure),
+        on_pause: raw.on_pause.unwrap_or(d.on_pause),
+        on_success: raw.on_success.unwrap_or(d.on_success),
+        attach_report: raw.attach_report.unwrap_or(d.attach_report),
+        console_url: raw.console_url.filter(|u| !u.trim().is_empty()),
+    })
+}
+
+fn webhook(text: &str) -> Result<Webhook, UsageError> {
+    // Never the text itself in an error: it holds the key.
+    let url = reqwest::Url::parse(text).or_else(|_| {
+        bad(
+            "notify",
+            "wecom_webhook",
+            "not an address (expected https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)",
+        )
+    })?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return bad("notify", "wecom_webhook", "not an http(s) address");
+    }
+    let key = url
+        .query_pairs()
+        .find(|(k, _)| k == "key")
+        .map(|(_, v)| v.into_owned())
+        .filter(|k| !k.is_empty());
+    let Some(key) = key else {
+        return bad(
+            "notify",
+            "wecom_webhook",
+            "has no key=… (copy the robot's whole address from the group's settings)",
+        );
+    };
+    Ok(Webhook { url, key })
+}
+
+impl Schedule {
+    /// The next time the job runs after `now`.
+    pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<chrono_tz::Tz>> {
+        self.cron.after(&now.with_timezone(&self.tz)).next()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_job_reads_back() {
+        let s = Settings::parse(
+            r#"
+            [schedule]
+            cron = "0 30 2 * * *"
+            folder = "/data/hr"
+            pattern = "花名册*.xlsx"
+            max_changes = 50
+            [notify]
+            wecom_webhook = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRET-KEY"
+            on_success = false
+            "#,
+        )
+        .unwrap();
+        let job = s.schedule.unwrap();
+        assert_eq!(job.prune, PruneMode::Leave);
+        assert_eq!(job.max_changes, Threshold::Count(50));
+        assert!(job.pattern.as_ref().unwrap().matches("花名册-11月.xlsx"));
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 29, 12, 0, 0).unwrap();
+        // 02:30 in Shanghai is 18:30 UTC.
+        assert_eq!(
+            job.next_after(at).unwrap().with_timezone(&Utc).to_rfc3339(),
+            "2026-11-29T18:30:00+00:00"
+        );
+        let hook = s.notify.webhook.unwrap();
+        assert_eq!(hook.key(), "SECRET-KEY");
+        assert!(!format!("{hook:?}").contains("SECRET"));
+        assert_eq!(
+            hook.upload_url().as_str(),
+            "https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media?key=SECRET-KEY&type=file"
+        );
+        assert!(!s.notify.on_success && s.notify.on_failure);
+    }
+
+    #[test]
+    fn a_bad_key_is_named_and_the_webhook_key_never_shown() {
+        let err = |text: &str| Settings::parse(text).unwrap_err().0;
+        assert!(
+            err("[schedule]\ncron = \"every night\"\nfolder = \"x\"").contains("[schedule] cron")
+        );
+        assert!(err("[schedule]\ncron = \"0 0 2 * * *\"").contains("[schedule] folder"));
+        assert!(
+            err("[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"x\"\nmax_changes = \"lots\"")
+                .contains("[schedule] max_changes")
+        );
+        assert!(
+            err("[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"x\"\nprune = \"fire\"")
+                .contains("[schedule] prune")
+        );
+        assert!(
+            err("[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"x\"\ntz = \"Mars\"")
+                .contains("[schedule] tz")
+        );
+        assert!(err("[schedule]\ncrn = \"0 0 2 * * *\"").contains("crn"));
+        let e = err("[notify]\nwecom_webhook = \"ftp://h/send?key=SECRET-KEY\"");
+        assert!(e.contains("[notify] wecom_webhook") && !e.contains("SECRET"));
+        let e = err("[notify]\nwecom_webhook = \"https://h/send?token=SECRET-KEY\"");
+        assert!(e.contains("key") && !e.contains("SECRET"));
+    }
+
+    #[test]
+    fn thresholds() {
+        assert_eq!(Threshold::Percent(5.0).limit(1000), 50);
+        assert_eq!(Threshold::Percent(5.0).limit(10), 0);
+        assert_eq!(Threshold::Count(7).limit(1), 7);
+        assert_eq!(
+            threshold(&toml::Value::String("2.5 %".into())),
+            Some(Threshold::Percent(2.5))
+        );
+        assert_eq!(threshold(&toml::Value::String("120%".into())), None);
+        assert_eq!(threshold(&toml::Value::Integer(-1)), None);
+    }
+}

@@ -1,0 +1,466 @@
+//! The unattended sync: `bgy schedule --once` against the emulator and a local 企业微信 robot
+//! (a webhook receiver in the test), `bgy approve` / `bgy reject`, leavers marked and undone.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{RawQuery, State};
+use axum::routing::post;
+use bgy::emulator::{self, Running, Seed};
+
+use crate::common::*;
+
+const KEY: &str = "R0b0tKey-Never-Shown";
+
+/// One call the robot received: its path, query and body.
+type Call = (String, String, Vec<u8>);
+
+/// What the robot received.
+#[derive(Clone, Default)]
+struct Robot {
+    calls: Arc<Mutex<Vec<Call>>>,
+    down: Arc<Mutex<bool>>,
+}
+
+impl Robot {
+    fn messages(&self) -> Vec<serde_json::Value> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(path, _, _)| path.ends_with("/send"))
+            .map(|(_, _, body)| serde_json::from_slice(body).expect("JSON message"))
+            .collect()
+    }
+
+    fn uploads(&self) -> Vec<(String, Vec<u8>)> {
+        self.calls
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(path, _, _)| path.ends_with("/upload_media"))
+            .map(|(_, q, body)| (q.clone(), body.clone()))
+            .collect()
+    }
+
+    /// The markdown messages' text.
+    fn texts(&self) -> Vec<String> {
+        self.messages()
+            .iter()
+            .filter_map(|m| m["markdown"]["content"].as_str().map(str::to_string))
+            .collect()
+    }
+}
+
+async fn robot() -> (Robot, String) {
+    let robot = Robot::default();
+    async fn send(
+        State(r): State<Robot>,
+        RawQuery(q): RawQuery,
+        body: axum::body::Bytes,
+    ) -> (axum::http::StatusCode, String) {
+        r.calls.lock().unwrap().push((
+            "/cgi-bin/webhook/send".into(),
+            q.unwrap_or_default(),
+            body.to_vec(),
+        ));
+        if *r.down.lock().unwrap() {
+            return (axum::http::StatusCode::BAD_GATEWAY, String::new());
+        }
+        (
+            axum::http::StatusCode::OK,
+            r#"{"errcode":0,"errmsg":"ok"}"#.into(),
+        )
+    }
+    async fn upload(
+        State(r): State<Robot>,
+        RawQuery(q): RawQuery,
+        body: axum::body::Bytes,
+    ) -> String {
+        r.calls.lock().unwrap().push((
+            "/cgi-bin/webhook/upload_media".into(),
+            q.unwrap_or_default(),
+            body.to_vec(),
+        ));
+        r#"{"errcode":0,"errmsg":"ok","type":"file","media_id":"MEDIA-1","created_at":"1"}"#.into()
+    }
+    let app = axum::Router::new()
+        .route("/cgi-bin/webhook/send", post(send))
+        .route("/cgi-bin/webhook/upload_media", post(upload))
+        .with_state(robot.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://{}/cgi-bin/webhook/send?key={KEY}",
+        listener.local_addr().unwrap()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (robot, url)
+}
+
+/// An emulator holding the small org's departments and `n` generated people (`p000000` …),
+/// nobody else.
+async fn directory(n: usize) -> Running {
+    let mut seed: Seed = small_seed();
+    seed.staff.clear();
+    let emu = emulator_with(
+        &seed,
+        emulator::Options {
+            ticket: TICKET.into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    emu.store.insert_staff(people("p", n)).unwrap();
+    emu
+}
+
+/// The sheet of generated people `range` (as `people("p", …)` made them), and `extra` rows.
+fn sheet(range: std::ops::Range<usize>, extra: &[&str]) -> String {
+    let mut s = String::from("帐号,姓名,手机,部门ID\n");
+    for i in range {
+        let dept = if i % 2 == 0 { 2 } else { 4 };
+        s.push_str(&format!("p{i:06},员工{i},{},{dept}\n", mobile("p", i)));
+    }
+    for line in extra {
+        s.push_str(line);
+        s.push('\n');
+    }
+    s
+}
+
+/// `bgy.toml` with the job reading `hr/` and the robot at `hook`.
+fn settings(bgy: &Bgy, hook: &str, more: &str) {
+    std::fs::create_dir_all(bgy.path("hr")).unwrap();
+    bgy.write(
+        "bgy.toml",
+        format!(
+            "[schedule]\ncron = \"0 30 2 * * *\"\nfolder = \"hr\"\npattern = \"花名册*\"\nsettle_seconds = 0.05\n{more}\n[notify]\nwecom_webhook = \"{hook}\"\n"
+        ),
+    );
+}
+
+/// Two new people, as an HR export names them.
+const NEWCOMERS: [&str; 2] = ["new01,新人一,13900000001,2", "new02,新人二,13900000002,4"];
+
+/// The history's runs, as `bgy history --json` gives them.
+async fn runs(bgy: &Bgy) -> Vec<serde_json::Value> {
+    let out = bgy.run(&["history", "--json"]).await;
+    out.assert_code(0);
+    out.json()["runs"].as_array().cloned().unwrap_or_default()
+}
+
+/// Neither the robot's key nor the ticket in any output or file.
+fn nothing_leaks(bgy: &Bgy, outs: &[&Run]) {
+    for out in outs {
+        for secret in [KEY, TICKET] {
+            assert!(!out.stdout.contains(secret), "{secret} in stdout");
+            assert!(!out.stderr.contains(secret), "{secret} in stderr");
+        }
+    }
+    // bgy.toml holds the key, as the person wrote it there.
+    for (path, bytes) in all_files(bgy.dir.path()) {
+        if path.ends_with("bgy.toml") {
+            continue;
+        }
+        for secret in [KEY, TICKET] {
+            assert!(!contains(&bytes, secret), "{secret} in {}", path.display());
+        }
+    }
+}
+
+#[tokio::test]
+async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new();
+    settings(&bgy, &hook, "max_changes = \"5%\"");
+    bgy.write("hr/花名册-11月.csv", sheet(0..3, &[]));
+    bgy.write("hr/notes.txt", "not a sheet");
+    let out = bgy.run(&["schedule", "--check"]).await;
+    out.assert_code(0);
+    assert!(out.stderr.contains("next run 20"), "{}", out.stderr);
+    assert!(out.stderr.contains("花名册-11月.csv"), "{}", out.stderr);
+    assert!(out.stderr.contains("prune leave"), "{}", out.stderr);
+    nothing_leaks(&bgy, &[&out]);
+    settings(&bgy, &hook, "max_changes = \"many\"");
+    let out = bgy.run(&["schedule", "--check"]).await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("[schedule] max_changes"),
+        "{}",
+        out.stderr
+    );
+    bgy.write(
+        "bgy.toml",
+        "[schedule]\ncron = \"at night\"\nfolder = \"hr\"\n",
+    );
+    let out = bgy.run(&["schedule", "--check"]).await;
+    out.assert_code(2);
+    assert!(out.stderr.contains("[schedule] cron"), "{}", out.stderr);
+    // Other commands still read the file's [columns] beside a [schedule].
+    bgy.write(
+        "bgy.toml",
+        "[columns]\n\"工号\" = \"帐号\"\n[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"hr\"\n",
+    );
+    bgy.write(
+        "x.csv",
+        "工号,姓名,手机,部门\nq1,甲,13700000001,办公逸/研发部\n",
+    );
+    bgy.run(&["check", "x.csv"]).await.assert_code(0);
+}
+
+#[tokio::test]
+async fn a_run_within_its_limits_sends_tells_the_robot_and_the_same_file_again_is_a_no_op() {
+    let emu = directory(20).await;
+    let (robot, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 5");
+    bgy.write("hr/花名册-1.csv", sheet(0..20, &NEWCOMERS));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(0);
+    assert_eq!(out.json()["created"], 2, "{}", out.stdout);
+    assert!(emu.store.person("new01").is_some() && emu.store.person("new02").is_some());
+    let texts = robot.texts();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("成功") && texts[0].contains("新增 **2**"),
+        "{}",
+        texts[0]
+    );
+    assert!(texts[0].contains("花名册-1.csv"), "{}", texts[0]);
+    // The report follows as a file: uploaded, then sent by its media id.
+    let uploads = robot.uploads();
+    assert_eq!(uploads.len(), 1);
+    assert!(uploads[0].0.contains("type=file"), "{}", uploads[0].0);
+    assert!(contains(&uploads[0].1, "PK"), "a workbook in the upload");
+    assert_eq!(robot.messages()[1]["file"]["media_id"], "MEDIA-1");
+    let history = runs(&bgy).await;
+    assert_eq!(history[0]["who"], "schedule");
+    assert_eq!(history[0]["sha256"].as_str().unwrap().len(), 64);
+    // The same file again: nothing run, nothing recorded, nobody told.
+    let again = bgy.run(&["schedule", "--once"]).await;
+    again.assert_code(0);
+    assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
+    assert_eq!(runs(&bgy).await.len(), history.len());
+    assert_eq!(robot.texts().len(), 1);
+    nothing_leaks(&bgy, &[&out, &again]);
+}
+
+#[tokio::test]
+async fn past_max_changes_it_pauses_and_an_approval_sends_that_plan() {
+    let emu = directory(20).await;
+    let (robot, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 1");
+    bgy.write("hr/花名册.csv", sheet(0..20, &NEWCOMERS));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(4);
+    let run = out.json()["history_run"].as_i64().expect("the paused run");
+    assert!(out.json()["paused"]
+        .as_str()
+        .unwrap()
+        .contains("max_changes"));
+    assert!(emu.store.person("new01").is_none(), "nothing sent");
+    let text = &robot.texts()[0];
+    assert!(text.contains("等待确认"), "{text}");
+    assert!(text.contains(&format!("bgy approve {run}")), "{text}");
+    assert_eq!(runs(&bgy).await[0]["status"], "pending");
+    // The schedule does not ask again for the same file.
+    bgy.run(&["schedule", "--once"]).await.assert_code(0);
+    assert_eq!(robot.texts().len(), 1);
+    let approved = bgy
+        .run(&["approve", &run.to_string(), "--who", "王经理"])
+        .await;
+    approved.assert_code(0);
+    assert!(emu.store.person("new01").is_some() && emu.store.person("new02").is_some());
+    let history = runs(&bgy).await;
+    let paused = history.iter().find(|r| r["id"] == run).unwrap();
+    assert_eq!(paused["status"], "approved");
+    assert_eq!(history[0]["who"], "王经理");
+    assert_eq!(history[0]["counts"]["created"], 2);
+    assert!(robot.texts().last().unwrap().contains("成功"));
+    // Decided once.
+    let twice = bgy.run(&["approve", &run.to_string()]).await;
+    twice.assert_code(2);
+    assert!(
+        twice.stderr.contains("approved already"),
+        "{}",
+        twice.stderr
+    );
+    nothing_leaks(&bgy, &[&out, &approved, &twice]);
+}
+
+#[tokio::test]
+async fn a_rejected_run_sends_nothing_and_its_file_is_not_tried_again() {
+    let emu = directory(20).await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 1");
+    bgy.write("hr/花名册.csv", sheet(0..20, &NEWCOMERS));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(4);
+    let run = out.json()["history_run"].as_i64().unwrap().to_string();
+    bgy.run(&["reject", &run]).await.assert_code(0);
+    assert_eq!(runs(&bgy).await[0]["status"], "rejected");
+    bgy.run(&["schedule", "--once"]).await.assert_code(0);
+    assert!(emu.store.person("new01").is_none());
+    let late = bgy.run(&["approve", &run]).await;
+    late.assert_code(2);
+    assert!(late.stderr.contains("rejected already"), "{}", late.stderr);
+    assert!(emu.store.person("new01").is_none());
+}
+
+#[tokio::test]
+async fn an_approval_whose_plan_changed_sends_nothing_and_keeps_waiting() {
+    let emu = directory(20).await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 1");
+    bgy.write("hr/花名册.csv", sheet(0..20, &NEWCOMERS));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(4);
+    let run = out.json()["history_run"].as_i64().unwrap().to_string();
+    // Someone joins the directory by hand meanwhile: with prune = "leave", a leaver the
+    // paused plan did not have.
+    emu.store
+        .add_staff(&std::collections::HashMap::from([
+            ("we_userid".to_string(), "byhand".to_string()),
+            ("we_name".to_string(), "手工".to_string()),
+            ("we_mobile".to_string(), "13911112222".to_string()),
+            ("we_id".to_string(), "2".to_string()),
+        ]))
+        .unwrap();
+    let approved = bgy.run(&["approve", &run]).await;
+    approved.assert_code(2);
+    assert!(
+        approved.stderr.contains("the plan changed"),
+        "{}",
+        approved.stderr
+    );
+    assert!(
+        approved.stdout.contains("byhand"),
+        "today's plan shown: {}",
+        approved.stdout
+    );
+    assert!(emu.store.person("new01").is_none(), "nothing sent");
+    assert!(emu.store.person("byhand").unwrap().get("status").is_none());
+    let history = runs(&bgy).await;
+    assert_eq!(
+        history
+            .iter()
+            .find(|r| r["id"] == run.parse::<i64>().unwrap())
+            .unwrap()["status"],
+        "pending"
+    );
+}
+
+#[tokio::test]
+async fn a_cut_off_export_is_paused_and_nobody_is_marked_or_deleted() {
+    let emu = directory(30).await;
+    let (robot, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    // Even a limit that would allow it: most of the directory missing is never pruned alone.
+    settings(&bgy, &hook, "max_changes = \"100%\"");
+    bgy.write("hr/花名册.csv", sheet(0..5, &[]));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(4);
+    assert!(
+        out.json()["paused"]
+            .as_str()
+            .unwrap()
+            .contains("cut-off export"),
+        "{}",
+        out.stdout
+    );
+    for i in 5..30 {
+        let person = emu.store.person(&format!("p{i:06}")).expect("not deleted");
+        assert!(person.get("status").is_none(), "not marked: {person:?}");
+    }
+    assert!(robot.texts()[0].contains("不完整"), "{}", robot.texts()[0]);
+    // With prune = "delete" too.
+    settings(&bgy, &hook, "max_changes = \"100%\"\nprune = \"delete\"");
+    bgy.write("hr/花名册-2.csv", sheet(0..4, &[]));
+    bgy.run(&["schedule", "--once"]).await.assert_code(4);
+    assert_eq!(emu.store.staff_count(), 30);
+}
+
+#[tokio::test]
+async fn leavers_are_marked_once_and_an_undo_takes_the_leave_back() {
+    let emu = directory(20).await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 5");
+    // p000019 left the company.
+    bgy.write("hr/花名册.csv", sheet(0..19, &[]));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(0);
+    assert_eq!(out.json()["left"], 1, "{}", out.stdout);
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let gone = emu.store.person("p000019").expect("marked, not deleted");
+    assert_eq!(gone["status"], "3");
+    assert_eq!(gone["quite_time"], today.as_str());
+    assert!(gone["quite_reason"]
+        .as_str()
+        .unwrap()
+        .contains("花名册.csv"));
+    let run = out.json()["history_run"].as_i64().unwrap().to_string();
+    // Marked already: a plan of the same sheet has nobody to mark.
+    let plan = bgy
+        .run(&["plan", "hr/花名册.csv", "--prune-mode", "leave", "--json"])
+        .await;
+    plan.assert_code(0);
+    assert_eq!(plan.json()["left"], 0, "{}", plan.stdout);
+    let undo = bgy.run(&["undo", &run, "--yes"]).await;
+    undo.assert_code(0);
+    let back = emu.store.person("p000019").unwrap();
+    assert_eq!(back["status"], "0", "{back:?}");
+    assert_eq!(back["back_time"], today.as_str());
+    // Taken back, so a plan would mark them again.
+    let plan = bgy
+        .run(&["plan", "hr/花名册.csv", "--prune-mode", "leave", "--json"])
+        .await;
+    assert_eq!(plan.json()["left"], 1, "{}", plan.stdout);
+}
+
+#[tokio::test]
+async fn a_robot_that_is_down_is_a_warning_and_the_sync_still_succeeds() {
+    let emu = directory(20).await;
+    let (robot, hook) = robot().await;
+    *robot.down.lock().unwrap() = true;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 5");
+    bgy.write("hr/花名册.csv", sheet(0..20, &NEWCOMERS));
+    let out = bgy.run(&["schedule", "--once"]).await;
+    out.assert_code(0);
+    assert!(emu.store.person("new01").is_some());
+    assert!(out.stderr.contains("robot was not told"), "{}", out.stderr);
+    assert!(out.stderr.contains("502"), "{}", out.stderr);
+    assert_eq!(robot.texts().len(), 1, "tried once");
+    nothing_leaks(&bgy, &[&out]);
+}
+
+#[tokio::test]
+async fn a_sheet_with_invalid_rows_sends_nothing_unless_send_valid() {
+    let emu = directory(20).await;
+    let (robot, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 5");
+    let bad = ["new01,新人一,13900000001,2", "new02,,not-a-phone,4"];
+    bgy.write("hr/花名册.csv", sheet(0..20, &bad));
+    let out = bgy.run(&["schedule", "--once"]).await;
+    out.assert_code(1);
+    assert!(emu.store.person("new01").is_none(), "nothing sent");
+    assert!(robot.texts()[0].contains("失败"), "{}", robot.texts()[0]);
+    assert!(
+        robot.texts()[0].contains("主要原因"),
+        "{}",
+        robot.texts()[0]
+    );
+    settings(&bgy, &hook, "max_changes = 5\non_invalid = \"send-valid\"");
+    // The next export (the same rows again would be the same file: not run twice).
+    bgy.write(
+        "hr/花名册-2.csv",
+        sheet(0..20, &bad) + "new03,新人三,13900000003,2\n",
+    );
+    bgy.run(&["schedule", "--once"]).await.assert_code(1);
+    assert!(emu.store.person("new01").is_some(), "the valid row sent");
+    assert!(emu.store.person("new02").is_none());
+}
