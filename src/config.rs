@@ -287,6 +287,8 @@ pub enum Job {
         run: i64,
         approve: bool,
         settings: std::sync::Arc<crate::unattended::Settings>,
+        /// Where an approval's report goes (default: under the history's `schedule/`).
+        report: Option<PathBuf>,
     },
     Dept(DeptJob),
     Emulator(EmulatorJob),
@@ -504,11 +506,13 @@ impl Job {
                 run,
                 approve: true,
                 settings: read_unattended(false)?,
+                report: None,
             },
             Command::Reject { run } => Job::Decide {
                 run,
                 approve: false,
                 settings: read_unattended(false)?,
+                report: None,
             },
             Command::Dept { action } => Job::Dept(match action {
                 DeptCommand::List => DeptJob::List,

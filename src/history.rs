@@ -115,7 +115,7 @@ impl History {
                 account TEXT PRIMARY KEY, fields TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS pending (
                 run INTEGER PRIMARY KEY, path TEXT NOT NULL, options TEXT NOT NULL,
-                plan_hash TEXT NOT NULL, why TEXT NOT NULL,
+                plan_hash TEXT NOT NULL, why TEXT NOT NULL, lines TEXT NOT NULL DEFAULT '[]',
                 decided TEXT, decided_by TEXT, decided_run INTEGER);",
         )
         .context("cannot set up the history")?;
@@ -349,6 +349,8 @@ pub struct Pending {
     pub input: String,
     pub counts: Value,
     pub report: Option<String>,
+    /// The plan's first lines, to read before deciding (bank cards never in them).
+    pub lines: Value,
 }
 
 /// A run that ends as it starts (a pause, a sheet that sent nothing): what the history keeps.
@@ -376,18 +378,21 @@ impl History {
         &self,
         run: &Settled,
         options: &Value,
-        plan_hash: &str,
+        plan: (&str, &Value),
         why: &str,
     ) -> anyhow::Result<i64> {
         let id = self.settled(run)?;
+        let (plan_hash, lines) = plan;
         self.conn().execute(
-            "INSERT INTO pending (run, path, options, plan_hash, why) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO pending (run, path, options, plan_hash, why, lines)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 id,
                 run.input.to_string_lossy(),
                 options.to_string(),
                 plan_hash,
-                why
+                why,
+                lines.to_string()
             ],
         )?;
         Ok(id)
@@ -398,7 +403,7 @@ impl History {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT p.run, p.path, r.sha256, p.options, p.plan_hash, p.why, r.status,
-                    p.decided_by, p.decided_run, r.started, r.input, r.counts, r.report
+                    p.decided_by, p.decided_run, r.started, r.input, r.counts, r.report, p.lines
              FROM pending p JOIN runs r ON r.id = p.run
              WHERE ?1 OR r.status = 'pending' ORDER BY p.run DESC LIMIT ?2",
         )?;
@@ -420,6 +425,7 @@ impl History {
                 input: r.get(10)?,
                 counts: json(11)?,
                 report: r.get(12)?,
+                lines: json(13)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

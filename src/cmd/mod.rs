@@ -66,7 +66,8 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             run,
             approve,
             settings,
-        } => crate::unattended::decide(ctx, *run, *approve, settings).await,
+            report,
+        } => crate::unattended::decide(ctx, *run, *approve, settings, report.clone()).await,
         Job::Dept(job) => dept::run(ctx, job).await,
         Job::History(job) => history::run(ctx, job),
         Job::Undo {

@@ -152,9 +152,18 @@ pub async fn sync(
 pub struct Gate {
     pub max_changes: Threshold,
     pub on_invalid: OnInvalid,
-    /// An approval of a paused run: the plan it paused with (its fingerprint), the only plan
-    /// it may send.
-    pub approving: Option<(i64, String)>,
+    /// An approval of a paused run: the plan it paused with, the only plan it may send.
+    pub approving: Option<Approving>,
+}
+
+/// The paused run a person approves, and the plan it paused with.
+#[derive(Debug, Clone)]
+pub struct Approving {
+    pub run: i64,
+    /// The plan's fingerprint ([`plan_hash`]).
+    pub hash: String,
+    /// Its first lines, to say what changed since.
+    pub lines: Vec<PlanLine>,
 }
 
 /// Why an unattended run should wait for a person, if it should.
@@ -226,11 +235,42 @@ pub async fn sync_gated(
     send(ctx, p, input, destructive).await
 }
 
+/// The plan lines a paused run keeps for its page.
+const PENDING_LINES: usize = 500;
+
 /// Why a gated run sends nothing, when it does not.
 enum Held {
     Invalid,
     Paused(String),
-    Changed(i64),
+    /// The approved run, and how today's plan differs from the one it paused with.
+    Changed(i64, String),
+}
+
+/// The lines one plan has and the other has not, a few of each, as a person reads them.
+fn difference(was: &[PlanLine], now: &[PlanLine]) -> String {
+    let shown = |l: &PlanLine| {
+        let mut text = format!("{} {}", l.action, l.target);
+        if !l.field.is_empty() {
+            text.push_str(&format!(" {}: {} → {}", l.field, l.old, l.new));
+        }
+        text
+    };
+    let only = |a: &[PlanLine], b: &[PlanLine]| -> Vec<String> {
+        a.iter()
+            .filter(|l| !b.contains(l))
+            .take(10)
+            .map(shown)
+            .collect()
+    };
+    let (new, gone) = (only(now, was), only(was, now));
+    let mut out = String::new();
+    if !new.is_empty() {
+        out.push_str(&format!("\n  now also 现在多了: {}", new.join("; ")));
+    }
+    if !gone.is_empty() {
+        out.push_str(&format!("\n  no longer 不再: {}", gone.join("; ")));
+    }
+    out
 }
 
 fn hold(p: &Prepared, gate: &Gate) -> Option<Held> {
@@ -241,8 +281,9 @@ fn hold(p: &Prepared, gate: &Gate) -> Option<Held> {
         .iter()
         .filter(|r| !r.is_valid())
         .count();
-    if let Some((run, hash)) = &gate.approving {
-        return (plan_hash(&p.lines) != *hash).then_some(Held::Changed(*run));
+    if let Some(a) = &gate.approving {
+        return (plan_hash(&p.lines) != a.hash)
+            .then(|| Held::Changed(a.run, difference(&a.lines, &p.lines)));
     }
     if invalid > 0 && gate.on_invalid == OnInvalid::Nothing {
         return Some(Held::Invalid);
@@ -301,13 +342,17 @@ impl Held {
                     "prune": prune,
                     "on_invalid": gate.on_invalid,
                 });
+                // What a person reads before deciding (the whole plan is in the report).
+                let lines =
+                    serde_json::to_value(p.lines.iter().take(PENDING_LINES).collect::<Vec<_>>())
+                        .unwrap_or_default();
                 let id = history.pause(
                     &Settled {
                         status: "pending",
                         ..run
                     },
                     &options,
-                    &hash,
+                    (&hash, &lines),
                     &why,
                 )?;
                 ctx.events.warn(format!(
@@ -317,9 +362,9 @@ impl Held {
                 summary.paused = Some(why);
                 summary.status = Status::Paused;
             }
-            Held::Changed(run) => {
+            Held::Changed(run, difference) => {
                 anyhow::bail!(
-                    "计划已变:运行 {run} 暂停后通讯录或表格有了变化,上面是现在的计划;什么也没有发送,运行 {run} 仍在等待 (the plan changed since run {run} was paused: the plan above is today's; nothing was sent and run {run} still waits: bgy reject {run}, or approve it again once the plan is what you want)"
+                    "计划已变:运行 {run} 暂停后通讯录有了变化;什么也没有发送,运行 {run} 仍在等待 (the plan changed since run {run} was paused; nothing was sent and run {run} still waits: bgy reject {run}, or approve it again once the plan is what you want){difference}"
                 );
             }
         }

@@ -17,7 +17,7 @@ use anyhow::Context as _;
 
 pub use settings::{Notify, OnInvalid, Schedule, Settings, Threshold, Webhook};
 
-use crate::cmd::plan::{sync_gated, Gate};
+use crate::cmd::plan::{sync_gated, Approving, Gate};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
@@ -207,6 +207,7 @@ pub async fn decide(
     run: i64,
     approve: bool,
     settings: &Settings,
+    report: Option<PathBuf>,
 ) -> anyhow::Result<Summary> {
     let history = ctx.history()?;
     let paused = history.paused_run(run)?.with_context(|| {
@@ -251,11 +252,16 @@ pub async fn decide(
     let prune: PruneMode = serde_json::from_value(options["prune"].clone()).unwrap_or_default();
     let on_invalid: OnInvalid =
         serde_json::from_value(options["on_invalid"].clone()).unwrap_or_default();
-    let input = scheduled_input(ctx, path)?;
+    let mut input = scheduled_input(ctx, path)?;
+    input.report = report;
     let gate = Gate {
         max_changes: Threshold::Count(usize::MAX),
         on_invalid,
-        approving: Some((run, paused.plan_hash.clone())),
+        approving: Some(Approving {
+            run,
+            hash: paused.plan_hash.clone(),
+            lines: serde_json::from_value(paused.lines.clone()).unwrap_or_default(),
+        }),
     };
     let mut summary = sync_gated(ctx, &input, prune, Destructive::default(), Some(&gate)).await?;
     history.decide(run, "approved", &ctx.who, summary.history_run)?;
@@ -337,5 +343,27 @@ mod tests {
         assert!(!is_sheet("花名册.report-20261129-023000.xlsx"));
         assert!(!is_sheet("花名册.backup-20261129-023000.xlsx"));
         assert!(!is_sheet("notes.txt"));
+    }
+
+    /// An export still being written is read only once it has stopped changing.
+    #[tokio::test]
+    async fn a_file_being_written_is_waited_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("花名册.csv");
+        std::fs::write(&path, "帐号\n").unwrap();
+        let writing = path.clone();
+        let writer = tokio::spawn(async move {
+            for i in 0..8 {
+                tokio::time::sleep(Duration::from_millis(40)).await;
+                let mut text = std::fs::read_to_string(&writing).unwrap();
+                text.push_str(&format!("p{i}\n"));
+                std::fs::write(&writing, text).unwrap();
+            }
+        });
+        let started = std::time::Instant::now();
+        settled(&path, Duration::from_millis(100)).await.unwrap();
+        assert!(writer.is_finished(), "read while still being written");
+        assert!(started.elapsed() >= Duration::from_millis(320));
+        assert!(std::fs::read_to_string(&path).unwrap().contains("p7"));
     }
 }

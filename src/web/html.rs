@@ -26,6 +26,7 @@ pub fn env() -> &'static minijinja::Environment<'static> {
                 "history_run.html",
                 include_str!("templates/history_run.html"),
             ),
+            ("schedule.html", include_str!("templates/schedule.html")),
         ] {
             env.add_template(name, text)
                 .expect("the embedded templates are valid");

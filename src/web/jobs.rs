@@ -378,3 +378,66 @@ fn disk_full(text: &str) -> bool {
     .iter()
     .any(|s| text.contains(s))
 }
+
+/// `bgy.toml`'s job on its cron while the console serves. Each run holds the directory's lock
+/// (while a person's sending run holds it, it tries again each minute), runs off the runtime's
+/// threads, says on the terminal what it does, and leaves how it went for the 定时同步 page.
+pub async fn scheduled(app: Arc<App>, settings: Arc<crate::unattended::Settings>) {
+    let Some(job) = settings.schedule.as_ref() else {
+        return;
+    };
+    loop {
+        let now = chrono::Utc::now();
+        let Some(next) = job.next_after(now) else {
+            return;
+        };
+        let wait = (next.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or_default();
+        tokio::time::sleep(wait).await;
+        let lock = loop {
+            match take_directory(&app, "bgy schedule (bgy serve)".into()).await {
+                Ok(lock) => break lock,
+                // Again in a minute, or at the next tick when that is sooner.
+                Err(_) => {
+                    let now = chrono::Utc::now();
+                    let tick = job
+                        .next_after(now)
+                        .and_then(|t| (t.with_timezone(&chrono::Utc) - now).to_std().ok());
+                    let minute = std::time::Duration::from_secs(60);
+                    tokio::time::sleep(tick.map_or(minute, |t| t.min(minute))).await;
+                }
+            }
+        };
+        let events = Arc::new(crate::console::Console::new(true, false));
+        let mut ctx = app.ctx.for_run(events, crate::unattended::WHO, Stop::new());
+        ctx.directory_held = true;
+        let shared = settings.clone();
+        let handle = tokio::runtime::Handle::current();
+        let result = tokio::task::spawn_blocking(move || {
+            handle.block_on(crate::unattended::once(&ctx, &shared))
+        })
+        .await
+        .unwrap_or_else(|e| Err(anyhow::anyhow!("internal error: {e}")));
+        drop(lock);
+        let at = chrono::Local::now().format("%Y-%m-%d %H:%M");
+        let said = match &result {
+            Ok(s) => scheduled_outcome(s),
+            Err(e) => format!("失败 (failed): {e:#}"),
+        };
+        *app.last_scheduled.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(format!("{at} {said}"));
+    }
+}
+
+/// How a scheduled run ended, in a few words for its page.
+fn scheduled_outcome(s: &Summary) -> String {
+    let run = s.history_run.map(|r| format!(" #{r}")).unwrap_or_default();
+    match (s.status, s.history_run) {
+        (crate::Status::Paused, _) => format!("等待确认{run} (waiting for approval{run})"),
+        (crate::Status::Ok, None) => "没有新文件 (no new file)".into(),
+        (crate::Status::Ok, _) => format!("完成{run} (done{run})"),
+        (crate::Status::RowsFailed, _) => format!("部分行失败{run} (rows failed{run})"),
+        _ => format!("中止{run} (stopped{run})"),
+    }
+}

@@ -50,6 +50,10 @@ pub struct App {
     trust_proxy: bool,
     jobs: jobs::Jobs,
     uploads: Semaphore,
+    /// `bgy.toml`'s unattended job, which this console runs on its schedule.
+    schedule: Option<Arc<crate::unattended::Settings>>,
+    /// How the last scheduled run of this console went (`中文 (English)`), for its page.
+    last_scheduled: std::sync::Mutex<Option<String>>,
 }
 
 /// Serves the console until Ctrl-C; then stops its runs (the calls in flight finish, the
@@ -86,6 +90,8 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         auth,
         jobs: jobs::Jobs::default(),
         uploads: Semaphore::new(upload::AT_ONCE),
+        schedule: job.schedule.clone(),
+        last_scheduled: std::sync::Mutex::new(None),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let shown = match addr {
@@ -99,6 +105,10 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     }
     tidy(&app).await;
     let keeper = tokio::spawn(keep_tidy(app.clone()));
+    let scheduler = app
+        .schedule
+        .clone()
+        .map(|settings| tokio::spawn(jobs::scheduled(app.clone(), settings)));
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -111,6 +121,9 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     )
     .await;
     keeper.abort();
+    if let Some(s) = scheduler {
+        s.abort();
+    }
     crate::say!("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
     app.jobs.stop_all().await;
     Ok(Summary {
@@ -176,6 +189,9 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/history", get(pages::history::page))
         .route("/history/{run}", get(pages::history::run))
         .route("/history/{run}/undo", post(pages::undo::plan))
+        .route("/schedule", get(pages::schedule::page))
+        .route("/schedule/{run}/approve", post(pages::schedule::approve))
+        .route("/schedule/{run}/reject", post(pages::schedule::reject))
         .route("/logout", post(pages::login::logout))
         .route_layer(axum::middleware::from_fn_with_state(
             (app.clone(), base),

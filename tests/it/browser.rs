@@ -573,3 +573,70 @@ async fn an_hr_export_goes_from_its_own_columns_to_a_finished_import_in_chinese_
 async fn text_of(c: &Client, css: &str) -> String {
     text(c, css).await
 }
+
+/// 定时同步 in the browser: a run the schedule paused is approved with its button, sent as a
+/// run of the console, and the page scanned by axe-core in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_scheduled_run_is_approved_with_its_button_in_a_real_browser() {
+    use crate::unattended::{directory, robot, runs, settings, sheet, NEWCOMERS};
+    let emu = directory(20).await;
+    let (robot, hook) = robot().await;
+    let b = Bgy::new().against(&emu);
+    settings(&b, &hook, "max_changes = 1");
+    b.write("hr/花名册-12月.csv", sheet(0..20, &NEWCOMERS));
+    let paused = b.run(&["schedule", "--once", "--json"]).await;
+    paused.assert_code(4);
+    let run = paused.json()["history_run"].as_i64().unwrap();
+    let console = Console::start(&b, &["--data", "runs"]);
+    let driver = driver().await;
+    let c = browser(&driver, &b.path("chromium-profile")).await;
+    let axe = axe_source().await;
+    c.goto(&format!(
+        "{}/?token={}",
+        console.base,
+        console.token.as_deref().unwrap()
+    ))
+    .await
+    .unwrap();
+    c.goto(&format!("{}/schedule", console.base)).await.unwrap();
+    let waiting = text_of(&c, "[data-testid=\"pending\"]").await;
+    assert!(waiting.contains("花名册-12月.csv"), "{waiting}");
+    assert!(waiting.contains("max_changes"), "why it waits: {waiting}");
+    c.find(Locator::Css("[data-testid=\"pending\"] summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let plan = text_of(&c, "[data-testid=\"pending\"] table.plan").await;
+    assert!(
+        plan.contains("new01") && plan.contains("新增"),
+        "the plan to read: {plan}"
+    );
+    page_is_for_hr(&c, &axe).await;
+    screenshot(&c, "console-schedule.png").await;
+    click(&c, "lang").await;
+    let english = text_of(&c, "main").await;
+    assert!(english.contains("Waiting for approval"), "{english}");
+    page_is_for_hr(&c, &axe).await;
+    click(&c, "lang").await;
+    click(&c, &format!("approve-{run}")).await;
+    assert_eq!(
+        status_becomes(&c, &["ok", "rows-failed", "fatal", "failed"]).await,
+        "ok"
+    );
+    assert_eq!(count(&c, "created").await, 2);
+    assert!(emu.store.person("new01").is_some() && emu.store.person("new02").is_some());
+    let history = runs(&b).await;
+    assert_eq!(
+        history.iter().find(|r| r["id"] == run).unwrap()["status"],
+        "approved"
+    );
+    c.goto(&format!("{}/schedule", console.base)).await.unwrap();
+    text_of(&c, "[data-testid=\"no-pending\"]").await;
+    assert!(
+        robot.texts().iter().any(|t| t.contains("成功")),
+        "the robot told of the approval"
+    );
+    c.close().await.unwrap();
+}

@@ -4,10 +4,11 @@
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{RawQuery, State};
-use axum::routing::post;
 use bgy::emulator::{self, Running, Seed};
 
 use crate::common::*;
+use crate::console_runs::post;
+use crate::web::{wait_until_done, Console};
 
 const KEY: &str = "R0b0tKey-Never-Shown";
 
@@ -16,7 +17,7 @@ type Call = (String, String, Vec<u8>);
 
 /// What the robot received.
 #[derive(Clone, Default)]
-struct Robot {
+pub struct Robot {
     calls: Arc<Mutex<Vec<Call>>>,
     down: Arc<Mutex<bool>>,
 }
@@ -43,7 +44,7 @@ impl Robot {
     }
 
     /// The markdown messages' text.
-    fn texts(&self) -> Vec<String> {
+    pub fn texts(&self) -> Vec<String> {
         self.messages()
             .iter()
             .filter_map(|m| m["markdown"]["content"].as_str().map(str::to_string))
@@ -51,7 +52,7 @@ impl Robot {
     }
 }
 
-async fn robot() -> (Robot, String) {
+pub async fn robot() -> (Robot, String) {
     let robot = Robot::default();
     async fn send(
         State(r): State<Robot>,
@@ -84,8 +85,8 @@ async fn robot() -> (Robot, String) {
         r#"{"errcode":0,"errmsg":"ok","type":"file","media_id":"MEDIA-1","created_at":"1"}"#.into()
     }
     let app = axum::Router::new()
-        .route("/cgi-bin/webhook/send", post(send))
-        .route("/cgi-bin/webhook/upload_media", post(upload))
+        .route("/cgi-bin/webhook/send", axum::routing::post(send))
+        .route("/cgi-bin/webhook/upload_media", axum::routing::post(upload))
         .with_state(robot.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
@@ -98,7 +99,7 @@ async fn robot() -> (Robot, String) {
 
 /// An emulator holding the small org's departments and `n` generated people (`p000000` …),
 /// nobody else.
-async fn directory(n: usize) -> Running {
+pub async fn directory(n: usize) -> Running {
     let mut seed: Seed = small_seed();
     seed.staff.clear();
     let emu = emulator_with(
@@ -114,7 +115,7 @@ async fn directory(n: usize) -> Running {
 }
 
 /// The sheet of generated people `range` (as `people("p", …)` made them), and `extra` rows.
-fn sheet(range: std::ops::Range<usize>, extra: &[&str]) -> String {
+pub fn sheet(range: std::ops::Range<usize>, extra: &[&str]) -> String {
     let mut s = String::from("帐号,姓名,手机,部门ID\n");
     for i in range {
         let dept = if i % 2 == 0 { 2 } else { 4 };
@@ -128,7 +129,7 @@ fn sheet(range: std::ops::Range<usize>, extra: &[&str]) -> String {
 }
 
 /// `bgy.toml` with the job reading `hr/` and the robot at `hook`.
-fn settings(bgy: &Bgy, hook: &str, more: &str) {
+pub fn settings(bgy: &Bgy, hook: &str, more: &str) {
     std::fs::create_dir_all(bgy.path("hr")).unwrap();
     bgy.write(
         "bgy.toml",
@@ -139,10 +140,10 @@ fn settings(bgy: &Bgy, hook: &str, more: &str) {
 }
 
 /// Two new people, as an HR export names them.
-const NEWCOMERS: [&str; 2] = ["new01,新人一,13900000001,2", "new02,新人二,13900000002,4"];
+pub const NEWCOMERS: [&str; 2] = ["new01,新人一,13900000001,2", "new02,新人二,13900000002,4"];
 
 /// The history's runs, as `bgy history --json` gives them.
-async fn runs(bgy: &Bgy) -> Vec<serde_json::Value> {
+pub async fn runs(bgy: &Bgy) -> Vec<serde_json::Value> {
     let out = bgy.run(&["history", "--json"]).await;
     out.assert_code(0);
     out.json()["runs"].as_array().cloned().unwrap_or_default()
@@ -463,4 +464,79 @@ async fn a_sheet_with_invalid_rows_sends_nothing_unless_send_valid() {
     bgy.run(&["schedule", "--once"]).await.assert_code(1);
     assert!(emu.store.person("new01").is_some(), "the valid row sent");
     assert!(emu.store.person("new02").is_none());
+}
+
+/// Waits until the history has a run of `status`; its id.
+async fn until_run(bgy: &Bgy, status: &str) -> i64 {
+    for _ in 0..100 {
+        if let Some(r) = runs(bgy).await.iter().find(|r| r["status"] == status) {
+            return r["id"].as_i64().unwrap();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {status} run in the history");
+}
+
+#[tokio::test]
+async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() {
+    let emu = directory(20).await;
+    let (robot, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    // Every second: the console runs it as soon as it starts.
+    settings(&bgy, &hook, "max_changes = 1");
+    let toml = std::fs::read_to_string(bgy.path("bgy.toml")).unwrap();
+    bgy.write(
+        "bgy.toml",
+        toml.replace("cron = \"0 30 2 * * *\"", "cron = \"* * * * * *\""),
+    );
+    bgy.write("hr/花名册-1.csv", sheet(0..20, &NEWCOMERS));
+    let (c, csrf) = Console::signed_in(&bgy, &["--data", "runs"]).await;
+    let paused = until_run(&bgy, "pending").await;
+    assert!(emu.store.person("new01").is_none(), "paused: nothing sent");
+    let (status, html) = c.page("/schedule").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("data-testid=\"next-run\""), "{html}");
+    assert!(html.contains(&format!("approve-{paused}")), "{html}");
+    assert!(!html.contains(KEY), "the robot's key is never on a page");
+    // 批准: a sending run of the console, to its end.
+    let r = post(
+        &c,
+        &format!("/schedule/{paused}/approve"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    let run_page = r.url().path().to_string();
+    assert!(run_page.starts_with("/runs/"), "{run_page}");
+    let done = wait_until_done(&c, &run_page).await;
+    assert!(done.contains("data-status=\"ok\""), "{done}");
+    assert!(emu.store.person("new01").is_some() && emu.store.person("new02").is_some());
+    assert_eq!(
+        runs(&bgy).await.iter().find(|r| r["id"] == paused).unwrap()["status"],
+        "approved"
+    );
+    // The next export pauses too; 拒绝 decides it without sending.
+    bgy.write(
+        "hr/花名册-2.csv",
+        sheet(0..20, &NEWCOMERS) + "new03,新人三,13900000003,2\nnew04,新人四,13900000004,2\n",
+    );
+    let second = loop {
+        let id = until_run(&bgy, "pending").await;
+        if id != paused {
+            break id;
+        }
+    };
+    let r = post(
+        &c,
+        &format!("/schedule/{second}/reject"),
+        &[("csrf", csrf.as_str())],
+    )
+    .await;
+    assert_eq!(r.url().path(), "/schedule");
+    let (_, html) = c.page("/schedule").await;
+    assert!(html.contains("data-testid=\"no-pending\""), "{html}");
+    assert!(emu.store.person("new03").is_none());
+    assert!(robot.texts().iter().any(|t| t.contains("等待确认")));
+    // Without the CSRF token: refused.
+    let r = post(&c, &format!("/schedule/{second}/approve"), &[]).await;
+    assert_eq!(r.status(), 403);
 }

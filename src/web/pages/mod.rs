@@ -15,6 +15,7 @@ pub mod login;
 pub mod plan;
 pub mod run;
 pub mod runs;
+pub mod schedule;
 pub mod template;
 pub mod times;
 pub mod undo;

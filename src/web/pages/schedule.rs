@@ -1,0 +1,136 @@
+//! 定时同步: the unattended job of `bgy.toml` (when it runs next, from where, its limits),
+//! its last runs, and the runs it paused, with 批准 / 拒绝 for the `approve` role. Approving
+//! is a sending run of the console (its page, progress and report); rejecting is immediate.
+
+use std::sync::Arc;
+
+use axum::extract::{Path as UrlPath, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
+use minijinja::context;
+
+use super::{holder, require, to_run, Nothing, Posted};
+use crate::config::Job;
+use crate::unattended::OnInvalid;
+use crate::web::auth::{Role, Session};
+use crate::web::error::AppError;
+use crate::web::jobs::{self, NewRun};
+use crate::web::runs::{self, Command, RunInfo};
+use crate::web::{html, i18n, App};
+
+/// The job as the page shows it.
+fn job_of(app: &App) -> Option<minijinja::Value> {
+    let settings = app.schedule.as_ref()?;
+    let job = settings.schedule.as_ref()?;
+    let next = job
+        .next_after(chrono::Utc::now())
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+    Some(minijinja::Value::from_serialize(serde_json::json!({
+        "cron": job.cron_text,
+        "tz": job.tz.name(),
+        "next": next,
+        "folder": job.folder.display().to_string(),
+        "pattern": job.pattern.as_ref().map(|p| p.as_str().to_string()),
+        "prune": job.prune.name(),
+        "max_changes": job.max_changes.describe(),
+        "send_valid": job.on_invalid == OnInvalid::SendValid,
+        "robot": settings.notify.webhook.is_some(),
+    })))
+}
+
+pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
+    let shared = app.clone();
+    let (pending, recent, error) = tokio::task::spawn_blocking(move || {
+        let history = match shared.ctx.history() {
+            Ok(h) => h,
+            Err(e) => return (vec![], vec![], Some(format!("{e:#}"))),
+        };
+        let pending = history.paused(false, 50).unwrap_or_default();
+        let recent = history
+            .runs_by(crate::unattended::WHO, 20)
+            .unwrap_or_default();
+        (pending, recent, None)
+    })
+    .await
+    .unwrap_or_default();
+    let last = app
+        .last_scheduled
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    html::render(
+        "schedule.html",
+        context! {
+            job => job_of(&app), pending, recent, error, last,
+            can_decide => s.role == Role::Approve,
+            user => s.user, csrf => s.csrf,
+        },
+    )
+}
+
+/// 批准: the paused run planned again and sent if its plan is the same, as a run of its own.
+pub async fn approve(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(run): UrlPath<i64>,
+    Posted(Nothing {}): Posted<Nothing>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Approve)?;
+    let settings = app.schedule.clone().unwrap_or_default();
+    let paused = {
+        let app = app.clone();
+        tokio::task::spawn_blocking(move || app.ctx.history()?.paused_run(run))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(format!("{e:#}")))?
+    };
+    let paused = paused
+        .filter(|p| p.status == "pending")
+        .ok_or_else(|| {
+            AppError::conflict(
+                "不在等待 (Not waiting)",
+                format!("运行 #{run} 不在等待确认 (run #{run} is not waiting for approval: decided already, or not paused)."),
+            )
+        })?;
+    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
+    let lock = match jobs::take_directory(&app, holder(&s, Command::Sync, &id)).await {
+        Ok(lock) => lock,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            return Err(e);
+        }
+    };
+    let info = RunInfo::new(&id, &s.user, Command::Sync, &paused.input, "");
+    let job = Job::Decide {
+        run,
+        approve: true,
+        settings,
+        report: Some(dir.join(runs::REPORT)),
+    };
+    let id = jobs::launch(app, NewRun { dir, info, job }, lock)?;
+    Ok(to_run(&id))
+}
+
+/// 拒绝: nothing sent, and the schedule does not run that file again.
+pub async fn reject(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(run): UrlPath<i64>,
+    Posted(Nothing {}): Posted<Nothing>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Approve)?;
+    let job = Job::Decide {
+        run,
+        approve: false,
+        settings: app.schedule.clone().unwrap_or_default(),
+        report: None,
+    };
+    let (result, _) = jobs::quick(&app, &s.user, job).await;
+    if let Err(e) = result {
+        return Err(AppError::conflict(
+            "无法拒绝 (Cannot reject)",
+            i18n::pick(&format!("{e:#}")),
+        ));
+    }
+    Ok(Redirect::to("/schedule").into_response())
+}
