@@ -84,12 +84,31 @@ struct Settings {
     _notify: Option<toml::Table>,
 }
 
+/// A parse error of `bgy.toml`, which quotes the line it stopped at: a robot's `key=` value
+/// in it is hidden, as a secret is everywhere.
+pub fn settings_error(e: &impl std::fmt::Display) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.trim();
+    while let Some(at) = rest.find("key=") {
+        out.push_str(&rest[..at + 4]);
+        out.push_str("***");
+        rest = &rest[at + 4..];
+        let end = rest
+            .find(|c: char| c == '"' || c == '&' || c == '\'' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `bgy.toml`'s `report_dir`, when the working directory's file names one.
 fn settings_report_dir(dir: &Path) -> Result<Option<PathBuf>, UsageError> {
     match std::fs::read_to_string(dir.join(SETTINGS_FILE)) {
         Ok(text) => toml::from_str::<Settings>(&text)
             .map(|s| s.report_dir)
-            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", e.to_string().trim()))),
+            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", settings_error(&e)))),
         Err(_) => Ok(None),
     }
 }
@@ -105,7 +124,7 @@ pub fn column_names(dir: &Path, map: &Names) -> anyhow::Result<Names> {
                 anyhow::anyhow!(
                     "{}: {} (expected e.g. [columns] then \"工号\" = \"帐号\")",
                     path.display(),
-                    e.to_string().trim()
+                    settings_error(&e)
                 )
             })?;
             for (header, column) in &settings.columns {

@@ -185,8 +185,12 @@ impl Settings {
     }
 
     pub fn parse(text: &str) -> Result<Settings, UsageError> {
-        let doc: toml::Table = toml::from_str(text)
-            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", e.to_string().trim())))?;
+        let doc: toml::Table = toml::from_str(text).map_err(|e| {
+            UsageError(format!(
+                "{SETTINGS_FILE}: {}",
+                crate::config::settings_error(&e)
+            ))
+        })?;
         let table = |name: &str| -> Result<Option<toml::Table>, UsageError> {
             match doc.get(name) {
                 None => Ok(None),
@@ -213,7 +217,7 @@ fn raw<T: serde::de::DeserializeOwned>(name: &str, t: toml::Table) -> Result<T, 
     T::deserialize(toml::Value::Table(t)).map_err(|e| {
         UsageError(format!(
             "{SETTINGS_FILE} [{name}]: {}",
-            e.to_string().trim()
+            crate::config::settings_error(&e)
         ))
     })
 }
@@ -446,6 +450,13 @@ mod tests {
         assert!(e.contains("[notify] wecom_webhook") && !e.contains("SECRET"));
         let e = err("[notify]\nwecom_webhook = \"https://h/send?token=SECRET-KEY\"");
         assert!(e.contains("key") && !e.contains("SECRET"));
+        // A syntax error quotes its line: the key is not in it.
+        let e = err("[notify]\nwecom_webhook = \"https://h/send?key=SECRET-KEY\nx = 1");
+        assert!(e.contains("line 2") && e.contains("key=***"), "{e}");
+        assert!(!e.contains("SECRET"), "{e}");
+        let e = err("[notify]\non_failure = \"https://h/send?key=SECRET-KEY\"");
+        assert!(e.contains("on_failure") || e.contains("boolean"), "{e}");
+        assert!(!e.contains("SECRET"), "{e}");
     }
 
     #[test]
