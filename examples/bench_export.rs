@@ -6,34 +6,11 @@
 //! `bgy emulator` in a process of its own, and runs the real `bgy export` against it; prints
 //! the export process's wall time, CPU time and peak memory, so that the sizes can be compared.
 
-use std::collections::HashMap;
 use std::process::Command;
 use std::time::Instant;
 
 mod support;
 use support::measure;
-
-fn fill(state: &std::path::Path, n: usize) -> anyhow::Result<()> {
-    let store = bgy::emulator::Store::open(state)?;
-    store
-        .seed(&serde_json::from_str(bgy::SAMPLE_ORG)?)
-        .map_err(|r| anyhow::anyhow!(r.message))?;
-    let people = (0..n).map(|i| {
-        HashMap::from([
-            ("we_userid".to_string(), format!("x{i:07}")),
-            ("we_name".to_string(), format!("员工{i}")),
-            ("we_mobile".to_string(), format!("139{i:08}")),
-            ("we_email".to_string(), format!("x{i:07}@example.com")),
-            ("we_id".to_string(), (3 + i % 25).to_string()),
-            ("we_gender".to_string(), (1 + i % 2).to_string()),
-            ("entry_time".to_string(), "2020-03-01".to_string()),
-        ])
-    });
-    store
-        .insert_staff(people)
-        .map_err(|r| anyhow::anyhow!(r.message))?;
-    Ok(())
-}
 
 fn main() -> anyhow::Result<()> {
     let sizes: Vec<usize> = std::env::args()
@@ -50,7 +27,7 @@ fn main() -> anyhow::Result<()> {
         let dir = tempfile::tempdir()?;
         let state = dir.path().join("emulator.sqlite");
         let t = Instant::now();
-        fill(&state, n)?;
+        support::fill_directory(&state, n)?;
         let filled = t.elapsed().as_secs_f64();
         let emulator = support::Emulator::start(&bgy, &state, 18_700 + k as u16, &[])?;
         let out = dir.path().join("export.xlsx");

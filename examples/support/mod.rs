@@ -126,4 +126,30 @@ impl Drop for Emulator {
     }
 }
 
+/// Fills an emulator state file with the sample org and `n` people (`x0000000` …), each with
+/// a mobile, an e-mail, a department, a gender and an entry date of their own kind.
+#[allow(dead_code)]
+pub fn fill_directory(state: &std::path::Path, n: usize) -> anyhow::Result<()> {
+    use std::collections::HashMap;
+    let store = bgy::emulator::Store::open(state)?;
+    store
+        .seed(&serde_json::from_str(bgy::SAMPLE_ORG)?)
+        .map_err(|r| anyhow::anyhow!(r.message))?;
+    let people = (0..n).map(|i| {
+        HashMap::from([
+            ("we_userid".to_string(), format!("x{i:07}")),
+            ("we_name".to_string(), format!("员工{i}")),
+            ("we_mobile".to_string(), format!("139{i:08}")),
+            ("we_email".to_string(), format!("x{i:07}@example.com")),
+            ("we_id".to_string(), (3 + i % 25).to_string()),
+            ("we_gender".to_string(), (1 + i % 2).to_string()),
+            ("entry_time".to_string(), "2020-03-01".to_string()),
+        ])
+    });
+    store
+        .insert_staff(people)
+        .map_err(|r| anyhow::anyhow!(r.message))?;
+    Ok(())
+}
+
 pub mod workbooks;

@@ -393,15 +393,20 @@ async fn send(
     )
     .await?;
     p.session.start_journal()?;
-    let named: Vec<String> = p
+    // The records before, of the people it changes only: an unchanged row is never recorded,
+    // and keeping 100,000 of them cost a sync its plan's time and memory again.
+    let updated: Vec<String> = p
         .session
         .table
-        .valid_rows()
-        .map(|r| r.account().to_string())
+        .rows
+        .iter()
+        .zip(&p.plan.actions)
+        .filter(|(_, a)| matches!(a, Some(Action::Update(_))))
+        .map(|(r, _)| r.account().to_string())
         .collect();
     p.session.remember(
         &p.live,
-        named
+        updated
             .iter()
             .chain(&prunes)
             .chain(&leavers)
