@@ -85,7 +85,7 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let now = chrono::Local::now();
     bgy::report::Report {
-        command: "import",
+        command: bgy::model::Command::Import,
         input: table.path.display().to_string(),
         server: "bench",
         table: &table,

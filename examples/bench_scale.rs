@@ -141,8 +141,14 @@ fn main() -> anyhow::Result<()> {
     };
     b.run(true, &["export", "-o", "all.xlsx"])?;
     b.run(true, &["export", "-o", "all.csv"])?;
-    std::fs::write(tmp.path().join("a.csv"), edited(&tmp.path().join("all.csv"), k, "甲岗")?)?;
-    std::fs::write(tmp.path().join("b.csv"), edited(&tmp.path().join("all.csv"), k, "乙岗")?)?;
+    std::fs::write(
+        tmp.path().join("a.csv"),
+        edited(&tmp.path().join("all.csv"), k, "甲岗")?,
+    )?;
+    std::fs::write(
+        tmp.path().join("b.csv"),
+        edited(&tmp.path().join("all.csv"), k, "乙岗")?,
+    )?;
     let mut s: Vec<Series> = [
         "plan all.xlsx (0 changes)",
         "sync all.xlsx (0 changes)",
@@ -179,7 +185,10 @@ fn main() -> anyhow::Result<()> {
     for series in &s {
         series.print();
     }
-    println!("  {:<34} wall {listing:>6.2} s", "the listing alone (in process)");
+    println!(
+        "  {:<34} wall {listing:>6.2} s",
+        "the listing alone (in process)"
+    );
     let bound = k as f64 * LATENCY_MS as f64 / 1000.0 / 32.0;
     println!("ratios:");
     println!(

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{AccountKey, Outcome};
+use crate::model::{AccountKey, Command, Outcome};
 use crate::text::{cut_bytes, MESSAGE_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -36,7 +36,7 @@ pub struct Journal {
 }
 
 impl Journal {
-    pub fn create(path: &Path, command: &str, input: &Path) -> anyhow::Result<Journal> {
+    pub fn create(path: &Path, command: Command, input: &Path) -> anyhow::Result<Journal> {
         // Beside the report, whose folder `--report` may name before it exists (the report
         // makes it too).
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -47,7 +47,7 @@ impl Journal {
             .with_context(|| format!("cannot write the journal {}", path.display()))?;
         let head = Head {
             bgy_journal: 1,
-            command: command.into(),
+            command: command.name().into(),
             input: input.display().to_string(),
         };
         writeln!(file, "{}", serde_json::to_string(&head)?)?;
@@ -95,7 +95,7 @@ pub struct Done {
 }
 
 /// The successful outcomes in a journal, by account; torn lines are counted and skipped.
-pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
+pub fn successes(path: &Path, command: Command) -> anyhow::Result<Done> {
     let file =
         File::open(path).with_context(|| format!("cannot read the journal {}", path.display()))?;
     let mut lines = BufReader::new(file).lines();
@@ -105,7 +105,7 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
         .and_then(|l| serde_json::from_str(&l).ok())
         .with_context(|| format!("{} is not a bgy journal", path.display()))?;
     anyhow::ensure!(
-        head.command == command,
+        head.command == command.name(),
         "{} is the journal of `bgy {}`, not `bgy {command}`",
         path.display(),
         head.command
@@ -169,7 +169,7 @@ mod tests {
     fn round_trip_and_torn_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.report-20260101-000000.journal.jsonl");
-        let j = Journal::create(&path, "import", Path::new("x.xlsx")).unwrap();
+        let j = Journal::create(&path, Command::Import, Path::new("x.xlsx")).unwrap();
         j.record(Some(2), "Zs", &Outcome::Created).unwrap();
         j.record(
             Some(3),
@@ -187,14 +187,14 @@ mod tests {
             .open(&path)
             .unwrap();
         f.write_all(b"{\"row\":5,\"acc").unwrap();
-        let done = successes(&path, "import").unwrap();
+        let done = successes(&path, Command::Import).unwrap();
         assert_eq!((done.rows.len(), done.torn), (2, 1));
         assert_eq!(done.rows[&AccountKey::new("ZS")].outcome, Outcome::Created);
         // Torn inside a character.
         let torn = "\n{\"row\":6,\"account\":\"张".as_bytes();
         f.write_all(&torn[..torn.len() - 1]).unwrap();
-        assert_eq!(successes(&path, "import").unwrap().torn, 2);
-        assert!(successes(&path, "delete").is_err());
+        assert_eq!(successes(&path, Command::Import).unwrap().torn, 2);
+        assert!(successes(&path, Command::Delete).is_err());
         assert_eq!(latest_for(&dir.path().join("x.xlsx"), None), Some(path));
     }
 }

@@ -14,7 +14,7 @@ use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError,
 };
 
-use crate::model::{Field, Outcome};
+use crate::model::{Command, Field, Outcome};
 use crate::outcome::{Counts, PlanLine, Reason};
 use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
@@ -105,7 +105,7 @@ pub fn journal_path(report: &Path) -> PathBuf {
 }
 
 pub struct Report<'a> {
-    pub command: &'static str,
+    pub command: Command,
     /// The input as a person knows it (an upload's own name, not the run store's copy).
     pub input: String,
     pub server: &'a str,
@@ -176,7 +176,7 @@ impl Report<'_> {
         let c = self.counts;
         let elapsed = (self.finished - self.started).num_milliseconds().max(0) as f64 / 1000.0;
         let text = |k: &'static str, v: String| (k, Line::Text(v));
-        let ok_title = if self.command == "check" {
+        let ok_title = if self.command == Command::Check {
             "有效 Valid"
         } else {
             "成功 OK"
@@ -698,7 +698,7 @@ mod tests {
     ) -> Report<'a> {
         let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 26, 9, 0, 0).unwrap();
         Report {
-            command: "check",
+            command: Command::Check,
             input: table.path.display().to_string(),
             server: "offline",
             table,

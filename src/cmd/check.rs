@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
 use crate::live::{self, Live};
-use crate::model::{Field, Layout};
+use crate::model::{Command, Field, Layout};
 use crate::outcome::Summary;
 use crate::validate::{problem, Issue};
 
@@ -18,7 +18,7 @@ pub async fn run(
     create_departments: bool,
 ) -> anyhow::Result<Summary> {
     let listing = Listing::start(ctx);
-    let mut s = Session::open_as(ctx, "check", input, layout, false)?;
+    let mut s = Session::open_as(ctx, Command::Check, input, layout, false)?;
     let layout = s.table.layout;
     let mut extra = Extra::default();
     match listing.live(ctx).await? {

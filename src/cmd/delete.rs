@@ -10,7 +10,7 @@ use crate::events::{phases, Emit};
 use crate::execute::delete::{delete_all, Target};
 use crate::execute::session::{Extra, Session};
 use crate::live::Live;
-use crate::model::{AccountKey, Layout, Outcome};
+use crate::model::{AccountKey, Command, Layout, Outcome};
 use crate::outcome::Summary;
 use crate::safety;
 
@@ -19,7 +19,7 @@ pub async fn run(
     input: &Input,
     destructive: Destructive,
 ) -> anyhow::Result<Summary> {
-    let mut s = Session::open(ctx, "delete", input, Layout::Delete, true)?;
+    let mut s = Session::open(ctx, Command::Delete, input, Layout::Delete, true)?;
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     anyhow::ensure!(

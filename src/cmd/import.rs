@@ -10,12 +10,12 @@ use crate::events::{phases, Emit};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, depts, AddJob};
 use crate::live::{self, Live};
-use crate::model::{Field, Layout, Outcome};
+use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
     let listing = Listing::start(ctx);
-    let mut s = Session::open(ctx, "import", input, Layout::Staff, !opts.dry_run)?;
+    let mut s = Session::open(ctx, Command::Import, input, Layout::Staff, !opts.dry_run)?;
     let done = match opts.resume {
         true => s.resumed()?,
         false => HashMap::new(),

@@ -10,7 +10,7 @@ use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::history::{History, Settled};
 use crate::live::{self, Live};
-use crate::model::{Layout, Outcome};
+use crate::model::{Command, Layout, Outcome};
 use crate::outcome::PlanLine;
 use crate::outcome::Status;
 use crate::outcome::{Counts, Summary};
@@ -30,13 +30,13 @@ struct Prepared<'a> {
 
 async fn prepare<'a>(
     ctx: &'a Context,
-    command: &'static str,
+    command: Command,
     input: &'a Input,
     prune: PruneMode,
 ) -> anyhow::Result<Prepared<'a>> {
     ctx.client()?;
     let listing = super::Listing::start(ctx);
-    let mut session = Session::open(ctx, command, input, Layout::Staff, command == "sync")?;
+    let mut session = Session::open(ctx, command, input, Layout::Staff, command == Command::Sync)?;
     let mut live = match listing.done().await? {
         Some(listed) => listed?,
         None => anyhow::bail!("bgy {command} needs the directory: set a ticket or use --emulator"),
@@ -117,7 +117,7 @@ fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
 }
 
 pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Result<Summary> {
-    let p = prepare(ctx, "plan", input, prune).await?;
+    let p = prepare(ctx, Command::Plan, input, prune).await?;
     let counts = p.plan.counts();
     let extra = Extra {
         planned: Some(counts),
@@ -220,7 +220,7 @@ pub async fn sync_gated(
     destructive: Destructive,
     gate: Option<&Gate>,
 ) -> anyhow::Result<Summary> {
-    let p = prepare(ctx, "sync", input, prune).await?;
+    let p = prepare(ctx, Command::Sync, input, prune).await?;
     let mut destructive = destructive;
     if let Some(gate) = gate {
         if let Some(held) = hold(&p, gate) {

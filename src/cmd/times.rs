@@ -9,11 +9,11 @@ use crate::context::Context;
 use crate::events::{phases, Emit};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, times::send_chunk};
-use crate::model::{Field, Layout};
+use crate::model::{Command, Field, Layout};
 use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<Summary> {
-    let mut s = Session::open(ctx, "times", input, Layout::Times, true)?;
+    let mut s = Session::open(ctx, Command::Times, input, Layout::Times, true)?;
     let done = match resume {
         true => s.resumed()?,
         false => Default::default(),

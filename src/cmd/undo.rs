@@ -20,7 +20,7 @@ use crate::execute::session::{Extra, Session};
 use crate::execute::{self, AddJob};
 use crate::history::ChangeRecord;
 use crate::live::{Live, LISTED};
-use crate::model::{Field, Layout, Outcome};
+use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::{PlanLine, StaffCounts, Summary};
 use crate::safety;
 use crate::validate::Values;
@@ -112,7 +112,7 @@ pub async fn run(
         .map(Path::to_path_buf);
     let mut input = write_input(ctx, run, &plan, folder)?;
     input.report = report;
-    let mut s = Session::open(ctx, "undo", &input, Layout::Staff, !dry_run)?;
+    let mut s = Session::open(ctx, Command::Undo, &input, Layout::Staff, !dry_run)?;
     let lines = show(ctx, &plan, run);
     let deletes: Vec<String> = plan
         .iter()

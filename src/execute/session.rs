@@ -18,7 +18,7 @@ use crate::history::History;
 use crate::journal::{self, Journal};
 use crate::live::Live;
 use crate::lock::{self, RunLock};
-use crate::model::{AccountKey, Layout, Outcome};
+use crate::model::{AccountKey, Command, Layout, Outcome};
 use crate::outcome::PlanLine;
 use crate::outcome::{Counts, Status, Summary};
 use crate::report::{self, Report};
@@ -30,7 +30,7 @@ const PROGRESS_ROWS: u64 = 5_000;
 
 pub struct Session<'a> {
     pub ctx: &'a Context,
-    pub command: &'static str,
+    pub command: Command,
     pub input: &'a Input,
     pub table: Table,
     /// One per row of `table`, in order.
@@ -83,7 +83,7 @@ impl<'a> Session<'a> {
     /// second one refuses before it reads anything.
     pub fn open(
         ctx: &'a Context,
-        command: &'static str,
+        command: Command,
         input: &'a Input,
         layout: Layout,
         sends: bool,
@@ -94,21 +94,23 @@ impl<'a> Session<'a> {
     /// [`Session::open`], the layout (`None`) worked out from the sheet's header.
     pub fn open_as(
         ctx: &'a Context,
-        command: &'static str,
+        command: Command,
         input: &'a Input,
         layout: Option<Layout>,
         sends: bool,
     ) -> anyhow::Result<Session<'a>> {
         let started = Local::now();
         let lock = match sends {
-            true => Some(lock::lock(&input.file, command)?),
+            true => Some(lock::lock(&input.file, command.name())?),
             false => None,
         };
         let names = crate::config::column_names(Path::new("."), &input.columns)?;
         let bytes = crate::read::read_file(&input.file)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end).
-        let stream_report = !sends && ctx.client.is_none() && !input.no_report;
+        let stream_report = !sends
+            && (ctx.client.is_none() || command.keeps_validation_outcomes())
+            && !input.no_report;
         ctx.events.phase(phases::READING, 0);
         let load = |layout| -> Result<(Table, Option<report::Stream>), validate::LoadError> {
             let mut stream: Option<report::Stream> = None;
@@ -196,7 +198,7 @@ impl<'a> Session<'a> {
                 .unwrap_or_default(),
         };
         let run = history.begin(
-            self.command,
+            self.command.name(),
             &self.input.file,
             &name,
             &self.ctx.server,
@@ -361,7 +363,7 @@ impl<'a> Session<'a> {
         self.record_end(status, &c, report_path.as_deref());
         self.failed_rows();
         self.ctx.events.event(Event::Finished(Finished {
-            command: self.command.to_string(),
+            command: self.command.name().to_string(),
             counts: c.clone(),
             valid: self
                 .outcomes
@@ -378,7 +380,7 @@ impl<'a> Session<'a> {
         }));
         written?;
         Ok(Summary {
-            command: self.command,
+            command: self.command.name(),
             counts: Counts {
                 failed: c.failed + c.not_sent,
                 ..c
@@ -477,7 +479,7 @@ fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<Report
 pub struct Recorder {
     history: std::sync::Arc<History>,
     run: i64,
-    command: &'static str,
+    command: Command,
     before: HashMap<AccountKey, Value>,
 }
 
@@ -499,7 +501,7 @@ impl Recorder {
     pub fn record(&self, account: &str, outcome: &Outcome, sent: &Value) -> anyhow::Result<()> {
         let kind = match outcome {
             Outcome::Created => "created",
-            Outcome::Updated if self.command == "times" => "dates",
+            Outcome::Updated if self.command == Command::Times => "dates",
             Outcome::Updated => "updated",
             Outcome::Deleted => "deleted",
             Outcome::Left => "left",

@@ -314,6 +314,47 @@ impl From<&String> for AccountKey {
     }
 }
 
+/// A command that runs over a sheet: what its session, journal, report and history say it is,
+/// and what steers the few things that differ between them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Command {
+    Check,
+    Import,
+    Times,
+    Delete,
+    Plan,
+    Sync,
+    Undo,
+}
+
+impl Command {
+    /// As `bgy NAME` runs it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Check => "check",
+            Command::Import => "import",
+            Command::Times => "times",
+            Command::Delete => "delete",
+            Command::Plan => "plan",
+            Command::Sync => "sync",
+            Command::Undo => "undo",
+        }
+    }
+
+    /// Its rows keep the outcome validation gave them (valid or invalid) to the end, whether
+    /// or not it checked them online: its report can be written while the rows are read.
+    pub fn keeps_validation_outcomes(self) -> bool {
+        self == Command::Check
+    }
+}
+
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What happened to one input row.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
