@@ -25,6 +25,156 @@ pub struct History {
     emptied: bool,
 }
 
+/// Text kept in SQLite as a word of its own: written with `as_str`, read back with `parse`.
+macro_rules! stored_as_text {
+    ($t:ty) => {
+        impl rusqlite::types::ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $t {
+            fn column_result(
+                v: rusqlite::types::ValueRef<'_>,
+            ) -> rusqlite::types::FromSqlResult<Self> {
+                let text = v.as_str()?;
+                <$t>::parse(text).ok_or_else(|| {
+                    rusqlite::types::FromSqlError::Other(
+                        format!("not a {}: {text:?}", stringify!($t)).into(),
+                    )
+                })
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// How a run stands in the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RunStatus {
+    #[serde(rename = "running")]
+    Running,
+    #[serde(rename = "ok")]
+    Ok,
+    #[serde(rename = "rows failed")]
+    RowsFailed,
+    #[serde(rename = "fatal")]
+    Fatal,
+    #[serde(rename = "interrupted")]
+    Interrupted,
+    /// The schedule paused it: it waits for `bgy approve` / `bgy reject`.
+    #[serde(rename = "pending")]
+    Pending,
+    #[serde(rename = "approved")]
+    Approved,
+    #[serde(rename = "rejected")]
+    Rejected,
+}
+
+impl RunStatus {
+    const ALL: [RunStatus; 8] = [
+        RunStatus::Running,
+        RunStatus::Ok,
+        RunStatus::RowsFailed,
+        RunStatus::Fatal,
+        RunStatus::Interrupted,
+        RunStatus::Pending,
+        RunStatus::Approved,
+        RunStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Ok => "ok",
+            RunStatus::RowsFailed => "rows failed",
+            RunStatus::Fatal => "fatal",
+            RunStatus::Interrupted => "interrupted",
+            RunStatus::Pending => "pending",
+            RunStatus::Approved => "approved",
+            RunStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunStatus> {
+        RunStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+impl From<crate::outcome::Status> for RunStatus {
+    fn from(s: crate::outcome::Status) -> RunStatus {
+        use crate::outcome::Status;
+        match s {
+            Status::Ok => RunStatus::Ok,
+            Status::RowsFailed => RunStatus::RowsFailed,
+            Status::Fatal => RunStatus::Fatal,
+            Status::Interrupted => RunStatus::Interrupted,
+            Status::Paused => RunStatus::Pending,
+        }
+    }
+}
+
+stored_as_text!(RunStatus);
+
+/// A change a run made, by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Created,
+    Updated,
+    Deleted,
+    /// `bgy times`: dates.
+    Dates,
+    /// Marked as a leaver (人事状态 已离职).
+    Left,
+    DeptCreated,
+    DeptRenamed,
+}
+
+impl ChangeKind {
+    const ALL: [ChangeKind; 7] = [
+        ChangeKind::Created,
+        ChangeKind::Updated,
+        ChangeKind::Deleted,
+        ChangeKind::Dates,
+        ChangeKind::Left,
+        ChangeKind::DeptCreated,
+        ChangeKind::DeptRenamed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Created => "created",
+            ChangeKind::Updated => "updated",
+            ChangeKind::Deleted => "deleted",
+            ChangeKind::Dates => "dates",
+            ChangeKind::Left => "left",
+            ChangeKind::DeptCreated => "dept_created",
+            ChangeKind::DeptRenamed => "dept_renamed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ChangeKind> {
+        ChangeKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Its values are what bgy last sent the account (restores and backups take them).
+    fn is_sent_record(self) -> bool {
+        matches!(
+            self,
+            ChangeKind::Created | ChangeKind::Updated | ChangeKind::Left
+        )
+    }
+}
+
+stored_as_text!(ChangeKind);
+
 /// A run as the history lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunRecord {
@@ -36,7 +186,7 @@ pub struct RunRecord {
     pub sha256: String,
     pub server: String,
     pub who: String,
-    pub status: String,
+    pub status: RunStatus,
     pub counts: Value,
     pub report: Option<String>,
     pub changes: i64,
@@ -49,8 +199,7 @@ pub struct RunRecord {
 pub struct ChangeRecord {
     pub at: String,
     pub account: String,
-    /// created, updated, deleted, dates.
-    pub kind: String,
+    pub kind: ChangeKind,
     /// The record before: `{"field": {"value": …, "source": "listing" | "sent"}}`.
     pub before: Value,
     /// The values sent.
@@ -142,8 +291,8 @@ impl History {
     /// `interrupted`; how many.
     pub fn interrupt_stale(&self) -> anyhow::Result<usize> {
         Ok(self.conn().execute(
-            "UPDATE runs SET status = 'interrupted', finished = ?1 WHERE status = 'running'",
-            [now()],
+            "UPDATE runs SET status = ?1, finished = ?2 WHERE status = ?3",
+            params![RunStatus::Interrupted, now(), RunStatus::Running],
         )?)
     }
 
@@ -175,8 +324,8 @@ impl History {
         let conn = self.conn();
         conn.execute(
             "INSERT INTO runs (started, command, input, sha256, server, who, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'running')",
-            params![now(), command, name, sha, server, who],
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![now(), command, name, sha, server, who, RunStatus::Running],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -194,7 +343,7 @@ impl History {
     pub fn end(
         &self,
         run: i64,
-        status: &str,
+        status: RunStatus,
         counts: &Value,
         report: Option<&str>,
     ) -> anyhow::Result<()> {
@@ -210,7 +359,7 @@ impl History {
         &self,
         run: i64,
         account: &str,
-        kind: &str,
+        kind: ChangeKind,
         before: &Value,
         sent: &Value,
     ) -> anyhow::Result<()> {
@@ -219,7 +368,7 @@ impl History {
             "INSERT INTO changes (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![run, now(), account, kind, before.to_string(), sent.to_string()],
         )?;
-        if let (Value::Object(fields), "created" | "updated" | "left") = (sent, kind) {
+        if let (Value::Object(fields), true) = (sent, kind.is_sent_record()) {
             let key = AccountKey::new(account).into_string();
             let old: Option<String> = conn
                 .query_row(
@@ -249,8 +398,8 @@ impl History {
     pub fn created(&self, account: &str) -> bool {
         self.conn()
             .query_row(
-                "SELECT 1 FROM changes WHERE account = ?1 COLLATE NOCASE AND kind = 'created' LIMIT 1",
-                [account],
+                "SELECT 1 FROM changes WHERE account = ?1 COLLATE NOCASE AND kind = ?2 LIMIT 1",
+                params![account, ChangeKind::Created],
                 |_| Ok(()),
             )
             .optional()
@@ -340,8 +489,8 @@ pub struct Pending {
     pub plan_hash: String,
     /// Why it waits.
     pub why: String,
-    /// `pending`, `approved`, `rejected`.
-    pub status: String,
+    /// Pending, approved or rejected.
+    pub status: RunStatus,
     pub decided_by: Option<String>,
     /// The run that carried out the approval.
     pub decided_run: Option<i64>,
@@ -360,7 +509,7 @@ pub struct Settled<'a> {
     pub name: &'a str,
     pub server: &'a str,
     pub who: &'a str,
-    pub status: &'a str,
+    pub status: RunStatus,
     pub counts: &'a Value,
     pub report: Option<&'a str>,
 }
@@ -405,9 +554,9 @@ impl History {
             "SELECT p.run, p.path, r.sha256, p.options, p.plan_hash, p.why, r.status,
                     p.decided_by, p.decided_run, r.started, r.input, r.counts, r.report, p.lines
              FROM pending p JOIN runs r ON r.id = p.run
-             WHERE ?1 OR r.status = 'pending' ORDER BY p.run DESC LIMIT ?2",
+             WHERE ?1 OR r.status = ?3 ORDER BY p.run DESC LIMIT ?2",
         )?;
-        let rows = stmt.query_map(params![all, limit as i64], |r| {
+        let rows = stmt.query_map(params![all, limit as i64, RunStatus::Pending], |r| {
             let json = |i: usize| -> rusqlite::Result<Value> {
                 Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
             };
@@ -444,14 +593,14 @@ impl History {
     pub fn decide(
         &self,
         run: i64,
-        status: &str,
+        status: RunStatus,
         who: &str,
         by_run: Option<i64>,
     ) -> anyhow::Result<bool> {
         let conn = self.conn();
         let changed = conn.execute(
-            "UPDATE runs SET status = ?1 WHERE id = ?2 AND status = 'pending'",
-            params![status, run],
+            "UPDATE runs SET status = ?1 WHERE id = ?2 AND status = ?3",
+            params![status, run, RunStatus::Pending],
         )?;
         if changed == 1 {
             conn.execute(
@@ -464,13 +613,19 @@ impl History {
 
     /// The newest run by `who` of a file with this content that ran to an end (not killed,
     /// not stopped by a fatal error): its id and status.
-    pub fn seen_source(&self, who: &str, sha256: &str) -> Option<(i64, String)> {
+    pub fn seen_source(&self, who: &str, sha256: &str) -> Option<(i64, RunStatus)> {
         self.conn()
             .query_row(
                 "SELECT id, status FROM runs WHERE who = ?1 AND sha256 = ?2
-                   AND status NOT IN ('running', 'interrupted', 'fatal')
+                   AND status NOT IN (?3, ?4, ?5)
                  ORDER BY id DESC LIMIT 1",
-                params![who, sha256],
+                params![
+                    who,
+                    sha256,
+                    RunStatus::Running,
+                    RunStatus::Interrupted,
+                    RunStatus::Fatal
+                ],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()
@@ -512,16 +667,17 @@ mod tests {
             .begin("import", &input, "staff.csv", "https://example", "hr")
             .unwrap();
         let sent = serde_json::json!({"we_userid": "Zs", "bank_card": "6222", "cover": "0"});
-        h.change(run, "Zs", "created", &Value::Null, &sent).unwrap();
+        h.change(run, "Zs", ChangeKind::Created, &Value::Null, &sent)
+            .unwrap();
         h.change(
             run,
             "zs",
-            "updated",
+            ChangeKind::Updated,
             &Value::Null,
             &serde_json::json!({"we_name": "张三"}),
         )
         .unwrap();
-        h.end(run, "ok", &serde_json::json!({"created": 1}), None)
+        h.end(run, RunStatus::Ok, &serde_json::json!({"created": 1}), None)
             .unwrap();
         let runs = h.runs(10).unwrap();
         assert_eq!(runs[0].changes, 2);

@@ -6,6 +6,7 @@ use crate::api::{Client, Endpoint};
 use crate::config::DeptJob;
 use crate::context::Context;
 use crate::events::Emit;
+use crate::history::ChangeKind;
 use crate::history::History;
 use crate::model::tree::DeptInfo;
 use crate::model::tree::{DeptPath, DeptTree};
@@ -33,7 +34,12 @@ fn record(
     let h = ctx.history()?;
     let run = h.begin(command, std::path::Path::new(""), "", &ctx.server, &ctx.who)?;
     changes(&h, run)?;
-    h.end(run, "ok", &serde_json::json!({"ok": 1}), None)
+    h.end(
+        run,
+        crate::history::RunStatus::Ok,
+        &serde_json::json!({"ok": 1}),
+        None,
+    )
 }
 
 async fn list(ctx: &Context, client: &Client, tree: &DeptTree) -> anyhow::Result<Summary> {
@@ -86,7 +92,7 @@ async fn add(
                 h.change(
                     run,
                     p,
-                    "dept_created",
+                    ChangeKind::DeptCreated,
                     &Value::Null,
                     &serde_json::json!({"path": p}),
                 )?;
@@ -152,7 +158,7 @@ async fn rename(
             h.change(
                 run,
                 &format!("we_id {we_id}"),
-                "dept_renamed",
+                ChangeKind::DeptRenamed,
                 &before,
                 &sent,
             )

@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
-use crate::history::{History, Settled};
+use crate::history::{History, RunStatus, Settled};
 use crate::live::{self, Live};
 use crate::model::{Command, Layout, Outcome};
 use crate::outcome::PlanLine;
@@ -320,14 +320,14 @@ impl Held {
             name: &name,
             server: &ctx.server,
             who: &ctx.who,
-            status: "",
+            status: RunStatus::Running,
             counts: &planned,
             report: summary.report.as_deref(),
         };
         match self {
             Held::Invalid => {
                 let id = history.settled(&Settled {
-                    status: "rows failed",
+                    status: RunStatus::RowsFailed,
                     ..run
                 })?;
                 ctx.events.warn(format!(
@@ -348,7 +348,7 @@ impl Held {
                         .unwrap_or_default();
                 let id = history.pause(
                     &Settled {
-                        status: "pending",
+                        status: RunStatus::Pending,
                         ..run
                     },
                     &options,

@@ -18,7 +18,7 @@ use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::delete::delete_all;
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, AddJob};
-use crate::history::ChangeRecord;
+use crate::history::{ChangeKind, ChangeRecord};
 use crate::live::{Live, LISTED};
 use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::{PlanLine, StaffCounts, Summary};
@@ -165,26 +165,30 @@ pub async fn run(
 
 /// Each account's inverse, from the first record before and the last values sent.
 fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, Inverse)> {
-    let mut by_account: BTreeMap<String, (Vec<&str>, &Value, &Value)> = BTreeMap::new();
+    // Per account: the kind of its first change, the record before it, the last values sent.
+    let mut by_account: BTreeMap<String, (ChangeKind, &Value, &Value)> = BTreeMap::new();
     for c in changes {
         let e = by_account
             .entry(c.account.clone())
-            .or_insert((Vec::new(), &c.before, &c.sent));
-        e.0.push(&c.kind);
+            .or_insert((c.kind, &c.before, &c.sent));
         e.2 = &c.sent;
     }
     by_account
         .into_iter()
-        .map(|(account, (kinds, before, sent))| {
-            if let Some(inverse) = department(kinds[0], before, sent, live, force) {
+        .map(|(account, (first, before, sent))| {
+            if let Some(inverse) = department(first, before, sent, live, force) {
                 return (account, inverse);
             }
             let now = live.person(&account);
-            let inverse = match (kinds[0], now) {
-                ("created", Some(_)) => Inverse::Delete,
-                ("created", None) => Inverse::Nothing("已不存在 (gone already)".into()),
-                ("deleted", None) => Inverse::Recreate(values_of(&account, before, |_| true)),
-                ("deleted", Some(_)) => Inverse::Nothing("已重新存在 (exists again)".into()),
+            let inverse = match (first, now) {
+                (ChangeKind::Created, Some(_)) => Inverse::Delete,
+                (ChangeKind::Created, None) => Inverse::Nothing("已不存在 (gone already)".into()),
+                (ChangeKind::Deleted, None) => {
+                    Inverse::Recreate(values_of(&account, before, |_| true))
+                }
+                (ChangeKind::Deleted, Some(_)) => {
+                    Inverse::Nothing("已重新存在 (exists again)".into())
+                }
                 (_, None) => Inverse::Nothing("已被删除 (deleted since)".into()),
                 (_, Some(p)) => {
                     // The record as it is now, with the old values of what the run set.
@@ -197,7 +201,7 @@ fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, In
                     for (f, x) in values_of(&account, before, set).iter() {
                         old.put(f, x);
                     }
-                    if kinds[0] == "left" {
+                    if first == ChangeKind::Left {
                         reinstate(&mut old, before);
                     }
                     match changed_since(&now, sent) {
@@ -214,17 +218,17 @@ fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, In
 /// The inverse of a department's change: a rename goes back (a conflict when renamed since);
 /// a department created stays, as the API cannot delete one.
 fn department(
-    kind: &str,
+    kind: ChangeKind,
     before: &Value,
     sent: &Value,
     live: &Live,
     force: bool,
 ) -> Option<Inverse> {
     match kind {
-        "dept_created" => Some(Inverse::Nothing(
+        ChangeKind::DeptCreated => Some(Inverse::Nothing(
             "部门不能通过接口删除,保留 (the API cannot delete a department; left in place)".into(),
         )),
-        "dept_renamed" => {
+        ChangeKind::DeptRenamed => {
             let we_id: i64 = sent["we_id"].as_str()?.parse().ok()?;
             let old = before["we_name"]["value"].as_str()?.to_string();
             let set = sent["we_name"].as_str()?.to_string();

@@ -191,7 +191,12 @@ pub fn record_rename(
     if let Some(h) = history {
         let before = serde_json::json!({"we_name": {"value": old, "source": "listing"}});
         let sent = serde_json::json!({"we_id": we_id.to_string(), "we_name": new});
-        if let Err(e) = h.department("dept_renamed", &format!("we_id {we_id}"), &before, &sent) {
+        if let Err(e) = h.department(
+            crate::history::ChangeKind::DeptRenamed,
+            &format!("we_id {we_id}"),
+            &before,
+            &sent,
+        ) {
             events.warn(format!("the history could not record a rename: {e:#}"));
         }
     }
@@ -201,7 +206,12 @@ pub fn record_rename(
 pub fn record_create(history: Option<&Recorder>, events: &dyn Observer, path: &str) {
     if let Some(h) = history {
         let sent = serde_json::json!({"path": path});
-        if let Err(e) = h.department("dept_created", path, &serde_json::Value::Null, &sent) {
+        if let Err(e) = h.department(
+            crate::history::ChangeKind::DeptCreated,
+            path,
+            &serde_json::Value::Null,
+            &sent,
+        ) {
             events.warn(format!(
                 "the history could not record a department created: {e:#}"
             ));

@@ -14,7 +14,7 @@ use super::Sink;
 use crate::config::Input;
 use crate::context::Context;
 use crate::events::{phases, Emit, Event, Finished};
-use crate::history::History;
+use crate::history::{ChangeKind, History, RunStatus};
 use crate::journal::{self, Journal};
 use crate::live::Live;
 use crate::lock::{self, RunLock};
@@ -415,13 +415,7 @@ impl<'a> Session<'a> {
         let Some(r) = &self.recorder else {
             return;
         };
-        let status = match status {
-            Status::Ok => "ok",
-            Status::RowsFailed => "rows failed",
-            Status::Fatal => "fatal",
-            Status::Interrupted => "interrupted",
-            Status::Paused => "pending",
-        };
+        let status = RunStatus::from(status);
         let counts = serde_json::to_value(counts).unwrap_or_default();
         if let Err(e) = r.history.end(r.run, status, &counts, report) {
             self.ctx
@@ -488,7 +482,7 @@ impl Recorder {
     /// or `dept_created` (target its path).
     pub fn department(
         &self,
-        kind: &str,
+        kind: ChangeKind,
         target: &str,
         before: &Value,
         sent: &Value,
@@ -500,11 +494,11 @@ impl Recorder {
     /// `times`).
     pub fn record(&self, account: &str, outcome: &Outcome, sent: &Value) -> anyhow::Result<()> {
         let kind = match outcome {
-            Outcome::Created => "created",
-            Outcome::Updated if self.command == Command::Times => "dates",
-            Outcome::Updated => "updated",
-            Outcome::Deleted => "deleted",
-            Outcome::Left => "left",
+            Outcome::Created => ChangeKind::Created,
+            Outcome::Updated if self.command == Command::Times => ChangeKind::Dates,
+            Outcome::Updated => ChangeKind::Updated,
+            Outcome::Deleted => ChangeKind::Deleted,
+            Outcome::Left => ChangeKind::Left,
             _ => return Ok(()),
         };
         let before = self

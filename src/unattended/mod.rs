@@ -21,6 +21,7 @@ use crate::cmd::plan::{sync_gated, Approving, Gate};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
+use crate::history::RunStatus;
 use crate::outcome::{Reason, Status, Summary};
 
 /// Who the history names for a scheduled run.
@@ -214,7 +215,7 @@ pub async fn decide(
         format!("运行 {run} 不是等待确认的定时同步 (run {run} is not a run the schedule paused; bgy history lists the runs, pending ones as pending)")
     })?;
     anyhow::ensure!(
-        paused.status == "pending",
+        paused.status == RunStatus::Pending,
         "运行 {run} 已经处理过:{} (run {run} was {} already{})",
         paused.status,
         paused.status,
@@ -225,7 +226,7 @@ pub async fn decide(
             .unwrap_or_default()
     );
     if !approve {
-        history.decide(run, "rejected", &ctx.who, None)?;
+        history.decide(run, RunStatus::Rejected, &ctx.who, None)?;
         ctx.events.note(format!(
             "bgy reject: 运行 {run} 已拒绝,什么也没有发送;同一文件不会再次运行 (run {run} rejected: nothing was sent, and the schedule will not run the same file again)"
         ));
@@ -264,7 +265,7 @@ pub async fn decide(
         }),
     };
     let mut summary = sync_gated(ctx, &input, prune, Destructive::default(), Some(&gate)).await?;
-    history.decide(run, "approved", &ctx.who, summary.history_run)?;
+    history.decide(run, RunStatus::Approved, &ctx.who, summary.history_run)?;
     ctx.events.note(format!(
         "bgy approve: 运行 {run} 已批准并发送 (run {run} approved and sent{})",
         summary

@@ -42,11 +42,11 @@ async fn every_change_is_recorded_with_the_record_before_and_what_was_sent() {
     let created = h.changes(runs[1]["id"].as_i64().unwrap()).unwrap();
     assert_eq!(created.len(), 2);
     let h1 = created.iter().find(|c| c.account == "h1").unwrap();
-    assert_eq!(h1.kind, "created");
+    assert_eq!(h1.kind, bgy::history::ChangeKind::Created);
     assert_eq!(h1.sent["bank_card"], "6222020200001111", "stored");
     let updated = h.changes(runs[0]["id"].as_i64().unwrap()).unwrap();
     let first = updated.iter().find(|c| c.account == "h1").unwrap();
-    assert_eq!(first.kind, "updated");
+    assert_eq!(first.kind, bgy::history::ChangeKind::Updated);
     assert_eq!(first.before["we_name"]["value"], "甲");
     assert_eq!(first.before["we_name"]["source"], "listing");
     assert_eq!(first.before["bank_card"]["value"], "6222020200001111");
@@ -92,7 +92,7 @@ async fn a_delete_records_every_field_bgy_knew() {
     let changes = h.changes(run.id).unwrap();
     assert_eq!(changes.len(), 1);
     let before = &changes[0].before;
-    assert_eq!(changes[0].kind, "deleted");
+    assert_eq!(changes[0].kind, bgy::history::ChangeKind::Deleted);
     assert_eq!(before["we_name"]["value"], "乙");
     assert_eq!(before["bank_card"]["value"], "6222020200002222");
     assert_eq!(before["check_id"]["value"], "9002");
@@ -111,7 +111,11 @@ async fn the_history_survives_a_kill() {
     child.wait().unwrap();
     let h = history(&b);
     let run = h.runs(1).unwrap().remove(0);
-    assert_eq!(run.status, "running", "killed before its end");
+    assert_eq!(
+        run.status,
+        bgy::history::RunStatus::Running,
+        "killed before its end"
+    );
     let changes = h.changes(run.id).unwrap();
     let journaled = journal_entries(b.dir.path()).len();
     assert!(changes.len() >= 20, "{} changes", changes.len());

@@ -85,7 +85,7 @@ pub async fn approve(
             .map_err(|e| AppError::Internal(format!("{e:#}")))?
     };
     let paused = paused
-        .filter(|p| p.status == "pending")
+        .filter(|p| p.status == crate::history::RunStatus::Pending)
         .ok_or_else(|| {
             AppError::conflict(
                 "不在等待 (Not waiting)",
