@@ -13,32 +13,6 @@ use crate::events::{Emit as _, Observer};
 use crate::history::History;
 use crate::stop::Stop;
 
-/// Who runs bgy on this computer: `USER` (or `LOGNAME`), else the OS account's name for the
-/// process's user id (services, containers and cron often set neither).
-pub fn os_user() -> String {
-    if let Some(name) = ["USER", "LOGNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
-    {
-        return name;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        // /proc/self belongs to the process's user.
-        if let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) {
-            let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-            let name = passwd.lines().find_map(|l| {
-                let mut f = l.split(':');
-                let name = f.next()?;
-                (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
-            });
-            return name.unwrap_or_else(|| format!("uid {uid}"));
-        }
-    }
-    "unknown".into()
-}
-
 /// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
 pub const SAMPLE_ORG: &str = include_str!("../samples/org.json");
 

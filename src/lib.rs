@@ -17,6 +17,7 @@ pub mod journal;
 pub mod live;
 pub mod lock;
 pub mod model;
+pub mod notify;
 pub mod outcome;
 pub mod plan;
 pub mod read;
@@ -26,7 +27,6 @@ pub mod safety;
 pub mod stop;
 pub mod template;
 pub mod text;
-pub mod unattended;
 pub mod validate;
 pub mod web;
 pub mod write;
@@ -39,9 +39,8 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::config::{Config, EmulatorJob, Job, Target};
+use crate::config::{Config, EmulatorJob, Job};
 use crate::events::{Emit, Observer};
-use crate::model::Layout;
 
 /// Runs one command from the command line: the console draws its events, and Ctrl-C stops a
 /// run that sends.
@@ -66,51 +65,6 @@ pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Resu
             };
             serve_emulator(job, options, events.as_ref()).await?
         }
-        Job::Template {
-            layout,
-            output,
-            force,
-        } => {
-            anyhow::ensure!(
-                *force || !output.exists(),
-                "{} exists: bgy template never overwrites a file, which may be a filled-in sheet; choose another -o, or add --force",
-                output.display()
-            );
-            // With a server, the 部门 dropdown offers its departments.
-            let departments = match (&config.target, layout) {
-                (Target::Offline, _) | (_, Layout::Times | Layout::Delete) => None,
-                // A server that cannot be reached costs the dropdown, not the template.
-                _ => match live_paths(&config, events.clone()).await {
-                    Ok(paths) => Some(paths),
-                    Err(e) => {
-                        events.warn(format!(
-                            "bgy template: the departments could not be listed ({e:#}); the template has no {} sheet",
-                            template::DEPARTMENTS_SHEET
-                        ));
-                        None
-                    }
-                },
-            };
-            template::write(*layout, departments.as_deref(), output)?;
-            let listed = match &departments {
-                Some(d) => format!(
-                    ", {} sheet with {} departments",
-                    template::DEPARTMENTS_SHEET,
-                    d.len()
-                ),
-                None => String::new(),
-            };
-            events.note(format!(
-                "bgy template: wrote {} ({} layout{listed})",
-                output.display(),
-                layout.name()
-            ));
-            Summary {
-                command: "template",
-                output: Some(output.display().to_string()),
-                ..Summary::default()
-            }
-        }
         Job::Serve(job) if job.hash_password => web::hash_password_from_stdin()?,
         Job::Serve(job) => {
             let ctx = Context::new(&config, events).await?;
@@ -124,12 +78,6 @@ pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Resu
     };
     summary.elapsed_ms = started.elapsed().as_millis();
     Ok(summary)
-}
-
-/// Every live department path, for a template's dropdown.
-async fn live_paths(config: &Config, events: Arc<dyn Observer>) -> anyhow::Result<Vec<String>> {
-    let ctx = Context::new(config, events).await?;
-    Ok(live::departments(ctx.client()?).await?.all_paths())
 }
 
 async fn serve_emulator(

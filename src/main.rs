@@ -37,7 +37,7 @@ fn main() {
             let code = bgy::error_exit_code(&e);
             runtime.shutdown_background();
             // The stages name no option: the terminal adds the one that helps.
-            let hint = bgy::console::hint(bgy::remedy::of_error(&e).as_ref());
+            let hint = bgy::console::hint(bgy::outcome::remedy_of(&e).as_ref());
             fail(command, json, &format!("{e:#}{hint}"), code);
         }
     };

@@ -9,6 +9,26 @@ use crate::api;
 use crate::model::Outcome;
 use crate::validate::{Severity, Table};
 
+/// The remedy an error that ended a run names, if any.
+pub fn remedy_of(e: &anyhow::Error) -> Option<crate::remedy::Remedy> {
+    e.chain().find_map(|cause| {
+        if cause.downcast_ref::<crate::remedy::Guard>().is_some() {
+            return Some(crate::remedy::Remedy::Force);
+        }
+        match cause.downcast_ref::<crate::validate::LoadError>() {
+            Some(crate::validate::LoadError::MissingColumn {
+                candidate: Some(header),
+                field,
+                ..
+            }) => Some(crate::remedy::Remedy::MapColumn {
+                header: header.clone(),
+                field: Some(*field),
+            }),
+            _ => None,
+        }
+    })
+}
+
 /// How a run ended, for the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -52,23 +52,3 @@ pub struct Guard {
     pub removing: usize,
     pub of: usize,
 }
-
-/// The remedy an error that ended a run names, if any.
-pub fn of_error(e: &anyhow::Error) -> Option<Remedy> {
-    e.chain().find_map(|cause| {
-        if cause.downcast_ref::<Guard>().is_some() {
-            return Some(Remedy::Force);
-        }
-        match cause.downcast_ref::<crate::validate::LoadError>() {
-            Some(crate::validate::LoadError::MissingColumn {
-                candidate: Some(header),
-                field,
-                ..
-            }) => Some(Remedy::MapColumn {
-                header: header.clone(),
-                field: Some(*field),
-            }),
-            _ => None,
-        }
-    })
-}

@@ -78,6 +78,13 @@ pub fn line(s: &str) -> String {
     cut_chars(&folded, LINE_CHARS).into_owned()
 }
 
+/// A control character no one types into a cell (NUL and the like); tabs and line breaks are
+/// a person's, and allowed.
+pub fn control_char(s: &str) -> Option<char> {
+    s.chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

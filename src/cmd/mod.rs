@@ -8,6 +8,8 @@ pub mod export;
 pub mod history;
 pub mod import;
 pub mod plan;
+pub mod schedule;
+pub mod template;
 pub mod times;
 pub mod undo;
 
@@ -57,17 +59,17 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
         Job::Schedule {
             once: true,
             settings,
-        } => crate::unattended::once(ctx, settings).await,
+        } => schedule::once(ctx, settings).await,
         Job::Schedule {
             once: false,
             settings,
-        } => crate::unattended::check(ctx, settings),
+        } => schedule::check(ctx, settings),
         Job::Decide {
             run,
             approve,
             settings,
             report,
-        } => crate::unattended::decide(ctx, *run, *approve, settings, report.clone()).await,
+        } => schedule::decide(ctx, *run, *approve, settings, report.clone()).await,
         Job::Dept(job) => dept::run(ctx, job).await,
         Job::History(job) => history::run(ctx, job),
         Job::Undo {
@@ -76,8 +78,13 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             destructive,
             report,
         } => undo::run(ctx, *run, *dry_run, *destructive, report.clone()).await,
-        Job::Template { .. } | Job::Emulator(_) | Job::Serve(_) => {
-            anyhow::bail!("bgy template and bgy emulator need no directory: run them with run()")
+        Job::Template {
+            layout,
+            output,
+            force,
+        } => template::run(ctx, *layout, output, *force).await,
+        Job::Emulator(_) | Job::Serve(_) => {
+            anyhow::bail!("bgy emulator and bgy serve are not run by cmd::run: run them with run()")
         }
     }
 }

@@ -3,6 +3,7 @@
 //! for unchanged rows.
 
 use crate::api::types::Staff;
+use crate::config::unattended::{OnInvalid, Threshold};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
 use crate::events::{phases, Emit, Event, PlanShown};
@@ -17,7 +18,6 @@ use crate::outcome::{Counts, Summary};
 use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
 use crate::safety;
-use crate::unattended::{OnInvalid, Threshold};
 
 struct Prepared<'a> {
     session: Session<'a>,

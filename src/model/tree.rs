@@ -78,7 +78,7 @@ pub fn name_rule(name: &str) -> Option<PathError> {
             format!("名称 {name:?} 不能包含 / 或 ;"),
             format!("the name {name:?} may not contain / or ;"),
         )
-    } else if let Some(c) = crate::validate::fields::control_char(name) {
+    } else if let Some(c) = crate::text::control_char(name) {
         e(
             format!("名称 {name:?} 包含控制字符 U+{:04X}", c as u32),
             format!(

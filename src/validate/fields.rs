@@ -53,7 +53,7 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
     if text.is_empty() {
         return Ok(None);
     }
-    if let Some(c) = control_char(text) {
+    if let Some(c) = crate::text::control_char(text) {
         return Err(problem(
             "control character",
             format!("包含不可见的控制字符 U+{:04X}", c as u32),
@@ -192,13 +192,6 @@ fn lost_scientific(shown: &str) -> Problem {
         format!("{shown} 是科学计数法,末尾数字已丢失;请把该列设为文本后重新输入完整号码"),
         format!("{shown} is in scientific notation and its last digits are lost; format the column as text and type the full number"),
     )
-}
-
-/// A control character no one types into a cell (NUL and the like); tabs and line breaks are
-/// a person's, and allowed.
-pub fn control_char(s: &str) -> Option<char> {
-    s.chars()
-        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
 fn is_account(s: &str) -> bool {

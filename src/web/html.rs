@@ -62,3 +62,13 @@ pub fn message(title: &str, text: &str) -> Html<String> {
         .unwrap_or_else(|_| text.to_string());
     Html(html)
 }
+
+/// A bank card number as a person may see it: its last four digits.
+pub fn mask_card(card: &str) -> String {
+    let digits: Vec<char> = card.chars().filter(char::is_ascii_digit).collect();
+    match digits.len() {
+        0 if card.trim().is_empty() => String::new(),
+        n if n >= 8 => format!("**** {}", digits[n - 4..].iter().collect::<String>()),
+        _ => "****".into(),
+    }
+}

@@ -33,7 +33,7 @@ impl Lang {
     }
 
     fn from_headers(headers: &HeaderMap) -> Lang {
-        match super::pages::login::cookie(headers, COOKIE).as_deref() {
+        match super::cookies::cookie(headers, COOKIE).as_deref() {
             Some("en") => Lang::En,
             _ => Lang::Zh,
         }

@@ -336,12 +336,14 @@ fn ended(
             info.history_run = summary.history_run.or(info.history_run);
             match summary.status {
                 _ if full => (Status::Failed, Some(disk_full_text(stopped.as_deref()))),
-                crate::Status::Ok => (Status::Ok, None),
-                crate::Status::RowsFailed => (Status::RowsFailed, None),
-                crate::Status::Fatal => (Status::Fatal, stopped),
-                crate::Status::Interrupted if info.stopped_by.is_some() => (Status::Stopped, None),
-                crate::Status::Interrupted => (Status::Interrupted, stopped),
-                crate::Status::Paused => (Status::Pending, summary.paused.clone()),
+                crate::outcome::Status::Ok => (Status::Ok, None),
+                crate::outcome::Status::RowsFailed => (Status::RowsFailed, None),
+                crate::outcome::Status::Fatal => (Status::Fatal, stopped),
+                crate::outcome::Status::Interrupted if info.stopped_by.is_some() => {
+                    (Status::Stopped, None)
+                }
+                crate::outcome::Status::Interrupted => (Status::Interrupted, stopped),
+                crate::outcome::Status::Paused => (Status::Pending, summary.paused.clone()),
             }
         }
         Err(e) if full => (
@@ -349,7 +351,7 @@ fn ended(
             Some(disk_full_text(Some(&format!("{e:#}")))),
         ),
         Err(e) => {
-            info.remedies.extend(crate::remedy::of_error(e));
+            info.remedies.extend(crate::outcome::remedy_of(e));
             let load = e
                 .chain()
                 .find_map(|c| c.downcast_ref::<crate::validate::LoadError>());
@@ -382,7 +384,7 @@ fn disk_full(text: &str) -> bool {
 /// `bgy.toml`'s job on its cron while the console serves. Each run holds the directory's lock
 /// (while a person's sending run holds it, it tries again each minute), runs off the runtime's
 /// threads, says on the terminal what it does, and leaves how it went for the 定时同步 page.
-pub async fn scheduled(app: Arc<App>, settings: Arc<crate::unattended::Settings>) {
+pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::Settings>) {
     let Some(job) = settings.schedule.as_ref() else {
         return;
     };
@@ -410,12 +412,14 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::unattended::Settings>
             }
         };
         let events = Arc::new(crate::console::Console::new(true, false));
-        let mut ctx = app.ctx.for_run(events, crate::unattended::WHO, Stop::new());
+        let mut ctx = app
+            .ctx
+            .for_run(events, crate::cmd::schedule::WHO, Stop::new());
         ctx.directory_held = true;
         let shared = settings.clone();
         let handle = tokio::runtime::Handle::current();
         let result = tokio::task::spawn_blocking(move || {
-            handle.block_on(crate::unattended::once(&ctx, &shared))
+            handle.block_on(crate::cmd::schedule::once(&ctx, &shared))
         })
         .await
         .unwrap_or_else(|e| Err(anyhow::anyhow!("internal error: {e}")));
@@ -434,10 +438,10 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::unattended::Settings>
 fn scheduled_outcome(s: &Summary) -> String {
     let run = s.history_run.map(|r| format!(" #{r}")).unwrap_or_default();
     match (s.status, s.history_run) {
-        (crate::Status::Paused, _) => format!("等待确认{run} (waiting for approval{run})"),
-        (crate::Status::Ok, None) => "没有新文件 (no new file)".into(),
-        (crate::Status::Ok, _) => format!("完成{run} (done{run})"),
-        (crate::Status::RowsFailed, _) => format!("部分行失败{run} (rows failed{run})"),
+        (crate::outcome::Status::Paused, _) => format!("等待确认{run} (waiting for approval{run})"),
+        (crate::outcome::Status::Ok, None) => "没有新文件 (no new file)".into(),
+        (crate::outcome::Status::Ok, _) => format!("完成{run} (done{run})"),
+        (crate::outcome::Status::RowsFailed, _) => format!("部分行失败{run} (rows failed{run})"),
         _ => format!("中止{run} (stopped{run})"),
     }
 }

@@ -12,6 +12,7 @@
 //! one file a page.
 
 mod auth;
+mod cookies;
 mod error;
 mod html;
 mod i18n;
@@ -51,7 +52,7 @@ pub struct App {
     jobs: jobs::Jobs,
     uploads: Semaphore,
     /// `bgy.toml`'s unattended job, which this console runs on its schedule.
-    schedule: Option<Arc<crate::unattended::Settings>>,
+    schedule: Option<Arc<crate::config::unattended::Settings>>,
     /// How the last scheduled run of this console went (`中文 (English)`), for its page.
     last_scheduled: std::sync::Mutex<Option<String>>,
 }

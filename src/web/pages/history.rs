@@ -94,7 +94,7 @@ fn shown(c: &crate::history::ChangeRecord) -> minijinja::Value {
             let field = crate::model::Field::from_key(key)?;
             let v = value(v);
             let shown = match field {
-                crate::model::Field::BankCard => super::mask_card(&v),
+                crate::model::Field::BankCard => crate::web::html::mask_card(&v),
                 f => crate::write::display_value(f, &v),
             };
             (!shown.is_empty()).then(|| (field.label().to_string(), shown))

@@ -13,20 +13,9 @@ use serde::Deserialize;
 
 use super::Posted;
 use crate::web::auth::{Login, Session, COOKIE, LOGIN_COOKIE};
+use crate::web::cookies::cookie;
 use crate::web::error::AppError;
 use crate::web::{html, net, App};
-
-/// The value of cookie `name` in a request's headers.
-pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_string())
-}
 
 /// Lets a request through with its session. Otherwise: the start token (once) makes one;
 /// with users, the login page; without, a 401 that prints a new start address in the

@@ -70,16 +70,6 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequest<S> for Posted<T> {
 #[derive(Deserialize)]
 pub struct Nothing {}
 
-/// A bank card number as a person may see it: its last four digits.
-pub fn mask_card(card: &str) -> String {
-    let digits: Vec<char> = card.chars().filter(char::is_ascii_digit).collect();
-    match digits.len() {
-        0 if card.trim().is_empty() => String::new(),
-        n if n >= 8 => format!("**** {}", digits[n - 4..].iter().collect::<String>()),
-        _ => "****".into(),
-    }
-}
-
 /// At least `role`.
 pub fn require(s: &Session, role: Role) -> Result<(), AppError> {
     if s.role >= role {

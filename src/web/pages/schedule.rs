@@ -10,8 +10,8 @@ use axum::Extension;
 use minijinja::context;
 
 use super::{holder, require, to_run, Nothing, Posted};
+use crate::config::unattended::OnInvalid;
 use crate::config::Job;
-use crate::unattended::OnInvalid;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::jobs::{self, NewRun};
@@ -47,7 +47,7 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
         };
         let pending = history.paused(false, 50).unwrap_or_default();
         let recent = history
-            .runs_by(crate::unattended::WHO, 20)
+            .runs_by(crate::cmd::schedule::WHO, 20)
             .unwrap_or_default();
         (pending, recent, None)
     })

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use super::{Ended, Notify, Webhook};
+use crate::config::unattended::{Notify, Webhook};
 use crate::events::{Emit, Observer};
 use crate::outcome::{Status, Summary};
 
@@ -20,6 +20,13 @@ pub const MAX_MARKDOWN_BYTES: usize = 4096;
 pub const MAX_FILE_BYTES: u64 = 20 << 20;
 /// Messages a robot takes in a minute.
 const PER_MINUTE: usize = 20;
+
+/// What a scheduled run ended as, for the robot.
+pub struct Ended<'a> {
+    pub file: Option<String>,
+    pub result: &'a anyhow::Result<Summary>,
+    pub reasons: Vec<crate::outcome::Reason>,
+}
 
 /// What the run ended as, for the message's title and whether it is sent at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,13 +1,11 @@
 //! The sync that runs by itself: `bgy.toml`'s `[schedule]` read once ([`Settings`]), the
 //! newest sheet of a folder picked and waited for until it is whole, a file already run left
 //! alone, the sync gated (invalid rows, a cut-off export, too many changes: paused for a
-//! person), its runs recorded as who = `schedule`, and the 企业微信 robot told ([`notify`]).
+//! person), its runs recorded as who = `schedule`, and the 企业微信 robot told
+//! ([`crate::notify`]).
 //!
 //! In: the settings and a context. Out: the run's summary; `Status::Paused` when it waits for
 //! `bgy approve RUN` / `bgy reject RUN` ([`decide`]).
-
-pub mod notify;
-pub mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -15,13 +13,14 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 
-pub use settings::{Notify, OnInvalid, Schedule, Settings, Threshold, Webhook};
+use crate::config::unattended::{OnInvalid, Schedule, Settings, Threshold};
 
 use crate::cmd::plan::{sync_gated, Approving, Gate};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
 use crate::history::RunStatus;
+use crate::notify::{self, Ended};
 use crate::outcome::{Reason, Status, Summary};
 
 /// Who the history names for a scheduled run.
@@ -114,13 +113,6 @@ impl Observer for Heard {
     fn plan_lines(&self) -> usize {
         self.inner.plan_lines()
     }
-}
-
-/// What a scheduled run ended as, for the robot.
-pub struct Ended<'a> {
-    pub file: Option<String>,
-    pub result: &'a anyhow::Result<Summary>,
-    pub reasons: Vec<Reason>,
 }
 
 /// Runs the job once now: reads the newest sheet, syncs it within the limits or pauses, and

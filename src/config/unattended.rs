@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{PruneMode, UsageError, SETTINGS_FILE};
+use super::{PruneMode, UsageError, SETTINGS_FILE};
 
 /// The unattended job and who hears of it.
 #[derive(Debug, Default)]
@@ -185,12 +185,8 @@ impl Settings {
     }
 
     pub fn parse(text: &str) -> Result<Settings, UsageError> {
-        let doc: toml::Table = toml::from_str(text).map_err(|e| {
-            UsageError(format!(
-                "{SETTINGS_FILE}: {}",
-                crate::config::settings_error(&e)
-            ))
-        })?;
+        let doc: toml::Table = toml::from_str(text)
+            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", super::settings_error(&e))))?;
         let table = |name: &str| -> Result<Option<toml::Table>, UsageError> {
             match doc.get(name) {
                 None => Ok(None),
@@ -217,7 +213,7 @@ fn raw<T: serde::de::DeserializeOwned>(name: &str, t: toml::Table) -> Result<T, 
     T::deserialize(toml::Value::Table(t)).map_err(|e| {
         UsageError(format!(
             "{SETTINGS_FILE} [{name}]: {}",
-            crate::config::settings_error(&e)
+            super::settings_error(&e)
         ))
     })
 }

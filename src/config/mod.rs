@@ -3,6 +3,8 @@
 //! In: [`crate::cli::Args`]. Out: a [`Config`] whose values are known good, or a usage error
 //! (exit 2). Nothing here touches the network or the input files.
 
+pub mod unattended;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -77,7 +79,7 @@ struct Settings {
     /// Where reports go instead of beside their input.
     #[serde(default)]
     report_dir: Option<PathBuf>,
-    /// The unattended job and who hears of it: read by [`crate::unattended::Settings`].
+    /// The unattended job and who hears of it: read by [`unattended::Settings`].
     #[serde(default, rename = "schedule")]
     _schedule: Option<toml::Table>,
     #[serde(default, rename = "notify")]
@@ -231,7 +233,7 @@ pub enum DeptJob {
 #[derive(Debug, Clone)]
 pub struct ServeJob {
     /// `bgy.toml`'s unattended job, run on its schedule while the console serves.
-    pub schedule: Option<std::sync::Arc<crate::unattended::Settings>>,
+    pub schedule: Option<std::sync::Arc<unattended::Settings>>,
     pub listen: String,
     pub data: PathBuf,
     pub users: Option<PathBuf>,
@@ -299,13 +301,13 @@ pub enum Job {
     /// `bgy schedule`: the job in `bgy.toml`, run now (`once`) or only checked.
     Schedule {
         once: bool,
-        settings: std::sync::Arc<crate::unattended::Settings>,
+        settings: std::sync::Arc<unattended::Settings>,
     },
     /// `bgy approve RUN` / `bgy reject RUN`: a run the schedule paused.
     Decide {
         run: i64,
         approve: bool,
-        settings: std::sync::Arc<crate::unattended::Settings>,
+        settings: std::sync::Arc<unattended::Settings>,
         /// Where an approval's report goes (default: under the history's `schedule/`).
         report: Option<PathBuf>,
     },
@@ -418,10 +420,8 @@ fn prune_mode_of(prune: bool, mode: Option<cli::PruneArg>) -> PruneMode {
 
 /// `bgy.toml`'s `[schedule]` and `[notify]` in the working directory; `needs_job`: a missing
 /// `[schedule]` is an error.
-fn read_unattended(
-    needs_job: bool,
-) -> Result<std::sync::Arc<crate::unattended::Settings>, UsageError> {
-    let settings = crate::unattended::Settings::read(Path::new("."))?;
+fn read_unattended(needs_job: bool) -> Result<std::sync::Arc<unattended::Settings>, UsageError> {
+    let settings = unattended::Settings::read(Path::new("."))?;
     if needs_job && settings.schedule.is_none() {
         return usage(format!(
             "{SETTINGS_FILE} has no [schedule]: add one (cron, folder, prune, max_changes; see the README's \"Running it unattended\")"
@@ -621,6 +621,32 @@ pub struct Config {
     pub quiet: bool,
     /// The ticket as given (the emulator command serves it).
     pub ticket: Option<Ticket>,
+}
+
+/// Who runs bgy on this computer: `USER` (or `LOGNAME`), else the OS account's name for the
+/// process's user id (services, containers and cron often set neither).
+pub fn os_user() -> String {
+    if let Some(name) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+    {
+        return name;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        // /proc/self belongs to the process's user.
+        if let Ok(uid) = std::fs::metadata("/proc/self").map(|m| m.uid()) {
+            let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+            let name = passwd.lines().find_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+            });
+            return name.unwrap_or_else(|| format!("uid {uid}"));
+        }
+    }
+    "unknown".into()
 }
 
 /// A bad option value: exit 2.
@@ -837,7 +863,7 @@ impl Config {
         let who = match who.as_deref().map(str::trim) {
             Some("") => return usage("--who (BGY_WHO) names nobody"),
             Some(name) => name.chars().take(100).collect(),
-            None => crate::context::os_user(),
+            None => os_user(),
         };
         let mut job = Job::of(args.command)?;
         if let Some(input) = job
