@@ -190,6 +190,8 @@ fn scheduled_input(ctx: &Context, path: PathBuf) -> anyhow::Result<Input> {
         .with_context(|| format!("cannot create {}", reports.display()))?;
     let mut input = Input::file(path);
     input.report_dir = Some(reports);
+    // bgy.toml's [columns] as the file says now: a console may have remembered some.
+    input.columns = crate::config::column_names(Path::new("."), &input.columns)?;
     Ok(input)
 }
 

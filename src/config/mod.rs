@@ -116,7 +116,8 @@ fn settings_report_dir(dir: &Path) -> Result<Option<PathBuf>, UsageError> {
 }
 
 /// The column names a run reads a sheet with: `bgy.toml`'s `[columns]` in `dir`, then the
-/// `--map` ones over them.
+/// `--map` ones over them. The command line reads them once, in [`Config::from_args`]; the
+/// console and the schedule when a run starts (a console may have remembered new ones).
 pub fn column_names(dir: &Path, map: &Names) -> anyhow::Result<Names> {
     let path = dir.join(SETTINGS_FILE);
     let mut names = Names::default();
@@ -866,11 +867,13 @@ impl Config {
             None => os_user(),
         };
         let mut job = Job::of(args.command)?;
-        if let Some(input) = job
-            .input_mut()
-            .filter(|i| i.report.is_none() && i.report_dir.is_none())
-        {
-            input.report_dir = settings_report_dir(Path::new("."))?;
+        if let Some(input) = job.input_mut() {
+            // bgy.toml is read here, once: a run reads the sheet with what it says.
+            input.columns = column_names(Path::new("."), &input.columns)
+                .map_err(|e| UsageError(format!("{e:#}")))?;
+            if input.report.is_none() && input.report_dir.is_none() {
+                input.report_dir = settings_report_dir(Path::new("."))?;
+            }
         }
         Ok(Config {
             history,

@@ -104,7 +104,6 @@ impl<'a> Session<'a> {
             true => Some(lock::lock(&input.file, command.name())?),
             false => None,
         };
-        let names = crate::config::column_names(Path::new("."), &input.columns)?;
         let bytes = crate::read::read_file(&input.file)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end).
@@ -112,31 +111,32 @@ impl<'a> Session<'a> {
             && (ctx.client.is_none() || command.keeps_validation_outcomes())
             && !input.no_report;
         ctx.events.phase(phases::READING, 0);
-        let load = |layout| -> Result<(Table, Option<report::Stream>), validate::LoadError> {
-            let mut stream: Option<report::Stream> = None;
-            let mut read = 0u64;
-            let mut watch = |header: &crate::read::header::Header, row: &validate::Row| {
-                read += 1;
-                if read.is_multiple_of(PROGRESS_ROWS) {
-                    ctx.events.event(Event::Progress {
-                        done: read,
-                        total: 0,
-                    });
-                }
-                if stream_report {
-                    stream
-                        .get_or_insert_with(|| report::Stream::start(header))
-                        .row(row);
-                }
-            };
-            let sheet = input.sheet.as_deref();
-            let table =
-                validate::load_watched(&bytes, &input.file, sheet, layout, &names, &mut watch)?;
-            Ok((table, stream))
+        let mut stream: Option<report::Stream> = None;
+        let mut read = 0u64;
+        let mut watch = |header: &crate::read::header::Header, row: &validate::Row| {
+            read += 1;
+            if read.is_multiple_of(PROGRESS_ROWS) {
+                ctx.events.event(Event::Progress {
+                    done: read,
+                    total: 0,
+                });
+            }
+            if stream_report {
+                stream
+                    .get_or_insert_with(|| report::Stream::start(header))
+                    .row(row);
+            }
         };
-        let (mut table, mut stream) = load(layout.unwrap_or(Layout::Staff))?;
-        if layout.is_none() && validate::layout_of(&table.header) != Layout::Staff {
-            (table, stream) = load(validate::layout_of(&table.header))?;
+        let sheet = input.sheet.as_deref();
+        let table = validate::load_watched(
+            &bytes,
+            &input.file,
+            sheet,
+            layout,
+            &input.columns,
+            &mut watch,
+        )?;
+        if layout.is_none() && table.layout != Layout::Staff {
             ctx.events.event(Event::Note {
                 text: format!(
                     "bgy {command}: 表格的列是{}表的列,按此检查 (the sheet's columns are a {} sheet's: checking it as one)",

@@ -290,18 +290,20 @@ pub fn load_bytes(
     layout: Layout,
     names: &Names,
 ) -> Result<Table, LoadError> {
-    load_watched(bytes, path, sheet, layout, names, &mut |_, _| {})
+    load_watched(bytes, path, sheet, Some(layout), names, &mut |_, _| {})
 }
 
 /// A row as validated (before the checks across rows), with the sheet's header.
 pub type Watch<'a> = &'a mut dyn FnMut(&Header, &Row);
 
 /// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
+/// Without a `layout`, the header's columns say which it is ([`layout_of`]), before any row
+/// is validated.
 pub fn load_watched(
     bytes: &[u8],
     path: &Path,
     sheet: Option<&str>,
-    layout: Layout,
+    layout: Option<Layout>,
     names: &Names,
     watch: Watch,
 ) -> Result<Table, LoadError> {
@@ -328,7 +330,7 @@ pub fn load_watched(
                 detail: "the reader stopped unexpectedly".into(),
             })
         })?;
-        let (header, rows, mut warnings) = rows.map_err(|e| e.in_sheet(&info.name))?;
+        let (layout, header, rows, mut warnings) = rows.map_err(|e| e.in_sheet(&info.name))?;
         warnings.splice(0..0, info.warnings);
         Ok(Table {
             path: path.to_path_buf(),
@@ -375,10 +377,10 @@ impl LoadError {
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
-    let (header, rows, mut warnings) = validate_stream(
+    let (_, header, rows, mut warnings) = validate_stream(
         path,
         sheet.rows.into_iter(),
-        layout,
+        Some(layout),
         &Names::default(),
         &mut |_, _| {},
     )
@@ -399,17 +401,29 @@ pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, Lo
 fn validate_stream(
     path: &Path,
     mut rows: impl Iterator<Item = RawRow>,
-    layout: Layout,
+    layout: Option<Layout>,
     names: &Names,
     watch: Watch,
-) -> Result<(Header, Vec<Row>, Vec<Advice>), LoadError> {
+) -> Result<(Layout, Header, Vec<Row>, Vec<Advice>), LoadError> {
     let shown = path.display().to_string();
     let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
-    let Some((header_index, header)) = header::find(&head, layout, names) else {
-        return Err(LoadError::NoHeader {
-            path: shown,
-            sheet: String::new(),
-        });
+    let no_header = || LoadError::NoHeader {
+        path: shown.clone(),
+        sheet: String::new(),
+    };
+    let (mut header_index, mut header) =
+        header::find(&head, layout.unwrap_or(Layout::Staff), names).ok_or_else(no_header)?;
+    let layout = match layout {
+        Some(layout) => layout,
+        None => {
+            let sniffed = layout_of(&header);
+            if sniffed != Layout::Staff {
+                // The same header, its columns read as that layout's.
+                (header_index, header) =
+                    header::find(&head, sniffed, names).ok_or_else(no_header)?;
+            }
+            sniffed
+        }
     };
     for f in layout.required() {
         if header.position(*f).is_none() {
@@ -442,7 +456,7 @@ fn validate_stream(
         .inspect(|row| watch(&header, row))
         .collect();
     cross_rows(&mut out, layout);
-    Ok((header, out, warnings))
+    Ok((layout, header, out, warnings))
 }
 
 /// The warning for a column no name matched, naming the known column it most likely meant;

@@ -106,6 +106,8 @@ pub fn run_input(dir: &Path, info: &RunInfo) -> Input {
             columns.add(header, field);
         }
     }
+    // With bgy.toml's [columns], as the file says now (a run may have remembered some).
+    let columns = crate::config::column_names(Path::new("."), &columns).unwrap_or(columns);
     Input {
         report: Some(dir.join(super::runs::REPORT)),
         columns,
