@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::events::{Event, Finished, Observer, PlanShown, Remedy};
 use crate::outcome::Summary;
+use crate::remedy::Removal;
 use crate::stop::Stop;
 use crate::text::{line, people};
 
@@ -145,16 +146,21 @@ impl Observer for Console {
         }
     }
 
-    fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool> {
+    fn confirm_delete(&self, command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
         anyhow::ensure!(
             std::io::stdin().is_terminal(),
-            "deleting {} needs --yes when not run from a terminal; nothing was deleted",
+            "{} {} needs --yes when not run from a terminal; nothing was changed",
+            what.verb(),
             people(n)
         );
         self.end_bar();
+        let does = match what {
+            Removal::Delete => "deletes",
+            Removal::MarkLeft => "marks as leavers (已离职)",
+        };
         let _ = write!(
             std::io::stderr(),
-            "bgy {command}: this deletes {} from the directory. Type {n} to go on: ",
+            "bgy {command}: this {does} {} of the directory. Type {n} to go on: ",
             people(n)
         );
         let mut answer = String::new();

@@ -12,8 +12,8 @@ use crate::outcome::DeptCounts;
 use crate::outcome::PlanLine;
 pub use crate::outcome::Reason;
 use crate::outcome::StaffCounts;
-use crate::remedy::Advice;
 pub use crate::remedy::Remedy;
+use crate::remedy::{Advice, Removal};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -124,7 +124,7 @@ pub trait Observer: Send + Sync {
 
     /// Asks the person to confirm that `bgy COMMAND` deletes `n` people (by typing `n`).
     /// `Err` when there is nobody to ask: then `--yes` is needed.
-    fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool>;
+    fn confirm_delete(&self, command: &str, n: usize, what: Removal) -> anyhow::Result<bool>;
 
     /// How many lines of a plan this front-end shows (all of them are in the report).
     fn plan_lines(&self) -> usize {
@@ -153,9 +153,10 @@ impl Observer for Collect {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
     }
 
-    fn confirm_delete(&self, _command: &str, n: usize) -> anyhow::Result<bool> {
+    fn confirm_delete(&self, _command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
         anyhow::bail!(
-            "deleting {} needs --yes here; nothing was deleted",
+            "{} {} needs --yes here; nothing was changed",
+            what.verb(),
             crate::text::people(n)
         )
     }

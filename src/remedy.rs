@@ -45,10 +45,41 @@ impl Advice {
     }
 }
 
-/// The refusal of a command that would remove more people than the guard allows.
+/// What a run does to people its sheet does not keep: the guard and the confirmation say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Removal {
+    /// `staff/delete`.
+    #[default]
+    Delete,
+    /// 人事状态 已离职 (a sync's `--prune-mode leave`).
+    MarkLeft,
+}
+
+/// The refusal of a command that would remove (or mark as leavers) more people than the
+/// guard allows.
 #[derive(Debug, thiserror::Error)]
-#[error("不会删除通讯录 {of} 人中的 {removing} 人 (超过 20%),什么也没有删除 (refusing to remove {removing} of the {of} people in the directory, more than 20%; nothing was deleted)")]
 pub struct Guard {
     pub removing: usize,
     pub of: usize,
+    pub what: Removal,
+}
+
+impl Removal {
+    /// What it does, as "deleting 3 people" begins.
+    pub fn verb(self) -> &'static str {
+        match self {
+            Removal::Delete => "deleting",
+            Removal::MarkLeft => "marking as leavers",
+        }
+    }
+}
+
+impl std::fmt::Display for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (n, of) = (self.removing, self.of);
+        match self.what {
+            Removal::Delete => write!(f, "不会删除通讯录 {of} 人中的 {n} 人 (超过 20%),什么也没有删除 (refusing to remove {n} of the {of} people in the directory, more than 20%; nothing was deleted)"),
+            Removal::MarkLeft => write!(f, "不会把通讯录 {of} 人中的 {n} 人标记为已离职 (超过 20%),什么也没有改动 (refusing to mark {n} of the {of} people in the directory as leavers, more than 20%; nothing was changed)"),
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! Destructive safety: the guard on how much one run may remove, the typed confirmation, and
 //! the backup written before anything is deleted.
 
-use crate::remedy::Guard;
+use crate::remedy::{Guard, Removal};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -145,7 +145,34 @@ pub fn guard(removing: usize, directory: usize) -> Option<Guard> {
     (removing > 0 && (over_fifth || most_of_small)).then_some(Guard {
         removing,
         of: directory,
+        what: Removal::Delete,
     })
+}
+
+/// Before a sync marks `accounts` as leavers: the guard (as for deleting), then the typed
+/// confirmation (`--yes` skips it). No backup workbook: the history keeps each record as it
+/// was, and `bgy undo` takes the leave back.
+pub async fn before_marking(
+    ctx: &Context,
+    command: &'static str,
+    live: &Live,
+    accounts: &[String],
+    destructive: Destructive,
+) -> anyhow::Result<()> {
+    let n = accounts.len();
+    if let Some(mut refusal) = guard(n, live.staff.len()).filter(|_| !destructive.force) {
+        refusal.what = Removal::MarkLeft;
+        return Err(refusal.into());
+    }
+    if n > 0 && !destructive.yes {
+        let events = ctx.events.clone();
+        let yes = tokio::task::spawn_blocking(move || {
+            events.confirm_delete(command, n, Removal::MarkLeft)
+        })
+        .await??;
+        anyhow::ensure!(yes, "not confirmed; nobody was marked as a leaver");
+    }
+    Ok(())
 }
 
 /// Everything a run does before it removes `accounts` from the directory, in this order: the
@@ -172,7 +199,9 @@ pub async fn before_removing(
     backup.warn(ctx);
     if !destructive.yes {
         let events = ctx.events.clone();
-        let yes = tokio::task::spawn_blocking(move || events.confirm_delete(command, n)).await??;
+        let yes =
+            tokio::task::spawn_blocking(move || events.confirm_delete(command, n, Removal::Delete))
+                .await??;
         anyhow::ensure!(yes, "not confirmed; nothing was deleted");
     }
     backup.write(ctx, input, started)?;

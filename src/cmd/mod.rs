@@ -203,8 +203,13 @@ impl Observer for Held {
         }
     }
 
-    fn confirm_delete(&self, command: &str, n: usize) -> anyhow::Result<bool> {
-        self.inner.confirm_delete(command, n)
+    fn confirm_delete(
+        &self,
+        command: &str,
+        n: usize,
+        what: crate::remedy::Removal,
+    ) -> anyhow::Result<bool> {
+        self.inner.confirm_delete(command, n, what)
     }
 }
 

@@ -194,7 +194,13 @@ fn pause_reason(p: &Prepared, gate: &Gate) -> Option<String> {
             gate.max_changes.describe()
         ));
     }
-    safety::guard(counts.delete, directory).map(|g| g.to_string())
+    let marking = safety::guard(counts.leave, directory).map(|mut g| {
+        g.what = crate::remedy::Removal::MarkLeft;
+        g
+    });
+    safety::guard(counts.delete, directory)
+        .or(marking)
+        .map(|g| g.to_string())
 }
 
 /// The plan's fingerprint: the same lines give the same hash.
@@ -392,26 +398,9 @@ async fn send(
         started,
     )
     .await?;
+    safety::before_marking(ctx, "sync", &p.live, &leavers, destructive).await?;
     p.session.start_journal()?;
-    // The records before, of the people it changes only: an unchanged row is never recorded,
-    // and keeping 100,000 of them cost a sync its plan's time and memory again.
-    let updated: Vec<String> = p
-        .session
-        .table
-        .rows
-        .iter()
-        .zip(&p.plan.actions)
-        .filter(|(_, a)| matches!(a, Some(Action::Update(_))))
-        .map(|(r, _)| r.account().to_string())
-        .collect();
-    p.session.remember(
-        &p.live,
-        updated
-            .iter()
-            .chain(&prunes)
-            .chain(&leavers)
-            .map(String::as_str),
-    );
+    remember_changed(&mut p);
     // Departments first, so staff can be placed in departments made in this run.
     let applied = match &p.depts {
         Some(d) => {
@@ -459,6 +448,23 @@ async fn send(
         ));
     }
     p.session.finish(Some(&lines), extra)
+}
+
+/// Keeps the records before of the people the sync changes, only: an unchanged row is never
+/// recorded, and keeping 100,000 of them cost a sync its plan's time and memory again.
+fn remember_changed(p: &mut Prepared) {
+    let updated: Vec<String> = p
+        .session
+        .table
+        .rows
+        .iter()
+        .zip(&p.plan.actions)
+        .filter(|(_, a)| matches!(a, Some(Action::Update(_))))
+        .map(|(r, _)| r.account().to_string())
+        .collect();
+    let besides = p.plan.prune.iter().chain(&p.plan.leave);
+    let accounts = updated.iter().chain(besides).map(String::as_str);
+    p.session.remember(&p.live, accounts);
 }
 
 /// Counts the accounts the sheet does not name (deleted, marked as leavers, or failed: a plan

@@ -105,7 +105,12 @@ impl Observer for Heard {
         self.inner.event(event);
     }
 
-    fn confirm_delete(&self, _command: &str, _n: usize) -> anyhow::Result<bool> {
+    fn confirm_delete(
+        &self,
+        _command: &str,
+        _n: usize,
+        _what: crate::remedy::Removal,
+    ) -> anyhow::Result<bool> {
         // Nobody is there: the gate decided already.
         anyhow::bail!("an unattended run asks nobody")
     }

@@ -150,6 +150,9 @@ pub struct RunInfo {
     /// A plan or sync that deletes the accounts the sheet does not name.
     #[serde(default)]
     pub prune: bool,
+    /// With `prune`: mark them as leavers (已离职) instead of deleting them.
+    #[serde(default)]
+    pub leave: bool,
     /// An undo's run in the history.
     #[serde(default)]
     pub undoes: Option<i64>,
@@ -209,6 +212,7 @@ impl RunInfo {
             create_departments: false,
             output: None,
             prune: false,
+            leave: false,
             undoes: None,
             history_run: None,
             kind: Layout::Staff,
@@ -226,6 +230,7 @@ impl RunInfo {
             from: Some(self.id.clone()),
             kind: self.kind,
             prune: self.prune,
+            leave: self.leave,
             mapping: self.mapping.clone(),
             ..RunInfo::new(id, who, command, &self.file, &self.input)
         }
@@ -367,12 +372,15 @@ impl Store {
             })
             .collect();
         let mut total = self.size();
+        // The newest run is the one a person is looking at: the size cap never takes it.
+        let newest = runs.first().map(|(r, ..)| r.id.clone());
         // Oldest first.
         runs.reverse();
         let mut removed = 0;
-        for (_, dir, size, at) in runs {
+        for (info, dir, size, at) in runs {
             let old = now.duration_since(at).unwrap_or_default() > self.keep;
-            if (old || total > self.max_bytes) && std::fs::remove_dir_all(&dir).is_ok() {
+            let over = total > self.max_bytes && Some(&info.id) != newest.as_ref();
+            if (old || over) && std::fs::remove_dir_all(&dir).is_ok() {
                 total = total.saturating_sub(size);
                 removed += 1;
             }

@@ -218,9 +218,15 @@ impl Observer for WebRun {
         self.changed.send_modify(|v| *v += 1);
     }
 
-    fn confirm_delete(&self, _command: &str, n: usize) -> anyhow::Result<bool> {
+    fn confirm_delete(
+        &self,
+        _command: &str,
+        n: usize,
+        what: crate::remedy::Removal,
+    ) -> anyhow::Result<bool> {
         anyhow::bail!(
-            "deleting {} is confirmed in the page before a run starts; nothing was deleted",
+            "{} {} is confirmed in the page before a run starts; nothing was changed",
+            what.verb(),
             crate::text::people(n)
         )
     }

@@ -540,3 +540,83 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     let r = post(&c, &format!("/schedule/{second}/approve"), &[]).await;
     assert_eq!(r.status(), 403);
 }
+
+#[tokio::test]
+async fn marking_leavers_by_hand_is_confirmed_and_guarded_like_deleting() {
+    let emu = directory(20).await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("most.csv", sheet(0..18, &[]));
+    // Not from a terminal: --yes, as for deleting.
+    let out = bgy
+        .run(&["sync", "most.csv", "--prune-mode", "leave"])
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("marking as leavers 2 people needs --yes"),
+        "{}",
+        out.stderr
+    );
+    assert!(emu.store.person("p000019").unwrap().get("status").is_none());
+    // A sheet that leaves out most of the directory: refused past the guard.
+    bgy.write("few.csv", sheet(0..5, &[]));
+    let out = bgy
+        .run(&["sync", "few.csv", "--prune-mode", "leave", "--yes"])
+        .await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("refusing to mark 15 of the 20"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("--force"),
+        "the remedy named: {}",
+        out.stderr
+    );
+    assert!(emu.store.person("p000010").unwrap().get("status").is_none());
+    bgy.run(&["sync", "most.csv", "--prune-mode", "leave", "--yes"])
+        .await
+        .assert_code(0);
+    assert_eq!(emu.store.person("p000019").unwrap()["status"], "3");
+}
+
+#[tokio::test]
+async fn the_console_marks_leavers_after_a_typed_count() {
+    let emu = directory(20).await;
+    let bgy = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&bgy, &["--data", "runs"]).await;
+    let (_, at, html) = c
+        .upload("all.csv", sheet(0..18, &[]).into_bytes(), Some(&csrf))
+        .await;
+    assert!(html.contains("data-testid=\"prune-leave\""), "{html}");
+    let r = post(
+        &c,
+        &format!("{at}/plan"),
+        &[("csrf", csrf.as_str()), ("prune", "leave")],
+    )
+    .await;
+    let plan = r.url().path().to_string();
+    let html = r.text().await.unwrap();
+    assert_eq!(crate::web::count(&html, "left"), 2, "{html}");
+    assert!(html.contains("标记离职"), "the plan's lines say it: {html}");
+    let refused = post(
+        &c,
+        &format!("{plan}/sync"),
+        &[("csrf", csrf.as_str()), ("confirm", "1")],
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("标记为已离职"));
+    assert!(emu.store.person("p000019").unwrap().get("status").is_none());
+    let r = post(
+        &c,
+        &format!("{plan}/sync"),
+        &[("csrf", csrf.as_str()), ("confirm", "2")],
+    )
+    .await;
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(crate::web::count(&html, "left"), 2, "{html}");
+    assert_eq!(emu.store.person("p000018").unwrap()["status"], "3");
+    assert_eq!(emu.store.person("p000019").unwrap()["status"], "3");
+}

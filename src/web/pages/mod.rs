@@ -175,14 +175,22 @@ pub fn holder(s: &Session, command: Command, id: &str) -> String {
 /// A run that deletes `n` people goes on only when the person typed `n`; otherwise the page
 /// says so and nothing is deleted.
 pub fn confirmed(n: usize, typed: &str) -> Result<(), AppError> {
+    confirmed_as(n, typed, crate::remedy::Removal::Delete)
+}
+
+/// [`confirmed`], for a run that does `what` to `n` people.
+pub fn confirmed_as(n: usize, typed: &str, what: crate::remedy::Removal) -> Result<(), AppError> {
     if n == 0 || typed.trim() == n.to_string() {
         return Ok(());
     }
-    Err(AppError::bad_request(
-        "未确认 (Not confirmed)",
-        format!(
-            "要删除 {n} 人,请在框中输入 {n} 确认 (this deletes {}: type {n} to go on). 什么也没有删除 (nothing was deleted).",
-            crate::text::people(n)
+    let people = crate::text::people(n);
+    let text = match what {
+        crate::remedy::Removal::Delete => format!(
+            "要删除 {n} 人,请在框中输入 {n} 确认 (this deletes {people}: type {n} to go on). 什么也没有删除 (nothing was deleted)."
         ),
-    ))
+        crate::remedy::Removal::MarkLeft => format!(
+            "要把 {n} 人标记为已离职,请在框中输入 {n} 确认 (this marks {people} as leavers: type {n} to go on). 什么也没有改动 (nothing was changed)."
+        ),
+    };
+    Err(AppError::bad_request("未确认 (Not confirmed)", text))
 }

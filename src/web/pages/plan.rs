@@ -9,9 +9,10 @@ use axum::response::Response;
 use axum::Extension;
 use serde::Deserialize;
 
-use super::{acting_on, confirmed, fork, require, run_input, send_from, to_run, Posted};
+use super::{acting_on, confirmed_as, fork, require, run_input, send_from, to_run, Posted};
 use crate::config::{Destructive, Job, PruneMode};
 use crate::model::Layout;
+use crate::remedy::Removal;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::jobs::{self, NewRun};
@@ -34,10 +35,20 @@ pub async fn plan(
     let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], Some(Layout::Staff))?;
     let (new_id, dir) = fork(&app, &from_dir, &from)?;
     let mut info = from.next(&new_id, &s.user, Command::Plan);
-    info.prune = f.prune.is_some();
+    // 不动 (none), 标记为已离职 (leave) or 删除 (delete; `1` as the old box said).
+    let mode = match f.prune.as_deref() {
+        None | Some("") | Some("none") => PruneMode::None,
+        Some("leave") => PruneMode::Leave,
+        Some(_) => PruneMode::Delete,
+    };
+    if mode.any() {
+        require(&s, Role::Approve)?;
+    }
+    info.prune = mode.any();
+    info.leave = mode == PruneMode::Leave;
     let job = Job::Plan {
         input: run_input(&dir, &info),
-        prune: prune_mode(info.prune),
+        prune: mode,
     };
     let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
     Ok(to_run(&id))
@@ -60,13 +71,18 @@ pub async fn sync(
 ) -> Result<Response, AppError> {
     require(&s, Role::Run)?;
     let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Plan], None)?;
-    let deleting = runs::plan(&from_dir).map_or(0, |p| p.staff.delete);
-    if from.prune || deleting > 0 {
+    let staff = runs::plan(&from_dir).map(|p| p.staff).unwrap_or_default();
+    let removing = staff.delete + staff.leave;
+    if from.prune || removing > 0 {
         require(&s, Role::Approve)?;
     }
-    confirmed(deleting, &f.confirm)?;
+    let what = match staff.leave {
+        0 => Removal::Delete,
+        _ => Removal::MarkLeft,
+    };
+    confirmed_as(removing, &f.confirm, what)?;
     let force = f.force.is_some();
-    let prune = prune_mode(from.prune);
+    let prune = prune_mode(&from);
     send_from(
         app.clone(),
         &s,
@@ -84,10 +100,11 @@ pub async fn sync(
     .await
 }
 
-/// The console's "delete who is not in the sheet" box.
-fn prune_mode(prune: bool) -> PruneMode {
-    match prune {
-        true => PruneMode::Delete,
-        false => PruneMode::None,
+/// What the plan's run chose for the people its sheet leaves out.
+fn prune_mode(info: &runs::RunInfo) -> PruneMode {
+    match (info.prune, info.leave) {
+        (false, _) => PruneMode::None,
+        (true, true) => PruneMode::Leave,
+        (true, false) => PruneMode::Delete,
     }
 }

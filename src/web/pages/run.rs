@@ -73,6 +73,7 @@ pub async fn page(
             plan_lines => plan.as_ref().filter(|_| mine).map(plan_lines).unwrap_or_default(),
             plan_more => plan.as_ref().map_or(0, |p| p.more),
             deleting => deleting(&info, plan.as_ref()),
+            leaving => leaving(&info, plan.as_ref()),
             header => header.titles[..header.titles.len().saturating_sub(2)],
             rows => rows.iter().map(shown_row).collect::<Vec<_>>(),
             page, pages, failed_rows => info.failed_rows,
@@ -181,6 +182,14 @@ fn deleting(info: &RunInfo, plan: Option<&PlanShown>) -> usize {
     }
 }
 
+/// How many people a plan would mark as leavers, to confirm.
+fn leaving(info: &RunInfo, plan: Option<&PlanShown>) -> usize {
+    match info.command {
+        Command::Plan => plan.map_or(0, |p| p.staff.leave),
+        _ => 0,
+    }
+}
+
 /// The plan's lines as the page shows them: bank cards masked.
 fn plan_lines(plan: &PlanShown) -> Vec<[String; 5]> {
     plan.lines
@@ -229,6 +238,7 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
             n("updated", "将更新", "To update", c.updated),
             n("unchanged", "无变化", "Unchanged", c.unchanged),
             n("deleted", "将删除", "To delete", c.deleted),
+            n("left", "将标记离职", "To mark as leavers", c.left),
             n("invalid", "未通过", "Invalid", c.invalid),
         ],
         Command::UndoPlan => {
@@ -246,6 +256,7 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
             n("created", "新增", "Created", c.created),
             n("deleted", "已删除", "Deleted", c.deleted),
             n("updated", "更新", "Updated", c.updated),
+            n("left", "已标记离职", "Marked as leavers", c.left),
             n("skipped", "已存在,跳过", "Skipped", c.skipped),
             n("invalid", "未通过", "Invalid", c.invalid),
             n("failed", "失败", "Failed", failed),
