@@ -10,7 +10,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::events::{Event, Finished, Observer, PlanShown, Remedy};
-use crate::outcome::Summary;
+use crate::outcome::{Detail, Summary};
 use crate::remedy::Removal;
 use crate::stop::Stop;
 use crate::text::{line, people};
@@ -298,7 +298,7 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
 pub fn print_result(summary: &Summary, json: bool) {
     let lines: Vec<String> = if json {
         vec![serde_json::to_string(summary).unwrap_or_default()]
-    } else if let Some(departments) = &summary.departments {
+    } else if let Detail::Departments { departments } = &summary.detail {
         departments
             .iter()
             .map(|d| {
@@ -311,11 +311,14 @@ pub fn print_result(summary: &Summary, json: bool) {
                 )
             })
             .collect()
-    } else if let (Some(we_id), "dept add") = (summary.we_id, summary.command) {
+    } else if let (Detail::DeptAdded { we_id }, "dept add") = (&summary.detail, summary.command) {
         vec![we_id.to_string()]
-    } else if let (Some(hash), "serve --hash-password") = (&summary.output, summary.command) {
-        vec![hash.clone()]
-    } else if let Some(runs) = summary.runs.as_ref().and_then(|r| r.as_array()) {
+    } else if let Detail::Hash { output } = &summary.detail {
+        vec![output.clone()]
+    } else if let Some(runs) = match &summary.detail {
+        Detail::Runs { runs } => runs.as_array(),
+        _ => None,
+    } {
         let header = format!(
             "{:>4}  {:<19}  {:<10} {:<8} {:<24} {:<11} {}",
             "run", "started", "who", "command", "input", "status", "counts"
@@ -323,7 +326,10 @@ pub fn print_result(summary: &Summary, json: bool) {
         std::iter::once(header)
             .chain(runs.iter().map(run_line))
             .collect()
-    } else if let Some(changes) = summary.changes.as_ref().and_then(|c| c.as_array()) {
+    } else if let Some(changes) = match &summary.detail {
+        Detail::Changes { changes } => changes.as_array(),
+        _ => None,
+    } {
         changes.iter().map(change_line).collect()
     } else {
         vec![]

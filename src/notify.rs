@@ -107,7 +107,7 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
                 "> 新增 **{}** · 更新 **{}** · 离职 **{}** · 删除 **{}** · 无变化 {} · 无效 **{}** · 失败 **{}**\n",
                 c.created, c.updated, c.left, c.deleted, c.unchanged, c.invalid, c.failed
             ));
-            if let (Some(why), Some(run)) = (&s.paused, s.history_run) {
+            if let (Some(why), Some(run)) = (s.paused(), s.history_run) {
                 out.push_str(&format!(
                     "> 原因:{why}\n> 批准:`bgy approve {run}` · 拒绝:`bgy reject {run}`\n"
                 ));

@@ -67,47 +67,91 @@ pub fn error_exit_code(e: &anyhow::Error) -> i32 {
     }
 }
 
-/// The `--json` object: counts are rows of the input.
+/// The `--json` object: counts are rows of the input, and what the command says besides.
 #[derive(Debug, Default, Serialize)]
 pub struct Summary {
     pub command: &'static str,
     /// Its `failed` counts the rows never sent too (`not_sent` says how many of them).
     #[serde(flatten)]
     pub counts: Counts,
-    /// Departments created / renamed (plan: planned; sync: done), when a departments sheet was read.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departments_created: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departments_renamed: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<String>,
     /// The run's id in the history (`bgy undo ID`), when it changed the directory.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history_run: Option<i64>,
+    /// What this command says besides (its keys sit beside the counts in `--json`).
+    #[serde(flatten)]
+    pub detail: Detail,
+    pub elapsed_ms: u128,
+    #[serde(skip)]
+    pub status: Status,
+}
+
+/// What a command says besides its counts: one kind a command, instead of a field for each.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Nothing {},
+    /// A run over a sheet.
+    Sheet(SheetDetail),
+    /// `bgy dept add`: the we_id of the path's last level (printed on stdout).
+    DeptAdded {
+        we_id: i64,
+    },
+    /// `bgy dept list`: the tree (printed on stdout).
+    Departments {
+        departments: Vec<crate::model::tree::DeptInfo>,
+    },
+    /// The file a command wrote (a template, an export).
+    Wrote {
+        output: String,
+    },
+    /// `bgy serve --hash-password`: the hash (printed on stdout).
+    Hash {
+        output: String,
+    },
+    /// `bgy history`: the runs, newest first (printed on stdout).
+    Runs {
+        runs: serde_json::Value,
+    },
+    /// `bgy history show`: a run's changes, bank cards masked (printed on stdout).
+    Changes {
+        changes: serde_json::Value,
+    },
+}
+
+impl Default for Detail {
+    fn default() -> Detail {
+        Detail::Nothing {}
+    }
+}
+
+/// What a run over a sheet says besides its counts.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SheetDetail {
+    /// Departments created / renamed (plan: planned; sync: done), when a departments sheet
+    /// was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments_created: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departments_renamed: Option<usize>,
     /// `bgy check` online: valid rows whose account the directory already has (an import
     /// skips them, or updates them with `--cover overwrite`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing: Option<usize>,
-    /// `bgy dept add`: the we_id of the path's last level.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub we_id: Option<i64>,
-    /// `bgy dept list --json`: the tree.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub departments: Option<Vec<crate::model::tree::DeptInfo>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub output: Option<String>,
-    /// `bgy history`: the runs, newest first.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub runs: Option<serde_json::Value>,
-    /// `bgy history show`: a run's changes, bank cards masked.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub changes: Option<serde_json::Value>,
     /// An unattended run that waits for approval: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<String>,
-    pub elapsed_ms: u128,
-    #[serde(skip)]
-    pub status: Status,
+}
+
+impl Summary {
+    /// Why an unattended run waits, when it does.
+    pub fn paused(&self) -> Option<&str> {
+        match &self.detail {
+            Detail::Sheet(d) => d.paused.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// Counts of outcomes, for the summary sheet and the `--json` object.

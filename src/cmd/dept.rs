@@ -10,7 +10,7 @@ use crate::history::ChangeKind;
 use crate::history::History;
 use crate::model::tree::DeptInfo;
 use crate::model::tree::{DeptPath, DeptTree};
-use crate::outcome::{Counts, Summary};
+use crate::outcome::{Counts, Detail, Summary};
 use crate::plan::depts::bad_name;
 use serde_json::Value;
 
@@ -54,7 +54,7 @@ async fn list(ctx: &Context, client: &Client, tree: &DeptTree) -> anyhow::Result
             ok: list.len(),
             ..Counts::default()
         },
-        departments: Some(list),
+        detail: Detail::Departments { departments: list },
         ..Summary::default()
     })
 }
@@ -111,7 +111,7 @@ async fn add(
             created: created.made.len(),
             ..Counts::default()
         },
-        we_id: Some(we_id),
+        detail: Detail::DeptAdded { we_id },
         ..Summary::default()
     })
 }
@@ -176,7 +176,7 @@ async fn rename(
             updated: renamed as usize,
             ..Counts::default()
         },
-        we_id: Some(we_id),
+        detail: Detail::DeptAdded { we_id },
         ..Summary::default()
     })
 }

@@ -13,7 +13,7 @@ use crate::events::Emit;
 use crate::live::record_values;
 use crate::model::tree::{DeptInfo, DeptTree, Members};
 use crate::model::{Field, Layout};
-use crate::outcome::{Counts, Summary};
+use crate::outcome::{Counts, Detail, Summary};
 use crate::validate::Values;
 use crate::write::{self, DeptSheet};
 
@@ -91,7 +91,9 @@ pub async fn run(
             ok: n,
             ..Counts::default()
         },
-        output: Some(output.display().to_string()),
+        detail: Detail::Wrote {
+            output: output.display().to_string(),
+        },
         ..Summary::default()
     })
 }

@@ -11,7 +11,7 @@ use crate::config::HistoryJob;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::history::{mask, History};
-use crate::outcome::{Counts, Summary};
+use crate::outcome::{Counts, Detail, Summary};
 
 pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
     let history = ctx.history()?;
@@ -27,7 +27,9 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
                 total: n,
                 ..Counts::default()
             },
-            output: Some(path.display().to_string()),
+            detail: Detail::Wrote {
+                output: path.display().to_string(),
+            },
             ..Summary::default()
         });
     }
@@ -40,7 +42,9 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
                     total: changes.len(),
                     ..Counts::default()
                 },
-                changes: Some(mask(serde_json::to_value(changes)?)),
+                detail: Detail::Changes {
+                    changes: mask(serde_json::to_value(changes)?),
+                },
                 ..Summary::default()
             })
         }
@@ -52,7 +56,9 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
                     total: runs.len(),
                     ..Counts::default()
                 },
-                runs: Some(serde_json::to_value(runs)?),
+                detail: Detail::Runs {
+                    runs: serde_json::to_value(runs)?,
+                },
                 ..Summary::default()
             })
         }

@@ -13,8 +13,8 @@ use crate::history::{History, RunStatus, Settled};
 use crate::live::{self, Live};
 use crate::model::{Command, Layout, Outcome};
 use crate::outcome::PlanLine;
-use crate::outcome::Status;
 use crate::outcome::{Counts, Summary};
+use crate::outcome::{Detail, Status};
 use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
 use crate::safety;
@@ -365,7 +365,9 @@ impl Held {
                     "运行 {id} 等待确认:{why};批准 bgy approve {id},拒绝 bgy reject {id} (run {id} waits for approval; nothing was sent)"
                 ));
                 summary.history_run = Some(id);
-                summary.paused = Some(why);
+                if let Detail::Sheet(d) = &mut summary.detail {
+                    d.paused = Some(why);
+                }
                 summary.status = Status::Paused;
             }
             Held::Changed(run, difference) => {

@@ -13,9 +13,8 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 
-use crate::config::unattended::{OnInvalid, Schedule, Settings, Threshold};
-
 use crate::cmd::plan::{sync_gated, Approving, Gate};
+use crate::config::unattended::{OnInvalid, Schedule, Settings, Threshold};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
@@ -324,7 +323,7 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
     ));
     Ok(Summary {
         command: "schedule",
-        output: Some(next),
+        detail: crate::outcome::Detail::Wrote { output: next },
         status: Status::Ok,
         ..Summary::default()
     })

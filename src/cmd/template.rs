@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::model::Layout;
-use crate::outcome::Summary;
+use crate::outcome::{Detail, Summary};
 use crate::template;
 
 pub async fn run(
@@ -51,7 +51,9 @@ pub async fn run(
     ));
     Ok(Summary {
         command: "template",
-        output: Some(output.display().to_string()),
+        detail: Detail::Wrote {
+            output: output.display().to_string(),
+        },
         ..Summary::default()
     })
 }

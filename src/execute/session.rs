@@ -20,7 +20,7 @@ use crate::live::Live;
 use crate::lock::{self, RunLock};
 use crate::model::{AccountKey, Command, Layout, Outcome};
 use crate::outcome::PlanLine;
-use crate::outcome::{Counts, Status, Summary};
+use crate::outcome::{Counts, Detail, SheetDetail, Status, Summary};
 use crate::report::{self, Report};
 use crate::validate::{self, Table};
 
@@ -385,11 +385,14 @@ impl<'a> Session<'a> {
                 failed: c.failed + c.not_sent,
                 ..c
             },
-            departments_created: extra.departments_created,
-            departments_renamed: extra.departments_renamed,
             report: report_path,
             history_run: self.recorder.as_ref().map(|r| r.run),
-            existing: extra.existing,
+            detail: Detail::Sheet(SheetDetail {
+                departments_created: extra.departments_created,
+                departments_renamed: extra.departments_renamed,
+                existing: extra.existing,
+                paused: None,
+            }),
             status,
             ..Summary::default()
         })

@@ -493,7 +493,9 @@ pub fn hash_password_from_stdin() -> anyhow::Result<Summary> {
     anyhow::ensure!(!password.is_empty(), "no password on stdin");
     Ok(Summary {
         command: "serve --hash-password",
-        output: Some(hash(password)?),
+        detail: crate::outcome::Detail::Hash {
+            output: hash(password)?,
+        },
         ..Summary::default()
     })
 }

@@ -343,7 +343,9 @@ fn ended(
                     (Status::Stopped, None)
                 }
                 crate::outcome::Status::Interrupted => (Status::Interrupted, stopped),
-                crate::outcome::Status::Paused => (Status::Pending, summary.paused.clone()),
+                crate::outcome::Status::Paused => {
+                    (Status::Pending, summary.paused().map(str::to_string))
+                }
             }
         }
         Err(e) if full => (

@@ -13,7 +13,10 @@ use crate::web::{html, jobs, App};
 pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
     let (result, warnings) = jobs::quick(&app, &s.user, Job::Dept(DeptJob::List)).await;
     let (departments, error) = match result {
-        Ok(summary) => (summary.departments.unwrap_or_default(), None),
+        Ok(summary) => match summary.detail {
+            crate::outcome::Detail::Departments { departments } => (departments, None),
+            _ => (Vec::new(), None),
+        },
         Err(e) => (vec![], Some(crate::text::line(&format!("{e:#}")))),
     };
     html::render(
