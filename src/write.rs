@@ -42,30 +42,12 @@ pub fn save(wb: &mut Workbook, path: &Path) -> Result<(), XlsxError> {
     Ok(())
 }
 
-/// The label a person reads for an API value (`we_gender` 1 → 男).
-pub fn display_value(field: Field, value: &str) -> String {
-    match (field, field.choice_label(value)) {
-        // The API's "unknown" gender.
-        (Field::WeGender, None) if value == "0" => String::new(),
-        (_, Some(label)) => label.to_string(),
-        (_, None) => value.to_string(),
-    }
-}
-
 /// A second sheet of departments (exports).
 pub struct DeptSheet {
     pub rows: Vec<[String; 6]>,
 }
 
-pub const DEPT_SHEET: &str = "部门 Departments";
-pub const DEPT_TITLES: [&str; 6] = [
-    "部门ID we_id",
-    "名称 Name",
-    "上级ID Parent",
-    "完整路径 Path",
-    "排序 Rank",
-    "人数 Members",
-];
+pub use crate::model::{DEPT_SHEET, DEPT_TITLES};
 
 /// Writes `people` in `layout` to `path`; returns how many rows were written.
 pub fn write_people(
@@ -156,7 +138,7 @@ impl<'a> PeopleXlsx<'a> {
                     Ok(d) => ws.write_datetime_with_format(row, col, &d, &self.date)?,
                     Err(_) => ws.write_string_with_format(row, col, v, &self.text)?,
                 },
-                _ => ws.write_string_with_format(row, col, display_value(*f, v), &self.text)?,
+                _ => ws.write_string_with_format(row, col, f.display(v), &self.text)?,
             };
         }
         Ok(())
@@ -234,7 +216,7 @@ impl<'a, W: std::io::Write> PeopleCsv<'a, W> {
         // Excel runs a cell that starts with = + - @ as a formula: guard it (the reader
         // undoes exactly that, so export → import round-trips).
         self.w.write_record(self.columns.iter().map(|f| {
-            crate::read::csv::guard(&display_value(*f, values.get(*f).unwrap_or(""))).into_owned()
+            crate::read::csv::guard(&f.display(values.get(*f).unwrap_or(""))).into_owned()
         }))?;
         self.n += 1;
         Ok(())

@@ -110,9 +110,9 @@ pub async fn run(
         .as_deref()
         .and_then(Path::parent)
         .map(Path::to_path_buf);
-    let mut input = write_input(ctx, run, &plan, folder)?;
+    let (mut input, table) = write_input(ctx, run, &plan, folder)?;
     input.report = report;
-    let mut s = Session::open(ctx, Command::Undo, &input, Layout::Staff, !dry_run)?;
+    let mut s = Session::of_table(ctx, Command::Undo, &input, table, !dry_run)?;
     let lines = show(ctx, &plan, run);
     let deletes: Vec<String> = plan
         .iter()
@@ -301,14 +301,15 @@ fn changed_since(now: &Values, sent: &Value) -> Option<String> {
         })
 }
 
-/// The rows the undo sends (restores, re-creates, conflicts), as a sheet of its own under
-/// `.bgy/undo/`: the report and the journal are about them.
+/// The rows the undo sends (restores, re-creates, conflicts): validated as they are, and kept
+/// as a sheet of their own under `.bgy/undo/` (the record of what it sent, which its report,
+/// journal and history name; never read back).
 fn write_input(
     ctx: &Context,
     run: i64,
     plan: &[(String, Inverse)],
     folder: Option<PathBuf>,
-) -> anyhow::Result<Input> {
+) -> anyhow::Result<(Input, crate::validate::Table)> {
     let dir = folder.unwrap_or_else(|| ctx.history_dir().join("undo"));
     std::fs::create_dir_all(&dir)?;
     let file: PathBuf = dir.join(format!(
@@ -319,8 +320,10 @@ fn write_input(
         Inverse::Restore(v) | Inverse::Recreate(v) | Inverse::Conflict(v, _) => Some(v.clone()),
         _ => None,
     });
+    let rows: Vec<Values> = rows.collect();
+    let table = crate::validate::from_values(&file, Layout::Staff, Field::ALL, &rows)?;
     crate::write::write_people(&file, Layout::Staff, Field::ALL, rows, None)?;
-    Ok(Input::file(file))
+    Ok((Input::file(file), table))
 }
 
 /// What the inverse would do, by kind.
@@ -364,7 +367,7 @@ fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
                     .iter()
                     .map(|(f, x)| match f {
                         Field::BankCard => format!("{}=****{}", f.label(), last4(x)),
-                        f => format!("{}={}", f.label(), crate::write::display_value(f, x)),
+                        f => format!("{}={}", f.label(), f.display(x)),
                     })
                     .collect();
                 line("恢复 (restore)", account, fields.join(" "))

@@ -104,52 +104,52 @@ impl<'a> Session<'a> {
             true => Some(lock::lock(&input.file, command.name())?),
             false => None,
         };
-        let bytes = crate::read::read_file(&input.file)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end).
         let stream_report = !sends
             && (ctx.client.is_none() || command.keeps_validation_outcomes())
             && !input.no_report;
-        ctx.events.phase(phases::READING, 0);
-        let mut stream: Option<report::Stream> = None;
-        let mut read = 0u64;
-        let mut watch = |header: &crate::read::header::Header, row: &validate::Row| {
-            read += 1;
-            if read.is_multiple_of(PROGRESS_ROWS) {
-                ctx.events.event(Event::Progress {
-                    done: read,
-                    total: 0,
-                });
-            }
-            if stream_report {
-                stream
-                    .get_or_insert_with(|| report::Stream::start(header))
-                    .row(row);
-            }
+        let loaded = Loaded::read(ctx, command, input, layout, stream_report)?;
+        Session::start(ctx, command, input, started, lock, loaded)
+    }
+
+    /// A run over rows made in memory (an undo's), not read from a file: `input` names where
+    /// its report, journal and history say they came from.
+    pub fn of_table(
+        ctx: &'a Context,
+        command: Command,
+        input: &'a Input,
+        table: Table,
+        sends: bool,
+    ) -> anyhow::Result<Session<'a>> {
+        let started = Local::now();
+        let lock = match sends {
+            true => Some(lock::lock(&input.file, command.name())?),
+            false => None,
         };
-        let sheet = input.sheet.as_deref();
-        let table = validate::load_watched(
-            &bytes,
-            &input.file,
-            sheet,
-            layout,
-            &input.columns,
-            &mut watch,
-        )?;
-        if layout.is_none() && table.layout != Layout::Staff {
-            ctx.events.event(Event::Note {
-                text: format!(
-                    "bgy {command}: 表格的列是{}表的列,按此检查 (the sheet's columns are a {} sheet's: checking it as one)",
-                    match table.layout {
-                        Layout::Times => "日期",
-                        Layout::Delete => "删除",
-                        Layout::Staff => "员工",
-                    },
-                    table.layout.name()
-                ),
-                remedy: Some(crate::remedy::Remedy::ChooseKind),
-            });
-        }
+        let loaded = Loaded {
+            table,
+            bytes: Vec::new(),
+            stream: None,
+        };
+        Session::start(ctx, command, input, started, lock, loaded)
+    }
+
+    /// The run, from its loaded rows: what the sheet's reading had to say is said, and the
+    /// report's name is taken.
+    fn start(
+        ctx: &'a Context,
+        command: Command,
+        input: &'a Input,
+        started: DateTime<Local>,
+        lock: Option<RunLock>,
+        loaded: Loaded,
+    ) -> anyhow::Result<Session<'a>> {
+        let Loaded {
+            table,
+            bytes,
+            stream,
+        } = loaded;
         let seen = table.header.seen(table.layout);
         if seen.questions() > 0 {
             ctx.events.event(Event::Columns(seen));
@@ -425,6 +425,74 @@ impl<'a> Session<'a> {
                 .events
                 .warn(format!("the history could not record the run's end: {e:#}"));
         }
+    }
+}
+
+/// What the loader gives a run: the input as read, the layout its header says (or the one
+/// asked for), the rows validated, and the report written while they were read.
+pub struct Loaded {
+    pub table: Table,
+    /// The input as read, once: other sheets of it are read from here.
+    pub bytes: Vec<u8>,
+    stream: Option<report::Stream>,
+}
+
+impl Loaded {
+    /// Reads and validates `input` (one thread reads, this one validates), with progress;
+    /// `stream_report`: the report is written as the rows come.
+    pub fn read(
+        ctx: &Context,
+        command: Command,
+        input: &Input,
+        layout: Option<Layout>,
+        stream_report: bool,
+    ) -> anyhow::Result<Loaded> {
+        let bytes = crate::read::read_file(&input.file)?;
+        ctx.events.phase(phases::READING, 0);
+        let mut stream: Option<report::Stream> = None;
+        let mut read = 0u64;
+        let mut watch = |header: &crate::read::header::Header, row: &validate::Row| {
+            read += 1;
+            if read.is_multiple_of(PROGRESS_ROWS) {
+                ctx.events.event(Event::Progress {
+                    done: read,
+                    total: 0,
+                });
+            }
+            if stream_report {
+                stream
+                    .get_or_insert_with(|| report::Stream::start(header))
+                    .row(row);
+            }
+        };
+        let sheet = input.sheet.as_deref();
+        let table = validate::load_watched(
+            &bytes,
+            &input.file,
+            sheet,
+            layout,
+            &input.columns,
+            &mut watch,
+        )?;
+        if layout.is_none() && table.layout != Layout::Staff {
+            ctx.events.event(Event::Note {
+                text: format!(
+                    "bgy {command}: 表格的列是{}表的列,按此检查 (the sheet's columns are a {} sheet's: checking it as one)",
+                    match table.layout {
+                        Layout::Times => "日期",
+                        Layout::Delete => "删除",
+                        Layout::Staff => "员工",
+                    },
+                    table.layout.name()
+                ),
+                remedy: Some(crate::remedy::Remedy::ChooseKind),
+            });
+        }
+        Ok(Loaded {
+            table,
+            bytes,
+            stream,
+        })
     }
 }
 

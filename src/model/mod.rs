@@ -285,7 +285,29 @@ impl Field {
             .find(|c| !c.api.is_empty() && c.api == api)
             .map(|c| c.label)
     }
+
+    /// The text a person reads for an API value: its label when the column has a list
+    /// (`we_gender` 1 → 男), the value itself otherwise.
+    pub fn display(self, value: &str) -> String {
+        match (self, self.choice_label(value)) {
+            // The API's "unknown" gender.
+            (Field::WeGender, None) if value == "0" => String::new(),
+            (_, Some(label)) => label.to_string(),
+            (_, None) => value.to_string(),
+        }
+    }
 }
+
+/// The departments sheet of an export (and of a sheet that reorganises departments).
+pub const DEPT_SHEET: &str = "部门 Departments";
+pub const DEPT_TITLES: [&str; 6] = [
+    "部门ID we_id",
+    "名称 Name",
+    "上级ID Parent",
+    "完整路径 Path",
+    "排序 Rank",
+    "人数 Members",
+];
 
 /// An account as WeCom compares them: ignoring letter case (办公逸 mirrors into WeCom, so
 /// `Zhang` and `zhang` are one person). The one place bgy folds an account's case.

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::model::tree::DeptTree;
+use crate::model::DEPT_SHEET;
 use crate::outcome::{DeptCounts, PlanLine};
 use crate::read::header::normalize;
 use crate::read::{self, ReadError};
-use crate::write::DEPT_SHEET;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeptRow {
@@ -409,7 +409,7 @@ mod tests {
 
     #[test]
     fn export_headers_are_recognised() {
-        let cols: Vec<bool> = crate::write::DEPT_TITLES
+        let cols: Vec<bool> = crate::model::DEPT_TITLES
             .iter()
             .map(|t| column(t) != Col::Other)
             .collect();

@@ -13,7 +13,6 @@ use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, Field};
 use crate::outcome::{PlanLine, StaffCounts};
 use crate::validate::{Table, Values};
-use crate::write::display_value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -61,8 +60,8 @@ pub fn changes(sheet: &Values, live: &Values, tree: &DeptTree) -> Vec<Change> {
         if new != old {
             out.push(Change {
                 field,
-                old: display_value(field, old),
-                new: display_value(field, new),
+                old: field.display(old),
+                new: field.display(new),
             });
         }
     }

@@ -376,6 +376,42 @@ impl LoadError {
     }
 }
 
+/// People held as values (an undo's rows), validated as the sheet of `columns` that shows them
+/// would be, without writing and reading one.
+pub fn from_values(
+    path: &Path,
+    layout: Layout,
+    columns: &[Field],
+    people: &[Values],
+) -> Result<Table, LoadError> {
+    let text = |s: String| match s.is_empty() {
+        true => read::Cell::Empty,
+        false => read::Cell::Text(s),
+    };
+    let header = RawRow {
+        source_row: 1,
+        cells: columns
+            .iter()
+            .map(|f| text(f.header(layout).to_string()))
+            .collect(),
+    };
+    let rows = people.iter().enumerate().map(|(i, v)| RawRow {
+        source_row: i as u32 + 2,
+        cells: columns
+            .iter()
+            .map(|f| text(v.get(*f).map(|x| f.display(x)).unwrap_or_default()))
+            .collect(),
+    });
+    let sheet = Sheet {
+        name: layout.sheet_name().to_string(),
+        format: read::Format::Xlsx,
+        rows: std::iter::once(header).chain(rows).collect(),
+        is_report: false,
+        warnings: Vec::new(),
+    };
+    from_sheet(path, sheet, layout)
+}
+
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
     let (_, header, rows, mut warnings) = validate_stream(
         path,

@@ -95,7 +95,7 @@ fn shown(c: &crate::history::ChangeRecord) -> minijinja::Value {
             let v = value(v);
             let shown = match field {
                 crate::model::Field::BankCard => crate::web::html::mask_card(&v),
-                f => crate::write::display_value(f, &v),
+                f => f.display(&v),
             };
             (!shown.is_empty()).then(|| (field.label().to_string(), shown))
         })
