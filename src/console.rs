@@ -146,7 +146,7 @@ impl Observer for Console {
         }
     }
 
-    fn confirm_delete(&self, command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
+    fn confirm_removal(&self, command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
         anyhow::ensure!(
             std::io::stdin().is_terminal(),
             "{} {} needs --yes when not run from a terminal; nothing was changed",

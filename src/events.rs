@@ -122,9 +122,9 @@ pub mod phases {
 pub trait Observer: Send + Sync {
     fn event(&self, event: Event);
 
-    /// Asks the person to confirm that `bgy COMMAND` deletes `n` people (by typing `n`).
-    /// `Err` when there is nobody to ask: then `--yes` is needed.
-    fn confirm_delete(&self, command: &str, n: usize, what: Removal) -> anyhow::Result<bool>;
+    /// Asks the person to confirm that `bgy COMMAND` does `what` (deletes, or marks as leavers) to
+    /// `n` people, by typing `n`. `Err` when there is nobody to ask: then `--yes` is needed.
+    fn confirm_removal(&self, command: &str, n: usize, what: Removal) -> anyhow::Result<bool>;
 
     /// How many lines of a plan this front-end shows (all of them are in the report).
     fn plan_lines(&self) -> usize {
@@ -153,7 +153,7 @@ impl Observer for Collect {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push(event);
     }
 
-    fn confirm_delete(&self, _command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
+    fn confirm_removal(&self, _command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
         anyhow::bail!(
             "{} {} needs --yes here; nothing was changed",
             what.verb(),

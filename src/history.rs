@@ -425,14 +425,36 @@ impl History {
 
     /// The runs, newest first.
     pub fn runs(&self, limit: usize) -> anyhow::Result<Vec<RunRecord>> {
+        self.select_runs("ORDER BY r.id DESC LIMIT ?1", params![limit as i64])
+    }
+
+    /// Run `id`, if the history has it.
+    pub fn run(&self, id: i64) -> anyhow::Result<Option<RunRecord>> {
+        Ok(self.select_runs("WHERE r.id = ?1", params![id])?.pop())
+    }
+
+    /// The newest runs by `who`.
+    pub fn runs_by(&self, who: &str, limit: usize) -> anyhow::Result<Vec<RunRecord>> {
+        self.select_runs(
+            "WHERE r.who = ?1 ORDER BY r.id DESC LIMIT ?2",
+            params![who, limit as i64],
+        )
+    }
+
+    /// The runs `filter` (what follows `FROM runs r`) picks.
+    fn select_runs(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> anyhow::Result<Vec<RunRecord>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT r.id, r.started, r.finished, r.command, r.input, r.sha256, r.server, r.who,
                     r.status, r.counts, r.report,
                     (SELECT COUNT(*) FROM changes c WHERE c.run = r.id), r.columns
-             FROM runs r ORDER BY r.id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit as i64], |r| {
+             FROM runs r {filter}"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok(RunRecord {
                 id: r.get(0)?,
                 started: r.get(1)?,
@@ -443,7 +465,7 @@ impl History {
                 server: r.get(6)?,
                 who: r.get(7)?,
                 status: r.get(8)?,
-                counts: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
+                counts: json_column(r, 9)?,
                 report: r.get(10)?,
                 changes: r.get(11)?,
                 columns: r.get(12)?,
@@ -460,9 +482,7 @@ impl History {
             "SELECT at, account, kind, before, sent FROM changes WHERE run = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([run], |r| {
-            let json = |i: usize| -> rusqlite::Result<Value> {
-                Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
-            };
+            let json = |i| json_column(r, i);
             Ok(ChangeRecord {
                 at: r.get(0)?,
                 account: r.get(1)?,
@@ -549,17 +569,31 @@ impl History {
 
     /// The paused runs, newest first (`all`: decided ones too).
     pub fn paused(&self, all: bool, limit: usize) -> anyhow::Result<Vec<Pending>> {
+        self.select_paused(
+            "WHERE ?1 OR r.status = ?2 ORDER BY p.run DESC LIMIT ?3",
+            params![all, RunStatus::Pending, limit as i64],
+        )
+    }
+
+    /// Paused run `run`, decided or not.
+    pub fn paused_run(&self, run: i64) -> anyhow::Result<Option<Pending>> {
+        Ok(self.select_paused("WHERE p.run = ?1", params![run])?.pop())
+    }
+
+    /// The paused runs `filter` (what follows the join) picks.
+    fn select_paused(
+        &self,
+        filter: &str,
+        params: impl rusqlite::Params,
+    ) -> anyhow::Result<Vec<Pending>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
+        let mut stmt = conn.prepare(&format!(
             "SELECT p.run, p.path, r.sha256, p.options, p.plan_hash, p.why, r.status,
                     p.decided_by, p.decided_run, r.started, r.input, r.counts, r.report, p.lines
-             FROM pending p JOIN runs r ON r.id = p.run
-             WHERE ?1 OR r.status = ?3 ORDER BY p.run DESC LIMIT ?2",
-        )?;
-        let rows = stmt.query_map(params![all, limit as i64, RunStatus::Pending], |r| {
-            let json = |i: usize| -> rusqlite::Result<Value> {
-                Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
-            };
+             FROM pending p JOIN runs r ON r.id = p.run {filter}"
+        ))?;
+        let rows = stmt.query_map(params, |r| {
+            let json = |i| json_column(r, i);
             Ok(Pending {
                 run: r.get(0)?,
                 path: r.get(1)?,
@@ -578,14 +612,6 @@ impl History {
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Paused run `run`, decided or not.
-    pub fn paused_run(&self, run: i64) -> anyhow::Result<Option<Pending>> {
-        Ok(self
-            .paused(true, i64::MAX as usize)?
-            .into_iter()
-            .find(|p| p.run == run))
     }
 
     /// Decides paused run `run` (`approved` or `rejected`) by `who`, carried out by `by_run`;
@@ -632,16 +658,11 @@ impl History {
             .ok()
             .flatten()
     }
+}
 
-    /// The newest runs by `who`.
-    pub fn runs_by(&self, who: &str, limit: usize) -> anyhow::Result<Vec<RunRecord>> {
-        Ok(self
-            .runs(10_000)?
-            .into_iter()
-            .filter(|r| r.who == who)
-            .take(limit)
-            .collect())
-    }
+/// A column holding JSON text, as a value (`null` when it is not JSON).
+fn json_column(r: &rusqlite::Row, i: usize) -> rusqlite::Result<Value> {
+    Ok(serde_json::from_str(&r.get::<_, String>(i)?).unwrap_or_default())
 }
 
 /// The SHA-256 of `bytes`, in hex.

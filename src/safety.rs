@@ -167,7 +167,7 @@ pub async fn before_marking(
     if n > 0 && !destructive.yes {
         let events = ctx.events.clone();
         let yes = tokio::task::spawn_blocking(move || {
-            events.confirm_delete(command, n, Removal::MarkLeft)
+            events.confirm_removal(command, n, Removal::MarkLeft)
         })
         .await??;
         anyhow::ensure!(yes, "not confirmed; nobody was marked as a leaver");
@@ -199,9 +199,10 @@ pub async fn before_removing(
     backup.warn(ctx);
     if !destructive.yes {
         let events = ctx.events.clone();
-        let yes =
-            tokio::task::spawn_blocking(move || events.confirm_delete(command, n, Removal::Delete))
-                .await??;
+        let yes = tokio::task::spawn_blocking(move || {
+            events.confirm_removal(command, n, Removal::Delete)
+        })
+        .await??;
         anyhow::ensure!(yes, "not confirmed; nothing was deleted");
     }
     backup.write(ctx, input, started)?;

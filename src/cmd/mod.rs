@@ -203,13 +203,13 @@ impl Observer for Held {
         }
     }
 
-    fn confirm_delete(
+    fn confirm_removal(
         &self,
         command: &str,
         n: usize,
         what: crate::remedy::Removal,
     ) -> anyhow::Result<bool> {
-        self.inner.confirm_delete(command, n, what)
+        self.inner.confirm_removal(command, n, what)
     }
 }
 

@@ -104,7 +104,7 @@ impl Observer for Heard {
         self.inner.event(event);
     }
 
-    fn confirm_delete(
+    fn confirm_removal(
         &self,
         _command: &str,
         _n: usize,

@@ -100,10 +100,7 @@ impl<'a> Session<'a> {
         sends: bool,
     ) -> anyhow::Result<Session<'a>> {
         let started = Local::now();
-        let lock = match sends {
-            true => Some(lock::lock(&input.file, command.name())?),
-            false => None,
-        };
+        let lock = run_lock(input, command, sends)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end).
         let stream_report = !sends
@@ -123,10 +120,7 @@ impl<'a> Session<'a> {
         sends: bool,
     ) -> anyhow::Result<Session<'a>> {
         let started = Local::now();
-        let lock = match sends {
-            true => Some(lock::lock(&input.file, command.name())?),
-            false => None,
-        };
+        let lock = run_lock(input, command, sends)?;
         let loaded = Loaded {
             table,
             bytes: Vec::new(),
@@ -426,6 +420,14 @@ impl<'a> Session<'a> {
                 .warn(format!("the history could not record the run's end: {e:#}"));
         }
     }
+}
+
+/// A run that sends holds its input's lock, so a second one refuses before it reads anything.
+fn run_lock(input: &Input, command: Command, sends: bool) -> anyhow::Result<Option<RunLock>> {
+    Ok(match sends {
+        true => Some(lock::lock(&input.file, command.name())?),
+        false => None,
+    })
 }
 
 /// What the loader gives a run: the input as read, the layout its header says (or the one

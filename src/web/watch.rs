@@ -218,7 +218,7 @@ impl Observer for WebRun {
         self.changed.send_modify(|v| *v += 1);
     }
 
-    fn confirm_delete(
+    fn confirm_removal(
         &self,
         _command: &str,
         n: usize,

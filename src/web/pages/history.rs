@@ -7,7 +7,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::response::Response;
 use axum::Extension;
 
-use super::require;
+use super::{require, with_history};
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::{html, App};
@@ -46,15 +46,7 @@ pub async fn run(
     UrlPath(run): UrlPath<i64>,
 ) -> Result<Response, AppError> {
     require(&s, Role::Run)?;
-    let shared = app.clone();
-    let (record, changes) = tokio::task::spawn_blocking(move || {
-        let history = shared.ctx.history()?;
-        let record = history.runs(usize::MAX)?.into_iter().find(|r| r.id == run);
-        anyhow::Ok((record, history.changes(run)?))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(format!("{e:#}")))?;
+    let (record, changes) = with_history(&app, move |h| Ok((h.run(run)?, h.changes(run)?))).await?;
     let record = record.ok_or(AppError::NotFound)?;
     if !s.owns(&record.who) {
         return Err(AppError::NotAllowed);

@@ -143,28 +143,51 @@ pub async fn send_from(
     job: impl FnOnce(Input) -> Result<Job, AppError>,
 ) -> Result<Response, AppError> {
     let (from, from_dir) = from;
-    let (id, dir) = fork(&app, from_dir, from)?;
-    let lock = match jobs::take_directory(&app, holder(s, command, &id)).await {
-        Ok(lock) => lock,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
-        }
+    let folder = fork(&app, from_dir, from)?;
+    send_in(app, s, folder, command, |id, dir| {
+        let mut info = from.next(id, &s.user, command);
+        shape(&mut info);
+        let job = job(run_input(dir, &info))?;
+        Ok((info, job))
+    })
+    .await
+}
+
+/// Starts `command` as a sending run in its new `folder` (its id and path), with the record
+/// and job `make` gives: the directory's sending lock first (refused with who holds it), then
+/// the run in the background, then its page. Whatever fails on the way takes the folder away.
+pub async fn send_in(
+    app: Arc<App>,
+    s: &Session,
+    folder: (String, PathBuf),
+    command: Command,
+    make: impl FnOnce(&str, &Path) -> Result<(RunInfo, Job), AppError>,
+) -> Result<Response, AppError> {
+    let (id, dir) = folder;
+    let gone = |e: AppError, dir: &Path| {
+        let _ = std::fs::remove_dir_all(dir);
+        e
     };
-    let mut info = from.next(&id, &s.user, command);
-    shape(&mut info);
-    let job = match job(run_input(&dir, &info)) {
-        Ok(job) => job,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
-        }
-    };
+    let lock = jobs::take_directory(&app, holder(s, command, &id))
+        .await
+        .map_err(|e| gone(e, &dir))?;
+    let (info, job) = make(&id, &dir).map_err(|e| gone(e, &dir))?;
     let made = dir.clone();
-    let id = jobs::launch(app, NewRun { dir, info, job }, lock).inspect_err(|_| {
-        let _ = std::fs::remove_dir_all(made);
-    })?;
+    let id = jobs::launch(app, NewRun { dir, info, job }, lock).map_err(|e| gone(e, &made))?;
     Ok(to_run(&id))
+}
+
+/// `f` with the directory's history, off the runtime's threads (SQLite blocks); what fails is
+/// an internal error.
+pub async fn with_history<T: Send + 'static>(
+    app: &Arc<App>,
+    f: impl FnOnce(&crate::history::History) -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, AppError> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || f(&*app.ctx.history()?))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("{e:#}")))
 }
 
 /// How a sending run of the console names itself to whoever finds the directory busy.

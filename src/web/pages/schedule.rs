@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Extension;
 use minijinja::context;
 
-use super::{holder, require, to_run, Nothing, Posted};
+use super::{require, send_in, with_history, Nothing, Posted};
 use crate::config::unattended::OnInvalid;
 use crate::config::Job;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
-use crate::web::jobs::{self, NewRun};
+use crate::web::jobs;
 use crate::web::runs::{self, Command, RunInfo};
 use crate::web::{html, i18n, App};
 
@@ -77,14 +77,8 @@ pub async fn approve(
 ) -> Result<Response, AppError> {
     require(&s, Role::Approve)?;
     let settings = app.schedule.clone().unwrap_or_default();
-    let paused = {
-        let app = app.clone();
-        tokio::task::spawn_blocking(move || app.ctx.history()?.paused_run(run))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(format!("{e:#}")))?
-    };
-    let paused = paused
+    let paused = with_history(&app, move |h| h.paused_run(run))
+        .await?
         .filter(|p| p.status == crate::history::RunStatus::Pending)
         .ok_or_else(|| {
             AppError::conflict(
@@ -92,23 +86,18 @@ pub async fn approve(
                 format!("运行 #{run} 不在等待确认 (run #{run} is not waiting for approval: decided already, or not paused)."),
             )
         })?;
-    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
-    let lock = match jobs::take_directory(&app, holder(&s, Command::Sync, &id)).await {
-        Ok(lock) => lock,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
-        }
-    };
-    let info = RunInfo::new(&id, &s.user, Command::Sync, &paused.input, "");
-    let job = Job::Decide {
-        run,
-        approve: true,
-        settings,
-        report: Some(dir.join(runs::REPORT)),
-    };
-    let id = jobs::launch(app, NewRun { dir, info, job }, lock)?;
-    Ok(to_run(&id))
+    let folder = app.store.create().map_err(|e| AppError::storage(&e))?;
+    send_in(app, &s, folder, Command::Sync, |id, dir| {
+        let info = RunInfo::new(id, &s.user, Command::Sync, &paused.input, "");
+        let job = Job::Decide {
+            run,
+            approve: true,
+            settings,
+            report: Some(dir.join(runs::REPORT)),
+        };
+        Ok((info, job))
+    })
+    .await
 }
 
 /// 拒绝: nothing sent, and the schedule does not run that file again.

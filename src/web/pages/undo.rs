@@ -10,7 +10,7 @@ use axum::response::Response;
 use axum::Extension;
 
 use super::plan::SyncForm;
-use super::{acting_on, confirmed, holder, require, to_run, Nothing, Posted};
+use super::{acting_on, confirmed, require, send_in, to_run, with_history, Nothing, Posted};
 use crate::config::{Destructive, Job};
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
@@ -34,13 +34,7 @@ pub async fn plan(
     Posted(Nothing {}): Posted<Nothing>,
 ) -> Result<Response, AppError> {
     require(&s, Role::Approve)?;
-    let known = {
-        let app = app.clone();
-        tokio::task::spawn_blocking(move || app.ctx.history().map(|h| h.knows(run)))
-            .await
-            .map_err(|e| AppError::Internal(e.to_string()))?
-            .map_err(|e| AppError::Internal(format!("{e:#}")))?
-    };
+    let known = with_history(&app, move |h| Ok(h.knows(run))).await?;
     if !known {
         return Err(AppError::conflict(
             "无法撤销 (Cannot undo)",
@@ -67,26 +61,12 @@ pub async fn apply(
     let deleting = runs::plan(&dir).map_or(0, |p| p.staff.delete);
     confirmed(deleting, &f.confirm)?;
     // No input to copy: the undo writes its own rows.
-    let (new_id, new_dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
-    let lock = match jobs::take_directory(&app, holder(&s, Command::Undo, &new_id)).await {
-        Ok(lock) => lock,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&new_dir);
-            return Err(e);
-        }
-    };
-    let mut info = RunInfo::new(&new_id, &s.user, Command::Undo, &from.file, "");
-    info.undoes = Some(target);
-    info.from = Some(id);
-    let job = undo_job(target, false, f.force.is_some(), &new_dir);
-    let id = jobs::launch(
-        app,
-        NewRun {
-            dir: new_dir,
-            info,
-            job,
-        },
-        lock,
-    )?;
-    Ok(to_run(&id))
+    let folder = app.store.create().map_err(|e| AppError::storage(&e))?;
+    send_in(app, &s, folder, Command::Undo, |new_id, new_dir| {
+        let mut info = RunInfo::new(new_id, &s.user, Command::Undo, &from.file, "");
+        info.undoes = Some(target);
+        info.from = Some(id);
+        Ok((info, undo_job(target, false, f.force.is_some(), new_dir)))
+    })
+    .await
 }
