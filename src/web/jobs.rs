@@ -281,7 +281,7 @@ fn record(
     });
     // A run's files may have taken the store past its cap: the oldest finished runs go.
     if app.store.full() {
-        app.store.prune();
+        app.store.prune(Some(&info.id));
     }
     if let Err(e) = saved {
         crate::say!(

@@ -150,7 +150,7 @@ async fn tidy(app: &Arc<App>) {
                 .events
                 .warn(format!("the history cannot be opened: {e:#}"));
         }
-        app.store.prune();
+        app.store.prune(None);
         app.store.reserve();
     })
     .await;
@@ -161,7 +161,7 @@ async fn keep_tidy(app: Arc<App>) {
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         let app = app.clone();
-        let _ = tokio::task::spawn_blocking(move || app.store.prune()).await;
+        let _ = tokio::task::spawn_blocking(move || app.store.prune(None)).await;
     }
 }
 

@@ -354,9 +354,10 @@ impl Store {
         settled
     }
 
-    /// Removes finished runs older than `keep`, then the oldest finished runs while the store
-    /// is larger than `max_bytes`. Runs in progress are never removed. How many went.
-    pub fn prune(&self) -> usize {
+    /// Removes finished runs older than the store's `keep`, then the oldest finished runs while
+    /// the store is larger than `max_bytes`, except run `keep` (the one that just ended: its
+    /// person is about to open it). Runs in progress are never removed. How many went.
+    pub fn prune(&self, keep: Option<&str>) -> usize {
         let now = SystemTime::now();
         let mut runs: Vec<(RunInfo, PathBuf, u64, SystemTime)> = self
             .list()
@@ -372,14 +373,12 @@ impl Store {
             })
             .collect();
         let mut total = self.size();
-        // The newest run is the one a person is looking at: the size cap never takes it.
-        let newest = runs.first().map(|(r, ..)| r.id.clone());
         // Oldest first.
         runs.reverse();
         let mut removed = 0;
         for (info, dir, size, at) in runs {
             let old = now.duration_since(at).unwrap_or_default() > self.keep;
-            let over = total > self.max_bytes && Some(&info.id) != newest.as_ref();
+            let over = total > self.max_bytes && Some(info.id.as_str()) != keep;
             if (old || over) && std::fs::remove_dir_all(&dir).is_ok() {
                 total = total.saturating_sub(size);
                 removed += 1;

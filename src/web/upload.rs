@@ -50,7 +50,7 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
     })?;
     // Past the cap: the oldest finished runs go first; still past it, nothing is taken.
     if app.store.full() && {
-        app.store.prune();
+        app.store.prune(None);
         app.store.full()
     } {
         return Err(AppError::Storage(
