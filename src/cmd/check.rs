@@ -45,6 +45,8 @@ fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool
         Layout::Staff => {
             live::check_staff(&mut s.table, live, create_departments, true);
         }
+        // A departments sheet is checked against the tree by the plan it is part of.
+        Layout::Departments => {}
         Layout::Times | Layout::Delete => {
             for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
                 if live.person(row.account()).is_none() {

@@ -11,7 +11,6 @@ use crate::history::History;
 use crate::model::tree::DeptInfo;
 use crate::model::tree::{DeptPath, DeptTree};
 use crate::outcome::{Counts, Detail, Summary};
-use crate::plan::depts::bad_name;
 use serde_json::Value;
 
 pub async fn run(ctx: &Context, job: &DeptJob) -> anyhow::Result<Summary> {
@@ -135,7 +134,7 @@ async fn rename(
         .get(we_id)
         .with_context(|| format!("no department with we_id {we_id}"))?;
     let name = new_name.trim();
-    if let Some(why) = bad_name(name) {
+    if let Some(why) = crate::model::tree::name_rule(name) {
         anyhow::bail!("{why}");
     }
     if tree

@@ -484,6 +484,7 @@ impl Loaded {
                         Layout::Times => "日期",
                         Layout::Delete => "删除",
                         Layout::Staff => "员工",
+                        Layout::Departments => "部门",
                     },
                     table.layout.name()
                 ),

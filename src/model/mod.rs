@@ -148,6 +148,9 @@ pub enum Layout {
     Times,
     /// Accounts for `bgy delete`.
     Delete,
+    /// The departments sheet of an export (部门 Departments): a department's we_id, its name
+    /// and its full path (the same columns' keys as the API's).
+    Departments,
 }
 
 impl Layout {
@@ -164,13 +167,17 @@ impl Layout {
                 QuiteTime,
             ],
             Layout::Delete => &[WeUserid],
+            Layout::Departments => &[WeId, WeName, WeDepartment],
         }
     }
 
+    /// The columns a header must have; a departments row needs its we_id or its path, which
+    /// is a rule on the row.
     pub fn required(self) -> &'static [Field] {
         match self {
             Layout::Staff => &[Field::WeUserid, Field::WeName],
             Layout::Times | Layout::Delete => &[Field::WeUserid],
+            Layout::Departments => &[],
         }
     }
 
@@ -179,6 +186,7 @@ impl Layout {
             Layout::Staff => "staff",
             Layout::Times => "times",
             Layout::Delete => "delete",
+            Layout::Departments => "departments",
         }
     }
 
@@ -188,6 +196,7 @@ impl Layout {
             Layout::Staff => "成员 Staff",
             Layout::Times => "时间 Times",
             Layout::Delete => "删除 Delete",
+            Layout::Departments => DEPT_SHEET,
         }
     }
 }

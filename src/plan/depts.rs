@@ -2,15 +2,15 @@
 //! sync: creates (a path without a we_id) and renames (a we_id whose name differs), validated
 //! as a whole before anything is sent. Departments are never deleted (the API cannot).
 
-use crate::model::tree::DeptPath;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use crate::model::tree::DeptTree;
-use crate::model::DEPT_SHEET;
+use crate::model::{Field, Layout, DEPT_SHEET};
 use crate::outcome::{DeptCounts, PlanLine};
-use crate::read::header::normalize;
 use crate::read::{self, ReadError};
+use crate::validate::fields::problem;
+use crate::validate::{self, Issue, LoadError, Row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeptRow {
@@ -19,8 +19,28 @@ pub struct DeptRow {
     pub name: String,
     /// Canonical `a/b/c`.
     pub path: String,
-    /// Bilingual messages; any makes the row invalid.
-    pub errors: Vec<String>,
+    /// Any makes the row invalid.
+    pub errors: Vec<Issue>,
+}
+
+impl DeptRow {
+    /// A row of the departments sheet as validated.
+    fn of(row: Row) -> DeptRow {
+        let errors = row.errors().cloned().collect();
+        let value = |f: Field| row.values.get(f).unwrap_or("").to_string();
+        DeptRow {
+            source_row: row.source_row,
+            we_id: row.values.get(Field::WeId).and_then(|id| id.parse().ok()),
+            name: value(Field::WeName),
+            path: value(Field::WeDepartment),
+            errors,
+        }
+    }
+
+    fn refuse(&mut self, field: Field, reason: &'static str, zh: String, en: String) {
+        self.errors
+            .push(Issue::error(Some(field), problem(reason, zh, en)));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,85 +66,23 @@ pub struct DeptPlan {
     pub planned: DeptTree,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Col {
-    WeId,
-    Name,
-    Path,
-    Other,
-}
-
-fn column(title: &str) -> Col {
-    match normalize(title).as_str() {
-        "部门idwe_id" | "部门id" | "we_id" => Col::WeId,
-        "名称name" | "名称" | "name" | "we_name" | "部门名称" => Col::Name,
-        "完整路径path" | "完整路径" | "path" | "路径" | "部门路径" => Col::Path,
-        _ => Col::Other,
-    }
-}
-
-/// The departments sheet of `path`, if the workbook has one.
-/// The 部门 Departments sheet of a workbook's `bytes`, when it has one.
-pub fn read(bytes: &[u8], path: &Path) -> Result<Option<Vec<DeptRow>>, ReadError> {
+/// The 部门 Departments sheet of a workbook's `bytes`, when it has one, read and validated as
+/// every other layout is (its header found and matched, each row on its own).
+pub fn read(bytes: &[u8], path: &Path) -> Result<Option<Vec<DeptRow>>, LoadError> {
     let sheet = match read::read_bytes(bytes, &path.display().to_string(), Some(DEPT_SHEET)) {
         Ok(s) if s.name == DEPT_SHEET => s,
         Ok(_) | Err(ReadError::NoSuchSheet { .. }) => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    let mut rows = sheet.rows.into_iter();
-    let Some(head) = rows.next() else {
+    if sheet
+        .rows
+        .iter()
+        .all(|r| r.cells.iter().all(read::Cell::is_empty))
+    {
         return Ok(Some(Vec::new()));
-    };
-    let cols: Vec<Col> = head.cells.iter().map(|c| column(&c.display())).collect();
-    let get = |cells: &[read::Cell], want: Col| -> String {
-        cols.iter()
-            .position(|c| *c == want)
-            .and_then(|i| cells.get(i))
-            .map(|c| c.display().trim().to_string())
-            .unwrap_or_default()
-    };
-    Ok(Some(
-        rows.map(|r| {
-            let mut errors = Vec::new();
-            let id_text = get(&r.cells, Col::WeId);
-            let we_id = if id_text.is_empty() {
-                None
-            } else {
-                match id_text.parse::<i64>() {
-                    Ok(n) if n > 0 => Some(n),
-                    _ => {
-                        errors.push(format!("部门ID {id_text:?} 不是正整数 (we_id {id_text:?} is not a positive number)"));
-                        None
-                    }
-                }
-            };
-            // The same path rule as a staff sheet's 部门 column.
-            let typed = get(&r.cells, Col::Path);
-            let path = match typed.trim() {
-                "" => String::new(),
-                _ => match typed.parse::<DeptPath>() {
-                    Ok(p) => p.to_string(),
-                    Err(e) => {
-                        errors.push(e.to_string());
-                        String::new()
-                    }
-                },
-            };
-            DeptRow {
-                source_row: r.source_row,
-                we_id,
-                name: get(&r.cells, Col::Name),
-                path,
-                errors,
-            }
-        })
-        .collect(),
-    ))
-}
-
-/// Why `name` cannot be a department's name, if it cannot.
-pub fn bad_name(name: &str) -> Option<String> {
-    crate::model::tree::name_rule(name).map(|e| e.to_string())
+    }
+    let table = validate::from_sheet(path, sheet, Layout::Departments)?;
+    Ok(Some(table.rows.into_iter().map(DeptRow::of).collect()))
 }
 
 /// Validates the rows against `live` and plans their creates and renames.
@@ -156,36 +114,16 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
     }
 }
 
-/// Each row on its own: its we_id exists, its names are good, its path is whole.
+/// What the sheet alone cannot say: each row's we_id exists.
 fn check_rows(rows: &mut [DeptRow], live: &DeptTree) {
     for row in rows.iter_mut().filter(|r| r.errors.is_empty()) {
-        match row.we_id {
-            Some(id) => match live.get(id) {
-                None => row.errors.push(format!(
-                    "部门ID {id} 不存在 (no department with we_id {id})"
-                )),
-                Some(_) => {
-                    if let Some(e) = bad_name(&row.name) {
-                        row.errors.push(e);
-                    }
-                }
-            },
-            None => {
-                let levels: Vec<&str> = row.path.split('/').filter(|l| !l.is_empty()).collect();
-                if levels.is_empty() && row.errors.is_empty() {
-                    row.errors.push(
-                        "没有部门ID时必须填写完整路径 (a row without we_id needs a full path)"
-                            .into(),
-                    );
-                } else if let Some(e) = levels.iter().find_map(|l| bad_name(l)) {
-                    row.errors.push(e);
-                } else if !row.name.is_empty() && row.name != *levels.last().unwrap_or(&"") {
-                    row.errors.push(format!(
-                        "名称 {:?} 与完整路径的最后一级不一致 (the name differs from the path's last level)",
-                        row.name
-                    ));
-                }
-            }
+        if let Some(id) = row.we_id.filter(|id| live.get(*id).is_none()) {
+            row.refuse(
+                Field::WeId,
+                "no such department",
+                format!("部门ID {id} 不存在"),
+                format!("no department with we_id {id}"),
+            );
         }
     }
 }
@@ -213,9 +151,12 @@ fn plan_renames(rows: &mut [DeptRow], live: &DeptTree, planned: &mut DeptTree) {
         });
         if clash {
             let name = rows[i].name.clone();
-            rows[i].errors.push(format!(
-                "同级已有名为 {name:?} 的部门 (a sibling is already named {name:?})"
-            ));
+            rows[i].refuse(
+                Field::WeName,
+                "sibling name",
+                format!("同级已有名为 {name:?} 的部门"),
+                format!("a sibling is already named {name:?}"),
+            );
         }
     }
     for &(i, id) in &renames {
@@ -236,9 +177,12 @@ fn plan_creates(rows: &mut [DeptRow], planned: &DeptTree) -> BTreeSet<String> {
     }
     let clashes = crate::validate::first_of(by_path.values(), |j| rows[j].source_row);
     for (i, others) in clashes {
-        rows[i].errors.push(format!(
-            "与第 {others} 行新建同一个部门 (creates the same department as row {others})"
-        ));
+        rows[i].refuse(
+            Field::WeDepartment,
+            "duplicate department",
+            format!("与第 {others} 行新建同一个部门"),
+            format!("creates the same department as row {others}"),
+        );
     }
     let mut creates: BTreeSet<String> = by_path
         .iter()
@@ -253,11 +197,17 @@ fn plan_creates(rows: &mut [DeptRow], planned: &DeptTree) -> BTreeSet<String> {
         let Some(orphan) = orphan.cloned() else { break };
         creates.remove(&orphan);
         let i = by_path[&orphan][0];
-        let msg = match orphan.rsplit_once('/') {
-            None => "不能新建根部门 (a root department cannot be created)".to_string(),
-            Some((parent, _)) => format!("上级部门 {parent} 不存在,也不在本表中新建 (the parent {parent} neither exists nor is created in this sheet)"),
+        let (zh, en) = match orphan.rsplit_once('/') {
+            None => (
+                "不能新建根部门".to_string(),
+                "a root department cannot be created".to_string(),
+            ),
+            Some((parent, _)) => (
+                format!("上级部门 {parent} 不存在,也不在本表中新建"),
+                format!("the parent {parent} neither exists nor is created in this sheet"),
+            ),
         };
-        rows[i].errors.push(msg);
+        rows[i].refuse(Field::WeDepartment, "no parent", zh, en);
     }
     creates
 }
@@ -344,7 +294,11 @@ impl DeptPlan {
                     ),
                     "",
                     String::new(),
-                    row.errors.join("; "),
+                    row.errors
+                        .iter()
+                        .map(Issue::cell_text)
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 )),
                 Some(DeptAction::Rename { we_id, old, new }) => out.push(line(
                     "重命名部门 (rename department)",
@@ -397,43 +351,88 @@ mod tests {
         ])
     }
 
-    fn row(n: u32, we_id: Option<i64>, name: &str, path: &str) -> DeptRow {
-        DeptRow {
-            source_row: n,
-            we_id,
-            name: name.into(),
-            path: path.into(),
-            errors: vec![],
-        }
+    /// The rows as an export's departments sheet holding them, read through the header and
+    /// validation, from row 2 on.
+    fn rows(rows: &[(Option<i64>, &str, &str)]) -> Vec<DeptRow> {
+        let text = |t: &str| match t {
+            "" => read::Cell::Empty,
+            t => read::Cell::Text(t.into()),
+        };
+        let head = read::RawRow {
+            source_row: 1,
+            cells: crate::model::DEPT_TITLES.iter().map(|t| text(t)).collect(),
+        };
+        let body = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (id, name, path))| read::RawRow {
+                source_row: i as u32 + 2,
+                cells: vec![
+                    text(&id.map(|n| n.to_string()).unwrap_or_default()),
+                    text(name),
+                    text("1"),
+                    text(path),
+                ],
+            });
+        let sheet = read::Sheet {
+            name: DEPT_SHEET.into(),
+            format: read::Format::Xlsx,
+            rows: std::iter::once(head).chain(body).collect(),
+            is_report: false,
+            warnings: Vec::new(),
+        };
+        let table = validate::from_sheet(Path::new("d.xlsx"), sheet, Layout::Departments).unwrap();
+        assert!(table.warnings.is_empty(), "{:?}", table.warnings);
+        table.rows.into_iter().map(DeptRow::of).collect()
+    }
+
+    fn text(row: &DeptRow) -> String {
+        row.errors
+            .iter()
+            .map(Issue::cell_text)
+            .collect::<Vec<_>>()
+            .join("|")
     }
 
     #[test]
     fn export_headers_are_recognised() {
-        let cols: Vec<bool> = crate::model::DEPT_TITLES
-            .iter()
-            .map(|t| column(t) != Col::Other)
-            .collect();
-        assert_eq!(cols, [true, true, false, true, false, false]);
+        let r = rows(&[(Some(2), "研发部", "办公逸/ 研发部 /")]);
+        assert_eq!(
+            r,
+            [DeptRow {
+                source_row: 2,
+                we_id: Some(2),
+                name: "研发部".into(),
+                path: "办公逸/研发部".into(),
+                errors: vec![],
+            }]
+        );
+        let r = rows(&[
+            (None, "", "办公逸//研发部"),
+            (None, "研发", "办公逸/研发部"),
+        ]);
+        assert!(text(&r[0]).contains("空的层级"), "{}", text(&r[0]));
+        assert!(text(&r[1]).contains("最后一级不一致"), "{}", text(&r[1]));
     }
 
     #[test]
     fn creates_renames_and_their_errors() {
         let p = plan(
-            vec![
-                row(2, Some(2), "技术部", "办公逸/研发部"),
-                row(3, None, "", "办公逸/技术部/平台组"),
-                row(4, None, "", "办公逸/技术部/平台组/存储"),
-                row(5, Some(3), "", "办公逸/客服部"),
-                row(6, Some(4), "a/b", ""),
-                row(7, None, "", "办公逸/没有/x"),
-                row(8, None, "", "办公逸/新部/甲"),
-                row(9, None, "", "办公逸/新部/甲"),
-                row(10, Some(99), "x", ""),
-                row(11, None, "", "别的根"),
-            ],
+            rows(&[
+                (Some(2), "技术部", "办公逸/研发部"),
+                (None, "", "办公逸/技术部/平台组"),
+                (None, "", "办公逸/技术部/平台组/存储"),
+                (Some(3), "", "办公逸/客服部"),
+                (Some(4), "a/b", ""),
+                (None, "", "办公逸/没有/x"),
+                (None, "", "办公逸/新部/甲"),
+                (None, "", "办公逸/新部/甲"),
+                (Some(99), "x", ""),
+                (None, "", "别的根"),
+            ]),
             &tree(),
         );
-        let errs = |i: usize| p.rows[i].errors.join("|");
+        let errs = |i: usize| text(&p.rows[i]);
         assert!(matches!(
             &p.actions[0],
             Some(DeptAction::Rename { we_id: 2, .. })
@@ -466,10 +465,10 @@ mod tests {
 
     #[test]
     fn renaming_to_a_sibling_name_is_an_error_unless_the_sibling_moves_too() {
-        let p = plan(vec![row(2, Some(2), "客服部", "")], &tree());
-        assert!(p.rows[0].errors[0].contains("同级已有"));
+        let p = plan(rows(&[(Some(2), "客服部", "")]), &tree());
+        assert!(text(&p.rows[0]).contains("同级已有"));
         let p = plan(
-            vec![row(2, Some(2), "客服部", ""), row(3, Some(3), "服务部", "")],
+            rows(&[(Some(2), "客服部", ""), (Some(3), "服务部", "")]),
             &tree(),
         );
         assert!(p.rows.iter().all(|r| r.errors.is_empty()), "{:?}", p.rows);

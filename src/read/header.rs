@@ -345,16 +345,47 @@ pub fn is_employee_number(title: &str) -> bool {
 }
 
 /// What a header names: the company's own names first, then the built-in ones.
-/// `Some(None)`: a column the company told bgy to ignore.
-fn resolve(title: &str, names: &Names) -> Option<Option<Field>> {
+/// `Some(None)`: a column the company told bgy to ignore. A departments sheet has titles of its
+/// own (the company's names are for staff columns).
+fn resolve(title: &str, names: &Names, layout: Layout) -> Option<Option<Field>> {
+    if layout == Layout::Departments {
+        let n = normalize(title);
+        return DEPT_NAMES
+            .iter()
+            .find(|(name, _)| normalize(name) == n)
+            .map(|(_, f)| Some(*f));
+    }
     names
         .get(&normalize(title))
         .or_else(|| builtin(title).map(Some))
 }
 
-fn is_meta(title: &str) -> bool {
+/// A departments sheet's titles, as `bgy export` writes them and as people shorten them: the
+/// API's keys for a department are the staff columns' keys (we_id, we_name), and its full path
+/// is what a staff sheet's 部门 holds.
+const DEPT_NAMES: &[(&str, Field)] = &[
+    ("部门ID we_id", Field::WeId),
+    ("部门ID", Field::WeId),
+    ("we_id", Field::WeId),
+    ("名称 Name", Field::WeName),
+    ("名称", Field::WeName),
+    ("name", Field::WeName),
+    ("we_name", Field::WeName),
+    ("部门名称", Field::WeName),
+    ("完整路径 Path", Field::WeDepartment),
+    ("完整路径", Field::WeDepartment),
+    ("path", Field::WeDepartment),
+    ("路径", Field::WeDepartment),
+    ("部门路径", Field::WeDepartment),
+];
+
+/// Columns a layout reads back without using or warning about: a report's, and for a
+/// departments sheet the export's other columns (上级ID, 排序, 人数).
+fn is_meta(title: &str, layout: Layout) -> bool {
     let n = normalize(title);
     META.iter().any(|m| *m == n)
+        || (layout == Layout::Departments
+            && crate::model::DEPT_TITLES.iter().any(|t| normalize(t) == n))
 }
 
 /// Finds the header among the first rows; `None` when no row names two known columns.
@@ -366,9 +397,15 @@ pub fn find(rows: &[RawRow], layout: Layout, names: &Names) -> Option<(usize, He
             let titles: Vec<String> = row.cells.iter().map(Cell::display).collect();
             let known = titles
                 .iter()
-                .filter(|t| matches!(resolve(t, names), Some(Some(_))))
+                .filter(|t| matches!(resolve(t, names, layout), Some(Some(_))))
                 .count();
-            (known >= 2 || (known == 1 && layout == Layout::Delete && titles.len() == 1))
+            let alone = match layout {
+                Layout::Delete => titles.len() == 1,
+                // A departments sheet may be its paths alone.
+                Layout::Departments => true,
+                _ => false,
+            };
+            (known >= 2 || (known == 1 && alone))
                 .then(|| (i, map(row.source_row, titles, layout, names)))
         })
 }
@@ -377,7 +414,7 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
     let mut seen = Vec::new();
     let columns = titles
         .iter()
-        .map(|t| match resolve(t, names) {
+        .map(|t| match resolve(t, names, layout) {
             Some(Some(f)) if seen.contains(&f) => Column::Duplicate(f),
             Some(Some(f)) if layout.columns().contains(&f) => {
                 seen.push(f);
@@ -385,7 +422,7 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
             }
             Some(Some(f)) => Column::Unused(f),
             Some(None) => Column::Ignored,
-            None if is_meta(t) || t.trim().is_empty() => Column::Meta,
+            None if is_meta(t, layout) || t.trim().is_empty() => Column::Meta,
             None => Column::Unknown,
         })
         .collect();

@@ -248,8 +248,15 @@ impl Table {
 pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
-    #[error("{path}, sheet {sheet:?}: no header row: none of the first {} rows names two known columns such as 帐号 and 姓名 (run `bgy template` for the layout)", header::HEADER_SEARCH_ROWS)]
-    NoHeader { path: String, sheet: String },
+    #[error("{path}, sheet {sheet:?}: no header row: none of the first {} rows {}", header::HEADER_SEARCH_ROWS, match layout {
+        Layout::Departments => "names a department's columns (部门ID we_id, 名称 Name, 完整路径 Path, as `bgy export` writes them)",
+        _ => "names two known columns such as 帐号 and 姓名 (run `bgy template` for the layout)",
+    })]
+    NoHeader {
+        path: String,
+        sheet: String,
+        layout: Layout,
+    },
     #[error("{path}, sheet {sheet:?}: 表头 (第 {row} 行) 没有 {label} 列 (the header row, row {row}, has no {label} column, which this command requires){}", missing_hint(*field, candidate.as_deref()))]
     MissingColumn {
         path: String,
@@ -350,9 +357,10 @@ const BATCH: usize = 512;
 impl LoadError {
     fn in_sheet(self, name: &str) -> LoadError {
         match self {
-            LoadError::NoHeader { path, .. } => LoadError::NoHeader {
+            LoadError::NoHeader { path, layout, .. } => LoadError::NoHeader {
                 path,
                 sheet: name.into(),
+                layout,
             },
             LoadError::MissingColumn {
                 path,
@@ -446,6 +454,7 @@ fn validate_stream(
     let no_header = || LoadError::NoHeader {
         path: shown.clone(),
         sheet: String::new(),
+        layout: layout.unwrap_or(Layout::Staff),
     };
     let (mut header_index, mut header) =
         header::find(&head, layout.unwrap_or(Layout::Staff), names).ok_or_else(no_header)?;
@@ -680,6 +689,62 @@ fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
             }
         }
         Layout::Delete => {}
+        Layout::Departments => more.extend(department_rules(values, &failed)),
+    }
+    more
+}
+
+/// A departments row: one we_id and one path; a row with a we_id names (or renames) that
+/// department, so its name must be one; a row without one is a path, whose name (if given) is
+/// its last level. Whether the we_id exists is the plan's to say.
+fn department_rules(values: &Values, failed: &dyn Fn(Field) -> bool) -> Vec<Issue> {
+    let error = |f: Field, reason: &'static str, zh: String, en: String| {
+        Issue::error(Some(f), problem(reason, zh, en))
+    };
+    let mut more = Vec::new();
+    let id = values.get(Field::WeId);
+    let path = values.get(Field::WeDepartment);
+    let name = values.get(Field::WeName).unwrap_or("");
+    if let Some(id) = id.filter(|id| id.contains(',')) {
+        more.push(error(
+            Field::WeId,
+            "department id",
+            format!("部门ID {id:?} 只能是一个正整数"),
+            format!("we_id {id:?} must be one positive number"),
+        ));
+    }
+    if let Some(path) = path.filter(|p| p.contains(';')) {
+        more.push(error(
+            Field::WeDepartment,
+            "department path",
+            format!("完整路径 {path:?} 只能是一个部门"),
+            format!("the path {path:?} must name one department"),
+        ));
+    }
+    let rule = |name: &str| {
+        crate::model::tree::name_rule(name)
+            .map(|e| error(Field::WeName, "department name", e.zh, e.en))
+    };
+    match (id, path) {
+        _ if failed(Field::WeId) || failed(Field::WeDepartment) || failed(Field::WeName) => {}
+        (Some(_), _) => more.extend(rule(name)),
+        (None, None) => more.push(error(
+            Field::WeDepartment,
+            "no department",
+            "没有部门ID时必须填写完整路径".into(),
+            "a row without we_id needs a full path".into(),
+        )),
+        (None, Some(path)) => {
+            let last = path.rsplit('/').next().unwrap_or(path);
+            if !name.is_empty() && name != last {
+                more.push(error(
+                    Field::WeName,
+                    "department name",
+                    format!("名称 {name:?} 与完整路径的最后一级不一致"),
+                    "the name differs from the path's last level".into(),
+                ));
+            }
+        }
     }
     more
 }

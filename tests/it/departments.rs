@@ -414,3 +414,31 @@ async fn a_department_path_has_one_rule_wherever_it_is_typed() {
     );
     assert_eq!(emu.stats.calls("department/createdepartment"), 0);
 }
+
+/// The departments sheet is read like every other layout: its header is found among title
+/// rows, the columns in any order under their short names, and a sheet whose header names
+/// none of them is refused by name (exit 2) before anything is sent.
+#[tokio::test]
+async fn the_departments_sheet_has_a_header_found_like_any_other() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    let staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let depts = vec![
+        s(&["2026 年组织调整"]),
+        s(&["路径", "部门ID"]),
+        s(&["办公逸/新部门", ""]),
+    ];
+    write_book(&bgy.path("moved.xlsx"), &staff, &depts);
+    let r = bgy.run(&["sync", "moved.xlsx", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["departments_created"], json!(1), "{}", r.stderr);
+
+    let depts = vec![s(&["部门", "备注"]), s(&["办公逸/又一个", ""])];
+    write_book(&bgy.path("nohead.xlsx"), &staff, &depts);
+    let r = bgy.run(&["sync", "nohead.xlsx"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("部门ID we_id"), "{}", r.stderr);
+    assert_eq!(emu.stats.calls("department/createdepartment"), 1);
+}
