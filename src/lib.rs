@@ -13,6 +13,7 @@ pub mod emulator;
 pub mod events;
 pub mod execute;
 pub mod history;
+pub mod input;
 pub mod journal;
 pub mod live;
 pub mod lock;

@@ -9,6 +9,27 @@ use crate::api;
 use crate::model::Outcome;
 use crate::validate::{Severity, Table};
 
+/// Why a row did not go as asked, for the report's error column: the API's errno and message
+/// (with the English of the messages the API reference documents), why it was not sent, or
+/// that a delete found nobody.
+pub fn why(outcome: &Outcome) -> Option<String> {
+    match outcome {
+        Outcome::Failed {
+            errno: Some(e),
+            message,
+        } => Some(format!("errno {e}: {}", api::error::with_english(message))),
+        Outcome::Failed {
+            errno: None,
+            message,
+        } => Some(api::error::with_english(message)),
+        Outcome::NotSent { reason } => Some(reason.clone()),
+        Outcome::NotFound => {
+            Some("帐号不在通讯录中,无需删除 (not in the directory; nothing to delete)".into())
+        }
+        _ => None,
+    }
+}
+
 /// The remedy an error that ended a run names, if any.
 pub fn remedy_of(e: &anyhow::Error) -> Option<crate::remedy::Remedy> {
     e.chain().find_map(|cause| {
@@ -272,7 +293,7 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
             e.0 += 1;
         }
         // A failure the server gave no errno (a dates call's failed row) is its message alone.
-        if let (Outcome::Failed { .. }, Some(text)) = (outcome, outcome.error_text()) {
+        if let (Outcome::Failed { .. }, Some(text)) = (outcome, why(outcome)) {
             groups
                 .entry((Severity::Error, text.clone()))
                 .or_insert((0, row.source_row, text, None))

@@ -615,7 +615,7 @@ pub fn error_text(row: &crate::validate::Row, outcome: &Outcome) -> String {
 /// The sentences of a row's 错误 cell: the API's answer, then its issues, errors first.
 pub fn error_parts(row: &crate::validate::Row, outcome: &Outcome) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
-    if let Some(e) = outcome.error_text() {
+    if let Some(e) = crate::outcome::why(outcome) {
         parts.push(e);
     }
     let mut issues: Vec<_> = row.issues.iter().collect();

@@ -45,7 +45,7 @@ async fn list(ctx: &Context, client: &Client, tree: &DeptTree) -> anyhow::Result
     let staff = crate::live::staff(client, 0, false, ctx.events.as_ref())
         .await?
         .complete(Endpoint::StaffList)?;
-    let list = DeptInfo::all(tree, &staff);
+    let list = DeptInfo::all(tree, staff.iter().map(crate::api::Staff::department_ids));
     Ok(Summary {
         command: "dept list",
         counts: Counts {

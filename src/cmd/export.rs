@@ -140,7 +140,7 @@ async fn export(
     let count = client
         .staff_pages(we_id, recursive, progress, |page| {
             for s in &page {
-                members.add(s);
+                members.add(&s.department_ids());
                 if let Err(e) = out.push(&record_values(s, tree)) {
                     failed = Some(e);
                     return false;

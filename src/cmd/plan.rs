@@ -495,7 +495,7 @@ fn tally_besides(
             target: account,
             field: String::new(),
             old: String::new(),
-            new: outcome.error_text().unwrap_or_default(),
+            new: crate::outcome::why(&outcome).unwrap_or_default(),
         });
     }
 }

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use crate::api::Ticket;
 use crate::cli::{self, Args, Command, DeptCommand, Global};
+pub use crate::input::Input;
+pub use crate::model::PruneMode;
 use crate::model::{Cover, Layout};
 use crate::read::header::Names;
 
@@ -24,47 +26,6 @@ pub enum Target {
     Emulator { state: PathBuf },
     /// No ticket and no --emulator: offline.
     Offline,
-}
-
-/// The sheet a command reads, and where its report goes.
-#[derive(Debug, Clone)]
-pub struct Input {
-    pub file: PathBuf,
-    /// This sheet instead of the first visible one.
-    pub sheet: Option<String>,
-    /// The report's path instead of `NAME.report-….xlsx` beside the input.
-    pub report: Option<PathBuf>,
-    /// Column names given with `--map` (over `bgy.toml`'s, which a run adds when it reads).
-    pub columns: Names,
-    /// The name a person knows the file by, when it is stored under another (the web
-    /// console's uploads): reports and the history show it.
-    pub shown: Option<String>,
-    /// Where reports go instead of beside the input (`--report-dir`, `bgy.toml`'s `report_dir`).
-    pub report_dir: Option<PathBuf>,
-    /// `check --no-report`: a quick look, no workbook written.
-    pub no_report: bool,
-}
-
-impl Input {
-    /// The file as a person knows it: its uploaded name, or its path.
-    pub fn name(&self) -> String {
-        self.shown
-            .clone()
-            .unwrap_or_else(|| self.file.display().to_string())
-    }
-
-    /// Just a file, as the web console and `bgy undo` make one.
-    pub fn file(file: PathBuf) -> Input {
-        Input {
-            file,
-            sheet: None,
-            report: None,
-            columns: Names::default(),
-            shown: None,
-            report_dir: None,
-            no_report: false,
-        }
-    }
 }
 
 /// The company settings file, read from the working directory when it exists.
@@ -194,34 +155,6 @@ pub struct Destructive {
     pub yes: bool,
     /// Go past the guard (more than 20% of the directory).
     pub force: bool,
-}
-
-/// What a sync does with the people the directory has and the sheet does not name.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PruneMode {
-    /// Leaves them alone.
-    #[default]
-    None,
-    /// Marks them as leavers: 人事状态 已离职, 离职时间 today, and why (`staff/add` cover=1).
-    Leave,
-    /// Deletes them (`staff/delete`).
-    Delete,
-}
-
-impl PruneMode {
-    pub fn any(self) -> bool {
-        self != PruneMode::None
-    }
-
-    /// As `bgy.toml` and `--prune-mode` spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            PruneMode::None => "none",
-            PruneMode::Leave => "leave",
-            PruneMode::Delete => "delete",
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

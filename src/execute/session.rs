@@ -11,10 +11,10 @@ use chrono::{DateTime, Local};
 use serde_json::{Map, Value};
 
 use super::Sink;
-use crate::config::Input;
 use crate::context::Context;
 use crate::events::{phases, Emit, Event, Finished};
 use crate::history::{ChangeKind, History, RunStatus};
+use crate::input::Input;
 use crate::journal::{self, Journal};
 use crate::live::Live;
 use crate::lock::{self, RunLock};

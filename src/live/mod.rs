@@ -18,7 +18,17 @@ pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
         .departments()
         .await?
         .complete(Endpoint::DepartmentList)?;
-    Ok(DeptTree::new(list))
+    Ok(DeptTree::new(list.into_iter().map(placed).collect()))
+}
+
+/// A listed department as the tree holds it.
+fn placed(d: crate::api::Department) -> tree::Department {
+    tree::Department {
+        we_id: d.we_id,
+        we_name: d.we_name,
+        we_parentid: d.we_parentid,
+        rank: d.rank,
+    }
 }
 
 /// Lists the people of `we_id` (0: everyone), telling `events` how far it got.

@@ -138,6 +138,34 @@ impl Cover {
     }
 }
 
+/// What a sync does with the people the directory has and the sheet does not name.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PruneMode {
+    /// Leaves them alone.
+    #[default]
+    None,
+    /// Marks them as leavers: 人事状态 已离职, 离职时间 today, and why (`staff/add` cover=1).
+    Leave,
+    /// Deletes them (`staff/delete`).
+    Delete,
+}
+
+impl PruneMode {
+    pub fn any(self) -> bool {
+        self != PruneMode::None
+    }
+
+    /// As `bgy.toml` and `--prune-mode` spell it.
+    pub fn name(self) -> &'static str {
+        match self {
+            PruneMode::None => "none",
+            PruneMode::Leave => "leave",
+            PruneMode::Delete => "delete",
+        }
+    }
+}
+
 /// Which sheet a command reads: the columns it uses and the ones it requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -452,28 +480,6 @@ impl Outcome {
             Outcome::Invalid => "invalid 校验失败",
             Outcome::Failed { .. } => "failed 失败",
             Outcome::NotSent { .. } => "not sent 未发送",
-        }
-    }
-
-    /// The API's errno and message, for the report's error column.
-    pub fn error_text(&self) -> Option<String> {
-        match self {
-            Outcome::Failed {
-                errno: Some(e),
-                message,
-            } => Some(format!(
-                "errno {e}: {}",
-                crate::api::error::with_english(message)
-            )),
-            Outcome::Failed {
-                errno: None,
-                message,
-            } => Some(crate::api::error::with_english(message)),
-            Outcome::NotSent { reason } => Some(reason.clone()),
-            Outcome::NotFound => {
-                Some("帐号不在通讯录中,无需删除 (not in the directory; nothing to delete)".into())
-            }
-            _ => None,
         }
     }
 }

@@ -3,8 +3,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::api::{Department, Staff};
-
 /// A department path, parsed once wherever a person typed one (a staff sheet's 部门 cell, a
 /// departments sheet, `dept add`, `export --department`): its levels from the root (or, for
 /// a path that leaves the root out, from wherever it starts). `/` or `／` between levels,
@@ -94,6 +92,16 @@ pub fn name_rule(name: &str) -> Option<PathError> {
     } else {
         None
     }
+}
+
+/// A department as the tree holds it: the listing's fields that place and name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Department {
+    pub we_id: i64,
+    pub we_name: String,
+    pub we_parentid: i64,
+    /// Its place among its siblings (smaller first).
+    pub rank: i64,
 }
 
 /// The departments a server listed. A listing is data from outside: a department may name
@@ -353,7 +361,6 @@ impl DeptTree {
             };
             let we_id = -(self.by_id.len() as i64) - 1;
             let d = Department {
-                department_id: 0,
                 we_id,
                 we_name: name.to_string(),
                 we_parentid: parent,
@@ -398,16 +405,16 @@ pub struct DeptInfo {
 }
 
 impl DeptInfo {
-    /// Every department in tree order, with its depth, its direct members in `staff`, and
-    /// everyone in it or below it (a person in two departments under one parent counts once
-    /// there).
-    pub fn all(tree: &DeptTree, staff: &[Staff]) -> Vec<DeptInfo> {
+    /// Every department in tree order, with its depth, its direct members among `people`
+    /// (each person's department ids), and everyone in it or below it (a person in two
+    /// departments under one parent counts once there).
+    pub fn all(tree: &DeptTree, people: impl IntoIterator<Item = Vec<i64>>) -> Vec<DeptInfo> {
         let mut members = Members::default();
         let mut totals: HashMap<i64, usize> = HashMap::new();
-        for s in staff {
-            members.add(s);
+        for ids in people {
+            members.add(&ids);
             let mut seen = std::collections::HashSet::new();
-            for id in s.department_ids() {
+            for &id in &ids {
                 for up in tree.up_from(id) {
                     if seen.insert(up) {
                         *totals.entry(up).or_default() += 1;
@@ -447,8 +454,9 @@ impl DeptInfo {
 pub struct Members(HashMap<i64, usize>);
 
 impl Members {
-    pub fn add(&mut self, s: &Staff) {
-        for id in s.department_ids() {
+    /// One person, in the departments `ids`.
+    pub fn add(&mut self, ids: &[i64]) {
+        for &id in ids {
             *self.0.entry(id).or_default() += 1;
         }
     }
@@ -490,7 +498,6 @@ mod tests {
 
     fn d(we_id: i64, name: &str, parent: i64) -> Department {
         Department {
-            department_id: we_id,
             we_id,
             we_name: name.into(),
             we_parentid: parent,

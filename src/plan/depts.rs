@@ -333,11 +333,10 @@ impl DeptPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::Department;
+    use crate::model::tree::Department;
 
     fn tree() -> DeptTree {
         let d = |we_id, name: &str, parent| Department {
-            department_id: we_id,
             we_id,
             we_name: name.into(),
             we_parentid: parent,

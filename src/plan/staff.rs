@@ -7,10 +7,9 @@
 use std::collections::HashSet;
 
 use crate::api::types::Staff;
-use crate::config::PruneMode;
 use crate::live::{sheet_departments, Live, LISTED};
 use crate::model::tree::DeptTree;
-use crate::model::{AccountKey, Field};
+use crate::model::{AccountKey, Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
 use crate::validate::{Table, Values};
 
