@@ -6,15 +6,15 @@
 
 use std::time::Instant;
 
+use bgy::model::StaffRecord;
 use bgy::model::{Field, Layout, Outcome};
-use bgy::validate::Values;
 
 // mimalloc as the binary uses, and rss_mb.
 mod support;
 use support::rss_mb;
 
-fn person(i: usize) -> Values {
-    let mut v = Values::new();
+fn person(i: usize) -> StaffRecord {
+    let mut v = StaffRecord::new();
     let mut set = |f: Field, s: String| v.set(f, Some(s));
     set(Field::WeUserid, format!("user{i:06}"));
     set(Field::WeName, format!("员工{i}"));

@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
+use bgy::model::StaffRecord;
 use bgy::model::{Field, Layout};
-use bgy::validate::Values;
 use rust_xlsxwriter::{Format, Workbook};
 
 const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘";
@@ -42,14 +42,14 @@ impl Lcg {
     }
 }
 
-fn person(rng: &mut Lcg, i: usize) -> Values {
-    let mut v = Values::new();
+fn person(rng: &mut Lcg, i: usize) -> StaffRecord {
+    let mut v = StaffRecord::new();
     let name: String = std::iter::once(rng.pick(SURNAMES))
         .chain((0..1 + rng.next(2)).map(|_| rng.pick(GIVEN)))
         .collect();
     let month = 1 + rng.next(12);
     let day = 1 + rng.next(28);
-    let set = |v: &mut Values, f: Field, s: String| v.set(f, Some(s));
+    let set = |v: &mut StaffRecord, f: Field, s: String| v.set(f, Some(s));
     set(&mut v, Field::WeUserid, format!("hr2026{i:04}"));
     set(&mut v, Field::WeName, name);
     set(&mut v, Field::WeGender, (1 + rng.next(2)).to_string());
@@ -93,7 +93,7 @@ fn person(rng: &mut Lcg, i: usize) -> Values {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let mut rng = Lcg(2026);
-    let people: Vec<Values> = (1..=300).map(|i| person(&mut rng, i)).collect();
+    let people: Vec<StaffRecord> = (1..=300).map(|i| person(&mut rng, i)).collect();
     let n = bgy::write::write_people(
         &root.join("staff.xlsx"),
         Layout::Staff,

@@ -14,11 +14,12 @@ use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError,
 };
 
+use crate::model::StaffRecord;
 use crate::model::{Command, Field, Outcome};
 use crate::outcome::{Counts, PlanLine, Reason};
 use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
-use crate::validate::{Row, Severity, Table, Values};
+use crate::validate::{Row, Severity, Table};
 
 pub const REPORT_ALL_SHEET: &str = "全部 All";
 pub const REPORT_PLAN_SHEET: &str = "计划 Plan";
@@ -526,7 +527,7 @@ impl Stream {
         let copy = Row {
             source_row: row.source_row,
             raw: row.raw.clone(),
-            values: Values::new(),
+            values: StaffRecord::new(),
             issues: row.issues.clone(),
         };
         self.batch.push((copy, Outcome::initial(row.is_valid())));

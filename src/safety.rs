@@ -12,9 +12,9 @@ use crate::config::Destructive;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::live::{Live, LISTED};
+use crate::model::StaffRecord;
 use crate::model::{Field, Layout};
 use crate::text::people;
-use crate::validate::Values;
 
 /// `NAME.backup-YYYYMMDD-HHMMSS.xlsx` beside the input.
 pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
@@ -29,7 +29,7 @@ pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
 /// every field bgy itself last sent (bank card, 考勤号 …, from the history), in the import
 /// layout, so that restoring is `bgy import BACKUP.xlsx`.
 pub struct Backup {
-    people: Vec<Values>,
+    people: Vec<StaffRecord>,
     /// Fields neither the listing nor the history knows, with how many people lack them.
     gaps: Vec<String>,
 }
@@ -38,7 +38,7 @@ impl Backup {
     pub fn collect(ctx: &Context, live: &Live, accounts: &[String]) -> anyhow::Result<Backup> {
         let history = ctx.history()?;
         let mut unknown: BTreeMap<Field, usize> = BTreeMap::new();
-        let people: Vec<Values> = accounts
+        let people: Vec<StaffRecord> = accounts
             .iter()
             .filter_map(|a| live.person(a))
             .map(|p| {
@@ -239,7 +239,7 @@ mod tests {
         let ctx = Context::new(&config, events).await.unwrap();
         let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
         let backup = |account: &str| {
-            let mut v = Values::new();
+            let mut v = StaffRecord::new();
             v.set(Field::WeUserid, Some(account.into()));
             Backup {
                 people: vec![v],

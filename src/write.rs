@@ -6,8 +6,8 @@ use std::path::Path;
 
 use rust_xlsxwriter::{Color, DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
+use crate::model::StaffRecord;
 use crate::model::{Field, Kind, Layout};
-use crate::validate::Values;
 
 /// The header cells of every workbook bgy writes: bold on light blue.
 pub fn header_format() -> Format {
@@ -54,7 +54,7 @@ pub fn write_people(
     path: &Path,
     layout: Layout,
     columns: &[Field],
-    people: impl IntoIterator<Item = Values>,
+    people: impl IntoIterator<Item = StaffRecord>,
     departments: Option<&DeptSheet>,
 ) -> Result<usize, XlsxError> {
     write_people_titled(path, layout, columns, people, departments, None)
@@ -65,7 +65,7 @@ pub fn write_people_titled(
     path: &Path,
     layout: Layout,
     columns: &[Field],
-    people: impl IntoIterator<Item = Values>,
+    people: impl IntoIterator<Item = StaffRecord>,
     departments: Option<&DeptSheet>,
     title: Option<&str>,
 ) -> Result<usize, XlsxError> {
@@ -124,7 +124,7 @@ impl<'a> PeopleXlsx<'a> {
         })
     }
 
-    pub fn push(&mut self, values: &Values) -> Result<(), XlsxError> {
+    pub fn push(&mut self, values: &StaffRecord) -> Result<(), XlsxError> {
         self.n += 1;
         let row = self.top + self.n;
         let ws = self.wb.worksheet_from_index(0)?;
@@ -178,7 +178,7 @@ pub fn write_people_csv(
     path: &Path,
     layout: Layout,
     columns: &[Field],
-    people: impl IntoIterator<Item = Values>,
+    people: impl IntoIterator<Item = StaffRecord>,
 ) -> anyhow::Result<usize> {
     let mut w = PeopleCsv::new(std::fs::File::create(path)?, layout, columns, true)?;
     for values in people {
@@ -212,7 +212,7 @@ impl<'a, W: std::io::Write> PeopleCsv<'a, W> {
         Ok(PeopleCsv { w, columns, n: 0 })
     }
 
-    pub fn push(&mut self, values: &Values) -> anyhow::Result<()> {
+    pub fn push(&mut self, values: &StaffRecord) -> anyhow::Result<()> {
         // Excel runs a cell that starts with = + - @ as a formula: guard it (the reader
         // undoes exactly that, so export → import round-trips).
         self.w.write_record(self.columns.iter().map(|f| {

@@ -10,11 +10,10 @@ use crate::api::{ApiError, Client, Endpoint};
 use crate::cli::Encoding;
 use crate::context::Context;
 use crate::events::Emit;
-use crate::live::record_values;
 use crate::model::tree::{DeptInfo, DeptTree, Members};
+use crate::model::StaffRecord;
 use crate::model::{Field, Layout};
 use crate::outcome::{Counts, Detail, Summary};
-use crate::validate::Values;
 use crate::write::{self, DeptSheet};
 
 /// The export being written.
@@ -24,7 +23,7 @@ enum Out<'a> {
 }
 
 impl Out<'_> {
-    fn push(&mut self, values: &Values) -> anyhow::Result<()> {
+    fn push(&mut self, values: &StaffRecord) -> anyhow::Result<()> {
         match self {
             Out::Csv(w) => w.push(values),
             Out::Xlsx(w) => Ok(w.push(values)?),
@@ -141,7 +140,7 @@ async fn export(
         .staff_pages(we_id, recursive, progress, |page| {
             for s in &page {
                 members.add(&s.department_ids());
-                if let Err(e) = out.push(&record_values(s, tree)) {
+                if let Err(e) = out.push(&StaffRecord::from_listing(s, tree)) {
                     failed = Some(e);
                     return false;
                 }

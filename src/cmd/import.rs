@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
             index,
             row: Some(row.source_row),
             account: row.account().to_string(),
-            form: row.values.form(),
+            form: row.values.to_form(),
             existed: existed(row.account()),
             cover: opts.cover,
         })
@@ -97,12 +97,8 @@ async fn create_departments(s: &mut Session<'_>, live: &Live, to_create: &BTreeS
         if s.outcomes[i] != Outcome::Valid {
             continue;
         }
-        let paths = row.values.get(Field::WeDepartment).unwrap_or("");
-        let under = |p: &String| {
-            paths
-                .split(';')
-                .any(|rp| rp == p.as_str() || rp.starts_with(&format!("{p}/")))
-        };
+        let place = row.values.placement();
+        let under = |p: &String| place.under(p);
         if let Some((path, why)) = created.failed.iter().find(|(p, _)| under(p)) {
             let outcome = Outcome::Failed {
                 errno: None,

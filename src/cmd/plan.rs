@@ -517,7 +517,7 @@ fn add_jobs(p: &Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<Ad
             };
             let form = match real {
                 Some(real) => depts::resolved_form(&row.values, &p.live.tree, real),
-                None => row.values.form(),
+                None => row.values.to_form(),
             };
             Some(AddJob::to_match(index, row, form, existed))
         })

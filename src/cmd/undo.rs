@@ -20,21 +20,21 @@ use crate::execute::session::{Extra, Session};
 use crate::execute::{self, AddJob};
 use crate::history::{ChangeKind, ChangeRecord};
 use crate::live::{Live, LISTED};
+use crate::model::StaffRecord;
 use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::{PlanLine, StaffCounts, Summary};
 use crate::safety;
-use crate::validate::Values;
 
 /// What undoing one account's changes does.
 enum Inverse {
     /// Send these old values (cover=1).
-    Restore(Values),
+    Restore(StaffRecord),
     /// Re-create with every field bgy knew (cover=0).
-    Recreate(Values),
+    Recreate(StaffRecord),
     /// The run created the account: delete it.
     Delete,
     /// The live record no longer holds what the run set.
-    Conflict(Values, String),
+    Conflict(StaffRecord, String),
     /// The run renamed a department: give it its old name (we_id, old name, the run's name).
     RenameBack(i64, String, String),
     /// The department was renamed since: left alone unless `--force`.
@@ -248,7 +248,7 @@ fn department(
 /// A leave taken back: the 人事状态 bgy last sent before it (已转正 when it never sent one),
 /// and 复职时间 today when the person had no 离职时间 before (the API cannot empty a date, so
 /// the day of return says the leave is over).
-fn reinstate(old: &mut Values, before: &Value) {
+fn reinstate(old: &mut StaffRecord, before: &Value) {
     if old.get(Field::Status).is_none() {
         old.put(Field::Status, "0");
     }
@@ -262,8 +262,8 @@ fn reinstate(old: &mut Values, before: &Value) {
 }
 
 /// The values of a record before (`{"field": {"value": …}}`) whose key `keep` admits.
-fn values_of(account: &str, before: &Value, keep: impl Fn(&str) -> bool) -> Values {
-    let mut v = Values::new();
+fn values_of(account: &str, before: &Value, keep: impl Fn(&str) -> bool) -> StaffRecord {
+    let mut v = StaffRecord::new();
     v.put(Field::WeUserid, account);
     let empty = Map::new();
     for (key, field) in before.as_object().unwrap_or(&empty) {
@@ -285,7 +285,7 @@ fn values_of(account: &str, before: &Value, keep: impl Fn(&str) -> bool) -> Valu
 
 /// A listed field whose live value is no longer what the run sent: the person was changed
 /// since.
-fn changed_since(now: &Values, sent: &Value) -> Option<String> {
+fn changed_since(now: &StaffRecord, sent: &Value) -> Option<String> {
     LISTED
         .iter()
         .filter(|f| !matches!(f, Field::WeUserid | Field::WeDepartment | Field::WeId))
@@ -320,7 +320,7 @@ fn write_input(
         Inverse::Restore(v) | Inverse::Recreate(v) | Inverse::Conflict(v, _) => Some(v.clone()),
         _ => None,
     });
-    let rows: Vec<Values> = rows.collect();
+    let rows: Vec<StaffRecord> = rows.collect();
     let table = crate::validate::from_values(&file, Layout::Staff, Field::ALL, &rows)?;
     crate::write::write_people(&file, Layout::Staff, Field::ALL, rows, None)?;
     Ok((Input::file(file), table))
@@ -436,7 +436,7 @@ fn jobs(s: &Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
         .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
         .map(|(index, row)| {
             let existed = !recreate.contains(&row.account());
-            AddJob::to_match(index, row, row.values.form(), existed)
+            AddJob::to_match(index, row, row.values.to_form(), existed)
         })
         .collect()
 }

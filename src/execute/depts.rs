@@ -9,9 +9,9 @@ use crate::events::{Emit, Observer};
 use crate::execute::session::Recorder;
 use crate::live;
 use crate::model::tree::DeptTree;
+use crate::model::StaffRecord;
 use crate::outcome::PlanLine;
 use crate::plan::depts::DeptPlan;
-use crate::validate::Values;
 
 /// What creating departments did.
 #[derive(Debug, Default)]
@@ -222,12 +222,12 @@ pub fn record_create(history: Option<&Recorder>, events: &dyn Observer, path: &s
 /// A row's form with its departments as real we_ids: paths and placeholder ids of the planned
 /// tree (renamed or new departments) are looked up in the real tree after the changes.
 pub fn resolved_form(
-    values: &Values,
+    values: &StaffRecord,
     planned: &DeptTree,
     real: &DeptTree,
 ) -> Vec<(String, String)> {
-    let mut form = values.form();
-    let Some(ids) = crate::live::sheet_departments(values, planned) else {
+    let mut form = values.to_form();
+    let Some(ids) = values.placement().resolve(planned) else {
         return form;
     };
     let real_ids: Option<Vec<String>> = ids

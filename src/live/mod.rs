@@ -6,11 +6,12 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::api::{ApiError, Client, Endpoint, Staff};
 use crate::events::{phases, Emit, Event, Observer};
-use crate::model::tree::{self, DeptTree};
+use crate::model::tree::{self, DeptTree, Placement};
 use crate::model::{AccountKey, Field};
 
+use crate::model::StaffRecord;
 use crate::remedy::Remedy;
-use crate::validate::{problem, Issue, Severity, Table, Values};
+use crate::validate::{problem, Issue, Severity, Table};
 
 /// Lists every department; an incomplete listing is an error.
 pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
@@ -93,22 +94,9 @@ impl Live {
     }
 
     /// A live record in the import layout's terms (the fields `staff/list` returns).
-    pub fn values(&self, s: &Staff) -> Values {
-        record_values(s, &self.tree)
+    pub fn values(&self, s: &Staff) -> StaffRecord {
+        StaffRecord::from_listing(s, &self.tree)
     }
-}
-
-/// Department we_ids a row names: its 部门ID, else its paths resolved in `tree`. `None` when a
-/// path does not exist (yet).
-pub fn sheet_departments(values: &Values, tree: &DeptTree) -> Option<Vec<i64>> {
-    if let Some(ids) = values.get(Field::WeId) {
-        return ids.split(',').map(|i| i.parse().ok()).collect();
-    }
-    values
-        .get(Field::WeDepartment)?
-        .split(';')
-        .map(|p| tree.resolve(p))
-        .collect()
 }
 
 /// The columns `staff/list` can fill, in template order: what exports, backups and plans use.
@@ -131,44 +119,47 @@ pub const LISTED: &[Field] = &[
     Field::BirthdayL,
 ];
 
-/// A `staff/list` record as import-layout values: departments as paths and ids, dates as
-/// `YYYY-MM-DD` (the server's zero dates as empty), gender 0 (unknown) as empty.
-pub fn record_values(s: &Staff, tree: &DeptTree) -> Values {
-    let mut v = Values::new();
-    let mut put = |f: Field, value: &str| {
-        let value = value.trim();
-        if !value.is_empty() {
-            v.put(f, value);
+/// The listing's side of a record (the validated row's is built in `validate`).
+impl StaffRecord {
+    /// A `staff/list` record as import-layout values: departments as paths and ids, dates as
+    /// `YYYY-MM-DD` (the server's zero dates as empty), gender 0 (unknown) as empty.
+    pub fn from_listing(s: &Staff, tree: &DeptTree) -> StaffRecord {
+        let mut v = StaffRecord::new();
+        let mut put = |f: Field, value: &str| {
+            let value = value.trim();
+            if !value.is_empty() {
+                v.put(f, value);
+            }
+        };
+        put(Field::WeUserid, &s.we_userid);
+        put(Field::WeName, &s.we_name);
+        if s.we_gender == "1" || s.we_gender == "2" {
+            put(Field::WeGender, &s.we_gender);
         }
-    };
-    put(Field::WeUserid, &s.we_userid);
-    put(Field::WeName, &s.we_name);
-    if s.we_gender == "1" || s.we_gender == "2" {
-        put(Field::WeGender, &s.we_gender);
-    }
-    put(Field::WeMobile, &s.we_mobile);
-    put(Field::WeEmail, &s.we_email);
-    put(Field::WeWeixinid, &s.we_weixinid);
-    let ids = s.department_ids();
-    let paths: Vec<String> = ids.iter().filter_map(|id| tree.path(*id)).collect();
-    put(Field::WeDepartment, &paths.join(";"));
-    let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-    put(Field::WeId, &ids.join(","));
-    put(Field::WePosition, &s.we_position);
-    put(Field::WeTel, &s.we_tel);
-    for (f, d) in [
-        (Field::EntryTime, &s.entry_time),
-        (Field::PositiveTime, &s.positive_time),
-        (Field::QuiteTime, &s.quite_time),
-        (Field::WorkTime, &s.work_time),
-        (Field::BirthdayG, &s.birthday_g),
-        (Field::BirthdayL, &s.birthday_l),
-    ] {
-        if let Ok(date) = crate::validate::dates::parse_text(d) {
-            put(f, &crate::validate::dates::iso(date));
+        put(Field::WeMobile, &s.we_mobile);
+        put(Field::WeEmail, &s.we_email);
+        put(Field::WeWeixinid, &s.we_weixinid);
+        let ids = s.department_ids();
+        let paths: Vec<String> = ids.iter().filter_map(|id| tree.path(*id)).collect();
+        put(Field::WeDepartment, &paths.join(";"));
+        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
+        put(Field::WeId, &ids.join(","));
+        put(Field::WePosition, &s.we_position);
+        put(Field::WeTel, &s.we_tel);
+        for (f, d) in [
+            (Field::EntryTime, &s.entry_time),
+            (Field::PositiveTime, &s.positive_time),
+            (Field::QuiteTime, &s.quite_time),
+            (Field::WorkTime, &s.work_time),
+            (Field::BirthdayG, &s.birthday_g),
+            (Field::BirthdayL, &s.birthday_l),
+        ] {
+            if let Ok(date) = crate::validate::dates::parse_text(d) {
+                put(f, &crate::validate::dates::iso(date));
+            }
         }
+        v
     }
-    v
 }
 
 /// The rule of a row whose account the directory has (a check's warning).
@@ -192,13 +183,14 @@ pub fn check_staff(
     for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
         let mut issues = complete_tails(&mut row.values, &live.tree, &paths);
         let v = &row.values;
-        issues.extend(unknown_ids(v, &live.tree));
-        match (v.get(Field::WeId), v.get(Field::WeDepartment)) {
-            (Some(_), Some(paths)) => issues.extend(ids_against_paths(v, paths, &live.tree)),
+        let place = v.placement();
+        issues.extend(unknown_ids(place, &live.tree));
+        match (place.has_ids(), place.has_paths()) {
+            (true, true) => issues.extend(ids_against_paths(place, &live.tree)),
             // An ambiguous tail is already the row's error.
-            (None, Some(_)) if issues.iter().any(|i| i.severity == Severity::Error) => {}
-            (None, Some(sheet_paths)) => {
-                for path in sheet_paths.split(';') {
+            (false, true) if issues.iter().any(|i| i.severity == Severity::Error) => {}
+            (false, true) => {
+                for path in place.paths() {
                     match missing_path(path, &live.tree) {
                         Ok(None) => {}
                         Ok(Some(_)) if create_departments => {
@@ -276,7 +268,7 @@ impl<'a> Taken<'a> {
     }
 
     /// The row's mobile or e-mail the directory has on another account.
-    fn clashes(&self, account: &str, v: &Values) -> Vec<Issue> {
+    fn clashes(&self, account: &str, v: &StaffRecord) -> Vec<Issue> {
         let mine = AccountKey::new(account);
         self.by
             .iter()
@@ -305,13 +297,13 @@ impl<'a> Taken<'a> {
 /// 部门 paths that do not start at the root but end exactly one existing path
 /// (`研发部/后端组`) become that path, with a warning; a tail several paths end with is an
 /// error naming them. Other paths are left for [`missing_path`].
-fn complete_tails(v: &mut Values, tree: &DeptTree, all: &[String]) -> Vec<Issue> {
+fn complete_tails(v: &mut StaffRecord, tree: &DeptTree, all: &[String]) -> Vec<Issue> {
     let Some(paths) = v.get(Field::WeDepartment) else {
         return Vec::new();
     };
     let mut issues = Vec::new();
     let mut full = Vec::new();
-    for path in paths.split(';') {
+    for path in v.placement().paths() {
         if tree.missing(path).is_ok() {
             full.push(path.to_string());
             continue;
@@ -353,11 +345,9 @@ fn complete_tails(v: &mut Values, tree: &DeptTree, all: &[String]) -> Vec<Issue>
 }
 
 /// 部门ID values that name no department.
-fn unknown_ids(v: &Values, tree: &DeptTree) -> Vec<Issue> {
-    let Some(ids) = v.get(Field::WeId) else {
-        return Vec::new();
-    };
-    ids.split(',')
+fn unknown_ids(place: Placement, tree: &DeptTree) -> Vec<Issue> {
+    place
+        .ids()
         .filter(|id| id.parse().ok().and_then(|id| tree.get(id)).is_none())
         .map(|id| {
             Issue::error(
@@ -375,12 +365,11 @@ fn unknown_ids(v: &Values, tree: &DeptTree) -> Vec<Issue> {
 /// A row with both 部门ID and 部门 (as exports have): the ids decide. Paths that all exist
 /// must name the same departments; a path that no longer exists (a department renamed since
 /// the sheet was exported) is only worth a warning.
-fn ids_against_paths(v: &Values, paths: &str, tree: &DeptTree) -> Option<Issue> {
-    let by_path: Result<Vec<i64>, &str> =
-        paths.split(';').map(|p| tree.resolve(p).ok_or(p)).collect();
+fn ids_against_paths(place: Placement, tree: &DeptTree) -> Option<Issue> {
+    let by_path: Result<Vec<i64>, &str> = place.paths().map(|p| tree.resolve(p).ok_or(p)).collect();
     match by_path {
         Ok(mut by_path) => {
-            let mut by_id = sheet_departments(v, tree)?;
+            let mut by_id = place.resolve(tree)?;
             by_id.sort_unstable();
             by_path.sort_unstable();
             (by_id != by_path).then(|| {

@@ -2,7 +2,10 @@
 //!
 //! Everything here is plain data; reading, validating and sending live in their own stages.
 
+pub mod record;
 pub mod tree;
+
+pub use record::StaffRecord;
 
 use std::fmt;
 

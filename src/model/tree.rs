@@ -94,6 +94,59 @@ pub fn name_rule(name: &str) -> Option<PathError> {
     }
 }
 
+/// Where a record places a person: the departments its 部门ID names (`2,4`), which decide
+/// when given, and its 部门 paths (`办公逸/研发部;办公逸/客服部`), each as validation or the
+/// listing leaves them (canonical, one separator each).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Placement<'a> {
+    ids: Option<&'a str>,
+    paths: Option<&'a str>,
+}
+
+impl<'a> Placement<'a> {
+    pub fn new(ids: Option<&'a str>, paths: Option<&'a str>) -> Placement<'a> {
+        Placement { ids, paths }
+    }
+
+    /// The 部门ID values as written (one we_id each).
+    pub fn ids(&self) -> impl Iterator<Item = &'a str> {
+        self.ids.into_iter().flat_map(|ids| ids.split(','))
+    }
+
+    /// The 部门 paths.
+    pub fn paths(&self) -> impl Iterator<Item = &'a str> {
+        self.paths.into_iter().flat_map(|paths| paths.split(';'))
+    }
+
+    pub fn has_ids(&self) -> bool {
+        self.ids.is_some()
+    }
+
+    pub fn has_paths(&self) -> bool {
+        self.paths.is_some()
+    }
+
+    /// The we_ids it names in `tree`: its ids, else its paths; `None` when it names none, or
+    /// a path does not exist (yet: sync creates departments before people).
+    pub fn resolve(&self, tree: &DeptTree) -> Option<Vec<i64>> {
+        match self.ids {
+            Some(_) => self.ids().map(|id| id.parse().ok()).collect(),
+            None => {
+                self.paths?;
+                self.paths().map(|p| tree.resolve(p)).collect()
+            }
+        }
+    }
+
+    /// One of its paths is `dept` or a department below it.
+    pub fn under(&self, dept: &str) -> bool {
+        self.paths().any(|p| {
+            p.strip_prefix(dept)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        })
+    }
+}
+
 /// A department as the tree holds it: the listing's fields that place and name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Department {
@@ -521,6 +574,25 @@ mod tests {
         assert_eq!(t.resolve("办公逸/研发部/后端组"), Some(4));
         assert_eq!(t.resolve("办公逸/研发部/前端组"), None);
         assert_eq!(t.resolve("研发部"), None, "paths start at the root");
+    }
+
+    #[test]
+    fn a_placement_is_its_ids_else_its_paths() {
+        let t = tree();
+        let both = Placement::new(Some("3,4"), Some("办公逸/研发部"));
+        assert_eq!(both.resolve(&t), Some(vec![3, 4]), "the ids decide");
+        let paths = Placement::new(None, Some("办公逸/研发部/后端组;办公逸/客服部"));
+        assert_eq!(paths.resolve(&t), Some(vec![4, 3]));
+        let new = Placement::new(None, Some("办公逸/研发部;办公逸/新部门"));
+        assert_eq!(
+            new.resolve(&t),
+            None,
+            "a path to create resolves to nothing yet"
+        );
+        assert_eq!(Placement::default().resolve(&t), None);
+        assert!(paths.under("办公逸/研发部") && paths.under("办公逸/客服部"));
+        assert!(!paths.under("办公逸/研发"), "a level is whole");
+        assert_eq!(both.ids().collect::<Vec<_>>(), ["3", "4"]);
     }
 
     #[test]

@@ -7,11 +7,12 @@
 use std::collections::HashSet;
 
 use crate::api::types::Staff;
-use crate::live::{sheet_departments, Live, LISTED};
+use crate::live::{Live, LISTED};
 use crate::model::tree::DeptTree;
+use crate::model::StaffRecord;
 use crate::model::{AccountKey, Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
-use crate::validate::{Table, Values};
+use crate::validate::Table;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -46,7 +47,7 @@ fn paths(ids: &[i64], tree: &DeptTree) -> String {
 }
 
 /// The changes that would bring `live` to `sheet` (empty cells left alone).
-pub fn changes(sheet: &Values, live: &Values, tree: &DeptTree) -> Vec<Change> {
+pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<Change> {
     let mut out = Vec::new();
     for &field in LISTED {
         if matches!(field, Field::WeUserid | Field::WeId | Field::WeDepartment) {
@@ -64,10 +65,11 @@ pub fn changes(sheet: &Values, live: &Values, tree: &DeptTree) -> Vec<Change> {
             });
         }
     }
-    if sheet.get(Field::WeId).is_some() || sheet.get(Field::WeDepartment).is_some() {
-        let old_ids = sheet_departments(live, tree).unwrap_or_default();
+    let place = sheet.placement();
+    if place.has_ids() || place.has_paths() {
+        let old_ids = live.placement().resolve(tree).unwrap_or_default();
         let old_set: HashSet<i64> = old_ids.iter().copied().collect();
-        let new = match sheet_departments(sheet, tree) {
+        let new = match place.resolve(tree) {
             Some(ids) if ids.iter().copied().collect::<HashSet<_>>() == old_set => None,
             Some(ids) => Some(paths(&ids, tree)),
             // A path that does not exist yet (created by sync before the staff rows).

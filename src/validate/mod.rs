@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::model::{AccountKey, Field, Layout, Outcome};
+use crate::model::{AccountKey, Field, Layout, Outcome, StaffRecord};
 use crate::read::header::{self, Column, Header, Names};
 use crate::read::{self, Cell, RawRow, ReadError, Sheet};
 use crate::remedy::{Advice, Remedy};
@@ -87,71 +87,6 @@ impl Issue {
     }
 }
 
-/// Normalised values by field, kept in one string (a 100,000-row sheet is 100,000 of these).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Values {
-    text: String,
-    /// Sorted by field: (field, start, end) in `text`.
-    spans: Vec<(Field, u32, u32)>,
-}
-
-impl Values {
-    pub fn new() -> Values {
-        Values::default()
-    }
-
-    /// Room for `fields` values of `bytes` in all, so that a row's values are not grown and
-    /// moved a field at a time.
-    pub fn with_capacity(fields: usize, bytes: usize) -> Values {
-        Values {
-            text: String::with_capacity(bytes),
-            spans: Vec::with_capacity(fields),
-        }
-    }
-
-    pub fn get(&self, f: Field) -> Option<&str> {
-        let i = self.spans.binary_search_by_key(&f, |s| s.0).ok()?;
-        let (_, start, end) = self.spans[i];
-        Some(&self.text[start as usize..end as usize])
-    }
-
-    pub fn set(&mut self, f: Field, v: Option<String>) {
-        match v {
-            Some(v) => self.put(f, &v),
-            None => {
-                if let Ok(i) = self.spans.binary_search_by_key(&f, |s| s.0) {
-                    self.spans.remove(i);
-                }
-            }
-        }
-    }
-
-    /// Sets a value (a replaced one stays in the text, unreferenced).
-    pub fn put(&mut self, f: Field, v: &str) {
-        let start = self.text.len() as u32;
-        self.text.push_str(v);
-        let span = (f, start, self.text.len() as u32);
-        match self.spans.binary_search_by_key(&f, |s| s.0) {
-            Ok(i) => self.spans[i] = span,
-            Err(i) => self.spans.insert(i, span),
-        }
-    }
-
-    /// The fields that have a value, in template order.
-    pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
-        self.spans
-            .iter()
-            .map(|&(f, a, b)| (f, &self.text[a as usize..b as usize]))
-    }
-
-    /// The `staff/add` form fields (without `cover`).
-    pub fn form(&self) -> Vec<(String, String)> {
-        self.iter()
-            .map(|(f, v)| (f.key().to_string(), v.to_string()))
-            .collect()
-    }
-}
-
 /// An input row's cells as the person sees them, kept in one string.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RawCells(String);
@@ -192,7 +127,7 @@ pub struct Row {
     pub source_row: u32,
     /// The input cells as the person sees them.
     pub raw: RawCells,
-    pub values: Values,
+    pub values: StaffRecord,
     pub issues: Vec<Issue>,
 }
 
@@ -390,7 +325,7 @@ pub fn from_values(
     path: &Path,
     layout: Layout,
     columns: &[Field],
-    people: &[Values],
+    people: &[StaffRecord],
 ) -> Result<Table, LoadError> {
     let text = |s: String| match s.is_empty() {
         true => read::Cell::Empty,
@@ -577,7 +512,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     let empty = Cell::Empty;
     let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
     let text_bytes = raw.cells.iter().map(Cell::len_hint).sum();
-    let mut values = Values::with_capacity(header.columns.len(), text_bytes);
+    let mut values = StaffRecord::with_capacity(header.columns.len(), text_bytes);
     let mut issues = Vec::new();
     let mut any = false;
     for (i, col) in header.columns.iter().enumerate() {
@@ -614,7 +549,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
 }
 
 /// The rules on a row as a whole: required columns, one contact, a department, dates in order.
-fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
+fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issue> {
     let failed = |f: Field| issues.iter().any(|i: &Issue| i.field == Some(f));
     // Neither given nor given wrong (a wrong value already has its error).
     let absent = |f: &Field| values.get(*f).is_none() && !failed(*f);
@@ -652,13 +587,10 @@ fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
                 ));
             }
             if let (Some(entry), Some(positive)) = (
-                values.get(Field::EntryTime),
-                values.get(Field::PositiveTime),
+                values.date(Field::EntryTime),
+                values.date(Field::PositiveTime),
             ) {
-                // Compared as dates (the values are `YYYY-MM-DD` by now; a value that is not
-                // one cannot be compared and is not said to be early).
-                let date = |v: &str| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
-                if date(positive).zip(date(entry)).is_some_and(|(p, e)| p < e) {
+                if positive < entry {
                     more.push(Issue::warning(
                         Some(Field::PositiveTime),
                         problem(
@@ -697,7 +629,7 @@ fn row_rules(values: &Values, issues: &[Issue], layout: Layout) -> Vec<Issue> {
 /// A departments row: one we_id and one path; a row with a we_id names (or renames) that
 /// department, so its name must be one; a row without one is a path, whose name (if given) is
 /// its last level. Whether the we_id exists is the plan's to say.
-fn department_rules(values: &Values, failed: &dyn Fn(Field) -> bool) -> Vec<Issue> {
+fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec<Issue> {
     let error = |f: Field, reason: &'static str, zh: String, en: String| {
         Issue::error(Some(f), problem(reason, zh, en))
     };

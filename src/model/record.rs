@@ -1,0 +1,112 @@
+//! A person's values, as one record whatever they came from.
+
+use chrono::NaiveDate;
+
+use super::tree::Placement;
+use super::Field;
+
+/// A person's values with their meaning: each field's value as the API takes it (normalised
+/// by validation, or as the listing gives it), the text kept in one string (a 100,000-row
+/// sheet is 100,000 of these). Built from a row ([`crate::validate`]), from the listing
+/// (`StaffRecord::from_listing`, in [`crate::live`]) or from the history (undo); read typed
+/// where the meaning matters ([`StaffRecord::date`], [`StaffRecord::placement`]); sent as
+/// [`StaffRecord::to_form`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StaffRecord {
+    text: String,
+    /// Sorted by field: (field, start, end) in `text`.
+    spans: Vec<(Field, u32, u32)>,
+}
+
+impl StaffRecord {
+    pub fn new() -> StaffRecord {
+        StaffRecord::default()
+    }
+
+    /// Room for `fields` values of `bytes` in all, so that a row's values are not grown and
+    /// moved a field at a time.
+    pub fn with_capacity(fields: usize, bytes: usize) -> StaffRecord {
+        StaffRecord {
+            text: String::with_capacity(bytes),
+            spans: Vec::with_capacity(fields),
+        }
+    }
+
+    pub fn get(&self, f: Field) -> Option<&str> {
+        let i = self.spans.binary_search_by_key(&f, |s| s.0).ok()?;
+        let (_, start, end) = self.spans[i];
+        Some(&self.text[start as usize..end as usize])
+    }
+
+    pub fn set(&mut self, f: Field, v: Option<String>) {
+        match v {
+            Some(v) => self.put(f, &v),
+            None => {
+                if let Ok(i) = self.spans.binary_search_by_key(&f, |s| s.0) {
+                    self.spans.remove(i);
+                }
+            }
+        }
+    }
+
+    /// Sets a value (a replaced one stays in the text, unreferenced).
+    pub fn put(&mut self, f: Field, v: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(v);
+        let span = (f, start, self.text.len() as u32);
+        match self.spans.binary_search_by_key(&f, |s| s.0) {
+            Ok(i) => self.spans[i] = span,
+            Err(i) => self.spans.insert(i, span),
+        }
+    }
+
+    /// The fields that have a value, in template order.
+    pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
+        self.spans
+            .iter()
+            .map(|&(f, a, b)| (f, &self.text[a as usize..b as usize]))
+    }
+
+    /// The `staff/add` form fields (without `cover`).
+    pub fn to_form(&self) -> Vec<(String, String)> {
+        self.iter()
+            .map(|(f, v)| (f.key().to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// A date field's value as a date (`None` when empty, or not a date).
+    pub fn date(&self, f: Field) -> Option<NaiveDate> {
+        NaiveDate::parse_from_str(self.get(f)?, "%Y-%m-%d").ok()
+    }
+
+    /// The departments the record names: its 部门ID, and its 部门 paths.
+    pub fn placement(&self) -> Placement<'_> {
+        Placement::new(self.get(Field::WeId), self.get(Field::WeDepartment))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_with_their_meaning() {
+        let mut r = StaffRecord::new();
+        r.put(Field::EntryTime, "2024-03-01");
+        r.put(Field::PositiveTime, "2024-02-29");
+        r.put(Field::WeId, "2,4");
+        assert!(r.date(Field::PositiveTime) < r.date(Field::EntryTime));
+        assert_eq!(r.date(Field::QuiteTime), None);
+        assert_eq!(r.placement().ids().collect::<Vec<_>>(), ["2", "4"]);
+        r.put(Field::EntryTime, "2024-01-31");
+        assert_eq!(
+            r.to_form(),
+            [
+                ("we_id".to_string(), "2,4".to_string()),
+                ("entry_time".into(), "2024-01-31".into()),
+                ("positive_time".into(), "2024-02-29".into()),
+            ],
+            "one value a field, in template order, the last one put"
+        );
+    }
+}
