@@ -31,20 +31,58 @@ pub enum Target {
 /// The company settings file, read from the working directory when it exists.
 pub const SETTINGS_FILE: &str = "bgy.toml";
 
-#[derive(Debug, serde::Deserialize)]
+/// `bgy.toml`, the company's settings, read once: by the command line when it starts
+/// ([`Config::from_args`]), and by the console and the schedule when a run starts (a console
+/// may have remembered new column names while it serves). `[schedule]` and `[notify]` are
+/// typed by the commands that use them, so that a bad key there never stops an import.
+#[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Settings {
+pub struct Company {
     /// A company's own header → a column bgy knows (`-` to ignore it).
     #[serde(default)]
     columns: std::collections::BTreeMap<String, String>,
     /// Where reports go instead of beside their input.
     #[serde(default)]
     report_dir: Option<PathBuf>,
-    /// The unattended job and who hears of it: read by [`unattended::Settings`].
-    #[serde(default, rename = "schedule")]
-    _schedule: Option<toml::Table>,
-    #[serde(default, rename = "notify")]
-    _notify: Option<toml::Table>,
+    /// The unattended job and who hears of it: typed by [`Company::unattended`].
+    #[serde(default)]
+    schedule: Option<toml::Table>,
+    #[serde(default)]
+    notify: Option<toml::Table>,
+}
+
+impl Company {
+    /// `bgy.toml` in `dir`; none is no settings.
+    pub fn read(dir: &Path) -> Result<Company, UsageError> {
+        let path = dir.join(SETTINGS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Company::parse(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Company::default()),
+            Err(e) => usage(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Company, UsageError> {
+        toml::from_str(text)
+            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", settings_error(&e))))
+    }
+
+    /// The column names a run reads a sheet with: `[columns]`, then `map` (`--map`) over them.
+    pub fn names(&self, map: &Names) -> Result<Names, UsageError> {
+        let mut names = Names::default();
+        for (header, column) in &self.columns {
+            let field = Names::target(column)
+                .map_err(|e| UsageError(format!("{SETTINGS_FILE}: [columns] {header:?}: {e}")))?;
+            names.add(header, field);
+        }
+        names.extend(map);
+        Ok(names)
+    }
+
+    /// `[schedule]` and `[notify]`, typed (a bad key named).
+    pub fn unattended(&self) -> Result<unattended::Settings, UsageError> {
+        unattended::Settings::of(self.schedule.clone(), self.notify.clone())
+    }
 }
 
 /// A parse error of `bgy.toml`, which quotes the line it stopped at: a robot's `key=` value
@@ -66,43 +104,10 @@ pub fn settings_error(e: &impl std::fmt::Display) -> String {
     out
 }
 
-/// `bgy.toml`'s `report_dir`, when the working directory's file names one.
-fn settings_report_dir(dir: &Path) -> Result<Option<PathBuf>, UsageError> {
-    match std::fs::read_to_string(dir.join(SETTINGS_FILE)) {
-        Ok(text) => toml::from_str::<Settings>(&text)
-            .map(|s| s.report_dir)
-            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", settings_error(&e)))),
-        Err(_) => Ok(None),
-    }
-}
-
-/// The column names a run reads a sheet with: `bgy.toml`'s `[columns]` in `dir`, then the
-/// `--map` ones over them. The command line reads them once, in [`Config::from_args`]; the
-/// console and the schedule when a run starts (a console may have remembered new ones).
+/// The column names a run started by the console or the schedule reads a sheet with:
+/// `bgy.toml`'s in `dir` as it is now, then `map` over them.
 pub fn column_names(dir: &Path, map: &Names) -> anyhow::Result<Names> {
-    let path = dir.join(SETTINGS_FILE);
-    let mut names = Names::default();
-    match std::fs::read_to_string(&path) {
-        Ok(text) => {
-            let settings: Settings = toml::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: {} (expected e.g. [columns] then \"工号\" = \"帐号\")",
-                    path.display(),
-                    settings_error(&e)
-                )
-            })?;
-            for (header, column) in &settings.columns {
-                let field = Names::target(column).map_err(|e| {
-                    anyhow::anyhow!("{}: [columns] {header:?}: {e}", path.display())
-                })?;
-                names.add(header, field);
-            }
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
-    }
-    names.extend(map);
-    Ok(names)
+    Ok(Company::read(dir)?.names(map)?)
 }
 
 /// Remembers a company's own column names in `bgy.toml`'s `[columns]` in `dir` (each header
@@ -352,10 +357,12 @@ fn prune_mode_of(prune: bool, mode: Option<cli::PruneArg>) -> PruneMode {
     }
 }
 
-/// `bgy.toml`'s `[schedule]` and `[notify]` in the working directory; `needs_job`: a missing
-/// `[schedule]` is an error.
-fn read_unattended(needs_job: bool) -> Result<std::sync::Arc<unattended::Settings>, UsageError> {
-    let settings = unattended::Settings::read(Path::new("."))?;
+/// `bgy.toml`'s `[schedule]` and `[notify]`; `needs_job`: a missing `[schedule]` is an error.
+fn read_unattended(
+    company: &Company,
+    needs_job: bool,
+) -> Result<std::sync::Arc<unattended::Settings>, UsageError> {
+    let settings = company.unattended()?;
     if needs_job && settings.schedule.is_none() {
         return usage(format!(
             "{SETTINGS_FILE} has no [schedule]: add one (cron, folder, prune, max_changes; see the README's \"Running it unattended\")"
@@ -369,7 +376,7 @@ impl Job {
     /// `[schedule]` (a bad one: exit 2 naming the key).
     // A flat match: one arm a command, each a field-by-field copy.
     #[allow(clippy::too_many_lines)]
-    fn of(command: Command) -> Result<Job, UsageError> {
+    fn of(command: Command, company: &Company) -> Result<Job, UsageError> {
         Ok(match command {
             Command::Template {
                 kind,
@@ -453,18 +460,18 @@ impl Job {
             },
             Command::Schedule { once, .. } => Job::Schedule {
                 once,
-                settings: read_unattended(true)?,
+                settings: read_unattended(company, true)?,
             },
             Command::Approve { run } => Job::Decide {
                 run,
                 approve: true,
-                settings: read_unattended(false)?,
+                settings: read_unattended(company, false)?,
                 report: None,
             },
             Command::Reject { run } => Job::Decide {
                 run,
                 approve: false,
-                settings: read_unattended(false)?,
+                settings: read_unattended(company, false)?,
                 report: None,
             },
             Command::Dept { action } => Job::Dept(match action {
@@ -508,7 +515,7 @@ impl Job {
                 schedule: if hash_password {
                     None
                 } else {
-                    Some(read_unattended(false)?).filter(|s| s.schedule.is_some())
+                    Some(read_unattended(company, false)?).filter(|s| s.schedule.is_some())
                 },
                 listen,
                 data,
@@ -799,13 +806,13 @@ impl Config {
             Some(name) => name.chars().take(100).collect(),
             None => os_user(),
         };
-        let mut job = Job::of(args.command)?;
+        // bgy.toml is read here, once: a run reads the sheet with what it says.
+        let company = Company::read(Path::new("."))?;
+        let mut job = Job::of(args.command, &company)?;
         if let Some(input) = job.input_mut() {
-            // bgy.toml is read here, once: a run reads the sheet with what it says.
-            input.columns = column_names(Path::new("."), &input.columns)
-                .map_err(|e| UsageError(format!("{e:#}")))?;
+            input.columns = company.names(&input.columns)?;
             if input.report.is_none() && input.report_dir.is_none() {
-                input.report_dir = settings_report_dir(Path::new("."))?;
+                input.report_dir = company.report_dir.clone();
             }
         }
         Ok(Config {

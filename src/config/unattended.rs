@@ -1,6 +1,6 @@
 //! `bgy.toml`'s `[schedule]` and `[notify]`, read once and typed: a bad key is exit 2 naming it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -174,37 +174,20 @@ fn bad<T>(table: &str, key: &str, why: impl std::fmt::Display) -> Result<T, Usag
 }
 
 impl Settings {
-    /// `bgy.toml` in `dir`: none is no job and no robot.
-    pub fn read(dir: &Path) -> Result<Settings, UsageError> {
-        let text = match std::fs::read_to_string(dir.join(SETTINGS_FILE)) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Settings::default()),
-            Err(e) => return Err(UsageError(format!("cannot read {SETTINGS_FILE}: {e}"))),
-        };
-        Settings::parse(&text)
+    /// `bgy.toml`'s text, typed (the unit tests' way in).
+    pub fn parse(text: &str) -> Result<Settings, UsageError> {
+        super::Company::parse(text)?.unattended()
     }
 
-    pub fn parse(text: &str) -> Result<Settings, UsageError> {
-        let doc: toml::Table = toml::from_str(text)
-            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", super::settings_error(&e))))?;
-        let table = |name: &str| -> Result<Option<toml::Table>, UsageError> {
-            match doc.get(name) {
-                None => Ok(None),
-                Some(toml::Value::Table(t)) => Ok(Some(t.clone())),
-                Some(_) => Err(UsageError(format!(
-                    "{SETTINGS_FILE}: {name} must be a table ([{name}] on a line of its own)"
-                ))),
-            }
-        };
-        let schedule = match table("schedule")? {
-            Some(t) => Some(schedule(t)?),
-            None => None,
-        };
-        let notify = match table("notify")? {
-            Some(t) => notify(t)?,
-            None => Notify::default(),
-        };
-        Ok(Settings { schedule, notify })
+    /// The `[schedule]` and `[notify]` tables, typed: none is no job and no robot.
+    pub fn of(
+        schedule: Option<toml::Table>,
+        notify: Option<toml::Table>,
+    ) -> Result<Settings, UsageError> {
+        Ok(Settings {
+            schedule: schedule.map(self::schedule).transpose()?,
+            notify: notify.map(self::notify).transpose()?.unwrap_or_default(),
+        })
     }
 }
 
