@@ -310,17 +310,17 @@ impl History {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Records a run's start, on `input` known as `name` (the file's own name, or the name a
+    /// Records a run's start, on the input whose content hashes to `sha` (of the bytes the run
+    /// read, not the file as it is by now), known as `name` (the file's own name, or the name a
     /// person uploaded it under); its id.
     pub fn begin(
         &self,
         command: &str,
-        input: &Path,
+        sha: &str,
         name: &str,
         server: &str,
         who: &str,
     ) -> anyhow::Result<i64> {
-        let sha = std::fs::read(input).map(|b| sha256(&b)).unwrap_or_default();
         let conn = self.conn();
         conn.execute(
             "INSERT INTO runs (started, command, input, sha256, server, who, status)
@@ -526,6 +526,8 @@ pub struct Pending {
 pub struct Settled<'a> {
     pub command: &'a str,
     pub input: &'a Path,
+    /// The hash of the bytes the run read.
+    pub sha256: &'a str,
     pub name: &'a str,
     pub server: &'a str,
     pub who: &'a str,
@@ -537,7 +539,7 @@ pub struct Settled<'a> {
 impl History {
     /// Records a run that sent nothing and is over as it starts; its id.
     pub fn settled(&self, run: &Settled) -> anyhow::Result<i64> {
-        let id = self.begin(run.command, run.input, run.name, run.server, run.who)?;
+        let id = self.begin(run.command, run.sha256, run.name, run.server, run.who)?;
         self.end(id, run.status, run.counts, run.report)?;
         Ok(id)
     }
@@ -682,10 +684,14 @@ mod tests {
     fn runs_changes_and_what_was_last_sent() {
         let dir = tempfile::tempdir().unwrap();
         let h = History::open(&dir.path().join("h.sqlite")).unwrap();
-        let input = dir.path().join("staff.csv");
-        std::fs::write(&input, "帐号\n").unwrap();
         let run = h
-            .begin("import", &input, "staff.csv", "https://example", "hr")
+            .begin(
+                "import",
+                &sha256("帐号\n".as_bytes()),
+                "staff.csv",
+                "https://example",
+                "hr",
+            )
             .unwrap();
         let sent = serde_json::json!({"we_userid": "Zs", "bank_card": "6222", "cover": "0"});
         h.change(run, "Zs", ChangeKind::Created, &Value::Null, &sent)
@@ -702,6 +708,7 @@ mod tests {
             .unwrap();
         let runs = h.runs(10).unwrap();
         assert_eq!(runs[0].changes, 2);
+        assert_eq!(runs[0].sha256, sha256("帐号\n".as_bytes()));
         assert_eq!(runs[0].sha256.len(), 64);
         let last = h.last_sent("ZS");
         assert_eq!(last["bank_card"], "6222", "stored for restores");

@@ -31,7 +31,7 @@ fn record(
     changes: impl FnOnce(&History, i64) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let h = ctx.history()?;
-    let run = h.begin(command, std::path::Path::new(""), "", &ctx.server, &ctx.who)?;
+    let run = h.begin(command, "", "", &ctx.server, &ctx.who)?;
     changes(&h, run)?;
     h.end(
         run,

@@ -308,6 +308,7 @@ impl Held {
     ) -> anyhow::Result<Summary> {
         let counts = p.plan.counts();
         let hash = plan_hash(&p.lines);
+        let sha = crate::history::sha256(&p.session.bytes);
         let extra = Extra {
             planned: Some(counts),
             ..dept_extra(p.depts.as_ref(), None)
@@ -323,6 +324,7 @@ impl Held {
         let run = Settled {
             command: "sync",
             input: &input.file,
+            sha256: &sha,
             name: &name,
             server: &ctx.server,
             who: &ctx.who,

@@ -193,7 +193,7 @@ impl<'a> Session<'a> {
         };
         let run = history.begin(
             self.command.name(),
-            &self.input.file,
+            &crate::history::sha256(&self.bytes),
             &name,
             &self.ctx.server,
             &self.ctx.who,
