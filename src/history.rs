@@ -448,29 +448,8 @@ impl History {
         params: impl rusqlite::Params,
     ) -> anyhow::Result<Vec<RunRecord>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT r.id, r.started, r.finished, r.command, r.input, r.sha256, r.server, r.who,
-                    r.status, r.counts, r.report,
-                    (SELECT COUNT(*) FROM changes c WHERE c.run = r.id), r.columns
-             FROM runs r {filter}"
-        ))?;
-        let rows = stmt.query_map(params, |r| {
-            Ok(RunRecord {
-                id: r.get(0)?,
-                started: r.get(1)?,
-                finished: r.get(2)?,
-                command: r.get(3)?,
-                input: r.get(4)?,
-                sha256: r.get(5)?,
-                server: r.get(6)?,
-                who: r.get(7)?,
-                status: r.get(8)?,
-                counts: json_column(r, 9)?,
-                report: r.get(10)?,
-                changes: r.get(11)?,
-                columns: r.get(12)?,
-            })
-        })?;
+        let mut stmt = conn.prepare(&format!("SELECT {RUN_COLUMNS} FROM runs r {filter}"))?;
+        let rows = stmt.query_map(params, run_record)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -495,29 +474,47 @@ impl History {
     }
 }
 
+/// A run's columns, as [`run_record`] reads them (`r` is the runs table).
+const RUN_COLUMNS: &str = "r.id, r.started, r.finished, r.command, r.input, r.sha256, r.server,
+    r.who, r.status, r.counts, r.report, (SELECT COUNT(*) FROM changes c WHERE c.run = r.id),
+    r.columns";
+
+/// The run of a row whose first columns are [`RUN_COLUMNS`].
+fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        id: r.get(0)?,
+        started: r.get(1)?,
+        finished: r.get(2)?,
+        command: r.get(3)?,
+        input: r.get(4)?,
+        sha256: r.get(5)?,
+        server: r.get(6)?,
+        who: r.get(7)?,
+        status: r.get(8)?,
+        counts: json_column(r, 9)?,
+        report: r.get(10)?,
+        changes: r.get(11)?,
+        columns: r.get(12)?,
+    })
+}
+
 /// A run the schedule paused, waiting for a person.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pending {
-    pub run: i64,
+    /// The run itself: its status is pending, approved or rejected.
+    #[serde(flatten)]
+    pub run: RunRecord,
     /// The sheet it read, where it read it.
     pub path: String,
-    /// Its content's hash when it was read.
-    pub sha256: String,
     /// How it was to be applied (prune mode, what invalid rows do), as JSON.
     pub options: Value,
     /// The plan's fingerprint: an approval sends only this plan.
     pub plan_hash: String,
     /// Why it waits.
     pub why: String,
-    /// Pending, approved or rejected.
-    pub status: RunStatus,
     pub decided_by: Option<String>,
     /// The run that carried out the approval.
     pub decided_run: Option<i64>,
-    pub started: String,
-    pub input: String,
-    pub counts: Value,
-    pub report: Option<String>,
     /// The plan's first lines, to read before deciding (bank cards never in them).
     pub lines: Value,
 }
@@ -590,27 +587,21 @@ impl History {
     ) -> anyhow::Result<Vec<Pending>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT p.run, p.path, r.sha256, p.options, p.plan_hash, p.why, r.status,
-                    p.decided_by, p.decided_run, r.started, r.input, r.counts, r.report, p.lines
+            "SELECT {RUN_COLUMNS}, p.path, p.options, p.plan_hash, p.why, p.decided_by,
+                    p.decided_run, p.lines
              FROM pending p JOIN runs r ON r.id = p.run {filter}"
         ))?;
         let rows = stmt.query_map(params, |r| {
             let json = |i| json_column(r, i);
             Ok(Pending {
-                run: r.get(0)?,
-                path: r.get(1)?,
-                sha256: r.get(2)?,
-                options: json(3)?,
-                plan_hash: r.get(4)?,
-                why: r.get(5)?,
-                status: r.get(6)?,
-                decided_by: r.get(7)?,
-                decided_run: r.get(8)?,
-                started: r.get(9)?,
-                input: r.get(10)?,
-                counts: json(11)?,
-                report: r.get(12)?,
-                lines: json(13)?,
+                run: run_record(r)?,
+                path: r.get(13)?,
+                options: json(14)?,
+                plan_hash: r.get(15)?,
+                why: r.get(16)?,
+                decided_by: r.get(17)?,
+                decided_run: r.get(18)?,
+                lines: json(19)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

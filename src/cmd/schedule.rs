@@ -213,10 +213,10 @@ pub async fn decide(
         format!("运行 {run} 不是等待确认的定时同步 (run {run} is not a run the schedule paused; bgy history lists the runs, pending ones as pending)")
     })?;
     anyhow::ensure!(
-        paused.status == RunStatus::Pending,
+        paused.run.status == RunStatus::Pending,
         "运行 {run} 已经处理过:{} (run {run} was {} already{})",
-        paused.status,
-        paused.status,
+        paused.run.status,
+        paused.run.status,
         paused
             .decided_by
             .as_deref()
@@ -242,7 +242,7 @@ pub async fn decide(
         )
     })?;
     anyhow::ensure!(
-        crate::history::sha256(&bytes) == paused.sha256,
+        crate::history::sha256(&bytes) == paused.run.sha256,
         "运行 {run} 暂停后表格 {} 已改动 (the sheet changed since run {run} was paused; nothing was sent): bgy reject {run}, and the schedule reads the new file at its next run",
         path.display()
     );

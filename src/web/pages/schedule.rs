@@ -79,7 +79,7 @@ pub async fn approve(
     let settings = app.schedule.clone().unwrap_or_default();
     let paused = with_history(&app, move |h| h.paused_run(run))
         .await?
-        .filter(|p| p.status == crate::history::RunStatus::Pending)
+        .filter(|p| p.run.status == crate::history::RunStatus::Pending)
         .ok_or_else(|| {
             AppError::conflict(
                 "不在等待 (Not waiting)",
@@ -88,7 +88,7 @@ pub async fn approve(
         })?;
     let folder = app.store.create().map_err(|e| AppError::storage(&e))?;
     send_in(app, &s, folder, Command::Sync, |id, dir| {
-        let info = RunInfo::new(id, &s.user, Command::Sync, &paused.input, "");
+        let info = RunInfo::new(id, &s.user, Command::Sync, &paused.run.input, "");
         let job = Job::Decide {
             run,
             approve: true,
