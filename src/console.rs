@@ -15,15 +15,6 @@ use crate::remedy::Removal;
 use crate::stop::Stop;
 use crate::text::{line, people};
 
-/// [`say`] with `format!`'s arguments: what `eprintln!` would print, without its panic on a
-/// closed stderr.
-#[macro_export]
-macro_rules! say {
-    ($($arg:tt)*) => {
-        $crate::console::say(format!($($arg)*))
-    };
-}
-
 /// A line on stderr. A reader that has gone (`2>&1 | head -2`) is no reason to stop a run:
 /// the line is lost, the run goes on, and its report and journal are written.
 pub fn say(text: impl std::fmt::Display) {

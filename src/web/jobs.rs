@@ -284,11 +284,11 @@ fn record(
         app.store.prune(Some(&info.id));
     }
     if let Err(e) = saved {
-        crate::say!(
+        crate::console::say(format!(
             "bgy serve: run {} ended ({}), but its record could not be written: {e}",
             info.id,
             info.status.name()
-        );
+        ));
     }
 }
 

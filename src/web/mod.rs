@@ -101,8 +101,8 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     };
     let base = format!("{scheme}://{shown}");
     match app.auth.token() {
-        Some(token) => crate::say!("bgy serve: {base}/?token={token}"),
-        None => crate::say!("bgy serve: {base}/login"),
+        Some(token) => crate::console::say(format!("bgy serve: {base}/?token={token}")),
+        None => crate::console::say(format!("bgy serve: {base}/login")),
     }
     tidy(&app).await;
     let keeper = tokio::spawn(keep_tidy(app.clone()));
@@ -125,7 +125,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     if let Some(s) = scheduler {
         s.abort();
     }
-    crate::say!("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
+    crate::console::say("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
     app.jobs.stop_all().await;
     Ok(Summary {
         command: "serve",
@@ -141,9 +141,9 @@ async fn tidy(app: &Arc<App>) {
         let mut runs = app.store.list();
         let settled = app.store.settle(&mut runs);
         if settled > 0 {
-            crate::say!(
+            crate::console::say(format!(
                 "bgy serve: {settled} run(s) had been cut off while running (the console was killed): now interrupted, and an import can be resumed from its page"
-            );
+            ));
         }
         if let Err(e) = app.ctx.history() {
             app.ctx

@@ -49,7 +49,7 @@ pub async fn require_session(
         }
     }
     if let Some(token) = app.auth.reissue() {
-        crate::say!("bgy serve: a new sign-in address (works once, for a few minutes): {base}/?token={token}");
+        crate::console::say(format!("bgy serve: a new sign-in address (works once, for a few minutes): {base}/?token={token}"));
     }
     (
         StatusCode::UNAUTHORIZED,
