@@ -91,7 +91,7 @@ fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize>
     let text = Format::new().set_num_format("@");
     let mut r = 0u32;
     for run in history.runs(limit)? {
-        for change in history.changes(run.id)? {
+        history.each_change(run.id, |change| {
             let change = mask(serde_json::to_value(change)?);
             for (field, old, new) in fields(&change) {
                 r += 1;
@@ -110,7 +110,8 @@ fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize>
                     ws.write_string_with_format(r, j as u16, *v, &text)?;
                 }
             }
-        }
+            Ok(())
+        })?;
     }
     ws.set_freeze_panes(1, 0)?;
     crate::write::save(&mut wb, path)
