@@ -18,7 +18,7 @@ use crate::input::Input;
 use crate::journal::{self, Journal};
 use crate::live::Live;
 use crate::lock::{self, RunLock};
-use crate::model::{AccountKey, Command, Layout, Outcome};
+use crate::model::{AccountKey, Command, Layout, Outcome, StaffRecord};
 use crate::outcome::PlanLine;
 use crate::outcome::{Counts, Detail, SheetDetail, Status, Summary};
 use crate::report::{self, Report};
@@ -220,20 +220,11 @@ impl<'a> Session<'a> {
             let Some(person) = live.person(account) else {
                 continue;
             };
-            let mut before = Map::new();
-            for (field, value) in live.values(person).iter() {
-                before.insert(
-                    field.key().into(),
-                    serde_json::json!({"value": value, "source": "listing"}),
-                );
-            }
-            for (key, value) in r.history.last_sent(account) {
-                before
-                    .entry(key)
-                    .or_insert_with(|| serde_json::json!({"value": value, "source": "sent"}));
-            }
-            r.before
-                .insert(AccountKey::new(account), Value::Object(before));
+            let before = Before {
+                listing: live.values(person),
+                sent: r.history.last_sent_text(account),
+            };
+            r.before.insert(AccountKey::new(account), before);
         }
     }
 
@@ -548,7 +539,40 @@ pub struct Recorder {
     history: std::sync::Arc<History>,
     run: i64,
     command: Command,
-    before: HashMap<AccountKey, Value>,
+    before: HashMap<AccountKey, Before>,
+}
+
+/// A person as the listing showed them before the run, and what bgy had last sent them (as
+/// the history stores it): kept as compact as the rows are (a run that changes 100,000 people
+/// holds 100,000 of these), made into the history's JSON when the change is recorded.
+struct Before {
+    listing: StaffRecord,
+    sent: Option<String>,
+}
+
+impl Before {
+    /// `{"field": {"value": …, "source": "listing" | "sent"}}`: the listing's value, else
+    /// the one bgy sent.
+    fn to_json(&self) -> Value {
+        let mut before = Map::new();
+        for (field, value) in self.listing.iter() {
+            before.insert(
+                field.key().into(),
+                serde_json::json!({"value": value, "source": "listing"}),
+            );
+        }
+        let sent: Map<String, Value> = self
+            .sent
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        for (key, value) in sent {
+            before
+                .entry(key)
+                .or_insert_with(|| serde_json::json!({"value": value, "source": "sent"}));
+        }
+        Value::Object(before)
+    }
 }
 
 impl Recorder {
@@ -578,8 +602,7 @@ impl Recorder {
         let before = self
             .before
             .get(&AccountKey::new(account))
-            .cloned()
-            .unwrap_or(Value::Null);
+            .map_or(Value::Null, Before::to_json);
         self.history.change(self.run, account, kind, &before, sent)
     }
 }
