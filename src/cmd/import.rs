@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
             index,
             row: Some(row.source_row),
             account: row.account().to_string(),
-            form: row.values.to_form(),
+            form: row.values.clone(),
             existed: existed(row.account()),
             cover: opts.cover,
         })

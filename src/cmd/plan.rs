@@ -518,8 +518,8 @@ fn add_jobs(p: &Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<Ad
                 _ => return None,
             };
             let form = match real {
-                Some(real) => depts::resolved_form(&row.values, &p.live.tree, real),
-                None => row.values.to_form(),
+                Some(real) => depts::resolved(&row.values, &p.live.tree, real),
+                None => row.values.clone(),
             };
             Some(AddJob::to_match(index, row, form, existed))
         })

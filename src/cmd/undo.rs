@@ -436,7 +436,7 @@ fn jobs(s: &Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
         .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
         .map(|(index, row)| {
             let existed = !recreate.contains(&row.account());
-            AddJob::to_match(index, row, row.values.to_form(), existed)
+            AddJob::to_match(index, row, row.values.clone(), existed)
         })
         .collect()
 }

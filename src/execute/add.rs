@@ -3,7 +3,7 @@
 use futures::StreamExt;
 
 use crate::api::Client;
-use crate::model::{Cover, Outcome};
+use crate::model::{Cover, Field, Outcome, StaffRecord};
 
 use super::Sink;
 
@@ -15,7 +15,9 @@ pub struct AddJob {
     /// Its row in the sheet; none for a leaver the sheet does not name.
     pub row: Option<u32>,
     pub account: String,
-    pub form: Vec<(String, String)>,
+    /// What is sent (without `cover`), as compact as a row until it is sent: a run of
+    /// 100,000 holds 100,000 jobs.
+    pub form: StaffRecord,
     /// The account was on the server before the run.
     pub existed: bool,
     pub cover: Cover,
@@ -27,7 +29,7 @@ impl AddJob {
     pub fn to_match(
         index: usize,
         row: &crate::validate::Row,
-        form: Vec<(String, String)>,
+        form: StaffRecord,
         existed: bool,
     ) -> AddJob {
         AddJob {
@@ -47,16 +49,16 @@ impl AddJob {
     /// Marks `account` as a leaver: 人事状态 已离职 (status 3), 离职时间 `today`, and why
     /// (cover=1). `index` numbers the leavers.
     pub fn leaver(index: usize, account: &str, today: &str, why: &str) -> AddJob {
+        let mut form = StaffRecord::new();
+        form.put(Field::WeUserid, account);
+        form.put(Field::Status, "3");
+        form.put(Field::QuiteTime, today);
+        form.put(Field::QuiteReason, why);
         AddJob {
             index,
             row: None,
             account: account.to_string(),
-            form: vec![
-                ("we_userid".into(), account.to_string()),
-                ("status".into(), "3".into()),
-                ("quite_time".into(), today.to_string()),
-                ("quite_reason".into(), why.to_string()),
-            ],
+            form,
             existed: true,
             cover: Cover::Overwrite,
         }
@@ -75,7 +77,7 @@ pub async fn add_staff(
             if sink.stop.is_stopped() {
                 return (job.index, sink.not_sent());
             }
-            let mut form = job.form;
+            let mut form = job.form.to_form();
             form.push(("cover".into(), job.cover.api_value().into()));
             let sent: serde_json::Map<String, serde_json::Value> = form
                 .iter()

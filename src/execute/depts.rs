@@ -9,7 +9,7 @@ use crate::events::{Emit, Observer};
 use crate::execute::session::Recorder;
 use crate::live;
 use crate::model::tree::DeptTree;
-use crate::model::StaffRecord;
+use crate::model::{Field, StaffRecord};
 use crate::outcome::PlanLine;
 use crate::plan::depts::DeptPlan;
 
@@ -219,16 +219,12 @@ pub fn record_create(history: Option<&Recorder>, events: &dyn Observer, path: &s
     }
 }
 
-/// A row's form with its departments as real we_ids: paths and placeholder ids of the planned
-/// tree (renamed or new departments) are looked up in the real tree after the changes.
-pub fn resolved_form(
-    values: &StaffRecord,
-    planned: &DeptTree,
-    real: &DeptTree,
-) -> Vec<(String, String)> {
-    let mut form = values.to_form();
+/// A row's values with its departments as real we_ids: paths and placeholder ids of the
+/// planned tree (renamed or new departments) are looked up in the real tree after the changes.
+pub fn resolved(values: &StaffRecord, planned: &DeptTree, real: &DeptTree) -> StaffRecord {
+    let mut record = values.clone();
     let Some(ids) = values.placement().resolve(planned) else {
-        return form;
+        return record;
     };
     let real_ids: Option<Vec<String>> = ids
         .iter()
@@ -242,8 +238,8 @@ pub fn resolved_form(
         .map(|id| id.map(|i| i.to_string()))
         .collect();
     if let Some(real_ids) = real_ids {
-        form.retain(|(k, _)| k != "we_department" && k != "we_id");
-        form.push(("we_id".into(), real_ids.join(",")));
+        record.set(Field::WeDepartment, None);
+        record.put(Field::WeId, &real_ids.join(","));
     }
-    form
+    record
 }
