@@ -15,69 +15,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-
 // mimalloc as the binary uses (for the file maker), and the child-process figures.
 mod support;
 use support::{measure, median, Figures};
-
-const HEADERS: [&str; 16] = [
-    "帐号",
-    "姓名",
-    "性别",
-    "手机",
-    "邮箱",
-    "部门",
-    "职位",
-    "人事状态",
-    "入职时间",
-    "参加工作时间",
-    "考勤号",
-    "银行卡号",
-    "工作地址",
-    "英文名",
-    "转正时间",
-    "离职时间",
-];
-
-fn make_file(path: &Path, rows: u32) -> anyhow::Result<()> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("成员 Staff")?;
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    for (c, h) in HEADERS.iter().enumerate() {
-        ws.write_string(0, c as u16, *h)?;
-    }
-    for i in 0..rows {
-        let r = i + 1;
-        let n = i as usize;
-        ws.write_string(r, 0, format!("user{n:06}"))?;
-        ws.write_string(r, 1, format!("员工{n}"))?;
-        ws.write_number(r, 2, f64::from(1 + i % 2))?;
-        ws.write_number(r, 3, 13_900_000_000.0 + f64::from(i))?;
-        ws.write_string(r, 4, format!("user{n:06}@example.com"))?;
-        ws.write_string(r, 5, format!("办公逸/研发部/组{}", i % 50))?;
-        ws.write_string(r, 6, "工程师")?;
-        ws.write_number(r, 7, f64::from(i % 4))?;
-        // A date that moves with the row, from a first year on.
-        let day = |first: u16| {
-            ExcelDateTime::from_ymd(
-                first + (i % 15) as u16,
-                1 + (i % 12) as u8,
-                1 + (i % 28) as u8,
-            )
-        };
-        ws.write_datetime_with_format(r, 8, &day(2010)?, &date)?;
-        ws.write_string(r, 9, "2010-07-01")?;
-        ws.write_number(r, 10, 100_000.0 + f64::from(i))?;
-        ws.write_string(r, 11, format!("62220202{n:011}"))?;
-        ws.write_string(r, 12, "北京市海淀区中关村大街 1 号")?;
-        ws.write_string(r, 13, format!("Emp{n}"))?;
-        ws.write_datetime_with_format(r, 14, &day(2011)?, &date)?;
-    }
-    wb.save(path)?;
-    Ok(())
-}
 
 /// calamine's own streaming read of the sheet, as bgy's reader drives it (every cell with its
 /// style id), keeping nothing: the floor under any check that reads through calamine.
@@ -109,7 +49,7 @@ fn main() -> anyhow::Result<()> {
     if args.peek().is_some_and(|a| a == "--make") {
         let path = PathBuf::from(args.nth(1).unwrap_or_default());
         let rows = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-        return make_file(&path, rows);
+        return support::check_workbook(&path, rows);
     }
     let rows: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
