@@ -11,9 +11,8 @@
 //! Beside them, calamine's own streaming read of the file with nothing kept (this program
 //! run again with `--calamine-read FILE`): the floor under a check that reads through calamine.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 // mimalloc as the binary uses (for the file maker), and the child-process figures.
 mod support;
@@ -44,40 +43,15 @@ fn main() -> anyhow::Result<()> {
     if args.peek().is_some_and(|a| a == "--calamine-read") {
         return calamine_read(Path::new(&args.nth(1).unwrap_or_default()));
     }
-    // The file is made in a process of its own: a child forked from a parent that held the
-    // whole workbook would count that memory as its own peak.
-    if args.peek().is_some_and(|a| a == "--make") {
-        let path = PathBuf::from(args.nth(1).unwrap_or_default());
-        let rows = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-        return support::check_workbook(&path, rows);
+    if let Some(made) = support::make_if_asked() {
+        return made;
     }
     let rows: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
 
     let exe = std::env::current_exe()?;
-    let target = exe
-        .ancestors()
-        .nth(3)
-        .ok_or_else(|| anyhow::anyhow!("where is target/?"))?
-        .to_path_buf();
     let bgy = support::bgy_binary()?;
-    let dir = target.join("bench");
-    std::fs::create_dir_all(&dir)?;
-    let file = dir.join(format!("check-{rows}.xlsx"));
-    if !file.exists() {
-        let t = Instant::now();
-        let made = Command::new(&exe)
-            .arg("--make")
-            .arg(&file)
-            .arg(rows.to_string())
-            .status()?;
-        anyhow::ensure!(made.success(), "could not make {}", file.display());
-        println!(
-            "made {} in {:.1} s",
-            file.display(),
-            t.elapsed().as_secs_f64()
-        );
-    }
+    let file = support::template_file(rows)?;
     println!(
         "{rows} rows, {:.1} MB, {runs} runs each, alternating; medians:",
         std::fs::metadata(&file)?.len() as f64 / 1e6

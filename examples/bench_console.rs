@@ -14,7 +14,7 @@
 //! asked when nothing ran (target: ≤ 200 ms at the 95th percentile).
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -161,31 +161,14 @@ fn print_pages(label: &str, times: &[Vec<f64>; 2]) {
 }
 
 fn main() -> anyhow::Result<()> {
-    let mut args = std::env::args().skip(1).peekable();
-    // The file is made in a process of its own (see bench_check).
-    if args.peek().is_some_and(|a| a == "--make") {
-        let path = PathBuf::from(args.nth(1).unwrap_or_default());
-        let rows = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
-        return support::check_workbook(&path, rows);
+    if let Some(made) = support::make_if_asked() {
+        return made;
     }
+    let mut args = std::env::args().skip(1);
     let rows: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3).max(1);
     let bgy = support::bgy_binary()?;
-    let exe = std::env::current_exe()?;
-    let target = exe
-        .ancestors()
-        .nth(3)
-        .ok_or_else(|| anyhow::anyhow!("no target folder above {}", exe.display()))?;
-    let file = target.join(format!("bench/check-{rows}.xlsx"));
-    if !file.exists() {
-        std::fs::create_dir_all(target.join("bench"))?;
-        let made = Command::new(&exe)
-            .arg("--make")
-            .arg(&file)
-            .arg(rows.to_string())
-            .status()?;
-        anyhow::ensure!(made.success(), "could not make {}", file.display());
-    }
+    let file = support::template_file(rows)?;
     let bytes = std::fs::read(&file)?;
     let work = tempfile::tempdir()?;
     std::fs::copy(&file, work.path().join("all.xlsx"))?;

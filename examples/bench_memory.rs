@@ -15,24 +15,6 @@ use std::process::Command;
 mod support;
 use support::{measure, Figures};
 
-/// The export as CSV, with every 职位 set to `title` (so a sync of it updates everyone).
-fn retitled(all_csv: &std::path::Path, title: &str) -> anyhow::Result<String> {
-    let mut reader = csv::Reader::from_path(all_csv)?;
-    let headers = reader.headers()?.clone();
-    let position = headers
-        .iter()
-        .position(|h| h == "职位")
-        .ok_or_else(|| anyhow::anyhow!("no 职位 column in the export"))?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(&headers)?;
-    for record in reader.records() {
-        let mut record: Vec<String> = record?.iter().map(str::to_string).collect();
-        record[position] = title.to_string();
-        out.write_record(&record)?;
-    }
-    Ok(String::from_utf8(out.into_inner()?)?)
-}
-
 const COMMANDS: [&str; 5] = [
     "export (the directory)",
     "check, offline (its report)",
@@ -62,7 +44,7 @@ fn run_all(bgy: &std::path::Path, n: usize, port: u16) -> anyhow::Result<Vec<Fig
     run(true, &["export", "-o", "all.csv"])?;
     std::fs::write(
         dir.path().join("edit.csv"),
-        retitled(&dir.path().join("all.csv"), "新职位")?,
+        support::retitled(&dir.path().join("all.csv"), usize::MAX, "新职位")?,
     )?;
     out.push(run(true, &["sync", "edit.csv", "--yes"])?);
     out.push(run(

@@ -42,26 +42,6 @@ impl Bench {
     }
 }
 
-/// The export as CSV, with the 职位 of its first `k` people set to `title`.
-fn edited(all_csv: &std::path::Path, k: usize, title: &str) -> anyhow::Result<String> {
-    let mut reader = csv::Reader::from_path(all_csv)?;
-    let headers = reader.headers()?.clone();
-    let position = headers
-        .iter()
-        .position(|h| h == "职位")
-        .ok_or_else(|| anyhow::anyhow!("no 职位 column in the export"))?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(&headers)?;
-    for (i, record) in reader.records().enumerate() {
-        let mut record: Vec<String> = record?.iter().map(str::to_string).collect();
-        if i < k {
-            record[position] = title.to_string();
-        }
-        out.write_record(&record)?;
-    }
-    Ok(String::from_utf8(out.into_inner()?)?)
-}
-
 /// The listing alone: every department and person, as a run lists them, in this process.
 fn listing(url: &str) -> anyhow::Result<f64> {
     let runtime = tokio::runtime::Runtime::new()?;
@@ -143,11 +123,11 @@ fn main() -> anyhow::Result<()> {
     b.run(true, &["export", "-o", "all.csv"])?;
     std::fs::write(
         tmp.path().join("a.csv"),
-        edited(&tmp.path().join("all.csv"), k, "甲岗")?,
+        support::retitled(&tmp.path().join("all.csv"), k, "甲岗")?,
     )?;
     std::fs::write(
         tmp.path().join("b.csv"),
-        edited(&tmp.path().join("all.csv"), k, "乙岗")?,
+        support::retitled(&tmp.path().join("all.csv"), k, "乙岗")?,
     )?;
     let mut s: Vec<Series> = [
         "plan all.xlsx (0 changes)",

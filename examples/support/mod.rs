@@ -215,4 +215,69 @@ pub fn check_workbook(path: &std::path::Path, rows: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The export as CSV, with the 职位 of its first `k` people set to `title`.
+#[allow(dead_code)] // not every benchmark edits a sheet
+pub fn retitled(all_csv: &std::path::Path, k: usize, title: &str) -> anyhow::Result<String> {
+    let mut reader = csv::Reader::from_path(all_csv)?;
+    let headers = reader.headers()?.clone();
+    let position = headers
+        .iter()
+        .position(|h| h == "职位")
+        .ok_or_else(|| anyhow::anyhow!("no 职位 column in the export"))?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&headers)?;
+    for (i, record) in reader.records().enumerate() {
+        let mut record: Vec<String> = record?.iter().map(str::to_string).collect();
+        if i < k {
+            record[position] = title.to_string();
+        }
+        out.write_record(&record)?;
+    }
+    Ok(String::from_utf8(out.into_inner()?)?)
+}
+
+/// `target/bench/check-ROWS.xlsx`, the template of `rows` rows, made when missing by this
+/// program run again as `--make FILE ROWS` (see [`make_if_asked`]): a child forked from a
+/// parent that held the whole workbook would count that memory as its own peak.
+#[allow(dead_code)] // not every benchmark reads the template
+pub fn template_file(rows: u32) -> anyhow::Result<std::path::PathBuf> {
+    let exe = std::env::current_exe()?;
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .ok_or_else(|| anyhow::anyhow!("no target folder above {}", exe.display()))?;
+    let dir = target.join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(format!("check-{rows}.xlsx"));
+    if !file.exists() {
+        let t = std::time::Instant::now();
+        let made = std::process::Command::new(&exe)
+            .arg("--make")
+            .arg(&file)
+            .arg(rows.to_string())
+            .status()?;
+        anyhow::ensure!(made.success(), "could not make {}", file.display());
+        println!(
+            "made {} in {:.1} s",
+            file.display(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(file)
+}
+
+/// `--make FILE ROWS`, as [`template_file`] runs this program: the template made (the
+/// program then ends); `None` for any other command line.
+#[allow(dead_code)]
+pub fn make_if_asked() -> Option<anyhow::Result<()>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [make, file, rest @ ..] if make == "--make" => {
+            let rows = rest.first().and_then(|r| r.parse().ok()).unwrap_or(100_000);
+            Some(check_workbook(std::path::Path::new(file), rows))
+        }
+        _ => None,
+    }
+}
+
 pub mod workbooks;
