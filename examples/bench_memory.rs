@@ -5,8 +5,8 @@
 //! beside the sample org, serves it with `bgy emulator` in a process of its own, and runs, each
 //! in a fresh process: `export` (the directory as a workbook), `check` of that export offline
 //! (its report), `sync` of the export with every 职位 changed (its report, and a history run of
-//! that many changes), `history --export` of that run (the audit log), and `delete` of everyone
-//! (the backup first). It prints each command's wall time and peak memory at both sizes, and
+//! that many changes), `history --export` of that run (the audit log), `undo` of it (the
+//! workbook of what it sends), and `delete` of everyone (the backup first). It prints each command's wall time and peak memory at both sizes, and
 //! how much of the peak grows with the people: the larger peak over the smaller, and the MB a
 //! further 1,000 people cost.
 
@@ -15,11 +15,12 @@ use std::process::Command;
 mod support;
 use support::{measure, Figures};
 
-const COMMANDS: [&str; 5] = [
+const COMMANDS: [&str; 6] = [
     "export (the directory)",
     "check, offline (its report)",
     "sync, everyone updated (report)",
     "history --export (audit log)",
+    "undo of that sync (its workbook)",
     "delete everyone (backup first)",
 ];
 
@@ -51,6 +52,8 @@ fn run_all(bgy: &std::path::Path, n: usize, port: u16) -> anyhow::Result<Vec<Fig
         false,
         &["history", "--limit", "1", "--export", "audit.xlsx"],
     )?);
+    // The sync is the history's first run.
+    out.push(run(true, &["undo", "1", "--yes"])?);
     out.push(run(true, &["delete", "all.xlsx", "--yes", "--force"])?);
     let backups = std::fs::read_dir(dir.path())?
         .filter_map(Result::ok)

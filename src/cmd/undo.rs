@@ -7,6 +7,7 @@
 //! every field bgy knew; dates → the old dates. Departments are not in the history yet: a run's
 //! department creates and renames are reported, not undone.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -18,7 +19,7 @@ use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::delete::delete_all;
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, AddJob};
-use crate::history::{ChangeKind, ChangeRecord};
+use crate::history::ChangeKind;
 use crate::live::{Live, LISTED};
 use crate::model::StaffRecord;
 use crate::model::{Command, Field, Layout, Outcome};
@@ -75,8 +76,13 @@ async fn departments_back(
     extra
 }
 
-/// The changes run `run` made, when the history knows it.
-fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Vec<ChangeRecord>> {
+/// Per account a run changed: the kind of its first change, the record before it and the
+/// last values sent, as JSON text (a run of 100,000 changes is held as text, ~1 KB a person,
+/// not as JSON trees of ~8 KB; each is read back when its inverse is made).
+type Changed = BTreeMap<String, (ChangeKind, String, String)>;
+
+/// What run `run` changed, when the history knows it.
+fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Changed> {
     let history = ctx.history()?;
     anyhow::ensure!(
         history.knows(run),
@@ -87,7 +93,18 @@ fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Vec<ChangeRecord>> {
             ""
         }
     );
-    history.changes(run)
+    let mut by_account = Changed::new();
+    history.each_change(run, |c| {
+        let sent = c.sent.to_string();
+        match by_account.entry(c.account) {
+            Entry::Vacant(e) => {
+                e.insert((c.kind, c.before.to_string(), sent));
+            }
+            Entry::Occupied(mut e) => e.get_mut().2 = sent,
+        }
+        Ok(())
+    })?;
+    Ok(by_account)
 }
 
 pub async fn run(
@@ -104,7 +121,7 @@ pub async fn run(
     );
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
-    let plan = invert(&changes, &live, destructive.force);
+    let plan = invert(changes, &live, destructive.force);
     // Beside its report when it has one (the web console's run folder), so the backup is too.
     let folder = report
         .as_deref()
@@ -164,18 +181,12 @@ pub async fn run(
 }
 
 /// Each account's inverse, from the first record before and the last values sent.
-fn invert(changes: &[ChangeRecord], live: &Live, force: bool) -> Vec<(String, Inverse)> {
-    // Per account: the kind of its first change, the record before it, the last values sent.
-    let mut by_account: BTreeMap<String, (ChangeKind, &Value, &Value)> = BTreeMap::new();
-    for c in changes {
-        let e = by_account
-            .entry(c.account.clone())
-            .or_insert((c.kind, &c.before, &c.sent));
-        e.2 = &c.sent;
-    }
-    by_account
+fn invert(changed: Changed, live: &Live, force: bool) -> Vec<(String, Inverse)> {
+    changed
         .into_iter()
         .map(|(account, (first, before, sent))| {
+            let json = |t: &str| serde_json::from_str::<Value>(t).unwrap_or(Value::Null);
+            let (before, sent) = (&json(&before), &json(&sent));
             if let Some(inverse) = department(first, before, sent, live, force) {
                 return (account, inverse);
             }

@@ -338,6 +338,7 @@ pub fn from_values(
             .map(|f| text(f.header(layout).to_string()))
             .collect(),
     };
+    // Made a row at a time as validation takes them: never a second copy of every cell.
     let rows = people.iter().enumerate().map(|(i, v)| RawRow {
         source_row: i as u32 + 2,
         cells: columns
@@ -345,14 +346,24 @@ pub fn from_values(
             .map(|f| text(v.get(*f).map(|x| f.display(x)).unwrap_or_default()))
             .collect(),
     });
-    let sheet = Sheet {
-        name: layout.sheet_name().to_string(),
-        format: read::Format::Xlsx,
-        rows: std::iter::once(header).chain(rows).collect(),
+    let name = layout.sheet_name();
+    let (_, header, rows, warnings) = validate_stream(
+        path,
+        std::iter::once(header).chain(rows),
+        Some(layout),
+        &Names::default(),
+        &mut |_, _| {},
+    )
+    .map_err(|e| e.in_sheet(name))?;
+    Ok(Table {
+        path: path.to_path_buf(),
+        sheet: name.to_string(),
+        layout,
+        header,
+        rows,
+        warnings,
         is_report: false,
-        warnings: Vec::new(),
-    };
-    from_sheet(path, sheet, layout)
+    })
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
