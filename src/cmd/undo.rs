@@ -18,6 +18,7 @@ use crate::context::Context;
 use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::delete::delete_all;
 use crate::execute::session::{Extra, Session};
+use crate::execute::times::dates_of;
 use crate::execute::{self, AddJob};
 use crate::history::ChangeKind;
 use crate::live::{Live, LISTED};
@@ -165,7 +166,20 @@ pub async fn run(
     let jobs = jobs(&s, &plan);
     ctx.events
         .phase(phases::UNDOING, (jobs.len() + deletes.len()) as u64);
-    let results = execute::add_staff(client, jobs, &s.sink()).await;
+    // A dates run changed nothing but dates: they go back the way they came, 50 a call.
+    let dates_only = ctx
+        .history()?
+        .run(run)?
+        .is_some_and(|r| r.command == "times");
+    let results = if dates_only {
+        let items = jobs
+            .iter()
+            .map(|j| (j.index, j.row.unwrap_or_default(), dates_of(&j.form)))
+            .collect();
+        execute::times::send_all(client, items, &s.sink()).await
+    } else {
+        execute::add_staff(client, jobs, &s.sink()).await
+    };
     for (i, outcome) in results {
         s.outcomes[i] = outcome;
     }

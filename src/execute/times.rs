@@ -3,13 +3,46 @@
 
 use std::collections::HashMap;
 
-use crate::api::{Client, TimesRow};
-use crate::model::{AccountKey, Outcome};
+use futures::StreamExt;
+
+use crate::api::{Client, TimesRow, TIMES_CHUNK};
+use crate::model::{AccountKey, Field, Outcome, StaffRecord};
 
 use super::Sink;
 
+/// The dates of a record, as `staff/entry-time` takes them (an empty one is left as it is).
+pub fn dates_of(values: &StaffRecord) -> TimesRow {
+    let get = |f: Field| values.get(f).unwrap_or("").to_string();
+    TimesRow {
+        we_userid: get(Field::WeUserid),
+        we_name: get(Field::WeName),
+        entry_time: get(Field::EntryTime),
+        work_time: get(Field::WorkTime),
+        positive_time: get(Field::PositiveTime),
+        quite_time: get(Field::QuiteTime),
+    }
+}
+
+/// Sends every item (table index, sheet row, dates) in chunks of at most 50, never one account
+/// twice in a chunk, as many chunks in flight as the client allows; each item's outcome.
+pub async fn send_all(
+    client: &Client,
+    items: Vec<(usize, u32, TimesRow)>,
+    sink: &Sink<'_>,
+) -> Vec<(usize, Outcome)> {
+    let chunks = super::chunks(items, TIMES_CHUNK, |(_, _, t)| (&t.we_userid).into());
+    futures::stream::iter(chunks)
+        .map(|chunk| send_chunk(client, chunk, sink))
+        .buffer_unordered(client.concurrency())
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
 /// One `staff/entry-time` call; every row of the chunk gets its outcome.
-pub async fn send_chunk(
+async fn send_chunk(
     client: &Client,
     chunk: Vec<(usize, u32, TimesRow)>,
     sink: &Sink<'_>,

@@ -258,6 +258,42 @@ async fn undo_of_an_update_restores_every_field_and_undo_of_the_undo_redoes() {
     assert_eq!(records(&emu, "u", 10), updated, "redone");
 }
 
+/// A dates run is undone the way it was sent: 50 people a `staff/entry-time` call, not a
+/// `staff/add` each (100,000 dates went back in 100,000 calls).
+#[tokio::test]
+async fn undo_of_a_dates_run_sends_the_old_dates_fifty_a_call() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("d", 60, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    let before = records(&emu, "d", 60);
+    let mut dates = String::from("帐号,入职时间\n");
+    for i in 0..60 {
+        dates.push_str(&format!("d{i:03},2024-06-{:02}\n", 1 + i % 28));
+    }
+    b.write("dates.csv", dates);
+    b.run(&["times", "dates.csv"]).await.assert_code(0);
+    assert_ne!(records(&emu, "d", 60), before);
+    let (adds, batches) = (
+        emu.stats.calls("staff/add"),
+        emu.stats.calls("staff/entry-time"),
+    );
+    let r = b
+        .run(&["undo", &last_run(&b).await, "--yes", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["updated"], 60, "{}", r.stderr);
+    assert_eq!(records(&emu, "d", 60), before, "every entry date as it was");
+    assert_eq!(
+        (
+            emu.stats.calls("staff/add") - adds,
+            emu.stats.calls("staff/entry-time") - batches
+        ),
+        (0, 2),
+        "two calls of at most 50, no staff/add"
+    );
+}
+
 #[tokio::test]
 async fn undo_of_a_delete_brings_back_thirty_with_every_field() {
     let emu = emulator().await;
