@@ -173,7 +173,7 @@ pub async fn run(
         .is_some_and(|r| r.command == "times");
     let results = if dates_only {
         let items = jobs
-            .iter()
+            .into_iter()
             .map(|j| (j.index, j.row.unwrap_or_default(), dates_of(&j.form)))
             .collect();
         execute::times::send_all(client, items, &s.sink()).await
