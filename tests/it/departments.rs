@@ -22,6 +22,17 @@ fn write_book(path: &std::path::Path, staff: &[Vec<String>], depts: &[Vec<String
     wb.save(path).unwrap();
 }
 
+/// The directory exported, its staff sheet read back.
+async fn exported_staff(bgy: &Bgy) -> Vec<Vec<String>> {
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    read_sheet(&bgy.path("x.xlsx"), "成员 Staff")
+}
+
+/// A sheet row of `v`.
+fn cells(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
 /// The edited departments sheet: 客服部 → 客户成功部, 后端组 → 服务端组, and three nested new
 /// departments under 研发部; one person moves into the deepest new one.
 async fn edited_book(bgy: &Bgy) -> std::path::PathBuf {
@@ -220,23 +231,21 @@ async fn under_faults_the_same_sync_makes_exactly_three_departments() {
 async fn bad_department_rows_are_errors_before_anything_is_sent() {
     let emu = emulator().await;
     let bgy = Bgy::new().against(&emu);
-    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
-    let staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let staff = exported_staff(&bgy).await;
     let depts = vec![
-        s(&[
+        cells(&[
             "部门ID we_id",
             "名称 Name",
             "上级ID Parent",
             "完整路径 Path",
         ]),
-        s(&["2", "", "", ""]),
-        s(&["3", "研发部", "", ""]),
-        s(&["4", "a/b", "", ""]),
-        s(&["", "", "", "办公逸/新部门"]),
-        s(&["", "", "", "办公逸/新部门"]),
-        s(&["", "", "", "办公逸/不存在/子部门"]),
-        s(&["", "", "", "办公逸/好部门"]),
+        cells(&["2", "", "", ""]),
+        cells(&["3", "研发部", "", ""]),
+        cells(&["4", "a/b", "", ""]),
+        cells(&["", "", "", "办公逸/新部门"]),
+        cells(&["", "", "", "办公逸/新部门"]),
+        cells(&["", "", "", "办公逸/不存在/子部门"]),
+        cells(&["", "", "", "办公逸/好部门"]),
     ];
     write_book(&bgy.path("bad.xlsx"), &staff, &depts);
     let r = bgy.run(&["sync", "bad.xlsx", "--json"]).await;
@@ -382,8 +391,7 @@ async fn a_department_path_has_one_rule_wherever_it_is_typed() {
         failed[2]
     );
     // A departments sheet: refused, not dropped.
-    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
-    let staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let staff = exported_staff(&bgy).await;
     let header = [
         "部门ID we_id",
         "名称 Name",
@@ -422,20 +430,18 @@ async fn a_department_path_has_one_rule_wherever_it_is_typed() {
 async fn the_departments_sheet_has_a_header_found_like_any_other() {
     let emu = emulator().await;
     let bgy = Bgy::new().against(&emu);
-    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
-    let staff = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let staff = exported_staff(&bgy).await;
     let depts = vec![
-        s(&["2026 年组织调整"]),
-        s(&["路径", "部门ID"]),
-        s(&["办公逸/新部门", ""]),
+        cells(&["2026 年组织调整"]),
+        cells(&["路径", "部门ID"]),
+        cells(&["办公逸/新部门", ""]),
     ];
     write_book(&bgy.path("moved.xlsx"), &staff, &depts);
     let r = bgy.run(&["sync", "moved.xlsx", "--json"]).await;
     r.assert_code(0);
     assert_eq!(r.json()["departments_created"], json!(1), "{}", r.stderr);
 
-    let depts = vec![s(&["部门", "备注"]), s(&["办公逸/又一个", ""])];
+    let depts = vec![cells(&["部门", "备注"]), cells(&["办公逸/又一个", ""])];
     write_book(&bgy.path("nohead.xlsx"), &staff, &depts);
     let r = bgy.run(&["sync", "nohead.xlsx"]).await;
     r.assert_code(2);
