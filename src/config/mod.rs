@@ -357,6 +357,24 @@ fn prune_mode_of(prune: bool, mode: Option<cli::PruneArg>) -> PruneMode {
     }
 }
 
+/// The commands `bgy.toml` speaks to: those that read a sheet (its `[columns]`, `report_dir`),
+/// and the schedule's and the console's (which runs both).
+fn reads_settings(command: &Command) -> bool {
+    !matches!(
+        command,
+        Command::Template { .. }
+            | Command::Export { .. }
+            | Command::Dept { .. }
+            | Command::History { .. }
+            | Command::Undo { .. }
+            | Command::Emulator { .. }
+            | Command::Serve {
+                hash_password: true,
+                ..
+            }
+    )
+}
+
 /// `bgy.toml`'s `[schedule]` and `[notify]`; `needs_job`: a missing `[schedule]` is an error.
 fn read_unattended(
     company: &Company,
@@ -806,8 +824,12 @@ impl Config {
             Some(name) => name.chars().take(100).collect(),
             None => os_user(),
         };
-        // bgy.toml is read here, once: a run reads the sheet with what it says.
-        let company = Company::read(Path::new("."))?;
+        // bgy.toml is read here, once: a run reads the sheet with what it says. A command
+        // that uses none of it is not stopped by a broken one.
+        let company = match reads_settings(&args.command) {
+            true => Company::read(Path::new("."))?,
+            false => Company::default(),
+        };
         let mut job = Job::of(args.command, &company)?;
         if let Some(input) = job.input_mut() {
             input.columns = company.names(&input.columns)?;

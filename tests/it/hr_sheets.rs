@@ -189,6 +189,11 @@ async fn bgy_toml_names_the_columns_and_paths_are_completed_or_corrected() {
     let r = bgy.run(&["check", "hr.xlsx"]).await;
     r.assert_code(2);
     assert!(r.stderr.contains("bgy.toml"), "{}", r.stderr);
+    // A command that uses none of it is not stopped by it.
+    bgy.run(&["template", "-o", "blank.xlsx"])
+        .await
+        .assert_code(0);
+    bgy.run(&["history"]).await.assert_code(0);
 }
 
 #[tokio::test]
