@@ -37,6 +37,22 @@ impl DeptRow {
         }
     }
 
+    /// The row's errors in a line, each under the departments sheet's own column name (the
+    /// staff sheet's labels, 姓名 for we_name, would mislead).
+    pub fn why(&self) -> String {
+        let column = |f: Option<Field>| match f {
+            Some(Field::WeId) => "部门ID we_id: ",
+            Some(Field::WeName) => "名称 name: ",
+            Some(Field::WeDepartment) => "完整路径 path: ",
+            _ => "",
+        };
+        self.errors
+            .iter()
+            .map(|i| format!("{}{} ({})", column(i.field), i.zh, i.en))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     fn refuse(&mut self, field: Field, reason: &'static str, zh: String, en: String) {
         self.errors
             .push(Issue::error(Some(field), problem(reason, zh, en)));
@@ -294,11 +310,7 @@ impl DeptPlan {
                     ),
                     "",
                     String::new(),
-                    row.errors
-                        .iter()
-                        .map(Issue::cell_text)
-                        .collect::<Vec<_>>()
-                        .join("; "),
+                    row.why(),
                 )),
                 Some(DeptAction::Rename { we_id, old, new }) => out.push(line(
                     "重命名部门 (rename department)",
@@ -386,11 +398,7 @@ mod tests {
     }
 
     fn text(row: &DeptRow) -> String {
-        row.errors
-            .iter()
-            .map(Issue::cell_text)
-            .collect::<Vec<_>>()
-            .join("|")
+        row.why()
     }
 
     #[test]
@@ -412,6 +420,11 @@ mod tests {
         ]);
         assert!(text(&r[0]).contains("空的层级"), "{}", text(&r[0]));
         assert!(text(&r[1]).contains("最后一级不一致"), "{}", text(&r[1]));
+        assert!(
+            text(&r[1]).starts_with("名称 name: ") && !text(&r[1]).contains("姓名"),
+            "a department's name is not a person's: {}",
+            text(&r[1])
+        );
     }
 
     #[test]
