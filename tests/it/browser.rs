@@ -114,6 +114,14 @@ async fn upload(c: &Client, file: &Path) {
 }
 
 /// Clicks the element of a `data-testid`.
+/// Opens the console's start address: the browser holds a session from now on.
+async fn sign_in(c: &Client, console: &Console) {
+    let token = console.token.as_deref().expect("a start token");
+    c.goto(&format!("{}/?token={token}", console.base))
+        .await
+        .unwrap();
+}
+
 async fn click(c: &Client, testid: &str) {
     c.find(Locator::Css(&format!("[data-testid=\"{testid}\"]")))
         .await
@@ -204,12 +212,7 @@ async fn check_import_and_rerun_in_a_real_browser() {
     let console = Console::start(&b, &["--data", "runs", "--concurrency", "2"]);
     let driver = driver().await;
     let c = browser(&driver, &b.path("chromium-profile")).await;
-    let start = format!(
-        "{}/?token={}",
-        console.base,
-        console.token.as_deref().unwrap()
-    );
-    c.goto(&start).await.unwrap();
+    sign_in(&c, &console).await;
 
     // Check: the counts and the red cells.
     sheet(&b.path("staff.xlsx"));
@@ -324,13 +327,7 @@ async fn stop_says_who_and_a_console_killed_mid_import_resumes_in_a_real_browser
     let console = Console::start(&b, &args);
     let driver = driver().await;
     let c = browser(&driver, &b.path("chromium-profile")).await;
-    c.goto(&format!(
-        "{}/?token={}",
-        console.base,
-        console.token.as_deref().unwrap()
-    ))
-    .await
-    .unwrap();
+    sign_in(&c, &console).await;
     std::fs::write(b.path("many.csv"), staff_csv("b", 200)).unwrap();
     upload(&c, &b.path("many.csv")).await;
     assert_eq!(count(&c, "valid").await, 200);
@@ -362,13 +359,7 @@ async fn stop_says_who_and_a_console_killed_mid_import_resumes_in_a_real_browser
 
     // A new console on the same folder: the run is interrupted, and Resume finishes it.
     let console = Console::start(&b, &args);
-    c.goto(&format!(
-        "{}/?token={}",
-        console.base,
-        console.token.as_deref().unwrap()
-    ))
-    .await
-    .unwrap();
+    sign_in(&c, &console).await;
     c.goto(&format!("{}{run}", console.base)).await.unwrap();
     assert_eq!(status_becomes(&c, &["interrupted"]).await, "interrupted");
     screenshot(&c, "console-interrupted.png").await;
@@ -465,13 +456,7 @@ async fn an_hr_export_goes_from_its_own_columns_to_a_finished_import_in_chinese_
     let driver = driver().await;
     let c = browser(&driver, &b.path("chromium-profile")).await;
     c.set_window_size(1366, 900).await.unwrap();
-    c.goto(&format!(
-        "{}/?token={}",
-        console.base,
-        console.token.as_deref().unwrap()
-    ))
-    .await
-    .unwrap();
+    sign_in(&c, &console).await;
     page_is_for_hr(&c, &axe).await;
 
     // The HR system's export: a title row, 工号 and no 帐号, its own names, an unknown column.
@@ -591,13 +576,7 @@ async fn a_paused_scheduled_run_is_approved_with_its_button_in_a_real_browser() 
     let driver = driver().await;
     let c = browser(&driver, &b.path("chromium-profile")).await;
     let axe = axe_source().await;
-    c.goto(&format!(
-        "{}/?token={}",
-        console.base,
-        console.token.as_deref().unwrap()
-    ))
-    .await
-    .unwrap();
+    sign_in(&c, &console).await;
     c.goto(&format!("{}/schedule", console.base)).await.unwrap();
     let waiting = text_of(&c, "[data-testid=\"pending\"]").await;
     assert!(waiting.contains("花名册-12月.csv"), "{waiting}");
