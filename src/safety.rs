@@ -42,8 +42,8 @@ impl Backup {
             .iter()
             .filter_map(|a| live.person(a))
             .map(|p| {
-                let mut v = live.values(p);
-                for (key, value) in history.last_sent(&p.we_userid) {
+                let mut v = p.clone();
+                for (key, value) in history.last_sent(p.account()) {
                     let (Some(field), Some(text)) = (Field::from_key(&key), value.as_str()) else {
                         continue;
                     };
@@ -53,7 +53,7 @@ impl Backup {
                 }
                 // Someone bgy created had, then, exactly what bgy sent: a field it never
                 // sent was empty, not lost.
-                if !history.created(&p.we_userid) {
+                if !history.created(p.account()) {
                     for f in Field::ALL.iter().filter(|f| !LISTED.contains(f)) {
                         if v.get(*f).is_none() {
                             *unknown.entry(*f).or_default() += 1;

@@ -46,7 +46,7 @@ pub async fn run(
             continue;
         }
         match live.person(row.account()) {
-            Some(p) => known.push((Some(row.source_row), p.we_userid.clone())),
+            Some(p) => known.push((Some(row.source_row), p.account().to_string())),
             None => s.outcomes[i] = Outcome::NotFound,
         }
     }

@@ -2,7 +2,6 @@
 //! `staff/add` cover=0 for creates, cover=1 for updates, `staff/delete` for prunes, nothing
 //! for unchanged rows.
 
-use crate::api::types::Staff;
 use crate::config::unattended::{OnInvalid, Threshold};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
@@ -12,6 +11,7 @@ use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::history::{History, RunStatus, Settled};
 use crate::live::{self, Live};
 use crate::model::{Command, Layout, Outcome};
+use crate::model::{Field, StaffRecord};
 use crate::outcome::PlanLine;
 use crate::outcome::{Counts, Summary};
 use crate::outcome::{Detail, Status};
@@ -81,12 +81,12 @@ async fn prepare<'a>(
 }
 
 /// Someone already marked as a leaver: bgy marked them last (its last `status` sent is 3), or
-/// the listing has a 离职时间 and bgy never sent them a status (HR marked them by hand). One
-/// whose leave an undo took back (status sent again) is not.
-fn has_left(history: &History, s: &Staff) -> bool {
-    match history.last_sent(&s.we_userid).get("status") {
+/// the listing has a 离职时间 (a date) and bgy never sent them a status (HR marked them by
+/// hand). One whose leave an undo took back (status sent again) is not.
+fn has_left(history: &History, s: &StaffRecord) -> bool {
+    match history.last_sent(s.account()).get("status") {
         Some(status) => status.as_str() == Some("3"),
-        None => !s.quite_time.trim().is_empty(),
+        None => s.get(Field::QuiteTime).is_some(),
     }
 }
 

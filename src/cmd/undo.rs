@@ -217,7 +217,7 @@ fn invert(changed: Changed, live: &Live, force: bool) -> Vec<(String, Inverse)> 
                 (_, None) => Inverse::Nothing("已被删除 (deleted since)".into()),
                 (_, Some(p)) => {
                     // The record as it is now, with the old values of what the run set.
-                    let now = live.values(p);
+                    let now = p.clone();
                     let mut old = now.clone();
                     let set = |k: &str| sent.get(k).is_some();
                     if set("we_department") || set("we_id") {

@@ -221,7 +221,7 @@ impl<'a> Session<'a> {
                 continue;
             };
             let before = Before {
-                listing: live.values(person),
+                listing: person.clone(),
                 sent: r.history.last_sent_text(account),
             };
             r.before.insert(AccountKey::new(account), before);

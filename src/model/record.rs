@@ -79,6 +79,11 @@ impl StaffRecord {
         NaiveDate::parse_from_str(self.get(f)?, "%Y-%m-%d").ok()
     }
 
+    /// The account (帐号), empty when the record has none.
+    pub fn account(&self) -> &str {
+        self.get(Field::WeUserid).unwrap_or("")
+    }
+
     /// The departments the record names: its 部门ID, and its 部门 paths.
     pub fn placement(&self) -> Placement<'_> {
         Placement::new(self.get(Field::WeId), self.get(Field::WeDepartment))

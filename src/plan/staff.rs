@@ -6,7 +6,6 @@
 
 use std::collections::HashSet;
 
-use crate::api::types::Staff;
 use crate::live::{Live, LISTED};
 use crate::model::tree::DeptTree;
 use crate::model::StaffRecord;
@@ -93,7 +92,7 @@ pub fn diff(
     table: &Table,
     live: &Live,
     prune: PruneMode,
-    has_left: impl Fn(&Staff) -> bool,
+    has_left: impl Fn(&StaffRecord) -> bool,
 ) -> Plan {
     let actions = table
         .rows
@@ -102,7 +101,7 @@ pub fn diff(
             row.is_valid().then(|| match live.person(row.account()) {
                 None => Action::Create,
                 Some(person) => {
-                    let changes = changes(&row.values, &live.values(person), &live.tree);
+                    let changes = changes(&row.values, person, &live.tree);
                     if changes.is_empty() {
                         Action::Unchanged
                     } else {
@@ -119,16 +118,19 @@ pub fn diff(
     let missing = || {
         live.staff
             .iter()
-            .filter(|s| !named.contains(&AccountKey::new(&s.we_userid)))
+            .filter(|s| !named.contains(&AccountKey::new(s.account())))
     };
     let (prune, leave) = match prune {
         PruneMode::None => (Vec::new(), Vec::new()),
-        PruneMode::Delete => (missing().map(|s| s.we_userid.clone()).collect(), Vec::new()),
+        PruneMode::Delete => (
+            missing().map(|s| s.account().to_string()).collect(),
+            Vec::new(),
+        ),
         PruneMode::Leave => (
             Vec::new(),
             missing()
                 .filter(|s| !has_left(s))
-                .map(|s| s.we_userid.clone())
+                .map(|s| s.account().to_string())
                 .collect(),
         ),
     };
@@ -186,7 +188,7 @@ impl Plan {
         let named = |account: &str| {
             let name = live
                 .person(account)
-                .map(|p| p.we_name.as_str())
+                .and_then(|p| p.get(Field::WeName))
                 .unwrap_or("");
             format!("{account} ({name})")
         };

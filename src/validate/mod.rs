@@ -137,7 +137,7 @@ impl Row {
     }
 
     pub fn account(&self) -> &str {
-        self.values.get(Field::WeUserid).unwrap_or("")
+        self.values.account()
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &Issue> {

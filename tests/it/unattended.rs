@@ -422,6 +422,27 @@ async fn leavers_are_marked_once_and_an_undo_takes_the_leave_back() {
 }
 
 #[tokio::test]
+async fn someone_hr_gave_a_leave_date_by_hand_is_not_marked_again() {
+    let emu = directory(6).await;
+    let bgy = Bgy::new().against(&emu);
+    // HR gave p000005 a 离职时间 in 办公逸 itself; p000004 just is not in the sheet.
+    let row = serde_json::json!({"we_userid": "p000005", "quite_time": "2026-10-31"});
+    let failures = emu.store.entry_time(&[row.as_object().unwrap().clone()]);
+    assert_eq!(failures.unwrap(), []);
+    bgy.write("sheet.csv", sheet(0..4, &[]));
+    let plan = bgy
+        .run(&["plan", "sheet.csv", "--prune-mode", "leave", "--json"])
+        .await;
+    plan.assert_code(0);
+    assert_eq!(plan.json()["left"], 1, "{}", plan.stdout);
+    let shown = bgy
+        .run(&["plan", "sheet.csv", "--prune-mode", "leave"])
+        .await;
+    assert!(shown.stdout.contains("p000004"), "{}", shown.stdout);
+    assert!(!shown.stdout.contains("p000005"), "{}", shown.stdout);
+}
+
+#[tokio::test]
 async fn a_robot_that_is_down_is_a_warning_and_the_sync_still_succeeds() {
     let emu = directory(20).await;
     let (robot, hook) = robot().await;
