@@ -410,13 +410,6 @@ impl History {
 
     /// What bgy last sent for an account: field → value (bank card included).
     pub fn last_sent(&self, account: &str) -> Map<String, Value> {
-        self.last_sent_text(account)
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
-    }
-
-    /// [`History::last_sent`] as stored: a JSON object's text, to keep until it is needed.
-    pub fn last_sent_text(&self, account: &str) -> Option<String> {
         self.conn()
             .query_row(
                 "SELECT fields FROM last_sent WHERE account = ?1",
@@ -426,6 +419,8 @@ impl History {
             .optional()
             .ok()
             .flatten()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
     }
 
     /// The runs, newest first.

@@ -40,7 +40,8 @@ pub struct Session<'a> {
     journal: Option<Journal>,
     recorder: Option<Recorder>,
     _lock: Option<RunLock>,
-    /// The input as read, once: other sheets of it are read from here.
+    /// The input as read, once: other sheets of it are read from here (until the journal
+    /// starts, which hashes it for the history and lets it go).
     pub bytes: Vec<u8>,
     /// The report, written while the rows were read, for a run that sends nothing.
     stream: Option<report::Stream>,
@@ -191,9 +192,12 @@ impl<'a> Session<'a> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         };
+        // The input's bytes were for its other sheets and this hash: let them go for the
+        // sending (a 100,000-row sheet is ~15 MB).
+        let read = std::mem::take(&mut self.bytes);
         let run = history.begin(
             self.command.name(),
-            &crate::history::sha256(&self.bytes),
+            &crate::history::sha256(&read),
             &name,
             &self.ctx.server,
             &self.ctx.who,
@@ -210,8 +214,8 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// Keeps the live records of `accounts` (and what bgy last sent them) as they are before
-    /// the run changes them, for the history.
+    /// Keeps the live records of `accounts` as they are before the run changes them, for the
+    /// history.
     pub fn remember<'b>(&mut self, live: &Live, accounts: impl IntoIterator<Item = &'b str>) {
         let Some(r) = self.recorder.as_mut() else {
             return;
@@ -220,11 +224,7 @@ impl<'a> Session<'a> {
             let Some(person) = live.person(account) else {
                 continue;
             };
-            let before = Before {
-                listing: person.clone(),
-                sent: r.history.last_sent_text(account),
-            };
-            r.before.insert(AccountKey::new(account), before);
+            r.before.insert(AccountKey::new(account), person.clone());
         }
     }
 
@@ -539,40 +539,28 @@ pub struct Recorder {
     history: std::sync::Arc<History>,
     run: i64,
     command: Command,
-    before: HashMap<AccountKey, Before>,
+    /// Each person the run may change, as listed before it (what bgy last sent them is read
+    /// from the history when their change is recorded: a run records one change an account,
+    /// and the history's last-sent is only moved on by that change).
+    before: HashMap<AccountKey, StaffRecord>,
 }
 
-/// A person as the listing showed them before the run, and what bgy had last sent them (as
-/// the history stores it): kept as compact as the rows are (a run that changes 100,000 people
-/// holds 100,000 of these), made into the history's JSON when the change is recorded.
-struct Before {
-    listing: StaffRecord,
-    sent: Option<String>,
-}
-
-impl Before {
-    /// `{"field": {"value": …, "source": "listing" | "sent"}}`: the listing's value, else
-    /// the one bgy sent.
-    fn to_json(&self) -> Value {
-        let mut before = Map::new();
-        for (field, value) in self.listing.iter() {
-            before.insert(
-                field.key().into(),
-                serde_json::json!({"value": value, "source": "listing"}),
-            );
-        }
-        let sent: Map<String, Value> = self
-            .sent
-            .as_deref()
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or_default();
-        for (key, value) in sent {
-            before
-                .entry(key)
-                .or_insert_with(|| serde_json::json!({"value": value, "source": "sent"}));
-        }
-        Value::Object(before)
+/// A person's record before the run, as the history keeps it: `{"field": {"value": …,
+/// "source": "listing" | "sent"}}`, the listing's value, else the one bgy had last sent.
+fn before_json(listing: &StaffRecord, sent: Map<String, Value>) -> Value {
+    let mut before = Map::new();
+    for (field, value) in listing.iter() {
+        before.insert(
+            field.key().into(),
+            serde_json::json!({"value": value, "source": "listing"}),
+        );
     }
+    for (key, value) in sent {
+        before
+            .entry(key)
+            .or_insert_with(|| serde_json::json!({"value": value, "source": "sent"}));
+    }
+    Value::Object(before)
 }
 
 impl Recorder {
@@ -602,7 +590,9 @@ impl Recorder {
         let before = self
             .before
             .get(&AccountKey::new(account))
-            .map_or(Value::Null, Before::to_json);
+            .map_or(Value::Null, |listing| {
+                before_json(listing, self.history.last_sent(account))
+            });
         self.history.change(self.run, account, kind, &before, sent)
     }
 }
