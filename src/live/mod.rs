@@ -160,6 +160,7 @@ impl StaffRecord {
                 put(f, &crate::validate::dates::iso(date));
             }
         }
+        v.shrink_to_fit();
         v
     }
 }

@@ -60,6 +60,13 @@ impl StaffRecord {
         }
     }
 
+    /// Gives back the room grown while values were put: a record kept for the whole run (the
+    /// listing holds one a person) takes what its values take.
+    pub fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.spans.shrink_to_fit();
+    }
+
     /// The fields that have a value, in template order.
     pub fn iter(&self) -> impl Iterator<Item = (Field, &str)> {
         self.spans
