@@ -457,18 +457,11 @@ async fn send(
 /// Keeps the records before of the people the sync changes, only: an unchanged row is never
 /// recorded, and keeping 100,000 of them cost a sync its plan's time and memory again.
 fn remember_changed(p: &mut Prepared) {
-    let updated: Vec<String> = p
-        .session
-        .table
-        .rows
-        .iter()
-        .zip(&p.plan.actions)
-        .filter(|(_, a)| matches!(a, Some(Action::Update(_))))
-        .map(|(r, _)| r.account().to_string())
-        .collect();
+    let actions = &p.plan.actions;
+    let updated = |i: usize| matches!(actions.get(i), Some(Some(Action::Update(_))));
     let besides = p.plan.prune.iter().chain(&p.plan.leave);
-    let accounts = updated.iter().chain(besides).map(String::as_str);
-    p.session.remember(&p.live, accounts);
+    p.session
+        .remember_rows(&p.live, updated, besides.map(String::as_str));
 }
 
 /// Counts the accounts the sheet does not name (deleted, marked as leavers, or failed: a plan

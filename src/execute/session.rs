@@ -217,15 +217,28 @@ impl<'a> Session<'a> {
     /// Keeps the live records of `accounts` as they are before the run changes them, for the
     /// history.
     pub fn remember<'b>(&mut self, live: &Live, accounts: impl IntoIterator<Item = &'b str>) {
+        if let Some(r) = self.recorder.as_mut() {
+            r.remember(live, accounts);
+        }
+    }
+
+    /// [`Session::remember`] of the accounts of the rows `pick` chooses (by index), then of
+    /// `besides`, without a list of 100,000 accounts made first.
+    pub fn remember_rows<'b>(
+        &mut self,
+        live: &Live,
+        pick: impl Fn(usize) -> bool,
+        besides: impl IntoIterator<Item = &'b str>,
+    ) {
         let Some(r) = self.recorder.as_mut() else {
             return;
         };
-        for account in accounts {
-            let Some(person) = live.person(account) else {
-                continue;
-            };
-            r.before.insert(AccountKey::new(account), person.clone());
-        }
+        let rows = self.table.rows.iter().enumerate();
+        r.remember(
+            live,
+            rows.filter(|(i, _)| pick(*i)).map(|(_, row)| row.account()),
+        );
+        r.remember(live, besides);
     }
 
     /// The run's history, once its journal started.
@@ -564,6 +577,14 @@ fn before_json(listing: &StaffRecord, sent: Map<String, Value>) -> Value {
 }
 
 impl Recorder {
+    fn remember<'b>(&mut self, live: &Live, accounts: impl IntoIterator<Item = &'b str>) {
+        for account in accounts {
+            if let Some(person) = live.person(account) {
+                self.before.insert(AccountKey::new(account), person.clone());
+            }
+        }
+    }
+
     /// Records a department's change: `dept_renamed` (target `we_id N`, the old name before)
     /// or `dept_created` (target its path).
     pub fn department(
