@@ -82,6 +82,8 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
             });
         }
     }
+    // Most people change in a field or two: not the four a first push makes room for.
+    out.shrink_to_fit();
     out
 }
 

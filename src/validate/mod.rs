@@ -108,6 +108,8 @@ impl RawCells {
                 s.push_str(c);
             }
         }
+        // Kept for the whole run (a row each): without the room grown while it was made.
+        s.shrink_to_fit();
         RawCells(s)
     }
 
