@@ -8,7 +8,7 @@
 //! department creates and renames are reported, not undone.
 
 use std::collections::btree_map::Entry;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -23,7 +23,7 @@ use crate::execute::{self, AddJob};
 use crate::history::ChangeKind;
 use crate::live::{Live, LISTED};
 use crate::model::StaffRecord;
-use crate::model::{Command, Field, Layout, Outcome};
+use crate::model::{AccountKey, Command, Field, Layout, Outcome};
 use crate::outcome::{PlanLine, StaffCounts, Summary};
 use crate::safety;
 
@@ -161,8 +161,7 @@ pub async fn run(
     )
     .await?;
     s.start_journal()?;
-    let accounts: Vec<String> = plan.iter().map(|(a, _)| a.clone()).collect();
-    s.remember(&live, accounts.iter().map(String::as_str));
+    s.remember(&live, plan.iter().map(|(a, _)| a.as_str()));
     let jobs = jobs(&s, &plan);
     ctx.events
         .phase(phases::UNDOING, (jobs.len() + deletes.len()) as u64);
@@ -229,6 +228,7 @@ fn invert(changed: Changed, live: &Live, force: bool) -> Vec<(String, Inverse)> 
                     if first == ChangeKind::Left {
                         reinstate(&mut old, before);
                     }
+                    old.shrink_to_fit();
                     match changed_since(&now, sent) {
                         Some(why) if !force => Inverse::Conflict(old, why),
                         _ => Inverse::Restore(old),
@@ -449,19 +449,24 @@ fn mark(s: &mut Session, plan: &[(String, Inverse)]) {
 
 /// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create.
 fn jobs(s: &Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
-    let recreate: Vec<&str> = plan
+    // A set: the undo of a delete of 100,000 re-creates 100,000, each row looked up in it.
+    let recreate: HashSet<AccountKey> = plan
         .iter()
         .filter(|(_, i)| matches!(i, Inverse::Recreate(_)))
-        .map(|(a, _)| a.as_str())
+        .map(|(a, _)| AccountKey::new(a))
         .collect();
-    s.table
-        .rows
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
-        .map(|(index, row)| {
-            let existed = !recreate.contains(&row.account());
-            AddJob::to_match(index, row, row.values.clone(), existed)
-        })
-        .collect()
+    let to_send = |i: &usize| s.outcomes[*i] == Outcome::Valid;
+    let mut jobs = Vec::with_capacity((0..s.outcomes.len()).filter(to_send).count());
+    jobs.extend(
+        s.table
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| to_send(i))
+            .map(|(index, row)| {
+                let existed = !recreate.contains(&AccountKey::new(row.account()));
+                AddJob::to_match(index, row, row.values.clone(), existed)
+            }),
+    );
+    jobs
 }
