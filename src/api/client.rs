@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use serde::de::DeserializeOwned;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::error::{redact, ApiError, Endpoint, Ticket, MAX_RETRY_AFTER_SECS};
+use super::error::{holds, redact, ApiError, Endpoint, Ticket, MAX_RETRY_AFTER_SECS};
 use super::types::*;
 use crate::text::{cut_bytes, cut_chars, MESSAGE_BYTES};
 
@@ -913,29 +913,21 @@ fn snippet(bytes: &[u8], ticket: &str) -> String {
     cut_chars(text.trim(), SNIPPET_CHARS).into_owned()
 }
 
-/// Redacts the ticket from every string (and key) of a JSON value.
+/// Redacts the ticket from every string (and key) of a JSON value; a string without it is
+/// left as it is (not copied: a page of the listing has a thousand people's strings).
 fn redact_strings(value: &mut serde_json::Value, ticket: &str) {
     use serde_json::Value;
     match value {
-        Value::String(s) if might_hold(s, ticket) => *s = redact(s, ticket),
+        Value::String(s) if holds(s, ticket) => *s = redact(s, ticket),
         Value::Array(items) => items.iter_mut().for_each(|v| redact_strings(v, ticket)),
         Value::Object(map) => {
-            if map.keys().any(|k| might_hold(k, ticket)) {
+            if map.keys().any(|k| holds(k, ticket)) {
                 let old = std::mem::take(map);
                 map.extend(old.into_iter().map(|(k, v)| (redact(&k, ticket), v)));
             }
             map.values_mut().for_each(|v| redact_strings(v, ticket));
         }
         _ => {}
-    }
-}
-
-/// A cheap test that skips most strings: a spelling of the ticket has its first character,
-/// or a `%` (percent-encoding), or a `+` (a form-encoded space).
-fn might_hold(s: &str, ticket: &str) -> bool {
-    match ticket.as_bytes().first() {
-        None => false,
-        Some(&b) => s.bytes().any(|c| c == b || c == b'%' || c == b'+'),
     }
 }
 

@@ -183,6 +183,12 @@ pub fn redact(text: &str, ticket: &str) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
+/// `text` holds a spelling of the ticket (as [`redact`] finds them).
+pub fn holds(text: &str, ticket: &str) -> bool {
+    let (hay, needle) = (text.as_bytes(), ticket.as_bytes());
+    !needle.is_empty() && (0..hay.len()).any(|i| spelled_at(hay, i, needle).is_some())
+}
+
 /// Where a spelling of `needle` that starts at `hay[start]` ends, if one does.
 fn spelled_at(hay: &[u8], start: usize, needle: &[u8]) -> Option<usize> {
     let mut i = start;
@@ -243,7 +249,10 @@ mod tests {
                 t,
             );
             assert_eq!(r, "url (http://h/x?ticket=***&p=1) said 无", "{spelling}");
+            assert!(holds(&format!("无{spelling}无"), t), "{spelling}");
         }
+        assert!(!holds("LEAK~CANARY*12 3", t));
+        assert!(!holds("LEAK~CANARY*12 34", ""));
         assert_eq!(redact("LEAK~CANARY*12 3", t), "LEAK~CANARY*12 3");
         assert_eq!(redact("abc", ""), "abc");
     }
