@@ -11,7 +11,10 @@
 //! - `sync` of a sheet with K updates (default 1,000) against `plan` of the same sheet: the
 //!   extra wall against K at the sending bound (K / (32 / 20 ms)), target ≤ 1.15×;
 //! - `plan`, `import --dry-run` and `check` online against the larger of the listing alone
-//!   (in this process) and the offline check of the same file: target ≤ 1.2×.
+//!   (in this process) and the offline check of the same file: target ≤ 1.2×;
+//! - the same for `check` online of a sheet of newcomers (the export's people under other
+//!   accounts and mobiles, no e-mails: what HR checks before an import), against its own
+//!   offline check.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -129,6 +132,10 @@ fn main() -> anyhow::Result<()> {
         tmp.path().join("b.csv"),
         support::retitled(&tmp.path().join("all.csv"), k, "乙岗")?,
     )?;
+    std::fs::write(
+        tmp.path().join("new.csv"),
+        newcomers(&tmp.path().join("all.csv"))?,
+    )?;
     let mut s: Vec<Series> = [
         "plan all.xlsx (0 changes)",
         "sync all.xlsx (0 changes)",
@@ -137,6 +144,8 @@ fn main() -> anyhow::Result<()> {
         "import all.xlsx --dry-run",
         "check all.xlsx (online)",
         "check all.xlsx (offline)",
+        "check new.csv (online)",
+        "check new.csv (offline)",
     ]
     .into_iter()
     .map(|name| Series {
@@ -155,6 +164,8 @@ fn main() -> anyhow::Result<()> {
         s[4].add(b.run(true, &["import", "all.xlsx", "--dry-run"])?);
         s[5].add(b.run(true, &["check", "all.xlsx"])?);
         s[6].add(b.run(false, &["check", "all.xlsx"])?);
+        s[7].add(b.run(true, &["check", "new.csv"])?);
+        s[8].add(b.run(false, &["check", "new.csv"])?);
         listed.push(listing(&emulator.url)?);
         std::thread::sleep(Duration::from_millis(200));
     }
@@ -189,5 +200,35 @@ fn main() -> anyhow::Result<()> {
             s[i].wall() / floor
         );
     }
+    let floor = listing.max(s[8].wall());
+    println!(
+        "  check online of newcomers / max(listing, its offline check) = {:.2} / {floor:.2} = {:.2}× (target ≤ 1.2×)",
+        s[7].wall(),
+        s[7].wall() / floor
+    );
     Ok(())
+}
+
+/// The export's people as newcomers: each account and mobile one the directory does not have,
+/// no e-mail (the directory has theirs), so that every row is valid and new.
+fn newcomers(all_csv: &std::path::Path) -> anyhow::Result<String> {
+    let mut reader = csv::Reader::from_path(all_csv)?;
+    let headers = reader.headers()?.clone();
+    let column = |title: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim_end_matches('*') == title)
+            .ok_or_else(|| anyhow::anyhow!("no {title} column in the export"))
+    };
+    let (account, mobile, email) = (column("帐号")?, column("手机")?, column("邮箱")?);
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(&headers)?;
+    for (i, record) in reader.records().enumerate() {
+        let mut record: Vec<String> = record?.iter().map(str::to_string).collect();
+        record[account] = format!("n{}", record[account]);
+        record[mobile] = format!("170{i:08}");
+        record[email].clear();
+        out.write_record(&record)?;
+    }
+    Ok(String::from_utf8(out.into_inner()?)?)
 }
