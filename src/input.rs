@@ -22,6 +22,19 @@ pub struct Input {
     pub report_dir: Option<PathBuf>,
     /// `check --no-report`: a quick look, no workbook written.
     pub no_report: bool,
+    /// The file's bytes, when the front-end read them already (the schedule, to hash them):
+    /// the run reads these, the very bytes that were hashed, not the file a second time.
+    pub bytes: Option<Bytes>,
+}
+
+/// A file's bytes as read (their `Debug` is their length, not their content).
+#[derive(Clone)]
+pub struct Bytes(pub std::sync::Arc<[u8]>);
+
+impl std::fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Bytes({} bytes)", self.0.len())
+    }
 }
 
 impl Input {
@@ -42,6 +55,7 @@ impl Input {
             shown: None,
             report_dir: None,
             no_report: false,
+            bytes: None,
         }
     }
 }

@@ -19,6 +19,7 @@ use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
 use crate::history::RunStatus;
+use crate::input::Bytes;
 use crate::notify::{self, Ended};
 use crate::outcome::{Reason, Status, Summary};
 
@@ -161,9 +162,8 @@ async fn attempt(
     };
     *file = path.file_name().map(|n| n.to_string_lossy().into_owned());
     settled(&path, job.settle).await?;
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes: Arc<[u8]> = crate::read::read_file(&path)?.into();
     let sha = crate::history::sha256(&bytes);
-    drop(bytes);
     if let Some((run, status)) = ctx.history()?.seen_source(WHO, &sha) {
         ctx.events.note(format!(
             "bgy schedule: {} 与运行 {run} 读过的文件相同 ({status}),无需再做 (the same file as run {run}, {status}: nothing to do)",
@@ -174,7 +174,8 @@ async fn attempt(
             ..Summary::default()
         });
     }
-    let input = scheduled_input(ctx, path)?;
+    let mut input = scheduled_input(ctx, path)?;
+    input.bytes = Some(Bytes(bytes));
     let gate = Gate {
         max_changes: job.max_changes,
         on_invalid: job.on_invalid,
@@ -235,24 +236,26 @@ pub async fn decide(
         });
     }
     let path = PathBuf::from(&paused.path);
-    let bytes = std::fs::read(&path).with_context(|| {
-        format!(
-            "运行 {run} 读过的表格已不在 (the sheet run {run} read, {}, is gone): bgy reject {run}",
-            path.display()
-        )
-    })?;
+    let bytes: Arc<[u8]> = crate::read::read_file(&path)
+        .with_context(|| {
+            format!(
+                "运行 {run} 读过的表格已不在 (the sheet run {run} read, {}, is gone): bgy reject {run}",
+                path.display()
+            )
+        })?
+        .into();
     anyhow::ensure!(
         crate::history::sha256(&bytes) == paused.run.sha256,
         "运行 {run} 暂停后表格 {} 已改动 (the sheet changed since run {run} was paused; nothing was sent): bgy reject {run}, and the schedule reads the new file at its next run",
         path.display()
     );
-    drop(bytes);
     let options = &paused.options;
     let prune: PruneMode = serde_json::from_value(options["prune"].clone()).unwrap_or_default();
     let on_invalid: OnInvalid =
         serde_json::from_value(options["on_invalid"].clone()).unwrap_or_default();
     let mut input = scheduled_input(ctx, path)?;
     input.report = report;
+    input.bytes = Some(Bytes(bytes));
     let gate = Gate {
         max_changes: Threshold::Count(usize::MAX),
         on_invalid,

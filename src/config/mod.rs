@@ -345,6 +345,7 @@ impl From<cli::Input> for Input {
             shown: None,
             report_dir: i.report_dir,
             no_report: false,
+            bytes: None,
         }
     }
 }

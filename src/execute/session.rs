@@ -453,7 +453,10 @@ impl Loaded {
         layout: Option<Layout>,
         stream_report: bool,
     ) -> anyhow::Result<Loaded> {
-        let bytes = crate::read::read_file(&input.file)?;
+        let bytes = match &input.bytes {
+            Some(read) => read.0.to_vec(),
+            None => crate::read::read_file(&input.file)?,
+        };
         ctx.events.phase(phases::READING, 0);
         let mut stream: Option<report::Stream> = None;
         let mut read = 0u64;
