@@ -206,6 +206,14 @@ pub struct ChangeRecord {
     pub sent: Value,
 }
 
+/// A change as the history stores it: the record before and the values sent as JSON text.
+pub struct ChangeText {
+    pub account: String,
+    pub kind: ChangeKind,
+    pub before: String,
+    pub sent: String,
+}
+
 fn now() -> String {
     chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -454,13 +462,9 @@ impl History {
     pub fn each_change(
         &self,
         run: i64,
-        mut f: impl FnMut(ChangeRecord) -> anyhow::Result<()>,
+        f: impl FnMut(ChangeRecord) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT at, account, kind, before, sent FROM changes WHERE run = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([run], |r| {
+        let change = |r: &rusqlite::Row| {
             let json = |i| json_column(r, i);
             Ok(ChangeRecord {
                 at: r.get(0)?,
@@ -469,8 +473,42 @@ impl History {
                 before: json(3)?,
                 sent: json(4)?,
             })
-        })?;
-        for change in rows {
+        };
+        self.each_row(run, change, f)
+    }
+
+    /// [`History::each_change`] with the record before and the values sent as the JSON text
+    /// the history keeps, for a reader that holds them as text (undo): not made into JSON
+    /// trees only to be written out as text again.
+    pub fn each_change_text(
+        &self,
+        run: i64,
+        f: impl FnMut(ChangeText) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let change = |r: &rusqlite::Row| {
+            Ok(ChangeText {
+                account: r.get(1)?,
+                kind: r.get(2)?,
+                before: r.get(3)?,
+                sent: r.get(4)?,
+            })
+        };
+        self.each_row(run, change, f)
+    }
+
+    /// A run's changes as `row` reads each (columns: at, account, kind, before, sent), in the
+    /// order they happened, handed to `f` one at a time.
+    fn each_row<T>(
+        &self,
+        run: i64,
+        row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
+        mut f: impl FnMut(T) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT at, account, kind, before, sent FROM changes WHERE run = ?1 ORDER BY seq",
+        )?;
+        for change in stmt.query_map([run], row)? {
             f(change?)?;
         }
         Ok(())

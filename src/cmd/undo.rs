@@ -95,13 +95,12 @@ fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Changed> {
         }
     );
     let mut by_account = Changed::new();
-    history.each_change(run, |c| {
-        let sent = c.sent.to_string();
+    history.each_change_text(run, |c| {
         match by_account.entry(c.account) {
             Entry::Vacant(e) => {
-                e.insert((c.kind, c.before.to_string(), sent));
+                e.insert((c.kind, c.before, c.sent));
             }
-            Entry::Occupied(mut e) => e.get_mut().2 = sent,
+            Entry::Occupied(mut e) => e.get_mut().2 = c.sent,
         }
         Ok(())
     })?;
