@@ -158,6 +158,26 @@ fn layout_columns(header: &Header) -> Vec<usize> {
         .collect()
 }
 
+/// The input columns the All sheet repeats: those that name a row (帐号 and 姓名; a
+/// departments sheet's 姓名 and 部门 path), in the input's order. The sheet shows every row's
+/// outcome; the row's other cells are in the person's own file at its 源行号, and on the Failed
+/// sheet when it did not go well. Repeating all of them cost as much as reading the file.
+fn key_columns(header: &Header, columns: &[usize]) -> Vec<usize> {
+    let keys = match header.position(Field::WeUserid) {
+        Some(_) => [Field::WeUserid, Field::WeName],
+        None => [Field::WeName, Field::WeDepartment],
+    };
+    let named: Vec<usize> = columns
+        .iter()
+        .copied()
+        .filter(|&i| matches!(header.columns[i], Column::Field(f) if keys.contains(&f)))
+        .collect();
+    match named.is_empty() {
+        true => columns.to_vec(),
+        false => named,
+    }
+}
+
 impl Report<'_> {
     pub fn write(&self, path: &Path) -> Result<(), XlsxError> {
         let mut sheets = Sheets::new(&self.table.header)?;
@@ -260,9 +280,12 @@ struct Sheets {
     workbook: Workbook,
     formats: Formats,
     header: Header,
-    /// The input columns repeated, and the widest cell of each in the first rows.
+    /// The input columns the Failed sheet repeats, and the widest cell of each in the first
+    /// rows; the All sheet's, that name a row ([`key_columns`]), and theirs.
     columns: Vec<usize>,
     widths: Vec<usize>,
+    keys: Vec<usize>,
+    key_widths: Vec<usize>,
     /// Rows written so far: of the input, and to the Failed sheet.
     rows: u32,
     failed: u32,
@@ -293,13 +316,16 @@ impl Sheets {
             .add_worksheet_with_constant_memory()?
             .set_name(REPORT_ALL_SHEET)?;
         let columns = layout_columns(header);
-        let widths = columns.iter().map(|&i| width(&header.titles[i])).collect();
+        let keys = key_columns(header, &columns);
+        let title_widths = |cols: &[usize]| cols.iter().map(|&i| width(&header.titles[i])).collect();
         let mut sheets = Sheets {
             workbook,
             formats: Formats::new(),
             header: header.clone(),
+            widths: title_widths(&columns),
+            key_widths: title_widths(&keys),
             columns,
-            widths,
+            keys,
             rows: 0,
             failed: 0,
             notes: 0,
@@ -311,13 +337,17 @@ impl Sheets {
     }
 
     fn titles(&mut self, sheet: usize, extra: &[&str]) -> Result<(), XlsxError> {
+        let columns = match sheet {
+            ALL => &self.keys,
+            _ => &self.columns,
+        };
         let ws = self.workbook.worksheet_from_index(sheet)?;
         let f = &self.formats;
-        for (j, &i) in self.columns.iter().enumerate() {
+        for (j, &i) in columns.iter().enumerate() {
             ws.write_string_with_format(0, j as u16, &self.header.titles[i], &f.header)?;
         }
         for (k, title) in extra.iter().enumerate() {
-            let col = (self.columns.len() + k) as u16;
+            let col = (columns.len() + k) as u16;
             ws.write_string_with_format(0, col, *title, &f.header)?;
             let w = if *title == ERROR_TITLE {
                 60
@@ -336,6 +366,9 @@ impl Sheets {
         let cell_of = |i: usize| cells.get(i).copied().unwrap_or("");
         if (self.rows as usize) < WIDTH_SAMPLE {
             for (w, &i) in self.widths.iter_mut().zip(&self.columns) {
+                *w = (*w).max(width(cell_of(i)));
+            }
+            for (w, &i) in self.key_widths.iter_mut().zip(&self.keys) {
                 *w = (*w).max(width(cell_of(i)));
             }
         }
@@ -374,13 +407,14 @@ impl Sheets {
         let r = self.rows;
         let f = &self.formats;
         let ws = self.workbook.worksheet_from_index(ALL)?;
-        for (j, &i) in self.columns.iter().enumerate() {
+        for (j, &i) in self.keys.iter().enumerate() {
             // No per-cell format: it costs a hash per cell, and nobody edits this sheet.
             let value = cell_of(i);
             if !value.is_empty() {
                 ws.write_string(r, j as u16, value)?;
             }
         }
+        let n = self.keys.len() as u16;
         ws.write_number(r, n, row.source_row as f64)?;
         ws.write_string(r, n + 1, outcome.label())?;
         if !text.is_empty() {
@@ -399,9 +433,9 @@ impl Sheets {
                 .set_author("bgy")
                 .set_creation_datetime(&created),
         );
-        for sheet in [FAILED, ALL] {
+        for (sheet, widths) in [(FAILED, &self.widths), (ALL, &self.key_widths)] {
             let ws = self.workbook.worksheet_from_index(sheet)?;
-            for (j, w) in self.widths.iter().enumerate() {
+            for (j, w) in widths.iter().enumerate() {
                 // As wide as the title and the first rows need, within reason.
                 ws.set_column_width(j as u16, (w + 2).clamp(8, 50) as f64)?;
             }

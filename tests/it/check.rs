@@ -98,6 +98,11 @@ async fn the_report_lists_exactly_the_invalid_rows_with_red_cells() {
     // All: every row with its outcome; the warning row is valid and says why it warns.
     let all = read_sheet(&report, "全部 All");
     assert_eq!(all.len(), 12);
+    // It names each row by its account and name; the other cells are on Failed and in the input.
+    assert_eq!(
+        all[0],
+        ["帐号*", "姓名*", "源行号 Source row", "结果 Outcome", "错误 Error"]
+    );
     let outcome = col(&all, "结果 Outcome");
     let warned = all.iter().find(|r| r[0] == "err009").unwrap();
     assert_eq!(warned[outcome], "valid 校验通过");
@@ -140,6 +145,7 @@ async fn number_and_date_cells_are_read_as_the_person_sees_them() {
         "考勤号",
         "入职时间",
         "银行卡号",
+        "邮箱",
     ]]);
     rows.push(vec![
         C::N(10086.0),
@@ -149,6 +155,8 @@ async fn number_and_date_cells_are_read_as_the_person_sees_them() {
         C::N(1234.0),
         C::N(42370.0),
         C::N(6222020200112.0),
+        // Invalid on purpose: the Failed sheet repeats every cell of the row as it was read.
+        C::T("不是邮箱"),
     ]);
     rows.push(vec![
         C::T("lisi"),
@@ -158,13 +166,13 @@ async fn number_and_date_cells_are_read_as_the_person_sees_them() {
         C::T(""),
         C::T("2016年1月1日"),
         C::T(""),
+        C::T(""),
     ]);
     write_xlsx(&path, "Sheet1", &rows);
     let r = bgy.run(&["check", "numbers.xlsx", "--json"]).await;
-    r.assert_code(0);
-    assert_eq!(r.json()["invalid"], 0);
-    let all = read_sheet(&the_report(bgy.dir.path()), "全部 All");
-    assert_eq!(&all[1][..5], ["10086", "张三", "13800138001", "2", "1234"]);
+    assert_eq!(r.json()["invalid"], 1, "only the e-mail is wrong");
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    assert_eq!(&failed[1][..5], ["10086", "张三", "13800138001", "2", "1234"]);
 }
 
 #[tokio::test]
