@@ -60,33 +60,75 @@ impl Cell {
     /// The text a person sees in the cell, with numbers as they would type them.
     pub fn display(&self) -> String {
         match self {
-            Cell::Empty => String::new(),
-            Cell::Text(s) => s.clone(),
-            Cell::Number(n) => number_text(*n),
+            Cell::Text(s) | Cell::Error(s) => s.clone(),
+            other => {
+                let mut text = String::with_capacity(other.len_hint());
+                other.write_to(&mut text);
+                text
+            }
+        }
+    }
+
+    /// As [`Cell::display`], onto the end of `out` (no string of its own: a 100,000-row sheet
+    /// has over a million cells).
+    pub fn write_to(&self, out: &mut String) {
+        use std::fmt::Write;
+        match self {
+            Cell::Empty => {}
+            Cell::Text(s) | Cell::Error(s) => out.push_str(s),
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e17 => {
+                let _ = write!(out, "{}", *n as i64);
+            }
+            Cell::Number(n) => {
+                let _ = write!(out, "{n}");
+            }
             Cell::Date(d) => {
-                // Written out rather than through chrono's format strings, which parse the
-                // pattern on every call (a 100,000-row sheet has hundreds of thousands).
-                use chrono::{Datelike, Timelike};
-                let day = format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
-                if d.time() == chrono::NaiveTime::MIN {
-                    day
-                } else {
-                    format!("{day} {:02}:{:02}:{:02}", d.hour(), d.minute(), d.second())
+                use chrono::Timelike;
+                push_iso_date(out, d.date());
+                if d.time() != chrono::NaiveTime::MIN {
+                    out.push(' ');
+                    for (i, part) in [d.hour(), d.minute(), d.second()].into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(':');
+                        }
+                        push_two(out, part);
+                    }
                 }
             }
-            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
-            Cell::Error(e) => e.clone(),
+            Cell::Bool(b) => out.push_str(if *b { "TRUE" } else { "FALSE" }),
         }
     }
 }
 
+/// `YYYY-MM-DD`, written out digit by digit: chrono's `format` parses its pattern on every
+/// call, and even `format!` costs more than the rest of a date's checks.
+pub fn push_iso_date(out: &mut String, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    match u32::try_from(d.year()) {
+        Ok(y @ 0..=9999) => {
+            push_two(out, y / 100);
+            push_two(out, y % 100);
+        }
+        _ => {
+            use std::fmt::Write;
+            let _ = write!(out, "{:04}", d.year());
+        }
+    }
+    out.push('-');
+    push_two(out, d.month());
+    out.push('-');
+    push_two(out, d.day());
+}
+
+/// `n` (below 100) as two digits.
+fn push_two(out: &mut String, n: u32) {
+    out.push(char::from(b'0' + (n / 10 % 10) as u8));
+    out.push(char::from(b'0' + (n % 10) as u8));
+}
+
 /// `13800138000.0` → `13800138000`; `3.5` stays.
 pub fn number_text(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e17 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n}")
-    }
+    Cell::Number(n).display()
 }
 
 /// One sheet row: its 1-based row number in the sheet and its cells from column A.

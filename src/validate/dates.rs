@@ -21,14 +21,15 @@ const MIN_YEAR: i32 = 1900;
 
 /// `YYYY-MM-DD` (chrono's `format` parses its pattern on every call: too slow per cell).
 pub fn iso(d: NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    let mut text = String::with_capacity(10);
+    crate::read::push_iso_date(&mut text, d);
+    text
 }
 const MAX_YEAR: i32 = 2100;
 
 pub fn parse_cell(cell: &Cell) -> Result<NaiveDate, DateError> {
     match cell {
-        Cell::Date(d) => in_range(d.date(), &d.to_string()),
+        Cell::Date(d) => in_range(d.date(), || cell.display()),
         // `20261102` typed into a number cell: no serial that large is a date before 2100.
         Cell::Number(n) if (19_000_101.0..=21_001_231.0).contains(n) && n.fract() == 0.0 => {
             parse_text(&format!("{}", *n as i64))
@@ -38,12 +39,13 @@ pub fn parse_cell(cell: &Cell) -> Result<NaiveDate, DateError> {
     }
 }
 
-fn in_range(d: NaiveDate, shown: &str) -> Result<NaiveDate, DateError> {
+/// `shown`: the date as the message shows it, made only when it is out of range.
+fn in_range(d: NaiveDate, shown: impl FnOnce() -> String) -> Result<NaiveDate, DateError> {
     use chrono::Datelike;
     if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
         Ok(d)
     } else {
-        Err(DateError::OutOfRange(shown.to_string()))
+        Err(DateError::OutOfRange(shown()))
     }
 }
 
@@ -63,7 +65,7 @@ pub fn serial(n: f64) -> Result<NaiveDate, DateError> {
     let date = base
         .checked_add_days(chrono::Days::new(days as u64))
         .ok_or_else(|| DateError::OutOfRange(shown.clone()))?;
-    in_range(date, &shown)
+    in_range(date, || shown)
 }
 
 pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {

@@ -113,6 +113,24 @@ impl RawCells {
         RawCells(s)
     }
 
+    /// A sheet row's cells as the person sees them, written straight into the one string.
+    pub fn of(cells: &[Cell]) -> RawCells {
+        let mut s = String::with_capacity(cells.iter().map(|c| c.len_hint() + 1).sum());
+        for (i, c) in cells.iter().enumerate() {
+            if i > 0 {
+                s.push(SEP);
+            }
+            match c {
+                Cell::Text(t) | Cell::Error(t) if t.contains(SEP) => {
+                    s.push_str(&t.replace(SEP, " "));
+                }
+                other => other.write_to(&mut s),
+            }
+        }
+        s.shrink_to_fit();
+        RawCells(s)
+    }
+
     /// Every cell, from column A (trailing empty cells may be missing).
     pub fn iter(&self) -> impl Iterator<Item = &str> {
         self.0.split(SEP)
@@ -555,7 +573,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
             .and_then(|c| raw.cells.get(c))
             .and_then(|c| c.display().trim().parse().ok())
             .unwrap_or(raw.source_row),
-        raw: RawCells::new(raw.cells.iter().map(Cell::text)),
+        raw: RawCells::of(&raw.cells),
         values,
         issues,
     })
