@@ -317,7 +317,8 @@ impl Sheets {
             .set_name(REPORT_ALL_SHEET)?;
         let columns = layout_columns(header);
         let keys = key_columns(header, &columns);
-        let title_widths = |cols: &[usize]| cols.iter().map(|&i| width(&header.titles[i])).collect();
+        let title_widths =
+            |cols: &[usize]| cols.iter().map(|&i| width(&header.titles[i])).collect();
         let mut sheets = Sheets {
             workbook,
             formats: Formats::new(),
@@ -362,8 +363,15 @@ impl Sheets {
 
     /// The next input row: on the All sheet, and on the Failed sheet unless it went well.
     fn row(&mut self, row: &Row, outcome: &Outcome) -> Result<(), XlsxError> {
-        let cells: Vec<&str> = row.raw.iter().collect();
-        let cell_of = |i: usize| cells.get(i).copied().unwrap_or("");
+        // Every cell only for a row on the Failed sheet; the All sheet's few, looked up.
+        let cells: Vec<&str> = match outcome.is_ok() && (self.rows as usize) >= WIDTH_SAMPLE {
+            true => Vec::new(),
+            false => row.raw.iter().collect(),
+        };
+        let cell_of = |i: usize| match cells.is_empty() {
+            true => row.raw.get(i),
+            false => cells.get(i).copied().unwrap_or(""),
+        };
         if (self.rows as usize) < WIDTH_SAMPLE {
             for (w, &i) in self.widths.iter_mut().zip(&self.columns) {
                 *w = (*w).max(width(cell_of(i)));

@@ -81,6 +81,11 @@ pub fn line(s: &str) -> String {
 /// A control character no one types into a cell (NUL and the like); tabs and line breaks are
 /// a person's, and allowed.
 pub fn control_char(s: &str) -> Option<char> {
+    // Every control character is below U+0020, U+007F, or U+0080–U+009F (0xC2 0x80–0x9F in
+    // UTF-8): a text with none of those bytes has none, found without decoding a character.
+    if !s.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2) {
+        return None;
+    }
     s.chars()
         .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
@@ -103,6 +108,23 @@ mod tests {
         assert_eq!(bilingual("cannot write the report (disk full)"), None);
         assert_eq!(bilingual("部门 (研发)"), None, "no English inside");
         assert_eq!(bilingual("帐号"), None);
+    }
+
+    #[test]
+    fn control_characters_are_found_in_any_script() {
+        assert_eq!(
+            control_char("张三 zhang\tsan\r\n"),
+            None,
+            "tabs and breaks are a person's"
+        );
+        assert_eq!(control_char("办公逸/研发部"), None);
+        assert_eq!(control_char("a\u{0}b"), Some('\u{0}'));
+        assert_eq!(control_char("研发\u{7F}"), Some('\u{7F}'));
+        // C1 controls: two bytes in UTF-8, 0xC2 then 0x80–0x9F.
+        assert_eq!(control_char("研发\u{85}部"), Some('\u{85}'));
+        assert_eq!(control_char("\u{9F}"), Some('\u{9F}'));
+        // 0xC2 leads other characters too (é is 0xC3, but ¡ … ¿ are 0xC2 0xA1–0xBF).
+        assert_eq!(control_char("¡Hola! ©"), None);
     }
 
     #[test]

@@ -38,7 +38,9 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
     // Digits and dates typed with a Chinese input method: `１３８…`, `２０２６－１１－０２`.
     let half;
     let cell = match cell {
-        Cell::Text(s) if field.kind() != Kind::Text && s.chars().any(is_full_width) => {
+        Cell::Text(s)
+            if field.kind() != Kind::Text && !s.is_ascii() && s.chars().any(is_full_width) =>
+        {
             half = Cell::Text(s.chars().map(half_width).collect());
             &half
         }

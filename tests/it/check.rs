@@ -101,7 +101,13 @@ async fn the_report_lists_exactly_the_invalid_rows_with_red_cells() {
     // It names each row by its account and name; the other cells are on Failed and in the input.
     assert_eq!(
         all[0],
-        ["帐号*", "姓名*", "源行号 Source row", "结果 Outcome", "错误 Error"]
+        [
+            "帐号*",
+            "姓名*",
+            "源行号 Source row",
+            "结果 Outcome",
+            "错误 Error"
+        ]
     );
     let outcome = col(&all, "结果 Outcome");
     let warned = all.iter().find(|r| r[0] == "err009").unwrap();
@@ -172,7 +178,10 @@ async fn number_and_date_cells_are_read_as_the_person_sees_them() {
     let r = bgy.run(&["check", "numbers.xlsx", "--json"]).await;
     assert_eq!(r.json()["invalid"], 1, "only the e-mail is wrong");
     let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
-    assert_eq!(&failed[1][..5], ["10086", "张三", "13800138001", "2", "1234"]);
+    assert_eq!(
+        &failed[1][..5],
+        ["10086", "张三", "13800138001", "2", "1234"]
+    );
 }
 
 #[tokio::test]
