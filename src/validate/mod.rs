@@ -7,6 +7,7 @@
 pub mod dates;
 pub mod fields;
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -459,14 +460,18 @@ fn validate_stream(
             _ => {}
         }
     }
+    let mut cross = CrossRows::new(layout);
     let mut out: Vec<Row> = head
         .into_iter()
         .skip(header_index + 1)
         .chain(rows)
         .filter_map(|r| validate_row(r, &header, layout))
-        .inspect(|row| watch(&header, row))
+        .inspect(|row| {
+            watch(&header, row);
+            cross.add(row);
+        })
         .collect();
-    cross_rows(&mut out, layout);
+    cross.finish(&mut out);
     Ok((layout, header, out, warnings))
 }
 
@@ -712,35 +717,75 @@ fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec
     more
 }
 
+/// A field's keys, each with its rows by index: the first, then any others (a key's first row
+/// needs no list of its own).
+type Keys = HashMap<String, (usize, Vec<usize>)>;
+
 /// Accounts and check ids must be unique in the file: every row of a clash is an error that
-/// names the others.
-fn cross_rows(rows: &mut [Row], layout: Layout) {
-    let mut fields = vec![Field::WeUserid];
-    if layout == Layout::Staff {
-        // In WeCom, which 办公逸 mirrors into, a mobile and an e-mail belong to one member.
-        fields.extend([Field::CheckId, Field::WeMobile, Field::WeEmail]);
+/// names the others. The keys are gathered as the rows are validated (while the sheet is still
+/// being read), the clashes named once every row is in.
+struct CrossRows {
+    layout: Layout,
+    seen: Vec<(Field, Keys)>,
+    rows: usize,
+}
+
+impl CrossRows {
+    fn new(layout: Layout) -> CrossRows {
+        let mut fields = vec![Field::WeUserid];
+        if layout == Layout::Staff {
+            // In WeCom, which 办公逸 mirrors into, a mobile and an e-mail belong to one member.
+            fields.extend([Field::CheckId, Field::WeMobile, Field::WeEmail]);
+        }
+        CrossRows {
+            layout,
+            seen: fields.into_iter().map(|f| (f, HashMap::new())).collect(),
+            rows: 0,
+        }
     }
-    for field in fields {
-        let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
-        for (i, row) in rows.iter().enumerate() {
-            if let Some(key) = row.values.get(field).and_then(|v| same_key(field, v)) {
-                seen.entry(key).or_default().push(i);
+
+    /// The next row, in order.
+    fn add(&mut self, row: &Row) {
+        let i = self.rows;
+        self.rows += 1;
+        for (field, seen) in &mut self.seen {
+            if let Some(key) = row.values.get(*field).and_then(|v| same_key(*field, v)) {
+                match seen.entry(key) {
+                    Entry::Occupied(mut at) => at.get_mut().1.push(i),
+                    Entry::Vacant(at) => {
+                        at.insert((i, Vec::new()));
+                    }
+                }
             }
         }
-        for (i, other) in first_of(seen.values(), |j| rows[j].source_row) {
-            let issue = duplicate(field, other);
-            rows[i].issues.push(match layout {
-                // Deleting an account twice is harmless: `bgy delete` deletes it once.
-                Layout::Delete => Issue::warning(
-                    Some(field),
-                    problem(
-                        "duplicate account",
-                        format!("帐号与第 {other} 行重复,只删除一次"),
-                        format!("the same account as row {other}: deleted once"),
+    }
+
+    /// The clashes, as issues on the rows they were added as.
+    fn finish(self, rows: &mut [Row]) {
+        for (field, seen) in self.seen {
+            let groups: Vec<Vec<usize>> = seen
+                .into_values()
+                .filter(|(_, rest)| !rest.is_empty())
+                .map(|(first, mut rest)| {
+                    rest.insert(0, first);
+                    rest
+                })
+                .collect();
+            for (i, other) in first_of(groups.iter(), |j| rows[j].source_row) {
+                let issue = duplicate(field, other);
+                rows[i].issues.push(match self.layout {
+                    // Deleting an account twice is harmless: `bgy delete` deletes it once.
+                    Layout::Delete => Issue::warning(
+                        Some(field),
+                        problem(
+                            "duplicate account",
+                            format!("帐号与第 {other} 行重复,只删除一次"),
+                            format!("the same account as row {other}: deleted once"),
+                        ),
                     ),
-                ),
-                _ => Issue::error(Some(field), issue),
-            });
+                    _ => Issue::error(Some(field), issue),
+                });
+            }
         }
     }
 }
