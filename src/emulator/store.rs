@@ -338,13 +338,15 @@ impl Store {
             let list = datas
                 .into_iter()
                 .map(|(id, data, depts)| {
-                    let stored: Map<String, Value> = serde_json::from_str(&data).unwrap_or_default();
-                    let mut out = Map::new();
-                    out.insert("staff_id".into(), Value::String(id.to_string()));
+                    // The stored record itself, cut to what the listing shows: no second map.
+                    let mut out: Map<String, Value> = serde_json::from_str(&data).unwrap_or_default();
+                    out.retain(|k, _| LISTED_FIELDS.contains(&k.as_str()));
                     for key in LISTED_FIELDS {
-                        let v = stored.get(*key).cloned().unwrap_or(Value::String(String::new()));
-                        out.insert((*key).into(), v);
+                        if !out.contains_key(*key) {
+                            out.insert((*key).into(), Value::String(String::new()));
+                        }
                     }
+                    out.insert("staff_id".into(), Value::String(id.to_string()));
                     out.insert("we_department".into(), Value::String(depts));
                     Value::Object(out)
                 })
