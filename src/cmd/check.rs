@@ -42,8 +42,16 @@ pub async fn run(
 
 fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool) {
     match layout {
+        // Every row of a sheet of people the directory has gets a warning: the report is
+        // written again as the rows are checked, on its own thread, not whole at the end.
         Layout::Staff => {
-            live::check_staff(&mut s.table, live, create_departments, true);
+            let mut stream = s.restream();
+            live::check_staff_each(&mut s.table, live, create_departments, true, &mut |row| {
+                if let Some(stream) = &mut stream {
+                    stream.row(row);
+                }
+            });
+            s.keep_stream(stream);
         }
         // A departments sheet is checked against the tree by the plan it is part of.
         Layout::Departments => {}

@@ -308,6 +308,20 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// A new report stream, for a stage that changes every row after validation (an online
+    /// check) to write each as it leaves it, in place of the one written while reading, which
+    /// would have to be written again whole; `None` when this run does not stream its report.
+    /// Hand it back with [`Session::keep_stream`].
+    pub fn restream(&mut self) -> Option<report::Stream> {
+        // The stream so far is dropped: its writer ends once it has written what it was sent.
+        self.stream.take()?;
+        Some(report::Stream::start(&self.table.header))
+    }
+
+    pub fn keep_stream(&mut self, stream: Option<report::Stream>) {
+        self.stream = stream;
+    }
+
     /// Ends the run: rows a sending run never reached are not sent, the report is written,
     /// the front-end hears how it went.
     pub fn finish(mut self, plan: Option<&[PlanLine]>, extra: Extra) -> anyhow::Result<Summary> {

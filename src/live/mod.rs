@@ -11,7 +11,7 @@ use crate::model::{AccountKey, Field};
 
 use crate::model::StaffRecord;
 use crate::remedy::Remedy;
-use crate::validate::{problem, Issue, Severity, Table};
+use crate::validate::{problem, Issue, Row, Severity, Table};
 
 /// Lists every department; an incomplete listing is an error.
 pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
@@ -177,14 +177,67 @@ pub fn check_staff(
     create_departments: bool,
     warn_existing: bool,
 ) -> BTreeSet<String> {
-    let in_file: HashSet<AccountKey> = table.rows.iter().map(|r| r.account().into()).collect();
-    let taken = Taken::of(live);
-    let mut to_create = BTreeSet::new();
-    let paths = live.tree.all_paths();
-    // An unknown path's suggestions, worked out once however many rows name it.
-    let mut nearest: HashMap<String, Vec<String>> = HashMap::new();
-    for row in table.rows.iter_mut().filter(|r| r.is_valid()) {
-        let mut issues = complete_tails(&mut row.values, &live.tree, &paths);
+    check_staff_each(table, live, create_departments, warn_existing, &mut |_| {})
+}
+
+/// As [`check_staff`], showing `each` every row (valid or not, in order) once its online
+/// issues are in.
+pub fn check_staff_each(
+    table: &mut Table,
+    live: &Live,
+    create_departments: bool,
+    warn_existing: bool,
+    each: &mut dyn FnMut(&Row),
+) -> BTreeSet<String> {
+    let mut online = Online {
+        live,
+        in_file: table.rows.iter().map(|r| r.account().into()).collect(),
+        taken: Taken::of(live),
+        paths: live.tree.all_paths(),
+        nearest: HashMap::new(),
+        to_create: BTreeSet::new(),
+        create_departments,
+        warn_existing,
+    };
+    for row in table.rows.iter_mut() {
+        if row.is_valid() {
+            online.row(row);
+        }
+        each(row);
+    }
+    online.to_create
+}
+
+/// What the online checks of a table's rows share.
+struct Online<'a> {
+    live: &'a Live,
+    /// The file's own accounts (a leader may be one of them).
+    in_file: HashSet<AccountKey>,
+    taken: Taken<'a>,
+    paths: Vec<String>,
+    /// An unknown path's suggestions, worked out once however many rows name it.
+    nearest: HashMap<String, Vec<String>>,
+    to_create: BTreeSet<String>,
+    create_departments: bool,
+    warn_existing: bool,
+}
+
+impl Online<'_> {
+    /// One valid row's online issues, added to it.
+    fn row(&mut self, row: &mut Row) {
+        let Online {
+            live,
+            in_file,
+            taken,
+            paths,
+            nearest,
+            to_create,
+            create_departments,
+            warn_existing,
+        } = self;
+        let (live, create_departments, warn_existing) =
+            (*live, *create_departments, *warn_existing);
+        let mut issues = complete_tails(&mut row.values, &live.tree, paths);
         let v = &row.values;
         let place = v.placement();
         issues.extend(unknown_ids(place, &live.tree));
@@ -201,7 +254,7 @@ pub fn check_staff(
                         }
                         Ok(Some(issue)) | Err(issue) => {
                             let hint = nearest.entry(path.to_string()).or_insert_with(|| {
-                                tree::nearest_paths(&paths, path)
+                                tree::nearest_paths(paths, path)
                                     .into_iter()
                                     .map(String::from)
                                     .collect()
@@ -241,7 +294,6 @@ pub fn check_staff(
         }
         row.issues.extend(issues);
     }
-    to_create
 }
 
 /// The directory's mobiles and e-mails, and whose they are: one member's each, in WeCom.
