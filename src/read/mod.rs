@@ -392,6 +392,9 @@ mod tests {
         assert_eq!(Cell::Number(13800138000.0).display(), "13800138000");
         assert_eq!(Cell::Number(3.5).display(), "3.5");
         assert_eq!(number_text(-2.0), "-2");
+        let early = chrono::NaiveDate::from_ymd_opt(987, 3, 4).unwrap();
+        assert_eq!(crate::validate::dates::iso(early), "0987-03-04");
+        assert_eq!(Cell::Bool(true).display(), "TRUE");
     }
 
     #[test]

@@ -96,24 +96,6 @@ pub struct RawCells(String);
 const SEP: char = '\u{1F}';
 
 impl RawCells {
-    pub fn new(cells: impl IntoIterator<Item = impl AsRef<str>>) -> RawCells {
-        let mut s = String::new();
-        for (i, c) in cells.into_iter().enumerate() {
-            if i > 0 {
-                s.push(SEP);
-            }
-            let c = c.as_ref();
-            if c.contains(SEP) {
-                s.push_str(&c.replace(SEP, " "));
-            } else {
-                s.push_str(c);
-            }
-        }
-        // Kept for the whole run (a row each): without the room grown while it was made.
-        s.shrink_to_fit();
-        RawCells(s)
-    }
-
     /// A sheet row's cells as the person sees them, written straight into the one string.
     pub fn of(cells: &[Cell]) -> RawCells {
         let mut s = String::with_capacity(cells.iter().map(|c| c.len_hint() + 1).sum());
@@ -992,6 +974,19 @@ mod tests {
             vec!["帐号与第 2 行重复", "考勤号与第 2 行重复 (1206)"]
         );
         assert!(!t.rows[0].is_valid());
+    }
+
+    #[test]
+    fn a_rows_cells_are_kept_as_shown_in_one_string() {
+        let cells = [
+            Cell::Text("a\u{1F}b".into()),
+            Cell::Empty,
+            Cell::Number(13800138000.0),
+        ];
+        let raw = RawCells::of(&cells);
+        assert_eq!(raw.iter().collect::<Vec<_>>(), ["a b", "", "13800138000"]);
+        assert_eq!(raw.get(2), "13800138000");
+        assert_eq!(raw.get(7), "");
     }
 
     #[test]
