@@ -363,14 +363,13 @@ impl Sheets {
 
     /// The next input row: on the All sheet, and on the Failed sheet unless it went well.
     fn row(&mut self, row: &Row, outcome: &Outcome) -> Result<(), XlsxError> {
-        // Every cell only for a row on the Failed sheet; the All sheet's few, looked up.
-        let cells: Vec<&str> = match outcome.is_ok() && (self.rows as usize) >= WIDTH_SAMPLE {
-            true => Vec::new(),
-            false => row.raw.iter().collect(),
-        };
-        let cell_of = |i: usize| match cells.is_empty() {
-            true => row.raw.get(i),
-            false => cells.get(i).copied().unwrap_or(""),
+        // Every cell only for a row on the Failed sheet (or sized for the widths); the All
+        // sheet's few, looked up.
+        let cells: Option<Vec<&str>> = (!outcome.is_ok() || (self.rows as usize) < WIDTH_SAMPLE)
+            .then(|| row.raw.iter().collect());
+        let cell_of = |i: usize| match &cells {
+            Some(cells) => cells.get(i).copied().unwrap_or(""),
+            None => row.raw.get(i),
         };
         if (self.rows as usize) < WIDTH_SAMPLE {
             for (w, &i) in self.widths.iter_mut().zip(&self.columns) {

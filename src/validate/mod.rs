@@ -110,6 +110,7 @@ impl RawCells {
                 other => other.write_to(&mut s),
             }
         }
+        // Kept for the whole run (a row each): without the room its size guess left over.
         s.shrink_to_fit();
         RawCells(s)
     }
