@@ -201,6 +201,12 @@ fn envelope(errno: i64, errmsg: &str, data: Option<Value>) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
+/// A success whose `data` is JSON text already (a page of the listing, perhaps cached).
+fn data_envelope(data: &str) -> Response {
+    let body = format!(r#"{{"errno":0,"errmsg":"ok","data":{data}}}"#);
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 fn refused(r: Refusal) -> Response {
     envelope(r.errno, &r.message, None)
 }
@@ -371,6 +377,12 @@ fn dispatch(
             Err(r) => return refused(r),
         },
     };
+    if path == "staff/list" {
+        return match staff_list(store, query) {
+            Ok(data) => data_envelope(&data),
+            Err(r) => refused(r),
+        };
+    }
     match route(store, path, query, fields) {
         Ok(data) => {
             let msg = if path == "staff/add" {
@@ -384,7 +396,7 @@ fn dispatch(
     }
 }
 
-/// The seven endpoints: what each answers in `data`.
+/// The endpoints but `staff/list` (see [`dispatch`]): what each answers in `data`.
 fn route(
     store: &Store,
     path: &str,
@@ -396,7 +408,6 @@ fn route(
         "department/list" => store.department_page(page_of(query)).map(|(count, list)| {
             Some(json!({ "count": count.to_string(), "department_list": list }))
         }),
-        "staff/list" => staff_list(store, query),
         "department/createdepartment" => match number(&form, "we_parentid") {
             Some(parent) => store
                 .create_department(form.get("we_name").map_or("", String::as_str), parent)
@@ -436,15 +447,13 @@ fn refuse_1205() -> Result<Option<Value>, Refusal> {
     })
 }
 
-fn staff_list(store: &Store, query: &HashMap<String, String>) -> Result<Option<Value>, Refusal> {
+fn staff_list(store: &Store, query: &HashMap<String, String>) -> Result<Arc<str>, Refusal> {
     let we_id = query
         .get("we_id")
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
     let fetch_child = query.get("fetch_child").is_some_and(|v| v.trim() == "1");
-    store
-        .staff_page(we_id, fetch_child, page_of(query))
-        .map(|(count, list)| Some(json!({ "count": count.to_string(), "staff_list": list })))
+    store.staff_page(we_id, fetch_child, page_of(query))
 }
 
 fn entry_time(store: &Store, body: &Value) -> Result<Option<Value>, Refusal> {

@@ -102,6 +102,67 @@ async fn staff_list_filters_by_department_and_pages_by_1000() {
     assert_eq!(lisi.department_ids(), vec![3, 4]);
 }
 
+/// The accounts on one page of `staff/list`, and its count.
+async fn listed(emu: &bgy::emulator::Running, query: &str) -> (Value, Vec<String>) {
+    let v = get(emu, &format!("staff/list?ticket={TICKET}&{query}")).await;
+    let accounts = v["data"]["staff_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["we_userid"].as_str().unwrap().to_string())
+        .collect();
+    (v["data"]["count"].clone(), accounts)
+}
+
+#[tokio::test]
+async fn staff_list_answers_every_change_since_the_last_listing() {
+    // Pages are kept once cut; whatever changes the directory must show at once.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("emu.sqlite");
+    let store = bgy::emulator::open_store(&state, None).unwrap();
+    store.seed(&small_seed()).unwrap();
+    let emu = bgy::emulator::start_local(
+        store,
+        bgy::emulator::Options {
+            ticket: TICKET.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (count, before) = listed(&emu, "page=1").await;
+    assert_eq!(count, json!("2"));
+    assert!(!before.contains(&"wangwu".to_string()));
+    // Over HTTP.
+    assert_eq!(errno(&post_form(&emu, "staff/add", NEW).await), 0);
+    let (count, after) = listed(&emu, "page=1").await;
+    assert_eq!(count, json!("3"));
+    assert!(after.contains(&"wangwu".to_string()), "{after:?}");
+    let (_, in_dev) = listed(&emu, "we_id=2&page=1").await;
+    assert!(in_dev.contains(&"wangwu".to_string()));
+    let gone = post_form(&emu, "staff/delete", &[("we_userids", "wangwu")]).await;
+    assert_eq!(errno(&gone), 0);
+    assert!(!listed(&emu, "page=1")
+        .await
+        .1
+        .contains(&"wangwu".to_string()));
+    assert!(!listed(&emu, "we_id=2&page=1")
+        .await
+        .1
+        .contains(&"wangwu".to_string()));
+    // Through the store itself, as tests and benchmarks seed it.
+    emu.store.insert_staff(people("p", 3)).unwrap();
+    assert_eq!(listed(&emu, "page=1").await.0, json!("5"));
+    // And by another connection to the state file.
+    let other = rusqlite::Connection::open(&state).unwrap();
+    other
+        .execute("DELETE FROM staff WHERE we_userid = 'p000001'", [])
+        .unwrap();
+    let (count, accounts) = listed(&emu, "page=1").await;
+    assert_eq!(count, json!("4"));
+    assert!(!accounts.contains(&"p000001".to_string()), "{accounts:?}");
+}
+
 #[tokio::test]
 async fn wrong_ticket_is_errno_1201() {
     let emu = emulator().await;
