@@ -186,7 +186,13 @@ pub fn redact(text: &str, ticket: &str) -> String {
 /// `text` holds a spelling of the ticket (as [`redact`] finds them).
 pub fn holds(text: &str, ticket: &str) -> bool {
     let (hay, needle) = (text.as_bytes(), ticket.as_bytes());
-    !needle.is_empty() && (0..hay.len()).any(|i| spelled_at(hay, i, needle).is_some())
+    let Some(&first) = needle.first() else {
+        return false;
+    };
+    // A spelling starts with the ticket's first byte, `%` or `+`: look only there.
+    hay.iter().enumerate().any(|(i, &c)| {
+        (c == first || c == b'%' || c == b'+') && spelled_at(hay, i, needle).is_some()
+    })
 }
 
 /// Where a spelling of `needle` that starts at `hay[start]` ends, if one does.
