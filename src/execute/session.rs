@@ -103,11 +103,15 @@ impl<'a> Session<'a> {
         let started = Local::now();
         let lock = run_lock(input, command, sends)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
-        // made them: its report is written while they are read (and checked at the end).
-        let stream_report = !sends
-            && (ctx.client.is_none() || command.keeps_validation_outcomes())
-            && !input.no_report;
-        let loaded = Loaded::read(ctx, command, input, layout, stream_report)?;
+        // made them: its report is written while they are read (and checked at the end). A
+        // check online of people writes it as the online checks leave them (`restream`).
+        let stream_report = |layout: Layout| {
+            !sends
+                && !input.no_report
+                && (ctx.client.is_none()
+                    || (command.keeps_validation_outcomes() && layout != Layout::Staff))
+        };
+        let loaded = Loaded::read(ctx, command, input, layout, &stream_report)?;
         Session::start(ctx, command, input, started, lock, loaded)
     }
 
@@ -308,14 +312,14 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// A new report stream, for a stage that changes every row after validation (an online
-    /// check) to write each as it leaves it, in place of the one written while reading, which
-    /// would have to be written again whole; `None` when this run does not stream its report.
-    /// Hand it back with [`Session::keep_stream`].
+    /// A report stream for a stage that changes every row after validation (a check's online
+    /// checks), to write each row as it leaves that stage; `None` when the run writes no
+    /// report. Hand it back with [`Session::keep_stream`].
     pub fn restream(&mut self) -> Option<report::Stream> {
-        // The stream so far is dropped: its writer ends once it has written what it was sent.
-        self.stream.take()?;
-        Some(report::Stream::start(&self.table.header))
+        // A stream written while reading, if any, is dropped: its writer ends once it has
+        // written what it was sent.
+        self.stream = None;
+        (!self.input.no_report).then(|| report::Stream::start(&self.table.header))
     }
 
     pub fn keep_stream(&mut self, stream: Option<report::Stream>) {
@@ -459,13 +463,13 @@ pub struct Loaded {
 
 impl Loaded {
     /// Reads and validates `input` (one thread reads, this one validates), with progress;
-    /// `stream_report`: the report is written as the rows come.
+    /// `stream_report(layout)`: the report is written as the rows come.
     pub fn read(
         ctx: &Context,
         command: Command,
         input: &Input,
         layout: Option<Layout>,
-        stream_report: bool,
+        stream_report: &dyn Fn(Layout) -> bool,
     ) -> anyhow::Result<Loaded> {
         let bytes = match &input.bytes {
             Some(read) => read.0.to_vec(),
@@ -474,20 +478,22 @@ impl Loaded {
         ctx.events.phase(phases::READING, 0);
         let mut stream: Option<report::Stream> = None;
         let mut read = 0u64;
-        let mut watch = |header: &crate::read::header::Header, row: &validate::Row| {
-            read += 1;
-            if read.is_multiple_of(PROGRESS_ROWS) {
-                ctx.events.event(Event::Progress {
-                    done: read,
-                    total: 0,
-                });
-            }
-            if stream_report {
-                stream
-                    .get_or_insert_with(|| report::Stream::start(header))
-                    .row(row);
-            }
-        };
+        let mut streams = None;
+        let mut watch =
+            |layout: Layout, header: &crate::read::header::Header, row: &validate::Row| {
+                read += 1;
+                if read.is_multiple_of(PROGRESS_ROWS) {
+                    ctx.events.event(Event::Progress {
+                        done: read,
+                        total: 0,
+                    });
+                }
+                if *streams.get_or_insert_with(|| stream_report(layout)) {
+                    stream
+                        .get_or_insert_with(|| report::Stream::start(header))
+                        .row(row);
+                }
+            };
         let sheet = input.sheet.as_deref();
         let table = validate::load_watched(
             &bytes,

@@ -236,11 +236,11 @@ pub fn load_bytes(
     layout: Layout,
     names: &Names,
 ) -> Result<Table, LoadError> {
-    load_watched(bytes, path, sheet, Some(layout), names, &mut |_, _| {})
+    load_watched(bytes, path, sheet, Some(layout), names, &mut |_, _, _| {})
 }
 
 /// A row as validated (before the checks across rows), with the sheet's header.
-pub type Watch<'a> = &'a mut dyn FnMut(&Header, &Row);
+pub type Watch<'a> = &'a mut dyn FnMut(Layout, &Header, &Row);
 
 /// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
 /// Without a `layout`, the header's columns say which it is ([`layout_of`]), before any row
@@ -356,7 +356,7 @@ pub fn from_values(
         std::iter::once(header).chain(rows),
         Some(layout),
         &Names::default(),
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .map_err(|e| e.in_sheet(name))?;
     Ok(Table {
@@ -376,7 +376,7 @@ pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, Lo
         sheet.rows.into_iter(),
         Some(layout),
         &Names::default(),
-        &mut |_, _| {},
+        &mut |_, _, _| {},
     )
     .map_err(|e| e.in_sheet(&sheet.name))?;
     warnings.splice(0..0, sheet.warnings);
@@ -450,7 +450,7 @@ fn validate_stream(
         .chain(rows)
         .filter_map(|r| validate_row(r, &header, layout))
         .inspect(|row| {
-            watch(&header, row);
+            watch(layout, &header, row);
             cross.add(row);
         })
         .collect();
