@@ -344,13 +344,20 @@ impl Sheets {
         };
         let ws = self.workbook.worksheet_from_index(sheet)?;
         let f = &self.formats;
+        // Formats by column, not by cell (a cell without one takes its column's): one given
+        // to a cell costs a hash of the whole format, more than writing the cell.
         for (j, &i) in columns.iter().enumerate() {
             ws.write_string_with_format(0, j as u16, &self.header.titles[i], &f.header)?;
+            if sheet == FAILED {
+                // Text, so what HR types in to fix a row stays as typed.
+                ws.set_column_format(j as u16, &f.text)?;
+            }
         }
         for (k, title) in extra.iter().enumerate() {
             let col = (columns.len() + k) as u16;
             ws.write_string_with_format(0, col, *title, &f.header)?;
             let w = if *title == ERROR_TITLE {
+                ws.set_column_format(col, &f.wrap)?;
                 60
             } else {
                 width(title) + 2
@@ -405,17 +412,15 @@ impl Sheets {
                         self.unnoted += 1;
                     }
                 } else if !value.is_empty() {
-                    ws.write_string_with_format(r, j as u16, value, &f.text)?;
+                    ws.write_string(r, j as u16, value)?;
                 }
             }
             ws.write_number(r, n, row.source_row as f64)?;
-            ws.write_string_with_format(r, n + 1, cell(&text), &f.wrap)?;
+            ws.write_string(r, n + 1, cell(&text))?;
         }
         let r = self.rows;
-        let f = &self.formats;
         let ws = self.workbook.worksheet_from_index(ALL)?;
         for (j, &i) in self.keys.iter().enumerate() {
-            // No per-cell format: it costs a hash per cell, and nobody edits this sheet.
             let value = cell_of(i);
             if !value.is_empty() {
                 ws.write_string(r, j as u16, value)?;
@@ -425,7 +430,7 @@ impl Sheets {
         ws.write_number(r, n, row.source_row as f64)?;
         ws.write_string(r, n + 1, outcome.label())?;
         if !text.is_empty() {
-            ws.write_string_with_format(r, n + 2, cell(&text), &f.wrap)?;
+            ws.write_string(r, n + 2, cell(&text))?;
         }
         Ok(())
     }

@@ -470,6 +470,59 @@ async fn the_report_prints_one_page_wide_with_numbers_and_the_reasons_table() {
         !failed.contains(r#"width="14.7109375""#),
         "widths come from the content, not one for all: {failed}"
     );
+
+    // Each cell takes its column's format: text on the Failed sheet (what HR types in to fix
+    // a row stays as typed), wrapped in the error column; a red cell its own.
+    let styles = part("xl/styles.xml");
+    let xfs: Vec<&str> = styles
+        .split("<cellXfs")
+        .nth(1)
+        .and_then(|x| x.split("</cellXfs>").next())
+        .unwrap()
+        .split("<xf ")
+        .skip(1)
+        .collect();
+    let style_of = |cell: &str| {
+        let at = failed
+            .find(&format!(r#"<c r="{cell}""#))
+            .unwrap_or_else(|| panic!("no {cell} in {failed}"));
+        let tag = &failed[at..at + failed[at..].find('>').unwrap()];
+        let n: usize = tag
+            .split(r#" s=""#)
+            .nth(1)
+            .map_or(0, |t| t.split('"').next().unwrap().parse().unwrap());
+        xfs[n]
+    };
+    let header = &failed[failed.find(r#"<row r="1""#).unwrap()..];
+    let header = &header[..header.find("</row>").unwrap()];
+    let last = header.rsplit(r#"<c r=""#).next().unwrap();
+    let error_column = last
+        .trim_start_matches(|c: char| c.is_ascii_uppercase())
+        .len();
+    let error_column = &last[..last.len() - error_column];
+    let is_text = |xf: &str| {
+        let id = xf
+            .split(r#"numFmtId=""#)
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        id == "49" || styles.contains(&format!(r#"<numFmt numFmtId="{id}" formatCode="@"/>"#))
+    };
+    for cell in ["A2", "B2", "A3", "D3", "C2"] {
+        assert!(is_text(style_of(cell)), "{cell}: {}", style_of(cell));
+    }
+    assert!(
+        style_of("C2").contains(r#"applyFill="1""#),
+        "the bad mobile is red: {}",
+        style_of("C2")
+    );
+    let error = style_of(&format!("{error_column}2"));
+    assert!(
+        error.contains(r#"wrapText="1""#),
+        "{error_column}2: {error}"
+    );
 }
 
 /// While the sheet is read, progress counts its rows (the total is known only at the end); a
