@@ -113,14 +113,40 @@ pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 
 /// Accepts a string, a number or null (→ empty).
 pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    use serde::de::Error;
-    match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => Ok(String::new()),
-        serde_json::Value::String(s) => Ok(s),
-        serde_json::Value::Number(n) => Ok(n.to_string()),
-        serde_json::Value::Bool(b) => Ok(b.to_string()),
-        other => Err(D::Error::custom(format!("expected text, got {other}"))),
+    // Visited, not read as a JSON value first: a listing has twenty of these a person.
+    struct Text;
+    impl serde::de::Visitor<'_> for Text {
+        type Value = String;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("text, a number or null")
+        }
+        fn visit_str<E>(self, v: &str) -> Result<String, E> {
+            Ok(v.to_owned())
+        }
+        fn visit_string<E>(self, v: String) -> Result<String, E> {
+            Ok(v)
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+            // As serde_json writes the number (`1.5`, `1e300`).
+            Ok(serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()))
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<String, E> {
+            Ok(v.to_string())
+        }
+        fn visit_unit<E>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
+        fn visit_none<E>(self) -> Result<String, E> {
+            Ok(String::new())
+        }
     }
+    d.deserialize_any(Text)
 }
 
 /// The envelope every endpoint answers with.
@@ -282,6 +308,20 @@ mod tests {
         assert_eq!(s.we_mobile, "13800138000");
         assert_eq!(s.we_gender, "1");
         assert_eq!(s.department_ids(), vec![2, 37]);
+        let s: Staff = serde_json::from_str(
+            r#"{"we_userid":"a","we_name":null,"we_tel":1.5,"we_position":true,"we_email":-7}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                s.we_name.as_str(),
+                s.we_tel.as_str(),
+                s.we_position.as_str()
+            ),
+            ("", "1.5", "true")
+        );
+        assert_eq!(s.we_email, "-7");
+        assert!(serde_json::from_str::<Staff>(r#"{"we_userid":{"a":1}}"#).is_err());
     }
 
     /// Every text field of a record, set to a spelling of the ticket, read, redacted: none
