@@ -203,6 +203,33 @@ async fn gbk_csv_with_semicolons_and_a_title_row() {
     assert_eq!(failed[1][col(&failed, "源行号 Source row")], "4");
 }
 
+/// A leader named before their own row is found in the file: only the row whose leader is
+/// nowhere is warned about, in the report as on the terminal.
+#[tokio::test]
+async fn a_leader_further_down_the_sheet_is_found_in_it() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "s.csv",
+        "帐号,姓名,手机,部门,直接上级\n\
+         b1,甲,13800138001,办公逸/研发部,b3\n\
+         b2,乙,13800138002,办公逸/研发部,nobody\n\
+         b3,丙,13800138003,办公逸/研发部,zhangsan\n",
+    );
+    let r = bgy.run(&["check", "s.csv"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("直接上级 nobody"), "{}", r.stderr);
+    assert!(!r.stderr.contains("直接上级 b3"), "{}", r.stderr);
+    let all = read_sheet(&the_report(bgy.dir.path()), "全部 All");
+    let error = |account: &str| {
+        let row = all.iter().find(|r| r[0] == account).unwrap();
+        row[col(&all, "错误 Error")].clone()
+    };
+    assert!(error("b2").contains("nobody"), "{all:?}");
+    assert_eq!(error("b1"), "", "{all:?}");
+    assert_eq!(error("b3"), "", "{all:?}");
+}
+
 #[tokio::test]
 async fn online_check_finds_unknown_departments_and_sends_nothing() {
     let emu = emulator().await;
