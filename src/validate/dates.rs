@@ -97,6 +97,13 @@ pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {
     }
 }
 
+/// A date written `YYYY-MM-DD` (the server's own form): `Some` of it checked as [`parse_text`]
+/// checks it, without its cleaning and splitting; `None` when it is written any other way.
+pub fn parse_iso(s: &str) -> Option<Result<NaiveDate, DateError>> {
+    let b = s.as_bytes();
+    (b.len() == 10 && b[4] == b'-' && b[7] == b'-').then(|| ymd(&s[..4], &s[5..7], &s[8..], s))
+}
+
 fn ymd(y: &str, m: &str, d: &str, shown: &str) -> Result<NaiveDate, DateError> {
     let num = |p: &str| -> Result<u32, DateError> {
         if p.bytes().all(|b| b.is_ascii_digit()) {
@@ -115,6 +122,34 @@ fn ymd(y: &str, m: &str, d: &str, shown: &str) -> Result<NaiveDate, DateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_text_is_checked_as_any_text() {
+        for s in [
+            "2026-11-02",
+            "2024-02-29",
+            "2023-02-29",
+            "0000-00-00",
+            "1899-12-31",
+            "2101-01-01",
+            "2026-13-01",
+            "2026-1x-01",
+            "x026-01-01",
+        ] {
+            let iso = parse_iso(s).unwrap_or_else(|| panic!("{s} is ISO-shaped"));
+            assert_eq!(iso.ok(), parse_text(s).ok(), "{s}");
+        }
+        for s in [
+            "2026-1-2",
+            "2026/11/02",
+            "2026-11-02 08:00",
+            "20261102",
+            "２０26-01-01",
+            "",
+        ] {
+            assert!(parse_iso(s).is_none(), "{s}");
+        }
+    }
 
     fn ok(s: &str) -> String {
         parse_text(s)
