@@ -156,15 +156,8 @@ impl StaffRecord {
             (Field::BirthdayG, &s.birthday_g),
             (Field::BirthdayL, &s.birthday_l),
         ] {
-            // The server's own `YYYY-MM-DD` is kept as it is once it is a real date.
-            match crate::validate::dates::parse_iso(d.trim()) {
-                Some(Ok(_)) => put(f, d),
-                Some(Err(_)) => {}
-                None => {
-                    if let Ok(date) = crate::validate::dates::parse_text(d) {
-                        put(f, &crate::validate::dates::iso(date));
-                    }
-                }
+            if let Ok(date) = crate::validate::dates::parse_text(d) {
+                put(f, &crate::validate::dates::iso(date));
             }
         }
         v.shrink_to_fit();
