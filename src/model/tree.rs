@@ -164,7 +164,8 @@ pub struct Department {
 #[derive(Debug, Clone, Default)]
 pub struct DeptTree {
     by_id: HashMap<i64, Department>,
-    by_parent: HashMap<(i64, String), i64>,
+    /// Parent → a child's name → its we_id (looked up by `&str`, nothing built per lookup).
+    by_parent: HashMap<i64, HashMap<String, i64>>,
     /// Parent → children, sorted by (rank, we_id).
     kids: HashMap<i64, Vec<i64>>,
 }
@@ -173,8 +174,7 @@ impl DeptTree {
     pub fn new(list: Vec<Department>) -> DeptTree {
         let mut tree = DeptTree::default();
         for d in list {
-            tree.by_parent
-                .insert((d.we_parentid, d.we_name.clone()), d.we_id);
+            tree.name_child(d.we_parentid, &d.we_name, d.we_id);
             tree.by_id.insert(d.we_id, d);
         }
         for d in tree.by_id.values() {
@@ -233,7 +233,15 @@ impl DeptTree {
     }
 
     pub fn child(&self, parent: i64, name: &str) -> Option<i64> {
-        self.by_parent.get(&(parent, name.to_string())).copied()
+        self.by_parent.get(&parent)?.get(name).copied()
+    }
+
+    /// `name` under `parent` finds `we_id` from now on.
+    fn name_child(&mut self, parent: i64, name: &str, we_id: i64) {
+        self.by_parent
+            .entry(parent)
+            .or_default()
+            .insert(name.to_string(), we_id);
     }
 
     /// A department and those above it, up to the root (a circle of parents ends where it
@@ -396,8 +404,8 @@ impl DeptTree {
     pub fn rename(&mut self, we_id: i64, name: &str) {
         if let Some(d) = self.by_id.get_mut(&we_id) {
             d.we_name = name.to_string();
-            self.by_parent
-                .insert((d.we_parentid, d.we_name.clone()), we_id);
+            let parent = d.we_parentid;
+            self.name_child(parent, name, we_id);
         }
     }
 
@@ -419,7 +427,7 @@ impl DeptTree {
                 we_parentid: parent,
                 rank: i64::MAX,
             };
-            self.by_parent.insert((parent, d.we_name.clone()), we_id);
+            self.name_child(parent, name, we_id);
             self.kids.entry(parent).or_default().push(we_id);
             self.by_id.insert(we_id, d);
         }
