@@ -87,7 +87,7 @@ async fn still_present(
             accounts
                 .iter()
                 .map(|a| {
-                    if present.contains(&a.into()) {
+                    if present.contains(&*AccountKey::text(a)) {
                         Outcome::Failed {
                             errno,
                             message: message.to_string(),

@@ -302,7 +302,9 @@ impl<'a> Session<'a> {
         };
         let mut carried = Vec::new();
         for (i, row) in self.table.rows.iter().enumerate() {
-            if let (true, Some(entry)) = (row.is_valid(), done.get(&row.account().into())) {
+            if let (true, Some(entry)) =
+                (row.is_valid(), done.get(&*AccountKey::text(row.account())))
+            {
                 sink.done(Some(row.source_row), row.account(), &entry.outcome);
                 carried.push((i, entry.outcome.clone()));
             }

@@ -359,8 +359,28 @@ impl AccountKey {
         AccountKey(account.trim().to_lowercase())
     }
 
+    /// The key's text, made only when `account` is not already it (trimmed, lower case):
+    /// a map of keys is looked up with it (`map.get(&*AccountKey::text(a))`).
+    pub fn text(account: &str) -> std::borrow::Cow<'_, str> {
+        let plain = account
+            .bytes()
+            .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+            && account.trim().len() == account.len();
+        match plain {
+            true => std::borrow::Cow::Borrowed(account),
+            false => std::borrow::Cow::Owned(AccountKey::new(account).0),
+        }
+    }
+
     pub fn into_string(self) -> String {
         self.0
+    }
+}
+
+/// A key hashes and compares as its text, so maps of keys are looked up by `&str`.
+impl std::borrow::Borrow<str> for AccountKey {
+    fn borrow(&self) -> &str {
+        &self.0
     }
 }
 

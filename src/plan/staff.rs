@@ -67,9 +67,14 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
     let place = sheet.placement();
     if place.has_ids() || place.has_paths() {
         let old_ids = live.placement().resolve(tree).unwrap_or_default();
-        let old_set: HashSet<i64> = old_ids.iter().copied().collect();
+        let set = |ids: &[i64]| {
+            let mut set = ids.to_vec();
+            set.sort_unstable();
+            set.dedup();
+            set
+        };
         let new = match place.resolve(tree) {
-            Some(ids) if ids.iter().copied().collect::<HashSet<_>>() == old_set => None,
+            Some(ids) if set(&ids) == set(&old_ids) => None,
             Some(ids) => Some(paths(&ids, tree)),
             // A path that does not exist yet (created by sync before the staff rows).
             None => sheet.get(Field::WeDepartment).map(str::to_string),
@@ -120,7 +125,7 @@ pub fn diff(
     let missing = || {
         live.staff
             .iter()
-            .filter(|s| !named.contains(&AccountKey::new(s.account())))
+            .filter(|s| !named.contains(&*AccountKey::text(s.account())))
     };
     let (prune, leave) = match prune {
         PruneMode::None => (Vec::new(), Vec::new()),
@@ -160,20 +165,23 @@ impl Plan {
     pub fn lines(&self, table: &Table, live: &Live) -> Vec<PlanLine> {
         let mut out = Vec::new();
         for (row, action) in table.rows.iter().zip(&self.actions) {
-            let target = format!(
-                "{} ({})",
-                row.account(),
-                row.values.get(Field::WeName).unwrap_or("")
-            );
+            let target = || {
+                format!(
+                    "{} ({})",
+                    row.account(),
+                    row.values.get(Field::WeName).unwrap_or("")
+                )
+            };
             match action {
                 Some(Action::Create) => out.push(PlanLine {
                     action: "新增 (create)".into(),
-                    target,
+                    target: target(),
                     field: String::new(),
                     old: String::new(),
                     new: format!("第 {} 行 (row {})", row.source_row, row.source_row),
                 }),
                 Some(Action::Update(changes)) => {
+                    let target = target();
                     for c in changes {
                         out.push(PlanLine {
                             action: "更新 (update)".into(),

@@ -7,6 +7,7 @@
 pub mod dates;
 pub mod fields;
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::fmt;
@@ -740,8 +741,12 @@ impl CrossRows {
         let i = self.rows;
         self.rows += 1;
         for (k, field) in self.fields.iter().enumerate() {
-            if let Some(key) = row.values.get(*field).and_then(|v| same_key(*field, v)) {
-                let hash = self.hasher.hash_one(&key);
+            if let Some(key) = row
+                .values
+                .get(*field)
+                .and_then(|v| same_key_text(*field, v))
+            {
+                let hash = self.hasher.hash_one(&*key);
                 match self.first[k].entry(hash) {
                     Entry::Occupied(_) => self.again.push((k, hash, i)),
                     Entry::Vacant(at) => {
@@ -802,22 +807,36 @@ impl CrossRows {
 /// What makes two values of `field` the same: accounts and e-mails without letter case,
 /// phones as their digits (a mainland number with or without +86).
 pub fn same_key(field: Field, value: &str) -> Option<String> {
+    same_key_text(field, value).map(Cow::into_owned)
+}
+
+/// [`same_key`], made only when the value is not already its key (most are not changed:
+/// an 11-digit mobile, a lower-case e-mail): what a map of keys is looked up with.
+pub fn same_key_text(field: Field, value: &str) -> Option<Cow<'_, str>> {
     let value = value.trim();
     if value.is_empty() {
         return None;
     }
     Some(match field {
-        Field::WeUserid => AccountKey::new(value).into_string(),
-        Field::WeEmail => value.to_lowercase(),
+        Field::WeUserid => AccountKey::text(value),
+        Field::WeEmail
+            if !value
+                .bytes()
+                .any(|b| b.is_ascii_uppercase() || !b.is_ascii()) =>
+        {
+            Cow::Borrowed(value)
+        }
+        Field::WeEmail => Cow::Owned(value.to_lowercase()),
+        Field::WeMobile if value.bytes().all(|b| b.is_ascii_digit()) => Cow::Borrowed(value),
         Field::WeMobile => {
             let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-            match digits.strip_prefix("86") {
+            Cow::Owned(match digits.strip_prefix("86") {
                 Some(rest) if value.starts_with('+') && rest.len() == 11 => rest.to_string(),
                 _ if value.starts_with('+') => format!("+{digits}"),
                 _ => digits,
-            }
+            })
         }
-        _ => value.to_string(),
+        _ => Cow::Borrowed(value),
     })
 }
 
@@ -876,6 +895,49 @@ impl fmt::Display for Severity {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_made_only_when_the_value_is_not_already_one() {
+        let key =
+            |f, v| same_key_text(f, v).map(|k| (k.to_string(), matches!(k, Cow::Borrowed(_))));
+        let cases = [
+            (Field::WeUserid, "zhang", Some(("zhang", true))),
+            (Field::WeUserid, "Zhang", Some(("zhang", false))),
+            (Field::WeUserid, " zhang ", Some(("zhang", true))),
+            (Field::WeUserid, "ÄBC", Some(("äbc", false))),
+            (Field::WeEmail, "a@b.cn", Some(("a@b.cn", true))),
+            (Field::WeEmail, "A@B.cn", Some(("a@b.cn", false))),
+            (Field::WeMobile, "13800000001", Some(("13800000001", true))),
+            (
+                Field::WeMobile,
+                "138-0000-0001",
+                Some(("13800000001", false)),
+            ),
+            (
+                Field::WeMobile,
+                "+86 138 0000 0001",
+                Some(("13800000001", false)),
+            ),
+            (
+                Field::WeMobile,
+                "+852 1234 5678",
+                Some(("+85212345678", false)),
+            ),
+            (Field::WeMobile, "  ", None),
+        ];
+        for (field, value, want) in cases {
+            let want = want.map(|(k, b)| (k.to_string(), b));
+            assert_eq!(key(field, value), want, "{field:?} {value:?}");
+        }
+        // An account's key is the same text whichever way it was made.
+        for a in ["zhang", "Zhang", " ZHANG", "Ünal"] {
+            assert_eq!(
+                *AccountKey::text(a),
+                *AccountKey::new(a).into_string(),
+                "{a}"
+            );
+        }
+    }
 
     fn sheet(rows: &[&[&str]]) -> Sheet {
         Sheet {
