@@ -135,12 +135,13 @@ async fn export(
     let mut members = Members::default();
     let mut got = 0usize;
     let mut failed: Option<anyhow::Error> = None;
+    let mut records = crate::live::Records::new(tree);
     let progress = crate::live::start_listing(ctx.events.as_ref());
     let count = client
         .staff_pages(we_id, recursive, progress, |page| {
             for s in &page {
                 members.add(&s.department_ids());
-                if let Err(e) = out.push(&StaffRecord::from_listing(s, tree)) {
+                if let Err(e) = out.push(records.fill(s)) {
                     failed = Some(e);
                     return false;
                 }

@@ -2,6 +2,7 @@
 //! against it: every department exists (or will be created),
 //! leaders exist, and which accounts are already there. Reads only; never changes anything.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::api::{ApiError, Client, Endpoint, Staff};
@@ -11,7 +12,7 @@ use crate::model::{AccountKey, Field};
 
 use crate::model::StaffRecord;
 use crate::remedy::Remedy;
-use crate::validate::{problem, Issue, Row, Severity, Table};
+use crate::validate::{problem, same_key_text, Issue, Row, Severity, Table};
 
 /// Lists every department; an incomplete listing is an error.
 pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
@@ -74,9 +75,10 @@ impl Live {
     pub async fn fetch(client: &Client, events: &dyn Observer) -> Result<Live, ApiError> {
         let tree = departments(client).await?;
         let mut staff = Vec::new();
+        let mut records = Records::new(&tree);
         let count = client
             .staff_pages(0, false, start_listing(events), |page| {
-                staff.extend(page.iter().map(|s| StaffRecord::from_listing(s, &tree)));
+                staff.extend(page.iter().map(|s| records.record(s)));
                 true
             })
             .await?;
@@ -96,8 +98,13 @@ impl Live {
 
     pub fn person(&self, account: &str) -> Option<&StaffRecord> {
         self.by_account
-            .get(&AccountKey::new(account))
+            .get(&*AccountKey::text(account))
             .map(|&i| &self.staff[i])
+    }
+
+    /// The directory has `account`.
+    pub fn has(&self, account: &str) -> bool {
+        self.by_account.contains_key(&*AccountKey::text(account))
     }
 }
 
@@ -121,33 +128,76 @@ pub const LISTED: &[Field] = &[
     Field::BirthdayL,
 ];
 
-/// The listing's side of a record (the validated row's is built in `validate`).
-impl StaffRecord {
-    /// A `staff/list` record as import-layout values: departments as paths and ids, dates as
-    /// `YYYY-MM-DD` (the server's zero dates as empty), gender 0 (unknown) as empty.
-    pub fn from_listing(s: &Staff, tree: &DeptTree) -> StaffRecord {
-        let mut v = StaffRecord::new();
-        let mut put = |f: Field, value: &str| {
+/// The listing's side of a record (the validated row's is built in `validate`): makes one
+/// record a listed person, each department's path worked out once however many people it
+/// has, each record built in one scratch record and copied out at its exact size.
+pub struct Records<'t> {
+    tree: &'t DeptTree,
+    paths: HashMap<i64, Option<String>>,
+    scratch: StaffRecord,
+    buf: String,
+}
+
+impl<'t> Records<'t> {
+    pub fn new(tree: &'t DeptTree) -> Records<'t> {
+        Records {
+            tree,
+            paths: HashMap::new(),
+            scratch: StaffRecord::with_capacity(16, 512),
+            buf: String::new(),
+        }
+    }
+
+    /// A `staff/list` record as import-layout values, to keep: [`Records::fill`]'s.
+    pub fn record(&mut self, s: &Staff) -> StaffRecord {
+        self.fill(s).clone()
+    }
+
+    /// A `staff/list` record as import-layout values, until the next one: departments as
+    /// paths and ids, dates as `YYYY-MM-DD` (the server's zero dates as empty), gender 0
+    /// (unknown) as empty.
+    pub fn fill(&mut self, s: &Staff) -> &StaffRecord {
+        use std::fmt::Write;
+        let Records {
+            tree,
+            paths,
+            scratch: v,
+            buf,
+        } = self;
+        v.clear();
+        fn put(v: &mut StaffRecord, f: Field, value: &str) {
             let value = value.trim();
             if !value.is_empty() {
                 v.put(f, value);
             }
-        };
-        put(Field::WeUserid, &s.we_userid);
-        put(Field::WeName, &s.we_name);
-        if s.we_gender == "1" || s.we_gender == "2" {
-            put(Field::WeGender, &s.we_gender);
         }
-        put(Field::WeMobile, &s.we_mobile);
-        put(Field::WeEmail, &s.we_email);
-        put(Field::WeWeixinid, &s.we_weixinid);
+        put(v, Field::WeUserid, &s.we_userid);
+        put(v, Field::WeName, &s.we_name);
+        if s.we_gender == "1" || s.we_gender == "2" {
+            put(v, Field::WeGender, &s.we_gender);
+        }
+        put(v, Field::WeMobile, &s.we_mobile);
+        put(v, Field::WeEmail, &s.we_email);
+        put(v, Field::WeWeixinid, &s.we_weixinid);
         let ids = s.department_ids();
-        let paths: Vec<String> = ids.iter().filter_map(|id| tree.path(*id)).collect();
-        put(Field::WeDepartment, &paths.join(";"));
-        let ids: Vec<String> = ids.iter().map(|i| i.to_string()).collect();
-        put(Field::WeId, &ids.join(","));
-        put(Field::WePosition, &s.we_position);
-        put(Field::WeTel, &s.we_tel);
+        buf.clear();
+        for id in &ids {
+            if let Some(path) = paths.entry(*id).or_insert_with(|| tree.path(*id)) {
+                if !buf.is_empty() {
+                    buf.push(';');
+                }
+                buf.push_str(path);
+            }
+        }
+        put(v, Field::WeDepartment, buf);
+        buf.clear();
+        for (i, id) in ids.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            let _ = write!(buf, "{sep}{id}");
+        }
+        put(v, Field::WeId, buf);
+        put(v, Field::WePosition, &s.we_position);
+        put(v, Field::WeTel, &s.we_tel);
         for (f, d) in [
             (Field::EntryTime, &s.entry_time),
             (Field::PositiveTime, &s.positive_time),
@@ -157,10 +207,11 @@ impl StaffRecord {
             (Field::BirthdayL, &s.birthday_l),
         ] {
             if let Ok(date) = crate::validate::dates::parse_text(d) {
-                put(f, &crate::validate::dates::iso(date));
+                buf.clear();
+                crate::read::push_iso_date(buf, date);
+                put(v, f, buf);
             }
         }
-        v.shrink_to_fit();
         v
     }
 }
@@ -191,19 +242,22 @@ pub fn check_staff_each(
 ) -> BTreeSet<String> {
     let mut online = Online {
         live,
-        in_file: table.rows.iter().map(|r| r.account().into()).collect(),
+        rows: table,
+        in_file: None,
         taken: Taken::of(live),
         paths: live.tree.all_paths(),
         nearest: HashMap::new(),
+        placed: HashMap::new(),
+        key: String::new(),
         to_create: BTreeSet::new(),
         create_departments,
         warn_existing,
     };
-    for row in table.rows.iter_mut() {
-        if row.is_valid() {
-            online.row(row);
+    for i in 0..online.rows.rows.len() {
+        if online.rows.rows[i].is_valid() {
+            online.row(i);
         }
-        each(row);
+        each(&online.rows.rows[i]);
     }
     online.to_create
 }
@@ -211,75 +265,85 @@ pub fn check_staff_each(
 /// What the online checks of a table's rows share.
 struct Online<'a> {
     live: &'a Live,
-    /// The file's own accounts (a leader may be one of them).
-    in_file: HashSet<AccountKey>,
+    rows: &'a mut Table,
+    /// The file's own accounts (a leader may be one of them), gathered the first time a
+    /// leader is not in the directory.
+    in_file: Option<HashSet<AccountKey>>,
     taken: Taken<'a>,
     paths: Vec<String>,
     /// An unknown path's suggestions, worked out once however many rows name it.
     nearest: HashMap<String, Vec<String>>,
+    /// What a row's 部门ID and 部门 come to, worked out once for each pair the sheet has
+    /// (a directory of 100,000 people has a few hundred), keyed by [`Online::key`].
+    placed: HashMap<String, Placed>,
+    key: String,
     to_create: BTreeSet<String>,
     create_departments: bool,
     warn_existing: bool,
 }
 
+/// The department checks of one 部门ID and 部门 pair.
+#[derive(Clone)]
+struct Placed {
+    /// 部门 with its tails completed, when that changed it.
+    completed: Option<String>,
+    issues: Vec<Issue>,
+    /// Paths to create (with `create_departments`).
+    create: Vec<String>,
+}
+
+/// Pairs remembered at most: a sheet of that many different placements gains nothing more.
+const PLACED_KEPT: usize = 10_000;
+
 impl Online<'_> {
     /// One valid row's online issues, added to it.
-    fn row(&mut self, row: &mut Row) {
-        let Online {
-            live,
-            in_file,
-            taken,
-            paths,
-            nearest,
-            to_create,
-            create_departments,
-            warn_existing,
-        } = self;
-        let (live, create_departments, warn_existing) =
-            (*live, *create_departments, *warn_existing);
-        let mut issues = complete_tails(&mut row.values, &live.tree, paths);
-        let v = &row.values;
-        let place = v.placement();
-        issues.extend(unknown_ids(place, &live.tree));
-        match (place.has_ids(), place.has_paths()) {
-            (true, true) => issues.extend(ids_against_paths(place, &live.tree)),
-            // An ambiguous tail is already the row's error.
-            (false, true) if issues.iter().any(|i| i.severity == Severity::Error) => {}
-            (false, true) => {
-                for path in place.paths() {
-                    match missing_path(path, &live.tree) {
-                        Ok(None) => {}
-                        Ok(Some(_)) if create_departments => {
-                            to_create.insert(path.to_string());
-                        }
-                        Ok(Some(issue)) | Err(issue) => {
-                            let hint = nearest.entry(path.to_string()).or_insert_with(|| {
-                                tree::nearest_paths(paths, path)
-                                    .into_iter()
-                                    .map(String::from)
-                                    .collect()
-                            });
-                            issues.push(did_you_mean(issue, hint));
-                        }
-                    }
+    fn row(&mut self, i: usize) {
+        let live = self.live;
+        let v = &self.rows.rows[i].values;
+        let (ids, paths) = (v.get(Field::WeId), v.get(Field::WeDepartment));
+        // A control character is never in a cell: the key is unambiguous.
+        self.key.clear();
+        for part in [ids, paths] {
+            self.key.push_str(part.unwrap_or("\u{1}"));
+            self.key.push('\u{0}');
+        }
+        let placed = match self.placed.get(self.key.as_str()) {
+            Some(p) => p.clone(),
+            None => {
+                let (ids, paths) = (ids.map(String::from), paths.map(String::from));
+                let p = self.place(ids.as_deref(), paths.as_deref());
+                if self.placed.len() < PLACED_KEPT {
+                    self.placed.insert(self.key.clone(), p.clone());
+                }
+                p
+            }
+        };
+        self.to_create.extend(placed.create);
+        let mut issues = placed.issues;
+        if let Some(full) = &placed.completed {
+            self.rows.rows[i].values.put(Field::WeDepartment, full);
+        }
+        let rows = &self.rows.rows;
+        let row = &rows[i];
+        if let Some(lead) = row.values.get(Field::LeadId) {
+            if !live.has(lead) {
+                let in_file = self
+                    .in_file
+                    .get_or_insert_with(|| rows.iter().map(|r| r.account().into()).collect());
+                if !in_file.contains(&*AccountKey::text(lead)) {
+                    issues.push(Issue::warning(
+                        Some(Field::LeadId),
+                        problem(
+                            "leader not found",
+                            format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
+                            format!("leader {lead} is neither in the directory nor in this file"),
+                        ),
+                    ));
                 }
             }
-            _ => {}
         }
-        if let Some(lead) = v.get(Field::LeadId) {
-            if live.person(lead).is_none() && !in_file.contains(&AccountKey::new(lead)) {
-                issues.push(Issue::warning(
-                    Some(Field::LeadId),
-                    problem(
-                        "leader not found",
-                        format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
-                        format!("leader {lead} is neither in the directory nor in this file"),
-                    ),
-                ));
-            }
-        }
-        issues.extend(taken.clashes(row.account(), v));
-        if let (true, Some(_)) = (warn_existing, live.person(row.account())) {
+        issues.extend(self.taken.clashes(row.account(), &row.values));
+        if self.warn_existing && live.has(row.account()) {
             issues.push(
                 Issue::warning(
                     Some(Field::WeUserid),
@@ -292,13 +356,54 @@ impl Online<'_> {
                 .with_remedy(Remedy::Overwrite),
             );
         }
-        row.issues.extend(issues);
+        self.rows.rows[i].issues.extend(issues);
+    }
+
+    /// The department checks of a 部门ID and 部门 pair.
+    fn place(&mut self, ids: Option<&str>, paths: Option<&str>) -> Placed {
+        let tree = &self.live.tree;
+        let (mut issues, completed) = match paths {
+            Some(paths) => complete_tails(paths, tree, &self.paths),
+            None => (Vec::new(), None),
+        };
+        let place = Placement::new(ids, completed.as_deref().or(paths));
+        issues.extend(unknown_ids(place, tree));
+        let mut create = Vec::new();
+        match (place.has_ids(), place.has_paths()) {
+            (true, true) => issues.extend(ids_against_paths(place, tree)),
+            // An ambiguous tail is already the row's error.
+            (false, true) if issues.iter().any(|i| i.severity == Severity::Error) => {}
+            (false, true) => {
+                for path in place.paths() {
+                    match missing_path(path, tree) {
+                        Ok(None) => {}
+                        Ok(Some(_)) if self.create_departments => create.push(path.to_string()),
+                        Ok(Some(issue)) | Err(issue) => {
+                            let all = &self.paths;
+                            let hint = self.nearest.entry(path.to_string()).or_insert_with(|| {
+                                tree::nearest_paths(all, path)
+                                    .into_iter()
+                                    .map(String::from)
+                                    .collect()
+                            });
+                            issues.push(did_you_mean(issue, hint));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        Placed {
+            completed,
+            issues,
+            create,
+        }
     }
 }
 
 /// The directory's mobiles and e-mails, and whose they are: one member's each, in WeCom.
 struct Taken<'a> {
-    by: [(Field, HashMap<String, &'a str>); 2],
+    by: [(Field, HashMap<Cow<'a, str>, &'a str>); 2],
 }
 
 impl<'a> Taken<'a> {
@@ -307,10 +412,7 @@ impl<'a> Taken<'a> {
             let map = live
                 .staff
                 .iter()
-                .filter_map(|s| {
-                    let key = crate::validate::same_key(field, s.get(field)?)?;
-                    Some((key, s.account()))
-                })
+                .filter_map(|s| Some((same_key_text(field, s.get(field)?)?, s.account())))
                 .collect();
             (field, map)
         };
@@ -321,13 +423,12 @@ impl<'a> Taken<'a> {
 
     /// The row's mobile or e-mail the directory has on another account.
     fn clashes(&self, account: &str, v: &StaffRecord) -> Vec<Issue> {
-        let mine = AccountKey::new(account);
         self.by
             .iter()
             .filter_map(|(field, map)| {
-                let key = crate::validate::same_key(*field, v.get(*field)?)?;
-                let owner = *map.get(&key)?;
-                (AccountKey::new(owner) != mine).then(|| {
+                let key = same_key_text(*field, v.get(*field)?)?;
+                let owner = *map.get(&*key)?;
+                (AccountKey::text(owner) != AccountKey::text(account)).then(|| {
                     let (zh, en) = match field {
                         Field::WeMobile => ("手机号", "mobile"),
                         _ => ("邮箱", "e-mail"),
@@ -348,14 +449,12 @@ impl<'a> Taken<'a> {
 
 /// 部门 paths that do not start at the root but end exactly one existing path
 /// (`研发部/后端组`) become that path, with a warning; a tail several paths end with is an
-/// error naming them. Other paths are left for [`missing_path`].
-fn complete_tails(v: &mut StaffRecord, tree: &DeptTree, all: &[String]) -> Vec<Issue> {
-    let Some(paths) = v.get(Field::WeDepartment) else {
-        return Vec::new();
-    };
+/// error naming them. Other paths are left for [`missing_path`]. The paths completed, when
+/// that changed them.
+fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, Option<String>) {
     let mut issues = Vec::new();
     let mut full = Vec::new();
-    for path in v.placement().paths() {
+    for path in Placement::new(None, Some(paths)).paths() {
         if tree.missing(path).is_ok() {
             full.push(path.to_string());
             continue;
@@ -390,10 +489,8 @@ fn complete_tails(v: &mut StaffRecord, tree: &DeptTree, all: &[String]) -> Vec<I
         }
     }
     let full = full.join(";");
-    if full != paths {
-        v.put(Field::WeDepartment, &full);
-    }
-    issues
+    let changed = (full != paths).then_some(full);
+    (issues, changed)
 }
 
 /// 部门ID values that name no department.

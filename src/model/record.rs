@@ -8,7 +8,7 @@ use super::Field;
 /// A person's values with their meaning: each field's value as the API takes it (normalised
 /// by validation, or as the listing gives it), the text kept in one string (a 100,000-row
 /// sheet is 100,000 of these). Built from a row ([`crate::validate`]), from the listing
-/// (`StaffRecord::from_listing`, in [`crate::live`]) or from the history (undo); read typed
+/// (`live::Records`) or from the history (undo); read typed
 /// where the meaning matters ([`StaffRecord::date`], [`StaffRecord::placement`]); sent as
 /// [`StaffRecord::to_form`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,6 +58,12 @@ impl StaffRecord {
             Ok(i) => self.spans[i] = span,
             Err(i) => self.spans.insert(i, span),
         }
+    }
+
+    /// No values, the room kept (a scratch record filled again and again).
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.spans.clear();
     }
 
     /// Gives back the room grown while values were put: a record kept for the whole run (the

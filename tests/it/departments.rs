@@ -330,7 +330,8 @@ async fn a_path_without_its_root_is_completed_when_one_department_ends_it() {
     let bgy = Bgy::new().against(&emu);
     bgy.write(
         "tails.csv",
-        "帐号,姓名,手机,部门\ntail1,甲,13800000101,研发部/后端组\n",
+        // The same 部门 on two rows: each row is completed, not only the first.
+        "帐号,姓名,手机,部门\ntail1,甲,13800000101,研发部/后端组\ntail1b,丁,13800000103,研发部/后端组\n",
     );
     let r = bgy.run(&["import", "tails.csv"]).await;
     r.assert_code(0);
@@ -339,11 +340,13 @@ async fn a_path_without_its_root_is_completed_when_one_department_ends_it() {
         "{}",
         r.stderr
     );
-    assert_eq!(
-        emu.store.person("tail1").unwrap()["we_department"],
-        "4",
-        "sent as the full path"
-    );
+    for account in ["tail1", "tail1b"] {
+        assert_eq!(
+            emu.store.person(account).unwrap()["we_department"],
+            "4",
+            "{account} sent as the full path"
+        );
+    }
 
     // Two 后端组 now: the tail alone could be either.
     bgy.run(&["dept", "add", "办公逸/客服部/后端组"])
@@ -351,11 +354,15 @@ async fn a_path_without_its_root_is_completed_when_one_department_ends_it() {
         .assert_code(0);
     bgy.write(
         "ambiguous.csv",
-        "帐号,姓名,手机,部门\ntail2,乙,13800000102,后端组\n",
+        "帐号,姓名,手机,部门\ntail2,乙,13800000102,后端组\ntail3,丙,13800000104,后端组\n",
     );
     let r = bgy.run(&["import", "ambiguous.csv", "--json"]).await;
     r.assert_code(1);
-    assert_eq!(r.json()["invalid"], 1);
+    assert_eq!(
+        r.json()["invalid"],
+        2,
+        "each row naming the tail is refused"
+    );
     assert!(
         r.stderr
             .contains("办公逸/客服部/后端组、办公逸/研发部/后端组"),
