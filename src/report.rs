@@ -570,13 +570,18 @@ impl Stream {
 
     /// A row as validation left it, with the outcome a run that sends nothing gives it.
     pub fn row(&mut self, row: &Row) {
+        self.row_as(row, Outcome::initial(row.is_valid()));
+    }
+
+    /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent).
+    pub fn row_as(&mut self, row: &Row, outcome: Outcome) {
         let copy = Row {
             source_row: row.source_row,
             raw: row.raw.clone(),
             values: StaffRecord::new(),
             issues: row.issues.clone(),
         };
-        self.batch.push((copy, Outcome::initial(row.is_valid())));
+        self.batch.push((copy, outcome));
         if self.batch.len() == STREAM_BATCH {
             self.send();
         }

@@ -53,12 +53,23 @@ async fn prepare<'a>(
         live.staff.len(),
         live.count
     );
-    live::check_staff(&mut session.table, &live, false, false);
+    // The report is written as the rows are checked and planned, on its own thread: a row's
+    // planned outcome is its outcome in a plan, and in a sync that sends nothing to it.
+    let mut stream = session.restream();
+    let mut actions = Vec::with_capacity(session.table.rows.len());
+    live::check_staff_each(&mut session.table, &live, false, false, &mut |row| {
+        let action = plan::action(row, &live);
+        if let Some(stream) = &mut stream {
+            stream.row_as(row, planned_outcome(action.as_ref()));
+        }
+        actions.push(action);
+    });
+    session.keep_stream(stream);
     let history = match prune {
         PruneMode::Leave => Some(ctx.history()?),
         _ => None,
     };
-    let plan = plan::diff(&session.table, &live, prune, |s| {
+    let plan = Plan::of(actions, &session.table, &live, prune, |s| {
         history.as_ref().is_some_and(|h| has_left(h, s))
     });
     let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
@@ -93,12 +104,18 @@ fn has_left(history: &History, s: &StaffRecord) -> bool {
 fn planned_outcomes(plan: &Plan) -> Vec<Outcome> {
     plan.actions
         .iter()
-        .map(|a| match a {
-            None => Outcome::Invalid,
-            Some(Action::Unchanged) => Outcome::Unchanged,
-            Some(_) => Outcome::Valid,
-        })
+        .map(Option::as_ref)
+        .map(planned_outcome)
         .collect()
+}
+
+/// A row's outcome once planned: unchanged, or valid (to be sent).
+fn planned_outcome(action: Option<&Action>) -> Outcome {
+    match action {
+        None => Outcome::Invalid,
+        Some(Action::Unchanged) => Outcome::Unchanged,
+        Some(_) => Outcome::Valid,
+    }
 }
 
 /// The departments sheet's invalid rows, and its creates and renames (planned, or `done`).

@@ -11,7 +11,7 @@ use crate::model::tree::DeptTree;
 use crate::model::StaffRecord;
 use crate::model::{AccountKey, Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
-use crate::validate::Table;
+use crate::validate::{Row, Table};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -92,59 +92,61 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
     out
 }
 
-/// The plan of `table` against `live`; `prune` lists the server's accounts missing from the
-/// sheet (any row naming an account, valid or not, keeps it) to delete, or to mark as leavers
-/// unless `has_left` says they are already.
-pub fn diff(
-    table: &Table,
-    live: &Live,
-    prune: PruneMode,
-    has_left: impl Fn(&StaffRecord) -> bool,
-) -> Plan {
-    let actions = table
-        .rows
-        .iter()
-        .map(|row| {
-            row.is_valid().then(|| match live.person(row.account()) {
-                None => Action::Create,
-                Some(person) => {
-                    let changes = changes(&row.values, person, &live.tree);
-                    if changes.is_empty() {
-                        Action::Unchanged
-                    } else {
-                        Action::Update(changes)
-                    }
-                }
-            })
-        })
-        .collect();
-    let named: HashSet<AccountKey> = match prune {
-        PruneMode::None => HashSet::new(),
-        _ => table.rows.iter().map(|r| r.account().into()).collect(),
-    };
-    let missing = || {
-        live.staff
-            .iter()
-            .filter(|s| !named.contains(&*AccountKey::text(s.account())))
-    };
-    let (prune, leave) = match prune {
-        PruneMode::None => (Vec::new(), Vec::new()),
-        PruneMode::Delete => (
-            missing().map(|s| s.account().to_string()).collect(),
-            Vec::new(),
-        ),
-        PruneMode::Leave => (
-            Vec::new(),
-            missing()
-                .filter(|s| !has_left(s))
-                .map(|s| s.account().to_string())
-                .collect(),
-        ),
-    };
-    Plan {
-        actions,
-        prune,
-        leave,
+/// What one row would do to `live`: `None` for an invalid row.
+pub fn action(row: &Row, live: &Live) -> Option<Action> {
+    row.is_valid().then(|| match live.person(row.account()) {
+        None => Action::Create,
+        Some(person) => {
+            let changes = changes(&row.values, person, &live.tree);
+            if changes.is_empty() {
+                Action::Unchanged
+            } else {
+                Action::Update(changes)
+            }
+        }
+    })
+}
+
+impl Plan {
+    /// The plan of `table` against `live` whose rows do `actions` (one a row, from
+    /// [`action`]); `prune` lists the server's accounts missing from the sheet (any row naming
+    /// an account, valid or not, keeps it) to delete, or to mark as leavers unless `has_left`
+    /// says they are already.
+    pub fn of(
+        actions: Vec<Option<Action>>,
+        table: &Table,
+        live: &Live,
+        prune: PruneMode,
+        has_left: impl Fn(&StaffRecord) -> bool,
+    ) -> Plan {
+        let named: HashSet<AccountKey> = match prune {
+            PruneMode::None => HashSet::new(),
+            _ => table.rows.iter().map(|r| r.account().into()).collect(),
+        };
+        let missing = || {
+            live.staff
+                .iter()
+                .filter(|s| !named.contains(&*AccountKey::text(s.account())))
+        };
+        let (prune, leave) = match prune {
+            PruneMode::None => (Vec::new(), Vec::new()),
+            PruneMode::Delete => (
+                missing().map(|s| s.account().to_string()).collect(),
+                Vec::new(),
+            ),
+            PruneMode::Leave => (
+                Vec::new(),
+                missing()
+                    .filter(|s| !has_left(s))
+                    .map(|s| s.account().to_string())
+                    .collect(),
+            ),
+        };
+        Plan {
+            actions,
+            prune,
+            leave,
+        }
     }
 }
 
