@@ -6,8 +6,8 @@ use crate::config::Input;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
-use crate::live::{self, Live};
-use crate::model::{Command, Field, Layout};
+use crate::live::Live;
+use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::Summary;
 use crate::validate::{problem, Issue};
 
@@ -45,13 +45,9 @@ fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool
         // Every row of a sheet of people the directory has gets a warning: the report is
         // written again as the rows are checked, on its own thread, not whole at the end.
         Layout::Staff => {
-            let mut stream = s.restream();
-            live::check_staff_each(&mut s.table, live, create_departments, true, &mut |row| {
-                if let Some(stream) = &mut stream {
-                    stream.row(row);
-                }
+            super::check_streamed(s, live, create_departments, true, &mut |row| {
+                Outcome::initial(row.is_valid())
             });
-            s.keep_stream(stream);
         }
         // A departments sheet is checked against the tree by the plan it is part of.
         Layout::Departments => {}

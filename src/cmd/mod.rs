@@ -13,6 +13,7 @@ pub mod template;
 pub mod times;
 pub mod undo;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context as _;
@@ -21,9 +22,12 @@ use crate::api::ApiError;
 use crate::config::Job;
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
+use crate::execute::session::Session;
 use crate::live::Live;
 use crate::model::tree::DeptTree;
+use crate::model::Outcome;
 use crate::outcome::Summary;
+use crate::validate::Row;
 
 /// Runs a job that reads or changes the directory, in `ctx`. A job that changes it holds the
 /// working directory's sending lock throughout (unless the front-end took it already).
@@ -90,6 +94,34 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
 }
 
 /// Warns about departments whose parents are missing or form a circle (they are still listed).
+/// The online checks of a session's people ([`crate::live::check_staff_each`]), its report
+/// written as they leave them, each row with the outcome `outcome` gives it, on its own
+/// thread (a report written while reading, if any, is dropped); the department paths to
+/// create.
+fn check_streamed(
+    s: &mut Session,
+    live: &Live,
+    create_departments: bool,
+    warn_existing: bool,
+    outcome: &mut dyn FnMut(&Row) -> Outcome,
+) -> BTreeSet<String> {
+    let mut stream = s.restream();
+    let to_create = crate::live::check_staff_each(
+        &mut s.table,
+        live,
+        create_departments,
+        warn_existing,
+        &mut |row| {
+            let outcome = outcome(row);
+            if let Some(stream) = &mut stream {
+                stream.row_as(row, outcome);
+            }
+        },
+    );
+    s.keep_stream(stream);
+    to_create
+}
+
 pub fn warn_tree(ctx: &Context, tree: &DeptTree) {
     for p in tree.problems() {
         ctx.events.warn(p);

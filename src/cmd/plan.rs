@@ -9,7 +9,7 @@ use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::history::{History, RunStatus, Settled};
-use crate::live::{self, Live};
+use crate::live::Live;
 use crate::model::{Command, Layout, Outcome};
 use crate::model::{Field, StaffRecord};
 use crate::outcome::PlanLine;
@@ -53,18 +53,15 @@ async fn prepare<'a>(
         live.staff.len(),
         live.count
     );
-    // The report is written as the rows are checked and planned, on its own thread: a row's
-    // planned outcome is its outcome in a plan, and in a sync that sends nothing to it.
-    let mut stream = session.restream();
+    // The report is written as the rows are checked and planned: a row's planned outcome is
+    // its outcome in a plan, and in a sync that sends nothing to it.
     let mut actions = Vec::with_capacity(session.table.rows.len());
-    live::check_staff_each(&mut session.table, &live, false, false, &mut |row| {
+    super::check_streamed(&mut session, &live, false, false, &mut |row| {
         let action = plan::action(row, &live);
-        if let Some(stream) = &mut stream {
-            stream.row_as(row, planned_outcome(action.as_ref()));
-        }
+        let outcome = planned_outcome(action.as_ref());
         actions.push(action);
+        outcome
     });
-    session.keep_stream(stream);
     let history = match prune {
         PruneMode::Leave => Some(ctx.history()?),
         _ => None,
