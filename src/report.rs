@@ -537,6 +537,8 @@ pub struct Stream {
     tx: Option<SyncSender<Vec<(Row, Outcome)>>>,
     batch: Vec<(Row, Outcome)>,
     writer: Option<JoinHandle<Result<Streamed, XlsxError>>>,
+    /// The rows' digests' hash, the writer's and [`Stream::finish`]'s alike.
+    hasher: foldhash::fast::RandomState,
 }
 
 /// What the writer thread leaves: the sheets so far, and what each row was written as.
@@ -552,11 +554,13 @@ impl Stream {
     pub fn start(header: &Header) -> Stream {
         let (tx, rx) = sync_channel::<Vec<(Row, Outcome)>>(64);
         let header = header.clone();
+        let hasher = foldhash::fast::RandomState::default();
+        let theirs = hasher.clone();
         let writer = std::thread::spawn(move || {
             let mut sheets = Sheets::new(&header)?;
             let mut digests = Vec::new();
             for (row, outcome) in rx.into_iter().flatten() {
-                digests.push(digest(&row, &outcome));
+                digests.push(digest(&theirs, &row, &outcome));
                 sheets.row(&row, &outcome)?;
             }
             Ok(Streamed { sheets, digests })
@@ -565,6 +569,7 @@ impl Stream {
             tx: Some(tx),
             batch: Vec::with_capacity(STREAM_BATCH),
             writer: Some(writer),
+            hasher,
         }
     }
 
@@ -610,7 +615,7 @@ impl Stream {
                 .iter()
                 .zip(report.outcomes)
                 .zip(&streamed.digests)
-                .all(|((row, outcome), d)| digest(row, outcome) == *d);
+                .all(|((row, outcome), d)| digest(&self.hasher, row, outcome) == *d);
         if !same {
             return Ok(false);
         }
@@ -620,14 +625,9 @@ impl Stream {
 }
 
 /// What the report shows of a row: its cells, its outcome and its issues.
-fn digest(row: &Row, outcome: &Outcome) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::hash::DefaultHasher::new();
-    row.source_row.hash(&mut h);
-    row.raw.hash(&mut h);
-    outcome.hash(&mut h);
-    row.issues.hash(&mut h);
-    h.finish()
+fn digest(hasher: &foldhash::fast::RandomState, row: &Row, outcome: &Outcome) -> u64 {
+    use std::hash::BuildHasher;
+    hasher.hash_one((row.source_row, &row.raw, outcome, &row.issues))
 }
 
 /// How many rows the column widths are worked out from.

@@ -3,7 +3,9 @@
 //! leaders exist, and which accounts are already there. Reads only; never changes anything.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::BTreeSet;
+
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use crate::api::{ApiError, Client, Endpoint, Staff};
 use crate::events::{phases, Emit, Event, Observer};

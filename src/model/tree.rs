@@ -1,7 +1,7 @@
 //! The department tree: paths ↔ we_ids, pure (listing it is `live`, creating departments is
 //! `execute::depts`).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 /// A department path, parsed once wherever a person typed one (a staff sheet's 部门 cell, a
 /// departments sheet, `dept add`, `export --department`): its levels from the root (or, for
@@ -474,7 +474,7 @@ impl DeptInfo {
         let mut totals: HashMap<i64, usize> = HashMap::new();
         for ids in people {
             members.add(&ids);
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = HashSet::new();
             for &id in &ids {
                 for up in tree.up_from(id) {
                     if seen.insert(up) {

@@ -709,8 +709,9 @@ fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec
 struct CrossRows {
     layout: Layout,
     fields: Vec<Field>,
-    /// Per field: each key's hash, with the first row that has it.
-    first: Vec<HashMap<u64, u32>>,
+    /// Per field: each key's hash, with the first row that has it (hashed again quickly:
+    /// the keys' own hashes are seeded, below).
+    first: Vec<foldhash::HashMap<u64, u32>>,
     /// Rows whose key's hash an earlier row had: the field (by index), the hash, the row.
     again: Vec<(usize, u64, u32)>,
     rows: u32,
@@ -727,7 +728,10 @@ impl CrossRows {
         }
         CrossRows {
             layout,
-            first: fields.iter().map(|_| HashMap::new()).collect(),
+            first: fields
+                .iter()
+                .map(|_| foldhash::HashMap::default())
+                .collect(),
             fields,
             again: Vec::new(),
             rows: 0,
