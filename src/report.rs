@@ -539,6 +539,9 @@ pub struct Stream {
     writer: Option<JoinHandle<Result<Streamed, XlsxError>>>,
     /// The rows' digests' hash, the writer's and [`Stream::finish`]'s alike.
     hasher: foldhash::fast::RandomState,
+    /// A row's outcome was not yet known ([`Stream::hold`]): it and the rows after it are
+    /// written at the end, from the report.
+    held: bool,
 }
 
 /// What the writer thread leaves: the sheets so far, and what each row was written as.
@@ -570,6 +573,7 @@ impl Stream {
             batch: Vec::with_capacity(STREAM_BATCH),
             writer: Some(writer),
             hasher,
+            held: false,
         }
     }
 
@@ -580,6 +584,9 @@ impl Stream {
 
     /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent).
     pub fn row_as(&mut self, row: &Row, outcome: Outcome) {
+        if self.held {
+            return;
+        }
         let copy = Row {
             source_row: row.source_row,
             raw: row.raw.clone(),
@@ -592,6 +599,12 @@ impl Stream {
         }
     }
 
+    /// The next row's outcome is not known yet (a sync's row to send): the stream stops
+    /// here, and [`Stream::finish`] writes the rest from the report.
+    pub fn hold(&mut self) {
+        self.held = true;
+    }
+
     fn send(&mut self) {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(STREAM_BATCH));
         if let Some(tx) = &self.tx {
@@ -600,26 +613,32 @@ impl Stream {
         }
     }
 
-    /// Ends the stream and writes `report` from it when every row and outcome is the one
-    /// streamed: `Ok(false)` (nothing written) when one is not, or the writer failed.
+    /// Ends the stream and writes `report` from it when every row and outcome streamed is
+    /// the report's (the rows after a [`Stream::hold`] written now): `Ok(false)` (nothing
+    /// written) when one is not, or the writer failed.
     pub fn finish(mut self, report: &Report, path: &Path) -> Result<bool, XlsxError> {
         self.send();
         self.tx = None;
         let Some(Ok(Ok(streamed))) = self.writer.take().map(JoinHandle::join) else {
             return Ok(false);
         };
-        let same = streamed.digests.len() == report.table.rows.len()
-            && report
-                .table
-                .rows
-                .iter()
-                .zip(report.outcomes)
-                .zip(&streamed.digests)
+        let Streamed {
+            mut sheets,
+            digests,
+        } = streamed;
+        let rows = report.table.rows.iter().zip(report.outcomes);
+        let same = digests.len() <= report.table.rows.len()
+            && rows
+                .clone()
+                .zip(&digests)
                 .all(|((row, outcome), d)| digest(&self.hasher, row, outcome) == *d);
         if !same {
             return Ok(false);
         }
-        streamed.sheets.finish(report, path)?;
+        for (row, outcome) in rows.skip(digests.len()) {
+            sheets.row(row, outcome)?;
+        }
+        sheets.finish(report, path)?;
         Ok(true)
     }
 }

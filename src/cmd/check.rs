@@ -46,7 +46,7 @@ fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool
         // written again as the rows are checked, on its own thread, not whole at the end.
         Layout::Staff => {
             super::check_streamed(s, live, create_departments, true, &mut |row| {
-                Outcome::initial(row.is_valid())
+                Some(Outcome::initial(row.is_valid()))
             });
         }
         // A departments sheet is checked against the tree by the plan it is part of.

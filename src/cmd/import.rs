@@ -25,7 +25,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         // A dry run's report is its rows as checked: written as they are.
         Some(live) if opts.dry_run => {
             super::check_streamed(&mut s, live, opts.create_departments, false, &mut |row| {
-                Outcome::initial(row.is_valid())
+                Some(Outcome::initial(row.is_valid()))
             })
         }
         Some(live) => live::check_staff(&mut s.table, live, opts.create_departments, false),

@@ -96,14 +96,15 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
 /// Warns about departments whose parents are missing or form a circle (they are still listed).
 /// The online checks of a session's people ([`crate::live::check_staff_each`]), its report
 /// written as they leave them, each row with the outcome `outcome` gives it, on its own
-/// thread (a report written while reading, if any, is dropped); the department paths to
-/// create.
+/// thread (a report written while reading, if any, is dropped); from the first row whose
+/// outcome is not known yet (`None`: a sync's row to send) on, at the end instead. The
+/// department paths to create.
 fn check_streamed(
     s: &mut Session,
     live: &Live,
     create_departments: bool,
     warn_existing: bool,
-    outcome: &mut dyn FnMut(&Row) -> Outcome,
+    outcome: &mut dyn FnMut(&Row) -> Option<Outcome>,
 ) -> BTreeSet<String> {
     let mut stream = s.restream();
     let to_create = crate::live::check_staff_each(
@@ -114,7 +115,10 @@ fn check_streamed(
         &mut |row| {
             let outcome = outcome(row);
             if let Some(stream) = &mut stream {
-                stream.row_as(row, outcome);
+                match outcome {
+                    Some(outcome) => stream.row_as(row, outcome),
+                    None => stream.hold(),
+                }
             }
         },
     );

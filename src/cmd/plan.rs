@@ -54,13 +54,17 @@ async fn prepare<'a>(
         live.count
     );
     // The report is written as the rows are checked and planned: a row's planned outcome is
-    // its outcome in a plan, and in a sync that sends nothing to it.
+    // its outcome in a plan, and in a sync for a row it sends nothing to; a sync's report is
+    // written from its first row to send on once the sends are done.
     let mut actions = Vec::with_capacity(session.table.rows.len());
     super::check_streamed(&mut session, &live, false, false, &mut |row| {
         let action = plan::action(row, &live);
         let outcome = planned_outcome(action.as_ref());
         actions.push(action);
-        outcome
+        match command {
+            Command::Sync if outcome == Outcome::Valid => None,
+            _ => Some(outcome),
+        }
     });
     let history = match prune {
         PruneMode::Leave => Some(ctx.history()?),

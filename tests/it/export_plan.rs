@@ -195,6 +195,23 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
         emu.store.person("lisi").unwrap()["we_mobile"],
         "13700001111"
     );
+    // Every row's outcome in the report, those written before the first row sent and after.
+    let all = read_sheet(&bgy.path("sync.xlsx"), "全部 All");
+    let outcome = col(&all, "结果 Outcome");
+    let account = col(&all, "帐号*");
+    let mut seen = std::collections::BTreeMap::new();
+    for row in &all[1..] {
+        let updated =
+            ["p000001", "p000002", "p000003", "p000004", "lisi"].contains(&row[account].as_str());
+        let want = if updated {
+            "updated 更新"
+        } else {
+            "unchanged 无变化"
+        };
+        assert_eq!(row[outcome], want, "{}", row[account]);
+        *seen.entry(want).or_insert(0) += 1;
+    }
+    assert_eq!(seen.values().sum::<i32>(), 102, "every row once: {seen:?}");
 
     let r = bgy
         .run(&["plan", "edited.xlsx", "--json", "--report", "again.xlsx"])
