@@ -93,7 +93,6 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
     }
 }
 
-/// Warns about departments whose parents are missing or form a circle (they are still listed).
 /// The online checks of a session's people ([`crate::live::check_staff_each`]), its report
 /// written as they leave them, each row with the outcome `outcome` gives it, on its own
 /// thread (a report written while reading, if any, is dropped); from the first row whose
@@ -126,6 +125,7 @@ fn check_streamed(
     to_create
 }
 
+/// Warns about departments whose parents are missing or form a circle (they are still listed).
 pub fn warn_tree(ctx: &Context, tree: &DeptTree) {
     for p in tree.problems() {
         ctx.events.warn(p);

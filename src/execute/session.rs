@@ -316,8 +316,9 @@ impl<'a> Session<'a> {
 
     /// A report stream for a stage that changes every row after validation (a check's online
     /// checks, a plan's), to write each row as it leaves that stage; `None` when the run
-    /// writes no report. Rows after a [`report::Stream::hold`] (a sync's first row to send) are
-    /// written at the end; a row changed after it was streamed has the report written whole. Hand it back with [`Session::keep_stream`].
+    /// writes no report. Rows from a [`report::Stream::hold`] on (a sync's first row to send)
+    /// are written at the end; a row changed after it was streamed has the report written
+    /// whole. Hand it back with [`Session::keep_stream`].
     pub fn restream(&mut self) -> Option<report::Stream> {
         // A stream written while reading, if any, is dropped: its writer ends once it has
         // written what it was sent.

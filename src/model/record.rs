@@ -8,8 +8,8 @@ use super::Field;
 /// A person's values with their meaning: each field's value as the API takes it (normalised
 /// by validation, or as the listing gives it), the text kept in one string (a 100,000-row
 /// sheet is 100,000 of these). Built from a row ([`crate::validate`]), from the listing
-/// (`live::Records`) or from the history (undo); read typed
-/// where the meaning matters ([`StaffRecord::date`], [`StaffRecord::placement`]); sent as
+/// ([`crate::live::Records`]) or from the history (undo); read typed where the meaning
+/// matters ([`StaffRecord::date`], [`StaffRecord::placement`]); sent as
 /// [`StaffRecord::to_form`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StaffRecord {
