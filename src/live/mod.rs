@@ -14,7 +14,7 @@ use crate::model::{AccountKey, Field};
 
 use crate::model::StaffRecord;
 use crate::remedy::Remedy;
-use crate::validate::{problem, same_key_text, Issue, Row, Severity, Table};
+use crate::validate::{problem, same_key, Issue, Row, Severity, Table};
 
 /// Lists every department; an incomplete listing is an error.
 pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
@@ -106,7 +106,7 @@ impl Live {
 
     /// The directory has `account`.
     pub fn has(&self, account: &str) -> bool {
-        self.by_account.contains_key(&*AccountKey::text(account))
+        self.person(account).is_some()
     }
 }
 
@@ -414,7 +414,7 @@ impl<'a> Taken<'a> {
             let map = live
                 .staff
                 .iter()
-                .filter_map(|s| Some((same_key_text(field, s.get(field)?)?, s.account())))
+                .filter_map(|s| Some((same_key(field, s.get(field)?)?, s.account())))
                 .collect();
             (field, map)
         };
@@ -428,7 +428,7 @@ impl<'a> Taken<'a> {
         self.by
             .iter()
             .filter_map(|(field, map)| {
-                let key = same_key_text(*field, v.get(*field)?)?;
+                let key = same_key(*field, v.get(*field)?)?;
                 let owner = *map.get(&*key)?;
                 (AccountKey::text(owner) != AccountKey::text(account)).then(|| {
                     let (zh, en) = match field {

@@ -745,11 +745,7 @@ impl CrossRows {
         let i = self.rows;
         self.rows += 1;
         for (k, field) in self.fields.iter().enumerate() {
-            if let Some(key) = row
-                .values
-                .get(*field)
-                .and_then(|v| same_key_text(*field, v))
-            {
+            if let Some(key) = row.values.get(*field).and_then(|v| same_key(*field, v)) {
                 let hash = self.hasher.hash_one(&*key);
                 match self.first[k].entry(hash) {
                     Entry::Occupied(_) => self.again.push((k, hash, i)),
@@ -774,7 +770,7 @@ impl CrossRows {
         }
         let mut groups = Vec::new();
         for candidates in by_hash.into_values() {
-            let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut by_key: HashMap<Cow<str>, Vec<usize>> = HashMap::new();
             for i in candidates {
                 if let Some(key) = rows[i].values.get(field).and_then(|v| same_key(field, v)) {
                     by_key.entry(key).or_default().push(i);
@@ -809,14 +805,9 @@ impl CrossRows {
 }
 
 /// What makes two values of `field` the same: accounts and e-mails without letter case,
-/// phones as their digits (a mainland number with or without +86).
-pub fn same_key(field: Field, value: &str) -> Option<String> {
-    same_key_text(field, value).map(Cow::into_owned)
-}
-
-/// [`same_key`], made only when the value is not already its key (most are not changed:
-/// an 11-digit mobile, a lower-case e-mail): what a map of keys is looked up with.
-pub fn same_key_text(field: Field, value: &str) -> Option<Cow<'_, str>> {
+/// phones as their digits (a mainland number with or without +86). Made only when the value
+/// is not already its key (most are not changed: an 11-digit mobile, a lower-case e-mail).
+pub fn same_key(field: Field, value: &str) -> Option<Cow<'_, str>> {
     let value = value.trim();
     if value.is_empty() {
         return None;
@@ -902,8 +893,7 @@ mod tests {
 
     #[test]
     fn keys_are_made_only_when_the_value_is_not_already_one() {
-        let key =
-            |f, v| same_key_text(f, v).map(|k| (k.to_string(), matches!(k, Cow::Borrowed(_))));
+        let key = |f, v| same_key(f, v).map(|k| (k.to_string(), matches!(k, Cow::Borrowed(_))));
         let cases = [
             (Field::WeUserid, "zhang", Some(("zhang", true))),
             (Field::WeUserid, "Zhang", Some(("zhang", false))),
