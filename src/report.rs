@@ -529,19 +529,22 @@ pub fn failed_row(
     })
 }
 
-/// A report written while the rows are still being read and validated, on a thread of its
-/// own, on the guess that nothing after validation changes them (an offline check, a dry
-/// run). [`Stream::finish`] checks the guess row by row; when a later stage did change a row
-/// (a duplicate found across rows, an online check, a send), the report is written whole.
+/// A report written on a thread of its own while the rows are still being read and validated
+/// (an offline check, a dry run), checked online or planned, or sent ([`Stream::settle`]), on
+/// the guess that nothing after changes them. [`Stream::finish`] checks the guess row by row;
+/// when a later stage did change a row (a duplicate found across rows, a send after its row
+/// was streamed), the report is written whole.
 pub struct Stream {
     tx: Option<SyncSender<Vec<(Row, Outcome)>>>,
     batch: Vec<(Row, Outcome)>,
     writer: Option<JoinHandle<Result<Streamed, XlsxError>>>,
     /// The rows' digests' hash, the writer's and [`Stream::finish`]'s alike.
     hasher: foldhash::fast::RandomState,
-    /// A row's outcome was not yet known ([`Stream::hold`]): it and the rows after it are
-    /// written at the end, from the report.
+    /// A row's outcome was not yet known ([`Stream::hold`]): it and the rows after it come
+    /// from [`Stream::settle`], or are written at the end, from the report.
     held: bool,
+    /// The rows streamed so far: the index of the next.
+    next: usize,
 }
 
 /// What the writer thread leaves: the sheets so far, and what each row was written as.
@@ -574,6 +577,7 @@ impl Stream {
             writer: Some(writer),
             hasher,
             held: false,
+            next: 0,
         }
     }
 
@@ -584,9 +588,13 @@ impl Stream {
 
     /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent).
     pub fn row_as(&mut self, row: &Row, outcome: Outcome) {
-        if self.held {
-            return;
+        if !self.held {
+            self.push(row, outcome);
         }
+    }
+
+    fn push(&mut self, row: &Row, outcome: Outcome) {
+        self.next += 1;
         let copy = Row {
             source_row: row.source_row,
             raw: row.raw.clone(),
@@ -600,9 +608,20 @@ impl Stream {
     }
 
     /// The next row's outcome is not known yet (a sync's row to send): the stream stops
-    /// here, and [`Stream::finish`] writes the rest from the report.
+    /// here, and goes on from [`Stream::settle`] (or [`Stream::finish`] writes the rest).
     pub fn hold(&mut self) {
         self.held = true;
+    }
+
+    /// Streams the rows from the next on, as far as each has its outcome: the table's rows
+    /// and outcomes while the sends settle them ([`Outcome::Valid`]: still to send).
+    pub fn settle(&mut self, rows: &[Row], outcomes: &[Outcome]) {
+        while let (Some(row), Some(outcome)) = (rows.get(self.next), outcomes.get(self.next)) {
+            if *outcome == Outcome::Valid {
+                break;
+            }
+            self.push(row, outcome.clone());
+        }
     }
 
     fn send(&mut self) {
@@ -849,6 +868,41 @@ mod tests {
             .finish(&report(&warned, &outcomes, &counts, &reasons), &path)
             .unwrap());
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn a_held_stream_goes_on_as_the_sends_settle_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = table(&[
+            &["帐号", "姓名", "手机", "部门"],
+            &["a1", "甲", "13800138001", "办公逸/研发部"],
+            &["a2", "乙", "13800138002", "办公逸/研发部"],
+            &["a3", "丙", "13800138003", "办公逸/研发部"],
+        ]);
+        // As a sync plans: a1 unchanged, a2 to send (the stream holds), a3 unchanged.
+        let mut outcomes = vec![Outcome::Unchanged, Outcome::Valid, Outcome::Unchanged];
+        let mut stream = Stream::start(&table.header);
+        stream.row_as(&table.rows[0], outcomes[0].clone());
+        stream.hold();
+        stream.row_as(&table.rows[2], outcomes[2].clone());
+        assert_eq!(stream.next, 1, "nothing streamed past the held row");
+        stream.settle(&table.rows, &outcomes);
+        assert_eq!(stream.next, 1, "a2 not sent yet: a3 waits for it");
+        outcomes[1] = Outcome::Updated;
+        stream.settle(&table.rows, &outcomes);
+        assert_eq!(stream.next, 3, "a2 settled: a2 and a3 streamed");
+
+        let reasons = crate::outcome::reasons(&table, &outcomes);
+        let counts = Counts::of(&outcomes);
+        let report = report(&table, &outcomes, &counts, &reasons);
+        let streamed = dir.path().join("streamed.xlsx");
+        assert!(stream.finish(&report, &streamed).unwrap());
+        let whole = dir.path().join("whole.xlsx");
+        report.write(&whole).unwrap();
+        assert_eq!(
+            std::fs::read(&whole).unwrap(),
+            std::fs::read(&streamed).unwrap()
+        );
     }
 
     #[test]

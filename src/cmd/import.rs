@@ -8,7 +8,7 @@ use crate::config::{ImportOptions, Input};
 use crate::context::Context;
 use crate::events::{phases, Emit};
 use crate::execute::session::{Extra, Session};
-use crate::execute::{self, depts, AddJob};
+use crate::execute::{depts, AddJob};
 use crate::live::{self, Live};
 use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::Summary;
@@ -74,10 +74,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         })
         .collect();
     ctx.events.phase(phases::IMPORTING, jobs.len() as u64);
-    let results = execute::add_staff(client, jobs, &s.sink()).await;
-    for (i, outcome) in results {
-        s.outcomes[i] = outcome;
-    }
+    s.send_staff(client, jobs).await;
     s.finish(None, Extra::default())
 }
 

@@ -54,8 +54,8 @@ async fn prepare<'a>(
         live.count
     );
     // The report is written as the rows are checked and planned: a row's planned outcome is
-    // its outcome in a plan, and in a sync for a row it sends nothing to; a sync's report is
-    // written from its first row to send on once the sends are done.
+    // its outcome in a plan, and in a sync for a row it sends nothing to; a sync's report goes
+    // on from its first row to send as the sends settle (`Session::send_staff`).
     let mut actions = Vec::with_capacity(session.table.rows.len());
     super::check_streamed(&mut session, &live, false, false, &mut |row| {
         let action = plan::action(row, &live);
@@ -437,10 +437,7 @@ async fn send(
         (jobs.len() + prunes.len() + leavers.len()) as u64,
     );
     let s = &mut p.session;
-    let results = execute::add_staff(client, jobs, &s.sink()).await;
-    for (i, outcome) in results {
-        s.outcomes[i] = outcome;
-    }
+    s.send_staff(client, jobs).await;
     let why = format!("不在 {} 中 (not in the sheet; bgy sync)", input.name());
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
     let leave_jobs = leavers

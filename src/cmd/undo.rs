@@ -169,17 +169,16 @@ pub async fn run(
         .history()?
         .run(run)?
         .is_some_and(|r| r.command == "times");
-    let results = if dates_only {
+    if dates_only {
         let items = jobs
             .into_iter()
             .map(|j| (j.index, j.row.unwrap_or_default(), dates_of(&j.form)))
             .collect();
-        execute::times::send_all(client, items, &s.sink()).await
+        for (i, outcome) in execute::times::send_all(client, items, &s.sink()).await {
+            s.outcomes[i] = outcome;
+        }
     } else {
-        execute::add_staff(client, jobs, &s.sink()).await
-    };
-    for (i, outcome) in results {
-        s.outcomes[i] = outcome;
+        s.send_staff(client, jobs).await;
     }
     let targets = deletes.into_iter().map(|a| (None, a)).collect();
     let mut extra = departments_back(ctx, client, &s, &plan).await;

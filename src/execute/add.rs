@@ -72,6 +72,21 @@ pub async fn add_staff(
     jobs: Vec<AddJob>,
     sink: &Sink<'_>,
 ) -> Vec<(usize, Outcome)> {
+    let mut out = Vec::with_capacity(jobs.len());
+    add_staff_each(client, jobs, sink, |index, outcome| {
+        out.push((index, outcome))
+    })
+    .await;
+    out
+}
+
+/// [`add_staff`], each job's table index and outcome handed to `each` as the call settles.
+pub async fn add_staff_each(
+    client: &Client,
+    jobs: Vec<AddJob>,
+    sink: &Sink<'_>,
+    mut each: impl FnMut(usize, Outcome),
+) {
     futures::stream::iter(jobs)
         .map(|job| async move {
             if sink.stop.is_stopped() {
@@ -103,6 +118,9 @@ pub async fn add_staff(
             (job.index, outcome)
         })
         .buffer_unordered(client.concurrency().max(1) * 2)
-        .collect()
-        .await
+        .for_each(|(index, outcome)| {
+            each(index, outcome);
+            std::future::ready(())
+        })
+        .await;
 }

@@ -10,7 +10,9 @@ use anyhow::Context as _;
 use chrono::{DateTime, Local};
 use serde_json::{Map, Value};
 
+use super::add::{add_staff_each, AddJob};
 use super::Sink;
+use crate::api::Client;
 use crate::context::Context;
 use crate::events::{phases, Emit, Event, Finished};
 use crate::history::{ChangeKind, History, RunStatus};
@@ -317,8 +319,9 @@ impl<'a> Session<'a> {
     /// A report stream for a stage that changes every row after validation (a check's online
     /// checks, a plan's), to write each row as it leaves that stage; `None` when the run
     /// writes no report. Rows from a [`report::Stream::hold`] on (a sync's first row to send)
-    /// are written at the end; a row changed after it was streamed has the report written
-    /// whole. Hand it back with [`Session::keep_stream`].
+    /// are streamed as [`Session::send_staff`] settles them, or written at the end; a row
+    /// changed after it was streamed has the report written whole. Hand it back with
+    /// [`Session::keep_stream`].
     pub fn restream(&mut self) -> Option<report::Stream> {
         // A stream written while reading, if any, is dropped: its writer ends once it has
         // written what it was sent.
@@ -327,6 +330,31 @@ impl<'a> Session<'a> {
     }
 
     pub fn keep_stream(&mut self, stream: Option<report::Stream>) {
+        self.stream = stream;
+    }
+
+    /// Sends `jobs` (`staff/add`), each outcome the row's as its call settles, and the report
+    /// streamed on (a sync's, from its first row to send; an import's or undo's, from its
+    /// first row) as far as every row before has its outcome: written while the calls are
+    /// out, not after them.
+    pub async fn send_staff(&mut self, client: &Client, jobs: Vec<AddJob>) {
+        let mut outcomes = std::mem::take(&mut self.outcomes);
+        let mut stream = match self.stream.take() {
+            Some(stream) => Some(stream),
+            None => self.restream(),
+        };
+        let rows = &self.table.rows;
+        if let Some(stream) = &mut stream {
+            stream.settle(rows, &outcomes);
+        }
+        add_staff_each(client, jobs, &self.sink(), |i, outcome| {
+            outcomes[i] = outcome;
+            if let Some(stream) = &mut stream {
+                stream.settle(rows, &outcomes);
+            }
+        })
+        .await;
+        self.outcomes = outcomes;
         self.stream = stream;
     }
 
