@@ -9,7 +9,9 @@
 //!
 //! - `sync` of the export (0 changes) against `plan` of it: target ≤ 1.15× wall and memory;
 //! - `sync` of a sheet with K updates (default 1,000) against `plan` of the same sheet: the
-//!   extra wall against K at the sending bound (K / (32 / 20 ms)), target ≤ 1.15×;
+//!   extra wall against K at the sending bound (K / (32 / 20 ms)), target ≤ 1.15×, and
+//!   against the same K calls sent alone from this process (what this machine and the
+//!   emulator, on the same cores, allow);
 //! - `plan`, `import --dry-run` and `check` online against the larger of the listing alone
 //!   (in this process) and the offline check of the same file: target ≤ 1.2×;
 //! - the same for `check` online of a sheet of newcomers (the export's people under other
@@ -45,21 +47,65 @@ impl Bench {
     }
 }
 
+/// A client as a run makes one, `--concurrency 32`.
+fn client(url: &str) -> anyhow::Result<bgy::api::Client> {
+    let mut o = bgy::api::ClientOptions::new(
+        url.parse()?,
+        bgy::api::Ticket::new(bgy::emulator::DEFAULT_TICKET),
+    );
+    o.concurrency = 32;
+    Ok(bgy::api::Client::new(o)?)
+}
+
 /// The listing alone: every department and person, as a run lists them, in this process.
 fn listing(url: &str) -> anyhow::Result<f64> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
-        let mut o = bgy::api::ClientOptions::new(
-            url.parse()?,
-            bgy::api::Ticket::new(bgy::emulator::DEFAULT_TICKET),
-        );
-        o.concurrency = 32;
-        let client = bgy::api::Client::new(o)?;
+        let client = client(url)?;
         let events = bgy::events::Collect::default();
         let t = Instant::now();
         let live = bgy::live::Live::fetch(&client, &events).await?;
         anyhow::ensure!(live.complete, "the listing came back incomplete");
         Ok(t.elapsed().as_secs_f64())
+    })
+}
+
+/// The sending alone: `k` people's `staff/add` (cover=1, each their whole record as listed:
+/// the server writes them as a sync's updates), as many in flight as a sync has, in this
+/// process, with no sheet, report, journal or history. What this machine sends in, with the
+/// emulator on the same cores; the sending bound leaves the server's own time out.
+fn sending(url: &str, k: usize) -> anyhow::Result<f64> {
+    use futures::StreamExt;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let client = client(url)?;
+        let live = bgy::live::Live::fetch(&client, &bgy::events::Collect::default()).await?;
+        let forms: Vec<_> = live
+            .staff
+            .iter()
+            .take(k)
+            .map(|person| {
+                let mut form = person.to_form();
+                form.push(("cover".into(), "1".into()));
+                form
+            })
+            .collect();
+        let t = Instant::now();
+        let errors: Vec<String> = futures::stream::iter(forms)
+            .map(|form| client.add_staff(form))
+            .buffer_unordered(client.concurrency() * 2)
+            .filter_map(|reply| async move {
+                match reply {
+                    Ok(r) if r.errno == 0 => None,
+                    Ok(r) => Some(format!("{} {}", r.errno, r.errmsg)),
+                    Err(e) => Some(e.to_string()),
+                }
+            })
+            .collect()
+            .await;
+        let wall = t.elapsed().as_secs_f64();
+        anyhow::ensure!(errors.is_empty(), "staff/add failed: {errors:?}");
+        Ok(wall)
     })
 }
 
@@ -154,6 +200,7 @@ fn main() -> anyhow::Result<()> {
     })
     .collect();
     let mut listed = Vec::new();
+    let mut sent = Vec::new();
     for round in 0..rounds {
         // Each round's edit sets a title the directory does not have, so its sync has k
         // updates to send.
@@ -165,6 +212,7 @@ fn main() -> anyhow::Result<()> {
         // Back to the export, untimed: the next round's sync of all.xlsx must find nothing
         // to change (it sent the k updates back, timed as "0 changes", until 2026-11-29).
         b.run(true, &["sync", "all.xlsx", "--yes"])?;
+        sent.push(sending(&emulator.url, k)?);
         // The emulator keeps its listing's pages until the directory changes: the syncs just
         // changed it, and the next command would otherwise also time the emulator rebuilding
         // them (its own CPU, on the same two cores), which the listing alone never pays.
@@ -178,6 +226,7 @@ fn main() -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(200));
     }
     let listing = median(listed);
+    let sent = median(sent);
     println!(
         "{staff} staff (+ the sample org), emulator --latency-ms {LATENCY_MS}, --concurrency {CONCURRENCY}, medians of {rounds}:"
     );
@@ -187,6 +236,10 @@ fn main() -> anyhow::Result<()> {
     println!(
         "  {:<34} wall {listing:>6.2} s",
         "the listing alone (in process)"
+    );
+    println!(
+        "  {:<34} wall {sent:>6.2} s",
+        format!("{k} staff/add alone (in process)")
     );
     let bound = k as f64 * LATENCY_MS as f64 / 1000.0 / 32.0;
     println!("ratios:");
@@ -199,6 +252,11 @@ fn main() -> anyhow::Result<()> {
         "  sync − plan, {k} updates: {:.2} s against {bound:.2} s at the sending bound = {:.2}× (target ≤ 1.15×)",
         s[3].wall() - s[2].wall(),
         (s[3].wall() - s[2].wall()) / bound
+    );
+    println!(
+        "    the same against the {k} calls alone on this machine: {:.2} / {sent:.2} = {:.2}×",
+        s[3].wall() - s[2].wall(),
+        (s[3].wall() - s[2].wall()) / sent
     );
     let floor = listing.max(s[6].wall());
     for (i, what) in [(0, "plan"), (4, "import --dry-run"), (5, "check online")] {
