@@ -19,7 +19,7 @@ use crate::model::{Command, Field, Outcome};
 use crate::outcome::{Counts, PlanLine, Reason};
 use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
-use crate::validate::{Row, Severity, Table};
+use crate::validate::{Issue, Row, Severity, Table};
 
 pub const REPORT_ALL_SHEET: &str = "全部 All";
 pub const REPORT_PLAN_SHEET: &str = "计划 Plan";
@@ -292,6 +292,9 @@ struct Sheets {
     /// Red cells given a note, and red cells past [`MAX_NOTES`] left without one.
     notes: u32,
     unnoted: u32,
+    /// The last row's outcome and issues, and the 错误 text they made: a text of the same
+    /// ones is made once (an export checked online: one warning on every row).
+    said: Option<(Outcome, Vec<Issue>, String)>,
 }
 
 /// Red cells that get a note. rust_xlsxwriter holds every note, and builds its drawing, in
@@ -331,6 +334,7 @@ impl Sheets {
             failed: 0,
             notes: 0,
             unnoted: 0,
+            said: None,
         };
         sheets.titles(FAILED, &[SOURCE_ROW_TITLE, ERROR_TITLE])?;
         sheets.titles(ALL, &[SOURCE_ROW_TITLE, OUTCOME_TITLE, ERROR_TITLE])?;
@@ -387,7 +391,7 @@ impl Sheets {
             }
         }
         self.rows += 1;
-        let text = error_text(row, outcome);
+        let text = self.error_text(row, outcome);
         let n = self.columns.len() as u16;
         if !outcome.is_ok() {
             self.failed += 1;
@@ -433,6 +437,18 @@ impl Sheets {
             ws.write_string(r, n + 2, cell(&text))?;
         }
         Ok(())
+    }
+
+    /// [`error_text`], or the last row's again when its outcome and issues were the same.
+    fn error_text(&mut self, row: &Row, outcome: &Outcome) -> String {
+        match &self.said {
+            Some((o, issues, text)) if o == outcome && *issues == row.issues => text.clone(),
+            _ => {
+                let text = error_text(row, outcome);
+                self.said = Some((outcome.clone(), row.issues.clone(), text.clone()));
+                text
+            }
+        }
     }
 
     /// Column widths from the first rows, the Summary (and Plan) sheet, print setup, saved.
