@@ -606,9 +606,13 @@ impl Stream {
     pub fn row_as(&mut self, row: &Row, outcome: Outcome) {
         if !self.held {
             self.push(row, outcome);
+            if self.batch.len() >= STREAM_BATCH {
+                self.send();
+            }
         }
     }
 
+    /// Copies a row for the writer into the batch.
     fn push(&mut self, row: &Row, outcome: Outcome) {
         self.next += 1;
         let copy = Row {
@@ -618,9 +622,6 @@ impl Stream {
             issues: row.issues.clone(),
         };
         self.batch.push((copy, outcome));
-        if self.batch.len() == STREAM_BATCH {
-            self.send();
-        }
     }
 
     /// The next row's outcome is not known yet (a sync's row to send): the stream stops
@@ -630,13 +631,36 @@ impl Stream {
     }
 
     /// Streams the rows from the next on, as far as each has its outcome: the table's rows
-    /// and outcomes while the sends settle them ([`Outcome::Valid`]: still to send).
+    /// and outcomes while the sends settle them ([`Outcome::Valid`]: still to send). Never
+    /// waits for the writer (it is called between the sends' answers, which must not wait
+    /// on it): with the writer behind, the rest goes at the next call, or at the end.
     pub fn settle(&mut self, rows: &[Row], outcomes: &[Outcome]) {
-        while let (Some(row), Some(outcome)) = (rows.get(self.next), outcomes.get(self.next)) {
-            if *outcome == Outcome::Valid {
-                break;
+        loop {
+            if self.batch.len() >= STREAM_BATCH && !self.try_send() {
+                return;
             }
-            self.push(row, outcome.clone());
+            match (rows.get(self.next), outcomes.get(self.next)) {
+                (Some(row), Some(outcome)) if *outcome != Outcome::Valid => {
+                    self.push(row, outcome.clone());
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Hands the batch to the writer if it has room: `false` when it has not.
+    fn try_send(&mut self) -> bool {
+        let Some(tx) = &self.tx else {
+            return true;
+        };
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(STREAM_BATCH));
+        match tx.try_send(batch) {
+            Err(std::sync::mpsc::TrySendError::Full(batch)) => {
+                self.batch = batch;
+                false
+            }
+            // Sent, or the writer failed and has gone: the report is then written whole.
+            _ => true,
         }
     }
 
@@ -918,6 +942,50 @@ mod tests {
         assert_eq!(
             std::fs::read(&whole).unwrap(),
             std::fs::read(&streamed).unwrap()
+        );
+    }
+
+    #[test]
+    fn settling_never_waits_for_a_writer_that_is_behind() {
+        // A writer that takes nothing: the channel holds one batch. `settle` (called between
+        // the sends' answers, which must not wait) hands over what fits, keeps the next batch,
+        // and stops; once the writer takes one, it goes on from there.
+        let cells: Vec<[String; 3]> = (0..STREAM_BATCH * 3)
+            .map(|i| [format!("a{i}"), "甲".into(), format!("138{i:08}")])
+            .collect();
+        let refs: Vec<[&str; 3]> = cells
+            .iter()
+            .map(|[a, b, c]| [a.as_str(), b.as_str(), c.as_str()])
+            .collect();
+        let mut rows: Vec<&[&str]> = vec![&["帐号", "姓名", "手机"]];
+        rows.extend(refs.iter().map(|r| &r[..]));
+        let table = table(&rows);
+        let outcomes = vec![Outcome::Unchanged; table.rows.len()];
+        let (tx, rx) = sync_channel(1);
+        let mut stream = Stream {
+            tx: Some(tx),
+            batch: Vec::new(),
+            writer: None,
+            hasher: foldhash::fast::RandomState::default(),
+            held: true,
+            next: 0,
+        };
+        stream.settle(&table.rows, &outcomes);
+        assert_eq!(stream.next, STREAM_BATCH * 2, "one batch sent, one kept");
+        assert_eq!(stream.batch.len(), STREAM_BATCH);
+        let first = rx.try_recv().unwrap();
+        assert_eq!(first[0].0.raw.get(0), "a0");
+        stream.settle(&table.rows, &outcomes);
+        assert_eq!(
+            stream.next,
+            STREAM_BATCH * 3,
+            "the kept batch sent, the last one kept"
+        );
+        let second = rx.try_recv().unwrap();
+        assert_eq!(second[0].0.raw.get(0), format!("a{STREAM_BATCH}"));
+        assert_eq!(
+            stream.batch[0].0.raw.get(0),
+            format!("a{}", STREAM_BATCH * 2)
         );
     }
 
