@@ -290,8 +290,6 @@ struct Placed {
     /// 部门 with its tails completed, when that changed it.
     completed: Option<String>,
     issues: Vec<Issue>,
-    /// Paths to create (with `create_departments`).
-    create: Vec<String>,
 }
 
 /// Pairs remembered at most: a sheet of that many different placements gains nothing more.
@@ -320,7 +318,6 @@ impl Online<'_> {
                 p
             }
         };
-        self.to_create.extend(placed.create);
         let mut issues = placed.issues;
         if let Some(full) = &placed.completed {
             self.rows.rows[i].values.put(Field::WeDepartment, full);
@@ -361,7 +358,8 @@ impl Online<'_> {
         self.rows.rows[i].issues.extend(issues);
     }
 
-    /// The department checks of a 部门ID and 部门 pair.
+    /// The department checks of a 部门ID and 部门 pair; its paths to create (with
+    /// `create_departments`) go into `to_create` here, once for every row that names them.
     fn place(&mut self, ids: Option<&str>, paths: Option<&str>) -> Placed {
         let tree = &self.live.tree;
         let (mut issues, completed) = match paths {
@@ -370,7 +368,6 @@ impl Online<'_> {
         };
         let place = Placement::new(ids, completed.as_deref().or(paths));
         issues.extend(unknown_ids(place, tree));
-        let mut create = Vec::new();
         match (place.has_ids(), place.has_paths()) {
             (true, true) => issues.extend(ids_against_paths(place, tree)),
             // An ambiguous tail is already the row's error.
@@ -379,7 +376,9 @@ impl Online<'_> {
                 for path in place.paths() {
                     match missing_path(path, tree) {
                         Ok(None) => {}
-                        Ok(Some(_)) if self.create_departments => create.push(path.to_string()),
+                        Ok(Some(_)) if self.create_departments => {
+                            self.to_create.insert(path.to_string());
+                        }
                         Ok(Some(issue)) | Err(issue) => {
                             let all = &self.paths;
                             let hint = self.nearest.entry(path.to_string()).or_insert_with(|| {
@@ -395,11 +394,7 @@ impl Online<'_> {
             }
             _ => {}
         }
-        Placed {
-            completed,
-            issues,
-            create,
-        }
+        Placed { completed, issues }
     }
 }
 
