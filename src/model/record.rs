@@ -93,8 +93,12 @@ impl StaffRecord {
         let mut parts = self.get(f)?.split('-');
         let mut num = || -> Option<u32> {
             let p = parts.next()?;
-            (!p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| p.parse().ok())?
+            let digits = !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit());
+            if digits {
+                p.parse().ok()
+            } else {
+                None
+            }
         };
         let (y, m, d) = (num()?, num()?, num()?);
         match parts.next() {
