@@ -1,13 +1,15 @@
 //! `bgy check FILE`: validate offline, and online when a ticket or `--emulator` is given.
 //! Writes the report; sends nothing that changes data.
 
-use super::Listing;
+use std::cell::OnceCell;
+
+use super::{Checking, Listing};
 use crate::config::Input;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
 use crate::live::Live;
-use crate::model::{Command, Field, Layout, Outcome};
+use crate::model::{Command, Field, Layout};
 use crate::outcome::Summary;
 use crate::validate::{problem, Issue};
 
@@ -17,13 +19,23 @@ pub async fn run(
     layout: Option<Layout>,
     create_departments: bool,
 ) -> anyhow::Result<Summary> {
-    let listing = Listing::start(ctx);
-    let mut s = Session::open_as(ctx, Command::Check, input, layout, false)?;
+    let listed = OnceCell::new();
+    let mut checking = Checking::new(
+        Listing::start(ctx),
+        &listed,
+        !input.no_report,
+        create_departments,
+        true,
+    );
+    let mut s =
+        Session::open_watched(ctx, Command::Check, input, layout, false, &mut |l, h, r| {
+            checking.watch(l, h, r)
+        })?;
     let layout = s.table.layout;
     let mut extra = Extra::default();
-    match listing.live(ctx).await? {
+    match checking.live(ctx).await? {
         Some(live) => {
-            online(&mut s, &live, layout, create_departments);
+            online(&mut s, checking, live, layout);
             extra.existing = Some(
                 s.table
                     .rows
@@ -40,14 +52,13 @@ pub async fn run(
     s.finish(None, extra)
 }
 
-fn online(s: &mut Session, live: &Live, layout: Layout, create_departments: bool) {
+fn online<'a>(s: &mut Session, checking: Checking<'a>, live: &'a Live, layout: Layout) {
     match layout {
         // Every row of a sheet of people the directory has gets a warning: the report is
-        // written again as the rows are checked, on its own thread, not whole at the end.
+        // written again as the rows are checked, on its own thread, not whole at the end
+        // (from while they are read, once the directory is listed).
         Layout::Staff => {
-            super::check_streamed(s, live, create_departments, true, &mut |row| {
-                Some(Outcome::initial(row.is_valid()))
-            });
+            checking.rest(s, live);
         }
         // A departments sheet is checked against the tree by the plan it is part of.
         Layout::Departments => {}

@@ -1,9 +1,10 @@
 //! `bgy import FILE`: validate, check online, create missing departments if asked, then one
 //! `staff/add` a valid row, concurrently; every outcome journaled, then the report.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 
-use super::Listing;
+use super::{Checking, Listing};
 use crate::config::{ImportOptions, Input};
 use crate::context::Context;
 use crate::events::{phases, Emit};
@@ -14,24 +15,39 @@ use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
-    let listing = Listing::start(ctx);
-    let mut s = Session::open(ctx, Command::Import, input, Layout::Staff, !opts.dry_run)?;
+    let listed = OnceCell::new();
+    // A dry run's report is its rows as checked: written as they are, from while they are read.
+    let report = opts.dry_run && !input.no_report;
+    let mut checking = Checking::new(
+        Listing::start(ctx),
+        &listed,
+        report,
+        opts.create_departments,
+        false,
+    );
+    let layout = Some(Layout::Staff);
+    let mut s = match opts.dry_run {
+        true => Session::open_watched(
+            ctx,
+            Command::Import,
+            input,
+            layout,
+            false,
+            &mut |l, h, r| checking.watch(l, h, r),
+        )?,
+        false => Session::open(ctx, Command::Import, input, Layout::Staff, true)?,
+    };
     let done = match opts.resume {
         true => s.resumed()?,
         false => HashMap::new(),
     };
-    let live = listing.live(ctx).await?;
-    let to_create = match &live {
-        // A dry run's report is its rows as checked: written as they are.
-        Some(live) if opts.dry_run => {
-            super::check_streamed(&mut s, live, opts.create_departments, false, &mut |row| {
-                Some(Outcome::initial(row.is_valid()))
-            })
-        }
+    let live = checking.live(ctx).await?;
+    let to_create = match live {
+        Some(live) if opts.dry_run => checking.rest(&mut s, live),
         Some(live) => live::check_staff(&mut s.table, live, opts.create_departments, false),
         None => BTreeSet::new(),
     };
-    if live.as_ref().is_some_and(|l| !l.complete) {
+    if live.is_some_and(|l| !l.complete) {
         ctx.events
             .warn("the staff listing came back incomplete; created/updated counts may be off");
     }
@@ -46,7 +62,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         return s.finish(None, Extra::default());
     }
     s.carry_over(&done);
-    if let Some(live) = &live {
+    if let Some(live) = live {
         let accounts: Vec<String> = s
             .table
             .valid_rows()
@@ -54,10 +70,10 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
             .collect();
         s.remember(live, accounts.iter().map(String::as_str));
     }
-    if let (false, Some(live)) = (to_create.is_empty(), &live) {
+    if let (false, Some(live)) = (to_create.is_empty(), live) {
         create_departments(&mut s, live, &to_create).await;
     }
-    let existed = |account: &str| live.as_ref().is_some_and(|l| l.person(account).is_some());
+    let existed = |account: &str| live.is_some_and(|l| l.person(account).is_some());
     let jobs: Vec<AddJob> = s
         .table
         .rows

@@ -13,6 +13,7 @@ pub mod template;
 pub mod times;
 pub mod undo;
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -23,10 +24,12 @@ use crate::config::Job;
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
 use crate::execute::session::Session;
-use crate::live::Live;
+use crate::live::{Live, Online};
 use crate::model::tree::DeptTree;
-use crate::model::Outcome;
+use crate::model::{Layout, Outcome};
 use crate::outcome::Summary;
+use crate::read::header::Header;
+use crate::report;
 use crate::validate::Row;
 
 /// Runs a job that reads or changes the directory, in `ctx`. A job that changes it holds the
@@ -106,23 +109,147 @@ fn check_streamed(
     outcome: &mut dyn FnMut(&Row) -> Option<Outcome>,
 ) -> BTreeSet<String> {
     let mut stream = s.restream();
-    let to_create = crate::live::check_staff_each(
-        &mut s.table,
-        live,
-        create_departments,
-        warn_existing,
-        &mut |row| {
-            let outcome = outcome(row);
-            if let Some(stream) = &mut stream {
-                match outcome {
-                    Some(outcome) => stream.row_as(row, outcome),
-                    None => stream.hold(),
-                }
+    let mut online = Online::new(live, create_departments, warn_existing);
+    online.rest(&mut s.table.rows, 0, &mut |row| {
+        let outcome = outcome(row);
+        if let Some(stream) = &mut stream {
+            match outcome {
+                Some(outcome) => stream.row_as(row, outcome),
+                None => stream.hold(),
             }
-        },
-    );
+        }
+    });
     s.keep_stream(stream);
-    to_create
+    online.to_create
+}
+
+/// The online checks of a sheet of people (`check`'s, `import --dry-run`'s), begun while it
+/// is still being read: once the listing is in, each row is checked as validation leaves it
+/// and its report row written (with its validity as its outcome), instead of every row after
+/// the read. On two cores the online checks and the report's writer then run beside the
+/// reader, not after it. A row that needs the whole sheet (a leader the directory does not
+/// have may be further down) stops it there: that row and the rest are checked once the
+/// sheet is read, as are all rows when the listing comes in after the read.
+pub struct Checking<'a> {
+    listing: Option<Listing>,
+    /// The directory, once listed: here, so that the checks can borrow it.
+    live: &'a OnceCell<Live>,
+    online: Option<Online<'a>>,
+    stream: Option<report::Stream>,
+    /// The rows before this one are checked (and written).
+    next: usize,
+    /// How many of them were valid when they were checked.
+    valid: usize,
+    /// A row had to wait for the whole sheet: no more rows are checked while reading.
+    waiting: bool,
+    report: bool,
+    create_departments: bool,
+    warn_existing: bool,
+}
+
+impl<'a> Checking<'a> {
+    /// `report`: the run writes one. `live` is where the directory is kept once listed (one
+    /// already in it is used from the first row).
+    pub fn new(
+        listing: Listing,
+        live: &'a OnceCell<Live>,
+        report: bool,
+        create_departments: bool,
+        warn_existing: bool,
+    ) -> Checking<'a> {
+        Checking {
+            listing: Some(listing),
+            live,
+            online: None,
+            stream: None,
+            next: 0,
+            valid: 0,
+            waiting: false,
+            report,
+            create_departments,
+            warn_existing,
+        }
+    }
+
+    /// A [`crate::validate::Watch`]: checks the rows not checked yet, if the directory is
+    /// listed by now. Never waits for it.
+    pub fn watch(&mut self, layout: Layout, header: &Header, rows: &mut [Row]) {
+        if self.waiting || layout != Layout::Staff {
+            return;
+        }
+        let online = match &mut self.online {
+            Some(online) => online,
+            None => {
+                if self.live.get().is_none() {
+                    match self.listing.as_mut().and_then(Listing::try_live) {
+                        Some(live) => drop(self.live.set(live)),
+                        None => return,
+                    }
+                }
+                let Some(live) = self.live.get() else { return };
+                self.stream = self.report.then(|| report::Stream::start(header));
+                self.online.insert(Online::new(
+                    live,
+                    self.create_departments,
+                    self.warn_existing,
+                ))
+            }
+        };
+        while self.next < rows.len() {
+            let i = self.next;
+            let valid = rows[i].is_valid();
+            if valid && !online.row(rows, i, false) {
+                self.waiting = true;
+                return;
+            }
+            if let Some(stream) = &mut self.stream {
+                stream.row_as(&rows[i], Outcome::initial(valid));
+            }
+            self.valid += valid as usize;
+            self.next += 1;
+        }
+    }
+
+    /// The directory once listed, waiting for the listing if it is not in yet; `None`
+    /// without a server, or when a fatal condition ended the run (see [`Listing::live`]).
+    pub async fn live(&mut self, ctx: &Context) -> anyhow::Result<Option<&'a Live>> {
+        if self.live.get().is_none() {
+            let listed = match self.listing.take() {
+                Some(listing) => listing.live(ctx).await?,
+                None => None,
+            };
+            if let Some(live) = listed {
+                drop(self.live.set(live));
+            }
+        }
+        Ok(self.live.get())
+    }
+
+    /// The online checks of the rows not checked while reading, against `live` (from
+    /// [`Checking::live`]), the report written on; the department paths to create.
+    pub fn rest(mut self, s: &mut Session, live: &'a Live) -> BTreeSet<String> {
+        let from = self.next;
+        let (mut online, mut stream) = match self.online.take() {
+            Some(online) => (online, self.stream.take()),
+            None => (
+                Online::new(live, self.create_departments, self.warn_existing),
+                s.restream(),
+            ),
+        };
+        online.rest(&mut s.table.rows, from, &mut |row| {
+            if let Some(stream) = &mut stream {
+                stream.row_as(row, Outcome::initial(row.is_valid()));
+            }
+        });
+        // The checks across rows (a duplicate) may since have failed rows checked while
+        // reading: the paths to create are then those of the rows still valid.
+        let valid = s.table.rows[..from].iter().filter(|r| r.is_valid()).count();
+        if valid != self.valid {
+            online.recount(&s.table.rows);
+        }
+        s.keep_stream(stream);
+        online.to_create
+    }
 }
 
 /// Warns about departments whose parents are missing or form a circle (they are still listed).
@@ -137,6 +264,8 @@ pub fn warn_tree(ctx: &Context, tree: &DeptTree) {
 /// (the sheet could not be read, the lock was taken), it stops listing.
 pub struct Listing {
     task: Option<tokio::task::JoinHandle<Result<Live, ApiError>>>,
+    /// What the task came to, when [`Listing::try_live`] found it finished with an error.
+    finished: Option<Result<Result<Live, ApiError>, tokio::task::JoinError>>,
     events: Arc<Held>,
 }
 
@@ -148,24 +277,51 @@ impl Listing {
             let events = events.clone();
             tokio::spawn(async move { Live::fetch(&client, events.as_ref()).await })
         });
-        Listing { task, events }
+        Listing {
+            task,
+            finished: None,
+            events,
+        }
+    }
+
+    /// The directory, when the listing is already in without error, taken from it (then
+    /// [`Listing::done`] has nothing); an error is kept for `done`. Never waits.
+    pub fn try_live(&mut self) -> Option<Live> {
+        use futures::FutureExt;
+        if !self.task.as_ref()?.is_finished() {
+            return None;
+        }
+        let mut task = self.task.take()?;
+        match (&mut task).now_or_never() {
+            Some(Ok(Ok(live))) => Some(live),
+            Some(other) => {
+                self.finished = Some(other);
+                None
+            }
+            // Finished, yet not ready: wait for it in `done`.
+            None => {
+                self.task = Some(task);
+                None
+            }
+        }
     }
 
     /// The directory once listed; `None` without a server. From here on the listing's
     /// progress is shown, if it is still going.
     pub async fn done(mut self) -> anyhow::Result<Option<Result<Live, ApiError>>> {
-        match self.task.take() {
-            Some(task) => {
+        let finished = match (self.finished.take(), self.task.take()) {
+            (Some(finished), _) => finished,
+            (None, Some(task)) => {
                 if !task.is_finished() {
                     self.events.show();
                 }
-                Ok(Some(
-                    task.await
-                        .context("the directory listing stopped unexpectedly")?,
-                ))
+                task.await
             }
-            None => Ok(None),
-        }
+            (None, None) => return Ok(None),
+        };
+        Ok(Some(
+            finished.context("the directory listing stopped unexpectedly")?,
+        ))
     }
 
     /// As [`Listing::done`], a fatal API condition ending the run (the report is still
@@ -264,6 +420,135 @@ mod tests {
 
     fn progress(done: u64, total: u64) -> Event {
         Event::Progress { done, total }
+    }
+
+    /// What one check of `input` came to: each row's account and issues, the paths to
+    /// create, the rows checked while the sheet was read, and the report's All sheet.
+    type Checked = (
+        Vec<(String, Vec<String>)>,
+        BTreeSet<String>,
+        usize,
+        Vec<Vec<String>>,
+    );
+
+    /// A check of `input` with the directory listed before its first row is read (`early`),
+    /// or only after the sheet is read.
+    async fn check_listed(ctx: &Context, input: &crate::config::Input, early: bool) -> Checked {
+        let client = ctx.client.as_ref().unwrap();
+        let mut live = Some(
+            Live::fetch(client, &crate::events::Collect::default())
+                .await
+                .unwrap(),
+        );
+        let listed = OnceCell::new();
+        if early {
+            drop(listed.set(live.take().unwrap()));
+        }
+        let listing = Listing {
+            task: None,
+            finished: None,
+            events: Arc::new(Held::new(ctx.events.clone())),
+        };
+        let mut checking = Checking::new(listing, &listed, true, true, true);
+        let command = crate::model::Command::Check;
+        let mut s = Session::open_watched(ctx, command, input, None, false, &mut |l, h, r| {
+            checking.watch(l, h, r)
+        })
+        .unwrap();
+        let during = checking.next;
+        if let Some(live) = live {
+            drop(listed.set(live));
+        }
+        let live = checking.live(ctx).await.unwrap().unwrap();
+        let to_create = checking.rest(&mut s, live);
+        let rows = s
+            .table
+            .rows
+            .iter()
+            .map(|r| {
+                let issues = r.issues.iter().map(|i| i.zh.clone()).collect();
+                (r.account().to_string(), issues)
+            })
+            .collect();
+        s.outcomes = s.table.initial_outcomes();
+        let summary = s.finish(None, Default::default()).unwrap();
+        let report = std::path::PathBuf::from(summary.report.unwrap());
+        let all = crate::read::read_sheet(&report, Some("全部 All")).unwrap();
+        let all = all
+            .rows
+            .iter()
+            .map(|r| r.cells.iter().map(|c| c.text().into_owned()).collect())
+            .collect();
+        (rows, to_create, during, all)
+    }
+
+    /// The online checks done while the sheet is read, from its first row, come to what the
+    /// same checks after the read come to: the rows' issues, the paths to create (those of
+    /// the rows the checks across rows left valid: a1 and a3 share a mobile, so a1's new
+    /// department is not made) and the report. A leader the directory does not have (a4's)
+    /// may be further down the sheet: the checks while reading stop there.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checks_while_reading_come_to_what_checks_after_reading_do() {
+        use clap::Parser;
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name).display().to_string();
+        let args = crate::cli::Args::try_parse_from([
+            "bgy",
+            "--emulator",
+            "--emulator-state",
+            &at("emu.sqlite"),
+            "--history",
+            &at("history.sqlite"),
+            "template",
+        ])
+        .unwrap();
+        let config = crate::config::Config::from_args(args).unwrap();
+        let ctx = Context::new(&config, Arc::new(crate::events::Collect::default()))
+            .await
+            .unwrap();
+        std::fs::write(
+            at("s.csv"),
+            "帐号,姓名,手机,部门,直接上级\n\
+             chen0001,谢娜,13858196394,办公逸/研发部,\n\
+             a1,甲,13800138001,办公逸/研发部/新组,\n\
+             a2,乙,13800138002,研发部/后端组,\n\
+             a3,丙,13800138001,办公逸/研发部,\n\
+             a6,己,18137845643,办公逸/研发部,\n\
+             a4,丁,13800138004,办公逸/研发部/新组二,nobody\n\
+             a5,戊,13800138005,办公逸/研发部/新组三,\n",
+        )
+        .unwrap();
+        let input = |report: &str| crate::config::Input {
+            file: at("s.csv").into(),
+            sheet: None,
+            report: Some(at(report).into()),
+            columns: Default::default(),
+            shown: None,
+            report_dir: None,
+            no_report: false,
+            bytes: None,
+        };
+        let (rows, to_create, during, all) = check_listed(&ctx, &input("early.xlsx"), true).await;
+        let after = check_listed(&ctx, &input("after.xlsx"), false).await;
+        // chen0001 to a6 while reading; a4 waits for the whole sheet.
+        assert_eq!((during, after.2), (5, 0));
+        assert_eq!(rows, after.0);
+        assert_eq!(to_create, after.1);
+        assert_eq!(all, after.3);
+        let paths: Vec<&str> = to_create.iter().map(String::as_str).collect();
+        assert_eq!(paths, ["办公逸/研发部/新组三", "办公逸/研发部/新组二"]);
+        let issues = |account: &str| rows.iter().find(|r| r.0 == account).unwrap().1.join(" ");
+        assert!(issues("chen0001").contains("帐号已在通讯录中"), "{rows:?}");
+        assert!(
+            issues("a6").contains("已属于通讯录中的 zhang0032"),
+            "{rows:?}"
+        );
+        assert!(
+            issues("a2").contains("按 办公逸/研发部/后端组 处理"),
+            "{rows:?}"
+        );
+        assert!(issues("a4").contains("直接上级 nobody"), "{rows:?}");
+        assert!(issues("a3").contains("手机"), "{rows:?}");
     }
 
     #[test]

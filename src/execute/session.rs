@@ -102,6 +102,19 @@ impl<'a> Session<'a> {
         layout: Option<Layout>,
         sends: bool,
     ) -> anyhow::Result<Session<'a>> {
+        Session::open_watched(ctx, command, input, layout, sends, &mut |_, _, _| {})
+    }
+
+    /// [`Session::open_as`], showing `also` the rows as they are validated (see
+    /// [`validate::Watch`]): the online checks begun while the sheet is still being read.
+    pub fn open_watched(
+        ctx: &'a Context,
+        command: Command,
+        input: &'a Input,
+        layout: Option<Layout>,
+        sends: bool,
+        also: validate::Watch,
+    ) -> anyhow::Result<Session<'a>> {
         let started = Local::now();
         let lock = run_lock(input, command, sends)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
@@ -113,7 +126,7 @@ impl<'a> Session<'a> {
                 && (ctx.client.is_none()
                     || (command.keeps_validation_outcomes() && layout != Layout::Staff))
         };
-        let loaded = Loaded::read(ctx, command, input, layout, &stream_report)?;
+        let loaded = Loaded::read(ctx, command, input, layout, &stream_report, also)?;
         Session::start(ctx, command, input, started, lock, loaded)
     }
 
@@ -502,6 +515,7 @@ impl Loaded {
         input: &Input,
         layout: Option<Layout>,
         stream_report: &dyn Fn(Layout) -> bool,
+        also: validate::Watch,
     ) -> anyhow::Result<Loaded> {
         let bytes = match &input.bytes {
             Some(read) => read.0.to_vec(),
@@ -512,7 +526,7 @@ impl Loaded {
         let mut read = 0u64;
         let mut streams = None;
         let mut watch =
-            |layout: Layout, header: &crate::read::header::Header, row: &validate::Row| {
+            |layout: Layout, header: &crate::read::header::Header, rows: &mut [validate::Row]| {
                 read += 1;
                 if read.is_multiple_of(PROGRESS_ROWS) {
                     ctx.events.event(Event::Progress {
@@ -520,11 +534,14 @@ impl Loaded {
                         total: 0,
                     });
                 }
-                if *streams.get_or_insert_with(|| stream_report(layout)) {
-                    stream
-                        .get_or_insert_with(|| report::Stream::start(header))
-                        .row(row);
+                if let Some(row) = rows.last() {
+                    if *streams.get_or_insert_with(|| stream_report(layout)) {
+                        stream
+                            .get_or_insert_with(|| report::Stream::start(header))
+                            .row(row);
+                    }
                 }
+                also(layout, header, rows);
             };
         let sheet = input.sheet.as_deref();
         let table = validate::load_watched(

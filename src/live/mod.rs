@@ -230,44 +230,17 @@ pub fn check_staff(
     create_departments: bool,
     warn_existing: bool,
 ) -> BTreeSet<String> {
-    check_staff_each(table, live, create_departments, warn_existing, &mut |_| {})
-}
-
-/// As [`check_staff`], showing `each` every row (valid or not, in order) once its online
-/// issues are in.
-pub fn check_staff_each(
-    table: &mut Table,
-    live: &Live,
-    create_departments: bool,
-    warn_existing: bool,
-    each: &mut dyn FnMut(&Row),
-) -> BTreeSet<String> {
-    let mut online = Online {
-        live,
-        rows: table,
-        in_file: None,
-        taken: Taken::of(live),
-        paths: live.tree.all_paths(),
-        nearest: HashMap::new(),
-        placed: HashMap::new(),
-        key: String::new(),
-        to_create: BTreeSet::new(),
-        create_departments,
-        warn_existing,
-    };
-    for i in 0..online.rows.rows.len() {
-        if online.rows.rows[i].is_valid() {
-            online.row(i);
-        }
-        each(&online.rows.rows[i]);
-    }
+    let mut online = Online::new(live, create_departments, warn_existing);
+    online.rest(&mut table.rows, 0, &mut |_| {});
     online.to_create
 }
 
-/// What the online checks of a table's rows share.
-struct Online<'a> {
+/// The online checks of a sheet's rows against the live directory, row by row, with what the
+/// rows share (the department checks of each 部门ID and 部门 pair, the directory's mobiles
+/// and e-mails): [`Online::row`] while the sheet is still being read, [`Online::rest`] once
+/// it is whole.
+pub struct Online<'a> {
     live: &'a Live,
-    rows: &'a mut Table,
     /// The file's own accounts (a leader may be one of them), gathered the first time a
     /// leader is not in the directory.
     in_file: Option<HashSet<AccountKey>>,
@@ -279,7 +252,9 @@ struct Online<'a> {
     /// (a directory of 100,000 people has a few hundred), keyed by [`Online::key`].
     placed: HashMap<String, Placed>,
     key: String,
-    to_create: BTreeSet<String>,
+    /// The department paths to create (with `create_departments`; else missing paths are
+    /// row errors).
+    pub to_create: BTreeSet<String>,
     create_departments: bool,
     warn_existing: bool,
 }
@@ -295,51 +270,68 @@ struct Placed {
 /// Pairs remembered at most: a sheet of that many different placements gains nothing more.
 const PLACED_KEPT: usize = 10_000;
 
-impl Online<'_> {
-    /// One valid row's online issues, added to it.
-    fn row(&mut self, i: usize) {
-        let live = self.live;
-        let v = &self.rows.rows[i].values;
-        let (ids, paths) = (v.get(Field::WeId), v.get(Field::WeDepartment));
-        // A control character is never in a cell: the key is unambiguous.
-        self.key.clear();
-        for part in [ids, paths] {
-            self.key.push_str(part.unwrap_or("\u{1}"));
-            self.key.push('\u{0}');
+impl<'a> Online<'a> {
+    /// `warn_existing` also warns about accounts that already exist (for `bgy check`).
+    pub fn new(live: &'a Live, create_departments: bool, warn_existing: bool) -> Online<'a> {
+        Online {
+            live,
+            in_file: None,
+            taken: Taken::of(live),
+            paths: live.tree.all_paths(),
+            nearest: HashMap::new(),
+            placed: HashMap::new(),
+            key: String::new(),
+            to_create: BTreeSet::new(),
+            create_departments,
+            warn_existing,
         }
-        let placed = match self.placed.get(self.key.as_str()) {
-            Some(p) => p.clone(),
-            None => {
-                let (ids, paths) = (ids.map(String::from), paths.map(String::from));
-                let p = self.place(ids.as_deref(), paths.as_deref());
-                if self.placed.len() < PLACED_KEPT {
-                    self.placed.insert(self.key.clone(), p.clone());
-                }
-                p
+    }
+
+    /// The online checks of `rows[from..]`, the sheet's rows once all are read, showing `each`
+    /// every row (valid or not, in order) once its online issues are in.
+    pub fn rest(&mut self, rows: &mut [Row], from: usize, each: &mut dyn FnMut(&Row)) {
+        for i in from..rows.len() {
+            if rows[i].is_valid() {
+                self.row(rows, i, true);
             }
-        };
-        let mut issues = placed.issues;
-        if let Some(full) = &placed.completed {
-            self.rows.rows[i].values.put(Field::WeDepartment, full);
+            each(&rows[i]);
         }
-        let rows = &self.rows.rows;
-        let row = &rows[i];
-        if let Some(lead) = row.values.get(Field::LeadId) {
-            if !live.has(lead) {
+    }
+
+    /// One valid row's online issues (`rows[i]`'s), added to it. While the sheet is still
+    /// being read (`whole`: false), a row whose leader the directory lacks cannot be checked
+    /// yet (the leader may be further down the sheet): false, and the row is left as it was.
+    pub fn row(&mut self, rows: &mut [Row], i: usize, whole: bool) -> bool {
+        let live = self.live;
+        let lead = rows[i]
+            .values
+            .get(Field::LeadId)
+            .filter(|lead| !live.has(lead));
+        let lead_missing = match lead {
+            None => None,
+            Some(_) if !whole => return false,
+            Some(lead) => {
                 let in_file = self
                     .in_file
                     .get_or_insert_with(|| rows.iter().map(|r| r.account().into()).collect());
-                if !in_file.contains(&*AccountKey::text(lead)) {
-                    issues.push(Issue::warning(
-                        Some(Field::LeadId),
-                        problem(
-                            "leader not found",
-                            format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
-                            format!("leader {lead} is neither in the directory nor in this file"),
-                        ),
-                    ));
-                }
+                (!in_file.contains(&*AccountKey::text(lead))).then(|| lead.to_string())
             }
+        };
+        let row = &mut rows[i];
+        let placed = self.placed(&row.values);
+        let mut issues = placed.issues;
+        if let Some(full) = &placed.completed {
+            row.values.put(Field::WeDepartment, full);
+        }
+        if let Some(lead) = lead_missing {
+            issues.push(Issue::warning(
+                Some(Field::LeadId),
+                problem(
+                    "leader not found",
+                    format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
+                    format!("leader {lead} is neither in the directory nor in this file"),
+                ),
+            ));
         }
         issues.extend(self.taken.clashes(row.account(), &row.values));
         if self.warn_existing && live.has(row.account()) {
@@ -355,7 +347,42 @@ impl Online<'_> {
                 .with_remedy(Remedy::Overwrite),
             );
         }
-        self.rows.rows[i].issues.extend(issues);
+        row.issues.extend(issues);
+        true
+    }
+
+    /// The department checks of a row's 部门ID and 部门, once for each pair.
+    fn placed(&mut self, v: &StaffRecord) -> Placed {
+        let (ids, paths) = (v.get(Field::WeId), v.get(Field::WeDepartment));
+        // A control character is never in a cell: the key is unambiguous.
+        self.key.clear();
+        for part in [ids, paths] {
+            self.key.push_str(part.unwrap_or("\u{1}"));
+            self.key.push('\u{0}');
+        }
+        match self.placed.get(self.key.as_str()) {
+            Some(p) => p.clone(),
+            None => {
+                let p = self.place(ids, paths);
+                if self.placed.len() < PLACED_KEPT {
+                    self.placed.insert(self.key.clone(), p.clone());
+                }
+                p
+            }
+        }
+    }
+
+    /// The paths to create worked out again from `rows`' valid rows alone: the checks across
+    /// rows (a duplicate) can fail a row after it was checked while the sheet was read.
+    pub fn recount(&mut self, rows: &[Row]) {
+        if !self.create_departments {
+            return;
+        }
+        self.to_create.clear();
+        self.placed.clear();
+        for row in rows.iter().filter(|r| r.is_valid()) {
+            self.placed(&row.values);
+        }
     }
 
     /// The department checks of a 部门ID and 部门 pair; its paths to create (with

@@ -240,8 +240,10 @@ pub fn load_bytes(
     load_watched(bytes, path, sheet, Some(layout), names, &mut |_, _, _| {})
 }
 
-/// A row as validated (before the checks across rows), with the sheet's header.
-pub type Watch<'a> = &'a mut dyn FnMut(Layout, &Header, &Row);
+/// The rows validated so far (before the checks across rows), with the sheet's header: called
+/// once a row, as soon as it is validated, the new row last. A watcher may add to rows it has
+/// not seen yet (the online checks, once the directory is listed); it keeps its own place.
+pub type Watch<'a> = &'a mut dyn FnMut(Layout, &Header, &mut [Row]);
 
 /// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
 /// Without a `layout`, the header's columns say which it is ([`layout_of`]), before any row
@@ -445,16 +447,17 @@ fn validate_stream(
         }
     }
     let mut cross = CrossRows::new(layout);
-    let mut out: Vec<Row> = head
+    let mut out: Vec<Row> = Vec::new();
+    for row in head
         .into_iter()
         .skip(header_index + 1)
         .chain(rows)
         .filter_map(|r| validate_row(r, &header, layout))
-        .inspect(|row| {
-            watch(layout, &header, row);
-            cross.add(row);
-        })
-        .collect();
+    {
+        cross.add(&row);
+        out.push(row);
+        watch(layout, &header, &mut out);
+    }
     cross.finish(&mut out);
     Ok((layout, header, out, warnings))
 }
