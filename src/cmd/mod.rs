@@ -96,44 +96,27 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
     }
 }
 
-/// The online checks of a session's people ([`crate::live::check_staff_each`]), its report
-/// written as they leave them, each row with the outcome `outcome` gives it, on its own
-/// thread (a report written while reading, if any, is dropped); from the first row whose
-/// outcome is not known yet (`None`: a sync's row to send) on, at the end instead. The
-/// department paths to create.
-fn check_streamed(
-    s: &mut Session,
-    live: &Live,
-    create_departments: bool,
-    warn_existing: bool,
-    outcome: &mut dyn FnMut(&Row) -> Option<Outcome>,
-) -> BTreeSet<String> {
-    let mut stream = s.restream();
-    let mut online = Online::new(live, create_departments, warn_existing);
-    online.rest(&mut s.table.rows, 0, &mut |row| {
-        let outcome = outcome(row);
-        if let Some(stream) = &mut stream {
-            match outcome {
-                Some(outcome) => stream.row_as(row, outcome),
-                None => stream.hold(),
-            }
-        }
-    });
-    s.keep_stream(stream);
-    online.to_create
-}
+/// Row `i`'s outcome in a report, once checked against the directory: see [`Checking`].
+pub type RowOutcome<'a> = dyn FnMut(usize, &Row, &Live) -> Option<Outcome> + 'a;
 
-/// The online checks of a sheet of people (`check`'s, `import --dry-run`'s), begun while it
-/// is still being read: once the listing is in, each row is checked as validation leaves it
-/// and its report row written (with its validity as its outcome), instead of every row after
-/// the read. On two cores the online checks and the report's writer then run beside the
-/// reader, not after it. A row that needs the whole sheet (a leader the directory does not
-/// have may be further down) stops it there: that row and the rest are checked once the
-/// sheet is read, as are all rows when the listing comes in after the read.
+/// The online checks of a sheet of people (`check`'s, `import --dry-run`'s, `plan`'s), begun
+/// while it is still being read: once the listing is in, each row is checked as validation
+/// leaves it and its report row written, instead of every row after the read. On two cores
+/// the online checks and the report's writer then run beside the reader, not after it. A row
+/// that needs the whole sheet (a leader the directory does not have may be further down)
+/// stops it there: that row and the rest are checked once the sheet is read, as are all rows
+/// when the listing comes in after the read.
 pub struct Checking<'a> {
     listing: Option<Listing>,
     /// The directory, once listed: here, so that the checks can borrow it.
     live: &'a OnceCell<Live>,
+    /// Made of the directory as listed, before any row is checked (a plan's departments
+    /// sheet planned on its tree); false: no row is checked before the sheet is read.
+    ready: Box<dyn FnMut(&mut Live) -> bool + 'a>,
+    /// Row `i`'s outcome in the report once checked; `None` holds the report there (a sync's
+    /// row to send). Called for each row in order, and again for a row checked while reading
+    /// that the checks across rows then failed.
+    outcome: Box<RowOutcome<'a>>,
     online: Option<Online<'a>>,
     stream: Option<report::Stream>,
     /// The rows before this one are checked (and written).
@@ -149,7 +132,7 @@ pub struct Checking<'a> {
 
 impl<'a> Checking<'a> {
     /// `report`: the run writes one. `live` is where the directory is kept once listed (one
-    /// already in it is used from the first row).
+    /// already in it is used from the first row). Each row's outcome is its validity.
     pub fn new(
         listing: Listing,
         live: &'a OnceCell<Live>,
@@ -160,6 +143,8 @@ impl<'a> Checking<'a> {
         Checking {
             listing: Some(listing),
             live,
+            ready: Box::new(|_| true),
+            outcome: Box::new(|_, row, _| Some(Outcome::initial(row.is_valid()))),
             online: None,
             stream: None,
             next: 0,
@@ -171,29 +156,49 @@ impl<'a> Checking<'a> {
         }
     }
 
+    /// The same, with `ready` made of the directory as listed and each row's `outcome` (see
+    /// the fields).
+    pub fn with(
+        self,
+        ready: impl FnMut(&mut Live) -> bool + 'a,
+        outcome: impl FnMut(usize, &Row, &Live) -> Option<Outcome> + 'a,
+    ) -> Checking<'a> {
+        Checking {
+            ready: Box::new(ready),
+            outcome: Box::new(outcome),
+            ..self
+        }
+    }
+
+    /// Keeps the directory as listed, `ready` made of it first.
+    fn keep(&mut self, mut live: Live) {
+        if !(self.ready)(&mut live) {
+            self.waiting = true;
+        }
+        drop(self.live.set(live));
+    }
+
     /// A [`crate::validate::Watch`]: checks the rows not checked yet, if the directory is
     /// listed by now. Never waits for it.
     pub fn watch(&mut self, layout: Layout, header: &Header, rows: &mut [Row]) {
-        if self.waiting || layout != Layout::Staff {
-            return;
-        }
-        let online = match &mut self.online {
-            Some(online) => online,
-            None => {
-                if self.live.get().is_none() {
-                    match self.listing.as_mut().and_then(Listing::try_live) {
-                        Some(live) => drop(self.live.set(live)),
-                        None => return,
-                    }
+        if self.online.is_none() && !self.waiting && layout == Layout::Staff {
+            if self.live.get().is_none() {
+                match self.listing.as_mut().and_then(Listing::try_live) {
+                    Some(live) => self.keep(live),
+                    None => return,
                 }
-                let Some(live) = self.live.get() else { return };
+            }
+            if let (Some(live), false) = (self.live.get(), self.waiting) {
                 self.stream = self.report.then(|| report::Stream::start(header));
-                self.online.insert(Online::new(
+                self.online = Some(Online::new(
                     live,
                     self.create_departments,
                     self.warn_existing,
-                ))
+                ));
             }
+        }
+        let (Some(online), false) = (&mut self.online, self.waiting) else {
+            return;
         };
         while self.next < rows.len() {
             let i = self.next;
@@ -202,27 +207,45 @@ impl<'a> Checking<'a> {
                 self.waiting = true;
                 return;
             }
+            let outcome = (self.outcome)(i, &rows[i], online.live());
             if let Some(stream) = &mut self.stream {
-                stream.row_as(&rows[i], Outcome::initial(valid));
+                match outcome {
+                    Some(outcome) => stream.row_as(&rows[i], outcome),
+                    None => stream.hold(),
+                }
             }
             self.valid += valid as usize;
             self.next += 1;
         }
     }
 
-    /// The directory once listed, waiting for the listing if it is not in yet; `None`
-    /// without a server, or when a fatal condition ended the run (see [`Listing::live`]).
-    pub async fn live(&mut self, ctx: &Context) -> anyhow::Result<Option<&'a Live>> {
+    /// The directory once listed (`ready` made of it), waiting for the listing if it is not
+    /// in yet; `None` without a server. See [`Listing::done`].
+    pub async fn listed(&mut self) -> anyhow::Result<Option<Result<&'a Live, ApiError>>> {
         if self.live.get().is_none() {
-            let listed = match self.listing.take() {
-                Some(listing) => listing.live(ctx).await?,
-                None => None,
-            };
-            if let Some(live) = listed {
-                drop(self.live.set(live));
+            if let Some(listing) = self.listing.take() {
+                match listing.done().await? {
+                    Some(Ok(live)) => self.keep(live),
+                    Some(Err(e)) => return Ok(Some(Err(e))),
+                    None => {}
+                }
             }
         }
-        Ok(self.live.get())
+        Ok(self.live.get().map(Ok))
+    }
+
+    /// As [`Checking::listed`], a fatal API condition ending the run (the report is still
+    /// written) rather than returned as an error.
+    pub async fn live(&mut self, ctx: &Context) -> anyhow::Result<Option<&'a Live>> {
+        match self.listed().await? {
+            Some(Ok(live)) => Ok(Some(live)),
+            Some(Err(e)) if e.is_fatal() => {
+                ctx.stop.fatal(e.to_string());
+                Ok(None)
+            }
+            Some(Err(e)) => Err(e.into()),
+            None => Ok(None),
+        }
     }
 
     /// The online checks of the rows not checked while reading, against `live` (from
@@ -236,16 +259,30 @@ impl<'a> Checking<'a> {
                 s.restream(),
             ),
         };
+        let outcome = &mut self.outcome;
+        let mut i = from;
         online.rest(&mut s.table.rows, from, &mut |row| {
+            let outcome = outcome(i, row, live);
+            i += 1;
             if let Some(stream) = &mut stream {
-                stream.row_as(row, Outcome::initial(row.is_valid()));
+                match outcome {
+                    Some(outcome) => stream.row_as(row, outcome),
+                    None => stream.hold(),
+                }
             }
         });
         // The checks across rows (a duplicate) may since have failed rows checked while
-        // reading: the paths to create are then those of the rows still valid.
-        let valid = s.table.rows[..from].iter().filter(|r| r.is_valid()).count();
-        if valid != self.valid {
-            online.recount(&s.table.rows);
+        // reading: their outcomes are worked out again (a plan's action for such a row was
+        // to send it), and the paths to create are those of the rows still valid. Their
+        // report rows no longer match: the report is then written whole.
+        let rows = &s.table.rows;
+        if rows[..from].iter().filter(|r| r.is_valid()).count() != self.valid {
+            for (i, row) in rows[..from].iter().enumerate() {
+                if !row.is_valid() {
+                    outcome(i, row, live);
+                }
+            }
+            online.recount(rows);
         }
         s.keep_stream(stream);
         online.to_create
@@ -322,20 +359,6 @@ impl Listing {
         Ok(Some(
             finished.context("the directory listing stopped unexpectedly")?,
         ))
-    }
-
-    /// As [`Listing::done`], a fatal API condition ending the run (the report is still
-    /// written) rather than returned as an error.
-    pub async fn live(self, ctx: &Context) -> anyhow::Result<Option<Live>> {
-        match self.done().await? {
-            Some(Ok(live)) => Ok(Some(live)),
-            Some(Err(e)) if e.is_fatal() => {
-                ctx.stop.fatal(e.to_string());
-                Ok(None)
-            }
-            Some(Err(e)) => Err(e.into()),
-            None => Ok(None),
-        }
     }
 }
 
@@ -441,26 +464,58 @@ mod tests {
                 .unwrap(),
         );
         let listed = OnceCell::new();
-        if early {
-            drop(listed.set(live.take().unwrap()));
+        // Early: the listing's task already finished when the first row is validated.
+        let task = early.then(|| {
+            let live = live.take();
+            tokio::spawn(async move { Ok(live.unwrap()) })
+        });
+        while task.as_ref().is_some_and(|t| !t.is_finished()) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
         let listing = Listing {
-            task: None,
+            task,
             finished: None,
             events: Arc::new(Held::new(ctx.events.clone())),
         };
-        let mut checking = Checking::new(listing, &listed, true, true, true);
+        // Each row's last outcome, as a plan keeps its actions.
+        let mut seen = Vec::new();
+        let outcome = |i: usize, row: &Row, _: &Live| {
+            let valid = row.is_valid();
+            match seen.get_mut(i) {
+                Some(again) => *again = valid,
+                None => seen.push(valid),
+            }
+            Some(Outcome::initial(valid))
+        };
+        let mut readied = 0;
+        let ready = |_: &mut Live| {
+            readied += 1;
+            true
+        };
+        let mut checking = Checking::new(listing, &listed, true, true, true).with(ready, outcome);
         let command = crate::model::Command::Check;
         let mut s = Session::open_watched(ctx, command, input, None, false, &mut |l, h, r| {
             checking.watch(l, h, r)
         })
         .unwrap();
         let during = checking.next;
+        // Late: the listing comes in once the sheet is read.
         if let Some(live) = live {
-            drop(listed.set(live));
+            let events = Arc::new(Held::new(ctx.events.clone()));
+            checking.listing = Some(Listing {
+                task: Some(tokio::spawn(async move { Ok(live) })),
+                finished: None,
+                events,
+            });
         }
         let live = checking.live(ctx).await.unwrap().unwrap();
         let to_create = checking.rest(&mut s, live);
+        assert_eq!(readied, 1, "the directory is made ready once");
+        let valid: Vec<bool> = s.table.rows.iter().map(Row::is_valid).collect();
+        assert_eq!(
+            seen, valid,
+            "each row's outcome is its validity after every check"
+        );
         let rows = s
             .table
             .rows
@@ -483,9 +538,9 @@ mod tests {
     }
 
     /// The online checks done while the sheet is read, from its first row, come to what the
-    /// same checks after the read come to: the rows' issues, the paths to create (those of
-    /// the rows the checks across rows left valid: a1 and a3 share a mobile, so a1's new
-    /// department is not made) and the report. A leader the directory does not have (a4's)
+    /// same checks after the read come to: the rows' issues and outcomes, the paths to create
+    /// (those of the rows the checks across rows left valid: a1 and a3 share a mobile, so
+    /// a1's new department is not made, and a plan would not send a1) and the report. A leader the directory does not have (a4's)
     /// may be further down the sheet: the checks while reading stop there.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn checks_while_reading_come_to_what_checks_after_reading_do() {

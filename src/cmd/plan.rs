@@ -2,6 +2,10 @@
 //! `staff/add` cover=0 for creates, cover=1 for updates, `staff/delete` for prunes, nothing
 //! for unchanged rows.
 
+use std::cell::{OnceCell, RefCell};
+
+use anyhow::Context as _;
+
 use crate::config::unattended::{OnInvalid, Threshold};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
@@ -18,10 +22,11 @@ use crate::outcome::{Detail, Status};
 use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
 use crate::safety;
+use crate::validate::Row;
 
 struct Prepared<'a> {
     session: Session<'a>,
-    live: Live,
+    live: &'a Live,
     /// The departments sheet's plan, when the workbook has one.
     depts: Option<DeptPlan>,
     plan: Plan,
@@ -33,48 +38,73 @@ async fn prepare<'a>(
     command: Command,
     input: &'a Input,
     prune: PruneMode,
+    listed: &'a OnceCell<Live>,
 ) -> anyhow::Result<Prepared<'a>> {
     ctx.client()?;
+    // The departments sheet, planned on the tree as listed: staff rows are checked against
+    // the tree as it will be.
+    let depts = RefCell::new(None);
+    let ready = |live: &mut Live| {
+        let planned = departments_sheet(input)
+            .map(|rows| rows.map(|rows| plan::depts::plan(rows, &live.tree)));
+        if let Ok(Some(d)) = &planned {
+            live.tree = d.planned.clone();
+        }
+        let ok = planned.is_ok() && (!prune.any() || live.complete);
+        *depts.borrow_mut() = Some(planned);
+        ok
+    };
+    // The report is written as the rows are checked and planned, from while they are read:
+    // a row's planned outcome is its outcome in a plan, and in a sync for a row it sends
+    // nothing to; a sync's report goes on from its first row to send as the sends settle
+    // (`Session::send_staff`).
+    let mut actions = Vec::new();
+    let outcome = |i: usize, row: &Row, live: &Live| {
+        let action = plan::action(row, live);
+        let outcome = planned_outcome(action.as_ref());
+        match actions.get_mut(i) {
+            // A row the checks across rows failed after it was planned: it does nothing.
+            Some(planned) => *planned = action,
+            None => actions.push(action),
+        }
+        match command {
+            Command::Sync if outcome == Outcome::Valid => None,
+            _ => Some(outcome),
+        }
+    };
     let listing = super::Listing::start(ctx);
-    let mut session = Session::open(ctx, command, input, Layout::Staff, command == Command::Sync)?;
-    let mut live = match listing.done().await? {
-        Some(listed) => listed?,
+    let mut checking =
+        super::Checking::new(listing, listed, !input.no_report, false, false).with(ready, outcome);
+    let sends = command == Command::Sync;
+    let staff = Some(Layout::Staff);
+    let mut session = Session::open_watched(ctx, command, input, staff, sends, &mut |l, h, r| {
+        checking.watch(l, h, r)
+    })?;
+    match checking.listed().await? {
+        Some(listed) => drop(listed?),
         None => anyhow::bail!("bgy {command} needs the directory: set a ticket or use --emulator"),
     };
-    let depts = plan::depts::read(&session.bytes, &input.file)?
-        .map(|rows| plan::depts::plan(rows, &live.tree));
-    if let Some(d) = &depts {
-        // Staff rows are checked against the tree as it will be.
-        live.tree = d.planned.clone();
-    }
+    let live = listed.get().context("the directory was not kept")?;
+    let depts = depts
+        .borrow_mut()
+        .take()
+        .context("the departments sheet was not read")??;
     anyhow::ensure!(
         !prune.any() || live.complete,
         "the staff listing came back incomplete ({} of {} people): refusing to prune",
         live.staff.len(),
         live.count
     );
-    // The report is written as the rows are checked and planned: a row's planned outcome is
-    // its outcome in a plan, and in a sync for a row it sends nothing to; a sync's report goes
-    // on from its first row to send as the sends settle (`Session::send_staff`).
-    let mut actions = Vec::with_capacity(session.table.rows.len());
-    super::check_streamed(&mut session, &live, false, false, &mut |row| {
-        let action = plan::action(row, &live);
-        let outcome = planned_outcome(action.as_ref());
-        actions.push(action);
-        match command {
-            Command::Sync if outcome == Outcome::Valid => None,
-            _ => Some(outcome),
-        }
-    });
+    checking.rest(&mut session, live);
     let history = match prune {
         PruneMode::Leave => Some(ctx.history()?),
         _ => None,
     };
-    let plan = Plan::of(actions, &session.table, &live, prune, |s| {
+    let plan = Plan::of(actions, &session.table, live, prune, |s| {
         history.as_ref().is_some_and(|h| has_left(h, s))
     });
     let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
-    lines.extend(plan.lines(&session.table, &live));
+    lines.extend(plan.lines(&session.table, live));
     let shown = ctx.events.plan_lines();
     ctx.events.event(Event::Plan(PlanShown {
         lines: lines.iter().take(shown).cloned().collect(),
@@ -90,6 +120,15 @@ async fn prepare<'a>(
         plan,
         lines,
     })
+}
+
+/// The workbook's 部门 Departments sheet, when it has one.
+fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::DeptRow>>> {
+    let rows = match &input.bytes {
+        Some(read) => plan::depts::read(&read.0, &input.file)?,
+        None => plan::depts::read(&crate::read::read_file(&input.file)?, &input.file)?,
+    };
+    Ok(rows)
 }
 
 /// Someone already marked as a leaver: bgy marked them last (its last `status` sent is 3), or
@@ -135,7 +174,8 @@ fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
 }
 
 pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Result<Summary> {
-    let p = prepare(ctx, Command::Plan, input, prune).await?;
+    let listed = OnceCell::new();
+    let p = prepare(ctx, Command::Plan, input, prune, &listed).await?;
     let counts = p.plan.counts();
     let extra = Extra {
         planned: Some(counts),
@@ -244,7 +284,8 @@ pub async fn sync_gated(
     destructive: Destructive,
     gate: Option<&Gate>,
 ) -> anyhow::Result<Summary> {
-    let p = prepare(ctx, Command::Sync, input, prune).await?;
+    let listed = OnceCell::new();
+    let p = prepare(ctx, Command::Sync, input, prune, &listed).await?;
     let mut destructive = destructive;
     if let Some(gate) = gate {
         if let Some(held) = hold(&p, gate) {
@@ -413,14 +454,14 @@ async fn send(
     safety::before_removing(
         ctx,
         "sync",
-        &p.live,
+        p.live,
         &prunes,
         destructive,
         &input.file,
         started,
     )
     .await?;
-    safety::before_marking(ctx, "sync", &p.live, &leavers, destructive).await?;
+    safety::before_marking(ctx, "sync", p.live, &leavers, destructive).await?;
     p.session.start_journal()?;
     remember_changed(&mut p);
     // Departments first, so staff can be placed in departments made in this run.
@@ -476,7 +517,7 @@ fn remember_changed(p: &mut Prepared) {
     let updated = |i: usize| matches!(actions.get(i), Some(Some(Action::Update(_))));
     let besides = p.plan.prune.iter().chain(&p.plan.leave);
     p.session
-        .remember_rows(&p.live, updated, besides.map(String::as_str));
+        .remember_rows(p.live, updated, besides.map(String::as_str));
 }
 
 /// Counts the accounts the sheet does not name (deleted, marked as leavers, or failed: a plan

@@ -287,6 +287,11 @@ impl<'a> Online<'a> {
         }
     }
 
+    /// The directory the rows are checked against.
+    pub fn live(&self) -> &'a Live {
+        self.live
+    }
+
     /// The online checks of `rows[from..]`, the sheet's rows once all are read, showing `each`
     /// every row (valid or not, in order) once its online issues are in.
     pub fn rest(&mut self, rows: &mut [Row], from: usize, each: &mut dyn FnMut(&Row)) {
