@@ -70,8 +70,8 @@ macro_rules! redact_fields {
 redact_fields! {
     Department: we_name;
     DepartmentPage: department_list;
-    Staff: we_userid, we_name, we_email, we_avatar, we_mobile, we_tel, we_department,
-        we_gender, we_position, we_status, we_weixinid, entry_time, positive_time, work_time,
+    Staff: we_userid, we_name, we_email, we_mobile, we_tel, we_department,
+        we_gender, we_position, we_weixinid, entry_time, positive_time, work_time,
         quite_time, birthday_g, birthday_l;
     StaffPage: staff_list;
     Saved: ;
@@ -184,16 +184,12 @@ pub struct DepartmentPage {
 /// One person as `staff/list` returns them: only these fields come back.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Staff {
-    #[serde(default, deserialize_with = "int")]
-    pub staff_id: i64,
     #[serde(deserialize_with = "text")]
     pub we_userid: String,
     #[serde(default, deserialize_with = "text")]
     pub we_name: String,
     #[serde(default, deserialize_with = "text")]
     pub we_email: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_avatar: String,
     #[serde(default, deserialize_with = "text")]
     pub we_mobile: String,
     #[serde(default, deserialize_with = "text")]
@@ -205,8 +201,6 @@ pub struct Staff {
     pub we_gender: String,
     #[serde(default, deserialize_with = "text")]
     pub we_position: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_status: String,
     #[serde(default, deserialize_with = "text")]
     pub we_weixinid: String,
     #[serde(default, deserialize_with = "text")]
