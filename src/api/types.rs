@@ -181,7 +181,8 @@ pub struct DepartmentPage {
     pub department_list: Vec<Department>,
 }
 
-/// One person as `staff/list` returns them: only these fields come back.
+/// One person as `staff/list` returns them: the fields bgy reads (it also sends `staff_id`,
+/// `we_avatar` and `we_status`, which are skipped unread).
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 pub struct Staff {
     #[serde(deserialize_with = "text")]
