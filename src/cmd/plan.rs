@@ -122,13 +122,24 @@ async fn prepare<'a>(
     })
 }
 
-/// The workbook's 部门 Departments sheet, when it has one.
-fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::DeptRow>>> {
-    let rows = match &input.bytes {
-        Some(read) => plan::depts::read(&read.0, &input.file)?,
-        None => plan::depts::read(&crate::read::read_file(&input.file)?, &input.file)?,
+/// `input` with its bytes read, once: its departments sheet is read when the directory is
+/// listed, its staff sheet as the run starts, both from these bytes, so that a workbook saved
+/// again in between cannot give the run one version's departments and another's people.
+fn read_once(input: &Input) -> anyhow::Result<Input> {
+    let bytes = match &input.bytes {
+        Some(read) => read.clone(),
+        None => crate::input::Bytes(crate::read::read_file(&input.file)?.into()),
     };
-    Ok(rows)
+    Ok(Input {
+        bytes: Some(bytes),
+        ..input.clone()
+    })
+}
+
+/// The workbook's 部门 Departments sheet, when it has one (from the bytes of [`read_once`]).
+fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::DeptRow>>> {
+    let bytes = input.bytes.as_ref().context("the input was not read")?;
+    Ok(plan::depts::read(&bytes.0, &input.file)?)
 }
 
 /// Someone already marked as a leaver: bgy marked them last (its last `status` sent is 3), or
@@ -174,6 +185,7 @@ fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
 }
 
 pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Result<Summary> {
+    let input = &read_once(input)?;
     let listed = OnceCell::new();
     let p = prepare(ctx, Command::Plan, input, prune, &listed).await?;
     let counts = p.plan.counts();
@@ -284,6 +296,7 @@ pub async fn sync_gated(
     destructive: Destructive,
     gate: Option<&Gate>,
 ) -> anyhow::Result<Summary> {
+    let input = &read_once(input)?;
     let listed = OnceCell::new();
     let p = prepare(ctx, Command::Sync, input, prune, &listed).await?;
     let mut destructive = destructive;
