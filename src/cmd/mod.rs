@@ -208,12 +208,7 @@ impl<'a> Checking<'a> {
                 return;
             }
             let outcome = (self.outcome)(i, &rows[i], online.live());
-            if let Some(stream) = &mut self.stream {
-                match outcome {
-                    Some(outcome) => stream.row_as(&rows[i], outcome),
-                    None => stream.hold(),
-                }
-            }
+            write(&mut self.stream, &rows[i], outcome);
             self.valid += valid as usize;
             self.next += 1;
         }
@@ -262,14 +257,8 @@ impl<'a> Checking<'a> {
         let outcome = &mut self.outcome;
         let mut i = from;
         online.rest(&mut s.table.rows, from, &mut |row| {
-            let outcome = outcome(i, row, live);
+            write(&mut stream, row, outcome(i, row, live));
             i += 1;
-            if let Some(stream) = &mut stream {
-                match outcome {
-                    Some(outcome) => stream.row_as(row, outcome),
-                    None => stream.hold(),
-                }
-            }
         });
         // The checks across rows (a duplicate) may since have failed rows checked while
         // reading: their outcomes are worked out again (a plan's action for such a row was
@@ -286,6 +275,16 @@ impl<'a> Checking<'a> {
         }
         s.keep_stream(stream);
         online.to_create
+    }
+}
+
+/// A checked row into the report `stream` (if the run writes one) with its `outcome`; `None`
+/// holds the report there until the row's send settles.
+fn write(stream: &mut Option<report::Stream>, row: &Row, outcome: Option<Outcome>) {
+    match (stream, outcome) {
+        (Some(stream), Some(outcome)) => stream.row_as(row, outcome),
+        (Some(stream), None) => stream.hold(),
+        (None, _) => {}
     }
 }
 
