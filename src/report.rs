@@ -292,8 +292,9 @@ struct Sheets {
     /// Red cells given a note, and red cells past [`MAX_NOTES`] left without one.
     notes: u32,
     unnoted: u32,
-    /// The last row's outcome and issues, and the 错误 text they made: a text of the same
-    /// ones is made once (an export checked online: one warning on every row).
+    /// The last row's outcome and issues, and the 错误 text they made, cut to fit a cell: a
+    /// text of the same ones is made once (an export checked online: one warning on every
+    /// row).
     said: Option<(Outcome, Vec<Issue>, String)>,
 }
 
@@ -420,7 +421,7 @@ impl Sheets {
                 }
             }
             ws.write_number(r, n, row.source_row as f64)?;
-            ws.write_string(r, n + 1, cell(&text))?;
+            ws.write_string(r, n + 1, &text)?;
         }
         let r = self.rows;
         let ws = self.workbook.worksheet_from_index(ALL)?;
@@ -434,17 +435,18 @@ impl Sheets {
         ws.write_number(r, n, row.source_row as f64)?;
         ws.write_string(r, n + 1, outcome.label())?;
         if !text.is_empty() {
-            ws.write_string(r, n + 2, cell(&text))?;
+            ws.write_string(r, n + 2, &text)?;
         }
         Ok(())
     }
 
-    /// [`error_text`], or the last row's again when its outcome and issues were the same.
+    /// [`error_text`] cut to fit a cell, or the last row's again when its outcome and issues
+    /// were the same.
     fn error_text(&mut self, row: &Row, outcome: &Outcome) -> String {
         match &self.said {
             Some((o, issues, text)) if o == outcome && *issues == row.issues => text.clone(),
             _ => {
-                let text = error_text(row, outcome);
+                let text = cell(&error_text(row, outcome)).into_owned();
                 self.said = Some((outcome.clone(), row.issues.clone(), text.clone()));
                 text
             }
