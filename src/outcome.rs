@@ -279,28 +279,58 @@ pub struct Reason {
 /// Issue and failure counts by reason, most frequent first: `3 × 手机: … (first: row 5)`.
 pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
     type Group = (usize, u32, String, Option<crate::remedy::Remedy>);
-    let mut groups: BTreeMap<(Severity, String), Group> = BTreeMap::new();
+    // Counted first by what names a rule, no text made for each issue (an export checked
+    // online has one warning a row), each with when it was first seen; then by the rule's
+    // text, as shown, the first seen giving the example.
+    let mut seen = 0;
+    let mut by_rule: foldhash::HashMap<_, (usize, Group)> = foldhash::HashMap::default();
+    let mut by_text: Vec<((Severity, String), (usize, Group))> = Vec::new();
     for (row, outcome) in table.rows.iter().zip(outcomes) {
         for issue in &row.issues {
-            let label = issue
-                .field
-                .map(|f| format!("{}: ", f.label()))
-                .unwrap_or_default();
-            let key = (issue.severity, format!("{label}{}", issue.reason));
-            let e = groups
-                .entry(key)
-                .or_insert_with(|| (0, row.source_row, issue.cell_text(), issue.remedy.clone()));
+            let (_, e) = by_rule
+                .entry((issue.severity, issue.field, issue.reason))
+                .or_insert_with(|| {
+                    seen += 1;
+                    let example = issue.cell_text();
+                    (seen, (0, row.source_row, example, issue.remedy.clone()))
+                });
             e.0 += 1;
         }
         // A failure the server gave no errno (a dates call's failed row) is its message alone.
         if let (Outcome::Failed { .. }, Some(text)) = (outcome, why(outcome)) {
-            groups
-                .entry((Severity::Error, text.clone()))
-                .or_insert((0, row.source_row, text, None))
-                .0 += 1;
+            seen += 1;
+            by_text.push((
+                (Severity::Error, text.clone()),
+                (seen, (1, row.source_row, text, None)),
+            ));
         }
     }
-    let mut lines: Vec<_> = groups.into_iter().collect();
+    let named = by_rule
+        .into_iter()
+        .map(|((severity, field, reason), group)| {
+            let label = field
+                .map(|f| format!("{}: ", f.label()))
+                .unwrap_or_default();
+            ((severity, format!("{label}{reason}")), group)
+        });
+    let mut groups: BTreeMap<(Severity, String), (usize, Group)> = BTreeMap::new();
+    for (key, (at, group)) in named.chain(by_text) {
+        match groups.entry(key) {
+            std::collections::btree_map::Entry::Vacant(e) => {
+                e.insert((at, group));
+            }
+            std::collections::btree_map::Entry::Occupied(mut e) => {
+                let (first, kept) = e.get_mut();
+                let count = kept.0 + group.0;
+                if at < *first {
+                    (*first, *kept) = (at, group);
+                }
+                kept.0 = count;
+            }
+        }
+    }
+    let groups = groups.into_iter().map(|(key, (_, group))| (key, group));
+    let mut lines: Vec<_> = groups.collect();
     lines.sort_by_key(|((sev, _), (n, ..))| (*sev, std::cmp::Reverse(*n)));
     lines
         .into_iter()
