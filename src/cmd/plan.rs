@@ -50,7 +50,7 @@ async fn prepare<'a>(
         if let Ok(Some(d)) = &planned {
             live.tree = d.planned.clone();
         }
-        let ok = planned.is_ok() && (!prune.any() || live.complete);
+        let ok = planned.is_ok();
         *depts.borrow_mut() = Some(planned);
         ok
     };

@@ -391,7 +391,8 @@ impl<'a> Online<'a> {
     }
 
     /// The department checks of a 部门ID and 部门 pair; its paths to create (with
-    /// `create_departments`) go into `to_create` here, once for every row that names them.
+    /// `create_departments`) go into `to_create` here, when [`Online::placed`] first meets the
+    /// pair.
     fn place(&mut self, ids: Option<&str>, paths: Option<&str>) -> Placed {
         let tree = &self.live.tree;
         let (mut issues, completed) = match paths {
