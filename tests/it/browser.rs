@@ -80,15 +80,24 @@ async fn browser(driver: &Driver, profile: &Path) -> Client {
         .expect("a headless Chromium session")
 }
 
+/// The text of the element `css` names, once the page has it. A page that reloads itself
+/// (a run's page, when the run ends) aborts a lookup under way: it is looked up again in the
+/// new page, within the same 30 s.
 async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .unwrap()
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let found = c.wait().at_most(left).for_element(Locator::Css(css)).await;
+        let read = match found {
+            Ok(element) => element.text().await,
+            Err(e) => Err(e),
+        };
+        match read {
+            Ok(text) => return text,
+            Err(e) if e.to_string().contains("aborted by navigation") && !left.is_zero() => {}
+            Err(e) => panic!("{css}: {e}"),
+        }
+    }
 }
 
 async fn count(c: &Client, name: &str) -> u64 {
