@@ -960,11 +960,11 @@ mod tests {
         let body = r#"{"errno":0,"errmsg":"ok","data":{"count":1,"staff_list":[{"we_userid":"zhang","we_name":"张三 TK-1"}]}}"#;
         let read = page(body.as_bytes()).unwrap();
         let staff = &read.data.unwrap().staff_list[0];
-        assert_eq!(staff.we_userid, "zhang");
+        assert_eq!(staff.we_userid(), "zhang");
         assert!(
-            !staff.we_name.contains("TK-1"),
+            !staff.we_name().contains("TK-1"),
             "redacted: {}",
-            staff.we_name
+            staff.we_name()
         );
         // A byte that is not UTF-8 inside a string: an answer of the wrong shape, said where,
         // without the ticket.

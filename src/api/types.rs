@@ -70,9 +70,6 @@ macro_rules! redact_fields {
 redact_fields! {
     Department: we_name;
     DepartmentPage: department_list;
-    Staff: we_userid, we_name, we_email, we_mobile, we_tel, we_department,
-        we_gender, we_position, we_weixinid, entry_time, positive_time, work_time,
-        quite_time, birthday_g, birthday_l;
     StaffPage: staff_list;
     Saved: ;
     TimesFailure: we_userid, msg;
@@ -113,40 +110,55 @@ pub fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
 
 /// Accepts a string, a number or null (→ empty).
 pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    // Visited, not read as a JSON value first: a listing has twenty of these a person.
-    struct Text;
-    impl serde::de::Visitor<'_> for Text {
-        type Value = String;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            f.write_str("text, a number or null")
-        }
-        fn visit_str<E>(self, v: &str) -> Result<String, E> {
-            Ok(v.to_owned())
-        }
-        fn visit_string<E>(self, v: String) -> Result<String, E> {
-            Ok(v)
-        }
-        fn visit_i64<E>(self, v: i64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_u64<E>(self, v: u64) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_f64<E>(self, v: f64) -> Result<String, E> {
-            // As serde_json writes the number (`1.5`, `1e300`).
-            Ok(serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()))
-        }
-        fn visit_bool<E>(self, v: bool) -> Result<String, E> {
-            Ok(v.to_string())
-        }
-        fn visit_unit<E>(self) -> Result<String, E> {
-            Ok(String::new())
-        }
-        fn visit_none<E>(self) -> Result<String, E> {
-            Ok(String::new())
-        }
+    let mut s = String::new();
+    serde::de::DeserializeSeed::deserialize(AppendText(&mut s), d)?;
+    Ok(s)
+}
+
+/// [`text`]'s value added to the end of a string (a [`Staff`] keeps all of its in one).
+struct AppendText<'s>(&'s mut String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for AppendText<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        // Visited, not read as a JSON value first: a listing has twenty of these a person.
+        d.deserialize_any(self)
     }
-    d.deserialize_any(Text)
+}
+
+impl serde::de::Visitor<'_> for AppendText<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("text, a number or null")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.push_str(v);
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.0.push_str(&v.to_string());
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.0.push_str(&v.to_string());
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        // As serde_json writes the number (`1.5`, `1e300`).
+        let n = serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string());
+        self.0.push_str(&n);
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.0.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 /// The envelope every endpoint answers with.
@@ -182,49 +194,142 @@ pub struct DepartmentPage {
 }
 
 /// One person as `staff/list` returns them: the fields bgy reads (it also sends `staff_id`,
-/// `we_avatar` and `we_status`, which are skipped unread).
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
+/// `we_avatar` and `we_status`, which are skipped unread), each as the server gave it (a
+/// number as its text, null as empty). Their text is kept in one string, read as the answer
+/// is parsed: a listing of 100,000 people is 1.5 million values, and a `String` each cost
+/// more to make and drop than to parse.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Staff {
-    #[serde(deserialize_with = "text")]
-    pub we_userid: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_name: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_email: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_mobile: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_tel: String,
-    /// Department we_ids, comma separated.
-    #[serde(default, deserialize_with = "text")]
-    pub we_department: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_gender: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_position: String,
-    #[serde(default, deserialize_with = "text")]
-    pub we_weixinid: String,
-    #[serde(default, deserialize_with = "text")]
-    pub entry_time: String,
-    #[serde(default, deserialize_with = "text")]
-    pub positive_time: String,
-    #[serde(default, deserialize_with = "text")]
-    pub work_time: String,
-    #[serde(default, deserialize_with = "text")]
-    pub quite_time: String,
-    #[serde(default, deserialize_with = "text")]
-    pub birthday_g: String,
-    #[serde(default, deserialize_with = "text")]
-    pub birthday_l: String,
+    text: String,
+    /// Each field's start and end in `text`, in [`STAFF_FIELDS`] order; (0, 0) when absent.
+    spans: [(u32, u32); STAFF_FIELDS.len()],
+}
+
+/// [`Staff`]'s fields as `staff/list` names them, and a reader for each.
+macro_rules! staff_fields {
+    ($($i:literal $name:ident $(#[$doc:meta])?),* $(,)?) => {
+        const STAFF_FIELDS: [&str; 15] = [$(stringify!($name)),*];
+        impl Staff {
+            $($(#[$doc])? pub fn $name(&self) -> &str {
+                self.field($i)
+            })*
+        }
+    };
+}
+
+staff_fields! {
+    0 we_userid, 1 we_name, 2 we_email, 3 we_mobile, 4 we_tel,
+    5 we_department #[doc = "Department we_ids, comma separated."],
+    6 we_gender, 7 we_position, 8 we_weixinid, 9 entry_time, 10 positive_time, 11 work_time,
+    12 quite_time, 13 birthday_g, 14 birthday_l,
 }
 
 impl Staff {
+    fn field(&self, i: usize) -> &str {
+        let (start, end) = self.spans[i];
+        &self.text[start as usize..end as usize]
+    }
+
     /// Department we_ids, in the order the server gave them.
     pub fn department_ids(&self) -> Vec<i64> {
-        self.we_department
+        self.we_department()
             .split(',')
             .filter_map(|s| s.trim().parse().ok())
             .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for Staff {
+    /// A map whose `we_userid` is required and whose other fields may be missing; each value
+    /// as [`text`] reads one; keys bgy does not read skipped; a key twice refused.
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Staff, D::Error> {
+        use serde::de::{Error, IgnoredAny, MapAccess};
+        struct Record;
+        impl<'de> serde::de::Visitor<'de> for Record {
+            type Value = Staff;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a person's record")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Staff, A::Error> {
+                let mut s = Staff {
+                    text: String::with_capacity(256),
+                    ..Staff::default()
+                };
+                let mut seen = 0u32;
+                while let Some(key) = map.next_key::<Key>()? {
+                    let Some(i) = key.0 else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    };
+                    if seen & 1 << i != 0 {
+                        return Err(A::Error::duplicate_field(STAFF_FIELDS[i]));
+                    }
+                    seen |= 1 << i;
+                    let start = s.text.len();
+                    map.next_value_seed(AppendText(&mut s.text))?;
+                    let at = |n: usize| {
+                        u32::try_from(n).map_err(|_| A::Error::custom("a record of 4 GiB"))
+                    };
+                    s.spans[i] = (at(start)?, at(s.text.len())?);
+                }
+                if seen & 1 == 0 {
+                    return Err(A::Error::missing_field(STAFF_FIELDS[0]));
+                }
+                Ok(s)
+            }
+        }
+        d.deserialize_map(Record)
+    }
+}
+
+/// A key of a person's record: which of [`STAFF_FIELDS`] it is, if any.
+struct Key(Option<usize>);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct Name;
+        impl serde::de::Visitor<'_> for Name {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(STAFF_FIELDS.iter().position(|f| *f == v)))
+            }
+        }
+        d.deserialize_identifier(Name)
+    }
+}
+
+/// As `staff/list` names each field (what the redaction test writes and reads back).
+impl Serialize for Staff {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(STAFF_FIELDS.len()))?;
+        for (i, name) in STAFF_FIELDS.iter().enumerate() {
+            map.serialize_entry(name, self.field(i))?;
+        }
+        map.end()
+    }
+}
+
+/// Each field's text: a record without the ticket is left as it is (the whole text looked at
+/// once), one with it made again field by field.
+impl Redact for Staff {
+    fn redact(&mut self, ticket: &str) {
+        if !holds(&self.text, ticket) {
+            return;
+        }
+        let old = std::mem::take(self);
+        for i in 0..STAFF_FIELDS.len() {
+            let value = old.field(i);
+            let start = self.text.len() as u32;
+            match holds(value, ticket) {
+                true => self.text.push_str(&redact(value, ticket)),
+                false => self.text.push_str(value),
+            }
+            self.spans[i] = (start, self.text.len() as u32);
+        }
     }
 }
 
@@ -299,24 +404,53 @@ mod tests {
             r#"{"we_userid":12345,"we_mobile":13800138000,"we_department":"2,37","we_gender":1}"#,
         )
         .unwrap();
-        assert_eq!(s.we_userid, "12345");
-        assert_eq!(s.we_mobile, "13800138000");
-        assert_eq!(s.we_gender, "1");
+        assert_eq!(s.we_userid(), "12345");
+        assert_eq!(s.we_mobile(), "13800138000");
+        assert_eq!(s.we_gender(), "1");
         assert_eq!(s.department_ids(), vec![2, 37]);
         let s: Staff = serde_json::from_str(
             r#"{"we_userid":"a","we_name":null,"we_tel":1.5,"we_position":true,"we_email":-7}"#,
         )
         .unwrap();
         assert_eq!(
-            (
-                s.we_name.as_str(),
-                s.we_tel.as_str(),
-                s.we_position.as_str()
-            ),
+            (s.we_name(), s.we_tel(), s.we_position()),
             ("", "1.5", "true")
         );
-        assert_eq!(s.we_email, "-7");
+        assert_eq!(s.we_email(), "-7");
         assert!(serde_json::from_str::<Staff>(r#"{"we_userid":{"a":1}}"#).is_err());
+    }
+
+    #[test]
+    fn a_record_keeps_each_field_apart() {
+        let s: Staff = serde_json::from_str(
+            r#"{"staff_id":"7","we_avatar":{"url":["x"]},"we_name":"say \"hi\" \u5f20",
+                "we_userid":"li","we_status":4,"birthday_l":"","we_mobile":"138"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.we_userid(), s.we_name(), s.we_mobile(), s.birthday_l()),
+            ("li", "say \"hi\" 张", "138", "")
+        );
+        assert_eq!((s.we_email(), s.we_department()), ("", ""));
+        let twice = serde_json::from_str::<Staff>(r#"{"we_userid":"a","we_userid":"b"}"#);
+        assert!(twice
+            .unwrap_err()
+            .to_string()
+            .contains("duplicate field `we_userid`"));
+        let none = serde_json::from_str::<Staff>(r#"{"we_name":"a"}"#);
+        assert!(none
+            .unwrap_err()
+            .to_string()
+            .contains("missing field `we_userid`"));
+        // Only the field that holds the ticket changes; the others keep their places.
+        let mut s: Staff =
+            serde_json::from_str(r#"{"we_userid":"li","we_name":"a TK-1 b","we_tel":"9"}"#)
+                .unwrap();
+        s.redact("TK-1");
+        assert_eq!(
+            (s.we_userid(), s.we_name(), s.we_tel()),
+            ("li", "a *** b", "9")
+        );
     }
 
     /// Every text field of a record, set to a spelling of the ticket, read, redacted: none
@@ -355,7 +489,7 @@ mod tests {
         .unwrap();
         page.redact("TK-secret+42");
         assert_eq!(page.errmsg, "bad ticket=***");
-        assert_eq!(page.data.unwrap().staff_list[0].we_userid, "***");
+        assert_eq!(page.data.unwrap().staff_list[0].we_userid(), "***");
     }
 
     #[test]

@@ -83,7 +83,7 @@ async fn still_present(
 ) -> Vec<Outcome> {
     match client.staff(0, false).await.and_then(|l| l.complete(Endpoint::StaffList)) {
         Ok(list) => {
-            let present: HashSet<AccountKey> = list.iter().map(|s| (&s.we_userid).into()).collect();
+            let present: HashSet<AccountKey> = list.iter().map(|s| s.we_userid().into()).collect();
             accounts
                 .iter()
                 .map(|a| {

@@ -173,14 +173,14 @@ impl<'t> Records<'t> {
                 v.put(f, value);
             }
         }
-        put(v, Field::WeUserid, &s.we_userid);
-        put(v, Field::WeName, &s.we_name);
-        if s.we_gender == "1" || s.we_gender == "2" {
-            put(v, Field::WeGender, &s.we_gender);
+        put(v, Field::WeUserid, s.we_userid());
+        put(v, Field::WeName, s.we_name());
+        if s.we_gender() == "1" || s.we_gender() == "2" {
+            put(v, Field::WeGender, s.we_gender());
         }
-        put(v, Field::WeMobile, &s.we_mobile);
-        put(v, Field::WeEmail, &s.we_email);
-        put(v, Field::WeWeixinid, &s.we_weixinid);
+        put(v, Field::WeMobile, s.we_mobile());
+        put(v, Field::WeEmail, s.we_email());
+        put(v, Field::WeWeixinid, s.we_weixinid());
         let ids = s.department_ids();
         buf.clear();
         for id in &ids {
@@ -198,15 +198,15 @@ impl<'t> Records<'t> {
             let _ = write!(buf, "{sep}{id}");
         }
         put(v, Field::WeId, buf);
-        put(v, Field::WePosition, &s.we_position);
-        put(v, Field::WeTel, &s.we_tel);
+        put(v, Field::WePosition, s.we_position());
+        put(v, Field::WeTel, s.we_tel());
         for (f, d) in [
-            (Field::EntryTime, &s.entry_time),
-            (Field::PositiveTime, &s.positive_time),
-            (Field::QuiteTime, &s.quite_time),
-            (Field::WorkTime, &s.work_time),
-            (Field::BirthdayG, &s.birthday_g),
-            (Field::BirthdayL, &s.birthday_l),
+            (Field::EntryTime, s.entry_time()),
+            (Field::PositiveTime, s.positive_time()),
+            (Field::QuiteTime, s.quite_time()),
+            (Field::WorkTime, s.work_time()),
+            (Field::BirthdayG, s.birthday_g()),
+            (Field::BirthdayL, s.birthday_l()),
         ] {
             if let Ok(date) = crate::validate::dates::parse_text(d) {
                 buf.clear();

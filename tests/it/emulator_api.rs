@@ -97,7 +97,7 @@ async fn staff_list_filters_by_department_and_pages_by_1000() {
     let lisi = dev_tree
         .items
         .iter()
-        .find(|s| s.we_userid == "lisi")
+        .find(|s| s.we_userid() == "lisi")
         .unwrap();
     assert_eq!(lisi.department_ids(), vec![3, 4]);
 }
