@@ -520,7 +520,7 @@ mod tests {
             .rows
             .iter()
             .map(|r| {
-                let issues = r.issues.iter().map(|i| i.zh.clone()).collect();
+                let issues = r.issues.iter().map(|i| i.zh.to_string()).collect();
                 (r.account().to_string(), issues)
             })
             .collect();

@@ -578,9 +578,11 @@ fn did_you_mean(mut issue: Issue, nearest: &[String]) -> Issue {
     if !nearest.is_empty() {
         issue
             .zh
+            .to_mut()
             .push_str(&format!(";是否指 {}?", nearest.join(" 或 ")));
         issue
             .en
+            .to_mut()
             .push_str(&format!("; did you mean {}?", nearest.join(" or ")));
     }
     issue

@@ -9,11 +9,15 @@ use super::dates::{self, DateError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     pub reason: &'static str,
-    pub zh: String,
-    pub en: String,
+    pub zh: Text,
+    pub en: Text,
 }
 
-pub fn problem(reason: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Problem {
+/// A problem's text: a fixed one is not copied for each row it is found in (an export checked
+/// online has the same warning on every one of its 100,000 rows, kept to the end of the run).
+pub type Text = std::borrow::Cow<'static, str>;
+
+pub fn problem(reason: &'static str, zh: impl Into<Text>, en: impl Into<Text>) -> Problem {
     Problem {
         reason,
         zh: zh.into(),

@@ -33,8 +33,8 @@ pub struct Issue {
     pub severity: Severity,
     /// A fixed rule name, to group issues by.
     pub reason: &'static str,
-    pub zh: String,
-    pub en: String,
+    pub zh: fields::Text,
+    pub en: fields::Text,
     /// What the person can do about it, besides fixing the cell.
     pub remedy: Option<Remedy>,
 }
@@ -1028,7 +1028,7 @@ mod tests {
             &["DUP", "丙", "13800138002", "办公逸", "7", "", ""],
         ]);
         assert!(t.rows[1].is_valid());
-        let msgs: Vec<String> = t.rows[2].issues.iter().map(|i| i.zh.clone()).collect();
+        let msgs: Vec<String> = t.rows[2].issues.iter().map(|i| i.zh.to_string()).collect();
         assert_eq!(
             msgs,
             vec!["帐号与第 2 行重复", "考勤号与第 2 行重复 (1206)"]
@@ -1065,8 +1065,9 @@ mod tests {
         cross.first[0].insert(42, 0);
         cross.again.extend([(0, 42, 1), (0, 42, 2)]);
         cross.finish(&mut t.rows);
-        let msgs =
-            |i: usize| -> Vec<String> { t.rows[i].issues.iter().map(|x| x.zh.clone()).collect() };
+        let msgs = |i: usize| -> Vec<String> {
+            t.rows[i].issues.iter().map(|x| x.zh.to_string()).collect()
+        };
         assert_eq!(
             msgs(0),
             ["帐号与第 4 行重复"],
