@@ -352,6 +352,10 @@ impl<'a> Online<'a> {
                 .with_remedy(Remedy::Overwrite),
             );
         }
+        // Room for exactly these: a row is kept to the end of the run, and an export checked
+        // online has a warning on each of its 100,000 rows (a vector grown by one keeps room
+        // for four, ~0.3 KB a row more).
+        row.issues.reserve_exact(issues.len());
         row.issues.extend(issues);
         true
     }
