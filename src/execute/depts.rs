@@ -128,7 +128,7 @@ pub async fn apply_departments(
     client: &Client,
     d: &DeptPlan,
     events: &dyn Observer,
-    history: Option<&Recorder>,
+    history: Option<&Recorder<'_>>,
 ) -> Result<Applied, ApiError> {
     let mut failures = Vec::new();
     let mut renamed = 0;
@@ -182,7 +182,7 @@ pub async fn apply_departments(
 
 /// Records a rename in the history (a failure to record is said, not fatal: it is made).
 pub fn record_rename(
-    history: Option<&Recorder>,
+    history: Option<&Recorder<'_>>,
     events: &dyn Observer,
     we_id: i64,
     old: &str,
@@ -203,7 +203,7 @@ pub fn record_rename(
 }
 
 /// Records a department created, in the history.
-pub fn record_create(history: Option<&Recorder>, events: &dyn Observer, path: &str) {
+pub fn record_create(history: Option<&Recorder<'_>>, events: &dyn Observer, path: &str) {
     if let Some(h) = history {
         let sent = serde_json::json!({"path": path});
         if let Err(e) = h.department(

@@ -23,7 +23,7 @@ use crate::model::{AccountKey, Outcome};
 /// Where outcomes go as they happen: the journal, the history, then the front-end.
 pub struct Sink<'a> {
     pub journal: Option<&'a Journal>,
-    pub history: Option<&'a session::Recorder>,
+    pub history: Option<&'a session::Recorder<'a>>,
     pub events: &'a dyn Observer,
     pub stop: &'a Stop,
 }

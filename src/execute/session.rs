@@ -40,7 +40,7 @@ pub struct Session<'a> {
     pub started: DateTime<Local>,
     pub report: ReportPath,
     journal: Option<Journal>,
-    recorder: Option<Recorder>,
+    recorder: Option<Recorder<'a>>,
     _lock: Option<RunLock>,
     /// The input as read, once: other sheets of it are read from here (until the journal
     /// starts, which hashes it for the history and lets it go).
@@ -228,14 +228,15 @@ impl<'a> Session<'a> {
             history,
             run,
             command: self.command,
-            before: HashMap::new(),
+            listing: None,
+            remembered: Vec::new(),
         });
         Ok(())
     }
 
     /// Keeps the live records of `accounts` as they are before the run changes them, for the
     /// history.
-    pub fn remember<'b>(&mut self, live: &Live, accounts: impl IntoIterator<Item = &'b str>) {
+    pub fn remember<'b>(&mut self, live: &'a Live, accounts: impl IntoIterator<Item = &'b str>) {
         if let Some(r) = self.recorder.as_mut() {
             r.remember(live, accounts);
         }
@@ -245,7 +246,7 @@ impl<'a> Session<'a> {
     /// `besides`, without a list of 100,000 accounts made first.
     pub fn remember_rows<'b>(
         &mut self,
-        live: &Live,
+        live: &'a Live,
         pick: impl Fn(usize) -> bool,
         besides: impl IntoIterator<Item = &'b str>,
     ) {
@@ -261,7 +262,7 @@ impl<'a> Session<'a> {
     }
 
     /// The run's history, once its journal started.
-    pub fn recorder(&self) -> Option<&Recorder> {
+    pub fn recorder(&self) -> Option<&Recorder<'a>> {
         self.recorder.as_ref()
     }
 
@@ -620,14 +621,18 @@ fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<Report
 }
 
 /// The history of one sending run: its id, and the records as they were before it.
-pub struct Recorder {
+pub struct Recorder<'a> {
     history: std::sync::Arc<History>,
     run: i64,
     command: Command,
-    /// Each person the run may change, as listed before it (what bgy last sent them is read
-    /// from the history when their change is recorded: a run records one change an account,
-    /// and the history's last-sent is only moved on by that change).
-    before: HashMap<AccountKey, StaffRecord>,
+    /// The run's listing, which holds each person as they were before it (what bgy last sent
+    /// them is read from the history when their change is recorded: a run records one change
+    /// an account, and the history's last-sent is only moved on by that change). Borrowed,
+    /// not copied: a copy of 100,000 people was ~30 MB more at a sync's, an undo's and a
+    /// delete's peak.
+    listing: Option<&'a Live>,
+    /// By index in the listing: the people the run may change, whose record before it keeps.
+    remembered: Vec<bool>,
 }
 
 /// A person's record before the run, as the history keeps it: `{"field": {"value": …,
@@ -648,13 +653,24 @@ fn before_json(listing: &StaffRecord, sent: Map<String, Value>) -> Value {
     Value::Object(before)
 }
 
-impl Recorder {
-    fn remember<'b>(&mut self, live: &Live, accounts: impl IntoIterator<Item = &'b str>) {
+impl<'a> Recorder<'a> {
+    fn remember<'b>(&mut self, live: &'a Live, accounts: impl IntoIterator<Item = &'b str>) {
+        if !self.listing.is_some_and(|l| std::ptr::eq(l, live)) {
+            self.listing = Some(live);
+            self.remembered = vec![false; live.staff.len()];
+        }
         for account in accounts {
-            if let Some(person) = live.person(account) {
-                self.before.insert(AccountKey::new(account), person.clone());
+            if let Some(&i) = live.by_account.get(&*AccountKey::text(account)) {
+                self.remembered[i] = true;
             }
         }
+    }
+
+    /// The record before the run of a person it remembered.
+    fn before(&self, account: &str) -> Option<&'a StaffRecord> {
+        let live = self.listing?;
+        let &i = live.by_account.get(&*AccountKey::text(account))?;
+        self.remembered[i].then(|| &live.staff[i])
     }
 
     /// Records a department's change: `dept_renamed` (target `we_id N`, the old name before)
@@ -680,12 +696,9 @@ impl Recorder {
             Outcome::Left => ChangeKind::Left,
             _ => return Ok(()),
         };
-        let before = self
-            .before
-            .get(&AccountKey::new(account))
-            .map_or(Value::Null, |listing| {
-                before_json(listing, self.history.last_sent(account))
-            });
+        let before = self.before(account).map_or(Value::Null, |listing| {
+            before_json(listing, self.history.last_sent(account))
+        });
         self.history.change(self.run, account, kind, &before, sent)
     }
 }
