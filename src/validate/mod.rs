@@ -534,8 +534,14 @@ pub fn is_example(account_cell: &str) -> bool {
 fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     let empty = Cell::Empty;
     let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
-    let text_bytes = raw.cells.iter().map(Cell::len_hint).sum();
-    let mut values = StaffRecord::with_capacity(header.columns.len(), text_bytes);
+    // Room for the cells of the columns this layout reads, only: a delete of a whole export
+    // keeps its 帐号 of each row's 16 cells.
+    let used = || {
+        let fields = header.columns.iter().enumerate();
+        fields.filter(|(_, col)| matches!(col, Column::Field(_)))
+    };
+    let text_bytes = used().map(|(i, _)| cell(i).len_hint()).sum();
+    let mut values = StaffRecord::with_capacity(used().count(), text_bytes);
     let mut issues = Vec::new();
     let mut any = false;
     for (i, col) in header.columns.iter().enumerate() {
