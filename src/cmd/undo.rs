@@ -121,16 +121,18 @@ pub async fn run(
     );
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
-    let plan = invert(changes, &live, destructive.force);
+    let mut plan = invert(changes, &live, destructive.force);
+    // Made before the rows are written, which takes the plan's records.
+    let (lines, counts) = plan_lines(&plan);
     // Beside its report when it has one (the web console's run folder), so the backup is too.
     let folder = report
         .as_deref()
         .and_then(Path::parent)
         .map(Path::to_path_buf);
-    let (mut input, table) = write_input(ctx, run, &plan, folder)?;
+    let (mut input, table) = write_input(ctx, run, &mut plan, folder)?;
     input.report = report;
     let mut s = Session::of_table(ctx, Command::Undo, &input, table, !dry_run)?;
-    let lines = show(ctx, &plan, run);
+    show(ctx, &lines, counts, run);
     let deletes: Vec<String> = plan
         .iter()
         .filter(|(_, i)| matches!(i, Inverse::Delete))
@@ -161,7 +163,7 @@ pub async fn run(
     .await?;
     s.start_journal()?;
     s.remember(&live, plan.iter().map(|(a, _)| a.as_str()));
-    let jobs = jobs(&s, &plan);
+    let jobs = jobs(&mut s, &plan);
     ctx.events
         .phase(phases::UNDOING, (jobs.len() + deletes.len()) as u64);
     // A dates run changed nothing but dates: they go back the way they came, 50 a call.
@@ -326,11 +328,12 @@ fn changed_since(now: &StaffRecord, sent: &Value) -> Option<String> {
 
 /// The rows the undo sends (restores, re-creates, conflicts): validated as they are, and kept
 /// as a sheet of their own under `.bgy/undo/` (the record of what it sent, which its report,
-/// journal and history name; never read back).
+/// journal and history name; never read back). The plan's records are taken, not copied: the
+/// table's rows are what is sent.
 fn write_input(
     ctx: &Context,
     run: i64,
-    plan: &[(String, Inverse)],
+    plan: &mut [(String, Inverse)],
     folder: Option<PathBuf>,
 ) -> anyhow::Result<(Input, crate::validate::Table)> {
     let dir = folder.unwrap_or_else(|| ctx.history_dir().join("undo"));
@@ -339,8 +342,10 @@ fn write_input(
         "undo-{run}-{}.xlsx",
         chrono::Local::now().format("%Y%m%d-%H%M%S")
     ));
-    let rows = plan.iter().filter_map(|(_, i)| match i {
-        Inverse::Restore(v) | Inverse::Recreate(v) | Inverse::Conflict(v, _) => Some(v.clone()),
+    let rows = plan.iter_mut().filter_map(|(_, i)| match i {
+        Inverse::Restore(v) | Inverse::Recreate(v) | Inverse::Conflict(v, _) => {
+            Some(std::mem::take(v))
+        }
         _ => None,
     });
     let rows: Vec<StaffRecord> = rows.collect();
@@ -370,8 +375,8 @@ fn last4(card: &str) -> String {
     digits[digits.len().saturating_sub(4)..].iter().collect()
 }
 
-/// The inverse as plan lines, shown and kept in the report.
-fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
+/// The inverse as plan lines, kept in the report, and what it does by kind.
+fn plan_lines(plan: &[(String, Inverse)]) -> (Vec<PlanLine>, StaffCounts) {
     let line = |action: &str, target: &str, new: String| PlanLine {
         action: action.into(),
         target: target.into(),
@@ -412,6 +417,11 @@ fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
             }
         })
         .collect();
+    (lines, counts)
+}
+
+/// Shows the inverse's first plan lines and its counts.
+fn show(ctx: &Context, lines: &[PlanLine], counts: StaffCounts, run: i64) {
     ctx.events
         .note(format!("bgy undo: the inverse of run {run}"));
     let shown = ctx.events.plan_lines();
@@ -421,7 +431,6 @@ fn show(ctx: &Context, plan: &[(String, Inverse)], run: i64) -> Vec<PlanLine> {
         staff: counts,
         departments: None,
     }));
-    lines
 }
 
 /// Conflicts are failures of their rows (left alone); the rest stay to be sent.
@@ -445,25 +454,30 @@ fn mark(s: &mut Session, plan: &[(String, Inverse)]) {
     }
 }
 
-/// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create.
-fn jobs(s: &Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
+/// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create. The rows'
+/// values go to the jobs, moved, not copied: the report and the events read a row's cells as
+/// given and its issues, and nothing reads its values after this.
+fn jobs(s: &mut Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
     // A set: the undo of a delete of 100,000 re-creates 100,000, each row looked up in it.
     let recreate: HashSet<AccountKey> = plan
         .iter()
         .filter(|(_, i)| matches!(i, Inverse::Recreate(_)))
         .map(|(a, _)| AccountKey::new(a))
         .collect();
-    let to_send = |i: &usize| s.outcomes[*i] == Outcome::Valid;
-    let mut jobs = Vec::with_capacity((0..s.outcomes.len()).filter(to_send).count());
+    let outcomes = &s.outcomes;
+    let to_send = |i: &usize| outcomes[*i] == Outcome::Valid;
+    let mut jobs = Vec::with_capacity((0..outcomes.len()).filter(to_send).count());
     jobs.extend(
         s.table
             .rows
-            .iter()
+            .iter_mut()
             .enumerate()
             .filter(|(i, _)| to_send(i))
             .map(|(index, row)| {
                 let existed = !recreate.contains(&AccountKey::new(row.account()));
-                AddJob::to_match(index, row, row.values.clone(), existed)
+                let mut job = AddJob::to_match(index, row, StaffRecord::new(), existed);
+                job.form = std::mem::take(&mut row.values);
+                job
             }),
     );
     jobs
