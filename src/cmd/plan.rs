@@ -485,7 +485,7 @@ async fn send(
         }
         None => None,
     };
-    let jobs = add_jobs(&p, applied.as_ref().map(|a| &a.tree));
+    let jobs = add_jobs(&mut p, applied.as_ref().map(|a| &a.tree));
     ctx.events.phase(
         phases::SYNCING,
         (jobs.len() + prunes.len() + leavers.len()) as u64,
@@ -565,8 +565,8 @@ fn tally_besides(
 }
 
 /// `staff/add` for each create (cover=0) and update (cover=1); departments resolved in the
-/// `real` tree when the sync changed it.
-fn add_jobs(p: &Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<AddJob> {
+/// `real` tree when the sync changed it, else the rows' values moved into the jobs.
+fn add_jobs(p: &mut Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<AddJob> {
     let sent = |a: &Option<Action>| matches!(a, Some(Action::Create | Action::Update(_)));
     // Sized first: grown a job at a time, 100,000 jobs' vector took twice their room.
     let mut jobs = Vec::with_capacity(p.plan.actions.iter().filter(|a| sent(a)).count());
@@ -574,7 +574,7 @@ fn add_jobs(p: &Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<Ad
         .session
         .table
         .rows
-        .iter()
+        .iter_mut()
         .zip(&p.plan.actions)
         .enumerate()
         .filter_map(|(index, (row, action))| {
@@ -583,11 +583,13 @@ fn add_jobs(p: &Prepared, real: Option<&crate::model::tree::DeptTree>) -> Vec<Ad
                 Some(Action::Update(_)) => true,
                 _ => return None,
             };
-            let form = match real {
-                Some(real) => depts::resolved(&row.values, &p.live.tree, real),
-                None => row.values.clone(),
-            };
-            Some(AddJob::to_match(index, row, form, existed))
+            Some(match real {
+                Some(real) => {
+                    let form = depts::resolved(&row.values, &p.live.tree, real);
+                    AddJob::to_match(index, row, form, existed)
+                }
+                None => AddJob::taking(index, row, existed),
+            })
         });
     jobs.extend(made);
     jobs

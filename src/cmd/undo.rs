@@ -454,9 +454,8 @@ fn mark(s: &mut Session, plan: &[(String, Inverse)]) {
     }
 }
 
-/// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create. The rows'
-/// values go to the jobs, moved, not copied: the report and the events read a row's cells as
-/// given and its issues, and nothing reads its values after this.
+/// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create; the
+/// rows' values moved into the jobs.
 fn jobs(s: &mut Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
     // A set: the undo of a delete of 100,000 re-creates 100,000, each row looked up in it.
     let recreate: HashSet<AccountKey> = plan
@@ -475,9 +474,7 @@ fn jobs(s: &mut Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
             .filter(|(i, _)| to_send(i))
             .map(|(index, row)| {
                 let existed = !recreate.contains(&AccountKey::new(row.account()));
-                let mut job = AddJob::to_match(index, row, StaffRecord::new(), existed);
-                job.form = std::mem::take(&mut row.values);
-                job
+                AddJob::taking(index, row, existed)
             }),
     );
     jobs
