@@ -5,7 +5,20 @@ use std::io::Write;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its `mimalloc.h`, v3 as the crate builds it; the crate
+/// names no constant for it).
+const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Memory freed goes back to the system at once, not a second later (mimalloc's default): a
+/// sync of 100,000 frees its listing's pages and its reader's buffers while it makes its jobs,
+/// and kept ~30 MB more at its peak for them (no slower, in time).
+fn return_freed_memory_at_once() {
+    // SAFETY: sets one of mimalloc's options, which it reads each time it purges.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
+}
+
 fn main() {
+    return_freed_memory_at_once();
     let args = match bgy::cli::Args::try_parse_args() {
         Ok(args) => args,
         Err(e) => refused(e),
@@ -83,4 +96,20 @@ fn fail(command: &str, json: bool, error: &str, code: i32) -> ! {
         let _ = writeln!(std::io::stdout(), "{object}");
     }
     std::process::exit(code);
+}
+
+#[cfg(test)]
+mod tests {
+    use libmimalloc_sys::mi_option_get;
+
+    #[test]
+    fn freed_memory_goes_back_at_once() {
+        // SAFETY: reads one of mimalloc's options.
+        let delay = || unsafe { mi_option_get(super::PURGE_DELAY) };
+        // The purge delay's default (1,000 ms), which no other option's is: the option set is
+        // the one meant.
+        assert_eq!(delay(), 1000);
+        super::return_freed_memory_at_once();
+        assert_eq!(delay(), 0);
+    }
 }
