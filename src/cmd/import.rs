@@ -74,19 +74,19 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         create_departments(&mut s, live, &to_create).await;
     }
     let existed = |account: &str| live.is_some_and(|l| l.person(account).is_some());
+    let outcomes = &s.outcomes;
     let jobs: Vec<AddJob> = s
         .table
         .rows
-        .iter()
+        .iter_mut()
         .enumerate()
-        .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
-        .map(|(index, row)| AddJob {
-            index,
-            row: Some(row.source_row),
-            account: row.account().to_string(),
-            form: row.values.clone(),
-            existed: existed(row.account()),
-            cover: opts.cover,
+        .filter(|(i, _)| outcomes[*i] == Outcome::Valid)
+        .map(|(index, row)| {
+            let existed = existed(row.account());
+            AddJob {
+                cover: opts.cover,
+                ..AddJob::taking(index, row, existed)
+            }
         })
         .collect();
     ctx.events.phase(phases::IMPORTING, jobs.len() as u64);
