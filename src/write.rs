@@ -49,12 +49,13 @@ pub struct DeptSheet {
 
 pub use crate::model::{DEPT_SHEET, DEPT_TITLES};
 
-/// Writes `people` in `layout` to `path`; returns how many rows were written.
+/// Writes `people` (held or borrowed) in `layout` to `path`; returns how many rows were
+/// written.
 pub fn write_people(
     path: &Path,
     layout: Layout,
     columns: &[Field],
-    people: impl IntoIterator<Item = StaffRecord>,
+    people: impl IntoIterator<Item = impl std::borrow::Borrow<StaffRecord>>,
     departments: Option<&DeptSheet>,
 ) -> Result<usize, XlsxError> {
     write_people_titled(path, layout, columns, people, departments, None)
@@ -65,13 +66,13 @@ pub fn write_people_titled(
     path: &Path,
     layout: Layout,
     columns: &[Field],
-    people: impl IntoIterator<Item = StaffRecord>,
+    people: impl IntoIterator<Item = impl std::borrow::Borrow<StaffRecord>>,
     departments: Option<&DeptSheet>,
     title: Option<&str>,
 ) -> Result<usize, XlsxError> {
     let mut w = PeopleXlsx::new(layout, columns, title)?;
     for values in people {
-        w.push(&values)?;
+        w.push(values.borrow())?;
     }
     w.finish(path, departments)
 }

@@ -349,8 +349,10 @@ fn write_input(
         _ => None,
     });
     let rows: Vec<StaffRecord> = rows.collect();
-    let table = crate::validate::from_values(&file, Layout::Staff, Field::ALL, &rows)?;
-    crate::write::write_people(&file, Layout::Staff, Field::ALL, rows, None)?;
+    // Written first, then validated, each record let go as its row is made: never the
+    // records and the table whole at once.
+    crate::write::write_people(&file, Layout::Staff, Field::ALL, &rows, None)?;
+    let table = crate::validate::from_values(&file, Layout::Staff, Field::ALL, rows)?;
     Ok((Input::file(file), table))
 }
 

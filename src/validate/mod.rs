@@ -327,12 +327,12 @@ impl LoadError {
 }
 
 /// People held as values (an undo's rows), validated as the sheet of `columns` that shows them
-/// would be, without writing and reading one.
+/// would be, without writing and reading one; each person is let go as their row is made.
 pub fn from_values(
     path: &Path,
     layout: Layout,
     columns: &[Field],
-    people: &[StaffRecord],
+    people: impl IntoIterator<Item = StaffRecord>,
 ) -> Result<Table, LoadError> {
     let text = |s: String| match s.is_empty() {
         true => read::Cell::Empty,
@@ -346,7 +346,7 @@ pub fn from_values(
             .collect(),
     };
     // Made a row at a time as validation takes them: never a second copy of every cell.
-    let rows = people.iter().enumerate().map(|(i, v)| RawRow {
+    let rows = people.into_iter().enumerate().map(|(i, v)| RawRow {
         source_row: i as u32 + 2,
         cells: columns
             .iter()
