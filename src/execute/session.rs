@@ -654,6 +654,8 @@ fn before_json(listing: &StaffRecord, sent: Map<String, Value>) -> Value {
 }
 
 impl<'a> Recorder<'a> {
+    /// Keeps `accounts` of the run's one listing; remembering from another listing starts
+    /// over (no run lists twice).
     fn remember<'b>(&mut self, live: &'a Live, accounts: impl IntoIterator<Item = &'b str>) {
         if !self.listing.is_some_and(|l| std::ptr::eq(l, live)) {
             self.listing = Some(live);
