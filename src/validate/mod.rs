@@ -536,12 +536,15 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
     // Room for the cells of the columns this layout reads, only: a delete of a whole export
     // keeps its 帐号 of each row's 16 cells.
-    let used = || {
-        let fields = header.columns.iter().enumerate();
-        fields.filter(|(_, col)| matches!(col, Column::Field(_)))
-    };
-    let text_bytes = used().map(|(i, _)| cell(i).len_hint()).sum();
-    let mut values = StaffRecord::with_capacity(used().count(), text_bytes);
+    let (fields, text_bytes) = header
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(_, col)| matches!(col, Column::Field(_)))
+        .fold((0, 0), |(n, bytes), (i, _)| {
+            (n + 1, bytes + cell(i).len_hint())
+        });
+    let mut values = StaffRecord::with_capacity(fields, text_bytes);
     let mut issues = Vec::new();
     let mut any = false;
     for (i, col) in header.columns.iter().enumerate() {
