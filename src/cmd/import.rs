@@ -8,8 +8,8 @@ use super::{Checking, Listing};
 use crate::config::{ImportOptions, Input};
 use crate::context::Context;
 use crate::events::{phases, Emit};
+use crate::execute::depts;
 use crate::execute::session::{Extra, Session};
-use crate::execute::{depts, AddJob};
 use crate::live::{self, Live};
 use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::Summary;
@@ -74,21 +74,10 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         create_departments(&mut s, live, &to_create).await;
     }
     let existed = |account: &str| live.is_some_and(|l| l.person(account).is_some());
-    let outcomes = &s.outcomes;
-    let jobs: Vec<AddJob> = s
-        .table
-        .rows
-        .iter_mut()
-        .enumerate()
-        .filter(|(i, _)| outcomes[*i] == Outcome::Valid)
-        .map(|(index, row)| {
-            let existed = existed(row.account());
-            AddJob {
-                cover: opts.cover,
-                ..AddJob::taking(index, row, existed)
-            }
-        })
-        .collect();
+    let mut jobs = s.take_jobs(existed);
+    for job in &mut jobs {
+        job.cover = opts.cover;
+    }
     ctx.events.phase(phases::IMPORTING, jobs.len() as u64);
     s.send_staff(client, jobs).await;
     s.finish(None, Extra::default())

@@ -456,8 +456,7 @@ fn mark(s: &mut Session, plan: &[(String, Inverse)]) {
     }
 }
 
-/// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create; the
-/// rows' values moved into the jobs.
+/// `staff/add` for each row still to send: cover=1 to restore, cover=0 to re-create.
 fn jobs(s: &mut Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
     // A set: the undo of a delete of 100,000 re-creates 100,000, each row looked up in it.
     let recreate: HashSet<AccountKey> = plan
@@ -465,19 +464,5 @@ fn jobs(s: &mut Session, plan: &[(String, Inverse)]) -> Vec<AddJob> {
         .filter(|(_, i)| matches!(i, Inverse::Recreate(_)))
         .map(|(a, _)| AccountKey::new(a))
         .collect();
-    let outcomes = &s.outcomes;
-    let to_send = |i: &usize| outcomes[*i] == Outcome::Valid;
-    let mut jobs = Vec::with_capacity((0..outcomes.len()).filter(to_send).count());
-    jobs.extend(
-        s.table
-            .rows
-            .iter_mut()
-            .enumerate()
-            .filter(|(i, _)| to_send(i))
-            .map(|(index, row)| {
-                let existed = !recreate.contains(&AccountKey::new(row.account()));
-                AddJob::taking(index, row, existed)
-            }),
-    );
-    jobs
+    s.take_jobs(|account| !recreate.contains(&AccountKey::new(account)))
 }

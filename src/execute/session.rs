@@ -261,6 +261,21 @@ impl<'a> Session<'a> {
         r.remember(live, besides);
     }
 
+    /// `staff/add` for each row still to send ([`Outcome::Valid`]), its values moved into the
+    /// job ([`AddJob::taking`]); `existed`: the account was on the server before the run.
+    pub fn take_jobs(&mut self, existed: impl Fn(&str) -> bool) -> Vec<AddJob> {
+        let outcomes = &self.outcomes;
+        let to_send = |i: &usize| outcomes[*i] == Outcome::Valid;
+        // Sized first: grown a job at a time, 100,000 jobs' vector took twice their room.
+        let mut jobs = Vec::with_capacity((0..outcomes.len()).filter(to_send).count());
+        let rows = self.table.rows.iter_mut().enumerate();
+        jobs.extend(rows.filter(|(i, _)| to_send(i)).map(|(index, row)| {
+            let existed = existed(row.account());
+            AddJob::taking(index, row, existed)
+        }));
+        jobs
+    }
+
     /// The run's history, once its journal started.
     pub fn recorder(&self) -> Option<&Recorder<'a>> {
         self.recorder.as_ref()
