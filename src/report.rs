@@ -548,19 +548,17 @@ pub fn failed_row(
 }
 
 /// A report written on a thread of its own while the rows are still being read and validated
-/// (an offline check, a dry run), checked online or planned, or sent ([`Stream::settle`]), on
-/// the guess that nothing after changes them. [`Stream::finish`] checks the guess row by row;
-/// when a later stage did change a row (a duplicate found across rows, a send after its row
-/// was streamed), the report is written whole.
+/// (an offline check, a dry run), checked online or planned (a sync's row to send as its send
+/// succeeding leaves it), or sent ([`Stream::settle`]), on the guess that nothing after
+/// changes them. [`Stream::finish`] checks the guess row by row; when a later stage did change
+/// a row (a duplicate found across rows, a send that failed or was never made), the report is
+/// written whole.
 pub struct Stream {
     tx: Option<SyncSender<Vec<(Row, Outcome)>>>,
     batch: Vec<(Row, Outcome)>,
     writer: Option<JoinHandle<Result<Streamed, XlsxError>>>,
     /// The rows' digests' hash, the writer's and [`Stream::finish`]'s alike.
     hasher: foldhash::fast::RandomState,
-    /// A row's outcome was not yet known ([`Stream::hold`]): it and the rows after it come
-    /// from [`Stream::settle`], or are written at the end, from the report.
-    held: bool,
     /// The rows streamed so far: the index of the next.
     next: usize,
 }
@@ -594,7 +592,6 @@ impl Stream {
             batch: Vec::with_capacity(STREAM_BATCH),
             writer: Some(writer),
             hasher,
-            held: false,
             next: 0,
         }
     }
@@ -606,11 +603,9 @@ impl Stream {
 
     /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent).
     pub fn row_as(&mut self, row: &Row, outcome: Outcome) {
-        if !self.held {
-            self.push(row, outcome);
-            if self.batch.len() >= STREAM_BATCH {
-                self.send();
-            }
+        self.push(row, outcome);
+        if self.batch.len() >= STREAM_BATCH {
+            self.send();
         }
     }
 
@@ -624,12 +619,6 @@ impl Stream {
             issues: row.issues.clone(),
         };
         self.batch.push((copy, outcome));
-    }
-
-    /// The next row's outcome is not known yet (a sync's row to send): the stream stops
-    /// here, and goes on from [`Stream::settle`] (or [`Stream::finish`] writes the rest).
-    pub fn hold(&mut self) {
-        self.held = true;
     }
 
     /// Streams the rows from the next on, as far as each has its outcome: the table's rows
@@ -675,8 +664,8 @@ impl Stream {
     }
 
     /// Ends the stream and writes `report` from it when every row and outcome streamed is
-    /// the report's (the rows after a [`Stream::hold`] written now): `Ok(false)` (nothing
-    /// written) when one is not, or the writer failed.
+    /// the report's (the rows not streamed yet written now): `Ok(false)` (nothing written)
+    /// when one is not, or the writer failed.
     pub fn finish(mut self, report: &Report, path: &Path) -> Result<bool, XlsxError> {
         self.send();
         self.tx = None;
@@ -913,7 +902,7 @@ mod tests {
     }
 
     #[test]
-    fn a_held_stream_goes_on_as_the_sends_settle_its_rows() {
+    fn a_stream_goes_on_as_the_sends_settle_its_rows() {
         let dir = tempfile::tempdir().unwrap();
         let table = table(&[
             &["帐号", "姓名", "手机", "部门"],
@@ -921,13 +910,9 @@ mod tests {
             &["a2", "乙", "13800138002", "办公逸/研发部"],
             &["a3", "丙", "13800138003", "办公逸/研发部"],
         ]);
-        // As a sync plans: a1 unchanged, a2 to send (the stream holds), a3 unchanged.
-        let mut outcomes = vec![Outcome::Unchanged, Outcome::Valid, Outcome::Unchanged];
+        // As an import sends: a1 and a3 settled first, a2 still out.
+        let mut outcomes = vec![Outcome::Created, Outcome::Valid, Outcome::Created];
         let mut stream = Stream::start(&table.header);
-        stream.row_as(&table.rows[0], outcomes[0].clone());
-        stream.hold();
-        stream.row_as(&table.rows[2], outcomes[2].clone());
-        assert_eq!(stream.next, 1, "nothing streamed past the held row");
         stream.settle(&table.rows, &outcomes);
         assert_eq!(stream.next, 1, "a2 not sent yet: a3 waits for it");
         outcomes[1] = Outcome::Updated;
@@ -945,6 +930,51 @@ mod tests {
             std::fs::read(&whole).unwrap(),
             std::fs::read(&streamed).unwrap()
         );
+    }
+
+    #[test]
+    fn a_sync_streams_its_sends_as_succeeding_and_is_written_whole_when_one_did_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = table(&[
+            &["帐号", "姓名", "手机", "部门"],
+            &["a1", "甲", "13800138001", "办公逸/研发部"],
+            &["a2", "乙", "13800138002", "办公逸/研发部"],
+            &["a3", "丙", "13800138003", "办公逸/研发部"],
+        ]);
+        // As a sync plans: a1 unchanged, a2 to update (streamed as updated), a3 unchanged.
+        let planned = [Outcome::Unchanged, Outcome::Updated, Outcome::Unchanged];
+        let run = |sent: Outcome, name: &str| {
+            let mut stream = Stream::start(&table.header);
+            for (row, outcome) in table.rows.iter().zip(&planned) {
+                stream.row_as(row, outcome.clone());
+            }
+            let mut outcomes = planned.to_vec();
+            outcomes[1] = sent;
+            // The sends settle nothing more: every row is streamed.
+            stream.settle(&table.rows, &outcomes);
+            assert_eq!(stream.next, 3);
+            let reasons = crate::outcome::reasons(&table, &outcomes);
+            let counts = Counts::of(&outcomes);
+            let path = dir.path().join(name);
+            let report = report(&table, &outcomes, &counts, &reasons);
+            (stream.finish(&report, &path).unwrap(), path)
+        };
+        let (written, path) = run(Outcome::Updated, "sent.xlsx");
+        assert!(
+            written,
+            "the send succeeded: the streamed report is the report"
+        );
+        assert!(path.exists());
+        let failed = Outcome::Failed {
+            errno: Some(60104),
+            message: "手机号码已存在".into(),
+        };
+        let (written, path) = run(failed, "failed.xlsx");
+        assert!(
+            !written,
+            "the send failed: the caller writes the report whole"
+        );
+        assert!(!path.exists());
     }
 
     #[test]
@@ -969,7 +999,6 @@ mod tests {
             batch: Vec::new(),
             writer: None,
             hasher: foldhash::fast::RandomState::default(),
-            held: true,
             next: 0,
         };
         stream.settle(&table.rows, &outcomes);

@@ -97,7 +97,7 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
 }
 
 /// Row `i`'s outcome in a report, once checked against the directory: see [`Checking`].
-pub type RowOutcome<'a> = dyn FnMut(usize, &Row, &Live) -> Option<Outcome> + 'a;
+pub type RowOutcome<'a> = dyn FnMut(usize, &Row, &Live) -> Outcome + 'a;
 
 /// The online checks of a sheet of people (`check`'s, `import --dry-run`'s, `plan`'s), begun
 /// while it is still being read: once the listing is in, each row is checked as validation
@@ -113,9 +113,9 @@ pub struct Checking<'a> {
     /// Made of the directory as listed, before any row is checked (a plan's departments
     /// sheet planned on its tree); false: no row is checked before the sheet is read.
     ready: Box<dyn FnMut(&mut Live) -> bool + 'a>,
-    /// Row `i`'s outcome in the report once checked; `None` holds the report there (a sync's
-    /// row to send). Called for each row in order, and again for a row checked while reading
-    /// that the checks across rows then failed.
+    /// Row `i`'s outcome in the report once checked (a sync's row to send: as its send
+    /// succeeding leaves it). Called for each row in order, and again for a row checked while
+    /// reading that the checks across rows then failed.
     outcome: Box<RowOutcome<'a>>,
     online: Option<Online<'a>>,
     stream: Option<report::Stream>,
@@ -144,7 +144,7 @@ impl<'a> Checking<'a> {
             listing: Some(listing),
             live,
             ready: Box::new(|_| true),
-            outcome: Box::new(|_, row, _| Some(Outcome::initial(row.is_valid()))),
+            outcome: Box::new(|_, row, _| Outcome::initial(row.is_valid())),
             online: None,
             stream: None,
             next: 0,
@@ -161,7 +161,7 @@ impl<'a> Checking<'a> {
     pub fn with(
         self,
         ready: impl FnMut(&mut Live) -> bool + 'a,
-        outcome: impl FnMut(usize, &Row, &Live) -> Option<Outcome> + 'a,
+        outcome: impl FnMut(usize, &Row, &Live) -> Outcome + 'a,
     ) -> Checking<'a> {
         Checking {
             ready: Box::new(ready),
@@ -278,13 +278,10 @@ impl<'a> Checking<'a> {
     }
 }
 
-/// A checked row into the report `stream` (if the run writes one) with its `outcome`; `None`
-/// holds the report there until the row's send settles.
-fn write(stream: &mut Option<report::Stream>, row: &Row, outcome: Option<Outcome>) {
-    match (stream, outcome) {
-        (Some(stream), Some(outcome)) => stream.row_as(row, outcome),
-        (Some(stream), None) => stream.hold(),
-        (None, _) => {}
+/// A checked row into the report `stream` (if the run writes one) with its `outcome`.
+fn write(stream: &mut Option<report::Stream>, row: &Row, outcome: Outcome) {
+    if let Some(stream) = stream {
+        stream.row_as(row, outcome);
     }
 }
 
@@ -484,7 +481,7 @@ mod tests {
                 Some(again) => *again = valid,
                 None => seen.push(valid),
             }
-            Some(Outcome::initial(valid))
+            Outcome::initial(valid)
         };
         let mut readied = 0;
         let ready = |_: &mut Live| {

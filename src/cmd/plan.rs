@@ -56,21 +56,22 @@ async fn prepare<'a>(
     };
     // The report is written as the rows are checked and planned, from while they are read:
     // a row's planned outcome is its outcome in a plan, and in a sync for a row it sends
-    // nothing to; a sync's report goes on from its first row to send as the sends settle
-    // (`Session::send_staff`).
+    // nothing to. A sync's row to send is written as its send succeeding would leave it: the
+    // report is then written while the sheet is read, not after the sends; a send that does
+    // not succeed has the report written whole at the end.
     let mut actions = Vec::new();
     let outcome = |i: usize, row: &Row, live: &Live| {
         let action = plan::action(row, live);
-        let outcome = planned_outcome(action.as_ref());
+        let outcome = match command {
+            Command::Sync => sent_outcome(action.as_ref()),
+            _ => planned_outcome(action.as_ref()),
+        };
         match actions.get_mut(i) {
             // A row the checks across rows failed after it was planned: it does nothing.
             Some(planned) => *planned = action,
             None => actions.push(action),
         }
-        match command {
-            Command::Sync if outcome == Outcome::Valid => None,
-            _ => Some(outcome),
-        }
+        outcome
     };
     let listing = super::Listing::start(ctx);
     let mut checking =
@@ -166,6 +167,15 @@ fn planned_outcome(action: Option<&Action>) -> Outcome {
         None => Outcome::Invalid,
         Some(Action::Unchanged) => Outcome::Unchanged,
         Some(_) => Outcome::Valid,
+    }
+}
+
+/// A row's outcome once its send succeeds: created or updated (as planned for the others).
+fn sent_outcome(action: Option<&Action>) -> Outcome {
+    match action {
+        Some(Action::Create) => Outcome::Created,
+        Some(Action::Update(_)) => Outcome::Updated,
+        planned => planned_outcome(planned),
     }
 }
 

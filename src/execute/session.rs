@@ -347,10 +347,9 @@ impl<'a> Session<'a> {
 
     /// A report stream for a stage that changes every row after validation (a check's online
     /// checks, a plan's), to write each row as it leaves that stage; `None` when the run
-    /// writes no report. Rows from a [`report::Stream::hold`] on (a sync's first row to send)
-    /// are streamed as [`Session::send_staff`] settles them, or written at the end; a row
-    /// changed after it was streamed has the report written whole. Hand it back with
-    /// [`Session::keep_stream`].
+    /// writes no report. A sync's rows to send are streamed as their sends succeeding leave
+    /// them; a row changed after it was streamed (a send that failed) has the report written
+    /// whole. Hand it back with [`Session::keep_stream`].
     pub fn restream(&mut self) -> Option<report::Stream> {
         // A stream written while reading, if any, is dropped: its writer ends once it has
         // written what it was sent.
@@ -363,9 +362,9 @@ impl<'a> Session<'a> {
     }
 
     /// Sends `jobs` (`staff/add`), each outcome the row's as its call settles, and the report
-    /// streamed on (a sync's, from its first row to send; an import's or undo's, from its
-    /// first row) as far as every row before has its outcome: written while the calls are
-    /// out, not after them.
+    /// streamed on (an import's or undo's, from its first row; a sync's is streamed by then)
+    /// as far as every row before has its outcome: written while the calls are out, not after
+    /// them.
     pub async fn send_staff(&mut self, client: &Client, jobs: Vec<AddJob>) {
         let mut outcomes = std::mem::take(&mut self.outcomes);
         let mut stream = match self.stream.take() {

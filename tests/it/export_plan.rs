@@ -225,6 +225,60 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
 }
 
 #[tokio::test]
+async fn a_send_the_server_refuses_is_failed_in_the_sync_report() {
+    // A sync's report is written as the sheet is planned, each row to send as its send
+    // succeeding leaves it; a refused send has it written again, whole.
+    let emu = emulator().await;
+    emu.store.insert_staff(people("r", 600)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let (acc, name, dept, ids) = (
+        col(&sheet, "帐号*"),
+        col(&sheet, "姓名*"),
+        col(&sheet, "部门"),
+        col(&sheet, "部门ID"),
+    );
+    let at = |sheet: &Vec<Vec<String>>, a: &str| sheet.iter().position(|r| r[acc] == a).unwrap();
+    // Two renames, and a move into 外包, a department the API may not write to (1202).
+    for a in ["r000001", "r000500"] {
+        let i = at(&sheet, a);
+        sheet[i][name] = format!("新{a}");
+    }
+    let i = at(&sheet, "r000300");
+    sheet[i][dept] = "办公逸/外包".into();
+    sheet[i][ids] = String::new();
+    write_rows(&bgy.path("edited.xlsx"), &sheet);
+
+    let r = bgy
+        .run(&[
+            "sync",
+            "edited.xlsx",
+            "--yes",
+            "--json",
+            "--report",
+            "sync.xlsx",
+        ])
+        .await;
+    r.assert_code(1);
+    assert_eq!(
+        (r.json()["updated"].clone(), r.json()["failed"].clone()),
+        (json!(2), json!(1))
+    );
+    let all = read_sheet(&bgy.path("sync.xlsx"), "全部 All");
+    let (outcome, account) = (col(&all, "结果 Outcome"), col(&all, "帐号*"));
+    let of = |a: &str| all.iter().find(|r| r[account] == a).unwrap()[outcome].clone();
+    assert_eq!(of("r000001"), "updated 更新");
+    assert_eq!(of("r000500"), "updated 更新");
+    assert_eq!(of("r000300"), "failed 失败");
+    assert_eq!(of("r000299"), "unchanged 无变化");
+    assert_eq!(all.len(), sheet.len(), "every row once");
+    let failed = read_sheet(&bgy.path("sync.xlsx"), "失败 Failed");
+    assert_eq!(failed.len(), 2, "the refused row alone: {failed:?}");
+    assert!(failed[1].iter().any(|c| c.contains("1202")), "{failed:?}");
+}
+
+#[tokio::test]
 async fn prune_past_the_guard_refuses_and_within_it_deletes_exactly_the_missing() {
     let emu = emulator().await;
     emu.store.insert_staff(people("q", 100)).unwrap();
