@@ -19,7 +19,7 @@ pub enum Kind {
 }
 
 macro_rules! fields {
-    ($( $var:ident => $key:literal, $label:literal, $kind:ident, $help:literal; )*) => {
+    ($( $var:ident => $key:literal, $label:literal, $english:literal, $kind:ident, $help:literal; )*) => {
         /// One column of the layout, named by its API key.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[allow(non_camel_case_types)]
@@ -39,6 +39,11 @@ macro_rules! fields {
                 match self { $(Field::$var => $label),* }
             }
 
+            /// The column's name in English, as the console says it in English.
+            pub fn english(self) -> &'static str {
+                match self { $(Field::$var => $english),* }
+            }
+
             pub fn kind(self) -> Kind {
                 match self { $(Field::$var => Kind::$kind),* }
             }
@@ -52,35 +57,35 @@ macro_rules! fields {
 }
 
 fields! {
-    WeUserid => "we_userid", "帐号", Digits, "必填;文件内唯一;字母、数字及 _ - . @,最多 64 字符 / required, unique, letters digits _ - . @, at most 64";
-    WeName => "we_name", "姓名", Text, "必填,最多 64 字符 / required, at most 64 characters";
-    EnglishName => "english_name", "英文名", Text, "英文名 / English name";
-    WeGender => "we_gender", "性别", Text, "男/女 (1/2, M/F)";
-    WeMobile => "we_mobile", "手机", Digits, "中国大陆 11 位手机号,或 +国家码 加数字 / mainland mobile or +CC digits";
-    WeEmail => "we_email", "邮箱", Text, "邮箱地址 / e-mail address";
-    WeWeixinid => "we_weixinid", "微信号", Text, "手机、邮箱、微信号至少填一项 / one of mobile, e-mail, WeChat id is required";
-    WeDepartment => "we_department", "部门", Text, "从根部门开始的路径,层级用 / 分隔,多个部门用 ; 分隔:办公逸/研发部;办公逸/客服部 (部门 或 部门ID 必填一项)";
-    WeId => "we_id", "部门ID", Digits, "部门 we_id,多个用逗号分隔:2,4,8 / department ids, comma separated";
-    WePosition => "we_position", "职位", Text, "职位 / position";
-    PositionLevelId => "position_level_id", "职级", Text, "职级,如 P1 / grade";
-    LeadId => "lead_id", "直接上级", Text, "上级的帐号 / the manager's account";
-    Subordinate => "subordinate", "直接下属", Text, "下属帐号,用 / 分隔 / accounts separated by /";
-    WeTag => "we_tag", "标签", Text, "标签名称,用 / 分隔 / tag names separated by /";
-    WeTel => "we_tel", "工作电话", Digits, "座机 / office phone";
-    Address => "address", "工作地址", Text, "工作地址 / office address";
-    Status => "status", "人事状态", Text, "已转正/试用期/兼职/已离职 (0-3)";
-    EntryTime => "entry_time", "入职时间", Date, "日期:2016-01-01、2016/1/1、2016.1.1、2016年1月1日、20160101 或日期单元格";
-    PositiveTime => "positive_time", "转正时间", Date, "日期;早于入职时间时给出警告 / date; before entry date is a warning";
-    QuiteTime => "quite_time", "离职时间", Date, "日期 / date";
-    QuiteReason => "quite_reason", "离职原因", Text, "离职原因 / reason for leaving";
-    BackTime => "back_time", "复职时间", Date, "日期 / date";
-    WorkTime => "work_time", "参加工作时间", Date, "日期 / date";
-    BirthdayG => "birthday_g", "公历生日", Date, "日期 / date";
-    BirthdayL => "birthday_l", "农历生日", Date, "日期 / date";
-    BankCard => "bank_card", "银行卡号", Digits, "只能是数字;不会打印到屏幕或日志 / digits only; never printed";
-    BankName => "bank_name", "开户行", Text, "开户行 / bank";
-    CheckId => "check_id", "考勤号", Digits, "纯数字,不能以 0 开头,不大于 2147483647,文件内唯一";
-    ToQy => "toQy", "同步到企业号", Text, "是/否,默认同步 / yes/no, default yes";
+    WeUserid => "we_userid", "帐号", "Account", Digits, "必填;文件内唯一;字母、数字及 _ - . @,最多 64 字符 / required, unique, letters digits _ - . @, at most 64";
+    WeName => "we_name", "姓名", "Name", Text, "必填,最多 64 字符 / required, at most 64 characters";
+    EnglishName => "english_name", "英文名", "English name", Text, "英文名 / English name";
+    WeGender => "we_gender", "性别", "Gender", Text, "男/女 (1/2, M/F)";
+    WeMobile => "we_mobile", "手机", "Mobile", Digits, "中国大陆 11 位手机号,或 +国家码 加数字 / mainland mobile or +CC digits";
+    WeEmail => "we_email", "邮箱", "E-mail", Text, "邮箱地址 / e-mail address";
+    WeWeixinid => "we_weixinid", "微信号", "WeChat ID", Text, "手机、邮箱、微信号至少填一项 / one of mobile, e-mail, WeChat id is required";
+    WeDepartment => "we_department", "部门", "Department", Text, "从根部门开始的路径,层级用 / 分隔,多个部门用 ; 分隔:办公逸/研发部;办公逸/客服部 (部门 或 部门ID 必填一项)";
+    WeId => "we_id", "部门ID", "Department ID", Digits, "部门 we_id,多个用逗号分隔:2,4,8 / department ids, comma separated";
+    WePosition => "we_position", "职位", "Position", Text, "职位 / position";
+    PositionLevelId => "position_level_id", "职级", "Grade", Text, "职级,如 P1 / grade";
+    LeadId => "lead_id", "直接上级", "Manager", Text, "上级的帐号 / the manager's account";
+    Subordinate => "subordinate", "直接下属", "Direct reports", Text, "下属帐号,用 / 分隔 / accounts separated by /";
+    WeTag => "we_tag", "标签", "Tags", Text, "标签名称,用 / 分隔 / tag names separated by /";
+    WeTel => "we_tel", "工作电话", "Office phone", Digits, "座机 / office phone";
+    Address => "address", "工作地址", "Office address", Text, "工作地址 / office address";
+    Status => "status", "人事状态", "HR status", Text, "已转正/试用期/兼职/已离职 (0-3)";
+    EntryTime => "entry_time", "入职时间", "Entry date", Date, "日期:2016-01-01、2016/1/1、2016.1.1、2016年1月1日、20160101 或日期单元格";
+    PositiveTime => "positive_time", "转正时间", "Probation end date", Date, "日期;早于入职时间时给出警告 / date; before entry date is a warning";
+    QuiteTime => "quite_time", "离职时间", "Leave date", Date, "日期 / date";
+    QuiteReason => "quite_reason", "离职原因", "Reason for leaving", Text, "离职原因 / reason for leaving";
+    BackTime => "back_time", "复职时间", "Return date", Date, "日期 / date";
+    WorkTime => "work_time", "参加工作时间", "Started working", Date, "日期 / date";
+    BirthdayG => "birthday_g", "公历生日", "Birthday", Date, "日期 / date";
+    BirthdayL => "birthday_l", "农历生日", "Lunar birthday", Date, "日期 / date";
+    BankCard => "bank_card", "银行卡号", "Bank card", Digits, "只能是数字;不会打印到屏幕或日志 / digits only; never printed";
+    BankName => "bank_name", "开户行", "Bank", Text, "开户行 / bank";
+    CheckId => "check_id", "考勤号", "Attendance ID", Digits, "纯数字,不能以 0 开头,不大于 2147483647,文件内唯一";
+    ToQy => "toQy", "同步到企业号", "Sync to WeCom", Text, "是/否,默认同步 / yes/no, default yes";
 }
 
 impl Field {

@@ -128,7 +128,19 @@ pub fn pick_in(lang: Lang, text: &str) -> String {
     };
     match lang {
         Lang::Zh => zh.to_string(),
-        Lang::En => en.to_string(),
+        Lang::En => named_in_english(en),
+    }
+}
+
+/// A field's issue in English names its column by the API key (`we_mobile: …`, as the command
+/// line says it beside the Chinese): the console names it in words (`Mobile: …`).
+fn named_in_english(en: &str) -> String {
+    match en.split_once(": ") {
+        Some((key, rest)) => match crate::model::Field::from_key(key) {
+            Some(field) => format!("{}: {rest}", field.english()),
+            None => en.to_string(),
+        },
+        None => en.to_string(),
     }
 }
 

@@ -159,6 +159,17 @@ async fn pages_speak_one_language_and_no_command_line() {
         "{english}"
     );
     assert!(!english.contains("未通过的行"), "{english}");
+    // A column is named in words, not by its API key as the command line names it (the keys
+    // that are not also English words: "address: " is one in any sentence).
+    let keys = bgy::model::Field::ALL
+        .iter()
+        .map(|f| f.key())
+        .filter(|k| !k.chars().all(|c| c.is_ascii_lowercase()));
+    for key in keys {
+        let key = format!("{key}: ");
+        assert!(!english.contains(&key), "{key} in {english}");
+    }
+    assert!(english.contains("Mobile: "), "{english}");
     c.http
         .get(format!("{}/lang/zh?back=/", c.base))
         .send()
