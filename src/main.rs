@@ -17,8 +17,23 @@ fn return_freed_memory_at_once() {
     unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
 }
 
+/// No transparent huge pages for this process. mimalloc asks the kernel for them (`madvise`),
+/// and a fresh page of its own then costs a 2 MB page, cleared by the kernel and counted whole
+/// however little of it is used; with freed memory given back at once, again and again. A
+/// `plan` of 100,000 rows spent 0.43 s in the kernel against 0.30 s without them, and peaked
+/// at 189 MB against 167 MB; a sync updating 100,000 people, 229 MB against 207 MB. (mimalloc's
+/// own switch, `MIMALLOC_ALLOW_THP=0`, is read before `main`; this is the call it makes.)
+fn no_transparent_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sets a flag of this process (no pointers); a kernel without it refuses, harmlessly.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 fn main() {
     return_freed_memory_at_once();
+    no_transparent_huge_pages();
     let args = match bgy::cli::Args::try_parse_args() {
         Ok(args) => args,
         Err(e) => refused(e),
@@ -111,5 +126,14 @@ mod tests {
         assert_eq!(delay(), 1000);
         super::return_freed_memory_at_once();
         assert_eq!(delay(), 0);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn no_huge_pages() {
+        // SAFETY: reads a flag of this process.
+        let disabled = || unsafe { libc::prctl(libc::PR_GET_THP_DISABLE, 0, 0, 0, 0) };
+        super::no_transparent_huge_pages();
+        assert_eq!(disabled(), 1);
     }
 }
