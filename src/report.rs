@@ -601,7 +601,8 @@ impl Stream {
         self.row_as(row, Outcome::initial(row.is_valid()));
     }
 
-    /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent).
+    /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent; a
+    /// sync's: unchanged, or as its send succeeding leaves it).
     pub fn row_as(&mut self, row: &Row, outcome: Outcome) {
         self.push(row, outcome);
         if self.batch.len() >= STREAM_BATCH {
