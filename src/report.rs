@@ -902,15 +902,20 @@ mod tests {
         assert!(!path.exists());
     }
 
-    #[test]
-    fn a_stream_goes_on_as_the_sends_settle_its_rows() {
-        let dir = tempfile::tempdir().unwrap();
-        let table = table(&[
+    /// Three valid rows, a1 to a3.
+    fn three_valid() -> Table {
+        table(&[
             &["帐号", "姓名", "手机", "部门"],
             &["a1", "甲", "13800138001", "办公逸/研发部"],
             &["a2", "乙", "13800138002", "办公逸/研发部"],
             &["a3", "丙", "13800138003", "办公逸/研发部"],
-        ]);
+        ])
+    }
+
+    #[test]
+    fn a_stream_goes_on_as_the_sends_settle_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = three_valid();
         // As an import sends: a1 and a3 settled first, a2 still out.
         let mut outcomes = vec![Outcome::Created, Outcome::Valid, Outcome::Created];
         let mut stream = Stream::start(&table.header);
@@ -936,12 +941,7 @@ mod tests {
     #[test]
     fn a_sync_streams_its_sends_as_succeeding_and_is_written_whole_when_one_did_not() {
         let dir = tempfile::tempdir().unwrap();
-        let table = table(&[
-            &["帐号", "姓名", "手机", "部门"],
-            &["a1", "甲", "13800138001", "办公逸/研发部"],
-            &["a2", "乙", "13800138002", "办公逸/研发部"],
-            &["a3", "丙", "13800138003", "办公逸/研发部"],
-        ]);
+        let table = three_valid();
         // As a sync plans: a1 unchanged, a2 to update (streamed as updated), a3 unchanged.
         let planned = [Outcome::Unchanged, Outcome::Updated, Outcome::Unchanged];
         let run = |sent: Outcome, name: &str| {
