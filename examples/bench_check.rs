@@ -46,6 +46,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(made) = support::make_if_asked() {
         return made;
     }
+    support::spawn_from_a_small_process()?;
     let rows: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let runs: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(5).max(1);
 

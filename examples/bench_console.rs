@@ -164,6 +164,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(made) = support::make_if_asked() {
         return made;
     }
+    support::spawn_from_a_small_process()?;
     let mut args = std::env::args().skip(1);
     let rows: u32 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let rounds: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(3).max(1);

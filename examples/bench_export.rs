@@ -13,6 +13,7 @@ mod support;
 use support::measure;
 
 fn main() -> anyhow::Result<()> {
+    support::spawn_from_a_small_process()?;
     let sizes: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

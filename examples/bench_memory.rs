@@ -65,6 +65,7 @@ fn run_all(bgy: &std::path::Path, n: usize, port: u16) -> anyhow::Result<Vec<Fig
 }
 
 fn main() -> anyhow::Result<()> {
+    support::spawn_from_a_small_process()?;
     let arg = |i: usize, default: usize| {
         std::env::args()
             .nth(i)

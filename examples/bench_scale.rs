@@ -149,6 +149,7 @@ impl Series {
 }
 
 fn main() -> anyhow::Result<()> {
+    support::spawn_from_a_small_process()?;
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

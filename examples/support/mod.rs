@@ -25,9 +25,154 @@ pub struct Figures {
     pub peak_mb: f64,
 }
 
-/// Runs `cmd` to the end (exit 0 or 1) and reads its own CPU time and peak memory (wait4).
+/// The argument that makes a benchmark's binary the small process its commands are run from.
+const LAUNCHER: &str = "--launch-commands";
+
+/// The small process commands are run from, once started: its stdin takes a command a line
+/// (JSON), its stdout gives back its figures a line.
+static SMALL: std::sync::OnceLock<std::sync::Mutex<Small>> = std::sync::OnceLock::new();
+
+struct Small {
+    _child: std::process::Child,
+    to: std::process::ChildStdin,
+    from: std::io::BufReader<std::process::ChildStdout>,
+}
+
+/// A command sent to the small process, and what comes back.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Launch {
+    program: String,
+    args: Vec<String>,
+    cwd: Option<String>,
+    env: Vec<(String, Option<String>)>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Landed {
+    wall: f64,
+    cpu: f64,
+    peak_mb: f64,
+    exit: i32,
+    error: Option<String>,
+}
+
+/// The first thing a benchmark's `main` calls: from then on [`measure`] runs each command from
+/// a small process of its own (this binary again, started before the benchmark grows). Linux
+/// gives a child, as its peak memory, the resident size of the process it was spawned from
+/// when that was higher (the high-water mark is carried over at `exec`): a benchmark holding
+/// 100,000 people would have had every command it ran peak at least as high as itself. In that
+/// small process this call never returns.
+#[allow(dead_code)]
+pub fn spawn_from_a_small_process() -> anyhow::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some(LAUNCHER) {
+        std::process::exit(match launch_each() {
+            Ok(()) => 0,
+            Err(_) => 2,
+        });
+    }
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .arg(LAUNCHER)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let (Some(to), Some(from)) = (child.stdin.take(), child.stdout.take()) else {
+        anyhow::bail!("the small process has no pipes");
+    };
+    let small = Small {
+        _child: child,
+        to,
+        from: std::io::BufReader::new(from),
+    };
+    // Set once; a second call keeps the first.
+    let _ = SMALL.set(std::sync::Mutex::new(small));
+    Ok(())
+}
+
+/// The small process: runs each command it is given, answers with its figures.
+fn launch_each() -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines() {
+        let launch: Launch = serde_json::from_str(&line?)?;
+        let mut cmd = std::process::Command::new(&launch.program);
+        cmd.args(&launch.args);
+        if let Some(dir) = &launch.cwd {
+            cmd.current_dir(dir);
+        }
+        for (key, value) in &launch.env {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        let landed = match run(&mut cmd) {
+            Ok((f, exit)) => Landed {
+                wall: f.wall,
+                cpu: f.cpu,
+                peak_mb: f.peak_mb,
+                exit,
+                error: None,
+            },
+            Err(e) => Landed {
+                wall: 0.0,
+                cpu: 0.0,
+                peak_mb: 0.0,
+                exit: -1,
+                error: Some(e.to_string()),
+            },
+        };
+        writeln!(out, "{}", serde_json::to_string(&landed)?)?;
+        out.flush()?;
+    }
+    Ok(())
+}
+
+/// Runs `cmd` to the end (exit 0 or 1) and reads its own CPU time and peak memory (wait4),
+/// from the small process when [`spawn_from_a_small_process`] started it.
 #[allow(dead_code)]
 pub fn measure(cmd: &mut std::process::Command) -> anyhow::Result<Figures> {
+    let (figures, exit) = match SMALL.get() {
+        Some(small) => {
+            let mut small = small.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            launch(&mut small, cmd)?
+        }
+        None => run(cmd)?,
+    };
+    anyhow::ensure!((0..=1).contains(&exit), "{cmd:?} exited with {exit}");
+    Ok(figures)
+}
+
+/// `cmd` run by the small process.
+fn launch(small: &mut Small, cmd: &std::process::Command) -> anyhow::Result<(Figures, i32)> {
+    use std::io::{BufRead, Write};
+    let text = |s: &std::ffi::OsStr| s.to_string_lossy().into_owned();
+    let launch = Launch {
+        program: text(cmd.get_program()),
+        args: cmd.get_args().map(text).collect(),
+        cwd: cmd.get_current_dir().map(|d| text(d.as_os_str())),
+        env: cmd
+            .get_envs()
+            .map(|(k, v)| (text(k), v.map(text)))
+            .collect(),
+    };
+    writeln!(small.to, "{}", serde_json::to_string(&launch)?)?;
+    small.to.flush()?;
+    let mut line = String::new();
+    small.from.read_line(&mut line)?;
+    let landed: Landed = serde_json::from_str(&line)?;
+    if let Some(e) = landed.error {
+        anyhow::bail!("{cmd:?}: {e}");
+    }
+    let figures = Figures {
+        wall: landed.wall,
+        cpu: landed.cpu,
+        peak_mb: landed.peak_mb,
+    };
+    Ok((figures, landed.exit))
+}
+
+/// Runs `cmd` from this process: its figures and exit code.
+fn run(cmd: &mut std::process::Command) -> anyhow::Result<(Figures, i32)> {
     let start = std::time::Instant::now();
     let child = cmd
         .stdout(std::process::Stdio::null())
@@ -45,17 +190,17 @@ pub fn measure(cmd: &mut std::process::Command) -> anyhow::Result<Figures> {
         "wait4 failed: {}",
         std::io::Error::last_os_error()
     );
-    let exit = libc::WEXITSTATUS(status);
-    anyhow::ensure!(
-        libc::WIFEXITED(status) && exit <= 1,
-        "{cmd:?} exited with {exit}"
-    );
+    let exit = match libc::WIFEXITED(status) {
+        true => libc::WEXITSTATUS(status),
+        false => -1,
+    };
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Ok(Figures {
+    let figures = Figures {
         wall,
         cpu: secs(usage.ru_utime) + secs(usage.ru_stime),
         peak_mb: usage.ru_maxrss as f64 / 1024.0,
-    })
+    };
+    Ok((figures, exit))
 }
 
 /// The middle value.
