@@ -676,7 +676,7 @@ impl<'a> Recorder<'a> {
             self.remembered = vec![false; live.staff.len()];
         }
         for account in accounts {
-            if let Some(&i) = live.by_account.get(&*AccountKey::text(account)) {
+            if let Some(i) = live.index(account) {
                 self.remembered[i] = true;
             }
         }
@@ -685,7 +685,7 @@ impl<'a> Recorder<'a> {
     /// The record before the run of a person it remembered.
     fn before(&self, account: &str) -> Option<&'a StaffRecord> {
         let live = self.listing?;
-        let &i = live.by_account.get(&*AccountKey::text(account))?;
+        let i = live.index(account)?;
         self.remembered[i].then(|| &live.staff[i])
     }
 

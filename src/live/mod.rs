@@ -99,9 +99,12 @@ impl Live {
     }
 
     pub fn person(&self, account: &str) -> Option<&StaffRecord> {
-        self.by_account
-            .get(&*AccountKey::text(account))
-            .map(|&i| &self.staff[i])
+        self.index(account).map(|i| &self.staff[i])
+    }
+
+    /// Where `account` is in [`Live::staff`].
+    pub fn index(&self, account: &str) -> Option<usize> {
+        self.by_account.get(&*AccountKey::text(account)).copied()
     }
 
     /// The directory has `account`.
