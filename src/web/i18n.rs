@@ -135,13 +135,12 @@ pub fn pick_in(lang: Lang, text: &str) -> String {
 /// A field's issue in English names its column by the API key (`we_mobile: …`, as the command
 /// line says it beside the Chinese): the console names it in words (`Mobile: …`).
 fn named_in_english(en: &str) -> String {
-    match en.split_once(": ") {
-        Some((key, rest)) => match crate::model::Field::from_key(key) {
-            Some(field) => format!("{}: {rest}", field.english()),
-            None => en.to_string(),
-        },
-        None => en.to_string(),
-    }
+    en.split_once(": ")
+        .and_then(|(key, rest)| {
+            let field = crate::model::Field::from_key(key)?;
+            Some(format!("{}: {rest}", field.english()))
+        })
+        .unwrap_or_else(|| en.to_string())
 }
 
 /// The words for a run's status.
