@@ -17,7 +17,7 @@ pub fn rss_mb(field: &str) -> f64 {
 }
 
 /// One run of a child process: wall seconds, CPU seconds (user + system), peak resident MB.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 #[allow(dead_code)] // not every benchmark runs children
 pub struct Figures {
     pub wall: f64,
@@ -29,7 +29,7 @@ pub struct Figures {
 const LAUNCHER: &str = "--launch-commands";
 
 /// The small process commands are run from, once started: its stdin takes a command a line
-/// (JSON), its stdout gives back its figures a line.
+/// (JSON), its stdout gives back a line: its figures and exit code, or why it did not run.
 static SMALL: std::sync::OnceLock<std::sync::Mutex<Small>> = std::sync::OnceLock::new();
 
 struct Small {
@@ -38,7 +38,7 @@ struct Small {
     from: std::io::BufReader<std::process::ChildStdout>,
 }
 
-/// A command sent to the small process, and what comes back.
+/// A command sent to the small process.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Launch {
     program: String,
@@ -47,14 +47,8 @@ struct Launch {
     env: Vec<(String, Option<String>)>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Landed {
-    wall: f64,
-    cpu: f64,
-    peak_mb: f64,
-    exit: i32,
-    error: Option<String>,
-}
+/// What comes back from the small process.
+type Landed = Result<(Figures, i32), String>;
 
 /// The first thing a benchmark's `main` calls: from then on [`measure`] runs each command from
 /// a small process of its own (this binary again, started before the benchmark grows). Linux
@@ -105,22 +99,7 @@ fn launch_each() -> anyhow::Result<()> {
                 None => cmd.env_remove(key),
             };
         }
-        let landed = match run(&mut cmd) {
-            Ok((f, exit)) => Landed {
-                wall: f.wall,
-                cpu: f.cpu,
-                peak_mb: f.peak_mb,
-                exit,
-                error: None,
-            },
-            Err(e) => Landed {
-                wall: 0.0,
-                cpu: 0.0,
-                peak_mb: 0.0,
-                exit: -1,
-                error: Some(e.to_string()),
-            },
-        };
+        let landed: Landed = run(&mut cmd).map_err(|e| e.to_string());
         writeln!(out, "{}", serde_json::to_string(&landed)?)?;
         out.flush()?;
     }
@@ -160,15 +139,7 @@ fn launch(small: &mut Small, cmd: &std::process::Command) -> anyhow::Result<(Fig
     let mut line = String::new();
     small.from.read_line(&mut line)?;
     let landed: Landed = serde_json::from_str(&line)?;
-    if let Some(e) = landed.error {
-        anyhow::bail!("{cmd:?}: {e}");
-    }
-    let figures = Figures {
-        wall: landed.wall,
-        cpu: landed.cpu,
-        peak_mb: landed.peak_mb,
-    };
-    Ok((figures, landed.exit))
+    landed.map_err(|e| anyhow::anyhow!("{cmd:?}: {e}"))
 }
 
 /// Runs `cmd` from this process: its figures and exit code.
