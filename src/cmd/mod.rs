@@ -203,7 +203,7 @@ impl<'a> Checking<'a> {
         while self.next < rows.len() {
             let i = self.next;
             let valid = rows[i].is_valid();
-            if valid && !online.row(rows, i, false) {
+            if valid && !online.row(&mut rows[i], None) {
                 self.waiting = true;
                 return;
             }
@@ -256,7 +256,7 @@ impl<'a> Checking<'a> {
         };
         let outcome = &mut self.outcome;
         let mut i = from;
-        online.rest(&mut s.table.rows, from, &mut |row| {
+        online.rest(&mut s.table.rows, &s.table.accounts, from, &mut |row| {
             write(&mut stream, row, outcome(i, row, live));
             i += 1;
         });

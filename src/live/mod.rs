@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::{HashMap, HashMapExt};
 
 use crate::api::{ApiError, Client, Endpoint, Staff};
 use crate::events::{phases, Emit, Event, Observer};
@@ -14,7 +14,7 @@ use crate::model::{AccountKey, Field};
 
 use crate::model::StaffRecord;
 use crate::remedy::Remedy;
-use crate::validate::{problem, same_key, Issue, Row, Severity, Table};
+use crate::validate::{problem, same_key, FileAccounts, Issue, Row, Severity, Table};
 
 /// Lists every department; an incomplete listing is an error.
 pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
@@ -234,7 +234,7 @@ pub fn check_staff(
     warn_existing: bool,
 ) -> BTreeSet<String> {
     let mut online = Online::new(live, create_departments, warn_existing);
-    online.rest(&mut table.rows, 0, &mut |_| {});
+    online.rest(&mut table.rows, &table.accounts, 0, &mut |_| {});
     online.to_create
 }
 
@@ -244,9 +244,6 @@ pub fn check_staff(
 /// it is whole.
 pub struct Online<'a> {
     live: &'a Live,
-    /// The file's own accounts (a leader may be one of them), gathered the first time a
-    /// leader is not in the directory.
-    in_file: Option<HashSet<AccountKey>>,
     taken: Taken<'a>,
     paths: Vec<String>,
     /// An unknown path's suggestions, worked out once however many rows name it.
@@ -278,7 +275,6 @@ impl<'a> Online<'a> {
     pub fn new(live: &'a Live, create_departments: bool, warn_existing: bool) -> Online<'a> {
         Online {
             live,
-            in_file: None,
             taken: Taken::of(live),
             paths: live.tree.all_paths(),
             nearest: HashMap::new(),
@@ -295,37 +291,36 @@ impl<'a> Online<'a> {
         self.live
     }
 
-    /// The online checks of `rows[from..]`, the sheet's rows once all are read, showing `each`
-    /// every row (valid or not, in order) once its online issues are in.
-    pub fn rest(&mut self, rows: &mut [Row], from: usize, each: &mut dyn FnMut(&Row)) {
-        for i in from..rows.len() {
-            if rows[i].is_valid() {
-                self.row(rows, i, true);
+    /// The online checks of `rows[from..]`, the sheet's rows once all are read (its accounts
+    /// `in_file`), showing `each` every row (valid or not, in order) once its online issues
+    /// are in.
+    pub fn rest(
+        &mut self,
+        rows: &mut [Row],
+        in_file: &FileAccounts,
+        from: usize,
+        each: &mut dyn FnMut(&mut Row),
+    ) {
+        for row in &mut rows[from..] {
+            if row.is_valid() {
+                self.row(row, Some(in_file));
             }
-            each(&rows[i]);
+            each(row);
         }
     }
 
-    /// One valid row's online issues (`rows[i]`'s), added to it. While the sheet is still
-    /// being read (`whole`: false), a row whose leader the directory lacks cannot be checked
-    /// yet (the leader may be further down the sheet): false, and the row is left as it was.
-    pub fn row(&mut self, rows: &mut [Row], i: usize, whole: bool) -> bool {
+    /// One valid row's online issues, added to it. While the sheet is still being read (the
+    /// file's accounts not `in_file` yet), a row whose leader the directory lacks cannot be
+    /// checked yet (the leader may be further down the sheet): false, and the row is left as
+    /// it was.
+    pub fn row(&mut self, row: &mut Row, in_file: Option<&FileAccounts>) -> bool {
         let live = self.live;
-        let lead = rows[i]
-            .values
-            .get(Field::LeadId)
-            .filter(|lead| !live.has(lead));
-        let lead_missing = match lead {
-            None => None,
-            Some(_) if !whole => return false,
-            Some(lead) => {
-                let in_file = self
-                    .in_file
-                    .get_or_insert_with(|| rows.iter().map(|r| r.account().into()).collect());
-                (!in_file.contains(&*AccountKey::text(lead))).then(|| lead.to_string())
-            }
+        let lead = row.values.get(Field::LeadId).filter(|lead| !live.has(lead));
+        let lead_missing = match (lead, in_file) {
+            (None, _) => None,
+            (Some(_), None) => return false,
+            (Some(lead), Some(in_file)) => (!in_file.contains(lead)).then(|| lead.to_string()),
         };
-        let row = &mut rows[i];
         let placed = self.placed(&row.values);
         let mut issues = placed.issues;
         if let Some(full) = &placed.completed {

@@ -162,6 +162,8 @@ pub struct Table {
     pub warnings: Vec<Advice>,
     /// The input was a report's Failed sheet.
     pub is_report: bool,
+    /// Every row's account, whatever becomes of the rows' values.
+    pub accounts: FileAccounts,
 }
 
 impl Table {
@@ -279,17 +281,8 @@ pub fn load_watched(
                 detail: "the reader stopped unexpectedly".into(),
             })
         })?;
-        let (layout, header, rows, mut warnings) = rows.map_err(|e| e.in_sheet(&info.name))?;
-        warnings.splice(0..0, info.warnings);
-        Ok(Table {
-            path: path.to_path_buf(),
-            sheet: info.name,
-            layout,
-            header,
-            rows,
-            warnings,
-            is_report: info.is_report,
-        })
+        let table = rows.map_err(|e| e.in_sheet(&info.name))?;
+        Ok(table.in_sheet(info.name, info.warnings, info.is_report))
     })
 }
 
@@ -354,7 +347,7 @@ pub fn from_values(
             .collect(),
     });
     let name = layout.sheet_name();
-    let (_, header, rows, warnings) = validate_stream(
+    let table = validate_stream(
         path,
         std::iter::once(header).chain(rows),
         Some(layout),
@@ -362,19 +355,11 @@ pub fn from_values(
         &mut |_, _, _| {},
     )
     .map_err(|e| e.in_sheet(name))?;
-    Ok(Table {
-        path: path.to_path_buf(),
-        sheet: name.to_string(),
-        layout,
-        header,
-        rows,
-        warnings,
-        is_report: false,
-    })
+    Ok(table.in_sheet(name.to_string(), Vec::new(), false))
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
-    let (_, header, rows, mut warnings) = validate_stream(
+    let table = validate_stream(
         path,
         sheet.rows.into_iter(),
         Some(layout),
@@ -382,26 +367,31 @@ pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, Lo
         &mut |_, _, _| {},
     )
     .map_err(|e| e.in_sheet(&sheet.name))?;
-    warnings.splice(0..0, sheet.warnings);
-    Ok(Table {
-        path: path.to_path_buf(),
-        sheet: sheet.name,
-        layout,
-        header,
-        rows,
-        warnings,
-        is_report: sheet.is_report,
-    })
+    Ok(table.in_sheet(sheet.name, sheet.warnings, sheet.is_report))
 }
 
-/// Finds the header among the first rows, then validates every row after it as it comes.
+impl Table {
+    /// The table of the sheet `name`, the reading's `warnings` before validation's.
+    fn in_sheet(mut self, name: String, mut warnings: Vec<Advice>, is_report: bool) -> Table {
+        warnings.append(&mut self.warnings);
+        Table {
+            sheet: name,
+            warnings,
+            is_report,
+            ..self
+        }
+    }
+}
+
+/// Finds the header among the first rows, then validates every row after it as it comes (the
+/// table's sheet not named yet: [`Table::in_sheet`]).
 fn validate_stream(
     path: &Path,
     mut rows: impl Iterator<Item = RawRow>,
     layout: Option<Layout>,
     names: &Names,
     watch: Watch,
-) -> Result<(Layout, Header, Vec<Row>, Vec<Advice>), LoadError> {
+) -> Result<Table, LoadError> {
     let shown = path.display().to_string();
     let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
     let no_header = || LoadError::NoHeader {
@@ -458,8 +448,17 @@ fn validate_stream(
         out.push(row);
         watch(layout, &header, &mut out);
     }
-    cross.finish(&mut out);
-    Ok((layout, header, out, warnings))
+    let accounts = cross.finish(&mut out);
+    Ok(Table {
+        path: path.to_path_buf(),
+        sheet: String::new(),
+        layout,
+        header,
+        rows: out,
+        warnings,
+        is_report: false,
+        accounts,
+    })
 }
 
 /// The warning for a column no name matched, naming the known column it most likely meant;
@@ -715,20 +714,18 @@ fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec
 
 /// Accounts and check ids must be unique in the file: every row of a clash is an error that
 /// names the others. The keys are gathered as the rows are validated (while the sheet is still
-/// being read), the clashes named once every row is in. Held as hashes, a row a key (a key's
-/// text would be ~10 MB more a field at 100,000 rows); rows whose hash was seen before are
-/// compared by their keys themselves at the end, so two keys that hash alike never clash.
+/// being read), the clashes named once every row is in. Held as [`KeyHash`]es, a row a key (a
+/// key's text would be ~10 MB more a field at 100,000 rows), and found from them alone: a
+/// check lets a row's cells go once its report row is written.
 struct CrossRows {
     layout: Layout,
     fields: Vec<Field>,
-    /// Per field: each key's hash, with the first row that has it (hashed again quickly:
-    /// the keys' own hashes are seeded, below).
-    first: Vec<foldhash::HashMap<u64, u32>>,
-    /// Rows whose key's hash an earlier row had: the field (by index), the hash, the row.
-    again: Vec<(usize, u64, u32)>,
+    hash: KeyHash,
+    /// Per field: each key's hash, with the first row that has it.
+    first: Vec<foldhash::HashMap<Hashed, u32>>,
+    /// Rows whose key an earlier row had: the field (by index), that first row, the row.
+    again: Vec<(usize, u32, u32)>,
     rows: u32,
-    /// Seeded afresh each run: no sheet can be made whose keys all hash alike.
-    hasher: std::hash::RandomState,
 }
 
 impl CrossRows {
@@ -745,22 +742,20 @@ impl CrossRows {
                 .map(|_| foldhash::HashMap::default())
                 .collect(),
             fields,
+            hash: KeyHash::new(),
             again: Vec::new(),
             rows: 0,
-            hasher: std::hash::RandomState::new(),
         }
     }
 
     /// The next row, in order.
     fn add(&mut self, row: &Row) {
-        use std::hash::BuildHasher;
         let i = self.rows;
         self.rows += 1;
         for (k, field) in self.fields.iter().enumerate() {
             if let Some(key) = row.values.get(*field).and_then(|v| same_key(*field, v)) {
-                let hash = self.hasher.hash_one(&*key);
-                match self.first[k].entry(hash) {
-                    Entry::Occupied(_) => self.again.push((k, hash, i)),
+                match self.first[k].entry(self.hash.of(&key)) {
+                    Entry::Occupied(first) => self.again.push((k, *first.get(), i)),
                     Entry::Vacant(at) => {
                         at.insert(i);
                     }
@@ -769,34 +764,23 @@ impl CrossRows {
         }
     }
 
-    /// Per field, the rows that share a key, each group in sheet order: the rows whose hash
-    /// came again, with the first row of that hash, grouped by their keys themselves.
-    fn groups(&self, k: usize, rows: &[Row]) -> Vec<Vec<usize>> {
-        let field = self.fields[k];
-        let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
-        for &(_, hash, i) in self.again.iter().filter(|a| a.0 == k) {
-            by_hash
-                .entry(hash)
-                .or_insert_with(|| vec![self.first[k][&hash] as usize])
+    /// Per field, the rows that share a key, each group in sheet order: the first row of a
+    /// key, then the rows that had it again.
+    fn groups(&self, k: usize) -> Vec<Vec<usize>> {
+        let mut by_first: HashMap<u32, Vec<usize>> = HashMap::new();
+        for &(_, first, i) in self.again.iter().filter(|a| a.0 == k) {
+            by_first
+                .entry(first)
+                .or_insert_with(|| vec![first as usize])
                 .push(i as usize);
         }
-        let mut groups = Vec::new();
-        for candidates in by_hash.into_values() {
-            let mut by_key: HashMap<Cow<str>, Vec<usize>> = HashMap::new();
-            for i in candidates {
-                if let Some(key) = rows[i].values.get(field).and_then(|v| same_key(field, v)) {
-                    by_key.entry(key).or_default().push(i);
-                }
-            }
-            groups.extend(by_key.into_values());
-        }
-        groups
+        by_first.into_values().collect()
     }
 
-    /// The clashes, as issues on the rows they were added as.
-    fn finish(self, rows: &mut [Row]) {
+    /// The clashes, as issues on the rows they were added as; the file's accounts, kept.
+    fn finish(mut self, rows: &mut [Row]) -> FileAccounts {
         for (k, &field) in self.fields.iter().enumerate() {
-            let groups = self.groups(k, rows);
+            let groups = self.groups(k);
             for (i, other) in first_of(groups.iter(), |j| rows[j].source_row) {
                 let issue = duplicate(field, other);
                 rows[i].issues.push(match self.layout {
@@ -813,6 +797,55 @@ impl CrossRows {
                 });
             }
         }
+        FileAccounts {
+            hash: self.hash,
+            rows: std::mem::take(&mut self.first[0]),
+        }
+    }
+}
+
+/// A key's hash, 128 bits of SipHash-1-3 under keys drawn afresh each run: two different keys
+/// hash alike with odds of about n²/2¹²⁹ (10⁻²⁹ for 100,000 rows), and without the run's keys
+/// no sheet can be made whose keys do.
+#[derive(Debug, Clone, Copy)]
+struct KeyHash(u64, u64);
+
+impl KeyHash {
+    fn new() -> KeyHash {
+        use std::hash::BuildHasher;
+        // The standard library's own random keys, through its SipHash: as unguessable.
+        let random = std::hash::RandomState::new();
+        KeyHash(random.hash_one(0u8), random.hash_one(1u8))
+    }
+
+    fn of(&self, key: &str) -> Hashed {
+        use siphasher::sip128::{Hasher128, SipHasher13};
+        use std::hash::Hasher;
+        let mut h = SipHasher13::new_with_keys(self.0, self.1);
+        h.write(key.as_bytes());
+        let h = h.finish128();
+        Hashed(h.h1, h.h2)
+    }
+}
+
+/// A [`KeyHash`]: two halves, so that a map entry of one and a row is 24 bytes, not the 32 a
+/// `u128`'s alignment makes it (4 fields × 100,000 rows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Hashed(u64, u64);
+
+/// The sheet's accounts (every row's, valid or not), as the checks across rows hashed them:
+/// whether a leader the directory lacks is one of them, once the rows' own values may be gone.
+#[derive(Debug, Clone)]
+pub struct FileAccounts {
+    hash: KeyHash,
+    /// Each account's hash, with its first row.
+    rows: foldhash::HashMap<Hashed, u32>,
+}
+
+impl FileAccounts {
+    pub fn contains(&self, account: &str) -> bool {
+        same_key(Field::WeUserid, account)
+            .is_some_and(|key| self.rows.contains_key(&self.hash.of(&key)))
     }
 }
 
@@ -1059,21 +1092,20 @@ mod tests {
     }
 
     #[test]
-    fn keys_that_hash_alike_are_compared_before_they_clash() {
+    fn clashes_are_found_from_the_keys_hashes_once_the_rows_values_are_gone() {
         let mut t = table(&[
             HEAD,
             &["one", "甲", "13800138000", "办公逸", "7", "", ""],
             &["two", "乙", "13800138001", "办公逸", "8", "", ""],
             &["One", "丙", "13800138002", "办公逸", "9", "", ""],
         ]);
+        let mut cross = CrossRows::new(Layout::Staff);
         for row in &mut t.rows {
             row.issues.clear();
+            cross.add(row);
+            row.values = StaffRecord::new();
         }
-        // As if every account hashed alike: rows 2 and 3 come again after row 1's hash.
-        let mut cross = CrossRows::new(Layout::Staff);
-        cross.first[0].insert(42, 0);
-        cross.again.extend([(0, 42, 1), (0, 42, 2)]);
-        cross.finish(&mut t.rows);
+        let accounts = cross.finish(&mut t.rows);
         let msgs = |i: usize| -> Vec<String> {
             t.rows[i].issues.iter().map(|x| x.zh.to_string()).collect()
         };
@@ -1082,12 +1114,10 @@ mod tests {
             ["帐号与第 4 行重复"],
             "one and One are one account"
         );
-        assert!(
-            msgs(1).is_empty(),
-            "two only hashed like them: {:?}",
-            msgs(1)
-        );
+        assert!(msgs(1).is_empty(), "{:?}", msgs(1));
         assert_eq!(msgs(2), ["帐号与第 2 行重复"]);
+        assert!(accounts.contains("ONE") && accounts.contains(" two"));
+        assert!(!accounts.contains("three") && !accounts.contains(""));
     }
 
     #[test]
