@@ -618,6 +618,7 @@ impl Stream {
             raw: row.raw.clone(),
             values: StaffRecord::new(),
             issues: row.issues.clone(),
+            forgotten: false,
         };
         self.batch.push((copy, outcome));
     }
@@ -694,10 +695,12 @@ impl Stream {
     }
 }
 
-/// What the report shows of a row: its cells, its outcome and its issues.
+/// What the report shows of a row that a later stage can change: its outcome and its issues
+/// (its cells are the input's, never changed once read, and may be let go once written:
+/// [`Row::forget`]).
 fn digest(hasher: &foldhash::fast::RandomState, row: &Row, outcome: &Outcome) -> u64 {
     use std::hash::BuildHasher;
-    hasher.hash_one((row.source_row, &row.raw, outcome, &row.issues))
+    hasher.hash_one((row.source_row, outcome, &row.issues))
 }
 
 /// How many rows the column widths are worked out from.

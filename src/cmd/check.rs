@@ -8,7 +8,7 @@ use crate::config::Input;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
-use crate::live::Live;
+use crate::live::{Live, EXISTS};
 use crate::model::{Command, Field, Layout};
 use crate::outcome::Summary;
 use crate::validate::{problem, Issue};
@@ -26,7 +26,8 @@ pub async fn run(
         !input.no_report,
         create_departments,
         true,
-    );
+    )
+    .forgetting();
     let mut s =
         Session::open_watched(ctx, Command::Check, input, layout, false, &mut |l, h, r| {
             checking.watch(l, h, r)
@@ -36,11 +37,12 @@ pub async fn run(
     match checking.live(ctx).await? {
         Some(live) => {
             online(&mut s, checking, live, layout);
+            // Told by the warning, as the row's values may be gone by now.
             extra.existing = Some(
                 s.table
                     .rows
                     .iter()
-                    .filter(|r| r.is_valid() && live.person(r.account()).is_some())
+                    .filter(|r| r.is_valid() && r.issues.iter().any(|i| i.reason == EXISTS))
                     .count(),
             );
         }

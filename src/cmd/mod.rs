@@ -128,6 +128,8 @@ pub struct Checking<'a> {
     report: bool,
     create_departments: bool,
     warn_existing: bool,
+    /// A valid row's cells and values are let go once its report row is written.
+    forget: bool,
 }
 
 impl<'a> Checking<'a> {
@@ -153,6 +155,16 @@ impl<'a> Checking<'a> {
             report,
             create_departments,
             warn_existing,
+            forget: false,
+        }
+    }
+
+    /// The same, letting each valid row's cells and values go once its report row is written
+    /// (a check's: nothing after needs them; see [`Row::forget`]).
+    pub fn forgetting(self) -> Checking<'a> {
+        Checking {
+            forget: true,
+            ..self
         }
     }
 
@@ -208,7 +220,7 @@ impl<'a> Checking<'a> {
                 return;
             }
             let outcome = (self.outcome)(i, &rows[i], online.live());
-            write(&mut self.stream, &rows[i], outcome);
+            write(&mut self.stream, &mut rows[i], outcome, self.forget);
             self.valid += valid as usize;
             self.next += 1;
         }
@@ -256,8 +268,10 @@ impl<'a> Checking<'a> {
         };
         let outcome = &mut self.outcome;
         let mut i = from;
+        let forget = self.forget;
         online.rest(&mut s.table.rows, &s.table.accounts, from, &mut |row| {
-            write(&mut stream, row, outcome(i, row, live));
+            let outcome = outcome(i, row, live);
+            write(&mut stream, row, outcome, forget);
             i += 1;
         });
         // The checks across rows (a duplicate) may since have failed rows checked while
@@ -278,10 +292,14 @@ impl<'a> Checking<'a> {
     }
 }
 
-/// A checked row into the report `stream` (if the run writes one) with its `outcome`.
-fn write(stream: &mut Option<report::Stream>, row: &Row, outcome: Outcome) {
+/// A checked row into the report `stream` (if the run writes one) with its `outcome`; a valid
+/// one then let go, if `forget`.
+fn write(stream: &mut Option<report::Stream>, row: &mut Row, outcome: Outcome, forget: bool) {
     if let Some(stream) = stream {
         stream.row_as(row, outcome);
+        if forget && row.is_valid() {
+            row.forget();
+        }
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Session<'a> {
     /// The input as read, once: other sheets of it are read from here (until the journal
     /// starts, which hashes it for the history and lets it go).
     pub bytes: Vec<u8>,
+    /// The layout the input was read as (`None`: its header's), to read it again the same.
+    read_as: Option<Layout>,
     /// The report, written while the rows were read, for a run that sends nothing.
     stream: Option<report::Stream>,
 }
@@ -144,6 +146,7 @@ impl<'a> Session<'a> {
         let loaded = Loaded {
             table,
             bytes: Vec::new(),
+            read_as: None,
             stream: None,
         };
         Session::start(ctx, command, input, started, lock, loaded)
@@ -162,6 +165,7 @@ impl<'a> Session<'a> {
         let Loaded {
             table,
             bytes,
+            read_as,
             stream,
         } = loaded;
         let seen = table.header.seen(table.layout);
@@ -192,6 +196,7 @@ impl<'a> Session<'a> {
             recorder: None,
             _lock: lock,
             bytes,
+            read_as,
             stream,
         })
     }
@@ -403,20 +408,10 @@ impl<'a> Session<'a> {
         let stopped = stop.reason();
         let reasons = crate::outcome::reasons(&self.table, &self.outcomes);
         let c = extra.added_to(Counts::of(&self.outcomes));
-        let report = Report {
-            command: self.command,
-            input: self.input.name(),
-            server: &self.ctx.server,
-            table: &self.table,
-            outcomes: &self.outcomes,
-            counts: &c,
-            started: self.started,
-            finished: Local::now(),
-            stopped: stopped.clone(),
-            plan,
-            reasons: &reasons,
-        };
-        let streamed = match self.stream.take() {
+        let finished = Local::now();
+        let stream = self.stream.take();
+        let report = self.report_of(&c, &reasons, plan, stopped.clone(), finished);
+        let streamed = match stream {
             Some(stream) => stream.finish(&report, &self.report),
             None => Ok(false),
         };
@@ -425,8 +420,11 @@ impl<'a> Session<'a> {
         let written = match streamed {
             _ if self.input.no_report => Ok(()),
             Ok(true) => Ok(()),
-            Ok(false) => report.write(&self.report),
-            Err(e) => Err(e),
+            Ok(false) => self.recall().and_then(|()| {
+                let report = self.report_of(&c, &reasons, plan, stopped.clone(), finished);
+                Ok(report.write(&self.report)?)
+            }),
+            Err(e) => Err(e.into()),
         }
         .with_context(|| format!("cannot write the report {}", self.report.display()));
         let status = match stop.status() {
@@ -474,11 +472,52 @@ impl<'a> Session<'a> {
         })
     }
 
+    /// The run's report, as far as it is known when the run ends.
+    fn report_of<'r>(
+        &'r self,
+        counts: &'r Counts,
+        reasons: &'r [crate::outcome::Reason],
+        plan: Option<&'r [PlanLine]>,
+        stopped: Option<String>,
+        finished: DateTime<Local>,
+    ) -> Report<'r> {
+        Report {
+            command: self.command,
+            input: self.input.name(),
+            server: &self.ctx.server,
+            table: &self.table,
+            outcomes: &self.outcomes,
+            counts,
+            started: self.started,
+            finished,
+            stopped,
+            plan,
+            reasons,
+        }
+    }
+
+    /// The cells of the rows let go once their report rows were streamed ([`Row::forget`]),
+    /// read again from the input: for a report written whole after all, or rows to show.
+    fn recall(&mut self) -> anyhow::Result<()> {
+        let input = self.input;
+        let sheet = input.sheet.as_deref();
+        Ok(self
+            .table
+            .recall(&self.bytes, sheet, self.read_as, &input.columns)?)
+    }
+
     /// The rows that did not succeed, for a front-end that shows them.
-    fn failed_rows(&self) {
-        let events = self.ctx.events.as_ref();
+    fn failed_rows(&mut self) {
+        let ctx = self.ctx;
+        let events = ctx.events.as_ref();
         if !events.wants_failed_rows() {
             return;
+        }
+        let mut rows = self.table.rows.iter().zip(&self.outcomes);
+        if rows.any(|(r, o)| r.forgotten && !o.is_ok()) {
+            if let Err(e) = self.recall() {
+                ctx.events.note(format!("bgy: {e:#}"));
+            }
         }
         let header = &self.table.header;
         events.event(Event::FailedHeader(report::failed_header(header)));
@@ -518,6 +557,7 @@ pub struct Loaded {
     pub table: Table,
     /// The input as read, once: other sheets of it are read from here.
     pub bytes: Vec<u8>,
+    read_as: Option<Layout>,
     stream: Option<report::Stream>,
 }
 
@@ -540,6 +580,7 @@ impl Loaded {
         let mut stream: Option<report::Stream> = None;
         let mut read = 0u64;
         let mut streams = None;
+        let forget = command == Command::Check && ctx.client.is_none();
         let mut watch =
             |layout: Layout, header: &crate::read::header::Header, rows: &mut [validate::Row]| {
                 read += 1;
@@ -557,6 +598,12 @@ impl Loaded {
                     }
                 }
                 also(layout, header, rows);
+                // An offline check does nothing more with a valid row once it is written.
+                if forget {
+                    if let Some(row) = rows.last_mut().filter(|r| r.is_valid()) {
+                        row.forget();
+                    }
+                }
             };
         let sheet = input.sheet.as_deref();
         let table = validate::load_watched(
@@ -585,6 +632,7 @@ impl Loaded {
         Ok(Loaded {
             table,
             bytes,
+            read_as: layout,
             stream,
         })
     }

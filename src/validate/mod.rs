@@ -134,9 +134,21 @@ pub struct Row {
     pub raw: RawCells,
     pub values: StaffRecord,
     pub issues: Vec<Issue>,
+    /// Its cells and values were let go ([`Row::forget`]).
+    pub forgotten: bool,
 }
 
 impl Row {
+    /// Lets the row's cells and values go, its number and issues kept: a check's valid row
+    /// once its report row is written (a check of 100,000 people then holds ~50 MB, not
+    /// ~100). [`Table::recall`] reads the cells again if the report is written whole after
+    /// all.
+    pub fn forget(&mut self) {
+        self.raw = RawCells::default();
+        self.values = StaffRecord::new();
+        self.forgotten = true;
+    }
+
     pub fn is_valid(&self) -> bool {
         !self.issues.iter().any(|i| i.severity == Severity::Error)
     }
@@ -177,6 +189,55 @@ impl Table {
             .iter()
             .map(|r| Outcome::initial(r.is_valid()))
             .collect()
+    }
+
+    /// The cells of the rows let go ([`Row::forget`]), read again from `bytes`, the input
+    /// read as the first time (its `sheet`, `layout` and column `names` as then): for a report
+    /// written whole after all (a duplicate found once its first row was written). Their
+    /// values stay gone.
+    pub fn recall(
+        &mut self,
+        bytes: &[u8],
+        sheet: Option<&str>,
+        layout: Option<Layout>,
+        names: &Names,
+    ) -> Result<(), LoadError> {
+        if !self.rows.iter().any(|r| r.forgotten) {
+            return Ok(());
+        }
+        let rows = &mut self.rows;
+        let (mut next, mut same) = (0, true);
+        load_watched(
+            bytes,
+            &self.path,
+            sheet,
+            layout,
+            names,
+            &mut |_, _, again| {
+                let Some(again) = again.last_mut() else {
+                    return;
+                };
+                match rows.get_mut(next) {
+                    Some(row) if row.source_row == again.source_row => {
+                        if row.forgotten {
+                            row.raw = std::mem::take(&mut again.raw);
+                            row.forgotten = false;
+                        }
+                    }
+                    _ => same = false,
+                }
+                // Only its number and issues are left of the row read again, as the first time.
+                again.forget();
+                next += 1;
+            },
+        )?;
+        match same && next == rows.len() {
+            true => Ok(()),
+            false => Err(LoadError::Read(ReadError::Damaged {
+                path: self.path.display().to_string(),
+                detail: "its rows read differently the second time".into(),
+            })),
+        }
     }
 
     /// The input column of `field`, to paint a report cell.
@@ -576,6 +637,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         raw: RawCells::of(&raw.cells),
         values,
         issues,
+        forgotten: false,
     })
 }
 
@@ -1103,7 +1165,7 @@ mod tests {
         for row in &mut t.rows {
             row.issues.clear();
             cross.add(row);
-            row.values = StaffRecord::new();
+            row.forget();
         }
         let accounts = cross.finish(&mut t.rows);
         let msgs = |i: usize| -> Vec<String> {

@@ -703,6 +703,9 @@ async fn one_account_dragged_down_twenty_thousand_rows_names_the_first_row_and_r
     assert_eq!(r.json()["invalid"], 20_000);
     let failed = read_sheet(&the_report(b.dir.path()), "失败 Failed");
     let error = col(&failed, "错误 Error");
+    // The first row was valid, and written, until the second came: its cells are read again.
+    assert_eq!(failed[1][col(&failed, "姓名")], "员工0");
+    assert_eq!(failed[1][col(&failed, "帐号")], "same");
     // Every row names the first (row 2), which names the second.
     assert_eq!(
         failed[1][error],
