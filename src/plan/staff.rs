@@ -4,12 +4,10 @@
 //! In: a validated table and the live directory. Out: a [`Plan`]. Only the fields `staff/list`
 //! returns can be compared; an empty cell means "leave as is", as it does for `staff/add`.
 
-use std::collections::HashSet;
-
 use crate::live::{Live, LISTED};
 use crate::model::tree::DeptTree;
 use crate::model::StaffRecord;
-use crate::model::{AccountKey, Field, PruneMode};
+use crate::model::{Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
 use crate::validate::{Row, Table};
 
@@ -119,14 +117,10 @@ impl Plan {
         prune: PruneMode,
         has_left: impl Fn(&StaffRecord) -> bool,
     ) -> Plan {
-        let named: HashSet<AccountKey> = match prune {
-            PruneMode::None => HashSet::new(),
-            _ => table.rows.iter().map(|r| r.account().into()).collect(),
-        };
         let missing = || {
             live.staff
                 .iter()
-                .filter(|s| !named.contains(&*AccountKey::text(s.account())))
+                .filter(|s| !table.accounts.contains(s.account()))
         };
         let (prune, leave) = match prune {
             PruneMode::None => (Vec::new(), Vec::new()),
