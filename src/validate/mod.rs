@@ -276,12 +276,53 @@ pub enum LoadError {
 
 /// What a missing column's error adds when another column seems to hold it.
 fn missing_hint(field: Field, candidate: Option<&str>) -> String {
-    match candidate {
-        Some(t) if field == Field::WeUserid => format!(
-            "; 列 {t:?} 可能就是帐号,但工号不会自动当作帐号 (column {t:?} may hold it, but 工号 is never taken for 帐号 on its own: an HR number is often not the WeCom account)"
-        ),
-        Some(t) => format!("; 列 {t:?} 可能就是 {} (column {t:?} may hold it)", field.label()),
+    match missing_hint_in(field, candidate) {
+        Some((zh, en)) => format!("; {zh} ({en})"),
         None => String::new(),
+    }
+}
+
+/// [`missing_hint`]'s sentence in Chinese and in English.
+fn missing_hint_in(field: Field, candidate: Option<&str>) -> Option<(String, String)> {
+    let t = candidate?;
+    Some(match field {
+        Field::WeUserid => (
+            format!("列 {t:?} 可能就是帐号,但工号不会自动当作帐号"),
+            format!("column {t:?} may hold it, but 工号 is never taken for 帐号 on its own: an HR number is often not the WeCom account"),
+        ),
+        _ => (
+            format!("列 {t:?} 可能就是 {}", field.label()),
+            format!("column {t:?} may hold it"),
+        ),
+    })
+}
+
+impl LoadError {
+    /// The error in Chinese and in English apart, each naming the file and sheet, where its
+    /// text has both (the console shows one: its usual `中文 (English)` split cannot tell
+    /// them apart in a sentence of two such parts).
+    pub fn in_languages(&self) -> Option<(String, String)> {
+        let LoadError::MissingColumn {
+            path,
+            sheet,
+            row,
+            label,
+            field,
+            candidate,
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let (mut zh, mut en) = (
+            format!("{path}, sheet {sheet:?}: 表头 (第 {row} 行) 没有 {label} 列"),
+            format!("{path}, sheet {sheet:?}: the header row, row {row}, has no {label} column, which this command requires"),
+        );
+        if let Some((hint_zh, hint_en)) = missing_hint_in(*field, candidate.as_deref()) {
+            zh.push_str(&format!("; {hint_zh}"));
+            en.push_str(&format!("; {hint_en}"));
+        }
+        Some((zh, en))
     }
 }
 

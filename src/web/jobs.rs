@@ -360,7 +360,14 @@ fn ended(
             if let Some(crate::validate::LoadError::MissingColumn { columns, .. }) = load {
                 info.columns = Some((**columns).clone());
             }
-            (Status::Failed, Some(crate::text::line(&format!("{e:#}"))))
+            // `中文 (English)` as a whole, so that each language's page shows its own half.
+            // (each cut to a line on its own: a cut whole would lose the closing bracket).
+            let line = crate::text::line;
+            let text = match load.and_then(crate::validate::LoadError::in_languages) {
+                Some((zh, en)) => format!("{} ({})", line(&zh), line(&en)),
+                None => line(&format!("{e:#}")),
+            };
+            (Status::Failed, Some(text))
         }
     };
 }

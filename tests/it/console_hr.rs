@@ -35,6 +35,49 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
         html.contains("data-header=\"工号\"") && html.contains("data-header=\"紧急联系人\""),
         "{html}"
     );
+    // Why, in the page's language only (the error has two sentences, each in both).
+    let said = |html: &str| {
+        let at = html
+            .find("没有 帐号 列")
+            .or_else(|| html.find("has no 帐号 column"));
+        html[at.unwrap_or(0)..]
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_string()
+    };
+    let chinese = said(&html);
+    assert!(
+        chinese.contains("没有 帐号 列") && chinese.contains("工号不会自动当作帐号"),
+        "{html}"
+    );
+    assert!(
+        !chinese.contains("header row") && !chinese.contains("may hold"),
+        "{chinese}"
+    );
+    let english = c
+        .http
+        .get(format!("{}/lang/en?back={at}", c.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let english = said(&english);
+    assert!(
+        english.contains("has no 帐号 column") && english.contains("an HR number is often not"),
+        "{english}"
+    );
+    assert!(
+        !english.contains("没有") && !english.contains("可能"),
+        "{english}"
+    );
+    c.http
+        .get(format!("{}/lang/zh?back=/", c.base))
+        .send()
+        .await
+        .unwrap();
     // The form's fields are named by position; the header names the select.
     let field_of = |header: &str| {
         let at = html.find(&format!("data-header=\"{header}\"")).unwrap();
