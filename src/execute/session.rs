@@ -598,7 +598,8 @@ impl Loaded {
                     }
                 }
                 also(layout, header, rows);
-                // An offline check does nothing more with a valid row once it is written.
+                // An offline check does nothing more with a valid row once it is validated
+                // (and written, with a report).
                 if forget {
                     if let Some(row) = rows.last_mut().filter(|r| r.is_valid()) {
                         row.forget();
