@@ -55,16 +55,7 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
         !chinese.contains("header row") && !chinese.contains("may hold"),
         "{chinese}"
     );
-    let english = c
-        .http
-        .get(format!("{}/lang/en?back={at}", c.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let english = said(&english);
+    let english = said(&c.page(&format!("/lang/en?back={at}")).await.1);
     assert!(
         english.contains("has no 帐号 column") && english.contains("an HR number is often not"),
         "{english}"
@@ -73,11 +64,7 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
         !english.contains("没有") && !english.contains("可能"),
         "{english}"
     );
-    c.http
-        .get(format!("{}/lang/zh?back=/", c.base))
-        .send()
-        .await
-        .unwrap();
+    c.page("/lang/zh?back=/").await;
     // The form's fields are named by position; the header names the select.
     let field_of = |header: &str| {
         let at = html.find(&format!("data-header=\"{header}\"")).unwrap();
@@ -213,11 +200,7 @@ async fn pages_speak_one_language_and_no_command_line() {
         assert!(!english.contains(&key), "{key} in {english}");
     }
     assert!(english.contains("Mobile: "), "{english}");
-    c.http
-        .get(format!("{}/lang/zh?back=/", c.base))
-        .send()
-        .await
-        .unwrap();
+    c.page("/lang/zh?back=/").await;
     // A switch back to another site is a switch back home.
     let r = c
         .http
