@@ -27,7 +27,7 @@ pub async fn run(
         create_departments,
         true,
     )
-    .forgetting();
+    .forgetting(|_| true);
     let mut s =
         Session::open_watched(ctx, Command::Check, input, layout, false, &mut |l, h, r| {
             checking.watch(l, h, r)

@@ -128,8 +128,8 @@ pub struct Checking<'a> {
     report: bool,
     create_departments: bool,
     warn_existing: bool,
-    /// A valid row's cells and values are let go once its report row is written.
-    forget: bool,
+    /// Whether a valid row with this outcome is let go once its report row is written.
+    forget: fn(&Outcome) -> bool,
 }
 
 impl<'a> Checking<'a> {
@@ -155,17 +155,17 @@ impl<'a> Checking<'a> {
             report,
             create_departments,
             warn_existing,
-            forget: false,
+            forget: |_| false,
         }
     }
 
-    /// The same, letting each valid row's cells and values go once its report row is written
-    /// (a check's: nothing after needs them; see [`Row::forget`]).
-    pub fn forgetting(self) -> Checking<'a> {
-        Checking {
-            forget: true,
-            ..self
-        }
+    /// The same, letting a valid row's cells and values go once its report row is written
+    /// when `forget` says nothing after needs them for its outcome (see [`Row::forget`]): a
+    /// check's every row, a plan's unchanged ones. Not for a run that creates the departments
+    /// its rows name: after a late duplicate their paths are counted again from the rows'
+    /// values ([`Online::recount`]).
+    pub fn forgetting(self, forget: fn(&Outcome) -> bool) -> Checking<'a> {
+        Checking { forget, ..self }
     }
 
     /// The same, with `ready` made of the directory as listed and each row's `outcome` (see
@@ -293,11 +293,17 @@ impl<'a> Checking<'a> {
 }
 
 /// A checked row into the report `stream` (if the run writes one) with its `outcome`; a valid
-/// one then let go, if `forget`.
-fn write(stream: &mut Option<report::Stream>, row: &mut Row, outcome: Outcome, forget: bool) {
+/// one then let go, if `forget` says so of its outcome.
+fn write(
+    stream: &mut Option<report::Stream>,
+    row: &mut Row,
+    outcome: Outcome,
+    forget: fn(&Outcome) -> bool,
+) {
     if let Some(stream) = stream {
+        let gone = forget(&outcome) && row.is_valid();
         stream.row_as(row, outcome);
-        if forget && row.is_valid() {
+        if gone {
             row.forget();
         }
     }
@@ -469,8 +475,13 @@ mod tests {
     );
 
     /// A check of `input` with the directory listed before its first row is read (`early`),
-    /// or only after the sheet is read.
-    async fn check_listed(ctx: &Context, input: &crate::config::Input, early: bool) -> Checked {
+    /// or only after the sheet is read, letting go the rows `forget` says.
+    async fn check_listed(
+        ctx: &Context,
+        input: &crate::config::Input,
+        early: bool,
+        forget: fn(&Outcome) -> bool,
+    ) -> Checked {
         let client = ctx.client.as_ref().unwrap();
         let mut live = Some(
             Live::fetch(client, &crate::events::Collect::default())
@@ -506,7 +517,9 @@ mod tests {
             readied += 1;
             true
         };
-        let mut checking = Checking::new(listing, &listed, true, true, true).with(ready, outcome);
+        let mut checking = Checking::new(listing, &listed, true, true, true)
+            .with(ready, outcome)
+            .forgetting(forget);
         let command = crate::model::Command::Check;
         let mut s = Session::open_watched(ctx, command, input, None, false, &mut |l, h, r| {
             checking.watch(l, h, r)
@@ -597,13 +610,24 @@ mod tests {
             no_report: false,
             bytes: None,
         };
-        let (rows, to_create, during, all) = check_listed(&ctx, &input("early.xlsx"), true).await;
-        let after = check_listed(&ctx, &input("after.xlsx"), false).await;
+        let keep = |_: &Outcome| false;
+        let (rows, to_create, during, all) =
+            check_listed(&ctx, &input("early.xlsx"), true, keep).await;
+        let after = check_listed(&ctx, &input("after.xlsx"), false, keep).await;
         // chen0001 to a6 while reading; a4 waits for the whole sheet.
         assert_eq!((during, after.2), (5, 0));
         assert_eq!(rows, after.0);
         assert_eq!(to_create, after.1);
         assert_eq!(all, after.3);
+        // Each valid row let go once written, as a check does: a1, written valid while the
+        // sheet was read, clashes with a3 at its end, so the report is written whole, a1's
+        // cells read again.
+        let forgot = check_listed(&ctx, &input("forgot.xlsx"), true, |_| true).await;
+        assert_eq!(forgot.3, all);
+        let issues = |rows: &[(String, Vec<String>)]| -> Vec<Vec<String>> {
+            rows.iter().map(|r| r.1.clone()).collect()
+        };
+        assert_eq!(issues(&forgot.0), issues(&rows));
         let paths: Vec<&str> = to_create.iter().map(String::as_str).collect();
         assert_eq!(paths, ["办公逸/研发部/新组三", "办公逸/研发部/新组二"]);
         let issues = |account: &str| rows.iter().find(|r| r.0 == account).unwrap().1.join(" ");

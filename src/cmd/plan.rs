@@ -74,8 +74,10 @@ async fn prepare<'a>(
         outcome
     };
     let listing = super::Listing::start(ctx);
-    let mut checking =
-        super::Checking::new(listing, listed, !input.no_report, false, false).with(ready, outcome);
+    // A plan needs a row's values after its check only to say, and send, what it changes.
+    let mut checking = super::Checking::new(listing, listed, !input.no_report, false, false)
+        .with(ready, outcome)
+        .forgetting(|o| *o == Outcome::Unchanged);
     let sends = command == Command::Sync;
     let staff = Some(Layout::Staff);
     let mut session = Session::open_watched(ctx, command, input, staff, sends, &mut |l, h, r| {
@@ -257,7 +259,8 @@ fn pause_reason(p: &Prepared, gate: &Gate) -> Option<String> {
         .table
         .rows
         .iter()
-        .filter(|r| p.live.person(r.account()).is_some())
+        // A row let go was planned unchanged: its account is in the directory.
+        .filter(|r| r.forgotten || p.live.person(r.account()).is_some())
         .count();
     if (counts.leave + counts.delete) > 0 && named * 2 < directory {
         return Some(format!(

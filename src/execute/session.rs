@@ -217,7 +217,8 @@ impl<'a> Session<'a> {
                 .unwrap_or_default(),
         };
         // The input's bytes were for its other sheets and this hash: let them go for the
-        // sending (a 100,000-row sheet is ~15 MB).
+        // sending (a 100,000-row sheet is ~15 MB), unless they are the only cells left of
+        // rows let go, for a report written whole (a send that did not succeed).
         let read = std::mem::take(&mut self.bytes);
         let run = history.begin(
             self.command.name(),
@@ -226,6 +227,9 @@ impl<'a> Session<'a> {
             &self.ctx.server,
             &self.ctx.who,
         )?;
+        if self.table.rows.iter().any(|r| r.forgotten) {
+            self.bytes = read;
+        }
         if !self.input.columns.is_empty() {
             history.columns(run, &self.input.columns.describe())?;
         }
