@@ -139,10 +139,10 @@ pub struct Row {
 }
 
 impl Row {
-    /// Lets the row's cells and values go, its number and issues kept: a check's valid row
-    /// once its report row is written (a check of 100,000 people then holds ~50 MB, not
-    /// ~100). [`Table::recall`] reads the cells again if the report is written whole after
-    /// all.
+    /// Lets the row's cells and values go, its number and issues kept: a valid row once its
+    /// report row is written, when nothing after needs them (a check's every row, a plan's or
+    /// a sync's unchanged ones: a check of 100,000 people then holds ~50 MB, not ~100).
+    /// [`Table::recall`] reads the cells again if the report is written whole after all.
     pub fn forget(&mut self) {
         self.raw = RawCells::default();
         self.values = StaffRecord::new();
