@@ -43,7 +43,7 @@ pub struct Session<'a> {
     recorder: Option<Recorder<'a>>,
     _lock: Option<RunLock>,
     /// The input as read, once: other sheets of it are read from here, and the cells of rows
-    /// let go ([`Session::recall`]). The journal's start hashes it for the history and lets it
+    /// let go ([`crate::validate::Table::recall`]). The journal's start hashes it for the history and lets it
     /// go unless rows were let go.
     pub bytes: Vec<u8>,
     /// The layout the input was read as (`None`: its header's), to read it again the same.
