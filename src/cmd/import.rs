@@ -25,6 +25,16 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         opts.create_departments,
         false,
     );
+    // A dry run shows the values of the first valid rows; the others are only counted once
+    // written. With --create-departments every row is kept: after a duplicate found late the
+    // paths to create are counted again from the rows still valid.
+    if opts.dry_run && !opts.create_departments {
+        let mut valid = 0;
+        checking = checking.forgetting(move |_| {
+            valid += 1;
+            valid > PREVIEW_ROWS
+        });
+    }
     let layout = Some(Layout::Staff);
     let mut s = match opts.dry_run {
         true => Session::open_watched(
@@ -118,14 +128,23 @@ async fn create_departments(s: &mut Session<'_>, live: &Live, to_create: &BTreeS
     }
 }
 
+/// The rows whose values a dry run shows.
+const PREVIEW_ROWS: usize = 10;
+
 /// `--dry-run`: what would be sent, the bank card left out.
 fn preview(ctx: &Context, s: &Session, opts: ImportOptions, to_create: &BTreeSet<String>) {
     let cover = opts.cover.api_value();
     for path in to_create {
         ctx.events.note(format!("would create department {path}"));
     }
-    let valid: Vec<_> = s.table.valid_rows().collect();
-    for row in valid.iter().take(10) {
+    // (A row a duplicate failed after it was written leaves fewer: those after were let go.)
+    let shown: Vec<_> = s
+        .table
+        .valid_rows()
+        .filter(|r| !r.forgotten)
+        .take(PREVIEW_ROWS)
+        .collect();
+    for row in &shown {
         let fields: Vec<String> = row
             .values
             .iter()
@@ -138,9 +157,10 @@ fn preview(ctx: &Context, s: &Session, opts: ImportOptions, to_create: &BTreeSet
             fields.join(" ")
         ));
     }
-    if valid.len() > 10 {
+    let valid = s.table.valid_rows().count();
+    if valid > shown.len() {
         ctx.events
-            .note(format!("… and {} more rows", valid.len() - 10));
+            .note(format!("… and {} more rows", valid - shown.len()));
     }
     ctx.events.note("dry run: nothing was sent");
 }

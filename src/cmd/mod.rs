@@ -128,8 +128,9 @@ pub struct Checking<'a> {
     report: bool,
     create_departments: bool,
     warn_existing: bool,
-    /// Whether a valid row with this outcome is let go once its report row is written.
-    forget: fn(&Outcome) -> bool,
+    /// Whether a valid row with this outcome is let go once its report row is written (asked
+    /// of each, in order).
+    forget: Box<dyn FnMut(&Outcome) -> bool + 'a>,
 }
 
 impl<'a> Checking<'a> {
@@ -155,17 +156,20 @@ impl<'a> Checking<'a> {
             report,
             create_departments,
             warn_existing,
-            forget: |_| false,
+            forget: Box::new(|_| false),
         }
     }
 
     /// The same, letting a valid row's cells and values go once its report row is written
     /// when `forget` says nothing after needs them for its outcome (see [`Row::forget`]): a
-    /// check's every row, a plan's unchanged ones. Not for a run that creates the departments
-    /// its rows name: after a late duplicate their paths are counted again from the rows'
-    /// values ([`Online::recount`]).
-    pub fn forgetting(self, forget: fn(&Outcome) -> bool) -> Checking<'a> {
-        Checking { forget, ..self }
+    /// check's every row, a plan's unchanged ones, a dry run's past those it shows. Not for a
+    /// run that creates the departments its rows name: after a late duplicate their paths are
+    /// counted again from the rows' values ([`Online::recount`]).
+    pub fn forgetting(self, forget: impl FnMut(&Outcome) -> bool + 'a) -> Checking<'a> {
+        Checking {
+            forget: Box::new(forget),
+            ..self
+        }
     }
 
     /// The same, with `ready` made of the directory as listed and each row's `outcome` (see
@@ -220,7 +224,7 @@ impl<'a> Checking<'a> {
                 return;
             }
             let outcome = (self.outcome)(i, &rows[i], online.live());
-            write(&mut self.stream, &mut rows[i], outcome, self.forget);
+            write(&mut self.stream, &mut rows[i], outcome, &mut self.forget);
             self.valid += valid as usize;
             self.next += 1;
         }
@@ -268,7 +272,7 @@ impl<'a> Checking<'a> {
         };
         let outcome = &mut self.outcome;
         let mut i = from;
-        let forget = self.forget;
+        let forget = &mut self.forget;
         online.rest(&mut s.table.rows, &s.table.accounts, from, &mut |row| {
             let outcome = outcome(i, row, live);
             write(&mut stream, row, outcome, forget);
@@ -298,10 +302,10 @@ fn write(
     stream: &mut Option<report::Stream>,
     row: &mut Row,
     outcome: Outcome,
-    forget: fn(&Outcome) -> bool,
+    forget: &mut dyn FnMut(&Outcome) -> bool,
 ) {
     if let Some(stream) = stream {
-        let gone = forget(&outcome) && row.is_valid();
+        let gone = row.is_valid() && forget(&outcome);
         stream.row_as(row, outcome);
         if gone {
             row.forget();
