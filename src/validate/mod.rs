@@ -260,7 +260,7 @@ pub enum LoadError {
         sheet: String,
         layout: Layout,
     },
-    #[error("{path}, sheet {sheet:?}: 表头 (第 {row} 行) 没有 {label} 列 (the header row, row {row}, has no {label} column, which this command requires){}", missing_hint(*field, candidate.as_deref()))]
+    #[error("{path}, sheet {sheet:?}: {}", missing_column(*row, label, *field, candidate.as_deref()))]
     MissingColumn {
         path: String,
         sheet: String,
@@ -274,15 +274,25 @@ pub enum LoadError {
     },
 }
 
-/// What a missing column's error adds when another column seems to hold it.
-fn missing_hint(field: Field, candidate: Option<&str>) -> String {
+/// A missing column's error after its file and sheet, each sentence `中文 (English)`: the
+/// column missing, and the hint when another column seems to hold it.
+fn missing_column(row: u32, label: &str, field: Field, candidate: Option<&str>) -> String {
+    let (zh, en) = missing_column_in(row, label);
     match missing_hint_in(field, candidate) {
-        Some((zh, en)) => format!("; {zh} ({en})"),
-        None => String::new(),
+        Some((hint_zh, hint_en)) => format!("{zh} ({en}); {hint_zh} ({hint_en})"),
+        None => format!("{zh} ({en})"),
     }
 }
 
-/// [`missing_hint`]'s sentence in Chinese and in English.
+/// That the header row has no column `label`, in Chinese and in English.
+fn missing_column_in(row: u32, label: &str) -> (String, String) {
+    (
+        format!("表头 (第 {row} 行) 没有 {label} 列"),
+        format!("the header row, row {row}, has no {label} column, which this command requires"),
+    )
+}
+
+/// The hint of [`missing_column`], in Chinese and in English.
 fn missing_hint_in(field: Field, candidate: Option<&str>) -> Option<(String, String)> {
     let t = candidate?;
     Some(match field {
@@ -314,10 +324,9 @@ impl LoadError {
         else {
             return None;
         };
-        let (mut zh, mut en) = (
-            format!("{path}, sheet {sheet:?}: 表头 (第 {row} 行) 没有 {label} 列"),
-            format!("{path}, sheet {sheet:?}: the header row, row {row}, has no {label} column, which this command requires"),
-        );
+        let (zh, en) = missing_column_in(*row, label);
+        let at = format!("{path}, sheet {sheet:?}: ");
+        let (mut zh, mut en) = (format!("{at}{zh}"), format!("{at}{en}"));
         if let Some((hint_zh, hint_en)) = missing_hint_in(*field, candidate.as_deref()) {
             zh.push_str(&format!("; {hint_zh}"));
             en.push_str(&format!("; {hint_en}"));
