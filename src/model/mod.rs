@@ -370,7 +370,7 @@ impl AccountKey {
         let plain = account
             .bytes()
             .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-            && account.trim().len() == account.len();
+            && crate::text::trim(account).len() == account.len();
         match plain {
             true => std::borrow::Cow::Borrowed(account),
             false => std::borrow::Cow::Owned(AccountKey::new(account).0),

@@ -55,7 +55,7 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<String>, Problem> {
         Kind::Digits => std::borrow::Cow::Owned(digits_text(cell)?),
         Kind::Text => cell.text(),
     };
-    let text = text.trim();
+    let text = crate::text::trim(&text);
     if text.is_empty() {
         return Ok(None);
     }
