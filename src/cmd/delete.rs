@@ -2,7 +2,8 @@
 //! destructive-safety guard, confirmed, backed up to a workbook `bgy import` can restore from,
 //! then `staff/delete` 200 at a time. A partial failure (1214) is resolved by re-listing.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 use crate::config::{Destructive, Input};
 use crate::context::Context;
@@ -29,33 +30,30 @@ pub async fn run(
         live.count
     );
     // Each account once, in sheet order; a repeat (warned about) is skipped, so that one
-    // person deleted counts once.
-    let mut rows_of: HashMap<AccountKey, Vec<usize>> = HashMap::new();
+    // person deleted counts once. The keys borrow the rows' accounts (most are their own key)
+    // and the directory's: a delete of 100,000 copied each account three times.
+    let mut seen: HashSet<Cow<'_, str>> = HashSet::new();
+    let mut row_of: HashMap<&str, usize> = HashMap::new();
     let mut known: Vec<Target> = Vec::new();
-    for (i, row) in s
-        .table
-        .rows
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.is_valid())
-    {
-        let key = AccountKey::new(row.account());
-        let first = !rows_of.contains_key(&key);
-        rows_of.entry(key).or_default().push(i);
-        if !first {
+    let mut accounts: Vec<&str> = Vec::new();
+    for (i, row) in s.table.rows.iter().enumerate() {
+        if !row.is_valid() {
+            continue;
+        }
+        if !seen.insert(AccountKey::text(row.account())) {
+            s.outcomes[i] = Outcome::Skipped;
             continue;
         }
         match live.person(row.account()) {
-            Some(p) => known.push((Some(row.source_row), p.account().to_string())),
+            Some(p) => {
+                row_of.insert(p.account(), i);
+                accounts.push(p.account());
+                known.push((Some(row.source_row), p.account().to_string()));
+            }
             None => s.outcomes[i] = Outcome::NotFound,
         }
     }
-    for indexes in rows_of.values() {
-        for &i in &indexes[1..] {
-            s.outcomes[i] = Outcome::Skipped;
-        }
-    }
-    let accounts: Vec<String> = known.iter().map(|(_, a)| a.clone()).collect();
+    drop(seen);
     safety::before_removing(
         ctx,
         "delete",
@@ -67,14 +65,11 @@ pub async fn run(
     )
     .await?;
     s.start_journal()?;
-    s.remember(&live, accounts.iter().map(String::as_str));
+    s.remember(&live, accounts.iter().copied());
     ctx.events.phase(phases::DELETING, known.len() as u64);
     let results = delete_all(client, known, &s.sink()).await;
     for (account, outcome) in results {
-        if let Some(&i) = rows_of
-            .get(&AccountKey::new(&account))
-            .and_then(|r| r.first())
-        {
+        if let Some(&i) = row_of.get(account.as_str()) {
             s.outcomes[i] = outcome;
         }
     }
