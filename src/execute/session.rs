@@ -221,7 +221,8 @@ impl<'a> Session<'a> {
         };
         // The input's bytes were for its other sheets and this hash: let them go for the
         // sending (a 100,000-row sheet is ~15 MB), unless they are the only cells left of
-        // rows let go, for a report written whole (a send that did not succeed).
+        // rows let go, for a report written whole (a send that did not succeed). A plan's
+        // or a sync's input keeps its own hold on them, read once for both its sheets.
         let read = std::mem::take(&mut self.bytes);
         let run = history.begin(
             self.command.name(),
