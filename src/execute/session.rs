@@ -44,9 +44,9 @@ pub struct Session<'a> {
     recorder: Option<Recorder<'a>>,
     _lock: Option<RunLock>,
     /// The input as read, once: other sheets of it are read from here, and the cells of rows
-    /// let go ([`crate::validate::Table::recall`]). The journal's start hashes it for the history and lets it
-    /// go unless rows were let go. Shared with the input when it was read already (a sync's
-    /// departments sheet): a copy was ~13 MB more for a 100,000-row sheet.
+    /// let go ([`crate::validate::Table::recall`]). The journal's start hashes it for the
+    /// history and lets it go unless rows were let go. Shared with the input when it was read
+    /// already (a sync's departments sheet): a copy was ~13 MB more for a 100,000-row sheet.
     pub bytes: Arc<[u8]>,
     /// The layout the input was read as (`None`: its header's), to read it again the same.
     read_as: Option<Layout>,
