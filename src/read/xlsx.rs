@@ -305,11 +305,15 @@ impl<'n, 'e> Rows<'n, 'e> {
                 return Ok(false);
             }
         }
-        let c = c as usize;
-        if c >= self.row.cells.len() {
-            self.row.cells.resize(c + 1, Cell::Empty);
+        let (c, cells) = (c as usize, &mut self.row.cells);
+        if c < cells.len() {
+            cells[c] = value;
+        } else {
+            if c > cells.len() {
+                cells.resize(c, Cell::Empty);
+            }
+            cells.push(value);
         }
-        self.row.cells[c] = value;
         Ok(true)
     }
 
