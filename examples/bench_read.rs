@@ -15,7 +15,7 @@ use support::rss_mb;
 
 fn person(i: usize) -> StaffRecord {
     let mut v = StaffRecord::new();
-    let mut set = |f: Field, s: String| v.set(f, Some(s));
+    let mut set = |f: Field, s: String| v.set(f, Some(&s));
     set(Field::WeUserid, format!("user{i:06}"));
     set(Field::WeName, format!("员工{i}"));
     set(Field::WeGender, (1 + i % 2).to_string());

@@ -49,7 +49,7 @@ fn person(rng: &mut Lcg, i: usize) -> StaffRecord {
         .collect();
     let month = 1 + rng.next(12);
     let day = 1 + rng.next(28);
-    let set = |v: &mut StaffRecord, f: Field, s: String| v.set(f, Some(s));
+    let set = |v: &mut StaffRecord, f: Field, s: String| v.set(f, Some(&s));
     set(&mut v, Field::WeUserid, format!("hr2026{i:04}"));
     set(&mut v, Field::WeName, name);
     set(&mut v, Field::WeGender, (1 + rng.next(2)).to_string());

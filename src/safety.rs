@@ -261,7 +261,7 @@ mod tests {
         let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
         let person = |account: &str| {
             let mut v = StaffRecord::new();
-            v.set(Field::WeUserid, Some(account.into()));
+            v.set(Field::WeUserid, Some(account));
             v
         };
         fn backup(v: &StaffRecord) -> Backup<'_> {

@@ -38,9 +38,9 @@ impl StaffRecord {
         Some(&self.text[start as usize..end as usize])
     }
 
-    pub fn set(&mut self, f: Field, v: Option<String>) {
+    pub fn set(&mut self, f: Field, v: Option<&str>) {
         match v {
-            Some(v) => self.put(f, &v),
+            Some(v) => self.put(f, v),
             None => {
                 if let Ok(i) = self.spans.binary_search_by_key(&f, |s| s.0) {
                     self.spans.remove(i);

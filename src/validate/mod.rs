@@ -667,7 +667,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
             return None;
         }
         match fields::normalize(*f, c) {
-            Ok(v) => values.set(*f, v),
+            Ok(v) => values.set(*f, v.as_deref()),
             Err(p) => issues.push(Issue::error(Some(*f), p)),
         }
     }
