@@ -853,7 +853,7 @@ impl CrossRows {
             layout,
             keys: fields.iter().map(|_| Vec::new()).collect(),
             fields,
-            hash: KeyHash::new(),
+            hash: KeyHash::random(),
             rows: 0,
         }
     }
@@ -928,19 +928,20 @@ const RUN: usize = 4096;
 
 /// A key's hash, 128 bits of SipHash-1-3 under keys drawn afresh each run: two different keys
 /// hash alike with odds of about n²/2¹²⁹ (10⁻²⁹ for 100,000 rows), and without the run's keys
-/// no sheet can be made whose keys do.
+/// no sheet can be made whose keys do. The directory's maps are keyed by it too (see
+/// [`crate::live::Live`]).
 #[derive(Debug, Clone, Copy)]
-struct KeyHash(u64, u64);
+pub struct KeyHash(u64, u64);
 
 impl KeyHash {
-    fn new() -> KeyHash {
+    pub fn random() -> KeyHash {
         use std::hash::BuildHasher;
         // The standard library's own random keys, through its SipHash: as unguessable.
         let random = std::hash::RandomState::new();
         KeyHash(random.hash_one(0u8), random.hash_one(1u8))
     }
 
-    fn of(&self, key: &str) -> Hashed {
+    pub fn of(&self, key: &str) -> Hashed {
         use siphasher::sip128::{Hasher128, SipHasher13};
         use std::hash::Hasher;
         let mut h = SipHasher13::new_with_keys(self.0, self.1);
@@ -952,8 +953,8 @@ impl KeyHash {
 
 /// A [`KeyHash`]: two halves, so that an entry of one and a row is 24 bytes, not the 32 a
 /// `u128`'s alignment makes it (4 fields × 100,000 rows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Hashed(u64, u64);
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Hashed(u64, u64);
 
 /// The sheet's accounts (every row's, valid or not), as the checks across rows hashed them:
 /// whether a leader the directory lacks is one of them, once the rows' own values may be gone.
