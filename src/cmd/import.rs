@@ -26,9 +26,9 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         false,
     );
     // A dry run shows the values of the first valid rows; the others are only counted once
-    // written. With --create-departments every row is kept: after a duplicate found late the
-    // paths to create are counted again from the rows still valid.
-    if opts.dry_run && !opts.create_departments {
+    // written (with --create-departments, their departments kept: after a duplicate found
+    // late the paths to create are counted again from the rows still valid).
+    if opts.dry_run {
         let mut valid = 0;
         checking = checking.forgetting(move |_| {
             valid += 1;

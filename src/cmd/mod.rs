@@ -162,9 +162,9 @@ impl<'a> Checking<'a> {
 
     /// The same, letting a valid row's cells and values go once its report row is written
     /// when `forget` says nothing after needs them for its outcome (see [`Row::forget`]): a
-    /// check's every row, a plan's unchanged ones, a dry run's past those it shows. Not for a
-    /// run that creates the departments its rows name: after a late duplicate their paths are
-    /// counted again from the rows' values ([`Online::recount`]).
+    /// check's every row, a plan's unchanged ones, a dry run's past those it shows. A run that
+    /// creates the departments its rows name keeps their 部门ID and 部门: after a late
+    /// duplicate the paths are counted again from them ([`Online::recount`]).
     pub fn forgetting(self, forget: impl FnMut(&Outcome) -> bool + 'a) -> Checking<'a> {
         Checking {
             forget: Box::new(forget),
@@ -224,7 +224,14 @@ impl<'a> Checking<'a> {
                 return;
             }
             let outcome = (self.outcome)(i, &rows[i], online.live());
-            write(&mut self.stream, &mut rows[i], outcome, &mut self.forget);
+            let forget = &mut self.forget;
+            write(
+                &mut self.stream,
+                &mut rows[i],
+                outcome,
+                forget,
+                self.create_departments,
+            );
             self.valid += valid as usize;
             self.next += 1;
         }
@@ -272,10 +279,10 @@ impl<'a> Checking<'a> {
         };
         let outcome = &mut self.outcome;
         let mut i = from;
-        let forget = &mut self.forget;
+        let (forget, place) = (&mut self.forget, self.create_departments);
         online.rest(&mut s.table.rows, &s.table.accounts, from, &mut |row| {
             let outcome = outcome(i, row, live);
-            write(&mut stream, row, outcome, forget);
+            write(&mut stream, row, outcome, forget, place);
             i += 1;
         });
         // The checks across rows (a duplicate) may since have failed rows checked while
@@ -297,18 +304,21 @@ impl<'a> Checking<'a> {
 }
 
 /// A checked row into the report `stream` (if the run writes one) with its `outcome`; a valid
-/// one then let go, if `forget` says so of its outcome.
+/// one then let go, if `forget` says so of its outcome (its placement kept, if `place`).
 fn write(
     stream: &mut Option<report::Stream>,
     row: &mut Row,
     outcome: Outcome,
     forget: &mut dyn FnMut(&Outcome) -> bool,
+    place: bool,
 ) {
     if let Some(stream) = stream {
         let gone = row.is_valid() && forget(&outcome);
         stream.row_as(row, outcome);
-        if gone {
-            row.forget();
+        match (gone, place) {
+            (true, true) => row.forget_but_place(),
+            (true, false) => row.forget(),
+            (false, _) => {}
         }
     }
 }

@@ -194,6 +194,41 @@ async fn dry_run_sends_nothing() {
     assert!(emu.store.person("dry0000").is_none());
 }
 
+#[tokio::test]
+async fn a_dry_run_creating_departments_counts_them_again_after_a_late_duplicate() {
+    // Rows are checked against the directory while the sheet is read, and let go past the
+    // preview: the duplicate in the last row then fails the first, whose department only it
+    // named. The paths to create are counted again from the rows still valid, let go or not.
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut csv = String::from("帐号,姓名,手机,部门\n");
+    csv.push_str(&format!("late,甲,{},办公逸/新部门甲\n", mobile("late", 0)));
+    for i in 1..20_000 {
+        let dept = if i % 5_000 == 0 {
+            "办公逸/新部门乙"
+        } else {
+            "办公逸/研发部"
+        };
+        csv.push_str(&format!("u{i},员工{i},{},{dept}\n", mobile("late", i)));
+    }
+    csv.push_str(&format!(
+        "late,乙,{},办公逸/研发部\n",
+        mobile("late", 20_000)
+    ));
+    bgy.write("s.csv", csv);
+    let r = bgy
+        .run(&["import", "s.csv", "--dry-run", "--create-departments"])
+        .await;
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("would create department 办公逸/新部门乙"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("新部门甲"), "{}", r.stderr);
+    assert_eq!(emu.stats.calls("department/create"), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_faults_and_lost_answers_every_row_lands_exactly_once() {
     let emu = emulator().await;
