@@ -343,8 +343,9 @@ impl<'a> Online<'a> {
                 ),
             ));
         }
-        issues.extend(self.taken.clashes(row.account(), &row.values));
-        if self.warn_existing && live.has(row.account()) {
+        let own = live.person(row.account());
+        issues.extend(self.taken.clashes(row.account(), own, &row.values));
+        if self.warn_existing && own.is_some() {
             issues.push(
                 Issue::warning(
                     Some(Field::WeUserid),
@@ -463,9 +464,9 @@ impl<'a> Taken<'a> {
         }
     }
 
-    /// The row's mobile or e-mail the directory has on another account.
-    fn clashes(&self, account: &str, v: &StaffRecord) -> Vec<Issue> {
-        let own = self.live.person(account);
+    /// The row's mobile or e-mail the directory has on another account (the row's `own`
+    /// listed record, if it has one).
+    fn clashes(&self, account: &str, own: Option<&StaffRecord>, v: &StaffRecord) -> Vec<Issue> {
         self.by
             .iter()
             .filter_map(|(field, map)| {
