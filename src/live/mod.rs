@@ -451,7 +451,10 @@ struct Taken<'a> {
 impl<'a> Taken<'a> {
     fn of(live: &'a Live) -> Taken<'a> {
         let index = |field: Field| {
-            let map = (live.staff.iter().enumerate())
+            let map = live
+                .staff
+                .iter()
+                .enumerate()
                 .filter_map(|(i, s)| {
                     Some((live.keys.of(&same_key(field, s.get(field)?)?), i as u32))
                 })
@@ -473,7 +476,7 @@ impl<'a> Taken<'a> {
                 let key = same_key(*field, v.get(*field)?)?;
                 // The directory has it on this very account: no one else's, then (a plan of an
                 // export looks up none of its rows' mobiles and e-mails).
-                if own.and_then(|p| same_key(*field, p.get(*field)?)) == Some(key.clone()) {
+                if own.and_then(|p| same_key(*field, p.get(*field)?)).is_some_and(|k| k == key) {
                     return None;
                 }
                 let owner = self.live.staff[*map.get(&self.live.keys.of(&key))? as usize].account();

@@ -149,7 +149,7 @@ impl Row {
 
     /// As [`Row::forget`], keeping the row's 部门ID and 部门 values: what a run that creates
     /// the departments its rows name counts the paths to create again from, should a late
-    /// duplicate fail a row ([`crate::live::Online::recount`]). ~50 bytes a row, where the
+    /// duplicate fail a row ([`crate::live::Online::recount`]). ~0.1 KB a row, where the
     /// whole row is ~1 KB.
     pub fn forget_but_place(&mut self) {
         let mut place = StaffRecord::new();
