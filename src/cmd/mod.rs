@@ -224,12 +224,11 @@ impl<'a> Checking<'a> {
                 return;
             }
             let outcome = (self.outcome)(i, &rows[i], online.live());
-            let forget = &mut self.forget;
             write(
                 &mut self.stream,
                 &mut rows[i],
                 outcome,
-                forget,
+                &mut self.forget,
                 self.create_departments,
             );
             self.valid += valid as usize;
