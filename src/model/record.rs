@@ -80,6 +80,20 @@ impl StaffRecord {
             .map(|&(f, a, b)| (f, &self.text[a as usize..b as usize]))
     }
 
+    /// Each of its values beside `other`'s value of the same field, in template order: one
+    /// walk along both records' fields (a plan compares each row with its listed person, 16
+    /// fields a row: a search of the other record for each cost a 100,000-row plan ~0.05 s).
+    pub fn beside<'s>(
+        &'s self,
+        other: &'s StaffRecord,
+    ) -> impl Iterator<Item = (Field, &'s str, Option<&'s str>)> {
+        let mut theirs = other.iter().peekable();
+        self.iter().map(move |(f, v)| {
+            while theirs.next_if(|&(g, _)| g < f).is_some() {}
+            (f, v, theirs.next_if(|&(g, _)| g == f).map(|(_, w)| w))
+        })
+    }
+
     /// The `staff/add` form fields (without `cover`).
     pub fn to_form(&self) -> Vec<(String, String)> {
         self.iter()
@@ -121,6 +135,42 @@ impl StaffRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_value_beside_the_other_records_value_of_its_field() {
+        let record = |values: &[(Field, &str)]| {
+            let mut r = StaffRecord::new();
+            for &(f, v) in values {
+                r.put(f, v);
+            }
+            r
+        };
+        let sheet = record(&[
+            (Field::BirthdayL, "2000-01-01"),
+            (Field::WeName, "张三"),
+            (Field::WeUserid, "zs"),
+            (Field::EntryTime, "2024-03-01"),
+        ]);
+        let listed = record(&[
+            (Field::EntryTime, "2023-03-01"),
+            (Field::WeMobile, "13800000000"),
+            (Field::WeUserid, "zs"),
+            (Field::BirthdayG, "2000-01-01"),
+        ]);
+        assert_eq!(
+            sheet.beside(&listed).collect::<Vec<_>>(),
+            [
+                (Field::WeUserid, "zs", Some("zs")),
+                (Field::WeName, "张三", None),
+                (Field::EntryTime, "2024-03-01", Some("2023-03-01")),
+                (Field::BirthdayL, "2000-01-01", None),
+            ]
+        );
+        assert_eq!(StaffRecord::new().beside(&listed).count(), 0);
+        assert!(listed
+            .beside(&StaffRecord::new())
+            .all(|(_, _, w)| w.is_none()));
+    }
 
     #[test]
     fn values_read_with_their_meaning() {

@@ -46,14 +46,12 @@ fn paths(ids: &[i64], tree: &DeptTree) -> String {
 /// The changes that would bring `live` to `sheet` (empty cells left alone).
 pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<Change> {
     let mut out = Vec::new();
-    for &field in LISTED {
-        if matches!(field, Field::WeUserid | Field::WeId | Field::WeDepartment) {
+    for (field, new, old) in sheet.beside(live) {
+        let compared = !matches!(field, Field::WeUserid | Field::WeId | Field::WeDepartment);
+        if !compared || !LISTED.contains(&field) {
             continue;
         }
-        let Some(new) = sheet.get(field) else {
-            continue;
-        };
-        let old = live.get(field).unwrap_or("");
+        let old = old.unwrap_or("");
         if new != old {
             out.push(Change {
                 field,
@@ -63,7 +61,12 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
         }
     }
     let place = sheet.placement();
-    if place.has_ids() || place.has_paths() {
+    // The same 部门ID as listed names the same departments, whatever the paths say (the ids
+    // decide): nothing to resolve, unless an id is not a number (then neither resolves).
+    let same_ids = place.has_ids()
+        && sheet.get(Field::WeId) == live.get(Field::WeId)
+        && place.ids().all(|id| id.parse::<i64>().is_ok());
+    if !same_ids && (place.has_ids() || place.has_paths()) {
         let old_ids = live.placement().resolve(tree).unwrap_or_default();
         let set = |ids: &[i64]| {
             let mut set = ids.to_vec();

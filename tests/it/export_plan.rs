@@ -130,7 +130,7 @@ async fn export_round_trips_through_plan_and_import() {
 }
 
 #[tokio::test]
-async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
+async fn six_edited_cells_are_six_updates_six_calls_then_zero() {
     let emu = emulator().await;
     emu.store.insert_staff(people("p", 100)).unwrap();
     let bgy = Bgy::new().against(&emu);
@@ -156,13 +156,17 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
     sheet[i][ids] = String::new();
     let i = at(&sheet, "lisi");
     sheet[i][mobile] = "13700001111".into();
+    // Moved by its 部门ID alone: the ids decide.
+    let i = at(&sheet, "p000005");
+    sheet[i][dept] = String::new();
+    sheet[i][ids] = "3".into();
     write_rows(&bgy.path("edited.xlsx"), &sheet);
 
     let r = bgy.run(&["plan", "edited.xlsx", "--json"]).await;
     r.assert_code(0);
     assert_eq!(
         (r.json()["updated"].clone(), r.json()["unchanged"].clone()),
-        (json!(5), json!(97))
+        (json!(6), json!(96))
     );
     for expected in [
         "p000001 (新名字)  姓名 we_name: 员工1 → 新名字",
@@ -176,8 +180,14 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
     ] {
         assert!(r.stderr.contains(expected), "{expected:?} in\n{}", r.stderr);
     }
+    let moved = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("p000005 (员工5)  部门 we_department: "))
+        .unwrap_or_else(|| panic!("p000005 moved by its 部门ID in\n{}", r.stderr));
+    assert!(moved.ends_with(" → 办公逸/客服部"), "{moved}");
     let plan = read_sheet(&the_report(bgy.dir.path()), "计划 Plan");
-    assert_eq!(plan.len(), 6, "five lines: {plan:?}");
+    assert_eq!(plan.len(), 7, "six lines: {plan:?}");
     assert!(plan.iter().any(|l| l[0] == "更新 (update)"
         && l[3] == crate::common::mobile("p", 2)
         && l[4] == "13911112222"));
@@ -187,10 +197,11 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
         .run(&["sync", "edited.xlsx", "--json", "--report", "sync.xlsx"])
         .await;
     r.assert_code(0);
-    assert_eq!(r.json()["updated"], 5);
-    assert_eq!(emu.stats.calls("staff/add"), 5, "exactly the plan");
+    assert_eq!(r.json()["updated"], 6);
+    assert_eq!(emu.stats.calls("staff/add"), 6, "exactly the plan");
     assert_eq!(emu.stats.calls("staff/delete"), 0);
     assert_eq!(emu.store.person("p000004").unwrap()["we_department"], "3");
+    assert_eq!(emu.store.person("p000005").unwrap()["we_department"], "3");
     assert_eq!(
         emu.store.person("lisi").unwrap()["we_mobile"],
         "13700001111"
@@ -201,8 +212,10 @@ async fn five_edited_cells_are_five_updates_five_calls_then_zero() {
     let account = col(&all, "帐号*");
     let mut seen = std::collections::BTreeMap::new();
     for row in &all[1..] {
-        let updated =
-            ["p000001", "p000002", "p000003", "p000004", "lisi"].contains(&row[account].as_str());
+        let updated = [
+            "p000001", "p000002", "p000003", "p000004", "p000005", "lisi",
+        ]
+        .contains(&row[account].as_str());
         let want = if updated {
             "updated 更新"
         } else {
