@@ -9,17 +9,19 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// names no constant for it).
 const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// Memory freed goes back to the system 3 ms later, not a second later (mimalloc's default):
-/// a sync of 100,000 frees its listing's pages and its reader's buffers while it makes its
-/// jobs, and kept ~30 MB more at its peak for them. Not at once either: the listing frees
-/// each page's body and records as the next ones come, and given back at once each was
-/// unmapped (the other core told to drop it from its TLB) and faulted in, cleared, again.
-/// A 100,000-row plan, 15 pairs: 1.25 s of CPU and 0.75 s at once, 1.16 s and 0.70 s after
-/// 10 ms; after 3 ms as after 10 (1.33 / 1.35 s, 0.78 / 0.80 s, in a slower hour). A delete of
-/// 100,000 peaked at 113–114 MB at once, 118–121 MB after 3 ms, 121–126 MB after 10 ms.
-fn return_freed_memory_soon() {
+/// Memory freed goes back to the system at once, not a second later (mimalloc's default): a
+/// sync of 100,000 frees its listing's pages and its reader's buffers while it makes its jobs,
+/// and kept ~30 MB more at its peak for them. Online, 3 ms later: a plan frees the rows it held
+/// for the listing, and each listing page's body and records, as the next come, and given back
+/// at once each was unmapped (the other core told to drop it from its TLB) and faulted in,
+/// cleared, again. A 100,000-row plan, 15 pairs: 1.25 s of CPU and 0.75 s at once, 1.16 s and
+/// 0.70 s after 10 ms (after 3 ms as after 10); its peak 110 → 117 MB, a delete's 113 → 118
+/// MB. Offline it gained nothing (an offline check of 100,000: 1.26 / 1.23 s of CPU, its peak
+/// 68 → 75 MB), and neither did an export.
+fn return_freed_memory(online: bool) {
+    let delay = if online { 3 } else { 0 };
     // SAFETY: sets one of mimalloc's options, which it reads each time it purges.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 3) };
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, delay) };
 }
 
 /// No transparent huge pages for this process. mimalloc asks the kernel for them (`madvise`),
@@ -37,7 +39,7 @@ fn no_transparent_huge_pages() {
 }
 
 fn main() {
-    return_freed_memory_soon();
+    return_freed_memory(false);
     no_transparent_huge_pages();
     let args = match bgy::cli::Args::try_parse_args() {
         Ok(args) => args,
@@ -49,6 +51,7 @@ fn main() {
         Ok(c) => c,
         Err(e) => fail(command, json, &e.to_string(), 2),
     };
+    return_freed_memory(!matches!(config.target, bgy::config::Target::Offline));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -123,13 +126,15 @@ mod tests {
     use libmimalloc_sys::mi_option_get;
 
     #[test]
-    fn freed_memory_goes_back_soon() {
+    fn freed_memory_goes_back_at_once_offline_and_soon_online() {
         // SAFETY: reads one of mimalloc's options.
         let delay = || unsafe { mi_option_get(super::PURGE_DELAY) };
         // The purge delay's default (1,000 ms), which no other option's is: the option set is
         // the one meant.
         assert_eq!(delay(), 1000);
-        super::return_freed_memory_soon();
+        super::return_freed_memory(false);
+        assert_eq!(delay(), 0);
+        super::return_freed_memory(true);
         assert_eq!(delay(), 3);
     }
 
