@@ -14,10 +14,10 @@ const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// and kept ~30 MB more at its peak for them. Online, 3 ms later: memory given back at once is
 /// unmapped (the other core told to drop it from its TLB), and faulted in and cleared again
 /// when used again. A 100,000-row plan, 15 pairs: 1.25 s of CPU and 0.75 s at once, 1.16 s
-/// and 0.70 s after 10 ms (after 3 ms as after 10); its peak 110 → 117 MB, a delete's 113 →
-/// 118 MB. Which of a plan's frees cost it is not pinned down: the listing alone (an export)
-/// gained nothing, and neither did an offline check (1.26 / 1.23 s of CPU, its peak 68 → 75
-/// MB); a plan also frees the rows it held until the listing came, as each is checked.
+/// and 0.70 s after 10 ms (after 3 ms as after 10); its peak 107–112 → 110–118 MB, a
+/// delete's 113 → 118 MB. Which of a plan's frees cost it is not pinned down: the listing
+/// alone (an export) gained nothing, and neither did an offline check (1.26 / 1.23 s of CPU,
+/// its peak 68 → 75 MB); a plan also frees the rows it held until the listing came.
 fn return_freed_memory(online: bool) {
     let delay = if online { 3 } else { 0 };
     // SAFETY: sets one of mimalloc's options, which it reads each time it purges.
