@@ -1,7 +1,9 @@
 use std::io::Write;
 
 // Reading and validating run on two threads that allocate and free each other's rows; glibc's
-// allocator serialises that on a lock, mimalloc does not.
+// allocator serialises that on a lock, mimalloc does not. The `system-alloc` feature keeps the
+// system's, for heaptrack (it sees only malloc's calls).
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
