@@ -47,8 +47,9 @@ fn paths(ids: &[i64], tree: &DeptTree) -> String {
 pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<Change> {
     let mut out = Vec::new();
     for (field, new, old) in sheet.beside(live) {
-        let compared = !matches!(field, Field::WeUserid | Field::WeId | Field::WeDepartment);
-        if !compared || !LISTED.contains(&field) {
+        // The account is the key; 部门ID and 部门 are compared as departments, below.
+        let apart = matches!(field, Field::WeUserid | Field::WeId | Field::WeDepartment);
+        if apart || !LISTED.contains(&field) {
             continue;
         }
         let old = old.unwrap_or("");
