@@ -16,7 +16,7 @@ use rust_xlsxwriter::{
 
 use crate::model::StaffRecord;
 use crate::model::{Command, Field, Outcome};
-use crate::outcome::{Counts, PlanLine, Reason};
+use crate::outcome::{Counts, PlanLine, PlanLines, Reason};
 use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use crate::validate::{Issue, Row, Severity, Table};
@@ -119,7 +119,7 @@ pub struct Report<'a> {
     pub finished: DateTime<Local>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
-    pub plan: Option<&'a [PlanLine]>,
+    pub plan: Option<&'a dyn PlanLines>,
     /// The reasons rows failed or were warned about, as stderr shows them.
     pub reasons: &'a [Reason],
 }
@@ -473,9 +473,8 @@ impl Sheets {
         let summary = self.workbook.worksheet_from_index(0)?;
         report.write_summary(summary, &self.formats, self.unnoted)?;
         if let Some(plan) = report.plan {
-            let sheet = self.workbook.add_worksheet_with_constant_memory()?;
-            sheet.set_name(REPORT_PLAN_SHEET)?;
-            write_plan(sheet, &self.formats, plan)?;
+            let lines = plan.each(report.table);
+            write_plan(&mut self.workbook, &self.formats, lines, PLAN_SHEET_LINES)?;
         }
         for ws in self.workbook.worksheets_mut() {
             print_setup(ws)?;
@@ -756,7 +755,17 @@ pub fn error_parts(row: &crate::validate::Row, outcome: &Outcome) -> Vec<String>
     parts
 }
 
-fn write_plan(ws: &mut Worksheet, f: &Formats, plan: &[PlanLine]) -> Result<(), XlsxError> {
+/// The lines a Plan sheet holds under its titles: a sheet's 1,048,576 rows, less one.
+const PLAN_SHEET_LINES: usize = 1_048_575;
+
+/// The 计划 Plan sheet, `per_sheet` lines at most, and its continuations (计划 Plan 2, …) for
+/// a plan longer than a sheet holds (100,000 people with 11 fields changed each).
+fn write_plan(
+    wb: &mut Workbook,
+    f: &Formats,
+    lines: impl Iterator<Item = PlanLine>,
+    per_sheet: usize,
+) -> Result<(), XlsxError> {
     let titles = [
         "操作 Action",
         "对象 Target",
@@ -764,28 +773,39 @@ fn write_plan(ws: &mut Worksheet, f: &Formats, plan: &[PlanLine]) -> Result<(), 
         "原值 Old",
         "新值 New",
     ];
-    for (j, t) in titles.iter().enumerate() {
-        ws.write_string_with_format(0, j as u16, *t, &f.header)?;
-        ws.set_column_width(j as u16, if j == 1 { 28 } else { 18 })?;
-    }
-    for (k, line) in plan.iter().enumerate() {
-        let r = k as u32 + 1;
-        for (j, v) in [
-            &line.action,
-            &line.target,
-            &line.field,
-            &line.old,
-            &line.new,
-        ]
-        .iter()
-        .enumerate()
-        {
-            if !v.is_empty() {
-                ws.write_string_with_format(r, j as u16, cell(v), &f.text)?;
+    let mut lines = lines.peekable();
+    for part in 1.. {
+        let ws = wb.add_worksheet_with_constant_memory()?;
+        match part {
+            1 => ws.set_name(REPORT_PLAN_SHEET)?,
+            _ => ws.set_name(format!("{REPORT_PLAN_SHEET} {part}"))?,
+        };
+        for (j, t) in titles.iter().enumerate() {
+            ws.write_string_with_format(0, j as u16, *t, &f.header)?;
+            ws.set_column_width(j as u16, if j == 1 { 28 } else { 18 })?;
+        }
+        for (k, line) in lines.by_ref().take(per_sheet).enumerate() {
+            let r = k as u32 + 1;
+            for (j, v) in [
+                &line.action,
+                &line.target,
+                &line.field,
+                &line.old,
+                &line.new,
+            ]
+            .iter()
+            .enumerate()
+            {
+                if !v.is_empty() {
+                    ws.write_string_with_format(r, j as u16, cell(v), &f.text)?;
+                }
             }
         }
+        ws.set_freeze_panes(1, 0)?;
+        if lines.peek().is_none() {
+            break;
+        }
     }
-    ws.set_freeze_panes(1, 0)?;
     Ok(())
 }
 
@@ -1043,6 +1063,44 @@ mod tests {
         let c = reserve_path(&input, None, at).unwrap();
         assert_eq!(c, dir.path().join("staff.report-20261124-090507-4.xlsx"));
         assert_eq!(report_stem(&c), "staff");
+    }
+
+    #[test]
+    fn a_plan_longer_than_a_sheet_goes_on_in_the_next() {
+        use calamine::Reader;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.xlsx");
+        let line = |k: usize| PlanLine {
+            action: "更新 (update)".into(),
+            target: format!("a{k} (甲)"),
+            field: "职位 we_position".into(),
+            old: String::new(),
+            new: format!("岗{k}"),
+        };
+        let mut wb = Workbook::new();
+        write_plan(&mut wb, &Formats::new(), (1..=5).map(line), 2).unwrap();
+        wb.save(&path).unwrap();
+        let mut read = calamine::open_workbook_auto(&path).unwrap();
+        let names = read.sheet_names();
+        assert_eq!(names, ["计划 Plan", "计划 Plan 2", "计划 Plan 3"]);
+        let mut targets = Vec::new();
+        for name in names {
+            let range = read.worksheet_range(&name).unwrap();
+            let mut rows = range.rows();
+            assert_eq!(rows.next().unwrap()[0].to_string(), "操作 Action");
+            targets.extend(rows.map(|r| r[1].to_string()));
+        }
+        assert_eq!(
+            targets,
+            ["a1 (甲)", "a2 (甲)", "a3 (甲)", "a4 (甲)", "a5 (甲)"]
+        );
+
+        // A plan that fills its sheet exactly has no empty sheet after it.
+        let mut wb = Workbook::new();
+        write_plan(&mut wb, &Formats::new(), (1..=4).map(line), 2).unwrap();
+        wb.save(&path).unwrap();
+        let read = calamine::open_workbook_auto(&path).unwrap();
+        assert_eq!(read.sheet_names(), ["计划 Plan", "计划 Plan 2"]);
     }
 
     #[test]

@@ -16,13 +16,13 @@ use crate::history::{History, RunStatus, Settled};
 use crate::live::Live;
 use crate::model::{Command, Layout, Outcome};
 use crate::model::{Field, StaffRecord};
-use crate::outcome::PlanLine;
 use crate::outcome::{Counts, Summary};
 use crate::outcome::{Detail, Status};
+use crate::outcome::{PlanLine, PlanLines};
 use crate::plan::depts::DeptPlan;
 use crate::plan::{self, Action, Plan};
 use crate::safety;
-use crate::validate::Row;
+use crate::validate::{Row, Table};
 
 struct Prepared<'a> {
     session: Session<'a>,
@@ -30,7 +30,50 @@ struct Prepared<'a> {
     /// The departments sheet's plan, when the workbook has one.
     depts: Option<DeptPlan>,
     plan: Plan,
-    lines: Vec<PlanLine>,
+    /// The departments sheet's plan lines (the staff's are made as they are written).
+    dept_lines: Vec<PlanLine>,
+}
+
+impl Prepared<'_> {
+    fn lines(&self) -> Lines<'_> {
+        Lines::of(&self.dept_lines, &self.plan, self.live)
+    }
+}
+
+/// A plan's lines as they are shown and written: the departments sheet's, the staff plan's,
+/// then `after` (what happened besides a sync's rows, its failures). The staff lines are
+/// made from the plan when read, not kept.
+struct Lines<'p> {
+    depts: &'p [PlanLine],
+    plan: &'p Plan,
+    live: &'p Live,
+    after: Vec<PlanLine>,
+}
+
+impl<'p> Lines<'p> {
+    fn of(depts: &'p [PlanLine], plan: &'p Plan, live: &'p Live) -> Lines<'p> {
+        Lines {
+            depts,
+            plan,
+            live,
+            after: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.depts.len() + self.plan.line_count() + self.after.len()
+    }
+}
+
+impl PlanLines for Lines<'_> {
+    fn each<'s>(&'s self, table: &'s Table) -> Box<dyn Iterator<Item = PlanLine> + 's> {
+        let staff = self.plan.lines(table, self.live);
+        Box::new(
+            (self.depts.iter().cloned())
+                .chain(staff)
+                .chain(self.after.iter().cloned()),
+        )
+    }
 }
 
 async fn prepare<'a>(
@@ -106,11 +149,11 @@ async fn prepare<'a>(
     let plan = Plan::of(actions, &session.table, live, prune, |s| {
         history.as_ref().is_some_and(|h| has_left(h, s))
     });
-    let mut lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
-    lines.extend(plan.lines(&session.table, live));
+    let dept_lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
+    let lines = Lines::of(&dept_lines, &plan, live);
     let shown = ctx.events.plan_lines();
     ctx.events.event(Event::Plan(PlanShown {
-        lines: lines.iter().take(shown).cloned().collect(),
+        lines: lines.each(&session.table).take(shown).collect(),
         more: lines.len().saturating_sub(shown),
         staff: plan.counts(),
         departments: depts.as_ref().map(DeptPlan::counts),
@@ -121,7 +164,7 @@ async fn prepare<'a>(
         live,
         depts,
         plan,
-        lines,
+        dept_lines,
     })
 }
 
@@ -205,7 +248,8 @@ pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Res
         planned: Some(counts),
         ..dept_extra(p.depts.as_ref(), None)
     };
-    let summary = p.session.finish(Some(&p.lines), extra)?;
+    let lines = Lines::of(&p.dept_lines, &p.plan, p.live);
+    let summary = p.session.finish(Some(&lines), extra)?;
     // A plan counts what it would do, not what it did.
     Ok(Summary {
         counts: Counts {
@@ -287,16 +331,17 @@ fn pause_reason(p: &Prepared, gate: &Gate) -> Option<String> {
 }
 
 /// The plan's fingerprint: the same lines give the same hash.
-pub fn plan_hash(lines: &[PlanLine]) -> String {
-    let mut text = String::new();
+pub fn plan_hash(lines: impl IntoIterator<Item = PlanLine>) -> String {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
     for l in lines {
         for part in [&l.action, &l.target, &l.field, &l.old, &l.new] {
-            text.push_str(part);
-            text.push('\u{1f}');
+            hasher.update(part.as_bytes());
+            hasher.update("\u{1f}".as_bytes());
         }
-        text.push('\n');
+        hasher.update(b"\n");
     }
-    crate::history::sha256(text.as_bytes())
+    crate::history::hex(&hasher.finalize())
 }
 
 /// [`sync`], or with a `gate` the unattended one: a sheet with invalid rows sends nothing
@@ -373,8 +418,12 @@ fn hold(p: &Prepared, gate: &Gate) -> Option<Held> {
         .filter(|r| !r.is_valid())
         .count();
     if let Some(a) = &gate.approving {
-        return (plan_hash(&p.lines) != a.hash)
-            .then(|| Held::Changed(a.run, difference(&a.lines, &p.lines)));
+        let view = p.lines();
+        let lines = || view.each(&p.session.table);
+        return (plan_hash(lines()) != a.hash).then(|| {
+            let now: Vec<PlanLine> = lines().collect();
+            Held::Changed(a.run, difference(&a.lines, &now))
+        });
     }
     if invalid > 0 && gate.on_invalid == OnInvalid::Nothing {
         return Some(Held::Invalid);
@@ -392,13 +441,17 @@ impl Held {
         gate: &Gate,
     ) -> anyhow::Result<Summary> {
         let counts = p.plan.counts();
-        let hash = plan_hash(&p.lines);
+        let hash = plan_hash(p.lines().each(&p.session.table));
+        let first: Vec<PlanLine> = (p.lines().each(&p.session.table))
+            .take(PENDING_LINES)
+            .collect();
         let sha = crate::history::sha256(&p.session.bytes);
         let extra = Extra {
             planned: Some(counts),
             ..dept_extra(p.depts.as_ref(), None)
         };
-        let mut summary = p.session.finish(Some(&p.lines), extra)?;
+        let lines = Lines::of(&p.dept_lines, &p.plan, p.live);
+        let mut summary = p.session.finish(Some(&lines), extra)?;
         let history = ctx.history()?;
         let name = input
             .file
@@ -436,9 +489,7 @@ impl Held {
                     "on_invalid": gate.on_invalid,
                 });
                 // What a person reads before deciding (the whole plan is in the report).
-                let lines =
-                    serde_json::to_value(p.lines.iter().take(PENDING_LINES).collect::<Vec<_>>())
-                        .unwrap_or_default();
+                let lines = serde_json::to_value(&first).unwrap_or_default();
                 let id = history.pause(
                     &Settled {
                         status: RunStatus::Pending,
@@ -515,18 +566,23 @@ async fn send(
     let left = execute::add_staff(client, leave_jobs, &s.sink()).await;
     let targets = prunes.into_iter().map(|a| (None, a)).collect();
     let pruned = delete_all(client, targets, &s.sink()).await;
-    let mut lines = p.lines;
+    let mut lines = Lines::of(&p.dept_lines, &p.plan, p.live);
     if let Some(a) = &applied {
-        lines.extend(a.failures.iter().cloned());
+        lines.after.extend(a.failures.iter().cloned());
     }
     let mut extra = dept_extra(
         p.depts.as_ref(),
         applied.as_ref().map(|a| (a.created, a.renamed)),
     );
     let left = left.into_iter().map(|(i, o)| (leavers[i].clone(), o));
-    tally_besides(&mut extra, &mut lines, pruned, "删除失败 (delete failed)");
+    tally_besides(
+        &mut extra,
+        &mut lines.after,
+        pruned,
+        "删除失败 (delete failed)",
+    );
     let failed = "标记离职失败 (marking as leaver failed)";
-    tally_besides(&mut extra, &mut lines, left, failed);
+    tally_besides(&mut extra, &mut lines.after, left, failed);
     if extra.deleted + extra.left > 0 {
         ctx.events.note(format!(
             "bgy sync: of the accounts not in the sheet, {} deleted, {} marked as leavers",

@@ -22,7 +22,7 @@ use crate::journal::{self, Journal};
 use crate::live::Live;
 use crate::lock::{self, RunLock};
 use crate::model::{AccountKey, Command, Layout, Outcome, StaffRecord};
-use crate::outcome::PlanLine;
+use crate::outcome::PlanLines;
 use crate::outcome::{Counts, Detail, SheetDetail, Status, Summary};
 use crate::report::{self, Report};
 use crate::validate::{self, Table};
@@ -401,7 +401,7 @@ impl<'a> Session<'a> {
 
     /// Ends the run: rows a sending run never reached are not sent, the report is written,
     /// the front-end hears how it went.
-    pub fn finish(mut self, plan: Option<&[PlanLine]>, extra: Extra) -> anyhow::Result<Summary> {
+    pub fn finish(mut self, plan: Option<&dyn PlanLines>, extra: Extra) -> anyhow::Result<Summary> {
         if self.journal.is_some() {
             let not_sent = self.sink().not_sent();
             for o in self.outcomes.iter_mut().filter(|o| **o == Outcome::Valid) {
@@ -485,7 +485,7 @@ impl<'a> Session<'a> {
         &'r self,
         counts: &'r Counts,
         reasons: &'r [crate::outcome::Reason],
-        plan: Option<&'r [PlanLine]>,
+        plan: Option<&'r dyn PlanLines>,
         stopped: Option<String>,
         finished: DateTime<Local>,
     ) -> Report<'r> {

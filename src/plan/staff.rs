@@ -25,7 +25,7 @@ pub enum Action {
     Unchanged,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Plan {
     /// One per table row; `None` for invalid rows.
     pub actions: Vec<Option<Action>>,
@@ -34,6 +34,9 @@ pub struct Plan {
     /// Accounts on the server and not in the sheet, to mark as leavers (`--prune-mode
     /// leave`), less those marked already.
     pub leave: Vec<String>,
+    /// The 对象 Target of each row it creates or updates, "account (name)", for its Plan
+    /// sheet: kept apart from the rows, whose values a sync moves into what it sends.
+    targets: Vec<Option<Box<str>>>,
 }
 
 fn paths(ids: &[i64], tree: &DeptTree) -> String {
@@ -140,10 +143,19 @@ impl Plan {
                     .collect(),
             ),
         };
+        let targets = (table.rows.iter().zip(&actions))
+            .map(|(row, action)| {
+                matches!(action, Some(Action::Create | Action::Update(_))).then(|| {
+                    let name = row.values.get(Field::WeName).unwrap_or("");
+                    format!("{} ({name})", row.account()).into_boxed_str()
+                })
+            })
+            .collect();
         Plan {
             actions,
             prune,
             leave,
+            targets,
         }
     }
 }
@@ -161,65 +173,75 @@ impl Plan {
         }
     }
 
-    /// The Plan sheet's lines: one per create, one per changed field, one per deletion.
-    pub fn lines(&self, table: &Table, live: &Live) -> Vec<PlanLine> {
-        let mut out = Vec::new();
-        for (row, action) in table.rows.iter().zip(&self.actions) {
-            let target = || {
-                format!(
-                    "{} ({})",
-                    row.account(),
-                    row.values.get(Field::WeName).unwrap_or("")
-                )
-            };
-            match action {
-                Some(Action::Create) => out.push(PlanLine {
-                    action: "新增 (create)".into(),
-                    target: target(),
-                    field: String::new(),
-                    old: String::new(),
-                    new: format!("第 {} 行 (row {})", row.source_row, row.source_row),
-                }),
-                Some(Action::Update(changes)) => {
-                    let target = target();
-                    for c in changes {
-                        out.push(PlanLine {
-                            action: "更新 (update)".into(),
-                            target: target.clone(),
-                            field: format!("{} {}", c.field.label(), c.field.key()),
-                            old: c.old.clone(),
-                            new: c.new.clone(),
-                        });
-                    }
-                }
-                _ => {}
-            }
-        }
-        let named = |account: &str| {
+    /// How many lines [`Plan::lines`] makes.
+    pub fn line_count(&self) -> usize {
+        let rows: usize = (self.actions.iter().flatten())
+            .map(|a| match a {
+                Action::Create => 1,
+                Action::Update(changes) => changes.len(),
+                Action::Unchanged => 0,
+            })
+            .sum();
+        rows + self.prune.len() + self.leave.len()
+    }
+
+    /// The Plan sheet's lines, made one row at a time: one per create, one per changed field,
+    /// one per deletion, one per leaver.
+    pub fn lines<'s>(
+        &'s self,
+        table: &'s Table,
+        live: &'s Live,
+    ) -> impl Iterator<Item = PlanLine> + 's {
+        let rows = (table.rows.iter().zip(&self.actions).zip(&self.targets))
+            .flat_map(|((row, action), target)| row_lines(row, action.as_ref(), target));
+        let named = |account: &String| {
             let name = live
                 .person(account)
                 .and_then(|p| p.get(Field::WeName))
                 .unwrap_or("");
             format!("{account} ({name})")
         };
-        for account in &self.prune {
-            out.push(PlanLine {
-                action: "删除 (delete)".into(),
-                target: named(account),
-                field: String::new(),
-                old: String::new(),
-                new: String::new(),
-            });
+        let prunes = self.prune.iter().map(move |account| PlanLine {
+            action: "删除 (delete)".into(),
+            target: named(account),
+            field: String::new(),
+            old: String::new(),
+            new: String::new(),
+        });
+        let leavers = self.leave.iter().map(move |account| PlanLine {
+            action: "标记离职 (mark as leaver)".into(),
+            target: named(account),
+            field: format!("{} status", Field::Status.label()),
+            old: String::new(),
+            new: "已离职 (left)".into(),
+        });
+        rows.chain(prunes).chain(leavers)
+    }
+}
+
+/// A row's lines in the Plan sheet: its create, or one per field it changes.
+fn row_lines(row: &Row, action: Option<&Action>, target: &Option<Box<str>>) -> Vec<PlanLine> {
+    let target = || target.as_deref().unwrap_or_default().to_string();
+    match action {
+        Some(Action::Create) => vec![PlanLine {
+            action: "新增 (create)".into(),
+            target: target(),
+            field: String::new(),
+            old: String::new(),
+            new: format!("第 {} 行 (row {})", row.source_row, row.source_row),
+        }],
+        Some(Action::Update(changes)) => {
+            let target = target();
+            (changes.iter())
+                .map(|c| PlanLine {
+                    action: "更新 (update)".into(),
+                    target: target.clone(),
+                    field: format!("{} {}", c.field.label(), c.field.key()),
+                    old: c.old.clone(),
+                    new: c.new.clone(),
+                })
+                .collect()
         }
-        for account in &self.leave {
-            out.push(PlanLine {
-                action: "标记离职 (mark as leaver)".into(),
-                target: named(account),
-                field: format!("{} status", Field::Status.label()),
-                old: String::new(),
-                new: "已离职 (left)".into(),
-            });
-        }
-        out
+        _ => Vec::new(),
     }
 }

@@ -225,6 +225,10 @@ async fn six_edited_cells_are_six_updates_six_calls_then_zero() {
         *seen.entry(want).or_insert(0) += 1;
     }
     assert_eq!(seen.values().sum::<i32>(), 102, "every row once: {seen:?}");
+    // The sync's Plan sheet is the plan's, each line naming its person, though the rows'
+    // values went into the sends before it was written.
+    assert_eq!(read_sheet(&bgy.path("sync.xlsx"), "计划 Plan"), plan);
+    assert!(plan.iter().any(|l| l[1] == "p000001 (新名字)"), "{plan:?}");
 
     let r = bgy
         .run(&["plan", "edited.xlsx", "--json", "--report", "again.xlsx"])
