@@ -330,7 +330,8 @@ fn pause_reason(p: &Prepared, gate: &Gate) -> Option<String> {
         .map(|g| g.to_string())
 }
 
-/// The plan's fingerprint: the same lines give the same hash.
+/// The plan's fingerprint: the same lines give the same hash (that of their text joined, as
+/// an earlier bgy hashed it: a run it paused is approved by this one).
 pub fn plan_hash(lines: impl IntoIterator<Item = PlanLine>) -> String {
     use sha2::Digest;
     let mut hasher = sha2::Sha256::new();
@@ -442,6 +443,7 @@ impl Held {
     ) -> anyhow::Result<Summary> {
         let counts = p.plan.counts();
         let hash = plan_hash(p.lines().each(&p.session.table));
+        // Taken before the session finishes (it holds the rows the lines are made from).
         let first: Vec<PlanLine> = (p.lines().each(&p.session.table))
             .take(PENDING_LINES)
             .collect();
@@ -662,4 +664,36 @@ fn add_jobs(p: &mut Prepared, real: Option<&crate::model::tree::DeptTree>) -> Ve
         });
     jobs.extend(made);
     jobs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plans_hash_is_its_lines_text_hashed_as_before() {
+        let line = |target: &str, new: &str| PlanLine {
+            action: "更新 (update)".into(),
+            target: target.into(),
+            field: "职位 we_position".into(),
+            old: String::new(),
+            new: new.into(),
+        };
+        let lines = vec![line("a1 (甲)", "岗"), line("a2 (乙)", "")];
+        // The text a paused run's hash was taken of, before the lines were made as read.
+        let mut text = String::new();
+        for l in &lines {
+            for part in [&l.action, &l.target, &l.field, &l.old, &l.new] {
+                text.push_str(part);
+                text.push('\u{1f}');
+            }
+            text.push('\n');
+        }
+        assert_eq!(
+            plan_hash(lines.clone()),
+            crate::history::sha256(text.as_bytes())
+        );
+        let moved = vec![line("a1 (甲)", ""), line("a2 (乙)", "岗")];
+        assert_ne!(plan_hash(lines), plan_hash(moved));
+    }
 }
