@@ -262,8 +262,12 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
         out(line(&format!("  {:<10} {}{detail}", l.action, l.target)));
     }
     if p.more > 0 {
+        let after = match p.lines.len() + p.more > crate::report::PLAN_SHEET_LINES {
+            true => " and those after it (计划 Plan 2, …)",
+            false => "",
+        };
         out(format!(
-            "  … {} more lines in the report's 计划 Plan sheet",
+            "  … {} more lines in the report's 计划 Plan sheet{after}",
             p.more
         ));
     }
@@ -446,5 +450,34 @@ pub struct CtrlC(tokio::task::JoinHandle<()>);
 impl Drop for CtrlC {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_past_one_sheet_says_where_the_rest_of_its_lines_are() {
+        let tail = |more: usize| {
+            let plan = PlanShown {
+                lines: Vec::new(),
+                more,
+                staff: Default::default(),
+                departments: None,
+            };
+            let said = std::cell::RefCell::new(Vec::new());
+            print_plan(&plan, &|line| said.borrow_mut().push(line));
+            let said = said.into_inner();
+            said.into_iter().find(|l| l.contains("more lines")).unwrap()
+        };
+        assert_eq!(
+            tail(1_048_575),
+            "  … 1048575 more lines in the report's 计划 Plan sheet"
+        );
+        assert_eq!(
+            tail(1_048_576),
+            "  … 1048576 more lines in the report's 计划 Plan sheet and those after it (计划 Plan 2, …)"
+        );
     }
 }

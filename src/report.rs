@@ -756,7 +756,7 @@ pub fn error_parts(row: &crate::validate::Row, outcome: &Outcome) -> Vec<String>
 }
 
 /// The lines a Plan sheet holds under its titles: a sheet's 1,048,576 rows, less one.
-const PLAN_SHEET_LINES: usize = 1_048_575;
+pub const PLAN_SHEET_LINES: usize = 1_048_575;
 
 /// The 计划 Plan sheet, `per_sheet` lines at most, and its continuations (计划 Plan 2, …) for
 /// a plan longer than a sheet holds (100,000 people with 11 fields changed each).
