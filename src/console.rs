@@ -262,7 +262,7 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
         out(line(&format!("  {:<10} {}{detail}", l.action, l.target)));
     }
     if p.more > 0 {
-        let after = match p.lines.len() + p.more > crate::report::PLAN_SHEET_LINES {
+        let after = match p.past_a_sheet() {
             true => " and those after it (计划 Plan 2, …)",
             false => "",
         };

@@ -106,6 +106,14 @@ pub struct PlanShown {
     pub departments: Option<DeptCounts>,
 }
 
+impl PlanShown {
+    /// The plan has more lines than one sheet holds: the rest go on in the report's
+    /// 计划 Plan 2, ….
+    pub fn past_a_sheet(&self) -> bool {
+        self.lines.len() + self.more > crate::report::PLAN_SHEET_LINES
+    }
+}
+
 /// The stages' names as the front-ends show them: `中文 (English)`, as every sentence.
 pub mod phases {
     pub const READING: &str = "读取表格 (reading rows)";

@@ -64,9 +64,6 @@ pub async fn page(
         && info.command == Command::Check
         && info.kind == Layout::Staff
         && info.count(|c| c.ok) > 0;
-    // Lines past a sheet's go on in the report's 计划 Plan 2, ….
-    let plan_past_a_sheet =
-        (plan.as_ref()).is_some_and(|p| p.lines.len() + p.more > crate::report::PLAN_SHEET_LINES);
     Ok(html::render(
         "run.html",
         minijinja::context! {
@@ -75,7 +72,7 @@ pub async fn page(
             counts => counts(&info, plan.as_ref()),
             plan_lines => plan.as_ref().filter(|_| mine).map(plan_lines).unwrap_or_default(),
             plan_more => plan.as_ref().map_or(0, |p| p.more),
-            plan_past_a_sheet,
+            plan_past_a_sheet => plan.as_ref().is_some_and(PlanShown::past_a_sheet),
             deleting => deleting(&info, plan.as_ref()),
             leaving => leaving(&info, plan.as_ref()),
             header => header.titles[..header.titles.len().saturating_sub(2)],
