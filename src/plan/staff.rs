@@ -147,7 +147,7 @@ impl Plan {
             .map(|(row, action)| {
                 matches!(action, Some(Action::Create | Action::Update(_))).then(|| {
                     let name = row.values.get(Field::WeName).unwrap_or("");
-                    format!("{} ({name})", row.account()).into_boxed_str()
+                    target(row.account(), name).into_boxed_str()
                 })
             })
             .collect();
@@ -199,7 +199,7 @@ impl Plan {
                 .person(account)
                 .and_then(|p| p.get(Field::WeName))
                 .unwrap_or("");
-            format!("{account} ({name})")
+            target(account, name)
         };
         let prunes = self.prune.iter().map(move |account| PlanLine {
             action: "删除 (delete)".into(),
@@ -217,6 +217,11 @@ impl Plan {
         });
         rows.chain(prunes).chain(leavers)
     }
+}
+
+/// A Plan line's 对象 Target: "account (name)".
+fn target(account: &str, name: &str) -> String {
+    format!("{account} ({name})")
 }
 
 /// A row's lines in the Plan sheet: its create, or one per field it changes.
