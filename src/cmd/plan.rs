@@ -442,11 +442,14 @@ impl Held {
         gate: &Gate,
     ) -> anyhow::Result<Summary> {
         let counts = p.plan.counts();
-        let hash = plan_hash(p.lines().each(&p.session.table));
-        // Taken before the session finishes (it holds the rows the lines are made from).
-        let first: Vec<PlanLine> = (p.lines().each(&p.session.table))
-            .take(PENDING_LINES)
-            .collect();
+        // The hash and the first lines in one pass, before the session finishes (it holds the
+        // rows the lines are made from).
+        let mut first: Vec<PlanLine> = Vec::new();
+        let hash = plan_hash(p.lines().each(&p.session.table).inspect(|l| {
+            if first.len() < PENDING_LINES {
+                first.push(l.clone());
+            }
+        }));
         let sha = crate::history::sha256(&p.session.bytes);
         let extra = Extra {
             planned: Some(counts),
