@@ -243,9 +243,9 @@ fn canonical_ids(text: &str) -> bool {
 }
 
 /// 部门 as [`department_paths`] writes them (`办公逸/研发部;办公逸/客服部`): half-width
-/// separators, no spaces around a level, each level a name within the rules (not empty). Kept as they are: taken apart into levels and
-/// joined again, with 部门ID's, an export's 100,000 rows cost ~0.4 G instructions (valgrind),
-/// ~4 % of a plan's.
+/// separators, no spaces around a level, each level a name within the rules (not empty).
+/// Kept as they are: taken apart into levels and joined again, with 部门ID's, an export's
+/// 100,000 rows cost ~0.4 G instructions (valgrind), ~4 % of a plan's.
 fn canonical_paths(text: &str) -> bool {
     !text.contains(['；', '／'])
         && text.split(';').all(|path| {
