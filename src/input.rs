@@ -2,6 +2,7 @@
 //! line's `Config`, the console, the schedule) hand a run, and all a run needs to know of them.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use crate::read::header::Names;
 
@@ -27,13 +28,42 @@ pub struct Input {
     pub bytes: Option<Bytes>,
 }
 
-/// A file's bytes as read (their `Debug` is their length, not their content).
+/// A file's bytes as read, handed to the run that reads them (their `Debug` is their length,
+/// not their content). Clones hold the same bytes, and [`Bytes::let_go`] lets them go for
+/// every clone: a sync sends for minutes after it read the last of them, and a 100,000-row
+/// sheet is ~13 MB.
 #[derive(Clone)]
-pub struct Bytes(pub std::sync::Arc<[u8]>);
+pub struct Bytes(Arc<Mutex<Option<Arc<[u8]>>>>);
+
+impl Bytes {
+    pub fn new(bytes: Arc<[u8]>) -> Bytes {
+        Bytes(Arc::new(Mutex::new(Some(bytes))))
+    }
+
+    /// The bytes, unless they were let go.
+    pub fn get(&self) -> Option<Arc<[u8]>> {
+        self.slot().clone()
+    }
+
+    /// Lets the bytes go: the run has read all it reads of them.
+    pub fn let_go(&self) {
+        self.slot().take();
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<Arc<[u8]>>> {
+        // Only ever set or taken whole: a panic elsewhere cannot leave it half-changed.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 impl std::fmt::Debug for Bytes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Bytes({} bytes)", self.0.len())
+        match self.get() {
+            Some(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+            None => write!(f, "Bytes(let go)"),
+        }
     }
 }
 
@@ -43,6 +73,11 @@ impl Input {
         self.shown
             .clone()
             .unwrap_or_else(|| self.file.display().to_string())
+    }
+
+    /// The bytes the front-end read, unless the run let them go.
+    pub fn held_bytes(&self) -> Option<Arc<[u8]>> {
+        self.bytes.as_ref().and_then(Bytes::get)
     }
 
     /// Just a file, as the web console and `bgy undo` make one.
@@ -57,5 +92,23 @@ impl Input {
             no_report: false,
             bytes: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_let_go_are_let_go_for_every_clone() {
+        let read: Arc<[u8]> = b"PK\x03\x04".as_slice().into();
+        let mut input = Input::file("staff.xlsx".into());
+        input.bytes = Some(Bytes::new(Arc::clone(&read)));
+        let copy = input.clone();
+        assert_eq!(copy.held_bytes().as_deref(), Some(&read[..]));
+        copy.bytes.as_ref().map(Bytes::let_go);
+        assert_eq!(input.held_bytes(), None);
+        assert_eq!(Arc::strong_count(&read), 1, "no clone holds them any more");
+        assert_eq!(format!("{:?}", input.bytes), "Some(Bytes(let go))");
     }
 }

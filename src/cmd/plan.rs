@@ -173,8 +173,8 @@ async fn prepare<'a>(
 /// again in between cannot give the run one version's departments and another's people.
 fn read_once(input: &Input) -> anyhow::Result<Input> {
     let bytes = match &input.bytes {
-        Some(read) => read.clone(),
-        None => crate::input::Bytes(crate::read::read_file(&input.file)?.into()),
+        Some(held) if held.get().is_some() => held.clone(),
+        _ => crate::input::Bytes::new(crate::read::read_file(&input.file)?.into()),
     };
     Ok(Input {
         bytes: Some(bytes),
@@ -184,8 +184,8 @@ fn read_once(input: &Input) -> anyhow::Result<Input> {
 
 /// The workbook's 部门 Departments sheet, when it has one (from the bytes of [`read_once`]).
 fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::DeptRow>>> {
-    let bytes = input.bytes.as_ref().context("the input was not read")?;
-    Ok(plan::depts::read(&bytes.0, &input.file)?)
+    let bytes = input.held_bytes().context("the input was not read")?;
+    Ok(plan::depts::read(&bytes, &input.file)?)
 }
 
 /// Someone already marked as a leaver: bgy marked them last (its last `status` sent is 3), or

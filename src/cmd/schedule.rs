@@ -175,7 +175,7 @@ async fn attempt(
         });
     }
     let mut input = scheduled_input(ctx, path)?;
-    input.bytes = Some(Bytes(bytes));
+    input.bytes = Some(Bytes::new(bytes));
     let gate = Gate {
         max_changes: job.max_changes,
         on_invalid: job.on_invalid,
@@ -255,7 +255,7 @@ pub async fn decide(
         serde_json::from_value(options["on_invalid"].clone()).unwrap_or_default();
     let mut input = scheduled_input(ctx, path)?;
     input.report = report;
-    input.bytes = Some(Bytes(bytes));
+    input.bytes = Some(Bytes::new(bytes));
     let gate = Gate {
         max_changes: Threshold::Count(usize::MAX),
         on_invalid,

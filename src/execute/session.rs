@@ -221,8 +221,8 @@ impl<'a> Session<'a> {
         };
         // The input's bytes were for its other sheets and this hash: let them go for the
         // sending (a 100,000-row sheet is ~15 MB), unless they are the only cells left of
-        // rows let go, for a report written whole (a send that did not succeed). A plan's
-        // or a sync's input keeps its own hold on them, read once for both its sheets.
+        // rows let go, for a report written whole (a send that did not succeed). A sync's
+        // input, read once for both its sheets, lets go of its own hold on them then too.
         let read = std::mem::take(&mut self.bytes);
         let run = history.begin(
             self.command.name(),
@@ -233,6 +233,8 @@ impl<'a> Session<'a> {
         )?;
         if self.table.rows.iter().any(|r| r.forgotten) {
             self.bytes = read;
+        } else if let Some(held) = &self.input.bytes {
+            held.let_go();
         }
         if !self.input.columns.is_empty() {
             history.columns(run, &self.input.columns.describe())?;
@@ -580,8 +582,8 @@ impl Loaded {
         stream_report: &dyn Fn(Layout) -> bool,
         also: validate::Watch,
     ) -> anyhow::Result<Loaded> {
-        let bytes: Arc<[u8]> = match &input.bytes {
-            Some(read) => Arc::clone(&read.0),
+        let bytes: Arc<[u8]> = match input.held_bytes() {
+            Some(read) => read,
             None => crate::read::read_file(&input.file)?.into(),
         };
         ctx.events.phase(phases::READING, 0);
