@@ -24,8 +24,9 @@ use crate::history::ChangeKind;
 use crate::live::{Live, LISTED};
 use crate::model::StaffRecord;
 use crate::model::{AccountKey, Command, Field, Layout, Outcome};
-use crate::outcome::{PlanLine, StaffCounts, Summary};
+use crate::outcome::{PlanLine, PlanLines, StaffCounts, Summary};
 use crate::safety;
+use crate::validate::Table;
 
 /// What undoing one account's changes does.
 enum Inverse {
@@ -156,7 +157,7 @@ pub async fn run(
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     let mut plan = invert(changes, &live, destructive.force);
     // Made before the rows are written, which takes the plan's records.
-    let (lines, counts) = plan_lines(&plan);
+    let (restored, counts) = (restored(&plan), planned_counts(&plan));
     // Beside its report when it has one (the web console's run folder), so the backup is too.
     let folder = report
         .as_deref()
@@ -165,6 +166,10 @@ pub async fn run(
     let (mut input, table) = write_input(ctx, run, &mut plan, folder)?;
     input.report = report;
     let mut s = Session::of_table(ctx, Command::Undo, &input, table, !dry_run)?;
+    let lines = UndoLines {
+        plan: &plan,
+        restored,
+    };
     show(ctx, &lines, counts, run);
     let deletes: Vec<String> = plan
         .iter()
@@ -179,7 +184,7 @@ pub async fn run(
         }
         ctx.events.note("dry run: nothing was sent");
         let planned = Extra {
-            planned: Some(planned_counts(&plan)),
+            planned: Some(counts),
             ..Extra::default()
         };
         return s.finish(Some(&lines), planned);
@@ -405,58 +410,83 @@ fn last4(card: &str) -> String {
     digits[digits.len().saturating_sub(4)..].iter().collect()
 }
 
-/// The inverse as plan lines, kept in the report, and what it does by kind.
-fn plan_lines(plan: &[(String, Inverse)]) -> (Vec<PlanLine>, StaffCounts) {
-    let line = |action: &str, target: &str, new: String| PlanLine {
-        action: action.into(),
-        target: target.into(),
-        field: String::new(),
-        old: String::new(),
-        new,
-    };
-    let mut counts = StaffCounts::default();
-    let lines: Vec<PlanLine> = plan
-        .iter()
-        .map(|(account, inverse)| match inverse {
+/// The inverse's plan lines, one an account, made as they are shown and written. What a
+/// restore sends is all they keep of the plan's records, which the rows sent take (an undo of
+/// 100,000 updates held 28 MB of lines, each its five strings).
+struct UndoLines<'p> {
+    plan: &'p [(String, Inverse)],
+    /// What each restore sends, as a person reads it (empty for the rest).
+    restored: Vec<Box<str>>,
+}
+
+/// What each restore of `plan` sends, as a person reads it, before the rows take its records.
+fn restored(plan: &[(String, Inverse)]) -> Vec<Box<str>> {
+    plan.iter()
+        .map(|(_, inverse)| match inverse {
             Inverse::Restore(v) => {
-                counts.update += 1;
-                // As a person reads them; a bank card never whole.
-                let fields: Vec<String> = v
-                    .iter()
-                    .map(|(f, x)| match f {
-                        Field::BankCard => format!("{}=****{}", f.label(), last4(x)),
-                        f => format!("{}={}", f.label(), f.display(x)),
-                    })
-                    .collect();
-                line("恢复 (restore)", account, fields.join(" "))
+                let mut text = String::new();
+                for (f, x) in v.iter() {
+                    if !text.is_empty() {
+                        text.push(' ');
+                    }
+                    // As a person reads them; a bank card never whole.
+                    match f {
+                        Field::BankCard => {
+                            text.push_str(&format!("{}=****{}", f.label(), last4(x)))
+                        }
+                        f => text.push_str(&format!("{}={}", f.label(), f.display(x))),
+                    }
+                }
+                text.into_boxed_str()
             }
-            Inverse::Recreate(_) => {
-                counts.create += 1;
-                line("重建 (re-create)", account, String::new())
-            }
-            Inverse::Delete => {
-                counts.delete += 1;
-                line("删除 (delete)", account, String::new())
-            }
-            Inverse::Conflict(_, why) => line("冲突 (conflict)", account, why.clone()),
-            Inverse::RenameBack(_, old, _) => line("改回 (rename back)", account, old.clone()),
-            Inverse::DeptConflict(why) => line("冲突 (conflict)", account, why.clone()),
-            Inverse::Nothing(why) => {
-                counts.unchanged += 1;
-                line("无需改动 (nothing to do)", account, why.clone())
-            }
+            _ => Box::default(),
         })
-        .collect();
-    (lines, counts)
+        .collect()
+}
+
+impl UndoLines<'_> {
+    fn len(&self) -> usize {
+        self.plan.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = PlanLine> + '_ {
+        self.plan
+            .iter()
+            .zip(&self.restored)
+            .map(|((account, inverse), restored)| {
+                let line = |action: &str, new: &str| PlanLine {
+                    action: action.into(),
+                    target: account.clone(),
+                    field: String::new(),
+                    old: String::new(),
+                    new: new.into(),
+                };
+                match inverse {
+                    Inverse::Restore(_) => line("恢复 (restore)", restored),
+                    Inverse::Recreate(_) => line("重建 (re-create)", ""),
+                    Inverse::Delete => line("删除 (delete)", ""),
+                    Inverse::Conflict(_, why) => line("冲突 (conflict)", why),
+                    Inverse::RenameBack(_, old, _) => line("改回 (rename back)", old),
+                    Inverse::DeptConflict(why) => line("冲突 (conflict)", why),
+                    Inverse::Nothing(why) => line("无需改动 (nothing to do)", why),
+                }
+            })
+    }
+}
+
+impl PlanLines for UndoLines<'_> {
+    fn each<'s>(&'s self, _: &'s Table) -> Box<dyn Iterator<Item = PlanLine> + 's> {
+        Box::new(self.iter())
+    }
 }
 
 /// Shows the inverse's first plan lines and its counts.
-fn show(ctx: &Context, lines: &[PlanLine], counts: StaffCounts, run: i64) {
+fn show(ctx: &Context, lines: &UndoLines, counts: StaffCounts, run: i64) {
     ctx.events
         .note(format!("bgy undo: the inverse of run {run}"));
     let shown = ctx.events.plan_lines();
     ctx.events.event(Event::Plan(PlanShown {
-        lines: lines.iter().take(shown).cloned().collect(),
+        lines: lines.iter().take(shown).collect(),
         more: lines.len().saturating_sub(shown),
         staff: counts,
         departments: None,
