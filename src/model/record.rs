@@ -107,6 +107,12 @@ impl StaffRecord {
     /// Sets a value, in its place among the others (put in template order, each goes at the
     /// end).
     pub fn put(&mut self, f: Field, v: &str) {
+        let last = self.spans.last().map(|&s| s >> END_BITS);
+        if last.is_none_or(|l| l < f.index() as u32) && self.text.len() + v.len() <= MAX_TEXT {
+            self.text.push_str(v);
+            self.spans.push(span(f, self.text.len()));
+            return;
+        }
         let (i, start, end) = match self.find(f) {
             Ok(i) => {
                 let (start, end) = self.bounds(i);
@@ -124,7 +130,10 @@ impl StaffRecord {
             cut -= 1;
         }
         let v = &v[..cut];
-        self.text.replace_range(start..end, v);
+        match start == end {
+            true => self.text.insert_str(start, v),
+            false => self.text.replace_range(start..end, v),
+        }
         self.shift(i, end - start, v.len());
     }
 
