@@ -21,6 +21,8 @@ pub async fn run(
     destructive: Destructive,
 ) -> anyhow::Result<Summary> {
     let mut s = Session::open(ctx, Command::Delete, input, Layout::Delete, true)?;
+    // Nothing reads the sheet again: its bytes go before the listing and the backup come.
+    s.hash_input();
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     anyhow::ensure!(

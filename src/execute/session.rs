@@ -48,6 +48,8 @@ pub struct Session<'a> {
     /// history and lets it go unless rows were let go. Shared with the input when it was read
     /// already (a sync's departments sheet): a copy was ~13 MB more for a 100,000-row sheet.
     pub bytes: Arc<[u8]>,
+    /// The input's hash, once taken ([`Session::hash_input`]).
+    input_hash: Option<String>,
     /// The layout the input was read as (`None`: its header's), to read it again the same.
     read_as: Option<Layout>,
     /// The report, written while the rows were read, for a run that sends nothing.
@@ -199,6 +201,7 @@ impl<'a> Session<'a> {
             recorder: None,
             _lock: lock,
             bytes,
+            input_hash: None,
             read_as,
             stream,
         })
@@ -219,23 +222,14 @@ impl<'a> Session<'a> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default(),
         };
-        // The input's bytes were for its other sheets and this hash: let them go for the
-        // sending (a 100,000-row sheet is ~15 MB), unless they are the only cells left of
-        // rows let go, for a report written whole (a send that did not succeed). A sync's
-        // input, read once for both its sheets, lets go of its own hold on them then too.
-        let read = std::mem::take(&mut self.bytes);
+        let hash = self.hash_input();
         let run = history.begin(
             self.command.name(),
-            &crate::history::sha256(&read),
+            &hash,
             &name,
             &self.ctx.server,
             &self.ctx.who,
         )?;
-        if self.table.rows.iter().any(|r| r.forgotten) {
-            self.bytes = read;
-        } else if let Some(held) = &self.input.bytes {
-            held.let_go();
-        }
         if !self.input.columns.is_empty() {
             history.columns(run, &self.input.columns.describe())?;
         }
@@ -247,6 +241,26 @@ impl<'a> Session<'a> {
             remembered: Vec::new(),
         });
         Ok(())
+    }
+
+    /// The input's hash, for the history. Its bytes were for its other sheets and this hash:
+    /// they are let go then (a 100,000-row sheet is ~13 MB), unless they are the only cells
+    /// left of rows let go, for a report written whole (a send that did not succeed). A sync's
+    /// input, read once for both its sheets, lets go of its own hold on them too. Taken as the
+    /// journal starts, or before by a run that holds much until then (a delete's backup).
+    pub fn hash_input(&mut self) -> String {
+        if let Some(hash) = &self.input_hash {
+            return hash.clone();
+        }
+        let read = std::mem::take(&mut self.bytes);
+        let hash = crate::history::sha256(&read);
+        if self.table.rows.iter().any(|r| r.forgotten) {
+            self.bytes = read;
+        } else if let Some(held) = &self.input.bytes {
+            held.let_go();
+        }
+        self.input_hash = Some(hash.clone());
+        hash
     }
 
     /// Keeps the live records of `accounts` as they are before the run changes them, for the
