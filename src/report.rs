@@ -295,7 +295,7 @@ struct Sheets {
     /// The last row's outcome and issues, and the 错误 text they made, cut to fit a cell: a
     /// text of the same ones is made once (an export checked online: one warning on every
     /// row).
-    said: Option<(Outcome, Vec<Issue>, String)>,
+    said: Option<(Outcome, thin_vec::ThinVec<Issue>, String)>,
 }
 
 /// Red cells that get a note. rust_xlsxwriter holds every note, and builds its drawing, in

@@ -1,6 +1,7 @@
 //! A person's values, as one record whatever they came from.
 
 use chrono::NaiveDate;
+use thin_vec::ThinVec;
 
 use super::tree::Placement;
 use super::Field;
@@ -18,7 +19,7 @@ pub struct StaffRecord {
     /// One a value, in template order: its field in the top bits, and where it ends in
     /// `text` (it starts where the one before ends). 4 bytes a value, where a field and two
     /// offsets took 12: a sync of 100,000 people holds 200,000 records of ~9 values.
-    spans: Vec<u32>,
+    spans: ThinVec<u32>,
 }
 
 /// The bits of a span that say where its value ends.
@@ -53,7 +54,7 @@ impl StaffRecord {
     pub fn with_capacity(fields: usize, bytes: usize) -> StaffRecord {
         StaffRecord {
             text: String::with_capacity(bytes),
-            spans: Vec::with_capacity(fields),
+            spans: ThinVec::with_capacity(fields),
         }
     }
 

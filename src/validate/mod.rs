@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use thin_vec::ThinVec;
+
 use crate::model::{AccountKey, Field, Layout, Outcome, StaffRecord};
 use crate::read::header::{self, Column, Header, Names};
 use crate::read::{self, Cell, RawRow, ReadError, Sheet};
@@ -89,7 +91,7 @@ impl Issue {
 
 /// An input row's cells as the person sees them, kept in one string.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
-pub struct RawCells(String);
+pub struct RawCells(Box<str>);
 
 /// Between cells in [`RawCells`]; an invisible control character nobody types.
 const SEP: char = '\u{1F}';
@@ -109,9 +111,9 @@ impl RawCells {
                 other => other.write_to(&mut s),
             }
         }
-        // Kept for the whole run (a row each): without the room its size guess left over.
-        s.shrink_to_fit();
-        RawCells(s)
+        // Kept for the whole run (a row each): without the room its size guess left over,
+        // and without a capacity of its own (8 bytes a row).
+        RawCells(s.into_boxed_str())
     }
 
     /// Every cell, from column A (trailing empty cells may be missing).
@@ -131,7 +133,9 @@ pub struct Row {
     /// The input cells as the person sees them.
     pub raw: RawCells,
     pub values: StaffRecord,
-    pub issues: Vec<Issue>,
+    /// Most rows have none: a vector's length and capacity are kept with its items, not in
+    /// every row (16 bytes a row).
+    pub issues: ThinVec<Issue>,
     /// Its cells and values were let go ([`Row::forget`]).
     pub forgotten: bool,
 }
@@ -671,7 +675,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
             (n + 1, bytes + cell(i).len_hint())
         });
     let mut values = StaffRecord::with_capacity(fields, text_bytes);
-    let mut issues = Vec::new();
+    let mut issues = ThinVec::new();
     let mut any = false;
     for (i, col) in header.columns.iter().enumerate() {
         let Column::Field(f) = col else { continue };
