@@ -44,7 +44,7 @@ pub struct Session<'a> {
     recorder: Option<Recorder<'a>>,
     _lock: Option<RunLock>,
     /// The input as read, once: other sheets of it are read from here, and the cells of rows
-    /// let go ([`crate::validate::Table::recall`]). The journal's start hashes it for the
+    /// let go ([`crate::validate::Table::recall`]). [`Session::hash_input`] hashes it for the
     /// history and lets it go unless rows were let go. Shared with the input when it was read
     /// already (a sync's departments sheet): a copy was ~13 MB more for a 100,000-row sheet.
     pub bytes: Arc<[u8]>,
