@@ -514,7 +514,7 @@ impl Client {
     /// `staff/delete` for at most [`DELETE_CHUNK`] accounts, as a comma string.
     pub async fn delete_staff(
         &self,
-        accounts: &[String],
+        accounts: &[&str],
     ) -> Result<Reply<serde_json::Value>, ApiError> {
         let form = vec![("we_userids".to_string(), accounts.join(","))];
         self.call(

@@ -50,7 +50,7 @@ pub async fn run(
             Some(p) => {
                 row_of.insert(p.account(), i);
                 accounts.push(p.account());
-                known.push((Some(row.source_row), p.account().to_string()));
+                known.push((Some(row.source_row), p.account()));
             }
             None => s.outcomes[i] = Outcome::NotFound,
         }
@@ -71,7 +71,7 @@ pub async fn run(
     ctx.events.phase(phases::DELETING, known.len() as u64);
     let results = delete_all(client, known, &s.sink()).await;
     for (account, outcome) in results {
-        if let Some(&i) = row_of.get(account.as_str()) {
+        if let Some(&i) = row_of.get(account) {
             s.outcomes[i] = outcome;
         }
     }

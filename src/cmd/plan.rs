@@ -569,7 +569,7 @@ async fn send(
         .map(|(i, a)| AddJob::leaver(i, a, &today, &why))
         .collect();
     let left = execute::add_staff(client, leave_jobs, &s.sink()).await;
-    let targets = prunes.into_iter().map(|a| (None, a)).collect();
+    let targets = prunes.iter().map(|a| (None, a.as_str())).collect();
     let pruned = delete_all(client, targets, &s.sink()).await;
     let mut lines = Lines::of(&p.dept_lines, &p.plan, p.live);
     if let Some(a) = &applied {
@@ -609,10 +609,10 @@ fn remember_changed(p: &mut Prepared) {
 
 /// Counts the accounts the sheet does not name (deleted, marked as leavers, or failed: a plan
 /// line each, `action` and why).
-fn tally_besides(
+fn tally_besides<A: Into<String>>(
     extra: &mut Extra,
     lines: &mut Vec<PlanLine>,
-    outcomes: impl IntoIterator<Item = (String, Outcome)>,
+    outcomes: impl IntoIterator<Item = (A, Outcome)>,
     action: &str,
 ) {
     for (account, outcome) in outcomes {
@@ -630,7 +630,7 @@ fn tally_besides(
         extra.failed += 1;
         lines.push(PlanLine {
             action: action.into(),
-            target: account,
+            target: account.into(),
             field: String::new(),
             old: String::new(),
             new: crate::outcome::why(&outcome).unwrap_or_default(),

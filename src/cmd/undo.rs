@@ -220,7 +220,7 @@ pub async fn run(
     } else {
         s.send_staff(client, jobs).await;
     }
-    let targets = deletes.into_iter().map(|a| (None, a)).collect();
+    let targets = deletes.iter().map(|a| (None, a.as_str())).collect();
     let mut extra = departments_back(ctx, client, &s, &plan).await;
     for (_, outcome) in delete_all(client, targets, &s.sink()).await {
         match outcome {

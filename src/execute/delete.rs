@@ -11,16 +11,18 @@ use crate::model::{AccountKey, Outcome};
 use super::Sink;
 
 /// An account to delete, and the first row of the sheet that names it (none for a prune).
-pub type Target = (Option<u32>, String);
+/// Borrowed from the listing or the plan: a delete of 100,000 kept a copy of each, and
+/// another in its results.
+pub type Target<'a> = (Option<u32>, &'a str);
 
 /// Deletes `accounts`, 200 a call, calls concurrently; each account gets its outcome.
-pub async fn delete_all(
+pub async fn delete_all<'a>(
     client: &Client,
-    accounts: Vec<Target>,
+    accounts: Vec<Target<'a>>,
     sink: &Sink<'_>,
-) -> Vec<(String, Outcome)> {
-    let batches = super::chunks(accounts, DELETE_CHUNK, |(_, a)| a.into());
-    let results: Vec<Vec<(String, Outcome)>> = futures::stream::iter(batches)
+) -> Vec<(&'a str, Outcome)> {
+    let batches = super::chunks(accounts, DELETE_CHUNK, |(_, a)| AccountKey::new(a));
+    let results: Vec<Vec<(&str, Outcome)>> = futures::stream::iter(batches)
         .map(|batch| delete_batch(client, batch, sink))
         .buffer_unordered(client.concurrency())
         .collect()
@@ -29,18 +31,18 @@ pub async fn delete_all(
 }
 
 /// One `staff/delete` call of at most 200 accounts; each account gets its outcome.
-async fn delete_batch(
+async fn delete_batch<'a>(
     client: &Client,
-    targets: Vec<Target>,
+    targets: Vec<Target<'a>>,
     sink: &Sink<'_>,
-) -> Vec<(String, Outcome)> {
+) -> Vec<(&'a str, Outcome)> {
     if sink.stop.is_stopped() {
         return targets
             .into_iter()
             .map(|(_, a)| (a, sink.not_sent()))
             .collect();
     }
-    let accounts: Vec<String> = targets.iter().map(|(_, a)| a.clone()).collect();
+    let accounts: Vec<&str> = targets.iter().map(|&(_, a)| a).collect();
     let outcomes: Vec<Outcome> = match client.delete_staff(&accounts).await {
         Ok(r) if r.errno == 0 => accounts.iter().map(|_| Outcome::Deleted).collect(),
         // None exists any more: a try whose answer was lost deleted them.
@@ -66,7 +68,7 @@ async fn delete_batch(
         .into_iter()
         .zip(outcomes)
         .map(|((row, account), outcome)| {
-            sink.done(row, &account, &outcome);
+            sink.done(row, account, &outcome);
             (account, outcome)
         })
         .collect()
@@ -76,7 +78,7 @@ async fn delete_batch(
 /// are deleted.
 async fn still_present(
     client: &Client,
-    accounts: &[String],
+    accounts: &[&str],
     errno: Option<i64>,
     message: &str,
     sink: &Sink<'_>,

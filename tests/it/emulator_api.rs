@@ -446,7 +446,7 @@ async fn client_covers_all_seven_endpoints() {
         .unwrap();
     assert_eq!(r.errno, 0);
     assert!(r.data.unwrap_or_default().is_empty());
-    let r = c.delete_staff(&["wangwu".into()]).await.unwrap();
+    let r = c.delete_staff(&["wangwu"]).await.unwrap();
     assert_eq!(r.errno, 0);
     let staff = c.staff(0, false).await.unwrap();
     assert_eq!(staff.items.len(), 2);

@@ -175,7 +175,7 @@ async fn the_ticket_is_in_no_error_display_or_debug() {
         bad.add_staff(vec![("we_userid".into(), "x".into())])
             .await
             .unwrap_err(), // Status 500
-        bad.delete_staff(&["x".into()]).await.unwrap_err(), // RateLimited
+        bad.delete_staff(&["x"]).await.unwrap_err(), // RateLimited
         bad.edit_department(2, "x").await.unwrap_err(), // Rejected (401)
         bad.create_department("x", 1).await.unwrap_err(), // Rejected (errno)
         bad.entry_time(&[])
