@@ -436,7 +436,7 @@ impl Held {
     fn finish(
         self,
         ctx: &Context,
-        p: Prepared,
+        mut p: Prepared,
         input: &Input,
         prune: PruneMode,
         gate: &Gate,
@@ -450,7 +450,7 @@ impl Held {
                 first.push(l.clone());
             }
         }));
-        let sha = crate::history::sha256(&p.session.bytes);
+        let sha = p.session.hash_input();
         let extra = Extra {
             planned: Some(counts),
             ..dept_extra(p.depts.as_ref(), None)
