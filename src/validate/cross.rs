@@ -13,17 +13,47 @@ use crate::model::{Field, Layout};
 /// hashes is sorted as it fills, and merged with the one before it while they are the same
 /// size, while the reader still reads: the end, where the check waits, merges a few runs of
 /// different sizes (3 ms of 100,000 rows, not a whole sort's 15).
+///
+/// A field's keys in memory are at most [`BUDGET`]: a run that size is written to a temporary
+/// file and merged back from it at the end, so the checks hold the same few megabytes for
+/// 20,000 rows or a million (they held 24 bytes a key a field: ~10 MB at 100,000 rows, 96 MB
+/// at Excel's last row). Where no temporary file can be written, the runs stay in memory.
 pub(super) struct CrossRows {
     layout: Layout,
     fields: Vec<Field>,
     hash: KeyHash,
     /// Per field: each key's hash with its row, in sorted runs until [`CrossRows::finish`].
-    keys: Vec<Vec<(Hashed, u32)>>,
+    keys: Vec<Keys>,
+    spill: Spill,
+    /// [`RUN`] and [`BUDGET`], but for tests.
+    run: usize,
+    budget: usize,
     rows: u32,
+}
+
+/// One field's keys with their rows.
+#[derive(Default)]
+struct Keys {
+    /// The latest, in sorted runs of [`RUN`] merged as a binary counter carries.
+    mem: Vec<(Hashed, u32)>,
+    /// Whole sorted runs of the budget's size, as they were written out or, where they could
+    /// not be, kept.
+    runs: Vec<Run>,
+}
+
+enum Run {
+    /// Where it starts in the spill file.
+    Written(u64),
+    Kept(Vec<(Hashed, u32)>),
 }
 
 impl CrossRows {
     pub(super) fn new(layout: Layout) -> CrossRows {
+        CrossRows::sized(layout, RUN, BUDGET)
+    }
+
+    /// With runs of `run` keys, and `budget` keys a field in memory (a power of two times `run`).
+    fn sized(layout: Layout, run: usize, budget: usize) -> CrossRows {
         let mut fields = vec![Field::WeUserid];
         if layout == Layout::Staff {
             // In WeCom, which 办公逸 mirrors into, a mobile and an e-mail belong to one member.
@@ -31,9 +61,12 @@ impl CrossRows {
         }
         CrossRows {
             layout,
-            keys: fields.iter().map(|_| Vec::new()).collect(),
+            keys: fields.iter().map(|_| Keys::default()).collect(),
             fields,
             hash: KeyHash::random(),
+            spill: Spill::default(),
+            run,
+            budget,
             rows: 0,
         }
     }
@@ -42,37 +75,52 @@ impl CrossRows {
     pub(super) fn add(&mut self, row: &Row) {
         let i = self.rows;
         self.rows += 1;
-        for (k, field) in self.fields.iter().enumerate() {
-            if let Some(key) = row.values.get(*field).and_then(|v| same_key(*field, v)) {
-                let keys = &mut self.keys[k];
-                keys.push((self.hash.of(&key), i));
-                let len = keys.len();
-                if len.is_multiple_of(RUN) {
-                    keys[len - RUN..].sort_unstable();
-                    // As a binary counter carries: two runs of one size make one of twice it.
-                    let mut run = RUN;
-                    while len.is_multiple_of(run * 2) {
-                        run *= 2;
-                        keys[len - run..].sort();
-                    }
-                }
+        for k in 0..self.fields.len() {
+            let field = self.fields[k];
+            if let Some(key) = row.values.get(field).and_then(|v| same_key(field, v)) {
+                let hash = self.hash.of(&key);
+                self.push(k, hash, i);
             }
         }
     }
 
-    /// The clashes, as issues on the rows they were added as; the file's accounts, kept.
-    pub(super) fn finish(mut self, rows: &mut [Row]) -> FileAccounts {
-        for (k, &field) in self.fields.iter().enumerate() {
-            let keys = &mut self.keys[k];
-            // By hash, then by row: each group of one key in sheet order. The stable sort
-            // finds the sorted runs and merges them.
-            keys.sort();
-            let groups: Vec<Vec<usize>> = keys
-                .chunk_by(|a, b| a.0 == b.0)
-                .filter(|group| group.len() > 1)
-                .map(|group| group.iter().map(|&(_, i)| i as usize).collect())
-                .collect();
+    /// The `k`th field's key of row `i`.
+    fn push(&mut self, k: usize, hash: Hashed, i: u32) {
+        let keys = &mut self.keys[k];
+        keys.mem.push((hash, i));
+        let len = keys.mem.len();
+        if len.is_multiple_of(self.run) {
+            keys.mem[len - self.run..].sort_unstable();
+            // As a binary counter carries: two runs of one size make one of twice it.
+            let mut run = self.run;
+            while len.is_multiple_of(run * 2) {
+                run *= 2;
+                keys.mem[len - run..].sort();
+            }
+        }
+        if len == self.budget {
+            // One sorted run now: out of memory, or kept whole where it cannot go.
+            let run = match self.spill.write(&keys.mem) {
+                Some(at) => Run::Written(at),
+                None => Run::Kept(keys.mem.clone()),
+            };
+            keys.runs.push(run);
+            keys.mem.clear();
+        }
+    }
+
+    /// The clashes, as issues on the rows they were added as; the file's accounts, kept, and
+    /// whether any row clashed.
+    pub(super) fn finish(mut self, rows: &mut [Row]) -> std::io::Result<(FileAccounts, bool)> {
+        let (mut accounts, mut clashed) = (Vec::new(), false);
+        for k in 0..self.fields.len() {
+            let field = self.fields[k];
+            let mut groups: Vec<Vec<usize>> = Vec::new();
+            self.each_group(k, (k == 0).then_some(&mut accounts), &mut |group| {
+                groups.push(group.iter().map(|&i| i as usize).collect());
+            })?;
             for (i, other) in first_of(groups.iter(), |j| rows[j].source_row) {
+                clashed = true;
                 let issue = duplicate(field, other);
                 rows[i].issues.push(match self.layout {
                     // Deleting an account twice is harmless: `bgy delete` deletes it once.
@@ -88,23 +136,191 @@ impl CrossRows {
                 });
             }
         }
-        let mut accounts: Vec<Hashed> = self
-            .keys
-            .swap_remove(0)
-            .into_iter()
-            .map(|(h, _)| h)
-            .collect();
-        accounts.dedup();
         accounts.shrink_to_fit();
-        FileAccounts {
+        let accounts = FileAccounts {
             hash: self.hash,
             sorted: accounts,
+        };
+        Ok((accounts, clashed))
+    }
+
+    /// Each group of rows (more than one) whose `k`th field has one key, its rows in sheet
+    /// order; and every key once, in order, into `all`. The runs are merged as they are read:
+    /// by hash, then by row.
+    fn each_group(
+        &mut self,
+        k: usize,
+        mut all: Option<&mut Vec<Hashed>>,
+        found: &mut dyn FnMut(&[u32]),
+    ) -> std::io::Result<()> {
+        let keys = &mut self.keys[k];
+        // The stable sort finds the latest sorted runs and merges them.
+        keys.mem.sort();
+        let mut cursors: Vec<Cursor> = std::mem::take(&mut keys.runs)
+            .into_iter()
+            .map(|run| match run {
+                Run::Written(at) => Cursor::on_file(at, self.budget, self.run),
+                Run::Kept(keys) => Cursor::kept(keys),
+            })
+            .collect();
+        cursors.push(Cursor::kept(std::mem::take(&mut keys.mem)));
+        let mut heads = std::collections::BinaryHeap::new();
+        for (c, cursor) in cursors.iter_mut().enumerate() {
+            if let Some(key) = cursor.next(&mut self.spill)? {
+                heads.push(std::cmp::Reverse((key, c)));
+            }
         }
+        let mut group: Vec<u32> = Vec::new();
+        let mut last = None;
+        while let Some(std::cmp::Reverse(((hash, i), c))) = heads.pop() {
+            if let Some(next) = cursors[c].next(&mut self.spill)? {
+                heads.push(std::cmp::Reverse((next, c)));
+            }
+            if last != Some(hash) {
+                if group.len() > 1 {
+                    found(&group);
+                }
+                group.clear();
+                last = Some(hash);
+                if let Some(all) = all.as_deref_mut() {
+                    all.push(hash);
+                }
+            }
+            group.push(i);
+        }
+        if group.len() > 1 {
+            found(&group);
+        }
+        Ok(())
     }
 }
 
 /// Hashes [`CrossRows`] sorts at a time (96 KB: within a core's cache).
 const RUN: usize = 4096;
+
+/// A field's keys [`CrossRows`] holds in memory at most (768 KB), and the size of each run it
+/// writes out: 20,000 rows write nothing, 100,000 three runs a field.
+const BUDGET: usize = 8 * RUN;
+
+/// The temporary file runs of keys are written to, made with the first; gone when dropped.
+#[derive(Default)]
+struct Spill {
+    file: Option<std::fs::File>,
+    /// Its end: where the next run goes.
+    end: u64,
+    /// Writing failed once: the runs stay in memory from then on.
+    broken: bool,
+    buf: Vec<u8>,
+}
+
+/// A key on file: its hash's two halves, then its row, little-endian.
+const ENTRY: usize = 20;
+
+impl Spill {
+    /// Writes `run` at the end; where it starts, or `None` where it could not be written.
+    fn write(&mut self, run: &[(Hashed, u32)]) -> Option<u64> {
+        use std::io::Write;
+        if self.broken {
+            return None;
+        }
+        if self.file.is_none() {
+            self.file = tempfile::tempfile().ok();
+        }
+        let Some(file) = self.file.as_mut() else {
+            self.broken = true;
+            return None;
+        };
+        self.buf.clear();
+        for (Hashed(a, b), i) in run {
+            self.buf.extend_from_slice(&a.to_le_bytes());
+            self.buf.extend_from_slice(&b.to_le_bytes());
+            self.buf.extend_from_slice(&i.to_le_bytes());
+        }
+        // Appended where the last run ended: a failed write leaves nothing the runs before
+        // need, and nothing after it is written.
+        let written = std::io::Seek::seek(file, std::io::SeekFrom::Start(self.end))
+            .and_then(|_| file.write_all(&self.buf));
+        if written.is_err() {
+            self.broken = true;
+            return None;
+        }
+        let at = self.end;
+        self.end += self.buf.len() as u64;
+        Some(at)
+    }
+
+    /// Up to `n` keys from `at` into `into`.
+    fn read(&mut self, at: u64, n: usize, into: &mut Vec<(Hashed, u32)>) -> std::io::Result<()> {
+        use std::io::{Read, Seek};
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the temporary file is gone"))?;
+        file.seek(std::io::SeekFrom::Start(at))?;
+        self.buf.resize(n * ENTRY, 0);
+        file.read_exact(&mut self.buf)?;
+        into.clear();
+        into.extend(self.buf.chunks_exact(ENTRY).map(|e| {
+            let word =
+                |r: std::ops::Range<usize>| -> [u8; 8] { e[r].try_into().unwrap_or_default() };
+            let row = e[16..20].try_into().unwrap_or_default();
+            (
+                Hashed(
+                    u64::from_le_bytes(word(0..8)),
+                    u64::from_le_bytes(word(8..16)),
+                ),
+                u32::from_le_bytes(row),
+            )
+        }));
+        Ok(())
+    }
+}
+
+/// Where a merge is in one run: its keys read so far, and those still on file.
+struct Cursor {
+    buf: Vec<(Hashed, u32)>,
+    pos: usize,
+    /// Where the keys not read yet start on file, and how many there are.
+    at: u64,
+    left: usize,
+    /// How many are read at a time ([`RUN`]).
+    chunk: usize,
+}
+
+impl Cursor {
+    fn kept(keys: Vec<(Hashed, u32)>) -> Cursor {
+        Cursor {
+            buf: keys,
+            pos: 0,
+            at: 0,
+            left: 0,
+            chunk: 0,
+        }
+    }
+
+    fn on_file(at: u64, len: usize, chunk: usize) -> Cursor {
+        Cursor {
+            buf: Vec::new(),
+            pos: 0,
+            at,
+            left: len,
+            chunk,
+        }
+    }
+
+    fn next(&mut self, spill: &mut Spill) -> std::io::Result<Option<(Hashed, u32)>> {
+        if self.pos == self.buf.len() && self.left > 0 {
+            let n = self.left.min(self.chunk);
+            spill.read(self.at, n, &mut self.buf)?;
+            self.pos = 0;
+            self.at += (n * ENTRY) as u64;
+            self.left -= n;
+        }
+        let next = self.buf.get(self.pos).copied();
+        self.pos += usize::from(next.is_some());
+        Ok(next)
+    }
+}
 
 /// A key's hash, 128 bits of SipHash-1-3 under keys drawn afresh each run: two different keys
 /// hash alike with odds of about n²/2¹²⁹ (10⁻²⁹ for 100,000 rows), and without the run's keys
@@ -175,5 +391,93 @@ fn duplicate(field: Field, other: u32) -> Problem {
             format!("帐号与第 {other} 行重复"),
             format!("the same account as row {other}"),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What one field's keys came to through `CrossRows` of the given sizes.
+    struct Through {
+        /// The groups found, sorted by their first row.
+        groups: Vec<Vec<u32>>,
+        /// Every key's hash once.
+        all: Vec<Hashed>,
+        written: usize,
+        kept: usize,
+        /// The most keys held in memory at a time.
+        held: usize,
+    }
+
+    fn through(keys: &[u8], run: usize, budget: usize, broken: bool) -> Through {
+        let mut cross = CrossRows::sized(Layout::Delete, run, budget);
+        cross.spill.broken = broken;
+        let mut held = 0;
+        for (i, key) in keys.iter().enumerate() {
+            let hash = cross.hash.of(&key.to_string());
+            cross.push(0, hash, i as u32);
+            held = held.max(cross.keys[0].mem.capacity());
+        }
+        let runs = &cross.keys[0].runs;
+        let written = runs.iter().filter(|r| matches!(r, Run::Written(_))).count();
+        let kept = runs.len() - written;
+        let (mut groups, mut all) = (Vec::new(), Vec::new());
+        cross
+            .each_group(0, Some(&mut all), &mut |g| groups.push(g.to_vec()))
+            .unwrap();
+        groups.sort();
+        Through {
+            groups,
+            all,
+            written,
+            kept,
+            held,
+        }
+    }
+
+    proptest! {
+        /// Whatever the sizes, and whether the runs go to the file or stay: the groups of rows
+        /// of one key, and the keys, as a map of key to rows finds them.
+        #[test]
+        fn the_clashes_are_the_same_written_out_or_kept(
+            keys in proptest::collection::vec(0u8..40, 0..300),
+            run in prop::sample::select(vec![1usize, 2, 4]),
+            times in prop::sample::select(vec![1usize, 2, 8]),
+            broken in any::<bool>(),
+        ) {
+            let Through { groups, all, .. } = through(&keys, run, run * times, broken);
+            let mut by_key = std::collections::BTreeMap::<u8, Vec<u32>>::new();
+            for (i, k) in keys.iter().enumerate() {
+                by_key.entry(*k).or_default().push(i as u32);
+            }
+            let mut expected: Vec<Vec<u32>> =
+                by_key.values().filter(|g| g.len() > 1).cloned().collect();
+            expected.sort();
+            prop_assert_eq!(groups, expected);
+            prop_assert_eq!(all.len(), by_key.len());
+            prop_assert!(all.windows(2).all(|w| w[0] < w[1]), "in order, once each");
+        }
+    }
+
+    #[test]
+    fn past_the_budget_the_keys_are_on_file_not_in_memory() {
+        let keys: Vec<u8> = (0..1000).map(|i| (i % 250) as u8).collect();
+        let t = through(&keys, 4, 16, false);
+        // 1,000 keys: 62 runs of 16 written, 8 left in memory, which never held more than 16.
+        assert_eq!((t.written, t.kept), (62, 0));
+        assert_eq!(t.held, 16);
+        assert_eq!(t.groups.len(), 250);
+        assert_eq!(t.groups[0], [0, 250, 500, 750]);
+    }
+
+    #[test]
+    fn without_a_file_the_runs_stay_in_memory() {
+        let keys: Vec<u8> = (0..100).map(|i| (i % 7) as u8).collect();
+        let t = through(&keys, 2, 8, true);
+        assert_eq!((t.written, t.kept), (0, 12));
+        assert_eq!(t.groups.len(), 7);
+        assert_eq!(t.groups[6], (6..100).step_by(7).collect::<Vec<u32>>());
     }
 }

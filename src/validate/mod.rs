@@ -196,6 +196,9 @@ pub struct Table {
     pub is_report: bool,
     /// Every row's account, whatever becomes of the rows' values.
     pub accounts: FileAccounts,
+    /// The checks across rows gave rows issues once every row was in: rows shown (or written)
+    /// as they were validated may have changed since.
+    pub clashed: bool,
 }
 
 impl Table {
@@ -581,7 +584,12 @@ fn validate_stream(
         out.push(row);
         watch(layout, &header, &mut out);
     }
-    let accounts = cross.finish(&mut out);
+    let (accounts, clashed) = cross.finish(&mut out).map_err(|error| {
+        LoadError::Read(ReadError::Io {
+            path: format!("the temporary file of {shown}'s checks across rows"),
+            error,
+        })
+    })?;
     Ok(Table {
         path: path.to_path_buf(),
         sheet: String::new(),
@@ -591,6 +599,7 @@ fn validate_stream(
         warnings,
         is_report: false,
         accounts,
+        clashed,
     })
 }
 
@@ -1077,7 +1086,8 @@ mod tests {
             cross.add(row);
             row.forget();
         }
-        let accounts = cross.finish(&mut t.rows);
+        let (accounts, clashed) = cross.finish(&mut t.rows).unwrap();
+        assert!(clashed);
         let msgs = |i: usize| -> Vec<String> {
             t.rows[i].issues.iter().map(|x| x.zh.to_string()).collect()
         };

@@ -724,17 +724,18 @@ async fn one_account_dragged_down_twenty_thousand_rows_names_the_first_row_and_r
 
 #[tokio::test]
 async fn duplicates_thousands_of_rows_apart_are_found() {
-    // The keys are sorted in runs of a few thousand as they come: a pair in different runs
-    // is found only if the runs are merged.
+    // The keys are sorted in runs of a few thousand as they come, and past 32,768 a field the
+    // runs are written to a temporary file: a pair in different runs, one of them on file, is
+    // found only if the runs are merged back.
     let b = Bgy::new();
     let mut csv = String::from("帐号,姓名,手机,部门\n");
-    for i in 0..9_000 {
-        let account = if i == 8_999 {
+    for i in 0..40_000 {
+        let account = if i == 39_999 {
             "u0".to_string()
         } else {
             format!("u{i}")
         };
-        let phone = mobile("far", if i == 7_000 { 5 } else { i });
+        let phone = mobile("far", if i == 35_000 { 5 } else { i });
         csv.push_str(&format!("{account},员工{i},{phone},办公逸/研发部\n"));
     }
     b.write("far.csv", csv);
@@ -747,12 +748,14 @@ async fn duplicates_thousands_of_rows_apart_are_found() {
     assert_eq!(
         reasons,
         [
-            "帐号: 帐号与第 9001 行重复 (we_userid: the same account as row 9001)",
-            "手机: 手机号与第 7002 行重复:企业微信中一个手机号只属于一人 (we_mobile: the same mobile as row 7002: in WeCom a mobile belongs to one member)",
+            "帐号: 帐号与第 40001 行重复 (we_userid: the same account as row 40001)",
+            "手机: 手机号与第 35002 行重复:企业微信中一个手机号只属于一人 (we_mobile: the same mobile as row 35002: in WeCom a mobile belongs to one member)",
             "手机: 手机号与第 7 行重复:企业微信中一个手机号只属于一人 (we_mobile: the same mobile as row 7: in WeCom a mobile belongs to one member)",
             "帐号: 帐号与第 2 行重复 (we_userid: the same account as row 2)",
         ]
     );
+    // The rows the first was written as valid before its clash, read again.
+    assert_eq!(failed[1][col(&failed, "姓名")], "员工0");
 }
 
 #[tokio::test]
