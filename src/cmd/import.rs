@@ -61,7 +61,7 @@ pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::R
         ctx.events
             .warn("the staff listing came back incomplete; created/updated counts may be off");
     }
-    s.outcomes = s.table.initial_outcomes();
+    s.outcomes_as_validated();
     if opts.dry_run {
         preview(ctx, &s, opts, &to_create);
         return s.finish(None, Extra::default());

@@ -565,7 +565,7 @@ mod tests {
                 (r.account().to_string(), issues)
             })
             .collect();
-        s.outcomes = s.table.initial_outcomes();
+        s.outcomes_as_validated();
         let summary = s.finish(None, Default::default()).unwrap();
         let report = std::path::PathBuf::from(summary.report.unwrap());
         let all = crate::read::read_sheet(&report, Some("全部 All")).unwrap();
