@@ -41,6 +41,13 @@ struct Keys {
     runs: Vec<Run>,
 }
 
+impl Keys {
+    /// How many there are.
+    fn len(&self, budget: usize) -> usize {
+        self.mem.len() + self.runs.len() * budget
+    }
+}
+
 enum Run {
     /// Where it starts in the spill file.
     Written(u64),
@@ -112,7 +119,9 @@ impl CrossRows {
     /// The clashes, as issues on the rows they were added as; the file's accounts, kept, and
     /// whether any row clashed.
     pub(super) fn finish(mut self, rows: &mut [Row]) -> std::io::Result<(FileAccounts, bool)> {
-        let (mut accounts, mut clashed) = (Vec::new(), false);
+        // At most one a key of the first field, the accounts: room for exactly that many.
+        let mut accounts = Vec::with_capacity(self.keys[0].len(self.budget));
+        let mut clashed = false;
         for k in 0..self.fields.len() {
             let field = self.fields[k];
             let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -230,22 +239,24 @@ impl Spill {
             self.broken = true;
             return None;
         };
-        self.buf.clear();
-        for (Hashed(a, b), i) in run {
-            self.buf.extend_from_slice(&a.to_le_bytes());
-            self.buf.extend_from_slice(&b.to_le_bytes());
-            self.buf.extend_from_slice(&i.to_le_bytes());
+        // Appended where the last run ended, a few thousand keys at a time: a failed write
+        // leaves nothing the runs before need, and nothing after it is written.
+        let mut written = std::io::Seek::seek(file, std::io::SeekFrom::Start(self.end)).map(drop);
+        for part in run.chunks(RUN) {
+            self.buf.clear();
+            for (Hashed(a, b), i) in part {
+                self.buf.extend_from_slice(&a.to_le_bytes());
+                self.buf.extend_from_slice(&b.to_le_bytes());
+                self.buf.extend_from_slice(&i.to_le_bytes());
+            }
+            written = written.and_then(|()| file.write_all(&self.buf));
         }
-        // Appended where the last run ended: a failed write leaves nothing the runs before
-        // need, and nothing after it is written.
-        let written = std::io::Seek::seek(file, std::io::SeekFrom::Start(self.end))
-            .and_then(|_| file.write_all(&self.buf));
         if written.is_err() {
             self.broken = true;
             return None;
         }
         let at = self.end;
-        self.end += self.buf.len() as u64;
+        self.end += (run.len() * ENTRY) as u64;
         Some(at)
     }
 
