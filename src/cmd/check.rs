@@ -46,10 +46,7 @@ pub async fn run(
                     .count(),
             );
         }
-        None if ctx.client.is_none() => {
-            s.read_through();
-            ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked");
-        }
+        None if ctx.client.is_none() => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
         // A fatal condition: the offline checks still make a report; the run ends as fatal.
         None => {}
     }

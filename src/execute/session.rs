@@ -263,19 +263,6 @@ impl<'a> Session<'a> {
         hash
     }
 
-    /// An offline check's input, once read: each valid row was written and let go as it came,
-    /// and nothing changes a row after that but the checks across rows, done by now. Unless
-    /// they gave a row an issue (a report written whole after all reads the rows let go again
-    /// from the input), its bytes go now, not at the end: a 100,000-row sheet is 4–13 MB.
-    pub fn read_through(&mut self) {
-        if !self.table.clashed {
-            self.bytes = Arc::default();
-            if let Some(held) = &self.input.bytes {
-                held.let_go();
-            }
-        }
-    }
-
     /// Keeps the live records of `accounts` as they are before the run changes them, for the
     /// history.
     pub fn remember<'b>(&mut self, live: &'a Live, accounts: impl IntoIterator<Item = &'b str>) {
@@ -678,6 +665,19 @@ impl Loaded {
                 remedy: Some(crate::remedy::Remedy::ChooseKind),
             });
         }
+        // An offline check's valid rows were written and let go as they came, and nothing
+        // changes a row after that but the checks across rows, done by now. Unless they gave a
+        // row an issue (a report written whole after all reads the rows let go again), the
+        // input's bytes are done with: a 100,000-row sheet is 4–13 MB.
+        let bytes = match forget && !table.clashed {
+            true => {
+                if let Some(held) = &input.bytes {
+                    held.let_go();
+                }
+                Arc::default()
+            }
+            false => bytes,
+        };
         Ok(Loaded {
             table,
             bytes,
