@@ -158,7 +158,11 @@ async fn prepare<'a>(
         staff: plan.counts(),
         departments: depts.as_ref().map(DeptPlan::counts),
     }));
-    session.outcomes = planned_outcomes(&plan);
+    // In the vector that held the rows' first outcomes: a second was 4 MB at 100,000 rows, at
+    // the sync's peak.
+    session.outcomes.clear();
+    let planned = plan.actions.iter().map(Option::as_ref).map(planned_outcome);
+    session.outcomes.extend(planned);
     Ok(Prepared {
         session,
         live,
@@ -196,14 +200,6 @@ fn has_left(history: &History, s: &StaffRecord) -> bool {
         Some(status) => status.as_str() == Some("3"),
         None => s.get(Field::QuiteTime).is_some(),
     }
-}
-
-fn planned_outcomes(plan: &Plan) -> Vec<Outcome> {
-    plan.actions
-        .iter()
-        .map(Option::as_ref)
-        .map(planned_outcome)
-        .collect()
 }
 
 /// A row's outcome once planned: unchanged, or valid (to be sent).

@@ -378,11 +378,10 @@ impl<'a> Session<'a> {
     /// checks) may have found more issues. In place: a second vector of them was 4 MB of a
     /// 100,000-row check, at its peak.
     pub fn outcomes_as_validated(&mut self) {
-        let rows = &self.table.rows;
-        self.outcomes.resize(rows.len(), Outcome::Valid);
-        for (o, r) in self.outcomes.iter_mut().zip(rows) {
-            *o = Outcome::initial(r.is_valid());
-        }
+        let rows = self.table.rows.iter();
+        self.outcomes.clear();
+        self.outcomes
+            .extend(rows.map(|r| Outcome::initial(r.is_valid())));
     }
 
     /// A report stream for a stage that changes every row after validation (a check's online
