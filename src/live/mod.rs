@@ -451,14 +451,12 @@ struct Taken<'a> {
 impl<'a> Taken<'a> {
     fn of(live: &'a Live) -> Taken<'a> {
         let index = |field: Field| {
-            let map = live
-                .staff
-                .iter()
-                .enumerate()
-                .filter_map(|(i, s)| {
-                    Some((live.keys.of(&same_key(field, s.get(field)?)?), i as u32))
-                })
-                .collect();
+            // Room for everyone's at once, not grown as it fills: each larger table was made
+            // while the last was still there.
+            let mut map = HashMap::with_capacity(live.staff.len());
+            map.extend(live.staff.iter().enumerate().filter_map(|(i, s)| {
+                Some((live.keys.of(&same_key(field, s.get(field)?)?), i as u32))
+            }));
             (field, map)
         };
         Taken {
