@@ -664,19 +664,6 @@ impl Loaded {
                 remedy: Some(crate::remedy::Remedy::ChooseKind),
             });
         }
-        // An offline check's valid rows were written and let go as they came, and nothing
-        // changes a row after that but the checks across rows, done by now. Unless they gave a
-        // row an issue (a report written whole after all reads the rows let go again), the
-        // input's bytes are done with: a 100,000-row sheet is 4–13 MB.
-        let bytes = match forget && !table.clashed {
-            true => {
-                if let Some(held) = &input.bytes {
-                    held.let_go();
-                }
-                Arc::default()
-            }
-            false => bytes,
-        };
         Ok(Loaded {
             table,
             bytes,

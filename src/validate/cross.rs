@@ -116,12 +116,10 @@ impl CrossRows {
         }
     }
 
-    /// The clashes, as issues on the rows they were added as; the file's accounts, kept, and
-    /// whether any row clashed.
-    pub(super) fn finish(mut self, rows: &mut [Row]) -> std::io::Result<(FileAccounts, bool)> {
+    /// The clashes, as issues on the rows they were added as; the file's accounts, kept.
+    pub(super) fn finish(mut self, rows: &mut [Row]) -> std::io::Result<FileAccounts> {
         // At most one a key of the first field, the accounts: room for exactly that many.
         let mut accounts = Vec::with_capacity(self.keys[0].len(self.budget));
-        let mut clashed = false;
         for k in 0..self.fields.len() {
             let field = self.fields[k];
             let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -129,7 +127,6 @@ impl CrossRows {
                 groups.push(group.iter().map(|&i| i as usize).collect());
             })?;
             for (i, other) in first_of(groups.iter(), |j| rows[j].source_row) {
-                clashed = true;
                 let issue = duplicate(field, other);
                 rows[i].issues.push(match self.layout {
                     // Deleting an account twice is harmless: `bgy delete` deletes it once.
@@ -146,11 +143,10 @@ impl CrossRows {
             }
         }
         accounts.shrink_to_fit();
-        let accounts = FileAccounts {
+        Ok(FileAccounts {
             hash: self.hash,
             sorted: accounts,
-        };
-        Ok((accounts, clashed))
+        })
     }
 
     /// Each group of rows (more than one) whose `k`th field has one key, its rows in sheet

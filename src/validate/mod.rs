@@ -196,9 +196,6 @@ pub struct Table {
     pub is_report: bool,
     /// Every row's account, whatever becomes of the rows' values.
     pub accounts: FileAccounts,
-    /// The checks across rows gave rows issues once every row was in: rows shown (or written)
-    /// as they were validated may have changed since.
-    pub clashed: bool,
 }
 
 impl Table {
@@ -584,7 +581,7 @@ fn validate_stream(
         out.push(row);
         watch(layout, &header, &mut out);
     }
-    let (accounts, clashed) = cross.finish(&mut out).map_err(|error| {
+    let accounts = cross.finish(&mut out).map_err(|error| {
         LoadError::Read(ReadError::Io {
             path: format!("the temporary file of {shown}'s checks across rows"),
             error,
@@ -599,7 +596,6 @@ fn validate_stream(
         warnings,
         is_report: false,
         accounts,
-        clashed,
     })
 }
 
@@ -1086,8 +1082,7 @@ mod tests {
             cross.add(row);
             row.forget();
         }
-        let (accounts, clashed) = cross.finish(&mut t.rows).unwrap();
-        assert!(clashed);
+        let accounts = cross.finish(&mut t.rows).unwrap();
         let msgs = |i: usize| -> Vec<String> {
             t.rows[i].issues.iter().map(|x| x.zh.to_string()).collect()
         };

@@ -804,3 +804,26 @@ async fn a_mobile_or_an_e_mail_belongs_to_one_member() {
     );
     b.run(&["check", "own.csv"]).await.assert_code(0);
 }
+
+#[tokio::test]
+async fn a_report_that_cannot_be_written_says_why() {
+    // The report's writer needs a temporary file. Without one, the report is tried again
+    // whole, which reads the rows let go once written again from the sheet's bytes: they must
+    // still be there, and the error must name the temporary file, not the sheet.
+    let b = Bgy::new();
+    b.write(
+        "s.csv",
+        "帐号,姓名,手机,部门\nzhang,张三,13800138000,办公逸/研发部\n",
+    );
+    let missing = b.path("no-such-dir");
+    let missing = missing.to_str().unwrap();
+    let out = b
+        .spawn_env(&["check", "s.csv"], &[("TMPDIR", missing)])
+        .wait_with_output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write the report"), "{stderr}");
+    assert!(stderr.contains(missing), "{stderr}");
+    assert!(!stderr.contains("is empty"), "{stderr}");
+}
