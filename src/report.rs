@@ -866,7 +866,7 @@ mod tests {
             &["a2", "乙", "123", "办公逸/研发部"],
             &["a3", "丙", "13800138003", ""],
         ]);
-        let outcomes = table.initial_outcomes();
+        let outcomes: Vec<_> = table.initial_outcomes().collect();
         let reasons = crate::outcome::reasons(&table, &outcomes);
         let counts = Counts::of(&outcomes);
         let whole_report = report(&table, &outcomes, &counts, &reasons);
@@ -912,7 +912,7 @@ mod tests {
             None,
             crate::validate::problem("account exists", "帐号已存在", "the account exists"),
         ));
-        assert_eq!(warned.initial_outcomes(), outcomes);
+        assert_eq!(warned.initial_outcomes().collect::<Vec<_>>(), outcomes);
         let mut stream = Stream::start(&table.header);
         for row in &table.rows {
             stream.row(row);

@@ -193,7 +193,7 @@ impl<'a> Session<'a> {
             ctx,
             command,
             input,
-            outcomes: table.initial_outcomes(),
+            outcomes: table.initial_outcomes().collect(),
             table,
             started,
             report,
@@ -378,10 +378,8 @@ impl<'a> Session<'a> {
     /// checks) may have found more issues. In place: a second vector of them was 4 MB of a
     /// 100,000-row check, at its peak.
     pub fn outcomes_as_validated(&mut self) {
-        let rows = self.table.rows.iter();
         self.outcomes.clear();
-        self.outcomes
-            .extend(rows.map(|r| Outcome::initial(r.is_valid())));
+        self.outcomes.extend(self.table.initial_outcomes());
     }
 
     /// A report stream for a stage that changes every row after validation (a check's online

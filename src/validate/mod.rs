@@ -204,11 +204,8 @@ impl Table {
     }
 
     /// Each row's outcome before anything is sent: valid or invalid.
-    pub fn initial_outcomes(&self) -> Vec<Outcome> {
-        self.rows
-            .iter()
-            .map(|r| Outcome::initial(r.is_valid()))
-            .collect()
+    pub fn initial_outcomes(&self) -> impl Iterator<Item = Outcome> + '_ {
+        self.rows.iter().map(|r| Outcome::initial(r.is_valid()))
     }
 
     /// The cells of the rows let go ([`Row::forget`]), read again from `bytes`, the input
