@@ -164,21 +164,21 @@ impl CrossRows {
         let mut cursors: Vec<Cursor> = std::mem::take(&mut keys.runs)
             .into_iter()
             .map(|run| match run {
-                Run::Written(at) => Cursor::on_file(at, self.budget, self.run),
+                Run::Written(at) => Cursor::on_file(at, self.budget),
                 Run::Kept(keys) => Cursor::kept(keys),
             })
             .collect();
         cursors.push(Cursor::kept(std::mem::take(&mut keys.mem)));
         let mut heads = std::collections::BinaryHeap::new();
         for (c, cursor) in cursors.iter_mut().enumerate() {
-            if let Some(key) = cursor.next(&mut self.spill)? {
+            if let Some(key) = cursor.next(&mut self.spill, self.run)? {
                 heads.push(std::cmp::Reverse((key, c)));
             }
         }
         let mut group: Vec<u32> = Vec::new();
         let mut last = None;
         while let Some(std::cmp::Reverse(((hash, i), c))) = heads.pop() {
-            if let Some(next) = cursors[c].next(&mut self.spill)? {
+            if let Some(next) = cursors[c].next(&mut self.spill, self.run)? {
                 heads.push(std::cmp::Reverse((next, c)));
             }
             if last != Some(hash) {
@@ -290,8 +290,6 @@ struct Cursor {
     /// Where the keys not read yet start on file, and how many there are.
     at: u64,
     left: usize,
-    /// How many are read at a time ([`RUN`]).
-    chunk: usize,
 }
 
 impl Cursor {
@@ -301,23 +299,22 @@ impl Cursor {
             pos: 0,
             at: 0,
             left: 0,
-            chunk: 0,
         }
     }
 
-    fn on_file(at: u64, len: usize, chunk: usize) -> Cursor {
+    fn on_file(at: u64, len: usize) -> Cursor {
         Cursor {
             buf: Vec::new(),
             pos: 0,
             at,
             left: len,
-            chunk,
         }
     }
 
-    fn next(&mut self, spill: &mut Spill) -> std::io::Result<Option<(Hashed, u32)>> {
+    /// The next key, read from file `chunk` keys at a time.
+    fn next(&mut self, spill: &mut Spill, chunk: usize) -> std::io::Result<Option<(Hashed, u32)>> {
         if self.pos == self.buf.len() && self.left > 0 {
-            let n = self.left.min(self.chunk);
+            let n = self.left.min(chunk);
             spill.read(self.at, n, &mut self.buf)?;
             self.pos = 0;
             self.at += (n * ENTRY) as u64;
