@@ -19,7 +19,7 @@ use crate::model::{Command, Field, Outcome};
 use crate::outcome::{Counts, PlanLine, PlanLines, Reason};
 use crate::read::header::{Column, Header};
 use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
-use crate::validate::{Issue, Row, Severity, Table};
+use crate::validate::{Issue, RawCells, Row, Severity, Table};
 
 pub const REPORT_ALL_SHEET: &str = "全部 All";
 pub const REPORT_PLAN_SHEET: &str = "计划 Plan";
@@ -596,14 +596,17 @@ impl Stream {
     }
 
     /// A row as validation left it, with the outcome a run that sends nothing gives it.
-    pub fn row(&mut self, row: &Row) {
-        self.row_as(row, Outcome::initial(row.is_valid()));
+    pub fn row(&mut self, row: &mut Row) {
+        let outcome = Outcome::initial(row.is_valid());
+        self.row_as(row, outcome);
     }
 
     /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent; a
-    /// sync's: unchanged, or as its send succeeding leaves it).
-    pub fn row_as(&mut self, row: &Row, outcome: Outcome) {
-        self.push(row, outcome);
+    /// sync's: unchanged, or as its send succeeding leaves it). Its cells are moved into the report, not copied: the row keeps them no more
+    /// ([`Row::take_cells`]).
+    pub fn row_as(&mut self, row: &mut Row, outcome: Outcome) {
+        let raw = row.take_cells();
+        self.push_cells(row, raw, outcome);
         if self.batch.len() >= STREAM_BATCH {
             self.send();
         }
@@ -611,13 +614,19 @@ impl Stream {
 
     /// Copies a row for the writer into the batch.
     fn push(&mut self, row: &Row, outcome: Outcome) {
+        self.push_cells(row, row.raw.clone(), outcome);
+    }
+
+    /// A row for the writer into the batch, with its cells `raw`.
+    fn push_cells(&mut self, row: &Row, raw: RawCells, outcome: Outcome) {
         self.next += 1;
         let copy = Row {
             source_row: row.source_row,
-            raw: row.raw.clone(),
+            raw,
             values: StaffRecord::new(),
             issues: row.issues.clone(),
-            forgotten: false,
+            cells_gone: false,
+            values_gone: false,
         };
         self.batch.push((copy, outcome));
     }
@@ -696,7 +705,7 @@ impl Stream {
 
 /// What the report shows of a row that a later stage can change: its outcome and its issues
 /// (its cells are the input's, never changed once read, and may be let go once written:
-/// [`Row::forget`]).
+/// [`Row::take_cells`]).
 fn digest(hasher: &foldhash::fast::RandomState, row: &Row, outcome: &Outcome) -> u64 {
     use std::hash::BuildHasher;
     hasher.hash_one((row.source_row, outcome, &row.issues))
@@ -872,9 +881,13 @@ mod tests {
         let whole_report = report(&table, &outcomes, &counts, &reasons);
         let stream = |outcomes: &[Outcome], name: &str| {
             let mut stream = Stream::start(&table.header);
-            for row in &table.rows {
+            // The rows' cells are moved into the report: the table's own are kept here for
+            // the report written whole.
+            let mut rows = table.rows.clone();
+            for row in &mut rows {
                 stream.row(row);
             }
+            assert!(rows.iter().all(|r| r.cells_gone && r.raw.get(0).is_empty()));
             let reasons = crate::outcome::reasons(&table, outcomes);
             let counts = Counts::of(outcomes);
             let path = dir.path().join(name);
@@ -915,7 +928,7 @@ mod tests {
         assert_eq!(warned.initial_outcomes().collect::<Vec<_>>(), outcomes);
         let mut stream = Stream::start(&table.header);
         for row in &table.rows {
-            stream.row(row);
+            stream.row(&mut row.clone());
         }
         let reasons = crate::outcome::reasons(&warned, &outcomes);
         let path = dir.path().join("warned.xlsx");
@@ -970,7 +983,7 @@ mod tests {
         let run = |sent: Outcome, name: &str| {
             let mut stream = Stream::start(&table.header);
             for (row, outcome) in table.rows.iter().zip(&planned) {
-                stream.row_as(row, outcome.clone());
+                stream.row_as(&mut row.clone(), outcome.clone());
             }
             let mut outcomes = planned.to_vec();
             outcomes[1] = sent;

@@ -141,7 +141,7 @@ fn preview(ctx: &Context, s: &Session, opts: ImportOptions, to_create: &BTreeSet
     let shown: Vec<_> = s
         .table
         .valid_rows()
-        .filter(|r| !r.forgotten)
+        .filter(|r| !r.values_gone)
         .take(PREVIEW_ROWS)
         .collect();
     for row in &shown {

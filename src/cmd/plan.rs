@@ -300,7 +300,7 @@ fn pause_reason(p: &Prepared, gate: &Gate) -> Option<String> {
         .rows
         .iter()
         // A row let go was planned unchanged: its account is in the directory.
-        .filter(|r| r.forgotten || p.live.person(r.account()).is_some())
+        .filter(|r| r.values_gone || p.live.person(r.account()).is_some())
         .count();
     if (counts.leave + counts.delete) > 0 && named * 2 < directory {
         return Some(format!(

@@ -254,7 +254,7 @@ impl<'a> Session<'a> {
         }
         let read = std::mem::take(&mut self.bytes);
         let hash = crate::history::sha256(&read);
-        if self.table.rows.iter().any(|r| r.forgotten) {
+        if self.table.rows.iter().any(|r| r.cells_gone) {
             self.bytes = read;
         } else if let Some(held) = &self.input.bytes {
             held.let_go();
@@ -389,9 +389,11 @@ impl<'a> Session<'a> {
     /// whole. Hand it back with [`Session::keep_stream`].
     pub fn restream(&mut self) -> Option<report::Stream> {
         // A stream written while reading, if any, is dropped: its writer ends once it has
-        // written what it was sent.
+        // written what it was sent. The cells it took are read again; if they cannot be, the
+        // report is written whole at the end, which says why.
         self.stream = None;
-        (!self.input.no_report).then(|| report::Stream::start(&self.table.header))
+        let cells = !self.table.rows.iter().any(|r| r.cells_gone) || self.recall().is_ok();
+        (!self.input.no_report && cells).then(|| report::Stream::start(&self.table.header))
     }
 
     pub fn keep_stream(&mut self, stream: Option<report::Stream>) {
@@ -528,7 +530,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// The cells of the rows let go once their report rows were streamed ([`Row::forget`]),
+    /// The cells of the rows let go once their report rows were streamed ([`Row::take_cells`]),
     /// read again from the input: for a report written whole after all, or rows to show.
     fn recall(&mut self) -> anyhow::Result<()> {
         let input = self.input;
@@ -546,7 +548,7 @@ impl<'a> Session<'a> {
             return;
         }
         let mut rows = self.table.rows.iter().zip(&self.outcomes);
-        if rows.any(|(r, o)| r.forgotten && !o.is_ok()) {
+        if rows.any(|(r, o)| r.cells_gone && !o.is_ok()) {
             if let Err(e) = self.recall() {
                 ctx.events.note(format!("bgy: {e:#}"));
             }
@@ -622,7 +624,7 @@ impl Loaded {
                         total: 0,
                     });
                 }
-                if let Some(row) = rows.last() {
+                if let Some(row) = rows.last_mut() {
                     if *streams.get_or_insert_with(|| stream_report(layout)) {
                         stream
                             .get_or_insert_with(|| report::Stream::start(header))
