@@ -249,8 +249,11 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
     for l in &p.lines {
         let detail = if l.field.is_empty() && l.new.is_empty() {
             String::new()
-        } else if l.field.is_empty() {
+        } else if l.field.is_empty() && l.old.is_empty() {
             format!("  {}", l.new)
+        } else if l.field.is_empty() {
+            // A restore: the fields it sends back, as they are now and as they will be.
+            format!("  {} → {}", l.old, l.new)
         } else {
             let old = if l.old.is_empty() {
                 "(空 empty)"

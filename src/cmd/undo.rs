@@ -157,7 +157,7 @@ pub async fn run(
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     let mut plan = invert(changes, &live, destructive.force);
     // Made before the rows are written, which takes the plan's records.
-    let (restored, counts) = (restored(&plan), planned_counts(&plan));
+    let (restored, counts) = (restored(&plan, &live), planned_counts(&plan));
     // Beside its report when it has one (the web console's run folder), so the backup is too.
     let folder = report
         .as_deref()
@@ -169,6 +169,7 @@ pub async fn run(
     let lines = UndoLines {
         plan: &plan,
         restored,
+        live: &live,
     };
     show(ctx, &lines, counts, run);
     let deletes: Vec<String> = plan
@@ -411,37 +412,71 @@ fn last4(card: &str) -> String {
 }
 
 /// The inverse's plan lines, one an account, made as they are shown and written. What a
-/// restore sends is all they keep of the plan's records, which the rows sent take (an undo of
-/// 100,000 updates held 28 MB of lines, each its five strings).
+/// restore sends back is all they keep of the plan's records, which the rows sent take (an undo
+/// of 100,000 updates held 28 MB of lines, each its five strings).
 struct UndoLines<'p> {
     plan: &'p [(String, Inverse)],
-    /// What each restore sends, as a person reads it (empty for the rest).
-    restored: Vec<Box<str>>,
+    /// What each restore sends back (nothing for the rest).
+    restored: Vec<Restored>,
+    /// The directory as listed: what a restore's fields are now.
+    live: &'p Live,
 }
 
-/// What each restore of `plan` sends, as a person reads it, before the rows take its records.
-fn restored(plan: &[(String, Inverse)]) -> Vec<Box<str>> {
+/// What a restore sends back: the fields whose values are not the live record's (a bit each,
+/// by [`Field`] order), and those values as a person reads them. The fields it sends as they
+/// are now go unsaid (an undo of 100,000 updates wrote every field of every person, 14 MB).
+#[derive(Default)]
+struct Restored {
+    fields: u64,
+    text: Box<str>,
+}
+
+const _: () = assert!(Field::ALL.len() <= 64);
+
+/// What each restore of `plan` sends back, before the rows take its records.
+fn restored(plan: &[(String, Inverse)], live: &Live) -> Vec<Restored> {
     plan.iter()
-        .map(|(_, inverse)| match inverse {
+        .map(|(account, inverse)| match inverse {
             Inverse::Restore(v) => {
-                let mut text = String::new();
+                let now = live.person(account);
+                let (mut fields, mut text) = (0, String::new());
                 for (f, x) in v.iter() {
-                    if !text.is_empty() {
-                        text.push(' ');
+                    if f == Field::WeUserid || now.and_then(|p| p.get(f)) == Some(x) {
+                        continue;
                     }
-                    // As a person reads them; a bank card never whole.
-                    match f {
-                        Field::BankCard => {
-                            text.push_str(&format!("{}=****{}", f.label(), last4(x)))
-                        }
-                        f => text.push_str(&format!("{}={}", f.label(), f.display(x))),
-                    }
+                    fields |= 1 << f as u64;
+                    push_shown(&mut text, f, x, live);
                 }
-                text.into_boxed_str()
+                Restored {
+                    fields,
+                    text: text.into_boxed_str(),
+                }
             }
-            _ => Box::default(),
+            _ => Restored::default(),
         })
         .collect()
+}
+
+/// `label=value` after a space, as a person reads it: a bank card never whole, departments by
+/// their paths.
+fn push_shown(text: &mut String, f: Field, x: &str, live: &Live) {
+    use std::fmt::Write as _;
+    if !text.is_empty() {
+        text.push(' ');
+    }
+    let _ = match f {
+        Field::BankCard if !x.is_empty() => write!(text, "{}=****{}", f.label(), last4(x)),
+        Field::WeId => {
+            let paths: Vec<String> = (x.split(',').map(str::trim))
+                .map(|id| {
+                    let path = id.parse().ok().and_then(|id| live.tree.path(id));
+                    path.unwrap_or_else(|| id.to_string())
+                })
+                .collect();
+            write!(text, "{}={}", Field::WeDepartment.label(), paths.join(";"))
+        }
+        f => write!(text, "{}={}", f.label(), f.display(x)),
+    };
 }
 
 impl UndoLines<'_> {
@@ -454,23 +489,46 @@ impl UndoLines<'_> {
             .iter()
             .zip(&self.restored)
             .map(|((account, inverse), restored)| {
-                let line = |action: &str, new: &str| PlanLine {
+                let line = |action: &str, old: String, new: &str| PlanLine {
                     action: action.into(),
                     target: account.clone(),
                     field: String::new(),
-                    old: String::new(),
+                    old,
                     new: new.into(),
                 };
                 match inverse {
-                    Inverse::Restore(_) => line("恢复 (restore)", restored),
-                    Inverse::Recreate(_) => line("重建 (re-create)", ""),
-                    Inverse::Delete => line("删除 (delete)", ""),
-                    Inverse::Conflict(_, why) => line("冲突 (conflict)", why),
-                    Inverse::RenameBack(_, old, _) => line("改回 (rename back)", old),
-                    Inverse::DeptConflict(why) => line("冲突 (conflict)", why),
-                    Inverse::Nothing(why) => line("无需改动 (nothing to do)", why),
+                    Inverse::Restore(_) => line(
+                        "恢复 (restore)",
+                        self.now(account, restored),
+                        &restored.text,
+                    ),
+                    Inverse::Recreate(_) => line("重建 (re-create)", String::new(), ""),
+                    Inverse::Delete => line("删除 (delete)", String::new(), ""),
+                    Inverse::Conflict(_, why) => line("冲突 (conflict)", String::new(), why),
+                    Inverse::RenameBack(_, old, _) => {
+                        line("改回 (rename back)", String::new(), old)
+                    }
+                    Inverse::DeptConflict(why) => line("冲突 (conflict)", String::new(), why),
+                    Inverse::Nothing(why) => line("无需改动 (nothing to do)", String::new(), why),
                 }
             })
+    }
+
+    /// What the fields a restore sends back are now, as a person reads them: those the
+    /// listing has (it never has a bank card, for one).
+    fn now(&self, account: &str, restored: &Restored) -> String {
+        let mut text = String::new();
+        if let Some(now) = self.live.person(account) {
+            for &f in Field::ALL {
+                match now.get(f) {
+                    Some(x) if restored.fields & (1 << f as u64) != 0 => {
+                        push_shown(&mut text, f, x, self.live);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        text
     }
 }
 

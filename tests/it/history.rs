@@ -231,9 +231,22 @@ async fn undo_of_an_update_restores_every_field_and_undo_of_the_undo_redoes() {
     r.assert_code(0);
     // The inverse is the product, on stdout; the last line counts what the undo would do.
     assert!(r.stdout.contains("恢复 (restore)"), "{}", r.stdout);
+    // Each restore says what it sends back, as it is now and as it will be: not the fields
+    // it sends as they are (性别), and never a whole card.
+    let restore = (r.stdout.lines())
+        .find(|l| l.contains("恢复 (restore) u001"))
+        .unwrap_or_else(|| panic!("{}", r.stdout));
+    let (now, back) = restore
+        .split_once(" → ")
+        .unwrap_or_else(|| panic!("{restore}"));
     assert!(
-        r.stdout.contains("性别=女") && !r.stdout.contains("6222020200000000001"),
-        "as a person reads it, the card masked: {}",
+        now.contains("职位=经理") && back.contains("职位=工程师"),
+        "{restore}"
+    );
+    assert!(back.contains("银行卡号=****0001"), "{restore}");
+    assert!(
+        !r.stdout.contains("性别=") && !r.stdout.contains("6222020200000000001"),
+        "{}",
         r.stdout
     );
     assert!(
