@@ -474,12 +474,14 @@ impl History {
                 sent: json(4)?,
             })
         };
-        self.each_row(run, change, f)
+        self.each_row(run, "seq", change, f)
     }
 
     /// [`History::each_change`] with the record before and the values sent as the JSON text
-    /// the history keeps, for a reader that holds them as text (undo): not made into JSON
-    /// trees only to be written out as text again.
+    /// the history keeps (not made into JSON trees only to be written out as text again),
+    /// each account's changes one after the other, accounts in byte order: for undo, which
+    /// then needs only one account's changes at a time (SQLite sorts them within its own
+    /// cache, spilling to a temporary file, not in memory whole).
     pub fn each_change_text(
         &self,
         run: i64,
@@ -493,21 +495,22 @@ impl History {
                 sent: r.get(4)?,
             })
         };
-        self.each_row(run, change, f)
+        self.each_row(run, "account, seq", change, f)
     }
 
-    /// A run's changes as `row` reads each (columns: at, account, kind, before, sent), in the
-    /// order they happened, handed to `f` one at a time.
+    /// A run's changes as `row` reads each (columns: at, account, kind, before, sent), in
+    /// `order` (`seq`: the order they happened), handed to `f` one at a time.
     fn each_row<T>(
         &self,
         run: i64,
+        order: &str,
         row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
         mut f: impl FnMut(T) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT at, account, kind, before, sent FROM changes WHERE run = ?1 ORDER BY seq",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT at, account, kind, before, sent FROM changes WHERE run = ?1 ORDER BY {order}"
+        ))?;
         for change in stmt.query_map([run], row)? {
             f(change?)?;
         }

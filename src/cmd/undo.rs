@@ -7,7 +7,6 @@
 //! every field bgy knew; dates → the old dates. Departments are not in the history yet: a run's
 //! department creates and renames are reported, not undone.
 
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -20,7 +19,7 @@ use crate::execute::delete::delete_all;
 use crate::execute::session::{Extra, Session};
 use crate::execute::times::dates_of;
 use crate::execute::{self, AddJob};
-use crate::history::ChangeKind;
+use crate::history::{ChangeKind, History};
 use crate::live::{Live, LISTED};
 use crate::model::StaffRecord;
 use crate::model::{AccountKey, Command, Field, Layout, Outcome};
@@ -78,12 +77,6 @@ async fn departments_back(
     extra
 }
 
-/// Per account a run changed: the kind of its first change, the record before it and the
-/// last values sent, each read from the history's JSON into a record of its fields' values as
-/// it comes (a run of 100,000 changes: ~0.3 KB a person, where the JSON text was ~0.8 KB and
-/// JSON trees ~8 KB).
-type Changed = BTreeMap<String, (ChangeKind, StaffRecord, StaffRecord)>;
-
 /// The values of a record before, as the history keeps it: `{"field": {"value": …}}`.
 fn before_values(json: &str) -> StaffRecord {
     fields_of(json, |v| v.get("value"))
@@ -116,8 +109,8 @@ fn fields_of(json: &str, value: fn(&Value) -> Option<&Value>) -> StaffRecord {
     record
 }
 
-/// What run `run` changed, when the history knows it.
-fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Changed> {
+/// An error unless the history knows run `run` and it changed something bgy can undo.
+fn known_run(ctx: &Context, run: i64) -> anyhow::Result<()> {
     let history = ctx.history()?;
     anyhow::ensure!(
         history.knows(run),
@@ -128,17 +121,61 @@ fn known_changes(ctx: &Context, run: i64) -> anyhow::Result<Changed> {
             ""
         }
     );
-    let mut by_account = Changed::new();
+    let changes = history.run(run)?.map_or(0, |r| r.changes);
+    anyhow::ensure!(
+        changes > 0,
+        "run {run} changed nothing that bgy can undo (bgy history lists the runs)"
+    );
+    Ok(())
+}
+
+/// Each account's inverse of what run `run` changed, accounts in byte order (see
+/// [`each_account`]).
+fn inverse(
+    history: &History,
+    run: i64,
+    live: &Live,
+    force: bool,
+) -> anyhow::Result<Vec<(String, Inverse)>> {
+    let mut plan = Vec::new();
+    each_account(history, run, |account, first, before, sent| {
+        let inverse = invert(&account, first, &before, &sent, live, force);
+        plan.push((account, inverse));
+    })?;
+    Ok(plan)
+}
+
+/// Each account run `run` changed, in byte order, to `f` with the kind of its first change,
+/// the record before it and the last values sent. The history hands over one account's
+/// changes after another: only one account's are held at a time (an undo of 100,000 updates
+/// held every record before and every form sent, ~45 MB, beside the directory).
+fn each_account(
+    history: &History,
+    run: i64,
+    mut f: impl FnMut(String, ChangeKind, StaffRecord, StaffRecord),
+) -> anyhow::Result<()> {
+    // The account whose changes are being read: its first kind and record before, and the
+    // last values sent, as text until its last change is read.
+    let mut current: Option<(String, ChangeKind, StaffRecord, String)> = None;
+    let mut done = |(account, first, before, sent): (String, ChangeKind, StaffRecord, String)| {
+        f(account, first, before, sent_values(&sent));
+    };
     history.each_change_text(run, |c| {
-        match by_account.entry(c.account) {
-            Entry::Vacant(e) => {
-                e.insert((c.kind, before_values(&c.before), sent_values(&c.sent)));
+        match &mut current {
+            Some((account, _, _, sent)) if *account == c.account => *sent = c.sent,
+            _ => {
+                let next = (c.account, c.kind, before_values(&c.before), c.sent);
+                if let Some(ended) = current.replace(next) {
+                    done(ended);
+                }
             }
-            Entry::Occupied(mut e) => e.get_mut().2 = sent_values(&c.sent),
         }
         Ok(())
     })?;
-    Ok(by_account)
+    if let Some(ended) = current {
+        done(ended);
+    }
+    Ok(())
 }
 
 pub async fn run(
@@ -148,14 +185,10 @@ pub async fn run(
     destructive: Destructive,
     report: Option<PathBuf>,
 ) -> anyhow::Result<Summary> {
-    let changes = known_changes(ctx, run)?;
-    anyhow::ensure!(
-        !changes.is_empty(),
-        "run {run} changed nothing that bgy can undo (bgy history lists the runs)"
-    );
+    known_run(ctx, run)?;
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
-    let mut plan = invert(changes, &live, destructive.force);
+    let mut plan = inverse(&*ctx.history()?, run, &live, destructive.force)?;
     // Made before the rows are written, which takes the plan's records.
     let (restored, counts) = (restored(&plan, &live), planned_counts(&plan));
     // Beside its report when it has one (the web console's run folder), so the backup is too.
@@ -232,50 +265,46 @@ pub async fn run(
     s.finish(Some(&lines), extra)
 }
 
-/// Each account's inverse, from the first record before and the last values sent.
-fn invert(changed: Changed, live: &Live, force: bool) -> Vec<(String, Inverse)> {
-    changed
-        .into_iter()
-        .map(|(account, (first, before, sent))| {
-            let (before, sent) = (&before, &sent);
-            if let Some(inverse) = department(first, before, sent, live, force) {
-                return (account, inverse);
+/// An account's inverse, from its first change's kind and record `before` and the last
+/// values `sent`.
+fn invert(
+    account: &str,
+    first: ChangeKind,
+    before: &StaffRecord,
+    sent: &StaffRecord,
+    live: &Live,
+    force: bool,
+) -> Inverse {
+    if let Some(inverse) = department(first, before, sent, live, force) {
+        return inverse;
+    }
+    match (first, live.person(account)) {
+        (ChangeKind::Created, Some(_)) => Inverse::Delete,
+        (ChangeKind::Created, None) => Inverse::Nothing("已不存在 (gone already)".into()),
+        (ChangeKind::Deleted, None) => Inverse::Recreate(values_of(account, before, |_| true)),
+        (ChangeKind::Deleted, Some(_)) => Inverse::Nothing("已重新存在 (exists again)".into()),
+        (_, None) => Inverse::Nothing("已被删除 (deleted since)".into()),
+        (_, Some(p)) => {
+            // The record as it is now, with the old values of what the run set.
+            let now = p.clone();
+            let mut old = now.clone();
+            let set = |f: Field| sent.get(f).is_some();
+            if set(Field::WeDepartment) || set(Field::WeId) {
+                old.set(Field::WeDepartment, None);
             }
-            let now = live.person(&account);
-            let inverse = match (first, now) {
-                (ChangeKind::Created, Some(_)) => Inverse::Delete,
-                (ChangeKind::Created, None) => Inverse::Nothing("已不存在 (gone already)".into()),
-                (ChangeKind::Deleted, None) => {
-                    Inverse::Recreate(values_of(&account, before, |_| true))
-                }
-                (ChangeKind::Deleted, Some(_)) => {
-                    Inverse::Nothing("已重新存在 (exists again)".into())
-                }
-                (_, None) => Inverse::Nothing("已被删除 (deleted since)".into()),
-                (_, Some(p)) => {
-                    // The record as it is now, with the old values of what the run set.
-                    let now = p.clone();
-                    let mut old = now.clone();
-                    let set = |f: Field| sent.get(f).is_some();
-                    if set(Field::WeDepartment) || set(Field::WeId) {
-                        old.set(Field::WeDepartment, None);
-                    }
-                    for (f, x) in values_of(&account, before, set).iter() {
-                        old.put(f, x);
-                    }
-                    if first == ChangeKind::Left {
-                        reinstate(&mut old, before);
-                    }
-                    old.shrink_to_fit();
-                    match changed_since(&now, sent) {
-                        Some(why) if !force => Inverse::Conflict(old, why),
-                        _ => Inverse::Restore(old),
-                    }
-                }
-            };
-            (account, inverse)
-        })
-        .collect()
+            for (f, x) in values_of(account, before, set).iter() {
+                old.put(f, x);
+            }
+            if first == ChangeKind::Left {
+                reinstate(&mut old, before);
+            }
+            old.shrink_to_fit();
+            match changed_since(&now, sent) {
+                Some(why) if !force => Inverse::Conflict(old, why),
+                _ => Inverse::Restore(old),
+            }
+        }
+    }
 }
 
 /// The inverse of a department's change: a rename goes back (a conflict when renamed since);
@@ -607,6 +636,43 @@ mod tests {
             "an emptied value was still sent"
         );
         assert_eq!(sent_values("not json").iter().count(), 0);
+    }
+
+    #[test]
+    fn each_account_has_its_first_record_before_and_its_last_values_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::open(&dir.path().join("h.sqlite")).unwrap();
+        let run = history.begin("sync", "", "s.csv", "", "").unwrap();
+        let before = |v: &str| serde_json::json!({ "we_position": { "value": v } });
+        let sent = |v: &str| serde_json::json!({ "we_position": v });
+        // zs changed twice, ls between, and ab after: as they happened, not by account.
+        let changes = [
+            ("zs", ChangeKind::Updated, "工程师", "经理"),
+            ("ls", ChangeKind::Created, "", "顾问"),
+            ("zs", ChangeKind::Left, "经理", "总监"),
+            ("ab", ChangeKind::Updated, "专员", "助理"),
+        ];
+        for (account, kind, was, set) in changes {
+            (history.change(run, account, kind, &before(was), &sent(set))).unwrap();
+        }
+        let mut seen = Vec::new();
+        each_account(&history, run, |account, first, before, sent| {
+            let was = before.get(Field::WePosition).unwrap_or("").to_string();
+            let set = sent.get(Field::WePosition).unwrap_or("").to_string();
+            seen.push((account, first, was, set));
+        })
+        .unwrap();
+        let seen: Vec<_> = (seen.iter())
+            .map(|(a, k, was, set)| (a.as_str(), *k, was.as_str(), set.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("ab", ChangeKind::Updated, "专员", "助理"),
+                ("ls", ChangeKind::Created, "", "顾问"),
+                ("zs", ChangeKind::Updated, "工程师", "总监"),
+            ]
+        );
     }
 
     #[test]
