@@ -602,8 +602,8 @@ impl Stream {
     }
 
     /// A row with the outcome a later stage gave it (a plan's: unchanged, or to be sent; a
-    /// sync's: unchanged, or as its send succeeding leaves it). Its cells are moved into the report, not copied: the row keeps them no more
-    /// ([`Row::take_cells`]).
+    /// sync's: unchanged, or as its send succeeding leaves it). Its cells are moved into the
+    /// report, not copied: the row keeps them no more ([`Row::take_cells`]).
     pub fn row_as(&mut self, row: &mut Row, outcome: Outcome) {
         let raw = row.take_cells();
         self.push_cells(row, raw, outcome);

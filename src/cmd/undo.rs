@@ -526,6 +526,10 @@ impl UndoLines<'_> {
                     new: new.into(),
                 };
                 match inverse {
+                    // Nothing it sends differs from the person as listed.
+                    Inverse::Restore(_) if restored.text.is_empty() => {
+                        line("恢复 (restore)", String::new(), "与现在相同 (as it is now)")
+                    }
                     Inverse::Restore(_) => line(
                         "恢复 (restore)",
                         self.now(account, restored),

@@ -273,6 +273,30 @@ async fn undo_of_an_update_restores_every_field_and_undo_of_the_undo_redoes() {
 
 /// A dates run is undone the way it was sent: 50 people a `staff/entry-time` call, not a
 /// `staff/add` each (100,000 dates went back in 100,000 calls).
+/// An overwrite that sent everyone what they already had: its undo would send them the same,
+/// and says so rather than saying nothing.
+#[tokio::test]
+async fn an_undo_that_changes_nothing_a_person_shows_says_so() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    // Only fields the listing shows: whether the directory still has the others, nothing says.
+    let sheet: String = (0..3)
+        .map(|i| format!("s00{i},员工{i},1390013900{i},办公逸/研发部\n"))
+        .collect();
+    b.write("all.csv", format!("帐号,姓名,手机,部门\n{sheet}"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    b.run(&["import", "all.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    let r = b.run(&["undo", &last_run(&b).await, "--dry-run"]).await;
+    r.assert_code(0);
+    let same = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("与现在相同 (as it is now)"));
+    assert_eq!(same.count(), 3, "{}", r.stdout);
+}
+
 #[tokio::test]
 async fn undo_of_a_dates_run_sends_the_old_dates_fifty_a_call() {
     let emu = emulator().await;
