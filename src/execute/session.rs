@@ -389,10 +389,10 @@ impl<'a> Session<'a> {
     /// whole. Hand it back with [`Session::keep_stream`].
     pub fn restream(&mut self) -> Option<report::Stream> {
         // A stream written while reading, if any, is dropped: its writer ends once it has
-        // written what it was sent. The cells it took are read again; if they cannot be, the
-        // report is written whole at the end, which says why.
+        // written what it was sent. The cells it took are read again (none, if it took none);
+        // if they cannot be, the report is written whole at the end, which says why.
         self.stream = None;
-        let cells = !self.table.rows.iter().any(|r| r.cells_gone) || self.recall().is_ok();
+        let cells = self.recall().is_ok();
         (!self.input.no_report && cells).then(|| report::Stream::start(&self.table.header))
     }
 
