@@ -21,6 +21,7 @@ use crate::execute::times::dates_of;
 use crate::execute::{self, AddJob};
 use crate::history::{ChangeKind, History};
 use crate::live::{Live, LISTED};
+use crate::model::tree::Placement;
 use crate::model::StaffRecord;
 use crate::model::{AccountKey, Command, Field, Layout, Outcome};
 use crate::outcome::{PlanLine, PlanLines, StaffCounts, Summary};
@@ -496,13 +497,16 @@ fn push_shown(text: &mut String, f: Field, x: &str, live: &Live) {
     let _ = match f {
         Field::BankCard if !x.is_empty() => write!(text, "{}=****{}", f.label(), last4(x)),
         Field::WeId => {
-            let paths: Vec<String> = (x.split(',').map(str::trim))
-                .map(|id| {
-                    let path = id.parse().ok().and_then(|id| live.tree.path(id));
-                    path.unwrap_or_else(|| id.to_string())
-                })
-                .collect();
-            write!(text, "{}={}", Field::WeDepartment.label(), paths.join(";"))
+            let ids = Placement::new(Some(x), None)
+                .ids()
+                .map(|id| id.trim().parse().ok());
+            match ids.collect::<Option<Vec<i64>>>() {
+                Some(ids) => {
+                    let paths = crate::plan::paths(&ids, &live.tree);
+                    write!(text, "{}={paths}", Field::WeDepartment.label())
+                }
+                None => write!(text, "{}={x}", f.label()),
+            }
         }
         f => write!(text, "{}={}", f.label(), f.display(x)),
     };

@@ -39,7 +39,9 @@ pub struct Plan {
     targets: Vec<Option<Box<str>>>,
 }
 
-fn paths(ids: &[i64], tree: &DeptTree) -> String {
+/// Departments as a person reads them: each id's path (the id, for one the tree lacks), `;`
+/// between.
+pub fn paths(ids: &[i64], tree: &DeptTree) -> String {
     ids.iter()
         .map(|id| tree.path(*id).unwrap_or_else(|| id.to_string()))
         .collect::<Vec<_>>()
