@@ -1,8 +1,10 @@
 //! The sheet a command reads and where its report goes: what the front-ends (the command
 //! line's `Config`, the console, the schedule) hand a run, and all a run needs to know of them.
 
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 
 use crate::read::header::Names;
 
@@ -67,6 +69,87 @@ impl std::fmt::Debug for Bytes {
     }
 }
 
+/// A run's input once its rows are read: its hash, and its bytes in a file of their own,
+/// which the system deletes when the run ends; not in memory (a 100,000-row CSV is ~13 MB,
+/// held to the end of a sync before). The cells of rows let go are read again from that
+/// copy, not from the input, which may have been saved again since.
+pub enum Kept {
+    /// Rows made in memory (an undo's): nothing was read.
+    Nothing,
+    /// Being hashed and copied on a thread of its own.
+    Keeping(JoinHandle<Copied>),
+    Kept(Copied),
+}
+
+/// A run's input as it read it, hashed.
+pub struct Copied {
+    /// The bytes' sha256, for the history.
+    pub hash: String,
+    /// The copy; the bytes themselves when no file could be had for it.
+    bytes: Result<std::fs::File, Arc<[u8]>>,
+}
+
+impl Kept {
+    /// `bytes` hashed and copied on a thread of their own, which lets them go when it is done
+    /// (here, were no thread to be had). Empty bytes: nothing was read.
+    pub fn of(bytes: Arc<[u8]>) -> Kept {
+        if bytes.is_empty() {
+            return Kept::Nothing;
+        }
+        let here = Arc::clone(&bytes);
+        match std::thread::Builder::new().spawn(move || Copied::of(bytes)) {
+            Ok(thread) => Kept::Keeping(thread),
+            Err(_) => Kept::Kept(Copied::of(here)),
+        }
+    }
+
+    /// The hash and the copy, waiting for them if they are still being made; `None` when
+    /// nothing was read.
+    pub fn get(&mut self) -> Option<&Copied> {
+        if let Kept::Keeping(_) = self {
+            if let Kept::Keeping(thread) = std::mem::replace(self, Kept::Nothing) {
+                // Hashing and copying do not panic; were the thread lost, nothing is kept.
+                if let Ok(copy) = thread.join() {
+                    *self = Kept::Kept(copy);
+                }
+            }
+        }
+        match self {
+            Kept::Kept(copy) => Some(copy),
+            _ => None,
+        }
+    }
+}
+
+impl Copied {
+    fn of(bytes: Arc<[u8]>) -> Copied {
+        let hash = crate::history::sha256(&bytes);
+        let file = tempfile::tempfile().and_then(|mut f| f.write_all(&bytes).map(|()| f));
+        Copied {
+            hash,
+            bytes: file.map_err(|_| bytes),
+        }
+    }
+
+    /// The bytes as they were read: refused if the copy no longer holds them.
+    pub fn bytes(&self) -> std::io::Result<Arc<[u8]>> {
+        let file = match &self.bytes {
+            Ok(file) => file,
+            Err(bytes) => return Ok(Arc::clone(bytes)),
+        };
+        let mut read = Vec::new();
+        let mut file = file;
+        file.seek(SeekFrom::Start(0))?;
+        file.read_to_end(&mut read)?;
+        match crate::history::sha256(&read) == self.hash {
+            true => Ok(read.into()),
+            false => Err(std::io::Error::other(
+                "输入的副本已被改动 (the run's copy of its input was changed)",
+            )),
+        }
+    }
+}
+
 impl Input {
     /// The file as a person knows it: its uploaded name, or its path.
     pub fn name(&self) -> String {
@@ -110,5 +193,31 @@ mod tests {
         assert_eq!(input.held_bytes(), None);
         assert_eq!(Arc::strong_count(&read), 1, "no clone holds them any more");
         assert_eq!(format!("{:?}", input.bytes), "Some(Bytes(let go))");
+    }
+
+    #[test]
+    fn the_input_kept_is_a_hashed_copy_out_of_memory_that_refuses_to_be_other_bytes() {
+        assert!(
+            Kept::of(Arc::from(&b""[..])).get().is_none(),
+            "nothing read"
+        );
+        let read: Arc<[u8]> = "帐号,姓名\nzs,张三\n".as_bytes().into();
+        let mut kept = Kept::of(Arc::clone(&read));
+        let copy = kept.get().expect("kept");
+        assert_eq!(copy.hash, crate::history::sha256(&read));
+        assert_eq!(Arc::strong_count(&read), 1, "the copy is not these bytes");
+        assert_eq!(copy.bytes().unwrap()[..], read[..]);
+        assert_eq!(
+            copy.bytes().unwrap()[..],
+            read[..],
+            "read again as often as asked"
+        );
+        let Ok(mut file) = copy.bytes.as_ref() else {
+            panic!("a file for the copy");
+        };
+        file.seek(SeekFrom::Start(0)).unwrap();
+        file.write_all(b"x").unwrap();
+        let e = copy.bytes().unwrap_err();
+        assert!(e.to_string().contains("was changed"), "{e}");
     }
 }

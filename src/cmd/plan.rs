@@ -135,6 +135,10 @@ async fn prepare<'a>(
         .borrow_mut()
         .take()
         .context("the departments sheet was not read")??;
+    // Both sheets are read: the bytes held for them go (cells are read again from the file).
+    if let Some(held) = &input.bytes {
+        held.let_go();
+    }
     anyhow::ensure!(
         !prune.any() || live.complete,
         "the staff listing came back incomplete ({} of {} people): refusing to prune",

@@ -43,13 +43,9 @@ pub struct Session<'a> {
     journal: Option<Journal>,
     recorder: Option<Recorder<'a>>,
     _lock: Option<RunLock>,
-    /// The input as read, once: other sheets of it are read from here, and the cells of rows
-    /// let go ([`crate::validate::Table::recall`]). [`Session::hash_input`] hashes it for the
-    /// history and lets it go unless rows were let go. Shared with the input when it was read
-    /// already (a sync's departments sheet): a copy was ~13 MB more for a 100,000-row sheet.
-    pub bytes: Arc<[u8]>,
-    /// The input's hash, once taken ([`Session::hash_input`]).
-    input_hash: Option<String>,
+    /// The input, once its rows are validated: its hash, and the copy that the cells of rows
+    /// let go are read again from ([`Session::recall`]).
+    kept: crate::input::Kept,
     /// The layout the input was read as (`None`: its header's), to read it again the same.
     read_as: Option<Layout>,
     /// The report, written while the rows were read, for a run that sends nothing.
@@ -173,6 +169,7 @@ impl<'a> Session<'a> {
             read_as,
             stream,
         } = loaded;
+        let kept = crate::input::Kept::of(bytes);
         let seen = table.header.seen(table.layout);
         if seen.questions() > 0 {
             ctx.events.event(Event::Columns(seen));
@@ -200,8 +197,7 @@ impl<'a> Session<'a> {
             journal: None,
             recorder: None,
             _lock: lock,
-            bytes,
-            input_hash: None,
+            kept,
             read_as,
             stream,
         })
@@ -243,24 +239,17 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// The input's hash, for the history. Its bytes were for its other sheets and this hash:
-    /// they are let go then (a 100,000-row sheet is ~13 MB), unless they are the only cells
-    /// left of rows let go, for a report written whole (a send that did not succeed). A sync's
-    /// input, read once for both its sheets, lets go of its own hold on them too. Taken as the
-    /// journal starts, or before by a run that holds much until then (a delete's backup).
+    /// The input's hash, for the history (empty for rows made in memory), taken as the
+    /// journal starts. A sync's input, read once for both its sheets, lets go of its own hold
+    /// on the bytes by then too.
     pub fn hash_input(&mut self) -> String {
-        if let Some(hash) = &self.input_hash {
-            return hash.clone();
-        }
-        let read = std::mem::take(&mut self.bytes);
-        let hash = crate::history::sha256(&read);
-        if self.table.rows.iter().any(|r| r.cells_gone) {
-            self.bytes = read;
-        } else if let Some(held) = &self.input.bytes {
+        if let Some(held) = &self.input.bytes {
             held.let_go();
         }
-        self.input_hash = Some(hash.clone());
-        hash
+        match self.kept.get() {
+            Some(copy) => copy.hash.clone(),
+            None => crate::history::sha256(&[]),
+        }
     }
 
     /// Keeps the live records of `accounts` as they are before the run changes them, for the
@@ -532,12 +521,23 @@ impl<'a> Session<'a> {
 
     /// The cells of the rows let go once their report rows were streamed ([`Row::take_cells`]),
     /// read again from the input: for a report written whole after all, or rows to show.
+    /// They come from the run's copy of its input ([`crate::input::Kept`]).
     fn recall(&mut self) -> anyhow::Result<()> {
+        if !self.table.rows.iter().any(|r| r.cells_gone) {
+            return Ok(());
+        }
         let input = self.input;
+        let copy = self
+            .kept
+            .get()
+            .context("这些行不是从文件读出的 (these rows were not read from a file)")?;
+        let bytes = copy
+            .bytes()
+            .with_context(|| format!("cannot read {} again", input.file.display()))?;
         let sheet = input.sheet.as_deref();
         Ok(self
             .table
-            .recall(&self.bytes, sheet, self.read_as, &input.columns)?)
+            .recall(&bytes, sheet, self.read_as, &input.columns)?)
     }
 
     /// The rows that did not succeed, for a front-end that shows them.

@@ -296,6 +296,73 @@ async fn a_send_the_server_refuses_is_failed_in_the_sync_report() {
 }
 
 #[tokio::test]
+async fn a_sync_report_written_whole_has_the_cells_it_read_though_the_sheet_was_saved_since() {
+    // The cells of rows let go are read again from the run's own copy of its input, not from
+    // the sheet, which HR may save again while a sync sends.
+    let emu = emulator().await;
+    emu.store.insert_staff(people("s", 40)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let (acc, name, dept, ids) = (
+        col(&sheet, "帐号*"),
+        col(&sheet, "姓名*"),
+        col(&sheet, "部门"),
+        col(&sheet, "部门ID"),
+    );
+    let at = |sheet: &Vec<Vec<String>>, a: &str| sheet.iter().position(|r| r[acc] == a).unwrap();
+    let i = at(&sheet, "s000001");
+    sheet[i][name] = "新名字".into();
+    // Refused (1202): the report is written whole at the end.
+    let i = at(&sheet, "s000030");
+    sheet[i][dept] = "办公逸/外包".into();
+    sheet[i][ids] = String::new();
+    let edited = bgy.path("edited.xlsx");
+    write_rows(&edited, &sheet);
+
+    // Each call answered after a while: the sheet is saved again while the sends are out.
+    emu.set_latency(std::time::Duration::from_millis(800));
+    let child = bgy.spawn(&["sync", "edited.xlsx", "--yes", "--report", "sync.xlsx"]);
+    let journal = bgy.path("sync.journal.jsonl");
+    for _ in 0..400 {
+        if journal.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert!(journal.exists(), "the sync started sending");
+    for row in sheet.iter_mut().skip(1) {
+        row[name] = "保存后".into();
+    }
+    sheet.swap(1, 2);
+    write_rows(&edited, &sheet);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let all = read_sheet(&bgy.path("sync.xlsx"), "全部 All");
+    let (account, shown, outcome) = (
+        col(&all, "帐号*"),
+        col(&all, "姓名*"),
+        col(&all, "结果 Outcome"),
+    );
+    let row = |a: &str| all.iter().find(|r| r[account] == a).unwrap();
+    assert_eq!(row("s000001")[shown], "新名字");
+    assert_eq!(row("s000001")[outcome], "updated 更新");
+    assert_eq!(row("s000030")[outcome], "failed 失败");
+    assert_eq!(row("s000002")[shown], "员工2", "{:?}", row("s000002"));
+    assert!(all.iter().all(|r| r[shown] != "保存后"), "{all:?}");
+    let failed = read_sheet(&bgy.path("sync.xlsx"), "失败 Failed");
+    assert_eq!(failed[1][col(&failed, "部门")], "办公逸/外包", "{failed:?}");
+}
+
+#[tokio::test]
 async fn prune_past_the_guard_refuses_and_within_it_deletes_exactly_the_missing() {
     let emu = emulator().await;
     emu.store.insert_staff(people("q", 100)).unwrap();
