@@ -324,7 +324,8 @@ async fn a_sync_report_written_whole_has_the_cells_it_read_though_the_sheet_was_
     emu.set_latency(std::time::Duration::from_millis(800));
     let child = bgy.spawn(&["sync", "edited.xlsx", "--yes", "--report", "sync.xlsx"]);
     let journal = bgy.path("sync.journal.jsonl");
-    for _ in 0..400 {
+    // Listed (a few calls, each 0.8 s) and planned: up to 20 s on a slow machine.
+    for _ in 0..2000 {
         if journal.exists() {
             break;
         }
