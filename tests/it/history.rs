@@ -390,6 +390,12 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
     let r = b.run(&["undo", &rename_run, "--yes", "--json"]).await;
     r.assert_code(1);
     assert!(r.stderr.contains("conflict"), "{}", r.stderr);
+    // Its row failed, saying what it is now and what the run had set.
+    let report = the_report(&b.path(".bgy/undo"));
+    let failed = read_sheet(&report, "失败 Failed");
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    let why = &failed[1][col(&failed, "错误 Error")];
+    assert!(why.contains(r#"now "后来0", the run set "改名0""#), "{why}");
     assert_eq!(
         emu.store.person("c000").unwrap()["we_name"],
         "后来0",
@@ -424,6 +430,8 @@ async fn a_department_rename_is_undone_and_a_create_is_reported() {
     assert!(r.stdout.contains("left in place"), "{}", r.stdout);
     let r = b.run(&["undo", &rename, "--yes"]).await;
     r.assert_code(0);
+    let back = r.stdout.lines().find(|l| l.contains("rename back"));
+    assert!(back.is_some_and(|l| l.contains("客服部")), "{}", r.stdout);
     let tree = b.run(&["dept", "list", "--json"]).await.json();
     let names: Vec<&str> = tree["departments"]
         .as_array()
