@@ -335,9 +335,8 @@ const ENGLISH: &[(&str, &str)] = &[
 /// A server's message with its English beside it, when it is one the reference documents
 /// and does not carry English already: `员工帐不存在 (no such account)`.
 pub fn with_english(message: &str) -> String {
-    let known = ENGLISH
-        .iter()
-        .find(|(zh, _)| message.replace('，', ",").contains(zh));
+    let commas = message.replace('，', ",");
+    let known = ENGLISH.iter().find(|(zh, _)| commas.contains(zh));
     match known {
         Some((_, en)) if !message.contains(en) => format!("{message} ({en})"),
         _ => message.to_string(),
