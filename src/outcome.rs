@@ -285,31 +285,35 @@ pub struct Reason {
 
 /// Issue and failure counts by reason, most frequent first: `3 × 手机: … (first: row 5)`.
 pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
-    type Group = (usize, u32, String, Option<crate::remedy::Remedy>);
+    // The example, or `None` where it is the rule's text itself (a failure's).
+    type Group = (usize, u32, Option<String>, Option<crate::remedy::Remedy>);
     // Counted first by what names a rule, no text made for each issue (an export checked
     // online has one warning a row), each with when it was first seen; then by the rule's
     // text, as shown, the first seen giving the example.
     let mut seen = 0;
     let mut by_rule: foldhash::HashMap<_, (usize, Group)> = foldhash::HashMap::default();
-    let mut by_text: Vec<((Severity, String), (usize, Group))> = Vec::new();
+    // A failure's text, kept once however many rows failed with it (every send of a run
+    // refused alike), and once, not twice, for each row whose text is its own (an undo's
+    // conflicts, each naming what changed since: 100,000 of them held 50 MB here).
+    let mut by_text: foldhash::HashMap<String, (usize, Group)> = foldhash::HashMap::default();
     for (row, outcome) in table.rows.iter().zip(outcomes) {
         for issue in &row.issues {
             let (_, e) = by_rule
                 .entry((issue.severity, issue.field, issue.reason))
                 .or_insert_with(|| {
                     seen += 1;
-                    let example = issue.cell_text();
+                    let example = Some(issue.cell_text());
                     (seen, (0, row.source_row, example, issue.remedy.clone()))
                 });
             e.0 += 1;
         }
         // A failure the server gave no errno (a dates call's failed row) is its message alone.
         if let (Outcome::Failed { .. }, Some(text)) = (outcome, why(outcome)) {
-            seen += 1;
-            by_text.push((
-                (Severity::Error, text.clone()),
-                (seen, (1, row.source_row, text, None)),
-            ));
+            let (_, e) = by_text.entry(text).or_insert_with(|| {
+                seen += 1;
+                (seen, (0, row.source_row, None, None))
+            });
+            e.0 += 1;
         }
     }
     let named = by_rule
@@ -320,6 +324,9 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
                 .unwrap_or_default();
             ((severity, format!("{label}{reason}")), group)
         });
+    let by_text = by_text
+        .into_iter()
+        .map(|(text, group)| ((Severity::Error, text), group));
     let mut groups: BTreeMap<(Severity, String), (usize, Group)> = BTreeMap::new();
     for (key, (at, group)) in named.chain(by_text) {
         match groups.entry(key) {
@@ -346,8 +353,8 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
             |((sev, rule), (count, first_row, example, remedy))| Reason {
                 count,
                 warning: sev == Severity::Warning,
+                example: example.unwrap_or_else(|| rule.clone()),
                 rule,
-                example,
                 first_row,
                 remedy,
             },
