@@ -294,7 +294,7 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
     let mut by_rule: foldhash::HashMap<_, (usize, Group)> = foldhash::HashMap::default();
     // A failure's text, kept once however many rows failed with it (every send of a run
     // refused alike), and once, not twice, for each row whose text is its own (an undo's
-    // conflicts, each naming what changed since: 100,000 of them held 50 MB here).
+    // conflicts, each naming what changed since: 100,000 of them held ~44 MB more here).
     let mut by_text: foldhash::HashMap<String, (usize, Group)> = foldhash::HashMap::default();
     for (row, outcome) in table.rows.iter().zip(outcomes) {
         for issue in &row.issues {

@@ -135,7 +135,7 @@ async fn prepare<'a>(
         .borrow_mut()
         .take()
         .context("the departments sheet was not read")??;
-    // Both sheets are read: the bytes held for them go (cells are read again from the file).
+    // Both sheets are read: the bytes held for them go (cells come again from the run's copy).
     if let Some(held) = &input.bytes {
         held.let_go();
     }

@@ -239,8 +239,8 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
-    /// The input's hash, for the history (empty for rows made in memory), taken as the
-    /// journal starts. A sync's input, read once for both its sheets, lets go of its own hold
+    /// The input's hash, for the history (the hash of nothing for rows made in memory), taken
+    /// as the journal starts. A sync's input, read once for both its sheets, lets go of its own hold
     /// on the bytes by then too.
     pub fn hash_input(&mut self) -> String {
         if let Some(held) = &self.input.bytes {
