@@ -36,8 +36,8 @@ enum Inverse {
     Recreate(StaffRecord),
     /// The run created the account: delete it.
     Delete,
-    /// The live record no longer holds what the run set: the record, and why.
-    Conflict(Box<(StaffRecord, String)>),
+    /// The live record no longer holds what the run set: the record, and what changed.
+    Conflict(Box<(StaffRecord, Changed)>),
     /// The run renamed a department: give it its old name (we_id, old name, the run's name).
     RenameBack(Box<(i64, String, String)>),
     /// The department was renamed since: left alone unless `--force`.
@@ -379,20 +379,47 @@ fn values_of(account: &str, before: &StaffRecord, keep: impl Fn(Field) -> bool) 
 
 /// A listed field whose live value is no longer what the run sent: the person was changed
 /// since.
-fn changed_since(now: &StaffRecord, sent: &StaffRecord) -> Option<String> {
+fn changed_since(now: &StaffRecord, sent: &StaffRecord) -> Option<Changed> {
     LISTED
         .iter()
         .filter(|f| !matches!(f, Field::WeUserid | Field::WeDepartment | Field::WeId))
-        .find_map(|f| {
-            let set = sent.get(*f).filter(|s| !s.is_empty())?;
-            let is = now.get(*f).unwrap_or("");
-            (is != set).then(|| {
-                format!(
-                    "{} 已改为 {is:?},不是本次运行设的 {set:?} (changed since: now {is:?}, the run set {set:?})",
-                    f.label()
-                )
+        .find_map(|&field| {
+            let set = sent.get(field).filter(|s| !s.is_empty())?;
+            let is = now.get(field).unwrap_or("");
+            (is != set).then(|| Changed {
+                field,
+                is: is.into(),
+                set: set.into(),
             })
         })
+}
+
+/// A field changed since the run: what it is now, and what the run set.
+struct Changed {
+    field: Field,
+    is: String,
+    set: String,
+}
+
+/// A conflict's outcome: its row fails, and an issue of its own says what changed since the
+/// run (the reasons count those by field, and the report fills the cell red).
+const CONFLICT: &str = "冲突,未恢复 (conflict, left alone)";
+
+impl Changed {
+    fn problem(&self) -> crate::validate::fields::Problem {
+        let (is, set) = (&self.is, &self.set);
+        crate::validate::fields::problem(
+            "changed since the run",
+            format!("已改为 {is:?},不是本次运行设的 {set:?}"),
+            format!("changed since: now {is:?}, the run set {set:?}"),
+        )
+    }
+
+    /// As a plan line says it.
+    fn text(&self) -> String {
+        let p = self.problem();
+        format!("{} {} ({})", self.field.label(), p.zh, p.en)
+    }
 }
 
 /// The rows the undo sends (restores, re-creates, conflicts): validated as they are, and kept
@@ -545,7 +572,7 @@ impl UndoLines<'_> {
                     ),
                     Inverse::Recreate(_) => line("重建 (re-create)", String::new(), ""),
                     Inverse::Delete => line("删除 (delete)", String::new(), ""),
-                    Inverse::Conflict(c) => line("冲突 (conflict)", String::new(), &c.1),
+                    Inverse::Conflict(c) => line("冲突 (conflict)", String::new(), &c.1.text()),
                     Inverse::RenameBack(back) => line("改回 (rename back)", String::new(), &back.1),
                     Inverse::DeptConflict(why) => line("冲突 (conflict)", String::new(), why),
                     Inverse::Nothing(why) => line("无需改动 (nothing to do)", String::new(), why),
@@ -592,21 +619,23 @@ fn show(ctx: &Context, lines: &UndoLines, counts: StaffCounts, run: i64) {
 
 /// Conflicts are failures of their rows (left alone); the rest stay to be sent.
 fn mark(s: &mut Session, plan: &[(String, Inverse)]) {
-    let conflicts: BTreeMap<&str, &str> = plan
+    let conflicts: BTreeMap<&str, &Changed> = plan
         .iter()
         .filter_map(|(a, i)| match i {
-            Inverse::Conflict(c) => Some((a.as_str(), c.1.as_str())),
+            Inverse::Conflict(c) => Some((a.as_str(), &c.1)),
             _ => None,
         })
         .collect();
-    for (i, row) in s.table.rows.iter().enumerate() {
-        if let Some(why) = conflicts.get(row.account()) {
+    for (i, row) in s.table.rows.iter_mut().enumerate() {
+        if let Some(changed) = conflicts.get(row.account()) {
             s.outcomes[i] = Outcome::Failed {
                 errno: None,
-                message: format!(
-                    "冲突,未恢复:之后有人改过 (conflict, left alone: changed since the run): {why}"
-                ),
+                message: CONFLICT.into(),
             };
+            let issue = crate::validate::Issue::error(Some(changed.field), changed.problem());
+            // Room for this one: a vector grown by one keeps room for four (~0.3 KB a row).
+            row.issues.reserve_exact(1);
+            row.issues.push(issue);
         }
     }
 }

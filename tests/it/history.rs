@@ -396,6 +396,18 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
     assert_eq!(failed.len(), 2, "{failed:?}");
     let why = &failed[1][col(&failed, "错误 Error")];
     assert!(why.contains(r#"now "后来0", the run set "改名0""#), "{why}");
+    // The changed cell is red, and the reasons count conflicts by the field that changed
+    // (one here: the example is the reason).
+    let name = col(&failed, "姓名*") as u32;
+    assert!(
+        fill(&report, "失败 Failed", 1, name).is_some(),
+        "{failed:?}"
+    );
+    assert!(
+        r.stderr.contains(r#"1 × 姓名: 已改为 "后来0""#),
+        "{}",
+        r.stderr
+    );
     assert_eq!(
         emu.store.person("c000").unwrap()["we_name"],
         "后来0",
