@@ -241,13 +241,10 @@ async fn six_edited_cells_are_six_updates_six_calls_then_zero() {
     );
 }
 
-#[tokio::test]
-async fn a_send_the_server_refuses_is_failed_in_the_sync_report() {
-    // A sync's report is written as the sheet is planned, each row to send as its send
-    // succeeding leaves it; a refused send has it written again, whole.
-    let emu = emulator().await;
-    emu.store.insert_staff(people("r", 600)).unwrap();
-    let bgy = Bgy::new().against(&emu);
+/// The directory exported, and the export edited into edited.xlsx (its rows returned): each
+/// of `renamed` renamed 新ACCOUNT, and `refused` moved into 外包, a department the API may not
+/// write to (1202), which has a sync's report written whole at its end.
+async fn edited_export(bgy: &Bgy, renamed: &[&str], refused: &str) -> Vec<Vec<String>> {
     bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
     let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
     let (acc, name, dept, ids) = (
@@ -257,15 +254,25 @@ async fn a_send_the_server_refuses_is_failed_in_the_sync_report() {
         col(&sheet, "部门ID"),
     );
     let at = |sheet: &Vec<Vec<String>>, a: &str| sheet.iter().position(|r| r[acc] == a).unwrap();
-    // Two renames, and a move into 外包, a department the API may not write to (1202).
-    for a in ["r000001", "r000500"] {
+    for a in renamed {
         let i = at(&sheet, a);
         sheet[i][name] = format!("新{a}");
     }
-    let i = at(&sheet, "r000300");
+    let i = at(&sheet, refused);
     sheet[i][dept] = "办公逸/外包".into();
     sheet[i][ids] = String::new();
     write_rows(&bgy.path("edited.xlsx"), &sheet);
+    sheet
+}
+
+#[tokio::test]
+async fn a_send_the_server_refuses_is_failed_in_the_sync_report() {
+    // A sync's report is written as the sheet is planned, each row to send as its send
+    // succeeding leaves it; a refused send has it written again, whole.
+    let emu = emulator().await;
+    emu.store.insert_staff(people("r", 600)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    let sheet = edited_export(&bgy, &["r000001", "r000500"], "r000300").await;
 
     let r = bgy
         .run(&[
@@ -302,23 +309,8 @@ async fn a_sync_report_written_whole_has_the_cells_it_read_though_the_sheet_was_
     let emu = emulator().await;
     emu.store.insert_staff(people("s", 40)).unwrap();
     let bgy = Bgy::new().against(&emu);
-    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
-    let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
-    let (acc, name, dept, ids) = (
-        col(&sheet, "帐号*"),
-        col(&sheet, "姓名*"),
-        col(&sheet, "部门"),
-        col(&sheet, "部门ID"),
-    );
-    let at = |sheet: &Vec<Vec<String>>, a: &str| sheet.iter().position(|r| r[acc] == a).unwrap();
-    let i = at(&sheet, "s000001");
-    sheet[i][name] = "新名字".into();
-    // Refused (1202): the report is written whole at the end.
-    let i = at(&sheet, "s000030");
-    sheet[i][dept] = "办公逸/外包".into();
-    sheet[i][ids] = String::new();
-    let edited = bgy.path("edited.xlsx");
-    write_rows(&edited, &sheet);
+    let mut sheet = edited_export(&bgy, &["s000001"], "s000030").await;
+    let name = col(&sheet, "姓名*");
 
     // Each call answered after a while: the sheet is saved again while the sends are out.
     emu.set_latency(std::time::Duration::from_millis(800));
@@ -336,7 +328,7 @@ async fn a_sync_report_written_whole_has_the_cells_it_read_though_the_sheet_was_
         row[name] = "保存后".into();
     }
     sheet.swap(1, 2);
-    write_rows(&edited, &sheet);
+    write_rows(&bgy.path("edited.xlsx"), &sheet);
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
         .unwrap();
@@ -354,7 +346,7 @@ async fn a_sync_report_written_whole_has_the_cells_it_read_though_the_sheet_was_
         col(&all, "结果 Outcome"),
     );
     let row = |a: &str| all.iter().find(|r| r[account] == a).unwrap();
-    assert_eq!(row("s000001")[shown], "新名字");
+    assert_eq!(row("s000001")[shown], "新s000001");
     assert_eq!(row("s000001")[outcome], "updated 更新");
     assert_eq!(row("s000030")[outcome], "failed 失败");
     assert_eq!(row("s000002")[shown], "员工2", "{:?}", row("s000002"));
