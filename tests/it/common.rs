@@ -452,6 +452,21 @@ pub fn write_fixed_report(path: &Path, rows: &[Vec<String>]) {
     wb.save(path).unwrap();
 }
 
+/// Waits, off the async runtime's threads, for a bgy started with [`Bgy::spawn`] to end, and
+/// asserts it ended with `code`: its output.
+pub async fn ended(child: std::process::Child, code: i32) -> Output {
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Sends Ctrl-C (SIGINT) to a running bgy and waits for it: its output, and how long it took
 /// to end after the signal. Asserts it ended with 130 within 3 s.
 pub async fn interrupt(child: std::process::Child) -> Output {
@@ -461,15 +476,7 @@ pub async fn interrupt(child: std::process::Child) -> Output {
         .status()
         .unwrap();
     assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = ended(child, 130).await;
     assert!(
         interrupted.elapsed() < std::time::Duration::from_secs(3),
         "Ctrl-C took {:?}",

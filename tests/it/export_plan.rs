@@ -329,15 +329,7 @@ async fn a_sync_report_written_whole_has_the_cells_it_read_though_the_sheet_was_
     }
     sheet.swap(1, 2);
     write_rows(&bgy.path("edited.xlsx"), &sheet);
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ended(child, 1).await;
 
     let all = read_sheet(&bgy.path("sync.xlsx"), "全部 All");
     let (account, shown, outcome) = (

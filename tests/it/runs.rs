@@ -23,15 +23,7 @@ async fn two_imports_of_one_file_at_once_send_each_row_once() {
         "{}",
         second.stderr
     );
-    let out = tokio::task::spawn_blocking(move || first.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ended(first, 0).await;
     assert_eq!(emu.store.staff_count(), 2 + 120);
     the_report(b.dir.path());
     // The lock went with the process: the next run goes ahead.
