@@ -135,10 +135,6 @@ async fn prepare<'a>(
         .borrow_mut()
         .take()
         .context("the departments sheet was not read")??;
-    // Both sheets are read: the bytes held for them go (cells come again from the run's copy).
-    if let Some(held) = &input.bytes {
-        held.let_go();
-    }
     anyhow::ensure!(
         !prune.any() || live.complete,
         "the staff listing came back incomplete ({} of {} people): refusing to prune",
@@ -191,8 +187,13 @@ fn read_once(input: &Input) -> anyhow::Result<Input> {
 }
 
 /// The workbook's 部门 Departments sheet, when it has one (from the bytes of [`read_once`]).
+/// Read once the staff sheet's reader has them: the input's hold on them goes then (the reader,
+/// and the run's copy after it, hold their own; cells come again from that copy).
 fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::DeptRow>>> {
     let bytes = input.held_bytes().context("the input was not read")?;
+    if let Some(held) = &input.bytes {
+        held.let_go();
+    }
     Ok(plan::depts::read(&bytes, &input.file)?)
 }
 
