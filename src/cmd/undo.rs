@@ -292,8 +292,7 @@ fn invert(
         (_, None) => Inverse::Nothing("已被删除 (deleted since)".into()),
         (_, Some(p)) => {
             // The record as it is now, with the old values of what the run set.
-            let now = p.clone();
-            let mut old = now.clone();
+            let mut old = p.clone();
             let set = |f: Field| sent.get(f).is_some();
             if set(Field::WeDepartment) || set(Field::WeId) {
                 old.set(Field::WeDepartment, None);
@@ -305,7 +304,7 @@ fn invert(
                 reinstate(&mut old, before);
             }
             old.shrink_to_fit();
-            match changed_since(&now, sent) {
+            match changed_since(p, sent) {
                 Some(why) if !force => Inverse::Conflict(Box::new((old, why))),
                 _ => Inverse::Restore(old),
             }
