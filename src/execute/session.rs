@@ -523,7 +523,8 @@ impl<'a> Session<'a> {
     /// read again from the input: for a report written whole after all, or rows to show.
     /// They come from the run's copy of its input ([`crate::input::Kept`]).
     fn recall(&mut self) -> anyhow::Result<()> {
-        if !self.table.rows.iter().any(|r| r.cells_gone) {
+        // Before the copy is waited for and read: nothing to read again.
+        if !self.table.cells_gone() {
             return Ok(());
         }
         let input = self.input;

@@ -220,6 +220,12 @@ impl Table {
         self.rows.iter().map(|r| Outcome::initial(r.is_valid()))
     }
 
+    /// Some row's cells were let go ([`Row::take_cells`]): a report written whole needs
+    /// [`Table::recall`].
+    pub fn cells_gone(&self) -> bool {
+        self.rows.iter().any(|r| r.cells_gone)
+    }
+
     /// The cells of the rows let go ([`Row::take_cells`]), read again from `bytes`, the input
     /// read as the first time (its `sheet`, `layout` and column `names` as then): for a report
     /// written whole after all (a duplicate found once its first row was written). Their
@@ -231,7 +237,7 @@ impl Table {
         layout: Option<Layout>,
         names: &Names,
     ) -> Result<(), LoadError> {
-        if !self.rows.iter().any(|r| r.cells_gone) {
+        if !self.cells_gone() {
             return Ok(());
         }
         let rows = &mut self.rows;
