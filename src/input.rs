@@ -106,14 +106,11 @@ impl Kept {
     /// The hash and the copy, waiting for them if they are still being made; `None` when
     /// nothing was read.
     pub fn get(&mut self) -> Option<&Copied> {
-        if let Kept::Keeping(_) = self {
-            if let Kept::Keeping(thread) = std::mem::replace(self, Kept::Nothing) {
-                // Hashing and copying do not panic; were the thread lost, nothing is kept.
-                if let Ok(copy) = thread.join() {
-                    *self = Kept::Kept(copy);
-                }
-            }
-        }
+        *self = match std::mem::replace(self, Kept::Nothing) {
+            // Hashing and copying do not panic; were the thread lost, nothing is kept.
+            Kept::Keeping(thread) => thread.join().map_or(Kept::Nothing, Kept::Kept),
+            kept => kept,
+        };
         match self {
             Kept::Kept(copy) => Some(copy),
             _ => None,
