@@ -240,12 +240,8 @@ impl<'a> Session<'a> {
     }
 
     /// The input's hash, for the history (the hash of nothing for rows made in memory), taken
-    /// as the journal starts. A sync's input, read once for both its sheets, lets go of its own hold
-    /// on the bytes by then too.
+    /// as the journal starts.
     pub fn hash_input(&mut self) -> String {
-        if let Some(held) = &self.input.bytes {
-            held.let_go();
-        }
         match self.kept.get() {
             Some(copy) => copy.hash.clone(),
             None => crate::history::sha256(&[]),
