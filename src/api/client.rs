@@ -365,8 +365,10 @@ impl Client {
     /// Every department, all pages.
     pub async fn departments(&self) -> Result<Listing<Department>, ApiError> {
         let mut items = Vec::new();
+        let first = self.department_page(1).await?;
         let count = self
             .listing(
+                (first.count, first.department_list),
                 |page| async move {
                     let p = self.department_page(page).await?;
                     Ok((p.count, p.department_list))
@@ -413,8 +415,24 @@ impl Client {
         progress: impl Fn(usize, i64),
         each: impl FnMut(Vec<Staff>) -> bool,
     ) -> Result<i64, ApiError> {
+        let first = self.staff_page(we_id, fetch_child, 1).await?;
+        self.staff_pages_after(first, we_id, fetch_child, progress, each)
+            .await
+    }
+
+    /// As [`Client::staff_pages`], from its `first` page, fetched beside something else (the
+    /// departments, by [`crate::live::Live::fetch`]: one round trip less).
+    pub async fn staff_pages_after(
+        &self,
+        first: StaffPage,
+        we_id: i64,
+        fetch_child: bool,
+        progress: impl Fn(usize, i64),
+        each: impl FnMut(Vec<Staff>) -> bool,
+    ) -> Result<i64, ApiError> {
         let count = self
             .listing(
+                (first.count, first.staff_list),
                 |page| async move {
                     let p = self.staff_page(we_id, fetch_child, page).await?;
                     Ok((p.count, p.staff_list))
@@ -427,12 +445,13 @@ impl Client {
         count
     }
 
-    /// Pages 1, 2, … (several in flight) until `count` records came back, each handed to
-    /// `each` in order. The first empty page, or [`MAX_LISTED`] records, ends it early: the
-    /// listing is then incomplete. Nothing is allocated from `count`, which the server may get
-    /// wrong. Returns `count`.
+    /// From the `first` page (its `count` and records), pages 2, 3, … (several in flight)
+    /// until `count` records came back, each handed to `each` in order. The first empty page,
+    /// or [`MAX_LISTED`] records, ends it early: the listing is then incomplete. Nothing is
+    /// allocated from `count`, which the server may get wrong. Returns `count`.
     async fn listing<T, F, Fut>(
         &self,
+        (count, first): (i64, Vec<T>),
         fetch: F,
         progress: impl Fn(usize, i64),
         mut each: impl FnMut(Vec<T>) -> bool,
@@ -442,7 +461,6 @@ impl Client {
         Fut: std::future::Future<Output = Result<(i64, Vec<T>), ApiError>>,
     {
         use futures::StreamExt;
-        let (count, first) = fetch(1).await?;
         let mut got = first.len();
         progress(got, count);
         if !each(first) {

@@ -520,3 +520,37 @@ async fn ctrl_c_ends_a_rate_wait_at_once() {
         "the rows still waiting were not sent: {all:?}"
     );
 }
+
+/// A check online asks for the first page of people while the departments are still coming:
+/// a server that answers the department list only once that page is asked for (or after 5 s)
+/// sees it asked for first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_page_of_people_is_asked_for_while_the_departments_come() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let people_asked = Arc::new(AtomicBool::new(false));
+    let asked_before_departments = Arc::new(AtomicBool::new(false));
+    let (people, before) = (people_asked.clone(), asked_before_departments.clone());
+    let server = Hostile::start(move |g| {
+        if g.path.ends_with("department/list") {
+            let waited = Instant::now();
+            while !people.load(Ordering::SeqCst) && waited.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            before.store(people.load(Ordering::SeqCst), Ordering::SeqCst);
+            departments()
+        } else {
+            people.store(true, Ordering::SeqCst);
+            no_staff()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write("staff.csv", staff_csv("p", 2));
+    let r = b.run(&["check", "staff.csv"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("2 valid"), "{}", r.stderr);
+    assert!(
+        asked_before_departments.load(Ordering::SeqCst),
+        "the first page of people was asked for only once the departments were in"
+    );
+}
