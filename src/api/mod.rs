@@ -6,4 +6,4 @@ pub mod types;
 
 pub use client::{Client, ClientOptions, Listing, Reply, DELETE_CHUNK, PAGE_SIZE, TIMES_CHUNK};
 pub use error::{redact, ApiError, Endpoint, Ticket};
-pub use types::{Department, Staff, TimesFailure, TimesRow};
+pub use types::{Department, Staff, StaffPage, TimesFailure, TimesRow};

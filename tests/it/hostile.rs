@@ -521,21 +521,27 @@ async fn ctrl_c_ends_a_rate_wait_at_once() {
     );
 }
 
-/// A check online asks for the first page of people while the departments are still coming:
-/// a server that answers the department list only once that page is asked for (or after 5 s)
-/// sees it asked for first.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_first_page_of_people_is_asked_for_while_the_departments_come() {
+/// Whether `bgy args` asked for the first page of people while the departments were still
+/// coming: against a server that answers the department list only once that page is asked
+/// for (or after 5 s). `shows` is what its stderr must say.
+async fn asks_for_people_beside_departments(
+    files: &[(&str, String)],
+    args: &[&str],
+    shows: &str,
+) -> bool {
     use std::sync::atomic::{AtomicBool, Ordering};
     let people_asked = Arc::new(AtomicBool::new(false));
     let asked_before_departments = Arc::new(AtomicBool::new(false));
     let (people, before) = (people_asked.clone(), asked_before_departments.clone());
     let server = Hostile::start(move |g| {
         if g.path.ends_with("department/list") {
-            let waited = Instant::now();
-            while !people.load(Ordering::SeqCst) && waited.elapsed() < Duration::from_secs(5) {
-                std::thread::sleep(Duration::from_millis(5));
-            }
+            // The server's other connections go on meanwhile, on another thread.
+            tokio::task::block_in_place(|| {
+                let waited = Instant::now();
+                while !people.load(Ordering::SeqCst) && waited.elapsed() < Duration::from_secs(5) {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            });
             before.store(people.load(Ordering::SeqCst), Ordering::SeqCst);
             departments()
         } else {
@@ -545,12 +551,26 @@ async fn the_first_page_of_people_is_asked_for_while_the_departments_come() {
     })
     .await;
     let b = bgy_against(&server.url, TICKET);
-    b.write("staff.csv", staff_csv("p", 2));
-    let r = b.run(&["check", "staff.csv"]).await;
+    for (name, text) in files {
+        b.write(name, text.clone());
+    }
+    let r = b.run(args).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("2 valid"), "{}", r.stderr);
+    assert!(r.stderr.contains(shows), "{}", r.stderr);
+    asked_before_departments.load(Ordering::SeqCst)
+}
+
+/// A check online, and an export of everyone, ask for the first page of people while the
+/// departments are still coming: one round trip less before the listing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_page_of_people_is_asked_for_while_the_departments_come() {
+    let sheet = [("staff.csv", staff_csv("p", 2))];
     assert!(
-        asked_before_departments.load(Ordering::SeqCst),
-        "the first page of people was asked for only once the departments were in"
+        asks_for_people_beside_departments(&sheet, &["check", "staff.csv"], "2 valid").await,
+        "check: the first page of people was asked for only once the departments were in"
+    );
+    assert!(
+        asks_for_people_beside_departments(&[], &["export", "-o", "all.xlsx"], "all.xlsx").await,
+        "export: the first page of people was asked for only once the departments were in"
     );
 }
