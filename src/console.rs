@@ -201,6 +201,7 @@ fn print_finished(f: &Finished) {
             (p.delete, "to delete"),
             (p.leave, "to mark as leavers"),
             (p.unchanged, "unchanged"),
+            (p.conflicts, "changed since (left alone)"),
             (c.invalid, "invalid"),
         ] {
             if n > 0 {
@@ -213,10 +214,14 @@ fn print_finished(f: &Finished) {
         parts.push("nothing to do".into());
     }
     // What the numbers count: an undo's changes are people, not the rows of a sheet; a sync's
-    // prunes are accounts the sheet does not name.
-    let planned = f.planned.map(|p| p.changes());
+    // prunes are accounts the sheet does not name. An undo's conflicts are among its people,
+    // left alone.
+    let planned = f.planned.map(|p| p.changes() + p.conflicts);
     let what = match (f.command.as_str(), f.besides) {
-        ("undo", besides) => format!("{} changes", planned.unwrap_or(c.total + besides)),
+        ("undo", besides) => match planned.unwrap_or(c.total + besides) {
+            1 => "1 change".to_string(),
+            n => format!("{n} changes"),
+        },
         (_, 0) => format!("{} rows", c.total),
         (_, besides) => format!("{} rows and {besides} accounts not in the sheet", c.total),
     };
@@ -285,8 +290,12 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
         0 => String::new(),
         n => format!(", {n} to mark as leavers (已离职)"),
     };
+    let conflicts = match s.conflicts {
+        0 => String::new(),
+        n => format!(", {n} changed since the run, left alone (已被改动,不恢复)"),
+    };
     out(format!(
-        "plan: staff: {} to create, {} to update, {} unchanged, {} to delete{leave}",
+        "plan: staff: {} to create, {} to update, {} unchanged, {} to delete{leave}{conflicts}",
         s.create, s.update, s.unchanged, s.delete
     ));
 }

@@ -251,6 +251,10 @@ pub struct StaffCounts {
     /// People to mark as leavers (`--prune-mode leave`).
     #[serde(default)]
     pub leave: usize,
+    /// People an undo leaves alone: changed since the run it takes back (`--force` restores
+    /// them).
+    #[serde(default)]
+    pub conflicts: usize,
 }
 
 impl StaffCounts {

@@ -459,6 +459,7 @@ fn planned_counts(plan: &[(String, Inverse)]) -> StaffCounts {
             Inverse::Recreate(_) => c.create += 1,
             Inverse::Delete => c.delete += 1,
             Inverse::Nothing(_) => c.unchanged += 1,
+            Inverse::Conflict(_) => c.conflicts += 1,
             _ => {}
         }
     }

@@ -172,6 +172,7 @@ impl Plan {
             unchanged: count(|a| *a == Action::Unchanged),
             delete: self.prune.len(),
             leave: self.leave.len(),
+            conflicts: 0,
         }
     }
 

@@ -387,6 +387,25 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
     b.run(&["import", "again.csv", "--cover", "overwrite"])
         .await
         .assert_code(0);
+    // The plan counts the one left alone, in what it would do and in its summary.
+    let r = b.run(&["undo", &rename_run, "--dry-run"]).await;
+    r.assert_code(1);
+    let plan = r.stdout.lines().find(|l| l.starts_with("plan: staff:"));
+    assert!(
+        plan.is_some_and(
+            |l| l.contains("1 to update") && l.contains("1 changed since the run, left alone")
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr
+            .contains("bgy undo: 2 changes: 1 to update, 1 changed since (left alone)"),
+        "{}",
+        r.stderr
+    );
+    // Its report goes: the one below is the undo's.
+    std::fs::remove_file(the_report(&b.path(".bgy/undo"))).unwrap();
     let r = b.run(&["undo", &rename_run, "--yes", "--json"]).await;
     r.assert_code(1);
     assert!(r.stderr.contains("conflict"), "{}", r.stderr);
@@ -423,6 +442,30 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
         .await
         .assert_code(0);
     assert_eq!(emu.store.person("c000").unwrap()["we_name"], "员工0");
+}
+
+/// The console's plan of an undo counts the people changed since, as the command line does.
+#[tokio::test]
+async fn the_console_s_undo_plan_counts_the_people_changed_since() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("k", 2, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    b.write("renamed.csv", everyone("k", 2, "改名"));
+    b.run(&["import", "renamed.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    let rename_run = last_run(&b).await;
+    b.write("again.csv", everyone("k", 1, "后来"));
+    b.run(&["import", "again.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    let (c, csrf) = crate::web::Console::signed_in(&b, &["--data", "runs"]).await;
+    let undo = format!("/history/{rename_run}/undo");
+    let r = crate::console_runs::post(&c, &undo, &[("csrf", &csrf)]).await;
+    let html = r.text().await.unwrap();
+    assert_eq!(crate::web::count(&html, "conflicts"), 1, "{html}");
+    assert_eq!(crate::web::count(&html, "updated"), 1, "{html}");
 }
 
 #[tokio::test]

@@ -249,6 +249,12 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
                 n("updated", "将恢复", "To restore", p.update),
                 n("deleted", "将删除", "To delete", p.delete),
                 n("unchanged", "无需改动", "Nothing to do", p.unchanged),
+                n(
+                    "conflicts",
+                    "已被改动,不恢复",
+                    "Changed since, left alone",
+                    p.conflicts,
+                ),
             ]
         }
         Command::Export => vec![],
