@@ -39,16 +39,12 @@ pub async fn run(
     encoding: Encoding,
 ) -> anyhow::Result<Summary> {
     let client = ctx.client()?;
-    // Everyone's export asks for the departments and its first page of people at once: one
-    // round trip less. Both answers are waited for, the departments' error first.
+    // Everyone's export asks for its first page of people beside the departments.
     let (tree, first) = match department {
         Some(_) => (crate::live::departments(client).await?, None),
         None => {
-            let (tree, first) = futures::join!(
-                crate::live::departments(client),
-                client.staff_page(0, false, 1)
-            );
-            (tree?, Some(first?))
+            let (tree, first) = crate::live::departments_and_first_page(client).await?;
+            (tree, Some(first))
         }
     };
     super::warn_tree(ctx, &tree);

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use foldhash::{HashMap, HashMapExt};
 
-use crate::api::{ApiError, Client, Endpoint, Staff};
+use crate::api::{ApiError, Client, Endpoint, Staff, StaffPage};
 use crate::events::{phases, Emit, Event, Observer};
 use crate::model::tree::{self, DeptTree, Placement};
 use crate::model::{AccountKey, Field};
@@ -25,6 +25,16 @@ pub async fn departments(client: &Client) -> Result<DeptTree, ApiError> {
         .await?
         .complete(Endpoint::DepartmentList)?;
     Ok(DeptTree::new(list.into_iter().map(placed).collect()))
+}
+
+/// Every department and the first page of everyone, asked for at once: one round trip less
+/// before a listing. Both answers are waited for; the departments' error comes first, as when
+/// asked for in turn.
+pub async fn departments_and_first_page(
+    client: &Client,
+) -> Result<(DeptTree, StaffPage), ApiError> {
+    let (tree, first) = futures::join!(departments(client), client.staff_page(0, false, 1));
+    Ok((tree?, first?))
 }
 
 /// A listed department as the tree holds it.
@@ -80,10 +90,7 @@ pub struct Live {
 
 impl Live {
     pub async fn fetch(client: &Client, events: &dyn Observer) -> Result<Live, ApiError> {
-        // The departments and the first page of people at once: one round trip less. Both
-        // answers are waited for, and the departments' error comes first, as when in turn.
-        let (tree, first) = futures::join!(departments(client), client.staff_page(0, false, 1));
-        let (tree, first) = (tree?, first?);
+        let (tree, first) = departments_and_first_page(client).await?;
         let mut staff = Vec::new();
         let mut records = Records::new(&tree);
         let count = client
