@@ -371,22 +371,28 @@ async fn undo_of_a_delete_brings_back_thirty_with_every_field() {
     }
 }
 
+/// Two people imported, then renamed by a run (its number, returned), then the first renamed
+/// again by another: undoing the first rename finds that one changed since.
+async fn renamed_then_one_renamed_again(b: &Bgy, prefix: &str) -> String {
+    b.write("all.csv", everyone(prefix, 2, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    b.write("renamed.csv", everyone(prefix, 2, "改名"));
+    b.run(&["import", "renamed.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    let rename_run = last_run(b).await;
+    b.write("again.csv", everyone(prefix, 1, "后来"));
+    b.run(&["import", "again.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    rename_run
+}
+
 #[tokio::test]
 async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
-    b.write("all.csv", everyone("c", 2, "员工"));
-    b.run(&["import", "all.csv"]).await.assert_code(0);
-    b.write("renamed.csv", everyone("c", 2, "改名"));
-    b.run(&["import", "renamed.csv", "--cover", "overwrite"])
-        .await
-        .assert_code(0);
-    let rename_run = last_run(&b).await;
-    // Someone renames c000 again afterwards.
-    b.write("again.csv", everyone("c", 1, "后来"));
-    b.run(&["import", "again.csv", "--cover", "overwrite"])
-        .await
-        .assert_code(0);
+    let rename_run = renamed_then_one_renamed_again(&b, "c").await;
     // The plan counts the one left alone, in what it would do and in its summary.
     let r = b.run(&["undo", &rename_run, "--dry-run"]).await;
     r.assert_code(1);
@@ -449,17 +455,7 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
 async fn the_console_s_undo_plan_counts_the_people_changed_since() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
-    b.write("all.csv", everyone("k", 2, "员工"));
-    b.run(&["import", "all.csv"]).await.assert_code(0);
-    b.write("renamed.csv", everyone("k", 2, "改名"));
-    b.run(&["import", "renamed.csv", "--cover", "overwrite"])
-        .await
-        .assert_code(0);
-    let rename_run = last_run(&b).await;
-    b.write("again.csv", everyone("k", 1, "后来"));
-    b.run(&["import", "again.csv", "--cover", "overwrite"])
-        .await
-        .assert_code(0);
+    let rename_run = renamed_then_one_renamed_again(&b, "k").await;
     let (c, csrf) = crate::web::Console::signed_in(&b, &["--data", "runs"]).await;
     let undo = format!("/history/{rename_run}/undo");
     let r = crate::console_runs::post(&c, &undo, &[("csrf", &csrf)]).await;
