@@ -628,3 +628,37 @@ async fn a_paused_scheduled_run_is_approved_with_its_button_in_a_real_browser() 
     );
     c.close().await.unwrap();
 }
+
+/// An undo planned in the browser counts the people changed since the run, left alone, with
+/// the people it restores; the page scanned by axe-core in both languages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_planned_in_a_real_browser_counts_the_people_changed_since() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let run = crate::history::renamed_then_one_renamed_again(&b, "k").await;
+    let console = Console::start(&b, &["--data", "runs"]);
+    let driver = driver().await;
+    let c = browser(&driver, &b.path("chromium-profile")).await;
+    let axe = axe_source().await;
+    sign_in(&c, &console).await;
+    c.goto(&format!("{}/history/{run}", console.base))
+        .await
+        .unwrap();
+    click(&c, "undo").await;
+    assert_eq!(count(&c, "conflicts").await, 1);
+    assert_eq!(count(&c, "updated").await, 1);
+    let summary = text_of(&c, "[data-testid=\"summary\"]").await;
+    assert!(summary.contains("已被改动,不恢复"), "{summary}");
+    page_is_for_hr(&c, &axe).await;
+    screenshot(&c, "console-undo-conflict.png").await;
+    click(&c, "lang").await;
+    let summary = text_of(&c, "[data-testid=\"summary\"]").await;
+    assert!(summary.contains("Changed since, left alone"), "{summary}");
+    page_is_for_hr(&c, &axe).await;
+    assert_eq!(
+        emu.store.person("k000").unwrap()["we_name"],
+        "后来0",
+        "a plan sends nothing"
+    );
+    c.close().await.unwrap();
+}
