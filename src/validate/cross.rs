@@ -12,7 +12,8 @@ use crate::model::{Field, Layout};
 /// few megabytes, a row a field (0.1 s of 100,000 rows' validation). Each run of [`RUN`]
 /// hashes is sorted as it fills, and merged with the one before it while they are the same
 /// size, while the reader still reads: the end, where the check waits, merges a few runs of
-/// different sizes (3 ms of 100,000 rows, not a whole sort's 15).
+/// different sizes (12 ms of 100,000 rows' four fields, three runs of each read back from
+/// file; not a whole sort).
 ///
 /// A field's keys in memory are at most [`BUDGET`]: a run that size is written to a temporary
 /// file and merged back from it at the end, so the checks hold the same few megabytes for
@@ -169,18 +170,28 @@ impl CrossRows {
             })
             .collect();
         cursors.push(Cursor::kept(std::mem::take(&mut keys.mem)));
-        let mut heads = std::collections::BinaryHeap::new();
-        for (c, cursor) in cursors.iter_mut().enumerate() {
-            if let Some(key) = cursor.next(&mut self.spill, self.run)? {
-                heads.push(std::cmp::Reverse((key, c)));
-            }
+        // Each run's next key. A merge of a few runs (four a field at 100,000 rows) finds the
+        // least by looking at each, not with a binary heap's pop and push: the check's wait
+        // for the checks across 100,000 rows went from 14–15 ms to 12.
+        let mut heads = Vec::with_capacity(cursors.len());
+        for cursor in &mut cursors {
+            heads.push(cursor.next(&mut self.spill, self.run)?);
         }
         let mut group: Vec<u32> = Vec::new();
         let mut last = None;
-        while let Some(std::cmp::Reverse(((hash, i), c))) = heads.pop() {
-            if let Some(next) = cursors[c].next(&mut self.spill, self.run)? {
-                heads.push(std::cmp::Reverse((next, c)));
+        loop {
+            let mut least: Option<(usize, (Hashed, u32))> = None;
+            for (c, head) in heads.iter().enumerate() {
+                if let Some(key) = *head {
+                    if least.is_none_or(|(_, l)| key < l) {
+                        least = Some((c, key));
+                    }
+                }
             }
+            let Some((c, (hash, i))) = least else {
+                break;
+            };
+            heads[c] = cursors[c].next(&mut self.spill, self.run)?;
             if last != Some(hash) {
                 if group.len() > 1 {
                     found(&group);
