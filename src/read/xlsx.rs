@@ -421,14 +421,20 @@ mod tests {
         let days = (0..=3_000_000).step_by(997).chain([
             59, 60, 61, 366, 1462, 44_927, 45_658, 2_958_464, 2_958_465, 2_958_466,
         ]);
-        for v in days.map(f64::from).chain([-1.0, 0.5, 45_658.25, 45_658.999_99, 1e12]) {
+        for v in days
+            .map(f64::from)
+            .chain([-1.0, 0.5, 45_658.25, 45_658.999_99, 1e12])
+        {
             for (kind, is_1904) in [(DateTime, false), (DateTime, true), (TimeDelta, false)] {
                 let dt = ExcelDateTime::new(v, kind, is_1904);
                 assert_eq!(excel_datetime(&dt), dt.as_datetime(), "{dt:?}");
             }
         }
         let day = ExcelDateTime::new(45_658.0, DateTime, false);
-        assert_eq!(excel_datetime(&day).unwrap().to_string(), "2025-01-01 00:00:00");
+        assert_eq!(
+            excel_datetime(&day).unwrap().to_string(),
+            "2025-01-01 00:00:00"
+        );
     }
 
     #[test]
