@@ -5,8 +5,9 @@
 //! that calls them. Called from bgy's crate (large, in many codegen units) they came out
 //! slower than the same calls in a small program: quick-xml's test for a tag's namespace
 //! prefix (`str::find(':')`, on every tag) stayed a call of its own, 41 ms of a 100,000-row
-//! sheet's 0.6 s read. Compiled here they are as fast as in a program of their own, and bgy
-//! pays one indirect call a cell for its side of the work.
+//! sheet's 0.6 s read. Compiled here, calamine's bare read is within 2 % of the same loop in a
+//! program of its own (1.08× as a function of bgy's library), and bgy pays one indirect call
+//! a cell for its side of the work.
 
 use std::io::Cursor;
 
