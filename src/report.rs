@@ -453,7 +453,8 @@ impl Sheets {
         }
     }
 
-    /// Column widths from the first rows, the Summary (and Plan) sheet, print setup, saved.
+    /// Column widths from the first rows, the Summary (and Plan) sheet, print setup, saved;
+    /// the workbook let go on a thread of its own ([`crate::drop_later`]).
     fn finish(mut self, report: &Report, path: &Path) -> Result<(), XlsxError> {
         let created = ExcelDateTime::parse_from_str(
             &report.finished.format("%Y-%m-%dT%H:%M:%S").to_string(),

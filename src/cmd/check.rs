@@ -20,9 +20,21 @@ pub async fn run(
     create_departments: bool,
 ) -> anyhow::Result<Summary> {
     let listed = OnceCell::new();
+    let summary = check(ctx, input, layout, create_departments, &listed).await;
+    crate::drop_later(listed);
+    summary
+}
+
+async fn check(
+    ctx: &Context,
+    input: &Input,
+    layout: Option<Layout>,
+    create_departments: bool,
+    listed: &OnceCell<Live>,
+) -> anyhow::Result<Summary> {
     let mut checking = Checking::new(
         Listing::start(ctx),
-        &listed,
+        listed,
         !input.no_report,
         create_departments,
         true,

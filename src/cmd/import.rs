@@ -16,11 +16,22 @@ use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
     let listed = OnceCell::new();
+    let summary = import(ctx, input, opts, &listed).await;
+    crate::drop_later(listed);
+    summary
+}
+
+async fn import(
+    ctx: &Context,
+    input: &Input,
+    opts: ImportOptions,
+    listed: &OnceCell<Live>,
+) -> anyhow::Result<Summary> {
     // A dry run's report is its rows as checked: written as they are, from while they are read.
     let report = opts.dry_run && !input.no_report;
     let mut checking = Checking::new(
         Listing::start(ctx),
-        &listed,
+        listed,
         report,
         opts.create_departments,
         false,

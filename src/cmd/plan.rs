@@ -243,7 +243,18 @@ fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
 pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Result<Summary> {
     let input = &read_once(input)?;
     let listed = OnceCell::new();
-    let p = prepare(ctx, Command::Plan, input, prune, &listed).await?;
+    let summary = plan_listed(ctx, input, prune, &listed).await;
+    crate::drop_later(listed);
+    summary
+}
+
+async fn plan_listed(
+    ctx: &Context,
+    input: &Input,
+    prune: PruneMode,
+    listed: &OnceCell<Live>,
+) -> anyhow::Result<Summary> {
+    let p = prepare(ctx, Command::Plan, input, prune, listed).await?;
     let counts = p.plan.counts();
     let extra = Extra {
         planned: Some(counts),
@@ -358,7 +369,20 @@ pub async fn sync_gated(
 ) -> anyhow::Result<Summary> {
     let input = &read_once(input)?;
     let listed = OnceCell::new();
-    let p = prepare(ctx, Command::Sync, input, prune, &listed).await?;
+    let summary = sync_listed(ctx, input, prune, destructive, gate, &listed).await;
+    crate::drop_later(listed);
+    summary
+}
+
+async fn sync_listed(
+    ctx: &Context,
+    input: &Input,
+    prune: PruneMode,
+    destructive: Destructive,
+    gate: Option<&Gate>,
+    listed: &OnceCell<Live>,
+) -> anyhow::Result<Summary> {
+    let p = prepare(ctx, Command::Sync, input, prune, listed).await?;
     let mut destructive = destructive;
     if let Some(gate) = gate {
         if let Some(held) = hold(&p, gate) {

@@ -472,6 +472,11 @@ impl<'a> Session<'a> {
             planned: extra.planned,
         }));
         written?;
+        // The rows and their outcomes are let go after the run's last output.
+        crate::drop_later((
+            std::mem::take(&mut self.table.rows),
+            std::mem::take(&mut self.outcomes),
+        ));
         Ok(Summary {
             command: self.command.name(),
             counts: Counts {
