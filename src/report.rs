@@ -480,7 +480,9 @@ impl Sheets {
         for ws in self.workbook.worksheets_mut() {
             print_setup(ws)?;
         }
-        crate::write::save(&mut self.workbook, path)
+        let saved = crate::write::save(&mut self.workbook, path);
+        crate::drop_later(self.workbook);
+        saved
     }
 }
 
@@ -706,10 +708,42 @@ impl Stream {
 
 /// What the report shows of a row that a later stage can change: its outcome and its issues
 /// (its cells are the input's, never changed once read, and may be let go once written:
-/// [`Row::take_cells`]).
+/// [`Row::take_cells`]). A text of the program's own is hashed by where it is, not by what it
+/// says: the same warning on each of an export's 100,000 rows, checked online, was hashed
+/// whole twice a row. Two copies of one text in two places only read as a change, and the
+/// report is then written whole.
 fn digest(hasher: &foldhash::fast::RandomState, row: &Row, outcome: &Outcome) -> u64 {
-    use std::hash::BuildHasher;
-    hasher.hash_one((row.source_row, outcome, &row.issues))
+    use std::hash::{BuildHasher, Hash, Hasher};
+    fn text(t: &crate::validate::fields::Text, h: &mut impl Hasher) {
+        match t {
+            std::borrow::Cow::Borrowed(s) => (0u8, s.as_ptr() as usize, s.len()).hash(h),
+            std::borrow::Cow::Owned(s) => (1u8, s).hash(h),
+        }
+    }
+    let mut h = hasher.build_hasher();
+    (row.source_row, outcome, row.issues.len()).hash(&mut h);
+    for issue in &row.issues {
+        // Named one by one, so that a field added to an issue is not left out.
+        let Issue {
+            field,
+            severity,
+            reason,
+            zh,
+            en,
+            remedy,
+        } = issue;
+        (
+            field,
+            severity,
+            reason.as_ptr() as usize,
+            reason.len(),
+            remedy,
+        )
+            .hash(&mut h);
+        text(zh, &mut h);
+        text(en, &mut h);
+    }
+    h.finish()
 }
 
 /// How many rows the column widths are worked out from.
@@ -935,6 +969,28 @@ mod tests {
         let path = dir.path().join("warned.xlsx");
         assert!(!stream
             .finish(&report(&warned, &outcomes, &counts, &reasons), &path)
+            .unwrap());
+        assert!(!path.exists());
+
+        // The same rule saying something else of a row, in a text made for it: written
+        // whole too (a text is compared by what it says unless it is the program's own).
+        let mut reworded = self::table(&[
+            &["帐号", "姓名", "手机", "部门"],
+            &["a1", "甲", "13800138000", "办公逸/研发部"],
+            &["a2", "乙", "123", "办公逸/研发部"],
+            &["a3", "丙", "13800138003", ""],
+        ]);
+        let issue = &mut reworded.rows[1].issues[0];
+        assert!(matches!(issue.en, std::borrow::Cow::Owned(_)));
+        issue.en = format!("{} (again)", issue.en).into();
+        let mut stream = Stream::start(&table.header);
+        for row in &table.rows {
+            stream.row(&mut row.clone());
+        }
+        let reasons = crate::outcome::reasons(&reworded, &outcomes);
+        let path = dir.path().join("reworded.xlsx");
+        assert!(!stream
+            .finish(&report(&reworded, &outcomes, &counts, &reasons), &path)
             .unwrap());
         assert!(!path.exists());
     }
