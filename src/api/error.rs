@@ -189,10 +189,9 @@ pub fn holds(text: &str, ticket: &str) -> bool {
     let Some(&first) = needle.first() else {
         return false;
     };
-    // A spelling starts with the ticket's first byte, `%` or `+`: look only there.
-    hay.iter().enumerate().any(|(i, &c)| {
-        (c == first || c == b'%' || c == b'+') && spelled_at(hay, i, needle).is_some()
-    })
+    // A spelling starts with the ticket's first byte, `%` or `+`: look only there (found a
+    // vector at a time: every person listed is looked through, ~200 bytes each).
+    memchr::memchr3_iter(first, b'%', b'+', hay).any(|i| spelled_at(hay, i, needle).is_some())
 }
 
 /// Where a spelling of `needle` that starts at `hay[start]` ends, if one does.
@@ -249,6 +248,9 @@ mod tests {
             "LEAK%7eCANARY%2a12+34".into(),
             form_urlencoded::byte_serialize(t.as_bytes()).collect::<String>(),
             "LEAK~CANARY*12%2034".into(),
+            // Its first byte encoded too: a spelling starts at `%` as well.
+            "%4CEAK~CANARY*12%2034".into(),
+            "%4cEAK%7ECANARY%2A12+34".into(),
         ] {
             let r = redact(
                 &format!("url (http://h/x?ticket={spelling}&p=1) said 无"),
@@ -258,6 +260,8 @@ mod tests {
             assert!(holds(&format!("无{spelling}无"), t), "{spelling}");
         }
         assert!(!holds("LEAK~CANARY*12 3", t));
+        // A ticket that starts with a space, form-encoded: a spelling starts at `+`.
+        assert!(holds("无+LEAK无", " LEAK"));
         assert!(!holds("LEAK~CANARY*12 34", ""));
         assert_eq!(redact("LEAK~CANARY*12 3", t), "LEAK~CANARY*12 3");
         assert_eq!(redact("abc", ""), "abc");
