@@ -12,14 +12,16 @@
 //! (this program run again with `--calamine-read FILE`): the floor under a check that reads
 //! through calamine, and #25's target (the check ≤ 1.3× it, ≤ 1.2 s of CPU);
 //! and bgy's own reader over it, the rows dropped (`--bgy-read FILE`): what a check pays before
-//! it validates a row.
+//! it validates a row. Each ratio to the read is printed twice: of the medians, and the median
+//! of each run's own ratio (its check and its read back to back: the steadier of the two on a
+//! VM whose speed drifts over a run).
 
 use std::path::Path;
 use std::process::Command;
 
 // mimalloc as the binary uses (for the file maker), and the child-process figures.
 mod support;
-use support::{measure, median, Figures};
+use support::{measure, median, paired, Figures};
 
 /// calamine's own streaming read of the sheet, as bgy's reader drives it (every cell with its
 /// style id), keeping nothing: the floor under any check that reads through calamine.
@@ -133,10 +135,16 @@ fn main() -> anyhow::Result<()> {
     let d = show("bgy import --dry-run FILE", &dry_run);
     let f = show("calamine's streaming read alone", &floor);
     let b = show("bgy's reader alone (rows dropped)", &reader);
+    let walls = |f: &[Figures]| f.iter().map(|x| x.wall).collect::<Vec<_>>();
     println!(
         "  check / streaming read: {:.2} (target ≤ 1.3)   bgy's reader / streaming read: {:.2}",
         c / f,
         b / f
+    );
+    println!(
+        "  the same, the median of each run's own ratio: check {:.2}, bgy's reader {:.2}",
+        paired(&walls(&check), &walls(&floor)),
+        paired(&walls(&reader), &walls(&floor))
     );
     if has_python {
         let r = show("python-calamine to_python() (bare read)", &read);

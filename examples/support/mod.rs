@@ -181,6 +181,14 @@ pub fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// The median of `a[i] / b[i]`, each pair measured one after the other: a machine whose speed
+/// drifts during a run moves both figures of a pair alike, where a ratio of two medians can
+/// set a fast spell's run against a slow one's.
+#[allow(dead_code)]
+pub fn paired(a: &[f64], b: &[f64]) -> f64 {
+    median(a.iter().zip(b).map(|(x, y)| x / y).collect())
+}
+
 /// The release `bgy` binary beside this example (`cargo build --release` makes it).
 #[allow(dead_code)]
 pub fn bgy_binary() -> anyhow::Result<std::path::PathBuf> {
