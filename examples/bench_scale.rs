@@ -264,9 +264,10 @@ fn main() -> anyhow::Result<()> {
         paired(&s[1].peak, &s[0].peak)
     );
     println!(
-        "  sync − plan, {k} updates: {:.2} s against {bound:.2} s at the sending bound = {:.2}× (target ≤ 1.15×)",
+        "  sync − plan, {k} updates: {:.2} s against {bound:.2} s at the sending bound = {:.2}× (target ≤ 1.15×); each round's own: {:.2}×",
         s[3].wall() - s[2].wall(),
-        (s[3].wall() - s[2].wall()) / bound
+        (s[3].wall() - s[2].wall()) / bound,
+        median(s[3].wall.iter().zip(&s[2].wall).map(|(a, b)| (a - b) / bound).collect())
     );
     println!(
         "    the same against the {k} calls alone on this machine: {:.2} / {sent:.2} = {:.2}×",
