@@ -51,7 +51,7 @@ fn main() {
     let command = args.command.name();
     let config = match bgy::config::Config::from_args(args) {
         Ok(c) => c,
-        Err(e) => fail(command, json, &e.to_string(), 2),
+        Err(e) => fail(command, json, &e.to_string(), "", 2),
     };
     return_freed_memory(!matches!(config.target, bgy::config::Target::Offline));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -63,6 +63,7 @@ fn main() {
             command,
             json,
             &format!("cannot start the async runtime: {e}"),
+            "",
             2,
         ),
     };
@@ -76,7 +77,7 @@ fn main() {
             runtime.shutdown_background();
             // The stages name no option: the terminal adds the one that helps.
             let hint = bgy::console::hint(bgy::outcome::remedy_of(&e).as_ref());
-            fail(command, json, &format!("{e:#}{hint}"), code);
+            fail(command, json, &format!("{e:#}"), &hint, code);
         }
     };
     // Dropping the runtime would wait for blocking tasks; the run is over.
@@ -109,13 +110,21 @@ fn refused(e: clap::Error) -> ! {
         .next()
         .unwrap_or("")
         .trim_start_matches("error: ");
-    fail(&command, true, first, 2)
+    fail(&command, true, first, "", 2)
 }
 
-/// Ends with an error: one line on stderr, and with `--json` one object on stdout too.
-fn fail(command: &str, json: bool, error: &str, code: i32) -> ! {
-    bgy::console::say(bgy::text::line(&format!("bgy: error: {error}")));
+/// Ends with an error: one line on stderr, and with `--json` one object on stdout too. The
+/// `hint` (an option that helps) is cut on its own, so that a long error keeps it.
+fn fail(command: &str, json: bool, error: &str, hint: &str, code: i32) -> ! {
+    use bgy::text::{line_within, LINE_CHARS};
+    let hint = line_within(hint, LINE_CHARS / 2);
+    let room = LINE_CHARS - hint.chars().count();
+    bgy::console::say(format!(
+        "{}{hint}",
+        line_within(&format!("bgy: error: {error}"), room)
+    ));
     if json {
+        let error = format!("{error}{hint}");
         let object = serde_json::json!({"command": command, "error": error, "exit": code});
         // A reader that has gone is no reason to panic.
         let _ = writeln!(std::io::stdout(), "{object}");

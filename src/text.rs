@@ -42,7 +42,6 @@ pub fn people(n: usize) -> String {
     }
 }
 
-/// A text for one console line: line breaks folded, at most [`LINE_CHARS`] characters.
 /// `中文 (English)` → (`中文`, `English`): the last parenthesis that closes at the end, when
 /// what comes before it is Chinese and what is inside is English. The stages write their
 /// sentences so; a front-end in one language shows one half.
@@ -69,13 +68,42 @@ pub fn bilingual(text: &str) -> Option<(&str, &str)> {
     (chinese(zh) && english(en)).then_some((zh, en))
 }
 
+/// A text for one console line: line breaks folded, at most [`LINE_CHARS`] characters. A
+/// `中文 (English)` text is cut in each half (the Chinese to what the English leaves, or half
+/// the line), so that both are said and the console can still tell them apart.
 pub fn line(s: &str) -> String {
+    line_within(s, LINE_CHARS)
+}
+
+/// [`line`], in at most `max` characters.
+pub fn line_within(s: &str, max: usize) -> String {
     let folded = if s.contains(['\n', '\r']) {
         Cow::Owned(s.replace(['\n', '\r'], " "))
     } else {
         Cow::Borrowed(s)
     };
-    cut_chars(&folded, LINE_CHARS).into_owned()
+    if folded.chars().nth(max).is_none() {
+        return folded.into_owned();
+    }
+    // Too short a line for two halves and their brackets: cut as one.
+    let Some((zh, en)) = bilingual(&folded).filter(|_| max >= 16) else {
+        return cut_chars(&folded, max).into_owned();
+    };
+    let zh_room = (max / 2).max(max.saturating_sub(en.chars().count() + 3));
+    let zh = cut_chars(zh, zh_room);
+    // The brackets the cut left open are closed, before the one around the English.
+    let room = max.saturating_sub(zh.chars().count() + 3);
+    let open = |s: &str| {
+        s.matches('(')
+            .count()
+            .saturating_sub(s.matches(')').count())
+    };
+    let mut en = cut_chars(en, room).into_owned();
+    while open(&en) > 0 && en.chars().count() + open(&en) > room {
+        en = cut_chars(&en, en.chars().count() - 1).into_owned();
+    }
+    en.push_str(&")".repeat(open(&en)));
+    format!("{zh} ({en})")
 }
 
 /// A control character no one types into a cell (NUL and the like); tabs and line breaks are
@@ -171,5 +199,46 @@ mod tests {
         assert!(cut.len() <= 8 && cut.ends_with('…'), "{cut}");
         assert_eq!(line("a\nb"), "a b");
         assert_eq!(line(&"x".repeat(50_000)).chars().count(), LINE_CHARS);
+    }
+
+    #[test]
+    fn a_long_line_in_two_languages_keeps_both() {
+        let text = format!(
+            "{} 既不是 UTF-8 也不是 GBK 文本 (the file {} is neither UTF-8 nor GBK (first bad byte at offset 17); save it again)",
+            "长".repeat(10),
+            "x".repeat(250)
+        );
+        let cut = line(&text);
+        assert!(cut.chars().count() <= LINE_CHARS, "{cut}");
+        let (zh, en) = bilingual(&cut).unwrap();
+        assert!(zh.ends_with("GBK 文本"), "{zh}");
+        assert!(en.starts_with("the file xx") && en.ends_with('…'), "{en}");
+        // A half cut inside its own brackets has them closed.
+        let text = format!("文件 (the file (first byte {}))", "y".repeat(400));
+        let (zh, en) = bilingual_owned(&line(&text));
+        assert_eq!(zh, "文件");
+        assert!(
+            en.starts_with("the file (first byte yy") && en.ends_with("…)"),
+            "{en}"
+        );
+        let long_zh = format!("{} (english)", "长".repeat(400));
+        let cut = line(&long_zh);
+        assert!(
+            cut.chars().count() <= LINE_CHARS && cut.ends_with("(english)"),
+            "{cut}"
+        );
+        assert_eq!(
+            cut.chars().count(),
+            LINE_CHARS,
+            "the Chinese takes the room left: {cut}"
+        );
+        for max in 1..40 {
+            assert!(line_within(&text, max).chars().count() <= max, "{max}");
+        }
+    }
+
+    fn bilingual_owned(s: &str) -> (String, String) {
+        let (zh, en) = bilingual(s).unwrap_or_else(|| panic!("not two languages: {s}"));
+        (zh.to_string(), en.to_string())
     }
 }
