@@ -178,43 +178,47 @@ pub struct Sheet {
 /// Receives rows as they are read; returning `false` stops the reading.
 pub type Emit<'a> = &'a mut dyn FnMut(RawRow) -> bool;
 
-/// Why a file could not be read: each is one clear sentence, and exit 2.
+/// Why a file could not be read: each is one clear sentence, `中文 (English)`, and exit 2.
+/// The console shows the half in its language ([`crate::text::bilingual`]).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read {path}: {error}")]
+    #[error(
+        "无法读取 {path}:{} (cannot read {path}: {error})",
+        io_in_chinese(error)
+    )]
     Io {
         path: String,
         // Not a `source`: the message already says it, and anyhow's `{:#}` would say it twice.
         error: std::io::Error,
     },
-    #[error("{path} is empty")]
+    #[error("{path} 是空文件 ({path} is empty)")]
     Empty { path: String },
-    #[error("{path} is not a workbook or a CSV file: its content is neither a zip (xlsx/ods), an OLE file (xls) nor text")]
+    #[error("{path} 不是工作簿,也不是 CSV 文件:其内容既不是 zip (xlsx/ods)、OLE 文件 (xls),也不是文本 ({path} is not a workbook or a CSV file: its content is neither a zip (xlsx/ods), an OLE file (xls) nor text)")]
     NotASheet { path: String },
-    #[error("{path} is named like a workbook but its content is not one (it is neither a zip nor an OLE file)")]
+    #[error("{path} 的文件名是工作簿,内容却不是:既不是 zip,也不是 OLE 文件 ({path} is named like a workbook but its content is not one (it is neither a zip nor an OLE file))")]
     NotAWorkbook { path: String },
-    #[error("{path} is password-protected: open it in Excel or WPS, remove the password (File → Info → Protect Workbook), save, and try again")]
+    #[error("{path} 设了密码:请用 Excel 或 WPS 打开它,取消密码 (文件 → 信息 → 保护工作簿),保存后再试 ({path} is password-protected: open it in Excel or WPS, remove the password (File → Info → Protect Workbook), save, and try again)")]
     Encrypted { path: String },
-    #[error("{path} is damaged or not a spreadsheet Excel can open: {detail}")]
+    #[error("{path} 已损坏,或不是 Excel 能打开的表格 ({path} is damaged or not a spreadsheet Excel can open: {detail})")]
     Damaged { path: String, detail: String },
-    #[error("{path} has no sheet named {sheet:?} (it has: {available})")]
+    #[error("{path} 没有名为 {sheet:?} 的工作表,它有:{available} ({path} has no sheet named {sheet:?} (it has: {available}))")]
     NoSuchSheet {
         path: String,
         sheet: String,
         available: String,
     },
-    #[error("{path} has no sheets")]
+    #[error("{path} 没有工作表 ({path} has no sheets)")]
     NoSheets { path: String },
-    #[error("{path} is neither UTF-8 nor GBK/GB18030 text (first bad byte at offset {offset}); save it from Excel as \"CSV UTF-8\" and try again")]
+    #[error("{path} 既不是 UTF-8 也不是 GBK/GB18030 编码的文本 (第一个无法识别的字节在 {offset} 处);请在 Excel 中另存为“CSV UTF-8”后再试 ({path} is neither UTF-8 nor GBK/GB18030 text (first bad byte at offset {offset}); save it from Excel as \"CSV UTF-8\" and try again)")]
     Encoding { path: String, offset: usize },
-    #[error("{path}, sheet {sheet:?}, cell {cell}: {chars} characters, more than the {MAX_CELL_CHARS} a spreadsheet cell can hold")]
+    #[error("{path},工作表 {sheet:?},单元格 {cell}:{chars} 个字符,超过一个单元格最多能放的 {MAX_CELL_CHARS} 个 ({path}, sheet {sheet:?}, cell {cell}: {chars} characters, more than the {MAX_CELL_CHARS} a spreadsheet cell can hold)")]
     CellTooLong {
         path: String,
         sheet: String,
         cell: String,
         chars: usize,
     },
-    #[error("{path}: CSV error: {detail}")]
+    #[error("{path}:CSV 格式有误 ({path}: CSV error: {detail})")]
     Csv { path: String, detail: String },
     #[error("{path}: 第 {line} 行的引号一直没有闭合,吞掉了后面的行;请检查该行的 \" (line {line}: a quote opens a field that {how}; check the \" on that line, or save the file from Excel again)")]
     CsvQuote {
@@ -223,9 +227,31 @@ pub enum ReadError {
         /// "swallows the next N lines" or "is never closed".
         how: String,
     },
-    /// Past one of the bounds in [`limits`]: reading on could exhaust memory or time.
-    #[error("{path}: {what} (bgy refuses such files: see \"What bgy refuses\" in its README)")]
+    /// Past one of the bounds in [`limits`]: reading on could exhaust memory or time. `what`
+    /// is `中文 (English)`; each half is said in its own language.
+    #[error("{}", too_large(path, what))]
     TooLarge { path: String, what: String },
+}
+
+/// Why a file could not be read, in Chinese: what the person can do about it.
+fn io_in_chinese(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "文件不存在",
+        ErrorKind::PermissionDenied => "没有读取它的权限",
+        ErrorKind::IsADirectory => "这是一个文件夹,不是文件",
+        _ => "读取出错",
+    }
+}
+
+/// A [`ReadError::TooLarge`]: the bound passed, and that bgy refuses such files, in each
+/// language.
+fn too_large(path: &str, what: &str) -> String {
+    let refuses = "bgy refuses such files: see \"What bgy refuses\" in its README";
+    match crate::text::bilingual(what) {
+        Some((zh, en)) => format!("{path}: {zh};bgy 不读取这样的文件 ({en}; {refuses})"),
+        None => format!("{path}: {what} ({refuses})"),
+    }
 }
 
 /// The name of a report workbook's failed-rows sheet; a workbook with it is read as a rerun.
@@ -420,11 +446,86 @@ mod tests {
     #[test]
     fn bad_files_are_one_sentence_errors() {
         let e = read_bytes(b"", "a.xlsx", None).unwrap_err();
-        assert_eq!(e.to_string(), "a.xlsx is empty");
+        assert_eq!(e.to_string(), "a.xlsx 是空文件 (a.xlsx is empty)");
         let e = read_bytes(b"hello", "a.xlsx", None).unwrap_err();
         assert!(matches!(e, ReadError::NotAWorkbook { .. }));
         let e = read_bytes(b"PK\x03\x04garbage", "a.xlsx", None).unwrap_err();
         assert!(matches!(e, ReadError::Damaged { .. }), "{e}");
+    }
+
+    /// Each says it in Chinese and in English, split as the console splits it.
+    #[test]
+    fn every_read_error_is_said_in_chinese_and_in_english() {
+        let path = || "staff (2).xlsx".to_string();
+        let errors = [
+            ReadError::Io {
+                path: path(),
+                error: std::io::Error::from(std::io::ErrorKind::NotFound),
+            },
+            ReadError::Empty { path: path() },
+            ReadError::NotASheet { path: path() },
+            ReadError::NotAWorkbook { path: path() },
+            ReadError::Encrypted { path: path() },
+            ReadError::Damaged {
+                path: path(),
+                detail: "invalid zip header".into(),
+            },
+            ReadError::NoSuchSheet {
+                path: path(),
+                sheet: "Sheet9".into(),
+                available: "Cover, Staff".into(),
+            },
+            ReadError::NoSheets { path: path() },
+            ReadError::Encoding {
+                path: path(),
+                offset: 7,
+            },
+            ReadError::CellTooLong {
+                path: path(),
+                sheet: "Staff".into(),
+                cell: "B7".into(),
+                chars: 40_000,
+            },
+            ReadError::Csv {
+                path: path(),
+                detail: "found record with 3 fields".into(),
+            },
+            ReadError::CsvQuote {
+                path: path(),
+                line: 3,
+                how: "is never closed".into(),
+            },
+            ReadError::TooLarge {
+                path: path(),
+                what: "文件太大 (the file is too large)".into(),
+            },
+        ];
+        for e in errors {
+            let text = e.to_string();
+            let (zh, en) = crate::text::bilingual(&text)
+                .unwrap_or_else(|| panic!("not `中文 (English)`: {text}"));
+            assert!(zh.contains("staff (2).xlsx"), "{text}");
+            let cjk = |c: &char| ('\u{4E00}'..='\u{9FFF}').contains(c);
+            assert!(!en.chars().any(|c| cjk(&c)), "{text}");
+        }
+        let missing = ReadError::Io {
+            path: "a.xlsx".into(),
+            error: std::io::Error::from(std::io::ErrorKind::NotFound),
+        };
+        assert!(missing
+            .to_string()
+            .starts_with("无法读取 a.xlsx:文件不存在 (cannot read a.xlsx: "));
+        let large = ReadError::TooLarge {
+            path: "a.xlsx".into(),
+            what: "文件太大 (the file is too large)".into(),
+        };
+        assert_eq!(
+            crate::text::bilingual(&large.to_string()),
+            Some((
+                "a.xlsx: 文件太大;bgy 不读取这样的文件",
+                "the file is too large; bgy refuses such files: see \"What bgy refuses\" in its README"
+            ))
+        );
     }
 
     #[test]

@@ -286,10 +286,7 @@ impl Table {
 pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
-    #[error("{path}, sheet {sheet:?}: no header row: none of the first {} rows {}", header::HEADER_SEARCH_ROWS, match layout {
-        Layout::Departments => "names a department's columns (部门ID we_id, 名称 Name, 完整路径 Path, as `bgy export` writes them)",
-        _ => "names two known columns such as 帐号 and 姓名 (run `bgy template` for the layout)",
-    })]
+    #[error("{path}, sheet {sheet:?}: {}", both(no_header_in(*layout, Front::CommandLine)))]
     NoHeader {
         path: String,
         sheet: String,
@@ -319,6 +316,50 @@ fn missing_column(row: u32, label: &str, field: Field, candidate: Option<&str>) 
     }
 }
 
+/// Where a message is read: the command line names the commands to run, the console what to
+/// click.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Front {
+    CommandLine,
+    Console,
+}
+
+/// `中文 (English)`.
+fn both((zh, en): (String, String)) -> String {
+    format!("{zh} ({en})")
+}
+
+/// That no header row was found, in Chinese and in English, with where the layout is shown.
+fn no_header_in(layout: Layout, front: Front) -> (String, String) {
+    let n = header::HEADER_SEARCH_ROWS;
+    let console = front == Front::Console;
+    match layout {
+        Layout::Departments => {
+            let (by_zh, by_en) = match console {
+                true => ("导出", "the export"),
+                false => ("bgy export", "`bgy export`"),
+            };
+            (
+                format!("找不到表头:前 {n} 行中没有一行写着部门表的列名 (部门ID、名称、完整路径,与 {by_zh} 写的一样)"),
+                format!("no header row: none of the first {n} rows names a department's columns (部门ID we_id, 名称 Name, 完整路径 Path, as {by_en} writes them)"),
+            )
+        }
+        _ => {
+            let (see_zh, see_en) = match console {
+                true => ("首页有导入模板", "the home page has the templates"),
+                false => (
+                    "模板的格式见 bgy template",
+                    "run `bgy template` for the layout",
+                ),
+            };
+            (
+                format!("找不到表头:前 {n} 行中没有一行写着两个已知的列名,例如 帐号 和 姓名 ({see_zh})"),
+                format!("no header row: none of the first {n} rows names two known columns such as 帐号 and 姓名 ({see_en})"),
+            )
+        }
+    }
+}
+
 /// That the header row has no column `label`, in Chinese and in English.
 fn missing_column_in(row: u32, label: &str) -> (String, String) {
     (
@@ -343,30 +384,46 @@ fn missing_hint_in(field: Field, candidate: Option<&str>) -> Option<(String, Str
 }
 
 impl LoadError {
-    /// The error in Chinese and in English apart, each naming the file and sheet, where its
-    /// text has both (the console shows one: its usual `中文 (English)` split cannot tell
-    /// them apart in a sentence of two such parts).
+    /// The error in Chinese and in English apart, each naming the file, for the console, which
+    /// shows one half: its usual `中文 (English)` split cannot tell the halves apart in a
+    /// sentence of two such parts, and the console names its own pages where the command line
+    /// names a command.
     pub fn in_languages(&self) -> Option<(String, String)> {
-        let LoadError::MissingColumn {
-            path,
-            sheet,
-            row,
-            label,
-            field,
-            candidate,
-            ..
-        } = self
-        else {
-            return None;
+        let at = |path: &str, sheet: &str| {
+            (
+                format!("{path},工作表 {sheet:?}:"),
+                format!("{path}, sheet {sheet:?}: "),
+            )
         };
-        let (zh, en) = missing_column_in(*row, label);
-        let at = format!("{path}, sheet {sheet:?}: ");
-        let (mut zh, mut en) = (format!("{at}{zh}"), format!("{at}{en}"));
-        if let Some((hint_zh, hint_en)) = missing_hint_in(*field, candidate.as_deref()) {
-            zh.push_str(&format!("; {hint_zh}"));
-            en.push_str(&format!("; {hint_en}"));
-        }
-        Some((zh, en))
+        let ((at_zh, at_en), (zh, en)) = match self {
+            LoadError::Read(e) => {
+                let text = e.to_string();
+                let (zh, en) = crate::text::bilingual(&text)?;
+                return Some((zh.to_string(), en.to_string()));
+            }
+            LoadError::NoHeader {
+                path,
+                sheet,
+                layout,
+            } => (at(path, sheet), no_header_in(*layout, Front::Console)),
+            LoadError::MissingColumn {
+                path,
+                sheet,
+                row,
+                label,
+                field,
+                candidate,
+                ..
+            } => {
+                let (mut zh, mut en) = missing_column_in(*row, label);
+                if let Some((hint_zh, hint_en)) = missing_hint_in(*field, candidate.as_deref()) {
+                    zh.push_str(&format!(";{hint_zh}"));
+                    en.push_str(&format!("; {hint_en}"));
+                }
+                (at(path, sheet), (zh, en))
+            }
+        };
+        Some((format!("{at_zh}{zh}"), format!("{at_en}{en}")))
     }
 }
 

@@ -14,18 +14,29 @@ fn fixture(name: &str) -> std::path::PathBuf {
 #[tokio::test]
 async fn bad_files_are_exit_2_with_one_clear_sentence() {
     let bgy = Bgy::new();
+    // Said in Chinese and in English.
     let cases = [
-        ("empty.xlsx", "is empty"),
-        ("random-bytes.xlsx", "its content is not one"),
-        ("protected.xlsx", "is password-protected"),
-        ("no-header.xlsx", "no header row"),
-        ("big-cell.xlsx", "cell B2: 5242880 characters"),
-        ("not-utf8-not-gbk.csv", "is neither UTF-8 nor GBK/GB18030"),
+        ("empty.xlsx", "is empty", "是空文件"),
+        ("random-bytes.xlsx", "its content is not one", "内容却不是"),
+        ("protected.xlsx", "is password-protected", "设了密码"),
+        ("no-header.xlsx", "no header row", "找不到表头"),
+        (
+            "big-cell.xlsx",
+            "cell B2: 5242880 characters",
+            "单元格 B2:5242880 个字符",
+        ),
+        (
+            "not-utf8-not-gbk.csv",
+            "is neither UTF-8 nor GBK/GB18030",
+            "既不是 UTF-8",
+        ),
     ];
-    for (name, expected) in cases {
+    for (name, expected, chinese) in cases {
         let r = bgy.run(&["check", fixture(name).to_str().unwrap()]).await;
         assert_eq!(r.code, 2, "{name}: {}", r.stderr);
         assert!(r.stderr.contains(expected), "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(chinese), "{name}: {}", r.stderr);
+        assert!(r.stderr.trim_end().ends_with(')'), "{name}: {}", r.stderr);
         assert_eq!(
             r.stderr.trim().lines().count(),
             1,
@@ -47,7 +58,8 @@ async fn bad_files_are_exit_2_with_one_clear_sentence() {
     let r = bgy.run(&["check", "missing.xlsx"]).await;
     r.assert_code(2);
     assert!(
-        r.stderr.contains("cannot read missing.xlsx"),
+        r.stderr.contains("无法读取 missing.xlsx:文件不存在")
+            && r.stderr.contains("cannot read missing.xlsx"),
         "{}",
         r.stderr
     );

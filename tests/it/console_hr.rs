@@ -211,6 +211,55 @@ async fn pages_speak_one_language_and_no_command_line() {
     assert_eq!(r.url().host_str(), Some("127.0.0.1"));
 }
 
+/// A file the console cannot use is explained in the page's language, with no command in it:
+/// these sentences were the command line's English on the Chinese page.
+#[tokio::test]
+async fn a_file_that_cannot_be_read_is_explained_in_the_page_s_language() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let cases = [
+        ("protected.xlsx", "设了密码", "is password-protected"),
+        ("no-header.xlsx", "找不到表头", "no header row"),
+        (
+            "random-bytes.xlsx",
+            "内容却不是",
+            "is named like a workbook",
+        ),
+    ];
+    for (name, zh, en) in cases {
+        let (_, at, _) = c.upload(name, fixture(name), Some(&csrf)).await;
+        let mut html = String::new();
+        for _ in 0..100 {
+            html = c.page(&at).await.1;
+            if html.contains("data-status=\"failed\"") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let error = |html: &str| {
+            let at = html
+                .find("<p class=\"error\">")
+                .expect("the reason on the page")
+                + 17;
+            html[at..].split("</p>").next().unwrap().to_string()
+        };
+        let chinese = error(&html);
+        assert!(chinese.contains(zh) && !chinese.contains(en), "{chinese}");
+        assert!(
+            !chinese.contains("bgy "),
+            "a command on the page: {chinese}"
+        );
+        let english = error(&c.page(&format!("/lang/en?back={at}")).await.1);
+        assert!(english.contains(en) && !english.contains(zh), "{english}");
+        assert!(
+            !english.contains("bgy "),
+            "a command on the page: {english}"
+        );
+        c.page("/lang/zh?back=/").await;
+    }
+}
+
 #[tokio::test]
 async fn each_page_is_titled_by_what_it_does_and_a_failed_export_offers_nothing() {
     let emu = emulator().await;
