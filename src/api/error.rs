@@ -62,10 +62,10 @@ pub enum ApiError {
     },
     /// The ticket or the permissions were rejected (HTTP 401/403, or an undocumented errno
     /// before any call succeeded): every further call would fail the same way.
-    #[error("{endpoint}: the server rejected the request ({detail}); check the ticket (--ticket / BGY_TICKET) and the app's address-book permissions")]
+    #[error("{endpoint}: 服务器拒绝了请求,请检查 ticket 和应用的通讯录权限 (the server rejected the request ({detail}); check the ticket (--ticket / BGY_TICKET) and the app's address-book permissions)")]
     Rejected { endpoint: Endpoint, detail: String },
     /// The server could not be reached, or never answered, after every try.
-    #[error("{endpoint}: server unreachable after {tries} tries: {message}")]
+    #[error("{endpoint}: 试了 {tries} 次,仍连不上服务器 (server unreachable after {tries} tries: {message})")]
     Unreachable {
         endpoint: Endpoint,
         tries: u32,
@@ -73,17 +73,17 @@ pub enum ApiError {
     },
     /// A response that may or may not have been applied (lost response) on an endpoint the
     /// client must not blindly retry; the caller checks the server's state first.
-    #[error("{endpoint}: the response was lost ({message}); the request may have been applied")]
+    #[error("{endpoint}: 回答丢失了,请求可能已经生效 (the response was lost ({message}); the request may have been applied)")]
     Ambiguous { endpoint: Endpoint, message: String },
     /// An HTTP status that retries did not cure.
-    #[error("{endpoint}: HTTP {status} after {tries} tries")]
+    #[error("{endpoint}: 试了 {tries} 次,服务器仍回答 HTTP {status} (HTTP {status} after {tries} tries)")]
     Status {
         endpoint: Endpoint,
         status: u16,
         tries: u32,
     },
     /// The server kept saying to slow down.
-    #[error("{endpoint}: still rate limited after {tries} tries: {message}")]
+    #[error("{endpoint}: 试了 {tries} 次,服务器仍要求放慢 (still rate limited after {tries} tries: {message})")]
     RateLimited {
         endpoint: Endpoint,
         tries: u32,
@@ -91,7 +91,7 @@ pub enum ApiError {
     },
     /// The server answered with a redirect. bgy never follows one: a POST would turn into a
     /// GET that looks like success, or the records and the ticket would go to another host.
-    #[error("{endpoint}: the server answered HTTP {status} (a redirect to {target}); bgy never follows redirects: check --base-url (BGY_BASE_URL)")]
+    #[error("{endpoint}: 服务器要求转到 {target} (HTTP {status});bgy 从不跟着转,请检查服务器地址 (the server answered HTTP {status} (a redirect to {target}); bgy never follows redirects: check --base-url (BGY_BASE_URL))")]
     Redirected {
         endpoint: Endpoint,
         status: u16,
@@ -100,23 +100,23 @@ pub enum ApiError {
     },
     /// The server does not speak this API (404, or a web page instead of JSON): every call
     /// would fail the same way.
-    #[error("{endpoint}: the server at --base-url does not answer like the 办公逸 API ({detail}); check --base-url (BGY_BASE_URL)")]
+    #[error("{endpoint}: 这个地址上的服务器不像办公逸的 API,请检查服务器地址 (the server at --base-url does not answer like the 办公逸 API ({detail}); check --base-url (BGY_BASE_URL))")]
     NotTheApi { endpoint: Endpoint, detail: String },
     /// The server asked to wait longer than bgy waits.
-    #[error("{endpoint}: the server asked to wait {seconds} s before the next call (HTTP 429 Retry-After), more than the {MAX_RETRY_AFTER_SECS} s bgy waits; try again later or lower --rate")]
+    #[error("{endpoint}: 服务器要求等 {seconds} 秒再调用,超过 bgy 最多等的 {MAX_RETRY_AFTER_SECS} 秒;请稍后再试,或调低速率 (the server asked to wait {seconds} s before the next call (HTTP 429 Retry-After), more than the {MAX_RETRY_AFTER_SECS} s bgy waits; try again later or lower --rate)")]
     TooLongWait { endpoint: Endpoint, seconds: u64 },
     /// Ctrl-C came while this call waited to be tried again.
-    #[error("{endpoint}: interrupted while waiting to retry")]
+    #[error("{endpoint}: 等待重试时被中断 (interrupted while waiting to retry)")]
     Interrupted {
         endpoint: Endpoint,
         /// An earlier try's response was lost, so it may have been applied.
         maybe_applied: bool,
     },
     /// Not JSON, or JSON of the wrong shape.
-    #[error("{endpoint}: malformed response: {message}")]
+    #[error("{endpoint}: 服务器的回答格式不对 (malformed response: {message})")]
     Malformed { endpoint: Endpoint, message: String },
     /// A listing that came back with fewer records than its `count`.
-    #[error("{endpoint}: incomplete listing: {got} of {count} records came back")]
+    #[error("{endpoint}: 列表不完整,{count} 条中只收到 {got} 条 (incomplete listing: {got} of {count} records came back)")]
     Incomplete {
         endpoint: Endpoint,
         got: usize,
@@ -287,7 +287,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "staff/list: incomplete listing: 999 of 1000 records came back"
+            "staff/list: 列表不完整,1000 条中只收到 999 条 (incomplete listing: 999 of 1000 records came back)"
         );
         assert!(!ApiError::Status {
             endpoint: Endpoint::StaffAdd,
