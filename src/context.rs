@@ -154,10 +154,8 @@ impl Context {
 
     /// The client, for commands that cannot work offline.
     pub fn client(&self) -> anyhow::Result<&Client> {
-        self.client.as_ref().ok_or_else(|| {
-            anyhow::anyhow!(
-                "no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator"
-            )
-        })
+        self.client
+            .as_ref()
+            .ok_or_else(|| anyhow::anyhow!(crate::config::NO_TICKET))
     }
 }

@@ -72,6 +72,14 @@ impl Removal {
             Removal::MarkLeft => "marking as leavers",
         }
     }
+
+    /// What it does to `n` people, in Chinese.
+    pub fn doing_zh(self, n: usize) -> String {
+        match self {
+            Removal::Delete => format!("删除 {n} 人"),
+            Removal::MarkLeft => format!("把 {n} 人标记为离职"),
+        }
+    }
 }
 
 impl std::fmt::Display for Guard {

@@ -191,7 +191,10 @@ pub async fn before_marking(
             events.confirm_removal(command, n, Removal::MarkLeft)
         })
         .await??;
-        anyhow::ensure!(yes, "not confirmed; nobody was marked as a leaver");
+        anyhow::ensure!(
+            yes,
+            "没有确认,没有人被标记为离职 (not confirmed; nobody was marked as a leaver)"
+        );
     }
     Ok(())
 }
@@ -224,7 +227,10 @@ pub async fn before_removing(
             events.confirm_removal(command, n, Removal::Delete)
         })
         .await??;
-        anyhow::ensure!(yes, "not confirmed; nothing was deleted");
+        anyhow::ensure!(
+            yes,
+            "没有确认,什么也没有删除 (not confirmed; nothing was deleted)"
+        );
     }
     backup.write(ctx, input, started)?;
     Ok(())

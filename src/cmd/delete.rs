@@ -27,9 +27,9 @@ pub async fn run(
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     anyhow::ensure!(
         live.complete,
-        "the staff listing came back incomplete ({} of {} people): refusing to delete; nothing was deleted",
-        live.staff.len(),
-        live.count
+        "员工列表不完整 (只收到 {got} / {count} 人),不删除:什么也没有删除 (the staff listing came back incomplete ({got} of {count} people): refusing to delete; nothing was deleted)",
+        got = live.staff.len(),
+        count = live.count
     );
     // Each account once, in sheet order; a repeat (warned about) is skipped, so that one
     // person deleted counts once. The keys borrow the rows' accounts (most are their own key)

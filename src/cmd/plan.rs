@@ -137,9 +137,9 @@ async fn prepare<'a>(
         .context("the departments sheet was not read")??;
     anyhow::ensure!(
         !prune.any() || live.complete,
-        "the staff listing came back incomplete ({} of {} people): refusing to prune",
-        live.staff.len(),
-        live.count
+        "员工列表不完整 (只收到 {got} / {count} 人),不做清理 (the staff listing came back incomplete ({got} of {count} people): refusing to prune)",
+        got = live.staff.len(),
+        count = live.count
     );
     checking.rest(&mut session, live);
     let history = match prune {

@@ -17,8 +17,8 @@ pub async fn run(
 ) -> anyhow::Result<Summary> {
     anyhow::ensure!(
         force || !output.exists(),
-        "{} exists: bgy template never overwrites a file, which may be a filled-in sheet; choose another -o, or add --force",
-        output.display()
+        "{path} 已经存在:bgy template 从不覆盖文件,它可能是填好的表;请换一个 -o,或加 --force ({path} exists: bgy template never overwrites a file, which may be a filled-in sheet; choose another -o, or add --force)",
+        path = output.display()
     );
     // With a server, the 部门 dropdown offers its departments.
     let departments = match (&ctx.client, layout) {

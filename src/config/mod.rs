@@ -669,8 +669,8 @@ fn check_report(input: &cli::Input) -> Result<(), UsageError> {
     };
     if !has_extension(report, &["xlsx"]) {
         return usage(format!(
-            "--report {}: a report is an .xlsx workbook; name the file .xlsx",
-            report.display()
+            "--report {path}:报告是 .xlsx 工作簿,请把文件名改为 .xlsx (--report {path}: a report is an .xlsx workbook; name the file .xlsx)",
+            path = report.display()
         ));
     }
     let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
@@ -680,8 +680,8 @@ fn check_report(input: &cli::Input) -> Result<(), UsageError> {
     };
     if same(report, &input.file) {
         return usage(format!(
-            "--report {}: that is the input itself, and the report would overwrite it; name another file",
-            report.display()
+            "--report {path}:这就是输入文件,报告会覆盖它;请换一个文件名 (--report {path}: that is the input itself, and the report would overwrite it; name another file)",
+            path = report.display()
         ));
     }
     Ok(())
@@ -730,8 +730,8 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
     match command {
         Command::Template { output, .. } if !has_extension(output, &["xlsx"]) => {
             return usage(format!(
-                "-o {}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx",
-                output.display()
+                "-o {path}:模板是 .xlsx 工作簿 (下拉列表和说明需要它),请把文件名改为 .xlsx (-o {path}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx)",
+                path = output.display()
             ));
         }
         Command::Export {
@@ -739,8 +739,8 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
             ..
         } if output.as_os_str() != "-" && !has_extension(output, &["xlsx", "csv"]) => {
             return usage(format!(
-                "-o {}: bgy export writes .xlsx or .csv; name the file one of those",
-                output.display()
+                "-o {path}:bgy export 只写 .xlsx 或 .csv 文件,请用其中一种扩展名 (-o {path}: bgy export writes .xlsx or .csv; name the file one of those)",
+                path = output.display()
             ));
         }
         _ => {}
@@ -776,12 +776,13 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
             | Command::Schedule { once: true, .. }
     );
     if needs_api && matches!(target, Target::Offline) {
-        return usage(
-            "no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator",
-        );
+        return usage(NO_TICKET);
     }
     Ok(())
 }
+
+/// What a command that calls the API says without a ticket.
+pub const NO_TICKET: &str = "没有 ticket:请用 --ticket 或环境变量 BGY_TICKET 设置,或者先用 --emulator 试一试 (no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator)";
 
 impl Config {
     pub fn from_args(args: Args) -> Result<Config, UsageError> {
@@ -927,7 +928,7 @@ mod tests {
         let e = config(&["bgy", "check", "x.xlsx", "--report", "r.csv"]).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "--report r.csv: a report is an .xlsx workbook; name the file .xlsx"
+            "--report r.csv:报告是 .xlsx 工作簿,请把文件名改为 .xlsx (--report r.csv: a report is an .xlsx workbook; name the file .xlsx)"
         );
         assert!(config(&["bgy", "check", "x.xlsx", "--report", "r.XLSX"]).is_ok());
         let dir = tempfile::tempdir().unwrap();
