@@ -224,6 +224,7 @@ fn print_finished(f: &Finished) {
             n => format!("{n} changes"),
         },
         (_, 0) => format!("{} rows", c.total),
+        (_, 1) => format!("{} rows and 1 account not in the sheet", c.total),
         (_, besides) => format!("{} rows and {besides} accounts not in the sheet", c.total),
     };
     say(format!("bgy {}: {what}: {}", f.command, parts.join(", ")));

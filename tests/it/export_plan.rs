@@ -396,4 +396,24 @@ async fn prune_past_the_guard_refuses_and_within_it_deletes_exactly_the_missing(
     let runs = bgy.run(&["history", "--json"]).await.json()["runs"].clone();
     assert_eq!(runs[0]["command"], "sync");
     assert_eq!(runs[0]["counts"]["deleted"], 5);
+    assert!(
+        r.stderr.contains("97 rows and 5 accounts not in the sheet"),
+        "{}",
+        r.stderr
+    );
+    // One more left out: one account, said so.
+    let fewer: Vec<Vec<String>> = keep
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 20)
+        .map(|(_, r)| r.clone())
+        .collect();
+    write_rows(&bgy.path("fewer.xlsx"), &fewer);
+    let r = bgy.run(&["sync", "fewer.xlsx", "--prune", "--yes"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("96 rows and 1 account not in the sheet"),
+        "{}",
+        r.stderr
+    );
 }
