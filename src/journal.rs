@@ -106,9 +106,9 @@ pub fn successes(path: &Path, command: Command) -> anyhow::Result<Done> {
         .with_context(|| format!("{} is not a bgy journal", path.display()))?;
     anyhow::ensure!(
         head.command == command.name(),
-        "{} is the journal of `bgy {}`, not `bgy {command}`",
-        path.display(),
-        head.command
+        "{path} 是 bgy {was} 的日志,不是 bgy {command} 的 ({path} is the journal of `bgy {was}`, not `bgy {command}`)",
+        path = path.display(),
+        was = head.command
     );
     let mut done = Done::default();
     for line in lines {

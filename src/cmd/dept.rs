@@ -66,15 +66,18 @@ async fn add(
 ) -> anyhow::Result<Summary> {
     let path = typed.parse::<DeptPath>()?.to_string();
     let missing = tree.missing(&path).map_err(|root| {
+        let eg = tree.path(1).unwrap_or_else(|| "办公逸".into());
         anyhow::anyhow!(
-            "no root department {root:?}: paths start at the root, e.g. {}",
-            tree.path(1).unwrap_or_else(|| "办公逸".into())
+            "没有根部门 {root:?}:路径从根部门写起,例如 {eg} (no root department {root:?}: paths start at the root, e.g. {eg})"
         )
     })?;
     let (tree, created) =
         crate::execute::depts::create_paths(client, tree, &[path.clone()].into()).await?;
     if let Some((p, why)) = created.failed.iter().next() {
-        anyhow::bail!("could not create {p}: {why}");
+        match crate::text::bilingual(why) {
+            Some((zh, en)) => anyhow::bail!("未能新建 {p}:{zh} (could not create {p}: {en})"),
+            None => anyhow::bail!("未能新建 {p} (could not create {p}: {why})"),
+        }
     }
     let we_id = tree
         .resolve(&path)
@@ -127,12 +130,12 @@ async fn rename(
         Err(_) => tree
             .resolve(&target.parse::<DeptPath>()?.to_string())
             .with_context(|| {
-                format!("no department {target:?} (a we_id, or a path from the root)")
+                format!("没有部门 {target:?}:请填 we_id,或从根部门写起的路径 (no department {target:?} (a we_id, or a path from the root))")
             })?,
     };
-    let dept = tree
-        .get(we_id)
-        .with_context(|| format!("no department with we_id {we_id}"))?;
+    let dept = tree.get(we_id).with_context(|| {
+        format!("没有 we_id 为 {we_id} 的部门 (no department with we_id {we_id})")
+    })?;
     let name = new_name.trim();
     if let Some(why) = crate::model::tree::name_rule(name) {
         anyhow::bail!("{why}");
@@ -142,9 +145,9 @@ async fn rename(
         .iter()
         .any(|s| s.we_id != we_id && s.we_name == name)
     {
+        let parent = tree.path(dept.we_parentid).unwrap_or_default();
         anyhow::bail!(
-            "{} already has a department named {name:?}",
-            tree.path(dept.we_parentid).unwrap_or_default()
+            "{parent} 下已经有名为 {name:?} 的部门 ({parent} already has a department named {name:?})"
         );
     }
     let old = tree.path(we_id).unwrap_or_default();

@@ -130,7 +130,7 @@ fn known_run(ctx: &Context, run: i64) -> anyhow::Result<()> {
     let changes = history.run(run)?.map_or(0, |r| r.changes);
     anyhow::ensure!(
         changes > 0,
-        "run {run} changed nothing that bgy can undo (bgy history lists the runs)"
+        "运行 {run} 没有 bgy 能撤销的改动 (run {run} changed nothing that bgy can undo (bgy history lists the runs))"
     );
     Ok(())
 }

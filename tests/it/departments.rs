@@ -303,8 +303,9 @@ async fn dept_add_rename_and_list() {
     let r = bgy.run(&["dept", "rename", "3", "研发部"]).await;
     r.assert_code(2);
     assert!(
-        r.stderr
-            .contains("already has a department named \"研发部\""),
+        r.stderr.contains("下已经有名为 \"研发部\" 的部门")
+            && r.stderr
+                .contains("already has a department named \"研发部\""),
         "{}",
         r.stderr
     );
