@@ -241,4 +241,25 @@ mod tests {
         let (zh, en) = bilingual(s).unwrap_or_else(|| panic!("not two languages: {s}"));
         (zh.to_string(), en.to_string())
     }
+
+    proptest::proptest! {
+        /// Any text (a server's, a file's), brackets in any order, fits its line, and a text in
+        /// two languages stays one the console can split (brackets inside a half: above).
+        #[test]
+        fn any_text_fits_its_line(
+            raw in "[长文a-z ()\n]{0,400}",
+            zh in "[长文 ]{1,200}",
+            en in "[a-z ]{3,300}",
+            two in proptest::bool::ANY,
+            max in 16usize..320,
+        ) {
+            let text = if two { format!("长{zh} (abc{en})") } else { raw };
+            let cut = line_within(&text, max);
+            proptest::prop_assert!(cut.chars().count() <= max);
+            let folded = text.replace('\n', " ");
+            if bilingual(&folded).is_some() {
+                proptest::prop_assert!(bilingual(&cut).is_some(), "{cut}");
+            }
+        }
+    }
 }
