@@ -608,7 +608,15 @@ async fn a_paused_scheduled_run_is_approved_with_its_button_in_a_real_browser() 
     assert!(english.contains("Waiting for approval"), "{english}");
     page_is_for_hr(&c, &axe).await;
     click(&c, "lang").await;
-    click(&c, &format!("approve-{run}")).await;
+    // The SPEC's hook, in the run's row.
+    c.find(Locator::Css(&format!(
+        "tr[data-run=\"{run}\"][data-status=\"pending\"] [data-testid=\"approve\"]"
+    )))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
     assert_eq!(
         status_becomes(&c, &["ok", "rows-failed", "fatal", "failed"]).await,
         "ok"

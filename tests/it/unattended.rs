@@ -517,7 +517,14 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     let (status, html) = c.page("/schedule").await;
     assert_eq!(status, 200);
     assert!(html.contains("data-testid=\"next-run\""), "{html}");
-    assert!(html.contains(&format!("approve-{paused}")), "{html}");
+    // The SPEC's hooks: the run's row is pending, with its approve and reject buttons.
+    assert!(
+        html.contains(&format!(
+            "data-run=\"{paused}\" data-testid=\"status\" data-status=\"pending\""
+        )) && html.contains("data-testid=\"approve\"")
+            && html.contains("data-testid=\"reject\""),
+        "{html}"
+    );
     assert!(!html.contains(KEY), "the robot's key is never on a page");
     // 批准: a sending run of the console, to its end.
     let r = post(
@@ -555,6 +562,9 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     assert_eq!(r.url().path(), "/schedule");
     let (_, html) = c.page("/schedule").await;
     assert!(html.contains("data-testid=\"no-pending\""), "{html}");
+    assert!(html.contains("data-status=\"rejected\""), "{html}");
+    let (_, history) = c.page("/history").await;
+    assert!(history.contains("data-status=\"rejected\""), "{history}");
     assert!(emu.store.person("new03").is_none());
     assert!(robot.texts().iter().any(|t| t.contains("等待确认")));
     // Without the CSRF token: refused.
