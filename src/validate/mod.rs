@@ -336,11 +336,11 @@ fn no_header_in(layout: Layout, front: Front) -> (String, String) {
     match layout {
         Layout::Departments => {
             let (by_zh, by_en) = match console {
-                true => ("导出", "the export"),
-                false => ("bgy export", "`bgy export`"),
+                true => ("导出的部门表", "the export"),
+                false => ("bgy export 写出的部门表", "`bgy export`"),
             };
             (
-                format!("找不到表头:前 {n} 行中没有一行写着部门表的列名 (部门ID、名称、完整路径,与 {by_zh} 写的一样)"),
+                format!("找不到表头:前 {n} 行中没有一行写着部门表的列名 (部门ID、名称、完整路径,与{by_zh}一样)"),
                 format!("no header row: none of the first {n} rows names a department's columns (部门ID we_id, 名称 Name, 完整路径 Path, as {by_en} writes them)"),
             )
         }
