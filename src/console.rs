@@ -244,7 +244,11 @@ fn print_finished(f: &Finished) {
         say(format!("  {}{}", line(&text), hint(r.remedy.as_ref())));
     }
     if let Some(why) = &f.stopped {
-        say(line(&format!("bgy {}: stopped early: {why}", f.command)));
+        say(format!(
+            "{}{}",
+            line(&format!("bgy {}: stopped early: {why}", f.command)),
+            hint(f.stopped_remedy.as_ref())
+        ));
     }
     if let Some(report) = &f.report {
         say(format!("report: {report}"));
@@ -435,6 +439,9 @@ pub fn flag(remedy: &Remedy) -> String {
         Remedy::ChooseSheet => "--sheet NAME".into(),
         Remedy::ChooseKind => "--kind staff|times|delete".into(),
         Remedy::Confirm => "--yes".into(),
+        Remedy::Ticket => "--ticket / BGY_TICKET".into(),
+        Remedy::ServerAddress => "--base-url / BGY_BASE_URL".into(),
+        Remedy::SlowDown => "--rate / BGY_RATE".into(),
     }
 }
 

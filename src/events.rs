@@ -51,8 +51,8 @@ pub enum Event {
     FailedHeader(FailedHeader),
     /// A row that did not succeed, as the report's 失败 Failed sheet has it.
     Failed(FailedRow),
-    /// The run is over.
-    Finished(Finished),
+    /// The run is over (boxed: the largest of the events, and one a run).
+    Finished(Box<Finished>),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
@@ -84,6 +84,8 @@ pub struct Finished {
     pub reasons: Vec<Reason>,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
+    /// What can be done about what stopped it.
+    pub stopped_remedy: Option<crate::remedy::Remedy>,
     /// The report, when it was written.
     pub report: Option<String>,
     /// The run's id in the history, when it changed the directory.

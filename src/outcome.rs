@@ -36,6 +36,9 @@ pub fn remedy_of(e: &anyhow::Error) -> Option<crate::remedy::Remedy> {
         if cause.downcast_ref::<crate::remedy::Guard>().is_some() {
             return Some(crate::remedy::Remedy::Force);
         }
+        if let Some(e) = cause.downcast_ref::<crate::api::ApiError>() {
+            return e.remedy();
+        }
         match cause.downcast_ref::<crate::validate::LoadError>() {
             Some(crate::validate::LoadError::MissingColumn {
                 candidate: Some(header),

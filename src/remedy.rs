@@ -26,6 +26,12 @@ pub enum Remedy {
     ChooseKind,
     /// Confirm a deletion without being asked.
     Confirm,
+    /// Check the ticket the run was given, and the app's address-book permissions.
+    Ticket,
+    /// Check the address of the server the run was pointed at.
+    ServerAddress,
+    /// Call the server more slowly, or later.
+    SlowDown,
 }
 
 /// A sentence about the sheet or the run, and what can be done about it.

@@ -5,8 +5,9 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::api::Client;
+use crate::api::{ApiError, Client};
 use crate::outcome::Status;
+use crate::remedy::Remedy;
 
 const RUNNING: u8 = 0;
 const FATAL: u8 = 1;
@@ -16,6 +17,8 @@ const INTERRUPTED: u8 = 2;
 pub struct Stop {
     state: Arc<AtomicU8>,
     reason: Arc<Mutex<Option<String>>>,
+    /// What can be done about a fatal condition.
+    remedy: Arc<Mutex<Option<Remedy>>>,
     /// Clients whose waits an interruption ends.
     clients: Arc<Mutex<Vec<Client>>>,
 }
@@ -33,9 +36,14 @@ impl Stop {
             .push(client.clone());
     }
 
-    /// Stops the run for a fatal API condition.
+    /// Stops the run for a fatal condition.
     pub fn fatal(&self, reason: impl Into<String>) {
-        self.stop(FATAL, reason.into());
+        self.stop(FATAL, reason.into(), None);
+    }
+
+    /// Stops the run for a fatal API condition, with what can be done about it.
+    pub fn fatal_api(&self, e: &ApiError) {
+        self.stop(FATAL, e.to_string(), e.remedy());
     }
 
     /// Stops the run because the person pressed Ctrl-C.
@@ -46,7 +54,7 @@ impl Stop {
     /// Stops the run because a person asked, in their words (the web console's Stop button
     /// names who pressed it).
     pub fn interrupt_because(&self, reason: impl Into<String>) {
-        self.stop(INTERRUPTED, reason.into());
+        self.stop(INTERRUPTED, reason.into(), None);
         for client in self
             .clients
             .lock()
@@ -57,14 +65,15 @@ impl Stop {
         }
     }
 
-    /// The first stop wins, with its reason.
-    fn stop(&self, state: u8, reason: String) {
+    /// The first stop wins, with its reason and remedy.
+    fn stop(&self, state: u8, reason: String, remedy: Option<Remedy>) {
         if self
             .state
             .compare_exchange(RUNNING, state, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
             *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+            *self.remedy.lock().unwrap_or_else(|e| e.into_inner()) = remedy;
         }
     }
 
@@ -74,6 +83,14 @@ impl Stop {
 
     pub fn reason(&self) -> Option<String> {
         self.reason
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// What can be done about the condition that stopped the run.
+    pub fn remedy(&self) -> Option<Remedy> {
+        self.remedy
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()

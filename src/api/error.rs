@@ -1,6 +1,7 @@
 //! The client's errors. None of them can carry the ticket: URLs are never stored, and every
 //! message taken from a transport error is passed through [`redact`] first.
 
+use crate::remedy::Remedy;
 use std::fmt;
 
 /// The longest `Retry-After` bgy honours; a server that asks for more stops the run.
@@ -62,7 +63,7 @@ pub enum ApiError {
     },
     /// The ticket or the permissions were rejected (HTTP 401/403, or an undocumented errno
     /// before any call succeeded): every further call would fail the same way.
-    #[error("{endpoint}: 服务器拒绝了请求,请检查 ticket 和应用的通讯录权限 (the server rejected the request ({detail}); check the ticket (--ticket / BGY_TICKET) and the app's address-book permissions)")]
+    #[error("{endpoint}: 服务器拒绝了请求,请检查 ticket 和应用的通讯录权限 (the server rejected the request ({detail}); check the ticket and the app's address-book permissions)")]
     Rejected { endpoint: Endpoint, detail: String },
     /// The server could not be reached, or never answered, after every try.
     #[error("{endpoint}: 试了 {tries} 次,仍连不上服务器 (server unreachable after {tries} tries: {message})")]
@@ -91,7 +92,7 @@ pub enum ApiError {
     },
     /// The server answered with a redirect. bgy never follows one: a POST would turn into a
     /// GET that looks like success, or the records and the ticket would go to another host.
-    #[error("{endpoint}: 服务器要求转到 {target} (HTTP {status});bgy 从不跟着转,请检查服务器地址 (the server answered HTTP {status} (a redirect to {target}); bgy never follows redirects: check --base-url (BGY_BASE_URL))")]
+    #[error("{endpoint}: 服务器要求转到 {target} (HTTP {status});bgy 从不跟着转,请检查服务器地址 (the server answered HTTP {status} (a redirect to {target}); bgy never follows redirects: check the server's address)")]
     Redirected {
         endpoint: Endpoint,
         status: u16,
@@ -100,10 +101,10 @@ pub enum ApiError {
     },
     /// The server does not speak this API (404, or a web page instead of JSON): every call
     /// would fail the same way.
-    #[error("{endpoint}: 这个地址上的服务器不像办公逸的 API,请检查服务器地址 (the server at --base-url does not answer like the 办公逸 API ({detail}); check --base-url (BGY_BASE_URL))")]
+    #[error("{endpoint}: 这个地址上的服务器不像办公逸的 API,请检查服务器地址 (the server at this address does not answer like the 办公逸 API ({detail}); check the server's address)")]
     NotTheApi { endpoint: Endpoint, detail: String },
     /// The server asked to wait longer than bgy waits.
-    #[error("{endpoint}: 服务器要求等 {seconds} 秒再调用,超过 bgy 最多等的 {MAX_RETRY_AFTER_SECS} 秒;请稍后再试,或调低速率 (the server asked to wait {seconds} s before the next call (HTTP 429 Retry-After), more than the {MAX_RETRY_AFTER_SECS} s bgy waits; try again later or lower --rate)")]
+    #[error("{endpoint}: 服务器要求等 {seconds} 秒再调用,超过 bgy 最多等的 {MAX_RETRY_AFTER_SECS} 秒;请稍后再试,或调低速率 (the server asked to wait {seconds} s before the next call (HTTP 429 Retry-After), more than the {MAX_RETRY_AFTER_SECS} s bgy waits; try again later or call it more slowly)")]
     TooLongWait { endpoint: Endpoint, seconds: u64 },
     /// Ctrl-C came while this call waited to be tried again.
     #[error("{endpoint}: 等待重试时被中断 (interrupted while waiting to retry)")]
@@ -137,6 +138,17 @@ impl ApiError {
                 | ApiError::RateLimited { .. }
                 | ApiError::Interrupted { .. }
         )
+    }
+
+    /// What the person who started the run can do about it; the front-end words it (the
+    /// terminal as the option to set).
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            ApiError::Rejected { .. } => Some(Remedy::Ticket),
+            ApiError::Redirected { .. } | ApiError::NotTheApi { .. } => Some(Remedy::ServerAddress),
+            ApiError::TooLongWait { .. } | ApiError::RateLimited { .. } => Some(Remedy::SlowDown),
+            _ => None,
+        }
     }
 
     pub fn errno(&self) -> Option<i64> {

@@ -117,7 +117,7 @@ async fn create_departments(s: &mut Session<'_>, live: &Live, to_create: &BTreeS
     ));
     let created = match depts::create_paths(client, live.tree.clone(), to_create).await {
         Ok((_, created)) => created,
-        Err(e) => return ctx.stop.fatal(e.to_string()),
+        Err(e) => return ctx.stop.fatal_api(&e),
     };
     for path in &created.made {
         ctx.events.note(format!("  created {path}"));

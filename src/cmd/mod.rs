@@ -257,7 +257,7 @@ impl<'a> Checking<'a> {
         match self.listed().await? {
             Some(Ok(live)) => Ok(Some(live)),
             Some(Err(e)) if e.is_fatal() => {
-                ctx.stop.fatal(e.to_string());
+                ctx.stop.fatal_api(&e);
                 Ok(None)
             }
             Some(Err(e)) => Err(e.into()),

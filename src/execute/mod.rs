@@ -85,7 +85,7 @@ impl Sink<'_> {
             return self.not_sent();
         }
         if e.is_fatal() {
-            self.stop.fatal(e.to_string());
+            self.stop.fatal_api(e);
         }
         Outcome::Failed {
             errno: e.errno(),

@@ -455,7 +455,7 @@ impl<'a> Session<'a> {
             (written.is_ok() && !self.input.no_report).then(|| self.report.display().to_string());
         self.record_end(status, &c, report_path.as_deref());
         self.failed_rows();
-        self.ctx.events.event(Event::Finished(Finished {
+        self.ctx.events.event(Event::Finished(Box::new(Finished {
             command: self.command.name().to_string(),
             counts: c.clone(),
             valid: self
@@ -465,12 +465,13 @@ impl<'a> Session<'a> {
                 .count(),
             reasons,
             stopped,
+            stopped_remedy: stop.remedy(),
             report: report_path.clone(),
             history_run: self.recorder.as_ref().map(|r| r.run),
             existing: extra.existing,
             besides: extra.deleted + extra.left + extra.failed,
             planned: extra.planned,
-        }));
+        })));
         written?;
         // The rows and their outcomes are let go after the run's last output.
         crate::drop_later((

@@ -330,6 +330,10 @@ fn ended(
     }
     info.stopped_by = watch.stopper();
     let stopped = said.end.as_ref().and_then(|f| f.stopped.clone());
+    let remedy = said.end.as_ref().and_then(|f| f.stopped_remedy.clone());
+    if let Some(remedy) = remedy.filter(|r| !info.remedies.contains(r)) {
+        info.remedies.push(remedy);
+    }
     (info.status, info.error) = match result {
         Ok(summary) => {
             info.counts = Some(summary.counts.clone());

@@ -207,7 +207,7 @@ impl Observer for WebRun {
                     }
                 }
                 Event::Failed(row) => self.keep_failed(&mut s, row),
-                Event::Finished(f) => s.end = Some(f),
+                Event::Finished(f) => s.end = Some(*f),
             }
             let elapsed = s.phase_started.elapsed().as_secs_f64().max(0.001);
             let snap = &mut s.snapshot;

@@ -131,9 +131,10 @@ async fn malformed_answers_are_errors_naming_the_endpoint() {
         "{e:?}"
     );
     assert!(e.is_fatal(), "a web page instead of the API stops the run");
+    assert_eq!(e.remedy(), Some(bgy::remedy::Remedy::ServerAddress));
     assert!(
         e.to_string().starts_with(
-            "department/list: 这个地址上的服务器不像办公逸的 API,请检查服务器地址 (the server at --base-url does not answer like the 办公逸 API (HTTP 200, not JSON: <html>oops ticket=***"
+            "department/list: 这个地址上的服务器不像办公逸的 API,请检查服务器地址 (the server at this address does not answer like the 办公逸 API (HTTP 200, not JSON: <html>oops ticket=***"
         ),
         "{e}"
     );

@@ -113,7 +113,12 @@ async fn a_redirect_is_fatal_and_never_followed() {
             "names the status and the Location host: {}",
             r.stderr
         );
-        assert!(r.stderr.contains("--base-url"), "{}", r.stderr);
+        // The option to check is the terminal's hint, not the server error's words.
+        assert!(
+            r.stderr.contains("检查服务器地址") && r.stderr.contains("→ --base-url / BGY_BASE_URL"),
+            "{}",
+            r.stderr
+        );
         assert!(!r.stderr.contains("steal") && !r.stderr.contains(TICKET));
         assert!(!r.stderr.contains(" created"), "{}", r.stderr);
         assert_eq!(elsewhere.hits(""), 0, "no request reached the other host");
@@ -399,6 +404,7 @@ async fn a_retry_after_longer_than_a_minute_is_fatal() {
     let r = b.run(&["dept", "list"]).await;
     r.assert_code(3);
     assert!(r.stderr.contains("99999 s"), "{}", r.stderr);
+    assert!(r.stderr.contains("→ --rate / BGY_RATE"), "{}", r.stderr);
     assert!(started.elapsed() < Duration::from_secs(10), "no long wait");
 }
 
@@ -573,4 +579,37 @@ async fn the_first_page_of_people_is_asked_for_while_the_departments_come() {
         asks_for_people_beside_departments(&[], &["export", "-o", "all.xlsx"], "all.xlsx").await,
         "export: the first page of people was asked for only once the departments were in"
     );
+}
+
+/// A server that rejects the console's ticket: the run page says what to do in the page's
+/// language (ask IT), and names no command-line option in either.
+#[tokio::test]
+async fn a_rejected_ticket_in_the_console_is_told_without_options() {
+    let server = Hostile::start(|_| (StatusCode::UNAUTHORIZED, "no").into_response()).await;
+    let b = bgy_against(&server.url, TICKET);
+    let (c, csrf) = crate::web::Console::signed_in(&b, &["--data", "runs"]).await;
+    let (_, at, _) = c
+        .upload("staff.csv", staff_csv("t", 3).into_bytes(), Some(&csrf))
+        .await;
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = c.page(&at).await.1;
+        if !html.contains("data-testid=\"progress\"") && html.contains("data-status=\"fatal\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("data-status=\"fatal\""), "{html}");
+    assert!(
+        html.contains("请让 IT 检查控制台启动时设置的 ticket"),
+        "{html}"
+    );
+    let english = c.page(&format!("/lang/en?back={at}")).await.1;
+    assert!(english.contains("ask IT to check the ticket"), "{english}");
+    for page in [&html, &english] {
+        for option in ["--ticket", "BGY_TICKET", "--base-url"] {
+            assert!(!page.contains(option), "{option} on a page: {page}");
+        }
+        assert!(!page.contains(TICKET), "the ticket on a page");
+    }
 }

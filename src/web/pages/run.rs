@@ -138,6 +138,9 @@ fn remedies(info: &RunInfo) -> Vec<&'static str> {
             Remedy::ChooseSheet => "choose_sheet",
             Remedy::ChooseKind => "choose_kind",
             Remedy::Confirm => "confirm",
+            Remedy::Ticket => "ticket",
+            Remedy::ServerAddress => "server_address",
+            Remedy::SlowDown => "slow_down",
         })
         .collect()
 }
