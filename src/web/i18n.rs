@@ -154,6 +154,7 @@ pub fn status(name: &str) -> String {
         "stopped" => ("已停止", "stopped"),
         "failed" => ("失败", "failed"),
         "pending" => ("待确认", "waiting for approval"),
+        "approved" => ("已批准", "approved"),
         "rejected" => ("已拒绝", "rejected"),
         other => (other, other),
     };

@@ -542,6 +542,12 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
         runs(&bgy).await.iter().find(|r| r["id"] == paused).unwrap()["status"],
         "approved"
     );
+    // Said in the page's language, with the status a script reads.
+    let (_, run) = c.page(&format!("/history/{paused}")).await;
+    assert!(
+        run.contains("data-status=\"approved\">已批准</span>"),
+        "{run}"
+    );
     // The next export pauses too; 拒绝 decides it without sending.
     bgy.write(
         "hr/花名册-2.csv",
@@ -565,6 +571,11 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     assert!(html.contains("data-status=\"rejected\""), "{html}");
     let (_, history) = c.page("/history").await;
     assert!(history.contains("data-status=\"rejected\""), "{history}");
+    let (_, run) = c.page(&format!("/history/{second}")).await;
+    assert!(
+        run.contains("data-testid=\"status\" data-status=\"rejected\""),
+        "{run}"
+    );
     assert!(emu.store.person("new03").is_none());
     assert!(robot.texts().iter().any(|t| t.contains("等待确认")));
     // Without the CSRF token: refused.
