@@ -78,7 +78,7 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    const ALL: [RunStatus; 8] = [
+    pub(crate) const ALL: [RunStatus; 8] = [
         RunStatus::Running,
         RunStatus::Ok,
         RunStatus::RowsFailed,
@@ -138,7 +138,7 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    const ALL: [ChangeKind; 7] = [
+    pub(crate) const ALL: [ChangeKind; 7] = [
         ChangeKind::Created,
         ChangeKind::Updated,
         ChangeKind::Deleted,

@@ -173,6 +173,9 @@ pub fn command(name: &str) -> String {
         "export" => ("导出", "Export"),
         "undo-plan" => ("撤销计划", "Undo plan"),
         "undo" => ("撤销", "Undo"),
+        "dept add" => ("新建部门", "Add department"),
+        "dept rename" => ("部门改名", "Rename department"),
+        "left" => ("标记离职", "marked as leaver"),
         "dept_created" => ("新建部门", "department created"),
         "dept_renamed" => ("部门改名", "department renamed"),
         "created" => ("新增", "created"),
@@ -190,4 +193,39 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
     env.add_filter("pick", |s: String| pick(&s));
     env.add_filter("status", |s: String| status(&s));
     env.add_filter("command", |s: String| command(&s));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{ChangeKind, RunStatus};
+    use crate::model::Command;
+
+    /// Every status, command and change the history pages show has its Chinese words: a name
+    /// with none was shown as its English key on a Chinese page.
+    #[test]
+    fn every_name_the_history_shows_is_said_in_chinese() {
+        let chinese = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+        for s in RunStatus::ALL {
+            let name = s.as_str().replace(' ', "-");
+            assert!(chinese(&status(&name)), "{name}");
+        }
+        let commands = [
+            Command::Check,
+            Command::Import,
+            Command::Times,
+            Command::Delete,
+            Command::Plan,
+            Command::Sync,
+            Command::Undo,
+        ];
+        for name in commands
+            .iter()
+            .map(|c| c.name())
+            .chain(["dept add", "dept rename"])
+            .chain(ChangeKind::ALL.iter().map(|k| k.as_str()))
+        {
+            assert!(chinese(&command(name)), "{name}");
+        }
+    }
 }
