@@ -63,9 +63,13 @@ pub fn bilingual(text: &str) -> Option<(&str, &str)> {
     }
     let open = open?;
     let (zh, en) = (body[..open].trim_end(), &body[open + 1..]);
-    let chinese = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
     let english = |s: &str| s.chars().filter(char::is_ascii_alphabetic).count() >= 3;
-    (chinese(zh) && english(en)).then_some((zh, en))
+    (has_chinese(zh) && english(en)).then_some((zh, en))
+}
+
+/// Some Chinese character (CJK Unified Ideographs) in `s`.
+pub fn has_chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c))
 }
 
 /// A text for one console line: line breaks folded, at most [`LINE_CHARS`] characters. A

@@ -205,7 +205,7 @@ mod tests {
     /// with none was shown as its English key on a Chinese page.
     #[test]
     fn every_name_the_history_shows_is_said_in_chinese() {
-        let chinese = |s: &str| s.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c));
+        let chinese = crate::text::has_chinese;
         for s in RunStatus::ALL {
             let name = s.as_str().replace(' ', "-");
             assert!(chinese(&status(&name)), "{name}");
