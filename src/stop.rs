@@ -13,12 +13,15 @@ const RUNNING: u8 = 0;
 const FATAL: u8 = 1;
 const INTERRUPTED: u8 = 2;
 
+/// The reason a run stopped, and what can be done about it.
+type Why = (String, Option<Remedy>);
+
 #[derive(Clone, Default)]
 pub struct Stop {
     state: Arc<AtomicU8>,
-    reason: Arc<Mutex<Option<String>>>,
-    /// What can be done about a fatal condition.
-    remedy: Arc<Mutex<Option<Remedy>>>,
+    /// Why it stopped, and what can be done about it (a fatal API condition's remedy), set
+    /// together by the first stop.
+    why: Arc<Mutex<Option<Why>>>,
     /// Clients whose waits an interruption ends.
     clients: Arc<Mutex<Vec<Client>>>,
 }
@@ -72,8 +75,7 @@ impl Stop {
             .compare_exchange(RUNNING, state, Ordering::SeqCst, Ordering::SeqCst)
             .is_ok()
         {
-            *self.reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
-            *self.remedy.lock().unwrap_or_else(|e| e.into_inner()) = remedy;
+            *self.why.lock().unwrap_or_else(|e| e.into_inner()) = Some((reason, remedy));
         }
     }
 
@@ -82,18 +84,14 @@ impl Stop {
     }
 
     pub fn reason(&self) -> Option<String> {
-        self.reason
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let why = self.why.lock().unwrap_or_else(|e| e.into_inner());
+        why.as_ref().map(|(reason, _)| reason.clone())
     }
 
     /// What can be done about the condition that stopped the run.
     pub fn remedy(&self) -> Option<Remedy> {
-        self.remedy
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        let why = self.why.lock().unwrap_or_else(|e| e.into_inner());
+        why.as_ref().and_then(|(_, remedy)| remedy.clone())
     }
 
     /// The status a stopped run ends with.
