@@ -247,8 +247,10 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Any text (a server's, a file's), brackets in any order, fits its line, and a text in
-        /// two languages stays one the console can split (brackets inside a half: above).
+        /// Any text (a server's, a file's), brackets in any order, fits its line; a sentence in
+        /// two languages as bgy writes them stays one the console can split (brackets inside a
+        /// half: above). A random text that happens to split may not after its cut: its
+        /// brackets pair differently, or its English keeps fewer than three letters.
         #[test]
         fn any_text_fits_its_line(
             raw in "[长文a-z ()\n]{0,400}",
@@ -260,8 +262,7 @@ mod tests {
             let text = if two { format!("长{zh} (abc{en})") } else { raw };
             let cut = line_within(&text, max);
             proptest::prop_assert!(cut.chars().count() <= max);
-            let folded = text.replace('\n', " ");
-            if bilingual(&folded).is_some() {
+            if two {
                 proptest::prop_assert!(bilingual(&cut).is_some(), "{cut}");
             }
         }
