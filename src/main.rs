@@ -113,16 +113,16 @@ fn refused(e: clap::Error) -> ! {
     fail(&command, true, first, "", 2)
 }
 
-/// Ends with an error: one line on stderr, and with `--json` one object on stdout too. The
-/// `hint` (an option that helps) is cut on its own, so that a long error keeps it.
+/// Ends with an error: one line on stderr (two when the `hint`, an option that helps, does
+/// not fit after it: each keeps its words), and with `--json` one object on stdout too.
 fn fail(command: &str, json: bool, error: &str, hint: &str, code: i32) -> ! {
-    use bgy::text::{line_within, LINE_CHARS};
+    use bgy::text::{line, line_within, LINE_CHARS};
     let hint = line_within(hint, LINE_CHARS / 2);
-    let room = LINE_CHARS - hint.chars().count();
-    bgy::console::say(format!(
-        "{}{hint}",
-        line_within(&format!("bgy: error: {error}"), room)
-    ));
+    let said = line(&format!("bgy: error: {error}"));
+    match said.chars().count() + hint.chars().count() <= LINE_CHARS {
+        true => bgy::console::say(format!("{said}{hint}")),
+        false => bgy::console::say(format!("{said}\n {hint}")),
+    }
     if json {
         let error = format!("{error}{hint}");
         let object = serde_json::json!({"command": command, "error": error, "exit": code});

@@ -306,14 +306,27 @@ pub enum LoadError {
     },
 }
 
-/// A missing column's error after its file and sheet, each sentence `中文 (English)`: the
-/// column missing, and the hint when another column seems to hold it.
+/// A missing column's error after its file and sheet, `中文 (English)`: the column missing,
+/// and the hint when another column seems to hold it. One pair, not a pair a sentence: a line
+/// cut to fit is cut in each half ([`crate::text::line`]), which a text of two pairs is not.
 fn missing_column(row: u32, label: &str, field: Field, candidate: Option<&str>) -> String {
-    let (zh, en) = missing_column_in(row, label);
-    match missing_hint_in(field, candidate) {
-        Some((hint_zh, hint_en)) => format!("{zh} ({en}); {hint_zh} ({hint_en})"),
-        None => format!("{zh} ({en})"),
+    both(missing_column_with_hint(row, label, field, candidate))
+}
+
+/// The column missing, then the hint when another column seems to hold it, in Chinese and in
+/// English apart.
+fn missing_column_with_hint(
+    row: u32,
+    label: &str,
+    field: Field,
+    candidate: Option<&str>,
+) -> (String, String) {
+    let (mut zh, mut en) = missing_column_in(row, label);
+    if let Some((hint_zh, hint_en)) = missing_hint_in(field, candidate) {
+        zh.push_str(&format!(";{hint_zh}"));
+        en.push_str(&format!("; {hint_en}"));
     }
+    (zh, en)
 }
 
 /// Where a message is read: the command line names the commands to run, the console what to
@@ -364,7 +377,7 @@ fn no_header_in(layout: Layout, front: Front) -> (String, String) {
 fn missing_column_in(row: u32, label: &str) -> (String, String) {
     (
         format!("表头 (第 {row} 行) 没有 {label} 列"),
-        format!("the header row, row {row}, has no {label} column, which this command requires"),
+        format!("the header row (row {row}) has no {label} column"),
     )
 }
 
@@ -374,7 +387,7 @@ fn missing_hint_in(field: Field, candidate: Option<&str>) -> Option<(String, Str
     Some(match field {
         Field::WeUserid => (
             format!("列 {t:?} 可能就是帐号,但工号不会自动当作帐号"),
-            format!("column {t:?} may hold it, but 工号 is never taken for 帐号 on its own: an HR number is often not the WeCom account"),
+            format!("column {t:?} may hold it, but an HR number is never taken for the account on its own"),
         ),
         _ => (
             format!("列 {t:?} 可能就是 {}", field.label()),
@@ -414,14 +427,10 @@ impl LoadError {
                 field,
                 candidate,
                 ..
-            } => {
-                let (mut zh, mut en) = missing_column_in(*row, label);
-                if let Some((hint_zh, hint_en)) = missing_hint_in(*field, candidate.as_deref()) {
-                    zh.push_str(&format!(";{hint_zh}"));
-                    en.push_str(&format!("; {hint_en}"));
-                }
-                (at(path, sheet), (zh, en))
-            }
+            } => (
+                at(path, sheet),
+                missing_column_with_hint(*row, label, *field, candidate.as_deref()),
+            ),
         };
         Some((format!("{at_zh}{zh}"), format!("{at_en}{en}")))
     }

@@ -57,7 +57,7 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
     );
     let english = said(&c.page(&format!("/lang/en?back={at}")).await.1);
     assert!(
-        english.contains("has no 帐号 column") && english.contains("an HR number is often not"),
+        english.contains("has no 帐号 column") && english.contains("an HR number is never taken"),
         "{english}"
     );
     assert!(

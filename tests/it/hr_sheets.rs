@@ -23,6 +23,15 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
     r.assert_code(2);
     assert!(r.stderr.contains("no 帐号 column"), "{}", r.stderr);
     assert!(r.stderr.contains("--map '工号=we_userid'"), "{}", r.stderr);
+    // Too long for one line with its hint: both languages whole, the hint on a line of its
+    // own (the line cut to fit had dropped the Chinese of the second sentence).
+    assert!(
+        r.stderr.contains("工号不会自动当作帐号 (the header row")
+            && r.stderr
+                .contains("never taken for the account on its own)\n  → --map"),
+        "{}",
+        r.stderr
+    );
 
     let r = bgy
         .run(&[
