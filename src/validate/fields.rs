@@ -53,6 +53,8 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<Cow<'_, str>>, Prob
     }
     let text = match field.kind() {
         Kind::Date => return date(cell).map(|d| Some(Cow::Owned(d))),
+        // What is wrong with a card typed as a number is said without its digits.
+        Kind::Digits if field == Field::BankCard => digits_text(cell).map_err(card_problem)?,
         Kind::Digits => digits_text(cell)?,
         Kind::Text => trimmed(cell.text()),
     };
@@ -70,6 +72,18 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<Cow<'_, str>>, Prob
         ));
     }
     check(field, text).map(|v| (!v.is_empty()).then_some(v))
+}
+
+/// A problem of a bank card's digits, said without them: the card number is never shown.
+fn card_problem(p: Problem) -> Problem {
+    match p.reason {
+        "number lost precision" => problem(
+            p.reason,
+            "银行卡号超过 15 位,存成数字后 Excel 已丢失末尾数字;请把该列设为文本后重新输入",
+            "a bank card number of more than 15 digits stored as a number has lost its last digits in Excel; format the column as text and type it again",
+        ),
+        _ => problem(p.reason, "银行卡号只能是数字", "a bank card number has digits only"),
+    }
 }
 
 /// `text` without the spaces around it, still borrowed if it was.
@@ -609,8 +623,24 @@ mod tests {
 
     #[test]
     fn bank_card_errors_never_echo_the_number() {
-        let e = n(Field::BankCard, t("6222 0202 x")).unwrap_err();
-        assert!(!e.zh.contains("6222") && !e.en.contains("6222"));
+        // Typed as text, as a number Excel rounded, in scientific notation, with a fraction.
+        for cell in [
+            t("6222 0202 x"),
+            Cell::Number(6.222020200112233e18),
+            t("6.22202E+18"),
+            t("6.2220202001122334E+15"),
+            Cell::Number(622202.5),
+            t("６２２２０２x"),
+        ] {
+            let e = n(Field::BankCard, cell.clone()).unwrap_err();
+            assert!(
+                !e.zh.contains("6222") && !e.en.contains("6222"),
+                "{cell:?}: {e:?}"
+            );
+            assert!(e.zh.contains("银行卡号"), "{cell:?}: {e:?}");
+        }
+        let e = n(Field::BankCard, Cell::Number(6.222020200112233e18)).unwrap_err();
+        assert!(e.en.contains("lost its last digits"), "{e:?}");
     }
 
     #[test]
