@@ -103,8 +103,14 @@ async fn prepare<'a>(
     // report is then written while the sheet is read, not after the sends; a send that does
     // not succeed has the report written whole at the end.
     let mut actions = Vec::new();
+    // The rows that fill a column the listing does not show, and those columns: an unchanged
+    // one sends nothing, so what it says there never reaches the directory.
+    let mut unlisted = Unlisted::default();
     let outcome = |i: usize, row: &Row, live: &Live| {
         let action = plan::action(row, live);
+        if action == Some(Action::Unchanged) {
+            unlisted.note(i, row);
+        }
         let outcome = match command {
             Command::Sync => sent_outcome(action.as_ref()),
             _ => planned_outcome(action.as_ref()),
@@ -142,6 +148,9 @@ async fn prepare<'a>(
         count = live.count
     );
     checking.rest(&mut session, live);
+    if let Some(advice) = unlisted.advice(&actions) {
+        ctx.events.advise(advice);
+    }
     let history = match prune {
         PruneMode::Leave => Some(ctx.history()?),
         _ => None,
@@ -170,6 +179,51 @@ async fn prepare<'a>(
         plan,
         dept_lines,
     })
+}
+
+/// The rows planned unchanged that fill a column `staff/list` does not return (人事状态, 直接上级,
+/// 银行卡号 …): the plan cannot compare it, and the row is not sent, so the value stays in the
+/// sheet. Told, so that nobody takes "unchanged" for "the directory holds it".
+#[derive(Default)]
+struct Unlisted {
+    rows: Vec<usize>,
+    fields: std::collections::BTreeSet<Field>,
+}
+
+impl Unlisted {
+    fn note(&mut self, i: usize, row: &Row) {
+        let mut filled = row
+            .values
+            .iter()
+            .filter(|(f, v)| !crate::live::LISTED.contains(f) && !v.is_empty())
+            .map(|(f, _)| f)
+            .peekable();
+        if filled.peek().is_some() {
+            self.fields.extend(filled);
+            self.rows.push(i);
+        }
+    }
+
+    /// The warning, counting the rows still unchanged once the checks across rows are done.
+    fn advice(&self, actions: &[Option<Action>]) -> Option<crate::remedy::Advice> {
+        let n = (self.rows.iter())
+            .filter(|&&i| matches!(actions.get(i), Some(Some(Action::Unchanged))))
+            .count();
+        if n == 0 {
+            return None;
+        }
+        let zh: Vec<&str> = self.fields.iter().map(|f| f.label()).collect();
+        let en: Vec<&str> = self.fields.iter().map(|f| f.key()).collect();
+        Some(crate::remedy::Advice {
+            text: format!(
+                "{n} 行计划为不变,但填了通讯录列表读不到的列 ({}):这些列无法比较,同步不会发送这些行;要发送它们,请以覆盖方式导入表格 ({n} unchanged {} columns the directory's listing does not show ({}): they cannot be compared, and a sync does not send such rows; to send them, import the sheet overwriting existing people)",
+                zh.join("、"),
+                if n == 1 { "row fills" } else { "rows fill" },
+                en.join(", "),
+            ),
+            remedy: Some(crate::remedy::Remedy::Overwrite),
+        })
+    }
 }
 
 /// `input` with its bytes read, once: its departments sheet is read when the directory is

@@ -241,6 +241,53 @@ async fn six_edited_cells_are_six_updates_six_calls_then_zero() {
     );
 }
 
+#[tokio::test]
+async fn unchanged_rows_that_fill_columns_the_listing_does_not_show_are_told() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("p", 20)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let (acc, name, status, card) = (
+        col(&sheet, "帐号*"),
+        col(&sheet, "姓名*"),
+        col(&sheet, "人事状态"),
+        col(&sheet, "银行卡号"),
+    );
+    let at = |sheet: &Vec<Vec<String>>, a: &str| sheet.iter().position(|r| r[acc] == a).unwrap();
+    for a in ["p000010", "p000011"] {
+        let i = at(&sheet, a);
+        sheet[i][status] = "试用期".into();
+    }
+    let i = at(&sheet, "p000012");
+    sheet[i][card] = "6222020200112233445".into();
+    // Updated for its name: sent whole, its 人事状态 with it, so not counted.
+    let i = at(&sheet, "p000001");
+    sheet[i][name] = "新名字".into();
+    sheet[i][status] = "试用期".into();
+    write_rows(&bgy.path("hr.xlsx"), &sheet);
+
+    for command in ["plan", "sync"] {
+        emu.stats.reset();
+        let r = bgy.run(&[command, "hr.xlsx", "--json"]).await;
+        r.assert_code(0);
+        assert_eq!(r.json()["updated"], 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("3 行计划为不变,但填了通讯录列表读不到的列 (人事状态、银行卡号)")
+                && r.stderr.contains("3 unchanged rows fill columns the directory's listing does not show (status, bank_card)")
+                && r.stderr.contains("→ --cover overwrite"),
+            "{}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("6222"), "{}", r.stderr);
+        let sent = if command == "sync" { 1 } else { 0 };
+        assert_eq!(emu.stats.calls("staff/add"), sent, "{command}");
+    }
+    // The export as it was fills none: nothing to tell.
+    let r = bgy.run(&["plan", "x.xlsx"]).await;
+    assert!(!r.stderr.contains("listing does not show"), "{}", r.stderr);
+}
+
 /// The directory exported, and the export edited into edited.xlsx (its rows returned): each
 /// of `renamed` renamed 新ACCOUNT, and `refused` moved into 外包, a department the API may not
 /// write to (1202), which has a sync's report written whole at its end.
