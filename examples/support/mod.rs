@@ -231,13 +231,27 @@ impl Emulator {
             child,
             url: format!("http://{listen}"),
         };
+        let mut emulator = emulator;
         let up = std::time::Instant::now();
-        while std::net::TcpStream::connect(&listen).is_err() {
+        loop {
+            // One that could not listen (another process holds the port) has exited: the
+            // figures would otherwise be of whatever answers there.
+            if let Some(status) = emulator.child.try_wait()? {
+                anyhow::bail!("the emulator exited ({status}): is {listen} taken?");
+            }
+            if std::net::TcpStream::connect(&listen).is_ok() {
+                break;
+            }
             anyhow::ensure!(
                 up.elapsed() < std::time::Duration::from_secs(30),
                 "the emulator did not start"
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        // Still its own after the first answer.
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if let Some(status) = emulator.child.try_wait()? {
+            anyhow::bail!("the emulator exited ({status}): is {listen} taken?");
         }
         Ok(emulator)
     }
