@@ -784,8 +784,17 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     if !any {
         return None;
     }
-    let more = row_rules(&values, &issues, layout);
-    issues.extend(more);
+    // Sheets of people with more than their account: a delete sheet's row is its account
+    // alone, and its error says what is wrong with it.
+    let lone = matches!(layout, Layout::Staff | Layout::Times)
+        .then(|| lone_cell(header, &raw.cells, &values))
+        .flatten();
+    match lone {
+        // A total, a note or a signature under the people (合计:4人, 制表人 …): one error, not
+        // each required column's.
+        Some(f) => issues = ThinVec::from([Issue::error(Some(f), lone_cell_problem())]),
+        None => issues.extend(row_rules(&values, &issues, layout)),
+    }
     Some(Row {
         // A rerun of a report keeps the row of the person's own file, not the report's.
         source_row: header
@@ -799,6 +808,32 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         cells_gone: false,
         values_gone: false,
     })
+}
+
+/// The column of a row's one filled cell, when it has no account to show for it: a line under
+/// the people (a total, a note), or a person with nothing but a name.
+fn lone_cell(header: &Header, cells: &[Cell], values: &StaffRecord) -> Option<Field> {
+    if values.get(Field::WeUserid).is_some() {
+        return None;
+    }
+    let mut filled = (header.columns.iter().zip(cells))
+        .filter(|(_, c)| !c.is_empty())
+        .filter_map(|(col, _)| match col {
+            Column::Field(f) => Some(*f),
+            _ => None,
+        });
+    match (filled.next(), filled.next()) {
+        (Some(f), None) => Some(f),
+        _ => None,
+    }
+}
+
+fn lone_cell_problem() -> Problem {
+    problem(
+        "one cell",
+        "这一行只填了一格,不像一个人的资料:若是合计、备注等行,请删掉这一行;若是一个人,请填上帐号等必填列",
+        "only one cell of this row is filled, unlike a person's: if it is a total or a note, delete the row; if it is a person, fill in the account and the other required columns",
+    )
 }
 
 /// The rules on a row as a whole: required columns, one contact, a department, dates in order.
@@ -1118,6 +1153,48 @@ mod tests {
         assert!(t.rows[1].is_valid(), "a warning does not block");
         assert_eq!(reasons(1), vec!["positive before entry"]);
         assert_eq!(reasons(2), vec!["required"]);
+    }
+
+    #[test]
+    fn a_row_of_one_cell_without_an_account_is_one_error() {
+        let t = table(&[
+            HEAD,
+            &["a1", "甲", "13800138000", "办公逸", "", "", ""],
+            // A total under the people, in the 帐号 column; a note in the 姓名 column.
+            &["合计:1人", "", "", "", "", "", ""],
+            &["", "以上截至 11 月", "", "", "", "", ""],
+            // One cell, but an account: what it lacks is said column by column.
+            &["zs", "", "", "", "", "", ""],
+            // No account, but more than one cell: as before.
+            &["", "丙", "13800138001", "", "", "", ""],
+        ]);
+        let issues = |i: usize| {
+            let row = &t.rows[i];
+            (row.issues.iter())
+                .map(|x| (x.field, x.reason))
+                .collect::<Vec<_>>()
+        };
+        assert!(t.rows[0].is_valid());
+        assert_eq!(issues(1), vec![(Some(Field::WeUserid), "one cell")]);
+        assert_eq!(issues(2), vec![(Some(Field::WeName), "one cell")]);
+        assert!(t.rows[1].issues[0]
+            .en
+            .contains("if it is a total or a note, delete the row"));
+        assert_eq!(
+            issues(3),
+            vec![
+                (Some(Field::WeName), "required"),
+                (Some(Field::WeMobile), "no contact"),
+                (Some(Field::WeDepartment), "no department"),
+            ]
+        );
+        assert_eq!(
+            issues(4),
+            vec![
+                (Some(Field::WeUserid), "required"),
+                (Some(Field::WeDepartment), "no department")
+            ]
+        );
     }
 
     #[test]
