@@ -642,6 +642,8 @@ async fn the_console_marks_leavers_after_a_typed_count() {
     let html = r.text().await.unwrap();
     assert_eq!(crate::web::count(&html, "left"), 2, "{html}");
     assert!(html.contains("标记离职"), "the plan's lines say it: {html}");
+    // Nobody is removed: no word of a backup before removing.
+    assert!(!html.contains("可以恢复的备份"), "{html}");
     let refused = post(
         &c,
         &format!("{plan}/sync"),

@@ -710,6 +710,7 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
     let planned = ["created", "updated", "unchanged", "deleted"].map(|k| count(&html, k));
     assert_eq!(planned, [1, 2, 18, 2], "{html}");
     assert!(html.contains("data-testid=\"plan-lines\"") && html.contains("新名0"));
+    assert!(html.contains("删除前会先写一份可以恢复的备份"), "{html}");
     assert_eq!(
         emu.stats.calls("staff/add") + emu.stats.calls("staff/delete"),
         0
