@@ -176,10 +176,15 @@ fn style(total: u64) -> ProgressStyle {
 fn print_finished(f: &Finished) {
     let c = &f.counts;
     let mut parts = Vec::new();
+    // An import skips an account that exists; a delete, one its sheet names again.
+    let skipped = match f.command.as_str() {
+        "delete" => "skipped (repeated)",
+        _ => "skipped (existing)",
+    };
     for (n, word) in [
         (c.created, "created"),
         (c.updated, "updated"),
-        (c.skipped, "skipped (existing)"),
+        (c.skipped, skipped),
         (c.unchanged, "unchanged"),
         (c.deleted, "deleted"),
         (c.left, "marked as leavers"),

@@ -138,6 +138,7 @@ async fn delete_450_with_5_unknown_backs_up_and_restores() {
         r.stderr
     );
     assert!(r.stderr.contains("5 not found"), "{}", r.stderr);
+    assert!(r.stderr.contains("1 skipped (repeated)"), "{}", r.stderr);
     assert_eq!(
         emu.stats.calls("staff/delete"),
         3,
