@@ -505,7 +505,7 @@ fn hold(p: &Prepared, gate: &Gate) -> Option<Held> {
             Held::Changed(a.run, difference(&a.lines, &now))
         });
     }
-    if invalid > 0 && gate.on_invalid == OnInvalid::Nothing {
+    if invalid > 0 && gate.on_invalid == OnInvalid::Skip {
         return Some(Held::Invalid);
     }
     pause_reason(p, gate).map(Held::Paused)

@@ -320,7 +320,7 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         job.prune.name(),
         job.max_changes.describe(),
         match job.on_invalid {
-            OnInvalid::Nothing => "nothing",
+            OnInvalid::Skip => "skip",
             OnInvalid::SendValid => "send-valid",
         }
     ));

@@ -60,9 +60,11 @@ impl Threshold {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum OnInvalid {
-    /// Sends nothing; the run is a failure that names the rows.
+    /// Skips the sheet: sends nothing; the run is a failure that names the rows. `nothing`
+    /// was its name before the SPEC's `skip`, and is still read.
     #[default]
-    Nothing,
+    #[serde(alias = "nothing")]
+    Skip,
     /// Sends the valid rows, as `bgy sync` by hand does.
     SendValid,
 }
@@ -283,13 +285,13 @@ fn limits(raw: &RawSchedule) -> Result<(PruneMode, Threshold, OnInvalid), UsageE
         })?,
     };
     let on_invalid = match raw.on_invalid.as_deref() {
-        None | Some("nothing") => OnInvalid::Nothing,
+        None | Some("skip" | "nothing") => OnInvalid::Skip,
         Some("send-valid") => OnInvalid::SendValid,
         Some(other) => {
             return bad(
                 s,
                 "on_invalid",
-                format!("{other:?}: \"nothing\" (the default) or \"send-valid\""),
+                format!("{other:?}: \"skip\" (the default) or \"send-valid\""),
             )
         }
     };
@@ -403,6 +405,27 @@ mod tests {
             "https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media?key=SECRET-KEY&type=file"
         );
         assert!(!s.notify.on_success && s.notify.on_failure);
+    }
+
+    #[test]
+    fn on_invalid_is_the_spec_s_skip_or_send_valid() {
+        let read = |v: &str| {
+            let text = format!("[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"x\"\n{v}");
+            Settings::parse(&text).map(|s| s.schedule.unwrap().on_invalid)
+        };
+        assert_eq!(read("").unwrap(), OnInvalid::Skip);
+        assert_eq!(read("on_invalid = \"skip\"").unwrap(), OnInvalid::Skip);
+        // Its name before, still read.
+        assert_eq!(read("on_invalid = \"nothing\"").unwrap(), OnInvalid::Skip);
+        assert_eq!(
+            read("on_invalid = \"send-valid\"").unwrap(),
+            OnInvalid::SendValid
+        );
+        let e = read("on_invalid = \"ignore\"").unwrap_err().0;
+        assert!(e.contains("\"skip\" (the default)"), "{e}");
+        // A run's options as stored before the rename.
+        let stored: OnInvalid = serde_json::from_str("\"nothing\"").unwrap();
+        assert_eq!(stored, OnInvalid::Skip);
     }
 
     #[test]
