@@ -1,7 +1,8 @@
 //! The 企业微信 group robot: a markdown message for a scheduled run's end (failure, pause,
 //! success, each on or off), then its report as a file (`upload_media`, then a `file`
-//! message). At most 20 messages a minute a robot, as the robot allows. A robot that fails is
-//! a warning, never a failed run; its key is never shown.
+//! message). At most 20 messages a minute a robot, as the robot allows. With `smtp`, the same
+//! message by e-mail, the report attached. A robot or a mail server that fails is a warning,
+//! never a failed run; the robot's key and the server's password are never shown.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::config::unattended::{Notify, Webhook};
+use crate::config::unattended::{Mail, Notify, Webhook};
 use crate::events::{Emit, Observer};
 use crate::outcome::{Status, Summary};
 
@@ -48,11 +49,12 @@ fn kind_of(ended: &Ended) -> Option<Kind> {
     }
 }
 
-/// Tells the robot how the run ended, as `notify` asks; what goes wrong is a warning.
+/// Tells the robot and the mail's recipients how the run ended, as `notify` asks; what goes
+/// wrong is a warning.
 pub async fn tell(events: &dyn Observer, notify: &Notify, ended: &Ended<'_>) {
-    let Some(hook) = &notify.webhook else {
+    if notify.webhook.is_none() && notify.mail.is_none() {
         return;
-    };
+    }
     let Some(kind) = kind_of(ended) else {
         return;
     };
@@ -65,19 +67,102 @@ pub async fn tell(events: &dyn Observer, notify: &Notify, ended: &Ended<'_>) {
         return;
     }
     let text = message(kind, ended, notify.console_url.as_deref());
+    let report = match ended.result {
+        Ok(Summary {
+            report: Some(r), ..
+        }) if notify.attach_report => Some(Path::new(r)),
+        _ => None,
+    };
+    if let Some(hook) = &notify.webhook {
+        robot(events, hook, &text, report).await;
+    }
+    if let Some(mail) = &notify.mail {
+        if let Err(e) = send_mail(mail, kind, &text, report).await {
+            let text = mail.redact(&format!("{e:#}"));
+            events.warn(format!(
+                "通知邮件没有发出 (the e-mail was not sent: {text}); the run itself is not affected"
+            ));
+        }
+    }
+}
+
+/// The message to the robot, then the report.
+async fn robot(events: &dyn Observer, hook: &Webhook, text: &str, report: Option<&Path>) {
     let body = json!({"msgtype": "markdown", "markdown": {"content": text}});
     if let Err(e) = post_json(hook, &body).await {
         return warn(events, hook, &e);
     }
-    let report = match ended.result {
-        Ok(Summary {
-            report: Some(r), ..
-        }) if notify.attach_report => r.clone(),
-        _ => return,
-    };
-    if let Err(e) = send_file(hook, Path::new(&report)).await {
-        warn(events, hook, &e);
+    if let Some(report) = report {
+        if let Err(e) = send_file(hook, report).await {
+            warn(events, hook, &e);
+        }
     }
+}
+
+/// The message as an e-mail (the robot's markdown, without its colours), the report attached
+/// when it is within the robot's 20 MB.
+async fn send_mail(
+    mail: &Mail,
+    kind: Kind,
+    text: &str,
+    report: Option<&Path>,
+) -> anyhow::Result<()> {
+    use lettre::message::{header::ContentType, Attachment, MultiPart, SinglePart};
+    use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+    let mut message = Message::builder()
+        .from(mail.from.clone())
+        .subject(format!("bgy 定时同步:{}", title(kind)));
+    for to in &mail.to {
+        message = message.to(to.clone());
+    }
+    // Base64: the text is Chinese, and every server takes it.
+    let body = SinglePart::builder()
+        .header(ContentType::TEXT_PLAIN)
+        .header(lettre::message::header::ContentTransferEncoding::Base64)
+        .body(plain(text));
+    let attached = match report {
+        Some(path) if std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_FILE_BYTES) => {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "report.xlsx".into());
+            let xlsx = ContentType::parse(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )?;
+            Some(Attachment::new(name).body(tokio::fs::read(path).await?, xlsx))
+        }
+        _ => None,
+    };
+    let message = match attached {
+        Some(file) => message.multipart(MultiPart::mixed().singlepart(body).singlepart(file))?,
+        None => message.singlepart(body)?,
+    };
+    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(mail.url())?
+        .timeout(Some(Duration::from_secs(30)))
+        .build();
+    transport.send(message).await?;
+    Ok(())
+}
+
+/// The title's word for how the run ended.
+fn title(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Success => "成功",
+        Kind::Paused => "等待确认",
+        Kind::Failure => "失败",
+    }
+}
+
+/// The robot's markdown without its `<font>` colours, for a plain-text e-mail.
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("<font color=") {
+        out.push_str(&rest[..at]);
+        rest = rest[at..].split_once('>').map_or("", |(_, after)| after);
+    }
+    out.push_str(rest);
+    out.replace("</font>", "")
 }
 
 fn warn(events: &dyn Observer, hook: &Webhook, e: &anyhow::Error) {
@@ -90,12 +175,14 @@ fn warn(events: &dyn Observer, hook: &Webhook, e: &anyhow::Error) {
 /// The message: a title, the file, the counts, why it waits and how to decide, the top
 /// reasons, the console's link; cut to the robot's 4,096 bytes.
 fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
-    let title = match kind {
-        Kind::Success => "<font color=\"info\">成功</font>",
-        Kind::Paused => "<font color=\"warning\">等待确认</font>",
-        Kind::Failure => "<font color=\"warning\">失败</font>",
+    let colour = match kind {
+        Kind::Success => "info",
+        Kind::Paused | Kind::Failure => "warning",
     };
-    let mut out = format!("## bgy 定时同步:{title}\n");
+    let mut out = format!(
+        "## bgy 定时同步:<font color=\"{colour}\">{}</font>\n",
+        title(kind)
+    );
     if let Some(file) = &ended.file {
         out.push_str(&format!("> 文件:{file}\n"));
     }
@@ -260,6 +347,14 @@ async fn send_file(hook: &Webhook, path: &Path) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mail_is_the_message_without_its_colours() {
+        assert_eq!(
+            plain("## bgy 定时同步:<font color=\"warning\">失败</font>\n> 文件:a.csv\n"),
+            "## bgy 定时同步:失败\n> 文件:a.csv\n"
+        );
+    }
 
     #[test]
     fn a_long_message_is_cut_within_the_robot_s_limit_at_a_character() {

@@ -308,8 +308,12 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         Some(w) => w.shown(),
         None => "none".into(),
     };
+    let mail = match &settings.notify.mail {
+        Some(m) => m.shown(),
+        None => "none".into(),
+    };
     ctx.events.note(format!(
-        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}\n  robot {robot}",
+        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}\n  robot {robot}\n  mail {mail}",
         job.cron_text,
         job.tz.name(),
         job.folder.display(),

@@ -86,9 +86,10 @@ impl Company {
 }
 
 /// A parse error of `bgy.toml`, which quotes the line it stopped at: a robot's `key=` value
-/// in it is hidden, as a secret is everywhere.
+/// and a mail server's password (`smtps://user:password@…`) in it are hidden, as a secret is
+/// everywhere.
 pub fn settings_error(e: &impl std::fmt::Display) -> String {
-    let text = e.to_string();
+    let text = hide_passwords(&e.to_string());
     let mut out = String::with_capacity(text.len());
     let mut rest = text.trim();
     while let Some(at) = rest.find("key=") {
@@ -98,6 +99,34 @@ pub fn settings_error(e: &impl std::fmt::Display) -> String {
         let end = rest
             .find(|c: char| c == '"' || c == '&' || c == '\'' || c.is_whitespace())
             .unwrap_or(rest.len());
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `scheme://user:password@host` → `scheme://user:***@host`, for every address in `text`.
+fn hide_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        out.push_str(&rest[..at + 3]);
+        rest = &rest[at + 3..];
+        let end = rest
+            .find(|c: char| matches!(c, '"' | '\'' | '/' | '?' | '#') || c.is_whitespace())
+            .unwrap_or(rest.len());
+        let authority = &rest[..end];
+        match authority.rfind('@').and_then(|a| {
+            let user = &authority[..a];
+            user.find(':').map(|c| (c, a))
+        }) {
+            Some((colon, a)) => {
+                out.push_str(&authority[..colon + 1]);
+                out.push_str("***");
+                out.push_str(&authority[a..]);
+            }
+            None => out.push_str(authority),
+        }
         rest = &rest[end..];
     }
     out.push_str(rest);

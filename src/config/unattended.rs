@@ -73,6 +73,8 @@ pub enum OnInvalid {
 #[derive(Debug)]
 pub struct Notify {
     pub webhook: Option<Webhook>,
+    /// `smtp`: the same message by e-mail, the report attached.
+    pub mail: Option<Mail>,
     pub on_failure: bool,
     pub on_pause: bool,
     pub on_success: bool,
@@ -86,6 +88,7 @@ impl Default for Notify {
     fn default() -> Notify {
         Notify {
             webhook: None,
+            mail: None,
             on_failure: true,
             on_pause: true,
             on_success: true,
@@ -167,6 +170,7 @@ struct RawNotify {
     on_success: Option<bool>,
     attach_report: Option<bool>,
     console_url: Option<String>,
+    smtp: Option<toml::Value>,
 }
 
 fn bad<T>(table: &str, key: &str, why: impl std::fmt::Display) -> Result<T, UsageError> {
@@ -323,9 +327,11 @@ fn notify(t: toml::Table) -> Result<Notify, UsageError> {
         None | Some("") => None,
         Some(text) => Some(webhook(text)?),
     };
+    let mail = raw.smtp.map(mail).transpose()?;
     let d = Notify::default();
     Ok(Notify {
         webhook,
+        mail,
         on_failure: raw.on_failure.unwrap_or(d.on_failure),
         on_pause: raw.on_pause.unwrap_or(d.on_pause),
         on_success: raw.on_success.unwrap_or(d.on_success),
@@ -359,6 +365,172 @@ fn webhook(text: &str) -> Result<Webhook, UsageError> {
         );
     };
     Ok(Webhook { url, key })
+}
+
+/// `[notify] smtp`: an SMTP server (its password a secret like the robot's key), who the mail
+/// is from and to.
+pub struct Mail {
+    /// For the mail transport: `smtps://user:password@host:port`, `smtp://host:port?tls=required`.
+    url: String,
+    /// The password in it, percent-decoded, to redact from what the server says.
+    password: Option<String>,
+    pub from: lettre::message::Mailbox,
+    pub to: Vec<lettre::message::Mailbox>,
+}
+
+impl std::fmt::Debug for Mail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+impl Mail {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Everything the server says, without the password.
+    pub fn redact(&self, text: &str) -> String {
+        match &self.password {
+            Some(p) if !p.is_empty() => crate::api::error::redact(text, p),
+            _ => text.to_string(),
+        }
+    }
+
+    /// The server and the recipients, to show: no user, no password.
+    pub fn shown(&self) -> String {
+        let server = match reqwest::Url::parse(&self.url) {
+            Ok(u) => format!(
+                "{}://{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ),
+            Err(_) => "?".into(),
+        };
+        let to: Vec<String> = self.to.iter().map(|m| m.email.to_string()).collect();
+        format!("{server} → {}", to.join(", "))
+    }
+}
+
+/// `smtp = "smtps://user:password@host?from=…&to=a@x,b@y"`, or the same as a table:
+/// `smtp = { url = "smtps://user:password@host", from = "bgy@x", to = ["a@x", "b@y"] }`.
+fn mail(v: toml::Value) -> Result<Mail, UsageError> {
+    let (text, mut from, mut to) = mail_parts(&v)?;
+    // Never the text itself in an error: it may hold the password.
+    let Ok(mut url) = reqwest::Url::parse(text.trim()) else {
+        return bad(
+            "notify",
+            "smtp",
+            format!("url: not an address; {MAIL_SHAPE}"),
+        );
+    };
+    if !matches!(url.scheme(), "smtp" | "smtps") || url.host_str().is_none_or(str::is_empty) {
+        return bad(
+            "notify",
+            "smtp",
+            "url: an smtp:// or smtps:// address with a server",
+        );
+    }
+    // `from` and `to` in the address's query are bgy's, not the transport's.
+    let mut kept = Vec::new();
+    for (k, v) in url.query_pairs() {
+        match &*k {
+            "from" => from = Some(v.into_owned()),
+            "to" => to.extend(v.split(',').map(str::to_string)),
+            _ => kept.push((k.into_owned(), v.into_owned())),
+        }
+    }
+    url.set_query(None);
+    if !kept.is_empty() {
+        url.query_pairs_mut().extend_pairs(kept);
+    }
+    let password = url.password().map(percent_decode);
+    let mailbox = |what: &str, a: &str| -> Result<lettre::message::Mailbox, UsageError> {
+        a.trim().parse().or_else(|_| {
+            bad(
+                "notify",
+                "smtp",
+                format!("{what}: {:?} is not an e-mail address", a.trim()),
+            )
+        })
+    };
+    let to: Vec<_> = (to.iter())
+        .filter(|a| !a.trim().is_empty())
+        .map(|a| mailbox("to", a))
+        .collect::<Result<_, _>>()?;
+    if to.is_empty() {
+        return bad(
+            "notify",
+            "smtp",
+            format!("to: who the mail goes to; {MAIL_SHAPE}"),
+        );
+    }
+    let Some(from) = from else {
+        return bad(
+            "notify",
+            "smtp",
+            format!("from: who the mail is from; {MAIL_SHAPE}"),
+        );
+    };
+    Ok(Mail {
+        from: mailbox("from", &from)?,
+        to,
+        url: url.to_string(),
+        password,
+    })
+}
+
+const MAIL_SHAPE: &str = "expected smtp = { url = \"smtps://user:password@smtp.example.com\", from = \"bgy@example.com\", to = [\"hr@example.com\"] }";
+
+/// `smtp`'s address, and the from and to its table gives.
+fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), UsageError> {
+    let list = |v: &toml::Value| -> Option<Vec<String>> {
+        match v {
+            toml::Value::String(s) => Some(s.split(',').map(str::to_string).collect()),
+            toml::Value::Array(a) => a.iter().map(|x| x.as_str().map(str::to_string)).collect(),
+            _ => None,
+        }
+    };
+    match v {
+        toml::Value::String(s) => Ok((s.clone(), None, Vec::new())),
+        toml::Value::Table(t) => {
+            if let Some(k) = t
+                .keys()
+                .find(|k| !["url", "from", "to"].contains(&k.as_str()))
+            {
+                return bad("notify", "smtp", format!("unknown key {k:?}; {MAIL_SHAPE}"));
+            }
+            let Some(url) = t.get("url").and_then(toml::Value::as_str) else {
+                return bad("notify", "smtp", format!("no url; {MAIL_SHAPE}"));
+            };
+            let from = t
+                .get("from")
+                .and_then(toml::Value::as_str)
+                .map(str::to_string);
+            let to = match t.get("to").map(list) {
+                Some(Some(to)) => to,
+                Some(None) => {
+                    return bad(
+                        "notify",
+                        "smtp",
+                        format!("to: a list of addresses; {MAIL_SHAPE}"),
+                    )
+                }
+                None => Vec::new(),
+            };
+            Ok((url.to_string(), from, to))
+        }
+        _ => bad("notify", "smtp", MAIL_SHAPE),
+    }
+}
+
+/// `%40` → `@` and the like, as the mail transport reads the address's password.
+fn percent_decode(s: &str) -> String {
+    let pairs = form_urlencoded::parse(format!("p={}", s.replace('+', "%2B")).as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .next();
+    pairs.unwrap_or_else(|| s.to_string())
 }
 
 impl Schedule {
@@ -405,6 +577,48 @@ mod tests {
             "https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media?key=SECRET-KEY&type=file"
         );
         assert!(!s.notify.on_success && s.notify.on_failure);
+    }
+
+    #[test]
+    fn smtp_as_a_table_or_an_address_and_its_password_never_shown() {
+        let read = |v: &str| Settings::parse(&format!("[notify]\nsmtp = {v}")).map(|s| s.notify);
+        let n = read(r#"{ url = "smtps://bgy%40x.cn:PW%2Fs3cret@mail.x.cn:465", from = "bgy <bgy@x.cn>", to = ["hr@x.cn", "it@x.cn"] }"#).unwrap();
+        let mail = n.mail.unwrap();
+        assert_eq!(mail.shown(), "smtps://mail.x.cn:465 → hr@x.cn, it@x.cn");
+        assert!(!format!("{mail:?}").contains("s3cret"));
+        assert_eq!(mail.redact("535 PW/s3cret refused"), "535 *** refused");
+        assert_eq!(mail.from.email.to_string(), "bgy@x.cn");
+        // The address alone, its from and to in its query (not passed on to the server).
+        let n = read(r#""smtp://u:pw@127.0.0.1:2525?tls=required&to=a@x.cn,b@x.cn&from=bgy@x.cn""#)
+            .unwrap();
+        let mail = n.mail.unwrap();
+        assert_eq!(mail.to.len(), 2);
+        assert_eq!(mail.url(), "smtp://u:pw@127.0.0.1:2525?tls=required");
+        let err = |v: &str| read(v).unwrap_err().0;
+        for (v, says) in [
+            (r#""smtp://u:SECRET@h""#, "to:"),
+            (r#""smtp://u:SECRET@h?to=a@x.cn""#, "from:"),
+            (r#""https://u:SECRET@h?to=a@x.cn&from=b@x.cn""#, "smtp://"),
+            (
+                r#"{ url = "smtp://u:SECRET@h", from = "b@x.cn", to = ["not an address"] }"#,
+                "not an e-mail address",
+            ),
+            (
+                r#"{ url = "smtp://u:SECRET@h", from = "b@x.cn", to = "a@x.cn", cc = "c@x.cn" }"#,
+                "unknown key \"cc\"",
+            ),
+            ("42", "expected smtp = {"),
+        ] {
+            let e = err(v);
+            assert!(e.contains("[notify] smtp") && e.contains(says), "{v}: {e}");
+            assert!(!e.contains("SECRET"), "{e}");
+        }
+        // A syntax error quotes its line: the password is not in it.
+        let e = Settings::parse("[notify]\nsmtp = \"smtp://u:SECRET@h:25?to=a@b.c\nx = 1")
+            .unwrap_err()
+            .0;
+        assert!(e.contains("u:***@h"), "{e}");
+        assert!(!e.contains("SECRET"), "{e}");
     }
 
     #[test]

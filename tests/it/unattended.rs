@@ -664,3 +664,197 @@ async fn the_console_marks_leavers_after_a_typed_count() {
     assert_eq!(emu.store.person("p000018").unwrap()["status"], "3");
     assert_eq!(emu.store.person("p000019").unwrap()["status"], "3");
 }
+
+/// One mail a test's SMTP server received: the AUTH line, the envelope and the message.
+#[derive(Debug, Default, Clone)]
+struct Mail {
+    auth: Vec<String>,
+    from: String,
+    to: Vec<String>,
+    data: String,
+}
+
+/// An SMTP server in the test that takes every mail (and any password), on a port of its own.
+async fn mail_server() -> (Arc<Mutex<Vec<Mail>>>, u16) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mails = Arc::new(Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let kept = mails.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = socket.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let mut mail = Mail::default();
+                write.write_all(b"220 test ESMTP\r\n").await.unwrap();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    let upper = line.to_ascii_uppercase();
+                    let reply: &[u8] = if upper.starts_with("EHLO") {
+                        b"250-test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n"
+                    } else if upper.starts_with("AUTH") {
+                        mail.auth.push(line.clone());
+                        b"235 2.7.0 ok\r\n"
+                    } else if upper.starts_with("MAIL FROM:") {
+                        mail.from = line[10..].to_string();
+                        b"250 ok\r\n"
+                    } else if upper.starts_with("RCPT TO:") {
+                        mail.to.push(line[8..].to_string());
+                        b"250 ok\r\n"
+                    } else if upper == "DATA" {
+                        write.write_all(b"354 go on\r\n").await.unwrap();
+                        while let Ok(Some(l)) = lines.next_line().await {
+                            if l == "." {
+                                break;
+                            }
+                            mail.data.push_str(&l);
+                            mail.data.push('\n');
+                        }
+                        kept.lock().unwrap().push(std::mem::take(&mut mail));
+                        b"250 queued\r\n"
+                    } else if upper == "QUIT" {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        return;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    write.write_all(reply).await.unwrap();
+                }
+            });
+        }
+    });
+    (mails, port)
+}
+
+/// The base64 part after `header` in a mail, decoded.
+fn base64_part(data: &str, header: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    let at = data
+        .find(header)
+        .unwrap_or_else(|| panic!("{header} in {data}"));
+    let body = &data[at..];
+    let start = body.find("\n\n").expect("a body") + 2;
+    let text: String = body[start..]
+        .lines()
+        .take_while(|l| !l.is_empty() && !l.starts_with("--"))
+        .collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .expect("base64")
+}
+
+/// A header's text, its `=?utf-8?b?…?=` words decoded.
+fn header_text(data: &str, header: &str) -> String {
+    use base64::Engine as _;
+    let line = data
+        .lines()
+        .find_map(|l| l.strip_prefix(header))
+        .unwrap_or_else(|| panic!("{header} in {data}"));
+    let (mut out, mut rest) = (Vec::new(), line.trim_start());
+    while let Some(at) = rest.find("=?") {
+        out.extend_from_slice(&rest.as_bytes()[..at]);
+        let word = &rest[at + 2..];
+        let end = word.find("?=").expect("an encoded word's end");
+        let text = word[..end].split('?').nth(2).unwrap_or("");
+        out.extend(
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .expect("base64"),
+        );
+        rest = &word[end + 2..];
+    }
+    out.extend_from_slice(rest.as_bytes());
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn the_run_s_end_is_mailed_with_its_report_and_the_password_never_shown() {
+    const PASSWORD: &str = "Mail-Pa55word-Never-Shown";
+    let emu = directory(20).await;
+    let (mails, port) = mail_server().await;
+    let bgy = Bgy::new().against(&emu);
+    std::fs::create_dir_all(bgy.path("hr")).unwrap();
+    let toml = |port: u16| {
+        format!(
+            "[schedule]\ncron = \"0 30 2 * * *\"\nfolder = \"hr\"\nsettle_seconds = 0.05\nmax_changes = 5\n\
+             [notify]\nsmtp = {{ url = \"smtp://bgy%40example.com:{PASSWORD}@127.0.0.1:{port}\", \
+             from = \"bgy <bgy@example.com>\", to = [\"hr@example.com\", \"it@example.com\"] }}\n"
+        )
+    };
+    bgy.write("bgy.toml", toml(port));
+    let check = bgy.run(&["schedule", "--check"]).await;
+    check.assert_code(0);
+    assert!(
+        check.stderr.contains(&format!(
+            "mail smtp://127.0.0.1:{port} → hr@example.com, it@example.com"
+        )),
+        "{}",
+        check.stderr
+    );
+    bgy.write("hr/花名册-1.csv", sheet(0..20, &NEWCOMERS));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(0);
+    assert_eq!(out.json()["created"], 2, "{}", out.stdout);
+    let mail = {
+        let mails = mails.lock().unwrap();
+        assert_eq!(mails.len(), 1, "{mails:?}");
+        mails[0].clone()
+    };
+    assert_eq!(mail.from, "<bgy@example.com>");
+    assert_eq!(mail.to, ["<hr@example.com>", "<it@example.com>"]);
+    // Signed in with the address's user and password.
+    {
+        use base64::Engine as _;
+        let plain = mail.auth[0].rsplit(' ').next().unwrap();
+        let plain = base64::engine::general_purpose::STANDARD
+            .decode(plain)
+            .unwrap();
+        assert_eq!(plain, format!("\0bgy@example.com\0{PASSWORD}").into_bytes());
+    }
+    assert_eq!(header_text(&mail.data, "Subject:"), "bgy 定时同步:成功");
+    let text = String::from_utf8(base64_part(&mail.data, "Content-Type: text/plain")).unwrap();
+    assert!(
+        text.contains("新增 **2**") && text.contains("花名册-1.csv") && !text.contains("<font"),
+        "{text}"
+    );
+    // The report attached: a workbook, named as it is (its name in RFC 2231's parts).
+    assert!(
+        mail.data.contains("%E8%8A%B1%E5%90%8D%E5%86%8C-1.report-"),
+        "{}",
+        mail.data
+    );
+    let report = base64_part(&mail.data, "Content-Disposition: attachment");
+    assert!(report.starts_with(b"PK"), "a workbook attached");
+    // A server that does not answer: a warning, the run itself a success.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = closed.local_addr().unwrap().port();
+    drop(closed);
+    bgy.write("bgy.toml", toml(dead));
+    bgy.write(
+        "hr/花名册-2.csv",
+        sheet(
+            0..20,
+            &[NEWCOMERS[0], NEWCOMERS[1], "new03,新人三,13900000003,2"],
+        ),
+    );
+    let down = bgy.run(&["schedule", "--once"]).await;
+    down.assert_code(0);
+    assert!(
+        down.stderr.contains("the e-mail was not sent"),
+        "{}",
+        down.stderr
+    );
+    for run in [&check, &out, &down] {
+        assert!(!run.stdout.contains(PASSWORD) && !run.stderr.contains(PASSWORD));
+    }
+    for (path, bytes) in all_files(bgy.dir.path()) {
+        if !path.ends_with("bgy.toml") {
+            assert!(
+                !contains(&bytes, PASSWORD),
+                "the password in {}",
+                path.display()
+            );
+        }
+    }
+}

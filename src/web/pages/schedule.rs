@@ -35,6 +35,9 @@ fn job_of(app: &App) -> Option<minijinja::Value> {
         "max_changes": job.max_changes.describe(),
         "send_valid": job.on_invalid == OnInvalid::SendValid,
         "robot": settings.notify.webhook.is_some(),
+        "mail": settings.notify.mail.as_ref().map(|m| {
+            m.to.iter().map(|t| t.email.to_string()).collect::<Vec<_>>().join(", ")
+        }),
     })))
 }
 
