@@ -108,9 +108,7 @@ async fn prepare<'a>(
     let mut unlisted = Unlisted::default();
     let outcome = |i: usize, row: &Row, live: &Live| {
         let action = plan::action(row, live);
-        if action == Some(Action::Unchanged) {
-            unlisted.note(i, row);
-        }
+        unlisted.note(i, row, action.as_ref());
         let outcome = match command {
             Command::Sync => sent_outcome(action.as_ref()),
             _ => planned_outcome(action.as_ref()),
@@ -141,16 +139,9 @@ async fn prepare<'a>(
         .borrow_mut()
         .take()
         .context("the departments sheet was not read")??;
-    anyhow::ensure!(
-        !prune.any() || live.complete,
-        "员工列表不完整 (只收到 {got} / {count} 人),不做清理 (the staff listing came back incomplete ({got} of {count} people): refusing to prune)",
-        got = live.staff.len(),
-        count = live.count
-    );
+    refuse_incomplete(prune, live)?;
     checking.rest(&mut session, live);
-    if let Some(advice) = unlisted.advice(&actions) {
-        ctx.events.advise(advice);
-    }
+    unlisted.tell(ctx, &actions);
     let history = match prune {
         PruneMode::Leave => Some(ctx.history()?),
         _ => None,
@@ -181,6 +172,18 @@ async fn prepare<'a>(
     })
 }
 
+/// A prune of a listing that came back incomplete is refused: who is missing from the sheet is
+/// not known.
+fn refuse_incomplete(prune: PruneMode, live: &Live) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !prune.any() || live.complete,
+        "员工列表不完整 (只收到 {got} / {count} 人),不做清理 (the staff listing came back incomplete ({got} of {count} people): refusing to prune)",
+        got = live.staff.len(),
+        count = live.count
+    );
+    Ok(())
+}
+
 /// The rows planned unchanged that fill a column `staff/list` does not return (人事状态, 直接上级,
 /// 银行卡号 …): the plan cannot compare it, and the row is not sent, so the value stays in the
 /// sheet. Told, so that nobody takes "unchanged" for "the directory holds it".
@@ -191,7 +194,11 @@ struct Unlisted {
 }
 
 impl Unlisted {
-    fn note(&mut self, i: usize, row: &Row) {
+    /// Row `i`, planned to do `action`.
+    fn note(&mut self, i: usize, row: &Row, action: Option<&Action>) {
+        if action != Some(&Action::Unchanged) {
+            return;
+        }
         let mut filled = row
             .values
             .iter()
@@ -205,16 +212,16 @@ impl Unlisted {
     }
 
     /// The warning, counting the rows still unchanged once the checks across rows are done.
-    fn advice(&self, actions: &[Option<Action>]) -> Option<crate::remedy::Advice> {
+    fn tell(&self, ctx: &Context, actions: &[Option<Action>]) {
         let n = (self.rows.iter())
             .filter(|&&i| matches!(actions.get(i), Some(Some(Action::Unchanged))))
             .count();
         if n == 0 {
-            return None;
+            return;
         }
         let zh: Vec<&str> = self.fields.iter().map(|f| f.label()).collect();
         let en: Vec<&str> = self.fields.iter().map(|f| f.key()).collect();
-        Some(crate::remedy::Advice {
+        ctx.events.advise(crate::remedy::Advice {
             text: format!(
                 "{n} 行计划为不变,但填了通讯录列表读不到的列 ({}):这些列无法比较,同步不会发送这些行;要发送它们,请以覆盖方式导入表格 ({n} unchanged {} columns the directory's listing does not show ({}): they cannot be compared, and a sync does not send such rows; to send them, import the sheet overwriting existing people)",
                 zh.join("、"),
@@ -222,7 +229,7 @@ impl Unlisted {
                 en.join(", "),
             ),
             remedy: Some(crate::remedy::Remedy::Overwrite),
-        })
+        });
     }
 }
 
