@@ -836,6 +836,22 @@ fn lone_cell_problem() -> Problem {
     )
 }
 
+/// A warning when the row's 转正时间 is before its 入职时间 (a sheet of people's, and of dates').
+fn positive_before_entry(values: &StaffRecord) -> Option<Issue> {
+    let entry = values.date(Field::EntryTime)?;
+    let positive = values.date(Field::PositiveTime)?;
+    (positive < entry).then(|| {
+        Issue::warning(
+            Some(Field::PositiveTime),
+            problem(
+                "positive before entry",
+                format!("转正时间 {positive} 早于入职时间 {entry}"),
+                format!("positive date {positive} is before the entry date {entry}"),
+            ),
+        )
+    })
+}
+
 /// The rules on a row as a whole: required columns, one contact, a department, dates in order.
 fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issue> {
     let failed = |f: Field| issues.iter().any(|i: &Issue| i.field == Some(f));
@@ -874,21 +890,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
                     ),
                 ));
             }
-            if let (Some(entry), Some(positive)) = (
-                values.date(Field::EntryTime),
-                values.date(Field::PositiveTime),
-            ) {
-                if positive < entry {
-                    more.push(Issue::warning(
-                        Some(Field::PositiveTime),
-                        problem(
-                            "positive before entry",
-                            format!("转正时间 {positive} 早于入职时间 {entry}"),
-                            format!("positive date {positive} is before the entry date {entry}"),
-                        ),
-                    ));
-                }
-            }
+            more.extend(positive_before_entry(values));
         }
         Layout::Times => {
             let dates = [
@@ -907,6 +909,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
                     ),
                 ));
             }
+            more.extend(positive_before_entry(values));
         }
         Layout::Delete => {}
         Layout::Departments => more.extend(department_rules(values, &failed)),
@@ -1153,6 +1156,30 @@ mod tests {
         assert!(t.rows[1].is_valid(), "a warning does not block");
         assert_eq!(reasons(1), vec!["positive before entry"]);
         assert_eq!(reasons(2), vec!["required"]);
+    }
+
+    #[test]
+    fn a_sheet_of_dates_warns_of_a_positive_date_before_the_entry_as_a_sheet_of_people_does() {
+        let t = from_sheet(
+            Path::new("t.csv"),
+            sheet(&[
+                &["帐号*", "姓名", "入职时间", "转正时间"],
+                &["a1", "甲", "2020-03-01", "2019-01-01"],
+                &["a2", "乙", "2020-03-01", "2020-06-01"],
+            ]),
+            Layout::Times,
+        )
+        .unwrap();
+        let reasons = |i: usize| {
+            t.rows[i]
+                .issues
+                .iter()
+                .map(|x| x.reason)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reasons(0), vec!["positive before entry"]);
+        assert!(t.rows[0].is_valid(), "a warning does not block");
+        assert!(reasons(1).is_empty());
     }
 
     #[test]
