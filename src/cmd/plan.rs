@@ -202,7 +202,7 @@ impl Unlisted {
         let mut filled = row
             .values
             .iter()
-            .filter(|(f, v)| !crate::live::LISTED.contains(f) && !v.is_empty())
+            .filter(|(f, v)| !crate::live::is_listed(*f) && !v.is_empty())
             .map(|(f, _)| f)
             .peekable();
         if filled.peek().is_some() {

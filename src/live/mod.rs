@@ -151,6 +151,22 @@ pub const LISTED: &[Field] = &[
     Field::BirthdayL,
 ];
 
+/// [`LISTED`] as one bit a column: asked of every value of every row a plan compares.
+const LISTED_BITS: u64 = {
+    let mut bits = 0u64;
+    let mut i = 0;
+    while i < LISTED.len() {
+        bits |= 1 << LISTED[i] as u32;
+        i += 1;
+    }
+    bits
+};
+
+/// `staff/list` can fill column `f` ([`LISTED`]).
+pub fn is_listed(f: Field) -> bool {
+    LISTED_BITS >> f as u32 & 1 == 1
+}
+
 /// The listing's side of a record (the validated row's is built in `validate`): makes one
 /// record a listed person, each department's path worked out once however many people it
 /// has, each record built in one scratch record and copied out at its exact size.
@@ -656,5 +672,18 @@ fn missing_path(path: &str, tree: &DeptTree) -> Result<Option<Issue>, Issue> {
                 format!("no root department {root}; paths start at the root"),
             ),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_listed_is_listed_s_list() {
+        for f in Field::ALL {
+            assert_eq!(is_listed(*f), LISTED.contains(f), "{f:?}");
+        }
+        assert!(Field::ALL.len() <= 64, "one bit a column");
     }
 }

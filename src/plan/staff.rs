@@ -4,7 +4,7 @@
 //! In: a validated table and the live directory. Out: a [`Plan`]. Only the fields `staff/list`
 //! returns can be compared; an empty cell means "leave as is", as it does for `staff/add`.
 
-use crate::live::{Live, LISTED};
+use crate::live::{is_listed, Live};
 use crate::model::tree::DeptTree;
 use crate::model::StaffRecord;
 use crate::model::{Field, PruneMode};
@@ -54,7 +54,7 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
     for (field, new, old) in sheet.beside(live) {
         // The account is the key; 部门ID and 部门 are compared as departments, below.
         let apart = matches!(field, Field::WeUserid | Field::WeId | Field::WeDepartment);
-        if apart || !LISTED.contains(&field) {
+        if apart || !is_listed(field) {
             continue;
         }
         let old = old.unwrap_or("");
