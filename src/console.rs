@@ -447,6 +447,7 @@ pub fn flag(remedy: &Remedy) -> String {
         Remedy::Ticket => "--ticket / BGY_TICKET".into(),
         Remedy::ServerAddress => "--base-url / BGY_BASE_URL".into(),
         Remedy::SlowDown => "--rate / BGY_RATE".into(),
+        Remedy::Recursive => "--recursive".into(),
     }
 }
 

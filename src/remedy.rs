@@ -32,6 +32,8 @@ pub enum Remedy {
     ServerAddress,
     /// Call the server more slowly, or later.
     SlowDown,
+    /// Take a department's sub-departments too.
+    Recursive,
 }
 
 /// A sentence about the sheet or the run, and what can be done about it.

@@ -72,6 +72,9 @@ pub async fn run(
         encoding,
     )
     .await?;
+    if n == 0 && !recursive && we_id != 0 {
+        tell_sub_departments(ctx, client, we_id, department.unwrap_or_default()).await;
+    }
     let is_csv = is_csv(output);
     let whose = match department {
         Some(path) if recursive => format!(" of {path} and its sub-departments"),
@@ -102,6 +105,24 @@ pub async fn run(
         },
         ..Summary::default()
     })
+}
+
+/// An export of a department with no one of its own (研发部, whose people are all in its groups)
+/// says how many its sub-departments have, and how to take them. One more call, for an export
+/// of nobody only; a call that fails says nothing.
+async fn tell_sub_departments(ctx: &Context, client: &Client, we_id: i64, path: &str) {
+    let Ok(page) = client.staff_page(we_id, true, 1).await else {
+        return;
+    };
+    if page.count > 0 {
+        ctx.events.advise(crate::remedy::Advice {
+            text: format!(
+                "{path} 本身没有人;含下级部门有 {n} 人 (no one is directly in {path}; with its sub-departments, {n} people)",
+                n = page.count
+            ),
+            remedy: Some(crate::remedy::Remedy::Recursive),
+        });
+    }
 }
 
 /// Lists the staff of `we_id` page by page (from its `first`, when already fetched) into a file

@@ -242,6 +242,48 @@ async fn six_edited_cells_are_six_updates_six_calls_then_zero() {
 }
 
 #[tokio::test]
+async fn an_export_of_a_department_with_no_one_of_its_own_says_its_sub_departments_have_some() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // 办公逸 itself holds nobody: 张三 is in 研发部, 李四 in 客服部 and 后端组.
+    let r = bgy
+        .run(&[
+            "export",
+            "--department",
+            "办公逸",
+            "-o",
+            "root.csv",
+            "--json",
+        ])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["total"], 0);
+    assert!(
+        r.stderr.contains(
+            "办公逸 本身没有人;含下级部门有 2 人 (no one is directly in 办公逸; with its sub-departments, 2 people) → --recursive"
+        ),
+        "{}",
+        r.stderr
+    );
+    // With people of its own, or taken with its sub-departments: nothing to say.
+    for args in [
+        &["export", "--department", "办公逸/客服部", "-o", "a.csv"][..],
+        &[
+            "export",
+            "--department",
+            "办公逸",
+            "--recursive",
+            "-o",
+            "b.csv",
+        ],
+    ] {
+        let r = bgy.run(args).await;
+        r.assert_code(0);
+        assert!(!r.stderr.contains("本身没有人"), "{args:?}: {}", r.stderr);
+    }
+}
+
+#[tokio::test]
 async fn unchanged_rows_that_fill_columns_the_listing_does_not_show_are_told() {
     let emu = emulator().await;
     emu.store.insert_staff(people("p", 20)).unwrap();

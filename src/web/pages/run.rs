@@ -141,6 +141,7 @@ fn remedies(info: &RunInfo) -> Vec<&'static str> {
             Remedy::Ticket => "ticket",
             Remedy::ServerAddress => "server_address",
             Remedy::SlowDown => "slow_down",
+            Remedy::Recursive => "recursive",
         })
         .collect()
 }
