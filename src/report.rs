@@ -352,7 +352,11 @@ impl Sheets {
         // Formats by column, not by cell (a cell without one takes its column's): one given
         // to a cell costs a hash of the whole format, more than writing the cell.
         for (j, &i) in columns.iter().enumerate() {
-            ws.write_string_with_format(0, j as u16, &self.header.titles[i], &f.header)?;
+            let title = match sheet {
+                FAILED => self.header.report_title(i),
+                _ => &self.header.titles[i],
+            };
+            ws.write_string_with_format(0, j as u16, title, &f.header)?;
             if sheet == FAILED {
                 // Text, so what HR types in to fix a row stays as typed.
                 ws.set_column_format(j as u16, &f.text)?;

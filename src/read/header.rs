@@ -72,6 +72,17 @@ impl Header {
             .position(|(t, c)| *c == Column::Meta && normalize(t).starts_with("源行号"))
     }
 
+    /// Column `i`'s title in a report's 失败 Failed sheet, which is read again as an input: its
+    /// own when it names its column by itself, the template's label when the company's names
+    /// (`--map`, the console's choices) had to say what it is. Fed back without them, the rows
+    /// still read.
+    pub fn report_title(&self, i: usize) -> &str {
+        match self.columns.get(i) {
+            Some(Column::Field(f)) if field_of(&self.titles[i]) != Some(*f) => f.label(),
+            _ => &self.titles[i],
+        }
+    }
+
     pub fn position(&self, field: Field) -> Option<usize> {
         self.columns.iter().position(|c| *c == Column::Field(field))
     }

@@ -92,6 +92,17 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
     .await
     .assert_code(1);
     assert_eq!(failed("second.xlsx"), "4", "not the report's own row 2");
+    // The column `--map` named is headed by its label in the Failed sheet: the report runs
+    // again without the `--map` that its first run needed.
+    let titles = read_sheet(&bgy.path("first.xlsx"), "失败 Failed")[0].clone();
+    assert!(
+        titles.contains(&"帐号".to_string()) && !titles.contains(&"工号".to_string()),
+        "{titles:?}"
+    );
+    bgy.run(&["check", "first.xlsx", "--report", "third.xlsx"])
+        .await
+        .assert_code(1);
+    assert_eq!(failed("third.xlsx"), "4");
 
     // `-` silences a column on purpose; the report still carries it, so the rerun file keeps
     // the person's data.
