@@ -665,6 +665,26 @@ async fn templates_export_and_the_department_tree() {
     let run = r.url().path().to_string();
     let html = r.text().await.unwrap();
     assert!(html.contains("data-testid=\"export\""), "{html}");
+    assert_eq!(count(&html, "total"), 2, "the people exported: {html}");
+    // 办公逸 itself, without its sub-departments, holds nobody: the page says where they are,
+    // and names its own checkbox, not an option.
+    let r = c
+        .http
+        .post(format!("{}/export", c.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("format", "csv"),
+            ("department", "办公逸"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert_eq!(count(&html, "total"), 0, "{html}");
+    assert!(
+        html.contains("办公逸 本身没有人;含下级部门有 2 人") && !html.contains("--recursive"),
+        "{html}"
+    );
     let (status, csv) = c.page(&format!("{run}/output")).await;
     assert_eq!(status, 200);
     assert!(

@@ -261,7 +261,7 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
                 ),
             ]
         }
-        Command::Export => vec![],
+        Command::Export => vec![n("total", "导出人数", "People exported", c.total)],
         _ => vec![
             n("total", "总行数", "Rows", c.total),
             n("created", "新增", "Created", c.created),
