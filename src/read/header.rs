@@ -73,13 +73,18 @@ impl Header {
     }
 
     /// Column `i`'s title in a report's 失败 Failed sheet, which is read again as an input: its
-    /// own when it names its column by itself, the template's label when the company's names
-    /// (`--map`, the console's choices) had to say what it is. Fed back without them, the rows
-    /// still read.
+    /// own when it names its column by itself (a departments sheet's titles too), the
+    /// template's label when the company's names (`--map`, the console's choices) had to say
+    /// what it is. Fed back without them, the rows still read.
     pub fn report_title(&self, i: usize) -> &str {
+        let title = &self.titles[i];
         match self.columns.get(i) {
-            Some(Column::Field(f)) if field_of(&self.titles[i]) != Some(*f) => f.label(),
-            _ => &self.titles[i],
+            Some(Column::Field(f))
+                if field_of(title) != Some(*f) && dept_field(title) != Some(*f) =>
+            {
+                f.label()
+            }
+            _ => title,
         }
     }
 
@@ -360,15 +365,20 @@ pub fn is_employee_number(title: &str) -> bool {
 /// own (the company's names are for staff columns).
 fn resolve(title: &str, names: &Names, layout: Layout) -> Option<Option<Field>> {
     if layout == Layout::Departments {
-        let n = normalize(title);
-        return DEPT_NAMES
-            .iter()
-            .find(|(name, _)| normalize(name) == n)
-            .map(|(_, f)| Some(*f));
+        return dept_field(title).map(Some);
     }
     names
         .get(&normalize(title))
         .or_else(|| builtin(title).map(Some))
+}
+
+/// The column a departments sheet's title names ([`DEPT_NAMES`]).
+fn dept_field(title: &str) -> Option<Field> {
+    let n = normalize(title);
+    DEPT_NAMES
+        .iter()
+        .find(|(name, _)| normalize(name) == n)
+        .map(|(_, f)| *f)
 }
 
 /// A departments sheet's titles, as `bgy export` writes them and as people shorten them: the
@@ -453,6 +463,31 @@ mod tests {
             source_row: n,
             cells: cells.iter().map(|c| Cell::Text(c.to_string())).collect(),
         }
+    }
+
+    #[test]
+    fn a_report_heads_a_column_the_company_named_by_its_label() {
+        let titles = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        fn shown(h: &Header) -> Vec<&str> {
+            (0..h.titles.len()).map(|i| h.report_title(i)).collect()
+        }
+        let mut names = Names::default();
+        names.add("工号", Some(Field::WeUserid));
+        names.add("紧急联系人", None);
+        let h = map(
+            1,
+            titles(&["工号", "员工姓名", "手机号码", "紧急联系人", "身份证号"]),
+            Layout::Staff,
+            &names,
+        );
+        assert_eq!(
+            shown(&h),
+            ["帐号", "员工姓名", "手机号码", "紧急联系人", "身份证号"]
+        );
+        // A departments sheet's own titles are read back as they are.
+        let depts = ["部门ID we_id", "名称 Name", "完整路径 Path"];
+        let h = map(1, titles(&depts), Layout::Departments, &Names::default());
+        assert_eq!(shown(&h), depts);
     }
 
     #[test]
