@@ -651,34 +651,24 @@ async fn templates_export_and_the_department_tree() {
         );
     }
     let csrf = c.csrf().await;
-    let r = c
-        .http
-        .post(format!("{}/export", c.base))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("format", "csv"),
-            ("department", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let export = |department: &'static str| {
+        c.http
+            .post(format!("{}/export", c.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("format", "csv"),
+                ("department", department),
+            ])
+            .send()
+    };
+    let r = export("").await.unwrap();
     let run = r.url().path().to_string();
     let html = r.text().await.unwrap();
     assert!(html.contains("data-testid=\"export\""), "{html}");
     assert_eq!(count(&html, "total"), 2, "the people exported: {html}");
     // 办公逸 itself, without its sub-departments, holds nobody: the page says where they are,
     // and names its own checkbox, not an option.
-    let r = c
-        .http
-        .post(format!("{}/export", c.base))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("format", "csv"),
-            ("department", "办公逸"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = export("办公逸").await.unwrap();
     let html = r.text().await.unwrap();
     assert_eq!(count(&html, "total"), 0, "{html}");
     assert!(
