@@ -765,14 +765,15 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         });
     let mut values = StaffRecord::with_capacity(fields, text_bytes);
     let mut issues = ThinVec::new();
-    let mut any = false;
+    // The last filled column read: with `fields`, a row of one cell's.
+    let mut last = None;
     for (i, col) in header.columns.iter().enumerate() {
         let Column::Field(f) = col else { continue };
         let c = cell(i);
         if c.is_empty() {
             continue;
         }
-        any = true;
+        last = Some(*f);
         if *f == Field::WeUserid && is_example(&c.text()) {
             return None;
         }
@@ -781,19 +782,17 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
             Err(p) => issues.push(Issue::error(Some(*f), p)),
         }
     }
-    if !any {
-        return None;
-    }
-    // Sheets of people with more than their account: a delete sheet's row is its account
-    // alone, and its error says what is wrong with it.
+    let last = last?;
+    // One filled cell and no account: a total, a note or a signature under the people (合计:4人,
+    // 制表人 …), one error, not each required column's. Sheets of people with more than their
+    // account only: a delete sheet's row is its account alone, and its error says what is
+    // wrong with it.
     let lone = matches!(layout, Layout::Staff | Layout::Times)
-        .then(|| lone_cell(header, &raw.cells, &values))
-        .flatten();
+        && fields == 1
+        && values.get(Field::WeUserid).is_none();
     match lone {
-        // A total, a note or a signature under the people (合计:4人, 制表人 …): one error, not
-        // each required column's.
-        Some(f) => issues = ThinVec::from([Issue::error(Some(f), lone_cell_problem())]),
-        None => issues.extend(row_rules(&values, &issues, layout)),
+        true => issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]),
+        false => issues.extend(row_rules(&values, &issues, layout)),
     }
     Some(Row {
         // A rerun of a report keeps the row of the person's own file, not the report's.
@@ -810,24 +809,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     })
 }
 
-/// The column of a row's one filled cell, when it has no account to show for it: a line under
-/// the people (a total, a note), or a person with nothing but a name.
-fn lone_cell(header: &Header, cells: &[Cell], values: &StaffRecord) -> Option<Field> {
-    if values.get(Field::WeUserid).is_some() {
-        return None;
-    }
-    let mut filled = (header.columns.iter().zip(cells))
-        .filter(|(_, c)| !c.is_empty())
-        .filter_map(|(col, _)| match col {
-            Column::Field(f) => Some(*f),
-            _ => None,
-        });
-    match (filled.next(), filled.next()) {
-        (Some(f), None) => Some(f),
-        _ => None,
-    }
-}
-
+/// A row of one filled cell and no account, said once.
 fn lone_cell_problem() -> Problem {
     problem(
         "one cell",
