@@ -122,10 +122,7 @@ async fn send_mail(
         .body(plain(text));
     let attached = match report {
         Some(path) if std::fs::metadata(path).is_ok_and(|m| m.len() <= MAX_FILE_BYTES) => {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "report.xlsx".into());
+            let name = file_name(path);
             let xlsx = ContentType::parse(
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )?;
@@ -310,6 +307,13 @@ async fn post_json(hook: &Webhook, body: &Value) -> anyhow::Result<Value> {
     answer(reply).await
 }
 
+/// The report's file name, as the robot and the mail attach it.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report.xlsx".into())
+}
+
 /// Uploads `path` (`upload_media`, type file) and sends it as a `file` message.
 async fn send_file(hook: &Webhook, path: &Path) -> anyhow::Result<()> {
     let size = std::fs::metadata(path)?.len();
@@ -318,12 +322,8 @@ async fn send_file(hook: &Webhook, path: &Path) -> anyhow::Result<()> {
         "the report is {} MB, more than the robot's 20 MB: not attached",
         size >> 20
     );
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report.xlsx".into());
     let part = reqwest::multipart::Part::bytes(std::fs::read(path)?)
-        .file_name(name)
+        .file_name(file_name(path))
         .mime_str("application/octet-stream")?;
     let form = reqwest::multipart::Form::new().part("media", part);
     let reply = client()?
