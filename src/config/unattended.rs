@@ -445,7 +445,11 @@ fn mail(v: toml::Value) -> Result<Mail, UsageError> {
     if !kept.is_empty() {
         url.query_pairs_mut().extend_pairs(kept);
     }
-    let password = url.password().map(percent_decode);
+    let password = (url.password()).map(|p| {
+        percent_encoding::percent_decode_str(p)
+            .decode_utf8_lossy()
+            .into_owned()
+    });
     let mailbox = |what: &str, a: &str| -> Result<lettre::message::Mailbox, UsageError> {
         a.trim().parse().or_else(|_| {
             bad(
@@ -523,14 +527,6 @@ fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), 
         }
         _ => bad("notify", "smtp", MAIL_SHAPE),
     }
-}
-
-/// `%40` → `@` and the like, as the mail transport reads the address's password.
-fn percent_decode(s: &str) -> String {
-    let pairs = form_urlencoded::parse(format!("p={}", s.replace('+', "%2B")).as_bytes())
-        .map(|(_, v)| v.into_owned())
-        .next();
-    pairs.unwrap_or_else(|| s.to_string())
 }
 
 impl Schedule {
