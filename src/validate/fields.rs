@@ -30,6 +30,21 @@ pub fn problem(reason: &'static str, zh: impl Into<Text>, en: impl Into<Text>) -
 
 pub const MAX_CHECK_ID: u64 = 2_147_483_647;
 
+/// A 人事状态 an HR system writes for everyone still employed (在职, 在岗): none of the API's
+/// four (已转正/试用期/兼职/已离职), and not which of the first three.
+pub fn in_service(cell: &Cell) -> bool {
+    matches!(trimmed(cell.text()).as_ref(), "在职" | "在岗")
+}
+
+/// What is said of a row whose 人事状态 is [`in_service`]: nothing sent, the row still valid.
+pub fn in_service_problem() -> Problem {
+    problem(
+        "in service",
+        "在职/在岗 不是办公逸的人事状态 (已转正/试用期/兼职/已离职),不发送:通讯录里此人的人事状态不变;要设置,请填这四种之一",
+        "在职/在岗 (in service) is none of 办公逸's HR statuses (已转正/试用期/兼职/已离职): not sent, the person's status in the directory stays as it is; to set it, write one of the four",
+    )
+}
+
 /// The normalised value of `cell` in column `field`; `None` when the cell is empty. Borrowed
 /// from the cell when the rules leave its text as it is (most of a sheet's cells: a string
 /// each, made and freed, was a fifth of a 100,000-row validation's time).

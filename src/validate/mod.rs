@@ -777,6 +777,10 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         if *f == Field::WeUserid && is_example(&c.text()) {
             return None;
         }
+        if *f == Field::Status && fields::in_service(c) {
+            issues.push(Issue::warning(Some(*f), fields::in_service_problem()));
+            continue;
+        }
         match fields::normalize(*f, c) {
             Ok(v) => values.set(*f, v.as_deref()),
             Err(p) => issues.push(Issue::error(Some(*f), p)),

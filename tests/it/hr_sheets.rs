@@ -284,3 +284,43 @@ async fn a_template_made_against_a_server_offers_its_departments() {
     let wb = calamine::open_workbook_auto(offline.path("t.xlsx")).unwrap();
     assert!(!calamine::Reader::sheet_names(&wb).contains(&"部门列表".to_string()));
 }
+
+#[tokio::test]
+async fn an_hr_systems_in_service_status_is_read_as_none_and_said_once() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // 在职状态 as HR systems export it: 在职 for everyone still employed, 试用 for some.
+    bgy.write(
+        "roster.csv",
+        "帐号,姓名,手机,部门ID,在职状态\n\
+         zaizhi1,在职一,13900000101,2,在职\n\
+         zaizhi2,在职二,13900000102,2, 在岗 \n\
+         shiyong,试用一,13900000103,2,试用\n",
+    );
+    let r = bgy.run(&["import", "roster.csv"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("2 × warning: 人事状态")
+            && r.stderr.contains("在职/在岗 (in service) is none of")
+            && r.stderr.contains("(first: row 2)"),
+        "{}",
+        r.stderr
+    );
+    for account in ["zaizhi1", "zaizhi2"] {
+        let p = emu.store.person(account).expect("created");
+        assert!(p.get("status").is_none(), "nothing sent: {p:?}");
+    }
+    assert_eq!(emu.store.person("shiyong").unwrap()["status"], "1");
+    // Any other word is still an error, with the four the API knows.
+    bgy.write(
+        "bad.csv",
+        "帐号,姓名,手机,部门ID,在职状态\nzaizhi3,在职三,13900000104,2,休假\n",
+    );
+    let r = bgy.run(&["check", "bad.csv"]).await;
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("已转正/试用期/兼职/已离职"),
+        "{}",
+        r.stderr
+    );
+}
