@@ -274,6 +274,9 @@ impl History {
                 ON changes(account COLLATE NOCASE, kind);
              CREATE TABLE IF NOT EXISTS last_sent (
                 account TEXT PRIMARY KEY, fields TEXT NOT NULL);
+             -- Who bgy last sent 已离职 (a leave-marking plan asks it once, not a person at a time).
+             CREATE INDEX IF NOT EXISTS last_sent_status
+                ON last_sent(json_extract(fields, '$.status'));
              CREATE TABLE IF NOT EXISTS pending (
                 run INTEGER PRIMARY KEY, path TEXT NOT NULL, options TEXT NOT NULL,
                 plan_hash TEXT NOT NULL, why TEXT NOT NULL, lines TEXT NOT NULL DEFAULT '[]',
@@ -414,6 +417,35 @@ impl History {
     /// What bgy last sent for an account: field → value (bank card included).
     pub fn last_sent(&self, account: &str) -> Map<String, Value> {
         last_sent_in(&self.conn(), &AccountKey::new(account).into_string()).unwrap_or_default()
+    }
+
+    /// The people bgy marked as leavers and has sent nothing of a 人事状态 since: the key of
+    /// each account whose last status sent is 已离职 (3) by a leave ([`ChangeKind::Left`]), with
+    /// the status bgy had last sent before that leave (`None`: it never sent one). Not those
+    /// whom a sheet's own 已离职 marked: only the leave is bgy's guess, to take back when the
+    /// person is named again.
+    pub fn marked_left(&self) -> anyhow::Result<Vec<(String, Option<String>)>> {
+        let conn = self.conn();
+        let mut marked = conn.prepare_cached(MARKED_LEFT)?;
+        let mut last = conn.prepare_cached(
+            "SELECT kind, json_extract(before, '$.status.value') FROM changes
+             WHERE account = ?1 COLLATE NOCASE AND kind IN ('created', 'updated', 'left')
+               AND json_extract(sent, '$.status') IS NOT NULL
+             ORDER BY seq DESC LIMIT 1",
+        )?;
+        let accounts = marked
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut out = Vec::new();
+        for account in accounts {
+            let by: Option<(ChangeKind, Option<String>)> = last
+                .query_row([&account], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            if let Some((ChangeKind::Left, before)) = by {
+                out.push((account, before.filter(|s| !s.is_empty())));
+            }
+        }
+        Ok(out)
     }
 
     /// The runs, newest first.
@@ -717,6 +749,10 @@ pub fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The accounts whose last 人事状态 sent is 已离职, found in their index.
+const MARKED_LEFT: &str =
+    "SELECT account FROM last_sent WHERE json_extract(fields, '$.status') = '3'";
+
 /// What bgy last sent for the account whose key is `key`, as [`History::last_sent`] gives it.
 fn last_sent_in(conn: &Connection, key: &str) -> rusqlite::Result<Map<String, Value>> {
     let text: Option<String> = conn
@@ -731,6 +767,55 @@ fn last_sent_in(conn: &Connection, key: &str) -> rusqlite::Result<Map<String, Va
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_leavers_bgy_marked_are_found_in_an_index_with_the_status_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(&dir.path().join("h.sqlite")).unwrap();
+        let plan: Vec<String> = h
+            .conn()
+            .prepare(&format!("EXPLAIN QUERY PLAN {MARKED_LEFT}"))
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|p| p.contains("INDEX last_sent_status")),
+            "every leave-marking plan asks it: {plan:?}"
+        );
+        let run = h
+            .begin("sync", "", "a.csv", "https://example", "hr")
+            .unwrap();
+        let sent = |status: &str| serde_json::json!({"status": status});
+        let before =
+            |status: &str| serde_json::json!({"status": {"value": status, "source": "sent"}});
+        // On probation, then marked by a leave.
+        h.change(run, "Ann", ChangeKind::Updated, &Value::Null, &sent("1"))
+            .unwrap();
+        h.change(run, "Ann", ChangeKind::Left, &before("1"), &sent("3"))
+            .unwrap();
+        // Marked by a leave, bgy never having sent a status.
+        h.change(run, "bo", ChangeKind::Left, &Value::Null, &sent("3"))
+            .unwrap();
+        // 已离职 as a sheet said it: not bgy's guess.
+        h.change(run, "cy", ChangeKind::Updated, &Value::Null, &sent("3"))
+            .unwrap();
+        // Marked, then given a status again (an undo).
+        h.change(run, "di", ChangeKind::Left, &Value::Null, &sent("3"))
+            .unwrap();
+        h.change(run, "di", ChangeKind::Updated, &before("3"), &sent("0"))
+            .unwrap();
+        let mut marked = h.marked_left().unwrap();
+        marked.sort();
+        assert_eq!(
+            marked,
+            [
+                ("ann".to_string(), Some("1".to_string())),
+                ("bo".to_string(), None)
+            ]
+        );
+    }
 
     #[test]
     fn whether_bgy_created_someone_is_one_look_in_an_index() {

@@ -97,7 +97,7 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
 }
 
 /// Row `i`'s outcome in a report, once checked against the directory: see [`Checking`].
-pub type RowOutcome<'a> = dyn FnMut(usize, &Row, &Live) -> Outcome + 'a;
+pub type RowOutcome<'a> = dyn FnMut(usize, &mut Row, &Live) -> Outcome + 'a;
 
 /// The online checks of a sheet of people (`check`'s, `import --dry-run`'s, `plan`'s), begun
 /// while it is still being read: once the listing is in, each row is checked as validation
@@ -177,7 +177,7 @@ impl<'a> Checking<'a> {
     pub fn with(
         self,
         ready: impl FnMut(&mut Live) -> bool + 'a,
-        outcome: impl FnMut(usize, &Row, &Live) -> Outcome + 'a,
+        outcome: impl FnMut(usize, &mut Row, &Live) -> Outcome + 'a,
     ) -> Checking<'a> {
         Checking {
             ready: Box::new(ready),
@@ -223,7 +223,7 @@ impl<'a> Checking<'a> {
                 self.waiting = true;
                 return;
             }
-            let outcome = (self.outcome)(i, &rows[i], online.live());
+            let outcome = (self.outcome)(i, &mut rows[i], online.live());
             write(
                 &mut self.stream,
                 &mut rows[i],
@@ -288,9 +288,9 @@ impl<'a> Checking<'a> {
         // reading: their outcomes are worked out again (a plan's action for such a row was
         // to send it), and the paths to create are those of the rows still valid. Their
         // report rows no longer match: the report is then written whole.
-        let rows = &s.table.rows;
+        let rows = &mut s.table.rows;
         if rows[..from].iter().filter(|r| r.is_valid()).count() != self.valid {
-            for (i, row) in rows[..from].iter().enumerate() {
+            for (i, row) in rows[..from].iter_mut().enumerate() {
                 if !row.is_valid() {
                     outcome(i, row, live);
                 }
@@ -517,7 +517,7 @@ mod tests {
         };
         // Each row's last outcome, as a plan keeps its actions.
         let mut seen = Vec::new();
-        let outcome = |i: usize, row: &Row, _: &Live| {
+        let outcome = |i: usize, row: &mut Row, _: &Live| {
             let valid = row.is_valid();
             match seen.get_mut(i) {
                 Some(again) => *again = valid,

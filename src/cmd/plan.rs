@@ -20,7 +20,7 @@ use crate::outcome::{Counts, Summary};
 use crate::outcome::{Detail, Status};
 use crate::outcome::{PlanLine, PlanLines};
 use crate::plan::depts::DeptPlan;
-use crate::plan::{self, Action, Plan};
+use crate::plan::{self, Action, Plan, Returning};
 use crate::safety;
 use crate::validate::{Row, Table};
 
@@ -106,8 +106,9 @@ async fn prepare<'a>(
     // The rows that fill a column the listing does not show, and those columns: an unchanged
     // one sends nothing, so what it says there never reaches the directory.
     let mut unlisted = Unlisted::default();
-    let outcome = |i: usize, row: &Row, live: &Live| {
-        let action = plan::action(row, live);
+    let returning = returning(ctx, prune)?;
+    let outcome = |i: usize, row: &mut Row, live: &Live| {
+        let action = plan::action(row, live, returning.as_ref());
         unlisted.note(i, row, action.as_ref());
         let outcome = match command {
             Command::Sync => sent_outcome(action.as_ref()),
@@ -169,6 +170,17 @@ async fn prepare<'a>(
         depts,
         plan,
         dept_lines,
+    })
+}
+
+/// A leave-marking plan brings back the leavers bgy marked that the sheet names again.
+fn returning(ctx: &Context, prune: PruneMode) -> anyhow::Result<Option<Returning>> {
+    Ok(match prune {
+        PruneMode::Leave => Some(Returning::new(
+            ctx.history()?.marked_left()?,
+            &crate::model::today(),
+        )),
+        _ => None,
     })
 }
 
@@ -648,7 +660,7 @@ async fn send(
     let s = &mut p.session;
     s.send_staff(client, jobs).await;
     let why = format!("不在 {} 中 (not in the sheet; bgy sync)", input.name());
-    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let today = crate::model::today();
     let leave_jobs = leavers
         .iter()
         .enumerate()

@@ -353,7 +353,7 @@ fn reinstate(old: &mut StaffRecord, before: &StaffRecord) {
         .get(Field::QuiteTime)
         .is_some_and(|s| !s.trim().is_empty());
     if !had_left {
-        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let today = crate::model::today();
         old.put(Field::BackTime, &today);
     }
 }
@@ -716,7 +716,7 @@ mod tests {
 
     #[test]
     fn a_leave_taken_back_dates_the_return_only_when_there_was_no_leave_before() {
-        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let today = crate::model::today();
         let had_left = before_values(r#"{"quite_time":{"value":"2024-05-01"}}"#);
         let never = before_values(r#"{"quite_time":{"value":" "}}"#);
         let (mut a, mut b) = (StaffRecord::new(), StaffRecord::new());

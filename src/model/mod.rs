@@ -343,6 +343,12 @@ impl Field {
     }
 }
 
+/// Today's local date as the API takes a date (`2026-12-02`): a leave's 离职时间, a return's
+/// 复职时间.
+pub fn today() -> String {
+    chrono::Local::now().format("%Y-%m-%d").to_string()
+}
+
 /// The departments sheet of an export (and of a sheet that reorganises departments).
 pub const DEPT_SHEET: &str = "部门 Departments";
 pub const DEPT_TITLES: [&str; 6] = [

@@ -6,7 +6,7 @@
 
 use crate::live::{is_listed, Live};
 use crate::model::tree::DeptTree;
-use crate::model::StaffRecord;
+use crate::model::{AccountKey, StaffRecord};
 use crate::model::{Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
 use crate::validate::{Row, Table};
@@ -99,12 +99,71 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
     out
 }
 
-/// What one row would do to `live`: `None` for an invalid row.
-pub fn action(row: &Row, live: &Live) -> Option<Action> {
+/// The people bgy marked as leavers ([`crate::history::History::marked_left`]), for a plan that
+/// marks who is missing from the sheet (`--prune-mode leave`): the sheet is then the list of
+/// who works here, and one of them it names again (a rehire, a night the HR system's export
+/// left them out) is brought back, not left 已离职 for good.
+#[derive(Debug, Default)]
+pub struct Returning {
+    /// Each account's key, with the 人事状态 to give back: the one bgy last sent before the
+    /// leave, 已转正 when it never sent one (as an undo of the leave gives).
+    status: std::collections::HashMap<String, String>,
+    /// 复职时间 for them, when the row gives none: the API cannot empty the 离职时间.
+    today: String,
+}
+
+impl Returning {
+    pub fn new(marked: Vec<(String, Option<String>)>, today: &str) -> Returning {
+        let status = marked
+            .into_iter()
+            .map(|(account, before)| (account, before.unwrap_or_else(|| "0".into())));
+        Returning {
+            status: status.collect(),
+            today: today.into(),
+        }
+    }
+
+    /// The changes that bring back the marked leaver `sheet` names, put into its values (a
+    /// sync sends them); none when it is not one, or when its row says the person left (人事状态
+    /// 已离职, or a 离职时间 and no 人事状态).
+    fn bring_back(&self, sheet: &mut StaffRecord) -> Vec<Change> {
+        let Some(before) = self.status.get(&*AccountKey::text(sheet.account())) else {
+            return Vec::new();
+        };
+        match sheet.get(Field::Status) {
+            Some("3") => return Vec::new(),
+            Some(_) => {}
+            None if sheet.get(Field::QuiteTime).is_some() => return Vec::new(),
+            None => sheet.put(Field::Status, before),
+        }
+        if sheet.get(Field::BackTime).is_none() {
+            sheet.put(Field::BackTime, &self.today);
+        }
+        [Field::Status, Field::BackTime]
+            .into_iter()
+            .map(|field| Change {
+                field,
+                old: match field {
+                    Field::Status => field.display("3"),
+                    _ => String::new(),
+                },
+                new: field.display(sheet.get(field).unwrap_or_default()),
+            })
+            .collect()
+    }
+}
+
+/// What one row would do to `live`: `None` for an invalid row. A leaver bgy marked that the
+/// row names again is brought back (`returning`, a leave-marking plan's), the values that do
+/// it put into the row.
+pub fn action(row: &mut Row, live: &Live, returning: Option<&Returning>) -> Option<Action> {
     row.is_valid().then(|| match live.person(row.account()) {
         None => Action::Create,
         Some(person) => {
-            let changes = changes(&row.values, person, &live.tree);
+            let mut changes = changes(&row.values, person, &live.tree);
+            if let Some(returning) = returning {
+                changes.extend(returning.bring_back(&mut row.values));
+            }
             if changes.is_empty() {
                 Action::Unchanged
             } else {

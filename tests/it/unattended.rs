@@ -422,6 +422,72 @@ async fn leavers_are_marked_once_and_an_undo_takes_the_leave_back() {
 }
 
 #[tokio::test]
+async fn a_leaver_the_next_export_names_again_is_brought_back_once() {
+    let emu = directory(20).await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 5");
+    // p000018 is on probation, as bgy once sent it.
+    bgy.write(
+        "status.csv",
+        format!(
+            "帐号,姓名,手机,部门ID,人事状态\np000018,员工18,{},2,试用期\n",
+            mobile("p", 18)
+        ),
+    );
+    bgy.run(&["import", "status.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    // One night's export leaves p000018 and p000019 out: both are marked.
+    bgy.write("hr/花名册-1.csv", sheet(0..18, &[]));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(0);
+    assert_eq!(out.json()["left"], 2, "{}", out.stdout);
+    // The next night both are in it again, p000019 with the day they left.
+    let mut next = sheet(0..19, &[]).replace("部门ID\n", "部门ID,离职时间\n");
+    next.push_str(&format!(
+        "p000019,员工19,{},4,2026-11-30\n",
+        mobile("p", 19)
+    ));
+    bgy.write("hr/花名册-2.csv", &next);
+    let plan = bgy
+        .run(&["plan", "hr/花名册-2.csv", "--prune-mode", "leave"])
+        .await;
+    plan.assert_code(0);
+    assert!(
+        plan.stdout
+            .contains("p000018 (员工18)  人事状态 status: 已离职 → 试用期"),
+        "{}",
+        plan.stdout
+    );
+    // p000019's row says they left: only its date is updated.
+    assert!(
+        plan.stdout
+            .contains("p000019 (员工19)  离职时间 quite_time: 2026-12-")
+            && !plan.stdout.contains("p000019 (员工19)  人事状态"),
+        "{}",
+        plan.stdout
+    );
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(0);
+    assert_eq!(out.json()["updated"], 2, "{}", out.stdout);
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let back = emu.store.person("p000018").unwrap();
+    assert_eq!(back["status"], "1", "{back:?}");
+    assert_eq!(back["back_time"], today.as_str(), "{back:?}");
+    let gone = emu.store.person("p000019").unwrap();
+    assert_eq!(gone["status"], "3", "{gone:?}");
+    assert_eq!(gone["quite_time"], "2026-11-30", "{gone:?}");
+    assert!(gone.get("back_time").is_none(), "{gone:?}");
+    // Brought back once: the same sheet plans nothing more for them.
+    let again = bgy
+        .run(&["plan", "hr/花名册-2.csv", "--prune-mode", "leave", "--json"])
+        .await;
+    assert_eq!(again.json()["updated"], 0, "{}", again.stdout);
+    assert_eq!(again.json()["left"], 0, "{}", again.stdout);
+}
+
+#[tokio::test]
 async fn someone_hr_gave_a_leave_date_by_hand_is_not_marked_again() {
     let emu = directory(6).await;
     let bgy = Bgy::new().against(&emu);
