@@ -105,6 +105,12 @@ impl Context {
             .map_or_else(|| PathBuf::from("."), PathBuf::from)
     }
 
+    /// A history store exists (opened, or on disk): a command that only reads can ask it
+    /// without making one.
+    pub fn has_history(&self) -> bool {
+        self.history.get().is_some() || self.history_path.exists()
+    }
+
     /// The history store (opened on first use). Opened while no run changes the directory,
     /// the runs it says are running were killed: they become interrupted.
     pub fn history(&self) -> anyhow::Result<Arc<History>> {

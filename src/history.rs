@@ -419,6 +419,15 @@ impl History {
         last_sent_in(&self.conn(), &AccountKey::new(account).into_string()).unwrap_or_default()
     }
 
+    /// The 人事状态 bgy last sent each account that it sent one: the key of each, with the
+    /// status.
+    pub fn statuses(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut sent = conn.prepare_cached(STATUSES)?;
+        let rows = sent.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// The people bgy marked as leavers and has sent nothing of a 人事状态 since: the key of
     /// each account whose last status sent is 已离职 (3) by a leave ([`ChangeKind::Left`]), with
     /// the status bgy had last sent before that leave (`None`: it never sent one). Not those
@@ -749,6 +758,11 @@ pub fn hex(digest: &[u8]) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Each account's last 人事状态 sent (a text, as every value sent is), found in their index: a
+/// range, which the planner takes the index for where `IS NOT NULL` it did not.
+const STATUSES: &str = "SELECT account, json_extract(fields, '$.status') FROM last_sent
+     WHERE json_extract(fields, '$.status') > ''";
+
 /// The accounts whose last 人事状态 sent is 已离职, found in their index.
 const MARKED_LEFT: &str =
     "SELECT account FROM last_sent WHERE json_extract(fields, '$.status') = '3'";
@@ -772,18 +786,20 @@ mod tests {
     fn the_leavers_bgy_marked_are_found_in_an_index_with_the_status_before() {
         let dir = tempfile::tempdir().unwrap();
         let h = History::open(&dir.path().join("h.sqlite")).unwrap();
-        let plan: Vec<String> = h
-            .conn()
-            .prepare(&format!("EXPLAIN QUERY PLAN {MARKED_LEFT}"))
-            .unwrap()
-            .query_map([], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        assert!(
-            plan.iter().any(|p| p.contains("INDEX last_sent_status")),
-            "every leave-marking plan asks it: {plan:?}"
-        );
+        for query in [STATUSES, MARKED_LEFT] {
+            let plan: Vec<String> = h
+                .conn()
+                .prepare(&format!("EXPLAIN QUERY PLAN {query}"))
+                .unwrap()
+                .query_map([], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert!(
+                plan.iter().any(|p| p.contains("INDEX last_sent_status")),
+                "every plan of a sheet with a 人事状态 asks it: {plan:?}"
+            );
+        }
         let run = h
             .begin("sync", "", "a.csv", "https://example", "hr")
             .unwrap();
@@ -806,6 +822,18 @@ mod tests {
             .unwrap();
         h.change(run, "di", ChangeKind::Updated, &before("3"), &sent("0"))
             .unwrap();
+        let mut sent = h.statuses().unwrap();
+        sent.sort();
+        let last = |a: &str, s: &str| (a.to_string(), s.to_string());
+        assert_eq!(
+            sent,
+            [
+                last("ann", "3"),
+                last("bo", "3"),
+                last("cy", "3"),
+                last("di", "0")
+            ]
+        );
         let mut marked = h.marked_left().unwrap();
         marked.sort();
         assert_eq!(

@@ -12,15 +12,15 @@ use crate::context::Context;
 use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
-use crate::history::{History, RunStatus, Settled};
+use crate::history::{RunStatus, Settled};
 use crate::live::Live;
+use crate::model::Field;
 use crate::model::{Command, Layout, Outcome};
-use crate::model::{Field, StaffRecord};
 use crate::outcome::{Counts, Summary};
 use crate::outcome::{Detail, Status};
 use crate::outcome::{PlanLine, PlanLines};
 use crate::plan::depts::DeptPlan;
-use crate::plan::{self, Action, Plan, Returning};
+use crate::plan::{self, Action, Plan, Statuses};
 use crate::safety;
 use crate::validate::{Row, Table};
 
@@ -106,10 +106,13 @@ async fn prepare<'a>(
     // The rows that fill a column the listing does not show, and those columns: an unchanged
     // one sends nothing, so what it says there never reaches the directory.
     let mut unlisted = Unlisted::default();
-    let returning = returning(ctx, prune)?;
+    let statuses = statuses(ctx, prune)?;
     let outcome = |i: usize, row: &mut Row, live: &Live| {
-        let action = plan::action(row, live, returning.as_ref());
-        unlisted.note(i, row, action.as_ref());
+        let action = plan::action(row, live, &statuses);
+        // A 人事状态 bgy knows is compared: not one the listing cannot say.
+        let status_compared = row.values.get(Field::Status).is_some()
+            && (live.person(row.account())).is_some_and(|p| statuses.compares(&row.values, p));
+        unlisted.note(i, row, action.as_ref(), status_compared);
         let outcome = match command {
             Command::Sync => sent_outcome(action.as_ref()),
             _ => planned_outcome(action.as_ref()),
@@ -143,12 +146,8 @@ async fn prepare<'a>(
     refuse_incomplete(prune, live)?;
     checking.rest(&mut session, live);
     unlisted.tell(ctx, &actions);
-    let history = match prune {
-        PruneMode::Leave => Some(ctx.history()?),
-        _ => None,
-    };
     let plan = Plan::of(actions, &session.table, live, prune, |s| {
-        history.as_ref().is_some_and(|h| has_left(h, s))
+        statuses.has_left(s)
     });
     let dept_lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
     let lines = Lines::of(&dept_lines, &plan, live);
@@ -173,15 +172,21 @@ async fn prepare<'a>(
     })
 }
 
-/// A leave-marking plan brings back the leavers bgy marked that the sheet names again.
-fn returning(ctx: &Context, prune: PruneMode) -> anyhow::Result<Option<Returning>> {
-    Ok(match prune {
-        PruneMode::Leave => Some(Returning::new(
-            ctx.history()?.marked_left()?,
-            &crate::model::today(),
-        )),
-        _ => None,
-    })
+/// What bgy knows of the 人事状态 it sent ([`Statuses`]): from the history when there is one
+/// (a plan does not make one). A leave-marking plan also brings back the leavers bgy marked
+/// that the sheet names again.
+fn statuses(ctx: &Context, prune: PruneMode) -> anyhow::Result<Statuses> {
+    let leave = prune == PruneMode::Leave;
+    if !leave && !ctx.has_history() {
+        return Ok(Statuses::default());
+    }
+    let history = ctx.history()?;
+    let marked = match leave {
+        true => history.marked_left()?,
+        false => Vec::new(),
+    };
+    let today = crate::model::today();
+    Ok(Statuses::new(history.statuses()?, marked, leave, &today))
 }
 
 /// A prune of a listing that came back incomplete is refused: who is missing from the sheet is
@@ -206,15 +211,18 @@ struct Unlisted {
 }
 
 impl Unlisted {
-    /// Row `i`, planned to do `action`.
-    fn note(&mut self, i: usize, row: &Row, action: Option<&Action>) {
+    /// Row `i`, planned to do `action` (its 人事状态 compared as bgy knows it, if
+    /// `status_compared`).
+    fn note(&mut self, i: usize, row: &Row, action: Option<&Action>, status_compared: bool) {
         if action != Some(&Action::Unchanged) {
             return;
         }
+        let compared =
+            |f: Field| crate::live::is_listed(f) || (status_compared && f == Field::Status);
         let mut filled = row
             .values
             .iter()
-            .filter(|(f, v)| !crate::live::is_listed(*f) && !v.is_empty())
+            .filter(|(f, v)| !compared(*f) && !v.is_empty())
             .map(|(f, _)| f)
             .peekable();
         if filled.peek().is_some() {
@@ -268,16 +276,6 @@ fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::De
         held.let_go();
     }
     Ok(plan::depts::read(&bytes, &input.file)?)
-}
-
-/// Someone already marked as a leaver: bgy marked them last (its last `status` sent is 3), or
-/// the listing has a 离职时间 (a date) and bgy never sent them a status (HR marked them by
-/// hand). One whose leave an undo took back (status sent again) is not.
-fn has_left(history: &History, s: &StaffRecord) -> bool {
-    match history.last_sent(s.account()).get("status") {
-        Some(status) => status.as_str() == Some("3"),
-        None => s.get(Field::QuiteTime).is_some(),
-    }
 }
 
 /// A row's outcome once planned: unchanged, or valid (to be sent).

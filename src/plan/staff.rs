@@ -2,7 +2,10 @@
 //! field, what is unchanged, and (for pruning) who is on the server but not in the sheet.
 //!
 //! In: a validated table and the live directory. Out: a [`Plan`]. Only the fields `staff/list`
-//! returns can be compared; an empty cell means "leave as is", as it does for `staff/add`.
+//! returns can be compared, and 人事状态 as bgy last sent it ([`Statuses`]); an empty cell means
+//! "leave as is", as it does for `staff/add`.
+
+use std::collections::HashMap;
 
 use crate::live::{is_listed, Live};
 use crate::model::tree::DeptTree;
@@ -99,71 +102,125 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
     out
 }
 
-/// The people bgy marked as leavers ([`crate::history::History::marked_left`]), for a plan that
-/// marks who is missing from the sheet (`--prune-mode leave`): the sheet is then the list of
-/// who works here, and one of them it names again (a rehire, a night the HR system's export
-/// left them out) is brought back, not left 已离职 for good.
+/// What bgy knows of people's 人事状态, which `staff/list` does not return: the status it last
+/// sent each ([`crate::history::History::statuses`]), and the leavers its leaves marked
+/// ([`crate::history::History::marked_left`]). A row's 人事状态 is compared with it, and in a
+/// plan that marks who is missing from the sheet (`--prune-mode leave`), where the sheet is the
+/// list of who works here, a marked leaver it names again (a rehire, a night the HR system's
+/// export left them out) is brought back, not left 已离职 for good.
 #[derive(Debug, Default)]
-pub struct Returning {
-    /// Each account's key, with the 人事状态 to give back: the one bgy last sent before the
-    /// leave, 已转正 when it never sent one (as an undo of the leave gives).
-    status: std::collections::HashMap<String, String>,
-    /// 复职时间 for them, when the row gives none: the API cannot empty the 离职时间.
+pub struct Statuses {
+    /// Each account's key, with the status bgy last sent it.
+    sent: HashMap<String, String>,
+    /// Each marked leaver's key, with the 人事状态 to give back: the one bgy last sent before
+    /// the leave, 已转正 when it never sent one (as an undo of the leave gives).
+    marked: HashMap<String, String>,
+    /// A marked leaver whose row says nothing of a status is brought back (a leave-marking
+    /// plan's).
+    bring_back: bool,
+    /// 复职时间 for those brought back, when the row gives none: the API cannot empty the
+    /// 离职时间.
     today: String,
 }
 
-impl Returning {
-    pub fn new(marked: Vec<(String, Option<String>)>, today: &str) -> Returning {
-        let status = marked
+impl Statuses {
+    pub fn new(
+        sent: Vec<(String, String)>,
+        marked: Vec<(String, Option<String>)>,
+        bring_back: bool,
+        today: &str,
+    ) -> Statuses {
+        let marked = marked
             .into_iter()
             .map(|(account, before)| (account, before.unwrap_or_else(|| "0".into())));
-        Returning {
-            status: status.collect(),
+        Statuses {
+            sent: sent.into_iter().collect(),
+            marked: marked.collect(),
+            bring_back,
             today: today.into(),
         }
     }
 
-    /// The changes that bring back the marked leaver `sheet` names, put into its values (a
-    /// sync sends them); none when it is not one, or when its row says the person left (人事状态
-    /// 已离职, or a 离职时间 and no 人事状态).
-    fn bring_back(&self, sheet: &mut StaffRecord) -> Vec<Change> {
-        let Some(before) = self.status.get(&*AccountKey::text(sheet.account())) else {
+    /// The person's 人事状态 as far as bgy knows it: the one it last sent, else 已离职 when the
+    /// listing shows a leave; `None`: which of 已转正/试用期/兼职 it is.
+    fn known<'s>(&'s self, key: &str, live: &StaffRecord) -> Option<&'s str> {
+        match self.sent.get(key) {
+            Some(status) => Some(status),
+            None => left_in_listing(live).then_some("3"),
+        }
+    }
+
+    /// Someone already marked as a leaver: the status bgy last sent is 已离职, or it sent none
+    /// and the listing shows a leave (HR marked them by hand). One whose leave an undo took
+    /// back (a status sent again) is not.
+    pub fn has_left(&self, live: &StaffRecord) -> bool {
+        self.known(&AccountKey::text(live.account()), live) == Some("3")
+    }
+
+    /// Whether the row's 人事状态 is compared (a plan that cannot says so).
+    pub fn compares(&self, sheet: &StaffRecord, live: &StaffRecord) -> bool {
+        let key = AccountKey::text(sheet.account());
+        self.known(&key, live).is_some() || sheet.get(Field::Status) == Some("3")
+    }
+
+    /// The changes the row's 人事状态 makes, and a marked leaver's return, put into its values
+    /// (a sync sends them). A return from 已离职 is dated 复职时间 today unless the row dates it.
+    fn changes(&self, sheet: &mut StaffRecord, live: &StaffRecord) -> Vec<Change> {
+        let returns = self.bring_back && !self.marked.is_empty();
+        if sheet.get(Field::Status).is_none() && !returns {
             return Vec::new();
+        }
+        let key = AccountKey::text(sheet.account()).into_owned();
+        let (from, to) = match (sheet.get(Field::Status), self.known(&key, live)) {
+            (Some(to), Some(from)) if to == from => return Vec::new(),
+            (Some(to), Some(from)) => (from.to_string(), to.to_string()),
+            // Marked as a leaver in no way the directory shows.
+            (Some("3"), None) => (String::new(), "3".to_string()),
+            (Some(_), None) => return Vec::new(),
+            (None, _) => match self.marked.get(&key) {
+                // A row that says the person left (a 离职时间) is not a return.
+                Some(before) if self.bring_back && sheet.get(Field::QuiteTime).is_none() => {
+                    sheet.put(Field::Status, before);
+                    ("3".to_string(), before.clone())
+                }
+                _ => return Vec::new(),
+            },
         };
-        match sheet.get(Field::Status) {
-            Some("3") => return Vec::new(),
-            Some(_) => {}
-            None if sheet.get(Field::QuiteTime).is_some() => return Vec::new(),
-            None => sheet.put(Field::Status, before),
+        let field = Field::Status;
+        let mut out = vec![Change {
+            field,
+            old: field.display(&from),
+            new: field.display(&to),
+        }];
+        if from == "3" && to != "3" {
+            if sheet.get(Field::BackTime).is_none() {
+                sheet.put(Field::BackTime, &self.today);
+            }
+            out.push(Change {
+                field: Field::BackTime,
+                old: String::new(),
+                new: sheet.get(Field::BackTime).unwrap_or_default().to_string(),
+            });
         }
-        if sheet.get(Field::BackTime).is_none() {
-            sheet.put(Field::BackTime, &self.today);
-        }
-        [Field::Status, Field::BackTime]
-            .into_iter()
-            .map(|field| Change {
-                field,
-                old: match field {
-                    Field::Status => field.display("3"),
-                    _ => String::new(),
-                },
-                new: field.display(sheet.get(field).unwrap_or_default()),
-            })
-            .collect()
+        out
     }
 }
 
-/// What one row would do to `live`: `None` for an invalid row. A leaver bgy marked that the
-/// row names again is brought back (`returning`, a leave-marking plan's), the values that do
-/// it put into the row.
-pub fn action(row: &mut Row, live: &Live, returning: Option<&Returning>) -> Option<Action> {
+/// The listing shows the person left: a 离职时间 (it has no 复职时间 to say they came back, and
+/// the API cannot empty a date).
+fn left_in_listing(live: &StaffRecord) -> bool {
+    live.get(Field::QuiteTime).is_some()
+}
+
+/// What one row would do to `live`: `None` for an invalid row. Its 人事状态 is compared as
+/// bgy knows it (`statuses`), and a marked leaver the row names again brought back, the
+/// values that do it put into the row.
+pub fn action(row: &mut Row, live: &Live, statuses: &Statuses) -> Option<Action> {
     row.is_valid().then(|| match live.person(row.account()) {
         None => Action::Create,
         Some(person) => {
             let mut changes = changes(&row.values, person, &live.tree);
-            if let Some(returning) = returning {
-                changes.extend(returning.bring_back(&mut row.values));
-            }
+            changes.extend(statuses.changes(&mut row.values, person));
             if changes.is_empty() {
                 Action::Unchanged
             } else {

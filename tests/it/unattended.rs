@@ -488,6 +488,62 @@ async fn a_leaver_the_next_export_names_again_is_brought_back_once() {
 }
 
 #[tokio::test]
+async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
+    let emu = directory(20).await;
+    let bgy = Bgy::new().against(&emu);
+    let row = |i: usize, status: &str| {
+        let dept = if i.is_multiple_of(2) { 2 } else { 4 };
+        format!("p{i:06},员工{i},{},{dept},{status}\n", mobile("p", i))
+    };
+    let head = "帐号,姓名,手机,部门ID,人事状态\n";
+    bgy.write("probation.csv", format!("{head}{}", row(18, "试用期")));
+    bgy.run(&["import", "probation.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    // 18 made permanent; 17 left (never sent a status, no 离职时间 listed); 16 在职 (none of
+    // the four); 15 on probation, which bgy cannot compare: it never sent them one.
+    let sheet = [
+        row(18, "已转正"),
+        row(17, "离职"),
+        row(16, "在职"),
+        row(15, "试用期"),
+    ];
+    bgy.write("status.csv", format!("{head}{}", sheet.concat()));
+    let plan = bgy.run(&["plan", "status.csv"]).await;
+    plan.assert_code(0);
+    for line in [
+        "p000018 (员工18)  人事状态 status: 试用期 → 已转正",
+        "p000017 (员工17)  人事状态 status: (空 empty) → 已离职",
+        "plan: staff: 0 to create, 2 to update, 2 unchanged",
+        "1 unchanged row fills columns the directory's listing does not show (status)",
+    ] {
+        assert!(
+            plan.stdout.contains(line) || plan.stderr.contains(line),
+            "{line}: {}{}",
+            plan.stdout,
+            plan.stderr
+        );
+    }
+    bgy.run(&["sync", "status.csv", "--yes"])
+        .await
+        .assert_code(0);
+    assert_eq!(emu.store.person("p000018").unwrap()["status"], "0");
+    assert_eq!(emu.store.person("p000017").unwrap()["status"], "3");
+    for i in [16, 15] {
+        let p = emu.store.person(&format!("p{i:06}")).unwrap();
+        assert!(p.get("status").is_none(), "{p:?}");
+    }
+    let again = bgy.run(&["plan", "status.csv", "--json"]).await;
+    assert_eq!(again.json()["updated"], 0, "{}", again.stdout);
+    // What bgy sent is compared now: only p000015's status cannot be.
+    assert!(
+        again.stderr.contains("1 unchanged row fills columns"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[tokio::test]
 async fn someone_hr_gave_a_leave_date_by_hand_is_not_marked_again() {
     let emu = directory(6).await;
     let bgy = Bgy::new().against(&emu);
