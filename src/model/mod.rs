@@ -263,17 +263,18 @@ const STATUSES: &[Choice] = &[
     Choice {
         label: "已转正",
         api: "0",
-        also: &["转正", "正式"],
+        // As HR systems write them: 正式员工, 试用员工 …
+        also: &["转正", "正式", "正式员工"],
     },
     Choice {
         label: "试用期",
         api: "1",
-        also: &["试用"],
+        also: &["试用", "试用员工"],
     },
     Choice {
         label: "兼职",
         api: "2",
-        also: &[],
+        also: &["兼职员工"],
     },
     Choice {
         label: "已离职",

@@ -617,6 +617,9 @@ mod tests {
         assert_eq!(n(Field::WeGender, t("Male")).unwrap().unwrap(), "1");
         assert!(n(Field::WeGender, t("x")).is_err());
         assert_eq!(n(Field::Status, t("试用期")).unwrap().unwrap(), "1");
+        for (hr, api) in [("正式员工", "0"), ("试用员工", "1"), ("兼职员工", "2")] {
+            assert_eq!(n(Field::Status, t(hr)).unwrap().unwrap(), api, "{hr}");
+        }
         assert_eq!(n(Field::ToQy, t("否")).unwrap().unwrap(), "-1");
         assert_eq!(
             n(Field::ToQy, t("是")).unwrap(),
