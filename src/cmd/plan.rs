@@ -6,6 +6,7 @@ use std::cell::{OnceCell, RefCell};
 
 use anyhow::Context as _;
 
+use crate::config::keep::Keep;
 use crate::config::unattended::{OnInvalid, Threshold};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
@@ -14,8 +15,8 @@ use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::history::{RunStatus, Settled};
 use crate::live::Live;
-use crate::model::Field;
 use crate::model::{Command, Layout, Outcome};
+use crate::model::{Field, StaffRecord};
 use crate::outcome::{Counts, Summary};
 use crate::outcome::{Detail, Status};
 use crate::outcome::{PlanLine, PlanLines};
@@ -107,6 +108,7 @@ async fn prepare<'a>(
     // one sends nothing, so what it says there never reaches the directory.
     let mut unlisted = Unlisted::default();
     let statuses = statuses(ctx, prune)?;
+    let keep = keep(prune)?;
     let outcome = |i: usize, row: &mut Row, live: &Live| {
         let action = plan::action(row, live, &statuses);
         // A 人事状态 bgy knows is compared: not one the listing cannot say.
@@ -144,11 +146,14 @@ async fn prepare<'a>(
         .take()
         .context("the departments sheet was not read")??;
     refuse_incomplete(prune, live)?;
+    let kept = keep.in_tree(&live.tree)?;
     checking.rest(&mut session, live);
     unlisted.tell(ctx, &actions);
-    let plan = Plan::of(actions, &session.table, live, prune, |s| {
-        statuses.has_left(s)
+    let has_left = |s: &StaffRecord| statuses.has_left(s);
+    let plan = Plan::of(actions, &session.table, live, prune, has_left, |s| {
+        kept.keeps(s)
     });
+    tell_kept(ctx, &plan);
     let dept_lines = depts.as_ref().map(DeptPlan::lines).unwrap_or_default();
     let lines = Lines::of(&dept_lines, &plan, live);
     let shown = ctx.events.plan_lines();
@@ -187,6 +192,25 @@ fn statuses(ctx: &Context, prune: PruneMode) -> anyhow::Result<Statuses> {
     };
     let today = crate::model::today();
     Ok(Statuses::new(history.statuses()?, marked, leave, &today))
+}
+
+/// `bgy.toml`'s `[prune]`, for a plan that prunes: read before the sheet, so that a bad key
+/// stops the run before anything is read.
+fn keep(prune: PruneMode) -> anyhow::Result<Keep> {
+    Ok(match prune.any() {
+        true => crate::config::Company::read(std::path::Path::new("."))?.keep()?,
+        false => Keep::default(),
+    })
+}
+
+/// Says how many of the people the sheet does not name `[prune]` kept, if any.
+fn tell_kept(ctx: &Context, plan: &Plan) {
+    if plan.kept > 0 {
+        ctx.events.note(format!(
+            "bgy: 表格里没有的人中,{n} 人按 bgy.toml [prune] 保留,不删除也不标记离职 ({n} of the people not in the sheet are kept by bgy.toml [prune]: neither deleted nor marked as leavers)",
+            n = plan.kept
+        ));
+    }
 }
 
 /// A prune of a listing that came back incomplete is refused: who is missing from the sheet is

@@ -312,8 +312,9 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         Some(m) => m.shown(),
         None => "none".into(),
     };
+    let keep = crate::config::Company::read(Path::new("."))?.keep()?;
     ctx.events.note(format!(
-        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}\n  robot {robot}\n  mail {mail}",
+        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}; kept from a prune: {}\n  robot {robot}\n  mail {mail}",
         job.cron_text,
         job.tz.name(),
         job.folder.display(),
@@ -326,7 +327,8 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         match job.on_invalid {
             OnInvalid::Skip => "skip",
             OnInvalid::SendValid => "send-valid",
-        }
+        },
+        keep.describe()
     ));
     Ok(Summary {
         command: "schedule",

@@ -3,6 +3,7 @@
 //! In: [`crate::cli::Args`]. Out: a [`Config`] whose values are known good, or a usage error
 //! (exit 2). Nothing here touches the network or the input files.
 
+pub mod keep;
 pub mod unattended;
 
 use std::path::{Path, PathBuf};
@@ -49,6 +50,9 @@ pub struct Company {
     schedule: Option<toml::Table>,
     #[serde(default)]
     notify: Option<toml::Table>,
+    /// Who a prune leaves alone: typed by [`Company::keep`].
+    #[serde(default)]
+    prune: Option<toml::Table>,
 }
 
 impl Company {
@@ -77,6 +81,11 @@ impl Company {
         }
         names.extend(map);
         Ok(names)
+    }
+
+    /// `[prune]`, typed (a bad key named).
+    pub fn keep(&self) -> Result<keep::Keep, UsageError> {
+        keep::Keep::of(self.prune.clone())
     }
 
     /// `[schedule]` and `[notify]`, typed (a bad key named).

@@ -37,6 +37,9 @@ pub struct Plan {
     /// Accounts on the server and not in the sheet, to mark as leavers (`--prune-mode
     /// leave`), less those marked already.
     pub leave: Vec<String>,
+    /// How many people the sheet does not name a prune left alone, as `bgy.toml`'s `[prune]`
+    /// keeps them.
+    pub kept: usize,
     /// The 对象 Target of each row it creates or updates, "account (name)", for its Plan
     /// sheet: kept apart from the rows, whose values a sync moves into what it sends.
     targets: Vec<Option<Box<str>>>,
@@ -233,20 +236,27 @@ pub fn action(row: &mut Row, live: &Live, statuses: &Statuses) -> Option<Action>
 impl Plan {
     /// The plan of `table` against `live` whose rows do `actions` (one a row, from
     /// [`action`]); `prune` lists the server's accounts missing from the sheet (any row naming
-    /// an account, valid or not, keeps it) to delete, or to mark as leavers unless `has_left`
-    /// says they are already.
+    /// an account, valid or not, keeps it) and not `kept` (`bgy.toml`'s `[prune]`) to delete,
+    /// or to mark as leavers unless `has_left` says they are already.
     pub fn of(
         actions: Vec<Option<Action>>,
         table: &Table,
         live: &Live,
         prune: PruneMode,
         has_left: impl Fn(&StaffRecord) -> bool,
+        kept: impl Fn(&StaffRecord) -> bool,
     ) -> Plan {
-        let missing = || {
-            live.staff
-                .iter()
-                .filter(|s| !table.accounts.contains(s.account()))
-        };
+        let (mut missing, mut spared) = (Vec::new(), 0);
+        if prune.any() {
+            let unnamed = (live.staff.iter()).filter(|s| !table.accounts.contains(s.account()));
+            for s in unnamed {
+                match kept(s) {
+                    true => spared += 1,
+                    false => missing.push(s),
+                }
+            }
+        }
+        let missing = || missing.iter().copied();
         let (prune, leave) = match prune {
             PruneMode::None => (Vec::new(), Vec::new()),
             PruneMode::Delete => (
@@ -273,6 +283,7 @@ impl Plan {
             actions,
             prune,
             leave,
+            kept: spared,
             targets,
         }
     }

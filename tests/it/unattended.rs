@@ -544,6 +544,58 @@ async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
 }
 
 #[tokio::test]
+async fn the_accounts_and_departments_bgy_toml_keeps_are_never_pruned() {
+    let emu = directory(20).await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    // Odd people are in 办公逸/研发部/后端组 (named by its end), even ones in 研发部.
+    let keep = "[prune]\naccounts = [\"P0000*9\"]\ndepartments = [\"后端组\"]";
+    settings(&bgy, &hook, &format!("max_changes = 5\n{keep}"));
+    let check = bgy.run(&["schedule", "--check"]).await;
+    assert!(
+        check
+            .stderr
+            .contains("kept from a prune: accounts P0000*9; departments 后端组"),
+        "{}",
+        check.stderr
+    );
+    bgy.write("hr/花名册.csv", sheet(0..16, &[]));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    out.assert_code(0);
+    assert_eq!(out.json()["left"], 2, "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("2 of the people not in the sheet are kept by bgy.toml [prune]"),
+        "{}",
+        out.stderr
+    );
+    for (i, marked) in [(16, true), (17, false), (18, true), (19, false)] {
+        let p = emu.store.person(&format!("p{i:06}")).unwrap();
+        assert_eq!(p.get("status").is_some(), marked, "{i}: {p:?}");
+    }
+    // A deletion spares them too.
+    let plan = bgy.run(&["plan", "hr/花名册.csv", "--prune"]).await;
+    plan.assert_code(0);
+    assert!(
+        plan.stdout.contains("p000016") && !plan.stdout.contains("p000017"),
+        "{}",
+        plan.stdout
+    );
+    // A department the directory lacks would spare nobody: the prune is refused, naming it.
+    settings(&bgy, &hook, "[prune]\ndepartments = [\"办公逸/外包部\"]");
+    let bad = bgy.run(&["plan", "hr/花名册.csv", "--prune"]).await;
+    bad.assert_code(2);
+    assert!(
+        bad.stderr
+            .contains("bgy.toml [prune] departments: \"办公逸/外包部\""),
+        "{}",
+        bad.stderr
+    );
+    // A plan that prunes nobody does not need it.
+    bgy.run(&["plan", "hr/花名册.csv"]).await.assert_code(0);
+}
+
+#[tokio::test]
 async fn someone_hr_gave_a_leave_date_by_hand_is_not_marked_again() {
     let emu = directory(6).await;
     let bgy = Bgy::new().against(&emu);
