@@ -11,7 +11,7 @@ use crate::model::{Field, StaffRecord};
 use super::{UsageError, SETTINGS_FILE};
 
 /// `[prune]` as written.
-#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Keep {
     /// Accounts, `*` for any characters (`svc-*`), any case.

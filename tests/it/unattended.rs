@@ -678,7 +678,11 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     let (robot, hook) = robot().await;
     let bgy = Bgy::new().against(&emu);
     // Every second: the console runs it as soon as it starts.
-    settings(&bgy, &hook, "max_changes = 1");
+    settings(
+        &bgy,
+        &hook,
+        "max_changes = 1\n[prune]\naccounts = [\"svc-*\"]",
+    );
     let toml = std::fs::read_to_string(bgy.path("bgy.toml")).unwrap();
     bgy.write(
         "bgy.toml",
@@ -691,6 +695,10 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     let (status, html) = c.page("/schedule").await;
     assert_eq!(status, 200);
     assert!(html.contains("data-testid=\"next-run\""), "{html}");
+    assert!(
+        html.contains("data-testid=\"kept\">帐号 <code>svc-*</code>"),
+        "{html}"
+    );
     // The SPEC's hooks: the run's row is pending, with its approve and reject buttons.
     assert!(
         html.contains(&format!(

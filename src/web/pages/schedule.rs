@@ -43,16 +43,20 @@ fn job_of(app: &App) -> Option<minijinja::Value> {
 
 pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
     let shared = app.clone();
-    let (pending, recent, error) = tokio::task::spawn_blocking(move || {
+    let (pending, recent, error, keep) = tokio::task::spawn_blocking(move || {
+        // Who no prune touches, as bgy.toml says now.
+        let keep = crate::config::Company::read(std::path::Path::new("."))
+            .and_then(|c| c.keep())
+            .ok();
         let history = match shared.ctx.history() {
             Ok(h) => h,
-            Err(e) => return (vec![], vec![], Some(format!("{e:#}"))),
+            Err(e) => return (vec![], vec![], Some(format!("{e:#}")), keep),
         };
         let pending = history.paused(false, 50).unwrap_or_default();
         let recent = history
             .runs_by(crate::cmd::schedule::WHO, 20)
             .unwrap_or_default();
-        (pending, recent, None)
+        (pending, recent, None, keep)
     })
     .await
     .unwrap_or_default();
@@ -64,7 +68,7 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
     html::render(
         "schedule.html",
         context! {
-            job => job_of(&app), pending, recent, error, last,
+            job => job_of(&app), pending, recent, error, last, keep,
             can_decide => s.role == Role::Approve,
             user => s.user, csrf => s.csrf,
         },
