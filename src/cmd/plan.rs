@@ -6,7 +6,7 @@ use std::cell::{OnceCell, RefCell};
 
 use anyhow::Context as _;
 
-use crate::config::keep::Keep;
+use crate::config::keep::{Keep, Kept};
 use crate::config::unattended::{OnInvalid, Threshold};
 use crate::config::{Destructive, Input, PruneMode};
 use crate::context::Context;
@@ -107,14 +107,14 @@ async fn prepare<'a>(
     // The rows that fill a column the listing does not show, and those columns: an unchanged
     // one sends nothing, so what it says there never reaches the directory.
     let mut unlisted = Unlisted::default();
-    let statuses = statuses(ctx, prune)?;
+    let mut statuses = StatusesLater::start(ctx, prune)?;
     let keep = keep(prune)?;
     let outcome = |i: usize, row: &mut Row, live: &Live| {
-        let action = plan::action(row, live, &statuses);
-        // A 人事状态 bgy knows is compared: not one the listing cannot say.
-        let status_compared = row.values.get(Field::Status).is_some()
-            && (live.person(row.account())).is_some_and(|p| statuses.compares(&row.values, p));
-        unlisted.note(i, row, action.as_ref(), status_compared);
+        let statuses = statuses.get();
+        let action = plan::action(row, live, statuses);
+        unlisted.note(i, row, action.as_ref(), |row| {
+            (live.person(row.account())).is_some_and(|p| statuses.compares(&row.values, p))
+        });
         let outcome = match command {
             Command::Sync => sent_outcome(action.as_ref()),
             _ => planned_outcome(action.as_ref()),
@@ -145,9 +145,9 @@ async fn prepare<'a>(
         .borrow_mut()
         .take()
         .context("the departments sheet was not read")??;
-    refuse_incomplete(prune, live)?;
-    let kept = keep.in_tree(&live.tree)?;
+    let kept = prunable(prune, live, &keep)?;
     checking.rest(&mut session, live);
+    let statuses = statuses.done()?;
     unlisted.tell(ctx, &actions);
     let has_left = |s: &StaffRecord| statuses.has_left(s);
     let plan = Plan::of(actions, &session.table, live, prune, has_left, |s| {
@@ -178,20 +178,63 @@ async fn prepare<'a>(
 }
 
 /// What bgy knows of the 人事状态 it sent ([`Statuses`]): from the history when there is one
-/// (a plan does not make one). A leave-marking plan also brings back the leavers bgy marked
-/// that the sheet names again.
-fn statuses(ctx: &Context, prune: PruneMode) -> anyhow::Result<Statuses> {
-    let leave = prune == PruneMode::Leave;
-    if !leave && !ctx.has_history() {
-        return Ok(Statuses::default());
+/// (a plan does not make one), read on a thread of its own while the sheet is read and the
+/// directory listed (a history that sent 100,000 people a status gives them in ~30 ms). A
+/// leave-marking plan also brings back the leavers bgy marked that the sheet names again.
+struct StatusesLater {
+    reading: Option<std::thread::JoinHandle<anyhow::Result<Statuses>>>,
+    read: Option<Statuses>,
+    /// Why they could not be read: the plan is then refused ([`StatusesLater::done`]).
+    error: Option<anyhow::Error>,
+}
+
+impl StatusesLater {
+    fn start(ctx: &Context, prune: PruneMode) -> anyhow::Result<StatusesLater> {
+        let leave = prune == PruneMode::Leave;
+        let mut later = StatusesLater {
+            reading: None,
+            read: None,
+            error: None,
+        };
+        if leave || ctx.has_history() {
+            let history = ctx.history()?;
+            later.reading = Some(std::thread::spawn(move || {
+                let marked = match leave {
+                    true => history.marked_left()?,
+                    false => Vec::new(),
+                };
+                let today = crate::model::today();
+                Ok(Statuses::new(history.statuses()?, marked, leave, &today))
+            }));
+        }
+        Ok(later)
     }
-    let history = ctx.history()?;
-    let marked = match leave {
-        true => history.marked_left()?,
-        false => Vec::new(),
-    };
-    let today = crate::model::today();
-    Ok(Statuses::new(history.statuses()?, marked, leave, &today))
+
+    /// As read, to plan a row with (waiting for them the first time); none known when they
+    /// could not be read.
+    fn get(&mut self) -> &Statuses {
+        let (reading, error) = (&mut self.reading, &mut self.error);
+        self.read.get_or_insert_with(|| {
+            let read = match reading.take().map(std::thread::JoinHandle::join) {
+                Some(Ok(read)) => read,
+                Some(Err(_)) => Err(anyhow::anyhow!("reading the history's statuses failed")),
+                None => Ok(Statuses::default()),
+            };
+            read.unwrap_or_else(|e| {
+                *error = Some(e);
+                Statuses::default()
+            })
+        })
+    }
+
+    /// The statuses the rows were planned with, or why they could not be read.
+    fn done(mut self) -> anyhow::Result<Statuses> {
+        self.get();
+        match self.error {
+            Some(e) => Err(e.context("cannot read what the history says bgy sent")),
+            None => Ok(self.read.unwrap_or_default()),
+        }
+    }
 }
 
 /// `bgy.toml`'s `[prune]`, for a plan that prunes: read before the sheet, so that a bad key
@@ -211,6 +254,13 @@ fn tell_kept(ctx: &Context, plan: &Plan) {
             n = plan.kept
         ));
     }
+}
+
+/// Who a prune of `live` leaves alone (`keep`), once it is known that it may prune: a listing
+/// that came back incomplete is refused.
+fn prunable(prune: PruneMode, live: &Live, keep: &Keep) -> anyhow::Result<Kept> {
+    refuse_incomplete(prune, live)?;
+    Ok(keep.in_tree(&live.tree)?)
 }
 
 /// A prune of a listing that came back incomplete is refused: who is missing from the sheet is
@@ -235,14 +285,20 @@ struct Unlisted {
 }
 
 impl Unlisted {
-    /// Row `i`, planned to do `action` (its 人事状态 compared as bgy knows it, if
-    /// `status_compared`).
-    fn note(&mut self, i: usize, row: &Row, action: Option<&Action>, status_compared: bool) {
+    /// Row `i`, planned to do `action`; its 人事状态 is compared as bgy knows it if
+    /// `status_compared` says so.
+    fn note(
+        &mut self,
+        i: usize,
+        row: &Row,
+        action: Option<&Action>,
+        status_compared: impl FnOnce(&Row) -> bool,
+    ) {
         if action != Some(&Action::Unchanged) {
             return;
         }
-        let compared =
-            |f: Field| crate::live::is_listed(f) || (status_compared && f == Field::Status);
+        let status = row.values.get(Field::Status).is_some() && status_compared(row);
+        let compared = |f: Field| crate::live::is_listed(f) || (status && f == Field::Status);
         let mut filled = row
             .values
             .iter()
