@@ -274,7 +274,7 @@ impl History {
                 ON changes(account COLLATE NOCASE, kind);
              CREATE TABLE IF NOT EXISTS last_sent (
                 account TEXT PRIMARY KEY, fields TEXT NOT NULL);
-             -- Who bgy last sent 已离职 (a leave-marking plan asks it once, not a person at a time).
+             -- The 人事状态 bgy last sent (a plan asks it once, not a person at a time).
              CREATE INDEX IF NOT EXISTS last_sent_status
                 ON last_sent(json_extract(fields, '$.status'));
              CREATE TABLE IF NOT EXISTS pending (

@@ -113,7 +113,7 @@ async fn prepare<'a>(
         let statuses = statuses.get();
         let action = plan::action(row, live, statuses);
         unlisted.note(i, row, action.as_ref(), |row| {
-            (live.person(row.account())).is_some_and(|p| statuses.compares(&row.values, p))
+            statuses.compares(&row.values)
         });
         let outcome = match command {
             Command::Sync => sent_outcome(action.as_ref()),
@@ -199,12 +199,9 @@ impl StatusesLater {
         if leave || ctx.has_history() {
             let history = ctx.history()?;
             later.reading = Some(std::thread::spawn(move || {
-                let marked = match leave {
-                    true => history.marked_left()?,
-                    false => Vec::new(),
-                };
+                let (sent, marked) = (history.statuses()?, history.marked_left()?);
                 let today = crate::model::today();
-                Ok(Statuses::new(history.statuses()?, marked, leave, &today))
+                Ok(Statuses::new(sent, marked, leave, &today))
             }));
         }
         Ok(later)

@@ -115,11 +115,12 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
 pub struct Statuses {
     /// Each account's key, with the status bgy last sent it.
     sent: HashMap<String, String>,
-    /// Each marked leaver's key, with the 人事状态 to give back: the one bgy last sent before
-    /// the leave, 已转正 when it never sent one (as an undo of the leave gives).
+    /// Each leaver bgy marked (and has sent no status since), with the 人事状态 to give back:
+    /// the one bgy last sent before the leave, 已转正 when it never sent one (as an undo of the
+    /// leave gives).
     marked: HashMap<String, String>,
     /// A marked leaver whose row says nothing of a status is brought back (a leave-marking
-    /// plan's).
+    /// plan's: the sheet lists who works here).
     bring_back: bool,
     /// 复职时间 for those brought back, when the row gives none: the API cannot empty the
     /// 离职时间.
@@ -144,43 +145,42 @@ impl Statuses {
         }
     }
 
-    /// The person's 人事状态 as far as bgy knows it: the one it last sent, else 已离职 when the
-    /// listing shows a leave; `None`: which of 已转正/试用期/兼职 it is.
-    fn known<'s>(&'s self, key: &str, live: &StaffRecord) -> Option<&'s str> {
-        match self.sent.get(key) {
-            Some(status) => Some(status),
-            None => left_in_listing(live).then_some("3"),
-        }
-    }
-
     /// Someone already marked as a leaver: the status bgy last sent is 已离职, or it sent none
     /// and the listing shows a leave (HR marked them by hand). One whose leave an undo took
     /// back (a status sent again) is not.
     pub fn has_left(&self, live: &StaffRecord) -> bool {
-        self.known(&AccountKey::text(live.account()), live) == Some("3")
+        match self.sent.get(&*AccountKey::text(live.account())) {
+            Some(status) => status == "3",
+            None => left_in_listing(live),
+        }
     }
 
-    /// Whether the row's 人事状态 is compared (a plan that cannot says so).
-    pub fn compares(&self, sheet: &StaffRecord, live: &StaffRecord) -> bool {
-        let key = AccountKey::text(sheet.account());
-        self.known(&key, live).is_some() || sheet.get(Field::Status) == Some("3")
+    /// Whether the row's 人事状态 is compared (a plan that cannot says so): bgy sent one, or
+    /// the row says 已离职, which the listing's 离职时间 tells.
+    pub fn compares(&self, sheet: &StaffRecord) -> bool {
+        self.sent.contains_key(&*AccountKey::text(sheet.account()))
+            || sheet.get(Field::Status) == Some("3")
     }
 
     /// The changes the row's 人事状态 makes, and a marked leaver's return, put into its values
-    /// (a sync sends them). A return from 已离职 is dated 复职时间 today unless the row dates it.
+    /// (a sync sends them). Taking back bgy's own mark is dated 复职时间 today unless the row
+    /// dates it (as an undo of the leave does); any other return is the row's to date: a
+    /// listing's 离职时间 may be of a leave HR has since taken back by hand.
     fn changes(&self, sheet: &mut StaffRecord, live: &StaffRecord) -> Vec<Change> {
         let returns = self.bring_back && !self.marked.is_empty();
         if sheet.get(Field::Status).is_none() && !returns {
             return Vec::new();
         }
         let key = AccountKey::text(sheet.account()).into_owned();
-        let (from, to) = match (sheet.get(Field::Status), self.known(&key, live)) {
+        let marked = self.marked.get(&key);
+        let (from, to) = match (sheet.get(Field::Status), self.sent.get(&key)) {
             (Some(to), Some(from)) if to == from => return Vec::new(),
-            (Some(to), Some(from)) => (from.to_string(), to.to_string()),
-            // Marked as a leaver in no way the directory shows.
-            (Some("3"), None) => (String::new(), "3".to_string()),
+            (Some(to), Some(from)) => (from.clone(), to.to_string()),
+            // 已离职 where the directory shows no leave.
+            (Some("3"), None) if !left_in_listing(live) => (String::new(), "3".to_string()),
+            // Which of 已转正/试用期/兼职 the person is, the listing does not say.
             (Some(_), None) => return Vec::new(),
-            (None, _) => match self.marked.get(&key) {
+            (None, _) => match marked {
                 // A row that says the person left (a 离职时间) is not a return.
                 Some(before) if self.bring_back && sheet.get(Field::QuiteTime).is_none() => {
                     sheet.put(Field::Status, before);
@@ -195,7 +195,7 @@ impl Statuses {
             old: field.display(&from),
             new: field.display(&to),
         }];
-        if from == "3" && to != "3" {
+        if marked.is_some() && to != "3" {
             if sheet.get(Field::BackTime).is_none() {
                 sheet.put(Field::BackTime, &self.today);
             }

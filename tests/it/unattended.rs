@@ -501,12 +501,17 @@ async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
         .await
         .assert_code(0);
     // 18 made permanent; 17 left (never sent a status, no 离职时间 listed); 16 在职 (none of
-    // the four); 15 on probation, which bgy cannot compare: it never sent them one.
+    // the four); 15 on probation and 14 permanent, which bgy cannot compare: it never sent
+    // them one, and 14's 离职时间 in the directory may be of a leave HR took back by hand.
+    let row14 = serde_json::json!({"we_userid": "p000014", "quite_time": "2025-03-31"});
+    let failures = emu.store.entry_time(&[row14.as_object().unwrap().clone()]);
+    assert_eq!(failures.unwrap(), []);
     let sheet = [
         row(18, "已转正"),
         row(17, "离职"),
         row(16, "在职"),
         row(15, "试用期"),
+        row(14, "已转正"),
     ];
     bgy.write("status.csv", format!("{head}{}", sheet.concat()));
     let plan = bgy.run(&["plan", "status.csv"]).await;
@@ -514,8 +519,8 @@ async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
     for line in [
         "p000018 (员工18)  人事状态 status: 试用期 → 已转正",
         "p000017 (员工17)  人事状态 status: (空 empty) → 已离职",
-        "plan: staff: 0 to create, 2 to update, 2 unchanged",
-        "1 unchanged row fills columns the directory's listing does not show (status)",
+        "plan: staff: 0 to create, 2 to update, 3 unchanged",
+        "2 unchanged rows fill columns the directory's listing does not show (status)",
     ] {
         assert!(
             plan.stdout.contains(line) || plan.stderr.contains(line),
@@ -529,15 +534,18 @@ async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
         .assert_code(0);
     assert_eq!(emu.store.person("p000018").unwrap()["status"], "0");
     assert_eq!(emu.store.person("p000017").unwrap()["status"], "3");
-    for i in [16, 15] {
+    for i in [16, 15, 14] {
         let p = emu.store.person(&format!("p{i:06}")).unwrap();
-        assert!(p.get("status").is_none(), "{p:?}");
+        assert!(
+            p.get("status").is_none() && p.get("back_time").is_none(),
+            "{p:?}"
+        );
     }
     let again = bgy.run(&["plan", "status.csv", "--json"]).await;
     assert_eq!(again.json()["updated"], 0, "{}", again.stdout);
-    // What bgy sent is compared now: only p000015's status cannot be.
+    // What bgy sent is compared now: only p000015's and p000014's statuses cannot be.
     assert!(
-        again.stderr.contains("1 unchanged row fills columns"),
+        again.stderr.contains("2 unchanged rows fill columns"),
         "{}",
         again.stderr
     );
