@@ -59,7 +59,8 @@ pub enum Event {
 pub struct FailedHeader {
     /// The input's own columns, then 源行号 Source row and 错误 Error.
     pub titles: Vec<String>,
-    /// Columns a person must never see whole (bank card numbers): a front-end masks them.
+    /// Columns a person must never see whole (bank card numbers, ID numbers): a front-end
+    /// masks them.
     pub masked: Vec<bool>,
 }
 

@@ -502,22 +502,38 @@ fn red_cells(header: &Header, row: &Row) -> BTreeMap<usize, Vec<String>> {
     notes
 }
 
-/// The 失败 Failed sheet's titles as data, and which columns hold bank card numbers.
+/// The 失败 Failed sheet's titles as data, and which columns hold bank card numbers, or ID
+/// numbers (a column bgy does not send, which an HR system's export often has).
 pub fn failed_header(header: &Header) -> crate::events::FailedHeader {
     let columns = layout_columns(header);
-    let card = |c: &Column| {
-        matches!(
-            c,
-            Column::Field(Field::BankCard)
-                | Column::Unused(Field::BankCard)
-                | Column::Duplicate(Field::BankCard)
-        )
+    let secret = |c: &Column, title: &str| match c {
+        Column::Field(f) | Column::Unused(f) | Column::Duplicate(f) => *f == Field::BankCard,
+        Column::Unknown | Column::Ignored => is_id_number_title(title),
+        Column::Meta => false,
     };
     let mut titles: Vec<String> = columns.iter().map(|&i| header.titles[i].clone()).collect();
-    let mut masked: Vec<bool> = columns.iter().map(|&i| card(&header.columns[i])).collect();
+    let mut masked: Vec<bool> = (columns.iter())
+        .map(|&i| secret(&header.columns[i], &header.titles[i]))
+        .collect();
     titles.extend([SOURCE_ROW_TITLE.to_string(), ERROR_TITLE.to_string()]);
     masked.extend([false, false]);
     crate::events::FailedHeader { titles, masked }
+}
+
+/// A column of ID numbers, by its title: 身份证号(码), 证件号码, ID card …
+fn is_id_number_title(title: &str) -> bool {
+    let t = title.trim().to_lowercase();
+    [
+        "身份证",
+        "证件号",
+        "证件编号",
+        "id card",
+        "idcard",
+        "id number",
+        "id no",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 /// A row of the 失败 Failed sheet as data (`None` for a row that went well): the cells, the

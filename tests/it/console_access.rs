@@ -383,11 +383,15 @@ async fn bank_cards_are_masked_on_pages_and_no_page_is_kept_or_framed() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
-    let sheet = "帐号,姓名,手机,部门,银行卡号\nbad1,甲,12345,办公逸/研发部,6222020200112233445\n";
+    // An HR system's export: its 身份证号 column is not one bgy sends, and masked as well.
+    let sheet = "帐号,姓名,手机,部门,银行卡号,身份证号码\n\
+                 bad1,甲,12345,办公逸/研发部,6222020200112233445,11010119900101123X\n";
     let (_, at, html) = c.upload("cards.csv", sheet.into(), Some(&csrf)).await;
     assert!(html.contains("<td class=\"bad\">12345</td>"), "{html}");
     assert!(!html.contains("6222020200112233445"), "{html}");
     assert!(html.contains("**** 3445"), "{html}");
+    assert!(!html.contains("11010119900101123X"), "{html}");
+    assert!(html.contains("**** 1123"), "{html}");
     for path in ["/".to_string(), at.clone(), format!("{at}/report")] {
         let r = c
             .http
