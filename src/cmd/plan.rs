@@ -197,7 +197,17 @@ impl StatusesLater {
             error: None,
         };
         if leave || ctx.has_history() {
-            let history = ctx.history()?;
+            // Only a leave-marking plan needs the history: any other plans without it.
+            let history = match ctx.history() {
+                Ok(history) => history,
+                Err(e) if !leave => {
+                    ctx.events.warn(format!(
+                        "历史记录无法读取,人事状态不做比较 (the history cannot be read, so 人事状态 is not compared): {e:#}"
+                    ));
+                    return Ok(later);
+                }
+                Err(e) => return Err(e),
+            };
             later.reading = Some(std::thread::spawn(move || {
                 let (sent, marked) = (history.statuses()?, history.marked_left()?);
                 let today = crate::model::today();

@@ -512,3 +512,24 @@ async fn an_undo_says_what_it_does_not_how_many_rows_its_sheet_had() {
         r.stderr
     );
 }
+
+#[tokio::test]
+async fn a_plan_with_a_history_it_cannot_read_plans_without_it_and_says_so() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    std::fs::create_dir_all(b.path(".bgy")).unwrap();
+    b.write(".bgy/history.sqlite", "not a database, whatever it was");
+    b.write("s.csv", staff_csv("s", 3));
+    let plan = b.run(&["plan", "s.csv"]).await;
+    plan.assert_code(0);
+    assert!(
+        plan.stderr
+            .contains("the history cannot be read, so 人事状态 is not compared"),
+        "{}",
+        plan.stderr
+    );
+    assert!(plan.stderr.contains("3 to create"), "{}", plan.stderr);
+    // Marking leavers needs to know whom bgy marked: that plan is refused.
+    let leave = b.run(&["plan", "s.csv", "--prune-mode", "leave"]).await;
+    leave.assert_code(2);
+}
