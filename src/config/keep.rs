@@ -117,21 +117,14 @@ impl Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tree::Department;
 
     fn tree() -> DeptTree {
-        let d = |we_id: i64, name: &str, parent: i64| Department {
-            we_id,
-            we_name: name.into(),
-            we_parentid: parent,
-            rank: 0,
-        };
-        DeptTree::new(vec![
-            d(1, "办公逸", 0),
-            d(2, "研发部", 1),
-            d(3, "外包", 1),
-            d(4, "驻场", 3),
-            d(5, "外包组", 2),
+        crate::model::tree::tree_of(&[
+            (1, "办公逸", 0),
+            (2, "研发部", 1),
+            (3, "外包", 1),
+            (4, "驻场", 3),
+            (5, "外包组", 2),
         ])
     }
 

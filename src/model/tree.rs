@@ -553,6 +553,18 @@ pub fn nearest_paths<'a>(paths: &'a [String], wanted: &str) -> Vec<&'a str> {
     scored.into_iter().take(3).map(|(_, p)| p).collect()
 }
 
+/// A tree of `(we_id, name, parent)` departments, for tests.
+#[cfg(test)]
+pub(crate) fn tree_of(list: &[(i64, &str, i64)]) -> DeptTree {
+    let d = |&(we_id, name, parent): &(i64, &str, i64)| Department {
+        we_id,
+        we_name: name.into(),
+        we_parentid: parent,
+        rank: 0,
+    };
+    DeptTree::new(list.iter().map(d).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

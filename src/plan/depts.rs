@@ -350,20 +350,13 @@ impl DeptPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::tree::Department;
 
     fn tree() -> DeptTree {
-        let d = |we_id, name: &str, parent| Department {
-            we_id,
-            we_name: name.into(),
-            we_parentid: parent,
-            rank: 0,
-        };
-        DeptTree::new(vec![
-            d(1, "办公逸", 0),
-            d(2, "研发部", 1),
-            d(3, "客服部", 1),
-            d(4, "后端组", 2),
+        crate::model::tree::tree_of(&[
+            (1, "办公逸", 0),
+            (2, "研发部", 1),
+            (3, "客服部", 1),
+            (4, "后端组", 2),
         ])
     }
 
