@@ -520,20 +520,17 @@ pub fn failed_header(header: &Header) -> crate::events::FailedHeader {
     crate::events::FailedHeader { titles, masked }
 }
 
-/// A column of ID numbers, by its title: 身份证号(码), 证件号码, ID card …
+/// A column of ID numbers, by its title: 身份证号(码), 证件号码, ID card, ID no. …
 fn is_id_number_title(title: &str) -> bool {
-    let t = title.trim().to_lowercase();
-    [
-        "身份证",
-        "证件号",
-        "证件编号",
-        "id card",
-        "idcard",
-        "id number",
-        "id no",
-    ]
-    .iter()
-    .any(|w| t.contains(w))
+    let t = title.to_lowercase();
+    let words: Vec<&str> = (t.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    ["身份证", "证件号", "证件编号"]
+        .iter()
+        .any(|w| t.contains(w))
+        || words.contains(&"idcard")
+        || (words.windows(2)).any(|w| w[0] == "id" && matches!(w[1], "card" | "number" | "no"))
 }
 
 /// A row of the 失败 Failed sheet as data (`None` for a row that went well): the cells, the
@@ -876,6 +873,23 @@ fn write_plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn id_number_columns_are_told_by_their_titles() {
+        for title in [
+            "身份证号",
+            "身份证号码",
+            "证件号码",
+            "ID card",
+            "ID No.",
+            "Id_Number",
+        ] {
+            assert!(is_id_number_title(title), "{title}");
+        }
+        for title in ["Paid notes", "工号", "Idea", "备注"] {
+            assert!(!is_id_number_title(title), "{title}");
+        }
+    }
 
     fn table(rows: &[&[&str]]) -> Table {
         let rows = rows
