@@ -196,18 +196,27 @@ impl Statuses {
             new: field.display(&to),
         }];
         if marked.is_some() && to != "3" {
-            if sheet.get(Field::BackTime).is_none() {
-                sheet.put(Field::BackTime, &self.today);
-            }
+            // Said as "today", not the date: a paused run's plan is approved only when it is
+            // the same, and it may be approved another day.
+            let new = match sheet.get(Field::BackTime) {
+                Some(dated) => dated.to_string(),
+                None => {
+                    sheet.put(Field::BackTime, &self.today);
+                    TODAY.to_string()
+                }
+            };
             out.push(Change {
                 field: Field::BackTime,
                 old: String::new(),
-                new: sheet.get(Field::BackTime).unwrap_or_default().to_string(),
+                new,
             });
         }
         out
     }
 }
+
+/// A date a run sends as the day it sends (复职时间), as its plan shows it.
+const TODAY: &str = "今天 (today)";
 
 /// The listing shows the person left: a 离职时间 (it has no 复职时间 to say they came back, and
 /// the API cannot empty a date).

@@ -454,9 +454,13 @@ async fn a_leaver_the_next_export_names_again_is_brought_back_once() {
         .run(&["plan", "hr/花名册-2.csv", "--prune-mode", "leave"])
         .await;
     plan.assert_code(0);
+    // Its 复职时间 said as today, not a date: a paused plan may be approved another day.
     assert!(
         plan.stdout
-            .contains("p000018 (员工18)  人事状态 status: 已离职 → 试用期"),
+            .contains("p000018 (员工18)  人事状态 status: 已离职 → 试用期")
+            && plan
+                .stdout
+                .contains("p000018 (员工18)  复职时间 back_time: (空 empty) → 今天 (today)"),
         "{}",
         plan.stdout
     );
