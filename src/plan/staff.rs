@@ -171,9 +171,13 @@ impl Statuses {
         if sheet.get(Field::Status).is_none() && !returns {
             return Vec::new();
         }
-        let key = AccountKey::text(sheet.account()).into_owned();
-        let marked = self.marked.get(&key);
-        let (from, to) = match (sheet.get(Field::Status), self.sent.get(&key)) {
+        // Looked up by the account as written (a key made only when it is not one): a
+        // leave-marking plan asks this of every row.
+        let (marked, sent) = {
+            let key = AccountKey::text(sheet.account());
+            (self.marked.get(&*key), self.sent.get(&*key))
+        };
+        let (from, to) = match (sheet.get(Field::Status), sent) {
             (Some(to), Some(from)) if to == from => return Vec::new(),
             (Some(to), Some(from)) => (from.clone(), to.to_string()),
             // 已离职 where the directory shows no leave.
