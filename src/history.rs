@@ -17,7 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::AccountKey;
+use crate::model::{AccountKey, Field};
 
 pub struct History {
     conn: Mutex<Connection>,
@@ -428,6 +428,24 @@ impl History {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// What bgy last sent of each of `fields` (columns `staff/list` does not return; 人事状态
+    /// has [`History::statuses`]): the key of each account it sent one, the field, the value.
+    /// A scan of what was last sent a field (~0.1 s for 100,000 people): a plan asks only for
+    /// the columns its sheet has.
+    pub fn sent_values(&self, fields: &[Field]) -> anyhow::Result<Vec<(String, Field, String)>> {
+        let conn = self.conn();
+        let mut query = conn.prepare_cached(SENT_VALUES)?;
+        let mut out = Vec::new();
+        for &field in fields {
+            let path = format!("$.{}", field.key());
+            let rows = query.query_map([&path], |r| Ok((r.get(0)?, field, r.get(1)?)))?;
+            for row in rows {
+                out.push(row?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The people bgy marked as leavers and has sent nothing of a 人事状态 since: the key of
     /// each account whose last status sent is 已离职 (3) by a leave ([`ChangeKind::Left`]), with
     /// the status bgy had last sent before that leave (`None`: it never sent one). Not those
@@ -762,6 +780,11 @@ pub fn hex(digest: &[u8]) -> String {
 /// range, which the planner takes the index for where `IS NOT NULL` it did not.
 const STATUSES: &str = "SELECT account, json_extract(fields, '$.status') FROM last_sent
      WHERE json_extract(fields, '$.status') > ''";
+
+/// Each account's last value sent of the field whose JSON path is `?1`: texts only, as every
+/// value sent is (`> ''` leaves out the rest).
+const SENT_VALUES: &str = "SELECT account, json_extract(fields, ?1) FROM last_sent
+     WHERE json_extract(fields, ?1) > ''";
 
 /// The accounts whose last 人事状态 sent is 已离职, found in their index.
 const MARKED_LEFT: &str =

@@ -3,6 +3,7 @@
 //! for unchanged rows.
 
 use std::cell::{OnceCell, RefCell};
+use std::sync::Arc;
 
 use anyhow::Context as _;
 
@@ -13,7 +14,7 @@ use crate::context::Context;
 use crate::events::{phases, Emit, Event, PlanShown};
 use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
-use crate::history::{RunStatus, Settled};
+use crate::history::{History, RunStatus, Settled};
 use crate::live::Live;
 use crate::model::{Command, Layout, Outcome};
 use crate::model::{Field, StaffRecord};
@@ -21,7 +22,8 @@ use crate::outcome::{Counts, Summary};
 use crate::outcome::{Detail, Status};
 use crate::outcome::{PlanLine, PlanLines};
 use crate::plan::depts::DeptPlan;
-use crate::plan::{self, Action, Plan, Statuses};
+use crate::plan::{self, Action, Plan, Sent};
+use crate::read::header::{Column, Header};
 use crate::safety;
 use crate::validate::{Row, Table};
 
@@ -107,18 +109,16 @@ async fn prepare<'a>(
     // The rows that fill a column the listing does not show, and those columns: an unchanged
     // one sends nothing, so what it says there never reaches the directory.
     let mut unlisted = Unlisted::default();
-    let mut statuses = StatusesLater::start(ctx, prune)?;
+    let sent = RefCell::new(SentLater::start(ctx, prune)?);
     let keep = keep(prune)?;
     let outcome = |i: usize, row: &mut Row, live: &Live| {
-        let statuses = statuses.get();
-        let action = plan::action(row, live, statuses);
-        unlisted.note(i, row, action.as_ref(), |row| {
-            statuses.compares(&row.values)
+        let mut sent = sent.borrow_mut();
+        let sent = sent.get();
+        let action = plan::action(row, live, sent);
+        unlisted.note(i, row, action.as_ref(), |row, f| {
+            sent.compares(&row.values, f)
         });
-        let outcome = match command {
-            Command::Sync => sent_outcome(action.as_ref()),
-            _ => planned_outcome(action.as_ref()),
-        };
+        let outcome = streamed_outcome(command, action.as_ref());
         match actions.get_mut(i) {
             // A row the checks across rows failed after it was planned: it does nothing.
             Some(planned) => *planned = action,
@@ -134,6 +134,7 @@ async fn prepare<'a>(
     let sends = command == Command::Sync;
     let staff = Some(Layout::Staff);
     let mut session = Session::open_watched(ctx, command, input, staff, sends, &mut |l, h, r| {
+        sent.borrow_mut().header(h);
         checking.watch(l, h, r)
     })?;
     match checking.listed().await? {
@@ -147,9 +148,9 @@ async fn prepare<'a>(
         .context("the departments sheet was not read")??;
     let kept = prunable(prune, live, &keep)?;
     checking.rest(&mut session, live);
-    let statuses = statuses.done()?;
+    let sent = sent.into_inner().done()?;
     unlisted.tell(ctx, &actions);
-    let has_left = |s: &StaffRecord| statuses.has_left(s);
+    let has_left = |s: &StaffRecord| sent.has_left(s);
     let plan = Plan::of(actions, &session.table, live, prune, has_left, |s| {
         kept.keeps(s)
     });
@@ -177,65 +178,92 @@ async fn prepare<'a>(
     })
 }
 
-/// What bgy knows of the 人事状态 it sent ([`Statuses`]): from the history when there is one
-/// (a plan does not make one), read on a thread of its own while the sheet is read and the
+/// What bgy knows it sent of the columns `staff/list` does not return ([`Sent`]): from the
+/// history when there is one (a plan does not make one), read on a thread of its own once the
+/// sheet's header says which of those columns it has, while the sheet is read and the
 /// directory listed (a history that sent 100,000 people a status gives them in ~30 ms). A
 /// leave-marking plan also brings back the leavers bgy marked that the sheet names again.
-struct StatusesLater {
-    reading: Option<std::thread::JoinHandle<anyhow::Result<Statuses>>>,
-    read: Option<Statuses>,
-    /// Why they could not be read: the plan is then refused ([`StatusesLater::done`]).
+struct SentLater {
+    /// The history, until the header is read.
+    history: Option<Arc<History>>,
+    leave: bool,
+    reading: Option<std::thread::JoinHandle<anyhow::Result<Sent>>>,
+    read: Option<Sent>,
+    /// Why it could not be read: the plan is then refused ([`SentLater::done`]).
     error: Option<anyhow::Error>,
 }
 
-impl StatusesLater {
-    fn start(ctx: &Context, prune: PruneMode) -> anyhow::Result<StatusesLater> {
+impl SentLater {
+    fn start(ctx: &Context, prune: PruneMode) -> anyhow::Result<SentLater> {
         let leave = prune == PruneMode::Leave;
-        let mut later = StatusesLater {
+        let mut later = SentLater {
+            history: None,
+            leave,
             reading: None,
             read: None,
             error: None,
         };
         if leave || ctx.has_history() {
             // Only a leave-marking plan needs the history: any other plans without it.
-            let history = match ctx.history() {
-                Ok(history) => history,
+            later.history = match ctx.history() {
+                Ok(history) => Some(history),
                 Err(e) if !leave => {
                     ctx.events.warn(format!(
-                        "历史记录无法读取,人事状态不做比较 (the history cannot be read, so 人事状态 is not compared): {e:#}"
+                        "历史记录无法读取,人事状态等通讯录列表读不到的列不做比较 (the history cannot be read, so 人事状态 and the other columns the directory's listing does not show are not compared): {e:#}"
                     ));
-                    return Ok(later);
+                    None
                 }
                 Err(e) => return Err(e),
             };
-            later.reading = Some(std::thread::spawn(move || {
-                let (sent, marked) = (history.statuses()?, history.marked_left()?);
-                let today = crate::model::today();
-                Ok(Statuses::new(sent, marked, leave, &today))
-            }));
         }
         Ok(later)
     }
 
-    /// As read, to plan a row with (waiting for them the first time); none known when they
+    /// Starts reading, for a sheet whose header is `header` (once: its first rows' call).
+    fn header(&mut self, header: &Header) {
+        if self.history.is_some() {
+            let fields = (header.columns.iter()).filter_map(|c| match c {
+                Column::Field(f) if !crate::live::is_listed(*f) && *f != Field::Status => Some(*f),
+                _ => None,
+            });
+            self.begin(fields.collect());
+        }
+    }
+
+    /// Starts reading what bgy sent: the statuses, and the values of `fields`.
+    fn begin(&mut self, fields: Vec<Field>) {
+        let Some(history) = self.history.take() else {
+            return;
+        };
+        let leave = self.leave;
+        self.reading = Some(std::thread::spawn(move || {
+            let (sent, marked) = (history.statuses()?, history.marked_left()?);
+            let today = crate::model::today();
+            let values = history.sent_values(&fields)?;
+            Ok(Sent::new(sent, marked, leave, &today).with_values(values))
+        }));
+    }
+
+    /// As read, to plan a row with (waiting for it the first time); nothing known when it
     /// could not be read.
-    fn get(&mut self) -> &Statuses {
+    fn get(&mut self) -> &Sent {
+        self.begin(Vec::new());
         let (reading, error) = (&mut self.reading, &mut self.error);
         self.read.get_or_insert_with(|| {
             let read = match reading.take().map(std::thread::JoinHandle::join) {
                 Some(Ok(read)) => read,
-                Some(Err(_)) => Err(anyhow::anyhow!("reading the history's statuses failed")),
-                None => Ok(Statuses::default()),
+                Some(Err(_)) => Err(anyhow::anyhow!("reading what the history sent failed")),
+                None => Ok(Sent::default()),
             };
             read.unwrap_or_else(|e| {
                 *error = Some(e);
-                Statuses::default()
+                Sent::default()
             })
         })
     }
 
-    /// The statuses the rows were planned with, or why they could not be read.
-    fn done(mut self) -> anyhow::Result<Statuses> {
+    /// What the rows were planned with, or why it could not be read.
+    fn done(mut self) -> anyhow::Result<Sent> {
         self.get();
         match self.error {
             Some(e) => Err(e.context("cannot read what the history says bgy sent")),
@@ -292,20 +320,19 @@ struct Unlisted {
 }
 
 impl Unlisted {
-    /// Row `i`, planned to do `action`; its 人事状态 is compared as bgy knows it if
-    /// `status_compared` says so.
+    /// Row `i`, planned to do `action`; a column the listing does not show is compared as bgy
+    /// knows it sent it if `sent_compares` says so.
     fn note(
         &mut self,
         i: usize,
         row: &Row,
         action: Option<&Action>,
-        status_compared: impl FnOnce(&Row) -> bool,
+        sent_compares: impl Fn(&Row, Field) -> bool,
     ) {
         if action != Some(&Action::Unchanged) {
             return;
         }
-        let status = row.values.get(Field::Status).is_some() && status_compared(row);
-        let compared = |f: Field| crate::live::is_listed(f) || (status && f == Field::Status);
+        let compared = |f: Field| crate::live::is_listed(f) || sent_compares(row, f);
         let mut filled = row
             .values
             .iter()
@@ -363,6 +390,15 @@ fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::De
         held.let_go();
     }
     Ok(plan::depts::read(&bytes, &input.file)?)
+}
+
+/// A row's outcome as its report row is written while the sheet is read: a sync's as its
+/// send succeeding would leave it, a plan's as planned.
+fn streamed_outcome(command: Command, action: Option<&Action>) -> Outcome {
+    match command {
+        Command::Sync => sent_outcome(action),
+        _ => planned_outcome(action),
+    }
 }
 
 /// A row's outcome once planned: unchanged, or valid (to be sent).

@@ -342,6 +342,24 @@ impl Field {
             (_, None) => value.to_string(),
         }
     }
+
+    /// A value as a person may see it in a plan: [`Field::display`]'s, a bank card masked.
+    pub fn shown(self, value: &str) -> String {
+        match self {
+            Field::BankCard => mask_card(value),
+            _ => self.display(value),
+        }
+    }
+}
+
+/// A bank card number as a person may see it: its last four digits.
+pub fn mask_card(card: &str) -> String {
+    let digits: Vec<char> = card.chars().filter(char::is_ascii_digit).collect();
+    match digits.len() {
+        0 if card.trim().is_empty() => String::new(),
+        n if n >= 8 => format!("**** {}", digits[n - 4..].iter().collect::<String>()),
+        _ => "****".into(),
+    }
 }
 
 /// Today's local date as the API takes a date (`2026-12-02`): a leave's 离职时间, a return's

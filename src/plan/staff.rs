@@ -2,7 +2,7 @@
 //! field, what is unchanged, and (for pruning) who is on the server but not in the sheet.
 //!
 //! In: a validated table and the live directory. Out: a [`Plan`]. Only the fields `staff/list`
-//! returns can be compared, and 人事状态 as bgy last sent it ([`Statuses`]); an empty cell means
+//! returns can be compared, and the others as bgy last sent them ([`Sent`]); an empty cell means
 //! "leave as is", as it does for `staff/add`.
 
 use std::collections::HashMap;
@@ -105,16 +105,18 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
     out
 }
 
-/// What bgy knows of people's 人事状态, which `staff/list` does not return: the status it last
-/// sent each ([`crate::history::History::statuses`]), and the leavers its leaves marked
-/// ([`crate::history::History::marked_left`]). A row's 人事状态 is compared with it, and in a
-/// plan that marks who is missing from the sheet (`--prune-mode leave`), where the sheet is the
-/// list of who works here, a marked leaver it names again (a rehire, a night the HR system's
-/// export left them out) is brought back, not left 已离职 for good.
+/// What bgy knows it sent of the columns `staff/list` does not return: each person's 人事状态
+/// ([`crate::history::History::statuses`]), the leavers its leaves marked
+/// ([`crate::history::History::marked_left`]), and of the sheet's other such columns (直接上级,
+/// 银行卡号, 考勤号 …) the value it last sent ([`crate::history::History::sent_values`]). A row
+/// is compared with them, and in a plan that marks who is missing from the sheet
+/// (`--prune-mode leave`), where the sheet is the list of who works here, a marked leaver it
+/// names again (a rehire, a night the HR system's export left them out) is brought back, not
+/// left 已离职 for good.
 #[derive(Debug, Default)]
-pub struct Statuses {
+pub struct Sent {
     /// Each account's key, with the status bgy last sent it.
-    sent: HashMap<String, String>,
+    statuses: HashMap<String, String>,
     /// Each leaver bgy marked (and has sent no status since), with the 人事状态 to give back:
     /// the one bgy last sent before the leave, 已转正 when it never sent one (as an undo of the
     /// leave gives).
@@ -125,58 +127,108 @@ pub struct Statuses {
     /// 复职时间 for those brought back, when the row gives none: the API cannot empty the
     /// 离职时间.
     today: String,
+    /// Each account's key, with what bgy last sent of the sheet's unlisted columns other than
+    /// 人事状态 (only those the sheet has are read).
+    values: HashMap<String, Vec<(Field, Box<str>)>>,
 }
 
-impl Statuses {
+impl Sent {
     pub fn new(
-        sent: Vec<(String, String)>,
+        statuses: Vec<(String, String)>,
         marked: Vec<(String, Option<String>)>,
         bring_back: bool,
         today: &str,
-    ) -> Statuses {
+    ) -> Sent {
         let marked = marked
             .into_iter()
             .map(|(account, before)| (account, before.unwrap_or_else(|| "0".into())));
-        Statuses {
-            sent: sent.into_iter().collect(),
+        Sent {
+            statuses: statuses.into_iter().collect(),
             marked: marked.collect(),
             bring_back,
             today: today.into(),
+            values: HashMap::new(),
         }
+    }
+
+    /// With what bgy last sent of other unlisted columns: the key of each account, the
+    /// column, the value.
+    pub fn with_values(mut self, values: Vec<(String, Field, String)>) -> Sent {
+        for (key, field, value) in values {
+            let sent = self.values.entry(key).or_default();
+            sent.push((field, value.into()));
+        }
+        self
     }
 
     /// Someone already marked as a leaver: the status bgy last sent is 已离职, or it sent none
     /// and the listing shows a leave (HR marked them by hand). One whose leave an undo took
     /// back (a status sent again) is not.
     pub fn has_left(&self, live: &StaffRecord) -> bool {
-        match self.sent.get(&*AccountKey::text(live.account())) {
+        match self.statuses.get(&*AccountKey::text(live.account())) {
             Some(status) => status == "3",
             None => left_in_listing(live),
         }
     }
 
-    /// Whether the row's 人事状态 is compared (a plan that cannot says so): bgy sent one, or
-    /// the row says 已离职, which the listing's 离职时间 tells.
-    pub fn compares(&self, sheet: &StaffRecord) -> bool {
-        self.sent.contains_key(&*AccountKey::text(sheet.account()))
-            || sheet.get(Field::Status) == Some("3")
+    /// Whether the row's `field`, one `staff/list` does not return, is compared (a plan that
+    /// cannot says so): bgy sent one, or for 人事状态, the row says 已离职, which the listing's
+    /// 离职时间 tells.
+    pub fn compares(&self, sheet: &StaffRecord, field: Field) -> bool {
+        let key = AccountKey::text(sheet.account());
+        match field {
+            Field::Status => {
+                self.statuses.contains_key(&*key) || sheet.get(Field::Status) == Some("3")
+            }
+            _ => (self.values.get(&*key)).is_some_and(|sent| sent.iter().any(|(f, _)| *f == field)),
+        }
     }
 
-    /// The changes the row's 人事状态 makes, and a marked leaver's return, put into its values
-    /// (a sync sends them). Taking back bgy's own mark is dated 复职时间 today unless the row
-    /// dates it (as an undo of the leave does); any other return is the row's to date: a
-    /// listing's 离职时间 may be of a leave HR has since taken back by hand.
+    /// The changes the row's unlisted columns make against what bgy last sent, and a marked
+    /// leaver's return put into its values (a sync sends them).
     fn changes(&self, sheet: &mut StaffRecord, live: &StaffRecord) -> Vec<Change> {
         let returns = self.bring_back && !self.marked.is_empty();
-        if sheet.get(Field::Status).is_none() && !returns {
+        if sheet.get(Field::Status).is_none() && !returns && self.values.is_empty() {
             return Vec::new();
         }
         // Looked up by the account as written (a key made only when it is not one): a
         // leave-marking plan asks this of every row.
-        let (marked, sent) = {
+        let (marked, sent, values) = {
             let key = AccountKey::text(sheet.account());
-            (self.marked.get(&*key), self.sent.get(&*key))
+            let values = self.values.get(&*key).map_or(&[][..], Vec::as_slice);
+            (self.marked.get(&*key), self.statuses.get(&*key), values)
         };
+        let mut out = self.status_changes(sheet, live, marked, sent);
+        let said = out.len();
+        for (field, old) in values {
+            // A return's 复职时间 is said with its 人事状态.
+            if out[..said].iter().any(|c| c.field == *field) {
+                continue;
+            }
+            match sheet.get(*field) {
+                Some(new) if new != &**old => out.push(Change {
+                    field: *field,
+                    old: field.shown(old),
+                    new: field.shown(new),
+                }),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The change the row's 人事状态 makes, given the status bgy last `sent` and whether it
+    /// marked the person as a leaver (with the status to give back). Taking back bgy's own
+    /// mark is dated 复职时间 today unless the row dates it (as an undo of the leave does); any
+    /// other return is the row's to date: a listing's 离职时间 may be of a leave HR has since
+    /// taken back by hand.
+    fn status_changes(
+        &self,
+        sheet: &mut StaffRecord,
+        live: &StaffRecord,
+        marked: Option<&String>,
+        sent: Option<&String>,
+    ) -> Vec<Change> {
         let (from, to) = match (sheet.get(Field::Status), sent) {
             (Some(to), Some(from)) if to == from => return Vec::new(),
             (Some(to), Some(from)) => (from.clone(), to.to_string()),
@@ -228,15 +280,15 @@ fn left_in_listing(live: &StaffRecord) -> bool {
     live.get(Field::QuiteTime).is_some()
 }
 
-/// What one row would do to `live`: `None` for an invalid row. Its 人事状态 is compared as
-/// bgy knows it (`statuses`), and a marked leaver the row names again brought back, the
-/// values that do it put into the row.
-pub fn action(row: &mut Row, live: &Live, statuses: &Statuses) -> Option<Action> {
+/// What one row would do to `live`: `None` for an invalid row. Its columns `staff/list` does
+/// not return are compared with what bgy knows it sent (`sent`), and a marked leaver the row
+/// names again brought back, the values that do it put into the row.
+pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
     row.is_valid().then(|| match live.person(row.account()) {
         None => Action::Create,
         Some(person) => {
             let mut changes = changes(&row.values, person, &live.tree);
-            changes.extend(statuses.changes(&mut row.values, person));
+            changes.extend(sent.changes(&mut row.values, person));
             if changes.is_empty() {
                 Action::Unchanged
             } else {
@@ -391,5 +443,62 @@ fn row_lines(row: &Row, action: Option<&Action>, target: &Option<Box<str>>) -> V
                 .collect()
         }
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(fields: &[(Field, &str)]) -> StaffRecord {
+        let mut r = StaffRecord::new();
+        for (field, value) in fields {
+            r.put(*field, value);
+        }
+        r
+    }
+
+    #[test]
+    fn an_unlisted_column_is_compared_with_what_bgy_sent_and_a_card_is_masked() {
+        let sent = Sent::new(Vec::new(), Vec::new(), false, "2026-12-02").with_values(vec![
+            ("zs".into(), Field::BankCard, "6222020200112233".into()),
+            ("zs".into(), Field::LeadId, "ls".into()),
+        ]);
+        let live = record(&[(Field::WeUserid, "ZS")]);
+        let mut sheet = record(&[
+            (Field::WeUserid, "ZS"),
+            (Field::LeadId, "ls"),
+            (Field::BankCard, "6222020200119988"),
+            (Field::CheckId, "7"),
+        ]);
+        let changes = sent.changes(&mut sheet, &live);
+        assert_eq!(
+            changes,
+            [Change {
+                field: Field::BankCard,
+                old: "**** 2233".into(),
+                new: "**** 9988".into(),
+            }]
+        );
+        assert!(sent.compares(&sheet, Field::LeadId));
+        assert!(!sent.compares(&sheet, Field::CheckId));
+    }
+
+    #[test]
+    fn a_returns_back_time_is_said_once_though_bgy_sent_one_before() {
+        let sent = Sent::new(
+            Vec::new(),
+            vec![("zs".into(), Some("1".into()))],
+            true,
+            "2026-12-02",
+        )
+        .with_values(vec![("zs".into(), Field::BackTime, "2025-01-02".into())]);
+        let live = record(&[(Field::WeUserid, "zs"), (Field::QuiteTime, "2026-11-30")]);
+        let mut sheet = record(&[(Field::WeUserid, "zs"), (Field::WeName, "张三")]);
+        let changes = sent.changes(&mut sheet, &live);
+        let fields: Vec<Field> = changes.iter().map(|c| c.field).collect();
+        assert_eq!(fields, [Field::Status, Field::BackTime], "{changes:?}");
+        assert_eq!(changes[1].new, TODAY);
+        assert_eq!(sheet.get(Field::BackTime), Some("2026-12-02"));
     }
 }

@@ -63,12 +63,4 @@ pub fn message(title: &str, text: &str) -> Html<String> {
     Html(html)
 }
 
-/// A bank card number as a person may see it: its last four digits.
-pub fn mask_card(card: &str) -> String {
-    let digits: Vec<char> = card.chars().filter(char::is_ascii_digit).collect();
-    match digits.len() {
-        0 if card.trim().is_empty() => String::new(),
-        n if n >= 8 => format!("**** {}", digits[n - 4..].iter().collect::<String>()),
-        _ => "****".into(),
-    }
-}
+pub use crate::model::mask_card;

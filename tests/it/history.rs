@@ -524,7 +524,7 @@ async fn a_plan_with_a_history_it_cannot_read_plans_without_it_and_says_so() {
     plan.assert_code(0);
     assert!(
         plan.stderr
-            .contains("the history cannot be read, so 人事状态 is not compared"),
+            .contains("the history cannot be read, so 人事状态 and the other columns the directory's listing does not show are not compared"),
         "{}",
         plan.stderr
     );

@@ -556,6 +556,64 @@ async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
 }
 
 #[tokio::test]
+async fn a_sheets_bank_card_and_manager_are_compared_with_what_bgy_last_sent() {
+    let emu = directory(20).await;
+    let bgy = Bgy::new().against(&emu);
+    let row = |i: usize, card: &str, lead: &str, check: &str| {
+        format!(
+            "p{i:06},员工{i},{},2,{card},{lead},{check}\n",
+            mobile("p", i)
+        )
+    };
+    let head = "帐号,姓名,手机,部门ID,银行卡号,直接上级,考勤号\n";
+    let before = [
+        row(18, "6222020200112233", "p000001", "9018"),
+        row(17, "6222020200114455", "p000001", "9017"),
+    ];
+    bgy.write("before.csv", format!("{head}{}", before.concat()));
+    bgy.run(&["import", "before.csv", "--cover", "overwrite"])
+        .await
+        .assert_code(0);
+    // 18 gets a new card, 17 a new manager; 16's card bgy never sent, so it cannot compare it.
+    let sheet = [
+        row(18, "6222020200119988", "p000001", "9018"),
+        row(17, "6222020200114455", "p000002", "9017"),
+        row(16, "6222020200116677", "", ""),
+    ];
+    bgy.write("after.csv", format!("{head}{}", sheet.concat()));
+    let plan = bgy.run(&["plan", "after.csv"]).await;
+    plan.assert_code(0);
+    let said = format!("{}{}", plan.stdout, plan.stderr);
+    for line in [
+        "p000018 (员工18)  银行卡号 bank_card: **** 2233 → **** 9988",
+        "p000017 (员工17)  直接上级 lead_id: p000001 → p000002",
+        "plan: staff: 0 to create, 2 to update, 1 unchanged",
+        "1 unchanged row fills columns the directory's listing does not show (bank_card)",
+    ] {
+        assert!(said.contains(line), "{line}: {said}");
+    }
+    assert!(!said.contains("6222020200119988"), "{said}");
+    bgy.run(&["sync", "after.csv", "--yes"])
+        .await
+        .assert_code(0);
+    let p18 = emu.store.person("p000018").unwrap();
+    assert_eq!(p18["bank_card"], "6222020200119988");
+    assert_eq!(emu.store.person("p000017").unwrap()["lead_id"], "p000002");
+    assert!(emu
+        .store
+        .person("p000016")
+        .unwrap()
+        .get("bank_card")
+        .is_none());
+    let again = bgy.run(&["plan", "after.csv", "--json"]).await;
+    assert_eq!(again.json()["updated"], 0, "{}", again.stdout);
+    // The undo of the sync gives 18 the card bgy had sent before.
+    bgy.run(&["undo", "2", "--yes"]).await.assert_code(0);
+    let p18 = emu.store.person("p000018").unwrap();
+    assert_eq!(p18["bank_card"], "6222020200112233");
+}
+
+#[tokio::test]
 async fn the_accounts_and_departments_bgy_toml_keeps_are_never_pruned() {
     let emu = directory(20).await;
     let (_, hook) = robot().await;
