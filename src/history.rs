@@ -17,7 +17,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::model::{AccountKey, Field};
+use crate::model::{AccountKey, Field, StaffRecord};
 
 pub struct History {
     conn: Mutex<Connection>,
@@ -428,19 +428,41 @@ impl History {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// What bgy last sent of each of `fields` (columns `staff/list` does not return; 人事状态
-    /// has [`History::statuses`]): the key of each account it sent one, the field, the value.
-    /// A scan of what was last sent a field (~0.1 s for 100,000 people): a plan asks only for
-    /// the columns its sheet has.
-    pub fn sent_values(&self, fields: &[Field]) -> anyhow::Result<Vec<(String, Field, String)>> {
+    /// What bgy last sent of `fields` (columns `staff/list` does not return; 人事状态 has
+    /// [`History::statuses`]): the key of each account it sent any, with those values. One
+    /// scan of what was last sent, each person's fields parsed once (~0.15 s for five fields
+    /// of 100,000 people): a plan asks only for the columns its sheet has.
+    pub fn sent_values(&self, fields: &[Field]) -> anyhow::Result<Vec<(String, StaffRecord)>> {
+        let mut fields = fields.to_vec();
+        fields.sort_unstable();
+        fields.dedup();
+        if fields.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The fields' keys are the program's own names, not input.
+        let paths: Vec<String> = (fields.iter())
+            .map(|f| format!("json_extract(fields, '$.{}')", f.key()))
+            .collect();
+        let sql = format!("SELECT account, {} FROM last_sent", paths.join(", "));
         let conn = self.conn();
-        let mut query = conn.prepare_cached(SENT_VALUES)?;
+        let mut query = conn.prepare(&sql)?;
+        let mut rows = query.query([])?;
         let mut out = Vec::new();
-        for &field in fields {
-            let path = format!("$.{}", field.key());
-            let rows = query.query_map([&path], |r| Ok((r.get(0)?, field, r.get(1)?)))?;
-            for row in rows {
-                out.push(row?);
+        while let Some(row) = rows.next()? {
+            let mut sent = StaffRecord::new();
+            for (i, &field) in fields.iter().enumerate() {
+                // Texts only, as every value sent is.
+                let value = match row.get_ref(i + 1)? {
+                    rusqlite::types::ValueRef::Text(v) => std::str::from_utf8(v).unwrap_or(""),
+                    _ => "",
+                };
+                if !value.is_empty() {
+                    sent.put(field, value);
+                }
+            }
+            if sent.iter().next().is_some() {
+                sent.shrink_to_fit();
+                out.push((row.get(0)?, sent));
             }
         }
         Ok(out)
@@ -780,11 +802,6 @@ pub fn hex(digest: &[u8]) -> String {
 /// range, which the planner takes the index for where `IS NOT NULL` it did not.
 const STATUSES: &str = "SELECT account, json_extract(fields, '$.status') FROM last_sent
      WHERE json_extract(fields, '$.status') > ''";
-
-/// Each account's last value sent of the field whose JSON path is `?1`: texts only, as every
-/// value sent is (`> ''` leaves out the rest).
-const SENT_VALUES: &str = "SELECT account, json_extract(fields, ?1) FROM last_sent
-     WHERE json_extract(fields, ?1) > ''";
 
 /// The accounts whose last 人事状态 sent is 已离职, found in their index.
 const MARKED_LEFT: &str =

@@ -129,7 +129,7 @@ pub struct Sent {
     today: String,
     /// Each account's key, with what bgy last sent of the sheet's unlisted columns other than
     /// 人事状态 (only those the sheet has are read).
-    values: HashMap<String, Vec<(Field, Box<str>)>>,
+    values: HashMap<String, StaffRecord>,
 }
 
 impl Sent {
@@ -151,13 +151,10 @@ impl Sent {
         }
     }
 
-    /// With what bgy last sent of other unlisted columns: the key of each account, the
-    /// column, the value.
-    pub fn with_values(mut self, values: Vec<(String, Field, String)>) -> Sent {
-        for (key, field, value) in values {
-            let sent = self.values.entry(key).or_default();
-            sent.push((field, value.into()));
-        }
+    /// With what bgy last sent of other unlisted columns: the key of each account, with the
+    /// values.
+    pub fn with_values(mut self, values: Vec<(String, StaffRecord)>) -> Sent {
+        self.values = values.into_iter().collect();
         self
     }
 
@@ -180,7 +177,7 @@ impl Sent {
             Field::Status => {
                 self.statuses.contains_key(&*key) || sheet.get(Field::Status) == Some("3")
             }
-            _ => (self.values.get(&*key)).is_some_and(|sent| sent.iter().any(|(f, _)| *f == field)),
+            _ => (self.values.get(&*key)).is_some_and(|sent| sent.get(field).is_some()),
         }
     }
 
@@ -195,19 +192,19 @@ impl Sent {
         // leave-marking plan asks this of every row.
         let (marked, sent, values) = {
             let key = AccountKey::text(sheet.account());
-            let values = self.values.get(&*key).map_or(&[][..], Vec::as_slice);
+            let values = self.values.get(&*key);
             (self.marked.get(&*key), self.statuses.get(&*key), values)
         };
         let mut out = self.status_changes(sheet, live, marked, sent);
         let said = out.len();
-        for (field, old) in values {
+        for (field, old) in values.into_iter().flat_map(StaffRecord::iter) {
             // A return's 复职时间 is said with its 人事状态.
-            if out[..said].iter().any(|c| c.field == *field) {
+            if out[..said].iter().any(|c| c.field == field) {
                 continue;
             }
-            match sheet.get(*field) {
-                Some(new) if new != &**old => out.push(Change {
-                    field: *field,
+            match sheet.get(field) {
+                Some(new) if new != old => out.push(Change {
+                    field,
                     old: field.shown(old),
                     new: field.shown(new),
                 }),
@@ -460,10 +457,9 @@ mod tests {
 
     #[test]
     fn an_unlisted_column_is_compared_with_what_bgy_sent_and_a_card_is_masked() {
-        let sent = Sent::new(Vec::new(), Vec::new(), false, "2026-12-02").with_values(vec![
-            ("zs".into(), Field::BankCard, "6222020200112233".into()),
-            ("zs".into(), Field::LeadId, "ls".into()),
-        ]);
+        let was = record(&[(Field::LeadId, "ls"), (Field::BankCard, "6222020200112233")]);
+        let sent = Sent::new(Vec::new(), Vec::new(), false, "2026-12-02")
+            .with_values(vec![("zs".into(), was)]);
         let live = record(&[(Field::WeUserid, "ZS")]);
         let mut sheet = record(&[
             (Field::WeUserid, "ZS"),
@@ -492,7 +488,10 @@ mod tests {
             true,
             "2026-12-02",
         )
-        .with_values(vec![("zs".into(), Field::BackTime, "2025-01-02".into())]);
+        .with_values(vec![(
+            "zs".into(),
+            record(&[(Field::BackTime, "2025-01-02")]),
+        )]);
         let live = record(&[(Field::WeUserid, "zs"), (Field::QuiteTime, "2026-11-30")]);
         let mut sheet = record(&[(Field::WeUserid, "zs"), (Field::WeName, "张三")]);
         let changes = sent.changes(&mut sheet, &live);
