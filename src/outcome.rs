@@ -163,6 +163,10 @@ pub struct SheetDetail {
     /// skips them, or updates them with `--cover overwrite`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing: Option<usize>,
+    /// A prune: how many of the people the sheet does not name `bgy.toml`'s `[prune]` kept
+    /// (neither deleted nor marked as leavers), when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<usize>,
     /// An unattended run that waits for approval: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<String>,

@@ -419,6 +419,14 @@ fn sent_outcome(action: Option<&Action>) -> Outcome {
     }
 }
 
+/// What a plan says besides its rows: [`dept_extra`], and how many people `[prune]` kept.
+fn plan_extra(p: &Prepared, done: Option<(usize, usize)>) -> Extra {
+    Extra {
+        kept: (p.plan.kept > 0).then_some(p.plan.kept),
+        ..dept_extra(p.depts.as_ref(), done)
+    }
+}
+
 /// The departments sheet's invalid rows, and its creates and renames (planned, or `done`).
 fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
     let Some(d) = depts else {
@@ -452,7 +460,7 @@ async fn plan_listed(
     let counts = p.plan.counts();
     let extra = Extra {
         planned: Some(counts),
-        ..dept_extra(p.depts.as_ref(), None)
+        ..plan_extra(&p, None)
     };
     let lines = Lines::of(&p.dept_lines, &p.plan, p.live);
     let summary = p.session.finish(Some(&lines), extra)?;
@@ -672,7 +680,7 @@ impl Held {
         let sha = p.session.hash_input();
         let extra = Extra {
             planned: Some(counts),
-            ..dept_extra(p.depts.as_ref(), None)
+            ..plan_extra(&p, None)
         };
         let lines = Lines::of(&p.dept_lines, &p.plan, p.live);
         let mut summary = p.session.finish(Some(&lines), extra)?;
@@ -794,10 +802,7 @@ async fn send(
     if let Some(a) = &applied {
         lines.after.extend(a.failures.iter().cloned());
     }
-    let mut extra = dept_extra(
-        p.depts.as_ref(),
-        applied.as_ref().map(|a| (a.created, a.renamed)),
-    );
+    let mut extra = plan_extra(&p, applied.as_ref().map(|a| (a.created, a.renamed)));
     let left = left.into_iter().map(|(i, o)| (leavers[i].clone(), o));
     tally_besides(
         &mut extra,

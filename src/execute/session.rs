@@ -68,6 +68,8 @@ pub struct Extra {
     pub existing: Option<usize>,
     /// A run that only planned (a plan, an undo's dry run): what it would do.
     pub planned: Option<crate::outcome::StaffCounts>,
+    /// A prune: how many of the people the sheet does not name `bgy.toml`'s `[prune]` kept.
+    pub kept: Option<usize>,
 }
 
 impl Extra {
@@ -490,6 +492,7 @@ impl<'a> Session<'a> {
                 departments_created: extra.departments_created,
                 departments_renamed: extra.departments_renamed,
                 existing: extra.existing,
+                kept: extra.kept,
                 paused: None,
             }),
             status,

@@ -633,6 +633,7 @@ async fn the_accounts_and_departments_bgy_toml_keeps_are_never_pruned() {
     let out = bgy.run(&["schedule", "--once", "--json"]).await;
     out.assert_code(0);
     assert_eq!(out.json()["left"], 2, "{}", out.stdout);
+    assert_eq!(out.json()["kept"], 2, "{}", out.stdout);
     assert!(
         out.stderr
             .contains("2 of the people not in the sheet are kept by bgy.toml [prune]"),
@@ -646,6 +647,10 @@ async fn the_accounts_and_departments_bgy_toml_keeps_are_never_pruned() {
     // A deletion spares them too.
     let plan = bgy.run(&["plan", "hr/花名册.csv", "--prune"]).await;
     plan.assert_code(0);
+    let json = bgy
+        .run(&["plan", "hr/花名册.csv", "--prune", "--json"])
+        .await;
+    assert_eq!(json.json()["kept"], 2, "{}", json.stdout);
     assert!(
         plan.stdout.contains("p000016") && !plan.stdout.contains("p000017"),
         "{}",
