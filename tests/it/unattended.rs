@@ -607,6 +607,12 @@ async fn a_sheets_bank_card_and_manager_are_compared_with_what_bgy_last_sent() {
         .is_none());
     let again = bgy.run(&["plan", "after.csv", "--json"]).await;
     assert_eq!(again.json()["updated"], 0, "{}", again.stdout);
+    // A card far down a sheet whose first rows fill none (read in batches) is compared too.
+    let newcomers: String = (0..2000).map(|i| row(100 + i, "", "", "")).collect();
+    let last = row(18, "6222020200111111", "p000001", "9018");
+    bgy.write("later.csv", format!("{head}{newcomers}{last}"));
+    let later = bgy.run(&["plan", "later.csv", "--json"]).await;
+    assert_eq!(later.json()["updated"], 1, "{}", later.stdout);
     // The undo of the sync gives 18 the card bgy had sent before.
     bgy.run(&["undo", "2", "--yes"]).await.assert_code(0);
     let p18 = emu.store.person("p000018").unwrap();
