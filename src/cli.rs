@@ -554,7 +554,8 @@ pub enum DeptCommand {
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Input {
     /// The sheet: .xlsx, .xlsm, .xlsb, .xls, .ods or .csv (by content), or a report workbook (its 失败
-    /// Failed rows are read).
+    /// Failed rows are read); `-` reads it from standard input (a pipe), its report then
+    /// stdin.report-….xlsx in the working folder.
     pub file: PathBuf,
     /// Read this sheet instead of the first.
     #[arg(long)]

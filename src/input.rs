@@ -147,7 +147,28 @@ impl Copied {
     }
 }
 
+/// What a sheet piped in (`FILE` given as `-`) is called: in messages, the report's and the
+/// journal's names (`stdin.report-….xlsx`, in the working folder unless told where), the
+/// history.
+pub const PIPED: &str = "stdin";
+
 impl Input {
+    /// `FILE` given as `-`: the sheet is piped in, and read here, whole, once (the run reads
+    /// these bytes, never a file of that name). A terminal is refused rather than waited on.
+    pub fn read_piped(&mut self) -> anyhow::Result<()> {
+        if self.file.as_os_str() != "-" {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            !std::io::IsTerminal::is_terminal(&std::io::stdin()),
+            "文件名为 - 时从标准输入读取表格,但没有内容通过管道传入 (FILE - reads the sheet from standard input, and nothing is piped in: bgy sync - --yes < hr.xlsx)"
+        );
+        let bytes = crate::read::read_stdin(PIPED)?;
+        self.bytes = Some(Bytes::new(bytes.into()));
+        self.file = PathBuf::from(PIPED);
+        Ok(())
+    }
+
     /// The file as a person knows it: its uploaded name, or its path.
     pub fn name(&self) -> String {
         self.shown

@@ -51,8 +51,11 @@ pub async fn run(config: Config) -> anyhow::Result<Summary> {
 }
 
 /// Runs one command, telling `events` how it goes.
-pub async fn run_with(config: Config, events: Arc<dyn Observer>) -> anyhow::Result<Summary> {
+pub async fn run_with(mut config: Config, events: Arc<dyn Observer>) -> anyhow::Result<Summary> {
     let started = Instant::now();
+    if let Some(input) = config.job.input_mut() {
+        input.read_piped()?;
+    }
     let mut summary = match &config.job {
         Job::Emulator(job) => {
             let options = emulator::Options {

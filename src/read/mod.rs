@@ -11,6 +11,7 @@ pub mod xlsx;
 
 pub use limits::{Budget, MAX_COLUMNS, MAX_ROWS};
 
+use std::io::Read as _;
 use std::path::Path;
 
 use chrono::NaiveDateTime;
@@ -302,6 +303,21 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, ReadError> {
     let size = std::fs::metadata(path).map_err(io)?.len();
     limits::check_file_size(size, &shown)?;
     std::fs::read(path).map_err(io)
+}
+
+/// A sheet piped in (`FILE` given as `-`): standard input's bytes, read to the end, when they
+/// are not past [`limits::MAX_FILE_BYTES`] (named `name` in messages).
+pub fn read_stdin(name: &str) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    let limit = limits::MAX_FILE_BYTES + 1;
+    (std::io::stdin().lock().take(limit))
+        .read_to_end(&mut bytes)
+        .map_err(|error| ReadError::Io {
+            path: name.into(),
+            error,
+        })?;
+    limits::check_file_size(bytes.len() as u64, name)?;
+    Ok(bytes)
 }
 
 /// Hands each row of the chosen sheet to `emit` as soon as it is read.

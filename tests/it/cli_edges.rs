@@ -219,3 +219,43 @@ async fn reports_go_where_they_are_told_or_nowhere_for_a_quick_look() {
     assert_eq!(std::fs::read_dir(b.path("from-toml")).unwrap().count(), 1);
     assert_eq!(beside(&b), 0, "none beside the input");
 }
+
+#[tokio::test]
+async fn a_sheet_piped_in_as_dash_is_read_from_standard_input() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    // A file that happens to be called so is never read in its place.
+    b.write("stdin", "帐号,姓名\nnot,read\n");
+    let workbook = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/staff.xlsx"));
+    let check = (b.run_piped(&["check", "-", "--create-departments"], workbook.unwrap())).await;
+    check.assert_code(0);
+    assert!(
+        check.stderr.contains("bgy check: 300 rows"),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check.stderr.contains("report: stdin.report-"),
+        "{}",
+        check.stderr
+    );
+    let sync = b
+        .run_piped(&["sync", "-", "--yes", "--json"], staff_csv("pp", 3))
+        .await;
+    sync.assert_code(0);
+    assert_eq!(sync.json()["created"], 3, "{}", sync.stdout);
+    let report = sync.json()["report"].as_str().unwrap().to_string();
+    assert!(
+        b.path(&report).exists() && report.starts_with("stdin.report-"),
+        "{report}"
+    );
+    let history = b.run(&["history"]).await;
+    assert!(
+        history.stdout.contains("sync     stdin"),
+        "{}",
+        history.stdout
+    );
+    let empty = b.run_piped(&["import", "-"], "").await;
+    empty.assert_code(2);
+    assert!(empty.stderr.contains("stdin is empty"), "{}", empty.stderr);
+}

@@ -212,6 +212,34 @@ impl Bgy {
     }
 }
 
+impl Bgy {
+    /// Runs `bgy ARGS` with `input` piped to its standard input.
+    pub async fn run_piped(&self, args: &[&str], input: impl Into<Vec<u8>>) -> Run {
+        let mut cmd = self.command(args);
+        let input = input.into();
+        let out: Output = tokio::task::spawn_blocking(move || {
+            let mut child = (cmd.stdin(std::process::Stdio::piped()))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("bgy starts");
+            let mut stdin = child.stdin.take().expect("a pipe");
+            let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+            let out = child.wait_with_output().expect("bgy runs");
+            // bgy may stop reading early (a refusal): a broken pipe is not the test's failure.
+            let _ = writer.join();
+            out
+        })
+        .await
+        .expect("join");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
 /// Every file under `dir`, read as bytes, for "the ticket is nowhere" checks.
 pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
