@@ -190,12 +190,12 @@ impl Sent {
         }
         // Looked up by the account as written (a key made only when it is not one): a
         // leave-marking plan asks this of every row.
-        let (marked, sent, values) = {
+        let (marked, status, values) = {
             let key = AccountKey::text(sheet.account());
             let values = self.values.get(&*key);
             (self.marked.get(&*key), self.statuses.get(&*key), values)
         };
-        let mut out = self.status_changes(sheet, live, marked, sent);
+        let mut out = self.status_changes(sheet, live, marked, status);
         let said = out.len();
         for (field, old) in values.into_iter().flat_map(StaffRecord::iter) {
             // A return's 复职时间 is said with its 人事状态.
@@ -203,7 +203,7 @@ impl Sent {
                 continue;
             }
             match sheet.get(field) {
-                Some(new) if new != old => out.push(Change {
+                Some(new) if !same_sent(field, new, old) => out.push(Change {
                     field,
                     old: field.shown(old),
                     new: field.shown(new),
@@ -265,6 +265,15 @@ impl Sent {
             });
         }
         out
+    }
+}
+
+/// A row's value is the one bgy sent: the same text, or for the columns that name accounts
+/// (直接上级, 直接下属) the same but for letter case, as accounts are compared everywhere.
+fn same_sent(field: Field, new: &str, sent: &str) -> bool {
+    match field {
+        Field::LeadId | Field::Subordinate => new.eq_ignore_ascii_case(sent),
+        _ => new == sent,
     }
 }
 
@@ -463,7 +472,7 @@ mod tests {
         let live = record(&[(Field::WeUserid, "ZS")]);
         let mut sheet = record(&[
             (Field::WeUserid, "ZS"),
-            (Field::LeadId, "ls"),
+            (Field::LeadId, "LS"),
             (Field::BankCard, "6222020200119988"),
             (Field::CheckId, "7"),
         ]);
