@@ -376,7 +376,7 @@ impl Unlisted {
         let en: Vec<&str> = self.fields.iter().map(|f| f.key()).collect();
         ctx.events.advise(crate::remedy::Advice {
             text: format!(
-                "{n} 行计划为不变,但填了通讯录列表读不到的列 ({}):这些列无法比较,同步不会发送这些行;要发送它们,请以覆盖方式导入表格 ({n} unchanged {} columns the directory's listing does not show ({}): they cannot be compared, and a sync does not send such rows; to send them, import the sheet overwriting existing people)",
+                "{n} 行计划为不变,但填了通讯录列表读不到、bgy 也没有发送过的列 ({}):这些列无法比较,同步不会发送这些行;要发送它们,请以覆盖方式导入表格 ({n} unchanged {} columns the directory's listing does not show ({}) and bgy has not sent before: they cannot be compared, and a sync does not send such rows; to send them, import the sheet overwriting existing people)",
                 zh.join("、"),
                 if n == 1 { "row fills" } else { "rows fill" },
                 en.join(", "),

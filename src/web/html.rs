@@ -62,5 +62,3 @@ pub fn message(title: &str, text: &str) -> Html<String> {
         .unwrap_or_else(|_| text.to_string());
     Html(html)
 }
-
-pub use crate::model::mask_card;

@@ -141,7 +141,7 @@ impl WebRun {
         let mut row = row;
         for (cell, masked) in row.cells.iter_mut().zip(&s.masked) {
             if *masked {
-                *cell = super::html::mask_card(cell);
+                *cell = crate::model::mask_card(cell);
             }
         }
         if let Some(w) = s.failed.as_mut() {

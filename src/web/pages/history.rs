@@ -86,7 +86,7 @@ fn shown(c: &crate::history::ChangeRecord) -> minijinja::Value {
             let field = crate::model::Field::from_key(key)?;
             let v = value(v);
             let shown = match field {
-                crate::model::Field::BankCard => crate::web::html::mask_card(&v),
+                crate::model::Field::BankCard => crate::model::mask_card(&v),
                 f => f.display(&v),
             };
             (!shown.is_empty()).then(|| (field.label().to_string(), shown))

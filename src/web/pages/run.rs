@@ -15,11 +15,11 @@ use serde::Deserialize;
 
 use super::{acting_on, to_run, Nothing, Posted};
 use crate::events::PlanShown;
+use crate::model::mask_card;
 use crate::model::Layout;
 use crate::remedy::Remedy;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
-use crate::web::html::mask_card;
 use crate::web::i18n::{self, tr};
 use crate::web::runs::{self, Command, RunInfo, Status};
 use crate::web::{html, App};
