@@ -12,6 +12,7 @@ use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, StaffRecord};
 use crate::model::{Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
+use crate::validate::fields::IN_SERVICE;
 use crate::validate::{Row, Table};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,9 +183,16 @@ impl Sent {
     }
 
     /// The changes the row's unlisted columns make against what bgy last sent, and a marked
-    /// leaver's return put into its values (a sync sends them).
-    fn changes(&self, sheet: &mut StaffRecord, live: &StaffRecord) -> Vec<Change> {
-        let returns = self.bring_back && !self.marked.is_empty();
+    /// leaver's return put into its values (a sync sends them): in a leave-marking plan, or
+    /// when the row says the person is `in_service` (在职, which sends no status itself).
+    fn changes(
+        &self,
+        sheet: &mut StaffRecord,
+        live: &StaffRecord,
+        in_service: bool,
+    ) -> Vec<Change> {
+        let bring_back = self.bring_back || in_service;
+        let returns = bring_back && !self.marked.is_empty();
         if sheet.get(Field::Status).is_none() && !returns && self.values.is_empty() {
             return Vec::new();
         }
@@ -195,7 +203,7 @@ impl Sent {
             let values = self.values.get(&*key);
             (self.marked.get(&*key), self.statuses.get(&*key), values)
         };
-        let mut out = self.status_changes(sheet, live, marked, status);
+        let mut out = self.status_changes(sheet, live, (marked, bring_back), status);
         let said = out.len();
         for (field, old) in values.into_iter().flat_map(StaffRecord::iter) {
             // A return's 复职时间 is said with its 人事状态.
@@ -214,16 +222,16 @@ impl Sent {
         out
     }
 
-    /// The change the row's 人事状态 makes, given the status bgy last `sent` and whether it
-    /// marked the person as a leaver (with the status to give back). Taking back bgy's own
-    /// mark is dated 复职时间 today unless the row dates it (as an undo of the leave does); any
-    /// other return is the row's to date: a listing's 离职时间 may be of a leave HR has since
-    /// taken back by hand.
+    /// The change the row's 人事状态 makes, given the status bgy last `sent`, whether it marked
+    /// the person as a leaver (with the status to give back) and whether a row that says
+    /// nothing of a status brings them back. Taking back bgy's own mark is dated 复职时间 today
+    /// unless the row dates it (as an undo of the leave does); any other return is the row's
+    /// to date: a listing's 离职时间 may be of a leave HR has since taken back by hand.
     fn status_changes(
         &self,
         sheet: &mut StaffRecord,
         live: &StaffRecord,
-        marked: Option<&String>,
+        (marked, bring_back): (Option<&String>, bool),
         sent: Option<&String>,
     ) -> Vec<Change> {
         let (from, to) = match (sheet.get(Field::Status), sent) {
@@ -235,7 +243,7 @@ impl Sent {
             (Some(_), None) => return Vec::new(),
             (None, _) => match marked {
                 // A row that says the person left (a 离职时间) is not a return.
-                Some(before) if self.bring_back && sheet.get(Field::QuiteTime).is_none() => {
+                Some(before) if bring_back && sheet.get(Field::QuiteTime).is_none() => {
                     sheet.put(Field::Status, before);
                     ("3".to_string(), before.clone())
                 }
@@ -294,7 +302,8 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
         None => Action::Create,
         Some(person) => {
             let mut changes = changes(&row.values, person, &live.tree);
-            changes.extend(sent.changes(&mut row.values, person));
+            let in_service = row.issues.iter().any(|i| i.reason == IN_SERVICE);
+            changes.extend(sent.changes(&mut row.values, person, in_service));
             if changes.is_empty() {
                 Action::Unchanged
             } else {
@@ -476,7 +485,7 @@ mod tests {
             (Field::BankCard, "6222020200119988"),
             (Field::CheckId, "7"),
         ]);
-        let changes = sent.changes(&mut sheet, &live);
+        let changes = sent.changes(&mut sheet, &live, false);
         assert_eq!(
             changes,
             [Change {
@@ -503,7 +512,7 @@ mod tests {
         )]);
         let live = record(&[(Field::WeUserid, "zs"), (Field::QuiteTime, "2026-11-30")]);
         let mut sheet = record(&[(Field::WeUserid, "zs"), (Field::WeName, "张三")]);
-        let changes = sent.changes(&mut sheet, &live);
+        let changes = sent.changes(&mut sheet, &live, false);
         let fields: Vec<Field> = changes.iter().map(|c| c.field).collect();
         assert_eq!(fields, [Field::Status, Field::BackTime], "{changes:?}");
         assert_eq!(changes[1].new, TODAY);

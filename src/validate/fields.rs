@@ -36,12 +36,16 @@ pub fn in_service(cell: &Cell) -> bool {
     matches!(trimmed(cell.text()).as_ref(), "在职" | "在岗")
 }
 
+/// The reason of the warning a row gets for a 人事状态 [`in_service`]: a plan brings back a
+/// leaver bgy marked whose row says so.
+pub const IN_SERVICE: &str = "in service";
+
 /// What is said of a row whose 人事状态 is [`in_service`]: nothing sent, the row still valid.
 pub fn in_service_problem() -> Problem {
     problem(
-        "in service",
-        "在职/在岗 不是办公逸的人事状态 (已转正/试用期/兼职/已离职),不发送:通讯录里此人的人事状态不变;要设置,请填这四种之一",
-        "在职/在岗 (in service) is none of 办公逸's HR statuses (已转正/试用期/兼职/已离职): not sent, the person's status in the directory stays as it is; to set it, write one of the four",
+        IN_SERVICE,
+        "在职/在岗 不是办公逸的人事状态 (已转正/试用期/兼职/已离职),不发送:通讯录里此人的人事状态不变 (bgy 标记为离职的人除外:恢复为之前的状态);要设置,请填这四种之一",
+        "在职/在岗 (in service) is none of 办公逸's HR statuses (已转正/试用期/兼职/已离职): not sent, the person's status in the directory stays as it is (unless bgy marked them as a leaver: they are brought back); to set it, write one of the four",
     )
 }
 

@@ -556,6 +556,40 @@ async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
 }
 
 #[tokio::test]
+async fn a_leaver_bgy_marked_whose_row_says_in_service_comes_back_in_any_plan() {
+    let emu = directory(20).await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 5");
+    bgy.write("hr/花名册.csv", sheet(0..18, &[]));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    assert_eq!(out.json()["left"], 2, "{}", out.stdout);
+    // By hand, not marking anyone: 18's row says 在职, 19's says nothing of a status.
+    let row = |i: usize, status: &str| {
+        let dept = if i.is_multiple_of(2) { 2 } else { 4 };
+        format!("p{i:06},员工{i},{},{dept},{status}\n", mobile("p", i))
+    };
+    let rows = format!(
+        "帐号,姓名,手机,部门ID,人事状态\n{}{}",
+        row(18, "在职"),
+        row(19, "")
+    );
+    bgy.write("back.csv", rows);
+    let sync = bgy.run(&["sync", "back.csv", "--yes", "--json"]).await;
+    sync.assert_code(0);
+    assert_eq!(sync.json()["updated"], 1, "{}{}", sync.stdout, sync.stderr);
+    // With --json the plan is on stderr.
+    assert!(
+        sync.stderr
+            .contains("p000018 (员工18)  人事状态 status: 已离职 → 已转正"),
+        "{}",
+        sync.stderr
+    );
+    assert_eq!(emu.store.person("p000018").unwrap()["status"], "0");
+    assert_eq!(emu.store.person("p000019").unwrap()["status"], "3");
+}
+
+#[tokio::test]
 async fn a_sheets_bank_card_and_manager_are_compared_with_what_bgy_last_sent() {
     let emu = directory(20).await;
     let bgy = Bgy::new().against(&emu);
