@@ -211,11 +211,14 @@ impl Sent {
                 continue;
             }
             match sheet.get(field) {
-                Some(new) if !same_sent(field, new, old) => out.push(Change {
-                    field,
-                    old: field.shown(old),
-                    new: field.shown(new),
-                }),
+                Some(new) if !same_sent(field, new, old) => {
+                    let (old, mut new) = (field.shown(old), field.shown(new));
+                    // Two cards masked alike: the plan still says it changes.
+                    if new == old {
+                        new.push_str(" (另一张卡 another card)");
+                    }
+                    out.push(Change { field, old, new });
+                }
                 _ => {}
             }
         }
@@ -496,6 +499,11 @@ mod tests {
         );
         assert!(sent.compares(&sheet, Field::LeadId));
         assert!(!sent.compares(&sheet, Field::CheckId));
+        // Another card with the same last four digits.
+        sheet.put(Field::BankCard, "6222029999992233");
+        let changes = sent.changes(&mut sheet, &live, false);
+        assert_eq!(changes[0].old, "**** 2233");
+        assert_eq!(changes[0].new, "**** 2233 (另一张卡 another card)");
     }
 
     #[test]
