@@ -9,6 +9,7 @@
 //! needs them, and never shown: [`mask`] hides them in everything this module hands out to be
 //! printed.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -430,8 +431,9 @@ impl History {
 
     /// What bgy last sent of `fields` (columns `staff/list` does not return; 人事状态 has
     /// [`History::statuses`]): the key of each account it sent any, with those values. One
-    /// scan of what was last sent, each person's fields parsed once (~0.15 s for five fields
-    /// of 100,000 people): a plan asks only for the columns its sheet has.
+    /// scan of what was last sent, each person's fields parsed once, in place (5 columns of
+    /// 100,000 people in ~0.1 s; SQLite's `json_extract` of them took twice as long): a plan
+    /// asks only for the columns its sheet has.
     pub fn sent_values(&self, fields: &[Field]) -> anyhow::Result<Vec<(String, StaffRecord)>> {
         let mut fields = fields.to_vec();
         fields.sort_unstable();
@@ -439,30 +441,25 @@ impl History {
         if fields.is_empty() {
             return Ok(Vec::new());
         }
-        // The fields' keys are the program's own names, not input.
-        let paths: Vec<String> = (fields.iter())
-            .map(|f| format!("json_extract(fields, '$.{}')", f.key()))
-            .collect();
-        let sql = format!("SELECT account, {} FROM last_sent", paths.join(", "));
         let conn = self.conn();
-        let mut query = conn.prepare(&sql)?;
+        let mut query = conn.prepare("SELECT account, fields FROM last_sent")?;
         let mut rows = query.query([])?;
         let mut out = Vec::new();
         while let Some(row) = rows.next()? {
-            let mut sent = StaffRecord::new();
-            for (i, &field) in fields.iter().enumerate() {
-                // Texts only, as every value sent is.
-                let value = match row.get_ref(i + 1)? {
-                    rusqlite::types::ValueRef::Text(v) => std::str::from_utf8(v).unwrap_or(""),
-                    _ => "",
-                };
-                if !value.is_empty() {
-                    sent.put(field, value);
+            let rusqlite::types::ValueRef::Text(text) = row.get_ref(1)? else {
+                continue;
+            };
+            let sent = Unlisted::of(text);
+            let mut record = StaffRecord::new();
+            for &field in &fields {
+                match sent.get(field) {
+                    Some(value) if !value.is_empty() => record.put(field, value),
+                    _ => {}
                 }
             }
-            if sent.iter().next().is_some() {
-                sent.shrink_to_fit();
-                out.push((row.get(0)?, sent));
+            if record.iter().next().is_some() {
+                record.shrink_to_fit();
+                out.push((row.get(0)?, record));
             }
         }
         Ok(out)
@@ -807,6 +804,63 @@ const STATUSES: &str = "SELECT account, json_extract(fields, '$.status') FROM la
 const MARKED_LEFT: &str =
     "SELECT account FROM last_sent WHERE json_extract(fields, '$.status') = '3'";
 
+/// What bgy last sent a person of the columns `staff/list` does not return (人事状态 apart),
+/// read in place from `last_sent`'s JSON: texts only, as every value sent is.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Unlisted<'a> {
+    #[serde(borrow)]
+    english_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    position_level_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    lead_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    subordinate: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    we_tag: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    address: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    quite_reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    back_time: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    bank_card: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    bank_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    check_id: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "toQy")]
+    to_qy: Option<Cow<'a, str>>,
+}
+
+impl<'a> Unlisted<'a> {
+    /// `json` as read, or, when one of its values is not a text (never written so), nothing.
+    fn of(json: &'a [u8]) -> Unlisted<'a> {
+        serde_json::from_slice(json).unwrap_or_default()
+    }
+
+    fn get(&self, field: Field) -> Option<&str> {
+        let value = match field {
+            Field::EnglishName => &self.english_name,
+            Field::PositionLevelId => &self.position_level_id,
+            Field::LeadId => &self.lead_id,
+            Field::Subordinate => &self.subordinate,
+            Field::WeTag => &self.we_tag,
+            Field::Address => &self.address,
+            Field::QuiteReason => &self.quite_reason,
+            Field::BackTime => &self.back_time,
+            Field::BankCard => &self.bank_card,
+            Field::BankName => &self.bank_name,
+            Field::CheckId => &self.check_id,
+            Field::ToQy => &self.to_qy,
+            _ => return None,
+        };
+        value.as_deref()
+    }
+}
+
 /// What bgy last sent for the account whose key is `key`, as [`History::last_sent`] gives it.
 fn last_sent_in(conn: &Connection, key: &str) -> rusqlite::Result<Map<String, Value>> {
     let text: Option<String> = conn
@@ -910,6 +964,42 @@ mod tests {
         h.change(run, "Zs", ChangeKind::Created, &Value::Null, &Value::Null)
             .unwrap();
         assert!(h.created("zS") && !h.created("ls"));
+    }
+
+    #[test]
+    fn what_was_last_sent_of_the_unlisted_columns_is_read_for_those_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = History::open(&dir.path().join("h.sqlite")).unwrap();
+        let run = h
+            .begin("import", "x", "s.csv", "https://example", "hr")
+            .unwrap();
+        let people = [
+            serde_json::json!({"we_userid": "Zs", "bank_card": "6222", "address": "北京\"海淀\"", "toQy": "1"}),
+            serde_json::json!({"we_userid": "ls", "we_name": "李四", "check_id": "7"}),
+            serde_json::json!({"we_userid": "ww", "we_name": "王五"}),
+        ];
+        for sent in &people {
+            let account = sent["we_userid"].as_str().unwrap();
+            h.change(run, account, ChangeKind::Created, &Value::Null, sent)
+                .unwrap();
+        }
+        let asked = [Field::ToQy, Field::Address, Field::CheckId, Field::Address];
+        let mut read = h.sent_values(&asked).unwrap();
+        read.sort_by(|a, b| a.0.cmp(&b.0));
+        let read: Vec<(String, Vec<(Field, String)>)> = (read.into_iter())
+            .map(|(k, r)| (k, r.iter().map(|(f, v)| (f, v.to_string())).collect()))
+            .collect();
+        let text = |f: Field, v: &str| (f, v.to_string());
+        assert_eq!(
+            read,
+            [
+                ("ls".to_string(), vec![text(Field::CheckId, "7")]),
+                (
+                    "zs".to_string(),
+                    vec![text(Field::Address, "北京\"海淀\""), text(Field::ToQy, "1")]
+                ),
+            ]
+        );
     }
 
     #[test]
