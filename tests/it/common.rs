@@ -95,6 +95,15 @@ pub struct Run {
 }
 
 impl Run {
+    /// A finished process's exit code and output.
+    fn of(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     /// Fails with the whole output unless the run exited with `code`.
     #[track_caller]
     pub fn assert_code(&self, code: i32) -> &Run {
@@ -204,15 +213,9 @@ impl Bgy {
         let out: Output = tokio::task::spawn_blocking(move || cmd.output().expect("bgy runs"))
             .await
             .expect("join");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(out)
     }
-}
 
-impl Bgy {
     /// Runs `bgy ARGS` with `input` piped to its standard input.
     pub async fn run_piped(&self, args: &[&str], input: impl Into<Vec<u8>>) -> Run {
         let mut cmd = self.command(args);
@@ -232,11 +235,7 @@ impl Bgy {
         })
         .await
         .expect("join");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        Run::of(out)
     }
 }
 
