@@ -113,7 +113,7 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
 /// is compared with them, and in a plan that marks who is missing from the sheet
 /// (`--prune-mode leave`), where the sheet is the list of who works here, a marked leaver it
 /// names again (a rehire, a night the HR system's export left them out) is brought back, not
-/// left 已离职 for good.
+/// left 已离职 for good; in any plan, one whose row says 在职.
 #[derive(Debug, Default)]
 pub struct Sent {
     /// Each account's key, with the status bgy last sent it.
