@@ -641,7 +641,8 @@ async fn a_sheets_bank_card_and_manager_are_compared_with_what_bgy_last_sent() {
         .is_none());
     let again = bgy.run(&["plan", "after.csv", "--json"]).await;
     assert_eq!(again.json()["updated"], 0, "{}", again.stdout);
-    // A card far down a sheet whose first rows fill none (read in batches) is compared too.
+    // A card far down a sheet whose first rows fill none (what bgy sent is read from the
+    // first row that fills one) is compared too.
     let newcomers: String = (0..2000).map(|i| row(100 + i, "", "", "")).collect();
     let last = row(18, "6222020200111111", "p000001", "9018");
     bgy.write("later.csv", format!("{head}{newcomers}{last}"));
