@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use crate::model::tree::{DeptPath, DeptTree};
+use crate::model::tree::{is_under, DeptPath, DeptTree};
 use crate::model::{Field, StaffRecord};
 
 use super::{UsageError, SETTINGS_FILE};
@@ -73,12 +73,8 @@ impl Keep {
         let departments = (tree.walk().into_iter())
             .map(|(_, dept)| dept.we_id)
             .filter(|&id| {
-                tree.path(id).is_some_and(|p| {
-                    paths.iter().any(|kept| {
-                        p.strip_prefix(kept.as_str())
-                            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-                    })
-                })
+                tree.path(id)
+                    .is_some_and(|p| paths.iter().any(|kept| is_under(&p, kept)))
             })
             .collect();
         Ok(Kept {

@@ -140,11 +140,15 @@ impl<'a> Placement<'a> {
 
     /// One of its paths is `dept` or a department below it.
     pub fn under(&self, dept: &str) -> bool {
-        self.paths().any(|p| {
-            p.strip_prefix(dept)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        })
+        self.paths().any(|p| is_under(p, dept))
     }
+}
+
+/// The department whose path is `path` is `dept` or one below it (a level is whole:
+/// `办公逸/研发` is not above `办公逸/研发部`).
+pub fn is_under(path: &str, dept: &str) -> bool {
+    path.strip_prefix(dept)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// A department as the tree holds it: the listing's fields that place and name it.
