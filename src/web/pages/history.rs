@@ -85,10 +85,7 @@ fn shown(c: &crate::history::ChangeRecord) -> minijinja::Value {
         .filter_map(|(key, v)| {
             let field = crate::model::Field::from_key(key)?;
             let v = value(v);
-            let shown = match field {
-                crate::model::Field::BankCard => crate::model::mask_card(&v),
-                f => f.display(&v),
-            };
+            let shown = field.shown(&v);
             (!shown.is_empty()).then(|| (field.label().to_string(), shown))
         })
         .collect();
