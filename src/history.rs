@@ -449,14 +449,7 @@ impl History {
             let rusqlite::types::ValueRef::Text(text) = row.get_ref(1)? else {
                 continue;
             };
-            let sent = Unlisted::of(text);
-            let mut record = StaffRecord::new();
-            for &field in &fields {
-                match sent.get(field) {
-                    Some(value) if !value.is_empty() => record.put(field, value),
-                    _ => {}
-                }
-            }
+            let mut record = sent_of(text, &fields);
             if record.iter().next().is_some() {
                 record.shrink_to_fit();
                 out.push((row.get(0)?, record));
@@ -804,60 +797,44 @@ const STATUSES: &str = "SELECT account, json_extract(fields, '$.status') FROM la
 const MARKED_LEFT: &str =
     "SELECT account FROM last_sent WHERE json_extract(fields, '$.status') = '3'";
 
-/// What bgy last sent a person of the columns `staff/list` does not return (人事状态 apart),
-/// read in place from `last_sent`'s JSON: texts only, as every value sent is.
-#[derive(Default, serde::Deserialize)]
-#[serde(default)]
-struct Unlisted<'a> {
-    #[serde(borrow)]
-    english_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    position_level_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    lead_id: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    subordinate: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    we_tag: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    address: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    quite_reason: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    back_time: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    bank_card: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    bank_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    check_id: Option<Cow<'a, str>>,
-    #[serde(borrow, rename = "toQy")]
-    to_qy: Option<Cow<'a, str>>,
+/// What bgy last sent a person of `fields`, read in place from `last_sent`'s `json`: texts
+/// only, as every value sent is (nothing, for a person with another kind of value in one of
+/// them); every other key is passed over unread.
+fn sent_of(json: &[u8], fields: &[Field]) -> StaffRecord {
+    let mut json = serde_json::Deserializer::from_slice(json);
+    serde::Deserializer::deserialize_map(&mut json, SentOf(fields)).unwrap_or_default()
 }
 
-impl<'a> Unlisted<'a> {
-    /// `json` as read, or, when one of its values is not a text (never written so), nothing.
-    fn of(json: &'a [u8]) -> Unlisted<'a> {
-        serde_json::from_slice(json).unwrap_or_default()
+/// [`sent_of`]'s reader of one `last_sent` object.
+struct SentOf<'f>(&'f [Field]);
+
+/// A text borrowed from the JSON where it has no escapes.
+#[derive(serde::Deserialize)]
+struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+impl<'de> serde::de::Visitor<'de> for SentOf<'_> {
+    type Value = StaffRecord;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("the object of what bgy last sent")
     }
 
-    fn get(&self, field: Field) -> Option<&str> {
-        let value = match field {
-            Field::EnglishName => &self.english_name,
-            Field::PositionLevelId => &self.position_level_id,
-            Field::LeadId => &self.lead_id,
-            Field::Subordinate => &self.subordinate,
-            Field::WeTag => &self.we_tag,
-            Field::Address => &self.address,
-            Field::QuiteReason => &self.quite_reason,
-            Field::BackTime => &self.back_time,
-            Field::BankCard => &self.bank_card,
-            Field::BankName => &self.bank_name,
-            Field::CheckId => &self.check_id,
-            Field::ToQy => &self.to_qy,
-            _ => return None,
-        };
-        value.as_deref()
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<StaffRecord, A::Error> {
+        let mut record = StaffRecord::new();
+        while let Some(Text(key)) = map.next_key()? {
+            match self.0.iter().find(|f| f.key() == key) {
+                Some(&field) => {
+                    let Text(value) = map.next_value()?;
+                    if !value.is_empty() {
+                        record.put(field, &value);
+                    }
+                }
+                None => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(record)
     }
 }
 
