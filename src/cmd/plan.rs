@@ -241,10 +241,7 @@ impl SentLater {
         let fresh = rows.get(self.seen..).unwrap_or_default();
         self.seen = rows.len();
         let fills = |row: &Row| (row.values.iter()).any(|(f, v)| unlisted(f) && !v.is_empty());
-        if self.history.is_none() || !fresh.iter().any(fills) {
-            return;
-        }
-        let Some(history) = self.history.take() else {
+        let Some(history) = self.history.take_if(|_| fresh.iter().any(fills)) else {
             return;
         };
         let fields: Vec<Field> = (header.columns.iter())
