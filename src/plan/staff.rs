@@ -283,7 +283,7 @@ impl Sent {
 /// (直接上级, 直接下属) the same but for letter case, as accounts are compared everywhere.
 fn same_sent(field: Field, new: &str, sent: &str) -> bool {
     match field {
-        Field::LeadId | Field::Subordinate => new.eq_ignore_ascii_case(sent),
+        Field::LeadId | Field::Subordinate => AccountKey::text(new) == AccountKey::text(sent),
         _ => new == sent,
     }
 }
