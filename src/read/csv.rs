@@ -1,5 +1,6 @@
 //! CSV through the csv crate: UTF-8 (with or without BOM) or GBK/GB18030 as Excel on Chinese
-//! Windows saves it; `,`, `;` or tab separated, sniffed from the first lines.
+//! Windows saves it, or UTF-16 with its BOM (Excel's and WPS's "Unicode 文本"); `,`, `;` or tab
+//! separated, sniffed from the first lines.
 //!
 //! A stray quote makes the csv crate read everything up to the next quote, or to the end of
 //! the file, as one field: rows vanish without an error, and `sync --prune` would then delete
@@ -222,8 +223,17 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-/// UTF-8 (BOM stripped), else GB18030 (a superset of GBK), else an error naming the offset.
+/// UTF-16 by its BOM, else UTF-8 (BOM stripped), else GB18030 (a superset of GBK), else an
+/// error naming the offset.
 fn decode<'a>(bytes: &'a [u8], name: &str) -> Result<Cow<'a, str>, ReadError> {
+    if let Some((big_endian, units)) = utf16(bytes) {
+        return decode_utf16(units, big_endian)
+            .map(Cow::Owned)
+            .map_err(|at| ReadError::Utf16 {
+                path: name.into(),
+                offset: at + 2,
+            });
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(s) => Ok(Cow::Borrowed(s)),
@@ -239,6 +249,36 @@ fn decode<'a>(bytes: &'a [u8], name: &str) -> Result<Cow<'a, str>, ReadError> {
             }
         }
     }
+}
+
+/// Whether the bytes are UTF-16 by their byte-order mark (big-endian or not), and the bytes
+/// after it.
+fn utf16(bytes: &[u8]) -> Option<(bool, &[u8])> {
+    match bytes {
+        [0xFF, 0xFE, rest @ ..] => Some((false, rest)),
+        [0xFE, 0xFF, rest @ ..] => Some((true, rest)),
+        _ => None,
+    }
+}
+
+/// UTF-16 code units as a string, or the offset of the first unit that is not valid (a lone
+/// surrogate, or an odd byte at the end): nothing is replaced, as a changed value would be sent.
+fn decode_utf16(units: &[u8], big_endian: bool) -> Result<String, usize> {
+    if units.len() % 2 == 1 {
+        return Err(units.len() - 1);
+    }
+    let unit = |pair: &[u8]| match big_endian {
+        true => u16::from_be_bytes([pair[0], pair[1]]),
+        false => u16::from_le_bytes([pair[0], pair[1]]),
+    };
+    let mut text = String::with_capacity(units.len());
+    let mut at = 0;
+    for c in char::decode_utf16(units.chunks_exact(2).map(unit)) {
+        let c = c.map_err(|_| at)?;
+        at += 2 * c.len_utf16();
+        text.push(c);
+    }
+    Ok(text)
 }
 
 /// The separator that splits the first lines most consistently.
@@ -310,6 +350,32 @@ mod tests {
     fn neither_utf8_nor_gbk_is_an_error() {
         let e = read(b"abc,\xff\xff\xff\n", "bad.csv").unwrap_err();
         assert!(matches!(e, ReadError::Encoding { offset: 4, .. }), "{e}");
+    }
+
+    /// Excel's "Unicode 文本": UTF-16 (little-endian) with its BOM, tab separated, CRLF.
+    #[test]
+    fn utf16_text_as_excel_saves_it() {
+        let text = "帐号\t姓名\r\nlisi\t李四 𠀀\r\n";
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let s = read(&le, "a.txt").unwrap();
+        assert_eq!(
+            texts(&s),
+            vec![vec!["帐号", "姓名"], vec!["lisi", "李四 𠀀"]]
+        );
+        assert_eq!(s.rows[1].source_row, 2);
+        let be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(texts(&read(&be, "a.csv").unwrap()), texts(&s));
+        // A lone surrogate is an error naming its offset, not a replaced character.
+        let mut bad = le.clone();
+        bad.splice(6..6, [0x00, 0xD8]);
+        let e = read(&bad, "a.txt").unwrap_err();
+        assert!(matches!(e, ReadError::Utf16 { offset: 6, .. }), "{e}");
     }
 
     #[test]

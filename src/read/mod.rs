@@ -198,6 +198,10 @@ pub enum ReadError {
     NotASheet { path: String },
     #[error("{path} 的文件名是工作簿,内容却不是:既不是 zip,也不是 OLE 文件 ({path} is named like a workbook but its content is not one (it is neither a zip nor an OLE file))")]
     NotAWorkbook { path: String },
+    #[error("{path} 是网页 (HTML) 格式的表格,不是真正的 Excel 文件 (一些人事系统这样导出 .xls):请用 Excel 或 WPS 打开它,另存为 Excel 工作簿 (*.xlsx) 后再试 ({path} is a web page (HTML) table, not a real Excel file (some HR systems export .xls this way): open it in Excel or WPS, save it as an Excel workbook (.xlsx), and try again)")]
+    WebPage { path: String },
+    #[error("{path} 是“XML 电子表格 2003”格式,bgy 不读取这种格式:请用 Excel 或 WPS 打开它,另存为 Excel 工作簿 (*.xlsx) 后再试 ({path} is an XML Spreadsheet 2003 file, which bgy does not read: open it in Excel or WPS, save it as an Excel workbook (.xlsx), and try again)")]
+    XmlSpreadsheet { path: String },
     #[error("{path} 设了密码:请用 Excel 或 WPS 打开它,取消密码 (文件 → 信息 → 保护工作簿),保存后再试 ({path} is password-protected: open it in Excel or WPS, remove the password (File → Info → Protect Workbook), save, and try again)")]
     Encrypted { path: String },
     #[error("{path} 已损坏,或不是 Excel 能打开的表格 ({path} is damaged or not a spreadsheet Excel can open: {detail})")]
@@ -212,6 +216,8 @@ pub enum ReadError {
     NoSheets { path: String },
     #[error("{path} 既不是 UTF-8 也不是 GBK/GB18030 编码的文本 (第一个无法识别的字节在 {offset} 处);请在 Excel 中另存为“CSV UTF-8”后再试 ({path} is neither UTF-8 nor GBK/GB18030 text (first bad byte at offset {offset}); save it from Excel as \"CSV UTF-8\" and try again)")]
     Encoding { path: String, offset: usize },
+    #[error("{path} 是 UTF-16 文本 (Excel 的“Unicode 文本”),但第 {offset} 字节处不是有效的 UTF-16;请在 Excel 中另存为“CSV UTF-8”后再试 ({path} is UTF-16 text (Excel's \"Unicode Text\") but not valid UTF-16 at offset {offset}; save it from Excel as \"CSV UTF-8\" and try again)")]
+    Utf16 { path: String, offset: usize },
     #[error("{path},工作表 {sheet:?},单元格 {cell}:{chars} 个字符,超过一个单元格最多能放的 {MAX_CELL_CHARS} 个 ({path}, sheet {sheet:?}, cell {cell}: {chars} characters, more than the {MAX_CELL_CHARS} a spreadsheet cell can hold)")]
     CellTooLong {
         path: String,
@@ -336,8 +342,12 @@ pub fn stream_bytes(
         .iter()
         .any(|e| lower.ends_with(e));
     match format {
-        Some(Format::Csv) if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
-        Some(Format::Csv) => csv::read(bytes, name, emit),
+        Some(Format::Csv) => match markup(bytes) {
+            Some(Markup::WebPage) => Err(ReadError::WebPage { path: name.into() }),
+            Some(Markup::XmlSpreadsheet) => Err(ReadError::XmlSpreadsheet { path: name.into() }),
+            None if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
+            None => csv::read(bytes, name, emit),
+        },
         Some(f) => {
             let f = match f {
                 Format::Xlsx if zip_holds(bytes, "xl/workbook.bin") => Format::Xlsb,
@@ -374,9 +384,43 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return Some(Format::Xls);
     }
-    // Text: no NUL bytes in the first 8 KiB (UTF-16 files are not supported CSV).
+    // Text: UTF-16 with its byte-order mark (what Excel and WPS save as "Unicode 文本", tab
+    // separated), or no NUL bytes in the first 8 KiB (UTF-16 without one is not told apart).
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Some(Format::Csv);
+    }
     let head = &bytes[..bytes.len().min(8192)];
     (!head.contains(&0)).then_some(Format::Csv)
+}
+
+/// A text that is a spreadsheet's markup, not rows of cells: what HR systems export as `.xls`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Markup {
+    /// An HTML table (Excel and WPS open it, and show it as a sheet).
+    WebPage,
+    /// Excel 2003's XML Spreadsheet (SpreadsheetML).
+    XmlSpreadsheet,
+}
+
+/// Whether a text file is one of [`Markup`]'s, by its first 4 KiB: it opens with a tag, and
+/// names the XML Spreadsheet's namespace or an HTML page or table.
+fn markup(bytes: &[u8]) -> Option<Markup> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    if !head.trim_ascii_start().starts_with(b"<") {
+        return None;
+    }
+    let has = |needle: &[u8]| {
+        head.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
+    if has(b"urn:schemas-microsoft-com:office:spreadsheet") {
+        Some(Markup::XmlSpreadsheet)
+    } else if has(b"<html") || has(b"<table") || has(b"<!doctype html") {
+        Some(Markup::WebPage)
+    } else {
+        None
+    }
 }
 
 /// Runs a third-party parser so that a panic on a malformed file becomes an error.
@@ -457,6 +501,33 @@ mod tests {
         );
         assert_eq!(sniff("帐号,姓名\n".as_bytes()), Some(Format::Csv));
         assert_eq!(sniff(b"\x00\x01\x02"), None);
+        assert_eq!(sniff(b"\xFF\xFE\x5E\x5E"), Some(Format::Csv));
+        assert_eq!(sniff(b"\xFE\xFF\x5E\x5E"), Some(Format::Csv));
+    }
+
+    /// What HR systems export as `.xls` and is not one: the error says what it is and what
+    /// to do, whatever the file is called.
+    #[test]
+    fn a_web_page_or_an_xml_spreadsheet_is_told_for_what_it_is() {
+        let page = "\u{feff}\r\n<html xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><body><TABLE><tr><td>帐号</td><td>姓名</td></tr></TABLE></body></html>";
+        for name in ["员工.xls", "员工.csv", "员工"] {
+            let e = read_bytes(page.as_bytes(), name, None).unwrap_err();
+            assert!(matches!(e, ReadError::WebPage { .. }), "{name}: {e}");
+            assert!(e.to_string().contains("另存为 Excel 工作簿"), "{e}");
+        }
+        let table = b"<table><tr><td>a</td></tr></table>";
+        assert!(matches!(
+            read_bytes(table, "a.xls", None),
+            Err(ReadError::WebPage { .. })
+        ));
+        let xml = br#"<?xml version="1.0"?><?mso-application progid="Excel.Sheet"?><Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="Sheet1"/></Workbook>"#;
+        assert!(matches!(
+            read_bytes(xml, "a.xls", None),
+            Err(ReadError::XmlSpreadsheet { .. })
+        ));
+        // A CSV whose cell holds a tag is still a CSV.
+        let csv = "帐号,姓名,备注\nzhangsan,张三,<table>\n";
+        assert!(read_bytes(csv.as_bytes(), "a.csv", None).is_ok());
     }
 
     #[test]
@@ -496,6 +567,12 @@ mod tests {
                 path: path(),
                 offset: 7,
             },
+            ReadError::Utf16 {
+                path: path(),
+                offset: 7,
+            },
+            ReadError::WebPage { path: path() },
+            ReadError::XmlSpreadsheet { path: path() },
             ReadError::CellTooLong {
                 path: path(),
                 sheet: "Staff".into(),
