@@ -461,8 +461,60 @@ pub type Watch<'a> = &'a mut dyn FnMut(Layout, &Header, &mut [Row]);
 
 /// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
 /// Without a `layout`, the header's columns say which it is ([`layout_of`]), before any row
-/// is validated.
+/// is validated. Without a `sheet`, when the workbook's first visible sheet has no header row,
+/// the first visible sheet after it that has one is read, with a warning saying so.
 pub fn load_watched(
+    bytes: &[u8],
+    path: &Path,
+    sheet: Option<&str>,
+    layout: Option<Layout>,
+    names: &Names,
+    watch: Watch,
+) -> Result<Table, LoadError> {
+    let first = load_sheet(bytes, path, sheet, layout, names, watch);
+    let Err(LoadError::NoHeader {
+        sheet: ref first_name,
+        ..
+    }) = first
+    else {
+        return first;
+    };
+    if sheet.is_some() {
+        return first;
+    }
+    // The first visible sheet has no header row (an HR system's cover or instructions before
+    // the people): the first visible sheet after it that has one, said in a warning. No row
+    // of a sheet without a header was validated, so the watcher has seen none.
+    let name = path.display().to_string();
+    for other in read::visible_sheets(bytes, &name)
+        .iter()
+        .skip_while(|s| *s != first_name)
+        .skip(1)
+    {
+        match load_sheet(bytes, path, Some(other), layout, names, watch) {
+            Ok(mut table) => {
+                table.warnings.insert(0, read_instead(first_name, other));
+                return Ok(table);
+            }
+            Err(LoadError::NoHeader { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    first
+}
+
+/// The warning of a workbook whose first visible sheet had no header row, `other` read instead.
+fn read_instead(first: &str, other: &str) -> Advice {
+    Advice {
+        text: format!(
+            "第一个工作表 {first:?} 没有表头,读取的是其后第一个有表头的工作表 {other:?} (the first sheet, {first:?}, has no header row; read {other:?}, the first sheet after it that has one)"
+        ),
+        remedy: Some(Remedy::ChooseSheet),
+    }
+}
+
+/// [`load_watched`] of one sheet: `sheet`, or the workbook's first visible one.
+fn load_sheet(
     bytes: &[u8],
     path: &Path,
     sheet: Option<&str>,

@@ -324,3 +324,68 @@ async fn an_hr_systems_in_service_status_is_read_as_none_and_said_once() {
         r.stderr
     );
 }
+
+/// An HR workbook whose first sheet is a cover (说明), with a hidden lookup sheet after it and
+/// the people on the third, under a merged title row. Without `--sheet`, the first visible
+/// sheet with a header row is read, and a warning says which; with it, the sheet asked for.
+#[tokio::test]
+async fn a_workbook_whose_first_sheet_is_a_cover_is_read_from_the_sheet_with_the_people() {
+    let bgy = Bgy::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let cover = wb.add_worksheet().set_name("说明").unwrap();
+    cover
+        .write_string(0, 0, "本表由人事系统导出,请勿修改格式")
+        .unwrap();
+    let lookup = wb.add_worksheet().set_name("字典").unwrap();
+    for (c, t) in ["帐号", "姓名", "手机", "部门"].iter().enumerate() {
+        lookup.write_string(0, c as u16, *t).unwrap();
+    }
+    lookup.write_string(1, 0, "not-a-person").unwrap();
+    lookup.set_hidden(true);
+    let people = wb.add_worksheet().set_name("员工信息").unwrap();
+    people
+        .merge_range(0, 0, 0, 3, "基本信息", &rust_xlsxwriter::Format::new())
+        .unwrap();
+    let rows = [
+        ["帐号", "姓名", "手机", "部门"],
+        ["cover1", "甲", "13800000001", "办公逸"],
+        ["cover2", "乙", "13800000002", "办公逸"],
+        // The same phone as the row above: a clash found after both rows were written, so
+        // the report is written whole, its cells read again from the same sheet.
+        ["cover3", "丙", "13800000002", "办公逸"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (c, t) in row.iter().enumerate() {
+            people.write_string(r as u32 + 1, c as u16, *t).unwrap();
+        }
+    }
+    wb.save(bgy.path("花名册.xlsx")).unwrap();
+
+    let r = bgy.run(&["check", "花名册.xlsx", "--json"]).await;
+    r.assert_code(1);
+    assert!(
+        r.stderr
+            .contains("the first sheet, \"说明\", has no header row; read \"员工信息\""),
+        "{}",
+        r.stderr
+    );
+    let j = r.json();
+    assert_eq!(
+        (j["total"].as_u64(), j["invalid"].as_u64()),
+        (Some(3), Some(2)),
+        "{j}"
+    );
+    let all = read_sheet(&the_report(bgy.dir.path()), "全部 All");
+    let accounts: Vec<&str> = all[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(accounts, ["cover1", "cover2", "cover3"]);
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    assert!(
+        failed.iter().any(|r| r.iter().any(|c| c == "13800000002")),
+        "{failed:?}"
+    );
+
+    // Asked for by name, the cover is read, and has no header.
+    let r = bgy.run(&["check", "花名册.xlsx", "--sheet", "说明"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("sheet \"说明\"") && r.stderr.contains("no header row"));
+}
