@@ -92,8 +92,10 @@ fn swallowed(span: &[u8], delimiter: u8, width: usize) -> Option<(usize, String)
     let (open, closed) = first_multiline_quote(span, delimiter)?;
     let enough = (width.saturating_sub(1) / 2).max(2);
     let rest = &span[open..];
+    // Lines end in LF, CRLF or a lone CR (old Mac Excel's CSV): a CRLF's empty piece between
+    // its two bytes has no separator, so it is no row.
     let row_like = rest
-        .split(|b| *b == b'\n')
+        .split(|b| matches!(b, b'\n' | b'\r'))
         .skip(1)
         .filter(|line| line.iter().filter(|b| **b == delimiter).count() >= enough)
         .count();
@@ -213,14 +215,20 @@ impl<'a> LineCounter<'a> {
             start += 1;
         }
         if start > self.offset {
-            self.line += self.text[self.offset..start]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count() as u32;
+            self.line += line_breaks(&self.text[self.offset..start]);
             self.offset = start;
         }
         self.line
     }
+}
+
+/// The line breaks in `text`: LF, CRLF, or a CR alone (old Mac Excel's CSV), each one.
+fn line_breaks(text: &[u8]) -> u32 {
+    let lf = memchr::memchr_iter(b'\n', text).count();
+    let lone_cr = memchr::memchr_iter(b'\r', text)
+        .filter(|&i| text.get(i + 1) != Some(&b'\n'))
+        .count();
+    (lf + lone_cr) as u32
 }
 
 /// UTF-16 by its BOM, else UTF-8 (BOM stripped), else GB18030 (a superset of GBK), else an
@@ -376,6 +384,18 @@ mod tests {
         bad.splice(6..6, [0x00, 0xD8]);
         let e = read(&bad, "a.txt").unwrap_err();
         assert!(matches!(e, ReadError::Utf16 { offset: 6, .. }), "{e}");
+    }
+
+    /// Old Mac Excel ends each line in a CR alone: the rows get their own line numbers, and a
+    /// stray quote that swallows rows is found as in any other CSV.
+    #[test]
+    fn lone_cr_line_ends() {
+        let s = read("帐号,姓名\rq1,张三\r\rq2,李四\r".as_bytes(), "a.csv").unwrap();
+        let rows: Vec<u32> = s.rows.iter().map(|r| r.source_row).collect();
+        assert_eq!(rows, vec![1, 2, 4]);
+        let text = "帐号,姓名,手机,部门\rq1,张三,13800000001,办公逸\rq2,\"李四,13800000002,办公逸\rq3,王五,13800000003,办公逸\rq4,赵\"六,13800000004,办公逸\r";
+        let e = read(text.as_bytes(), "a.csv").unwrap_err();
+        assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
     }
 
     #[test]
