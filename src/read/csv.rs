@@ -292,7 +292,7 @@ fn decode_utf16(units: &[u8], big_endian: bool) -> Result<String, usize> {
 /// The separator that splits the first lines most consistently.
 fn sniff_delimiter(text: &str) -> u8 {
     let lines: Vec<&str> = text
-        .lines()
+        .split(['\n', '\r'])
         .filter(|l| !l.trim().is_empty())
         .take(10)
         .collect();
@@ -393,6 +393,13 @@ mod tests {
         let s = read("帐号,姓名\rq1,张三\r\rq2,李四\r".as_bytes(), "a.csv").unwrap();
         let rows: Vec<u32> = s.rows.iter().map(|r| r.source_row).collect();
         assert_eq!(rows, vec![1, 2, 4]);
+        // Its separator is sniffed line by line too: a tab on every line, commas on one.
+        let s = read(
+            "帐号\t姓名\rq1\t张,三,四,五,六\rq2\t李四\r".as_bytes(),
+            "a.csv",
+        )
+        .unwrap();
+        assert_eq!(texts(&s)[1], vec!["q1", "张,三,四,五,六"]);
         let text = "帐号,姓名,手机,部门\rq1,张三,13800000001,办公逸\rq2,\"李四,13800000002,办公逸\rq3,王五,13800000003,办公逸\rq4,赵\"六,13800000004,办公逸\r";
         let e = read(text.as_bytes(), "a.csv").unwrap_err();
         assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
