@@ -228,9 +228,17 @@ fn print_finished(f: &Finished) {
             1 => "1 change".to_string(),
             n => format!("{n} changes"),
         },
-        (_, 0) => format!("{} rows", c.total),
-        (_, 1) => format!("{} rows and 1 account not in the sheet", c.total),
-        (_, besides) => format!("{} rows and {besides} accounts not in the sheet", c.total),
+        (_, besides) => {
+            let rows = match c.total {
+                1 => "1 row".to_string(),
+                n => format!("{n} rows"),
+            };
+            match besides {
+                0 => rows,
+                1 => format!("{rows} and 1 account not in the sheet"),
+                n => format!("{rows} and {n} accounts not in the sheet"),
+            }
+        }
     };
     say(format!("bgy {}: {what}: {}", f.command, parts.join(", ")));
     for r in &f.reasons {

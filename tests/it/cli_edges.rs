@@ -259,3 +259,20 @@ async fn a_sheet_piped_in_as_dash_is_read_from_standard_input() {
     empty.assert_code(2);
     assert!(empty.stderr.contains("stdin is empty"), "{}", empty.stderr);
 }
+
+/// The summary counts a row as one: `1 row`, not `1 rows`.
+#[tokio::test]
+async fn a_sheet_of_one_row_is_summed_up_as_one_row() {
+    let b = Bgy::new();
+    b.write(
+        "one.csv",
+        "帐号,姓名,手机,部门\none1,甲,13800000001,办公逸\n",
+    );
+    let r = b.run(&["check", "one.csv"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("bgy check: 1 row: 1 valid\n"),
+        "{}",
+        r.stderr
+    );
+}
