@@ -25,6 +25,9 @@ pub enum Column {
     Ignored,
     /// A second column for a field already matched.
     Duplicate(Field),
+    /// A column HR systems have that 办公逸 has no field for (序号, 身份证号, 学历 …,
+    /// [`has_no_place`]): kept in the report, never sent, said once for all of them.
+    NoPlace,
 }
 
 /// A header as a person chooses its columns: each title, what bgy made of it, and for a
@@ -45,6 +48,9 @@ pub struct SeenColumn {
     pub unknown: bool,
     /// The field's API key this column most likely holds, for a column bgy does not know.
     pub guess: Option<String>,
+    /// Ignored, as the company said or as a column 办公逸 has no field for.
+    #[serde(default)]
+    pub ignored: bool,
 }
 
 impl ColumnsSeen {
@@ -117,6 +123,7 @@ impl Header {
                     },
                     unknown,
                     guess: guess.map(|f| f.key().to_string()),
+                    ignored: matches!(c, Column::Ignored | Column::NoPlace),
                 }
             })
             .collect();
@@ -221,6 +228,39 @@ const ALIASES: &[(&str, Field)] = &[
     ("考勤机员工编号", Field::CheckId),
     ("是否同步到企业号", Field::ToQy),
 ];
+
+/// Columns HR systems' exports have that 办公逸 has no field for: each is ignored without a
+/// question (the console does not ask what it holds), all of them named in one warning. An ID
+/// number's column is one too ([`crate::report`] masks it wherever it is shown).
+const NO_PLACE: &[&str] = &[
+    "序号", "行号", "年龄", "民族", "籍贯", "户籍", "户籍地址", "户籍所在地", "户口所在地",
+    "户口性质", "政治面貌", "婚姻状况", "婚姻状态", "学历", "最高学历", "学位", "毕业院校",
+    "毕业学校", "专业", "所学专业", "毕业时间", "毕业日期", "家庭住址", "现住址", "居住地址",
+    "现居住地址", "紧急联系人", "紧急联系人电话", "紧急联系电话", "紧急联系人关系", "合同类型",
+    "合同开始日期", "合同结束日期", "合同到期日", "合同到期日期", "合同期限", "司龄", "工龄",
+    "备注", "社保账号", "社保号", "公积金账号", "血型", "身高", "体重", "健康状况", "照片",
+    "no.", "age", "remark", "remarks", "notes",
+];
+
+/// A column HR systems have that 办公逸 has no field for ([`NO_PLACE`]), or an ID number's.
+pub fn has_no_place(title: &str) -> bool {
+    let n = normalize(title);
+    NO_PLACE.iter().any(|t| normalize(t) == n) || is_id_number_title(title)
+}
+
+/// A column of ID numbers (身份证号, 证件号码, ID card …): bgy never sends one, and masks it
+/// wherever a person sees it.
+pub fn is_id_number_title(title: &str) -> bool {
+    let t = title.to_lowercase();
+    let words: Vec<&str> = (t.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    ["身份证", "证件号", "证件编号"]
+        .iter()
+        .any(|w| t.contains(w))
+        || words.contains(&"idcard")
+        || (words.windows(2)).any(|w| w[0] == "id" && matches!(w[1], "card" | "number" | "no"))
+}
 
 /// The HR system's employee number: never taken for 帐号 on its own (see [`ALIASES`]).
 const EMPLOYEE_NUMBERS: &[&str] = &["工号", "员工编号", "员工号", "职工编号", "人员编号"];
@@ -331,7 +371,8 @@ fn builtin(title: &str) -> Option<Field> {
 }
 
 /// The known column a header that matched none most likely meant: within a third of its
-/// length in edits (at least one), or one contains the other (员工手机 → 手机).
+/// length in edits (at least one; none for two characters), or one contains the other
+/// (员工手机 → 手机).
 pub fn nearest(title: &str) -> Option<Field> {
     let n = normalize(title);
     let len = n.chars().count();
@@ -346,7 +387,9 @@ pub fn nearest(title: &str) -> Option<Field> {
     for (name, field) in names {
         let distance = strsim::levenshtein(&n, &name);
         let contained = name.chars().count() >= 2 && (n.contains(&name) || name.contains(&n));
-        let close = distance <= (len / 3).max(1) || contained;
+        // A title of two characters one apart from a name is half another word (序号 is no
+        // 帐号): only a longer one is guessed by its edits.
+        let close = (len > 2 && distance <= (len / 3).max(1)) || contained;
         if close && best.is_none_or(|(d, _)| distance < d) {
             best = Some((distance, field));
         }
@@ -444,6 +487,7 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
             Some(Some(f)) => Column::Unused(f),
             Some(None) => Column::Ignored,
             None if is_meta(t, layout) || t.trim().is_empty() => Column::Meta,
+            None if layout != Layout::Departments && has_no_place(t) => Column::NoPlace,
             None => Column::Unknown,
         })
         .collect();
@@ -503,11 +547,61 @@ mod tests {
     }
 
     #[test]
+    fn id_number_columns_are_told_by_their_titles() {
+        for title in [
+            "身份证号",
+            "身份证号码",
+            "证件号码",
+            "ID card",
+            "ID No.",
+            "Id_Number",
+        ] {
+            assert!(is_id_number_title(title), "{title}");
+        }
+        for title in ["Paid notes", "工号", "Idea", "备注"] {
+            assert!(!is_id_number_title(title), "{title}");
+        }
+    }
+
+    /// What HR systems' exports have and 办公逸 has not: ignored without a question, and no
+    /// two-character title guessed as the known one it shares a character with.
+    #[test]
+    fn columns_without_a_place_in_bangongyi_are_no_questions() {
+        let h = map(
+            1,
+            ["序号", "帐号", "身份证号码", "学历", "Remarks", "爱好", "电子油箱"]
+                .map(String::from)
+                .to_vec(),
+            Layout::Staff,
+            &Names::default(),
+        );
+        assert_eq!(
+            h.columns,
+            vec![
+                Column::NoPlace,
+                Column::Field(Field::WeUserid),
+                Column::NoPlace,
+                Column::NoPlace,
+                Column::NoPlace,
+                Column::Unknown,
+                Column::Unknown
+            ]
+        );
+        assert_eq!(h.seen(Layout::Staff).questions(), 2);
+        assert_eq!(nearest("序号"), None);
+        assert_eq!(nearest("电子油箱"), Some(Field::WeEmail));
+        // The company's own name for one wins.
+        let names = Names(vec![(normalize("备注"), Some(Field::WePosition))]);
+        let h = map(1, vec!["备注".into()], Layout::Staff, &names);
+        assert_eq!(h.columns, vec![Column::Field(Field::WePosition)]);
+    }
+
+    #[test]
     fn title_rows_above_the_header_are_skipped() {
         let rows = vec![
             row(1, &["2026 年入职名单"]),
             row(2, &["帐号"]),
-            row(3, &["帐号*", "姓名*", "备注", "源行号 Source row", "帐号"]),
+            row(3, &["帐号*", "姓名*", "爱好", "源行号 Source row", "帐号"]),
         ];
         let (i, h) = find(&rows, Layout::Staff, &Names::default()).unwrap();
         assert_eq!(i, 2);

@@ -702,6 +702,9 @@ fn validate_stream(
             _ => {}
         }
     }
+    if let Some(advice) = no_place(&header) {
+        warnings.push(advice);
+    }
     let mut cross = CrossRows::new(layout);
     let mut out: Vec<Row> = Vec::new();
     for row in head
@@ -752,6 +755,22 @@ fn unknown_column(at: &str, title: &str) -> Advice {
             field: guess,
         }),
     }
+}
+
+/// One warning naming every column 办公逸 has no field for ([`Column::NoPlace`]), if any.
+fn no_place(header: &Header) -> Option<Advice> {
+    let titles: Vec<String> = (header.columns.iter().zip(&header.titles))
+        .filter(|(c, _)| **c == Column::NoPlace)
+        .map(|(_, t)| format!("{:?}", t.trim()))
+        .collect();
+    if titles.is_empty() {
+        return None;
+    }
+    Some(Advice::new(format!(
+        "办公逸没有对应资料的列,已忽略:{} (columns 办公逸 has no field for, ignored: {})",
+        titles.join("、"),
+        titles.join(", ")
+    )))
 }
 
 /// For a required column the header lacks: the column that seems to hold it.

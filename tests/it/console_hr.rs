@@ -32,7 +32,13 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
         .await;
     assert!(html.contains("data-testid=\"column-map\""), "{html}");
     assert!(
-        html.contains("data-header=\"工号\"") && html.contains("data-header=\"紧急联系人\""),
+        html.contains("data-header=\"工号\"") && html.contains("data-header=\"参加工作日起\""),
+        "{html}"
+    );
+    // A column 办公逸 has no field for is no question: ignored, and said so.
+    assert!(
+        !html.contains("data-header=\"紧急联系人\"")
+            && html.contains("<tr><td>紧急联系人</td><td>\n        忽略"),
         "{html}"
     );
     // Why, in the page's language only (the error has two sentences, each in both).
@@ -72,14 +78,14 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
         let name_at = before.rfind("name=\"").unwrap() + 6;
         before[name_at..].split('"').next().unwrap().to_string()
     };
-    let (employee, contact) = (field_of("工号"), field_of("紧急联系人"));
+    let (employee, typo) = (field_of("工号"), field_of("参加工作日起"));
     let r = post(
         &c,
         &format!("{at}/columns"),
         &[
             ("csrf", &csrf),
             (&employee, "we_userid"),
-            (&contact, "-"),
+            (&typo, "-"),
             ("remember", "1"),
         ],
     )

@@ -65,7 +65,7 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
         r.stderr
     );
     assert!(
-        r.stderr.contains(r#""紧急联系人" is not a known column"#),
+        r.stderr.contains(r#"(columns 办公逸 has no field for, ignored: "紧急联系人")"#),
         "{}",
         r.stderr
     );

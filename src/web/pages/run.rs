@@ -171,7 +171,7 @@ fn columns(info: &RunInfo, mine: bool) -> Option<minijinja::Value> {
                 .map(crate::model::Field::label);
             minijinja::context! {
                 name => format!("c{i}"), title => c.title, unknown => c.unknown,
-                guess => c.guess, label,
+                guess => c.guess, label, ignored => c.ignored,
                 employee_number => crate::read::header::is_employee_number(&c.title),
             }
         })
