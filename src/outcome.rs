@@ -48,6 +48,12 @@ pub fn remedy_of(e: &anyhow::Error) -> Option<crate::remedy::Remedy> {
                 header: header.clone(),
                 field: Some(*field),
             }),
+            Some(crate::validate::LoadError::NoHeader {
+                with_header: Some(sheet),
+                ..
+            }) => Some(crate::remedy::Remedy::ChooseSheet {
+                sheet: Some(sheet.clone()),
+            }),
             _ => None,
         }
     })

@@ -20,8 +20,11 @@ pub enum Remedy {
     Overwrite,
     /// Go past the guard on removing many people, or restore over later changes.
     Force,
-    /// Read another sheet of the workbook.
-    ChooseSheet,
+    /// Read another sheet of the workbook: `sheet`, when one is known to hold a header row.
+    ChooseSheet {
+        #[serde(default)]
+        sheet: Option<String>,
+    },
     /// Say which kind of sheet it is (staff, dates, delete).
     ChooseKind,
     /// Confirm a deletion without being asked.

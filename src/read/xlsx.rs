@@ -175,7 +175,7 @@ fn choose(
                 hidden.join("、"),
                 hidden.join(", ")
             ),
-            remedy: Some(Remedy::ChooseSheet),
+            remedy: Some(Remedy::ChooseSheet { sheet: None }),
         }]
     };
     Ok((chosen, false, warnings))

@@ -286,11 +286,14 @@ impl Table {
 pub enum LoadError {
     #[error(transparent)]
     Read(#[from] ReadError),
-    #[error("{path}, sheet {sheet:?}: {}", both(no_header_in(*layout, Front::CommandLine)))]
+    #[error("{path}, sheet {sheet:?}: {}", both(no_header(*layout, Front::CommandLine, with_header.as_deref())))]
     NoHeader {
         path: String,
         sheet: String,
         layout: Layout,
+        /// The first visible sheet after it that has a header row, when no sheet was asked
+        /// for (an HR system's cover or 说明 sheet comes first): the one to ask for.
+        with_header: Option<String>,
     },
     #[error("{path}, sheet {sheet:?}: {}", missing_column(*row, label, *field, candidate.as_deref()))]
     MissingColumn {
@@ -373,6 +376,16 @@ fn no_header_in(layout: Layout, front: Front) -> (String, String) {
     }
 }
 
+/// [`no_header_in`], and which sheet has one when another does.
+fn no_header(layout: Layout, front: Front, with_header: Option<&str>) -> (String, String) {
+    let (mut zh, mut en) = no_header_in(layout, front);
+    if let Some(other) = with_header {
+        zh.push_str(&format!(";工作表 {other:?} 有表头"));
+        en.push_str(&format!("; sheet {other:?} has one"));
+    }
+    (zh, en)
+}
+
 /// That the header row has no column `label`, in Chinese and in English.
 fn missing_column_in(row: u32, label: &str) -> (String, String) {
     (
@@ -418,7 +431,11 @@ impl LoadError {
                 path,
                 sheet,
                 layout,
-            } => (at(path, sheet), no_header_in(*layout, Front::Console)),
+                with_header,
+            } => (
+                at(path, sheet),
+                no_header(*layout, Front::Console, with_header.as_deref()),
+            ),
             LoadError::MissingColumn {
                 path,
                 sheet,
@@ -461,8 +478,9 @@ pub type Watch<'a> = &'a mut dyn FnMut(Layout, &Header, &mut [Row]);
 
 /// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
 /// Without a `layout`, the header's columns say which it is ([`layout_of`]), before any row
-/// is validated. Without a `sheet`, when the workbook's first visible sheet has no header row,
-/// the first visible sheet after it that has one is read, with a warning saying so.
+/// is validated. Without a `sheet`, a first visible sheet with no header row is an error that
+/// names the first sheet after it that has one (the sheet read is never guessed: a run that
+/// removes people reads the one it was told to).
 pub fn load_watched(
     bytes: &[u8],
     path: &Path,
@@ -471,46 +489,42 @@ pub fn load_watched(
     names: &Names,
     watch: Watch,
 ) -> Result<Table, LoadError> {
-    let first = load_sheet(bytes, path, sheet, layout, names, watch);
-    let Err(LoadError::NoHeader {
-        sheet: ref first_name,
-        ..
-    }) = first
-    else {
-        return first;
-    };
-    if sheet.is_some() {
-        return first;
-    }
-    // The first visible sheet has no header row (an HR system's cover or instructions before
-    // the people): the first visible sheet after it that has one, said in a warning. No row
-    // of a sheet without a header was validated, so the watcher has seen none.
-    let name = path.display().to_string();
-    for other in read::visible_sheets(bytes, &name)
-        .iter()
-        .skip_while(|s| *s != first_name)
-        .skip(1)
+    let mut table = load_sheet(bytes, path, sheet, layout, names, watch);
+    if let (
+        Err(LoadError::NoHeader {
+            sheet: first,
+            with_header,
+            ..
+        }),
+        None,
+    ) = (&mut table, sheet)
     {
-        match load_sheet(bytes, path, Some(other), layout, names, watch) {
-            Ok(mut table) => {
-                table.warnings.insert(0, read_instead(first_name, other));
-                return Ok(table);
-            }
-            Err(LoadError::NoHeader { .. }) => continue,
-            Err(e) => return Err(e),
-        }
+        *with_header = sheet_with_header(bytes, path, first, layout, names);
     }
-    first
+    table
 }
 
-/// The warning of a workbook whose first visible sheet had no header row, `other` read instead.
-fn read_instead(first: &str, other: &str) -> Advice {
-    Advice {
-        text: format!(
-            "第一个工作表 {first:?} 没有表头,读取的是其后第一个有表头的工作表 {other:?} (the first sheet, {first:?}, has no header row; read {other:?}, the first sheet after it that has one)"
-        ),
-        remedy: Some(Remedy::ChooseSheet),
-    }
+/// The first visible sheet after `first` whose first rows hold a header row: where the people
+/// are when `first` is a cover or 说明 sheet. Its first rows only are read.
+fn sheet_with_header(
+    bytes: &[u8],
+    path: &Path,
+    first: &str,
+    layout: Option<Layout>,
+    names: &Names,
+) -> Option<String> {
+    let name = path.display().to_string();
+    let sheets = read::visible_sheets(bytes, &name);
+    let mut after = sheets.iter().skip_while(|s| *s != first).skip(1);
+    let has_header = |other: &&String| {
+        let mut head = Vec::new();
+        let read = read::stream_bytes(bytes, &name, Some(other), &mut |row| {
+            head.push(row);
+            head.len() < header::HEADER_SEARCH_ROWS
+        });
+        read.is_ok() && header::find(&head, layout.unwrap_or(Layout::Staff), names).is_some()
+    };
+    after.find(has_header).cloned()
 }
 
 /// [`load_watched`] of one sheet: `sheet`, or the workbook's first visible one.
@@ -558,10 +572,16 @@ const BATCH: usize = 512;
 impl LoadError {
     fn in_sheet(self, name: &str) -> LoadError {
         match self {
-            LoadError::NoHeader { path, layout, .. } => LoadError::NoHeader {
+            LoadError::NoHeader {
+                path,
+                layout,
+                with_header,
+                ..
+            } => LoadError::NoHeader {
                 path,
                 sheet: name.into(),
                 layout,
+                with_header,
             },
             LoadError::MissingColumn {
                 path,
@@ -664,6 +684,7 @@ fn validate_stream(
         path: shown.clone(),
         sheet: String::new(),
         layout: layout.unwrap_or(Layout::Staff),
+        with_header: None,
     };
     let (mut header_index, mut header) =
         header::find(&head, layout.unwrap_or(Layout::Staff), names).ok_or_else(no_header)?;

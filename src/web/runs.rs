@@ -178,6 +178,9 @@ pub struct RunInfo {
     /// A check online: valid rows whose account the directory already has.
     #[serde(default)]
     pub existing: Option<usize>,
+    /// The workbook's sheet the person chose to read (none: the first visible one).
+    #[serde(default)]
+    pub sheet: Option<String>,
 }
 
 fn staff() -> Layout {
@@ -221,10 +224,11 @@ impl RunInfo {
             columns: None,
             mapping: Vec::new(),
             existing: None,
+            sheet: None,
         }
     }
 
-    /// A run of the same sheet (its name, input, kind and prune) by `who`, from this one.
+    /// A run of the same sheet (its name, input, sheet, kind and prune) by `who`, from this one.
     pub fn next(&self, id: &str, who: &str, command: Command) -> RunInfo {
         RunInfo {
             from: Some(self.id.clone()),
@@ -232,6 +236,7 @@ impl RunInfo {
             prune: self.prune,
             leave: self.leave,
             mapping: self.mapping.clone(),
+            sheet: self.sheet.clone(),
             ..RunInfo::new(id, who, command, &self.file, &self.input)
         }
     }

@@ -339,3 +339,66 @@ async fn departments_show_the_path_a_sheet_needs_and_everyone_below() {
     let total = total("办公逸/研发部");
     assert_eq!(total, "8", "{html}");
 }
+
+/// An HR workbook whose first sheet is a cover: the failed check offers the sheet after it
+/// that has a header row; reading it checks the same upload again, and the import from that
+/// check reads the same sheet. Only the sheet offered can be asked for.
+#[tokio::test]
+async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_people() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let cover = wb.add_worksheet().set_name("填写说明").unwrap();
+    cover.write_string(0, 0, "请勿修改表头").unwrap();
+    let people = wb.add_worksheet().set_name("员工 & 信息").unwrap();
+    let rows = [
+        ["帐号", "姓名", "手机", "部门"],
+        ["cov1", "甲", "13800000001", "办公逸"],
+        ["cov2", "乙", "13800000002", "办公逸"],
+    ];
+    for (r, row) in rows.iter().enumerate() {
+        for (col, t) in row.iter().enumerate() {
+            people.write_string(r as u32, col as u16, *t).unwrap();
+        }
+    }
+    let bytes = wb.save_to_buffer().unwrap();
+    let (_, at, html) = c.upload("花名册.xlsx", bytes, Some(&csrf)).await;
+    assert!(
+        html.contains("工作表 &quot;员工 &amp; 信息&quot; 有表头"),
+        "{html}"
+    );
+    assert!(
+        html.contains("data-testid=\"read-sheet\"")
+            && html.contains("name=\"sheet\" value=\"员工 &amp; 信息\""),
+        "{html}"
+    );
+    let r = post(
+        &c,
+        &format!("{at}/sheet"),
+        &[("csrf", &csrf), ("sheet", "填写说明")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 404, "a sheet the page did not offer");
+    let r = post(
+        &c,
+        &format!("{at}/sheet"),
+        &[("csrf", &csrf), ("sheet", "员工 & 信息")],
+    )
+    .await;
+    let checked = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&checked, "valid"), 2, "{checked}");
+    assert!(
+        checked.contains("<span data-testid=\"sheet\">员工 &amp; 信息</span>"),
+        "{checked}"
+    );
+    let r = post(
+        &c,
+        &format!("{}/import", r.url().path()),
+        &[("csrf", &csrf), ("cover", "skip")],
+    )
+    .await;
+    let done = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&done, "created"), 2, "{done}");
+    assert!(done.contains("员工 &amp; 信息</span>"), "{done}");
+}

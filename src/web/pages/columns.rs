@@ -1,6 +1,7 @@
-//! Choosing columns in the browser: a check whose sheet had columns bgy did not know (or 工号
-//! and no 帐号) shows each header with a choice; applying checks the same upload again, read
-//! with those choices, and "remember for this company" writes them to `bgy.toml`.
+//! Choosing what is read, in the browser: a check whose sheet had columns bgy did not know (or
+//! 工号 and no 帐号) shows each header with a choice; applying checks the same upload again,
+//! read with those choices, and "remember for this company" writes them to `bgy.toml`. A
+//! workbook whose first sheet had no header row offers the sheet after it that has one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use super::{acting_on, fork, require, run_input, to_run, Posted};
 use crate::config::Job;
 use crate::model::Field;
 use crate::read::header::normalize;
+use crate::remedy::Remedy;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::i18n::tr;
@@ -62,9 +64,40 @@ pub async fn apply(
         crate::config::remember_columns(std::path::Path::new("."), &mapping)
             .map_err(|e| AppError::Internal(format!("{e:#}")))?;
     }
-    let (new_id, dir) = fork(&app, &from_dir, &from)?;
+    check_again(app, &s, &from_dir, &from, |info| info.mapping = mapping).await
+}
+
+/// Checks the same upload again, reading the sheet the check that failed named as the one
+/// with a header row (never another: only what the page offered).
+pub async fn sheet(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Posted(form): Posted<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Run)?;
+    let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], None)?;
+    let offered = from.remedies.iter().find_map(|r| match r {
+        Remedy::ChooseSheet { sheet: Some(sheet) } => Some(sheet.clone()),
+        _ => None,
+    });
+    let sheet = offered
+        .filter(|o| form.get("sheet") == Some(o))
+        .ok_or(AppError::NotFound)?;
+    check_again(app, &s, &from_dir, &from, |info| info.sheet = Some(sheet)).await
+}
+
+/// A new check of `from`'s upload by the session's person, `change`d.
+async fn check_again(
+    app: Arc<App>,
+    s: &Session,
+    from_dir: &std::path::Path,
+    from: &crate::web::runs::RunInfo,
+    change: impl FnOnce(&mut crate::web::runs::RunInfo),
+) -> Result<Response, AppError> {
+    let (new_id, dir) = fork(&app, from_dir, from)?;
     let mut info = from.next(&new_id, &s.user, Command::Check);
-    info.mapping = mapping;
+    change(&mut info);
     let job = Job::Check {
         input: run_input(&dir, &info),
         layout: Some(info.kind),

@@ -112,6 +112,7 @@ pub fn run_input(dir: &Path, info: &RunInfo) -> Input {
         report: Some(dir.join(super::runs::REPORT)),
         columns,
         shown: Some(info.file.clone()),
+        sheet: info.sheet.clone(),
         ..Input::file(dir.join(&info.input))
     }
 }
