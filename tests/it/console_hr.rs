@@ -353,9 +353,9 @@ async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_peopl
     cover.write_string(0, 0, "请勿修改表头").unwrap();
     let people = wb.add_worksheet().set_name("员工 & 信息").unwrap();
     let rows = [
-        ["帐号", "姓名", "手机", "部门"],
-        ["cov1", "甲", "13800000001", "办公逸"],
-        ["cov2", "乙", "13800000002", "办公逸"],
+        ["帐号", "姓名", "手机", "部门", "工号"],
+        ["cov1", "甲", "13800000001", "办公逸", "E1"],
+        ["cov2", "乙", "13800000002", "办公逸", "E2"],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (col, t) in row.iter().enumerate() {
@@ -390,6 +390,11 @@ async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_peopl
     assert_eq!(count(&checked, "valid"), 2, "{checked}");
     assert!(
         checked.contains("<span data-testid=\"sheet\">员工 &amp; 信息</span>"),
+        "{checked}"
+    );
+    // 工号 beside 帐号 is asked about, without the notice that it is no account.
+    assert!(
+        checked.contains("data-header=\"工号\"") && !checked.contains("常常不是 HR 系统里的工号"),
         "{checked}"
     );
     let r = post(

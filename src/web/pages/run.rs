@@ -163,6 +163,9 @@ fn columns(info: &RunInfo, mine: bool) -> Option<minijinja::Value> {
         .iter()
         .map(|f| (f.key(), f.label()))
         .collect();
+    // The notice that an employee number is no account is for a sheet without 帐号.
+    let account = Some(crate::model::Field::WeUserid.key());
+    let has_account = (seen.columns.iter()).any(|c| c.field.as_deref() == account);
     let list: Vec<minijinja::Value> = seen
         .columns
         .iter()
@@ -176,7 +179,7 @@ fn columns(info: &RunInfo, mine: bool) -> Option<minijinja::Value> {
             minijinja::context! {
                 name => format!("c{i}"), title => c.title, unknown => c.unknown,
                 guess => c.guess, label, ignored => c.ignored,
-                employee_number => crate::read::header::is_employee_number(&c.title),
+                employee_number => !has_account && crate::read::header::is_employee_number(&c.title),
             }
         })
         .collect();
