@@ -83,6 +83,7 @@ pub fn read(bytes: &[u8], name: &str, emit: Emit) -> Result<SheetInfo, ReadError
         format: Format::Csv,
         is_report: false,
         warnings: Vec::new(),
+        others: Vec::new(),
     })
 }
 

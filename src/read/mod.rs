@@ -163,6 +163,10 @@ pub struct SheetInfo {
     pub is_report: bool,
     /// What a person should know about how the sheet was chosen (hidden sheets skipped).
     pub warnings: Vec<crate::remedy::Advice>,
+    /// When no sheet was asked for, the workbook's other visible sheets by name, each with its
+    /// first rows (up to [`header::HEADER_SEARCH_ROWS`]): whether one has a header row too (a
+    /// workbook of a sheet a department, of which one is read).
+    pub others: Vec<(String, Vec<RawRow>)>,
 }
 
 /// The rows of the sheet that was read.

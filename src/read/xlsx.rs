@@ -28,11 +28,16 @@ pub fn read(
             })?;
             let (chosen, is_report, warnings) = choose(name, wb.sheets_metadata(), sheet)?;
             stream_xlsx(&mut wb, &chosen, name, emit)?;
+            let others = others(wb.sheets_metadata(), &chosen, sheet.is_some() || is_report);
+            let others = heads(others, |other, emit| {
+                stream_xlsx(&mut wb, other, name, emit)
+            });
             Ok(SheetInfo {
                 name: chosen,
                 format,
                 is_report,
                 warnings,
+                others,
             })
         }
         Format::Xlsb => {
@@ -42,11 +47,16 @@ pub fn read(
             })?;
             let (chosen, is_report, warnings) = choose(name, wb.sheets_metadata(), sheet)?;
             stream_xlsb(&mut wb, &chosen, name, emit)?;
+            let others = others(wb.sheets_metadata(), &chosen, sheet.is_some() || is_report);
+            let others = heads(others, |other, emit| {
+                stream_xlsb(&mut wb, other, name, emit)
+            });
             Ok(SheetInfo {
                 name: chosen,
                 format,
                 is_report,
                 warnings,
+                others,
             })
         }
         Format::Xls => {
@@ -105,12 +115,59 @@ where
             detail: e.to_string(),
         })?;
     rows_of(&range, name, &chosen, emit)?;
+    let others = others(wb.sheets_metadata(), &chosen, sheet.is_some() || is_report);
+    let others = heads(others, |other, emit| match wb.worksheet_range(other) {
+        Ok(range) => rows_of(&range, name, other, emit),
+        Err(e) => Err(ReadError::Damaged {
+            path: name.into(),
+            detail: e.to_string(),
+        }),
+    });
     Ok(SheetInfo {
         name: chosen,
         format,
         is_report,
         warnings,
+        others,
     })
+}
+
+/// The workbook's visible worksheets other than `chosen`, at most [`MAX_OTHERS`]; none when a
+/// sheet was asked for (`asked`) or the workbook is a report.
+fn others(sheets: &[calamine::Sheet], chosen: &str, asked: bool) -> Vec<String> {
+    if asked {
+        return Vec::new();
+    }
+    (sheets.iter())
+        .filter(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+        .filter(|s| s.name != chosen)
+        .take(MAX_OTHERS)
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// Other sheets looked at for a header row: a workbook of thousands is not opened a thousand
+/// times.
+const MAX_OTHERS: usize = 32;
+
+/// Each sheet's first rows (up to [`super::header::HEADER_SEARCH_ROWS`]), as `read` reads them;
+/// a sheet that cannot be read is left out (it is not the one the run reads).
+fn heads(
+    sheets: Vec<String>,
+    mut read: impl FnMut(&str, Emit) -> Result<(), ReadError>,
+) -> Vec<(String, Vec<RawRow>)> {
+    let mut out = Vec::new();
+    for sheet in sheets {
+        let mut head = Vec::new();
+        let read = read(&sheet, &mut |row| {
+            head.push(row);
+            head.len() < super::header::HEADER_SEARCH_ROWS
+        });
+        if read.is_ok() {
+            out.push((sheet, head));
+        }
+    }
+    out
 }
 
 /// The sheet to read: the one asked for, a report's Failed sheet, or the first visible

@@ -562,7 +562,35 @@ fn load_sheet(
             })
         })?;
         let table = rows.map_err(|e| e.in_sheet(&info.name))?;
-        Ok(table.in_sheet(info.name, info.warnings, info.is_report))
+        let mut warnings = info.warnings;
+        warnings.extend(unread_with_header(&info.others, table.layout, names));
+        Ok(table.in_sheet(info.name, warnings, info.is_report))
+    })
+}
+
+/// The warning for a workbook whose other visible sheets have a header row too (one sheet a
+/// department, one a status …): only one was read, which a prune must know before it removes
+/// the people of the others. Its remedy names the first.
+fn unread_with_header(
+    others: &[(String, Vec<RawRow>)],
+    layout: Layout,
+    names: &Names,
+) -> Option<Advice> {
+    let unread: Vec<&str> = (others.iter())
+        .filter(|(_, head)| header::find(head, layout, names).is_some())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let first = unread.first()?;
+    let listed: Vec<String> = unread.iter().map(|n| format!("{n:?}")).collect();
+    Some(Advice {
+        text: format!(
+            "工作簿中另有工作表也有表头,没有读取:{};每次只读一个工作表 (other sheets of the workbook have a header row too and were not read: {}; one sheet is read at a time)",
+            listed.join("、"),
+            listed.join(", ")
+        ),
+        remedy: Some(Remedy::ChooseSheet {
+            sheet: Some(first.to_string()),
+        }),
     })
 }
 

@@ -388,3 +388,57 @@ async fn a_workbook_whose_first_sheet_is_a_cover_names_the_sheet_with_the_people
         r.stderr
     );
 }
+
+/// A workbook of a sheet a department: the first is read, and the warning names the others
+/// that have a header row too (a prune from it would remove their people), with `--sheet`.
+#[tokio::test]
+async fn a_workbook_of_a_sheet_a_department_says_which_sheets_were_not_read() {
+    let bgy = Bgy::new();
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (sheet, account) in [("研发部", "dev1"), ("市场部", "mkt1"), ("销售部", "sal1")] {
+        let ws = wb.add_worksheet().set_name(sheet).unwrap();
+        for (c, t) in ["帐号", "姓名", "手机", "部门"].iter().enumerate() {
+            ws.write_string(0, c as u16, *t).unwrap();
+        }
+        for (c, t) in [account, "某人", "13800000001", "办公逸"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, c as u16, *t).unwrap();
+        }
+    }
+    wb.add_worksheet()
+        .set_name("说明")
+        .unwrap()
+        .write_string(0, 0, "每个部门一个工作表")
+        .unwrap();
+    wb.save(bgy.path("分部门.xlsx")).unwrap();
+    let r = bgy.run(&["check", "分部门.xlsx", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["total"], 1);
+    assert!(
+        r.stderr
+            .contains("没有读取:\"市场部\"、\"销售部\";每次只读一个工作表")
+            && r.stderr
+                .contains("not read: \"市场部\", \"销售部\"; one sheet")
+            && r.stderr.contains("→ --sheet '市场部'")
+            && !r.stderr.contains("说明\""),
+        "{}",
+        r.stderr
+    );
+    // Asked for by name: that sheet, and nothing said of the others.
+    let r = bgy
+        .run(&[
+            "check",
+            "分部门.xlsx",
+            "--sheet",
+            "销售部",
+            "--report",
+            "sales.xlsx",
+        ])
+        .await;
+    r.assert_code(0);
+    assert!(!r.stderr.contains("not read"), "{}", r.stderr);
+    let all = read_sheet(&bgy.path("sales.xlsx"), "全部 All");
+    assert_eq!(all[1][0], "sal1");
+}
