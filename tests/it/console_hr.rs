@@ -407,3 +407,45 @@ async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_peopl
     assert_eq!(count(&done, "created"), 2, "{done}");
     assert!(done.contains("员工 &amp; 信息</span>"), "{done}");
 }
+
+/// A workbook of a sheet a department: the check of the first says which others were not
+/// read, and offers to read the first of them.
+#[tokio::test]
+async fn a_workbook_of_a_sheet_a_department_offers_the_sheets_not_read() {
+    let b = Bgy::new();
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (sheet, account) in [("研发部", "dev1"), ("市场部", "mkt1")] {
+        let ws = wb.add_worksheet().set_name(sheet).unwrap();
+        for (col, t) in ["帐号", "姓名", "手机", "部门"].iter().enumerate() {
+            ws.write_string(0, col as u16, *t).unwrap();
+        }
+        for (col, t) in [account, "某人", "13800000001", "办公逸"]
+            .iter()
+            .enumerate()
+        {
+            ws.write_string(1, col as u16, *t).unwrap();
+        }
+    }
+    let (_, at, _) = c
+        .upload("分部门.xlsx", wb.save_to_buffer().unwrap(), Some(&csrf))
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert!(
+        html.contains("没有读取:&quot;市场部&quot;")
+            && html.contains("name=\"sheet\" value=\"市场部\""),
+        "{html}"
+    );
+    let r = post(
+        &c,
+        &format!("{at}/sheet"),
+        &[("csrf", &csrf), ("sheet", "市场部")],
+    )
+    .await;
+    let checked = wait_until_done(&c, r.url().path()).await;
+    assert!(
+        checked.contains("<span data-testid=\"sheet\">市场部</span>")
+            && !checked.contains("data-testid=\"read-sheet\""),
+        "{checked}"
+    );
+}
