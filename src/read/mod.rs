@@ -370,14 +370,6 @@ pub fn stream_bytes(
     }
 }
 
-/// A workbook's visible worksheets, in order; none for a CSV or a file that is not a workbook.
-pub fn visible_sheets(bytes: &[u8], name: &str) -> Vec<String> {
-    match sniff(bytes) {
-        Some(Format::Csv) | None => Vec::new(),
-        Some(_) => guard(name, || Ok(xlsx::visible_sheets(bytes))).unwrap_or_default(),
-    }
-}
-
 /// The zip archive has a part of that name (an xlsb's `xl/workbook.bin`).
 fn zip_holds(bytes: &[u8], part: &str) -> bool {
     zip::ZipArchive::new(std::io::Cursor::new(bytes)).is_ok_and(|mut zip| zip.by_name(part).is_ok())

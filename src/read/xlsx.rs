@@ -81,19 +81,6 @@ pub fn read(
     }
 }
 
-/// The workbook's visible worksheets, in order (none for a file calamine cannot open): where
-/// to look when the first has no header row.
-pub fn visible_sheets(bytes: &[u8]) -> Vec<String> {
-    let Ok(wb) = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)) else {
-        return Vec::new();
-    };
-    wb.sheets_metadata()
-        .iter()
-        .filter(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
-        .map(|s| s.name.clone())
-        .collect()
-}
-
 /// xls and ods: calamine builds the whole sheet's `Range`, then it is emitted row by row.
 fn whole_sheet<RS, R>(
     wb: &mut R,

@@ -489,53 +489,6 @@ pub fn load_watched(
     names: &Names,
     watch: Watch,
 ) -> Result<Table, LoadError> {
-    let mut table = load_sheet(bytes, path, sheet, layout, names, watch);
-    if let (
-        Err(LoadError::NoHeader {
-            sheet: first,
-            with_header,
-            ..
-        }),
-        None,
-    ) = (&mut table, sheet)
-    {
-        *with_header = sheet_with_header(bytes, path, first, layout, names);
-    }
-    table
-}
-
-/// The first visible sheet after `first` whose first rows hold a header row: where the people
-/// are when `first` is a cover or 说明 sheet. Its first rows only are read.
-fn sheet_with_header(
-    bytes: &[u8],
-    path: &Path,
-    first: &str,
-    layout: Option<Layout>,
-    names: &Names,
-) -> Option<String> {
-    let name = path.display().to_string();
-    let sheets = read::visible_sheets(bytes, &name);
-    let mut after = sheets.iter().skip_while(|s| *s != first).skip(1);
-    let has_header = |other: &&String| {
-        let mut head = Vec::new();
-        let read = read::stream_bytes(bytes, &name, Some(other), &mut |row| {
-            head.push(row);
-            head.len() < header::HEADER_SEARCH_ROWS
-        });
-        read.is_ok() && header::find(&head, layout.unwrap_or(Layout::Staff), names).is_some()
-    };
-    after.find(has_header).cloned()
-}
-
-/// [`load_watched`] of one sheet: `sheet`, or the workbook's first visible one.
-fn load_sheet(
-    bytes: &[u8],
-    path: &Path,
-    sheet: Option<&str>,
-    layout: Option<Layout>,
-    names: &Names,
-    watch: Watch,
-) -> Result<Table, LoadError> {
     let name = path.display().to_string();
     // A few batches ahead, no more: a CSV is read faster than it is validated, and each row
     // waiting holds its cells (32 batches were 18 MB of a 100,000-row check's 70).
@@ -561,7 +514,20 @@ fn load_sheet(
                 detail: "the reader stopped unexpectedly".into(),
             })
         })?;
-        let table = rows.map_err(|e| e.in_sheet(&info.name))?;
+        let table = match rows {
+            Ok(table) => table,
+            // The first visible sheet had none: the other that has one is named.
+            Err(LoadError::NoHeader { path, layout, .. }) => {
+                let with_header = with_header(&info.others, layout, names).first().copied();
+                return Err(LoadError::NoHeader {
+                    path,
+                    sheet: info.name,
+                    layout,
+                    with_header: with_header.map(str::to_string),
+                });
+            }
+            Err(e) => return Err(e.in_sheet(&info.name)),
+        };
         let mut warnings = info.warnings;
         warnings.extend(unread_with_header(&info.others, table.layout, names));
         Ok(table.in_sheet(info.name, warnings, info.is_report))
@@ -576,10 +542,7 @@ fn unread_with_header(
     layout: Layout,
     names: &Names,
 ) -> Option<Advice> {
-    let unread: Vec<&str> = (others.iter())
-        .filter(|(_, head)| header::find(head, layout, names).is_some())
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let unread = with_header(others, layout, names);
     let first = unread.first()?;
     let listed: Vec<String> = unread.iter().map(|n| format!("{n:?}")).collect();
     Some(Advice {
@@ -592,6 +555,18 @@ fn unread_with_header(
             sheet: Some(first.to_string()),
         }),
     })
+}
+
+/// The names of the sheets among `others` (each with its first rows) that have a header row.
+fn with_header<'a>(
+    others: &'a [(String, Vec<RawRow>)],
+    layout: Layout,
+    names: &Names,
+) -> Vec<&'a str> {
+    (others.iter())
+        .filter(|(_, head)| header::find(head, layout, names).is_some())
+        .map(|(name, _)| name.as_str())
+        .collect()
 }
 
 /// Rows sent from the reader thread at a time.
