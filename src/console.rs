@@ -172,6 +172,33 @@ fn style(total: u64) -> ProgressStyle {
         .progress_chars("=> ")
 }
 
+/// What a run's numbers count, with the number: an undo's changes are people, not the rows
+/// of a sheet; a sync's prunes are accounts the sheet does not name. An undo's conflicts are
+/// among its people, left alone.
+fn counted(f: &Finished) -> String {
+    let total = f.counts.total;
+    match (f.command.as_str(), f.besides) {
+        ("undo", besides) => {
+            let planned = f.planned.map(|p| p.changes() + p.conflicts);
+            match planned.unwrap_or(total + besides) {
+                1 => "1 change".to_string(),
+                n => format!("{n} changes"),
+            }
+        }
+        (_, besides) => {
+            let rows = match total {
+                1 => "1 row".to_string(),
+                n => format!("{n} rows"),
+            };
+            match besides {
+                0 => rows,
+                1 => format!("{rows} and 1 account not in the sheet"),
+                n => format!("{rows} and {n} accounts not in the sheet"),
+            }
+        }
+    }
+}
+
 /// `bgy import: 300 rows: 295 created, 3 invalid …`, the reasons, why it stopped, the report.
 fn print_finished(f: &Finished) {
     let c = &f.counts;
@@ -219,27 +246,7 @@ fn print_finished(f: &Finished) {
     if parts.is_empty() {
         parts.push("nothing to do".into());
     }
-    // What the numbers count: an undo's changes are people, not the rows of a sheet; a sync's
-    // prunes are accounts the sheet does not name. An undo's conflicts are among its people,
-    // left alone.
-    let planned = f.planned.map(|p| p.changes() + p.conflicts);
-    let what = match (f.command.as_str(), f.besides) {
-        ("undo", besides) => match planned.unwrap_or(c.total + besides) {
-            1 => "1 change".to_string(),
-            n => format!("{n} changes"),
-        },
-        (_, besides) => {
-            let rows = match c.total {
-                1 => "1 row".to_string(),
-                n => format!("{n} rows"),
-            };
-            match besides {
-                0 => rows,
-                1 => format!("{rows} and 1 account not in the sheet"),
-                n => format!("{rows} and {n} accounts not in the sheet"),
-            }
-        }
-    };
+    let what = counted(f);
     say(format!("bgy {}: {what}: {}", f.command, parts.join(", ")));
     for r in &f.reasons {
         let mark = if r.warning { "warning: " } else { "" };
