@@ -11,8 +11,10 @@ use crate::events::{phases, Emit};
 use crate::execute::depts;
 use crate::execute::session::{Extra, Session};
 use crate::live::{self, Live};
-use crate::model::{Command, Field, Layout, Outcome};
+use crate::model::{Command, Cover, Field, Layout, Outcome};
 use crate::outcome::Summary;
+use crate::plan::staff::Sent;
+use crate::validate::fields::IN_SERVICE;
 
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
     let listed = OnceCell::new();
@@ -73,6 +75,9 @@ async fn import(
             .warn("the staff listing came back incomplete; created/updated counts may be off");
     }
     s.outcomes_as_validated();
+    if let (Cover::Overwrite, Some(live)) = (opts.cover, live) {
+        bring_back_in_service(ctx, &mut s, live)?;
+    }
     if opts.dry_run {
         preview(ctx, &s, opts, &to_create);
         return s.finish(None, Extra::default());
@@ -102,6 +107,34 @@ async fn import(
     ctx.events.phase(phases::IMPORTING, jobs.len() as u64);
     s.send_staff(client, jobs).await;
     s.finish(None, Extra::default())
+}
+
+/// `--cover overwrite`: a valid row that says 在职 (which sends no status) of a leaver bgy
+/// marked gives them back the status they had, 复职时间 today unless the row dates it, as a
+/// plan does (the row's warning says so). Without a history, there is no one bgy marked.
+fn bring_back_in_service(ctx: &Context, s: &mut Session, live: &Live) -> anyhow::Result<()> {
+    if !ctx.has_history() {
+        return Ok(());
+    }
+    let marked = ctx.history()?.marked_left()?;
+    if marked.is_empty() {
+        return Ok(());
+    }
+    let sent = Sent::new(Vec::new(), marked, false, &crate::model::today());
+    let mut back = 0;
+    for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
+        let in_service = row.issues.iter().any(|i| i.reason == IN_SERVICE);
+        let Some(person) = live.person(row.account()).filter(|_| in_service) else {
+            continue;
+        };
+        back += usize::from(sent.bring_back_in_service(&mut row.values, person));
+    }
+    if back > 0 {
+        ctx.events.note(format!(
+            "bgy import: {back} 个被 bgy 标记为离职的人,表格写着在职,恢复为之前的人事状态 ({back} leaver(s) bgy marked, whose rows say 在职, get their status back)"
+        ));
+    }
+    Ok(())
 }
 
 /// `--create-departments`: every missing level of the rows' paths, parents first; rows under

@@ -182,6 +182,20 @@ impl Sent {
         }
     }
 
+    /// A leaver bgy marked, whose row says they are `在职` (which sends no status itself),
+    /// given back the status they had (and 复职时间 today unless the row dates it): what an
+    /// import that updates the people it has sends, as a plan does. Whether they were.
+    pub fn bring_back_in_service(&self, sheet: &mut StaffRecord, live: &StaffRecord) -> bool {
+        !self
+            .status_changes(sheet, live, (self.marked_of(sheet), true), None)
+            .is_empty()
+    }
+
+    /// The status to give back to a leaver bgy marked, when the row's person is one.
+    fn marked_of(&self, sheet: &StaffRecord) -> Option<&String> {
+        self.marked.get(&*AccountKey::text(sheet.account()))
+    }
+
     /// The changes the row's unlisted columns make against what bgy last sent, and a marked
     /// leaver's return put into its values (a sync sends them): in a leave-marking plan, or
     /// when the row says the person is `in_service` (在职, which sends no status itself).

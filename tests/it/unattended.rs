@@ -589,6 +589,62 @@ async fn a_leaver_bgy_marked_whose_row_says_in_service_comes_back_in_any_plan() 
     assert_eq!(emu.store.person("p000019").unwrap()["status"], "3");
 }
 
+/// The same by an import that updates the people it has: its 在职 row's warning says a leaver
+/// bgy marked gets their status back, and `--cover overwrite` sends it; `skip` leaves them.
+#[tokio::test]
+async fn an_import_that_overwrites_brings_back_a_leaver_whose_row_says_in_service() {
+    let emu = directory(20).await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 5");
+    bgy.write("hr/花名册.csv", sheet(0..18, &[]));
+    let out = bgy.run(&["schedule", "--once", "--json"]).await;
+    assert_eq!(out.json()["left"], 2, "{}", out.stdout);
+    let row = |i: usize, status: &str| {
+        let dept = if i.is_multiple_of(2) { 2 } else { 4 };
+        format!("p{i:06},员工{i},{},{dept},{status}\n", mobile("p", i))
+    };
+    let rows = format!(
+        "帐号,姓名,手机,部门ID,人事状态\n{}{}",
+        row(18, "在职"),
+        row(19, "")
+    );
+    bgy.write("back.csv", rows);
+    let skip = bgy.run(&["import", "back.csv"]).await;
+    skip.assert_code(0);
+    assert_eq!(emu.store.person("p000018").unwrap()["status"], "3");
+    let dry = bgy
+        .run(&["import", "back.csv", "--cover", "overwrite", "--dry-run"])
+        .await;
+    assert!(
+        dry.stderr.contains("we_userid=p000018") && dry.stderr.contains("status=0 back_time="),
+        "{}",
+        dry.stderr
+    );
+    let import = bgy
+        .run(&["import", "back.csv", "--cover", "overwrite", "--json"])
+        .await;
+    import.assert_code(0);
+    assert!(
+        import
+            .stderr
+            .contains("1 leaver(s) bgy marked, whose rows say 在职, get their status back"),
+        "{}",
+        import.stderr
+    );
+    assert_eq!(emu.store.person("p000018").unwrap()["status"], "0");
+    assert_eq!(emu.store.person("p000019").unwrap()["status"], "3");
+    // Once back, no longer one bgy marked: a second import has no one to bring back.
+    let again = bgy
+        .run(&["import", "back.csv", "--cover", "overwrite"])
+        .await;
+    assert!(
+        !again.stderr.contains("get their status back"),
+        "{}",
+        again.stderr
+    );
+}
+
 #[tokio::test]
 async fn a_sheets_bank_card_and_manager_are_compared_with_what_bgy_last_sent() {
     let emu = directory(20).await;
