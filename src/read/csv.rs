@@ -224,8 +224,9 @@ impl<'a> LineCounter<'a> {
 }
 
 /// The line breaks in `text`: LF, CRLF, or a CR alone (old Mac Excel's CSV), each one. Called
-/// with each record's few bytes: plain counts the compiler turns into vector code (memchr's
-/// iterators, made a record at a time, cost a CSV check of 100,000 rows ~4 %).
+/// with each record's few bytes: plain counts, which the compiler makes vector code (memchr's
+/// iterators, made twice a record, had a CSV check of 100,000 rows at 1.036× the binary
+/// before; these counts 1.008×, 21 pairs each).
 fn line_breaks(text: &[u8]) -> u32 {
     let count = |byte: u8| text.iter().filter(|b| **b == byte).count();
     let (lf, cr) = (count(b'\n'), count(b'\r'));
