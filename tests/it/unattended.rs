@@ -555,8 +555,9 @@ async fn a_sheets_status_is_compared_with_the_one_bgy_last_sent() {
     );
 }
 
-#[tokio::test]
-async fn a_leaver_bgy_marked_whose_row_says_in_service_comes_back_in_any_plan() {
+/// A directory of 20 whose schedule marked 18 and 19 as leavers, and `back.csv` naming them
+/// again by hand: 18's row says 在职, 19's says nothing of a status.
+async fn two_marked_leavers_named_again() -> (Running, Bgy) {
     let emu = directory(20).await;
     let (_, hook) = robot().await;
     let bgy = Bgy::new().against(&emu);
@@ -564,7 +565,6 @@ async fn a_leaver_bgy_marked_whose_row_says_in_service_comes_back_in_any_plan() 
     bgy.write("hr/花名册.csv", sheet(0..18, &[]));
     let out = bgy.run(&["schedule", "--once", "--json"]).await;
     assert_eq!(out.json()["left"], 2, "{}", out.stdout);
-    // By hand, not marking anyone: 18's row says 在职, 19's says nothing of a status.
     let row = |i: usize, status: &str| {
         let dept = if i.is_multiple_of(2) { 2 } else { 4 };
         format!("p{i:06},员工{i},{},{dept},{status}\n", mobile("p", i))
@@ -575,6 +575,12 @@ async fn a_leaver_bgy_marked_whose_row_says_in_service_comes_back_in_any_plan() 
         row(19, "")
     );
     bgy.write("back.csv", rows);
+    (emu, bgy)
+}
+
+#[tokio::test]
+async fn a_leaver_bgy_marked_whose_row_says_in_service_comes_back_in_any_plan() {
+    let (emu, bgy) = two_marked_leavers_named_again().await;
     let sync = bgy.run(&["sync", "back.csv", "--yes", "--json"]).await;
     sync.assert_code(0);
     assert_eq!(sync.json()["updated"], 1, "{}{}", sync.stdout, sync.stderr);
@@ -593,23 +599,7 @@ async fn a_leaver_bgy_marked_whose_row_says_in_service_comes_back_in_any_plan() 
 /// bgy marked gets their status back, and `--cover overwrite` sends it; `skip` leaves them.
 #[tokio::test]
 async fn an_import_that_overwrites_brings_back_a_leaver_whose_row_says_in_service() {
-    let emu = directory(20).await;
-    let (_, hook) = robot().await;
-    let bgy = Bgy::new().against(&emu);
-    settings(&bgy, &hook, "max_changes = 5");
-    bgy.write("hr/花名册.csv", sheet(0..18, &[]));
-    let out = bgy.run(&["schedule", "--once", "--json"]).await;
-    assert_eq!(out.json()["left"], 2, "{}", out.stdout);
-    let row = |i: usize, status: &str| {
-        let dept = if i.is_multiple_of(2) { 2 } else { 4 };
-        format!("p{i:06},员工{i},{},{dept},{status}\n", mobile("p", i))
-    };
-    let rows = format!(
-        "帐号,姓名,手机,部门ID,人事状态\n{}{}",
-        row(18, "在职"),
-        row(19, "")
-    );
-    bgy.write("back.csv", rows);
+    let (emu, bgy) = two_marked_leavers_named_again().await;
     let skip = bgy.run(&["import", "back.csv"]).await;
     skip.assert_code(0);
     assert_eq!(emu.store.person("p000018").unwrap()["status"], "3");
