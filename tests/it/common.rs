@@ -290,6 +290,24 @@ pub fn write_xlsx(path: &Path, sheet: &str, rows: &[Vec<C>]) {
     wb.save(path).unwrap();
 }
 
+/// Text rows into `ws` from its row `first` (0-based), column A on.
+pub fn write_rows(ws: &mut rust_xlsxwriter::Worksheet, first: u32, rows: &[&[&str]]) {
+    for (r, row) in rows.iter().enumerate() {
+        for (c, t) in row.iter().enumerate() {
+            ws.write_string(first + r as u32, c as u16, *t).unwrap();
+        }
+    }
+}
+
+/// A workbook of sheets of text, each its name and its rows from A1, in order.
+pub fn workbook_of(sheets: &[(&str, &[&[&str]])]) -> rust_xlsxwriter::Workbook {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        write_rows(wb.add_worksheet().set_name(*name).unwrap(), 0, rows);
+    }
+    wb
+}
+
 /// Text rows for [`write_xlsx`].
 pub fn text_rows(rows: &[&[&'static str]]) -> Vec<Vec<C<'static>>> {
     rows.iter()

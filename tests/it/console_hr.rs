@@ -348,20 +348,17 @@ async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_peopl
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let cover = wb.add_worksheet().set_name("填写说明").unwrap();
-    cover.write_string(0, 0, "请勿修改表头").unwrap();
-    let people = wb.add_worksheet().set_name("员工 & 信息").unwrap();
-    let rows = [
-        ["帐号", "姓名", "手机", "部门", "工号"],
-        ["cov1", "甲", "13800000001", "办公逸", "E1"],
-        ["cov2", "乙", "13800000002", "办公逸", "E2"],
-    ];
-    for (r, row) in rows.iter().enumerate() {
-        for (col, t) in row.iter().enumerate() {
-            people.write_string(r as u32, col as u16, *t).unwrap();
-        }
-    }
+    let mut wb = workbook_of(&[
+        ("填写说明", &[&["请勿修改表头"]]),
+        (
+            "员工 & 信息",
+            &[
+                &["帐号", "姓名", "手机", "部门", "工号"],
+                &["cov1", "甲", "13800000001", "办公逸", "E1"],
+                &["cov2", "乙", "13800000002", "办公逸", "E2"],
+            ],
+        ),
+    ]);
     let bytes = wb.save_to_buffer().unwrap();
     let (_, at, html) = c.upload("花名册.xlsx", bytes, Some(&csrf)).await;
     assert!(
@@ -414,19 +411,12 @@ async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_peopl
 async fn a_workbook_of_a_sheet_a_department_offers_the_sheets_not_read() {
     let b = Bgy::new();
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    for (sheet, account) in [("研发部", "dev1"), ("市场部", "mkt1")] {
-        let ws = wb.add_worksheet().set_name(sheet).unwrap();
-        for (col, t) in ["帐号", "姓名", "手机", "部门"].iter().enumerate() {
-            ws.write_string(0, col as u16, *t).unwrap();
-        }
-        for (col, t) in [account, "某人", "13800000001", "办公逸"]
-            .iter()
-            .enumerate()
-        {
-            ws.write_string(1, col as u16, *t).unwrap();
-        }
-    }
+    let head: &[&str] = &["帐号", "姓名", "手机", "部门"];
+    let person = |account| [account, "某人", "13800000001", "办公逸"];
+    let mut wb = workbook_of(&[
+        ("研发部", &[head, &person("dev1")]),
+        ("市场部", &[head, &person("mkt1")]),
+    ]);
     let (_, at, _) = c
         .upload("分部门.xlsx", wb.save_to_buffer().unwrap(), Some(&csrf))
         .await;

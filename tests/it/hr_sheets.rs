@@ -333,30 +333,23 @@ async fn an_hr_systems_in_service_status_is_read_as_none_and_said_once() {
 #[tokio::test]
 async fn a_workbook_whose_first_sheet_is_a_cover_names_the_sheet_with_the_people() {
     let bgy = Bgy::new();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let cover = wb.add_worksheet().set_name("说明").unwrap();
-    cover
-        .write_string(0, 0, "本表由人事系统导出,请勿修改格式")
-        .unwrap();
-    let lookup = wb.add_worksheet().set_name("字典").unwrap();
-    for (c, t) in ["帐号", "姓名", "手机", "部门"].iter().enumerate() {
-        lookup.write_string(0, c as u16, *t).unwrap();
-    }
-    lookup.set_hidden(true);
-    let people = wb.add_worksheet().set_name("员工 信息").unwrap();
+    let head: &[&str] = &["帐号", "姓名", "手机", "部门"];
+    let mut wb = workbook_of(&[
+        ("说明", &[&["本表由人事系统导出,请勿修改格式"]]),
+        ("字典", &[head]),
+        ("员工 信息", &[]),
+    ]);
+    wb.worksheet_from_name("字典").unwrap().set_hidden(true);
+    let people = wb.worksheet_from_name("员工 信息").unwrap();
     people
         .merge_range(0, 0, 0, 3, "基本信息", &rust_xlsxwriter::Format::new())
         .unwrap();
-    let rows = [
-        ["帐号", "姓名", "手机", "部门"],
-        ["cover1", "甲", "13800000001", "办公逸"],
-        ["cover2", "乙", "13800000002", "办公逸"],
+    let rows: &[&[&str]] = &[
+        head,
+        &["cover1", "甲", "13800000001", "办公逸"],
+        &["cover2", "乙", "13800000002", "办公逸"],
     ];
-    for (r, row) in rows.iter().enumerate() {
-        for (c, t) in row.iter().enumerate() {
-            people.write_string(r as u32 + 1, c as u16, *t).unwrap();
-        }
-    }
+    write_rows(people, 1, rows);
     wb.save(bgy.path("花名册.xlsx")).unwrap();
 
     let r = bgy.run(&["check", "花名册.xlsx"]).await;
@@ -376,9 +369,7 @@ async fn a_workbook_whose_first_sheet_is_a_cover_names_the_sheet_with_the_people
     r.assert_code(0);
     assert_eq!(r.json()["ok"], 2);
     // A workbook where no sheet has one says nothing more.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    wb.add_worksheet().write_string(0, 0, "封面").unwrap();
-    wb.add_worksheet().write_string(0, 0, "附录").unwrap();
+    let mut wb = workbook_of(&[("封面", &[&["封面"]]), ("附录", &[&["附录"]])]);
     wb.save(bgy.path("none.xlsx")).unwrap();
     let r = bgy.run(&["check", "none.xlsx"]).await;
     r.assert_code(2);
@@ -394,24 +385,14 @@ async fn a_workbook_whose_first_sheet_is_a_cover_names_the_sheet_with_the_people
 #[tokio::test]
 async fn a_workbook_of_a_sheet_a_department_says_which_sheets_were_not_read() {
     let bgy = Bgy::new();
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    for (sheet, account) in [("研发部", "dev1"), ("市场部", "mkt1"), ("销售部", "sal1")] {
-        let ws = wb.add_worksheet().set_name(sheet).unwrap();
-        for (c, t) in ["帐号", "姓名", "手机", "部门"].iter().enumerate() {
-            ws.write_string(0, c as u16, *t).unwrap();
-        }
-        for (c, t) in [account, "某人", "13800000001", "办公逸"]
-            .iter()
-            .enumerate()
-        {
-            ws.write_string(1, c as u16, *t).unwrap();
-        }
-    }
-    wb.add_worksheet()
-        .set_name("说明")
-        .unwrap()
-        .write_string(0, 0, "每个部门一个工作表")
-        .unwrap();
+    let head: &[&str] = &["帐号", "姓名", "手机", "部门"];
+    let person = |account| [account, "某人", "13800000001", "办公逸"];
+    let mut wb = workbook_of(&[
+        ("研发部", &[head, &person("dev1")]),
+        ("市场部", &[head, &person("mkt1")]),
+        ("销售部", &[head, &person("sal1")]),
+        ("说明", &[&["每个部门一个工作表"]]),
+    ]);
     wb.save(bgy.path("分部门.xlsx")).unwrap();
     let r = bgy.run(&["check", "分部门.xlsx", "--json"]).await;
     r.assert_code(0);
