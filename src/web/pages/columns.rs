@@ -1,7 +1,8 @@
 //! Choosing what is read, in the browser: a check whose sheet had columns bgy did not know (or
 //! 工号 and no 帐号) shows each header with a choice; applying checks the same upload again,
 //! read with those choices, and "remember for this company" writes them to `bgy.toml`. A
-//! workbook whose first sheet had no header row offers the sheet after it that has one.
+//! workbook whose first sheet had no header row, or whose other sheets have one too, offers
+//! the (first) other sheet that has one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -67,8 +68,8 @@ pub async fn apply(
     check_again(app, &s, &from_dir, &from, |info| info.mapping = mapping).await
 }
 
-/// Checks the same upload again, reading the sheet the check that failed named as the one
-/// with a header row (never another: only what the page offered).
+/// Checks the same upload again, reading the other sheet with a header row that the check
+/// named (never another: only what the page offered).
 pub async fn sheet(
     State(app): State<Arc<App>>,
     Extension(s): Extension<Session>,
