@@ -553,11 +553,12 @@ pub enum DeptCommand {
 
 #[derive(Debug, Clone, ClapArgs)]
 pub struct Input {
-    /// The sheet: .xlsx, .xlsm, .xlsb, .xls, .ods or .csv (by content), or a report workbook (its 失败
-    /// Failed rows are read); `-` reads it from standard input (a pipe), its report then
-    /// stdin.report-….xlsx in the working folder.
+    /// The sheet: .xlsx, .xlsm, .xlsb, .xls, .ods or .csv (by content; a .txt Excel saved as
+    /// "Unicode 文本" too), or a report workbook (its 失败 Failed rows are read); `-` reads it
+    /// from standard input (a pipe), its report then stdin.report-….xlsx in the working folder.
     pub file: PathBuf,
-    /// Read this sheet instead of the first.
+    /// Read this sheet of the workbook instead of the first visible one (one sheet is read; a
+    /// warning names the others that have a header row too).
     #[arg(long)]
     pub sheet: Option<String>,
     /// Where to write the report, an .xlsx, never the input itself (default: next to the
