@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod header;
 pub mod limits;
+pub mod merged;
 pub mod xlsx;
 
 pub use limits::{Budget, MAX_COLUMNS, MAX_ROWS};

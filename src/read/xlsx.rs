@@ -6,8 +6,8 @@ use std::io::Cursor;
 use calamine::{DataType, ExcelDateTime, ExcelDateTimeType, Ods, Reader, SheetType, SheetVisible};
 use calamine::{Xls, Xlsb, Xlsx, XlsxError};
 
+use super::{merged, REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use super::{Budget, Cell, Emit, Format, RawRow, ReadError, SheetInfo};
-use super::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 
 pub fn read(
     bytes: &[u8],
@@ -26,8 +26,16 @@ pub fn read(
                 XlsxError::Password => ReadError::Encrypted { path: name.into() },
                 other => damaged(other.to_string()),
             })?;
-            let (chosen, is_report, warnings) = choose(name, wb.sheets_metadata(), sheet)?;
-            stream_xlsx(&mut wb, &chosen, name, emit)?;
+            let (chosen, is_report, mut warnings) = choose(name, wb.sheets_metadata(), sheet)?;
+            let mut fill = merged_ranges(&mut wb, &chosen, bytes.len());
+            match fill.is_empty() {
+                true => stream_xlsx(&mut wb, &chosen, name, emit)?,
+                false => stream_xlsx(&mut wb, &chosen, name, &mut |mut row| {
+                    fill.apply(&mut row);
+                    emit(row)
+                })?,
+            }
+            warnings.extend(fill.said());
             let others = others(wb.sheets_metadata(), &chosen, sheet.is_some() || is_report);
             let others = heads(others, |other, emit| {
                 stream_xlsx(&mut wb, other, name, emit)
@@ -78,6 +86,19 @@ pub fn read(
             whole_sheet(&mut wb, format, name, sheet, emit)
         }
         Format::Csv => Err(damaged("not a workbook".into())),
+    }
+}
+
+/// The merged ranges of an xlsx's sheet that span rows, for a workbook up to
+/// [`merged::MERGES_UP_TO`] bytes (none past it, or when they cannot be read: the rows are
+/// then read as the file holds them).
+fn merged_ranges(wb: &mut xlsx_cells::Workbook, sheet: &str, size: usize) -> merged::Fill {
+    if size > merged::MERGES_UP_TO {
+        return merged::Fill::default();
+    }
+    match wb.merge_cells_by_sheet_name(sheet) {
+        Ok(ranges) => merged::Fill::new(ranges.into_iter().map(|d| (d.start, d.end))),
+        Err(_) => merged::Fill::default(),
     }
 }
 

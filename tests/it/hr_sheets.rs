@@ -423,3 +423,49 @@ async fn a_workbook_of_a_sheet_a_department_says_which_sheets_were_not_read() {
     let all = read_sheet(&bgy.path("sales.xlsx"), "全部 All");
     assert_eq!(all[1][0], "sal1");
 }
+
+/// A hand-made sheet with its department and position merged down the rows of their people
+/// (合并单元格): each row is read with the value the person sees, and a warning says so.
+#[tokio::test]
+async fn merged_cells_are_read_as_the_value_their_range_shows() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = workbook_of(&[(
+        "员工",
+        &[
+            &["帐号", "姓名", "手机", "部门", "职位"],
+            &["mg1", "一", "13800000021"],
+            &["mg2", "二", "13800000022"],
+            &["mg3", "三", "13800000023"],
+            &["mg4", "四", "13800000024", "办公逸", "专员"],
+        ],
+    )]);
+    let ws = wb.worksheet_from_name("员工").unwrap();
+    let format = rust_xlsxwriter::Format::new();
+    ws.merge_range(1, 3, 3, 3, "办公逸", &format).unwrap();
+    ws.merge_range(1, 4, 3, 4, "工程师", &format).unwrap();
+    wb.save(bgy.path("合并.xlsx")).unwrap();
+    let r = bgy
+        .run(&["import", "合并.xlsx", "--dry-run", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["ok"], 4, "{}", r.stderr);
+    for account in ["mg2", "mg3"] {
+        let sent = r
+            .stderr
+            .lines()
+            .find(|l| l.contains(&format!("we_userid={account} ")));
+        assert!(
+            sent.is_some_and(|l| l.contains("we_department=办公逸 we_position=工程师")),
+            "{account}: {}",
+            r.stderr
+        );
+    }
+    assert!(
+        r.stderr.contains(
+            "4 cells of merged ranges were read as the value their range shows: D2:D4, E2:E4"
+        ),
+        "{}",
+        r.stderr
+    );
+}

@@ -1,0 +1,193 @@
+//! Merged cells (合并单元格), as a hand-made HR sheet has them: one department merged down the
+//! rows of its people. Only a range's top-left cell holds the value; the person sees it in
+//! every cell of the range, so each cell of a range that spans rows is read as that value.
+//!
+//! An xlsx names its merged ranges after its rows, so they are read before the rows, a second
+//! pass over the sheet: only for workbooks up to [`MERGES_UP_TO`] (the hand-made ones; a
+//! 100,000-row export has none, and the pass would be a fifth of its check).
+
+use super::{cell_ref, Cell, RawRow};
+use crate::remedy::Advice;
+
+/// Workbooks up to this size have their merged ranges read (~25,000 rows of staff data).
+pub const MERGES_UP_TO: usize = 2 << 20;
+
+/// Ranges wider than this are titles or banners, not a value for each row under it.
+const MAX_WIDTH: u32 = 32;
+
+/// At most this many ranges are looked at, and this many cells filled (a hostile file's
+/// ranges cannot make rows of millions of cells).
+const MAX_RANGES: usize = 10_000;
+const MAX_FILLED: usize = 1_000_000;
+
+/// A merged range, 0-based and inclusive, that spans rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Range {
+    top: u32,
+    bottom: u32,
+    left: u32,
+    right: u32,
+}
+
+/// Fills the rows under each merged range's first with its value, as rows come in order.
+#[derive(Debug, Default)]
+pub struct Fill {
+    /// By top row, the ones not reached yet last.
+    waiting: Vec<Range>,
+    /// Reached, each with its top-left value once its first row was seen.
+    open: Vec<(Range, Option<Cell>)>,
+    filled: usize,
+    /// The ranges that filled a cell, as `D2:D4`, for the warning.
+    used: Vec<String>,
+}
+
+impl Fill {
+    /// Of the ranges `(top, left, bottom, right)` (0-based, inclusive) those that span rows.
+    pub fn new(ranges: impl IntoIterator<Item = ((u32, u32), (u32, u32))>) -> Fill {
+        let mut waiting: Vec<Range> = (ranges.into_iter())
+            .map(|((top, left), (bottom, right))| Range {
+                top,
+                bottom,
+                left,
+                right,
+            })
+            .filter(|r| r.bottom > r.top && r.right >= r.left && r.right - r.left < MAX_WIDTH)
+            .take(MAX_RANGES)
+            .collect();
+        // Popped from the end: the first range (by row, then column) last.
+        waiting.sort_unstable_by_key(|r| std::cmp::Reverse((r.top, r.left)));
+        Fill {
+            waiting,
+            ..Fill::default()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// Reads `row` as the person sees it: each empty cell under a range's first row, the
+    /// range's value. Rows come in sheet order.
+    pub fn apply(&mut self, row: &mut RawRow) {
+        let r = row.source_row.saturating_sub(1);
+        while self.waiting.last().is_some_and(|m| m.top <= r) {
+            if let Some(m) = self.waiting.pop() {
+                self.open.push((m, None));
+            }
+        }
+        self.open.retain(|(m, _)| m.bottom >= r);
+        for (m, value) in &mut self.open {
+            if m.top == r {
+                *value = Some(
+                    row.cells
+                        .get(m.left as usize)
+                        .cloned()
+                        .unwrap_or(Cell::Empty),
+                )
+                .filter(|v| !v.is_empty());
+                continue;
+            }
+            let Some(value) = value.as_ref().filter(|_| m.top < r) else {
+                continue;
+            };
+            let mut any = false;
+            for c in m.left as usize..=m.right as usize {
+                if self.filled >= MAX_FILLED {
+                    break;
+                }
+                if c >= row.cells.len() {
+                    row.cells.resize(c + 1, Cell::Empty);
+                }
+                if row.cells[c].is_empty() {
+                    row.cells[c] = value.clone();
+                    self.filled += 1;
+                    any = true;
+                }
+            }
+            let name = format!(
+                "{}:{}",
+                cell_ref(m.left as usize, m.top + 1),
+                cell_ref(m.right as usize, m.bottom + 1)
+            );
+            if any && !self.used.contains(&name) {
+                self.used.push(name);
+            }
+        }
+    }
+
+    /// The warning that cells were read from their merged range's value, naming the first
+    /// few ranges; none when no cell was.
+    pub fn said(&self) -> Option<Advice> {
+        if self.used.is_empty() {
+            return None;
+        }
+        let mut named: Vec<&str> = self.used.iter().take(5).map(String::as_str).collect();
+        if self.used.len() > 5 {
+            named.push("…");
+        }
+        Some(Advice::new(format!(
+            "合并单元格:{} 个单元格按其合并区域左上角的值读取 ({}) ({} cells of merged ranges were read as the value their range shows: {})",
+            self.filled,
+            named.join("、"),
+            self.filled,
+            named.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: u32, cells: &[&str]) -> RawRow {
+        RawRow {
+            source_row: n,
+            cells: cells
+                .iter()
+                .map(|c| match c.is_empty() {
+                    true => Cell::Empty,
+                    false => Cell::Text(c.to_string()),
+                })
+                .collect(),
+        }
+    }
+
+    fn texts(row: &RawRow) -> Vec<String> {
+        row.cells.iter().map(Cell::display).collect()
+    }
+
+    /// A department merged down D2:D4, a title merged across A1:D1 (not filled), and a range
+    /// whose first cell is empty (nothing to fill with).
+    #[test]
+    fn a_range_that_spans_rows_gives_its_value_to_each_cell() {
+        let mut fill = Fill::new([((0, 0), (0, 3)), ((1, 3), (3, 3)), ((1, 4), (2, 4))]);
+        let mut rows = [
+            row(1, &["基本信息"]),
+            row(2, &["a", "甲", "138", "研发部", ""]),
+            row(3, &["b", "乙", "139"]),
+            row(4, &["c", "丙", "137", ""]),
+            row(5, &["d", "丁", "136"]),
+        ];
+        for r in &mut rows {
+            fill.apply(r);
+        }
+        assert_eq!(texts(&rows[0]), ["基本信息"]);
+        assert_eq!(texts(&rows[2]), ["b", "乙", "139", "研发部"]);
+        assert_eq!(texts(&rows[3]), ["c", "丙", "137", "研发部"]);
+        assert_eq!(texts(&rows[4]), ["d", "丁", "136"]);
+        let said = fill.said().unwrap().text;
+        assert!(
+            said.contains("2 cells of merged ranges") && said.contains("D2:D4"),
+            "{said}"
+        );
+        assert!(Fill::new([((0, 0), (0, 3))]).is_empty());
+    }
+
+    /// A hostile file's range across every column and row fills nothing wider than a data
+    /// column's merge.
+    #[test]
+    fn a_range_as_wide_as_the_sheet_is_a_banner() {
+        let fill = Fill::new([((1, 0), (1_048_575, 16_383))]);
+        assert!(fill.is_empty());
+    }
+}
