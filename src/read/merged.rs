@@ -6,7 +6,7 @@
 //! pass over the sheet: only for workbooks up to [`MERGES_UP_TO`], the hand-made ones (a
 //! 100,000-row export has none, and the pass would add some 40 % to its check).
 
-use super::{cell_ref, Cell, RawRow};
+use super::{cell_ref, Cell, RawRow, MAX_COLUMNS};
 use crate::remedy::Advice;
 
 /// Workbooks up to this size have their merged ranges read (~13,000 rows of staff data). The
@@ -54,6 +54,8 @@ impl Fill {
                 right,
             })
             .filter(|r| r.bottom > r.top && r.right >= r.left && r.right - r.left < MAX_WIDTH)
+            // Within Excel's columns: a hostile range far to the right made rows that long.
+            .filter(|r| (r.right as usize) < MAX_COLUMNS)
             .take(MAX_RANGES)
             .collect();
         // Popped from the end: the first range (by row, then column) last.
@@ -185,11 +187,13 @@ mod tests {
         assert!(Fill::new([((0, 0), (0, 3))]).is_empty());
     }
 
-    /// A hostile file's range across every column and row fills nothing wider than a data
+    /// A hostile file's range across every column and row fills nothing: it is no data
     /// column's merge.
     #[test]
     fn a_range_as_wide_as_the_sheet_is_a_banner() {
         let fill = Fill::new([((1, 0), (1_048_575, 16_383))]);
         assert!(fill.is_empty());
+        // …and one narrow but past Excel's last column is no range at all.
+        assert!(Fill::new([((1, 4_000_000_000), (3, 4_000_000_001))]).is_empty());
     }
 }
