@@ -14,8 +14,6 @@ use crate::live::{self, Live};
 use crate::model::{Command, Cover, Field, Layout, Outcome};
 use crate::outcome::Summary;
 use crate::plan::staff::Sent;
-use crate::validate::fields::IN_SERVICE;
-use crate::validate::Row;
 
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
     let listed = OnceCell::new();
@@ -123,14 +121,8 @@ fn bring_back_in_service(ctx: &Context, s: &mut Session, live: &Live) -> anyhow:
     }
     let sent = Sent::new(Vec::new(), marked, false, &crate::model::today());
     let mut back = 0;
-    let says_in_service = |r: &&mut Row| r.issues.iter().any(|i| i.reason == IN_SERVICE);
-    for row in s
-        .table
-        .rows
-        .iter_mut()
-        .filter(|r| r.is_valid())
-        .filter(says_in_service)
-    {
+    let rows = s.table.rows.iter_mut();
+    for row in rows.filter(|r| r.is_valid() && r.says_in_service()) {
         if let Some(person) = live.person(row.account()) {
             back += usize::from(sent.bring_back_in_service(&mut row.values, person));
         }

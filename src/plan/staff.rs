@@ -12,7 +12,6 @@ use crate::model::tree::DeptTree;
 use crate::model::{AccountKey, StaffRecord};
 use crate::model::{Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
-use crate::validate::fields::IN_SERVICE;
 use crate::validate::{Row, Table};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,7 +318,7 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
         None => Action::Create,
         Some(person) => {
             let mut changes = changes(&row.values, person, &live.tree);
-            let in_service = row.issues.iter().any(|i| i.reason == IN_SERVICE);
+            let in_service = row.says_in_service();
             changes.extend(sent.changes(&mut row.values, person, in_service));
             if changes.is_empty() {
                 Action::Unchanged

@@ -185,6 +185,12 @@ impl Row {
         !self.issues.iter().any(|i| i.severity == Severity::Error)
     }
 
+    /// Its 人事状态 says 在职/在岗 ([`fields::IN_SERVICE`]): no status is sent, but a leaver
+    /// bgy marked comes back.
+    pub fn says_in_service(&self) -> bool {
+        self.issues.iter().any(|i| i.reason == fields::IN_SERVICE)
+    }
+
     pub fn account(&self) -> &str {
         self.values.account()
     }
