@@ -241,6 +241,15 @@ impl RunInfo {
         }
     }
 
+    /// The other sheet with a header row the run named (its first sheet had none, or it read
+    /// one of several), which the page offers to read instead.
+    pub fn other_sheet(&self) -> Option<&str> {
+        self.remedies.iter().find_map(|r| match r {
+            crate::remedy::Remedy::ChooseSheet { sheet } => sheet.as_deref(),
+            _ => None,
+        })
+    }
+
     pub fn count(&self, pick: impl Fn(&Counts) -> usize) -> usize {
         self.counts.as_ref().map_or(0, pick)
     }

@@ -15,7 +15,6 @@ use super::{acting_on, fork, require, run_input, to_run, Posted};
 use crate::config::Job;
 use crate::model::Field;
 use crate::read::header::normalize;
-use crate::remedy::Remedy;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::i18n::tr;
@@ -78,12 +77,9 @@ pub async fn sheet(
 ) -> Result<Response, AppError> {
     require(&s, Role::Run)?;
     let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], None)?;
-    let offered = from.remedies.iter().find_map(|r| match r {
-        Remedy::ChooseSheet { sheet: Some(sheet) } => Some(sheet.clone()),
-        _ => None,
-    });
-    let sheet = offered
-        .filter(|o| form.get("sheet") == Some(o))
+    let sheet = (from.other_sheet())
+        .filter(|o| form.get("sheet").map(String::as_str) == Some(*o))
+        .map(str::to_string)
         .ok_or(AppError::NotFound)?;
     check_again(app, &s, &from_dir, &from, |info| info.sheet = Some(sheet)).await
 }

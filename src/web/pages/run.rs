@@ -84,10 +84,7 @@ pub async fn page(
             warnings => info.warnings.iter().map(|w| i18n::pick(w)).collect::<Vec<_>>(),
             new_people => info.existing.map(|e| info.count(|c| c.ok).saturating_sub(e)),
             remedies => remedies(&info),
-            other_sheet => info.remedies.iter().find_map(|r| match r {
-                Remedy::ChooseSheet { sheet } => sheet.clone(),
-                _ => None,
-            }),
+            other_sheet => info.other_sheet(),
             rerun => matches!(info.command, Command::Check | Command::Import | Command::Times | Command::Delete) && info.failed_rows > 0,
             info, running, mine, importable, resumable,
             busy => app.jobs.sending(), csrf => s.csrf, user => s.user,
