@@ -66,6 +66,7 @@ pub async fn run_with(mut config: Config, events: Arc<dyn Observer>) -> anyhow::
                     .unwrap_or_else(|| emulator::DEFAULT_TICKET.into()),
                 latency: job.latency,
                 fail_rate: job.fail_rate,
+                ..emulator::Options::default()
             };
             serve_emulator(job, options, events.as_ref()).await?
         }

@@ -36,6 +36,9 @@ pub struct Options {
     /// then the connection dropped. The same request (path, query and body) never fails more
     /// than [`MAX_FAILURE_STREAK`] times in a row, so a client that retries gets through.
     pub fail_rate: f64,
+    /// How long a change's answer is held after the change was applied (tests: a client
+    /// killed between the server applying its call and hearing the answer).
+    pub hold: Duration,
 }
 
 impl Default for Options {
@@ -44,6 +47,7 @@ impl Default for Options {
             ticket: DEFAULT_TICKET.into(),
             latency: Duration::ZERO,
             fail_rate: 0.0,
+            hold: Duration::ZERO,
         }
     }
 }
@@ -126,6 +130,11 @@ impl Running {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .latency = latency;
+    }
+
+    /// See [`Options::hold`].
+    pub fn set_hold(&self, hold: Duration) {
+        self.options.write().unwrap_or_else(|e| e.into_inner()).hold = hold;
     }
 }
 
@@ -339,6 +348,9 @@ async fn handle(
         tokio::task::spawn_blocking(move || dispatch(&store, &path, &query, &headers, &body))
             .await
             .unwrap_or_else(|_| envelope(1210, "保存失败: internal error", None));
+    if method == Method::POST && !options.hold.is_zero() {
+        tokio::time::sleep(options.hold).await;
+    }
     if drop_answer {
         let failing = futures::stream::once(async {
             Err::<Bytes, std::io::Error>(std::io::Error::other("connection dropped"))
