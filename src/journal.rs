@@ -1,5 +1,8 @@
 //! The journal (`REPORT.journal.jsonl`): one line per row outcome, written as it happens, so a
-//! run killed halfway loses at most the calls in flight; `--resume` reads it back.
+//! run killed halfway loses nothing; `--resume` reads it back. A `staff/add` call is journaled
+//! as it is sent too (a line with `sending`, no `outcome`): a kill can land after the server
+//! applied a call and before its answer was journaled, and the resume then asks the listing
+//! what became of it instead of sending it again.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -21,6 +24,24 @@ pub struct Entry {
     pub account: String,
     #[serde(flatten)]
     pub outcome: Outcome,
+}
+
+/// A call being sent: written before it goes, followed by its row's [`Entry`] once answered.
+#[derive(Debug, Serialize, Deserialize)]
+struct Sending {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    row: Option<u32>,
+    account: String,
+    sending: Call,
+}
+
+/// What a `staff/add` being sent was meant to do: the account was on the server before the
+/// run (an update, or a skip with cover=0), or not (a create).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Call {
+    Create,
+    Update,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -72,12 +93,24 @@ impl Journal {
         if let Outcome::Failed { message: m, .. } | Outcome::NotSent { reason: m } = &mut outcome {
             *m = cut_bytes(m, MESSAGE_BYTES).into_owned();
         }
-        let line = serde_json::to_string(&Entry {
+        self.append(&Entry {
             row,
             account: account.to_string(),
             outcome,
         })
-        .map_err(std::io::Error::other)?;
+    }
+
+    /// Appends that `account`'s call is being sent, before it goes.
+    pub fn sending(&self, row: Option<u32>, account: &str, call: Call) -> std::io::Result<()> {
+        self.append(&Sending {
+            row,
+            account: account.to_string(),
+            sending: call,
+        })
+    }
+
+    fn append(&self, line: &impl Serialize) -> std::io::Result<()> {
+        let line = serde_json::to_string(line).map_err(std::io::Error::other)?;
         let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
         file.write_all(format!("{line}\n").as_bytes())
     }
@@ -88,6 +121,9 @@ impl Journal {
 pub struct Done {
     /// The successful outcomes, by account.
     pub rows: HashMap<AccountKey, Entry>,
+    /// The calls sent and never answered (the run was killed while they were in flight), by
+    /// account: the server may or may not have applied them.
+    pub cut_off: HashMap<AccountKey, Call>,
     /// Lines that could not be read: a line torn by a kill or a full disk in the middle of a
     /// write (its call's outcome is unknown, so its row is sent again: a create answers 1204
     /// and counts as done).
@@ -122,10 +158,16 @@ pub fn successes(path: &Path, command: Command) -> anyhow::Result<Done> {
             Err(e) => return Err(e.into()),
         };
         let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
-            done.torn += usize::from(!line.trim().is_empty());
+            match serde_json::from_str::<Sending>(&line) {
+                Ok(s) => {
+                    done.cut_off.insert(AccountKey::new(&s.account), s.sending);
+                }
+                Err(_) => done.torn += usize::from(!line.trim().is_empty()),
+            }
             continue;
         };
         let key = AccountKey::new(&entry.account);
+        done.cut_off.remove(&key);
         if entry.outcome.is_ok() {
             done.rows.insert(key, entry);
         } else {
@@ -181,6 +223,9 @@ mod tests {
         )
         .unwrap();
         j.record(Some(4), "ww", &Outcome::Skipped).unwrap();
+        j.sending(Some(7), "Zl", Call::Create).unwrap();
+        j.sending(Some(8), "qq", Call::Update).unwrap();
+        j.record(Some(8), "qq", &Outcome::Updated).unwrap();
         drop(j);
         let mut f = std::fs::OpenOptions::new()
             .append(true)
@@ -188,8 +233,14 @@ mod tests {
             .unwrap();
         f.write_all(b"{\"row\":5,\"acc").unwrap();
         let done = successes(&path, Command::Import).unwrap();
-        assert_eq!((done.rows.len(), done.torn), (2, 1));
+        assert_eq!((done.rows.len(), done.torn), (3, 1));
         assert_eq!(done.rows[&AccountKey::new("ZS")].outcome, Outcome::Created);
+        let cut_off: Vec<_> = done.cut_off.into_iter().collect();
+        assert_eq!(
+            cut_off,
+            [(AccountKey::new("zl"), Call::Create)],
+            "sent and never answered"
+        );
         // Torn inside a character.
         let torn = "\n{\"row\":6,\"account\":\"张".as_bytes();
         f.write_all(&torn[..torn.len() - 1]).unwrap();

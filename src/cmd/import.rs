@@ -2,7 +2,7 @@
 //! `staff/add` a valid row, concurrently; every outcome journaled, then the report.
 
 use std::cell::OnceCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::{Checking, Listing};
 use crate::config::{ImportOptions, Input};
@@ -10,8 +10,9 @@ use crate::context::Context;
 use crate::events::{phases, Emit};
 use crate::execute::depts;
 use crate::execute::session::{Extra, Session};
+use crate::journal::Call;
 use crate::live::{self, Live};
-use crate::model::{Command, Cover, Field, Layout, Outcome};
+use crate::model::{AccountKey, Command, Cover, Field, Layout, Outcome};
 use crate::outcome::Summary;
 use crate::plan::staff::Sent;
 
@@ -61,7 +62,7 @@ async fn import(
     };
     let done = match opts.resume {
         true => s.resumed()?,
-        false => HashMap::new(),
+        false => Default::default(),
     };
     let live = checking.live(ctx).await?;
     let to_create = match live {
@@ -86,8 +87,9 @@ async fn import(
     if ctx.stop.is_stopped() {
         return s.finish(None, Extra::default());
     }
-    s.carry_over(&done);
+    s.carry_over(&done.rows);
     if let Some(live) = live {
+        s.settle_cut_off(&done.cut_off, live, opts.cover);
         let accounts: Vec<String> = s
             .table
             .valid_rows()
@@ -98,7 +100,10 @@ async fn import(
     if let (false, Some(live)) = (to_create.is_empty(), live) {
         create_departments(&mut s, live, &to_create).await;
     }
-    let existed = |account: &str| live.is_some_and(|l| l.person(account).is_some());
+    // An account the earlier run's cut-off call created (cover=1 sends it again) was not on
+    // the server before the run: created, not updated.
+    let created_then = |a: &str| done.cut_off.get(&*AccountKey::text(a)) == Some(&Call::Create);
+    let existed = |a: &str| live.is_some_and(|l| l.person(a).is_some()) && !created_then(a);
     let mut jobs = s.take_jobs(existed);
     for job in &mut jobs {
         job.cover = opts.cover;

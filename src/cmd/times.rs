@@ -17,7 +17,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     };
     let client = ctx.client()?;
     s.start_journal()?;
-    s.carry_over(&done);
+    s.carry_over(&done.rows);
     // The dates as they are, for the history (and an undo).
     let live = crate::live::Live::fetch(client, ctx.events.as_ref()).await?;
     let accounts: Vec<String> = s

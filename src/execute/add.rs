@@ -3,6 +3,7 @@
 use futures::StreamExt;
 
 use crate::api::Client;
+use crate::journal::Call;
 use crate::model::{Cover, Field, Outcome, StaffRecord};
 
 use super::Sink;
@@ -58,6 +59,21 @@ impl AddJob {
         job
     }
 
+    /// What the call is meant to do, for the journal.
+    pub fn call(&self) -> Call {
+        match self.existed {
+            true => Call::Update,
+            false => Call::Create,
+        }
+    }
+
+    /// The form sent: the values and `cover`.
+    pub fn to_form(&self) -> Vec<(String, String)> {
+        let mut form = self.form.to_form();
+        form.push(("cover".into(), self.cover.api_value().into()));
+        form
+    }
+
     /// Marks `account` as a leaver: 人事状态 已离职 (status 3), 离职时间 `today`, and why
     /// (cover=1). `index` numbers the leavers.
     pub fn leaver(index: usize, account: &str, today: &str, why: &str) -> AddJob {
@@ -100,15 +116,11 @@ pub async fn add_staff_each(
 ) {
     futures::stream::iter(jobs)
         .map(|job| async move {
-            if sink.stop.is_stopped() {
+            if sink.stop.is_stopped() || !sink.sending(job.row, job.account(), job.call()) {
                 return (job.index, sink.not_sent());
             }
-            let mut form = job.form.to_form();
-            form.push(("cover".into(), job.cover.api_value().into()));
-            let sent: serde_json::Map<String, serde_json::Value> = form
-                .iter()
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-                .collect();
+            let form = job.to_form();
+            let sent = sent_of(&form);
             let outcome = match client.add_staff(form).await {
                 Ok(reply) => match reply.errno {
                     0 if job.row.is_none() => Outcome::Left,
@@ -125,7 +137,7 @@ pub async fn add_staff_each(
                 },
                 Err(e) => sink.failure(&e),
             };
-            sink.done_with(job.row, job.account(), &outcome, sent.into());
+            sink.done_with(job.row, job.account(), &outcome, sent);
             (job.index, outcome)
         })
         .buffer_unordered(client.concurrency().max(1) * 2)
@@ -134,4 +146,13 @@ pub async fn add_staff_each(
             std::future::ready(())
         })
         .await;
+}
+
+/// A form as the history keeps what was sent.
+pub fn sent_of(form: &[(String, String)]) -> serde_json::Value {
+    let sent: serde_json::Map<String, serde_json::Value> = form
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    sent.into()
 }

@@ -64,6 +64,24 @@ impl Sink<'_> {
         });
     }
 
+    /// Journals that a `staff/add` for `account` is about to be sent; false (and the run
+    /// stopped) when it cannot be, and the call must not go.
+    pub fn sending(&self, row: Option<u32>, account: &str, call: crate::journal::Call) -> bool {
+        let Some(j) = self.journal else {
+            return true;
+        };
+        match j.sending(row, account, call) {
+            Ok(()) => true,
+            Err(e) => {
+                self.stop.fatal(format!(
+                    "cannot write the journal {}: {e}",
+                    j.path().display()
+                ));
+                false
+            }
+        }
+    }
+
     /// The outcome of a job not sent because the run stopped, with why, in both languages.
     pub fn not_sent(&self) -> Outcome {
         let why = self.stop.reason().unwrap_or_default();

@@ -21,7 +21,7 @@ use crate::input::Input;
 use crate::journal::{self, Journal};
 use crate::live::Live;
 use crate::lock::{self, RunLock};
-use crate::model::{AccountKey, Command, Layout, Outcome, StaffRecord};
+use crate::model::{AccountKey, Command, Cover, Layout, Outcome, StaffRecord};
 use crate::outcome::PlanLines;
 use crate::outcome::{Counts, Detail, SheetDetail, Status, Summary};
 use crate::report::{self, Report};
@@ -310,7 +310,7 @@ impl<'a> Session<'a> {
     /// With `--resume`: the successes of an earlier run's journal (the one beside `--report`,
     /// or the newest beside the input). Read before [`Session::start_journal`], which may
     /// start the same file anew.
-    pub fn resumed(&self) -> anyhow::Result<HashMap<AccountKey, journal::Entry>> {
+    pub fn resumed(&self) -> anyhow::Result<journal::Done> {
         let path = match &self.input.report {
             Some(report) => report::journal_path(report),
             None => journal::latest_for(&self.input.file, self.input.report_dir.as_deref())
@@ -337,7 +337,7 @@ impl<'a> Session<'a> {
             path.display(),
             done.rows.len()
         ));
-        Ok(done.rows)
+        Ok(done)
     }
 
     /// The rows an earlier run finished keep its outcome, journaled again for the next resume.
@@ -358,6 +358,53 @@ impl<'a> Session<'a> {
         }
         for (i, outcome) in carried {
             self.outcomes[i] = outcome;
+        }
+    }
+
+    /// With `--resume`, the rows whose `staff/add` an earlier run sent and never heard back
+    /// from (it was killed): one the server applied (its account is in `live` now) is not sent
+    /// again with cover=0, which could only answer that it exists; it is the outcome that call
+    /// had, created or skipped, recorded here (the earlier run's history never saw it: this
+    /// run's undo removes what it created).
+    pub fn settle_cut_off(
+        &mut self,
+        cut_off: &HashMap<AccountKey, journal::Call>,
+        live: &Live,
+        cover: Cover,
+    ) {
+        if cut_off.is_empty() || cover != Cover::Skip {
+            return;
+        }
+        let mut settled = Vec::new();
+        for (index, row) in self.table.rows.iter().enumerate() {
+            let call = cut_off.get(&*AccountKey::text(row.account()));
+            let (Some(call), Outcome::Valid) = (call, &self.outcomes[index]) else {
+                continue;
+            };
+            if live.person(row.account()).is_none() {
+                continue;
+            }
+            let existed = *call == journal::Call::Update;
+            let mut job = AddJob::to_match(index, row, row.values.clone(), existed);
+            job.cover = cover;
+            let outcome = match existed {
+                true => Outcome::Skipped,
+                false => Outcome::Created,
+            };
+            let sent = super::add::sent_of(&job.to_form());
+            self.sink()
+                .done_with(job.row, job.account(), &outcome, sent);
+            settled.push((index, outcome));
+        }
+        if !settled.is_empty() {
+            self.ctx.events.note(format!(
+                "bgy {}: {} row(s) whose call was cut off by the kill are on the server already: counted as sent, not sent again",
+                self.command,
+                settled.len()
+            ));
+        }
+        for (index, outcome) in settled {
+            self.outcomes[index] = outcome;
         }
     }
 

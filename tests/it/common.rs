@@ -376,8 +376,15 @@ pub fn the_report(dir: &Path) -> PathBuf {
     reports.into_iter().next().unwrap()
 }
 
-/// Lines of the journals in `dir` (the head line excluded).
+/// The outcomes the journals in `dir` hold, not the lines that say a call is being sent.
 pub fn journal_entries(dir: &Path) -> Vec<serde_json::Value> {
+    let mut lines = journal_lines(dir);
+    lines.retain(|l| l.get("outcome").is_some());
+    lines
+}
+
+/// Every line of the journals in `dir` after their head.
+pub fn journal_lines(dir: &Path) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let p = entry.path();
