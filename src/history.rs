@@ -1,6 +1,7 @@
 //! The history: every run that changes the directory, and every change it made, recorded as
 //! it happens in SQLite (`.bgy/history.sqlite`, or `--history` / `BGY_HISTORY`), so a kill
-//! loses at most the calls in flight, as with the journal.
+//! loses at most the calls in flight, as with the journal (an import resumed from its journal
+//! records those of them the server had applied).
 //!
 //! In: a run's start and end, and each row it changed: the account, the kind of change, the
 //! person's record before (what the listing returned, and what bgy itself last sent, each
