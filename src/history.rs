@@ -11,7 +11,7 @@
 //! printed.
 
 use std::borrow::Cow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use anyhow::Context as _;
@@ -285,13 +285,16 @@ impl History {
                 decided TEXT, decided_by TEXT, decided_run INTEGER);",
         )
         .context("cannot set up the history")?;
-        // Added later: the columns a person named for the run (`工号→帐号`).
-        let has_columns = conn
-            .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'columns'")?
-            .exists([])?;
-        if !has_columns {
-            conn.execute_batch("ALTER TABLE runs ADD COLUMN columns TEXT")
-                .context("cannot set up the history")?;
+        // Added later: the columns a person named for the run (`工号→帐号`), and its journal
+        // (an undo of a run that was killed reads the calls it sent and never heard back from).
+        for column in ["columns", "journal"] {
+            let has = conn
+                .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = ?1")?
+                .exists([column])?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {column} TEXT"))
+                    .context("cannot set up the history")?;
+            }
         }
         Ok(History {
             conn: Mutex::new(conn),
@@ -354,6 +357,41 @@ impl History {
             params![columns, run],
         )?;
         Ok(())
+    }
+
+    /// Records where a run's journal is, as it starts (absolute: an undo may run elsewhere).
+    pub fn journal(&self, run: i64, path: &Path) -> anyhow::Result<()> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        self.conn().execute(
+            "UPDATE runs SET journal = ?1 WHERE id = ?2",
+            params![path.to_string_lossy(), run],
+        )?;
+        Ok(())
+    }
+
+    /// Where run `run`'s journal was written, if the history knows.
+    pub fn journal_of(&self, run: i64) -> Option<PathBuf> {
+        self.conn()
+            .query_row("SELECT journal FROM runs WHERE id = ?1", [run], |r| {
+                r.get::<_, Option<String>>(0)
+            })
+            .ok()
+            .flatten()
+            .map(PathBuf::from)
+    }
+
+    /// Whether a run after `run` changed `account`.
+    pub fn changed_after(&self, run: i64, account: &str) -> bool {
+        self.conn()
+            .query_row(
+                "SELECT 1 FROM changes WHERE account = ?1 COLLATE NOCASE AND run > ?2 LIMIT 1",
+                params![account, run],
+                |_| Ok(()),
+            )
+            .optional()
+            .ok()
+            .flatten()
+            .is_some()
     }
 
     /// Records a run's end.

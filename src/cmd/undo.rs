@@ -4,9 +4,12 @@
 //! created → deleted (the guard, the confirmation and the backup, as `bgy delete`);
 //! updated → the old values sent back (cover=1), only where the live record still holds what
 //! the run set (otherwise a conflict, left alone unless `--force`); deleted → re-created with
-//! every field bgy knew; dates → the old dates. Departments are not in the history yet: a run's
+//! every field bgy knew; dates → the old dates. A run that was killed also made the people
+//! whose create it sent and never heard back from: its journal names them, and those the
+//! listing has (and no later run changed) are deleted too. Departments are not in the history yet: a run's
 //! department creates and renames are reported, not undone.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -19,7 +22,8 @@ use crate::execute::delete::delete_all;
 use crate::execute::session::{Extra, Session};
 use crate::execute::times::dates_of;
 use crate::execute::{self, AddJob};
-use crate::history::{ChangeKind, History};
+use crate::history::{ChangeKind, History, RunStatus};
+use crate::journal::{self, Call};
 use crate::live::{Live, LISTED};
 use crate::model::tree::Placement;
 use crate::model::StaffRecord;
@@ -116,7 +120,7 @@ fn fields_of(json: &str, value: fn(&Value) -> Option<&Value>) -> StaffRecord {
 }
 
 /// An error unless the history knows run `run` and it changed something bgy can undo.
-fn known_run(ctx: &Context, run: i64) -> anyhow::Result<()> {
+fn known_run(ctx: &Context, run: i64, cut_off: usize) -> anyhow::Result<()> {
     let history = ctx.history()?;
     anyhow::ensure!(
         history.knows(run),
@@ -129,7 +133,7 @@ fn known_run(ctx: &Context, run: i64) -> anyhow::Result<()> {
     );
     let changes = history.run(run)?.map_or(0, |r| r.changes);
     anyhow::ensure!(
-        changes > 0,
+        changes > 0 || cut_off > 0,
         "运行 {run} 没有 bgy 能撤销的改动 (run {run} changed nothing that bgy can undo (bgy history lists the runs))"
     );
     Ok(())
@@ -184,6 +188,73 @@ fn each_account(
     Ok(())
 }
 
+/// The accounts run `run` sent a create for and never heard back from, because it was killed
+/// (its journal says so): the server may have made them, and the history could not say.
+fn cut_off_creates(ctx: &Context, history: &History, run: i64) -> Vec<AccountKey> {
+    let interrupted = history.run(run).ok().flatten();
+    let Some(r) = interrupted.filter(|r| r.status == RunStatus::Interrupted) else {
+        return Vec::new();
+    };
+    let Some(path) = history.journal_of(run) else {
+        return Vec::new();
+    };
+    match journal::successes(&path, &r.command) {
+        Ok(done) => (done.cut_off.into_iter())
+            .filter(|(_, call)| *call == Call::Create)
+            .map(|(account, _)| account)
+            .collect(),
+        Err(e) => {
+            ctx.events.warn(format!(
+                "运行 {run} 被中断,但它的日志读不到:被中断时正在创建的人无法撤销 (run {run} was cut off, and its journal cannot be read: the people it was creating when it was cut off cannot be undone): {e:#}"
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// Adds to `plan` the deletes of the `cut_off` creates the server made (listed now), unless
+/// the run changed them after all or a later run did; how many.
+fn delete_cut_off(
+    plan: &mut Vec<(String, Inverse)>,
+    cut_off: &[AccountKey],
+    history: &History,
+    run: i64,
+    live: &Live,
+) -> usize {
+    let planned: HashSet<AccountKey> = plan.iter().map(|(a, _)| AccountKey::new(a)).collect();
+    let before = plan.len();
+    for key in cut_off {
+        let account: &str = key.borrow();
+        let Some(person) = live.person(account) else {
+            continue;
+        };
+        if !planned.contains(key) && !history.changed_after(run, account) {
+            plan.push((person.account().to_string(), Inverse::Delete));
+        }
+    }
+    plan.sort_by(|a, b| a.0.cmp(&b.0));
+    plan.len() - before
+}
+
+/// [`inverse`] of run `run`, with the deletes of the people its `cut_off` creates made.
+fn undo_plan(
+    ctx: &Context,
+    run: i64,
+    cut_off: &[AccountKey],
+    live: &Live,
+    force: bool,
+) -> anyhow::Result<Vec<(String, Inverse)>> {
+    let history = ctx.history()?;
+    let mut plan = inverse(&history, run, live, force)?;
+    let found = delete_cut_off(&mut plan, cut_off, &history, run, live);
+    if found > 0 {
+        ctx.events.note(format!(
+            "bgy undo: {found} account(s) that run {run} was creating when it was cut off are on the server: deleted with the rest"
+        ));
+    }
+    Ok(plan)
+}
+
 pub async fn run(
     ctx: &Context,
     run: i64,
@@ -191,10 +262,11 @@ pub async fn run(
     destructive: Destructive,
     report: Option<PathBuf>,
 ) -> anyhow::Result<Summary> {
-    known_run(ctx, run)?;
+    let cut_off = cut_off_creates(ctx, &*ctx.history()?, run);
+    known_run(ctx, run, cut_off.len())?;
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
-    let mut plan = inverse(&*ctx.history()?, run, &live, destructive.force)?;
+    let mut plan = undo_plan(ctx, run, &cut_off, &live, destructive.force)?;
     // Made before the rows are written, which takes the plan's records.
     let (restored, counts) = (restored(&plan, &live), planned_counts(&plan));
     // Beside its report when it has one (the web console's run folder), so the backup is too.

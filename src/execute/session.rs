@@ -228,6 +228,7 @@ impl<'a> Session<'a> {
             &self.ctx.server,
             &self.ctx.who,
         )?;
+        history.journal(run, &path)?;
         if !self.input.columns.is_empty() {
             history.columns(run, &self.input.columns.describe())?;
         }
@@ -321,7 +322,7 @@ impl<'a> Session<'a> {
                 )
             })?,
         };
-        let done = journal::successes(&path, self.command)?;
+        let done = journal::successes(&path, self.command.name())?;
         if done.torn > 0 {
             self.ctx.events.warn(format!(
                 "日志 {} 有 {} 行不完整 (写入时被中断),已跳过;这些行会重新发送,已创建的帐号不会重复创建 (the journal {} has {} torn line(s), cut off by a kill or a full disk: skipped; their rows are sent again, and an account that was created then is not created twice: the server answers that it exists)",

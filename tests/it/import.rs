@@ -401,6 +401,29 @@ async fn a_resume_asks_the_listing_what_became_of_the_calls_the_kill_cut_off() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_of_a_killed_run_removes_the_people_its_cut_off_calls_made() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    killed_with_two_answers_unheard(&emu, &bgy, 10, &[]).await;
+    let shown = bgy.run(&["history", "--json"]).await.json();
+    assert_eq!(shown["runs"][0]["status"], "interrupted", "{shown}");
+    let run = shown["runs"][0]["id"].to_string();
+    let undo = bgy.run(&["undo", &run, "--yes", "--force"]).await;
+    undo.assert_code(0);
+    assert!(undo.stdout.contains("2 to delete"), "{}", undo.stdout);
+    assert!(
+        undo.stderr.contains("2 account(s) that run"),
+        "{}",
+        undo.stderr
+    );
+    assert_eq!(
+        emu.store.staff_count(),
+        2,
+        "the two the kill cut off are undone too"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resume_that_overwrites_sends_the_cut_off_calls_again_as_creates() {
     let emu = emulator().await;
     let bgy = Bgy::new().against(&emu);
