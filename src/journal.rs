@@ -1,8 +1,9 @@
 //! The journal (`REPORT.journal.jsonl`): one line per row outcome, written as it happens, so a
-//! run killed halfway loses nothing; `--resume` reads it back. A `staff/add` call is journaled
-//! as it is sent too (a line with `sending`, no `outcome`): a kill can land after the server
+//! run killed halfway loses nothing; `--resume` reads it back. Beside it, while the run sends,
+//! `REPORT.sending.jsonl` says each `staff/add` as it goes: a kill can land after the server
 //! applied a call and before its answer was journaled, and the resume then asks the listing
-//! what became of it instead of sending it again.
+//! what became of it instead of sending it again. A run that ends (even by Ctrl-C or a fatal
+//! error: its calls in flight are answered first) removes that file; only a kill leaves it.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -54,6 +55,39 @@ struct Head {
 pub struct Journal {
     path: PathBuf,
     file: Mutex<File>,
+    /// The calls being sent, made at the first.
+    sending: Mutex<Option<File>>,
+}
+
+/// Where the calls a journal's run sends are said as they go: `X.sending.jsonl` beside
+/// `X.journal.jsonl`.
+pub fn sending_path(journal: &Path) -> PathBuf {
+    let name = journal.file_name().unwrap_or_default().to_string_lossy();
+    let name = match name.strip_suffix(".journal.jsonl") {
+        Some(stem) => format!("{stem}.sending.jsonl"),
+        None => format!("{name}.sending"),
+    };
+    journal.with_file_name(name)
+}
+
+/// Copies a journal, and the calls its run said it was sending if it left them, to be
+/// resumed from `to` (a journal path).
+pub fn copy(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::copy(from, to)?;
+    match std::fs::copy(sending_path(from), sending_path(to)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        other => other.map(drop),
+    }
+}
+
+/// A run's end: no call of its run is in flight any more, so what they were is no question.
+impl Drop for Journal {
+    fn drop(&mut self) {
+        let made = self.sending.get_mut().unwrap_or_else(|e| e.into_inner());
+        if made.take().is_some() {
+            let _ = std::fs::remove_file(sending_path(&self.path));
+        }
+    }
 }
 
 impl Journal {
@@ -75,6 +109,7 @@ impl Journal {
         Ok(Journal {
             path: path.to_path_buf(),
             file: Mutex::new(file),
+            sending: Mutex::new(None),
         })
     }
 
@@ -93,27 +128,37 @@ impl Journal {
         if let Outcome::Failed { message: m, .. } | Outcome::NotSent { reason: m } = &mut outcome {
             *m = cut_bytes(m, MESSAGE_BYTES).into_owned();
         }
-        self.append(&Entry {
+        let line = json_line(&Entry {
             row,
             account: account.to_string(),
             outcome,
-        })
+        })?;
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(line.as_bytes())
     }
 
-    /// Appends that `account`'s call is being sent, before it goes.
+    /// Says that `account`'s call is being sent, before it goes (in the file of
+    /// [`sending_path`]).
     pub fn sending(&self, row: Option<u32>, account: &str, call: Call) -> std::io::Result<()> {
-        self.append(&Sending {
+        let line = json_line(&Sending {
             row,
             account: account.to_string(),
             sending: call,
-        })
+        })?;
+        let mut file = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        if file.is_none() {
+            *file = Some(File::create(sending_path(&self.path))?);
+        }
+        match file.as_mut() {
+            Some(f) => f.write_all(line.as_bytes()),
+            None => Ok(()),
+        }
     }
+}
 
-    fn append(&self, line: &impl Serialize) -> std::io::Result<()> {
-        let line = serde_json::to_string(line).map_err(std::io::Error::other)?;
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(format!("{line}\n").as_bytes())
-    }
+fn json_line(line: &impl Serialize) -> std::io::Result<String> {
+    let line = serde_json::to_string(line).map_err(std::io::Error::other)?;
+    Ok(format!("{line}\n"))
 }
 
 /// What an earlier run's journal says it did.
@@ -147,7 +192,10 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
         path = path.display(),
         was = head.command
     );
-    let mut done = Done::default();
+    let mut done = Done {
+        cut_off: sent_calls(&sending_path(path)),
+        ..Done::default()
+    };
     for line in lines {
         // A torn line can end inside a character: bytes, not text.
         let line = match line {
@@ -159,12 +207,7 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
             Err(e) => return Err(e.into()),
         };
         let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
-            match serde_json::from_str::<Sending>(&line) {
-                Ok(s) => {
-                    done.cut_off.insert(AccountKey::new(&s.account), s.sending);
-                }
-                Err(_) => done.torn += usize::from(!line.trim().is_empty()),
-            }
+            done.torn += usize::from(!line.trim().is_empty());
             continue;
         };
         let key = AccountKey::new(&entry.account);
@@ -176,6 +219,19 @@ pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
         }
     }
     Ok(done)
+}
+
+/// The calls a run said it was sending (none when it ended and removed the file); a torn line
+/// is a call that never went, written before it.
+fn sent_calls(path: &Path) -> HashMap<AccountKey, Call> {
+    let Ok(file) = File::open(path) else {
+        return HashMap::new();
+    };
+    let lines = BufReader::new(file).split(b'\n').map_while(Result::ok);
+    lines
+        .filter_map(|l| serde_json::from_slice::<Sending>(&l).ok())
+        .map(|s| (AccountKey::new(&s.account), s.sending))
+        .collect()
 }
 
 /// The newest journal of a report of `input` (`NAME.report-*.journal.jsonl` beside it, or in
@@ -227,7 +283,8 @@ mod tests {
         j.sending(Some(7), "Zl", Call::Create).unwrap();
         j.sending(Some(8), "qq", Call::Update).unwrap();
         j.record(Some(8), "qq", &Outcome::Updated).unwrap();
-        drop(j);
+        // A kill: the run never ends, and the calls it sent stay said.
+        std::mem::forget(j);
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(&path)
@@ -248,5 +305,22 @@ mod tests {
         assert_eq!(successes(&path, "import").unwrap().torn, 2);
         assert!(successes(&path, "delete").is_err());
         assert_eq!(latest_for(&dir.path().join("x.xlsx"), None), Some(path));
+    }
+
+    #[test]
+    fn a_run_that_ends_leaves_no_calls_said() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("y.report-20260101-000000.journal.jsonl");
+        let j = Journal::create(&path, Command::Import, Path::new("y.xlsx")).unwrap();
+        j.sending(Some(2), "a", Call::Create).unwrap();
+        assert!(sending_path(&path).is_file());
+        j.record(Some(2), "a", &Outcome::Created).unwrap();
+        drop(j);
+        assert!(!sending_path(&path).exists());
+        assert!(successes(&path, "import").unwrap().cut_off.is_empty());
+        assert_eq!(
+            sending_path(&path).file_name().unwrap(),
+            "y.report-20260101-000000.sending.jsonl"
+        );
     }
 }

@@ -376,23 +376,25 @@ pub fn the_report(dir: &Path) -> PathBuf {
     reports.into_iter().next().unwrap()
 }
 
-/// The outcomes the journals in `dir` hold, not the lines that say a call is being sent.
+/// Lines of the journals in `dir` (the head line excluded).
 pub fn journal_entries(dir: &Path) -> Vec<serde_json::Value> {
-    let mut lines = journal_lines(dir);
-    lines.retain(|l| l.get("outcome").is_some());
-    lines
+    lines_of(dir, ".journal.jsonl", 1)
 }
 
-/// Every line of the journals in `dir` after their head.
-pub fn journal_lines(dir: &Path) -> Vec<serde_json::Value> {
+/// The calls a run killed in `dir` said it was sending (`X.sending.jsonl`).
+pub fn sending_lines(dir: &Path) -> Vec<serde_json::Value> {
+    lines_of(dir, ".sending.jsonl", 0)
+}
+
+fn lines_of(dir: &Path, ending: &str, head: usize) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {
         let p = entry.path();
-        if p.to_string_lossy().ends_with(".journal.jsonl") {
+        if p.to_string_lossy().ends_with(ending) {
             let text = std::fs::read_to_string(&p).unwrap();
             out.extend(
                 text.lines()
-                    .skip(1)
+                    .skip(head)
                     .filter_map(|l| serde_json::from_str(l).ok()),
             );
         }

@@ -359,7 +359,7 @@ async fn killed_with_two_answers_unheard(
     child.wait().unwrap();
     assert_eq!(emu.store.staff_count(), 4, "two calls applied, unanswered");
     assert!(journal_entries(bgy.dir.path()).is_empty());
-    let sending = journal_lines(bgy.dir.path());
+    let sending = sending_lines(bgy.dir.path());
     assert!(
         sending.len() >= 2 && sending.iter().all(|l| l["sending"] == "create"),
         "{sending:?}"

@@ -56,7 +56,7 @@ pub async fn start(
         |input| {
             if resume {
                 let to = crate::report::journal_path(input.report.as_deref().unwrap_or(&journal));
-                std::fs::copy(&journal, to).map_err(|_| {
+                crate::journal::copy(&journal, &to).map_err(|_| {
                     AppError::conflict(
                         "无法继续 (Cannot resume)",
                         "这个运行没有日志可以继续 (this run has no journal to resume from).",
