@@ -380,6 +380,18 @@ impl History {
             .map(PathBuf::from)
     }
 
+    /// The run that wrote the journal at `path` (a run a killed console never said the end of).
+    pub fn run_of_journal(&self, path: &Path) -> Option<i64> {
+        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        self.conn()
+            .query_row(
+                "SELECT id FROM runs WHERE journal = ?1 ORDER BY id DESC LIMIT 1",
+                [path.to_string_lossy()],
+                |r| r.get(0),
+            )
+            .ok()
+    }
+
     /// Whether a run after `run` changed `account`.
     pub fn changed_after(&self, run: i64, account: &str) -> bool {
         self.conn()

@@ -145,10 +145,16 @@ async fn tidy(app: &Arc<App>) {
                 "bgy serve: {settled} run(s) had been cut off while running (the console was killed): now interrupted, and an import can be resumed from its page"
             ));
         }
-        if let Err(e) = app.ctx.history() {
-            app.ctx
-                .events
-                .warn(format!("the history cannot be opened: {e:#}"));
+        match app.ctx.history() {
+            Ok(history) => {
+                for info in &mut runs {
+                    app.store.link_history(info, &history);
+                }
+            }
+            Err(e) => {
+                let warning = format!("the history cannot be opened: {e:#}");
+                app.ctx.events.warn(warning);
+            }
         }
         app.store.prune(None);
         app.store.reserve();

@@ -368,6 +368,20 @@ impl Store {
         settled
     }
 
+    /// An interrupted run's run in the history, found by its journal (a killed console never
+    /// said it), kept with the run: its page links to it, to be seen and undone.
+    pub fn link_history(&self, info: &mut RunInfo, history: &crate::history::History) {
+        if info.status != Status::Interrupted || info.history_run.is_some() {
+            return;
+        }
+        let dir = self.data.join(&info.id);
+        let journal = crate::report::journal_path(&dir.join(REPORT));
+        if let Some(run) = history.run_of_journal(&journal) {
+            info.history_run = Some(run);
+            let _ = save(&dir, info);
+        }
+    }
+
     /// Removes finished runs older than the store's `keep`, then the oldest finished runs while
     /// the store is larger than `max_bytes`, except run `keep` (the one that just ended: its
     /// person is about to open it). Runs in progress are never removed. How many went.

@@ -139,6 +139,12 @@ async fn a_console_killed_mid_import_leaves_a_run_to_resume_and_nothing_is_sent_
     assert_eq!(status(&html), "interrupted", "{html}");
     assert!(html.contains("data-testid=\"resume\""), "{html}");
     assert!(!html.contains("data-testid=\"stop\""));
+    // And its changes so far, to be seen or undone, though the killed console never said them.
+    let history_run = shown["runs"][0]["id"].to_string();
+    assert!(
+        html.contains(&format!("href=\"/history/{history_run}\"")),
+        "{html}"
+    );
     emu.stats.reset();
     // The journal's rows are not sent again, nor the calls in flight at the kill that the
     // server had applied (the listing says so).
