@@ -338,7 +338,26 @@ impl<'a> Session<'a> {
             path.display(),
             done.rows.len()
         ));
+        self.remove_empty_report(&path);
         Ok(done)
+    }
+
+    /// The report a killed run reserved and never wrote (an empty `.xlsx`, which Excel calls
+    /// broken), beside the journal this run resumes from: this run's report has every row.
+    fn remove_empty_report(&self, journal: &Path) {
+        let name = journal.file_name().unwrap_or_default().to_string_lossy();
+        let Some(stem) = name.strip_suffix(".journal.jsonl") else {
+            return;
+        };
+        let report = journal.with_file_name(format!("{stem}.xlsx"));
+        let empty = std::fs::metadata(&report).is_ok_and(|m| m.is_file() && m.len() == 0);
+        if empty && *report != *self.report && std::fs::remove_file(&report).is_ok() {
+            self.ctx.events.note(format!(
+                "bgy {}: removed {}, the empty report of the run that was cut off",
+                self.command,
+                report.display()
+            ));
+        }
     }
 
     /// The rows an earlier run finished keep its outcome, journaled again for the next resume.

@@ -327,6 +327,18 @@ async fn a_killed_run_resumes_without_sending_a_finished_row_again() {
         (Some(120), Some(120))
     );
     assert_eq!(emu.store.staff_count(), 122, "the final state is complete");
+    let reports: Vec<_> = std::fs::read_dir(bgy.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "xlsx"))
+        .map(|e| e.metadata().unwrap().len())
+        .collect();
+    assert_eq!(
+        reports.len(),
+        1,
+        "the killed run's empty report is gone: {reports:?}"
+    );
+    assert!(reports[0] > 0);
     assert_eq!(
         emu.stats.calls("staff/add") as usize,
         120 - landed,
