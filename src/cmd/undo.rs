@@ -6,8 +6,8 @@
 //! the run set (otherwise a conflict, left alone unless `--force`); deleted → re-created with
 //! every field bgy knew; dates → the old dates. A run that was killed also made the people
 //! whose create it sent and never heard back from: its journal names them, and those the
-//! listing has (and no later run changed) are deleted too. Departments are not in the history yet: a run's
-//! department creates and renames are reported, not undone.
+//! listing has (and no later run changed) are deleted too. Departments are not in the history
+//! yet: a run's department creates and renames are reported, not undone.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
