@@ -27,7 +27,8 @@ pub struct Entry {
     pub outcome: Outcome,
 }
 
-/// A call being sent: written before it goes, followed by its row's [`Entry`] once answered.
+/// A call being sent, written before it goes; its row's [`Entry`] follows in the journal once
+/// answered.
 #[derive(Debug, Serialize, Deserialize)]
 struct Sending {
     #[serde(default, skip_serializing_if = "Option::is_none")]
