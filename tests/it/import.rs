@@ -367,7 +367,7 @@ async fn killed_with_two_answers_unheard(
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    // The journal says both calls went; nothing says what became of them.
+    // The sending file says both calls went; nothing says what became of them.
     tokio::time::sleep(Duration::from_millis(100)).await;
     child.kill().unwrap();
     child.wait().unwrap();
