@@ -98,6 +98,13 @@ impl Header {
         self.columns.iter().position(|c| *c == Column::Field(field))
     }
 
+    /// The known column an unknown `title` of this header most likely meant ([`nearest`]),
+    /// unless another column already reads it: beside a 部门 column, 一级部门 is no 部门 (read
+    /// as one, it would make the real 部门 a duplicate, and put everyone in the top level).
+    pub fn guess(&self, title: &str) -> Option<Field> {
+        nearest(title).filter(|f| self.position(*f).is_none())
+    }
+
     /// The header as a person chooses its columns; for a `layout` missing its 帐号, a 工号
     /// column is offered as it (and the person confirms it).
     pub fn seen(&self, layout: Layout) -> ColumnsSeen {
@@ -112,7 +119,7 @@ impl Header {
                 let unknown = *c == Column::Unknown;
                 let guess = match unknown {
                     true if no_account && is_employee_number(title) => Some(Field::WeUserid),
-                    true => nearest(title),
+                    true => self.guess(title),
                     false => None,
                 };
                 SeenColumn {
@@ -606,6 +613,33 @@ mod tests {
         for title in ["Paid notes", "工号", "Idea", "备注"] {
             assert!(!is_id_number_title(title), "{title}");
         }
+    }
+
+    /// An HR export's 一级部门 beside its 部门 is not guessed to be 部门: taken as it, the real
+    /// 部门 was ignored as a duplicate and everyone went into the top-level department.
+    #[test]
+    fn no_column_is_guessed_as_one_the_header_already_reads() {
+        let h = map(
+            1,
+            ["帐号", "一级部门", "部门", "个人邮箱"]
+                .map(String::from)
+                .to_vec(),
+            Layout::Staff,
+            &Names::default(),
+        );
+        assert_eq!(nearest("一级部门"), Some(Field::WeDepartment));
+        assert_eq!(h.guess("一级部门"), None);
+        let guesses: Vec<_> = (h.seen(Layout::Staff).columns.into_iter())
+            .filter(|c| c.unknown)
+            .map(|c| (c.title, c.guess))
+            .collect();
+        assert_eq!(
+            guesses,
+            [
+                ("一级部门".to_string(), None),
+                ("个人邮箱".to_string(), Some("we_email".to_string()))
+            ]
+        );
     }
 
     /// What HR systems' exports have and 办公逸 has not: ignored without a question, and no

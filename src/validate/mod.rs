@@ -726,7 +726,7 @@ fn validate_stream(
     for (i, (col, title)) in header.columns.iter().zip(&header.titles).enumerate() {
         let at = read::cell_ref(i, header.row);
         match col {
-            Column::Unknown => warnings.push(unknown_column(&at, title)),
+            Column::Unknown => warnings.push(unknown_column(&at, title, header.guess(title))),
             Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key()))),
             Column::Unused(f) if layout != Layout::Delete => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key()))),
             _ => {}
@@ -765,10 +765,9 @@ fn validate_stream(
     })
 }
 
-/// The warning for a column no name matched, naming the known column it most likely meant;
-/// its remedy is reading it as that column.
-fn unknown_column(at: &str, title: &str) -> Advice {
-    let guess = header::nearest(title);
+/// The warning for a column no name matched, naming the known column it most likely meant
+/// (`guess`); its remedy is reading it as that column.
+fn unknown_column(at: &str, title: &str, guess: Option<Field>) -> Advice {
     let text = match guess {
         Some(f) => format!(
             "列 {at} {title:?} 不是已知的列,已忽略;是否指 {}? (column {at} {title:?} is not a known column; ignored; did you mean {} ({})?)",
