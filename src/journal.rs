@@ -63,12 +63,22 @@ pub struct Journal {
 /// Where the calls a journal's run sends are said as they go: `X.sending.jsonl` beside
 /// `X.journal.jsonl`.
 pub fn sending_path(journal: &Path) -> PathBuf {
-    let name = journal.file_name().unwrap_or_default().to_string_lossy();
-    let name = match name.strip_suffix(".journal.jsonl") {
-        Some(stem) => format!("{stem}.sending.jsonl"),
-        None => format!("{name}.sending"),
-    };
-    journal.with_file_name(name)
+    beside(journal, ".sending.jsonl").unwrap_or_else(|| {
+        let name = journal.file_name().unwrap_or_default().to_string_lossy();
+        journal.with_file_name(format!("{name}.sending"))
+    })
+}
+
+/// The report whose journal is `journal` (`X.xlsx` beside `X.journal.jsonl`).
+pub fn report_path(journal: &Path) -> Option<PathBuf> {
+    beside(journal, ".xlsx")
+}
+
+/// `X{ending}` beside `X.journal.jsonl`; none for a journal not named so.
+fn beside(journal: &Path, ending: &str) -> Option<PathBuf> {
+    let name = journal.file_name()?.to_string_lossy();
+    let stem = name.strip_suffix(".journal.jsonl")?;
+    Some(journal.with_file_name(format!("{stem}{ending}")))
 }
 
 /// Copies a journal, and the calls its run said it was sending if it left them, to be

@@ -345,11 +345,9 @@ impl<'a> Session<'a> {
     /// The report a killed run reserved and never wrote (an empty `.xlsx`, which Excel calls
     /// broken), beside the journal this run resumes from: this run's report has every row.
     fn remove_empty_report(&self, journal: &Path) {
-        let name = journal.file_name().unwrap_or_default().to_string_lossy();
-        let Some(stem) = name.strip_suffix(".journal.jsonl") else {
+        let Some(report) = journal::report_path(journal) else {
             return;
         };
-        let report = journal.with_file_name(format!("{stem}.xlsx"));
         let empty = std::fs::metadata(&report).is_ok_and(|m| m.is_file() && m.len() == 0);
         if empty && *report != *self.report && std::fs::remove_file(&report).is_ok() {
             self.ctx.events.note(format!(

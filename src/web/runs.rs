@@ -378,6 +378,8 @@ impl Store {
         let journal = crate::report::journal_path(&dir.join(REPORT));
         if let Some(run) = history.run_of_journal(&journal) {
             info.history_run = Some(run);
+            // Not kept if the record cannot be written: the next start finds the link again,
+            // as `settle` does a status it could not save.
             let _ = save(&dir, info);
         }
     }
