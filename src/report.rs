@@ -867,6 +867,7 @@ mod tests {
             .enumerate()
             .map(|(i, cells)| crate::read::RawRow {
                 source_row: i as u32 + 1,
+                hidden: false,
                 cells: cells
                     .iter()
                     .map(|c| crate::read::Cell::Text(c.to_string()))

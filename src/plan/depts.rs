@@ -369,6 +369,7 @@ mod tests {
         };
         let head = read::RawRow {
             source_row: 1,
+            hidden: false,
             cells: crate::model::DEPT_TITLES.iter().map(|t| text(t)).collect(),
         };
         let body = rows
@@ -376,6 +377,7 @@ mod tests {
             .enumerate()
             .map(|(i, (id, name, path))| read::RawRow {
                 source_row: i as u32 + 2,
+                hidden: false,
                 cells: vec![
                     text(&id.map(|n| n.to_string()).unwrap_or_default()),
                     text(name),

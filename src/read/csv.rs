@@ -65,7 +65,13 @@ pub fn read(bytes: &[u8], name: &str, emit: Emit) -> Result<SheetInfo, ReadError
         while cells.last().is_some_and(Cell::is_empty) {
             cells.pop();
         }
-        if !cells.is_empty() && !emit(RawRow { source_row, cells }) {
+        if !cells.is_empty()
+            && !emit(RawRow {
+                source_row,
+                hidden: false,
+                cells,
+            })
+        {
             break;
         }
     }

@@ -557,6 +557,7 @@ mod tests {
     fn row(n: u32, cells: &[&str]) -> RawRow {
         RawRow {
             source_row: n,
+            hidden: false,
             cells: cells.iter().map(|c| Cell::Text(c.to_string())).collect(),
         }
     }

@@ -3,16 +3,11 @@
 //! every cell of the range, so each cell of a range that spans rows is read as that value.
 //!
 //! An xlsx names its merged ranges after its rows, so they are read before the rows, a second
-//! pass over the sheet: only for workbooks up to [`MERGES_UP_TO`], the hand-made ones (a
-//! 100,000-row export has none, and the pass would add some 40 % to its check).
+//! pass over the sheet ([`super::marks`]): only for workbooks made by hand (a 100,000-row
+//! export has none, and the pass would add some 40 % to its check).
 
 use super::{cell_ref, Cell, RawRow, MAX_COLUMNS};
 use crate::remedy::Advice;
-
-/// Workbooks up to this size have their merged ranges read (~13,000 rows of staff data). The
-/// pass is calamine's parse of the whole sheet: a check of a 20,000-row xlsx (1.5 MB) took
-/// 0.182 s with it, 0.128 s without (21 pairs), ~2.7 ms a 1,000 rows.
-pub const MERGES_UP_TO: usize = 1 << 20;
 
 /// Ranges wider than this are titles or banners, not a value for each row under it.
 const MAX_WIDTH: u32 = 32;
@@ -146,6 +141,7 @@ mod tests {
     fn row(n: u32, cells: &[&str]) -> RawRow {
         RawRow {
             source_row: n,
+            hidden: false,
             cells: cells
                 .iter()
                 .map(|c| match c.is_empty() {

@@ -7,6 +7,7 @@
 pub mod csv;
 pub mod header;
 pub mod limits;
+pub mod marks;
 pub mod merged;
 pub mod xlsx;
 
@@ -142,6 +143,8 @@ pub fn number_text(n: f64) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawRow {
     pub source_row: u32,
+    /// Hidden in the sheet (a filter, 筛选, or by hand): not a row the person sees.
+    pub hidden: bool,
     pub cells: Vec<Cell>,
 }
 

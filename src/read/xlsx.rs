@@ -6,7 +6,7 @@ use std::io::Cursor;
 use calamine::{DataType, ExcelDateTime, ExcelDateTimeType, Ods, Reader, SheetType, SheetVisible};
 use calamine::{Xls, Xlsb, Xlsx, XlsxError};
 
-use super::{merged, REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
+use super::{marks, merged, REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use super::{Budget, Cell, Emit, Format, RawRow, ReadError, SheetInfo};
 
 pub fn read(
@@ -27,11 +27,21 @@ pub fn read(
                 other => damaged(other.to_string()),
             })?;
             let (chosen, is_report, mut warnings) = choose(name, wb.sheets_metadata(), sheet)?;
-            let mut fill = merged_ranges(&mut wb, &chosen, bytes.len());
-            match fill.is_empty() {
+            let filtered = marks::has_filter(wb.defined_names(), &chosen);
+            let marks = match marks::worth_reading(bytes.len(), filtered) {
+                true => marks::read(bytes, &chosen),
+                false => marks::Marks::default(),
+            };
+            let mut fill = merged::Fill::new(marks.merged);
+            let mut hidden = marks.hidden.into_iter().peekable();
+            match fill.is_empty() && hidden.peek().is_none() {
                 true => stream_xlsx(&mut wb, &chosen, name, emit)?,
                 false => stream_xlsx(&mut wb, &chosen, name, &mut |mut row| {
                     fill.apply(&mut row);
+                    // Rows come in order: the hidden ones passed are let go.
+                    let r = row.source_row.saturating_sub(1);
+                    while hidden.next_if(|&h| h < r).is_some() {}
+                    row.hidden = hidden.next_if_eq(&r).is_some();
                     emit(row)
                 })?,
             }
@@ -86,19 +96,6 @@ pub fn read(
             whole_sheet(&mut wb, format, name, sheet, emit)
         }
         Format::Csv => Err(damaged("not a workbook".into())),
-    }
-}
-
-/// The merged ranges of an xlsx's sheet that span rows, for a workbook up to
-/// [`merged::MERGES_UP_TO`] bytes (none past it, or when they cannot be read: the rows are
-/// then read as the file holds them).
-fn merged_ranges(wb: &mut xlsx_cells::Workbook, sheet: &str, size: usize) -> merged::Fill {
-    if size > merged::MERGES_UP_TO {
-        return merged::Fill::default();
-    }
-    match wb.merge_cells_by_sheet_name(sheet) {
-        Ok(ranges) => merged::Fill::new(ranges.into_iter().map(|d| (d.start, d.end))),
-        Err(_) => merged::Fill::default(),
     }
 }
 
@@ -371,6 +368,7 @@ impl<'n, 'e> Rows<'n, 'e> {
             budget: Budget::new(name, sheet),
             row: RawRow {
                 source_row: 0,
+                hidden: false,
                 cells: Vec::new(),
             },
             emit,
@@ -390,6 +388,7 @@ impl<'n, 'e> Rows<'n, 'e> {
                 &mut self.row,
                 RawRow {
                     source_row,
+                    hidden: false,
                     cells: Vec::with_capacity(width),
                 },
             );
@@ -482,7 +481,13 @@ pub(super) fn rows_of(
         while cells.last().is_some_and(Cell::is_empty) {
             cells.pop();
         }
-        if !cells.is_empty() && !emit(RawRow { source_row, cells }) {
+        if !cells.is_empty()
+            && !emit(RawRow {
+                source_row,
+                hidden: false,
+                cells,
+            })
+        {
             break;
         }
     }

@@ -628,6 +628,7 @@ pub fn from_values(
     };
     let header = RawRow {
         source_row: 1,
+        hidden: false,
         cells: columns
             .iter()
             .map(|f| text(f.header(layout).to_string()))
@@ -636,6 +637,7 @@ pub fn from_values(
     // Made a row at a time as validation takes them: never a second copy of every cell.
     let rows = people.into_iter().enumerate().map(|(i, v)| RawRow {
         source_row: i as u32 + 2,
+        hidden: false,
         cells: columns
             .iter()
             .map(|f| text(v.get(*f).map(|x| f.display(x)).unwrap_or_default()))
@@ -898,6 +900,9 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         true => issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]),
         false => issues.extend(row_rules(&values, &issues, layout)),
     }
+    if raw.hidden {
+        issues.push(Issue::error(None, hidden_row_problem()));
+    }
     Some(Row {
         // A rerun of a report keeps the row of the person's own file, not the report's.
         source_row: header
@@ -911,6 +916,17 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
         cells_gone: false,
         values_gone: false,
     })
+}
+
+/// A row hidden in the sheet (a filter, 筛选, or by hand): the person does not see it, and bgy
+/// sends only what they see. Its outcome is in the report, and a rerun of the report's Failed
+/// sheet (where nothing is hidden) sends it.
+fn hidden_row_problem() -> Problem {
+    problem(
+        "hidden row",
+        "这一行在表格里是隐藏的(筛选或隐藏了行),没有处理:bgy 只处理看得见的行。若也要处理它,在 Excel 或 WPS 里清除筛选、取消隐藏后保存,再运行一次",
+        "this row is hidden in the sheet (by a filter or by hand) and was left alone: bgy acts only on the rows you can see. To include it, clear the filter or unhide the row in Excel or WPS, save, and run again",
+    )
 }
 
 /// A row of one filled cell and no account, said once.
@@ -1171,6 +1187,7 @@ mod tests {
                 .enumerate()
                 .map(|(i, cells)| RawRow {
                     source_row: i as u32 + 1,
+                    hidden: false,
                     cells: cells
                         .iter()
                         .map(|c| {

@@ -469,3 +469,162 @@ async fn merged_cells_are_read_as_the_value_their_range_shows() {
         r.stderr
     );
 }
+
+/// A roster of `n` people (`fl000001` …, their phones from [`mobile`]), its 人事状态 试用期
+/// but every third 已离职, filtered in Excel (筛选) to show the 试用期 ones: the file keeps
+/// the others, hidden. Each row has a note of `note` characters (an HR export's 备注).
+fn filtered_roster(n: usize, note: usize) -> rust_xlsxwriter::Workbook {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("花名册").unwrap();
+    write_rows(
+        ws,
+        0,
+        &[&["帐号", "姓名", "手机", "部门", "人事状态", "备注"]],
+    );
+    // Notes that do not compress away: a larger workbook takes fewer rows.
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    for i in 1..=n {
+        let status = if i % 3 == 0 { "已离职" } else { "试用期" };
+        let text: String = (0..note)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                char::from(b'a' + (seed % 26) as u8)
+            })
+            .collect();
+        let row = [
+            format!("fl{i:06}"),
+            format!("员工{i}"),
+            mobile("fl", i),
+            "办公逸/研发部".into(),
+            status.into(),
+            text,
+        ];
+        for (c, t) in row.iter().enumerate() {
+            ws.write_string(i as u32, c as u16, t).unwrap();
+        }
+    }
+    ws.autofilter(0, 0, n as u32, 5).unwrap();
+    let only = rust_xlsxwriter::FilterCondition::new().add_list_filter("试用期");
+    ws.filter_column(4, &only).unwrap();
+    wb
+}
+
+/// A sheet filtered in Excel (筛选) keeps the rows it hides: the person does not see them, so
+/// they are not sent. Each is in the report with why, and a rerun of the report's Failed sheet
+/// (where nothing is hidden) sends them. A row hidden by hand is not sent either.
+#[tokio::test]
+async fn a_filtered_sheets_hidden_rows_are_not_sent() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = filtered_roster(9, 0);
+    wb.save(bgy.path("筛选.xlsx")).unwrap();
+    let r = bgy.run(&["import", "筛选.xlsx", "--json"]).await;
+    r.assert_code(1);
+    let json = r.json();
+    assert_eq!(
+        (json["created"].as_u64(), json["invalid"].as_u64()),
+        (Some(6), Some(3)),
+        "{}",
+        r.stderr
+    );
+    for i in 1..=9 {
+        let account = format!("fl{i:06}");
+        assert_eq!(
+            emu.store.person(&account).is_some(),
+            i % 3 != 0,
+            "{account}"
+        );
+    }
+    assert!(
+        r.stderr.contains("3 × hidden row") && r.stderr.contains("(first: row 4)"),
+        "{}",
+        r.stderr
+    );
+    let report = json["report"].as_str().unwrap().to_string();
+    let failed = read_sheet(&bgy.path(&report), "失败 Failed");
+    assert!(
+        failed[1]
+            .iter()
+            .any(|c| c.contains("this row is hidden in the sheet")),
+        "{failed:?}"
+    );
+    let again = bgy.run(&["import", &report, "--json"]).await;
+    again.assert_code(0);
+    assert_eq!(again.json()["created"], 3, "{}", again.stderr);
+    assert!(emu.store.person("fl000009").is_some());
+
+    // By hand, without a filter.
+    let mut wb = workbook_of(&[(
+        "员工",
+        &[
+            &["帐号", "姓名", "手机", "部门"],
+            &["hd1", "一", "13800000031", "研发部"],
+            &["hd2", "二", "13800000032", "研发部"],
+            &["hd3", "三", "13800000033", "研发部"],
+        ],
+    )]);
+    wb.worksheet_from_name("员工")
+        .unwrap()
+        .set_row_hidden(2)
+        .unwrap();
+    wb.save(bgy.path("隐藏.xlsx")).unwrap();
+    let r = bgy
+        .run(&["check", "隐藏.xlsx", "--json", "--no-report"])
+        .await;
+    r.assert_code(1);
+    assert_eq!(
+        (r.json()["ok"].as_u64(), r.json()["invalid"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(r.stderr.contains("(first: row 3)"), "{}", r.stderr);
+}
+
+/// A list of leavers made by filtering the roster deletes only the rows the person sees.
+#[tokio::test]
+async fn a_delete_leaves_the_people_of_hidden_rows_alone() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("hx", 20)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = workbook_of(&[(
+        "离职",
+        &[
+            &["帐号", "姓名"],
+            &["hx000001", "员工1"],
+            &["hx000002", "员工2"],
+            &["hx000003", "员工3"],
+        ],
+    )]);
+    wb.worksheet_from_name("离职")
+        .unwrap()
+        .set_row_hidden(2)
+        .unwrap();
+    wb.save(bgy.path("离职.xlsx")).unwrap();
+    let r = bgy.run(&["delete", "离职.xlsx", "--yes", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 1, "{}", r.stderr);
+    assert!(emu.store.person("hx000001").is_none() && emu.store.person("hx000003").is_none());
+    assert!(emu.store.person("hx000002").is_some());
+}
+
+/// Past the size up to which every workbook's hidden rows are looked for, a sheet with a filter
+/// still has them found: its hidden rows are checked as such.
+#[tokio::test]
+async fn a_large_filtered_sheets_hidden_rows_are_found() {
+    let bgy = Bgy::new();
+    let mut wb = filtered_roster(15_000, 60);
+    wb.save(bgy.path("大表.xlsx")).unwrap();
+    let size = std::fs::metadata(bgy.path("大表.xlsx")).unwrap().len();
+    assert!(size > bgy::read::marks::MARKS_UP_TO as u64, "{size} bytes");
+    let r = bgy
+        .run(&["check", "大表.xlsx", "--json", "--no-report"])
+        .await;
+    r.assert_code(1);
+    assert_eq!(
+        (r.json()["ok"].as_u64(), r.json()["invalid"].as_u64()),
+        (Some(10_000), Some(5_000)),
+        "{}",
+        r.stderr
+    );
+}
