@@ -50,12 +50,26 @@ pub fn read(bytes: &[u8], sheet: &str) -> Marks {
 
 fn read_marks(bytes: &[u8], sheet: &str) -> Option<Marks> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
-    let id = sheet_id(BufReader::new(zip.by_name("xl/workbook.xml").ok()?), sheet)?;
-    let rels = zip.by_name("xl/_rels/workbook.xml.rels").ok()?;
-    let target = target_of(BufReader::new(rels), &id)?;
+    // The workbook's part, as the package's relationships name it (as calamine finds it):
+    // `xl/workbook.xml` in what Excel and WPS write, elsewhere in what some programs do.
+    let workbook = (zip.by_name("_rels/.rels").ok())
+        .and_then(|rels| {
+            target_of(BufReader::new(rels), |_, kind| {
+                kind.ends_with("/officeDocument")
+            })
+        })
+        .map(|target| target.trim_start_matches('/').to_string())
+        .unwrap_or_else(|| "xl/workbook.xml".into());
+    let (dir, name) = match workbook.rsplit_once('/') {
+        Some((dir, name)) => (format!("{dir}/"), name),
+        None => (String::new(), workbook.as_str()),
+    };
+    let id = sheet_id(BufReader::new(zip.by_name(&workbook).ok()?), sheet)?;
+    let rels = zip.by_name(&format!("{dir}_rels/{name}.rels")).ok()?;
+    let target = target_of(BufReader::new(rels), |rel, _| rel == id)?;
     let part = match target.strip_prefix('/') {
         Some(absolute) => absolute.to_string(),
-        None => format!("xl/{target}"),
+        None => format!("{dir}{target}"),
     };
     let xml = zip.by_name(&part).ok()?;
     scan(BufReader::with_capacity(64 << 10, xml))
@@ -83,15 +97,23 @@ fn sheet_id(xml: impl BufRead, sheet: &str) -> Option<String> {
     found
 }
 
-/// The `Target` of the relationship `id` in `xl/_rels/workbook.xml.rels`.
-fn target_of(xml: impl BufRead, id: &str) -> Option<String> {
+/// The `Target` of the first relationship in a `.rels` part that `wanted` takes, given its
+/// `Id` and `Type`.
+fn target_of(xml: impl BufRead, wanted: impl Fn(&str, &str) -> bool) -> Option<String> {
     let mut found = None;
     each_start(xml, |e| {
-        if e.local_name().as_ref() == "Relationship" && attr(e, "Id").as_deref() == Some(id) {
-            found = attr(e, "Target");
-            return false;
+        if e.local_name().as_ref() != "Relationship" {
+            return true;
         }
-        true
+        let (id, kind) = (
+            attr(e, "Id").unwrap_or_default(),
+            attr(e, "Type").unwrap_or_default(),
+        );
+        if !wanted(&id, &kind) {
+            return true;
+        }
+        found = attr(e, "Target");
+        false
     })?;
     found
 }
@@ -221,6 +243,52 @@ mod tests {
             &[("Print_Area".into(), "花名册!$A$1".into())],
             "花名册"
         ));
+    }
+
+    /// The sheet is found by its name through the workbook's relationships, wherever the
+    /// package puts the workbook and its sheets.
+    #[test]
+    fn a_sheet_is_found_through_the_package_relationships() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().set_name("封面").unwrap();
+        let ws = wb.add_worksheet().set_name("名单").unwrap();
+        ws.set_row_hidden(4).unwrap();
+        ws.merge_range(1, 3, 3, 3, "研发部", &rust_xlsxwriter::Format::new())
+            .unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let marks = read(&bytes, "名单");
+        assert_eq!(marks.hidden, [4]);
+        assert_eq!(marks.merged, [((1, 3), (3, 3))]);
+        assert_eq!(read(&bytes, "封面"), Marks::default());
+        assert_eq!(read(&bytes, "没有"), Marks::default());
+
+        // A package whose workbook is not `xl/workbook.xml`.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let parts = [
+            (
+                "_rels/.rels",
+                r#"<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/book/wb.xml"/></Relationships>"#,
+            ),
+            (
+                "book/wb.xml",
+                r#"<workbook xmlns:r="r"><sheets><sheet name="名单" sheetId="1" r:id="rId7"/></sheets></workbook>"#,
+            ),
+            (
+                "book/_rels/wb.xml.rels",
+                r#"<Relationships><Relationship Id="rId7" Type="t/worksheet" Target="sheets/s.xml"/></Relationships>"#,
+            ),
+            (
+                "book/sheets/s.xml",
+                r#"<worksheet><sheetData><row r="2" hidden="1"/></sheetData></worksheet>"#,
+            ),
+        ];
+        for (name, text) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        assert_eq!(read(&bytes, "名单").hidden, [1]);
     }
 
     #[test]
