@@ -1,8 +1,9 @@
 //! What an xlsx sheet says of its rows besides their cells, which calamine's cell reader passes
-//! over: the rows hidden (a filter, 筛选, or by hand) and the merged ranges (合并单元格). Both
-//! change what the person sees, and both are read in one pass over the sheet's XML before its
-//! cells are: a hidden row is told on the row itself, and a merged range's value is given to
-//! the rows under its first.
+//! over: the rows hidden (a filter, 筛选, or by hand), the merged ranges (合并单元格), and the
+//! formulas a program left without their result (calamine reads them as empty). Each changes
+//! what the person sees or what bgy reads, and all are read in one pass over the sheet's XML
+//! before its cells are: a hidden row is told on the row itself, a merged range's value is
+//! given to the rows under its first, and the formulas are named in a warning.
 //!
 //! The pass costs about what reading the cells does, so it is made for the workbooks a person
 //! makes by hand ([`MARKS_UP_TO`]), and for a larger one when its sheet has a filter (Excel and
@@ -12,6 +13,8 @@ use std::io::{BufRead, BufReader, Cursor};
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::XmlVersion;
+
+use crate::remedy::Advice;
 
 /// Workbooks up to this size have their sheet's marks read (~13,000 rows of staff data). The
 /// pass is a parse of the whole sheet: a check of a 20,000-row xlsx (1.5 MB) took 0.182 s with
@@ -30,6 +33,12 @@ pub struct Marks {
     /// The hidden rows, 0-based, in order.
     pub hidden: Vec<u32>,
     pub merged: Vec<Range>,
+    /// Formula cells without a saved result (read as empty), and the first rows (1-based)
+    /// that have one.
+    pub uncalculated: usize,
+    pub uncalculated_rows: Vec<u32>,
+    /// Rows past those have one too.
+    pub more_uncalculated_rows: bool,
 }
 
 /// Whether the workbook's defined names give `sheet` a filter (`_xlnm._FilterDatabase`, its
@@ -118,56 +127,163 @@ fn target_of(xml: impl BufRead, wanted: impl Fn(&str, &str) -> bool) -> Option<S
     found
 }
 
-/// The sheet's hidden rows and merged ranges.
+/// The sheet's hidden rows, merged ranges and formulas without their result.
 fn scan(xml: impl BufRead) -> Option<Marks> {
     let mut marks = Marks::default();
     // Rows without an `r` follow the one before.
     let mut row: u32 = 0;
-    each_start(xml, |e| {
-        match e.local_name().as_ref() {
-            "row" => {
-                // Each row's attributes looked at once, in place (no copy, no check for
-                // repeated names): this is most of the pass's own work.
-                let (mut r, mut hidden) = (None, false);
-                for a in e.attributes().with_checks(false).flatten() {
-                    match a.key.local_name().as_ref() {
-                        "r" => r = a.value.parse::<u32>().ok(),
-                        "hidden" => hidden = matches!(a.value.as_ref(), "1" | "true"),
-                        _ => {}
+    // The cell being read (`<c>…</c>`), and the row of the last formula without its result.
+    let mut cell: Option<CellMarks> = None;
+    let mut last_uncalculated = None;
+    let mut reader = reader(xml);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let (e, opens) = match reader.read_event_into(&mut buf).ok()? {
+            Event::Start(e) => (e, true),
+            Event::Empty(e) => (e, false),
+            Event::Text(_) => {
+                if let Some(c) = cell.as_mut().filter(|c| c.in_value) {
+                    c.value = true;
+                }
+                continue;
+            }
+            Event::End(e) => {
+                if !is_cell_end(e.name().as_ref()) {
+                    if let Some(c) = &mut cell {
+                        c.in_value = false;
+                    }
+                    continue;
+                }
+                if cell.take().is_some_and(|c| c.uncalculated()) {
+                    marks.uncalculated += 1;
+                    if last_uncalculated != Some(row) {
+                        last_uncalculated = Some(row);
+                        match marks.uncalculated_rows.len() < NAMED_ROWS {
+                            true => marks.uncalculated_rows.push(row),
+                            false => marks.more_uncalculated_rows = true,
+                        }
                     }
                 }
-                row = r.unwrap_or(row.saturating_add(1));
-                // A sheet has no more rows than Excel's, and a hostile one naming a row again
-                // and again is not held without end.
-                let room = marks.hidden.len() < super::MAX_ROWS as usize;
-                if hidden && room && row > 0 && row <= super::MAX_ROWS {
-                    marks.hidden.push(row - 1);
-                }
+                continue;
             }
-            "mergeCell" if marks.merged.len() < MAX_RANGES => {
-                if let Some(range) = attr(e, "ref").as_deref().and_then(range_of) {
+            Event::Eof => break,
+            _ => continue,
+        };
+        match (e.local_name().as_ref(), &mut cell) {
+            ("c", _) => cell = opens.then(|| CellMarks::of(&e)),
+            ("f", Some(c)) => c.formula = true,
+            ("v", Some(c)) => c.in_value = opens,
+            ("is", Some(c)) => c.value = true,
+            ("row", _) => row = row_mark(&e, row, &mut marks.hidden),
+            ("mergeCell", _) if marks.merged.len() < MAX_RANGES => {
+                if let Some(range) = attr(&e, "ref").as_deref().and_then(range_of) {
                     marks.merged.push(range);
                 }
             }
             _ => {}
         }
-        true
-    })?;
+    }
     // A hostile file may list rows out of order: looked up as sorted.
     marks.hidden.sort_unstable();
     marks.hidden.dedup();
     Some(marks)
 }
 
-/// Hands each start (or empty) tag to `each` until the document ends or `each` answers
-/// `false`; `None` when the XML cannot be read.
-fn each_start(xml: impl BufRead, mut each: impl FnMut(&BytesStart) -> bool) -> Option<()> {
+/// The 1-based number of the row `e` opens (`before` + 1 when it has none), noted in `hidden`
+/// (0-based) when it is hidden.
+fn row_mark(e: &BytesStart, before: u32, hidden: &mut Vec<u32>) -> u32 {
+    // Each row's attributes looked at once, in place (no copy, no check for repeated names):
+    // this is most of the pass's own work.
+    let (mut r, mut is_hidden) = (None, false);
+    for a in e.attributes().with_checks(false).flatten() {
+        match a.key.local_name().as_ref() {
+            "r" => r = a.value.parse::<u32>().ok(),
+            "hidden" => is_hidden = matches!(a.value.as_ref(), "1" | "true"),
+            _ => {}
+        }
+    }
+    let row = r.unwrap_or(before.saturating_add(1));
+    // A sheet has no more rows than Excel's, and a hostile one naming a row again and again
+    // is not held without end.
+    let room = hidden.len() < super::MAX_ROWS as usize;
+    if is_hidden && room && row > 0 && row <= super::MAX_ROWS {
+        hidden.push(row - 1);
+    }
+    row
+}
+
+/// What a cell (`<c>…</c>`) holds, as far as it has been read.
+struct CellMarks {
+    formula: bool,
+    /// Its value's text, or an inline string.
+    value: bool,
+    /// Inside its `<v>`.
+    in_value: bool,
+    /// A formula's text result (`t="str"`): an empty one is a result, `""`.
+    text: bool,
+}
+
+impl CellMarks {
+    fn of(e: &BytesStart) -> CellMarks {
+        CellMarks {
+            formula: false,
+            value: false,
+            in_value: false,
+            // The tag's few bytes searched, not its attributes parsed: every cell comes here.
+            text: e.as_ref().contains(r#"t="str""#),
+        }
+    }
+
+    /// A formula without a saved result: none at all (`<f>…</f>` alone, or `<v/>` as
+    /// programs write it), or an empty one that is not a text result.
+    fn uncalculated(&self) -> bool {
+        self.formula && !self.value && !self.text
+    }
+}
+
+/// `</c>` or `</x:c>`.
+fn is_cell_end(name: &str) -> bool {
+    name == "c" || name.ends_with(":c")
+}
+
+/// How many rows a warning names.
+const NAMED_ROWS: usize = 5;
+
+/// A reader configured as calamine reads a sheet: an end tag's name is not checked against its
+/// start's (a stack kept of every element's name was most of this pass's own work).
+fn reader<R: BufRead>(xml: R) -> quick_xml::Reader<R> {
     let mut reader = quick_xml::Reader::from_reader(xml);
-    // As calamine reads a sheet: an end tag's name is not checked against its start's (a
-    // stack kept of every element's name, most of this pass's own work).
     let config = reader.config_mut();
     config.check_end_names = false;
     config.check_comments = false;
+    reader
+}
+
+/// The warning for formula cells that have no result saved (a file a program wrote: Excel and
+/// WPS save each formula's result), which calamine reads as empty.
+pub fn uncalculated_said(marks: &Marks) -> Option<Advice> {
+    if marks.uncalculated == 0 {
+        return None;
+    }
+    let mut rows: Vec<String> = (marks.uncalculated_rows.iter())
+        .map(u32::to_string)
+        .collect();
+    if marks.more_uncalculated_rows {
+        rows.push("…".into());
+    }
+    let n = marks.uncalculated;
+    Some(Advice::new(format!(
+        "{n} 个公式单元格没有保存计算结果,按空白读取 (第 {} 行):文件像是程序生成的;在 Excel 或 WPS 里打开、保存一次,再运行 ({n} formula cells have no saved result and were read as empty (rows {}): the file seems made by a program; open it in Excel or WPS, save it, and run again)",
+        rows.join("、"),
+        rows.join(", ")
+    )))
+}
+
+/// Hands each start (or empty) tag to `each` until the document ends or `each` answers
+/// `false`; `None` when the XML cannot be read.
+fn each_start(xml: impl BufRead, mut each: impl FnMut(&BytesStart) -> bool) -> Option<()> {
+    let mut reader = reader(xml);
     let mut buf = Vec::new();
     loop {
         buf.clear();
@@ -306,5 +422,37 @@ mod tests {
         let prefixed = r#"<x:worksheet xmlns:x="m"><x:sheetData><x:row r="2" hidden="1"/></x:sheetData></x:worksheet>"#;
         assert_eq!(scan(prefixed.as_bytes()).unwrap().hidden, [1]);
         assert_eq!(scan(r#"<a><row r="1" hidden="1"#.as_bytes()), None);
+    }
+
+    /// A formula whose result a program did not save is read as empty: counted, with its rows.
+    /// A result, a text result that is empty (`""`) and an inline string are results.
+    #[test]
+    fn formulas_without_a_saved_result_are_counted() {
+        let xml = r#"<worksheet><sheetData>
+            <row r="2"><c r="A2"><f>1+1</f><v/></c><c r="B2"><f>1+1</f></c></row>
+            <row r="3"><c r="A3"><f t="shared" si="0"/></c><c r="B3"><f>1</f><v>2</v></c></row>
+            <row r="4"><c r="A4" t="str"><f>IF(1,"","x")</f><v></v></c><c r="B4" t="inlineStr"><f>1</f><is><t>x</t></is></c></row>
+            <row r="5"><c r="A5"><v>5</v></c><c r="B5"/></row>
+            </sheetData></worksheet>"#;
+        let marks = scan(xml.as_bytes()).unwrap();
+        assert_eq!(
+            (marks.uncalculated, marks.uncalculated_rows),
+            (3, vec![2, 3])
+        );
+        let said = uncalculated_said(&scan(xml.as_bytes()).unwrap())
+            .unwrap()
+            .text;
+        assert!(
+            said.contains("3 formula cells have no saved result") && said.contains("(rows 2, 3)"),
+            "{said}"
+        );
+        assert_eq!(uncalculated_said(&Marks::default()), None);
+        let rows: String = (1..=7)
+            .map(|r| format!(r#"<row r="{r}"><c><f>1</f></c></row>"#))
+            .collect();
+        let said = uncalculated_said(&scan(rows.as_bytes()).unwrap())
+            .unwrap()
+            .text;
+        assert!(said.contains("(rows 1, 2, 3, 4, 5, …)"), "{said}");
     }
 }

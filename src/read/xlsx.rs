@@ -32,6 +32,7 @@ pub fn read(
                 true => marks::read(bytes, &chosen),
                 false => marks::Marks::default(),
             };
+            warnings.extend(marks::uncalculated_said(&marks));
             let mut fill = merged::Fill::new(marks.merged);
             let mut hidden = marks.hidden.into_iter().peekable();
             match fill.is_empty() && hidden.peek().is_none() {

@@ -628,3 +628,45 @@ async fn a_large_filtered_sheets_hidden_rows_are_found() {
         r.stderr
     );
 }
+
+/// An xlsx as a program writes one with formulas and no results (openpyxl, or a library that
+/// does not calculate): its 部门 a VLOOKUP whose value only Excel would work out. The rows
+/// fail for their empty 部门, and a warning says why it is empty and what to do.
+#[tokio::test]
+async fn formulas_a_program_left_without_results_are_named() {
+    let bgy = Bgy::new();
+    let rows: String = (2..=4)
+        .map(|r| {
+            format!(
+                r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>fx{r}</t></is></c><c r="B{r}" t="inlineStr"><is><t>员工{r}</t></is></c><c r="C{r}" t="inlineStr"><is><t>1380000004{r}</t></is></c><c r="D{r}"><f>VLOOKUP(E{r},部门表!A:B,2,FALSE)</f><v/></c></row>"#
+            )
+        })
+        .collect();
+    let sheet = format!(
+        r#"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>帐号</t></is></c><c r="B1" t="inlineStr"><is><t>姓名</t></is></c><c r="C1" t="inlineStr"><is><t>手机</t></is></c><c r="D1" t="inlineStr"><is><t>部门</t></is></c></row>{rows}</sheetData></worksheet>"#
+    );
+    let parts = [
+        ("[Content_Types].xml", r#"<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#.to_string()),
+        ("_rels/.rels", r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string()),
+        ("xl/workbook.xml", r#"<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="员工" sheetId="1" r:id="rId1"/></sheets></workbook>"#.to_string()),
+        ("xl/_rels/workbook.xml.rels", r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#.to_string()),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, text) in parts {
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+    }
+    bgy.write("公式.xlsx", zip.finish().unwrap().into_inner());
+    let r = bgy
+        .run(&["check", "公式.xlsx", "--json", "--no-report"])
+        .await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("3 formula cells have no saved result and were read as empty (rows 2, 3, 4): the file seems made by a program; open it in Excel or WPS, save it"),
+        "{}",
+        r.stderr
+    );
+}
