@@ -558,7 +558,20 @@ fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, 
                 ));
                 full.push(one.to_string());
             }
-            [] => full.push(path.to_string()),
+            [] => match with_separator(path, tree, all) {
+                Some(one) => {
+                    issues.push(Issue::warning(
+                        Some(Field::WeDepartment),
+                        problem(
+                            "department separator",
+                            format!("部门 {path} 按 {one} 处理 (部门路径的各级用 / 分隔)"),
+                            format!("department {path} taken as {one} (a path's levels are separated by /)"),
+                        ),
+                    ));
+                    full.push(one);
+                }
+                None => full.push(path.to_string()),
+            },
             many => {
                 let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
                 issues.push(Issue::error(
@@ -578,6 +591,39 @@ fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, 
     let full = full.join(";");
     let changed = (full != paths).then_some(full);
     (issues, changed)
+}
+
+/// What HR systems write between a path's levels instead of `/`: `研发部-后端组` (钉钉's
+/// exports), `研发部>后端组`, `研发部\后端组`, `研发部|后端组`, and their full-width forms.
+const SEPARATORS: [char; 10] = ['-', '>', '\\', '|', '—', '－', '＞', '→', '＼', '｜'];
+
+/// `path`, which names no department, read with one of [`SEPARATORS`] as `/`: the existing
+/// department that reading names (from the root, or by its end alone as [`complete_tails`]
+/// does), when exactly one reading names one. A department whose own name holds the separator
+/// was found before this (`市场部-华东区` as one name).
+fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<String> {
+    if path.contains('/') {
+        return None;
+    }
+    let mut found = SEPARATORS
+        .iter()
+        .filter(|sep| path.contains(**sep))
+        .filter_map(|sep| {
+            let levels: Vec<&str> = path.split(*sep).map(str::trim).collect();
+            if levels.iter().any(|l| l.is_empty()) {
+                return None;
+            }
+            let read = levels.join("/");
+            if tree.missing(&read).is_ok_and(|m| m.is_empty()) {
+                return Some(read);
+            }
+            match tree::ending_with(all, &read).as_slice() {
+                [one] => Some(one.to_string()),
+                _ => None,
+            }
+        });
+    let one = found.next()?;
+    found.next().is_none().then_some(one)
 }
 
 /// 部门ID values that name no department.

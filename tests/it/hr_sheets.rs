@@ -670,3 +670,53 @@ async fn formulas_a_program_left_without_results_are_named() {
         r.stderr
     );
 }
+
+/// 部门 paths as HR systems export them, their levels apart by `-` (钉钉), `>` or `\`, are
+/// read as paths when exactly that reading names a department, with a warning; a department
+/// whose own name holds the separator is that department. Other text stays an error.
+#[tokio::test]
+async fn department_paths_with_another_separator_are_read_as_paths() {
+    let emu = emulator().await;
+    let own = emu.store.create_department("客服部-夜班", 1).unwrap();
+    // …though 客服部/夜班 exists too.
+    emu.store.create_department("夜班", 3).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = workbook_of(&[(
+        "员工",
+        &[
+            &["帐号", "姓名", "手机", "部门"],
+            &["sp1", "一", "13800000051", "研发部-后端组"],
+            &["sp2", "二", "13800000052", "办公逸>研发部>后端组"],
+            &["sp3", "三", "13800000053", "研发部\\后端组"],
+            &["sp4", "四", "13800000054", "客服部-夜班"],
+            &["sp5", "五", "13800000055", "研发部 后端组"],
+        ],
+    )]);
+    wb.save(bgy.path("分隔.xlsx")).unwrap();
+    let r = bgy.run(&["import", "分隔.xlsx", "--json"]).await;
+    r.assert_code(1);
+    let json = r.json();
+    assert_eq!(
+        (json["created"].as_u64(), json["invalid"].as_u64()),
+        (Some(4), Some(1)),
+        "{}",
+        r.stderr
+    );
+    for account in ["sp1", "sp2", "sp3"] {
+        assert_eq!(
+            emu.store.person(account).unwrap()["we_department"],
+            "4",
+            "{account}"
+        );
+    }
+    assert_eq!(
+        emu.store.person("sp4").unwrap()["we_department"],
+        own.to_string()
+    );
+    assert!(emu.store.person("sp5").is_none());
+    assert!(
+        r.stderr.contains("department 研发部-后端组 taken as 办公逸/研发部/后端组 (a path's levels are separated by /)"),
+        "{}",
+        r.stderr
+    );
+}
