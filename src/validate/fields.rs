@@ -450,18 +450,25 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
 }
 
 fn mobile(text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
-    let separator = |c: char| c.is_whitespace() || matches!(c, '-' | '－' | '—');
-    let number = match text.contains(separator) {
+    // What HR systems write around a number's digits: spaces, dashes, and the brackets of
+    // `(+86)138…`.
+    let separator =
+        |c: char| c.is_whitespace() || matches!(c, '-' | '－' | '—' | '(' | ')' | '（' | '）');
+    let mut number = match text.contains(separator) {
         true => Cow::Owned(text.chars().filter(|c| !separator(*c)).collect()),
         false => text.clone(),
     };
+    // A country code written without its `+`: `0086 138…` as dialled from abroad, or `86-138…`
+    // (13 digits, a mainland mobile after the 86).
+    if let Some(rest) = number.strip_prefix("00").filter(|r| r.len() >= 5) {
+        number = Cow::Owned(format!("+{rest}"));
+    } else if number.len() == 13 && number.starts_with("861") && is_mainland(&number[2..]) {
+        number = Cow::Owned(format!("+{number}"));
+    }
     let valid = if let Some(rest) = number.strip_prefix('+') {
         (5..=20).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_digit())
     } else {
-        number.len() == 11
-            && number.starts_with('1')
-            && matches!(number.as_bytes()[1], b'3'..=b'9')
-            && number.bytes().all(|b| b.is_ascii_digit())
+        is_mainland(&number)
     };
     if valid {
         Ok(number)
@@ -472,6 +479,14 @@ fn mobile(text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
             format!("not a mobile number: {text} (11 digits starting 13-19, or +country code)"),
         ))
     }
+}
+
+/// A mainland mobile: 11 digits, `1[3-9]…`.
+fn is_mainland(number: &str) -> bool {
+    number.len() == 11
+        && number.starts_with('1')
+        && matches!(number.as_bytes()[1], b'3'..=b'9')
+        && number.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]
@@ -593,6 +608,25 @@ mod tests {
         );
         assert!(n(Field::WeMobile, t("12800138000")).is_err());
         assert!(n(Field::WeMobile, t("1380013800")).is_err());
+        // As HR systems write the country code.
+        for written in [
+            "(+86)13800138000",
+            "（+86）138-0013-8000",
+            "86-13800138000",
+            "0086 13800138000",
+        ] {
+            assert_eq!(
+                n(Field::WeMobile, t(written)).unwrap().unwrap(),
+                "+8613800138000",
+                "{written}"
+            );
+        }
+        assert_eq!(
+            n(Field::WeMobile, t("00852 9123 4567")).unwrap().unwrap(),
+            "+85291234567"
+        );
+        assert!(n(Field::WeMobile, t("8612800138000")).is_err());
+        assert!(n(Field::WeMobile, t("86138001380001")).is_err());
     }
 
     #[test]
