@@ -63,9 +63,11 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<Cow<'_, str>>, Prob
             format!("the cell holds the Excel error {e}"),
         ));
     }
-    // Digits and dates typed with a Chinese input method: `１３８…`, `２０２６－１１－０２`.
+    // Digits, dates and e-mails typed with a Chinese input method: `１３８…`,
+    // `２０２６－１１－０２`, `ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ`.
     if let Cell::Text(s) = cell {
-        if field.kind() != Kind::Text && !s.is_ascii() && s.chars().any(is_full_width) {
+        let ascii = field.kind() != Kind::Text || field == Field::WeEmail;
+        if ascii && !s.is_ascii() && s.chars().any(is_full_width) {
             let half = Cell::Text(s.chars().map(half_width).collect());
             return normalize(field, &half).map(|v| v.map(|v| Cow::Owned(v.into_owned())));
         }
@@ -627,6 +629,22 @@ mod tests {
         );
         assert!(n(Field::WeMobile, t("8612800138000")).is_err());
         assert!(n(Field::WeMobile, t("86138001380001")).is_err());
+    }
+
+    #[test]
+    fn an_email_typed_full_width_is_read_as_ascii() {
+        assert_eq!(
+            n(Field::WeEmail, t("ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ"))
+                .unwrap()
+                .unwrap(),
+            "zhang@example.com"
+        );
+        assert_eq!(
+            n(Field::WeEmail, t("li＠x.com")).unwrap().unwrap(),
+            "li@x.com"
+        );
+        // A name keeps what was written.
+        assert_eq!(n(Field::WeName, t("ＡＢＣ")).unwrap().unwrap(), "ＡＢＣ");
     }
 
     #[test]
