@@ -504,16 +504,19 @@ fn is_meta(title: &str, layout: Layout) -> bool {
             && crate::model::DEPT_TITLES.iter().any(|t| normalize(t) == n))
 }
 
-/// Finds the header among the first rows; `None` when no row names two known columns.
+/// Finds the header among the first rows; `None` when no row names two known columns. The
+/// index is of the header's last row: a header of two rows ([`under_groups`]) ends on its
+/// second.
 pub fn find(rows: &[RawRow], layout: Layout, names: &Names) -> Option<(usize, Header)> {
-    rows.iter()
+    let (i, titles) = rows
+        .iter()
         .take(HEADER_SEARCH_ROWS)
         .enumerate()
         .find_map(|(i, row)| {
             let titles: Vec<String> = row.cells.iter().map(Cell::display).collect();
             let known = titles
                 .iter()
-                .filter(|t| matches!(resolve(t, names, layout), Some(Some(_))))
+                .filter(|t| field(t, names, layout).is_some())
                 .count();
             let alone = match layout {
                 Layout::Delete => titles.len() == 1,
@@ -521,9 +524,51 @@ pub fn find(rows: &[RawRow], layout: Layout, names: &Names) -> Option<(usize, He
                 Layout::Departments => true,
                 _ => false,
             };
-            (known >= 2 || (known == 1 && alone))
-                .then(|| (i, map(row.source_row, titles, layout, names)))
-        })
+            (known >= 2 || (known == 1 && alone)).then_some((i, titles))
+        })?;
+    let (i, titles) = match rows
+        .get(i + 1)
+        .and_then(|next| under_groups(&titles, next, layout, names))
+    {
+        Some(both) => (i + 1, both),
+        None => (i, titles),
+    };
+    Some((i, map(rows[i].source_row, titles, layout, names)))
+}
+
+/// The field a title names, if any.
+fn field(title: &str, names: &Names, layout: Layout) -> Option<Field> {
+    resolve(title, names, layout).flatten()
+}
+
+/// A header of two rows, as HR's rosters (花名册) group their columns: `联系方式` over `手机` and
+/// `邮箱`, `姓名` merged down both rows. When the row under the header names two known columns
+/// the header does not, the two are one header: each column's title is the lower row's, or the
+/// upper's where the lower is empty. A row of people never holds two cells that are column
+/// titles.
+fn under_groups(
+    top: &[String],
+    next: &RawRow,
+    layout: Layout,
+    names: &Names,
+) -> Option<Vec<String>> {
+    let below: Vec<String> = next.cells.iter().map(Cell::display).collect();
+    let new = (below.iter().enumerate())
+        .filter_map(|(c, t)| Some((c, field(t, names, layout)?)))
+        .filter(|&(c, f)| top.get(c).and_then(|t| field(t, names, layout)) != Some(f))
+        .count();
+    if new < 2 {
+        return None;
+    }
+    let width = top.len().max(below.len());
+    Some(
+        (0..width)
+            .map(|c| match below.get(c).filter(|t| !t.trim().is_empty()) {
+                Some(t) => t.clone(),
+                None => top.get(c).cloned().unwrap_or_default(),
+            })
+            .collect(),
+    )
 }
 
 fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
@@ -560,6 +605,53 @@ mod tests {
             hidden: false,
             cells: cells.iter().map(|c| Cell::Text(c.to_string())).collect(),
         }
+    }
+
+    /// A roster's header of two rows: groups over their columns, the columns of no group
+    /// merged down (read into both rows) or left empty below. A row of people under a header
+    /// is not taken for its second row.
+    #[test]
+    fn a_header_of_two_rows_is_one() {
+        let names = Names::default();
+        let rows = [
+            row(1, &["花名册"]),
+            row(2, &["帐号", "姓名", "部门", "联系方式", "", "任职信息", ""]),
+            row(3, &["帐号", "", "部门", "手机", "邮箱", "职位", "入职日期"]),
+            row(
+                4,
+                &[
+                    "zs",
+                    "张三",
+                    "研发部",
+                    "13800138000",
+                    "zs@x.com",
+                    "工程师",
+                    "2020-01-01",
+                ],
+            ),
+        ];
+        let (i, h) = find(&rows, Layout::Staff, &names).unwrap();
+        assert_eq!((i, h.row), (2, 3));
+        assert_eq!(
+            h.titles,
+            ["帐号", "姓名", "部门", "手机", "邮箱", "职位", "入职日期"]
+        );
+        assert!(
+            h.columns.iter().all(|c| matches!(c, Column::Field(_))),
+            "{:?}",
+            h.columns
+        );
+
+        let (i, h) = find(&[rows[1].clone(), rows[3].clone()], Layout::Staff, &names).unwrap();
+        assert_eq!((i, h.row), (0, 2));
+        // One cell that reads as a title (a person called 姓名) does not make a header.
+        let lone = row(3, &["zs", "姓名", "研发部"]);
+        assert_eq!(
+            find(&[rows[1].clone(), lone], Layout::Staff, &names)
+                .unwrap()
+                .0,
+            0
+        );
     }
 
     #[test]

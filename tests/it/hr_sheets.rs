@@ -720,3 +720,56 @@ async fn department_paths_with_another_separator_are_read_as_paths() {
         r.stderr
     );
 }
+
+/// A roster (花名册) whose header is two rows, as HR groups its columns: 联系方式 over 手机 and
+/// 邮箱, 帐号, 姓名 and 部门 merged down both. Every row was invalid: the lower row was read as a
+/// person, and the columns under a group not at all.
+#[tokio::test]
+async fn a_header_of_two_rows_is_read_as_one() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = workbook_of(&[(
+        "花名册",
+        &[
+            &["帐号", "姓名", "部门", "联系方式", "", "任职信息"],
+            &["", "", "", "手机", "邮箱", "职位"],
+            &[
+                "tw1",
+                "一",
+                "研发部",
+                "13800000061",
+                "tw1@example.com",
+                "工程师",
+            ],
+            &[
+                "tw2",
+                "二",
+                "研发部",
+                "13800000062",
+                "tw2@example.com",
+                "经理",
+            ],
+        ],
+    )]);
+    let ws = wb.worksheet_from_name("花名册").unwrap();
+    let format = rust_xlsxwriter::Format::new();
+    for (c, title) in ["帐号", "姓名", "部门"].iter().enumerate() {
+        ws.merge_range(0, c as u16, 1, c as u16, title, &format)
+            .unwrap();
+    }
+    ws.merge_range(0, 3, 0, 4, "联系方式", &format).unwrap();
+    wb.save(bgy.path("两行表头.xlsx")).unwrap();
+    let r = bgy.run(&["import", "两行表头.xlsx", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 2, "{}", r.stderr);
+    let p = emu.store.person("tw2").unwrap();
+    assert_eq!(
+        (&p["we_mobile"], &p["we_email"], &p["we_position"]),
+        (
+            &"13800000062".into(),
+            &"tw2@example.com".into(),
+            &"经理".into()
+        )
+    );
+    assert!(!r.stderr.contains("not a known column"), "{}", r.stderr);
+}
