@@ -250,12 +250,12 @@ const GENDERS: &[Choice] = &[
     Choice {
         label: "男",
         api: "1",
-        also: &["m", "male"],
+        also: &["m", "male", "男性"],
     },
     Choice {
         label: "女",
         api: "2",
-        also: &["f", "female"],
+        also: &["f", "female", "女性"],
     },
 ];
 

@@ -30,10 +30,15 @@ pub fn problem(reason: &'static str, zh: impl Into<Text>, en: impl Into<Text>) -
 
 pub const MAX_CHECK_ID: u64 = 2_147_483_647;
 
-/// A 人事状态 an HR system writes for everyone still employed (在职, 在岗): none of the API's
-/// four (已转正/试用期/兼职/已离职), and not which of the first three.
+/// A 人事状态 an HR system writes for someone employed (在职, 在岗) or employed in a way 办公逸
+/// has no status for (实习 interns, 劳务派遣 and 外包 staff from an agency, 返聘 retirees
+/// taken back): none of the API's four (已转正/试用期/兼职/已离职), and not which of the first
+/// three.
 pub fn in_service(cell: &Cell) -> bool {
-    matches!(trimmed(cell.text()).as_ref(), "在职" | "在岗")
+    matches!(
+        trimmed(cell.text()).as_ref(),
+        "在职" | "在岗" | "实习" | "实习生" | "劳务派遣" | "派遣" | "外包" | "返聘"
+    )
 }
 
 /// The reason of the warning a row gets for a 人事状态 [`in_service`]: a plan brings back a
@@ -44,8 +49,8 @@ pub const IN_SERVICE: &str = "in service";
 pub fn in_service_problem() -> Problem {
     problem(
         IN_SERVICE,
-        "在职/在岗 不是办公逸的人事状态 (已转正/试用期/兼职/已离职),不发送:通讯录里此人的人事状态不变 (bgy 标记为离职的人除外:恢复为之前的状态);要设置,请填这四种之一",
-        "在职/在岗 (in service) is none of 办公逸's HR statuses (已转正/试用期/兼职/已离职): not sent, the person's status in the directory stays as it is (unless bgy marked them as a leaver: they are brought back); to set it, write one of the four",
+        "在职、在岗、实习、劳务派遣、外包等不是办公逸的人事状态 (已转正/试用期/兼职/已离职),不发送:通讯录里此人的人事状态不变 (bgy 标记为离职的人除外:恢复为之前的状态);要设置,请填这四种之一",
+        "在职/在岗 (in service), 实习 (intern), 劳务派遣/外包 (agency staff) and the like are none of 办公逸's HR statuses (已转正/试用期/兼职/已离职): not sent, the person's status in the directory stays as it is (unless bgy marked them as a leaver: they are brought back); to set it, write one of the four",
     )
 }
 
@@ -629,6 +634,24 @@ mod tests {
         );
         assert!(n(Field::WeMobile, t("8612800138000")).is_err());
         assert!(n(Field::WeMobile, t("86138001380001")).is_err());
+    }
+
+    #[test]
+    fn genders_as_hr_systems_write_them() {
+        for (written, api) in [
+            ("男", "1"),
+            ("男性", "1"),
+            ("M", "1"),
+            ("女性", "2"),
+            ("female", "2"),
+        ] {
+            assert_eq!(
+                n(Field::WeGender, t(written)).unwrap().unwrap(),
+                api,
+                "{written}"
+            );
+        }
+        assert_eq!(n(Field::WeGender, t("未知")).unwrap_err().reason, "gender");
     }
 
     #[test]

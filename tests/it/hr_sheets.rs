@@ -296,18 +296,19 @@ async fn an_hr_systems_in_service_status_is_read_as_none_and_said_once() {
         "帐号,姓名,手机,部门ID,在职状态\n\
          zaizhi1,在职一,13900000101,2,在职\n\
          zaizhi2,在职二,13900000102,2, 在岗 \n\
-         shiyong,试用一,13900000103,2,试用\n",
+         shiyong,试用一,13900000103,2,试用\n\
+         shixi,实习一,13900000105,2,实习\n",
     );
     let r = bgy.run(&["import", "roster.csv"]).await;
     r.assert_code(0);
     assert!(
-        r.stderr.contains("2 × warning: 人事状态")
-            && r.stderr.contains("在职/在岗 (in service) is none of")
+        r.stderr.contains("3 × warning: 人事状态")
+            && r.stderr.contains("在职/在岗 (in service), 实习 (intern), 劳务派遣/外包 (agency staff) and the like are none of")
             && r.stderr.contains("(first: row 2)"),
         "{}",
         r.stderr
     );
-    for account in ["zaizhi1", "zaizhi2"] {
+    for account in ["zaizhi1", "zaizhi2", "shixi"] {
         let p = emu.store.person(account).expect("created");
         assert!(p.get("status").is_none(), "nothing sent: {p:?}");
     }
