@@ -880,6 +880,7 @@ mod tests {
             rows,
             is_report: false,
             warnings: vec![],
+            merged: Vec::new(),
         };
         crate::validate::from_sheet(Path::new("s.csv"), sheet, crate::model::Layout::Staff).unwrap()
     }

@@ -391,6 +391,7 @@ mod tests {
             rows: std::iter::once(head).chain(body).collect(),
             is_report: false,
             warnings: Vec::new(),
+            merged: Vec::new(),
         };
         let table = validate::from_sheet(Path::new("d.xlsx"), sheet, Layout::Departments).unwrap();
         assert!(table.warnings.is_empty(), "{:?}", table.warnings);

@@ -89,6 +89,7 @@ pub fn read(bytes: &[u8], name: &str, emit: Emit) -> Result<SheetInfo, ReadError
         format: Format::Csv,
         is_report: false,
         warnings: Vec::new(),
+        merged: Vec::new(),
         others: Vec::new(),
     })
 }

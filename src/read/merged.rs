@@ -31,11 +31,23 @@ struct Range {
 pub struct Fill {
     /// By top row, the ones not reached yet last.
     waiting: Vec<Range>,
-    /// Reached, each with its top-left value once its first row was seen.
-    open: Vec<(Range, Option<Cell>)>,
+    /// Reached, each with its top-left value once its first row was seen, and its place in
+    /// `used` once it filled a cell.
+    open: Vec<(Range, Option<Cell>, Option<usize>)>,
     filled: usize,
-    /// The ranges that filled a cell, as `D2:D4`, for the warning.
-    used: Vec<String>,
+    /// The ranges that filled a cell, for the warning.
+    used: Vec<Used>,
+}
+
+/// A merged range that gave its value to cells under its first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Used {
+    /// As `D2:D4`.
+    pub name: String,
+    /// Its last row, 1-based.
+    pub bottom: u32,
+    /// The cells it filled.
+    pub cells: usize,
 }
 
 impl Fill {
@@ -71,11 +83,11 @@ impl Fill {
         let r = row.source_row.saturating_sub(1);
         while self.waiting.last().is_some_and(|m| m.top <= r) {
             if let Some(m) = self.waiting.pop() {
-                self.open.push((m, None));
+                self.open.push((m, None, None));
             }
         }
-        self.open.retain(|(m, _)| m.bottom >= r);
-        for (m, value) in &mut self.open {
+        self.open.retain(|(m, _, _)| m.bottom >= r);
+        for (m, value, used) in &mut self.open {
             if m.top == r {
                 *value = Some(
                     row.cells
@@ -89,7 +101,7 @@ impl Fill {
             let Some(value) = value.as_ref().filter(|_| m.top < r) else {
                 continue;
             };
-            let mut any = false;
+            let mut cells = 0;
             for c in m.left as usize..=m.right as usize {
                 if self.filled >= MAX_FILLED {
                     break;
@@ -100,38 +112,52 @@ impl Fill {
                 if row.cells[c].is_empty() {
                     row.cells[c] = value.clone();
                     self.filled += 1;
-                    any = true;
+                    cells += 1;
                 }
             }
-            let name = format!(
-                "{}:{}",
-                cell_ref(m.left as usize, m.top + 1),
-                cell_ref(m.right as usize, m.bottom + 1)
-            );
-            if any && !self.used.contains(&name) {
-                self.used.push(name);
+            if cells == 0 {
+                continue;
             }
+            let at = *used.get_or_insert_with(|| {
+                self.used.push(Used {
+                    name: format!(
+                        "{}:{}",
+                        cell_ref(m.left as usize, m.top + 1),
+                        cell_ref(m.right as usize, m.bottom + 1)
+                    ),
+                    bottom: m.bottom + 1,
+                    cells: 0,
+                });
+                self.used.len() - 1
+            });
+            self.used[at].cells += cells;
         }
     }
 
-    /// The warning that cells were read from their merged range's value, naming the first
-    /// few ranges; none when no cell was.
-    pub fn said(&self) -> Option<Advice> {
-        if self.used.is_empty() {
-            return None;
-        }
-        let mut named: Vec<&str> = self.used.iter().take(5).map(String::as_str).collect();
-        if self.used.len() > 5 {
-            named.push("…");
-        }
-        Some(Advice::new(format!(
-            "合并单元格:{} 个单元格按其合并区域左上角的值读取 ({}) ({} cells of merged ranges were read as the value their range shows: {})",
-            self.filled,
-            named.join("、"),
-            self.filled,
-            named.join(", ")
-        )))
+    /// The ranges that filled cells, in the order they first did.
+    pub fn used(self) -> Vec<Used> {
+        self.used
     }
+}
+
+/// The warning that cells were read from their merged range's value, naming the first few
+/// ranges, of the ranges that end below the header's last row `header` (a header's own merged
+/// titles are no one's value); none when no such cell was.
+pub fn said(used: &[Used], header: u32) -> Option<Advice> {
+    let below: Vec<&Used> = used.iter().filter(|u| u.bottom > header).collect();
+    if below.is_empty() {
+        return None;
+    }
+    let filled: usize = below.iter().map(|u| u.cells).sum();
+    let mut named: Vec<&str> = below.iter().take(5).map(|u| u.name.as_str()).collect();
+    if below.len() > 5 {
+        named.push("…");
+    }
+    Some(Advice::new(format!(
+        "合并单元格:{filled} 个单元格按其合并区域左上角的值读取 ({}) ({filled} cells of merged ranges were read as the value their range shows: {})",
+        named.join("、"),
+        named.join(", ")
+    )))
 }
 
 #[cfg(test)]
@@ -175,11 +201,14 @@ mod tests {
         assert_eq!(texts(&rows[2]), ["b", "乙", "139", "研发部"]);
         assert_eq!(texts(&rows[3]), ["c", "丙", "137", "研发部"]);
         assert_eq!(texts(&rows[4]), ["d", "丁", "136"]);
-        let said = fill.said().unwrap().text;
+        let used = fill.used();
+        let said = said(&used, 1).unwrap().text;
         assert!(
             said.contains("2 cells of merged ranges") && said.contains("D2:D4"),
             "{said}"
         );
+        // Ranges within the header's rows are the header's titles: not said.
+        assert_eq!(super::said(&used, 4), None);
         assert!(Fill::new([((0, 0), (0, 3))]).is_empty());
     }
 

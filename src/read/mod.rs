@@ -167,6 +167,9 @@ pub struct SheetInfo {
     pub is_report: bool,
     /// What a person should know about how the sheet was chosen (hidden sheets skipped).
     pub warnings: Vec<crate::remedy::Advice>,
+    /// The merged ranges that gave their value to cells under their first (xlsx): warned about
+    /// once the header is known ([`merged::said`]).
+    pub merged: Vec<merged::Used>,
     /// When no sheet was asked for, the workbook's other visible sheets by name, each with its
     /// first rows (up to [`header::HEADER_SEARCH_ROWS`]): whether one has a header row too (a
     /// workbook of a sheet a department, of which one is read).
@@ -182,6 +185,7 @@ pub struct Sheet {
     /// The workbook is a bgy report and this is its Failed sheet.
     pub is_report: bool,
     pub warnings: Vec<crate::remedy::Advice>,
+    pub merged: Vec<merged::Used>,
 }
 
 /// Receives rows as they are read; returning `false` stops the reading.
@@ -298,6 +302,7 @@ fn collect(stream: impl FnOnce(Emit) -> Result<SheetInfo, ReadError>) -> Result<
         rows,
         is_report: info.is_report,
         warnings: info.warnings,
+        merged: info.merged,
     })
 }
 

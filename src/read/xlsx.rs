@@ -21,44 +21,7 @@ pub fn read(
         detail,
     };
     match format {
-        Format::Xlsx => {
-            let mut wb = xlsx_cells::open(bytes).map_err(|e| match e {
-                XlsxError::Password => ReadError::Encrypted { path: name.into() },
-                other => damaged(other.to_string()),
-            })?;
-            let (chosen, is_report, mut warnings) = choose(name, wb.sheets_metadata(), sheet)?;
-            let filtered = marks::has_filter(wb.defined_names(), &chosen);
-            let marks = match marks::worth_reading(bytes.len(), filtered) {
-                true => marks::read(bytes, &chosen),
-                false => marks::Marks::default(),
-            };
-            warnings.extend(marks::uncalculated_said(&marks));
-            let mut fill = merged::Fill::new(marks.merged);
-            let mut hidden = marks.hidden.into_iter().peekable();
-            match fill.is_empty() && hidden.peek().is_none() {
-                true => stream_xlsx(&mut wb, &chosen, name, emit)?,
-                false => stream_xlsx(&mut wb, &chosen, name, &mut |mut row| {
-                    fill.apply(&mut row);
-                    // Rows come in order: the hidden ones passed are let go.
-                    let r = row.source_row.saturating_sub(1);
-                    while hidden.next_if(|&h| h < r).is_some() {}
-                    row.hidden = hidden.next_if_eq(&r).is_some();
-                    emit(row)
-                })?,
-            }
-            warnings.extend(fill.said());
-            let others = others(wb.sheets_metadata(), &chosen, sheet.is_some() || is_report);
-            let others = heads(others, |other, emit| {
-                stream_xlsx(&mut wb, other, name, emit)
-            });
-            Ok(SheetInfo {
-                name: chosen,
-                format,
-                is_report,
-                warnings,
-                others,
-            })
-        }
+        Format::Xlsx => read_xlsx(bytes, name, sheet, emit),
         Format::Xlsb => {
             let mut wb: Xlsb<_> = Xlsb::new(Cursor::new(bytes)).map_err(|e| match e {
                 calamine::XlsbError::Password => ReadError::Encrypted { path: name.into() },
@@ -75,6 +38,7 @@ pub fn read(
                 format,
                 is_report,
                 warnings,
+                merged: Vec::new(),
                 others,
             })
         }
@@ -134,6 +98,57 @@ where
         format,
         is_report,
         warnings,
+        merged: Vec::new(),
+        others,
+    })
+}
+
+/// xlsx and xlsm: the sheet's marks first ([`marks`]: hidden rows, merged ranges, formulas
+/// without a result), then its cells streamed.
+fn read_xlsx(
+    bytes: &[u8],
+    name: &str,
+    sheet: Option<&str>,
+    emit: Emit,
+) -> Result<SheetInfo, ReadError> {
+    let damaged = |detail: String| ReadError::Damaged {
+        path: name.into(),
+        detail,
+    };
+    let mut wb = xlsx_cells::open(bytes).map_err(|e| match e {
+        XlsxError::Password => ReadError::Encrypted { path: name.into() },
+        other => damaged(other.to_string()),
+    })?;
+    let (chosen, is_report, mut warnings) = choose(name, wb.sheets_metadata(), sheet)?;
+    let filtered = marks::has_filter(wb.defined_names(), &chosen);
+    let marks = match marks::worth_reading(bytes.len(), filtered) {
+        true => marks::read(bytes, &chosen),
+        false => marks::Marks::default(),
+    };
+    warnings.extend(marks::uncalculated_said(&marks));
+    let mut fill = merged::Fill::new(marks.merged);
+    let mut hidden = marks.hidden.into_iter().peekable();
+    match fill.is_empty() && hidden.peek().is_none() {
+        true => stream_xlsx(&mut wb, &chosen, name, emit)?,
+        false => stream_xlsx(&mut wb, &chosen, name, &mut |mut row| {
+            fill.apply(&mut row);
+            // Rows come in order: the hidden ones passed are let go.
+            let r = row.source_row.saturating_sub(1);
+            while hidden.next_if(|&h| h < r).is_some() {}
+            row.hidden = hidden.next_if_eq(&r).is_some();
+            emit(row)
+        })?,
+    }
+    let others = others(wb.sheets_metadata(), &chosen, sheet.is_some() || is_report);
+    let others = heads(others, |other, emit| {
+        stream_xlsx(&mut wb, other, name, emit)
+    });
+    Ok(SheetInfo {
+        name: chosen,
+        format: Format::Xlsx,
+        is_report,
+        warnings,
+        merged: fill.used(),
         others,
     })
 }

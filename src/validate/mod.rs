@@ -535,6 +535,7 @@ pub fn load_watched(
             Err(e) => return Err(e.in_sheet(&info.name)),
         };
         let mut warnings = info.warnings;
+        warnings.extend(read::merged::said(&info.merged, table.header.row));
         warnings.extend(unread_with_header(&info.others, table.layout, names));
         Ok(table.in_sheet(info.name, warnings, info.is_report))
     })
@@ -664,7 +665,9 @@ pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, Lo
         &mut |_, _, _| {},
     )
     .map_err(|e| e.in_sheet(&sheet.name))?;
-    Ok(table.in_sheet(sheet.name, sheet.warnings, sheet.is_report))
+    let mut warnings = sheet.warnings;
+    warnings.extend(read::merged::said(&sheet.merged, table.header.row));
+    Ok(table.in_sheet(sheet.name, warnings, sheet.is_report))
 }
 
 impl Table {
@@ -1182,6 +1185,7 @@ mod tests {
             name: "S".into(),
             format: read::Format::Csv,
             warnings: vec![],
+            merged: Vec::new(),
             rows: rows
                 .iter()
                 .enumerate()
