@@ -111,13 +111,12 @@ fn read_xlsx(
     sheet: Option<&str>,
     emit: Emit,
 ) -> Result<SheetInfo, ReadError> {
-    let damaged = |detail: String| ReadError::Damaged {
-        path: name.into(),
-        detail,
-    };
     let mut wb = xlsx_cells::open(bytes).map_err(|e| match e {
         XlsxError::Password => ReadError::Encrypted { path: name.into() },
-        other => damaged(other.to_string()),
+        other => ReadError::Damaged {
+            path: name.into(),
+            detail: other.to_string(),
+        },
     })?;
     let (chosen, is_report, mut warnings) = choose(name, wb.sheets_metadata(), sheet)?;
     let filtered = marks::has_filter(wb.defined_names(), &chosen);
