@@ -1,7 +1,8 @@
 //! Dates in every form people type them, to `YYYY-MM-DD`.
 //!
-//! A date cell, an Excel serial number, `2016-01-01`, `2016/1/1`, `2016.1.1`, `2016年1月1日`,
-//! `20160101`, with or without a time after it. Impossible dates (2016-02-30) are errors.
+//! A date cell, an Excel serial number, `2016-01-01`, `2016/1/1`, `2016.1.1`, `2016年1月1日`
+//! (or `号`), `20160101`, with or without a time after it. Impossible dates (2016-02-30) are
+//! errors.
 
 use chrono::NaiveDate;
 
@@ -93,7 +94,8 @@ pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {
             _ => Err(unrecognised()),
         };
     }
-    let cleaned = date_part.trim_end_matches('日').replace(['年', '月'], "-");
+    // 日 or, as people write it by hand, 号.
+    let cleaned = (date_part.trim_end_matches(['日', '号'])).replace(['年', '月'], "-");
     let parts: Vec<&str> = cleaned.split(['-', '/', '.']).collect();
     match parts.as_slice() {
         [y, m, d] if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) => {
@@ -166,6 +168,7 @@ mod tests {
             "2016.1.1",
             "2016年1月1日",
             "2016年01月01日",
+            "2016年1月1号",
             "20160101",
             "2016-1-1 00:00:00",
             "42370",
