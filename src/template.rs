@@ -50,6 +50,7 @@ const NOTES: &[&str] = &[
     "第 2 行是示例(帐号以“示例”开头),导入时自动跳过,可以保留也可以删除。 / Row 2 is an example (its account starts with 示例) and is skipped.",
     "手机、帐号、银行卡号、考勤号列已设为文本格式,请不要改成数字,否则 Excel 会吃掉开头的 0 或显示成 1.38E+10。 / Phone, account, card and check id columns are text: keep them so.",
     "日期可写成 2016-01-01、2016/1/1、2016.1.1、2016年1月1日、20160101,或使用日期单元格。 / Dates: 2016-01-01, 2016/1/1, 2016.1.1, 2016年1月1日, 20160101 or a date cell.",
+    "筛选或隐藏的行不会处理,报告会说明;要处理它们,请先清除筛选、取消隐藏。 / Rows hidden by a filter or by hand are left alone (the report says so): clear the filter or unhide them first.",
     "先运行 bgy check 文件 检查,再运行 bgy import 文件 导入;每次运行都会生成报告,报告的“失败 Failed”表改好后可直接再次导入。 / Run bgy check FILE first, then bgy import FILE; fix the report's Failed sheet and import it again.",
 ];
 
@@ -231,7 +232,7 @@ mod tests {
     }
 
     /// The committed copies must be what the code generates: regenerate them with
-    /// `cargo run -- template --kind K -o templates/K.xlsx` when this fails.
+    /// `cargo run -- template --kind K -o templates/K.xlsx --force` when this fails.
     #[test]
     fn committed_templates_match_the_code() {
         for layout in [Layout::Staff, Layout::Times, Layout::Delete] {
