@@ -122,21 +122,40 @@ pub fn control_char(s: &str) -> Option<char> {
         .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
 }
 
-/// `s.trim()`, answered from its two end bytes when they are printable ASCII (as nearly every
-/// cell's are): `str::trim` decodes a character at each end, and a 100,000-row sheet has over
-/// a million cells, each trimmed more than once.
+/// `s.trim()`, and the invisible characters text pasted from a web page or a chat brings along
+/// at either end (zero-width spaces and joiners, a byte-order mark): a cell that looks like
+/// `zhangsan` is `zhangsan`. Answered from its two end bytes when they are printable ASCII (as
+/// nearly every cell's are): `str::trim` decodes a character at each end, and a 100,000-row
+/// sheet has over a million cells, each trimmed more than once.
 pub fn trim(s: &str) -> &str {
     let printable = |b: &u8| (0x21..0x7F).contains(b);
     let bytes = s.as_bytes();
     match (bytes.first(), bytes.last()) {
         (Some(first), Some(last)) if printable(first) && printable(last) => s,
-        _ => s.trim(),
+        _ => s.trim_matches(|c: char| c.is_whitespace() || is_invisible(c)),
     }
+}
+
+/// A character that takes no room on screen: zero-width space, non-joiner and joiner, word
+/// joiner, and the byte-order mark (zero-width no-break space).
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_takes_invisible_characters_off_the_ends() {
+        assert_eq!(trim("zw1\u{200b}"), "zw1");
+        assert_eq!(trim("\u{feff}zw3 "), "zw3");
+        assert_eq!(trim("\u{2060} 张三\u{200d}"), "张三");
+        assert_eq!(trim("a\u{200b}b"), "a\u{200b}b");
+    }
 
     #[test]
     fn trim_is_str_trim() {

@@ -459,8 +459,11 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
 fn mobile(text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
     // What HR systems write around a number's digits: spaces, dashes, and the brackets of
     // `(+86)138…`.
-    let separator =
-        |c: char| c.is_whitespace() || matches!(c, '-' | '－' | '—' | '(' | ')' | '（' | '）');
+    let separator = |c: char| {
+        c.is_whitespace()
+            || crate::text::is_invisible(c)
+            || matches!(c, '-' | '－' | '—' | '(' | ')' | '（' | '）')
+    };
     let mut number = match text.contains(separator) {
         true => Cow::Owned(text.chars().filter(|c| !separator(*c)).collect()),
         false => text.clone(),
@@ -631,6 +634,13 @@ mod tests {
         assert_eq!(
             n(Field::WeMobile, t("00852 9123 4567")).unwrap().unwrap(),
             "+85291234567"
+        );
+        // A zero-width space pasted from a chat, inside the number.
+        assert_eq!(
+            n(Field::WeMobile, t("138\u{200b}0013 8000"))
+                .unwrap()
+                .unwrap(),
+            "13800138000"
         );
         assert!(n(Field::WeMobile, t("8612800138000")).is_err());
         assert!(n(Field::WeMobile, t("86138001380001")).is_err());

@@ -779,3 +779,30 @@ async fn a_header_of_two_rows_is_read_as_one() {
         r.stderr
     );
 }
+
+/// Text pasted from a web page or a chat brings invisible characters along (a zero-width space,
+/// a byte-order mark): a cell that looks like `zw1` is `zw1`, and is sent as such.
+#[tokio::test]
+async fn invisible_characters_pasted_into_cells_are_not_part_of_them() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "pasted.csv",
+        "帐号,姓名,手机,部门\n\
+         zw1\u{200b},零宽\u{200b},138\u{200b}00138401,研发部\u{feff}\n\
+         \u{feff}zw2,二,13800138402,研发部\n",
+    );
+    let r = bgy.run(&["import", "pasted.csv", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 2, "{}", r.stderr);
+    let p = emu.store.person("zw1").unwrap();
+    assert_eq!(
+        (&p["we_name"], &p["we_mobile"]),
+        (&"零宽".into(), &"13800138401".into())
+    );
+    assert!(
+        emu.store.accounts().iter().all(|a| a.is_ascii()),
+        "{:?}",
+        emu.store.accounts()
+    );
+}
