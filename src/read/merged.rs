@@ -14,7 +14,7 @@ const MAX_WIDTH: u32 = 32;
 
 /// At most this many ranges are looked at, and this many cells filled (a hostile file's
 /// ranges cannot make rows of millions of cells).
-const MAX_RANGES: usize = 10_000;
+pub const MAX_RANGES: usize = 10_000;
 const MAX_FILLED: usize = 1_000_000;
 
 /// A merged range, 0-based and inclusive, that spans rows.
@@ -50,19 +50,25 @@ pub struct Used {
     pub cells: usize,
 }
 
+/// Whether the range `((top, left), (bottom, right))` (0-based, inclusive) gives its value to
+/// the rows under its first: it spans rows, and it is no wider than a few columns (a title or
+/// a banner is wider) and within Excel's columns (a hostile range far to the right made rows
+/// that long).
+pub fn fills(((top, left), (bottom, right)): ((u32, u32), (u32, u32))) -> bool {
+    bottom > top && right >= left && right - left < MAX_WIDTH && (right as usize) < MAX_COLUMNS
+}
+
 impl Fill {
     /// Of the ranges `(top, left, bottom, right)` (0-based, inclusive) those that span rows.
     pub fn new(ranges: impl IntoIterator<Item = ((u32, u32), (u32, u32))>) -> Fill {
         let mut waiting: Vec<Range> = (ranges.into_iter())
+            .filter(|&range| fills(range))
             .map(|((top, left), (bottom, right))| Range {
                 top,
                 bottom,
                 left,
                 right,
             })
-            .filter(|r| r.bottom > r.top && r.right >= r.left && r.right - r.left < MAX_WIDTH)
-            // Within Excel's columns: a hostile range far to the right made rows that long.
-            .filter(|r| (r.right as usize) < MAX_COLUMNS)
             .take(MAX_RANGES)
             .collect();
         // Popped from the end: the first range (by row, then column) last.
