@@ -546,32 +546,16 @@ fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, 
             full.push(path.to_string());
             continue;
         }
-        match tree::ending_with(all, path).as_slice() {
-            [one] => {
-                issues.push(Issue::warning(
-                    Some(Field::WeDepartment),
-                    problem(
-                        "department completed",
-                        format!("部门 {path} 按 {one} 处理"),
-                        format!("department {path} taken as {one}"),
-                    ),
-                ));
-                full.push(one.to_string());
-            }
-            [] => match with_separator(path, tree, all) {
-                Some(one) => {
-                    issues.push(Issue::warning(
-                        Some(Field::WeDepartment),
-                        problem(
-                            "department separator",
-                            format!("部门 {path} 按 {one} 处理 (部门路径的各级用 / 分隔)"),
-                            format!("department {path} taken as {one} (a path's levels are separated by /)"),
-                        ),
-                    ));
-                    full.push(one);
-                }
-                None => full.push(path.to_string()),
-            },
+        // The path taken instead, and why, as the warning's reason and its note.
+        let taken = match tree::ending_with(all, path).as_slice() {
+            [one] => Some((one.to_string(), "department completed", ("", ""))),
+            [] => with_separator(path, tree, all).map(|one| {
+                let why = (
+                    " (部门路径的各级用 / 分隔)",
+                    " (a path's levels are separated by /)",
+                );
+                (one, "department separator", why)
+            }),
             many => {
                 let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
                 issues.push(Issue::error(
@@ -584,8 +568,22 @@ fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, 
                         ),
                     ),
                 ));
-                full.push(path.to_string());
+                None
             }
+        };
+        match taken {
+            Some((one, reason, (zh, en))) => {
+                issues.push(Issue::warning(
+                    Some(Field::WeDepartment),
+                    problem(
+                        reason,
+                        format!("部门 {path} 按 {one} 处理{zh}"),
+                        format!("department {path} taken as {one}{en}"),
+                    ),
+                ));
+                full.push(one);
+            }
+            None => full.push(path.to_string()),
         }
     }
     let full = full.join(";");
