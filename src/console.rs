@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::events::{Event, Finished, Observer, PlanShown, Remedy};
 use crate::outcome::{Detail, Summary};
 use crate::remedy::Removal;
+use crate::signals;
 use crate::stop::Stop;
 use crate::text::{line, people};
 
@@ -474,26 +475,22 @@ pub fn hint(remedy: Option<&Remedy>) -> String {
         .unwrap_or_default()
 }
 
-/// Ctrl-C stops the run (in-flight calls finish, the report and journal are written) for as
-/// long as the guard lives; a second Ctrl-C quits at once.
-pub fn on_ctrl_c(stop: Stop) -> CtrlC {
-    CtrlC(tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            say("\nbgy: Ctrl-C: finishing the calls in flight, then writing the report (Ctrl-C again to quit at once)");
-            stop.interrupt();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(130);
-            }
+/// Ctrl-C and SIGTERM, for as long as the watch lives. A run that sends is stopped (in-flight
+/// calls finish, the report and journal are written) and a second signal quits at once; any
+/// other run quits at once, leaving no file it had begun ([`crate::signals`]).
+pub fn on_signals(stop: Stop, sends: bool) -> Option<signals::Watch> {
+    let mut heard = false;
+    let watch = signals::watch(move |signal| {
+        let name = signal.name();
+        if !sends || std::mem::replace(&mut heard, true) {
+            say(format!("\nbgy: {name}: 已中断 (stopped at once)"));
+            signals::exit_now();
         }
-    }))
-}
-
-pub struct CtrlC(tokio::task::JoinHandle<()>);
-
-impl Drop for CtrlC {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+        say(format!("\nbgy: {name}: finishing the calls in flight, then writing the report ({name} again to quit at once)"));
+        stop.interrupt_because(signal.reason());
+    });
+    // Without a watch (no thread could be made) a signal ends bgy as it would any program.
+    watch.ok()
 }
 
 #[cfg(test)]

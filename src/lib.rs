@@ -25,6 +25,7 @@ pub mod read;
 pub mod remedy;
 pub mod report;
 pub mod safety;
+pub mod signals;
 pub mod stop;
 pub mod template;
 pub mod text;
@@ -43,8 +44,8 @@ use anyhow::Context as _;
 use crate::config::{Config, EmulatorJob, Job};
 use crate::events::{Emit, Observer};
 
-/// Runs one command from the command line: the console draws its events, and Ctrl-C stops a
-/// run that sends.
+/// Runs one command from the command line: the console draws its events, and Ctrl-C or SIGTERM
+/// stops a run that sends.
 pub async fn run(config: Config) -> anyhow::Result<Summary> {
     let events = Arc::new(console::Console::new(config.quiet, config.json));
     run_with(config, events).await
@@ -77,7 +78,7 @@ pub async fn run_with(mut config: Config, events: Arc<dyn Observer>) -> anyhow::
         }
         job => {
             let ctx = Context::new(&config, events).await?;
-            let _ctrl_c = job.sends().then(|| console::on_ctrl_c(ctx.stop.clone()));
+            let _signals = console::on_signals(ctx.stop.clone(), job.sends());
             cmd::run(&ctx, job).await?
         }
     };
@@ -113,11 +114,12 @@ async fn serve_emulator(
         .with_context(|| format!("cannot listen on {listen}"))?;
     let running = emulator::start(listener, store, options).await?;
     events.note(format!(
-        "bgy emulator: serving {} (state {}); Ctrl-C to stop",
+        "bgy emulator: serving {} (state {}); Ctrl-C or SIGTERM to stop",
         running.base_url(),
         state.display()
     ));
-    tokio::signal::ctrl_c().await?;
+    let (_signals, stopped) = signals::first("bgy emulator: stopping at once");
+    stopped.await;
     Ok(Summary {
         command: "emulator",
         ..Summary::default()

@@ -105,6 +105,7 @@ impl<'a> Backup<'a> {
                     input.display()
                 )
             })?;
+        let _unfinished = crate::signals::Unfinished::reserved(&path);
         let n = self.people.len();
         let title = match self.gaps.is_empty() {
             true => format!(

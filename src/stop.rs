@@ -1,6 +1,6 @@
-//! Why a run stops early, shared by its tasks: a fatal API condition, or the person (Ctrl-C on
-//! the command line, the Stop button in the web console). New work stops; calls in flight
-//! finish; waits between tries end at once.
+//! Why a run stops early, shared by its tasks: a fatal API condition, or the person (Ctrl-C
+//! or SIGTERM on the command line, the Stop button in the web console). New work stops; calls
+//! in flight finish; waits between tries end at once.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -47,11 +47,6 @@ impl Stop {
     /// Stops the run for a fatal API condition, with what can be done about it.
     pub fn fatal_api(&self, e: &ApiError) {
         self.stop(FATAL, e.to_string(), e.remedy());
-    }
-
-    /// Stops the run because the person pressed Ctrl-C.
-    pub fn interrupt(&self) {
-        self.interrupt_because("按了 Ctrl-C,已中断 (interrupted by Ctrl-C)");
     }
 
     /// Stops the run because a person asked, in their words (the web console's Stop button

@@ -31,6 +31,7 @@ pub fn save(wb: &mut Workbook, path: &Path) -> Result<(), XlsxError> {
         .prefix(".bgy-partial-")
         .suffix(".xlsx")
         .tempfile_in(dir)?;
+    let _unfinished = crate::signals::Unfinished::file(partial.path());
     let mut out = std::io::BufWriter::new(partial.as_file_mut());
     wb.save_to_writer(&mut out)?;
     // A buffer dropped unflushed would lose its error (a full disk) and the workbook's end.

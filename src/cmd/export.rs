@@ -147,6 +147,7 @@ async fn export(
         .suffix(".partial")
         .tempfile_in(dir)
         .with_context(|| format!("cannot write beside {}", output.display()))?;
+    let _unfinished = crate::signals::Unfinished::file(partial.path());
     let mut out = match is_csv(output) {
         true => Out::Csv(Box::new(write::PeopleCsv::new(
             partial.reopen()?,

@@ -748,7 +748,9 @@ impl Loaded {
 /// the run starts. A run that ends before writing its report leaves no empty file behind.
 pub struct ReportPath {
     path: PathBuf,
-    reserved: bool,
+    /// A name taken for this run: removed if the run ends before writing it, also when a
+    /// signal ends bgy at once.
+    reserved: Option<crate::signals::Unfinished>,
 }
 
 impl std::ops::Deref for ReportPath {
@@ -761,7 +763,7 @@ impl std::ops::Deref for ReportPath {
 
 impl Drop for ReportPath {
     fn drop(&mut self) {
-        if self.reserved && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
+        if self.reserved.is_some() && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
             let _ = std::fs::remove_file(&self.path);
         }
     }
@@ -772,19 +774,22 @@ fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<Report
         // `check --no-report`: no name taken, nothing written.
         _ if input.no_report => ReportPath {
             path: PathBuf::new(),
-            reserved: false,
+            reserved: None,
         },
         Some(path) => ReportPath {
             path: path.clone(),
-            reserved: false,
+            reserved: None,
         },
-        None => ReportPath {
-            path: report::reserve_path(&input.file, input.report_dir.as_deref(), started)
+        None => {
+            let path = report::reserve_path(&input.file, input.report_dir.as_deref(), started)
                 .with_context(|| {
                     format!("cannot write a report beside {}", input.file.display())
-                })?,
-            reserved: true,
-        },
+                })?;
+            ReportPath {
+                reserved: Some(crate::signals::Unfinished::reserved(&path)),
+                path,
+            }
+        }
     })
 }
 

@@ -57,8 +57,8 @@ pub struct App {
     last_scheduled: std::sync::Mutex<Option<String>>,
 }
 
-/// Serves the console until Ctrl-C; then stops its runs (the calls in flight finish, the
-/// reports are written) and ends.
+/// Serves the console until Ctrl-C or SIGTERM; then stops its runs (the calls in flight
+/// finish, the reports are written) and ends. A second signal ends it at once.
 pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     let tls = match (&job.tls_cert, &job.tls_key) {
         (Some(cert), Some(key)) => Some(net::tls(cert, key)?),
@@ -110,9 +110,9 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         .schedule
         .clone()
         .map(|settings| tokio::spawn(jobs::scheduled(app.clone(), settings)));
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let (_signals, shutdown) = crate::signals::first(
+        "bgy serve: 立即退出,运行中的导入已中断,可在其页面继续 (quitting at once: runs in progress are cut off, and an import can be resumed from its page)",
+    );
     net::serve(
         listener,
         tls,

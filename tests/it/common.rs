@@ -521,20 +521,31 @@ pub async fn ended(child: std::process::Child, code: i32) -> Output {
     out
 }
 
-/// Sends Ctrl-C (SIGINT) to a running bgy and waits for it: its output, and how long it took
-/// to end after the signal. Asserts it ended with 130 within 3 s.
+/// Sends Ctrl-C (SIGINT) to a running bgy and waits for it: its output. Asserts it ended
+/// with 130 within 3 s.
 pub async fn interrupt(child: std::process::Child) -> Output {
-    let interrupted = std::time::Instant::now();
+    signal(child, "INT").await
+}
+
+/// Sends `name` (`INT` is Ctrl-C; `TERM` is what kill, timeout and systemctl stop send) to a
+/// running bgy and waits for it: its output. Asserts it ended with 130 within 3 s.
+pub async fn signal(child: std::process::Child, name: &str) -> Output {
+    let sent = std::time::Instant::now();
+    send_signal(&child, name);
+    let out = ended(child, 130).await;
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(3),
+        "SIG{name} took {:?}",
+        sent.elapsed()
+    );
+    out
+}
+
+/// Sends `name` (`INT`, `TERM`) to a running process.
+pub fn send_signal(child: &std::process::Child, name: &str) {
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{name}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let out = ended(child, 130).await;
-    assert!(
-        interrupted.elapsed() < std::time::Duration::from_secs(3),
-        "Ctrl-C took {:?}",
-        interrupted.elapsed()
-    );
-    out
 }

@@ -20,6 +20,7 @@ mod hr_sheets;
 mod import;
 mod read_fuzz;
 mod runs;
+mod signals;
 mod snapshots;
 mod times_delete;
 mod unattended;

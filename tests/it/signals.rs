@@ -1,0 +1,183 @@
+//! Ctrl-C and SIGTERM (kill, timeout, systemctl stop) end a run the same way: a run that sends
+//! finishes its calls in flight and writes its report, journal and history; a second signal,
+//! or the first in a run that sends nothing, quits at once and leaves no empty or partial file
+//! behind; the console stops its runs cleanly before it ends.
+
+use std::time::Duration;
+
+use crate::common::*;
+use crate::console_runs::{post, status};
+use crate::web::{wait_until_done, Console};
+
+/// The report-like files in `dir`: reports, and the partial files of a save.
+fn reports(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".xlsx") || n.contains("partial"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_an_import_as_ctrl_c_does_and_everything_says_why() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(40));
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("t", 100));
+    let child = bgy.spawn(&["--concurrency", "2", "import", "s.csv", "--json"]);
+    wait_for_journal(bgy.dir.path(), 6).await;
+    let out = signal(child, "TERM").await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("SIGTERM: finishing the calls in flight"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = summary["created"].as_u64().unwrap() as usize;
+    assert!(created < 100, "{summary}");
+    assert_eq!(emu.store.staff_count() as usize, 2 + created);
+    let report = the_report(bgy.dir.path());
+    assert_eq!(read_sheet(&report, "全部 All").len(), 101, "every row");
+    let failed = read_sheet(&report, "失败 Failed");
+    assert_eq!(failed.len() - 1, 100 - created, "the rest, to run again");
+    assert!(
+        failed[1][col(&failed, "错误 Error")].contains("SIGTERM"),
+        "{:?}",
+        failed[1]
+    );
+    let shown = bgy.run(&["history", "--json"]).await.json();
+    assert_eq!(shown["runs"][0]["status"], "interrupted", "{shown}");
+    assert!(
+        !bgy.run(&["history"])
+            .await
+            .stderr
+            .contains("had been stopped"),
+        "the run ended itself: nothing is left for the next one to settle"
+    );
+}
+
+#[tokio::test]
+async fn a_check_or_a_plan_cut_off_by_a_signal_leaves_no_empty_report() {
+    let emu = emulator().await;
+    // The listing is slow: the signal comes while the report's name is taken and empty.
+    emu.set_latency(Duration::from_secs(3));
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("c", 20));
+    for (command, name) in [("check", "INT"), ("plan", "TERM")] {
+        let child = bgy.spawn(&[command, "s.csv"]);
+        for _ in 0..100 {
+            if reports(bgy.dir.path())
+                .iter()
+                .any(|n| n.contains(".report-"))
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            !reports(bgy.dir.path()).is_empty(),
+            "{command} takes its report's name first"
+        );
+        let out = signal(child, name).await;
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("stopped at once"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            reports(bgy.dir.path()),
+            Vec::<String>::new(),
+            "{command}: no empty report left after SIG{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_quits_at_once_and_a_resume_sends_the_rest_once() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(40));
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("q", 100));
+    let child = bgy.spawn(&["--concurrency", "2", "import", "s.csv"]);
+    wait_for_journal(bgy.dir.path(), 6).await;
+    // The calls in flight are applied and never answered: the first signal waits for them.
+    emu.set_hold(Duration::from_secs(60));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    send_signal(&child, "TERM");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let out = signal(child, "INT").await;
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Ctrl-C: 已中断 (stopped at once)"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        reports(bgy.dir.path()),
+        Vec::<String>::new(),
+        "the report's name, never written, is not left as an empty workbook"
+    );
+    let done = journal_entries(bgy.dir.path()).len();
+    assert!(done > 0 && done < 100, "{done}");
+    emu.set_hold(Duration::ZERO);
+    emu.stats.reset();
+    let landed = emu.store.staff_count() as usize - 2;
+    let r = bgy.run(&["import", "s.csv", "--resume", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(emu.store.staff_count(), 2 + 100);
+    assert_eq!(
+        emu.stats.calls("staff/add") as usize,
+        100 - landed,
+        "nothing the cut-off run had sent is sent again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_console_after_its_runs_write_their_reports() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(25));
+    let b = Bgy::new().against(&emu);
+    let args = ["--data", "runs", "--concurrency", "2"];
+    let (c, csrf) = Console::signed_in(&b, &args).await;
+    let (_, checked, _) = c
+        .upload("many.csv", staff_csv("s", 300).into_bytes(), Some(&csrf))
+        .await;
+    let r = post(
+        &c,
+        &format!("{checked}/import"),
+        &[("csrf", &csrf), ("cover", "skip")],
+    )
+    .await;
+    let run = r.url().path().to_string();
+    let dir = b.path("runs").join(run.rsplit('/').next().unwrap());
+    for _ in 0..200 {
+        if journal_entries(&dir).len() >= 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut c = c;
+    let sent = std::time::Instant::now();
+    send_signal(&c.child, "TERM");
+    let exit = loop {
+        if let Some(exit) = c.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(5), "still serving");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(exit.code(), Some(0), "a clean stop");
+    let said: Vec<String> = std::iter::from_fn(|| c.line(Duration::from_millis(200))).collect();
+    assert!(
+        said.iter().any(|l| l.contains("bgy serve: stopping")),
+        "{said:?}"
+    );
+    // The run ended itself: interrupted, with its report, and nothing for the next console
+    // to settle.
+    let (c, _) = Console::signed_in(&b, &args).await;
+    let said: Vec<String> = std::iter::from_fn(|| c.line(Duration::from_millis(300))).collect();
+    assert!(!said.iter().any(|l| l.contains("cut off")), "{said:?}");
+    let html = wait_until_done(&c, &run).await;
+    assert_eq!(status(&html), "interrupted", "{html}");
+    assert!(html.contains("控制台已关闭"), "says why: {html}");
+    assert!(dir.join("report.xlsx").metadata().unwrap().len() > 0);
+}
