@@ -18,9 +18,9 @@ Try it without a server: bgy import samples/staff.xlsx --emulator";
 const AFTER: &str =
     "Exit codes: 0 every row succeeded; 1 some rows were invalid or failed (see the report);
 2 usage or input error, nothing sent; 3 stopped by a fatal API condition (ticket rejected,
-server unreachable): what was done is in the report and journal; 130 interrupted by Ctrl-C or
-SIGTERM (kill, timeout, systemctl stop): the calls in flight finish and the report is written,
-a second signal quits at once.";
+server unreachable): what was done is in the report and journal; 130 interrupted by Ctrl-C,
+SIGTERM (kill, timeout, systemctl stop) or SIGHUP (the terminal closed; not under nohup): the
+calls in flight finish and the report is written, a second signal quits at once.";
 
 #[derive(Debug, Parser)]
 #[command(name = "bgy", version, about = ABOUT, after_help = AFTER, max_term_width = 100)]

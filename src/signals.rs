@@ -1,12 +1,14 @@
-//! Ctrl-C (SIGINT) and SIGTERM (`kill`, `timeout`, `systemctl stop`, `docker stop`) end a run
-//! the same way. A run that sends stops: the calls in flight finish, the report, journal and
+//! Ctrl-C (SIGINT), SIGTERM (`kill`, `timeout`, `systemctl stop`, `docker stop`) and SIGHUP
+//! (the terminal or the ssh connection closed) end a run the same way. A run that sends stops: the calls in flight finish, the report, journal and
 //! history are written, the exit code is 130. A second signal, or the first in a run that
 //! sends nothing, ends the process at once, after removing the files it had begun and not
 //! finished ([`Unfinished`]): a reserved report still empty (Excel calls it broken), a
 //! workbook half saved, an export's partial file (the directory's phones and bank cards).
 //!
 //! The signals are watched on a thread of their own, not on the async runtime, whose threads
-//! a check's or a plan's work may keep busy when the signal comes.
+//! a check's or a plan's work may keep busy when the signal comes. A signal ignored when bgy
+//! started stays ignored: `nohup bgy …` goes on when the terminal closes, and a run started in
+//! the background of a script is not stopped by a Ctrl-C meant for the script.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +23,8 @@ pub enum Signal {
     Interrupt,
     /// SIGTERM: `kill`, `timeout`, a service manager stopping bgy.
     Terminate,
+    /// SIGHUP: the terminal or the ssh connection bgy ran in closed.
+    Hangup,
 }
 
 impl Signal {
@@ -29,6 +33,7 @@ impl Signal {
         match self {
             Signal::Interrupt => "Ctrl-C",
             Signal::Terminate => "SIGTERM",
+            Signal::Hangup => "SIGHUP",
         }
     }
 
@@ -38,6 +43,9 @@ impl Signal {
             Signal::Interrupt => "按了 Ctrl-C,已中断 (interrupted by Ctrl-C)",
             Signal::Terminate => {
                 "收到 SIGTERM (kill、timeout 或 systemctl stop),已中断 (interrupted by SIGTERM: kill, timeout or systemctl stop)"
+            }
+            Signal::Hangup => {
+                "终端或 ssh 连接已断开 (SIGHUP),已中断 (interrupted by SIGHUP: the terminal or the ssh connection closed)"
             }
         }
     }
@@ -60,11 +68,15 @@ impl Drop for Watch {
     }
 }
 
-/// Calls `on` on a thread of its own with each Ctrl-C and SIGTERM from now on.
+/// Calls `on` on a thread of its own with each Ctrl-C, SIGTERM and SIGHUP from now on, but for
+/// those ignored when bgy started.
 #[cfg(unix)]
 pub fn watch(mut on: impl FnMut(Signal) + Send + 'static) -> std::io::Result<Watch> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let heard = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&s| !ignored(s));
+    let mut signals = signal_hook::iterator::Signals::new(heard)?;
     let handle = signals.handle();
     std::thread::Builder::new()
         .name("signals".into())
@@ -72,6 +84,7 @@ pub fn watch(mut on: impl FnMut(Signal) + Send + 'static) -> std::io::Result<Wat
             for number in signals.forever() {
                 on(match number {
                     SIGTERM => Signal::Terminate,
+                    SIGHUP => Signal::Hangup,
                     _ => Signal::Interrupt,
                 });
             }
@@ -79,7 +92,20 @@ pub fn watch(mut on: impl FnMut(Signal) + Send + 'static) -> std::io::Result<Wat
     Ok(Watch { handle })
 }
 
-/// Calls `on` with each Ctrl-C from now on (no SIGTERM off unix).
+/// Whether `signal` is ignored (`nohup`, a shell's background job): its disposition read, not
+/// changed.
+#[cfg(unix)]
+fn ignored(signal: libc::c_int) -> bool {
+    // SAFETY: with no new action, sigaction only writes the current one into `current`, a
+    // plain C struct for which all zeroes is a valid value.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current) == 0
+            && current.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// Calls `on` with each Ctrl-C from now on (no SIGTERM nor SIGHUP off unix).
 #[cfg(not(unix))]
 pub fn watch(mut on: impl FnMut(Signal) + Send + 'static) -> std::io::Result<Watch> {
     let task = tokio::spawn(async move {

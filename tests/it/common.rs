@@ -174,7 +174,7 @@ impl Bgy {
         p
     }
 
-    fn command(&self, args: &[&str]) -> std::process::Command {
+    pub fn command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
         cmd.current_dir(self.dir.path())
             .args(args)

@@ -1,7 +1,8 @@
-//! Ctrl-C and SIGTERM (kill, timeout, systemctl stop) end a run the same way: a run that sends
-//! finishes its calls in flight and writes its report, journal and history; a second signal,
-//! or the first in a run that sends nothing, quits at once and leaves no empty or partial file
-//! behind; the console stops its runs cleanly before it ends.
+//! Ctrl-C, SIGTERM (kill, timeout, systemctl stop) and SIGHUP (the terminal closed) end a run
+//! the same way: a run that sends finishes its calls in flight and writes its report, journal
+//! and history; a second signal, or the first in a run that sends nothing, quits at once and
+//! leaves no empty or partial file behind; the console stops its runs cleanly before it ends.
+//! A signal ignored when bgy started (`nohup`) stays ignored.
 
 use std::time::Duration;
 
@@ -53,6 +54,49 @@ async fn sigterm_stops_an_import_as_ctrl_c_does_and_everything_says_why() {
             .stderr
             .contains("had been stopped"),
         "the run ended itself: nothing is left for the next one to settle"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_terminal_stops_a_run_unless_it_was_started_with_nohup() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(40));
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("s.csv", staff_csv("h", 100));
+    let child = bgy.spawn(&["--concurrency", "2", "import", "s.csv"]);
+    wait_for_journal(bgy.dir.path(), 6).await;
+    signal(child, "HUP").await;
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    assert!(
+        failed[1][col(&failed, "错误 Error")].contains("SIGHUP"),
+        "{:?}",
+        failed[1]
+    );
+    // As `nohup` starts it: SIGHUP ignored, and so it stays.
+    let before = emu.store.staff_count();
+    bgy.write("n.csv", staff_csv("n", 60));
+    let mut command = bgy.command(&["--concurrency", "2", "-q", "import", "n.csv"]);
+    // SAFETY: sets one signal's disposition in the child before it runs bgy; nothing else.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut command, || {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while emu.store.staff_count() < before + 6 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    send_signal(&child, "HUP");
+    ended(child, 0).await;
+    assert_eq!(
+        emu.store.staff_count(),
+        before + 60,
+        "it went on to the end"
     );
 }
 
