@@ -171,7 +171,7 @@ async fn pages_speak_one_language_and_no_command_line() {
     assert!(html.contains("完成,部分行未通过"), "{html}");
     for english in [
         "Warnings",
-        "Rows that failed",
+        "Rows that did not pass the check",
         "Download the report",
         "rows failed",
     ] {
@@ -194,7 +194,10 @@ async fn pages_speak_one_language_and_no_command_line() {
         english.contains("Warnings") && english.contains("lang=\"en\""),
         "{english}"
     );
-    assert!(!english.contains("未通过的行"), "{english}");
+    assert!(
+        english.contains("Rows that did not pass the check") && !english.contains("未通过检查的行"),
+        "{english}"
+    );
     // A column is named in words, not by its API key as the command line names it (the keys
     // that are not also English words: "address: " is one in any sentence).
     let keys = bgy::model::Field::ALL

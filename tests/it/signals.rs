@@ -223,5 +223,9 @@ async fn sigterm_stops_the_console_after_its_runs_write_their_reports() {
     let html = wait_until_done(&c, &run).await;
     assert_eq!(status(&html), "interrupted", "{html}");
     assert!(html.contains("控制台已关闭"), "says why: {html}");
+    assert!(
+        html.contains("<h2>未发送的行 ("),
+        "the rows left are not sent, not failed: {html}"
+    );
     assert!(dir.join("report.xlsx").metadata().unwrap().len() > 0);
 }

@@ -78,6 +78,7 @@ pub async fn page(
             header => header.titles[..header.titles.len().saturating_sub(2)],
             rows => rows.iter().map(shown_row).collect::<Vec<_>>(),
             page, pages, failed_rows => info.failed_rows,
+            failed_title => failed_title(&info),
             reasons => reasons(&info),
             columns => columns(&info, mine),
             error => info.error.as_deref().map(i18n::pick),
@@ -94,6 +95,23 @@ pub async fn page(
             output => mine && info.output.as_ref().is_some_and(|o| runs::servable(&dir.join(o))),
         },
     ))
+}
+
+/// The heading of the rows a run did not do, by what they are: a stopped import's rows not
+/// sent are not "failed" beside a count of 0 failed.
+fn failed_title(info: &RunInfo) -> [&'static str; 2] {
+    // A run's failed count takes in the rows it did not send, as its counts on the page do not.
+    let kinds = [
+        info.count(|c| c.invalid),
+        info.count(|c| c.failed.saturating_sub(c.not_sent)),
+        info.count(|c| c.not_sent),
+    ];
+    match kinds {
+        [_, 0, 0] => ["未通过检查的行", "Rows that did not pass the check"],
+        [0, _, 0] => ["发送失败的行", "Rows that failed"],
+        [0, 0, _] => ["未发送的行", "Rows not sent"],
+        _ => ["未完成的行", "Rows not done"],
+    }
 }
 
 /// A failed row as the page shows it: where it is and why first, each reason in the page's
