@@ -218,6 +218,8 @@ pub enum ReadError {
     Encrypted { path: String },
     #[error("{path} 已损坏,或不是 Excel 能打开的表格 ({path} is damaged or not a spreadsheet Excel can open: {detail})")]
     Damaged { path: String, detail: String },
+    #[error("{path} 是 {},不是 bgy 能读取的表格:{} ({path} is {}, not a spreadsheet bgy can read: {})", what.zh, what.todo_zh, what.en, what.todo_en)]
+    OtherDocument { path: String, what: Other },
     #[error("{path} 没有名为 {sheet:?} 的工作表,它有:{available} ({path} has no sheet named {sheet:?} (it has: {available}))")]
     NoSuchSheet {
         path: String,
@@ -372,10 +374,93 @@ pub fn stream_bytes(
             } else {
                 limits::check_zip(bytes, f, name)?;
             }
-            guard(name, || xlsx::read(bytes, f, name, sheet, emit))
+            guard(name, || xlsx::read(bytes, f, name, sheet, emit)).map_err(|e| match e {
+                ReadError::Damaged { .. } => match other_document(bytes, f) {
+                    Some(what) => ReadError::OtherDocument {
+                        path: name.into(),
+                        what,
+                    },
+                    None => e,
+                },
+                e => e,
+            })
         }
         None if named_workbook => Err(ReadError::NotAWorkbook { path: name.into() }),
         None => Err(ReadError::NotASheet { path: name.into() }),
+    }
+}
+
+/// A file that is no spreadsheet though it is packed as one (a zip, an OLE file): what it is,
+/// and what to do, in Chinese and in English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Other {
+    zh: &'static str,
+    en: &'static str,
+    todo_zh: &'static str,
+    todo_en: &'static str,
+}
+
+const CHOOSE_THE_SHEET: (&str, &str) = (
+    "请选择要导入的 Excel 表格",
+    "choose the Excel sheet to import instead",
+);
+
+impl Other {
+    const WORD: Other = Other::choose("Word 文档", "a Word document");
+    const POWERPOINT: Other = Other::choose("PowerPoint 演示文稿", "a PowerPoint presentation");
+    const NUMBERS: Other = Other {
+        zh: "Apple Numbers 文件",
+        en: "an Apple Numbers file",
+        todo_zh: "请在 Numbers 中选择“文件 → 导出为 → Excel”,再用导出的 .xlsx",
+        todo_en: "in Numbers, choose File → Export To → Excel, and use the .xlsx it writes",
+    };
+    const ARCHIVE: Other = Other {
+        zh: "zip 压缩包",
+        en: "a zip archive",
+        todo_zh: "请先解压,再选择其中的表格",
+        todo_en: "unzip it first, and choose the sheet in it",
+    };
+
+    const fn choose(zh: &'static str, en: &'static str) -> Other {
+        Other {
+            zh,
+            en,
+            todo_zh: CHOOSE_THE_SHEET.0,
+            todo_en: CHOOSE_THE_SHEET.1,
+        }
+    }
+}
+
+/// What a file that could not be read as a workbook of `format` is instead, by its parts:
+/// looked for only once the read failed, so a workbook costs nothing more.
+fn other_document(bytes: &[u8], format: Format) -> Option<Other> {
+    match format {
+        Format::Xls => {
+            let file = cfb::CompoundFile::open(std::io::Cursor::new(bytes)).ok()?;
+            if file.is_stream("/WordDocument") {
+                Some(Other::WORD)
+            } else if file.is_stream("/PowerPoint Document") {
+                Some(Other::POWERPOINT)
+            } else {
+                None
+            }
+        }
+        Format::Xlsx => {
+            let zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).ok()?;
+            let has = |part: &str| zip.index_for_name(part).is_some();
+            if has("word/document.xml") {
+                Some(Other::WORD)
+            } else if has("ppt/presentation.xml") {
+                Some(Other::POWERPOINT)
+            } else if has("Index/Document.iwa") || has("Index.zip") {
+                Some(Other::NUMBERS)
+            } else if !has("[Content_Types].xml") {
+                Some(Other::ARCHIVE)
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
@@ -553,6 +638,66 @@ mod tests {
         assert!(matches!(e, ReadError::Damaged { .. }), "{e}");
     }
 
+    /// A zip of `parts`, each holding a few bytes.
+    fn zip_of(parts: &[&str]) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for part in parts {
+            out.start_file(*part, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut out, b"<x/>").unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_document_that_is_no_spreadsheet_is_told_for_what_it_is() {
+        let cases = [
+            (
+                &["[Content_Types].xml", "word/document.xml"][..],
+                Other::WORD,
+            ),
+            (
+                &["[Content_Types].xml", "ppt/presentation.xml"],
+                Other::POWERPOINT,
+            ),
+            (
+                &["Index/Document.iwa", "Metadata/Properties.plist"],
+                Other::NUMBERS,
+            ),
+            (&["花名册.xlsx", "说明.docx"], Other::ARCHIVE),
+        ];
+        for (parts, what) in cases {
+            let e = read_bytes(&zip_of(parts), "花名册.xlsx", None).unwrap_err();
+            assert!(
+                matches!(e, ReadError::OtherDocument { what: w, .. } if w == what),
+                "{parts:?}: {e}"
+            );
+        }
+        let e = read_bytes(&zip_of(&["Index/Document.iwa"]), "a.numbers", None).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "a.numbers 是 Apple Numbers 文件,不是 bgy 能读取的表格:请在 Numbers 中选择“文件 → 导出为 → Excel”,再用导出的 .xlsx (a.numbers is an Apple Numbers file, not a spreadsheet bgy can read: in Numbers, choose File → Export To → Excel, and use the .xlsx it writes)"
+        );
+        // A package of Office's that is none of those stays damaged, with calamine's detail.
+        let e = read_bytes(&zip_of(&["[Content_Types].xml"]), "a.xlsx", None).unwrap_err();
+        assert!(matches!(e, ReadError::Damaged { .. }), "{e}");
+        // An OLE file holding a Word document (Word 97–2003's .doc).
+        let mut doc = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+        std::io::Write::write_all(&mut doc.create_stream("/WordDocument").unwrap(), b"x").unwrap();
+        let doc = doc.into_inner().into_inner();
+        let e = read_bytes(&doc, "a.xls", None).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ReadError::OtherDocument {
+                    what: Other::WORD,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
     /// Each says it in Chinese and in English, split as the console splits it.
     #[test]
     fn every_read_error_is_said_in_chinese_and_in_english() {
@@ -569,6 +714,10 @@ mod tests {
             ReadError::Damaged {
                 path: path(),
                 detail: "invalid zip header".into(),
+            },
+            ReadError::OtherDocument {
+                path: path(),
+                what: Other::NUMBERS,
             },
             ReadError::NoSuchSheet {
                 path: path(),

@@ -806,3 +806,52 @@ async fn invisible_characters_pasted_into_cells_are_not_part_of_them() {
         emu.store.accounts()
     );
 }
+
+/// A zip of `parts` (a Word document, a Numbers file, an archive of sheets), each a few bytes.
+fn zip_of(parts: &[&str]) -> Vec<u8> {
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for part in parts {
+        out.start_file(*part, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut out, b"<x/>").unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn a_word_document_a_numbers_file_or_a_zip_of_sheets_is_told_for_what_it_is() {
+    let bgy = Bgy::new();
+    let files = [
+        (
+            "填写说明.docx",
+            zip_of(&["[Content_Types].xml", "word/document.xml"]),
+            "is a Word document, not a spreadsheet bgy can read: choose the Excel sheet",
+        ),
+        (
+            "花名册.numbers",
+            zip_of(&["Index/Document.iwa", "Metadata/Properties.plist"]),
+            "in Numbers, choose File → Export To → Excel",
+        ),
+        (
+            "花名册.zip",
+            zip_of(&["花名册.xlsx", "说明.docx"]),
+            "is a zip archive, not a spreadsheet bgy can read: unzip it first",
+        ),
+    ];
+    for (name, bytes, said) in &files {
+        bgy.write(name, bytes.clone());
+        let r = bgy.run(&["check", name]).await;
+        r.assert_code(2);
+        assert!(r.stderr.contains(said), "{name}: {}", r.stderr);
+        assert!(!r.stderr.contains("damaged"), "{name}: {}", r.stderr);
+    }
+    // The console says it in the page's language.
+    let (c, csrf) = crate::web::Console::signed_in(&bgy, &["--data", "runs"]).await;
+    let (_, _, html) = c
+        .upload("花名册.numbers", files[1].1.clone(), Some(&csrf))
+        .await;
+    assert!(
+        html.contains("是 Apple Numbers 文件,不是 bgy 能读取的表格"),
+        "{html}"
+    );
+}
