@@ -893,15 +893,21 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     }
     let last = last?;
     // One filled cell and no account: a total, a note or a signature under the people (合计:4人,
-    // 制表人 …), one error, not each required column's. Sheets of people with more than their
-    // account only: a delete sheet's row is its account alone, and its error says what is
-    // wrong with it.
-    let lone = matches!(layout, Layout::Staff | Layout::Times)
-        && fields == 1
-        && values.get(Field::WeUserid).is_none();
-    match lone {
-        true => issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]),
-        false => issues.extend(row_rules(&values, &issues, layout)),
+    // 制表人 …), one error, not each required column's; so is a row of totals (合计 | 300人 |
+    // …), whatever it fills. Sheets of people with more than their account only: a delete
+    // sheet's row is its account alone, and its error says what is wrong with it.
+    let people = matches!(layout, Layout::Staff | Layout::Times);
+    let lone = people && values.get(Field::WeUserid).is_none();
+    match () {
+        _ if lone && fields == 1 => {
+            issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]);
+        }
+        _ if lone && is_total(&raw) => {
+            // Not a person: nothing of it is checked against the other rows either.
+            values = StaffRecord::default();
+            issues = ThinVec::from([Issue::error(None, total_row_problem())]);
+        }
+        _ => issues.extend(row_rules(&values, &issues, layout)),
     }
     if raw.hidden {
         issues.push(Issue::error(None, hidden_row_problem()));
@@ -929,6 +935,26 @@ fn hidden_row_problem() -> Problem {
         "hidden row",
         "这一行在表格里是隐藏的(筛选或隐藏了行),没有处理:bgy 只处理看得见的行。若也要处理它,在 Excel 或 WPS 里清除筛选、取消隐藏后保存,再运行一次",
         "this row is hidden in the sheet (by a filter or by hand) and was left alone: bgy acts only on the rows you can see. To include it, clear the filter or unhide the row in Excel or WPS, save, and run again",
+    )
+}
+
+/// Words a row of totals begins with, under the people of a roster.
+const TOTALS: [&str; 6] = ["合计", "总计", "小计", "共计", "总人数", "汇总"];
+
+/// The row's first filled cell begins with one of [`TOTALS`].
+fn is_total(raw: &RawRow) -> bool {
+    raw.cells.iter().find(|c| !c.is_empty()).is_some_and(|c| {
+        let text = c.text();
+        TOTALS.iter().any(|t| text.trim_start().starts_with(t))
+    })
+}
+
+/// A row of totals and no account, said once.
+fn total_row_problem() -> Problem {
+    problem(
+        "a total",
+        "这一行是合计行,不是一个人的资料:请删掉这一行",
+        "this row is a total, not a person's: delete the row",
     )
 }
 
@@ -1329,6 +1355,28 @@ mod tests {
                 (Some(Field::WeDepartment), "no department")
             ]
         );
+    }
+
+    #[test]
+    fn a_row_of_totals_without_an_account_is_one_error() {
+        let t = table(&[
+            HEAD,
+            &["a1", "甲", "13800138000", "办公逸", "", "", ""],
+            &["合计", "2人", "", "", "", "", ""],
+            &["", " 总计:", "13800138000", "", "", "", ""],
+            // An account: a person, whatever the name says.
+            &["hj", "合计", "13800138002", "办公逸", "", "", ""],
+        ]);
+        let reasons = |i: usize| {
+            t.rows[i]
+                .issues
+                .iter()
+                .map(|x| x.reason)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reasons(1), vec!["a total"]);
+        assert_eq!(reasons(2), vec!["a total"]);
+        assert!(t.rows[3].is_valid(), "{:?}", reasons(3));
     }
 
     #[test]
