@@ -548,14 +548,27 @@ fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, 
         }
         // The path taken instead, and why, as the warning's reason and its note.
         let taken = match tree::ending_with(all, path).as_slice() {
-            [one] => Some((one.to_string(), "department completed", ("", ""))),
-            [] => with_separator(path, tree, all).map(|one| {
-                let why = (
-                    " (部门路径的各级用 / 分隔)",
-                    " (a path's levels are separated by /)",
-                );
-                (one, "department separator", why)
-            }),
+            [one] => Some((
+                one.to_string(),
+                "department completed",
+                (String::new(), String::new()),
+            )),
+            [] => match with_separator(path, tree, all) {
+                Some(one) => {
+                    let why = (
+                        " (部门路径的各级用 / 分隔)".to_string(),
+                        " (a path's levels are separated by /)".to_string(),
+                    );
+                    Some((one, "department separator", why))
+                }
+                None => with_other_root(path, tree, all).map(|(one, root)| {
+                    let why = (
+                        format!(" (通讯录的根部门是 {root})"),
+                        format!(" (the directory's root department is {root})"),
+                    );
+                    (one, "department root", why)
+                }),
+            },
             many => {
                 let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
                 issues.push(Issue::error(
@@ -622,6 +635,26 @@ fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<String>
         });
     let one = found.next()?;
     found.next().is_none().then_some(one)
+}
+
+/// `path`, whose first level names no department, read from the directory's one root
+/// instead: an HR system calls the company by another name than 办公逸's root department
+/// (`某某集团/研发中心` for `办公逸/研发中心`). The existing department the rest of the path
+/// names under the root, or by its end alone as [`complete_tails`] does, and the root's name.
+fn with_other_root(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String, String)> {
+    let (first, rest) = path.split_once('/')?;
+    let root = &tree.only_root()?.we_name;
+    if rest.is_empty() || tree.names(first) {
+        return None;
+    }
+    let read = format!("{root}/{rest}");
+    if tree.resolve(&read).is_some() {
+        return Some((read, root.clone()));
+    }
+    match tree::ending_with(all, rest).as_slice() {
+        [one] => Some((one.to_string(), root.clone())),
+        _ => None,
+    }
 }
 
 /// 部门ID values that name no department.

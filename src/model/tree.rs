@@ -263,6 +263,19 @@ impl DeptTree {
         up
     }
 
+    /// The root department, when the directory has exactly one.
+    pub fn only_root(&self) -> Option<&Department> {
+        match self.kids.get(&0)?.as_slice() {
+            [one] => self.get(*one),
+            _ => None,
+        }
+    }
+
+    /// Some department is called `name`, wherever it is.
+    pub fn names(&self, name: &str) -> bool {
+        self.by_parent.values().any(|kids| kids.contains_key(name))
+    }
+
     /// `办公逸/研发部/后端组` for a we_id (names from the root).
     pub fn path(&self, we_id: i64) -> Option<String> {
         let mut parts = Vec::new();

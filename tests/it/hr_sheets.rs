@@ -722,6 +722,66 @@ async fn department_paths_with_another_separator_are_read_as_paths() {
     );
 }
 
+/// An HR system names the company (the root) otherwise than 办公逸 does: every row failed as
+/// "no root department", though the rest of each path was the directory's.
+#[tokio::test]
+async fn department_paths_from_another_name_of_the_root_are_read_from_the_root() {
+    let emu = emulator().await;
+    // 研发部 exists under the root, and so does a department called 华东区 (not a root).
+    emu.store.create_department("华东区", 1).unwrap();
+    let departments = emu.store.departments().len();
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = workbook_of(&[(
+        "员工",
+        &[
+            &["帐号", "姓名", "手机", "部门"],
+            &[
+                "ro1",
+                "一",
+                "13800000061",
+                "北京某某科技有限公司/研发部/后端组",
+            ],
+            // The rest by its end alone, as a path without its root is read.
+            &["ro2", "二", "13800000062", "北京某某科技有限公司/后端组"],
+            // Its first level is a department of the directory's: not another root's name.
+            &["ro3", "三", "13800000063", "华东区/研发部"],
+            // Nothing of the rest exists: an error, and nothing is created.
+            &["ro4", "四", "13800000064", "北京某某科技有限公司/新部门"],
+        ],
+    )]);
+    wb.save(bgy.path("根.xlsx")).unwrap();
+    let r = bgy
+        .run(&["import", "根.xlsx", "--json", "--create-departments"])
+        .await;
+    r.assert_code(1);
+    let json = r.json();
+    assert_eq!(
+        (json["created"].as_u64(), json["invalid"].as_u64()),
+        (Some(2), Some(2)),
+        "{}",
+        r.stderr
+    );
+    for account in ["ro1", "ro2"] {
+        assert_eq!(
+            emu.store.person(account).unwrap()["we_department"],
+            "4",
+            "{account}"
+        );
+    }
+    assert!(
+        r.stderr.contains(
+            "department 北京某某科技有限公司/研发部/后端组 taken as 办公逸/研发部/后端组 (the directory's root department is 办公逸)"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        emu.store.departments().len(),
+        departments,
+        "no department was made from such a reading"
+    );
+}
+
 /// A roster (花名册) whose header is two rows, as HR groups its columns: 联系方式 over 手机 and
 /// 邮箱, 帐号, 姓名 and 部门 merged down both. Every row was invalid: the lower row was read as a
 /// person, and the columns under a group not at all.
