@@ -899,13 +899,13 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     let people = matches!(layout, Layout::Staff | Layout::Times);
     let lone = people && values.get(Field::WeUserid).is_none();
     match () {
-        _ if lone && fields == 1 => {
-            issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]);
-        }
         _ if lone && is_total(&raw) => {
             // Not a person: nothing of it is checked against the other rows either.
             values = StaffRecord::default();
             issues = ThinVec::from([Issue::error(None, total_row_problem())]);
+        }
+        _ if lone && fields == 1 => {
+            issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]);
         }
         _ => issues.extend(row_rules(&values, &issues, layout)),
     }
@@ -1320,8 +1320,8 @@ mod tests {
         let t = table(&[
             HEAD,
             &["a1", "甲", "13800138000", "办公逸", "", "", ""],
-            // A total under the people, in the 帐号 column; a note in the 姓名 column.
-            &["合计:1人", "", "", "", "", "", ""],
+            // A signature under the people, in the 帐号 column; a note in the 姓名 column.
+            &["制表人:李四", "", "", "", "", "", ""],
             &["", "以上截至 11 月", "", "", "", "", ""],
             // One cell, but an account: what it lacks is said column by column.
             &["zs", "", "", "", "", "", ""],
@@ -1364,6 +1364,8 @@ mod tests {
             &["a1", "甲", "13800138000", "办公逸", "", "", ""],
             &["合计", "2人", "", "", "", "", ""],
             &["", " 总计:", "13800138000", "", "", "", ""],
+            // One cell, and a total: said as a total.
+            &["合计:2人", "", "", "", "", "", ""],
             // An account: a person, whatever the name says.
             &["hj", "合计", "13800138002", "办公逸", "", "", ""],
         ]);
@@ -1376,7 +1378,8 @@ mod tests {
         };
         assert_eq!(reasons(1), vec!["a total"]);
         assert_eq!(reasons(2), vec!["a total"]);
-        assert!(t.rows[3].is_valid(), "{:?}", reasons(3));
+        assert_eq!(reasons(3), vec!["a total"]);
+        assert!(t.rows[4].is_valid(), "{:?}", reasons(4));
     }
 
     #[test]
