@@ -97,15 +97,17 @@ async fn two_consoles_on_one_directory_send_each_row_once() {
     assert_eq!(imports, 1, "{history}");
 }
 
-#[tokio::test]
-async fn a_console_killed_mid_import_leaves_a_run_to_resume_and_nothing_is_sent_twice() {
-    let emu = emulator().await;
-    emu.set_latency(Duration::from_millis(25));
-    let b = Bgy::new().against(&emu);
-    let args = ["--data", "runs", "--concurrency", "2"];
-    let (c, csrf) = Console::signed_in(&b, &args).await;
+/// A console on `b` (`args`) importing 300 new people `{prefix}NNNN`, once `rows` of them are
+/// journaled: the console, its CSRF token, the run's page and the run's folder.
+pub async fn importing(
+    b: &Bgy,
+    args: &[&str],
+    prefix: &str,
+    rows: usize,
+) -> (Console, String, String, std::path::PathBuf) {
+    let (c, csrf) = Console::signed_in(b, args).await;
     let (_, checked, _) = c
-        .upload("many.csv", staff_csv("k", 300).into_bytes(), Some(&csrf))
+        .upload("many.csv", staff_csv(prefix, 300).into_bytes(), Some(&csrf))
         .await;
     let r = post(
         &c,
@@ -114,13 +116,23 @@ async fn a_console_killed_mid_import_leaves_a_run_to_resume_and_nothing_is_sent_
     )
     .await;
     let run = r.url().path().to_string();
-    let dir = run_dir(&b, &run);
+    let dir = run_dir(b, &run);
     for _ in 0..200 {
-        if journaled(&dir) >= 40 {
+        if journaled(&dir) >= rows {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    (c, csrf, run, dir)
+}
+
+#[tokio::test]
+async fn a_console_killed_mid_import_leaves_a_run_to_resume_and_nothing_is_sent_twice() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(25));
+    let b = Bgy::new().against(&emu);
+    let args = ["--data", "runs", "--concurrency", "2"];
+    let (c, _, run, dir) = importing(&b, &args, "k", 40).await;
     // The calls in flight are applied and their answers held: the kill cuts them off.
     emu.set_hold(Duration::from_secs(60));
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use crate::console_runs::{post, status};
+use crate::console_runs::{importing, status};
 use crate::web::{wait_until_done, Console};
 
 /// The report-like files in `dir`: reports, and the partial files of a save.
@@ -181,24 +181,7 @@ async fn sigterm_stops_the_console_after_its_runs_write_their_reports() {
     emu.set_latency(Duration::from_millis(25));
     let b = Bgy::new().against(&emu);
     let args = ["--data", "runs", "--concurrency", "2"];
-    let (c, csrf) = Console::signed_in(&b, &args).await;
-    let (_, checked, _) = c
-        .upload("many.csv", staff_csv("s", 300).into_bytes(), Some(&csrf))
-        .await;
-    let r = post(
-        &c,
-        &format!("{checked}/import"),
-        &[("csrf", &csrf), ("cover", "skip")],
-    )
-    .await;
-    let run = r.url().path().to_string();
-    let dir = b.path("runs").join(run.rsplit('/').next().unwrap());
-    for _ in 0..200 {
-        if journal_entries(&dir).len() >= 20 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (c, _, run, dir) = importing(&b, &args, "s", 20).await;
     let mut c = c;
     let sent = std::time::Instant::now();
     send_signal(&c.child, "TERM");
