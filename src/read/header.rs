@@ -51,6 +51,9 @@ pub struct SeenColumn {
     /// Ignored, as the company said or as a column 办公逸 has no field for.
     #[serde(default)]
     pub ignored: bool,
+    /// A known column this sheet's kind does not read (姓名 in a sheet of accounts to delete).
+    #[serde(default)]
+    pub unused: bool,
 }
 
 impl ColumnsSeen {
@@ -131,6 +134,7 @@ impl Header {
                     unknown,
                     guess: guess.map(|f| f.key().to_string()),
                     ignored: matches!(c, Column::Ignored | Column::NoPlace),
+                    unused: matches!(c, Column::Unused(_)),
                 }
             })
             .collect();

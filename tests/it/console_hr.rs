@@ -442,3 +442,43 @@ async fn a_workbook_of_a_sheet_a_department_offers_the_sheets_not_read() {
         "{checked}"
     );
 }
+
+/// HR's list of leavers names people by their HR number and carries their name, department and
+/// leaving date: the console asks what 工号 is, and says of the other known columns that a sheet
+/// of accounts to delete does not read them (it called them "a report's column").
+#[tokio::test]
+async fn a_list_of_leavers_by_hr_number_is_mapped_and_its_other_columns_named_honestly() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("l", 3)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let sheet = "序号,工号,姓名,离职日期\n1,l000001,张三,2026-11-30\n";
+    let (_, at, html) = c
+        .upload_kind("离职名单.csv", sheet.into(), Some(&csrf), "delete")
+        .await;
+    assert!(html.contains("data-testid=\"column-map\""), "{html}");
+    assert_eq!(
+        html.matches("这类表格不用这一列").count(),
+        2,
+        "姓名 and 离职日期: {html}"
+    );
+    assert!(!html.contains("报告的列"), "{html}");
+    let english = c.page(&format!("/lang/en?back={at}")).await.1;
+    assert!(
+        english.contains("not read in this kind of sheet"),
+        "{english}"
+    );
+    c.page("/lang/zh?back=/").await;
+    let at_select = html.find("data-header=\"工号\"").unwrap();
+    let name_at = html[..at_select].rfind("name=\"").unwrap() + 6;
+    let employee = html[name_at..].split('"').next().unwrap().to_string();
+    let r = post(
+        &c,
+        &format!("{at}/columns"),
+        &[("csrf", &csrf), (&employee, "we_userid")],
+    )
+    .await;
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-testid=\"delete\""), "{html}");
+    assert_eq!(count(&html, "total"), 1, "{html}");
+}

@@ -193,7 +193,7 @@ fn columns(info: &RunInfo, mine: bool) -> Option<minijinja::Value> {
                 .map(crate::model::Field::label);
             minijinja::context! {
                 name => format!("c{i}"), title => c.title, unknown => c.unknown,
-                guess => c.guess, label, ignored => c.ignored,
+                guess => c.guess, label, ignored => c.ignored, unused => c.unused,
                 employee_number => !has_account && crate::read::header::is_employee_number(&c.title),
             }
         })
