@@ -11,7 +11,7 @@ use crate::execute::session::{Extra, Session};
 use crate::live::{Live, EXISTS};
 use crate::model::{Command, Field, Layout};
 use crate::outcome::Summary;
-use crate::validate::{problem, Issue};
+use crate::validate::{problem, Issue, Row};
 
 pub async fn run(
     ctx: &Context,
@@ -49,14 +49,16 @@ async fn check(
     match checking.live(ctx).await? {
         Some(live) => {
             online(&mut s, checking, live, layout);
-            // Told by the warning, as the row's values may be gone by now.
-            extra.existing = Some(
-                s.table
-                    .rows
-                    .iter()
-                    .filter(|r| r.is_valid() && r.issues.iter().any(|i| i.reason == EXISTS))
-                    .count(),
-            );
+            // Told by the warnings, as the row's values may be gone by now: a sheet of people
+            // warns of each the directory has, one of dates or deletes of each it lacks.
+            let warned = |r: &Row, reason| r.issues.iter().any(|i| i.reason == reason);
+            extra.existing = match layout {
+                Layout::Staff => Some(count_valid(&s, |r| warned(r, EXISTS))),
+                Layout::Times | Layout::Delete => {
+                    Some(count_valid(&s, |r| !warned(r, NOT_FOUND)))
+                }
+                Layout::Departments => None,
+            };
         }
         None if ctx.client.is_none() => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
         // A fatal condition: the offline checks still make a report; the run ends as fatal.
@@ -64,6 +66,18 @@ async fn check(
     }
     s.outcomes_as_validated();
     s.finish(None, extra)
+}
+
+/// The warning's reason for a row of dates or deletes whose account the directory lacks.
+const NOT_FOUND: &str = "account not found";
+
+/// The valid rows of the run that `pick` takes.
+fn count_valid(s: &Session, pick: impl Fn(&Row) -> bool) -> usize {
+    s.table
+        .rows
+        .iter()
+        .filter(|r| r.is_valid() && pick(r))
+        .count()
 }
 
 fn online<'a>(s: &mut Session, checking: Checking<'a>, live: &'a Live, layout: Layout) {
@@ -82,7 +96,7 @@ fn online<'a>(s: &mut Session, checking: Checking<'a>, live: &'a Live, layout: L
                     row.issues.push(Issue::warning(
                         Some(Field::WeUserid),
                         problem(
-                            "account not found",
+                            NOT_FOUND,
                             "帐号不在通讯录中",
                             "the account is not in the directory",
                         ),

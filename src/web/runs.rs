@@ -192,6 +192,12 @@ pub fn now() -> String {
 }
 
 impl RunInfo {
+    /// The people a checked list of accounts to delete would delete: its valid rows whose
+    /// account the directory had, when the check was online; else each valid row, at most.
+    pub fn to_delete(&self) -> usize {
+        self.existing.unwrap_or(self.count(|c| c.ok))
+    }
+
     /// A new run of `command` by `who` on `file` (stored as `input`).
     pub fn new(id: &str, who: &str, command: Command, file: &str, input: &str) -> RunInfo {
         RunInfo {

@@ -449,7 +449,8 @@ async fn a_workbook_of_a_sheet_a_department_offers_the_sheets_not_read() {
 #[tokio::test]
 async fn a_list_of_leavers_by_hr_number_is_mapped_and_its_other_columns_named_honestly() {
     let emu = emulator().await;
-    emu.store.insert_staff(people("l", 3)).unwrap();
+    // Twelve, so that deleting two stays under the 20 % that needs forcing.
+    emu.store.insert_staff(people("l", 12)).unwrap();
     let b = Bgy::new().against(&emu);
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let sheet = "序号,工号,姓名,离职日期\n1,l000001,张三,2026-11-30\n";
@@ -481,4 +482,88 @@ async fn a_list_of_leavers_by_hr_number_is_mapped_and_its_other_columns_named_ho
     let html = r.text().await.unwrap();
     assert!(html.contains("data-testid=\"delete\""), "{html}");
     assert_eq!(count(&html, "total"), 1, "{html}");
+    assert!(
+        html.contains("这会从通讯录删除 1 人。请输入 1 确认"),
+        "{html}"
+    );
+    // Accounts the directory lacks are not counted among those to delete, nor typed.
+    let sheet = "帐号\nl000000\nl000002\nnobody\n";
+    let (_, at, html) = c
+        .upload_kind("leavers.csv", sheet.into(), Some(&csrf), "delete")
+        .await;
+    assert!(
+        html.contains("这会从通讯录删除 2 人(另有 1 个帐号不在通讯录中)。请输入 2 确认"),
+        "{html}"
+    );
+    let delete = |typed: &'static str| {
+        c.http
+            .post(format!("{}{at}/delete", c.base))
+            .form(&[("csrf", csrf.as_str()), ("confirm", typed)])
+            .send()
+    };
+    assert_eq!(
+        delete("3").await.unwrap().status(),
+        400,
+        "the rows, not the people"
+    );
+    let r = delete("2").await.unwrap();
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&html, "deleted"), 2, "{html}");
+    assert_eq!(emu.store.staff_count(), 2 + 12 - 2);
+    // A sheet of accounts none of which is in the directory offers no delete.
+    let (_, _, html) = c
+        .upload_kind("gone.csv", "帐号\nnobody\n".into(), Some(&csrf), "delete")
+        .await;
+    assert!(html.contains("data-testid=\"nothing-to-delete\""), "{html}");
+    assert!(!html.contains("data-testid=\"confirm\""), "{html}");
+}
+
+/// A delete past 20 % of the directory without its box ticked ended on a page that said only
+/// that nothing was deleted: it now says what to tick, and where.
+#[tokio::test]
+async fn a_delete_refused_past_a_fifth_of_the_directory_says_what_to_tick_and_where() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("f", 3)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (_, at, _) = c
+        .upload_kind(
+            "many.csv",
+            "帐号\nf000000\nf000001\n".into(),
+            Some(&csrf),
+            "delete",
+        )
+        .await;
+    let delete = |force: bool| {
+        let mut form = vec![("csrf", csrf.as_str()), ("confirm", "2")];
+        if force {
+            form.push(("force", "1"));
+        }
+        c.http
+            .post(format!("{}{at}/delete", c.base))
+            .form(&form)
+            .send()
+    };
+    let r = delete(false).await.unwrap();
+    let run = r.url().path().to_string();
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = c.page(&run).await.1;
+        if crate::console_runs::status(&html) != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(crate::console_runs::status(&html), "failed", "{html}");
+    assert!(html.contains("data-testid=\"force-notice\""), "{html}");
+    assert!(
+        html.contains(&format!("<a href=\"{at}\">"))
+            && html.contains("允许删除超过通讯录 20% 的人"),
+        "{html}"
+    );
+    assert_eq!(emu.store.staff_count(), 5, "nothing deleted");
+    let r = delete(true).await.unwrap();
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&html, "deleted"), 2, "{html}");
+    assert!(!html.contains("data-testid=\"force-notice\""), "{html}");
 }

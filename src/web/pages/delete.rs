@@ -24,8 +24,8 @@ pub async fn start(
 ) -> Result<Response, AppError> {
     require(&s, Role::Approve)?;
     let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], Some(Layout::Delete))?;
-    // Up to this many: accounts the directory lacks are found out when it runs.
-    confirmed(from.count(|c| c.ok), &f.confirm)?;
+    // As many as the page said: the accounts the directory had when the sheet was checked.
+    confirmed(from.to_delete(), &f.confirm)?;
     let force = f.force.is_some();
     send_from(
         app.clone(),

@@ -79,6 +79,8 @@ pub async fn page(
             rows => rows.iter().map(shown_row).collect::<Vec<_>>(),
             page, pages, failed_rows => info.failed_rows,
             failed_title => failed_title(&info),
+            to_delete => info.to_delete(),
+            not_found => info.count(|c| c.ok).saturating_sub(info.to_delete()),
             reasons => reasons(&info),
             columns => columns(&info, mine),
             error => info.error.as_deref().map(i18n::pick),
