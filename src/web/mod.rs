@@ -142,7 +142,7 @@ async fn tidy(app: &Arc<App>) {
         let settled = app.store.settle(&mut runs);
         if settled > 0 {
             crate::console::say(format!(
-                "bgy serve: {settled} run(s) had been cut off while running (the console was killed): now interrupted, and an import can be resumed from its page"
+                "bgy serve: {settled} run(s) had been cut off while running (the console was killed, the machine went down, or the run's end could not be recorded): now interrupted, and an import can be resumed from its page"
             ));
         }
         match app.ctx.history() {

@@ -78,7 +78,8 @@ pub enum Status {
     RowsFailed,
     /// Stopped by a fatal API condition.
     Fatal,
-    /// Cut off: the console was killed or shut down while it ran.
+    /// Cut off: the console was killed while it ran (a console shut down stops its runs
+    /// first), or could not record how the run ended.
     Interrupted,
     /// A person pressed Stop.
     Stopped,
@@ -364,7 +365,7 @@ impl Store {
             info.status = Status::Interrupted;
             info.finished.get_or_insert_with(now);
             info.error = Some(
-                "运行中途被终止 (控制台被关闭或被杀死);日志中已完成的行不会再发送 (cut off: the console was killed or shut down while it ran; what the journal says was done is not sent again)"
+                "运行中途被终止 (控制台被强行结束、机器宕机,或没能记下运行的结果);日志中已完成的行不会再发送 (cut off: the console was killed, the machine went down, or the run's end could not be recorded; what the journal says was done is not sent again)"
                     .into(),
             );
             if save(&dir, info).is_ok() {
