@@ -371,6 +371,9 @@ impl<'a> Online<'a> {
             ));
         }
         let own = live.person(row.account());
+        if let Some(own) = own {
+            one_edited(&mut issues, &mut row.values, own, &live.tree);
+        }
         issues.extend(self.taken.clashes(row.account(), own, &row.values));
         if self.warn_existing && own.is_some() {
             issues.push(
@@ -675,6 +678,51 @@ fn unknown_ids(place: Placement, tree: &DeptTree) -> Vec<Issue> {
         .collect()
 }
 
+/// The rule of a row whose 部门ID and 部门 name different departments.
+const MISMATCH: &str = "department mismatch";
+
+/// A row of an export whose 部门ID and 部门 disagree ([`ids_against_paths`]), for a person
+/// the directory has: when one of the two still names the departments the person is in, the
+/// other is HR's edit (a person moved by typing a new 部门, the export's 部门ID left as it
+/// was). The edit is taken, with a warning instead of the error: a path edited has the row's
+/// 部门ID let go, so that the path decides. Both edited, or neither, stays an error.
+fn one_edited(issues: &mut [Issue], v: &mut StaffRecord, own: &StaffRecord, tree: &DeptTree) {
+    let Some(at) = issues.iter().position(|i| i.reason == MISMATCH) else {
+        return;
+    };
+    let sorted = |place: Placement| {
+        let mut ids = place.resolve(tree)?;
+        ids.sort_unstable();
+        ids.dedup();
+        Some(ids)
+    };
+    let (Some(now), Some(by_id), Some(by_path)) = (
+        sorted(Placement::new(own.get(Field::WeId), None)),
+        sorted(Placement::new(v.get(Field::WeId), None)),
+        sorted(Placement::new(None, v.get(Field::WeDepartment))),
+    ) else {
+        return;
+    };
+    // The column edited, and the one left as the export had it.
+    let (edited, kept) = match (by_id == now, by_path == now) {
+        (true, false) => (Field::WeDepartment, Field::WeId),
+        (false, true) => (Field::WeId, Field::WeDepartment),
+        _ => return,
+    };
+    if edited == Field::WeDepartment {
+        v.set(Field::WeId, None);
+    }
+    let (edited, kept) = (edited.label(), kept.label());
+    issues[at] = Issue::warning(
+        Some(Field::WeDepartment),
+        problem(
+            "department edited",
+            format!("{kept} 还是此人现在的部门,{edited} 改过了:按改过的 {edited} 处理"),
+            format!("{kept} still names the person's departments and {edited} was changed: the change is taken"),
+        ),
+    );
+}
+
 /// A row with both 部门ID and 部门 (as exports have): the ids decide. Paths that all exist
 /// must name the same departments; a path that no longer exists (a department renamed since
 /// the sheet was exported) is only worth a warning.
@@ -689,7 +737,7 @@ fn ids_against_paths(place: Placement, tree: &DeptTree) -> Option<Issue> {
                 Issue::error(
                     Some(Field::WeDepartment),
                     problem(
-                        "department mismatch",
+                        MISMATCH,
                         "部门 与 部门ID 指向不同的部门;请只改其中一列,或清空另一列",
                         "部门 (paths) and 部门ID name different departments; change one and clear the other",
                     ),

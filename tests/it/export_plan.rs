@@ -241,6 +241,61 @@ async fn six_edited_cells_are_six_updates_six_calls_then_zero() {
     );
 }
 
+/// HR moves people in the export by typing a new 部门 and leaves the 部门ID the export wrote:
+/// each such row was an error ("部门 and 部门ID name different departments"). The column that
+/// still names where the person is, is the one HR left; the other is the move.
+#[tokio::test]
+async fn a_person_moved_by_one_of_部门_and_部门id_is_moved_and_both_changed_is_an_error() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("m", 10)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    let mut sheet = read_sheet(&bgy.path("x.xlsx"), "成员 Staff");
+    let (acc, dept, ids) = (
+        col(&sheet, "帐号*"),
+        col(&sheet, "部门"),
+        col(&sheet, "部门ID"),
+    );
+    let at = |sheet: &Vec<Vec<String>>, a: &str| sheet.iter().position(|r| r[acc] == a).unwrap();
+    let i = at(&sheet, "m000001");
+    sheet[i][dept] = "办公逸/客服部".into();
+    let i = at(&sheet, "m000002");
+    sheet[i][ids] = "3".into();
+    // Both changed, each elsewhere: nobody can tell which is meant.
+    let i = at(&sheet, "m000003");
+    sheet[i][dept] = "办公逸/客服部".into();
+    sheet[i][ids] = "1".into();
+    write_rows(&bgy.path("moved.xlsx"), &sheet);
+    let r = bgy.run(&["sync", "moved.xlsx", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(
+        (r.json()["updated"].clone(), r.json()["invalid"].clone()),
+        (json!(2), json!(1)),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("部门ID still names the person's departments and 部门 was changed"),
+        "{}",
+        r.stderr
+    );
+    for moved in ["m000001", "m000002"] {
+        assert_eq!(
+            emu.store.person(moved).unwrap()["we_department"],
+            "3",
+            "{moved}"
+        );
+    }
+    assert_eq!(emu.store.person("m000003").unwrap()["we_department"], "4");
+    assert!(
+        r.stderr
+            .contains("部门 (paths) and 部门ID name different departments"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[tokio::test]
 async fn an_export_of_a_department_with_no_one_of_its_own_says_its_sub_departments_have_some() {
     let emu = emulator().await;
