@@ -727,31 +727,25 @@ fn validate_stream(
             });
         }
     }
-    let mut warnings = Vec::new();
-    for (i, (col, title)) in header.columns.iter().zip(&header.titles).enumerate() {
-        let at = read::cell_ref(i, header.row);
-        match col {
-            Column::Unknown => warnings.push(unknown_column(&at, title, header.guess(title))),
-            Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key()))),
-            Column::Unused(f) if layout != Layout::Delete => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key()))),
-            _ => {}
-        }
-    }
-    if let Some(advice) = no_place(&header) {
-        warnings.push(advice);
-    }
+    let mut warnings = header_warnings(&header, layout);
     let mut cross = CrossRows::new(layout);
     let mut out: Vec<Row> = Vec::new();
+    let mut totals = Vec::new();
     for row in head
         .into_iter()
         .skip(header_index + 1)
         .chain(rows)
         .filter_map(|r| validate_row(r, &header, layout))
     {
+        if row.issues.first().is_some_and(|i| i.reason == TOTAL) {
+            totals.push(row.source_row);
+            continue;
+        }
         cross.add(&row);
         out.push(row);
         watch(layout, &header, &mut out);
     }
+    warnings.extend(totals_left_out(&totals));
     let accounts = cross.finish(&mut out).map_err(|error| {
         LoadError::Read(ReadError::Io {
             path: format!("the temporary file of {shown}'s checks across rows"),
@@ -768,6 +762,24 @@ fn validate_stream(
         is_report: false,
         accounts,
     })
+}
+
+/// What the header says of its columns: unknown ones (each with the known column it most
+/// likely meant), repeated ones, ones the layout does not use, and those 办公逸 has no field
+/// for, together.
+fn header_warnings(header: &Header, layout: Layout) -> Vec<Advice> {
+    let mut warnings = Vec::new();
+    for (i, (col, title)) in header.columns.iter().zip(&header.titles).enumerate() {
+        let at = read::cell_ref(i, header.row);
+        match col {
+            Column::Unknown => warnings.push(unknown_column(&at, title, header.guess(title))),
+            Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key()))),
+            Column::Unused(f) if layout != Layout::Delete => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key()))),
+            _ => {}
+        }
+    }
+    warnings.extend(no_place(header));
+    warnings
 }
 
 /// The warning for a column no name matched, naming the known column it most likely meant
@@ -949,13 +961,30 @@ fn is_total(raw: &RawRow) -> bool {
     })
 }
 
-/// A row of totals and no account, said once.
+/// The rule of a row of totals, which [`validate_stream`] leaves out of the rows.
+const TOTAL: &str = "a total";
+
+/// A row of totals and no account: no person, and no row of the sheet's people
+/// ([`totals_left_out`]).
 fn total_row_problem() -> Problem {
     problem(
-        "a total",
-        "这一行是合计行,不是一个人的资料:请删掉这一行",
-        "this row is a total, not a person's: delete the row",
+        TOTAL,
+        "这一行是合计行,不是一个人的资料",
+        "this row is a total, not a person's",
     )
+}
+
+/// The warning naming the rows of totals under the people, left out: an HR system that ends
+/// its export with 合计 | 300人 would otherwise fail a scheduled sync every night.
+fn totals_left_out(rows: &[u32]) -> Option<Advice> {
+    let shown: Vec<String> = rows.iter().take(5).map(u32::to_string).collect();
+    let more = if rows.len() > 5 { " …" } else { "" };
+    let (zh, en) = (shown.join("、"), shown.join(", "));
+    (!rows.is_empty()).then(|| {
+        Advice::new(format!(
+            "第 {zh}{more} 行是合计行,不是人员,没有读取 (row {en}{more}: a total, not a person; not read)"
+        ))
+    })
 }
 
 /// A row of one filled cell and no account, said once.
@@ -1358,7 +1387,7 @@ mod tests {
     }
 
     #[test]
-    fn a_row_of_totals_without_an_account_is_one_error() {
+    fn a_row_of_totals_without_an_account_is_left_out_with_a_warning() {
         let t = table(&[
             HEAD,
             &["a1", "甲", "13800138000", "办公逸", "", "", ""],
@@ -1369,17 +1398,15 @@ mod tests {
             // An account: a person, whatever the name says.
             &["hj", "合计", "13800138002", "办公逸", "", "", ""],
         ]);
-        let reasons = |i: usize| {
-            t.rows[i]
-                .issues
-                .iter()
-                .map(|x| x.reason)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(reasons(1), vec!["a total"]);
-        assert_eq!(reasons(2), vec!["a total"]);
-        assert_eq!(reasons(3), vec!["a total"]);
-        assert!(t.rows[4].is_valid(), "{:?}", reasons(4));
+        // Left out of the rows, and named in one warning.
+        let accounts: Vec<&str> = t.rows.iter().map(|r| r.account()).collect();
+        assert_eq!(accounts, ["a1", "hj"]);
+        assert!(t.rows.iter().all(|r| r.is_valid()));
+        let said: Vec<&str> = t.warnings.iter().map(|w| w.text.as_str()).collect();
+        assert!(
+            said.contains(&"第 3、4、5 行是合计行,不是人员,没有读取 (row 3, 4, 5: a total, not a person; not read)"),
+            "{said:?}"
+        );
     }
 
     #[test]

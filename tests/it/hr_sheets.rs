@@ -915,3 +915,36 @@ async fn a_word_document_a_numbers_file_or_a_zip_of_sheets_is_told_for_what_it_i
         "{html}"
     );
 }
+
+/// An HR system ends its roster with a row of totals: the row is no person and fails nothing
+/// (a scheduled sync of a sheet with an invalid row sends nothing, every night), but it is
+/// named in a warning.
+#[tokio::test]
+async fn a_row_of_totals_under_the_people_is_left_out_and_named() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut sheet = staff_csv("tt", 3);
+    sheet.push_str("合计,3人,,\n");
+    bgy.write("花名册.csv", sheet);
+    let r = bgy.run(&["import", "花名册.csv", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(
+        (r.json()["total"].as_u64(), r.json()["created"].as_u64()),
+        (Some(3), Some(3)),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("row 5: a total, not a person; not read"),
+        "{}",
+        r.stderr
+    );
+    let summary = read_sheet(&the_report(bgy.dir.path()), "汇总 Summary");
+    assert!(
+        summary
+            .iter()
+            .flatten()
+            .any(|c| c.contains("第 5 行是合计行")),
+        "{summary:?}"
+    );
+}
