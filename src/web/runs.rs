@@ -193,9 +193,10 @@ pub fn now() -> String {
 }
 
 impl RunInfo {
-    /// The people a checked list of accounts to delete would delete: its valid rows whose
-    /// account the directory had, when the check was online; else each valid row, at most.
-    pub fn to_delete(&self) -> usize {
+    /// The people a checked sheet of dates or accounts to delete would change: its valid rows
+    /// whose account the directory had, when the check was online; else each valid row, at
+    /// most.
+    pub fn in_directory(&self) -> usize {
         self.existing.unwrap_or(self.count(|c| c.ok))
     }
 

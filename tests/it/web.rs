@@ -765,12 +765,16 @@ async fn dates_and_deletes_from_their_own_sheets() {
     let (_, at, html) = c
         .upload_kind(
             "dates.csv",
-            "帐号,入职时间\nd000000,2020-03-04\nd000001,2020/3/5\n".into(),
+            "帐号,入职时间\nd000000,2020-03-04\nd000001,2020/3/5\nnobody,2020-03-06\n".into(),
             Some(&csrf),
             "times",
         )
         .await;
-    assert_eq!(count(&html, "valid"), 2, "{html}");
+    assert_eq!(count(&html, "valid"), 3, "{html}");
+    assert!(
+        html.contains("更新 2 人的日期") && html.contains("另有 1 个帐号不在通讯录中"),
+        "the people the directory has: {html}"
+    );
     assert!(html.contains("data-testid=\"times\"") && !html.contains("data-testid=\"import\""));
     let r = c
         .http

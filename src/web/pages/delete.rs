@@ -25,7 +25,7 @@ pub async fn start(
     require(&s, Role::Approve)?;
     let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], Some(Layout::Delete))?;
     // As many as the page said: the accounts the directory had when the sheet was checked.
-    confirmed(from.to_delete(), &f.confirm)?;
+    confirmed(from.in_directory(), &f.confirm)?;
     let force = f.force.is_some();
     send_from(
         app.clone(),
