@@ -397,6 +397,56 @@ fn disk_full(text: &str) -> bool {
 /// `bgy.toml`'s job on its cron while the console serves. Each run holds the directory's lock
 /// (while a person's sending run holds it, it tries again each minute), runs off the runtime's
 /// threads, says on the terminal what it does, and leaves how it went for the 定时同步 page.
+/// The scheduled run in progress in this console, if any, so that the console's shutdown
+/// stops it as it stops the runs people started (the calls in flight finish, the report and
+/// the history say it was interrupted), and starts no other.
+#[derive(Default)]
+pub struct Scheduled {
+    /// The run's stop, and whether the console is closing.
+    state: std::sync::Mutex<(Option<Stop>, bool)>,
+}
+
+impl Scheduled {
+    fn state(&self) -> std::sync::MutexGuard<'_, (Option<Stop>, bool)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A scheduled run begins: its stop, unless the console is closing.
+    fn begin(&self) -> Option<Stop> {
+        let mut state = self.state();
+        if state.1 {
+            return None;
+        }
+        let stop = Stop::new();
+        state.0 = Some(stop.clone());
+        Some(stop)
+    }
+
+    fn end(&self) {
+        self.state().0 = None;
+    }
+
+    /// No scheduled run begins from now on; the one in progress is stopped, and waited for
+    /// (a minute at most, as [`Jobs::stop_all`] waits).
+    pub async fn close(&self) {
+        let running = {
+            let mut state = self.state();
+            state.1 = true;
+            state.0.clone()
+        };
+        let Some(stop) = running else {
+            return;
+        };
+        stop.interrupt_because("控制台已关闭 (the console was shut down)");
+        for _ in 0..600 {
+            if self.state().0.is_none() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}
+
 pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::Settings>) {
     let Some(job) = settings.schedule.as_ref() else {
         return;
@@ -424,10 +474,11 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::S
                 }
             }
         };
+        let Some(stop) = app.scheduled.begin() else {
+            return;
+        };
         let events = Arc::new(crate::console::Console::new(true, false));
-        let mut ctx = app
-            .ctx
-            .for_run(events, crate::cmd::schedule::WHO, Stop::new());
+        let mut ctx = app.ctx.for_run(events, crate::cmd::schedule::WHO, stop);
         ctx.directory_held = true;
         let shared = settings.clone();
         let handle = tokio::runtime::Handle::current();
@@ -436,6 +487,7 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::S
         })
         .await
         .unwrap_or_else(|e| Err(anyhow::anyhow!("internal error: {e}")));
+        app.scheduled.end();
         drop(lock);
         let at = chrono::Local::now().format("%Y-%m-%d %H:%M");
         let said = match &result {

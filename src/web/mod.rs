@@ -55,6 +55,8 @@ pub struct App {
     schedule: Option<Arc<crate::config::unattended::Settings>>,
     /// How the last scheduled run of this console went (`中文 (English)`), for its page.
     last_scheduled: std::sync::Mutex<Option<String>>,
+    /// The scheduled run in progress, which the console's shutdown stops.
+    scheduled: jobs::Scheduled,
 }
 
 /// Serves the console until Ctrl-C or SIGTERM; then stops its runs (the calls in flight
@@ -93,6 +95,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         uploads: Semaphore::new(upload::AT_ONCE),
         schedule: job.schedule.clone(),
         last_scheduled: std::sync::Mutex::new(None),
+        scheduled: jobs::Scheduled::default(),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let shown = match addr {
@@ -122,11 +125,13 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     )
     .await;
     keeper.abort();
+    crate::console::say("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
+    // The scheduled run, which runs on a thread of its own, is stopped and waited for: the
+    // scheduler's task ended alone would leave it sending.
+    tokio::join!(app.scheduled.close(), app.jobs.stop_all());
     if let Some(s) = scheduler {
         s.abort();
     }
-    crate::console::say("bgy serve: stopping: the runs in progress finish their calls in flight and write their reports");
-    app.jobs.stop_all().await;
     Ok(Summary {
         command: "serve",
         ..Summary::default()

@@ -212,3 +212,66 @@ async fn sigterm_stops_the_console_after_its_runs_write_their_reports() {
     );
     assert!(dir.join("report.xlsx").metadata().unwrap().len() > 0);
 }
+
+/// The console's scheduled run runs on a thread of its own: stopping the console ended the
+/// scheduler's task and left that run sending (or cut it off when the process ended). It is
+/// stopped now as the runs people start are.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_consoles_scheduled_run_too() {
+    use crate::unattended::{directory, robot, runs, settings, sheet};
+    let emu = directory(20).await;
+    emu.set_latency(Duration::from_millis(100));
+    let (_robot, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "max_changes = 1000");
+    let toml = std::fs::read_to_string(bgy.path("bgy.toml")).unwrap();
+    bgy.write(
+        "bgy.toml",
+        toml.replace("cron = \"0 30 2 * * *\"", "cron = \"* * * * * *\""),
+    );
+    let newcomers: Vec<String> = (0..40)
+        .map(|i| format!("n{i:03},新人{i},1390000{i:04},2"))
+        .collect();
+    let newcomers: Vec<&str> = newcomers.iter().map(String::as_str).collect();
+    bgy.write("hr/花名册-1.csv", sheet(0..20, &newcomers));
+    let mut c = Console::start(&bgy, &["--data", "runs", "--concurrency", "1"]);
+    while emu.store.staff_count() < 20 + 3 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = std::time::Instant::now();
+    send_signal(&c.child, "TERM");
+    let exit = loop {
+        if let Some(exit) = c.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(sent.elapsed() < Duration::from_secs(3), "still serving");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(exit.code(), Some(0));
+    assert!(
+        emu.store.staff_count() < 20 + 40,
+        "stopped, not run to its end"
+    );
+    // It ended itself, with its report: nothing left for the next bgy to settle.
+    assert!(
+        !bgy.run(&["history"])
+            .await
+            .stderr
+            .contains("had been stopped"),
+        "the scheduled run was cut off, not stopped"
+    );
+    let scheduled = runs(&bgy).await;
+    assert_eq!(scheduled[0]["who"], "schedule", "{scheduled:?}");
+    assert_eq!(scheduled[0]["status"], "interrupted", "{scheduled:?}");
+    let report = std::fs::read_dir(bgy.path(".bgy/schedule"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".xlsx"))
+        .expect("the scheduled run's report");
+    let failed = read_sheet(&report, "失败 Failed");
+    assert!(
+        failed[1][col(&failed, "错误 Error")].contains("控制台已关闭"),
+        "{:?}",
+        failed[1]
+    );
+}
