@@ -93,6 +93,8 @@ pub struct Finished {
     pub history_run: Option<i64>,
     /// A check online: valid rows whose account the directory has.
     pub existing: Option<usize>,
+    /// A check online: the people the directory holds.
+    pub directory: Option<usize>,
     /// Accounts the run changed (or failed to) that are not rows of its sheet: a sync's
     /// prunes, an undo's deletes.
     pub besides: usize,

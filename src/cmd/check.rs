@@ -59,6 +59,7 @@ async fn check(
                 }
                 Layout::Departments => None,
             };
+            extra.directory = Some(live.staff.len());
         }
         None if ctx.client.is_none() => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
         // A fatal condition: the offline checks still make a report; the run ends as fatal.

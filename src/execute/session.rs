@@ -66,6 +66,8 @@ pub struct Extra {
     /// A check online: valid rows whose account the directory has (an import skips or
     /// updates them; the others it creates).
     pub existing: Option<usize>,
+    /// A check online: the people the directory holds.
+    pub directory: Option<usize>,
     /// A run that only planned (a plan, an undo's dry run): what it would do.
     pub planned: Option<crate::outcome::StaffCounts>,
     /// A prune: how many of the people the sheet does not name `bgy.toml`'s `[prune]` kept.
@@ -536,6 +538,7 @@ impl<'a> Session<'a> {
             report: report_path.clone(),
             history_run: self.recorder.as_ref().map(|r| r.run),
             existing: extra.existing,
+            directory: extra.directory,
             besides: extra.deleted + extra.left + extra.failed,
             planned: extra.planned,
         })));

@@ -322,6 +322,7 @@ fn ended(
         info.history_run = end.history_run;
         info.reasons.clone_from(&end.reasons);
         info.existing = end.existing;
+        info.directory = end.directory;
         for r in &end.reasons {
             if let Some(remedy) = r.remedy.as_ref().filter(|r| !info.remedies.contains(r)) {
                 info.remedies.push(remedy.clone());

@@ -179,6 +179,9 @@ pub struct RunInfo {
     /// A check online: valid rows whose account the directory already has.
     #[serde(default)]
     pub existing: Option<usize>,
+    /// A check online: the people the directory held.
+    #[serde(default)]
+    pub directory: Option<usize>,
     /// The workbook's sheet the person chose to read (none: the first visible one).
     #[serde(default)]
     pub sheet: Option<String>,
@@ -232,6 +235,7 @@ impl RunInfo {
             columns: None,
             mapping: Vec::new(),
             existing: None,
+            directory: None,
             sheet: None,
         }
     }

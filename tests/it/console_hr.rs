@@ -495,6 +495,10 @@ async fn a_list_of_leavers_by_hr_number_is_mapped_and_its_other_columns_named_ho
         html.contains("这会从通讯录删除 2 人(另有 1 个帐号不在通讯录中)。请输入 2 确认"),
         "{html}"
     );
+    assert!(
+        !html.contains("data-testid=\"past-guard\""),
+        "2 of 14: {html}"
+    );
     let delete = |typed: &'static str| {
         c.http
             .post(format!("{}{at}/delete", c.base))
@@ -526,7 +530,7 @@ async fn a_delete_refused_past_a_fifth_of_the_directory_says_what_to_tick_and_wh
     emu.store.insert_staff(people("f", 3)).unwrap();
     let b = Bgy::new().against(&emu);
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
-    let (_, at, _) = c
+    let (_, at, html) = c
         .upload_kind(
             "many.csv",
             "帐号\nf000000\nf000001\n".into(),
@@ -534,6 +538,13 @@ async fn a_delete_refused_past_a_fifth_of_the_directory_says_what_to_tick_and_wh
             "delete",
         )
         .await;
+    // Said before, too: the box is required on the page (a request without it is refused
+    // below all the same).
+    assert!(
+        html.contains("这是通讯录 5 人中的 2 人,超过 20%")
+            && html.contains("required data-testid=\"force\""),
+        "{html}"
+    );
     let delete = |force: bool| {
         let mut form = vec![("csrf", csrf.as_str()), ("confirm", "2")];
         if force {

@@ -80,6 +80,9 @@ pub async fn page(
             page, pages, failed_rows => info.failed_rows,
             failed_title => failed_title(&info),
             in_directory => info.in_directory(),
+            // Past the guard on removing many people: the box that allows it must be ticked.
+            past_guard => info.directory.is_some_and(|d| crate::safety::guard(info.in_directory(), d).is_some()),
+            directory => info.directory,
             not_found => info.count(|c| c.ok).saturating_sub(info.in_directory()),
             reasons => reasons(&info),
             columns => columns(&info, mine),
