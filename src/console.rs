@@ -475,9 +475,9 @@ pub fn hint(remedy: Option<&Remedy>) -> String {
         .unwrap_or_default()
 }
 
-/// Ctrl-C and SIGTERM, for as long as the watch lives. A run that sends is stopped (in-flight
-/// calls finish, the report and journal are written) and a second signal quits at once; any
-/// other run quits at once, leaving no file it had begun ([`crate::signals`]).
+/// Ctrl-C, SIGTERM and SIGHUP, for as long as the watch lives. A run that sends is stopped
+/// (in-flight calls finish, the report and journal are written) and a second signal quits at
+/// once; any other run quits at once, leaving no file it had begun ([`crate::signals`]).
 pub fn on_signals(stop: Stop, sends: bool) -> Option<signals::Watch> {
     let mut heard = false;
     let watch = signals::watch(move |signal| {

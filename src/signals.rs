@@ -1,9 +1,10 @@
 //! Ctrl-C (SIGINT), SIGTERM (`kill`, `timeout`, `systemctl stop`, `docker stop`) and SIGHUP
-//! (the terminal or the ssh connection closed) end a run the same way. A run that sends stops: the calls in flight finish, the report, journal and
-//! history are written, the exit code is 130. A second signal, or the first in a run that
-//! sends nothing, ends the process at once, after removing the files it had begun and not
-//! finished ([`Unfinished`]): a reserved report still empty (Excel calls it broken), a
-//! workbook half saved, an export's partial file (the directory's phones and bank cards).
+//! (the terminal or the ssh connection closed) end a run the same way. A run that sends stops:
+//! the calls in flight finish, the report, journal and history are written, the exit code is
+//! 130. A second signal, or the first in a run that sends nothing, ends the process at once,
+//! after removing the files it had begun and not finished ([`Unfinished`]): a reserved report
+//! still empty (Excel calls it broken), a workbook half saved, an export's partial file (the
+//! directory's phones and bank cards).
 //!
 //! The signals are watched on a thread of their own, not on the async runtime, whose threads
 //! a check's or a plan's work may keep busy when the signal comes. A signal ignored when bgy
@@ -28,7 +29,7 @@ pub enum Signal {
 }
 
 impl Signal {
-    /// As the terminal says it: `Ctrl-C`, `SIGTERM`.
+    /// As the terminal says it: `Ctrl-C`, `SIGTERM`, `SIGHUP`.
     pub fn name(self) -> &'static str {
         match self {
             Signal::Interrupt => "Ctrl-C",
@@ -116,7 +117,7 @@ pub fn watch(mut on: impl FnMut(Signal) + Send + 'static) -> std::io::Result<Wat
     Ok(Watch { task })
 }
 
-/// The first Ctrl-C or SIGTERM, as a future, for a server's shutdown; a second one ends the
+/// The first signal ([`watch`]'s), as a future, for a server's shutdown; a second one ends the
 /// process at once, after saying `again` with its name. Heard while the watch lives; without
 /// one (no thread could be made) a signal ends bgy as it would any program.
 pub fn first(again: &'static str) -> (Option<Watch>, impl std::future::Future<Output = ()>) {

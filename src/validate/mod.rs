@@ -905,9 +905,10 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     }
     let last = last?;
     // One filled cell and no account: a total, a note or a signature under the people (合计:4人,
-    // 制表人 …), one error, not each required column's; so is a row of totals (合计 | 300人 |
-    // …), whatever it fills. Sheets of people with more than their account only: a delete
-    // sheet's row is its account alone, and its error says what is wrong with it.
+    // 制表人 …), one error, not each required column's. A row of totals (合计 | 300人 | …),
+    // whatever it fills, is no person at all: [`validate_stream`] leaves it out. Sheets of
+    // people with more than their account only: a delete sheet's row is its account alone,
+    // and its error says what is wrong with it.
     let people = matches!(layout, Layout::Staff | Layout::Times);
     let lone = people && values.get(Field::WeUserid).is_none();
     match () {
