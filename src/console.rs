@@ -157,7 +157,7 @@ impl Observer for Console {
             people(n)
         );
         let mut answer = String::new();
-        std::io::stdin().read_line(&mut answer)?;
+        signals::asking(|| std::io::stdin().read_line(&mut answer))?;
         Ok(answer.trim() == n.to_string())
     }
 }
@@ -482,7 +482,8 @@ pub fn on_signals(stop: Stop, sends: bool) -> Option<signals::Watch> {
     let mut heard = false;
     let watch = signals::watch(move |signal| {
         let name = signal.name();
-        if !sends || std::mem::replace(&mut heard, true) {
+        // Nothing to finish before the first call, and at the confirmation nothing was sent.
+        if !sends || signals::is_asking() || std::mem::replace(&mut heard, true) {
             say(format!("\nbgy: {name}: 已中断 (stopped at once)"));
             signals::exit_now();
         }

@@ -12,7 +12,7 @@
 //! the background of a script is not stopped by a Ctrl-C meant for the script.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 /// The exit code of a run a signal ended.
@@ -138,6 +138,23 @@ pub fn first(again: &'static str) -> (Option<Watch>, impl std::future::Future<Ou
         }
     };
     (watch.ok(), heard)
+}
+
+/// The run is waiting for a person to confirm it at the terminal: nothing was sent yet, so a
+/// signal then ends it at once ([`asking`]).
+static ASKING: AtomicBool = AtomicBool::new(false);
+
+/// Runs `ask` (a prompt read from the terminal) as a time when a signal ends bgy at once.
+pub fn asking<T>(ask: impl FnOnce() -> T) -> T {
+    ASKING.store(true, Ordering::SeqCst);
+    let answer = ask();
+    ASKING.store(false, Ordering::SeqCst);
+    answer
+}
+
+/// Whether the run is at a prompt ([`asking`]).
+pub fn is_asking() -> bool {
+    ASKING.load(Ordering::SeqCst)
 }
 
 /// Removes what the run left unfinished and ends the process at once.

@@ -275,3 +275,87 @@ async fn sigterm_stops_the_consoles_scheduled_run_too() {
         failed[1]
     );
 }
+
+/// `bgy delete` at a terminal asks to type the count; a signal at that prompt, where nothing
+/// was sent, used to wait for the answer ("finishing the calls in flight") until a second one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_at_the_confirmation_ends_bgy_at_once_and_deletes_nothing() {
+    use std::io::Read;
+    use std::os::fd::FromRawFd;
+    let emu = emulator().await;
+    emu.store.insert_staff(people("d", 20)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.write("leavers.csv", "帐号\nd000001\nd000002\n");
+    // A terminal for its stdin, as a person runs it, so that it asks.
+    let (mut terminal, mut its_end) = (0, 0);
+    // SAFETY: openpty writes the two descriptors it opens; the others may be null.
+    let opened = unsafe {
+        libc::openpty(
+            &mut terminal,
+            &mut its_end,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(opened, 0, "a pseudo-terminal");
+    let mut command = bgy.command(&["delete", "leavers.csv"]);
+    // SAFETY: `its_end` was just opened, and is the child's stdin alone from here.
+    let stdin = unsafe { std::process::Stdio::from_raw_fd(its_end) };
+    let mut child = command
+        .stdin(stdin)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The prompt ends without a newline: read what comes, as it comes.
+    let said = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut stderr = child.stderr.take().unwrap();
+    let into = said.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            into.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let asked = || String::from_utf8_lossy(&said.lock().unwrap()).contains("Type 2 to go on");
+    for _ in 0..200 {
+        if asked() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        asked(),
+        "{}",
+        String::from_utf8_lossy(&said.lock().unwrap())
+    );
+    send_signal(&child, "TERM");
+    let sent = std::time::Instant::now();
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        if sent.elapsed() > Duration::from_secs(3) {
+            child.kill().unwrap();
+            panic!("still waiting at the prompt after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(exit.code(), Some(130));
+    // SAFETY: the terminal's side this test opened, closed once.
+    unsafe { libc::close(terminal) };
+    assert_eq!(emu.store.staff_count(), 22, "nothing deleted");
+    assert_eq!(
+        reports(bgy.dir.path()),
+        Vec::<String>::new(),
+        "no report, no backup"
+    );
+    assert!(
+        crate::unattended::runs(&bgy).await.is_empty(),
+        "no run in the history: it never began"
+    );
+}
