@@ -638,66 +638,6 @@ mod tests {
         assert!(matches!(e, ReadError::Damaged { .. }), "{e}");
     }
 
-    /// A zip of `parts`, each holding a few bytes.
-    fn zip_of(parts: &[&str]) -> Vec<u8> {
-        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        for part in parts {
-            out.start_file(*part, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            std::io::Write::write_all(&mut out, b"<x/>").unwrap();
-        }
-        out.finish().unwrap().into_inner()
-    }
-
-    #[test]
-    fn a_document_that_is_no_spreadsheet_is_told_for_what_it_is() {
-        let cases = [
-            (
-                &["[Content_Types].xml", "word/document.xml"][..],
-                Other::WORD,
-            ),
-            (
-                &["[Content_Types].xml", "ppt/presentation.xml"],
-                Other::POWERPOINT,
-            ),
-            (
-                &["Index/Document.iwa", "Metadata/Properties.plist"],
-                Other::NUMBERS,
-            ),
-            (&["花名册.xlsx", "说明.docx"], Other::ARCHIVE),
-        ];
-        for (parts, what) in cases {
-            let e = read_bytes(&zip_of(parts), "花名册.xlsx", None).unwrap_err();
-            assert!(
-                matches!(e, ReadError::OtherDocument { what: w, .. } if w == what),
-                "{parts:?}: {e}"
-            );
-        }
-        let e = read_bytes(&zip_of(&["Index/Document.iwa"]), "a.numbers", None).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "a.numbers 是 Apple Numbers 文件,不是 bgy 能读取的表格:请在 Numbers 中选择“文件 → 导出为 → Excel”,再用导出的 .xlsx (a.numbers is an Apple Numbers file, not a spreadsheet bgy can read: in Numbers, choose File → Export To → Excel, and use the .xlsx it writes)"
-        );
-        // A package of Office's that is none of those stays damaged, with calamine's detail.
-        let e = read_bytes(&zip_of(&["[Content_Types].xml"]), "a.xlsx", None).unwrap_err();
-        assert!(matches!(e, ReadError::Damaged { .. }), "{e}");
-        // An OLE file holding a Word document (Word 97–2003's .doc).
-        let mut doc = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
-        std::io::Write::write_all(&mut doc.create_stream("/WordDocument").unwrap(), b"x").unwrap();
-        let doc = doc.into_inner().into_inner();
-        let e = read_bytes(&doc, "a.xls", None).unwrap_err();
-        assert!(
-            matches!(
-                e,
-                ReadError::OtherDocument {
-                    what: Other::WORD,
-                    ..
-                }
-            ),
-            "{e}"
-        );
-    }
-
     /// Each says it in Chinese and in English, split as the console splits it.
     #[test]
     fn every_read_error_is_said_in_chinese_and_in_english() {

@@ -898,13 +898,34 @@ async fn a_word_document_a_numbers_file_or_a_zip_of_sheets_is_told_for_what_it_i
             "is a zip archive, not a spreadsheet bgy can read: unzip it first",
         ),
     ];
-    for (name, bytes, said) in &files {
+    // Word 97–2003's .doc: an OLE file, as an .xls is.
+    let mut doc = cfb::CompoundFile::create(std::io::Cursor::new(Vec::new())).unwrap();
+    std::io::Write::write_all(&mut doc.create_stream("/WordDocument").unwrap(), b"x").unwrap();
+    let doc = doc.into_inner().into_inner();
+    let others = [
+        (
+            "说明.pptx",
+            zip_of(&["[Content_Types].xml", "ppt/presentation.xml"]),
+            "is a PowerPoint presentation, not a spreadsheet bgy can read",
+        ),
+        (
+            "说明.xls",
+            doc,
+            "is a Word document, not a spreadsheet bgy can read",
+        ),
+    ];
+    for (name, bytes, said) in files.iter().chain(&others) {
         bgy.write(name, bytes.clone());
         let r = bgy.run(&["check", name]).await;
         r.assert_code(2);
         assert!(r.stderr.contains(said), "{name}: {}", r.stderr);
         assert!(!r.stderr.contains("damaged"), "{name}: {}", r.stderr);
     }
+    // A package of Office's that is none of those stays damaged, with calamine's detail.
+    bgy.write("坏.xlsx", zip_of(&["[Content_Types].xml"]));
+    let r = bgy.run(&["check", "坏.xlsx"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("is damaged"), "{}", r.stderr);
     // The console says it in the page's language.
     let (c, csrf) = crate::web::Console::signed_in(&bgy, &["--data", "runs"]).await;
     let (_, _, html) = c

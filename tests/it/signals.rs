@@ -19,6 +19,23 @@ fn reports(dir: &std::path::Path) -> Vec<String> {
         .collect()
 }
 
+/// Sends SIGTERM to `child` and waits for it to end, at most `limit` (then kills it and fails):
+/// how it ended.
+async fn terminated(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    send_signal(child, "TERM");
+    let sent = std::time::Instant::now();
+    loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            return exit;
+        }
+        if sent.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("still running {limit:?} after SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_an_import_as_ctrl_c_does_and_everything_says_why() {
     let emu = emulator().await;
@@ -183,15 +200,7 @@ async fn sigterm_stops_the_console_after_its_runs_write_their_reports() {
     let args = ["--data", "runs", "--concurrency", "2"];
     let (c, _, run, dir) = importing(&b, &args, "s", 20).await;
     let mut c = c;
-    let sent = std::time::Instant::now();
-    send_signal(&c.child, "TERM");
-    let exit = loop {
-        if let Some(exit) = c.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(sent.elapsed() < Duration::from_secs(5), "still serving");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let exit = terminated(&mut c.child, Duration::from_secs(5)).await;
     assert_eq!(exit.code(), Some(0), "a clean stop");
     let said: Vec<String> = std::iter::from_fn(|| c.line(Duration::from_millis(200))).collect();
     assert!(
@@ -238,15 +247,7 @@ async fn sigterm_stops_the_consoles_scheduled_run_too() {
     while emu.store.staff_count() < 20 + 3 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let sent = std::time::Instant::now();
-    send_signal(&c.child, "TERM");
-    let exit = loop {
-        if let Some(exit) = c.child.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(sent.elapsed() < Duration::from_secs(3), "still serving");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let exit = terminated(&mut c.child, Duration::from_secs(3)).await;
     assert_eq!(exit.code(), Some(0));
     assert!(
         emu.store.staff_count() < 20 + 40,
@@ -333,19 +334,8 @@ async fn a_signal_at_the_confirmation_ends_bgy_at_once_and_deletes_nothing() {
         "{}",
         String::from_utf8_lossy(&said.lock().unwrap())
     );
-    send_signal(&child, "TERM");
-    let sent = std::time::Instant::now();
-    let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
-            break exit;
-        }
-        if sent.elapsed() > Duration::from_secs(3) {
-            child.kill().unwrap();
-            panic!("still waiting at the prompt after SIGTERM");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert_eq!(exit.code(), Some(130));
+    let exit = terminated(&mut child, Duration::from_secs(3)).await;
+    assert_eq!(exit.code(), Some(130), "not waiting at the prompt");
     // SAFETY: the terminal's side this test opened, closed once.
     unsafe { libc::close(terminal) };
     assert_eq!(emu.store.staff_count(), 22, "nothing deleted");
