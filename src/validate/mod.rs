@@ -731,16 +731,19 @@ fn validate_stream(
     let mut cross = CrossRows::new(layout);
     let mut out: Vec<Row> = Vec::new();
     let mut totals = Vec::new();
-    for row in head
+    for read in head
         .into_iter()
         .skip(header_index + 1)
         .chain(rows)
         .filter_map(|r| validate_row(r, &header, layout))
     {
-        if row.issues.first().is_some_and(|i| i.reason == TOTAL) {
-            totals.push(row.source_row);
-            continue;
-        }
+        let row = match read {
+            Read::Person(row) => row,
+            Read::Total(at) => {
+                totals.push(at);
+                continue;
+            }
+        };
         cross.add(&row);
         out.push(row);
         watch(layout, &header, &mut out);
@@ -866,7 +869,15 @@ pub fn is_example(account_cell: &str) -> bool {
 }
 
 /// One row on its own; `None` for the example row and rows with nothing in known columns.
-fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
+/// What a row of the sheet is read as: a person's row (valid or not), or a row of totals under
+/// the people, which is no row of the sheet's people ([`totals_left_out`]).
+enum Read {
+    Person(Row),
+    /// At this row.
+    Total(u32),
+}
+
+fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     let empty = Cell::Empty;
     let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
     // Room for the filled cells of the columns this layout reads, only: a delete of a whole
@@ -911,12 +922,14 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     // and its error says what is wrong with it.
     let people = matches!(layout, Layout::Staff | Layout::Times);
     let lone = people && values.get(Field::WeUserid).is_none();
+    // A rerun of a report keeps the row of the person's own file, not the report's.
+    let source_row = header
+        .source_row_column()
+        .and_then(|c| raw.cells.get(c))
+        .and_then(|c| c.display().trim().parse().ok())
+        .unwrap_or(raw.source_row);
     match () {
-        _ if lone && is_total(&raw) => {
-            // Not a person: nothing of it is checked against the other rows either.
-            values = StaffRecord::default();
-            issues = ThinVec::from([Issue::error(None, total_row_problem())]);
-        }
+        _ if lone && is_total(&raw) => return Some(Read::Total(source_row)),
         _ if lone && fields == 1 => {
             issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]);
         }
@@ -925,19 +938,14 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Row> {
     if raw.hidden {
         issues.push(Issue::error(None, hidden_row_problem()));
     }
-    Some(Row {
-        // A rerun of a report keeps the row of the person's own file, not the report's.
-        source_row: header
-            .source_row_column()
-            .and_then(|c| raw.cells.get(c))
-            .and_then(|c| c.display().trim().parse().ok())
-            .unwrap_or(raw.source_row),
+    Some(Read::Person(Row {
+        source_row,
         raw: RawCells::of(&raw.cells),
         values,
         issues,
         cells_gone: false,
         values_gone: false,
-    })
+    }))
 }
 
 /// A row hidden in the sheet (a filter, 筛选, or by hand): the person does not see it, and bgy
@@ -960,19 +968,6 @@ fn is_total(raw: &RawRow) -> bool {
         let text = c.text();
         TOTALS.iter().any(|t| text.trim_start().starts_with(t))
     })
-}
-
-/// The rule of a row of totals, which [`validate_stream`] leaves out of the rows.
-const TOTAL: &str = "a total";
-
-/// A row of totals and no account: no person, and no row of the sheet's people
-/// ([`totals_left_out`]).
-fn total_row_problem() -> Problem {
-    problem(
-        TOTAL,
-        "这一行是合计行,不是一个人的资料",
-        "this row is a total, not a person's",
-    )
 }
 
 /// The warning naming the rows of totals under the people, left out: an HR system that ends
