@@ -628,13 +628,7 @@ fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<String>
                 return None;
             }
             let read = levels.join("/");
-            if tree.missing(&read).is_ok_and(|m| m.is_empty()) {
-                return Some(read);
-            }
-            match tree::ending_with(all, &read).as_slice() {
-                [one] => Some(one.to_string()),
-                _ => None,
-            }
+            existing(tree, all, &read, &read)
         });
     let one = found.next()?;
     found.next().is_none().then_some(one)
@@ -650,12 +644,19 @@ fn with_other_root(path: &str, tree: &DeptTree, all: &[String]) -> Option<(Strin
     if rest.is_empty() || tree.names(first) {
         return None;
     }
-    let read = format!("{root}/{rest}");
-    if tree.resolve(&read).is_some() {
-        return Some((read, root.clone()));
+    let one = existing(tree, all, &format!("{root}/{rest}"), rest)?;
+    Some((one, root.clone()))
+}
+
+/// The existing department a reading of a path names: `from_root` when it is one, else the
+/// one department whose path ends with `tail` (as [`complete_tails`] reads a path without its
+/// root).
+fn existing(tree: &DeptTree, all: &[String], from_root: &str, tail: &str) -> Option<String> {
+    if tree.resolve(from_root).is_some() {
+        return Some(from_root.to_string());
     }
-    match tree::ending_with(all, rest).as_slice() {
-        [one] => Some((one.to_string(), root.clone())),
+    match tree::ending_with(all, tail).as_slice() {
+        [one] => Some(one.to_string()),
         _ => None,
     }
 }
