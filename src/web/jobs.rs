@@ -82,20 +82,28 @@ impl Jobs {
             .cloned()
             .collect();
         for w in &all {
-            w.stop
-                .interrupt_because("控制台已关闭 (the console was shut down)");
+            w.stop.interrupt_because(SHUT_DOWN);
         }
-        for _ in 0..600 {
-            if self
-                .running
+        until_stopped(|| {
+            self.running
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .is_empty()
-            {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        })
+        .await;
+    }
+}
+
+/// Why a console's shutdown stopped a run.
+const SHUT_DOWN: &str = "控制台已关闭 (the console was shut down)";
+
+/// Waits, a minute at most, until the runs a shutdown stopped have ended (`ended`).
+async fn until_stopped(ended: impl Fn() -> bool) {
+    for _ in 0..600 {
+        if ended() {
+            return;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
 
@@ -428,7 +436,7 @@ impl Scheduled {
     }
 
     /// No scheduled run begins from now on; the one in progress is stopped, and waited for
-    /// (a minute at most, as [`Jobs::stop_all`] waits).
+    /// (a minute at most, as [`Jobs::stop_all`] waits: [`until_stopped`]).
     pub async fn close(&self) {
         let running = {
             let mut state = self.state();
@@ -438,13 +446,8 @@ impl Scheduled {
         let Some(stop) = running else {
             return;
         };
-        stop.interrupt_because("控制台已关闭 (the console was shut down)");
-        for _ in 0..600 {
-            if self.state().0.is_none() {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        stop.interrupt_because(SHUT_DOWN);
+        until_stopped(|| self.state().0.is_none()).await;
     }
 }
 
