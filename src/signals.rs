@@ -185,6 +185,12 @@ impl Unfinished {
         Unfinished::keep(path, true)
     }
 
+    /// Removes the file now, as a signal would (a reserved name only while still empty): a
+    /// run that ends without writing it.
+    pub fn remove(self) {
+        remove(unfinished().iter().filter(|(id, ..)| *id == self.0));
+    }
+
     fn keep(path: &Path, while_empty: bool) -> Unfinished {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         unfinished().push((id, path.to_path_buf(), while_empty));

@@ -766,8 +766,8 @@ impl std::ops::Deref for ReportPath {
 
 impl Drop for ReportPath {
     fn drop(&mut self) {
-        if self.reserved.is_some() && std::fs::metadata(&self.path).is_ok_and(|m| m.len() == 0) {
-            let _ = std::fs::remove_file(&self.path);
+        if let Some(reserved) = self.reserved.take() {
+            reserved.remove();
         }
     }
 }
