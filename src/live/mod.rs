@@ -14,6 +14,7 @@ use crate::model::{AccountKey, Field};
 
 use crate::model::StaffRecord;
 use crate::remedy::Remedy;
+use crate::validate::leaders::{self, Found};
 use crate::validate::{
     problem, same_key, FileAccounts, Hashed, Issue, KeyHash, Row, Severity, Table,
 };
@@ -82,6 +83,9 @@ pub struct Live {
     /// its own, somewhere in the heap: a second cache miss each lookup (a tenth of a plan's
     /// validating thread at 100,000 people).
     by_account: HashMap<Hashed, u32>,
+    /// Each name's key ([`leaders::name_key`]), hashed → who has it: made the first time a
+    /// row gives its leader by name.
+    by_name: std::sync::OnceLock<HashMap<Hashed, Found<u32>>>,
     keys: KeyHash,
     /// The staff listing came back with every record its `count` announced.
     pub complete: bool,
@@ -111,6 +115,7 @@ impl Live {
             complete: staff.len() as i64 >= count,
             staff,
             by_account,
+            by_name: std::sync::OnceLock::new(),
             keys,
         })
     }
@@ -128,6 +133,52 @@ impl Live {
     /// The directory has `account`.
     pub fn has(&self, account: &str) -> bool {
         self.person(account).is_some()
+    }
+
+    /// Who in the directory is called `name` (spaces and letter case aside): the accounts.
+    pub fn named(&self, name: &str) -> Found<&str> {
+        let by_name = self.by_name.get_or_init(|| {
+            let mut by_name: HashMap<Hashed, Found<u32>> = HashMap::new();
+            for (i, person) in self.staff.iter().enumerate() {
+                let key = leaders::name_key(person.get(Field::WeName).unwrap_or_default());
+                if key.is_empty() {
+                    continue;
+                }
+                let found = by_name.entry(self.keys.of(&key)).or_insert(Found::Nobody);
+                *found = match *found {
+                    Found::Nobody => Found::One(i as u32),
+                    Found::One(first) => Found::Several(first, i as u32),
+                    several => several,
+                };
+            }
+            by_name
+        });
+        let account = |i: u32| self.staff[i as usize].account();
+        match by_name.get(&self.keys.of(&leaders::name_key(name))) {
+            Some(&Found::One(i)) => Found::One(account(i)),
+            Some(&Found::Several(a, b)) => Found::Several(account(a), account(b)),
+            _ => Found::Nobody,
+        }
+    }
+}
+
+/// A row's leader given by a name nobody in the sheet has ([`leaders`]): the account of the
+/// one person in the directory by that name, put into the row, with a warning that says so;
+/// an error when several people or nobody has it. The sheet's warning that the directory
+/// would be asked is taken back.
+fn leader_named(row: &mut Row, name: &str, live: &Live) -> Issue {
+    row.issues.retain(|i| i.reason != leaders::NOT_IN_FILE);
+    match live.named(name) {
+        Found::One(account) => {
+            row.values.put(Field::LeadId, account);
+            leaders::found_in_directory(name, account)
+        }
+        Found::Several(a, b) => leaders::several(
+            name,
+            ("通讯录", format!("{a}、{b}")),
+            ("the directory", format!("{a}, {b}")),
+        ),
+        Found::Nobody => leaders::nobody(name),
     }
 }
 
@@ -350,13 +401,21 @@ impl<'a> Online<'a> {
     pub fn row(&mut self, row: &mut Row, in_file: Option<&FileAccounts>) -> bool {
         let live = self.live;
         let lead = row.values.get(Field::LeadId).filter(|lead| !live.has(lead));
+        let mut by_name = None;
         let lead_missing = match (lead, in_file) {
             (None, _) => None,
             (Some(_), None) => return false,
+            (Some(lead), Some(_)) if leaders::is_name(lead) => {
+                by_name = Some(lead.to_string());
+                None
+            }
             (Some(lead), Some(in_file)) => (!in_file.contains(lead)).then(|| lead.to_string()),
         };
         let placed = self.placed(&row.values);
         let mut issues = placed.issues;
+        if let Some(name) = by_name {
+            issues.push(leader_named(row, &name, live));
+        }
         if let Some(full) = &placed.completed {
             row.values.put(Field::WeDepartment, full);
         }

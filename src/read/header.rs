@@ -210,6 +210,17 @@ const ALIASES: &[(&str, Field)] = &[
     ("上级", Field::LeadId),
     ("直属上级", Field::LeadId),
     ("汇报对象", Field::LeadId),
+    // Columns that HR systems fill with the leader's name (钉钉's 直属主管): read as
+    // 直接上级, whose names are found as accounts (`validate::leaders`).
+    ("直属主管", Field::LeadId),
+    ("直接主管", Field::LeadId),
+    ("汇报上级", Field::LeadId),
+    ("直属领导", Field::LeadId),
+    ("直接领导", Field::LeadId),
+    ("上级姓名", Field::LeadId),
+    ("直接上级姓名", Field::LeadId),
+    ("直属上级姓名", Field::LeadId),
+    ("直属主管姓名", Field::LeadId),
     ("下属", Field::Subordinate),
     ("座机", Field::WeTel),
     ("办公电话", Field::WeTel),

@@ -7,6 +7,7 @@
 mod cross;
 pub mod dates;
 pub mod fields;
+pub mod leaders;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -729,6 +730,8 @@ fn validate_stream(
     }
     let mut warnings = header_warnings(&header, layout);
     let mut cross = CrossRows::new(layout);
+    let mut names = (layout == Layout::Staff && header.position(Field::LeadId).is_some())
+        .then(leaders::SheetNames::new);
     let mut out: Vec<Row> = Vec::new();
     let mut totals = Vec::new();
     for read in head
@@ -745,6 +748,9 @@ fn validate_stream(
             }
         };
         cross.add(&row);
+        if let Some(names) = &mut names {
+            names.add(out.len() as u32, &row);
+        }
         out.push(row);
         watch(layout, &header, &mut out);
     }
@@ -755,6 +761,9 @@ fn validate_stream(
             error,
         })
     })?;
+    if let Some(names) = names {
+        names.finish(&mut out);
+    }
     Ok(Table {
         path: path.to_path_buf(),
         sheet: String::new(),

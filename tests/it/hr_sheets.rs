@@ -969,3 +969,141 @@ async fn a_row_of_totals_under_the_people_is_left_out_and_named() {
         "{summary:?}"
     );
 }
+
+/// A roster whose 直属主管 gives each leader's name, as 钉钉 and 北森 export it.
+fn roster_by_leader_name(rows: &[&str]) -> String {
+    format!("姓名,帐号,手机,部门,直属主管\n{}\n", rows.join("\n"))
+}
+
+/// What a report's 全部 All sheet says of `account`'s row.
+#[track_caller]
+fn said_of(report: &Path, account: &str) -> String {
+    let all = Sheet::read(report, "全部 All");
+    all.cell(all.row_where("帐号", account), "错误 Error")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_leader_given_by_name_is_sent_as_the_account_of_the_one_person_so_named() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // 王总 and 李 经理 are in the sheet; 张三 only in the directory; 孙悟空 nowhere.
+    let roster = roster_by_leader_name(&[
+        "王总,wangzong,13900000001,办公逸,",
+        "李经理,lijingli,13900000002,办公逸/研发部,王总",
+        "赵六,zhaoliu,13900000003,办公逸/研发部/后端组,李 经理",
+        "钱七,qianqi,13900000004,办公逸/研发部/后端组,张三",
+        "孙八,sunba,13900000005,办公逸/研发部/后端组,孙悟空",
+    ]);
+    bgy.write("roster.csv", &roster);
+
+    // Offline, the sheet's names are found, and those it lacks are left to the directory.
+    let offline = Bgy::new();
+    offline.write("roster.csv", &roster);
+    let r = offline
+        .run(&["check", "roster.csv", "--json", "--report", "offline.xlsx"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["invalid"], 0, "{}", r.stdout);
+    let report = offline.path("offline.xlsx");
+    for (account, said) in [
+        (
+            "lijingli",
+            r#"leader "王总", by name, is account wangzong (row 2 of this file)"#,
+        ),
+        (
+            "zhaoliu",
+            r#"leader "李 经理", by name, is account lijingli (row 3 of this file)"#,
+        ),
+        (
+            "sunba",
+            r#"leader "孙悟空" is not an account, and nobody in this file has that name: an import looks for the name in the directory"#,
+        ),
+    ] {
+        assert!(
+            said_of(&report, account).contains(said),
+            "{account}: {said}"
+        );
+    }
+
+    let r = bgy
+        .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
+        .await;
+    r.assert_code(1);
+    let j = r.json();
+    assert_eq!(
+        (j["created"].as_u64(), j["invalid"].as_u64()),
+        (Some(4), Some(1)),
+        "{j}"
+    );
+    let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
+    assert_eq!(lead("lijingli"), "wangzong");
+    assert_eq!(lead("zhaoliu"), "lijingli");
+    assert_eq!(lead("qianqi"), "zhangsan");
+    assert!(emu.store.person("sunba").is_none());
+    let report = bgy.path("import.xlsx");
+    assert!(said_of(&report, "qianqi")
+        .contains(r#"leader "张三", by name, is account zhangsan in the directory"#));
+    // Online, the name nobody has is the row's error, the offline warning taken back.
+    let sunba = said_of(&report, "sunba");
+    assert!(
+        sunba.contains("neither an account (letters, digits, _ - . @) nor the name of anyone in this file or the directory")
+            && !sunba.contains("an import looks for the name"),
+        "{sunba}"
+    );
+    let failed = Sheet::read(&report, "失败 Failed");
+    assert_eq!(
+        failed.cell(failed.row_where("帐号", "sunba"), "直属主管"),
+        "孙悟空"
+    );
+}
+
+#[tokio::test]
+async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // A second 李四 in the directory (lisi is the seed's).
+    bgy.write(
+        "second.csv",
+        roster_by_leader_name(&["李四,lisi2,13900000011,办公逸/客服部,"]),
+    );
+    bgy.run(&["import", "second.csv"]).await.assert_code(0);
+    bgy.write(
+        "roster.csv",
+        roster_by_leader_name(&[
+            "王五,wangwu,13900000012,办公逸/研发部,",
+            "王五,wangwu2,13900000013,办公逸/客服部,",
+            "周九,zhoujiu,13900000014,办公逸/研发部,王五",
+            "吴十,wushi,13900000015,办公逸/研发部,李四",
+            // One person's row twice is one person (the duplicate is an error of its own).
+            "郑一,zhengyi,13900000016,办公逸/研发部,",
+            "郑一,ZhengYi,13900000017,办公逸/研发部,",
+            "冯二,fenger,13900000018,办公逸/研发部,郑一",
+        ]),
+    );
+    let r = bgy
+        .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
+        .await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 4, "{}", r.stdout);
+    let report = bgy.path("check.xlsx");
+    for (account, said) in [
+        (
+            "zhoujiu",
+            r#"more than one person in this file is named "王五" (such as rows 2, 3): give the leader's account"#,
+        ),
+        (
+            "wushi",
+            r#"more than one person in the directory is named "李四" (such as lisi, lisi2): give the leader's account"#,
+        ),
+        (
+            "fenger",
+            r#"leader "郑一", by name, is account zhengyi (row 6 of this file)"#,
+        ),
+    ] {
+        assert!(
+            said_of(&report, account).contains(said),
+            "{account}: {said}"
+        );
+    }
+}

@@ -1,0 +1,254 @@
+//! A 直接上级 given as a person's name, as HR systems export it (钉钉's 直属主管, 北森's
+//! 直接上级 姓名), found as the account the API takes: first among the sheet's own people,
+//! then in the directory ([`crate::live`]). A name that names nobody, or several people, is an
+//! error once the directory has been looked at too: a leader guessed wrong would be sent.
+
+use std::borrow::Cow;
+
+use super::{fields::is_account, problem, Hashed, Issue, KeyHash, Row};
+use crate::model::Field;
+
+/// What makes two names the same: no spaces (`张 三`, a full-width space), no letter case.
+/// Made only when the name is not already its key (a Chinese name is).
+pub fn name_key(name: &str) -> Cow<'_, str> {
+    match name.chars().any(|c| c.is_whitespace() || c.is_uppercase()) {
+        true => Cow::Owned(
+            name.chars()
+                .filter(|c| !c.is_whitespace())
+                .flat_map(char::to_lowercase)
+                .collect(),
+        ),
+        false => Cow::Borrowed(name),
+    }
+}
+
+/// A row's 直接上级 is a name, not an account (validation lets either through).
+pub fn is_name(lead: &str) -> bool {
+    !is_account(lead)
+}
+
+/// Who in a list of people a name is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found<T> {
+    Nobody,
+    One(T),
+    /// Several people, the first two of them.
+    Several(T, T),
+}
+
+/// The sheet's people by name, gathered as the rows are validated, for the rows whose
+/// 直接上级 is a name. Kept only for a sheet with a 直接上级 column, as each person's name and
+/// account copied, ~30 bytes a row: the names are hashed and sorted only when some row gave
+/// its leader by name (a sheet of accounts pays for the copies alone).
+pub(super) struct SheetNames {
+    people: Vec<Person>,
+    /// Every person's name and account, one after the other.
+    text: String,
+    /// The rows whose 直接上级 is a name, with the name.
+    named: Vec<(u32, Box<str>)>,
+}
+
+/// A person of the sheet: its row, and where its name and account are in
+/// [`SheetNames::text`] (the name from `start` to `mid`, the account from there to `end`).
+#[derive(Debug, Clone, Copy)]
+struct Person {
+    row: u32,
+    start: u32,
+    mid: u32,
+    end: u32,
+}
+
+impl SheetNames {
+    pub(super) fn new() -> SheetNames {
+        SheetNames {
+            people: Vec::new(),
+            text: String::new(),
+            named: Vec::new(),
+        }
+    }
+
+    /// Row `i`, in order: its name and account, and its 直接上级 when that is a name.
+    pub(super) fn add(&mut self, i: u32, row: &Row) {
+        let values = &row.values;
+        if let Some(lead) = values.get(Field::LeadId).filter(|l| is_name(l)) {
+            self.named.push((i, lead.into()));
+        }
+        let (Some(name), Some(account)) = (values.get(Field::WeName), values.get(Field::WeUserid))
+        else {
+            return;
+        };
+        if !is_account(account) {
+            return;
+        }
+        let start = self.text.len();
+        self.text.push_str(name);
+        let mid = self.text.len();
+        self.text.push_str(account);
+        let at = |n: usize| u32::try_from(n).ok();
+        if let (Some(start), Some(mid), Some(end)) = (at(start), at(mid), at(self.text.len())) {
+            self.people.push(Person {
+                row: i,
+                start,
+                mid,
+                end,
+            });
+        }
+    }
+
+    fn name(&self, p: &Person) -> &str {
+        &self.text[p.start as usize..p.mid as usize]
+    }
+
+    fn account(&self, p: &Person) -> &str {
+        &self.text[p.mid as usize..p.end as usize]
+    }
+
+    /// Each row whose leader is a name: the account of the one person of the sheet by that
+    /// name, with a warning that says so; an error where several are; where nobody is, a
+    /// warning that the directory will be asked (an online check asks it, and takes the
+    /// warning back: [`NOT_IN_FILE`]).
+    pub(super) fn finish(self, rows: &mut [Row]) {
+        if self.named.is_empty() {
+            return;
+        }
+        let hash = KeyHash::random();
+        let mut by_name: Vec<(Hashed, u32)> = (self.people.iter())
+            .zip(0..)
+            .map(|(p, k)| (hash.of(&name_key(self.name(p))), k))
+            .collect();
+        // By name, then in the sheet's order.
+        by_name.sort_unstable();
+        for (i, lead) in &self.named {
+            let found = self.find(&by_name, hash.of(&name_key(lead)), rows);
+            let (i, lead) = (*i, lead.as_ref());
+            let row = &mut rows[i as usize];
+            row.issues.push(match found {
+                Found::One((account, at)) => {
+                    let issue = found_in_file(lead, account, at);
+                    if !row.values_gone {
+                        row.values.put(Field::LeadId, account);
+                    }
+                    issue
+                }
+                Found::Several((_, a), (_, b)) => several(
+                    lead,
+                    ("本文件", format!("第 {a}、{b} 行")),
+                    ("this file", format!("rows {a}, {b}")),
+                ),
+                Found::Nobody => not_in_file(lead),
+            });
+        }
+    }
+
+    /// The people of the sheet whose name's hash is `key` (in `by_name`, sorted): their
+    /// accounts and rows in the sheet. People of one account (a row twice, an error of its
+    /// own) are one.
+    fn find(&self, by_name: &[(Hashed, u32)], key: Hashed, rows: &[Row]) -> Found<(&str, u32)> {
+        let from = by_name.partition_point(|(h, _)| *h < key);
+        let mut found = Found::Nobody;
+        for &(_, k) in by_name[from..].iter().take_while(|(h, _)| *h == key) {
+            let p = &self.people[k as usize];
+            let person = (self.account(p), rows[p.row as usize].source_row);
+            found = match found {
+                Found::Nobody => Found::One(person),
+                Found::One(first) if same_account(first.0, person.0) => Found::One(first),
+                Found::One(first) => Found::Several(first, person),
+                several => several,
+            };
+        }
+        found
+    }
+}
+
+fn same_account(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// The reason of the warning an offline check leaves on a leader's name nobody in the sheet
+/// has; a check online replaces it with what the directory said.
+pub const NOT_IN_FILE: &str = "leader's name not in the file";
+
+fn not_in_file(lead: &str) -> Issue {
+    Issue::warning(
+        Some(Field::LeadId),
+        problem(
+            NOT_IN_FILE,
+            format!("直接上级“{lead}”不是帐号,本文件中也没有叫这个名字的人:导入时在通讯录中按姓名查找,找不到则该行失败"),
+            format!("leader {lead:?} is not an account, and nobody in this file has that name: an import looks for the name in the directory, and fails the row if it is not there"),
+        ),
+    )
+}
+
+fn found_in_file(lead: &str, account: &str, at: u32) -> Issue {
+    Issue::warning(
+        Some(Field::LeadId),
+        problem(
+            "leader found by name",
+            format!("直接上级“{lead}”按姓名是本文件第 {at} 行的帐号 {account}"),
+            format!("leader {lead:?}, by name, is account {account} (row {at} of this file)"),
+        ),
+    )
+}
+
+/// The warning of a leader's name found in the directory.
+pub fn found_in_directory(lead: &str, account: &str) -> Issue {
+    Issue::warning(
+        Some(Field::LeadId),
+        problem(
+            "leader found by name",
+            format!("直接上级“{lead}”按姓名是通讯录中的帐号 {account}"),
+            format!("leader {lead:?}, by name, is account {account} in the directory"),
+        ),
+    )
+}
+
+/// The error of a leader's name that several people have: where (the file, the directory)
+/// and who (the first two), in Chinese and in English.
+pub fn several(lead: &str, zh: (&str, String), en: (&str, String)) -> Issue {
+    Issue::error(
+        Some(Field::LeadId),
+        problem(
+            "leader's name is several people's",
+            format!("直接上级“{lead}”在{}中不止一人同名(如{}):请填写其帐号", zh.0, zh.1),
+            format!(
+                "more than one person in {} is named {lead:?} (such as {}): give the leader's account",
+                en.0, en.1
+            ),
+        ),
+    )
+}
+
+/// The error of a leader's name that nobody in the file or the directory has.
+pub fn nobody(lead: &str) -> Issue {
+    Issue::error(
+        Some(Field::LeadId),
+        problem(
+            "leader not found",
+            format!("直接上级“{lead}”不是帐号(字母、数字和 _ - . @),也不是本文件或通讯录中任何人的姓名"),
+            format!("leader {lead:?} is neither an account (letters, digits, _ - . @) nor the name of anyone in this file or the directory"),
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_same_but_for_spaces_and_letter_case() {
+        for (a, b) in [("张三", "张 三"), ("张三", "张\u{3000}三"), ("Li Lei", "lilei")] {
+            assert_eq!(name_key(a), name_key(b), "{a:?} {b:?}");
+        }
+        assert_ne!(name_key("张三"), name_key("张叁"));
+        // A name that is its key already is not copied.
+        assert!(matches!(name_key("张三"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn an_account_is_no_name() {
+        assert!(!is_name("zhangsan"));
+        assert!(!is_name("li.lei@example.com"));
+        assert!(is_name("张三"));
+        assert!(is_name("Li Lei"));
+    }
+}
