@@ -342,6 +342,8 @@ pub struct Online<'a> {
     pub to_create: BTreeSet<String>,
     create_departments: bool,
     warn_existing: bool,
+    /// The sheet's first levels ([`FileAccounts::firsts`]), once it is read.
+    firsts: Vec<String>,
 }
 
 /// The department checks of one 部门ID and 部门 pair.
@@ -368,6 +370,7 @@ impl<'a> Online<'a> {
             to_create: BTreeSet::new(),
             create_departments,
             warn_existing,
+            firsts: Vec::new(),
         }
     }
 
@@ -396,9 +399,16 @@ impl<'a> Online<'a> {
 
     /// One valid row's online issues, added to it. While the sheet is still being read (the
     /// file's accounts not `in_file` yet), a row whose leader the directory lacks cannot be
-    /// checked yet (the leader may be further down the sheet): false, and the row is left as
-    /// it was.
+    /// checked yet (the leader may be further down the sheet), nor one whose 部门 is one level
+    /// that names no department (the sheet's other paths may name the root so): false, and
+    /// the row is left as it was.
     pub fn row(&mut self, row: &mut Row, in_file: Option<&FileAccounts>) -> bool {
+        match in_file {
+            Some(in_file) if self.firsts.is_empty() => self.firsts.clone_from(&in_file.firsts),
+            Some(_) => {}
+            None if self.lone_unknown(&row.values) => return false,
+            None => {}
+        }
         let live = self.live;
         let lead = row.values.get(Field::LeadId).filter(|lead| !live.has(lead));
         let mut by_name = None;
@@ -489,13 +499,26 @@ impl<'a> Online<'a> {
         }
     }
 
+    /// A 部门 path of one level that names no department, in a directory of one root: the
+    /// company, maybe, as the sheet's other paths call it (`某某科技有限公司` beside
+    /// `某某科技有限公司/研发部`), which only the whole sheet tells ([`company_root`]).
+    fn lone_unknown(&self, v: &StaffRecord) -> bool {
+        let tree = &self.live.tree;
+        tree.only_root().is_some()
+            && v.get(Field::WeDepartment).is_some_and(|paths| {
+                paths
+                    .split(';')
+                    .any(|p| !p.is_empty() && !p.contains('/') && !tree.names(p))
+            })
+    }
+
     /// The department checks of a 部门ID and 部门 pair; its paths to create (with
     /// `create_departments`) go into `to_create` here, when [`Online::placed`] first meets the
     /// pair.
     fn place(&mut self, ids: Option<&str>, paths: Option<&str>) -> Placed {
         let tree = &self.live.tree;
         let (mut issues, completed) = match paths {
-            Some(paths) => complete_tails(paths, tree, &self.paths),
+            Some(paths) => complete_tails(paths, tree, &self.paths, &self.firsts),
             None => (Vec::new(), None),
         };
         let place = Placement::new(ids, completed.as_deref().or(paths));
@@ -600,7 +623,12 @@ impl<'a> Taken<'a> {
 /// (`研发部/后端组`) become that path, with a warning; a tail several paths end with is an
 /// error naming them. Other paths are left for [`missing_path`]. The paths completed, when
 /// that changed them.
-fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, Option<String>) {
+fn complete_tails(
+    paths: &str,
+    tree: &DeptTree,
+    all: &[String],
+    firsts: &[String],
+) -> (Vec<Issue>, Option<String>) {
     let mut issues = Vec::new();
     let mut full = Vec::new();
     for path in Placement::new(None, Some(paths)).paths() {
@@ -623,13 +651,15 @@ fn complete_tails(paths: &str, tree: &DeptTree, all: &[String]) -> (Vec<Issue>, 
                     );
                     Some((one, "department separator", why))
                 }
-                None => with_other_root(path, tree, all).map(|(one, root)| {
-                    let why = (
-                        format!(" (通讯录的根部门是 {root})"),
-                        format!(" (the directory's root department is {root})"),
-                    );
-                    (one, "department root", why)
-                }),
+                None => (with_other_root(path, tree, all))
+                    .or_else(|| company_root(path, tree, firsts))
+                    .map(|(one, root)| {
+                        let why = (
+                            format!(" (通讯录的根部门是 {root})"),
+                            format!(" (the directory's root department is {root})"),
+                        );
+                        (one, "department root", why)
+                    }),
             },
             many => {
                 let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
@@ -705,6 +735,16 @@ fn with_other_root(path: &str, tree: &DeptTree, all: &[String]) -> Option<(Strin
     }
     let one = existing(tree, all, &format!("{root}/{rest}"), rest)?;
     Some((one, root.clone()))
+}
+
+/// `path`, one level that names no department, read as the directory's one root when the
+/// sheet's other paths start with it ([`FileAccounts::firsts`]): the company's people, its
+/// head first, are in the department an HR system names after the company. The root's name,
+/// as the department and as the root.
+fn company_root(path: &str, tree: &DeptTree, firsts: &[String]) -> Option<(String, String)> {
+    let root = &tree.only_root()?.we_name;
+    let lone = !path.contains('/') && !tree.names(path);
+    (lone && firsts.iter().any(|f| f == path)).then(|| (root.clone(), root.clone()))
 }
 
 /// The existing department a reading of a path names: `from_root` when it is one, else the

@@ -30,6 +30,8 @@ pub(super) struct CrossRows {
     run: usize,
     budget: usize,
     rows: u32,
+    /// [`FileAccounts::firsts`], as they come.
+    firsts: Vec<String>,
 }
 
 /// One field's keys with their rows.
@@ -76,6 +78,7 @@ impl CrossRows {
             run,
             budget,
             rows: 0,
+            firsts: Vec::new(),
         }
     }
 
@@ -83,6 +86,17 @@ impl CrossRows {
     pub(super) fn add(&mut self, row: &Row) {
         let i = self.rows;
         self.rows += 1;
+        if let Some(paths) = row.values.get(Field::WeDepartment) {
+            for path in paths.split(';') {
+                let first = match path.split_once('/') {
+                    Some((first, rest)) if !rest.is_empty() => first,
+                    _ => continue,
+                };
+                if self.firsts.len() < FIRSTS && !self.firsts.iter().any(|f| f == first) {
+                    self.firsts.push(first.to_string());
+                }
+            }
+        }
         for k in 0..self.fields.len() {
             let field = self.fields[k];
             if let Some(key) = row.values.get(field).and_then(|v| same_key(field, v)) {
@@ -147,6 +161,7 @@ impl CrossRows {
         Ok(FileAccounts {
             hash: self.hash,
             sorted: accounts,
+            firsts: self.firsts,
         })
     }
 
@@ -375,7 +390,15 @@ pub struct FileAccounts {
     hash: KeyHash,
     /// Each account's hash, once, in order.
     sorted: Vec<Hashed>,
+    /// The first levels of the sheet's 部门 paths that have levels under them (the company's
+    /// name, as an HR system calls its root), the first [`FIRSTS`] of them: a path of that one
+    /// level names the root too (`live`'s `company_root`).
+    pub firsts: Vec<String>,
 }
+
+/// How many of the sheet's first levels [`FileAccounts::firsts`] keeps: a sheet's paths
+/// start at one root, or at a few when it is wrong.
+const FIRSTS: usize = 8;
 
 impl FileAccounts {
     pub fn contains(&self, account: &str) -> bool {

@@ -236,7 +236,11 @@ mod tests {
 
     #[test]
     fn names_are_the_same_but_for_spaces_and_letter_case() {
-        for (a, b) in [("张三", "张 三"), ("张三", "张\u{3000}三"), ("Li Lei", "lilei")] {
+        for (a, b) in [
+            ("张三", "张 三"),
+            ("张三", "张\u{3000}三"),
+            ("Li Lei", "lilei"),
+        ] {
             assert_eq!(name_key(a), name_key(b), "{a:?} {b:?}");
         }
         assert_ne!(name_key("张三"), name_key("张叁"));

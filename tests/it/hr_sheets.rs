@@ -735,6 +735,9 @@ async fn department_paths_from_another_name_of_the_root_are_read_from_the_root()
         "员工",
         &[
             &["帐号", "姓名", "手机", "部门"],
+            // The company's head, in the department named after the company: the root, as
+            // the rows below start their paths with that name.
+            &["ro0", "零", "13800000060", "北京某某科技有限公司"],
             &[
                 "ro1",
                 "一",
@@ -747,20 +750,37 @@ async fn department_paths_from_another_name_of_the_root_are_read_from_the_root()
             &["ro3", "三", "13800000063", "华东区/研发部"],
             // Nothing of the rest exists: an error, and nothing is created.
             &["ro4", "四", "13800000064", "北京某某科技有限公司/新部门"],
+            // One level no other row's path starts with: not taken for the root.
+            &["ro5", "五", "13800000065", "上海某某分公司"],
         ],
     )]);
     wb.save(bgy.path("根.xlsx")).unwrap();
     let r = bgy
-        .run(&["import", "根.xlsx", "--json", "--create-departments"])
+        .run(&[
+            "import",
+            "根.xlsx",
+            "--json",
+            "--create-departments",
+            "--report",
+            "r.xlsx",
+        ])
         .await;
     r.assert_code(1);
     let json = r.json();
     assert_eq!(
         (json["created"].as_u64(), json["invalid"].as_u64()),
-        (Some(2), Some(2)),
+        (Some(3), Some(3)),
         "{}",
         r.stderr
     );
+    assert_eq!(emu.store.person("ro0").unwrap()["we_department"], "1");
+    assert!(
+        r.stderr.contains("department 北京某某科技有限公司 taken as 办公逸 (the directory's root department is 办公逸)"),
+        "{}",
+        r.stderr
+    );
+    assert!(emu.store.person("ro5").is_none());
+    assert!(said_of(&bgy.path("r.xlsx"), "ro5").contains("no root department 上海某某分公司"));
     for account in ["ro1", "ro2"] {
         assert_eq!(
             emu.store.person(account).unwrap()["we_department"],
@@ -768,13 +788,9 @@ async fn department_paths_from_another_name_of_the_root_are_read_from_the_root()
             "{account}"
         );
     }
-    assert!(
-        r.stderr.contains(
-            "department 北京某某科技有限公司/研发部/后端组 taken as 办公逸/研发部/后端组 (the directory's root department is 办公逸)"
-        ),
-        "{}",
-        r.stderr
-    );
+    assert!(said_of(&bgy.path("r.xlsx"), "ro1").contains(
+        "department 北京某某科技有限公司/研发部/后端组 taken as 办公逸/研发部/后端组 (the directory's root department is 办公逸)"
+    ));
     assert_eq!(
         emu.store.departments().len(),
         departments,
@@ -1106,4 +1122,28 @@ async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them(
             "{account}: {said}"
         );
     }
+}
+
+/// The company's head far down a long sheet, checked while the sheet is still read: the
+/// department named after the company is the root only once the whole sheet shows its other
+/// paths start with that name, so the row waits for it.
+#[tokio::test]
+async fn the_company_named_alone_is_the_root_however_far_down_the_sheet() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut csv = String::from("帐号,姓名,手机,部门\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("f{i},员工{i},{},办公逸/研发部\n", mobile("f", i)));
+    }
+    csv.push_str("boss,老板,13800000070,北京某某科技有限公司\n");
+    csv.push_str("dev,开发,13800000071,北京某某科技有限公司/研发部\n");
+    bgy.write("long.csv", csv);
+    let r = bgy
+        .run(&["check", "long.csv", "--json", "--report", "r.xlsx"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["invalid"], 0, "{}", r.stderr);
+    assert!(said_of(&bgy.path("r.xlsx"), "boss").contains(
+        "department 北京某某科技有限公司 taken as 办公逸 (the directory's root department is 办公逸)"
+    ));
 }
