@@ -193,6 +193,12 @@ const ALIASES: &[(&str, Field)] = &[
     ("电子邮箱", Field::WeEmail),
     ("电子邮件", Field::WeEmail),
     ("邮箱地址", Field::WeEmail),
+    // The company's mailbox, as HR systems that also keep a 个人邮箱 (personal, not
+    // guessed) call it.
+    ("工作邮箱", Field::WeEmail),
+    ("公司邮箱", Field::WeEmail),
+    ("企业邮箱", Field::WeEmail),
+    ("办公邮箱", Field::WeEmail),
     ("email", Field::WeEmail),
     ("e-mail", Field::WeEmail),
     ("所在部门", Field::WeDepartment),
@@ -838,9 +844,17 @@ mod tests {
             ("离职日期", Field::QuiteTime),
             ("参加工作日期", Field::WorkTime),
             ("考勤机编号", Field::CheckId),
+            ("工作邮箱", Field::WeEmail),
+            ("直属主管", Field::LeadId),
+            ("汇报上级", Field::LeadId),
         ] {
             assert_eq!(field_of(title), Some(field), "{title}");
         }
+        assert_eq!(
+            field_of("个人邮箱"),
+            None,
+            "a personal mailbox is not guessed"
+        );
         assert_eq!(field_of("工号"), None, "never guessed to be the account");
         assert!(is_employee_number("员工编号"));
 
