@@ -111,6 +111,18 @@ async fn count(c: &Client, name: &str) -> u64 {
     .unwrap()
 }
 
+/// The colour of a count's number.
+async fn count_color(c: &Client, name: &str) -> String {
+    c.find(Locator::Css(&format!(
+        "[data-testid=\"summary\"] [data-count=\"{name}\"]"
+    )))
+    .await
+    .unwrap()
+    .css_value("color")
+    .await
+    .unwrap()
+}
+
 async fn upload(c: &Client, file: &Path) {
     let input = c
         .wait()
@@ -261,6 +273,9 @@ async fn check_import_and_rerun_in_a_real_browser() {
     assert_eq!(count(&c, "created").await, 300);
     assert_eq!(count(&c, "failed").await, 0);
     assert_eq!(count(&c, "invalid").await, 3);
+    // Red says something went wrong: 3 invalid rows are, 0 failed is not.
+    assert_eq!(count_color(&c, "invalid").await, "rgba(156, 0, 6, 1)");
+    assert_ne!(count_color(&c, "failed").await, "rgba(156, 0, 6, 1)");
     let report = c
         .find(Locator::Css("[data-testid=\"report\"]"))
         .await
