@@ -162,24 +162,53 @@ impl Live {
     }
 }
 
-/// A row's leader given by a name nobody in the sheet has ([`leaders`]): the account of the
-/// one person in the directory by that name, put into the row, with a warning that says so;
-/// an error when several people or nobody has it. The sheet's warning that the directory
-/// would be asked is taken back.
-fn leader_named(row: &mut Row, name: &str, live: &Live) -> Issue {
-    row.issues.retain(|i| i.reason != leaders::NOT_IN_FILE);
-    match live.named(name) {
-        Found::One(account) => {
-            row.values.put(Field::LeadId, account);
-            leaders::found_in_directory(name, account)
-        }
-        Found::Several(a, b) => leaders::several(
-            name,
-            ("通讯录", format!("{a}、{b}")),
-            ("the directory", format!("{a}, {b}")),
-        ),
-        Found::Nobody => leaders::nobody(name),
+/// The issue of a row's leader `lead`, whom the directory does not have as an account, once
+/// the whole sheet is read:
+/// - an account's spelling the sheet has: none;
+/// - a name ([`leaders`]; the sheet's were found while it was read): the account of the one
+///   person in the directory by that name, put into the row, with a warning that says so; an
+///   error when several people or nobody has it (the sheet's warning that the directory would
+///   be asked is taken back);
+/// - an account's spelling nobody has (`Tom`): the account of the one person of the sheet,
+///   else of the directory, by that name, with a warning; else a warning that nobody has it
+///   (the row is still sent, as the API takes any account there).
+fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts) -> Option<Issue> {
+    let is_name = leaders::is_name(lead);
+    if !is_name && in_file.contains(lead) {
+        return None;
     }
+    row.issues.retain(|i| i.reason != leaders::NOT_IN_FILE);
+    let in_sheet = match (is_name, &in_file.names) {
+        (false, Some(names)) => names.named(lead),
+        _ => Found::Nobody,
+    };
+    let found = match in_sheet {
+        Found::One((account, at)) => Ok((account, leaders::found_in_file(lead, account, at))),
+        _ => match live.named(lead) {
+            Found::One(account) => Ok((account, leaders::found_in_directory(lead, account))),
+            Found::Several(a, b) if is_name => Err(leaders::several(
+                lead,
+                ("通讯录", format!("{a}、{b}")),
+                ("the directory", format!("{a}, {b}")),
+            )),
+            _ if is_name => Err(leaders::nobody(lead)),
+            _ => Err(Issue::warning(
+                Some(Field::LeadId),
+                problem(
+                    "leader not found",
+                    format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
+                    format!("leader {lead} is neither in the directory nor in this file"),
+                ),
+            )),
+        },
+    };
+    Some(match found {
+        Ok((account, issue)) => {
+            row.values.put(Field::LeadId, account);
+            issue
+        }
+        Err(issue) => issue,
+    })
 }
 
 /// The columns `staff/list` can fill, in template order: what exports, backups and plans use.
@@ -411,33 +440,19 @@ impl<'a> Online<'a> {
         }
         let live = self.live;
         let lead = row.values.get(Field::LeadId).filter(|lead| !live.has(lead));
-        let mut by_name = None;
-        let lead_missing = match (lead, in_file) {
+        let leader = match (lead, in_file) {
             (None, _) => None,
             (Some(_), None) => return false,
-            (Some(lead), Some(_)) if leaders::is_name(lead) => {
-                by_name = Some(lead.to_string());
-                None
+            (Some(lead), Some(in_file)) => {
+                let lead = lead.to_string();
+                leader_checked(row, &lead, live, in_file)
             }
-            (Some(lead), Some(in_file)) => (!in_file.contains(lead)).then(|| lead.to_string()),
         };
         let placed = self.placed(&row.values);
         let mut issues = placed.issues;
-        if let Some(name) = by_name {
-            issues.push(leader_named(row, &name, live));
-        }
+        issues.extend(leader);
         if let Some(full) = &placed.completed {
             row.values.put(Field::WeDepartment, full);
-        }
-        if let Some(lead) = lead_missing {
-            issues.push(Issue::warning(
-                Some(Field::LeadId),
-                problem(
-                    "leader not found",
-                    format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
-                    format!("leader {lead} is neither in the directory nor in this file"),
-                ),
-            ));
         }
         let own = live.person(row.account());
         if let Some(own) = own {

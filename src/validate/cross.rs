@@ -162,6 +162,7 @@ impl CrossRows {
             hash: self.hash,
             sorted: accounts,
             firsts: self.firsts,
+            names: None,
         })
     }
 
@@ -394,6 +395,8 @@ pub struct FileAccounts {
     /// name, as an HR system calls its root), the first [`FIRSTS`] of them: a path of that one
     /// level names the root too (`live`'s `company_root`).
     pub firsts: Vec<String>,
+    /// The sheet's people by name, for a 直接上级 spelled as an account that nobody has.
+    pub names: Option<super::leaders::SheetNames>,
 }
 
 /// How many of the sheet's first levels [`FileAccounts::firsts`] keeps: a sheet's paths

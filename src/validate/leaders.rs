@@ -4,6 +4,7 @@
 //! error once the directory has been looked at too: a leader guessed wrong would be sent.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use super::{fields::is_account, problem, Hashed, Issue, KeyHash, Row};
 use crate::model::Field;
@@ -38,21 +39,30 @@ pub enum Found<T> {
 
 /// The sheet's people by name, gathered as the rows are validated, for the rows whose
 /// 直接上级 is a name. Kept only for a sheet with a 直接上级 column, as each person's name and
-/// account copied, ~30 bytes a row: the names are hashed and sorted only when some row gave
-/// its leader by name (a sheet of accounts pays for the copies alone).
-pub(super) struct SheetNames {
+/// account copied, ~30 bytes a row: the names are hashed and sorted only when some row gives
+/// its leader by name (a sheet of accounts pays for the copies alone). Kept past the read
+/// ([`super::FileAccounts::names`]) when some 直接上级 is an account's spelling: online, one
+/// that nobody has as an account may be a name (`Tom`).
+#[derive(Debug, Clone)]
+pub struct SheetNames {
     people: Vec<Person>,
     /// Every person's name and account, one after the other.
     text: String,
     /// The rows whose 直接上级 is a name, with the name.
     named: Vec<(u32, Box<str>)>,
+    /// Some 直接上级 is spelled as an account.
+    accounts_led: bool,
+    hash: KeyHash,
+    /// Each person's name hashed, with their index in `people`: by name, then in the sheet's
+    /// order. Made the first time a name is looked for.
+    by_name: OnceLock<Vec<(Hashed, u32)>>,
 }
 
-/// A person of the sheet: its row, and where its name and account are in
+/// A person of the sheet: its row in the sheet, and where its name and account are in
 /// [`SheetNames::text`] (the name from `start` to `mid`, the account from there to `end`).
 #[derive(Debug, Clone, Copy)]
 struct Person {
-    row: u32,
+    source_row: u32,
     start: u32,
     mid: u32,
     end: u32,
@@ -64,14 +74,19 @@ impl SheetNames {
             people: Vec::new(),
             text: String::new(),
             named: Vec::new(),
+            accounts_led: false,
+            hash: KeyHash::random(),
+            by_name: OnceLock::new(),
         }
     }
 
     /// Row `i`, in order: its name and account, and its 直接上级 when that is a name.
     pub(super) fn add(&mut self, i: u32, row: &Row) {
         let values = &row.values;
-        if let Some(lead) = values.get(Field::LeadId).filter(|l| is_name(l)) {
-            self.named.push((i, lead.into()));
+        match values.get(Field::LeadId) {
+            Some(lead) if is_name(lead) => self.named.push((i, lead.into())),
+            Some(_) => self.accounts_led = true,
+            None => {}
         }
         let (Some(name), Some(account)) = (values.get(Field::WeName), values.get(Field::WeUserid))
         else {
@@ -87,7 +102,7 @@ impl SheetNames {
         let at = |n: usize| u32::try_from(n).ok();
         if let (Some(start), Some(mid), Some(end)) = (at(start), at(mid), at(self.text.len())) {
             self.people.push(Person {
-                row: i,
+                source_row: row.source_row,
                 start,
                 mid,
                 end,
@@ -106,49 +121,47 @@ impl SheetNames {
     /// Each row whose leader is a name: the account of the one person of the sheet by that
     /// name, with a warning that says so; an error where several are; where nobody is, a
     /// warning that the directory will be asked (an online check asks it, and takes the
-    /// warning back: [`NOT_IN_FILE`]).
-    pub(super) fn finish(self, rows: &mut [Row]) {
-        if self.named.is_empty() {
-            return;
-        }
-        let hash = KeyHash::random();
-        let mut by_name: Vec<(Hashed, u32)> = (self.people.iter())
-            .zip(0..)
-            .map(|(p, k)| (hash.of(&name_key(self.name(p))), k))
-            .collect();
-        // By name, then in the sheet's order.
-        by_name.sort_unstable();
-        for (i, lead) in &self.named {
-            let found = self.find(&by_name, hash.of(&name_key(lead)), rows);
-            let (i, lead) = (*i, lead.as_ref());
+    /// warning back: [`NOT_IN_FILE`]). Whether the names are still wanted after the read
+    /// (some leader is spelled as an account).
+    pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
+        for (i, lead) in std::mem::take(&mut self.named) {
             let row = &mut rows[i as usize];
-            row.issues.push(match found {
+            row.issues.push(match self.named(&lead) {
                 Found::One((account, at)) => {
-                    let issue = found_in_file(lead, account, at);
+                    let issue = found_in_file(&lead, account, at);
                     if !row.values_gone {
                         row.values.put(Field::LeadId, account);
                     }
                     issue
                 }
                 Found::Several((_, a), (_, b)) => several(
-                    lead,
+                    &lead,
                     ("本文件", format!("第 {a}、{b} 行")),
                     ("this file", format!("rows {a}, {b}")),
                 ),
-                Found::Nobody => not_in_file(lead),
+                Found::Nobody => not_in_file(&lead),
             });
         }
+        self.accounts_led
     }
 
-    /// The people of the sheet whose name's hash is `key` (in `by_name`, sorted): their
-    /// accounts and rows in the sheet. People of one account (a row twice, an error of its
-    /// own) are one.
-    fn find(&self, by_name: &[(Hashed, u32)], key: Hashed, rows: &[Row]) -> Found<(&str, u32)> {
+    /// The people of the sheet called `lead`: their accounts and rows in the sheet. People of
+    /// one account (a row twice, an error of its own) are one.
+    pub fn named(&self, lead: &str) -> Found<(&str, u32)> {
+        let by_name = self.by_name.get_or_init(|| {
+            let mut by_name: Vec<(Hashed, u32)> = (self.people.iter())
+                .zip(0..)
+                .map(|(p, k)| (self.hash.of(&name_key(self.name(p))), k))
+                .collect();
+            by_name.sort_unstable();
+            by_name
+        });
+        let key = self.hash.of(&name_key(lead));
         let from = by_name.partition_point(|(h, _)| *h < key);
         let mut found = Found::Nobody;
         for &(_, k) in by_name[from..].iter().take_while(|(h, _)| *h == key) {
             let p = &self.people[k as usize];
-            let person = (self.account(p), rows[p.row as usize].source_row);
+            let person = (self.account(p), p.source_row);
             found = match found {
                 Found::Nobody => Found::One(person),
                 Found::One(first) if same_account(first.0, person.0) => Found::One(first),
@@ -179,7 +192,8 @@ fn not_in_file(lead: &str) -> Issue {
     )
 }
 
-fn found_in_file(lead: &str, account: &str, at: u32) -> Issue {
+/// The warning of a leader's name found among the sheet's people, at row `at`.
+pub fn found_in_file(lead: &str, account: &str, at: u32) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(

@@ -684,6 +684,50 @@ impl Table {
     }
 }
 
+/// The header among the sheet's first rows `head`, where it is in them, and the layout it is
+/// read as (`layout`, else the one its columns say), every column the layout requires there.
+fn header_of(
+    head: &[RawRow],
+    shown: &str,
+    layout: Option<Layout>,
+    names: &Names,
+) -> Result<(usize, Header, Layout), LoadError> {
+    let no_header = || LoadError::NoHeader {
+        path: shown.to_string(),
+        sheet: String::new(),
+        layout: layout.unwrap_or(Layout::Staff),
+        with_header: None,
+    };
+    let (mut header_index, mut header) =
+        header::find(head, layout.unwrap_or(Layout::Staff), names).ok_or_else(no_header)?;
+    let layout = match layout {
+        Some(layout) => layout,
+        None => {
+            let sniffed = layout_of(&header);
+            if sniffed != Layout::Staff {
+                // The same header, its columns read as that layout's.
+                (header_index, header) =
+                    header::find(head, sniffed, names).ok_or_else(no_header)?;
+            }
+            sniffed
+        }
+    };
+    for f in layout.required() {
+        if header.position(*f).is_none() {
+            return Err(LoadError::MissingColumn {
+                path: shown.to_string(),
+                sheet: String::new(),
+                row: header.row,
+                label: f.label(),
+                field: *f,
+                candidate: candidate(&header, *f),
+                columns: Box::new(header.seen(layout)),
+            });
+        }
+    }
+    Ok((header_index, header, layout))
+}
+
 /// Finds the header among the first rows, then validates every row after it as it comes (the
 /// table's sheet not named yet: [`Table::in_sheet`]).
 fn validate_stream(
@@ -695,39 +739,7 @@ fn validate_stream(
 ) -> Result<Table, LoadError> {
     let shown = path.display().to_string();
     let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
-    let no_header = || LoadError::NoHeader {
-        path: shown.clone(),
-        sheet: String::new(),
-        layout: layout.unwrap_or(Layout::Staff),
-        with_header: None,
-    };
-    let (mut header_index, mut header) =
-        header::find(&head, layout.unwrap_or(Layout::Staff), names).ok_or_else(no_header)?;
-    let layout = match layout {
-        Some(layout) => layout,
-        None => {
-            let sniffed = layout_of(&header);
-            if sniffed != Layout::Staff {
-                // The same header, its columns read as that layout's.
-                (header_index, header) =
-                    header::find(&head, sniffed, names).ok_or_else(no_header)?;
-            }
-            sniffed
-        }
-    };
-    for f in layout.required() {
-        if header.position(*f).is_none() {
-            return Err(LoadError::MissingColumn {
-                path: shown,
-                sheet: String::new(),
-                row: header.row,
-                label: f.label(),
-                field: *f,
-                candidate: candidate(&header, *f),
-                columns: Box::new(header.seen(layout)),
-            });
-        }
-    }
+    let (header_index, header, layout) = header_of(&head, &shown, layout, names)?;
     let mut warnings = header_warnings(&header, layout);
     let mut cross = CrossRows::new(layout);
     let mut names = (layout == Layout::Staff && header.position(Field::LeadId).is_some())
@@ -755,14 +767,16 @@ fn validate_stream(
         watch(layout, &header, &mut out);
     }
     warnings.extend(totals_left_out(&totals));
-    let accounts = cross.finish(&mut out).map_err(|error| {
+    let mut accounts = cross.finish(&mut out).map_err(|error| {
         LoadError::Read(ReadError::Io {
             path: format!("the temporary file of {shown}'s checks across rows"),
             error,
         })
     })?;
-    if let Some(names) = names {
-        names.finish(&mut out);
+    if let Some(mut names) = names {
+        if names.finish(&mut out) {
+            accounts.names = Some(names);
+        }
     }
     Ok(Table {
         path: path.to_path_buf(),

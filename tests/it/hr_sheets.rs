@@ -1147,3 +1147,58 @@ async fn the_company_named_alone_is_the_root_however_far_down_the_sheet() {
         "department 北京某某科技有限公司 taken as 办公逸 (the directory's root department is 办公逸)"
     ));
 }
+
+/// A leader written as a one-word Latin name (`tom`) is spelled like an account: when nobody
+/// has it as an account, the one person so named, in the sheet or else the directory, is meant.
+#[tokio::test]
+async fn a_leader_spelled_as_an_account_nobody_has_is_the_one_person_of_that_name() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "butch.csv",
+        roster_by_leader_name(&["Butch,butch.cat,13900000021,办公逸/研发部,"]),
+    );
+    bgy.run(&["import", "butch.csv"]).await.assert_code(0);
+    bgy.write(
+        "roster.csv",
+        roster_by_leader_name(&[
+            "Tom,tom.wang,13900000022,办公逸/研发部,",
+            "Jerry,jerry,13900000023,办公逸/研发部,tom",
+            "Spike,spike,13900000024,办公逸/研发部,butch",
+            "Tyke,tyke,13900000025,办公逸/研发部,lisi",
+            "Nibbles,nibbles,13900000026,办公逸/研发部,nobody9",
+        ]),
+    );
+    let r = bgy
+        .run(&["import", "roster.csv", "--json", "--report", "r.xlsx"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 5, "{}", r.stdout);
+    let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
+    assert_eq!(lead("jerry"), "tom.wang");
+    assert_eq!(lead("spike"), "butch.cat");
+    assert_eq!(lead("tyke"), "lisi");
+    // Nobody has it, as an account or a name: sent as written, with the warning it had.
+    assert_eq!(lead("nibbles"), "nobody9");
+    let report = bgy.path("r.xlsx");
+    for (account, said) in [
+        (
+            "jerry",
+            r#"leader "tom", by name, is account tom.wang (row 2 of this file)"#,
+        ),
+        (
+            "spike",
+            r#"leader "butch", by name, is account butch.cat in the directory"#,
+        ),
+        (
+            "nibbles",
+            "leader nobody9 is neither in the directory nor in this file",
+        ),
+    ] {
+        assert!(
+            said_of(&report, account).contains(said),
+            "{account}: {said}"
+        );
+    }
+    assert_eq!(said_of(&report, "tyke"), "");
+}
