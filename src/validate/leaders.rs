@@ -1,5 +1,5 @@
-//! A 直接上级 given as a person's name, as HR systems export it (钉钉's 直属主管, 北森's
-//! 直接上级 姓名), found as the account the API takes: first among the sheet's own people,
+//! A 直接上级 given as a person's name, as HR systems export it (钉钉's 直属主管, the 直接上级
+//! of a roster), found as the account the API takes: first among the sheet's own people,
 //! then in the directory ([`crate::live`]). A name that names nobody, or several people, is an
 //! error once the directory has been looked at too: a leader guessed wrong would be sent.
 
@@ -186,8 +186,8 @@ fn not_in_file(lead: &str) -> Issue {
         Some(Field::LeadId),
         problem(
             NOT_IN_FILE,
-            format!("直接上级“{lead}”不是帐号,本文件中也没有叫这个名字的人:导入时在通讯录中按姓名查找,找不到则该行失败"),
-            format!("leader {lead:?} is not an account, and nobody in this file has that name: an import looks for the name in the directory, and fails the row if it is not there"),
+            format!("直接上级“{lead}”不是帐号,本文件中也没有叫这个名字的人:联网检查和导入时在通讯录中按姓名查找,找不到则该行失败"),
+            format!("leader {lead:?} is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory, and fails the row if it is not there"),
         ),
     )
 }

@@ -1033,7 +1033,7 @@ async fn a_leader_given_by_name_is_sent_as_the_account_of_the_one_person_so_name
         ),
         (
             "sunba",
-            r#"leader "孙悟空" is not an account, and nobody in this file has that name: an import looks for the name in the directory"#,
+            r#"leader "孙悟空" is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory"#,
         ),
     ] {
         assert!(
@@ -1064,7 +1064,7 @@ async fn a_leader_given_by_name_is_sent_as_the_account_of_the_one_person_so_name
     let sunba = said_of(&report, "sunba");
     assert!(
         sunba.contains("neither an account (letters, digits, _ - . @) nor the name of anyone in this file or the directory")
-            && !sunba.contains("an import looks for the name"),
+            && !sunba.contains("looks for the name in the directory"),
         "{sunba}"
     );
     let failed = Sheet::read(&report, "失败 Failed");
