@@ -184,22 +184,30 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
     };
     let found = match in_sheet {
         Found::One((account, at)) => Ok((account, leaders::found_in_file(lead, account, at))),
-        _ => match live.named(lead) {
+        // Not the directory's one of that name when the sheet has several.
+        Found::Several((_, a), (_, b)) => Err(not_found(
+            lead,
+            Some((
+                format!("本文件第 {a}、{b} 行"),
+                format!("rows {a}, {b} of this file"),
+            )),
+        )),
+        Found::Nobody => match live.named(lead) {
             Found::One(account) => Ok((account, leaders::found_in_directory(lead, account))),
             Found::Several(a, b) if is_name => Err(leaders::several(
                 lead,
                 ("通讯录", format!("{a}、{b}")),
                 ("the directory", format!("{a}, {b}")),
             )),
-            _ if is_name => Err(leaders::nobody(lead)),
-            _ => Err(Issue::warning(
-                Some(Field::LeadId),
-                problem(
-                    "leader not found",
-                    format!("直接上级 {lead} 既不在通讯录中,也不在本文件中"),
-                    format!("leader {lead} is neither in the directory nor in this file"),
-                ),
+            Found::Several(a, b) => Err(not_found(
+                lead,
+                Some((
+                    format!("通讯录中的 {a}、{b}"),
+                    format!("{a}, {b} in the directory"),
+                )),
             )),
+            Found::Nobody if is_name => Err(leaders::nobody(lead)),
+            Found::Nobody => Err(not_found(lead, None)),
         },
     };
     Some(match found {
@@ -209,6 +217,26 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
         }
         Err(issue) => issue,
     })
+}
+
+/// The warning of a leader spelled as an account that neither the directory nor the sheet
+/// has (it is sent as written); with who, in Chinese and in English, has it as a name when
+/// several people do.
+fn not_found(lead: &str, several: Option<(String, String)>) -> Issue {
+    let (zh, en) = several.map_or_else(Default::default, |(zh, en)| {
+        (
+            format!(";叫这个名字的不止一人({zh}),请填写帐号"),
+            format!("; more than one person is called so ({en}): give the account"),
+        )
+    });
+    Issue::warning(
+        Some(Field::LeadId),
+        problem(
+            "leader not found",
+            format!("直接上级 {lead} 既不在通讯录中,也不在本文件中{zh}"),
+            format!("leader {lead} is neither in the directory nor in this file{en}"),
+        ),
+    )
 }
 
 /// The columns `staff/list` can fill, in template order: what exports, backups and plans use.

@@ -1167,19 +1167,24 @@ async fn a_leader_spelled_as_an_account_nobody_has_is_the_one_person_of_that_nam
             "Spike,spike,13900000024,办公逸/研发部,butch",
             "Tyke,tyke,13900000025,办公逸/研发部,lisi",
             "Nibbles,nibbles,13900000026,办公逸/研发部,nobody9",
+            "Droopy,droopy1,13900000027,办公逸/研发部,",
+            "Droopy,droopy2,13900000028,办公逸/研发部,",
+            "Barney,barney,13900000029,办公逸/研发部,droopy",
         ]),
     );
     let r = bgy
         .run(&["import", "roster.csv", "--json", "--report", "r.xlsx"])
         .await;
     r.assert_code(0);
-    assert_eq!(r.json()["created"], 5, "{}", r.stdout);
+    assert_eq!(r.json()["created"], 8, "{}", r.stdout);
     let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
     assert_eq!(lead("jerry"), "tom.wang");
     assert_eq!(lead("spike"), "butch.cat");
     assert_eq!(lead("tyke"), "lisi");
     // Nobody has it, as an account or a name: sent as written, with the warning it had.
     assert_eq!(lead("nibbles"), "nobody9");
+    // Several called so: none of them is guessed.
+    assert_eq!(lead("barney"), "droopy");
     let report = bgy.path("r.xlsx");
     for (account, said) in [
         (
@@ -1193,6 +1198,10 @@ async fn a_leader_spelled_as_an_account_nobody_has_is_the_one_person_of_that_nam
         (
             "nibbles",
             "leader nobody9 is neither in the directory nor in this file",
+        ),
+        (
+            "barney",
+            "leader droopy is neither in the directory nor in this file; more than one person is called so (rows 7, 8 of this file): give the account",
         ),
     ] {
         assert!(
