@@ -145,11 +145,8 @@ impl Live {
                     continue;
                 }
                 let found = by_name.entry(self.keys.of(&key)).or_insert(Found::Nobody);
-                *found = match *found {
-                    Found::Nobody => Found::One(i as u32),
-                    Found::One(first) => Found::Several(first, i as u32),
-                    several => several,
-                };
+                // The directory's accounts are its own: no two are one person.
+                *found = found.and(i as u32, |_, _| false);
             }
             by_name
         });

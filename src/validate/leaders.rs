@@ -37,6 +37,18 @@ pub enum Found<T> {
     Several(T, T),
 }
 
+impl<T> Found<T> {
+    /// Who the name is once `next` has it too, unless `next` is `same` as the one found.
+    pub fn and(self, next: T, same: impl Fn(&T, &T) -> bool) -> Found<T> {
+        match self {
+            Found::Nobody => Found::One(next),
+            Found::One(first) if same(&first, &next) => Found::One(first),
+            Found::One(first) => Found::Several(first, next),
+            several => several,
+        }
+    }
+}
+
 /// The sheet's people by name, gathered as the rows are validated, for the rows whose
 /// 直接上级 is a name. Kept only for a sheet with a 直接上级 column, as each person's name and
 /// account copied, ~30 bytes a row: the names are hashed and sorted only when some row gives
@@ -162,12 +174,7 @@ impl SheetNames {
         for &(_, k) in by_name[from..].iter().take_while(|(h, _)| *h == key) {
             let p = &self.people[k as usize];
             let person = (self.account(p), p.source_row);
-            found = match found {
-                Found::Nobody => Found::One(person),
-                Found::One(first) if same_account(first.0, person.0) => Found::One(first),
-                Found::One(first) => Found::Several(first, person),
-                several => several,
-            };
+            found = found.and(person, |a, b| same_account(a.0, b.0));
         }
         found
     }
