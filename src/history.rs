@@ -5,10 +5,11 @@
 //!
 //! In: a run's start and end, and each row it changed: the account, the kind of change, the
 //! person's record before (what the listing returned, and what bgy itself last sent, each
-//! field marked with its source) and the values sent. Out: the runs and their changes, for
-//! `bgy history` and for complete backups. Bank card numbers are stored, because a restore
-//! needs them, and never shown: [`mask`] hides them in everything this module hands out to be
-//! printed.
+//! field marked with its source) and the values sent; and each `staff/add` about to go, crossed
+//! out when its answer comes, so the calls a run never heard back from are known. Out: the runs
+//! and their changes, for `bgy history` and for complete backups. Bank card numbers are stored,
+//! because a restore needs them, and never shown: [`mask`] hides them in everything this module
+//! hands out to be printed.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -274,6 +275,15 @@ impl History {
              -- without it, each question read every change ever made.
              CREATE INDEX IF NOT EXISTS changes_account
                 ON changes(account COLLATE NOCASE, kind);
+             -- A staff/add sent and not answered yet: what it was to change, written before
+             -- it goes and removed when its answer comes. What a kill, or retries that ran
+             -- out on lost answers, leaves here may have been applied: an undo asks the
+             -- directory which were, and takes those back.
+             CREATE TABLE IF NOT EXISTS unanswered (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,
+                at TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,
+                before TEXT NOT NULL, sent TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS unanswered_run ON unanswered(run);
              CREATE TABLE IF NOT EXISTS last_sent (
                 account TEXT PRIMARY KEY, fields TEXT NOT NULL);
              -- The 人事状态 bgy last sent (a plan asks it once, not a person at a time).
@@ -456,6 +466,44 @@ impl History {
         Ok(())
     }
 
+    /// Writes down, before a staff/add goes, what it is to change (`kind`, the record
+    /// `before`, the values `sent`): it stays until [`History::answered`], so a kill while
+    /// the call is in flight leaves it for an undo. Its id.
+    pub fn unanswered(
+        &self,
+        run: i64,
+        account: &str,
+        kind: ChangeKind,
+        before: &Value,
+        sent: &Value,
+    ) -> anyhow::Result<i64> {
+        let conn = self.conn();
+        conn.prepare_cached(
+            "INSERT INTO unanswered (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![run, now(), account, kind, before.to_string(), sent.to_string()])?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// The call [`History::unanswered`] wrote down as `id` was answered: whatever became of
+    /// it is known (and recorded as a change when it was one).
+    pub fn answered(&self, id: i64) -> anyhow::Result<()> {
+        self.conn()
+            .prepare_cached("DELETE FROM unanswered WHERE seq = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    /// The calls of run `run` never answered (see [`History::unanswered`]), as
+    /// [`History::each_change_text`] hands a run's changes over: accounts in byte order.
+    pub fn each_unanswered(
+        &self,
+        run: i64,
+        f: impl FnMut(ChangeText) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.each_row("unanswered", run, "account, seq", change_text, f)
+    }
+
     /// bgy created the account (so every field it had then is one bgy sent).
     pub fn created(&self, account: &str) -> bool {
         self.conn()
@@ -596,7 +644,7 @@ impl History {
                 sent: json(4)?,
             })
         };
-        self.each_row(run, "seq", change, f)
+        self.each_row("changes", run, "seq", change, f)
     }
 
     /// [`History::each_change`] with the record before and the values sent as the JSON text
@@ -609,21 +657,15 @@ impl History {
         run: i64,
         f: impl FnMut(ChangeText) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
-        let change = |r: &rusqlite::Row| {
-            Ok(ChangeText {
-                account: r.get(1)?,
-                kind: r.get(2)?,
-                before: r.get(3)?,
-                sent: r.get(4)?,
-            })
-        };
-        self.each_row(run, "account, seq", change, f)
+        self.each_row("changes", run, "account, seq", change_text, f)
     }
 
-    /// A run's changes as `row` reads each (columns: at, account, kind, before, sent), in
-    /// `order` (`seq`: the order they happened), handed to `f` one at a time.
+    /// A run's changes (or calls never answered: `table`) as `row` reads each (columns: at,
+    /// account, kind, before, sent), in `order` (`seq`: the order they happened), handed to
+    /// `f` one at a time.
     fn each_row<T>(
         &self,
+        table: &str,
         run: i64,
         order: &str,
         row: impl FnMut(&rusqlite::Row) -> rusqlite::Result<T>,
@@ -631,13 +673,23 @@ impl History {
     ) -> anyhow::Result<()> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT at, account, kind, before, sent FROM changes WHERE run = ?1 ORDER BY {order}"
+            "SELECT at, account, kind, before, sent FROM {table} WHERE run = ?1 ORDER BY {order}"
         ))?;
         for change in stmt.query_map([run], row)? {
             f(change?)?;
         }
         Ok(())
     }
+}
+
+/// A row of [`History::each_row`] as the text the history keeps.
+fn change_text(r: &rusqlite::Row) -> rusqlite::Result<ChangeText> {
+    Ok(ChangeText {
+        account: r.get(1)?,
+        kind: r.get(2)?,
+        before: r.get(3)?,
+        sent: r.get(4)?,
+    })
 }
 
 /// Whether bgy created an account: one look in the `changes_account` index.

@@ -151,6 +151,17 @@ impl ApiError {
         }
     }
 
+    /// The call may have been applied all the same: an earlier try's answer may have been
+    /// lost on the way, or the server acted before it failed. False only where it is known
+    /// not to have acted (an errno is its answer; a call stopped before any try was lost).
+    pub fn may_have_applied(&self) -> bool {
+        match self {
+            ApiError::Interrupted { maybe_applied, .. } => *maybe_applied,
+            ApiError::Errno { .. } => false,
+            _ => true,
+        }
+    }
+
     pub fn errno(&self) -> Option<i64> {
         match self {
             ApiError::Errno { errno, .. } => Some(*errno),

@@ -6,8 +6,10 @@
 //! the run set (otherwise a conflict, left alone unless `--force`); deleted → re-created with
 //! every field bgy knew; dates → the old dates. A run that was killed also made the people
 //! whose create it sent and never heard back from: its journal names them, and those the
-//! listing has (and no later run changed) are deleted too. Departments are not in the history
-//! yet: a run's department creates and renames are reported, not undone.
+//! listing has (and no later run changed) are deleted too. So are taken back the calls any run
+//! sent and never heard back from (a kill, tries that ran out on lost answers), which the
+//! history wrote down before they went: those the directory shows took effect. Departments are
+//! not in the history yet: a run's department creates and renames are reported, not undone.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
@@ -22,7 +24,7 @@ use crate::execute::delete::delete_all;
 use crate::execute::session::{Extra, Session};
 use crate::execute::times::dates_of;
 use crate::execute::{self, AddJob};
-use crate::history::{ChangeKind, History, RunStatus};
+use crate::history::{ChangeKind, ChangeText, History, RunStatus};
 use crate::journal::{self, Call};
 use crate::live::{Live, LISTED};
 use crate::model::tree::Placement;
@@ -119,8 +121,10 @@ fn fields_of(json: &str, value: fn(&Value) -> Option<&Value>) -> StaffRecord {
     record
 }
 
-/// An error unless the history knows run `run` and it changed something bgy can undo.
-fn known_run(ctx: &Context, run: i64, cut_off: usize) -> anyhow::Result<()> {
+/// An error unless the history knows run `run` and it changed something bgy can undo, or may
+/// have: the creates it was sending when it was cut off ([`cut_off_creates`]) and the calls it
+/// never heard back from ([`unanswered`]), which it returns.
+fn known_run(ctx: &Context, run: i64) -> anyhow::Result<(Vec<AccountKey>, Vec<ChangeText>)> {
     let history = ctx.history()?;
     anyhow::ensure!(
         history.knows(run),
@@ -132,11 +136,15 @@ fn known_run(ctx: &Context, run: i64, cut_off: usize) -> anyhow::Result<()> {
         }
     );
     let changes = history.run(run)?.map_or(0, |r| r.changes);
+    let (cut_off, unanswered) = (
+        cut_off_creates(ctx, &history, run),
+        unanswered(ctx, &history, run),
+    );
     anyhow::ensure!(
-        changes > 0 || cut_off > 0,
+        changes > 0 || !cut_off.is_empty() || !unanswered.is_empty(),
         "运行 {run} 没有 bgy 能撤销的改动 (run {run} changed nothing that bgy can undo (bgy history lists the runs))"
     );
-    Ok(())
+    Ok((cut_off, unanswered))
 }
 
 /// Each account's inverse of what run `run` changed, accounts in byte order (see
@@ -236,11 +244,68 @@ fn delete_cut_off(
     plan.len() - before
 }
 
-/// [`inverse`] of run `run`, with the deletes of the people its `cut_off` creates made.
+/// The calls of run `run` that were never answered (a kill, or tries that ran out on lost
+/// answers): what each was to change, which the history wrote down before it went.
+fn unanswered(ctx: &Context, history: &History, run: i64) -> Vec<ChangeText> {
+    let mut all = Vec::new();
+    if let Err(e) = history.each_unanswered(run, |c| {
+        all.push(c);
+        Ok(())
+    }) {
+        ctx.events.warn(format!(
+            "运行 {run} 没有收到回答的调用读不到,无法撤销 (the calls of run {run} that were never answered cannot be read, and are not undone): {e:#}"
+        ));
+    }
+    all
+}
+
+/// Adds to `plan` the inverse of each `unanswered` call the directory shows was applied (the
+/// person holds what it sent, or exists when it was a create), unless the run changed the
+/// account after all or a later run did; how many, and how many were not applied.
+fn take_back_unanswered(
+    plan: &mut Vec<(String, Inverse)>,
+    unanswered: &[ChangeText],
+    history: &History,
+    run: i64,
+    live: &Live,
+) -> (usize, usize) {
+    let mut planned: HashSet<AccountKey> = plan.iter().map(|(a, _)| AccountKey::new(a)).collect();
+    let (mut applied, mut not_applied) = (0, 0);
+    for call in unanswered {
+        let account = call.account.as_str();
+        if planned.contains(&*AccountKey::text(account)) || history.changed_after(run, account) {
+            continue;
+        }
+        let (before, sent) = (before_values(&call.before), sent_values(&call.sent));
+        let landed = match (call.kind, live.person(account)) {
+            (ChangeKind::Created, found) => found.is_some(),
+            (_, Some(p)) => changed_since(p, &sent).is_none(),
+            (_, None) => false,
+        };
+        if !landed {
+            not_applied += 1;
+            continue;
+        }
+        let inverse = invert(account, call.kind, &before, &sent, live, false);
+        planned.insert(AccountKey::new(account));
+        plan.push((
+            live.person(account)
+                .map_or(account, |p| p.account())
+                .to_string(),
+            inverse,
+        ));
+        applied += 1;
+    }
+    plan.sort_by(|a, b| a.0.cmp(&b.0));
+    (applied, not_applied)
+}
+
+/// [`inverse`] of run `run`, with the deletes of the people its `cut_off` creates made, and
+/// the inverse of its `unanswered` calls that were applied.
 fn undo_plan(
     ctx: &Context,
     run: i64,
-    cut_off: &[AccountKey],
+    (cut_off, unanswered): (&[AccountKey], &[ChangeText]),
     live: &Live,
     force: bool,
 ) -> anyhow::Result<Vec<(String, Inverse)>> {
@@ -250,6 +315,14 @@ fn undo_plan(
     if found > 0 {
         ctx.events.note(format!(
             "bgy undo: {found} account(s) that run {run} was creating when it was cut off are on the server: deleted with the rest"
+        ));
+    }
+    let (applied, not_applied) = take_back_unanswered(&mut plan, unanswered, &history, run, live);
+    if applied + not_applied > 0 {
+        ctx.events.note(format!(
+            "bgy undo: 运行 {run} 有 {} 个调用没有收到回答:{applied} 个已生效,一并撤销;{not_applied} 个没有生效 (run {run} sent {} call(s) it never heard back from: {applied} took effect and are undone with the rest, {not_applied} did not)",
+            applied + not_applied,
+            applied + not_applied,
         ));
     }
     Ok(plan)
@@ -262,11 +335,10 @@ pub async fn run(
     destructive: Destructive,
     report: Option<PathBuf>,
 ) -> anyhow::Result<Summary> {
-    let cut_off = cut_off_creates(ctx, &*ctx.history()?, run);
-    known_run(ctx, run, cut_off.len())?;
+    let (cut_off, unanswered) = known_run(ctx, run)?;
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
-    let mut plan = undo_plan(ctx, run, &cut_off, &live, destructive.force)?;
+    let mut plan = undo_plan(ctx, run, (&cut_off, &unanswered), &live, destructive.force)?;
     // Made before the rows are written, which takes the plan's records.
     let (restored, counts) = (restored(&plan, &live), planned_counts(&plan));
     // Beside its report when it has one (the web console's run folder), so the backup is too.

@@ -3,6 +3,7 @@
 use futures::StreamExt;
 
 use crate::api::Client;
+use crate::history::ChangeKind;
 use crate::journal::Call;
 use crate::model::{Cover, Field, Outcome, StaffRecord};
 
@@ -67,6 +68,16 @@ impl AddJob {
         }
     }
 
+    /// The change the call makes when it lands, for the history: a leaver is the job without
+    /// a row (as its outcome says).
+    pub fn kind(&self) -> ChangeKind {
+        match (self.row, self.existed) {
+            (None, _) => ChangeKind::Left,
+            (Some(_), true) => ChangeKind::Updated,
+            (Some(_), false) => ChangeKind::Created,
+        }
+    }
+
     /// The form sent: the values and `cover`.
     pub fn to_form(&self) -> Vec<(String, String)> {
         let mut form = self.form.to_form();
@@ -121,7 +132,17 @@ pub async fn add_staff_each(
             }
             let form = job.to_form();
             let sent = sent_of(&form);
-            let outcome = match client.add_staff(form).await {
+            let unanswered = match sink.unanswered(job.account(), job.kind(), &sent) {
+                Ok(id) => id,
+                Err(outcome) => return (job.index, outcome),
+            };
+            let reply = client.add_staff(form).await;
+            // Whatever became of the call is known, unless an answer was lost on the way.
+            let answered = match &reply {
+                Ok(_) => true,
+                Err(e) => !e.may_have_applied(),
+            };
+            let outcome = match reply {
                 Ok(reply) => match reply.errno {
                     0 if job.row.is_none() => Outcome::Left,
                     0 if job.existed => Outcome::Updated,
@@ -138,6 +159,9 @@ pub async fn add_staff_each(
                 Err(e) => sink.failure(&e),
             };
             sink.done_with(job.row, job.account(), &outcome, sent);
+            if answered {
+                sink.answered(unanswered);
+            }
             (job.index, outcome)
         })
         .buffer_unordered(client.concurrency().max(1) * 2)

@@ -17,6 +17,7 @@ pub use session::Session;
 
 use crate::api::ApiError;
 use crate::events::{Event, Observer};
+use crate::history::ChangeKind;
 use crate::journal::Journal;
 use crate::model::{AccountKey, Outcome};
 
@@ -78,6 +79,37 @@ impl Sink<'_> {
                     j.path().display()
                 ));
                 false
+            }
+        }
+    }
+
+    /// Writes down in the history what a staff/add is about to change, before it goes: a kill
+    /// while it is in flight leaves it for an undo to look for. The id for
+    /// [`Sink::answered`]; when it cannot be written, the run stops and the call must not go:
+    /// `Err` with the job's outcome.
+    pub fn unanswered(
+        &self,
+        account: &str,
+        kind: ChangeKind,
+        sent: &serde_json::Value,
+    ) -> Result<Option<i64>, Outcome> {
+        let Some(h) = self.history else {
+            return Ok(None);
+        };
+        match h.unanswered(account, kind, sent) {
+            Ok(id) => Ok(Some(id)),
+            Err(e) => {
+                self.stop.fatal(format!("cannot write the history: {e:#}"));
+                Err(self.not_sent())
+            }
+        }
+    }
+
+    /// The call [`Sink::unanswered`] wrote down as `id` was answered.
+    pub fn answered(&self, id: Option<i64>) {
+        if let (Some(h), Some(id)) = (self.history, id) {
+            if let Err(e) = h.answered(id) {
+                self.stop.fatal(format!("cannot write the history: {e:#}"));
             }
         }
     }

@@ -874,9 +874,27 @@ impl<'a> Recorder<'a> {
             Outcome::Left => ChangeKind::Left,
             _ => return Ok(()),
         };
-        let before = self.before(account).map_or(Value::Null, |listing| {
+        self.history
+            .change(self.run, account, kind, &self.before_json(account), sent)
+    }
+
+    /// The person's record before the run, as the history keeps it ([`before_json`]); null
+    /// for someone the listing did not have.
+    fn before_json(&self, account: &str) -> Value {
+        self.before(account).map_or(Value::Null, |listing| {
             before_json(listing, self.history.last_sent(account))
-        });
-        self.history.change(self.run, account, kind, &before, sent)
+        })
+    }
+
+    /// Writes down a staff/add about to go ([`History::unanswered`]); the id that
+    /// [`Recorder::answered`] clears once its answer comes.
+    pub fn unanswered(&self, account: &str, kind: ChangeKind, sent: &Value) -> anyhow::Result<i64> {
+        let before = self.before_json(account);
+        (self.history).unanswered(self.run, account, kind, &before, sent)
+    }
+
+    /// The call written down as `id` was answered.
+    pub fn answered(&self, id: i64) -> anyhow::Result<()> {
+        self.history.answered(id)
     }
 }

@@ -271,6 +271,122 @@ async fn undo_of_an_update_restores_every_field_and_undo_of_the_undo_redoes() {
     assert_eq!(records(&emu, "u", 10), updated, "redone");
 }
 
+/// The people whose records hold what an update sent them (`改名` in the name).
+fn renamed(emu: &bgy::emulator::Running, n: usize) -> usize {
+    records(emu, "u", n)
+        .iter()
+        .filter(|r| r["we_name"].as_str().is_some_and(|s| s.contains("改名")))
+        .count()
+}
+
+/// A kill while updates are in flight: the server applied two whose answers never came, so
+/// the history has no change for them. It wrote down what each was to change before it went,
+/// and the undo asks the directory which landed and takes those back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_of_a_killed_run_takes_back_the_updates_it_never_heard_back_from() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("u", 10, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    let h = history(&b);
+    let import = newest_run(&b);
+    let mut left = Vec::new();
+    h.each_unanswered(import, |c| {
+        left.push(c.account);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        left,
+        Vec::<String>::new(),
+        "every call of a run that ended was answered"
+    );
+    let before = records(&emu, "u", 10);
+
+    emu.set_hold(Duration::from_secs(60));
+    b.write("all.csv", everyone("u", 10, "改名"));
+    let mut child = b.spawn(&[
+        "--concurrency",
+        "2",
+        "import",
+        "all.csv",
+        "--cover",
+        "overwrite",
+    ]);
+    for _ in 0..400 {
+        if renamed(&emu, 10) >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    emu.set_hold(Duration::ZERO);
+    assert_eq!(renamed(&emu, 10), 2, "two updates applied, unanswered");
+    let killed = newest_run(&b);
+    assert!(
+        h.changes(killed).unwrap().is_empty(),
+        "no answer, no change"
+    );
+
+    let r = b.run(&["undo", &killed.to_string(), "--yes"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains(": 2 took effect and are undone with the rest"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(records(&emu, "u", 10), before, "both taken back");
+}
+
+/// Updates whose every answer was lost (the server applied them and answered after the
+/// client stopped waiting) fail the run's rows, and the history has no change for them: its
+/// undo still takes them back, as the directory shows they took effect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("u", 3, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    let before = records(&emu, "u", 3);
+
+    emu.set_hold(Duration::from_millis(400));
+    b.write("all.csv", everyone("u", 3, "改名"));
+    let r = b
+        .run(&[
+            "--timeout",
+            "0.1",
+            "import",
+            "all.csv",
+            "--cover",
+            "overwrite",
+            "--json",
+        ])
+        .await;
+    emu.set_hold(Duration::ZERO);
+    assert_eq!(r.json()["failed"], 3, "{}", r.stdout);
+    assert_eq!(renamed(&emu, 3), 3, "applied all the same");
+    let run = newest_run(&b);
+    assert!(history(&b).changes(run).unwrap().is_empty());
+
+    let r = b.run(&["undo", &run.to_string(), "--yes"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains(": 3 took effect and are undone with the rest, 0 did not"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(records(&emu, "u", 3), before, "taken back");
+}
+
+/// The id of the newest run, from the history itself (a killed run's too).
+fn newest_run(b: &Bgy) -> i64 {
+    history(b).runs(1).unwrap().remove(0).id
+}
+
 /// A dates run is undone the way it was sent: 50 people a `staff/entry-time` call, not a
 /// `staff/add` each (100,000 dates went back in 100,000 calls).
 /// An overwrite that sent everyone what they already had: its undo would send them the same,
