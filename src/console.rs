@@ -406,8 +406,12 @@ fn run_line(r: &serde_json::Value) -> String {
             n("failed")
         ),
     };
+    let unanswered = match r["unanswered"].as_i64().unwrap_or(0) {
+        0 => String::new(),
+        n => format!("; {n} 个调用没有收到回答,可能已生效 ({n} unanswered, which may have taken effect: bgy undo takes back those that did)"),
+    };
     format!(
-        "{:>4}  {}  {:<10} {:<8} {:<24} {:<11} {counts}; {} changes",
+        "{:>4}  {}  {:<10} {:<8} {:<24} {:<11} {counts}; {} changes{unanswered}",
         r["id"],
         r["started"].as_str().unwrap_or(""),
         r["who"].as_str().unwrap_or(""),

@@ -195,6 +195,9 @@ pub struct RunRecord {
     pub changes: i64,
     /// The columns a person named for the run, if any.
     pub columns: Option<String>,
+    /// Its calls that were never answered (a kill, tries that ran out on lost answers): they
+    /// may have taken effect, and an undo asks the directory which did.
+    pub unanswered: i64,
 }
 
 /// One change a run made.
@@ -699,7 +702,7 @@ const CREATED: &str =
 /// A run's columns, as [`run_record`] reads them (`r` is the runs table).
 const RUN_COLUMNS: &str = "r.id, r.started, r.finished, r.command, r.input, r.sha256, r.server,
     r.who, r.status, r.counts, r.report, (SELECT COUNT(*) FROM changes c WHERE c.run = r.id),
-    r.columns";
+    r.columns, (SELECT COUNT(*) FROM unanswered u WHERE u.run = r.id)";
 
 /// The run of a row whose first columns are [`RUN_COLUMNS`].
 fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
@@ -717,6 +720,7 @@ fn run_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         report: r.get(10)?,
         changes: r.get(11)?,
         columns: r.get(12)?,
+        unanswered: r.get(13)?,
     })
 }
 
@@ -817,13 +821,13 @@ impl History {
             let json = |i| json_column(r, i);
             Ok(Pending {
                 run: run_record(r)?,
-                path: r.get(13)?,
-                options: json(14)?,
-                plan_hash: r.get(15)?,
-                why: r.get(16)?,
-                decided_by: r.get(17)?,
-                decided_run: r.get(18)?,
-                lines: json(19)?,
+                path: r.get(14)?,
+                options: json(15)?,
+                plan_hash: r.get(16)?,
+                why: r.get(17)?,
+                decided_by: r.get(18)?,
+                decided_run: r.get(19)?,
+                lines: json(20)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -6,6 +6,7 @@ use std::time::Duration;
 use bgy::history::History;
 
 use crate::common::*;
+use crate::web::Console;
 
 const FULL: &str = "帐号,姓名,手机,部门,银行卡号,开户行,考勤号,职级\n\
 h1,甲,13800000001,办公逸/研发部,6222020200001111,工商银行,9001,P1\n\
@@ -370,6 +371,20 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
     assert_eq!(renamed(&emu, 3), 3, "applied all the same");
     let run = newest_run(&b);
     assert!(history(&b).changes(run).unwrap().is_empty());
+    // The run says so, on the command line and in the console.
+    let listed = b.run(&["history"]).await;
+    assert!(
+        listed.stdout.contains("; 3 个调用没有收到回答"),
+        "{}",
+        listed.stdout
+    );
+    let (console, _) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (_, page) = console.page(&format!("/history/{run}")).await;
+    assert!(
+        page.contains("data-testid=\"unanswered\">3 个调用发出后没有收到回答"),
+        "{page}"
+    );
+    drop(console);
 
     let r = b.run(&["undo", &run.to_string(), "--yes"]).await;
     r.assert_code(0);
