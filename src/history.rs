@@ -469,31 +469,46 @@ impl History {
         Ok(())
     }
 
-    /// Writes down, before a staff/add goes, what it is to change (`kind`, the record
-    /// `before`, the values `sent`): it stays until [`History::answered`], so a kill while
-    /// the call is in flight leaves it for an undo. Its id.
+    /// Writes down, before a call goes, what it is to change: for each account, the `kind` of
+    /// change, the record `before` and the values `sent` (null for a delete). Each stays until
+    /// [`History::answered`], so a kill while the call is in flight leaves it for an undo. One
+    /// transaction; their ids.
     pub fn unanswered(
         &self,
         run: i64,
-        account: &str,
         kind: ChangeKind,
-        before: &Value,
+        calls: &[(&str, Value)],
         sent: &Value,
-    ) -> anyhow::Result<i64> {
-        let conn = self.conn();
-        conn.prepare_cached(
-            "INSERT INTO unanswered (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![run, now(), account, kind, before.to_string(), sent.to_string()])?;
-        Ok(conn.last_insert_rowid())
+    ) -> anyhow::Result<Vec<i64>> {
+        let (at, sent) = (now(), sent.to_string());
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let mut ids = Vec::with_capacity(calls.len());
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO unanswered (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for (account, before) in calls {
+                insert.execute(params![run, at, account, kind, before.to_string(), sent])?;
+                ids.push(tx.last_insert_rowid());
+            }
+        }
+        tx.commit()?;
+        Ok(ids)
     }
 
-    /// The call [`History::unanswered`] wrote down as `id` was answered: whatever became of
-    /// it is known (and recorded as a change when it was one).
-    pub fn answered(&self, id: i64) -> anyhow::Result<()> {
-        self.conn()
-            .prepare_cached("DELETE FROM unanswered WHERE seq = ?1")?
-            .execute([id])?;
+    /// The calls [`History::unanswered`] wrote down as `ids` were answered: whatever became
+    /// of them is known (and recorded as a change where it was one). One transaction.
+    pub fn answered(&self, ids: &[i64]) -> anyhow::Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut delete = tx.prepare_cached("DELETE FROM unanswered WHERE seq = ?1")?;
+            for id in ids {
+                delete.execute([id])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -260,8 +260,8 @@ fn unanswered(ctx: &Context, history: &History, run: i64) -> Vec<ChangeText> {
 }
 
 /// Adds to `plan` the inverse of each `unanswered` call the directory shows was applied (the
-/// person holds what it sent, or exists when it was a create), unless the run changed the
-/// account after all or a later run did; how many, and how many were not applied.
+/// person holds what it sent; exists, when it was a create; is gone, a delete), unless the
+/// run changed the account after all or a later run did; how many, and how many were not.
 fn take_back_unanswered(
     plan: &mut Vec<(String, Inverse)>,
     unanswered: &[ChangeText],
@@ -279,6 +279,7 @@ fn take_back_unanswered(
         let (before, sent) = (before_values(&call.before), sent_values(&call.sent));
         let landed = match (call.kind, live.person(account)) {
             (ChangeKind::Created, found) => found.is_some(),
+            (ChangeKind::Deleted, found) => found.is_none(),
             (_, Some(p)) => changed_since(p, &sent).is_none(),
             (_, None) => false,
         };

@@ -132,7 +132,7 @@ pub async fn add_staff_each(
             }
             let form = job.to_form();
             let sent = sent_of(&form);
-            let unanswered = match sink.unanswered(job.account(), job.kind(), &sent) {
+            let unanswered = match sink.unanswered(job.kind(), &[job.account()], &sent) {
                 Ok(id) => id,
                 Err(outcome) => return (job.index, outcome),
             };
@@ -160,7 +160,7 @@ pub async fn add_staff_each(
             };
             sink.done_with(job.row, job.account(), &outcome, sent);
             if answered {
-                sink.answered(unanswered);
+                sink.answered(&unanswered);
             }
             (job.index, outcome)
         })

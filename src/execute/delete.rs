@@ -5,7 +5,10 @@ use std::collections::HashSet;
 
 use futures::StreamExt;
 
+use serde_json::Value;
+
 use crate::api::{Client, Endpoint, DELETE_CHUNK};
+use crate::history::ChangeKind;
 use crate::model::{AccountKey, Outcome};
 
 use super::Sink;
@@ -43,50 +46,67 @@ async fn delete_batch<'a>(
             .collect();
     }
     let accounts: Vec<&str> = targets.iter().map(|&(_, a)| a).collect();
-    let outcomes: Vec<Outcome> = match client.delete_staff(&accounts).await {
-        Ok(r) if r.errno == 0 => accounts.iter().map(|_| Outcome::Deleted).collect(),
+    let unanswered = match sink.unanswered(ChangeKind::Deleted, &accounts, &Value::Null) {
+        Ok(ids) => ids,
+        Err(outcome) => return accounts.into_iter().map(|a| (a, outcome.clone())).collect(),
+    };
+    // Whether what became of each account is known; not when the call may have been applied
+    // and the directory could not be asked.
+    let (outcomes, answered): (Vec<Outcome>, bool) = match client.delete_staff(&accounts).await {
+        Ok(r) if r.errno == 0 => (accounts.iter().map(|_| Outcome::Deleted).collect(), true),
         // None exists any more: a try whose answer was lost deleted them.
         Ok(r) if r.errno == 1213 && r.after_lost_response => {
-            accounts.iter().map(|_| Outcome::Deleted).collect()
+            (accounts.iter().map(|_| Outcome::Deleted).collect(), true)
         }
         // Some failed and the answer does not say which: ask the directory.
         Ok(r) if r.errno == 1213 || r.errno == 1214 => {
             still_present(client, &accounts, Some(r.errno), &r.errmsg, sink).await
         }
-        Ok(r) => accounts
-            .iter()
-            .map(|_| Outcome::Failed {
+        Ok(r) => {
+            let failed = Outcome::Failed {
                 errno: Some(r.errno),
                 message: r.errmsg.clone(),
-            })
-            .collect(),
-        Err(e) if e.is_fatal() => accounts.iter().map(|_| sink.failure(&e)).collect(),
+            };
+            (accounts.iter().map(|_| failed.clone()).collect(), true)
+        }
+        Err(e) if e.is_fatal() => (
+            accounts.iter().map(|_| sink.failure(&e)).collect(),
+            !e.may_have_applied(),
+        ),
         // Retries ran out: some may be gone all the same.
         Err(e) => still_present(client, &accounts, None, &e.row_message(), sink).await,
     };
-    targets
+    let done = targets
         .into_iter()
         .zip(outcomes)
         .map(|((row, account), outcome)| {
             sink.done(row, account, &outcome);
             (account, outcome)
         })
-        .collect()
+        .collect();
+    if answered {
+        sink.answered(&unanswered);
+    }
+    done
 }
 
 /// Re-lists the directory: accounts still there failed (with the call's answer), the others
-/// are deleted.
+/// are deleted; and whether the directory could say so.
 async fn still_present(
     client: &Client,
     accounts: &[&str],
     errno: Option<i64>,
     message: &str,
     sink: &Sink<'_>,
-) -> Vec<Outcome> {
-    match client.staff(0, false).await.and_then(|l| l.complete(Endpoint::StaffList)) {
+) -> (Vec<Outcome>, bool) {
+    match client
+        .staff(0, false)
+        .await
+        .and_then(|l| l.complete(Endpoint::StaffList))
+    {
         Ok(list) => {
             let present: HashSet<AccountKey> = list.iter().map(|s| s.we_userid().into()).collect();
-            accounts
+            let outcomes = accounts
                 .iter()
                 .map(|a| {
                     if present.contains(&*AccountKey::text(a)) {
@@ -98,17 +118,21 @@ async fn still_present(
                         Outcome::Deleted
                     }
                 })
-                .collect()
+                .collect();
+            (outcomes, true)
         }
-        Err(e) => accounts
-            .iter()
-            .map(|_| {
-                let mut o = sink.failure(&e);
-                if let Outcome::Failed { message: m, .. } = &mut o {
-                    *m = format!("{message}; and the directory could not be re-listed to tell which were deleted: {m}");
-                }
-                o
-            })
-            .collect(),
+        Err(e) => {
+            let outcomes = accounts
+                .iter()
+                .map(|_| {
+                    let mut o = sink.failure(&e);
+                    if let Outcome::Failed { message: m, .. } = &mut o {
+                        *m = format!("{message}; and the directory could not be re-listed to tell which were deleted: {m}");
+                    }
+                    o
+                })
+                .collect();
+            (outcomes, false)
+        }
     }
 }

@@ -83,32 +83,29 @@ impl Sink<'_> {
         }
     }
 
-    /// Writes down in the history what a staff/add is about to change, before it goes: a kill
-    /// while it is in flight leaves it for an undo to look for. The id for
-    /// [`Sink::answered`]; when it cannot be written, the run stops and the call must not go:
-    /// `Err` with the job's outcome.
+    /// Writes down in the history what a call is about to change for each of `accounts`,
+    /// before it goes: a kill while it is in flight leaves it for an undo to look for. The ids
+    /// for [`Sink::answered`]; when they cannot be written, the run stops and the call must
+    /// not go: `Err` with its outcome.
     pub fn unanswered(
         &self,
-        account: &str,
         kind: ChangeKind,
+        accounts: &[&str],
         sent: &serde_json::Value,
-    ) -> Result<Option<i64>, Outcome> {
+    ) -> Result<Vec<i64>, Outcome> {
         let Some(h) = self.history else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
-        match h.unanswered(account, kind, sent) {
-            Ok(id) => Ok(Some(id)),
-            Err(e) => {
-                self.stop.fatal(format!("cannot write the history: {e:#}"));
-                Err(self.not_sent())
-            }
-        }
+        h.unanswered(kind, accounts, sent).map_err(|e| {
+            self.stop.fatal(format!("cannot write the history: {e:#}"));
+            self.not_sent()
+        })
     }
 
-    /// The call [`Sink::unanswered`] wrote down as `id` was answered.
-    pub fn answered(&self, id: Option<i64>) {
-        if let (Some(h), Some(id)) = (self.history, id) {
-            if let Err(e) = h.answered(id) {
+    /// The calls [`Sink::unanswered`] wrote down as `ids` were answered.
+    pub fn answered(&self, ids: &[i64]) {
+        if let (Some(h), false) = (self.history, ids.is_empty()) {
+            if let Err(e) = h.answered(ids) {
                 self.stop.fatal(format!("cannot write the history: {e:#}"));
             }
         }

@@ -886,15 +886,22 @@ impl<'a> Recorder<'a> {
         })
     }
 
-    /// Writes down a staff/add about to go ([`History::unanswered`]); the id that
-    /// [`Recorder::answered`] clears once its answer comes.
-    pub fn unanswered(&self, account: &str, kind: ChangeKind, sent: &Value) -> anyhow::Result<i64> {
-        let before = self.before_json(account);
-        (self.history).unanswered(self.run, account, kind, &before, sent)
+    /// Writes down a call about to go ([`History::unanswered`]), of each of `accounts`: the
+    /// ids that [`Recorder::answered`] clears once its answer comes.
+    pub fn unanswered(
+        &self,
+        kind: ChangeKind,
+        accounts: &[&str],
+        sent: &Value,
+    ) -> anyhow::Result<Vec<i64>> {
+        let calls: Vec<(&str, Value)> = (accounts.iter())
+            .map(|&a| (a, self.before_json(a)))
+            .collect();
+        (self.history).unanswered(self.run, kind, &calls, sent)
     }
 
-    /// The call written down as `id` was answered.
-    pub fn answered(&self, id: i64) -> anyhow::Result<()> {
-        self.history.answered(id)
+    /// The calls written down as `ids` were answered.
+    pub fn answered(&self, ids: &[i64]) -> anyhow::Result<()> {
+        self.history.answered(ids)
     }
 }

@@ -502,6 +502,42 @@ async fn undo_of_a_delete_brings_back_thirty_with_every_field() {
     }
 }
 
+/// A kill while a delete is in flight: the server removed them and the answer never came.
+/// The history wrote down each person's record before the call went, and the undo brings
+/// back those the directory no longer has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_of_a_killed_delete_brings_back_those_it_never_heard_back_about() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("d", 10, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    let before = records(&emu, "d", 10);
+    emu.set_hold(Duration::from_secs(60));
+    let leavers: String = (0..10).map(|i| format!("d{i:03}\n")).collect();
+    b.write("leavers.csv", format!("帐号\n{leavers}"));
+    let mut child = b.spawn(&["delete", "leavers.csv", "--yes", "--force"]);
+    for _ in 0..400 {
+        if emu.store.staff_count() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    emu.set_hold(Duration::ZERO);
+    assert_eq!(emu.store.staff_count(), 2, "deleted, unanswered");
+    let killed = newest_run(&b);
+    assert!(history(&b).changes(killed).unwrap().is_empty());
+
+    let r = b
+        .run(&["undo", &killed.to_string(), "--yes", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 10, "{}", r.stderr);
+    assert_eq!(records(&emu, "d", 10), before, "every field back");
+}
+
 /// Two people imported, then renamed by a run (its number, returned), then the first renamed
 /// again by another: undoing the first rename finds that one changed since.
 pub async fn renamed_then_one_renamed_again(b: &Bgy, prefix: &str) -> String {
