@@ -451,20 +451,7 @@ impl History {
             "INSERT INTO changes (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?
         .execute(params![run, now(), account, kind, before.to_string(), sent.to_string()])?;
-        if let (Value::Object(fields), true) = (sent, kind.is_sent_record()) {
-            let key = AccountKey::new(account).into_string();
-            let mut merged = last_sent_in(&tx, &key)?;
-            for (k, v) in fields {
-                if k != "cover" && v.as_str().is_some_and(|s| !s.is_empty()) {
-                    merged.insert(k.clone(), v.clone());
-                }
-            }
-            tx.prepare_cached(
-                "INSERT INTO last_sent (account, fields) VALUES (?1, ?2)
-                 ON CONFLICT(account) DO UPDATE SET fields = excluded.fields",
-            )?
-            .execute(params![key, Value::Object(merged).to_string()])?;
-        }
+        sent_last(&tx, account, kind, sent)?;
         tx.commit()?;
         Ok(())
     }
@@ -497,14 +484,26 @@ impl History {
         Ok(ids)
     }
 
-    /// The calls [`History::unanswered`] wrote down as `ids` were answered: whatever became
-    /// of them is known (and recorded as a change where it was one). One transaction.
-    pub fn answered(&self, ids: &[i64]) -> anyhow::Result<()> {
+    /// The calls [`History::unanswered`] wrote down were answered: those `applied` took
+    /// effect and become changes of their run (the record before and the values sent as
+    /// written down, at this time; what bgy last sent moved on as [`History::change`] does),
+    /// without the record before looked up and made again; those `crossed` need no change
+    /// here (not made, or recorded already). One transaction (a batch of deletes is one).
+    pub fn answered(&self, crossed: &[i64], applied: &[Applied]) -> anyhow::Result<()> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         {
+            let at = now();
+            let mut record = tx.prepare_cached(
+                "INSERT INTO changes (run, at, account, kind, before, sent)
+                 SELECT run, ?1, account, ?2, before, sent FROM unanswered WHERE seq = ?3",
+            )?;
+            for a in applied {
+                record.execute(params![at, a.kind, a.id])?;
+                sent_last(&tx, a.account, a.kind, a.sent)?;
+            }
             let mut delete = tx.prepare_cached("DELETE FROM unanswered WHERE seq = ?1")?;
-            for id in ids {
+            for id in crossed.iter().chain(applied.iter().map(|a| &a.id)) {
                 delete.execute([id])?;
             }
         }
@@ -698,6 +697,42 @@ impl History {
         }
         Ok(())
     }
+}
+
+/// A call [`History::unanswered`] wrote down as `id` that took effect: the change its outcome
+/// says (`kind`; a create whose retry found the account made is a create), of `account`, with
+/// the values `sent`.
+pub struct Applied<'a> {
+    pub id: i64,
+    pub kind: ChangeKind,
+    pub account: &'a str,
+    pub sent: &'a Value,
+}
+
+/// Moves on what bgy last sent `account` by the values `sent` of a change of `kind`, when its
+/// values are ones bgy keeps so ([`ChangeKind::is_sent_record`]).
+fn sent_last(
+    tx: &Connection,
+    account: &str,
+    kind: ChangeKind,
+    sent: &Value,
+) -> rusqlite::Result<()> {
+    let (Value::Object(fields), true) = (sent, kind.is_sent_record()) else {
+        return Ok(());
+    };
+    let key = AccountKey::new(account).into_string();
+    let mut merged = last_sent_in(tx, &key)?;
+    for (k, v) in fields {
+        if k != "cover" && v.as_str().is_some_and(|s| !s.is_empty()) {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    tx.prepare_cached(
+        "INSERT INTO last_sent (account, fields) VALUES (?1, ?2)
+         ON CONFLICT(account) DO UPDATE SET fields = excluded.fields",
+    )?
+    .execute(params![key, Value::Object(merged).to_string()])?;
+    Ok(())
 }
 
 /// A row of [`History::each_row`] as the text the history keeps.

@@ -158,9 +158,9 @@ pub async fn add_staff_each(
                 },
                 Err(e) => sink.failure(&e),
             };
-            sink.done_with(job.row, job.account(), &outcome, sent);
-            if answered {
-                sink.answered(&unanswered);
+            match (unanswered.as_slice(), answered) {
+                (&[id], true) => sink.done_answered((job.row, job.account()), &outcome, id, &sent),
+                _ => sink.done_with(job.row, job.account(), &outcome, sent),
             }
             (job.index, outcome)
         })

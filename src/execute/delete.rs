@@ -8,7 +8,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::api::{Client, Endpoint, DELETE_CHUNK};
-use crate::history::ChangeKind;
+use crate::history::{Applied, ChangeKind};
 use crate::model::{AccountKey, Outcome};
 
 use super::Sink;
@@ -76,18 +76,31 @@ async fn delete_batch<'a>(
         // Retries ran out: some may be gone all the same.
         Err(e) => still_present(client, &accounts, None, &e.row_message(), sink).await,
     };
-    let done = targets
+    if answered {
+        // The people deleted: their records before, written down as the call went, become the
+        // run's changes in one step.
+        let (mut crossed, mut applied) = (Vec::new(), Vec::new());
+        for ((&id, outcome), &account) in unanswered.iter().zip(&outcomes).zip(&accounts) {
+            match outcome {
+                Outcome::Deleted => applied.push(Applied {
+                    id,
+                    kind: ChangeKind::Deleted,
+                    account,
+                    sent: &Value::Null,
+                }),
+                _ => crossed.push(id),
+            }
+        }
+        sink.answered(&crossed, &applied);
+    }
+    targets
         .into_iter()
         .zip(outcomes)
         .map(|((row, account), outcome)| {
-            sink.done(row, account, &outcome);
+            sink.told(row, account, &outcome);
             (account, outcome)
         })
-        .collect();
-    if answered {
-        sink.answered(&unanswered);
-    }
-    done
+        .collect()
 }
 
 /// Re-lists the directory: accounts still there failed (with the call's answer), the others

@@ -17,7 +17,7 @@ pub use session::Session;
 
 use crate::api::ApiError;
 use crate::events::{Event, Observer};
-use crate::history::ChangeKind;
+use crate::history::{Applied, ChangeKind};
 use crate::journal::Journal;
 use crate::model::{AccountKey, Outcome};
 
@@ -49,6 +49,12 @@ impl Sink<'_> {
                 self.stop.fatal(format!("cannot write the history: {e:#}"));
             }
         }
+        self.told(row, account, outcome);
+    }
+
+    /// As [`Sink::done`], for an outcome whose change the history has already
+    /// ([`Sink::answered`]): the journal and the front-end.
+    pub fn told(&self, row: Option<u32>, account: &str, outcome: &Outcome) {
         if let Some(j) = self.journal {
             if let Err(e) = j.record(row, account, outcome) {
                 // Without the journal a kill could lose outcomes: stop sending.
@@ -102,13 +108,46 @@ impl Sink<'_> {
         })
     }
 
-    /// The calls [`Sink::unanswered`] wrote down as `ids` were answered.
-    pub fn answered(&self, ids: &[i64]) {
-        if let (Some(h), false) = (self.history, ids.is_empty()) {
-            if let Err(e) = h.answered(ids) {
-                self.stop.fatal(format!("cannot write the history: {e:#}"));
+    /// The calls [`Sink::unanswered`] wrote down were answered: those `applied` took effect
+    /// and become the run's changes; those `crossed` need no change here
+    /// ([`crate::history::History::answered`]).
+    pub fn answered(&self, crossed: &[i64], applied: &[Applied]) {
+        let Some(h) = self.history else {
+            return;
+        };
+        if crossed.is_empty() && applied.is_empty() {
+            return;
+        }
+        if let Err(e) = h.answered(crossed, applied) {
+            self.stop.fatal(format!("cannot write the history: {e:#}"));
+        }
+    }
+
+    /// As [`Sink::done_with`], for the one call [`Sink::unanswered`] wrote down as `id`,
+    /// answered: its change (if its outcome is one) is recorded from what was written down,
+    /// and the call crossed out, in one step.
+    pub fn done_answered(
+        &self,
+        (row, account): (Option<u32>, &str),
+        outcome: &Outcome,
+        id: i64,
+        sent: &serde_json::Value,
+    ) {
+        if let Some(h) = self.history {
+            match h.kind_of(outcome) {
+                Some(kind) => self.answered(
+                    &[],
+                    &[Applied {
+                        id,
+                        kind,
+                        account,
+                        sent,
+                    }],
+                ),
+                None => self.answered(&[id], &[]),
             }
         }
+        self.told(row, account, outcome);
     }
 
     /// The outcome of a job not sent because the run stopped, with why, in both languages.

@@ -16,7 +16,7 @@ use super::Sink;
 use crate::api::Client;
 use crate::context::Context;
 use crate::events::{phases, Emit, Event, Finished};
-use crate::history::{ChangeKind, History, RunStatus};
+use crate::history::{Applied, ChangeKind, History, RunStatus};
 use crate::input::Input;
 use crate::journal::{self, Journal};
 use crate::live::Live;
@@ -866,16 +866,23 @@ impl<'a> Recorder<'a> {
     /// Records a change, when the outcome is one (created, updated, deleted; dates for
     /// `times`).
     pub fn record(&self, account: &str, outcome: &Outcome, sent: &Value) -> anyhow::Result<()> {
-        let kind = match outcome {
+        let Some(kind) = self.kind_of(outcome) else {
+            return Ok(());
+        };
+        self.history
+            .change(self.run, account, kind, &self.before_json(account), sent)
+    }
+
+    /// The change an outcome is, if it is one.
+    pub fn kind_of(&self, outcome: &Outcome) -> Option<ChangeKind> {
+        Some(match outcome {
             Outcome::Created => ChangeKind::Created,
             Outcome::Updated if self.command == Command::Times => ChangeKind::Dates,
             Outcome::Updated => ChangeKind::Updated,
             Outcome::Deleted => ChangeKind::Deleted,
             Outcome::Left => ChangeKind::Left,
-            _ => return Ok(()),
-        };
-        self.history
-            .change(self.run, account, kind, &self.before_json(account), sent)
+            _ => return None,
+        })
     }
 
     /// The person's record before the run, as the history keeps it ([`before_json`]); null
@@ -900,8 +907,8 @@ impl<'a> Recorder<'a> {
         (self.history).unanswered(self.run, kind, &calls, sent)
     }
 
-    /// The calls written down as `ids` were answered.
-    pub fn answered(&self, ids: &[i64]) -> anyhow::Result<()> {
-        self.history.answered(ids)
+    /// The calls written down were answered ([`History::answered`]).
+    pub fn answered(&self, crossed: &[i64], applied: &[Applied]) -> anyhow::Result<()> {
+        self.history.answered(crossed, applied)
     }
 }
