@@ -457,17 +457,16 @@ impl History {
     }
 
     /// Writes down, before a call goes, what it is to change: for each account, the `kind` of
-    /// change, the record `before` and the values `sent` (null for a delete). Each stays until
+    /// change, the record before and the values sent (null for a delete). Each stays until
     /// [`History::answered`], so a kill while the call is in flight leaves it for an undo. One
     /// transaction; their ids.
     pub fn unanswered(
         &self,
         run: i64,
         kind: ChangeKind,
-        calls: &[(&str, Value)],
-        sent: &Value,
+        calls: &[(&str, Value, &Value)],
     ) -> anyhow::Result<Vec<i64>> {
-        let (at, sent) = (now(), sent.to_string());
+        let at = now();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let mut ids = Vec::with_capacity(calls.len());
@@ -475,8 +474,9 @@ impl History {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO unanswered (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (account, before) in calls {
-                insert.execute(params![run, at, account, kind, before.to_string(), sent])?;
+            for (account, before, sent) in calls {
+                let (before, sent) = (before.to_string(), sent.to_string());
+                insert.execute(params![run, at, account, kind, before, sent])?;
                 ids.push(tx.last_insert_rowid());
             }
         }

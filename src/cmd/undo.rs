@@ -7,8 +7,9 @@
 //! every field bgy knew; dates → the old dates. A run that was killed also made the people
 //! whose create it sent and never heard back from: its journal names them, and those the
 //! listing has (and no later run changed) are deleted too. So are taken back the calls any run
-//! sent and never heard back from (a kill, tries that ran out on lost answers), which the
-//! history wrote down before they went: those the directory shows took effect. Departments are
+//! sent and never heard back from (a kill, tries that ran out on lost answers: creates,
+//! updates, leaves, deletes, dates), which the history wrote down before they went: those the
+//! directory shows took effect. Departments are
 //! not in the history yet: a run's department creates and renames are reported, not undone.
 
 use std::borrow::Borrow;

@@ -132,7 +132,7 @@ pub async fn add_staff_each(
             }
             let form = job.to_form();
             let sent = sent_of(&form);
-            let unanswered = match sink.unanswered(job.kind(), &[job.account()], &sent) {
+            let unanswered = match sink.unanswered(job.kind(), &[(job.account(), &sent)]) {
                 Ok(id) => id,
                 Err(outcome) => return (job.index, outcome),
             };

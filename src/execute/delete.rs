@@ -46,7 +46,8 @@ async fn delete_batch<'a>(
             .collect();
     }
     let accounts: Vec<&str> = targets.iter().map(|&(_, a)| a).collect();
-    let unanswered = match sink.unanswered(ChangeKind::Deleted, &accounts, &Value::Null) {
+    let calls: Vec<(&str, &Value)> = accounts.iter().map(|&a| (a, &Value::Null)).collect();
+    let unanswered = match sink.unanswered(ChangeKind::Deleted, &calls) {
         Ok(ids) => ids,
         Err(outcome) => return accounts.into_iter().map(|a| (a, outcome.clone())).collect(),
     };

@@ -893,18 +893,17 @@ impl<'a> Recorder<'a> {
         })
     }
 
-    /// Writes down a call about to go ([`History::unanswered`]), of each of `accounts`: the
-    /// ids that [`Recorder::answered`] clears once its answer comes.
+    /// Writes down a call about to go ([`History::unanswered`]): of each account, what it
+    /// sends. The ids that [`Recorder::answered`] clears once its answer comes.
     pub fn unanswered(
         &self,
         kind: ChangeKind,
-        accounts: &[&str],
-        sent: &Value,
+        calls: &[(&str, &Value)],
     ) -> anyhow::Result<Vec<i64>> {
-        let calls: Vec<(&str, Value)> = (accounts.iter())
-            .map(|&a| (a, self.before_json(a)))
+        let calls: Vec<(&str, Value, &Value)> = (calls.iter())
+            .map(|&(a, sent)| (a, self.before_json(a), sent))
             .collect();
-        (self.history).unanswered(self.run, kind, &calls, sent)
+        (self.history).unanswered(self.run, kind, &calls)
     }
 
     /// The calls written down were answered ([`History::answered`]).

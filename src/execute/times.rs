@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use futures::StreamExt;
+use serde_json::Value;
 
 use crate::api::{Client, TimesRow, TIMES_CHUNK};
+use crate::history::{Applied, ChangeKind};
 use crate::model::{AccountKey, Field, Outcome, StaffRecord};
 
 use super::Sink;
@@ -47,45 +49,76 @@ async fn send_chunk(
     chunk: Vec<(usize, u32, TimesRow)>,
     sink: &Sink<'_>,
 ) -> Vec<(usize, Outcome)> {
-    let outcomes: Vec<Outcome> = if sink.stop.is_stopped() {
-        chunk.iter().map(|_| sink.not_sent()).collect()
-    } else {
-        let rows: Vec<TimesRow> = chunk.iter().map(|(_, _, t)| t.clone()).collect();
-        match client.entry_time(&rows).await {
-            Ok(reply) if reply.errno == 0 => {
-                let failures: HashMap<AccountKey, String> = reply
-                    .data
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|f| (AccountKey::new(&f.we_userid), f.msg))
-                    .collect();
-                rows.iter()
-                    .map(|r| match failures.get(&AccountKey::new(&r.we_userid)) {
-                        Some(msg) => Outcome::Failed {
-                            errno: None,
-                            message: msg.clone(),
-                        },
-                        None => Outcome::Updated,
-                    })
-                    .collect()
-            }
-            Ok(reply) => rows
-                .iter()
-                .map(|_| Outcome::Failed {
-                    errno: Some(reply.errno),
-                    message: reply.errmsg.clone(),
-                })
-                .collect(),
-            Err(e) => rows.iter().map(|_| sink.failure(&e)).collect(),
-        }
+    if sink.stop.is_stopped() {
+        return chunk.iter().map(|&(i, ..)| (i, sink.not_sent())).collect();
+    }
+    let sent: Vec<Value> = (chunk.iter())
+        .map(|(_, _, t)| serde_json::to_value(t).unwrap_or_default())
+        .collect();
+    let calls: Vec<(&str, &Value)> = (chunk.iter().zip(&sent))
+        .map(|((_, _, t), sent)| (t.we_userid.as_str(), sent))
+        .collect();
+    let unanswered = match sink.unanswered(ChangeKind::Dates, &calls) {
+        Ok(ids) => ids,
+        Err(outcome) => return chunk.iter().map(|&(i, ..)| (i, outcome.clone())).collect(),
     };
+    let rows: Vec<TimesRow> = chunk.iter().map(|(_, _, t)| t.clone()).collect();
+    let reply = client.entry_time(&rows).await;
+    // Whatever became of the call is known, unless an answer was lost on the way.
+    let answered = match &reply {
+        Ok(_) => true,
+        Err(e) => !e.may_have_applied(),
+    };
+    let outcomes: Vec<Outcome> = match reply {
+        Ok(reply) if reply.errno == 0 => {
+            let failures: HashMap<AccountKey, String> = reply
+                .data
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| (AccountKey::new(&f.we_userid), f.msg))
+                .collect();
+            rows.iter()
+                .map(|r| match failures.get(&AccountKey::new(&r.we_userid)) {
+                    Some(msg) => Outcome::Failed {
+                        errno: None,
+                        message: msg.clone(),
+                    },
+                    None => Outcome::Updated,
+                })
+                .collect()
+        }
+        Ok(reply) => rows
+            .iter()
+            .map(|_| Outcome::Failed {
+                errno: Some(reply.errno),
+                message: reply.errmsg.clone(),
+            })
+            .collect(),
+        Err(e) => rows.iter().map(|_| sink.failure(&e)).collect(),
+    };
+    if answered {
+        // The dates that took effect: what was written down as the call went becomes the
+        // run's changes, the chunk's in one step.
+        let (mut crossed, mut applied) = (Vec::new(), Vec::new());
+        for ((&id, outcome), &(account, sent)) in unanswered.iter().zip(&outcomes).zip(&calls) {
+            match outcome {
+                Outcome::Updated => applied.push(Applied {
+                    id,
+                    kind: ChangeKind::Dates,
+                    account,
+                    sent,
+                }),
+                _ => crossed.push(id),
+            }
+        }
+        sink.answered(&crossed, &applied);
+    }
     chunk
-        .into_iter()
+        .iter()
         .zip(outcomes)
-        .map(|((i, row, t), outcome)| {
+        .map(|(&(i, row, ref t), outcome)| {
             if !matches!(outcome, Outcome::NotSent { .. }) {
-                let sent = serde_json::to_value(&t).unwrap_or_default();
-                sink.done_with(Some(row), &t.we_userid, &outcome, sent);
+                sink.told(Some(row), &t.we_userid, &outcome);
             }
             (i, outcome)
         })

@@ -280,6 +280,35 @@ fn renamed(emu: &bgy::emulator::Running, n: usize) -> usize {
         .count()
 }
 
+/// Runs `bgy ARGS` while the emulator holds every answer, kills it once `applied` says the
+/// server has applied what it was waiting for (and a moment more), and lets answers go again:
+/// the killed run's id, which the history records no change for.
+async fn killed_unanswered(
+    emu: &bgy::emulator::Running,
+    b: &Bgy,
+    args: &[&str],
+    applied: impl Fn() -> bool,
+) -> i64 {
+    emu.set_hold(Duration::from_secs(60));
+    let mut child = b.spawn(args);
+    for _ in 0..400 {
+        if applied() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    emu.set_hold(Duration::ZERO);
+    let killed = newest_run(b);
+    assert!(
+        history(b).changes(killed).unwrap().is_empty(),
+        "no answer, no change"
+    );
+    killed
+}
+
 /// A kill while updates are in flight: the server applied two whose answers never came, so
 /// the history has no change for them. It wrote down what each was to change before it went,
 /// and the undo asks the directory which landed and takes those back.
@@ -304,32 +333,17 @@ async fn an_undo_of_a_killed_run_takes_back_the_updates_it_never_heard_back_from
     );
     let before = records(&emu, "u", 10);
 
-    emu.set_hold(Duration::from_secs(60));
     b.write("all.csv", everyone("u", 10, "改名"));
-    let mut child = b.spawn(&[
+    let args = [
         "--concurrency",
         "2",
         "import",
         "all.csv",
         "--cover",
         "overwrite",
-    ]);
-    for _ in 0..400 {
-        if renamed(&emu, 10) >= 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-    emu.set_hold(Duration::ZERO);
+    ];
+    let killed = killed_unanswered(&emu, &b, &args, || renamed(&emu, 10) >= 2).await;
     assert_eq!(renamed(&emu, 10), 2, "two updates applied, unanswered");
-    let killed = newest_run(&b);
-    assert!(
-        h.changes(killed).unwrap().is_empty(),
-        "no answer, no change"
-    );
 
     let r = b.run(&["undo", &killed.to_string(), "--yes"]).await;
     r.assert_code(0);
@@ -462,6 +476,36 @@ async fn undo_of_a_dates_run_sends_the_old_dates_fifty_a_call() {
     );
 }
 
+/// A kill while a batch of dates is in flight: the undo asks the directory whether they took
+/// effect and sends the old ones back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_of_a_killed_dates_run_sends_back_the_dates_it_never_heard_back_about() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.write("all.csv", everyone("t", 5, "员工"));
+    b.run(&["import", "all.csv"]).await.assert_code(0);
+    let before = records(&emu, "t", 5);
+    let dates: String = (0..5)
+        .map(|i| format!("t{i:03},2024-06-0{}\n", i + 1))
+        .collect();
+    b.write("dates.csv", format!("帐号,入职时间\n{dates}"));
+    let moved = || {
+        records(&emu, "t", 5).iter().all(|r| {
+            r["entry_time"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("2024-06"))
+        })
+    };
+    let killed = killed_unanswered(&emu, &b, &["times", "dates.csv"], moved).await;
+    assert!(moved(), "the dates took effect");
+    let r = b
+        .run(&["undo", &killed.to_string(), "--yes", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["updated"], 5, "{}", r.stderr);
+    assert_eq!(records(&emu, "t", 5), before, "every entry date as it was");
+}
+
 #[tokio::test]
 async fn undo_of_a_delete_brings_back_thirty_with_every_field() {
     let emu = emulator().await;
@@ -512,23 +556,11 @@ async fn an_undo_of_a_killed_delete_brings_back_those_it_never_heard_back_about(
     b.write("all.csv", everyone("d", 10, "员工"));
     b.run(&["import", "all.csv"]).await.assert_code(0);
     let before = records(&emu, "d", 10);
-    emu.set_hold(Duration::from_secs(60));
     let leavers: String = (0..10).map(|i| format!("d{i:03}\n")).collect();
     b.write("leavers.csv", format!("帐号\n{leavers}"));
-    let mut child = b.spawn(&["delete", "leavers.csv", "--yes", "--force"]);
-    for _ in 0..400 {
-        if emu.store.staff_count() == 2 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    child.kill().unwrap();
-    child.wait().unwrap();
-    emu.set_hold(Duration::ZERO);
+    let args = ["delete", "leavers.csv", "--yes", "--force"];
+    let killed = killed_unanswered(&emu, &b, &args, || emu.store.staff_count() == 2).await;
     assert_eq!(emu.store.staff_count(), 2, "deleted, unanswered");
-    let killed = newest_run(&b);
-    assert!(history(&b).changes(killed).unwrap().is_empty());
 
     let r = b
         .run(&["undo", &killed.to_string(), "--yes", "--json"])
