@@ -9,8 +9,8 @@
 //! listing has (and no later run changed) are deleted too. So are taken back the calls any run
 //! sent and never heard back from (a kill, tries that ran out on lost answers: creates,
 //! updates, leaves, deletes, dates), which the history wrote down before they went: those the
-//! directory shows took effect. Departments are
-//! not in the history yet: a run's department creates and renames are reported, not undone.
+//! directory shows took effect. A department renamed goes back to its old name; one created
+//! stays, as the API cannot delete one (the undo says so).
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashSet};
