@@ -322,7 +322,7 @@ fn undo_plan(
     let (applied, not_applied) = take_back_unanswered(&mut plan, unanswered, &history, run, live);
     if applied + not_applied > 0 {
         ctx.events.note(format!(
-            "bgy undo: 运行 {run} 有 {} 个调用没有收到回答:{applied} 个已生效,一并撤销;{not_applied} 个没有生效 (run {run} sent {} call(s) it never heard back from: {applied} took effect and are undone with the rest, {not_applied} did not)",
+            "bgy undo: 运行 {run} 有 {} 个调用在途中 (已发出或正要发出) 没有收到回答:{applied} 个已生效,一并撤销;{not_applied} 个没有生效 (run {run} had {} call(s) under way, sent or about to be, that were never answered: {applied} took effect and are undone with the rest, {not_applied} did not)",
             applied + not_applied,
             applied + not_applied,
         ));
