@@ -86,6 +86,9 @@ pub struct Live {
     /// Each name's key ([`leaders::name_key`]), hashed → who has it: made the first time a
     /// row gives its leader by name.
     by_name: std::sync::OnceLock<HashMap<Hashed, Found<u32>>>,
+    /// Each name that several people have, hashed → all of them: made the first time a
+    /// leader's name is several people's ([`Live::nearest`]).
+    namesakes: std::sync::OnceLock<HashMap<Hashed, Vec<u32>>>,
     keys: KeyHash,
     /// The staff listing came back with every record its `count` announced.
     pub complete: bool,
@@ -116,6 +119,7 @@ impl Live {
             staff,
             by_account,
             by_name: std::sync::OnceLock::new(),
+            namesakes: std::sync::OnceLock::new(),
             keys,
         })
     }
@@ -137,26 +141,81 @@ impl Live {
 
     /// Who in the directory is called `name` (spaces and letter case aside): the accounts.
     pub fn named(&self, name: &str) -> Found<&str> {
-        let by_name = self.by_name.get_or_init(|| {
-            let mut by_name: HashMap<Hashed, Found<u32>> = HashMap::new();
-            for (i, person) in self.staff.iter().enumerate() {
-                let key = leaders::name_key(person.get(Field::WeName).unwrap_or_default());
-                if key.is_empty() {
-                    continue;
-                }
-                let found = by_name.entry(self.keys.of(&key)).or_insert(Found::Nobody);
-                // The directory's accounts are its own: no two are one person.
-                *found = found.and(i as u32, |_, _| false);
-            }
-            by_name
-        });
         let account = |i: u32| self.staff[i as usize].account();
-        match by_name.get(&self.keys.of(&leaders::name_key(name))) {
+        match self.by_name().get(&self.name_hash(name)) {
             Some(&Found::One(i)) => Found::One(account(i)),
             Some(&Found::Several(a, b)) => Found::Several(account(a), account(b)),
             _ => Found::Nobody,
         }
     }
+
+    /// Each name's key, hashed → who has it (made the first time it is asked).
+    fn by_name(&self) -> &HashMap<Hashed, Found<u32>> {
+        self.by_name.get_or_init(|| {
+            let mut by_name: HashMap<Hashed, Found<u32>> = HashMap::new();
+            for (i, person) in self.staff.iter().enumerate() {
+                let name = person.get(Field::WeName).unwrap_or_default();
+                if leaders::name_key(name).is_empty() {
+                    continue;
+                }
+                let found = by_name.entry(self.name_hash(name)).or_insert(Found::Nobody);
+                // The directory's accounts are its own: no two are one person.
+                *found = found.and(i as u32, |_, _| false);
+            }
+            by_name
+        })
+    }
+
+    fn name_hash(&self, name: &str) -> Hashed {
+        self.keys.of(&leaders::name_key(name))
+    }
+
+    /// Of the several people called `name`, the one a row in department `paths` (its 部门,
+    /// `;` between paths) reports to, as HR would tell them apart: the one who sits in the
+    /// row's department, else in the nearest department above it. With that department's
+    /// path; none when nobody of that name sits there, or two sit as near.
+    pub fn nearest(&self, name: &str, paths: &str) -> Option<(&str, &str)> {
+        let namesakes = self.namesakes.get_or_init(|| {
+            let by_name = self.by_name();
+            let mut namesakes: HashMap<Hashed, Vec<u32>> = HashMap::new();
+            for (i, person) in self.staff.iter().enumerate() {
+                let key = self.name_hash(person.get(Field::WeName).unwrap_or_default());
+                if let Some(Found::Several(..)) = by_name.get(&key) {
+                    namesakes.entry(key).or_default().push(i as u32);
+                }
+            }
+            namesakes
+        });
+        let row = Placement::new(None, Some(paths));
+        // The nearest so far: how deep its department is, who, where; and whether another
+        // sits as near.
+        let mut nearest: Option<(usize, u32, &str)> = None;
+        let mut tie = false;
+        for &i in namesakes.get(&self.name_hash(name)).into_iter().flatten() {
+            let person = &self.staff[i as usize];
+            for dept in Placement::new(None, person.get(Field::WeDepartment)).paths() {
+                if !row.under(dept) {
+                    continue;
+                }
+                let depth = dept.split('/').count();
+                match nearest {
+                    Some((d, j, _)) if d > depth || j == i => {}
+                    Some((d, ..)) if d == depth => tie = true,
+                    _ => (nearest, tie) = (Some((depth, i, dept)), false),
+                }
+            }
+        }
+        let (_, i, dept) = nearest.filter(|_| !tie)?;
+        Some((self.staff[i as usize].account(), dept))
+    }
+}
+
+/// Of the directory's several people called `lead`, the one `row` reports to by department
+/// ([`Live::nearest`]): the row's own 部门, else the department the directory has the person in.
+fn nearest<'a>(row: &Row, lead: &str, live: &'a Live) -> Option<(&'a str, &'a str)> {
+    let own = || live.person(row.account())?.get(Field::WeDepartment);
+    let paths = row.values.get(Field::WeDepartment).or_else(own)?;
+    live.nearest(lead, paths)
 }
 
 /// The issue of a row's leader `lead`, whom the directory does not have as an account, once
@@ -191,11 +250,14 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
         )),
         Found::Nobody => match live.named(lead) {
             Found::One(account) => Ok((account, leaders::found_in_directory(lead, account))),
-            Found::Several(a, b) if is_name => Err(leaders::several(
-                lead,
-                ("通讯录", format!("{a}、{b}")),
-                ("the directory", format!("{a}, {b}")),
-            )),
+            Found::Several(a, b) if is_name => match nearest(row, lead, live) {
+                Some((account, dept)) => Ok((account, leaders::found_near(lead, account, dept))),
+                None => Err(leaders::several(
+                    lead,
+                    ("通讯录", format!("{a}、{b}")),
+                    ("the directory", format!("{a}, {b}")),
+                )),
+            },
             Found::Several(a, b) => Err(not_found(
                 lead,
                 Some((
@@ -465,19 +527,18 @@ impl<'a> Online<'a> {
         }
         let live = self.live;
         let lead = row.values.get(Field::LeadId).filter(|lead| !live.has(lead));
-        let leader = match (lead, in_file) {
-            (None, _) => None,
-            (Some(_), None) => return false,
-            (Some(lead), Some(in_file)) => {
-                let lead = lead.to_string();
-                leader_checked(row, &lead, live, in_file)
-            }
-        };
+        if lead.is_some() && in_file.is_none() {
+            return false;
+        }
+        let lead = lead.map(str::to_string);
         let placed = self.placed(&row.values);
         let mut issues = placed.issues;
-        issues.extend(leader);
         if let Some(full) = &placed.completed {
             row.values.put(Field::WeDepartment, full);
+        }
+        // Its department whole: a leader's name that several people have may be told apart by it.
+        if let (Some(lead), Some(in_file)) = (lead, in_file) {
+            issues.extend(leader_checked(row, &lead, live, in_file));
         }
         let own = live.person(row.account());
         if let Some(own) = own {

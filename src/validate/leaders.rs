@@ -1,7 +1,10 @@
 //! A 直接上级 given as a person's name, as HR systems export it (钉钉's 直属主管, the 直接上级
 //! of a roster), found as the account the API takes: first among the sheet's own people,
-//! then in the directory ([`crate::live`]). A name that names nobody, or several people, is an
-//! error once the directory has been looked at too: a leader guessed wrong would be sent.
+//! then in the directory ([`crate::live`]). Several people of the directory by that name are
+//! told apart by the row's department: the one who sits in it, else in the nearest department
+//! above it ([`crate::live::Live::nearest`]). A name that names nobody, or several people no
+//! department tells apart (or several of the sheet's own), is an error once the directory has
+//! been looked at too: a leader guessed wrong would be sent.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
@@ -219,6 +222,19 @@ pub fn found_in_directory(lead: &str, account: &str) -> Issue {
             "leader found by name",
             format!("直接上级“{lead}”按姓名是通讯录中的帐号 {account}"),
             format!("leader {lead:?}, by name, is account {account} in the directory"),
+        ),
+    )
+}
+
+/// The warning of a leader's name that several people of the directory have, told apart by
+/// the row's department: the one in `dept`, the row's own or the nearest above it.
+pub fn found_near(lead: &str, account: &str, dept: &str) -> Issue {
+    Issue::warning(
+        Some(Field::LeadId),
+        problem(
+            "leader found by name and department",
+            format!("通讯录中不止一人叫“{lead}”:按部门取 {dept} 的帐号 {account}(本行所在部门或其上级部门);不对请填写帐号"),
+            format!("more than one person in the directory is named {lead:?}: account {account}, in {dept} (this row's department or one above it), is taken; give the account if that is wrong"),
         ),
     )
 }

@@ -1124,6 +1124,64 @@ async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them(
     }
 }
 
+/// Several people of the directory share the leader's name: the one who sits in the row's
+/// department, else in the nearest department above it, is the leader, as HR would tell
+/// them apart; two as near, or none above the row, is still the row's error.
+#[tokio::test]
+async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // The seed's 李四 (lisi) sits in 客服部 and 后端组; two more join, in 客服部 and at the root.
+    bgy.write(
+        "more.csv",
+        roster_by_leader_name(&[
+            "李四,lisi2,13900000011,办公逸/客服部,",
+            "李四,lisi3,13900000012,办公逸,",
+        ]),
+    );
+    bgy.run(&["import", "more.csv"]).await.assert_code(0);
+    bgy.write(
+        "roster.csv",
+        roster_by_leader_name(&[
+            "周九,zhoujiu,13900000014,办公逸/研发部/后端组,李四",
+            "郑一,zhengyi,13900000016,办公逸/研发部,李四",
+            "吴十,wushi,13900000015,办公逸/客服部,李四",
+        ]),
+    );
+    let r = bgy
+        .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
+        .await;
+    r.assert_code(1);
+    assert_eq!(r.json()["created"], 2, "{}", r.stdout);
+    let lead = |account: &str| emu.store.person(account).map(|p| p["lead_id"].clone());
+    assert_eq!(
+        lead("zhoujiu"),
+        Some("lisi".into()),
+        "in the row's own department"
+    );
+    assert_eq!(
+        lead("zhengyi"),
+        Some("lisi3".into()),
+        "the nearest above the row"
+    );
+    assert_eq!(lead("wushi"), None, "two as near: not sent");
+    let report = bgy.path("import.xlsx");
+    assert!(
+        said_of(&report, "zhoujiu").contains(
+            r#"more than one person in the directory is named "李四": account lisi, in 办公逸/研发部/后端组 (this row's department or one above it), is taken"#
+        ),
+        "{}",
+        said_of(&report, "zhoujiu")
+    );
+    assert!(said_of(&report, "zhengyi").contains("account lisi3, in 办公逸 ("));
+    assert!(
+        said_of(&report, "wushi")
+            .contains(r#"more than one person in the directory is named "李四" (such as"#),
+        "{}",
+        said_of(&report, "wushi")
+    );
+}
+
 /// The company's head far down a long sheet, checked while the sheet is still read: the
 /// department named after the company is the root only once the whole sheet shows its other
 /// paths start with that name, so the row waits for it.
