@@ -315,14 +315,14 @@ fn undo_plan(
     let mut plan = inverse(&history, run, live, force)?;
     let found = delete_cut_off(&mut plan, cut_off, &history, run, live);
     if found > 0 {
-        ctx.events.note(format!(
-            "bgy undo: {found} account(s) that run {run} was creating when it was cut off are on the server: deleted with the rest"
+        ctx.events.warn(format!(
+            "运行 {run} 被中断时正在创建的 {found} 个帐号已在服务器上,一并删除 ({found} account(s) that run {run} was creating when it was cut off are on the server: deleted with the rest)"
         ));
     }
     let (applied, not_applied) = take_back_unanswered(&mut plan, unanswered, &history, run, live);
     if applied + not_applied > 0 {
-        ctx.events.note(format!(
-            "bgy undo: 运行 {run} 有 {} 个调用在途中 (已发出或正要发出) 没有收到回答:{applied} 个已生效,一并撤销;{not_applied} 个没有生效 (run {run} had {} call(s) under way, sent or about to be, that were never answered: {applied} took effect and are undone with the rest, {not_applied} did not)",
+        ctx.events.warn(format!(
+            "运行 {run} 有 {} 个调用在途中 (已发出或正要发出) 没有收到回答:{applied} 个已生效,一并撤销;{not_applied} 个没有生效 (run {run} had {} call(s) under way, sent or about to be, that were never answered: {applied} took effect and are undone with the rest, {not_applied} did not)",
             applied + not_applied,
             applied + not_applied,
         ));
