@@ -392,12 +392,24 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
         "{}",
         listed.stdout
     );
-    let (console, _) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (console, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let (_, page) = console.page(&format!("/history/{run}")).await;
     assert!(
         page.contains("data-testid=\"unanswered\">3 个调用发出后没有收到回答"),
         "{page}"
     );
+    // The console's plan of the undo says what became of them.
+    let plan = console
+        .http
+        .post(format!("{}/history/{run}/undo", console.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(plan.contains("没有收到回答:3 个已生效,一并撤销"), "{plan}");
     drop(console);
 
     let r = b.run(&["undo", &run.to_string(), "--yes"]).await;
