@@ -456,15 +456,14 @@ impl History {
         Ok(())
     }
 
-    /// Writes down, before a call goes, what it is to change: for each account, the `kind` of
+    /// Writes down, before calls go, what each is to change: for each account, the kind of
     /// change, the record before and the values sent (null for a delete). Each stays until
     /// [`History::answered`], so a kill while the call is in flight leaves it for an undo. One
     /// transaction; their ids.
     pub fn unanswered(
         &self,
         run: i64,
-        kind: ChangeKind,
-        calls: &[(&str, Value, &Value)],
+        calls: &[(&str, ChangeKind, Value, &Value)],
     ) -> anyhow::Result<Vec<i64>> {
         let at = now();
         let mut conn = self.conn();
@@ -474,7 +473,7 @@ impl History {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO unanswered (run, at, account, kind, before, sent) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
-            for (account, before, sent) in calls {
+            for (account, kind, before, sent) in calls {
                 let (before, sent) = (before.to_string(), sent.to_string());
                 insert.execute(params![run, at, account, kind, before, sent])?;
                 ids.push(tx.last_insert_rowid());

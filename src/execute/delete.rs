@@ -46,8 +46,10 @@ async fn delete_batch<'a>(
             .collect();
     }
     let accounts: Vec<&str> = targets.iter().map(|&(_, a)| a).collect();
-    let calls: Vec<(&str, &Value)> = accounts.iter().map(|&a| (a, &Value::Null)).collect();
-    let unanswered = match sink.unanswered(ChangeKind::Deleted, &calls) {
+    let calls: Vec<_> = (accounts.iter())
+        .map(|&a| (a, ChangeKind::Deleted, &Value::Null))
+        .collect();
+    let unanswered = match sink.unanswered(&calls) {
         Ok(ids) => ids,
         Err(outcome) => return accounts.into_iter().map(|a| (a, outcome.clone())).collect(),
     };

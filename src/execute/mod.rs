@@ -89,19 +89,18 @@ impl Sink<'_> {
         }
     }
 
-    /// Writes down in the history what a call is about to change for each account (with
-    /// what it sends), before it goes: a kill while it is in flight leaves it for an undo to
-    /// look for. The ids for [`Sink::answered`]; when they cannot be written, the run stops
-    /// and the call must not go: `Err` with its outcome.
+    /// Writes down in the history what calls are about to change, before they go: for each
+    /// account, the change and what it sends. A kill while they are in flight leaves them for
+    /// an undo to look for. The ids for [`Sink::answered`]; when they cannot be written, the
+    /// run stops and the calls must not go: `Err` with their outcome.
     pub fn unanswered(
         &self,
-        kind: ChangeKind,
-        calls: &[(&str, &serde_json::Value)],
+        calls: &[(&str, ChangeKind, &serde_json::Value)],
     ) -> Result<Vec<i64>, Outcome> {
         let Some(h) = self.history else {
             return Ok(Vec::new());
         };
-        h.unanswered(kind, calls).map_err(|e| {
+        h.unanswered(calls).map_err(|e| {
             self.stop.fatal(format!("cannot write the history: {e:#}"));
             self.not_sent()
         })

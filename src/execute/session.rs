@@ -893,17 +893,13 @@ impl<'a> Recorder<'a> {
         })
     }
 
-    /// Writes down a call about to go ([`History::unanswered`]): of each account, what it
-    /// sends. The ids that [`Recorder::answered`] clears once its answer comes.
-    pub fn unanswered(
-        &self,
-        kind: ChangeKind,
-        calls: &[(&str, &Value)],
-    ) -> anyhow::Result<Vec<i64>> {
-        let calls: Vec<(&str, Value, &Value)> = (calls.iter())
-            .map(|&(a, sent)| (a, self.before_json(a), sent))
+    /// Writes down calls about to go ([`History::unanswered`]): of each account, the change
+    /// and what it sends. The ids that [`Recorder::answered`] clears once its answer comes.
+    pub fn unanswered(&self, calls: &[(&str, ChangeKind, &Value)]) -> anyhow::Result<Vec<i64>> {
+        let calls: Vec<(&str, ChangeKind, Value, &Value)> = (calls.iter())
+            .map(|&(a, kind, sent)| (a, kind, self.before_json(a), sent))
             .collect();
-        (self.history).unanswered(self.run, kind, &calls)
+        (self.history).unanswered(self.run, &calls)
     }
 
     /// The calls written down were answered ([`History::answered`]).

@@ -55,10 +55,10 @@ async fn send_chunk(
     let sent: Vec<Value> = (chunk.iter())
         .map(|(_, _, t)| serde_json::to_value(t).unwrap_or_default())
         .collect();
-    let calls: Vec<(&str, &Value)> = (chunk.iter().zip(&sent))
-        .map(|((_, _, t), sent)| (t.we_userid.as_str(), sent))
+    let calls: Vec<_> = (chunk.iter().zip(&sent))
+        .map(|((_, _, t), sent)| (t.we_userid.as_str(), ChangeKind::Dates, sent))
         .collect();
-    let unanswered = match sink.unanswered(ChangeKind::Dates, &calls) {
+    let unanswered = match sink.unanswered(&calls) {
         Ok(ids) => ids,
         Err(outcome) => return chunk.iter().map(|&(i, ..)| (i, outcome.clone())).collect(),
     };
@@ -100,7 +100,7 @@ async fn send_chunk(
         // The dates that took effect: what was written down as the call went becomes the
         // run's changes, the chunk's in one step.
         let (mut crossed, mut applied) = (Vec::new(), Vec::new());
-        for ((&id, outcome), &(account, sent)) in unanswered.iter().zip(&outcomes).zip(&calls) {
+        for ((&id, outcome), &(account, _, sent)) in unanswered.iter().zip(&outcomes).zip(&calls) {
             match outcome {
                 Outcome::Updated => applied.push(Applied {
                     id,
