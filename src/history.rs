@@ -5,8 +5,10 @@
 //!
 //! In: a run's start and end, and each row it changed: the account, the kind of change, the
 //! person's record before (what the listing returned, and what bgy itself last sent, each
-//! field marked with its source) and the values sent; and each `staff/add` about to go, crossed
-//! out when its answer comes, so the calls a run never heard back from are known. Out: the runs
+//! field marked with its source) and the values sent; and each call that changes people
+//! (`staff/add`, `staff/delete`, `staff/entry-time`) as it is about to go, turned into its
+//! change or crossed out when its answer comes, so the calls a run never heard back from are
+//! known. Out: the runs
 //! and their changes, for `bgy history` and for complete backups. Bank card numbers are stored,
 //! because a restore needs them, and never shown: [`mask`] hides them in everything this module
 //! hands out to be printed.
@@ -278,10 +280,10 @@ impl History {
              -- without it, each question read every change ever made.
              CREATE INDEX IF NOT EXISTS changes_account
                 ON changes(account COLLATE NOCASE, kind);
-             -- A staff/add sent and not answered yet: what it was to change, written before
-             -- it goes and removed when its answer comes. What a kill, or retries that ran
-             -- out on lost answers, leaves here may have been applied: an undo asks the
-             -- directory which were, and takes those back.
+             -- A call that changes people, not answered yet: what it is to change, written
+             -- before it goes and moved to changes (or removed) when its answer comes. What
+             -- a kill, or retries that ran out on lost answers, leaves here may have been
+             -- applied: an undo asks the directory which were, and takes those back.
              CREATE TABLE IF NOT EXISTS unanswered (
                 seq INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,
                 at TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,
