@@ -139,14 +139,36 @@ impl Live {
         self.person(account).is_some()
     }
 
-    /// Who in the directory is called `name` (spaces and letter case aside): the accounts.
-    pub fn named(&self, name: &str) -> Found<&str> {
+    /// Who in the directory is called `name` (spaces and letter case aside), but for account
+    /// `except` (a row's own: nobody leads themselves): the accounts.
+    pub fn named(&self, name: &str, except: &str) -> Found<&str> {
         let account = |i: u32| self.staff[i as usize].account();
-        match self.by_name().get(&self.name_hash(name)) {
-            Some(&Found::One(i)) => Found::One(account(i)),
-            Some(&Found::Several(a, b)) => Found::Several(account(a), account(b)),
+        let key = self.name_hash(name);
+        let others = |i: &u32| !account(*i).eq_ignore_ascii_case(except);
+        match self.by_name().get(&key) {
+            Some(&Found::One(i)) if others(&i) => Found::One(account(i)),
+            Some(Found::Several(..)) => (self.namesakes().get(&key).into_iter().flatten())
+                .copied()
+                .filter(others)
+                .fold(Found::Nobody, |found, i| found.and(i, |_, _| false))
+                .map(account),
             _ => Found::Nobody,
         }
+    }
+
+    /// Each name that several people have, hashed → all of them (made the first time).
+    fn namesakes(&self) -> &HashMap<Hashed, Vec<u32>> {
+        self.namesakes.get_or_init(|| {
+            let by_name = self.by_name();
+            let mut namesakes: HashMap<Hashed, Vec<u32>> = HashMap::new();
+            for (i, person) in self.staff.iter().enumerate() {
+                let key = self.name_hash(person.get(Field::WeName).unwrap_or_default());
+                if let Some(Found::Several(..)) = by_name.get(&key) {
+                    namesakes.entry(key).or_default().push(i as u32);
+                }
+            }
+            namesakes
+        })
     }
 
     /// Each name's key, hashed → who has it (made the first time it is asked).
@@ -173,26 +195,24 @@ impl Live {
     /// Of the several people called `name`, the one a row in department `paths` (its 部门,
     /// `;` between paths) reports to, as HR would tell them apart: the one who sits in the
     /// row's department, else in the nearest department above it. With that department's
-    /// path; none when nobody of that name sits there, or two sit as near.
-    pub fn nearest(&self, name: &str, paths: &str) -> Option<(&str, &str)> {
-        let namesakes = self.namesakes.get_or_init(|| {
-            let by_name = self.by_name();
-            let mut namesakes: HashMap<Hashed, Vec<u32>> = HashMap::new();
-            for (i, person) in self.staff.iter().enumerate() {
-                let key = self.name_hash(person.get(Field::WeName).unwrap_or_default());
-                if let Some(Found::Several(..)) = by_name.get(&key) {
-                    namesakes.entry(key).or_default().push(i as u32);
-                }
-            }
-            namesakes
-        });
+    /// path; none when nobody of that name sits there, or two sit as near. Account `except`
+    /// (the row's own) is none of them.
+    pub fn nearest(&self, name: &str, paths: &str, except: &str) -> Option<(&str, &str)> {
         let row = Placement::new(None, Some(paths));
         // The nearest so far: how deep its department is, who, where; and whether another
         // sits as near.
         let mut nearest: Option<(usize, u32, &str)> = None;
         let mut tie = false;
-        for &i in namesakes.get(&self.name_hash(name)).into_iter().flatten() {
+        for &i in self
+            .namesakes()
+            .get(&self.name_hash(name))
+            .into_iter()
+            .flatten()
+        {
             let person = &self.staff[i as usize];
+            if person.account().eq_ignore_ascii_case(except) {
+                continue;
+            }
             for dept in Placement::new(None, person.get(Field::WeDepartment)).paths() {
                 if !row.under(dept) {
                     continue;
@@ -215,7 +235,7 @@ impl Live {
 fn nearest<'a>(row: &Row, lead: &str, live: &'a Live) -> Option<(&'a str, &'a str)> {
     let own = || live.person(row.account())?.get(Field::WeDepartment);
     let paths = row.values.get(Field::WeDepartment).or_else(own)?;
-    live.nearest(lead, paths)
+    live.nearest(lead, paths, row.account())
 }
 
 /// The issue of a row's leader `lead`, whom the directory does not have as an account, once
@@ -235,7 +255,7 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
     }
     row.issues.retain(|i| i.reason != leaders::NOT_IN_FILE);
     let in_sheet = match (is_name, &in_file.names) {
-        (false, Some(names)) => names.named(lead),
+        (false, Some(names)) => names.named(lead, row.source_row),
         _ => Found::Nobody,
     };
     let found = match in_sheet {
@@ -248,7 +268,7 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
                 format!("rows {a}, {b} of this file"),
             )),
         )),
-        Found::Nobody => match live.named(lead) {
+        Found::Nobody => match live.named(lead, row.account()) {
             Found::One(account) => Ok((account, leaders::found_in_directory(lead, account))),
             Found::Several(a, b) if is_name => match nearest(row, lead, live) {
                 Some((account, dept)) => Ok((account, leaders::found_near(lead, account, dept))),

@@ -41,6 +41,15 @@ pub enum Found<T> {
 }
 
 impl<T> Found<T> {
+    /// The same finding of another kind of person.
+    pub fn map<U>(self, f: impl Fn(T) -> U) -> Found<U> {
+        match self {
+            Found::Nobody => Found::Nobody,
+            Found::One(a) => Found::One(f(a)),
+            Found::Several(a, b) => Found::Several(f(a), f(b)),
+        }
+    }
+
     /// Who the name is once `next` has it too, unless `next` is `same` as the one found.
     pub fn and(self, next: T, same: impl Fn(&T, &T) -> bool) -> Found<T> {
         match self {
@@ -141,7 +150,7 @@ impl SheetNames {
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
         for (i, lead) in std::mem::take(&mut self.named) {
             let row = &mut rows[i as usize];
-            row.issues.push(match self.named(&lead) {
+            row.issues.push(match self.named(&lead, row.source_row) {
                 Found::One((account, at)) => {
                     let issue = found_in_file(&lead, account, at);
                     if !row.values_gone {
@@ -160,9 +169,10 @@ impl SheetNames {
         self.accounts_led
     }
 
-    /// The people of the sheet called `lead`: their accounts and rows in the sheet. People of
-    /// one account (a row twice, an error of its own) are one.
-    pub fn named(&self, lead: &str) -> Found<(&str, u32)> {
+    /// The people of the sheet called `lead`: their accounts and rows in the sheet, but for the
+    /// person of row `except` (the row that asks: nobody leads themselves). People of one
+    /// account (a row twice, an error of its own) are one.
+    pub fn named(&self, lead: &str, except: u32) -> Found<(&str, u32)> {
         let by_name = self.by_name.get_or_init(|| {
             let mut by_name: Vec<(Hashed, u32)> = (self.people.iter())
                 .zip(0..)
@@ -176,6 +186,9 @@ impl SheetNames {
         let mut found = Found::Nobody;
         for &(_, k) in by_name[from..].iter().take_while(|(h, _)| *h == key) {
             let p = &self.people[k as usize];
+            if p.source_row == except {
+                continue;
+            }
             let person = (self.account(p), p.source_row);
             found = found.and(person, |a, b| same_account(a.0, b.0));
         }

@@ -1154,31 +1154,40 @@ async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department
     r.assert_code(1);
     assert_eq!(r.json()["created"], 2, "{}", r.stdout);
     let lead = |account: &str| emu.store.person(account).map(|p| p["lead_id"].clone());
-    assert_eq!(
-        lead("zhoujiu"),
-        Some("lisi".into()),
-        "in the row's own department"
-    );
-    assert_eq!(
-        lead("zhengyi"),
-        Some("lisi3".into()),
-        "the nearest above the row"
-    );
+    let lisi = |n: &str| Some(serde_json::Value::from(n));
+    assert_eq!(lead("zhoujiu"), lisi("lisi"), "in the row's own department");
+    assert_eq!(lead("zhengyi"), lisi("lisi3"), "the nearest above the row");
     assert_eq!(lead("wushi"), None, "two as near: not sent");
     let report = bgy.path("import.xlsx");
+    let said = said_of(&report, "zhoujiu");
     assert!(
-        said_of(&report, "zhoujiu").contains(
-            r#"more than one person in the directory is named "李四": account lisi, in 办公逸/研发部/后端组 (this row's department or one above it), is taken"#
-        ),
-        "{}",
-        said_of(&report, "zhoujiu")
+        said.contains(r#"more than one person in the directory is named "李四": account lisi, in 办公逸/研发部/后端组 (this row's department or one above it), is taken"#),
+        "{said}"
     );
     assert!(said_of(&report, "zhengyi").contains("account lisi3, in 办公逸 ("));
+    let said = said_of(&report, "wushi");
     assert!(
-        said_of(&report, "wushi")
-            .contains(r#"more than one person in the directory is named "李四" (such as"#),
-        "{}",
-        said_of(&report, "wushi")
+        said.contains(r#"more than one person in the directory is named "李四" (such as"#),
+        "{said}"
+    );
+
+    // Nobody leads themselves: lisi's own row means another 李四 (lisi3, at the root, is above
+    // 后端组), and 孙七's means nobody.
+    bgy.write(
+        "self.csv",
+        roster_by_leader_name(&[
+            "李四,lisi,13900000019,办公逸/研发部/后端组,李四",
+            "孙七,sunqi,13900000017,办公逸/研发部,孙七",
+        ]),
+    );
+    let r = bgy
+        .run(&["import", "self.csv", "--json", "--cover", "overwrite"])
+        .await;
+    r.assert_code(1);
+    assert_eq!(lead("lisi"), lisi("lisi3"), "{}", r.stdout);
+    assert!(
+        emu.store.person("sunqi").is_none(),
+        "孙七 leads nobody but himself"
     );
 }
 
