@@ -8,10 +8,9 @@
 //! field marked with its source) and the values sent; and each call that changes people
 //! (`staff/add`, `staff/delete`, `staff/entry-time`) as it is about to go, turned into its
 //! change or crossed out when its answer comes, so the calls a run never heard back from are
-//! known. Out: the runs
-//! and their changes, for `bgy history` and for complete backups. Bank card numbers are stored,
-//! because a restore needs them, and never shown: [`mask`] hides them in everything this module
-//! hands out to be printed.
+//! known. Out: the runs and their changes, for `bgy history` and for complete backups. Bank
+//! card numbers are stored, because a restore needs them, and never shown: [`mask`] hides them
+//! in everything this module hands out to be printed.
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
