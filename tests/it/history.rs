@@ -6,6 +6,7 @@ use std::time::Duration;
 use bgy::history::History;
 
 use crate::common::*;
+use crate::console_runs::post;
 use crate::web::Console;
 
 const FULL: &str = "帐号,姓名,手机,部门,银行卡号,开户行,考勤号,职级\n\
@@ -401,16 +402,9 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
         "{page}"
     );
     // The console's plan of the undo says what became of them.
-    let plan = console
-        .http
-        .post(format!("{}/history/{run}/undo", console.base))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let undo = format!("/history/{run}/undo");
+    let plan = post(&console, &undo, &[("csrf", &csrf)]).await;
+    let plan = plan.text().await.unwrap();
     assert!(plan.contains("没有收到回答:3 个已生效,一并撤销"), "{plan}");
     drop(console);
 
