@@ -629,7 +629,7 @@ impl<'a> Online<'a> {
             && v.get(Field::WeDepartment).is_some_and(|paths| {
                 paths
                     .split(';')
-                    .any(|p| !p.is_empty() && !p.contains('/') && !tree.names(p))
+                    .any(|p| !p.is_empty() && names_no_department(p, tree))
             })
     }
 
@@ -864,8 +864,13 @@ fn with_other_root(path: &str, tree: &DeptTree, all: &[String]) -> Option<(Strin
 /// as the department and as the root.
 fn company_root(path: &str, tree: &DeptTree, firsts: &[String]) -> Option<(String, String)> {
     let root = &tree.only_root()?.we_name;
-    let lone = !path.contains('/') && !tree.names(path);
+    let lone = names_no_department(path, tree);
     (lone && firsts.iter().any(|f| f == path)).then(|| (root.clone(), root.clone()))
+}
+
+/// `path` is one level, and no department of `tree` is called so.
+fn names_no_department(path: &str, tree: &DeptTree) -> bool {
+    !path.contains('/') && !tree.names(path)
 }
 
 /// The existing department a reading of a path names: `from_root` when it is one, else the
