@@ -578,3 +578,24 @@ async fn a_delete_refused_past_a_fifth_of_the_directory_says_what_to_tick_and_wh
     assert_eq!(count(&html, "deleted"), 2, "{html}");
     assert!(!html.contains("data-testid=\"force-notice\""), "{html}");
 }
+
+/// Rows that fail for one reason are counted together, with the first of them as the example:
+/// the page says it is one, since the others' texts differ (two unknown departments).
+#[tokio::test]
+async fn a_reason_of_several_rows_shows_the_first_as_an_example() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let sheet =
+        "帐号,姓名,手机,部门\nx1,甲,13800000031,办公逸/天文部\nx2,乙,13800000032,办公逸/地理部\n";
+    let (_, _, html) = c.upload("two.csv", sheet.into(), Some(&csrf)).await;
+    let reason = html
+        .split("<li class=\"error\">2 × ")
+        .nth(1)
+        .and_then(|r| r.split("</li>").next())
+        .unwrap_or_else(|| panic!("{html}"));
+    assert!(
+        reason.contains("天文部") && reason.contains("(以首行 2 为例)"),
+        "{reason}"
+    );
+}
