@@ -7,7 +7,7 @@ use crate::config::DeptJob;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::history::ChangeKind;
-use crate::history::History;
+use crate::history::{History, RunStatus};
 use crate::model::tree::DeptInfo;
 use crate::model::tree::{DeptPath, DeptTree};
 use crate::outcome::{Counts, Detail, Summary};
@@ -153,18 +153,17 @@ async fn rename(
     let old = tree.path(we_id).unwrap_or_default();
     let renamed = dept.we_name != name;
     if renamed {
-        client.edit_department(we_id, name).await?;
-        let before = serde_json::json!({"we_name": {"value": dept.we_name, "source": "listing"}});
-        let sent = serde_json::json!({"we_id": we_id.to_string(), "we_name": name});
-        record(ctx, "dept rename", |h, run| {
-            h.change(
-                run,
-                &format!("we_id {we_id}"),
-                ChangeKind::DeptRenamed,
-                &before,
-                &sent,
-            )
-        })?;
+        let h = ctx.history()?;
+        let run = h.begin("dept rename", "", "", &ctx.server, &ctx.who)?;
+        let written = crate::execute::depts::Written { history: &h, run };
+        let made = crate::execute::depts::rename(client, Some(written), we_id, &dept.we_name, name);
+        let made = made.await;
+        let (status, counts) = match &made {
+            Ok(_) => (RunStatus::Ok, serde_json::json!({"ok": 1})),
+            Err(_) => (RunStatus::Fatal, serde_json::json!({"failed": 1})),
+        };
+        h.end(run, status, &counts, None)?;
+        made?.context("the history could not record the rename, which was made")?;
     }
     ctx.events.note(format!(
         "{old} [{we_id}] → {name}{}",

@@ -71,18 +71,17 @@ async fn departments_back(
         }
         if let Inverse::RenameBack(back) = inverse {
             let (we_id, old, set) = &**back;
-            match client.edit_department(*we_id, old).await {
-                Ok(()) => crate::execute::depts::record_rename(
-                    s.recorder(),
-                    ctx.events.as_ref(),
-                    *we_id,
-                    set,
-                    old,
-                ),
+            let written = s.recorder().map(crate::execute::session::Recorder::written);
+            match crate::execute::depts::rename(client, written, *we_id, set, old).await {
+                Ok(recorded) => {
+                    if let Err(e) = recorded {
+                        (ctx.events).warn(format!("the history could not record a rename: {e:#}"));
+                    }
+                }
                 Err(e) => {
                     extra.failed += 1;
                     ctx.events
-                        .warn(format!("we_id {we_id} could not be renamed back: {e}"));
+                        .warn(format!("we_id {we_id} could not be renamed back: {e:#}"));
                 }
             }
         }
@@ -279,6 +278,7 @@ fn take_back_unanswered(
         }
         let (before, sent) = (before_values(&call.before), sent_values(&call.sent));
         let landed = match (call.kind, live.person(account)) {
+            (ChangeKind::DeptRenamed, _) => named_as_sent(&sent, live).unwrap_or(false),
             (ChangeKind::Created, found) => found.is_some(),
             (ChangeKind::Deleted, found) => found.is_none(),
             (_, Some(p)) => changed_since(p, &sent).is_none(),
@@ -475,10 +475,10 @@ fn department(
             let we_id: i64 = sent.get(Field::WeId)?.parse().ok()?;
             let old = before.get(Field::WeName)?.to_string();
             let set = sent.get(Field::WeName)?.to_string();
-            let now = live.tree.get(we_id).map(|d| d.we_name.clone());
-            Some(match now {
+            Some(match named_as_sent(sent, live) {
                 None => Inverse::Nothing("部门已不存在 (the department is gone)".into()),
-                Some(n) if n != set && !force => {
+                Some(false) if !force => {
+                    let n = live.tree.get(we_id).map_or("", |d| &d.we_name);
                     Inverse::DeptConflict(format!("部门已改名为 {n:?} (renamed since to {n:?})"))
                 }
                 Some(_) => Inverse::RenameBack(Box::new((we_id, old, set))),
@@ -486,6 +486,14 @@ fn department(
         }
         _ => None,
     }
+}
+
+/// Whether the department a rename `sent` holds the name it sent; `None` when there is no
+/// such department (or the rename sent is not one).
+fn named_as_sent(sent: &StaffRecord, live: &Live) -> Option<bool> {
+    let we_id: i64 = sent.get(Field::WeId)?.parse().ok()?;
+    let now = live.tree.get(we_id)?;
+    Some(sent.get(Field::WeName) == Some(now.we_name.as_str()))
 }
 
 /// A leave taken back: the 人事状态 bgy last sent before it (已转正 when it never sent one),

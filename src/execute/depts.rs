@@ -1,12 +1,16 @@
 //! Creating departments: the one write the API cannot make idempotent (its answer has no id,
 //! and a retry could make a twin), so a create whose answer was lost is followed by a re-list,
-//! and only retried when the department is still missing.
+//! and only retried when the department is still missing. Renaming them, each rename written
+//! down in the history before it goes.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Context as _;
 
 use crate::api::{ApiError, Client, Endpoint};
 use crate::events::{Emit, Observer};
 use crate::execute::session::Recorder;
+use crate::history::{Applied as Answered, ChangeKind, History};
 use crate::live;
 use crate::model::tree::DeptTree;
 use crate::model::{Field, StaffRecord};
@@ -133,19 +137,24 @@ pub async fn apply_departments(
     let mut failures = Vec::new();
     let mut renamed = 0;
     for (we_id, old, name) in d.renames_from() {
-        match client.edit_department(we_id, &name).await {
-            Ok(()) => {
+        let written = history.map(Recorder::written);
+        match rename(client, written, we_id, &old, &name).await {
+            Ok(recorded) => {
                 renamed += 1;
-                record_rename(history, events, we_id, &old, &name);
+                if let Err(e) = recorded {
+                    events.warn(format!("the history could not record a rename: {e:#}"));
+                }
             }
-            Err(e) if e.is_fatal() => return Err(e),
-            Err(e) => failures.push(PlanLine {
-                action: "rename failed 重命名失败".into(),
-                target: format!("we_id {we_id}"),
-                field: "名称 we_name".into(),
-                old: String::new(),
-                new: e.to_string(),
-            }),
+            Err(e) => match e.downcast::<ApiError>() {
+                Ok(e) if e.is_fatal() => return Err(e),
+                e => failures.push(PlanLine {
+                    action: "rename failed 重命名失败".into(),
+                    target: format!("we_id {we_id}"),
+                    field: "名称 we_name".into(),
+                    old: String::new(),
+                    new: e.map_or_else(|e| format!("{e:#}"), |e| e.to_string()),
+                }),
+            },
         }
     }
     let tree = live::departments(client).await?;
@@ -180,24 +189,59 @@ pub async fn apply_departments(
     })
 }
 
-/// Records a rename in the history (a failure to record is said, not fatal: it is made).
-pub fn record_rename(
-    history: Option<&Recorder<'_>>,
-    events: &dyn Observer,
+/// The history of a run that changes departments, where each rename is written down.
+#[derive(Clone, Copy)]
+pub struct Written<'h> {
+    pub history: &'h History,
+    pub run: i64,
+}
+
+/// Renames department `we_id` from `old` to `new`. The call is written down in the history
+/// ([`History::unanswered`]) before it goes and becomes the run's change when its answer
+/// comes; one whose answer may have been lost stays written down, for an undo to ask the
+/// directory whether it took effect. A rename that cannot be written down is not sent.
+/// `Ok` once renamed, holding whether the history recorded it (it is made either way); an
+/// [`ApiError`] as the API gave it.
+pub async fn rename(
+    client: &Client,
+    history: Option<Written<'_>>,
     we_id: i64,
     old: &str,
     new: &str,
-) {
-    if let Some(h) = history {
-        let before = serde_json::json!({"we_name": {"value": old, "source": "listing"}});
-        let sent = serde_json::json!({"we_id": we_id.to_string(), "we_name": new});
-        if let Err(e) = h.department(
-            crate::history::ChangeKind::DeptRenamed,
-            &format!("we_id {we_id}"),
-            &before,
-            &sent,
-        ) {
-            events.warn(format!("the history could not record a rename: {e:#}"));
+) -> anyhow::Result<anyhow::Result<()>> {
+    let target = format!("we_id {we_id}");
+    let before = serde_json::json!({"we_name": {"value": old, "source": "listing"}});
+    let sent = serde_json::json!({"we_id": we_id.to_string(), "we_name": new});
+    let kind = ChangeKind::DeptRenamed;
+    let call = [(target.as_str(), kind, before, &sent)];
+    let id = match history {
+        Some(Written { history, run }) => (history.unanswered(run, &call))
+            .context("历史记录写不进,未发送 (the history cannot be written: not sent)")?
+            .first()
+            .map(|&id| (history, id)),
+        None => None,
+    };
+    let reply = client.edit_department(we_id, new).await;
+    let Some((history, id)) = id else {
+        return Ok(reply.map(|()| Ok(()))?);
+    };
+    match reply {
+        Ok(()) => {
+            let applied = Answered {
+                id,
+                kind,
+                account: &target,
+                sent: &sent,
+            };
+            Ok(history.answered(&[], &[applied]))
+        }
+        Err(e) => {
+            if !e.may_have_applied() {
+                // Known not to have been made: nothing to look for. Failing to cross it
+                // out only leaves an undo to find it was not made.
+                let _ = history.answered(&[id], &[]);
+            }
+            Err(e.into())
         }
     }
 }

@@ -851,8 +851,16 @@ impl<'a> Recorder<'a> {
         self.remembered[i].then(|| &live.staff[i])
     }
 
-    /// Records a department's change: `dept_renamed` (target `we_id N`, the old name before)
-    /// or `dept_created` (target its path).
+    /// Where a department's rename is written down before it goes.
+    pub fn written(&self) -> super::depts::Written<'_> {
+        super::depts::Written {
+            history: &self.history,
+            run: self.run,
+        }
+    }
+
+    /// Records a department's change once made: `dept_created` (target its path). A rename is
+    /// written down before it goes ([`super::depts::rename`]).
     pub fn department(
         &self,
         kind: ChangeKind,

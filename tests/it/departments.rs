@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::common::*;
 
 /// Writes the export's staff sheet (as is, or with edits) and a departments sheet.
-fn write_book(path: &std::path::Path, staff: &[Vec<String>], depts: &[Vec<String>]) {
+pub fn write_book(path: &std::path::Path, staff: &[Vec<String>], depts: &[Vec<String>]) {
     let mut wb = rust_xlsxwriter::Workbook::new();
     for (name, rows) in [("成员 Staff", staff), ("部门 Departments", depts)] {
         let ws = wb.add_worksheet();

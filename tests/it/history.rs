@@ -419,6 +419,53 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
     assert_eq!(records(&emu, "u", 3), before, "taken back");
 }
 
+/// A kill while a department's rename is in flight (the server renamed it, the answer never
+/// came), in a sync and in `bgy dept rename`: the history wrote the rename down before it
+/// went, says so, and the undo renames the department back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_of_a_killed_run_renames_back_the_department_it_never_heard_back_from() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.run(&["export", "-o", "x.xlsx"]).await.assert_code(0);
+    let staff = read_sheet(&b.path("x.xlsx"), "成员 Staff");
+    let mut depts = read_sheet(&b.path("x.xlsx"), "部门 Departments");
+    depts
+        .iter_mut()
+        .filter(|r| r[0] == "3")
+        .for_each(|r| r[1] = "客户成功部".into());
+    crate::departments::write_book(&b.path("edited.xlsx"), &staff, &depts);
+    let name = || {
+        let depts = emu.store.departments();
+        depts.into_iter().find(|d| d.we_id == 3).unwrap().we_name
+    };
+    assert_eq!(name(), "客服部");
+
+    let sync = ["sync", "edited.xlsx", "--yes"];
+    let killed = killed_unanswered(&emu, &b, &sync, || name() == "客户成功部").await;
+    let listed = b.run(&["history"]).await;
+    assert!(
+        listed.stdout.contains("; 1 个调用没有收到回答"),
+        "{}",
+        listed.stdout
+    );
+    let r = b.run(&["undo", &killed.to_string(), "--yes"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains(": 1 took effect and are undone with the rest, 0 did not"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(name(), "客服部", "renamed back");
+
+    let rename = ["dept", "rename", "办公逸/客服部", "服务部"];
+    let killed = killed_unanswered(&emu, &b, &rename, || name() == "服务部").await;
+    b.run(&["undo", &killed.to_string(), "--yes"])
+        .await
+        .assert_code(0);
+    assert_eq!(name(), "客服部", "renamed back");
+}
+
 /// The id of the newest run, from the history itself (a killed run's too).
 fn newest_run(b: &Bgy) -> i64 {
     history(b).runs(1).unwrap().remove(0).id
