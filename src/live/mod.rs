@@ -198,35 +198,14 @@ impl Live {
     /// path; none when nobody of that name sits there, or two sit as near. Account `except`
     /// (the row's own) is none of them.
     pub fn nearest(&self, name: &str, paths: &str, except: &str) -> Option<(&str, &str)> {
+        let namesakes = self.namesakes().get(&self.name_hash(name));
+        let person = |i: u32| &self.staff[i as usize];
+        let candidates = (namesakes.into_iter().flatten().copied())
+            .filter(|&i| !person(i).account().eq_ignore_ascii_case(except))
+            .map(|i| (i, Placement::new(None, person(i).get(Field::WeDepartment))));
         let row = Placement::new(None, Some(paths));
-        // The nearest so far: how deep its department is, who, where; and whether another
-        // sits as near.
-        let mut nearest: Option<(usize, u32, &str)> = None;
-        let mut tie = false;
-        for &i in self
-            .namesakes()
-            .get(&self.name_hash(name))
-            .into_iter()
-            .flatten()
-        {
-            let person = &self.staff[i as usize];
-            if person.account().eq_ignore_ascii_case(except) {
-                continue;
-            }
-            for dept in Placement::new(None, person.get(Field::WeDepartment)).paths() {
-                if !row.under(dept) {
-                    continue;
-                }
-                let depth = dept.split('/').count();
-                match nearest {
-                    Some((d, j, _)) if d > depth || j == i => {}
-                    Some((d, ..)) if d == depth => tie = true,
-                    _ => (nearest, tie) = (Some((depth, i, dept)), false),
-                }
-            }
-        }
-        let (_, i, dept) = nearest.filter(|_| !tie)?;
-        Some((self.staff[i as usize].account(), dept))
+        let (i, dept) = tree::nearest(&row, candidates)?;
+        Some((person(i).account(), dept))
     }
 }
 
@@ -271,7 +250,9 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
         Found::Nobody => match live.named(lead, row.account()) {
             Found::One(account) => Ok((account, leaders::found_in_directory(lead, account))),
             Found::Several(a, b) if is_name => match nearest(row, lead, live) {
-                Some((account, dept)) => Ok((account, leaders::found_near(lead, account, dept))),
+                Some((account, dept)) => {
+                    Ok((account, leaders::found_near(lead, account, (dept, None))))
+                }
                 None => Err(leaders::several(
                     lead,
                     ("通讯录", format!("{a}、{b}")),

@@ -144,6 +144,32 @@ impl<'a> Placement<'a> {
     }
 }
 
+/// Of several people (`candidates`, each with where they sit), the one a person placed in
+/// `row` reports to, as HR tells namesakes apart: the one who sits in the row's department,
+/// else in the nearest department above it; with that department's path. None when nobody
+/// sits there, or two sit as near.
+pub fn nearest<'p, T: Copy + PartialEq>(
+    row: &Placement,
+    candidates: impl IntoIterator<Item = (T, Placement<'p>)>,
+) -> Option<(T, &'p str)> {
+    // The nearest so far: how deep its department is, who, where; and whether another sits
+    // as near.
+    let mut nearest: Option<(usize, T, &str)> = None;
+    let mut tie = false;
+    for (who, place) in candidates {
+        for dept in place.paths().filter(|dept| row.under(dept)) {
+            let depth = dept.split('/').count();
+            match nearest {
+                Some((d, j, _)) if d > depth || j == who => {}
+                Some((d, ..)) if d == depth => tie = true,
+                _ => (nearest, tie) = (Some((depth, who, dept)), false),
+            }
+        }
+    }
+    let (_, who, dept) = nearest.filter(|_| !tie)?;
+    Some((who, dept))
+}
+
 /// The department whose path is `path` is `dept` or one below it (a level is whole:
 /// `办公逸/研发` is not above `办公逸/研发部`).
 pub fn is_under(path: &str, dept: &str) -> bool {

@@ -1,15 +1,16 @@
 //! A 直接上级 given as a person's name, as HR systems export it (钉钉's 直属主管, the 直接上级
 //! of a roster), found as the account the API takes: first among the sheet's own people,
-//! then in the directory ([`crate::live`]). Several people of the directory by that name are
-//! told apart by the row's department: the one who sits in it, else in the nearest department
-//! above it ([`crate::live::Live::nearest`]). A name that names nobody, or several people no
-//! department tells apart (or several of the sheet's own), is an error once the directory has
-//! been looked at too: a leader guessed wrong would be sent.
+//! then in the directory ([`crate::live`]). Several people by that name are told apart by the
+//! row's department: the one who sits in it, else in the nearest department above it
+//! ([`crate::model::tree::nearest`]), the sheet's own people by the 部门 their rows give. A
+//! name that names nobody, or several people no department tells apart, is an error once the
+//! directory has been looked at too: a leader guessed wrong would be sent.
 
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::{fields::is_account, problem, Hashed, Issue, KeyHash, Row};
+use crate::model::tree::{self, Placement};
 use crate::model::Field;
 
 /// What makes two names the same: no spaces (`张 三`, a full-width space), no letter case.
@@ -62,18 +63,22 @@ impl<T> Found<T> {
 }
 
 /// The sheet's people by name, gathered as the rows are validated, for the rows whose
-/// 直接上级 is a name. Kept only for a sheet with a 直接上级 column, as each person's name and
-/// account copied, ~30 bytes a row: the names are hashed and sorted only when some row gives
+/// 直接上级 is a name. Kept only for a sheet with a 直接上级 column, as each person's name,
+/// account and 部门 copied, ~40 bytes a row (a 部门 the row before gave is not copied again):
+/// the names are hashed and sorted only when some row gives
 /// its leader by name (a sheet of accounts pays for the copies alone). Kept past the read
 /// ([`super::FileAccounts::names`]) when some 直接上级 is an account's spelling: online, one
 /// that nobody has as an account may be a name (`Tom`).
 #[derive(Debug, Clone)]
 pub struct SheetNames {
     people: Vec<Person>,
-    /// Every person's name and account, one after the other.
+    /// Every person's name and account, one after the other, and each 部门 unlike the one
+    /// before.
     text: String,
-    /// The rows whose 直接上级 is a name, with the name.
-    named: Vec<(u32, Box<str>)>,
+    /// Where the last 部门 is in `text`.
+    last_dept: Span,
+    /// The rows whose 直接上级 is a name: the row, the name, where its 部门 is in `text`.
+    named: Vec<(u32, Box<str>, Span)>,
     /// Some 直接上级 is spelled as an account.
     accounts_led: bool,
     hash: KeyHash,
@@ -82,21 +87,26 @@ pub struct SheetNames {
     by_name: OnceLock<Vec<(Hashed, u32)>>,
 }
 
-/// A person of the sheet: its row in the sheet, and where its name and account are in
+/// A person of the sheet: its row in the sheet, and where its name, account and 部门 are in
 /// [`SheetNames::text`] (the name from `start` to `mid`, the account from there to `end`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Person {
     source_row: u32,
     start: u32,
     mid: u32,
     end: u32,
+    dept: Span,
 }
+
+/// Where a text is in [`SheetNames::text`], from `.0` to `.1`; empty for none.
+type Span = (u32, u32);
 
 impl SheetNames {
     pub(super) fn new() -> SheetNames {
         SheetNames {
             people: Vec::new(),
             text: String::new(),
+            last_dept: (0, 0),
             named: Vec::new(),
             accounts_led: false,
             hash: KeyHash::random(),
@@ -107,8 +117,9 @@ impl SheetNames {
     /// Row `i`, in order: its name and account, and its 直接上级 when that is a name.
     pub(super) fn add(&mut self, i: u32, row: &Row) {
         let values = &row.values;
+        let dept = self.dept(values.get(Field::WeDepartment));
         match values.get(Field::LeadId) {
-            Some(lead) if is_name(lead) => self.named.push((i, lead.into())),
+            Some(lead) if is_name(lead) => self.named.push((i, lead.into(), dept)),
             Some(_) => self.accounts_led = true,
             None => {}
         }
@@ -130,8 +141,28 @@ impl SheetNames {
                 start,
                 mid,
                 end,
+                dept,
             });
         }
+    }
+
+    /// Where the row's 部门 `paths` is in `text`: the last one's place when it is the same.
+    fn dept(&mut self, paths: Option<&str>) -> Span {
+        let paths = paths.unwrap_or_default();
+        if paths != self.text(self.last_dept) {
+            let start = self.text.len();
+            self.text.push_str(paths);
+            let at = |n: usize| u32::try_from(n).ok();
+            self.last_dept = match (at(start), at(self.text.len())) {
+                (Some(start), Some(end)) => (start, end),
+                _ => (0, 0),
+            };
+        }
+        self.last_dept
+    }
+
+    fn text(&self, (start, end): Span) -> &str {
+        &self.text[start as usize..end as usize]
     }
 
     fn name(&self, p: &Person) -> &str {
@@ -148,22 +179,32 @@ impl SheetNames {
     /// warning back: [`NOT_IN_FILE`]). Whether the names are still wanted after the read
     /// (some leader is spelled as an account).
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
-        for (i, lead) in std::mem::take(&mut self.named) {
+        for (i, lead, dept) in std::mem::take(&mut self.named) {
             let row = &mut rows[i as usize];
-            row.issues.push(match self.named(&lead, row.source_row) {
-                Found::One((account, at)) => {
-                    let issue = found_in_file(&lead, account, at);
+            let found = match self.named(&lead, row.source_row) {
+                Found::One((account, at)) => Ok((account, found_in_file(&lead, account, at))),
+                Found::Several((_, a), (_, b)) => {
+                    match self.nearest(&lead, row.source_row, self.text(dept)) {
+                        Some((account, at, dept)) => {
+                            Ok((account, found_near(&lead, account, (dept, Some(at)))))
+                        }
+                        None => Err(several(
+                            &lead,
+                            ("本文件", format!("第 {a}、{b} 行")),
+                            ("this file", format!("rows {a}, {b}")),
+                        )),
+                    }
+                }
+                Found::Nobody => Err(not_in_file(&lead)),
+            };
+            row.issues.push(match found {
+                Ok((account, issue)) => {
                     if !row.values_gone {
                         row.values.put(Field::LeadId, account);
                     }
                     issue
                 }
-                Found::Several((_, a), (_, b)) => several(
-                    &lead,
-                    ("本文件", format!("第 {a}、{b} 行")),
-                    ("this file", format!("rows {a}, {b}")),
-                ),
-                Found::Nobody => not_in_file(&lead),
+                Err(issue) => issue,
             });
         }
         self.accounts_led
@@ -173,6 +214,30 @@ impl SheetNames {
     /// person of row `except` (the row that asks: nobody leads themselves). People of one
     /// account (a row twice, an error of its own) are one.
     pub fn named(&self, lead: &str, except: u32) -> Found<(&str, u32)> {
+        let mut found = Found::Nobody;
+        for p in self.called(lead, except) {
+            let person = (self.account(p), p.source_row);
+            found = found.and(person, |a, b| same_account(a.0, b.0));
+        }
+        found
+    }
+
+    /// Of the people of the sheet called `lead` but the person of row `except`, the one a row
+    /// in department `paths` reports to ([`tree::nearest`]), by the 部门 of their rows: the
+    /// account, its row and that department.
+    fn nearest(&self, lead: &str, except: u32, paths: &str) -> Option<(&str, u32, &str)> {
+        let row = Placement::new(None, Some(paths).filter(|p| !p.is_empty()));
+        let candidates = self.called(lead, except).map(|p| {
+            let dept = Some(self.text(p.dept)).filter(|d| !d.is_empty());
+            (p, Placement::new(None, dept))
+        });
+        let (p, dept) = tree::nearest(&row, candidates)?;
+        Some((self.account(p), p.source_row, dept))
+    }
+
+    /// The people of the sheet called `lead`, in the sheet's order, but the person of row
+    /// `except`.
+    fn called(&self, lead: &str, except: u32) -> impl Iterator<Item = &Person> {
         let by_name = self.by_name.get_or_init(|| {
             let mut by_name: Vec<(Hashed, u32)> = (self.people.iter())
                 .zip(0..)
@@ -183,16 +248,10 @@ impl SheetNames {
         });
         let key = self.hash.of(&name_key(lead));
         let from = by_name.partition_point(|(h, _)| *h < key);
-        let mut found = Found::Nobody;
-        for &(_, k) in by_name[from..].iter().take_while(|(h, _)| *h == key) {
-            let p = &self.people[k as usize];
-            if p.source_row == except {
-                continue;
-            }
-            let person = (self.account(p), p.source_row);
-            found = found.and(person, |a, b| same_account(a.0, b.0));
-        }
-        found
+        (by_name[from..].iter())
+            .take_while(move |(h, _)| *h == key)
+            .map(|&(_, k)| &self.people[k as usize])
+            .filter(move |p| p.source_row != except)
     }
 }
 
@@ -239,15 +298,26 @@ pub fn found_in_directory(lead: &str, account: &str) -> Issue {
     )
 }
 
-/// The warning of a leader's name that several people of the directory have, told apart by
-/// the row's department: the one in `dept`, the row's own or the nearest above it.
-pub fn found_near(lead: &str, account: &str, dept: &str) -> Issue {
+/// The warning of a leader's name that several people of the directory (or of the sheet, the
+/// one taken at row `at`) have, told apart by the row's department: the one in `dept`, the
+/// row's own or the nearest above it.
+pub fn found_near(lead: &str, account: &str, (dept, at): (&str, Option<u32>)) -> Issue {
+    let (zh, en) = match at {
+        Some(at) => (
+            ("本文件", format!("第 {at} 行的")),
+            ("this file", format!(" (row {at})")),
+        ),
+        None => (
+            ("通讯录", "的".to_string()),
+            ("the directory", String::new()),
+        ),
+    };
     Issue::warning(
         Some(Field::LeadId),
         problem(
             "leader found by name and department",
-            format!("通讯录中不止一人叫“{lead}”:按部门取 {dept} 的帐号 {account}(本行所在部门或其上级部门);不对请填写帐号"),
-            format!("more than one person in the directory is named {lead:?}: account {account}, in {dept} (this row's department or one above it), is taken; give the account if that is wrong"),
+            format!("{}中不止一人叫“{lead}”:按部门取 {dept} {}帐号 {account}(本行所在部门或其上级部门);不对请填写帐号", zh.0, zh.1),
+            format!("more than one person in {} is named {lead:?}: account {account}{}, in {dept} (this row's department or one above it), is taken; give the account if that is wrong", en.0, en.1),
         ),
     )
 }

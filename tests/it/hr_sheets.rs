@@ -1089,7 +1089,11 @@ async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them(
         roster_by_leader_name(&[
             "王五,wangwu,13900000012,办公逸/研发部,",
             "王五,wangwu2,13900000013,办公逸/客服部,",
-            "周九,zhoujiu,13900000014,办公逸/研发部,王五",
+            // Neither 王五 sits in 办公逸 or above it.
+            "周九,zhoujiu,13900000014,办公逸,王五",
+            // The 王五 of 研发部 is above 后端组: the sheet's namesakes are told apart by the
+            // 部门 of their rows, as the directory's are.
+            "孙七,sunqi,13900000019,办公逸/研发部/后端组,王五",
             "吴十,wushi,13900000015,办公逸/研发部,李四",
             // One person's row twice is one person (the duplicate is an error of its own).
             "郑一,zhengyi,13900000016,办公逸/研发部,",
@@ -1113,8 +1117,12 @@ async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them(
             r#"more than one person in the directory is named "李四" (such as lisi, lisi2): give the leader's account"#,
         ),
         (
+            "sunqi",
+            r#"more than one person in this file is named "王五": account wangwu (row 2), in 办公逸/研发部 (this row's department or one above it), is taken"#,
+        ),
+        (
             "fenger",
-            r#"leader "郑一", by name, is account zhengyi (row 6 of this file)"#,
+            r#"leader "郑一", by name, is account zhengyi (row 7 of this file)"#,
         ),
     ] {
         assert!(
@@ -1122,6 +1130,11 @@ async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them(
             "{account}: {said}"
         );
     }
+    // What the import sends.
+    bgy.run(&["import", "roster.csv"]).await.assert_code(1);
+    let sunqi = emu.store.person("sunqi").unwrap();
+    assert_eq!(sunqi["lead_id"], "wangwu", "{sunqi:?}");
+    assert!(emu.store.person("zhoujiu").is_none());
 }
 
 /// Several people of the directory share the leader's name: the one who sits in the row's
