@@ -360,11 +360,18 @@ pub fn print_result(summary: &Summary, json: bool) {
         std::iter::once(header)
             .chain(runs.iter().map(run_line))
             .collect()
-    } else if let Some(changes) = match &summary.detail {
-        Detail::Changes { changes } => changes.as_array(),
-        _ => None,
-    } {
-        changes.iter().map(change_line).collect()
+    } else if let Detail::Changes {
+        changes,
+        unanswered,
+    } = &summary.detail
+    {
+        let (changes, unanswered) = (array(changes), array(unanswered));
+        let n = unanswered.len();
+        let heading = (n > 0).then(|| format!("{}:", unanswered_calls(n as i64)));
+        (changes.iter().map(change_line))
+            .chain(heading)
+            .chain(unanswered.iter().map(change_line))
+            .collect()
     } else {
         vec![]
     };
@@ -408,7 +415,7 @@ fn run_line(r: &serde_json::Value) -> String {
     };
     let unanswered = match r["unanswered"].as_i64().unwrap_or(0) {
         0 => String::new(),
-        n => format!("; {n} 个调用没有收到回答,可能已生效 ({n} unanswered, which may have taken effect: bgy undo takes back those that did)"),
+        n => format!("; {}", unanswered_calls(n)),
     };
     format!(
         "{:>4}  {}  {:<10} {:<8} {:<24} {:<11} {counts}; {} changes{unanswered}",
@@ -423,6 +430,16 @@ fn run_line(r: &serde_json::Value) -> String {
 }
 
 /// `bgy history show`: one line a change, with what was sent.
+/// What a run's `n` calls never answered are, in both languages.
+fn unanswered_calls(n: i64) -> String {
+    format!("{n} 个调用没有收到回答,可能已生效 ({n} unanswered, which may have taken effect: bgy undo takes back those that did)")
+}
+
+/// The items of a JSON array; none for anything else.
+fn array(v: &serde_json::Value) -> &[serde_json::Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
+
 fn change_line(c: &serde_json::Value) -> String {
     let sent: Vec<String> = c["sent"]
         .as_object()

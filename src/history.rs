@@ -636,8 +636,17 @@ impl History {
     /// A run's changes, in the order they happened (bank cards included: [`mask`] them
     /// before showing).
     pub fn changes(&self, run: i64) -> anyhow::Result<Vec<ChangeRecord>> {
+        self.records("changes", run)
+    }
+
+    /// A run's calls never answered, as [`History::changes`] gives its changes.
+    pub fn unanswered_records(&self, run: i64) -> anyhow::Result<Vec<ChangeRecord>> {
+        self.records("unanswered", run)
+    }
+
+    fn records(&self, table: &str, run: i64) -> anyhow::Result<Vec<ChangeRecord>> {
         let mut all = Vec::new();
-        self.each_change(run, |c| {
+        self.each_record(table, run, |c| {
             all.push(c);
             Ok(())
         })?;
@@ -651,6 +660,27 @@ impl History {
         run: i64,
         f: impl FnMut(ChangeRecord) -> anyhow::Result<()>,
     ) -> anyhow::Result<()> {
+        self.each_record("changes", run, f)
+    }
+
+    /// The calls of run `run` never answered ([`History::unanswered`]), as
+    /// [`History::each_change`] hands its changes over, in the order they were written down:
+    /// what each was to change (the audit log, `bgy history show`).
+    pub fn each_unanswered_record(
+        &self,
+        run: i64,
+        f: impl FnMut(ChangeRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        self.each_record("unanswered", run, f)
+    }
+
+    /// [`History::each_change`] of `table`.
+    fn each_record(
+        &self,
+        table: &str,
+        run: i64,
+        f: impl FnMut(ChangeRecord) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let change = |r: &rusqlite::Row| {
             let json = |i| json_column(r, i);
             Ok(ChangeRecord {
@@ -661,7 +691,7 @@ impl History {
                 sent: json(4)?,
             })
         };
-        self.each_row("changes", run, "seq", change, f)
+        self.each_row(table, run, "seq", change, f)
     }
 
     /// [`History::each_change`] with the record before and the values sent as the JSON text

@@ -144,9 +144,11 @@ pub enum Detail {
     Runs {
         runs: serde_json::Value,
     },
-    /// `bgy history show`: a run's changes, bank cards masked (printed on stdout).
+    /// `bgy history show`: a run's changes, and the calls it never heard back from (which may
+    /// have taken effect), bank cards masked (printed on stdout).
     Changes {
         changes: serde_json::Value,
+        unanswered: serde_json::Value,
     },
 }
 

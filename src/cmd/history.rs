@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::config::HistoryJob;
 use crate::context::Context;
 use crate::events::Emit;
-use crate::history::{mask, History};
+use crate::history::{mask, ChangeRecord, History};
 use crate::outcome::{Counts, Detail, Summary};
 
 pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
@@ -36,6 +36,7 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
     match job.show {
         Some(run) => {
             let changes = history.changes(run)?;
+            let unanswered = history.unanswered_records(run)?;
             Ok(Summary {
                 command: "history show",
                 counts: Counts {
@@ -44,6 +45,7 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
                 },
                 detail: Detail::Changes {
                     changes: mask(serde_json::to_value(changes)?),
+                    unanswered: mask(serde_json::to_value(unanswered)?),
                 },
                 ..Summary::default()
             })
@@ -65,8 +67,11 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
     }
 }
 
+/// What the audit log and `bgy history show` say of a call never answered.
+pub const UNANSWERED: &str = "未收到回答,可能已生效 / never answered: may have taken effect";
+
 /// The audit log: one row per changed field of every change (when, who, command, account,
-/// field, old → new), newest run first.
+/// field, old → new), newest run first; a run's calls never answered after its changes.
 fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize> {
     let mut wb = Workbook::new();
     // Rows go out in order and are not kept: a long history is not held in memory whole.
@@ -91,8 +96,14 @@ fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize>
     let text = Format::new().set_num_format("@");
     let mut r = 0u32;
     for run in history.runs(limit)? {
-        history.each_change(run.id, |change| {
+        // A change's rows; a call never answered is written as the change it was to make.
+        let mut rows = |change: ChangeRecord, answered: bool| {
             let change = mask(serde_json::to_value(change)?);
+            let kind = change["kind"].as_str().unwrap_or("");
+            let kind = match answered {
+                true => kind.to_string(),
+                false => format!("{kind} ({UNANSWERED})"),
+            };
             for (field, old, new) in fields(&change) {
                 r += 1;
                 let cells = [
@@ -101,7 +112,7 @@ fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize>
                     &run.id.to_string(),
                     &run.command,
                     change["account"].as_str().unwrap_or(""),
-                    change["kind"].as_str().unwrap_or(""),
+                    &kind,
                     &field,
                     &old,
                     &new,
@@ -110,8 +121,10 @@ fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize>
                     ws.write_string_with_format(r, j as u16, *v, &text)?;
                 }
             }
-            Ok(())
-        })?;
+            anyhow::Ok(())
+        };
+        history.each_change(run.id, |change| rows(change, true))?;
+        history.each_unanswered_record(run.id, |change| rows(change, false))?;
     }
     ws.set_freeze_panes(1, 0)?;
     crate::write::save(&mut wb, path)

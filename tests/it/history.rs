@@ -395,6 +395,44 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
         "{}",
         listed.stdout
     );
+    // What each was to change: `bgy history show` lists them after the changes, and the audit
+    // log writes them as the changes they were to make.
+    let shown = b.run(&["history", "show", &run.to_string()]).await;
+    let after = shown
+        .stdout
+        .split("3 个调用没有收到回答")
+        .nth(1)
+        .unwrap_or("");
+    for i in 0..3 {
+        let line = after.lines().find(|l| l.contains(&format!("u{i:03}")));
+        assert!(
+            line.is_some_and(|l| l.contains("updated") && l.contains(&format!("we_name=改名{i}"))),
+            "{}",
+            shown.stdout
+        );
+    }
+    let json = b
+        .run(&["history", "show", &run.to_string(), "--json"])
+        .await
+        .json();
+    assert_eq!(
+        json["unanswered"].as_array().map(Vec::len),
+        Some(3),
+        "{json}"
+    );
+    b.run(&["history", "--export", "audit.xlsx"])
+        .await
+        .assert_code(0);
+    let audit = read_sheet(&b.path("audit.xlsx"), "审计 Audit");
+    let (kind, field) = (col(&audit, "变更 Change"), col(&audit, "字段 Field"));
+    let never: Vec<_> = (audit.iter())
+        .filter(|r| r[kind].contains("never answered: may have taken effect"))
+        .filter(|r| r[field] == "we_name")
+        .collect();
+    assert_eq!(never.len(), 3, "{audit:?}");
+    assert!(never
+        .iter()
+        .all(|r| r[kind].starts_with("updated (未收到回答")));
     let (console, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let (_, page) = console.page(&format!("/history/{run}")).await;
     assert!(
