@@ -153,7 +153,64 @@ fn main() -> anyhow::Result<()> {
     } else {
         println!("  (no python-calamine here: `pip install python-calamine` for the comparison)");
     }
-    online(&bgy, &file, work.path(), runs)
+    online(&bgy, &file, work.path(), runs)?;
+    roster(&bgy, rows, work.path(), runs)
+}
+
+/// `bgy check` offline of a roster whose 直接上级 holds names (as 钉钉 and other HR systems
+/// export it; each leader's own row before their reports), beside the same roster with the
+/// leaders' accounts: what finding the leaders by name costs.
+fn roster(bgy: &Path, rows: u32, work: &Path, runs: usize) -> anyhow::Result<()> {
+    let write = |name: &str, lead: &dyn Fn(u32) -> String| -> anyhow::Result<std::path::PathBuf> {
+        let mut csv = String::from("帐号,姓名,手机,部门,直接上级\n");
+        for i in 0..rows {
+            let lead = if i % 10 == 0 {
+                String::new()
+            } else {
+                lead(i / 10 * 10)
+            };
+            let dept = format!("办公逸/部门{}/组{}", i / 5_000, i / 500);
+            csv.push_str(&format!("p{i},员工{i},13{i:09},{dept},{lead}\n"));
+        }
+        let path = work.join(name);
+        std::fs::write(&path, csv)?;
+        Ok(path)
+    };
+    let named = write("roster-names.csv", &|i| format!("员工{i}"))?;
+    let accounts = write("roster-accounts.csv", &|i| format!("p{i}"))?;
+    let (mut by_name, mut by_account) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        for (file, figures) in [(&named, &mut by_name), (&accounts, &mut by_account)] {
+            let report = work.join(format!("roster-{i}.xlsx"));
+            let mut c = Command::new(bgy);
+            c.current_dir(work)
+                .arg("check")
+                .arg(file)
+                .arg("--report")
+                .arg(&report)
+                .arg("-q");
+            figures.push(measure(&mut c)?);
+            let _ = std::fs::remove_file(report);
+        }
+    }
+    println!("a roster of {rows} people, one in ten a leader, offline, report included:");
+    let show = |name: &str, f: &[Figures]| -> Vec<f64> {
+        println!(
+            "  {name:<38} wall {:.3} s  cpu {:.3} s  peak {:.0} MB",
+            median(f.iter().map(|x| x.wall).collect()),
+            median(f.iter().map(|x| x.cpu).collect()),
+            median(f.iter().map(|x| x.peak_mb).collect()),
+        );
+        f.iter().map(|x| x.wall).collect()
+    };
+    let n = show("bgy check, 直接上级 as names", &by_name);
+    let a = show("bgy check, 直接上级 as accounts", &by_account);
+    println!(
+        "  names / accounts: {:.2} (the median of each run's own ratio: {:.2})",
+        median(n.clone()) / median(a.clone()),
+        paired(&n, &a)
+    );
+    Ok(())
 }
 
 /// `bgy check` of the same file against `bgy emulator` in its own process, answering in 20 ms

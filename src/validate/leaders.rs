@@ -9,6 +9,8 @@
 use std::borrow::Cow;
 use std::sync::OnceLock;
 
+use foldhash::HashMap;
+
 use super::{fields::is_account, problem, Hashed, Issue, KeyHash, Row};
 use crate::model::tree::{self, Placement};
 use crate::model::Field;
@@ -77,14 +79,20 @@ pub struct SheetNames {
     text: String,
     /// Where the last 部门 is in `text`.
     last_dept: Span,
-    /// The rows whose 直接上级 is a name: the row, the name, where its 部门 is in `text`.
-    named: Vec<(u32, Box<str>, Span)>,
+    /// The rows whose 直接上级 is a name: the row, the name, where its 部门 is in `text`, and
+    /// whether the row was given the leader found among the people before it
+    /// ([`SheetNames::so_far`]).
+    named: Vec<(u32, Box<str>, Span, bool)>,
     /// Some 直接上级 is spelled as an account.
     accounts_led: bool,
     hash: KeyHash,
     /// Each person's name hashed, with their index in `people`: by name, then in the sheet's
     /// order. Made the first time a name is looked for.
     by_name: OnceLock<Vec<(Hashed, u32)>>,
+    /// Who of the people read so far has each name, once some row gives its leader by name:
+    /// a row's leader found among the people before it is the guess its report row is
+    /// written with as it is read. The guess holds unless a later row has the name too.
+    so_far: Option<HashMap<Hashed, Found<u32>>>,
 }
 
 /// A person of the sheet: its row in the sheet, and where its name, account and 部门 are in
@@ -111,18 +119,29 @@ impl SheetNames {
             accounts_led: false,
             hash: KeyHash::random(),
             by_name: OnceLock::new(),
+            so_far: None,
         }
     }
 
-    /// Row `i`, in order: its name and account, and its 直接上级 when that is a name.
-    pub(super) fn add(&mut self, i: u32, row: &Row) {
-        let values = &row.values;
-        let dept = self.dept(values.get(Field::WeDepartment));
-        match values.get(Field::LeadId) {
-            Some(lead) if is_name(lead) => self.named.push((i, lead.into(), dept)),
+    /// Row `i`, in order: its name and account, and its 直接上级 when that is a name. Such a
+    /// row is given the warning of the one person before it by that name, if there is one:
+    /// the guess a report streamed as the rows are read writes ([`SheetNames::finish`]
+    /// takes it back when a later row has the name too).
+    pub(super) fn add(&mut self, i: u32, row: &mut Row) {
+        let dept = self.dept(row.values.get(Field::WeDepartment));
+        match row.values.get(Field::LeadId) {
+            Some(lead) if is_name(lead) => {
+                let lead: Box<str> = lead.into();
+                let guess = self.so_far(&lead, row.source_row).map(|p| {
+                    let issue = found_in_file(&lead, self.account(&p), p.source_row);
+                    row.issues.push(issue);
+                });
+                self.named.push((i, lead, dept, guess.is_some()));
+            }
             Some(_) => self.accounts_led = true,
             None => {}
         }
+        let values = &row.values;
         let (Some(name), Some(account)) = (values.get(Field::WeName), values.get(Field::WeUserid))
         else {
             return;
@@ -136,13 +155,44 @@ impl SheetNames {
         self.text.push_str(account);
         let at = |n: usize| u32::try_from(n).ok();
         if let (Some(start), Some(mid), Some(end)) = (at(start), at(mid), at(self.text.len())) {
-            self.people.push(Person {
+            let person = Person {
                 source_row: row.source_row,
                 start,
                 mid,
                 end,
                 dept,
-            });
+            };
+            self.people.push(person);
+            if self.so_far.is_some() {
+                self.seen(person, self.people.len() as u32 - 1);
+            }
+        }
+    }
+
+    /// The one person of the rows read so far called `lead`, but the person of row `except`
+    /// (the row that asks). The people read are gathered the first time a name is asked.
+    fn so_far(&mut self, lead: &str, except: u32) -> Option<Person> {
+        if self.so_far.is_none() {
+            self.so_far = Some(HashMap::default());
+            for (k, p) in (0..).zip(self.people.clone()) {
+                self.seen(p, k);
+            }
+        }
+        let key = self.hash.of(&name_key(lead));
+        match self.so_far.as_ref()?.get(&key)? {
+            Found::One(k) => Some(self.people[*k as usize]).filter(|p| p.source_row != except),
+            _ => None,
+        }
+    }
+
+    /// Person `p`, `k` in `people`, read: in [`SheetNames::so_far`].
+    fn seen(&mut self, p: Person, k: u32) {
+        let key = self.hash.of(&name_key(self.name(&p)));
+        let (people, text) = (&self.people, &self.text);
+        let account = |k: &u32| account_in(text, &people[*k as usize]);
+        if let Some(so_far) = &mut self.so_far {
+            let found = so_far.entry(key).or_insert(Found::Nobody);
+            *found = found.and(k, |a, b| same_account(account(a), account(b)));
         }
     }
 
@@ -170,18 +220,33 @@ impl SheetNames {
     }
 
     fn account(&self, p: &Person) -> &str {
-        &self.text[p.mid as usize..p.end as usize]
+        account_in(&self.text, p)
     }
 
     /// Each row whose leader is a name: the account of the one person of the sheet by that
-    /// name, with a warning that says so; an error where several are; where nobody is, a
-    /// warning that the directory will be asked (an online check asks it, and takes the
-    /// warning back: [`NOT_IN_FILE`]). Whether the names are still wanted after the read
-    /// (some leader is spelled as an account).
+    /// name, with a warning that says so (given already when that person was before the row:
+    /// [`SheetNames::add`]'s guess, else taken back); the one [`SheetNames::nearest`] by
+    /// department where several are, else an error; where nobody is, a warning that the
+    /// directory will be asked (an online check asks it, and takes the warning back:
+    /// [`NOT_IN_FILE`]). Whether the names are still wanted after the read (some leader is
+    /// spelled as an account).
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
-        for (i, lead, dept) in std::mem::take(&mut self.named) {
+        for (i, lead, dept, guessed) in std::mem::take(&mut self.named) {
             let row = &mut rows[i as usize];
-            let found = match self.named(&lead, row.source_row) {
+            let named = self.named(&lead, row.source_row);
+            if guessed {
+                // The guess stands when nobody after has the name: the one before is the one,
+                // its warning given already.
+                if let Found::One((account, _)) = named {
+                    if !row.values_gone {
+                        row.values.put(Field::LeadId, account);
+                    }
+                    continue;
+                }
+                row.issues
+                    .retain(|i| !(i.reason == FOUND_BY_NAME && i.field == Some(Field::LeadId)));
+            }
+            let found = match named {
                 Found::One((account, at)) => Ok((account, found_in_file(&lead, account, at))),
                 Found::Several((_, a), (_, b)) => {
                     match self.nearest(&lead, row.source_row, self.text(dept)) {
@@ -255,6 +320,11 @@ impl SheetNames {
     }
 }
 
+/// Where person `p`'s account is in [`SheetNames::text`].
+fn account_in<'t>(text: &'t str, p: &Person) -> &'t str {
+    &text[p.mid as usize..p.end as usize]
+}
+
 fn same_account(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
@@ -274,12 +344,15 @@ fn not_in_file(lead: &str) -> Issue {
     )
 }
 
+/// The reason of the warning of a leader found by name.
+const FOUND_BY_NAME: &str = "leader found by name";
+
 /// The warning of a leader's name found among the sheet's people, at row `at`.
 pub fn found_in_file(lead: &str, account: &str, at: u32) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            "leader found by name",
+            FOUND_BY_NAME,
             format!("直接上级“{lead}”按姓名是本文件第 {at} 行的帐号 {account}"),
             format!("leader {lead:?}, by name, is account {account} (row {at} of this file)"),
         ),
@@ -291,7 +364,7 @@ pub fn found_in_directory(lead: &str, account: &str) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            "leader found by name",
+            FOUND_BY_NAME,
             format!("直接上级“{lead}”按姓名是通讯录中的帐号 {account}"),
             format!("leader {lead:?}, by name, is account {account} in the directory"),
         ),

@@ -752,7 +752,7 @@ fn validate_stream(
         .chain(rows)
         .filter_map(|r| validate_row(r, &header, layout))
     {
-        let row = match read {
+        let mut row = match read {
             Read::Person(row) => row,
             Read::Total(at) => {
                 totals.push(at);
@@ -761,7 +761,7 @@ fn validate_stream(
         };
         cross.add(&row);
         if let Some(names) = &mut names {
-            names.add(out.len() as u32, &row);
+            names.add(out.len() as u32, &mut row);
         }
         out.push(row);
         watch(layout, &header, &mut out);

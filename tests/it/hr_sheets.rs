@@ -1137,6 +1137,66 @@ async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them(
     assert!(emu.store.person("zhoujiu").is_none());
 }
 
+/// A leader named in the rows after the leader's own is guessed as the sheet is read (so that
+/// its report row is written then): a namesake further down takes the guess back, and the
+/// report and what is sent say what the whole sheet shows.
+#[tokio::test]
+async fn a_leader_guessed_from_the_rows_before_gives_way_to_a_namesake_after() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "roster.csv",
+        roster_by_leader_name(&[
+            "王五,wangwu,13900000012,办公逸/研发部,",
+            // Nowhere under either 王五's department: an error.
+            "周九,zhoujiu,13900000014,办公逸,王五",
+            "孙七,sunqi,13900000019,办公逸/研发部/后端组,王五",
+            "吴十,wushi,13900000015,办公逸/客服部,王五",
+            "王五,wangwu2,13900000013,办公逸/客服部,",
+            // The one 赵六, before: the guess stands.
+            "赵六,zhaoliu,13900000016,办公逸/研发部,",
+            "冯二,fenger,13900000018,办公逸/研发部,赵六",
+        ]),
+    );
+    let r = bgy
+        .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
+        .await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 1, "{}", r.stdout);
+    let report = bgy.path("check.xlsx");
+    for (account, said) in [
+        (
+            "zhoujiu",
+            r#"named "王五" (such as rows 2, 6): give the leader's account"#,
+        ),
+        (
+            "sunqi",
+            r#"account wangwu (row 2), in 办公逸/研发部 (this row's"#,
+        ),
+        (
+            "wushi",
+            r#"account wangwu2 (row 6), in 办公逸/客服部 (this row's"#,
+        ),
+        (
+            "fenger",
+            r#"leader "赵六", by name, is account zhaoliu (row 7 of this file)"#,
+        ),
+    ] {
+        let all = said_of(&report, account);
+        assert!(all.contains(said), "{account}: {all}");
+        assert_eq!(
+            all.matches("lead_id:").count(),
+            1,
+            "one issue of the leader: {all}"
+        );
+    }
+    bgy.run(&["import", "roster.csv"]).await.assert_code(1);
+    let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
+    assert_eq!(lead("sunqi"), "wangwu");
+    assert_eq!(lead("wushi"), "wangwu2");
+    assert_eq!(lead("fenger"), "zhaoliu");
+}
+
 /// Several people of the directory share the leader's name: the one who sits in the row's
 /// department, else in the nearest department above it, is the leader, as HR would tell
 /// them apart; two as near, or none above the row, is still the row's error.
