@@ -14,7 +14,8 @@
 //! and bgy's own reader over it, the rows dropped (`--bgy-read FILE`): what a check pays before
 //! it validates a row. Each ratio to the read is printed twice: of the medians, and the median
 //! of each run's own ratio (its check and its read back to back: the steadier of the two on a
-//! VM whose speed drifts over a run).
+//! VM whose speed drifts over a run). Then the check online, and the check of a roster whose
+//! 直接上级 holds names beside the same roster by accounts.
 
 use std::path::Path;
 use std::process::Command;
