@@ -377,19 +377,16 @@ pub fn found_in_directory(lead: &str, account: &str) -> Issue {
 pub fn found_near(lead: &str, account: &str, (dept, at): (&str, Option<u32>)) -> Issue {
     let (zh, en) = match at {
         Some(at) => (
-            ("本文件", format!("第 {at} 行的")),
+            ("本文件", format!("第 {at} 行;")),
             ("this file", format!(" (row {at})")),
         ),
-        None => (
-            ("通讯录", "的".to_string()),
-            ("the directory", String::new()),
-        ),
+        None => (("通讯录", String::new()), ("the directory", String::new())),
     };
     Issue::warning(
         Some(Field::LeadId),
         problem(
             "leader found by name and department",
-            format!("{}中不止一人叫“{lead}”:按部门取 {dept} {}帐号 {account}(本行所在部门或其上级部门);不对请填写帐号", zh.0, zh.1),
+            format!("{}中不止一人叫“{lead}”:按部门取 {dept} 的帐号 {account}({}本行所在部门或其上级部门);不对请填写帐号", zh.0, zh.1),
             format!("more than one person in {} is named {lead:?}: account {account}{}, in {dept} (this row's department or one above it), is taken; give the account if that is wrong", en.0, en.1),
         ),
     )
