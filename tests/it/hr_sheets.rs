@@ -1174,6 +1174,10 @@ async fn a_leader_guessed_from_the_rows_before_gives_way_to_a_namesake_after() {
             r#"account wangwu (row 2), in 办公逸/研发部 (this row's"#,
         ),
         (
+            "sunqi",
+            "按部门取 办公逸/研发部 的帐号 wangwu(第 2 行;本行所在部门或其上级部门)",
+        ),
+        (
             "wushi",
             r#"account wangwu2 (row 6), in 办公逸/客服部 (this row's"#,
         ),
