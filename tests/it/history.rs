@@ -439,6 +439,18 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
         page.contains("data-testid=\"unanswered\">3 个调用发出后没有收到回答"),
         "{page}"
     );
+    // Each listed with what it was to change, bank cards masked.
+    let calls = page
+        .split("data-testid=\"unanswered-calls\"")
+        .nth(1)
+        .unwrap_or("");
+    for i in 0..3 {
+        assert!(
+            calls.contains(&format!("<td>u{i:03}</td><td>改名{i}</td>")),
+            "{page}"
+        );
+    }
+    assert!(!calls.contains("62220202"), "{page}");
     // The console's plan of the undo says what became of them.
     let undo = format!("/history/{run}/undo");
     let plan = post(&console, &undo, &[("csrf", &csrf)]).await;

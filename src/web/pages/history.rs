@@ -1,5 +1,6 @@
 //! The history: every run that changed the directory (the console's and the command line's),
-//! and one run's changes, bank cards masked, with its Undo button.
+//! and one run's changes (and the calls it never heard back from), bank cards masked, with its
+//! Undo button.
 
 use std::sync::Arc;
 
@@ -46,16 +47,20 @@ pub async fn run(
     UrlPath(run): UrlPath<i64>,
 ) -> Result<Response, AppError> {
     require(&s, Role::Run)?;
-    let (record, changes) = with_history(&app, move |h| Ok((h.run(run)?, h.changes(run)?))).await?;
+    let (record, changes, unanswered) = with_history(&app, move |h| {
+        Ok((h.run(run)?, h.changes(run)?, h.unanswered_records(run)?))
+    })
+    .await?;
     let record = record.ok_or(AppError::NotFound)?;
     if !s.owns(&record.who) {
         return Err(AppError::NotAllowed);
     }
     let changes: Vec<minijinja::Value> = changes.iter().map(shown).collect();
+    let unanswered: Vec<minijinja::Value> = unanswered.iter().map(shown).collect();
     Ok(html::render(
         "history_run.html",
         minijinja::context! {
-            run, record, changes, csrf => s.csrf, user => s.user,
+            run, record, changes, unanswered, csrf => s.csrf, user => s.user,
             can_undo => s.role == Role::Approve,
         },
     ))
