@@ -123,20 +123,10 @@ fn main() -> anyhow::Result<()> {
         let _ = std::fs::remove_file(report("check"));
         let _ = std::fs::remove_file(report("dry-run"));
     }
-    let show = |name: &str, f: &[Figures]| -> f64 {
-        let wall = median(f.iter().map(|x| x.wall).collect());
-        println!(
-            "  {name:<38} wall {wall:.3} s  cpu {:.3} s  peak {:.0} MB",
-            median(f.iter().map(|x| x.cpu).collect()),
-            median(f.iter().map(|x| x.peak_mb).collect()),
-        );
-        wall
-    };
     let c = show("bgy check FILE (report included)", &check);
     let d = show("bgy import --dry-run FILE", &dry_run);
     let f = show("calamine's streaming read alone", &floor);
     let b = show("bgy's reader alone (rows dropped)", &reader);
-    let walls = |f: &[Figures]| f.iter().map(|x| x.wall).collect::<Vec<_>>();
     println!(
         "  check / streaming read: {:.2} (target ≤ 1.3)   bgy's reader / streaming read: {:.2}",
         c / f,
@@ -195,23 +185,30 @@ fn roster(bgy: &Path, rows: u32, work: &Path, runs: usize) -> anyhow::Result<()>
         }
     }
     println!("a roster of {rows} people, one in ten a leader, offline, report included:");
-    let show = |name: &str, f: &[Figures]| -> Vec<f64> {
-        println!(
-            "  {name:<38} wall {:.3} s  cpu {:.3} s  peak {:.0} MB",
-            median(f.iter().map(|x| x.wall).collect()),
-            median(f.iter().map(|x| x.cpu).collect()),
-            median(f.iter().map(|x| x.peak_mb).collect()),
-        );
-        f.iter().map(|x| x.wall).collect()
-    };
     let n = show("bgy check, 直接上级 as names", &by_name);
     let a = show("bgy check, 直接上级 as accounts", &by_account);
     println!(
         "  names / accounts: {:.2} (the median of each run's own ratio: {:.2})",
-        median(n.clone()) / median(a.clone()),
-        paired(&n, &a)
+        n / a,
+        paired(&walls(&by_name), &walls(&by_account))
     );
     Ok(())
+}
+
+/// Each run's wall time.
+fn walls(f: &[Figures]) -> Vec<f64> {
+    f.iter().map(|x| x.wall).collect()
+}
+
+/// Prints a command's medians (wall, CPU, peak memory) on a line of its own: the wall's.
+fn show(name: &str, f: &[Figures]) -> f64 {
+    let wall = median(f.iter().map(|x| x.wall).collect());
+    println!(
+        "  {name:<38} wall {wall:.3} s  cpu {:.3} s  peak {:.0} MB",
+        median(f.iter().map(|x| x.cpu).collect()),
+        median(f.iter().map(|x| x.peak_mb).collect()),
+    );
+    wall
 }
 
 /// `bgy check` of the same file against `bgy emulator` in its own process, answering in 20 ms
@@ -261,12 +258,6 @@ fn online(bgy: &Path, file: &Path, work: &Path, runs: usize) -> anyhow::Result<(
     println!(
         "online, against an emulator (own process, 20 ms an answer) with 100,000 other people:"
     );
-    println!(
-        "  {:<38} wall {:.3} s  cpu {:.3} s  peak {:.0} MB",
-        "bgy check FILE (lists while it reads)",
-        median(figures.iter().map(|x| x.wall).collect()),
-        median(figures.iter().map(|x| x.cpu).collect()),
-        median(figures.iter().map(|x| x.peak_mb).collect()),
-    );
+    show("bgy check FILE (lists while it reads)", &figures);
     Ok(())
 }

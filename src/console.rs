@@ -429,7 +429,6 @@ fn run_line(r: &serde_json::Value) -> String {
     )
 }
 
-/// `bgy history show`: one line a change, with what was sent.
 /// What a run's `n` calls never answered are, in both languages.
 fn unanswered_calls(n: i64) -> String {
     format!("{n} 个调用没有收到回答,可能已生效 ({n} unanswered, which may have taken effect: bgy undo takes back those that did)")
@@ -440,6 +439,7 @@ fn array(v: &serde_json::Value) -> &[serde_json::Value] {
     v.as_array().map_or(&[], Vec::as_slice)
 }
 
+/// `bgy history show`: one line a change (or a call never answered), with what was sent.
 fn change_line(c: &serde_json::Value) -> String {
     let sent: Vec<String> = c["sent"]
         .as_object()

@@ -67,7 +67,7 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
     }
 }
 
-/// What the audit log and `bgy history show` say of a call never answered.
+/// What the audit log says of a call never answered, beside the change it was to make.
 pub const UNANSWERED: &str = "未收到回答,可能已生效 / never answered: may have taken effect";
 
 /// The audit log: one row per changed field of every change (when, who, command, account,
