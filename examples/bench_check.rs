@@ -98,14 +98,13 @@ fn main() -> anyhow::Result<()> {
         // A new report each time, as a person's runs get: ext4 flushes a file that is
         // truncated and rewritten when it is closed, which a fresh name never pays for.
         let report = |what: &str| work.path().join(format!("{what}-{i}.xlsx"));
-        let mut c = Command::new(&bgy);
-        c.current_dir(work.path())
-            .arg("check")
-            .arg(&file)
-            .arg("--report")
-            .arg(report("check"))
-            .arg("-q");
-        check.push(measure(&mut c)?);
+        check.push(self::check(
+            &bgy,
+            work.path(),
+            &file,
+            &report("check"),
+            &[],
+        )?);
         let mut c = Command::new(&bgy);
         c.current_dir(work.path())
             .args(["import", "--dry-run", "-q"])
@@ -120,7 +119,6 @@ fn main() -> anyhow::Result<()> {
             Command::new(&exe).arg("--calamine-read").arg(&file),
         )?);
         reader.push(measure(Command::new(&exe).arg("--bgy-read").arg(&file))?);
-        let _ = std::fs::remove_file(report("check"));
         let _ = std::fs::remove_file(report("dry-run"));
     }
     let c = show("bgy check FILE (report included)", &check);
@@ -173,15 +171,7 @@ fn roster(bgy: &Path, rows: u32, work: &Path, runs: usize) -> anyhow::Result<()>
     for i in 0..runs {
         for (file, figures) in [(&named, &mut by_name), (&accounts, &mut by_account)] {
             let report = work.join(format!("roster-{i}.xlsx"));
-            let mut c = Command::new(bgy);
-            c.current_dir(work)
-                .arg("check")
-                .arg(file)
-                .arg("--report")
-                .arg(&report)
-                .arg("-q");
-            figures.push(measure(&mut c)?);
-            let _ = std::fs::remove_file(report);
+            figures.push(check(bgy, work, file, &report, &[])?);
         }
     }
     println!("a roster of {rows} people, one in ten a leader, offline, report included:");
@@ -193,6 +183,26 @@ fn roster(bgy: &Path, rows: u32, work: &Path, runs: usize) -> anyhow::Result<()>
         paired(&walls(&by_name), &walls(&by_account))
     );
     Ok(())
+}
+
+/// `bgy check FILE` in `work`, its report at `report` (removed after: each run's is new, as a
+/// person's runs get, and ext4 flushes a file truncated and rewritten when it is closed),
+/// with `env` set: its figures.
+fn check(
+    bgy: &Path,
+    work: &Path,
+    file: &Path,
+    report: &Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<Figures> {
+    let mut c = Command::new(bgy);
+    c.current_dir(work)
+        .envs(env.iter().copied())
+        .arg("check")
+        .arg(file);
+    let figures = measure(c.arg("--report").arg(report).arg("-q"))?;
+    let _ = std::fs::remove_file(report);
+    Ok(figures)
 }
 
 /// Each run's wall time.
@@ -243,17 +253,11 @@ fn online(bgy: &Path, file: &Path, work: &Path, runs: usize) -> anyhow::Result<(
     let mut figures = Vec::new();
     for i in 0..runs {
         let report = work.join(format!("online-{i}.xlsx"));
-        let mut c = Command::new(bgy);
-        c.current_dir(work)
-            .env("BGY_BASE_URL", &emulator.url)
-            .env("BGY_TICKET", bgy::emulator::DEFAULT_TICKET)
-            .arg("check")
-            .arg(file)
-            .arg("--report")
-            .arg(&report)
-            .arg("-q");
-        figures.push(measure(&mut c)?);
-        let _ = std::fs::remove_file(report);
+        let env = [
+            ("BGY_BASE_URL", emulator.url.as_str()),
+            ("BGY_TICKET", bgy::emulator::DEFAULT_TICKET),
+        ];
+        figures.push(check(bgy, work, file, &report, &env)?);
     }
     println!(
         "online, against an emulator (own process, 20 ms an answer) with 100,000 other people:"
