@@ -439,6 +439,11 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
         page.contains("data-testid=\"unanswered\">3 个调用发出后没有收到回答"),
         "{page}"
     );
+    // No empty table of changes above them: no call was answered.
+    assert!(
+        page.contains("data-testid=\"no-changes\"") && !page.contains("data-testid=\"changes\""),
+        "{page}"
+    );
     // Each listed with what it was to change, bank cards masked.
     let calls = page
         .split("data-testid=\"unanswered-calls\"")
