@@ -346,14 +346,7 @@ async fn an_undo_of_a_killed_run_takes_back_the_updates_it_never_heard_back_from
     let killed = killed_unanswered(&emu, &b, &args, || renamed(&emu, 10) >= 2).await;
     assert_eq!(renamed(&emu, 10), 2, "two updates applied, unanswered");
 
-    let r = b.run(&["undo", &killed.to_string(), "--yes"]).await;
-    r.assert_code(0);
-    assert!(
-        r.stderr
-            .contains(": 2 took effect and are undone with the rest"),
-        "{}",
-        r.stderr
-    );
+    undone_saying(&b, killed, ": 2 took effect and are undone with the rest").await;
     assert_eq!(records(&emu, "u", 10), before, "both taken back");
 }
 
@@ -463,14 +456,12 @@ async fn an_undo_takes_back_updates_whose_answers_were_all_lost() {
     assert!(plan.contains("没有收到回答:3 个已生效,一并撤销"), "{plan}");
     drop(console);
 
-    let r = b.run(&["undo", &run.to_string(), "--yes"]).await;
-    r.assert_code(0);
-    assert!(
-        r.stderr
-            .contains(": 3 took effect and are undone with the rest, 0 did not"),
-        "{}",
-        r.stderr
-    );
+    undone_saying(
+        &b,
+        run,
+        ": 3 took effect and are undone with the rest, 0 did not",
+    )
+    .await;
     assert_eq!(records(&emu, "u", 3), before, "taken back");
 }
 
@@ -503,14 +494,12 @@ async fn an_undo_of_a_killed_run_renames_back_the_department_it_never_heard_back
         "{}",
         listed.stdout
     );
-    let r = b.run(&["undo", &killed.to_string(), "--yes"]).await;
-    r.assert_code(0);
-    assert!(
-        r.stderr
-            .contains(": 1 took effect and are undone with the rest, 0 did not"),
-        "{}",
-        r.stderr
-    );
+    undone_saying(
+        &b,
+        killed,
+        ": 1 took effect and are undone with the rest, 0 did not",
+    )
+    .await;
     assert_eq!(name(), "客服部", "renamed back");
 
     let rename = ["dept", "rename", "办公逸/客服部", "服务部"];
@@ -519,6 +508,13 @@ async fn an_undo_of_a_killed_run_renames_back_the_department_it_never_heard_back
         .await
         .assert_code(0);
     assert_eq!(name(), "客服部", "renamed back");
+}
+
+/// `bgy undo RUN --yes` succeeds, and says `said` of the calls the run never heard back from.
+async fn undone_saying(b: &Bgy, run: i64, said: &str) {
+    let r = b.run(&["undo", &run.to_string(), "--yes"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains(said), "{}", r.stderr);
 }
 
 /// The id of the newest run, from the history itself (a killed run's too).
