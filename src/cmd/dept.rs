@@ -6,6 +6,7 @@ use crate::api::{Client, Endpoint};
 use crate::config::DeptJob;
 use crate::context::Context;
 use crate::events::Emit;
+use crate::execute::depts;
 use crate::history::ChangeKind;
 use crate::history::{History, RunStatus};
 use crate::model::tree::DeptInfo;
@@ -71,8 +72,7 @@ async fn add(
             "没有根部门 {root:?}:路径从根部门写起,例如 {eg} (no root department {root:?}: paths start at the root, e.g. {eg})"
         )
     })?;
-    let (tree, created) =
-        crate::execute::depts::create_paths(client, tree, &[path.clone()].into()).await?;
+    let (tree, created) = depts::create_paths(client, tree, &[path.clone()].into()).await?;
     if let Some((p, why)) = created.failed.iter().next() {
         match crate::text::bilingual(why) {
             Some((zh, en)) => anyhow::bail!("未能新建 {p}:{zh} (could not create {p}: {en})"),
@@ -155,9 +155,8 @@ async fn rename(
     if renamed {
         let h = ctx.history()?;
         let run = h.begin("dept rename", "", "", &ctx.server, &ctx.who)?;
-        let written = crate::execute::depts::Written { history: &h, run };
-        let made = crate::execute::depts::rename(client, Some(written), we_id, &dept.we_name, name);
-        let made = made.await;
+        let written = depts::Written { history: &h, run };
+        let made = depts::rename(client, Some(written), we_id, &dept.we_name, name).await;
         let (status, counts) = match &made {
             Ok(_) => (RunStatus::Ok, serde_json::json!({"ok": 1})),
             Err(_) => (RunStatus::Fatal, serde_json::json!({"failed": 1})),
