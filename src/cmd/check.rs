@@ -39,7 +39,8 @@ async fn check(
         create_departments,
         true,
     )
-    .forgetting(|_| true);
+    .forgetting(|_| true)
+    .trusting_guesses();
     let mut s =
         Session::open_watched(ctx, Command::Check, input, layout, false, &mut |l, h, r| {
             checking.watch(l, h, r)

@@ -131,6 +131,9 @@ pub struct Checking<'a> {
     /// Whether a valid row with this outcome is let go once its report row is written (asked
     /// of each, in order).
     forget: Box<dyn FnMut(&Outcome) -> bool + 'a>,
+    /// Rows whose leader the sheet found by name among the rows before are checked as read
+    /// ([`Checking::trusting_guesses`]).
+    guesses: bool,
 }
 
 impl<'a> Checking<'a> {
@@ -157,6 +160,19 @@ impl<'a> Checking<'a> {
             create_departments,
             warn_existing,
             forget: Box::new(|_| false),
+            guesses: false,
+        }
+    }
+
+    /// The same, for a run that sends nothing and whose outcomes are the rows' validity
+    /// (`bgy check`): a row whose 直接上级 names one person of the rows before it is checked
+    /// as read, not after, with that person as its leader ([`Online::trusting_guesses`]). A
+    /// roster whose leaders are given by name (钉钉's 直属主管) then streams online as it does
+    /// offline.
+    pub fn trusting_guesses(self) -> Checking<'a> {
+        Checking {
+            guesses: true,
+            ..self
         }
     }
 
@@ -206,11 +222,11 @@ impl<'a> Checking<'a> {
             }
             if let (Some(live), false) = (self.live.get(), self.waiting) {
                 self.stream = self.report.then(|| report::Stream::start(header));
-                self.online = Some(Online::new(
-                    live,
-                    self.create_departments,
-                    self.warn_existing,
-                ));
+                let online = Online::new(live, self.create_departments, self.warn_existing);
+                self.online = Some(match self.guesses {
+                    true => online.trusting_guesses(),
+                    false => online,
+                });
             }
         }
         let (Some(online), false) = (&mut self.online, self.waiting) else {
@@ -488,11 +504,12 @@ mod tests {
     );
 
     /// A check of `input` with the directory listed before its first row is read (`early`),
-    /// or only after the sheet is read, letting go the rows `forget` says.
+    /// or only after the sheet is read, letting go the rows `forget` says, checking as read
+    /// the rows whose leader is guessed by name if `guesses` ([`Checking::trusting_guesses`]).
     async fn check_listed(
         ctx: &Context,
         input: &crate::config::Input,
-        early: bool,
+        (early, guesses): (bool, bool),
         forget: fn(&Outcome) -> bool,
     ) -> Checked {
         let client = ctx.client.as_ref().unwrap();
@@ -533,6 +550,9 @@ mod tests {
         let mut checking = Checking::new(listing, &listed, true, true, true)
             .with(ready, outcome)
             .forgetting(forget);
+        if guesses {
+            checking = checking.trusting_guesses();
+        }
         let command = crate::model::Command::Check;
         let mut s = Session::open_watched(ctx, command, input, None, false, &mut |l, h, r| {
             checking.watch(l, h, r)
@@ -577,16 +597,10 @@ mod tests {
         (rows, to_create, during, all)
     }
 
-    /// The online checks done while the sheet is read, from its first row, come to what the
-    /// same checks after the read come to: the rows' issues and outcomes, the paths to create
-    /// (those of the rows the checks across rows left valid: a1 and a3 share a mobile, so
-    /// a1's new department is not made, and a plan would not send a1) and the report. A leader the directory does not have (a4's)
-    /// may be further down the sheet: the checks while reading stop there.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn checks_while_reading_come_to_what_checks_after_reading_do() {
+    /// A context against the embedded emulator, its state and history in `dir`.
+    async fn emulated(dir: &std::path::Path) -> Context {
         use clap::Parser;
-        let dir = tempfile::tempdir().unwrap();
-        let at = |name: &str| dir.path().join(name).display().to_string();
+        let at = |name: &str| dir.join(name).display().to_string();
         let args = crate::cli::Args::try_parse_from([
             "bgy",
             "--emulator",
@@ -598,11 +612,37 @@ mod tests {
         ])
         .unwrap();
         let config = crate::config::Config::from_args(args).unwrap();
-        let ctx = Context::new(&config, Arc::new(crate::events::Collect::default()))
+        Context::new(&config, Arc::new(crate::events::Collect::default()))
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// `file` of `dir` as a run's input, its report `report` in `dir`.
+    fn input_of(dir: &std::path::Path, file: &str, report: &str) -> crate::config::Input {
+        crate::config::Input {
+            file: dir.join(file),
+            sheet: None,
+            report: Some(dir.join(report)),
+            columns: Default::default(),
+            shown: None,
+            report_dir: None,
+            no_report: false,
+            bytes: None,
+        }
+    }
+
+    /// The online checks done while the sheet is read, from its first row, come to what the
+    /// same checks after the read come to: the rows' issues and outcomes, the paths to create
+    /// (those of the rows the checks across rows left valid: a1 and a3 share a mobile, so
+    /// a1's new department is not made, and a plan would not send a1) and the report. A leader
+    /// the directory does not have (a4's) may be further down the sheet: the checks while
+    /// reading stop there.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checks_while_reading_come_to_what_checks_after_reading_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = emulated(dir.path()).await;
         std::fs::write(
-            at("s.csv"),
+            dir.path().join("s.csv"),
             "帐号,姓名,手机,部门,直接上级\n\
              chen0001,谢娜,13858196394,办公逸/研发部,\n\
              a1,甲,13800138001,办公逸/研发部/新组,\n\
@@ -613,20 +653,11 @@ mod tests {
              a5,戊,13800138005,办公逸/研发部/新组三,\n",
         )
         .unwrap();
-        let input = |report: &str| crate::config::Input {
-            file: at("s.csv").into(),
-            sheet: None,
-            report: Some(at(report).into()),
-            columns: Default::default(),
-            shown: None,
-            report_dir: None,
-            no_report: false,
-            bytes: None,
-        };
+        let input = |report: &str| input_of(dir.path(), "s.csv", report);
         let keep = |_: &Outcome| false;
         let (rows, to_create, during, all) =
-            check_listed(&ctx, &input("early.xlsx"), true, keep).await;
-        let after = check_listed(&ctx, &input("after.xlsx"), false, keep).await;
+            check_listed(&ctx, &input("early.xlsx"), (true, false), keep).await;
+        let after = check_listed(&ctx, &input("after.xlsx"), (false, false), keep).await;
         // chen0001 to a6 while reading; a4 waits for the whole sheet.
         assert_eq!((during, after.2), (5, 0));
         assert_eq!(rows, after.0);
@@ -635,7 +666,7 @@ mod tests {
         // Each valid row let go once written, as a check does: a1, written valid while the
         // sheet was read, clashes with a3 at its end, so the report is written whole, a1's
         // cells read again.
-        let forgot = check_listed(&ctx, &input("forgot.xlsx"), true, |_| true).await;
+        let forgot = check_listed(&ctx, &input("forgot.xlsx"), (true, false), |_| true).await;
         assert_eq!(forgot.3, all);
         let issues = |rows: &[(String, Vec<String>)]| -> Vec<Vec<String>> {
             rows.iter().map(|r| r.1.clone()).collect()
@@ -655,6 +686,61 @@ mod tests {
         );
         assert!(issues("a4").contains("直接上级 nobody"), "{rows:?}");
         assert!(issues("a3").contains("手机"), "{rows:?}");
+    }
+
+    /// A check online of a roster whose leaders are given by name checks as read each row
+    /// whose leader is the one person of the rows before by that name, and comes to what the
+    /// same check after the read does, a guess taken back included: b1's 王五 is w1 until w2,
+    /// another 王五, comes; then the whole sheet tells them apart by department. b3, once two
+    /// 王五 are read, waits for the whole sheet. A check that does not trust the guesses
+    /// stops at b1.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_check_online_checks_as_read_the_rows_whose_leader_the_rows_before_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = emulated(dir.path()).await;
+        std::fs::write(
+            dir.path().join("r.csv"),
+            "帐号,姓名,手机,部门,直接上级\n\
+             w1,王五,13800138101,办公逸/研发部,\n\
+             b1,赵六,13800138102,办公逸/研发部,王五\n\
+             b2,钱七,13800138103,办公逸/客服部,赵六\n\
+             w2,王五,13800138104,办公逸/客服部,\n\
+             b3,孙八,13800138105,办公逸/客服部,王五\n\
+             b4,周九,13800138106,办公逸/研发部,\n",
+        )
+        .unwrap();
+        let input = |report: &str| input_of(dir.path(), "r.csv", report);
+        let (keep, forget) = (|_: &Outcome| false, |_: &Outcome| true);
+        let trusting = check_listed(&ctx, &input("t.xlsx"), (true, true), forget).await;
+        let wary = check_listed(&ctx, &input("w.xlsx"), (true, false), forget).await;
+        let after = check_listed(&ctx, &input("a.xlsx"), (false, true), keep).await;
+        assert_eq!((trusting.2, wary.2, after.2), (4, 1, 0));
+        // The rows' issues (a row let go keeps no account), and the report.
+        let issues_of = |c: &Checked| c.0.iter().map(|r| r.1.clone()).collect::<Vec<_>>();
+        for checked in [&trusting, &wary] {
+            assert_eq!(issues_of(checked), issues_of(&after));
+            assert_eq!(checked.3, after.3, "the report's All sheet");
+        }
+        let issues = |account: &str| {
+            let row = after.0.iter().find(|r| r.0 == account).unwrap();
+            row.1.join(" ")
+        };
+        assert!(
+            issues("b1").contains("按部门取 办公逸/研发部 的帐号 w1"),
+            "{:?}",
+            after.0
+        );
+        assert!(
+            issues("b2").contains("本文件第 3 行的帐号 b1"),
+            "{:?}",
+            after.0
+        );
+        assert!(
+            issues("b3").contains("按部门取 办公逸/客服部 的帐号 w2"),
+            "{:?}",
+            after.0
+        );
+        assert!(after.0.iter().all(|r| !r.1.join(" ").contains("错误")));
     }
 
     #[test]

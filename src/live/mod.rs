@@ -461,6 +461,9 @@ pub struct Online<'a> {
     warn_existing: bool,
     /// The sheet's first levels ([`FileAccounts::firsts`]), once it is read.
     firsts: Vec<String>,
+    /// A row whose leader the sheet found by name among the rows before it is checked while
+    /// the sheet is read ([`Online::trusting_guesses`]).
+    guesses: bool,
 }
 
 /// The department checks of one 部门ID and 部门 pair.
@@ -488,6 +491,20 @@ impl<'a> Online<'a> {
             create_departments,
             warn_existing,
             firsts: Vec::new(),
+            guesses: false,
+        }
+    }
+
+    /// The same, checking while the sheet is read a row whose 直接上级 names one person of the
+    /// rows before it ([`leaders::guessed`]), for a run that sends nothing (`bgy check`): the
+    /// leader is that person of the sheet, whom no online check looks at, and should a later
+    /// row have the name too, the row's leader issue changes and its report row is written
+    /// again. A run that plans must not: the row's values do not have the leader's account
+    /// until the read ends.
+    pub fn trusting_guesses(self) -> Online<'a> {
+        Online {
+            guesses: true,
+            ..self
         }
     }
 
@@ -516,7 +533,8 @@ impl<'a> Online<'a> {
 
     /// One valid row's online issues, added to it. While the sheet is still being read (the
     /// file's accounts not `in_file` yet), a row whose leader the directory lacks cannot be
-    /// checked yet (the leader may be further down the sheet), nor one whose 部门 is one level
+    /// checked yet (the leader may be further down the sheet; but see
+    /// [`Online::trusting_guesses`]), nor one whose 部门 is one level
     /// that names no department (the sheet's other paths may name the root so): false, and
     /// the row is left as it was.
     pub fn row(&mut self, row: &mut Row, in_file: Option<&FileAccounts>) -> bool {
@@ -528,7 +546,7 @@ impl<'a> Online<'a> {
         }
         let live = self.live;
         let lead = row.values.get(Field::LeadId).filter(|lead| !live.has(lead));
-        if lead.is_some() && in_file.is_none() {
+        if lead.is_some() && in_file.is_none() && !(self.guesses && leaders::guessed(row)) {
             return false;
         }
         let lead = lead.map(str::to_string);

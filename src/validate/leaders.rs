@@ -347,6 +347,13 @@ fn not_in_file(lead: &str) -> Issue {
 /// The reason of the warning of a leader found by name.
 const FOUND_BY_NAME: &str = "leader found by name";
 
+/// While the sheet is read: `row`'s leader is the one person of the rows before it by that
+/// name ([`SheetNames::add`]'s guess, its only warning of a leader found by name until the
+/// read ends).
+pub fn guessed(row: &Row) -> bool {
+    (row.issues.iter()).any(|i| i.reason == FOUND_BY_NAME && i.field == Some(Field::LeadId))
+}
+
 /// The warning of a leader's name found among the sheet's people, at row `at`.
 pub fn found_in_file(lead: &str, account: &str, at: u32) -> Issue {
     Issue::warning(
