@@ -14,10 +14,10 @@
 //! and bgy's own reader over it, the rows dropped (`--bgy-read FILE`): what a check pays before
 //! it validates a row. Each ratio to the read is printed twice: of the medians, and the median
 //! of each run's own ratio (its check and its read back to back: the steadier of the two on a
-//! VM whose speed drifts over a run). Then the check online, and the check of a roster whose
-//! 直接上级 holds names beside the same roster by accounts.
+//! VM whose speed drifts over a run). Then the check of a roster whose 直接上级 holds names
+//! beside the same roster by accounts, offline; then the file and the two rosters online.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 // mimalloc as the binary uses (for the file maker), and the child-process figures.
@@ -142,31 +142,50 @@ fn main() -> anyhow::Result<()> {
     } else {
         println!("  (no python-calamine here: `pip install python-calamine` for the comparison)");
     }
-    online(&bgy, &file, work.path(), runs)?;
-    roster(&bgy, rows, work.path(), runs)
+    let rosters = roster(&bgy, rows, work.path(), runs)?;
+    online(&bgy, &file, &rosters, work.path(), runs)
 }
 
 /// `bgy check` offline of a roster whose 直接上级 holds names (as 钉钉 and other HR systems
 /// export it; each leader's own row before their reports), beside the same roster with the
-/// leaders' accounts: what finding the leaders by name costs.
-fn roster(bgy: &Path, rows: u32, work: &Path, runs: usize) -> anyhow::Result<()> {
-    let write = |name: &str, lead: &dyn Fn(u32) -> String| -> anyhow::Result<std::path::PathBuf> {
-        let mut csv = String::from("帐号,姓名,手机,部门,直接上级\n");
+/// leaders' accounts: what finding the leaders by name costs. The two rosters: (by names, by
+/// accounts).
+fn roster(bgy: &Path, rows: u32, work: &Path, runs: usize) -> anyhow::Result<(PathBuf, PathBuf)> {
+    // An xlsx, as HR systems export: read, it takes longer than the emulator's listing,
+    // so a check online streams its report (or would) while it reads.
+    let write = |name: &str, lead: &dyn Fn(u32) -> String| -> anyhow::Result<PathBuf> {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet_with_constant_memory()?;
+        for (c, title) in (0..).zip(["帐号", "姓名", "手机", "部门", "直接上级"]) {
+            sheet.write_string(0, c, title)?;
+        }
         for i in 0..rows {
             let lead = if i % 10 == 0 {
                 String::new()
             } else {
                 lead(i / 10 * 10)
             };
-            let dept = format!("办公逸/部门{}/组{}", i / 5_000, i / 500);
-            csv.push_str(&format!("p{i},员工{i},13{i:09},{dept},{lead}\n"));
+            // Departments the online check's emulator has: its rows are checked online too.
+            let dept = format!("办公逸/研发部/组{}", i / 500 % 50);
+            let cells = [
+                format!("p{i}"),
+                format!("员工{i}"),
+                format!("13{i:09}"),
+                dept,
+                lead,
+            ];
+            for (c, text) in (0..).zip(cells) {
+                if !text.is_empty() {
+                    sheet.write_string(i + 1, c, text)?;
+                }
+            }
         }
         let path = work.join(name);
-        std::fs::write(&path, csv)?;
+        book.save(&path)?;
         Ok(path)
     };
-    let named = write("roster-names.csv", &|i| format!("员工{i}"))?;
-    let accounts = write("roster-accounts.csv", &|i| format!("p{i}"))?;
+    let named = write("roster-names.xlsx", &|i| format!("员工{i}"))?;
+    let accounts = write("roster-accounts.xlsx", &|i| format!("p{i}"))?;
     let (mut by_name, mut by_account) = (Vec::new(), Vec::new());
     for i in 0..runs {
         for (file, figures) in [(&named, &mut by_name), (&accounts, &mut by_account)] {
@@ -175,14 +194,8 @@ fn roster(bgy: &Path, rows: u32, work: &Path, runs: usize) -> anyhow::Result<()>
         }
     }
     println!("a roster of {rows} people, one in ten a leader, offline, report included:");
-    let n = show("bgy check, 直接上级 as names", &by_name);
-    let a = show("bgy check, 直接上级 as accounts", &by_account);
-    println!(
-        "  names / accounts: {:.2} (the median of each run's own ratio: {:.2})",
-        n / a,
-        paired(&walls(&by_name), &walls(&by_account))
-    );
-    Ok(())
+    names_against_accounts(&by_name, &by_account);
+    Ok((named, accounts))
 }
 
 /// `bgy check FILE` in `work`, its report at `report` (removed after: each run's is new, as a
@@ -223,8 +236,14 @@ fn show(name: &str, f: &[Figures]) -> f64 {
 
 /// `bgy check` of the same file against `bgy emulator` in its own process, answering in 20 ms
 /// and holding 100,000 other people and the file's departments: the listing and the read
-/// overlap.
-fn online(bgy: &Path, file: &Path, work: &Path, runs: usize) -> anyhow::Result<()> {
+/// overlap. Then the `rosters` (by names, by accounts) the same way.
+fn online(
+    bgy: &Path,
+    file: &Path,
+    rosters: &(PathBuf, PathBuf),
+    work: &Path,
+    runs: usize,
+) -> anyhow::Result<()> {
     let state = work.join("emulator.sqlite");
     let store = bgy::emulator::Store::open(&state)?;
     let mut departments = vec![
@@ -250,18 +269,32 @@ fn online(bgy: &Path, file: &Path, work: &Path, runs: usize) -> anyhow::Result<(
         .map_err(|r| anyhow::anyhow!(r.message))?;
     drop(store);
     let emulator = support::Emulator::start(bgy, &state, 18_790, &["--latency-ms", "20"])?;
-    let mut figures = Vec::new();
+    let env = [
+        ("BGY_BASE_URL", emulator.url.as_str()),
+        ("BGY_TICKET", bgy::emulator::DEFAULT_TICKET),
+    ];
+    let (mut figures, mut by_name, mut by_account) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
         let report = work.join(format!("online-{i}.xlsx"));
-        let env = [
-            ("BGY_BASE_URL", emulator.url.as_str()),
-            ("BGY_TICKET", bgy::emulator::DEFAULT_TICKET),
-        ];
         figures.push(check(bgy, work, file, &report, &env)?);
+        by_name.push(check(bgy, work, &rosters.0, &report, &env)?);
+        by_account.push(check(bgy, work, &rosters.1, &report, &env)?);
     }
     println!(
         "online, against an emulator (own process, 20 ms an answer) with 100,000 other people:"
     );
     show("bgy check FILE (lists while it reads)", &figures);
+    names_against_accounts(&by_name, &by_account);
     Ok(())
+}
+
+/// The checks of the roster by names beside those of the roster by accounts, and their ratio.
+fn names_against_accounts(by_name: &[Figures], by_account: &[Figures]) {
+    let n = show("bgy check, 直接上级 as names", by_name);
+    let a = show("bgy check, 直接上级 as accounts", by_account);
+    println!(
+        "  names / accounts: {:.2} (the median of each run's own ratio: {:.2})",
+        n / a,
+        paired(&walls(by_name), &walls(by_account))
+    );
 }
