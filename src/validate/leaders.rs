@@ -339,7 +339,7 @@ fn not_in_file(lead: &str) -> Issue {
         problem(
             NOT_IN_FILE,
             format!("直接上级“{lead}”不是帐号,本文件中也没有叫这个名字的人:联网检查和导入时在通讯录中按姓名查找,找不到则该行失败"),
-            format!("leader {lead:?} is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory, and fails the row if it is not there"),
+            format!("leader \"{lead}\" is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory, and fails the row if it is not there"),
         ),
     )
 }
@@ -361,7 +361,7 @@ pub fn found_in_file(lead: &str, account: &str, at: u32) -> Issue {
         problem(
             FOUND_BY_NAME,
             format!("直接上级“{lead}”按姓名是本文件第 {at} 行的帐号 {account}"),
-            format!("leader {lead:?}, by name, is account {account} (row {at} of this file)"),
+            format!("leader \"{lead}\", by name, is account {account} (row {at} of this file)"),
         ),
     )
 }
@@ -373,7 +373,7 @@ pub fn found_in_directory(lead: &str, account: &str) -> Issue {
         problem(
             FOUND_BY_NAME,
             format!("直接上级“{lead}”按姓名是通讯录中的帐号 {account}"),
-            format!("leader {lead:?}, by name, is account {account} in the directory"),
+            format!("leader \"{lead}\", by name, is account {account} in the directory"),
         ),
     )
 }
@@ -394,7 +394,7 @@ pub fn found_near(lead: &str, account: &str, (dept, at): (&str, Option<u32>)) ->
         problem(
             "leader found by name and department",
             format!("{}中不止一人叫“{lead}”:按部门取 {dept} 的帐号 {account}({}本行所在部门或其上级部门);不对请填写帐号", zh.0, zh.1),
-            format!("more than one person in {} is named {lead:?}: account {account}{}, in {dept} (this row's department or one above it), is taken; give the account if that is wrong", en.0, en.1),
+            format!("more than one person in {} is named \"{lead}\": account {account}{}, in {dept} (this row's department or one above it), is taken; give the account if that is wrong", en.0, en.1),
         ),
     )
 }
@@ -408,7 +408,7 @@ pub fn several(lead: &str, zh: (&str, String), en: (&str, String)) -> Issue {
             "leader's name is several people's",
             format!("直接上级“{lead}”在{}中不止一人同名(如{}):请填写其帐号", zh.0, zh.1),
             format!(
-                "more than one person in {} is named {lead:?} (such as {}): give the leader's account",
+                "more than one person in {} is named \"{lead}\" (such as {}): give the leader's account",
                 en.0, en.1
             ),
         ),
@@ -422,7 +422,7 @@ pub fn nobody(lead: &str) -> Issue {
         problem(
             "leader not found",
             format!("直接上级“{lead}”不是帐号(字母、数字和 _ - . @),也不是本文件或通讯录中任何人的姓名"),
-            format!("leader {lead:?} is neither an account (letters, digits, _ - . @) nor the name of anyone in this file or the directory"),
+            format!("leader \"{lead}\" is neither an account (letters, digits, _ - . @) nor the name of anyone in this file or the directory"),
         ),
     )
 }
