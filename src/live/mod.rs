@@ -523,6 +523,16 @@ impl<'a> Online<'a> {
         from: usize,
         each: &mut dyn FnMut(&mut Row),
     ) {
+        if let Some(names) = &in_file.names {
+            let (tree, all) = (&self.live.tree, &self.paths);
+            names.decide(
+                rows,
+                &mut |paths| match complete_tails(paths, tree, all, &in_file.firsts).1 {
+                    Some(full) => full,
+                    None => paths.to_string(),
+                },
+            );
+        }
         for row in &mut rows[from..] {
             if row.is_valid() {
                 self.row(row, Some(in_file));

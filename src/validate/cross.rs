@@ -395,7 +395,8 @@ pub struct FileAccounts {
     /// name, as an HR system calls its root), the first [`FIRSTS`] of them: a path of that one
     /// level names the root too (`live`'s `company_root`).
     pub firsts: Vec<String>,
-    /// The sheet's people by name, for a 直接上级 spelled as an account that nobody has.
+    /// The sheet's people by name, for a 直接上级 spelled as an account that nobody has, and
+    /// for namesakes the directory's tree tells apart ([`super::leaders::SheetNames::decide`]).
     pub names: Option<super::leaders::SheetNames>,
 }
 

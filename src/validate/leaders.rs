@@ -69,8 +69,9 @@ impl<T> Found<T> {
 /// account and 部门 copied, ~40 bytes a row (a 部门 the row before gave is not copied again):
 /// the names are hashed and sorted only when some row gives
 /// its leader by name (a sheet of accounts pays for the copies alone). Kept past the read
-/// ([`super::FileAccounts::names`]) when some 直接上级 is an account's spelling: online, one
-/// that nobody has as an account may be a name (`Tom`).
+/// ([`super::FileAccounts::names`]) when some 直接上级 is an account's spelling (online, one
+/// that nobody has as an account may be a name: `Tom`), or when namesakes wait for the
+/// directory's tree ([`SheetNames::decide`]).
 #[derive(Debug, Clone)]
 pub struct SheetNames {
     people: Vec<Person>,
@@ -83,6 +84,11 @@ pub struct SheetNames {
     /// whether the row was given the leader found among the people before it
     /// ([`SheetNames::so_far`]).
     named: Vec<(u32, Box<str>, Span, bool)>,
+    /// The rows whose leader's name several people of the sheet have, none of them in the
+    /// row's 部门 or above it as the rows spell them (`后端组` is under `研发部` only in the
+    /// directory's tree): their index, the name and where their 部门 is in `text`, for
+    /// [`SheetNames::decide`] once the directory completes the paths.
+    undecided: Vec<(u32, Box<str>, Span)>,
     /// Some 直接上级 is spelled as an account.
     accounts_led: bool,
     hash: KeyHash,
@@ -116,6 +122,7 @@ impl SheetNames {
             text: String::new(),
             last_dept: (0, 0),
             named: Vec::new(),
+            undecided: Vec::new(),
             accounts_led: false,
             hash: KeyHash::random(),
             by_name: OnceLock::new(),
@@ -229,7 +236,8 @@ impl SheetNames {
     /// department where several are, else an error; where nobody is, a warning that the
     /// directory will be asked (an online check asks it, and takes the warning back:
     /// [`NOT_IN_FILE`]). Whether the names are still wanted after the read (some leader is
-    /// spelled as an account).
+    /// spelled as an account, or some namesakes wait for the directory's tree:
+    /// [`SheetNames::decide`]).
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
         for (i, lead, dept, guessed) in std::mem::take(&mut self.named) {
             let row = &mut rows[i as usize];
@@ -253,11 +261,14 @@ impl SheetNames {
                         Some((account, at, dept)) => {
                             Ok((account, found_near(&lead, account, (dept, Some(at)))))
                         }
-                        None => Err(several(
-                            &lead,
-                            ("本文件", format!("第 {a}、{b} 行")),
-                            ("this file", format!("rows {a}, {b}")),
-                        )),
+                        None => {
+                            self.undecided.push((i, lead.clone(), dept));
+                            Err(several(
+                                &lead,
+                                ("本文件", format!("第 {a}、{b} 行")),
+                                ("this file", format!("rows {a}, {b}")),
+                            ))
+                        }
                     }
                 }
                 Found::Nobody => Err(not_in_file(&lead)),
@@ -272,7 +283,45 @@ impl SheetNames {
                 Err(issue) => issue,
             });
         }
-        self.accounts_led
+        self.accounts_led || !self.undecided.is_empty()
+    }
+
+    /// The rows whose leader several people of the sheet are called, none in the row's 部门
+    /// or above it as the rows spell them, told apart again with each 部门 `complete`d (as
+    /// the directory's tree completes `一线支持` to `办公逸/客服部/一线支持`, where the sheet
+    /// gives each person's own department only, as HR systems export it): the one found is
+    /// the row's leader, with a warning that says so, in place of the row's error.
+    pub fn decide(&self, rows: &mut [Row], complete: &mut dyn FnMut(&str) -> String) {
+        for (i, lead, dept) in &self.undecided {
+            let Some(row) = rows.get_mut(*i as usize) else {
+                continue;
+            };
+            let still = |i: &Issue| i.reason == SEVERAL && i.field == Some(Field::LeadId);
+            if !row.issues.iter().any(still) {
+                continue;
+            }
+            let paths = complete(self.text(*dept));
+            let people: Vec<(&Person, String)> = (self.called(lead, row.source_row))
+                .map(|p| (p, complete(self.text(p.dept))))
+                .collect();
+            let candidates = (people.iter()).map(|(p, dept)| {
+                (
+                    *p,
+                    Placement::new(None, Some(dept.as_str()).filter(|d| !d.is_empty())),
+                )
+            });
+            let here = Placement::new(None, Some(paths.as_str()).filter(|p| !p.is_empty()));
+            let Some((p, dept)) = tree::nearest(&here, candidates) else {
+                continue;
+            };
+            let account = self.account(p);
+            row.issues.retain(|i| !still(i));
+            if !row.values_gone {
+                row.values.put(Field::LeadId, account);
+            }
+            row.issues
+                .push(found_near(lead, account, (dept, Some(p.source_row))));
+        }
     }
 
     /// The people of the sheet called `lead`: their accounts and rows in the sheet, but for the
@@ -399,13 +448,16 @@ pub fn found_near(lead: &str, account: &str, (dept, at): (&str, Option<u32>)) ->
     )
 }
 
+/// The reason of [`several`].
+const SEVERAL: &str = "leader's name is several people's";
+
 /// The error of a leader's name that several people have: where (the file, the directory)
 /// and who (the first two), in Chinese and in English.
 pub fn several(lead: &str, zh: (&str, String), en: (&str, String)) -> Issue {
     Issue::error(
         Some(Field::LeadId),
         problem(
-            "leader's name is several people's",
+            SEVERAL,
             format!("直接上级“{lead}”在{}中不止一人同名(如{}):请填写其帐号", zh.0, zh.1),
             format!(
                 "more than one person in {} is named \"{lead}\" (such as {}): give the leader's account",

@@ -1268,6 +1268,63 @@ async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department
     );
 }
 
+/// An HR export names each person's own department only (`后端组`, not
+/// `办公逸/研发部/后端组`), as 北森 and 钉钉 do: two 王磊 are told apart once the directory's
+/// tree completes those names, so 孙丽 of 后端组 reports to the 王磊 of 研发部, above it. Offline,
+/// nothing says 后端组 is under 研发部: the row is an error that names both.
+#[tokio::test]
+async fn namesakes_are_told_apart_by_departments_the_sheet_names_by_their_ends() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let roster = roster_by_leader_name(&[
+        "王磊,wanglei_a,13900000021,研发部,",
+        "孙丽,sunli,13900000022,后端组,王磊",
+        "王磊,wanglei_b,13900000023,客服部,",
+        "周九,zhoujiu,13900000024,客服部,王磊",
+        // The root is above both 王磊: still an error.
+        "陈静,chenjing,13900000025,办公逸,王磊",
+    ]);
+    bgy.write("roster.csv", &roster);
+    let offline = Bgy::new();
+    offline.write("roster.csv", &roster);
+    let r = offline
+        .run(&["check", "roster.csv", "--json", "--report", "offline.xlsx"])
+        .await;
+    assert_eq!(r.json()["invalid"], 2, "{}", r.stdout);
+    let said = said_of(&offline.path("offline.xlsx"), "sunli");
+    assert!(
+        said.contains(r#"named "王磊" (such as rows 2, 4)"#),
+        "{said}"
+    );
+
+    let r = bgy
+        .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
+        .await;
+    assert_eq!(r.json()["invalid"], 1, "{}", r.stdout);
+    let report = bgy.path("check.xlsx");
+    for (account, said) in [
+        (
+            "sunli",
+            r#"account wanglei_a (row 2), in 办公逸/研发部 (this row's"#,
+        ),
+        (
+            "zhoujiu",
+            r#"account wanglei_b (row 4), in 客服部 (this row's"#,
+        ),
+        ("chenjing", r#"named "王磊" (such as rows 2, 4)"#),
+    ] {
+        let all = said_of(&report, account);
+        assert!(all.contains(said), "{account}: {all}");
+        assert_eq!(all.matches("lead_id:").count(), 1, "{account}: {all}");
+    }
+    bgy.run(&["import", "roster.csv"]).await.assert_code(1);
+    let lead = |account: &str| emu.store.person(account).map(|p| p["lead_id"].clone());
+    let account = |a: &str| Some(serde_json::Value::from(a));
+    assert_eq!(lead("sunli"), account("wanglei_a"));
+    assert_eq!(lead("zhoujiu"), account("wanglei_b"));
+    assert_eq!(lead("chenjing"), None, "not sent");
+}
+
 /// The company's head far down a long sheet, checked while the sheet is still read: the
 /// department named after the company is the root only once the whole sheet shows its other
 /// paths start with that name, so the row waits for it.
