@@ -597,10 +597,13 @@ mod tests {
         (rows, to_create, during, all)
     }
 
-    /// A context against the embedded emulator, its state and history in `dir`.
-    async fn emulated(dir: &std::path::Path) -> Context {
+    /// A folder holding `csv` as `s.csv`, and a context against the embedded emulator, its
+    /// state and history in that folder.
+    async fn emulated(csv: &str) -> (tempfile::TempDir, Context) {
         use clap::Parser;
-        let at = |name: &str| dir.join(name).display().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("s.csv"), csv).unwrap();
+        let at = |name: &str| dir.path().join(name).display().to_string();
         let args = crate::cli::Args::try_parse_from([
             "bgy",
             "--emulator",
@@ -612,15 +615,16 @@ mod tests {
         ])
         .unwrap();
         let config = crate::config::Config::from_args(args).unwrap();
-        Context::new(&config, Arc::new(crate::events::Collect::default()))
+        let ctx = Context::new(&config, Arc::new(crate::events::Collect::default()))
             .await
-            .unwrap()
+            .unwrap();
+        (dir, ctx)
     }
 
-    /// `file` of `dir` as a run's input, its report `report` in `dir`.
-    fn input_of(dir: &std::path::Path, file: &str, report: &str) -> crate::config::Input {
+    /// `s.csv` of `dir` as a run's input, its report `report` in `dir`.
+    fn input_of(dir: &std::path::Path, report: &str) -> crate::config::Input {
         crate::config::Input {
-            file: dir.join(file),
+            file: dir.join("s.csv"),
             sheet: None,
             report: Some(dir.join(report)),
             columns: Default::default(),
@@ -639,10 +643,7 @@ mod tests {
     /// reading stop there.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn checks_while_reading_come_to_what_checks_after_reading_do() {
-        let dir = tempfile::tempdir().unwrap();
-        let ctx = emulated(dir.path()).await;
-        std::fs::write(
-            dir.path().join("s.csv"),
+        let (dir, ctx) = emulated(
             "帐号,姓名,手机,部门,直接上级\n\
              chen0001,谢娜,13858196394,办公逸/研发部,\n\
              a1,甲,13800138001,办公逸/研发部/新组,\n\
@@ -652,8 +653,8 @@ mod tests {
              a4,丁,13800138004,办公逸/研发部/新组二,nobody\n\
              a5,戊,13800138005,办公逸/研发部/新组三,\n",
         )
-        .unwrap();
-        let input = |report: &str| input_of(dir.path(), "s.csv", report);
+        .await;
+        let input = |report: &str| input_of(dir.path(), report);
         let keep = |_: &Outcome| false;
         let (rows, to_create, during, all) =
             check_listed(&ctx, &input("early.xlsx"), (true, false), keep).await;
@@ -696,10 +697,7 @@ mod tests {
     /// stops at b1.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_check_online_checks_as_read_the_rows_whose_leader_the_rows_before_name() {
-        let dir = tempfile::tempdir().unwrap();
-        let ctx = emulated(dir.path()).await;
-        std::fs::write(
-            dir.path().join("r.csv"),
+        let (dir, ctx) = emulated(
             "帐号,姓名,手机,部门,直接上级\n\
              w1,王五,13800138101,办公逸/研发部,\n\
              b1,赵六,13800138102,办公逸/研发部,王五\n\
@@ -708,8 +706,8 @@ mod tests {
              b3,孙八,13800138105,办公逸/客服部,王五\n\
              b4,周九,13800138106,办公逸/研发部,\n",
         )
-        .unwrap();
-        let input = |report: &str| input_of(dir.path(), "r.csv", report);
+        .await;
+        let input = |report: &str| input_of(dir.path(), report);
         let (keep, forget) = (|_: &Outcome| false, |_: &Outcome| true);
         let trusting = check_listed(&ctx, &input("t.xlsx"), (true, true), forget).await;
         let wary = check_listed(&ctx, &input("w.xlsx"), (true, false), forget).await;

@@ -991,6 +991,18 @@ fn roster_by_leader_name(rows: &[&str]) -> String {
     format!("姓名,帐号,手机,部门,直属主管\n{}\n", rows.join("\n"))
 }
 
+/// `roster` as `roster.csv` for `bgy`, and for a run offline, checked there (its report
+/// `offline.xlsx`): both runs' folders, and what the offline check said.
+async fn checked_offline(bgy: Bgy, roster: &str) -> (Bgy, Bgy, Run) {
+    bgy.write("roster.csv", roster);
+    let offline = Bgy::new();
+    offline.write("roster.csv", roster);
+    let r = offline
+        .run(&["check", "roster.csv", "--json", "--report", "offline.xlsx"])
+        .await;
+    (bgy, offline, r)
+}
+
 /// What a report's 全部 All sheet says of `account`'s row.
 #[track_caller]
 fn said_of(report: &Path, account: &str) -> String {
@@ -1011,14 +1023,8 @@ async fn a_leader_given_by_name_is_sent_as_the_account_of_the_one_person_so_name
         "钱七,qianqi,13900000004,办公逸/研发部/后端组,张三",
         "孙八,sunba,13900000005,办公逸/研发部/后端组,孙悟空",
     ]);
-    bgy.write("roster.csv", &roster);
-
     // Offline, the sheet's names are found, and those it lacks are left to the directory.
-    let offline = Bgy::new();
-    offline.write("roster.csv", &roster);
-    let r = offline
-        .run(&["check", "roster.csv", "--json", "--report", "offline.xlsx"])
-        .await;
+    let (bgy, offline, r) = checked_offline(bgy, &roster).await;
     r.assert_code(0);
     assert_eq!(r.json()["invalid"], 0, "{}", r.stdout);
     let report = offline.path("offline.xlsx");
@@ -1284,12 +1290,7 @@ async fn namesakes_are_told_apart_by_departments_the_sheet_names_by_their_ends()
         // The root is above both 王磊: still an error.
         "陈静,chenjing,13900000025,办公逸,王磊",
     ]);
-    bgy.write("roster.csv", &roster);
-    let offline = Bgy::new();
-    offline.write("roster.csv", &roster);
-    let r = offline
-        .run(&["check", "roster.csv", "--json", "--report", "offline.xlsx"])
-        .await;
+    let (bgy, offline, r) = checked_offline(bgy, &roster).await;
     assert_eq!(r.json()["invalid"], 2, "{}", r.stdout);
     let said = said_of(&offline.path("offline.xlsx"), "sunli");
     assert!(
