@@ -320,6 +320,10 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
             let mut changes = changes(&row.values, person, &live.tree);
             let in_service = row.says_in_service();
             changes.extend(sent.changes(&mut row.values, person, in_service));
+            for c in changes.iter_mut().filter(|c| c.field == Field::LeadId) {
+                c.old = named(live, &c.old);
+                c.new = named(live, &c.new);
+            }
             if changes.is_empty() {
                 Action::Unchanged
             } else {
@@ -327,6 +331,16 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
             }
         }
     })
+}
+
+/// A leader's account as a plan shows it: `王磊 (wanglei_a)`, with the name the directory has
+/// for it (two 王磊 told apart by department differ by the account alone); the account alone
+/// when the directory has nobody by it (a leader the same sync creates).
+fn named(live: &Live, account: &str) -> String {
+    match live.person(account).and_then(|p| p.get(Field::WeName)) {
+        Some(name) if !account.is_empty() => format!("{name} ({account})"),
+        _ => account.to_string(),
+    }
 }
 
 impl Plan {
