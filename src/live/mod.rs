@@ -525,13 +525,16 @@ impl<'a> Online<'a> {
     ) {
         if let Some(names) = &in_file.names {
             let (tree, all) = (&self.live.tree, &self.paths);
-            names.decide(
-                rows,
-                &mut |paths| match complete_tails(paths, tree, all, &in_file.firsts).1 {
-                    Some(full) => full,
-                    None => paths.to_string(),
-                },
-            );
+            // Each 部门 completed once: a name that many rows give and many people have asks
+            // for the same few departments again and again.
+            let mut completed: HashMap<String, String> = HashMap::new();
+            names.decide(rows, &mut |paths| {
+                let full = completed.entry(paths.to_string()).or_insert_with(|| {
+                    let full = complete_tails(paths, tree, all, &in_file.firsts).1;
+                    full.unwrap_or_else(|| paths.to_string())
+                });
+                full.clone()
+            });
         }
         for row in &mut rows[from..] {
             if row.is_valid() {
