@@ -333,12 +333,22 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
     })
 }
 
-/// A leader's account as a plan shows it: `王磊 (wanglei_a)`, with the name the directory has
-/// for it (two 王磊 told apart by department differ by the account alone); the account alone
-/// when the directory has nobody by it (a leader the same sync creates).
+/// A leader's account as a plan shows it, with the name the directory has for it:
+/// [`leader_shown`].
 fn named(live: &Live, account: &str) -> String {
-    match live.person(account).and_then(|p| p.get(Field::WeName)) {
-        Some(name) if !account.is_empty() => format!("{name} ({account})"),
+    leader_shown(
+        account,
+        live.person(account).and_then(|p| p.get(Field::WeName)),
+    )
+}
+
+/// `wanglei_a (王磊)`, as a plan names its target (two 王磊 told apart by department differ by
+/// the account alone); the account alone without a `name` (a leader the same sync creates).
+/// Never `王磊 (wanglei_a)`: the console would take that for a text in Chinese and English
+/// ([`crate::text::bilingual`]) and show one half.
+fn leader_shown(account: &str, name: Option<&str>) -> String {
+    match name {
+        Some(name) if !account.is_empty() => format!("{account} ({name})"),
         _ => account.to_string(),
     }
 }
@@ -494,6 +504,17 @@ fn row_lines(row: &Row, action: Option<&Action>, target: &Option<Box<str>>) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A leader shown in a plan keeps both its account and its name in the console, which
+    /// shows one half of a `中文 (English)` text.
+    #[test]
+    fn a_leader_is_shown_with_the_name_after_the_account() {
+        let shown = leader_shown("wanglei_a", Some("王磊"));
+        assert_eq!(shown, "wanglei_a (王磊)");
+        assert_eq!(crate::text::bilingual(&shown), None);
+        assert_eq!(leader_shown("newcomer", None), "newcomer");
+        assert_eq!(leader_shown("", Some("王磊")), "");
+    }
 
     fn record(fields: &[(Field, &str)]) -> StaffRecord {
         let mut r = StaffRecord::new();

@@ -666,7 +666,7 @@ async fn a_sheets_bank_card_and_manager_are_compared_with_what_bgy_last_sent() {
     let said = format!("{}{}", plan.stdout, plan.stderr);
     for line in [
         "p000018 (员工18)  银行卡号 bank_card: **** 2233 → **** 9988",
-        "p000017 (员工17)  直接上级 lead_id: 员工1 (p000001) → 员工2 (p000002)",
+        "p000017 (员工17)  直接上级 lead_id: p000001 (员工1) → p000002 (员工2)",
         "plan: staff: 0 to create, 2 to update, 1 unchanged",
         "1 unchanged row fills columns the directory's listing does not show (bank_card)",
     ] {
