@@ -304,6 +304,13 @@ fn same_sent(field: Field, new: &str, sent: &str) -> bool {
 /// A date a run sends as the day it sends (复职时间), as its plan shows it.
 const TODAY: &str = "今天 (today)";
 
+/// A leave, as a plan's line of a leaver says it.
+const LEFT: &str = "已离职 (left)";
+
+/// The values of a plan's lines that are bgy's words, in Chinese and English, not a value of
+/// the sheet or the directory.
+pub const WORDED: [&str; 2] = [TODAY, LEFT];
+
 /// The listing shows the person left: a 离职时间 (it has no 复职时间 to say they came back, and
 /// the API cannot empty a date).
 fn left_in_listing(live: &StaffRecord) -> bool {
@@ -463,7 +470,7 @@ impl Plan {
             target: named(account),
             field: format!("{} status", Field::Status.label()),
             old: String::new(),
-            new: "已离职 (left)".into(),
+            new: LEFT.into(),
         });
         rows.chain(prunes).chain(leavers)
     }

@@ -696,8 +696,9 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let mut csv = String::from("帐号,姓名,手机,部门ID\n");
     for (i, p) in people("p", 20).iter().enumerate() {
+        // A name such as HR writes it, which the page must not take for Chinese and English.
         let name = if i < 2 {
-            format!("新名{i}")
+            format!("新名{i} (New Name)")
         } else {
             p["we_name"].clone()
         };
@@ -719,7 +720,8 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
     let html = r.text().await.unwrap();
     let planned = ["created", "updated", "unchanged", "deleted"].map(|k| count(&html, k));
     assert_eq!(planned, [1, 2, 18, 2], "{html}");
-    assert!(html.contains("data-testid=\"plan-lines\"") && html.contains("新名0"));
+    assert!(html.contains("data-testid=\"plan-lines\""), "{html}");
+    assert!(html.contains("<td>新名0 (New Name)</td>"), "{html}");
     assert!(html.contains("删除前会先写一份可以恢复的备份"), "{html}");
     assert_eq!(
         emu.stats.calls("staff/add") + emu.stats.calls("staff/delete"),

@@ -222,13 +222,22 @@ fn leaving(info: &RunInfo, plan: Option<&PlanShown>) -> usize {
     }
 }
 
-/// The plan's lines as the page shows them: bank cards masked.
+/// The plan's lines as the page shows them: bank cards masked, bgy's own words in the page's
+/// language, and the sheet's and the directory's values as they are: a 姓名 or 职位 such as
+/// `王伟 (David Wang)` is not one of bgy's texts in Chinese and English, to show half of.
 fn plan_lines(plan: &PlanShown) -> Vec<[String; 5]> {
     plan.lines
         .iter()
         .map(|l| {
             let card = l.field == "bank_card" || l.field == crate::model::Field::BankCard.label();
-            let shown = |v: &str| if card { mask_card(v) } else { v.to_string() };
+            // bgy's own: a line of no field says what it does (a create's row), and a field's
+            // value that bgy words (a return dated today, a leave).
+            let own = |v: &str| l.field.is_empty() || crate::plan::staff::WORDED.contains(&v);
+            let shown = |v: &str| match (card, own(v)) {
+                (true, _) => mask_card(v),
+                (false, true) => i18n::pick(v),
+                (false, false) => v.to_string(),
+            };
             [
                 l.action.clone(),
                 l.target.clone(),
