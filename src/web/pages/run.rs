@@ -17,6 +17,7 @@ use super::{acting_on, to_run, Nothing, Posted};
 use crate::events::PlanShown;
 use crate::model::mask_card;
 use crate::model::Layout;
+use crate::outcome::PlanLine;
 use crate::remedy::Remedy;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
@@ -222,32 +223,33 @@ fn leaving(info: &RunInfo, plan: Option<&PlanShown>) -> usize {
     }
 }
 
-/// The plan's lines as the page shows them: bank cards masked, bgy's own words in the page's
-/// language, and the sheet's and the directory's values as they are: a 姓名 or 职位 such as
-/// `王伟 (David Wang)` is not one of bgy's texts in Chinese and English, to show half of.
+/// The plan's lines as the page shows them ([`shown_line`]).
 fn plan_lines(plan: &PlanShown) -> Vec<[String; 5]> {
-    plan.lines
-        .iter()
-        .map(|l| {
-            let card = l.field == "bank_card" || l.field == crate::model::Field::BankCard.label();
-            // bgy's own: a line of no field says what it does (a create's row), and a field's
-            // value that bgy words (a return dated today, a leave).
-            let own = |v: &str| l.field.is_empty() || crate::plan::staff::WORDED.contains(&v);
-            let shown = |v: &str| match (card, own(v)) {
-                (true, _) => mask_card(v),
-                (false, true) => i18n::pick(v),
-                (false, false) => v.to_string(),
-            };
-            [
-                l.action.clone(),
-                l.target.clone(),
-                // The column as the sheet names it (`姓名 we_name` → `姓名`).
-                l.field.split(' ').next().unwrap_or_default().to_string(),
-                shown(&l.old),
-                shown(&l.new),
-            ]
-        })
-        .collect()
+    plan.lines.iter().map(shown_line).collect()
+}
+
+/// A plan's line as a page shows it (a run's, a paused run's): bank cards masked, bgy's own
+/// words in the page's language, and the sheet's and the directory's values as they are: a
+/// 姓名 or 职位 such as `王伟 (David Wang)` is not one of bgy's texts in Chinese and English,
+/// to show half of.
+pub(super) fn shown_line(l: &PlanLine) -> [String; 5] {
+    let card = l.field == "bank_card" || l.field == crate::model::Field::BankCard.label();
+    // bgy's own: a line of no field says what it does (a create's row), and a field's value
+    // that bgy words (a return dated today, a leave).
+    let own = |v: &str| l.field.is_empty() || crate::plan::staff::WORDED.contains(&v);
+    let shown = |v: &str| match (card, own(v)) {
+        (true, _) => mask_card(v),
+        (false, true) => i18n::pick(v),
+        (false, false) => v.to_string(),
+    };
+    [
+        i18n::pick(&l.action),
+        l.target.clone(),
+        // The column as the sheet names it (`姓名 we_name` → `姓名`).
+        l.field.split(' ').next().unwrap_or_default().to_string(),
+        shown(&l.old),
+        shown(&l.new),
+    ]
 }
 
 /// The counts a run's page shows, by `data-count` name.

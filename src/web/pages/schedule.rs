@@ -12,6 +12,7 @@ use minijinja::context;
 use super::{require, send_in, with_history, Nothing, Posted};
 use crate::config::unattended::OnInvalid;
 use crate::config::Job;
+use crate::outcome::PlanLine;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::jobs;
@@ -60,6 +61,18 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
     })
     .await
     .unwrap_or_default();
+    // Each paused run's plan as a run's page shows one: bgy's words in the page's language.
+    let pending: Vec<serde_json::Value> = (pending.into_iter())
+        .map(|p| {
+            let lines: Vec<PlanLine> = serde_json::from_value(p.lines.clone()).unwrap_or_default();
+            let shown: Vec<[String; 5]> = lines.iter().map(super::run::shown_line).collect();
+            let mut p = serde_json::to_value(&p).unwrap_or_default();
+            if let Some(p) = p.as_object_mut() {
+                p.insert("shown".into(), serde_json::json!(shown));
+            }
+            p
+        })
+        .collect();
     let last = app
         .last_scheduled
         .lock()
