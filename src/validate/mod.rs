@@ -839,7 +839,7 @@ fn no_place(header: &Header) -> Option<Advice> {
         return None;
     }
     Some(Advice::new(format!(
-        "办公逸没有对应资料的列,已忽略:{} (columns 办公逸 has no field for, ignored: {})",
+        "办公逸没有对应资料的列,已忽略:{} (columns ignored, as 办公逸 has no field for them: {})",
         titles.join("、"),
         titles.join(", ")
     )))

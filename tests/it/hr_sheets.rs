@@ -66,7 +66,7 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
     );
     assert!(
         r.stderr
-            .contains(r#"(columns 办公逸 has no field for, ignored: "紧急联系人")"#),
+            .contains(r#"(columns ignored, as 办公逸 has no field for them: "紧急联系人")"#),
         "{}",
         r.stderr
     );
