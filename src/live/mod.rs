@@ -547,9 +547,9 @@ impl<'a> Online<'a> {
     /// One valid row's online issues, added to it. While the sheet is still being read (the
     /// file's accounts not `in_file` yet), a row whose leader the directory lacks cannot be
     /// checked yet (the leader may be further down the sheet; but see
-    /// [`Online::trusting_guesses`]), nor one whose 部门 is one level
-    /// that names no department (the sheet's other paths may name the root so): false, and
-    /// the row is left as it was.
+    /// [`Online::trusting_guesses`]), nor one whose 部门 is one level that names no
+    /// department (the sheet's other paths may name the root so): false, and the row is left
+    /// as it was.
     pub fn row(&mut self, row: &mut Row, in_file: Option<&FileAccounts>) -> bool {
         match in_file {
             Some(in_file) if self.firsts.is_empty() => self.firsts.clone_from(&in_file.firsts),

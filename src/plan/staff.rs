@@ -340,8 +340,8 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
     })
 }
 
-/// A leader's account as a plan shows it, with the name the directory has for it:
-/// [`leader_shown`].
+/// An account as a plan shows it (a leader, someone to delete or mark), with the name the
+/// directory has for it: [`leader_shown`].
 fn named(live: &Live, account: &str) -> String {
     leader_shown(
         account,
@@ -355,7 +355,7 @@ fn named(live: &Live, account: &str) -> String {
 /// ([`crate::text::bilingual`]) and show one half.
 fn leader_shown(account: &str, name: Option<&str>) -> String {
     match name {
-        Some(name) if !account.is_empty() => format!("{account} ({name})"),
+        Some(name) if !account.is_empty() => target(account, name),
         _ => account.to_string(),
     }
 }
@@ -451,23 +451,16 @@ impl Plan {
     ) -> impl Iterator<Item = PlanLine> + 's {
         let rows = (table.rows.iter().zip(&self.actions).zip(&self.targets))
             .flat_map(|((row, action), target)| row_lines(row, action.as_ref(), target));
-        let named = |account: &String| {
-            let name = live
-                .person(account)
-                .and_then(|p| p.get(Field::WeName))
-                .unwrap_or("");
-            target(account, name)
-        };
         let prunes = self.prune.iter().map(move |account| PlanLine {
             action: "删除 (delete)".into(),
-            target: named(account),
+            target: named(live, account),
             field: String::new(),
             old: String::new(),
             new: String::new(),
         });
         let leavers = self.leave.iter().map(move |account| PlanLine {
             action: "标记离职 (mark as leaver)".into(),
-            target: named(account),
+            target: named(live, account),
             field: format!("{} status", Field::Status.label()),
             old: String::new(),
             new: LEFT.into(),

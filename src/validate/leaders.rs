@@ -296,7 +296,8 @@ impl SheetNames {
             let Some(row) = rows.get_mut(*i as usize) else {
                 continue;
             };
-            let still = |i: &Issue| i.reason == SEVERAL && i.field == Some(Field::LeadId);
+            let still =
+                |issue: &Issue| issue.reason == SEVERAL && issue.field == Some(Field::LeadId);
             if !row.issues.iter().any(still) {
                 continue;
             }
