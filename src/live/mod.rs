@@ -150,6 +150,8 @@ impl Live {
             Some(Found::Several(..)) => (self.namesakes().get(&key).into_iter().flatten())
                 .copied()
                 .filter(others)
+                // Two are several, however many more there are.
+                .take(2)
                 .fold(Found::Nobody, |found, i| found.and(i, |_, _| false))
                 .map(account),
             _ => Found::Nobody,

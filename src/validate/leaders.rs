@@ -302,7 +302,9 @@ impl SheetNames {
                 continue;
             }
             let paths = complete(self.text(*dept));
+            // One more than are told apart: enough for tree::nearest to tell there are too many.
             let people: Vec<(&Person, String)> = (self.called(lead, row.source_row))
+                .take(tree::NAMESAKES_TOLD_APART + 1)
                 .map(|p| (p, complete(self.text(p.dept))))
                 .collect();
             let candidates = (people.iter()).map(|(p, dept)| {
@@ -333,6 +335,10 @@ impl SheetNames {
         for p in self.called(lead, except) {
             let person = (self.account(p), p.source_row);
             found = found.and(person, |a, b| same_account(a.0, b.0));
+            // Two are several, however many more there are (a 姓名 dragged down 20,000 rows).
+            if let Found::Several(..) = found {
+                break;
+            }
         }
         found
     }

@@ -1326,6 +1326,31 @@ async fn namesakes_are_told_apart_by_departments_the_sheet_names_by_their_ends()
     assert_eq!(lead("chenjing"), None, "not sent");
 }
 
+/// Namesakes are told apart by department up to 200 of them: a 姓名 and a 直接上级 dragged
+/// down a sheet (20,000 张伟, each led by 张伟) made every row look at every 张伟, 32 s. With
+/// 200 张伟 the one in 研发部 leads 孙丽 of 研发部; with 201 the row must give the account.
+#[tokio::test]
+async fn more_namesakes_than_are_told_apart_ask_for_the_account() {
+    for (n, told) in [(200, true), (201, false)] {
+        let mut rows = vec!["张伟,zw0,13900100000,办公逸/研发部,".to_string()];
+        rows.extend((1..n).map(|k| format!("张伟,zw{k},139{:08},办公逸/客服部,", 100_000 + k)));
+        rows.push("孙丽,sunli,13900099999,办公逸/研发部,张伟".into());
+        let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+        let bgy = Bgy::new();
+        bgy.write("roster.csv", roster_by_leader_name(&rows));
+        let r = bgy
+            .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
+            .await;
+        assert_eq!(r.json()["invalid"], u32::from(!told), "{n}: {}", r.stdout);
+        let said = said_of(&bgy.path("check.xlsx"), "sunli");
+        let expected = match told {
+            true => "account zw0 (row 2), in 办公逸/研发部 (this row's",
+            false => r#"named "张伟" (such as rows 2, 3): give the leader's account"#,
+        };
+        assert!(said.contains(expected), "{n}: {said}");
+    }
+}
+
 /// The company's head far down a long sheet, checked while the sheet is still read: the
 /// department named after the company is the root only once the whole sheet shows its other
 /// paths start with that name, so the row waits for it.
