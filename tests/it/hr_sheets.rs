@@ -991,16 +991,40 @@ fn roster_by_leader_name(rows: &[&str]) -> String {
     format!("姓名,帐号,手机,部门,直属主管\n{}\n", rows.join("\n"))
 }
 
+/// `bgy check roster.csv --json`, its report `report`.
+async fn check_roster(bgy: &Bgy, report: &str) -> Run {
+    bgy.run(&["check", "roster.csv", "--json", "--report", report])
+        .await
+}
+
 /// `roster` as `roster.csv` for `bgy`, and for a run offline, checked there (its report
 /// `offline.xlsx`): both runs' folders, and what the offline check said.
 async fn checked_offline(bgy: Bgy, roster: &str) -> (Bgy, Bgy, Run) {
     bgy.write("roster.csv", roster);
     let offline = Bgy::new();
     offline.write("roster.csv", roster);
-    let r = offline
-        .run(&["check", "roster.csv", "--json", "--report", "offline.xlsx"])
-        .await;
+    let r = check_roster(&offline, "offline.xlsx").await;
     (bgy, offline, r)
+}
+
+/// The report's 全部 All sheet says each `(account, said)`'s `said` of the account's row.
+#[track_caller]
+fn says(report: &Path, expected: &[(&str, &str)]) {
+    for (account, said) in expected {
+        let all = said_of(report, account);
+        assert!(all.contains(said), "{account}: {said}: {all}");
+    }
+}
+
+/// As [`says`], each of the rows with one issue of its leader, no more.
+#[track_caller]
+fn says_of_the_leader_once(report: &Path, expected: &[(&str, &str)]) {
+    says(report, expected);
+    for (account, _) in expected {
+        let all = said_of(report, account);
+        let issues = all.matches("lead_id:").count();
+        assert_eq!(issues, 1, "one issue of the leader: {account}: {all}");
+    }
 }
 
 /// What a report's 全部 All sheet says of `account`'s row.
@@ -1028,25 +1052,23 @@ async fn a_leader_given_by_name_is_sent_as_the_account_of_the_one_person_so_name
     r.assert_code(0);
     assert_eq!(r.json()["invalid"], 0, "{}", r.stdout);
     let report = offline.path("offline.xlsx");
-    for (account, said) in [
-        (
-            "lijingli",
-            r#"leader "王总", by name, is account wangzong (row 2 of this file)"#,
-        ),
-        (
-            "zhaoliu",
-            r#"leader "李 经理", by name, is account lijingli (row 3 of this file)"#,
-        ),
-        (
-            "sunba",
-            r#"leader "孙悟空" is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory"#,
-        ),
-    ] {
-        assert!(
-            said_of(&report, account).contains(said),
-            "{account}: {said}"
-        );
-    }
+    says(
+        &report,
+        &[
+            (
+                "lijingli",
+                r#"leader "王总", by name, is account wangzong (row 2 of this file)"#,
+            ),
+            (
+                "zhaoliu",
+                r#"leader "李 经理", by name, is account lijingli (row 3 of this file)"#,
+            ),
+            (
+                "sunba",
+                r#"leader "孙悟空" is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory"#,
+            ),
+        ],
+    );
 
     let r = bgy
         .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
@@ -1107,35 +1129,31 @@ async fn a_leaders_name_that_several_people_have_is_an_error_naming_two_of_them(
             "冯二,fenger,13900000018,办公逸/研发部,郑一",
         ]),
     );
-    let r = bgy
-        .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
-        .await;
+    let r = check_roster(&bgy, "check.xlsx").await;
     r.assert_code(1);
     assert_eq!(r.json()["invalid"], 4, "{}", r.stdout);
     let report = bgy.path("check.xlsx");
-    for (account, said) in [
-        (
-            "zhoujiu",
-            r#"more than one person in this file is named "王五" (such as rows 2, 3): give the leader's account"#,
-        ),
-        (
-            "wushi",
-            r#"more than one person in the directory is named "李四" (such as lisi, lisi2): give the leader's account"#,
-        ),
-        (
-            "sunqi",
-            r#"more than one person in this file is named "王五": account wangwu (row 2), in 办公逸/研发部 (this row's department or one above it), is taken"#,
-        ),
-        (
-            "fenger",
-            r#"leader "郑一", by name, is account zhengyi (row 7 of this file)"#,
-        ),
-    ] {
-        assert!(
-            said_of(&report, account).contains(said),
-            "{account}: {said}"
-        );
-    }
+    says(
+        &report,
+        &[
+            (
+                "zhoujiu",
+                r#"more than one person in this file is named "王五" (such as rows 2, 3): give the leader's account"#,
+            ),
+            (
+                "wushi",
+                r#"more than one person in the directory is named "李四" (such as lisi, lisi2): give the leader's account"#,
+            ),
+            (
+                "sunqi",
+                r#"more than one person in this file is named "王五": account wangwu (row 2), in 办公逸/研发部 (this row's department or one above it), is taken"#,
+            ),
+            (
+                "fenger",
+                r#"leader "郑一", by name, is account zhengyi (row 7 of this file)"#,
+            ),
+        ],
+    );
     // What the import sends.
     bgy.run(&["import", "roster.csv"]).await.assert_code(1);
     let sunqi = emu.store.person("sunqi").unwrap();
@@ -1164,42 +1182,35 @@ async fn a_leader_guessed_from_the_rows_before_gives_way_to_a_namesake_after() {
             "冯二,fenger,13900000018,办公逸/研发部,赵六",
         ]),
     );
-    let r = bgy
-        .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
-        .await;
+    let r = check_roster(&bgy, "check.xlsx").await;
     r.assert_code(1);
     assert_eq!(r.json()["invalid"], 1, "{}", r.stdout);
     let report = bgy.path("check.xlsx");
-    for (account, said) in [
-        (
-            "zhoujiu",
-            r#"named "王五" (such as rows 2, 6): give the leader's account"#,
-        ),
-        (
-            "sunqi",
-            r#"account wangwu (row 2), in 办公逸/研发部 (this row's"#,
-        ),
-        (
-            "sunqi",
-            "按部门取 办公逸/研发部 的帐号 wangwu(第 2 行;本行所在部门或其上级部门)",
-        ),
-        (
-            "wushi",
-            r#"account wangwu2 (row 6), in 办公逸/客服部 (this row's"#,
-        ),
-        (
-            "fenger",
-            r#"leader "赵六", by name, is account zhaoliu (row 7 of this file)"#,
-        ),
-    ] {
-        let all = said_of(&report, account);
-        assert!(all.contains(said), "{account}: {all}");
-        assert_eq!(
-            all.matches("lead_id:").count(),
-            1,
-            "one issue of the leader: {all}"
-        );
-    }
+    says_of_the_leader_once(
+        &report,
+        &[
+            (
+                "zhoujiu",
+                r#"named "王五" (such as rows 2, 6): give the leader's account"#,
+            ),
+            (
+                "sunqi",
+                r#"account wangwu (row 2), in 办公逸/研发部 (this row's"#,
+            ),
+            (
+                "sunqi",
+                "按部门取 办公逸/研发部 的帐号 wangwu(第 2 行;本行所在部门或其上级部门)",
+            ),
+            (
+                "wushi",
+                r#"account wangwu2 (row 6), in 办公逸/客服部 (this row's"#,
+            ),
+            (
+                "fenger",
+                r#"leader "赵六", by name, is account zhaoliu (row 7 of this file)"#,
+            ),
+        ],
+    );
     bgy.run(&["import", "roster.csv"]).await.assert_code(1);
     let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
     assert_eq!(lead("sunqi"), "wangwu");
@@ -1298,26 +1309,23 @@ async fn namesakes_are_told_apart_by_departments_the_sheet_names_by_their_ends()
         "{said}"
     );
 
-    let r = bgy
-        .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
-        .await;
+    let r = check_roster(&bgy, "check.xlsx").await;
     assert_eq!(r.json()["invalid"], 1, "{}", r.stdout);
     let report = bgy.path("check.xlsx");
-    for (account, said) in [
-        (
-            "sunli",
-            r#"account wanglei_a (row 2), in 办公逸/研发部 (this row's"#,
-        ),
-        (
-            "zhoujiu",
-            r#"account wanglei_b (row 4), in 客服部 (this row's"#,
-        ),
-        ("chenjing", r#"named "王磊" (such as rows 2, 4)"#),
-    ] {
-        let all = said_of(&report, account);
-        assert!(all.contains(said), "{account}: {all}");
-        assert_eq!(all.matches("lead_id:").count(), 1, "{account}: {all}");
-    }
+    says_of_the_leader_once(
+        &report,
+        &[
+            (
+                "sunli",
+                r#"account wanglei_a (row 2), in 办公逸/研发部 (this row's"#,
+            ),
+            (
+                "zhoujiu",
+                r#"account wanglei_b (row 4), in 客服部 (this row's"#,
+            ),
+            ("chenjing", r#"named "王磊" (such as rows 2, 4)"#),
+        ],
+    );
     bgy.run(&["import", "roster.csv"]).await.assert_code(1);
     let lead = |account: &str| emu.store.person(account).map(|p| p["lead_id"].clone());
     let account = |a: &str| Some(serde_json::Value::from(a));
@@ -1338,9 +1346,7 @@ async fn more_namesakes_than_are_told_apart_ask_for_the_account() {
         let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
         let bgy = Bgy::new();
         bgy.write("roster.csv", roster_by_leader_name(&rows));
-        let r = bgy
-            .run(&["check", "roster.csv", "--json", "--report", "check.xlsx"])
-            .await;
+        let r = check_roster(&bgy, "check.xlsx").await;
         assert_eq!(r.json()["invalid"], u32::from(!told), "{n}: {}", r.stdout);
         let said = said_of(&bgy.path("check.xlsx"), "sunli");
         let expected = match told {
@@ -1413,28 +1419,26 @@ async fn a_leader_spelled_as_an_account_nobody_has_is_the_one_person_of_that_nam
     // Several called so: none of them is guessed.
     assert_eq!(lead("barney"), "droopy");
     let report = bgy.path("r.xlsx");
-    for (account, said) in [
-        (
-            "jerry",
-            r#"leader "tom", by name, is account tom.wang (row 2 of this file)"#,
-        ),
-        (
-            "spike",
-            r#"leader "butch", by name, is account butch.cat in the directory"#,
-        ),
-        (
-            "nibbles",
-            "leader nobody9 is neither in the directory nor in this file",
-        ),
-        (
-            "barney",
-            "leader droopy is neither in the directory nor in this file; more than one person is called so (rows 7, 8 of this file): give the account",
-        ),
-    ] {
-        assert!(
-            said_of(&report, account).contains(said),
-            "{account}: {said}"
-        );
-    }
+    says(
+        &report,
+        &[
+            (
+                "jerry",
+                r#"leader "tom", by name, is account tom.wang (row 2 of this file)"#,
+            ),
+            (
+                "spike",
+                r#"leader "butch", by name, is account butch.cat in the directory"#,
+            ),
+            (
+                "nibbles",
+                "leader nobody9 is neither in the directory nor in this file",
+            ),
+            (
+                "barney",
+                "leader droopy is neither in the directory nor in this file; more than one person is called so (rows 7, 8 of this file): give the account",
+            ),
+        ],
+    );
     assert_eq!(said_of(&report, "tyke"), "");
 }
