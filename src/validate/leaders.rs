@@ -257,9 +257,10 @@ impl SheetNames {
             let found = match named {
                 Found::One((account, at)) => Ok((account, found_in_file(&lead, account, at))),
                 Found::Several((_, a), (_, b)) => {
-                    match self.nearest(&lead, row.source_row, self.text(dept)) {
+                    let paths = self.text(dept);
+                    match self.nearest(&lead, row.source_row, paths, &mut Cow::Borrowed) {
                         Some((account, at, dept)) => {
-                            Ok((account, found_near(&lead, account, (dept, Some(at)))))
+                            Ok((account, found_near(&lead, account, (&dept, Some(at)))))
                         }
                         None => {
                             self.undecided.push((i, lead.clone(), dept));
@@ -302,28 +303,17 @@ impl SheetNames {
                 continue;
             }
             let paths = complete(self.text(*dept));
-            // One more than are told apart: enough for tree::nearest to tell there are too many.
-            let people: Vec<(&Person, String)> = (self.called(lead, row.source_row))
-                .take(tree::NAMESAKES_TOLD_APART + 1)
-                .map(|p| (p, complete(self.text(p.dept))))
-                .collect();
-            let candidates = (people.iter()).map(|(p, dept)| {
-                (
-                    *p,
-                    Placement::new(None, Some(dept.as_str()).filter(|d| !d.is_empty())),
-                )
-            });
-            let here = Placement::new(None, Some(paths.as_str()).filter(|p| !p.is_empty()));
-            let Some((p, dept)) = tree::nearest(&here, candidates) else {
+            let mut complete = |d: &str| Cow::Owned(complete(d));
+            let found = self.nearest(lead, row.source_row, &paths, &mut complete);
+            let Some((account, at, dept)) = found else {
                 continue;
             };
-            let account = self.account(p);
             row.issues.retain(|i| !still(i));
             if !row.values_gone {
                 row.values.put(Field::LeadId, account);
             }
             row.issues
-                .push(found_near(lead, account, (dept, Some(p.source_row))));
+                .push(found_near(lead, account, (&dept, Some(at))));
         }
     }
 
@@ -344,16 +334,30 @@ impl SheetNames {
     }
 
     /// Of the people of the sheet called `lead` but the person of row `except`, the one a row
-    /// in department `paths` reports to ([`tree::nearest`]), by the 部门 of their rows: the
-    /// account, its row and that department.
-    fn nearest(&self, lead: &str, except: u32, paths: &str) -> Option<(&str, u32, &str)> {
-        let row = Placement::new(None, Some(paths).filter(|p| !p.is_empty()));
-        let candidates = self.called(lead, except).map(|p| {
-            let dept = Some(self.text(p.dept)).filter(|d| !d.is_empty());
-            (p, Placement::new(None, dept))
+    /// in department `paths` reports to ([`tree::nearest`]), by the 部门 of their rows, each as
+    /// `complete` gives it (as written, or completed by the directory's tree): the account,
+    /// its row and that department.
+    fn nearest<'s>(
+        &'s self,
+        lead: &str,
+        except: u32,
+        paths: &str,
+        complete: &mut dyn FnMut(&'s str) -> Cow<'s, str>,
+    ) -> Option<(&'s str, u32, String)> {
+        // One more than are told apart: enough for tree::nearest to tell there are too many.
+        let people: Vec<(&Person, Cow<str>)> = (self.called(lead, except))
+            .take(tree::NAMESAKES_TOLD_APART + 1)
+            .map(|p| (p, complete(self.text(p.dept))))
+            .collect();
+        let candidates = (people.iter()).map(|(p, dept)| {
+            (
+                *p,
+                Placement::new(None, Some(&**dept).filter(|d| !d.is_empty())),
+            )
         });
+        let row = Placement::new(None, Some(paths).filter(|p| !p.is_empty()));
         let (p, dept) = tree::nearest(&row, candidates)?;
-        Some((self.account(p), p.source_row, dept))
+        Some((self.account(p), p.source_row, dept.to_string()))
     }
 
     /// The people of the sheet called `lead`, in the sheet's order, but the person of row
