@@ -940,11 +940,14 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     let last = last?;
     // One filled cell and no account: a total, a note or a signature under the people (合计:4人,
     // 制表人 …), one error, not each required column's. A row of totals (合计 | 300人 | …),
-    // whatever it fills, is no person at all: [`validate_stream`] leaves it out. Sheets of
-    // people with more than their account only: a delete sheet's row is its account alone,
-    // and its error says what is wrong with it.
+    // whatever it fills, is no person at all: [`validate_stream`] leaves it out, as it does
+    // one that lacks a name only (序号 | 工号 as 帐号 | 姓名 exported as 合计 | 320 | ): a
+    // person's row begins with its 序号 or its account. Sheets of people with more than their
+    // account only: a delete sheet's row is its account alone, and its error says what is
+    // wrong with it.
     let people = matches!(layout, Layout::Staff | Layout::Times);
     let lone = people && values.get(Field::WeUserid).is_none();
+    let unnamed = people && values.get(Field::WeName).is_none();
     // A rerun of a report keeps the row of the person's own file, not the report's.
     let source_row = header
         .source_row_column()
@@ -952,7 +955,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
         .and_then(|c| c.display().trim().parse().ok())
         .unwrap_or(raw.source_row);
     match () {
-        _ if lone && is_total(&raw) => return Some(Read::Total(source_row)),
+        _ if (lone || unnamed) && is_total(&raw) => return Some(Read::Total(source_row)),
         _ if lone && fields == 1 => {
             issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]);
         }
@@ -1406,7 +1409,7 @@ mod tests {
     }
 
     #[test]
-    fn a_row_of_totals_without_an_account_is_left_out_with_a_warning() {
+    fn a_row_of_totals_without_an_account_or_a_name_is_left_out_with_a_warning() {
         let t = table(&[
             HEAD,
             &["a1", "甲", "13800138000", "办公逸", "", "", ""],
@@ -1417,6 +1420,21 @@ mod tests {
             // An account: a person, whatever the name says.
             &["hj", "合计", "13800138002", "办公逸", "", "", ""],
         ]);
+        // A 序号 column first, and the count under the 工号 read as the account: no name.
+        let numbered = table(&[
+            &["序号", "帐号", "姓名", "手机", "部门"],
+            &["1", "a1", "甲", "13800138000", "办公逸"],
+            &["合计", "1", "", "", ""],
+            &["总人数:1", "", "", "", "小计"],
+        ]);
+        assert_eq!(numbered.rows.len(), 1, "{:?}", numbered.rows);
+        assert!(numbered.rows[0].is_valid());
+        let said = &numbered.warnings;
+        assert!(
+            said.iter()
+                .any(|w| w.text.starts_with("第 3、4 行是合计行")),
+            "{said:?}"
+        );
         // Left out of the rows, and named in one warning.
         let accounts: Vec<&str> = t.rows.iter().map(|r| r.account()).collect();
         assert_eq!(accounts, ["a1", "hj"]);
