@@ -725,8 +725,9 @@ impl Held {
                     ..run
                 })?;
                 ctx.events.warn(format!(
-                    "表格有 {} 行无效,按 on_invalid = \"nothing\" 什么也没有发送 (the sheet has {} invalid rows: with on_invalid = \"nothing\", nothing was sent; the report names them)",
-                    summary.counts.invalid, summary.counts.invalid
+                    "表格有 {n} 行无效,按 on_invalid = \"skip\"(默认)什么也没有发送,报告列出了这些行;设 on_invalid = \"send-valid\" 则发送有效的行 (the sheet has {n} invalid {rows}: with on_invalid = \"skip\", the default, nothing was sent, and the report names them; on_invalid = \"send-valid\" sends the valid rows)",
+                    n = summary.counts.invalid,
+                    rows = if summary.counts.invalid == 1 { "row" } else { "rows" },
                 ));
                 summary.history_run = Some(id);
                 summary.status = Status::RowsFailed;

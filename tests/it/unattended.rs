@@ -806,6 +806,13 @@ async fn a_sheet_with_invalid_rows_sends_nothing_unless_send_valid() {
     let out = bgy.run(&["schedule", "--once"]).await;
     out.assert_code(1);
     assert!(emu.store.person("new01").is_none(), "nothing sent");
+    // It names the setting as bgy.toml spells it, and the one that sends the valid rows.
+    assert!(
+        out.stderr.contains("the sheet has 1 invalid row: with on_invalid = \"skip\", the default, nothing was sent")
+            && out.stderr.contains("on_invalid = \"send-valid\" sends the valid rows)"),
+        "{}",
+        out.stderr
+    );
     assert!(robot.texts()[0].contains("失败"), "{}", robot.texts()[0]);
     assert!(
         robot.texts()[0].contains("主要原因"),
