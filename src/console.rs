@@ -476,7 +476,8 @@ pub fn flag(remedy: &Remedy) -> String {
             field: None,
         } => format!("--map '{header}=COLUMN', --map '{header}=-' (或 bgy.toml 的 [columns] / or bgy.toml [columns])"),
         Remedy::CreateDepartments => "--create-departments".into(),
-        Remedy::Overwrite => "--cover overwrite".into(),
+        // A check, a plan and a sync take no --cover: the import does it.
+        Remedy::Overwrite => "bgy import FILE --cover overwrite".into(),
         Remedy::Force => "--force".into(),
         Remedy::ChooseSheet { sheet: None } => "--sheet NAME".into(),
         Remedy::ChooseSheet { sheet: Some(s) } => format!("--sheet '{s}'"),

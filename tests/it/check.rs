@@ -271,7 +271,7 @@ async fn online_check_finds_unknown_departments_and_sends_nothing() {
     );
     assert!(
         r.stderr.contains("warning: 帐号: 帐号已在通讯录中")
-            && r.stderr.contains("→ --cover overwrite"),
+            && r.stderr.contains("→ bgy import FILE --cover overwrite"),
         "{}",
         r.stderr
     );

@@ -372,7 +372,7 @@ async fn unchanged_rows_that_fill_columns_the_listing_does_not_show_are_told() {
         assert!(
             r.stderr.contains("3 行计划为不变,但填了通讯录列表读不到、bgy 也没有发送过的列 (人事状态、银行卡号)")
                 && r.stderr.contains("3 unchanged rows fill columns the directory's listing does not show (status, bank_card)")
-                && r.stderr.contains("→ --cover overwrite"),
+                && r.stderr.contains("→ bgy import FILE --cover overwrite"),
             "{}",
             r.stderr
         );
