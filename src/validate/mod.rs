@@ -941,13 +941,13 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     // One filled cell and no account: a total, a note or a signature under the people (合计:4人,
     // 制表人 …), one error, not each required column's. A row of totals (合计 | 300人 | …),
     // whatever it fills, is no person at all: [`validate_stream`] leaves it out, as it does
-    // one that lacks a name only (序号 | 工号 as 帐号 | 姓名 exported as 合计 | 320 | ): a
-    // person's row begins with its 序号 or its account. Sheets of people with more than their
-    // account only: a delete sheet's row is its account alone, and its error says what is
-    // wrong with it.
+    // one whose account is its count and whose name is none or the word (序号 | 工号 as 帐号 |
+    // 姓名 exported as 合计 | 320 | , or 姓名 | 工号 as 合计 | 320). Sheets of people with more
+    // than their account only: a delete sheet's row is its account alone, and its error says
+    // what is wrong with it.
     let people = matches!(layout, Layout::Staff | Layout::Times);
     let lone = people && values.get(Field::WeUserid).is_none();
-    let unnamed = people && values.get(Field::WeName).is_none();
+    let unnamed = people && values.get(Field::WeName).is_none_or(begins_a_total);
     // A rerun of a report keeps the row of the person's own file, not the report's.
     let source_row = header
         .source_row_column()
@@ -990,10 +990,12 @@ const TOTALS: [&str; 6] = ["合计", "总计", "小计", "共计", "总人数", 
 
 /// The row's first filled cell begins with one of [`TOTALS`].
 fn is_total(raw: &RawRow) -> bool {
-    raw.cells.iter().find(|c| !c.is_empty()).is_some_and(|c| {
-        let text = c.text();
-        TOTALS.iter().any(|t| text.trim_start().starts_with(t))
-    })
+    (raw.cells.iter().find(|c| !c.is_empty())).is_some_and(|c| begins_a_total(&c.text()))
+}
+
+/// `text` begins with one of [`TOTALS`].
+fn begins_a_total(text: &str) -> bool {
+    TOTALS.iter().any(|t| text.trim_start().starts_with(t))
 }
 
 /// The warning naming the rows of totals under the people, left out: an HR system that ends
@@ -1428,6 +1430,13 @@ mod tests {
             &["总人数:1", "", "", "", "小计"],
         ]);
         assert_eq!(numbered.rows.len(), 1, "{:?}", numbered.rows);
+        // The word under the 姓名 and the count under the 工号.
+        let named = table(&[
+            &["姓名", "帐号", "手机", "部门"],
+            &["甲", "a1", "13800138000", "办公逸"],
+            &["合计", "1", "", ""],
+        ]);
+        assert_eq!(named.rows.len(), 1, "{:?}", named.rows);
         assert!(numbered.rows[0].is_valid());
         let said = &numbered.warnings;
         assert!(
