@@ -76,7 +76,7 @@ pub fn directory(dir: &Path, what: &str) -> anyhow::Result<DirLock> {
         match e.downcast::<Held>() {
             Ok(Held(holder)) => Locked {
                 holder,
-                what: format!("在 {} 中", dir.display()),
+                what: format!("向同一通讯录(记录在 {})", dir.display()),
                 what_en: format!("in {}", dir.display()),
             }
             .into(),

@@ -79,6 +79,7 @@ async fn two_consoles_on_one_directory_send_each_row_once() {
     cli.assert_code(2);
     assert!(
         cli.stderr.contains("another bgy run is sending")
+            && cli.stderr.contains("另一个 bgy 正在向同一通讯录(记录在 ")
             && cli.stderr.contains("bgy serve: import"),
         "{}",
         cli.stderr
