@@ -767,12 +767,22 @@ fn complete_tails(
     let mut issues = Vec::new();
     let mut full = Vec::new();
     for path in Placement::new(None, Some(paths)).paths() {
-        if tree.missing(path).is_ok() {
+        // From the root: as it is, to be created where it names none yet.
+        let from_root = tree.missing(path);
+        if from_root.as_ref().is_ok_and(Vec::is_empty) {
             full.push(path.to_string());
             continue;
         }
+        let several = || {
+            let why = (
+                " (几个部门之间用 ; 分隔)".to_string(),
+                " (departments are separated by ;)".to_string(),
+            );
+            as_several(path, tree, all).map(|several| (several, "departments separator", why))
+        };
         // The path taken instead, and why, as the warning's reason and its note.
         let taken = match tree::ending_with(all, path).as_slice() {
+            _ if from_root.is_ok() => several(),
             [one] => Some((
                 one.to_string(),
                 "department completed",
@@ -786,15 +796,17 @@ fn complete_tails(
                     );
                     Some((one, "department separator", why))
                 }
-                None => (with_other_root(path, tree, all))
-                    .or_else(|| company_root(path, tree, firsts))
-                    .map(|(one, root)| {
-                        let why = (
-                            format!(" (通讯录的根部门是 {root})"),
-                            format!(" (the directory's root department is {root})"),
-                        );
-                        (one, "department root", why)
-                    }),
+                None => several().or_else(|| {
+                    (with_other_root(path, tree, all))
+                        .or_else(|| company_root(path, tree, firsts))
+                        .map(|(one, root)| {
+                            let why = (
+                                format!(" (通讯录的根部门是 {root})"),
+                                format!(" (the directory's root department is {root})"),
+                            );
+                            (one, "department root", why)
+                        })
+                }),
             },
             many => {
                 let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
@@ -856,6 +868,32 @@ fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<String>
         });
     let one = found.next()?;
     found.next().is_none().then_some(one)
+}
+
+/// What HR systems write between a person's departments instead of `;`: `研发部,产品部`,
+/// `研发部、产品部`, and the full-width comma and semicolon.
+const LIST_SEPARATORS: [char; 4] = [',', '，', '、', '；'];
+
+/// `path`, which names no department, read as several apart by [`LIST_SEPARATORS`]: each
+/// part the existing department it names (from the root, or by its end alone), joined by
+/// `;`. None when a part names none, or one department is another's or under it (`研发部、
+/// 后端组` is more likely one path written otherwise than a person in both).
+fn as_several(path: &str, tree: &DeptTree, all: &[String]) -> Option<String> {
+    let parts: Vec<&str> = path.split(LIST_SEPARATORS).map(str::trim).collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let found = (parts.iter())
+        .map(|part| {
+            (!part.is_empty())
+                .then(|| existing(tree, all, part, part))
+                .flatten()
+        })
+        .collect::<Option<Vec<String>>>()?;
+    let within = |a: &str, b: &str| a == b || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'));
+    let nested = (found.iter().enumerate())
+        .any(|(i, a)| found[i + 1..].iter().any(|b| within(a, b) || within(b, a)));
+    (!nested).then(|| found.join(";"))
 }
 
 /// `path`, whose first level names no department, read from the directory's one root

@@ -722,6 +722,44 @@ async fn department_paths_with_another_separator_are_read_as_paths() {
     );
 }
 
+/// A person's departments as HR systems list them, apart by `,` or `、` rather than `;`: each
+/// the department it names, with a warning; a department and one under it stay an error (more
+/// likely one path than a person in both), as does a part that names none.
+#[tokio::test]
+async fn departments_listed_apart_by_commas_are_each_read() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = workbook_of(&[(
+        "员工",
+        &[
+            &["帐号", "姓名", "手机", "部门"],
+            &["ls1", "一", "13800000071", "后端组,客服部"],
+            &["ls2", "二", "13800000072", "办公逸/客服部， 研发部/后端组"],
+            &["ls3", "三", "13800000073", "研发部、后端组"],
+            &["ls4", "四", "13800000074", "客服部,没有这个部门"],
+        ],
+    )]);
+    wb.save(bgy.path("多部门.xlsx")).unwrap();
+    let r = bgy.run(&["import", "多部门.xlsx", "--json"]).await;
+    r.assert_code(1);
+    let json = r.json();
+    assert_eq!(
+        (json["created"].as_u64(), json["invalid"].as_u64()),
+        (Some(2), Some(2)),
+        "{}",
+        r.stderr
+    );
+    let placed = |account: &str| emu.store.person(account).unwrap()["we_department"].clone();
+    assert_eq!(placed("ls1"), "4,3");
+    assert_eq!(placed("ls2"), "3,4");
+    assert!(emu.store.person("ls3").is_none() && emu.store.person("ls4").is_none());
+    assert!(
+        r.stderr.contains("department 后端组,客服部 taken as 办公逸/研发部/后端组;办公逸/客服部 (departments are separated by ;)"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// An HR system names the company (the root) otherwise than 办公逸 does: every row failed as
 /// "no root department", though the rest of each path was the directory's.
 #[tokio::test]
