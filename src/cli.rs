@@ -433,7 +433,9 @@ pub enum Command {
     /// would read and when it runs next.
     ///
     /// Exit codes: 0 done (or nothing new), 1 rows failed, 2 bad settings, 3 fatal, 4 paused
-    /// for approval (bgy approve RUN / bgy reject RUN).
+    /// for approval (bgy approve RUN / bgy reject RUN). A run prints its plan and counts, so
+    /// under cron, which mails whatever a job prints, `chronic bgy schedule --once --quiet`
+    /// (moreutils) mails only a run that does not exit 0.
     #[command(group(clap::ArgGroup::new("when").required(true).args(["once", "check"])))]
     Schedule {
         /// Run the job now, once, and exit.
