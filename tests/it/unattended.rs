@@ -899,6 +899,22 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
         run.contains("data-status=\"approved\">已批准</span>"),
         "{run}"
     );
+    // The schedule's recent runs name the run that sent it, and its changes.
+    let all = runs(&bgy).await;
+    let sent = all
+        .iter()
+        .find(|r| r["id"].as_i64() > Some(paused))
+        .unwrap();
+    assert!(sent["changes"].as_i64() > Some(0), "{sent}");
+    let (_, html) = c.page("/schedule").await;
+    let id = &sent["id"];
+    assert!(
+        html.contains(&format!(
+            "已批准 · 发送于 <a href=\"/history/{id}\">#{id}</a></td><td>{}</td>",
+            sent["changes"]
+        )),
+        "{html}"
+    );
     // The next export pauses too; 拒绝 decides it without sending.
     bgy.write(
         "hr/花名册-2.csv",
