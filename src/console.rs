@@ -417,16 +417,24 @@ fn run_line(r: &serde_json::Value) -> String {
         0 => String::new(),
         n => format!("; {}", unanswered_calls(n)),
     };
+    let text = |k: &str| r[k].as_str().unwrap_or("");
     format!(
-        "{:>4}  {}  {:<10} {:<8} {:<24} {:<11} {counts}; {} changes{unanswered}",
-        r["id"],
-        r["started"].as_str().unwrap_or(""),
-        r["who"].as_str().unwrap_or(""),
-        r["command"].as_str().unwrap_or(""),
-        r["input"].as_str().unwrap_or(""),
-        r["status"].as_str().unwrap_or(""),
+        "{:>4}  {}  {} {} {} {} {counts}; {} changes{unanswered}",
+        r["id"].as_i64().unwrap_or(0),
+        text("started"),
+        padded(text("who"), 10),
+        padded(text("command"), 8),
+        padded(text("input"), 24),
+        padded(text("status"), 11),
         r["changes"],
     )
+}
+
+/// `text` and spaces to `width` columns of a terminal, where a Chinese character takes two:
+/// `{:<24}` counts characters, and a file named in Chinese pushed the columns after it.
+fn padded(text: &str, width: usize) -> String {
+    let used = unicode_width::UnicodeWidthStr::width(text);
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
 /// What a run's `n` calls never answered are, in both languages.
@@ -542,6 +550,27 @@ mod tests {
         assert_eq!(
             tail(1_048_576),
             "  … 1048576 more lines in the report's 计划 Plan sheet and those after it (计划 Plan 2, …)"
+        );
+    }
+
+    #[test]
+    fn the_history_lines_up_its_columns_whatever_the_file_is_called() {
+        let run = |id: i64, input: &str| {
+            run_line(&serde_json::json!({
+                "id": id, "started": "2026-12-03 21:04:42", "who": "schedule",
+                "command": "sync", "input": input, "status": "ok",
+                "counts": {"created": 1}, "changes": 1,
+            }))
+        };
+        let column = |line: &str| {
+            let at = line.find(" ok ").unwrap();
+            unicode_width::UnicodeWidthStr::width(&line[..at])
+        };
+        let (chinese, latin) = (run(5, "花名册-1206.xlsx"), run(12, "staff.xlsx"));
+        assert_eq!(column(&chinese), column(&latin), "{chinese}\n{latin}");
+        assert!(
+            chinese.starts_with("   5  ") && latin.starts_with("  12  "),
+            "{chinese}"
         );
     }
 }
