@@ -942,12 +942,15 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     // 制表人 …), one error, not each required column's. A row of totals (合计 | 300人 | …),
     // whatever it fills, is no person at all: [`validate_stream`] leaves it out, as it does
     // one whose account is its count and whose name is none or the word (序号 | 工号 as 帐号 |
-    // 姓名 exported as 合计 | 320 | , or 姓名 | 工号 as 合计 | 320). Sheets of people with more
-    // than their account only: a delete sheet's row is its account alone, and its error says
-    // what is wrong with it.
+    // 姓名 exported as 合计 | 320 | , or 姓名 | 工号 as 合计 | 320). In a delete sheet such a
+    // row is a total whatever it fills: no account begins with 合计, and its count under the
+    // 工号 is no account to delete (a company whose accounts are numbers has a `320`). The
+    // lone cell's error is for sheets of people with more than their account: a delete sheet's
+    // row is its account alone, and its error says what is wrong with it.
     let people = matches!(layout, Layout::Staff | Layout::Times);
     let lone = people && values.get(Field::WeUserid).is_none();
     let unnamed = people && values.get(Field::WeName).is_none_or(begins_a_total);
+    let total = layout == Layout::Delete || lone || unnamed;
     // A rerun of a report keeps the row of the person's own file, not the report's.
     let source_row = header
         .source_row_column()
@@ -955,7 +958,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
         .and_then(|c| c.display().trim().parse().ok())
         .unwrap_or(raw.source_row);
     match () {
-        _ if (lone || unnamed) && is_total(&raw) => return Some(Read::Total(source_row)),
+        _ if total && is_total(&raw) => return Some(Read::Total(source_row)),
         _ if lone && fields == 1 => {
             issues = ThinVec::from([Issue::error(Some(last), lone_cell_problem())]);
         }

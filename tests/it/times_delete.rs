@@ -232,6 +232,45 @@ fn has_backup(bgy: &Bgy) -> bool {
         .any(|e| e.file_name().to_string_lossy().contains(".backup-"))
 }
 
+/// An HR system's list of leavers ends with 合计 | 2 under 序号 | 工号: where accounts are
+/// numbers, that count is someone's account, and the row is a total, not a person to delete.
+#[tokio::test]
+async fn a_row_of_totals_in_a_delete_sheet_deletes_nobody() {
+    let emu = emulator().await;
+    let mut numbered = people("n", 3);
+    for (i, p) in numbered.iter_mut().enumerate() {
+        p.insert("we_userid".into(), (i + 1).to_string());
+    }
+    emu.store.insert_staff(numbered).unwrap();
+    // Enough others that two are within the guard on removing many.
+    emu.store.insert_staff(people("x", 20)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "离职名单.csv",
+        "序号,帐号,姓名\n1,1,员工0\n2,3,员工2\n合计,2,\n",
+    );
+    let r = bgy
+        .run(&["delete", "离职名单.csv", "--yes", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(
+        (r.json()["total"].as_u64(), r.json()["deleted"].as_u64()),
+        (Some(2), Some(2)),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        emu.store.person("2").is_some(),
+        "the count is nobody to delete"
+    );
+    assert!(emu.store.person("1").is_none() && emu.store.person("3").is_none());
+    assert!(
+        r.stderr.contains("row 4: a total, not a person; not read"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deletes_with_lost_answers_count_once_as_deleted() {
     let emu = emulator().await;
