@@ -879,10 +879,10 @@ const LIST_SEPARATORS: [char; 4] = [',', '，', '、', '；'];
 /// `;`. None when a part names none, or one department is another's or under it (`研发部、
 /// 后端组` is more likely one path written otherwise than a person in both).
 fn as_several(path: &str, tree: &DeptTree, all: &[String]) -> Option<String> {
-    let parts: Vec<&str> = path.split(LIST_SEPARATORS).map(str::trim).collect();
-    if parts.len() < 2 {
+    if !path.contains(LIST_SEPARATORS) {
         return None;
     }
+    let parts: Vec<&str> = path.split(LIST_SEPARATORS).map(str::trim).collect();
     let found = (parts.iter())
         .map(|part| {
             (!part.is_empty())
