@@ -77,7 +77,7 @@ pub fn directory(dir: &Path, what: &str) -> anyhow::Result<DirLock> {
             Ok(Held(holder)) => Locked {
                 holder,
                 what: format!("向同一通讯录(记录在 {})", dir.display()),
-                what_en: format!("in {}", dir.display()),
+                what_en: format!("to the same directory (recorded in {})", dir.display()),
             }
             .into(),
             Err(e) => e,
