@@ -882,13 +882,8 @@ fn as_several(path: &str, tree: &DeptTree, all: &[String]) -> Option<String> {
     if !path.contains(LIST_SEPARATORS) {
         return None;
     }
-    let parts: Vec<&str> = path.split(LIST_SEPARATORS).map(str::trim).collect();
-    let found = (parts.iter())
-        .map(|part| {
-            (!part.is_empty())
-                .then(|| existing(tree, all, part, part))
-                .flatten()
-        })
+    let found = (path.split(LIST_SEPARATORS).map(str::trim))
+        .map(|part| (!part.is_empty()).then(|| existing(tree, all, part, part))?)
         .collect::<Option<Vec<String>>>()?;
     let within = |a: &str, b: &str| a == b || b.strip_prefix(a).is_some_and(|r| r.starts_with('/'));
     let nested = (found.iter().enumerate())
