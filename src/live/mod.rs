@@ -781,36 +781,38 @@ fn complete_tails(
             as_several(path, tree, all).map(|several| (several, "departments separator", why))
         };
         // The path taken instead, and why, as the warning's reason and its note.
-        let taken = match tree::ending_with(all, path).as_slice() {
-            _ if from_root.is_ok() => several(),
-            [one] => Some((
-                one.to_string(),
-                "department completed",
-                (String::new(), String::new()),
-            )),
-            [] => match with_separator(path, tree, all) {
-                Some(one) => {
-                    let why = (
-                        " (部门路径的各级用 / 分隔)".to_string(),
-                        " (a path's levels are separated by /)".to_string(),
-                    );
-                    Some((one, "department separator", why))
-                }
-                None => several().or_else(|| {
-                    (with_other_root(path, tree, all))
-                        .or_else(|| company_root(path, tree, firsts))
-                        .map(|(one, root)| {
-                            let why = (
-                                format!(" (通讯录的根部门是 {root})"),
-                                format!(" (the directory's root department is {root})"),
-                            );
-                            (one, "department root", why)
-                        })
-                }),
-            },
-            many => {
-                let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
-                issues.push(Issue::error(
+        let taken = if from_root.is_ok() {
+            several()
+        } else {
+            match tree::ending_with(all, path).as_slice() {
+                [one] => Some((
+                    one.to_string(),
+                    "department completed",
+                    (String::new(), String::new()),
+                )),
+                [] => match with_separator(path, tree, all) {
+                    Some(one) => {
+                        let why = (
+                            " (部门路径的各级用 / 分隔)".to_string(),
+                            " (a path's levels are separated by /)".to_string(),
+                        );
+                        Some((one, "department separator", why))
+                    }
+                    None => several().or_else(|| {
+                        (with_other_root(path, tree, all))
+                            .or_else(|| company_root(path, tree, firsts))
+                            .map(|(one, root)| {
+                                let why = (
+                                    format!(" (通讯录的根部门是 {root})"),
+                                    format!(" (the directory's root department is {root})"),
+                                );
+                                (one, "department root", why)
+                            })
+                    }),
+                },
+                many => {
+                    let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
+                    issues.push(Issue::error(
                     Some(Field::WeDepartment),
                     problem(
                         "ambiguous department",
@@ -820,7 +822,8 @@ fn complete_tails(
                         ),
                     ),
                 ));
-                None
+                    None
+                }
             }
         };
         match taken {
