@@ -223,6 +223,8 @@ pub enum KindArg {
     Times,
     /// Accounts for bgy delete.
     Delete,
+    /// A 离职名单 for bgy leave: 帐号, with 离职时间 and 离职原因 when given.
+    Leave,
 }
 
 impl From<KindArg> for Layout {
@@ -231,6 +233,7 @@ impl From<KindArg> for Layout {
             KindArg::Staff => Layout::Staff,
             KindArg::Times => Layout::Times,
             KindArg::Delete => Layout::Delete,
+            KindArg::Leave => Layout::Leave,
         }
     }
 }
@@ -244,6 +247,7 @@ impl Command {
             Command::Import { .. } => "import",
             Command::Times { .. } => "times",
             Command::Delete { .. } => "delete",
+            Command::Leave { .. } => "leave",
             Command::Export { .. } => "export",
             Command::Plan { .. } => "plan",
             Command::Sync { .. } => "sync",
@@ -265,6 +269,7 @@ impl Command {
             | Command::Import { input, .. }
             | Command::Times { input, .. }
             | Command::Delete { input, .. }
+            | Command::Leave { input, .. }
             | Command::Plan { input, .. }
             | Command::Sync { input, .. } => Some(input),
             _ => None,
@@ -293,8 +298,8 @@ pub enum Command {
         #[command(flatten)]
         input: Input,
         /// Which layout the sheet is in. Without it, a sheet whose columns are only 帐号, 姓名
-        /// and the four dates is a times sheet, one with only 帐号 and 姓名 a delete sheet, any
-        /// other a staff sheet.
+        /// and the four dates is a times sheet, one with only 帐号 and 姓名 a delete sheet, one
+        /// with 离职原因 and no 手机, 邮箱 or 微信号 a leave sheet, any other a staff sheet.
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
         /// Missing departments are fine: they would be created.
@@ -337,6 +342,29 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
         /// Allow deleting more than 20% of the directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Mark the people of a 离职名单 as 已离职, keeping them in the directory (unlike delete).
+    ///
+    /// Each account once, with its row's 离职时间 and 离职原因 (or --date and --reason), by
+    /// staff/add with 人事状态 已离职. The list names each by 帐号: map an HR number with
+    /// --map 工号=帐号. `bgy check` reads a sheet with a 离职原因 column and no contact column
+    /// as one. Their records before are kept in the history: `bgy undo` gives them back their
+    /// status.
+    Leave {
+        #[command(flatten)]
+        input: Input,
+        /// The 离职时间 of rows that give none (YYYY-MM-DD; default: today).
+        #[arg(long, value_parser = leave_date)]
+        date: Option<String>,
+        /// The 离职原因 of rows that give none (default: 离职名单 and the file's name).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Do not ask for confirmation (required when not on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Allow marking more than 20% of the directory.
         #[arg(long)]
         force: bool,
     },
@@ -578,4 +606,11 @@ pub struct Input {
     /// as report_dir in bgy.toml).
     #[arg(long, value_name = "DIR", conflicts_with = "report")]
     pub report_dir: Option<PathBuf>,
+}
+
+/// `--date` of `bgy leave`: a day, written as the API takes it.
+fn leave_date(s: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| format!("不是 YYYY-MM-DD 格式的日期 (not a date as YYYY-MM-DD): {s:?}"))
 }

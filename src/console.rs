@@ -204,9 +204,9 @@ fn counted(f: &Finished) -> String {
 fn print_finished(f: &Finished) {
     let c = &f.counts;
     let mut parts = Vec::new();
-    // An import skips an account that exists; a delete, one its sheet names again.
+    // An import skips an account that exists; a delete or a leave, one its sheet names again.
     let skipped = match f.command.as_str() {
-        "delete" => "skipped (repeated)",
+        "delete" | "leave" => "skipped (repeated)",
         _ => "skipped (existing)",
     };
     for (n, word) in [
@@ -490,7 +490,7 @@ pub fn flag(remedy: &Remedy) -> String {
         Remedy::Force => "--force".into(),
         Remedy::ChooseSheet { sheet: None } => "--sheet NAME".into(),
         Remedy::ChooseSheet { sheet: Some(s) } => format!("--sheet '{s}'"),
-        Remedy::ChooseKind => "--kind staff|times|delete".into(),
+        Remedy::ChooseKind => "--kind staff|times|delete|leave".into(),
         Remedy::Confirm => "--yes".into(),
         Remedy::Ticket => "--ticket / BGY_TICKET".into(),
         Remedy::ServerAddress => "--base-url / BGY_BASE_URL".into(),

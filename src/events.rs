@@ -126,6 +126,7 @@ pub mod phases {
     pub const IMPORTING: &str = "导入 (importing)";
     pub const DATES: &str = "更新日期 (updating dates)";
     pub const DELETING: &str = "删除 (deleting)";
+    pub const LEAVING: &str = "标记离职 (marking leavers)";
     pub const SYNCING: &str = "同步 (syncing)";
     pub const UNDOING: &str = "撤销 (undoing)";
     pub const REPORT: &str = "写报告 (writing the report)";

@@ -171,7 +171,7 @@ pub fn guard(removing: usize, directory: usize) -> Option<Guard> {
     })
 }
 
-/// Before a sync marks `accounts` as leavers: the guard (as for deleting), then the typed
+/// Before a sync or `bgy leave` marks `accounts` as leavers: the guard (as for deleting), then the typed
 /// confirmation (`--yes` skips it). No backup workbook: the history keeps each record as it
 /// was, and `bgy undo` takes the leave back.
 pub async fn before_marking(

@@ -235,7 +235,7 @@ mod tests {
     /// `cargo run -- template --kind K -o templates/K.xlsx --force` when this fails.
     #[test]
     fn committed_templates_match_the_code() {
-        for layout in [Layout::Staff, Layout::Times, Layout::Delete] {
+        for layout in [Layout::Staff, Layout::Times, Layout::Delete, Layout::Leave] {
             let path = format!(
                 "{}/templates/{}.xlsx",
                 env!("CARGO_MANIFEST_DIR"),
@@ -252,7 +252,7 @@ mod tests {
 
     #[test]
     fn the_reader_skips_the_example_row_and_finds_every_column() {
-        for layout in [Layout::Staff, Layout::Times, Layout::Delete] {
+        for layout in [Layout::Staff, Layout::Times, Layout::Delete, Layout::Leave] {
             let bytes = build(layout, None).unwrap();
             let sheet = crate::read::read_bytes(&bytes, "t.xlsx", None).unwrap();
             let table = crate::validate::from_sheet(Path::new("t.xlsx"), sheet, layout).unwrap();

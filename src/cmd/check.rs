@@ -55,7 +55,7 @@ async fn check(
             let warned = |r: &Row, reason| r.issues.iter().any(|i| i.reason == reason);
             extra.existing = match layout {
                 Layout::Staff => Some(count_valid(&s, |r| warned(r, EXISTS))),
-                Layout::Times | Layout::Delete => {
+                Layout::Times | Layout::Delete | Layout::Leave => {
                     Some(count_valid(&s, |r| !warned(r, NOT_FOUND)))
                 }
                 Layout::Departments => None,
@@ -92,7 +92,7 @@ fn online<'a>(s: &mut Session, checking: Checking<'a>, live: &'a Live, layout: L
         }
         // A departments sheet is checked against the tree by the plan it is part of.
         Layout::Departments => {}
-        Layout::Times | Layout::Delete => {
+        Layout::Times | Layout::Delete | Layout::Leave => {
             for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
                 if live.person(row.account()).is_none() {
                     row.issues.push(Issue::warning(

@@ -7,6 +7,7 @@ pub mod dept;
 pub mod export;
 pub mod history;
 pub mod import;
+pub mod leave;
 pub mod plan;
 pub mod schedule;
 pub mod template;
@@ -51,6 +52,20 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
         Job::Import { input, options } => import::run(ctx, input, *options).await,
         Job::Times { input, resume } => times::run(ctx, input, *resume).await,
         Job::Delete { input, destructive } => delete::run(ctx, input, *destructive).await,
+        Job::Leave {
+            input,
+            date,
+            reason,
+            destructive,
+        } => {
+            leave::run(
+                ctx,
+                input,
+                (date.as_deref(), reason.as_deref()),
+                *destructive,
+            )
+            .await
+        }
         Job::Export {
             output,
             department,

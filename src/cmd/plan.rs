@@ -810,7 +810,7 @@ async fn send(
     let leave_jobs = leavers
         .iter()
         .enumerate()
-        .map(|(i, a)| AddJob::leaver(i, a, &today, &why))
+        .map(|(i, a)| AddJob::leaver(i, None, a, &today, &why))
         .collect();
     let left = execute::add_staff(client, leave_jobs, &s.sink()).await;
     let targets = prunes.iter().map(|a| (None, a.as_str())).collect();

@@ -22,7 +22,9 @@ pub async fn run(
     );
     // With a server, the 部门 dropdown offers its departments.
     let departments = match (&ctx.client, layout) {
-        (None, _) | (_, Layout::Times | Layout::Delete | Layout::Departments) => None,
+        (None, _) | (_, Layout::Times | Layout::Delete | Layout::Leave | Layout::Departments) => {
+            None
+        }
         // A server that cannot be reached costs the dropdown, not the template.
         (Some(client), Layout::Staff) => match crate::live::departments(client).await {
             Ok(tree) => Some(tree.all_paths()),

@@ -259,6 +259,14 @@ pub enum Job {
         input: Input,
         destructive: Destructive,
     },
+    /// `bgy leave`: the list's people marked as leavers.
+    Leave {
+        input: Input,
+        /// For the rows that give none: 离职时间 (`None`: today) and 离职原因 (`None`: the list's).
+        date: Option<String>,
+        reason: Option<String>,
+        destructive: Destructive,
+    },
     Export {
         /// `-`: CSV on stdout.
         output: PathBuf,
@@ -315,7 +323,7 @@ impl Job {
     pub fn sends(&self) -> bool {
         match self {
             Job::Import { options, .. } => !options.dry_run,
-            Job::Times { .. } | Job::Delete { .. } | Job::Sync { .. } => true,
+            Job::Times { .. } | Job::Delete { .. } | Job::Leave { .. } | Job::Sync { .. } => true,
             Job::Schedule { once, .. } => *once,
             Job::Decide { approve, .. } => *approve,
             Job::Undo { dry_run, .. } => !dry_run,
@@ -340,6 +348,7 @@ impl Job {
             | Job::Import { input, .. }
             | Job::Times { input, .. }
             | Job::Delete { input, .. }
+            | Job::Leave { input, .. }
             | Job::Plan { input, .. }
             | Job::Sync { input, .. } => Some(input),
             _ => None,
@@ -354,6 +363,7 @@ impl Job {
             Job::Import { .. } => "import",
             Job::Times { .. } => "times",
             Job::Delete { .. } => "delete",
+            Job::Leave { .. } => "leave",
             Job::Export { .. } => "export",
             Job::Plan { .. } => "plan",
             Job::Sync { .. } => "sync",
@@ -478,6 +488,18 @@ impl Job {
             },
             Command::Delete { input, yes, force } => Job::Delete {
                 input: input.into(),
+                destructive: Destructive { yes, force },
+            },
+            Command::Leave {
+                input,
+                date,
+                reason,
+                yes,
+                force,
+            } => Job::Leave {
+                input: input.into(),
+                date,
+                reason,
                 destructive: Destructive { yes, force },
             },
             Command::Export {
@@ -805,6 +827,7 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
         Command::Import { dry_run: false, .. }
             | Command::Times { .. }
             | Command::Delete { .. }
+            | Command::Leave { .. }
             | Command::Export { .. }
             | Command::Plan { .. }
             | Command::Sync { .. }

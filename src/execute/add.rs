@@ -22,6 +22,9 @@ pub struct AddJob {
     /// The account was on the server before the run.
     pub existed: bool,
     pub cover: Cover,
+    /// It marks the person as a leaver: a sync's leaver the sheet does not name (no row), or
+    /// a row of `bgy leave`'s list.
+    pub leaving: bool,
 }
 
 impl AddJob {
@@ -43,6 +46,7 @@ impl AddJob {
             } else {
                 Cover::Skip
             },
+            leaving: false,
         }
     }
 
@@ -68,13 +72,12 @@ impl AddJob {
         }
     }
 
-    /// The change the call makes when it lands, for the history: a leaver is the job without
-    /// a row (as its outcome says).
+    /// The change the call makes when it lands, for the history (as its outcome says).
     pub fn kind(&self) -> ChangeKind {
-        match (self.row, self.existed) {
-            (None, _) => ChangeKind::Left,
-            (Some(_), true) => ChangeKind::Updated,
-            (Some(_), false) => ChangeKind::Created,
+        match (self.leaving, self.existed) {
+            (true, _) => ChangeKind::Left,
+            (false, true) => ChangeKind::Updated,
+            (false, false) => ChangeKind::Created,
         }
     }
 
@@ -85,20 +88,21 @@ impl AddJob {
         form
     }
 
-    /// Marks `account` as a leaver: 人事状态 已离职 (status 3), 离职时间 `today`, and why
-    /// (cover=1). `index` numbers the leavers.
-    pub fn leaver(index: usize, account: &str, today: &str, why: &str) -> AddJob {
+    /// Marks `account` as a leaver: 人事状态 已离职 (status 3), 离职时间 `date`, and why
+    /// (cover=1), for the sheet's `row` if it names them. `index` numbers the leavers.
+    pub fn leaver(index: usize, row: Option<u32>, account: &str, date: &str, why: &str) -> AddJob {
         let mut form = StaffRecord::new();
         form.put(Field::WeUserid, account);
         form.put(Field::Status, "3");
-        form.put(Field::QuiteTime, today);
+        form.put(Field::QuiteTime, date);
         form.put(Field::QuiteReason, why);
         AddJob {
             index,
-            row: None,
+            row,
             form,
             existed: true,
             cover: Cover::Overwrite,
+            leaving: true,
         }
     }
 }
@@ -186,7 +190,7 @@ pub async fn add_staff_each(
             };
             let outcome = match reply {
                 Ok(reply) => match reply.errno {
-                    0 if job.row.is_none() => Outcome::Left,
+                    0 if job.leaving => Outcome::Left,
                     0 if job.existed => Outcome::Updated,
                     0 => Outcome::Created,
                     // The account exists. Before the run it did not: an earlier try whose

@@ -730,6 +730,7 @@ impl Loaded {
                     match table.layout {
                         Layout::Times => "日期",
                         Layout::Delete => "删除",
+                        Layout::Leave => "离职",
                         Layout::Staff => "员工",
                         Layout::Departments => "部门",
                     },

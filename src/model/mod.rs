@@ -184,6 +184,9 @@ pub enum Layout {
     Times,
     /// Accounts for `bgy delete`.
     Delete,
+    /// People to mark as leavers, for `bgy leave`: a 离职名单's accounts, each with its
+    /// 离职时间 and 离职原因 when the list gives them.
+    Leave,
     /// The departments sheet of an export (部门 Departments): a department's we_id, its name
     /// and its full path (the same columns' keys as the API's).
     Departments,
@@ -203,6 +206,7 @@ impl Layout {
                 QuiteTime,
             ],
             Layout::Delete => &[WeUserid],
+            Layout::Leave => &[WeUserid, WeName, QuiteTime, QuiteReason],
             Layout::Departments => &[WeId, WeName, WeDepartment],
         }
     }
@@ -212,7 +216,7 @@ impl Layout {
     pub fn required(self) -> &'static [Field] {
         match self {
             Layout::Staff => &[Field::WeUserid, Field::WeName],
-            Layout::Times | Layout::Delete => &[Field::WeUserid],
+            Layout::Times | Layout::Delete | Layout::Leave => &[Field::WeUserid],
             Layout::Departments => &[],
         }
     }
@@ -222,6 +226,7 @@ impl Layout {
             Layout::Staff => "staff",
             Layout::Times => "times",
             Layout::Delete => "delete",
+            Layout::Leave => "leave",
             Layout::Departments => "departments",
         }
     }
@@ -232,6 +237,7 @@ impl Layout {
             Layout::Staff => "成员 Staff",
             Layout::Times => "时间 Times",
             Layout::Delete => "删除 Delete",
+            Layout::Leave => "离职 Leave",
             Layout::Departments => DEPT_SHEET,
         }
     }
@@ -435,6 +441,7 @@ pub enum Command {
     Import,
     Times,
     Delete,
+    Leave,
     Plan,
     Sync,
     Undo,
@@ -448,6 +455,7 @@ impl Command {
             Command::Import => "import",
             Command::Times => "times",
             Command::Delete => "delete",
+            Command::Leave => "leave",
             Command::Plan => "plan",
             Command::Sync => "sync",
             Command::Undo => "undo",

@@ -153,6 +153,17 @@ impl CrossRows {
                             format!("the same account as row {other}: deleted once"),
                         ),
                     ),
+                    // As a delete: `bgy leave` marks the person once, as their first row says.
+                    Layout::Leave => Issue::warning(
+                        Some(field),
+                        problem(
+                            "duplicate account",
+                            format!("帐号与第 {other} 行重复,按两行中靠前的一行标记一次"),
+                            format!(
+                                "the same account as row {other}: marked once, as the first of the two says"
+                            ),
+                        ),
+                    ),
                     _ => Issue::error(Some(field), issue),
                 });
             }

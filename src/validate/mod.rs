@@ -800,7 +800,7 @@ fn header_warnings(header: &Header, layout: Layout) -> Vec<Advice> {
         match col {
             Column::Unknown => warnings.push(unknown_column(&at, title, header.guess(title))),
             Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key()))),
-            Column::Unused(f) if layout != Layout::Delete => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key()))),
+            Column::Unused(f) if !matches!(layout, Layout::Delete | Layout::Leave) => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key()))),
             _ => {}
         }
     }
@@ -860,8 +860,9 @@ fn candidate(header: &Header, field: Field) -> Option<String> {
         .map(|(_, t)| t.trim().to_string())
 }
 
-/// The layout a sheet's header (read as a staff sheet) is in: only the times sheet's
-/// columns make a times sheet, only 帐号 and 姓名 a delete sheet, anything else staff.
+/// The layout a sheet's header (read as a staff sheet) is in: only 帐号 and 姓名 make a delete
+/// sheet, 离职原因 without a contact column (手机, 邮箱, 微信号: a staff sheet's row needs one) a
+/// 离职名单, only the times sheet's columns a times sheet, anything else staff.
 pub fn layout_of(header: &Header) -> Layout {
     let fields: Vec<Field> = header
         .columns
@@ -876,11 +877,20 @@ pub fn layout_of(header: &Header) -> Layout {
         .all(|f| matches!(f, Field::WeUserid | Field::WeName))
     {
         Layout::Delete
+    } else if fields.contains(&Field::QuiteReason) && !fields.iter().any(is_contact) {
+        Layout::Leave
     } else if fields.iter().all(|f| Layout::Times.columns().contains(f)) {
         Layout::Times
     } else {
         Layout::Staff
     }
+}
+
+/// A staff row needs one of these (1205).
+const CONTACTS: [Field; 3] = [Field::WeMobile, Field::WeEmail, Field::WeWeixinid];
+
+fn is_contact(f: &Field) -> bool {
+    CONTACTS.contains(f)
 }
 
 /// The template's example row: its 帐号 starts with 示例 or "example".
@@ -942,15 +952,16 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     // 制表人 …), one error, not each required column's. A row of totals (合计 | 300人 | …),
     // whatever it fills, is no person at all: [`validate_stream`] leaves it out, as it does
     // one whose account is its count and whose name is none or the word (序号 | 工号 as 帐号 |
-    // 姓名 exported as 合计 | 320 | , or 姓名 | 工号 as 合计 | 320). In a delete sheet such a
-    // row is a total whatever it fills: no account begins with 合计, and its count under the
-    // 工号 is no account to delete (a company whose accounts are numbers has a `320`). The
-    // lone cell's error is for sheets of people with more than their account: a delete sheet's
-    // row is its account alone, and its error says what is wrong with it.
+    // 姓名 exported as 合计 | 320 | , or 姓名 | 工号 as 合计 | 320). In a delete sheet or a
+    // 离职名单 such a row is a total whatever it fills: no account begins with 合计, and its
+    // count under the 工号 is no account to delete or mark as left (a company whose accounts
+    // are numbers has a `320`). The lone cell's error is for sheets of people with more than
+    // their account: a delete sheet's row is its account alone, and its error says what is
+    // wrong with it.
     let people = matches!(layout, Layout::Staff | Layout::Times);
     let lone = people && values.get(Field::WeUserid).is_none();
     let unnamed = people && values.get(Field::WeName).is_none_or(begins_a_total);
-    let total = layout == Layout::Delete || lone || unnamed;
+    let total = matches!(layout, Layout::Delete | Layout::Leave) || lone || unnamed;
     // A rerun of a report keeps the row of the person's own file, not the report's.
     let source_row = header
         .source_row_column()
@@ -1055,8 +1066,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
     }
     match layout {
         Layout::Staff => {
-            let contact = [Field::WeMobile, Field::WeEmail, Field::WeWeixinid];
-            if contact.iter().all(absent) {
+            if CONTACTS.iter().all(absent) {
                 more.push(Issue::error(
                     Some(Field::WeMobile),
                     problem(
@@ -1098,7 +1108,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
             }
             more.extend(positive_before_entry(values));
         }
-        Layout::Delete => {}
+        Layout::Delete | Layout::Leave => {}
         Layout::Departments => more.extend(department_rules(values, &failed)),
     }
     more

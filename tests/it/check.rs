@@ -296,7 +296,7 @@ async fn online_check_finds_unknown_departments_and_sends_nothing() {
 #[tokio::test]
 async fn template_command_writes_the_committed_template() {
     let bgy = Bgy::new();
-    for kind in ["staff", "times", "delete"] {
+    for kind in ["staff", "times", "delete", "leave"] {
         let out = format!("{kind}.xlsx");
         let r = bgy.run(&["template", "--kind", kind, "-o", &out]).await;
         r.assert_code(0);

@@ -18,6 +18,7 @@ mod hostile;
 mod hostile_files;
 mod hr_sheets;
 mod import;
+mod leave;
 mod read_fuzz;
 mod runs;
 mod signals;

@@ -25,6 +25,7 @@ fn help_of_bgy_and_every_command() {
         &["import", "--help"],
         &["times", "--help"],
         &["delete", "--help"],
+        &["leave", "--help"],
         &["export", "--help"],
         &["plan", "--help"],
         &["sync", "--help"],
