@@ -195,6 +195,7 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/runs/{id}/sync", post(pages::plan::sync))
         .route("/runs/{id}/times", post(pages::times::start))
         .route("/runs/{id}/delete", post(pages::delete::start))
+        .route("/runs/{id}/leave", post(pages::leave::start))
         .route("/runs/{id}/undo", post(pages::undo::apply))
         .route("/template/{kind}", get(pages::template::download))
         .route("/export", post(pages::export::start))

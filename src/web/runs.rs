@@ -38,6 +38,7 @@ pub enum Command {
     Sync,
     Times,
     Delete,
+    Leave,
     Export,
     UndoPlan,
     Undo,
@@ -48,7 +49,12 @@ impl Command {
     pub fn sends(self) -> bool {
         matches!(
             self,
-            Command::Import | Command::Sync | Command::Times | Command::Delete | Command::Undo
+            Command::Import
+                | Command::Sync
+                | Command::Times
+                | Command::Delete
+                | Command::Leave
+                | Command::Undo
         )
     }
 
@@ -61,6 +67,7 @@ impl Command {
             Command::Sync => "sync",
             Command::Times => "times",
             Command::Delete => "delete",
+            Command::Leave => "leave",
             Command::Export => "export",
             Command::UndoPlan => "undo-plan",
             Command::Undo => "undo",

@@ -816,6 +816,58 @@ async fn dates_and_deletes_from_their_own_sheets() {
     assert_eq!(emu.store.staff_count(), 10);
 }
 
+/// A 离职名单 checked as one: the typed count of those the directory has, then each marked
+/// 已离职 with its row's date and reason, and kept.
+#[tokio::test]
+async fn a_leave_list_marks_after_the_typed_count_and_keeps_everyone() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("d", 10)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (_, at, html) = c
+        .upload_kind(
+            "离职名单.csv",
+            "帐号,姓名,离职日期,离职原因\nd000008,甲,2026-11-30,个人原因\nd000009,乙,,\nnobody,丙,,\n"
+                .into(),
+            Some(&csrf),
+            "leave",
+        )
+        .await;
+    assert_eq!(count(&html, "valid"), 3, "{html}");
+    assert!(
+        html.contains("这会把 2 人标记为已离职(另有 1 个帐号不在通讯录中)。请输入 2 确认")
+            && html.contains("data-testid=\"leave\"")
+            && !html.contains("data-testid=\"delete\""),
+        "{html}"
+    );
+    let leave = |confirm: &'static str| {
+        c.http
+            .post(format!("{}{at}/leave", c.base))
+            .form(&[("csrf", csrf.as_str()), ("confirm", confirm)])
+            .send()
+    };
+    assert_eq!(leave("3").await.unwrap().status(), 400);
+    assert!(emu.store.person("d000008").unwrap().get("status").is_none());
+    let r = leave("2").await.unwrap();
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(
+        (count(&html, "left"), count(&html, "not_found")),
+        (2, 1),
+        "{html}"
+    );
+    assert_eq!(emu.store.staff_count(), 12, "nobody deleted");
+    let first = emu.store.person("d000008").unwrap();
+    assert_eq!(
+        [
+            &first["status"],
+            &first["quite_time"],
+            &first["quite_reason"]
+        ],
+        ["3", "2026-11-30", "个人原因"]
+    );
+    assert_eq!(emu.store.person("d000009").unwrap()["status"], "3");
+}
+
 #[tokio::test]
 async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     let emu = emulator().await;

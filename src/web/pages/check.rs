@@ -27,6 +27,7 @@ pub async fn upload(
     let layout = match up.kind.as_str() {
         "times" => Layout::Times,
         "delete" => Layout::Delete,
+        "leave" => Layout::Leave,
         _ => Layout::Staff,
     };
     let mut info = RunInfo::new(&up.id, &s.user, Command::Check, &up.file, &up.input);

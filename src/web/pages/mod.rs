@@ -11,6 +11,7 @@ pub mod export;
 pub mod history;
 pub mod home;
 pub mod import;
+pub mod leave;
 pub mod login;
 pub mod plan;
 pub mod run;

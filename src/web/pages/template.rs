@@ -20,6 +20,7 @@ pub async fn download(
         "staff" => Layout::Staff,
         "times" => Layout::Times,
         "delete" => Layout::Delete,
+        "leave" => Layout::Leave,
         _ => return Err(AppError::NotFound),
     };
     // A listing that fails leaves the departments out; the template is still a template.
