@@ -91,8 +91,11 @@ pub struct Finished {
     pub report: Option<String>,
     /// The run's id in the history, when it changed the directory.
     pub history_run: Option<i64>,
-    /// A check online: valid rows whose account the directory has.
+    /// A check online: valid rows whose account the directory has (of a sheet of dates,
+    /// deletes or leavers: the people, a row written twice counted once).
     pub existing: Option<usize>,
+    /// A check online of dates, deletes or leavers: the accounts the directory lacks.
+    pub not_found: Option<usize>,
     /// A check online: the people the directory holds.
     pub directory: Option<usize>,
     /// Accounts the run changed (or failed to) that are not rows of its sheet: a sync's

@@ -2,6 +2,7 @@
 //! Writes the report; sends nothing that changes data.
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
 
 use super::{Checking, Listing};
 use crate::config::Input;
@@ -49,17 +50,18 @@ async fn check(
     let mut extra = Extra::default();
     match checking.live(ctx).await? {
         Some(live) => {
-            online(&mut s, checking, live, layout);
-            // Told by the warnings, as the row's values may be gone by now: a sheet of people
-            // warns of each the directory has, one of dates or deletes of each it lacks.
+            let (found, not_found) = online(&mut s, checking, live, layout);
+            // A sheet of people is told by the warnings, as the row's values may be gone by
+            // now; one of dates, deletes or leavers counts each person found once, however
+            // many rows name them, as that is how many the run changes.
             let warned = |r: &Row, reason| r.issues.iter().any(|i| i.reason == reason);
             extra.existing = match layout {
                 Layout::Staff => Some(count_valid(&s, |r| warned(r, EXISTS))),
-                Layout::Times | Layout::Delete | Layout::Leave => {
-                    Some(count_valid(&s, |r| !warned(r, NOT_FOUND)))
-                }
+                Layout::Times | Layout::Delete | Layout::Leave => Some(found),
                 Layout::Departments => None,
             };
+            extra.not_found = matches!(layout, Layout::Times | Layout::Delete | Layout::Leave)
+                .then_some(not_found);
             extra.directory = Some(live.staff.len());
         }
         None if ctx.client.is_none() => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
@@ -82,7 +84,17 @@ fn count_valid(s: &Session, pick: impl Fn(&Row) -> bool) -> usize {
         .count()
 }
 
-fn online<'a>(s: &mut Session, checking: Checking<'a>, live: &'a Live, layout: Layout) {
+/// Checks the rows against the directory; returns how many different accounts a sheet of dates,
+/// deletes or leavers names that the directory has, and that it lacks (a row written twice
+/// counts once).
+fn online<'a>(
+    s: &mut Session,
+    checking: Checking<'a>,
+    live: &'a Live,
+    layout: Layout,
+) -> (usize, usize) {
+    let mut found = HashSet::new();
+    let mut lacked = HashSet::new();
     match layout {
         // Every row of a sheet of people the directory has gets a warning: the report is
         // written again as the rows are checked, on its own thread, not whole at the end
@@ -94,7 +106,10 @@ fn online<'a>(s: &mut Session, checking: Checking<'a>, live: &'a Live, layout: L
         Layout::Departments => {}
         Layout::Times | Layout::Delete | Layout::Leave => {
             for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
-                if live.person(row.account()).is_none() {
+                if let Some(i) = live.index(row.account()) {
+                    found.insert(i);
+                } else {
+                    lacked.insert(row.account().to_owned());
                     row.issues.push(Issue::warning(
                         Some(Field::WeUserid),
                         problem(
@@ -107,4 +122,5 @@ fn online<'a>(s: &mut Session, checking: Checking<'a>, live: &'a Live, layout: L
             }
         }
     }
+    (found.len(), lacked.len())
 }

@@ -64,8 +64,11 @@ pub struct Extra {
     pub departments_created: Option<usize>,
     pub departments_renamed: Option<usize>,
     /// A check online: valid rows whose account the directory has (an import skips or
-    /// updates them; the others it creates).
+    /// updates them; the others it creates); of a sheet of dates, deletes or leavers: the
+    /// people, a row written twice counted once.
     pub existing: Option<usize>,
+    /// A check online of dates, deletes or leavers: the accounts the directory lacks.
+    pub not_found: Option<usize>,
     /// A check online: the people the directory holds.
     pub directory: Option<usize>,
     /// A run that only planned (a plan, an undo's dry run): what it would do.
@@ -538,6 +541,7 @@ impl<'a> Session<'a> {
             report: report_path.clone(),
             history_run: self.recorder.as_ref().map(|r| r.run),
             existing: extra.existing,
+            not_found: extra.not_found,
             directory: extra.directory,
             besides: extra.deleted + extra.left + extra.failed,
             planned: extra.planned,

@@ -330,6 +330,7 @@ fn ended(
         info.history_run = end.history_run;
         info.reasons.clone_from(&end.reasons);
         info.existing = end.existing;
+        info.not_found = end.not_found;
         info.directory = end.directory;
         for r in &end.reasons {
             if let Some(remedy) = r.remedy.as_ref().filter(|r| !info.remedies.contains(r)) {

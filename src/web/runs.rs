@@ -183,9 +183,13 @@ pub struct RunInfo {
     /// The columns the person chose for this run: header → the column's label, or `-`.
     #[serde(default)]
     pub mapping: Vec<(String, String)>,
-    /// A check online: valid rows whose account the directory already has.
+    /// A check online: valid rows whose account the directory already has (of a sheet of
+    /// dates, deletes or leavers: the people, a row written twice counted once).
     #[serde(default)]
     pub existing: Option<usize>,
+    /// A check online of dates, deletes or leavers: the accounts the directory lacked.
+    #[serde(default)]
+    pub not_found: Option<usize>,
     /// A check online: the people the directory held.
     #[serde(default)]
     pub directory: Option<usize>,
@@ -242,6 +246,7 @@ impl RunInfo {
             columns: None,
             mapping: Vec::new(),
             existing: None,
+            not_found: None,
             directory: None,
             sheet: None,
         }

@@ -84,7 +84,7 @@ pub async fn page(
             // Past the guard on removing many people: the box that allows it must be ticked.
             past_guard => info.directory.is_some_and(|d| crate::safety::guard(info.in_directory(), d).is_some()),
             directory => info.directory,
-            not_found => info.count(|c| c.ok).saturating_sub(info.in_directory()),
+            not_found => info.not_found.unwrap_or_else(|| info.count(|c| c.ok).saturating_sub(info.in_directory())),
             reasons => reasons(&info),
             columns => columns(&info, mine),
             error => info.error.as_deref().map(i18n::pick),
