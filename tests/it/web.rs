@@ -787,6 +787,14 @@ async fn dates_and_deletes_from_their_own_sheets() {
         .unwrap();
     let html = wait_until_done(&c, r.url().path()).await;
     assert_eq!(count(&html, "updated"), 2, "{html}");
+    // The unknown account's answer is a failure of its own; nothing is said to be deleted.
+    assert_eq!(count(&html, "failed"), 1, "{html}");
+    for none in ["created", "deleted", "left", "skipped"] {
+        assert!(
+            !html.contains(&format!("data-count=\"{none}\"")),
+            "{none}: {html}"
+        );
+    }
     assert_eq!(
         emu.store.person("d000001").unwrap()["entry_time"],
         "2020-03-05"

@@ -309,6 +309,14 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
                 ),
             ]
         }
+        // Dates are only ever updated: no boxes of 0 新增 or 已删除 beside them.
+        Command::Times => vec![
+            n("total", "总行数", "Rows", c.total),
+            n("updated", "更新", "Updated", c.updated),
+            n("invalid", "未通过", "Invalid", c.invalid),
+            n("failed", "失败", "Failed", failed),
+            n("not_sent", "未发送", "Not sent", c.not_sent),
+        ],
         Command::Export => vec![n("total", "导出人数", "People exported", c.total)],
         _ => vec![
             n("total", "总行数", "Rows", c.total),
