@@ -745,9 +745,10 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
         [
             count(&html, "created"),
             count(&html, "updated"),
+            count(&html, "unchanged"),
             count(&html, "deleted")
         ],
-        [1, 2, 2],
+        [1, 2, 18, 2],
         "{html}"
     );
     assert!(html.contains("data-testid=\"backup\""));

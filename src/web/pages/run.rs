@@ -17,7 +17,7 @@ use super::{acting_on, to_run, Nothing, Posted};
 use crate::events::PlanShown;
 use crate::model::mask_card;
 use crate::model::Layout;
-use crate::outcome::PlanLine;
+use crate::outcome::{Counts, PlanLine};
 use crate::remedy::Remedy;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
@@ -309,27 +309,38 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
                 ),
             ]
         }
-        // Dates are only ever updated: no boxes of 0 新增 or 已删除 beside them.
-        Command::Times => vec![
-            n("total", "总行数", "Rows", c.total),
-            n("updated", "更新", "Updated", c.updated),
-            n("invalid", "未通过", "Invalid", c.invalid),
-            n("failed", "失败", "Failed", failed),
-            n("not_sent", "未发送", "Not sent", c.not_sent),
-        ],
         Command::Export => vec![n("total", "导出人数", "People exported", c.total)],
-        _ => vec![
-            n("total", "总行数", "Rows", c.total),
-            n("created", "新增", "Created", c.created),
-            n("deleted", "已删除", "Deleted", c.deleted),
-            n("updated", "更新", "Updated", c.updated),
-            n("left", "已标记离职", "Marked as leavers", c.left),
-            n("skipped", "已存在,跳过", "Skipped", c.skipped),
-            n("invalid", "未通过", "Invalid", c.invalid),
-            n("failed", "失败", "Failed", failed),
-            n("not_sent", "未发送", "Not sent", c.not_sent),
-        ],
+        _ => sent_counts(info.command, c, failed),
     }
+}
+
+/// The counts of a run that sent rows (import, sync, dates, undo).
+fn sent_counts(command: Command, c: &Counts, failed: usize) -> Vec<(&'static str, String, usize)> {
+    let n = |key, zh, en, count| (key, tr(zh, en), count);
+    // What the command does is shown even at 0; what it may also do (a sync's deletes
+    // with --prune, an import's skips), only when it happened: no 0 已删除 on a dates run.
+    let always: &[&str] = match command {
+        Command::Import => &["created", "updated", "skipped"],
+        Command::Sync => &["created", "updated", "unchanged"],
+        Command::Times => &["updated"],
+        _ => &["created", "updated", "deleted"],
+    };
+    let mut shown = vec![
+        n("total", "总行数", "Rows", c.total),
+        n("created", "新增", "Created", c.created),
+        n("deleted", "已删除", "Deleted", c.deleted),
+        n("updated", "更新", "Updated", c.updated),
+        n("unchanged", "无变化", "Unchanged", c.unchanged),
+        n("left", "已标记离职", "Marked as leavers", c.left),
+        n("skipped", "已存在,跳过", "Skipped", c.skipped),
+    ];
+    shown.retain(|(key, _, count)| *key == "total" || *count > 0 || always.contains(key));
+    shown.extend([
+        n("invalid", "未通过", "Invalid", c.invalid),
+        n("failed", "失败", "Failed", failed),
+        n("not_sent", "未发送", "Not sent", c.not_sent),
+    ]);
+    shown
 }
 
 /// Stop: as Ctrl-C, in-flight calls finish and the report and journal are written. It stops
