@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
 use crate::live::{Live, EXISTS};
-use crate::model::{Command, Field, Layout};
+use crate::model::{AccountKey, Command, Field, Layout};
 use crate::outcome::Summary;
 use crate::validate::{problem, Issue, Row};
 
@@ -109,7 +109,7 @@ fn online<'a>(
                 if let Some(i) = live.index(row.account()) {
                     found.insert(i);
                 } else {
-                    lacked.insert(row.account().to_owned());
+                    lacked.insert(AccountKey::new(row.account()));
                     row.issues.push(Issue::warning(
                         Some(Field::WeUserid),
                         problem(

@@ -836,13 +836,13 @@ async fn a_leave_list_marks_after_the_typed_count_and_keeps_everyone() {
     let (_, at, html) = c
         .upload_kind(
             "离职名单.csv",
-            "帐号,姓名,离职日期,离职原因\nd000008,甲,2026-11-30,个人原因\nd000009,乙,,\nnobody,丙,,\nd000008,甲,2026-11-30,个人原因\n"
+            "帐号,姓名,离职日期,离职原因\nd000008,甲,2026-11-30,个人原因\nd000009,乙,,\nnobody,丙,,\nd000008,甲,2026-11-30,个人原因\nNoBody,丙,,\n"
                 .into(),
             Some(&csrf),
             "leave",
         )
         .await;
-    assert_eq!(count(&html, "valid"), 4, "{html}");
+    assert_eq!(count(&html, "valid"), 5, "{html}");
     assert!(
         html.contains("这会把 2 人标记为已离职(另有 1 个帐号不在通讯录中)。请输入 2 确认")
             && html.contains("data-testid=\"leave\"")
@@ -866,8 +866,8 @@ async fn a_leave_list_marks_after_the_typed_count_and_keeps_everyone() {
     );
     assert_eq!(
         count(&html, "skipped"),
-        1,
-        "the second row of d000008: {html}"
+        2,
+        "the second rows of d000008 and of nobody: {html}"
     );
     assert_eq!(emu.store.staff_count(), 12, "nobody deleted");
     let first = emu.store.person("d000008").unwrap();
