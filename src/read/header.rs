@@ -145,7 +145,21 @@ impl Header {
     }
 }
 
-/// Case, spaces, full-width forms and trailing `*` folded away.
+/// What HR templates write beside a title to say whether it must be filled in, folded as
+/// [`normalize`] folds the rest of a title (full-width brackets as ASCII): `手机（必填）`.
+const FILL_MARKS: &[&str] = &[
+    "(必填)",
+    "(必填项)",
+    "(选填)",
+    "(非必填)",
+    "(可选)",
+    "(必选)",
+    "(required)",
+    "(optional)",
+];
+
+/// Case, spaces, full-width forms, and the marks of a column to fill in folded away: a `*`
+/// before or after the title (`*姓名`, `帐号*`), a `(必填)` or `(选填)` after it.
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -159,10 +173,14 @@ pub fn normalize(s: &str) -> String {
         }
         out.extend(c.to_lowercase());
     }
-    while out.ends_with('*') {
-        out.pop();
+    loop {
+        let marked = FILL_MARKS.iter().find_map(|m| out.strip_suffix(m));
+        let bare = marked.unwrap_or(&out).trim_matches('*');
+        if bare.len() == out.len() {
+            return out;
+        }
+        out = bare.to_string();
     }
-    out
 }
 
 /// Other names people and HR systems give these columns.
@@ -205,6 +223,8 @@ const ALIASES: &[(&str, Field)] = &[
     ("所属部门", Field::WeDepartment),
     ("部门名称", Field::WeDepartment),
     ("部门路径", Field::WeDepartment),
+    ("部门全路径", Field::WeDepartment),
+    ("部门(全路径)", Field::WeDepartment),
     ("department", Field::WeDepartment),
     ("部门编号", Field::WeId),
     ("岗位", Field::WePosition),
@@ -709,6 +729,16 @@ mod tests {
         assert_eq!(field_of("部门id"), Some(Field::WeId));
         assert_eq!(field_of("账号"), Some(Field::WeUserid));
         assert_eq!(field_of("toqy"), Some(Field::ToQy));
+        // HR templates' marks of a column to fill in, before or after the title.
+        assert_eq!(field_of("*姓名"), Some(Field::WeName));
+        assert_eq!(field_of("＊手机号码（必填）"), Some(Field::WeMobile));
+        assert_eq!(field_of("邮箱(选填)*"), Some(Field::WeEmail));
+        assert_eq!(field_of("入职时间\n(非必填)"), Some(Field::EntryTime));
+        assert!(is_employee_number("*工号"));
+        // Only those marks: a bracket that says what the column holds still tells it apart.
+        assert_eq!(field_of("姓名(英文)"), None);
+        assert_eq!(field_of("*"), None);
+        assert_eq!(field_of("部门（全路径）"), Some(Field::WeDepartment));
         assert_eq!(field_of("备注"), None);
     }
 

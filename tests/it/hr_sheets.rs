@@ -894,6 +894,38 @@ async fn a_header_of_two_rows_is_read_as_one() {
     );
 }
 
+/// An HR template marks the columns to fill in: `*姓名`, `手机号码（必填）`, `邮箱(选填)`. Such a
+/// sheet stopped at "no 姓名 column", and its `*工号` was not offered as the account.
+#[tokio::test]
+async fn titles_marked_to_fill_in_are_read_as_the_column_they_name() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "marked.csv",
+        "*帐号,*姓名,手机号码（必填）,邮箱(选填),部门*\n\
+         mk1,标记一,13800138411,mk1@example.com,研发部\n",
+    );
+    let r = bgy.run(&["import", "marked.csv", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 1, "{}", r.stderr);
+    let p = emu.store.person("mk1").unwrap();
+    assert_eq!(
+        (&p["we_name"], &p["we_mobile"], &p["we_email"]),
+        (
+            &"标记一".into(),
+            &"13800138411".into(),
+            &"mk1@example.com".into()
+        )
+    );
+    bgy.write(
+        "工号.csv",
+        "*工号,*姓名,手机(必填)\nmk2,标记二,13800138412\n",
+    );
+    let r = bgy.run(&["check", "工号.csv"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("--map '*工号=we_userid'"), "{}", r.stderr);
+}
+
 /// Text pasted from a web page or a chat brings invisible characters along (a zero-width space,
 /// a byte-order mark): a cell that looks like `zw1` is `zw1`, and is sent as such.
 #[tokio::test]
