@@ -158,8 +158,23 @@ const FILL_MARKS: &[&str] = &[
     "(optional)",
 ];
 
+/// The title before a bracket that says how to write the column's values, as
+/// [`normalize`] folds it: `入职时间(yyyy-mm-dd)`, `入职日期（格式：2024-01-01）`,
+/// `转正日期(例:2024-06-01)`. A bracket that says what the column holds (`姓名(英文)`,
+/// `手机(备用)`) is part of the title.
+fn without_hint(title: &str) -> Option<&str> {
+    let open = title.strip_suffix(')')?.rfind('(')?;
+    let hint = &title[open + 1..title.len() - 1];
+    let how = hint.contains("yyyy")
+        || ["格式", "例", "如:", "e.g."]
+            .iter()
+            .any(|p| hint.starts_with(p));
+    how.then(|| &title[..open])
+}
+
 /// Case, spaces, full-width forms, and the marks of a column to fill in folded away: a `*`
-/// before or after the title (`*姓名`, `帐号*`), a `(必填)` or `(选填)` after it.
+/// before or after the title (`*姓名`, `帐号*`), a `(必填)` or `(选填)` after it, and a bracket
+/// that says how to write it ([`without_hint`]).
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -174,7 +189,9 @@ pub fn normalize(s: &str) -> String {
         out.extend(c.to_lowercase());
     }
     loop {
-        let marked = FILL_MARKS.iter().find_map(|m| out.strip_suffix(m));
+        let marked = (FILL_MARKS.iter())
+            .find_map(|m| out.strip_suffix(m))
+            .or_else(|| without_hint(&out));
         let bare = marked.unwrap_or(&out).trim_matches('*');
         if bare.len() == out.len() {
             return out;
@@ -739,6 +756,18 @@ mod tests {
         assert_eq!(field_of("姓名(英文)"), None);
         assert_eq!(field_of("*"), None);
         assert_eq!(field_of("部门（全路径）"), Some(Field::WeDepartment));
+        // A bracket that says how to write the values, not what they are.
+        assert_eq!(field_of("入职时间(YYYY-MM-DD)"), Some(Field::EntryTime));
+        assert_eq!(
+            field_of("*入职日期（格式：2024-01-01）"),
+            Some(Field::EntryTime)
+        );
+        assert_eq!(field_of("转正日期(例:2024-06-01)必填"), None);
+        assert_eq!(
+            field_of("转正日期(例:2024-06-01)"),
+            Some(Field::PositiveTime)
+        );
+        assert_eq!(field_of("手机(备用)"), None);
         assert_eq!(field_of("备注"), None);
     }
 
