@@ -188,15 +188,21 @@ pub fn normalize(s: &str) -> String {
         }
         out.extend(c.to_lowercase());
     }
+    // Peeled in place, a mark at a time: a cell of 32,767 characters of marks is one pass.
+    let mut title = out.as_str();
     loop {
         let marked = (FILL_MARKS.iter())
-            .find_map(|m| out.strip_suffix(m))
-            .or_else(|| without_hint(&out));
-        let bare = marked.unwrap_or(&out).trim_matches('*');
-        if bare.len() == out.len() {
-            return out;
+            .find_map(|m| title.strip_suffix(m))
+            .or_else(|| without_hint(title));
+        let bare = marked.unwrap_or(title).trim_matches('*');
+        if bare.len() == title.len() {
+            break;
         }
-        out = bare.to_string();
+        title = bare;
+    }
+    match title.len() == out.len() {
+        true => out,
+        false => title.to_string(),
     }
 }
 
@@ -768,6 +774,8 @@ mod tests {
             Some(Field::PositiveTime)
         );
         assert_eq!(field_of("手机(备用)"), None);
+        let marks = "(必填)(yyyy)*".repeat(32_767 / 11);
+        assert_eq!(normalize(&format!("*手机{marks}")), "手机");
         assert_eq!(field_of("备注"), None);
     }
 
