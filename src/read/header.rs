@@ -471,6 +471,11 @@ pub fn field_of(title: &str) -> Option<Field> {
 
 fn builtin(title: &str) -> Option<Field> {
     let n = normalize(title);
+    named(&n).or_else(|| with_choices(&n))
+}
+
+/// The field a [`normalize`]d title names.
+fn named(n: &str) -> Option<Field> {
     if n.is_empty() {
         return None;
     }
@@ -484,6 +489,17 @@ fn builtin(title: &str) -> Option<Field> {
                 .find(|(a, _)| normalize(a) == n)
                 .map(|(_, f)| *f)
         })
+}
+
+/// The field of a [`normalize`]d title whose bracket lists the column's choices, each one the
+/// field takes: `性别（男/女）`, `同步到企业号(是/否)`.
+fn with_choices(n: &str) -> Option<Field> {
+    let open = n.strip_suffix(')')?.rfind('(')?;
+    let field = named(&n[..open])?;
+    let mut listed = n[open + 1..n.len() - 1].split(['/', '、', ',']);
+    listed
+        .all(|c| field.choice_value(c).is_some())
+        .then_some(field)
 }
 
 /// The known column a header that matched none most likely meant: within a third of its
@@ -774,6 +790,14 @@ mod tests {
             Some(Field::PositiveTime)
         );
         assert_eq!(field_of("手机(备用)"), None);
+        // A bracket that lists the column's choices.
+        assert_eq!(field_of("性别（男/女）"), Some(Field::WeGender));
+        assert_eq!(
+            field_of("人事状态(试用期、已转正、已离职)"),
+            Some(Field::Status)
+        );
+        assert_eq!(field_of("性别(男/女/其他)"), None);
+        assert_eq!(field_of("姓名(男/女)"), None);
         let marks = "(必填)(yyyy)*".repeat(32_767 / 11);
         assert_eq!(normalize(&format!("*手机{marks}")), "手机");
         assert_eq!(field_of("备注"), None);

@@ -895,16 +895,16 @@ async fn a_header_of_two_rows_is_read_as_one() {
 }
 
 /// An HR template marks the columns to fill in (`*姓名`, `手机号码（必填）`, `邮箱(选填)`) and says
-/// how to write a date (`入职日期（格式：2024-01-01）`). Such a sheet stopped at "no 姓名 column",
-/// its `*工号` was not offered as the account, and its dates were left out.
+/// how to write a cell (`入职日期（格式：2024-01-01）`, `性别（男/女）`). Such a sheet stopped at
+/// "no 姓名 column", its `*工号` was not offered as the account, and its dates were left out.
 #[tokio::test]
 async fn titles_marked_to_fill_in_are_read_as_the_column_they_name() {
     let emu = emulator().await;
     let bgy = Bgy::new().against(&emu);
     bgy.write(
         "marked.csv",
-        "*帐号,*姓名,手机号码（必填）,邮箱(选填),部门*,入职日期（格式：2024-01-01）\n\
-         mk1,标记一,13800138411,mk1@example.com,研发部,2024-03-05\n",
+        "*帐号,*姓名,性别（男/女）,手机号码（必填）,邮箱(选填),部门*,入职日期（格式：2024-01-01）\n\
+         mk1,标记一,女,13800138411,mk1@example.com,研发部,2024-03-05\n",
     );
     let r = bgy.run(&["import", "marked.csv", "--json"]).await;
     r.assert_code(0);
@@ -913,12 +913,14 @@ async fn titles_marked_to_fill_in_are_read_as_the_column_they_name() {
     assert_eq!(
         (
             &p["we_name"],
+            &p["we_gender"],
             &p["we_mobile"],
             &p["we_email"],
             &p["entry_time"]
         ),
         (
             &"标记一".into(),
+            &"2".into(),
             &"13800138411".into(),
             &"mk1@example.com".into(),
             &"2024-03-05".into()
