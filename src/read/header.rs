@@ -163,13 +163,18 @@ const FILL_MARKS: &[&str] = &[
 /// `转正日期(例:2024-06-01)`. A bracket that says what the column holds (`姓名(英文)`,
 /// `手机(备用)`) is part of the title.
 fn without_hint(title: &str) -> Option<&str> {
-    let open = title.strip_suffix(')')?.rfind('(')?;
-    let hint = &title[open + 1..title.len() - 1];
+    let (before, hint) = bracketed(title)?;
     let how = hint.contains("yyyy")
         || ["格式", "例", "如:", "e.g."]
             .iter()
             .any(|p| hint.starts_with(p));
-    how.then(|| &title[..open])
+    how.then_some(before)
+}
+
+/// A title that ends in a bracket, [`normalize`]d: what is before it, and what is in it.
+fn bracketed(title: &str) -> Option<(&str, &str)> {
+    let open = title.strip_suffix(')')?.rfind('(')?;
+    Some((&title[..open], &title[open + 1..title.len() - 1]))
 }
 
 /// Case, spaces, full-width forms, and the marks of a column to fill in folded away: a `*`
@@ -494,9 +499,9 @@ fn named(n: &str) -> Option<Field> {
 /// The field of a [`normalize`]d title whose bracket lists the column's choices, each one the
 /// field takes: `性别（男/女）`, `同步到企业号(是/否)`.
 fn with_choices(n: &str) -> Option<Field> {
-    let open = n.strip_suffix(')')?.rfind('(')?;
-    let field = named(&n[..open])?;
-    let mut listed = n[open + 1..n.len() - 1].split(['/', '、', ',']);
+    let (before, listed) = bracketed(n)?;
+    let field = named(before)?;
+    let mut listed = listed.split(['/', '、', ',']);
     listed
         .all(|c| field.choice_value(c).is_some())
         .then_some(field)
