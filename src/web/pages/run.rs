@@ -252,14 +252,29 @@ pub(super) fn shown_line(l: &PlanLine) -> [String; 5] {
     ]
 }
 
+/// A count a run's page shows: its `data-count` name, its words, the number.
+type Shown = (&'static str, String, usize);
+
+fn n(key: &'static str, zh: &str, en: &str, count: usize) -> Shown {
+    (key, tr(zh, en), count)
+}
+
+/// The rows a run did not get done: invalid, failed when sent, never sent.
+fn not_done(c: &Counts, failed: usize) -> [Shown; 3] {
+    [
+        n("invalid", "未通过", "Invalid", c.invalid),
+        n("failed", "失败", "Failed", failed),
+        n("not_sent", "未发送", "Not sent", c.not_sent),
+    ]
+}
+
 /// The counts a run's page shows, by `data-count` name.
-fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String, usize)> {
+fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
     let Some(c) = &info.counts else {
         return vec![];
     };
     let warnings = info.warnings.len() + info.row_warnings as usize;
     let failed = c.failed.saturating_sub(c.not_sent);
-    let n = |key, zh, en, count| (key, tr(zh, en), count);
     match info.command {
         Command::Check => vec![
             n("total", "总行数", "Rows", c.total),
@@ -267,24 +282,24 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
             n("invalid", "未通过", "Invalid", c.invalid),
             n("warnings", "警告", "Warnings", warnings),
         ],
-        Command::Delete => vec![
+        Command::Delete => [
             n("total", "总行数", "Rows", c.total),
             n("deleted", "已删除", "Deleted", c.deleted),
             n("not_found", "不在通讯录", "Not found", c.not_found),
-            n("invalid", "未通过", "Invalid", c.invalid),
-            n("failed", "失败", "Failed", failed),
-            n("not_sent", "未发送", "Not sent", c.not_sent),
-        ],
-        Command::Leave => vec![
+        ]
+        .into_iter()
+        .chain(not_done(c, failed))
+        .collect(),
+        Command::Leave => [
             n("total", "总行数", "Rows", c.total),
             n("left", "已标记离职", "Marked as leavers", c.left),
             n("unchanged", "已是已离职", "Already left", c.unchanged),
             n("not_found", "不在通讯录", "Not found", c.not_found),
             n("skipped", "重复,跳过", "Repeated, skipped", c.skipped),
-            n("invalid", "未通过", "Invalid", c.invalid),
-            n("failed", "失败", "Failed", failed),
-            n("not_sent", "未发送", "Not sent", c.not_sent),
-        ],
+        ]
+        .into_iter()
+        .chain(not_done(c, failed))
+        .collect(),
         Command::Plan => vec![
             n("total", "总行数", "Rows", c.total),
             n("created", "将新增", "To create", c.created),
@@ -315,8 +330,7 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<(&'static str, String
 }
 
 /// The counts of a run that sent rows (import, sync, dates, undo).
-fn sent_counts(command: Command, c: &Counts, failed: usize) -> Vec<(&'static str, String, usize)> {
-    let n = |key, zh, en, count| (key, tr(zh, en), count);
+fn sent_counts(command: Command, c: &Counts, failed: usize) -> Vec<Shown> {
     // What the command does is shown even at 0; what it may also do (a sync's deletes
     // with --prune, an import's skips), only when it happened: no 0 已删除 on a dates run.
     let always: &[&str] = match command {
@@ -335,11 +349,7 @@ fn sent_counts(command: Command, c: &Counts, failed: usize) -> Vec<(&'static str
         n("skipped", "已存在,跳过", "Skipped", c.skipped),
     ];
     shown.retain(|(key, _, count)| *key == "total" || *count > 0 || always.contains(key));
-    shown.extend([
-        n("invalid", "未通过", "Invalid", c.invalid),
-        n("failed", "失败", "Failed", failed),
-        n("not_sent", "未发送", "Not sent", c.not_sent),
-    ]);
+    shown.extend(not_done(c, failed));
     shown
 }
 
