@@ -98,6 +98,12 @@ impl Default for Notify {
     }
 }
 
+/// A server's scheme, host and port, to show: no user, password, path or query.
+fn origin(url: &reqwest::Url) -> String {
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!("{}://{}{port}", url.scheme(), url.host_str().unwrap_or(""))
+}
+
 /// The robot's address. Its `key` is a secret like the ticket: `Debug` hides it and there is
 /// no `Display`.
 #[derive(Clone)]
@@ -110,9 +116,8 @@ impl std::fmt::Debug for Webhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "Webhook({}://{}{}?key=***)",
-            self.url.scheme(),
-            self.url.host_str().unwrap_or(""),
+            "Webhook({}{}?key=***)",
+            origin(&self.url),
             self.url.path()
         )
     }
@@ -400,12 +405,7 @@ impl Mail {
     /// The server and the recipients, to show: no user, no password.
     pub fn shown(&self) -> String {
         let server = match reqwest::Url::parse(&self.url) {
-            Ok(u) => format!(
-                "{}://{}{}",
-                u.scheme(),
-                u.host_str().unwrap_or(""),
-                u.port().map(|p| format!(":{p}")).unwrap_or_default()
-            ),
+            Ok(u) => origin(&u),
             Err(_) => "?".into(),
         };
         let to: Vec<String> = self.to.iter().map(|m| m.email.to_string()).collect();

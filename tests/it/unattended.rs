@@ -180,6 +180,9 @@ async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
     assert!(out.stderr.contains("next run 20"), "{}", out.stderr);
     assert!(out.stderr.contains("花名册-11月.csv"), "{}", out.stderr);
     assert!(out.stderr.contains("prune leave"), "{}", out.stderr);
+    // The robot's address as IT wrote it, its port too, the key hidden.
+    let shown = hook.replace(KEY, "***");
+    assert!(out.stderr.contains(&shown), "{shown} in {}", out.stderr);
     nothing_leaks(&bgy, &[&out]);
     settings(&bgy, &hook, "max_changes = \"many\"");
     let out = bgy.run(&["schedule", "--check"]).await;
