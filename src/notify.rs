@@ -195,13 +195,18 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
                 out.push_str(&format!(
                     "> 原因:{why}\n> 批准:`bgy approve {run}` · 拒绝:`bgy reject {run}`\n"
                 ));
-            } else if let Some(run) = s.history_run {
+            } else if let Some(run) = s.history_run.filter(|_| s.changed()) {
                 out.push_str(&format!("> 运行 {run}(撤销:`bgy undo {run}`)\n"));
             }
         }
     }
     if !ended.reasons.is_empty() {
-        out.push_str("\n**主要原因**\n");
+        // Warnings alone (a run that went through) are reminders, not why it failed.
+        if ended.reasons.iter().all(|r| r.warning) {
+            out.push_str("\n**提醒**\n");
+        } else {
+            out.push_str("\n**主要原因**\n");
+        }
         for r in ended.reasons.iter().take(5) {
             out.push_str(&format!(
                 "- {} ×{}(第 {} 行:{})\n",
@@ -354,6 +359,62 @@ mod tests {
             plain("## bgy 定时同步:<font color=\"warning\">失败</font>\n> 文件:a.csv\n"),
             "## bgy 定时同步:失败\n> 文件:a.csv\n"
         );
+    }
+
+    fn reason(warning: bool) -> crate::outcome::Reason {
+        crate::outcome::Reason {
+            count: 4,
+            warning,
+            rule: "转正时间: positive before entry".into(),
+            example: "转正时间 2025-03-19 早于入职时间 2025-12-19".into(),
+            first_row: 72,
+            remedy: None,
+        }
+    }
+
+    #[test]
+    fn undo_is_offered_only_for_a_run_that_changed_something() {
+        let mut summary = Summary {
+            history_run: Some(2),
+            ..Summary::default()
+        };
+        summary.counts.unchanged = 620;
+        let result = Ok(summary);
+        let ended = |reasons| Ended {
+            file: Some("花名册-12月.xlsx".into()),
+            result: &result,
+            reasons,
+        };
+        let text = message(Kind::Success, &ended(vec![reason(true)]), None);
+        assert!(!text.contains("bgy undo"), "{text}");
+        // Warnings alone, in a run that went through, are reminders, not why it failed.
+        assert!(
+            text.contains("**提醒**") && !text.contains("主要原因"),
+            "{text}"
+        );
+        let text = message(
+            Kind::Failure,
+            &ended(vec![reason(true), reason(false)]),
+            None,
+        );
+        assert!(text.contains("**主要原因**"), "{text}");
+
+        let mut summary = Summary {
+            history_run: Some(3),
+            ..Summary::default()
+        };
+        summary.counts.left = 1;
+        let result = Ok(summary);
+        let text = message(
+            Kind::Success,
+            &Ended {
+                file: None,
+                result: &result,
+                reasons: vec![],
+            },
+            None,
+        );
+        assert!(text.contains("撤销:`bgy undo 3`"), "{text}");
     }
 
     #[test]

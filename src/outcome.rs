@@ -188,6 +188,19 @@ impl Summary {
             _ => None,
         }
     }
+
+    /// The run changed the directory: someone created, updated, marked or deleted, or a
+    /// department created or renamed (what `bgy undo` would take back).
+    pub fn changed(&self) -> bool {
+        let c = &self.counts;
+        let departments = match &self.detail {
+            Detail::Sheet(d) => {
+                d.departments_created.unwrap_or(0) + d.departments_renamed.unwrap_or(0)
+            }
+            _ => 0,
+        };
+        c.created + c.updated + c.left + c.deleted + departments > 0
+    }
 }
 
 /// Counts of outcomes, for the summary sheet and the `--json` object.

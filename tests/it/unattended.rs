@@ -239,6 +239,7 @@ async fn a_run_within_its_limits_sends_tells_the_robot_and_the_same_file_again_i
     let history = runs(&bgy).await;
     assert_eq!(history[0]["who"], "schedule");
     assert_eq!(history[0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(texts[0].contains("撤销:`bgy undo"), "{}", texts[0]);
     // The same file again: nothing run, nothing recorded, nobody told.
     let again = bgy.run(&["schedule", "--once"]).await;
     again.assert_code(0);
