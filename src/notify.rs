@@ -187,10 +187,17 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
         Err(e) => out.push_str(&format!("> 错误:{}\n", first_chars(&format!("{e:#}"), 600))),
         Ok(s) => {
             let c = &s.counts;
-            out.push_str(&format!(
-                "> 新增 **{}** · 更新 **{}** · 离职 **{}** · 删除 **{}** · 无变化 {} · 无效 **{}** · 失败 **{}**\n",
-                c.created, c.updated, c.left, c.deleted, c.unchanged, c.invalid, c.failed
-            ));
+            match s.planned() {
+                // Nothing was sent: what the plan would do is what a person decides on.
+                Some(p) => out.push_str(&format!(
+                    "> 计划:新增 **{}** · 更新 **{}** · 离职 **{}** · 删除 **{}** · 无变化 {} · 无效 **{}**(尚未发送)\n",
+                    p.create, p.update, p.leave, p.delete, p.unchanged, c.invalid
+                )),
+                None => out.push_str(&format!(
+                    "> 新增 **{}** · 更新 **{}** · 离职 **{}** · 删除 **{}** · 无变化 {} · 无效 **{}** · 失败 **{}**\n",
+                    c.created, c.updated, c.left, c.deleted, c.unchanged, c.invalid, c.failed
+                )),
+            }
             if let (Some(why), Some(run)) = (s.paused(), s.history_run) {
                 out.push_str(&format!(
                     "> 原因:{why}\n> 批准:`bgy approve {run}` · 拒绝:`bgy reject {run}`\n"

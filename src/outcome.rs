@@ -178,6 +178,10 @@ pub struct SheetDetail {
     /// An unattended run that waits for approval: why.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paused: Option<String>,
+    /// An unattended run that sent nothing (it waits, or its sheet has invalid rows): what its
+    /// plan would do, where the counts say what was done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned: Option<StaffCounts>,
 }
 
 impl Summary {
@@ -185,6 +189,14 @@ impl Summary {
     pub fn paused(&self) -> Option<&str> {
         match &self.detail {
             Detail::Sheet(d) => d.paused.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// What an unattended run that sent nothing would have done.
+    pub fn planned(&self) -> Option<StaffCounts> {
+        match &self.detail {
+            Detail::Sheet(d) => d.planned,
             _ => None,
         }
     }

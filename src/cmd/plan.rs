@@ -718,6 +718,9 @@ impl Held {
             counts: &planned,
             report: summary.report.as_deref(),
         };
+        if let Detail::Sheet(d) = &mut summary.detail {
+            d.planned = Some(counts);
+        }
         match self {
             Held::Invalid => {
                 let id = history.settled(&Settled {

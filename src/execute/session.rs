@@ -566,6 +566,7 @@ impl<'a> Session<'a> {
                 existing: extra.existing,
                 kept: extra.kept,
                 paused: None,
+                planned: None,
             }),
             status,
             ..Summary::default()

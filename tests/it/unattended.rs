@@ -264,8 +264,12 @@ async fn past_max_changes_it_pauses_and_an_approval_sends_that_plan() {
         .unwrap()
         .contains("max_changes"));
     assert!(emu.store.person("new01").is_none(), "nothing sent");
+    // What would be sent, not what was (nothing): the robot's message and --json alike.
+    assert_eq!(out.json()["planned"]["create"], 2, "{}", out.stdout);
+    assert_eq!(out.json()["created"], 0, "{}", out.stdout);
     let text = &robot.texts()[0];
     assert!(text.contains("等待确认"), "{text}");
+    assert!(text.contains("计划:新增 **2**"), "{text}");
     assert!(text.contains(&format!("bgy approve {run}")), "{text}");
     assert_eq!(runs(&bgy).await[0]["status"], "pending");
     // The schedule does not ask again for the same file.
