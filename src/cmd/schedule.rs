@@ -42,10 +42,16 @@ fn is_sheet(name: &str) -> bool {
 
 /// The newest sheet in the job's folder (that its pattern admits), by modification time.
 pub fn newest_sheet(job: &Schedule) -> anyhow::Result<Option<PathBuf>> {
-    let entries = std::fs::read_dir(&job.folder).with_context(|| {
-        format!(
-            "cannot read the folder {} ([schedule] folder)",
-            job.folder.display()
+    let entries = std::fs::read_dir(&job.folder).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "文件夹不存在",
+            std::io::ErrorKind::PermissionDenied => "没有读取它的权限",
+            std::io::ErrorKind::NotADirectory => "这不是文件夹",
+            _ => "读取出错",
+        };
+        let folder = job.folder.display();
+        anyhow::anyhow!(
+            "无法读取文件夹 {folder}([schedule] folder):{why} (cannot read the folder {folder} ([schedule] folder): {e})"
         )
     })?;
     let mut newest: Option<(SystemTime, PathBuf)> = None;
@@ -299,10 +305,11 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         .next_after(chrono::Utc::now())
         .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
         .unwrap_or_else(|| "never (the cron names no future time)".into());
-    let file = match newest_sheet(job) {
-        Ok(Some(p)) => p.display().to_string(),
-        Ok(None) => "none yet".into(),
-        Err(e) => format!("{e:#}"),
+    // A folder that cannot be read is a setting to fix: said below, and exit 2.
+    let (file, unreadable) = match newest_sheet(job) {
+        Ok(Some(p)) => (p.display().to_string(), None),
+        Ok(None) => ("none yet".into(), None),
+        Err(e) => ("cannot read the folder (below)".into(), Some(e)),
     };
     let robot = match &settings.notify.webhook {
         Some(w) => w.shown(),
@@ -330,6 +337,9 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         },
         keep.describe()
     ));
+    if let Some(e) = unreadable {
+        return Err(e);
+    }
     Ok(Summary {
         command: "schedule",
         detail: crate::outcome::Detail::Wrote { output: next },

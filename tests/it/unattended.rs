@@ -184,6 +184,20 @@ async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
     let shown = hook.replace(KEY, "***");
     assert!(out.stderr.contains(&shown), "{shown} in {}", out.stderr);
     nothing_leaks(&bgy, &[&out]);
+    // A folder that is not there is a setting to fix, said in both languages.
+    bgy.write(
+        "bgy.toml",
+        "[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"gone\"\n",
+    );
+    let out = bgy.run(&["schedule", "--check"]).await;
+    out.assert_code(2);
+    assert!(
+        out.stderr
+            .contains("无法读取文件夹 gone([schedule] folder):文件夹不存在")
+            && out.stderr.contains("cannot read the folder gone"),
+        "{}",
+        out.stderr
+    );
     settings(&bgy, &hook, "max_changes = \"many\"");
     let out = bgy.run(&["schedule", "--check"]).await;
     out.assert_code(2);
