@@ -75,7 +75,7 @@ async fn settled(path: &Path, settle: Duration) -> anyhow::Result<()> {
     let stamp = |p: &Path| {
         std::fs::metadata(p)
             .map(|m| (m.len(), m.modified().ok()))
-            .with_context(|| format!("cannot read {}", p.display()))
+            .with_context(|| format!("无法读取 {p} (cannot read {p})", p = p.display()))
     };
     let mut last = stamp(path)?;
     for _ in 0..20 {
@@ -197,8 +197,10 @@ async fn attempt(
 /// system's export folder.
 fn scheduled_input(ctx: &Context, path: PathBuf) -> anyhow::Result<Input> {
     let reports = ctx.history_dir().join("schedule");
-    std::fs::create_dir_all(&reports)
-        .with_context(|| format!("cannot create {}", reports.display()))?;
+    std::fs::create_dir_all(&reports).with_context(|| {
+        let r = reports.display();
+        format!("无法建立报告的文件夹 {r} (cannot create the reports' folder {r})")
+    })?;
     let mut input = Input::file(path);
     input.report_dir = Some(reports);
     // bgy.toml's [columns] as the file says now: a console may have remembered some.

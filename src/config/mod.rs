@@ -432,7 +432,7 @@ fn read_unattended(
     let settings = company.unattended()?;
     if needs_job && settings.schedule.is_none() {
         return usage(format!(
-            "{SETTINGS_FILE} has no [schedule]: add one (cron, folder, prune, max_changes; see the README's \"Running it unattended\")"
+            "{SETTINGS_FILE} 里没有 [schedule]:请加上(cron、folder、prune、max_changes,见 README 的 \"Running it unattended\") ({SETTINGS_FILE} has no [schedule]: add one (cron, folder, prune, max_changes; see the README's \"Running it unattended\"))"
         ));
     }
     Ok(std::sync::Arc::new(settings))
