@@ -198,6 +198,14 @@ async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
         "{}",
         out.stderr
     );
+    bgy.write("bgy.toml", "[columns]\n\"工号\" = \"帐号\"\n");
+    let out = bgy.run(&["schedule", "--check"]).await;
+    out.assert_code(2);
+    assert!(
+        out.stderr.contains("没有 [schedule]") && out.stderr.contains("has no [schedule]"),
+        "{}",
+        out.stderr
+    );
     settings(&bgy, &hook, "max_changes = \"many\"");
     let out = bgy.run(&["schedule", "--check"]).await;
     out.assert_code(2);
