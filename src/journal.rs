@@ -15,6 +15,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AccountKey, Command, Outcome};
+use crate::text::Unwritten;
 use crate::text::{cut_bytes, MESSAGE_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -106,11 +107,21 @@ impl Journal {
         // Beside the report, whose folder `--report` may name before it exists (the report
         // makes it too).
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot make the folder {}", dir.display()))?;
+            std::fs::create_dir_all(dir).unwritten(|| {
+                let dir = dir.display();
+                (
+                    format!("无法建立文件夹 {dir}({{why}})"),
+                    format!("cannot make the folder {dir}"),
+                )
+            })?;
         }
-        let mut file = File::create(path)
-            .with_context(|| format!("cannot write the journal {}", path.display()))?;
+        let mut file = File::create(path).unwritten(|| {
+            let path = path.display();
+            (
+                format!("无法写入发送日志 {path}({{why}})"),
+                format!("cannot write the journal {path}"),
+            )
+        })?;
         let head = Head {
             bgy_journal: 1,
             command: command.name().into(),

@@ -10,6 +10,7 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::{Field, Kind, Layout};
+use crate::text::Unwritten;
 
 /// Rows that get the dropdowns and formats.
 const TEMPLATE_ROWS: u32 = 100_000;
@@ -216,7 +217,7 @@ fn instructions(help: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
 pub fn write(layout: Layout, departments: Option<&[String]>, path: &Path) -> anyhow::Result<()> {
     use anyhow::Context;
     let bytes = build(layout, departments).context("cannot build the template")?;
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, bytes).cannot_write(path)
 }
 
 #[cfg(test)]

@@ -145,9 +145,80 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
+/// Why a file or folder could not be written, in Chinese: what the person can do about it.
+fn not_written(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "文件夹不存在",
+        ErrorKind::PermissionDenied => "没有写入权限",
+        ErrorKind::ReadOnlyFilesystem => "磁盘是只读的",
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "磁盘已满",
+        ErrorKind::NotADirectory => "路径中有一段不是文件夹",
+        ErrorKind::IsADirectory => "这是一个文件夹,不是文件",
+        _ => "写入出错",
+    }
+}
+
+/// A write that failed, said in Chinese and English: `what` gives the Chinese, in which
+/// `{why}` stands for the reason a person can act on, and the English; the system's own words
+/// follow (`无法写入 a.xlsx(没有写入权限) (cannot write a.xlsx): Permission denied …`).
+pub trait Unwritten<T>: Sized {
+    fn unwritten(self, what: impl FnOnce() -> (String, String)) -> anyhow::Result<T>;
+
+    /// `无法写入 PATH(why) (cannot write PATH)`.
+    fn cannot_write(self, path: &std::path::Path) -> anyhow::Result<T> {
+        self.unwritten(|| {
+            let path = path.display();
+            (
+                format!("无法写入 {path}({{why}})"),
+                format!("cannot write {path}"),
+            )
+        })
+    }
+}
+
+impl<T, E: Into<anyhow::Error>> Unwritten<T> for Result<T, E> {
+    fn unwritten(self, what: impl FnOnce() -> (String, String)) -> anyhow::Result<T> {
+        self.map_err(|e| {
+            let e: anyhow::Error = e.into();
+            let why = e
+                .chain()
+                .find_map(|c| c.downcast_ref::<std::io::Error>())
+                .map_or("写入出错", not_written);
+            let (zh, en) = what();
+            let zh = zh.replace("{why}", why);
+            e.context(format!("{zh} ({en})"))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_write_that_failed_says_why_in_chinese_and_keeps_the_system_s_words() {
+        let denied: Result<(), _> = Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        let e = denied
+            .cannot_write(std::path::Path::new("a.xlsx"))
+            .unwrap_err();
+        let text = format!("{e:#}");
+        assert!(
+            text.starts_with("无法写入 a.xlsx(没有写入权限) (cannot write a.xlsx): "),
+            "{text}"
+        );
+        assert!(text.to_lowercase().contains("permission denied"), "{text}");
+        // Not the system's: the Chinese says only that writing failed.
+        let other: Result<(), _> = Err(anyhow::anyhow!("zip"));
+        let text = format!(
+            "{:#}",
+            other.cannot_write(std::path::Path::new("b")).unwrap_err()
+        );
+        assert!(
+            text.starts_with("无法写入 b(写入出错) (cannot write b): zip"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn trim_takes_invisible_characters_off_the_ends() {

@@ -14,6 +14,7 @@ use crate::model::tree::{DeptInfo, DeptTree, Members};
 use crate::model::StaffRecord;
 use crate::model::{Field, Layout};
 use crate::outcome::{Counts, Detail, Summary};
+use crate::text::Unwritten;
 use crate::write::{self, DeptSheet};
 
 /// The export being written.
@@ -141,12 +142,12 @@ async fn export(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot write {}", output.display()))?;
+    std::fs::create_dir_all(dir).cannot_write(output)?;
     let partial = tempfile::Builder::new()
         .prefix(".bgy-export-")
         .suffix(".partial")
         .tempfile_in(dir)
-        .with_context(|| format!("cannot write beside {}", output.display()))?;
+        .cannot_write(output)?;
     let _unfinished = crate::signals::Unfinished::file(partial.path());
     let mut out = match is_csv(output) {
         true => Out::Csv(Box::new(write::PeopleCsv::new(
@@ -199,7 +200,7 @@ async fn export(
         Out::Csv(w) => w.finish()?,
         Out::Xlsx(w) => w
             .finish(partial.path(), Some(&dept_sheet(tree, &members)))
-            .with_context(|| format!("cannot write {}", output.display()))?,
+            .cannot_write(output)?,
     };
     deliver(partial, output, encoding)?;
     Ok(n)

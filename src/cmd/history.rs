@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use anyhow::Context as _;
 use rust_xlsxwriter::{Format, Workbook};
 use serde_json::Value;
 
@@ -12,6 +11,7 @@ use crate::context::Context;
 use crate::events::Emit;
 use crate::history::{mask, ChangeRecord, History};
 use crate::outcome::{Counts, Detail, Summary};
+use crate::text::Unwritten;
 
 pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
     let history = ctx.history()?;
@@ -127,8 +127,7 @@ fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize>
         history.each_unanswered_record(run.id, |change| rows(change, false))?;
     }
     ws.set_freeze_panes(1, 0)?;
-    crate::write::save(&mut wb, path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::write::save(&mut wb, path).cannot_write(path)?;
     Ok(r as usize)
 }
 

@@ -15,6 +15,7 @@ pub use crate::input::Input;
 pub use crate::model::PruneMode;
 use crate::model::{Cover, Layout};
 use crate::read::header::Names;
+use crate::text::Unwritten;
 
 /// Where API calls go.
 #[derive(Debug, Clone)]
@@ -174,7 +175,7 @@ pub fn remember_columns(dir: &Path, columns: &[(String, String)]) -> anyhow::Res
     let tmp = dir.join(format!(".{SETTINGS_FILE}.tmp"));
     std::fs::write(&tmp, doc.to_string())
         .and_then(|()| std::fs::rename(&tmp, &path))
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        .cannot_write(&path)?;
     // What was written reads back.
     column_names(dir, &Names::default())?;
     Ok(())

@@ -25,6 +25,7 @@ use crate::model::{AccountKey, Command, Cover, Layout, Outcome, StaffRecord};
 use crate::outcome::PlanLines;
 use crate::outcome::{Counts, Detail, SheetDetail, Status, Summary};
 use crate::report::{self, Report};
+use crate::text::Unwritten;
 use crate::validate::{self, Table};
 
 /// Rows read between two progress events while a sheet is read (a count: the total is known
@@ -517,7 +518,13 @@ impl<'a> Session<'a> {
             }),
             Err(e) => Err(e.into()),
         }
-        .with_context(|| format!("cannot write the report {}", self.report.display()));
+        .unwritten(|| {
+            let path = self.report.display();
+            (
+                format!("无法写入报告 {path}({{why}})"),
+                format!("cannot write the report {path}"),
+            )
+        });
         let status = match stop.status() {
             Some(s) => s,
             None if c.ok < c.total || extra.failed + extra.invalid > 0 => Status::RowsFailed,
@@ -791,8 +798,21 @@ fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<Report
         },
         None => {
             let path = report::reserve_path(&input.file, input.report_dir.as_deref(), started)
-                .with_context(|| {
-                    format!("cannot write a report beside {}", input.file.display())
+                .unwritten(|| match &input.report_dir {
+                    Some(dir) => (
+                        format!("无法在 {} 写报告({{why}})", dir.display()),
+                        format!("cannot write a report in {}", dir.display()),
+                    ),
+                    None => (
+                        format!(
+                            "无法在 {} 旁边写报告({{why}});--report-dir 可以把报告写到别的文件夹",
+                            input.file.display()
+                        ),
+                        format!(
+                            "cannot write a report beside {}; --report-dir writes it elsewhere",
+                            input.file.display()
+                        ),
+                    ),
                 })?;
             ReportPath {
                 reserved: Some(crate::signals::Unfinished::reserved(&path)),

@@ -221,6 +221,35 @@ async fn reports_go_where_they_are_told_or_nowhere_for_a_quick_look() {
 }
 
 #[tokio::test]
+async fn a_place_that_cannot_be_written_is_said_in_chinese_and_english() {
+    let b = Bgy::new();
+    b.write("s.csv", staff_csv("w", 2));
+    // A file where a folder should be: refused whoever runs the test (root writes anywhere).
+    b.write("blocker", "not a folder");
+    let r = b
+        .run(&["check", "s.csv", "--report-dir", "blocker/reports"])
+        .await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("无法在 blocker/reports 写报告(路径中有一段不是文件夹)")
+            && r.stderr
+                .contains("(cannot write a report in blocker/reports)"),
+        "{}",
+        r.stderr
+    );
+    let r = b.run(&["template", "-o", "blocker/t.xlsx"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains(
+            "无法写入 blocker/t.xlsx(路径中有一段不是文件夹) (cannot write blocker/t.xlsx)"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
 async fn a_sheet_piped_in_as_dash_is_read_from_standard_input() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
