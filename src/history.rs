@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::model::{AccountKey, Field, StaffRecord};
+use crate::text::Unwritten;
 
 pub struct History {
     conn: Mutex<Connection>,
@@ -250,14 +251,18 @@ pub fn mask(mut v: Value) -> Value {
 impl History {
     pub fn open(path: &Path) -> anyhow::Result<History> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir).cannot_make_folder(dir)?;
         }
         // SQLite takes an empty file for a new database: a history cut to 0 bytes (a full disk,
         // a mistake) would silently start again. Say so instead.
         let emptied = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
-        let conn = Connection::open(path)
-            .with_context(|| format!("cannot open the history {}", path.display()))?;
+        let conn = Connection::open(path).unwritten(|| {
+            let path = path.display();
+            (
+                format!("无法打开历史记录 {path}({{why}})"),
+                format!("cannot open the history {path}"),
+            )
+        })?;
         // WAL: each change is committed on its own and survives a kill of the process.
         // NORMAL: no fsync per change (the journal makes the same trade), so recording keeps
         // up with sending.

@@ -107,13 +107,7 @@ impl Journal {
         // Beside the report, whose folder `--report` may name before it exists (the report
         // makes it too).
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).unwritten(|| {
-                let dir = dir.display();
-                (
-                    format!("无法建立文件夹 {dir}({{why}})"),
-                    format!("cannot make the folder {dir}"),
-                )
-            })?;
+            std::fs::create_dir_all(dir).cannot_make_folder(dir)?;
         }
         let mut file = File::create(path).unwritten(|| {
             let path = path.display();

@@ -39,8 +39,6 @@ pub use outcome::{error_exit_code, Status, Summary};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::Context as _;
-
 use crate::config::{Config, EmulatorJob, Job};
 use crate::events::{Emit, Observer};
 
@@ -109,9 +107,7 @@ async fn serve_emulator(
             .seed(&org)
             .map_err(|r| anyhow::anyhow!("seeding the emulator: {}", r.message))?;
     }
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = bind(listen).await?;
     let running = emulator::start(listener, store, options).await?;
     events.note(format!(
         "bgy emulator: serving {} (state {}); Ctrl-C or SIGTERM to stop",
@@ -123,6 +119,23 @@ async fn serve_emulator(
     Ok(Summary {
         command: "emulator",
         ..Summary::default()
+    })
+}
+
+/// Listens on `listen` (the emulator's, the console's), or says why not in Chinese and
+/// English: a port another program has, an address this machine does not have.
+pub(crate) async fn bind(listen: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    use std::io::ErrorKind;
+    tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        let why = match e.kind() {
+            ErrorKind::AddrInUse => "端口已被别的程序占用;用 --listen 换一个端口",
+            ErrorKind::AddrNotAvailable => "本机没有这个地址",
+            ErrorKind::PermissionDenied => "没有权限使用这个端口(1024 以下的端口要管理员权限)",
+            _ => "无法监听",
+        };
+        anyhow::Error::new(e).context(format!(
+            "无法在 {listen} 监听:{why} (cannot listen on {listen})"
+        ))
     })
 }
 

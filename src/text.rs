@@ -165,6 +165,17 @@ fn not_written(e: &std::io::Error) -> &'static str {
 pub trait Unwritten<T>: Sized {
     fn unwritten(self, what: impl FnOnce() -> (String, String)) -> anyhow::Result<T>;
 
+    /// `无法建立文件夹 DIR(why) (cannot make the folder DIR)`.
+    fn cannot_make_folder(self, dir: &std::path::Path) -> anyhow::Result<T> {
+        self.unwritten(|| {
+            let dir = dir.display();
+            (
+                format!("无法建立文件夹 {dir}({{why}})"),
+                format!("cannot make the folder {dir}"),
+            )
+        })
+    }
+
     /// `无法写入 PATH(why) (cannot write PATH)`.
     fn cannot_write(self, path: &std::path::Path) -> anyhow::Result<T> {
         self.unwritten(|| {

@@ -66,9 +66,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         (Some(cert), Some(key)) => Some(net::tls(cert, key)?),
         _ => None,
     };
-    let listener = tokio::net::TcpListener::bind(&job.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", job.listen))?;
+    let listener = crate::bind(&job.listen).await?;
     let addr = listener.local_addr()?;
     let secure = tls.is_some() || job.trust_proxy;
     let auth = auth::Auth::new(

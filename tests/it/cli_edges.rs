@@ -250,6 +250,26 @@ async fn a_place_that_cannot_be_written_is_said_in_chinese_and_english() {
 }
 
 #[tokio::test]
+async fn a_port_another_program_has_is_said_and_the_way_out_named() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let b = Bgy::new();
+    for args in [
+        vec!["emulator", "--listen", &listen],
+        vec!["serve", "--emulator", "--listen", &listen],
+    ] {
+        let r = b.run(&args).await;
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains(&format!("无法在 {listen} 监听:端口已被别的程序占用;用 --listen 换一个端口 (cannot listen on {listen})")),
+            "{}",
+            r.stderr
+        );
+    }
+    drop(taken);
+}
+
+#[tokio::test]
 async fn a_sheet_piped_in_as_dash_is_read_from_standard_input() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
