@@ -437,30 +437,35 @@ impl Throttle {
 }
 
 fn read_users(path: &Path) -> anyhow::Result<HashMap<String, User>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read --users {}", path.display()))?;
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        let path = path.display().to_string();
+        anyhow::Error::new(crate::read::ReadError::Io { path, error }).context("--users")
+    })?;
     let mut users = HashMap::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let at = || format!("{} line {}", path.display(), i + 1);
+        let at = || format!("{} 第 {} 行 (line {})", path.display(), i + 1, i + 1);
         let parts: Vec<&str> = line.split(':').collect();
         let (name, role, hash) = match parts.as_slice() {
             [name, hash] => (*name, Role::Approve, *hash),
             [name, role, hash] => (
                 *name,
                 Role::parse(role).with_context(|| {
-                    format!("{}: role {role:?} is not view, run or approve", at())
+                    format!("{}: 角色 {role:?} 应为 view、run 或 approve (role {role:?} is not view, run or approve)", at())
                 })?,
                 *hash,
             ),
-            _ => anyhow::bail!("{}: not name:argon2-hash or name:role:argon2-hash", at()),
+            _ => anyhow::bail!(
+                "{}: 应为 名字:argon2 哈希 或 名字:角色:argon2 哈希 (not name:argon2-hash or name:role:argon2-hash)",
+                at()
+            ),
         };
         PasswordHash::new(hash.trim()).map_err(|e| {
             anyhow::anyhow!(
-                "{}: not an argon2 hash ({e}); make one with bgy serve --hash-password",
+                "{}: 不是 argon2 哈希,用 bgy serve --hash-password 生成 (not an argon2 hash ({e}); make one with bgy serve --hash-password)",
                 at()
             )
         })?;

@@ -270,6 +270,41 @@ async fn a_port_another_program_has_is_said_and_the_way_out_named() {
 }
 
 #[tokio::test]
+async fn a_users_file_that_cannot_be_read_or_used_names_the_line_in_both_languages() {
+    let b = Bgy::new();
+    let serve = |users: &'static str| ["serve", "--listen", "127.0.0.1:0", "--users", users];
+    let r = b.run(&serve("missing.txt")).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("无法读取 missing.txt:文件不存在"),
+        "{}",
+        r.stderr
+    );
+    b.write("users.txt", "# who may log in\nhr:view:x:y:z\n");
+    let r = b.run(&serve("users.txt")).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("users.txt 第 2 行 (line 2): 应为 名字:argon2 哈希")
+            && r.stderr
+                .contains("(not name:argon2-hash or name:role:argon2-hash)"),
+        "{}",
+        r.stderr
+    );
+    b.write(
+        "users.txt",
+        "hr:boss:$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\n",
+    );
+    let r = b.run(&serve("users.txt")).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("角色 \"boss\" 应为 view、run 或 approve"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
 async fn a_sheet_piped_in_as_dash_is_read_from_standard_input() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
