@@ -63,13 +63,18 @@ impl Company {
         match std::fs::read_to_string(&path) {
             Ok(text) => Company::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Company::default()),
-            Err(e) => usage(format!("cannot read {}: {e}", path.display())),
+            Err(error) => usage(
+                crate::read::ReadError::Io {
+                    path: path.display().to_string(),
+                    error,
+                }
+                .to_string(),
+            ),
         }
     }
 
     pub fn parse(text: &str) -> Result<Company, UsageError> {
-        toml::from_str(text)
-            .map_err(|e| UsageError(format!("{SETTINGS_FILE}: {}", settings_error(&e))))
+        toml::from_str(text).map_err(|e| UsageError(toml_error(text, &e)))
     }
 
     /// The column names a run reads a sheet with: `[columns]`, then `map` (`--map`) over them.
@@ -98,6 +103,21 @@ impl Company {
 /// A parse error of `bgy.toml`, which quotes the line it stopped at: a robot's `key=` value
 /// and a mail server's password (`smtps://user:password@…`) in it are hidden, as a secret is
 /// everywhere.
+/// A `bgy.toml` that TOML cannot read, by its line and column in both languages: toml's own
+/// text quotes the line across several lines of the terminal, and the line may hold a secret.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = settings_error(&e.message());
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("{SETTINGS_FILE} 第 {line} 行第 {column} 列有误 ({SETTINGS_FILE} line {line}, column {column}: {message})")
+        }
+        None => format!("{SETTINGS_FILE}: {message}"),
+    }
+}
+
 pub fn settings_error(e: &impl std::fmt::Display) -> String {
     let text = hide_passwords(&e.to_string());
     let mut out = String::with_capacity(text.len());

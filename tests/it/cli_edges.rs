@@ -305,6 +305,22 @@ async fn a_users_file_that_cannot_be_read_or_used_names_the_line_in_both_languag
 }
 
 #[tokio::test]
+async fn a_bgy_toml_that_cannot_be_read_names_its_line_and_column() {
+    let b = Bgy::new();
+    b.write("s.csv", staff_csv("t", 1));
+    b.write("bgy.toml", "[columns\n\"工号\" = \"帐号\"\n");
+    let r = b.run(&["check", "s.csv"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains(
+            "bgy.toml 第 1 行第 9 列有误 (bgy.toml line 1, column 9: unclosed table, expected `]`)"
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
 async fn a_sheet_piped_in_as_dash_is_read_from_standard_input() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
