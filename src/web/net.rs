@@ -63,21 +63,26 @@ pub fn tls(cert: &Path, key: &Path) -> anyhow::Result<tokio_rustls::TlsAcceptor>
     use rustls_pki_types::{CertificateDer, PrivateKeyDer};
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| anyhow::anyhow!("--tls-cert {}: {e}", cert.display()))?;
+        .map_err(|e| {
+            let cert = cert.display();
+            anyhow::anyhow!("--tls-cert {cert}:无法读取证书 (cannot read the certificate: {e})")
+        })?;
     anyhow::ensure!(
         !chain.is_empty(),
-        "--tls-cert {}: no certificate in it (PEM, -----BEGIN CERTIFICATE-----)",
+        "--tls-cert {}:里面没有证书 (no certificate in it: PEM, -----BEGIN CERTIFICATE-----)",
         cert.display()
     );
-    let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|e| anyhow::anyhow!("--tls-key {}: {e}", key.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        let key = key.display();
+        anyhow::anyhow!("--tls-key {key}:无法读取私钥 (cannot read the private key: {e})")
+    })?;
     let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
     let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("TLS setup")?
         .with_no_client_auth()
         .with_single_cert(chain, key)
-        .context("--tls-cert and --tls-key do not make a certificate and its key")?;
+        .context("--tls-cert 与 --tls-key 不是同一对证书和私钥 (--tls-cert and --tls-key do not make a certificate and its key)")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }

@@ -321,6 +321,42 @@ async fn a_bgy_toml_that_cannot_be_read_names_its_line_and_column() {
 }
 
 #[tokio::test]
+async fn a_certificate_that_cannot_be_used_is_said_in_both_languages() {
+    let b = Bgy::new();
+    let one = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    b.write("cert.pem", one.cert.pem());
+    b.write("other-key.pem", other.signing_key.serialize_pem());
+    let serve = |cert: &'static str, key: &'static str| {
+        [
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+        ]
+    };
+    let r = b.run(&serve("missing.pem", "other-key.pem")).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("--tls-cert missing.pem:无法读取证书 (cannot read the certificate"),
+        "{}",
+        r.stderr
+    );
+    let r = b.run(&serve("cert.pem", "other-key.pem")).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("--tls-cert 与 --tls-key 不是同一对证书和私钥"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
 async fn a_sheet_piped_in_as_dash_is_read_from_standard_input() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
