@@ -14,6 +14,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use crate::text::Unwritten;
+
 /// Held for as long as the run sends.
 #[derive(Debug)]
 pub struct RunLock {
@@ -71,7 +73,7 @@ pub struct DirLock {
 /// Takes the working directory's sending lock (`DIR/sending.lock`, DIR the history store's
 /// folder) for a run described as `what` (`bgy import by alice`), or says who holds it.
 pub fn directory(dir: &Path, what: &str) -> anyhow::Result<DirLock> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::create_dir_all(dir).cannot_make_folder(dir)?;
     let file = take(&dir.join(DIRECTORY_LOCK), what, PATIENCE).map_err(|e| {
         match e.downcast::<Held>() {
             Ok(Held(holder)) => Locked {
@@ -114,7 +116,7 @@ fn take(path: &Path, what: &str, patience: Duration) -> anyhow::Result<File> {
         .create(true)
         .truncate(false)
         .open(path)
-        .with_context(|| format!("cannot create the lock file {}", path.display()))?;
+        .cannot_write(path)?;
     let deadline = std::time::Instant::now() + patience;
     loop {
         match file.try_lock() {
@@ -132,7 +134,10 @@ fn take(path: &Path, what: &str, patience: Duration) -> anyhow::Result<File> {
                 return Err(Held(holder).into());
             }
             Err(TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", path.display()))
+                return Err(e).with_context(|| {
+                    let path = path.display();
+                    format!("无法锁定 {path} (cannot lock {path})")
+                })
             }
         }
     }

@@ -79,9 +79,9 @@ async fn add(
             None => anyhow::bail!("未能新建 {p} (could not create {p}: {why})"),
         }
     }
-    let we_id = tree
-        .resolve(&path)
-        .with_context(|| format!("{path} is still missing after creating it"))?;
+    let we_id = tree.resolve(&path).with_context(|| {
+        format!("新建后仍然找不到 {path} ({path} is still missing after creating it)")
+    })?;
     for p in &created.made {
         ctx.events.note(format!(
             "created {p} [{}]",
@@ -162,7 +162,7 @@ async fn rename(
             Err(_) => (RunStatus::Fatal, serde_json::json!({"failed": 1})),
         };
         h.end(run, status, &counts, None)?;
-        made?.context("the history could not record the rename, which was made")?;
+        made?.context("部门已改名,但历史记录没能记下这次改名 (the history could not record the rename, which was made)")?;
     }
     ctx.events.note(format!(
         "{old} [{we_id}] → {name}{}",

@@ -617,9 +617,10 @@ impl<'a> Session<'a> {
             .kept
             .get()
             .context("这些行不是从文件读出的 (these rows were not read from a file)")?;
-        let bytes = copy
-            .bytes()
-            .with_context(|| format!("cannot read {} again", input.file.display()))?;
+        let bytes = copy.bytes().with_context(|| {
+            let file = input.file.display();
+            format!("无法再次读取 {file} 的副本 (cannot read the copy of {file} again)")
+        })?;
         let sheet = input.sheet.as_deref();
         Ok(self
             .table
