@@ -43,14 +43,7 @@ impl Context {
             Target::Offline => (None, None),
             Target::Server { base_url, ticket } => (Some((base_url.clone(), ticket.clone())), None),
             Target::Emulator { state } => {
-                let store = emulator::open_store(state, None)?;
-                if store.is_empty() {
-                    let seed: emulator::Seed = serde_json::from_str(SAMPLE_ORG)
-                        .context("the built-in samples/org.json is not valid")?;
-                    store
-                        .seed(&seed)
-                        .map_err(|r| anyhow::anyhow!("seeding the emulator: {}", r.message))?;
-                }
+                let store = emulator::open_store(state, None, events.as_ref())?;
                 let running = emulator::start_local(store, emulator::Options::default())
                     .await
                     .context("cannot start the embedded emulator")?;

@@ -16,7 +16,6 @@ use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use anyhow::Context as _;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -248,6 +247,61 @@ pub fn mask(mut v: Value) -> Value {
     v
 }
 
+/// The history's settings and tables, made when missing (a new or an older history).
+fn set_up(conn: &Connection) -> rusqlite::Result<()> {
+    // WAL: each change is committed on its own and survives a kill of the process.
+    // NORMAL: no fsync per change (the journal makes the same trade), so recording keeps
+    // up with sending.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started TEXT NOT NULL, finished TEXT, command TEXT NOT NULL,
+            input TEXT NOT NULL, sha256 TEXT NOT NULL, server TEXT NOT NULL, who TEXT NOT NULL,
+            status TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}', report TEXT);
+         CREATE TABLE IF NOT EXISTS changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,
+            at TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,
+            before TEXT NOT NULL, sent TEXT NOT NULL);
+         CREATE INDEX IF NOT EXISTS changes_run ON changes(run);
+         -- Whether bgy created an account (a backup asks it of each person it holds):
+         -- without it, each question read every change ever made.
+         CREATE INDEX IF NOT EXISTS changes_account
+            ON changes(account COLLATE NOCASE, kind);
+         -- A call that changes people, not answered yet: what it is to change, written
+         -- before it goes and moved to changes (or removed) when its answer comes. What
+         -- a kill, or retries that ran out on lost answers, leaves here may have been
+         -- applied: an undo asks the directory which were, and takes those back.
+         CREATE TABLE IF NOT EXISTS unanswered (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,
+            at TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,
+            before TEXT NOT NULL, sent TEXT NOT NULL);
+         CREATE INDEX IF NOT EXISTS unanswered_run ON unanswered(run);
+         CREATE TABLE IF NOT EXISTS last_sent (
+            account TEXT PRIMARY KEY, fields TEXT NOT NULL);
+         -- The 人事状态 bgy last sent (a plan asks it once, not a person at a time).
+         CREATE INDEX IF NOT EXISTS last_sent_status
+            ON last_sent(json_extract(fields, '$.status'));
+         CREATE TABLE IF NOT EXISTS pending (
+            run INTEGER PRIMARY KEY, path TEXT NOT NULL, options TEXT NOT NULL,
+            plan_hash TEXT NOT NULL, why TEXT NOT NULL, lines TEXT NOT NULL DEFAULT '[]',
+            decided TEXT, decided_by TEXT, decided_run INTEGER);",
+    )?;
+    // Added later: the columns a person named for the run (`工号→帐号`), and its journal
+    // (an undo of a run that was killed reads the calls it sent and never heard back from).
+    for column in ["columns", "journal"] {
+        let has = conn
+            .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = ?1")?
+            .exists([column])?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {column} TEXT"))?;
+        }
+    }
+    Ok(())
+}
+
 impl History {
     pub fn open(path: &Path) -> anyhow::Result<History> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -256,65 +310,15 @@ impl History {
         // SQLite takes an empty file for a new database: a history cut to 0 bytes (a full disk,
         // a mistake) would silently start again. Say so instead.
         let emptied = std::fs::metadata(path).is_ok_and(|m| m.len() == 0);
-        let conn = Connection::open(path).unwritten(|| {
-            let path = path.display();
-            (
-                format!("无法打开历史记录 {path}({{why}})"),
-                format!("cannot open the history {path}"),
-            )
-        })?;
-        // WAL: each change is committed on its own and survives a kill of the process.
-        // NORMAL: no fsync per change (the journal makes the same trade), so recording keeps
-        // up with sending.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "busy_timeout", 5000)?;
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS runs (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                started TEXT NOT NULL, finished TEXT, command TEXT NOT NULL,
-                input TEXT NOT NULL, sha256 TEXT NOT NULL, server TEXT NOT NULL, who TEXT NOT NULL,
-                status TEXT NOT NULL, counts TEXT NOT NULL DEFAULT '{}', report TEXT);
-             CREATE TABLE IF NOT EXISTS changes (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,
-                at TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,
-                before TEXT NOT NULL, sent TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS changes_run ON changes(run);
-             -- Whether bgy created an account (a backup asks it of each person it holds):
-             -- without it, each question read every change ever made.
-             CREATE INDEX IF NOT EXISTS changes_account
-                ON changes(account COLLATE NOCASE, kind);
-             -- A call that changes people, not answered yet: what it is to change, written
-             -- before it goes and moved to changes (or removed) when its answer comes. What
-             -- a kill, or retries that ran out on lost answers, leaves here may have been
-             -- applied: an undo asks the directory which were, and takes those back.
-             CREATE TABLE IF NOT EXISTS unanswered (
-                seq INTEGER PRIMARY KEY AUTOINCREMENT, run INTEGER NOT NULL,
-                at TEXT NOT NULL, account TEXT NOT NULL, kind TEXT NOT NULL,
-                before TEXT NOT NULL, sent TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS unanswered_run ON unanswered(run);
-             CREATE TABLE IF NOT EXISTS last_sent (
-                account TEXT PRIMARY KEY, fields TEXT NOT NULL);
-             -- The 人事状态 bgy last sent (a plan asks it once, not a person at a time).
-             CREATE INDEX IF NOT EXISTS last_sent_status
-                ON last_sent(json_extract(fields, '$.status'));
-             CREATE TABLE IF NOT EXISTS pending (
-                run INTEGER PRIMARY KEY, path TEXT NOT NULL, options TEXT NOT NULL,
-                plan_hash TEXT NOT NULL, why TEXT NOT NULL, lines TEXT NOT NULL DEFAULT '[]',
-                decided TEXT, decided_by TEXT, decided_run INTEGER);",
-        )
-        .context("cannot set up the history")?;
-        // Added later: the columns a person named for the run (`工号→帐号`), and its journal
-        // (an undo of a run that was killed reads the calls it sent and never heard back from).
-        for column in ["columns", "journal"] {
-            let has = conn
-                .prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = ?1")?
-                .exists([column])?;
-            if !has {
-                conn.execute_batch(&format!("ALTER TABLE runs ADD COLUMN {column} TEXT"))
-                    .context("cannot set up the history")?;
-            }
-        }
+        let conn = Connection::open(path)
+            .and_then(|conn| set_up(&conn).map(|()| conn))
+            .unwritten(|| {
+                let path = path.display();
+                (
+                    format!("无法打开历史记录 {path}({{why}})"),
+                    format!("cannot open the history {path}"),
+                )
+            })?;
         Ok(History {
             conn: Mutex::new(conn),
             emptied,

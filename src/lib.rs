@@ -100,13 +100,7 @@ async fn serve_emulator(
     events: &dyn Observer,
 ) -> anyhow::Result<Summary> {
     let (listen, state, seed) = (&job.listen, &job.state, job.seed.as_deref());
-    let store = emulator::open_store(state, seed)?;
-    if store.is_empty() && seed.is_none() {
-        let org: emulator::Seed = serde_json::from_str(SAMPLE_ORG)?;
-        store
-            .seed(&org)
-            .map_err(|r| anyhow::anyhow!("seeding the emulator: {}", r.message))?;
-    }
+    let store = emulator::open_store(state, seed, events)?;
     let listener = bind(listen).await?;
     let running = emulator::start(listener, store, options).await?;
     events.note(format!(

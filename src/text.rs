@@ -159,6 +159,21 @@ fn not_written(e: &std::io::Error) -> &'static str {
     }
 }
 
+/// Why SQLite could not open or write a file (the history, the emulator's state), in Chinese.
+fn sqlite_not_written(e: &rusqlite::Error) -> Option<&'static str> {
+    use rusqlite::ErrorCode;
+    let code = e.sqlite_error_code()?;
+    Some(match code {
+        ErrorCode::NotADatabase => "不是 SQLite 数据库文件,可能已损坏或被别的文件覆盖",
+        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => "正被别的程序使用",
+        ErrorCode::ReadOnly => "文件或磁盘是只读的",
+        ErrorCode::DiskFull => "磁盘已满",
+        ErrorCode::PermissionDenied => "没有写入权限",
+        ErrorCode::CannotOpen => "无法打开这个文件",
+        _ => return None,
+    })
+}
+
 /// A write that failed, said in Chinese and English: `what` gives the Chinese, in which
 /// `{why}` stands for the reason a person can act on, and the English; the system's own words
 /// follow (`无法写入 a.xlsx(没有写入权限) (cannot write a.xlsx): Permission denied …`).
@@ -194,8 +209,11 @@ impl<T, E: Into<anyhow::Error>> Unwritten<T> for Result<T, E> {
             let e: anyhow::Error = e.into();
             let why = e
                 .chain()
-                .find_map(|c| c.downcast_ref::<std::io::Error>())
-                .map_or("写入出错", not_written);
+                .find_map(|c| match c.downcast_ref::<std::io::Error>() {
+                    Some(io) => Some(not_written(io)),
+                    None => c.downcast_ref().and_then(sqlite_not_written),
+                })
+                .unwrap_or("写入出错");
             let (zh, en) = what();
             let zh = zh.replace("{why}", why);
             e.context(format!("{zh} ({en})"))

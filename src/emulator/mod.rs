@@ -144,25 +144,58 @@ impl Drop for Running {
     }
 }
 
-/// Opens (or creates) the state file, seeding it when it is new.
-pub fn open_store(state: &Path, seed: Option<&Path>) -> anyhow::Result<Store> {
+/// Opens the state file (its folder made when missing); a new, empty one is seeded from
+/// `seed`, or from the built-in sample organisation. A seed given for a state that holds
+/// data already is not used, and `events` hears so.
+pub fn open_store(
+    state: &Path,
+    seed: Option<&Path>,
+    events: &dyn crate::events::Observer,
+) -> anyhow::Result<Store> {
+    use crate::events::Emit;
+    use crate::text::Unwritten;
     use anyhow::Context;
     if let Some(dir) = state.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir).cannot_make_folder(dir)?;
     }
-    let store = Store::open(state)
-        .with_context(|| format!("cannot open the emulator state {}", state.display()))?;
-    if store.is_empty() {
+    let store = Store::open(state).unwritten(|| {
+        let state = state.display();
+        (
+            format!("无法打开模拟器的状态文件 {state}({{why}})"),
+            format!("cannot open the emulator state {state}"),
+        )
+    })?;
+    if !store.is_empty() {
         if let Some(seed) = seed {
-            let text = std::fs::read_to_string(seed)
-                .with_context(|| format!("cannot read the seed {}", seed.display()))?;
-            let seed: Seed = serde_json::from_str(&text)
-                .with_context(|| format!("the seed {} is not a valid org file", seed.display()))?;
-            store.seed(&seed).map_err(|r| {
-                anyhow::anyhow!("the seed was refused: errno {}: {}", r.errno, r.message)
-            })?;
+            let (seed, state) = (seed.display(), state.display());
+            events.warn(format!(
+                "--seed {seed} 没有用上:状态文件 {state} 已有数据;删掉它或换一个 --state 才会从种子开始 (--seed {seed} not used: the state {state} holds data already; delete it, or give another --state, to start from the seed)"
+            ));
         }
+        return Ok(store);
     }
+    let seed: Seed = match seed {
+        Some(seed) => {
+            let text =
+                std::fs::read_to_string(seed).map_err(|error| crate::read::ReadError::Io {
+                    path: seed.display().to_string(),
+                    error,
+                })?;
+            serde_json::from_str(&text).with_context(|| {
+                let seed = seed.display();
+                format!("种子 {seed} 不是有效的组织文件 (the seed {seed} is not a valid org file)")
+            })?
+        }
+        None => serde_json::from_str(crate::SAMPLE_ORG)
+            .context("the built-in samples/org.json is not valid")?,
+    };
+    store.seed(&seed).map_err(|r| {
+        anyhow::anyhow!(
+            "种子被拒绝 (the seed was refused): errno {}: {}",
+            r.errno,
+            r.message
+        )
+    })?;
     Ok(store)
 }
 

@@ -270,6 +270,52 @@ async fn a_port_another_program_has_is_said_and_the_way_out_named() {
 }
 
 #[tokio::test]
+async fn a_file_that_is_no_database_and_a_seed_left_unused_are_said() {
+    let b = Bgy::new();
+    b.write(
+        "junk.sqlite",
+        "not a database, but a note someone saved over it",
+    );
+    let r = b.run(&["history", "--history", "junk.sqlite"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("无法打开历史记录 junk.sqlite(不是 SQLite 数据库文件")
+            && r.stderr.contains("(cannot open the history junk.sqlite)"),
+        "{}",
+        r.stderr
+    );
+    // The emulator's state and seed are read before it listens: a port taken ends the run
+    // once they are said.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let r = b
+        .run(&["emulator", "--state", "junk.sqlite", "--listen", &listen])
+        .await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("无法打开模拟器的状态文件 junk.sqlite(不是 SQLite 数据库文件"),
+        "{}",
+        r.stderr
+    );
+    b.write("s.csv", staff_csv("e", 1));
+    b.run(&["check", "s.csv", "--emulator"])
+        .await
+        .assert_code(0);
+    let r = b
+        .run(&["emulator", "--seed", "ours.json", "--listen", &listen])
+        .await;
+    assert!(
+        r.stderr
+            .contains("--seed ours.json 没有用上:状态文件 .bgy/emulator.sqlite 已有数据"),
+        "{}",
+        r.stderr
+    );
+    drop(taken);
+}
+
+#[tokio::test]
 async fn a_users_file_that_cannot_be_read_or_used_names_the_line_in_both_languages() {
     let b = Bgy::new();
     let serve = |users: &'static str| ["serve", "--listen", "127.0.0.1:0", "--users", users];

@@ -119,7 +119,7 @@ async fn staff_list_answers_every_change_since_the_last_listing() {
     // Pages are kept once cut; whatever changes the directory must show at once.
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("emu.sqlite");
-    let store = bgy::emulator::open_store(&state, None).unwrap();
+    let store = bgy::emulator::Store::open(&state).unwrap();
     store.seed(&small_seed()).unwrap();
     let emu = bgy::emulator::start_local(
         store,
