@@ -215,12 +215,17 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
             out.push_str("\n**主要原因**\n");
         }
         for r in ended.reasons.iter().take(5) {
+            // The Chinese half, as the console shows it in Chinese: the English rule's name
+            // and sentence are for the command line.
+            let text = crate::text::bilingual(&r.example).map_or(r.example.as_str(), |(zh, _)| zh);
+            let row = match r.count {
+                1 => format!("第 {} 行", r.first_row),
+                _ => format!("以首行 {} 为例", r.first_row),
+            };
             out.push_str(&format!(
-                "- {} ×{}(第 {} 行:{})\n",
-                r.rule,
+                "- {} × {}({row})\n",
                 r.count,
-                r.first_row,
-                first_chars(&r.example, 80)
+                first_chars(text, 80)
             ));
         }
     }
@@ -373,7 +378,7 @@ mod tests {
             count: 4,
             warning,
             rule: "转正时间: positive before entry".into(),
-            example: "转正时间 2025-03-19 早于入职时间 2025-12-19".into(),
+            example: "转正时间: 转正时间 2025-03-19 早于入职时间 2025-12-19 (positive_time: positive date 2025-03-19 is before the entry date 2025-12-19)".into(),
             first_row: 72,
             remedy: None,
         }
@@ -394,6 +399,14 @@ mod tests {
         };
         let text = message(Kind::Success, &ended(vec![reason(true)]), None);
         assert!(!text.contains("bgy undo"), "{text}");
+        // Each reason in Chinese alone, as the console shows it.
+        assert!(
+            text.contains(
+                "- 4 × 转正时间: 转正时间 2025-03-19 早于入职时间 2025-12-19(以首行 72 为例)"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("positive"), "{text}");
         // Warnings alone, in a run that went through, are reminders, not why it failed.
         assert!(
             text.contains("**提醒**") && !text.contains("主要原因"),
