@@ -199,6 +199,7 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
                 )),
             }
             if let (Some(why), Some(run)) = (s.paused(), s.history_run) {
+                let why = crate::text::bilingual(why).map_or(why, |(zh, _)| zh);
                 out.push_str(&format!(
                     "> 原因:{why}\n> 批准:`bgy approve {run}` · 拒绝:`bgy reject {run}`\n"
                 ));

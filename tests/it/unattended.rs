@@ -292,6 +292,11 @@ async fn past_max_changes_it_pauses_and_an_approval_sends_that_plan() {
     let text = &robot.texts()[0];
     assert!(text.contains("等待确认"), "{text}");
     assert!(text.contains("计划:新增 **2**"), "{text}");
+    // Why, in Chinese alone: the robot's readers are HR.
+    assert!(
+        text.contains("> 原因:改动 2 处,超过 max_changes 1 (上限 1)\n"),
+        "{text}"
+    );
     assert!(text.contains(&format!("bgy approve {run}")), "{text}");
     assert_eq!(runs(&bgy).await[0]["status"], "pending");
     // The schedule does not ask again for the same file.
