@@ -26,7 +26,6 @@ mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
@@ -36,6 +35,7 @@ use crate::config::ServeJob;
 use crate::context::Context;
 use crate::events::Emit as _;
 use crate::outcome::Summary;
+use crate::text::Unwritten as _;
 
 pub use auth::hash_password_from_stdin;
 
@@ -76,8 +76,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         secure,
         &ctx.who,
     )?;
-    std::fs::create_dir_all(&job.data)
-        .with_context(|| format!("cannot create the run store {}", job.data.display()))?;
+    std::fs::create_dir_all(&job.data).cannot_make_folder(&job.data)?;
     let app = Arc::new(App {
         store: runs::Store {
             data: job.data.clone(),

@@ -238,6 +238,16 @@ async fn a_place_that_cannot_be_written_is_said_in_chinese_and_english() {
         "{}",
         r.stderr
     );
+    let r = b
+        .run(&["serve", "--listen", "127.0.0.1:0", "--data", "blocker/runs"])
+        .await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("无法建立文件夹 blocker/runs(路径中有一段不是文件夹)"),
+        "{}",
+        r.stderr
+    );
     let r = b.run(&["template", "-o", "blocker/t.xlsx"]).await;
     r.assert_code(2);
     assert!(
