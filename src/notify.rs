@@ -34,6 +34,9 @@ pub struct Ended<'a> {
 enum Kind {
     Success,
     Paused,
+    /// Some rows failed or were invalid, and the rest changed the directory
+    /// (`on_invalid = "send-valid"`, or rows the server refused): told as a failure is.
+    Partial,
     Failure,
 }
 
@@ -45,6 +48,7 @@ fn kind_of(ended: &Ended) -> Option<Kind> {
             // The same file again: nothing ran, nothing to tell.
             s.history_run.map(|_| Kind::Success)
         }
+        Ok(s) if s.status == Status::RowsFailed && s.changed() => Some(Kind::Partial),
         Ok(_) => Some(Kind::Failure),
     }
 }
@@ -61,7 +65,7 @@ pub async fn tell(events: &dyn Observer, notify: &Notify, ended: &Ended<'_>) {
     let wanted = match kind {
         Kind::Success => notify.on_success,
         Kind::Paused => notify.on_pause,
-        Kind::Failure => notify.on_failure,
+        Kind::Partial | Kind::Failure => notify.on_failure,
     };
     if !wanted {
         return;
@@ -146,6 +150,7 @@ fn title(kind: Kind) -> &'static str {
     match kind {
         Kind::Success => "成功",
         Kind::Paused => "等待确认",
+        Kind::Partial => "部分完成",
         Kind::Failure => "失败",
     }
 }
@@ -174,7 +179,7 @@ fn warn(events: &dyn Observer, hook: &Webhook, e: &anyhow::Error) {
 fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
     let colour = match kind {
         Kind::Success => "info",
-        Kind::Paused | Kind::Failure => "warning",
+        Kind::Paused | Kind::Partial | Kind::Failure => "warning",
     };
     let mut out = format!(
         "## bgy 定时同步:<font color=\"{colour}\">{}</font>\n",

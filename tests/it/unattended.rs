@@ -863,6 +863,16 @@ async fn a_sheet_with_invalid_rows_sends_nothing_unless_send_valid() {
     bgy.run(&["schedule", "--once"]).await.assert_code(1);
     assert!(emu.store.person("new01").is_some(), "the valid row sent");
     assert!(emu.store.person("new02").is_none());
+    // Not a failure: what was valid changed the directory, and the rest is named.
+    let text = robot.texts().last().unwrap().clone();
+    assert!(
+        text.contains("部分完成") && text.contains("新增 **2**") && text.contains("无效 **1**"),
+        "{text}"
+    );
+    assert!(
+        text.contains("主要原因") && text.contains("bgy undo"),
+        "{text}"
+    );
 }
 
 /// Waits until the history has a run of `status`; its id.
