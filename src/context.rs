@@ -124,7 +124,9 @@ impl Context {
                 Ok(n) => self.events.note(format!(
                     "bgy: {n} run(s) recorded as running had been stopped (killed, or the machine went down): now interrupted 已中断"
                 )),
-                Err(e) => self.events.warn(format!("the history could not be tidied: {e:#}")),
+                Err(e) => self.events.warn(format!(
+                    "历史记录没能整理 (the history could not be tidied: {e:#})"
+                )),
             }
         }
         Ok(self.history.get_or_init(|| opened).clone())

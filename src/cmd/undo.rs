@@ -75,13 +75,13 @@ async fn departments_back(
             match crate::execute::depts::rename(client, written, *we_id, set, old).await {
                 Ok(recorded) => {
                     if let Err(e) = recorded {
-                        (ctx.events).warn(format!("the history could not record a rename: {e:#}"));
+                        (ctx.events).warn(crate::execute::depts::unrecorded_rename(&e));
                     }
                 }
                 Err(e) => {
                     extra.failed += 1;
                     ctx.events
-                        .warn(format!("we_id {we_id} could not be renamed back: {e:#}"));
+                        .warn(format!("部门 {we_id} 没能改回原名 (we_id {we_id} could not be renamed back: {e:#})"));
                 }
             }
         }

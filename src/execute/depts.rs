@@ -142,7 +142,7 @@ pub async fn apply_departments(
             Ok(recorded) => {
                 renamed += 1;
                 if let Err(e) = recorded {
-                    events.warn(format!("the history could not record a rename: {e:#}"));
+                    events.warn(unrecorded_rename(&e));
                 }
             }
             Err(e) => match e.downcast::<ApiError>() {
@@ -257,7 +257,7 @@ pub fn record_create(history: Option<&Recorder<'_>>, events: &dyn Observer, path
             &sent,
         ) {
             events.warn(format!(
-                "the history could not record a department created: {e:#}"
+                "历史记录没能记下新建的部门,撤销时不会删除它 (the history could not record a department created: {e:#})"
             ));
         }
     }
@@ -286,4 +286,9 @@ pub fn resolved(values: &StaffRecord, planned: &DeptTree, real: &DeptTree) -> St
         record.put(Field::WeId, &real_ids.join(","));
     }
     record
+}
+
+/// A department renamed that the history did not record: an undo will not rename it back.
+pub fn unrecorded_rename(e: &anyhow::Error) -> String {
+    format!("历史记录没能记下一次部门改名,撤销时不会改回 (the history could not record a rename, which an undo will not take back: {e:#})")
 }

@@ -659,7 +659,7 @@ impl<'a> Session<'a> {
         if let Err(e) = r.history.end(r.run, status, &counts, report) {
             self.ctx
                 .events
-                .warn(format!("the history could not record the run's end: {e:#}"));
+                .warn(format!("历史记录没能记下这次运行的结束 (the history could not record the run's end: {e:#})"));
         }
     }
 }
