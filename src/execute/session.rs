@@ -518,13 +518,7 @@ impl<'a> Session<'a> {
             }),
             Err(e) => Err(e.into()),
         }
-        .unwritten(|| {
-            let path = self.report.display();
-            (
-                format!("无法写入报告 {path}({{why}})"),
-                format!("cannot write the report {path}"),
-            )
-        });
+        .cannot_write(&self.report);
         let status = match stop.status() {
             Some(s) => s,
             None if c.ok < c.total || extra.failed + extra.invalid > 0 => Status::RowsFailed,
@@ -572,8 +566,7 @@ impl<'a> Session<'a> {
                 departments_renamed: extra.departments_renamed,
                 existing: extra.existing,
                 kept: extra.kept,
-                paused: None,
-                planned: None,
+                ..SheetDetail::default()
             }),
             status,
             ..Summary::default()

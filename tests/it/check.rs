@@ -835,7 +835,10 @@ async fn a_report_that_cannot_be_written_says_why() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("cannot write the report"), "{stderr}");
+    assert!(
+        stderr.contains("无法写入 s.report-") && stderr.contains("(cannot write s.report-"),
+        "{stderr}"
+    );
     assert!(stderr.contains(missing), "{stderr}");
     assert!(!stderr.contains("is empty"), "{stderr}");
 }
