@@ -458,13 +458,17 @@ pub enum Command {
     /// The unattended job of bgy.toml's [schedule]: the newest sheet in its folder, planned and
     /// synced, paused for approval past max_changes, the 企业微信 robot told. `bgy serve` runs
     /// it on its cron; --once runs it now (for system cron and timers); --check says what it
-    /// would read and when it runs next.
+    /// would read and when it runs next; --test-notify tries the robot and the mail.
     ///
     /// Exit codes: 0 done (or nothing new), 1 rows failed, 2 bad settings, 3 fatal, 4 paused
     /// for approval (bgy approve RUN / bgy reject RUN). A run prints its plan and counts, so
     /// under cron, which mails whatever a job prints, `chronic bgy schedule --once --quiet`
     /// (moreutils) mails only a run that does not exit 0.
-    #[command(group(clap::ArgGroup::new("when").required(true).args(["once", "check"])))]
+    #[command(group(
+        clap::ArgGroup::new("when")
+            .required(true)
+            .args(["once", "check", "test_notify"])
+    ))]
     Schedule {
         /// Run the job now, once, and exit.
         #[arg(long)]
@@ -473,6 +477,10 @@ pub enum Command {
         /// file it would read. Sends nothing.
         #[arg(long)]
         check: bool,
+        /// Send a test message to the 企业微信 robot (and the mail, if set) of bgy.toml's
+        /// [notify], to see that they are told before the first night. Exit 2 if one is not.
+        #[arg(long)]
+        test_notify: bool,
     },
     /// Approve a run the schedule paused: it is planned again against the live directory and
     /// sent only if the plan is the one that was paused; otherwise the difference is shown and

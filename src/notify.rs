@@ -81,13 +81,37 @@ pub async fn tell(events: &dyn Observer, notify: &Notify, ended: &Ended<'_>) {
         robot(events, hook, &text, report).await;
     }
     if let Some(mail) = &notify.mail {
-        if let Err(e) = send_mail(mail, kind, &text, report).await {
+        if let Err(e) = send_mail(mail, title(kind), &text, report).await {
             let text = mail.redact(&format!("{e:#}"));
             events.warn(format!(
                 "通知邮件没有发出 (the e-mail was not sent: {text}); the run itself is not affected"
             ));
         }
     }
+}
+
+/// `bgy schedule --test-notify`: a test message to the robot and the mail `notify` names, and
+/// what became of each: the channel as shown (no key, no password), and the error, redacted.
+pub async fn test(notify: &Notify, next: Option<&str>) -> Vec<(String, Result<(), String>)> {
+    let mut text =
+        "## bgy 定时同步:测试\n> 这是一条测试消息:收到它,说明 bgy 的定时同步能通知到这里。\n"
+            .to_string();
+    if let Some(next) = next {
+        text.push_str(&format!("> 下次运行:{next}\n"));
+    }
+    let mut told = Vec::new();
+    if let Some(hook) = &notify.webhook {
+        let body = json!({"msgtype": "markdown", "markdown": {"content": text}});
+        let sent = post_json(hook, &body).await.map(|_| ());
+        let sent = sent.map_err(|e| crate::api::error::redact(&format!("{e:#}"), hook.key()));
+        told.push((format!("企业微信机器人 robot {}", hook.shown()), sent));
+    }
+    if let Some(mail) = &notify.mail {
+        let sent = send_mail(mail, "测试", &text, None).await;
+        let sent = sent.map_err(|e| mail.redact(&format!("{e:#}")));
+        told.push((format!("通知邮件 mail {}", mail.shown()), sent));
+    }
+    told
 }
 
 /// The message to the robot, then the report.
@@ -107,7 +131,7 @@ async fn robot(events: &dyn Observer, hook: &Webhook, text: &str, report: Option
 /// when it is within the robot's 20 MB.
 async fn send_mail(
     mail: &Mail,
-    kind: Kind,
+    title: &str,
     text: &str,
     report: Option<&Path>,
 ) -> anyhow::Result<()> {
@@ -115,7 +139,7 @@ async fn send_mail(
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
     let mut message = Message::builder()
         .from(mail.from.clone())
-        .subject(format!("bgy 定时同步:{}", title(kind)));
+        .subject(format!("bgy 定时同步:{title}"));
     for to in &mail.to {
         message = message.to(to.clone());
     }

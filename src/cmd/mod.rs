@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use anyhow::Context as _;
 
 use crate::api::ApiError;
-use crate::config::Job;
+use crate::config::{Job, ScheduleAction};
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
 use crate::execute::session::Session;
@@ -78,14 +78,11 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             prune,
             destructive,
         } => plan::sync(ctx, input, *prune, *destructive).await,
-        Job::Schedule {
-            once: true,
-            settings,
-        } => schedule::once(ctx, settings).await,
-        Job::Schedule {
-            once: false,
-            settings,
-        } => schedule::check(ctx, settings),
+        Job::Schedule { what, settings } => match what {
+            ScheduleAction::Once => schedule::once(ctx, settings).await,
+            ScheduleAction::Check => schedule::check(ctx, settings),
+            ScheduleAction::TestNotify => schedule::test_notify(ctx, settings).await,
+        },
         Job::Decide {
             run,
             approve,

@@ -350,6 +350,40 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
     })
 }
 
+/// `bgy schedule --test-notify`: a test message to the robot and the mail of `[notify]`; exit 2
+/// naming each that was not told.
+pub async fn test_notify(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
+    let notify = &settings.notify;
+    anyhow::ensure!(
+        notify.webhook.is_some() || notify.mail.is_some(),
+        "bgy.toml 的 [notify] 既没有 wecom_webhook 也没有 smtp,没有可以通知的地方 (bgy.toml's [notify] has neither wecom_webhook nor smtp: nobody to tell)"
+    );
+    let next = settings
+        .schedule
+        .as_ref()
+        .and_then(|job| job.next_after(chrono::Utc::now()))
+        .map(|t| t.format("%Y-%m-%d %H:%M %Z").to_string());
+    let mut failed = Vec::new();
+    for (whom, sent) in notify::test(notify, next.as_deref()).await {
+        match sent {
+            Ok(()) => ctx.events.note(format!(
+                "bgy schedule: 测试消息已发给 {whom} (a test message went to it)"
+            )),
+            Err(e) => failed.push(format!("{whom}: {e}")),
+        }
+    }
+    anyhow::ensure!(
+        failed.is_empty(),
+        "测试消息没有发出 (the test message was not taken): {}",
+        failed.join("; ")
+    );
+    Ok(Summary {
+        command: "schedule",
+        status: Status::Ok,
+        ..Summary::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -304,9 +304,9 @@ pub enum Job {
         prune: PruneMode,
         destructive: Destructive,
     },
-    /// `bgy schedule`: the job in `bgy.toml`, run now (`once`) or only checked.
+    /// `bgy schedule`: the job in `bgy.toml`, run now, checked, or its robot tried.
     Schedule {
-        once: bool,
+        what: ScheduleAction,
         settings: std::sync::Arc<unattended::Settings>,
     },
     /// `bgy approve RUN` / `bgy reject RUN`: a run the schedule paused.
@@ -345,7 +345,7 @@ impl Job {
         match self {
             Job::Import { options, .. } => !options.dry_run,
             Job::Times { .. } | Job::Delete { .. } | Job::Leave { .. } | Job::Sync { .. } => true,
-            Job::Schedule { once, .. } => *once,
+            Job::Schedule { what, .. } => *what == ScheduleAction::Once,
             Job::Decide { approve, .. } => *approve,
             Job::Undo { dry_run, .. } => !dry_run,
             _ => false,
@@ -443,6 +443,17 @@ fn reads_settings(command: &Command) -> bool {
                 ..
             }
     )
+}
+
+/// What `bgy schedule` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleAction {
+    /// `--once`: the job, now.
+    Once,
+    /// `--check`: the settings, the next run, the file it would read.
+    Check,
+    /// `--test-notify`: a test message to the robot and the mail.
+    TestNotify,
 }
 
 /// `bgy.toml`'s `[schedule]` and `[notify]`; `needs_job`: a missing `[schedule]` is an error.
@@ -558,9 +569,16 @@ impl Job {
                 prune: prune_mode_of(prune, prune_mode),
                 destructive: Destructive { yes, force },
             },
-            Command::Schedule { once, .. } => Job::Schedule {
-                once,
-                settings: read_unattended(company, true)?,
+            Command::Schedule {
+                once, test_notify, ..
+            } => Job::Schedule {
+                what: match (once, test_notify) {
+                    (true, _) => ScheduleAction::Once,
+                    (_, true) => ScheduleAction::TestNotify,
+                    _ => ScheduleAction::Check,
+                },
+                // Trying the robot needs only [notify].
+                settings: read_unattended(company, !test_notify)?,
             },
             Command::Approve { run } => Job::Decide {
                 run,

@@ -234,6 +234,48 @@ async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
 }
 
 #[tokio::test]
+async fn a_test_message_tells_the_robot_or_says_why_not() {
+    let (robot, hook) = robot().await;
+    let bgy = Bgy::new();
+    settings(&bgy, &hook, "");
+    let out = bgy.run(&["schedule", "--test-notify"]).await;
+    out.assert_code(0);
+    let texts = robot.texts();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("定时同步:测试") && texts[0].contains("下次运行"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        out.stderr.contains("测试消息已发给 企业微信机器人"),
+        "{}",
+        out.stderr
+    );
+    *robot.down.lock().unwrap() = true;
+    let down = bgy.run(&["schedule", "--test-notify"]).await;
+    down.assert_code(2);
+    let shown = hook.replace(KEY, "***");
+    assert!(
+        down.stderr.contains("测试消息没有发出") && down.stderr.contains(&shown),
+        "{}",
+        down.stderr
+    );
+    nothing_leaks(&bgy, &[&out, &down]);
+    bgy.write(
+        "bgy.toml",
+        "[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"hr\"\n",
+    );
+    let nobody = bgy.run(&["schedule", "--test-notify"]).await;
+    nobody.assert_code(2);
+    assert!(
+        nobody.stderr.contains("nobody to tell"),
+        "{}",
+        nobody.stderr
+    );
+}
+
+#[tokio::test]
 async fn a_run_within_its_limits_sends_tells_the_robot_and_the_same_file_again_is_a_no_op() {
     let emu = directory(20).await;
     let (robot, hook) = robot().await;
@@ -1204,6 +1246,12 @@ async fn the_run_s_end_is_mailed_with_its_report_and_the_password_never_shown() 
         "{}",
         check.stderr
     );
+    // A test message first, as IT sends one when setting up.
+    let test = bgy.run(&["schedule", "--test-notify"]).await;
+    test.assert_code(0);
+    let tested = mails.lock().unwrap().remove(0);
+    assert_eq!(header_text(&tested.data, "Subject:"), "bgy 定时同步:测试");
+    assert!(!test.stderr.contains(PASSWORD), "{}", test.stderr);
     bgy.write("hr/花名册-1.csv", sheet(0..20, &NEWCOMERS));
     let out = bgy.run(&["schedule", "--once", "--json"]).await;
     out.assert_code(0);
