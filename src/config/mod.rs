@@ -100,9 +100,6 @@ impl Company {
     }
 }
 
-/// A parse error of `bgy.toml`, which quotes the line it stopped at: a robot's `key=` value
-/// and a mail server's password (`smtps://user:password@…`) in it are hidden, as a secret is
-/// everywhere.
 /// A `bgy.toml` that TOML cannot read, by its line and column in both languages: toml's own
 /// text quotes the line across several lines of the terminal, and the line may hold a secret.
 fn toml_error(text: &str, e: &toml::de::Error) -> String {
@@ -118,6 +115,8 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
     }
 }
 
+/// An error about `bgy.toml` that may quote a value of it: a robot's `key=` value and a mail
+/// server's password (`smtps://user:password@…`) in it are hidden, as a secret is everywhere.
 pub fn settings_error(e: &impl std::fmt::Display) -> String {
     let text = hide_passwords(&e.to_string());
     let mut out = String::with_capacity(text.len());
