@@ -15,8 +15,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{AccountKey, Command, Outcome};
-use crate::text::Unwritten;
-use crate::text::{cut_bytes, MESSAGE_BYTES};
+use crate::text::{cut_bytes, Unwritten, MESSAGE_BYTES};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Entry {
