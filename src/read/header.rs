@@ -434,11 +434,13 @@ impl Names {
     pub fn parse_pair(pair: &str) -> Result<(String, Option<Field>), String> {
         let Some((header, column)) = pair.rsplit_once('=') else {
             return Err(format!(
-                "{pair:?} is not HEADER=COLUMN (e.g. --map 工号=帐号, or --map 备注=- to ignore a column)"
+                "{pair:?} 应写成 表头=列,如 --map 工号=帐号,或 --map 备注=- 忽略一列 ({pair:?} is not HEADER=COLUMN (e.g. --map 工号=帐号, or --map 备注=- to ignore a column))"
             ));
         };
         if normalize(header).is_empty() {
-            return Err(format!("{pair:?}: the header before = is empty"));
+            return Err(format!(
+                "{pair:?}:= 前面的表头是空的 ({pair:?}: the header before = is empty)"
+            ));
         }
         Ok((header.trim().to_string(), Names::target(column)?))
     }
@@ -449,11 +451,16 @@ impl Names {
             return Ok(None);
         }
         builtin(column).map(Some).ok_or_else(|| {
-            let hint = nearest(column)
-                .map(|f| format!("did you mean {} ({})? ", f.label(), f.key()))
+            let (hint_zh, hint) = nearest(column)
+                .map(|f| {
+                    (
+                        format!("是否指 {} ({})?", f.label(), f.key()),
+                        format!("did you mean {} ({})? ", f.label(), f.key()),
+                    )
+                })
                 .unwrap_or_default();
             format!(
-                "{column:?} is not a column bgy knows; {hint}use a template header such as 帐号, 姓名, 手机, 部门 or an API key such as we_userid, or - to ignore the column"
+                "{column:?} 不是 bgy 认识的列;{hint_zh}请用模板的表头(如 帐号、姓名、手机、部门)、API 字段名(如 we_userid),或用 - 忽略该列 ({column:?} is not a column bgy knows; {hint}use a template header such as 帐号, 姓名, 手机, 部门 or an API key such as we_userid, or - to ignore the column)"
             )
         })
     }
@@ -972,7 +979,10 @@ mod tests {
         assert!(Names::parse_pair("工号").is_err());
         assert!(Names::parse_pair("=帐号").is_err());
         let e = Names::parse_pair("工号=帐户名").unwrap_err();
-        assert!(e.contains("did you mean 帐号"), "{e}");
+        assert!(
+            e.contains("did you mean 帐号") && e.contains("是否指 帐号"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -126,7 +126,8 @@ async fn an_hr_export_is_read_once_its_employee_number_is_named_the_account() {
     let r = bgy.run(&["check", "hr.xlsx", "--map", "工号=职员"]).await;
     r.assert_code(2);
     assert!(
-        r.stderr.contains("\"职员\" is not a column bgy knows"),
+        r.stderr.contains("\"职员\" 不是 bgy 认识的列")
+            && r.stderr.contains("\"职员\" is not a column bgy knows"),
         "{}",
         r.stderr
     );
