@@ -90,7 +90,14 @@ fn main() {
 fn refused(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
     let json = std::env::args().skip(1).any(|a| a == "--json");
-    if !json || matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    if !json {
+        // clap speaks English: the gist in Chinese first, its own words and usage after.
+        if let Some(zh) = usage_in_chinese(e.kind()) {
+            eprintln!("bgy: 命令行有误:{zh};见下面的说明,或加 --help");
+        }
         e.exit();
     }
     // The subcommand by its name, never "the first word": that could be an option's value,
@@ -110,7 +117,30 @@ fn refused(e: clap::Error) -> ! {
         .next()
         .unwrap_or("")
         .trim_start_matches("error: ");
-    fail(&command, true, first, "", 2)
+    let error = match usage_in_chinese(e.kind()) {
+        Some(zh) => format!("命令行有误:{zh} ({first})"),
+        None => first.to_string(),
+    };
+    fail(&command, true, &error, "", 2)
+}
+
+/// What is wrong with a command line, in Chinese, for the kinds of error a person makes.
+fn usage_in_chinese(kind: clap::error::ErrorKind) -> Option<&'static str> {
+    use clap::error::ErrorKind;
+    Some(match kind {
+        ErrorKind::MissingRequiredArgument => "缺少必须给出的参数",
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "参数的值不对",
+        ErrorKind::UnknownArgument => "没有这个选项",
+        ErrorKind::InvalidSubcommand => "没有这个命令",
+        ErrorKind::ArgumentConflict => "这两个选项不能一起用",
+        ErrorKind::NoEquals | ErrorKind::TooManyValues | ErrorKind::TooFewValues => {
+            "参数的个数或写法不对"
+        }
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "缺少命令"
+        }
+        _ => return None,
+    })
 }
 
 /// Ends with an error: one line on stderr (two when the `hint`, an option that helps, does

@@ -168,8 +168,21 @@ async fn with_json_an_error_is_still_one_json_object() {
     let j = r.json();
     assert_eq!(j["command"], "check");
     assert!(
-        j["error"].as_str().unwrap().contains("HEADER=COLUMN"),
+        j["error"].as_str().unwrap().contains("HEADER=COLUMN")
+            && j["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("命令行有误:参数的值不对"),
         "{j}"
+    );
+    // Without --json, clap's words and usage follow the gist in Chinese.
+    let r = b.run(&["import"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.starts_with("bgy: 命令行有误:缺少必须给出的参数")
+            && r.stderr.contains("required arguments were not provided"),
+        "{}",
+        r.stderr
     );
     // An option's value before the command is never taken for the command's name.
     let r = b
