@@ -101,8 +101,7 @@ pub async fn test(notify: &Notify, next: Option<&str>) -> Vec<(String, Result<()
     }
     let mut told = Vec::new();
     if let Some(hook) = &notify.webhook {
-        let body = json!({"msgtype": "markdown", "markdown": {"content": text}});
-        let sent = post_json(hook, &body).await.map(|_| ());
+        let sent = post_markdown(hook, &text).await;
         let sent = sent.map_err(|e| crate::api::error::redact(&format!("{e:#}"), hook.key()));
         told.push((format!("企业微信机器人 robot {}", hook.shown()), sent));
     }
@@ -116,8 +115,7 @@ pub async fn test(notify: &Notify, next: Option<&str>) -> Vec<(String, Result<()
 
 /// The message to the robot, then the report.
 async fn robot(events: &dyn Observer, hook: &Webhook, text: &str, report: Option<&Path>) {
-    let body = json!({"msgtype": "markdown", "markdown": {"content": text}});
-    if let Err(e) = post_json(hook, &body).await {
+    if let Err(e) = post_markdown(hook, text).await {
         return warn(events, hook, &e);
     }
     if let Some(report) = report {
@@ -341,6 +339,12 @@ async fn answer(reply: reqwest::Response) -> anyhow::Result<Value> {
         body["errmsg"].as_str().unwrap_or("")
     );
     Ok(body)
+}
+
+/// A markdown message to the robot.
+async fn post_markdown(hook: &Webhook, text: &str) -> anyhow::Result<()> {
+    let body = json!({"msgtype": "markdown", "markdown": {"content": text}});
+    post_json(hook, &body).await.map(|_| ())
 }
 
 async fn post_json(hook: &Webhook, body: &Value) -> anyhow::Result<Value> {
