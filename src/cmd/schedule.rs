@@ -75,7 +75,10 @@ async fn settled(path: &Path, settle: Duration) -> anyhow::Result<()> {
     let stamp = |p: &Path| {
         std::fs::metadata(p)
             .map(|m| (m.len(), m.modified().ok()))
-            .with_context(|| format!("无法读取 {p} (cannot read {p})", p = p.display()))
+            .map_err(|error| crate::read::ReadError::Io {
+                path: p.display().to_string(),
+                error,
+            })
     };
     let mut last = stamp(path)?;
     for _ in 0..20 {
