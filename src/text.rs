@@ -1,5 +1,6 @@
 //! Cutting texts to fit where they go: a spreadsheet cell, one line of the console, a journal
-//! line. Texts from a server are redacted before they reach any of these (see `api`).
+//! line. Texts from a server are redacted before they reach any of these (see `api`). And the
+//! words a failed write is said in, Chinese and English ([`Unwritten`]).
 
 use std::borrow::Cow;
 
