@@ -382,10 +382,10 @@ impl Sheets {
         // Every cell only for a row on the Failed sheet (or sized for the widths); the All
         // sheet's few, looked up.
         let cells: Option<Vec<&str>> = (!outcome.is_ok() || (self.rows as usize) < WIDTH_SAMPLE)
-            .then(|| row.raw.iter().collect());
+            .then(|| row.raw().iter().collect());
         let cell_of = |i: usize| match &cells {
             Some(cells) => cells.get(i).copied().unwrap_or(""),
-            None => row.raw.get(i),
+            None => row.raw().get(i),
         };
         if (self.rows as usize) < WIDTH_SAMPLE {
             for (w, &i) in self.widths.iter_mut().zip(&self.columns) {
@@ -532,7 +532,7 @@ pub fn failed_row(
     }
     let columns = layout_columns(header);
     let red = red_cells(header, row);
-    let cells: Vec<&str> = row.raw.iter().collect();
+    let cells: Vec<&str> = row.raw().iter().collect();
     let mut out: Vec<String> = columns
         .iter()
         .map(|&i| cells.get(i).copied().unwrap_or("").to_string())
@@ -621,20 +621,13 @@ impl Stream {
 
     /// Copies a row for the writer into the batch.
     fn push(&mut self, row: &Row, outcome: Outcome) {
-        self.push_cells(row, row.raw.clone(), outcome);
+        self.push_cells(row, row.raw().clone(), outcome);
     }
 
     /// A row for the writer into the batch, with its cells `raw`.
     fn push_cells(&mut self, row: &Row, raw: RawCells, outcome: Outcome) {
         self.next += 1;
-        let copy = Row {
-            source_row: row.source_row,
-            raw,
-            values: StaffRecord::new(),
-            issues: row.issues.clone(),
-            cells_gone: false,
-            values_gone: false,
-        };
+        let copy = Row::new(row.source_row, raw, StaffRecord::new(), row.issues.clone());
         self.batch.push((copy, outcome));
     }
 
@@ -928,7 +921,9 @@ mod tests {
             for row in &mut rows {
                 stream.row(row);
             }
-            assert!(rows.iter().all(|r| r.cells_gone && r.raw.get(0).is_empty()));
+            assert!(rows
+                .iter()
+                .all(|r| r.cells_gone && r.raw().get(0).is_empty()));
             let reasons = crate::outcome::reasons(&table, outcomes);
             let counts = Counts::of(outcomes);
             let path = dir.path().join(name);
@@ -1105,7 +1100,7 @@ mod tests {
         assert_eq!(stream.next, STREAM_BATCH * 2, "one batch sent, one kept");
         assert_eq!(stream.batch.len(), STREAM_BATCH);
         let first = rx.try_recv().unwrap();
-        assert_eq!(first[0].0.raw.get(0), "a0");
+        assert_eq!(first[0].0.raw().get(0), "a0");
         stream.settle(&table.rows, &outcomes);
         assert_eq!(
             stream.next,
@@ -1113,9 +1108,9 @@ mod tests {
             "the kept batch sent, the last one kept"
         );
         let second = rx.try_recv().unwrap();
-        assert_eq!(second[0].0.raw.get(0), format!("a{STREAM_BATCH}"));
+        assert_eq!(second[0].0.raw().get(0), format!("a{STREAM_BATCH}"));
         assert_eq!(
-            stream.batch[0].0.raw.get(0),
+            stream.batch[0].0.raw().get(0),
             format!("a{}", STREAM_BATCH * 2)
         );
     }

@@ -129,7 +129,7 @@ fn bring_back_in_service(ctx: &Context, s: &mut Session, live: &Live) -> anyhow:
     let rows = s.table.rows.iter_mut();
     for row in rows.filter(|r| r.is_valid() && r.says_in_service()) {
         if let Some(person) = live.person(row.account()) {
-            back += usize::from(sent.bring_back_in_service(&mut row.values, person));
+            back += usize::from(sent.bring_back_in_service(row.values_mut(), person));
         }
     }
     if back > 0 {
@@ -162,7 +162,7 @@ async fn create_departments(s: &mut Session<'_>, live: &Live, to_create: &BTreeS
         if s.outcomes[i] != Outcome::Valid {
             continue;
         }
-        let place = row.values.placement();
+        let place = row.values().placement();
         let under = |p: &String| place.under(p);
         if let Some((path, why)) = created.failed.iter().find(|(p, _)| under(p)) {
             let outcome = Outcome::Failed {
@@ -193,7 +193,7 @@ fn preview(ctx: &Context, s: &Session, opts: ImportOptions, to_create: &BTreeSet
         .collect();
     for row in &shown {
         let fields: Vec<String> = row
-            .values
+            .values()
             .iter()
             .filter(|(f, _)| *f != Field::BankCard)
             .map(|(f, v)| format!("{}={v}", f.key()))

@@ -61,8 +61,8 @@ pub async fn run(
             continue;
         }
         let (date, why) = (
-            row.values.get(Field::QuiteTime).unwrap_or(date),
-            row.values.get(Field::QuiteReason).unwrap_or(reason),
+            row.values().get(Field::QuiteTime).unwrap_or(date),
+            row.values().get(Field::QuiteReason).unwrap_or(reason),
         );
         jobs.push(AddJob::leaver(
             i,

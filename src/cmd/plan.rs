@@ -116,7 +116,7 @@ async fn prepare<'a>(
         let sent = sent.get();
         let action = plan::action(row, live, sent);
         unlisted.note(i, row, action.as_ref(), |row, f| {
-            sent.compares(&row.values, f)
+            sent.compares(row.values(), f)
         });
         let outcome = streamed_outcome(command, action.as_ref());
         match actions.get_mut(i) {
@@ -240,7 +240,7 @@ impl SentLater {
         let unlisted = |f: Field| !crate::live::is_listed(f) && f != Field::Status;
         let fresh = rows.get(self.seen..).unwrap_or_default();
         self.seen = rows.len();
-        let fills = |row: &Row| (row.values.iter()).any(|(f, v)| unlisted(f) && !v.is_empty());
+        let fills = |row: &Row| (row.values().iter()).any(|(f, v)| unlisted(f) && !v.is_empty());
         let Some(history) = self.history.take_if(|_| fresh.iter().any(fills)) else {
             return;
         };
@@ -350,7 +350,7 @@ impl Unlisted {
         }
         let compared = |f: Field| crate::live::is_listed(f) || sent_compares(row, f);
         let mut filled = row
-            .values
+            .values()
             .iter()
             .filter(|(f, v)| !compared(*f) && !v.is_empty())
             .map(|(f, _)| f)
@@ -903,7 +903,7 @@ fn add_jobs(p: &mut Prepared, real: Option<&crate::model::tree::DeptTree>) -> Ve
             };
             Some(match real {
                 Some(real) => {
-                    let form = depts::resolved(&row.values, &p.live.tree, real);
+                    let form = depts::resolved(row.values(), &p.live.tree, real);
                     AddJob::to_match(index, row, form, existed)
                 }
                 None => AddJob::taking(index, row, existed),

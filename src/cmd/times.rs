@@ -32,7 +32,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
         .iter()
         .enumerate()
         .filter(|(i, _)| s.outcomes[*i] == crate::model::Outcome::Valid)
-        .map(|(i, row)| (i, row.source_row, dates_of(&row.values)))
+        .map(|(i, row)| (i, row.source_row, dates_of(row.values())))
         .collect();
     ctx.events.phase(phases::DATES, items.len() as u64);
     let results = send_all(client, items, &s.sink()).await;

@@ -60,7 +60,7 @@ impl AddJob {
     /// cells as given and its issues; its values are empty after this.
     pub fn taking(index: usize, row: &mut crate::validate::Row, existed: bool) -> AddJob {
         let mut job = AddJob::to_match(index, row, StaffRecord::new(), existed);
-        job.form = std::mem::take(&mut row.values);
+        job.form = std::mem::take(row.values_mut());
         job
     }
 

@@ -409,7 +409,7 @@ impl<'a> Session<'a> {
                 continue;
             }
             let existed = *call == journal::Call::Update;
-            let mut job = AddJob::to_match(index, row, row.values.clone(), existed);
+            let mut job = AddJob::to_match(index, row, row.values().clone(), existed);
             job.cover = cover;
             let outcome = match existed {
                 true => Outcome::Skipped,

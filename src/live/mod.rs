@@ -215,7 +215,7 @@ impl Live {
 /// ([`Live::nearest`]): the row's own 部门, else the department the directory has the person in.
 fn nearest<'a>(row: &Row, lead: &str, live: &'a Live) -> Option<(&'a str, &'a str)> {
     let own = || live.person(row.account())?.get(Field::WeDepartment);
-    let paths = row.values.get(Field::WeDepartment).or_else(own)?;
+    let paths = row.values().get(Field::WeDepartment).or_else(own)?;
     live.nearest(lead, paths, row.account())
 }
 
@@ -274,7 +274,7 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
     };
     Some(match found {
         Ok((account, issue)) => {
-            row.values.put(Field::LeadId, account);
+            row.values_mut().put(Field::LeadId, account);
             issue
         }
         Err(issue) => issue,
@@ -556,19 +556,22 @@ impl<'a> Online<'a> {
         match in_file {
             Some(in_file) if self.firsts.is_empty() => self.firsts.clone_from(&in_file.firsts),
             Some(_) => {}
-            None if self.lone_unknown(&row.values) => return false,
+            None if self.lone_unknown(row.values()) => return false,
             None => {}
         }
         let live = self.live;
-        let lead = row.values.get(Field::LeadId).filter(|lead| !live.has(lead));
+        let lead = row
+            .values()
+            .get(Field::LeadId)
+            .filter(|lead| !live.has(lead));
         if lead.is_some() && in_file.is_none() && !(self.guesses && leaders::guessed(row)) {
             return false;
         }
         let lead = lead.map(str::to_string);
-        let placed = self.placed(&row.values);
+        let placed = self.placed(row.values());
         let mut issues = placed.issues;
         if let Some(full) = &placed.completed {
-            row.values.put(Field::WeDepartment, full);
+            row.values_mut().put(Field::WeDepartment, full);
         }
         // Its department whole: a leader's name that several people have may be told apart by it.
         if let (Some(lead), Some(in_file)) = (lead, in_file) {
@@ -576,9 +579,9 @@ impl<'a> Online<'a> {
         }
         let own = live.person(row.account());
         if let Some(own) = own {
-            one_edited(&mut issues, &mut row.values, own, &live.tree);
+            one_edited(&mut issues, row.values_mut(), own, &live.tree);
         }
-        issues.extend(self.taken.clashes(row.account(), own, &row.values));
+        issues.extend(self.taken.clashes(row.account(), own, row.values()));
         if self.warn_existing && own.is_some() {
             issues.push(
                 Issue::warning(
@@ -630,7 +633,7 @@ impl<'a> Online<'a> {
         self.to_create.clear();
         self.placed.clear();
         for row in rows.iter().filter(|r| r.is_valid()) {
-            self.placed(&row.values);
+            self.placed(row.values());
         }
     }
 

@@ -27,10 +27,10 @@ impl DeptRow {
     /// A row of the departments sheet as validated.
     fn of(row: Row) -> DeptRow {
         let errors = row.errors().cloned().collect();
-        let value = |f: Field| row.values.get(f).unwrap_or("").to_string();
+        let value = |f: Field| row.values().get(f).unwrap_or("").to_string();
         DeptRow {
             source_row: row.source_row,
-            we_id: row.values.get(Field::WeId).and_then(|id| id.parse().ok()),
+            we_id: row.values().get(Field::WeId).and_then(|id| id.parse().ok()),
             name: value(Field::WeName),
             path: value(Field::WeDepartment),
             errors,

@@ -324,9 +324,9 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
     row.is_valid().then(|| match live.person(row.account()) {
         None => Action::Create,
         Some(person) => {
-            let mut changes = changes(&row.values, person, &live.tree);
+            let mut changes = changes(row.values(), person, &live.tree);
             let in_service = row.says_in_service();
-            changes.extend(sent.changes(&mut row.values, person, in_service));
+            changes.extend(sent.changes(row.values_mut(), person, in_service));
             for c in changes.iter_mut().filter(|c| c.field == Field::LeadId) {
                 c.old = named(live, &c.old);
                 c.new = named(live, &c.new);
@@ -401,7 +401,7 @@ impl Plan {
         let targets = (table.rows.iter().zip(&actions))
             .map(|(row, action)| {
                 matches!(action, Some(Action::Create | Action::Update(_))).then(|| {
-                    let name = row.values.get(Field::WeName).unwrap_or("");
+                    let name = row.values().get(Field::WeName).unwrap_or("");
                     target(row.account(), name).into_boxed_str()
                 })
             })

@@ -86,7 +86,7 @@ impl CrossRows {
     pub(super) fn add(&mut self, row: &Row) {
         let i = self.rows;
         self.rows += 1;
-        if let Some(paths) = row.values.get(Field::WeDepartment) {
+        if let Some(paths) = row.values().get(Field::WeDepartment) {
             for path in paths.split(';') {
                 let first = match path.split_once('/') {
                     Some((first, rest)) if !rest.is_empty() => first,
@@ -99,7 +99,7 @@ impl CrossRows {
         }
         for k in 0..self.fields.len() {
             let field = self.fields[k];
-            if let Some(key) = row.values.get(field).and_then(|v| same_key(field, v)) {
+            if let Some(key) = row.values().get(field).and_then(|v| same_key(field, v)) {
                 let hash = self.hash.of(&key);
                 self.push(k, hash, i);
             }

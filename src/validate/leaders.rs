@@ -135,8 +135,8 @@ impl SheetNames {
     /// the guess a report streamed as the rows are read writes ([`SheetNames::finish`]
     /// takes it back when a later row has the name too).
     pub(super) fn add(&mut self, i: u32, row: &mut Row) {
-        let dept = self.dept(row.values.get(Field::WeDepartment));
-        match row.values.get(Field::LeadId) {
+        let dept = self.dept(row.values().get(Field::WeDepartment));
+        match row.values().get(Field::LeadId) {
             Some(lead) if is_name(lead) => {
                 let lead: Box<str> = lead.into();
                 let guess = self.so_far(&lead, row.source_row).map(|p| {
@@ -148,7 +148,7 @@ impl SheetNames {
             Some(_) => self.accounts_led = true,
             None => {}
         }
-        let values = &row.values;
+        let values = row.values();
         let (Some(name), Some(account)) = (values.get(Field::WeName), values.get(Field::WeUserid))
         else {
             return;
@@ -247,7 +247,7 @@ impl SheetNames {
                 // its warning given already.
                 if let Found::One((account, _)) = named {
                     if !row.values_gone {
-                        row.values.put(Field::LeadId, account);
+                        row.values_mut().put(Field::LeadId, account);
                     }
                     continue;
                 }
@@ -274,15 +274,16 @@ impl SheetNames {
                 }
                 Found::Nobody => Err(not_in_file(&lead)),
             };
-            row.issues.push(match found {
+            let issue = match found {
                 Ok((account, issue)) => {
                     if !row.values_gone {
-                        row.values.put(Field::LeadId, account);
+                        row.values_mut().put(Field::LeadId, account);
                     }
                     issue
                 }
                 Err(issue) => issue,
-            });
+            };
+            row.issues.push(issue);
         }
         self.accounts_led || !self.undecided.is_empty()
     }
@@ -310,7 +311,7 @@ impl SheetNames {
             };
             row.issues.retain(|i| !still(i));
             if !row.values_gone {
-                row.values.put(Field::LeadId, account);
+                row.values_mut().put(Field::LeadId, account);
             }
             row.issues
                 .push(found_near(lead, account, (&dept, Some(at))));

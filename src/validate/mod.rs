@@ -134,28 +134,78 @@ impl RawCells {
 #[derive(Debug, Clone)]
 pub struct Row {
     pub source_row: u32,
-    /// The input cells as the person sees them.
-    pub raw: RawCells,
-    pub values: StaffRecord,
-    /// Most rows have none: a vector's length and capacity are kept with its items, not in
-    /// every row (16 bytes a row).
-    pub issues: ThinVec<Issue>,
     /// Its cells were let go, once written to a report streamed as the rows come
     /// ([`Row::take_cells`]): [`Table::recall`] reads them again.
     pub cells_gone: bool,
     /// Its values were let go too ([`Row::forget`]): they are not read again.
     pub values_gone: bool,
+    /// Most rows have none: a vector's length and capacity are kept with its items, not in
+    /// every row (16 bytes a row).
+    pub issues: ThinVec<Issue>,
+    /// Its cells and values, boxed apart: a row let go ([`Row::forget`]) is 24 bytes in the
+    /// table's vector, not 64 (a check of 100,000 rows holds every row to its end).
+    body: Option<Box<Body>>,
 }
 
+const _: () = assert!(std::mem::size_of::<Row>() == 24);
+
+/// A [`Row`]'s cells and values.
+#[derive(Debug, Clone, Default)]
+struct Body {
+    /// The input cells as the person sees them.
+    raw: RawCells,
+    values: StaffRecord,
+}
+
+/// What a row let go reads as: no cells, no values.
+static GONE: std::sync::LazyLock<Body> = std::sync::LazyLock::new(Body::default);
+
 impl Row {
+    pub fn new(source_row: u32, raw: RawCells, values: StaffRecord, issues: ThinVec<Issue>) -> Row {
+        Row {
+            source_row,
+            cells_gone: false,
+            values_gone: false,
+            issues,
+            body: Some(Box::new(Body { raw, values })),
+        }
+    }
+
+    fn body(&self) -> &Body {
+        self.body.as_deref().unwrap_or(&GONE)
+    }
+
+    fn body_mut(&mut self) -> &mut Body {
+        self.body.get_or_insert_with(Box::default)
+    }
+
+    /// The input cells as the person sees them (none once let go).
+    pub fn raw(&self) -> &RawCells {
+        &self.body().raw
+    }
+
+    /// The row's values (none once let go).
+    pub fn values(&self) -> &StaffRecord {
+        &self.body().values
+    }
+
+    pub fn values_mut(&mut self) -> &mut StaffRecord {
+        &mut self.body_mut().values
+    }
+
+    /// Its cells read again ([`Table::recall`]).
+    pub fn set_raw(&mut self, raw: RawCells) {
+        self.body_mut().raw = raw;
+    }
+
     /// Lets the row's cells and values go, its number and issues kept: a valid row once its
     /// report row is written, when nothing after needs them (a check's every row, a plan's or
     /// a sync's unchanged ones: a check of 100,000 people then holds ~50 MB, not ~100).
     /// [`Table::recall`] reads the cells again if the report is written whole after all.
     pub fn forget(&mut self) {
-        self.take_cells();
-        self.values = StaffRecord::new();
+        self.cells_gone = true;
         self.values_gone = true;
+        self.body = None;
     }
 
     /// The row's cells, for a report streamed as the rows come: nothing else reads them, and
@@ -164,7 +214,10 @@ impl Row {
     /// people held ~11 MB of them).
     pub fn take_cells(&mut self) -> RawCells {
         self.cells_gone = true;
-        std::mem::take(&mut self.raw)
+        match &mut self.body {
+            Some(body) => std::mem::take(&mut body.raw),
+            None => RawCells::default(),
+        }
     }
 
     /// As [`Row::forget`], keeping the row's 部门ID and 部门 values: what a run that creates
@@ -174,12 +227,12 @@ impl Row {
     pub fn forget_but_place(&mut self) {
         let mut place = StaffRecord::new();
         for field in [Field::WeId, Field::WeDepartment] {
-            if let Some(v) = self.values.get(field) {
+            if let Some(v) = self.values().get(field) {
                 place.put(field, v);
             }
         }
         self.forget();
-        self.values = place;
+        *self.values_mut() = place;
     }
 
     pub fn is_valid(&self) -> bool {
@@ -193,7 +246,7 @@ impl Row {
     }
 
     pub fn account(&self) -> &str {
-        self.values.account()
+        self.values().account()
     }
 
     pub fn errors(&self) -> impl Iterator<Item = &Issue> {
@@ -262,7 +315,7 @@ impl Table {
                 match rows.get_mut(next) {
                     Some(row) if row.source_row == again.source_row => {
                         if row.cells_gone {
-                            row.raw = again.take_cells();
+                            row.set_raw(again.take_cells());
                             row.cells_gone = false;
                         }
                     }
@@ -978,14 +1031,12 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     if raw.hidden {
         issues.push(Issue::error(None, hidden_row_problem()));
     }
-    Some(Read::Person(Row {
+    Some(Read::Person(Row::new(
         source_row,
-        raw: RawCells::of(&raw.cells),
+        RawCells::of(&raw.cells),
         values,
         issues,
-        cells_gone: false,
-        values_gone: false,
-    }))
+    )))
 }
 
 /// A row hidden in the sheet (a filter, 筛选, or by hand): the person does not see it, and bgy
