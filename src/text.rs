@@ -146,17 +146,30 @@ pub fn is_invisible(c: char) -> bool {
     )
 }
 
-/// Why a file or folder could not be written, in Chinese: what the person can do about it.
-fn not_written(e: &std::io::Error) -> &'static str {
-    use std::io::ErrorKind;
-    match e.kind() {
-        ErrorKind::NotFound => "文件夹不存在",
-        ErrorKind::PermissionDenied => "没有写入权限",
-        ErrorKind::ReadOnlyFilesystem => "磁盘是只读的",
-        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "磁盘已满",
-        ErrorKind::NotADirectory => "路径中有一段不是文件夹",
-        ErrorKind::IsADirectory => "这是一个文件夹,不是文件",
-        _ => "写入出错",
+/// What a person was doing with a path when the system refused ([`io_reason`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    ReadFile,
+    ReadFolder,
+    Write,
+}
+
+/// Why a file or folder could not be read or written, in Chinese: what the person can do about
+/// it. One table for every place bgy says so (a sheet, the schedule's folder, a report …).
+pub fn io_reason(e: &std::io::Error, access: Access) -> &'static str {
+    use std::io::ErrorKind as K;
+    match (e.kind(), access) {
+        (K::NotFound, Access::ReadFile) => "文件不存在",
+        (K::NotFound, _) => "文件夹不存在",
+        (K::PermissionDenied, Access::Write) => "没有写入权限",
+        (K::PermissionDenied, _) => "没有读取它的权限",
+        (K::IsADirectory, _) => "这是一个文件夹,不是文件",
+        (K::NotADirectory, Access::ReadFolder) => "这不是文件夹",
+        (K::NotADirectory, _) => "路径中有一段不是文件夹",
+        (K::ReadOnlyFilesystem, Access::Write) => "磁盘是只读的",
+        (K::StorageFull | K::QuotaExceeded, Access::Write) => "磁盘已满",
+        (_, Access::Write) => "写入出错",
+        _ => "读取出错",
     }
 }
 
@@ -211,7 +224,7 @@ impl<T, E: Into<anyhow::Error>> Unwritten<T> for Result<T, E> {
             let why = e
                 .chain()
                 .find_map(|c| match c.downcast_ref::<std::io::Error>() {
-                    Some(io) => Some(not_written(io)),
+                    Some(io) => Some(io_reason(io, Access::Write)),
                     None => c.downcast_ref().and_then(sqlite_not_written),
                 })
                 .unwrap_or("写入出错");
@@ -225,6 +238,29 @@ impl<T, E: Into<anyhow::Error>> Unwritten<T> for Result<T, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_reason_follows_what_was_being_done_with_the_path() {
+        use std::io::{Error, ErrorKind as K};
+        let why = |k: K, a| io_reason(&Error::from(k), a);
+        assert_eq!(why(K::NotFound, Access::ReadFile), "文件不存在");
+        assert_eq!(why(K::NotFound, Access::ReadFolder), "文件夹不存在");
+        assert_eq!(why(K::NotFound, Access::Write), "文件夹不存在");
+        assert_eq!(
+            why(K::PermissionDenied, Access::ReadFile),
+            "没有读取它的权限"
+        );
+        assert_eq!(why(K::PermissionDenied, Access::Write), "没有写入权限");
+        assert_eq!(why(K::NotADirectory, Access::ReadFolder), "这不是文件夹");
+        assert_eq!(
+            why(K::NotADirectory, Access::ReadFile),
+            "路径中有一段不是文件夹"
+        );
+        // A full disk is a write's reason only.
+        assert_eq!(why(K::StorageFull, Access::Write), "磁盘已满");
+        assert_eq!(why(K::StorageFull, Access::ReadFile), "读取出错");
+        assert_eq!(why(K::Other, Access::Write), "写入出错");
+    }
 
     #[test]
     fn a_write_that_failed_says_why_in_chinese_and_keeps_the_system_s_words() {

@@ -43,12 +43,7 @@ fn is_sheet(name: &str) -> bool {
 /// The newest sheet in the job's folder (that its pattern admits), by modification time.
 pub fn newest_sheet(job: &Schedule) -> anyhow::Result<Option<PathBuf>> {
     let entries = std::fs::read_dir(&job.folder).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "文件夹不存在",
-            std::io::ErrorKind::PermissionDenied => "没有读取它的权限",
-            std::io::ErrorKind::NotADirectory => "这不是文件夹",
-            _ => "读取出错",
-        };
+        let why = crate::text::io_reason(&e, crate::text::Access::ReadFolder);
         let folder = job.folder.display();
         anyhow::anyhow!(
             "无法读取文件夹 {folder}([schedule] folder):{why} (cannot read the folder {folder} ([schedule] folder): {e})"

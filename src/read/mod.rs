@@ -197,7 +197,7 @@ pub type Emit<'a> = &'a mut dyn FnMut(RawRow) -> bool;
 pub enum ReadError {
     #[error(
         "无法读取 {path}:{} (cannot read {path}: {error})",
-        io_in_chinese(error)
+        crate::text::io_reason(error, crate::text::Access::ReadFile)
     )]
     Io {
         path: String,
@@ -252,17 +252,6 @@ pub enum ReadError {
     /// is `中文 (English)`; each half is said in its own language.
     #[error("{}", too_large(path, what))]
     TooLarge { path: String, what: String },
-}
-
-/// Why a file could not be read, in Chinese: what the person can do about it.
-fn io_in_chinese(e: &std::io::Error) -> &'static str {
-    use std::io::ErrorKind;
-    match e.kind() {
-        ErrorKind::NotFound => "文件不存在",
-        ErrorKind::PermissionDenied => "没有读取它的权限",
-        ErrorKind::IsADirectory => "这是一个文件夹,不是文件",
-        _ => "读取出错",
-    }
 }
 
 /// A [`ReadError::TooLarge`]: the bound passed, and that bgy refuses such files, in each
