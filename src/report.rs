@@ -619,6 +619,16 @@ impl Stream {
         }
     }
 
+    /// As [`Stream::row_as`], letting the row go ([`Row::forget_into_copy`]): its cells go to
+    /// the writer in the row's own box.
+    pub fn row_letting_go(&mut self, row: &mut Row, outcome: Outcome) {
+        self.next += 1;
+        self.batch.push((row.forget_into_copy(), outcome));
+        if self.batch.len() >= STREAM_BATCH {
+            self.send();
+        }
+    }
+
     /// Copies a row for the writer into the batch.
     fn push(&mut self, row: &Row, outcome: Outcome) {
         self.push_cells(row, row.raw().clone(), outcome);

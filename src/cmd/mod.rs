@@ -341,11 +341,13 @@ fn write(
 ) {
     if let Some(stream) = stream {
         let gone = row.is_valid() && forget(&outcome);
-        stream.row_as(row, outcome);
         match (gone, place) {
-            (true, true) => row.forget_but_place(),
-            (true, false) => row.forget(),
-            (false, _) => {}
+            (true, false) => stream.row_letting_go(row, outcome),
+            (true, true) => {
+                stream.row_as(row, outcome);
+                row.forget_but_place();
+            }
+            (false, _) => stream.row_as(row, outcome),
         }
     }
 }

@@ -695,31 +695,39 @@ impl Loaded {
         let mut read = 0u64;
         let mut streams = None;
         let forget = command == Command::Check && ctx.client.is_none();
-        let mut watch =
-            |layout: Layout, header: &crate::read::header::Header, rows: &mut [validate::Row]| {
-                read += 1;
-                if read.is_multiple_of(PROGRESS_ROWS) {
-                    ctx.events.event(Event::Progress {
-                        done: read,
-                        total: 0,
-                    });
-                }
-                if let Some(row) = rows.last_mut() {
-                    if *streams.get_or_insert_with(|| stream_report(layout)) {
-                        stream
-                            .get_or_insert_with(|| report::Stream::start(header))
-                            .row(row);
-                    }
-                }
+        let mut watch = |layout: Layout,
+                         header: &crate::read::header::Header,
+                         rows: &mut [validate::Row]| {
+            read += 1;
+            if read.is_multiple_of(PROGRESS_ROWS) {
+                ctx.events.event(Event::Progress {
+                    done: read,
+                    total: 0,
+                });
+            }
+            // An offline check does nothing more with a valid row once it is validated
+            // (and written, with a report): `also` sees it first, and it is let go.
+            if forget {
                 also(layout, header, rows);
-                // An offline check does nothing more with a valid row once it is validated
-                // (and written, with a report).
-                if forget {
-                    if let Some(row) = rows.last_mut().filter(|r| r.is_valid()) {
-                        row.forget();
+            }
+            if let Some(row) = rows.last_mut() {
+                let gone = forget && row.is_valid();
+                match *streams.get_or_insert_with(|| stream_report(layout)) {
+                    true => {
+                        let stream = stream.get_or_insert_with(|| report::Stream::start(header));
+                        match gone {
+                            true => stream.row_letting_go(row, Outcome::Valid),
+                            false => stream.row(row),
+                        }
                     }
+                    false if gone => row.forget(),
+                    false => {}
                 }
-            };
+            }
+            if !forget {
+                also(layout, header, rows);
+            }
+        };
         let sheet = input.sheet.as_deref();
         let table = validate::load_watched(
             &bytes,

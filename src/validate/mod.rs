@@ -208,6 +208,25 @@ impl Row {
         self.body = None;
     }
 
+    /// As [`Row::forget`], its cells handed to a copy of it (its number and issues, no values)
+    /// rather than freed: what a report streamed as the rows come is given of a row let go once
+    /// written, in the row's own box, not a new one. The values are dropped here, on this
+    /// thread.
+    pub fn forget_into_copy(&mut self) -> Row {
+        let mut body = self.body.take();
+        if let Some(body) = &mut body {
+            body.values = StaffRecord::new();
+        }
+        self.forget();
+        Row {
+            source_row: self.source_row,
+            cells_gone: false,
+            values_gone: false,
+            issues: self.issues.clone(),
+            body,
+        }
+    }
+
     /// The row's cells, for a report streamed as the rows come: nothing else reads them, and
     /// a report written whole after all reads them again ([`Table::recall`]). ~0.1 KB a row
     /// of the input's 28 columns, held to the end of a run that sends (a sync of 100,000
