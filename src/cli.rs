@@ -288,6 +288,9 @@ pub enum Command {
         /// it may be a filled-in sheet.
         #[arg(short, long, default_value = "bgy-template.xlsx")]
         output: PathBuf,
+        /// The same as -o FILE (bgy template roster.xlsx).
+        #[arg(value_name = "FILE", conflicts_with = "output")]
+        file: Option<PathBuf>,
         /// Overwrite OUTPUT if it exists.
         #[arg(long)]
         force: bool,
@@ -375,6 +378,9 @@ pub enum Command {
         /// listing is complete.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// The same as -o FILE (bgy export all.xlsx).
+        #[arg(value_name = "FILE", conflicts_with = "output")]
+        file: Option<PathBuf>,
         /// The CSV's encoding: utf-8, or gbk (GB18030, what Excel on Chinese Windows reads
         /// without being told).
         #[arg(long, value_enum, default_value_t = Encoding::Utf8)]

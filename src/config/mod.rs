@@ -479,6 +479,7 @@ impl Job {
             Command::Template {
                 kind,
                 output,
+                file: _,
                 force,
             } => Job::Template {
                 layout: kind.into(),
@@ -535,6 +536,7 @@ impl Job {
             },
             Command::Export {
                 output,
+                file: _,
                 department,
                 recursive,
                 encoding,
@@ -815,6 +817,23 @@ fn check_serve(command: &Command) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// A file named without -o (`bgy export all.xlsx`) is the output, as the command's help says.
+fn name_output(command: &mut Command) {
+    match command {
+        Command::Template { output, file, .. } => {
+            if let Some(file) = file.take() {
+                *output = file;
+            }
+        }
+        Command::Export { output, file, .. } => {
+            if let Some(file) = file.take() {
+                *output = Some(file);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), UsageError> {
     check_serve(command)?;
     if let Command::Emulator { fail_rate, .. } = command {
@@ -828,7 +847,7 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
     match command {
         Command::Template { output, .. } if !has_extension(output, &["xlsx"]) => {
             return usage(format!(
-                "-o {path}:模板是 .xlsx 工作簿 (下拉列表和说明需要它),请把文件名改为 .xlsx (-o {path}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx)",
+                "{path}:模板是 .xlsx 工作簿 (下拉列表和说明需要它),请把文件名改为 .xlsx ({path}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx)",
                 path = output.display()
             ));
         }
@@ -837,7 +856,7 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
             ..
         } if output.as_os_str() != "-" && !has_extension(output, &["xlsx", "csv"]) => {
             return usage(format!(
-                "-o {path}:bgy export 只写 .xlsx 或 .csv 文件,请用其中一种扩展名 (-o {path}: bgy export writes .xlsx or .csv; name the file one of those)",
+                "{path}:bgy export 只写 .xlsx 或 .csv 文件,请用其中一种扩展名 ({path}: bgy export writes .xlsx or .csv; name the file one of those)",
                 path = output.display()
             ));
         }
@@ -884,7 +903,8 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
 pub const NO_TICKET: &str = "没有 ticket:请用 --ticket 或环境变量 BGY_TICKET 设置,或者先用 --emulator 试一试 (no ticket: set --ticket or the BGY_TICKET environment variable, or try --emulator)";
 
 impl Config {
-    pub fn from_args(args: Args) -> Result<Config, UsageError> {
+    pub fn from_args(mut args: Args) -> Result<Config, UsageError> {
+        name_output(&mut args.command);
         let Global {
             base_url,
             ticket,

@@ -72,6 +72,34 @@ async fn an_output_extension_is_honoured_or_refused() {
 }
 
 #[tokio::test]
+async fn a_file_named_without_o_is_the_output() {
+    let b = Bgy::new();
+    b.run(&["template", "roster.xlsx"]).await.assert_code(0);
+    assert!(std::fs::read(b.path("roster.xlsx"))
+        .unwrap()
+        .starts_with(b"PK"));
+    assert!(!b.path("bgy-template.xlsx").exists());
+    // The same care as with -o: a filled-in sheet is not overwritten.
+    let r = b.run(&["template", "roster.xlsx"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    b.run(&["--emulator", "export", "all.csv"])
+        .await
+        .assert_code(0);
+    let csv = std::fs::read_to_string(b.path("all.csv")).unwrap();
+    assert!(csv.contains("帐号"), "{csv}");
+    let r = b.run(&["--emulator", "export", "all.txt"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("all.txt:"), "{}", r.stderr);
+    assert!(!b.path("all.txt").exists());
+    let r = b
+        .run(&["--emulator", "export", "a.xlsx", "-o", "b.xlsx"])
+        .await;
+    r.assert_code(2);
+    assert!(!b.path("a.xlsx").exists() && !b.path("b.xlsx").exists());
+}
+
+#[tokio::test]
 async fn a_closed_pipe_ends_the_output_quietly() {
     let b = Bgy::new();
     let mut child = b.spawn(&["--emulator", "dept", "list"]);
