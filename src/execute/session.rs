@@ -705,11 +705,10 @@ impl Loaded {
                     total: 0,
                 });
             }
-            // An offline check does nothing more with a valid row once it is validated
-            // (and written, with a report): `also` sees it first, and it is let go.
-            if forget {
-                also(layout, header, rows);
-            }
+            // `also` sees the row first (no watcher reads its cells, which the report takes).
+            // An offline check does nothing more with a valid row once it is validated (and
+            // written, with a report): it is then let go.
+            also(layout, header, rows);
             if let Some(row) = rows.last_mut() {
                 let gone = forget && row.is_valid();
                 match *streams.get_or_insert_with(|| stream_report(layout)) {
@@ -723,9 +722,6 @@ impl Loaded {
                     false if gone => row.forget(),
                     false => {}
                 }
-            }
-            if !forget {
-                also(layout, header, rows);
             }
         };
         let sheet = input.sheet.as_deref();
