@@ -581,3 +581,45 @@ pub fn backup(dir: &Path) -> Option<PathBuf> {
         })
         .filter(|p| servable(p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run whose worker ended but whose end could not be written (`run.json` still says
+    /// running) must not stay running: once nobody holds its lock, the next look settles it.
+    #[test]
+    fn a_run_whose_end_was_not_recorded_is_settled_as_interrupted() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store {
+            data: data.path().to_path_buf(),
+            keep: Duration::from_secs(3600),
+            max_bytes: u64::MAX,
+        };
+        let (id, dir) = store.create().unwrap();
+        save(
+            &dir,
+            &RunInfo::new(&id, "hr", Command::Import, "staff.xlsx", ""),
+        )
+        .unwrap();
+
+        let worker = store.live(&dir).unwrap();
+        let mut runs = store.list();
+        assert_eq!(
+            store.settle(&mut runs),
+            0,
+            "a run carried out is left running"
+        );
+        assert_eq!(load(&dir).unwrap().status, Status::Running);
+
+        // The worker ends without writing its end (a full disk), and lets its lock go.
+        drop(worker);
+        let mut runs = store.list();
+        assert_eq!(store.settle(&mut runs), 1);
+        assert_eq!(runs[0].status, Status::Interrupted);
+        let kept = load(&dir).unwrap();
+        assert_eq!(kept.status, Status::Interrupted);
+        assert!(kept.finished.is_some());
+        assert!(kept.error.unwrap().contains("could not be recorded"));
+    }
+}
