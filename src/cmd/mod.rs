@@ -247,7 +247,11 @@ impl<'a> Checking<'a> {
         while self.next < rows.len() {
             let i = self.next;
             let valid = rows[i].is_valid();
-            if valid && !online.row(&mut rows[i], None) {
+            let checked = match valid {
+                true => online.row(&mut rows[i], None),
+                false => online.failed_row(&mut rows[i], None),
+            };
+            if !checked {
                 self.waiting = true;
                 return;
             }

@@ -541,6 +541,8 @@ impl<'a> Online<'a> {
         for row in &mut rows[from..] {
             if row.is_valid() {
                 self.row(row, Some(in_file));
+            } else {
+                self.failed_row(row, Some(in_file));
             }
             each(row);
         }
@@ -553,11 +555,8 @@ impl<'a> Online<'a> {
     /// department (the sheet's other paths may name the root so): false, and the row is left
     /// as it was.
     pub fn row(&mut self, row: &mut Row, in_file: Option<&FileAccounts>) -> bool {
-        match in_file {
-            Some(in_file) if self.firsts.is_empty() => self.firsts.clone_from(&in_file.firsts),
-            Some(_) => {}
-            None if self.lone_unknown(row.values()) => return false,
-            None => {}
+        if !self.ready(row.values(), in_file) {
+            return false;
         }
         let live = self.live;
         let lead = row
@@ -568,7 +567,7 @@ impl<'a> Online<'a> {
             return false;
         }
         let lead = lead.map(str::to_string);
-        let placed = self.placed(row.values());
+        let placed = self.placed(row.values(), true);
         let mut issues = placed.issues;
         if let Some(full) = &placed.completed {
             row.values_mut().put(Field::WeDepartment, full);
@@ -577,11 +576,7 @@ impl<'a> Online<'a> {
         if let (Some(lead), Some(in_file)) = (lead, in_file) {
             issues.extend(leader_checked(row, &lead, live, in_file));
         }
-        let own = live.person(row.account());
-        if let Some(own) = own {
-            one_edited(&mut issues, row.values_mut(), own, &live.tree);
-        }
-        issues.extend(self.taken.clashes(row.account(), own, row.values()));
+        let own = self.against_people(row, &mut issues);
         if self.warn_existing && own.is_some() {
             issues.push(
                 Issue::warning(
@@ -603,8 +598,54 @@ impl<'a> Online<'a> {
         true
     }
 
-    /// The department checks of a row's 部门ID and 部门, once for each pair.
-    fn placed(&mut self, v: &StaffRecord) -> Placed {
+    /// A row that failed validation: the online checks' errors too, so that the person fixes
+    /// every reason in one go, not one a run (a mistyped mobile, then the department that does
+    /// not exist). Its departments, its mobile and e-mail against the directory's; not its
+    /// leader (a warning at most) nor an existing account (a warning: the row goes nowhere).
+    /// A row without an account (a note, a total under the people) is left as it is. As
+    /// [`Online::row`], false when it cannot be checked yet, and the row is left as it was.
+    pub fn failed_row(&mut self, row: &mut Row, in_file: Option<&FileAccounts>) -> bool {
+        if row.values().get(Field::WeUserid).is_none() {
+            return true;
+        }
+        if !self.ready(row.values(), in_file) {
+            return false;
+        }
+        let mut issues = self.placed(row.values(), false).issues;
+        self.against_people(row, &mut issues);
+        row.issues
+            .extend(issues.into_iter().filter(|i| i.severity == Severity::Error));
+        true
+    }
+
+    /// A row's `issues` (its department checks, first) as the person the directory has under
+    /// its account, if any, makes them ([`one_edited`]), and its mobile and e-mail if the
+    /// directory has them on someone else; that person.
+    fn against_people(&self, row: &mut Row, issues: &mut Vec<Issue>) -> Option<&'a StaffRecord> {
+        let own = self.live.person(row.account());
+        if let Some(own) = own {
+            one_edited(issues, row.values_mut(), own, &self.live.tree);
+        }
+        issues.extend(self.taken.clashes(row.account(), own, row.values()));
+        own
+    }
+
+    /// Whether a row with values `v` can be checked now: not while the sheet is still read
+    /// (no `in_file` yet) if its 部门 is one level that names no department
+    /// ([`Online::lone_unknown`]). The sheet's first levels kept once it is read.
+    fn ready(&mut self, v: &StaffRecord, in_file: Option<&FileAccounts>) -> bool {
+        match in_file {
+            Some(in_file) if self.firsts.is_empty() => self.firsts.clone_from(&in_file.firsts),
+            Some(_) => {}
+            None => return !self.lone_unknown(v),
+        }
+        true
+    }
+
+    /// The department checks of a row's 部门ID and 部门, once for each pair; with
+    /// `create_departments`, its missing paths to create only if the row will be sent
+    /// (`sent`).
+    fn placed(&mut self, v: &StaffRecord, sent: bool) -> Placed {
         let (ids, paths) = (v.get(Field::WeId), v.get(Field::WeDepartment));
         // A control character is never in a cell: the key is unambiguous.
         self.key.clear();
@@ -615,8 +656,10 @@ impl<'a> Online<'a> {
         match self.placed.get(self.key.as_str()) {
             Some(p) => p.clone(),
             None => {
-                let p = self.place(ids, paths);
-                if self.placed.len() < PLACED_KEPT {
+                let p = self.place(ids, paths, sent);
+                // A pair met first in a failed row, its paths not put down to be created, is
+                // not the pair's answer for a row that will be sent.
+                if (sent || !self.create_departments) && self.placed.len() < PLACED_KEPT {
                     self.placed.insert(self.key.clone(), p.clone());
                 }
                 p
@@ -633,7 +676,7 @@ impl<'a> Online<'a> {
         self.to_create.clear();
         self.placed.clear();
         for row in rows.iter().filter(|r| r.is_valid()) {
-            self.placed(row.values());
+            self.placed(row.values(), true);
         }
     }
 
@@ -652,8 +695,8 @@ impl<'a> Online<'a> {
 
     /// The department checks of a 部门ID and 部门 pair; its paths to create (with
     /// `create_departments`) go into `to_create` here, when [`Online::placed`] first meets the
-    /// pair.
-    fn place(&mut self, ids: Option<&str>, paths: Option<&str>) -> Placed {
+    /// pair of a row that will be sent (`sent`).
+    fn place(&mut self, ids: Option<&str>, paths: Option<&str>, sent: bool) -> Placed {
         let tree = &self.live.tree;
         let (mut issues, completed) = match paths {
             Some(paths) => complete_tails(paths, tree, &self.paths, &self.firsts),
@@ -670,7 +713,9 @@ impl<'a> Online<'a> {
                     match missing_path(path, tree) {
                         Ok(None) => {}
                         Ok(Some(_)) if self.create_departments => {
-                            self.to_create.insert(path.to_string());
+                            if sent {
+                                self.to_create.insert(path.to_string());
+                            }
                         }
                         Ok(Some(issue)) | Err(issue) => {
                             let all = &self.paths;

@@ -771,6 +771,106 @@ async fn duplicates_thousands_of_rows_apart_are_found() {
 }
 
 #[tokio::test]
+async fn a_row_that_fails_offline_is_told_the_directory_s_errors_too() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "s.csv",
+        "帐号,姓名,手机,邮箱,部门\n\
+         b1,甲,1380013800,,办公逸/研发部/新组\n\
+         b2,乙,13800138000,b2@example,办公逸/研发部\n\
+         b3,丙,13800138003,,办公逸/研发部/新组\n\
+         b4,丁,1380013804,,办公逸/研发部/旧组\n\
+         ,戊,13800138005,,办公逸/没有\n",
+    );
+    // The 错误 of the report's failed row from `source_row`.
+    let why = |source_row: &str| {
+        let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+        let (row, error) = (
+            col(&failed, "源行号 Source row"),
+            col(&failed, "错误 Error"),
+        );
+        let found = failed.iter().find(|r| r[row] == source_row);
+        found.map(|r| r[error].clone()).unwrap_or_default()
+    };
+    let r = bgy.run(&["check", "s.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 5, "{}", r.stderr);
+    // Every reason at once: the sheet's own, then the directory's.
+    let b1 = why("2");
+    assert!(
+        b1.contains("不是有效的手机号") && b1.contains("部门 办公逸/研发部/新组 不存在"),
+        "{b1}"
+    );
+    let b2 = why("3");
+    assert!(
+        b2.contains("不是有效的邮箱地址") && b2.contains("手机号已属于通讯录中的 zhangsan"),
+        "{b2}"
+    );
+    // A row without an account (a note under the people, maybe) is not looked up.
+    let none = why("6");
+    assert!(none.contains("必填") && !none.contains("没有"), "{none}");
+    std::fs::remove_file(the_report(bgy.dir.path())).unwrap();
+
+    // A path an import would create is no failed row's error, and only a row that is sent
+    // has its path created (b1's, the same as b3's, is; b4's is not).
+    let r = bgy.run(&["check", "s.csv", "--create-departments"]).await;
+    r.assert_code(1);
+    let b1 = why("2");
+    assert!(
+        b1.contains("不是有效的手机号") && !b1.contains("不存在"),
+        "{b1}"
+    );
+    std::fs::remove_file(the_report(bgy.dir.path())).unwrap();
+    bgy.run(&["import", "s.csv", "--create-departments"])
+        .await
+        .assert_code(1);
+    assert_eq!(emu.stats.calls("department/createdepartment"), 1);
+    let r = bgy.run(&["dept", "list"]).await;
+    assert!(
+        r.stdout.contains("新组") && !r.stdout.contains("旧组"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// The same, far down a long sheet: the directory is listed by then, and the rows are checked
+/// against it as they are read, a failed one too. A one-level path that names no department
+/// waits for the whole sheet (it may be the company, as the other paths call it).
+#[tokio::test]
+async fn a_failed_row_far_down_a_long_sheet_gets_the_same_errors() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut csv = String::from("帐号,姓名,手机,部门\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!("g{i},员工{i},{},办公逸/研发部\n", mobile("g", i)));
+    }
+    csv.push_str("late,迟到,1380013800,办公逸/研发部/没有这个\n");
+    csv.push_str("boss,老板,1380000007,北京某某科技有限公司\n");
+    csv.push_str("dev,开发,13800000071,北京某某科技有限公司/研发部\n");
+    bgy.write("long.csv", csv);
+    let r = bgy.run(&["check", "long.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 2, "{}", r.stderr);
+    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
+    let (acc, error) = (col(&failed, "帐号"), col(&failed, "错误 Error"));
+    let why = |account: &str| {
+        let found = failed.iter().find(|r| r[acc] == account);
+        found.map(|r| r[error].clone()).unwrap_or_default()
+    };
+    let late = why("late");
+    assert!(
+        late.contains("不是有效的手机号") && late.contains("办公逸/研发部/没有这个 不存在"),
+        "{late}"
+    );
+    let boss = why("boss");
+    assert!(
+        boss.contains("不是有效的手机号") && !boss.contains("部门"),
+        "{boss}"
+    );
+}
+
+#[tokio::test]
 async fn a_mobile_or_an_e_mail_belongs_to_one_member() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
