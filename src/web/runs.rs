@@ -207,6 +207,13 @@ pub fn now() -> String {
 }
 
 impl RunInfo {
+    /// A check that stopped to ask what the sheet's columns are (no 帐号 column, one that may
+    /// be it): its status is `failed`, and what the person reads is that columns are to be
+    /// chosen, not that something went wrong.
+    pub fn asks_columns(&self) -> bool {
+        self.status == Status::Failed && self.columns.as_ref().is_some_and(|c| c.questions() > 0)
+    }
+
     /// The people a checked sheet of dates or accounts to delete would change: its valid rows
     /// whose account the directory had, when the check was online; else each valid row, at
     /// most.

@@ -35,6 +35,15 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
         html.contains("data-header=\"工号\"") && html.contains("data-header=\"参加工作日起\""),
         "{html}"
     );
+    // Nothing went wrong: the columns are to be chosen, here and in the list of runs (the
+    // status for automation stays `failed`: the check did not run).
+    let asks = "class=\"status asks\" data-testid=\"status\" data-status=\"failed\">需要选择列<";
+    assert!(html.contains(asks), "{html}");
+    let runs = c.page("/runs").await.1;
+    assert!(
+        runs.contains("data-status=\"failed\">需要选择列<") && !runs.contains(">失败<"),
+        "{runs}"
+    );
     // A column 办公逸 has no field for is no question: ignored, and said so.
     assert!(
         !html.contains("data-header=\"紧急联系人\"")

@@ -68,7 +68,7 @@ pub async fn page(
     Ok(html::render(
         "run.html",
         minijinja::context! {
-            status => info.status.name(),
+            status => info.status.name(), asks => info.asks_columns(),
             title => format!("{} · {}", i18n::command(info.command.name()), info.file),
             counts => counts(&info, plan.as_ref()),
             plan_lines => plan.as_ref().filter(|_| mine).map(plan_lines).unwrap_or_default(),
