@@ -785,13 +785,9 @@ async fn a_row_that_fails_offline_is_told_the_directory_s_errors_too() {
     );
     // The 错误 of the report's failed row from `source_row`.
     let why = |source_row: &str| {
-        let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
-        let (row, error) = (
-            col(&failed, "源行号 Source row"),
-            col(&failed, "错误 Error"),
-        );
-        let found = failed.iter().find(|r| r[row] == source_row);
-        found.map(|r| r[error].clone()).unwrap_or_default()
+        let failed = Sheet::read(&the_report(bgy.dir.path()), "失败 Failed");
+        let row = failed.row_where("源行号 Source row", source_row);
+        failed.cell(row, "错误 Error").to_string()
     };
     let r = bgy.run(&["check", "s.csv", "--json"]).await;
     r.assert_code(1);
@@ -852,12 +848,8 @@ async fn a_failed_row_far_down_a_long_sheet_gets_the_same_errors() {
     let r = bgy.run(&["check", "long.csv", "--json"]).await;
     r.assert_code(1);
     assert_eq!(r.json()["invalid"], 2, "{}", r.stderr);
-    let failed = read_sheet(&the_report(bgy.dir.path()), "失败 Failed");
-    let (acc, error) = (col(&failed, "帐号"), col(&failed, "错误 Error"));
-    let why = |account: &str| {
-        let found = failed.iter().find(|r| r[acc] == account);
-        found.map(|r| r[error].clone()).unwrap_or_default()
-    };
+    let failed = Sheet::read(&the_report(bgy.dir.path()), "失败 Failed");
+    let why = |account: &str| failed.cell(failed.row_where("帐号", account), "错误 Error");
     let late = why("late");
     assert!(
         late.contains("不是有效的手机号") && late.contains("办公逸/研发部/没有这个 不存在"),
