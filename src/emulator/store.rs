@@ -147,6 +147,14 @@ impl Store {
         Store::init(conn)
     }
 
+    /// What the write-ahead log holds, written into the state file itself and the log emptied
+    /// (`wal_checkpoint(TRUNCATE)`): the file alone is then the whole state, even if the
+    /// process ends without closing it (someone copying `emulator.sqlite` copies it all).
+    pub fn checkpoint(&self) -> rusqlite::Result<()> {
+        let conn = self.conn.lock().unwrap_or_else(|e| e.into_inner());
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+    }
+
     pub fn in_memory() -> rusqlite::Result<Store> {
         Store::init(Connection::open_in_memory()?)
     }

@@ -465,3 +465,21 @@ async fn a_bad_ticket_is_fatal_for_the_client() {
     assert!(e.is_fatal(), "{e}");
     assert!(e.to_string().contains("errno 1201"), "{e}");
 }
+
+/// A new state, seeded, is whole in its file while the store is still open: a run that only
+/// reads may end before the connection closes, and someone may copy the file alone.
+#[test]
+fn a_new_state_is_whole_in_its_file_once_seeded() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("emulator.sqlite");
+    let events = bgy::events::Collect::default();
+    let store = bgy::emulator::open_store(&state, None, &events).unwrap();
+    let copy = dir.path().join("copy.sqlite");
+    std::fs::copy(&state, &copy).unwrap();
+    let copied = bgy::emulator::Store::open(&copy).unwrap();
+    assert!(
+        !copied.is_empty(),
+        "the copy of the state file alone is empty"
+    );
+    assert_eq!(copied.staff_count(), store.staff_count());
+}
