@@ -373,6 +373,7 @@ fn ended(
                 .find_map(|c| c.downcast_ref::<crate::validate::LoadError>());
             if let Some(crate::validate::LoadError::MissingColumn { columns, .. }) = load {
                 info.columns = Some((**columns).clone());
+                info.missing_column = true;
             }
             // `中文 (English)` as a whole, so that each language's page shows its own half.
             // (each cut to a line on its own: a cut whole would lose the closing bracket).

@@ -196,6 +196,10 @@ pub struct RunInfo {
     /// The workbook's sheet the person chose to read (none: the first visible one).
     #[serde(default)]
     pub sheet: Option<String>,
+    /// It stopped at the header, which lacks a column it needs (帐号): the page asks which
+    /// of the sheet's columns is which.
+    #[serde(default)]
+    pub missing_column: bool,
 }
 
 fn staff() -> Layout {
@@ -207,11 +211,13 @@ pub fn now() -> String {
 }
 
 impl RunInfo {
-    /// A check that stopped to ask what the sheet's columns are (no 帐号 column, one that may
-    /// be it): its status is `failed`, and what the person reads is that columns are to be
-    /// chosen, not that something went wrong.
+    /// A check that stopped to ask what the sheet's columns are (no 帐号 column, and columns
+    /// bgy does not know, one of which may be it): its status is `failed`, and what the person
+    /// reads is that columns are to be chosen, not that something went wrong.
     pub fn asks_columns(&self) -> bool {
-        self.status == Status::Failed && self.columns.as_ref().is_some_and(|c| c.questions() > 0)
+        self.status == Status::Failed
+            && self.missing_column
+            && self.columns.as_ref().is_some_and(|c| c.questions() > 0)
     }
 
     /// The people a checked sheet of dates or accounts to delete would change: its valid rows
@@ -256,6 +262,7 @@ impl RunInfo {
             not_found: None,
             directory: None,
             sheet: None,
+            missing_column: false,
         }
     }
 
@@ -592,6 +599,30 @@ pub fn backup(dir: &Path) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only a check stopped at its header asks for its columns; a run that failed for another
+    /// reason, though its sheet had a column bgy does not know, failed.
+    #[test]
+    fn only_a_run_stopped_at_its_header_asks_which_columns() {
+        let mut info = RunInfo::new("r1", "hr", Command::Check, "花名册.xlsx", "input.xlsx");
+        info.status = Status::Failed;
+        info.columns = Some(crate::read::header::ColumnsSeen {
+            row: 1,
+            columns: vec![crate::read::header::SeenColumn {
+                title: "工号".into(),
+                field: None,
+                unknown: true,
+                guess: Some("we_userid".into()),
+                ignored: false,
+                unused: false,
+            }],
+        });
+        assert!(!info.asks_columns(), "failed for another reason");
+        info.missing_column = true;
+        assert!(info.asks_columns());
+        info.status = Status::RowsFailed;
+        assert!(!info.asks_columns(), "it ran");
+    }
 
     /// A run whose worker ended but whose end could not be written (`run.json` still says
     /// running) must not stay running: once nobody holds its lock, the next look settles it.
