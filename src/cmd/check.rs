@@ -72,8 +72,23 @@ async fn check(
     s.finish(None, extra)
 }
 
-/// The warning's reason for a row of dates or deletes whose account the directory lacks.
+/// The reason for a row of dates, deletes or leavers whose account the directory lacks.
 const NOT_FOUND: &str = "account not found";
+
+/// What a row of dates, deletes or leavers whose account the directory lacks is told: an
+/// error for dates, which would have nobody to go to (`bgy times` sends it nowhere), a
+/// warning for deletes and leavers, who are already not there.
+pub fn not_in_directory(layout: Layout) -> Issue {
+    let p = problem(
+        NOT_FOUND,
+        "帐号不在通讯录中",
+        "the account is not in the directory",
+    );
+    match layout {
+        Layout::Times => Issue::error(Some(Field::WeUserid), p),
+        _ => Issue::warning(Some(Field::WeUserid), p),
+    }
+}
 
 /// The valid rows of the run that `pick` takes.
 fn count_valid(s: &Session, pick: impl Fn(&Row) -> bool) -> usize {
@@ -110,14 +125,7 @@ fn online<'a>(
                     found.insert(i);
                 } else {
                     lacked.insert(AccountKey::new(row.account()));
-                    row.issues.push(Issue::warning(
-                        Some(Field::WeUserid),
-                        problem(
-                            NOT_FOUND,
-                            "帐号不在通讯录中",
-                            "the account is not in the directory",
-                        ),
-                    ));
+                    row.issues.push(not_in_directory(layout));
                 }
             }
         }

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::events::{phases, Emit};
 use crate::execute::session::{Extra, Session};
 use crate::execute::times::{dates_of, send_all};
-use crate::model::{Command, Layout};
+use crate::model::{Command, Layout, Outcome};
 use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<Summary> {
@@ -20,6 +20,19 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     s.carry_over(&done.rows);
     // The dates as they are, for the history (and an undo).
     let live = crate::live::Live::fetch(client, ctx.events.as_ref()).await?;
+    // A row whose account the directory lacks is caught here, before anything is sent, as a
+    // check online catches it (the server would refuse it: 员工帐号不存在). Only a whole
+    // listing can say that someone is not there.
+    if live.complete {
+        let rows = s.table.rows.iter_mut().zip(s.outcomes.iter_mut());
+        for (row, outcome) in rows.filter(|(_, o)| **o == Outcome::Valid) {
+            if live.person(row.account()).is_none() {
+                row.issues
+                    .push(super::check::not_in_directory(Layout::Times));
+                *outcome = Outcome::Invalid;
+            }
+        }
+    }
     let accounts: Vec<String> = s
         .table
         .valid_rows()
@@ -31,7 +44,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
         .rows
         .iter()
         .enumerate()
-        .filter(|(i, _)| s.outcomes[*i] == crate::model::Outcome::Valid)
+        .filter(|(i, _)| s.outcomes[*i] == Outcome::Valid)
         .map(|(i, row)| (i, row.source_row, dates_of(row.values())))
         .collect();
     ctx.events.phase(phases::DATES, items.len() as u64);

@@ -159,7 +159,12 @@ async fn the_ticket_never_leaks_from_a_server_that_echoes_everything() {
         if g.path.ends_with("department/list") {
             departments()
         } else if g.path.ends_with("staff/list") {
-            no_staff()
+            // The people of the dates sheet, so that their dates are sent; not those imported.
+            json(
+                r#"{"errno":0,"errmsg":"ok","data":{"count":"2","staff_list":[
+                {"we_userid":"d0000","we_name":"甲"},{"we_userid":"d0001","we_name":"乙"}]}}"#
+                    .into(),
+            )
         } else if g.path.ends_with("staff/add") {
             json(format!(r#"{{"errno":1209,"errmsg":{said}}}"#))
         } else if g.path.ends_with("entry-time") {
@@ -182,7 +187,7 @@ async fn the_ticket_never_leaks_from_a_server_that_echoes_everything() {
     b.write("staff.csv", staff_csv("e", 3));
     b.write(
         "dates.csv",
-        "帐号,入职时间\ne0000,2026-01-02\ne0001,2026-01-03\n",
+        "帐号,入职时间\nd0000,2026-01-02\nd0001,2026-01-03\n",
     );
     let mut outputs = Vec::new();
     let r = b.run(&["import", "staff.csv"]).await;
@@ -191,6 +196,7 @@ async fn the_ticket_never_leaks_from_a_server_that_echoes_everything() {
     outputs.push(r);
     let r = b.run(&["times", "dates.csv", "--json"]).await;
     r.assert_code(1);
+    assert_eq!(server.hits("entry-time"), 1, "the dates were sent");
     outputs.push(r);
     let r = b.run(&["dept", "add", "办公逸/新部门"]).await;
     r.assert_code(3);
@@ -216,6 +222,68 @@ async fn the_ticket_never_leaks_from_a_server_that_echoes_everything() {
             );
         }
     }
+}
+
+#[tokio::test]
+async fn rows_of_dates_the_server_refuses_fail_on_their_own_rows() {
+    // Everyone is listed; the server refuses the dates of every account ending in 7, in
+    // whichever call of 50 it comes.
+    let listed: Vec<serde_json::Value> = (0..120)
+        .map(|i| serde_json::json!({"we_userid": format!("t{i:03}"), "we_name": "某"}))
+        .collect();
+    let listing = serde_json::json!({"errno":0,"errmsg":"ok",
+        "data":{"count": listed.len().to_string(), "staff_list": listed}})
+    .to_string();
+    let server = Hostile::start(move |g| {
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") {
+            json(listing.clone())
+        } else if g.path.ends_with("entry-time") {
+            let rows: serde_json::Value = serde_json::from_str(&g.body).unwrap();
+            let failures: Vec<serde_json::Value> = (rows["data"].as_array().unwrap().iter())
+                .filter(|r| r["we_userid"].as_str().unwrap().ends_with('7'))
+                .map(|r| serde_json::json!({"we_userid": r["we_userid"], "msg": "员工已离职"}))
+                .collect();
+            json(serde_json::json!({"errno":0,"errmsg":"","data":failures}).to_string())
+        } else {
+            (StatusCode::NOT_FOUND, "").into_response()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    let mut csv = String::from("帐号,入职时间\n");
+    for i in 0..120 {
+        csv.push_str(&format!("t{i:03},2026-01-02\n"));
+    }
+    b.write("dates.csv", csv);
+    let r = b.run(&["times", "dates.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(server.hits("entry-time"), 3, "120 rows, 50 a call");
+    assert_eq!(
+        (r.json()["updated"].clone(), r.json()["failed"].clone()),
+        (serde_json::json!(108), serde_json::json!(12))
+    );
+    let failed = read_sheet(&the_report(b.dir.path()), "失败 Failed");
+    let (src, err) = (
+        col(&failed, "源行号 Source row"),
+        col(&failed, "错误 Error"),
+    );
+    let rows: Vec<(&str, &str)> = (failed[1..].iter())
+        .map(|r| (r[0].as_str(), r[src].as_str()))
+        .collect();
+    let expected: Vec<(String, String)> = (0..120)
+        .filter(|i| i % 10 == 7)
+        .map(|i| (format!("t{i:03}"), (i + 2).to_string()))
+        .collect();
+    let expected: Vec<(&str, &str)> = (expected.iter())
+        .map(|(a, r)| (a.as_str(), r.as_str()))
+        .collect();
+    assert_eq!(rows, expected);
+    assert!(
+        failed[1..].iter().all(|r| r[err].contains("员工已离职")),
+        "{failed:?}"
+    );
 }
 
 /// A file's texts: each part of a zip (xlsx) inflated, or the file itself.

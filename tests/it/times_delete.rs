@@ -33,7 +33,7 @@ async fn times_resume_sends_only_what_its_journal_lacks() {
 }
 
 #[tokio::test]
-async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
+async fn times_in_chunks_of_50_and_accounts_the_directory_lacks_never_sent() {
     let emu = emulator().await;
     emu.store.insert_staff(people("t", 110)).unwrap();
     let bgy = Bgy::new().against(&emu);
@@ -63,22 +63,27 @@ async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
     bgy.write("times.csv", csv);
     let r = bgy.run(&["times", "times.csv", "--json"]).await;
     r.assert_code(1);
-    // The server names no errno for a failed row: its message alone, no "errno -".
+    // Caught before anything is sent, as a check online catches them, not refused by the
+    // server one by one.
     assert!(
         r.stderr
-            .contains("10 × 员工帐号不存在 (no such account) (first: row"),
+            .contains("10 × 帐号: account not found, e.g. 帐号: 帐号不在通讯录中 (we_userid: the account is not in the directory) (first: row 12)"),
         "{}",
         r.stderr
     );
     let j = r.json();
     assert_eq!(
-        (j["updated"].clone(), j["failed"].clone()),
-        (json!(110), json!(10))
+        (
+            j["updated"].clone(),
+            j["invalid"].clone(),
+            j["failed"].clone()
+        ),
+        (json!(110), json!(10), json!(0))
     );
     assert_eq!(
         emu.stats.calls("staff/entry-time"),
         3,
-        "120 rows, 50 a call"
+        "110 rows, 50 a call"
     );
     for i in [0, 3, 109] {
         let p = emu.store.person(&format!("t{i:06}")).unwrap();
@@ -91,8 +96,21 @@ async fn times_in_chunks_of_50_with_failures_on_the_right_rows() {
     let src = col(&failed, "源行号 Source row");
     let rows: Vec<String> = failed[1..].iter().map(|r| r[src].clone()).collect();
     assert_eq!(rows, unknown_rows);
-    assert!(failed[1..].iter().all(|r| r[0].starts_with("ghost")
-        && r[col(&failed, "错误 Error")].contains("员工帐号不存在 (no such account)")));
+    assert!(failed[1..]
+        .iter()
+        .all(|r| r[0].starts_with("ghost")
+            && r[col(&failed, "错误 Error")].contains("帐号不在通讯录中")));
+    // The account's cell is the one marked.
+    let report = the_report(bgy.dir.path());
+    assert!(fill(&report, "失败 Failed", 1, 0).is_some(), "帐号 is red");
+    assert_eq!(fill(&report, "失败 Failed", 1, 2), None, "入职时间 is not");
+    // A check online says the same of them.
+    let r = bgy.run(&["check", "times.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(
+        (r.json()["ok"].clone(), r.json()["invalid"].clone()),
+        (json!(110), json!(10))
+    );
 }
 
 #[tokio::test]
@@ -369,6 +387,7 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
     let r = bgy.run(&["check", "staff.csv", "--json"]).await;
     r.assert_code(1);
     assert!(!r.stderr.contains("sheet's columns"), "{}", r.stderr);
+
 }
 
 #[tokio::test]
