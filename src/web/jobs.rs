@@ -279,7 +279,7 @@ fn record(
     }
     if let Some(plan) = &said.plan {
         if runs::save_plan(dir, plan).is_err() {
-            info.notes
+            info.warnings
                 .push("计划未能保存 (the plan could not be kept; the report has it)".into());
         }
     }
@@ -315,7 +315,7 @@ fn ended(
     info.finished = Some(runs::now());
     info.failed_rows = said.failed_rows.unwrap_or(0);
     if said.failed_rows.is_none() {
-        info.notes.push(
+        info.warnings.push(
             "未通过的行未能保存在控制台,报告中有全部 (the failed rows could not be kept for this page; the report has them)".into(),
         );
     }
