@@ -490,7 +490,9 @@ pub fn flag(remedy: &Remedy) -> String {
         Remedy::Force => "--force".into(),
         Remedy::ChooseSheet { sheet: None } => "--sheet NAME".into(),
         Remedy::ChooseSheet { sheet: Some(s) } => format!("--sheet '{s}'"),
-        Remedy::ChooseKind => "--kind staff|times|delete|leave".into(),
+        Remedy::ChooseKind { kind: None } => "--kind staff|times|delete|leave".into(),
+        // A check takes the kind; the command that sends that kind reads it as one.
+        Remedy::ChooseKind { kind: Some(k) } => format!("bgy check FILE --kind {0}, bgy {0} FILE", k.name()),
         Remedy::Confirm => "--yes".into(),
         Remedy::Ticket => "--ticket / BGY_TICKET".into(),
         Remedy::ServerAddress => "--base-url / BGY_BASE_URL".into(),

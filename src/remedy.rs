@@ -25,8 +25,12 @@ pub enum Remedy {
         #[serde(default)]
         sheet: Option<String>,
     },
-    /// Say which kind of sheet it is (staff, dates, delete).
-    ChooseKind,
+    /// Say which kind of sheet it is (staff, dates, delete, leavers): `kind`, when the header
+    /// says which it seems to be.
+    ChooseKind {
+        #[serde(default)]
+        kind: Option<crate::model::Layout>,
+    },
     /// Confirm a deletion without being asked.
     Confirm,
     /// Check the ticket the run was given, and the app's address-book permissions.

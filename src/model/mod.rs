@@ -175,7 +175,7 @@ impl PruneMode {
 }
 
 /// Which sheet a command reads: the columns it uses and the ones it requires.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Layout {
     /// Staff records for import, plan and sync.

@@ -188,6 +188,7 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/runs/{id}/import", post(pages::import::start))
         .route("/runs/{id}/columns", post(pages::columns::apply))
         .route("/runs/{id}/sheet", post(pages::columns::sheet))
+        .route("/runs/{id}/kind", post(pages::columns::kind))
         .route("/runs/{id}/plan", post(pages::plan::plan))
         .route("/runs/{id}/sync", post(pages::plan::sync))
         .route("/runs/{id}/times", post(pages::times::start))

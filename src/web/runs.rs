@@ -288,6 +288,15 @@ impl RunInfo {
         })
     }
 
+    /// The kind of sheet a check read as staff seemed to be instead (a sheet of dates, a
+    /// 离职名单), which the page offers to check it as.
+    pub fn other_kind(&self) -> Option<Layout> {
+        self.remedies.iter().find_map(|r| match r {
+            crate::remedy::Remedy::ChooseKind { kind } => *kind,
+            _ => None,
+        })
+    }
+
     pub fn count(&self, pick: impl Fn(&Counts) -> usize) -> usize {
         self.counts.as_ref().map_or(0, pick)
     }

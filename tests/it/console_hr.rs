@@ -417,6 +417,100 @@ async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_peopl
     assert!(done.contains("员工 &amp; 信息</span>"), "{done}");
 }
 
+/// HR's 转正名单 uploaded as staff (the page's first choice): every row would fail for want of
+/// a contact, so the check says it looks like a sheet of dates and offers to check it as one;
+/// that check can set the dates. Only the kind offered can be asked for.
+#[tokio::test]
+async fn a_list_of_confirmations_checked_as_staff_is_offered_as_a_sheet_of_dates() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("z", 3)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let mut wb = workbook_of(&[(
+        "转正名单",
+        &[
+            &[
+                "序号",
+                "帐号",
+                "姓名",
+                "部门",
+                "职位",
+                "入职日期",
+                "转正日期",
+            ],
+            &[
+                "1",
+                "z000000",
+                "甲",
+                "办公逸/研发部",
+                "工程师",
+                "2026-06-01",
+                "2026-12-01",
+            ],
+            &[
+                "2",
+                "z000001",
+                "乙",
+                "办公逸/研发部",
+                "工程师",
+                "2026-06-02",
+                "2026-12-02",
+            ],
+            &[
+                "3",
+                "nobody1",
+                "丙",
+                "办公逸",
+                "专员",
+                "2026-06-03",
+                "2026-12-03",
+            ],
+        ],
+    )]);
+    let (_, at, _) = c
+        .upload("转正名单.xlsx", wb.save_to_buffer().unwrap(), Some(&csrf))
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert_eq!(count(&html, "invalid"), 3, "{html}");
+    assert!(
+        html.contains("它像是日期表")
+            && html.contains("data-testid=\"check-as\"")
+            && html.contains("name=\"kind\" value=\"times\""),
+        "{html}"
+    );
+    let r = post(
+        &c,
+        &format!("{at}/kind"),
+        &[("csrf", &csrf), ("kind", "leave")],
+    )
+    .await;
+    assert_eq!(r.status().as_u16(), 404, "a kind the page did not offer");
+    let r = post(
+        &c,
+        &format!("{at}/kind"),
+        &[("csrf", &csrf), ("kind", "times")],
+    )
+    .await;
+    let checked = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(
+        (count(&checked, "valid"), count(&checked, "invalid")),
+        (2, 1),
+        "{checked}"
+    );
+    assert!(
+        checked.contains("data-testid=\"times\"") && !checked.contains("data-testid=\"check-as\""),
+        "{checked}"
+    );
+    let r = post(&c, &format!("{}/times", r.url().path()), &[("csrf", &csrf)]).await;
+    let done = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&done, "updated"), 2, "{done}");
+    let p = emu.store.person("z000001").unwrap();
+    assert_eq!(
+        (p["entry_time"].as_str(), p["positive_time"].as_str()),
+        (Some("2026-06-02"), Some("2026-12-02"))
+    );
+}
+
 /// A workbook of a sheet a department: the check of the first says which others were not
 /// read, and offers to read the first of them.
 #[tokio::test]

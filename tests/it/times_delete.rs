@@ -388,6 +388,30 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
     r.assert_code(1);
     assert!(!r.stderr.contains("sheet's columns"), "{}", r.stderr);
 
+    // HR's 转正名单 also says each person's 部门 and 职位: without a contact column, a sheet
+    // of dates all the same. Read as staff (an import), it says what it seems to be.
+    let list =
+        "序号,帐号,姓名,部门,职位,入职日期,转正日期\n1,t1,甲,办公逸,工程师,2026-06-01,2026-12-01\n";
+    bgy.write("转正名单.csv", list);
+    let r = bgy.run(&["check", "转正名单.csv", "--json"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("a times sheet"), "{}", r.stderr);
+    let r = bgy.run(&["import", "转正名单.csv", "--dry-run"]).await;
+    r.assert_code(1);
+    assert!(
+        r.stderr.contains("it looks like a sheet of dates")
+            && r.stderr
+                .contains("→ bgy check FILE --kind times, bgy times FILE"),
+        "{}",
+        r.stderr
+    );
+    // A column bgy does not know may be the contact: a staff sheet, and nothing suggested.
+    bgy.write("花名册.csv", list.replace("职位", "联系方式XYZ"));
+    let r = bgy.run(&["check", "花名册.csv", "--json"]).await;
+    r.assert_code(1);
+    assert!(!r.stderr.contains("sheet's columns"), "{}", r.stderr);
+    let r = bgy.run(&["import", "花名册.csv", "--dry-run"]).await;
+    assert!(!r.stderr.contains("looks like"), "{}", r.stderr);
 }
 
 #[tokio::test]

@@ -2,7 +2,8 @@
 //! 工号 and no 帐号) shows each header with a choice; applying checks the same upload again,
 //! read with those choices, and "remember for this company" writes them to `bgy.toml`. A
 //! workbook whose first sheet had no header row, or whose other sheets have one too, offers
-//! the (first) other sheet that has one.
+//! the (first) other sheet that has one, and a sheet checked as staff that seems to be a sheet
+//! of dates or a 离职名单 is offered to be checked as one.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -82,6 +83,22 @@ pub async fn sheet(
         .map(str::to_string)
         .ok_or(AppError::NotFound)?;
     check_again(app, &s, &from_dir, &from, |info| info.sheet = Some(sheet)).await
+}
+
+/// Checks the same upload again as the kind of sheet the check said it seemed to be (never
+/// another: only what the page offered).
+pub async fn kind(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(id): UrlPath<String>,
+    Posted(form): Posted<HashMap<String, String>>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Run)?;
+    let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], None)?;
+    let kind = (from.other_kind())
+        .filter(|k| form.get("kind").map(String::as_str) == Some(k.name()))
+        .ok_or(AppError::NotFound)?;
+    check_again(app, &s, &from_dir, &from, |info| info.kind = kind).await
 }
 
 /// A new check of `from`'s upload by the session's person, `change`d.
