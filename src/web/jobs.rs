@@ -516,3 +516,49 @@ fn scheduled_outcome(s: &Summary) -> String {
         _ => format!("中止{run} (stopped{run})"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full disk that kept the failed rows from the page is said on the run's page (its
+    /// warnings), not in notes no page shows.
+    #[test]
+    fn failed_rows_not_kept_for_the_page_are_said_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let watch = WebRun::new(dir.path().to_path_buf(), Stop::new());
+        let said = |failed_rows| Said {
+            warnings: Vec::new(),
+            notes: Vec::new(),
+            remedies: Vec::new(),
+            end: None,
+            failed_rows,
+            plan: None,
+            columns: None,
+        };
+        let mut info = RunInfo::new("r1", "hr", runs::Command::Check, "a.xlsx", "input.xlsx");
+        ended(
+            &mut info,
+            &watch,
+            &said(None),
+            &Err(anyhow::anyhow!("x")),
+            false,
+        );
+        assert!(
+            info.warnings
+                .iter()
+                .any(|w| w.contains("未通过的行未能保存在控制台")),
+            "{:?}",
+            info.warnings
+        );
+        let mut info = RunInfo::new("r2", "hr", runs::Command::Check, "a.xlsx", "input.xlsx");
+        ended(
+            &mut info,
+            &watch,
+            &said(Some(3)),
+            &Err(anyhow::anyhow!("x")),
+            false,
+        );
+        assert!(info.warnings.is_empty(), "{:?}", info.warnings);
+    }
+}
