@@ -70,6 +70,9 @@ pub struct Header {
     /// The header cells as written.
     pub titles: Vec<String>,
     pub columns: Vec<Column>,
+    /// The columns that together hold the 部门 path, top level first, when an HR system split
+    /// it into 一级部门, 二级部门 … ([`dept_level`]); empty when one column holds it.
+    pub levels: Vec<usize>,
 }
 
 impl Header {
@@ -102,8 +105,8 @@ impl Header {
     }
 
     /// The known column an unknown `title` of this header most likely meant ([`nearest`]),
-    /// unless another column already reads it: beside a 部门 column, 一级部门 is no 部门 (read
-    /// as one, it would make the real 部门 a duplicate, and put everyone in the top level).
+    /// unless another column already reads it: beside a 部门 column, 部门(旧) is no 部门 (read
+    /// as one, it would make the real 部门 a duplicate, and put everyone where it says).
     pub fn guess(&self, title: &str) -> Option<Field> {
         nearest(title).filter(|f| self.position(*f).is_none())
     }
@@ -483,7 +486,24 @@ pub fn field_of(title: &str) -> Option<Field> {
 
 fn builtin(title: &str) -> Option<Field> {
     let n = normalize(title);
-    named(&n).or_else(|| with_choices(&n))
+    (named(&n).or_else(|| with_choices(&n)))
+        .or_else(|| dept_level(title).map(|_| Field::WeDepartment))
+}
+
+/// The level of a column that holds one level of the 部门 path, as HR systems export it:
+/// 一级部门, 二级部门 … (or 2级部门, 三级组织, 一级机构, 二级部门名称). Beside a column that
+/// holds the whole path they are read as nothing (see [`map`]).
+pub fn dept_level(title: &str) -> Option<u32> {
+    const NUMERALS: [&str; 10] = ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"];
+    let n = normalize(title);
+    let n = n.strip_suffix("名称").unwrap_or(&n);
+    let level = ["级部门", "级组织", "级机构"]
+        .iter()
+        .find_map(|s| n.strip_suffix(s))?;
+    match NUMERALS.iter().position(|d| *d == level) {
+        Some(i) => Some(i as u32 + 1),
+        None => level.parse().ok().filter(|l| (1..=20).contains(l)),
+    }
 }
 
 /// The field a [`normalize`]d title names.
@@ -665,9 +685,32 @@ fn under_groups(
 
 fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
     let mut seen = Vec::new();
+    // The 部门 path split into a column a level, unless a column holds it whole: then the
+    // levels are repeats of it, whichever comes first.
+    let dept = |t: &String| resolve(t, names, layout) == Some(Some(Field::WeDepartment));
+    let whole = titles.iter().any(|t| dept(t) && dept_level(t).is_none());
+    let reads = |f: Field| layout.columns().contains(&f);
+    let level = |t: &String| {
+        (!whole && layout != Layout::Departments && reads(Field::WeDepartment) && dept(t))
+            .then(|| dept_level(t))
+            .flatten()
+    };
+    let mut levels: Vec<(u32, usize)> = (titles.iter().enumerate())
+        .filter_map(|(i, t)| Some((level(t)?, i)))
+        .collect();
+    // Top level first; of two columns of one level, the first.
+    levels.sort_unstable();
+    levels.dedup_by_key(|(l, _)| *l);
     let columns = titles
         .iter()
-        .map(|t| match resolve(t, names, layout) {
+        .enumerate()
+        .map(|(i, t)| match resolve(t, names, layout) {
+            Some(Some(f)) if reads(f) && levels.iter().any(|&(_, c)| c == i) => Column::Field(f),
+            Some(Some(f @ Field::WeDepartment))
+                if reads(f) && layout != Layout::Departments && dept_level(t).is_some() =>
+            {
+                Column::Duplicate(f)
+            }
             Some(Some(f)) if seen.contains(&f) => Column::Duplicate(f),
             Some(Some(f)) if layout.columns().contains(&f) => {
                 seen.push(f);
@@ -680,10 +723,15 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
             None => Column::Unknown,
         })
         .collect();
+    let levels = match levels.len() {
+        0 | 1 => Vec::new(),
+        _ => levels.into_iter().map(|(_, i)| i).collect(),
+    };
     Header {
         row,
         titles,
         columns,
+        levels,
     }
 }
 
@@ -697,6 +745,65 @@ mod tests {
             hidden: false,
             cells: cells.iter().map(|c| Cell::Text(c.to_string())).collect(),
         }
+    }
+
+    #[test]
+    fn a_column_a_department_level_is_known_by_its_level() {
+        for (title, level) in [
+            ("一级部门", Some(1)),
+            ("二级部门名称", Some(2)),
+            ("3级组织", Some(3)),
+            ("十级机构*", Some(10)),
+            ("部门", None),
+            ("上级部门", None),
+            ("一级", None),
+            ("0级部门", None),
+            ("21级部门", None),
+        ] {
+            assert_eq!(dept_level(title), level, "{title}");
+        }
+    }
+
+    /// The levels are read top level first, whatever their columns' order; a second column of
+    /// a level repeats the first; a sheet of dates does not read them.
+    #[test]
+    fn a_department_split_into_levels_is_read_from_each_levels_first_column() {
+        let names = Names::default();
+        let titles = [
+            "帐号",
+            "三级部门",
+            "姓名",
+            "一级部门",
+            "一级部门",
+            "二级部门",
+        ];
+        let h = map(1, titles.map(String::from).to_vec(), Layout::Staff, &names);
+        assert_eq!(h.levels, vec![3, 5, 1]);
+        let dept = Column::Field(Field::WeDepartment);
+        assert_eq!(
+            h.columns[1..],
+            [
+                dept.clone(),
+                Column::Field(Field::WeName),
+                dept.clone(),
+                Column::Duplicate(Field::WeDepartment),
+                dept
+            ]
+        );
+        let h = map(1, titles.map(String::from).to_vec(), Layout::Times, &names);
+        assert!(h.levels.is_empty());
+        assert_eq!(h.columns[1], Column::Unused(Field::WeDepartment));
+        // One level alone is the path.
+        let h = map(
+            1,
+            ["帐号", "一级部门"].map(String::from).to_vec(),
+            Layout::Staff,
+            &names,
+        );
+        assert_eq!(
+            (h.levels.len(), &h.columns[1]),
+            (0, &Column::Field(Field::WeDepartment))
+        );
     }
 
     /// A roster's header of two rows: groups over their columns, the columns of no group
@@ -846,16 +953,15 @@ mod tests {
         );
         assert_eq!(nearest("一级部门"), Some(Field::WeDepartment));
         assert_eq!(h.guess("一级部门"), None);
+        // Beside the whole path, a level is a repeat of it: no question either.
+        assert_eq!(h.columns[1], Column::Duplicate(Field::WeDepartment));
         let guesses: Vec<_> = (h.seen(Layout::Staff).columns.into_iter())
             .filter(|c| c.unknown)
             .map(|c| (c.title, c.guess))
             .collect();
         assert_eq!(
             guesses,
-            [
-                ("一级部门".to_string(), None),
-                ("个人邮箱".to_string(), Some("we_email".to_string()))
-            ]
+            [("个人邮箱".to_string(), Some("we_email".to_string()))]
         );
     }
 

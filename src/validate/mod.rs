@@ -1025,9 +1025,27 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     let mut issues = ThinVec::new();
     // The last filled column read: with `fields`, a row of one cell's.
     let mut last = None;
+    // A 部门 path split into a column a level is read once, joined, at its top level's column.
+    let joined = |levels: &[usize]| {
+        let parts: Vec<_> = (levels.iter().map(|&j| cell(j).text()))
+            .filter(|t| !crate::text::trim(t).is_empty())
+            .collect();
+        let parts: Vec<&str> = parts.iter().map(|t| crate::text::trim(t)).collect();
+        Cell::Text(parts.join("/"))
+    };
+    let path = header
+        .levels
+        .first()
+        .map(|&top| (top, joined(&header.levels)));
     for (i, col) in header.columns.iter().enumerate() {
         let Column::Field(f) = col else { continue };
-        let c = cell(i);
+        let c = match &path {
+            Some((top, path)) if *f == Field::WeDepartment => match i == *top {
+                true => path,
+                false => continue,
+            },
+            _ => cell(i),
+        };
         if c.is_empty() {
             continue;
         }

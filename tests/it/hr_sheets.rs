@@ -837,6 +837,93 @@ async fn department_paths_from_another_name_of_the_root_are_read_from_the_root()
     );
 }
 
+/// A roster whose department is split into a column a level (一级部门, 二级部门, 三级部门), as
+/// HR systems export it, in any column order: the levels are read as one path, top level first.
+/// Each level was "did you mean 部门?", and taken so, only the first level was read: everyone
+/// in their top-level department. The report's Failed sheet keeps the columns, and reads the
+/// same way when it is run again.
+#[tokio::test]
+async fn a_department_split_into_a_column_a_level_is_read_as_one_path() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let mut wb = workbook_of(&[(
+        "花名册",
+        &[
+            &["帐号", "姓名", "手机", "二级部门", "一级部门", "三级部门"],
+            &["lv1", "一", "13800000071", "研发部", "办公逸", "后端组"],
+            &["lv2", "二", "13800000072", "客服部", "办公逸", ""],
+            // A level left empty between two filled is skipped.
+            &["lv3", "三", "13800000073", "", "办公逸", "研发部"],
+            &["lv4", "四", "13800000074", "研发部", "办公逸", "前端组"],
+        ],
+    )]);
+    wb.save(bgy.path("花名册.xlsx")).unwrap();
+    let r = bgy
+        .run(&["import", "花名册.xlsx", "--json", "--report", "r.xlsx"])
+        .await;
+    r.assert_code(1);
+    assert!(!r.stderr.contains("did you mean 部门"), "{}", r.stderr);
+    assert_eq!(
+        (r.json()["created"].as_u64(), r.json()["invalid"].as_u64()),
+        (Some(3), Some(1)),
+        "{}",
+        r.stderr
+    );
+    for (account, dept) in [("lv1", "4"), ("lv2", "3"), ("lv3", "2")] {
+        assert_eq!(
+            emu.store.person(account).unwrap()["we_department"],
+            dept,
+            "{account}"
+        );
+    }
+    assert!(
+        said_of(&bgy.path("r.xlsx"), "lv4").contains("办公逸/研发部/前端组"),
+        "{}",
+        said_of(&bgy.path("r.xlsx"), "lv4")
+    );
+    // The Failed sheet as HR fixes it: the level columns under their own titles.
+    let failed = read_sheet(&bgy.path("r.xlsx"), "失败 Failed");
+    let third = col(&failed, "三级部门");
+    assert_eq!(
+        (col(&failed, "一级部门") < third, failed[1][third].as_str()),
+        (true, "前端组")
+    );
+    let mut fixed = failed.clone();
+    fixed[1][third] = "后端组".into();
+    write_fixed_report(&bgy.path("fixed.xlsx"), &fixed);
+    let r = bgy.run(&["import", "fixed.xlsx", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(emu.store.person("lv4").unwrap()["we_department"], "4");
+
+    // Beside a column of the whole path, the levels are repeats of it, read as nothing.
+    let mut wb = workbook_of(&[(
+        "花名册",
+        &[
+            &["帐号", "姓名", "手机", "一级部门", "部门", "二级部门"],
+            &[
+                "lv5",
+                "五",
+                "13800000075",
+                "客服部",
+                "办公逸/研发部/后端组",
+                "研发部",
+            ],
+        ],
+    )]);
+    wb.save(bgy.path("两种.xlsx")).unwrap();
+    let r = bgy.run(&["import", "两种.xlsx", "--json"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr
+            .contains("column D1 \"一级部门\" repeats we_department; ignored")
+            && r.stderr
+                .contains("column F1 \"二级部门\" repeats we_department; ignored"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.store.person("lv5").unwrap()["we_department"], "4");
+}
+
 /// A roster (花名册) whose header is two rows, as HR groups its columns: 联系方式 over 手机 and
 /// 邮箱, 帐号, 姓名 and 部门 merged down both. Every row was invalid: the lower row was read as a
 /// person, and the columns under a group not at all.
