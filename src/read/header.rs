@@ -105,10 +105,17 @@ impl Header {
     }
 
     /// The known column an unknown `title` of this header most likely meant ([`nearest`]),
-    /// unless another column already reads it: beside a 部门 column, 部门(旧) is no 部门 (read
+    /// unless another column already reads it: beside a 部门 column, 原部门 is no 部门 (read
     /// as one, it would make the real 部门 a duplicate, and put everyone where it says).
+    /// An HR number (工号, 员工编号 …) is guessed as nothing: it is the account only when the
+    /// person says so ([`Header::seen`] asks), and 员工编号 is near 考勤机员工编号, but whether
+    /// the attendance machine numbers people as HR does is the company's to say (chosen for it,
+    /// an overwrite would put HR's numbers in everyone's 考勤号).
     pub fn guess(&self, title: &str) -> Option<Field> {
-        nearest(title).filter(|f| self.position(*f).is_none())
+        (!is_employee_number(title))
+            .then(|| nearest(title))
+            .flatten()
+            .filter(|f| self.position(*f).is_none())
     }
 
     /// The header as a person chooses its columns; for a `layout` missing its 帐号, a 工号
@@ -953,6 +960,13 @@ mod tests {
         );
         assert_eq!(nearest("一级部门"), Some(Field::WeDepartment));
         assert_eq!(h.guess("一级部门"), None);
+        assert_eq!(
+            (nearest("原部门"), h.guess("原部门")),
+            (Some(Field::WeDepartment), None)
+        );
+        // Near 考勤机员工编号, but an HR number is guessed as nothing.
+        assert_eq!(nearest("员工编号"), Some(Field::CheckId));
+        assert_eq!((h.guess("员工编号"), h.guess("工号")), (None, None));
         // Beside the whole path, a level is a repeat of it: no question either.
         assert_eq!(h.columns[1], Column::Duplicate(Field::WeDepartment));
         let guesses: Vec<_> = (h.seen(Layout::Staff).columns.into_iter())
