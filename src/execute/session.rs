@@ -754,7 +754,7 @@ impl Loaded {
         {
             ctx.events.event(Event::Warning {
                 text: match kind {
-                    Layout::Leave => "表格没有手机、邮箱、微信号列,却有离职原因:它像是离职名单,作为员工资料每一行都会因缺少联系方式而失败 (the sheet has no 手机, 邮箱 or 微信号 column but has 离职原因: it looks like a list of leavers, and as staff every row fails for want of a contact)",
+                    Layout::Leave => "表格没有手机、邮箱、微信号列,却有离职时间或离职原因:它像是离职名单,作为员工资料每一行都会因缺少联系方式而失败 (the sheet has no 手机, 邮箱 or 微信号 column but has 离职时间 or 离职原因: it looks like a list of leavers, and as staff every row fails for want of a contact)",
                     _ => "表格没有手机、邮箱、微信号列,却有日期列:它像是日期表(入职、转正、离职时间),作为员工资料每一行都会因缺少联系方式而失败 (the sheet has no 手机, 邮箱 or 微信号 column but has dates: it looks like a sheet of dates, and as staff every row fails for want of a contact)",
                 }
                 .to_string(),

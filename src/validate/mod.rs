@@ -934,10 +934,10 @@ fn candidate(header: &Header, field: Field) -> Option<String> {
 
 /// The layout a sheet's header (read as a staff sheet) is in: only 帐号 and 姓名 make a delete
 /// sheet, 离职原因 without a contact column (手机, 邮箱, 微信号: a staff sheet's row needs one) a
-/// 离职名单, only the times sheet's columns a times sheet, and so does a date of the times
-/// sheet without a contact column, when every column is one bgy knows (a 转正名单 that also
-/// says each person's 部门 and 职位; a column bgy does not know may be the contact); anything
-/// else staff.
+/// 离职名单, only the times sheet's columns a times sheet; anything else staff, but for a sheet
+/// without a contact column whose every column bgy knows (one it does not know may be the
+/// contact), as HR's lists also say each person's 部门 and 职位: with an entry, work or
+/// confirmation date a sheet of dates (a 转正名单), else with a 离职时间 a 离职名单.
 pub fn layout_of(header: &Header) -> Layout {
     let fields: Vec<Field> = header
         .columns
@@ -947,6 +947,7 @@ pub fn layout_of(header: &Header) -> Layout {
             _ => None,
         })
         .collect();
+    let listed = !fields.iter().any(is_contact) && !header.columns.contains(&Column::Unknown);
     if fields
         .iter()
         .all(|f| matches!(f, Field::WeUserid | Field::WeName))
@@ -955,23 +956,18 @@ pub fn layout_of(header: &Header) -> Layout {
     } else if fields.contains(&Field::QuiteReason) && !fields.iter().any(is_contact) {
         Layout::Leave
     } else if fields.iter().all(|f| Layout::Times.columns().contains(f))
-        || (!fields.iter().any(is_contact)
-            && fields.iter().any(|f| DATES.contains(f))
-            && !header.columns.contains(&Column::Unknown))
+        || (listed && fields.iter().any(|f| DATES.contains(f)))
     {
         Layout::Times
+    } else if listed && fields.contains(&Field::QuiteTime) {
+        Layout::Leave
     } else {
         Layout::Staff
     }
 }
 
-/// The dates a times sheet sets.
-const DATES: [Field; 4] = [
-    Field::EntryTime,
-    Field::WorkTime,
-    Field::PositiveTime,
-    Field::QuiteTime,
-];
+/// The dates of a times sheet that only it sets (a 离职时间 alone is more likely a 离职名单's).
+const DATES: [Field; 3] = [Field::EntryTime, Field::WorkTime, Field::PositiveTime];
 
 /// The kind a sheet read as staff seems to be instead, by its header: a sheet of dates or a
 /// 离职名单, whose rows would all fail as staff for want of a contact. Never a sheet of

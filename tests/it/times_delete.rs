@@ -405,6 +405,20 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
         "{}",
         r.stderr
     );
+    // A 离职时间 and no other date: a 离职名单, which bgy leave marks as leavers.
+    let leavers = "帐号,姓名,部门,离职日期\nt1,甲,办公逸,2026-12-01\n";
+    bgy.write("离职.csv", leavers);
+    let r = bgy.run(&["check", "离职.csv", "--json"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("a leave sheet"), "{}", r.stderr);
+    let r = bgy.run(&["import", "离职.csv", "--dry-run"]).await;
+    assert!(
+        r.stderr.contains("it looks like a list of leavers")
+            && r.stderr
+                .contains("→ bgy check FILE --kind leave, bgy leave FILE"),
+        "{}",
+        r.stderr
+    );
     // A column bgy does not know may be the contact: a staff sheet, and nothing suggested.
     bgy.write("花名册.csv", list.replace("职位", "联系方式XYZ"));
     let r = bgy.run(&["check", "花名册.csv", "--json"]).await;
