@@ -239,6 +239,8 @@ const ALIASES: &[(&str, Field)] = &[
     ("成员姓名", Field::WeName),
     ("name", Field::WeName),
     ("英文名称", Field::EnglishName),
+    // 企业微信 calls the English name 别名 since 2019, and its export says so.
+    ("别名", Field::EnglishName),
     ("englishname", Field::EnglishName),
     ("gender", Field::WeGender),
     ("手机号", Field::WeMobile),
@@ -366,6 +368,12 @@ const NO_PLACE: &[&str] = &[
     "体重",
     "健康状况",
     "照片",
+    // 企业微信's own export of its directory: statuses of the WeCom account, not the person.
+    "激活状态",
+    "禁用状态",
+    "微信插件",
+    "对外职务",
+    "视频号",
     "no.",
     "age",
     "remark",
@@ -1012,6 +1020,19 @@ mod tests {
             ]
         );
         assert_eq!(h.seen(Layout::Staff).questions(), 2);
+        // 企业微信's own export: its English name, and its account's statuses.
+        let titles = ["账号", "别名", "激活状态", "禁用状态", "微信插件"];
+        let h = map(
+            1,
+            titles.map(String::from).to_vec(),
+            Layout::Staff,
+            &Names::default(),
+        );
+        assert_eq!(h.columns[1], Column::Field(Field::EnglishName));
+        assert_eq!(
+            h.columns[2..],
+            [Column::NoPlace, Column::NoPlace, Column::NoPlace]
+        );
         assert_eq!(nearest("序号"), None);
         assert_eq!(nearest("电子油箱"), Some(Field::WeEmail));
         // The company's own name for one wins.
