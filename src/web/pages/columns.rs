@@ -14,13 +14,13 @@ use axum::Extension;
 
 use super::{acting_on, fork, require, run_input, to_run, Posted};
 use crate::config::Job;
-use crate::model::Field;
+use crate::model::{Field, Layout};
 use crate::read::header::normalize;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::i18n::tr;
 use crate::web::jobs::{self, NewRun};
-use crate::web::runs::Command;
+use crate::web::runs::{Command, RunInfo};
 use crate::web::App;
 
 /// What a column's choice is sent as: a field's API key, `-` to ignore it, or empty to leave
@@ -76,13 +76,17 @@ pub async fn sheet(
     UrlPath(id): UrlPath<String>,
     Posted(form): Posted<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    require(&s, Role::Run)?;
-    let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], None)?;
-    let sheet = (from.other_sheet())
-        .filter(|o| form.get("sheet").map(String::as_str) == Some(*o))
-        .map(str::to_string)
-        .ok_or(AppError::NotFound)?;
-    check_again(app, &s, &from_dir, &from, |info| info.sheet = Some(sheet)).await
+    let offered = |from: &RunInfo| from.other_sheet().map(str::to_string);
+    check_offered(
+        app,
+        &s,
+        &id,
+        form.get("sheet"),
+        offered,
+        String::as_str,
+        |info, sheet| info.sheet = Some(sheet),
+    )
+    .await
 }
 
 /// Checks the same upload again as the kind of sheet the check said it seemed to be (never
@@ -93,12 +97,37 @@ pub async fn kind(
     UrlPath(id): UrlPath<String>,
     Posted(form): Posted<HashMap<String, String>>,
 ) -> Result<Response, AppError> {
-    require(&s, Role::Run)?;
-    let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], None)?;
-    let kind = (from.other_kind())
-        .filter(|k| form.get("kind").map(String::as_str) == Some(k.name()))
+    let offered = |from: &RunInfo| from.other_kind();
+    let named = |k: &Layout| k.name();
+    check_offered(
+        app,
+        &s,
+        &id,
+        form.get("kind"),
+        offered,
+        named,
+        |info, kind| info.kind = kind,
+    )
+    .await
+}
+
+/// A new check of the person's own check `id`, changed by what that check `offered` when the
+/// form `asked` for it by its `name`; anything else is not found.
+async fn check_offered<T>(
+    app: Arc<App>,
+    s: &Session,
+    id: &str,
+    asked: Option<&String>,
+    offered: impl FnOnce(&RunInfo) -> Option<T>,
+    name: fn(&T) -> &str,
+    change: impl FnOnce(&mut RunInfo, T),
+) -> Result<Response, AppError> {
+    require(s, Role::Run)?;
+    let (from, from_dir) = acting_on(&app, s, id, &[Command::Check], None)?;
+    let choice = offered(&from)
+        .filter(|o| asked.map(String::as_str) == Some(name(o)))
         .ok_or(AppError::NotFound)?;
-    check_again(app, &s, &from_dir, &from, |info| info.kind = kind).await
+    check_again(app, s, &from_dir, &from, |info| change(info, choice)).await
 }
 
 /// A new check of `from`'s upload by the session's person, `change`d.
@@ -106,8 +135,8 @@ async fn check_again(
     app: Arc<App>,
     s: &Session,
     from_dir: &std::path::Path,
-    from: &crate::web::runs::RunInfo,
-    change: impl FnOnce(&mut crate::web::runs::RunInfo),
+    from: &RunInfo,
+    change: impl FnOnce(&mut RunInfo),
 ) -> Result<Response, AppError> {
     let (new_id, dir) = fork(&app, from_dir, from)?;
     let mut info = from.next(&new_id, &s.user, Command::Check);
