@@ -302,7 +302,10 @@ pub enum Command {
         input: Input,
         /// Which layout the sheet is in. Without it, a sheet whose columns are only 帐号, 姓名
         /// and the four dates is a times sheet, one with only 帐号 and 姓名 a delete sheet, one
-        /// with 离职原因 and no 手机, 邮箱 or 微信号 a leave sheet, any other a staff sheet.
+        /// with 离职原因 and no 手机, 邮箱 or 微信号 a leave sheet; a sheet without 手机, 邮箱 or
+        /// 微信号 whose every column bgy knows (a list that also gives 部门 and 职位) is a times
+        /// sheet with an entry, work or confirmation date, else a leave sheet with a 离职时间;
+        /// any other a staff sheet.
         #[arg(long, value_enum)]
         kind: Option<KindArg>,
         /// Missing departments are fine: they would be created.
@@ -330,6 +333,10 @@ pub enum Command {
         resume: bool,
     },
     /// Update entry/work/positive/leave dates with staff/entry-time, 50 rows a call.
+    ///
+    /// A date left empty stays as the directory has it. A row whose account the directory does
+    /// not have fails before anything is sent (帐号不在通讯录中), as `bgy check` of the sheet
+    /// says.
     Times {
         #[command(flatten)]
         input: Input,
