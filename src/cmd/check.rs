@@ -75,17 +75,18 @@ async fn check(
 /// The reason for a row of dates, deletes or leavers whose account the directory lacks.
 const NOT_FOUND: &str = "account not found";
 
-/// What a row of dates, deletes or leavers whose account the directory lacks is told: an
-/// error for dates, which would have nobody to go to (`bgy times` sends it nowhere), a
-/// warning for deletes and leavers, who are already not there.
-pub fn not_in_directory(layout: Layout) -> Issue {
+/// What a row of dates, deletes or leavers whose account the `live` directory lacks is told:
+/// an error for dates, which would have nobody to go to (`bgy times` sends it nowhere), a
+/// warning for deletes and leavers, who are already not there. A listing that came back
+/// incomplete cannot say someone is not there: a warning then, as `bgy times` sends the row.
+pub fn not_in_directory(layout: Layout, live: &Live) -> Issue {
     let p = problem(
         NOT_FOUND,
         "帐号不在通讯录中",
         "the account is not in the directory",
     );
     match layout {
-        Layout::Times => Issue::error(Some(Field::WeUserid), p),
+        Layout::Times if live.complete => Issue::error(Some(Field::WeUserid), p),
         _ => Issue::warning(Some(Field::WeUserid), p),
     }
 }
@@ -125,7 +126,7 @@ fn online<'a>(
                     found.insert(i);
                 } else {
                     lacked.insert(AccountKey::new(row.account()));
-                    row.issues.push(not_in_directory(layout));
+                    row.issues.push(not_in_directory(layout, live));
                 }
             }
         }

@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
         for (row, outcome) in rows.filter(|(_, o)| **o == Outcome::Valid) {
             if live.person(row.account()).is_none() {
                 row.issues
-                    .push(super::check::not_in_directory(Layout::Times));
+                    .push(super::check::not_in_directory(Layout::Times, &live));
                 *outcome = Outcome::Invalid;
             }
         }

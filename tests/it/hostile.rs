@@ -286,6 +286,44 @@ async fn rows_of_dates_the_server_refuses_fail_on_their_own_rows() {
     );
 }
 
+/// A listing that says 5 people and gives 1 cannot say someone is not there: a check of dates
+/// warns of the account it lacks, and does not fail the row (a whole listing would).
+#[tokio::test]
+async fn an_incomplete_listing_fails_no_row_of_dates_for_an_account_it_lacks() {
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") {
+            json(
+                r#"{"errno":0,"errmsg":"ok","data":{"count":"5","staff_list":[
+                {"we_userid":"d0000","we_name":"甲"}]}}"#
+                    .into(),
+            )
+        } else {
+            (StatusCode::NOT_FOUND, "").into_response()
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write(
+        "dates.csv",
+        "帐号,入职时间\nd0000,2026-01-02\nd0009,2026-01-03\n",
+    );
+    let r = b.run(&["check", "dates.csv", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(
+        (r.json()["ok"].clone(), r.json()["invalid"].clone()),
+        (serde_json::json!(2), serde_json::json!(0)),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("warning: 帐号: 帐号不在通讯录中"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// A file's texts: each part of a zip (xlsx) inflated, or the file itself.
 fn unpacked(path: &std::path::Path, bytes: Vec<u8>) -> Vec<String> {
     if !bytes.starts_with(b"PK") {
