@@ -706,7 +706,7 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
     let whole = titles.iter().any(|t| dept(t) && dept_level(t).is_none());
     let reads = |f: Field| layout.columns().contains(&f);
     let level = |t: &String| {
-        (!whole && layout != Layout::Departments && reads(Field::WeDepartment) && dept(t))
+        (!whole && reads(Field::WeDepartment) && dept(t))
             .then(|| dept_level(t))
             .flatten()
     };
@@ -721,9 +721,7 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
         .enumerate()
         .map(|(i, t)| match resolve(t, names, layout) {
             Some(Some(f)) if reads(f) && levels.iter().any(|&(_, c)| c == i) => Column::Field(f),
-            Some(Some(f @ Field::WeDepartment))
-                if reads(f) && layout != Layout::Departments && dept_level(t).is_some() =>
-            {
+            Some(Some(f @ Field::WeDepartment)) if reads(f) && dept_level(t).is_some() => {
                 Column::Duplicate(f)
             }
             Some(Some(f)) if seen.contains(&f) => Column::Duplicate(f),

@@ -1023,11 +1023,18 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     let mut last = None;
     // A 部门 path split into a column a level is read once, joined, at its top level's column.
     let joined = |levels: &[usize]| {
-        let parts: Vec<_> = (levels.iter().map(|&j| cell(j).text()))
-            .filter(|t| !crate::text::trim(t).is_empty())
-            .collect();
-        let parts: Vec<&str> = parts.iter().map(|t| crate::text::trim(t)).collect();
-        Cell::Text(parts.join("/"))
+        let mut path = String::new();
+        for &j in levels {
+            let text = cell(j).text();
+            let level = crate::text::trim(&text);
+            if !level.is_empty() {
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(level);
+            }
+        }
+        Cell::Text(path)
     };
     let path = header
         .levels
