@@ -1022,24 +1022,7 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
     // The last filled column read: with `fields`, a row of one cell's.
     let mut last = None;
     // A 部门 path split into a column a level is read once, joined, at its top level's column.
-    let joined = |levels: &[usize]| {
-        let mut path = String::new();
-        for &j in levels {
-            let text = cell(j).text();
-            let level = crate::text::trim(&text);
-            if !level.is_empty() {
-                if !path.is_empty() {
-                    path.push('/');
-                }
-                path.push_str(level);
-            }
-        }
-        Cell::Text(path)
-    };
-    let path = header
-        .levels
-        .first()
-        .map(|&top| (top, joined(&header.levels)));
+    let path = (header.levels.first()).map(|&top| (top, level_path(&header.levels, cell)));
     for (i, col) in header.columns.iter().enumerate() {
         let Column::Field(f) = col else { continue };
         let c = match &path {
@@ -1102,6 +1085,23 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
         values,
         issues,
     )))
+}
+
+/// The 部门 path of a row whose department is split into a column a level: the `levels`'
+/// cells, top level first, joined by `/`, the empty ones left out.
+fn level_path<'c>(levels: &[usize], cell: impl Fn(usize) -> &'c Cell) -> Cell {
+    let mut path = String::new();
+    for &j in levels {
+        let text = cell(j).text();
+        let level = crate::text::trim(&text);
+        if !level.is_empty() {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(level);
+        }
+    }
+    Cell::Text(path)
 }
 
 /// A row hidden in the sheet (a filter, 筛选, or by hand): the person does not see it, and bgy
