@@ -222,6 +222,9 @@ fn nearest<'a>(row: &Row, lead: &str, live: &'a Live) -> Option<(&'a str, &'a st
 /// The issue of a row's leader `lead`, whom the directory does not have as an account, once
 /// the whole sheet is read:
 /// - an account's spelling the sheet has: none;
+/// - a name with an account in brackets ([`leaders::bracketed`]) the sheet does not have: that
+///   account when the directory has it as that name's (none), an error when as somebody
+///   else's; when nobody has it, the name alone, looked for as below (in the sheet too);
 /// - a name ([`leaders`]; the sheet's were found while it was read): the account of the one
 ///   person in the directory by that name, put into the row, with a warning that says so; an
 ///   error when several people or nobody has it (the sheet's warning that the directory would
@@ -235,12 +238,36 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
         return None;
     }
     row.issues.retain(|i| i.reason != leaders::NOT_IN_FILE);
+    let bracketed = leaders::bracketed(lead);
+    if let Some((name, account)) = bracketed {
+        let own = |p: &&StaffRecord| p.account().eq_ignore_ascii_case(row.account());
+        if let Some(p) = live.person(account).filter(|p| !own(p)) {
+            let theirs = p.get(Field::WeName).unwrap_or_default();
+            if leaders::same_name(theirs, name) {
+                row.values_mut().put(Field::LeadId, p.account());
+                return None;
+            }
+            let whose = (p.account(), theirs);
+            return Some(leaders::not_theirs(
+                lead,
+                whose,
+                ("通讯录中", "in the directory"),
+            ));
+        }
+    }
+    let name = leaders::name_of(lead);
     let in_sheet = match (is_name, &in_file.names) {
         (false, Some(names)) => names.named(lead, row.source_row),
+        (true, Some(names)) if bracketed.is_some() => names.named(name, row.source_row),
         _ => Found::Nobody,
     };
     let found = match in_sheet {
         Found::One((account, at)) => Ok((account, leaders::found_in_file(lead, account, at))),
+        Found::Several((_, a), (_, b)) if is_name => Err(leaders::several(
+            lead,
+            ("本文件", format!("第 {a}、{b} 行")),
+            ("this file", format!("rows {a}, {b}")),
+        )),
         // Not the directory's one of that name when the sheet has several.
         Found::Several((_, a), (_, b)) => Err(not_found(
             lead,
@@ -249,9 +276,9 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
                 format!("rows {a}, {b} of this file"),
             )),
         )),
-        Found::Nobody => match live.named(lead, row.account()) {
+        Found::Nobody => match live.named(name, row.account()) {
             Found::One(account) => Ok((account, leaders::found_in_directory(lead, account))),
-            Found::Several(a, b) if is_name => match nearest(row, lead, live) {
+            Found::Several(a, b) if is_name => match nearest(row, name, live) {
                 Some((account, dept)) => {
                     Ok((account, leaders::found_near(lead, account, (dept, None))))
                 }

@@ -68,7 +68,7 @@ fields! {
     WeId => "we_id", "部门ID", "Department ID", Digits, "部门 we_id,多个用逗号分隔:2,4,8 / department ids, comma separated";
     WePosition => "we_position", "职位", "Position", Text, "职位 / position";
     PositionLevelId => "position_level_id", "职级", "Grade", Text, "职级,如 P1 / grade";
-    LeadId => "lead_id", "直接上级", "Manager", Text, "上级的帐号,或本文件、通讯录中只有一人叫的姓名 / the manager's account, or a name only one person in this file or the directory has";
+    LeadId => "lead_id", "直接上级", "Manager", Text, "上级的帐号,或本文件、通讯录中只有一人叫的姓名,或 姓名(帐号) / the manager's account, a name only one person in this file or the directory has, or name(account)";
     Subordinate => "subordinate", "直接下属", "Direct reports", Text, "下属帐号,用 / 分隔 / accounts separated by /";
     WeTag => "we_tag", "标签", "Tags", Text, "标签名称,用 / 分隔 / tag names separated by /";
     WeTel => "we_tel", "工作电话", "Office phone", Digits, "座机 / office phone";

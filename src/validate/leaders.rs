@@ -34,6 +34,28 @@ pub fn is_name(lead: &str) -> bool {
     !is_account(lead)
 }
 
+/// A 直接上级 written as many HR systems write a person, the name with an account in brackets
+/// (`林超俊(wang0002)`, or in full-width ones): the name and the account. The brackets may hold
+/// HR's own number instead: they are the leader's account only when the person of that account
+/// has the name; an account of somebody else is an error ([`not_theirs`]), one nobody has is
+/// taken for such a number, and the leader is looked for by the name alone.
+pub fn bracketed(lead: &str) -> Option<(&str, &str)> {
+    let inside = lead.strip_suffix([')', '）'])?;
+    let (name, account) = inside.split_at(inside.rfind(['(', '（'])?);
+    let (name, account) = (name.trim(), account.trim_start_matches(['(', '（']).trim());
+    (!name.is_empty() && is_account(account)).then_some((name, account))
+}
+
+/// The name a 直接上级 gives: all of it, or the name before an account in brackets.
+pub fn name_of(lead: &str) -> &str {
+    bracketed(lead).map_or(lead, |(name, _)| name)
+}
+
+/// Two names are one person's ([`name_key`]).
+pub fn same_name(a: &str, b: &str) -> bool {
+    name_key(a) == name_key(b)
+}
+
 /// Who in a list of people a name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found<T> {
@@ -89,12 +111,16 @@ pub struct SheetNames {
     /// directory's tree): their index, the name and where their 部门 is in `text`, for
     /// [`SheetNames::decide`] once the directory completes the paths.
     undecided: Vec<(u32, Box<str>, Span)>,
-    /// Some 直接上级 is spelled as an account.
+    /// Some 直接上级 is spelled as an account, or gives in brackets an account the sheet does
+    /// not have (both are looked for in the directory).
     accounts_led: bool,
     hash: KeyHash,
     /// Each person's name hashed, with their index in `people`: by name, then in the sheet's
     /// order. Made the first time a name is looked for.
     by_name: OnceLock<Vec<(Hashed, u32)>>,
+    /// Each person's account hashed (letter case aside), with their index in `people`, sorted.
+    /// Made the first time a 直接上级 gives an account in brackets ([`bracketed`]).
+    by_account: OnceLock<Vec<(Hashed, u32)>>,
     /// Who of the people read so far has each name, once some row gives its leader by name:
     /// a row's leader found among the people before it is the guess its report row is
     /// written with as it is read. The guess holds unless a later row has the name too.
@@ -126,6 +152,7 @@ impl SheetNames {
             accounts_led: false,
             hash: KeyHash::random(),
             by_name: OnceLock::new(),
+            by_account: OnceLock::new(),
             so_far: None,
         }
     }
@@ -139,10 +166,15 @@ impl SheetNames {
         match row.values().get(Field::LeadId) {
             Some(lead) if is_name(lead) => {
                 let lead: Box<str> = lead.into();
-                let guess = self.so_far(&lead, row.source_row).map(|p| {
-                    let issue = found_in_file(&lead, self.account(&p), p.source_row);
-                    row.issues.push(issue);
-                });
+                // A name with an account in brackets is no guess: the account may be a later
+                // row's.
+                let guess = (bracketed(&lead).is_none())
+                    .then(|| self.so_far(&lead, row.source_row))
+                    .flatten()
+                    .map(|p| {
+                        let issue = found_in_file(&lead, self.account(&p), p.source_row);
+                        row.issues.push(issue);
+                    });
                 self.named.push((i, lead, dept, guess.is_some()));
             }
             Some(_) => self.accounts_led = true,
@@ -241,6 +273,28 @@ impl SheetNames {
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
         for (i, lead, dept, guessed) in std::mem::take(&mut self.named) {
             let row = &mut rows[i as usize];
+            if let Some((name, account)) = bracketed(&lead) {
+                match self.with_account(account, row.source_row) {
+                    Some((theirs, account, _)) if same_name(theirs, name) => {
+                        if !row.values_gone {
+                            row.values_mut().put(Field::LeadId, account);
+                        }
+                    }
+                    Some((theirs, account, at)) => row.issues.push(not_theirs(
+                        &lead,
+                        (account, theirs),
+                        (
+                            &format!("本文件第 {at} 行"),
+                            &format!("(row {at} of this file)"),
+                        ),
+                    )),
+                    None => {
+                        self.accounts_led = true;
+                        row.issues.push(account_not_in_file(&lead, (name, account)));
+                    }
+                }
+                continue;
+            }
             let named = self.named(&lead, row.source_row);
             if guessed {
                 // The guess stands when nobody after has the name: the one before is the one,
@@ -361,8 +415,29 @@ impl SheetNames {
         Some((self.account(p), p.source_row, dept.to_string()))
     }
 
-    /// The people of the sheet called `lead`, in the sheet's order, but the person of row
-    /// `except`.
+    /// The person of the sheet whose account is `account`, but the person of row `except`:
+    /// their name, account and row.
+    pub fn with_account(&self, account: &str, except: u32) -> Option<(&str, &str, u32)> {
+        let key = |account: &str| self.hash.of(&account.to_ascii_lowercase());
+        let by_account = self.by_account.get_or_init(|| {
+            let mut by_account: Vec<(Hashed, u32)> = (self.people.iter())
+                .zip(0..)
+                .map(|(p, k)| (key(self.account(p)), k))
+                .collect();
+            by_account.sort_unstable();
+            by_account
+        });
+        let key = key(account);
+        let from = by_account.partition_point(|(h, _)| *h < key);
+        (by_account[from..].iter())
+            .take_while(|(h, _)| *h == key)
+            .map(|&(_, k)| &self.people[k as usize])
+            .find(|p| p.source_row != except)
+            .map(|p| (self.name(p), self.account(p), p.source_row))
+    }
+
+    /// The people of the sheet called `lead` (its name: [`name_of`]), in the sheet's order,
+    /// but the person of row `except`.
     fn called(&self, lead: &str, except: u32) -> impl Iterator<Item = &Person> {
         let by_name = self.by_name.get_or_init(|| {
             let mut by_name: Vec<(Hashed, u32)> = (self.people.iter())
@@ -372,7 +447,7 @@ impl SheetNames {
             by_name.sort_unstable();
             by_name
         });
-        let key = self.hash.of(&name_key(lead));
+        let key = self.hash.of(&name_key(name_of(lead)));
         let from = by_name.partition_point(|(h, _)| *h < key);
         (by_name[from..].iter())
             .take_while(move |(h, _)| *h == key)
@@ -401,6 +476,33 @@ fn not_in_file(lead: &str) -> Issue {
             NOT_IN_FILE,
             format!("直接上级“{lead}”不是帐号,本文件中也没有叫这个名字的人:联网检查和导入时在通讯录中按姓名查找,找不到则该行失败"),
             format!("leader \"{lead}\" is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory, and fails the row if it is not there"),
+        ),
+    )
+}
+
+/// The warning of a leader's name whose account in brackets nobody in the sheet has: a check
+/// online or an import looks for it in the directory ([`NOT_IN_FILE`]).
+fn account_not_in_file(lead: &str, (name, account): (&str, &str)) -> Issue {
+    Issue::warning(
+        Some(Field::LeadId),
+        problem(
+            NOT_IN_FILE,
+            format!("直接上级“{lead}”:本文件中没有帐号 {account}。联网检查和导入时在通讯录中找这个帐号(须是{name}本人);通讯录中也没有,则把括号中的当作工号,按姓名“{name}”查找"),
+            format!("leader \"{lead}\": nobody in this file has account {account}. A check online or an import looks for the account in the directory (it must be {name}'s); if nobody has it there either, the brackets are taken for an HR number and the name \"{name}\" is looked for"),
+        ),
+    )
+}
+
+/// The error of a leader's name with an account in brackets ([`bracketed`]) that is
+/// somebody else's: the account, whose it is, and where (Chinese, English).
+pub fn not_theirs(lead: &str, (account, theirs): (&str, &str), (zh, en): (&str, &str)) -> Issue {
+    let name = name_of(lead);
+    Issue::error(
+        Some(Field::LeadId),
+        problem(
+            "leader's account is someone else's",
+            format!("直接上级“{lead}”:帐号 {account} 是{zh}的“{theirs}”,不是“{name}”。请核对后只填上级的帐号"),
+            format!("leader \"{lead}\": account {account} is \"{theirs}\" {en}, not \"{name}\"; check it and give the leader's account alone"),
         ),
     )
 }
@@ -515,5 +617,22 @@ mod tests {
         assert!(!is_name("li.lei@example.com"));
         assert!(is_name("张三"));
         assert!(is_name("Li Lei"));
+    }
+
+    #[test]
+    fn a_name_with_an_account_in_brackets_is_told_apart() {
+        for (lead, parts) in [
+            ("林超俊(wang0002)", Some(("林超俊", "wang0002"))),
+            ("林超俊 （ wang0002 ）", Some(("林超俊", "wang0002"))),
+            ("Li Lei(10086)", Some(("Li Lei", "10086"))),
+            ("张三(销售)", None),
+            ("(wang0002)", None),
+            ("林超俊(wang0002)副总", None),
+            ("林超俊", None),
+        ] {
+            assert_eq!(bracketed(lead), parts, "{lead}");
+        }
+        assert_eq!(name_of("林超俊(wang0002)"), "林超俊");
+        assert_eq!(name_of("张三(销售)"), "张三(销售)");
     }
 }

@@ -1609,3 +1609,85 @@ async fn a_leader_spelled_as_an_account_nobody_has_is_the_one_person_of_that_nam
     );
     assert_eq!(said_of(&report, "tyke"), "");
 }
+
+/// A 直接上级 written as HR systems write a person, `王总(wangzong)`: the account in brackets
+/// when it is that name's (in the sheet or the directory), the name alone when nobody has the
+/// account (HR's own number), an error when it is somebody else's.
+#[tokio::test]
+async fn a_leader_written_as_a_name_and_an_account_in_brackets_is_that_account() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let roster = roster_by_leader_name(&[
+        "王总,wangzong,13900000031,办公逸,",
+        "李经理,lijingli,13900000032,办公逸/研发部,王总(wangzong)",
+        "赵六,zhaoliu,13900000033,办公逸/研发部/后端组,李 经理（lijingli）",
+        "钱七,qianqi,13900000034,办公逸/研发部/后端组,张三(zhangsan)",
+        // HR's own number in the brackets: the name alone.
+        "孙八,sunba,13900000035,办公逸/研发部/后端组,王总(10086)",
+        // Somebody else's account: in the sheet, in the directory.
+        "周九,zhoujiu,13900000036,办公逸/研发部,王总(lijingli)",
+        "吴十,wushi,13900000037,办公逸/研发部,王总(lisi)",
+        // The leader's row after the row that names it.
+        "郑一,zhengyi,13900000038,办公逸,陈大(chenda)",
+        "陈大,chenda,13900000039,办公逸,",
+    ]);
+    let (bgy, offline, r) = checked_offline(bgy, &roster).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 1, "{}", r.stdout);
+    let report = offline.path("offline.xlsx");
+    says_of_the_leader_once(
+        &report,
+        &[
+            (
+                "zhoujiu",
+                r#"leader "王总(lijingli)": account lijingli is "李经理" (row 3 of this file), not "王总""#,
+            ),
+            (
+                "wushi",
+                r#"leader "王总(lisi)": nobody in this file has account lisi. A check online or an import looks for the account in the directory"#,
+            ),
+            (
+                "qianqi",
+                r#"leader "张三(zhangsan)": nobody in this file has account zhangsan"#,
+            ),
+        ],
+    );
+    for exact in ["lijingli", "zhaoliu", "zhengyi"] {
+        assert_eq!(said_of(&report, exact), "", "{exact}");
+    }
+
+    let r = bgy
+        .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
+        .await;
+    r.assert_code(1);
+    let j = r.json();
+    assert_eq!(
+        (j["created"].as_u64(), j["invalid"].as_u64()),
+        (Some(7), Some(2)),
+        "{j}"
+    );
+    let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
+    assert_eq!(lead("lijingli"), "wangzong");
+    assert_eq!(lead("zhaoliu"), "lijingli");
+    assert_eq!(lead("qianqi"), "zhangsan");
+    assert_eq!(lead("sunba"), "wangzong");
+    assert_eq!(lead("zhengyi"), "chenda");
+    assert!(emu.store.person("zhoujiu").is_none() && emu.store.person("wushi").is_none());
+    let report = bgy.path("import.xlsx");
+    says_of_the_leader_once(
+        &report,
+        &[
+            (
+                "sunba",
+                r#"leader "王总(10086)", by name, is account wangzong (row 2 of this file)"#,
+            ),
+            (
+                "wushi",
+                r#"leader "王总(lisi)": account lisi is "李四" in the directory, not "王总"; check it and give the leader's account alone"#,
+            ),
+        ],
+    );
+    for exact in ["lijingli", "zhaoliu", "qianqi", "zhengyi"] {
+        assert_eq!(said_of(&report, exact), "", "{exact}");
+    }
+}
