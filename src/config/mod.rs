@@ -54,6 +54,9 @@ pub struct Company {
     /// Who a prune leaves alone: typed by [`Company::keep`].
     #[serde(default)]
     prune: Option<toml::Table>,
+    /// The folder read had no `bgy.toml` ([`Company::read`]).
+    #[serde(skip)]
+    missing: Option<PathBuf>,
 }
 
 impl Company {
@@ -62,7 +65,10 @@ impl Company {
         let path = dir.join(SETTINGS_FILE);
         match std::fs::read_to_string(&path) {
             Ok(text) => Company::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Company::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Company {
+                missing: Some(std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf())),
+                ..Company::default()
+            }),
             Err(error) => usage(
                 crate::read::ReadError::Io {
                     path: path.display().to_string(),
@@ -461,6 +467,12 @@ fn read_unattended(
     needs_job: bool,
 ) -> Result<std::sync::Arc<unattended::Settings>, UsageError> {
     let settings = company.unattended()?;
+    if let (true, Some(dir)) = (needs_job, &company.missing) {
+        let dir = dir.display();
+        return usage(format!(
+            "{dir} 里没有 {SETTINGS_FILE}:bgy 从它运行时所在的文件夹读取 {SETTINGS_FILE};在 cron 或定时器里请先 cd 到那个文件夹(cd /srv/bgy && bgy schedule --once) (there is no {SETTINGS_FILE} in {dir}: bgy reads it from the folder it runs in; under cron or a timer, cd to that folder first: cd /srv/bgy && bgy schedule --once)"
+        ));
+    }
     if needs_job && settings.schedule.is_none() {
         return usage(format!(
             "{SETTINGS_FILE} 里没有 [schedule]:请加上(cron、folder、prune、max_changes,见 README 的 \"Running it unattended\") ({SETTINGS_FILE} has no [schedule]: add one (cron, folder, prune, max_changes; see the README's \"Running it unattended\"))"
@@ -834,7 +846,7 @@ fn name_output(command: &mut Command) {
     }
 }
 
-fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), UsageError> {
+fn check_command(command: &Command, json: bool) -> Result<(), UsageError> {
     check_serve(command)?;
     if let Command::Emulator { fail_rate, .. } = command {
         if !(0.0..=1.0).contains(fail_rate) {
@@ -879,7 +891,12 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
     if let Some(input) = command.input() {
         check_report(input)?;
     }
-    let needs_api = matches!(
+    Ok(())
+}
+
+/// The command calls the API: without a ticket (or `--emulator`) it cannot run.
+fn needs_api(command: &Command) -> bool {
+    matches!(
         command,
         Command::Import { dry_run: false, .. }
             | Command::Times { .. }
@@ -892,11 +909,7 @@ fn check_command(command: &Command, target: &Target, json: bool) -> Result<(), U
             | Command::Undo { .. }
             | Command::Approve { .. }
             | Command::Schedule { once: true, .. }
-    );
-    if needs_api && matches!(target, Target::Offline) {
-        return usage(NO_TICKET);
-    }
-    Ok(())
+    )
 }
 
 /// What a command that calls the API says without a ticket.
@@ -939,7 +952,8 @@ impl Config {
             ticket.as_ref(),
             emulator_state,
         )?;
-        check_command(&args.command, &target, json)?;
+        check_command(&args.command, json)?;
+        let needs_api = needs_api(&args.command);
         let who = match who.as_deref().map(str::trim) {
             Some("") => return usage("--who (BGY_WHO) names nobody"),
             Some(name) => name.chars().take(100).collect(),
@@ -951,7 +965,11 @@ impl Config {
             true => Company::read(Path::new("."))?,
             false => Company::default(),
         };
+        // The settings first: under cron, a folder without bgy.toml is the first thing to fix.
         let mut job = Job::of(args.command, &company)?;
+        if needs_api && matches!(target, Target::Offline) {
+            return usage(NO_TICKET);
+        }
         if let Some(input) = job.input_mut() {
             input.columns = company.names(&input.columns)?;
             if input.report.is_none() && input.report_dir.is_none() {

@@ -233,6 +233,35 @@ async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
     bgy.run(&["check", "x.csv"]).await.assert_code(0);
 }
 
+/// Under cron, which starts a job in the home folder, a run without `cd` finds no bgy.toml:
+/// that is said first, with the folder, before the ticket the job also lacks.
+#[tokio::test]
+async fn a_job_run_outside_the_folder_of_its_settings_says_where_it_looked() {
+    let bgy = Bgy::new();
+    let folder = std::path::absolute(bgy.dir.path()).unwrap();
+    for how in ["--once", "--check"] {
+        let out = bgy.run(&["schedule", how]).await;
+        out.assert_code(2);
+        let said = format!("there is no bgy.toml in {}", folder.display());
+        assert!(
+            out.stderr.contains(&said)
+                && out.stderr.contains("里没有 bgy.toml")
+                && out.stderr.contains("cd to that folder first")
+                && !out.stderr.contains("no ticket"),
+            "{how}: {}",
+            out.stderr
+        );
+    }
+    // With its settings there, the ticket is what is missing.
+    bgy.write(
+        "bgy.toml",
+        "[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \".\"\n",
+    );
+    let out = bgy.run(&["schedule", "--once"]).await;
+    out.assert_code(2);
+    assert!(out.stderr.contains("no ticket"), "{}", out.stderr);
+}
+
 #[tokio::test]
 async fn a_test_message_tells_the_robot_or_says_why_not() {
     let (robot, hook) = robot().await;
