@@ -417,7 +417,7 @@ impl SheetNames {
 
     /// The person of the sheet whose account is `account`, but the person of row `except`:
     /// their name, account and row.
-    pub fn with_account(&self, account: &str, except: u32) -> Option<(&str, &str, u32)> {
+    fn with_account(&self, account: &str, except: u32) -> Option<(&str, &str, u32)> {
         let key = |account: &str| self.hash.of(&account.to_ascii_lowercase());
         let by_account = self.by_account.get_or_init(|| {
             let mut by_account: Vec<(Hashed, u32)> = (self.people.iter())
