@@ -13,7 +13,7 @@ use foldhash::HashMap;
 
 use super::{fields::is_account, problem, Hashed, Issue, KeyHash, Row};
 use crate::model::tree::{self, Placement};
-use crate::model::Field;
+use crate::model::{AccountKey, Field};
 
 /// What makes two names the same: no spaces (`张 三`, a full-width space), no letter case.
 /// Made only when the name is not already its key (a Chinese name is).
@@ -418,20 +418,11 @@ impl SheetNames {
     /// The person of the sheet whose account is `account`, but the person of row `except`:
     /// their name, account and row.
     fn with_account(&self, account: &str, except: u32) -> Option<(&str, &str, u32)> {
-        let key = |account: &str| self.hash.of(&account.to_ascii_lowercase());
-        let by_account = self.by_account.get_or_init(|| {
-            let mut by_account: Vec<(Hashed, u32)> = (self.people.iter())
-                .zip(0..)
-                .map(|(p, k)| (key(self.account(p)), k))
-                .collect();
-            by_account.sort_unstable();
-            by_account
-        });
-        let key = key(account);
-        let from = by_account.partition_point(|(h, _)| *h < key);
-        (by_account[from..].iter())
-            .take_while(|(h, _)| *h == key)
-            .map(|&(_, k)| &self.people[k as usize])
+        let key = |account: &str| self.hash.of(&AccountKey::text(account));
+        let by_account =
+            (self.by_account).get_or_init(|| index_by(&self.people, |p| key(self.account(p))));
+        under(by_account, key(account))
+            .map(|k| &self.people[k as usize])
             .find(|p| p.source_row != except)
             .map(|p| (self.name(p), self.account(p), p.source_row))
     }
@@ -439,21 +430,27 @@ impl SheetNames {
     /// The people of the sheet called `lead` (its name: [`name_of`]), in the sheet's order,
     /// but the person of row `except`.
     fn called(&self, lead: &str, except: u32) -> impl Iterator<Item = &Person> {
-        let by_name = self.by_name.get_or_init(|| {
-            let mut by_name: Vec<(Hashed, u32)> = (self.people.iter())
-                .zip(0..)
-                .map(|(p, k)| (self.hash.of(&name_key(self.name(p))), k))
-                .collect();
-            by_name.sort_unstable();
-            by_name
-        });
-        let key = self.hash.of(&name_key(name_of(lead)));
-        let from = by_name.partition_point(|(h, _)| *h < key);
-        (by_name[from..].iter())
-            .take_while(move |(h, _)| *h == key)
-            .map(|&(_, k)| &self.people[k as usize])
+        let key = |name: &str| self.hash.of(&name_key(name));
+        let by_name = (self.by_name).get_or_init(|| index_by(&self.people, |p| key(self.name(p))));
+        under(by_name, key(name_of(lead)))
+            .map(|k| &self.people[k as usize])
             .filter(move |p| p.source_row != except)
     }
+}
+
+/// Each of `people`'s `key`, with their index, sorted: by key, then in the sheet's order.
+fn index_by(people: &[Person], key: impl Fn(&Person) -> Hashed) -> Vec<(Hashed, u32)> {
+    let mut index: Vec<(Hashed, u32)> = people.iter().zip(0..).map(|(p, k)| (key(p), k)).collect();
+    index.sort_unstable();
+    index
+}
+
+/// The indexes `index` ([`index_by`]) has under `key`, in order.
+fn under(index: &[(Hashed, u32)], key: Hashed) -> impl Iterator<Item = u32> + '_ {
+    let from = index.partition_point(|(h, _)| *h < key);
+    (index[from..].iter())
+        .take_while(move |(h, _)| *h == key)
+        .map(|&(_, k)| k)
 }
 
 /// Where person `p`'s account is in [`SheetNames::text`].
