@@ -113,7 +113,8 @@ fn data_sheet(
             },
         )?;
         match field.kind() {
-            Kind::Digits => {
+            // A 农历 date in a date cell would be a day of the other calendar.
+            Kind::Digits | Kind::LunarDate => {
                 ws.set_column_format(col, &text)?;
             }
             Kind::Date => {

@@ -440,13 +440,15 @@ impl<'t> Records<'t> {
             (Field::QuiteTime, s.quite_time()),
             (Field::WorkTime, s.work_time()),
             (Field::BirthdayG, s.birthday_g()),
-            (Field::BirthdayL, s.birthday_l()),
         ] {
             if let Ok(date) = crate::validate::dates::parse_text(d) {
                 buf.clear();
                 crate::read::push_iso_date(buf, date);
                 put(v, f, buf);
             }
+        }
+        if let Some(date) = crate::validate::lunar::listed(s.birthday_l()) {
+            put(v, Field::BirthdayL, &date);
         }
         v
     }

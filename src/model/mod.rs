@@ -16,6 +16,8 @@ pub enum Kind {
     /// Digits a person typed (account, phone, card, check id): a number cell is its integer text.
     Digits,
     Date,
+    /// A 农历 date: month 1–12 and day 1–30 of the Chinese calendar, never a date cell.
+    LunarDate,
 }
 
 macro_rules! fields {
@@ -81,7 +83,7 @@ fields! {
     BackTime => "back_time", "复职时间", "Return date", Date, "日期 / date";
     WorkTime => "work_time", "参加工作时间", "Started working", Date, "日期 / date";
     BirthdayG => "birthday_g", "公历生日", "Birthday", Date, "日期 / date";
-    BirthdayL => "birthday_l", "农历生日", "Lunar birthday", Date, "日期 / date";
+    BirthdayL => "birthday_l", "农历生日", "Lunar birthday", LunarDate, "农历日期:1998-02-30、1998年腊月初八 (月 1–12,日 1–30;闰月按其月份发送) / lunar date: month 1–12, day 1–30; a leap month is sent as its number";
     BankCard => "bank_card", "银行卡号", "Bank card", Digits, "只能是数字;不会打印到屏幕或日志 / digits only; never printed";
     BankName => "bank_name", "开户行", "Bank", Text, "开户行 / bank";
     CheckId => "check_id", "考勤号", "Attendance ID", Digits, "纯数字,不能以 0 开头,不大于 2147483647,文件内唯一";

@@ -71,6 +71,29 @@ pub fn serial(n: f64) -> Result<NaiveDate, DateError> {
 
 pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {
     let s = s.trim();
+    match said(s)? {
+        Said::Ymd(y, m, d) => {
+            if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+                return Err(DateError::OutOfRange(s.into()));
+            }
+            NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::Impossible(s.into()))
+        }
+        Said::Serial(n) => serial(n),
+    }
+}
+
+/// What a date's text says, before a calendar is asked whether the day is one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Said {
+    /// Year, month and day as written: any numbers.
+    Ymd(i32, u32, u32),
+    /// An Excel serial number saved as text.
+    Serial(f64),
+}
+
+/// The numbers of `s` (trimmed), in every form [`parse_text`] reads; the calendar is the
+/// caller's (a 农历 date's month 2 has a day 30).
+pub fn said(s: &str) -> Result<Said, DateError> {
     // Drop a time part: `2016-01-01 00:00:00`, `2016-01-01T08:00`.
     let date_part = s.split([' ', 'T']).next().unwrap_or(s).trim();
     let unrecognised = || DateError::Unrecognised(s.to_string());
@@ -90,7 +113,9 @@ pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {
                 ymd(y, m, d, s)
             }
             // A serial number saved as text (a CSV of an unformatted date column).
-            1..=5 => serial(date_part.parse::<f64>().map_err(|_| unrecognised())?),
+            1..=5 => Ok(Said::Serial(
+                date_part.parse::<f64>().map_err(|_| unrecognised())?,
+            )),
             _ => Err(unrecognised()),
         };
     }
@@ -105,7 +130,7 @@ pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {
     }
 }
 
-fn ymd(y: &str, m: &str, d: &str, shown: &str) -> Result<NaiveDate, DateError> {
+fn ymd(y: &str, m: &str, d: &str, shown: &str) -> Result<Said, DateError> {
     let num = |p: &str| -> Result<u32, DateError> {
         if p.bytes().all(|b| b.is_ascii_digit()) {
             p.parse().map_err(|_| DateError::Unrecognised(shown.into()))
@@ -113,11 +138,7 @@ fn ymd(y: &str, m: &str, d: &str, shown: &str) -> Result<NaiveDate, DateError> {
             Err(DateError::Unrecognised(shown.into()))
         }
     };
-    let (y, m, d) = (num(y)? as i32, num(m)?, num(d)?);
-    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
-        return Err(DateError::OutOfRange(shown.into()));
-    }
-    NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::Impossible(shown.into()))
+    Ok(Said::Ymd(num(y)? as i32, num(m)?, num(d)?))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::model::{Field, Kind};
 use crate::read::Cell;
 
 use super::dates::{self, DateError};
+use super::lunar::{self, LunarError};
 
 /// What is wrong with one value, in both languages, with a fixed `reason` to group by.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +80,7 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<Cow<'_, str>>, Prob
     }
     let text = match field.kind() {
         Kind::Date => return date(cell).map(|d| Some(Cow::Owned(d))),
+        Kind::LunarDate => return lunar_date(cell).map(|d| Some(Cow::Owned(d))),
         // What is wrong with a card typed as a number is said without its digits.
         Kind::Digits if field == Field::BankCard => digits_text(cell).map_err(card_problem)?,
         Kind::Digits => digits_text(cell)?,
@@ -154,6 +156,69 @@ fn date(cell: &Cell) -> Result<String, Problem> {
             format!("unrecognised date {s:?}; write it as 2016-01-01, 2016/1/1 or 2016年1月1日"),
         )),
     }
+}
+
+/// A 农历 date ([`lunar`]): a day 30 of any month the year gives 30 days.
+fn lunar_date(cell: &Cell) -> Result<String, Problem> {
+    match lunar::parse_cell(cell) {
+        Ok((d, _)) => Ok(d.iso()),
+        Err(LunarError::Date(DateError::Impossible(s))) => Err(problem(
+            "impossible date",
+            format!("农历没有这一天: {s} (月份 1–12,日 1–30)"),
+            format!("no such day of the lunar calendar: {s} (months 1–12, days 1–30)"),
+        )),
+        Err(LunarError::Date(DateError::OutOfRange(s))) => Err(problem(
+            "date out of range",
+            format!("农历日期超出 1901–2100 年: {s}"),
+            format!("lunar date outside 1901–2100: {s}"),
+        )),
+        Err(LunarError::Date(DateError::Unrecognised(s))) => Err(problem(
+            "unrecognised date",
+            format!("无法识别的农历日期 {s:?},请写成 1998-02-30 或 1998年腊月初八"),
+            format!("unrecognised lunar date {s:?}; write it as 1998-02-30 or 1998年腊月初八"),
+        )),
+        Err(LunarError::NoYear(s)) => Err(problem(
+            "lunar date without a year",
+            format!("农历日期 {s:?} 缺少年份,请加上出生那年,如 1998年{s}"),
+            format!("the lunar date {s:?} has no year; add the year, as in 1998年{s}"),
+        )),
+        Err(LunarError::ShortMonth { shown, month }) => Err(problem(
+            "impossible date",
+            format!(
+                "农历日期不存在: {shown} (农历{}只有 29 天)",
+                month.chinese()
+            ),
+            format!(
+                "no such lunar date: {shown} ({} has 29 days)",
+                month.english()
+            ),
+        )),
+        Err(LunarError::NoLeap { shown, month }) => Err(problem(
+            "impossible date",
+            format!("农历日期不存在: {shown} (农历{}不存在)", month.chinese()),
+            format!(
+                "no such lunar date: {shown} (the lunar year {} has no leap month {})",
+                month.year, month.number
+            ),
+        )),
+    }
+}
+
+/// A 农历生日 written as a leap month (`闰四月`): sent as its month, since 办公逸 has no leap
+/// month to store.
+pub fn leap_month(field: Field, cell: &Cell) -> Option<Problem> {
+    let Cell::Text(text) = cell else { return None };
+    if field != Field::BirthdayL || !text.contains(['闰', '閏']) {
+        return None;
+    }
+    let (_, true) = lunar::parse_cell(cell).ok()? else {
+        return None;
+    };
+    Some(problem(
+        "leap month sent as its month",
+        "闰月按其月份发送:办公逸的农历生日没有闰月",
+        "a leap month is sent as its month: 办公逸's lunar birthday has no leap months",
+    ))
 }
 
 /// The digits a person typed: a number cell as its integer text, `1.38001380000E+10` repaired

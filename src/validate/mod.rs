@@ -8,6 +8,7 @@ mod cross;
 pub mod dates;
 pub mod fields;
 pub mod leaders;
+pub mod lunar;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -1042,6 +1043,9 @@ fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
         if *f == Field::Status && fields::in_service(c) {
             issues.push(Issue::warning(Some(*f), fields::in_service_problem()));
             continue;
+        }
+        if let Some(p) = fields::leap_month(*f, c) {
+            issues.push(Issue::warning(Some(*f), p));
         }
         match fields::normalize(*f, c) {
             Ok(v) => values.set(*f, v.as_deref()),

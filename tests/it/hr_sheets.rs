@@ -1691,3 +1691,89 @@ async fn a_leader_written_as_a_name_and_an_account_in_brackets_is_that_account()
         assert_eq!(said_of(&report, exact), "", "{exact}");
     }
 }
+
+#[tokio::test]
+async fn a_lunar_birthday_is_a_day_of_the_lunar_calendar() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // 2001's 二月 has 30 days, 1998's 29; 1998 has a 闰五月 and no 闰二月.
+    let rows: &[&[&str]] = &[
+        &["帐号", "姓名", "手机", "部门", "农历生日"],
+        &["lu01", "陆一", "13900000101", "办公逸", "2001-02-30"],
+        &["lu02", "陆二", "13900000102", "办公逸", "1998年腊月初八"],
+        &[
+            "lu03",
+            "陆三",
+            "13900000103",
+            "办公逸",
+            "农历1998年闰五月二十三",
+        ],
+        &["lu04", "陆四", "13900000104", "办公逸", "1998-02-30"],
+        &["lu05", "陆五", "13900000105", "办公逸", "腊月初八"],
+        &["lu06", "陆六", "13900000106", "办公逸", "1998-01-31"],
+        &["lu07", "陆七", "13900000107", "办公逸", "1998年闰二月初一"],
+        &["lu08", "陆八", "13900000108", "办公逸", ""],
+    ];
+    let mut wb = workbook_of(&[("Sheet1", rows)]);
+    // Typed as 2001-03-15, made a date cell by Excel: the numbers typed.
+    let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2001, 3, 15).unwrap();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    let ws = wb.worksheet_from_index(0).unwrap();
+    ws.write_datetime_with_format(8, 4, &day, &date).unwrap();
+    wb.save(bgy.path("lunar.xlsx")).unwrap();
+
+    let r = bgy
+        .run(&["import", "lunar.xlsx", "--json", "--report", "import.xlsx"])
+        .await;
+    r.assert_code(1);
+    let j = r.json();
+    assert_eq!(
+        (j["created"].as_u64(), j["invalid"].as_u64()),
+        (Some(4), Some(4)),
+        "{j}"
+    );
+    let lunar = |account: &str| emu.store.person(account).unwrap()["birthday_l"].clone();
+    assert_eq!(lunar("lu01"), "2001-02-30");
+    assert_eq!(lunar("lu02"), "1998-12-08");
+    assert_eq!(lunar("lu03"), "1998-05-23");
+    assert_eq!(lunar("lu08"), "2001-03-15");
+    let report = bgy.path("import.xlsx");
+    for (account, said) in [
+        ("lu03", "a leap month is sent as its month"),
+        (
+            "lu04",
+            "no such lunar date: 1998-02-30 (month 2 of the lunar year 1998 has 29 days)",
+        ),
+        (
+            "lu05",
+            r#"the lunar date "腊月初八" has no year; add the year, as in 1998年腊月初八"#,
+        ),
+        ("lu06", "no such day of the lunar calendar: 1998-01-31"),
+        ("lu07", "农历1998年闰二月不存在"),
+    ] {
+        let error = said_of(&report, account);
+        assert!(error.contains(said), "{account}: {error}");
+    }
+
+    // The export writes the directory's lunar days as text, a day 30 of 二月 included, and
+    // reads them back as they were.
+    bgy.run(&["export", "-o", "export.xlsx"])
+        .await
+        .assert_code(0);
+    let export = Sheet::read(&bgy.path("export.xlsx"), "成员 Staff");
+    for (account, day) in [("lu01", "2001-02-30"), ("lu02", "1998-12-08")] {
+        let row = export.row_where("帐号*", account);
+        assert_eq!(export.cell(row, "农历生日"), day, "{account}");
+    }
+    let r = bgy
+        .run(&["plan", "export.xlsx", "--json", "--report", "plan.xlsx"])
+        .await;
+    r.assert_code(0);
+    let j = r.json();
+    let count = |k: &str| j[k].as_u64();
+    assert_eq!(
+        (count("unchanged"), count("updated"), count("invalid")),
+        (count("total"), Some(0), Some(0)),
+        "{j}"
+    );
+}
