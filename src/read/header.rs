@@ -306,7 +306,19 @@ const ALIASES: &[(&str, Field)] = &[
     ("出生日期", Field::BirthdayG),
     ("生日", Field::BirthdayG),
     ("阳历生日", Field::BirthdayG),
+    ("公历出生日期", Field::BirthdayG),
+    ("阳历出生日期", Field::BirthdayG),
+    ("生日(公历)", Field::BirthdayG),
+    ("生日(阳历)", Field::BirthdayG),
+    ("出生日期(公历)", Field::BirthdayG),
+    ("出生日期(阳历)", Field::BirthdayG),
     ("阴历生日", Field::BirthdayL),
+    ("农历出生日期", Field::BirthdayL),
+    ("阴历出生日期", Field::BirthdayL),
+    ("生日(农历)", Field::BirthdayL),
+    ("生日(阴历)", Field::BirthdayL),
+    ("出生日期(农历)", Field::BirthdayL),
+    ("出生日期(阴历)", Field::BirthdayL),
     ("银行卡账户", Field::BankCard),
     ("银行账号", Field::BankCard),
     ("工资卡号", Field::BankCard),
@@ -564,6 +576,9 @@ pub fn nearest(title: &str) -> Option<Field> {
         .chain(ALIASES.iter().map(|(a, f)| (normalize(a), *f)));
     let mut best: Option<(usize, Field)> = None;
     for (name, field) in names {
+        if other_calendar(&n, field) {
+            continue;
+        }
         let distance = strsim::levenshtein(&n, &name);
         let contained = name.chars().count() >= 2 && (n.contains(&name) || name.contains(&n));
         // A title of two characters one apart from a name is half another word (序号 is no
@@ -574,6 +589,22 @@ pub fn nearest(title: &str) -> Option<Field> {
         }
     }
     best.map(|(_, f)| f)
+}
+
+/// A title that names one calendar is never guessed as the other's birthday: `生日(农历)`
+/// is one letter from `生日`, and 公历生日 filled with lunar days would be wrong everywhere.
+fn other_calendar(title: &str, field: Field) -> bool {
+    let lunar = ["农历", "阴历", "旧历", "農曆", "陰曆"]
+        .iter()
+        .any(|w| title.contains(w));
+    let solar = ["公历", "阳历", "新历", "公曆", "陽曆"]
+        .iter()
+        .any(|w| title.contains(w));
+    match field {
+        Field::BirthdayG => lunar,
+        Field::BirthdayL => solar,
+        _ => false,
+    }
 }
 
 /// A header the HR system gives its employee number (工号, 员工编号 …).
@@ -1131,6 +1162,24 @@ mod tests {
         assert_eq!(nearest("参加工作日起"), Some(Field::WorkTime));
         assert_eq!(nearest("紧急联系人"), None);
         assert_eq!(nearest("x"), None);
+    }
+
+    #[test]
+    fn a_birthday_of_one_calendar_is_never_the_others() {
+        for (title, field) in [
+            ("生日（农历）", Field::BirthdayL),
+            ("出生日期(阴历)", Field::BirthdayL),
+            ("农历出生日期", Field::BirthdayL),
+            ("生日(公历)", Field::BirthdayG),
+            ("出生日期（阳历）", Field::BirthdayG),
+        ] {
+            assert_eq!(field_of(title), Some(field), "{title}");
+        }
+        // Unknown titles: guessed as the birthday of the calendar they name, or as nothing.
+        assert_eq!(nearest("旧历生日"), Some(Field::BirthdayL));
+        assert_eq!(nearest("生日（旧历）"), Some(Field::BirthdayL));
+        assert_eq!(nearest("新历生日"), Some(Field::BirthdayG));
+        assert_ne!(nearest("農曆出生"), Some(Field::BirthdayG));
     }
 
     #[test]
