@@ -211,13 +211,27 @@ pub fn leap_month(field: Field, cell: &Cell) -> Option<Problem> {
     if field != Field::BirthdayL || !text.contains(['闰', '閏']) {
         return None;
     }
-    let (_, true) = lunar::parse_cell(cell).ok()? else {
+    let (day, true) = lunar::parse_cell(cell).ok()? else {
         return None;
     };
+    let leap = lunar::Month {
+        year: day.year,
+        number: day.month,
+        leap: true,
+    };
+    let (chinese, english) = (leap.chinese(), leap.english());
+    let plain = lunar::Month {
+        leap: false,
+        ..leap
+    }
+    .name();
+    let (m, iso) = (day.month, day.iso());
     Some(problem(
         "leap month sent as its month",
-        "闰月按其月份发送:办公逸的农历生日没有闰月",
-        "a leap month is sent as its month: 办公逸's lunar birthday has no leap months",
+        format!("{chinese}按{plain}发送 ({iso}):办公逸的农历生日没有闰月"),
+        format!(
+            "{english} is sent as month {m} ({iso}): 办公逸's lunar birthday has no leap months"
+        ),
     ))
 }
 

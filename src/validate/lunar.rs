@@ -52,9 +52,13 @@ pub struct Month {
 impl Month {
     /// `1998年闰五月`.
     pub fn chinese(self) -> String {
-        let name = LunarMonth::from_u8_with_leap(self.number, self.leap)
-            .map_or("", |m| m.to_str(ChineseVariant::Simple));
-        format!("{}年{name}", self.year)
+        format!("{}年{}", self.year, self.name())
+    }
+
+    /// `闰五月`.
+    pub fn name(self) -> &'static str {
+        LunarMonth::from_u8_with_leap(self.number, self.leap)
+            .map_or("", |m| m.to_str(ChineseVariant::Simple))
     }
 
     /// `leap month 5 of the lunar year 1998`.

@@ -1739,7 +1739,10 @@ async fn a_lunar_birthday_is_a_day_of_the_lunar_calendar() {
     assert_eq!(lunar("lu08"), "2001-03-15");
     let report = bgy.path("import.xlsx");
     for (account, said) in [
-        ("lu03", "a leap month is sent as its month"),
+        (
+            "lu03",
+            "leap month 5 of the lunar year 1998 is sent as month 5 (1998-05-23)",
+        ),
         (
             "lu04",
             "no such lunar date: 1998-02-30 (month 2 of the lunar year 1998 has 29 days)",
