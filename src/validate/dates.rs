@@ -16,6 +16,9 @@ pub enum DateError {
     Impossible(String),
     /// A serial number or year outside 1900–2100.
     OutOfRange(String),
+    /// A number that reads as a year or a year and month (`2010`, `2010.07`, which Excel
+    /// makes a number), not as the day in 1905 that it is as a serial.
+    Year(String),
 }
 
 const MIN_YEAR: i32 = 1900;
@@ -55,6 +58,11 @@ pub fn serial(n: f64) -> Result<NaiveDate, DateError> {
     let shown = crate::read::number_text(n);
     if !n.is_finite() || n < 1.0 {
         return Err(DateError::OutOfRange(shown));
+    }
+    // Serials 1900–2100 are days of 1905, no date of anyone working now; the same number is
+    // the year (参加工作时间 2010) or the 年.月 (2010.07) HR wrote.
+    if (f64::from(MIN_YEAR)..f64::from(MAX_YEAR + 1)).contains(&n) {
+        return Err(DateError::Year(shown));
     }
     let days = n.floor() as i64;
     if days == 60 {
@@ -126,6 +134,14 @@ pub fn said(s: &str) -> Result<Said, DateError> {
         [y, m, d] if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) => {
             ymd(y, m, d, s)
         }
+        // `2016-01`, `2016.1`, `2016年1月`: the month, without its day.
+        [y, m] | [y, m, ""]
+            if y.len() == 4
+                && (1..=2).contains(&m.len())
+                && (y.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) =>
+        {
+            Err(DateError::Year(s.to_string()))
+        }
         _ => Err(unrecognised()),
     }
 }
@@ -196,6 +212,31 @@ mod tests {
         ] {
             assert_eq!(ok(s), "2016-01-01", "{s}");
         }
+    }
+
+    #[test]
+    fn a_year_or_a_year_and_month_is_no_serial() {
+        for (cell, shown) in [
+            (Cell::Number(2010.0), "2010"),
+            (Cell::Number(2010.07), "2010.07"),
+            (Cell::Number(2016.1), "2016.1"),
+            (Cell::Number(1900.0), "1900"),
+            (Cell::Number(2100.12), "2100.12"),
+            (Cell::Text("2010".into()), "2010"),
+            (Cell::Text("2010-07".into()), "2010-07"),
+            (Cell::Text("2010.7".into()), "2010.7"),
+            (Cell::Text("2010年7月".into()), "2010年7月"),
+            (Cell::Text("2010/07".into()), "2010/07"),
+        ] {
+            assert_eq!(
+                parse_cell(&cell),
+                Err(DateError::Year(shown.into())),
+                "{cell:?}"
+            );
+        }
+        // Either side of the years: the serials they are.
+        assert_eq!(serial(1899.0).unwrap().to_string(), "1905-03-13");
+        assert_eq!(serial(2101.0).unwrap().to_string(), "1905-10-01");
     }
 
     #[test]

@@ -155,7 +155,18 @@ fn date(cell: &Cell) -> Result<String, Problem> {
             format!("无法识别的日期 {s:?},请写成 2016-01-01、2016/1/1 或 2016年1月1日"),
             format!("unrecognised date {s:?}; write it as 2016-01-01, 2016/1/1 or 2016年1月1日"),
         )),
+        Err(DateError::Year(s)) => Err(year_problem(&s)),
     }
+}
+
+/// A year or a month without its day in a date column (a number cell of one is a day of
+/// 1905 as a serial, of no use to anyone).
+fn year_problem(s: &str) -> Problem {
+    problem(
+        "year or month without a day",
+        format!("{s} 只有年份或年月,不是哪一天;请写出完整日期,如 2010-07-01"),
+        format!("{s} is a year or a month, not a day; write the whole date, as in 2010-07-01"),
+    )
 }
 
 /// A 农历 date ([`lunar`]): a day 30 of any month the year gives 30 days.
@@ -177,6 +188,7 @@ fn lunar_date(cell: &Cell) -> Result<String, Problem> {
             format!("无法识别的农历日期 {s:?},请写成 1998-02-30 或 1998年腊月初八"),
             format!("unrecognised lunar date {s:?}; write it as 1998-02-30 or 1998年腊月初八"),
         )),
+        Err(LunarError::Date(DateError::Year(s))) => Err(year_problem(&s)),
         Err(LunarError::NoYear(s)) => Err(problem(
             "lunar date without a year",
             format!("农历日期 {s:?} 缺少年份,请加上出生那年,如 1998年{s}"),
