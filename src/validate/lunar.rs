@@ -114,13 +114,14 @@ pub fn parse_text(s: &str) -> Result<(Lunar, bool), LunarError> {
     }
 }
 
-/// The server's `birthday_l` as `YYYY-MM-DD`, when it is a month 1–12 and a day 1–30 of a
-/// year 1900–2100: what the directory holds is shown and compared as it is, a day the
-/// calendar lacks included (the sheet's check is the one that says so).
+/// The server's `birthday_l` as `YYYY-MM-DD`, when it is a month 1–12 and a day 1–31 of a
+/// year 1900–2100: what the directory holds is exported and compared as it is, a day the
+/// lunar calendar lacks included (a 31st, set by a date picker of the other calendar): the
+/// export's check is what says so, where leaving it out would lose it without a word.
 pub fn listed(s: &str) -> Option<String> {
     match dates::said(s.trim()) {
         Ok(Said::Ymd(y, m, d))
-            if (1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=30).contains(&d) =>
+            if (1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) =>
         {
             Some(format!("{y:04}-{m:02}-{d:02}"))
         }
@@ -260,7 +261,8 @@ mod tests {
     fn the_directory_s_day_is_kept_as_it_is() {
         assert_eq!(listed("1998-02-30").as_deref(), Some("1998-02-30"));
         assert_eq!(listed("1998-2-3").as_deref(), Some("1998-02-03"));
-        for s in ["", "0000-00-00", "1998-01-31", "1998-13-01"] {
+        assert_eq!(listed("1998-01-31").as_deref(), Some("1998-01-31"));
+        for s in ["", "0000-00-00", "1998-01-32", "1998-13-01"] {
             assert_eq!(listed(s), None, "{s}");
         }
     }
