@@ -2,7 +2,7 @@
 //!
 //! A date cell, an Excel serial number, `2016-01-01`, `2016/1/1`, `2016.1.1`, `2016年1月1日`
 //! (or `号`), `20160101`, with or without a time after it. Impossible dates (2016-02-30) are
-//! errors.
+//! errors, and so is a year or a month without its day (`2010`, `2010.07`).
 
 use chrono::NaiveDate;
 
@@ -34,13 +34,19 @@ const MAX_YEAR: i32 = 2100;
 pub fn parse_cell(cell: &Cell) -> Result<NaiveDate, DateError> {
     match cell {
         Cell::Date(d) => in_range(d.date(), || cell.display()),
-        // `20261102` typed into a number cell: no serial that large is a date before 2100.
-        Cell::Number(n) if (19_000_101.0..=21_001_231.0).contains(n) && n.fract() == 0.0 => {
-            parse_text(&format!("{}", *n as i64))
-        }
-        Cell::Number(n) => serial(*n),
+        Cell::Number(n) => match typed(*n) {
+            Some(digits) => parse_text(&digits),
+            None => serial(*n),
+        },
         other => parse_text(&other.display()),
     }
+}
+
+/// `20261102` typed into a number cell, as its digits: no serial that large is a date before
+/// 2100. `None` for a number to read as a serial.
+pub fn typed(n: f64) -> Option<String> {
+    ((19_000_101.0..=21_001_231.0).contains(&n) && n.fract() == 0.0)
+        .then(|| format!("{}", n as i64))
 }
 
 /// `shown`: the date as the message shows it, made only when it is out of range.

@@ -84,14 +84,10 @@ pub fn parse_cell(cell: &Cell) -> Result<(Lunar, bool), LunarError> {
             let d = d.date();
             exists(d.year(), d.month(), d.day(), false, &shown())
         }
-        Cell::Number(n) if (19_000_101.0..=21_001_231.0).contains(n) && n.fract() == 0.0 => {
-            parse_text(&format!("{}", *n as i64))
-        }
-        Cell::Number(n) => {
-            use chrono::Datelike;
-            let d = dates::serial(*n).map_err(LunarError::Date)?;
-            exists(d.year(), d.month(), d.day(), false, &shown())
-        }
+        Cell::Number(n) => match dates::typed(*n) {
+            Some(digits) => parse_text(&digits),
+            None => gregorian(*n, &shown()),
+        },
         other => parse_text(&other.display()),
     }
 }
@@ -105,13 +101,17 @@ pub fn parse_text(s: &str) -> Result<(Lunar, bool), LunarError> {
         .map_or(s, |rest| rest.trim_start_matches([':', '：', ' ']));
     match dates::said(bare) {
         Ok(Said::Ymd(y, m, d)) => exists(y, m, d, false, s),
-        Ok(Said::Serial(n)) => {
-            use chrono::Datelike;
-            let d = dates::serial(n).map_err(LunarError::Date)?;
-            exists(d.year(), d.month(), d.day(), false, s)
-        }
+        Ok(Said::Serial(n)) => gregorian(n, s),
         Err(e) => chinese(bare, s).unwrap_or(Err(LunarError::Date(e))),
     }
+}
+
+/// A serial's day, its numbers taken for the lunar date's: a date column's cell made by
+/// Excel from what was typed.
+fn gregorian(n: f64, shown: &str) -> Result<(Lunar, bool), LunarError> {
+    use chrono::Datelike;
+    let d = dates::serial(n).map_err(LunarError::Date)?;
+    exists(d.year(), d.month(), d.day(), false, shown)
 }
 
 /// The server's `birthday_l` as `YYYY-MM-DD`, when it is a month 1–12 and a day 1–31 of a
