@@ -136,7 +136,10 @@ fn chinese(s: &str, shown: &str) -> Option<Result<(Lunar, bool), LunarError>> {
         None => (None, s),
     };
     let (month, day) = rest.split_once('月')?;
-    let month = LunarMonth::parse_str(format!("{}月", month.trim())).ok()?;
+    let month = match month.trim().parse::<u8>() {
+        Ok(n) => LunarMonth::from_u8_with_leap(n, false).ok()?,
+        Err(_) => LunarMonth::parse_str(format!("{}月", month.trim())).ok()?,
+    };
     let day = lunar_day(day.trim().trim_end_matches(['日', '号']))?;
     let Some(year) = year else {
         return Some(Err(LunarError::NoYear(shown.into())));
@@ -234,6 +237,7 @@ mod tests {
         assert_eq!(ok("农历1998年冬月二十三"), ("1998-11-23".into(), false));
         assert_eq!(ok("农历：1998年十一月廿三日"), ("1998-11-23".into(), false));
         assert_eq!(ok("一九九八年正月十五"), ("1998-01-15".into(), false));
+        assert_eq!(ok("1998年12月初八"), ("1998-12-08".into(), false));
         // 1998 has a leap 五月: sent as 五月, and said to be a leap month.
         assert_eq!(ok("1998年闰五月初一"), ("1998-05-01".into(), true));
         assert!(matches!(
