@@ -35,6 +35,8 @@ fn example(field: Field) -> &'static str {
         Field::PositiveTime => "2026-04-05",
         Field::WorkTime => "2020-07-01",
         Field::BirthdayG => "1998-05-20",
+        // The same day in the Chinese calendar, in the form people write it.
+        Field::BirthdayL => "1998年四月廿五",
         Field::CheckId => "10086",
         Field::ToQy => "是",
         _ => "",
