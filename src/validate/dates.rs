@@ -16,8 +16,8 @@ pub enum DateError {
     Impossible(String),
     /// A serial number or year outside 1900–2100.
     OutOfRange(String),
-    /// A number that reads as a year or a year and month (`2010`, `2010.07`, which Excel
-    /// makes a number), not as the day in 1905 that it is as a serial.
+    /// Less than a date: a year, a month or a month and day (`2010`, `2010.07`, `2010-07`,
+    /// `5.20`), not the day before 1905-10 such a number is as a serial.
     Year(String),
 }
 
@@ -59,16 +59,22 @@ fn in_range(d: NaiveDate, shown: impl FnOnce() -> String) -> Result<NaiveDate, D
     }
 }
 
-/// An Excel serial day number (1900 date system, with its phantom 1900-02-29).
+/// The day of an Excel serial number (1900 date system) in a date column. A number below
+/// 2101 is no one's date: as a serial it is a day before 1905-10, and as what a person typed
+/// it is a year (`2010`), a 年.月 (`2010.07`) or a 月.日 (`5.20`, a birthday without its year),
+/// all of which Excel stores as numbers.
 pub fn serial(n: f64) -> Result<NaiveDate, DateError> {
+    if n.is_finite() && (1.0..f64::from(MAX_YEAR + 1)).contains(&n) {
+        return Err(DateError::Year(crate::read::number_text(n)));
+    }
+    excel_day(n)
+}
+
+/// An Excel serial day number (1900 date system, with its phantom 1900-02-29).
+fn excel_day(n: f64) -> Result<NaiveDate, DateError> {
     let shown = crate::read::number_text(n);
     if !n.is_finite() || n < 1.0 {
         return Err(DateError::OutOfRange(shown));
-    }
-    // Serials 1900–2100 are days of 1905, no date of anyone working now; the same number is
-    // the year (参加工作时间 2010) or the 年.月 (2010.07) HR wrote.
-    if (f64::from(MIN_YEAR)..f64::from(MAX_YEAR + 1)).contains(&n) {
-        return Err(DateError::Year(shown));
     }
     let days = n.floor() as i64;
     if days == 60 {
@@ -221,13 +227,17 @@ mod tests {
     }
 
     #[test]
-    fn a_year_or_a_year_and_month_is_no_serial() {
+    fn a_year_a_month_or_a_day_is_no_serial() {
         for (cell, shown) in [
             (Cell::Number(2010.0), "2010"),
             (Cell::Number(2010.07), "2010.07"),
             (Cell::Number(2016.1), "2016.1"),
             (Cell::Number(1900.0), "1900"),
             (Cell::Number(2100.12), "2100.12"),
+            // A birthday as 月.日, and a day of the month alone.
+            (Cell::Number(5.2), "5.2"),
+            (Cell::Number(12.0), "12"),
+            (Cell::Text("12".into()), "12"),
             (Cell::Text("2010".into()), "2010"),
             (Cell::Text("2010-07".into()), "2010-07"),
             (Cell::Text("2010.7".into()), "2010.7"),
@@ -240,9 +250,9 @@ mod tests {
                 "{cell:?}"
             );
         }
-        // Either side of the years: the serials they are.
-        assert_eq!(serial(1899.0).unwrap().to_string(), "1905-03-13");
+        // Past the years: the serials they are.
         assert_eq!(serial(2101.0).unwrap().to_string(), "1905-10-01");
+        assert!(matches!(serial(0.0), Err(DateError::OutOfRange(_))));
     }
 
     #[test]
@@ -276,10 +286,10 @@ mod tests {
 
     #[test]
     fn excel_serials_with_the_1900_bug() {
-        assert_eq!(serial(1.0).unwrap().to_string(), "1900-01-01");
-        assert_eq!(serial(59.0).unwrap().to_string(), "1900-02-28");
-        assert!(serial(60.0).is_err());
-        assert_eq!(serial(61.0).unwrap().to_string(), "1900-03-01");
+        assert_eq!(excel_day(1.0).unwrap().to_string(), "1900-01-01");
+        assert_eq!(excel_day(59.0).unwrap().to_string(), "1900-02-28");
+        assert!(excel_day(60.0).is_err());
+        assert_eq!(excel_day(61.0).unwrap().to_string(), "1900-03-01");
         assert_eq!(serial(42370.0).unwrap().to_string(), "2016-01-01");
         assert_eq!(serial(42370.75).unwrap().to_string(), "2016-01-01");
         assert!(serial(-3.0).is_err());

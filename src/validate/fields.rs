@@ -159,13 +159,12 @@ fn date(cell: &Cell) -> Result<String, Problem> {
     }
 }
 
-/// A year or a month without its day in a date column (a number cell of one is a day of
-/// 1905 as a serial, of no use to anyone).
+/// A year, a month or a month and day in a date column ([`DateError::Year`]).
 fn year_problem(s: &str) -> Problem {
     problem(
-        "year or month without a day",
-        format!("{s} 只有年份或年月,不是哪一天;请写出完整日期,如 2010-07-01"),
-        format!("{s} is a year or a month, not a day; write the whole date, as in 2010-07-01"),
+        "not a whole date",
+        format!("{s} 不是完整日期 (年份、年.月 还是 月.日?);请写出年月日,如 2010-07-01"),
+        format!("{s} is not a whole date (a year, a year.month or a month.day?); write all three, as in 2010-07-01"),
     )
 }
 

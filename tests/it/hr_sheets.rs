@@ -1782,33 +1782,36 @@ async fn a_lunar_birthday_is_a_day_of_the_lunar_calendar() {
 }
 
 #[tokio::test]
-async fn a_year_or_a_month_in_a_date_column_is_not_sent_as_a_day_of_1905() {
+async fn a_year_or_a_month_in_a_date_column_is_not_sent_as_a_day_of_1900_1905() {
     let emu = emulator().await;
     let bgy = Bgy::new().against(&emu);
-    // HR writes 参加工作时间 as 2010 or 2010.07, which Excel stores as numbers: as serials,
-    // days of 1905. 45000 is a serial (2023-03-15).
-    let header = ["帐号", "姓名", "手机", "部门", "参加工作时间"]
+    // HR writes 参加工作时间 as 2010 or 2010.07, and a 生日 as 5.20, which Excel stores as
+    // numbers: as serials, days of 1900-1905. 45000 is a serial (2023-03-15).
+    let header = ["帐号", "姓名", "手机", "部门", "参加工作时间", "生日"]
         .map(C::T)
         .to_vec();
-    let row = |account, mobile, work| {
+    let row = |account, mobile, work, birthday| {
         vec![
             C::T(account),
             C::T("王一"),
             C::T(mobile),
             C::T("办公逸"),
             work,
+            birthday,
         ]
     };
+    let none = C::T("");
     write_xlsx(
         &bgy.path("years.xlsx"),
         "Sheet1",
         &[
             header,
-            row("y01", "13900000201", C::N(2010.0)),
-            row("y02", "13900000202", C::N(2010.07)),
-            row("y03", "13900000203", C::T("2010.07")),
-            row("y04", "13900000204", C::T("2010年7月")),
-            row("y05", "13900000205", C::N(45000.0)),
+            row("y01", "13900000201", C::N(2010.0), none),
+            row("y02", "13900000202", C::N(2010.07), none),
+            row("y03", "13900000203", C::T("2010.07"), none),
+            row("y04", "13900000204", C::T("2010年7月"), none),
+            row("y05", "13900000205", C::N(45000.0), none),
+            row("y06", "13900000206", none, C::N(5.2)),
         ],
     );
     let r = bgy
@@ -1818,7 +1821,7 @@ async fn a_year_or_a_month_in_a_date_column_is_not_sent_as_a_day_of_1905() {
     let j = r.json();
     assert_eq!(
         (j["created"].as_u64(), j["invalid"].as_u64()),
-        (Some(1), Some(4)),
+        (Some(1), Some(5)),
         "{j}"
     );
     assert_eq!(emu.store.person("y05").unwrap()["work_time"], "2023-03-15");
@@ -1828,10 +1831,11 @@ async fn a_year_or_a_month_in_a_date_column_is_not_sent_as_a_day_of_1905() {
         ("y02", "2010.07"),
         ("y03", "2010.07"),
         ("y04", "2010年7月"),
+        ("y06", "5.2"),
     ] {
         assert!(emu.store.person(account).is_none(), "{account}");
         let error = said_of(&report, account);
-        let said = format!("{shown} is a year or a month, not a day; write the whole date");
+        let said = format!("{shown} is not a whole date (a year, a year.month or a month.day?)");
         assert!(error.contains(&said), "{account}: {error}");
     }
 }
