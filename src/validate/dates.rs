@@ -146,11 +146,12 @@ pub fn said(s: &str) -> Result<Said, DateError> {
         [y, m, d] if y.len() == 4 && (1..=2).contains(&m.len()) && (1..=2).contains(&d.len()) => {
             ymd(y, m, d, s)
         }
-        // `2016-01`, `2016.1`, `2016年1月`: the month, without its day.
-        [y, m] | [y, m, ""]
-            if y.len() == 4
-                && (1..=2).contains(&m.len())
-                && (y.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit()) =>
+        // `2016-01`, `2016.1`, `2016年1月`: the month, without its day; `5.20`, `5月20日`: a
+        // birthday without its year.
+        [a, b] | [a, b, ""]
+            if (a.len() == 4 || (1..=2).contains(&a.len()))
+                && (1..=2).contains(&b.len())
+                && (a.bytes().chain(b.bytes())).all(|b| b.is_ascii_digit()) =>
         {
             Err(DateError::Year(s.to_string()))
         }
@@ -238,6 +239,9 @@ mod tests {
             (Cell::Number(5.2), "5.2"),
             (Cell::Number(12.0), "12"),
             (Cell::Text("12".into()), "12"),
+            (Cell::Text("5.20".into()), "5.20"),
+            (Cell::Text("5月20日".into()), "5月20日"),
+            (Cell::Text("05/20".into()), "05/20"),
             (Cell::Text("2010".into()), "2010"),
             (Cell::Text("2010-07".into()), "2010-07"),
             (Cell::Text("2010.7".into()), "2010.7"),
