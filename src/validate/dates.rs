@@ -2,7 +2,8 @@
 //!
 //! A date cell, an Excel serial number, `2016-01-01`, `2016/1/1`, `2016.1.1`, `2016年1月1日`
 //! (or `号`), `20160101`, with or without a time after it. Impossible dates (2016-02-30) are
-//! errors, and so is a year or a month without its day (`2010`, `2010.07`).
+//! errors, and so is less than a date (`2010`, `2010.07`, `5.20`): Excel makes those numbers,
+//! which as serials would be days of 1900–1905.
 
 use chrono::NaiveDate;
 
