@@ -23,6 +23,9 @@ pub enum DateError {
 }
 
 const MIN_YEAR: i32 = 1900;
+const MAX_YEAR: i32 = 2100;
+/// The years a date may be in.
+pub const YEARS: std::ops::RangeInclusive<i32> = MIN_YEAR..=MAX_YEAR;
 
 /// `YYYY-MM-DD` (chrono's `format` parses its pattern on every call: too slow per cell).
 pub fn iso(d: NaiveDate) -> String {
@@ -30,7 +33,6 @@ pub fn iso(d: NaiveDate) -> String {
     crate::read::push_iso_date(&mut text, d);
     text
 }
-const MAX_YEAR: i32 = 2100;
 
 pub fn parse_cell(cell: &Cell) -> Result<NaiveDate, DateError> {
     match cell {
@@ -53,7 +55,7 @@ pub fn typed(n: f64) -> Option<String> {
 /// `shown`: the date as the message shows it, made only when it is out of range.
 fn in_range(d: NaiveDate, shown: impl FnOnce() -> String) -> Result<NaiveDate, DateError> {
     use chrono::Datelike;
-    if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) {
+    if YEARS.contains(&d.year()) {
         Ok(d)
     } else {
         Err(DateError::OutOfRange(shown()))
@@ -94,7 +96,7 @@ pub fn parse_text(s: &str) -> Result<NaiveDate, DateError> {
     let s = s.trim();
     match said(s)? {
         Said::Ymd(y, m, d) => {
-            if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+            if !YEARS.contains(&y) {
                 return Err(DateError::OutOfRange(s.into()));
             }
             NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| DateError::Impossible(s.into()))

@@ -225,17 +225,8 @@ pub fn leap_month(field: Field, cell: &Cell) -> Option<Problem> {
     let (day, true) = lunar::parse_cell(cell).ok()? else {
         return None;
     };
-    let leap = lunar::Month {
-        year: day.year,
-        number: day.month,
-        leap: true,
-    };
-    let (chinese, english) = (leap.chinese(), leap.english());
-    let plain = lunar::Month {
-        leap: false,
-        ..leap
-    }
-    .name();
+    let (chinese, english) = (day.month(true).chinese(), day.month(true).english());
+    let plain = day.month(false).name();
     let (m, iso) = (day.month, day.iso());
     Some(problem(
         "leap month sent as its month",

@@ -26,6 +26,15 @@ impl Lunar {
     pub fn iso(self) -> String {
         format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
     }
+
+    /// Its month, or the leap month of that number, for a message.
+    pub fn month(self, leap: bool) -> Month {
+        Month {
+            year: self.year,
+            number: self.month,
+            leap,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +130,7 @@ fn gregorian(n: f64, shown: &str) -> Result<(Lunar, bool), LunarError> {
 pub fn listed(s: &str) -> Option<String> {
     match dates::said(s.trim()) {
         Ok(Said::Ymd(y, m, d))
-            if (1900..=2100).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) =>
+            if dates::YEARS.contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d) =>
         {
             Some(format!("{y:04}-{m:02}-{d:02}"))
         }
@@ -172,21 +181,20 @@ fn exists(y: i32, m: u32, d: u32, leap: bool, shown: &str) -> Result<(Lunar, boo
     if !YEARS.contains(&y) {
         return Err(LunarError::Date(DateError::OutOfRange(shown.into())));
     }
-    let (year, month, day) = (y as u16, m as u8, d as u8);
-    let month_of = |leap| Month {
-        year,
-        number: month,
-        leap,
+    let day = Lunar {
+        year: y as u16,
+        month: m as u8,
+        day: d as u8,
     };
-    match LunisolarDate::from_ymd(year, month, leap, day) {
-        Ok(_) => Ok((Lunar { year, month, day }, leap)),
+    match LunisolarDate::from_ymd(day.year, day.month, leap, day.day) {
+        Ok(_) => Ok((day, leap)),
         Err(LunisolarDateError::MonthIncorrect) => Err(LunarError::NoLeap {
             shown: shown.into(),
-            month: month_of(true),
+            month: day.month(true),
         }),
         Err(LunisolarDateError::DayIncorrect) => Err(LunarError::ShortMonth {
             shown: shown.into(),
-            month: month_of(leap),
+            month: day.month(leap),
         }),
         Err(_) => Err(LunarError::Date(DateError::OutOfRange(shown.into()))),
     }
