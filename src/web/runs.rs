@@ -211,6 +211,16 @@ pub fn now() -> String {
 }
 
 impl RunInfo {
+    /// What the run was given, in the page's language: the file's name, or for an export the
+    /// department, the whole directory being 全部 / everyone (stored as nothing; a run stored
+    /// before that says "全部 everyone").
+    pub fn shown(&self) -> String {
+        if self.command == Command::Export && matches!(self.file.as_str(), "" | "全部 everyone") {
+            return crate::web::i18n::tr("全部", "everyone");
+        }
+        self.file.clone()
+    }
+
     /// A check that stopped to ask what the sheet's columns are (no 帐号 column, and columns
     /// bgy does not know, one of which may be it): its status is `failed`, and what the person
     /// reads is that columns are to be chosen, not that something went wrong.

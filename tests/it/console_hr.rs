@@ -301,6 +301,20 @@ async fn each_page_is_titled_by_what_it_does_and_a_failed_export_offers_nothing(
     let (status, page) = c.page(&format!("{export}/output")).await;
     assert_eq!(status, 404);
     assert!(!page.contains("没有这个运行"), "the run exists: {page}");
+    // An export of everyone is titled in the page's language, not in both.
+    let r = post(&c, "/export", &[("csrf", &csrf), ("format", "xlsx")]).await;
+    let everyone = r.url().path().to_string();
+    assert!(title(&r.text().await.unwrap()).starts_with("导出 · 全部 · "));
+    let english = c.page(&format!("/lang/en?back={everyone}")).await.1;
+    assert!(
+        title(&english).contains("· everyone · "),
+        "{}",
+        title(&english)
+    );
+    assert!(!title(&english).contains("全部"), "{}", title(&english));
+    let runs = c.page("/runs").await.1;
+    assert!(runs.contains("<td>everyone</td>"), "{runs}");
+    c.page("/lang/zh?back=/").await;
     // A plan is titled as one; an undo's plan counts what it does, with no rerun hint.
     let (_, checked, _) = c
         .upload("two.csv", staff_csv("u", 2).into_bytes(), Some(&csrf))

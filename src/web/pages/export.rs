@@ -39,7 +39,8 @@ pub async fn start(
     };
     let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
     let department = Some(f.department.trim().to_string()).filter(|d| !d.is_empty());
-    let shown = department.clone().unwrap_or_else(|| "全部 everyone".into());
+    // The whole directory is no file name: the pages say 全部 or everyone (`RunInfo::shown`).
+    let shown = department.clone().unwrap_or_default();
     let mut info = RunInfo::new(&id, &s.user, Command::Export, &shown, "");
     info.output = Some(output.into());
     let job = Job::Export {

@@ -69,7 +69,7 @@ pub async fn page(
         "run.html",
         minijinja::context! {
             status => info.status.name(), asks => info.asks_columns(),
-            title => format!("{} · {}", i18n::command(info.command.name()), info.file),
+            title => format!("{} · {}", i18n::command(info.command.name()), info.shown()),
             counts => counts(&info, plan.as_ref()),
             plan_lines => plan.as_ref().filter(|_| mine).map(plan_lines).unwrap_or_default(),
             plan_more => plan.as_ref().map_or(0, |p| p.more),
