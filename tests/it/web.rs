@@ -947,6 +947,9 @@ async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     let r = apply("2").await.unwrap();
     let html = wait_until_done(&c, r.url().path()).await;
     assert_eq!(count(&html, "deleted"), 2, "{html}");
+    // It counts the people it changed, as the command line does; its deletes are no rows.
+    assert_eq!(count(&html, "total"), 2, "{html}");
+    assert!(html.contains(">改动<"), "{html}");
     assert_eq!(emu.store.staff_count(), 2, "the import is undone");
     // The backup of those it deleted, from the undo's own page.
     assert!(html.contains("data-testid=\"backup\""), "{html}");

@@ -326,6 +326,17 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
             ]
         }
         Command::Export => vec![n("total", "导出人数", "People exported", c.total)],
+        Command::Undo => {
+            // An undo's numbers count people, as the command line's do: its deletes are no
+            // rows of the sheet it sends (the re-created and restored), so rows would say 4
+            // beside 4 restored and 1 deleted.
+            let mut shown = sent_counts(info.command, c, failed);
+            let changes = plan.map_or(c.total + c.deleted, |p| {
+                p.staff.changes() + p.staff.conflicts
+            });
+            shown[0] = n("total", "改动", "Changes", changes);
+            shown
+        }
         _ => sent_counts(info.command, c, failed),
     }
 }
