@@ -418,15 +418,18 @@ fn run_line(r: &serde_json::Value) -> String {
         n => format!("; {}", unanswered_calls(n)),
     };
     let text = |k: &str| r[k].as_str().unwrap_or("");
+    let changes = match r["changes"].as_i64().unwrap_or(0) {
+        1 => "1 change".to_string(),
+        n => format!("{n} changes"),
+    };
     format!(
-        "{:>4}  {}  {} {} {} {} {counts}; {} changes{unanswered}",
+        "{:>4}  {}  {} {} {} {} {counts}; {changes}{unanswered}",
         r["id"].as_i64().unwrap_or(0),
         text("started"),
         padded(text("who"), 10),
         padded(text("command"), 8),
         padded(text("input"), 24),
         padded(text("status"), 11),
-        r["changes"],
     )
 }
 
@@ -574,5 +577,6 @@ mod tests {
             chinese.starts_with("   5  ") && latin.starts_with("  12  "),
             "{chinese}"
         );
+        assert!(latin.ends_with("; 1 change"), "{latin}");
     }
 }
