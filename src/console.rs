@@ -434,10 +434,26 @@ fn run_line(r: &serde_json::Value) -> String {
 }
 
 /// `text` and spaces to `width` columns of a terminal, where a Chinese character takes two:
-/// `{:<24}` counts characters, and a file named in Chinese pushed the columns after it.
+/// `{:<24}` counts characters, and a file named in Chinese pushed the columns after it. A text
+/// wider than its column is cut, ending in `…` (an undo's own file name pushed them too):
+/// `history show RUN` and `--json` give it whole.
 fn padded(text: &str, width: usize) -> String {
-    let used = unicode_width::UnicodeWidthStr::width(text);
-    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+    use unicode_width::UnicodeWidthChar as _;
+    let mut used = unicode_width::UnicodeWidthStr::width(text);
+    if used <= width {
+        return format!("{text}{}", " ".repeat(width - used));
+    }
+    let mut cut = String::new();
+    used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
+    format!("{cut}…{}", " ".repeat(width.saturating_sub(used + 1)))
 }
 
 /// What a run's `n` calls never answered are, in both languages.
@@ -573,6 +589,15 @@ mod tests {
         };
         let (chinese, latin) = (run(5, "花名册-1206.xlsx"), run(12, "staff.xlsx"));
         assert_eq!(column(&chinese), column(&latin), "{chinese}\n{latin}");
+        // Too wide for its column: cut, and the columns after it stay where they are.
+        for long in [
+            "undo-2-20261205-140630.xlsx",
+            "二〇二六年十二月全体员工花名册终版.xlsx",
+        ] {
+            let line = run(7, long);
+            assert_eq!(column(&line), column(&latin), "{line}\n{latin}");
+            assert!(line.contains('…'), "{line}");
+        }
         assert!(
             chinese.starts_with("   5  ") && latin.starts_with("  12  "),
             "{chinese}"
