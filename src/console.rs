@@ -419,6 +419,9 @@ fn run_line(r: &serde_json::Value) -> String {
     };
     let text = |k: &str| r[k].as_str().unwrap_or("");
     let changes = match r["changes"].as_i64().unwrap_or(0) {
+        // A paused run has changed nothing: "0 changes" beside what it would do read as if
+        // it would change nothing.
+        0 if c.get("create").is_some() => "nothing sent".to_string(),
         1 => "1 change".to_string(),
         n => format!("{n} changes"),
     };
@@ -603,5 +606,15 @@ mod tests {
             "{chinese}"
         );
         assert!(latin.ends_with("; 1 change"), "{latin}");
+        let paused = run_line(&serde_json::json!({
+            "id": 6, "started": "2026-12-05 14:13:18", "who": "schedule", "command": "sync",
+            "input": "花名册-1206.csv", "status": "pending",
+            "counts": {"create": 0, "update": 0, "leave": 31, "delete": 0}, "changes": 0,
+        }));
+        assert!(
+            paused
+                .ends_with("would: 0 create, 0 update, 31 mark as leavers, 0 delete; nothing sent"),
+            "{paused}"
+        );
     }
 }
