@@ -420,7 +420,8 @@ fn run_line(r: &serde_json::Value) -> String {
     let text = |k: &str| r[k].as_str().unwrap_or("");
     let changes = match r["changes"].as_i64().unwrap_or(0) {
         // A paused run has changed nothing: "0 changes" beside what it would do read as if
-        // it would change nothing.
+        // it would change nothing. Approved, the run that sent it has its own line.
+        _ if r["sent_as"].is_i64() => format!("sent as run {}", r["sent_as"]),
         0 if c.get("create").is_some() => "nothing sent".to_string(),
         1 => "1 change".to_string(),
         n => format!("{n} changes"),
@@ -616,5 +617,10 @@ mod tests {
                 .ends_with("would: 0 create, 0 update, 31 mark as leavers, 0 delete; nothing sent"),
             "{paused}"
         );
+        let approved = run_line(&serde_json::json!({
+            "id": 6, "status": "approved", "sent_as": 7, "changes": 31,
+            "counts": {"create": 0, "update": 0, "leave": 31, "delete": 0},
+        }));
+        assert!(approved.ends_with("; sent as run 7"), "{approved}");
     }
 }

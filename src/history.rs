@@ -617,6 +617,22 @@ impl History {
         self.select_runs("ORDER BY r.id DESC LIMIT ?1", params![limit as i64])
     }
 
+    /// A run as JSON; a paused run a person approved (`bgy approve` or the console's button)
+    /// also names the run that sent it (`sent_as`) and that run's changes (`sent_changes`),
+    /// its own being 0.
+    pub fn with_sent_as(&self, run: RunRecord) -> serde_json::Value {
+        let sent = (run.status == RunStatus::Approved)
+            .then(|| self.paused_run(run.id).ok().flatten()?.decided_run)
+            .flatten()
+            .and_then(|id| self.run(id).ok().flatten());
+        let mut value = serde_json::to_value(&run).unwrap_or_default();
+        if let (Some(sent), Some(v)) = (sent, value.as_object_mut()) {
+            v.insert("sent_as".into(), serde_json::json!(sent.id));
+            v.insert("sent_changes".into(), serde_json::json!(sent.changes));
+        }
+        value
+    }
+
     /// Run `id`, if the history has it.
     pub fn run(&self, id: i64) -> anyhow::Result<Option<RunRecord>> {
         Ok(self.select_runs("WHERE r.id = ?1", params![id])?.pop())

@@ -52,14 +52,18 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
         }
         None => {
             let runs = history.runs(job.limit)?;
+            let total = runs.len();
+            // An approved run names the run that sent it (its own changes stay 0: the
+            // changes are that run's).
+            let runs = runs.into_iter().map(|r| history.with_sent_as(r)).collect();
             Ok(Summary {
                 command: "history",
                 counts: Counts {
-                    total: runs.len(),
+                    total,
                     ..Counts::default()
                 },
                 detail: Detail::Runs {
-                    runs: serde_json::to_value(runs)?,
+                    runs: Value::Array(runs),
                 },
                 ..Summary::default()
             })

@@ -381,6 +381,11 @@ async fn past_max_changes_it_pauses_and_an_approval_sends_that_plan() {
     let history = runs(&bgy).await;
     let paused = history.iter().find(|r| r["id"] == run).unwrap();
     assert_eq!(paused["status"], "approved");
+    // It names the run that sent it, in the JSON and in the list IT reads.
+    assert_eq!(paused["sent_as"], history[0]["id"]);
+    let listed = bgy.run(&["history"]).await;
+    let sent_as = format!("sent as run {}", history[0]["id"]);
+    assert!(listed.stdout.contains(&sent_as), "{}", listed.stdout);
     assert_eq!(history[0]["who"], "王经理");
     assert_eq!(history[0]["counts"]["created"], 2);
     assert!(robot.texts().last().unwrap().contains("成功"));

@@ -12,7 +12,6 @@ use minijinja::context;
 use super::{require, send_in, with_history, Nothing, Posted};
 use crate::config::unattended::OnInvalid;
 use crate::config::Job;
-use crate::history::{RunRecord, RunStatus};
 use crate::outcome::PlanLine;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
@@ -43,21 +42,6 @@ fn job_of(app: &App) -> Option<minijinja::Value> {
     })))
 }
 
-/// A scheduled run, with the run that sent it when a person approved it (`bgy approve` or
-/// the page's button): its number and its changes, where the paused run itself made none.
-fn approved_as(history: &crate::history::History, run: RunRecord) -> serde_json::Value {
-    let sent = (run.status == RunStatus::Approved)
-        .then(|| history.paused_run(run.id).ok().flatten()?.decided_run)
-        .flatten()
-        .and_then(|id| history.run(id).ok().flatten());
-    let mut value = serde_json::to_value(&run).unwrap_or_default();
-    if let (Some(sent), Some(v)) = (sent, value.as_object_mut()) {
-        v.insert("sent_as".into(), serde_json::json!(sent.id));
-        v.insert("changes".into(), serde_json::json!(sent.changes));
-    }
-    value
-}
-
 pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
     let shared = app.clone();
     let (pending, recent, error, keep) = tokio::task::spawn_blocking(move || {
@@ -74,7 +58,7 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
             .runs_by(crate::cmd::schedule::WHO, 20)
             .unwrap_or_default())
         .into_iter()
-        .map(|r| approved_as(&history, r))
+        .map(|r| history.with_sent_as(r))
         .collect();
         (pending, recent, None, keep)
     })
