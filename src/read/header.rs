@@ -672,10 +672,16 @@ pub fn find(rows: &[RawRow], layout: Layout, names: &Names) -> Option<(usize, He
         .enumerate()
         .find_map(|(i, row)| {
             let titles: Vec<String> = row.cells.iter().map(Cell::display).collect();
-            let known = titles
+            // Distinct columns: a row naming one column twice, by its title and by its key
+            // (`帐号*`, `we_userid`, as bgy's own 说明 Instructions sheet lists them), is no
+            // header.
+            let mut fields: Vec<Field> = titles
                 .iter()
-                .filter(|t| field(t, names, layout).is_some())
-                .count();
+                .filter_map(|t| field(t, names, layout))
+                .collect();
+            fields.sort_unstable_by_key(|&f| f as usize);
+            fields.dedup();
+            let known = fields.len();
             let alone = match layout {
                 Layout::Delete => titles.len() == 1,
                 // A departments sheet may be its paths alone.

@@ -310,6 +310,14 @@ async fn template_command_writes_the_committed_template() {
             std::fs::read(bgy.path(&out)).unwrap() == committed,
             "{kind}"
         );
+        // Its own 说明 Instructions sheet, which lists each column by title and by key, is
+        // not taken for another sheet with a header row that went unread.
+        let r = bgy.run(&["check", "--kind", kind, &out]).await;
+        assert!(
+            r.stderr.contains("bgy check:") && !r.stderr.contains("Instructions"),
+            "{kind}: {}",
+            r.stderr
+        );
     }
     let sheet = read_sheet(&bgy.path("staff.xlsx"), "成员 Staff");
     assert_eq!(&sheet[0][..3], ["帐号*", "姓名*", "英文名"]);
