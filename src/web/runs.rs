@@ -221,6 +221,15 @@ impl RunInfo {
         self.file.clone()
     }
 
+    /// What the runs list counts of a run: its rows, but an undo's people, as its page and the
+    /// command line count them (its deletes are no rows of the sheet it sends).
+    pub fn total(&self, c: &Counts) -> usize {
+        match self.command {
+            Command::Undo => c.total + c.deleted,
+            _ => c.total,
+        }
+    }
+
     /// A check that stopped to ask what the sheet's columns are (no 帐号 column, and columns
     /// bgy does not know, one of which may be it): its status is `failed`, and what the person
     /// reads is that columns are to be chosen, not that something went wrong.

@@ -950,6 +950,11 @@ async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     // It counts the people it changed, as the command line does; its deletes are no rows.
     assert_eq!(count(&html, "total"), 2, "{html}");
     assert!(html.contains(">改动<"), "{html}");
+    // The runs list counts it the same way: its row's 总数 cell, after 撤销 and the run undone.
+    let runs = c.page("/runs").await.1;
+    let row = runs.split("<td>撤销</td>").nth(1).expect("the undo listed");
+    let cells: Vec<&str> = row.split("<td>").skip(1).take(2).collect();
+    assert!(cells[1].starts_with("2</td>"), "{cells:?}");
     assert_eq!(emu.store.staff_count(), 2, "the import is undone");
     // The backup of those it deleted, from the undo's own page.
     assert!(html.contains("data-testid=\"backup\""), "{html}");

@@ -331,9 +331,7 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
             // rows of the sheet it sends (the re-created and restored), so rows would say 4
             // beside 4 restored and 1 deleted.
             let mut shown = sent_counts(info.command, c, failed);
-            let changes = plan.map_or(c.total + c.deleted, |p| {
-                p.staff.changes() + p.staff.conflicts
-            });
+            let changes = plan.map_or(info.total(c), |p| p.staff.changes() + p.staff.conflicts);
             shown[0] = n("total", "改动", "Changes", changes);
             shown
         }

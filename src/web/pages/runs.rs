@@ -24,7 +24,8 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
         .map(|r| {
             let dir = app.store.data.join(&r.id);
             minijinja::context! {
-                info => r, shown => r.shown(), status => r.status.name(), asks => r.asks_columns(),
+                info => r, shown => r.shown(), total => r.counts.as_ref().map(|c| r.total(c)),
+                status => r.status.name(), asks => r.asks_columns(),
                 mine => s.owns(&r.who),
                 report => runs::servable(&dir.join(runs::REPORT)),
                 output => r.output.as_ref().is_some_and(|o| runs::servable(&dir.join(o))),
