@@ -388,16 +388,17 @@ pub fn print_result(summary: &Summary, json: bool) {
 fn run_line(r: &serde_json::Value) -> String {
     let c = &r["counts"];
     let n = |k: &str| c[k].as_u64().unwrap_or(0);
-    let counts = match c.get("create") {
-        // A paused run (or one a gate held): what it would do.
-        Some(_) => format!(
+    // A paused run (or one a gate held) has the counts of its plan: what it would do.
+    let paused = c.get("create").is_some();
+    let counts = match paused {
+        true => format!(
             "would: {} create, {} update, {} mark as leavers, {} delete",
             n("create"),
             n("update"),
             n("leave"),
             n("delete")
         ),
-        None if n("left") > 0 => format!(
+        false if n("left") > 0 => format!(
             "{} created, {} updated, {} deleted, {} marked as leavers, {} failed",
             n("created"),
             n("updated"),
@@ -405,7 +406,7 @@ fn run_line(r: &serde_json::Value) -> String {
             n("left"),
             n("failed")
         ),
-        None => format!(
+        false => format!(
             "{} created, {} updated, {} deleted, {} failed",
             n("created"),
             n("updated"),
@@ -422,7 +423,7 @@ fn run_line(r: &serde_json::Value) -> String {
         // A paused run has changed nothing: "0 changes" beside what it would do read as if
         // it would change nothing. Approved, the run that sent it has its own line.
         _ if r["sent_as"].is_i64() => format!("sent as run {}", r["sent_as"]),
-        0 if c.get("create").is_some() => "nothing sent".to_string(),
+        0 if paused => "nothing sent".to_string(),
         1 => "1 change".to_string(),
         n => format!("{n} changes"),
     };
