@@ -281,14 +281,17 @@ impl Command {
 pub enum Command {
     /// Write a blank template workbook: headers, a 说明 Instructions sheet, dropdowns, an example row.
     Template {
-        /// Which sheet: staff (import/plan/sync), times (bgy times) or delete (bgy delete).
-        #[arg(long, value_enum, default_value = "staff")]
-        kind: KindArg,
+        /// Which sheet: staff (import/plan/sync; the default), times (bgy times), delete
+        /// (bgy delete) or leave (bgy leave).
+        #[arg(long, value_enum)]
+        kind: Option<KindArg>,
         /// Where to write it (.xlsx). An existing file is never overwritten without --force:
-        /// it may be a filled-in sheet.
-        #[arg(short, long, default_value = "bgy-template.xlsx")]
-        output: PathBuf,
-        /// The same as -o FILE (bgy template roster.xlsx).
+        /// it may be a filled-in sheet. By default bgy-template.xlsx for staff,
+        /// bgy-KIND-template.xlsx for the others (bgy-times-template.xlsx).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// The same as -o FILE (bgy template roster.xlsx). A kind's name is the kind:
+        /// bgy template times writes bgy-times-template.xlsx.
         #[arg(value_name = "FILE", conflicts_with = "output")]
         file: Option<PathBuf>,
         /// Overwrite OUTPUT if it exists.

@@ -493,11 +493,14 @@ impl Job {
                 output,
                 file: _,
                 force,
-            } => Job::Template {
-                layout: kind.into(),
-                output,
-                force,
-            },
+            } => {
+                let kind = kind.unwrap_or(cli::KindArg::Staff);
+                Job::Template {
+                    layout: kind.into(),
+                    output: output.unwrap_or_else(|| template_name(kind)),
+                    force,
+                }
+            }
             Command::Check {
                 input,
                 kind,
@@ -829,12 +832,36 @@ fn check_serve(command: &Command) -> Result<(), UsageError> {
     Ok(())
 }
 
+/// The kind a bare word names (`times`, `Delete`): never a path, never a name with an extension.
+fn named_kind(file: &std::path::Path) -> Option<cli::KindArg> {
+    use clap::ValueEnum;
+    let word = file.to_str()?;
+    cli::KindArg::value_variants()
+        .iter()
+        .copied()
+        .find(|k| k.to_possible_value().is_some_and(|v| v.matches(word, true)))
+}
+
+/// Where `bgy template` writes without -o: bgy-template.xlsx, bgy-times-template.xlsx …
+fn template_name(kind: cli::KindArg) -> PathBuf {
+    match kind {
+        cli::KindArg::Staff => PathBuf::from("bgy-template.xlsx"),
+        other => PathBuf::from(format!("bgy-{}-template.xlsx", Layout::from(other).name())),
+    }
+}
+
 /// A file named without -o (`bgy export all.xlsx`) is the output, as the command's help says.
 fn name_output(command: &mut Command) {
     match command {
-        Command::Template { output, file, .. } => {
+        Command::Template {
+            kind, output, file, ..
+        } => {
             if let Some(file) = file.take() {
-                *output = file;
+                // `bgy template times` asks for the times template, not a file named times.
+                match named_kind(&file) {
+                    Some(named) if kind.is_none_or(|k| k == named) => *kind = Some(named),
+                    _ => *output = Some(file),
+                }
             }
         }
         Command::Export { output, file, .. } => {
@@ -857,7 +884,10 @@ fn check_command(command: &Command, json: bool) -> Result<(), UsageError> {
     }
     // An output's extension says what the person will open: honoured or refused.
     match command {
-        Command::Template { output, .. } if !has_extension(output, &["xlsx"]) => {
+        Command::Template {
+            output: Some(output),
+            ..
+        } if !has_extension(output, &["xlsx"]) => {
             return usage(format!(
                 "{path}:模板是 .xlsx 工作簿 (下拉列表和说明需要它),请把文件名改为 .xlsx ({path}: a template is an .xlsx workbook (its dropdowns and instructions need one); name the file .xlsx)",
                 path = output.display()

@@ -83,6 +83,21 @@ async fn a_file_named_without_o_is_the_output() {
     let r = b.run(&["template", "roster.xlsx"]).await;
     r.assert_code(2);
     assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    // A kind's name is the kind, written where its default name says, beside the staff one.
+    b.run(&["template", "times"]).await.assert_code(0);
+    assert!(!b.path("times").exists());
+    let times = std::fs::read(b.path("bgy-times-template.xlsx")).unwrap();
+    b.run(&["template", "--kind", "times", "-o", "t.xlsx"])
+        .await
+        .assert_code(0);
+    assert_eq!(times.len(), std::fs::read(b.path("t.xlsx")).unwrap().len());
+    b.run(&["template"]).await.assert_code(0);
+    assert!(b.path("bgy-template.xlsx").exists());
+    // Two kinds at once is a file named like a kind, refused for its missing .xlsx.
+    let r = b.run(&["template", "--kind", "delete", "times"]).await;
+    r.assert_code(2);
+    assert!(r.stderr.contains("times:"), "{}", r.stderr);
+    assert!(!b.path("bgy-delete-template.xlsx").exists());
     b.run(&["--emulator", "export", "all.csv"])
         .await
         .assert_code(0);
