@@ -188,9 +188,19 @@ pub fn command(name: &str) -> String {
     tr(zh, en)
 }
 
-/// Adds `t(zh, en)`, and the filters `pick`, `status` and `command`, to the templates.
+/// `n` with its English noun: `plural(1, "call", "calls")` is "1 call".
+fn plural(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Adds `t(zh, en)`, `plural(n, one, many)`, and the filters `people`, `pick`, `status` and
+/// `command`, to the templates.
 pub fn register(env: &mut minijinja::Environment<'static>) {
     env.add_function("t", |zh: String, en: String| tr(&zh, &en));
+    env.add_function("plural", |n: i64, one: String, many: String| {
+        plural(n, &one, &many)
+    });
+    env.add_filter("people", |n: i64| plural(n, "person", "people"));
     env.add_filter("pick", |s: String| pick(&s));
     env.add_filter("status", |s: String| status(&s));
     env.add_filter("command", |s: String| command(&s));
@@ -199,6 +209,23 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The console's English counts: "1 person", "2 people", "1 call", "0 calls".
+    #[test]
+    fn english_counts_agree_with_their_number() {
+        let mut env = minijinja::Environment::new();
+        register(&mut env);
+        let said = |n: i64| {
+            env.render_str(
+                "{{ n|people }}; {{ plural(n, 'call', 'calls') }}",
+                minijinja::context! { n },
+            )
+            .unwrap()
+        };
+        assert_eq!(said(1), "1 person; 1 call");
+        assert_eq!(said(2), "2 people; 2 calls");
+        assert_eq!(said(0), "0 people; 0 calls");
+    }
     use crate::history::{ChangeKind, RunStatus};
     use crate::model::Command;
 

@@ -515,6 +515,14 @@ async fn a_list_of_confirmations_checked_as_staff_is_offered_as_a_sheet_of_dates
         checked.contains("data-testid=\"times\"") && !checked.contains("data-testid=\"check-as\""),
         "{checked}"
     );
+    // In English, one account is one account.
+    let english = c.page(&format!("/lang/en?back={}", r.url().path())).await.1;
+    assert!(
+        english.contains("Update the dates of 2 people")
+            && english.contains("1 more account is not in the directory"),
+        "{english}"
+    );
+    c.page("/lang/zh?back=/").await;
     let r = post(&c, &format!("{}/times", r.url().path()), &[("csrf", &csrf)]).await;
     let done = wait_until_done(&c, r.url().path()).await;
     assert_eq!(count(&done, "updated"), 2, "{done}");
