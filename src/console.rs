@@ -181,20 +181,16 @@ fn counted(f: &Finished) -> String {
     match (f.command.as_str(), f.besides) {
         ("undo", besides) => {
             let planned = f.planned.map(|p| p.changes() + p.conflicts);
-            match planned.unwrap_or(total + besides) {
-                1 => "1 change".to_string(),
-                n => format!("{n} changes"),
-            }
+            crate::text::count(planned.unwrap_or(total + besides), "change", "changes")
         }
         (_, besides) => {
-            let rows = match total {
-                1 => "1 row".to_string(),
-                n => format!("{n} rows"),
-            };
+            let rows = crate::text::count(total, "row", "rows");
             match besides {
                 0 => rows,
-                1 => format!("{rows} and 1 account not in the sheet"),
-                n => format!("{rows} and {n} accounts not in the sheet"),
+                n => format!(
+                    "{rows} and {} not in the sheet",
+                    crate::text::count(n, "account", "accounts")
+                ),
             }
         }
     }

@@ -37,10 +37,12 @@ pub fn cut_bytes(s: &str, max: usize) -> Cow<'_, str> {
 
 /// `1 person`, `2 people`.
 pub fn people(n: usize) -> String {
-    match n {
-        1 => "1 person".into(),
-        n => format!("{n} people"),
-    }
+    count(n, "person", "people")
+}
+
+/// `n` with its English noun: `count(1, "row", "rows")` is `1 row`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// `中文 (English)` → (`中文`, `English`): the last parenthesis that closes at the end, when

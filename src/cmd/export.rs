@@ -84,7 +84,10 @@ pub async fn run(
     };
     let sheet = match is_csv {
         true => String::new(),
-        false => format!(", and the {} departments of the directory", tree.len()),
+        false => format!(
+            ", and the {} of the directory",
+            crate::text::count(tree.len(), "department", "departments")
+        ),
     };
     ctx.events.note(format!(
         "bgy export: {}{whose}{sheet} to {}",

@@ -40,9 +40,9 @@ pub async fn run(
     template::write(layout, departments.as_deref(), output)?;
     let listed = match &departments {
         Some(d) => format!(
-            ", {} sheet with {} departments",
+            ", {} sheet with {}",
             template::DEPARTMENTS_SHEET,
-            d.len()
+            crate::text::count(d.len(), "department", "departments")
         ),
         None => String::new(),
     };

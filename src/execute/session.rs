@@ -187,10 +187,10 @@ impl<'a> Session<'a> {
         }
         if table.is_report {
             ctx.events.note(format!(
-                "bgy: {} is a report: reading its {} sheet ({} rows)",
+                "bgy: {} is a report: reading its {} sheet ({})",
                 input.file.display(),
                 crate::read::REPORT_FAILED_SHEET,
-                table.rows.len()
+                crate::text::count(table.rows.len(), "row", "rows")
             ));
         }
         let report = report_path(input, started)?;
@@ -339,10 +339,10 @@ impl<'a> Session<'a> {
             ));
         }
         self.ctx.events.note(format!(
-            "bgy {}: resuming from {}: {} rows already done",
+            "bgy {}: resuming from {}: {} already done",
             self.command,
             path.display(),
-            done.rows.len()
+            crate::text::count(done.rows.len(), "row", "rows")
         ));
         self.remove_empty_report(&path);
         Ok(done)

@@ -188,19 +188,14 @@ pub fn command(name: &str) -> String {
     tr(zh, en)
 }
 
-/// `n` with its English noun: `plural(1, "call", "calls")` is "1 call".
-fn plural(n: i64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
-}
-
 /// Adds `t(zh, en)`, `plural(n, one, many)`, and the filters `people`, `pick`, `status` and
 /// `command`, to the templates.
 pub fn register(env: &mut minijinja::Environment<'static>) {
     env.add_function("t", |zh: String, en: String| tr(&zh, &en));
-    env.add_function("plural", |n: i64, one: String, many: String| {
-        plural(n, &one, &many)
+    env.add_function("plural", |n: usize, one: String, many: String| {
+        crate::text::count(n, &one, &many)
     });
-    env.add_filter("people", |n: i64| plural(n, "person", "people"));
+    env.add_filter("people", crate::text::people);
     env.add_filter("pick", |s: String| pick(&s));
     env.add_filter("status", |s: String| status(&s));
     env.add_filter("command", |s: String| command(&s));
