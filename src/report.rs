@@ -15,10 +15,10 @@ use rust_xlsxwriter::{
 };
 
 use crate::model::StaffRecord;
-use crate::model::{Command, Field, Outcome};
+use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::{Counts, PlanLine, PlanLines, Reason};
 use crate::read::header::{is_id_number_title, Column, Header};
-use crate::read::{REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
+use crate::read::{REPORT_COMMAND, REPORT_FAILED_SHEET, REPORT_SUMMARY_SHEET};
 use crate::validate::{Issue, RawCells, Row, Severity, Table};
 
 pub const REPORT_ALL_SHEET: &str = "全部 All";
@@ -187,6 +187,17 @@ impl Report<'_> {
         sheets.finish(self, path)
     }
 
+    /// The command as it would be typed, with the kind a check read the sheet as: a report
+    /// uploaded again to the console is read the same way ([`crate::read::report_layout`]).
+    fn typed(&self) -> String {
+        match (self.command, self.table.layout) {
+            (Command::Check, layout @ (Layout::Times | Layout::Delete | Layout::Leave)) => {
+                format!("bgy check --kind {}", layout.name())
+            }
+            (command, _) => format!("bgy {command}"),
+        }
+    }
+
     /// `unnoted`: red cells left without a note (past [`MAX_NOTES`]).
     fn write_summary(
         &self,
@@ -203,7 +214,7 @@ impl Report<'_> {
             "成功 OK"
         };
         let mut lines: Vec<(&str, Line)> = vec![
-            text("命令 Command", format!("bgy {}", self.command)),
+            text(REPORT_COMMAND, self.typed()),
             text("输入 Input", self.input.clone()),
             text("工作表 Sheet", self.table.sheet.clone()),
             text("服务器 Server", self.server.to_string()),

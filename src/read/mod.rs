@@ -268,6 +268,46 @@ fn too_large(path: &str, what: &str) -> String {
 pub const REPORT_FAILED_SHEET: &str = "失败 Failed";
 /// The report's summary sheet, which marks a workbook as a bgy report.
 pub const REPORT_SUMMARY_SHEET: &str = "汇总 Summary";
+/// The summary's line that says the command, as typed: `bgy times`, `bgy check --kind delete`.
+pub const REPORT_COMMAND: &str = "命令 Command";
+
+/// The kind of sheet the run that wrote a bgy report read, by its summary's command: a report
+/// of `bgy times` (or of `bgy check --kind times`) holds rows of dates, and is read as such
+/// again. `None` for anything else: not an xlsx, not a report, a report that does not say.
+/// Only the workbook's list of sheets is read before the file is known to be a report.
+pub fn report_layout(path: &Path) -> Option<crate::model::Layout> {
+    use crate::model::Layout;
+    let file = std::fs::File::open(path).ok()?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).ok()?;
+    let mut listed = String::new();
+    zip.by_name("xl/workbook.xml")
+        .ok()?
+        .take(1 << 20)
+        .read_to_string(&mut listed)
+        .ok()?;
+    if !(listed.contains(REPORT_FAILED_SHEET) && listed.contains(REPORT_SUMMARY_SHEET)) {
+        return None;
+    }
+    let summary = read_sheet(path, Some(REPORT_SUMMARY_SHEET)).ok()?;
+    let line = summary.rows.iter().find_map(|r| match r.cells.as_slice() {
+        [Cell::Text(k), Cell::Text(v), ..] if k == REPORT_COMMAND => Some(v.as_str()),
+        _ => None,
+    })?;
+    let mut words = line.split_whitespace().skip(1);
+    let kind = match words.next()? {
+        "check" => match (words.next(), words.next()) {
+            (Some("--kind"), Some(kind)) => kind,
+            _ => "staff",
+        },
+        command => command,
+    };
+    match kind {
+        "times" => Some(Layout::Times),
+        "delete" => Some(Layout::Delete),
+        "leave" => Some(Layout::Leave),
+        _ => Some(Layout::Staff),
+    }
+}
 
 /// Reads one sheet of `path`: `sheet` by name, or the report's Failed sheet, or the first.
 pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Sheet, ReadError> {

@@ -724,3 +724,71 @@ async fn a_reason_of_several_rows_shows_the_first_as_an_example() {
         "{reason}"
     );
 }
+
+/// A bgy report uploaded again with the form's default kind is read as the kind its run read:
+/// the report of `bgy times` as dates, that of `bgy check --kind leave` as a 离职名单, each as
+/// its summary's command says. As staff, each of their rows would fail for want of a contact.
+#[tokio::test]
+async fn a_report_fixed_and_uploaded_again_is_read_as_the_kind_its_run_read() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("k", 2)).unwrap();
+    let b = Bgy::new().against(&emu);
+    b.write(
+        "dates.csv",
+        "帐号,入职时间\nk000000,2026-03-01\nk000001,2026-13-01\n",
+    );
+    let r = b.run(&["times", "dates.csv", "--json"]).await;
+    r.assert_code(1);
+    let dates = resaved(&b.path(r.json()["report"].as_str().unwrap()), "2026-03-01");
+    b.write("leavers.csv", "帐号,离职时间\nk000001,2026-13-01\n");
+    let r = b
+        .run(&["check", "--kind", "leave", "leavers.csv", "--json"])
+        .await;
+    r.assert_code(1);
+    let report = b.path(r.json()["report"].as_str().unwrap());
+    let summary = read_sheet(&report, "汇总 Summary");
+    assert!(
+        summary
+            .iter()
+            .any(|r| r[..2] == ["命令 Command", "bgy check --kind leave"]),
+        "{summary:?}"
+    );
+    let leavers = resaved(&report, "2026-11-30");
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    for (name, bytes, offered) in [
+        ("dates.report.xlsx", dates, "times"),
+        ("leavers.report.xlsx", leavers, "leave"),
+    ] {
+        let (_, at, _) = c.upload(name, bytes, Some(&csrf)).await;
+        let html = wait_until_done(&c, &at).await;
+        assert_eq!(
+            (count(&html, "total"), count(&html, "valid")),
+            (1, 1),
+            "{name}: {html}"
+        );
+        let button = format!("data-testid=\"{offered}\"");
+        assert!(html.contains(&button), "{name}: {html}");
+    }
+}
+
+/// A report as HR saves it from Excel once the red date in its Failed sheet is `date`: its
+/// summary and its Failed sheet, as text.
+fn resaved(report: &Path, date: &str) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for sheet in ["汇总 Summary", "失败 Failed"] {
+        let mut rows = read_sheet(report, sheet);
+        for cell in rows.iter_mut().flatten() {
+            if cell == "2026-13-01" {
+                *cell = date.to_string();
+            }
+        }
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32, c as u16, v).unwrap();
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}

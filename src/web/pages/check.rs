@@ -28,7 +28,16 @@ pub async fn upload(
         "times" => Layout::Times,
         "delete" => Layout::Delete,
         "leave" => Layout::Leave,
-        _ => Layout::Staff,
+        // The form's default: a bgy report is read as the kind its run read (a report of
+        // dates, fixed and uploaded again, is a sheet of dates), anything else as staff.
+        _ => {
+            let path = up.dir.join(&up.input);
+            tokio::task::spawn_blocking(move || crate::read::report_layout(&path))
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(Layout::Staff)
+        }
     };
     let mut info = RunInfo::new(&up.id, &s.user, Command::Check, &up.file, &up.input);
     info.kind = layout;
