@@ -679,6 +679,12 @@ pub fn find(rows: &[RawRow], layout: Layout, names: &Names) -> Option<(usize, He
                 .iter()
                 .filter_map(|t| field(t, names, layout))
                 .collect();
+            // An HR number (工号) is a known column here, though never read as the account on
+            // its own: HR's list of 工号 and 姓名 has a header, whose 工号 the person is asked
+            // about ([`Header::seen`]).
+            if titles.iter().any(|t| is_employee_number(t)) {
+                fields.push(Field::WeUserid);
+            }
             fields.sort_unstable_by_key(|&f| f as usize);
             fields.dedup();
             let known = fields.len();
@@ -1096,6 +1102,21 @@ mod tests {
                 Column::Duplicate(Field::WeUserid)
             ]
         );
+    }
+
+    /// HR's list of 工号 and 姓名 (a 离职名单, people to delete) has a header: its 工号 is no
+    /// account until the person says so, but it is a column the list is headed by.
+    #[test]
+    fn an_hr_number_and_a_name_are_a_header() {
+        for layout in [Layout::Staff, Layout::Delete, Layout::Leave] {
+            let rows = [row(1, &["工号", "姓名"]), row(2, &["A001", "张三"])];
+            let (i, h) = find(&rows, layout, &Names::default()).unwrap();
+            assert_eq!(i, 0, "{layout:?}");
+            assert_eq!(h.columns[0], Column::Unknown, "{layout:?}");
+        }
+        let lone = [row(1, &["员工编号"]), row(2, &["A001"])];
+        assert!(find(&lone, Layout::Delete, &Names::default()).is_some());
+        assert!(find(&lone, Layout::Staff, &Names::default()).is_none());
     }
 
     #[test]
