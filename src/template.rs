@@ -205,10 +205,10 @@ fn instructions(help: &mut Worksheet, layout: Layout) -> Result<(), XlsxError> {
         help.write_string(r, 1, field.key())?;
         let required = layout.required().contains(field);
         help.write_string(r, 2, if required { "是 yes" } else { "" })?;
-        // 姓名 is required of a staff sheet only; elsewhere it is there for the reader.
+        // 姓名 is required of a staff sheet only; elsewhere it is compared with the directory's.
         let rule = match field {
             Field::WeName if !required => {
-                "可不填,仅供核对,不会发送 / optional: for your reference, never sent"
+                "可不填;填了会与通讯录中该帐号的姓名核对,不同时给出警告 (帐号可能填错了);不会发送 / optional: compared with the directory's name for the account, with a warning when they differ (the account may be wrong); never sent"
             }
             _ => field.help(),
         };

@@ -10,7 +10,7 @@ use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
 use crate::live::{Live, EXISTS};
-use crate::model::{AccountKey, Command, Field, Layout};
+use crate::model::{AccountKey, Command, Field, Layout, StaffRecord};
 use crate::outcome::Summary;
 use crate::validate::{problem, Issue, Row};
 
@@ -91,6 +91,72 @@ pub fn not_in_directory(layout: Layout, live: &Live) -> Issue {
     }
 }
 
+/// The issue of a row of dates, deletes or leavers whose 姓名 is not the name the directory has
+/// for its account: the account may be mistyped, and it is the directory's person the row
+/// changes. `None` when the sheet gives no name, or the same one (spaces and case aside).
+pub fn another_name(layout: Layout, row: &Row, person: &StaffRecord) -> Option<Issue> {
+    let key = |s: &str| -> String {
+        (s.chars().filter(|c| !c.is_whitespace()))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let given = row
+        .values()
+        .get(Field::WeName)
+        .filter(|g| !key(g).is_empty())?;
+    let theirs = person.get(Field::WeName).unwrap_or_default();
+    if key(given) == key(theirs) {
+        return None;
+    }
+    let (zh, en) = match layout {
+        Layout::Times => (
+            "更新的是通讯录里这个人的日期,姓名不会改",
+            "the dates go to the directory's person, whose name stays",
+        ),
+        Layout::Delete => (
+            "删除的会是通讯录里的这个人",
+            "it is the directory's person who is deleted",
+        ),
+        _ => (
+            "标记为已离职的会是通讯录里的这个人",
+            "it is the directory's person who is marked as a leaver",
+        ),
+    };
+    let account = row.account();
+    Some(Issue::warning(
+        Some(Field::WeName),
+        problem(
+            "name differs",
+            format!("帐号 {account} 在通讯录中叫 {theirs},不是 {given}:帐号可能填错了;{zh}"),
+            format!("account {account} is {theirs} in the directory, not {given}: the account may be wrong; {en}"),
+        ),
+    ))
+}
+
+/// Warns on each valid row of dates, deletes or leavers whose 姓名 is not the directory's
+/// ([`another_name`]), and says so before anything is sent or confirmed: the count, and the
+/// first.
+pub fn warn_of_other_names(ctx: &Context, rows: &mut [Row], live: &Live, layout: Layout) {
+    let (mut n, mut first) = (0, None);
+    for row in rows.iter_mut().filter(|r| r.is_valid()) {
+        let Some(issue) = live
+            .person(row.account())
+            .and_then(|p| another_name(layout, row, p))
+        else {
+            continue;
+        };
+        n += 1;
+        first.get_or_insert_with(|| issue.describe(row.source_row));
+        row.issues.push(issue);
+    }
+    if let Some(first) = first {
+        ctx.events.warn(format!(
+            "{n} 行的姓名与通讯录中该帐号的姓名不同 (in {} the name is not the directory's for the account); {first}",
+            crate::text::count(n, "row", "rows")
+        ));
+    }
+}
+
 /// The valid rows of the run that `pick` takes.
 fn count_valid(s: &Session, pick: impl Fn(&Row) -> bool) -> usize {
     s.table
@@ -124,6 +190,9 @@ fn online<'a>(
             for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
                 if let Some(i) = live.index(row.account()) {
                     found.insert(i);
+                    if let Some(issue) = another_name(layout, row, &live.staff[i]) {
+                        row.issues.push(issue);
+                    }
                 } else {
                     lacked.insert(AccountKey::new(row.account()));
                     row.issues.push(not_in_directory(layout, live));

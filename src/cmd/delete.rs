@@ -31,6 +31,7 @@ pub async fn run(
         got = live.staff.len(),
         count = live.count
     );
+    super::check::warn_of_other_names(ctx, &mut s.table.rows, &live, Layout::Delete);
     // Each account once, in sheet order; a repeat (warned about) is skipped, so that one
     // person deleted counts once. The keys borrow the rows' accounts (most are their own key)
     // and the directory's: a delete of 100,000 copied each account three times.

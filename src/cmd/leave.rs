@@ -40,6 +40,7 @@ pub async fn run(
     let date = date.unwrap_or(&today);
     let list = format!("离职名单 {} (bgy leave)", input.name());
     let reason = reason.unwrap_or(&list);
+    super::check::warn_of_other_names(ctx, &mut s.table.rows, &live, Layout::Leave);
     // Each account once, as its first row says; a repeat (warned about) is skipped.
     let mut seen = HashSet::new();
     let mut jobs = Vec::new();

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::events::{phases, Emit};
 use crate::execute::session::{Extra, Session};
 use crate::execute::times::{dates_of, send_all};
-use crate::model::{Command, Layout, Outcome};
+use crate::model::{Command, Field, Layout, Outcome};
 use crate::outcome::Summary;
 
 pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<Summary> {
@@ -31,6 +31,17 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
                     .push(super::check::not_in_directory(Layout::Times, &live));
                 *outcome = Outcome::Invalid;
             }
+        }
+    }
+    // The dates go to the directory's person under their own name: a 姓名 the sheet spells
+    // otherwise (or a mistyped account's) is warned about, and renames nobody.
+    super::check::warn_of_other_names(ctx, &mut s.table.rows, &live, Layout::Times);
+    for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
+        if let Some(name) = live
+            .person(row.account())
+            .and_then(|p| p.get(Field::WeName))
+        {
+            row.values_mut().set(Field::WeName, Some(name));
         }
     }
     let accounts: Vec<String> = s

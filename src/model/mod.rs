@@ -207,7 +207,8 @@ impl Layout {
                 PositiveTime,
                 QuiteTime,
             ],
-            Layout::Delete => &[WeUserid],
+            // 姓名 is read to be compared with the directory's, never sent.
+            Layout::Delete => &[WeUserid, WeName],
             Layout::Leave => &[WeUserid, WeName, QuiteTime, QuiteReason],
             Layout::Departments => &[WeId, WeName, WeDepartment],
         }

@@ -450,3 +450,57 @@ async fn a_backup_speaks_of_fields_it_cannot_restore_only_for_people_bgy_did_not
         r.stderr
     );
 }
+
+/// A row whose 姓名 is not the directory's for its account (a mistyped account, most likely)
+/// is warned about before anything is sent or confirmed, by `times`, `delete` and `leave`
+/// and by their checks; the dates go to the directory's person, whose name stays.
+#[tokio::test]
+async fn a_name_other_than_the_directory_s_is_warned_about_and_renames_nobody() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("n", 10)).unwrap();
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "dates.csv",
+        "帐号,姓名,入职时间\nn000000,员工0,2024-01-01\nn000001,张 三,2024-01-02\n",
+    );
+    let r = bgy.run(&["times", "dates.csv"]).await;
+    r.assert_code(0);
+    assert!(
+        r.stderr.contains("1 行的姓名与通讯录中该帐号的姓名不同")
+            && r.stderr.contains("n000001 在通讯录中叫 员工1,不是 张 三"),
+        "{}",
+        r.stderr
+    );
+    let p = emu.store.person("n000001").unwrap();
+    assert_eq!(
+        (p["we_name"].as_str(), p["entry_time"].as_str()),
+        (Some("员工1"), Some("2024-01-02"))
+    );
+    // Spaces and case aside, the same name is no warning.
+    bgy.write(
+        "same.csv",
+        "帐号,姓名,入职时间\nn000002, 员工 2 ,2024-01-03\n",
+    );
+    let r = bgy.run(&["times", "same.csv"]).await;
+    r.assert_code(0);
+    assert!(!r.stderr.contains("姓名不同"), "{}", r.stderr);
+    // Told before the confirmation a delete needs, and in a check of the list.
+    bgy.write("gone.csv", "帐号,姓名\nn000003,李四\n");
+    let r = bgy.run(&["delete", "gone.csv"]).await;
+    r.assert_code(2);
+    let (warned, refused) = (
+        r.stderr
+            .find("n000003 在通讯录中叫 员工3,不是 李四")
+            .unwrap(),
+        r.stderr.find("--yes").unwrap(),
+    );
+    assert!(warned < refused, "{}", r.stderr);
+    for kind in ["delete", "leave"] {
+        let r = bgy.run(&["check", "--kind", kind, "gone.csv"]).await;
+        r.assert_code(0);
+        assert!(r.stderr.contains("不是 李四"), "{kind}: {}", r.stderr);
+    }
+    let r = bgy.run(&["leave", "gone.csv", "--yes"]).await;
+    r.assert_code(0);
+    assert!(r.stderr.contains("不是 李四"), "{}", r.stderr);
+}
