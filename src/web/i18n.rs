@@ -204,6 +204,8 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::{ChangeKind, RunStatus};
+    use crate::model::Command;
 
     /// The console's English counts: "1 person", "2 people", "1 call", "0 calls".
     #[test]
@@ -221,8 +223,6 @@ mod tests {
         assert_eq!(said(2), "2 people; 2 calls");
         assert_eq!(said(0), "0 people; 0 calls");
     }
-    use crate::history::{ChangeKind, RunStatus};
-    use crate::model::Command;
 
     /// Every status, command and change the history pages show has its Chinese words: a name
     /// with none was shown as its English key on a Chinese page.
