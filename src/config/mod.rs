@@ -1027,7 +1027,14 @@ mod tests {
     use super::*;
     use clap::Parser;
 
+    /// `args` parsed as the command line, without the `BGY_…` settings of the shell the
+    /// tests run in (a developer's own ticket or concurrency): no test sets one.
     fn config(args: &[&str]) -> Result<Config, UsageError> {
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("BGY_") {
+                std::env::remove_var(name);
+            }
+        }
         Config::from_args(Args::try_parse_from(args).expect("parses"))
     }
 

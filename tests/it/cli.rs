@@ -28,7 +28,7 @@ async fn bad_option_values_are_exit_2_with_a_message() {
 #[tokio::test]
 async fn help_never_shows_the_ticket_from_the_environment() {
     let bgy = Bgy::new();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"))
+    let out = bgy_command()
         .arg("--help")
         .env("BGY_TICKET", TICKET)
         .output()

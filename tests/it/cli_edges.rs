@@ -148,7 +148,7 @@ async fn the_history_says_who_without_user_and_whom_a_script_names() {
     let b = Bgy::new().against(&emu);
     b.write("a.csv", staff_csv("a", 1));
     b.write("b.csv", staff_csv("b", 1));
-    let mut no_user = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
+    let mut no_user = bgy_command();
     no_user
         .current_dir(b.dir.path())
         .args(["import", "a.csv"])

@@ -175,11 +175,9 @@ impl Bgy {
     }
 
     pub fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
+        let mut cmd = bgy_command();
         cmd.current_dir(self.dir.path())
             .args(args)
-            .env_remove("BGY_TICKET")
-            .env_remove("BGY_BASE_URL")
             .env("BGY_RETRY_BASE_MS", "5")
             .env(
                 "BGY_EMULATOR_STATE",
@@ -504,6 +502,18 @@ pub fn write_fixed_report(path: &Path, rows: &[Vec<String>]) {
         }
     }
     wb.save(path).unwrap();
+}
+
+/// The bgy binary, without the `BGY_…` settings of the shell the tests run in: a developer's
+/// own ticket, server, history (which the tests' runs would fill) or concurrency.
+pub fn bgy_command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("BGY_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
 }
 
 /// Waits, off the async runtime's threads, for a bgy started with [`Bgy::spawn`] to end, and

@@ -292,7 +292,7 @@ async fn the_emulator_command_serves_the_api() {
         l.local_addr().unwrap().port()
     };
     let state = dir.path().join("state.sqlite");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"))
+    let mut child = bgy_command()
         .args([
             "emulator",
             "--listen",

@@ -6,12 +6,7 @@
 use crate::common::*;
 
 fn help(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bgy"))
-        .args(args)
-        .env_remove("BGY_TICKET")
-        .env_remove("BGY_BASE_URL")
-        .output()
-        .expect("bgy runs");
+    let out = bgy_command().args(args).output().expect("bgy runs");
     assert_eq!(out.status.code(), Some(0), "{args:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
