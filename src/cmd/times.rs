@@ -20,28 +20,26 @@ pub async fn run(ctx: &Context, input: &Input, resume: bool) -> anyhow::Result<S
     s.carry_over(&done.rows);
     // The dates as they are, for the history (and an undo).
     let live = crate::live::Live::fetch(client, ctx.events.as_ref()).await?;
+    // The dates go to the directory's person under their own name: a 姓名 the sheet spells
+    // otherwise (or a mistyped account's) is warned about, and renames nobody.
+    super::check::warn_of_other_names(ctx, &mut s.table.rows, &live, Layout::Times);
     // A row whose account the directory lacks is caught here, before anything is sent, as a
     // check online catches it (the server would refuse it: 员工帐号不存在). Only a whole
     // listing can say that someone is not there.
-    if live.complete {
-        let rows = s.table.rows.iter_mut().zip(s.outcomes.iter_mut());
-        for (row, outcome) in rows.filter(|(_, o)| **o == Outcome::Valid) {
-            if live.person(row.account()).is_none() {
+    let rows = s.table.rows.iter_mut().zip(s.outcomes.iter_mut());
+    for (row, outcome) in rows.filter(|(_, o)| **o == Outcome::Valid) {
+        match live.person(row.account()) {
+            Some(person) => {
+                if let Some(name) = person.get(Field::WeName) {
+                    row.values_mut().set(Field::WeName, Some(name));
+                }
+            }
+            None if live.complete => {
                 row.issues
                     .push(super::check::not_in_directory(Layout::Times, &live));
                 *outcome = Outcome::Invalid;
             }
-        }
-    }
-    // The dates go to the directory's person under their own name: a 姓名 the sheet spells
-    // otherwise (or a mistyped account's) is warned about, and renames nobody.
-    super::check::warn_of_other_names(ctx, &mut s.table.rows, &live, Layout::Times);
-    for row in s.table.rows.iter_mut().filter(|r| r.is_valid()) {
-        if let Some(name) = live
-            .person(row.account())
-            .and_then(|p| p.get(Field::WeName))
-        {
-            row.values_mut().set(Field::WeName, Some(name));
+            None => {}
         }
     }
     let accounts: Vec<String> = s
