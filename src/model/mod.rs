@@ -224,6 +224,13 @@ impl Layout {
         }
     }
 
+    /// The kind of sheet a person names ([`Layout::name`]): staff, times, delete or leave.
+    pub fn of_kind(name: &str) -> Option<Layout> {
+        [Layout::Staff, Layout::Times, Layout::Delete, Layout::Leave]
+            .into_iter()
+            .find(|l| l.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Layout::Staff => "staff",

@@ -301,12 +301,7 @@ pub fn report_layout(path: &Path) -> Option<crate::model::Layout> {
         },
         command => command,
     };
-    match kind {
-        "times" => Some(Layout::Times),
-        "delete" => Some(Layout::Delete),
-        "leave" => Some(Layout::Leave),
-        _ => Some(Layout::Staff),
-    }
+    Some(Layout::of_kind(kind).unwrap_or(Layout::Staff))
 }
 
 /// Reads one sheet of `path`: `sheet` by name, or the report's Failed sheet, or the first.

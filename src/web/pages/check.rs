@@ -24,10 +24,8 @@ pub async fn upload(
 ) -> Result<Response, AppError> {
     require(&s, Role::Run)?;
     let up = upload::receive(&app, &s, form).await?;
-    let layout = match up.kind.as_str() {
-        "times" => Layout::Times,
-        "delete" => Layout::Delete,
-        "leave" => Layout::Leave,
+    let layout = match Layout::of_kind(&up.kind) {
+        Some(layout) if layout != Layout::Staff => layout,
         // The form's default: a bgy report is read as the kind its run read (a report of
         // dates, fixed and uploaded again, is a sheet of dates), anything else as staff.
         _ => {

@@ -16,13 +16,7 @@ pub async fn download(
     State(app): State<Arc<App>>,
     UrlPath(kind): UrlPath<String>,
 ) -> Result<Response, AppError> {
-    let layout = match kind.as_str() {
-        "staff" => Layout::Staff,
-        "times" => Layout::Times,
-        "delete" => Layout::Delete,
-        "leave" => Layout::Leave,
-        _ => return Err(AppError::NotFound),
-    };
+    let layout = Layout::of_kind(&kind).ok_or(AppError::NotFound)?;
     // A listing that fails leaves the departments out; the template is still a template.
     let departments = match (&app.ctx.client, layout) {
         (Some(client), Layout::Staff) => crate::live::departments(client)
