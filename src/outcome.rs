@@ -317,7 +317,8 @@ pub struct DeptCounts {
 pub struct Reason {
     pub count: usize,
     pub warning: bool,
-    /// The rule, as the column and the rule's name (`部门: unknown department`).
+    /// The rule, as the column and the rule's name, in both languages (`部门: 部门不存在 (we_department:
+    /// unknown department)`).
     pub rule: String,
     /// The reason as the first row had it (cell text, API message).
     pub example: String,
@@ -363,10 +364,12 @@ pub fn reasons(table: &Table, outcomes: &[Outcome]) -> Vec<Reason> {
     let named = by_rule
         .into_iter()
         .map(|((severity, field, reason), group)| {
-            let label = field
-                .map(|f| format!("{}: ", f.label()))
-                .unwrap_or_default();
-            ((severity, format!("{label}{reason}")), group)
+            // `入职时间: 日期不存在 (entry_time: impossible date)`
+            let rule = match field {
+                Some(f) => format!("{}: {} ({}: {})", f.label(), reason.zh, f.key(), reason.en),
+                None => reason.to_string(),
+            };
+            ((severity, rule), group)
         });
     let by_text = by_text
         .into_iter()

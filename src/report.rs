@@ -753,8 +753,8 @@ fn digest(hasher: &foldhash::fast::RandomState, row: &Row, outcome: &Outcome) ->
         (
             field,
             severity,
-            reason.as_ptr() as usize,
-            reason.len(),
+            reason.en.as_ptr() as usize,
+            reason.en.len(),
             remedy,
         )
             .hash(&mut h);
@@ -980,7 +980,11 @@ mod tests {
         ]);
         warned.rows[0].issues.push(crate::validate::Issue::warning(
             None,
-            crate::validate::problem("account exists", "帐号已存在", "the account exists"),
+            crate::validate::problem(
+                crate::validate::rule::ACCOUNT_EXISTS,
+                "帐号已存在",
+                "the account exists",
+            ),
         ));
         assert_eq!(warned.initial_outcomes().collect::<Vec<_>>(), outcomes);
         let mut stream = Stream::start(&table.header);

@@ -9,9 +9,10 @@ use crate::config::Input;
 use crate::context::Context;
 use crate::events::Emit;
 use crate::execute::session::{Extra, Session};
-use crate::live::{Live, EXISTS};
+use crate::live::Live;
 use crate::model::{AccountKey, Command, Field, Layout, StaffRecord};
 use crate::outcome::Summary;
+use crate::validate::rule;
 use crate::validate::{problem, Issue, Row};
 
 pub async fn run(
@@ -56,7 +57,7 @@ async fn check(
             // many rows name them, as that is how many the run changes.
             let warned = |r: &Row, reason| r.issues.iter().any(|i| i.reason == reason);
             extra.existing = match layout {
-                Layout::Staff => Some(count_valid(&s, |r| warned(r, EXISTS))),
+                Layout::Staff => Some(count_valid(&s, |r| warned(r, rule::ACCOUNT_EXISTS))),
                 Layout::Times | Layout::Delete | Layout::Leave => Some(found),
                 Layout::Departments => None,
             };
@@ -72,16 +73,13 @@ async fn check(
     s.finish(None, extra)
 }
 
-/// The reason for a row of dates, deletes or leavers whose account the directory lacks.
-const NOT_FOUND: &str = "account not found";
-
 /// What a row of dates, deletes or leavers whose account the `live` directory lacks is told:
 /// an error for dates, which would have nobody to go to (`bgy times` sends it nowhere), a
 /// warning for deletes and leavers, who are already not there. A listing that came back
 /// incomplete cannot say someone is not there: a warning then, as `bgy times` sends the row.
 pub fn not_in_directory(layout: Layout, live: &Live) -> Issue {
     let p = problem(
-        NOT_FOUND,
+        rule::ACCOUNT_NOT_FOUND,
         "帐号不在通讯录中",
         "the account is not in the directory",
     );
@@ -126,7 +124,7 @@ pub fn another_name(layout: Layout, row: &Row, person: &StaffRecord) -> Option<I
     Some(Issue::warning(
         Some(Field::WeName),
         problem(
-            "name differs",
+            rule::NAME_DIFFERS,
             format!("帐号 {account} 在通讯录中叫 {theirs},不是 {given}:帐号可能填错了;{zh}"),
             format!("account {account} is {theirs} in the directory, not {given}: the account may be wrong; {en}"),
         ),

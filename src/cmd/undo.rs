@@ -33,6 +33,7 @@ use crate::model::StaffRecord;
 use crate::model::{AccountKey, Command, Field, Layout, Outcome};
 use crate::outcome::{PlanLine, PlanLines, StaffCounts, Summary};
 use crate::safety;
+use crate::validate::rule;
 use crate::validate::Table;
 
 /// What undoing one account's changes does.
@@ -562,7 +563,7 @@ impl Changed {
     fn problem(&self) -> crate::validate::fields::Problem {
         let (is, set) = (&self.is, &self.set);
         crate::validate::fields::problem(
-            "changed since the run",
+            rule::CHANGED_SINCE,
             format!("已改为 {is:?},不是本次运行设的 {set:?}"),
             format!("changed since: now {is:?}, the run set {set:?}"),
         )

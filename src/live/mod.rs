@@ -11,6 +11,7 @@ use crate::api::{ApiError, Client, Endpoint, Staff, StaffPage};
 use crate::events::{phases, Emit, Event, Observer};
 use crate::model::tree::{self, DeptTree, Placement};
 use crate::model::{AccountKey, Field};
+use crate::validate::rule;
 
 use crate::model::StaffRecord;
 use crate::remedy::Remedy;
@@ -237,7 +238,7 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
     if !is_name && in_file.contains(lead) {
         return None;
     }
-    row.issues.retain(|i| i.reason != leaders::NOT_IN_FILE);
+    row.issues.retain(|i| i.reason != rule::LEADER_NOT_IN_FILE);
     let bracketed = leaders::bracketed(lead);
     if let Some((name, account)) = bracketed {
         let own = |p: &&StaffRecord| p.account().eq_ignore_ascii_case(row.account());
@@ -321,7 +322,7 @@ fn not_found(lead: &str, several: Option<(String, String)>) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            "leader not found",
+            rule::LEADER_NOT_FOUND,
             format!("直接上级 {lead} 既不在通讯录中,也不在本文件中{zh}"),
             format!("leader {lead} is neither in the directory nor in this file{en}"),
         ),
@@ -453,9 +454,6 @@ impl<'t> Records<'t> {
         v
     }
 }
-
-/// The rule of a row whose account the directory has (a check's warning).
-pub const EXISTS: &str = "account exists";
 
 /// Adds the online issues to `table`'s rows; returns the department paths to create (when
 /// `create_departments`, else missing paths are row errors). `warn_existing` also warns
@@ -611,7 +609,7 @@ impl<'a> Online<'a> {
                 Issue::warning(
                     Some(Field::WeUserid),
                     problem(
-                        EXISTS,
+                        rule::ACCOUNT_EXISTS,
                         "帐号已在通讯录中,导入时默认跳过",
                         "the account is in the directory: an import skips it unless told to overwrite",
                     ),
@@ -820,7 +818,7 @@ impl<'a> Taken<'a> {
                     Issue::error(
                         Some(*field),
                         problem(
-                            "taken in the directory",
+                            rule::TAKEN,
                             format!("{zh}已属于通讯录中的 {owner}:企业微信中一个{zh}只属于一人"),
                             format!("the directory has this {en} on {owner}: in WeCom it belongs to one member"),
                         ),
@@ -855,7 +853,7 @@ fn complete_tails(
                 " (几个部门之间用 ; 分隔)".to_string(),
                 " (departments are separated by ;)".to_string(),
             );
-            as_several(path, tree, all).map(|several| (several, "departments separator", why))
+            as_several(path, tree, all).map(|several| (several, rule::DEPARTMENTS_SEPARATOR, why))
         };
         // The path taken instead, and why, as the warning's reason and its note.
         let taken = if from_root.is_ok() {
@@ -864,7 +862,7 @@ fn complete_tails(
             match tree::ending_with(all, path).as_slice() {
                 [one] => Some((
                     one.to_string(),
-                    "department completed",
+                    rule::DEPARTMENT_COMPLETED,
                     (String::new(), String::new()),
                 )),
                 [] => match with_separator(path, tree, all) {
@@ -873,7 +871,7 @@ fn complete_tails(
                             " (部门路径的各级用 / 分隔)".to_string(),
                             " (a path's levels are separated by /)".to_string(),
                         );
-                        Some((one, "department separator", why))
+                        Some((one, rule::DEPARTMENT_SEPARATOR, why))
                     }
                     None => several().or_else(|| {
                         (with_other_root(path, tree, all))
@@ -883,7 +881,7 @@ fn complete_tails(
                                     format!(" (通讯录的根部门是 {root})"),
                                     format!(" (the directory's root department is {root})"),
                                 );
-                                (one, "department root", why)
+                                (one, rule::DEPARTMENT_ROOT, why)
                             })
                     }),
                 },
@@ -892,7 +890,7 @@ fn complete_tails(
                     issues.push(Issue::error(
                     Some(Field::WeDepartment),
                     problem(
-                        "ambiguous department",
+                        rule::AMBIGUOUS_DEPARTMENT,
                         format!("部门 {path} 不明确,可能是: {shown};请写从根部门开始的完整路径"),
                         format!(
                             "department {path} could be any of: {shown}; write the full path from the root"
@@ -1022,7 +1020,7 @@ fn unknown_ids(place: Placement, tree: &DeptTree) -> Vec<Issue> {
             Issue::error(
                 Some(Field::WeId),
                 problem(
-                    "unknown department id",
+                    rule::UNKNOWN_DEPARTMENT_ID,
                     format!("部门ID {id} 不存在"),
                     format!("no department with we_id {id}"),
                 ),
@@ -1031,16 +1029,16 @@ fn unknown_ids(place: Placement, tree: &DeptTree) -> Vec<Issue> {
         .collect()
 }
 
-/// The rule of a row whose 部门ID and 部门 name different departments.
-const MISMATCH: &str = "department mismatch";
-
 /// A row of an export whose 部门ID and 部门 disagree ([`ids_against_paths`]), for a person
 /// the directory has: when one of the two still names the departments the person is in, the
 /// other is HR's edit (a person moved by typing a new 部门, the export's 部门ID left as it
 /// was). The edit is taken, with a warning instead of the error: a path edited has the row's
 /// 部门ID let go, so that the path decides. Both edited, or neither, stays an error.
 fn one_edited(issues: &mut [Issue], v: &mut StaffRecord, own: &StaffRecord, tree: &DeptTree) {
-    let Some(at) = issues.iter().position(|i| i.reason == MISMATCH) else {
+    let Some(at) = issues
+        .iter()
+        .position(|i| i.reason == rule::DEPARTMENT_MISMATCH)
+    else {
         return;
     };
     let sorted = |place: Placement| {
@@ -1069,7 +1067,7 @@ fn one_edited(issues: &mut [Issue], v: &mut StaffRecord, own: &StaffRecord, tree
     issues[at] = Issue::warning(
         Some(Field::WeDepartment),
         problem(
-            "department edited",
+            rule::DEPARTMENT_EDITED,
             format!("{kept} 还是此人现在的部门,{edited} 改过了:按改过的 {edited} 处理"),
             format!("{kept} still names the person's departments and {edited} was changed: the change is taken"),
         ),
@@ -1090,7 +1088,7 @@ fn ids_against_paths(place: Placement, tree: &DeptTree) -> Option<Issue> {
                 Issue::error(
                     Some(Field::WeDepartment),
                     problem(
-                        MISMATCH,
+                        rule::DEPARTMENT_MISMATCH,
                         "部门 与 部门ID 指向不同的部门;请只改其中一列,或清空另一列",
                         "部门 (paths) and 部门ID name different departments; change one and clear the other",
                     ),
@@ -1100,7 +1098,7 @@ fn ids_against_paths(place: Placement, tree: &DeptTree) -> Option<Issue> {
         Err(stale) => Some(Issue::warning(
             Some(Field::WeDepartment),
             problem(
-                "stale department path",
+                rule::STALE_DEPARTMENT_PATH,
                 format!("部门 {stale} 不存在,以 部门ID 为准"),
                 format!("no department {stale}; 部门ID is used"),
             ),
@@ -1132,7 +1130,7 @@ fn missing_path(path: &str, tree: &DeptTree) -> Result<Option<Issue>, Issue> {
             Issue::error(
                 Some(Field::WeDepartment),
                 problem(
-                    "unknown department",
+                    rule::UNKNOWN_DEPARTMENT,
                     format!("部门 {} 不存在,导入时可以自动创建", m[0]),
                     format!("no department {}; an import can create it", m[0]),
                 ),
@@ -1142,7 +1140,7 @@ fn missing_path(path: &str, tree: &DeptTree) -> Result<Option<Issue>, Issue> {
         Err(root) => Err(Issue::error(
             Some(Field::WeDepartment),
             problem(
-                "unknown root department",
+                rule::UNKNOWN_ROOT,
                 format!(
                     "根部门 {root} 不存在;路径要从根部门开始,例如 {}",
                     tree.path(1).unwrap_or_else(|| "办公逸".into())

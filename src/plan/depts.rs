@@ -10,6 +10,7 @@ use crate::model::{Field, Layout, DEPT_SHEET};
 use crate::outcome::{DeptCounts, PlanLine};
 use crate::read::{self, ReadError};
 use crate::validate::fields::problem;
+use crate::validate::rule;
 use crate::validate::{self, Issue, LoadError, Row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +54,7 @@ impl DeptRow {
             .join("; ")
     }
 
-    fn refuse(&mut self, field: Field, reason: &'static str, zh: String, en: String) {
+    fn refuse(&mut self, field: Field, reason: rule::Rule, zh: String, en: String) {
         self.errors
             .push(Issue::error(Some(field), problem(reason, zh, en)));
     }
@@ -141,7 +142,7 @@ fn check_rows(rows: &mut [DeptRow], live: &DeptTree) {
         if let Some(id) = row.we_id.filter(|id| live.get(*id).is_none()) {
             row.refuse(
                 Field::WeId,
-                "no such department",
+                rule::NO_SUCH_DEPARTMENT,
                 format!("部门ID {id} 不存在"),
                 format!("no department with we_id {id}"),
             );
@@ -174,7 +175,7 @@ fn plan_renames(rows: &mut [DeptRow], live: &DeptTree, planned: &mut DeptTree) {
             let name = rows[i].name.clone();
             rows[i].refuse(
                 Field::WeName,
-                "sibling name",
+                rule::SIBLING_NAME,
                 format!("同级已有名为 {name:?} 的部门"),
                 format!("a sibling is already named {name:?}"),
             );
@@ -200,7 +201,7 @@ fn plan_creates(rows: &mut [DeptRow], planned: &DeptTree) -> BTreeSet<String> {
     for (i, others) in clashes {
         rows[i].refuse(
             Field::WeDepartment,
-            "duplicate department",
+            rule::DUPLICATE_DEPARTMENT,
             format!("与第 {others} 行新建同一个部门"),
             format!("creates the same department as row {others}"),
         );
@@ -228,7 +229,7 @@ fn plan_creates(rows: &mut [DeptRow], planned: &DeptTree) -> BTreeSet<String> {
                 format!("the parent {parent} neither exists nor is created in this sheet"),
             ),
         };
-        rows[i].refuse(Field::WeDepartment, "no parent", zh, en);
+        rows[i].refuse(Field::WeDepartment, rule::NO_PARENT, zh, en);
     }
     creates
 }

@@ -1,5 +1,6 @@
 //! The checks across rows: accounts, check ids, mobiles and e-mails unique in the file.
 
+use super::rule;
 use super::{first_of, problem, same_key, Issue, Problem, Row};
 use crate::model::{Field, Layout};
 
@@ -148,7 +149,7 @@ impl CrossRows {
                     Layout::Delete => Issue::warning(
                         Some(field),
                         problem(
-                            "duplicate account",
+                            rule::DUPLICATE_ACCOUNT,
                             format!("帐号与第 {other} 行重复,只删除一次"),
                             format!("the same account as row {other}: deleted once"),
                         ),
@@ -157,7 +158,7 @@ impl CrossRows {
                     Layout::Leave => Issue::warning(
                         Some(field),
                         problem(
-                            "duplicate account",
+                            rule::DUPLICATE_ACCOUNT,
                             format!("帐号与第 {other} 行重复,按两行中靠前的一行标记一次"),
                             format!(
                                 "the same account as row {other}: marked once, as the first of the two says"
@@ -426,22 +427,22 @@ impl FileAccounts {
 fn duplicate(field: Field, other: u32) -> Problem {
     match field {
         Field::CheckId => problem(
-            "duplicate check id",
+            rule::DUPLICATE_CHECK_ID,
             format!("考勤号与第 {other} 行重复 (1206)"),
             format!("the same check id as row {other} (1206)"),
         ),
         Field::WeMobile => problem(
-            "duplicate mobile",
+            rule::DUPLICATE_MOBILE,
             format!("手机号与第 {other} 行重复:企业微信中一个手机号只属于一人"),
             format!("the same mobile as row {other}: in WeCom a mobile belongs to one member"),
         ),
         Field::WeEmail => problem(
-            "duplicate e-mail",
+            rule::DUPLICATE_EMAIL,
             format!("邮箱与第 {other} 行重复:企业微信中一个邮箱只属于一人"),
             format!("the same e-mail as row {other}: in WeCom an e-mail belongs to one member"),
         ),
         _ => problem(
-            "duplicate account",
+            rule::DUPLICATE_ACCOUNT,
             format!("帐号与第 {other} 行重复"),
             format!("the same account as row {other}"),
         ),

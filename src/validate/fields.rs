@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 
+use super::rule::{self, Rule};
 use crate::model::tree::name_rule;
 use crate::model::{Field, Kind};
 use crate::read::Cell;
@@ -12,7 +13,7 @@ use super::lunar::{self, LunarError};
 /// What is wrong with one value, in both languages, with a fixed `reason` to group by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    pub reason: &'static str,
+    pub reason: Rule,
     pub zh: Text,
     pub en: Text,
 }
@@ -21,7 +22,7 @@ pub struct Problem {
 /// online has the same warning on every one of its 100,000 rows, kept to the end of the run).
 pub type Text = std::borrow::Cow<'static, str>;
 
-pub fn problem(reason: &'static str, zh: impl Into<Text>, en: impl Into<Text>) -> Problem {
+pub fn problem(reason: Rule, zh: impl Into<Text>, en: impl Into<Text>) -> Problem {
     Problem {
         reason,
         zh: zh.into(),
@@ -42,14 +43,10 @@ pub fn in_service(cell: &Cell) -> bool {
     )
 }
 
-/// The reason of the warning a row gets for a 人事状态 [`in_service`]: a plan brings back a
-/// leaver bgy marked whose row says so.
-pub const IN_SERVICE: &str = "in service";
-
 /// What is said of a row whose 人事状态 is [`in_service`]: nothing sent, the row still valid.
 pub fn in_service_problem() -> Problem {
     problem(
-        IN_SERVICE,
+        rule::IN_SERVICE,
         "在职、在岗、实习、劳务派遣、外包等不是办公逸的人事状态 (已转正/试用期/兼职/已离职),不发送:通讯录里此人的人事状态不变 (bgy 标记为离职的人除外:恢复为之前的状态);要设置,请填这四种之一",
         "在职/在岗 (in service), 实习 (intern), 劳务派遣/外包 (agency staff) and the like are none of 办公逸's HR statuses (已转正/试用期/兼职/已离职): not sent, the person's status in the directory stays as it is (unless bgy marked them as a leaver: they are brought back); to set it, write one of the four",
     )
@@ -64,7 +61,7 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<Cow<'_, str>>, Prob
     }
     if let Cell::Error(e) = cell {
         return Err(problem(
-            "excel error value",
+            rule::EXCEL_ERROR,
             format!("单元格是 Excel 错误值 {e}"),
             format!("the cell holds the Excel error {e}"),
         ));
@@ -91,7 +88,7 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<Cow<'_, str>>, Prob
     }
     if let Some(c) = crate::text::control_char(&text) {
         return Err(problem(
-            "control character",
+            rule::CONTROL_CHARACTER,
             format!("包含不可见的控制字符 U+{:04X}", c as u32),
             format!(
                 "contains the invisible control character U+{:04X}",
@@ -105,7 +102,7 @@ pub fn normalize(field: Field, cell: &Cell) -> Result<Option<Cow<'_, str>>, Prob
 /// A problem of a bank card's digits, said without them: the card number is never shown.
 fn card_problem(p: Problem) -> Problem {
     match p.reason {
-        "number lost precision" => problem(
+        rule::NUMBER_LOST_PRECISION => problem(
             p.reason,
             "银行卡号超过 15 位,存成数字后 Excel 已丢失末尾数字;请把该列设为文本后重新输入",
             "a bank card number of more than 15 digits stored as a number has lost its last digits in Excel; format the column as text and type it again",
@@ -141,17 +138,17 @@ fn date(cell: &Cell) -> Result<String, Problem> {
     match dates::parse_cell(cell) {
         Ok(d) => Ok(dates::iso(d)),
         Err(DateError::Impossible(s)) => Err(problem(
-            "impossible date",
+            rule::IMPOSSIBLE_DATE,
             format!("日期不存在: {s}"),
             format!("no such date: {s}"),
         )),
         Err(DateError::OutOfRange(s)) => Err(problem(
-            "date out of range",
+            rule::DATE_OUT_OF_RANGE,
             format!("日期超出 1900–2100 年: {s}"),
             format!("date outside 1900–2100: {s}"),
         )),
         Err(DateError::Unrecognised(s)) => Err(problem(
-            "unrecognised date",
+            rule::UNRECOGNISED_DATE,
             format!("无法识别的日期 {s:?},请写成 2016-01-01、2016/1/1 或 2016年1月1日"),
             format!("unrecognised date {s:?}; write it as 2016-01-01, 2016/1/1 or 2016年1月1日"),
         )),
@@ -162,7 +159,7 @@ fn date(cell: &Cell) -> Result<String, Problem> {
 /// A year, a month or a month and day in a date column ([`DateError::Year`]).
 fn year_problem(s: &str) -> Problem {
     problem(
-        "not a whole date",
+        rule::NOT_A_WHOLE_DATE,
         format!("{s} 不是完整日期 (年份、年.月 还是 月.日?);请写出年月日,如 2010-07-01"),
         format!("{s} is not a whole date (a year, a year.month or a month.day?); write all three, as in 2010-07-01"),
     )
@@ -173,28 +170,28 @@ fn lunar_date(cell: &Cell) -> Result<String, Problem> {
     match lunar::parse_cell(cell) {
         Ok((d, _)) => Ok(d.iso()),
         Err(LunarError::Date(DateError::Impossible(s))) => Err(problem(
-            "impossible date",
+            rule::IMPOSSIBLE_DATE,
             format!("农历没有这一天: {s} (月份 1–12,日 1–30)"),
             format!("no such day of the lunar calendar: {s} (months 1–12, days 1–30)"),
         )),
         Err(LunarError::Date(DateError::OutOfRange(s))) => Err(problem(
-            "date out of range",
+            rule::DATE_OUT_OF_RANGE,
             format!("农历日期超出 1901–2100 年: {s}"),
             format!("lunar date outside 1901–2100: {s}"),
         )),
         Err(LunarError::Date(DateError::Unrecognised(s))) => Err(problem(
-            "unrecognised date",
+            rule::UNRECOGNISED_DATE,
             format!("无法识别的农历日期 {s:?},请写成 1998-02-30 或 1998年腊月初八"),
             format!("unrecognised lunar date {s:?}; write it as 1998-02-30 or 1998年腊月初八"),
         )),
         Err(LunarError::Date(DateError::Year(s))) => Err(year_problem(&s)),
         Err(LunarError::NoYear(s)) => Err(problem(
-            "lunar date without a year",
+            rule::LUNAR_WITHOUT_YEAR,
             format!("农历日期 {s:?} 缺少年份,请加上出生那年,如 1998年{s}"),
             format!("the lunar date {s:?} has no year; add the year, as in 1998年{s}"),
         )),
         Err(LunarError::ShortMonth { shown, month }) => Err(problem(
-            "impossible date",
+            rule::IMPOSSIBLE_DATE,
             format!(
                 "农历日期不存在: {shown} (农历{}只有 29 天)",
                 month.chinese()
@@ -205,7 +202,7 @@ fn lunar_date(cell: &Cell) -> Result<String, Problem> {
             ),
         )),
         Err(LunarError::NoLeap { shown, month }) => Err(problem(
-            "impossible date",
+            rule::IMPOSSIBLE_DATE,
             format!("农历日期不存在: {shown} (农历{}不存在)", month.chinese()),
             format!(
                 "no such lunar date: {shown} (the lunar year {} has no leap month {})",
@@ -229,7 +226,7 @@ pub fn leap_month(field: Field, cell: &Cell) -> Option<Problem> {
     let plain = day.month(false).name();
     let (m, iso) = (day.month, day.iso());
     Some(problem(
-        "leap month sent as its month",
+        rule::LEAP_MONTH,
         format!("{chinese}按{plain}发送 ({iso}):办公逸的农历生日没有闰月"),
         format!(
             "{english} is sent as month {m} ({iso}): 办公逸's lunar birthday has no leap months"
@@ -244,7 +241,7 @@ pub fn digits_text(cell: &Cell) -> Result<Cow<'_, str>, Problem> {
         Cell::Number(n) => {
             if n.fract() != 0.0 {
                 return Err(problem(
-                    "not a whole number",
+                    rule::NOT_WHOLE_NUMBER,
                     format!("应为整数,单元格是 {}", crate::read::number_text(*n)),
                     format!(
                         "expected a whole number, the cell holds {}",
@@ -279,7 +276,7 @@ pub fn digits_text(cell: &Cell) -> Result<Cow<'_, str>, Problem> {
 
 fn lost_precision(shown: &str) -> Problem {
     problem(
-        "number lost precision",
+        rule::NUMBER_LOST_PRECISION,
         format!("数字 {shown} 超过 15 位,Excel 已丢失末尾数字;请把该列设为文本后重新输入"),
         format!("{shown} has more than 15 digits and Excel has lost the last ones; format the column as text and type it again"),
     )
@@ -310,7 +307,7 @@ fn repair_scientific(text: &str) -> Result<Option<String>, Problem> {
                 .or(Some("0".into())));
         }
         return Err(problem(
-            "not a whole number",
+            rule::NOT_WHOLE_NUMBER,
             format!("应为整数: {text}"),
             format!("expected a whole number: {text}"),
         ));
@@ -323,7 +320,7 @@ fn repair_scientific(text: &str) -> Result<Option<String>, Problem> {
 
 fn lost_scientific(shown: &str) -> Problem {
     problem(
-        "number lost precision",
+        rule::NUMBER_LOST_PRECISION,
         format!("{shown} 是科学计数法,末尾数字已丢失;请把该列设为文本后重新输入完整号码"),
         format!("{shown} is in scientific notation and its last digits are lost; format the column as text and type the full number"),
     )
@@ -339,13 +336,13 @@ pub(crate) fn is_account(s: &str) -> bool {
 fn account_problem(s: &str) -> Problem {
     if s.chars().count() > 64 {
         problem(
-            "account too long",
+            rule::ACCOUNT_TOO_LONG,
             "帐号最多 64 个字符",
             "an account has at most 64 characters",
         )
     } else {
         problem(
-            "account characters",
+            rule::ACCOUNT_CHARACTERS,
             format!("帐号 {s:?} 只能包含字母、数字和 _ - . @"),
             format!("account {s:?} may only contain letters, digits and _ - . @"),
         )
@@ -380,9 +377,10 @@ fn canonical_paths(text: &str) -> bool {
 fn department_paths(text: &str) -> Result<String, Problem> {
     let mut paths = Vec::new();
     for path in split_list(text, &[';', '；']) {
-        let path: crate::model::tree::DeptPath = path
-            .parse()
-            .map_err(|e: crate::model::tree::PathError| problem("department path", e.zh, e.en))?;
+        let path: crate::model::tree::DeptPath =
+            path.parse().map_err(|e: crate::model::tree::PathError| {
+                problem(rule::DEPARTMENT_PATH, e.zh, e.en)
+            })?;
         paths.push(path.to_string());
     }
     Ok(paths.join(";"))
@@ -410,7 +408,7 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
         Field::WeName | Field::EnglishName => {
             if text.chars().count() > 64 {
                 Err(problem(
-                    "name too long",
+                    rule::NAME_TOO_LONG,
                     "姓名最多 64 个字符",
                     "a name has at most 64 characters",
                 ))
@@ -421,7 +419,7 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
         Field::WeGender => match field.choice_value(&text) {
             Some(v) => Ok(v.into()),
             None => Err(problem(
-                "gender",
+                rule::GENDER,
                 format!("性别应为 男 或 女,不是 {text:?}"),
                 format!("gender must be 男 (male) or 女 (female), not {text:?}"),
             )),
@@ -439,7 +437,7 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
                 Ok(text)
             } else {
                 Err(problem(
-                    "email",
+                    rule::EMAIL,
                     format!("不是有效的邮箱地址: {text}"),
                     format!("not an e-mail address: {text}"),
                 ))
@@ -453,7 +451,7 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
             for id in &ids {
                 if !is_department_id(id) {
                     return Err(problem(
-                        "department id",
+                        rule::DEPARTMENT_ID,
                         format!("部门ID {id:?} 不是正整数,多个用逗号分隔"),
                         format!("department id {id:?} is not a positive whole number; separate several with commas"),
                     ));
@@ -486,7 +484,7 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
         Field::Status => match field.choice_value(&text) {
             Some(v) => Ok(v.into()),
             None => Err(problem(
-                "status",
+                rule::STATUS,
                 format!("人事状态应为 已转正/试用期/兼职/已离职,不是 {text:?}"),
                 format!("status must be 已转正/试用期/兼职/已离职 (0-3), not {text:?}"),
             )),
@@ -498,7 +496,7 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
             } else {
                 // Never echo the card number.
                 Err(problem(
-                    "bank card",
+                    rule::BANK_CARD,
                     "银行卡号只能是数字",
                     "a bank card number has digits only",
                 ))
@@ -507,21 +505,21 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
         Field::CheckId => {
             if !text.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(problem(
-                    "check id digits",
+                    rule::CHECK_ID_DIGITS,
                     format!("考勤号只能是数字,不是 {text:?} (1216)"),
                     format!("check id must be digits only, not {text:?} (1216)"),
                 ));
             }
             if text.starts_with('0') {
                 return Err(problem(
-                    "check id leading zero",
+                    rule::CHECK_ID_LEADING_ZERO,
                     "考勤号不能以 0 开头 (1208)",
                     "check id must not start with 0 (1208)",
                 ));
             }
             if text.len() > 10 || text.parse::<u64>().map_or(true, |n| n > MAX_CHECK_ID) {
                 return Err(problem(
-                    "check id too large",
+                    rule::CHECK_ID_TOO_LARGE,
                     "考勤号不能大于 2147483647 (1215)",
                     "check id must be at most 2147483647 (1215)",
                 ));
@@ -531,7 +529,7 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
         Field::ToQy => match field.choice_value(&text) {
             Some(v) => Ok(v.into()),
             None => Err(problem(
-                "sync flag",
+                rule::SYNC_FLAG,
                 format!("同步到企业号应为 是 或 否,不是 {text:?}"),
                 format!("同步到企业号 must be 是 (yes) or 否 (no), not {text:?}"),
             )),
@@ -568,7 +566,7 @@ fn mobile(text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
         Ok(number)
     } else {
         Err(problem(
-            "mobile",
+            rule::MOBILE,
             format!("不是有效的手机号: {text} (应为 1[3-9] 开头的 11 位数字,或 +国家码)"),
             format!("not a mobile number: {text} (11 digits starting 13-19, or +country code)"),
         ))
@@ -619,7 +617,7 @@ mod tests {
             n(Field::BankCard, Cell::Number(6.222020200112233e18))
                 .unwrap_err()
                 .reason,
-            "number lost precision"
+            rule::NUMBER_LOST_PRECISION
         );
     }
 
@@ -631,11 +629,11 @@ mod tests {
         );
         assert_eq!(
             n(Field::WeMobile, t("1.3800138E+10")).unwrap_err().reason,
-            "number lost precision"
+            rule::NUMBER_LOST_PRECISION
         );
         assert_eq!(
             n(Field::WeMobile, t("1.38E+10")).unwrap_err().reason,
-            "number lost precision"
+            rule::NUMBER_LOST_PRECISION
         );
         assert_eq!(
             n(Field::WeMobile, t("1.3800138000E+10")).unwrap().unwrap(),
@@ -745,7 +743,10 @@ mod tests {
                 "{written}"
             );
         }
-        assert_eq!(n(Field::WeGender, t("未知")).unwrap_err().reason, "gender");
+        assert_eq!(
+            n(Field::WeGender, t("未知")).unwrap_err().reason,
+            rule::GENDER
+        );
     }
 
     #[test]
@@ -772,7 +773,7 @@ mod tests {
             .contains("不能以 0 开头"));
         assert_eq!(
             n(Field::CheckId, t("2147483648")).unwrap_err().reason,
-            "check id too large"
+            rule::CHECK_ID_TOO_LARGE
         );
         assert_eq!(
             n(Field::CheckId, t("2147483647")).unwrap().unwrap(),
@@ -780,7 +781,7 @@ mod tests {
         );
         assert_eq!(
             n(Field::CheckId, t("12a")).unwrap_err().reason,
-            "check id digits"
+            rule::CHECK_ID_DIGITS
         );
     }
 

@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 
 use foldhash::HashMap;
 
+use super::rule;
 use super::{fields::is_account, problem, Hashed, Issue, KeyHash, Row};
 use crate::model::tree::{self, Placement};
 use crate::model::{AccountKey, Field};
@@ -267,7 +268,7 @@ impl SheetNames {
     /// [`SheetNames::add`]'s guess, else taken back); the one [`SheetNames::nearest`] by
     /// department where several are, else an error; where nobody is, a warning that the
     /// directory will be asked (an online check asks it, and takes the warning back:
-    /// [`NOT_IN_FILE`]). Whether the names are still wanted after the read (some leader is
+    /// [`rule::LEADER_NOT_IN_FILE`]). Whether the names are still wanted after the read (some leader is
     /// spelled as an account, or some namesakes wait for the directory's tree:
     /// [`SheetNames::decide`]).
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
@@ -305,8 +306,9 @@ impl SheetNames {
                     }
                     continue;
                 }
-                row.issues
-                    .retain(|i| !(i.reason == FOUND_BY_NAME && i.field == Some(Field::LeadId)));
+                row.issues.retain(|i| {
+                    !(i.reason == rule::LEADER_BY_NAME && i.field == Some(Field::LeadId))
+                });
             }
             let found = match named {
                 Found::One((account, at)) => Ok((account, found_in_file(&lead, account, at))),
@@ -352,8 +354,9 @@ impl SheetNames {
             let Some(row) = rows.get_mut(*i as usize) else {
                 continue;
             };
-            let still =
-                |issue: &Issue| issue.reason == SEVERAL && issue.field == Some(Field::LeadId);
+            let still = |issue: &Issue| {
+                issue.reason == rule::LEADER_SEVERAL && issue.field == Some(Field::LeadId)
+            };
             if !row.issues.iter().any(still) {
                 continue;
             }
@@ -462,15 +465,11 @@ fn same_account(a: &str, b: &str) -> bool {
     a.eq_ignore_ascii_case(b)
 }
 
-/// The reason of the warning an offline check leaves on a leader's name nobody in the sheet
-/// has; a check online replaces it with what the directory said.
-pub const NOT_IN_FILE: &str = "leader's name not in the file";
-
 fn not_in_file(lead: &str) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            NOT_IN_FILE,
+            rule::LEADER_NOT_IN_FILE,
             format!("直接上级“{lead}”不是帐号,本文件中也没有叫这个名字的人:联网检查和导入时在通讯录中按姓名查找,找不到则该行失败"),
             format!("leader \"{lead}\" is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory, and fails the row if it is not there"),
         ),
@@ -478,12 +477,12 @@ fn not_in_file(lead: &str) -> Issue {
 }
 
 /// The warning of a leader's name whose account in brackets nobody in the sheet has: a check
-/// online or an import looks for it in the directory ([`NOT_IN_FILE`]).
+/// online or an import looks for it in the directory ([`rule::LEADER_NOT_IN_FILE`]).
 fn account_not_in_file(lead: &str, (name, account): (&str, &str)) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            NOT_IN_FILE,
+            rule::LEADER_NOT_IN_FILE,
             format!("直接上级“{lead}”:本文件中没有帐号 {account}。联网检查和导入时在通讯录中找这个帐号(须是{name}本人);通讯录中也没有,则把括号中的当作工号,按姓名“{name}”查找"),
             format!("leader \"{lead}\": nobody in this file has account {account}. A check online or an import looks for the account in the directory (it must be {name}'s); if nobody has it there either, the brackets are taken for an HR number and the name \"{name}\" is looked for"),
         ),
@@ -497,21 +496,18 @@ pub fn not_theirs(lead: &str, (account, theirs): (&str, &str), (zh, en): (&str, 
     Issue::error(
         Some(Field::LeadId),
         problem(
-            "leader's account is someone else's",
+            rule::LEADER_ACCOUNT_ELSEWHERE,
             format!("直接上级“{lead}”:帐号 {account} 是{zh}的“{theirs}”,不是“{name}”。请核对后只填上级的帐号"),
             format!("leader \"{lead}\": account {account} is \"{theirs}\" {en}, not \"{name}\"; check it and give the leader's account alone"),
         ),
     )
 }
 
-/// The reason of the warning of a leader found by name.
-const FOUND_BY_NAME: &str = "leader found by name";
-
 /// While the sheet is read: `row`'s leader is the one person of the rows before it by that
 /// name ([`SheetNames::add`]'s guess, its only warning of a leader found by name until the
 /// read ends).
 pub fn guessed(row: &Row) -> bool {
-    (row.issues.iter()).any(|i| i.reason == FOUND_BY_NAME && i.field == Some(Field::LeadId))
+    (row.issues.iter()).any(|i| i.reason == rule::LEADER_BY_NAME && i.field == Some(Field::LeadId))
 }
 
 /// The warning of a leader's name found among the sheet's people, at row `at`.
@@ -519,7 +515,7 @@ pub fn found_in_file(lead: &str, account: &str, at: u32) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            FOUND_BY_NAME,
+            rule::LEADER_BY_NAME,
             format!("直接上级“{lead}”按姓名是本文件第 {at} 行的帐号 {account}"),
             format!("leader \"{lead}\", by name, is account {account} (row {at} of this file)"),
         ),
@@ -531,7 +527,7 @@ pub fn found_in_directory(lead: &str, account: &str) -> Issue {
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            FOUND_BY_NAME,
+            rule::LEADER_BY_NAME,
             format!("直接上级“{lead}”按姓名是通讯录中的帐号 {account}"),
             format!("leader \"{lead}\", by name, is account {account} in the directory"),
         ),
@@ -552,15 +548,12 @@ pub fn found_near(lead: &str, account: &str, (dept, at): (&str, Option<u32>)) ->
     Issue::warning(
         Some(Field::LeadId),
         problem(
-            "leader found by name and department",
+            rule::LEADER_BY_NAME_AND_DEPARTMENT,
             format!("{}中不止一人叫“{lead}”:按部门取 {dept} 的帐号 {account}({}本行所在部门或其上级部门);不对请填写帐号", zh.0, zh.1),
             format!("more than one person in {} is named \"{lead}\": account {account}{}, in {dept} (this row's department or one above it), is taken; give the account if that is wrong", en.0, en.1),
         ),
     )
 }
-
-/// The reason of [`several`].
-const SEVERAL: &str = "leader's name is several people's";
 
 /// The error of a leader's name that several people have: where (the file, the directory)
 /// and who (the first two), in Chinese and in English.
@@ -568,7 +561,7 @@ pub fn several(lead: &str, zh: (&str, String), en: (&str, String)) -> Issue {
     Issue::error(
         Some(Field::LeadId),
         problem(
-            SEVERAL,
+            rule::LEADER_SEVERAL,
             format!("直接上级“{lead}”在{}中不止一人同名(如{}):请填写其帐号", zh.0, zh.1),
             format!(
                 "more than one person in {} is named \"{lead}\" (such as {}): give the leader's account",
@@ -583,7 +576,7 @@ pub fn nobody(lead: &str) -> Issue {
     Issue::error(
         Some(Field::LeadId),
         problem(
-            "leader not found",
+            rule::LEADER_NOT_FOUND,
             format!("直接上级“{lead}”不是帐号(字母、数字和 _ - . @),也不是本文件或通讯录中任何人的姓名"),
             format!("leader \"{lead}\" is neither an account (letters, digits, _ - . @) nor the name of anyone in this file or the directory"),
         ),

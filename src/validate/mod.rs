@@ -9,6 +9,7 @@ pub mod dates;
 pub mod fields;
 pub mod leaders;
 pub mod lunar;
+pub mod rule;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -36,8 +37,8 @@ pub enum Severity {
 pub struct Issue {
     pub field: Option<Field>,
     pub severity: Severity,
-    /// A fixed rule name, to group issues by.
-    pub reason: &'static str,
+    /// The rule it breaks, to group issues by.
+    pub reason: rule::Rule,
     pub zh: fields::Text,
     pub en: fields::Text,
     /// What the person can do about it, besides fixing the cell.
@@ -259,10 +260,10 @@ impl Row {
         !self.issues.iter().any(|i| i.severity == Severity::Error)
     }
 
-    /// Its 人事状态 says 在职/在岗 ([`fields::IN_SERVICE`]): no status is sent, but a leaver
+    /// Its 人事状态 says 在职/在岗 ([`rule::IN_SERVICE`]): no status is sent, but a leaver
     /// bgy marked comes back.
     pub fn says_in_service(&self) -> bool {
-        self.issues.iter().any(|i| i.reason == fields::IN_SERVICE)
+        self.issues.iter().any(|i| i.reason == rule::IN_SERVICE)
     }
 
     pub fn account(&self) -> &str {
@@ -1113,7 +1114,7 @@ fn level_path<'c>(levels: &[usize], cell: impl Fn(usize) -> &'c Cell) -> Cell {
 /// sheet (where nothing is hidden) sends it.
 fn hidden_row_problem() -> Problem {
     problem(
-        "hidden row",
+        rule::HIDDEN_ROW,
         "这一行在表格里是隐藏的(筛选或隐藏了行),没有处理:bgy 只处理看得见的行。若也要处理它,在 Excel 或 WPS 里清除筛选、取消隐藏后保存,再运行一次",
         "this row is hidden in the sheet (by a filter or by hand) and was left alone: bgy acts only on the rows you can see. To include it, clear the filter or unhide the row in Excel or WPS, save, and run again",
     )
@@ -1148,7 +1149,7 @@ fn totals_left_out(rows: &[u32]) -> Option<Advice> {
 /// A row of one filled cell and no account, said once.
 fn lone_cell_problem() -> Problem {
     problem(
-        "one cell",
+        rule::ONE_CELL,
         "这一行只填了一格,不像一个人的资料:若是合计、备注等行,请删掉这一行;若是一个人,请填上帐号等必填列",
         "only one cell of this row is filled, unlike a person's: if it is a total or a note, delete the row; if it is a person, fill in the account and the other required columns",
     )
@@ -1162,7 +1163,7 @@ fn positive_before_entry(values: &StaffRecord) -> Option<Issue> {
         Issue::warning(
             Some(Field::PositiveTime),
             problem(
-                "positive before entry",
+                rule::POSITIVE_BEFORE_ENTRY,
                 format!("转正时间 {positive} 早于入职时间 {entry}"),
                 format!("positive date {positive} is before the entry date {entry}"),
             ),
@@ -1180,7 +1181,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
         if absent(f) {
             more.push(Issue::error(
                 Some(*f),
-                problem("required", "必填", "required"),
+                problem(rule::REQUIRED, "必填", "required"),
             ));
         }
     }
@@ -1190,7 +1191,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
                 more.push(Issue::error(
                     Some(Field::WeMobile),
                     problem(
-                        "no contact",
+                        rule::NO_CONTACT,
                         "手机、邮箱、微信号至少填一项 (1205)",
                         "one of mobile, e-mail, WeChat id is required (1205)",
                     ),
@@ -1201,7 +1202,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
                 more.push(Issue::error(
                     Some(Field::WeDepartment),
                     problem(
-                        "no department",
+                        rule::NO_DEPARTMENT,
                         "部门 或 部门ID 必填一项 (1207)",
                         "部门 (department path) or 部门ID is required (1207)",
                     ),
@@ -1220,7 +1221,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
                 more.push(Issue::error(
                     None,
                     problem(
-                        "no date",
+                        rule::NO_DATE,
                         "没有要更新的日期 (入职/参加工作/转正/离职时间)",
                         "no date to update (entry/work/positive/leave)",
                     ),
@@ -1238,7 +1239,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
 /// department, so its name must be one; a row without one is a path, whose name (if given) is
 /// its last level. Whether the we_id exists is the plan's to say.
 fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec<Issue> {
-    let error = |f: Field, reason: &'static str, zh: String, en: String| {
+    let error = |f: Field, reason: rule::Rule, zh: String, en: String| {
         Issue::error(Some(f), problem(reason, zh, en))
     };
     let mut more = Vec::new();
@@ -1248,7 +1249,7 @@ fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec
     if let Some(id) = id.filter(|id| id.contains(',')) {
         more.push(error(
             Field::WeId,
-            "department id",
+            rule::DEPARTMENT_ID,
             format!("部门ID {id:?} 只能是一个正整数"),
             format!("we_id {id:?} must be one positive number"),
         ));
@@ -1256,21 +1257,21 @@ fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec
     if let Some(path) = path.filter(|p| p.contains(';')) {
         more.push(error(
             Field::WeDepartment,
-            "department path",
+            rule::DEPARTMENT_PATH,
             format!("完整路径 {path:?} 只能是一个部门"),
             format!("the path {path:?} must name one department"),
         ));
     }
     let rule = |name: &str| {
         crate::model::tree::name_rule(name)
-            .map(|e| error(Field::WeName, "department name", e.zh, e.en))
+            .map(|e| error(Field::WeName, rule::DEPARTMENT_NAME, e.zh, e.en))
     };
     match (id, path) {
         _ if failed(Field::WeId) || failed(Field::WeDepartment) || failed(Field::WeName) => {}
         (Some(_), _) => more.extend(rule(name)),
         (None, None) => more.push(error(
             Field::WeDepartment,
-            "no department",
+            rule::NO_DEPARTMENT,
             "没有部门ID时必须填写完整路径".into(),
             "a row without we_id needs a full path".into(),
         )),
@@ -1279,7 +1280,7 @@ fn department_rules(values: &StaffRecord, failed: &dyn Fn(Field) -> bool) -> Vec
             if !name.is_empty() && name != last {
                 more.push(error(
                     Field::WeName,
-                    "department name",
+                    rule::DEPARTMENT_NAME,
                     format!("名称 {name:?} 与完整路径的最后一级不一致"),
                     "the name differs from the path's last level".into(),
                 ));
@@ -1471,10 +1472,10 @@ mod tests {
                 .map(|x| x.reason)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(reasons(0), vec!["no contact", "no department"]);
+        assert_eq!(reasons(0), vec![rule::NO_CONTACT, rule::NO_DEPARTMENT]);
         assert!(t.rows[1].is_valid(), "a warning does not block");
-        assert_eq!(reasons(1), vec!["positive before entry"]);
-        assert_eq!(reasons(2), vec!["required"]);
+        assert_eq!(reasons(1), vec![rule::POSITIVE_BEFORE_ENTRY]);
+        assert_eq!(reasons(2), vec![rule::REQUIRED]);
     }
 
     #[test]
@@ -1496,7 +1497,7 @@ mod tests {
                 .map(|x| x.reason)
                 .collect::<Vec<_>>()
         };
-        assert_eq!(reasons(0), vec!["positive before entry"]);
+        assert_eq!(reasons(0), vec![rule::POSITIVE_BEFORE_ENTRY]);
         assert!(t.rows[0].is_valid(), "a warning does not block");
         assert!(reasons(1).is_empty());
     }
@@ -1521,24 +1522,24 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert!(t.rows[0].is_valid());
-        assert_eq!(issues(1), vec![(Some(Field::WeUserid), "one cell")]);
-        assert_eq!(issues(2), vec![(Some(Field::WeName), "one cell")]);
+        assert_eq!(issues(1), vec![(Some(Field::WeUserid), rule::ONE_CELL)]);
+        assert_eq!(issues(2), vec![(Some(Field::WeName), rule::ONE_CELL)]);
         assert!(t.rows[1].issues[0]
             .en
             .contains("if it is a total or a note, delete the row"));
         assert_eq!(
             issues(3),
             vec![
-                (Some(Field::WeName), "required"),
-                (Some(Field::WeMobile), "no contact"),
-                (Some(Field::WeDepartment), "no department"),
+                (Some(Field::WeName), rule::REQUIRED),
+                (Some(Field::WeMobile), rule::NO_CONTACT),
+                (Some(Field::WeDepartment), rule::NO_DEPARTMENT),
             ]
         );
         assert_eq!(
             issues(4),
             vec![
-                (Some(Field::WeUserid), "required"),
-                (Some(Field::WeDepartment), "no department")
+                (Some(Field::WeUserid), rule::REQUIRED),
+                (Some(Field::WeDepartment), rule::NO_DEPARTMENT)
             ]
         );
     }

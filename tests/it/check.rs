@@ -736,7 +736,8 @@ async fn one_account_dragged_down_twenty_thousand_rows_names_the_first_row_and_r
         "帐号: 帐号与第 2 行重复 (we_userid: the same account as row 2)"
     );
     assert!(
-        r.stderr.contains("20000 × 帐号: duplicate account"),
+        r.stderr
+            .contains("20000 × 帐号: 帐号重复 (we_userid: duplicate account)"),
         "{}",
         r.stderr
     );

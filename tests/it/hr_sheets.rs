@@ -540,7 +540,7 @@ async fn a_filtered_sheets_hidden_rows_are_not_sent() {
         );
     }
     assert!(
-        r.stderr.contains("3 × hidden row") && r.stderr.contains("(first: row 4)"),
+        r.stderr.contains("3 × 隐藏的行 (hidden row)") && r.stderr.contains("(first: row 4)"),
         "{}",
         r.stderr
     );

@@ -67,7 +67,7 @@ async fn times_in_chunks_of_50_and_accounts_the_directory_lacks_never_sent() {
     // server one by one.
     assert!(
         r.stderr
-            .contains("10 × 帐号: account not found, e.g. 帐号: 帐号不在通讯录中 (we_userid: the account is not in the directory) (first: row 12)"),
+            .contains("10 × 帐号: 帐号不在通讯录中 (we_userid: account not found), e.g. 帐号: 帐号不在通讯录中 (we_userid: the account is not in the directory) (first: row 12)"),
         "{}",
         r.stderr
     );
