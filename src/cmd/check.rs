@@ -12,8 +12,7 @@ use crate::execute::session::{Extra, Session};
 use crate::live::Live;
 use crate::model::{AccountKey, Command, Field, Layout, StaffRecord};
 use crate::outcome::Summary;
-use crate::validate::rule;
-use crate::validate::{problem, Issue, Row};
+use crate::validate::{problem, rule, Issue, Row};
 
 pub async fn run(
     ctx: &Context,

@@ -33,8 +33,7 @@ use crate::model::StaffRecord;
 use crate::model::{AccountKey, Command, Field, Layout, Outcome};
 use crate::outcome::{PlanLine, PlanLines, StaffCounts, Summary};
 use crate::safety;
-use crate::validate::rule;
-use crate::validate::Table;
+use crate::validate::{rule, Table};
 
 /// What undoing one account's changes does.
 enum Inverse {

@@ -11,13 +11,12 @@ use crate::api::{ApiError, Client, Endpoint, Staff, StaffPage};
 use crate::events::{phases, Emit, Event, Observer};
 use crate::model::tree::{self, DeptTree, Placement};
 use crate::model::{AccountKey, Field};
-use crate::validate::rule;
 
 use crate::model::StaffRecord;
 use crate::remedy::Remedy;
 use crate::validate::leaders::{self, Found};
 use crate::validate::{
-    problem, same_key, FileAccounts, Hashed, Issue, KeyHash, Row, Severity, Table,
+    problem, rule, same_key, FileAccounts, FirstLevel, Hashed, Issue, KeyHash, Row, Severity, Table,
 };
 
 /// Lists every department; an incomplete listing is an error.
@@ -489,7 +488,7 @@ pub struct Online<'a> {
     create_departments: bool,
     warn_existing: bool,
     /// The sheet's first levels ([`FileAccounts::firsts`]), once it is read.
-    firsts: Vec<String>,
+    firsts: Vec<FirstLevel>,
     /// A row whose leader the sheet found by name among the rows before it is checked while
     /// the sheet is read ([`Online::trusting_guesses`]).
     guesses: bool,
@@ -707,17 +706,29 @@ impl<'a> Online<'a> {
         }
     }
 
-    /// A 部门 path of one level that names no department, in a directory of one root: the
-    /// company, maybe, as the sheet's other paths call it (`某某科技有限公司` beside
-    /// `某某科技有限公司/研发部`), which only the whole sheet tells ([`company_root`]).
+    /// A 部门 path whose first level names no department, in a directory of one root, and
+    /// which is not read from the root as it is: the company, maybe, as the sheet's other
+    /// paths call it, which only the whole sheet tells. Of one level (`某某科技有限公司` beside
+    /// `某某科技有限公司/研发部`, [`company_root`]), or with levels under it that name no
+    /// department yet ([`under_company_name`]).
     fn lone_unknown(&self, v: &StaffRecord) -> bool {
         let tree = &self.live.tree;
-        tree.only_root().is_some()
-            && v.get(Field::WeDepartment).is_some_and(|paths| {
-                paths
-                    .split(';')
-                    .any(|p| !p.is_empty() && names_no_department(p, tree))
-            })
+        let Some(root) = tree.only_root() else {
+            return false;
+        };
+        let unknown = |p: &str| match p.split_once('/') {
+            None => names_no_department(p, tree),
+            // Checked cheapest first: a path from the root, or from a department under it,
+            // is most sheets' every row.
+            Some((first, _)) => {
+                first != root.we_name
+                    && tree.child(root.we_id, first).is_none()
+                    && !tree.names(first)
+                    && with_other_root(p, tree, &self.paths).is_none()
+            }
+        };
+        v.get(Field::WeDepartment)
+            .is_some_and(|paths| paths.split(';').any(|p| !p.is_empty() && unknown(p)))
     }
 
     /// The department checks of a 部门ID and 部门 pair; its paths to create (with
@@ -837,7 +848,7 @@ fn complete_tails(
     paths: &str,
     tree: &DeptTree,
     all: &[String],
-    firsts: &[String],
+    firsts: &[FirstLevel],
 ) -> (Vec<Issue>, Option<String>) {
     let mut issues = Vec::new();
     let mut full = Vec::new();
@@ -876,6 +887,7 @@ fn complete_tails(
                     None => several().or_else(|| {
                         (with_other_root(path, tree, all))
                             .or_else(|| company_root(path, tree, firsts))
+                            .or_else(|| under_company_name(path, tree, all, firsts))
                             .map(|(one, root)| {
                                 let why = (
                                     format!(" (通讯录的根部门是 {root})"),
@@ -987,10 +999,40 @@ fn with_other_root(path: &str, tree: &DeptTree, all: &[String]) -> Option<(Strin
 /// sheet's other paths start with it ([`FileAccounts::firsts`]): the company's people, its
 /// head first, are in the department an HR system names after the company. The root's name,
 /// as the department and as the root.
-fn company_root(path: &str, tree: &DeptTree, firsts: &[String]) -> Option<(String, String)> {
+fn company_root(path: &str, tree: &DeptTree, firsts: &[FirstLevel]) -> Option<(String, String)> {
     let root = &tree.only_root()?.we_name;
     let lone = names_no_department(path, tree);
-    (lone && firsts.iter().any(|f| f == path)).then(|| (root.clone(), root.clone()))
+    (lone && firsts.iter().any(|f| f.name == path)).then(|| (root.clone(), root.clone()))
+}
+
+/// `path`, whose first level names no department and the rest of which names none under the
+/// directory's one root either, read from the root, to be created there: when every path of
+/// the sheet with levels starts with that first level, and some of them are read from the root
+/// by [`with_other_root`]. An HR system's export writes its company's name above every
+/// department, and the departments HR has made since the directory's last import are in it
+/// too (`某某科技有限公司/研发中心/移动端` beside `某某科技有限公司/人力资源部`, only the
+/// second in the directory). A sheet whose paths start at several first levels is not read so:
+/// the first level may be a department to be made.
+fn under_company_name(
+    path: &str,
+    tree: &DeptTree,
+    all: &[String],
+    firsts: &[FirstLevel],
+) -> Option<(String, String)> {
+    let (first, rest) = path.split_once('/')?;
+    let root = &tree.only_root()?.we_name;
+    let [company] = firsts else {
+        return None;
+    };
+    if company.name != first || rest.is_empty() || tree.names(first) {
+        return None;
+    }
+    let read = |under: &String| with_other_root(&format!("{first}/{under}"), tree, all);
+    company
+        .under
+        .iter()
+        .any(|under| read(under).is_some())
+        .then(|| (format!("{root}/{rest}"), root.clone()))
 }
 
 /// `path` is one level, and no department of `tree` is called so.

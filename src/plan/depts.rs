@@ -10,8 +10,7 @@ use crate::model::{Field, Layout, DEPT_SHEET};
 use crate::outcome::{DeptCounts, PlanLine};
 use crate::read::{self, ReadError};
 use crate::validate::fields::problem;
-use crate::validate::rule;
-use crate::validate::{self, Issue, LoadError, Row};
+use crate::validate::{self, rule, Issue, LoadError, Row};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeptRow {

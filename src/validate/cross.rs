@@ -1,7 +1,6 @@
 //! The checks across rows: accounts, check ids, mobiles and e-mails unique in the file.
 
-use super::rule;
-use super::{first_of, problem, same_key, Issue, Problem, Row};
+use super::{first_of, problem, rule, same_key, Issue, Problem, Row};
 use crate::model::{Field, Layout};
 
 /// Accounts and check ids must be unique in the file: every row of a clash is an error that
@@ -32,7 +31,7 @@ pub(super) struct CrossRows {
     budget: usize,
     rows: u32,
     /// [`FileAccounts::firsts`], as they come.
-    firsts: Vec<String>,
+    firsts: Vec<FirstLevel>,
 }
 
 /// One field's keys with their rows.
@@ -93,8 +92,17 @@ impl CrossRows {
                     Some((first, rest)) if !rest.is_empty() => first,
                     _ => continue,
                 };
-                if self.firsts.len() < FIRSTS && !self.firsts.iter().any(|f| f == first) {
-                    self.firsts.push(first.to_string());
+                let rest = &path[first.len() + 1..];
+                let full = self.firsts.len() >= FIRSTS;
+                match self.firsts.iter_mut().find(|f| f.name == first) {
+                    Some(f) => f.see(rest),
+                    None if !full => {
+                        self.firsts.push(FirstLevel {
+                            name: first.to_string(),
+                            under: vec![rest.to_string()],
+                        });
+                    }
+                    None => {}
                 }
             }
         }
@@ -406,7 +414,7 @@ pub struct FileAccounts {
     /// The first levels of the sheet's 部门 paths that have levels under them (the company's
     /// name, as an HR system calls its root), the first [`FIRSTS`] of them: a path of that one
     /// level names the root too (`live`'s `company_root`).
-    pub firsts: Vec<String>,
+    pub firsts: Vec<FirstLevel>,
     /// The sheet's people by name, for a 直接上级 spelled as an account that nobody has, and
     /// for namesakes the directory's tree tells apart ([`super::leaders::SheetNames::decide`]).
     pub names: Option<super::leaders::SheetNames>,
@@ -415,6 +423,27 @@ pub struct FileAccounts {
 /// How many of the sheet's first levels [`FileAccounts::firsts`] keeps: a sheet's paths
 /// start at one root, or at a few when it is wrong.
 const FIRSTS: usize = 8;
+
+/// A first level of the sheet's 部门 paths, and the first few paths under it (`研发部/后端组`
+/// of `某某科技/研发部/后端组`): whether some of them name departments under the directory's
+/// root tells a company's name from a department still to be made (`live`'s
+/// `under_company_name`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstLevel {
+    pub name: String,
+    pub under: Vec<String>,
+}
+
+/// How many paths a [`FirstLevel`] keeps: a roster's departments repeat, row after row.
+const UNDER: usize = 16;
+
+impl FirstLevel {
+    fn see(&mut self, rest: &str) {
+        if self.under.len() < UNDER && !self.under.iter().any(|u| u == rest) {
+            self.under.push(rest.to_string());
+        }
+    }
+}
 
 impl FileAccounts {
     pub fn contains(&self, account: &str) -> bool {

@@ -2,13 +2,13 @@
 
 use std::borrow::Cow;
 
-use super::rule::{self, Rule};
 use crate::model::tree::name_rule;
 use crate::model::{Field, Kind};
 use crate::read::Cell;
 
 use super::dates::{self, DateError};
 use super::lunar::{self, LunarError};
+use super::rule::{self, Rule};
 
 /// What is wrong with one value, in both languages, with a fixed `reason` to group by.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,8 +11,7 @@ use std::sync::OnceLock;
 
 use foldhash::HashMap;
 
-use super::rule;
-use super::{fields::is_account, problem, Hashed, Issue, KeyHash, Row};
+use super::{fields::is_account, problem, rule, Hashed, Issue, KeyHash, Row};
 use crate::model::tree::{self, Placement};
 use crate::model::{AccountKey, Field};
 

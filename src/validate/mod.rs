@@ -23,7 +23,7 @@ use crate::read::{self, Cell, RawRow, ReadError, Sheet};
 use crate::remedy::{Advice, Remedy};
 
 use cross::CrossRows;
-pub use cross::{FileAccounts, Hashed, KeyHash};
+pub use cross::{FileAccounts, FirstLevel, Hashed, KeyHash};
 pub use fields::{problem, Problem};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

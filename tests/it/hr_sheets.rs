@@ -837,6 +837,105 @@ async fn department_paths_from_another_name_of_the_root_are_read_from_the_root()
     );
 }
 
+/// An HR system's export writes its company's name above every department, and has the
+/// departments HR made since the directory's last import: those were "no root department", and
+/// HR had to rewrite every such cell. When every path of the sheet starts with that name and
+/// some of them are the directory's departments read from its root, the new ones are read from
+/// the root too, and created there on request, whatever row comes first. A sheet whose paths
+/// start at two first levels is not read so.
+#[tokio::test]
+async fn new_departments_under_an_hr_system_s_name_of_the_root_are_made_under_the_root() {
+    let emu = emulator().await;
+    let departments = emu.store.departments().len();
+    let bgy = Bgy::new().against(&emu);
+    let roster = |extra: &[&'static str]| {
+        let mut rows: Vec<&[&str]> = vec![
+            &["帐号", "姓名", "手机", "部门"],
+            // Before the row that shows what the first level is.
+            &[
+                "nd1",
+                "一",
+                "13800000081",
+                "北京某某科技有限公司/研发中心/移动端",
+            ],
+            &[
+                "nd2",
+                "二",
+                "13800000082",
+                "北京某某科技有限公司/研发部/后端组",
+            ],
+            &[
+                "nd3",
+                "三",
+                "13800000083",
+                "北京某某科技有限公司/研发中心/平台部",
+            ],
+        ];
+        if !extra.is_empty() {
+            rows.push(extra);
+        }
+        workbook_of(&[("员工", &rows)])
+    };
+    roster(&[]).save(bgy.path("新部门.xlsx")).unwrap();
+    // Checked: the new departments could be made, under the root.
+    let r = bgy.run(&["check", "新部门.xlsx"]).await;
+    r.assert_code(1);
+    assert!(
+        r.stderr
+            .contains("2 × 部门: 部门不存在 (we_department: unknown department)")
+            && r.stderr
+                .contains("no department 办公逸/研发中心; an import can create it"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("no root department"), "{}", r.stderr);
+    // Another first level beside it: the name may be a department to make, not the company's.
+    roster(&["nd4", "四", "13800000084", "上海某某分公司/研发部"])
+        .save(bgy.path("两个.xlsx"))
+        .unwrap();
+    let r = bgy
+        .run(&["check", "两个.xlsx", "--report", "r2.xlsx"])
+        .await;
+    r.assert_code(1);
+    assert!(
+        said_of(&bgy.path("r2.xlsx"), "nd1").contains("no root department 北京某某科技有限公司"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.store.departments().len(), departments);
+    // Imported with --create-departments: made under the root, everyone placed.
+    let r = bgy
+        .run(&["import", "新部门.xlsx", "--create-departments", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 3, "{}", r.stderr);
+    let id_of = |path: &str| {
+        let all = emu.store.departments();
+        let path_of = |mut id: i64| {
+            let mut names = Vec::new();
+            while let Some(d) = all.iter().find(|d| d.we_id == id) {
+                names.insert(0, d.we_name.clone());
+                id = d.we_parentid;
+            }
+            names.join("/")
+        };
+        (all.iter().find(|d| path_of(d.we_id) == path)).map(|d| d.we_id.to_string())
+    };
+    for (account, path) in [
+        ("nd1", "办公逸/研发中心/移动端"),
+        ("nd2", "办公逸/研发部/后端组"),
+        ("nd3", "办公逸/研发中心/平台部"),
+    ] {
+        let id = id_of(path).unwrap_or_else(|| panic!("no department {path}"));
+        assert_eq!(
+            emu.store.person(account).unwrap()["we_department"],
+            id.as_str()
+        );
+    }
+    assert_eq!(emu.store.departments().len(), departments + 3);
+    assert!(id_of("北京某某科技有限公司").is_none());
+}
+
 /// A roster whose department is split into a column a level (一级部门, 二级部门, 三级部门), as
 /// HR systems export it, in any column order: the levels are read as one path, top level first.
 /// Each level was "did you mean 部门?", and taken so, only the first level was read: everyone
