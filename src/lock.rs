@@ -5,7 +5,9 @@
 //! refuses instead (exit 2, or 409 in the console), naming whoever holds the lock.
 //!
 //! The locks are the operating system's (`flock`), on hidden files: they go with the process,
-//! however that ends, so a killed run never leaves a stale lock behind.
+//! however that ends, so a killed run never leaves a stale lock behind. An input's lock file,
+//! beside HR's own file, is removed when its run lets go of it (a killed run leaves the file,
+//! not the lock).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -20,6 +22,15 @@ use crate::text::Unwritten;
 #[derive(Debug)]
 pub struct RunLock {
     _file: File,
+    path: PathBuf,
+}
+
+/// The file goes while the lock is still held: a run waiting on it finds it gone once it has
+/// the lock, and takes a new one ([`take`]).
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// Another run holds the lock: who, as it wrote itself down.
@@ -49,10 +60,9 @@ pub fn lock_path(input: &Path) -> PathBuf {
 
 /// Takes the lock of `input` for `bgy COMMAND`, or says who holds it.
 pub fn lock(input: &Path, command: &str) -> anyhow::Result<RunLock> {
-    let file =
-        take(&lock_path(input), &format!("bgy {command}"), Duration::ZERO).map_err(|e| match e
-            .downcast::<Held>()
-        {
+    let path = lock_path(input);
+    let file = take(&path, &format!("bgy {command}"), Duration::ZERO).map_err(|e| {
+        match e.downcast::<Held>() {
             Ok(Held(holder)) => Locked {
                 holder,
                 what: format!("用 {} ", input.display()),
@@ -60,8 +70,9 @@ pub fn lock(input: &Path, command: &str) -> anyhow::Result<RunLock> {
             }
             .into(),
             Err(e) => e,
-        })?;
-    Ok(RunLock { _file: file })
+        }
+    })?;
+    Ok(RunLock { _file: file, path })
 }
 
 /// Held for as long as a run changes the directory of `dir`, whoever started it.
@@ -110,16 +121,22 @@ struct Held(String);
 
 /// Takes the lock on `path`, trying again for `patience`, and writes down who holds it.
 fn take(path: &Path, what: &str, patience: Duration) -> anyhow::Result<File> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .cannot_write(path)?;
+    let open = || {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .cannot_write(path)
+    };
+    let mut file = open()?;
     let deadline = std::time::Instant::now() + patience;
     loop {
         match file.try_lock() {
+            // The holder before removed the file as it let go: the lock is on a file that is
+            // gone, and the next run would make another.
+            Ok(()) if !still_at(&file, path) => file = open()?,
             Ok(()) => break,
             Err(TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(25));
@@ -152,6 +169,23 @@ fn take(path: &Path, what: &str, patience: Duration) -> anyhow::Result<File> {
     Ok(file)
 }
 
+/// `path` is still the file `file` has open.
+fn still_at(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(named)) => (open.dev(), open.ino()) == (named.dev(), named.ino()),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,8 +201,38 @@ mod tests {
             "{e}"
         );
         drop(first);
-        lock(&input, "sync").unwrap();
+        assert!(!lock_path(&input).exists(), "removed as the run let go");
+        let second = lock(&input, "sync").unwrap();
         assert_eq!(lock_path(&input), dir.path().join(".staff.xlsx.bgy-lock"));
+        assert!(lock_path(&input).exists());
+        drop(second);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing left beside it"
+        );
+    }
+
+    /// A run that opened the lock file while another held it, and gets the lock after that
+    /// one removed the file, takes a lock that the next run sees.
+    #[test]
+    fn a_lock_taken_on_a_removed_file_is_taken_again_on_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".staff.xlsx.bgy-lock");
+        let first = lock(&dir.path().join("staff.xlsx"), "import").unwrap();
+        let waiting = std::thread::spawn({
+            let path = path.clone();
+            move || take(&path, "bgy sync", Duration::from_secs(5)).unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        drop(first);
+        let second = waiting.join().unwrap();
+        assert!(
+            still_at(&second, &path),
+            "the lock is on the file a run opens"
+        );
+        let e = lock(&dir.path().join("staff.xlsx"), "import").unwrap_err();
+        assert!(e.to_string().contains("bgy sync"), "{e}");
     }
 
     #[test]
