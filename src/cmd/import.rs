@@ -157,6 +157,7 @@ async fn create_departments(s: &mut Session<'_>, live: &Live, to_create: &BTreeS
     };
     for path in &created.made {
         ctx.events.note(format!("  created {path}"));
+        depts::record_create(s.recorder(), ctx.events.as_ref(), path);
     }
     for (i, row) in s.table.rows.iter().enumerate() {
         if s.outcomes[i] != Outcome::Valid {

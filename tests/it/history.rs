@@ -793,6 +793,40 @@ async fn a_department_rename_is_undone_and_a_create_is_reported() {
     assert!(tree.to_string().contains("服务部"));
 }
 
+/// An import that made departments (`--create-departments`) recorded its people and not the
+/// departments: its undo said nothing of them, and the history did not show them.
+#[tokio::test]
+async fn an_import_records_the_departments_it_made_and_its_undo_says_they_stay() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("x", 20)).unwrap();
+    let b = Bgy::new().against(&emu);
+    b.write(
+        "新.csv",
+        "帐号,姓名,手机,部门\nnew1,一,13800000091,办公逸/新部门/小组\n",
+    );
+    b.run(&["import", "新.csv", "--create-departments"])
+        .await
+        .assert_code(0);
+    let run = last_run(&b).await;
+    let r = b.run(&["history", "show", &run]).await;
+    r.assert_code(0);
+    for path in ["办公逸/新部门", "办公逸/新部门/小组"] {
+        assert!(r.stdout.contains(path), "{path}: {}", r.stdout);
+    }
+    let r = b.run(&["undo", &run, "--yes"]).await;
+    r.assert_code(0);
+    let stays = r
+        .stdout
+        .lines()
+        .filter(|l| l.contains("left in place"))
+        .count();
+    assert_eq!(stays, 2, "{}", r.stdout);
+    assert!(
+        emu.store.person("new1").is_none(),
+        "the person is taken back"
+    );
+}
+
 #[tokio::test]
 async fn an_undo_says_what_it_does_not_how_many_rows_its_sheet_had() {
     let emu = emulator().await;
