@@ -644,6 +644,8 @@ struct UndoLines<'p> {
 struct Restored {
     fields: u64,
     text: Box<str>,
+    /// A re-create's name, which its plan line shows after its record went into the rows.
+    name: Option<Box<str>>,
 }
 
 const _: () = assert!(Field::ALL.len() <= 64);
@@ -665,8 +667,13 @@ fn restored(plan: &[(String, Inverse)], live: &Live) -> Vec<Restored> {
                 Restored {
                     fields,
                     text: text.into_boxed_str(),
+                    name: None,
                 }
             }
+            Inverse::Recreate(v) => Restored {
+                name: v.get(Field::WeName).map(Box::from),
+                ..Restored::default()
+            },
             _ => Restored::default(),
         })
         .collect()
@@ -707,9 +714,20 @@ impl UndoLines<'_> {
             .iter()
             .zip(&self.restored)
             .map(|((account, inverse), restored)| {
+                // `wang01 (王一)`, as a plan names a person: an undo's list of accounts alone
+                // asked HR to look each one up. The name as listed, or as the history recorded
+                // it for someone to re-create; a department's path alone.
+                let name = match inverse {
+                    Inverse::Recreate(_) => restored.name.as_deref(),
+                    _ => self.live.person(account).and_then(|p| p.get(Field::WeName)),
+                };
+                let target = match name {
+                    Some(name) => crate::plan::target(account, name),
+                    None => account.clone(),
+                };
                 let line = |action: &str, old: String, new: &str| PlanLine {
                     action: action.into(),
-                    target: account.clone(),
+                    target: target.clone(),
                     field: String::new(),
                     old,
                     new: new.into(),

@@ -470,7 +470,7 @@ impl Plan {
 }
 
 /// A Plan line's 对象 Target: "account (name)".
-fn target(account: &str, name: &str) -> String {
+pub fn target(account: &str, name: &str) -> String {
     format!("{account} ({name})")
 }
 

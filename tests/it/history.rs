@@ -629,6 +629,12 @@ async fn undo_of_a_delete_brings_back_thirty_with_every_field() {
     let r = b.run(&["undo", &delete_run, "--yes", "--json"]).await;
     r.assert_code(0);
     assert_eq!(r.json()["created"], 30);
+    // Named as the history recorded them, gone from the directory as they were.
+    assert!(
+        r.stderr.contains("重建 (re-create) d007 (员工7)"),
+        "{}",
+        r.stderr
+    );
     let after = records(&emu, "d", 30);
     for (a, b) in before.iter().zip(&after) {
         for key in [
@@ -821,6 +827,8 @@ async fn an_import_records_the_departments_it_made_and_its_undo_says_they_stay()
         .filter(|l| l.contains("left in place"))
         .count();
     assert_eq!(stays, 2, "{}", r.stdout);
+    // Named as a plan names a person, not by the account alone.
+    assert!(r.stdout.contains("删除 (delete) new1 (一)"), "{}", r.stdout);
     assert!(
         emu.store.person("new1").is_none(),
         "the person is taken back"
