@@ -415,6 +415,10 @@ pub enum Command {
         /// 已离职, with today's date) or delete (as --prune).
         #[arg(long, value_name = "MODE")]
         prune_mode: Option<PruneArg>,
+        /// Departments named in 部门 that do not exist yet are to be created (parents first),
+        /// not invalid rows: the plan lists them.
+        #[arg(long)]
+        create_departments: bool,
     },
     /// Apply exactly the plan: staff/add for creates (cover=0) and updates (cover=1); with
     /// --prune staff/delete for accounts not in the sheet, with --prune-mode leave 人事状态
@@ -430,6 +434,10 @@ pub enum Command {
         /// delete (as --prune: the guard, the confirmation and the backup).
         #[arg(long, value_name = "MODE")]
         prune_mode: Option<PruneArg>,
+        /// Create departments named in 部门 that do not exist yet (parents first), before
+        /// anyone is sent; without it, the rows naming them are invalid.
+        #[arg(long)]
+        create_departments: bool,
         /// Do not ask for confirmation before deleting (required when not on a terminal).
         #[arg(long)]
         yes: bool,

@@ -503,9 +503,10 @@ pub fn flag(remedy: &Remedy) -> String {
             header,
             field: None,
         } => format!("--map '{header}=COLUMN', --map '{header}=-' (或 bgy.toml 的 [columns] / or bgy.toml [columns])"),
-        // A plan and a sync take neither option (nor does a check --cover): the import does
-        // both, whichever command said it.
-        Remedy::CreateDepartments => "bgy import FILE --create-departments".into(),
+        // Every command of staff sheets takes it.
+        Remedy::CreateDepartments => "--create-departments".into(),
+        // A plan and a sync take no --cover (nor does a check): the import does, whichever
+        // command said it.
         Remedy::Overwrite => "bgy import FILE --cover overwrite".into(),
         Remedy::Force => "--force".into(),
         Remedy::ChooseSheet { sheet: None } => "--sheet NAME".into(),

@@ -225,6 +225,13 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
                     c.created, c.updated, c.left, c.deleted, c.unchanged, c.invalid, c.failed
                 )),
             }
+            // Made for the people placed in them (the sheet named them, the directory had
+            // none): a person may want to move or rename them.
+            match (s.departments_created(), s.planned()) {
+                (0, _) => {}
+                (n, Some(_)) => out.push_str(&format!("> 计划新建部门 **{n}**(尚未发送)\n")),
+                (n, None) => out.push_str(&format!("> 新建部门 **{n}**\n")),
+            }
             if let (Some(why), Some(run)) = (s.paused(), s.history_run) {
                 let why = crate::text::bilingual(why).map_or(why, |(zh, _)| zh);
                 out.push_str(&format!(

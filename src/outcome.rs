@@ -193,6 +193,14 @@ impl Summary {
         }
     }
 
+    /// Departments created (a plan, or a run that sent nothing: to create).
+    pub fn departments_created(&self) -> usize {
+        match &self.detail {
+            Detail::Sheet(d) => d.departments_created.unwrap_or(0),
+            _ => 0,
+        }
+    }
+
     /// What an unattended run that sent nothing would have done.
     pub fn planned(&self) -> Option<StaffCounts> {
         match &self.detail {

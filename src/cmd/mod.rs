@@ -72,12 +72,12 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
             recursive,
             encoding,
         } => export::run(ctx, output, department.as_deref(), *recursive, *encoding).await,
-        Job::Plan { input, prune } => plan::plan(ctx, input, *prune).await,
+        Job::Plan { input, reach } => plan::plan(ctx, input, *reach).await,
         Job::Sync {
             input,
-            prune,
+            reach,
             destructive,
-        } => plan::sync(ctx, input, *prune, *destructive).await,
+        } => plan::sync(ctx, input, *reach, *destructive).await,
         Job::Schedule { what, settings } => match what {
             ScheduleAction::Once => schedule::once(ctx, settings).await,
             ScheduleAction::Check => schedule::check(ctx, settings),

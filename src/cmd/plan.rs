@@ -16,7 +16,7 @@ use crate::execute::session::{Extra, Session};
 use crate::execute::{self, delete::delete_all, depts, AddJob};
 use crate::history::{History, RunStatus, Settled};
 use crate::live::Live;
-use crate::model::{Command, Layout, Outcome};
+use crate::model::{Command, Layout, Outcome, Reach};
 use crate::model::{Field, StaffRecord};
 use crate::outcome::{Counts, Summary};
 use crate::outcome::{Detail, Status};
@@ -83,9 +83,10 @@ async fn prepare<'a>(
     ctx: &'a Context,
     command: Command,
     input: &'a Input,
-    prune: PruneMode,
+    reach: Reach,
     listed: &'a OnceCell<Live>,
 ) -> anyhow::Result<Prepared<'a>> {
+    let (prune, create) = (reach.prune, reach.create_departments);
     ctx.client()?;
     // The departments sheet, planned on the tree as listed: staff rows are checked against
     // the tree as it will be.
@@ -128,7 +129,7 @@ async fn prepare<'a>(
     };
     let listing = super::Listing::start(ctx);
     // A plan needs a row's values after its check only to say, and send, what it changes.
-    let mut checking = super::Checking::new(listing, listed, !input.no_report, false, false)
+    let mut checking = super::Checking::new(listing, listed, !input.no_report, create, false)
         .with(ready, outcome)
         .forgetting(|o| *o == Outcome::Unchanged);
     let sends = command == Command::Sync;
@@ -147,7 +148,7 @@ async fn prepare<'a>(
         .take()
         .context("the departments sheet was not read")??;
     let kept = prunable(prune, live, &keep)?;
-    checking.rest(&mut session, live);
+    let depts = DeptPlan::with_named(depts, &checking.rest(&mut session, live), &live.tree);
     let sent = sent.into_inner().done()?;
     unlisted.tell(ctx, &actions);
     let has_left = |s: &StaffRecord| sent.has_left(s);
@@ -458,10 +459,10 @@ fn dept_extra(depts: Option<&DeptPlan>, done: Option<(usize, usize)>) -> Extra {
     }
 }
 
-pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Result<Summary> {
+pub async fn plan(ctx: &Context, input: &Input, reach: Reach) -> anyhow::Result<Summary> {
     let input = &read_once(input)?;
     let listed = OnceCell::new();
-    let summary = plan_listed(ctx, input, prune, &listed).await;
+    let summary = plan_listed(ctx, input, reach, &listed).await;
     crate::drop_later(listed);
     summary
 }
@@ -469,10 +470,10 @@ pub async fn plan(ctx: &Context, input: &Input, prune: PruneMode) -> anyhow::Res
 async fn plan_listed(
     ctx: &Context,
     input: &Input,
-    prune: PruneMode,
+    reach: Reach,
     listed: &OnceCell<Live>,
 ) -> anyhow::Result<Summary> {
-    let p = prepare(ctx, Command::Plan, input, prune, listed).await?;
+    let p = prepare(ctx, Command::Plan, input, reach, listed).await?;
     let counts = p.plan.counts();
     let extra = Extra {
         planned: Some(counts),
@@ -497,10 +498,10 @@ async fn plan_listed(
 pub async fn sync(
     ctx: &Context,
     input: &Input,
-    prune: PruneMode,
+    reach: Reach,
     destructive: Destructive,
 ) -> anyhow::Result<Summary> {
-    sync_gated(ctx, input, prune, destructive, None).await
+    sync_gated(ctx, input, reach, destructive, None).await
 }
 
 /// An unattended sync's limits: past them it sends nothing and waits for a person.
@@ -510,6 +511,26 @@ pub struct Gate {
     pub on_invalid: OnInvalid,
     /// An approval of a paused run: the plan it paused with, the only plan it may send.
     pub approving: Option<Approving>,
+}
+
+/// What a paused run keeps of how it planned, for its approval to plan the same way.
+fn pause_options(reach: Reach, on_invalid: OnInvalid) -> serde_json::Value {
+    serde_json::json!({
+        "prune": reach.prune,
+        "create_departments": reach.create_departments,
+        "on_invalid": on_invalid,
+    })
+}
+
+/// How a paused run planned ([`pause_options`]; a run paused before bgy made departments
+/// has no `create_departments`: it made none).
+pub fn paused_options(options: &serde_json::Value) -> (Reach, OnInvalid) {
+    let reach = Reach {
+        prune: serde_json::from_value(options["prune"].clone()).unwrap_or_default(),
+        create_departments: options["create_departments"].as_bool().unwrap_or(false),
+    };
+    let on_invalid = serde_json::from_value(options["on_invalid"].clone()).unwrap_or_default();
+    (reach, on_invalid)
 }
 
 /// The paused run a person approves, and the plan it paused with.
@@ -581,13 +602,13 @@ pub fn plan_hash(lines: impl IntoIterator<Item = PlanLine>) -> String {
 pub async fn sync_gated(
     ctx: &Context,
     input: &Input,
-    prune: PruneMode,
+    reach: Reach,
     destructive: Destructive,
     gate: Option<&Gate>,
 ) -> anyhow::Result<Summary> {
     let input = &read_once(input)?;
     let listed = OnceCell::new();
-    let summary = sync_listed(ctx, input, prune, destructive, gate, &listed).await;
+    let summary = sync_listed(ctx, input, reach, destructive, gate, &listed).await;
     crate::drop_later(listed);
     summary
 }
@@ -595,16 +616,16 @@ pub async fn sync_gated(
 async fn sync_listed(
     ctx: &Context,
     input: &Input,
-    prune: PruneMode,
+    reach: Reach,
     destructive: Destructive,
     gate: Option<&Gate>,
     listed: &OnceCell<Live>,
 ) -> anyhow::Result<Summary> {
-    let p = prepare(ctx, Command::Sync, input, prune, listed).await?;
+    let p = prepare(ctx, Command::Sync, input, reach, listed).await?;
     let mut destructive = destructive;
     if let Some(gate) = gate {
         if let Some(held) = hold(&p, gate) {
-            return held.finish(ctx, p, input, prune, gate);
+            return held.finish(ctx, p, input, reach, gate);
         }
         // Approved by a person, or within the limits the person set in bgy.toml.
         destructive = Destructive {
@@ -681,7 +702,7 @@ impl Held {
         ctx: &Context,
         mut p: Prepared,
         input: &Input,
-        prune: PruneMode,
+        reach: Reach,
         gate: &Gate,
     ) -> anyhow::Result<Summary> {
         let counts = p.plan.counts();
@@ -736,10 +757,7 @@ impl Held {
                 summary.status = Status::RowsFailed;
             }
             Held::Paused(why) => {
-                let options = serde_json::json!({
-                    "prune": prune,
-                    "on_invalid": gate.on_invalid,
-                });
+                let options = pause_options(reach, gate.on_invalid);
                 // What a person reads before deciding (the whole plan is in the report).
                 let lines = serde_json::to_value(&first).unwrap_or_default();
                 let id = history.pause(

@@ -13,9 +13,9 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 
-use crate::cmd::plan::{sync_gated, Approving, Gate};
+use crate::cmd::plan::{paused_options, sync_gated, Approving, Gate};
 use crate::config::unattended::{OnInvalid, Schedule, Settings, Threshold};
-use crate::config::{Destructive, Input, PruneMode};
+use crate::config::{Destructive, Input, Reach};
 use crate::context::Context;
 use crate::events::{Emit, Event, Observer};
 use crate::history::RunStatus;
@@ -186,7 +186,11 @@ async fn attempt(
         approving: None,
     };
     let destructive = Destructive::default();
-    let mut summary = sync_gated(ctx, &input, job.prune, destructive, Some(&gate)).await?;
+    let reach = Reach {
+        prune: job.prune,
+        create_departments: job.create_departments,
+    };
+    let mut summary = sync_gated(ctx, &input, reach, destructive, Some(&gate)).await?;
     summary.command = "schedule";
     Ok(summary)
 }
@@ -255,10 +259,8 @@ pub async fn decide(
         "运行 {run} 暂停后表格 {} 已改动 (the sheet changed since run {run} was paused; nothing was sent): bgy reject {run}, and the schedule reads the new file at its next run",
         path.display()
     );
-    let options = &paused.options;
-    let prune: PruneMode = serde_json::from_value(options["prune"].clone()).unwrap_or_default();
-    let on_invalid: OnInvalid =
-        serde_json::from_value(options["on_invalid"].clone()).unwrap_or_default();
+    // As the paused run planned: the plan approved is the one it paused with.
+    let (reach, on_invalid) = paused_options(&paused.options);
     let mut input = scheduled_input(ctx, path)?;
     input.report = report;
     input.bytes = Some(Bytes::new(bytes));
@@ -271,7 +273,7 @@ pub async fn decide(
             lines: serde_json::from_value(paused.lines.clone()).unwrap_or_default(),
         }),
     };
-    let mut summary = sync_gated(ctx, &input, prune, Destructive::default(), Some(&gate)).await?;
+    let mut summary = sync_gated(ctx, &input, reach, Destructive::default(), Some(&gate)).await?;
     history.decide(run, RunStatus::Approved, &ctx.who, summary.history_run)?;
     ctx.events.note(format!(
         "bgy approve: 运行 {run} 已批准并发送 (run {run} approved and sent{})",
@@ -321,7 +323,7 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
     };
     let keep = crate::config::Company::read(Path::new("."))?.keep()?;
     ctx.events.note(format!(
-        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}; kept from a prune: {}\n  robot {robot}\n  mail {mail}",
+        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}, create_departments {}; kept from a prune: {}\n  robot {robot}\n  mail {mail}",
         job.cron_text,
         job.tz.name(),
         job.folder.display(),
@@ -335,6 +337,7 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
             OnInvalid::Skip => "skip",
             OnInvalid::SendValid => "send-valid",
         },
+        job.create_departments,
         keep.describe()
     ));
     if let Some(e) = unreadable {

@@ -12,8 +12,8 @@ use std::time::Duration;
 use crate::api::Ticket;
 use crate::cli::{self, Args, Command, DeptCommand, Global};
 pub use crate::input::Input;
-pub use crate::model::PruneMode;
 use crate::model::{Cover, Layout};
+pub use crate::model::{PruneMode, Reach};
 use crate::read::header::Names;
 use crate::text::Unwritten;
 
@@ -302,11 +302,11 @@ pub enum Job {
     },
     Plan {
         input: Input,
-        prune: PruneMode,
+        reach: Reach,
     },
     Sync {
         input: Input,
-        prune: PruneMode,
+        reach: Reach,
         destructive: Destructive,
     },
     /// `bgy schedule`: the job in `bgy.toml`, run now, checked, or its robot tried.
@@ -570,19 +570,27 @@ impl Job {
                 input,
                 prune,
                 prune_mode,
+                create_departments,
             } => Job::Plan {
                 input: input.into(),
-                prune: prune_mode_of(prune, prune_mode),
+                reach: Reach {
+                    prune: prune_mode_of(prune, prune_mode),
+                    create_departments,
+                },
             },
             Command::Sync {
                 input,
                 prune,
                 prune_mode,
+                create_departments,
                 yes,
                 force,
             } => Job::Sync {
                 input: input.into(),
-                prune: prune_mode_of(prune, prune_mode),
+                reach: Reach {
+                    prune: prune_mode_of(prune, prune_mode),
+                    create_departments,
+                },
                 destructive: Destructive { yes, force },
             },
             Command::Schedule {

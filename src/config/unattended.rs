@@ -27,6 +27,9 @@ pub struct Schedule {
     pub prune: PruneMode,
     pub max_changes: Threshold,
     pub on_invalid: OnInvalid,
+    /// Departments the sheet's 部门 paths name and the directory lacks are made (an HR
+    /// system's new departments), rather than its rows being invalid.
+    pub create_departments: bool,
     /// How long a file's size and time must stay the same before it is read.
     pub settle: Duration,
 }
@@ -163,6 +166,7 @@ struct RawSchedule {
     prune: Option<String>,
     max_changes: Option<toml::Value>,
     on_invalid: Option<String>,
+    create_departments: Option<bool>,
     settle_seconds: Option<f64>,
 }
 
@@ -264,6 +268,7 @@ fn schedule(t: toml::Table) -> Result<Schedule, UsageError> {
         prune,
         max_changes,
         on_invalid,
+        create_departments: raw.create_departments.unwrap_or(false),
         settle,
     })
 }

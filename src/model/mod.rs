@@ -176,6 +176,24 @@ impl PruneMode {
     }
 }
 
+/// What a plan or a sync does beyond the sheet's own rows: with the people the directory has
+/// and the sheet does not name, and with the departments the sheet's 部门 paths name and the
+/// directory lacks (made, parents first, before anyone is sent; else those rows are invalid).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub prune: PruneMode,
+    pub create_departments: bool,
+}
+
+impl Reach {
+    pub fn pruning(prune: PruneMode) -> Reach {
+        Reach {
+            prune,
+            create_departments: false,
+        }
+    }
+}
+
 /// Which sheet a command reads: the columns it uses and the ones it requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

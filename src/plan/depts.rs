@@ -80,6 +80,9 @@ pub struct DeptPlan {
     /// The tree as it will be: renames applied (old names still resolve), creates added with
     /// placeholder negative we_ids.
     pub planned: DeptTree,
+    /// The departments the staff rows' 部门 paths name and the directory lacks, every missing
+    /// level, to be made too (`--create-departments`): see [`DeptPlan::with_named`].
+    pub named: BTreeSet<String>,
 }
 
 /// The 部门 Departments sheet of a workbook's `bytes`, when it has one, read and validated as
@@ -132,6 +135,7 @@ pub fn plan(mut rows: Vec<DeptRow>, live: &DeptTree) -> DeptPlan {
         actions,
         absent,
         planned,
+        named: BTreeSet::new(),
     }
 }
 
@@ -263,14 +267,36 @@ impl DeptPlan {
     }
 
     pub fn creates(&self) -> BTreeSet<String> {
-        self.actions
-            .iter()
-            .flatten()
-            .filter_map(|a| match a {
-                DeptAction::Create(p) => Some(p.clone()),
-                _ => None,
-            })
-            .collect()
+        let sheet = self.actions.iter().flatten().filter_map(|a| match a {
+            DeptAction::Create(p) => Some(p.clone()),
+            _ => None,
+        });
+        sheet.chain(self.named.iter().cloned()).collect()
+    }
+
+    /// `plan` (the departments sheet's, or none) with the departments that the staff rows'
+    /// paths name and `live` lacks made too: each missing level of `paths`, parents first.
+    /// The staff rows go on naming them by path, which the API reads once they exist.
+    pub fn with_named(
+        plan: Option<DeptPlan>,
+        paths: &BTreeSet<String>,
+        live: &DeptTree,
+    ) -> Option<DeptPlan> {
+        let mut named = BTreeSet::new();
+        for path in paths {
+            named.extend(live.missing(path).unwrap_or_default());
+        }
+        if named.is_empty() {
+            return plan;
+        }
+        let mut plan = plan.unwrap_or_else(|| DeptPlan {
+            planned: live.clone(),
+            ..DeptPlan::default()
+        });
+        let sheet = plan.creates();
+        named.retain(|p| !sheet.contains(p));
+        plan.named = named;
+        Some(plan)
     }
 
     pub fn renames(&self) -> Vec<(i64, String)> {
@@ -333,6 +359,15 @@ impl DeptPlan {
                 )),
                 Some(DeptAction::Unchanged) => {}
             }
+        }
+        for p in &self.named {
+            out.push(line(
+                "新建部门 (create department)",
+                p.clone(),
+                "",
+                String::new(),
+                String::new(),
+            ));
         }
         for p in &self.absent {
             out.push(line(

@@ -292,6 +292,7 @@ impl RunInfo {
             kind: self.kind,
             prune: self.prune,
             leave: self.leave,
+            create_departments: self.create_departments,
             mapping: self.mapping.clone(),
             sheet: self.sheet.clone(),
             ..RunInfo::new(id, who, command, &self.file, &self.input)

@@ -792,3 +792,52 @@ fn resaved(report: &Path, date: &str) -> Vec<u8> {
     }
     wb.save_to_buffer().unwrap()
 }
+
+/// A sheet whose every row names a department still to be made had no valid row: its page
+/// said "tick Create" and offered neither an import nor a sync to tick it in. Both are offered
+/// now; a plan with Create ticked lists the departments, and its sync makes them.
+#[tokio::test]
+async fn a_sheet_of_new_departments_alone_is_planned_and_synced_with_them_made() {
+    let emu = emulator().await;
+    let departments = emu.store.departments().len();
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let csv = "帐号,姓名,手机,部门\nnd1,一,13800000101,办公逸/新中心/一组\nnd2,二,13800000102,办公逸/新中心\n";
+    let (_, at, _) = c
+        .upload("新部门.csv", csv.as_bytes().to_vec(), Some(&csrf))
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert_eq!(count(&html, "valid"), 0, "{html}");
+    for offered in [
+        "data-testid=\"import\"",
+        "data-testid=\"plan-create-departments\"",
+    ] {
+        assert!(html.contains(offered), "{offered}: {html}");
+    }
+    let r = post(
+        &c,
+        &format!("{at}/plan"),
+        &[("csrf", &csrf), ("create_departments", "1")],
+    )
+    .await;
+    let plan = wait_until_done(&c, r.url().path()).await;
+    assert!(
+        plan.contains("<td>新建部门</td><td>办公逸&#x2f;新中心&#x2f;一组</td>"),
+        "{plan}"
+    );
+    assert_eq!(
+        emu.store.departments().len(),
+        departments,
+        "a plan sends nothing"
+    );
+    let r = post(
+        &c,
+        &format!("{}/sync", r.url().path()),
+        &[("csrf", &csrf), ("confirm", "")],
+    )
+    .await;
+    let done = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&done, "created"), 2, "{done}");
+    assert_eq!(emu.store.departments().len(), departments + 2);
+    assert!(emu.store.person("nd1").is_some() && emu.store.person("nd2").is_some());
+}

@@ -456,3 +456,61 @@ async fn the_departments_sheet_has_a_header_found_like_any_other() {
     assert!(r.stderr.contains("部门ID we_id"), "{}", r.stderr);
     assert_eq!(emu.stats.calls("department/createdepartment"), 1);
 }
+
+/// A sync of a sheet whose 部门 names departments the directory lacks: its rows were invalid,
+/// and only an import could make them. `--create-departments` plans them (every missing level,
+/// parents first), a sync makes them before anyone is sent and places the people there, and
+/// the history has them: an undo takes the people back and says the departments stay.
+#[tokio::test]
+async fn plan_and_sync_make_the_departments_the_sheet_names_on_request() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let departments = emu.store.departments().len();
+    bgy.write(
+        "new.csv",
+        "帐号,姓名,手机,部门\nnd1,一,13800000101,办公逸/新中心/一组\nnd2,二,13800000102,办公逸/新中心/二组\nnd3,三,13800000103,办公逸/研发部\n",
+    );
+    let r = bgy.run(&["plan", "new.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 2, "{}", r.stderr);
+    assert!(r.stderr.contains("→ --create-departments"), "{}", r.stderr);
+
+    let r = bgy
+        .run(&["plan", "new.csv", "--create-departments", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 3, "{}", r.stderr);
+    assert_eq!(r.json()["departments_created"], 3, "{}", r.stdout);
+    for path in ["办公逸/新中心", "办公逸/新中心/一组", "办公逸/新中心/二组"]
+    {
+        let line = format!("新建部门 (create department) {path}\n");
+        assert!(r.stderr.contains(&line), "{path}: {}", r.stderr);
+    }
+    assert_eq!(
+        emu.store.departments().len(),
+        departments,
+        "a plan sends nothing"
+    );
+
+    let r = bgy
+        .run(&["sync", "new.csv", "--create-departments", "--json"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 3, "{}", r.stderr);
+    let all = emu.store.departments();
+    assert_eq!(all.len(), departments + 3);
+    let centre = all.iter().find(|d| d.we_name == "新中心").unwrap();
+    let one = all.iter().find(|d| d.we_name == "一组").unwrap();
+    assert_eq!((centre.we_parentid, one.we_parentid), (1, centre.we_id));
+    assert_eq!(
+        emu.store.person("nd1").unwrap()["we_department"],
+        one.we_id.to_string().as_str()
+    );
+    let run =
+        bgy.run(&["history", "--json", "--limit", "1"]).await.json()["runs"][0]["id"].to_string();
+    let r = bgy.run(&["undo", &run, "--yes", "--force"]).await;
+    r.assert_code(0);
+    let stays = r.stdout.lines().filter(|l| l.contains("left in place"));
+    assert_eq!(stays.count(), 3, "{}", r.stdout);
+    assert!(emu.store.person("nd1").is_none());
+}

@@ -155,7 +155,7 @@ async fn bgy_toml_names_the_columns_and_paths_are_completed_or_corrected() {
     );
     // An unknown one suggests the nearest existing path.
     assert!(
-        r.stderr.contains("no department 办公逸/研发部/后端; an import can create it; did you mean 办公逸/研发部/后端组?) (first: row 5) → bgy import FILE --create-departments"),
+        r.stderr.contains("no department 办公逸/研发部/后端; an import can create it; did you mean 办公逸/研发部/后端组?) (first: row 5) → --create-departments"),
         "{}",
         r.stderr
     );

@@ -10,7 +10,7 @@ use axum::Extension;
 use serde::Deserialize;
 
 use super::{acting_on, confirmed_as, fork, require, run_input, send_from, to_run, Posted};
-use crate::config::{Destructive, Job, PruneMode};
+use crate::config::{Destructive, Job, PruneMode, Reach};
 use crate::model::Layout;
 use crate::remedy::Removal;
 use crate::web::auth::{Role, Session};
@@ -23,6 +23,8 @@ use crate::web::App;
 pub struct PlanForm {
     #[serde(default)]
     prune: Option<String>,
+    #[serde(default)]
+    create_departments: Option<String>,
 }
 
 pub async fn plan(
@@ -46,9 +48,13 @@ pub async fn plan(
     }
     info.prune = mode.any();
     info.leave = mode == PruneMode::Leave;
+    info.create_departments = f.create_departments.is_some();
     let job = Job::Plan {
         input: run_input(&dir, &info),
-        prune: mode,
+        reach: Reach {
+            prune: mode,
+            create_departments: info.create_departments,
+        },
     };
     let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
     Ok(to_run(&id))
@@ -82,7 +88,11 @@ pub async fn sync(
     };
     confirmed_as(removing, &f.confirm, what)?;
     let force = f.force.is_some();
-    let prune = prune_mode(&from);
+    // As the plan shown: the sync sends what it planned.
+    let reach = Reach {
+        prune: prune_mode(&from),
+        create_departments: from.create_departments,
+    };
     send_from(
         app.clone(),
         &s,
@@ -92,7 +102,7 @@ pub async fn sync(
         |input| {
             Ok(Job::Sync {
                 input,
-                prune,
+                reach,
                 destructive: Destructive { yes: true, force },
             })
         },

@@ -61,10 +61,12 @@ pub async fn page(
             Status::Interrupted | Status::Fatal | Status::Stopped | Status::Failed
         )
         && crate::report::journal_path(&dir.join(runs::REPORT)).is_file();
+    // A sheet whose every row names a department still to be made has no valid row, and is
+    // imported (or synced) once they are made: the page offers that, not a dead end.
     let importable = mine
         && info.command == Command::Check
         && info.kind == Layout::Staff
-        && info.count(|c| c.ok) > 0;
+        && (info.count(|c| c.ok) > 0 || info.remedies.contains(&Remedy::CreateDepartments));
     Ok(html::render(
         "run.html",
         minijinja::context! {
