@@ -128,6 +128,15 @@ pub fn sheet(range: std::ops::Range<usize>, extra: &[&str]) -> String {
     s
 }
 
+/// [`sheet`] with a 部门 column after 部门ID, empty in its rows: for rows that give a path.
+fn sheet_with_paths(range: std::ops::Range<usize>) -> String {
+    let mut csv = String::from("帐号,姓名,手机,部门ID,部门\n");
+    for line in sheet(range, &[]).lines().skip(1) {
+        csv.push_str(&format!("{line},\n"));
+    }
+    csv
+}
+
 /// `bgy.toml` with the job reading `hr/` and the robot at `hook`.
 pub fn settings(bgy: &Bgy, hook: &str, more: &str) {
     std::fs::create_dir_all(bgy.path("hr")).unwrap();
@@ -1362,10 +1371,7 @@ async fn an_export_s_new_department_is_made_by_a_job_that_creates_departments() 
     let (robot, hook) = robot().await;
     let bgy = Bgy::new().against(&emu);
     let departments = emu.store.departments().len();
-    let mut csv = String::from("帐号,姓名,手机,部门ID,部门\n");
-    for line in sheet(0..20, &[]).lines().skip(1) {
-        csv.push_str(&format!("{line},\n"));
-    }
+    let mut csv = sheet_with_paths(0..20);
     csv.push_str("new01,新人一,13900000001,,办公逸/新中心/一组\n");
     settings(&bgy, &hook, "max_changes = 5");
     bgy.write("hr/花名册-1.csv", &csv);
@@ -1409,10 +1415,7 @@ async fn an_approved_run_makes_the_departments_its_plan_had() {
     let bgy = Bgy::new().against(&emu);
     let departments = emu.store.departments().len();
     settings(&bgy, &hook, "max_changes = 0\ncreate_departments = true");
-    let mut csv = String::from("帐号,姓名,手机,部门ID,部门\n");
-    for line in sheet(0..20, &[]).lines().skip(1) {
-        csv.push_str(&format!("{line},\n"));
-    }
+    let mut csv = sheet_with_paths(0..20);
     csv.push_str("new01,新人一,13900000001,,办公逸/新中心\n");
     bgy.write("hr/花名册.csv", &csv);
     let out = bgy.run(&["schedule", "--once", "--json"]).await;
