@@ -29,6 +29,8 @@ pub struct RunLock {
 /// the lock, and takes a new one ([`take`]).
 impl Drop for RunLock {
     fn drop(&mut self) {
+        // A file that cannot be removed (its folder made read-only meanwhile) stays, as every
+        // one did before: the lock itself goes with the file handle all the same.
         let _ = std::fs::remove_file(&self.path);
     }
 }

@@ -185,15 +185,6 @@ pub struct Reach {
     pub create_departments: bool,
 }
 
-impl Reach {
-    pub fn pruning(prune: PruneMode) -> Reach {
-        Reach {
-            prune,
-            create_departments: false,
-        }
-    }
-}
-
 /// Which sheet a command reads: the columns it uses and the ones it requires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
