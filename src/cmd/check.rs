@@ -12,6 +12,7 @@ use crate::execute::session::{Extra, Session};
 use crate::live::Live;
 use crate::model::{AccountKey, Command, Field, Layout, StaffRecord};
 use crate::outcome::Summary;
+use crate::validate::leaders::{name_key, same_name};
 use crate::validate::{problem, rule, Issue, Row};
 
 pub async fn run(
@@ -92,17 +93,12 @@ pub fn not_in_directory(layout: Layout, live: &Live) -> Issue {
 /// for its account: the account may be mistyped, and it is the directory's person the row
 /// changes. `None` when the sheet gives no name, or the same one (spaces and case aside).
 pub fn another_name(layout: Layout, row: &Row, person: &StaffRecord) -> Option<Issue> {
-    let key = |s: &str| -> String {
-        (s.chars().filter(|c| !c.is_whitespace()))
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
     let given = row
         .values()
         .get(Field::WeName)
-        .filter(|g| !key(g).is_empty())?;
+        .filter(|g| !name_key(g).is_empty())?;
     let theirs = person.get(Field::WeName).unwrap_or_default();
-    if key(given) == key(theirs) {
+    if same_name(given, theirs) {
         return None;
     }
     let (zh, en) = match layout {
