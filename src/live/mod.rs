@@ -1173,8 +1173,8 @@ fn missing_path(path: &str, tree: &DeptTree) -> Result<Option<Issue>, Issue> {
                 Some(Field::WeDepartment),
                 problem(
                     rule::UNKNOWN_DEPARTMENT,
-                    format!("部门 {} 不存在,导入时可以自动创建", m[0]),
-                    format!("no department {}; an import can create it", m[0]),
+                    format!("部门 {} 不存在,可以自动创建", m[0]),
+                    format!("no department {}; it can be created", m[0]),
                 ),
             )
             .with_remedy(Remedy::CreateDepartments),

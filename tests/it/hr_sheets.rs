@@ -155,7 +155,7 @@ async fn bgy_toml_names_the_columns_and_paths_are_completed_or_corrected() {
     );
     // An unknown one suggests the nearest existing path.
     assert!(
-        r.stderr.contains("no department 办公逸/研发部/后端; an import can create it; did you mean 办公逸/研发部/后端组?) (first: row 5) → --create-departments"),
+        r.stderr.contains("no department 办公逸/研发部/后端; it can be created; did you mean 办公逸/研发部/后端组?) (first: row 5) → --create-departments"),
         "{}",
         r.stderr
     );
@@ -884,7 +884,7 @@ async fn new_departments_under_an_hr_system_s_name_of_the_root_are_made_under_th
         r.stderr
             .contains("2 × 部门: 部门不存在 (we_department: unknown department)")
             && r.stderr
-                .contains("no department 办公逸/研发中心; an import can create it"),
+                .contains("no department 办公逸/研发中心; it can be created"),
         "{}",
         r.stderr
     );
