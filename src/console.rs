@@ -303,8 +303,17 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
         ));
     }
     if let Some(d) = p.departments {
+        // An undo's: what it leaves as it is, and what was renamed since.
+        let kept = match d.kept {
+            0 => String::new(),
+            n => format!(", {n} kept as they are (保留)"),
+        };
+        let conflicts = match d.conflicts {
+            0 => String::new(),
+            n => format!(", {n} renamed since, left alone (已被改名,不改回)"),
+        };
         out(format!(
-            "plan: departments: {} to create, {} to rename, {} invalid rows",
+            "plan: departments: {} to create, {} to rename, {} invalid rows{kept}{conflicts}",
             d.create, d.rename, d.invalid
         ));
     }

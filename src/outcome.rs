@@ -318,6 +318,17 @@ pub struct DeptCounts {
     pub create: usize,
     pub rename: usize,
     pub invalid: usize,
+    /// Departments an undo leaves as they are: made by the run it takes back (the API cannot
+    /// delete one), or gone since.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub kept: usize,
+    /// Departments an undo leaves alone: renamed since the run (`--force` renames them back).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub conflicts: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A reason rows failed or were warned about, with how many and the first of them.

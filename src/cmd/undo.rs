@@ -31,7 +31,7 @@ use crate::live::{Live, LISTED};
 use crate::model::tree::Placement;
 use crate::model::StaffRecord;
 use crate::model::{AccountKey, Command, Field, Layout, Outcome};
-use crate::outcome::{PlanLine, PlanLines, StaffCounts, Summary};
+use crate::outcome::{DeptCounts, PlanLine, PlanLines, StaffCounts, Summary};
 use crate::safety;
 use crate::validate::{rule, Table};
 
@@ -51,6 +51,8 @@ enum Inverse {
     DeptConflict(String),
     /// Nothing to do, and why.
     Nothing(String),
+    /// Nothing to do for a department, and why: counted apart from the people.
+    DeptStays(String),
 }
 
 // The rare kinds boxed: an undo's plan holds one of these an account (100,000 of them took
@@ -342,7 +344,7 @@ pub async fn run(
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
     let mut plan = undo_plan(ctx, run, (&cut_off, &unanswered), &live, destructive.force)?;
     // Made before the rows are written, which takes the plan's records.
-    let (restored, counts) = (restored(&plan, &live), planned_counts(&plan));
+    let (restored, (counts, departments)) = (restored(&plan, &live), planned_counts(&plan));
     // Beside its report when it has one (the web console's run folder), so the backup is too.
     let folder = report
         .as_deref()
@@ -356,7 +358,7 @@ pub async fn run(
         restored,
         live: &live,
     };
-    show(ctx, &lines, counts, run);
+    show(ctx, &lines, (counts, departments), run);
     let deletes: Vec<String> = plan
         .iter()
         .filter(|(_, i)| matches!(i, Inverse::Delete))
@@ -468,7 +470,7 @@ fn department(
     force: bool,
 ) -> Option<Inverse> {
     match kind {
-        ChangeKind::DeptCreated => Some(Inverse::Nothing(
+        ChangeKind::DeptCreated => Some(Inverse::DeptStays(
             "部门不能通过接口删除,保留 (the API cannot delete a department; left in place)".into(),
         )),
         ChangeKind::DeptRenamed => {
@@ -476,7 +478,7 @@ fn department(
             let old = before.get(Field::WeName)?.to_string();
             let set = sent.get(Field::WeName)?.to_string();
             Some(match named_as_sent(sent, live) {
-                None => Inverse::Nothing("部门已不存在 (the department is gone)".into()),
+                None => Inverse::DeptStays("部门已不存在 (the department is gone)".into()),
                 Some(false) if !force => {
                     let n = live.tree.get(we_id).map_or("", |d| &d.we_name);
                     Inverse::DeptConflict(format!("部门已改名为 {n:?} (renamed since to {n:?})"))
@@ -604,9 +606,10 @@ fn write_input(
     Ok((Input::file(file), table))
 }
 
-/// What the inverse would do, by kind.
-fn planned_counts(plan: &[(String, Inverse)]) -> StaffCounts {
-    let mut c = StaffCounts::default();
+/// What the inverse would do, by kind: to the people, and to departments when it names any
+/// (an undo's "unchanged" counted the departments an import made as people).
+fn planned_counts(plan: &[(String, Inverse)]) -> (StaffCounts, Option<DeptCounts>) {
+    let (mut c, mut d) = (StaffCounts::default(), DeptCounts::default());
     for (_, inverse) in plan {
         match inverse {
             Inverse::Restore(_) => c.update += 1,
@@ -614,10 +617,13 @@ fn planned_counts(plan: &[(String, Inverse)]) -> StaffCounts {
             Inverse::Delete => c.delete += 1,
             Inverse::Nothing(_) => c.unchanged += 1,
             Inverse::Conflict(_) => c.conflicts += 1,
-            _ => {}
+            Inverse::RenameBack(_) => d.rename += 1,
+            Inverse::DeptStays(_) => d.kept += 1,
+            Inverse::DeptConflict(_) => d.conflicts += 1,
         }
     }
-    c
+    let named = d != DeptCounts::default();
+    (c, named.then_some(d))
 }
 
 /// The last four digits of a card number.
@@ -747,7 +753,9 @@ impl UndoLines<'_> {
                     Inverse::Conflict(c) => line("冲突 (conflict)", String::new(), &c.1.text()),
                     Inverse::RenameBack(back) => line("改回 (rename back)", String::new(), &back.1),
                     Inverse::DeptConflict(why) => line("冲突 (conflict)", String::new(), why),
-                    Inverse::Nothing(why) => line("无需改动 (nothing to do)", String::new(), why),
+                    Inverse::Nothing(why) | Inverse::DeptStays(why) => {
+                        line("无需改动 (nothing to do)", String::new(), why)
+                    }
                 }
             })
     }
@@ -777,15 +785,20 @@ impl PlanLines for UndoLines<'_> {
 }
 
 /// Shows the inverse's first plan lines and its counts.
-fn show(ctx: &Context, lines: &UndoLines, counts: StaffCounts, run: i64) {
+fn show(
+    ctx: &Context,
+    lines: &UndoLines,
+    (staff, departments): (StaffCounts, Option<DeptCounts>),
+    run: i64,
+) {
     ctx.events
         .note(format!("bgy undo: the inverse of run {run}"));
     let shown = ctx.events.plan_lines();
     ctx.events.event(Event::Plan(PlanShown {
         lines: lines.iter().take(shown).collect(),
         more: lines.len().saturating_sub(shown),
-        staff: counts,
-        departments: None,
+        staff,
+        departments,
     }));
 }
 

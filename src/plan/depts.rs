@@ -263,6 +263,7 @@ impl DeptPlan {
             create: self.creates().len(),
             rename: self.renames().len(),
             invalid: self.actions.iter().filter(|a| a.is_none()).count(),
+            ..DeptCounts::default()
         }
     }
 
@@ -505,7 +506,8 @@ mod tests {
             DeptCounts {
                 create: 2,
                 rename: 1,
-                invalid: 7
+                invalid: 7,
+                ..DeptCounts::default()
             }
         );
         assert!(p.planned.resolve("办公逸/技术部/平台组/存储").is_some());
@@ -525,7 +527,8 @@ mod tests {
             DeptCounts {
                 create: 0,
                 rename: 2,
-                invalid: 0
+                invalid: 0,
+                ..DeptCounts::default()
             }
         );
     }

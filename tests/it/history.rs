@@ -827,6 +827,12 @@ async fn an_import_records_the_departments_it_made_and_its_undo_says_they_stay()
         .filter(|l| l.contains("left in place"))
         .count();
     assert_eq!(stays, 2, "{}", r.stdout);
+    // Counted as departments, not as people it leaves unchanged.
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        out.contains("2 kept as they are (保留)") && out.contains(", 0 unchanged, 1 to delete"),
+        "{out}"
+    );
     // Named as a plan names a person, not by the account alone.
     assert!(r.stdout.contains("删除 (delete) new1 (一)"), "{}", r.stdout);
     assert!(

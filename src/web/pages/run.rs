@@ -314,7 +314,7 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
         ],
         Command::UndoPlan => {
             let p = plan.map(|p| p.staff).unwrap_or_default();
-            vec![
+            let mut shown = vec![
                 n("created", "将重建", "To re-create", p.create),
                 n("updated", "将恢复", "To restore", p.update),
                 n("deleted", "将删除", "To delete", p.delete),
@@ -325,7 +325,27 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
                     "Changed since, left alone",
                     p.conflicts,
                 ),
-            ]
+            ];
+            // The departments it names, apart from the people: those it does something to.
+            if let Some(d) = plan.and_then(|p| p.departments) {
+                let depts = [
+                    n(
+                        "dept_renamed",
+                        "部门将改回",
+                        "Departments renamed back",
+                        d.rename,
+                    ),
+                    n("dept_kept", "部门保留", "Departments kept", d.kept),
+                    n(
+                        "dept_conflicts",
+                        "部门已被改名,不改回",
+                        "Departments renamed since, left alone",
+                        d.conflicts,
+                    ),
+                ];
+                shown.extend(depts.into_iter().filter(|(.., count)| *count > 0));
+            }
+            shown
         }
         Command::Export => vec![n("total", "导出人数", "People exported", c.total)],
         Command::Undo => {
