@@ -720,7 +720,7 @@ async fn a_reason_of_several_rows_shows_the_first_as_an_example() {
         .and_then(|r| r.split("</li>").next())
         .unwrap_or_else(|| panic!("{html}"));
     assert!(
-        reason.contains("天文部") && reason.contains("(以首行 2 为例)"),
+        reason.contains("天文部") && reason.contains("(例如第 2 行,第一处)"),
         "{reason}"
     );
 }
