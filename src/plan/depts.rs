@@ -256,6 +256,10 @@ fn action(r: &DeptRow, live: &DeptTree, creates: &BTreeSet<String>) -> Option<De
     })
 }
 
+/// The action of a plan line for a departments row that is invalid: its target, the row, is
+/// bgy's own words too.
+pub const INVALID_ROW: &str = "部门行错误 (invalid department row)";
+
 impl DeptPlan {
     /// (creates, renames, invalid rows)
     pub fn counts(&self) -> DeptCounts {
@@ -335,7 +339,7 @@ impl DeptPlan {
         for (row, action) in self.rows.iter().zip(&self.actions) {
             match action {
                 None => out.push(line(
-                    "部门行错误 (invalid department row)",
+                    INVALID_ROW,
                     format!(
                         "部门表第 {} 行 (departments row {})",
                         row.source_row, row.source_row

@@ -841,3 +841,50 @@ async fn a_sheet_of_new_departments_alone_is_planned_and_synced_with_them_made()
     assert_eq!(emu.store.departments().len(), departments + 2);
     assert!(emu.store.person("nd1").is_some() && emu.store.person("nd2").is_some());
 }
+
+/// A departments row that is invalid is named, in the plan, in the page's language alone: it
+/// read "部门表第 3 行 (departments row 3)" on the English page.
+#[tokio::test]
+async fn an_invalid_departments_row_is_named_in_the_page_s_language() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let mut wb = workbook_of(&[
+        (
+            "成员 Staff",
+            &[
+                &["帐号", "姓名", "手机", "部门"],
+                &["dr1", "甲", "13800000001", "办公逸/研发部"],
+            ],
+        ),
+        (
+            "部门 Departments",
+            &[
+                &[
+                    "部门ID we_id",
+                    "名称 Name",
+                    "上级ID Parent",
+                    "完整路径 Path",
+                ],
+                &["2", "研发部", "1", "办公逸/研发部"],
+                &["999", "幽灵部", "1", "办公逸/幽灵部"],
+            ],
+        ),
+    ]);
+    let bytes = wb.save_to_buffer().unwrap();
+    let (_, at, _) = c.upload("全员.xlsx", bytes, Some(&csrf)).await;
+    wait_until_done(&c, &at).await;
+    let r = post(&c, &format!("{at}/plan"), &[("csrf", &csrf)]).await;
+    let plan_at = r.url().path().to_string();
+    let chinese = wait_until_done(&c, &plan_at).await;
+    assert!(
+        chinese.contains("<td>部门表第 3 行</td>") && !chinese.contains("departments row 3"),
+        "{chinese}"
+    );
+    let english = c.page(&format!("/lang/en?back={plan_at}")).await.1;
+    assert!(
+        english.contains("<td>departments row 3</td>") && !english.contains("部门表第"),
+        "{english}"
+    );
+    c.page("/lang/zh?back=/").await;
+}

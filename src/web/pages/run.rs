@@ -245,9 +245,15 @@ pub(super) fn shown_line(l: &PlanLine) -> [String; 5] {
         (false, true) => i18n::pick(v),
         (false, false) => v.to_string(),
     };
+    // A person or a department is named as the directory names it; a departments row that is
+    // invalid, by bgy (`部门表第 33 行 (departments row 33)`).
+    let target = match l.action.as_str() {
+        crate::plan::depts::INVALID_ROW => i18n::pick(&l.target),
+        _ => l.target.clone(),
+    };
     [
         i18n::pick(&l.action),
-        l.target.clone(),
+        target,
         // The column as the sheet names it (`姓名 we_name` → `姓名`).
         l.field.split(' ').next().unwrap_or_default().to_string(),
         shown(&l.old),
