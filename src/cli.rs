@@ -335,7 +335,7 @@ pub enum Command {
         #[arg(long)]
         resume: bool,
     },
-    /// Update entry/work/positive/leave dates with staff/entry-time, 50 rows a call.
+    /// Update entry, probation-end, work-start and leave dates (staff/entry-time, 50 rows a call).
     ///
     /// A date left empty stays as the directory has it. A row whose account the directory does
     /// not have fails before anything is sent (帐号不在通讯录中), as `bgy check` of the sheet

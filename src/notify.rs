@@ -418,8 +418,8 @@ mod tests {
         crate::outcome::Reason {
             count: 4,
             warning,
-            rule: "转正时间: positive before entry".into(),
-            example: "转正时间: 转正时间 2025-03-19 早于入职时间 2025-12-19 (positive_time: positive date 2025-03-19 is before the entry date 2025-12-19)".into(),
+            rule: "转正时间: probation end before entry".into(),
+            example: "转正时间: 转正时间 2025-03-19 早于入职时间 2025-12-19 (positive_time: probation end date 2025-03-19 is before the entry date 2025-12-19)".into(),
             first_row: 72,
             remedy: None,
         }

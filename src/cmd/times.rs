@@ -1,4 +1,4 @@
-//! `bgy times FILE`: entry/work/positive/leave dates with `staff/entry-time`, at most 50 rows a
+//! `bgy times FILE`: entry, probation-end, work-start and leave dates with `staff/entry-time`, at most 50 rows a
 //! call and never one account twice in a call; the answer's failure list maps back to rows.
 
 use crate::config::Input;

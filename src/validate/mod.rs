@@ -1165,7 +1165,7 @@ fn positive_before_entry(values: &StaffRecord) -> Option<Issue> {
             problem(
                 rule::POSITIVE_BEFORE_ENTRY,
                 format!("转正时间 {positive} 早于入职时间 {entry}"),
-                format!("positive date {positive} is before the entry date {entry}"),
+                format!("probation end date {positive} is before the entry date {entry}"),
             ),
         )
     })
@@ -1223,7 +1223,7 @@ fn row_rules(values: &StaffRecord, issues: &[Issue], layout: Layout) -> Vec<Issu
                     problem(
                         rule::NO_DATE,
                         "没有要更新的日期 (入职/参加工作/转正/离职时间)",
-                        "no date to update (entry/work/positive/leave)",
+                        "no date to update (entry, probation end, work start, leave)",
                     ),
                 ));
             }

@@ -36,7 +36,7 @@ pub const UNRECOGNISED_DATE: Rule = rule("unrecognised date", "无法识别的�
 pub const NOT_A_WHOLE_DATE: Rule = rule("not a whole date", "不是完整日期");
 pub const LUNAR_WITHOUT_YEAR: Rule = rule("lunar date without a year", "农历日期缺少年份");
 pub const LEAP_MONTH: Rule = rule("leap month sent as its month", "闰月按平月发送");
-pub const POSITIVE_BEFORE_ENTRY: Rule = rule("positive before entry", "转正时间早于入职时间");
+pub const POSITIVE_BEFORE_ENTRY: Rule = rule("probation end before entry", "转正时间早于入职时间");
 pub const NO_DATE: Rule = rule("no date", "没有要更新的日期");
 
 // A person's values.
