@@ -741,7 +741,15 @@ impl<'a> Online<'a> {
             None => (Vec::new(), None),
         };
         let place = Placement::new(ids, completed.as_deref().or(paths));
-        issues.extend(unknown_ids(place, tree));
+        let unknown = unknown_ids(place, tree);
+        if !unknown.is_empty() && place.has_paths() {
+            // 部门ID that names nothing (an export of another directory, or an old one) is
+            // neither "a different department" from the paths nor "used": say what the paths
+            // would do without it.
+            issues.extend(unknown.into_iter().map(|i| without_ids(i, place, tree)));
+            return Placed { completed, issues };
+        }
+        issues.extend(unknown);
         match (place.has_ids(), place.has_paths()) {
             (true, true) => issues.extend(ids_against_paths(place, tree)),
             // An ambiguous tail is already the row's error.
@@ -1069,6 +1077,35 @@ fn unknown_ids(place: Placement, tree: &DeptTree) -> Vec<Issue> {
             )
         })
         .collect()
+}
+
+/// An unknown 部门ID's issue on a row that has paths too, with what clearing the column does:
+/// the paths are used when they exist, or can be created.
+fn without_ids(mut issue: Issue, place: Placement, tree: &DeptTree) -> Issue {
+    let missing: Vec<&str> = place
+        .paths()
+        .filter(|p| tree.resolve(p).is_none())
+        .collect();
+    let paths = place.paths().collect::<Vec<_>>().join(";");
+    let (zh, en) = match missing.as_slice() {
+        [] => (
+            format!(";清空 部门ID 列即按 部门 {paths} 处理"),
+            format!("; clear 部门ID and 部门 {paths} is used"),
+        ),
+        _ => (
+            format!(
+                ";部门 {} 也不存在:清空 部门ID 列后可以自动创建",
+                missing.join(";")
+            ),
+            format!(
+                "; neither is there a department {}: clear 部门ID and it can be created",
+                missing.join(";")
+            ),
+        ),
+    };
+    issue.zh.to_mut().push_str(&zh);
+    issue.en.to_mut().push_str(&en);
+    issue
 }
 
 /// A row of an export whose 部门ID and 部门 disagree ([`ids_against_paths`]), for a person

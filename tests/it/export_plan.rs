@@ -296,6 +296,33 @@ async fn a_person_moved_by_one_of_部门_and_部门id_is_moved_and_both_changed_
     );
 }
 
+/// An export of another directory (a test one, or an old one) carries 部门ID values this one
+/// does not have. Each such row said its 部门 and 部门ID "name different departments", or that
+/// 部门ID "is used" where it named nothing: it says what clearing the column does instead.
+#[tokio::test]
+async fn a_部门id_of_another_directory_says_what_its_部门_would_do_without_it() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    for (row, said) in [
+        (
+            "o1,甲,13800000071,办公逸/研发部,999",
+            "no department with we_id 999; clear 部门ID and 部门 办公逸/研发部 is used",
+        ),
+        (
+            "o2,乙,13800000072,办公逸/新中心,998",
+            "部门ID 998 不存在;部门 办公逸/新中心 也不存在:清空 部门ID 列后可以自动创建",
+        ),
+    ] {
+        bgy.write("other.csv", format!("帐号,姓名,手机,部门,部门ID\n{row}\n"));
+        let r = bgy.run(&["check", "other.csv"]).await;
+        r.assert_code(1);
+        assert!(r.stderr.contains(said), "{said}: {}", r.stderr);
+        for not_said in ["name different departments", "部门ID is used"] {
+            assert!(!r.stderr.contains(not_said), "{not_said}: {}", r.stderr);
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_export_of_a_department_with_no_one_of_its_own_says_its_sub_departments_have_some() {
     let emu = emulator().await;
