@@ -736,7 +736,12 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
     };
     let refused = sync("1").await.unwrap();
     assert_eq!(refused.status(), 400);
-    assert!(refused.text().await.unwrap().contains("什么也没有删除"));
+    // Said in the page's language alone: it was half of each.
+    let refused = refused.text().await.unwrap();
+    assert!(
+        refused.contains("请在框中输入 2 确认;什么也没有删除") && !refused.contains("type 2"),
+        "{refused}"
+    );
     assert_eq!(emu.store.staff_count(), 22);
     let r = sync("2").await.unwrap();
     let run = r.url().path().to_string();

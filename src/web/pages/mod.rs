@@ -211,10 +211,10 @@ pub fn confirmed_as(n: usize, typed: &str, what: crate::remedy::Removal) -> Resu
     let people = crate::text::people(n);
     let text = match what {
         crate::remedy::Removal::Delete => format!(
-            "要删除 {n} 人,请在框中输入 {n} 确认 (this deletes {people}: type {n} to go on). 什么也没有删除 (nothing was deleted)."
+            "要删除 {n} 人,请在框中输入 {n} 确认;什么也没有删除 (this deletes {people}: type {n} to go on; nothing was deleted)."
         ),
         crate::remedy::Removal::MarkLeft => format!(
-            "要把 {n} 人标记为已离职,请在框中输入 {n} 确认 (this marks {people} as leavers: type {n} to go on). 什么也没有改动 (nothing was changed)."
+            "要把 {n} 人标记为已离职,请在框中输入 {n} 确认;什么也没有改动 (this marks {people} as leavers: type {n} to go on; nothing was changed)."
         ),
     };
     Err(AppError::bad_request("未确认 (Not confirmed)", text))
