@@ -173,6 +173,38 @@ async fn keep_tidy(app: Arc<App>) {
     }
 }
 
+/// An address the console has no page at: said as its pages say things, with a way back (the
+/// browser showed its own "HTTP ERROR 404").
+async fn no_such_page() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let text = "这个地址不是控制台的页面,可能是旧的书签或复制错了;请从首页进入 (this address is no page of the console: an old bookmark, or a link copied wrong; start from the home page).";
+    let page = html::message("没有这个页面 (No such page)", text);
+    (axum::http::StatusCode::NOT_FOUND, page).into_response()
+}
+
+/// An address a form sends to, opened as a page (a bookmark, a link copied, the address of a
+/// form's answer): the page the form is on, where its button is (the browser showed its own
+/// "HTTP ERROR 405"). Another method is refused as a page.
+async fn not_a_page(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::{IntoResponse, Redirect};
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return Redirect::to(form_page(uri.path())).into_response();
+    }
+    let text = "这个地址不接受这种请求;请从页面上的按钮操作 (this address does not take that request: use the page's buttons).";
+    let page = html::message("不能这样操作 (Not allowed here)", text);
+    (axum::http::StatusCode::METHOD_NOT_ALLOWED, page).into_response()
+}
+
+/// The page whose form sends to `path`: a run's, a history entry's, the schedule, else home.
+fn form_page(path: &str) -> &str {
+    let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
+    match parent.split('/').nth(1) {
+        Some("runs" | "history") if parent.matches('/').count() == 2 => parent,
+        Some("schedule") => "/schedule",
+        _ => "/",
+    }
+}
+
 fn router(app: Arc<App>, base: String) -> Router {
     let guarded = Router::new()
         .route("/", get(pages::home::page))
@@ -216,6 +248,8 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/lang/{to}", get(i18n::switch))
         .route("/static/app.js", get(pages::assets::script))
         .route("/static/app.css", get(pages::assets::style))
+        .fallback(no_such_page)
+        .method_not_allowed_fallback(not_a_page)
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
             limits.body,
         ))

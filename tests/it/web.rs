@@ -284,6 +284,28 @@ async fn a_check_shows_the_counts_the_red_cells_and_the_report() {
     assert!(runs.contains("staff-with-errors.xlsx") && runs.contains("检查"));
     // Nothing was sent.
     assert_eq!(emu.stats.calls("staff/add"), 0);
+    // A form's address opened as a page (a bookmark, the address of a refusal) is the page of
+    // its button, not the browser's own "HTTP ERROR 405"; an address of no page, one of ours.
+    let r = c
+        .http
+        .get(format!("{}{at}/import", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status().as_u16(), r.url().path()), (200, at.as_str()));
+    let r = c
+        .http
+        .get(format!("{}/export", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.url().path(), "/");
+    let (status, html) = c.page("/no/such/page").await;
+    assert_eq!(status, 404);
+    assert!(
+        html.contains("没有这个页面") && html.contains("返回首页"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
