@@ -307,9 +307,12 @@ const TODAY: &str = "今天 (today)";
 /// A leave, as a plan's line of a leaver says it.
 const LEFT: &str = "已离职 (left)";
 
+/// What a column the listing does not show held before, when bgy never sent it either.
+const UNKNOWN: &str = "未知 (unknown)";
+
 /// The values of a plan's lines that are bgy's words, in Chinese and English, not a value of
 /// the sheet or the directory.
-pub const WORDED: [&str; 2] = [TODAY, LEFT];
+pub const WORDED: [&str; 3] = [TODAY, LEFT, UNKNOWN];
 
 /// The listing shows the person left: a 离职时间 (it has no 复职时间 to say they came back, and
 /// the API cannot empty a date).
@@ -334,10 +337,31 @@ pub fn action(row: &mut Row, live: &Live, sent: &Sent) -> Option<Action> {
             if changes.is_empty() {
                 Action::Unchanged
             } else {
+                let unknown = unknown_before(row.values(), &changes, sent, live);
+                changes.extend(unknown);
                 Action::Update(changes)
             }
         }
     })
+}
+
+/// An update sends every value of its row: those in columns the listing does not show and bgy
+/// has not sent (so not compared, as [`Sent::compares`] says), as changes from a value nobody
+/// knows. A card the sheet gave went unsaid in the plan of an update, and was sent.
+fn unknown_before(sheet: &StaffRecord, said: &[Change], sent: &Sent, live: &Live) -> Vec<Change> {
+    let unsaid = |f: Field| !is_listed(f) && !said.iter().any(|c| c.field == f);
+    sheet
+        .iter()
+        .filter(|&(f, _)| unsaid(f) && !sent.compares(sheet, f))
+        .map(|(field, new)| Change {
+            field,
+            old: UNKNOWN.to_string(),
+            new: match field {
+                Field::LeadId => named(live, new),
+                _ => field.shown(new),
+            },
+        })
+        .collect()
 }
 
 /// An account as a plan shows it (a leader, someone to delete or mark), with the name the

@@ -389,6 +389,7 @@ async fn unchanged_rows_that_fill_columns_the_listing_does_not_show_are_told() {
     let i = at(&sheet, "p000001");
     sheet[i][name] = "新名字".into();
     sheet[i][status] = "试用期".into();
+    sheet[i][card] = "6222020200556677889".into();
     write_rows(&bgy.path("hr.xlsx"), &sheet);
 
     for command in ["plan", "sync"] {
@@ -404,6 +405,13 @@ async fn unchanged_rows_that_fill_columns_the_listing_does_not_show_are_told() {
             r.stderr
         );
         assert!(!r.stderr.contains("6222"), "{}", r.stderr);
+        // What the update sends of those columns is in its plan, from a value nobody knows.
+        for line in [
+            "(新名字)  人事状态 status: 未知 (unknown) → 试用期",
+            "(新名字)  银行卡号 bank_card: 未知 (unknown) → **** 7889",
+        ] {
+            assert!(r.stderr.contains(line), "{line}: {}", r.stderr);
+        }
         let sent = if command == "sync" { 1 } else { 0 };
         assert_eq!(emu.stats.calls("staff/add"), sent, "{command}");
     }
