@@ -13,7 +13,7 @@
 //! stays, as the API cannot delete one (the undo says so).
 
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -156,13 +156,40 @@ fn inverse(
     run: i64,
     live: &Live,
     force: bool,
-) -> anyhow::Result<Vec<(String, Inverse)>> {
-    let mut plan = Vec::new();
+) -> anyhow::Result<(Vec<(String, Inverse)>, Kept)> {
+    let (mut plan, mut kept) = (Vec::new(), Kept::new());
     each_account(history, run, |account, first, before, sent| {
         let inverse = invert(&account, first, &before, &sent, live, force);
+        if let Inverse::Restore(_) | Inverse::Conflict(_) = inverse {
+            let fields = cannot_go_back(first, &before, &sent);
+            if fields != 0 {
+                kept.insert(account.clone(), fields);
+            }
+        }
         plan.push((account, inverse));
     })?;
-    Ok(plan)
+    Ok((plan, kept))
+}
+
+/// The fields each restore cannot take back (a bit each, by [`Field`] order), by account: only
+/// the accounts that have some.
+type Kept = HashMap<String, u64>;
+
+/// What the run `sent` that a restore leaves as the run set it: the fields that were empty
+/// `before` (the API cannot empty a field), or that bgy did not know (a column the listing
+/// does not show, never sent before). A leave's 人事状态 and 离职时间 are taken back by
+/// [`reinstate`]. An undo said nothing of these, and HR found the run's 职级 still there.
+fn cannot_go_back(first: ChangeKind, before: &StaffRecord, sent: &StaffRecord) -> u64 {
+    let reinstated =
+        |f: Field| first == ChangeKind::Left && matches!(f, Field::Status | Field::QuiteTime);
+    sent.iter()
+        .filter(|&(f, x)| {
+            !x.is_empty()
+                && !matches!(f, Field::WeUserid | Field::WeDepartment | Field::WeId)
+                && !reinstated(f)
+                && before.get(f).is_none_or(str::is_empty)
+        })
+        .fold(0, |bits, (f, _)| bits | 1 << f as u64)
 }
 
 /// Each account run `run` changed, in byte order, to `f` with the kind of its first change,
@@ -265,7 +292,7 @@ fn unanswered(ctx: &Context, history: &History, run: i64) -> Vec<ChangeText> {
 /// person holds what it sent; exists, when it was a create; is gone, a delete), unless the
 /// run changed the account after all or a later run did; how many, and how many were not.
 fn take_back_unanswered(
-    plan: &mut Vec<(String, Inverse)>,
+    (plan, kept): (&mut Vec<(String, Inverse)>, &mut Kept),
     unanswered: &[ChangeText],
     history: &History,
     run: i64,
@@ -291,6 +318,12 @@ fn take_back_unanswered(
             continue;
         }
         let inverse = invert(account, call.kind, &before, &sent, live, false);
+        if let Inverse::Restore(_) = inverse {
+            let fields = cannot_go_back(call.kind, &before, &sent);
+            if fields != 0 {
+                kept.insert(account.to_string(), fields);
+            }
+        }
         planned.insert(AccountKey::new(account));
         plan.push((
             live.person(account)
@@ -312,16 +345,17 @@ fn undo_plan(
     (cut_off, unanswered): (&[AccountKey], &[ChangeText]),
     live: &Live,
     force: bool,
-) -> anyhow::Result<Vec<(String, Inverse)>> {
+) -> anyhow::Result<(Vec<(String, Inverse)>, Kept)> {
     let history = ctx.history()?;
-    let mut plan = inverse(&history, run, live, force)?;
+    let (mut plan, mut kept) = inverse(&history, run, live, force)?;
     let found = delete_cut_off(&mut plan, cut_off, &history, run, live);
     if found > 0 {
         ctx.events.warn(format!(
             "运行 {run} 被中断时正在创建的 {found} 个帐号已在服务器上,一并删除 ({found} account(s) that run {run} was creating when it was cut off are on the server: deleted with the rest)"
         ));
     }
-    let (applied, not_applied) = take_back_unanswered(&mut plan, unanswered, &history, run, live);
+    let (applied, not_applied) =
+        take_back_unanswered((&mut plan, &mut kept), unanswered, &history, run, live);
     if applied + not_applied > 0 {
         ctx.events.warn(format!(
             "运行 {run} 有 {} 个调用在途中 (已发出或正要发出) 没有收到回答:{applied} 个已生效,一并撤销;{not_applied} 个没有生效 (run {run} had {} call(s) under way, sent or about to be, that were never answered: {applied} took effect and are undone with the rest, {not_applied} did not)",
@@ -329,7 +363,7 @@ fn undo_plan(
             applied + not_applied,
         ));
     }
-    Ok(plan)
+    Ok((plan, kept))
 }
 
 pub async fn run(
@@ -342,9 +376,9 @@ pub async fn run(
     let (cut_off, unanswered) = known_run(ctx, run)?;
     let client = ctx.client()?;
     let live = Live::fetch(client, ctx.events.as_ref()).await?;
-    let mut plan = undo_plan(ctx, run, (&cut_off, &unanswered), &live, destructive.force)?;
+    let (mut plan, kept) = undo_plan(ctx, run, (&cut_off, &unanswered), &live, destructive.force)?;
     // Made before the rows are written, which takes the plan's records.
-    let (restored, (counts, departments)) = (restored(&plan, &live), planned_counts(&plan));
+    let (restored, (counts, departments)) = (restored(&plan, &live, &kept), planned_counts(&plan));
     // Beside its report when it has one (the web console's run folder), so the backup is too.
     let folder = report
         .as_deref()
@@ -652,12 +686,15 @@ struct Restored {
     text: Box<str>,
     /// A re-create's name, which its plan line shows after its record went into the rows.
     name: Option<Box<str>>,
+    /// The fields the restore leaves as the run set them ([`cannot_go_back`]), a bit each.
+    kept: u64,
 }
 
 const _: () = assert!(Field::ALL.len() <= 64);
 
 /// What each restore of `plan` sends back, before the rows take its records.
-fn restored(plan: &[(String, Inverse)], live: &Live) -> Vec<Restored> {
+fn restored(plan: &[(String, Inverse)], live: &Live, kept: &Kept) -> Vec<Restored> {
+    let kept = |account: &str| kept.get(account).copied().unwrap_or(0);
     plan.iter()
         .map(|(account, inverse)| match inverse {
             Inverse::Restore(v) => {
@@ -674,10 +711,15 @@ fn restored(plan: &[(String, Inverse)], live: &Live) -> Vec<Restored> {
                     fields,
                     text: text.into_boxed_str(),
                     name: None,
+                    kept: kept(account),
                 }
             }
             Inverse::Recreate(v) => Restored {
                 name: v.get(Field::WeName).map(Box::from),
+                ..Restored::default()
+            },
+            Inverse::Conflict(_) => Restored {
+                kept: kept(account),
                 ..Restored::default()
             },
             _ => Restored::default(),
@@ -710,16 +752,28 @@ fn push_shown(text: &mut String, f: Field, x: &str, live: &Live) {
     };
 }
 
+/// Why an undo leaves the `kept` fields (a bit each) as its run set them, naming them.
+fn not_emptied(kept: u64) -> String {
+    let fields = || (Field::ALL.iter()).filter(|&&f| kept & (1 << f as u64) != 0);
+    let zh: Vec<&str> = fields().map(|f| f.label()).collect();
+    let en: Vec<&str> = fields().map(|f| f.english()).collect();
+    format!(
+        "{}:之前为空或未知,接口不能清空,保持本次运行的值 ({}: empty or unknown before, and the API cannot empty a field: the run's value stays)",
+        zh.join("、"),
+        en.join(", ")
+    )
+}
+
 impl UndoLines<'_> {
     fn len(&self) -> usize {
-        self.plan.len()
+        self.plan.len() + self.restored.iter().filter(|r| r.kept != 0).count()
     }
 
     fn iter(&self) -> impl Iterator<Item = PlanLine> + '_ {
         self.plan
             .iter()
             .zip(&self.restored)
-            .map(|((account, inverse), restored)| {
+            .flat_map(|((account, inverse), restored)| {
                 // `wang01 (王一)`, as a plan names a person: an undo's list of accounts alone
                 // asked HR to look each one up. The name as listed, or as the history recorded
                 // it for someone to re-create; a department's path alone.
@@ -738,7 +792,7 @@ impl UndoLines<'_> {
                     old,
                     new: new.into(),
                 };
-                match inverse {
+                let first = match inverse {
                     // Nothing it sends differs from the person as listed.
                     Inverse::Restore(_) if restored.text.is_empty() => {
                         line("恢复 (restore)", String::new(), "与现在相同 (as it is now)")
@@ -756,7 +810,11 @@ impl UndoLines<'_> {
                     Inverse::Nothing(why) | Inverse::DeptStays(why) => {
                         line("无需改动 (nothing to do)", String::new(), why)
                     }
-                }
+                };
+                // What it cannot take back, said on a line of its own.
+                let kept = (restored.kept != 0)
+                    .then(|| line("保留 (kept)", String::new(), &not_emptied(restored.kept)));
+                std::iter::once(first).chain(kept)
             })
     }
 

@@ -886,3 +886,46 @@ async fn a_plan_with_a_history_it_cannot_read_plans_without_it_and_says_so() {
     let leave = b.run(&["plan", "s.csv", "--prune-mode", "leave"]).await;
     leave.assert_code(2);
 }
+
+/// What a run filled in from empty, or in a column the listing does not show and bgy never
+/// sent, an undo cannot take back (the API cannot empty a field): its plan says so, by name,
+/// instead of leaving HR to find the run's 职位 still there.
+#[tokio::test]
+async fn an_undo_says_which_fields_it_cannot_take_back() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("k", 2)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let mobile = emu.store.person("k000000").unwrap()["we_mobile"].clone();
+    b.write(
+        "more.csv",
+        format!("帐号,姓名,手机,部门ID,职位,银行卡号\nk000000,员工0,{mobile},2,经理,6222020200112233445\n"),
+    );
+    b.run(&["sync", "more.csv"]).await.assert_code(0);
+    let run = last_run(&b).await;
+    let r = b.run(&["undo", &run, "--dry-run"]).await;
+    r.assert_code(0);
+    let kept = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("保留 (kept)"))
+        .unwrap_or_else(|| panic!("no kept line: {}", r.stdout));
+    assert!(
+        kept.contains("k000000 (员工0)")
+            && kept.contains("职位、银行卡号:之前为空或未知,接口不能清空"),
+        "{kept}"
+    );
+    assert!(!r.stdout.contains("6222"), "{}", r.stdout);
+    // Another run that filled nothing from empty has no such line.
+    b.write(
+        "again.csv",
+        format!("帐号,姓名,手机,部门ID,职位\nk000000,员工0,{mobile},2,总监\n"),
+    );
+    b.run(&["sync", "again.csv"]).await.assert_code(0);
+    let run = last_run(&b).await;
+    let r = b.run(&["undo", &run, "--dry-run"]).await;
+    assert!(
+        r.stdout.contains("职位=经理") && !r.stdout.contains("保留 (kept)"),
+        "{}",
+        r.stdout
+    );
+}
