@@ -318,41 +318,7 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
             n("left", "将标记离职", "To mark as leavers", c.left),
             n("invalid", "未通过", "Invalid", c.invalid),
         ],
-        Command::UndoPlan => {
-            let p = plan.map(|p| p.staff).unwrap_or_default();
-            let mut shown = vec![
-                n("created", "将重建", "To re-create", p.create),
-                n("updated", "将恢复", "To restore", p.update),
-                n("deleted", "将删除", "To delete", p.delete),
-                n("unchanged", "无需改动", "Nothing to do", p.unchanged),
-                n(
-                    "conflicts",
-                    "已被改动,不恢复",
-                    "Changed since, left alone",
-                    p.conflicts,
-                ),
-            ];
-            // The departments it names, apart from the people: those it does something to.
-            if let Some(d) = plan.and_then(|p| p.departments) {
-                let depts = [
-                    n(
-                        "dept_renamed",
-                        "部门将改回",
-                        "Departments renamed back",
-                        d.rename,
-                    ),
-                    n("dept_kept", "部门保留", "Departments kept", d.kept),
-                    n(
-                        "dept_conflicts",
-                        "部门已被改名,不改回",
-                        "Departments renamed since, left alone",
-                        d.conflicts,
-                    ),
-                ];
-                shown.extend(depts.into_iter().filter(|(.., count)| *count > 0));
-            }
-            shown
-        }
+        Command::UndoPlan => undo_plan_counts(plan),
         Command::Export => vec![n("total", "导出人数", "People exported", c.total)],
         Command::Undo => {
             // An undo's numbers count people, as the command line's do: its deletes are no
@@ -365,6 +331,43 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
         }
         _ => sent_counts(info.command, c, failed),
     }
+}
+
+/// An undo's plan, by what it would do to people, and to the departments it names.
+fn undo_plan_counts(plan: Option<&PlanShown>) -> Vec<Shown> {
+    let p = plan.map(|p| p.staff).unwrap_or_default();
+    let mut shown = vec![
+        n("created", "将重建", "To re-create", p.create),
+        n("updated", "将恢复", "To restore", p.update),
+        n("deleted", "将删除", "To delete", p.delete),
+        n("unchanged", "无需改动", "Nothing to do", p.unchanged),
+        n(
+            "conflicts",
+            "已被改动,不恢复",
+            "Changed since, left alone",
+            p.conflicts,
+        ),
+    ];
+    // The departments it names, apart from the people: those it does something to.
+    if let Some(d) = plan.and_then(|p| p.departments) {
+        let depts = [
+            n(
+                "dept_renamed",
+                "部门将改回",
+                "Departments renamed back",
+                d.rename,
+            ),
+            n("dept_kept", "部门保留", "Departments kept", d.kept),
+            n(
+                "dept_conflicts",
+                "部门已被改名,不改回",
+                "Departments renamed since, left alone",
+                d.conflicts,
+            ),
+        ];
+        shown.extend(depts.into_iter().filter(|(.., count)| *count > 0));
+    }
+    shown
 }
 
 /// The counts of a run that sent rows (import, sync, dates, undo).
