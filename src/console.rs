@@ -14,7 +14,7 @@ use crate::outcome::{Detail, Summary};
 use crate::remedy::Removal;
 use crate::signals;
 use crate::stop::Stop;
-use crate::text::{line, people};
+use crate::text::{line, lines, people};
 
 /// A line on stderr. A reader that has gone (`2>&1 | head -2`) is no reason to stop a run:
 /// the line is lost, the run goes on, and its report and journal are written.
@@ -118,7 +118,7 @@ impl Observer for Console {
             }
             Event::Warning { text, remedy } => self.say(&format!(
                 "{}{}",
-                line(&format!("bgy: warning: {text}")),
+                lines(&format!("bgy: warning: {text}")),
                 hint(remedy.as_ref())
             )),
             Event::Note { text, remedy } => self.say(&format!("{text}{}", hint(remedy.as_ref()))),

@@ -82,6 +82,23 @@ pub fn line(s: &str) -> String {
     line_within(s, LINE_CHARS)
 }
 
+/// [`line`], but a `中文 (English)` text too long for one line whose halves each fit one goes
+/// on two, the English below: for a warning, which bgy's own advice makes long (it lost its
+/// end: "import the sheet overwr…"). An error stays one line.
+pub fn lines(s: &str) -> String {
+    let folded = s.replace(['\n', '\r'], " ");
+    match bilingual(&folded) {
+        Some((zh, en))
+            if folded.chars().nth(LINE_CHARS).is_some()
+                && zh.chars().nth(LINE_CHARS).is_none()
+                && en.chars().nth(LINE_CHARS - 4).is_none() =>
+        {
+            format!("{zh}\n  ({en})")
+        }
+        _ => line(&folded),
+    }
+}
+
 /// [`line`], in at most `max` characters.
 pub fn line_within(s: &str, max: usize) -> String {
     let folded = if s.contains(['\n', '\r']) {
@@ -96,6 +113,7 @@ pub fn line_within(s: &str, max: usize) -> String {
     let Some((zh, en)) = bilingual(&folded).filter(|_| max >= 16) else {
         return cut_chars(&folded, max).into_owned();
     };
+
     let zh_room = (max / 2).max(max.saturating_sub(en.chars().count() + 3));
     let zh = cut_chars(zh, zh_room);
     // The brackets the cut left open are closed, before the one around the English.
@@ -361,6 +379,22 @@ mod tests {
         assert!(cut.len() <= 8 && cut.ends_with('…'), "{cut}");
         assert_eq!(line("a\nb"), "a b");
         assert_eq!(line(&"x".repeat(50_000)).chars().count(), LINE_CHARS);
+    }
+
+    #[test]
+    fn a_line_in_two_languages_too_long_for_one_goes_on_two_whole() {
+        let (zh, en) = ("长".repeat(200), "long ".repeat(50));
+        let text = format!("{zh} ({})", en.trim_end());
+        let two = lines(&text);
+        let two: Vec<&str> = two.lines().collect();
+        assert_eq!(two, [zh, format!("  ({})", en.trim_end())]);
+        assert!(two.iter().all(|l| l.chars().count() <= LINE_CHARS));
+        // An error's one line is cut in each half, as before.
+        assert_eq!(line(&text).lines().count(), 1);
+        // A short one, and a server's too long for two, are what [`line`] makes.
+        assert_eq!(lines("短 (short)"), "短 (short)");
+        let huge = format!("长 ({})", "x".repeat(50_000));
+        assert_eq!(lines(&huge), line(&huge));
     }
 
     #[test]
