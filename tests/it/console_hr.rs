@@ -888,3 +888,30 @@ async fn an_invalid_departments_row_is_named_in_the_page_s_language() {
     );
     c.page("/lang/zh?back=/").await;
 }
+
+/// The directory's own export uploaded as it is: everyone exists, and an import that skips
+/// them does nothing. The page said "import the 320 that passed" and left it at that; it says
+/// what that would do and where an update is.
+#[tokio::test]
+async fn an_export_of_people_all_in_the_directory_points_to_the_comparison() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("ae", 5)).unwrap();
+    let b = Bgy::new().against(&emu);
+    b.run(&["export", "-o", "all.xlsx"]).await.assert_code(0);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let bytes = std::fs::read(b.path("all.xlsx")).unwrap();
+    let (_, at, _) = c.upload("all.xlsx", bytes, Some(&csrf)).await;
+    let html = wait_until_done(&c, &at).await;
+    assert!(
+        html.contains("data-testid=\"all-existing\"") && html.contains("对比通讯录"),
+        "{html}"
+    );
+    // One new person: the import does something, and nothing is said.
+    let csv = "帐号,姓名,手机,部门\nae_new,新,13800000201,办公逸\n";
+    let (_, at, _) = c
+        .upload("new.csv", csv.as_bytes().to_vec(), Some(&csrf))
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert!(html.contains("data-testid=\"import-preview\""), "{html}");
+    assert!(!html.contains("data-testid=\"all-existing\""), "{html}");
+}
