@@ -193,14 +193,23 @@ pub struct Done {
 /// The successful outcomes in a journal of `bgy command`, by account, and the calls it never
 /// heard back from; torn lines are counted and skipped.
 pub fn successes(path: &Path, command: &str) -> anyhow::Result<Done> {
-    let file =
-        File::open(path).with_context(|| format!("cannot read the journal {}", path.display()))?;
+    let file = File::open(path).with_context(|| {
+        format!(
+            "无法读取日志 {0} (cannot read the journal {0})",
+            path.display()
+        )
+    })?;
     let mut lines = BufReader::new(file).lines();
     let head: Head = lines
         .next()
         .transpose()?
         .and_then(|l| serde_json::from_str(&l).ok())
-        .with_context(|| format!("{} is not a bgy journal", path.display()))?;
+        .with_context(|| {
+            format!(
+                "{0} 不是 bgy 的日志 ({0} is not a bgy journal)",
+                path.display()
+            )
+        })?;
     anyhow::ensure!(
         head.command == command,
         "{path} 是 bgy {was} 的日志,不是 bgy {command} 的 ({path} is the journal of `bgy {was}`, not `bgy {command}`)",

@@ -182,16 +182,24 @@ pub fn remember_columns(dir: &Path, columns: &[(String, String)]) -> anyhow::Res
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+        Err(e) => anyhow::bail!("无法读取 {0}:{e} (cannot read {0}: {e})", path.display()),
     };
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e| {
+        anyhow::anyhow!(
+            "{0} 有误,没有改动 ({0} is not valid TOML, and was left as it is): {e}",
+            path.display()
+        )
+    })?;
     let table = doc
         .entry("columns")
         .or_insert(toml_edit::table())
         .as_table_mut()
-        .ok_or_else(|| anyhow::anyhow!("{}: [columns] is not a table", path.display()))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{0}:[columns] 应是一个表 ({0}: [columns] is not a table)",
+                path.display()
+            )
+        })?;
     for (header, column) in columns {
         // Only what a run would read back.
         Names::target(column).map_err(|e| anyhow::anyhow!("{header:?}: {e}"))?;
@@ -830,7 +838,7 @@ fn check_serve(command: &Command) -> Result<(), UsageError> {
         ));
     }
     if *keep_runs == 0 {
-        return usage("--keep-runs must be at least 1 day");
+        return usage("--keep-runs 至少是 1 天 (--keep-runs must be at least 1 day)");
     }
     if max_store_mb < max_upload_mb {
         return usage(format!(
@@ -992,11 +1000,14 @@ impl Config {
         )?;
         check_command(&args.command, json)?;
         let needs_api = needs_api(&args.command);
-        let who = match who.as_deref().map(str::trim) {
-            Some("") => return usage("--who (BGY_WHO) names nobody"),
-            Some(name) => name.chars().take(100).collect(),
-            None => os_user(),
-        };
+        let who =
+            match who.as_deref().map(str::trim) {
+                Some("") => return usage(
+                    "--who (或 BGY_WHO) 是空的,要写上替谁运行 (--who, or BGY_WHO, names nobody)",
+                ),
+                Some(name) => name.chars().take(100).collect(),
+                None => os_user(),
+            };
         // bgy.toml is read here, once: a run reads the sheet with what it says. A command
         // that uses none of it is not stopped by a broken one.
         let company = match reads_settings(&args.command) {

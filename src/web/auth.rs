@@ -157,7 +157,7 @@ impl Auth {
             Some(path) => read_users(path)?,
             None if loopback => HashMap::new(),
             None => anyhow::bail!(
-                "bgy serve listens beyond this computer only with --users FILE (one name:argon2-hash or name:role:argon2-hash a line, role view, run or approve; make a hash with bgy serve --hash-password)"
+                "bgy serve 在本机以外的地址上要用 --users FILE:每行 name:role:argon2-hash,role 为 view、run 或 approve,哈希用 bgy serve --hash-password 生成 (beyond this computer bgy serve needs --users FILE: name:role:argon2-hash a line, role view, run or approve; bgy serve --hash-password makes a hash)"
             ),
         };
         let dummy = hash(&random_token())?;

@@ -360,6 +360,46 @@ async fn a_users_file_that_cannot_be_read_or_used_names_the_line_in_both_languag
     );
 }
 
+/// Refusals that were English alone on the command line.
+#[tokio::test]
+async fn options_refused_are_said_in_both_languages() {
+    let b = Bgy::new();
+    let r = b
+        .run(&[
+            "serve",
+            "--emulator",
+            "--listen",
+            "0.0.0.0:0",
+            "--data",
+            "runs",
+        ])
+        .await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("在本机以外的地址上要用 --users FILE")
+            && r.stderr
+                .contains("(beyond this computer bgy serve needs --users FILE"),
+        "{}",
+        r.stderr
+    );
+    let r = b.run(&["serve", "--emulator", "--keep-runs", "0"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("--keep-runs 至少是 1 天 (--keep-runs must be at least 1 day)"),
+        "{}",
+        r.stderr
+    );
+    b.write("s.csv", staff_csv("w", 1));
+    let r = b.run(&["check", "s.csv", "--who", " "]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("是空的") && r.stderr.contains("names nobody"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[tokio::test]
 async fn a_bgy_toml_that_cannot_be_read_names_its_line_and_column() {
     let b = Bgy::new();
