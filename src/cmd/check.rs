@@ -65,7 +65,7 @@ async fn check(
                 .then_some(not_found);
             extra.directory = Some(live.staff.len());
         }
-        None if ctx.client.is_none() => ctx.events.note("bgy check: offline (no ticket): departments, leaders and existing accounts were not checked"),
+        None if ctx.client.is_none() => ctx.events.note("bgy check: 离线检查 (没有 ticket):部门、直接上级和已有帐号没有检查 (offline, no ticket: departments, leaders and existing accounts were not checked)"),
         // A fatal condition: the offline checks still make a report; the run ends as fatal.
         None => {}
     }

@@ -72,7 +72,7 @@ async fn import(
     };
     if live.is_some_and(|l| !l.complete) {
         ctx.events
-            .warn("the staff listing came back incomplete; created/updated counts may be off");
+            .warn("通讯录的人员列表没有读全,新增和更新的计数可能不准 (the staff listing came back incomplete; created/updated counts may be off)");
     }
     s.outcomes_as_validated();
     if let (Cover::Overwrite, Some(live)) = (opts.cover, live) {

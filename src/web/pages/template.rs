@@ -25,7 +25,7 @@ pub async fn download(
             .inspect_err(|e| {
                 app.ctx
                     .events
-                    .warn(format!("template: departments not listed: {e}"))
+                    .warn(format!("模板:部门列表读不到,下拉框里没有部门 (template: departments not listed, so its dropdown has none): {e}"))
             })
             .ok(),
         _ => None,
