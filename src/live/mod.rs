@@ -885,11 +885,8 @@ fn complete_tails(
                     (String::new(), String::new()),
                 )),
                 [] => match with_separator(path, tree, all) {
-                    Some(one) => {
-                        let why = (
-                            " (部门路径的各级用 / 分隔)".to_string(),
-                            " (a path's levels are separated by /)".to_string(),
-                        );
+                    Some((one, root)) => {
+                        let why = separated_why(root.as_deref());
                         Some((one, rule::DEPARTMENT_SEPARATOR, why))
                     }
                     None => several().or_else(|| {
@@ -906,17 +903,7 @@ fn complete_tails(
                     }),
                 },
                 many => {
-                    let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
-                    issues.push(Issue::error(
-                    Some(Field::WeDepartment),
-                    problem(
-                        rule::AMBIGUOUS_DEPARTMENT,
-                        format!("部门 {path} 不明确,可能是: {shown};请写从根部门开始的完整路径"),
-                        format!(
-                            "department {path} could be any of: {shown}; write the full path from the root"
-                        ),
-                    ),
-                ));
+                    issues.push(ambiguous(path, many));
                     None
                 }
             }
@@ -941,15 +928,49 @@ fn complete_tails(
     (issues, changed)
 }
 
+/// A path that ends as several departments do, none from the root.
+fn ambiguous(path: &str, many: &[&str]) -> Issue {
+    let shown = many.iter().take(5).copied().collect::<Vec<_>>().join("、");
+    Issue::error(
+        Some(Field::WeDepartment),
+        problem(
+            rule::AMBIGUOUS_DEPARTMENT,
+            format!("部门 {path} 不明确,可能是: {shown};请写从根部门开始的完整路径"),
+            format!(
+                "department {path} could be any of: {shown}; write the full path from the root"
+            ),
+        ),
+    )
+}
+
+/// Why a path was read with `/` between its levels ([`with_separator`]), and from which
+/// `root` when its first level was another name for it.
+fn separated_why(root: Option<&str>) -> (String, String) {
+    let (zh, en) = match root {
+        Some(root) => (
+            format!(";通讯录的根部门是 {root}"),
+            format!("; the directory's root department is {root}"),
+        ),
+        None => Default::default(),
+    };
+    (
+        format!(" (部门路径的各级用 / 分隔{zh})"),
+        format!(" (a path's levels are separated by /{en})"),
+    )
+}
+
 /// What HR systems write between a path's levels instead of `/`: `研发部-后端组` (钉钉's
 /// exports), `研发部>后端组`, `研发部\后端组`, `研发部|后端组`, and their full-width forms.
 const SEPARATORS: [char; 10] = ['-', '>', '\\', '|', '—', '－', '＞', '→', '＼', '｜'];
 
 /// `path`, which names no department, read with one of [`SEPARATORS`] as `/`: the existing
 /// department that reading names (from the root, or by its end alone as [`complete_tails`]
-/// does), when exactly one reading names one. A department whose own name holds the separator
-/// was found before this (`市场部-华东区` as one name).
-fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<String> {
+/// does), when exactly one reading names one; with the root's name when the reading's first
+/// level is an HR system's name for the company and the rest names a department under the
+/// root, from it (`总公司-研发部-后端组`, `总公司/研发部/后端组` written with dashes). A
+/// department whose own name holds the separator was found before this (`市场部-华东区` as
+/// one name).
+fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String, Option<String>)> {
     if path.contains('/') {
         return None;
     }
@@ -963,9 +984,26 @@ fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<String>
             }
             let read = levels.join("/");
             existing(tree, all, &read, &read)
+                .map(|one| (one, None))
+                .or_else(|| under_other_root(&read, tree))
         });
     let one = found.next()?;
     found.next().is_none().then_some(one)
+}
+
+/// `path` with its first level, which names no department, read as the directory's one root,
+/// when the rest names a department under the root from it: the department and the root's
+/// name. Stricter than [`with_other_root`] (no department found by its end alone): a name
+/// split at a dash is only a guess at a path.
+fn under_other_root(path: &str, tree: &DeptTree) -> Option<(String, Option<String>)> {
+    let (first, rest) = path.split_once('/')?;
+    let root = &tree.only_root()?.we_name;
+    if rest.is_empty() || tree.names(first) {
+        return None;
+    }
+    let read = format!("{root}/{rest}");
+    tree.resolve(&read)?;
+    Some((read, Some(root.clone())))
 }
 
 /// What HR systems write between a person's departments instead of `;`: `研发部,产品部`,

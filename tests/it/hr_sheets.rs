@@ -723,6 +723,34 @@ async fn department_paths_with_another_separator_are_read_as_paths() {
     );
 }
 
+/// A path written with dashes under an HR system's name for the company (`总公司-研发部-后端组`):
+/// read from the directory's root, as the same path with slashes is. It was "no root
+/// department 总公司-研发部-后端组". A dashed name whose rest does not name a department from
+/// the root is not guessed at.
+#[tokio::test]
+async fn a_dashed_path_under_the_company_s_name_is_read_from_the_root() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "总公司.csv",
+        "帐号,姓名,手机,部门\n\
+         cd1,一,13800000081,总公司-研发部-后端组\n\
+         cd2,二,13800000082,总公司-客服部\n\
+         cd3,三,13800000083,华东-后端组\n",
+    );
+    let r = bgy.run(&["import", "总公司.csv", "--json"]).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["created"].as_u64(), Some(2), "{}", r.stderr);
+    let placed = |account: &str| emu.store.person(account).unwrap()["we_department"].clone();
+    assert_eq!((placed("cd1"), placed("cd2")), ("4".into(), "3".into()));
+    assert!(emu.store.person("cd3").is_none());
+    assert!(
+        r.stderr.contains("department 总公司-研发部-后端组 taken as 办公逸/研发部/后端组 (a path's levels are separated by /; the directory's root department is 办公逸)"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// A person's departments as HR systems list them, apart by `,` or `、` rather than `;`: each
 /// the department it names, with a warning; a department and one under it stay an error (more
 /// likely one path than a person in both), as does a part that names none.
