@@ -239,8 +239,11 @@ pub(super) fn shown_line(l: &PlanLine) -> [String; 5] {
     let card = l.field == "bank_card" || l.field == crate::model::Field::BankCard.label();
     // bgy's own: a line of no field says what it does (a create's row), and a field's value
     // that bgy words (a return dated today, a leave).
-    let own = |v: &str| l.field.is_empty() || crate::plan::staff::WORDED.contains(&v);
+    let worded = |v: &str| crate::plan::staff::WORDED.contains(&v);
+    let own = |v: &str| l.field.is_empty() || worded(v);
     let shown = |v: &str| match (card, own(v)) {
+        // A card bgy never knew: said, not masked into `****`.
+        (true, _) if worded(v) => i18n::pick(v),
         (true, _) => mask_card(v),
         (false, true) => i18n::pick(v),
         (false, false) => v.to_string(),
