@@ -992,9 +992,10 @@ fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String
 }
 
 /// `path` with its first level, which names no department, read as the directory's one root,
-/// when the rest names a department under the root from it: the department and the root's
-/// name. Stricter than [`with_other_root`] (no department found by its end alone): a name
-/// split at a dash is only a guess at a path.
+/// when the rest names a department under the root from it, or starts with one and goes on
+/// below it (a department to be made: `总公司-研发部-移动组`): the path and the root's name.
+/// Stricter than [`with_other_root`] (no department found by its end alone): a name split at
+/// a dash is only a guess at a path.
 fn under_other_root(path: &str, tree: &DeptTree) -> Option<(String, Option<String>)> {
     let (first, rest) = path.split_once('/')?;
     let root = &tree.only_root()?.we_name;
@@ -1002,8 +1003,9 @@ fn under_other_root(path: &str, tree: &DeptTree) -> Option<(String, Option<Strin
         return None;
     }
     let read = format!("{root}/{rest}");
-    tree.resolve(&read)?;
-    Some((read, Some(root.clone())))
+    let below = |(level, _): (&str, &str)| tree.resolve(&format!("{root}/{level}")).is_some();
+    let found = tree.resolve(&read).is_some() || rest.split_once('/').is_some_and(below);
+    found.then(|| (read, Some(root.clone())))
 }
 
 /// What HR systems write between a person's departments instead of `;`: `研发部,产品部`,

@@ -724,9 +724,10 @@ async fn department_paths_with_another_separator_are_read_as_paths() {
 }
 
 /// A path written with dashes under an HR system's name for the company (`总公司-研发部-后端组`):
-/// read from the directory's root, as the same path with slashes is. It was "no root
-/// department 总公司-研发部-后端组". A dashed name whose rest does not name a department from
-/// the root is not guessed at.
+/// read from the directory's root, as the same path with slashes is, and one that goes on below
+/// a department of the root is made on request. It was "no root department
+/// 总公司-研发部-后端组". A dashed name whose rest does not start at a department of the root
+/// is not guessed at.
 #[tokio::test]
 async fn a_dashed_path_under_the_company_s_name_is_read_from_the_root() {
     let emu = emulator().await;
@@ -736,11 +737,17 @@ async fn a_dashed_path_under_the_company_s_name_is_read_from_the_root() {
         "帐号,姓名,手机,部门\n\
          cd1,一,13800000081,总公司-研发部-后端组\n\
          cd2,二,13800000082,总公司-客服部\n\
-         cd3,三,13800000083,华东-后端组\n",
+         cd3,三,13800000083,华东-后端组\n\
+         cd4,四,13800000084,总公司-研发部-移动组\n",
     );
-    let r = bgy.run(&["import", "总公司.csv", "--json"]).await;
+    let departments = emu.store.departments().len();
+    let r = bgy
+        .run(&["import", "总公司.csv", "--json", "--create-departments"])
+        .await;
     r.assert_code(1);
-    assert_eq!(r.json()["created"].as_u64(), Some(2), "{}", r.stderr);
+    assert_eq!(r.json()["created"].as_u64(), Some(3), "{}", r.stderr);
+    assert_eq!(emu.store.departments().len(), departments + 1);
+    assert!(emu.store.person("cd4").is_some());
     let placed = |account: &str| emu.store.person(account).unwrap()["we_department"].clone();
     assert_eq!((placed("cd1"), placed("cd2")), ("4".into(), "3".into()));
     assert!(emu.store.person("cd3").is_none());
