@@ -390,6 +390,28 @@ impl Store {
         Some((load(&dir)?, dir))
     }
 
+    /// At most `n` runs, newest first, older than run `before` when given; and the last of
+    /// them when there are older ones still. Only those runs are read: a store of thousands
+    /// of runs made a page of them all, read from disk on each view.
+    pub fn page(&self, before: Option<&str>, n: usize) -> (Vec<RunInfo>, Option<String>) {
+        let mut ids: Vec<String> = std::fs::read_dir(&self.data)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| e.file_name().into_string().ok())
+            .filter(|id| valid_id(id) && before.is_none_or(|b| id.as_str() < b))
+            .collect();
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        let mut ids = ids.into_iter();
+        let runs: Vec<RunInfo> = ids
+            .by_ref()
+            .filter_map(|id| load(&self.data.join(id)))
+            .take(n)
+            .collect();
+        let older = ids.next().and(runs.last().map(|r| r.id.clone()));
+        (runs, older)
+    }
+
     /// Every run, newest first.
     pub fn list(&self) -> Vec<RunInfo> {
         let mut runs: Vec<RunInfo> = std::fs::read_dir(&self.data)

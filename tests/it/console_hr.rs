@@ -915,3 +915,46 @@ async fn an_export_of_people_all_in_the_directory_points_to_the_comparison() {
     assert!(html.contains("data-testid=\"import-preview\""), "{html}");
     assert!(!html.contains("data-testid=\"all-existing\""), "{html}");
 }
+
+/// A store of many runs shows the newest hundred, and the older ones a link away: it made one
+/// page of them all (3,000 runs: 0.86 MB, read from disk on each view).
+#[tokio::test]
+async fn the_runs_page_shows_the_newest_hundred_and_links_to_older_ones() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let csv = "帐号,姓名,手机,部门\nrp1,一,13800000301,办公逸\n";
+    let (_, at, _) = c
+        .upload("one.csv", csv.as_bytes().to_vec(), Some(&csrf))
+        .await;
+    wait_until_done(&c, &at).await;
+    // 119 more runs like it, older, each its own folder and id.
+    let one = b.path("runs").join(at.trim_start_matches("/runs/"));
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(one.join("run.json")).unwrap()).unwrap();
+    for i in 0..119 {
+        let id = format!("20200101-{:06}-{i:06x}", i);
+        let dir = b.path("runs").join(&id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut info = info.clone();
+        info["id"] = id.into();
+        std::fs::write(dir.join("run.json"), info.to_string()).unwrap();
+    }
+    let rows = |html: &str| html.matches("<tr>\n  <td><a href=\"/runs/").count();
+    let (_, first) = c.page("/runs").await;
+    assert_eq!(rows(&first), 100, "{first}");
+    assert!(
+        first.contains(&format!("href=\"{at}\"")),
+        "the newest first"
+    );
+    let older = first
+        .split("href=\"/runs?before=")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no link to older runs: {first}"))
+        .to_string();
+    let (_, second) = c.page(&format!("/runs?before={older}")).await;
+    assert_eq!(rows(&second), 20, "{second}");
+    assert!(!second.contains("data-testid=\"older\"") && second.contains("data-testid=\"newest\""));
+    assert!(!second.contains(&format!("href=\"{at}\"")));
+}

@@ -2,20 +2,34 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::Extension;
 
 use crate::web::auth::Session;
 use crate::web::{html, runs, App};
 
-pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
+/// The runs a page shows at most; older ones are a link away.
+const PER_PAGE: usize = 100;
+
+#[derive(serde::Deserialize)]
+pub struct Older {
+    /// The runs older than this one (a run's id).
+    before: Option<String>,
+}
+
+pub async fn page(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(q): Query<Older>,
+) -> Response {
     let store = app.clone();
-    let runs = tokio::task::spawn_blocking(move || {
-        let mut runs = store.store.list();
+    let before = q.before.clone();
+    let (runs, older) = tokio::task::spawn_blocking(move || {
+        let (mut runs, older) = store.store.page(before.as_deref(), PER_PAGE);
         // A run another console was carrying out when it was killed.
         store.store.settle(&mut runs);
-        runs
+        (runs, older)
     })
     .await
     .unwrap_or_default();
@@ -34,6 +48,8 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
         .collect();
     html::render(
         "runs.html",
-        minijinja::context! { runs, user => s.user, csrf => s.csrf },
+        minijinja::context! {
+            runs, older, newer => q.before.is_some(), user => s.user, csrf => s.csrf,
+        },
     )
 }
