@@ -193,11 +193,14 @@ fn preview(ctx: &Context, s: &Session, opts: ImportOptions, to_create: &BTreeSet
         .take(PREVIEW_ROWS)
         .collect();
     for row in &shown {
+        // Every field it sends, a card masked (it went unsaid, though sent).
         let fields: Vec<String> = row
             .values()
             .iter()
-            .filter(|(f, _)| *f != Field::BankCard)
-            .map(|(f, v)| format!("{}={v}", f.key()))
+            .map(|(f, v)| match f {
+                Field::BankCard => format!("{}={}", f.key(), crate::model::mask_card(v)),
+                _ => format!("{}={v}", f.key()),
+            })
             .collect();
         ctx.events.note(format!(
             "would send staff/add cover={cover} (row {}): {}",

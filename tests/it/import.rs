@@ -192,6 +192,17 @@ async fn dry_run_sends_nothing() {
     assert_eq!(all[15][col(&all, "帐号")], "dry0014");
     assert_eq!(emu.stats.calls("staff/add"), 0);
     assert!(emu.store.person("dry0000").is_none());
+    // A card it would send is said, masked: it went unsaid.
+    bgy.write(
+        "card.csv",
+        "帐号,姓名,手机,部门,银行卡号\ndrycard,卡,13800000401,办公逸,6222020200112233445\n",
+    );
+    let r = bgy.run(&["import", "card.csv", "--dry-run"]).await;
+    assert!(
+        r.stderr.contains("bank_card=**** 3445") && !r.stderr.contains("6222"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[tokio::test]
