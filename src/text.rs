@@ -113,7 +113,6 @@ pub fn line_within(s: &str, max: usize) -> String {
     let Some((zh, en)) = bilingual(&folded).filter(|_| max >= 16) else {
         return cut_chars(&folded, max).into_owned();
     };
-
     let zh_room = (max / 2).max(max.saturating_sub(en.chars().count() + 3));
     let zh = cut_chars(zh, zh_room);
     // The brackets the cut left open are closed, before the one around the English.

@@ -1,5 +1,6 @@
-//! `bgy times FILE`: entry, probation-end, work-start and leave dates with `staff/entry-time`, at most 50 rows a
-//! call and never one account twice in a call; the answer's failure list maps back to rows.
+//! `bgy times FILE`: entry, probation-end, work-start and leave dates with `staff/entry-time`,
+//! at most 50 rows a call and never one account twice in a call; the answer's failure list maps
+//! back to rows.
 
 use crate::config::Input;
 use crate::context::Context;

@@ -966,8 +966,8 @@ const SEPARATORS: [char; 10] = ['-', '>', '\\', '|', '—', '－', '＞', '→',
 /// `path`, which names no department, read with one of [`SEPARATORS`] as `/`: the existing
 /// department that reading names (from the root, or by its end alone as [`complete_tails`]
 /// does), when exactly one reading names one; with the root's name when the reading's first
-/// level is an HR system's name for the company and the rest names a department under the
-/// root, from it (`总公司-研发部-后端组`, `总公司/研发部/后端组` written with dashes). A
+/// level is an HR system's name for the company and the rest is read from the root
+/// ([`under_other_root`]: `总公司-研发部-后端组`, `总公司/研发部/后端组` written with dashes). A
 /// department whose own name holds the separator was found before this (`市场部-华东区` as
 /// one name).
 fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String, Option<String>)> {
