@@ -312,10 +312,17 @@ fn print_plan(p: &PlanShown, out: &dyn Fn(String)) {
             0 => String::new(),
             n => format!(", {n} renamed since, left alone (已被改名,不改回)"),
         };
-        out(format!(
-            "plan: departments: {} to create, {} to rename, {} invalid rows{kept}{conflicts}",
-            d.create, d.rename, d.invalid
-        ));
+        // A plan has neither: its departments are created, renamed or invalid rows.
+        out(match d.kept + d.conflicts {
+            0 => format!(
+                "plan: departments: {} to create, {} to rename, {} invalid rows",
+                d.create, d.rename, d.invalid
+            ),
+            _ => format!(
+                "plan: departments: {} to rename back{kept}{conflicts}",
+                d.rename
+            ),
+        });
     }
     let s = p.staff;
     let leave = match s.leave {
