@@ -997,15 +997,11 @@ fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String
 /// Stricter than [`with_other_root`] (no department found by its end alone): a name split at
 /// a dash is only a guess at a path.
 fn under_other_root(path: &str, tree: &DeptTree) -> Option<(String, Option<String>)> {
-    let (first, rest) = path.split_once('/')?;
-    let root = &tree.only_root()?.we_name;
-    if rest.is_empty() || tree.names(first) {
-        return None;
-    }
+    let (_, rest, root) = another_name(path, tree)?;
     let read = format!("{root}/{rest}");
     let below = |(level, _): (&str, &str)| tree.resolve(&format!("{root}/{level}")).is_some();
     let found = tree.resolve(&read).is_some() || rest.split_once('/').is_some_and(below);
-    found.then(|| (read, Some(root.clone())))
+    found.then(|| (read, Some(root.to_string())))
 }
 
 /// What HR systems write between a person's departments instead of `;`: `研发部,产品部`,
@@ -1034,13 +1030,18 @@ fn as_several(path: &str, tree: &DeptTree, all: &[String]) -> Option<String> {
 /// (`某某集团/研发中心` for `办公逸/研发中心`). The existing department the rest of the path
 /// names under the root, or by its end alone as [`complete_tails`] does, and the root's name.
 fn with_other_root(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String, String)> {
+    let (_, rest, root) = another_name(path, tree)?;
+    let one = existing(tree, all, &format!("{root}/{rest}"), rest)?;
+    Some((one, root.to_string()))
+}
+
+/// `path`'s first level, when it names no department and has levels under it, the rest, and
+/// the directory's one root: the first level may be an HR system's name for the company,
+/// which [`with_other_root`], [`under_other_root`] and [`under_company_name`] each read so.
+fn another_name<'p, 't>(path: &'p str, tree: &'t DeptTree) -> Option<(&'p str, &'p str, &'t str)> {
     let (first, rest) = path.split_once('/')?;
     let root = &tree.only_root()?.we_name;
-    if rest.is_empty() || tree.names(first) {
-        return None;
-    }
-    let one = existing(tree, all, &format!("{root}/{rest}"), rest)?;
-    Some((one, root.clone()))
+    (!rest.is_empty() && !tree.names(first)).then_some((first, rest, root.as_str()))
 }
 
 /// `path`, one level that names no department, read as the directory's one root when the
@@ -1067,12 +1068,11 @@ fn under_company_name(
     all: &[String],
     firsts: &[FirstLevel],
 ) -> Option<(String, String)> {
-    let (first, rest) = path.split_once('/')?;
-    let root = &tree.only_root()?.we_name;
+    let (first, rest, root) = another_name(path, tree)?;
     let [company] = firsts else {
         return None;
     };
-    if company.name != first || rest.is_empty() || tree.names(first) {
+    if company.name != first {
         return None;
     }
     let read = |under: &String| with_other_root(&format!("{first}/{under}"), tree, all);
@@ -1080,7 +1080,7 @@ fn under_company_name(
         .under
         .iter()
         .any(|under| read(under).is_some())
-        .then(|| (format!("{root}/{rest}"), root.clone()))
+        .then(|| (format!("{root}/{rest}"), root.to_string()))
 }
 
 /// `path` is one level, and no department of `tree` is called so.
