@@ -160,12 +160,7 @@ fn inverse(
     let (mut plan, mut kept) = (Vec::new(), Kept::new());
     each_account(history, run, |account, first, before, sent| {
         let inverse = invert(&account, first, &before, &sent, live, force);
-        if let Inverse::Restore(_) | Inverse::Conflict(_) = inverse {
-            let fields = cannot_go_back(first, &before, &sent);
-            if fields != 0 {
-                kept.insert(account.clone(), fields);
-            }
-        }
+        note_kept(&mut kept, &account, &inverse, (first, &before, &sent));
         plan.push((account, inverse));
     })?;
     Ok((plan, kept))
@@ -174,6 +169,22 @@ fn inverse(
 /// The fields each restore cannot take back (a bit each, by [`Field`] order), by account: only
 /// the accounts that have some.
 type Kept = HashMap<String, u64>;
+
+/// Notes in `kept` what the restore of `account` (as the plan names it) cannot take back of
+/// its change: its first kind, the record before and what was sent.
+fn note_kept(
+    kept: &mut Kept,
+    account: &str,
+    inverse: &Inverse,
+    (first, before, sent): (ChangeKind, &StaffRecord, &StaffRecord),
+) {
+    if let Inverse::Restore(_) | Inverse::Conflict(_) = inverse {
+        let fields = cannot_go_back(first, before, sent);
+        if fields != 0 {
+            kept.insert(account.to_string(), fields);
+        }
+    }
+}
 
 /// What the run `sent` that a restore leaves as the run set it: the fields that were empty
 /// `before` (the API cannot empty a field), or that bgy did not know (a column the listing
@@ -318,19 +329,11 @@ fn take_back_unanswered(
             continue;
         }
         let inverse = invert(account, call.kind, &before, &sent, live, false);
-        if let Inverse::Restore(_) = inverse {
-            let fields = cannot_go_back(call.kind, &before, &sent);
-            if fields != 0 {
-                kept.insert(account.to_string(), fields);
-            }
-        }
         planned.insert(AccountKey::new(account));
-        plan.push((
-            live.person(account)
-                .map_or(account, |p| p.account())
-                .to_string(),
-            inverse,
-        ));
+        // As the directory spells it: the plan's lines, and what it cannot take back, by it.
+        let named = live.person(account).map_or(account, |p| p.account());
+        note_kept(kept, named, &inverse, (call.kind, &before, &sent));
+        plan.push((named.to_string(), inverse));
         applied += 1;
     }
     plan.sort_by(|a, b| a.0.cmp(&b.0));
