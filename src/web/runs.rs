@@ -414,14 +414,7 @@ impl Store {
 
     /// Every run, newest first.
     pub fn list(&self) -> Vec<RunInfo> {
-        let mut runs: Vec<RunInfo> = std::fs::read_dir(&self.data)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter_map(|e| load(&e.path()))
-            .collect();
-        runs.sort_by(|a, b| b.id.cmp(&a.id));
-        runs
+        self.page(None, usize::MAX).0
     }
 
     /// Marks a run as carried out by this process, for as long as the guard lives.
