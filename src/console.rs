@@ -31,6 +31,9 @@ pub struct Console {
     quiet: bool,
     /// `--json`: stdout holds the one summary object, so a plan goes to stderr.
     json: bool,
+    /// The unattended job (`schedule`, `approve`): what helps is a setting of bgy.toml, not
+    /// an option.
+    unattended: bool,
     bar: Mutex<Option<ProgressBar>>,
     ok: AtomicU64,
     failed: AtomicU64,
@@ -41,9 +44,18 @@ impl Console {
         Console {
             quiet,
             json,
+            unattended: false,
             bar: Mutex::new(None),
             ok: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+        }
+    }
+
+    /// The same, for the unattended job: a remedy is said as bgy.toml's setting.
+    pub fn unattended(self) -> Console {
+        Console {
+            unattended: true,
+            ..self
         }
     }
 
@@ -119,9 +131,11 @@ impl Observer for Console {
             Event::Warning { text, remedy } => self.say(&format!(
                 "{}{}",
                 lines(&format!("bgy: warning: {text}")),
-                hint(remedy.as_ref())
+                hint(remedy.as_ref(), self.unattended)
             )),
-            Event::Note { text, remedy } => self.say(&format!("{text}{}", hint(remedy.as_ref()))),
+            Event::Note { text, remedy } => {
+                self.say(&format!("{text}{}", hint(remedy.as_ref(), self.unattended)))
+            }
             Event::Plan(plan) => {
                 self.end_bar();
                 // The plan is the command's product: stdout, unless that is the JSON's.
@@ -133,7 +147,7 @@ impl Observer for Console {
             Event::FailedHeader(_) | Event::Failed(_) | Event::Columns(_) => {}
             Event::Finished(f) => {
                 self.end_bar();
-                print_finished(&f);
+                print_finished(&f, self.unattended);
             }
         }
     }
@@ -197,7 +211,7 @@ fn counted(f: &Finished) -> String {
 }
 
 /// `bgy import: 300 rows: 295 created, 3 invalid …`, the reasons, why it stopped, the report.
-fn print_finished(f: &Finished) {
+fn print_finished(f: &Finished, unattended: bool) {
     let c = &f.counts;
     let mut parts = Vec::new();
     // An import skips an account that exists; a delete or a leave, one its sheet names again.
@@ -258,13 +272,17 @@ fn print_finished(f: &Finished) {
                 r.rule, r.example, r.first_row
             ),
         };
-        say(format!("  {}{}", line(&text), hint(r.remedy.as_ref())));
+        say(format!(
+            "  {}{}",
+            line(&text),
+            hint(r.remedy.as_ref(), unattended)
+        ));
     }
     if let Some(why) = &f.stopped {
         say(format!(
             "{}{}",
             line(&format!("bgy {}: stopped early: {why}", f.command)),
-            hint(f.stopped_remedy.as_ref())
+            hint(f.stopped_remedy.as_ref(), unattended)
         ));
     }
     if let Some(report) = &f.report {
@@ -538,11 +556,45 @@ pub fn flag(remedy: &Remedy) -> String {
     }
 }
 
-/// ` → OPTION` after a line whose remedy is an option.
-pub fn hint(remedy: Option<&Remedy>) -> String {
-    remedy
-        .map(|r| format!(" → {}", flag(r)))
-        .unwrap_or_default()
+/// A remedy as the unattended job takes it, which reads bgy.toml and no sheet option: the
+/// setting, in both languages. None for a remedy it has no setting for (it never imports with
+/// --cover, and a waiting run is approved, not forced).
+pub fn setting(remedy: &Remedy) -> Option<String> {
+    match remedy {
+        Remedy::MapColumn {
+            header,
+            field: Some(f),
+        } => Some(format!(
+            "在 bgy.toml 的 [columns] 中写 \"{header}\" = \"{0}\" (or \"{header}\" = \"{0}\" under [columns] in bgy.toml)",
+            f.label()
+        )),
+        Remedy::MapColumn {
+            header,
+            field: None,
+        } => Some(format!(
+            "在 bgy.toml 的 [columns] 中写 \"{header}\" = \"列名\",或 = \"-\" 不读它 (or \"{header}\" = \"COLUMN\" or \"-\" under [columns] in bgy.toml)"
+        )),
+        Remedy::CreateDepartments => Some(
+            "在 bgy.toml 的 [schedule] 中写 create_departments = true (or create_departments = true under [schedule] in bgy.toml)".into(),
+        ),
+        Remedy::Ticket | Remedy::ServerAddress | Remedy::SlowDown => Some(flag(remedy)),
+        Remedy::Overwrite
+        | Remedy::Force
+        | Remedy::ChooseSheet { .. }
+        | Remedy::ChooseKind { .. }
+        | Remedy::Confirm
+        | Remedy::Recursive => None,
+    }
+}
+
+/// ` → OPTION` after a line whose remedy is an option; for the unattended job, ` → SETTING`.
+pub fn hint(remedy: Option<&Remedy>, unattended: bool) -> String {
+    let said = match remedy {
+        Some(r) if unattended => setting(r),
+        Some(r) => Some(flag(r)),
+        None => None,
+    };
+    said.map(|s| format!(" → {s}")).unwrap_or_default()
 }
 
 /// Ctrl-C, SIGTERM and SIGHUP, for as long as the watch lives. A run that sends is stopped

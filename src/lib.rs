@@ -45,7 +45,11 @@ use crate::events::{Emit, Observer};
 /// Runs one command from the command line: the console draws its events, and Ctrl-C or SIGTERM
 /// stops a run that sends.
 pub async fn run(config: Config) -> anyhow::Result<Summary> {
-    let events = Arc::new(console::Console::new(config.quiet, config.json));
+    let console = console::Console::new(config.quiet, config.json);
+    let events = Arc::new(match &config.job {
+        Job::Schedule { .. } | Job::Decide { .. } => console.unattended(),
+        _ => console,
+    });
     run_with(config, events).await
 }
 

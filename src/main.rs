@@ -76,7 +76,8 @@ fn main() {
             let code = bgy::error_exit_code(&e);
             runtime.shutdown_background();
             // The stages name no option: the terminal adds the one that helps.
-            let hint = bgy::console::hint(bgy::outcome::remedy_of(&e).as_ref());
+            let unattended = matches!(command, "schedule" | "approve");
+            let hint = bgy::console::hint(bgy::outcome::remedy_of(&e).as_ref(), unattended);
             fail(command, json, &format!("{e:#}"), &hint, code);
         }
     };

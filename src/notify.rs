@@ -198,6 +198,9 @@ fn warn(events: &dyn Observer, hook: &Webhook, e: &anyhow::Error) {
 
 /// The message: a title, the file, the counts, why it waits and how to decide, the top
 /// reasons, the console's link; cut to the robot's 4,096 bytes.
+/// The most of a reason's words a line of the message holds.
+const REASON_CHARS: usize = 80;
+
 fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
     let colour = match kind {
         Kind::Success => "info",
@@ -211,7 +214,12 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
         out.push_str(&format!("> 文件:{file}\n"));
     }
     match ended.result {
-        Err(e) => out.push_str(&format!("> 错误:{}\n", first_chars(&format!("{e:#}"), 600))),
+        Err(e) => {
+            out.push_str(&format!("> 错误:{}\n", first_chars(&format!("{e:#}"), 600)));
+            if let Some(todo) = todo(crate::outcome::remedy_of(e).as_ref()) {
+                out.push_str(&format!("> 处理:{todo}\n"));
+            }
+        }
         Ok(s) => {
             let c = &s.counts;
             match s.planned() {
@@ -250,18 +258,7 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
             out.push_str("\n**主要原因**\n");
         }
         for r in ended.reasons.iter().take(5) {
-            // The Chinese half, as the console shows it in Chinese: the English rule's name
-            // and sentence are for the command line.
-            let text = crate::text::bilingual(&r.example).map_or(r.example.as_str(), |(zh, _)| zh);
-            let row = match r.count {
-                1 => format!("第 {} 行", r.first_row),
-                _ => format!("以首行 {} 为例", r.first_row),
-            };
-            out.push_str(&format!(
-                "- {} × {}({row})\n",
-                r.count,
-                first_chars(text, 80)
-            ));
+            out.push_str(&format!("- {}\n", reason_line(r)));
         }
     }
     if let Some(url) = console {
@@ -271,6 +268,41 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
         ));
     }
     cut(out, MAX_MARKDOWN_BYTES)
+}
+
+/// A reason as the robot lists it: its count, the first row's words (the rule's name, when
+/// those are too long for a chat line), the row, and the setting that helps.
+fn reason_line(r: &crate::outcome::Reason) -> String {
+    // The Chinese half, as the console shows it in Chinese: the English rule's name and
+    // sentence are for the command line.
+    let zh = |text: &str| {
+        crate::text::bilingual(text)
+            .map_or(text, |(zh, _)| zh)
+            .to_string()
+    };
+    let example = zh(&r.example);
+    let text = match example.chars().count() {
+        n if n > REASON_CHARS && r.count > 1 => zh(&r.rule),
+        _ => example,
+    };
+    let row = match r.count {
+        1 => format!("第 {} 行", r.first_row),
+        _ => format!("例如第 {} 行,第一处", r.first_row),
+    };
+    let todo = todo(r.remedy.as_ref())
+        .map(|t| format!(" → {t}"))
+        .unwrap_or_default();
+    format!(
+        "{} × {}({row}){todo}",
+        r.count,
+        first_chars(&text, REASON_CHARS)
+    )
+}
+
+/// What to change in bgy.toml, in Chinese.
+fn todo(remedy: Option<&crate::remedy::Remedy>) -> Option<String> {
+    let setting = crate::console::setting(remedy?)?;
+    Some(crate::text::bilingual(&setting).map_or(setting.clone(), |(zh, _)| zh.to_string()))
 }
 
 fn first_chars(text: &str, n: usize) -> String {
@@ -443,7 +475,7 @@ mod tests {
         // Each reason in Chinese alone, as the console shows it.
         assert!(
             text.contains(
-                "- 4 × 转正时间: 转正时间 2025-03-19 早于入职时间 2025-12-19(以首行 72 为例)"
+                "- 4 × 转正时间: 转正时间 2025-03-19 早于入职时间 2025-12-19(例如第 72 行,第一处)"
             ),
             "{text}"
         );
@@ -476,6 +508,40 @@ mod tests {
             None,
         );
         assert!(text.contains("撤销:`bgy undo 3`"), "{text}");
+    }
+
+    #[test]
+    fn a_reason_too_long_for_a_line_is_told_by_its_rule_and_its_setting() {
+        let long = crate::outcome::Reason {
+            count: 300,
+            warning: true,
+            rule: "人事状态: 在职等人事状态不发送 (status: in service)".into(),
+            example: format!(
+                "人事状态: 在职{} (status: in service is none of 办公逸's)",
+                "。".repeat(90)
+            ),
+            first_row: 2,
+            remedy: None,
+        };
+        assert_eq!(
+            reason_line(&long),
+            "300 × 人事状态: 在职等人事状态不发送(例如第 2 行,第一处)"
+        );
+        // A row alone keeps its own words, cut.
+        let one = crate::outcome::Reason { count: 1, ..long };
+        assert!(reason_line(&one).starts_with("1 × 人事状态: 在职。"));
+        assert!(reason_line(&one).ends_with("…(第 2 行)"));
+
+        let header = crate::remedy::Remedy::MapColumn {
+            header: "工号".into(),
+            field: Some(crate::model::Field::WeUserid),
+        };
+        assert_eq!(
+            todo(Some(&header)).as_deref(),
+            Some("在 bgy.toml 的 [columns] 中写 \"工号\" = \"帐号\"")
+        );
+        // A run of the job is never forced: a guard it meets pauses it.
+        assert_eq!(todo(Some(&crate::remedy::Remedy::Force)), None);
     }
 
     #[test]

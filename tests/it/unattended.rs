@@ -242,6 +242,37 @@ async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
     bgy.run(&["check", "x.csv"]).await.assert_code(0);
 }
 
+/// An export whose accounts are headed 工号 stops the job; the terminal and the robot say the
+/// line of bgy.toml that reads it, not the option that a command run by hand would take.
+#[tokio::test]
+async fn an_export_headed_工号_names_the_setting_that_reads_it() {
+    let emu = directory(3).await;
+    let (robot, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "");
+    bgy.write(
+        "hr/花名册-1.csv",
+        sheet(0..3, &[]).replacen("帐号", "工号", 1),
+    );
+    let out = bgy.run(&["schedule", "--once"]).await;
+    out.assert_code(2);
+    let setting = "在 bgy.toml 的 [columns] 中写 \"工号\" = \"帐号\"";
+    assert!(
+        out.stderr.contains(&format!("→ {setting}")) && !out.stderr.contains("--map"),
+        "{}",
+        out.stderr
+    );
+    let told = robot.texts().pop().unwrap();
+    assert!(told.contains(&format!("> 处理:{setting}\n")), "{told}");
+    // A command run by hand still names its option.
+    let check = bgy.run(&["check", "hr/花名册-1.csv"]).await;
+    assert!(
+        check.stderr.contains("→ --map '工号=we_userid'"),
+        "{}",
+        check.stderr
+    );
+}
+
 /// Under cron, which starts a job in the home folder, a run without `cd` finds no bgy.toml:
 /// that is said first, with the folder, before the ticket the job also lacks.
 #[tokio::test]
@@ -1378,10 +1409,20 @@ async fn an_export_s_new_department_is_made_by_a_job_that_creates_departments() 
     let out = bgy.run(&["schedule", "--once"]).await;
     out.assert_code(1);
     assert!(emu.store.person("new01").is_none());
+    // The job takes no options: what helps is bgy.toml's setting, on the terminal and in the
+    // robot's message alike.
     assert!(
-        out.stderr.contains("→ --create-departments"),
+        out.stderr
+            .contains("→ 在 bgy.toml 的 [schedule] 中写 create_departments = true")
+            && !out.stderr.contains("--create-departments"),
         "{}",
         out.stderr
+    );
+    let failed = robot.texts().pop().unwrap();
+    assert!(
+        failed.contains("→ 在 bgy.toml 的 [schedule] 中写 create_departments = true\n")
+            && !failed.contains("under [schedule]"),
+        "{failed}"
     );
 
     settings(&bgy, &hook, "max_changes = 5\ncreate_departments = true");
