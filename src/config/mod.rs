@@ -100,6 +100,12 @@ impl Company {
         keep::Keep::of(self.prune.clone())
     }
 
+    /// `[schedule] tz`, the zone of the company's days, when bgy.toml has a job (its default,
+    /// Asia/Shanghai, when the job names none) and the job can be read.
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        Some(self.unattended().ok()?.schedule?.tz)
+    }
+
     /// `[schedule]` and `[notify]`, typed (a bad key named).
     pub fn unattended(&self) -> Result<unattended::Settings, UsageError> {
         unattended::Settings::of(self.schedule.clone(), self.notify.clone())
@@ -1014,6 +1020,15 @@ impl Config {
             true => Company::read(Path::new("."))?,
             false => Company::default(),
         };
+        // The company's day, for the dates a run writes; an undo's too, which reads nothing
+        // else of the file. A broken file stops no command here.
+        let zone = match reads_settings(&args.command) {
+            true => company.zone(),
+            false => Company::read(Path::new(".")).ok().and_then(|c| c.zone()),
+        };
+        if let Some(tz) = zone {
+            crate::model::set_zone(tz);
+        }
         // The settings first: under cron, a folder without bgy.toml is the first thing to fix.
         let mut job = Job::of(args.command, &company)?;
         if needs_api && matches!(target, Target::Offline) {

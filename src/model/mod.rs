@@ -387,10 +387,27 @@ pub fn mask_card(card: &str) -> String {
     }
 }
 
-/// Today's local date as the API takes a date (`2026-12-02`): a leave's 离职时间, a return's
-/// 复职时间.
+/// The company's time zone, once bgy.toml names one ([`set_zone`]).
+static ZONE: std::sync::OnceLock<chrono_tz::Tz> = std::sync::OnceLock::new();
+
+/// The days bgy writes are the company's: its job's zone (bgy.toml's `[schedule] tz`), not
+/// the machine's, which on a server is often UTC, eight hours behind the 02:30 of a job in
+/// Shanghai. Set once, before a run; a later call changes nothing.
+pub fn set_zone(tz: chrono_tz::Tz) {
+    let _ = ZONE.set(tz);
+}
+
+/// Today's date as the API takes a date (`2026-12-02`): a leave's 离职时间, a return's
+/// 复职时间. In the company's zone ([`set_zone`]), else the machine's.
 pub fn today() -> String {
-    chrono::Local::now().format("%Y-%m-%d").to_string()
+    let now = chrono::Utc::now();
+    match ZONE.get() {
+        Some(tz) => now.with_timezone(tz).format("%Y-%m-%d").to_string(),
+        None => now
+            .with_timezone(&chrono::Local)
+            .format("%Y-%m-%d")
+            .to_string(),
+    }
 }
 
 /// The departments sheet of an export (and of a sheet that reorganises departments).

@@ -539,13 +539,24 @@ async fn leavers_are_marked_once_and_an_undo_takes_the_leave_back() {
     let emu = directory(20).await;
     let (_, hook) = robot().await;
     let bgy = Bgy::new().against(&emu);
-    settings(&bgy, &hook, "max_changes = 5");
+    // The dates are the company's day, in the job's zone: one whose date is not the
+    // machine's now (UTC+14 or UTC-11), as a server on UTC is eight hours behind Shanghai.
+    let date = |tz: chrono_tz::Tz| chrono::Utc::now().with_timezone(&tz).date_naive();
+    let local = chrono::Local::now().date_naive();
+    let tz = [
+        chrono_tz::Pacific::Kiritimati,
+        chrono_tz::Pacific::Pago_Pago,
+    ]
+    .into_iter()
+    .find(|tz| date(*tz) != local)
+    .unwrap();
+    settings(&bgy, &hook, &format!("max_changes = 5\ntz = \"{tz}\""));
     // p000019 left the company.
     bgy.write("hr/花名册.csv", sheet(0..19, &[]));
     let out = bgy.run(&["schedule", "--once", "--json"]).await;
     out.assert_code(0);
     assert_eq!(out.json()["left"], 1, "{}", out.stdout);
-    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+    let today = date(tz).format("%Y-%m-%d").to_string();
     let gone = emu.store.person("p000019").expect("marked, not deleted");
     assert_eq!(gone["status"], "3");
     assert_eq!(gone["quite_time"], today.as_str());
@@ -615,18 +626,22 @@ async fn a_leaver_the_next_export_names_again_is_brought_back_once() {
         "{}",
         plan.stdout
     );
-    // p000019's row says they left: only its date is updated.
+    // p000019's row says they left: only its date is updated, from the day the job marked
+    // them (the job's zone's, Asia/Shanghai when bgy.toml names none).
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d")
+        .to_string();
     assert!(
-        plan.stdout
-            .contains("p000019 (员工19)  离职时间 quite_time: 2026-12-")
-            && !plan.stdout.contains("p000019 (员工19)  人事状态"),
+        plan.stdout.contains(&format!(
+            "p000019 (员工19)  离职时间 quite_time: {today} → 2026-11-30"
+        )) && !plan.stdout.contains("p000019 (员工19)  人事状态"),
         "{}",
         plan.stdout
     );
     let out = bgy.run(&["schedule", "--once", "--json"]).await;
     out.assert_code(0);
     assert_eq!(out.json()["updated"], 2, "{}", out.stdout);
-    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
     let back = emu.store.person("p000018").unwrap();
     assert_eq!(back["status"], "1", "{back:?}");
     assert_eq!(back["back_time"], today.as_str(), "{back:?}");
