@@ -250,14 +250,13 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
             }
         }
     }
-    if !ended.reasons.is_empty() {
-        // Warnings alone (a run that went through) are reminders, not why it failed.
-        if ended.reasons.iter().all(|r| r.warning) {
-            out.push_str("\n**提醒**\n");
-        } else {
-            out.push_str("\n**主要原因**\n");
+    // Why it failed, then the reminders: a warning is never a reason a run failed.
+    let (errors, warnings): (Vec<_>, Vec<_>) = ended.reasons.iter().partition(|r| !r.warning);
+    for (heading, reasons) in [("主要原因", errors), ("提醒", warnings)] {
+        if !reasons.is_empty() {
+            out.push_str(&format!("\n**{heading}**\n"));
         }
-        for r in ended.reasons.iter().take(5) {
+        for r in reasons.iter().take(5) {
             out.push_str(&format!("- {}\n", reason_line(r)));
         }
     }
@@ -491,6 +490,12 @@ mod tests {
             None,
         );
         assert!(text.contains("**主要原因**"), "{text}");
+        // The warning below, as a reminder.
+        let (why, reminders) = text
+            .split_once("**提醒**")
+            .unwrap_or_else(|| panic!("{text}"));
+        assert!(why.contains("**主要原因**\n- 4 × "), "{text}");
+        assert!(reminders.contains("- 4 × "), "{text}");
 
         let mut summary = Summary {
             history_run: Some(3),
