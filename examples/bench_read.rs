@@ -83,7 +83,7 @@ fn main() -> anyhow::Result<()> {
 
     let outcomes: Vec<Outcome> = table.rows.iter().map(|_| Outcome::Created).collect();
     let t = Instant::now();
-    let now = chrono::Local::now();
+    let now = bgy::model::now();
     bgy::report::Report {
         command: bgy::model::Command::Import,
         input: table.path.display().to_string(),

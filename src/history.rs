@@ -222,7 +222,7 @@ pub struct ChangeText {
 }
 
 fn now() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+    crate::model::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Hides bank card numbers in a value about to be shown.

@@ -163,7 +163,7 @@ fn take(path: &Path, what: &str, patience: Duration) -> anyhow::Result<File> {
     let holder = format!(
         "process {} ({what}, started {})",
         std::process::id(),
-        chrono::Local::now().format("%Y-%m-%d %H:%M:%S")
+        crate::model::now().format("%Y-%m-%d %H:%M:%S")
     );
     file.set_len(0)?;
     file.rewind()?;

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::thread::JoinHandle;
 
-use chrono::{DateTime, Local};
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError,
 };
@@ -38,12 +37,12 @@ pub fn report_stem(input: &Path) -> String {
 }
 
 /// `DIR/NAME.report-YYYYMMDD-HHMMSS.xlsx` next to the input.
-pub fn default_path(input: &Path, at: DateTime<Local>) -> PathBuf {
+pub fn default_path(input: &Path, at: crate::model::Moment) -> PathBuf {
     input.with_file_name(report_name(input, at))
 }
 
 /// `NAME.report-YYYYMMDD-HHMMSS.xlsx`.
-fn report_name(input: &Path, at: DateTime<Local>) -> String {
+fn report_name(input: &Path, at: crate::model::Moment) -> String {
     format!(
         "{}.report-{}.xlsx",
         report_stem(input),
@@ -57,7 +56,7 @@ fn report_name(input: &Path, at: DateTime<Local>) -> String {
 pub fn reserve_path(
     input: &Path,
     dir: Option<&Path>,
-    at: DateTime<Local>,
+    at: crate::model::Moment,
 ) -> std::io::Result<PathBuf> {
     let first = match dir {
         Some(dir) => {
@@ -115,8 +114,8 @@ pub struct Report<'a> {
     pub outcomes: &'a [Outcome],
     /// The run's counts: the outcomes', and what it did besides its rows (a sync's prunes).
     pub counts: &'a Counts,
-    pub started: DateTime<Local>,
-    pub finished: DateTime<Local>,
+    pub started: crate::model::Moment,
+    pub finished: crate::model::Moment,
     /// Why the run stopped early, if it did.
     pub stopped: Option<String>,
     pub plan: Option<&'a dyn PlanLines>,
@@ -905,7 +904,9 @@ mod tests {
         counts: &'a Counts,
         reasons: &'a [Reason],
     ) -> Report<'a> {
-        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 26, 9, 0, 0).unwrap();
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 26, 9, 0, 0)
+            .unwrap()
+            .fixed_offset();
         Report {
             command: Command::Check,
             input: table.path.display().to_string(),
@@ -1144,7 +1145,9 @@ mod tests {
     fn two_runs_in_the_same_second_get_two_reports() {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("staff.xlsx");
-        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 24, 9, 5, 7)
+            .unwrap()
+            .fixed_offset();
         let a = reserve_path(&input, None, at).unwrap();
         let b = reserve_path(&input, None, at).unwrap();
         assert_eq!(a, dir.path().join("staff.report-20261124-090507.xlsx"));
@@ -1201,7 +1204,9 @@ mod tests {
 
     #[test]
     fn report_paths() {
-        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 24, 9, 5, 7)
+            .unwrap()
+            .fixed_offset();
         assert_eq!(
             default_path(Path::new("/x/staff.xlsx"), at),
             Path::new("/x/staff.report-20261124-090507.xlsx")

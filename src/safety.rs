@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use chrono::{DateTime, Local};
 
 use crate::config::Destructive;
 use crate::context::Context;
@@ -18,7 +17,7 @@ use crate::model::{Field, Layout};
 use crate::text::people;
 
 /// `NAME.backup-YYYYMMDD-HHMMSS.xlsx` beside the input.
-pub fn backup_path(input: &Path, at: DateTime<Local>) -> PathBuf {
+pub fn backup_path(input: &Path, at: crate::model::Moment) -> PathBuf {
     let stem = input
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -94,7 +93,7 @@ impl<'a> Backup<'a> {
         self,
         ctx: &Context,
         input: &Path,
-        at: DateTime<Local>,
+        at: crate::model::Moment,
     ) -> anyhow::Result<PathBuf> {
         // A name of its own: two runs on one input in the same second (a delete, then a
         // sync --prune) must not write one backup over the other.
@@ -211,7 +210,7 @@ pub async fn before_removing(
     accounts: &[impl AsRef<str>],
     destructive: Destructive,
     input: &Path,
-    started: DateTime<Local>,
+    started: crate::model::Moment,
 ) -> anyhow::Result<()> {
     let n = accounts.len();
     if let Some(refusal) = guard(n, live.staff.len()).filter(|_| !destructive.force) {
@@ -265,7 +264,9 @@ mod tests {
         let config = crate::config::Config::from_args(args).unwrap();
         let events = std::sync::Arc::new(crate::events::Collect::default());
         let ctx = Context::new(&config, events).await.unwrap();
-        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 24, 9, 5, 7)
+            .unwrap()
+            .fixed_offset();
         let person = |account: &str| {
             let mut v = StaffRecord::new();
             v.set(Field::WeUserid, Some(account));
@@ -298,7 +299,9 @@ mod tests {
 
     #[test]
     fn backup_name() {
-        let at = chrono::TimeZone::with_ymd_and_hms(&Local, 2026, 11, 24, 9, 5, 7).unwrap();
+        let at = chrono::TimeZone::with_ymd_and_hms(&chrono::Local, 2026, 11, 24, 9, 5, 7)
+            .unwrap()
+            .fixed_offset();
         assert_eq!(
             backup_path(Path::new("/x/leavers.csv"), at),
             Path::new("/x/leavers.backup-20261124-090507.xlsx")

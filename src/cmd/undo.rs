@@ -628,7 +628,7 @@ fn write_input(
     std::fs::create_dir_all(&dir)?;
     let file: PathBuf = dir.join(format!(
         "undo-{run}-{}.xlsx",
-        chrono::Local::now().format("%Y%m%d-%H%M%S")
+        crate::model::now().format("%Y%m%d-%H%M%S")
     ));
     let rows = plan.iter_mut().filter_map(|(_, i)| match i {
         Inverse::Restore(v) | Inverse::Recreate(v) => Some(std::mem::take(v)),

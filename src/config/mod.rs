@@ -574,7 +574,7 @@ impl Job {
                 output: output.unwrap_or_else(|| {
                     PathBuf::from(format!(
                         "bgy-export-{}.xlsx",
-                        chrono::Local::now().format("%Y%m%d-%H%M%S")
+                        crate::model::now().format("%Y%m%d-%H%M%S")
                     ))
                 }),
                 department,

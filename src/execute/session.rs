@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Local};
 use serde_json::{Map, Value};
 
 use super::add::{add_staff_each, AddJob};
@@ -39,7 +38,7 @@ pub struct Session<'a> {
     pub table: Table,
     /// One per row of `table`, in order.
     pub outcomes: Vec<Outcome>,
-    pub started: DateTime<Local>,
+    pub started: crate::model::Moment,
     pub report: ReportPath,
     journal: Option<Journal>,
     recorder: Option<Recorder<'a>>,
@@ -126,7 +125,7 @@ impl<'a> Session<'a> {
         sends: bool,
         also: validate::Watch,
     ) -> anyhow::Result<Session<'a>> {
-        let started = Local::now();
+        let started = crate::model::now();
         let lock = run_lock(input, command, sends)?;
         // A run that sends nothing and checks nothing online leaves its rows as validation
         // made them: its report is written while they are read (and checked at the end). A
@@ -150,7 +149,7 @@ impl<'a> Session<'a> {
         table: Table,
         sends: bool,
     ) -> anyhow::Result<Session<'a>> {
-        let started = Local::now();
+        let started = crate::model::now();
         let lock = run_lock(input, command, sends)?;
         let loaded = Loaded {
             table,
@@ -167,7 +166,7 @@ impl<'a> Session<'a> {
         ctx: &'a Context,
         command: Command,
         input: &'a Input,
-        started: DateTime<Local>,
+        started: crate::model::Moment,
         lock: Option<RunLock>,
         loaded: Loaded,
     ) -> anyhow::Result<Session<'a>> {
@@ -500,7 +499,7 @@ impl<'a> Session<'a> {
         let stopped = stop.reason();
         let reasons = crate::outcome::reasons(&self.table, &self.outcomes);
         let c = extra.added_to(Counts::of(&self.outcomes));
-        let finished = Local::now();
+        let finished = crate::model::now();
         let stream = self.stream.take();
         let report = self.report_of(&c, &reasons, plan, stopped.clone(), finished);
         let streamed = match stream {
@@ -580,7 +579,7 @@ impl<'a> Session<'a> {
         reasons: &'r [crate::outcome::Reason],
         plan: Option<&'r dyn PlanLines>,
         stopped: Option<String>,
-        finished: DateTime<Local>,
+        finished: crate::model::Moment,
     ) -> Report<'r> {
         Report {
             command: self.command,
@@ -795,7 +794,7 @@ impl Drop for ReportPath {
     }
 }
 
-fn report_path(input: &Input, started: DateTime<Local>) -> anyhow::Result<ReportPath> {
+fn report_path(input: &Input, started: crate::model::Moment) -> anyhow::Result<ReportPath> {
     Ok(match &input.report {
         // `check --no-report`: no name taken, nothing written.
         _ if input.no_report => ReportPath {

@@ -397,17 +397,23 @@ pub fn set_zone(tz: chrono_tz::Tz) {
     let _ = ZONE.set(tz);
 }
 
-/// Today's date as the API takes a date (`2026-12-02`): a leave's 离职时间, a return's
-/// 复职时间. In the company's zone ([`set_zone`]), else the machine's.
-pub fn today() -> String {
+/// A moment as bgy writes it down and shows it: in the company's zone.
+pub type Moment = chrono::DateTime<chrono::FixedOffset>;
+
+/// Now, in the company's zone ([`set_zone`]), else the machine's: the times of the history,
+/// the console's runs, the reports and their file names.
+pub fn now() -> Moment {
     let now = chrono::Utc::now();
     match ZONE.get() {
-        Some(tz) => now.with_timezone(tz).format("%Y-%m-%d").to_string(),
-        None => now
-            .with_timezone(&chrono::Local)
-            .format("%Y-%m-%d")
-            .to_string(),
+        Some(tz) => now.with_timezone(tz).fixed_offset(),
+        None => now.with_timezone(&chrono::Local).fixed_offset(),
     }
+}
+
+/// Today's date as the API takes a date (`2026-12-02`): a leave's 离职时间, a return's
+/// 复职时间. The company's day ([`now`]).
+pub fn today() -> String {
+    now().format("%Y-%m-%d").to_string()
 }
 
 /// The departments sheet of an export (and of a sheet that reorganises departments).

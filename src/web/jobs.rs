@@ -495,7 +495,7 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::S
         .unwrap_or_else(|e| Err(anyhow::anyhow!("internal error: {e}")));
         app.scheduled.end();
         drop(lock);
-        let at = chrono::Local::now().format("%Y-%m-%d %H:%M");
+        let at = crate::model::now().format("%Y-%m-%d %H:%M");
         let said = match &result {
             Ok(s) => scheduled_outcome(s),
             Err(e) => format!("失败 (failed): {e:#}"),

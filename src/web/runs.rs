@@ -207,7 +207,7 @@ fn staff() -> Layout {
 }
 
 pub fn now() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+    crate::model::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 impl RunInfo {
@@ -331,7 +331,7 @@ fn new_id() -> String {
     let suffix: [u8; 3] = rand::random();
     format!(
         "{}-{}",
-        chrono::Local::now().format("%Y%m%d-%H%M%S"),
+        crate::model::now().format("%Y%m%d-%H%M%S"),
         suffix
             .iter()
             .map(|b| format!("{b:02x}"))

@@ -565,6 +565,9 @@ async fn leavers_are_marked_once_and_an_undo_takes_the_leave_back() {
         .unwrap()
         .contains("花名册.csv"));
     let run = out.json()["history_run"].as_i64().unwrap().to_string();
+    // The history's times are the company's too, as the job's next run is shown.
+    let started = runs(&bgy).await[0]["started"].as_str().unwrap().to_string();
+    assert!(started.starts_with(&today), "{started} is not on {today}");
     // Marked already: a plan of the same sheet has nobody to mark.
     let plan = bgy
         .run(&["plan", "hr/花名册.csv", "--prune-mode", "leave", "--json"])
