@@ -149,6 +149,8 @@ pub fn status(name: &str) -> String {
         "running" => ("进行中", "running"),
         "ok" => ("完成", "done"),
         "rows-failed" => ("完成,部分行未通过", "done, some rows failed"),
+        // A job that sends nothing when a row is invalid, or rows the server refused.
+        "rows-failed-none" => ("未改动,有行未通过", "nothing changed, rows failed"),
         "fatal" => ("已中止 (服务器)", "stopped by the server"),
         "interrupted" => ("已中断", "interrupted"),
         "stopped" => ("已停止", "stopped"),

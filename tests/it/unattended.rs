@@ -1127,6 +1127,16 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     // Without the CSRF token: refused.
     let r = post(&c, &format!("/schedule/{second}/approve"), &[]).await;
     assert_eq!(r.status(), 403);
+    // An export with an invalid row sends nothing (on_invalid's default): the page says that
+    // nothing changed, not that the run was done.
+    bgy.write("hr/花名册-3.csv", sheet(0..20, &["new05,新人五,1390000,2"]));
+    let invalid = until_run(&bgy, "rows failed").await;
+    let (_, html) = c.page("/schedule").await;
+    assert!(
+        html.contains(&format!("<a href=\"/history/{invalid}\">{invalid}</a>"))
+            && html.contains("data-status=\"rows-failed\">未改动,有行未通过</td><td>0</td>"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
