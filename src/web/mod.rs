@@ -232,6 +232,7 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/departments", get(pages::departments::page))
         .route("/history", get(pages::history::page))
         .route("/history/{run}", get(pages::history::run))
+        .route("/history/{run}/report", get(pages::history::report))
         .route("/history/{run}/undo", post(pages::undo::plan))
         .route("/schedule", get(pages::schedule::page))
         .route("/schedule/{run}/approve", post(pages::schedule::approve))

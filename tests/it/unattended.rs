@@ -1137,6 +1137,35 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
             && html.contains("data-status=\"rows-failed\">未改动,有行未通过</td><td>0</td>"),
         "{html}"
     );
+    // Its page: nothing to undo, and the report that names the invalid row, to download.
+    let (_, html) = c.page(&format!("/history/{invalid}")).await;
+    assert!(
+        html.contains("data-testid=\"nothing-changed\"")
+            && !html.contains("data-testid=\"undo\"")
+            && html.contains(&format!("href=\"/history/{invalid}/report\"")),
+        "{html}"
+    );
+    let report = c
+        .http
+        .get(format!("{}/history/{invalid}/report", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.status(), 200);
+    bgy.write("downloaded.xlsx", report.bytes().await.unwrap());
+    let rows = read_sheet(&bgy.path("downloaded.xlsx"), "全部 All");
+    assert!(
+        rows.iter().any(|r| r.iter().any(|c| c.contains("new05"))),
+        "{rows:?}"
+    );
+    // A run of the command line keeps its report where it wrote it: not served.
+    bgy.write("x.csv", sheet(0..20, &[]));
+    bgy.run(&["sync", "x.csv", "--yes"]).await;
+    let by_hand = runs(&bgy).await[0]["id"].as_i64().unwrap();
+    assert!(by_hand > invalid);
+    let (_, html) = c.page(&format!("/history/{by_hand}")).await;
+    assert!(!html.contains("data-testid=\"report\""), "{html}");
+    assert_eq!(c.page(&format!("/history/{by_hand}/report")).await.0, 404);
 }
 
 #[tokio::test]

@@ -61,9 +61,46 @@ pub async fn run(
         "history_run.html",
         minijinja::context! {
             run, record, changes, unanswered, csrf => s.csrf, user => s.user,
-            can_undo => s.role == Role::Approve,
+            // An undo of a run that changed nothing has nothing to take back.
+            can_undo => s.role == Role::Approve && (record.changes > 0 || record.unanswered > 0),
+            report => scheduled_report(&app, &record).is_some(),
         },
     ))
+}
+
+/// The report of a run of the schedule: the job writes it under the history's folder
+/// (`schedule/`), where the console can reach it. Another run's report, wherever its command
+/// line wrote it, is never served from its path in the history.
+fn scheduled_report(app: &App, record: &crate::history::RunRecord) -> Option<std::path::PathBuf> {
+    if record.who != crate::cmd::schedule::WHO {
+        return None;
+    }
+    let folder = app.ctx.history_dir().join("schedule").canonicalize().ok()?;
+    let path = std::path::Path::new(record.report.as_deref()?)
+        .canonicalize()
+        .ok()?;
+    (path.parent() == Some(folder.as_path())).then_some(path)
+}
+
+/// `/history/{run}/report`: a scheduled run's report, to whoever may see the run.
+pub async fn report(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    UrlPath(run): UrlPath<i64>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Run)?;
+    let record = with_history(&app, move |h| h.run(run))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !s.owns(&record.who) {
+        return Err(AppError::NotAllowed);
+    }
+    let path = scheduled_report(&app, &record).ok_or(AppError::NoFile)?;
+    let name = path.file_name().map_or_else(
+        || "report.xlsx".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    super::run::send_file(&path, &name).await
 }
 
 /// A change as a person reads it: the person's name, and what was sent as labelled values

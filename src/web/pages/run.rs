@@ -485,10 +485,16 @@ pub async fn download(
         }
         _ => return Err(AppError::NotFound),
     };
-    if !runs::servable(&path) {
+    send_file(&path, &name).await
+}
+
+/// A file of bgy's own, streamed as a download named `name`; one cut short (a full disk) or
+/// gone is no file.
+pub async fn send_file(path: &std::path::Path, name: &str) -> Result<Response, AppError> {
+    if !runs::servable(path) {
         return Err(AppError::NoFile);
     }
-    let file = tokio::fs::File::open(&path)
+    let file = tokio::fs::File::open(path)
         .await
         .map_err(|_| AppError::NoFile)?;
     let chunks = futures::stream::unfold(Some(file), |file| async move {
@@ -508,7 +514,7 @@ pub async fn download(
     Ok((
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (header::CONTENT_DISPOSITION, disposition(&name)),
+            (header::CONTENT_DISPOSITION, disposition(name)),
         ],
         Body::from_stream(chunks),
     )
