@@ -9,7 +9,7 @@ use foldhash::{HashMap, HashMapExt};
 
 use crate::api::{ApiError, Client, Endpoint, Staff, StaffPage};
 use crate::events::{phases, Emit, Event, Observer};
-use crate::model::tree::{self, DeptTree, Placement};
+use crate::model::tree::{self, DeptTree, Placement, SEPARATORS};
 use crate::model::{AccountKey, Field};
 
 use crate::model::StaffRecord;
@@ -884,7 +884,7 @@ fn complete_tails(
                     rule::DEPARTMENT_COMPLETED,
                     (String::new(), String::new()),
                 )),
-                [] => match with_separator(path, tree, all) {
+                [] => match with_separator(path, tree, all, firsts) {
                     Some((one, root)) => {
                         let why = separated_why(root.as_deref());
                         Some((one, rule::DEPARTMENT_SEPARATOR, why))
@@ -959,18 +959,20 @@ fn separated_why(root: Option<&str>) -> (String, String) {
     )
 }
 
-/// What HR systems write between a path's levels instead of `/`: `研发部-后端组` (钉钉's
-/// exports), `研发部>后端组`, `研发部\后端组`, `研发部|后端组`, and their full-width forms.
-const SEPARATORS: [char; 10] = ['-', '>', '\\', '|', '—', '－', '＞', '→', '＼', '｜'];
-
 /// `path`, which names no department, read with one of [`SEPARATORS`] as `/`: the existing
 /// department that reading names (from the root, or by its end alone as [`complete_tails`]
 /// does), when exactly one reading names one; with the root's name when the reading's first
 /// level is an HR system's name for the company and the rest is read from the root
-/// ([`under_other_root`]: `总公司-研发部-后端组`, `总公司/研发部/后端组` written with dashes). A
-/// department whose own name holds the separator was found before this (`市场部-华东区` as
-/// one name).
-fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String, Option<String>)> {
+/// ([`under_other_root`]: `总公司-研发部-后端组`, `总公司/研发部/后端组` written with dashes),
+/// or, as [`under_company_name`] reads a sheet's paths under the company's name, to be made
+/// under the root (`总公司-新中心-一组`). A department whose own name holds the separator was
+/// found before this (`市场部-华东区` as one name).
+fn with_separator(
+    path: &str,
+    tree: &DeptTree,
+    all: &[String],
+    firsts: &[FirstLevel],
+) -> Option<(String, Option<String>)> {
     if path.contains('/') {
         return None;
     }
@@ -986,6 +988,10 @@ fn with_separator(path: &str, tree: &DeptTree, all: &[String]) -> Option<(String
             existing(tree, all, &read, &read)
                 .map(|one| (one, None))
                 .or_else(|| under_other_root(&read, tree))
+                .or_else(|| {
+                    let (one, root) = under_company_name(&read, tree, all, firsts)?;
+                    Some((one, Some(root)))
+                })
         });
     let one = found.next()?;
     found.next().is_none().then_some(one)

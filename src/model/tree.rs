@@ -604,6 +604,10 @@ pub fn nearest_paths<'a>(paths: &'a [String], wanted: &str) -> Vec<&'a str> {
     scored.into_iter().take(3).map(|(_, p)| p).collect()
 }
 
+/// What HR systems write between a path's levels instead of `/`: `研发部-后端组` (钉钉's
+/// exports), `研发部>后端组`, `研发部\后端组`, `研发部|后端组`, and their full-width forms.
+pub const SEPARATORS: [char; 10] = ['-', '>', '\\', '|', '—', '－', '＞', '→', '＼', '｜'];
+
 /// A tree of `(we_id, name, parent)` departments, for tests.
 #[cfg(test)]
 pub(crate) fn tree_of(list: &[(i64, &str, i64)]) -> DeptTree {

@@ -1,6 +1,7 @@
 //! The checks across rows: accounts, check ids, mobiles and e-mails unique in the file.
 
 use super::{first_of, problem, rule, same_key, Issue, Problem, Row};
+use crate::model::tree::SEPARATORS;
 use crate::model::{Field, Layout};
 
 /// Accounts and check ids must be unique in the file: every row of a clash is an error that
@@ -88,18 +89,16 @@ impl CrossRows {
         self.rows += 1;
         if let Some(paths) = row.values().get(Field::WeDepartment) {
             for path in paths.split(';') {
-                let first = match path.split_once('/') {
-                    Some((first, rest)) if !rest.is_empty() => first,
-                    _ => continue,
+                let Some((first, rest)) = first_level(path) else {
+                    continue;
                 };
-                let rest = &path[first.len() + 1..];
                 let full = self.firsts.len() >= FIRSTS;
                 match self.firsts.iter_mut().find(|f| f.name == first) {
-                    Some(f) => f.see(rest),
+                    Some(f) => f.see(&rest),
                     None if !full => {
                         self.firsts.push(FirstLevel {
                             name: first.to_string(),
-                            under: vec![rest.to_string()],
+                            under: vec![rest.into_owned()],
                         });
                     }
                     None => {}
@@ -432,6 +431,21 @@ const FIRSTS: usize = 8;
 pub struct FirstLevel {
     pub name: String,
     pub under: Vec<String>,
+}
+
+/// A 部门 path's first level and the levels under it, `/` between them: `某某科技/研发部/后端组`,
+/// or the same written with an HR system's separator (`某某科技-研发部-后端组`, read as levels
+/// as `live` reads it). None for a path of one level.
+fn first_level(path: &str) -> Option<(&str, std::borrow::Cow<'_, str>)> {
+    if let Some((first, rest)) = path.split_once('/') {
+        return (!rest.is_empty()).then_some((first, rest.into()));
+    }
+    let sep = SEPARATORS.into_iter().find(|c| path.contains(*c))?;
+    let mut levels = path.split(sep).map(str::trim);
+    let first = levels.next()?;
+    let rest: Vec<&str> = levels.collect();
+    let whole = !first.is_empty() && !rest.iter().any(|l| l.is_empty());
+    whole.then(|| (first, rest.join("/").into()))
 }
 
 /// How many paths a [`FirstLevel`] keeps: a roster's departments repeat, row after row.

@@ -758,6 +758,51 @@ async fn a_dashed_path_under_the_company_s_name_is_read_from_the_root() {
     );
 }
 
+/// A dashed path under the company's name whose departments are all new (`总公司-新中心-一组`)
+/// is read as the slash form is: to be made under the root, when the sheet's other dashed
+/// paths under that name name departments of the root.
+#[tokio::test]
+async fn a_dashed_path_of_new_departments_under_the_company_s_name_is_made_under_the_root() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "总公司.csv",
+        "帐号,姓名,手机,部门\n\
+         nd1,一,13800000091,总公司-研发部-后端组\n\
+         nd2,二,13800000092,总公司-客服部\n\
+         nd3,三,13800000093,总公司-新中心-一组\n",
+    );
+    let check = bgy.run(&["check", "总公司.csv"]).await;
+    check.assert_code(1);
+    assert!(
+        check
+            .stderr
+            .contains("no department 办公逸/新中心; it can be created")
+            && !check.stderr.contains("no root department"),
+        "{}",
+        check.stderr
+    );
+    let departments = emu.store.departments().len();
+    let r = bgy
+        .run(&["import", "总公司.csv", "--json", "--create-departments"])
+        .await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"].as_u64(), Some(3), "{}", r.stderr);
+    assert_eq!(emu.store.departments().len(), departments + 2);
+    let made = emu.store.person("nd3").unwrap()["we_department"].clone();
+    let tree = emu.store.departments();
+    let group = tree
+        .iter()
+        .find(|d| d.we_name == "一组")
+        .expect("一组 made");
+    let centre = tree.iter().find(|d| d.we_id == group.we_parentid).unwrap();
+    assert_eq!(
+        (made, centre.we_name.as_str()),
+        (group.we_id.to_string().into(), "新中心")
+    );
+    assert_eq!(centre.we_parentid, 1, "under the root");
+}
+
 /// A person's departments as HR systems list them, apart by `,` or `、` rather than `;`: each
 /// the department it names, with a warning; a department and one under it stay an error (more
 /// likely one path than a person in both), as does a part that names none.
