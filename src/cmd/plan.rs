@@ -826,7 +826,11 @@ async fn send(
     );
     let s = &mut p.session;
     s.send_staff(client, jobs).await;
-    let why = format!("不在 {} 中 (not in the sheet; bgy sync)", input.name());
+    // A value of the directory, read in 办公逸's Chinese pages: the file by its name, in
+    // Chinese alone.
+    let name = input.name();
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(&name);
+    let why = format!("不在 {file} 中(bgy 同步)");
     let today = crate::model::today();
     let leave_jobs = leavers
         .iter()
