@@ -106,6 +106,20 @@ impl RunStatus {
         }
     }
 
+    /// The status in the Chinese half of a message, as the console says it.
+    pub fn chinese(self) -> &'static str {
+        match self {
+            RunStatus::Running => "进行中",
+            RunStatus::Ok => "完成",
+            RunStatus::RowsFailed => "部分行未通过",
+            RunStatus::Fatal => "已中止",
+            RunStatus::Interrupted => "已中断",
+            RunStatus::Pending => "待确认",
+            RunStatus::Approved => "已批准",
+            RunStatus::Rejected => "已拒绝",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<RunStatus> {
         RunStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }

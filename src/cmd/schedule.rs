@@ -170,8 +170,10 @@ async fn attempt(
     let sha = crate::history::sha256(&bytes);
     if let Some((run, status)) = ctx.history()?.seen_source(WHO, &sha) {
         ctx.events.note(format!(
-            "bgy schedule: {} 与运行 {run} 读过的文件相同 ({status}),无需再做 (the same file as run {run}, {status}: nothing to do)",
-            path.display()
+            "bgy schedule: {} 与运行 {run} 读过的文件相同 ({}),无需再做 (the same file as run {run}, {}: nothing to do)",
+            path.display(),
+            status.chinese(),
+            status.as_str()
         ));
         return Ok(Summary {
             command: "schedule",

@@ -376,7 +376,14 @@ async fn a_run_within_its_limits_sends_tells_the_robot_and_the_same_file_again_i
     // The same file again: nothing run, nothing recorded, nobody told.
     let again = bgy.run(&["schedule", "--once"]).await;
     again.assert_code(0);
-    assert!(again.stderr.contains("nothing to do"), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("读过的文件相同 (完成),无需再做")
+            && again
+                .stderr
+                .contains("the same file as run 1, ok: nothing to do"),
+        "{}",
+        again.stderr
+    );
     assert_eq!(runs(&bgy).await.len(), history.len());
     assert_eq!(robot.texts().len(), 1);
     nothing_leaks(&bgy, &[&out, &again]);
