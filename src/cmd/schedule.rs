@@ -225,16 +225,14 @@ pub async fn decide(
     let paused = history.paused_run(run)?.with_context(|| {
         format!("运行 {run} 不是等待确认的定时同步 (run {run} is not a run the schedule paused; bgy history lists the runs, pending ones as pending)")
     })?;
+    let by = paused.decided_by.as_deref();
     anyhow::ensure!(
         paused.run.status == RunStatus::Pending,
-        "运行 {run} 已经处理过:{} (run {run} was {} already{})",
+        "运行 {run} 已经处理过:{}{} (run {run} was {} already{})",
+        by.map(|w| format!("{w} ")).unwrap_or_default(),
+        paused.run.status.chinese(),
         paused.run.status,
-        paused.run.status,
-        paused
-            .decided_by
-            .as_deref()
-            .map(|w| format!(" by {w}"))
-            .unwrap_or_default()
+        by.map(|w| format!(" by {w}")).unwrap_or_default()
     );
     if !approve {
         history.decide(run, RunStatus::Rejected, &ctx.who, None)?;

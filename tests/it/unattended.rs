@@ -440,7 +440,8 @@ async fn past_max_changes_it_pauses_and_an_approval_sends_that_plan() {
     let twice = bgy.run(&["approve", &run.to_string()]).await;
     twice.assert_code(2);
     assert!(
-        twice.stderr.contains("approved already"),
+        twice.stderr.contains("已经处理过:王经理 已批准 (")
+            && twice.stderr.contains("approved already by 王经理"),
         "{}",
         twice.stderr
     );
