@@ -13,6 +13,9 @@ use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::{html, App};
 
+/// How many runs the history page lists, newest first.
+const SHOWN: usize = 200;
+
 pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
     let shared = app.clone();
     let (runs, error, lost) = tokio::task::spawn_blocking(move || {
@@ -20,15 +23,17 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
             Ok(h) => h,
             Err(e) => return (vec![], Some(format!("{e:#}")), 0),
         };
-        // Runs of the store that the history should know and does not (it was emptied).
+        // The newest runs of the store that the history should know and does not (it was
+        // emptied): as many as the page lists, not every run on disk.
         let lost = shared
             .store
-            .list()
+            .page(None, SHOWN)
+            .0
             .iter()
             .filter_map(|r| r.history_run)
             .filter(|id| !history.knows(*id))
             .count();
-        match history.runs(200) {
+        match history.runs(SHOWN) {
             Ok(runs) => (runs, None, lost),
             Err(e) => (vec![], Some(format!("{e:#}")), lost),
         }
