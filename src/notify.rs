@@ -198,6 +198,30 @@ fn warn(events: &dyn Observer, hook: &Webhook, e: &anyhow::Error) {
 
 /// The message: a title, the file, the counts, why it waits and how to decide, the top
 /// reasons, the console's link; cut to the robot's 4,096 bytes.
+/// `> 离职:a (甲)、b (乙) 等 30 人`: the first of the people the run marks as leavers or
+/// deletes (or would, when it waits), by name. None when there are none.
+fn leaving(s: &Summary) -> Option<String> {
+    let names = s.leaving();
+    let (leave, delete) = match s.planned() {
+        Some(p) => (p.leave, p.delete),
+        None => (s.counts.left, s.counts.deleted),
+    };
+    let total = leave + delete;
+    if names.is_empty() || total == 0 {
+        return None;
+    }
+    let what = match (leave, delete) {
+        (_, 0) => "离职",
+        (0, _) => "删除",
+        _ => "离职和删除",
+    };
+    let more = match total > names.len() {
+        true => format!(" 等 {total} 人"),
+        false => String::new(),
+    };
+    Some(format!("> {what}:{}{more}\n", names.join("、")))
+}
+
 /// The most of a reason's words a line of the message holds.
 const REASON_CHARS: usize = 80;
 
@@ -232,6 +256,10 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
                     "> 新增 **{}** · 更新 **{}** · 离职 **{}** · 删除 **{}** · 无变化 {} · 无效 **{}** · 失败 **{}**\n",
                     c.created, c.updated, c.left, c.deleted, c.unchanged, c.invalid, c.failed
                 )),
+            }
+            // Who leaves: what a person deciding on a pause looks at first.
+            if let Some(names) = leaving(s) {
+                out.push_str(&names);
             }
             // Made for the people placed in them (the sheet named them, the directory had
             // none): a person may want to move or rename them.
@@ -547,6 +575,31 @@ mod tests {
         );
         // A run of the job is never forced: a guard it meets pauses it.
         assert_eq!(todo(Some(&crate::remedy::Remedy::Force)), None);
+    }
+
+    #[test]
+    fn the_first_people_leaving_are_named_and_the_rest_counted() {
+        let mut summary = Summary::default();
+        summary.counts.left = 12;
+        summary.detail = crate::outcome::Detail::Sheet(crate::outcome::SheetDetail {
+            leaving: (0..10).map(|i| format!("p{i} (员工{i})")).collect(),
+            ..Default::default()
+        });
+        let line = leaving(&summary).unwrap();
+        assert!(
+            line.starts_with("> 离职:p0 (员工0)、p1 (员工1)、"),
+            "{line}"
+        );
+        assert!(line.ends_with("、p9 (员工9) 等 12 人\n"), "{line}");
+        // A paused run names whom it would delete.
+        if let crate::outcome::Detail::Sheet(d) = &mut summary.detail {
+            d.planned = Some(crate::outcome::StaffCounts {
+                delete: 10,
+                ..Default::default()
+            });
+        }
+        assert!(leaving(&summary).unwrap().starts_with("> 删除:p0 (员工0)"));
+        assert!(!leaving(&summary).unwrap().contains('等'));
     }
 
     #[test]

@@ -182,6 +182,10 @@ pub struct SheetDetail {
     /// plan would do, where the counts say what was done.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub planned: Option<StaffCounts>,
+    /// A prune: the first of the people it deletes or marks as leavers (`wanglei (王磊)`), for
+    /// the robot's message; the report's plan names them all.
+    #[serde(skip)]
+    pub leaving: Vec<String>,
 }
 
 impl Summary {
@@ -190,6 +194,14 @@ impl Summary {
         match &self.detail {
             Detail::Sheet(d) => d.paused.as_deref(),
             _ => None,
+        }
+    }
+
+    /// The first of the people a prune deletes or marks as leavers, named.
+    pub fn leaving(&self) -> &[String] {
+        match &self.detail {
+            Detail::Sheet(d) => &d.leaving,
+            _ => &[],
         }
     }
 

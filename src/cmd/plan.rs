@@ -436,10 +436,15 @@ fn sent_outcome(action: Option<&Action>) -> Outcome {
     }
 }
 
-/// What a plan says besides its rows: [`dept_extra`], and how many people `[prune]` kept.
+/// How many of the people a prune deletes or marks as leavers its summary names.
+const LEAVING_NAMED: usize = 10;
+
+/// What a plan says besides its rows: [`dept_extra`], how many people `[prune]` kept, and the
+/// first of those it deletes or marks.
 fn plan_extra(p: &Prepared, done: Option<(usize, usize)>) -> Extra {
     Extra {
         kept: (p.plan.kept > 0).then_some(p.plan.kept),
+        leaving: p.plan.leaving(p.live, LEAVING_NAMED),
         ..dept_extra(p.depts.as_ref(), done)
     }
 }

@@ -75,9 +75,23 @@ pub struct Extra {
     pub planned: Option<crate::outcome::StaffCounts>,
     /// A prune: how many of the people the sheet does not name `bgy.toml`'s `[prune]` kept.
     pub kept: Option<usize>,
+    /// A prune: the first of the people it deletes or marks as leavers, named.
+    pub leaving: Vec<String>,
 }
 
 impl Extra {
+    /// What the run's summary says of it besides its counts.
+    fn into_detail(self) -> SheetDetail {
+        SheetDetail {
+            departments_created: self.departments_created,
+            departments_renamed: self.departments_renamed,
+            existing: self.existing,
+            kept: self.kept,
+            leaving: self.leaving,
+            ..SheetDetail::default()
+        }
+    }
+
     /// The rows' counts and what the run did besides its rows (a sync's prunes, an undo's
     /// deletes): the one set of counts the report, the history and the front-end show.
     fn added_to(&self, rows: Counts) -> Counts {
@@ -560,13 +574,7 @@ impl<'a> Session<'a> {
             },
             report: report_path,
             history_run: self.recorder.as_ref().map(|r| r.run),
-            detail: Detail::Sheet(SheetDetail {
-                departments_created: extra.departments_created,
-                departments_renamed: extra.departments_renamed,
-                existing: extra.existing,
-                kept: extra.kept,
-                ..SheetDetail::default()
-            }),
+            detail: Detail::Sheet(extra.into_detail()),
             status,
             ..Summary::default()
         })

@@ -466,6 +466,15 @@ impl Plan {
         rows + self.prune.len() + self.leave.len()
     }
 
+    /// The first `n` of the people the sheet does not name that it deletes or marks as leavers,
+    /// as its lines name them (`wanglei (王磊)`): who a person approving it should look at.
+    pub fn leaving(&self, live: &Live, n: usize) -> Vec<String> {
+        (self.prune.iter().chain(&self.leave))
+            .take(n)
+            .map(|account| named(live, account))
+            .collect()
+    }
+
     /// The Plan sheet's lines, made one row at a time: one per create, one per changed field,
     /// one per deletion, one per leaver.
     pub fn lines<'s>(

@@ -545,7 +545,7 @@ async fn a_cut_off_export_is_paused_and_nobody_is_marked_or_deleted() {
 #[tokio::test]
 async fn leavers_are_marked_once_and_an_undo_takes_the_leave_back() {
     let emu = directory(20).await;
-    let (_, hook) = robot().await;
+    let (robot, hook) = robot().await;
     let bgy = Bgy::new().against(&emu);
     // The dates are the company's day, in the job's zone: one whose date is not the
     // machine's now (UTC+14 or UTC-11), as a server on UTC is eight hours behind Shanghai.
@@ -570,6 +570,9 @@ async fn leavers_are_marked_once_and_an_undo_takes_the_leave_back() {
     assert_eq!(gone["quite_time"], today.as_str());
     // The file by its name, not the job's folder: 办公逸's pages show it.
     assert_eq!(gone["quite_reason"], "不在 花名册.csv 中(bgy 同步)");
+    // The robot names who left.
+    let told = robot.texts().pop().unwrap();
+    assert!(told.contains("> 离职:p000019 (员工19)\n"), "{told}");
     let run = out.json()["history_run"].as_i64().unwrap().to_string();
     // The history's times are the company's too, as the job's next run is shown.
     let started = runs(&bgy).await[0]["started"].as_str().unwrap().to_string();
