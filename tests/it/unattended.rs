@@ -1103,6 +1103,14 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
         )),
         "{html}"
     );
+    // So does the history's.
+    let (_, history) = c.page("/history").await;
+    assert!(
+        history.contains(&format!(
+            "已批准 · 发送于 <a href=\"/history/{id}\">#{id}</a>"
+        )),
+        "{history}"
+    );
     // The next export pauses too; 拒绝 decides it without sending.
     bgy.write(
         "hr/花名册-2.csv",

@@ -34,7 +34,11 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
             .filter(|id| !history.knows(*id))
             .count();
         match history.runs(SHOWN) {
-            Ok(runs) => (runs, None, lost),
+            // An approved run names the run that sent it, as the schedule's page does.
+            Ok(runs) => {
+                let runs = runs.into_iter().map(|r| history.with_sent_as(r));
+                (runs.collect(), None, lost)
+            }
             Err(e) => (vec![], Some(format!("{e:#}")), lost),
         }
     })
