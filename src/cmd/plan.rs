@@ -649,34 +649,58 @@ enum Held {
     Invalid,
     Paused(String),
     /// The approved run, and how today's plan differs from the one it paused with.
-    Changed(i64, String),
+    Changed(PlanChanged),
 }
 
-/// The lines one plan has and the other has not, a few of each, as a person reads them.
-fn difference(was: &[PlanLine], now: &[PlanLine]) -> String {
-    let shown = |l: &PlanLine| {
-        let mut text = format!("{} {}", l.action, l.target);
-        if !l.field.is_empty() {
-            text.push_str(&format!(" {}: {} → {}", l.field, l.old, l.new));
+/// An approval whose plan is not the one the run paused with: nothing was sent, and the run
+/// still waits. The lines one plan has and the other has not, a few of each.
+#[derive(Debug, thiserror::Error)]
+#[error("计划已变:运行 {run} 暂停后通讯录有了变化;什么也没有发送,运行 {run} 仍在等待 (the plan changed since run {run} was paused; nothing was sent and run {run} still waits: bgy reject {run}, or approve it again once the plan is what you want){}", self.difference())]
+pub struct PlanChanged {
+    pub run: i64,
+    /// Lines today's plan has and the paused one had not.
+    pub new: Vec<PlanLine>,
+    /// Lines the paused plan had and today's has not.
+    pub gone: Vec<PlanLine>,
+}
+
+impl PlanChanged {
+    fn of(run: i64, was: &[PlanLine], now: &[PlanLine]) -> PlanChanged {
+        let only = |a: &[PlanLine], b: &[PlanLine]| -> Vec<PlanLine> {
+            a.iter()
+                .filter(|l| !b.contains(l))
+                .take(10)
+                .cloned()
+                .collect()
+        };
+        PlanChanged {
+            run,
+            new: only(now, was),
+            gone: only(was, now),
         }
-        text
-    };
-    let only = |a: &[PlanLine], b: &[PlanLine]| -> Vec<String> {
-        a.iter()
-            .filter(|l| !b.contains(l))
-            .take(10)
-            .map(shown)
-            .collect()
-    };
-    let (new, gone) = (only(now, was), only(was, now));
-    let mut out = String::new();
-    if !new.is_empty() {
-        out.push_str(&format!("\n  now also 现在多了: {}", new.join("; ")));
     }
-    if !gone.is_empty() {
-        out.push_str(&format!("\n  no longer 不再: {}", gone.join("; ")));
+
+    /// The lines that differ, as the terminal says them.
+    fn difference(&self) -> String {
+        let shown = |l: &PlanLine| {
+            let mut text = format!("{} {}", l.action, l.target);
+            if !l.field.is_empty() {
+                text.push_str(&format!(" {}: {} → {}", l.field, l.old, l.new));
+            }
+            text
+        };
+        let mut out = String::new();
+        for (words, lines) in [
+            ("now also 现在多了", &self.new),
+            ("no longer 不再", &self.gone),
+        ] {
+            if !lines.is_empty() {
+                let lines: Vec<String> = lines.iter().map(shown).collect();
+                out.push_str(&format!("\n  {words}: {}", lines.join("; ")));
+            }
+        }
+        out
     }
-    out
 }
 
 fn hold(p: &Prepared, gate: &Gate) -> Option<Held> {
@@ -692,7 +716,7 @@ fn hold(p: &Prepared, gate: &Gate) -> Option<Held> {
         let lines = || view.each(&p.session.table);
         return (plan_hash(lines()) != a.hash).then(|| {
             let now: Vec<PlanLine> = lines().collect();
-            Held::Changed(a.run, difference(&a.lines, &now))
+            Held::Changed(PlanChanged::of(a.run, &a.lines, &now))
         });
     }
     if invalid > 0 && gate.on_invalid == OnInvalid::Skip {
@@ -783,11 +807,7 @@ impl Held {
                 }
                 summary.status = Status::Paused;
             }
-            Held::Changed(run, difference) => {
-                anyhow::bail!(
-                    "计划已变:运行 {run} 暂停后通讯录有了变化;什么也没有发送,运行 {run} 仍在等待 (the plan changed since run {run} was paused; nothing was sent and run {run} still waits: bgy reject {run}, or approve it again once the plan is what you want){difference}"
-                );
-            }
+            Held::Changed(changed) => return Err(changed.into()),
         }
         Ok(summary)
     }

@@ -375,16 +375,70 @@ fn ended(
                 info.columns = Some((**columns).clone());
                 info.missing_column = true;
             }
-            // `中文 (English)` as a whole, so that each language's page shows its own half.
-            // (each cut to a line on its own: a cut whole would lose the closing bracket).
-            let line = crate::text::line;
-            let text = match load.and_then(crate::validate::LoadError::in_languages) {
-                Some((zh, en)) => format!("{} ({})", line(&zh), line(&en)),
-                None => line(&format!("{e:#}")),
-            };
-            (Status::Failed, Some(text))
+            (Status::Failed, Some(failed_text(e, load)))
         }
     };
+}
+
+/// The error that ended a run, `中文 (English)` as a whole, so that each language's page shows
+/// its own half (each cut to a line on its own: a cut whole would lose the closing bracket).
+fn failed_text(e: &anyhow::Error, load: Option<&crate::validate::LoadError>) -> String {
+    let line = crate::text::line;
+    let changed = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<crate::cmd::plan::PlanChanged>());
+    match (
+        load.and_then(crate::validate::LoadError::in_languages),
+        changed,
+    ) {
+        (Some((zh, en)), _) => format!("{} ({})", line(&zh), line(&en)),
+        (None, Some(c)) => plan_changed(c),
+        (None, None) => line(&format!("{e:#}")),
+    }
+}
+
+/// An approval whose plan changed, as the console says it (`中文 (English)`): what to do on
+/// its pages, not the command line's, and the lines that differ in each language's words.
+fn plan_changed(c: &crate::cmd::plan::PlanChanged) -> String {
+    use crate::web::i18n::Lang;
+    let lines = |lang: Lang, lines: &[crate::outcome::PlanLine]| -> String {
+        let shown: Vec<String> = (lines.iter().take(3))
+            .map(|l| {
+                let [action, target, field, old, new] = super::pages::run::shown_line_in(lang, l);
+                match (field.is_empty(), old.is_empty()) {
+                    (true, _) => format!("{action} {target}"),
+                    (false, true) => format!("{action} {target} {field} → {new}"),
+                    (false, false) => format!("{action} {target} {field}: {old} → {new}"),
+                }
+            })
+            .collect();
+        let more = lines.len().saturating_sub(shown.len());
+        let more = match (lang, more) {
+            (_, 0) => String::new(),
+            (Lang::Zh, n) => format!(" 等,另有 {n} 处"),
+            (Lang::En, n) => format!(" and {n} more"),
+        };
+        format!("{}{more}", shown.join("; "))
+    };
+    let said = |lang: Lang, words: &str, of: &[crate::outcome::PlanLine]| {
+        let end = if lang == Lang::Zh { "。" } else { "." };
+        match of.is_empty() {
+            true => String::new(),
+            false => format!("{words}{}{end}", lines(lang, of)),
+        }
+    };
+    let run = c.run;
+    let zh = format!(
+        "计划已变:运行 {run} 暂停后通讯录有了变化,什么也没有发送,运行 {run} 仍在等待;下面是现在的计划,可在定时同步页拒绝它,或在计划符合预期时再批准。{}{}",
+        said(Lang::Zh, "现在多了:", &c.new),
+        said(Lang::Zh, "不再:", &c.gone)
+    );
+    let en = format!(
+        "the plan changed since run {run} was paused: nothing was sent and run {run} still waits; below is today's plan: reject it on the Scheduled sync page, or approve it again once the plan is what you want.{}{}",
+        said(Lang::En, " Now also: ", &c.new),
+        said(Lang::En, " No longer: ", &c.gone)
+    );
+    format!("{} ({})", crate::text::line(&zh), crate::text::line(&en))
 }
 
 fn disk_full_text(detail: Option<&str>) -> String {
@@ -520,6 +574,40 @@ fn scheduled_outcome(s: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An approval whose plan changed says so in the page's language, with what the console
+    /// offers (not `bgy reject`), and the line that went in that language's words.
+    #[test]
+    fn a_changed_plan_is_said_in_the_page_s_language_with_its_lines() {
+        use crate::web::i18n::{pick_in, Lang};
+        let leave = crate::outcome::PlanLine {
+            action: "标记离职 (mark as leaver)".into(),
+            target: "p1 (甲)".into(),
+            field: "人事状态 status".into(),
+            old: String::new(),
+            new: "已离职 (left)".into(),
+        };
+        let text = plan_changed(&crate::cmd::plan::PlanChanged {
+            run: 7,
+            new: Vec::new(),
+            gone: vec![leave],
+        });
+        let zh = pick_in(Lang::Zh, &text);
+        assert!(
+            zh.starts_with("计划已变:运行 7 暂停后")
+                && zh.ends_with("不再:标记离职 p1 (甲) 人事状态 → 已离职。")
+                && !zh.contains("bgy ")
+                && !zh.contains("现在多了"),
+            "{zh}"
+        );
+        let en = pick_in(Lang::En, &text);
+        assert!(
+            en.starts_with("the plan changed since run 7")
+                && en.ends_with("No longer: mark as leaver p1 (甲) 人事状态 → left.")
+                && !en.contains("bgy "),
+            "{en}"
+        );
+    }
 
     /// A full disk that kept the failed rows from the page is said on the run's page (its
     /// warnings), not in notes no page shows.

@@ -236,6 +236,12 @@ fn plan_lines(plan: &PlanShown) -> Vec<[String; 5]> {
 /// 姓名 or 职位 such as `王伟 (David Wang)` is not one of bgy's texts in Chinese and English,
 /// to show half of.
 pub(super) fn shown_line(l: &PlanLine) -> [String; 5] {
+    shown_line_in(i18n::lang(), l)
+}
+
+/// [`shown_line`] in `lang`, for what is said after the request (a run's end).
+pub(crate) fn shown_line_in(lang: i18n::Lang, l: &PlanLine) -> [String; 5] {
+    let pick = |text: &str| i18n::pick_in(lang, text);
     let card = l.field == "bank_card" || l.field == crate::model::Field::BankCard.label();
     // bgy's own: a line of no field says what it does (a create's row), and a field's value
     // that bgy words (a return dated today, a leave).
@@ -243,19 +249,19 @@ pub(super) fn shown_line(l: &PlanLine) -> [String; 5] {
     let own = |v: &str| l.field.is_empty() || worded(v);
     let shown = |v: &str| match (card, own(v)) {
         // A card bgy never knew: said, not masked into `****`.
-        (true, _) if worded(v) => i18n::pick(v),
+        (true, _) if worded(v) => pick(v),
         (true, _) => mask_card(v),
-        (false, true) => i18n::pick(v),
+        (false, true) => pick(v),
         (false, false) => v.to_string(),
     };
     // A person or a department is named as the directory names it; a departments row that is
     // invalid, by bgy (`部门表第 33 行 (departments row 33)`).
     let target = match l.action.as_str() {
-        crate::plan::depts::INVALID_ROW => i18n::pick(&l.target),
+        crate::plan::depts::INVALID_ROW => pick(&l.target),
         _ => l.target.clone(),
     };
     [
-        i18n::pick(&l.action),
+        pick(&l.action),
         target,
         // The column as the sheet names it (`姓名 we_name` → `姓名`).
         l.field.split(' ').next().unwrap_or_default().to_string(),
