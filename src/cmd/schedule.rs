@@ -309,7 +309,7 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         .unwrap_or_else(|| "never (the cron names no future time)".into());
     // A folder that cannot be read is a setting to fix: said below, and exit 2.
     let (file, unreadable) = match newest_sheet(job) {
-        Ok(Some(p)) => (p.display().to_string(), None),
+        Ok(Some(p)) => (format!("{}{}", p.display(), read_before(ctx, &p)), None),
         Ok(None) => ("none yet".into(), None),
         Err(e) => ("cannot read the folder (below)".into(), Some(e)),
     };
@@ -323,7 +323,7 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
     };
     let keep = crate::config::Company::read(Path::new("."))?.keep()?;
     ctx.events.note(format!(
-        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}, create_departments {}; kept from a prune: {}\n  robot {robot}\n  mail {mail}",
+        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}, create_departments {}; kept from a prune: {}\n  robot {robot}\n  mail {mail}{}",
         job.cron_text,
         job.tz.name(),
         job.folder.display(),
@@ -338,7 +338,8 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
             OnInvalid::SendValid => "send-valid",
         },
         job.create_departments,
-        keep.describe()
+        keep.describe(),
+        last_runs(ctx)
     ));
     if let Some(e) = unreadable {
         return Err(e);
@@ -349,6 +350,55 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         status: Status::Ok,
         ..Summary::default()
     })
+}
+
+/// ` (read by run 7, pending: the next run leaves it alone)`, when a run of the job read the
+/// file as it is now; nothing when it did not, or the history cannot say.
+fn read_before(ctx: &Context, path: &Path) -> String {
+    if !ctx.has_history() {
+        return String::new();
+    }
+    let seen = (crate::read::read_file(path).ok()).and_then(|bytes| {
+        ctx.history()
+            .ok()?
+            .seen_source(WHO, &crate::history::sha256(&bytes))
+    });
+    match seen {
+        Some((run, status)) => {
+            format!(" (read by run {run}, {status}: the next run leaves it alone)")
+        }
+        None => String::new(),
+    }
+}
+
+/// The job's last run and the runs that wait for approval, from the history: what IT looks
+/// for after a night.
+fn last_runs(ctx: &Context) -> String {
+    let Some(history) = ctx.has_history().then(|| ctx.history().ok()).flatten() else {
+        return String::new();
+    };
+    let mut out = String::new();
+    if let Some(last) = history
+        .runs_by(WHO, 1)
+        .ok()
+        .and_then(|r| r.into_iter().next())
+    {
+        out.push_str(&format!(
+            "\n  last run: {} {} {} {}",
+            last.id, last.started, last.input, last.status
+        ));
+    }
+    let waiting: Vec<String> = (history.paused(false, 10).unwrap_or_default())
+        .iter()
+        .map(|p| p.run.id.to_string())
+        .collect();
+    if !waiting.is_empty() {
+        out.push_str(&format!(
+            "\n  waiting for approval: run {} (bgy approve RUN / bgy reject RUN)",
+            waiting.join(", ")
+        ));
+    }
+    out
 }
 
 /// `bgy schedule --test-notify`: a test message to the robot and the mail of `[notify]`; exit 2

@@ -420,6 +420,18 @@ async fn past_max_changes_it_pauses_and_an_approval_sends_that_plan() {
     // The schedule does not ask again for the same file.
     bgy.run(&["schedule", "--once"]).await.assert_code(0);
     assert_eq!(robot.texts().len(), 1);
+    // --check says so, and what waits.
+    let check = bgy.run(&["schedule", "--check"]).await;
+    assert!(
+        check.stderr.contains(&format!(
+            "(read by run {run}, pending: the next run leaves it alone)"
+        )) && check
+            .stderr
+            .contains(&format!("waiting for approval: run {run} (bgy approve RUN"))
+            && check.stderr.contains(&format!("last run: {run} ")),
+        "{}",
+        check.stderr
+    );
     let approved = bgy
         .run(&["approve", &run.to_string(), "--who", "王经理"])
         .await;
