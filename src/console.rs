@@ -556,6 +556,12 @@ pub fn flag(remedy: &Remedy) -> String {
     }
 }
 
+/// The unattended job's commands (`schedule`, and `approve` and `reject`, which plan as it
+/// does): they read bgy.toml and take no sheet options.
+pub fn unattended(command: &str) -> bool {
+    matches!(command, "schedule" | "approve" | "reject")
+}
+
 /// A remedy as the unattended job takes it, which reads bgy.toml and no sheet option: the
 /// setting, in both languages. None for a remedy it has no setting for (it never imports with
 /// --cover, and a waiting run is approved, not forced).

@@ -46,9 +46,9 @@ use crate::events::{Emit, Observer};
 /// stops a run that sends.
 pub async fn run(config: Config) -> anyhow::Result<Summary> {
     let console = console::Console::new(config.quiet, config.json);
-    let events = Arc::new(match &config.job {
-        Job::Schedule { .. } | Job::Decide { .. } => console.unattended(),
-        _ => console,
+    let events = Arc::new(match console::unattended(config.job.name()) {
+        true => console.unattended(),
+        false => console,
     });
     run_with(config, events).await
 }

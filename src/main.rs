@@ -76,7 +76,7 @@ fn main() {
             let code = bgy::error_exit_code(&e);
             runtime.shutdown_background();
             // The stages name no option: the terminal adds the one that helps.
-            let unattended = matches!(command, "schedule" | "approve");
+            let unattended = bgy::console::unattended(command);
             let hint = bgy::console::hint(bgy::outcome::remedy_of(&e).as_ref(), unattended);
             fail(command, json, &format!("{e:#}"), &hint, code);
         }

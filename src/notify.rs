@@ -196,8 +196,6 @@ fn warn(events: &dyn Observer, hook: &Webhook, e: &anyhow::Error) {
     ));
 }
 
-/// The message: a title, the file, the counts, why it waits and how to decide, the top
-/// reasons, the console's link; cut to the robot's 4,096 bytes.
 /// `> 离职:a (甲)、b (乙) 等 30 人`: the first of the people the run marks as leavers or
 /// deletes (or would, when it waits), by name. None when there are none.
 fn leaving(s: &Summary) -> Option<String> {
@@ -225,6 +223,8 @@ fn leaving(s: &Summary) -> Option<String> {
 /// The most of a reason's words a line of the message holds.
 const REASON_CHARS: usize = 80;
 
+/// The message: a title, the file, the counts, why it waits and how to decide, the top
+/// reasons, the console's link; cut to the robot's 4,096 bytes.
 fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
     let colour = match kind {
         Kind::Success => "info",
@@ -269,7 +269,7 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
                 (n, None) => out.push_str(&format!("> 新建部门 **{n}**\n")),
             }
             if let (Some(why), Some(run)) = (s.paused(), s.history_run) {
-                let why = crate::text::bilingual(why).map_or(why, |(zh, _)| zh);
+                let why = chinese(why);
                 out.push_str(&format!(
                     "> 原因:{why}\n> 批准:`bgy approve {run}` · 拒绝:`bgy reject {run}`\n"
                 ));
@@ -300,16 +300,9 @@ fn message(kind: Kind, ended: &Ended, console: Option<&str>) -> String {
 /// A reason as the robot lists it: its count, the first row's words (the rule's name, when
 /// those are too long for a chat line), the row, and the setting that helps.
 fn reason_line(r: &crate::outcome::Reason) -> String {
-    // The Chinese half, as the console shows it in Chinese: the English rule's name and
-    // sentence are for the command line.
-    let zh = |text: &str| {
-        crate::text::bilingual(text)
-            .map_or(text, |(zh, _)| zh)
-            .to_string()
-    };
-    let example = zh(&r.example);
+    let example = chinese(&r.example);
     let text = match example.chars().count() {
-        n if n > REASON_CHARS && r.count > 1 => zh(&r.rule),
+        n if n > REASON_CHARS && r.count > 1 => chinese(&r.rule),
         _ => example,
     };
     let row = match r.count {
@@ -322,14 +315,20 @@ fn reason_line(r: &crate::outcome::Reason) -> String {
     format!(
         "{} × {}({row}){todo}",
         r.count,
-        first_chars(&text, REASON_CHARS)
+        first_chars(text, REASON_CHARS)
     )
 }
 
 /// What to change in bgy.toml, in Chinese.
 fn todo(remedy: Option<&crate::remedy::Remedy>) -> Option<String> {
     let setting = crate::console::setting(remedy?)?;
-    Some(crate::text::bilingual(&setting).map_or(setting.clone(), |(zh, _)| zh.to_string()))
+    Some(chinese(&setting).to_string())
+}
+
+/// The Chinese half of bgy's `中文 (English)`, as the console shows it in Chinese (the robot's
+/// readers are HR; the English is for the command line); any other text as it is.
+fn chinese(text: &str) -> &str {
+    crate::text::bilingual(text).map_or(text, |(zh, _)| zh)
 }
 
 fn first_chars(text: &str, n: usize) -> String {
