@@ -163,6 +163,15 @@ pub fn status(name: &str) -> String {
     tr(zh, en)
 }
 
+/// A history run's status (`rows failed`) in words: one whose rows failed and that changed
+/// nothing (a job that sends nothing when a row is invalid) says so, not 完成.
+pub fn run_status(name: &str, changes: i64) -> String {
+    match (name.replace(' ', "-").as_str(), changes) {
+        ("rows-failed", 0) => status("rows-failed-none"),
+        (name, _) => status(name),
+    }
+}
+
 /// The words for what a run does.
 pub fn command(name: &str) -> String {
     let (zh, en) = match name {
@@ -200,6 +209,9 @@ pub fn register(env: &mut minijinja::Environment<'static>) {
     env.add_filter("people", crate::text::people);
     env.add_filter("pick", |s: String| pick(&s));
     env.add_filter("status", |s: String| status(&s));
+    env.add_filter("run_status", |s: String, changes: i64| {
+        run_status(&s, changes)
+    });
     env.add_filter("command", |s: String| command(&s));
 }
 
