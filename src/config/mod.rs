@@ -57,6 +57,9 @@ pub struct Company {
     /// The folder read had no `bgy.toml` ([`Company::read`]).
     #[serde(skip)]
     missing: Option<PathBuf>,
+    /// As written, for the line of a bad key ([`unattended::Bad::at`]).
+    #[serde(skip)]
+    text: String,
 }
 
 impl Company {
@@ -80,7 +83,12 @@ impl Company {
     }
 
     pub fn parse(text: &str) -> Result<Company, UsageError> {
-        toml::from_str(text).map_err(|e| UsageError(toml_error(text, &e)))
+        let company: Company =
+            toml::from_str(text).map_err(|e| UsageError(toml_error(text, &e)))?;
+        Ok(Company {
+            text: text.to_string(),
+            ..company
+        })
     }
 
     /// The column names a run reads a sheet with: `[columns]`, then `map` (`--map`) over them.
@@ -109,6 +117,7 @@ impl Company {
     /// `[schedule]` and `[notify]`, typed (a bad key named).
     pub fn unattended(&self) -> Result<unattended::Settings, UsageError> {
         unattended::Settings::of(self.schedule.clone(), self.notify.clone())
+            .map_err(|bad| bad.at(&self.text))
     }
 }
 

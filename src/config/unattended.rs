@@ -156,6 +156,30 @@ impl Webhook {
     }
 }
 
+/// `[schedule]`'s keys, as [`RawSchedule`] names them.
+const SCHEDULE_KEYS: &[&str] = &[
+    "cron",
+    "tz",
+    "folder",
+    "pattern",
+    "prune",
+    "max_changes",
+    "on_invalid",
+    "create_departments",
+    "settle_seconds",
+];
+
+/// `[notify]`'s keys, as [`RawNotify`] names them.
+const NOTIFY_KEYS: &[&str] = &[
+    "wecom_webhook",
+    "on_failure",
+    "on_pause",
+    "on_success",
+    "attach_report",
+    "console_url",
+    "smtp",
+];
+
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSchedule {
@@ -182,10 +206,116 @@ struct RawNotify {
     smtp: Option<toml::Value>,
 }
 
-fn bad<T>(table: &str, key: &str, why: impl std::fmt::Display) -> Result<T, UsageError> {
-    Err(UsageError(format!(
-        "{SETTINGS_FILE} [{table}] {key}: {why}"
-    )))
+/// A bad key of `[schedule]` or `[notify]`, said in both languages. [`Bad::at`] adds where
+/// bgy.toml writes it.
+#[derive(Debug)]
+pub struct Bad {
+    table: &'static str,
+    key: String,
+    zh: String,
+    en: String,
+}
+
+fn bad<T>(
+    table: &'static str,
+    key: &str,
+    zh: impl std::fmt::Display,
+    en: impl std::fmt::Display,
+) -> Result<T, Bad> {
+    Err(Bad {
+        table,
+        key: key.to_string(),
+        zh: zh.to_string(),
+        en: en.to_string(),
+    })
+}
+
+impl Bad {
+    /// The one line the terminal shows, with the line of `text` (bgy.toml) that writes the key,
+    /// or its table when the key is missing. Nothing of a value is quoted that could hold a key
+    /// or a password.
+    pub fn at(&self, text: &str) -> UsageError {
+        let Bad { table, key, zh, en } = self;
+        let said = match line_of(text, table, key) {
+            Some(line) => format!("{SETTINGS_FILE} 第 {line} 行,[{table}] {key}:{zh} ({SETTINGS_FILE} line {line}, [{table}] {key}: {en})"),
+            None => format!("{SETTINGS_FILE} [{table}] {key}:{zh} ({SETTINGS_FILE} [{table}] {key}: {en})"),
+        };
+        UsageError(super::settings_error(&said))
+    }
+}
+
+/// The line of `text` that writes `key` in `[table]`, else the table's header.
+fn line_of(text: &str, table: &str, key: &str) -> Option<usize> {
+    let mut current = String::new();
+    let mut header = None;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            current = name.trim().trim_matches('"').to_string();
+            if current == table && header.is_none() {
+                header = Some(i + 1);
+            }
+            continue;
+        }
+        let Some((k, _)) = line.split_once('=') else {
+            continue;
+        };
+        if current == table && k.trim().trim_matches(['"', '\'']) == key {
+            return Some(i + 1);
+        }
+    }
+    header
+}
+
+/// Keys a table may hold: one it does not is named, with the one meant when it is close.
+fn known(table: &'static str, t: &toml::Table, keys: &[&str]) -> Result<(), Bad> {
+    let Some(k) = t.keys().find(|k| !keys.contains(&k.as_str())) else {
+        return Ok(());
+    };
+    let near = (keys.iter())
+        .map(|known| (strsim::jaro_winkler(k, known), *known))
+        .filter(|(score, known)| *score > 0.8 || k.contains(known))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, known)| known);
+    match near {
+        Some(near) => bad(
+            table,
+            k,
+            format!("没有这个设置,是不是 {near}?"),
+            format!("no such setting; did you mean {near}?"),
+        ),
+        None => bad(
+            table,
+            k,
+            format!("没有这个设置,可用的有 {}", keys.join("、")),
+            format!("no such setting; one of {}", keys.join(", ")),
+        ),
+    }
+}
+
+/// A value of the wrong kind (`create_departments = "yes"`), by the key serde's `message`
+/// names, and what that key takes in words.
+fn wrong_kind(table: &'static str, t: &toml::Table, message: &str) -> Bad {
+    let key = (t.keys())
+        .find(|k| message.contains(&format!("`{k}`")))
+        .cloned()
+        .unwrap_or_default();
+    let zh = match key.as_str() {
+        "create_departments" | "on_failure" | "on_pause" | "on_success" | "attach_report" => {
+            "应为 true 或 false(不加引号)"
+        }
+        "settle_seconds" => "应为秒数,例如 5",
+        "folder" | "pattern" | "cron" | "tz" | "prune" | "on_invalid" | "wecom_webhook"
+        | "console_url" => "应为加引号的文字",
+        _ => "类型不对",
+    };
+    let en = message.replace(&format!("in `{key}`"), "");
+    Bad {
+        table,
+        key,
+        zh: zh.into(),
+        en: en.trim().to_string(),
+    }
 }
 
 impl Settings {
@@ -195,10 +325,7 @@ impl Settings {
     }
 
     /// The `[schedule]` and `[notify]` tables, typed: none is no job and no robot.
-    pub fn of(
-        schedule: Option<toml::Table>,
-        notify: Option<toml::Table>,
-    ) -> Result<Settings, UsageError> {
+    pub fn of(schedule: Option<toml::Table>, notify: Option<toml::Table>) -> Result<Settings, Bad> {
         Ok(Settings {
             schedule: schedule.map(self::schedule).transpose()?,
             notify: notify.map(self::notify).transpose()?.unwrap_or_default(),
@@ -207,24 +334,34 @@ impl Settings {
 }
 
 /// A table's keys, typed; an unknown key named.
-fn raw<T: serde::de::DeserializeOwned>(name: &str, t: toml::Table) -> Result<T, UsageError> {
-    T::deserialize(toml::Value::Table(t)).map_err(|e| {
-        UsageError(format!(
-            "{SETTINGS_FILE} [{name}]: {}",
-            super::settings_error(&e)
-        ))
-    })
+fn raw<T: serde::de::DeserializeOwned>(
+    name: &'static str,
+    t: toml::Table,
+    keys: &[&str],
+) -> Result<T, Bad> {
+    known(name, &t, keys)?;
+    T::deserialize(toml::Value::Table(t.clone())).map_err(|e| wrong_kind(name, &t, &e.to_string()))
 }
 
-fn schedule(t: toml::Table) -> Result<Schedule, UsageError> {
-    let raw: RawSchedule = raw("schedule", t)?;
+fn schedule(t: toml::Table) -> Result<Schedule, Bad> {
+    let raw: RawSchedule = raw("schedule", t, SCHEDULE_KEYS)?;
     let s = "schedule";
     let Some(cron_text) = raw.cron.clone() else {
-        return bad(s, "cron", "missing: e.g. cron = \"0 30 2 * * *\" (seconds minutes hours day month weekday: 02:30 every day)");
+        return bad(
+            s,
+            "cron",
+            "缺少:例如 cron = \"0 30 2 * * *\"(秒 分 时 日 月 星期:每天 02:30)",
+            "missing: e.g. cron = \"0 30 2 * * *\" (seconds minutes hours day month weekday: 02:30 every day)",
+        );
     };
     let cron = match cron::Schedule::from_str(cron_text.trim()) {
         Ok(c) => c,
-        Err(e) => return bad(s, "cron", format!("{cron_text:?} is not a schedule ({e}); six fields: seconds minutes hours day month weekday, e.g. \"0 30 2 * * *\"")),
+        Err(e) => return bad(
+            s,
+            "cron",
+            format!("{cron_text:?} 不是时间表;六段:秒 分 时 日 月 星期,例如 \"0 30 2 * * *\""),
+            format!("{cron_text:?} is not a schedule: six fields, seconds minutes hours day month weekday, e.g. \"0 30 2 * * *\" ({e})"),
+        ),
     };
     let tz = match raw.tz.as_deref() {
         None => chrono_tz::Asia::Shanghai,
@@ -234,6 +371,7 @@ fn schedule(t: toml::Table) -> Result<Schedule, UsageError> {
                 return bad(
                     s,
                     "tz",
+                    format!("{name:?} 不是时区(例如 \"Asia/Shanghai\")"),
                     format!("{name:?} is not a time zone (e.g. \"Asia/Shanghai\")"),
                 )
             }
@@ -243,6 +381,7 @@ fn schedule(t: toml::Table) -> Result<Schedule, UsageError> {
         return bad(
             s,
             "folder",
+            "缺少:人事系统导出文件所在的文件夹",
             "missing: the folder the HR system writes its exports to",
         );
     };
@@ -250,14 +389,28 @@ fn schedule(t: toml::Table) -> Result<Schedule, UsageError> {
         None => None,
         Some(p) => match glob::Pattern::new(p) {
             Ok(p) => Some(p),
-            Err(e) => return bad(s, "pattern", format!("{p:?}: {e}")),
+            Err(e) => {
+                return bad(
+                    s,
+                    "pattern",
+                    format!("{p:?} 不是文件名模式"),
+                    format!("{p:?}: {e}"),
+                )
+            }
         },
     };
     let (prune, max_changes, on_invalid) = limits(&raw)?;
     let settle = match raw.settle_seconds {
         None => Duration::from_secs(5),
         Some(x) if x.is_finite() && (0.0..=600.0).contains(&x) => Duration::from_secs_f64(x),
-        Some(x) => return bad(s, "settle_seconds", format!("{x}: between 0 and 600")),
+        Some(x) => {
+            return bad(
+                s,
+                "settle_seconds",
+                format!("{x}:应在 0 到 600 之间"),
+                format!("{x}: between 0 and 600"),
+            )
+        }
     };
     Ok(Schedule {
         cron,
@@ -274,7 +427,7 @@ fn schedule(t: toml::Table) -> Result<Schedule, UsageError> {
 }
 
 /// How far the job may go alone: what it does with leavers, how many changes, invalid rows.
-fn limits(raw: &RawSchedule) -> Result<(PruneMode, Threshold, OnInvalid), UsageError> {
+fn limits(raw: &RawSchedule) -> Result<(PruneMode, Threshold, OnInvalid), Bad> {
     let s = "schedule";
     let prune = match raw.prune.as_deref() {
         None | Some("leave") => PruneMode::Leave,
@@ -284,6 +437,7 @@ fn limits(raw: &RawSchedule) -> Result<(PruneMode, Threshold, OnInvalid), UsageE
             return bad(
                 s,
                 "prune",
+                format!("{other:?}:应为 \"leave\"、\"delete\" 或 \"none\""),
                 format!("{other:?}: one of \"leave\", \"delete\", \"none\""),
             )
         }
@@ -291,10 +445,17 @@ fn limits(raw: &RawSchedule) -> Result<(PruneMode, Threshold, OnInvalid), UsageE
     let max_changes = match &raw.max_changes {
         None => Threshold::Percent(5.0),
         Some(v) => threshold(v).ok_or(()).or_else(|_| {
+            let v = match v {
+                toml::Value::String(text) => format!("{text:?}"),
+                toml::Value::Integer(n) => n.to_string(),
+                toml::Value::Float(x) => x.to_string(),
+                other => other.type_str().to_string(),
+            };
             bad(
                 s,
                 "max_changes",
-                format!("{v:?}: a share such as \"5%\" or a count such as 50"),
+                format!("{v}:应为比例(如 \"5%\")或数量(如 50)"),
+                format!("{v}: a share such as \"5%\" or a count such as 50"),
             )
         })?,
     };
@@ -305,6 +466,7 @@ fn limits(raw: &RawSchedule) -> Result<(PruneMode, Threshold, OnInvalid), UsageE
             return bad(
                 s,
                 "on_invalid",
+                format!("{other:?}:应为 \"skip\"(默认)或 \"send-valid\""),
                 format!("{other:?}: \"skip\" (the default) or \"send-valid\""),
             )
         }
@@ -331,8 +493,8 @@ fn threshold(v: &toml::Value) -> Option<Threshold> {
     }
 }
 
-fn notify(t: toml::Table) -> Result<Notify, UsageError> {
-    let raw: RawNotify = raw("notify", t)?;
+fn notify(t: toml::Table) -> Result<Notify, Bad> {
+    let raw: RawNotify = raw("notify", t, NOTIFY_KEYS)?;
     let webhook = match raw.wecom_webhook.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(webhook(text)?),
@@ -350,17 +512,23 @@ fn notify(t: toml::Table) -> Result<Notify, UsageError> {
     })
 }
 
-fn webhook(text: &str) -> Result<Webhook, UsageError> {
+fn webhook(text: &str) -> Result<Webhook, Bad> {
     // Never the text itself in an error: it holds the key.
     let url = reqwest::Url::parse(text).or_else(|_| {
         bad(
             "notify",
             "wecom_webhook",
+            "不是网址(应为 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)",
             "not an address (expected https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…)",
         )
     })?;
     if !matches!(url.scheme(), "https" | "http") {
-        return bad("notify", "wecom_webhook", "not an http(s) address");
+        return bad(
+            "notify",
+            "wecom_webhook",
+            "不是 http(s) 网址",
+            "not an http(s) address",
+        );
     }
     let key = url
         .query_pairs()
@@ -371,6 +539,7 @@ fn webhook(text: &str) -> Result<Webhook, UsageError> {
         return bad(
             "notify",
             "wecom_webhook",
+            "没有 key=…(请从群机器人的设置中复制完整地址)",
             "has no key=… (copy the robot's whole address from the group's settings)",
         );
     };
@@ -420,13 +589,14 @@ impl Mail {
 
 /// `smtp = "smtps://user:password@host?from=…&to=a@x,b@y"`, or the same as a table:
 /// `smtp = { url = "smtps://user:password@host", from = "bgy@x", to = ["a@x", "b@y"] }`.
-fn mail(v: toml::Value) -> Result<Mail, UsageError> {
+fn mail(v: toml::Value) -> Result<Mail, Bad> {
     let (text, mut from, mut to) = mail_parts(&v)?;
     // Never the text itself in an error: it may hold the password.
     let Ok(mut url) = reqwest::Url::parse(text.trim()) else {
         return bad(
             "notify",
             "smtp",
+            format!("url 不是网址;{MAIL_SHAPE_ZH}"),
             format!("url: not an address; {MAIL_SHAPE}"),
         );
     };
@@ -434,6 +604,7 @@ fn mail(v: toml::Value) -> Result<Mail, UsageError> {
         return bad(
             "notify",
             "smtp",
+            "url 应为带服务器的 smtp:// 或 smtps:// 地址",
             "url: an smtp:// or smtps:// address with a server",
         );
     }
@@ -455,11 +626,12 @@ fn mail(v: toml::Value) -> Result<Mail, UsageError> {
             .decode_utf8_lossy()
             .into_owned()
     });
-    let mailbox = |what: &str, a: &str| -> Result<lettre::message::Mailbox, UsageError> {
+    let mailbox = |what: &str, a: &str| -> Result<lettre::message::Mailbox, Bad> {
         a.trim().parse().or_else(|_| {
             bad(
                 "notify",
                 "smtp",
+                format!("{what}:{:?} 不是邮件地址", a.trim()),
                 format!("{what}: {:?} is not an e-mail address", a.trim()),
             )
         })
@@ -472,6 +644,7 @@ fn mail(v: toml::Value) -> Result<Mail, UsageError> {
         return bad(
             "notify",
             "smtp",
+            format!("to:缺少收件人;{MAIL_SHAPE_ZH}"),
             format!("to: who the mail goes to; {MAIL_SHAPE}"),
         );
     }
@@ -479,6 +652,7 @@ fn mail(v: toml::Value) -> Result<Mail, UsageError> {
         return bad(
             "notify",
             "smtp",
+            format!("from:缺少发件人;{MAIL_SHAPE_ZH}"),
             format!("from: who the mail is from; {MAIL_SHAPE}"),
         );
     };
@@ -491,9 +665,10 @@ fn mail(v: toml::Value) -> Result<Mail, UsageError> {
 }
 
 const MAIL_SHAPE: &str = "expected smtp = { url = \"smtps://user:password@smtp.example.com\", from = \"bgy@example.com\", to = [\"hr@example.com\"] }";
+const MAIL_SHAPE_ZH: &str = "应写成 smtp = { url = \"smtps://…\", from = \"…\", to = [\"…\"] }";
 
 /// `smtp`'s address, and the from and to its table gives.
-fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), UsageError> {
+fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), Bad> {
     let list = |v: &toml::Value| -> Option<Vec<String>> {
         match v {
             toml::Value::String(s) => Some(s.split(',').map(str::to_string).collect()),
@@ -508,10 +683,20 @@ fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), 
                 .keys()
                 .find(|k| !["url", "from", "to"].contains(&k.as_str()))
             {
-                return bad("notify", "smtp", format!("unknown key {k:?}; {MAIL_SHAPE}"));
+                return bad(
+                    "notify",
+                    "smtp",
+                    format!("没有 {k:?} 这一项;{MAIL_SHAPE_ZH}"),
+                    format!("unknown key {k:?}; {MAIL_SHAPE}"),
+                );
             }
             let Some(url) = t.get("url").and_then(toml::Value::as_str) else {
-                return bad("notify", "smtp", format!("no url; {MAIL_SHAPE}"));
+                return bad(
+                    "notify",
+                    "smtp",
+                    format!("缺少 url;{MAIL_SHAPE_ZH}"),
+                    format!("no url; {MAIL_SHAPE}"),
+                );
             };
             let from = t
                 .get("from")
@@ -523,6 +708,7 @@ fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), 
                     return bad(
                         "notify",
                         "smtp",
+                        format!("to 应为地址的列表;{MAIL_SHAPE_ZH}"),
                         format!("to: a list of addresses; {MAIL_SHAPE}"),
                     )
                 }
@@ -530,7 +716,7 @@ fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), 
             };
             Ok((url.to_string(), from, to))
         }
-        _ => bad("notify", "smtp", MAIL_SHAPE),
+        _ => bad("notify", "smtp", MAIL_SHAPE_ZH, MAIL_SHAPE),
     }
 }
 
@@ -674,6 +860,55 @@ mod tests {
         let e = err("[notify]\non_failure = \"https://h/send?key=SECRET-KEY\"");
         assert!(e.contains("on_failure") || e.contains("boolean"), "{e}");
         assert!(!e.contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_key_is_said_in_both_languages_at_its_line() {
+        let err = |text: &str| Settings::parse(text).unwrap_err().0;
+        let job = "[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"x\"\n";
+        // A misspelt key: the one meant, at the key's line.
+        let e = err(&format!("# the job\n{job}prune_mode = \"leave\""));
+        assert!(
+            e.starts_with("bgy.toml 第 5 行,[schedule] prune_mode:没有这个设置,是不是 prune?"),
+            "{e}"
+        );
+        assert!(
+            e.contains(
+                "(bgy.toml line 5, [schedule] prune_mode: no such setting; did you mean prune?)"
+            ),
+            "{e}"
+        );
+        // Nothing close: the keys there are.
+        let e = err(&format!("{job}colour = 1"));
+        assert!(
+            e.contains("可用的有 cron、tz、folder") && e.contains("one of cron, tz, folder"),
+            "{e}"
+        );
+        // A value of the wrong kind: its key, and what the key takes.
+        let e = err(&format!("{job}create_departments = \"yes\""));
+        assert!(
+            e.starts_with("bgy.toml 第 4 行,[schedule] create_departments:应为 true 或 false"),
+            "{e}"
+        );
+        assert!(e.contains("expected a boolean)"), "{e}");
+        // A missing key: the table's line.
+        let e = err("[notify]\non_pause = true\n\n[schedule]\ncron = \"0 0 2 * * *\"");
+        assert!(
+            e.starts_with("bgy.toml 第 4 行,[schedule] folder:缺少"),
+            "{e}"
+        );
+        // A key of another table with the same name is not its line.
+        let e = err("[notify]\non_failure = true\n[schedule]\ncron = \"0 0 2 * * *\"\nfolder = \"x\"\non_failure = 1");
+        assert!(
+            e.starts_with("bgy.toml 第 6 行,[schedule] on_failure:"),
+            "{e}"
+        );
+        let e = err("[notify]\nwecom_webhook = \"https://h/send?token=SECRET\"");
+        assert!(
+            e.starts_with("bgy.toml 第 2 行,[notify] wecom_webhook:没有 key=")
+                && !e.contains("SECRET"),
+            "{e}"
+        );
     }
 
     #[test]
