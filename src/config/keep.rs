@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use crate::model::tree::{is_under, DeptPath, DeptTree};
 use crate::model::{Field, StaffRecord};
 
+use super::unattended::Bad;
 use super::{UsageError, SETTINGS_FILE};
 
 /// `[prune]` as written.
@@ -25,13 +26,14 @@ pub struct Keep {
 
 impl Keep {
     /// `[prune]`'s table, typed (a bad key named).
-    pub fn of(table: Option<toml::Table>) -> Result<Keep, UsageError> {
+    pub fn of(table: Option<toml::Table>) -> Result<Keep, Bad> {
         let Some(table) = table else {
             return Ok(Keep::default());
         };
+        super::unattended::known("prune", &table, &["accounts", "departments"])?;
         table
             .try_into()
-            .map_err(|e| UsageError(format!("{SETTINGS_FILE} [prune]: {}", e.message())))
+            .map_err(|e| super::unattended::wrong_kind("prune", &e.to_string()))
     }
 
     /// As `bgy schedule --check` shows it.
@@ -57,10 +59,22 @@ impl Keep {
     /// fewer people than it was told to would delete or mark the others.
     pub fn in_tree(&self, tree: &DeptTree) -> Result<Kept, UsageError> {
         let error = |what: &str, text: &str, why: String| {
-            UsageError(format!("{SETTINGS_FILE} [prune] {what}: {text:?}: {why}"))
+            let name = format!("{SETTINGS_FILE} [prune] {what}");
+            UsageError(match crate::text::bilingual(&why) {
+                Some((zh, en)) => format!("{name}:{text:?} {zh} ({name}: {text:?}: {en})"),
+                None => format!("{name}: {text:?}: {why}"),
+            })
         };
         let accounts = (self.accounts.iter())
-            .map(|a| glob::Pattern::new(a.trim()).map_err(|e| error("accounts", a, e.to_string())))
+            .map(|a| {
+                glob::Pattern::new(a.trim()).map_err(|e| {
+                    error(
+                        "accounts",
+                        a,
+                        format!("不是帐号的模式,* 代表任意几个字符 (not an account pattern: {e})"),
+                    )
+                })
+            })
             .collect::<Result<_, _>>()?;
         let mut paths = Vec::new();
         for d in &self.departments {
@@ -158,13 +172,28 @@ departments = ["办公逸/外包"]"#,
             .in_tree(&tree())
             .unwrap_err();
         assert!(
-            e.0.contains("[prune] departments: \"办公逸/外包部\""),
+            e.0.contains("[prune] departments:\"办公逸/外包部\" 没有部门")
+                && e.0
+                    .contains("[prune] departments: \"办公逸/外包部\": no department"),
             "{e}"
         );
         // Its end, when only one department's path ends so.
         let tail = keep(r#"departments = ["驻场"]"#).unwrap().in_tree(&tree());
         assert!(tail.unwrap().keeps(&person("x", "4")));
-        let e = keep(r#"account = ["admin"]"#).unwrap_err();
-        assert!(e.0.contains("[prune]") && e.0.contains("account"), "{e}");
+        let text = "[prune]\naccount = [\"admin\"]";
+        let e = keep("account = [\"admin\"]").unwrap_err().at(text).0;
+        assert!(
+            e.starts_with("bgy.toml 第 2 行,[prune] account:没有这个设置,是不是 accounts?"),
+            "{e}"
+        );
+        let e = keep(r#"accounts = ["[admin"]"#)
+            .unwrap()
+            .in_tree(&tree())
+            .unwrap_err()
+            .0;
+        assert!(
+            e.contains("\"[admin\" 不是帐号的模式") && e.contains("not an account pattern"),
+            "{e}"
+        );
     }
 }

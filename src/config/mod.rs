@@ -33,6 +33,9 @@ pub enum Target {
 /// The company settings file, read from the working directory when it exists.
 pub const SETTINGS_FILE: &str = "bgy.toml";
 
+/// What bgy.toml holds, as [`Company`] names it.
+const TABLES: &[&str] = &["columns", "report_dir", "schedule", "notify", "prune"];
+
 /// `bgy.toml`, the company's settings, read once: by the command line when it starts
 /// ([`Config::from_args`]), and by the console and the schedule when a run starts (a console
 /// may have remembered new column names while it serves). `[schedule]` and `[notify]` are
@@ -83,8 +86,13 @@ impl Company {
     }
 
     pub fn parse(text: &str) -> Result<Company, UsageError> {
-        let company: Company =
+        let table: toml::Table =
             toml::from_str(text).map_err(|e| UsageError(toml_error(text, &e)))?;
+        let said = |bad: unattended::Bad| bad.at(text);
+        unattended::known("", &table, TABLES).map_err(said)?;
+        let company =
+            <Company as serde::Deserialize>::deserialize(toml::Value::Table(table.clone()))
+                .map_err(|e| said(unattended::wrong_kind("", &e.to_string())))?;
         Ok(Company {
             text: text.to_string(),
             ..company
@@ -105,7 +113,7 @@ impl Company {
 
     /// `[prune]`, typed (a bad key named).
     pub fn keep(&self) -> Result<keep::Keep, UsageError> {
-        keep::Keep::of(self.prune.clone())
+        keep::Keep::of(self.prune.clone()).map_err(|bad| bad.at(&self.text))
     }
 
     /// `[schedule] tz`, the zone of the company's days, when bgy.toml has a job (its default,

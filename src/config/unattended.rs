@@ -210,20 +210,20 @@ struct RawNotify {
 /// bgy.toml writes it.
 #[derive(Debug)]
 pub struct Bad {
-    table: &'static str,
+    table: String,
     key: String,
     zh: String,
     en: String,
 }
 
 fn bad<T>(
-    table: &'static str,
+    table: &str,
     key: &str,
     zh: impl std::fmt::Display,
     en: impl std::fmt::Display,
 ) -> Result<T, Bad> {
     Err(Bad {
-        table,
+        table: table.to_string(),
         key: key.to_string(),
         zh: zh.to_string(),
         en: en.to_string(),
@@ -236,15 +236,20 @@ impl Bad {
     /// or a password.
     pub fn at(&self, text: &str) -> UsageError {
         let Bad { table, key, zh, en } = self;
+        let name = match table.as_str() {
+            "" => key.clone(),
+            _ => format!("[{table}] {key}"),
+        };
         let said = match line_of(text, table, key) {
-            Some(line) => format!("{SETTINGS_FILE} 第 {line} 行,[{table}] {key}:{zh} ({SETTINGS_FILE} line {line}, [{table}] {key}: {en})"),
-            None => format!("{SETTINGS_FILE} [{table}] {key}:{zh} ({SETTINGS_FILE} [{table}] {key}: {en})"),
+            Some(line) => format!("{SETTINGS_FILE} 第 {line} 行,{name}:{zh} ({SETTINGS_FILE} line {line}, {name}: {en})"),
+            None => format!("{SETTINGS_FILE} {name}:{zh} ({SETTINGS_FILE} {name}: {en})"),
         };
         UsageError(super::settings_error(&said))
     }
 }
 
-/// The line of `text` that writes `key` in `[table]`, else the table's header.
+/// The line of `text` that writes `key` in `[table]`, else the table's header. A key of no
+/// table (`table` empty) may be a table's header itself.
 fn line_of(text: &str, table: &str, key: &str) -> Option<usize> {
     let mut current = String::new();
     let mut header = None;
@@ -252,6 +257,9 @@ fn line_of(text: &str, table: &str, key: &str) -> Option<usize> {
         let line = line.trim();
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
             current = name.trim().trim_matches('"').to_string();
+            if table.is_empty() && current == key {
+                return Some(i + 1);
+            }
             if current == table && header.is_none() {
                 header = Some(i + 1);
             }
@@ -268,7 +276,7 @@ fn line_of(text: &str, table: &str, key: &str) -> Option<usize> {
 }
 
 /// Keys a table may hold: one it does not is named, with the one meant when it is close.
-fn known(table: &'static str, t: &toml::Table, keys: &[&str]) -> Result<(), Bad> {
+pub(super) fn known(table: &str, t: &toml::Table, keys: &[&str]) -> Result<(), Bad> {
     let Some(k) = t.keys().find(|k| !keys.contains(&k.as_str())) else {
         return Ok(());
     };
@@ -295,24 +303,31 @@ fn known(table: &'static str, t: &toml::Table, keys: &[&str]) -> Result<(), Bad>
 
 /// A value of the wrong kind (`create_departments = "yes"`), by the key serde's `message`
 /// names, and what that key takes in words.
-fn wrong_kind(table: &'static str, t: &toml::Table, message: &str) -> Bad {
-    let key = (t.keys())
-        .find(|k| message.contains(&format!("`{k}`")))
-        .cloned()
-        .unwrap_or_default();
-    let zh = match key.as_str() {
+pub(super) fn wrong_kind(table: &str, message: &str) -> Bad {
+    let path = (message.rsplit_once("in `"))
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map_or("", |(path, _)| path);
+    let en = message.replace(&format!("in `{path}`"), "");
+    // A key of a table in bgy.toml's own: `columns.工号`.
+    let (table, key) = match path.split_once('.') {
+        Some((t, k)) if table.is_empty() => (t, k.trim_matches('"')),
+        _ => (table, path),
+    };
+    let zh = match key {
+        _ if table == "columns" => "应为加引号的列名,例如 \"帐号\",或 \"-\" 忽略该列",
         "create_departments" | "on_failure" | "on_pause" | "on_success" | "attach_report" => {
             "应为 true 或 false(不加引号)"
         }
         "settle_seconds" => "应为秒数,例如 5",
         "folder" | "pattern" | "cron" | "tz" | "prune" | "on_invalid" | "wecom_webhook"
-        | "console_url" => "应为加引号的文字",
+        | "console_url" | "report_dir" => "应为加引号的文字",
+        "columns" => "应为一个表:[columns] 下每行写 \"表头\" = \"列\"",
+        "accounts" | "departments" => "应为加引号的文字的列表,例如 [\"admin\", \"svc-*\"]",
         _ => "类型不对",
     };
-    let en = message.replace(&format!("in `{key}`"), "");
     Bad {
-        table,
-        key,
+        table: table.to_string(),
+        key: key.to_string(),
         zh: zh.into(),
         en: en.trim().to_string(),
     }
@@ -340,7 +355,7 @@ fn raw<T: serde::de::DeserializeOwned>(
     keys: &[&str],
 ) -> Result<T, Bad> {
     known(name, &t, keys)?;
-    T::deserialize(toml::Value::Table(t.clone())).map_err(|e| wrong_kind(name, &t, &e.to_string()))
+    T::deserialize(toml::Value::Table(t.clone())).map_err(|e| wrong_kind(name, &e.to_string()))
 }
 
 fn schedule(t: toml::Table) -> Result<Schedule, Bad> {
