@@ -80,7 +80,7 @@ pub async fn run(ctx: &Context, job: &Job) -> anyhow::Result<Summary> {
         } => plan::sync(ctx, input, *reach, *destructive).await,
         Job::Schedule { what, settings } => match what {
             ScheduleAction::Once => schedule::once(ctx, settings).await,
-            ScheduleAction::Check => schedule::check(ctx, settings),
+            ScheduleAction::Check => schedule::check(ctx, settings).await,
             ScheduleAction::TestNotify => schedule::test_notify(ctx, settings).await,
         },
         Job::Decide {

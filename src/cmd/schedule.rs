@@ -298,7 +298,7 @@ pub async fn decide(
 }
 
 /// `bgy schedule --check`: the job as read, when it runs next, and what it would read now.
-pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
+pub async fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
     let job = settings
         .schedule
         .as_ref()
@@ -322,8 +322,16 @@ pub fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary> {
         None => "none".into(),
     };
     let keep = crate::config::Company::read(Path::new("."))?.keep()?;
+    // With a server, `[prune]`'s departments are looked up now, not first at night.
+    let kept = match &ctx.client {
+        Some(client) => {
+            keep.in_tree(&crate::live::departments(client).await?)?;
+            " (its departments found in the directory)"
+        }
+        None => "",
+    };
     ctx.events.note(format!(
-        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}, create_departments {}; kept from a prune: {}\n  robot {robot}\n  mail {mail}{}",
+        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}, create_departments {}; kept from a prune: {}{kept}\n  robot {robot}\n  mail {mail}{}",
         job.cron_text,
         job.tz.name(),
         job.folder.display(),

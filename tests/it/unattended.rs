@@ -902,10 +902,11 @@ async fn the_accounts_and_departments_bgy_toml_keeps_are_never_pruned() {
     assert!(
         check
             .stderr
-            .contains("kept from a prune: accounts P0000*9; departments 后端组"),
+            .contains("kept from a prune: accounts P0000*9; departments 后端组 (its departments found in the directory)"),
         "{}",
         check.stderr
     );
+    check.assert_code(0);
     bgy.write("hr/花名册.csv", sheet(0..16, &[]));
     let out = bgy.run(&["schedule", "--once", "--json"]).await;
     out.assert_code(0);
@@ -939,9 +940,20 @@ async fn the_accounts_and_departments_bgy_toml_keeps_are_never_pruned() {
     bad.assert_code(2);
     assert!(
         bad.stderr
-            .contains("bgy.toml [prune] departments: \"办公逸/外包部\""),
+            .contains("bgy.toml [prune] departments:\"办公逸/外包部\" 没有部门")
+            && bad
+                .stderr
+                .contains("(bgy.toml [prune] departments: \"办公逸/外包部\": no department"),
         "{}",
         bad.stderr
+    );
+    // The job's check finds it by day, not the night's run.
+    let check = bgy.run(&["schedule", "--check"]).await;
+    check.assert_code(2);
+    assert!(
+        check.stderr.contains("\"办公逸/外包部\" 没有部门"),
+        "{}",
+        check.stderr
     );
     // A plan that prunes nobody does not need it.
     bgy.run(&["plan", "hr/花名册.csv"]).await.assert_code(0);
