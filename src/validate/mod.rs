@@ -873,8 +873,8 @@ fn header_warnings(header: &Header, layout: Layout) -> Vec<Advice> {
         let at = read::cell_ref(i, header.row);
         match col {
             Column::Unknown => warnings.push(unknown_column(&at, title, header.guess(title))),
-            Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {} 列重复,已忽略 (column {at} {title:?} repeats {}; ignored)", f.label(), f.key()))),
-            Column::Unused(f) if !matches!(layout, Layout::Delete | Layout::Leave) => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; {} ignored)", f.key()))),
+            Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {label} 列重复,已忽略 (column {at} {title:?} repeats the {label} column before it; ignored)", label = f.label()))),
+            Column::Unused(_) if !matches!(layout, Layout::Delete | Layout::Leave) => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; ignored)"))),
             _ => {}
         }
     }

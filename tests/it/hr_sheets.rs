@@ -1094,9 +1094,9 @@ async fn a_department_split_into_a_column_a_level_is_read_as_one_path() {
     r.assert_code(0);
     assert!(
         r.stderr
-            .contains("column D1 \"一级部门\" repeats we_department; ignored")
+            .contains("column D1 \"一级部门\" repeats the 部门 column before it; ignored")
             && r.stderr
-                .contains("column F1 \"二级部门\" repeats we_department; ignored"),
+                .contains("column F1 \"二级部门\" repeats the 部门 column before it; ignored"),
         "{}",
         r.stderr
     );
