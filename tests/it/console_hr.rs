@@ -624,6 +624,8 @@ async fn a_list_of_leavers_by_hr_number_is_mapped_and_its_other_columns_named_ho
         !html.contains("data-testid=\"past-guard\""),
         "2 of 14: {html}"
     );
+    // Nothing to allow, so no box to tick.
+    assert!(!html.contains("name=\"force\""), "2 of 14: {html}");
     let delete = |typed: &'static str| {
         c.http
             .post(format!("{}{at}/delete", c.base))
