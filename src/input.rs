@@ -28,6 +28,9 @@ pub struct Input {
     /// The file's bytes, when the front-end read them already (the schedule, to hash them):
     /// the run reads these, the very bytes that were hashed, not the file a second time.
     pub bytes: Option<Bytes>,
+    /// Why `bgy.toml` could not be read when the console started the run: the run goes on
+    /// without its `[columns]`, and says so.
+    pub unread_settings: Option<String>,
 }
 
 /// A file's bytes as read, handed to the run that reads them (their `Debug` is their length,
@@ -192,6 +195,7 @@ impl Input {
             report_dir: None,
             no_report: false,
             bytes: None,
+            unread_settings: None,
         }
     }
 }

@@ -642,14 +642,8 @@ mod tests {
     /// `s.csv` of `dir` as a run's input, its report `report` in `dir`.
     fn input_of(dir: &std::path::Path, report: &str) -> crate::config::Input {
         crate::config::Input {
-            file: dir.join("s.csv"),
-            sheet: None,
             report: Some(dir.join(report)),
-            columns: Default::default(),
-            shown: None,
-            report_dir: None,
-            no_report: false,
-            bytes: None,
+            ..crate::config::Input::file(dir.join("s.csv"))
         }
     }
 

@@ -451,6 +451,7 @@ impl From<cli::Input> for Input {
             report_dir: i.report_dir,
             no_report: false,
             bytes: None,
+            unread_settings: None,
         }
     }
 }

@@ -697,6 +697,9 @@ impl Loaded {
             Some(read) => read,
             None => crate::read::read_file(&input.file)?.into(),
         };
+        if let Some(why) = &input.unread_settings {
+            ctx.events.warn(unread_settings(why));
+        }
         ctx.events.phase(phases::READING, 0);
         let mut stream: Option<report::Stream> = None;
         let mut read = 0u64;
@@ -775,6 +778,13 @@ impl Loaded {
             stream,
         })
     }
+}
+
+/// A run of the console that read its sheet without `bgy.toml`, which could not be read: the
+/// company's remembered columns were not used, and someone who can edit it must mend it.
+fn unread_settings(why: &str) -> String {
+    let (zh, en) = crate::text::bilingual(why).unwrap_or((why, why));
+    format!("bgy.toml 有误,本次没有使用其中记住的列,请管理员改好:{zh} (bgy.toml could not be read, so the columns it remembers were not used; ask whoever runs bgy to mend it: {en})")
 }
 
 /// Where a run's report goes: `--report`, or a name of its own beside the input, taken when

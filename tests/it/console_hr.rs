@@ -157,6 +157,21 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
     let summary = read_sheet(&b.path("got.xlsx"), "汇总 Summary");
     let input = summary.iter().find(|r| r[0] == "输入 Input").unwrap();
     assert_eq!(input[1], "花名册 11月.xlsx");
+    // A bgy.toml broken while the console serves does not stop HR's check; the page says the
+    // remembered columns were not used, and why.
+    b.write(
+        "bgy.toml",
+        format!("{toml}\n[schedul]\ncron = \"0 30 2 * * *\"\n"),
+    );
+    let (_, _, html) = c
+        .upload("花名册 11月.xlsx", fixture("hr-export.xlsx"), Some(&csrf))
+        .await;
+    assert!(html.contains("data-testid=\"column-map\""), "{html}");
+    assert!(
+        html.contains("bgy.toml 有误,本次没有使用其中记住的列,请管理员改好:bgy.toml 第 ")
+            && html.contains("schedul:没有这个设置,是不是 schedule?"),
+        "{html}"
+    );
 }
 
 #[tokio::test]

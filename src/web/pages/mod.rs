@@ -107,11 +107,16 @@ pub fn run_input(dir: &Path, info: &RunInfo) -> Input {
             columns.add(header, field);
         }
     }
-    // With bgy.toml's [columns], as the file says now (a run may have remembered some).
-    let columns = crate::config::column_names(Path::new("."), &columns).unwrap_or(columns);
+    // With bgy.toml's [columns], as the file says now (a run may have remembered some). A
+    // bgy.toml that cannot be read does not stop HR's run: the run says it read without it.
+    let (columns, unread_settings) = match crate::config::column_names(Path::new("."), &columns) {
+        Ok(all) => (all, None),
+        Err(e) => (columns, Some(format!("{e:#}"))),
+    };
     Input {
         report: Some(dir.join(super::runs::REPORT)),
         columns,
+        unread_settings,
         shown: Some(info.file.clone()),
         sheet: info.sheet.clone(),
         ..Input::file(dir.join(&info.input))
