@@ -697,9 +697,7 @@ impl Loaded {
             Some(read) => read,
             None => crate::read::read_file(&input.file)?.into(),
         };
-        if let Some(why) = &input.unread_settings {
-            ctx.events.warn(unread_settings(why));
-        }
+        unread_settings(ctx, input);
         ctx.events.phase(phases::READING, 0);
         let mut stream: Option<report::Stream> = None;
         let mut read = 0u64;
@@ -782,9 +780,11 @@ impl Loaded {
 
 /// A run of the console that read its sheet without `bgy.toml`, which could not be read: the
 /// company's remembered columns were not used, and someone who can edit it must mend it.
-fn unread_settings(why: &str) -> String {
-    let (zh, en) = crate::text::bilingual(why).unwrap_or((why, why));
-    format!("bgy.toml 有误,本次没有使用其中记住的列,请管理员改好:{zh} (bgy.toml could not be read, so the columns it remembers were not used; ask whoever runs bgy to mend it: {en})")
+fn unread_settings(ctx: &Context, input: &Input) {
+    if let Some(why) = &input.unread_settings {
+        let (zh, en) = crate::text::bilingual(why).unwrap_or((why, why));
+        ctx.events.warn(format!("bgy.toml 有误,本次没有使用其中记住的列,请管理员改好:{zh} (bgy.toml could not be read, so the columns it remembers were not used; ask whoever runs bgy to mend it: {en})"));
+    }
 }
 
 /// Where a run's report goes: `--report`, or a name of its own beside the input, taken when
