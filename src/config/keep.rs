@@ -24,13 +24,16 @@ pub struct Keep {
     departments: Vec<String>,
 }
 
+/// `[prune]`'s keys, as [`Keep`] names them.
+pub(super) const KEYS: &[&str] = &["accounts", "departments"];
+
 impl Keep {
     /// `[prune]`'s table, typed (a bad key named).
     pub fn of(table: Option<toml::Table>) -> Result<Keep, Bad> {
         let Some(table) = table else {
             return Ok(Keep::default());
         };
-        super::unattended::known("prune", &table, &["accounts", "departments"])?;
+        super::unattended::known("prune", &table, KEYS)?;
         table
             .try_into()
             .map_err(|e| super::unattended::wrong_kind("prune", &e.to_string()))

@@ -926,6 +926,38 @@ mod tests {
         );
     }
 
+    /// The keys a struct reads, as serde lists them when it meets one it does not.
+    fn fields_of<T: serde::de::DeserializeOwned>() -> Vec<String> {
+        let table = toml::Table::from_iter([("zz".to_string(), toml::Value::Integer(1))]);
+        let e = T::deserialize(toml::Value::Table(table))
+            .err()
+            .unwrap()
+            .to_string();
+        // `expected one of `a`, `b`, `c``, or for two `expected `a` or `b``.
+        let listed = e.split_once("expected").map_or("", |(_, listed)| listed);
+        listed
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn the_lists_of_keys_are_the_keys_read() {
+        let list = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        assert_eq!(fields_of::<RawSchedule>(), list(SCHEDULE_KEYS));
+        assert_eq!(fields_of::<RawNotify>(), list(NOTIFY_KEYS));
+        assert_eq!(
+            fields_of::<super::super::Company>(),
+            list(super::super::TABLES)
+        );
+        assert_eq!(
+            fields_of::<super::super::keep::Keep>(),
+            list(super::super::keep::KEYS)
+        );
+    }
+
     #[test]
     fn thresholds() {
         assert_eq!(Threshold::Percent(5.0).limit(1000), 50);
