@@ -90,9 +90,8 @@ impl Company {
             toml::from_str(text).map_err(|e| UsageError(toml_error(text, &e)))?;
         let said = |bad: unattended::Bad| bad.at(text);
         unattended::known("", &table, TABLES).map_err(said)?;
-        let company =
-            <Company as serde::Deserialize>::deserialize(toml::Value::Table(table.clone()))
-                .map_err(|e| said(unattended::wrong_kind("", &e.to_string())))?;
+        let company = <Company as serde::Deserialize>::deserialize(toml::Value::Table(table))
+            .map_err(|e| said(unattended::wrong_kind("", &e.to_string())))?;
         Ok(Company {
             text: text.to_string(),
             ..company

@@ -206,8 +206,8 @@ struct RawNotify {
     smtp: Option<toml::Value>,
 }
 
-/// A bad key of `[schedule]` or `[notify]`, said in both languages. [`Bad::at`] adds where
-/// bgy.toml writes it.
+/// A bad key of bgy.toml (its own, `[schedule]`'s, `[notify]`'s, `[prune]`'s), said in both
+/// languages. [`Bad::at`] adds where bgy.toml writes it.
 #[derive(Debug)]
 pub struct Bad {
     table: String,
@@ -350,12 +350,12 @@ impl Settings {
 
 /// A table's keys, typed; an unknown key named.
 fn raw<T: serde::de::DeserializeOwned>(
-    name: &'static str,
+    name: &str,
     t: toml::Table,
     keys: &[&str],
 ) -> Result<T, Bad> {
     known(name, &t, keys)?;
-    T::deserialize(toml::Value::Table(t.clone())).map_err(|e| wrong_kind(name, &e.to_string()))
+    T::deserialize(toml::Value::Table(t)).map_err(|e| wrong_kind(name, &e.to_string()))
 }
 
 fn schedule(t: toml::Table) -> Result<Schedule, Bad> {
