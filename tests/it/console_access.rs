@@ -121,8 +121,11 @@ async fn failed_logins_back_off_by_name_and_address_and_unknown_names_cost_the_s
     };
     let known = timed("alice").await.min(timed("alice").await);
     let unknown = timed("nobody").await;
+    // An unknown name that skipped the password's hash would answer in a few milliseconds
+    // against hundreds; honest timings on a loaded two-core machine have differed by 2.3×
+    // (0.45 s against 1.02 s, the suite's other tests on both cores), so the margin is wide.
     assert!(
-        unknown * 2 > known,
+        unknown * 8 > known,
         "an unknown name answered in {unknown:?}, a known one in {known:?}"
     );
     // Past three failures from this address, every name waits, the right password too.
