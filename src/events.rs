@@ -78,6 +78,8 @@ pub struct FailedRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finished {
     pub command: String,
+    /// What the sheet was read as: the layout asked for, or the one its header said.
+    pub layout: crate::model::Layout,
     pub counts: Counts,
     /// Rows left valid and unsent (a check, a dry run).
     pub valid: usize,

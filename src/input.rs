@@ -31,6 +31,10 @@ pub struct Input {
     /// Why `bgy.toml` could not be read when the console started the run: the run goes on
     /// without its `[columns]`, and says so.
     pub unread_settings: Option<String>,
+    /// Read without a layout, a sheet whose header says accounts to delete (帐号 and 姓名, no
+    /// more) is read as staff: the console, whose page offers what its check read, and where
+    /// deleting people is chosen, never guessed.
+    pub never_guess_delete: bool,
 }
 
 /// A file's bytes as read, handed to the run that reads them (their `Debug` is their length,
@@ -196,6 +200,7 @@ impl Input {
             no_report: false,
             bytes: None,
             unread_settings: None,
+            never_guess_delete: false,
         }
     }
 }

@@ -451,6 +451,7 @@ impl From<cli::Input> for Input {
             no_report: false,
             bytes: None,
             unread_settings: None,
+            never_guess_delete: false,
         }
     }
 }

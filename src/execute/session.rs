@@ -46,8 +46,6 @@ pub struct Session<'a> {
     /// The input, once its rows are validated: its hash, and the copy that the cells of rows
     /// let go are read again from ([`Session::recall`]).
     kept: crate::input::Kept,
-    /// The layout the input was read as (`None`: its header's), to read it again the same.
-    read_as: Option<Layout>,
     /// The report, written while the rows were read, for a run that sends nothing.
     stream: Option<report::Stream>,
 }
@@ -168,7 +166,6 @@ impl<'a> Session<'a> {
         let loaded = Loaded {
             table,
             bytes: Arc::default(),
-            read_as: None,
             stream: None,
         };
         Session::start(ctx, command, input, started, lock, loaded)
@@ -187,7 +184,6 @@ impl<'a> Session<'a> {
         let Loaded {
             table,
             bytes,
-            read_as,
             stream,
         } = loaded;
         let kept = crate::input::Kept::of(bytes);
@@ -219,7 +215,6 @@ impl<'a> Session<'a> {
             recorder: None,
             _lock: lock,
             kept,
-            read_as,
             stream,
         })
     }
@@ -543,6 +538,7 @@ impl<'a> Session<'a> {
         self.failed_rows();
         self.ctx.events.event(Event::Finished(Box::new(Finished {
             command: self.command.name().to_string(),
+            layout: self.table.layout,
             counts: c.clone(),
             valid: self
                 .outcomes
@@ -622,9 +618,7 @@ impl<'a> Session<'a> {
             format!("无法再次读取 {file} 的副本 (cannot read the copy of {file} again)")
         })?;
         let sheet = input.sheet.as_deref();
-        Ok(self
-            .table
-            .recall(&bytes, sheet, self.read_as, &input.columns)?)
+        Ok(self.table.recall(&bytes, sheet, &input.columns)?)
     }
 
     /// The rows that did not succeed, for a front-end that shows them.
@@ -678,7 +672,6 @@ pub struct Loaded {
     pub table: Table,
     /// The input as read, once: other sheets of it are read from here.
     pub bytes: Arc<[u8]>,
-    read_as: Option<Layout>,
     stream: Option<report::Stream>,
 }
 
@@ -737,22 +730,20 @@ impl Loaded {
             &bytes,
             &input.file,
             sheet,
-            layout,
+            layout.map_or(
+                validate::ReadAs::Header {
+                    delete: !input.never_guess_delete,
+                },
+                validate::ReadAs::Layout,
+            ),
             &input.columns,
             &mut watch,
         )?;
         if layout.is_none() && table.layout != Layout::Staff {
+            let (zh, en) = table.layout.called();
             ctx.events.event(Event::Note {
                 text: format!(
-                    "bgy {command}: 表格的列是{}表的列,按此检查 (the sheet's columns are a {} sheet's: checking it as one)",
-                    match table.layout {
-                        Layout::Times => "日期",
-                        Layout::Delete => "删除",
-                        Layout::Leave => "离职",
-                        Layout::Staff => "员工",
-                        Layout::Departments => "部门",
-                    },
-                    table.layout.name()
+                    "bgy {command}: 表格的列是{zh}的列,按{zh}检查 (the sheet's columns are those of a {en}: checking it as one)"
                 ),
                 remedy: Some(crate::remedy::Remedy::ChooseKind { kind: None }),
             });
@@ -772,7 +763,6 @@ impl Loaded {
         Ok(Loaded {
             table,
             bytes,
-            read_as: layout,
             stream,
         })
     }

@@ -250,6 +250,17 @@ impl Layout {
         }
     }
 
+    /// What a person calls a sheet of this layout: in Chinese, in English.
+    pub fn called(self) -> (&'static str, &'static str) {
+        match self {
+            Layout::Staff => ("员工资料表", "staff sheet"),
+            Layout::Times => ("日期表", "sheet of dates"),
+            Layout::Delete => ("删除表", "sheet of accounts to delete"),
+            Layout::Leave => ("离职名单", "list of leavers"),
+            Layout::Departments => ("部门表", "departments sheet"),
+        }
+    }
+
     /// The name of the data sheet in templates and exports.
     pub fn sheet_name(self) -> &'static str {
         match self {

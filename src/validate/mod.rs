@@ -315,7 +315,6 @@ impl Table {
         &mut self,
         bytes: &[u8],
         sheet: Option<&str>,
-        layout: Option<Layout>,
         names: &Names,
     ) -> Result<(), LoadError> {
         if !self.cells_gone() {
@@ -327,7 +326,7 @@ impl Table {
             bytes,
             &self.path,
             sheet,
-            layout,
+            ReadAs::Layout(self.layout),
             names,
             &mut |_, _, again| {
                 let Some(again) = again.last_mut() else {
@@ -549,7 +548,14 @@ pub fn load_bytes(
     layout: Layout,
     names: &Names,
 ) -> Result<Table, LoadError> {
-    load_watched(bytes, path, sheet, Some(layout), names, &mut |_, _, _| {})
+    load_watched(
+        bytes,
+        path,
+        sheet,
+        ReadAs::Layout(layout),
+        names,
+        &mut |_, _, _| {},
+    )
 }
 
 /// The rows validated so far (before the checks across rows), with the sheet's header: called
@@ -558,15 +564,15 @@ pub fn load_bytes(
 pub type Watch<'a> = &'a mut dyn FnMut(Layout, &Header, &mut [Row]);
 
 /// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
-/// Without a `layout`, the header's columns say which it is ([`layout_of`]), before any row
-/// is validated. Without a `sheet`, a first visible sheet with no header row is an error that
+/// Read as its header's layout, the header's columns say which it is ([`layout_of`]), before
+/// any row is validated. Without a `sheet`, a first visible sheet with no header row is an error that
 /// names the first sheet after it that has one (the sheet read is never guessed: a run that
 /// removes people reads the one it was told to).
 pub fn load_watched(
     bytes: &[u8],
     path: &Path,
     sheet: Option<&str>,
-    layout: Option<Layout>,
+    layout: ReadAs,
     names: &Names,
     watch: Watch,
 ) -> Result<Table, LoadError> {
@@ -723,7 +729,7 @@ pub fn from_values(
     let table = validate_stream(
         path,
         std::iter::once(header).chain(rows),
-        Some(layout),
+        ReadAs::Layout(layout),
         &Names::default(),
         &mut |_, _, _| {},
     )
@@ -735,7 +741,7 @@ pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, Lo
     let table = validate_stream(
         path,
         sheet.rows.into_iter(),
-        Some(layout),
+        ReadAs::Layout(layout),
         &Names::default(),
         &mut |_, _, _| {},
     )
@@ -763,21 +769,27 @@ impl Table {
 fn header_of(
     head: &[RawRow],
     shown: &str,
-    layout: Option<Layout>,
+    read_as: ReadAs,
     names: &Names,
 ) -> Result<(usize, Header, Layout), LoadError> {
+    let asked = match read_as {
+        ReadAs::Layout(layout) => layout,
+        ReadAs::Header { .. } => Layout::Staff,
+    };
     let no_header = || LoadError::NoHeader {
         path: shown.to_string(),
         sheet: String::new(),
-        layout: layout.unwrap_or(Layout::Staff),
+        layout: asked,
         with_header: None,
     };
-    let (mut header_index, mut header) =
-        header::find(head, layout.unwrap_or(Layout::Staff), names).ok_or_else(no_header)?;
-    let layout = match layout {
-        Some(layout) => layout,
-        None => {
-            let sniffed = layout_of(&header);
+    let (mut header_index, mut header) = header::find(head, asked, names).ok_or_else(no_header)?;
+    let layout = match read_as {
+        ReadAs::Layout(layout) => layout,
+        ReadAs::Header { delete } => {
+            let sniffed = match layout_of(&header) {
+                Layout::Delete if !delete => Layout::Staff,
+                sniffed => sniffed,
+            };
             if sniffed != Layout::Staff {
                 // The same header, its columns read as that layout's.
                 (header_index, header) =
@@ -807,7 +819,7 @@ fn header_of(
 fn validate_stream(
     path: &Path,
     mut rows: impl Iterator<Item = RawRow>,
-    layout: Option<Layout>,
+    layout: ReadAs,
     names: &Names,
     watch: Watch,
 ) -> Result<Table, LoadError> {
@@ -874,7 +886,10 @@ fn header_warnings(header: &Header, layout: Layout) -> Vec<Advice> {
         match col {
             Column::Unknown => warnings.push(unknown_column(&at, title, header.guess(title))),
             Column::Duplicate(f) => warnings.push(Advice::new(format!("列 {at} {title:?} 与前面的 {label} 列重复,已忽略 (column {at} {title:?} repeats the {label} column before it; ignored)", label = f.label()))),
-            Column::Unused(_) if !matches!(layout, Layout::Delete | Layout::Leave) => warnings.push(Advice::new(format!("列 {at} {title:?} 在此命令中不使用 (column {at} {title:?} is not used by this command; ignored)"))),
+            Column::Unused(_) if !matches!(layout, Layout::Delete | Layout::Leave) => {
+                let (zh, en) = layout.called();
+                warnings.push(Advice::new(format!("列 {at} {title:?} 不是{zh}的列,不会读取 (column {at} {title:?} is not read in a {en}; ignored)")));
+            }
             _ => {}
         }
     }
@@ -979,6 +994,18 @@ pub fn other_kind(header: &Header) -> Option<Layout> {
         kind @ (Layout::Times | Layout::Leave) => Some(kind),
         _ => None,
     }
+}
+
+/// What a sheet is read as: the layout asked for, or the one its header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadAs {
+    Layout(Layout),
+    /// Its header's ([`layout_of`]); without `delete`, a header that says accounts to delete
+    /// is read as staff's (the console, whose page offers to do what its check read: deleting
+    /// people is chosen, never guessed from a sheet of 帐号 and 姓名).
+    Header {
+        delete: bool,
+    },
 }
 
 /// A staff row needs one of these (1205).
@@ -1476,6 +1503,29 @@ mod tests {
         assert!(t.rows[1].is_valid(), "a warning does not block");
         assert_eq!(reasons(1), vec![rule::POSITIVE_BEFORE_ENTRY]);
         assert_eq!(reasons(2), vec![rule::REQUIRED]);
+    }
+
+    #[test]
+    fn a_header_of_accounts_alone_is_read_as_deletes_only_where_that_may_be_guessed() {
+        let read = |csv: &str, read_as| {
+            let table = load_watched(
+                csv.as_bytes(),
+                Path::new("t.csv"),
+                None,
+                read_as,
+                &Names::default(),
+                &mut |_, _, _| {},
+            );
+            table.unwrap().layout
+        };
+        let accounts = "帐号,姓名\na1,甲\n";
+        let dates = "帐号,姓名,部门,转正时间\na1,甲,研发部,2026-12-01\n";
+        for (delete, want) in [(true, Layout::Delete), (false, Layout::Staff)] {
+            assert_eq!(read(accounts, ReadAs::Header { delete }), want);
+            assert_eq!(read(dates, ReadAs::Header { delete }), Layout::Times);
+        }
+        let asked = ReadAs::Layout(Layout::Staff);
+        assert_eq!(read(dates, asked), Layout::Staff);
     }
 
     #[test]

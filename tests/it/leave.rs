@@ -157,7 +157,7 @@ async fn check_knows_a_leave_list_by_its_reason_column_and_a_bad_date_stops_the_
         .run(&["check", "离职名单.csv", "--map", "工号=帐号", "--json"])
         .await;
     r.assert_code(1);
-    assert!(r.stderr.contains("a leave sheet"), "{}", r.stderr);
+    assert!(r.stderr.contains("a list of leavers"), "{}", r.stderr);
     assert_eq!(
         (r.json()["ok"].as_u64(), r.json()["invalid"].as_u64()),
         (Some(1), Some(1))
@@ -168,5 +168,5 @@ async fn check_knows_a_leave_list_by_its_reason_column_and_a_bad_date_stops_the_
         "帐号,姓名,手机,离职原因\ns1,丙,13800138000,个人原因\n",
     );
     let r = bgy.run(&["check", "staff.csv", "--json"]).await;
-    assert!(!r.stderr.contains("a leave sheet"), "{}", r.stderr);
+    assert!(!r.stderr.contains("a list of leavers"), "{}", r.stderr);
 }

@@ -368,12 +368,16 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
     let r = bgy.run(&["check", "dates.csv", "--json"]).await;
     r.assert_code(0);
     assert_eq!(r.json()["ok"], 1, "no contact or department asked of it");
-    assert!(r.stderr.contains("a times sheet"), "{}", r.stderr);
+    assert!(r.stderr.contains("a sheet of dates"), "{}", r.stderr);
 
     bgy.write("leavers.csv", "帐号,姓名\nd1,乙\nd2,\n");
     let r = bgy.run(&["check", "leavers.csv", "--json"]).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("a delete sheet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("a sheet of accounts to delete"),
+        "{}",
+        r.stderr
+    );
 
     // --kind still decides, and a staff sheet stays one.
     let r = bgy
@@ -395,7 +399,7 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
     bgy.write("转正名单.csv", list);
     let r = bgy.run(&["check", "转正名单.csv", "--json"]).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("a times sheet"), "{}", r.stderr);
+    assert!(r.stderr.contains("a sheet of dates"), "{}", r.stderr);
     let r = bgy.run(&["import", "转正名单.csv", "--dry-run"]).await;
     r.assert_code(1);
     assert!(
@@ -410,7 +414,7 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
     bgy.write("离职.csv", leavers);
     let r = bgy.run(&["check", "离职.csv", "--json"]).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("a leave sheet"), "{}", r.stderr);
+    assert!(r.stderr.contains("a list of leavers"), "{}", r.stderr);
     let r = bgy.run(&["import", "离职.csv", "--dry-run"]).await;
     assert!(
         r.stderr.contains("it looks like a list of leavers")
