@@ -320,6 +320,9 @@ fn ended(
         );
     }
     if let Some(end) = &said.end {
+        if info.by_header {
+            info.kind = end.layout;
+        }
         info.row_warnings = end
             .reasons
             .iter()

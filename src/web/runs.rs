@@ -170,6 +170,10 @@ pub struct RunInfo {
     /// The sheet's layout.
     #[serde(default = "staff")]
     pub kind: Layout,
+    /// A check of a sheet whose kind the person did not choose: it is read as its header says
+    /// (staff, dates or leavers, never accounts to delete), `kind` then what it said.
+    #[serde(default)]
+    pub by_header: bool,
     /// What the run said could be done (the page offers the controls for them).
     #[serde(default)]
     pub remedies: Vec<crate::remedy::Remedy>,
@@ -273,6 +277,7 @@ impl RunInfo {
             undoes: None,
             history_run: None,
             kind: Layout::Staff,
+            by_header: false,
             remedies: Vec::new(),
             reasons: Vec::new(),
             columns: None,

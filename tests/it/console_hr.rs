@@ -446,8 +446,8 @@ async fn a_workbook_whose_first_sheet_is_a_cover_offers_the_sheet_with_the_peopl
     assert!(done.contains("员工 &amp; 信息</span>"), "{done}");
 }
 
-/// HR's 转正名单 uploaded as staff (the page's first choice): every row would fail for want of
-/// a contact, so the check says it looks like a sheet of dates and offers to check it as one;
+/// HR's 转正名单 uploaded as 员工资料 (chosen on the page): every row would fail for want of a
+/// contact, so the check says it looks like a sheet of dates and offers to check it as one;
 /// that check can set the dates. Only the kind offered can be asked for.
 #[tokio::test]
 async fn a_list_of_confirmations_checked_as_staff_is_offered_as_a_sheet_of_dates() {
@@ -497,7 +497,12 @@ async fn a_list_of_confirmations_checked_as_staff_is_offered_as_a_sheet_of_dates
         ],
     )]);
     let (_, at, _) = c
-        .upload("转正名单.xlsx", wb.save_to_buffer().unwrap(), Some(&csrf))
+        .upload_kind(
+            "转正名单.xlsx",
+            wb.save_to_buffer().unwrap(),
+            Some(&csrf),
+            "staff",
+        )
         .await;
     let html = wait_until_done(&c, &at).await;
     assert_eq!(count(&html, "invalid"), 3, "{html}");
@@ -545,6 +550,98 @@ async fn a_list_of_confirmations_checked_as_staff_is_offered_as_a_sheet_of_dates
     assert_eq!(
         (p["entry_time"].as_str(), p["positive_time"].as_str()),
         (Some("2026-06-02"), Some("2026-12-02"))
+    );
+}
+
+/// With the upload form's default, the sheet's header says what it holds: a 转正名单 is
+/// checked as a sheet of dates and a 离职名单 as leavers, each saying so; with 工号 for 帐号 it
+/// asks the columns first, then reads the header so chosen. A sheet of 帐号 and 姓名 alone is
+/// staff, never accounts to delete (deleting is chosen, not guessed).
+#[tokio::test]
+async fn the_form_s_default_reads_a_sheet_as_its_header_says_but_never_as_deletes() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("z", 3)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let sheet = |head: &[&str], rows: &[&[&str]]| {
+        let mut all: Vec<&[&str]> = vec![head];
+        all.extend(rows);
+        workbook_of(&[("Sheet1", &all)]).save_to_buffer().unwrap()
+    };
+    let dates: &[&[&str]] = &[
+        &["z000000", "甲", "办公逸/研发部", "2026-12-01"],
+        &["z000001", "乙", "办公逸/研发部", "2026-12-02"],
+    ];
+    let (_, at, _) = c
+        .upload(
+            "转正名单.xlsx",
+            sheet(&["帐号", "姓名", "部门", "转正日期"], dates),
+            Some(&csrf),
+        )
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert_eq!(
+        (count(&html, "valid"), count(&html, "invalid")),
+        (2, 0),
+        "{html}"
+    );
+    assert!(
+        html.contains("按表头识别为日期表")
+            && html.contains("data-testid=\"times\"")
+            && html.contains("列 C1 &quot;部门&quot; 不是日期表的列")
+            && !html.contains("data-testid=\"check-as\""),
+        "{html}"
+    );
+    let leavers: &[&[&str]] = &[&["z000002", "丙", "2026-11-30", "个人原因"]];
+    let (_, at, _) = c
+        .upload(
+            "离职名单.xlsx",
+            sheet(&["帐号", "姓名", "离职时间", "离职原因"], leavers),
+            Some(&csrf),
+        )
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert!(
+        html.contains("按表头识别为离职名单") && html.contains("data-testid=\"leave\""),
+        "{html}"
+    );
+    // 帐号 and 姓名 alone: staff, each row failing for want of a contact; nothing offers a delete.
+    let names: &[&[&str]] = &[&["z000000", "甲"], &["z000001", "乙"]];
+    let (_, at, _) = c
+        .upload("名单.xlsx", sheet(&["帐号", "姓名"], names), Some(&csrf))
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert_eq!(count(&html, "invalid"), 2, "{html}");
+    assert!(
+        !html.contains("data-testid=\"delete\"") && !html.contains("按表头识别"),
+        "{html}"
+    );
+    // 工号 for 帐号: the columns first, then a sheet of dates.
+    let (_, at, asks) = c
+        .upload(
+            "转正名单工号.xlsx",
+            sheet(&["工号", "姓名", "部门", "转正日期"], dates),
+            Some(&csrf),
+        )
+        .await;
+    assert!(asks.contains("data-testid=\"column-map\""), "{asks}");
+    // The form's fields are named by position; the header names the select.
+    let before = &asks[..asks.find("data-header=\"工号\"").expect(&asks)];
+    let field = before[before.rfind("name=\"").unwrap() + 6..]
+        .split('"')
+        .next()
+        .unwrap();
+    let r = post(
+        &c,
+        &format!("{at}/columns"),
+        &[("csrf", &csrf), (field, "we_userid")],
+    )
+    .await;
+    let html = wait_until_done(&c, r.url().path()).await;
+    assert_eq!(count(&html, "valid"), 2, "{html}");
+    assert!(
+        html.contains("按表头识别为日期表") && html.contains("data-testid=\"times\""),
+        "{html}"
     );
 }
 

@@ -117,17 +117,18 @@ impl Console {
             .unwrap_or_else(|| panic!("a csrf field: {html}"))
     }
 
-    /// Uploads `bytes` as `name` for a check; the status and where it led.
+    /// Uploads `bytes` as `name` for a check, of the form's default kind (`auto`: its header
+    /// says); the status and where it led.
     pub async fn upload(
         &self,
         name: &str,
         bytes: Vec<u8>,
         csrf: Option<&str>,
     ) -> (u16, String, String) {
-        self.upload_kind(name, bytes, csrf, "staff").await
+        self.upload_kind(name, bytes, csrf, "auto").await
     }
 
-    /// As [`Console::upload`], for a sheet of `kind` (staff, times, delete).
+    /// As [`Console::upload`], for a sheet of `kind` (staff, times, delete, leave) chosen.
     pub async fn upload_kind(
         &self,
         name: &str,

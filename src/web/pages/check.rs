@@ -25,23 +25,24 @@ pub async fn upload(
     require(&s, Role::Run)?;
     let up = upload::receive(&app, &s, form).await?;
     let layout = match Layout::of_kind(&up.kind) {
-        Some(layout) if layout != Layout::Staff => layout,
+        Some(layout) => Some(layout),
         // The form's default: a bgy report is read as the kind its run read (a report of
-        // dates, fixed and uploaded again, is a sheet of dates), anything else as staff.
-        _ => {
+        // dates, fixed and uploaded again, is a sheet of dates), anything else as its header
+        // says.
+        None => {
             let path = up.dir.join(&up.input);
             tokio::task::spawn_blocking(move || crate::read::report_layout(&path))
                 .await
                 .ok()
                 .flatten()
-                .unwrap_or(Layout::Staff)
         }
     };
     let mut info = RunInfo::new(&up.id, &s.user, Command::Check, &up.file, &up.input);
-    info.kind = layout;
+    info.kind = layout.unwrap_or(Layout::Staff);
+    info.by_header = layout.is_none();
     let job = Job::Check {
         input: run_input(&up.dir, &info),
-        layout: Some(layout),
+        layout,
         create_departments: false,
     };
     let id = jobs::run_now(

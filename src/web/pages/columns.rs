@@ -106,7 +106,10 @@ pub async fn kind(
         form.get("kind"),
         offered,
         named,
-        |info, kind| info.kind = kind,
+        |info, kind| {
+            info.kind = kind;
+            info.by_header = false;
+        },
     )
     .await
 }
@@ -140,10 +143,12 @@ async fn check_again(
 ) -> Result<Response, AppError> {
     let (new_id, dir) = fork(&app, from_dir, from)?;
     let mut info = from.next(&new_id, &s.user, Command::Check);
+    // Its columns chosen, a sheet whose kind was not is read as its header now says.
+    info.by_header = from.by_header;
     change(&mut info);
     let job = Job::Check {
         input: run_input(&dir, &info),
-        layout: Some(info.kind),
+        layout: (!info.by_header).then_some(info.kind),
         create_departments: false,
     };
     let id = jobs::run_now(app, NewRun { dir, info, job }).await?;

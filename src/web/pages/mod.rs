@@ -119,6 +119,7 @@ pub fn run_input(dir: &Path, info: &RunInfo) -> Input {
         unread_settings,
         shown: Some(info.file.clone()),
         sheet: info.sheet.clone(),
+        never_guess_delete: true,
         ..Input::file(dir.join(&info.input))
     }
 }

@@ -95,6 +95,8 @@ pub async fn page(
             remedies => remedies(&info),
             other_sheet => info.other_sheet(),
             other_kind => info.other_kind().map(crate::model::Layout::name),
+            // A sheet whose kind the person did not choose, read as other than staff.
+            recognised => (info.by_header && info.command == Command::Check && info.kind != Layout::Staff && info.counts.is_some()).then(|| info.kind.called()),
             rerun => matches!(info.command, Command::Check | Command::Import | Command::Times | Command::Delete | Command::Leave) && info.failed_rows > 0,
             info, running, mine, importable, resumable,
             busy => app.jobs.sending(), csrf => s.csrf, user => s.user,
