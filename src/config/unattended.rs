@@ -282,7 +282,10 @@ pub(super) fn known(table: &str, t: &toml::Table, keys: &[&str]) -> Result<(), B
     };
     let near = (keys.iter())
         .map(|known| (strsim::jaro_winkler(k, known), *known))
-        .filter(|(score, known)| *score > 0.8 || k.contains(known))
+        // Or one holds the other whole: prune_mode (prune), webhook (wecom_webhook).
+        .filter(|(score, known)| {
+            *score > 0.8 || k.contains(known) || (k.len() >= 4 && known.contains(k.as_str()))
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, known)| known);
     match near {
@@ -365,17 +368,17 @@ fn schedule(t: toml::Table) -> Result<Schedule, Bad> {
         return bad(
             s,
             "cron",
-            "缺少:例如 cron = \"0 30 2 * * *\"(秒 分 时 日 月 星期:每天 02:30)",
-            "missing: e.g. cron = \"0 30 2 * * *\" (seconds minutes hours day month weekday: 02:30 every day)",
+            "缺少:例如 cron = \"30 2 * * *\"(如 crontab:分 时 日 月 星期,每天 02:30)",
+            "missing: e.g. cron = \"30 2 * * *\" (as in crontab: minutes hours day month weekday; 02:30 every day)",
         );
     };
-    let cron = match cron::Schedule::from_str(cron_text.trim()) {
+    let cron = match cron::Schedule::from_str(&crontab(&cron_text)) {
         Ok(c) => c,
-        Err(e) => return bad(
+        Err(_) => return bad(
             s,
             "cron",
-            format!("{cron_text:?} 不是时间表;六段:秒 分 时 日 月 星期,例如 \"0 30 2 * * *\""),
-            format!("{cron_text:?} is not a schedule: six fields, seconds minutes hours day month weekday, e.g. \"0 30 2 * * *\" ({e})"),
+            format!("{cron_text:?} 不是时间表:应如 crontab 写五段,分 时 日 月 星期(六段则秒在前),例如每天 02:30 为 \"30 2 * * *\""),
+            format!("{cron_text:?} is not a schedule: five fields as in crontab, minute hour day month weekday (six: seconds first); 02:30 daily is \"30 2 * * *\""),
         ),
     };
     let tz = match raw.tz.as_deref() {
@@ -735,6 +738,65 @@ fn mail_parts(v: &toml::Value) -> Result<(String, Option<String>, Vec<String>), 
     }
 }
 
+/// A schedule as IT writes it in a crontab, as the cron crate reads it: five fields (no
+/// seconds) get a 0 for seconds, and the weekdays are crontab's (0 or 7 Sunday, 1 Monday …
+/// 6 Saturday), written as names, which the cron crate numbers from Sunday as 1. Anything it
+/// cannot read is left for the cron crate to refuse.
+fn crontab(text: &str) -> String {
+    let mut fields: Vec<String> = text.split_whitespace().map(str::to_string).collect();
+    if fields.len() == 5 {
+        fields.insert(0, "0".into());
+    }
+    if let Some(days) = fields.get_mut(5) {
+        if let Some(named) = weekdays(days) {
+            *days = named;
+        }
+    }
+    fields.join(" ")
+}
+
+/// Crontab's weekday field (`1-5`, `0,6`, `5-7`, `MON-FRI`, `*/2`) as the days' names, or
+/// `None` to leave it as it is (`*`, `?`, a field it cannot read).
+fn weekdays(field: &str) -> Option<String> {
+    const NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    if matches!(field, "*" | "?") {
+        return None;
+    }
+    let day = |s: &str| -> Option<usize> {
+        match s.parse::<usize>() {
+            Ok(n) if n <= 7 => Some(n),
+            Ok(_) => None,
+            Err(_) => NAMES
+                .iter()
+                .position(|n| s.get(..3).is_some_and(|d| d.eq_ignore_ascii_case(n))),
+        }
+    };
+    let mut on = [false; 8];
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, s)) => (r, s.parse::<usize>().ok().filter(|s| *s > 0)?),
+            None => (part, 1),
+        };
+        let (from, to) = match range.split_once('-') {
+            _ if range == "*" => (0, 6),
+            Some((a, b)) => (day(a)?, day(b)?),
+            None if step > 1 => (day(range)?, 7),
+            None => (day(range)?, day(range)?),
+        };
+        if from > to {
+            return None;
+        }
+        for d in (from..=to).step_by(step) {
+            on[d] = true;
+        }
+    }
+    let days: Vec<&str> = (0..7)
+        .filter(|d| on[*d] || (*d == 0 && on[7]))
+        .map(|d| NAMES[d])
+        .collect();
+    Some(days.join(","))
+}
+
 impl Schedule {
     /// The next time the job runs after `now`.
     pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<chrono_tz::Tz>> {
@@ -779,6 +841,41 @@ mod tests {
             "https://qyapi.weixin.qq.com/cgi-bin/webhook/upload_media?key=SECRET-KEY&type=file"
         );
         assert!(!s.notify.on_success && s.notify.on_failure);
+    }
+
+    #[test]
+    fn a_crontab_line_s_fields_run_when_crontab_would() {
+        let next = |cron: &str| {
+            let job = Settings::parse(&format!(
+                "[schedule]\ncron = \"{cron}\"\nfolder = \"x\"\ntz = \"UTC\""
+            ))
+            .unwrap_or_else(|e| panic!("{cron}: {e}"))
+            .schedule
+            .unwrap();
+            // Sunday 2026-11-29, noon: the runs until the Saturday after it is over.
+            let day = |d| chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, d, 12, 0, 0).unwrap();
+            let (mut at, end) = (day(29), day(29) + chrono::Duration::hours(6 * 24 + 12));
+            let mut runs = Vec::new();
+            while let Some(t) = job.next_after(at).filter(|t| *t < end) {
+                runs.push(t.format("%a %H:%M").to_string());
+                at = t.with_timezone(&Utc);
+            }
+            runs.join(", ")
+        };
+        let weekdays = "Mon 02:30, Tue 02:30, Wed 02:30, Thu 02:30, Fri 02:30";
+        assert_eq!(next("30 2 * * 1-5"), weekdays);
+        assert_eq!(next("0 30 2 * * 1-5"), weekdays);
+        assert_eq!(next("30 2 * * MON-FRI"), weekdays);
+        assert_eq!(next("30 2 * * mon,tue,wed,thu,fri"), weekdays);
+        assert_eq!(next("30 2 * * 5-7"), "Fri 02:30, Sat 02:30");
+        assert_eq!(next("30 2 * * 0"), "");
+        assert_eq!(next("30 2 * * 7,3"), "Wed 02:30");
+        assert_eq!(next("30 2 * * */2"), "Tue 02:30, Thu 02:30, Sat 02:30");
+        assert_eq!(next("0 2 * * *").matches("02:00").count(), 6);
+        assert_eq!(next("@daily").matches("00:00").count(), 6);
+        let e = Settings::parse("[schedule]\ncron = \"30 2 * * 8\"\nfolder = \"x\"").unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains("五段") && e.contains("five fields"), "{e}");
     }
 
     #[test]
@@ -891,6 +988,12 @@ mod tests {
             e.contains(
                 "(bgy.toml line 5, [schedule] prune_mode: no such setting; did you mean prune?)"
             ),
+            "{e}"
+        );
+        // A known key's end: the key it ends.
+        let e = err("[notify]\nwebhook = \"https://x\"");
+        assert!(
+            e.contains("webhook:没有这个设置,是不是 wecom_webhook?"),
             "{e}"
         );
         // Nothing close: the keys there are.
