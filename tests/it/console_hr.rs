@@ -818,6 +818,56 @@ async fn a_delete_refused_past_a_fifth_of_the_directory_says_what_to_tick_and_wh
     assert!(!html.contains("data-testid=\"force-notice\""), "{html}");
 }
 
+/// A plan that deletes past a fifth of the directory offers the box that allows it, and its
+/// sync needs it ticked; one short of it (above, and `web::plan_then_sync_…`) offers none.
+#[tokio::test]
+async fn a_plan_past_a_fifth_of_the_directory_offers_the_box_its_sync_needs() {
+    let emu = emulator().await;
+    emu.store.insert_staff(people("g", 3)).unwrap();
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let p = &people("g", 1)[0];
+    let csv = format!(
+        "帐号,姓名,手机,部门ID\n{},{},{},{}\n",
+        p["we_userid"], p["we_name"], p["we_mobile"], p["we_id"]
+    );
+    let (_, at, _) = c.upload("one.csv", csv.into_bytes(), Some(&csrf)).await;
+    let r = post(
+        &c,
+        &format!("{at}/plan"),
+        &[("csrf", &csrf), ("prune", "1")],
+    )
+    .await;
+    let plan = r.url().path().to_string();
+    let html = r.text().await.unwrap();
+    assert_eq!(count(&html, "deleted"), 4, "{html}");
+    assert!(html.contains("name=\"force\""), "{html}");
+    let sync = |force: bool| {
+        let mut form = vec![("csrf", csrf.as_str()), ("confirm", "4")];
+        if force {
+            form.push(("force", "1"));
+        }
+        c.http
+            .post(format!("{}{plan}/sync", c.base))
+            .form(&form)
+            .send()
+    };
+    let r = sync(false).await.unwrap();
+    let run = r.url().path().to_string();
+    let mut html = String::new();
+    for _ in 0..100 {
+        html = c.page(&run).await.1;
+        if crate::console_runs::status(&html) != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("data-testid=\"force-notice\""), "{html}");
+    assert_eq!(emu.store.staff_count(), 5, "nothing deleted");
+    let html = wait_until_done(&c, sync(true).await.unwrap().url().path()).await;
+    assert_eq!(count(&html, "deleted"), 4, "{html}");
+}
+
 /// Rows that fail for one reason are counted together, with the first of them as the example:
 /// the page says it is one, since the others' texts differ (two unknown departments).
 #[tokio::test]

@@ -746,6 +746,8 @@ async fn plan_then_sync_with_a_typed_confirmation_and_a_backup() {
     assert!(html.contains("data-testid=\"plan-lines\""), "{html}");
     assert!(html.contains("<td>新名0 (New Name)</td>"), "{html}");
     assert!(html.contains("删除前会先写一份可以恢复的备份"), "{html}");
+    // 2 of 22: no box allowing more than a fifth, which could change nothing.
+    assert!(!html.contains("name=\"force\""), "{html}");
     assert_eq!(
         emu.stats.calls("staff/add") + emu.stats.calls("staff/delete"),
         0

@@ -85,6 +85,7 @@ pub async fn page(
             in_directory => info.in_directory(),
             // Past the guard on removing many people: the box that allows it must be ticked.
             past_guard => info.directory.is_some_and(|d| crate::safety::guard(info.in_directory(), d).is_some()),
+            plan_past_guard => plan.as_ref().is_some_and(plan_past_guard),
             directory => info.directory,
             not_found => info.not_found.unwrap_or_else(|| info.count(|c| c.ok).saturating_sub(info.in_directory())),
             reasons => reasons(&info),
@@ -218,6 +219,16 @@ fn deleting(info: &RunInfo, plan: Option<&PlanShown>) -> usize {
         Command::Plan | Command::UndoPlan => plan.map_or(0, |p| p.staff.delete),
         _ => 0,
     }
+}
+
+/// A plan that removes (or marks) enough of the people it matched or removes to be past the
+/// guard. They are at most the directory (not those `[prune]` keeps, nor leavers already
+/// marked), so a plan short of it is short of the sync's guard too: the box is not offered
+/// where it can change nothing.
+fn plan_past_guard(plan: &PlanShown) -> bool {
+    let s = &plan.staff;
+    let removing = s.delete + s.leave;
+    crate::safety::guard(removing, s.update + s.unchanged + removing).is_some()
 }
 
 /// How many people a plan would mark as leavers, to confirm.
