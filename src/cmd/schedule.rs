@@ -303,10 +303,19 @@ pub async fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary
         .schedule
         .as_ref()
         .context("bgy.toml has no [schedule]")?;
-    let next = job
-        .next_after(chrono::Utc::now())
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S %Z").to_string())
-        .unwrap_or_else(|| "never (the cron names no future time)".into());
+    // Three, with their weekdays: a weekday field is seen to say the days meant.
+    let runs = job.next_runs(chrono::Utc::now(), 3);
+    let next = match runs.first() {
+        Some(first) => format!(
+            "{} ({})",
+            (runs.iter())
+                .map(|t| t.format("%Y-%m-%d %a %H:%M").to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            first.format("%Z")
+        ),
+        None => "never (the cron names no future time)".into(),
+    };
     // A folder that cannot be read is a setting to fix: said below, and exit 2.
     let (file, unreadable) = match newest_sheet(job) {
         Ok(Some(p)) => (format!("{}{}", p.display(), read_before(ctx, &p)), None),
@@ -331,7 +340,7 @@ pub async fn check(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary
         None => "",
     };
     ctx.events.note(format!(
-        "bgy schedule: cron {:?} ({}); next run {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}, create_departments {}; kept from a prune: {}{kept}\n  robot {robot}\n  mail {mail}{}",
+        "bgy schedule: cron {:?} ({}); next runs {next}\n  folder {}{}; newest sheet: {file}\n  prune {}, max_changes {}, on_invalid {}, create_departments {}; kept from a prune: {}{kept}\n  robot {robot}\n  mail {mail}{}",
         job.cron_text,
         job.tz.name(),
         job.folder.display(),

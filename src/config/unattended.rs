@@ -800,7 +800,15 @@ fn weekdays(field: &str) -> Option<String> {
 impl Schedule {
     /// The next time the job runs after `now`.
     pub fn next_after(&self, now: DateTime<Utc>) -> Option<DateTime<chrono_tz::Tz>> {
-        self.cron.after(&now.with_timezone(&self.tz)).next()
+        self.next_runs(now, 1).pop()
+    }
+
+    /// The next `n` times the job runs after `now`: a person sees on which days it runs.
+    pub fn next_runs(&self, now: DateTime<Utc>, n: usize) -> Vec<DateTime<chrono_tz::Tz>> {
+        self.cron
+            .after(&now.with_timezone(&self.tz))
+            .take(n)
+            .collect()
     }
 }
 

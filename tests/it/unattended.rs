@@ -186,7 +186,19 @@ async fn check_says_when_and_what_and_a_bad_key_is_exit_2_naming_it() {
     bgy.write("hr/notes.txt", "not a sheet");
     let out = bgy.run(&["schedule", "--check"]).await;
     out.assert_code(0);
-    assert!(out.stderr.contains("next run 20"), "{}", out.stderr);
+    // 02:30 each day: three of them, each a day apart, with its weekday.
+    let next = out
+        .stderr
+        .split("next runs ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", out.stderr));
+    let days: Vec<&str> = next.split(", ").take(3).collect();
+    assert!(
+        days.iter()
+            .all(|d| d.ends_with(" 02:30") || d.contains(" 02:30 (")),
+        "{days:?}"
+    );
+    assert_eq!(days.len(), 3, "{days:?}");
     assert!(out.stderr.contains("花名册-11月.csv"), "{}", out.stderr);
     assert!(out.stderr.contains("prune leave"), "{}", out.stderr);
     // The robot's address as IT wrote it, its port too, the key hidden.
@@ -1075,7 +1087,11 @@ async fn bgy_serve_runs_the_job_on_its_cron_and_its_page_approves_and_rejects() 
     assert!(emu.store.person("new01").is_none(), "paused: nothing sent");
     let (status, html) = c.page("/schedule").await;
     assert_eq!(status, 200);
-    assert!(html.contains("data-testid=\"next-run\""), "{html}");
+    // The next run and the two after it, each with its weekday.
+    let next = html.split("data-testid=\"next-run\">").nth(1).expect(&html);
+    let next = next.split("</dd>").next().unwrap();
+    assert_eq!(next.matches(" 周").count(), 3, "{next}");
+    assert!(next.contains(";之后 "), "{next}");
     assert!(
         html.contains("data-testid=\"kept\">帐号 <code>svc-*</code>"),
         "{html}"

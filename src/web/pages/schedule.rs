@@ -23,13 +23,27 @@ use crate::web::{html, i18n, App};
 fn job_of(app: &App) -> Option<minijinja::Value> {
     let settings = app.schedule.as_ref()?;
     let job = settings.schedule.as_ref()?;
-    let next = job
-        .next_after(chrono::Utc::now())
-        .map(|t| t.format("%Y-%m-%d %H:%M").to_string());
+    // With their weekdays, and the two after: a person sees on which days it runs.
+    let next: Vec<String> = (job.next_runs(chrono::Utc::now(), 3).iter())
+        .map(|t| {
+            let day = chrono::Datelike::weekday(t).num_days_from_monday() as usize;
+            let (zh, en) = (
+                ["一", "二", "三", "四", "五", "六", "日"][day],
+                t.format("%a"),
+            );
+            format!(
+                "{} {} {}",
+                t.format("%Y-%m-%d"),
+                i18n::tr(&format!("周{zh}"), &en.to_string()),
+                t.format("%H:%M")
+            )
+        })
+        .collect();
     Some(minijinja::Value::from_serialize(serde_json::json!({
         "cron": job.cron_text,
         "tz": job.tz.name(),
-        "next": next,
+        "next": next.first(),
+        "then": next.get(1..).unwrap_or_default(),
         "folder": job.folder.display().to_string(),
         "pattern": job.pattern.as_ref().map(|p| p.as_str().to_string()),
         "prune": job.prune.name(),
