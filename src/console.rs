@@ -155,10 +155,9 @@ impl Observer for Console {
     fn confirm_removal(&self, command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
         anyhow::ensure!(
             std::io::stdin().is_terminal(),
-            "不在终端中运行时,{}需要 --yes;什么也没有改 ({} {} needs --yes when not run from a terminal; nothing was changed)",
+            "不在终端中运行时,{}需要 --yes;什么也没有改 ({} needs --yes when not run from a terminal; nothing was changed)",
             what.doing_zh(n),
-            what.verb(),
-            people(n)
+            what.doing_en(n),
         );
         self.end_bar();
         let does = match what {

@@ -174,10 +174,9 @@ impl Observer for Collect {
 
     fn confirm_removal(&self, _command: &str, n: usize, what: Removal) -> anyhow::Result<bool> {
         anyhow::bail!(
-            "{}需要 --yes;什么也没有改 ({} {} needs --yes here; nothing was changed)",
+            "{}需要 --yes;什么也没有改 ({} needs --yes here; nothing was changed)",
             what.doing_zh(n),
-            what.verb(),
-            crate::text::people(n)
+            what.doing_en(n),
         )
     }
 }

@@ -80,11 +80,12 @@ pub struct Guard {
 }
 
 impl Removal {
-    /// What it does, as "deleting 3 people" begins.
-    pub fn verb(self) -> &'static str {
+    /// What it does to `n` people, in English: "deleting 3 people".
+    pub fn doing_en(self, n: usize) -> String {
+        let people = crate::text::people(n);
         match self {
-            Removal::Delete => "deleting",
-            Removal::MarkLeft => "marking as leavers",
+            Removal::Delete => format!("deleting {people}"),
+            Removal::MarkLeft => format!("marking {people} as leavers"),
         }
     }
 

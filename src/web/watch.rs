@@ -225,9 +225,8 @@ impl Observer for WebRun {
         what: crate::remedy::Removal,
     ) -> anyhow::Result<bool> {
         anyhow::bail!(
-            "{} {} is confirmed in the page before a run starts; nothing was changed",
-            what.verb(),
-            crate::text::people(n)
+            "{} is confirmed in the page before a run starts; nothing was changed",
+            what.doing_en(n),
         )
     }
 

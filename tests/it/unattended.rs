@@ -1237,7 +1237,7 @@ async fn marking_leavers_by_hand_is_confirmed_and_guarded_like_deleting() {
     out.assert_code(2);
     assert!(
         out.stderr
-            .contains("marking as leavers 2 people needs --yes"),
+            .contains("marking 2 people as leavers needs --yes"),
         "{}",
         out.stderr
     );
