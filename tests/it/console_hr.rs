@@ -35,6 +35,8 @@ async fn an_hr_export_s_columns_are_chosen_in_the_page_remembered_and_recorded()
         html.contains("data-header=\"工号\"") && html.contains("data-header=\"参加工作日起\""),
         "{html}"
     );
+    // A column to choose: not told to add one.
+    assert!(!html.contains("data-testid=\"lacks\""), "{html}");
     // Nothing went wrong: the columns are to be chosen, here and in the list of runs (the
     // status for automation stays `failed`: the check did not run).
     let asks = "class=\"status asks\" data-testid=\"status\" data-status=\"failed\">需要选择列<";
@@ -643,6 +645,22 @@ async fn the_form_s_default_reads_a_sheet_as_its_header_says_but_never_as_delete
         html.contains("按表头识别为日期表") && html.contains("data-testid=\"times\""),
         "{html}"
     );
+}
+
+/// A sheet with no 帐号 and no column bgy does not know (none could be it): the page says to
+/// add the column, what it holds, and where the template is; it was a dead end.
+#[tokio::test]
+async fn a_sheet_without_accounts_is_told_to_add_the_column() {
+    let b = Bgy::new();
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let sheet = "姓名,手机,部门\n张三,13800000001,办公逸\n";
+    let (_, _, html) = c.upload("无帐号.csv", sheet.into(), Some(&csrf)).await;
+    let lacks = html.split("data-testid=\"lacks\">").nth(1).expect(&html);
+    assert!(
+        lacks.starts_with("表格需要一列“帐号”") && lacks.contains("<a href=\"/template/staff\">"),
+        "{lacks}"
+    );
+    assert!(!html.contains("data-testid=\"column-map\""), "{html}");
 }
 
 /// A workbook of a sheet a department: the check of the first says which others were not

@@ -86,6 +86,7 @@ pub async fn page(
             // Past the guard on removing many people: the box that allows it must be ticked.
             past_guard => info.directory.is_some_and(|d| crate::safety::guard(info.in_directory(), d).is_some()),
             plan_past_guard => plan.as_ref().is_some_and(plan_past_guard),
+            lacks => lacks(&info).map(crate::model::Field::label),
             directory => info.directory,
             not_found => info.not_found.unwrap_or_else(|| info.count(|c| c.ok).saturating_sub(info.in_directory())),
             reasons => reasons(&info),
@@ -107,6 +108,19 @@ pub async fn page(
             output => mine && info.output.as_ref().is_some_and(|o| runs::servable(&dir.join(o))),
         },
     ))
+}
+
+/// The column a check stopped for lacking, when none of the sheet's columns could be it (no
+/// column bgy does not know, to choose): the page says to add it, not only that it is missing.
+fn lacks(info: &RunInfo) -> Option<crate::model::Field> {
+    let seen = info
+        .columns
+        .as_ref()
+        .filter(|_| info.missing_column && !info.asks_columns())?;
+    let has = |f: &crate::model::Field| {
+        (seen.columns.iter()).any(|c| c.field.as_deref() == Some(f.key()))
+    };
+    info.kind.required().iter().find(|f| !has(f)).copied()
 }
 
 /// The heading of the rows a run did not do, by what they are: a stopped import's rows not
