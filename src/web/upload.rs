@@ -89,11 +89,22 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
     if !constant_eq(&s.csrf, &csrf) {
         return Err(AppError::Forbidden);
     }
-    let Some((file, input, _)) = received.filter(|(_, _, size)| *size > 0) else {
-        return Err(AppError::bad_request(
-            "没有文件 (No file)",
-            "请选择一个文件 (choose a file to check).",
-        ));
+    let (file, input) = match received {
+        Some((file, input, size)) if size > 0 => (file, input),
+        // A file chosen that holds nothing (a failed save, a download cut short): not "choose
+        // a file", which the person did.
+        Some((file, _, _)) if !file.is_empty() => {
+            return Err(AppError::bad_request(
+                "文件是空的 (The file is empty)",
+                "文件是空的,0 字节:请在 Excel 或 WPS 里重新保存或导出,再上传 (the file is empty, 0 bytes: save or export it again in Excel or WPS, then upload it).",
+            ))
+        }
+        _ => {
+            return Err(AppError::bad_request(
+                "没有文件 (No file)",
+                "请选择一个文件 (choose a file to check).",
+            ))
+        }
     };
     partial.dir = None;
     Ok(Upload {

@@ -648,9 +648,10 @@ async fn the_form_s_default_reads_a_sheet_as_its_header_says_but_never_as_delete
 }
 
 /// A sheet with no 帐号 and no column bgy does not know (none could be it): the page says to
-/// add the column, what it holds, and where the template is; it was a dead end.
+/// add the column, what it holds, and where the template is; it was a dead end. So were a
+/// header with no rows under it (a page of zeros) and a file of no bytes ("choose a file").
 #[tokio::test]
-async fn a_sheet_without_accounts_is_told_to_add_the_column() {
+async fn a_sheet_without_accounts_or_rows_or_bytes_is_told_what_to_do() {
     let b = Bgy::new();
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let sheet = "姓名,手机,部门\n张三,13800000001,办公逸\n";
@@ -661,6 +662,23 @@ async fn a_sheet_without_accounts_is_told_to_add_the_column() {
         "{lacks}"
     );
     assert!(!html.contains("data-testid=\"column-map\""), "{html}");
+    assert!(!html.contains("data-testid=\"no-rows\""), "{html}");
+    // A header and nothing under it: said, not a page of zeros.
+    let (_, at, _) = c
+        .upload("空表.csv", "帐号,姓名,手机,部门\n".into(), Some(&csrf))
+        .await;
+    let html = wait_until_done(&c, &at).await;
+    assert!(
+        html.contains("data-testid=\"no-rows\">表头下面没有数据行"),
+        "{html}"
+    );
+    // A file of no bytes at all: empty, not "choose a file".
+    let (status, _, html) = c.upload("空.xlsx", Vec::new(), Some(&csrf)).await;
+    assert_eq!(status, 400, "{html}");
+    assert!(
+        html.contains("文件是空的") && !html.contains("请选择一个文件"),
+        "{html}"
+    );
 }
 
 /// A workbook of a sheet a department: the check of the first says which others were not
