@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::common::*;
-use crate::console_runs::post;
-use crate::web::{attr_after, count, wait_until_done, Console};
+use crate::console_runs::{confirmed, post};
+use crate::web::{attr_after, count, wait_until_done, wait_until_ended, Console};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(
@@ -820,26 +820,11 @@ async fn a_delete_refused_past_a_fifth_of_the_directory_says_what_to_tick_and_wh
             && html.contains("required data-testid=\"force\""),
         "{html}"
     );
-    let delete = |force: bool| {
-        let mut form = vec![("csrf", csrf.as_str()), ("confirm", "2")];
-        if force {
-            form.push(("force", "1"));
-        }
-        c.http
-            .post(format!("{}{at}/delete", c.base))
-            .form(&form)
-            .send()
-    };
-    let r = delete(false).await.unwrap();
+    let path = format!("{at}/delete");
+    let delete = |force| confirmed(&c, &path, &csrf, "2", force);
+    let r = delete(false).await;
     let run = r.url().path().to_string();
-    let mut html = String::new();
-    for _ in 0..100 {
-        html = c.page(&run).await.1;
-        if crate::console_runs::status(&html) != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let html = wait_until_ended(&c, &run).await;
     assert_eq!(crate::console_runs::status(&html), "failed", "{html}");
     assert!(html.contains("data-testid=\"force-notice\""), "{html}");
     assert!(
@@ -848,7 +833,7 @@ async fn a_delete_refused_past_a_fifth_of_the_directory_says_what_to_tick_and_wh
         "{html}"
     );
     assert_eq!(emu.store.staff_count(), 5, "nothing deleted");
-    let r = delete(true).await.unwrap();
+    let r = delete(true).await;
     let html = wait_until_done(&c, r.url().path()).await;
     assert_eq!(count(&html, "deleted"), 2, "{html}");
     assert!(!html.contains("data-testid=\"force-notice\""), "{html}");
@@ -878,29 +863,14 @@ async fn a_plan_past_a_fifth_of_the_directory_offers_the_box_its_sync_needs() {
     let html = r.text().await.unwrap();
     assert_eq!(count(&html, "deleted"), 4, "{html}");
     assert!(html.contains("name=\"force\""), "{html}");
-    let sync = |force: bool| {
-        let mut form = vec![("csrf", csrf.as_str()), ("confirm", "4")];
-        if force {
-            form.push(("force", "1"));
-        }
-        c.http
-            .post(format!("{}{plan}/sync", c.base))
-            .form(&form)
-            .send()
-    };
-    let r = sync(false).await.unwrap();
+    let path = format!("{plan}/sync");
+    let sync = |force| confirmed(&c, &path, &csrf, "4", force);
+    let r = sync(false).await;
     let run = r.url().path().to_string();
-    let mut html = String::new();
-    for _ in 0..100 {
-        html = c.page(&run).await.1;
-        if crate::console_runs::status(&html) != "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let html = wait_until_ended(&c, &run).await;
     assert!(html.contains("data-testid=\"force-notice\""), "{html}");
     assert_eq!(emu.store.staff_count(), 5, "nothing deleted");
-    let html = wait_until_done(&c, sync(true).await.unwrap().url().path()).await;
+    let html = wait_until_done(&c, sync(true).await.url().path()).await;
     assert_eq!(count(&html, "deleted"), 4, "{html}");
 }
 

@@ -18,6 +18,22 @@ pub async fn post(c: &Console, path: &str, form: &[(&str, &str)]) -> reqwest::Re
         .unwrap()
 }
 
+/// POSTs a removal's typed count `n` to `path` (a delete, a plan's sync), with the box that
+/// allows more than a fifth of the directory ticked when `force`.
+pub async fn confirmed(
+    c: &Console,
+    path: &str,
+    csrf: &str,
+    n: &str,
+    force: bool,
+) -> reqwest::Response {
+    let mut form = vec![("csrf", csrf), ("confirm", n)];
+    if force {
+        form.push(("force", "1"));
+    }
+    post(c, path, &form).await
+}
+
 /// The `data-status` of a run's page.
 pub fn status(html: &str) -> String {
     attr_after(html, "data-status=\"").expect("a status")

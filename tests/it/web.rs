@@ -482,6 +482,19 @@ async fn the_ticket_reaches_no_page_event_or_header() {
     );
 }
 
+/// Polls a run's page until its status is no longer `running` (a run that failed has no
+/// counts to wait for).
+pub async fn wait_until_ended(c: &Console, run: &str) -> String {
+    for _ in 0..100 {
+        let html = c.page(run).await.1;
+        if crate::console_runs::status(&html) != "running" {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{run} never ended");
+}
+
 /// Polls a run's page until it no longer shows progress.
 pub async fn wait_until_done(c: &Console, run: &str) -> String {
     for _ in 0..300 {
