@@ -145,7 +145,49 @@ pub async fn once(ctx: &Context, settings: &Settings) -> anyhow::Result<Summary>
         reasons,
     };
     notify::tell(ctx.events.as_ref(), &settings.notify, &ended).await;
+    remember(ctx, &result);
     result
+}
+
+/// The file beside the history that says how the job's last run ended.
+const LAST: &str = "schedule-last.txt";
+
+/// Writes how the job's run ended, in a line (`2026-12-07 02:30 完成 #12 (done #12)`), beside
+/// the history: a run that failed before it planned is in no history, and the console's
+/// 定时同步 page reads this whether `bgy serve` ran the job or system cron did.
+fn remember(ctx: &Context, result: &anyhow::Result<Summary>) {
+    let at = crate::model::now().format("%Y-%m-%d %H:%M");
+    let said = match result {
+        Ok(s) => outcome(s),
+        Err(e) => format!("失败 (failed): {}", crate::text::line(&format!("{e:#}"))),
+    };
+    let dir = ctx.history_dir();
+    let written = std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(dir.join(LAST), format!("{at} {said}\n")));
+    if let Err(e) = written {
+        ctx.events.warn(format!(
+            "无法写入 {0} (cannot write {0}): {e}",
+            dir.join(LAST).display()
+        ));
+    }
+}
+
+/// How the job's last run ended, as [`remember`] wrote it beside the history in `dir`.
+pub fn last(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(LAST)).ok()?;
+    Some(text.trim().chars().take(1000).collect()).filter(|t: &String| !t.is_empty())
+}
+
+/// How a scheduled run ended, in a few words.
+fn outcome(s: &Summary) -> String {
+    let run = s.history_run.map(|r| format!(" #{r}")).unwrap_or_default();
+    match (s.status, s.history_run) {
+        (Status::Paused, _) => format!("等待确认{run} (waiting for approval{run})"),
+        (Status::Ok, None) => "没有新文件 (no new file)".into(),
+        (Status::Ok, _) => format!("完成{run} (done{run})"),
+        (Status::RowsFailed, _) => format!("部分行失败{run} (rows failed{run})"),
+        _ => format!("中止{run} (stopped{run})"),
+    }
 }
 
 async fn attempt(

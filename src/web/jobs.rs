@@ -545,32 +545,19 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::S
         ctx.directory_held = true;
         let shared = settings.clone();
         let handle = tokio::runtime::Handle::current();
-        let result = tokio::task::spawn_blocking(move || {
+        // How it ended, the run writes beside the history itself: the 定时同步 page reads it
+        // there, as it does a run system cron started.
+        let ran = tokio::task::spawn_blocking(move || {
             handle.block_on(crate::cmd::schedule::once(&ctx, &shared))
         })
-        .await
-        .unwrap_or_else(|e| Err(anyhow::anyhow!("internal error: {e}")));
+        .await;
+        if let Err(e) = ran {
+            crate::console::say(format!(
+                "bgy serve: the scheduled run stopped unexpectedly: {e}"
+            ));
+        }
         app.scheduled.end();
         drop(lock);
-        let at = crate::model::now().format("%Y-%m-%d %H:%M");
-        let said = match &result {
-            Ok(s) => scheduled_outcome(s),
-            Err(e) => format!("失败 (failed): {e:#}"),
-        };
-        *app.last_scheduled.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some(format!("{at} {said}"));
-    }
-}
-
-/// How a scheduled run ended, in a few words for its page.
-fn scheduled_outcome(s: &Summary) -> String {
-    let run = s.history_run.map(|r| format!(" #{r}")).unwrap_or_default();
-    match (s.status, s.history_run) {
-        (crate::outcome::Status::Paused, _) => format!("等待确认{run} (waiting for approval{run})"),
-        (crate::outcome::Status::Ok, None) => "没有新文件 (no new file)".into(),
-        (crate::outcome::Status::Ok, _) => format!("完成{run} (done{run})"),
-        (crate::outcome::Status::RowsFailed, _) => format!("部分行失败{run} (rows failed{run})"),
-        _ => format!("中止{run} (stopped{run})"),
     }
 }
 

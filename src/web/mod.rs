@@ -54,7 +54,6 @@ pub struct App {
     /// `bgy.toml`'s unattended job, which this console runs on its schedule.
     schedule: Option<Arc<crate::config::unattended::Settings>>,
     /// How the last scheduled run of this console went (`中文 (English)`), for its page.
-    last_scheduled: std::sync::Mutex<Option<String>>,
     /// The scheduled run in progress, which the console's shutdown stops.
     scheduled: jobs::Scheduled,
 }
@@ -91,7 +90,6 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         jobs: jobs::Jobs::default(),
         uploads: Semaphore::new(upload::AT_ONCE),
         schedule: job.schedule.clone(),
-        last_scheduled: std::sync::Mutex::new(None),
         scheduled: jobs::Scheduled::default(),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -314,6 +314,36 @@ async fn a_job_run_outside_the_folder_of_its_settings_says_where_it_looked() {
     assert!(out.stderr.contains("no ticket"), "{}", out.stderr);
 }
 
+/// A run system cron started that failed before it planned is in no history: the console's
+/// 定时同步 page still says how the job's last run ended, from the line the run wrote beside
+/// the history (the console's own runs of the job write it too).
+#[tokio::test]
+async fn the_console_hears_of_a_cron_run_that_failed_before_it_planned() {
+    let emu = emulator().await;
+    let (_, hook) = robot().await;
+    let bgy = Bgy::new().against(&emu);
+    settings(&bgy, &hook, "");
+    let out = bgy.run(&["schedule", "--once"]).await;
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    let (c, _) = Console::signed_in(&bgy, &["--data", "runs"]).await;
+    let last = |html: String| {
+        let at = html.find("data-testid=\"last-scheduled\">").expect(&html);
+        html[at..].split("</p>").next().unwrap().to_string()
+    };
+    let failed = last(c.page("/schedule").await.1);
+    assert!(
+        failed.contains("失败")
+            && failed.contains("没有可读的表格")
+            && !failed.contains("no sheet"),
+        "{failed}"
+    );
+    // The next night's file: past max_changes (the seed's two people would be marked), it waits.
+    bgy.write("hr/花名册.csv", sheet(0..3, &[]));
+    bgy.run(&["schedule", "--once"]).await.assert_code(4);
+    let waits = last(c.page("/schedule").await.1);
+    assert!(waits.contains("等待确认 #"), "{waits}");
+}
+
 #[tokio::test]
 async fn a_test_message_tells_the_robot_or_says_why_not() {
     let (robot, hook) = robot().await;

@@ -58,14 +58,16 @@ fn job_of(app: &App) -> Option<minijinja::Value> {
 
 pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
     let shared = app.clone();
-    let (pending, recent, error, keep) = tokio::task::spawn_blocking(move || {
+    let (pending, recent, error, keep, last) = tokio::task::spawn_blocking(move || {
         // Who no prune touches, as bgy.toml says now.
         let keep = crate::config::Company::read(std::path::Path::new("."))
             .and_then(|c| c.keep())
             .ok();
+        // This console's job or system cron's (`bgy schedule --once`), failed or not.
+        let last = crate::cmd::schedule::last(&shared.ctx.history_dir());
         let history = match shared.ctx.history() {
             Ok(h) => h,
-            Err(e) => return (vec![], vec![], Some(format!("{e:#}")), keep),
+            Err(e) => return (vec![], vec![], Some(format!("{e:#}")), keep, last),
         };
         let pending = history.paused(false, 50).unwrap_or_default();
         let recent = (history
@@ -74,7 +76,7 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
         .into_iter()
         .map(|r| history.with_sent_as(r))
         .collect();
-        (pending, recent, None, keep)
+        (pending, recent, None, keep, last)
     })
     .await
     .unwrap_or_default();
@@ -90,11 +92,6 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
             p
         })
         .collect();
-    let last = app
-        .last_scheduled
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
     html::render(
         "schedule.html",
         context! {
