@@ -34,7 +34,7 @@ pub enum Target {
 pub const SETTINGS_FILE: &str = "bgy.toml";
 
 /// What bgy.toml holds, as [`Company`] names it.
-const TABLES: &[&str] = &["columns", "report_dir", "schedule", "notify", "prune"];
+const TABLES: &[&str] = &["tz", "columns", "report_dir", "schedule", "notify", "prune"];
 
 /// `bgy.toml`, the company's settings, read once: by the command line when it starts
 /// ([`Config::from_args`]), and by the console and the schedule when a run starts (a console
@@ -43,6 +43,10 @@ const TABLES: &[&str] = &["columns", "report_dir", "schedule", "notify", "prune"
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Company {
+    /// The company's time zone (`tz = "Asia/Shanghai"`): of every time and date bgy writes,
+    /// with or without a job; else `[schedule] tz`, else the machine's.
+    #[serde(default)]
+    tz: Option<String>,
     /// A company's own header → a column bgy knows (`-` to ignore it).
     #[serde(default)]
     columns: std::collections::BTreeMap<String, String>,
@@ -92,6 +96,9 @@ impl Company {
         unattended::known("", &table, TABLES).map_err(said)?;
         let company = <Company as serde::Deserialize>::deserialize(toml::Value::Table(table))
             .map_err(|e| said(unattended::wrong_kind("", &e.to_string())))?;
+        if let Some(name) = &company.tz {
+            unattended::zone("", name).map_err(said)?;
+        }
         Ok(Company {
             text: text.to_string(),
             ..company
@@ -115,10 +122,13 @@ impl Company {
         keep::Keep::of(self.prune.clone()).map_err(|bad| bad.at(&self.text))
     }
 
-    /// `[schedule] tz`, the zone of the company's days, when bgy.toml has a job (its default,
-    /// Asia/Shanghai, when the job names none) and the job can be read.
+    /// The zone of the company's days: bgy.toml's `tz`, else `[schedule] tz` when it has a job
+    /// (its default, Asia/Shanghai, when the job names none) and the job can be read.
     pub fn zone(&self) -> Option<chrono_tz::Tz> {
-        Some(self.unattended().ok()?.schedule?.tz)
+        match &self.tz {
+            Some(name) => name.parse().ok(),
+            None => Some(self.unattended().ok()?.schedule?.tz),
+        }
     }
 
     /// `[schedule]` and `[notify]`, typed (a bad key named).
@@ -1078,6 +1088,28 @@ impl Config {
 mod tests {
     use super::*;
     use clap::Parser;
+
+    #[test]
+    fn the_company_s_zone_is_its_tz_else_its_job_s() {
+        let zone = |text: &str| Company::parse(text).map(|c| c.zone());
+        let job = "[schedule]\ncron = \"30 2 * * *\"\nfolder = \"hr\"\n";
+        assert_eq!(zone("").unwrap(), None, "the machine's");
+        assert_eq!(zone(job).unwrap(), Some(chrono_tz::Asia::Shanghai));
+        let tokyo = format!("tz = \"Asia/Tokyo\"\n{job}");
+        assert_eq!(zone(&tokyo).unwrap(), Some(chrono_tz::Asia::Tokyo));
+        assert_eq!(
+            zone("tz = \"Asia/Urumqi\"").unwrap(),
+            Some(chrono_tz::Asia::Urumqi)
+        );
+        let e = zone("report_dir = \"r\"\ntz = \"Beijing\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("bgy.toml 第 2 行,tz:\"Beijing\" 不是时区")
+                && e.contains("is not a time zone"),
+            "{e}"
+        );
+    }
 
     /// `args` parsed as the command line, without the `BGY_…` settings of the shell the
     /// tests run in (a developer's own ticket or concurrency): no test sets one.

@@ -361,6 +361,19 @@ fn raw<T: serde::de::DeserializeOwned>(
     T::deserialize(toml::Value::Table(t)).map_err(|e| wrong_kind(name, &e.to_string()))
 }
 
+/// A time zone by its name (`Asia/Shanghai`), `tz` of `table`.
+pub(super) fn zone(table: &str, name: &str) -> Result<chrono_tz::Tz, Bad> {
+    match name.parse() {
+        Ok(tz) => Ok(tz),
+        Err(_) => bad(
+            table,
+            "tz",
+            format!("{name:?} 不是时区(例如 \"Asia/Shanghai\")"),
+            format!("{name:?} is not a time zone (e.g. \"Asia/Shanghai\")"),
+        ),
+    }
+}
+
 fn schedule(t: toml::Table) -> Result<Schedule, Bad> {
     let raw: RawSchedule = raw("schedule", t, SCHEDULE_KEYS)?;
     let s = "schedule";
@@ -383,17 +396,7 @@ fn schedule(t: toml::Table) -> Result<Schedule, Bad> {
     };
     let tz = match raw.tz.as_deref() {
         None => chrono_tz::Asia::Shanghai,
-        Some(name) => match name.parse() {
-            Ok(tz) => tz,
-            Err(_) => {
-                return bad(
-                    s,
-                    "tz",
-                    format!("{name:?} 不是时区(例如 \"Asia/Shanghai\")"),
-                    format!("{name:?} is not a time zone (e.g. \"Asia/Shanghai\")"),
-                )
-            }
-        },
+        Some(name) => zone(s, name)?,
     };
     let Some(folder) = raw.folder.clone() else {
         return bad(

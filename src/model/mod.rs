@@ -408,6 +408,11 @@ pub fn set_zone(tz: chrono_tz::Tz) {
     let _ = ZONE.set(tz);
 }
 
+/// The company's zone, when bgy.toml named one ([`set_zone`]).
+pub fn zone() -> Option<chrono_tz::Tz> {
+    ZONE.get().copied()
+}
+
 /// A moment as bgy writes it down and shows it: in the company's zone.
 pub type Moment = chrono::DateTime<chrono::FixedOffset>;
 

@@ -102,6 +102,11 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         Some(token) => crate::console::say(format!("bgy serve: {base}/?token={token}")),
         None => crate::console::say(format!("bgy serve: {base}/login")),
     }
+    // A server's clock is often UTC: HR reading 04:11 for 12:11 is told how to have it right.
+    let offset = chrono::Local::now().offset().to_string();
+    if crate::model::zone().is_none() && offset != "+08:00" {
+        crate::console::say(format!("bgy serve: 时间按本机时区 (UTC{offset}) 显示;在 bgy.toml 写上 tz = \"Asia/Shanghai\" 即按公司的时区 (times are shown in this machine's zone, UTC{offset}; tz = \"Asia/Shanghai\" in bgy.toml shows the company's)"));
+    }
     tidy(&app).await;
     let keeper = tokio::spawn(keep_tidy(app.clone()));
     let scheduler = app

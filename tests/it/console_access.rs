@@ -13,6 +13,23 @@ use crate::web::{attr_after, count, Console};
 
 #[tokio::test]
 async fn the_start_token_works_once_and_expires_and_sessions_end() {
+    // The start line, then on a machine whose clock is not the company's, how to make it so;
+    // with bgy.toml's tz, nothing.
+    let b = Bgy::new();
+    let c = Console::start_env(&b, &[], &[("TZ", "UTC")]);
+    let hint = c
+        .line_with("tz = ", Duration::from_secs(5))
+        .expect("the zone's hint");
+    assert!(
+        hint.contains("UTC+00:00") && hint.contains("tz = \"Asia/Shanghai\""),
+        "{hint}"
+    );
+    drop(c);
+    b.write("bgy.toml", "tz = \"Asia/Shanghai\"\n");
+    let c = Console::start_env(&b, &[], &[("TZ", "UTC")]);
+    assert_eq!(c.line_with("tz = ", Duration::from_millis(500)), None);
+    drop(c);
+
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
     let env = [("BGY_TOKEN_SECS", "2"), ("BGY_SESSION_IDLE_SECS", "2")];
@@ -24,7 +41,7 @@ async fn the_start_token_works_once_and_expires_and_sessions_end() {
     let other = Console::client();
     assert_eq!(other.get(&start).send().await.unwrap().status(), 401);
     // …and the terminal gets a new address, which works once.
-    let line = c.line(Duration::from_secs(5)).expect("a new address");
+    let line = (c.line_with("token=", Duration::from_secs(5))).expect("a new address");
     let fresh = line
         .split("token=")
         .nth(1)

@@ -77,6 +77,11 @@ impl Console {
         self.stderr.recv_timeout(wait).ok()
     }
 
+    /// The next line it prints on stderr that holds `needle`, each line within `wait`.
+    pub fn line_with(&self, needle: &str, wait: Duration) -> Option<String> {
+        std::iter::from_fn(|| self.line(wait)).find(|l| l.contains(needle))
+    }
+
     /// A console on the same folder as a second browser would use it: its own cookies.
     pub fn client() -> reqwest::Client {
         reqwest::Client::builder()
