@@ -565,14 +565,14 @@ pub type Watch<'a> = &'a mut dyn FnMut(Layout, &Header, &mut [Row]);
 
 /// As [`load_bytes`], showing `watch` every row as soon as it is validated, on this thread.
 /// Read as its header's layout, the header's columns say which it is ([`layout_of`]), before
-/// any row is validated. Without a `sheet`, a first visible sheet with no header row is an error that
-/// names the first sheet after it that has one (the sheet read is never guessed: a run that
-/// removes people reads the one it was told to).
+/// any row is validated. Without a `sheet`, a first visible sheet with no header row is an
+/// error that names the first sheet after it that has one (the sheet read is never guessed: a
+/// run that removes people reads the one it was told to).
 pub fn load_watched(
     bytes: &[u8],
     path: &Path,
     sheet: Option<&str>,
-    layout: ReadAs,
+    read_as: ReadAs,
     names: &Names,
     watch: Watch,
 ) -> Result<Table, LoadError> {
@@ -594,7 +594,7 @@ pub fn load_watched(
             let _ = tx.send(batch);
             Ok::<_, ReadError>(info)
         });
-        let rows = validate_stream(path, rx.into_iter().flatten(), layout, names, watch);
+        let rows = validate_stream(path, rx.into_iter().flatten(), read_as, names, watch);
         let info = reader.join().unwrap_or_else(|_| {
             Err(ReadError::Damaged {
                 path: path.display().to_string(),
@@ -819,13 +819,13 @@ fn header_of(
 fn validate_stream(
     path: &Path,
     mut rows: impl Iterator<Item = RawRow>,
-    layout: ReadAs,
+    read_as: ReadAs,
     names: &Names,
     watch: Watch,
 ) -> Result<Table, LoadError> {
     let shown = path.display().to_string();
     let head: Vec<RawRow> = rows.by_ref().take(header::HEADER_SEARCH_ROWS).collect();
-    let (header_index, header, layout) = header_of(&head, &shown, layout, names)?;
+    let (header_index, header, layout) = header_of(&head, &shown, read_as, names)?;
     let mut warnings = header_warnings(&header, layout);
     let mut cross = CrossRows::new(layout);
     let mut names = (layout == Layout::Staff && header.position(Field::LeadId).is_some())

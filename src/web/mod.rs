@@ -53,7 +53,6 @@ pub struct App {
     uploads: Semaphore,
     /// `bgy.toml`'s unattended job, which this console runs on its schedule.
     schedule: Option<Arc<crate::config::unattended::Settings>>,
-    /// How the last scheduled run of this console went (`中文 (English)`), for its page.
     /// The scheduled run in progress, which the console's shutdown stops.
     scheduled: jobs::Scheduled,
 }
