@@ -74,11 +74,19 @@ pub fn run(ctx: &Context, job: &HistoryJob) -> anyhow::Result<Summary> {
 /// What the audit log says of a call never answered, beside the change it was to make.
 pub const UNANSWERED: &str = "未收到回答,可能已生效 / never answered: may have taken effect";
 
-/// The audit log: one row per changed field of every change (when, who, command, account,
-/// field, old → new), newest run first; a run's calls never answered after its changes.
+/// Writes the audit log of the newest `limit` runs to `path` ([`audit_log`]); the rows written.
 fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize> {
+    let (mut wb, rows) = audit_log(history, limit)?;
+    crate::write::save(&mut wb, path).cannot_write(path)?;
+    Ok(rows)
+}
+
+/// The audit log of the newest `limit` runs, and its rows: one per changed field of every
+/// change (when, who, command, account, field, old → new), newest run first; a run's calls
+/// never answered after its changes. Its sheet streams to a temporary file as it is filled, so
+/// a long history is not held in memory whole; the console sends it as the command line saves it.
+pub fn audit_log(history: &History, limit: usize) -> anyhow::Result<(Workbook, usize)> {
     let mut wb = Workbook::new();
-    // Rows go out in order and are not kept: a long history is not held in memory whole.
     let ws = wb.add_worksheet_with_constant_memory()?;
     ws.set_name("审计 Audit")?;
     let header = crate::write::header_format();
@@ -131,8 +139,7 @@ fn export(history: &History, path: &Path, limit: usize) -> anyhow::Result<usize>
         history.each_unanswered_record(run.id, |change| rows(change, false))?;
     }
     ws.set_freeze_panes(1, 0)?;
-    crate::write::save(&mut wb, path).cannot_write(path)?;
-    Ok(r as usize)
+    Ok((wb, r as usize))
 }
 
 /// A change's fields as (field, old, new): what was sent against what the record held; a

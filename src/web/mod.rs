@@ -233,6 +233,7 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/export", post(pages::export::start))
         .route("/departments", get(pages::departments::page))
         .route("/history", get(pages::history::page))
+        .route("/history/audit", get(pages::history::audit))
         .route("/history/{run}", get(pages::history::run))
         .route("/history/{run}/report", get(pages::history::report))
         .route("/history/{run}/undo", post(pages::undo::plan))

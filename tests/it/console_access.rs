@@ -506,6 +506,13 @@ async fn roles_limit_what_each_person_sees_and_does() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // …nor read the audit log, which names everyone's changes.
+    let r = runner
+        .get(format!("{}/history/audit", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     // The viewer sees counts, not sheets, and changes nothing.
     let (viewer, viewer_csrf) = as_user("viewer").await;
     let page = viewer
@@ -551,6 +558,12 @@ async fn roles_limit_what_each_person_sees_and_does() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200, "the approver plans the undo");
+    let r = boss
+        .get(format!("{}/history/audit", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the approver reads the audit log");
     assert_eq!(emu.store.staff_count(), 2 + 10 + 1);
 }
 

@@ -944,6 +944,11 @@ async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (_, none) = c.page("/history").await;
+    assert!(
+        none.contains("data-testid=\"no-history\"") && !none.contains("/history/audit"),
+        "{none}"
+    );
     let sheet = "帐号,姓名,手机,部门,银行卡号\nw1,甲,13800000001,办公逸/研发部,6222000011112222\nw2,乙,13800000002,办公逸/研发部,\n";
     let (_, at, _) = c.upload("two.csv", sheet.into(), Some(&csrf)).await;
     let r = c
@@ -956,7 +961,43 @@ async fn history_and_undo_in_the_console_plan_first_then_confirm() {
     wait_until_done(&c, r.url().path()).await;
     assert_eq!(emu.store.staff_count(), 4);
     let (_, list) = c.page("/history").await;
-    let run = attr_after(&list, "<a href=\"/history/").expect("the import in the history");
+    let run = attr_after(&list, "<td><a href=\"/history/").expect("the import in the history");
+    // The audit log, as `bgy history --export` writes it, from the page's link.
+    assert!(
+        list.contains("<a href=\"/history/audit\" data-testid=\"audit\""),
+        "{list}"
+    );
+    let r = c
+        .http
+        .get(format!("{}/history/audit", c.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("audit-"),
+        "{:?}",
+        r.headers()
+    );
+    std::fs::write(b.path("audit.xlsx"), r.bytes().await.unwrap()).unwrap();
+    let log = Sheet::read(&b.path("audit.xlsx"), "审计 Audit");
+    let w1 = log.row_where("帐号 Account", "w1");
+    assert_eq!(log.cell(w1, "运行 Run"), run);
+    assert!(
+        log.rows.iter().flatten().any(|v| v == "乙"),
+        "{:?}",
+        log.rows
+    );
+    assert!(
+        !log.rows
+            .iter()
+            .flatten()
+            .any(|v| v.contains("6222000011112222")),
+        "no bank card in the audit log"
+    );
     let (_, changes) = c.page(&format!("/history/{run}")).await;
     assert!(
         changes.contains(">w1<") && changes.contains("新增") && changes.contains("甲"),

@@ -46,7 +46,10 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
     .unwrap_or_default();
     html::render(
         "history.html",
-        minijinja::context! { runs, error, lost, user => s.user, csrf => s.csrf },
+        minijinja::context! {
+            runs, error, lost, user => s.user, csrf => s.csrf,
+            most => SHOWN, can_audit => s.role == Role::Approve,
+        },
     )
 }
 
@@ -110,6 +113,34 @@ pub async fn report(
         |n| n.to_string_lossy().into_owned(),
     );
     super::run::send_file(&path, &name).await
+}
+
+/// `/history/audit`: the audit log of every run, as `bgy history --export` writes it, to an
+/// approver (it names everyone's changes). It is written off the async threads to a file
+/// that has no name (gone once sent), then streamed: a long history is never in memory whole.
+pub async fn audit(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Approve)?;
+    let folder = app.store.data.clone();
+    let file = with_history(&app, move |h| {
+        use std::io::{Seek as _, Write as _};
+        let (mut wb, _) = crate::cmd::history::audit_log(h, i64::MAX as usize)?;
+        let mut file = tempfile::tempfile_in(folder)?;
+        let mut out = std::io::BufWriter::new(&mut file);
+        wb.save_to_writer(&mut out)?;
+        out.flush()?;
+        drop(out);
+        file.rewind()?;
+        Ok(file)
+    })
+    .await?;
+    let name = format!("audit-{}.xlsx", crate::model::now().format("%Y%m%d-%H%M%S"));
+    Ok(super::run::send_open(
+        tokio::fs::File::from_std(file),
+        &name,
+    ))
 }
 
 /// A change as a person reads it: the person's name, and what was sent as labelled values

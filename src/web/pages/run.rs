@@ -530,6 +530,11 @@ pub async fn send_file(path: &std::path::Path, name: &str) -> Result<Response, A
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|_| AppError::NoFile)?;
+    Ok(send_open(file, name))
+}
+
+/// An open file, from where it stands, as a download called `name`.
+pub fn send_open(file: tokio::fs::File, name: &str) -> Response {
     let chunks = futures::stream::unfold(Some(file), |file| async move {
         use tokio::io::AsyncReadExt as _;
         let mut file = file?;
@@ -544,14 +549,14 @@ pub async fn send_file(path: &std::path::Path, name: &str) -> Result<Response, A
             Err(e) => Some((Err(e), None)),
         }
     });
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (header::CONTENT_DISPOSITION, disposition(name)),
         ],
         Body::from_stream(chunks),
     )
-        .into_response())
+        .into_response()
 }
 
 /// An uploaded file's name as a download may carry it: its last part only, without control
