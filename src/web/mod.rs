@@ -232,6 +232,8 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/template/{kind}", get(pages::template::download))
         .route("/export", post(pages::export::start))
         .route("/departments", get(pages::departments::page))
+        .route("/departments/add", post(pages::departments::add))
+        .route("/departments/rename", post(pages::departments::rename))
         .route("/history", get(pages::history::page))
         .route("/history/audit", get(pages::history::audit))
         .route("/history/{run}", get(pages::history::run))

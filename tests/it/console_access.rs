@@ -506,6 +506,18 @@ async fn roles_limit_what_each_person_sees_and_does() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // …nor rename a department (adding one is theirs)…
+    let r = runner
+        .post(format!("{}/departments/rename", c.base))
+        .form(&[
+            ("csrf", runner_csrf.as_str()),
+            ("we_id", "2"),
+            ("name", "改"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
     // …nor read the audit log, which names everyone's changes.
     let r = runner
         .get(format!("{}/history/audit", c.base))

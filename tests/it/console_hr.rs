@@ -383,6 +383,96 @@ async fn departments_show_the_path_a_sheet_needs_and_everyone_below() {
     assert_eq!(total, "8", "{html}");
 }
 
+/// HR adds a department (and the level above it) and renames one from the 部门 page, as `bgy
+/// dept` does: each in the history under the person signed in, the page saying what it made;
+/// a name a sibling has is refused in the page, the form kept.
+#[tokio::test]
+async fn departments_are_added_and_renamed_from_their_page_and_recorded() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let esc = |path: &str| path.replace('/', "&#x2f;");
+    let id_of = |name: &str| {
+        emu.store
+            .departments()
+            .iter()
+            .find(|d| d.we_name == name)
+            .map(|d| d.we_id)
+    };
+    let r = post(
+        &c,
+        "/departments/add",
+        &[("csrf", &csrf), ("path", " 办公逸/研发部/AI组/大模型 ")],
+    )
+    .await;
+    let made = id_of("大模型").expect("the department is made");
+    let parent = id_of("AI组").expect("the level above it too");
+    assert_eq!(r.url().query(), Some(format!("added={made}").as_str()));
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"dept-done\"")
+            && html.contains(&format!("已新建部门 {}", esc("办公逸/研发部/AI组/大模型"))),
+        "{html}"
+    );
+    let id = parent.to_string();
+    let r = post(
+        &c,
+        "/departments/rename",
+        &[("csrf", &csrf), ("we_id", &id), ("name", "人工智能组")],
+    )
+    .await;
+    assert_eq!(r.url().query(), Some(format!("renamed={parent}").as_str()));
+    assert_eq!(id_of("人工智能组"), Some(parent));
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains(&esc("办公逸/研发部/人工智能组/大模型")),
+        "the page lists the new path: {html}"
+    );
+    let history = b.run(&["history", "--json"]).await.json();
+    let runs: Vec<_> = history["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["command"].as_str().unwrap(), r["who"].as_str().unwrap()))
+        .collect();
+    assert_eq!(runs.len(), 2, "{history}");
+    assert_eq!(runs[0].0, "dept rename", "{history}");
+    assert_eq!(runs[1].0, "dept add", "{history}");
+    assert_ne!(runs[0].1, "", "{history}");
+    // A sibling's name: refused, nothing renamed, the page says why with the form as typed.
+    let html = post(
+        &c,
+        "/departments/rename",
+        &[("csrf", &csrf), ("we_id", &id), ("name", "后端组")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        html.contains("data-testid=\"dept-error\"") && html.contains("已经有名为"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"后端组\""),
+        "the form keeps it: {html}"
+    );
+    assert_eq!(id_of("人工智能组"), Some(parent));
+    let html = post(&c, "/departments/add", &[("csrf", &csrf), ("path", " ")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("请填写新部门的完整路径"), "{html}");
+    assert_eq!(
+        b.run(&["history", "--json"]).await.json()["runs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
 /// An HR workbook whose first sheet is a cover: the failed check offers the sheet after it
 /// that has a header row; reading it checks the same upload again, and the import from that
 /// check reads the same sheet. Only the sheet offered can be asked for.

@@ -1,26 +1,131 @@
-//! The department tree with member counts, as `bgy dept list` lists it.
+//! The department tree with member counts, as `bgy dept list` lists it; a department added
+//! (`bgy dept add`) or renamed (`bgy dept rename`) from it, recorded in the history as the
+//! command line records them.
 
 use std::sync::Arc;
 
-use axum::extract::State;
-use axum::response::Response;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse as _, Redirect, Response};
 use axum::Extension;
+use serde::Deserialize;
 
+use super::{require, Posted};
 use crate::config::{DeptJob, Job};
-use crate::web::auth::Session;
+use crate::outcome::Detail;
+use crate::web::auth::{Role, Session};
+use crate::web::error::AppError;
 use crate::web::{html, jobs, App};
 
-pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
-    let (result, warnings) = jobs::quick(&app, &s.user, Job::Dept(DeptJob::List)).await;
-    let (departments, error) = match result {
+/// What the page says of the change just made: the department's we_id.
+#[derive(Deserialize, Default)]
+pub struct Done {
+    added: Option<i64>,
+    renamed: Option<i64>,
+}
+
+pub async fn page(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Query(done): Query<Done>,
+) -> Response {
+    listed(&app, &s, done, None, Default::default()).await
+}
+
+/// The page, with `error` from a change that was refused and the form's `typed` values.
+async fn listed(
+    app: &App,
+    s: &Session,
+    done: Done,
+    error: Option<String>,
+    typed: Typed,
+) -> Response {
+    let (result, warnings) = jobs::quick(app, &s.user, Job::Dept(DeptJob::List)).await;
+    let (departments, listing_error) = match result {
         Ok(summary) => match summary.detail {
-            crate::outcome::Detail::Departments { departments } => (departments, None),
+            Detail::Departments { departments } => (departments, None),
             _ => (Vec::new(), None),
         },
         Err(e) => (vec![], Some(crate::text::line(&format!("{e:#}")))),
     };
+    let path_of = |id: Option<i64>| {
+        let id = id?;
+        departments
+            .iter()
+            .find(|d| d.we_id == id)
+            .map(|d| d.path.clone())
+    };
+    let (added, renamed) = (path_of(done.added), path_of(done.renamed));
     html::render(
         "departments.html",
-        minijinja::context! { departments, warnings, error, user => s.user, csrf => s.csrf },
+        minijinja::context! {
+            departments, warnings, added, renamed, typed,
+            error => error.or(listing_error),
+            can_add => s.role >= Role::Run,
+            can_rename => s.role >= Role::Approve,
+            user => s.user, csrf => s.csrf,
+        },
     )
+}
+
+/// What the person typed, kept in the form when it is refused.
+#[derive(Deserialize, serde::Serialize, Default)]
+pub struct Typed {
+    #[serde(default)]
+    path: String,
+    #[serde(default)]
+    we_id: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /departments/add`: the department at `path` (a path from the root), and any missing
+/// level above it.
+pub async fn add(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Posted(f): Posted<Typed>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Run)?;
+    let path = f.path.trim().to_string();
+    if path.is_empty() {
+        let why = "请填写新部门的完整路径 (type the new department's full path)";
+        return Ok(listed(&app, &s, Done::default(), Some(why.into()), f).await);
+    }
+    let (result, _) = jobs::quick(&app, &s.user, Job::Dept(DeptJob::Add { path })).await;
+    Ok(match result {
+        Ok(summary) => match summary.detail {
+            Detail::DeptAdded { we_id } => {
+                Redirect::to(&format!("/departments?added={we_id}")).into_response()
+            }
+            _ => Redirect::to("/departments").into_response(),
+        },
+        Err(e) => {
+            let why = crate::text::line(&format!("{e:#}"));
+            listed(&app, &s, Done::default(), Some(why), f).await
+        }
+    })
+}
+
+/// `POST /departments/rename`: department `we_id` gets the name `name`, its place unchanged.
+pub async fn rename(
+    State(app): State<Arc<App>>,
+    Extension(s): Extension<Session>,
+    Posted(f): Posted<Typed>,
+) -> Result<Response, AppError> {
+    require(&s, Role::Approve)?;
+    let (target, new_name) = (f.we_id.trim().to_string(), f.name.trim().to_string());
+    let job = Job::Dept(DeptJob::Rename { target, new_name });
+    let (result, _) = jobs::quick(&app, &s.user, job).await;
+    Ok(match result {
+        Ok(summary) => match summary.detail {
+            Detail::DeptAdded { we_id } => {
+                Redirect::to(&format!("/departments?renamed={we_id}")).into_response()
+            }
+            _ => Redirect::to("/departments").into_response(),
+        },
+        Err(e) => {
+            let why = crate::text::line(&format!("{e:#}"));
+            listed(&app, &s, Done::default(), Some(why), f).await
+        }
+    })
 }
