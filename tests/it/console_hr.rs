@@ -471,6 +471,24 @@ async fn departments_are_added_and_renamed_from_their_page_and_recorded() {
             .len(),
         2
     );
+    // The add made departments only, which the API cannot delete: nothing to undo, and said.
+    let added = history["runs"][1]["id"].as_i64().unwrap();
+    let (_, page) = c.page(&format!("/history/{added}")).await;
+    assert!(
+        page.contains("data-testid=\"no-undo\"") && !page.contains("data-testid=\"undo\""),
+        "{page}"
+    );
+    // Planned anyway (an old page's button): the plan says it sends nothing, and offers nothing.
+    let r = post(&c, &format!("/history/{added}/undo"), &[("csrf", &csrf)]).await;
+    let plan = r.text().await.unwrap();
+    assert!(
+        plan.contains("data-testid=\"nothing-to-undo\"") && !plan.contains("apply-undo"),
+        "{plan}"
+    );
+    // The rename is undone from its page.
+    let renamed = history["runs"][0]["id"].as_i64().unwrap();
+    let (_, page) = c.page(&format!("/history/{renamed}")).await;
+    assert!(page.contains("data-testid=\"undo\""), "{page}");
 }
 
 /// An HR workbook whose first sheet is a cover: the failed check offers the sheet after it

@@ -67,6 +67,13 @@ pub async fn run(
     if !s.owns(&record.who) {
         return Err(AppError::NotAllowed);
     }
+    // Departments it made stay (the API cannot delete one): a run that only made departments
+    // has nothing an undo could take back.
+    let only_made_departments = !changes.is_empty()
+        && unanswered.is_empty()
+        && changes
+            .iter()
+            .all(|c| c.kind == crate::history::ChangeKind::DeptCreated);
     let changes: Vec<minijinja::Value> = changes.iter().map(shown).collect();
     let unanswered: Vec<minijinja::Value> = unanswered.iter().map(shown).collect();
     Ok(html::render(
@@ -74,7 +81,10 @@ pub async fn run(
         minijinja::context! {
             run, record, changes, unanswered, csrf => s.csrf, user => s.user,
             // An undo of a run that changed nothing has nothing to take back.
-            can_undo => s.role == Role::Approve && (record.changes > 0 || record.unanswered > 0),
+            can_undo => s.role == Role::Approve
+                && (record.changes > 0 || record.unanswered > 0)
+                && !only_made_departments,
+            only_made_departments,
             report => scheduled_report(&app, &record).is_some(),
         },
     ))

@@ -77,6 +77,7 @@ pub async fn page(
             plan_more => plan.as_ref().map_or(0, |p| p.more),
             plan_past_a_sheet => plan.as_ref().is_some_and(PlanShown::past_a_sheet),
             deleting => deleting(&info, plan.as_ref()),
+            nothing_to_undo => info.command == Command::UndoPlan && plan.as_ref().is_some_and(nothing_to_undo),
             leaving => leaving(&info, plan.as_ref()),
             header => header.titles[..header.titles.len().saturating_sub(2)],
             rows => rows.iter().map(shown_row).collect::<Vec<_>>(),
@@ -367,6 +368,13 @@ fn counts(info: &RunInfo, plan: Option<&PlanShown>) -> Vec<Shown> {
         }
         _ => sent_counts(info.command, c, failed),
     }
+}
+
+/// An undo's plan that sends nothing, even with 覆盖 ticked: no person to change or left alone
+/// for a later change, no department to rename back (the departments a run made stay).
+fn nothing_to_undo(plan: &PlanShown) -> bool {
+    let d = plan.departments.unwrap_or_default();
+    plan.staff.changes() + plan.staff.conflicts + d.rename + d.conflicts == 0
 }
 
 /// An undo's plan, by what it would do to people, and to the departments it names.
