@@ -399,10 +399,31 @@ async fn departments_are_added_and_renamed_from_their_page_and_recorded() {
             .find(|d| d.we_name == name)
             .map(|d| d.we_id)
     };
-    let r = post(
+    // Two levels to make: listed, and made only once confirmed (the API deletes none).
+    let asked = post(
         &c,
         "/departments/add",
         &[("csrf", &csrf), ("path", " 办公逸/研发部/AI组/大模型 ")],
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        asked.contains("data-testid=\"dept-confirm\"")
+            && asked.contains(&format!("<li>{}</li>", esc("办公逸/研发部/AI组")))
+            && asked.contains(&format!("<li>{}</li>", esc("办公逸/研发部/AI组/大模型"))),
+        "{asked}"
+    );
+    assert_eq!(id_of("AI组"), None, "nothing made before it is confirmed");
+    let r = post(
+        &c,
+        "/departments/add",
+        &[
+            ("csrf", &csrf),
+            ("path", " 办公逸/研发部/AI组/大模型 "),
+            ("confirmed", "1"),
+        ],
     )
     .await;
     let made = id_of("大模型").expect("the department is made");
@@ -489,6 +510,15 @@ async fn departments_are_added_and_renamed_from_their_page_and_recorded() {
     let renamed = history["runs"][0]["id"].as_i64().unwrap();
     let (_, page) = c.page(&format!("/history/{renamed}")).await;
     assert!(page.contains("data-testid=\"undo\""), "{page}");
+    // One level to make: made at once.
+    let r = post(
+        &c,
+        "/departments/add",
+        &[("csrf", &csrf), ("path", "办公逸/研发部/人工智能组/小模型")],
+    )
+    .await;
+    let made = id_of("小模型").expect("one level is made without asking");
+    assert_eq!(r.url().query(), Some(format!("added={made}").as_str()));
 }
 
 /// An HR workbook whose first sheet is a cover: the failed check offers the sheet after it

@@ -28,17 +28,37 @@ pub async fn page(
     Extension(s): Extension<Session>,
     Query(done): Query<Done>,
 ) -> Response {
-    listed(&app, &s, done, None, Default::default()).await
+    listed(
+        &app,
+        &s,
+        Said {
+            done,
+            ..Said::default()
+        },
+    )
+    .await
 }
 
-/// The page, with `error` from a change that was refused and the form's `typed` values.
-async fn listed(
-    app: &App,
-    s: &Session,
+/// What the page says besides the tree.
+#[derive(Default)]
+struct Said {
     done: Done,
+    /// A change that was refused: why.
     error: Option<String>,
+    /// The form's values as typed, when it comes back.
     typed: Typed,
-) -> Response {
+    /// The departments an add would make, to be confirmed when there are several.
+    to_make: Vec<String>,
+}
+
+/// The page, the tree listed again.
+async fn listed(app: &App, s: &Session, said: Said) -> Response {
+    let Said {
+        done,
+        error,
+        typed,
+        to_make,
+    } = said;
     let (result, warnings) = jobs::quick(app, &s.user, Job::Dept(DeptJob::List)).await;
     let (departments, listing_error) = match result {
         Ok(summary) => match summary.detail {
@@ -58,7 +78,7 @@ async fn listed(
     html::render(
         "departments.html",
         minijinja::context! {
-            departments, warnings, added, renamed, typed,
+            departments, warnings, added, renamed, typed, to_make,
             error => error.or(listing_error),
             can_add => s.role >= Role::Run,
             can_rename => s.role >= Role::Approve,
@@ -76,6 +96,9 @@ pub struct Typed {
     we_id: String,
     #[serde(default)]
     name: String,
+    /// The person saw the departments an add makes and confirmed them.
+    #[serde(default)]
+    confirmed: Option<String>,
 }
 
 /// `POST /departments/add`: the department at `path` (a path from the root), and any missing
@@ -89,7 +112,25 @@ pub async fn add(
     let path = f.path.trim().to_string();
     if path.is_empty() {
         let why = "请填写新部门的完整路径 (type the new department's full path)";
-        return Ok(listed(&app, &s, Done::default(), Some(why.into()), f).await);
+        let said = Said {
+            error: Some(why.into()),
+            typed: f,
+            ..Said::default()
+        };
+        return Ok(listed(&app, &s, said).await);
+    }
+    // A department made cannot be deleted through the API: a path that makes more than one
+    // level (a typo high up makes a branch) is shown level by level and made once confirmed.
+    if f.confirmed.is_none() {
+        let to_make = to_make(&app, &path).await;
+        if to_make.len() > 1 {
+            let said = Said {
+                typed: f,
+                to_make,
+                ..Said::default()
+            };
+            return Ok(listed(&app, &s, said).await);
+        }
     }
     let (result, _) = jobs::quick(&app, &s.user, Job::Dept(DeptJob::Add { path })).await;
     Ok(match result {
@@ -100,8 +141,12 @@ pub async fn add(
             _ => Redirect::to("/departments").into_response(),
         },
         Err(e) => {
-            let why = crate::text::line(&format!("{e:#}"));
-            listed(&app, &s, Done::default(), Some(why), f).await
+            let said = Said {
+                error: Some(crate::text::line(&format!("{e:#}"))),
+                typed: f,
+                ..Said::default()
+            };
+            listed(&app, &s, said).await
         }
     })
 }
@@ -124,8 +169,27 @@ pub async fn rename(
             _ => Redirect::to("/departments").into_response(),
         },
         Err(e) => {
-            let why = crate::text::line(&format!("{e:#}"));
-            listed(&app, &s, Done::default(), Some(why), f).await
+            let said = Said {
+                error: Some(crate::text::line(&format!("{e:#}"))),
+                typed: f,
+                ..Said::default()
+            };
+            listed(&app, &s, said).await
         }
     })
+}
+
+/// The departments adding `path` would make, parents first; none when the path cannot be read
+/// or the directory cannot be listed (the add itself then says why).
+async fn to_make(app: &App, path: &str) -> Vec<String> {
+    let Ok(path) = path.parse::<crate::model::tree::DeptPath>() else {
+        return Vec::new();
+    };
+    let Ok(client) = app.ctx.client() else {
+        return Vec::new();
+    };
+    match crate::live::departments(client).await {
+        Ok(tree) => tree.missing(&path.to_string()).unwrap_or_default(),
+        Err(_) => Vec::new(),
+    }
 }
