@@ -132,23 +132,7 @@ pub async fn add(
             return Ok(listed(&app, &s, said).await);
         }
     }
-    let (result, _) = jobs::quick(&app, &s.user, Job::Dept(DeptJob::Add { path })).await;
-    Ok(match result {
-        Ok(summary) => match summary.detail {
-            Detail::DeptAdded { we_id } => {
-                Redirect::to(&format!("/departments?added={we_id}")).into_response()
-            }
-            _ => Redirect::to("/departments").into_response(),
-        },
-        Err(e) => {
-            let said = Said {
-                error: Some(crate::text::line(&format!("{e:#}"))),
-                typed: f,
-                ..Said::default()
-            };
-            listed(&app, &s, said).await
-        }
-    })
+    Ok(change(&app, &s, Job::Dept(DeptJob::Add { path }), "added", f).await)
 }
 
 /// `POST /departments/rename`: department `we_id` gets the name `name`, its place unchanged.
@@ -160,23 +144,28 @@ pub async fn rename(
     require(&s, Role::Approve)?;
     let (target, new_name) = (f.we_id.trim().to_string(), f.name.trim().to_string());
     let job = Job::Dept(DeptJob::Rename { target, new_name });
-    let (result, _) = jobs::quick(&app, &s.user, job).await;
-    Ok(match result {
+    Ok(change(&app, &s, job, "renamed", f).await)
+}
+
+/// Makes the change `job` (a `bgy dept` add or rename), then the page: the department named
+/// in `/departments?{done}=WE_ID`, or the form back as `typed` with why it was refused.
+async fn change(app: &App, s: &Session, job: Job, done: &str, typed: Typed) -> Response {
+    match jobs::quick(app, &s.user, job).await.0 {
         Ok(summary) => match summary.detail {
             Detail::DeptAdded { we_id } => {
-                Redirect::to(&format!("/departments?renamed={we_id}")).into_response()
+                Redirect::to(&format!("/departments?{done}={we_id}")).into_response()
             }
             _ => Redirect::to("/departments").into_response(),
         },
         Err(e) => {
             let said = Said {
                 error: Some(crate::text::line(&format!("{e:#}"))),
-                typed: f,
+                typed,
                 ..Said::default()
             };
-            listed(&app, &s, said).await
+            listed(app, s, said).await
         }
-    })
+    }
 }
 
 /// The departments adding `path` would make, parents first; none when the path cannot be read
