@@ -536,6 +536,19 @@ async fn roles_limit_what_each_person_sees_and_does() {
         .await
         .unwrap();
     assert!(page.contains("data-count=\"total\""), "counts: {page}");
+    // The history lists the runner's import, as a link only to those who may open it.
+    for (http, opens) in [(&viewer, false), (&runner, true)] {
+        let list = http
+            .get(format!("{}/history", c.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(list.contains("<tr><td>1</td>") != opens, "{list}");
+        assert_eq!(list.contains("href=\"/history/1\""), opens, "{list}");
+    }
     assert!(
         !page.contains("data-testid=\"failed\"") && !page.contains("new1"),
         "{page}"

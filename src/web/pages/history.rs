@@ -18,6 +18,7 @@ const SHOWN: usize = 200;
 
 pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>) -> Response {
     let shared = app.clone();
+    let me = s.clone();
     let (runs, error, lost) = tokio::task::spawn_blocking(move || {
         let history = match shared.ctx.history() {
             Ok(h) => h,
@@ -35,8 +36,16 @@ pub async fn page(State(app): State<Arc<App>>, Extension(s): Extension<Session>)
             .count();
         match history.runs(SHOWN) {
             // An approved run names the run that sent it, as the schedule's page does.
+            // Each says whether the person may open it: a viewer none, a runner their own.
             Ok(runs) => {
-                let runs = runs.into_iter().map(|r| history.with_sent_as(r));
+                let runs = runs.into_iter().map(|r| {
+                    let opens = me.owns(&r.who);
+                    let mut r = history.with_sent_as(r);
+                    if let Some(fields) = r.as_object_mut() {
+                        fields.insert("opens".into(), opens.into());
+                    }
+                    r
+                });
                 (runs.collect(), None, lost)
             }
             Err(e) => (vec![], Some(format!("{e:#}")), lost),
