@@ -97,20 +97,18 @@ fn users(b: &Bgy, lines: &[(&str, &str)]) -> String {
 }
 
 /// Signs in as `name` on a console with users; the response.
+/// The page at `url`, as `http`'s session gets it.
+async fn text_of(http: &reqwest::Client, url: String) -> String {
+    http.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 async fn log_in(
     c: &Console,
     http: &reqwest::Client,
     name: &str,
     password: &str,
 ) -> reqwest::Response {
-    let page = http
-        .get(format!("{}/login", c.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(http, format!("{}/login", c.base)).await;
     let form = attr_after(&page, "name=\"csrf\" value=\"").expect("the login form's token");
     http.post(format!("{}/login", c.base))
         .form(&[("name", name), ("password", password), ("csrf", &form)])
@@ -483,14 +481,7 @@ async fn roles_limit_what_each_person_sees_and_does() {
         .unwrap();
     let import = r.url().path().to_string();
     for _ in 0..100 {
-        let html = runner
-            .get(format!("{}{import}", c.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = text_of(&runner, format!("{}{import}", c.base)).await;
         if !html.contains("data-testid=\"progress\"") {
             break;
         }
@@ -527,25 +518,11 @@ async fn roles_limit_what_each_person_sees_and_does() {
     assert_eq!(r.status(), 403);
     // The viewer sees counts, not sheets, and changes nothing.
     let (viewer, viewer_csrf) = as_user("viewer").await;
-    let page = viewer
-        .get(format!("{}{checked}", c.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&viewer, format!("{}{checked}", c.base)).await;
     assert!(page.contains("data-count=\"total\""), "counts: {page}");
     // The history lists the runner's import, as a link only to those who may open it.
     for (http, opens) in [(&viewer, false), (&runner, true)] {
-        let list = http
-            .get(format!("{}/history", c.base))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let list = text_of(http, format!("{}/history", c.base)).await;
         assert!(list.contains("<tr><td>1</td>") != opens, "{list}");
         assert_eq!(list.contains("href=\"/history/1\""), opens, "{list}");
     }
