@@ -84,7 +84,7 @@ async fn add(
     })?;
     for p in &created.made {
         ctx.events.note(format!(
-            "created {p} [{}]",
+            "已新建 {p} [{}] (created)",
             tree.resolve(p).unwrap_or_default()
         ));
     }
@@ -103,7 +103,8 @@ async fn add(
         })?;
     }
     if missing.is_empty() {
-        ctx.events.note(format!("{path} exists already [{we_id}]"));
+        ctx.events
+            .note(format!("{path} 已存在,没有新建 [{we_id}] (exists already)"));
     }
     Ok(Summary {
         command: "dept add",

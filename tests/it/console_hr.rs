@@ -485,6 +485,22 @@ async fn departments_are_added_and_renamed_from_their_page_and_recorded() {
         .await
         .unwrap();
     assert!(html.contains("请填写新部门的完整路径"), "{html}");
+    // A path the directory has already: nothing made, and the page says so, not 已新建.
+    let r = post(
+        &c,
+        "/departments/add",
+        &[("csrf", &csrf), ("path", "办公逸/研发部")],
+    )
+    .await;
+    let rd = id_of("研发部").unwrap();
+    assert_eq!(r.url().query(), Some(format!("exists={rd}").as_str()));
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("data-testid=\"dept-exists\"")
+            && html.contains(&format!("部门 {} 已存在", esc("办公逸/研发部")))
+            && !html.contains("data-testid=\"dept-done\""),
+        "{html}"
+    );
     assert_eq!(
         b.run(&["history", "--json"]).await.json()["runs"]
             .as_array()

@@ -294,6 +294,7 @@ async fn dept_add_rename_and_list() {
         (0, east.we_id.to_string().as_str()),
         "idempotent"
     );
+    assert!(r.stderr.contains("已存在,没有新建"), "{}", r.stderr);
     assert_eq!(emu.stats.calls("department/createdepartment"), 2);
 
     let r = bgy

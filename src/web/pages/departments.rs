@@ -20,6 +20,8 @@ use crate::web::{html, jobs, App};
 #[derive(Deserialize, Default)]
 pub struct Done {
     added: Option<i64>,
+    /// An add of a path the directory has already: nothing was made.
+    exists: Option<i64>,
     renamed: Option<i64>,
 }
 
@@ -75,10 +77,11 @@ async fn listed(app: &App, s: &Session, said: Said) -> Response {
             .map(|d| d.path.clone())
     };
     let (added, renamed) = (path_of(done.added), path_of(done.renamed));
+    let exists = path_of(done.exists);
     html::render(
         "departments.html",
         minijinja::context! {
-            departments, warnings, added, renamed, typed, to_make,
+            departments, warnings, added, exists, renamed, typed, to_make,
             error => error.or(listing_error),
             can_add => s.role >= Role::Run,
             can_rename => s.role >= Role::Approve,
@@ -153,6 +156,11 @@ async fn change(app: &App, s: &Session, job: Job, done: &str, typed: Typed) -> R
     match jobs::quick(app, &s.user, job).await.0 {
         Ok(summary) => match summary.detail {
             Detail::DeptAdded { we_id } => {
+                // An add that found the path made nothing, and says so.
+                let done = match (done, summary.counts.created) {
+                    ("added", 0) => "exists",
+                    _ => done,
+                };
                 Redirect::to(&format!("/departments?{done}={we_id}")).into_response()
             }
             _ => Redirect::to("/departments").into_response(),
