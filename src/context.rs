@@ -13,9 +13,6 @@ use crate::events::{Emit as _, Observer};
 use crate::history::History;
 use crate::stop::Stop;
 
-/// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
-pub const SAMPLE_ORG: &str = include_str!("../samples/org.json");
-
 /// What every command may need: the client (when online) and the in-process emulator.
 pub struct Context {
     pub client: Option<Client>,

@@ -116,11 +116,15 @@ pub struct PlanShown {
     pub departments: Option<DeptCounts>,
 }
 
+/// The lines the report's 计划 Plan sheet holds under its titles: a sheet's 1,048,576 rows,
+/// less one.
+pub const PLAN_SHEET_LINES: usize = 1_048_575;
+
 impl PlanShown {
     /// The plan has more lines than one sheet holds: the rest go on in the report's
     /// 计划 Plan 2, ….
     pub fn past_a_sheet(&self) -> bool {
-        self.lines.len() + self.more > crate::report::PLAN_SHEET_LINES
+        self.lines.len() + self.more > PLAN_SHEET_LINES
     }
 }
 

@@ -23,6 +23,14 @@ use serde_json::{Map, Value};
 use crate::model::{AccountKey, Field, StaffRecord};
 use crate::text::Unwritten;
 
+/// The history of a run that changes departments, where each rename is written down before
+/// it goes (`execute::depts::rename`).
+#[derive(Clone, Copy)]
+pub struct Written<'h> {
+    pub history: &'h History,
+    pub run: i64,
+}
+
 pub struct History {
     conn: Mutex<Connection>,
     /// The file was there and empty (0 bytes) when opened: the runs it held are lost.

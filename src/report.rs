@@ -468,7 +468,7 @@ impl Sheets {
     }
 
     /// Column widths from the first rows, the Summary (and Plan) sheet, print setup, saved;
-    /// the workbook let go on a thread of its own ([`crate::drop_later`]).
+    /// the workbook let go on a thread of its own ([`crate::os::drop_later`]).
     fn finish(mut self, report: &Report, path: &Path) -> Result<(), XlsxError> {
         let created = ExcelDateTime::parse_from_str(
             &report.finished.format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -489,13 +489,18 @@ impl Sheets {
         report.write_summary(summary, &self.formats, self.unnoted)?;
         if let Some(plan) = report.plan {
             let lines = plan.each(report.table);
-            write_plan(&mut self.workbook, &self.formats, lines, PLAN_SHEET_LINES)?;
+            write_plan(
+                &mut self.workbook,
+                &self.formats,
+                lines,
+                crate::events::PLAN_SHEET_LINES,
+            )?;
         }
         for ws in self.workbook.worksheets_mut() {
             print_setup(ws)?;
         }
         let saved = crate::write::save(&mut self.workbook, path);
-        crate::drop_later(self.workbook);
+        crate::os::drop_later(self.workbook);
         saved
     }
 }
@@ -815,9 +820,6 @@ pub fn error_parts(row: &crate::validate::Row, outcome: &Outcome) -> Vec<String>
     }
     parts
 }
-
-/// The lines a Plan sheet holds under its titles: a sheet's 1,048,576 rows, less one.
-pub const PLAN_SHEET_LINES: usize = 1_048_575;
 
 /// The 计划 Plan sheet, `per_sheet` lines at most, and its continuations (计划 Plan 2, …) for
 /// a plan longer than a sheet holds (100,000 people with 11 fields changed each).

@@ -11,6 +11,7 @@
 //! started stays ignored: `nohup bgy …` goes on when the terminal closes, and a run started in
 //! the background of a script is not stopped by a Ctrl-C meant for the script.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -128,7 +129,8 @@ pub fn first(again: &'static str) -> (Option<Watch>, impl std::future::Future<Ou
             let _ = told.send(());
         }
         None => {
-            crate::console::say(format!("\n{}: {again}", signal.name()));
+            // As `console::say`: a closed stderr is no reason to stay.
+            let _ = writeln!(std::io::stderr(), "\n{}: {again}", signal.name());
             exit_now();
         }
     });

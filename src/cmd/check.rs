@@ -23,7 +23,7 @@ pub async fn run(
 ) -> anyhow::Result<Summary> {
     let listed = OnceCell::new();
     let summary = check(ctx, input, layout, create_departments, &listed).await;
-    crate::drop_later(listed);
+    crate::os::drop_later(listed);
     summary
 }
 

@@ -156,7 +156,7 @@ async fn rename(
     if renamed {
         let h = ctx.history()?;
         let run = h.begin("dept rename", "", "", &ctx.server, &ctx.who)?;
-        let written = depts::Written { history: &h, run };
+        let written = crate::history::Written { history: &h, run };
         let made = depts::rename(client, Some(written), we_id, &dept.we_name, name).await;
         let (status, counts) = match &made {
             Ok(_) => (RunStatus::Ok, serde_json::json!({"ok": 1})),

@@ -19,7 +19,7 @@ use crate::plan::staff::Sent;
 pub async fn run(ctx: &Context, input: &Input, opts: ImportOptions) -> anyhow::Result<Summary> {
     let listed = OnceCell::new();
     let summary = import(ctx, input, opts, &listed).await;
-    crate::drop_later(listed);
+    crate::os::drop_later(listed);
     summary
 }
 

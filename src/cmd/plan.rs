@@ -468,7 +468,7 @@ pub async fn plan(ctx: &Context, input: &Input, reach: Reach) -> anyhow::Result<
     let input = &read_once(input)?;
     let listed = OnceCell::new();
     let summary = plan_listed(ctx, input, reach, &listed).await;
-    crate::drop_later(listed);
+    crate::os::drop_later(listed);
     summary
 }
 
@@ -614,7 +614,7 @@ pub async fn sync_gated(
     let input = &read_once(input)?;
     let listed = OnceCell::new();
     let summary = sync_listed(ctx, input, reach, destructive, gate, &listed).await;
-    crate::drop_later(listed);
+    crate::os::drop_later(listed);
     summary
 }
 

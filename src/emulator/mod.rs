@@ -23,6 +23,9 @@ use serde_json::{json, Map, Value};
 
 pub use store::{Refusal, Seed, Store};
 
+/// The seed of a new `--emulator` state: a few dozen departments, a few hundred people.
+pub const SAMPLE_ORG: &str = include_str!("../../samples/org.json");
+
 /// The ticket the emulator accepts unless told otherwise.
 pub const DEFAULT_TICKET: &str = "emulator-ticket";
 /// The errno the emulator answers to a wrong ticket (the reference names none).
@@ -186,7 +189,7 @@ pub fn open_store(
                 format!("种子 {seed} 不是有效的组织文件 (the seed {seed} is not a valid org file)")
             })?
         }
-        None => serde_json::from_str(crate::SAMPLE_ORG)
+        None => serde_json::from_str(SAMPLE_ORG)
             .context("the built-in samples/org.json is not valid")?,
     };
     store.seed(&seed).map_err(|r| {

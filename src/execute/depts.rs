@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use crate::api::{ApiError, Client, Endpoint};
 use crate::events::{Emit, Observer};
 use crate::execute::session::Recorder;
-use crate::history::{Applied as Answered, ChangeKind, History};
+use crate::history::{Applied as Answered, ChangeKind, Written};
 use crate::live;
 use crate::model::tree::DeptTree;
 use crate::model::{Field, StaffRecord};
@@ -189,17 +189,10 @@ pub async fn apply_departments(
     })
 }
 
-/// The history of a run that changes departments, where each rename is written down.
-#[derive(Clone, Copy)]
-pub struct Written<'h> {
-    pub history: &'h History,
-    pub run: i64,
-}
-
 /// Renames department `we_id` from `old` to `new`. The call is written down in the history
-/// ([`History::unanswered`]) before it goes and becomes the run's change when its answer
-/// comes; one whose answer may have been lost stays written down, for an undo to ask the
-/// directory whether it took effect. A rename that cannot be written down is not sent.
+/// ([`History::unanswered`](crate::history::History::unanswered)) before it goes and becomes
+/// the run's change when its answer comes; one whose answer may have been lost stays written
+/// down, for an undo to ask the directory whether it took effect. A rename that cannot be written down is not sent.
 /// `Ok` once renamed, holding whether the history recorded it (it is made either way); an
 /// [`ApiError`] as the API gave it.
 pub async fn rename(

@@ -558,7 +558,7 @@ impl<'a> Session<'a> {
         })));
         written?;
         // The rows and their outcomes are let go after the run's last output.
-        crate::drop_later((
+        crate::os::drop_later((
             std::mem::take(&mut self.table.rows),
             std::mem::take(&mut self.outcomes),
         ));
@@ -895,8 +895,8 @@ impl<'a> Recorder<'a> {
     }
 
     /// Where a department's rename is written down before it goes.
-    pub fn written(&self) -> super::depts::Written<'_> {
-        super::depts::Written {
+    pub fn written(&self) -> crate::history::Written<'_> {
+        crate::history::Written {
             history: &self.history,
             run: self.run,
         }

@@ -64,7 +64,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         (Some(cert), Some(key)) => Some(net::tls(cert, key)?),
         _ => None,
     };
-    let listener = crate::bind(&job.listen).await?;
+    let listener = crate::os::bind(&job.listen).await?;
     let addr = listener.local_addr()?;
     let secure = tls.is_some() || job.trust_proxy;
     let auth = auth::Auth::new(
