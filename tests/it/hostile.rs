@@ -324,6 +324,54 @@ async fn an_incomplete_listing_fails_no_row_of_dates_for_an_account_it_lacks() {
     );
 }
 
+/// A listing that says 5 people and gives 2 cannot say who is missing from the sheet: a sync
+/// that would prune (delete, or mark as leavers) refuses before it sends anything, `--force`
+/// or not (that is for the guard's 20 %).
+#[tokio::test]
+async fn an_incomplete_listing_is_never_pruned_from() {
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") && g.query.contains("page=1") {
+            json(
+                r#"{"errno":0,"errmsg":"ok","data":{"count":"5","staff_list":[
+                {"we_userid":"a0001","we_name":"甲","we_mobile":"13800000001","we_department":"2"},
+                {"we_userid":"a0002","we_name":"乙","we_mobile":"13800000002","we_department":"2"}]}}"#
+                    .into(),
+            )
+        } else if g.path.ends_with("staff/list") {
+            json(r#"{"errno":0,"errmsg":"ok","data":{"count":"5","staff_list":[]}}"#.into())
+        } else {
+            json(r#"{"errno":0,"errmsg":"ok","data":{}}"#.into())
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write(
+        "people.csv",
+        "帐号,姓名,手机,部门\na0001,甲,13800000001,办公逸/研发部\n",
+    );
+    for how in [&["--prune"][..], &["--prune-mode", "leave"]] {
+        let args = [&["sync", "people.csv", "--yes", "--force"][..], how].concat();
+        let r = b.run(&args).await;
+        r.assert_code(2);
+        assert!(
+            r.stderr.contains("员工列表不完整") && r.stderr.contains("refusing to prune"),
+            "{how:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(
+        (server.hits("staff/delete"), server.hits("staff/add")),
+        (0, 0),
+        "nothing is sent from an incomplete listing"
+    );
+    // Without a prune the same listing is enough for a sync: a2 is not in the sheet, and is
+    // left alone.
+    b.run(&["sync", "people.csv", "--yes"]).await.assert_code(0);
+    assert_eq!(server.hits("staff/delete"), 0);
+}
+
 /// A file's texts: each part of a zip (xlsx) inflated, or the file itself.
 fn unpacked(path: &std::path::Path, bytes: Vec<u8>) -> Vec<String> {
     if !bytes.starts_with(b"PK") {
