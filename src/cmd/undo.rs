@@ -28,7 +28,7 @@ use crate::execute::{self, AddJob};
 use crate::history::{ChangeKind, ChangeText, History, RunStatus};
 use crate::journal::{self, Call};
 use crate::live::{Live, LISTED};
-use crate::model::tree::Placement;
+use crate::model::tree::{DeptTree, Placement};
 use crate::model::StaffRecord;
 use crate::model::{AccountKey, Command, Field, Layout, Outcome};
 use crate::outcome::{DeptCounts, PlanLine, PlanLines, StaffCounts, Summary};
@@ -321,7 +321,7 @@ fn take_back_unanswered(
             (ChangeKind::DeptRenamed, _) => named_as_sent(&sent, live).unwrap_or(false),
             (ChangeKind::Created, found) => found.is_some(),
             (ChangeKind::Deleted, found) => found.is_none(),
-            (_, Some(p)) => changed_since(p, &sent).is_none(),
+            (_, Some(p)) => changed_since(p, &sent, &live.tree).is_none(),
             (_, None) => false,
         };
         if !landed {
@@ -489,7 +489,7 @@ fn invert(
                 reinstate(&mut old, before);
             }
             old.shrink_to_fit();
-            match changed_since(p, sent) {
+            match changed_since(p, sent, &live.tree) {
                 Some(why) if !force => Inverse::Conflict(Box::new((old, why))),
                 _ => Inverse::Restore(old),
             }
@@ -569,9 +569,9 @@ fn values_of(account: &str, before: &StaffRecord, keep: impl Fn(Field) -> bool) 
     v
 }
 
-/// A listed field whose live value is no longer what the run sent: the person was changed
-/// since.
-fn changed_since(now: &StaffRecord, sent: &StaffRecord) -> Option<Changed> {
+/// A listed field whose live value is no longer what the run sent, or departments it is no
+/// longer in: the person was changed since.
+fn changed_since(now: &StaffRecord, sent: &StaffRecord, tree: &DeptTree) -> Option<Changed> {
     LISTED
         .iter()
         .filter(|f| !matches!(f, Field::WeUserid | Field::WeDepartment | Field::WeId))
@@ -584,6 +584,42 @@ fn changed_since(now: &StaffRecord, sent: &StaffRecord) -> Option<Changed> {
                 set: set.into(),
             })
         })
+        .or_else(|| moved_since(now, sent, tree))
+}
+
+/// The run placed the person in departments they are no longer in: compared as sets of
+/// we_ids, as a plan compares them, whether the run sent paths or ids. A path it sent that
+/// names no department now (renamed or removed since) is a change too: the directory is not
+/// as the run left it.
+fn moved_since(now: &StaffRecord, sent: &StaffRecord, tree: &DeptTree) -> Option<Changed> {
+    let set = sent.placement();
+    if !set.has_ids() && !set.has_paths() {
+        return None;
+    }
+    let ids = |mut ids: Vec<i64>| {
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let is = now.placement().resolve(tree).map(ids);
+    if set
+        .resolve(tree)
+        .map(ids)
+        .is_some_and(|set| is == Some(set))
+    {
+        return None;
+    }
+    let shown = |r: &StaffRecord| {
+        (r.get(Field::WeDepartment).filter(|s| !s.is_empty()))
+            .or(r.get(Field::WeId))
+            .unwrap_or("")
+            .to_string()
+    };
+    Some(Changed {
+        field: Field::WeDepartment,
+        is: shown(now),
+        set: shown(sent),
+    })
 }
 
 /// A field changed since the run: what it is now, and what the run set.

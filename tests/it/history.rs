@@ -761,6 +761,48 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
     assert_eq!(emu.store.person("c000").unwrap()["we_name"], "员工0");
 }
 
+/// A person the run moved, and a later run moved again, is a conflict of 部门: the undo leaves
+/// them where they are now, not where they were before the run.
+#[tokio::test]
+async fn a_person_moved_since_is_a_conflict_of_departments() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let sheet = |dept: &str| {
+        format!("帐号,姓名,手机,部门\nmv01,调动,13900000001,{dept}\nmv02,留下,13900000002,{dept}\n")
+    };
+    b.write("a.csv", sheet("办公逸/研发部"));
+    b.run(&["import", "a.csv"]).await.assert_code(0);
+    b.write("b.csv", sheet("办公逸/客服部"));
+    b.run(&["sync", "b.csv", "--yes"]).await.assert_code(0);
+    let moved = last_run(&b).await;
+    // mv01 moves on; mv02 stays where the run put it.
+    b.write(
+        "c.csv",
+        "帐号,姓名,手机,部门\nmv01,调动,13900000001,办公逸/研发部/后端组\n",
+    );
+    b.run(&["sync", "c.csv", "--yes"]).await.assert_code(0);
+    let dept = |account: &str| emu.store.person(account).unwrap()["we_department"].clone();
+    let (after_c, put_by_run) = (dept("mv01"), dept("mv02"));
+    assert_ne!(after_c, put_by_run);
+
+    let r = b.run(&["undo", &moved, "--yes"]).await;
+    r.assert_code(1);
+    assert!(
+        r.stderr
+            .contains(r#"部门: 已改为 "办公逸/研发部/后端组",不是本次运行设的 "办公逸/客服部""#),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(dept("mv01"), after_c, "the newer department stays");
+    let back = dept("mv02");
+    assert_ne!(back, put_by_run, "the other goes back to 研发部");
+    // --force moves mv01 back too.
+    b.run(&["undo", &moved, "--yes", "--force"])
+        .await
+        .assert_code(0);
+    assert_eq!(dept("mv01"), back);
+}
+
 #[tokio::test]
 async fn a_department_rename_is_undone_and_a_create_is_reported() {
     let emu = emulator().await;
