@@ -596,18 +596,10 @@ fn moved_since(now: &StaffRecord, sent: &StaffRecord, tree: &DeptTree) -> Option
     if !set.has_ids() && !set.has_paths() {
         return None;
     }
-    let ids = |mut ids: Vec<i64>| {
-        ids.sort_unstable();
-        ids.dedup();
-        ids
-    };
-    let is = now.placement().resolve(tree).map(ids);
-    if set
-        .resolve(tree)
-        .map(ids)
-        .is_some_and(|set| is == Some(set))
-    {
-        return None;
+    if let (Some(set), Some(is)) = (set.resolve(tree), now.placement().resolve(tree)) {
+        if Placement::same_departments(&set, &is) {
+            return None;
+        }
     }
     let shown = |r: &StaffRecord| {
         (r.get(Field::WeDepartment).filter(|s| !s.is_empty()))

@@ -192,7 +192,8 @@ pub async fn apply_departments(
 /// Renames department `we_id` from `old` to `new`. The call is written down in the history
 /// ([`History::unanswered`](crate::history::History::unanswered)) before it goes and becomes
 /// the run's change when its answer comes; one whose answer may have been lost stays written
-/// down, for an undo to ask the directory whether it took effect. A rename that cannot be written down is not sent.
+/// down, for an undo to ask the directory whether it took effect. A rename that cannot be
+/// written down is not sent.
 /// `Ok` once renamed, holding whether the history recorded it (it is made either way); an
 /// [`ApiError`] as the API gave it.
 pub async fn rename(

@@ -138,6 +138,17 @@ impl<'a> Placement<'a> {
         }
     }
 
+    /// The same departments as `other`, in any order, each once or more.
+    pub fn same_departments(ids: &[i64], other: &[i64]) -> bool {
+        let set = |ids: &[i64]| {
+            let mut set = ids.to_vec();
+            set.sort_unstable();
+            set.dedup();
+            set
+        };
+        set(ids) == set(other)
+    }
+
     /// One of its paths is `dept` or a department below it.
     pub fn under(&self, dept: &str) -> bool {
         self.paths().any(|p| is_under(p, dept))

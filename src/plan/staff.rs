@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use crate::live::{is_listed, Live};
-use crate::model::tree::DeptTree;
+use crate::model::tree::{DeptTree, Placement};
 use crate::model::{AccountKey, StaffRecord};
 use crate::model::{Field, PruneMode};
 use crate::outcome::{PlanLine, StaffCounts};
@@ -80,14 +80,8 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
         && place.ids().all(|id| id.parse::<i64>().is_ok());
     if !same_ids && (place.has_ids() || place.has_paths()) {
         let old_ids = live.placement().resolve(tree).unwrap_or_default();
-        let set = |ids: &[i64]| {
-            let mut set = ids.to_vec();
-            set.sort_unstable();
-            set.dedup();
-            set
-        };
         let new = match place.resolve(tree) {
-            Some(ids) if set(&ids) == set(&old_ids) => None,
+            Some(ids) if Placement::same_departments(&ids, &old_ids) => None,
             Some(ids) => Some(paths(&ids, tree)),
             // A path that does not exist yet (created by sync before the staff rows).
             None => sheet.get(Field::WeDepartment).map(str::to_string),
