@@ -594,6 +594,42 @@ async fn a_server_that_rate_limits_every_call_stops_the_run() {
     );
 }
 
+/// SPEC: an errno whose message says 频率 (frequency, limit) is the server slowing bgy down, not
+/// a row's failure: the row is tried again. This server says so to each account's first add.
+#[tokio::test]
+async fn an_errno_that_says_too_frequent_is_retried_not_a_row_failure() {
+    let told = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
+    let server = Hostile::start(move |g| {
+        if g.path.ends_with("department/list") {
+            return departments();
+        }
+        if g.path.ends_with("staff/list") {
+            return no_staff();
+        }
+        let account = form_urlencoded::parse(g.body.as_bytes())
+            .find(|(k, _)| k == "we_userid")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        if told.lock().unwrap().insert(account) {
+            json(r#"{"errno":1299,"errmsg":"调用频率过高,请稍后再试"}"#.into())
+        } else {
+            json(r#"{"errno":0,"errmsg":"ok","data":{"id":"7"}}"#.into())
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    b.write("staff.csv", staff_csv("f", 6));
+    let r = b.run(&["import", "staff.csv", "--json"]).await;
+    r.assert_code(0);
+    let j = r.json();
+    assert_eq!(
+        (j["created"].as_u64(), j["failed"].as_u64()),
+        (Some(6), Some(0)),
+        "{j}"
+    );
+    assert_eq!(server.hits("staff/add"), 12, "each row tried again once");
+}
+
 #[tokio::test]
 async fn ctrl_c_ends_a_retry_after_wait_at_once() {
     let server = Hostile::start(|g| {
