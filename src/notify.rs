@@ -601,6 +601,32 @@ mod tests {
         assert!(!leaving(&summary).unwrap().contains('等'));
     }
 
+    /// The longest message the parts allow (a long file name, an error, ten reasons at their
+    /// longest) is still one the robot takes.
+    #[test]
+    fn the_longest_message_is_within_the_robot_s_limit() {
+        let result = Err(anyhow::anyhow!("坏".repeat(700)));
+        let long = |warning| crate::outcome::Reason {
+            count: 1,
+            example: "离".repeat(200),
+            ..reason(warning)
+        };
+        let ended = Ended {
+            file: Some(format!("{}.xlsx", "花名册".repeat(80))),
+            result: &result,
+            reasons: [true, false]
+                .iter()
+                .flat_map(|&w| vec![long(w); 5])
+                .collect(),
+        };
+        let text = message(Kind::Failure, &ended, Some("http://127.0.0.1:8700"));
+        assert!(text.len() <= MAX_MARKDOWN_BYTES, "{} bytes", text.len());
+        assert!(
+            text.starts_with("## bgy 定时同步") && text.ends_with('…'),
+            "{text}"
+        );
+    }
+
     #[test]
     fn a_long_message_is_cut_within_the_robot_s_limit_at_a_character() {
         let long = "离".repeat(3000);
