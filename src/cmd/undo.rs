@@ -261,27 +261,33 @@ fn cut_off_creates(ctx: &Context, history: &History, run: i64) -> Vec<AccountKey
 }
 
 /// Adds to `plan` the deletes of the `cut_off` creates the server made (listed now), unless
-/// the run changed them after all or a later run did; how many.
+/// the run changed them after all or a later run did; how many, and the accounts a later run
+/// changed (a resume took them over: its undo removes them).
 fn delete_cut_off(
     plan: &mut Vec<(String, Inverse)>,
     cut_off: &[AccountKey],
     history: &History,
     run: i64,
     live: &Live,
-) -> usize {
+) -> (usize, Vec<AccountKey>) {
     let planned: HashSet<AccountKey> = plan.iter().map(|(a, _)| AccountKey::new(a)).collect();
-    let before = plan.len();
+    let (before, mut later) = (plan.len(), Vec::new());
     for key in cut_off {
         let account: &str = key.borrow();
         let Some(person) = live.person(account) else {
             continue;
         };
-        if !planned.contains(key) && !history.changed_after(run, account) {
+        if planned.contains(key) {
+            continue;
+        }
+        if history.changed_after(run, account) {
+            later.push(key.clone());
+        } else {
             plan.push((person.account().to_string(), Inverse::Delete));
         }
     }
     plan.sort_by(|a, b| a.0.cmp(&b.0));
-    plan.len() - before
+    (plan.len() - before, later)
 }
 
 /// The calls of run `run` that were never answered (a kill, or tries that ran out on lost
@@ -301,19 +307,24 @@ fn unanswered(ctx: &Context, history: &History, run: i64) -> Vec<ChangeText> {
 
 /// Adds to `plan` the inverse of each `unanswered` call the directory shows was applied (the
 /// person holds what it sent; exists, when it was a create; is gone, a delete), unless the
-/// run changed the account after all or a later run did; how many, and how many were not.
+/// run changed the account after all or a later run did; how many, how many were not, and the
+/// accounts a later run changed.
 fn take_back_unanswered(
     (plan, kept): (&mut Vec<(String, Inverse)>, &mut Kept),
     unanswered: &[ChangeText],
     history: &History,
     run: i64,
     live: &Live,
-) -> (usize, usize) {
+) -> (usize, usize, Vec<AccountKey>) {
     let mut planned: HashSet<AccountKey> = plan.iter().map(|(a, _)| AccountKey::new(a)).collect();
-    let (mut applied, mut not_applied) = (0, 0);
+    let (mut applied, mut not_applied, mut later) = (0, 0, Vec::new());
     for call in unanswered {
         let account = call.account.as_str();
-        if planned.contains(&*AccountKey::text(account)) || history.changed_after(run, account) {
+        if planned.contains(&*AccountKey::text(account)) {
+            continue;
+        }
+        if history.changed_after(run, account) {
+            later.push(AccountKey::new(account));
             continue;
         }
         let (before, sent) = (before_values(&call.before), sent_values(&call.sent));
@@ -337,7 +348,7 @@ fn take_back_unanswered(
         applied += 1;
     }
     plan.sort_by(|a, b| a.0.cmp(&b.0));
-    (applied, not_applied)
+    (applied, not_applied, later)
 }
 
 /// [`inverse`] of run `run`, with the deletes of the people its `cut_off` creates made, and
@@ -351,19 +362,27 @@ fn undo_plan(
 ) -> anyhow::Result<(Vec<(String, Inverse)>, Kept)> {
     let history = ctx.history()?;
     let (mut plan, mut kept) = inverse(&history, run, live, force)?;
-    let found = delete_cut_off(&mut plan, cut_off, &history, run, live);
+    let (found, later_creates) = delete_cut_off(&mut plan, cut_off, &history, run, live);
     if found > 0 {
         ctx.events.warn(format!(
             "运行 {run} 被中断时正在创建的 {found} 个帐号已在服务器上,一并删除 ({found} account(s) that run {run} was creating when it was cut off are on the server: deleted with the rest)"
         ));
     }
-    let (applied, not_applied) =
+    let (applied, not_applied, later_calls) =
         take_back_unanswered((&mut plan, &mut kept), unanswered, &history, run, live);
     if applied + not_applied > 0 {
         ctx.events.warn(format!(
             "运行 {run} 有 {} 个调用在途中 (已发出或正要发出) 没有收到回答:{applied} 个已生效,一并撤销;{not_applied} 个没有生效 (run {run} had {} call(s) under way, sent or about to be, that were never answered: {applied} took effect and are undone with the rest, {not_applied} did not)",
             applied + not_applied,
             applied + not_applied,
+        ));
+    }
+    // A create cut off is an unanswered call too: each account once.
+    let later: HashSet<AccountKey> = later_creates.into_iter().chain(later_calls).collect();
+    let later = later.len();
+    if later > 0 {
+        ctx.events.warn(format!(
+            "运行 {run} 没有收到回答的 {later} 个帐号后来又被别的运行改过 (比如续跑),留给那次运行的撤销 ({later} account(s) whose call run {run} never heard back about were changed by a later run since, a resume perhaps: left to that run's undo)"
         ));
     }
     Ok((plan, kept))

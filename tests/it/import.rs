@@ -417,6 +417,40 @@ async fn a_resume_asks_the_listing_what_became_of_the_calls_the_kill_cut_off() {
     undo_newest(&emu, &bgy, 10).await;
 }
 
+/// The two creates a kill cut off, settled by the resume (its history holds them): the undo
+/// of the killed run leaves them to the resume's undo, and removes nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undo_of_a_killed_run_leaves_what_its_resume_took_over() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    killed_with_two_answers_unheard(&emu, &bgy, 10, &[]).await;
+    let killed = bgy.run(&["history", "--json"]).await.json()["runs"][0]["id"].to_string();
+    let resumed = bgy.run(&["import", "s.csv", "--resume", "--json"]).await;
+    resumed.assert_code(0);
+    let undo = bgy.run(&["undo", &killed, "--yes", "--force"]).await;
+    undo.assert_code(0);
+    assert_eq!(
+        emu.store.staff_count(),
+        12,
+        "{}{}",
+        undo.stdout,
+        undo.stderr
+    );
+    assert_eq!(emu.stats.calls("staff/delete"), 0);
+    // Said, not silently left: the ten calls it wrote down, the resume's since.
+    assert!(
+        undo.stderr.contains("10 account(s) whose call run 1 never heard back about were changed by a later run since"),
+        "{}",
+        undo.stderr
+    );
+    // The resume's undo removes all ten.
+    let resumed = resumed.json()["history_run"].to_string();
+    bgy.run(&["undo", &resumed, "--yes", "--force"])
+        .await
+        .assert_code(0);
+    assert_eq!(emu.store.staff_count(), 2);
+}
+
 /// Undoes the newest run in the history (`--force`: it removes most of the directory) and
 /// checks that it deletes `n` people, leaving the two the emulator starts with.
 async fn undo_newest(emu: &bgy::emulator::Running, bgy: &Bgy, n: usize) -> Run {
