@@ -7,9 +7,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use tokio::time::Instant;
 
 use crate::config::unattended::{Mail, Notify, Webhook};
 use crate::events::{Emit, Observer};
@@ -357,15 +358,16 @@ fn client() -> anyhow::Result<reqwest::Client> {
         .build()?)
 }
 
-/// Waits, when needed, until the robot takes another message (20 a minute).
-async fn rate_limited(hook: &Webhook) {
+/// Waits, when needed, until the robot whose key is `key` takes another message (20 a
+/// minute). On tokio's clock, which a test can pause.
+async fn rate_limited(key: &str) {
     static SENT: Mutex<Option<HashMap<String, VecDeque<Instant>>>> = Mutex::new(None);
     loop {
         let wait = {
             let mut guard = SENT.lock().unwrap_or_else(|e| e.into_inner());
             let sent = guard
                 .get_or_insert_with(HashMap::new)
-                .entry(hook.key().to_string())
+                .entry(key.to_string())
                 .or_default();
             let now = Instant::now();
             while sent
@@ -413,7 +415,7 @@ async fn post_markdown(hook: &Webhook, text: &str) -> anyhow::Result<()> {
 }
 
 async fn post_json(hook: &Webhook, body: &Value) -> anyhow::Result<Value> {
-    rate_limited(hook).await;
+    rate_limited(hook.key()).await;
     let reply = client()?
         .post(hook.url().clone())
         .json(body)
@@ -625,6 +627,25 @@ mod tests {
             text.starts_with("## bgy 定时同步") && text.ends_with('…'),
             "{text}"
         );
+    }
+
+    /// The robot takes 20 messages a minute: the 21st waits until the first is a minute old;
+    /// another robot does not wait for this one.
+    #[tokio::test(start_paused = true)]
+    async fn the_twenty_first_message_in_a_minute_waits_for_the_first_to_be_a_minute_old() {
+        let started = Instant::now();
+        for _ in 0..20 {
+            rate_limited("robot-of-this-test").await;
+        }
+        assert_eq!(started.elapsed(), Duration::ZERO, "twenty at once");
+        rate_limited("another-robot-of-this-test").await;
+        assert_eq!(
+            started.elapsed(),
+            Duration::ZERO,
+            "another robot's own twenty"
+        );
+        rate_limited("robot-of-this-test").await;
+        assert_eq!(started.elapsed(), Duration::from_secs(60));
     }
 
     #[test]
