@@ -630,6 +630,30 @@ async fn an_errno_that_says_too_frequent_is_retried_not_a_row_failure() {
     assert_eq!(server.hits("staff/add"), 12, "each row tried again once");
 }
 
+/// A rename the server refused with an errno was answered: the history does not keep it as a
+/// call that may have taken effect, for `bgy history` to count and an undo to look for.
+#[tokio::test]
+async fn a_rename_refused_with_an_errno_is_not_left_unanswered() {
+    let server = Hostile::start(|g| {
+        if g.path.ends_with("department/list") {
+            departments()
+        } else if g.path.ends_with("staff/list") {
+            no_staff()
+        } else {
+            json(r#"{"errno":1210,"errmsg":"部门操作失败: 同级已有同名部门"}"#.into())
+        }
+    })
+    .await;
+    let b = bgy_against(&server.url, TICKET);
+    let r = b.run(&["dept", "rename", "办公逸/研发部", "技术部"]).await;
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("1210"), "{}", r.stderr);
+    assert_eq!(server.hits("department/editdepartment"), 1);
+    let runs = b.run(&["history", "--json"]).await.json();
+    assert_eq!(runs["runs"][0]["command"], "dept rename", "{runs}");
+    assert_eq!(runs["runs"][0]["unanswered"], 0, "{runs}");
+}
+
 #[tokio::test]
 async fn ctrl_c_ends_a_retry_after_wait_at_once() {
     let server = Hostile::start(|g| {
