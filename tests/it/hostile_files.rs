@@ -76,7 +76,13 @@ async fn an_ods_of_repeated_cells_is_refused_before_expanding() {
     let table = r#"<table:table table:name="炸弹"><table:table-row table:number-rows-repeated="1048576"><table:table-cell table:number-columns-repeated="16384" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row></table:table>"#;
     let bomb = ods_bytes(table);
     assert!(bomb.len() < 2000, "a small file: {} bytes", bomb.len());
-    refused("bomb.ods", &bomb, "repeated cells").await;
+    // Named, with the size it would spread to.
+    refused(
+        "bomb.ods",
+        &bomb,
+        "sheet \"炸弹\" spans 1048576 rows × 16384 columns once its repeated cells are expanded",
+    )
+    .await;
 }
 
 #[tokio::test]
