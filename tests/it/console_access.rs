@@ -67,14 +67,43 @@ async fn the_start_token_works_once_and_expires_and_sessions_end() {
     // A session left idle ends.
     let (status, _) = c.page("/").await;
     assert_eq!(status, 401, "idle for longer than the idle time");
-    // Logout ends a session at once.
+    // Logout ends a session at once, on the server: a copy of its cookie (another browser,
+    // a stolen one) is no way in after it, as the browser's own is not.
     let c = Console::start(&b, &[]);
-    c.sign_in().await;
-    let csrf = c.csrf().await;
-    let r = post(&c, "/logout", &[("csrf", &csrf)]).await;
+    let start = format!("{}/?token={}", c.base, c.token.as_deref().unwrap());
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = plain.get(start).send().await.unwrap();
+    let session = (r.headers().get_all("set-cookie").iter())
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("bgy_session="))
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_else(|| panic!("a session cookie: {:?}", r.headers()))
+        .to_string();
+    let home = || {
+        plain
+            .get(format!("{}/", c.base))
+            .header("cookie", &session)
+            .send()
+    };
+    let html = home().await.unwrap().text().await.unwrap();
+    let csrf = attr_after(&html, "name=\"csrf\" value=\"").expect("signed in");
+    let r = plain
+        .post(format!("{}/logout", c.base))
+        .header("cookie", &session)
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
-    let (status, _) = c.page("/").await;
-    assert_eq!(status, 401);
+    let cleared = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("bgy_session=;"),
+        "the browser's cookie goes: {cleared}"
+    );
+    assert_eq!(home().await.unwrap().status(), 401, "the session is over");
 }
 
 /// A `--users` file where everyone has the password `pw`.
