@@ -8,7 +8,6 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use crate::console_runs::post;
 use crate::web::{attr_after, count, Console};
 
 #[tokio::test]

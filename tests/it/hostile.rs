@@ -55,6 +55,21 @@ impl Hostile {
         }
     }
 
+    /// A server whose listings are well formed (the root and 研发部, nobody in them) and
+    /// whose every other call `writes` answers.
+    async fn writes(writes: impl Fn(&Got) -> Response + Send + Sync + 'static) -> Hostile {
+        Hostile::start(move |g| {
+            if g.path.ends_with("department/list") {
+                departments()
+            } else if g.path.ends_with("staff/list") {
+                no_staff()
+            } else {
+                writes(g)
+            }
+        })
+        .await
+    }
+
     fn hits(&self, suffix: &str) -> usize {
         self.hits
             .lock()
@@ -485,15 +500,9 @@ async fn a_tree_with_cycles_is_listed_whole() {
 
 #[tokio::test]
 async fn a_long_server_message_still_gets_its_report() {
-    let server = Hostile::start(|g| {
-        if g.path.ends_with("department/list") {
-            departments()
-        } else if g.path.ends_with("staff/list") {
-            no_staff()
-        } else {
-            let long = "长".repeat(40_000);
-            json(format!(r#"{{"errno":1209,"errmsg":"{long}"}}"#))
-        }
+    let server = Hostile::writes(|_| {
+        let long = "长".repeat(40_000);
+        json(format!(r#"{{"errno":1209,"errmsg":"{long}"}}"#))
     })
     .await;
     let b = bgy_against(&server.url, TICKET);
@@ -564,19 +573,13 @@ async fn a_retry_after_longer_than_a_minute_is_fatal() {
 
 #[tokio::test]
 async fn a_server_that_rate_limits_every_call_stops_the_run() {
-    let server = Hostile::start(|g| {
-        if g.path.ends_with("department/list") {
-            departments()
-        } else if g.path.ends_with("staff/list") {
-            no_staff()
-        } else {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [("retry-after", "0")],
-                "slow down",
-            )
-                .into_response()
-        }
+    let server = Hostile::writes(|_| {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "0")],
+            "slow down",
+        )
+            .into_response()
     })
     .await;
     let b = bgy_against(&server.url, TICKET);
@@ -599,13 +602,7 @@ async fn a_server_that_rate_limits_every_call_stops_the_run() {
 #[tokio::test]
 async fn an_errno_that_says_too_frequent_is_retried_not_a_row_failure() {
     let told = Arc::new(std::sync::Mutex::new(std::collections::HashSet::new()));
-    let server = Hostile::start(move |g| {
-        if g.path.ends_with("department/list") {
-            return departments();
-        }
-        if g.path.ends_with("staff/list") {
-            return no_staff();
-        }
+    let server = Hostile::writes(move |g| {
         let account = form_urlencoded::parse(g.body.as_bytes())
             .find(|(k, _)| k == "we_userid")
             .map(|(_, v)| v.into_owned())
@@ -634,14 +631,8 @@ async fn an_errno_that_says_too_frequent_is_retried_not_a_row_failure() {
 /// call that may have taken effect, for `bgy history` to count and an undo to look for.
 #[tokio::test]
 async fn a_rename_refused_with_an_errno_is_not_left_unanswered() {
-    let server = Hostile::start(|g| {
-        if g.path.ends_with("department/list") {
-            departments()
-        } else if g.path.ends_with("staff/list") {
-            no_staff()
-        } else {
-            json(r#"{"errno":1210,"errmsg":"部门操作失败: 同级已有同名部门"}"#.into())
-        }
+    let server = Hostile::writes(|_| {
+        json(r#"{"errno":1210,"errmsg":"部门操作失败: 同级已有同名部门"}"#.into())
     })
     .await;
     let b = bgy_against(&server.url, TICKET);
@@ -656,19 +647,13 @@ async fn a_rename_refused_with_an_errno_is_not_left_unanswered() {
 
 #[tokio::test]
 async fn ctrl_c_ends_a_retry_after_wait_at_once() {
-    let server = Hostile::start(|g| {
-        if g.path.ends_with("department/list") {
-            departments()
-        } else if g.path.ends_with("staff/list") {
-            no_staff()
-        } else {
-            (
-                StatusCode::TOO_MANY_REQUESTS,
-                [("retry-after", "50")],
-                "slow down",
-            )
-                .into_response()
-        }
+    let server = Hostile::writes(|_| {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "50")],
+            "slow down",
+        )
+            .into_response()
     })
     .await;
     let b = bgy_against(&server.url, TICKET);
