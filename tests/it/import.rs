@@ -439,7 +439,9 @@ async fn an_undo_of_a_killed_run_leaves_what_its_resume_took_over() {
     assert_eq!(emu.stats.calls("staff/delete"), 0);
     // Said, not silently left: the ten calls it wrote down, the resume's since.
     assert!(
-        undo.stderr.contains("10 account(s) whose call run 1 never heard back about were changed by a later run since"),
+        undo.stderr.contains(&format!(
+            "10 account(s) whose call run {killed} never heard back about were changed by a later run since"
+        )),
         "{}",
         undo.stderr
     );
