@@ -822,23 +822,70 @@ async fn a_department_rename_is_undone_and_a_create_is_reported() {
     r.assert_code(0);
     let back = r.stdout.lines().find(|l| l.contains("rename back"));
     assert!(back.is_some_and(|l| l.contains("客服部")), "{}", r.stdout);
-    let tree = b.run(&["dept", "list", "--json"]).await.json();
-    let names: Vec<&str> = tree["departments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
+    let names = dept_names(&b).await;
     assert!(
-        names.contains(&"客服部") && !names.contains(&"服务部"),
+        names.iter().any(|n| n == "客服部") && !names.iter().any(|n| n == "服务部"),
         "{names:?}"
     );
-    assert!(names.contains(&"新部门"), "a create stays: {names:?}");
+    assert!(
+        names.iter().any(|n| n == "新部门"),
+        "a create stays: {names:?}"
+    );
     // The undo renamed it back and recorded that: undoing the undo renames it again.
     let undo = last_run(&b).await;
     b.run(&["undo", &undo, "--yes"]).await.assert_code(0);
     let tree = b.run(&["dept", "list", "--json"]).await.json();
     assert!(tree.to_string().contains("服务部"));
+}
+
+/// The names of the directory's departments, as `bgy dept list` gives them.
+async fn dept_names(b: &Bgy) -> Vec<String> {
+    let tree = b.run(&["dept", "list", "--json"]).await.json();
+    (tree["departments"].as_array().unwrap().iter())
+        .map(|d| d["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A department a run renamed, and someone renamed again since, is left with its newer name:
+/// the undo says so, fails that line, and only `--force` renames it back.
+#[tokio::test]
+async fn a_department_renamed_since_is_a_conflict_and_keeps_its_newer_name() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    b.run(&["dept", "rename", "办公逸/客服部", "服务部"])
+        .await
+        .assert_code(0);
+    let rename = last_run(&b).await;
+    b.run(&["dept", "rename", "办公逸/服务部", "售后部"])
+        .await
+        .assert_code(0);
+    let r = b.run(&["undo", &rename, "--yes"]).await;
+    r.assert_code(1);
+    assert!(
+        r.stdout
+            .contains("1 renamed since, left alone (已被改名,不改回)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(r#"部门已改名为 "售后部" (renamed since to "售后部")"#),
+        "{}",
+        r.stdout
+    );
+    let now = dept_names(&b).await;
+    assert!(
+        now.iter().any(|n| n == "售后部") && !now.iter().any(|n| n == "客服部"),
+        "the newer name stays: {now:?}"
+    );
+    b.run(&["undo", &rename, "--yes", "--force"])
+        .await
+        .assert_code(0);
+    let now = dept_names(&b).await;
+    assert!(
+        now.iter().any(|n| n == "客服部") && !now.iter().any(|n| n == "售后部"),
+        "--force renames it back: {now:?}"
+    );
 }
 
 /// An import that made departments (`--create-departments`) recorded its people and not the
