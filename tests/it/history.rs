@@ -721,6 +721,14 @@ async fn a_person_changed_since_is_a_conflict_and_keeps_the_newer_value() {
         "{}",
         r.stderr
     );
+    // Its line says what changed, and how.
+    let line = r.stdout.lines().find(|l| l.contains("冲突 (conflict)"));
+    assert!(
+        line.is_some_and(|l| l.contains("c000")
+            && l.contains(r#"姓名 已改为 "后来0",不是本次运行设的 "改名0" (changed since: now "后来0", the run set "改名0")"#)),
+        "{}",
+        r.stdout
+    );
     // Its report goes: the one below is the undo's.
     std::fs::remove_file(the_report(&b.path(".bgy/undo"))).unwrap();
     let r = b.run(&["undo", &rename_run, "--yes", "--json"]).await;
