@@ -1018,10 +1018,23 @@ async fn an_undo_says_which_fields_it_cannot_take_back() {
         format!("帐号,姓名,手机,部门ID,职位\nk000000,员工0,{mobile},2,总监\n"),
     );
     b.run(&["sync", "again.csv"]).await.assert_code(0);
+    let first = run;
     let run = last_run(&b).await;
     let r = b.run(&["undo", &run, "--dry-run"]).await;
     assert!(
         r.stdout.contains("职位=经理") && !r.stdout.contains("保留 (kept)"),
+        "{}",
+        r.stdout
+    );
+    // The first run's undo now finds 职位 changed since: a conflict, which still says what
+    // `--force` would leave.
+    let r = b.run(&["undo", &first, "--dry-run"]).await;
+    let conflict = r.stdout.find("冲突 (conflict) k000000");
+    let kept = r
+        .stdout
+        .find("保留 (kept)  k000000 (员工0)  职位、银行卡号");
+    assert!(
+        conflict.zip(kept).is_some_and(|(c, k)| c < k),
         "{}",
         r.stdout
     );
