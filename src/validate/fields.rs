@@ -765,6 +765,42 @@ mod tests {
         assert_eq!(n(Field::WeName, t("ＡＢＣ")).unwrap().unwrap(), "ＡＢＣ");
     }
 
+    /// SPEC: an account and a name have at most 64 characters, counted as characters (a name
+    /// of 64 汉字 is 192 bytes); a leader given by account or name, and an 英文名, as much.
+    #[test]
+    fn accounts_and_names_have_at_most_64_characters() {
+        let (a64, a65) = ("a".repeat(64), "a".repeat(65));
+        assert_eq!(n(Field::WeUserid, t(&a64)).unwrap().unwrap(), a64);
+        assert_eq!(
+            n(Field::WeUserid, t(&a65)).unwrap_err().reason,
+            rule::ACCOUNT_TOO_LONG
+        );
+        // An account of 汉字 breaks the characters' rule, not the length's.
+        assert_eq!(
+            n(Field::WeUserid, t(&"王".repeat(30))).unwrap_err().reason,
+            rule::ACCOUNT_CHARACTERS
+        );
+        let (z64, z65) = ("王".repeat(64), "王".repeat(65));
+        for field in [Field::WeName, Field::EnglishName] {
+            assert_eq!(n(field, t(&z64)).unwrap().unwrap(), z64, "{field:?}");
+            assert_eq!(
+                n(field, t(&z65)).unwrap_err().reason,
+                rule::NAME_TOO_LONG,
+                "{field:?}"
+            );
+        }
+        assert_eq!(n(Field::LeadId, t(&z64)).unwrap().unwrap(), z64);
+        assert_eq!(
+            n(Field::LeadId, t(&a65)).unwrap_err().reason,
+            rule::ACCOUNT_TOO_LONG
+        );
+        let subordinates = format!("b/{a65}");
+        assert_eq!(
+            n(Field::Subordinate, t(&subordinates)).unwrap_err().reason,
+            rule::ACCOUNT_TOO_LONG
+        );
+    }
+
     #[test]
     fn check_ids_follow_the_api() {
         assert!(n(Field::CheckId, t("0123"))
