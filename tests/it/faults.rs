@@ -68,8 +68,10 @@ async fn a_server_that_never_answers_is_given_up_after_its_tries() {
     o.tries = 3;
     o.backoff = Duration::from_millis(5);
     let started = std::time::Instant::now();
-    let e = Client::new(o).unwrap().departments().await.unwrap_err();
+    let client = Client::new(o).unwrap();
+    let e = client.departments().await.unwrap_err();
     assert!(matches!(e, ApiError::Unreachable { tries: 3, .. }), "{e:?}");
+    assert_eq!(client.calls(), 3, "three tries, no more");
     assert!(e.is_fatal());
     assert!(e.to_string().contains("after 3 tries"), "{e}");
     assert!(
