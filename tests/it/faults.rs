@@ -245,7 +245,7 @@ async fn rate_limits_calls_a_second() {
 }
 
 #[tokio::test]
-async fn a_429_is_retried_after_retry_after_and_halves_the_concurrency() {
+async fn a_429_is_retried_after_retry_after_and_halves_the_concurrency_until_it_earns_it_back() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let hits = std::sync::Arc::new(AtomicUsize::new(0));
     let seen = hits.clone();
@@ -284,6 +284,15 @@ async fn a_429_is_retried_after_retry_after_and_halves_the_concurrency() {
     );
     assert_eq!(hits.load(Ordering::SeqCst), 2);
     assert_eq!(c.concurrency(), 4, "halved");
+    // Each 20 successes give one slot back, up to the 8 asked for and no further: the retry
+    // that got through was the first.
+    let succeed = |n: usize| futures::future::join_all((0..n).map(|_| c.department_page(1)));
+    succeed(18).await;
+    assert_eq!(c.concurrency(), 4, "not before the twentieth");
+    succeed(1).await;
+    assert_eq!(c.concurrency(), 5, "one back after 20 successes");
+    succeed(100).await;
+    assert_eq!(c.concurrency(), 8, "never past what was asked");
 }
 
 #[tokio::test]
