@@ -385,4 +385,50 @@ mod tests {
         assert!(kept.finished.is_some());
         assert!(kept.error.unwrap().contains("could not be recorded"));
     }
+
+    /// A run id comes from the address (`/runs/{id}/…`, percent-decoded): one that walks out
+    /// of the store, or names a folder by its full path, names no run, even where that folder
+    /// holds a `run.json` (another console's store on the same machine, its reports and bank
+    /// cards).
+    #[test]
+    fn a_run_id_never_leaves_the_store() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("runs");
+        let other = root.path().join("other").join("20261206-101010-abcdef");
+        for dir in [&data, &other] {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        save(
+            &other,
+            &RunInfo::new(
+                "20261206-101010-abcdef",
+                "hr",
+                Command::Import,
+                "a.xlsx",
+                "",
+            ),
+        )
+        .unwrap();
+        let store = Store {
+            data,
+            keep: Duration::from_secs(3600),
+            max_bytes: u64::MAX,
+        };
+        let (id, _) = store.create().unwrap();
+        assert!(valid_id(&id), "{id}");
+        let outside = other.to_str().unwrap();
+        for id in [
+            "../other/20261206-101010-abcdef",
+            "..\\other",
+            outside,
+            "..",
+            "",
+            "a.b",
+            &"a".repeat(41),
+        ] {
+            assert!(!valid_id(id), "{id:?}");
+            assert!(store.dir(id).is_none(), "{id:?}");
+        }
+        assert!(load(&other).is_some(), "the folder outside is a run");
+    }
 }
