@@ -386,6 +386,20 @@ mod tests {
         assert!(kept.error.unwrap().contains("could not be recorded"));
     }
 
+    /// A file a full disk cut short to nothing (a report begun, never written) is not offered
+    /// for download; nor is a folder, nor a file not there.
+    #[test]
+    fn only_a_file_with_something_in_it_is_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let (empty, full) = (dir.path().join("empty.xlsx"), dir.path().join("full.xlsx"));
+        std::fs::write(&empty, b"").unwrap();
+        std::fs::write(&full, b"PK").unwrap();
+        assert!(servable(&full));
+        assert!(!servable(&empty));
+        assert!(!servable(dir.path()));
+        assert!(!servable(&dir.path().join("missing.xlsx")));
+    }
+
     /// A run id comes from the address (`/runs/{id}/…`, percent-decoded): one that walks out
     /// of the store, or names a folder by its full path, names no run, even where that folder
     /// holds a `run.json` (another console's store on the same machine, its reports and bank
