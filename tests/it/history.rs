@@ -811,14 +811,20 @@ async fn a_person_moved_since_is_a_conflict_of_departments() {
     assert_eq!(dept("mv01"), back);
 }
 
-#[tokio::test]
-async fn a_department_rename_is_undone_and_a_create_is_reported() {
-    let emu = emulator().await;
-    let b = Bgy::new().against(&emu);
+/// 客服部 renamed 服务部 by a run (its number, returned).
+async fn renamed_by_a_run(emu: &bgy::emulator::Running) -> (Bgy, String) {
+    let b = Bgy::new().against(emu);
     b.run(&["dept", "rename", "办公逸/客服部", "服务部"])
         .await
         .assert_code(0);
     let rename = last_run(&b).await;
+    (b, rename)
+}
+
+#[tokio::test]
+async fn a_department_rename_is_undone_and_a_create_is_reported() {
+    let emu = emulator().await;
+    let (b, rename) = renamed_by_a_run(&emu).await;
     b.run(&["dept", "add", "办公逸/新部门"])
         .await
         .assert_code(0);
@@ -859,11 +865,7 @@ async fn dept_names(b: &Bgy) -> Vec<String> {
 #[tokio::test]
 async fn a_department_renamed_since_is_a_conflict_and_keeps_its_newer_name() {
     let emu = emulator().await;
-    let b = Bgy::new().against(&emu);
-    b.run(&["dept", "rename", "办公逸/客服部", "服务部"])
-        .await
-        .assert_code(0);
-    let rename = last_run(&b).await;
+    let (b, rename) = renamed_by_a_run(&emu).await;
     b.run(&["dept", "rename", "办公逸/服务部", "售后部"])
         .await
         .assert_code(0);
