@@ -69,12 +69,11 @@ async fn the_start_token_works_once_and_expires_and_sessions_end() {
     // Logout ends a session at once, on the server: a copy of its cookie (another browser,
     // a stolen one) is no way in after it, as the browser's own is not.
     let c = Console::start(&b, &[]);
-    let start = format!("{}/?token={}", c.base, c.token.as_deref().unwrap());
     let plain = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = plain.get(start).send().await.unwrap();
+    let r = plain.get(c.start_url()).send().await.unwrap();
     let session = (r.headers().get_all("set-cookie").iter())
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("bgy_session="))
@@ -612,11 +611,7 @@ async fn tls_serves_https_with_secure_cookies_and_loopback_names_start_in_token_
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = https
-        .get(format!("{}/?token={}", c.base, c.token.as_deref().unwrap()))
-        .send()
-        .await
-        .unwrap();
+    let r = https.get(c.start_url()).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap();
     assert!(

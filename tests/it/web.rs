@@ -98,10 +98,14 @@ impl Console {
         (c, csrf)
     }
 
+    /// The start address the console printed: its one-time token.
+    pub fn start_url(&self) -> String {
+        format!("{}/?token={}", self.base, self.token.as_deref().unwrap())
+    }
+
     /// Opens the start address: the client holds a session from now on.
     pub async fn sign_in(&self) {
-        let url = format!("{}/?token={}", self.base, self.token.as_deref().unwrap());
-        let r = self.http.get(url).send().await.unwrap();
+        let r = self.http.get(self.start_url()).send().await.unwrap();
         assert_eq!(r.status(), 200, "the token leads home");
     }
 
@@ -221,11 +225,7 @@ async fn every_page_needs_a_session_and_the_token_gives_a_strict_cookie() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let r = bare
-        .get(format!("{}/?token={}", c.base, c.token.as_deref().unwrap()))
-        .send()
-        .await
-        .unwrap();
+    let r = bare.get(c.start_url()).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
     assert!(
