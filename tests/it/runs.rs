@@ -30,6 +30,35 @@ async fn two_imports_of_one_file_at_once_send_each_row_once() {
     b.run(&["import", "staff.csv"]).await.assert_code(0);
 }
 
+/// Two working directories (two history stores, so two directory locks) on one file: the
+/// file's own lock is what stops the second.
+#[tokio::test]
+async fn imports_of_one_file_from_two_working_directories_send_each_row_once() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(20));
+    let (a, b) = (Bgy::new().against(&emu), Bgy::new().against(&emu));
+    let file = a.write("staff.csv", staff_csv("w", 120));
+    let first = a.spawn(&["import", "staff.csv", "--concurrency", "2"]);
+    wait_for_journal(a.dir.path(), 1).await;
+    let second = b.run(&["import", &file.to_string_lossy()]).await;
+    second.assert_code(2);
+    assert!(
+        second.stderr.contains(&format!(
+            "another bgy run is sending from {}: process {} (bgy import",
+            file.display(),
+            first.id()
+        )),
+        "{}",
+        second.stderr
+    );
+    ended(first, 0).await;
+    assert_eq!(emu.store.staff_count(), 2 + 120);
+    // The file's lock went with the process: the other directory's run goes ahead.
+    let third = b.run(&["import", &file.to_string_lossy(), "--json"]).await;
+    third.assert_code(0);
+    assert_eq!(third.json()["skipped"], 120, "{}", third.stdout);
+}
+
 #[tokio::test]
 async fn runs_started_together_never_share_a_report() {
     let b = Bgy::new();
