@@ -102,10 +102,8 @@ pub struct SheetNames {
     text: String,
     /// Where the last 部门 is in `text`.
     last_dept: Span,
-    /// The rows whose 直接上级 is a name: the row, the name, where its 部门 is in `text`, and
-    /// whether the row was given the leader found among the people before it
-    /// ([`SheetNames::so_far`]).
-    named: Vec<(u32, Box<str>, Span, bool)>,
+    /// The rows whose 直接上级 is a name.
+    named: Vec<Named>,
     /// The rows whose leader's name several people of the sheet have, none of them in the
     /// row's 部门 or above it as the rows spell them (`后端组` is under `研发部` only in the
     /// directory's tree): their index, the name and where their 部门 is in `text`, for
@@ -141,6 +139,18 @@ struct Person {
 /// Where a text is in [`SheetNames::text`], from `.0` to `.1`; empty for none.
 type Span = (u32, u32);
 
+/// A row whose 直接上级 is a name: its index, the name, where its 部门 is in
+/// [`SheetNames::text`], whether it was given the leader found among the people before it
+/// ([`SheetNames::so_far`]), and whether the name is the row's own ([`own_name`]).
+#[derive(Debug, Clone)]
+struct Named {
+    i: u32,
+    lead: Box<str>,
+    dept: Span,
+    guessed: bool,
+    own: bool,
+}
+
 impl SheetNames {
     pub(super) fn new() -> SheetNames {
         SheetNames {
@@ -175,7 +185,14 @@ impl SheetNames {
                         let issue = found_in_file(&lead, self.account(&p), p.source_row);
                         row.issues.push(issue);
                     });
-                self.named.push((i, lead, dept, guess.is_some()));
+                let own = own_name(&lead, row.values().get(Field::WeName));
+                self.named.push(Named {
+                    i,
+                    lead,
+                    dept,
+                    guessed: guess.is_some(),
+                    own,
+                });
             }
             Some(_) => self.accounts_led = true,
             None => {}
@@ -271,10 +288,18 @@ impl SheetNames {
     /// spelled as an account, or some namesakes wait for the directory's tree:
     /// [`SheetNames::decide`]).
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
-        for (i, lead, dept, guessed) in std::mem::take(&mut self.named) {
+        for named in std::mem::take(&mut self.named) {
+            let Named {
+                i,
+                lead,
+                dept,
+                guessed,
+                own,
+            } = named;
             let row = &mut rows[i as usize];
             if let Some((name, account)) = bracketed(&lead) {
-                match self.with_account(account, row.source_row) {
+                // The row's own account is taken as the account alone would be.
+                match self.with_account(account) {
                     Some((theirs, account, _)) if same_name(theirs, name) => {
                         if !row.values_gone {
                             row.values_mut().put(Field::LeadId, account);
@@ -327,6 +352,7 @@ impl SheetNames {
                         }
                     }
                 }
+                Found::Nobody if own => Err(only_own_in_file(&lead)),
                 Found::Nobody => Err(not_in_file(&lead)),
             };
             let issue = match found {
@@ -417,16 +443,15 @@ impl SheetNames {
         Some((self.account(p), p.source_row, dept.to_string()))
     }
 
-    /// The person of the sheet whose account is `account`, but the person of row `except`:
-    /// their name, account and row.
-    fn with_account(&self, account: &str, except: u32) -> Option<(&str, &str, u32)> {
+    /// The (first) person of the sheet whose account is `account`: their name, account and
+    /// row.
+    fn with_account(&self, account: &str) -> Option<(&str, &str, u32)> {
         let key = |account: &str| self.hash.of(&AccountKey::text(account));
         let by_account =
             (self.by_account).get_or_init(|| index_by(&self.people, |p| key(self.account(p))));
-        under(by_account, key(account))
-            .map(|k| &self.people[k as usize])
-            .find(|p| p.source_row != except)
-            .map(|p| (self.name(p), self.account(p), p.source_row))
+        let k = under(by_account, key(account)).next()?;
+        let p = &self.people[k as usize];
+        Some((self.name(p), self.account(p), p.source_row))
     }
 
     /// The people of the sheet called `lead` (its name: [`name_of`]), in the sheet's order,
@@ -471,6 +496,37 @@ fn not_in_file(lead: &str) -> Issue {
             rule::LEADER_NOT_IN_FILE,
             format!("直接上级“{lead}”不是帐号,本文件中也没有叫这个名字的人:联网检查和导入时在通讯录中按姓名查找,找不到则该行失败"),
             format!("leader \"{lead}\" is not an account, and nobody in this file has that name: a check online or an import looks for the name in the directory, and fails the row if it is not there"),
+        ),
+    )
+}
+
+/// A 直接上级 (not an account in brackets) that is the row's own `name`: looked for among
+/// the others only (nobody is found as their own leader by name).
+fn own_name(lead: &str, name: Option<&str>) -> bool {
+    bracketed(lead).is_none() && name.is_some_and(|name| same_name(name, lead))
+}
+
+/// The warning of a leader's name that only the row's own person has in the sheet.
+fn only_own_in_file(lead: &str) -> Issue {
+    Issue::warning(
+        Some(Field::LeadId),
+        problem(
+            rule::LEADER_NOT_IN_FILE,
+            format!("直接上级“{lead}”是本行本人的姓名,本文件中没有别人叫这个名字:联网检查和导入时在通讯录中找别人,找不到则该行失败(按姓名找上级时不算本人)"),
+            format!("leader \"{lead}\" is this row's own name, and nobody else in this file has it: a check online or an import looks for someone else of that name in the directory, and fails the row if there is nobody (a leader given by name is never the person themselves)"),
+        ),
+    )
+}
+
+/// The error of a leader's name that nobody but the row's own person has, in the sheet or
+/// the directory.
+pub fn only_own(lead: &str) -> Issue {
+    Issue::error(
+        Some(Field::LeadId),
+        problem(
+            rule::LEADER_NOT_FOUND,
+            format!("直接上级“{lead}”是本行本人的姓名,本文件和通讯录中没有别人叫这个名字(按姓名找上级时不算本人):请填写上级的帐号或姓名;没有上级则留空"),
+            format!("leader \"{lead}\" is this row's own name, and nobody else in this file or the directory has it (a leader given by name is never the person themselves): give the leader's account or name, or leave it empty"),
         ),
     )
 }

@@ -1871,6 +1871,66 @@ async fn a_leader_written_as_a_name_and_an_account_in_brackets_is_that_account()
     }
 }
 
+/// A row whose 直属主管 is the row's own person, as some HR systems fill it for whoever leads
+/// the company: the account, alone or in brackets, is taken as written; a name is looked for
+/// among the others only, and said so when only the row has it.
+#[tokio::test]
+async fn a_leader_who_is_the_row_itself_is_taken_by_account_and_never_by_name() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    let roster = roster_by_leader_name(&[
+        "王总,wangzong,13900000041,办公逸,wangzong",
+        "李总,lizong,13900000042,办公逸,李总(lizong)",
+        "赵总,zhaozong,13900000043,办公逸,赵 总",
+        // Its own account with another's name: somebody else's account, as anywhere.
+        "钱总,qianzong,13900000044,办公逸,王总(qianzong)",
+        // The directory's 张三 (zhangsan) is another person of the row's name.
+        "张三,zhangsan2,13900000045,办公逸/研发部,张三",
+    ]);
+    let (bgy, offline, r) = checked_offline(bgy, &roster).await;
+    r.assert_code(1);
+    assert_eq!(r.json()["invalid"], 1, "{}", r.stdout);
+    let report = offline.path("offline.xlsx");
+    says_of_the_leader_once(
+        &report,
+        &[
+            (
+                "zhaozong",
+                r#"leader "赵 总" is this row's own name, and nobody else in this file has it: a check online or an import looks for someone else of that name in the directory, and fails the row if there is nobody"#,
+            ),
+            (
+                "qianzong",
+                r#"leader "王总(qianzong)": account qianzong is "钱总" (row 5 of this file), not "王总""#,
+            ),
+        ],
+    );
+    for exact in ["wangzong", "lizong"] {
+        assert_eq!(said_of(&report, exact), "", "{exact}");
+    }
+
+    let r = bgy
+        .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
+        .await;
+    r.assert_code(1);
+    let j = r.json();
+    assert_eq!(
+        (j["created"].as_u64(), j["invalid"].as_u64()),
+        (Some(3), Some(2)),
+        "{j}"
+    );
+    let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
+    assert_eq!(lead("wangzong"), "wangzong");
+    assert_eq!(lead("lizong"), "lizong");
+    assert_eq!(lead("zhangsan2"), "zhangsan");
+    assert!(emu.store.person("zhaozong").is_none());
+    let zhaozong = said_of(&bgy.path("import.xlsx"), "zhaozong");
+    assert!(
+        zhaozong.contains(r#"leader "赵 总" is this row's own name, and nobody else in this file or the directory has it (a leader given by name is never the person themselves): give the leader's account or name, or leave it empty"#)
+            && zhaozong.matches("lead_id:").count() == 1,
+        "{zhaozong}"
+    );
+}
+
 #[tokio::test]
 async fn a_lunar_birthday_is_a_day_of_the_lunar_calendar() {
     let emu = emulator().await;
