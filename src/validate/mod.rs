@@ -1536,6 +1536,8 @@ mod tests {
                 &["帐号*", "姓名", "入职时间", "转正时间"],
                 &["a1", "甲", "2020-03-01", "2019-01-01"],
                 &["a2", "乙", "2020-03-01", "2020-06-01"],
+                // Confirmed on the day of entry (no probation) is not before it.
+                &["a3", "丙", "2020-03-01", "2020-03-01"],
             ]),
             Layout::Times,
         )
@@ -1550,6 +1552,7 @@ mod tests {
         assert_eq!(reasons(0), vec![rule::POSITIVE_BEFORE_ENTRY]);
         assert!(t.rows[0].is_valid(), "a warning does not block");
         assert!(reasons(1).is_empty());
+        assert!(reasons(2).is_empty());
     }
 
     #[test]
