@@ -1404,6 +1404,12 @@ mod tests {
                 "+852 1234 5678",
                 Some(("+85212345678", false)),
             ),
+            // +86 before what is no mainland mobile: kept as an international number.
+            (
+                Field::WeMobile,
+                "+86 1234 5678",
+                Some(("+8612345678", false)),
+            ),
             (Field::WeMobile, "  ", None),
         ];
         for (field, value, want) in cases {
@@ -1538,6 +1544,7 @@ mod tests {
                 &["a2", "乙", "2020-03-01", "2020-06-01"],
                 // Confirmed on the day of entry (no probation) is not before it.
                 &["a3", "丙", "2020-03-01", "2020-03-01"],
+                &["a4", "丁", "", ""],
             ]),
             Layout::Times,
         )
@@ -1553,6 +1560,34 @@ mod tests {
         assert!(t.rows[0].is_valid(), "a warning does not block");
         assert!(reasons(1).is_empty());
         assert!(reasons(2).is_empty());
+        assert_eq!(reasons(3), vec![rule::NO_DATE]);
+    }
+
+    #[test]
+    fn a_departments_row_names_one_department() {
+        let head: Vec<&str> = crate::model::DEPT_TITLES.to_vec();
+        let t = from_sheet(
+            Path::new("d.csv"),
+            sheet(&[
+                &head,
+                &["2,3", "研发部", "1", ""],
+                &["", "", "1", "办公逸/研发部;办公逸/客服部"],
+                &["2", "研发部", "1", "办公逸/研发部"],
+            ]),
+            Layout::Departments,
+        )
+        .unwrap();
+        let reasons = |i: usize| {
+            (t.rows[i].issues.iter())
+                .map(|x| (x.reason, x.field))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reasons(0), [(rule::DEPARTMENT_ID, Some(Field::WeId))]);
+        assert_eq!(
+            reasons(1),
+            [(rule::DEPARTMENT_PATH, Some(Field::WeDepartment))]
+        );
+        assert_eq!(reasons(2), []);
     }
 
     #[test]
