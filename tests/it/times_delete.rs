@@ -399,7 +399,16 @@ async fn check_knows_a_times_or_delete_sheet_by_its_columns() {
     bgy.write("转正名单.csv", list);
     let r = bgy.run(&["check", "转正名单.csv", "--json"]).await;
     r.assert_code(0);
-    assert!(r.stderr.contains("a sheet of dates"), "{}", r.stderr);
+    // …its columns read as a sheet of dates reads them: 部门 and 职位 are not.
+    assert!(
+        r.stderr.contains("a sheet of dates")
+            && r.stderr
+                .contains(r#"column D1 "部门" is not read in a sheet of dates; ignored"#)
+            && r.stderr
+                .contains(r#"column E1 "职位" is not read in a sheet of dates; ignored"#),
+        "{}",
+        r.stderr
+    );
     let r = bgy.run(&["import", "转正名单.csv", "--dry-run"]).await;
     r.assert_code(1);
     assert!(
