@@ -317,5 +317,15 @@ mod tests {
             parse_cell(&Cell::Number(43943.0)).unwrap().to_string(),
             "2020-04-22"
         );
+        // Digits typed into a number cell are the date they spell; with a fraction they are
+        // no typed date, and as a serial far past 2100.
+        assert_eq!(
+            parse_cell(&Cell::Number(20_261_102.0)).unwrap().to_string(),
+            "2026-11-02"
+        );
+        assert!(matches!(
+            parse_cell(&Cell::Number(20_261_102.5)),
+            Err(DateError::OutOfRange(_))
+        ));
     }
 }
