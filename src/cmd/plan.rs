@@ -92,7 +92,7 @@ async fn prepare<'a>(
     // the tree as it will be.
     let depts = RefCell::new(None);
     let ready = |live: &mut Live| {
-        let planned = departments_sheet(input)
+        let planned = departments_sheet(ctx, input)
             .map(|rows| rows.map(|rows| plan::depts::plan(rows, &live.tree)));
         if let Ok(Some(d)) = &planned {
             live.tree = d.planned.clone();
@@ -398,15 +398,26 @@ fn read_once(input: &Input) -> anyhow::Result<Input> {
     })
 }
 
-/// The workbook's 部门 Departments sheet, when it has one (from the bytes of [`read_once`]).
-/// Read once the staff sheet's reader has them: the input's hold on them goes then (the reader,
-/// and the run's copy after it, hold their own; cells come again from that copy).
-fn departments_sheet(input: &Input) -> anyhow::Result<Option<Vec<plan::depts::DeptRow>>> {
+/// The workbook's 部门 Departments sheet, when it has one (from the bytes of [`read_once`]),
+/// what its reading said warned of, the sheet named (a remedy of a column would be the staff
+/// sheet's). Read once the staff sheet's reader has them: the input's hold on them goes then
+/// (the reader, and the run's copy after it, hold their own; cells come again from that copy).
+fn departments_sheet(
+    ctx: &Context,
+    input: &Input,
+) -> anyhow::Result<Option<Vec<plan::depts::DeptRow>>> {
     let bytes = input.held_bytes().context("the input was not read")?;
     if let Some(held) = &input.bytes {
         held.let_go();
     }
-    Ok(plan::depts::read(&bytes, &input.file)?)
+    let Some(sheet) = plan::depts::read(&bytes, &input.file)? else {
+        return Ok(None);
+    };
+    for w in sheet.warnings {
+        ctx.events
+            .warn(format!("{}: {}", crate::model::DEPT_SHEET, w.text));
+    }
+    Ok(Some(sheet.rows))
 }
 
 /// A row's outcome as its report row is written while the sheet is read: a sync's as its

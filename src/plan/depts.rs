@@ -9,6 +9,7 @@ use crate::model::tree::DeptTree;
 use crate::model::{Field, Layout, DEPT_SHEET};
 use crate::outcome::{DeptCounts, PlanLine};
 use crate::read::{self, ReadError};
+use crate::remedy::Advice;
 use crate::validate::fields::problem;
 use crate::validate::{self, rule, Issue, LoadError, Row};
 
@@ -85,9 +86,16 @@ pub struct DeptPlan {
     pub named: BTreeSet<String>,
 }
 
+/// A workbook's 部门 Departments sheet as read.
+pub struct DeptSheet {
+    pub rows: Vec<DeptRow>,
+    /// What its reading said: columns not read, merged cells filled down.
+    pub warnings: Vec<Advice>,
+}
+
 /// The 部门 Departments sheet of a workbook's `bytes`, when it has one, read and validated as
 /// every other layout is (its header found and matched, each row on its own).
-pub fn read(bytes: &[u8], path: &Path) -> Result<Option<Vec<DeptRow>>, LoadError> {
+pub fn read(bytes: &[u8], path: &Path) -> Result<Option<DeptSheet>, LoadError> {
     // A CSV has one sheet, the staff: reading it again here, whole, to find it is not named
     // 部门 cost a sync of 100,000 rows 0.1 GB and a second parse.
     if read::sniff(bytes) == Some(read::Format::Csv) {
@@ -103,10 +111,16 @@ pub fn read(bytes: &[u8], path: &Path) -> Result<Option<Vec<DeptRow>>, LoadError
         .iter()
         .all(|r| r.cells.iter().all(read::Cell::is_empty))
     {
-        return Ok(Some(Vec::new()));
+        return Ok(Some(DeptSheet {
+            rows: Vec::new(),
+            warnings: Vec::new(),
+        }));
     }
     let table = validate::from_sheet(path, sheet, Layout::Departments)?;
-    Ok(Some(table.rows.into_iter().map(DeptRow::of).collect()))
+    Ok(Some(DeptSheet {
+        rows: table.rows.into_iter().map(DeptRow::of).collect(),
+        warnings: table.warnings,
+    }))
 }
 
 /// Validates the rows against `live` and plans their creates and renames.

@@ -442,13 +442,20 @@ async fn the_departments_sheet_has_a_header_found_like_any_other() {
     let staff = exported_staff(&bgy).await;
     let depts = vec![
         cells(&["2026 年组织调整"]),
-        cells(&["路径", "部门ID"]),
-        cells(&["办公逸/新部门", ""]),
+        cells(&["路径", "部门ID", "负责人"]),
+        cells(&["办公逸/新部门", "", "王总"]),
     ];
     write_book(&bgy.path("moved.xlsx"), &staff, &depts);
     let r = bgy.run(&["sync", "moved.xlsx", "--json"]).await;
     r.assert_code(0);
     assert_eq!(r.json()["departments_created"], json!(1), "{}", r.stderr);
+    // A column it does not read is said, in that sheet's name.
+    assert!(
+        r.stderr
+            .contains(r#"部门 Departments: 列 C2 "负责人" 不是已知的列,已忽略"#),
+        "{}",
+        r.stderr
+    );
 
     let depts = vec![cells(&["部门", "备注"]), cells(&["办公逸/又一个", ""])];
     write_book(&bgy.path("nohead.xlsx"), &staff, &depts);
