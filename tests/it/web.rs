@@ -512,6 +512,35 @@ pub async fn wait_until_done(c: &Console, run: &str) -> String {
     panic!("{run} never finished");
 }
 
+/// The first progress event of the run at `run` (its `/events` stream) that counts at least
+/// `n` rows sent, whether they succeeded or failed.
+async fn sent_so_far(c: &Console, run: &str, n: u64) -> serde_json::Value {
+    let mut events = c
+        .http
+        .get(format!("{}{run}/events", c.base))
+        .send()
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let read = async {
+        while let Some(chunk) = events.chunk().await.unwrap() {
+            text.push_str(&String::from_utf8_lossy(&chunk));
+            let sent = (text.lines())
+                .filter_map(|l| l.strip_prefix("data: "))
+                .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                .find(|p| p["ok"].as_u64().unwrap_or(0) + p["failed"].as_u64().unwrap_or(0) >= n);
+            if sent.is_some() {
+                return sent;
+            }
+        }
+        None
+    };
+    let sent = tokio::time::timeout(Duration::from_secs(20), read).await;
+    sent.ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("no event counts {n} rows sent"))
+}
+
 #[tokio::test]
 async fn one_run_sends_at_a_time_and_stop_ends_it_with_a_report() {
     let emu = emulator().await;
@@ -540,6 +569,12 @@ async fn one_run_sends_at_a_time_and_stop_ends_it_with_a_report() {
     assert!(
         text.contains(running.trim_start_matches("/runs/")),
         "names the busy run: {text}"
+    );
+    // The progress stream counts the rows sent as they succeed.
+    let progress = sent_so_far(&c, &running, 3).await;
+    assert!(
+        progress["ok"].as_u64() >= Some(3) && progress["failed"] == 0,
+        "{progress}"
     );
     // Stop: calls in flight finish, the rest is not sent, the report is written.
     let r = c
