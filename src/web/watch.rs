@@ -238,3 +238,24 @@ impl Observer for WebRun {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::remedy::Removal;
+
+    /// A removal is confirmed in the page, typed, before its run starts: a run that asks
+    /// anyway (a job started without that confirmation) is refused, never taken as yes.
+    #[test]
+    fn a_run_of_the_console_never_confirms_a_removal_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = WebRun::new(dir.path().to_path_buf(), Stop::new());
+        for what in [Removal::Delete, Removal::MarkLeft] {
+            let refused = run.confirm_removal("delete", 3, what).unwrap_err();
+            assert!(
+                refused.to_string().contains("nothing was changed"),
+                "{refused}"
+            );
+        }
+    }
+}
