@@ -1612,16 +1612,25 @@ async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department
     );
 
     // Nobody leads themselves: lisi's own row means another 李四 (lisi3, at the root, is above
-    // 后端组), and 孙七's means nobody.
+    // 后端组), and 孙七's means nobody, nor 张三's (the directory's one 张三 is the row's own).
     bgy.write(
         "self.csv",
         roster_by_leader_name(&[
             "李四,lisi,13900000019,办公逸/研发部/后端组,李四",
             "孙七,sunqi,13900000017,办公逸/研发部,孙七",
+            "张三,zhangsan,13900000018,办公逸/研发部,张三",
         ]),
     );
     let r = bgy
-        .run(&["import", "self.csv", "--json", "--cover", "overwrite"])
+        .run(&[
+            "import",
+            "self.csv",
+            "--json",
+            "--cover",
+            "overwrite",
+            "--report",
+            "self.xlsx",
+        ])
         .await;
     r.assert_code(1);
     assert_eq!(lead("lisi"), lisi("lisi3"), "{}", r.stdout);
@@ -1629,6 +1638,20 @@ async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department
         emu.store.person("sunqi").is_none(),
         "孙七 leads nobody but himself"
     );
+    let zhangsan = emu.store.person("zhangsan").unwrap();
+    assert!(
+        zhangsan.get("lead_id").is_none_or(|l| l == ""),
+        "张三 is not sent as his own leader: {zhangsan:?}"
+    );
+    for own in ["sunqi", "zhangsan"] {
+        let said = said_of(&bgy.path("self.xlsx"), own);
+        assert!(
+            said.contains(
+                "is this row's own name, and nobody else in this file or the directory has it"
+            ),
+            "{own}: {said}"
+        );
+    }
 }
 
 /// An HR export names each person's own department only (`后端组`, not
