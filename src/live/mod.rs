@@ -240,8 +240,8 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
     row.issues.retain(|i| i.reason != rule::LEADER_NOT_IN_FILE);
     let bracketed = leaders::bracketed(lead);
     if let Some((name, account)) = bracketed {
-        let own = |p: &&StaffRecord| p.account().eq_ignore_ascii_case(row.account());
-        if let Some(p) = live.person(account).filter(|p| !own(p)) {
+        // The row's own account is the sheet's, found as the sheet was read.
+        if let Some(p) = live.person(account) {
             let theirs = p.get(Field::WeName).unwrap_or_default();
             if leaders::same_name(theirs, name) {
                 row.values_mut().put(Field::LeadId, p.account());
