@@ -1373,6 +1373,19 @@ fn says_of_the_leader_once(report: &Path, expected: &[(&str, &str)]) {
     }
 }
 
+/// `bgy import roster.csv --report import.xlsx`, which fails the rows it cannot send: its
+/// people `created` and rows `invalid`.
+async fn import_roster(bgy: &Bgy, (created, invalid): (u64, u64)) {
+    let r = (bgy.run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])).await;
+    r.assert_code(1);
+    let j = r.json();
+    assert_eq!(
+        (j["created"].as_u64(), j["invalid"].as_u64()),
+        (Some(created), Some(invalid)),
+        "{j}"
+    );
+}
+
 /// What a report's 全部 All sheet says of `account`'s row.
 #[track_caller]
 fn said_of(report: &Path, account: &str) -> String {
@@ -1416,16 +1429,7 @@ async fn a_leader_given_by_name_is_sent_as_the_account_of_the_one_person_so_name
         ],
     );
 
-    let r = bgy
-        .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
-        .await;
-    r.assert_code(1);
-    let j = r.json();
-    assert_eq!(
-        (j["created"].as_u64(), j["invalid"].as_u64()),
-        (Some(4), Some(1)),
-        "{j}"
-    );
+    import_roster(&bgy, (4, 1)).await;
     let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
     assert_eq!(lead("lijingli"), "wangzong");
     assert_eq!(lead("zhaoliu"), "lijingli");
@@ -1858,16 +1862,7 @@ async fn a_leader_written_as_a_name_and_an_account_in_brackets_is_that_account()
         assert_eq!(said_of(&report, exact), "", "{exact}");
     }
 
-    let r = bgy
-        .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
-        .await;
-    r.assert_code(1);
-    let j = r.json();
-    assert_eq!(
-        (j["created"].as_u64(), j["invalid"].as_u64()),
-        (Some(7), Some(2)),
-        "{j}"
-    );
+    import_roster(&bgy, (7, 2)).await;
     let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
     assert_eq!(lead("lijingli"), "wangzong");
     assert_eq!(lead("zhaoliu"), "lijingli");
@@ -1931,16 +1926,7 @@ async fn a_leader_who_is_the_row_itself_is_taken_by_account_and_never_by_name() 
         assert_eq!(said_of(&report, exact), "", "{exact}");
     }
 
-    let r = bgy
-        .run(&["import", "roster.csv", "--json", "--report", "import.xlsx"])
-        .await;
-    r.assert_code(1);
-    let j = r.json();
-    assert_eq!(
-        (j["created"].as_u64(), j["invalid"].as_u64()),
-        (Some(3), Some(2)),
-        "{j}"
-    );
+    import_roster(&bgy, (3, 2)).await;
     let lead = |account: &str| emu.store.person(account).unwrap()["lead_id"].clone();
     assert_eq!(lead("wangzong"), "wangzong");
     assert_eq!(lead("lizong"), "lizong");
