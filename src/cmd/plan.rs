@@ -413,9 +413,13 @@ fn departments_sheet(
     let Some(sheet) = plan::depts::read(&bytes, &input.file)? else {
         return Ok(None);
     };
+    let named = crate::model::DEPT_SHEET;
     for w in sheet.warnings {
-        ctx.events
-            .warn(format!("{}: {}", crate::model::DEPT_SHEET, w.text));
+        // In both languages' parts: the console shows one of them.
+        ctx.events.warn(match crate::text::bilingual(&w.text) {
+            Some((zh, en)) => format!("{named}: {zh} ({named}: {en})"),
+            None => format!("{named}: {}", w.text),
+        });
     }
     Ok(Some(sheet.rows))
 }

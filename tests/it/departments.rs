@@ -452,7 +452,10 @@ async fn the_departments_sheet_has_a_header_found_like_any_other() {
     // A column it does not read is said, in that sheet's name.
     assert!(
         r.stderr
-            .contains(r#"部门 Departments: 列 C2 "负责人" 不是已知的列,已忽略"#),
+            .contains(r#"部门 Departments: 列 C2 "负责人" 不是已知的列,已忽略"#)
+            && r.stderr.contains(
+                r#"(部门 Departments: column C2 "负责人" is not a known column; ignored"#
+            ),
         "{}",
         r.stderr
     );
