@@ -295,10 +295,12 @@ fn leader_checked(row: &mut Row, lead: &str, live: &Live, in_file: &FileAccounts
                     format!("{a}, {b} in the directory"),
                 )),
             )),
-            Found::Nobody if is_name => match row.values().get(Field::WeName) {
-                Some(own) if leaders::same_name(own, name) => Err(leaders::only_own(lead)),
-                _ => Err(leaders::nobody(lead)),
-            },
+            Found::Nobody
+                if is_name && leaders::own_name(lead, row.values().get(Field::WeName)) =>
+            {
+                Err(leaders::only_own(lead))
+            }
+            Found::Nobody if is_name => Err(leaders::nobody(lead)),
             Found::Nobody => Err(not_found(lead, None)),
         },
     };

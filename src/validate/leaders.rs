@@ -288,14 +288,14 @@ impl SheetNames {
     /// spelled as an account, or some namesakes wait for the directory's tree:
     /// [`SheetNames::decide`]).
     pub(super) fn finish(&mut self, rows: &mut [Row]) -> bool {
-        for named in std::mem::take(&mut self.named) {
-            let Named {
-                i,
-                lead,
-                dept,
-                guessed,
-                own,
-            } = named;
+        for Named {
+            i,
+            lead,
+            dept,
+            guessed,
+            own,
+        } in std::mem::take(&mut self.named)
+        {
             let row = &mut rows[i as usize];
             if let Some((name, account)) = bracketed(&lead) {
                 // The row's own account is taken as the account alone would be.
@@ -500,10 +500,10 @@ fn not_in_file(lead: &str) -> Issue {
     )
 }
 
-/// A 直接上级 (not an account in brackets) that is the row's own `name`: looked for among
-/// the others only (nobody is found as their own leader by name).
-fn own_name(lead: &str, name: Option<&str>) -> bool {
-    bracketed(lead).is_none() && name.is_some_and(|name| same_name(name, lead))
+/// A 直接上级 whose name ([`name_of`]) is the row's own `name`: looked for among the others
+/// only (nobody is found as their own leader by name).
+pub fn own_name(lead: &str, name: Option<&str>) -> bool {
+    name.is_some_and(|name| same_name(name, name_of(lead)))
 }
 
 /// The warning of a leader's name that only the row's own person has in the sheet.
