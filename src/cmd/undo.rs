@@ -792,7 +792,7 @@ fn push_shown(text: &mut String, f: Field, x: &str, live: &Live) {
                 .map(|id| id.trim().parse().ok());
             match ids.collect::<Option<Vec<i64>>>() {
                 Some(ids) => {
-                    let paths = crate::plan::paths(&ids, &live.tree);
+                    let paths = live.tree.paths(&ids);
                     write!(text, "{}={paths}", Field::WeDepartment.label())
                 }
                 None => write!(text, "{}={x}", f.label()),

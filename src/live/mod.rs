@@ -2,6 +2,7 @@
 //! against it: every department exists (or will be created),
 //! leaders exist, and which accounts are already there. Reads only; never changes anything.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
 
@@ -212,11 +213,18 @@ impl Live {
 }
 
 /// Of the directory's several people called `lead`, the one `row` reports to by department
-/// ([`Live::nearest`]): the row's own 部门, else the department the directory has the person in.
+/// ([`Live::nearest`]): where the row puts the person, its 部门, else the departments its
+/// 部门ID names (a valid row has one of the two).
 fn nearest<'a>(row: &Row, lead: &str, live: &'a Live) -> Option<(&'a str, &'a str)> {
-    let own = || live.person(row.account())?.get(Field::WeDepartment);
-    let paths = row.values().get(Field::WeDepartment).or_else(own)?;
-    live.nearest(lead, paths, row.account())
+    let v = row.values();
+    let paths = match v.get(Field::WeDepartment) {
+        Some(paths) => Cow::Borrowed(paths),
+        None => {
+            let ids = Placement::new(v.get(Field::WeId), None).resolve(&live.tree)?;
+            Cow::Owned(live.tree.paths(&ids))
+        }
+    };
+    live.nearest(lead, &paths, row.account())
 }
 
 /// The issue of a row's leader `lead`, whom the directory does not have as an account, once

@@ -337,6 +337,15 @@ impl DeptTree {
         Some(parts.join("/"))
     }
 
+    /// Departments as a person reads them: each id's path (the id, for one the tree lacks),
+    /// `;` between.
+    pub fn paths(&self, ids: &[i64]) -> String {
+        ids.iter()
+            .map(|id| self.path(*id).unwrap_or_else(|| id.to_string()))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
     /// Every department's full path, sorted.
     pub fn all_paths(&self) -> Vec<String> {
         let mut paths: Vec<String> = self.by_id.keys().filter_map(|&id| self.path(id)).collect();

@@ -45,15 +45,6 @@ pub struct Plan {
     targets: Vec<Option<Box<str>>>,
 }
 
-/// Departments as a person reads them: each id's path (the id, for one the tree lacks), `;`
-/// between.
-pub fn paths(ids: &[i64], tree: &DeptTree) -> String {
-    ids.iter()
-        .map(|id| tree.path(*id).unwrap_or_else(|| id.to_string()))
-        .collect::<Vec<_>>()
-        .join(";")
-}
-
 /// The changes that would bring `live` to `sheet` (empty cells left alone).
 pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<Change> {
     let mut out = Vec::new();
@@ -82,14 +73,14 @@ pub fn changes(sheet: &StaffRecord, live: &StaffRecord, tree: &DeptTree) -> Vec<
         let old_ids = live.placement().resolve(tree).unwrap_or_default();
         let new = match place.resolve(tree) {
             Some(ids) if Placement::same_departments(&ids, &old_ids) => None,
-            Some(ids) => Some(paths(&ids, tree)),
+            Some(ids) => Some(tree.paths(&ids)),
             // A path that does not exist yet (created by sync before the staff rows).
             None => sheet.get(Field::WeDepartment).map(str::to_string),
         };
         if let Some(new) = new {
             out.push(Change {
                 field: Field::WeDepartment,
-                old: paths(&old_ids, tree),
+                old: tree.paths(&old_ids),
                 new,
             });
         }

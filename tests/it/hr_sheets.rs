@@ -1658,6 +1658,38 @@ async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department
     }
 }
 
+/// A row without 部门 (a template of 部门ID) is placed by its 部门ID to tell a leader's
+/// namesakes apart.
+#[tokio::test]
+async fn a_row_of_department_ids_tells_a_leaders_namesakes_apart_by_them() {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    // 李四: lisi in 客服部 and 后端组 (the seed's), lisi2 in 客服部, lisi3 at the root.
+    bgy.write(
+        "more.csv",
+        roster_by_leader_name(&[
+            "李四,lisi2,13900000011,办公逸/客服部,",
+            "李四,lisi3,13900000012,办公逸,",
+        ]),
+    );
+    bgy.run(&["import", "more.csv"]).await.assert_code(0);
+    let lead = |account: &str| emu.store.person(account).map(|p| p["lead_id"].clone());
+    let lisi = |n: &str| Some(serde_json::Value::from(n));
+
+    // 后端组 is we_id 4, 研发部 2.
+    bgy.write(
+        "ids.csv",
+        "姓名,帐号,手机,部门ID,直属主管\n\
+         周九,zhoujiu,13900000014,4,李四\n\
+         郑一,zhengyi,13900000016,2,李四\n",
+    );
+    let r = bgy.run(&["import", "ids.csv", "--json"]).await;
+    r.assert_code(0);
+    assert_eq!(r.json()["created"], 2, "{}", r.stdout);
+    assert_eq!(lead("zhoujiu"), lisi("lisi"), "in the department its id names");
+    assert_eq!(lead("zhengyi"), lisi("lisi3"), "above the department its id names");
+}
+
 /// An HR export names each person's own department only (`后端组`, not
 /// `办公逸/研发部/后端组`), as 北森 and 钉钉 do: two 王磊 are told apart once the directory's
 /// tree completes those names, so 孙丽 of 后端组 reports to the 王磊 of 研发部, above it. Offline,
