@@ -297,25 +297,21 @@ fn repair_scientific(text: &str) -> Result<Option<String>, Problem> {
     if exp > 30 {
         return Err(lost_scientific(text));
     }
+    if frac.len() < exp {
+        return Err(lost_scientific(text));
+    }
+    // More digits than places: exact only when the extra ones are zeros.
     let digits = format!("{int}{frac}");
-    if frac.len() > exp {
-        // More digits than places: exact only when the extra ones are zeros.
-        let (whole, rest) = digits.split_at(int.len() + exp);
-        if rest.bytes().all(|b| b == b'0') {
-            return Ok(Some(whole.trim_start_matches('0').to_string())
-                .filter(|s| !s.is_empty())
-                .or(Some("0".into())));
-        }
+    let (whole, rest) = digits.split_at(int.len() + exp);
+    if !rest.bytes().all(|b| b == b'0') {
         return Err(problem(
             rule::NOT_WHOLE_NUMBER,
             format!("应为整数: {text}"),
             format!("expected a whole number: {text}"),
         ));
     }
-    if frac.len() == exp {
-        return Ok(Some(digits.trim_start_matches('0').to_string()));
-    }
-    Err(lost_scientific(text))
+    let whole = whole.trim_start_matches('0');
+    Ok(Some(if whole.is_empty() { "0" } else { whole }.to_string()))
 }
 
 fn lost_scientific(shown: &str) -> Problem {
@@ -619,6 +615,37 @@ mod tests {
                 .reason,
             rule::NUMBER_LOST_PRECISION
         );
+        // Excel keeps 15 digits: a 16-digit card typed as a number ends in a 0 it made up.
+        assert_eq!(
+            n(Field::BankCard, Cell::Number(6222020200112230.0))
+                .unwrap_err()
+                .reason,
+            rule::NUMBER_LOST_PRECISION
+        );
+        assert_eq!(
+            n(Field::WeUserid, Cell::Number(999_999_999_999_999.0))
+                .unwrap()
+                .unwrap(),
+            "999999999999999"
+        );
+    }
+
+    #[test]
+    fn a_dates_problem_is_told_by_its_reason() {
+        let reason = |field, s: &str| n(field, t(s)).unwrap_err().reason;
+        for (field, typed, why) in [
+            (Field::EntryTime, "2026-02-30", rule::IMPOSSIBLE_DATE),
+            (Field::EntryTime, "1800-01-01", rule::DATE_OUT_OF_RANGE),
+            (Field::EntryTime, "下周一", rule::UNRECOGNISED_DATE),
+            (Field::EntryTime, "2010.07", rule::NOT_A_WHOLE_DATE),
+            (Field::BirthdayL, "腊月初八", rule::LUNAR_WITHOUT_YEAR),
+            (Field::BirthdayL, "1800年腊月初八", rule::DATE_OUT_OF_RANGE),
+            (Field::BirthdayL, "1998-02-31", rule::IMPOSSIBLE_DATE),
+            (Field::BirthdayL, "1998年闰二月初一", rule::IMPOSSIBLE_DATE),
+            (Field::BirthdayL, "属虎那年", rule::UNRECOGNISED_DATE),
+        ] {
+            assert_eq!(reason(field, typed), why, "{typed}");
+        }
     }
 
     #[test]
@@ -639,6 +666,18 @@ mod tests {
             n(Field::WeMobile, t("1.3800138000E+10")).unwrap().unwrap(),
             "13800138000"
         );
+        assert_eq!(
+            n(Field::WeMobile, t("1.38001380001E+10"))
+                .unwrap_err()
+                .reason,
+            rule::NOT_WHOLE_NUMBER
+        );
+        // Zero is a digit, not an empty cell.
+        assert_eq!(
+            n(Field::CheckId, t("0E+0")).unwrap_err().reason,
+            rule::CHECK_ID_LEADING_ZERO
+        );
+        assert_eq!(n(Field::WeUserid, t("0.0E+1")).unwrap().unwrap(), "0");
     }
 
     #[test]

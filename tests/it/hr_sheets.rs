@@ -1686,8 +1686,16 @@ async fn a_row_of_department_ids_tells_a_leaders_namesakes_apart_by_them() {
     let r = bgy.run(&["import", "ids.csv", "--json"]).await;
     r.assert_code(0);
     assert_eq!(r.json()["created"], 2, "{}", r.stdout);
-    assert_eq!(lead("zhoujiu"), lisi("lisi"), "in the department its id names");
-    assert_eq!(lead("zhengyi"), lisi("lisi3"), "above the department its id names");
+    assert_eq!(
+        lead("zhoujiu"),
+        lisi("lisi"),
+        "in the department its id names"
+    );
+    assert_eq!(
+        lead("zhengyi"),
+        lisi("lisi3"),
+        "above the department its id names"
+    );
 }
 
 /// An HR export names each person's own department only (`后端组`, not
