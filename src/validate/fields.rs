@@ -609,6 +609,19 @@ mod tests {
             n(Field::WeMobile, t("13800138000.0")).unwrap().unwrap(),
             "13800138000"
         );
+        // Only a whole number's `.0` goes, and only after digits.
+        assert_eq!(
+            n(Field::WeMobile, t("13800138000.5")).unwrap_err().reason,
+            rule::MOBILE
+        );
+        assert_eq!(
+            n(Field::WeUserid, t("10086.5")).unwrap().unwrap(),
+            "10086.5"
+        );
+        assert_eq!(
+            n(Field::WeMobile, t(".0")).unwrap_err().reason,
+            rule::MOBILE
+        );
         assert_eq!(
             n(Field::BankCard, Cell::Number(6.222020200112233e18))
                 .unwrap_err()
