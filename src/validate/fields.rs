@@ -357,15 +357,15 @@ fn canonical_ids(text: &str) -> bool {
 }
 
 /// 部门 as [`department_paths`] writes them (`办公逸/研发部;办公逸/客服部`): half-width
-/// separators, no spaces around a level, each level a name within the rules (not empty).
-/// Kept as they are: taken apart into levels and joined again, with 部门ID's, an export's
-/// 100,000 rows cost ~0.4 G instructions (valgrind), ~4 % of a plan's.
+/// separators (a level's name has no full-width one), no spaces around a level, each level a
+/// name within the rules (not empty). Kept as they are: taken apart into levels and joined
+/// again, with 部门ID's, an export's 100,000 rows cost ~0.4 G instructions (valgrind), ~4 %
+/// of a plan's.
 fn canonical_paths(text: &str) -> bool {
-    !text.contains(['；', '／'])
-        && text.split(';').all(|path| {
-            path.split('/')
-                .all(|level| level.trim() == level && name_rule(level).is_none())
-        })
+    text.split(';').all(|path| {
+        path.split('/')
+            .all(|level| level.trim() == level && name_rule(level).is_none())
+    })
 }
 
 /// 部门: paths separated by `;` (or `；`), levels by `/` (or `／`), each level trimmed and
@@ -899,6 +899,18 @@ mod tests {
         assert!(n(Field::WeUserid, t("张三")).is_err());
         assert!(n(Field::WeEmail, t("a@b")).is_err());
         assert_eq!(n(Field::WeEmail, t("a@b.cn")).unwrap().unwrap(), "a@b.cn");
+        for bad in ["@b.cn", "a@.cn", "a@b.", "a@b@c.cn", "a b@c.cn"] {
+            assert_eq!(
+                n(Field::WeEmail, t(bad)).unwrap_err().reason,
+                rule::EMAIL,
+                "{bad}"
+            );
+        }
+        // A number's sign is no digit: `+3` is no we_id, though Rust would parse it.
+        assert_eq!(
+            n(Field::WeId, t("+3")).unwrap_err().reason,
+            rule::DEPARTMENT_ID
+        );
     }
 
     #[test]
