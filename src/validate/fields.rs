@@ -906,6 +906,23 @@ mod tests {
                 "{bad}"
             );
         }
+        // Lists: separators half-width, spaces around an item gone.
+        assert_eq!(
+            n(Field::Subordinate, t("zhangsan／ lisi"))
+                .unwrap()
+                .unwrap(),
+            "zhangsan/lisi"
+        );
+        assert_eq!(
+            n(Field::WeTag, t("销售 / 北京／骨干")).unwrap().unwrap(),
+            "销售/北京/骨干"
+        );
+        assert_eq!(
+            n(Field::BankCard, t("6222 0202 0011 2233"))
+                .unwrap()
+                .unwrap(),
+            "6222020200112233"
+        );
         // A number's sign is no digit: `+3` is no we_id, though Rust would parse it.
         assert_eq!(
             n(Field::WeId, t("+3")).unwrap_err().reason,
