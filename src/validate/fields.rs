@@ -536,11 +536,9 @@ fn check(field: Field, text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
 
 fn mobile(text: Cow<'_, str>) -> Result<Cow<'_, str>, Problem> {
     // What HR systems write around a number's digits: spaces, dashes, and the brackets of
-    // `(+86)138…`.
+    // `(+86)138…` (full-width ones are half-width by now: [`normalize`]).
     let separator = |c: char| {
-        c.is_whitespace()
-            || crate::text::is_invisible(c)
-            || matches!(c, '-' | '－' | '—' | '(' | ')' | '（' | '）')
+        c.is_whitespace() || crate::text::is_invisible(c) || matches!(c, '-' | '—' | '(' | ')')
     };
     let mut number = match text.contains(separator) {
         true => Cow::Owned(text.chars().filter(|c| !separator(*c)).collect()),
@@ -778,6 +776,47 @@ mod tests {
         );
         assert!(n(Field::WeMobile, t("8612800138000")).is_err());
         assert!(n(Field::WeMobile, t("86138001380001")).is_err());
+        assert_eq!(
+            n(Field::WeMobile, t("138—0013—8000")).unwrap().unwrap(),
+            "13800138000",
+            "an em dash, as a word processor makes of two hyphens"
+        );
+        for bad in ["23800138000", "+85291234abc", "+852 9123 4567 x"] {
+            assert_eq!(
+                n(Field::WeMobile, t(bad)).unwrap_err().reason,
+                rule::MOBILE,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_excel_error_is_no_value() {
+        for field in [Field::WeName, Field::WeMobile, Field::EntryTime] {
+            let e = n(field, Cell::Error("#N/A".into())).unwrap_err();
+            assert_eq!(e.reason, rule::EXCEL_ERROR, "{field:?}");
+            assert!(e.en.contains("#N/A"), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn kinds_of_employment_without_a_status_are_in_service() {
+        // As the README lists them.
+        for word in [
+            "在职",
+            "在岗",
+            "实习",
+            "实习生",
+            "劳务派遣",
+            "派遣",
+            "外包",
+            "返聘",
+        ] {
+            assert!(in_service(&t(word)), "{word}");
+        }
+        for status in ["已转正", "试用期", "兼职", "已离职", "离职", ""] {
+            assert!(!in_service(&t(status)), "{status}");
+        }
     }
 
     #[test]
