@@ -218,6 +218,44 @@ mod tests {
         assert!(Fill::new([((0, 0), (0, 3))]).is_empty());
     }
 
+    /// A cell under a range's first that holds a value of its own (a tool that merges and keeps
+    /// every cell's value, as WPS can) keeps it, and a range that filled nothing is not said.
+    #[test]
+    fn a_cell_with_a_value_of_its_own_keeps_it() {
+        let mut fill = Fill::new([((1, 3), (2, 3)), ((1, 4), (2, 4))]);
+        let mut rows = [
+            row(2, &["a", "甲", "138", "研发部", "经理"]),
+            row(3, &["b", "乙", "139", "客服部", ""]),
+        ];
+        for r in &mut rows {
+            fill.apply(r);
+        }
+        assert_eq!(texts(&rows[1]), ["b", "乙", "139", "客服部", "经理"]);
+        let said = said(&fill.used(), 1).unwrap().text;
+        assert!(said.contains("E2:E3") && !said.contains("D2:D3"), "{said}");
+    }
+
+    /// The warning names five ranges, and says there are more.
+    #[test]
+    fn more_than_five_ranges_are_said_in_part() {
+        let used = |n: usize| -> Vec<Used> {
+            (0..n)
+                .map(|i| Used {
+                    name: format!("D{}:D{}", 2 * i + 2, 2 * i + 3),
+                    bottom: 2 * i as u32 + 3,
+                    cells: 1,
+                })
+                .collect()
+        };
+        let five = said(&used(5), 1).unwrap().text;
+        assert!(five.contains("D10:D11") && !five.contains('…'), "{five}");
+        let six = said(&used(6), 1).unwrap().text;
+        assert!(
+            six.contains("6 cells") && six.contains("D10:D11, …") && !six.contains("D12"),
+            "{six}"
+        );
+    }
+
     /// A hostile file's range across every column and row fills nothing: it is no data
     /// column's merge.
     #[test]
