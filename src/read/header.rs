@@ -198,7 +198,7 @@ pub fn normalize(s: &str) -> String {
             '\u{3000}' => ' ',
             _ => c,
         };
-        if c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}' {
+        if c.is_whitespace() || crate::text::is_invisible(c) {
             continue;
         }
         out.extend(c.to_lowercase());
@@ -943,6 +943,10 @@ mod tests {
         assert_eq!(field_of("部门id"), Some(Field::WeId));
         assert_eq!(field_of("账号"), Some(Field::WeUserid));
         assert_eq!(field_of("toqy"), Some(Field::ToQy));
+        // What comes along with a title pasted from a chat or a web page.
+        assert_eq!(field_of("\u{FEFF}姓名"), Some(Field::WeName));
+        assert_eq!(field_of("手机\u{200B}"), Some(Field::WeMobile));
+        assert_eq!(field_of("邮\u{200D}箱"), Some(Field::WeEmail));
         // HR templates' marks of a column to fill in, before or after the title.
         assert_eq!(field_of("*姓名"), Some(Field::WeName));
         assert_eq!(field_of("＊手机号码（必填）"), Some(Field::WeMobile));
@@ -1127,6 +1131,12 @@ mod tests {
             &Names::default()
         )
         .is_none());
+        // One column by its title and by its key, as the 说明 Instructions sheet lists them.
+        let listed = [
+            row(1, &["帐号*", "we_userid", "必填"]),
+            row(2, &["姓名", "we_name"]),
+        ];
+        assert!(find(&listed, Layout::Staff, &Names::default()).is_none());
     }
 
     #[test]
