@@ -644,6 +644,42 @@ pub(crate) fn tree_of(list: &[(i64, &str, i64)]) -> DeptTree {
 mod tests {
     use super::*;
 
+    /// Namesakes told apart as HR would: in the row's department, else nearest above it; two
+    /// as near are nobody, unless a nearer one comes; one person in two departments is one.
+    #[test]
+    fn a_namesake_is_the_one_nearest_above_the_row() {
+        let at = |paths| Placement::new(None, Some(paths));
+        let row = at("办公逸/研发部/后端组;办公逸/客服部");
+        let (root, rd, cs, be) = (
+            at("办公逸"),
+            at("办公逸/研发部"),
+            at("办公逸/客服部"),
+            at("办公逸/研发部/后端组"),
+        );
+        assert_eq!(
+            nearest(&row, [(1, root), (2, be)]),
+            Some((2, "办公逸/研发部/后端组"))
+        );
+        assert_eq!(
+            nearest(&row, [(1, root), (2, rd)]),
+            Some((2, "办公逸/研发部"))
+        );
+        assert_eq!(nearest(&row, [(1, rd), (2, cs)]), None, "two as near");
+        assert_eq!(
+            nearest(&row, [(1, rd), (2, cs), (3, be)]),
+            Some((3, "办公逸/研发部/后端组")),
+            "a nearer one after a tie"
+        );
+        let both = at("办公逸/研发部;办公逸/客服部");
+        assert_eq!(
+            nearest(&row, [(1, both), (2, root)]).map(|(w, _)| w),
+            Some(1)
+        );
+        // Below the row, or beside it (a level is whole: 研发 is not above 研发部): nobody.
+        let row = at("办公逸/研发部");
+        assert_eq!(nearest(&row, [(1, be), (2, at("办公逸/研发"))]), None);
+    }
+
     fn d(we_id: i64, name: &str, parent: i64) -> Department {
         Department {
             we_id,
