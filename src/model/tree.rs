@@ -825,6 +825,7 @@ mod tests {
     fn one_parser_for_every_department_path() {
         let p = |s: &str| s.parse::<DeptPath>().map(|p| p.to_string());
         assert_eq!(p(" 办公逸 ／ 研发部 / ").unwrap(), "办公逸/研发部");
+        assert_eq!(p("办公逸/研发部／").unwrap(), "办公逸/研发部");
         assert!(p("办公逸//研发部").unwrap_err().en.contains("empty level"));
         assert!(p("").is_err() && p(" / ").is_err());
         assert!(p(&format!("办公逸/{}", "长".repeat(65)))

@@ -1337,6 +1337,22 @@ fn roster_by_leader_name(rows: &[&str]) -> String {
     format!("姓名,帐号,手机,部门,直属主管\n{}\n", rows.join("\n"))
 }
 
+/// An emulator whose directory has three 李四: the seed's lisi in 客服部 and 后端组, lisi2 in
+/// 客服部 and lisi3 at the root; and a folder against it.
+async fn three_namesakes() -> (bgy::emulator::Running, Bgy) {
+    let emu = emulator().await;
+    let bgy = Bgy::new().against(&emu);
+    bgy.write(
+        "more.csv",
+        roster_by_leader_name(&[
+            "李四,lisi2,13900000011,办公逸/客服部,",
+            "李四,lisi3,13900000012,办公逸,",
+        ]),
+    );
+    bgy.run(&["import", "more.csv"]).await.assert_code(0);
+    (emu, bgy)
+}
+
 /// `bgy check roster.csv --json`, its report `report`.
 async fn check_roster(bgy: &Bgy, report: &str) -> Run {
     bgy.run(&["check", "roster.csv", "--json", "--report", report])
@@ -1573,17 +1589,7 @@ async fn a_leader_guessed_from_the_rows_before_gives_way_to_a_namesake_after() {
 /// them apart; two as near, or none above the row, is still the row's error.
 #[tokio::test]
 async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department() {
-    let emu = emulator().await;
-    let bgy = Bgy::new().against(&emu);
-    // The seed's 李四 (lisi) sits in 客服部 and 后端组; two more join, in 客服部 and at the root.
-    bgy.write(
-        "more.csv",
-        roster_by_leader_name(&[
-            "李四,lisi2,13900000011,办公逸/客服部,",
-            "李四,lisi3,13900000012,办公逸,",
-        ]),
-    );
-    bgy.run(&["import", "more.csv"]).await.assert_code(0);
+    let (emu, bgy) = three_namesakes().await;
     bgy.write(
         "roster.csv",
         roster_by_leader_name(&[
@@ -1662,17 +1668,7 @@ async fn a_leaders_name_several_people_have_is_told_apart_by_the_rows_department
 /// namesakes apart.
 #[tokio::test]
 async fn a_row_of_department_ids_tells_a_leaders_namesakes_apart_by_them() {
-    let emu = emulator().await;
-    let bgy = Bgy::new().against(&emu);
-    // 李四: lisi in 客服部 and 后端组 (the seed's), lisi2 in 客服部, lisi3 at the root.
-    bgy.write(
-        "more.csv",
-        roster_by_leader_name(&[
-            "李四,lisi2,13900000011,办公逸/客服部,",
-            "李四,lisi3,13900000012,办公逸,",
-        ]),
-    );
-    bgy.run(&["import", "more.csv"]).await.assert_code(0);
+    let (emu, bgy) = three_namesakes().await;
     let lead = |account: &str| emu.store.person(account).map(|p| p["lead_id"].clone());
     let lisi = |n: &str| Some(serde_json::Value::from(n));
 
