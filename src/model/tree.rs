@@ -705,6 +705,17 @@ mod tests {
         assert_eq!(t.resolve("办公逸/研发部/后端组"), Some(4));
         assert_eq!(t.resolve("办公逸/研发部/前端组"), None);
         assert_eq!(t.resolve("研发部"), None, "paths start at the root");
+        assert_eq!(
+            t.paths(&[4, 3, 99]),
+            "办公逸/研发部/后端组;办公逸/客服部;99"
+        );
+        // A sheet's path that leaves the root out, completed when one department ends so.
+        let find = |s: &str| t.find(&s.parse().unwrap());
+        assert_eq!(
+            find("研发部/后端组"),
+            Ok((4, Some("办公逸/研发部/后端组".to_string())))
+        );
+        assert_eq!(find("办公逸/客服部"), Ok((3, None)));
     }
 
     #[test]
@@ -724,6 +735,8 @@ mod tests {
         assert!(paths.under("办公逸/研发部") && paths.under("办公逸/客服部"));
         assert!(!paths.under("办公逸/研发"), "a level is whole");
         assert_eq!(both.ids().collect::<Vec<_>>(), ["3", "4"]);
+        assert!(Placement::same_departments(&[2, 2, 4], &[4, 2]));
+        assert!(!Placement::same_departments(&[2, 4], &[2]));
     }
 
     #[test]
@@ -735,6 +748,11 @@ mod tests {
             vec!["办公逸/研发部/前端组", "办公逸/研发部/前端组/移动端"]
         );
         assert_eq!(t.missing("别的公司/研发部").unwrap_err(), "别的公司");
+        // Below a department to create, nothing exists yet, whatever its name.
+        assert_eq!(
+            t.missing("办公逸/新部门/研发部").unwrap(),
+            vec!["办公逸/新部门", "办公逸/新部门/研发部"]
+        );
     }
 
     #[test]
