@@ -739,6 +739,21 @@ mod tests {
         assert!(!Placement::same_departments(&[2, 4], &[2]));
     }
 
+    /// A person in 后端组 and 客服部 is one person of 办公逸's, and 研发部's.
+    #[test]
+    fn a_department_counts_each_person_below_it_once() {
+        let all = DeptInfo::all(&tree(), [vec![4, 3], vec![2]]);
+        let total = |id| {
+            all.iter()
+                .find(|d| d.we_id == id)
+                .map(|d| (d.members, d.total))
+        };
+        assert_eq!(total(1), Some((0, 2)));
+        assert_eq!(total(2), Some((1, 2)));
+        assert_eq!(total(4), Some((1, 1)));
+        assert_eq!(total(3), Some((1, 1)));
+    }
+
     #[test]
     fn missing_prefixes_parents_first() {
         let t = tree();
