@@ -831,7 +831,7 @@ fn validate_stream(
     let mut names = (layout == Layout::Staff && header.position(Field::LeadId).is_some())
         .then(leaders::SheetNames::new);
     let mut out: Vec<Row> = Vec::new();
-    let mut totals = Vec::new();
+    let (mut totals, mut headers) = (Vec::new(), Vec::new());
     for read in head
         .into_iter()
         .skip(header_index + 1)
@@ -844,6 +844,10 @@ fn validate_stream(
                 totals.push(at);
                 continue;
             }
+            Read::Header(at) => {
+                headers.push(at);
+                continue;
+            }
         };
         cross.add(&row);
         if let Some(names) = &mut names {
@@ -852,7 +856,8 @@ fn validate_stream(
         out.push(row);
         watch(layout, &header, &mut out);
     }
-    warnings.extend(totals_left_out(&totals));
+    warnings.extend(left_out(&totals, ("合计行", "a total")));
+    warnings.extend(left_out(&headers, ("表头的重复", "the header again")));
     let mut accounts = cross.finish(&mut out).map_err(|error| {
         LoadError::Read(ReadError::Io {
             path: format!("the temporary file of {shown}'s checks across rows"),
@@ -1025,14 +1030,20 @@ pub fn is_example(account_cell: &str) -> bool {
 
 /// One row on its own; `None` for the example row and rows with nothing in known columns.
 /// What a row of the sheet is read as: a person's row (valid or not), or a row of totals under
-/// the people, which is no row of the sheet's people ([`totals_left_out`]).
+/// the people or one that repeats the header, which is no row of the sheet's people
+/// ([`left_out`]).
 enum Read {
     Person(Row),
     /// At this row.
     Total(u32),
+    /// At this row.
+    Header(u32),
 }
 
 fn validate_row(raw: RawRow, header: &Header, layout: Layout) -> Option<Read> {
+    if repeats_header(&raw, header) {
+        return Some(Read::Header(raw.source_row));
+    }
     let empty = Cell::Empty;
     let cell = |i: usize| raw.cells.get(i).unwrap_or(&empty);
     // Room for the filled cells of the columns this layout reads, only: a delete of a whole
@@ -1160,15 +1171,33 @@ fn begins_a_total(text: &str) -> bool {
     TOTALS.iter().any(|t| text.trim_start().starts_with(t))
 }
 
-/// The warning naming the rows of totals under the people, left out: an HR system that ends
-/// its export with 合计 | 300人 would otherwise fail a scheduled sync every night.
-fn totals_left_out(rows: &[u32]) -> Option<Advice> {
+/// The row holds the header's titles again, each under its own and nothing else (two at
+/// least): a sheet pasted under another with its header, or a header printed on each page.
+fn repeats_header(raw: &RawRow, header: &Header) -> bool {
+    let mut same = 0;
+    for (i, cell) in raw.cells.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+        match (cell, header.titles.get(i)) {
+            (Cell::Text(text), Some(title))
+                if crate::text::trim(title) == crate::text::trim(text) =>
+            {
+                same += 1;
+            }
+            _ => return false,
+        }
+    }
+    same >= 2
+}
+
+/// The warning naming the rows left out as `what` (in Chinese and English), no person's: an
+/// HR system that ends its export with 合计 | 300人, or a sheet pasted under another with its
+/// header, would otherwise fail a scheduled sync every night.
+fn left_out(rows: &[u32], (what_zh, what_en): (&str, &str)) -> Option<Advice> {
     let shown: Vec<String> = rows.iter().take(5).map(u32::to_string).collect();
     let more = if rows.len() > 5 { " …" } else { "" };
     let (zh, en) = (shown.join("、"), shown.join(", "));
     (!rows.is_empty()).then(|| {
         Advice::new(format!(
-            "第 {zh}{more} 行是合计行,不是人员,没有读取 (row {en}{more}: a total, not a person; not read)"
+            "第 {zh}{more} 行是{what_zh},不是人员,没有读取 (row {en}{more}: {what_en}, not a person; not read)"
         ))
     })
 }
@@ -1763,6 +1792,33 @@ mod tests {
         assert_eq!(t.rows[0].source_row, 4);
         assert_eq!(t.warnings.len(), 1);
         assert!(t.warnings[0].text.contains("备注"));
+    }
+
+    /// A header again under the people (a second sheet pasted with its own, a header on each
+    /// printed page) is no person: left out and named; a person whose name is a title is not.
+    #[test]
+    fn a_row_that_repeats_the_header_is_left_out() {
+        let t = from_sheet(
+            Path::new("t.csv"),
+            sheet(&[
+                &["帐号", "姓名", "手机"],
+                &["zhangsan", "张三", "13800138000"],
+                &[" 帐号", "姓名 ", ""],
+                &["lisi", "李四", "13900139000"],
+                &["手机", "姓名", ""],
+                &["帐号", "王五", "13700137000"],
+                &["", "姓名", ""],
+            ]),
+            Layout::Staff,
+        )
+        .unwrap();
+        let rows: Vec<u32> = t.rows.iter().map(|r| r.source_row).collect();
+        assert_eq!(rows, [2, 4, 5, 6, 7], "one title alone is a row");
+        let said: Vec<&str> = t.warnings.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            said,
+            ["第 3 行是表头的重复,不是人员,没有读取 (row 3: the header again, not a person; not read)"]
+        );
     }
 
     #[test]
