@@ -73,6 +73,9 @@ pub struct Header {
     /// The columns that together hold the 部门 path, top level first, when an HR system split
     /// it into 一级部门, 二级部门 … ([`dept_level`]); empty when one column holds it.
     pub levels: Vec<usize>,
+    /// A header of two rows ([`under_groups`]): its upper row as written (`联系方式` over `手机`
+    /// and `邮箱`); empty for a header of one row.
+    pub groups: Vec<String>,
 }
 
 impl Header {
@@ -696,14 +699,18 @@ pub fn find(rows: &[RawRow], layout: Layout, names: &Names) -> Option<(usize, He
             };
             (known >= 2 || (known == 1 && alone)).then_some((i, titles))
         })?;
-    let (i, titles) = match rows
-        .get(i + 1)
-        .and_then(|next| under_groups(&titles, next, layout, names))
-    {
-        Some(both) => (i + 1, both),
-        None => (i, titles),
+    let Some(both) = (rows.get(i + 1)).and_then(|next| under_groups(&titles, next, layout, names))
+    else {
+        return Some((i, map(rows[i].source_row, titles, layout, names)));
     };
-    Some((i, map(rows[i].source_row, titles, layout, names)))
+    let header = map(rows[i + 1].source_row, both, layout, names);
+    Some((
+        i + 1,
+        Header {
+            groups: titles,
+            ..header
+        },
+    ))
 }
 
 /// The field a title names, if any.
@@ -788,6 +795,7 @@ fn map(row: u32, titles: Vec<String>, layout: Layout, names: &Names) -> Header {
         titles,
         columns,
         levels,
+        groups: Vec::new(),
     }
 }
 

@@ -1173,12 +1173,18 @@ fn begins_a_total(text: &str) -> bool {
 
 /// The row holds the header's titles again, each under its own and nothing else (two at
 /// least): a sheet pasted under another with its header, or a header printed on each page.
+/// Of a header of two rows, either row (a cell of the upper one may be its group's title).
 fn repeats_header(raw: &RawRow, header: &Header) -> bool {
+    let is_title = |titles: &[String], i: usize, text: &str| {
+        titles
+            .get(i)
+            .is_some_and(|t| crate::text::trim(t) == crate::text::trim(text))
+    };
     let mut same = 0;
     for (i, cell) in raw.cells.iter().enumerate().filter(|(_, c)| !c.is_empty()) {
-        match (cell, header.titles.get(i)) {
-            (Cell::Text(text), Some(title))
-                if crate::text::trim(title) == crate::text::trim(text) =>
+        match cell {
+            Cell::Text(text)
+                if is_title(&header.titles, i, text) || is_title(&header.groups, i, text) =>
             {
                 same += 1;
             }
@@ -1818,6 +1824,35 @@ mod tests {
         assert_eq!(
             said,
             ["第 3 行是表头的重复,不是人员,没有读取 (row 3: the header again, not a person; not read)"]
+        );
+    }
+
+    /// A header of two rows (联系方式 over 手机 and 邮箱) repeated: both of its rows.
+    #[test]
+    fn both_rows_of_a_grouped_header_repeated_are_left_out() {
+        let top: &[&str] = &["帐号", "姓名", "联系方式", "", "部门"];
+        let below: &[&str] = &["", "", "手机", "邮箱", ""];
+        let t = from_sheet(
+            Path::new("t.csv"),
+            sheet(&[
+                top,
+                below,
+                &["zhangsan", "张三", "13800138000", "", "研发部"],
+                top,
+                below,
+                &["lisi", "李四", "", "lisi@example.com", "研发部"],
+                &["帐号", "姓名", "手机", "邮箱", ""],
+            ]),
+            Layout::Staff,
+        )
+        .unwrap();
+        let rows: Vec<u32> = t.rows.iter().map(|r| r.source_row).collect();
+        assert_eq!(rows, [3, 6]);
+        assert!(t.rows.iter().all(Row::is_valid), "{:?}", t.rows);
+        let said: Vec<&str> = t.warnings.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(
+            said,
+            ["第 4、5、7 行是表头的重复,不是人员,没有读取 (row 4, 5, 7: the header again, not a person; not read)"]
         );
     }
 
