@@ -147,10 +147,10 @@ pub fn check_xls(bytes: &[u8], path: &str) -> Result<(), ReadError> {
 }
 
 /// The most cells calamine allocates for the sheet at `start`: what its DIMENSIONS records
-/// declare, or the box around the cells (and the formulas) it holds, records of embedded
-/// charts skipped as calamine skips them.
+/// declare, or the box around the cells it holds, records of embedded charts skipped as
+/// calamine skips them. (Its formulas' box, allocated too, lies within the cells'.)
 fn sheet_cells(stream: &[u8], start: usize) -> u64 {
-    let (mut cells, mut formulas) = (Span::default(), Span::default());
+    let mut cells = Span::default();
     let (mut declared, mut depth, mut seen_bof) = (0, 0usize, false);
     for (typ, r) in records(stream, start) {
         let u16_at = |i: usize| {
@@ -163,22 +163,17 @@ fn sheet_cells(stream: &[u8], start: usize) -> u64 {
             (_, 0x0809) if depth > 0 || seen_bof => depth += 1,
             (_, 0x0809) => seen_bof = true,
             (_, 0x000A) => depth -= 1,
-            (1.., _) => {}
             (0, 0x0200) => declared = declared.max(declared_cells(r)),
-            (0, 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006) => {
-                cells.add(at);
-                if typ == 0x0006 {
-                    formulas.add(at);
-                }
-            }
+            (0, 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006) => cells.add(at),
             (0, 0x00BD) => {
                 cells.add(at);
                 cells.add(u16_at(0).zip(u16_at(r.len().saturating_sub(2))));
             }
+            // An embedded chart's records (depth 1 and below), and the sheet's others.
             _ => {}
         }
     }
-    declared.max(cells.cells()).max(formulas.cells())
+    declared.max(cells.cells())
 }
 
 /// The box around the (row, column) positions seen so far.
@@ -271,7 +266,6 @@ fn check_ods_grid(content: impl std::io::BufRead, path: &str) -> Result<(), Read
                     return Err(too_large(path, what));
                 }
             }
-            Event::Text(t) if !t.trim().is_empty() => grid.text(),
             Event::Eof => return Ok(()),
             _ => {}
         }
@@ -291,8 +285,6 @@ struct Grid {
     row_repeats: u64,
     cols: u64,
     used_cols: u64,
-    /// Inside a cell with content: the column after it.
-    in_cell: Option<u64>,
 }
 
 fn repeats(e: &quick_xml::events::BytesStart, attr: &str) -> u64 {
@@ -305,6 +297,14 @@ fn repeats(e: &quick_xml::events::BytesStart, attr: &str) -> u64 {
 
 fn is_cell(name: &str) -> bool {
     matches!(name, "table:table-cell" | "table:covered-table-cell")
+}
+
+/// Whether a cell's attribute may give it a value in calamine's reading: a formula, or any
+/// `office:` value or type. `office:value="1"` alone is a number to calamine, with no
+/// `office:value-type`; a cell's text is read only when its type says string, so its text is
+/// no sign of its own.
+fn holds_value(key: &str) -> bool {
+    key == "table:formula" || key.starts_with("office:")
 }
 
 impl Grid {
@@ -335,31 +335,19 @@ impl Grid {
                 self.cols = self
                     .cols
                     .saturating_add(repeats(e, "table:number-columns-repeated"));
-                let valued = e.attributes().flatten().any(|a| {
-                    let key = a.key.as_ref();
-                    key == "office:value-type" || key == "table:formula"
-                });
-                if valued {
+                if e.attributes()
+                    .flatten()
+                    .any(|a| holds_value(a.key.as_ref()))
+                {
                     self.used_cols = self.cols;
                 }
-                self.in_cell = opens.then_some(self.cols);
             }
             _ => {}
         }
     }
 
-    /// Text inside a cell makes it non-empty.
-    fn text(&mut self) {
-        if let Some(col) = self.in_cell {
-            self.used_cols = self.used_cols.max(col);
-        }
-    }
-
     /// An element closes; what is too large, once the grid passes [`MAX_GRID_CELLS`].
     fn end(&mut self, name: &str) -> Option<String> {
-        if is_cell(name) {
-            self.in_cell = None;
-        }
         if name != "table:table-row" {
             return None;
         }
@@ -436,5 +424,251 @@ impl<'a> Budget<'a> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A BIFF record: its type, its length, its data.
+    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(data.len()).unwrap().to_le_bytes();
+        [&typ.to_le_bytes()[..], &len, data].concat()
+    }
+
+    /// A cell record of `typ` at (row, column), as a NUMBER's (LABELSST, FORMULA … begin so).
+    fn cell(typ: u16, row: u16, col: u16) -> Vec<u8> {
+        record(
+            typ,
+            &[&row.to_le_bytes()[..], &col.to_le_bytes(), &[0; 10]].concat(),
+        )
+    }
+
+    /// A DIMENSIONS record of BIFF8 (14 bytes) or larger: rows, then columns, each the first
+    /// and one past the last.
+    fn dimensions(rows: (u32, u32), cols: (u16, u16), len: usize) -> Vec<u8> {
+        let mut data = [
+            &rows.0.to_le_bytes()[..],
+            &rows.1.to_le_bytes(),
+            &cols.0.to_le_bytes(),
+            &cols.1.to_le_bytes(),
+        ]
+        .concat();
+        data.resize(len, 0);
+        record(0x0200, &data)
+    }
+
+    const BOF: u16 = 0x0809;
+    const EOF: u16 = 0x000A;
+
+    /// A substream: BOF, `records`, EOF.
+    fn substream(records: &[Vec<u8>]) -> Vec<u8> {
+        [record(BOF, &[0; 16]), records.concat(), record(EOF, &[])].concat()
+    }
+
+    /// A workbook stream: its globals (`extra` records, then a BOUNDSHEET for each sheet at its
+    /// offset), then the sheets, then `after` (a substream no BOUNDSHEET names).
+    fn workbook(extra: &[Vec<u8>], sheets: &[Vec<u8>], after: &[u8]) -> Vec<u8> {
+        let bound = |at: usize| {
+            let at = u32::try_from(at).unwrap().to_le_bytes();
+            record(0x0085, &[&at[..], &[0, 0, 1, 0, b's']].concat())
+        };
+        let globals = |at: &[usize]| {
+            let bounds = at.iter().map(|&a| bound(a));
+            substream(&extra.iter().cloned().chain(bounds).collect::<Vec<_>>())
+        };
+        let mut at = vec![globals(&vec![0; sheets.len()]).len()];
+        for sheet in sheets {
+            at.push(at.last().unwrap() + sheet.len());
+        }
+        [
+            globals(&at[..sheets.len()]),
+            sheets.concat(),
+            after.to_vec(),
+        ]
+        .concat()
+    }
+
+    /// `stream` as an .xls: a compound file holding it as `name` (`/Workbook`, `/Book`).
+    fn xls(name: &str, stream: &[u8]) -> Vec<u8> {
+        let mut file = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        std::io::Write::write_all(&mut file.create_stream(name).unwrap(), stream).unwrap();
+        file.into_inner().into_inner()
+    }
+
+    #[test]
+    fn a_sheet_spans_the_box_around_its_cells_or_what_it_declares() {
+        let cells = |records: &[Vec<u8>]| sheet_cells(&substream(records), 0);
+        // Rows 3 to 10, columns B to E, whichever cell comes first.
+        assert_eq!(cells(&[cell(0x0203, 9, 4), cell(0x00FD, 2, 1)]), 8 * 4);
+        assert_eq!(cells(&[cell(0x0006, 0, 0)]), 1, "a formula is a cell");
+        assert_eq!(cells(&[]), 0);
+        // A MULRK runs from its first column to the one in its last two bytes.
+        let mulrk = [
+            &0u16.to_le_bytes()[..],
+            &2u16.to_le_bytes(),
+            &[0; 12],
+            &11u16.to_le_bytes(),
+        ];
+        assert_eq!(cells(&[record(0x00BD, &mulrk.concat())]), 10);
+        // DIMENSIONS: the larger of it and the cells.
+        assert_eq!(
+            cells(&[dimensions((0, 100), (0, 5), 14), cell(0x0203, 0, 0)]),
+            500
+        );
+        assert_eq!(
+            cells(&[
+                dimensions((0, 2), (0, 2), 14),
+                cell(0x0203, 0, 0),
+                cell(0x0203, 9, 0)
+            ]),
+            10
+        );
+        // An embedded chart's records are not the sheet's; the sheet ends at its own EOF.
+        let chart = substream(&[cell(0x0203, 60_000, 200)]);
+        assert_eq!(cells(&[cell(0x0203, 0, 0), chart, cell(0x0203, 1, 1)]), 4);
+        let two = [
+            substream(&[cell(0x0203, 0, 0)]),
+            substream(&[cell(0x0203, 999, 9)]),
+        ];
+        assert_eq!(sheet_cells(&two.concat(), 0), 1);
+    }
+
+    /// calamine's arithmetic for a DIMENSIONS record, which wraps and clamps.
+    #[test]
+    fn a_dimensions_record_declares_what_calamine_reserves() {
+        let declared = |rows, cols, len| declared_cells(&dimensions(rows, cols, len)[4..]);
+        assert_eq!(declared((0, 100), (0, 5), 14), 500);
+        assert_eq!(declared((0, 100), (0, 5), 16), 500);
+        assert_eq!(
+            declared((0, 100), (0, 5), 12),
+            0,
+            "no DIMENSIONS of 12 bytes"
+        );
+        // No last column: one cell.
+        assert_eq!(declared((0, 100), (0, 0), 14), 1);
+        // A first column past 255, or after the last, is column A.
+        assert_eq!(declared((0, 10), (300, 310), 14), 10 * 310);
+        assert_eq!(declared((0, 10), (5, 3), 14), 10 * 3);
+        // BIFF5: 10 bytes of 16-bit numbers.
+        let biff5 = [1u16, 4, 0, 3, 0].map(u16::to_le_bytes).concat();
+        assert_eq!(declared_cells(&biff5), 3 * 3);
+    }
+
+    #[test]
+    fn the_largest_sheet_the_globals_name_is_what_an_xls_is_held_to() {
+        let small = substream(&[cell(0x0203, 0, 0)]);
+        let huge = substream(&[dimensions((0, 65_536), (0, 100), 14)]);
+        let stream = workbook(&[], &[small.clone(), huge.clone()], &[]);
+        let e = check_xls(&xls("/Workbook", &stream), "a.xls").unwrap_err();
+        assert!(e.to_string().contains("a sheet spans 6553600 cells"), "{e}");
+        // BIFF5 names its stream Book.
+        assert!(check_xls(&xls("/Book", &stream), "a.xls").is_err());
+        // No workbook stream: calamine says what the file is.
+        assert!(check_xls(&xls("/Other", &stream), "a.xls").is_ok());
+        assert!(check_xls(
+            &xls(
+                "/Workbook",
+                &workbook(&[], std::slice::from_ref(&small), &[])
+            ),
+            "a.xls"
+        )
+        .is_ok());
+
+        // Only the globals' BOUNDSHEET records place sheets: neither another record of the
+        // globals nor one after them points calamine at a substream.
+        let len = workbook(
+            &[record(0x003D, &[0; 4])],
+            std::slice::from_ref(&small),
+            &[],
+        )
+        .len();
+        let stray = record(0x003D, &u32::try_from(len).unwrap().to_le_bytes());
+        let stream = workbook(&[stray], std::slice::from_ref(&small), &huge);
+        assert!(check_xls(&xls("/Workbook", &stream), "a.xls").is_ok());
+        let len = workbook(&[], &[substream(&[record(0x0085, &[0; 4])])], &[]).len();
+        let late = record(0x0085, &u32::try_from(len).unwrap().to_le_bytes());
+        let stream = workbook(&[], &[substream(&[late])], &huge);
+        assert!(check_xls(&xls("/Workbook", &stream), "a.xls").is_ok());
+    }
+
+    /// `rows` of one table, checked as content.xml.
+    fn ods(rows: &str) -> Result<(), ReadError> {
+        let xml = format!(
+            r#"<office:body><table:table table:name="t">{rows}</table:table></office:body>"#
+        );
+        check_ods_grid(xml.as_bytes(), "a.ods")
+    }
+
+    /// A row repeated `rows` times of a cell `attrs` repeated `cols` times, opened or empty.
+    fn row(rows: u64, cols: u64, attrs: &str) -> String {
+        format!(
+            r#"<table:table-row table:number-rows-repeated="{rows}"><table:table-cell table:number-columns-repeated=" {cols} " {attrs}/></table:table-row>"#
+        )
+    }
+
+    #[test]
+    fn an_ods_grid_is_its_rows_to_the_last_valued_times_its_widest() {
+        let number = r#"office:value-type="float" office:value="1""#;
+        // 2,000 × 5,000 is the bound itself; a row more passes it.
+        assert!(ods(&row(2_000, 5_000, number)).is_ok());
+        let e = ods(&row(2_001, 5_000, number)).unwrap_err();
+        assert!(
+            e.to_string().contains("spans 2001 rows × 5000 columns"),
+            "{e}"
+        );
+        // The widest row counts, wherever it is.
+        assert!(ods(&(row(2_000, 5_000, number) + &row(1, 1, number))).is_err());
+        // Empty rows count only below a valued one; a closed empty row too.
+        let empty = "<table:table-row table:number-rows-repeated=\"1000000\"/>";
+        assert!(ods(&(row(1, 5_000, number) + &row(1_048_000, 16_384, ""))).is_ok());
+        assert!(ods(&(row(1, 5_000, number) + empty + &row(1, 1, number))).is_err());
+        // What calamine reads as a value: `office:value` alone is a number, a formula is a
+        // cell; a cell of text without a type is empty to it.
+        assert!(ods(&row(2_001, 5_000, r#"office:value="1""#)).is_err());
+        assert!(ods(&row(2_001, 5_000, r#"table:formula="of:=1""#)).is_err());
+        assert!(ods(&row(2_001, 5_000, r#"table:style-name="ce1""#)).is_ok());
+        let opened = r#"<table:table-row table:number-rows-repeated="2001"><table:table-cell table:number-columns-repeated="5000" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>"#;
+        assert!(ods(opened).is_err());
+        assert!(ods(&opened.replace(r#" office:value-type="string""#, "")).is_ok());
+        // Each table on its own.
+        let two = format!(
+            r#"{}</table:table><table:table table:name="u">{}"#,
+            row(1_500, 5_000, number),
+            row(1_500, 5_000, number)
+        );
+        assert!(ods(&two).is_ok());
+    }
+
+    #[test]
+    fn a_cell_is_held_to_excels_grid_and_the_text_to_its_bound() {
+        let mut budget = Budget::new("a.xlsx", "s");
+        let text = Cell::Text("x".into());
+        assert!(budget.cell(&text, MAX_COLUMNS - 1, MAX_ROWS).is_ok());
+        let e = budget.cell(&text, MAX_COLUMNS, 1).unwrap_err();
+        assert!(e.to_string().contains("cell XFE1 lies past"), "{e}");
+        assert!(budget.cell(&text, 0, MAX_ROWS + 1).is_err());
+        // A cell of 32,767 characters is Excel's longest; of 32,768, none of Excel's.
+        let long = |n| Cell::Text("字".repeat(n));
+        assert!(budget.cell(&long(MAX_CELL_CHARS), 0, 2).is_ok());
+        let e = budget.cell(&long(MAX_CELL_CHARS + 1), 1, 2).unwrap_err();
+        assert!(
+            matches!(e, ReadError::CellTooLong { chars: 32_768, .. }),
+            "{e}"
+        );
+        // The text of all cells together.
+        let mut budget = Budget::new("a.xlsx", "s");
+        let cell = Cell::Text("x".repeat(MAX_CELL_CHARS));
+        let fits = MAX_TEXT_BYTES / MAX_CELL_CHARS;
+        for row in 1..=fits {
+            budget.cell(&cell, 0, u32::try_from(row).unwrap()).unwrap();
+        }
+        let e = budget.cell(&cell, 0, 9_999).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("more than 128 MiB of text by row 9999"),
+            "{e}"
+        );
     }
 }
