@@ -58,6 +58,76 @@ async fn a_two_gigabyte_shared_string_is_refused_before_inflating() {
     refused("sst.xlsx", &bomb, "xl/sharedStrings.xml").await;
 }
 
+/// Each part is held to its own bound before anything is inflated: a worksheet to 512 MiB
+/// (it is streamed), any other part to 128 MiB (held whole), all of them to 1 GiB together.
+#[tokio::test]
+async fn each_part_is_held_to_its_own_bound() {
+    const MIB: u32 = 1 << 20;
+    let person = r#"<row r="2"><c r="A2" t="inlineStr"><is><t>lisi</t></is></c><c r="B2" t="inlineStr"><is><t>李四</t></is></c></row>"#;
+    let sheet = "xl/worksheets/sheet1.xml";
+    // A sheet declaring 300 MiB is within its bound: read (the part ends where it ends).
+    let mut large = xlsx_bytes(&format!("{HEADER_ROW}{person}"), None);
+    declare_size(&mut large, sheet, 300 * MIB);
+    let b = Bgy::new();
+    b.write("large.xlsx", &large);
+    let r = b.run(&["check", "large.xlsx", "--json"]).await;
+    assert!(!r.stderr.contains("inflates"), "{}", r.stderr);
+    assert_eq!(r.json()["total"], 1, "{}", r.stderr);
+    // Past it by a MiB.
+    declare_size(&mut large, sheet, 513 * MIB);
+    refused("large.xlsx", &large, "inflates to 537919488 bytes").await;
+    // Shared strings past theirs by a MiB.
+    let mut sst = xlsx_bytes(HEADER_ROW, Some("<si><t>x</t></si>"));
+    declare_size(&mut sst, "xl/sharedStrings.xml", 129 * MIB);
+    refused(
+        "sst.xlsx",
+        &sst,
+        "\"xl/sharedStrings.xml\" inflates to 135266304 bytes",
+    )
+    .await;
+    // Every part within its own bound, 1,146 MiB together.
+    let parts = [
+        "[Content_Types].xml",
+        "_rels/.rels",
+        "xl/workbook.xml",
+        "xl/_rels/workbook.xml.rels",
+        "xl/sharedStrings.xml",
+    ];
+    for part in parts {
+        declare_size(&mut sst, part, 127 * MIB);
+    }
+    declare_size(&mut sst, sheet, 511 * MIB);
+    refused(
+        "all.xlsx",
+        &sst,
+        "the parts inflate to 1201668096 bytes in all",
+    )
+    .await;
+}
+
+/// A file past 512 MiB is refused by its size, unread (a sparse file: no disk used).
+#[tokio::test]
+async fn a_file_past_the_size_bound_is_refused_unread() {
+    let b = Bgy::new();
+    let path = b.write("huge.xlsx", b"");
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len((512 << 20) + 1)
+        .unwrap();
+    let started = Instant::now();
+    let r = b.run(&["check", "huge.xlsx"]).await;
+    r.assert_code(2);
+    assert!(
+        r.stderr
+            .contains("the file has 536870913 bytes, more than the 512 MiB bgy reads"),
+        "{}",
+        r.stderr
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
 #[tokio::test]
 async fn a_part_larger_than_it_declares_stops_at_what_it_declared() {
     // 20 MB of rows that claim to be 1 KB: the zip crate stops at the declared size.
