@@ -440,6 +440,19 @@ mod tests {
         assert!(e.to_string().contains("never closed"), "{e}");
     }
 
+    /// A quoted field's lines look like rows by the widest row so far (the header's), not by
+    /// the row before it.
+    #[test]
+    fn a_quoted_address_after_a_short_row_is_fine() {
+        let s = read(
+            "帐号,姓名,手机,部门,职位,邮箱,工号,工作地址\na,甲\nb,乙,139,,,,,\"北京市\n朝阳区, 某某路, 3 号\"\n"
+                .as_bytes(),
+            "a.csv",
+        )
+        .unwrap();
+        assert_eq!(texts(&s)[2][7], "北京市\n朝阳区, 某某路, 3 号");
+    }
+
     #[test]
     fn a_quoted_address_over_two_lines_is_fine() {
         let s = read(
@@ -450,6 +463,15 @@ mod tests {
         .unwrap();
         assert_eq!(s.rows.len(), 3);
         assert_eq!(texts(&s)[1][3], "北京市, 朝阳区\n某某路 3 号");
+
+        // Its first line is the row's own, whatever it holds; a line of one comma under a
+        // header of three columns looks like no row (a row-like line has two at least).
+        let s = read(
+            "帐号,姓名,工作地址\na,甲,\"北京市, 朝阳区, 某某路\n朝阳, 3 号\"\n".as_bytes(),
+            "a.csv",
+        )
+        .unwrap();
+        assert_eq!(texts(&s)[1][2], "北京市, 朝阳区, 某某路\n朝阳, 3 号");
     }
 
     #[test]
@@ -475,10 +497,11 @@ mod tests {
 
     #[test]
     fn blank_lines_keep_row_numbers() {
-        let s = read(b"a,b\n\n,\nc,d\n", "a.csv").unwrap();
+        let s = read(b"a,b\n\n,\n  , \t\nc,d\n", "a.csv").unwrap();
         assert_eq!(
             s.rows.iter().map(|r| r.source_row).collect::<Vec<_>>(),
-            vec![1, 4]
+            vec![1, 5],
+            "a row of blanks is no row"
         );
     }
 }
