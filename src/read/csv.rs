@@ -484,12 +484,23 @@ mod tests {
             "\tx",
             "'=x",
             "''+y",
+            "+ ()",
+            "-",
         ] {
             let g = guard(v);
             assert!(g.starts_with('\''), "{v} is guarded");
             assert_eq!(unguard(&g), v);
         }
-        for v in ["+852 1234 5678", "-1", "张三", "'hello", "a=b", ""] {
+        for v in [
+            "+852 1234 5678",
+            "+86 (10) 1234-5678",
+            "-1",
+            "-1.5",
+            "张三",
+            "'hello",
+            "a=b",
+            "",
+        ] {
             assert_eq!(guard(v), v, "{v} stays");
             assert_eq!(unguard(v), v);
         }
