@@ -108,8 +108,8 @@ fn swallowed(span: &[u8], delimiter: u8, width: usize) -> Option<(usize, String)
         .filter(|line| line.iter().filter(|b| **b == delimiter).count() >= enough)
         .count();
     match (row_like, closed) {
-        (0, true) => None,
-        (0, false) => Some((open, "is never closed".into())),
+        // Never closed, it runs to the end of the file, and the last record's check names it.
+        (0, _) => None,
         (n, _) => Some((
             open,
             format!(
@@ -416,6 +416,10 @@ mod tests {
         let text = "帐号,姓名,手机,部门\rq1,张三,13800000001,办公逸\rq2,\"李四,13800000002,办公逸\rq3,王五,13800000003,办公逸\rq4,赵\"六,13800000004,办公逸\r";
         let e = read(text.as_bytes(), "a.csv").unwrap_err();
         assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
+        // A quote opening a line after a lone CR opens a field.
+        let text = "帐号,姓名,手机,部门\rq1,张三,13800000001,办公逸\r\"q2,李四,13800000002,办公逸\rq3,王五,13800000003,办公逸\r";
+        let e = read(text.as_bytes(), "a.csv").unwrap_err();
+        assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
     }
 
     #[test]
@@ -428,13 +432,28 @@ mod tests {
     #[test]
     fn a_stray_quote_that_swallows_rows_is_an_error_naming_its_line() {
         let text = "帐号,姓名,手机,部门\nq1,张三,13800000001,办公逸\nq2,\"李四,13800000002,办公逸\nq3,王五,13800000003,办公逸\nq4,赵六,13800000004,办公逸\n";
+        let how = |text: &str| match read(text.as_bytes(), "a.csv") {
+            Err(ReadError::CsvQuote { line, how, .. }) => (line, how),
+            other => panic!("{text}: {other:?}"),
+        };
         let e = read(text.as_bytes(), "a.csv").unwrap_err();
-        assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
         assert!(e.to_string().contains("第 3 行"), "{e}");
-        // Closed further down, after swallowing rows: the same.
+        let never = "runs over 2 line(s) that look like rows and is never closed";
+        assert_eq!(how(text), (3, never.into()));
+        // After a quoted field of its own row, closed: the stray one is named.
+        assert_eq!(
+            how(&text.replace("\"李四", "\"李四\",\"")),
+            (3, never.into())
+        );
+        // Closed further down, after swallowing rows: the same, closed.
         let closed = text.replace("赵六", "赵\"六");
-        let e = read(closed.as_bytes(), "a.csv").unwrap_err();
-        assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
+        let swallowed = "runs over 2 line(s) that look like rows";
+        assert_eq!(how(&closed), (3, swallowed.into()));
+        // A quote written twice inside is one quote, not the field's end.
+        assert_eq!(
+            how(&closed.replace("李四", "李\"\"四")),
+            (3, swallowed.into())
+        );
         // Never closed, on the last line.
         let e = read("帐号,姓名\na,\"b\n".as_bytes(), "a.csv").unwrap_err();
         assert!(e.to_string().contains("never closed"), "{e}");
