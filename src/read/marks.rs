@@ -355,6 +355,8 @@ mod tests {
         assert!(has_filter(&names("花名册!$A$1:$P$301"), "花名册"));
         assert!(has_filter(&names("'HR list'!$A$1:$C$9"), "HR list"));
         assert!(has_filter(&names("'It''s'!$A$1:$C$9"), "It's"));
+        let lower = vec![("_xlnm._filterdatabase".into(), "花名册!$A$1:$P$301".into())];
+        assert!(has_filter(&lower, "花名册"));
         assert!(!has_filter(&names("花名册2!$A$1:$P$301"), "花名册"));
         assert!(!has_filter(
             &[("Print_Area".into(), "花名册!$A$1".into())],
@@ -379,12 +381,13 @@ mod tests {
         assert_eq!(read(&bytes, "封面"), Marks::default());
         assert_eq!(read(&bytes, "没有"), Marks::default());
 
-        // A package whose workbook is not `xl/workbook.xml`.
+        // A package whose workbook is not `xl/workbook.xml`, named after the package's other
+        // parts (as Excel lists them), its sheet by an absolute target.
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let parts = [
             (
                 "_rels/.rels",
-                r#"<Relationships><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/book/wb.xml"/></Relationships>"#,
+                r#"<Relationships><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/book/wb.xml"/></Relationships>"#,
             ),
             (
                 "book/wb.xml",
@@ -392,7 +395,7 @@ mod tests {
             ),
             (
                 "book/_rels/wb.xml.rels",
-                r#"<Relationships><Relationship Id="rId7" Type="t/worksheet" Target="sheets/s.xml"/></Relationships>"#,
+                r#"<Relationships><Relationship Id="rId7" Type="t/worksheet" Target="/book/sheets/s.xml"/></Relationships>"#,
             ),
             (
                 "book/sheets/s.xml",
@@ -406,6 +409,30 @@ mod tests {
         }
         let bytes = zip.finish().unwrap().into_inner();
         assert_eq!(read(&bytes, "名单").hidden, [1]);
+
+        // No package relationships: the workbook where Excel puts it.
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let parts = [
+            (
+                "xl/workbook.xml",
+                r#"<workbook xmlns:r="r"><sheets><sheet name="名单" sheetId="1" r:id="rId1"/></sheets></workbook>"#,
+            ),
+            (
+                "xl/_rels/workbook.xml.rels",
+                r#"<Relationships><Relationship Id="rId1" Type="t/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#,
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                r#"<worksheet><sheetData><row r="3" hidden="1"/></sheetData></worksheet>"#,
+            ),
+        ];
+        for (name, text) in parts {
+            zip.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+        }
+        let bytes = zip.finish().unwrap().into_inner();
+        assert_eq!(read(&bytes, "名单").hidden, [2]);
     }
 
     #[test]
@@ -420,13 +447,37 @@ mod tests {
         assert_eq!(marks.hidden, [2, 3]);
         assert_eq!(marks.merged, [((1, 3), (3, 3))]);
         // A prefixed sheet (`x:row`), as some libraries write it.
-        let prefixed = r#"<x:worksheet xmlns:x="m"><x:sheetData><x:row r="2" hidden="1"/></x:sheetData></x:worksheet>"#;
-        assert_eq!(scan(prefixed.as_bytes()).unwrap().hidden, [1]);
+        let prefixed = r#"<x:worksheet xmlns:x="m"><x:sheetData><x:row r="2" hidden="1"/><x:row r="3"><x:c r="A3"><x:f>1</x:f></x:c></x:row></x:sheetData></x:worksheet>"#;
+        let marks = scan(prefixed.as_bytes()).unwrap();
+        assert_eq!((marks.hidden, marks.uncalculated_rows), (vec![1], vec![3]));
+        // Out of order, named twice, past Excel's last row: looked up as sorted, once, within
+        // the sheet.
+        let hostile = r#"<sheetData><row r="9" hidden="1"/><row r="4" hidden="1"/><row r="9" hidden="1"/><row r="2000000" hidden="1"/></sheetData>"#;
+        assert_eq!(scan(hostile.as_bytes()).unwrap().hidden, [3, 8]);
         assert_eq!(scan(r#"<a><row r="1" hidden="1"#.as_bytes()), None);
     }
 
     /// A formula whose result a program did not save is read as empty: counted, with its rows.
     /// A result, a text result that is empty (`""`) and an inline string are results.
+    /// The ranges that fill cells are kept, as many as a fill looks at: a hostile file's
+    /// banners (one row, which fill nothing) do not crowd out a range that fills.
+    #[test]
+    fn merged_ranges_kept_are_those_that_fill_and_no_more_than_a_fill_reads() {
+        let ranges = |refs: &mut dyn Iterator<Item = String>| {
+            let cells: String = refs.map(|r| format!(r#"<mergeCell ref="{r}"/>"#)).collect();
+            scan(format!("<mergeCells>{cells}</mergeCells>").as_bytes())
+                .unwrap()
+                .merged
+        };
+        let banners = (1..=merged::MAX_RANGES).map(|r| format!("A{r}:Z{r}"));
+        assert_eq!(
+            ranges(&mut banners.chain(["B2:B3".to_string()])),
+            [((1, 1), (2, 1))]
+        );
+        let many = (1..=merged::MAX_RANGES + 5).map(|r| format!("C{r}:C{}", r + 1));
+        assert_eq!(ranges(&mut many.into_iter()).len(), merged::MAX_RANGES);
+    }
+
     #[test]
     fn formulas_without_a_saved_result_are_counted() {
         let xml = r#"<worksheet><sheetData>
@@ -434,17 +485,20 @@ mod tests {
             <row r="3"><c r="A3"><f t="shared" si="0"/></c><c r="B3"><f>1</f><v>2</v></c></row>
             <row r="4"><c r="A4" t="str"><f>IF(1,"","x")</f><v></v></c><c r="B4" t="inlineStr"><f>1</f><is><t>x</t></is></c></row>
             <row r="5"><c r="A5"><v>5</v></c><c r="B5"/></row>
+            <row r="6"><c r="A6"><f>1</f><v></v>
+            </c></row>
             </sheetData></worksheet>"#;
         let marks = scan(xml.as_bytes()).unwrap();
         assert_eq!(
             (marks.uncalculated, marks.uncalculated_rows),
-            (3, vec![2, 3])
+            (4, vec![2, 3, 6])
         );
         let said = uncalculated_said(&scan(xml.as_bytes()).unwrap())
             .unwrap()
             .text;
         assert!(
-            said.contains("3 formula cells have no saved result") && said.contains("(rows 2, 3)"),
+            said.contains("4 formula cells have no saved result")
+                && said.contains("(rows 2, 3, 6)"),
             "{said}"
         );
         assert_eq!(uncalculated_said(&Marks::default()), None);
