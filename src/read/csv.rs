@@ -397,6 +397,13 @@ mod tests {
         bad.splice(6..6, [0x00, 0xD8]);
         let e = read(&bad, "a.txt").unwrap_err();
         assert!(matches!(e, ReadError::Utf16 { offset: 6, .. }), "{e}");
+        // So is an odd byte at the end, not a byte left off.
+        let odd = [&le[..], b"A"].concat();
+        let e = read(&odd, "a.txt").unwrap_err();
+        assert!(
+            matches!(e, ReadError::Utf16 { offset, .. } if offset == le.len()),
+            "{e}"
+        );
     }
 
     /// Old Mac Excel ends each line in a CR alone: the rows get their own line numbers, and a
@@ -420,6 +427,20 @@ mod tests {
         let text = "帐号,姓名,手机,部门\rq1,张三,13800000001,办公逸\r\"q2,李四,13800000002,办公逸\rq3,王五,13800000003,办公逸\r";
         let e = read(text.as_bytes(), "a.csv").unwrap_err();
         assert!(matches!(e, ReadError::CsvQuote { line: 3, .. }), "{e}");
+    }
+
+    /// The separator is one found on every line, and of those the one that gives the header
+    /// most columns.
+    #[test]
+    fn the_separator_is_on_every_line_and_splits_the_header_most() {
+        let s = read(
+            "帐号\t姓名\t手机\t备注,说明\nzhang\t张三\t138\t甲,乙\n".as_bytes(),
+            "a.csv",
+        )
+        .unwrap();
+        assert_eq!(texts(&s)[1], ["zhang", "张三", "138", "甲,乙"]);
+        let s = read("帐号,姓名,备注\t说明\nzhang\t张三\n".as_bytes(), "a.csv").unwrap();
+        assert_eq!(texts(&s)[1], ["zhang", "张三"]);
     }
 
     #[test]
