@@ -513,6 +513,33 @@ pub(super) fn rows_of(
 mod tests {
     use super::*;
 
+    /// Other sheets are read for their first rows only, and one that cannot be read is left
+    /// out (it is not the one the run reads).
+    #[test]
+    fn other_sheets_give_their_first_rows_or_nothing() {
+        let heads = heads(vec!["长".into(), "坏".into()], |sheet, emit| {
+            for n in 1..=1000 {
+                let cells = vec![Cell::Text("x".into())];
+                if !emit(RawRow {
+                    source_row: n,
+                    hidden: false,
+                    cells,
+                }) {
+                    break;
+                }
+            }
+            match sheet {
+                "坏" => Err(ReadError::Empty {
+                    path: "a.xlsx".into(),
+                }),
+                _ => Ok(()),
+            }
+        });
+        assert_eq!(heads.len(), 1);
+        assert_eq!(heads[0].0, "长");
+        assert_eq!(heads[0].1.len(), super::super::header::HEADER_SEARCH_ROWS);
+    }
+
     #[test]
     fn a_whole_day_is_the_day_calamine_makes_of_it() {
         use ExcelDateTimeType::{DateTime, TimeDelta};
