@@ -513,6 +513,43 @@ pub(super) fn rows_of(
 mod tests {
     use super::*;
 
+    /// The sheet asked for by its name, spaces around it aside; a report is read from its
+    /// 失败 Failed sheet, and is a report only with its 汇总 Summary too.
+    #[test]
+    fn the_sheet_read_and_whether_it_is_a_report() {
+        let sheets = |names: &[&str]| -> Vec<calamine::Sheet> {
+            (names.iter())
+                .map(|n| calamine::Sheet {
+                    name: n.to_string(),
+                    typ: SheetType::WorkSheet,
+                    visible: SheetVisible::Visible,
+                })
+                .collect()
+        };
+        let chosen = |names: &[&str], wanted| {
+            let (sheet, is_report, _) = choose("a.xlsx", &sheets(names), wanted).unwrap();
+            (sheet, is_report)
+        };
+        assert_eq!(
+            chosen(&["封面", "花名册 "], Some(" 花名册")),
+            ("花名册 ".into(), false)
+        );
+        let report = [REPORT_SUMMARY_SHEET, REPORT_FAILED_SHEET];
+        assert_eq!(chosen(&report, None), (REPORT_FAILED_SHEET.into(), true));
+        assert_eq!(
+            chosen(&report, Some(REPORT_FAILED_SHEET)),
+            (REPORT_FAILED_SHEET.into(), true)
+        );
+        assert_eq!(
+            chosen(&report, Some(REPORT_SUMMARY_SHEET)),
+            (REPORT_SUMMARY_SHEET.into(), false)
+        );
+        assert_eq!(
+            chosen(&["名单", REPORT_FAILED_SHEET], None),
+            ("名单".into(), false)
+        );
+    }
+
     /// Other sheets are read for their first rows only, and one that cannot be read is left
     /// out (it is not the one the run reads).
     #[test]
