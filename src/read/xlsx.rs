@@ -513,6 +513,26 @@ pub(super) fn rows_of(
 mod tests {
     use super::*;
 
+    /// A date cell is a date; a duration (`[h]:mm`) is its number of days; an error cell is
+    /// an error, whose text is Excel's.
+    #[test]
+    fn cells_are_what_calamine_reads_them_as() {
+        use calamine::{CellErrorType, Data};
+        let at = |v, kind| convert(&Data::DateTime(ExcelDateTime::new(v, kind, false)));
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        assert_eq!(
+            at(45_658.0, ExcelDateTimeType::DateTime),
+            Cell::Date(day.and_time(chrono::NaiveTime::MIN))
+        );
+        assert_eq!(at(1.5, ExcelDateTimeType::TimeDelta), Cell::Number(1.5));
+        assert_eq!(
+            convert(&Data::Error(CellErrorType::NA)),
+            Cell::Error("#N/A".into())
+        );
+        assert_eq!(convert(&Data::Int(7)), Cell::Number(7.0));
+        assert_eq!(convert(&Data::Bool(true)), Cell::Bool(true));
+    }
+
     /// The sheet asked for by its name, spaces around it aside; a report is read from its
     /// 失败 Failed sheet, and is a report only with its 汇总 Summary too.
     #[test]
