@@ -513,6 +513,32 @@ pub(super) fn rows_of(
 mod tests {
     use super::*;
 
+    /// Cells come a row at a time, each in its column whatever order the file lists them in;
+    /// a row of empty cells (formatting carried down a sheet) is no row.
+    #[test]
+    fn cells_are_gathered_into_rows() {
+        let mut rows = Vec::new();
+        let mut emit = |row: RawRow| {
+            rows.push((row.source_row, row.cells));
+            true
+        };
+        let mut gather = Rows::new("a.xlsx", "s", &mut emit);
+        let text = |t: &str| Cell::Text(t.into());
+        for (r, c, value) in [
+            (0, 1, text("B")),
+            (0, 0, text("A")),
+            (0, 3, text("D")),
+            (1, 0, Cell::Empty),
+            (1, 2, Cell::Empty),
+            (2, 1, text("x")),
+        ] {
+            assert!(gather.cell(r, c, value).unwrap());
+        }
+        gather.end();
+        let a_row = vec![text("A"), text("B"), Cell::Empty, text("D")];
+        assert_eq!(rows, [(1, a_row), (3, vec![Cell::Empty, text("x")])]);
+    }
+
     /// A date cell is a date; a duration (`[h]:mm`) is its number of days; an error cell is
     /// an error, whose text is Excel's.
     #[test]
