@@ -594,6 +594,10 @@ mod tests {
             chosen(&["名单", REPORT_FAILED_SHEET], None),
             ("名单".into(), false)
         );
+        // A workbook of thousands of sheets is not looked through a thousand times.
+        let names: Vec<String> = (0..40).map(|i| format!("表{i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        assert_eq!(others(&sheets(&names), "表0", false).len(), MAX_OTHERS);
     }
 
     /// Other sheets are read for their first rows only, and one that cannot be read is left
@@ -659,8 +663,28 @@ mod tests {
             "quoted text is not the exponent"
         );
         assert_eq!(scientific_decimals("yyyy-mm-dd"), None);
+        assert_eq!(
+            scientific_decimals("#.##E+0"),
+            Some(2),
+            "# and ? are digits"
+        );
+        assert_eq!(
+            scientific_decimals("0.00;0.0E+00"),
+            None,
+            "the first section counts"
+        );
+        assert_eq!(
+            scientific_decimals("[>=1E+6]0.0E+00"),
+            Some(1),
+            "a condition is not the exponent"
+        );
         assert_eq!(excel_scientific(13800138000.0, 2), "1.38E+10");
         assert_eq!(excel_scientific(13800138000.0, 10), "1.3800138000E+10");
         assert_eq!(excel_scientific(0.000123, 1), "1.2E-04");
+        // A hostile format's thousands of decimals: Excel shows 30 at most.
+        assert_eq!(
+            excel_scientific(1.0, 5_000).len(),
+            "1.".len() + 30 + "E+00".len()
+        );
     }
 }
