@@ -539,6 +539,51 @@ mod tests {
         assert_eq!(rows, [(1, a_row), (3, vec![Cell::Empty, text("x")])]);
     }
 
+    /// A whole sheet (xls, ods) whose cells begin below and right of A1 keeps its rows' and
+    /// columns' places.
+    #[test]
+    fn a_range_keeps_its_rows_and_columns() {
+        let mut range = calamine::Range::new((2, 1), (3, 2));
+        range.set_value((2, 1), calamine::Data::String("帐号".into()));
+        range.set_value((3, 2), calamine::Data::String("x".into()));
+        let mut rows = Vec::new();
+        rows_of(&range, "a.ods", "s", &mut |row| {
+            rows.push((row.source_row, row.cells));
+            true
+        })
+        .unwrap();
+        let text = |t: &str| Cell::Text(t.into());
+        assert_eq!(
+            rows,
+            [
+                (3, vec![Cell::Empty, text("帐号")]),
+                (4, vec![Cell::Empty, Cell::Empty, text("x")])
+            ]
+        );
+    }
+
+    /// A hidden row with nothing in it does not keep the hidden rows after it from being told.
+    #[test]
+    fn a_hidden_row_after_an_empty_hidden_one_is_told() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (r, cells) in [(0, ["帐号", "姓名"]), (2, ["a", "甲"]), (3, ["b", "乙"])] {
+            for (c, v) in cells.iter().enumerate() {
+                ws.write_string(r, c as u16, *v).unwrap();
+            }
+        }
+        ws.set_row_hidden(1).unwrap();
+        ws.set_row_hidden(3).unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let mut rows = Vec::new();
+        read(&bytes, Format::Xlsx, "a.xlsx", None, &mut |row| {
+            rows.push((row.source_row, row.hidden));
+            true
+        })
+        .unwrap();
+        assert_eq!(rows, [(1, false), (3, false), (4, true)]);
+    }
+
     /// A date cell is a date; a duration (`[h]:mm`) is its number of days; an error cell is
     /// an error, whose text is Excel's.
     #[test]
