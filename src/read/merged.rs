@@ -44,7 +44,8 @@ pub struct Fill {
 pub struct Used {
     /// As `D2:D4`.
     pub name: String,
-    /// Its last row, 1-based.
+    /// Its first and last rows, 1-based.
+    pub top: u32,
     pub bottom: u32,
     /// The cells it filled.
     pub cells: usize,
@@ -131,6 +132,7 @@ impl Fill {
                         cell_ref(m.left as usize, m.top + 1),
                         cell_ref(m.right as usize, m.bottom + 1)
                     ),
+                    top: m.top + 1,
                     bottom: m.bottom + 1,
                     cells: 0,
                 });
@@ -147,10 +149,22 @@ impl Fill {
 }
 
 /// The warning that cells were read from their merged range's value, naming the first few
-/// ranges, of the ranges that end below the header's last row `header` (a header's own merged
-/// titles are no one's value); none when no such cell was.
-pub fn said(used: &[Used], header: u32) -> Option<Advice> {
-    let below: Vec<&Used> = used.iter().filter(|u| u.bottom > header).collect();
+/// ranges, of the ranges with a row below the header's last row `header` that is not one of
+/// the rows `again` (in order) left out as the header repeated: a header's own merged titles,
+/// and those of its copies under the people, are no one's value. None when no such cell was.
+pub fn said(used: &[Used], header: u32, again: &[u32]) -> Option<Advice> {
+    // The rows from `lo` to `bottom` are all in `again` (distinct, in order) when it holds as
+    // many of them as there are.
+    let in_again = |lo: u32, bottom: u32| {
+        let n = again.partition_point(|&r| r <= bottom) - again.partition_point(|&r| r < lo);
+        n as u64 > u64::from(bottom - lo)
+    };
+    let below: Vec<&Used> = (used.iter())
+        .filter(|u| {
+            let lo = u.top.max(header.saturating_add(1));
+            lo <= u.bottom && !in_again(lo, u.bottom)
+        })
+        .collect();
     if below.is_empty() {
         return None;
     }
@@ -208,13 +222,13 @@ mod tests {
         assert_eq!(texts(&rows[3]), ["c", "丙", "137", "研发部"]);
         assert_eq!(texts(&rows[4]), ["d", "丁", "136"]);
         let used = fill.used();
-        let said = said(&used, 1).unwrap().text;
+        let said = said(&used, 1, &[]).unwrap().text;
         assert!(
             said.contains("2 cells of merged ranges") && said.contains("D2:D4"),
             "{said}"
         );
         // Ranges within the header's rows are the header's titles: not said.
-        assert_eq!(super::said(&used, 4), None);
+        assert_eq!(super::said(&used, 4, &[]), None);
         assert!(Fill::new([((0, 0), (0, 3))]).is_empty());
     }
 
@@ -231,7 +245,7 @@ mod tests {
             fill.apply(r);
         }
         assert_eq!(texts(&rows[1]), ["b", "乙", "139", "客服部", "经理"]);
-        let said = said(&fill.used(), 1).unwrap().text;
+        let said = said(&fill.used(), 1, &[]).unwrap().text;
         assert!(said.contains("E2:E3") && !said.contains("D2:D3"), "{said}");
     }
 
@@ -242,18 +256,46 @@ mod tests {
             (0..n)
                 .map(|i| Used {
                     name: format!("D{}:D{}", 2 * i + 2, 2 * i + 3),
+                    top: 2 * i as u32 + 2,
                     bottom: 2 * i as u32 + 3,
                     cells: 1,
                 })
                 .collect()
         };
-        let five = said(&used(5), 1).unwrap().text;
+        let five = said(&used(5), 1, &[]).unwrap().text;
         assert!(five.contains("D10:D11") && !five.contains('…'), "{five}");
-        let six = said(&used(6), 1).unwrap().text;
+        let six = said(&used(6), 1, &[]).unwrap().text;
         assert!(
             six.contains("6 cells") && six.contains("D10:D11, …") && !six.contains("D12"),
             "{six}"
         );
+    }
+
+    /// A range within the rows left out as the header again is its copy's title, not said; one
+    /// with a row of a person below the header (before, between or after those rows) is.
+    #[test]
+    fn a_range_within_the_header_again_is_not_said() {
+        let used = |top: u32, bottom: u32| {
+            vec![Used {
+                name: format!("A{top}:A{bottom}"),
+                top,
+                bottom,
+                cells: 1,
+            }]
+        };
+        let again = [5, 6, 9];
+        for (top, bottom) in [(5, 6), (5, 5), (6, 6), (1, 6), (2, 5), (9, 9)] {
+            assert_eq!(said(&used(top, bottom), 4, &again), None, "{top}:{bottom}");
+        }
+        for (top, bottom) in [(4, 7), (5, 7), (6, 9), (8, 9), (7, 7), (9, 10)] {
+            assert!(
+                said(&used(top, bottom), 4, &again).is_some(),
+                "{top}:{bottom}"
+            );
+        }
+        // Row 4 is the header, or a person under a header of three rows.
+        assert!(said(&used(3, 5), 3, &again).is_some());
+        assert_eq!(said(&used(3, 5), 4, &again), None);
     }
 
     /// A hostile file's range across every column and row fills nothing: it is no data

@@ -289,6 +289,8 @@ pub struct Table {
     pub is_report: bool,
     /// Every row's account, whatever becomes of the rows' values.
     pub accounts: FileAccounts,
+    /// The rows left out as the header again, in order.
+    pub header_again: Vec<u32>,
 }
 
 impl Table {
@@ -616,9 +618,8 @@ pub fn load_watched(
             Err(e) => return Err(e.in_sheet(&info.name)),
         };
         let mut warnings = info.warnings;
-        warnings.extend(read::merged::said(&info.merged, table.header.row));
         warnings.extend(unread_with_header(&info.others, table.layout, names));
-        Ok(table.in_sheet(info.name, warnings, info.is_report))
+        Ok(table.in_sheet(info.name, warnings, &info.merged, info.is_report))
     })
 }
 
@@ -734,7 +735,7 @@ pub fn from_values(
         &mut |_, _, _| {},
     )
     .map_err(|e| e.in_sheet(name))?;
-    Ok(table.in_sheet(name.to_string(), Vec::new(), false))
+    Ok(table.in_sheet(name.to_string(), Vec::new(), &[], false))
 }
 
 pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, LoadError> {
@@ -746,14 +747,24 @@ pub fn from_sheet(path: &Path, sheet: Sheet, layout: Layout) -> Result<Table, Lo
         &mut |_, _, _| {},
     )
     .map_err(|e| e.in_sheet(&sheet.name))?;
-    let mut warnings = sheet.warnings;
-    warnings.extend(read::merged::said(&sheet.merged, table.header.row));
-    Ok(table.in_sheet(sheet.name, warnings, sheet.is_report))
+    Ok(table.in_sheet(sheet.name, sheet.warnings, &sheet.merged, sheet.is_report))
 }
 
 impl Table {
-    /// The table of the sheet `name`, the reading's `warnings` before validation's.
-    fn in_sheet(mut self, name: String, mut warnings: Vec<Advice>, is_report: bool) -> Table {
+    /// The table of the sheet `name`, the reading's `warnings` and the one of its `merged`
+    /// ranges' values before validation's.
+    fn in_sheet(
+        mut self,
+        name: String,
+        mut warnings: Vec<Advice>,
+        merged: &[read::merged::Used],
+        is_report: bool,
+    ) -> Table {
+        warnings.extend(read::merged::said(
+            merged,
+            self.header.row,
+            &self.header_again,
+        ));
         warnings.append(&mut self.warnings);
         Table {
             sheet: name,
@@ -878,6 +889,7 @@ fn validate_stream(
         warnings,
         is_report: false,
         accounts,
+        header_again: headers,
     })
 }
 
