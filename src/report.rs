@@ -1164,6 +1164,9 @@ mod tests {
         let c = reserve_path(&input, None, at).unwrap();
         assert_eq!(c, dir.path().join("staff.report-20261124-090507-4.xlsx"));
         assert_eq!(report_stem(&c), "staff");
+        // A folder that is not there is said as such, not as a thousand names taken.
+        let missing = reserve(&dir.path().join("gone").join("x.xlsx"), |_| false).unwrap_err();
+        assert_eq!(missing.kind(), std::io::ErrorKind::NotFound, "{missing}");
     }
 
     #[test]
