@@ -145,6 +145,13 @@ fn make_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         std::fs::write(p, ods_bytes(table))?;
         Ok(())
     })?;
+    // Cells with a value and no type (a number to calamine), repeated: the same grid as a
+    // cell with its type, under a count that once looked at the type alone.
+    make("typeless-bomb.ods", &|p| {
+        let table = r#"<table:table table:name="炸弹"><table:table-row table:number-rows-repeated="6000"><table:table-cell table:number-columns-repeated="16000" office:value="1"/></table:table-row></table:table>"#;
+        std::fs::write(p, ods_bytes(table))?;
+        Ok(())
+    })?;
     // Just under the sheet part's limit, and all text: the most a sheet can make bgy hold.
     make("text-heavy.xlsx", &|p| {
         let name = "长".repeat(150);
