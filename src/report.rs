@@ -1024,6 +1024,98 @@ mod tests {
         assert!(!path.exists());
     }
 
+    /// The `<col>` widths of the sheet `n` (1-based, as the package names it), one a column
+    /// (an element may span columns of one width).
+    fn col_widths(path: &Path, n: usize) -> Vec<f64> {
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name(&format!("xl/worksheets/sheet{n}.xml")).unwrap(),
+            &mut xml,
+        )
+        .unwrap();
+        let attr = |c: &str, name: &str| -> f64 {
+            let v = c.split(&format!(" {name}=\"")).nth(1).unwrap();
+            v[..v.find('"').unwrap()].parse().unwrap()
+        };
+        (xml.split("<col ").skip(1))
+            .map(|c| format!(" {c}"))
+            .flat_map(|c| {
+                let span = attr(&c, "max") - attr(&c, "min") + 1.0;
+                std::iter::repeat_n(attr(&c, "width"), span as usize)
+            })
+            .collect()
+    }
+
+    /// The Summary says how long the run took and each reason's rows; the sheets' columns are
+    /// as wide as their titles and the first rows' cells need, not as a later row's.
+    #[test]
+    fn the_summary_and_the_columns_as_hr_reads_them() {
+        use calamine::Reader;
+        let dir = tempfile::tempdir().unwrap();
+        let long = "长".repeat(15);
+        let mut rows: Vec<Vec<String>> = vec![
+            ["帐号", "姓名", "手机", "部门"].map(String::from).to_vec(),
+            ["a1", long.as_str(), "123", "办公逸/研发部"]
+                .map(String::from)
+                .to_vec(),
+        ];
+        for k in 2..=WIDTH_SAMPLE + 1 {
+            rows.push(vec![
+                format!("a{k}"),
+                "甲".into(),
+                "1234".into(),
+                "研发部".into(),
+            ]);
+        }
+        rows.push(vec![
+            "a0".into(),
+            "乙".into(),
+            "5".repeat(40),
+            "研发部".into(),
+        ]);
+        let rows: Vec<Vec<&str>> = rows
+            .iter()
+            .map(|r| r.iter().map(String::as_str).collect())
+            .collect();
+        let rows: Vec<&[&str]> = rows.iter().map(Vec::as_slice).collect();
+        let table = table(&rows);
+        let outcomes: Vec<_> = table.initial_outcomes().collect();
+        let reasons = crate::outcome::reasons(&table, &outcomes);
+        let counts = Counts::of(&outcomes);
+        let mut report = report(&table, &outcomes, &counts, &reasons);
+        report.finished = report.started + chrono::TimeDelta::milliseconds(2_500);
+        let path = dir.path().join("r.xlsx");
+        report.write(&path).unwrap();
+
+        let mut read = calamine::open_workbook_auto(&path).unwrap();
+        let summary = read.worksheet_range(REPORT_SUMMARY_SHEET).unwrap();
+        let line = |key: &str| {
+            let row = summary.rows().find(|r| r[0] == key).unwrap();
+            row[1].to_string()
+        };
+        assert_eq!(line("用时 Elapsed"), "2.5 s");
+        assert_eq!(line("总行数 Rows"), (WIDTH_SAMPLE + 2).to_string());
+        // Every row's phone is wrong: one reason, of every row, first at row 2.
+        let reason = summary
+            .rows()
+            .skip_while(|r| r[0] != "原因 Reason")
+            .nth(1)
+            .unwrap();
+        assert_eq!(
+            reason[1..3]
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>(),
+            [(WIDTH_SAMPLE + 2).to_string(), "2".into()]
+        );
+        // 帐号 8 (its floor), 姓名 as the first row's 30 columns, 手机 as its title, not the
+        // 40 digits of a row past the first 1,000.
+        // (The file's widths hold Excel's padding of some 0.71 besides.)
+        let failed: Vec<f64> = col_widths(&path, 2).iter().map(|w| w.floor()).collect();
+        assert_eq!(failed[..3], [8.0, 32.0, 8.0], "{failed:?}");
+    }
+
     /// Three valid rows, a1 to a3.
     fn three_valid() -> Table {
         table(&[
