@@ -1110,10 +1110,12 @@ mod tests {
             [(WIDTH_SAMPLE + 2).to_string(), "2".into()]
         );
         // 帐号 8 (its floor), 姓名 as the first row's 30 columns, 手机 as its title, not the
-        // 40 digits of a row past the first 1,000.
+        // 40 digits of a row past the first 1,000; 部门 as 办公逸/研发部; the row's number as
+        // its title, the reason 60.
         // (The file's widths hold Excel's padding of some 0.71 besides.)
         let failed: Vec<f64> = col_widths(&path, 2).iter().map(|w| w.floor()).collect();
-        assert_eq!(failed[..3], [8.0, 32.0, 8.0], "{failed:?}");
+        let source = width(SOURCE_ROW_TITLE) as f64 + 2.0;
+        assert_eq!(failed, [8.0, 32.0, 8.0, 15.0, source, 60.0]);
     }
 
     /// Three valid rows, a1 to a3.
