@@ -1060,7 +1060,7 @@ mod tests {
                 .map(String::from)
                 .to_vec(),
         ];
-        for k in 2..=WIDTH_SAMPLE + 1 {
+        for k in 2..=WIDTH_SAMPLE {
             rows.push(vec![
                 format!("a{k}"),
                 "甲".into(),
@@ -1095,7 +1095,7 @@ mod tests {
             row[1].to_string()
         };
         assert_eq!(line("用时 Elapsed"), "2.5 s");
-        assert_eq!(line("总行数 Rows"), (WIDTH_SAMPLE + 2).to_string());
+        assert_eq!(line("总行数 Rows"), (WIDTH_SAMPLE + 1).to_string());
         // Every row's phone is wrong: one reason, of every row, first at row 2.
         let reason = summary
             .rows()
@@ -1107,7 +1107,7 @@ mod tests {
                 .iter()
                 .map(|c| c.to_string())
                 .collect::<Vec<_>>(),
-            [(WIDTH_SAMPLE + 2).to_string(), "2".into()]
+            [(WIDTH_SAMPLE + 1).to_string(), "2".into()]
         );
         // 帐号 8 (its floor), 姓名 as the first row's 30 columns, 手机 as its title, not the
         // 40 digits of a row past the first 1,000; 部门 as 办公逸/研发部; the row's number as
@@ -1192,6 +1192,35 @@ mod tests {
             "the send failed: the caller writes the report whole"
         );
         assert!(!path.exists());
+    }
+
+    /// Rows let go as they are streamed (a sync's unchanged rows) are kept no more, and the
+    /// report written from the stream is the report.
+    #[test]
+    fn rows_let_go_as_they_stream_are_in_the_report_and_kept_no_more() {
+        let dir = tempfile::tempdir().unwrap();
+        let table = three_valid();
+        let outcomes = [Outcome::Unchanged, Outcome::Unchanged, Outcome::Unchanged];
+        let mut stream = Stream::start(&table.header);
+        let mut rows = table.rows.clone();
+        for row in &mut rows {
+            stream.row_letting_go(row, Outcome::Unchanged);
+        }
+        assert_eq!(stream.next, 3);
+        assert!(rows
+            .iter()
+            .all(|r| r.values_gone && r.raw().get(0).is_empty()));
+        let reasons = crate::outcome::reasons(&table, &outcomes);
+        let counts = Counts::of(&outcomes);
+        let report = report(&table, &outcomes, &counts, &reasons);
+        let streamed = dir.path().join("streamed.xlsx");
+        assert!(stream.finish(&report, &streamed).unwrap());
+        let whole = dir.path().join("whole.xlsx");
+        report.write(&whole).unwrap();
+        assert_eq!(
+            std::fs::read(&whole).unwrap(),
+            std::fs::read(&streamed).unwrap()
+        );
     }
 
     #[test]
