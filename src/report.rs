@@ -1130,7 +1130,6 @@ mod tests {
 
     #[test]
     fn a_stream_goes_on_as_the_sends_settle_its_rows() {
-        let dir = tempfile::tempdir().unwrap();
         let table = three_valid();
         // As an import sends: a1 and a3 settled first, a2 still out.
         let mut outcomes = vec![Outcome::Created, Outcome::Valid, Outcome::Created];
@@ -1141,17 +1140,7 @@ mod tests {
         stream.settle(&table.rows, &outcomes);
         assert_eq!(stream.next, 3, "a2 settled: a2 and a3 streamed");
 
-        let reasons = crate::outcome::reasons(&table, &outcomes);
-        let counts = Counts::of(&outcomes);
-        let report = report(&table, &outcomes, &counts, &reasons);
-        let streamed = dir.path().join("streamed.xlsx");
-        assert!(stream.finish(&report, &streamed).unwrap());
-        let whole = dir.path().join("whole.xlsx");
-        report.write(&whole).unwrap();
-        assert_eq!(
-            std::fs::read(&whole).unwrap(),
-            std::fs::read(&streamed).unwrap()
-        );
+        assert_streamed_is_whole(stream, &table, &outcomes);
     }
 
     #[test]
@@ -1194,11 +1183,27 @@ mod tests {
         assert!(!path.exists());
     }
 
+    /// `stream` finished is written, and is the report of `table` and `outcomes` written
+    /// whole, byte for byte.
+    fn assert_streamed_is_whole(stream: Stream, table: &Table, outcomes: &[Outcome]) {
+        let dir = tempfile::tempdir().unwrap();
+        let reasons = crate::outcome::reasons(table, outcomes);
+        let counts = Counts::of(outcomes);
+        let report = report(table, outcomes, &counts, &reasons);
+        let streamed = dir.path().join("streamed.xlsx");
+        assert!(stream.finish(&report, &streamed).unwrap());
+        let whole = dir.path().join("whole.xlsx");
+        report.write(&whole).unwrap();
+        assert_eq!(
+            std::fs::read(&whole).unwrap(),
+            std::fs::read(&streamed).unwrap()
+        );
+    }
+
     /// Rows let go as they are streamed (a sync's unchanged rows) are kept no more, and the
     /// report written from the stream is the report.
     #[test]
     fn rows_let_go_as_they_stream_are_in_the_report_and_kept_no_more() {
-        let dir = tempfile::tempdir().unwrap();
         let table = three_valid();
         let outcomes = [Outcome::Unchanged, Outcome::Unchanged, Outcome::Unchanged];
         let mut stream = Stream::start(&table.header);
@@ -1210,17 +1215,7 @@ mod tests {
         assert!(rows
             .iter()
             .all(|r| r.values_gone && r.raw().get(0).is_empty()));
-        let reasons = crate::outcome::reasons(&table, &outcomes);
-        let counts = Counts::of(&outcomes);
-        let report = report(&table, &outcomes, &counts, &reasons);
-        let streamed = dir.path().join("streamed.xlsx");
-        assert!(stream.finish(&report, &streamed).unwrap());
-        let whole = dir.path().join("whole.xlsx");
-        report.write(&whole).unwrap();
-        assert_eq!(
-            std::fs::read(&whole).unwrap(),
-            std::fs::read(&streamed).unwrap()
-        );
+        assert_streamed_is_whole(stream, &table, &outcomes);
     }
 
     #[test]

@@ -366,6 +366,17 @@ mod tests {
 
     /// The sheet is found by its name through the workbook's relationships, wherever the
     /// package puts the workbook and its sheets.
+    /// A zip package of `parts`, each a name and its text.
+    fn package(parts: &[(&str, &str)]) -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, text) in parts {
+            zip.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap().into_inner()
+    }
+
     #[test]
     fn a_sheet_is_found_through_the_package_relationships() {
         let mut wb = rust_xlsxwriter::Workbook::new();
@@ -383,7 +394,6 @@ mod tests {
 
         // A package whose workbook is not `xl/workbook.xml`, named after the package's other
         // parts (as Excel lists them), its sheet by an absolute target.
-        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let parts = [
             (
                 "_rels/.rels",
@@ -402,16 +412,10 @@ mod tests {
                 r#"<worksheet><sheetData><row r="2" hidden="1"/></sheetData></worksheet>"#,
             ),
         ];
-        for (name, text) in parts {
-            zip.start_file(name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
-        }
-        let bytes = zip.finish().unwrap().into_inner();
+        let bytes = package(&parts);
         assert_eq!(read(&bytes, "名单").hidden, [1]);
 
         // No package relationships: the workbook where Excel puts it.
-        let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
         let parts = [
             (
                 "xl/workbook.xml",
@@ -426,12 +430,7 @@ mod tests {
                 r#"<worksheet><sheetData><row r="3" hidden="1"/></sheetData></worksheet>"#,
             ),
         ];
-        for (name, text) in parts {
-            zip.start_file(name, zip::write::SimpleFileOptions::default())
-                .unwrap();
-            std::io::Write::write_all(&mut zip, text.as_bytes()).unwrap();
-        }
-        let bytes = zip.finish().unwrap().into_inner();
+        let bytes = package(&parts);
         assert_eq!(read(&bytes, "名单").hidden, [2]);
     }
 
