@@ -1027,24 +1027,20 @@ mod tests {
     /// The `<col>` widths of the sheet `n` (1-based, as the package names it), one a column
     /// (an element may span columns of one width).
     fn col_widths(path: &Path, n: usize) -> Vec<f64> {
+        use crate::read::marks::{attr, each_start};
         let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-        let mut xml = String::new();
-        std::io::Read::read_to_string(
-            &mut zip.by_name(&format!("xl/worksheets/sheet{n}.xml")).unwrap(),
-            &mut xml,
-        )
+        let sheet = zip.by_name(&format!("xl/worksheets/sheet{n}.xml")).unwrap();
+        let mut widths = Vec::new();
+        each_start(std::io::BufReader::new(sheet), |e| {
+            if e.local_name().as_ref() == "col" {
+                let number = |name: &str| attr(e, name).unwrap().parse::<f64>().unwrap();
+                let span = number("max") - number("min") + 1.0;
+                widths.extend(std::iter::repeat_n(number("width"), span as usize));
+            }
+            true
+        })
         .unwrap();
-        let attr = |c: &str, name: &str| -> f64 {
-            let v = c.split(&format!(" {name}=\"")).nth(1).unwrap();
-            v[..v.find('"').unwrap()].parse().unwrap()
-        };
-        (xml.split("<col ").skip(1))
-            .map(|c| format!(" {c}"))
-            .flat_map(|c| {
-                let span = attr(&c, "max") - attr(&c, "min") + 1.0;
-                std::iter::repeat_n(attr(&c, "width"), span as usize)
-            })
-            .collect()
+        widths
     }
 
     /// The Summary says how long the run took and each reason's rows; the sheets' columns are

@@ -283,7 +283,10 @@ pub fn uncalculated_said(marks: &Marks) -> Option<Advice> {
 
 /// Hands each start (or empty) tag to `each` until the document ends or `each` answers
 /// `false`; `None` when the XML cannot be read.
-fn each_start(xml: impl BufRead, mut each: impl FnMut(&BytesStart) -> bool) -> Option<()> {
+pub(crate) fn each_start(
+    xml: impl BufRead,
+    mut each: impl FnMut(&BytesStart) -> bool,
+) -> Option<()> {
     let mut reader = reader(xml);
     let mut buf = Vec::new();
     loop {
@@ -297,7 +300,7 @@ fn each_start(xml: impl BufRead, mut each: impl FnMut(&BytesStart) -> bool) -> O
 }
 
 /// The value of the attribute whose local name is `name`.
-fn attr(e: &BytesStart, name: &str) -> Option<String> {
+pub(crate) fn attr(e: &BytesStart, name: &str) -> Option<String> {
     (e.attributes().flatten())
         .find(|a| a.key.local_name().as_ref() == name)
         .and_then(|a| {
