@@ -534,6 +534,63 @@ mod tests {
     }
 
     #[test]
+    fn the_waits_are_one_two_four_seconds_up_to_a_quarter_of_an_hour() {
+        let t = Throttle::default();
+        let addr: IpAddr = "10.0.0.7".parse().unwrap();
+        let mut waits = Vec::new();
+        for _ in 0..30 {
+            t.failed("alice", addr);
+            waits.push(
+                t.wait("alice", addr)
+                    .map_or(0, |w| w.as_secs_f64().ceil() as u64),
+            );
+        }
+        assert_eq!(waits[..8], [0, 0, 0, 1, 2, 4, 8, 16]);
+        assert_eq!(waits[14], 15 * 60, "{waits:?}");
+        assert_eq!(waits[29], 15 * 60, "{waits:?}");
+    }
+
+    #[test]
+    fn a_flood_of_names_does_not_wipe_the_wait_of_the_one_under_attack() {
+        let t = Throttle::default();
+        let addr: IpAddr = "10.0.0.7".parse().unwrap();
+        for _ in 0..=FREE_FAILURES {
+            t.failed("alice", addr);
+        }
+        for i in 0..10_050u32 {
+            t.failed(&format!("name{i}"), IpAddr::from(i.to_be_bytes()));
+        }
+        assert!(t.wait("alice", "10.0.0.8".parse().unwrap()).is_some());
+        let names = t.names.lock().unwrap().len();
+        assert!(
+            names < 100,
+            "names that wait for nothing are let go: {names}"
+        );
+    }
+
+    #[test]
+    fn a_login_form_needs_its_own_token_in_both_its_cookie_and_its_field() {
+        let auth = Auth::new(true, None, Lifetimes::from_env(), false, "hr").unwrap();
+        let first = auth.login_form();
+        let second = auth.login_form();
+        assert!(
+            auth.login_form_ok(Some(&first), &first),
+            "still good after another"
+        );
+        assert!(auth.login_form_ok(Some(&second), &second));
+        assert!(!auth.login_form_ok(None, &first), "no cookie");
+        assert!(
+            !auth.login_form_ok(Some(&second), &first),
+            "another form's cookie"
+        );
+        let forged = random_token();
+        assert!(
+            !auth.login_form_ok(Some(&forged), &forged),
+            "a token the console never gave"
+        );
+    }
+
+    #[test]
     fn a_start_token_works_once_and_not_after_it_expires() {
         let lifetimes = Lifetimes {
             token: Duration::from_millis(300),
