@@ -569,6 +569,15 @@ mod tests {
     }
 
     #[test]
+    fn tokens_are_equal_only_byte_for_byte() {
+        assert!(constant_eq("5f0a", "5f0a"));
+        assert!(constant_eq("", ""));
+        assert!(!constant_eq("5f0a", "5f0b"), "one byte");
+        assert!(!constant_eq("ab", "ba"), "differences that cancel out");
+        assert!(!constant_eq("5f0a", "5f0a0"), "a longer one");
+    }
+
+    #[test]
     fn a_login_form_needs_its_own_token_in_both_its_cookie_and_its_field() {
         let auth = Auth::new(true, None, Lifetimes::from_env(), false, "hr").unwrap();
         let first = auth.login_form();
