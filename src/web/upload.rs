@@ -158,9 +158,26 @@ async fn next<'a>(
     form.next_field().await.map_err(|e| failed(app, e.status()))
 }
 
-async fn text(app: &App, field: axum::extract::multipart::Field<'_>) -> Result<String, AppError> {
-    let bytes = field.bytes().await.map_err(|e| failed(app, e.status()))?;
-    Ok(String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned())
+/// The most a text field of the form (its token, the sheet's kind: a few dozen characters)
+/// may hold. The upload's cap is the file's; a field past this is refused as it arrives, not
+/// held (a 400 MB field took the console from 64 to 709 MB).
+const TEXT_MAX: usize = 1024;
+
+async fn text(
+    app: &App,
+    mut field: axum::extract::multipart::Field<'_>,
+) -> Result<String, AppError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| failed(app, e.status()))? {
+        if bytes.len() + chunk.len() > TEXT_MAX {
+            return Err(AppError::bad_request(
+                "表单有误 (Bad form)",
+                "表单里有一项超过 1 KB,不是本页的表单,请在本页重新选择文件上传 (a field of the form is over 1 KB: not this page's form; choose the file on this page again).",
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// An upload that did not arrive whole: past the cap, stalled (no data for a minute), or

@@ -424,6 +424,29 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
 }
 
 #[tokio::test]
+async fn a_form_field_past_a_kilobyte_is_refused_as_it_arrives() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let sheet = staff_csv("k", 2).into_bytes();
+    let (status, _, html) = c
+        .upload_kind("a.csv", sheet.clone(), Some(&csrf), &"x".repeat(200_000))
+        .await;
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("表单有误") && html.contains("1 KB"), "{html}");
+    let left: Vec<_> = std::fs::read_dir(b.path("runs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .collect();
+    assert!(left.is_empty(), "nothing kept of it: {left:?}");
+    // A kilobyte is a field's whole: the same sheet with the form's own kind is taken.
+    let (status, at, _) = c.upload_kind("a.csv", sheet, Some(&csrf), "staff").await;
+    assert_eq!(status, 200);
+    assert!(at.starts_with("/runs/"), "{at}");
+}
+
+#[tokio::test]
 async fn bank_cards_are_masked_on_pages_and_no_page_is_kept_or_framed() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
