@@ -139,17 +139,26 @@ pub async fn quick(app: &App, who: &str, job: Job) -> (anyhow::Result<Summary>, 
 }
 
 /// Runs a job that sends nothing to its end (when a check slot is free), then its page.
+///
+/// On a task of its own: a person who closes the page, or a proxy that gives up, while the
+/// check waits or runs drops the request, not the run. It ends and is recorded all the same
+/// (awaited here, it was cut off with its work still going on: recorded as killed, its counts
+/// lost, its slot freed while it still read).
 pub async fn run_now(app: Arc<App>, run: NewRun) -> Result<String, AppError> {
-    let _slot = app
-        .jobs
-        .checks
-        .acquire()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
     let id = run.info.id.clone();
-    let (watch, live) = begin(&app, &run)?;
-    carry_out(app.clone(), run, watch, live, None).await;
-    drop(_slot);
+    tokio::spawn(async move {
+        let _slot = app
+            .jobs
+            .checks
+            .acquire()
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let (watch, live) = begin(&app, &run)?;
+        carry_out(app.clone(), run, watch, live, None).await;
+        Ok::<_, AppError>(())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))??;
     Ok(id)
 }
 

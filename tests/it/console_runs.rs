@@ -414,3 +414,61 @@ async fn an_emptied_history_is_said_and_its_runs_are_not_undone() {
     );
     assert_eq!(emu.store.staff_count(), 4, "nothing undone");
 }
+
+#[tokio::test]
+async fn a_check_whose_page_is_closed_while_it_runs_still_ends_and_is_recorded() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    let (http, base) = (c.http.clone(), c.base.clone());
+    let sheet = staff_csv("g", 100_000).into_bytes();
+    let upload = tokio::spawn(async move {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", csrf)
+            .text("kind", "auto")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(sheet).file_name("big.csv"),
+            );
+        http.post(format!("{base}/check"))
+            .multipart(form)
+            .send()
+            .await
+    });
+    // Once the check has begun, the person closes the page (or a proxy gives up): the
+    // connection goes.
+    let record = || -> Option<(std::path::PathBuf, serde_json::Value)> {
+        let dir = (std::fs::read_dir(b.path("runs")).ok()?.flatten())
+            .map(|e| e.path())
+            .find(|d| d.join("run.json").is_file())?;
+        let text = std::fs::read_to_string(dir.join("run.json")).ok()?;
+        Some((dir, serde_json::from_str(&text).ok()?))
+    };
+    let mut begun = None;
+    for _ in 0..3_000 {
+        begun = record().filter(|(_, info)| info["status"] == "running");
+        if begun.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (dir, _) = begun.expect("the check began");
+    upload.abort();
+    assert!(upload.await.is_err(), "the request went before its answer");
+    // Its page, looked at until the run has ended, says it ended as it did, not that the
+    // console was killed.
+    let page = format!("/runs/{}", dir.file_name().unwrap().to_string_lossy());
+    let mut seen = String::new();
+    for _ in 0..600 {
+        let (_, html) = c.page(&page).await;
+        seen = status(&html);
+        if seen != "running" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, "ok", "{:?}", record());
+    let (_, info) = record().unwrap();
+    assert_eq!(info["counts"]["ok"], 100_000, "{info}");
+    assert!(dir.join("report.xlsx").is_file());
+}
