@@ -44,9 +44,10 @@ impl Default for Jobs {
     }
 }
 
-/// A run about to start: its folder, its record, and what it does.
+/// A run about to start: its folder (held since it was made), its record, and what it does.
 pub struct NewRun {
     pub dir: PathBuf,
+    pub live: runs::Live,
     pub info: RunInfo,
     pub job: Job,
 }
@@ -153,8 +154,8 @@ pub async fn run_now(app: Arc<App>, run: NewRun) -> Result<String, AppError> {
             .acquire()
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        let (watch, live) = begin(&app, &run)?;
-        carry_out(app.clone(), run, watch, live, None).await;
+        let watch = begin(&app, &run)?;
+        carry_out(app.clone(), run, watch, None).await;
         Ok::<_, AppError>(())
     })
     .await
@@ -165,27 +166,24 @@ pub async fn run_now(app: Arc<App>, run: NewRun) -> Result<String, AppError> {
 /// Starts a sending job in the background, holding the directory's `lock` until it ends.
 pub fn launch(app: Arc<App>, run: NewRun, lock: DirLock) -> Result<String, AppError> {
     let id = run.info.id.clone();
-    let (watch, live) = begin(&app, &run)?;
+    let watch = begin(&app, &run)?;
     *app.jobs.sending.lock().unwrap_or_else(|e| e.into_inner()) = Some(id.clone());
-    tokio::spawn(carry_out(app, run, watch, live, Some(lock)));
+    tokio::spawn(carry_out(app, run, watch, Some(lock)));
     Ok(id)
 }
 
-/// The run's record saved as running, its folder marked live, its observer followed.
-fn begin(app: &App, run: &NewRun) -> Result<(Arc<WebRun>, runs::Live), AppError> {
+/// The run's record saved as running (its folder held since it was made), its observer
+/// followed.
+fn begin(app: &App, run: &NewRun) -> Result<Arc<WebRun>, AppError> {
     app.store.reserve();
     runs::save(&run.dir, &run.info).map_err(|e| AppError::storage(&e))?;
-    let live = app
-        .store
-        .live(&run.dir)
-        .map_err(|e| AppError::storage(&e))?;
     let watch = Arc::new(WebRun::new(run.dir.clone(), Stop::new()));
     app.jobs
         .running
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(run.info.id.clone(), watch.clone());
-    Ok((watch, live))
+    Ok(watch)
 }
 
 /// Ends the run's bookkeeping on every path: dropped, it forgets the run and, for a sending
@@ -220,14 +218,13 @@ impl Drop for Done<'_> {
     }
 }
 
-async fn carry_out(
-    app: Arc<App>,
-    run: NewRun,
-    watch: Arc<WebRun>,
-    live: runs::Live,
-    lock: Option<DirLock>,
-) {
-    let NewRun { dir, mut info, job } = run;
+async fn carry_out(app: Arc<App>, run: NewRun, watch: Arc<WebRun>, lock: Option<DirLock>) {
+    let NewRun {
+        dir,
+        live,
+        mut info,
+        job,
+    } = run;
     let _done = Done {
         app: &app,
         id: info.id.clone(),

@@ -18,6 +18,8 @@ pub const AT_ONCE: usize = 4;
 pub struct Upload {
     pub id: String,
     pub dir: PathBuf,
+    /// The folder held, from the moment it was made until its run ends.
+    pub live: runs::Live,
     /// The name the person's file had (shown, never a path).
     pub file: String,
     /// Its name in the folder.
@@ -26,7 +28,8 @@ pub struct Upload {
     pub kind: String,
 }
 
-/// Removes a new run's folder unless the upload is kept.
+/// Removes a new run's folder unless the upload is kept (a kill leaves it to
+/// [`runs::Store::prune`]).
 struct Partial {
     dir: Option<PathBuf>,
 }
@@ -58,7 +61,7 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
         ));
     }
     let (mut csrf, mut kind) = (String::new(), String::new());
-    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
+    let (id, dir, live) = app.store.create().map_err(|e| AppError::storage(&e))?;
     let mut partial = Partial {
         dir: Some(dir.clone()),
     };
@@ -110,6 +113,7 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
     Ok(Upload {
         id,
         dir,
+        live,
         file,
         input,
         kind,

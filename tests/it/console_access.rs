@@ -385,8 +385,18 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
         .unwrap()
         .set_modified(month_ago)
         .unwrap();
+    // An upload cut off when the console was killed: no record, nobody holding it.
+    let cut = b.path("runs/20261201-000000-bbbbbb");
+    std::fs::create_dir_all(&cut).unwrap();
+    std::fs::write(cut.join("upload.part"), vec![b'x'; 1 << 19]).unwrap();
+    let an_hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::open(&cut)
+        .unwrap()
+        .set_modified(an_hour_ago)
+        .unwrap();
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs", "--max-upload-mb", "1"]).await;
     assert!(!old.exists(), "older than --keep-runs (30 days)");
+    assert!(!cut.exists(), "nobody's, and gone at the start");
     // An upload past the cap leaves nothing behind.
     let (status, _, _) = c.upload("big.csv", vec![b'x'; 3 << 20], Some(&csrf)).await;
     assert_eq!(status, 413);

@@ -49,6 +49,7 @@ pub async fn upload(
         app,
         NewRun {
             dir: up.dir,
+            live: up.live,
             info,
             job,
         },

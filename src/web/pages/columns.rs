@@ -141,7 +141,7 @@ async fn check_again(
     from: &RunInfo,
     change: impl FnOnce(&mut RunInfo),
 ) -> Result<Response, AppError> {
-    let (new_id, dir) = fork(&app, from_dir, from)?;
+    let (new_id, dir, live) = fork(&app, from_dir, from)?;
     let mut info = from.next(&new_id, &s.user, Command::Check);
     // Its columns chosen, a sheet whose kind was not is read as its header now says.
     info.by_header = from.by_header;
@@ -151,6 +151,15 @@ async fn check_again(
         layout: (!info.by_header).then_some(info.kind),
         create_departments: false,
     };
-    let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
+    let id = jobs::run_now(
+        app,
+        NewRun {
+            dir,
+            live,
+            info,
+            job,
+        },
+    )
+    .await?;
     Ok(to_run(&id))
 }

@@ -37,7 +37,7 @@ pub async fn start(
     } else {
         "export.xlsx"
     };
-    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
+    let (id, dir, live) = app.store.create().map_err(|e| AppError::storage(&e))?;
     let department = Some(f.department.trim().to_string()).filter(|d| !d.is_empty());
     // The whole directory is no file name: the pages say 全部 or everyone (`RunInfo::shown`).
     let shown = department.clone().unwrap_or_default();
@@ -49,6 +49,15 @@ pub async fn start(
         recursive: f.recursive.is_some(),
         encoding: crate::cli::Encoding::Utf8,
     };
-    let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
+    let id = jobs::run_now(
+        app,
+        NewRun {
+            dir,
+            live,
+            info,
+            job,
+        },
+    )
+    .await?;
     Ok(to_run(&id))
 }

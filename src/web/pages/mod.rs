@@ -33,7 +33,7 @@ use serde::Deserialize;
 use super::auth::{constant_eq, Role, Session};
 use super::error::AppError;
 use super::jobs::{self, NewRun};
-use super::runs::{Command, RunInfo};
+use super::runs::{Command, Live, RunInfo};
 use super::App;
 use crate::config::{Input, Job};
 
@@ -124,14 +124,19 @@ pub fn run_input(dir: &Path, info: &RunInfo) -> Input {
     }
 }
 
-/// A new run's folder with a copy of another run's input.
-pub fn fork(app: &App, from_dir: &Path, from: &RunInfo) -> Result<(String, PathBuf), AppError> {
-    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
+/// A new run's folder (held: see [`super::runs::Store::create`]), with a copy of another
+/// run's input.
+pub fn fork(
+    app: &App,
+    from_dir: &Path,
+    from: &RunInfo,
+) -> Result<(String, PathBuf, Live), AppError> {
+    let (id, dir, live) = app.store.create().map_err(|e| AppError::storage(&e))?;
     if let Err(e) = std::fs::copy(from_dir.join(&from.input), dir.join(&from.input)) {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(AppError::storage(&e));
     }
-    Ok((id, dir))
+    Ok((id, dir, live))
 }
 
 /// Where a run's page is.
@@ -167,11 +172,11 @@ pub async fn send_from(
 pub async fn send_in(
     app: Arc<App>,
     s: &Session,
-    folder: (String, PathBuf),
+    folder: (String, PathBuf, Live),
     command: Command,
     make: impl FnOnce(&str, &Path) -> Result<(RunInfo, Job), AppError>,
 ) -> Result<Response, AppError> {
-    let (id, dir) = folder;
+    let (id, dir, live) = folder;
     let gone = |e: AppError, dir: &Path| {
         let _ = std::fs::remove_dir_all(dir);
         e
@@ -181,7 +186,13 @@ pub async fn send_in(
         .map_err(|e| gone(e, &dir))?;
     let (info, job) = make(&id, &dir).map_err(|e| gone(e, &dir))?;
     let made = dir.clone();
-    let id = jobs::launch(app, NewRun { dir, info, job }, lock).map_err(|e| gone(e, &made))?;
+    let run = NewRun {
+        dir,
+        live,
+        info,
+        job,
+    };
+    let id = jobs::launch(app, run, lock).map_err(|e| gone(e, &made))?;
     Ok(to_run(&id))
 }
 

@@ -35,8 +35,6 @@ pub async fn plan(
 ) -> Result<Response, AppError> {
     require(&s, Role::Run)?;
     let (from, from_dir) = acting_on(&app, &s, &id, &[Command::Check], Some(Layout::Staff))?;
-    let (new_id, dir) = fork(&app, &from_dir, &from)?;
-    let mut info = from.next(&new_id, &s.user, Command::Plan);
     // 不动 (none), 标记为已离职 (leave) or 删除 (delete; `1` as the old box said).
     let mode = match f.prune.as_deref() {
         None | Some("") | Some("none") => PruneMode::None,
@@ -46,6 +44,8 @@ pub async fn plan(
     if mode.any() {
         require(&s, Role::Approve)?;
     }
+    let (new_id, dir, live) = fork(&app, &from_dir, &from)?;
+    let mut info = from.next(&new_id, &s.user, Command::Plan);
     info.prune = mode.any();
     info.leave = mode == PruneMode::Leave;
     info.create_departments = f.create_departments.is_some();
@@ -56,7 +56,16 @@ pub async fn plan(
             create_departments: info.create_departments,
         },
     };
-    let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
+    let id = jobs::run_now(
+        app,
+        NewRun {
+            dir,
+            live,
+            info,
+            job,
+        },
+    )
+    .await?;
     Ok(to_run(&id))
 }
 

@@ -41,11 +41,20 @@ pub async fn plan(
             format!("历史中没有运行 #{run},无法撤销 (the history does not know run #{run}: it cannot be undone)."),
         ));
     }
-    let (id, dir) = app.store.create().map_err(|e| AppError::storage(&e))?;
+    let (id, dir, live) = app.store.create().map_err(|e| AppError::storage(&e))?;
     let mut info = RunInfo::new(&id, &s.user, Command::UndoPlan, &format!("#{run}"), "");
     info.undoes = Some(run);
     let job = undo_job(run, true, false, &dir);
-    let id = jobs::run_now(app, NewRun { dir, info, job }).await?;
+    let id = jobs::run_now(
+        app,
+        NewRun {
+            dir,
+            live,
+            info,
+            job,
+        },
+    )
+    .await?;
     Ok(to_run(&id))
 }
 

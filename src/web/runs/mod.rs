@@ -26,6 +26,8 @@ const LIVE: &str = "run.lock";
 /// Freed when the disk fills, so that a run can still say how it ended.
 const BALLAST: &str = ".reserve";
 const BALLAST_BYTES: usize = 4 << 20;
+/// How long a new folder may go without being held before it counts as nobody's.
+const UNRECORDED_GRACE: Duration = Duration::from_secs(60);
 
 /// A run id: the time it started and a random suffix; nothing else passes.
 pub fn valid_id(id: &str) -> bool {
@@ -75,12 +77,15 @@ pub struct Live {
 }
 
 impl Store {
-    /// A new run's id and its folder, made.
-    pub fn create(&self) -> std::io::Result<(String, PathBuf)> {
+    /// A new run's id and its folder, made and held (its `run.lock`) from the start: a
+    /// folder without a record that nobody holds is nobody's (an upload cut off by a kill, a
+    /// run refused before it began), and [`Store::prune`] takes it away.
+    pub fn create(&self) -> std::io::Result<(String, PathBuf, Live)> {
         let id = new_id();
         let dir = self.data.join(&id);
         std::fs::create_dir_all(&dir)?;
-        Ok((id, dir))
+        let live = self.live(&dir)?;
+        Ok((id, dir, live))
     }
 
     /// The folder of run `id`, when there is such a run.
@@ -189,10 +194,15 @@ impl Store {
                 (r, dir, size, at)
             })
             .collect();
+        let mut removed = 0;
+        for dir in self.unrecorded() {
+            if std::fs::remove_dir_all(&dir).is_ok() {
+                removed += 1;
+            }
+        }
         let mut total = self.size();
         // Oldest first.
         runs.reverse();
-        let mut removed = 0;
         for (info, dir, size, at) in runs {
             let old = now.duration_since(at).unwrap_or_default() > self.keep;
             let over = total > self.max_bytes && Some(info.id.as_str()) != keep;
@@ -202,6 +212,28 @@ impl Store {
             }
         }
         removed
+    }
+
+    /// Folders no run was recorded in (no `run.json`) that nobody holds: an upload cut off
+    /// when the console was killed, a run refused or dropped before it began. Never pruned as
+    /// runs, they stayed, counted against the store's cap, until someone removed them by hand.
+    /// One made in the last minute is left, in case its maker has yet to hold it.
+    fn unrecorded(&self) -> Vec<PathBuf> {
+        let now = SystemTime::now();
+        let young = |dir: &Path| {
+            std::fs::metadata(dir)
+                .and_then(|m| m.modified())
+                .is_ok_and(|at| now.duration_since(at).unwrap_or_default() < UNRECORDED_GRACE)
+        };
+        std::fs::read_dir(&self.data)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_name().to_str().is_some_and(valid_id))
+            .map(|e| e.path())
+            .filter(|dir| dir.is_dir() && !dir.join(INFO).exists() && !young(dir))
+            .filter(|dir| abandoned(dir))
+            .collect()
     }
 
     /// The store is past its size cap.
@@ -349,6 +381,44 @@ pub fn backup(dir: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    /// A folder whose run was never recorded goes once nobody holds it and it is past its
+    /// first minute; a folder being filled (held), a run's, or a young one stays.
+    #[test]
+    fn a_folder_nobody_recorded_or_holds_is_pruned() {
+        let data = tempfile::tempdir().unwrap();
+        let store = Store {
+            data: data.path().to_path_buf(),
+            keep: Duration::from_secs(3600),
+            max_bytes: u64::MAX,
+        };
+        let aged = |dir: &Path| {
+            let long_ago = SystemTime::now() - Duration::from_secs(600);
+            File::open(dir).unwrap().set_modified(long_ago).unwrap();
+        };
+        // Cut off: an upload whose console was killed.
+        let (_, cut, held) = store.create().unwrap();
+        std::fs::write(cut.join("upload.part"), [0u8; 1000]).unwrap();
+        drop(held);
+        aged(&cut);
+        // Being filled: its maker holds it.
+        let (_, filling, _holding) = store.create().unwrap();
+        aged(&filling);
+        // Just made, not yet held.
+        let (_, young, held) = store.create().unwrap();
+        drop(held);
+        // A run, finished.
+        let (id, run, held) = store.create().unwrap();
+        let mut info = RunInfo::new(&id, "hr", Command::Check, "a.csv", "");
+        info.status = Status::Ok;
+        save(&run, &info).unwrap();
+        drop(held);
+        aged(&run);
+
+        assert_eq!(store.prune(None), 1);
+        assert!(!cut.exists(), "the cut-off upload goes");
+        assert!(filling.is_dir() && young.is_dir() && run.is_dir());
+    }
+
     /// A run whose worker ended but whose end could not be written (`run.json` still says
     /// running) must not stay running: once nobody holds its lock, the next look settles it.
     #[test]
@@ -359,14 +429,13 @@ mod tests {
             keep: Duration::from_secs(3600),
             max_bytes: u64::MAX,
         };
-        let (id, dir) = store.create().unwrap();
+        let (id, dir, worker) = store.create().unwrap();
         save(
             &dir,
             &RunInfo::new(&id, "hr", Command::Import, "staff.xlsx", ""),
         )
         .unwrap();
 
-        let worker = store.live(&dir).unwrap();
         let mut runs = store.list();
         assert_eq!(
             store.settle(&mut runs),
@@ -428,7 +497,7 @@ mod tests {
             keep: Duration::from_secs(3600),
             max_bytes: u64::MAX,
         };
-        let (id, _) = store.create().unwrap();
+        let (id, _, _) = store.create().unwrap();
         assert!(valid_id(&id), "{id}");
         let outside = other.to_str().unwrap();
         for id in [
