@@ -569,6 +569,38 @@ mod tests {
     }
 
     #[test]
+    fn a_users_file_skips_comments_and_blank_lines_and_names_a_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.txt");
+        let pw = hash("pw").unwrap();
+        let read = |text: String| {
+            std::fs::write(&path, text).unwrap();
+            let users = read_users(&path).map_err(|e| format!("{e:#}"))?;
+            Ok::<HashMap<String, Role>, String>(
+                users.into_iter().map(|(name, u)| (name, u.role)).collect(),
+            )
+        };
+        let users = read(format!(
+            "# HR's console\n\n  \nboss:{pw}\n viewer : view :{pw}\nrunner:run:{pw}\n"
+        ))
+        .unwrap();
+        let role = |name: &str| users.get(name).copied();
+        assert_eq!(role("boss"), Some(Role::Approve), "no role: approve");
+        assert_eq!(role("viewer"), Some(Role::View));
+        assert_eq!(role("runner"), Some(Role::Run));
+        assert_eq!(users.len(), 3);
+        let e = read(format!("boss:{pw}\nann:admin:{pw}\n")).unwrap_err();
+        assert!(
+            e.contains("第 2 行 (line 2)") && e.contains("\"admin\""),
+            "{e}"
+        );
+        let e = read("ann:secret\n".into()).unwrap_err();
+        assert!(e.contains("line 1") && e.contains("--hash-password"), "{e}");
+        let e = read("# nobody yet\n".into()).unwrap_err();
+        assert!(e.contains("names nobody"), "{e}");
+    }
+
+    #[test]
     fn tokens_are_equal_only_byte_for_byte() {
         assert!(constant_eq("5f0a", "5f0a"));
         assert!(constant_eq("", ""));
