@@ -98,8 +98,7 @@ pub async fn switch(
     Query(q): Query<Back>,
 ) -> Response {
     let code = if to == "en" { "en" } else { "zh" };
-    // Only a page of the console's own: a path, never another site.
-    let back = if q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\') {
+    let back = if own_page(&q.back) {
         q.back
     } else {
         "/".to_string()
@@ -113,6 +112,15 @@ pub async fn switch(
         Redirect::to(&back),
     )
         .into_response()
+}
+
+/// A page of the console's own to go back to: a path, never another site. Printable ASCII
+/// only: a browser drops a tab or a line break inside an address, so `/<TAB>/evil.example`
+/// (which passes a look for `//`) took the person to another site.
+fn own_page(back: &str) -> bool {
+    back.starts_with('/')
+        && !back.starts_with("//")
+        && back.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }
 
 /// The half of a `中文 (English)` sentence in this language; a sentence in one language only
@@ -220,6 +228,32 @@ mod tests {
     use super::*;
     use crate::history::{ChangeKind, RunStatus};
     use crate::model::Command;
+
+    #[test]
+    fn the_switch_goes_back_to_a_page_of_the_console_only() {
+        for ok in [
+            "/",
+            "/runs/20261207-101010-abcdef",
+            "/history?before=12",
+            "/runs%2F",
+        ] {
+            assert!(own_page(ok), "{ok}");
+        }
+        for no in [
+            "",
+            "runs",
+            "//evil.example/",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\u{3000}/evil.example",
+            "https://evil.example/",
+        ] {
+            assert!(!own_page(no), "{no:?}");
+        }
+    }
 
     /// The console's English counts: "1 person", "2 people", "1 call", "0 calls".
     #[test]
