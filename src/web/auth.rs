@@ -83,13 +83,14 @@ pub struct Lifetimes {
 
 impl Lifetimes {
     pub fn from_env() -> Lifetimes {
+        Lifetimes::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// A start token lasts 5 minutes, a session an hour idle and 12 hours at most, unless
+    /// `var` gives a variable of seconds.
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> Lifetimes {
         let secs = |name: &str, default: u64| {
-            Duration::from_secs(
-                std::env::var(name)
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(default),
-            )
+            Duration::from_secs(var(name).and_then(|v| v.parse().ok()).unwrap_or(default))
         };
         Lifetimes {
             token: secs("BGY_TOKEN_SECS", 5 * 60),
@@ -598,6 +599,19 @@ mod tests {
         assert!(e.contains("line 1") && e.contains("--hash-password"), "{e}");
         let e = read("# nobody yet\n".into()).unwrap_err();
         assert!(e.contains("names nobody"), "{e}");
+    }
+
+    #[test]
+    fn a_token_lasts_five_minutes_a_session_an_hour_idle_and_twelve_at_most() {
+        let minutes = |d: Duration| d.as_secs() / 60;
+        let standard = Lifetimes::from_vars(|_| None);
+        assert_eq!(minutes(standard.token), 5);
+        assert_eq!(minutes(standard.idle), 60);
+        assert_eq!(minutes(standard.max), 12 * 60);
+        let shortened =
+            Lifetimes::from_vars(|name| (name == "BGY_SESSION_IDLE_SECS").then(|| "2".to_string()));
+        assert_eq!(shortened.idle, Duration::from_secs(2));
+        assert_eq!(shortened.token, standard.token);
     }
 
     #[test]
