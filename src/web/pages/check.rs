@@ -8,12 +8,11 @@ use axum::extract::{Multipart, State};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{require, run_input, to_run};
+use super::{require, run_input, run_to_end};
 use crate::config::Job;
 use crate::model::Layout;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
-use crate::web::jobs::{self, NewRun};
 use crate::web::runs::{Command, RunInfo};
 use crate::web::{upload, App};
 
@@ -45,15 +44,5 @@ pub async fn upload(
         layout,
         create_departments: false,
     };
-    let id = jobs::run_now(
-        app,
-        NewRun {
-            dir: up.dir,
-            live: up.live,
-            info,
-            job,
-        },
-    )
-    .await?;
-    Ok(to_run(&id))
+    run_to_end(app, up.dir, up.live, info, job).await
 }

@@ -12,14 +12,13 @@ use axum::extract::{Path as UrlPath, State};
 use axum::response::Response;
 use axum::Extension;
 
-use super::{acting_on, fork, require, run_input, to_run, Posted};
+use super::{acting_on, fork, require, run_input, run_to_end, Posted};
 use crate::config::Job;
 use crate::model::{Field, Layout};
 use crate::read::header::normalize;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
 use crate::web::i18n::tr;
-use crate::web::jobs::{self, NewRun};
 use crate::web::runs::{Command, RunInfo};
 use crate::web::App;
 
@@ -151,15 +150,5 @@ async fn check_again(
         layout: (!info.by_header).then_some(info.kind),
         create_departments: false,
     };
-    let id = jobs::run_now(
-        app,
-        NewRun {
-            dir,
-            live,
-            info,
-            job,
-        },
-    )
-    .await?;
-    Ok(to_run(&id))
+    run_to_end(app, dir, live, info, job).await
 }

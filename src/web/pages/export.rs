@@ -8,11 +8,10 @@ use axum::response::Response;
 use axum::Extension;
 use serde::Deserialize;
 
-use super::{require, to_run, Posted};
+use super::{require, run_to_end, Posted};
 use crate::config::Job;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
-use crate::web::jobs::{self, NewRun};
 use crate::web::runs::{Command, RunInfo};
 use crate::web::App;
 
@@ -49,15 +48,5 @@ pub async fn start(
         recursive: f.recursive.is_some(),
         encoding: crate::cli::Encoding::Utf8,
     };
-    let id = jobs::run_now(
-        app,
-        NewRun {
-            dir,
-            live,
-            info,
-            job,
-        },
-    )
-    .await?;
-    Ok(to_run(&id))
+    run_to_end(app, dir, live, info, job).await
 }

@@ -139,6 +139,25 @@ pub fn fork(
     Ok((id, dir, live))
 }
 
+/// Runs `job`, which sends nothing, in its new folder (`dir`, held by `live`) to its end;
+/// then its page.
+pub async fn run_to_end(
+    app: Arc<App>,
+    dir: PathBuf,
+    live: Live,
+    info: RunInfo,
+    job: Job,
+) -> Result<Response, AppError> {
+    let run = NewRun {
+        dir,
+        live,
+        info,
+        job,
+    };
+    let id = jobs::run_now(app, run).await?;
+    Ok(to_run(&id))
+}
+
 /// Where a run's page is.
 pub fn to_run(id: &str) -> Response {
     Redirect::to(&format!("/runs/{id}")).into_response()

@@ -9,13 +9,12 @@ use axum::response::Response;
 use axum::Extension;
 use serde::Deserialize;
 
-use super::{acting_on, confirmed_as, fork, require, run_input, send_from, to_run, Posted};
+use super::{acting_on, confirmed_as, fork, require, run_input, run_to_end, send_from, Posted};
 use crate::config::{Destructive, Job, PruneMode, Reach};
 use crate::model::Layout;
 use crate::remedy::Removal;
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
-use crate::web::jobs::{self, NewRun};
 use crate::web::runs::{self, Command};
 use crate::web::App;
 
@@ -56,17 +55,7 @@ pub async fn plan(
             create_departments: info.create_departments,
         },
     };
-    let id = jobs::run_now(
-        app,
-        NewRun {
-            dir,
-            live,
-            info,
-            job,
-        },
-    )
-    .await?;
-    Ok(to_run(&id))
+    run_to_end(app, dir, live, info, job).await
 }
 
 #[derive(Deserialize)]

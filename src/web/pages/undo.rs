@@ -10,11 +10,10 @@ use axum::response::Response;
 use axum::Extension;
 
 use super::plan::SyncForm;
-use super::{acting_on, confirmed, require, send_in, to_run, with_history, Nothing, Posted};
+use super::{acting_on, confirmed, require, run_to_end, send_in, with_history, Nothing, Posted};
 use crate::config::{Destructive, Job};
 use crate::web::auth::{Role, Session};
 use crate::web::error::AppError;
-use crate::web::jobs::{self, NewRun};
 use crate::web::runs::{self, Command, RunInfo};
 use crate::web::App;
 
@@ -45,17 +44,7 @@ pub async fn plan(
     let mut info = RunInfo::new(&id, &s.user, Command::UndoPlan, &format!("#{run}"), "");
     info.undoes = Some(run);
     let job = undo_job(run, true, false, &dir);
-    let id = jobs::run_now(
-        app,
-        NewRun {
-            dir,
-            live,
-            info,
-            job,
-        },
-    )
-    .await?;
-    Ok(to_run(&id))
+    run_to_end(app, dir, live, info, job).await
 }
 
 pub async fn apply(
