@@ -68,8 +68,18 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
     let mut received = None;
     while let Some(mut field) = next(app, &mut form).await? {
         match field.name().unwrap_or_default() {
-            "csrf" => csrf = text(app, field).await?,
-            "kind" => kind = text(app, field).await?,
+            name @ ("csrf" | "kind") => {
+                let is_csrf = name == "csrf";
+                let Some(value) = text(app, field).await? else {
+                    drain(app, &mut form).await;
+                    return Err(too_long());
+                };
+                if is_csrf {
+                    csrf = value;
+                } else {
+                    kind = value;
+                }
+            }
             "file" if received.is_none() => {
                 // The token comes before the file in the form: a file without it is not kept.
                 // It is read to its end (up to the cap) all the same, so that the browser
@@ -163,25 +173,49 @@ async fn next<'a>(
 }
 
 /// The most a text field of the form (its token, the sheet's kind: a few dozen characters)
-/// may hold. The upload's cap is the file's; a field past this is refused as it arrives, not
-/// held (a 400 MB field took the console from 64 to 709 MB).
+/// may hold. The upload's cap is the file's; a field past this is refused, and what it holds
+/// past it is read and let go, not kept (a 400 MB field took the console from 64 to 709 MB).
 const TEXT_MAX: usize = 1024;
 
+/// A text field of the form; `None` for one past [`TEXT_MAX`], read to its end (up to the
+/// upload's cap) all the same.
 async fn text(
     app: &App,
     mut field: axum::extract::multipart::Field<'_>,
-) -> Result<String, AppError> {
-    let mut bytes = Vec::new();
+) -> Result<Option<String>, AppError> {
+    let (mut bytes, mut size) = (Vec::new(), 0u64);
     while let Some(chunk) = field.chunk().await.map_err(|e| failed(app, e.status()))? {
-        if bytes.len() + chunk.len() > TEXT_MAX {
-            return Err(AppError::bad_request(
-                "表单有误 (Bad form)",
-                "表单里有一项超过 1 KB,不是本页的表单,请在本页重新选择文件上传 (a field of the form is over 1 KB: not this page's form; choose the file on this page again).",
-            ));
+        size += chunk.len() as u64;
+        if size > app.max_upload {
+            break;
         }
-        bytes.extend_from_slice(&chunk);
+        if bytes.len() + chunk.len() <= TEXT_MAX {
+            bytes.extend_from_slice(&chunk);
+        }
     }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok((size <= TEXT_MAX as u64).then(|| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// A text field past [`TEXT_MAX`]: no form of the console's.
+fn too_long() -> AppError {
+    AppError::bad_request(
+        "表单有误 (Bad form)",
+        "表单里有一项超过 1 KB,不是本页的表单,请在本页重新选择文件上传 (a field of the form is over 1 KB: not this page's form; choose the file on this page again).",
+    )
+}
+
+/// Reads what is left of the form to its end, up to the upload's cap, keeping nothing: the
+/// browser then gets the answer rather than a connection cut while it was still sending.
+async fn drain(app: &App, form: &mut Multipart) {
+    let mut size = 0u64;
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            size += chunk.len() as u64;
+            if size > app.max_upload {
+                return;
+            }
+        }
+    }
 }
 
 /// An upload that did not arrive whole: past the cap, stalled (no data for a minute), or

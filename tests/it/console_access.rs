@@ -440,7 +440,7 @@ async fn a_form_field_past_a_kilobyte_is_refused_as_it_arrives() {
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
     let sheet = staff_csv("k", 2).into_bytes();
     let (status, _, html) = c
-        .upload_kind("a.csv", sheet.clone(), Some(&csrf), &"x".repeat(200_000))
+        .upload_kind("a.csv", sheet.clone(), Some(&csrf), &"x".repeat(2_000_000))
         .await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("表单有误") && html.contains("1 KB"), "{html}");
