@@ -367,8 +367,6 @@ mod tests {
         ));
     }
 
-    /// The sheet is found by its name through the workbook's relationships, wherever the
-    /// package puts the workbook and its sheets.
     /// A zip package of `parts`, each a name and its text.
     fn package(parts: &[(&str, &str)]) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -380,6 +378,8 @@ mod tests {
         zip.finish().unwrap().into_inner()
     }
 
+    /// The sheet is found by its name through the workbook's relationships, wherever the
+    /// package puts the workbook and its sheets.
     #[test]
     fn a_sheet_is_found_through_the_package_relationships() {
         let mut wb = rust_xlsxwriter::Workbook::new();
