@@ -85,13 +85,7 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
                 // It is read to its end (up to the cap) all the same, so that the browser
                 // gets the answer rather than a connection cut while it was still sending.
                 if !constant_eq(&s.csrf, &csrf) {
-                    let mut size = 0u64;
-                    while let Ok(Some(chunk)) = field.chunk().await {
-                        size += chunk.len() as u64;
-                        if size > app.max_upload {
-                            break;
-                        }
-                    }
+                    let_go(app, &mut field, &mut 0).await;
                     return Err(AppError::Forbidden);
                 }
                 received = Some(keep(app, &dir, field).await?);
@@ -209,13 +203,26 @@ fn too_long() -> AppError {
 async fn drain(app: &App, form: &mut Multipart) {
     let mut size = 0u64;
     while let Ok(Some(mut field)) = form.next_field().await {
-        while let Ok(Some(chunk)) = field.chunk().await {
-            size += chunk.len() as u64;
-            if size > app.max_upload {
-                return;
-            }
+        if !let_go(app, &mut field, &mut size).await {
+            return;
         }
     }
+}
+
+/// Reads `field` to its end, keeping nothing, while `size` (what was read so far) stays within
+/// the upload's cap; `false` once past it.
+async fn let_go(
+    app: &App,
+    field: &mut axum::extract::multipart::Field<'_>,
+    size: &mut u64,
+) -> bool {
+    while let Ok(Some(chunk)) = field.chunk().await {
+        *size += chunk.len() as u64;
+        if *size > app.max_upload {
+            return false;
+        }
+    }
+    true
 }
 
 /// An upload that did not arrive whole: past the cap, stalled (no data for a minute), or
