@@ -400,11 +400,7 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
     // An upload past the cap leaves nothing behind.
     let (status, _, _) = c.upload("big.csv", vec![b'x'; 3 << 20], Some(&csrf)).await;
     assert_eq!(status, 413);
-    let left: Vec<_> = std::fs::read_dir(b.path("runs"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .collect();
+    let left = run_folders(&b);
     assert!(left.is_empty(), "{left:?}");
     // Past the store's size cap, the oldest finished runs go.
     drop(c);
@@ -433,6 +429,14 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
     assert!(gone(&first) && !gone(&second), "the older run made room");
 }
 
+/// The folders in `b`'s run store (`--data runs`).
+fn run_folders(b: &Bgy) -> Vec<std::path::PathBuf> {
+    (std::fs::read_dir(b.path("runs")).unwrap().flatten())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
 #[tokio::test]
 async fn a_form_field_past_a_kilobyte_is_refused_as_it_arrives() {
     let emu = emulator().await;
@@ -444,11 +448,7 @@ async fn a_form_field_past_a_kilobyte_is_refused_as_it_arrives() {
         .await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("表单有误") && html.contains("1 KB"), "{html}");
-    let left: Vec<_> = std::fs::read_dir(b.path("runs"))
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().is_dir())
-        .collect();
+    let left = run_folders(&b);
     assert!(left.is_empty(), "nothing kept of it: {left:?}");
     // A kilobyte is a field's whole: the same sheet with the form's own kind is taken.
     let (status, at, _) = c.upload_kind("a.csv", sheet, Some(&csrf), "staff").await;

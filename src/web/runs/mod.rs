@@ -381,16 +381,21 @@ pub fn backup(dir: &Path) -> Option<PathBuf> {
 mod tests {
     use super::*;
 
+    /// A store in `data` that keeps runs an hour, of any size.
+    fn store_in(data: PathBuf) -> Store {
+        Store {
+            data,
+            keep: Duration::from_secs(3600),
+            max_bytes: u64::MAX,
+        }
+    }
+
     /// A folder whose run was never recorded goes once nobody holds it and it is past its
     /// first minute; a folder being filled (held), a run's, or a young one stays.
     #[test]
     fn a_folder_nobody_recorded_or_holds_is_pruned() {
         let data = tempfile::tempdir().unwrap();
-        let store = Store {
-            data: data.path().to_path_buf(),
-            keep: Duration::from_secs(3600),
-            max_bytes: u64::MAX,
-        };
+        let store = store_in(data.path().to_path_buf());
         let aged = |dir: &Path| {
             let long_ago = SystemTime::now() - Duration::from_secs(600);
             File::open(dir).unwrap().set_modified(long_ago).unwrap();
@@ -424,11 +429,7 @@ mod tests {
     #[test]
     fn a_run_whose_end_was_not_recorded_is_settled_as_interrupted() {
         let data = tempfile::tempdir().unwrap();
-        let store = Store {
-            data: data.path().to_path_buf(),
-            keep: Duration::from_secs(3600),
-            max_bytes: u64::MAX,
-        };
+        let store = store_in(data.path().to_path_buf());
         let (id, dir, worker) = store.create().unwrap();
         save(
             &dir,
@@ -492,11 +493,7 @@ mod tests {
             ),
         )
         .unwrap();
-        let store = Store {
-            data,
-            keep: Duration::from_secs(3600),
-            max_bytes: u64::MAX,
-        };
+        let store = store_in(data);
         let (id, _, _) = store.create().unwrap();
         assert!(valid_id(&id), "{id}");
         let outside = other.to_str().unwrap();
