@@ -468,9 +468,6 @@ fn disk_full(text: &str) -> bool {
     .any(|s| text.contains(s))
 }
 
-/// `bgy.toml`'s job on its cron while the console serves. Each run holds the directory's lock
-/// (while a person's sending run holds it, it tries again each minute), runs off the runtime's
-/// threads, says on the terminal what it does, and leaves how it went for the 定时同步 page.
 /// The scheduled run in progress in this console, if any, so that the console's shutdown
 /// stops it as it stops the runs people started (the calls in flight finish, the report and
 /// the history say it was interrupted), and starts no other.
@@ -516,19 +513,34 @@ impl Scheduled {
     }
 }
 
+/// How long to sleep before looking at the clock again, a minute at most, or `None` once
+/// `next` has come. tokio's sleep counts on the machine's monotonic clock: slept through whole,
+/// a machine that was suspended (a laptop, a paused VM) ran the job as many hours late as it
+/// slept, and one whose clock was set right after the console started (NTP on a VM that booted
+/// with the wrong time) ran it off by as much as the clock was.
+fn until(
+    now: chrono::DateTime<chrono::Utc>,
+    next: chrono::DateTime<chrono::Utc>,
+) -> Option<std::time::Duration> {
+    let left = (next - now).to_std().ok().filter(|d| !d.is_zero())?;
+    Some(left.min(std::time::Duration::from_secs(60)))
+}
+
+/// `bgy.toml`'s job on its cron while the console serves. Each run holds the directory's lock
+/// (while a person's sending run holds it, it tries again each minute), runs off the runtime's
+/// threads, says on the terminal what it does, and leaves how it went for the 定时同步 page.
 pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::Settings>) {
     let Some(job) = settings.schedule.as_ref() else {
         return;
     };
     loop {
-        let now = chrono::Utc::now();
-        let Some(next) = job.next_after(now) else {
+        let Some(next) = job.next_after(chrono::Utc::now()) else {
             return;
         };
-        let wait = (next.with_timezone(&chrono::Utc) - now)
-            .to_std()
-            .unwrap_or_default();
-        tokio::time::sleep(wait).await;
+        let next = next.with_timezone(&chrono::Utc);
+        while let Some(wait) = until(chrono::Utc::now(), next) {
+            tokio::time::sleep(wait).await;
+        }
         let lock = loop {
             match take_directory(&app, "bgy schedule (bgy serve)".into()).await {
                 Ok(lock) => break lock,
@@ -570,6 +582,19 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The schedule looks at the wall clock again at least every minute, and runs once its
+    /// time has come, not before.
+    #[test]
+    fn the_schedule_looks_at_the_clock_every_minute() {
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let next = at("2026-12-08T02:30:00Z");
+        let secs = |now: &str| until(at(now), next).map(|d| d.as_secs());
+        assert_eq!(secs("2026-12-07T16:00:00Z"), Some(60));
+        assert_eq!(secs("2026-12-08T02:29:30Z"), Some(30));
+        assert_eq!(secs("2026-12-08T02:30:00Z"), None);
+        assert_eq!(secs("2026-12-08T05:00:00Z"), None);
+    }
 
     /// An approval whose plan changed says so in the page's language, with what the console
     /// offers (not `bgy reject`), and the line that went in that language's words.
