@@ -130,7 +130,7 @@ pub async fn take_directory(app: &App, what: String) -> Result<DirLock, AppError
 /// Runs a job that keeps no run folder (the department tree) off the runtime's threads; its
 /// summary and the warnings it gave.
 pub async fn quick(app: &App, who: &str, job: Job) -> (anyhow::Result<Summary>, Vec<String>) {
-    let watch = Arc::new(WebRun::new(std::env::temp_dir(), Stop::new()));
+    let watch = Arc::new(WebRun::without_folder(Stop::new()));
     let ctx = app.ctx.for_run(watch.clone(), who, watch.stop.clone());
     let handle = tokio::runtime::Handle::current();
     let result = tokio::task::spawn_blocking(move || handle.block_on(crate::cmd::run(&ctx, &job)))

@@ -48,7 +48,9 @@ struct State {
 }
 
 pub struct WebRun {
-    dir: PathBuf,
+    /// The run's folder, where its failed rows are kept for its page; none for a job that
+    /// keeps no run folder.
+    dir: Option<PathBuf>,
     state: Mutex<State>,
     changed: tokio::sync::watch::Sender<u64>,
     pub stop: Stop,
@@ -59,6 +61,16 @@ pub struct WebRun {
 impl WebRun {
     /// The observer of a run whose folder is `dir`, stopped by `stop`.
     pub fn new(dir: PathBuf, stop: Stop) -> WebRun {
+        WebRun::in_folder(Some(dir), stop)
+    }
+
+    /// The observer of a job that keeps no run folder (the department tree, a rejection):
+    /// it keeps no failed rows, so it writes nowhere.
+    pub fn without_folder(stop: Stop) -> WebRun {
+        WebRun::in_folder(None, stop)
+    }
+
+    fn in_folder(dir: Option<PathBuf>, stop: Stop) -> WebRun {
         WebRun {
             dir,
             state: Mutex::new(State {
@@ -201,9 +213,14 @@ impl Observer for WebRun {
                 Event::Columns(seen) => s.columns = Some(seen),
                 Event::FailedHeader(header) => {
                     s.masked = header.masked.clone();
-                    match FailedWriter::create(&self.dir, &header) {
-                        Ok(w) => s.failed = Some(w),
-                        Err(_) => s.failed_lost = true,
+                    match self
+                        .dir
+                        .as_deref()
+                        .map(|d| FailedWriter::create(d, &header))
+                    {
+                        Some(Ok(w)) => s.failed = Some(w),
+                        Some(Err(_)) => s.failed_lost = true,
+                        None => {}
                     }
                 }
                 Event::Failed(row) => self.keep_failed(&mut s, row),
@@ -235,7 +252,7 @@ impl Observer for WebRun {
     }
 
     fn wants_failed_rows(&self) -> bool {
-        true
+        self.dir.is_some()
     }
 }
 
@@ -243,6 +260,15 @@ impl Observer for WebRun {
 mod tests {
     use super::*;
     use crate::remedy::Removal;
+
+    /// A job without a run folder asks for no failed rows, so it writes none anywhere (it
+    /// was handed the system's shared temporary folder); a run with its folder asks for them.
+    #[test]
+    fn only_a_run_with_its_folder_keeps_failed_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(WebRun::new(dir.path().to_path_buf(), Stop::new()).wants_failed_rows());
+        assert!(!WebRun::without_folder(Stop::new()).wants_failed_rows());
+    }
 
     /// A removal is confirmed in the page, typed, before its run starts: a run that asks
     /// anyway (a job started without that confirmation) is refused, never taken as yes.
