@@ -583,6 +583,47 @@ pub async fn scheduled(app: Arc<App>, settings: Arc<crate::config::unattended::S
 mod tests {
     use super::*;
 
+    /// A console closing stops the scheduled run in progress and waits for it to end, then
+    /// begins no other; one with no run in progress closes at once (a run that ended but was
+    /// still counted as going kept the console's shutdown waiting its whole minute).
+    #[tokio::test(start_paused = true)]
+    async fn closing_stops_the_scheduled_run_and_begins_no_other() {
+        let scheduled = Arc::new(Scheduled::default());
+        let stop = scheduled.begin().unwrap();
+        let ends = {
+            let (scheduled, stop) = (scheduled.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.is_stopped() {
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                scheduled.end();
+            })
+        };
+        let start = tokio::time::Instant::now();
+        scheduled.close().await;
+        let waited = start.elapsed();
+        assert_eq!(stop.reason().as_deref(), Some(SHUT_DOWN));
+        assert!(
+            waited >= std::time::Duration::from_secs(2)
+                && waited < std::time::Duration::from_secs(3),
+            "{waited:?}"
+        );
+        ends.await.unwrap();
+        assert!(scheduled.begin().is_none());
+
+        let idle = Scheduled::default();
+        drop(idle.begin().unwrap());
+        idle.end();
+        let start = tokio::time::Instant::now();
+        idle.close().await;
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
     /// The schedule looks at the wall clock again at least every minute, and runs once its
     /// time has come, not before.
     #[test]
