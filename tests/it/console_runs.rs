@@ -81,9 +81,17 @@ async fn two_consoles_on_one_directory_send_each_row_once() {
     let mut statuses = [a.status().as_u16(), b_.status().as_u16()];
     statuses.sort();
     assert_eq!(statuses, [200, 409], "one sends, the other is refused");
-    let (running, refused) = if a.status() == 409 { (b_, a) } else { (a, b_) };
+    let (running, refused, runner) = if a.status() == 409 {
+        (b_, a, &two)
+    } else {
+        (a, b_, &one)
+    };
     let run = running.url().path().to_string();
     let text = refused.text().await.unwrap();
+    // The home page of the console that sends names its run while it sends, and not after.
+    let home = || async { runner.page("/").await.1 };
+    let notice = format!("有一个运行正在修改通讯录: <a href=\"{run}\">");
+    assert!(home().await.contains(&notice), "{notice}");
     assert!(
         text.contains("另一个运行正在修改通讯录")
             && text.contains(run.trim_start_matches("/runs/")),
@@ -100,8 +108,9 @@ async fn two_consoles_on_one_directory_send_each_row_once() {
         "{}",
         cli.stderr
     );
-    let html = wait_until_done(&one, &run).await;
+    let html = wait_until_done(runner, &run).await;
     assert_eq!(count(&html, "created"), 150, "{html}");
+    assert!(!home().await.contains("有一个运行正在修改通讯录"));
     assert_eq!(emu.stats.calls("staff/add"), 150, "each row sent once");
     // One run in the history.
     let history = b.run(&["history", "--json"]).await.json();
