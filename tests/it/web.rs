@@ -427,6 +427,17 @@ async fn names_from_uploads_never_become_paths_and_downloads_stay_in_the_store()
     }
     let (status, input) = c.page(&format!("/runs/{id}/input")).await;
     assert_eq!((status, input.starts_with("帐号")), (200, true));
+    // A sheet that cannot be read is named in its error as the person named it, never by
+    // its path in the store.
+    let (_, at, _) = c
+        .upload("花名册.xlsx", b"PK\x03\x04damaged".to_vec(), Some(&csrf))
+        .await;
+    let html = wait_until_ended(&c, &at).await;
+    let store = b.path("runs").display().to_string();
+    assert!(
+        html.contains("花名册.xlsx") && !html.contains("input.xlsx") && !html.contains(&store),
+        "{html}"
+    );
 }
 
 #[tokio::test]
