@@ -450,10 +450,22 @@ fn plan_changed(c: &crate::cmd::plan::PlanChanged) -> String {
     format!("{} ({})", crate::text::line(&zh), crate::text::line(&en))
 }
 
+/// A full disk, as the console says it (`中文 (English)`), with what failed in each half (its
+/// own half when it is said in both): the detail after the whole kept the page from showing
+/// one language, the Chinese page read both and the detail besides.
 fn disk_full_text(detail: Option<&str>) -> String {
+    let (zh, en) = match detail {
+        None => (String::new(), String::new()),
+        Some(d) => {
+            let (zh, en) = crate::text::bilingual(d).unwrap_or((d, d));
+            (format!(":{zh}"), format!(": {en}"))
+        }
+    };
+    let line = crate::text::line;
     format!(
-        "磁盘已满,运行已停止;日志记下了已完成的行,腾出空间后可以继续 (the disk is full: the run stopped; the journal kept what was done, and it can be resumed once there is space){}",
-        detail.map(|d| format!(": {}", crate::text::line(d))).unwrap_or_default()
+        "{} ({})",
+        line(&format!("磁盘已满,运行已停止;日志记下了已完成的行,腾出空间后可以继续{zh}")),
+        line(&format!("the disk is full: the run stopped; the journal kept what was done, and it can be resumed once there is space{en}"))
     )
 }
 

@@ -256,6 +256,50 @@ async fn a_stop_ends_its_own_run_and_the_next_import_still_retries() {
     );
 }
 
+/// A run whose history fills its disk while its report has room elsewhere ends as the full
+/// disk it is, with the way on (space, then resume), not as a bare database error.
+#[tokio::test]
+async fn a_full_history_disk_is_said_as_a_full_disk() {
+    let emu = emulator().await;
+    emu.set_latency(Duration::from_millis(2));
+    let b = Bgy::new().against(&emu);
+    let disk = SmallDisk::mount(&b.path("disk"), 8);
+    let args = ["--history", "disk/history.sqlite", "--data", "runs"];
+    let (c, csrf) = Console::signed_in(&b, &args).await;
+    let (_, checked, _) = c
+        .upload("all.csv", staff_csv("h", 3000).into_bytes(), Some(&csrf))
+        .await;
+    let filler = b.path("disk/filler");
+    std::fs::write(&filler, vec![0u8; (disk.free() - 200_000) as usize]).unwrap();
+    let r = post(
+        &c,
+        &format!("{checked}/import"),
+        &[("csrf", &csrf), ("cover", "skip")],
+    )
+    .await;
+    let run = r.url().path().to_string();
+    let html = wait_until_done(&c, &run).await;
+    assert_eq!(status(&html), "failed", "{html}");
+    let said = |html: &str| {
+        let at = html.find("<p class=\"error\">").expect("the error is said");
+        html[at..].split("</p>").next().unwrap().to_string()
+    };
+    let zh = said(&html);
+    assert!(
+        zh.contains("磁盘已满")
+            && zh.contains("腾出空间后可以继续:")
+            && !zh.contains("the disk is full"),
+        "{zh}"
+    );
+    let en = said(&c.page(&format!("/lang/en?back={run}")).await.1);
+    assert!(
+        en.contains("the disk is full")
+            && en.contains("database or disk is full")
+            && !en.contains("磁盘"),
+        "{en}"
+    );
+}
+
 /// A tmpfs of `mb` megabytes mounted on `dir` for as long as it lives.
 struct SmallDisk {
     dir: std::path::PathBuf,
