@@ -358,7 +358,7 @@ fn ended(
             info.counts = Some(summary.counts.clone());
             info.history_run = summary.history_run.or(info.history_run);
             match summary.status {
-                _ if full => (Status::Failed, Some(disk_full_text(stopped.as_deref()))),
+                _ if full => (Status::Failed, Some(disk_full_text(stopped.as_slice()))),
                 crate::outcome::Status::Ok => (Status::Ok, None),
                 crate::outcome::Status::RowsFailed => (Status::RowsFailed, None),
                 crate::outcome::Status::Fatal => (Status::Fatal, stopped),
@@ -373,7 +373,9 @@ fn ended(
         }
         Err(e) if full => (
             Status::Failed,
-            Some(disk_full_text(Some(&format!("{e:#}")))),
+            Some(disk_full_text(
+                &e.chain().map(ToString::to_string).collect::<Vec<_>>(),
+            )),
         ),
         Err(e) => {
             info.remedies.extend(crate::outcome::remedy_of(e));
@@ -402,8 +404,28 @@ fn failed_text(e: &anyhow::Error, load: Option<&crate::validate::LoadError>) -> 
     ) {
         (Some((zh, en)), _) => format!("{} ({})", line(&zh), line(&en)),
         (None, Some(c)) => plan_changed(c),
-        (None, None) => line(&format!("{e:#}")),
+        (None, None) => {
+            let said: Vec<String> = e.chain().map(ToString::to_string).collect();
+            match crate::text::bilingual(&said[0]) {
+                Some(head) => in_halves(head, &said[1..]),
+                None => line(&format!("{e:#}")),
+            }
+        }
     }
+}
+
+/// `head` in each language (`中文 (English)`), followed by what caused it, each cause in its
+/// own language's half when it is said in both: a bilingual message with its causes after it,
+/// as the command line says it, is no `中文 (English)`, and the Chinese page showed it whole,
+/// both languages and the causes besides.
+fn in_halves((zh, en): (&str, &str), causes: &[String]) -> String {
+    let (mut zh, mut en) = (zh.to_string(), en.to_string());
+    for cause in causes {
+        let (z, e) = crate::text::bilingual(cause).unwrap_or((cause, cause));
+        zh = format!("{zh}:{z}");
+        en = format!("{en}: {e}");
+    }
+    format!("{} ({})", crate::text::line(&zh), crate::text::line(&en))
 }
 
 /// An approval whose plan changed, as the console says it (`中文 (English)`): what to do on
@@ -450,22 +472,14 @@ fn plan_changed(c: &crate::cmd::plan::PlanChanged) -> String {
     format!("{} ({})", crate::text::line(&zh), crate::text::line(&en))
 }
 
-/// A full disk, as the console says it (`中文 (English)`), with what failed in each half (its
-/// own half when it is said in both): the detail after the whole kept the page from showing
-/// one language, the Chinese page read both and the detail besides.
-fn disk_full_text(detail: Option<&str>) -> String {
-    let (zh, en) = match detail {
-        None => (String::new(), String::new()),
-        Some(d) => {
-            let (zh, en) = crate::text::bilingual(d).unwrap_or((d, d));
-            (format!(":{zh}"), format!(": {en}"))
-        }
-    };
-    let line = crate::text::line;
-    format!(
-        "{} ({})",
-        line(&format!("磁盘已满,运行已停止;日志记下了已完成的行,腾出空间后可以继续{zh}")),
-        line(&format!("the disk is full: the run stopped; the journal kept what was done, and it can be resumed once there is space{en}"))
+/// A full disk, as the console says it, with what failed ([`in_halves`]).
+fn disk_full_text(causes: &[String]) -> String {
+    in_halves(
+        (
+            "磁盘已满,运行已停止;日志记下了已完成的行,腾出空间后可以继续",
+            "the disk is full: the run stopped; the journal kept what was done, and it can be resumed once there is space",
+        ),
+        causes,
     )
 }
 
@@ -680,6 +694,32 @@ mod tests {
                 && en.ends_with("No longer: mark as leaver p1 (甲) 人事状态 → left.")
                 && !en.contains("bgy "),
             "{en}"
+        );
+    }
+
+    /// An error said in both languages with its causes after it, as the command line says
+    /// it, is shown in each page's language with its causes, a cause said in both by its half.
+    #[test]
+    fn an_error_and_its_causes_are_said_in_the_page_s_language() {
+        use crate::web::i18n::{pick_in, Lang};
+        let io = std::io::Error::other("Permission denied (os error 13)");
+        let e = anyhow::Error::new(io)
+            .context("备份写不进 (the backup cannot be written)")
+            .context("历史记录写不进,未发送 (the history cannot be written: not sent)");
+        let text = failed_text(&e, None);
+        assert_eq!(
+            pick_in(Lang::Zh, &text),
+            "历史记录写不进,未发送:备份写不进:Permission denied (os error 13)"
+        );
+        assert_eq!(
+            pick_in(Lang::En, &text),
+            "the history cannot be written: not sent: the backup cannot be written: Permission denied (os error 13)"
+        );
+        // An error in one language only is said as it is.
+        let e = anyhow::anyhow!("the directory listing stopped unexpectedly");
+        assert_eq!(
+            failed_text(&e, None),
+            "the directory listing stopped unexpectedly"
         );
     }
 
