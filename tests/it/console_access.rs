@@ -448,6 +448,17 @@ async fn a_form_field_past_a_kilobyte_is_refused_as_it_arrives() {
         .await;
     assert_eq!(status, 400, "{html}");
     assert!(html.contains("表单有误") && html.contains("1 KB"), "{html}");
+    // A sheet of megabytes after the field is read and let go before the answer: the
+    // browser, still sending it, gets the 400, not a connection cut.
+    let (status, _, html) = c
+        .upload_kind(
+            "b.csv",
+            vec![b'x'; 6 << 20],
+            Some(&csrf),
+            &"x".repeat(2_000),
+        )
+        .await;
+    assert_eq!(status, 400, "{html}");
     let left = run_folders(&b);
     assert!(left.is_empty(), "nothing kept of it: {left:?}");
     // A kilobyte is a field's whole: the same sheet with the form's own kind is taken.
