@@ -461,6 +461,32 @@ async fn a_form_field_past_a_kilobyte_is_refused_as_it_arrives() {
     assert_eq!(status, 400, "{html}");
     let left = run_folders(&b);
     assert!(left.is_empty(), "nothing kept of it: {left:?}");
+    // The rest of such a form is read before the answer: a browser still sending its sheet
+    // would see the connection cut instead of the 400.
+    let (mut rest, body) = futures::channel::mpsc::channel::<Vec<u8>>(4);
+    let head = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\n{}\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.csv\"\r\n\r\n",
+        "x".repeat(2_000)
+    );
+    rest.try_send(head.into_bytes()).unwrap();
+    rest.try_send(vec![b'x'; 1 << 20]).unwrap();
+    let answer = tokio::spawn(
+        c.http
+            .post(format!("{}/check", c.base))
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(reqwest::Body::wrap_stream(futures::StreamExt::map(
+                body,
+                Ok::<_, std::io::Error>,
+            )))
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!answer.is_finished(), "answered while the form still came");
+    rest.try_send(b"\r\n--XyZ--\r\n".to_vec()).unwrap();
+    drop(rest);
+    assert_eq!(answer.await.unwrap().unwrap().status(), 400);
     // A kilobyte is a field's whole: the same sheet with the form's own kind is taken.
     let (status, at, _) = c.upload_kind("a.csv", sheet, Some(&csrf), "staff").await;
     assert_eq!(status, 200);
