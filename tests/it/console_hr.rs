@@ -842,6 +842,14 @@ async fn a_sheet_without_accounts_or_rows_or_bytes_is_told_what_to_do() {
         html.contains("文件是空的") && !html.contains("请选择一个文件"),
         "{html}"
     );
+    // No file chosen (a browser sends the field with no name and nothing in it): "choose a
+    // file", not "empty".
+    let (status, _, html) = c.upload("", Vec::new(), Some(&csrf)).await;
+    assert_eq!(status, 400, "{html}");
+    assert!(
+        html.contains("请选择一个文件") && !html.contains("文件是空的"),
+        "{html}"
+    );
 }
 
 /// A workbook of a sheet a department: the check of the first says which others were not
