@@ -266,19 +266,7 @@ async fn a_full_history_disk_is_said_as_a_full_disk() {
     let disk = SmallDisk::mount(&b.path("disk"), 8);
     let args = ["--history", "disk/history.sqlite", "--data", "runs"];
     let (c, csrf) = Console::signed_in(&b, &args).await;
-    let (_, checked, _) = c
-        .upload("all.csv", staff_csv("h", 3000).into_bytes(), Some(&csrf))
-        .await;
-    let filler = b.path("disk/filler");
-    std::fs::write(&filler, vec![0u8; (disk.free() - 200_000) as usize]).unwrap();
-    let r = post(
-        &c,
-        &format!("{checked}/import"),
-        &[("csrf", &csrf), ("cover", "skip")],
-    )
-    .await;
-    let run = r.url().path().to_string();
-    let html = wait_until_done(&c, &run).await;
+    let (run, html) = import_with_room(&c, &csrf, &disk, "h", 200_000).await;
     assert_eq!(status(&html), "failed", "{html}");
     let said = |html: &str| {
         let at = html.find("<p class=\"error\">").expect("the error is said");
@@ -340,6 +328,31 @@ impl SmallDisk {
     }
 }
 
+/// `c` imports 3,000 new people `{prefix}NNNN` once `disk` has only `room` bytes left (the
+/// rest taken by its file `filler`): the run's address and its page once it has ended.
+async fn import_with_room(
+    c: &Console,
+    csrf: &str,
+    disk: &SmallDisk,
+    prefix: &str,
+    room: u64,
+) -> (String, String) {
+    let (_, checked, _) = c
+        .upload("all.csv", staff_csv(prefix, 3000).into_bytes(), Some(csrf))
+        .await;
+    let filler = vec![0u8; (disk.free() - room) as usize];
+    std::fs::write(disk.dir.join("filler"), filler).unwrap();
+    let r = post(
+        c,
+        &format!("{checked}/import"),
+        &[("csrf", csrf), ("cover", "skip")],
+    )
+    .await;
+    let run = r.url().path().to_string();
+    let html = wait_until_done(c, &run).await;
+    (run, html)
+}
+
 impl Drop for SmallDisk {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount")
@@ -365,23 +378,9 @@ async fn a_full_disk_ends_the_run_as_failed_serves_no_empty_file_and_resume_is_e
         "4",
     ];
     let (c, csrf) = Console::signed_in(&b, &args).await;
-    let sheet = staff_csv("f", 3000);
-    let (_, checked, _) = c
-        .upload("all.csv", sheet.clone().into_bytes(), Some(&csrf))
-        .await;
-    // Leave room for the import's copy of the sheet and ~1,500 journal lines, not more.
-    let filler = b.path("disk/filler");
-    let room = sheet.len() as u64 + 130_000;
-    let free = disk.free();
-    std::fs::write(&filler, vec![0u8; (free - room) as usize]).unwrap();
-    let r = post(
-        &c,
-        &format!("{checked}/import"),
-        &[("csrf", &csrf), ("cover", "skip")],
-    )
-    .await;
-    let run = r.url().path().to_string();
-    let html = wait_until_done(&c, &run).await;
+    // Room for the import's copy of the sheet and ~1,500 journal lines, not more.
+    let room = staff_csv("f", 3000).len() as u64 + 130_000;
+    let (run, html) = import_with_room(&c, &csrf, &disk, "f", room).await;
     assert_eq!(status(&html), "failed", "{html}");
     assert!(html.contains("磁盘已满"), "{html}");
     let created = count(&html, "created");
@@ -403,7 +402,7 @@ async fn a_full_disk_ends_the_run_as_failed_serves_no_empty_file_and_resume_is_e
         );
     }
     // Space again: resume sends the rest, none twice.
-    std::fs::remove_file(&filler).unwrap();
+    std::fs::remove_file(disk.dir.join("filler")).unwrap();
     emu.stats.reset();
     let before = emu.store.staff_count();
     let r = post(
