@@ -424,6 +424,44 @@ mod tests {
         assert!(filling.is_dir() && young.is_dir() && run.is_dir());
     }
 
+    /// Past its cap, the store lets the oldest finished runs go, only as many as bring it
+    /// under, never a running run nor the one that just ended; a run past its days goes
+    /// whatever the store's size.
+    #[test]
+    fn the_oldest_finished_runs_go_until_the_store_is_under_its_cap() {
+        let data = tempfile::tempdir().unwrap();
+        let mut store = store_in(data.path().to_path_buf());
+        let run = |n: u32, status: Status| {
+            let id = format!("20260101-00000{n}-aaaaaa");
+            let dir = data.path().join(&id);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(REPORT), vec![0u8; 10_000]).unwrap();
+            let mut info = RunInfo::new(&id, "hr", Command::Check, "a.csv", "");
+            info.status = status;
+            save(&dir, &info).unwrap();
+            dir
+        };
+        // Oldest to newest: a run still going (its lock held), the run that just ended,
+        // two more finished runs.
+        let running = run(1, Status::Running);
+        let _live = store.live(&running).unwrap();
+        let [ended, older, newer] = [2, 3, 4].map(|n| run(n, Status::Ok));
+        store.max_bytes = store.size() - 5_000;
+        assert_eq!(store.prune(ended.file_name().unwrap().to_str()), 1);
+        assert!(!older.exists(), "the oldest it may let go");
+        assert!(running.is_dir() && ended.is_dir() && newer.is_dir());
+        assert!(!store.full());
+        // Past its days, a run goes however small the store is.
+        store.max_bytes = u64::MAX;
+        let long_ago = SystemTime::now() - Duration::from_secs(7200);
+        File::open(newer.join(INFO))
+            .unwrap()
+            .set_modified(long_ago)
+            .unwrap();
+        assert_eq!(store.prune(None), 1);
+        assert!(!newer.exists() && ended.is_dir() && running.is_dir());
+    }
+
     /// A run whose worker ended but whose end could not be written (`run.json` still says
     /// running) must not stay running: once nobody holds its lock, the next look settles it.
     #[test]
