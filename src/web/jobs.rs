@@ -198,12 +198,8 @@ struct Done<'a> {
 
 impl Drop for Done<'_> {
     fn drop(&mut self) {
-        self.app
-            .jobs
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.id);
+        // The console is free before the run's page stops showing it going: a person who
+        // sees it ended finds no notice of a sending run left.
         if self.sending {
             let mut sending = self
                 .app
@@ -215,6 +211,12 @@ impl Drop for Done<'_> {
                 *sending = None;
             }
         }
+        self.app
+            .jobs
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }
 
