@@ -177,17 +177,15 @@ async fn text(
     app: &App,
     mut field: axum::extract::multipart::Field<'_>,
 ) -> Result<Option<String>, AppError> {
-    let (mut bytes, mut size) = (Vec::new(), 0u64);
+    let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| failed(app, e.status()))? {
-        size += chunk.len() as u64;
-        if size > app.max_upload {
-            break;
+        if bytes.len() + chunk.len() > TEXT_MAX {
+            let_go(app, &mut field, &mut ((bytes.len() + chunk.len()) as u64)).await;
+            return Ok(None);
         }
-        if bytes.len() + chunk.len() <= TEXT_MAX {
-            bytes.extend_from_slice(&chunk);
-        }
+        bytes.extend_from_slice(&chunk);
     }
-    Ok((size <= TEXT_MAX as u64).then(|| String::from_utf8_lossy(&bytes).into_owned()))
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// A text field past [`TEXT_MAX`]: no form of the console's.
