@@ -66,12 +66,16 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
         dir: Some(dir.clone()),
     };
     let mut received = None;
+    // What the form held besides its file, every field's whatever its name: within the cap
+    // too, or an endless field no page sends would hold an upload's slot for as long as it
+    // came.
+    let mut rest = 0u64;
     while let Some(mut field) = next(app, &mut form).await? {
         match field.name().unwrap_or_default() {
             name @ ("csrf" | "kind") => {
                 let is_csrf = name == "csrf";
-                let Some(value) = text(app, field).await? else {
-                    drain(app, &mut form).await;
+                let Some(value) = text(app, field, &mut rest).await? else {
+                    drain(app, &mut form, &mut rest).await;
                     return Err(too_long());
                 };
                 if is_csrf {
@@ -90,7 +94,12 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
                 }
                 received = Some(keep(app, &dir, field).await?);
             }
-            _ => {}
+            // Read to its end here: the next field's search would read it uncounted.
+            _ => {
+                if !let_go(app, &mut field, &mut rest).await {
+                    return Err(too_large(app));
+                }
+            }
         }
     }
     if !constant_eq(&s.csrf, &csrf) {
@@ -140,9 +149,7 @@ async fn keep(
     while let Some(chunk) = field.chunk().await.map_err(|e| failed(app, e.status()))? {
         size += chunk.len() as u64;
         if size > app.max_upload {
-            return Err(AppError::TooLarge {
-                mb: app.max_upload >> 20,
-            });
+            return Err(too_large(app));
         }
         if head.len() < 8 {
             head.extend_from_slice(&chunk[..chunk.len().min(8)]);
@@ -171,17 +178,21 @@ async fn next<'a>(
 /// past it is read and let go, not kept (a 400 MB field took the console from 64 to 709 MB).
 const TEXT_MAX: usize = 1024;
 
-/// A text field of the form; `None` for one past [`TEXT_MAX`], read to its end (up to the
-/// upload's cap) all the same.
+/// A text field of the form, counted in `read`; `None` for one past [`TEXT_MAX`], read to
+/// its end all the same, unless that takes `read` past the upload's cap.
 async fn text(
     app: &App,
     mut field: axum::extract::multipart::Field<'_>,
+    read: &mut u64,
 ) -> Result<Option<String>, AppError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| failed(app, e.status()))? {
+        *read += chunk.len() as u64;
         if bytes.len() + chunk.len() > TEXT_MAX {
-            let_go(app, &mut field, &mut ((bytes.len() + chunk.len()) as u64)).await;
-            return Ok(None);
+            return match let_go(app, &mut field, read).await {
+                true => Ok(None),
+                false => Err(too_large(app)),
+            };
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -196,14 +207,21 @@ fn too_long() -> AppError {
     )
 }
 
-/// Reads what is left of the form to its end, up to the upload's cap, keeping nothing: the
-/// browser then gets the answer rather than a connection cut while it was still sending.
-async fn drain(app: &App, form: &mut Multipart) {
-    let mut size = 0u64;
+/// Reads what is left of the form to its end, while `read` (the form so far) stays within the
+/// upload's cap, keeping nothing: the browser then gets the answer rather than a connection
+/// cut while it was still sending.
+async fn drain(app: &App, form: &mut Multipart, read: &mut u64) {
     while let Ok(Some(mut field)) = form.next_field().await {
-        if !let_go(app, &mut field, &mut size).await {
+        if !let_go(app, &mut field, read).await {
             return;
         }
+    }
+}
+
+/// An upload past the cap: the file, or what came beside it.
+fn too_large(app: &App) -> AppError {
+    AppError::TooLarge {
+        mb: app.max_upload >> 20,
     }
 }
 
@@ -227,9 +245,7 @@ async fn let_go(
 /// cut off.
 fn failed(app: &App, status: axum::http::StatusCode) -> AppError {
     match status {
-        axum::http::StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge {
-            mb: app.max_upload >> 20,
-        },
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE => too_large(app),
         _ => AppError::bad_request(
             "上传失败 (Upload failed)",
             "上传没有完成或中途停止,请重试 (the upload did not complete, or stopped arriving; try again).",

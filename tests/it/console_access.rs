@@ -5,6 +5,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -491,6 +492,70 @@ async fn a_form_field_past_a_kilobyte_is_refused_as_it_arrives() {
     let (status, at, _) = c.upload_kind("a.csv", sheet, Some(&csrf), "staff").await;
     assert_eq!(status, 200);
     assert!(at.starts_with("/runs/"), "{at}");
+}
+
+#[tokio::test]
+async fn every_field_of_a_form_is_within_the_upload_s_cap() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs", "--max-upload-mb", "1"]).await;
+    // A field arriving without end, one the page never sends or its kind past a kilobyte:
+    // it holds one of the few upload slots for as long as it comes, unless the console stops
+    // reading it at the cap.
+    for name in ["note", "kind"] {
+        let sent = endless_field(&c, &csrf, name).await;
+        assert!(
+            sent < 32 << 20,
+            "{name}: stopped near the cap, {sent} bytes sent"
+        );
+    }
+    assert!(run_folders(&b).is_empty());
+}
+
+/// Posts a check form whose field `name` comes without end, and asserts the console answers
+/// it 413 (or, having answered, closes the connection under it) while it still comes; how
+/// much had been sent by then.
+async fn endless_field(c: &Console, csrf: &str, name: &str) -> usize {
+    let (mut rest, body) = futures::channel::mpsc::channel::<Vec<u8>>(4);
+    let head = format!(
+        "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+    );
+    rest.try_send(head.into_bytes()).unwrap();
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = sent.clone();
+    let sender = tokio::spawn(async move {
+        while counted.load(Relaxed) < 64 << 20 {
+            if futures::SinkExt::send(&mut rest, vec![b'x'; 64 << 10])
+                .await
+                .is_err()
+            {
+                break;
+            }
+            counted.fetch_add(64 << 10, Relaxed);
+        }
+        // Held, not ended: a sender that never finishes.
+        futures::future::pending::<()>().await;
+    });
+    let answer = c
+        .http
+        .post(format!("{}/check", c.base))
+        .header("content-type", "multipart/form-data; boundary=XyZ")
+        .body(reqwest::Body::wrap_stream(futures::StreamExt::map(
+            body,
+            Ok::<_, std::io::Error>,
+        )))
+        .send();
+    let answer = tokio::time::timeout(Duration::from_secs(30), answer)
+        .await
+        .unwrap_or_else(|_| panic!("{name}: no answer while the field still came"));
+    match answer {
+        Ok(r) => assert_eq!(r.status(), 413, "{name}"),
+        // The answer came while the client was still writing: it may see the pipe broken.
+        Err(e) => assert!(e.is_request() && !e.is_timeout(), "{name}: {e}"),
+    }
+    sender.abort();
+    sent.load(Relaxed)
 }
 
 #[tokio::test]
