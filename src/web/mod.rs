@@ -208,12 +208,16 @@ fn form_page(path: &str) -> &str {
 }
 
 fn router(app: Arc<App>, base: String) -> Router {
+    // The whole form: the file at its cap, and room for the form's few small fields. Its
+    // parts' headers are held until they end, so they too need a bound.
+    let form_cap = usize::try_from(app.max_upload)
+        .map_or(usize::MAX, |cap| cap.saturating_add(upload::FORM_ROOM));
     let guarded = Router::new()
         .route("/", get(pages::home::page))
         .route("/runs", get(pages::runs::page))
         .route(
             "/check",
-            post(pages::check::upload).layer(DefaultBodyLimit::disable()),
+            post(pages::check::upload).layer(DefaultBodyLimit::max(form_cap)),
         )
         .route("/runs/{id}", get(pages::run::page))
         .route("/runs/{id}/events", get(pages::run::events))

@@ -14,6 +14,11 @@ use super::App;
 /// Uploads received at once; more are told to try again.
 pub const AT_ONCE: usize = 4;
 
+/// What the whole form may hold beyond its file's cap: its token, its kind and its parts'
+/// headers. The request is cut past it, whatever part it is in: the parts' headers, held
+/// until they end, would otherwise grow without bound.
+pub const FORM_ROOM: usize = 64 << 10;
+
 /// A sheet received into a new run's folder.
 pub struct Upload {
     pub id: String,

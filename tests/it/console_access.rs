@@ -499,27 +499,32 @@ async fn every_field_of_a_form_is_within_the_upload_s_cap() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
     let (c, csrf) = Console::signed_in(&b, &["--data", "runs", "--max-upload-mb", "1"]).await;
-    // A field arriving without end, one the page never sends or its kind past a kilobyte:
-    // it holds one of the few upload slots for as long as it comes, unless the console stops
-    // reading it at the cap.
-    for name in ["note", "kind"] {
-        let sent = endless_field(&c, &csrf, name).await;
+    // A part arriving without end: a field the page never sends, its kind past a kilobyte,
+    // or a file whose headers never end (held whole until they do). It holds one of the few
+    // upload slots, and the headers memory, for as long as it comes, unless the console
+    // stops reading it at the cap.
+    for part in [
+        "name=\"note\"\r\n\r\n",
+        "name=\"kind\"\r\n\r\n",
+        "name=\"file\"; filename=\"",
+    ] {
+        let sent = endless_part(&c, &csrf, part).await;
         assert!(
             sent < 32 << 20,
-            "{name}: stopped near the cap, {sent} bytes sent"
+            "{part}: stopped near the cap, {sent} bytes sent"
         );
     }
     assert!(run_folders(&b).is_empty());
 }
 
-/// Posts a check form whose field `name` comes without end, and asserts the console answers
-/// it 413 (or, having answered, closes the connection under it) while it still comes; how
-/// much had been sent by then.
-async fn endless_field(c: &Console, csrf: &str, name: &str) -> usize {
+/// Posts a check form whose part after the token (`Content-Disposition: form-data; {part}`)
+/// comes without end, and asserts the console answers it 413 (or, having answered, closes
+/// the connection under it) while it still comes; how much had been sent by then.
+async fn endless_part(c: &Console, csrf: &str, part: &str) -> usize {
     let (mut rest, body) = futures::channel::mpsc::channel::<Vec<u8>>(4);
     let head = format!(
         "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
-         --XyZ\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n"
+         --XyZ\r\nContent-Disposition: form-data; {part}"
     );
     rest.try_send(head.into_bytes()).unwrap();
     let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -548,11 +553,11 @@ async fn endless_field(c: &Console, csrf: &str, name: &str) -> usize {
         .send();
     let answer = tokio::time::timeout(Duration::from_secs(30), answer)
         .await
-        .unwrap_or_else(|_| panic!("{name}: no answer while the field still came"));
+        .unwrap_or_else(|_| panic!("{part}: no answer while the part still came"));
     match answer {
-        Ok(r) => assert_eq!(r.status(), 413, "{name}"),
+        Ok(r) => assert_eq!(r.status(), 413, "{part}"),
         // The answer came while the client was still writing: it may see the pipe broken.
-        Err(e) => assert!(e.is_request() && !e.is_timeout(), "{name}: {e}"),
+        Err(e) => assert!(e.is_request() && !e.is_timeout(), "{part}: {e}"),
     }
     sender.abort();
     sent.load(Relaxed)
