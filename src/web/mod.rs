@@ -20,6 +20,7 @@ mod jobs;
 mod net;
 mod pages;
 mod runs;
+mod schedule;
 mod upload;
 mod watch;
 
@@ -54,7 +55,7 @@ pub struct App {
     /// `bgy.toml`'s unattended job, which this console runs on its schedule.
     schedule: Option<Arc<crate::config::unattended::Settings>>,
     /// The scheduled run in progress, which the console's shutdown stops.
-    scheduled: jobs::Scheduled,
+    scheduled: schedule::Scheduled,
 }
 
 /// Serves the console until Ctrl-C or SIGTERM; then stops its runs (the calls in flight
@@ -89,7 +90,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
         jobs: jobs::Jobs::default(),
         uploads: Semaphore::new(upload::AT_ONCE),
         schedule: job.schedule.clone(),
-        scheduled: jobs::Scheduled::default(),
+        scheduled: schedule::Scheduled::default(),
     });
     let scheme = if tls.is_some() { "https" } else { "http" };
     let shown = match addr {
@@ -111,7 +112,7 @@ pub async fn serve(ctx: Context, job: &ServeJob) -> anyhow::Result<Summary> {
     let scheduler = app
         .schedule
         .clone()
-        .map(|settings| tokio::spawn(jobs::scheduled(app.clone(), settings)));
+        .map(|settings| tokio::spawn(schedule::scheduled(app.clone(), settings)));
     let (_signals, shutdown) = crate::signals::first(
         "bgy serve: 立即退出,运行中的导入已中断,可在其页面继续 (quitting at once: runs in progress are cut off, and an import can be resumed from its page)",
     );
