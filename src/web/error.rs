@@ -96,7 +96,7 @@ impl AppError {
             AppError::TooLarge { mb } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "文件太大 (File too large)",
-                format!("文件超过 {mb} MB 上限 (the file is larger than the {mb} MB this console takes)"),
+                format!("文件超过 {mb} MB 上限:请把表格分成几个较小的文件分别上传,或请 IT 调大这个上限 (the file is larger than the {mb} MB this console takes: split the sheet into smaller files and upload each, or ask IT to raise the limit)"),
             ),
             AppError::Storage(text) => (
                 StatusCode::INSUFFICIENT_STORAGE,

@@ -388,6 +388,11 @@ async fn an_upload_over_the_limit_gets_a_clear_413() {
         html.contains("文件太大") && html.contains("1 MB") && !html.contains("File too large"),
         "{html}"
     );
+    // What HR can do about it, not only what went wrong.
+    assert!(
+        html.contains("分成几个较小的文件") && html.contains("请 IT 调大"),
+        "{html}"
+    );
 }
 
 #[tokio::test]
