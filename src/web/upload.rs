@@ -71,16 +71,12 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
         dir: Some(dir.clone()),
     };
     let mut received = None;
-    // What the form held besides its file, every field's whatever its name: within the cap
-    // too, or an endless field no page sends would hold an upload's slot for as long as it
-    // came.
-    let mut rest = 0u64;
     while let Some(mut field) = next(app, &mut form).await? {
         match field.name().unwrap_or_default() {
             name @ ("csrf" | "kind") => {
                 let is_csrf = name == "csrf";
-                let Some(value) = text(app, field, &mut rest).await? else {
-                    drain(app, &mut form, &mut rest).await;
+                let Some(value) = text(app, field).await? else {
+                    drain(app, &mut form).await;
                     return Err(too_long());
                 };
                 if is_csrf {
@@ -94,17 +90,13 @@ pub async fn receive(app: &App, s: &Session, mut form: Multipart) -> Result<Uplo
                 // It is read to its end (up to the cap) all the same, so that the browser
                 // gets the answer rather than a connection cut while it was still sending.
                 if !constant_eq(&s.csrf, &csrf) {
-                    let_go(app, &mut field, &mut 0).await;
+                    let _ = let_go(app, &mut field).await;
                     return Err(AppError::Forbidden);
                 }
                 received = Some(keep(app, &dir, field).await?);
             }
-            // Read to its end here: the next field's search would read it uncounted.
-            _ => {
-                if !let_go(app, &mut field, &mut rest).await {
-                    return Err(too_large(app));
-                }
-            }
+            // Skipped by the next field's search, which reads it: the form's cap ends it.
+            _ => {}
         }
     }
     if !constant_eq(&s.csrf, &csrf) {
@@ -183,21 +175,16 @@ async fn next<'a>(
 /// past it is read and let go, not kept (a 400 MB field took the console from 64 to 709 MB).
 const TEXT_MAX: usize = 1024;
 
-/// A text field of the form, counted in `read`; `None` for one past [`TEXT_MAX`], read to
-/// its end all the same, unless that takes `read` past the upload's cap.
+/// A text field of the form; `None` for one past [`TEXT_MAX`], read to its end all the same.
 async fn text(
     app: &App,
     mut field: axum::extract::multipart::Field<'_>,
-    read: &mut u64,
 ) -> Result<Option<String>, AppError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| failed(app, e.status()))? {
-        *read += chunk.len() as u64;
         if bytes.len() + chunk.len() > TEXT_MAX {
-            return match let_go(app, &mut field, read).await {
-                true => Ok(None),
-                false => Err(too_large(app)),
-            };
+            let_go(app, &mut field).await?;
+            return Ok(None);
         }
         bytes.extend_from_slice(&chunk);
     }
@@ -212,12 +199,11 @@ fn too_long() -> AppError {
     )
 }
 
-/// Reads what is left of the form to its end, while `read` (the form so far) stays within the
-/// upload's cap, keeping nothing: the browser then gets the answer rather than a connection
-/// cut while it was still sending.
-async fn drain(app: &App, form: &mut Multipart, read: &mut u64) {
+/// Reads what is left of the form to its end (the form's cap ends it), keeping nothing: the
+/// browser then gets the answer rather than a connection cut while it was still sending.
+async fn drain(app: &App, form: &mut Multipart) {
     while let Ok(Some(mut field)) = form.next_field().await {
-        if !let_go(app, &mut field, read).await {
+        if let_go(app, &mut field).await.is_err() {
             return;
         }
     }
@@ -230,20 +216,18 @@ fn too_large(app: &App) -> AppError {
     }
 }
 
-/// Reads `field` to its end, keeping nothing, while `size` (what was read so far) stays within
-/// the upload's cap; `false` once past it.
+/// Reads `field` to its end, keeping nothing: the form's cap ([`FORM_ROOM`]) ends it.
 async fn let_go(
     app: &App,
     field: &mut axum::extract::multipart::Field<'_>,
-    size: &mut u64,
-) -> bool {
-    while let Ok(Some(chunk)) = field.chunk().await {
-        *size += chunk.len() as u64;
-        if *size > app.max_upload {
-            return false;
-        }
-    }
-    true
+) -> Result<(), AppError> {
+    while field
+        .chunk()
+        .await
+        .map_err(|e| failed(app, e.status()))?
+        .is_some()
+    {}
+    Ok(())
 }
 
 /// An upload that did not arrive whole: past the cap, stalled (no data for a minute), or

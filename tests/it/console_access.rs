@@ -514,6 +514,21 @@ async fn every_field_of_a_form_is_within_the_upload_s_cap() {
             "{part}: stopped near the cap, {sent} bytes sent"
         );
     }
+    // A file within the cap, after a field that takes the form past it: the form's cap, not
+    // the file's, ends it, and says so as the file's does.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", csrf.clone())
+        .text("note", "x".repeat(300_000))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(vec![b'x'; 900_000]).file_name("a.csv"),
+        );
+    let r = (c.http.post(format!("{}/check", c.base)).multipart(form))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(r.text().await.unwrap().contains("文件太大"));
     assert!(run_folders(&b).is_empty());
 }
 
