@@ -530,6 +530,15 @@ async fn every_field_of_a_form_is_within_the_upload_s_cap() {
     assert_eq!(r.status(), 413);
     assert!(r.text().await.unwrap().contains("文件太大"));
     assert!(run_folders(&b).is_empty());
+    // The file's cap is its own, to the byte, whatever the form's room: a file at it is taken
+    // with the form's fields beside it, one a kilobyte past it is not.
+    let mut sheet = staff_csv("k", 2).into_bytes();
+    sheet.resize(1 << 20, b' ');
+    let (status, at, _) = c.upload("at.csv", sheet.clone(), Some(&csrf)).await;
+    assert!(status == 200 && at.starts_with("/runs/"), "{status} {at}");
+    sheet.resize((1 << 20) + 1024, b' ');
+    let (status, _, _) = c.upload("past.csv", sheet, Some(&csrf)).await;
+    assert_eq!(status, 413);
 }
 
 /// Posts a check form whose part after the token (`Content-Disposition: form-data; {part}`)
