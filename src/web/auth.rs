@@ -382,6 +382,19 @@ struct Failures {
 
 /// Failures before the waits begin.
 const FREE_FAILURES: u32 = 3;
+/// The bytes of a name a failure is kept by: 10,000 failed names of a megabyte each kept the
+/// console's 10 GB.
+const NAME_KEPT: usize = 256;
+
+/// The start of `name` its failures are kept by: [`NAME_KEPT`] bytes at most, cut where a
+/// character begins (no user's name is that long).
+fn name_key(name: &str) -> &str {
+    let mut end = name.len().min(NAME_KEPT);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
 const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
 impl Throttle {
@@ -393,7 +406,7 @@ impl Throttle {
             self.names
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .get(name),
+                .get(name_key(name)),
         );
         let by_addr = left(
             self.addrs
@@ -421,7 +434,7 @@ impl Throttle {
                 f.until = Instant::now() + wait.min(MAX_WAIT);
             }
         }
-        bump(&self.names, name.to_string());
+        bump(&self.names, name_key(name).to_string());
         bump(&self.addrs, addr);
     }
 
@@ -429,7 +442,7 @@ impl Throttle {
         self.names
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(name);
+            .remove(name_key(name));
         self.addrs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -567,6 +580,20 @@ mod tests {
             names < 100,
             "names that wait for nothing are let go: {names}"
         );
+    }
+
+    #[test]
+    fn a_long_name_s_failures_are_kept_by_its_start_and_still_wait() {
+        let t = Throttle::default();
+        let long = format!("{}名", "x".repeat(NAME_KEPT - 1));
+        for i in 0..=FREE_FAILURES {
+            t.failed(&long, IpAddr::from((i + 1).to_be_bytes()));
+        }
+        let kept: Vec<usize> = t.names.lock().unwrap().keys().map(String::len).collect();
+        assert_eq!(kept, [NAME_KEPT - 1], "cut before the character it splits");
+        assert!(t.wait(&long, "10.0.0.9".parse().unwrap()).is_some());
+        t.forget(&long, "10.0.0.9".parse().unwrap());
+        assert!(t.names.lock().unwrap().is_empty());
     }
 
     #[test]

@@ -255,7 +255,12 @@ fn router(app: Arc<App>, base: String) -> Router {
     let limits = net::Limits::from_env();
     Router::new()
         .merge(guarded)
-        .route("/login", get(pages::login::page).post(pages::login::login))
+        .route(
+            "/login",
+            get(pages::login::page)
+                .post(pages::login::login)
+                .layer(DefaultBodyLimit::max(pages::login::FORM_MAX)),
+        )
         .route("/lang/{to}", get(i18n::switch))
         .route("/static/app.js", get(pages::assets::script))
         .route("/static/app.css", get(pages::assets::style))

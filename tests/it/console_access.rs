@@ -209,6 +209,10 @@ async fn a_login_needs_its_forms_token_and_a_form_of_another_site_is_refused() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
+    // A form of a hundred kilobytes is refused before it is read: a failed login kept its
+    // name, megabytes of it.
+    let r = log_in(&c, &http, &"x".repeat(100_000), "pw").await;
+    assert_eq!(r.status(), 413);
     assert_eq!(log_in(&c, &http, "alice", "pw").await.status(), 200);
 }
 

@@ -87,6 +87,10 @@ pub struct LoginForm {
     password: String,
 }
 
+/// The most a login form may hold: a name, a password and the form's token. axum's 2 MB let a
+/// failed login keep a name of megabytes.
+pub const FORM_MAX: usize = 16 << 10;
+
 pub async fn login(
     State(app): State<Arc<App>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
