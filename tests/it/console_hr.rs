@@ -1299,3 +1299,16 @@ async fn the_runs_page_shows_the_newest_hundred_and_links_to_older_ones() {
     assert!(!second.contains("data-testid=\"older\"") && second.contains("data-testid=\"newest\""));
     assert!(!second.contains(&format!("href=\"{at}\"")));
 }
+
+#[tokio::test]
+async fn a_workbook_that_arrives_without_its_extension_is_read_as_a_workbook() {
+    let emu = emulator().await;
+    let b = Bgy::new().against(&emu);
+    let (c, csrf) = Console::signed_in(&b, &["--data", "runs"]).await;
+    // A file passed on through a chat often loses its extension: its first bytes say what it
+    // is, and the HR export's columns are offered as from the .xlsx itself.
+    let (_, _, html) = c
+        .upload("花名册", fixture("hr-export.xlsx"), Some(&csrf))
+        .await;
+    assert!(html.contains("data-header=\"工号\""), "{html}");
+}
