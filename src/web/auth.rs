@@ -382,12 +382,13 @@ struct Failures {
 
 /// Failures before the waits begin.
 const FREE_FAILURES: u32 = 3;
-/// The bytes of a name a failure is kept by: 10,000 failed names of a megabyte each kept the
-/// console's 10 GB.
+const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+/// The bytes of a name its failures are kept by. Kept whole, 10,000 failed names of the 2 MB a
+/// form then took could hold 20 GB.
 const NAME_KEPT: usize = 256;
 
 /// The start of `name` its failures are kept by: [`NAME_KEPT`] bytes at most, cut where a
-/// character begins (no user's name is that long).
+/// character begins (names alike in their first 256 bytes share their waits).
 fn name_key(name: &str) -> &str {
     let mut end = name.len().min(NAME_KEPT);
     while !name.is_char_boundary(end) {
@@ -395,7 +396,6 @@ fn name_key(name: &str) -> &str {
     }
     &name[..end]
 }
-const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
 
 impl Throttle {
     /// How long a login by `name` from `addr` must wait, if it must.
