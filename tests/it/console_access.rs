@@ -432,6 +432,20 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
             .exists()
     };
     assert!(gone(&first) && !gone(&second), "the older run made room");
+    // A store past its cap when an upload begins (a run's folder grown since it ended) lets
+    // its oldest finished runs go first, rather than refuse the upload.
+    crate::web::wait_until_ended(&c, &second).await;
+    let grown = b.path("runs/20261201-000000-bbbbbb");
+    std::fs::create_dir_all(&grown).unwrap();
+    std::fs::write(
+        grown.join("run.json"),
+        r#"{"id":"20261201-000000-bbbbbb","started":"2026-12-01 00:00:00","who":"hr","command":"check","file":"a.csv","input":"input.csv","status":"ok"}"#,
+    )
+    .unwrap();
+    std::fs::write(grown.join("input.csv"), vec![b'x'; 1 << 20]).unwrap();
+    let (status, third, html) = c.upload("third.csv", b"a".to_vec(), Some(&csrf)).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(!grown.exists() && !gone(&third), "the grown run made room");
 }
 
 /// The folders in `b`'s run store (`--data runs`).
