@@ -21,6 +21,7 @@ mod net;
 mod pages;
 mod runs;
 mod schedule;
+mod throttle;
 mod upload;
 mod watch;
 
