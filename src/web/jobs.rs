@@ -373,12 +373,7 @@ fn ended(
                 }
             }
         }
-        Err(e) if full => (
-            Status::Failed,
-            Some(disk_full_text(
-                &e.chain().map(ToString::to_string).collect::<Vec<_>>(),
-            )),
-        ),
+        Err(e) if full => (Status::Failed, Some(disk_full_text(&chain_of(e)))),
         Err(e) => {
             info.remedies.extend(crate::outcome::remedy_of(e));
             let load = e
@@ -407,13 +402,18 @@ fn failed_text(e: &anyhow::Error, load: Option<&crate::validate::LoadError>) -> 
         (Some((zh, en)), _) => format!("{} ({})", line(&zh), line(&en)),
         (None, Some(c)) => plan_changed(c),
         (None, None) => {
-            let said: Vec<String> = e.chain().map(ToString::to_string).collect();
+            let said = chain_of(e);
             match crate::text::bilingual(&said[0]) {
                 Some(head) => in_halves(head, &said[1..]),
-                None => line(&format!("{e:#}")),
+                None => line(&said.join(": ")),
             }
         }
     }
+}
+
+/// An error and each of its causes, outermost first (`{e:#}` is them joined by `: `).
+fn chain_of(e: &anyhow::Error) -> Vec<String> {
+    e.chain().map(ToString::to_string).collect()
 }
 
 /// `head` in each language (`中文 (English)`), followed by what caused it, each cause in its
