@@ -376,13 +376,7 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
     // A run finished long ago.
-    let old = b.path("runs/20200101-000000-aaaaaa");
-    std::fs::create_dir_all(&old).unwrap();
-    std::fs::write(
-        old.join("run.json"),
-        r#"{"id":"20200101-000000-aaaaaa","started":"2020-01-01 00:00:00","who":"hr","command":"check","file":"a.csv","input":"input.csv","status":"ok"}"#,
-    )
-    .unwrap();
+    let old = finished_run(&b, "20200101-000000-aaaaaa", "2020-01-01 00:00:00");
     let month_ago = std::time::SystemTime::now() - Duration::from_secs(40 * 24 * 3600);
     std::fs::File::options()
         .write(true)
@@ -435,17 +429,23 @@ async fn uploads_are_capped_cleaned_up_and_old_runs_go() {
     // A store past its cap when an upload begins (a run's folder grown since it ended) lets
     // its oldest finished runs go first, rather than refuse the upload.
     crate::web::wait_until_ended(&c, &second).await;
-    let grown = b.path("runs/20261201-000000-bbbbbb");
-    std::fs::create_dir_all(&grown).unwrap();
-    std::fs::write(
-        grown.join("run.json"),
-        r#"{"id":"20261201-000000-bbbbbb","started":"2026-12-01 00:00:00","who":"hr","command":"check","file":"a.csv","input":"input.csv","status":"ok"}"#,
-    )
-    .unwrap();
+    let grown = finished_run(&b, "20261201-000000-bbbbbb", "2026-12-01 00:00:00");
     std::fs::write(grown.join("input.csv"), vec![b'x'; 1 << 20]).unwrap();
     let (status, third, html) = c.upload("third.csv", b"a".to_vec(), Some(&csrf)).await;
     assert_eq!(status, 200, "{html}");
     assert!(!grown.exists() && !gone(&third), "the grown run made room");
+}
+
+/// A finished check's folder `id` in `b`'s run store (`--data runs`), started at `started`.
+fn finished_run(b: &Bgy, id: &str, started: &str) -> std::path::PathBuf {
+    let dir = b.path("runs").join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    let info = serde_json::json!({
+        "id": id, "started": started, "who": "hr", "command": "check",
+        "file": "a.csv", "input": "input.csv", "status": "ok",
+    });
+    std::fs::write(dir.join("run.json"), info.to_string()).unwrap();
+    dir
 }
 
 /// The folders in `b`'s run store (`--data runs`).
