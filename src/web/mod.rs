@@ -224,7 +224,7 @@ fn router(app: Arc<App>, base: String) -> Router {
         .route("/runs/{id}", get(pages::run::page))
         .route("/runs/{id}/events", get(pages::run::events))
         .route("/runs/{id}/stop", post(pages::run::stop))
-        .route("/runs/{id}/{file}", get(pages::run::download))
+        .route("/runs/{id}/{file}", get(pages::download::download))
         .route("/runs/{id}/import", post(pages::import::start))
         .route("/runs/{id}/columns", post(pages::columns::apply))
         .route("/runs/{id}/sheet", post(pages::columns::sheet))

@@ -131,7 +131,7 @@ pub async fn report(
         || "report.xlsx".into(),
         |n| n.to_string_lossy().into_owned(),
     );
-    super::run::send_file(&path, &name).await
+    super::download::send_file(&path, &name).await
 }
 
 /// `/history/audit`: the audit log of every run, as `bgy history --export` writes it, to an
@@ -156,7 +156,7 @@ pub async fn audit(
     })
     .await?;
     let name = format!("audit-{}.xlsx", crate::model::now().format("%Y%m%d-%H%M%S"));
-    Ok(super::run::send_open(
+    Ok(super::download::send_open(
         tokio::fs::File::from_std(file),
         &name,
     ))

@@ -7,6 +7,7 @@ pub mod check;
 pub mod columns;
 pub mod delete;
 pub mod departments;
+pub mod download;
 pub mod export;
 pub mod history;
 pub mod home;

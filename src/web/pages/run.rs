@@ -1,13 +1,11 @@
 //! A run's page: its status and counts, its progress while it runs (and Stop), its failed
-//! rows (bank cards masked) and plan, what can be done next; its server-sent progress; and
-//! its downloads, from the run store only.
+//! rows (bank cards masked) and plan, what can be done next; and its server-sent progress.
+//! Its downloads are [`super::download`]'s.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::extract::{Path as UrlPath, Query, State};
-use axum::http::header;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
@@ -493,127 +491,4 @@ pub async fn events(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>) -
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
-}
-
-/// Downloads from the run store only, to whoever may see the run's sheets: its report, its
-/// input, a delete's backup, an export. A file cut short (a full disk) is never served.
-pub async fn download(
-    State(app): State<Arc<App>>,
-    Extension(s): Extension<Session>,
-    UrlPath((id, file)): UrlPath<(String, String)>,
-) -> Result<Response, AppError> {
-    let (info, dir) = app.store.get(&id).ok_or(AppError::NotFound)?;
-    if !s.owns(&info.who) {
-        return Err(AppError::NotAllowed);
-    }
-    let stem = safe_stem(&info.file);
-    let at: String = info.started.chars().filter(char::is_ascii_digit).collect();
-    let at = format!("{}-{}", &at[..at.len().min(8)], at.get(8..).unwrap_or(""));
-    let (path, name) = match file.as_str() {
-        "report" => (dir.join(runs::REPORT), format!("{stem}.report-{at}.xlsx")),
-        "input" => (dir.join(&info.input), safe_name(&info.file)),
-        "backup" => (
-            runs::backup(&dir).ok_or(AppError::NoFile)?,
-            format!("{stem}.backup-{at}.xlsx"),
-        ),
-        "output" => {
-            let out = info.output.as_ref().ok_or(AppError::NoFile)?;
-            let ext = out.rsplit('.').next().unwrap_or("xlsx");
-            (
-                dir.join(out),
-                format!("{}-{at}.{ext}", tr("通讯录", "directory")),
-            )
-        }
-        _ => return Err(AppError::NotFound),
-    };
-    send_file(&path, &name).await
-}
-
-/// A file of bgy's own, streamed as a download named `name`; one cut short (a full disk) or
-/// gone is no file.
-pub async fn send_file(path: &std::path::Path, name: &str) -> Result<Response, AppError> {
-    if !runs::servable(path) {
-        return Err(AppError::NoFile);
-    }
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|_| AppError::NoFile)?;
-    Ok(send_open(file, name))
-}
-
-/// An open file, from where it stands, as a download called `name`.
-pub fn send_open(file: tokio::fs::File, name: &str) -> Response {
-    let chunks = futures::stream::unfold(Some(file), |file| async move {
-        use tokio::io::AsyncReadExt as _;
-        let mut file = file?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), Some(file)))
-            }
-            // The answer ends cut off, which the browser reports as a failed download.
-            Err(e) => Some((Err(e), None)),
-        }
-    });
-    (
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
-            (header::CONTENT_DISPOSITION, disposition(name)),
-        ],
-        Body::from_stream(chunks),
-    )
-        .into_response()
-}
-
-/// An uploaded file's name as a download may carry it: its last part only, without control
-/// characters or quotes, not too long.
-pub fn safe_name(uploaded: &str) -> String {
-    let last = uploaded.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = last
-        .chars()
-        .filter(|c| {
-            !c.is_control() && !matches!(c, '"' | '\\' | '/' | ':' | '*' | '?' | '<' | '>' | '|')
-        })
-        .take(120)
-        .collect();
-    match clean.trim().trim_matches('.') {
-        "" => "bgy".to_string(),
-        name => name.to_string(),
-    }
-}
-
-/// The name without its extension.
-fn safe_stem(uploaded: &str) -> String {
-    let name = safe_name(uploaded);
-    match name.rsplit_once('.') {
-        Some((stem, _)) if !stem.is_empty() => stem.to_string(),
-        _ => name,
-    }
-}
-
-/// `Content-Disposition` with a name in any script (RFC 6266 and 8187), and a plain one for
-/// old browsers.
-fn disposition(name: &str) -> String {
-    let plain: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let mut encoded = String::new();
-    for b in name.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                encoded.push(b as char)
-            }
-            _ => encoded.push_str(&format!("%{b:02X}")),
-        }
-    }
-    format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
 }
