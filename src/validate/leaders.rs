@@ -88,7 +88,7 @@ impl<T> Found<T> {
 
 /// The sheet's people by name, gathered as the rows are validated, for the rows whose
 /// 直接上级 is a name. Kept only for a sheet with a 直接上级 column, as each person's name,
-/// account and 部门 copied, ~40 bytes a row (a 部门 the row before gave is not copied again):
+/// account copied and where its 部门 is, ~40 bytes a row (each 部门 is copied once):
 /// the names are hashed and sorted only when some row gives
 /// its leader by name (a sheet of accounts pays for the copies alone). Kept past the read
 /// ([`super::FileAccounts::names`]) when some 直接上级 is an account's spelling (online, one
@@ -97,11 +97,15 @@ impl<T> Found<T> {
 #[derive(Debug, Clone)]
 pub struct SheetNames {
     people: Vec<Person>,
-    /// Every person's name and account, one after the other, and each 部门 unlike the one
-    /// before.
+    /// Every person's name and account, one after the other, and each 部门 the first time a
+    /// row gives it.
     text: String,
     /// Where the last 部门 is in `text`.
     last_dept: Span,
+    /// Where each 部门 given is in `text`, by its hash, up to [`DEPTS_KEPT`] of them: a
+    /// directory's rows name a few hundred departments, in no order (an export lists people
+    /// as they were added), and each copied again for every row held ~4 MB more of 100,000.
+    depts: HashMap<Hashed, Span>,
     /// The rows whose 直接上级 is a name.
     named: Vec<Named>,
     /// The rows whose leader's name several people of the sheet have, none of them in the
@@ -124,6 +128,10 @@ pub struct SheetNames {
     /// written with as it is read. The guess holds unless a later row has the name too.
     so_far: Option<HashMap<Hashed, Found<u32>>>,
 }
+
+/// The most 部门 texts [`SheetNames`] finds again by their hash: past them (a sheet whose every
+/// row has a 部门 of its own) each is copied as it comes, without a map that grows as well.
+const DEPTS_KEPT: usize = 4096;
 
 /// A person of the sheet: its row in the sheet, and where its name, account and 部门 are in
 /// [`SheetNames::text`] (the name from `start` to `mid`, the account from there to `end`).
@@ -157,6 +165,7 @@ impl SheetNames {
             people: Vec::new(),
             text: String::new(),
             last_dept: (0, 0),
+            depts: HashMap::default(),
             named: Vec::new(),
             undecided: Vec::new(),
             accounts_led: false,
@@ -252,18 +261,30 @@ impl SheetNames {
         }
     }
 
-    /// Where the row's 部门 `paths` is in `text`: the last one's place when it is the same.
+    /// Where the row's 部门 `paths` is in `text`: the last one's place when it is the same,
+    /// else where it was first copied, else copied now.
     fn dept(&mut self, paths: Option<&str>) -> Span {
         let paths = paths.unwrap_or_default();
-        if paths != self.text(self.last_dept) {
-            let start = self.text.len();
-            self.text.push_str(paths);
-            let at = |n: usize| u32::try_from(n).ok();
-            self.last_dept = match (at(start), at(self.text.len())) {
-                (Some(start), Some(end)) => (start, end),
-                _ => (0, 0),
-            };
+        if paths == self.text(self.last_dept) {
+            return self.last_dept;
         }
+        let key = self.hash.of(paths);
+        self.last_dept = match self.depts.get(&key) {
+            Some(&span) if self.text(span) == paths => span,
+            _ => {
+                let start = self.text.len();
+                self.text.push_str(paths);
+                let at = |n: usize| u32::try_from(n).ok();
+                let span = match (at(start), at(self.text.len())) {
+                    (Some(start), Some(end)) => (start, end),
+                    _ => (0, 0),
+                };
+                if self.depts.len() < DEPTS_KEPT {
+                    self.depts.insert(key, span);
+                }
+                span
+            }
+        };
         self.last_dept
     }
 
@@ -641,6 +662,7 @@ pub fn nobody(lead: &str) -> Issue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use thin_vec::ThinVec;
 
     #[test]
     fn names_are_the_same_but_for_spaces_and_letter_case() {
@@ -679,5 +701,48 @@ mod tests {
         }
         assert_eq!(name_of("林超俊(wang0002)"), "林超俊");
         assert_eq!(name_of("张三(销售)"), "张三(销售)");
+    }
+
+    /// A sheet row: its name, account, 部门, and 直接上级 if any.
+    fn row(at: u32, (name, account, dept): (&str, &str, &str), lead: Option<&str>) -> Row {
+        let mut values = crate::model::record::StaffRecord::new();
+        values.put(Field::WeName, name);
+        values.put(Field::WeUserid, account);
+        values.put(Field::WeDepartment, dept);
+        if let Some(lead) = lead {
+            values.put(Field::LeadId, lead);
+        }
+        Row::new(
+            at,
+            super::super::RawCells::default(),
+            values,
+            ThinVec::new(),
+        )
+    }
+
+    #[test]
+    fn namesakes_are_told_apart_by_departments_given_again_rows_apart() {
+        let (dev, sales) = ("总部/研发部", "总部/销售部");
+        let mut rows = vec![
+            row(2, ("张三", "zhangsan", dev), None),
+            row(3, ("李四", "lisi", sales), None),
+            row(4, ("张三", "zhangsan2", sales), None),
+            row(5, ("王五", "wangwu", dev), Some("张三")),
+            row(6, ("赵六", "zhaoliu", sales), Some("张三")),
+            row(7, ("钱七", "qianqi", dev), Some("张三")),
+        ];
+        let mut names = SheetNames::new();
+        for (i, row) in (0..).zip(rows.iter_mut()) {
+            names.add(i, row);
+        }
+        names.finish(&mut rows);
+        let leads: Vec<_> = rows.iter().map(|r| r.values().get(Field::LeadId)).collect();
+        assert_eq!(
+            leads[3..],
+            [Some("zhangsan"), Some("zhangsan2"), Some("zhangsan")]
+        );
+        // Each 部门 is copied once, however often the rows give it again.
+        assert_eq!(names.text.matches(dev).count(), 1, "{}", names.text);
+        assert_eq!(names.text.matches(sales).count(), 1, "{}", names.text);
     }
 }
