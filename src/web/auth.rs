@@ -120,7 +120,8 @@ pub struct Auth {
     /// What an unknown name is checked against, so it costs what a known one does.
     dummy: String,
     sessions: Mutex<HashMap<String, Session>>,
-    logins: Mutex<HashMap<String, Instant>>,
+    /// What signs the login forms' tokens.
+    forms: Forms,
     throttle: Throttle,
     /// Password checks at once (each is ~20 ms of a core).
     hashing: Arc<Semaphore>,
@@ -129,6 +130,61 @@ pub struct Auth {
     pub secure: bool,
     /// Who signs in with the start token: the person who started the console.
     local: String,
+}
+
+/// How long a login form's token is good for.
+const LOGIN_FORM_SECS: u64 = 600;
+
+/// The login forms' tokens, signed rather than kept: each is a random nonce and the second
+/// (from the console's start) it expires at, with their tag under a key drawn at the start
+/// (SipHash-2-4, 128 bits: a MAC for short messages). Kept in a map, each form shown was held
+/// for ten minutes, and the map was emptied at 10,000: that many GETs of `/login` made every
+/// open login form fail once.
+struct Forms {
+    key: [u8; 16],
+    born: Instant,
+}
+
+impl Forms {
+    fn new() -> Forms {
+        Forms {
+            key: rand::random(),
+            born: Instant::now(),
+        }
+    }
+
+    /// Seconds since the console started.
+    fn now(&self) -> u64 {
+        self.born.elapsed().as_secs()
+    }
+
+    /// The tag of a nonce and an expiry, as hex.
+    fn tag(&self, nonce: &str, until: &str) -> String {
+        use siphasher::sip128::{Hasher128, SipHasher24};
+        use std::hash::Hasher;
+        let mut h = SipHasher24::new_with_key(&self.key);
+        h.write(nonce.as_bytes());
+        h.write(until.as_bytes());
+        format!("{:032x}", h.finish128().as_u128())
+    }
+
+    /// A token good until second `until`: 32 hex digits of nonce, 16 of expiry, 32 of tag.
+    fn token(&self, until: u64) -> String {
+        let (nonce, until) = (random_token(), format!("{until:016x}"));
+        let tag = self.tag(&nonce, &until);
+        format!("{nonce}{until}{tag}")
+    }
+
+    /// A token this console made, not yet expired.
+    fn good(&self, token: &str) -> bool {
+        let (Some(nonce), Some(until), Some(tag)) =
+            (token.get(..32), token.get(32..48), token.get(48..))
+        else {
+            return false;
+        };
+        constant_eq(tag, &self.tag(nonce, until))
+            && u64::from_str_radix(until, 16).is_ok_and(|u| u > self.now())
+    }
 }
 
 /// 32 random hex digits.
@@ -175,7 +231,7 @@ impl Auth {
             users,
             dummy,
             sessions: Mutex::default(),
-            logins: Mutex::default(),
+            forms: Forms::new(),
             throttle: Throttle::default(),
             hashing: Arc::new(Semaphore::new(2)),
             lifetimes,
@@ -281,14 +337,7 @@ impl Auth {
 
     /// A token for one login form, valid for ten minutes.
     pub fn login_form(&self) -> String {
-        let value = random_token();
-        let mut logins = self.logins.lock().unwrap_or_else(|e| e.into_inner());
-        logins.retain(|_, until| *until > Instant::now());
-        if logins.len() >= 10_000 {
-            logins.clear();
-        }
-        logins.insert(value.clone(), Instant::now() + Duration::from_secs(600));
-        value
+        self.forms.token(self.forms.now() + LOGIN_FORM_SECS)
     }
 
     /// The login form's token came back, with the cookie set when the form was shown.
@@ -296,8 +345,7 @@ impl Auth {
         let Some(cookie) = cookie else {
             return false;
         };
-        let logins = self.logins.lock().unwrap_or_else(|e| e.into_inner());
-        constant_eq(cookie, field) && logins.get(field).is_some_and(|u| *u > Instant::now())
+        constant_eq(cookie, field) && self.forms.good(field)
     }
 
     /// A login by `name` with `password` from `addr`.
@@ -520,6 +568,27 @@ mod tests {
             !auth.login_form_ok(Some(&forged), &forged),
             "a token the console never gave"
         );
+        // Its expiry put later, its tag kept.
+        let later = format!("{}{:016x}{}", &first[..32], u64::MAX, &first[48..]);
+        assert!(
+            !auth.login_form_ok(Some(&later), &later),
+            "an expiry changed"
+        );
+    }
+
+    #[test]
+    fn a_login_form_stays_good_however_many_are_shown_and_not_past_its_expiry() {
+        let auth = Auth::new(true, None, Lifetimes::from_env(), false, "hr").unwrap();
+        let first = auth.login_form();
+        for _ in 0..10_000 {
+            auth.login_form();
+        }
+        assert!(auth.login_form_ok(Some(&first), &first));
+        // One that expires at this second is no longer good: only one of a later one is.
+        let now = auth.forms.now();
+        let (ended, good) = (auth.forms.token(now), auth.forms.token(now + 2));
+        assert!(!auth.login_form_ok(Some(&ended), &ended));
+        assert!(auth.login_form_ok(Some(&good), &good));
     }
 
     #[test]
