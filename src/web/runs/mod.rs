@@ -465,6 +465,23 @@ mod tests {
         assert!(!newer.exists() && ended.is_dir() && running.is_dir());
     }
 
+    /// The reserve holds real blocks of the disk, is given back whole for a run on a full
+    /// disk to write its end, and is made again for the next run.
+    #[test]
+    fn the_reserve_holds_real_space_and_is_given_back_and_made_again() {
+        use std::os::unix::fs::MetadataExt;
+        let data = tempfile::tempdir().unwrap();
+        let store = store_in(data.path().to_path_buf());
+        let ballast = data.path().join(BALLAST);
+        let held = || std::fs::metadata(&ballast).map_or(0, |m| m.blocks() * 512);
+        store.reserve();
+        assert!(held() >= BALLAST_BYTES as u64, "{} bytes held", held());
+        store.release_reserve();
+        assert!(!ballast.exists(), "given back");
+        store.reserve();
+        assert!(held() >= BALLAST_BYTES as u64, "made again");
+    }
+
     /// A run whose worker ended but whose end could not be written (`run.json` still says
     /// running) must not stay running: once nobody holds its lock, the next look settles it.
     #[test]
