@@ -475,11 +475,12 @@ mod tests {
         let ballast = data.path().join(BALLAST);
         let held = || std::fs::metadata(&ballast).map_or(0, |m| m.blocks() * 512);
         store.reserve();
-        assert!(held() >= BALLAST_BYTES as u64, "{} bytes held", held());
+        // Megabytes: room for a run's record and its plan on a disk otherwise full.
+        assert!(held() >= 1 << 20, "{} bytes held", held());
         store.release_reserve();
         assert!(!ballast.exists(), "given back");
         store.reserve();
-        assert!(held() >= BALLAST_BYTES as u64, "made again");
+        assert!(held() >= 1 << 20, "made again");
     }
 
     /// A run whose worker ended but whose end could not be written (`run.json` still says
