@@ -483,6 +483,20 @@ mod tests {
         assert!(held() >= 1 << 20, "made again");
     }
 
+    /// A run's backup is its `.backup-` workbook: never its report, its input or its output,
+    /// which are workbooks too.
+    #[test]
+    fn a_run_s_backup_is_its_backup_workbook_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [REPORT, "input.xlsx", "staff.backup-20261207.csv"] {
+            std::fs::write(dir.path().join(name), [1u8; 200]).unwrap();
+        }
+        assert_eq!(backup(dir.path()), None);
+        let kept = dir.path().join("staff.backup-20261207-101500.xlsx");
+        std::fs::write(&kept, [1u8; 200]).unwrap();
+        assert_eq!(backup(dir.path()), Some(kept));
+    }
+
     /// A run whose worker ended but whose end could not be written (`run.json` still says
     /// running) must not stay running: once nobody holds its lock, the next look settles it.
     #[test]
