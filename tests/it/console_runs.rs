@@ -423,28 +423,6 @@ async fn a_full_disk_ends_the_run_as_failed_serves_no_empty_file_and_resume_is_e
 }
 
 #[tokio::test]
-async fn a_run_that_fills_the_disk_to_its_last_byte_still_records_how_it_ended() {
-    let emu = emulator().await;
-    emu.set_latency(Duration::from_millis(2));
-    let b = Bgy::new().against(&emu);
-    let disk = SmallDisk::mount(&b.path("disk"), 12);
-    // Only the runs on the small disk: nothing else that fails there frees room after.
-    let args = ["--history", "history.sqlite", "--data", "disk/runs"];
-    let (c, csrf) = Console::signed_in(&b, &args).await;
-    // Room for the run's copy of the sheet and a few journal lines: the reserve (4 MB) is
-    // what is left once the journal has taken the last few bytes.
-    let room = staff_csv("r", 3000).len() as u64 + (16 << 10);
-    let (run, html) = import_with_room(&c, &csrf, &disk, "r", room).await;
-    assert_eq!(status(&html), "failed", "{html}");
-    assert!(html.contains("磁盘已满"), "{html}");
-    // As a console started again would find it: its record, on the disk, says it ended.
-    let dir = b.path("disk/runs").join(run.rsplit('/').next().unwrap());
-    let record = std::fs::read_to_string(dir.join("run.json")).unwrap();
-    let record: serde_json::Value = serde_json::from_str(&record).unwrap();
-    assert_eq!(record["status"], "failed", "{record}");
-}
-
-#[tokio::test]
 async fn an_emptied_history_is_said_and_its_runs_are_not_undone() {
     let emu = emulator().await;
     let b = Bgy::new().against(&emu);
