@@ -1112,6 +1112,26 @@ mod tests {
         let failed: Vec<f64> = col_widths(&path, 2).iter().map(|w| w.floor()).collect();
         let source = width(SOURCE_ROW_TITLE) as f64 + 2.0;
         assert_eq!(failed, [8.0, 32.0, 8.0, 15.0, source, 60.0]);
+        // Printed, the sheets of rows repeat their titles on every page; the Summary, one page
+        // of its own, does not.
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let mut book = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("xl/workbook.xml").unwrap(), &mut book)
+            .unwrap();
+        let mut repeated: Vec<&str> = book
+            .split("<definedName name=\"_xlnm.Print_Titles\"")
+            .skip(1)
+            .filter_map(|d| d.split_once('>')?.1.split_once("</definedName>"))
+            .map(|(titles, _)| titles)
+            .collect();
+        repeated.sort_unstable();
+        assert_eq!(
+            repeated,
+            [
+                format!("'{REPORT_ALL_SHEET}'!$1:$1"),
+                format!("'{REPORT_FAILED_SHEET}'!$1:$1")
+            ]
+        );
     }
 
     /// Three valid rows, a1 to a3.
@@ -1319,6 +1339,9 @@ mod tests {
         wb.save(&path).unwrap();
         let read = calamine::open_workbook_auto(&path).unwrap();
         assert_eq!(read.sheet_names(), ["计划 Plan", "计划 Plan 2"]);
+        // The 对象 Target column, an account and a name, is the wide one.
+        let widths: Vec<f64> = col_widths(&path, 1).iter().map(|w| w.floor()).collect();
+        assert_eq!(widths, [18.0, 28.0, 18.0, 18.0, 18.0]);
     }
 
     #[test]
