@@ -1092,6 +1092,12 @@ mod tests {
         };
         assert_eq!(line("用时 Elapsed"), "2.5 s");
         assert_eq!(line("总行数 Rows"), (WIDTH_SAMPLE + 1).to_string());
+        // Every red cell has its note: no line that says some have none.
+        assert!(!summary.rows().any(|r| r[0] == "批注 Notes"));
+        // The reasons' table comes after the last line, an empty row between.
+        let at = |key: &str| summary.rows().position(|r| r[0] == key).unwrap();
+        assert!(line("重新运行 Rerun").contains("only those rows are sent"));
+        assert_eq!(at("原因 Reason"), at("重新运行 Rerun") + 2);
         // Every row's phone is wrong: one reason, of every row, first at row 2.
         let reason = summary
             .rows()
