@@ -1150,6 +1150,20 @@ mod tests {
         ])
     }
 
+    /// The writer is handed rows a batch at a time, not one by one.
+    #[test]
+    fn a_stream_hands_its_rows_over_a_batch_at_a_time() {
+        let table = three_valid();
+        let mut stream = Stream::start(&table.header);
+        for k in 1..STREAM_BATCH {
+            stream.row_as(&mut table.rows[k % 3].clone(), Outcome::Unchanged);
+            assert_eq!(stream.batch.len(), k);
+        }
+        stream.row_as(&mut table.rows[0].clone(), Outcome::Unchanged);
+        assert!(stream.batch.is_empty(), "a full batch goes to the writer");
+        assert_eq!(stream.next, STREAM_BATCH);
+    }
+
     #[test]
     fn a_stream_goes_on_as_the_sends_settle_its_rows() {
         let table = three_valid();
