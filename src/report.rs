@@ -1162,6 +1162,14 @@ mod tests {
         stream.row_as(&mut table.rows[0].clone(), Outcome::Unchanged);
         assert!(stream.batch.is_empty(), "a full batch goes to the writer");
         assert_eq!(stream.next, STREAM_BATCH);
+        // And so do rows let go as they are streamed.
+        let mut stream = Stream::start(&table.header);
+        for k in 1..STREAM_BATCH {
+            stream.row_letting_go(&mut table.rows[k % 3].clone(), Outcome::Unchanged);
+            assert_eq!(stream.batch.len(), k);
+        }
+        stream.row_letting_go(&mut table.rows[0].clone(), Outcome::Unchanged);
+        assert!(stream.batch.is_empty(), "a full batch goes to the writer");
     }
 
     #[test]
