@@ -1154,22 +1154,23 @@ mod tests {
     #[test]
     fn a_stream_hands_its_rows_over_a_batch_at_a_time() {
         let table = three_valid();
-        let mut stream = Stream::start(&table.header);
-        for k in 1..STREAM_BATCH {
-            stream.row_as(&mut table.rows[k % 3].clone(), Outcome::Unchanged);
-            assert_eq!(stream.batch.len(), k);
+        // Rows kept, and rows let go as they are streamed.
+        let ways: [fn(&mut Stream, &mut Row, Outcome); 2] =
+            [Stream::row_as, Stream::row_letting_go];
+        for push in ways {
+            let mut stream = Stream::start(&table.header);
+            for k in 1..STREAM_BATCH {
+                push(
+                    &mut stream,
+                    &mut table.rows[k % 3].clone(),
+                    Outcome::Unchanged,
+                );
+                assert_eq!(stream.batch.len(), k);
+            }
+            push(&mut stream, &mut table.rows[0].clone(), Outcome::Unchanged);
+            assert!(stream.batch.is_empty(), "a full batch goes to the writer");
+            assert_eq!(stream.next, STREAM_BATCH);
         }
-        stream.row_as(&mut table.rows[0].clone(), Outcome::Unchanged);
-        assert!(stream.batch.is_empty(), "a full batch goes to the writer");
-        assert_eq!(stream.next, STREAM_BATCH);
-        // And so do rows let go as they are streamed.
-        let mut stream = Stream::start(&table.header);
-        for k in 1..STREAM_BATCH {
-            stream.row_letting_go(&mut table.rows[k % 3].clone(), Outcome::Unchanged);
-            assert_eq!(stream.batch.len(), k);
-        }
-        stream.row_letting_go(&mut table.rows[0].clone(), Outcome::Unchanged);
-        assert!(stream.batch.is_empty(), "a full batch goes to the writer");
     }
 
     #[test]
