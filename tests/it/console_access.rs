@@ -658,7 +658,15 @@ async fn roles_limit_what_each_person_sees_and_does() {
     let emu = emulator().await;
     emu.store.insert_staff(people("r", 10)).unwrap();
     let b = Bgy::new().against(&emu);
-    let file = users(&b, &[("viewer", "view"), ("runner", "run"), ("boss", "")]);
+    let file = users(
+        &b,
+        &[
+            ("viewer", "view"),
+            ("runner", "run"),
+            ("other", "run"),
+            ("boss", ""),
+        ],
+    );
     let c = Console::start(&b, &["--users", &file, "--data", "runs"]);
     let as_user = |name: &'static str| {
         let c = &c;
@@ -764,7 +772,32 @@ async fn roles_limit_what_each_person_sees_and_does() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    // Another runner's run is not yours; the approver sees and may act on everything.
+    // Another runner's run is not yours: its counts, not its sheets, and nothing to do with it.
+    let (other, other_csrf) = as_user("other").await;
+    let page = text_of(&other, format!("{}{checked}", c.base)).await;
+    assert!(page.contains("data-count=\"total\""), "counts: {page}");
+    assert!(
+        !page.contains("data-testid=\"failed\"") && !page.contains("new1"),
+        "{page}"
+    );
+    for file in ["input", "report"] {
+        let r = other
+            .get(format!("{}{checked}/{file}", c.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403, "{file}");
+    }
+    let r = other
+        .post(format!("{}{checked}/import", c.base))
+        .form(&[("csrf", other_csrf.as_str()), ("cover", "skip")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let list = text_of(&other, format!("{}/history", c.base)).await;
+    assert!(!list.contains("href=\"/history/1\""), "{list}");
+    // The approver sees and may act on everything.
     let (boss, boss_csrf) = as_user("boss").await;
     let r = boss
         .get(format!("{}{checked}/input", c.base))
