@@ -619,5 +619,7 @@ mod tests {
             .value
             .clone();
         assert!(auth.use_token(&expired).is_none());
+        // Expired, but the last was printed under 30 s ago: no new one yet.
+        assert!(auth.reissue().is_none(), "not within 30 s of the last");
     }
 }
