@@ -507,14 +507,15 @@ mod tests {
             )
         };
         let users = read(format!(
-            "# HR's console\n\n  \nboss:{pw}\n viewer : view :{pw}\nrunner:run:{pw}\n"
+            "# HR's console\n\n  \nboss:{pw}\n viewer : view :{pw}\nrunner:run:{pw}\nit:approve:{pw}\n"
         ))
         .unwrap();
         let role = |name: &str| users.get(name).copied();
         assert_eq!(role("boss"), Some(Role::Approve), "no role: approve");
         assert_eq!(role("viewer"), Some(Role::View));
         assert_eq!(role("runner"), Some(Role::Run));
-        assert_eq!(users.len(), 3);
+        assert_eq!(role("it"), Some(Role::Approve), "approve, spelled out");
+        assert_eq!(users.len(), 4);
         let e = read(format!("boss:{pw}\nann:admin:{pw}\n")).unwrap_err();
         assert!(
             e.contains("第 2 行 (line 2)") && e.contains("\"admin\""),
