@@ -590,6 +590,15 @@ mod tests {
         let (ended, good) = (auth.forms.token(now), auth.forms.token(now + 2));
         assert!(!auth.login_form_ok(Some(&ended), &ended));
         assert!(auth.login_form_ok(Some(&good), &good));
+        // The seconds are counted from the console's start: 3 s after it, a form good until
+        // second 3 has expired.
+        let forms = Forms {
+            key: rand::random(),
+            born: Instant::now() - Duration::from_secs(3),
+        };
+        assert_eq!(forms.now(), 3);
+        assert!(!forms.good(&forms.token(3)), "expired at its second");
+        assert!(forms.good(&forms.token(4)));
     }
 
     #[test]
