@@ -610,6 +610,7 @@ mod tests {
         };
         let auth = Auth::new(true, None, lifetimes, false, "hr").unwrap();
         let token = auth.token().unwrap();
+        assert!(auth.reissue().is_none(), "none while the first is good");
         assert!(auth.use_token("0000").is_none());
         let id = auth.use_token(&token).expect("the first use");
         assert!(auth.session(&id).is_some());
