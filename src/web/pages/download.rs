@@ -137,3 +137,30 @@ fn disposition(name: &str) -> String {
     }
     format!("attachment; filename=\"{plain}\"; filename*=UTF-8''{encoded}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_download_is_named_without_a_path_quote_or_control_character_in_any_script() {
+        // An upload's name as a browser on Windows may give it: its path, quotes, a line break.
+        assert_eq!(
+            safe_name("C:\\HR\\花名册 \"11月\"\r\n.xlsx"),
+            "花名册 11月.xlsx"
+        );
+        assert_eq!(safe_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_name(" ..\u{7}.. "), "bgy", "nothing left");
+        assert_eq!(safe_stem("花名册.2026.xlsx"), "花名册.2026");
+        assert_eq!(safe_stem(".xlsx"), "xlsx", "a name that is all extension");
+        // The plain name for old browsers keeps what ASCII prints; the other is the name whole.
+        assert_eq!(
+            disposition("staff 11.xlsx"),
+            "attachment; filename=\"staff 11.xlsx\"; filename*=UTF-8''staff%2011.xlsx"
+        );
+        assert_eq!(
+            disposition("花名册 1.xlsx"),
+            "attachment; filename=\"___ 1.xlsx\"; filename*=UTF-8''%E8%8A%B1%E5%90%8D%E5%86%8C%201.xlsx"
+        );
+    }
+}
