@@ -492,3 +492,28 @@ pub async fn events(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>) -
         .keep_alive(KeepAlive::default())
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rows_not_done_are_titled_by_what_they_are() {
+        let title = |invalid, failed, not_sent| {
+            let mut info = RunInfo::new("r1", "hr", Command::Import, "花名册.xlsx", "input.xlsx");
+            info.counts = Some(Counts {
+                invalid,
+                failed,
+                not_sent,
+                ..Counts::default()
+            });
+            failed_title(&info)[1]
+        };
+        assert_eq!(title(2, 0, 0), "Rows that did not pass the check");
+        assert_eq!(title(0, 3, 0), "Rows that failed");
+        // The rows a stopped import did not send are in its failed count too.
+        assert_eq!(title(0, 5, 5), "Rows not sent");
+        assert_eq!(title(0, 5, 2), "Rows not done");
+        assert_eq!(title(1, 2, 0), "Rows not done");
+    }
+}
