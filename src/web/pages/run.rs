@@ -496,6 +496,7 @@ pub async fn events(State(app): State<Arc<App>>, UrlPath(id): UrlPath<String>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::{DeptCounts, StaffCounts};
 
     #[test]
     fn the_rows_not_done_are_titled_by_what_they_are() {
@@ -515,5 +516,64 @@ mod tests {
         assert_eq!(title(0, 5, 5), "Rows not sent");
         assert_eq!(title(0, 5, 2), "Rows not done");
         assert_eq!(title(1, 2, 0), "Rows not done");
+    }
+
+    fn plan(staff: StaffCounts, departments: Option<DeptCounts>) -> PlanShown {
+        PlanShown {
+            lines: Vec::new(),
+            more: 0,
+            staff,
+            departments,
+        }
+    }
+
+    #[test]
+    fn the_guard_s_box_is_offered_for_leavers_as_for_deletes_and_for_both_together() {
+        let past = |delete, leave| {
+            let staff = StaffCounts {
+                update: 80,
+                delete,
+                leave,
+                ..StaffCounts::default()
+            };
+            plan_past_guard(&plan(staff, None))
+        };
+        assert!(past(30, 0), "30 of 110 deleted");
+        assert!(past(0, 30), "30 of 110 marked as leavers");
+        assert!(past(15, 15), "as many, some of each");
+        assert!(!past(10, 10), "a fifth of 100");
+        assert!(!past(0, 0));
+    }
+
+    #[test]
+    fn an_undo_has_something_to_do_while_a_person_or_a_department_would_change() {
+        let none = |staff, departments| nothing_to_undo(&plan(staff, departments));
+        let staff = StaffCounts::default();
+        let kept = DeptCounts {
+            kept: 2,
+            ..DeptCounts::default()
+        };
+        let unchanged = StaffCounts {
+            unchanged: 5,
+            ..staff
+        };
+        assert!(
+            none(unchanged, Some(kept)),
+            "departments kept change nothing"
+        );
+        let conflict = StaffCounts {
+            conflicts: 1,
+            ..staff
+        };
+        assert!(!none(conflict, None), "changed since: 覆盖 restores it");
+        let update = StaffCounts { update: 1, ..staff };
+        assert!(!none(update, Some(kept)));
+        let rename = DeptCounts { rename: 1, ..kept };
+        assert!(!none(staff, Some(rename)));
+        let renamed_since = DeptCounts {
+            conflicts: 1,
+            ..kept
+        };
+        assert!(!none(staff, Some(renamed_since)));
     }
 }
