@@ -576,4 +576,27 @@ mod tests {
         };
         assert!(!none(staff, Some(renamed_since)));
     }
+
+    #[test]
+    fn an_undo_s_page_counts_every_kind_of_person_and_only_the_departments_it_names() {
+        let departments = DeptCounts {
+            rename: 1,
+            conflicts: 2,
+            ..DeptCounts::default()
+        };
+        let shown = undo_plan_counts(Some(&plan(StaffCounts::default(), Some(departments))));
+        let shown: Vec<(&str, usize)> = shown.iter().map(|&(key, _, n)| (key, n)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("created", 0),
+                ("updated", 0),
+                ("deleted", 0),
+                ("unchanged", 0),
+                ("conflicts", 0),
+                ("dept_renamed", 1),
+                ("dept_conflicts", 2),
+            ]
+        );
+    }
 }
