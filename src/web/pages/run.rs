@@ -599,4 +599,45 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn a_run_that_sent_shows_what_its_command_does_even_at_0_and_the_rest_when_it_happened() {
+        let keys = |command, counts: &Counts| -> Vec<&str> {
+            let shown = sent_counts(command, counts, 0);
+            let shown = shown.iter().map(|&(key, ..)| key);
+            shown
+                .filter(|&key| !["invalid", "failed", "not_sent"].contains(&key))
+                .collect()
+        };
+        let none = Counts::default();
+        assert_eq!(
+            keys(Command::Import, &none),
+            ["total", "created", "updated", "skipped"]
+        );
+        assert_eq!(
+            keys(Command::Sync, &none),
+            ["total", "created", "updated", "unchanged"]
+        );
+        assert_eq!(keys(Command::Times, &none), ["total", "updated"]);
+        assert_eq!(
+            keys(Command::Undo, &none),
+            ["total", "created", "deleted", "updated"]
+        );
+        let pruned = Counts {
+            deleted: 3,
+            left: 2,
+            ..none
+        };
+        assert_eq!(
+            keys(Command::Sync, &pruned),
+            [
+                "total",
+                "created",
+                "deleted",
+                "updated",
+                "unchanged",
+                "left"
+            ]
+        );
+    }
 }
